@@ -1,0 +1,29 @@
+import type { Command } from "commander";
+import { type Config, loadConfig } from "../config/load.ts";
+import { type Appliance, openAppliance } from "../http/appliance.ts";
+import type { CliIo } from "./io.ts";
+
+/** What every command gets: IO, and config/appliance loading honouring --config. */
+export class CliContext {
+  constructor(readonly io: CliIo, private readonly program: Command) {}
+
+  configPath(): string | null {
+    return (this.program.opts().config as string | undefined) ?? null;
+  }
+
+  async config(): Promise<{ config: Config; notes: string[] }> {
+    return await loadConfig({ path: this.configPath(), env: this.io.env, cwd: this.io.cwd() });
+  }
+
+  /** Opens the appliance for one command and always closes it. */
+  async withAppliance<T>(fn: (appliance: Appliance) => Promise<T>): Promise<T> {
+    const { config, notes } = await this.config();
+    for (const note of notes) this.io.err(note);
+    const appliance = await openAppliance(config);
+    try {
+      return await fn(appliance);
+    } finally {
+      appliance.close();
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/** Where CLI commands write; tests pass their own to capture output. */
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: (name: string) => string | undefined;
+  cwd: () => string;
+}
+
+export const processIo: CliIo = {
+  out: (text) => console.log(text),
+  err: (text) => console.error(text),
+  env: (name) => Deno.env.get(name),
+  cwd: () => Deno.cwd(),
+};
+
+/** Prints records as aligned columns, or as JSON for scripts. */
+export function printTable(
+  io: CliIo,
+  rows: Record<string, unknown>[],
+  columns: string[],
+  empty: string,
+): void {
+  if (rows.length === 0) {
+    io.out(empty);
+    return;
+  }
+  const cells = rows.map((r) => columns.map((c) => formatCell(r[c])));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
+  io.out(line(columns.map((c) => c.toUpperCase())));
+  for (const row of cells) io.out(line(row));
+}
+
+function formatCell(value: unknown): string {
+  if (value === null || value === undefined) return "-";
+  if (Array.isArray(value)) return value.join(",") || "-";
+  return String(value);
+}
+
+export function printJson(io: CliIo, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2));
+}
+
+export function isoTime(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

@@ -1,0 +1,75 @@
+import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config/config_error.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { CliContext } from "./context.ts";
+import { type CliIo, processIo } from "./io.ts";
+import { VERSION } from "./version.ts";
+import { registerServe } from "./serve_command.ts";
+import { registerMigrate } from "./migrate_command.ts";
+import { registerApps } from "./apps_command.ts";
+import { registerKeys } from "./keys_command.ts";
+import { registerVault } from "./vault_command.ts";
+import { registerInit } from "./init_command.ts";
+import { registerDoctor } from "./doctor_command.ts";
+
+/** Builds the `securix` program; every command registers itself from its own file. */
+export function buildProgram(io: CliIo): { program: Command; context: CliContext } {
+  const program = new Command("securix")
+    .description("Securix appliance: an agent access security broker")
+    .option(
+      "-c, --config <path>",
+      "config file (else $SECURIX_CONFIG, else ./securix.toml, else embedded defaults)",
+    )
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+    });
+  const context = new CliContext(io, program);
+  program.command("version").description("print the version").action(() =>
+    io.out(`securix ${VERSION}`)
+  );
+  for (
+    const register of [
+      registerServe,
+      registerInit,
+      registerMigrate,
+      registerDoctor,
+      registerApps,
+      registerKeys,
+      registerVault,
+    ]
+  ) {
+    register(program, context);
+  }
+  for (const command of program.commands) command.exitOverride();
+  return { program, context };
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad config or usage. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  const { program } = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (error) {
+    return reportError(io, error);
+  }
+}
+
+function reportError(io: CliIo, error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof ConfigError) {
+    io.err(error.message);
+    return 2;
+  }
+  if (error instanceof SecurixError) {
+    io.err(`Error ${error.code}: ${error.message}`);
+    return 1;
+  }
+  io.err(`Unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+  return 1;
+}

@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+import { openDatabase } from "../db/client.ts";
+import { migrate, pendingMigrations } from "../db/migrate.ts";
+import { MIGRATIONS } from "../db/migrations.ts";
+import { deriveSubkey, LABELS } from "../vault/derive.ts";
+import { encodeHexLowerCase } from "@oslojs/encoding";
+import type { CliContext } from "./context.ts";
+
+export function registerMigrate(program: Command, context: CliContext): void {
+  program.command("migrate")
+    .description("apply pending database migrations")
+    .option("--status", "only list pending migrations")
+    .action(async (options: { status?: boolean }) => {
+      const { config } = await context.config();
+      const key = await deriveSubkey(config.vault.masterKey, LABELS.databaseFile);
+      const database = await openDatabase({
+        url: config.database.url,
+        authToken: config.database.authToken,
+        encryptionKey: encodeHexLowerCase(key),
+      });
+      try {
+        if (options.status) {
+          const pending = await pendingMigrations(database.client, MIGRATIONS);
+          context.io.out(
+            pending.length === 0 ? "No pending migrations" : `Pending: ${pending.join(", ")}`,
+          );
+          return;
+        }
+        const applied = await migrate(database.client, MIGRATIONS);
+        context.io.out(
+          applied.length === 0 ? "Database is up to date" : `Applied: ${applied.join(", ")}`,
+        );
+      } finally {
+        database.close();
+      }
+    });
+}

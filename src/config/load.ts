@@ -1,0 +1,265 @@
+import { parse as parseToml, TomlError } from "smol-toml";
+import { exists, writeNewMasterKey } from "./master_key_file.ts";
+import type { z } from "zod";
+import { configSchema, type ParsedConfig, show } from "./schema.ts";
+import { resolvePath } from "./secret_ref.ts";
+import { ConfigError } from "./config_error.ts";
+
+export interface ListenAddress {
+  hostname: string;
+  port: number;
+}
+
+/** The resolved, frozen configuration the rest of the appliance reads. */
+export interface Config {
+  /** Path of the config file, or null when running on embedded defaults. */
+  readonly source: string | null;
+  /** Directory relative paths are resolved against. */
+  readonly baseDir: string;
+  readonly server: ParsedConfig["server"] & {
+    readonly listenAddress: ListenAddress;
+    readonly metricsAddress: ListenAddress;
+    readonly publicUrl: string;
+  };
+  readonly database: {
+    readonly url: string;
+    readonly authToken: string | null;
+    /** Absolute path of the embedded database file, null for a server URL. */
+    readonly filePath: string | null;
+  };
+  readonly vault: { readonly masterKey: Uint8Array };
+  readonly providers: ParsedConfig["providers"];
+  readonly webhooks: ParsedConfig["webhooks"];
+  readonly audit: ParsedConfig["audit"];
+}
+
+export interface LoadOptions {
+  /** `--config` from the command line. */
+  path?: string | null;
+  env?: (name: string) => string | undefined;
+  cwd?: string;
+}
+
+/** Sections whose scalar keys may be overridden by SECURIX_<SECTION>_<KEY>. */
+const OVERRIDABLE = ["server", "database", "vault", "webhooks", "audit"] as const;
+
+export async function findConfigPath(
+  options: LoadOptions,
+): Promise<string | null> {
+  const env = options.env ?? Deno.env.get;
+  const cwd = options.cwd ?? Deno.cwd();
+  const explicit = options.path ?? env("SECURIX_CONFIG");
+  if (explicit) return resolvePath(cwd, explicit);
+  const local = resolvePath(cwd, "securix.toml");
+  try {
+    await Deno.stat(local);
+    return local;
+  } catch {
+    return null;
+  }
+}
+
+export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? "file does not exist"
+      : "file cannot be read";
+    throw new ConfigError(path, `${why}; run "securix init" to create one`);
+  }
+  try {
+    return parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      throw new ConfigError(
+        path,
+        `line ${error.line}, column ${error.column}: ${firstLine(error.message)}`,
+      );
+    }
+    throw new ConfigError(path, "not valid TOML");
+  }
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+}
+
+export function applyEnvOverrides(
+  raw: Record<string, unknown>,
+  env: (name: string) => string | undefined,
+  keys: Record<string, readonly string[]>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  for (const section of OVERRIDABLE) {
+    for (const key of keys[section] ?? []) {
+      const name = `SECURIX_${section}_${key}`.toUpperCase();
+      const value = env(name);
+      if (value === undefined) continue;
+      const current = (out[section] ?? {}) as Record<string, unknown>;
+      out[section] = { ...current, [key]: coerce(section, key, value, name) };
+    }
+  }
+  return out;
+}
+
+function coerce(section: string, key: string, value: string, name: string): unknown {
+  // A master key given straight in its override variable is read from there.
+  if (section === "vault" && key === "master_key" && /^[0-9a-fA-F]{64}$/.test(value)) {
+    return `env:${name}`;
+  }
+  if (value === "true") return true;
+  if (value === "false") return false;
+  if (/^[0-9]+$/.test(value) && NUMERIC_KEYS.has(`${section}.${key}`)) return Number(value);
+  return value;
+}
+
+const NUMERIC_KEYS = new Set([
+  "server.max_body_bytes",
+  "server.shutdown_timeout_ms",
+  "audit.retain_days",
+]);
+
+export function formatIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String);
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((k) => `${[...path, k].join(".")}: unknown key`).join("; ");
+  }
+  const where = path.length > 0 ? path.join(".") : "(top level)";
+  if (issue.code === "invalid_type" && !issue.message.startsWith("expected")) {
+    return `${where}: expected ${issue.expected}, got ${show(issue.input)}`;
+  }
+  return `${where}: ${issue.message}`;
+}
+
+function parseListen(value: string): ListenAddress {
+  const at = value.lastIndexOf(":");
+  return {
+    hostname: value.slice(0, at).replace(/^\[|\]$/g, ""),
+    port: Number(value.slice(at + 1)),
+  };
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
+
+/** Validates raw TOML data (already env-overridden) into a frozen Config. */
+export async function resolveConfig(
+  raw: Record<string, unknown>,
+  context: { source: string | null; baseDir: string; env: (name: string) => string | undefined },
+): Promise<Config> {
+  const schema = configSchema({
+    env: context.env,
+    readFile: (path) => Deno.readTextFile(path),
+    baseDir: context.baseDir,
+  });
+  const result = await schema.safeParseAsync(raw, { reportInput: true });
+  if (!result.success) {
+    const message = result.error.issues.map(formatIssue).join("; ");
+    throw new ConfigError(context.source ?? "embedded defaults", message);
+  }
+  const parsed = result.data;
+  const listenAddress = parseListen(parsed.server.listen);
+  const publicUrl = (parsed.server.public_url ?? `http://localhost:${listenAddress.port}`).replace(
+    /\/$/,
+    "",
+  );
+  const filePath = parsed.database.url.startsWith("file:")
+    ? resolvePath(context.baseDir, parsed.database.url.replace(/^file:(\/\/)?/, ""))
+    : null;
+  return deepFreeze({
+    source: context.source,
+    baseDir: context.baseDir,
+    server: {
+      ...parsed.server,
+      listenAddress,
+      metricsAddress: parseListen(parsed.server.metrics_listen),
+      publicUrl,
+    },
+    database: {
+      url: filePath ? `file:${filePath}` : parsed.database.url,
+      authToken: parsed.database.auth_token ?? null,
+      filePath,
+    },
+    vault: { masterKey: hexToBytes(parsed.vault.master_key) },
+    providers: parsed.providers,
+    webhooks: parsed.webhooks,
+    audit: parsed.audit,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !(value instanceof Uint8Array)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export const OVERRIDE_KEYS: Record<string, readonly string[]> = {
+  server: [
+    "listen",
+    "public_url",
+    "base_domain",
+    "trust_proxy",
+    "metrics_listen",
+    "max_body_bytes",
+    "shutdown_timeout_ms",
+  ],
+  database: ["url", "auth_token"],
+  vault: ["master_key"],
+  webhooks: ["allow_private_targets"],
+  audit: ["retain_days"],
+};
+
+export const EMBEDDED_DATA_DIR = "securix-data";
+
+/**
+ * Finds and loads the config: `--config`, else $SECURIX_CONFIG, else
+ * ./securix.toml, else the embedded defaults. On embedded defaults the data
+ * directory and master key are created on first use; `notes` says what was done.
+ */
+export async function loadConfig(
+  options: LoadOptions = {},
+): Promise<{ config: Config; notes: string[] }> {
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
+  const cwd = options.cwd ?? Deno.cwd();
+  const path = await findConfigPath({ ...options, env, cwd });
+  const notes: string[] = [];
+  let raw: Record<string, unknown> = {};
+  let baseDir = cwd;
+  if (path) {
+    raw = await readConfigFile(path);
+    baseDir = path.slice(0, path.lastIndexOf("/")) || "/";
+  } else {
+    notes.push(...await prepareEmbeddedDefaults(cwd, env));
+  }
+  raw = applyEnvOverrides(raw, env, OVERRIDE_KEYS);
+  const config = await resolveConfig(raw, { source: path, baseDir, env });
+  return { config, notes };
+}
+
+async function prepareEmbeddedDefaults(
+  cwd: string,
+  env: (name: string) => string | undefined,
+): Promise<string[]> {
+  const notes: string[] = [];
+  const dir = resolvePath(cwd, EMBEDDED_DATA_DIR);
+  if (!await exists(dir)) {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    notes.push(`Created data directory ${dir}`);
+  }
+  const keyPath = `${dir}/master.key`;
+  const overridden = env("SECURIX_VAULT_MASTER_KEY") !== undefined;
+  if (!overridden && !await exists(keyPath)) {
+    await writeNewMasterKey(keyPath);
+    notes.push(
+      `Generated master key ${keyPath} (mode 0600); back it up, the vault cannot be opened without it`,
+    );
+  }
+  return notes;
+}

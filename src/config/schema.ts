@@ -1,0 +1,131 @@
+import { z } from "zod";
+import { resolveSecret, type SecretSources } from "./secret_ref.ts";
+
+/**
+ * The one config schema. `ConfigInput` is what an operator writes in
+ * securix.toml (every field optional); `Config` is the resolved, frozen
+ * result with secrets read from their `env:`/`file:` references.
+ */
+
+const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
+
+export function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === undefined) return "nothing";
+  if (typeof value === "object" && value !== null) {
+    return Array.isArray(value) ? "a list" : "a table";
+  }
+  return String(value);
+}
+
+function hostPort(fallback: string) {
+  const error = (iss: { input?: unknown }) => `expected "host:port", got ${show(iss.input)}`;
+  return z.string({ error }).regex(HOST_PORT, { error }).refine(
+    (v) => Number(v.split(":").pop()) <= 65535,
+    { error: (iss) => `expected a port up to 65535, got ${show(iss.input)}` },
+  ).default(fallback);
+}
+
+function url(protocols: string[]) {
+  const error = (iss: { input?: unknown }) =>
+    `expected a URL starting with ${protocols.join(" or ")}, got ${show(iss.input)}`;
+  return z.string({ error }).refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol.replace(":", "://"));
+    } catch {
+      return false;
+    }
+  }, { error });
+}
+
+/** A secret given literally, or as `env:NAME` / `file:/path`. */
+function secret(sources: SecretSources, opts: { literal: boolean }) {
+  return z.string().transform(async (raw, ctx) => {
+    if (!opts.literal && !/^(env|file):/.test(raw)) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          'expected "env:NAME" or "file:/path"; this secret is never written into the config file',
+      });
+      return z.NEVER;
+    }
+    try {
+      return await resolveSecret(raw, sources);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+
+const MASTER_KEY_HEX = /^[0-9a-fA-F]{64}$/;
+
+export function configSchema(sources: SecretSources) {
+  const server = z.strictObject({
+    /** Address the appliance listens on. Default `127.0.0.1:8080`. */
+    listen: hostPort("127.0.0.1:8080"),
+    /** URL users and providers reach the appliance at (callbacks, consent
+     * pages). Default `http://localhost:<listen port>`. */
+    public_url: url(["http://", "https://"]).optional(),
+    /** Proxy hosts are `<provider>.api.<base_domain>`. Default `localhost`. */
+    base_domain: z.string().regex(/^[a-z0-9.-]+$/i, {
+      error: (iss) => `expected a domain name, got ${show(iss.input)}`,
+    }).default("localhost"),
+    /** Believe X-Forwarded-Host/-Proto/-For from a reverse proxy. Default false. */
+    trust_proxy: z.boolean().default(false),
+    /** Prometheus listener, separate from the public one. Default `127.0.0.1:9464`. */
+    metrics_listen: hostPort("127.0.0.1:9464"),
+    /** Largest accepted API request body in bytes. Default 1 MiB. */
+    max_body_bytes: z.number().int().positive().default(1024 * 1024),
+    /** How long shutdown waits for in-flight requests, in ms. Default 10000. */
+    shutdown_timeout_ms: z.number().int().positive().default(10_000),
+  });
+
+  const database = z.strictObject({
+    /** `file:<path>` (embedded, encrypted) or a libSQL server URL
+     * (`libsql://`, `http(s)://`). Default `file:securix-data/securix.db`. */
+    url: url(["file://", "libsql://", "http://", "https://", "ws://", "wss://"])
+      .or(z.string().regex(/^file:/)).default("file:securix-data/securix.db"),
+    /** Token for a libSQL server; a secret reference. Default none. */
+    auth_token: secret(sources, { literal: true }).optional(),
+  });
+
+  const vault = z.strictObject({
+    /** Where the 256-bit master key (64 hex characters) comes from:
+     * `env:NAME` or `file:/path`, never a literal. Default
+     * `file:securix-data/master.key`. */
+    master_key: secret(sources, { literal: false }).pipe(
+      z.string().regex(MASTER_KEY_HEX, {
+        error: (iss) =>
+          `expected 64 hex characters (32 random bytes), got ${
+            String(iss.input).length
+          } characters`,
+      }),
+    ),
+  });
+
+  const webhooks = z.strictObject({
+    /** Allow webhook targets on private or loopback addresses. Default false. */
+    allow_private_targets: z.boolean().default(false),
+  });
+
+  const audit = z.strictObject({
+    /** Prune audit records older than this many days; 0 keeps all. Default 0. */
+    retain_days: z.number().int().min(0).default(0),
+  });
+
+  return z.strictObject({
+    server: server.default(server.parse({})),
+    database: database.prefault({}),
+    vault: vault.prefault({ master_key: "file:securix-data/master.key" }),
+    providers: z.record(z.string(), z.record(z.string(), z.unknown())).default(
+      {},
+    ),
+    webhooks: webhooks.default(webhooks.parse({})),
+    audit: audit.default(audit.parse({})),
+  });
+}
+
+export type ConfigSchema = ReturnType<typeof configSchema>;
+export type ConfigInput = z.input<ConfigSchema>;
+export type ParsedConfig = z.output<ConfigSchema>;

@@ -1,0 +1,15 @@
+import m0000 from "../../migrations/0000_init.sql" with { type: "text" };
+
+/**
+ * Every migration, in order, embedded through the module graph so the
+ * compiled binary carries them. `deno task db:generate` writes new SQL files;
+ * add each here (migrations_test.ts fails when one is missing).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  { name: "0000_init", sql: m0000 },
+];
+
+export interface Migration {
+  name: string;
+  sql: string;
+}

@@ -1,0 +1,30 @@
+/**
+ * The one error shape every domain throws. `code` is stable and documented
+ * (SX-…); `status` is the HTTP status the edge answers with; `llmError` is a
+ * sentence an agent can relay to its user. The cause is kept for logs only and
+ * never serialised.
+ */
+export class SecurixError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly llmError: string | null;
+  readonly details: Record<string, unknown> | null;
+
+  constructor(
+    code: string,
+    message: string,
+    options: {
+      status?: number;
+      llmError?: string;
+      details?: Record<string, unknown>;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "SecurixError";
+    this.code = code;
+    this.status = options.status ?? 500;
+    this.llmError = options.llmError ?? null;
+    this.details = options.details ?? null;
+  }
+}

@@ -1,0 +1,51 @@
+import type { Config } from "../config/load.ts";
+import { type Database, openDatabase } from "../db/client.ts";
+import { migrate } from "../db/migrate.ts";
+import { MIGRATIONS } from "../db/migrations.ts";
+import { deriveSubkey, LABELS } from "../vault/derive.ts";
+import { Keyring } from "../vault/keyring.ts";
+import { VaultStore } from "../vault/store.ts";
+import { encodeHexLowerCase } from "@oslojs/encoding";
+
+/** The opened services one process works with: database, keyring, vault. */
+export interface Appliance {
+  config: Config;
+  database: Database;
+  keyring: Keyring;
+  vault: VaultStore;
+  now: () => number;
+  close(): void;
+}
+
+export interface OpenApplianceOptions {
+  now?: () => number;
+  onMigrated?: (names: string[]) => void;
+}
+
+/**
+ * Opens the database with the key derived from the master key, applies
+ * pending migrations and unlocks the keyring. Any mismatch between master key
+ * and stored data stops here, before a single request is served.
+ */
+export async function openAppliance(
+  config: Config,
+  options: OpenApplianceOptions = {},
+): Promise<Appliance> {
+  const now = options.now ?? Date.now;
+  const fileKey = await deriveSubkey(config.vault.masterKey, LABELS.databaseFile);
+  const database = await openDatabase({
+    url: config.database.url,
+    authToken: config.database.authToken,
+    encryptionKey: encodeHexLowerCase(fileKey),
+  });
+  try {
+    const applied = await migrate(database.client, MIGRATIONS, now);
+    options.onMigrated?.(applied);
+    const keyring = await Keyring.open(database, config.vault.masterKey, now);
+    const vault = new VaultStore({ database, keyring, now });
+    return { config, database, keyring, vault, now, close: () => database.close() };
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+}

@@ -1,0 +1,62 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { SecurixError } from "../errors/securix_error.ts";
+
+export interface ErrorBody {
+  error: { code: string; message: string; llmError?: string; details?: Record<string, unknown> };
+}
+
+export function errorResponse(error: SecurixError, headers?: HeadersInit): Response {
+  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.llmError) body.error.llmError = error.llmError;
+  if (error.details) body.error.details = error.details;
+  const h = new Headers(headers);
+  h.set("content-type", "application/json; charset=utf-8");
+  return new Response(JSON.stringify(body), { status: error.status, headers: h });
+}
+
+/**
+ * The one place errors become HTTP responses. Anything that is not a
+ * SecurixError is logged server-side and answered with a generic 500: no
+ * stack, message or cause of an unexpected error reaches a client.
+ */
+export function toSecurixError(error: unknown): SecurixError {
+  if (error instanceof SecurixError) return error;
+  if (error instanceof HTTPException) {
+    const status = error.status;
+    if (status === 413) {
+      return new SecurixError("SX-BODY-TOO-LARGE", "Request body is too large", { status });
+    }
+    return new SecurixError(`SX-HTTP-${status}`, error.message || "Request refused", { status });
+  }
+  return new SecurixError(
+    "SX-INTERNAL",
+    "Internal error; the operator can find details in the appliance log",
+    {
+      status: 500,
+      cause: error,
+    },
+  );
+}
+
+export function onError(log: (line: string) => void) {
+  return function handleError(error: Error, c: Context): Response {
+    const sx = toSecurixError(error);
+    if (sx.status >= 500) {
+      log(`error ${c.req.method} ${new URL(c.req.url).pathname}: ${error.name}: ${error.message}`);
+    }
+    return errorResponse(sx);
+  };
+}
+
+export function notFound(c: Context): Response {
+  return errorResponse(
+    new SecurixError(
+      "SX-NOT-FOUND",
+      `No route for ${c.req.method} ${new URL(c.req.url).pathname}`,
+      {
+        status: 404,
+      },
+    ),
+  );
+}
