@@ -43,8 +43,15 @@ export function buildProgram(io: CliIo): { program: Command; context: CliContext
   ) {
     register(program, context);
   }
-  for (const command of program.commands) command.exitOverride();
+  overrideExits(program);
   return { program, context };
+}
+
+function overrideExits(command: Command): void {
+  for (const sub of command.commands) {
+    sub.exitOverride();
+    overrideExits(sub);
+  }
 }
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad config or usage. */

@@ -1,0 +1,33 @@
+import { z } from "zod";
+
+/** App names are handles used on the command line and in logs. */
+export const appName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, {
+  error: "expected 1-63 letters, digits, '-' or '_', starting with a letter or digit",
+});
+
+/** A web origin exactly as browsers send it: scheme://host[:port], no path. */
+export const webOrigin = z.string().transform((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a URL` });
+    return z.NEVER;
+  }
+  if (!["http:", "https:"].includes(url.protocol) || url.origin !== value.replace(/\/$/, "")) {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        `"${value}" is not an origin; expected scheme://host[:port] like https://app.example.com`,
+    });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+export const createAppInput = z.strictObject({
+  name: appName,
+  origins: z.array(webOrigin).max(20).default([]),
+});
+
+export type CreateAppInput = z.input<typeof createAppInput>;

@@ -1,0 +1,65 @@
+import type { Db } from "../db/client.ts";
+import { digestApiKey } from "./api_key.ts";
+import { type App, findApp } from "./app_store.ts";
+import { findLiveKey, touchApiKey } from "./key_store.ts";
+
+export interface Authenticated {
+  app: App;
+  keyId: string;
+}
+
+interface Entry {
+  value: Authenticated | null;
+  expiresAt: number;
+}
+
+/**
+ * API key → app, cached by digest for `ttlMs` so the hot path does not hit
+ * the database per request; a revoked key stops working within `ttlMs`.
+ * Misses are cached too, so a flood of bad keys costs one lookup per TTL each.
+ */
+export class KeyAuthenticator {
+  readonly #db: Db;
+  readonly #now: () => number;
+  readonly #ttlMs: number;
+  readonly #cache = new Map<string, Entry>();
+  readonly #touched = new Map<string, number>();
+
+  constructor(deps: { db: Db; now: () => number; ttlMs?: number }) {
+    this.#db = deps.db;
+    this.#now = deps.now;
+    this.#ttlMs = deps.ttlMs ?? 5_000;
+  }
+
+  async authenticate(presented: string): Promise<Authenticated | null> {
+    const digest = digestApiKey(presented);
+    const now = this.#now();
+    const hit = this.#cache.get(digest);
+    if (hit && hit.expiresAt > now) return this.#markUsed(hit.value, now);
+    const value = await this.#load(presented);
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(digest, { value, expiresAt: now + this.#ttlMs });
+    return this.#markUsed(value, now);
+  }
+
+  /** Forget everything, e.g. right after a revoke in this process. */
+  invalidate(): void {
+    this.#cache.clear();
+  }
+
+  async #load(presented: string): Promise<Authenticated | null> {
+    const key = await findLiveKey(this.#db, presented);
+    if (!key) return null;
+    const app = await findApp(this.#db, key.appId);
+    return app ? { app, keyId: key.id } : null;
+  }
+
+  // last_used_at is advisory: written at most once a minute per key, off the request path.
+  #markUsed(value: Authenticated | null, now: number): Authenticated | null {
+    if (value && (this.#touched.get(value.keyId) ?? 0) < now - 60_000) {
+      this.#touched.set(value.keyId, now);
+      touchApiKey(this.#db, value.keyId, now).catch(() => {});
+    }
+    return value;
+  }
+}

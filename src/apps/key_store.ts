@@ -1,0 +1,88 @@
+import { and, eq, isNull } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { newId } from "../db/ids.ts";
+import { apiKeys } from "../db/schema.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { digestApiKey, generateApiKey, keyHint, looksLikeApiKey } from "./api_key.ts";
+
+export interface ApiKeyRecord {
+  id: string;
+  appId: string;
+  hint: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+function toRecord(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
+  return {
+    id: row.id,
+    appId: row.appId,
+    hint: row.hint,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    revokedAt: row.revokedAt,
+  };
+}
+
+/** Creates a key; the secret is returned this once and only its digest is stored. */
+export async function createApiKey(
+  db: Db,
+  appId: string,
+  deps: { now: () => number; random?: (bytes: Uint8Array) => Uint8Array },
+): Promise<{ record: ApiKeyRecord; secret: string }> {
+  const secret = generateApiKey(deps.random);
+  const row = {
+    id: newId("key"),
+    appId,
+    digest: digestApiKey(secret),
+    hint: keyHint(secret),
+    createdAt: deps.now(),
+    lastUsedAt: null,
+    revokedAt: null,
+  };
+  await db.insert(apiKeys).values(row);
+  return { record: toRecord(row), secret };
+}
+
+export async function listApiKeys(db: Db, appId: string): Promise<ApiKeyRecord[]> {
+  const rows = await db.select().from(apiKeys).where(eq(apiKeys.appId, appId)).orderBy(
+    apiKeys.createdAt,
+  );
+  return rows.map(toRecord);
+}
+
+export async function revokeApiKey(
+  db: Db,
+  keyId: string,
+  deps: { now: () => number },
+): Promise<void> {
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, keyId)).limit(1);
+  if (!row) {
+    throw new SecurixError(
+      "SX-KEY-NOT-FOUND",
+      `No API key "${keyId}"; see "securix keys list APP"`,
+      {
+        status: 404,
+      },
+    );
+  }
+  if (row.revokedAt !== null) return;
+  await db.update(apiKeys).set({ revokedAt: deps.now() }).where(eq(apiKeys.id, keyId));
+}
+
+/**
+ * Resolves a presented key to its live record by digest. The digest is the
+ * only thing compared, so timing reveals nothing about stored keys.
+ */
+export async function findLiveKey(db: Db, presented: string): Promise<ApiKeyRecord | null> {
+  if (!looksLikeApiKey(presented)) return null;
+  const [row] = await db.select().from(apiKeys).where(
+    and(eq(apiKeys.digest, digestApiKey(presented)), isNull(apiKeys.revokedAt)),
+  ).limit(1);
+  return row ? toRecord(row) : null;
+}
+
+export async function touchApiKey(db: Db, keyId: string, at: number): Promise<void> {
+  await db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, keyId));
+}

@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { loadConfig } from "./load.ts";
+import { ConfigError } from "./config_error.ts";
+
+const KEY = "a".repeat(64);
+
+async function withDir(
+  toml: string | null,
+  fn: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "securix-config-" });
+  try {
+    if (toml !== null) await Deno.writeTextFile(`${dir}/securix.toml`, toml);
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function loadError(
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<string> {
+  const error = await loadConfig({ cwd: dir, env: (n) => env[n] }).then(
+    () => null,
+    (e) => e,
+  );
+  assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
+  return error.message;
+}
+
+const BAD_FILES: [string, string, RegExp][] = [
+  [
+    "listen as a number",
+    "[server]\nlisten = 8080\n",
+    /server\.listen: expected "host:port", got 8080/,
+  ],
+  ["unknown key", '[server]\nlistn = "127.0.0.1:1"\n', /server\.listn: unknown key/],
+  ["unknown section", "[servr]\n", /servr: unknown key/],
+  [
+    "wrong type",
+    '[server]\ntrust_proxy = "yes"\n',
+    /server\.trust_proxy: expected boolean, got "yes"/,
+  ],
+  [
+    "literal master key",
+    `[vault]\nmaster_key = "${KEY}"\n`,
+    /vault\.master_key: expected "env:NAME" or "file:\/path"/,
+  ],
+  [
+    "missing env secret",
+    '[vault]\nmaster_key = "env:NOPE_KEY"\n',
+    /vault\.master_key: environment variable NOPE_KEY is not set/,
+  ],
+  [
+    "missing file secret",
+    '[vault]\nmaster_key = "file:/nonexistent/k"\n',
+    /vault\.master_key: file \/nonexistent\/k does not exist/,
+  ],
+  ["bad database url", '[database]\nurl = "postgres://x"\n', /database\.url:/],
+  [
+    "port out of range",
+    '[server]\nlisten = "127.0.0.1:99999"\n',
+    /server\.listen: expected a port up to 65535/,
+  ],
+  ["invalid TOML", "[server\n", /Cannot load securix\.toml: line 1, column/],
+];
+
+for (const [name, toml, pattern] of BAD_FILES) {
+  Deno.test(`config: refuses ${name} with the key path`, async () => {
+    await withDir(toml, async (dir) => {
+      const message = await loadError(dir);
+      assert.match(message, pattern);
+      assert.match(message, /^Cannot load securix\.toml: /);
+      assert.equal(message.includes("\n"), false, "one line");
+    });
+  });
+}
+
+Deno.test("config: short master key names the problem without echoing it", async () => {
+  await withDir('[vault]\nmaster_key = "env:MK"\n', async (dir) => {
+    const message = await loadError(dir, { MK: "abcd1234" });
+    assert.match(
+      message,
+      /vault\.master_key: expected 64 hex characters \(32 random bytes\), got 8/,
+    );
+    assert.equal(message.includes("abcd1234"), false);
+  });
+});
+
+Deno.test("config: env: and file: references resolve, relative to the config file", async () => {
+  await withDir(
+    '[vault]\nmaster_key = "file:keys/master.key"\n[database]\nurl = "file:data/x.db"\nauth_token = "env:TOKEN"\n',
+    async (dir) => {
+      await Deno.mkdir(`${dir}/keys`);
+      await Deno.writeTextFile(`${dir}/keys/master.key`, KEY + "\n");
+      const { config } = await loadConfig({
+        cwd: "/",
+        path: `${dir}/securix.toml`,
+        env: (n) => n === "TOKEN" ? "t0k" : undefined,
+      });
+      assert.equal(config.vault.masterKey.length, 32);
+      assert.equal(config.vault.masterKey[0], 0xaa);
+      assert.equal(config.database.filePath, `${dir}/data/x.db`);
+      assert.equal(config.database.authToken, "t0k");
+    },
+  );
+});
+
+Deno.test("config: SECURIX_<SECTION>_<KEY> overrides win over the file", async () => {
+  await withDir(
+    '[server]\nlisten = "127.0.0.1:1000"\ntrust_proxy = false\n[vault]\nmaster_key = "env:MK"\n',
+    async (dir) => {
+      const env: Record<string, string> = {
+        MK: KEY,
+        SECURIX_SERVER_LISTEN: "0.0.0.0:9000",
+        SECURIX_SERVER_TRUST_PROXY: "true",
+        SECURIX_SERVER_MAX_BODY_BYTES: "2048",
+      };
+      const { config } = await loadConfig({ cwd: dir, env: (n) => env[n] });
+      assert.deepEqual(config.server.listenAddress, { hostname: "0.0.0.0", port: 9000 });
+      assert.equal(config.server.trust_proxy, true);
+      assert.equal(config.server.max_body_bytes, 2048);
+    },
+  );
+});
+
+Deno.test("config: a bad override is reported under its key", async () => {
+  await withDir('[vault]\nmaster_key = "env:MK"\n', async (dir) => {
+    const message = await loadError(dir, { MK: KEY, SECURIX_SERVER_LISTEN: "8080" });
+    assert.match(message, /server\.listen: expected "host:port", got "8080"/);
+  });
+});
+
+Deno.test("config: embedded defaults create the data dir and a 0600 key once", async () => {
+  await withDir(null, async (dir) => {
+    const first = await loadConfig({ cwd: dir, env: () => undefined });
+    assert.equal(first.config.source, null);
+    assert.equal(first.config.server.listen, "127.0.0.1:8080");
+    assert.equal(first.config.server.base_domain, "localhost");
+    assert.equal(first.config.database.filePath, `${dir}/securix-data/securix.db`);
+    assert.equal(first.notes.length, 2);
+    const stat = await Deno.stat(`${dir}/securix-data/master.key`);
+    assert.equal(stat.mode! & 0o777, 0o600);
+    const second = await loadConfig({ cwd: dir, env: () => undefined });
+    assert.deepEqual(second.notes, []);
+    assert.deepEqual(second.config.vault.masterKey, first.config.vault.masterKey);
+  });
+});
+
+Deno.test("config: --config beats $SECURIX_CONFIG beats ./securix.toml", async () => {
+  await withDir(
+    '[server]\nbase_domain = "local.example"\n[vault]\nmaster_key = "env:MK"\n',
+    async (dir) => {
+      await Deno.writeTextFile(
+        `${dir}/other.toml`,
+        '[server]\nbase_domain = "other.example"\n[vault]\nmaster_key = "env:MK"\n',
+      );
+      await Deno.writeTextFile(
+        `${dir}/third.toml`,
+        '[server]\nbase_domain = "third.example"\n[vault]\nmaster_key = "env:MK"\n',
+      );
+      const env: Record<string, string> = { MK: KEY };
+      const local = await loadConfig({ cwd: dir, env: (n) => env[n] });
+      assert.equal(local.config.server.base_domain, "local.example");
+      env.SECURIX_CONFIG = `${dir}/other.toml`;
+      const fromEnv = await loadConfig({ cwd: dir, env: (n) => env[n] });
+      assert.equal(fromEnv.config.server.base_domain, "other.example");
+      const explicit = await loadConfig({ cwd: dir, path: "third.toml", env: (n) => env[n] });
+      assert.equal(explicit.config.server.base_domain, "third.example");
+    },
+  );
+});
+
+Deno.test("config: resolved config is frozen", async () => {
+  await withDir(null, async (dir) => {
+    const { config } = await loadConfig({ cwd: dir, env: () => undefined });
+    assert.throws(() => {
+      (config.server as { base_domain: string }).base_domain = "x";
+    });
+  });
+});

@@ -1,0 +1,99 @@
+/** Helpers to run the CLI as a real subprocess, the way operators do. */
+
+export const REPO = new URL("../../", import.meta.url).pathname;
+export const MAIN = `${REPO}main.ts`;
+export const DENO_JSON = `${REPO}deno.json`;
+
+/** The permission flags of `deno task start`, so tests prove the task needs no -A. */
+export async function startTaskFlags(): Promise<string[]> {
+  const tasks = JSON.parse(await Deno.readTextFile(DENO_JSON)).tasks as Record<string, string>;
+  return tasks.start.split(/\s+/).filter((part) => part.startsWith("--allow-"));
+}
+
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCliProcess(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; stdin?: string },
+): Promise<CliResult> {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--config", DENO_JSON, MAIN, ...args],
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await command.output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+export interface ServerProcess {
+  port: number;
+  baseUrl: string;
+  output: () => string;
+  stop: (signal?: Deno.Signal) => Promise<number>;
+}
+
+/** Starts `serve` as a subprocess and waits (bounded) until /healthz answers. */
+export async function startServeProcess(options: {
+  cwd: string;
+  args?: string[];
+  env?: Record<string, string>;
+  flags?: string[];
+  timeoutMs?: number;
+  command?: string[];
+}): Promise<ServerProcess> {
+  const port = freePort();
+  const flags = options.flags ?? ["--allow-all"];
+  const argv = options.command ??
+    ["run", ...flags, "--config", DENO_JSON, MAIN, ...(options.args ?? []), "serve"];
+  const child = new Deno.Command(options.command ? options.command[0] : Deno.execPath(), {
+    args: options.command ? argv.slice(1) : argv,
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", SECURIX_SERVER_LISTEN: `127.0.0.1:${port}`, ...options.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+  };
+  const collected = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  let exited: Deno.CommandStatus | null = null;
+  child.status.then((s) => exited = s);
+  while (Date.now() < deadline && !exited) {
+    try {
+      const res = await fetch(`${baseUrl}/healthz`);
+      await res.body?.cancel();
+      if (res.ok) break;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const stop = async (signal: Deno.Signal = "SIGTERM") => {
+    try {
+      child.kill(signal);
+    } catch { /* already gone */ }
+    const status = await child.status;
+    await collected;
+    return status.code;
+  };
+  if (exited || Date.now() >= deadline) {
+    await stop("SIGKILL");
+    throw new Error(`appliance did not become healthy:\n${text}`);
+  }
+  return { port, baseUrl, output: () => text, stop };
+}
