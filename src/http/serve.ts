@@ -4,6 +4,7 @@ export interface RunningServer {
   addr: Deno.NetAddr;
   /** Stops accepting, waits for in-flight requests (bounded), then resolves. */
   shutdown(): Promise<void>;
+  /** Resolves when the server has stopped or shutdown gave up waiting. */
   finished: Promise<void>;
 }
 
@@ -29,6 +30,8 @@ export function startServer(options: {
     onListen: (addr) => options.onListen?.(addr),
   }, options.handler);
   let stopping: Promise<void> | null = null;
+  let stopped!: () => void;
+  const afterShutdown = new Promise<void>((resolve) => stopped = resolve);
   const shutdown = () => {
     stopping ??= (async () => {
       const timeout = new Promise<void>((resolve) => {
@@ -36,6 +39,7 @@ export function startServer(options: {
         server.finished.finally(() => clearTimeout(id));
       });
       await Promise.race([server.shutdown(), timeout]);
+      stopped();
     })();
     return stopping;
   };
@@ -48,5 +52,7 @@ export function startServer(options: {
       Deno.removeSignalListener("SIGTERM", onSignal);
     });
   }
-  return { addr: server.addr, shutdown, finished: server.finished };
+  // A request that outlives the shutdown timeout must not keep the process alive.
+  const finished = Promise.race([server.finished, afterShutdown]);
+  return { addr: server.addr, shutdown, finished };
 }

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { REPO, startServeProcess } from "./helpers/process.ts";
+
+/**
+ * Builds the real binary with `deno task compile` and runs it. `deno compile`
+ * downloads its denort base unless DENORT_BIN names a local one, so this test
+ * runs only where DENORT_BIN is set.
+ */
+const denort = Deno.env.get("DENORT_BIN");
+if (!denort) {
+  console.log(
+    "compile_test: skipped — set DENORT_BIN to a denort 2.9.6 binary to build and run dist/securix",
+  );
+}
+
+Deno.test({
+  name: "compile: the binary serves /healthz and carries its migrations",
+  ignore: !denort,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "securix-compile-" });
+    try {
+      const output = `${dir}/securix`;
+      const tasks = JSON.parse(await Deno.readTextFile(`${REPO}deno.json`)).tasks;
+      const args = (tasks.compile as string).split(/\s+/).slice(1)
+        .map((a) => a === "dist/securix" ? output : a);
+      const build = await new Deno.Command(Deno.execPath(), {
+        args,
+        cwd: REPO,
+        env: { DENORT_BIN: denort! },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
+      // Run from an empty directory: nothing of the source tree is reachable.
+      const work = `${dir}/run`;
+      await Deno.mkdir(work);
+      const server = await startServeProcess({ cwd: work, command: [output, "serve"] });
+      try {
+        assert.equal((await fetch(`${server.baseUrl}/healthz`)).status, 200);
+        const ready = await fetch(`${server.baseUrl}/readyz`);
+        assert.equal(ready.status, 200, await ready.text());
+      } finally {
+        await server.stop();
+      }
+      const created = await new Deno.Command(output, {
+        args: ["apps", "create", "demo", "--json"],
+        cwd: work,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(created.code, 0, new TextDecoder().decode(created.stderr));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
