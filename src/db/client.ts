@@ -4,10 +4,18 @@ import * as schema from "./schema.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 export interface Database {
   client: Client;
   db: Db;
+  /**
+   * Runs `fn` in a write transaction (BEGIN IMMEDIATE). Use this, never
+   * `db.transaction`: transactions of one process are queued here, because
+   * the embedded driver waits for a busy lock synchronously and a second
+   * in-process writer would block the very event loop the first one needs.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   close(): void;
 }
 
@@ -28,19 +36,37 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     url: options.url,
     authToken: options.authToken ?? undefined,
     encryptionKey: embedded ? options.encryptionKey ?? undefined : undefined,
+    // Busy timeout (ms) for every pooled connection: two appliance processes
+    // may share one file, and writers must queue rather than fail.
+    timeout: 5_000,
+    // One connection per process for a file: queries queue behind an open
+    // transaction instead of busy-waiting on the event loop (see transaction()).
+    concurrency: embedded ? 1 : undefined,
   });
   try {
-    await client.execute("PRAGMA foreign_keys = ON");
     await client.execute("SELECT count(*) FROM sqlite_master");
     if (embedded) {
+      // WAL persists in the file; readers never block the writer.
       await client.execute("PRAGMA journal_mode = WAL");
-      await client.execute("PRAGMA busy_timeout = 5000");
     }
   } catch (error) {
     client.close();
     throw databaseOpenError(options.url, error);
   }
-  return { client, db: drizzle(client, { schema }), close: () => client.close() };
+  const db = drizzle(client, { schema });
+  let tail = Promise.resolve();
+  const transaction = async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
+    const previous = tail;
+    let release!: () => void;
+    tail = new Promise((resolve) => release = resolve);
+    await previous;
+    try {
+      return await db.transaction(fn, { behavior: "immediate" });
+    } finally {
+      release();
+    }
+  };
+  return { client, db, transaction, close: () => client.close() };
 }
 
 function databaseOpenError(url: string, error: unknown): SecurixError {

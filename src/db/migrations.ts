@@ -1,4 +1,5 @@
 import m0000 from "../../migrations/0000_init.sql" with { type: "text" };
+import m0001 from "../../migrations/0001_consent_flows.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -7,6 +8,7 @@ import m0000 from "../../migrations/0000_init.sql" with { type: "text" };
  */
 export const MIGRATIONS: readonly Migration[] = [
   { name: "0000_init", sql: m0000 },
+  { name: "0001_consent_flows", sql: m0001 },
 ];
 
 export interface Migration {

@@ -52,3 +52,80 @@ export const meta = sqliteTable("meta", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
+
+export const authSessions = sqliteTable("auth_sessions", {
+  id: text("id").primaryKey(),
+  appId: text("app_id").notNull().references(() => apps.id, { onDelete: "cascade" }),
+  entityId: text("entity_id").notNull(),
+  /** popup | device */
+  flow: text("flow").notNull(),
+  /** pending | awaiting_confirmation | completed | failed | expired */
+  status: text("status").notNull(),
+  reason: text("reason"),
+  /** JSON: { provider: { scopes: string[], status, account?, credentialId? } } */
+  providers: text("providers").notNull(),
+  /** base64url(sha256(sxc)) committed by the browser (popup flow). */
+  sxcHash: text("sxc_hash"),
+  sxcFailures: integer("sxc_failures").notNull().default(0),
+  /** Origin the done page posts its result to (one of the app's origins). */
+  targetOrigin: text("target_origin"),
+  returnUrl: text("return_url"),
+  /** Hex SHA-256 of the normalised device code; the code itself is not stored. */
+  deviceCodeHash: text("device_code_hash").unique(),
+  deviceCodeUsedAt: integer("device_code_used_at"),
+  pollIntervalS: integer("poll_interval_s"),
+  lastPolledAt: integer("last_polled_at"),
+  /** Hex SHA-256 of the browser-binding cookie of the browser running the consent. */
+  browserBinding: text("browser_binding"),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  endedAt: integer("ended_at"),
+}, (t) => [
+  index("auth_sessions_entity_idx").on(t.appId, t.entityId),
+  index("auth_sessions_expiry_idx").on(t.status, t.expiresAt),
+]);
+
+export const oauthStates = sqliteTable("oauth_states", {
+  /** Hex SHA-256 of the `state` parameter sent to the provider. */
+  stateHash: text("state_hash").primaryKey(),
+  sessionId: text("session_id").notNull().references(() => authSessions.id, {
+    onDelete: "cascade",
+  }),
+  provider: text("provider").notNull(),
+  browserBinding: text("browser_binding").notNull(),
+  /** Vault record holding the PKCE code verifier. */
+  verifierId: text("verifier_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  usedAt: integer("used_at"),
+});
+
+export const connections = sqliteTable("connections", {
+  id: text("id").primaryKey(),
+  appId: text("app_id").notNull().references(() => apps.id, { onDelete: "cascade" }),
+  entityId: text("entity_id").notNull(),
+  provider: text("provider").notNull(),
+  /** pending | active | paused | revoked | needs_reauth */
+  status: text("status").notNull(),
+  /** JSON array of granted scopes. */
+  scopes: text("scopes").notNull().default("[]"),
+  /** JSON { id, email?, name? } of the connected provider account. */
+  account: text("account"),
+  /** Vault record with the token set; null once revoked. */
+  credentialId: text("credential_id"),
+  credentialExpiresAt: integer("credential_expires_at"),
+  sessionId: text("session_id"),
+  /** Bumped on every change; caches compare it to drop stale entries. */
+  version: integer("version").notNull().default(1),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+}, (t) => [
+  index("connections_entity_idx").on(t.appId, t.entityId, t.provider),
+]);
+
+export const rateCounters = sqliteTable("rate_counters", {
+  /** What is counted, e.g. `device-code-failures:ip:203.0.113.9`. */
+  key: text("key").primaryKey(),
+  windowStart: integer("window_start").notNull(),
+  count: integer("count").notNull(),
+});

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { createClient } from "@libsql/client";
+import { migrate, pendingMigrations } from "./migrate.ts";
+import { MIGRATIONS } from "./migrations.ts";
+
+const MIGRATIONS_DIR = new URL("../../migrations/", import.meta.url);
+
+Deno.test("migrations: every SQL file under migrations/ is embedded, in order", async () => {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(MIGRATIONS_DIR)) {
+    if (entry.isFile && entry.name.endsWith(".sql")) files.push(entry.name.replace(/\.sql$/, ""));
+  }
+  files.sort();
+  assert.deepEqual(MIGRATIONS.map((m) => m.name), files);
+  for (const m of MIGRATIONS) {
+    assert.equal(m.sql, await Deno.readTextFile(new URL(`${m.name}.sql`, MIGRATIONS_DIR)));
+  }
+});
+
+async function tempDb(): Promise<{ url: string; dir: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "securix-migrate-" });
+  return { url: `file:${dir}/t.db`, dir };
+}
+
+Deno.test("migrations: apply once, record each, then nothing is pending", async () => {
+  const { url, dir } = await tempDb();
+  const client = createClient({ url });
+  try {
+    assert.deepEqual(await migrate(client, MIGRATIONS, () => 42), MIGRATIONS.map((m) => m.name));
+    assert.deepEqual(await pendingMigrations(client, MIGRATIONS), []);
+    assert.deepEqual(await migrate(client, MIGRATIONS), []);
+    const ledger = await client.execute("SELECT name, applied_at FROM securix_migrations");
+    assert.equal(ledger.rows.length, MIGRATIONS.length);
+    assert.equal(ledger.rows[0].applied_at, 42);
+  } finally {
+    client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("migrations: a failing migration rolls back entirely and is not recorded", async () => {
+  const { url, dir } = await tempDb();
+  const client = createClient({ url });
+  try {
+    const broken = [
+      ...MIGRATIONS,
+      { name: "9999_broken", sql: "CREATE TABLE t_ok (x);\n--> statement-breakpoint\nNOT SQL" },
+    ];
+    await assert.rejects(migrate(client, broken), /Cannot apply migration 9999_broken/);
+    const tables = await client.execute("SELECT name FROM sqlite_master WHERE name = 't_ok'");
+    assert.equal(tables.rows.length, 0, "first statement rolled back");
+    assert.deepEqual(await pendingMigrations(client, broken), ["9999_broken"]);
+  } finally {
+    client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("migrations: two processes migrating one file at once apply each migration once", async () => {
+  const { dir } = await tempDb();
+  try {
+    const main = new URL("../../main.ts", import.meta.url).pathname;
+    const config = new URL("../../deno.json", import.meta.url).pathname;
+    const run = () =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", "--config", config, main, "migrate"],
+        cwd: dir,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    // The first start creates the key; then two processes race on the same file.
+    await run();
+    await Deno.remove(`${dir}/securix-data/securix.db`);
+    const outputs = await Promise.all([run(), run()]);
+    const text = outputs.map((o) => new TextDecoder().decode(o.stdout)).join("\n");
+    assert.deepEqual(outputs.map((o) => o.code), [0, 0], text);
+    for (const m of MIGRATIONS) {
+      assert.equal(text.split(m.name).length - 1, 1, `${m.name} applied exactly once:\n${text}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
