@@ -1,0 +1,86 @@
+import { and, desc, eq, ne, sql } from "drizzle-orm";
+import type { Db, Tx } from "../db/client.ts";
+import { connections } from "../db/schema.ts";
+import type { Connection, ConnectionStatus } from "./connection_types.ts";
+
+type Row = typeof connections.$inferSelect;
+
+function toConnection(row: Row): Connection {
+  return {
+    ...row,
+    status: row.status as ConnectionStatus,
+    scopes: JSON.parse(row.scopes),
+    account: row.account ? JSON.parse(row.account) : null,
+  };
+}
+
+export function toRow(c: Connection): Row {
+  return {
+    ...c,
+    scopes: JSON.stringify(c.scopes),
+    account: c.account ? JSON.stringify(c.account) : null,
+  };
+}
+
+/** The entity's current (not revoked) connection to a provider, if any. */
+export async function currentConnection(
+  db: Db | Tx,
+  appId: string,
+  entityId: string,
+  provider: string,
+): Promise<Connection | null> {
+  const [row] = await db.select().from(connections).where(and(
+    eq(connections.appId, appId),
+    eq(connections.entityId, entityId),
+    eq(connections.provider, provider),
+    ne(connections.status, "revoked"),
+  )).orderBy(desc(connections.createdAt)).limit(1);
+  return row ? toConnection(row) : null;
+}
+
+export async function getConnection(db: Db | Tx, id: string): Promise<Connection | null> {
+  const [row] = await db.select().from(connections).where(eq(connections.id, id)).limit(1);
+  return row ? toConnection(row) : null;
+}
+
+export async function listConnections(
+  db: Db,
+  filter: { appId?: string; entityId?: string; includeRevoked?: boolean },
+): Promise<Connection[]> {
+  const conditions = [];
+  if (filter.appId) conditions.push(eq(connections.appId, filter.appId));
+  if (filter.entityId) conditions.push(eq(connections.entityId, filter.entityId));
+  if (!filter.includeRevoked) conditions.push(ne(connections.status, "revoked"));
+  const rows = await db.select().from(connections).where(and(...conditions)).orderBy(
+    connections.createdAt,
+  );
+  return rows.map(toConnection);
+}
+
+export async function insertConnection(db: Db | Tx, connection: Connection): Promise<void> {
+  await db.insert(connections).values(toRow(connection));
+}
+
+export type ConnectionPatch = Partial<
+  Pick<
+    Connection,
+    "status" | "scopes" | "account" | "credentialId" | "credentialExpiresAt" | "sessionId"
+  >
+>;
+
+/** Applies a change and bumps `version`, which invalidates every cache of this connection. */
+export async function updateConnection(
+  db: Db | Tx,
+  id: string,
+  patch: ConnectionPatch,
+  now: number,
+): Promise<void> {
+  const { scopes, account, ...rest } = patch;
+  await db.update(connections).set({
+    ...rest,
+    ...(scopes ? { scopes: JSON.stringify(scopes) } : {}),
+    ...(account !== undefined ? { account: account ? JSON.stringify(account) : null } : {}),
+    version: sql`${connections.version} + 1`,
+    updatedAt: now,
+  }).where(eq(connections.id, id));
+}

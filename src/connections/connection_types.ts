@@ -1,0 +1,31 @@
+import type { Account } from "../flows/session_types.ts";
+
+export type ConnectionStatus = "pending" | "active" | "paused" | "revoked" | "needs_reauth";
+
+export interface Connection {
+  id: string;
+  appId: string;
+  entityId: string;
+  provider: string;
+  status: ConnectionStatus;
+  scopes: string[];
+  account: Account | null;
+  credentialId: string | null;
+  credentialExpiresAt: number | null;
+  sessionId: string | null;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The token set kept in the vault for a connection. Never leaves the appliance. */
+export interface StoredCredential {
+  accessToken: string;
+  refreshToken: string | null;
+  tokenType: string;
+  expiresAt: number | null;
+  scopes: string[];
+  idToken?: string | null;
+}
+
+export const CREDENTIAL_PURPOSE = "provider-credential";

@@ -1,0 +1,49 @@
+import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
+import { updateConnection } from "./connection_store.ts";
+import type { Database } from "../db/client.ts";
+import type { VaultStore } from "../vault/store.ts";
+import type { ProviderRegistry } from "../flows/flow_provider.ts";
+
+export interface RevokeDeps {
+  database: Database;
+  vault: VaultStore;
+  providers: ProviderRegistry;
+  now: () => number;
+  /** Called once the connection is revoked, e.g. to empty credential caches. */
+  onRevoked?: (connection: Connection) => void;
+}
+
+/**
+ * Revokes at the provider when it supports revocation (best effort: a provider
+ * that is down must not keep a user connected), then deletes the credential
+ * and marks the connection revoked. Returns whether the provider confirmed.
+ */
+export async function revokeConnection(
+  deps: RevokeDeps,
+  connection: Connection,
+): Promise<{ providerRevoked: boolean }> {
+  let providerRevoked = false;
+  const provider = deps.providers.enabled.get(connection.provider);
+  if (connection.credentialId) {
+    const stored = await deps.vault.get(connection.credentialId, CREDENTIAL_PURPOSE).catch(() =>
+      null
+    );
+    if (stored && provider?.revoke) {
+      const credential = JSON.parse(stored.value) as StoredCredential;
+      try {
+        await provider.revoke(credential.refreshToken ?? credential.accessToken);
+        providerRevoked = true;
+      } catch {
+        providerRevoked = false;
+      }
+    }
+  }
+  await updateConnection(deps.database.db, connection.id, {
+    status: "revoked",
+    credentialId: null,
+    credentialExpiresAt: null,
+  }, deps.now());
+  if (connection.credentialId) await deps.vault.delete(connection.credentialId);
+  deps.onRevoked?.(connection);
+  return { providerRevoked };
+}

@@ -1,0 +1,94 @@
+import { and, eq } from "drizzle-orm";
+import {
+  currentConnection,
+  insertConnection,
+  updateConnection,
+} from "../connections/connection_store.ts";
+import { newId } from "../db/ids.ts";
+import { authSessions } from "../db/schema.ts";
+import type { FlowDeps } from "./flow_deps.ts";
+import type { AuthSession } from "./session_types.ts";
+
+/**
+ * Turns a consented session into active connections, in one transaction with
+ * the session's move to `completed` (a compare-and-swap from `from`), so two
+ * confirms cannot both win. Replaced credentials are deleted afterwards.
+ * Returns false when the session was no longer in `from`.
+ */
+export async function activateSession(
+  deps: FlowDeps,
+  session: AuthSession,
+  from: "pending" | "awaiting_confirmation",
+): Promise<boolean> {
+  const now = deps.now();
+  const replaced: string[] = [];
+  const won = await deps.database.transaction(async (tx) => {
+    const moved = await tx.update(authSessions).set({ status: "completed", endedAt: now }).where(
+      and(eq(authSessions.id, session.id), eq(authSessions.status, from)),
+    );
+    if (moved.rowsAffected === 0) return false;
+    for (const [provider, step] of Object.entries(session.providers)) {
+      const patch = {
+        status: "active" as const,
+        credentialId: step.credentialId ?? null,
+        credentialExpiresAt: step.credentialExpiresAt ?? null,
+        scopes: step.grantedScopes ?? step.scopes,
+        account: step.account ?? null,
+        sessionId: session.id,
+      };
+      const current = await currentConnection(tx, session.appId, session.entityId, provider);
+      if (current) {
+        if (current.credentialId && current.credentialId !== patch.credentialId) {
+          replaced.push(current.credentialId);
+        }
+        await updateConnection(tx, current.id, patch, now);
+      } else {
+        await insertConnection(tx, {
+          id: newId("con", deps.random),
+          appId: session.appId,
+          entityId: session.entityId,
+          provider,
+          version: 1,
+          createdAt: now,
+          updatedAt: now,
+          ...patch,
+        });
+      }
+    }
+    return true;
+  });
+  for (const id of replaced) await deps.vault.delete(id);
+  return won;
+}
+
+/**
+ * After a popup consent, before the sxc reveal: providers the entity had no
+ * connection to get one in `pending`, which the proxy refuses to use.
+ */
+export async function recordPendingConnections(
+  deps: FlowDeps,
+  session: AuthSession,
+): Promise<void> {
+  const now = deps.now();
+  await deps.database.transaction(async (tx) => {
+    for (const [provider, step] of Object.entries(session.providers)) {
+      const current = await currentConnection(tx, session.appId, session.entityId, provider);
+      if (current) continue;
+      await insertConnection(tx, {
+        id: newId("con", deps.random),
+        appId: session.appId,
+        entityId: session.entityId,
+        provider,
+        status: "pending",
+        scopes: step.grantedScopes ?? step.scopes,
+        account: step.account ?? null,
+        credentialId: null,
+        credentialExpiresAt: null,
+        sessionId: session.id,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+  });
+}

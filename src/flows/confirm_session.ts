@@ -1,0 +1,56 @@
+import type { App } from "../apps/app_store.ts";
+import { activateSession } from "./activate_session.ts";
+import { flowErrors } from "./flow_errors.ts";
+import type { FlowDeps } from "./flow_deps.ts";
+import { endSession, loadSession, updateSession } from "./session_store.ts";
+import type { AuthSession } from "./session_types.ts";
+import { verifySxc } from "./sxc.ts";
+
+/** Wrong reveals allowed before the session is failed for good. */
+export const MAX_SXC_FAILURES = 5;
+
+/** Loads a session of this app; another app's session is "not found", never "forbidden". */
+export async function requireOwnSession(
+  deps: FlowDeps,
+  app: App,
+  sessionId: string,
+): Promise<AuthSession> {
+  const session = await loadSession(deps.database.db, sessionId, deps.now());
+  if (!session || session.appId !== app.id) throw flowErrors.sessionNotFound();
+  return session;
+}
+
+/**
+ * The popup handshake's last step: only the browser that committed to
+ * sha256(sxc) can reveal sxc, and only then do the connections become active.
+ */
+export async function confirmSession(
+  deps: FlowDeps,
+  app: App,
+  sessionId: string,
+  sxc: string,
+): Promise<AuthSession> {
+  const session = await requireOwnSession(deps, app, sessionId);
+  if (session.flow !== "popup" || !session.sxcHash) {
+    throw flowErrors.invalidInput("Only popup sessions are confirmed with an sxc");
+  }
+  if (
+    session.status === "completed" || session.status === "failed" || session.status === "expired"
+  ) {
+    throw flowErrors.sessionEnded(session.status, session.reason);
+  }
+  if (session.status !== "awaiting_confirmation") throw flowErrors.notAwaitingConfirmation();
+  if (!verifySxc(sxc, session.sxcHash)) {
+    const failures = session.sxcFailures + 1;
+    await updateSession(deps.database.db, session.id, { sxcFailures: failures });
+    if (failures >= MAX_SXC_FAILURES) {
+      await endSession(deps.database.db, session.id, "failed", "sxc_mismatch", deps.now());
+    }
+    throw flowErrors.sxcMismatch();
+  }
+  if (!await activateSession(deps, session, "awaiting_confirmation")) {
+    const now = await loadSession(deps.database.db, session.id, deps.now());
+    throw flowErrors.sessionEnded(now?.status ?? "failed", now?.reason ?? null);
+  }
+  return { ...session, status: "completed", endedAt: deps.now() };
+}

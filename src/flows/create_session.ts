@@ -1,0 +1,101 @@
+import { z } from "zod";
+import type { App } from "../apps/app_store.ts";
+import { webOrigin } from "../apps/app_input.ts";
+import { newId } from "../db/ids.ts";
+import { generateDeviceCode, hashDeviceCode, normalizeDeviceCode } from "./device_code.ts";
+import { flowErrors } from "./flow_errors.ts";
+import type { FlowDeps } from "./flow_deps.ts";
+import { insertSession } from "./session_store.ts";
+import type { AuthSession, SessionProvider } from "./session_types.ts";
+import { SXC_HASH_PATTERN } from "./sxc.ts";
+
+export const createSessionInput = z.strictObject({
+  entityId: z.string().min(1).max(256),
+  flow: z.enum(["popup", "device"]).default("popup"),
+  providers: z.record(
+    z.string().regex(/^[a-z0-9_-]{1,64}$/),
+    z.strictObject({ scopes: z.array(z.string().min(1).max(512)).max(50).optional() }),
+  ).refine((p) => Object.keys(p).length >= 1 && Object.keys(p).length <= 10, {
+    message: "name between 1 and 10 providers",
+  }),
+  sxcHash: z.string().regex(SXC_HASH_PATTERN, { message: "expected base64url(sha256(sxc))" })
+    .optional(),
+  returnUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** The browser origin the popup result goes to; defaults to the app's first origin. */
+  origin: webOrigin.optional(),
+});
+
+export type CreateSessionInput = z.output<typeof createSessionInput>;
+
+export interface CreatedSession {
+  session: AuthSession;
+  authUrl: string;
+  deviceCode: string | null;
+}
+
+export async function createSession(
+  deps: FlowDeps,
+  app: App,
+  input: CreateSessionInput,
+): Promise<CreatedSession> {
+  const providers = resolveRequestedProviders(deps, input.providers);
+  const target = input.flow === "popup" ? popupTarget(app, input) : null;
+  if (input.returnUrl && !app.origins.includes(new URL(input.returnUrl).origin)) {
+    throw flowErrors.originNotAllowed(new URL(input.returnUrl).origin);
+  }
+  const deviceCode = input.flow === "device" ? generateDeviceCode(deps.random) : null;
+  const now = deps.now();
+  const session = await insertSession(deps.database.db, {
+    id: newId("ses", deps.random),
+    appId: app.id,
+    entityId: input.entityId,
+    flow: input.flow,
+    providers,
+    sxcHash: input.sxcHash ?? null,
+    targetOrigin: target,
+    returnUrl: input.returnUrl ?? null,
+    deviceCodeHash: deviceCode ? hashDeviceCode(normalizeDeviceCode(deviceCode)!) : null,
+    pollIntervalS: input.flow === "device" ? deps.deviceIntervalS : null,
+    createdAt: now,
+    expiresAt: now + deps.sessionTtlMs,
+  });
+  const authUrl = input.flow === "device"
+    ? `${deps.publicUrl}/device`
+    : `${deps.publicUrl}/connect/${session.id}`;
+  return { session, authUrl, deviceCode };
+}
+
+function popupTarget(app: App, input: CreateSessionInput): string {
+  if (!input.sxcHash) {
+    throw flowErrors.invalidInput("sxcHash is required for the popup flow");
+  }
+  if (app.origins.length === 0) {
+    throw flowErrors.invalidInput(
+      `App "${app.name}" has no registered origin; the popup flow posts its result to one`,
+    );
+  }
+  const origin = input.origin ?? app.origins[0];
+  if (!app.origins.includes(origin)) throw flowErrors.originNotAllowed(origin);
+  return origin;
+}
+
+function resolveRequestedProviders(
+  deps: FlowDeps,
+  requested: CreateSessionInput["providers"],
+): Record<string, SessionProvider> {
+  const out: Record<string, SessionProvider> = {};
+  for (const [name, options] of Object.entries(requested)) {
+    const provider = deps.providers.enabled.get(name);
+    if (!provider) {
+      throw deps.providers.known.has(name)
+        ? flowErrors.providerDisabled(name)
+        : flowErrors.unknownProvider(name);
+    }
+    const scopes = options.scopes ?? [...provider.defaultScopes];
+    const allowed = provider.allowedScopes;
+    const refused = allowed ? scopes.filter((s) => !allowed.includes(s)) : [];
+    if (refused.length > 0) throw flowErrors.scopeNotAllowed(name, refused);
+    out[name] = { scopes: [...new Set(scopes)], status: "pending" };
+  }
+  return out;
+}

@@ -1,0 +1,45 @@
+import type { Account } from "./session_types.ts";
+
+/** Tokens as a provider returned them, normalised. */
+export interface TokenResult {
+  accessToken: string;
+  refreshToken: string | null;
+  tokenType: string;
+  expiresAt: number | null;
+  scopes: string[] | null;
+  idToken: string | null;
+}
+
+/**
+ * What the consent flows need from a provider. The catalog adapts each
+ * configured provider to this, so flows never depend on a provider's details.
+ */
+export interface FlowProvider {
+  name: string;
+  displayName: string;
+  /** Scopes the operator allows; null allows any. */
+  allowedScopes: readonly string[] | null;
+  /** Scopes requested when a session names none. */
+  defaultScopes: readonly string[];
+  /** Origin of the authorization endpoint (for the consent page's form-action CSP). */
+  authorizationOrigin: string;
+  authorizationUrl(input: {
+    state: string;
+    codeVerifier: string;
+    scopes: string[];
+    redirectUri: string;
+  }): URL;
+  exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<
+    TokenResult
+  >;
+  fetchAccount(accessToken: string): Promise<Account | null>;
+  /** Revokes a token at the provider; absent when the provider cannot. */
+  revoke: ((token: string) => Promise<void>) | null;
+}
+
+export interface ProviderRegistry {
+  /** Enabled providers by name. */
+  enabled: ReadonlyMap<string, FlowProvider>;
+  /** Every name the catalog knows, enabled or not (to tell "disabled" from "unknown"). */
+  known: ReadonlySet<string>;
+}

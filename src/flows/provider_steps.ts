@@ -1,0 +1,197 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { sha256 } from "@oslojs/crypto/sha2";
+import { encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
+import { CREDENTIAL_PURPOSE, type StoredCredential } from "../connections/connection_types.ts";
+import { newId } from "../db/ids.ts";
+import { oauthStates } from "../db/schema.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { activateSession, recordPendingConnections } from "./activate_session.ts";
+import { callbackUrl, type FlowDeps } from "./flow_deps.ts";
+import type { FlowProvider, TokenResult } from "./flow_provider.ts";
+import { endSession, loadSession, updateSession } from "./session_store.ts";
+import { type AuthSession, isOpen } from "./session_types.ts";
+
+const PKCE_PURPOSE = "pkce-verifier";
+
+function random32(deps: FlowDeps): string {
+  const bytes = (deps.random ?? ((b) => crypto.getRandomValues(b)))(new Uint8Array(32));
+  return encodeBase64urlNoPadding(bytes);
+}
+
+function hashState(state: string): string {
+  return encodeHexLowerCase(sha256(new TextEncoder().encode(`state:${state}`)));
+}
+
+/** The next provider of the session the user has not connected yet. */
+export function nextProvider(session: AuthSession): string | null {
+  const entry = Object.entries(session.providers).find(([, step]) => step.status === "pending");
+  return entry ? entry[0] : null;
+}
+
+/**
+ * Sends the browser to the provider: a fresh single-use `state` bound to this
+ * session and this browser, and a PKCE verifier kept in the vault.
+ */
+export async function beginProviderAuth(
+  deps: FlowDeps,
+  session: AuthSession,
+  provider: FlowProvider,
+  bindingHash: string,
+): Promise<URL> {
+  const state = random32(deps);
+  const codeVerifier = random32(deps);
+  const verifierId = newId("pkce", deps.random);
+  await deps.vault.put(verifierId, PKCE_PURPOSE, codeVerifier);
+  const now = deps.now();
+  await deps.database.db.insert(oauthStates).values({
+    stateHash: hashState(state),
+    sessionId: session.id,
+    provider: provider.name,
+    browserBinding: bindingHash,
+    verifierId,
+    createdAt: now,
+    expiresAt: Math.min(session.expiresAt, now + 10 * 60_000),
+    usedAt: null,
+  });
+  return provider.authorizationUrl({
+    state,
+    codeVerifier,
+    scopes: session.providers[provider.name].scopes,
+    redirectUri: callbackUrl(deps.publicUrl),
+  });
+}
+
+export type CallbackOutcome =
+  | { kind: "next"; session: AuthSession; provider: string }
+  | { kind: "done"; session: AuthSession }
+  | { kind: "failed"; session: AuthSession; reason: string };
+
+function stateError(code: string, message: string): SecurixError {
+  return new SecurixError(code, message, { status: 400 });
+}
+
+/**
+ * Consumes a `state` exactly once. It must exist, be unexpired, belong to
+ * the browser presenting it, and not have been used before.
+ */
+async function consumeState(deps: FlowDeps, state: string, bindingHash: string | null) {
+  const stateHash = hashState(state);
+  const [row] = await deps.database.db.select().from(oauthStates).where(
+    eq(oauthStates.stateHash, stateHash),
+  ).limit(1);
+  if (!row) {
+    throw stateError("SX-STATE-INVALID", "This sign-in response does not belong to any consent");
+  }
+  if (row.usedAt !== null) {
+    throw stateError("SX-STATE-REPLAYED", "This sign-in response was already used; start again");
+  }
+  if (!bindingHash || bindingHash !== row.browserBinding) {
+    throw stateError(
+      "SX-STATE-FOREIGN",
+      "This sign-in response was started in another browser; finish it where it was started",
+    );
+  }
+  const now = deps.now();
+  if (row.expiresAt <= now) {
+    throw stateError("SX-STATE-EXPIRED", "This sign-in took too long; start again");
+  }
+  const claimed = await deps.database.db.update(oauthStates).set({ usedAt: now }).where(
+    and(eq(oauthStates.stateHash, stateHash), isNull(oauthStates.usedAt)),
+  );
+  if (claimed.rowsAffected === 0) {
+    throw stateError("SX-STATE-REPLAYED", "This sign-in response was already used; start again");
+  }
+  const verifier = await deps.vault.get(row.verifierId, PKCE_PURPOSE);
+  await deps.vault.delete(row.verifierId);
+  return { row, codeVerifier: verifier?.value ?? "" };
+}
+
+export async function handleCallback(
+  deps: FlowDeps,
+  params: { state: string | null; code: string | null; error: string | null },
+  bindingHash: string | null,
+): Promise<CallbackOutcome> {
+  if (!params.state) throw stateError("SX-STATE-INVALID", "The provider's response has no state");
+  const { row, codeVerifier } = await consumeState(deps, params.state, bindingHash);
+  const session = await loadSession(deps.database.db, row.sessionId, deps.now());
+  if (!session) throw stateError("SX-STATE-INVALID", "The consent no longer exists");
+  if (!isOpen(session)) {
+    return { kind: "failed", session, reason: session.reason ?? session.status };
+  }
+  const provider = deps.providers.enabled.get(row.provider);
+  if (params.error || !params.code || !provider) {
+    const reason = params.error === "access_denied" ? "access_denied" : (params.error ?? "no_code");
+    return await failSession(deps, session, row.provider, reason);
+  }
+  let tokens: TokenResult;
+  try {
+    tokens = await provider.exchangeCode({
+      code: params.code,
+      codeVerifier,
+      redirectUri: callbackUrl(deps.publicUrl),
+    });
+  } catch {
+    return await failSession(deps, session, row.provider, "token_exchange_failed");
+  }
+  return await recordTokens(deps, session, provider, tokens);
+}
+
+async function failSession(
+  deps: FlowDeps,
+  session: AuthSession,
+  provider: string,
+  reason: string,
+): Promise<CallbackOutcome> {
+  const providers = {
+    ...session.providers,
+    [provider]: { ...session.providers[provider], status: "failed" as const, error: reason },
+  };
+  await updateSession(deps.database.db, session.id, { providers });
+  await endSession(deps.database.db, session.id, "failed", reason, deps.now());
+  return { kind: "failed", session: { ...session, providers, status: "failed", reason }, reason };
+}
+
+async function recordTokens(
+  deps: FlowDeps,
+  session: AuthSession,
+  provider: FlowProvider,
+  tokens: TokenResult,
+): Promise<CallbackOutcome> {
+  const account = await provider.fetchAccount(tokens.accessToken).catch(() => null);
+  const granted = tokens.scopes ?? session.providers[provider.name].scopes;
+  const credential: StoredCredential = {
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    tokenType: tokens.tokenType,
+    expiresAt: tokens.expiresAt,
+    scopes: granted,
+    idToken: tokens.idToken,
+  };
+  const credentialId = newId("cred", deps.random);
+  await deps.vault.put(credentialId, CREDENTIAL_PURPOSE, JSON.stringify(credential));
+  const providers = {
+    ...session.providers,
+    [provider.name]: {
+      ...session.providers[provider.name],
+      status: "connected" as const,
+      account,
+      credentialId,
+      credentialExpiresAt: tokens.expiresAt,
+      grantedScopes: granted,
+    },
+  };
+  const updated: AuthSession = { ...session, providers };
+  const next = nextProvider(updated);
+  if (next) {
+    await updateSession(deps.database.db, session.id, { providers });
+    return { kind: "next", session: updated, provider: next };
+  }
+  if (session.flow === "device") {
+    await updateSession(deps.database.db, session.id, { providers });
+    await activateSession(deps, updated, "pending");
+    return { kind: "done", session: { ...updated, status: "completed" } };
+  }
+  await updateSession(deps.database.db, session.id, { providers, status: "awaiting_confirmation" });
+  await recordPendingConnections(deps, updated);
+  return { kind: "done", session: { ...updated, status: "awaiting_confirmation" } };
+}

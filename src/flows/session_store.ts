@@ -1,0 +1,150 @@
+import { and, desc, eq, inArray, isNull, lte } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { authSessions } from "../db/schema.ts";
+import type { AuthSession, SessionProvider, SessionStatus } from "./session_types.ts";
+
+type Row = typeof authSessions.$inferSelect;
+
+function toSession(row: Row): AuthSession {
+  return {
+    ...row,
+    flow: row.flow as AuthSession["flow"],
+    status: row.status as SessionStatus,
+    providers: JSON.parse(row.providers) as Record<string, SessionProvider>,
+  };
+}
+
+export interface NewSession {
+  id: string;
+  appId: string;
+  entityId: string;
+  flow: AuthSession["flow"];
+  providers: Record<string, SessionProvider>;
+  sxcHash: string | null;
+  targetOrigin: string | null;
+  returnUrl: string | null;
+  deviceCodeHash: string | null;
+  pollIntervalS: number | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export async function insertSession(db: Db, input: NewSession): Promise<AuthSession> {
+  const row: Row = {
+    ...input,
+    status: "pending",
+    reason: null,
+    providers: JSON.stringify(input.providers),
+    sxcFailures: 0,
+    deviceCodeUsedAt: null,
+    lastPolledAt: null,
+    browserBinding: null,
+    endedAt: null,
+  };
+  await db.insert(authSessions).values(row);
+  return toSession(row);
+}
+
+/**
+ * Reads a session; an open session past its expiry is marked expired on the
+ * way out, so every reader sees the same answer without a sweeper.
+ */
+export async function loadSession(db: Db, id: string, now: number): Promise<AuthSession | null> {
+  const [row] = await db.select().from(authSessions).where(eq(authSessions.id, id)).limit(1);
+  if (!row) return null;
+  const session = toSession(row);
+  if (
+    (session.status === "pending" || session.status === "awaiting_confirmation") &&
+    session.expiresAt <= now
+  ) {
+    await endSession(db, id, "expired", "session_expired", now);
+    return { ...session, status: "expired", reason: "session_expired", endedAt: now };
+  }
+  return session;
+}
+
+export async function findSessionByDeviceCode(
+  db: Db,
+  codeHash: string,
+): Promise<AuthSession | null> {
+  const [row] = await db.select().from(authSessions).where(
+    eq(authSessions.deviceCodeHash, codeHash),
+  ).limit(1);
+  return row ? toSession(row) : null;
+}
+
+export type SessionPatch = Partial<
+  Pick<
+    AuthSession,
+    | "status"
+    | "reason"
+    | "providers"
+    | "sxcFailures"
+    | "browserBinding"
+    | "deviceCodeUsedAt"
+    | "lastPolledAt"
+    | "endedAt"
+  >
+>;
+
+export async function updateSession(db: Db, id: string, patch: SessionPatch): Promise<void> {
+  const { providers, ...rest } = patch;
+  await db.update(authSessions).set({
+    ...rest,
+    ...(providers ? { providers: JSON.stringify(providers) } : {}),
+  }).where(eq(authSessions.id, id));
+}
+
+/** Ends an open session; a session that already ended keeps its outcome. */
+export async function endSession(
+  db: Db,
+  id: string,
+  status: Extract<SessionStatus, "completed" | "failed" | "expired">,
+  reason: string | null,
+  now: number,
+): Promise<boolean> {
+  const result = await db.update(authSessions).set({ status, reason, endedAt: now }).where(
+    and(
+      eq(authSessions.id, id),
+      inArray(authSessions.status, ["pending", "awaiting_confirmation"]),
+    ),
+  );
+  return result.rowsAffected > 0;
+}
+
+/** Marks every open session past its expiry as expired; returns their ids. */
+export async function expireSessions(db: Db, now: number): Promise<string[]> {
+  const rows = await db.select({ id: authSessions.id }).from(authSessions).where(
+    and(
+      inArray(authSessions.status, ["pending", "awaiting_confirmation"]),
+      lte(authSessions.expiresAt, now),
+    ),
+  );
+  for (const { id } of rows) await endSession(db, id, "expired", "session_expired", now);
+  return rows.map((r) => r.id);
+}
+
+export async function latestSessionForEntity(
+  db: Db,
+  appId: string,
+  entityId: string,
+): Promise<AuthSession | null> {
+  const [row] = await db.select().from(authSessions).where(
+    and(eq(authSessions.appId, appId), eq(authSessions.entityId, entityId)),
+  ).orderBy(desc(authSessions.createdAt)).limit(1);
+  return row ? toSession(row) : null;
+}
+
+/** Claims a device code for one browser; false when another browser claimed it first. */
+export async function claimDeviceCode(
+  db: Db,
+  id: string,
+  bindingHash: string,
+  now: number,
+): Promise<boolean> {
+  const result = await db.update(authSessions).set({
+    deviceCodeUsedAt: now,
+    browserBinding: bindingHash,
+  }).where(and(eq(authSessions.id, id), isNull(authSessions.deviceCodeUsedAt)));
+  return result.rowsAffected > 0;
+}
