@@ -1,4 +1,4 @@
-import { blob, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
  * The drizzle schema. SQL migrations under migrations/ are generated from it
@@ -129,3 +129,39 @@ export const rateCounters = sqliteTable("rate_counters", {
   windowStart: integer("window_start").notNull(),
   count: integer("count").notNull(),
 });
+
+export const agents = sqliteTable("agents", {
+  id: text("id").primaryKey(),
+  appId: text("app_id").notNull().references(() => apps.id, { onDelete: "cascade" }),
+  /** The id the app sends in `securix-agent-id`; unique per app. */
+  agentId: text("agent_id").notNull(),
+  name: text("name"),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [uniqueIndex("agents_app_agent_idx").on(t.appId, t.agentId)]);
+
+/**
+ * One row per connection being refreshed: the owner token and expiry make
+ * appliance processes sharing the database refresh at most once between them.
+ */
+export const refreshLeases = sqliteTable("refresh_leases", {
+  connectionId: text("connection_id").primaryKey(),
+  owner: text("owner").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
+/** Append-only, hash-chained audit log. */
+export const auditLog = sqliteTable("audit_log", {
+  seq: integer("seq").primaryKey({ autoIncrement: true }),
+  id: text("id").notNull().unique(),
+  at: integer("at").notNull(),
+  /** e.g. proxy.request, session.created, connection.revoked, admin.app.created */
+  kind: text("kind").notNull(),
+  appId: text("app_id"),
+  agentId: text("agent_id"),
+  entityId: text("entity_id"),
+  provider: text("provider"),
+  /** Canonical JSON of the rest of the record (method, path, status, bytes, …). */
+  data: text("data").notNull(),
+  prevHash: text("prev_hash").notNull(),
+  hash: text("hash").notNull(),
+}, (t) => [index("audit_log_at_idx").on(t.at), index("audit_log_app_idx").on(t.appId, t.at)]);
