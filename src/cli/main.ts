@@ -11,6 +11,7 @@ import { registerKeys } from "./keys_command.ts";
 import { registerVault } from "./vault_command.ts";
 import { registerInit } from "./init_command.ts";
 import { registerDoctor } from "./doctor_command.ts";
+import { registerAgents } from "./agents_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(io: CliIo): { program: Command; context: CliContext } {
@@ -38,6 +39,7 @@ export function buildProgram(io: CliIo): { program: Command; context: CliContext
       registerDoctor,
       registerApps,
       registerKeys,
+      registerAgents,
       registerVault,
     ]
   ) {
