@@ -1,0 +1,257 @@
+import { eq, sql } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { connections } from "../db/schema.ts";
+import type { TokenResult } from "../flows/flow_provider.ts";
+import type { VaultStore } from "../vault/store.ts";
+import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
+import { tokenExpired } from "./credential_errors.ts";
+import { acquireLease, releaseLease } from "./refresh_lease.ts";
+
+/** How a provider refreshes; `invalidGrant` tells a dead refresh token from a passing failure. */
+export interface Refresher {
+  refresh(refreshToken: string): Promise<TokenResult>;
+  isInvalidGrant(error: unknown): boolean;
+}
+
+export interface CredentialSourceOptions {
+  database: Database;
+  vault: VaultStore;
+  now: () => number;
+  refresherFor: (provider: string) => Refresher | null;
+  /** Refresh when the token expires within this; default 60 s. */
+  skewMs?: number;
+  /** How long a decrypted credential is reused without re-reading; default 30 s. */
+  cacheTtlMs?: number;
+  leaseMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  owner?: string;
+  onRefresh?: (outcome: "success" | "failure" | "invalid_grant" | "reused") => void;
+}
+
+interface Cached {
+  credential: StoredCredential;
+  recordVersion: number;
+  connectionVersion: number;
+  loadedAt: number;
+}
+
+interface Backoff {
+  failures: number;
+  until: number;
+}
+
+/**
+ * Hands out usable credentials. Decrypted credentials are cached per
+ * connection; refreshes are single-flight in the process and guarded by a
+ * lease row across processes, so a refresh token is presented exactly once.
+ */
+export class CredentialSource {
+  readonly #o:
+    & Required<Omit<CredentialSourceOptions, "onRefresh">>
+    & Pick<CredentialSourceOptions, "onRefresh">;
+  readonly #cache = new Map<string, Cached>();
+  readonly #inflight = new Map<string, Promise<StoredCredential>>();
+  readonly #backoff = new Map<string, Backoff>();
+
+  constructor(options: CredentialSourceOptions) {
+    this.#o = {
+      skewMs: 60_000,
+      cacheTtlMs: 30_000,
+      leaseMs: 30_000,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      owner: crypto.randomUUID(),
+      ...options,
+    };
+  }
+
+  /** Drops a connection's cached credential at once (revoke, pause). */
+  invalidate(connectionId: string): void {
+    this.#cache.delete(connectionId);
+  }
+
+  /**
+   * A credential for `connection` that is not about to expire. `rejected` is
+   * an access token the provider just answered 401 to: it is refreshed even
+   * if its expiry says it is still good.
+   */
+  async get(connection: Connection, rejected: string | null = null): Promise<StoredCredential> {
+    const hit = this.#cache.get(connection.id);
+    const now = this.#o.now();
+    if (
+      hit && !rejected && hit.connectionVersion === connection.version &&
+      now - hit.loadedAt < this.#o.cacheTtlMs && !this.#expiring(hit.credential, now)
+    ) return hit.credential;
+    const running = this.#inflight.get(connection.id);
+    if (running) return await running;
+    const work = this.#load(connection, rejected).finally(() =>
+      this.#inflight.delete(connection.id)
+    );
+    this.#inflight.set(connection.id, work);
+    return await work;
+  }
+
+  #expiring(credential: StoredCredential, now: number): boolean {
+    return credential.expiresAt !== null && credential.expiresAt - this.#o.skewMs <= now;
+  }
+
+  async #read(connection: Connection): Promise<{ credential: StoredCredential; version: number }> {
+    if (!connection.credentialId) {
+      throw tokenExpired(connection.provider, "no credential is stored");
+    }
+    const record = await this.#o.vault.get(connection.credentialId, CREDENTIAL_PURPOSE);
+    if (!record) throw tokenExpired(connection.provider, "no credential is stored");
+    return { credential: JSON.parse(record.value) as StoredCredential, version: record.version };
+  }
+
+  #remember(
+    connection: Connection,
+    credential: StoredCredential,
+    version: number,
+  ): StoredCredential {
+    this.#cache.set(connection.id, {
+      credential,
+      recordVersion: version,
+      connectionVersion: connection.version,
+      loadedAt: this.#o.now(),
+    });
+    return credential;
+  }
+
+  #usable(credential: StoredCredential, rejected: string | null): boolean {
+    return !this.#expiring(credential, this.#o.now()) &&
+      (rejected === null || credential.accessToken !== rejected);
+  }
+
+  async #load(connection: Connection, rejected: string | null): Promise<StoredCredential> {
+    const stored = await this.#read(connection);
+    if (this.#usable(stored.credential, rejected)) {
+      return this.#remember(connection, stored.credential, stored.version);
+    }
+    return await this.#refreshWithLease(connection, stored, rejected);
+  }
+
+  async #refreshWithLease(
+    connection: Connection,
+    seen: { credential: StoredCredential; version: number },
+    rejected: string | null,
+  ): Promise<StoredCredential> {
+    const { database, leaseMs } = this.#o;
+    const deadline = this.#o.now() + leaseMs * 2;
+    while (this.#o.now() < deadline) {
+      if (await acquireLease(database.db, connection.id, this.#o.owner, this.#o.now(), leaseMs)) {
+        try {
+          // Someone may have refreshed between our read and the lease.
+          const latest = await this.#read(connection);
+          if (latest.version !== seen.version && this.#usable(latest.credential, rejected)) {
+            this.#o.onRefresh?.("reused");
+            return this.#remember(connection, latest.credential, latest.version);
+          }
+          return await this.#refresh(connection, latest, rejected);
+        } finally {
+          await releaseLease(database.db, connection.id, this.#o.owner);
+        }
+      }
+      await this.#o.sleep(25);
+      const latest = await this.#read(connection);
+      if (latest.version !== seen.version && this.#usable(latest.credential, rejected)) {
+        this.#o.onRefresh?.("reused");
+        return this.#remember(connection, latest.credential, latest.version);
+      }
+    }
+    throw tokenExpired(connection.provider, "another appliance process is still refreshing it");
+  }
+
+  async #refresh(
+    connection: Connection,
+    current: { credential: StoredCredential; version: number },
+    rejected: string | null,
+  ): Promise<StoredCredential> {
+    const now = this.#o.now();
+    const refresher = this.#o.refresherFor(connection.provider);
+    const { credential } = current;
+    const fallback = () => {
+      // Still valid (we refreshed early): keep serving with it.
+      if (rejected === null && credential.expiresAt !== null && credential.expiresAt > now) {
+        return this.#remember(connection, credential, current.version);
+      }
+      return null;
+    };
+    const backoff = this.#backoff.get(connection.id);
+    if (backoff && backoff.until > now) {
+      const kept = fallback();
+      if (kept) return kept;
+      throw tokenExpired(connection.provider, "refresh failed recently; retrying shortly");
+    }
+    if (!refresher || !credential.refreshToken) {
+      throw tokenExpired(connection.provider, "it expired and cannot be refreshed");
+    }
+    let tokens: TokenResult;
+    try {
+      tokens = await refresher.refresh(credential.refreshToken);
+    } catch (error) {
+      return await this.#refreshFailed(
+        connection,
+        current,
+        refresher.isInvalidGrant(error),
+        fallback,
+      );
+    }
+    this.#backoff.delete(connection.id);
+    const next: StoredCredential = {
+      accessToken: tokens.accessToken,
+      // Providers that do not rotate omit the refresh token: keep the old one.
+      refreshToken: tokens.refreshToken ?? credential.refreshToken,
+      tokenType: tokens.tokenType,
+      expiresAt: tokens.expiresAt,
+      scopes: tokens.scopes ?? credential.scopes,
+      idToken: tokens.idToken ?? credential.idToken ?? null,
+    };
+    const version = await this.#o.vault.putIfVersion(
+      connection.credentialId!,
+      CREDENTIAL_PURPOSE,
+      JSON.stringify(next),
+      current.version,
+    );
+    if (version === null) {
+      // Lost a race despite the lease (it expired mid-refresh): take what won.
+      const latest = await this.#read(connection);
+      return this.#remember(connection, latest.credential, latest.version);
+    }
+    await this.#o.database.db.update(connections).set({ credentialExpiresAt: next.expiresAt })
+      .where(eq(connections.id, connection.id));
+    this.#o.onRefresh?.("success");
+    return this.#remember(connection, next, version);
+  }
+
+  async #refreshFailed(
+    connection: Connection,
+    current: { credential: StoredCredential; version: number },
+    invalidGrant: boolean,
+    fallback: () => StoredCredential | null,
+  ): Promise<StoredCredential> {
+    if (invalidGrant) {
+      // The token may have been rotated by someone else meanwhile: look before giving up.
+      const latest = await this.#read(connection);
+      if (latest.version !== current.version) {
+        return this.#remember(connection, latest.credential, latest.version);
+      }
+      await this.#o.database.db.update(connections).set({
+        status: "needs_reauth",
+        version: sql`${connections.version} + 1`,
+        updatedAt: this.#o.now(),
+      }).where(eq(connections.id, connection.id));
+      this.invalidate(connection.id);
+      this.#o.onRefresh?.("invalid_grant");
+      throw tokenExpired(connection.provider, "the provider no longer accepts it (invalid_grant)");
+    }
+    const failures = (this.#backoff.get(connection.id)?.failures ?? 0) + 1;
+    this.#backoff.set(connection.id, {
+      failures,
+      until: this.#o.now() + Math.min(60_000, 1_000 * 2 ** (failures - 1)),
+    });
+    this.#o.onRefresh?.("failure");
+    const kept = fallback();
+    if (kept) return kept;
+    throw tokenExpired(connection.provider, "the provider did not answer the refresh");
+  }
+}
