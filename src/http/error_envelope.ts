@@ -1,19 +1,9 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { SecurixError } from "../errors/securix_error.ts";
+import { errorResponse } from "../errors/error_response.ts";
 
-export interface ErrorBody {
-  error: { code: string; message: string; llmError?: string; details?: Record<string, unknown> };
-}
-
-export function errorResponse(error: SecurixError, headers?: HeadersInit): Response {
-  const body: ErrorBody = { error: { code: error.code, message: error.message } };
-  if (error.llmError) body.error.llmError = error.llmError;
-  if (error.details) body.error.details = error.details;
-  const h = new Headers(headers);
-  h.set("content-type", "application/json; charset=utf-8");
-  return new Response(JSON.stringify(body), { status: error.status, headers: h });
-}
+export { errorResponse };
 
 /**
  * The one place errors become HTTP responses. Anything that is not a

@@ -1,0 +1,18 @@
+import type { SecurixError } from "./securix_error.ts";
+
+export interface ErrorBody {
+  error: { code: string; message: string; llmError?: string; details?: Record<string, unknown> };
+}
+
+/** The error envelope every failure is answered with. */
+export function errorResponse(error: SecurixError, headers?: HeadersInit): Response {
+  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.llmError) body.error.llmError = error.llmError;
+  if (error.details) body.error.details = error.details;
+  const h = new Headers(headers);
+  h.set("content-type", "application/json; charset=utf-8");
+  if (error.status === 429 && error.details && typeof error.details.interval === "number") {
+    h.set("retry-after", String(error.details.interval));
+  }
+  return new Response(JSON.stringify(body), { status: error.status, headers: h });
+}

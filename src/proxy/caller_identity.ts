@@ -1,0 +1,109 @@
+import { findAgent } from "../agents/agent_store.ts";
+import type { App } from "../apps/app_store.ts";
+import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
+import { currentConnection } from "../connections/connection_store.ts";
+import type { Connection } from "../connections/connection_types.ts";
+import type { Db } from "../db/client.ts";
+import { proxyErrors } from "./proxy_errors.ts";
+
+export interface Caller {
+  app: App;
+  agentId: string;
+  entityId: string;
+  connection: Connection;
+}
+
+interface Entry<T> {
+  value: T;
+  expiresAt: number;
+}
+
+/** A tiny TTL map; the proxy's per-request lookups are answered from it. */
+class TtlCache<T> {
+  readonly #map = new Map<string, Entry<T>>();
+  constructor(private readonly ttlMs: number, private readonly now: () => number) {}
+  get(key: string): Entry<T> | undefined {
+    const hit = this.#map.get(key);
+    return hit && hit.expiresAt > this.now() ? hit : undefined;
+  }
+  set(key: string, value: T): void {
+    if (this.#map.size > 50_000) this.#map.clear();
+    this.#map.set(key, { value, expiresAt: this.now() + this.ttlMs });
+  }
+  delete(key: string): void {
+    this.#map.delete(key);
+  }
+  clear(): void {
+    this.#map.clear();
+  }
+}
+
+/**
+ * The three securix-* headers → app, agent, connection. Answers come from
+ * short-lived caches (no database round trip per request); a revoke or pause
+ * in this process drops the entry at once, other nodes see it within the TTL.
+ */
+export class CallerResolver {
+  readonly #db: Db;
+  readonly #authenticator: KeyAuthenticator;
+  readonly #agents: TtlCache<boolean>;
+  readonly #connections: TtlCache<Connection | null>;
+
+  constructor(
+    deps: { db: Db; authenticator: KeyAuthenticator; now: () => number; ttlMs?: number },
+  ) {
+    this.#db = deps.db;
+    this.#authenticator = deps.authenticator;
+    this.#agents = new TtlCache(deps.ttlMs ?? 5_000, deps.now);
+    this.#connections = new TtlCache(deps.ttlMs ?? 2_000, deps.now);
+  }
+
+  async resolve(headers: Headers, provider: string): Promise<Caller> {
+    const key = headers.get("securix-api-key");
+    if (!key) throw proxyErrors.missingKey();
+    const auth = await this.#authenticator.authenticate(key);
+    if (!auth) throw proxyErrors.badKey();
+    const agentId = headers.get("securix-agent-id");
+    if (!agentId) throw proxyErrors.missingHeader("securix-agent-id");
+    const entityId = headers.get("securix-entity-id");
+    if (!entityId) throw proxyErrors.missingHeader("securix-entity-id");
+    if (!await this.#agentKnown(auth.app.id, agentId)) throw proxyErrors.unknownAgent(agentId);
+    const connection = await this.#connection(auth.app.id, entityId, provider);
+    if (!connection || connection.status === "pending" || connection.status === "revoked") {
+      throw proxyErrors.notConnected(provider);
+    }
+    if (connection.status === "paused") throw proxyErrors.paused(provider);
+    return { app: auth.app, agentId, entityId, connection };
+  }
+
+  async #agentKnown(appId: string, agentId: string): Promise<boolean> {
+    const cacheKey = `${appId}\u0000${agentId}`;
+    const hit = this.#agents.get(cacheKey);
+    if (hit) return hit.value;
+    const known = (await findAgent(this.#db, appId, agentId)) !== null;
+    this.#agents.set(cacheKey, known);
+    return known;
+  }
+
+  async #connection(appId: string, entityId: string, provider: string): Promise<Connection | null> {
+    const cacheKey = `${appId}\u0000${entityId}\u0000${provider}`;
+    const hit = this.#connections.get(cacheKey);
+    if (hit) return hit.value;
+    const connection = await currentConnection(this.#db, appId, entityId, provider);
+    this.#connections.set(cacheKey, connection);
+    return connection;
+  }
+
+  /** Forget a connection (revoke, pause, refresh failure) so the next request re-reads it. */
+  forgetConnection(connection: Pick<Connection, "appId" | "entityId" | "provider">): void {
+    this.#connections.delete(
+      `${connection.appId}\u0000${connection.entityId}\u0000${connection.provider}`,
+    );
+  }
+
+  forgetAll(): void {
+    this.#agents.clear();
+    this.#connections.clear();
+    this.#authenticator.invalidate();
+  }
+}

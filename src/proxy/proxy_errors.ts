@@ -1,0 +1,57 @@
+import { SecurixError } from "../errors/securix_error.ts";
+
+/** The proxy's refusals, each with its stable code and a sentence an agent can relay. */
+export const proxyErrors = {
+  unknownHost: (host: string) =>
+    new SecurixError("SX-UNKNOWN-PROVIDER", `No provider is served at ${host}`, {
+      status: 404,
+      llmError: `This appliance does not proxy "${host}"; check the provider name in the URL.`,
+    }),
+  missingKey: () =>
+    new SecurixError("SX-API-KEY-MISSING", "Send the app's API key in the securix-api-key header", {
+      status: 401,
+      llmError: "The request was not authenticated; the app must send its Securix API key.",
+    }),
+  badKey: () =>
+    new SecurixError("SX-API-KEY-INVALID", "The API key is unknown or revoked", {
+      status: 401,
+      llmError: "The app's Securix API key is not valid; the app's operator must issue a new one.",
+    }),
+  missingHeader: (name: string) =>
+    new SecurixError("SX-MISSING-HEADER", `The ${name} header is required`, { status: 400 }),
+  unknownAgent: (agentId: string) =>
+    new SecurixError("SX-AGENT-UNKNOWN", `Agent "${agentId}" is not registered for this app`, {
+      status: 403,
+      llmError:
+        `This agent (${agentId}) is not allowed to act for the app; the app's operator must register it.`,
+    }),
+  notConnected: (provider: string) =>
+    new SecurixError("SX-NOT-CONNECTED", `The entity has no active ${provider} connection`, {
+      status: 401,
+      llmError:
+        `The user has not connected ${provider} yet. Ask them to connect it: the app starts a consent (popup, or a device code they enter at the appliance's /device page).`,
+    }),
+  paused: (provider: string) =>
+    new SecurixError("SX-PAUSED", `The ${provider} connection is paused`, {
+      status: 403,
+      llmError: `The user paused access to ${provider}; ask them to resume it before trying again.`,
+    }),
+  badTarget: (detail: string) =>
+    new SecurixError("SX-BAD-REQUEST-TARGET", `Request refused: ${detail}`, { status: 400 }),
+  headersTooLarge: () =>
+    new SecurixError("SX-HEADERS-TOO-LARGE", "Request headers are too large", { status: 431 }),
+  bodyTooLarge: (limit: number) =>
+    new SecurixError("SX-BODY-TOO-LARGE", `Request body is larger than ${limit} bytes`, {
+      status: 413,
+    }),
+  upstreamTimeout: (provider: string, ms: number) =>
+    new SecurixError("SX-UPSTREAM-TIMEOUT", `${provider} did not answer within ${ms} ms`, {
+      status: 504,
+      llmError: `${provider} is not responding right now; try again in a little while.`,
+    }),
+  upstreamUnreachable: (provider: string) =>
+    new SecurixError("SX-UPSTREAM-UNREACHABLE", `${provider} could not be reached`, {
+      status: 502,
+      llmError: `${provider} cannot be reached right now; try again in a little while.`,
+    }),
+};

@@ -1,0 +1,190 @@
+import type { AuditWriter } from "../audit/audit_writer.ts";
+import type { StoredCredential } from "../connections/connection_types.ts";
+import type { CredentialSource } from "../connections/credential_source.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { errorResponse } from "../errors/error_response.ts";
+import { auditPath } from "./audit_path.ts";
+import { countingStream } from "./byte_counter.ts";
+import type { Caller, CallerResolver } from "./caller_identity.ts";
+import { downstreamResponseHeaders, upstreamRequestHeaders } from "./header_hygiene.ts";
+import { providerFromHost, providerFromPath } from "./host_routing.ts";
+import { proxyErrors } from "./proxy_errors.ts";
+import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
+import { upstreamUrl } from "./upstream_url.ts";
+
+export interface ProxyDeps {
+  routes: RouteTable;
+  baseDomain: string;
+  trustProxy: boolean;
+  callers: CallerResolver;
+  credentials: CredentialSource;
+  audit: AuditWriter | null;
+  fetch: typeof fetch;
+  now: () => number;
+  /** Time allowed for the upstream's response headers. */
+  upstreamTimeoutMs: number;
+  maxRequestBytes: number;
+  maxHeaderBytes: number;
+  onRequest?: (
+    provider: string,
+    status: number,
+    totalMs: number,
+    upstreamMs: number | null,
+  ) => void;
+}
+
+export interface ProxyTarget {
+  route: ProxyRoute;
+  path: string;
+}
+
+const BODYLESS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
+
+/** Which proxied request this is, if any: by Host, or by the /proxy/<name>/ path. */
+export function matchProxy(
+  deps: ProxyDeps,
+  req: Request,
+  url: URL,
+): ProxyTarget | "unknown" | null {
+  const byHost = providerFromHost(req.headers, deps);
+  if (byHost) {
+    const route = deps.routes.get(byHost);
+    return route ? { route, path: url.pathname } : "unknown";
+  }
+  const byPath = providerFromPath(url.pathname);
+  if (!byPath) return null;
+  const route = deps.routes.get(byPath.provider);
+  return route ? { route, path: byPath.path } : "unknown";
+}
+
+function headerBytes(headers: Headers): number {
+  let n = 0;
+  for (const [name, value] of headers) n += name.length + value.length + 4;
+  return n;
+}
+
+function checkRequestShape(deps: ProxyDeps, req: Request, url: URL): void {
+  if (headerBytes(req.headers) > deps.maxHeaderBytes) throw proxyErrors.headersTooLarge();
+  if (req.headers.has("content-length") && req.headers.has("transfer-encoding")) {
+    throw proxyErrors.badTarget("both Content-Length and Transfer-Encoding are set");
+  }
+  const host = (req.headers.get("host") ?? "").toLowerCase();
+  if (host && url.host.toLowerCase() !== host) {
+    throw proxyErrors.badTarget("absolute-form request targets are not accepted");
+  }
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > deps.maxRequestBytes) throw proxyErrors.bodyTooLarge(deps.maxRequestBytes);
+}
+
+/**
+ * The hot path: authenticate, fetch the credential, forward with the body
+ * streamed both ways, answer, and queue one audit record.
+ */
+export async function handleProxy(
+  deps: ProxyDeps,
+  req: Request,
+  target: ProxyTarget,
+): Promise<Response> {
+  const started = deps.now();
+  const url = new URL(req.url);
+  const { route } = target;
+  const note = req.headers.get("x-securix-audit-note")?.slice(0, 500) ?? null;
+  let caller: Caller | null = null;
+  let upstreamMs: number | null = null;
+  const finish = (status: number, decision: string, bytesIn: number, bytesOut: number) => {
+    deps.onRequest?.(route.provider, status, deps.now() - started, upstreamMs);
+    deps.audit?.record({
+      kind: "proxy.request",
+      at: started,
+      appId: caller?.app.id ?? null,
+      agentId: caller?.agentId ?? null,
+      entityId: caller?.entityId ?? null,
+      provider: route.provider,
+      data: {
+        method: req.method,
+        host: route.host,
+        path: auditPath(target.path, url.search),
+        status,
+        bytesIn,
+        bytesOut,
+        durationMs: deps.now() - started,
+        decision,
+        note,
+      },
+    });
+  };
+  try {
+    checkRequestShape(deps, req, url);
+    caller = await deps.callers.resolve(req.headers, route.provider);
+    const upstream = upstreamUrl(route.baseUrl, target.path, url.search);
+    let credential = await deps.credentials.get(caller.connection);
+    let bytesIn = 0;
+    const body = BODYLESS.has(req.method) || req.body === null ? null : req.body.pipeThrough(
+      countingStream(
+        (n) => bytesIn = n,
+        deps.maxRequestBytes,
+        () => proxyErrors.bodyTooLarge(deps.maxRequestBytes),
+      ),
+    );
+    const t0 = deps.now();
+    let response = await send(deps, req, route, upstream, credential, body);
+    if (response.status === 401 && body === null) {
+      // The provider rejected a token we thought valid: refresh once and replay.
+      await response.body?.cancel();
+      credential = await deps.credentials.get(caller.connection, credential.accessToken);
+      response = await send(deps, req, route, upstream, credential, null);
+    }
+    upstreamMs = deps.now() - t0;
+    const headers = downstreamResponseHeaders(response.headers);
+    const status = response.status;
+    if (response.body === null) {
+      finish(status, "allowed", bytesIn, 0);
+      return new Response(null, { status, headers });
+    }
+    const counted = response.body.pipeThrough(
+      countingStream((bytesOut) => finish(status, "allowed", bytesIn, bytesOut)),
+    );
+    return new Response(counted, { status, statusText: response.statusText, headers });
+  } catch (error) {
+    const sx = error instanceof SecurixError
+      ? error
+      : proxyErrors.upstreamUnreachable(route.provider);
+    if (sx.code === "SX-TOKEN-EXPIRED" && caller) deps.callers.forgetConnection(caller.connection);
+    finish(sx.status, `denied:${sx.code}`, 0, 0);
+    return errorResponse(sx);
+  }
+}
+
+async function send(
+  deps: ProxyDeps,
+  req: Request,
+  route: ProxyRoute,
+  url: URL,
+  credential: StoredCredential,
+  body: ReadableStream<Uint8Array> | null,
+): Promise<Response> {
+  const headers = upstreamRequestHeaders(req.headers);
+  const target = new URL(url);
+  route.inject(credential, headers, target);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), deps.upstreamTimeoutMs);
+  try {
+    return await deps.fetch(target, {
+      method: req.method,
+      headers,
+      body,
+      redirect: "manual",
+      signal: controller.signal,
+      // @ts-ignore: Deno and undici need duplex for streamed request bodies
+      duplex: body ? "half" : undefined,
+    });
+  } catch (error) {
+    if (controller.signal.aborted) {
+      throw proxyErrors.upstreamTimeout(route.provider, deps.upstreamTimeoutMs);
+    }
+    if (error instanceof SecurixError) throw error;
+    throw proxyErrors.upstreamUnreachable(route.provider);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,26 @@
+import type { StoredCredential } from "../connections/connection_types.ts";
+
+/**
+ * One proxy host: `<host>.api.<base_domain>` forwards to `baseUrl` with the
+ * credential of the entity's connection to `provider`. Built from the
+ * provider catalog; the proxy never forwards anywhere else.
+ */
+export interface ProxyRoute {
+  host: string;
+  provider: string;
+  baseUrl: URL;
+  /** Puts the credential on the outgoing request (header or query template). */
+  inject(credential: StoredCredential, headers: Headers, url: URL): void;
+  /** Upstream accepts WebSocket upgrades (wss:// on the same host). */
+  websocket: boolean;
+}
+
+export type RouteTable = ReadonlyMap<string, ProxyRoute>;
+
+/** Bearer injection, the common case. */
+export function bearerInjector(extraHeaders: Record<string, string> = {}) {
+  return (credential: StoredCredential, headers: Headers): void => {
+    headers.set("authorization", `Bearer ${credential.accessToken}`);
+    for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
+  };
+}

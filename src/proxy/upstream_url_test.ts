@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { SecurixError } from "../errors/securix_error.ts";
+import { upstreamUrl } from "./upstream_url.ts";
+
+const base = new URL("https://graph.microsoft.com/v1.0");
+
+Deno.test("upstream url: joins path and query under the base", () => {
+  assert.equal(
+    upstreamUrl(base, "/me/messages", "?$top=5").toString(),
+    "https://graph.microsoft.com/v1.0/me/messages?$top=5",
+  );
+  assert.equal(
+    upstreamUrl(new URL("https://api.github.com"), "/repos/o/r", "").toString(),
+    "https://api.github.com/repos/o/r",
+  );
+});
+
+Deno.test("upstream url: traversal and host tricks are refused", () => {
+  for (
+    const path of [
+      "/../admin",
+      "/me/../../x",
+      "/%2e%2e/x",
+      "/a/..",
+      "/a%2f..%2fb",
+      "/a\\..\\b",
+      "/%5c%5cevil.com/x",
+      "//evil.com/x",
+      "@evil.com",
+      "/%00",
+    ]
+  ) {
+    assert.throws(
+      () => {
+        const url = upstreamUrl(base, path, "");
+        if (url.host !== "graph.microsoft.com") throw new Error(`escaped to ${url.host}`);
+        throw new SecurixError("SX-TEST", "not refused");
+      },
+      (e: unknown) => e instanceof SecurixError && e.code === "SX-BAD-REQUEST-TARGET",
+      path,
+    );
+  }
+});
