@@ -165,3 +165,44 @@ export const auditLog = sqliteTable("audit_log", {
   prevHash: text("prev_hash").notNull(),
   hash: text("hash").notNull(),
 }, (t) => [index("audit_log_at_idx").on(t.at), index("audit_log_app_idx").on(t.appId, t.at)]);
+
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  appId: text("app_id").notNull().references(() => apps.id, { onDelete: "cascade" }),
+  url: text("url").notNull(),
+  /** JSON array of event types, or ["*"]. */
+  events: text("events").notNull(),
+  /** Vault record of the signing secret (`whsec_…`). */
+  secretId: text("secret_id").notNull(),
+  /** During rotation the previous secret also signs until this time. */
+  previousSecretId: text("previous_secret_id"),
+  previousSecretUntil: integer("previous_secret_until"),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [index("webhook_endpoints_app_idx").on(t.appId)]);
+
+/** The outbox: one row per event and endpoint, written with the change it reports. */
+export const webhookDeliveries = sqliteTable("webhook_deliveries", {
+  /** Also the `webhook-id` header: stable across retries so receivers can dedupe. */
+  id: text("id").primaryKey(),
+  endpointId: text("endpoint_id").notNull(),
+  appId: text("app_id").notNull(),
+  eventType: text("event_type").notNull(),
+  /** The exact JSON body that is signed and sent. */
+  payload: text("payload").notNull(),
+  /** Deliveries with the same key go out in order (e.g. one connection's events). */
+  orderingKey: text("ordering_key").notNull(),
+  /** pending | delivered | dead */
+  status: text("status").notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  nextAttemptAt: integer("next_attempt_at").notNull(),
+  lastStatus: integer("last_status"),
+  lastError: text("last_error"),
+  createdAt: integer("created_at").notNull(),
+  deliveredAt: integer("delivered_at"),
+  /** Worker claim, so two processes never send the same attempt twice. */
+  claimedBy: text("claimed_by"),
+  claimedUntil: integer("claimed_until"),
+}, (t) => [
+  index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+  index("webhook_deliveries_order_idx").on(t.endpointId, t.orderingKey, t.createdAt),
+]);
