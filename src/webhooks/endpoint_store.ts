@@ -1,0 +1,137 @@
+import { eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "../db/client.ts";
+import { newId } from "../db/ids.ts";
+import { webhookEndpoints } from "../db/schema.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import type { VaultStore } from "../vault/store.ts";
+import { EVENT_TYPES } from "./event_types.ts";
+import { generateWebhookSecret } from "./signature.ts";
+
+export const SECRET_PURPOSE = "webhook-secret";
+
+export interface WebhookEndpoint {
+  id: string;
+  appId: string;
+  url: string;
+  events: string[];
+  createdAt: number;
+  rotatingUntil: number | null;
+}
+
+export const eventsInput = z.array(z.enum([...EVENT_TYPES, "*"])).min(1).default(["*"]);
+
+type Row = typeof webhookEndpoints.$inferSelect;
+
+function toEndpoint(row: Row): WebhookEndpoint {
+  return {
+    id: row.id,
+    appId: row.appId,
+    url: row.url,
+    events: JSON.parse(row.events),
+    createdAt: row.createdAt,
+    rotatingUntil: row.previousSecretUntil,
+  };
+}
+
+export interface EndpointDeps {
+  db: Db;
+  vault: VaultStore;
+  now: () => number;
+}
+
+/** Adds an endpoint; the signing secret is returned this once and kept in the vault. */
+export async function addEndpoint(
+  deps: EndpointDeps,
+  appId: string,
+  url: string,
+  events: string[],
+): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  const secret = generateWebhookSecret();
+  const id = newId("whe");
+  const secretId = newId("whs");
+  await deps.vault.put(secretId, SECRET_PURPOSE, secret);
+  const row: Row = {
+    id,
+    appId,
+    url,
+    events: JSON.stringify(events),
+    secretId,
+    previousSecretId: null,
+    previousSecretUntil: null,
+    createdAt: deps.now(),
+  };
+  await deps.db.insert(webhookEndpoints).values(row);
+  return { endpoint: toEndpoint(row), secret };
+}
+
+export async function listEndpoints(db: Db, appId: string): Promise<WebhookEndpoint[]> {
+  const rows = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.appId, appId));
+  return rows.map(toEndpoint);
+}
+
+async function endpointRow(db: Db, id: string, appId: string | null): Promise<Row> {
+  const [row] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).limit(
+    1,
+  );
+  if (!row || (appId !== null && row.appId !== appId)) {
+    throw new SecurixError("SX-WEBHOOK-NOT-FOUND", `No webhook endpoint "${id}"`, { status: 404 });
+  }
+  return row;
+}
+
+export async function getEndpoint(
+  db: Db,
+  id: string,
+  appId: string | null = null,
+): Promise<WebhookEndpoint> {
+  return toEndpoint(await endpointRow(db, id, appId));
+}
+
+export async function removeEndpoint(
+  deps: EndpointDeps,
+  id: string,
+  appId: string | null = null,
+): Promise<void> {
+  const row = await endpointRow(deps.db, id, appId);
+  await deps.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+  await deps.vault.delete(row.secretId);
+  if (row.previousSecretId) await deps.vault.delete(row.previousSecretId);
+}
+
+/**
+ * New secret; the old one keeps signing beside it for `graceMs` so receivers
+ * can switch without dropping a delivery.
+ */
+export async function rotateEndpointSecret(
+  deps: EndpointDeps,
+  id: string,
+  graceMs: number,
+  appId: string | null = null,
+): Promise<{ secret: string; oldValidUntil: number }> {
+  const row = await endpointRow(deps.db, id, appId);
+  const secret = generateWebhookSecret();
+  const secretId = newId("whs");
+  await deps.vault.put(secretId, SECRET_PURPOSE, secret);
+  const until = deps.now() + graceMs;
+  await deps.db.update(webhookEndpoints).set({
+    secretId,
+    previousSecretId: row.secretId,
+    previousSecretUntil: until,
+  }).where(eq(webhookEndpoints.id, id));
+  if (row.previousSecretId) await deps.vault.delete(row.previousSecretId);
+  return { secret, oldValidUntil: until };
+}
+
+/** The secrets that sign right now: the current one, plus the previous during its grace. */
+export async function signingSecrets(deps: EndpointDeps, endpointId: string): Promise<string[]> {
+  const row = await endpointRow(deps.db, endpointId, null);
+  const secrets: string[] = [];
+  const current = await deps.vault.get(row.secretId, SECRET_PURPOSE);
+  if (current) secrets.push(current.value);
+  if (row.previousSecretId && (row.previousSecretUntil ?? 0) > deps.now()) {
+    const previous = await deps.vault.get(row.previousSecretId, SECRET_PURPOSE);
+    if (previous) secrets.push(previous.value);
+  }
+  return secrets;
+}
