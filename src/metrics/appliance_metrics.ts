@@ -1,0 +1,108 @@
+import client from "prom-client";
+
+/**
+ * The appliance's Prometheus metrics (prom-client). Domains never import
+ * this: they expose callbacks, and the HTTP wiring connects them here.
+ */
+export class ApplianceMetrics {
+  readonly registry = new client.Registry();
+  readonly proxyRequests: client.Counter<"provider" | "status">;
+  readonly proxyLatency: client.Histogram<"provider">;
+  readonly upstreamLatency: client.Histogram<"provider">;
+  readonly refreshes: client.Counter<"outcome">;
+  readonly webhookDeliveries: client.Counter<"outcome">;
+  readonly webhookQueueDepth: client.Gauge;
+  readonly sessions: client.Counter<"flow" | "outcome">;
+  readonly auditBatchLag: client.Histogram;
+  readonly auditPending: client.Gauge;
+
+  constructor(
+    sources: { webhookQueueDepth?: () => Promise<number>; auditPending?: () => number } = {},
+  ) {
+    const registers = [this.registry];
+    const buckets = [
+      0.0005,
+      0.001,
+      0.0025,
+      0.005,
+      0.01,
+      0.025,
+      0.05,
+      0.1,
+      0.25,
+      0.5,
+      1,
+      2.5,
+      5,
+      10,
+    ];
+    this.proxyRequests = new client.Counter({
+      name: "securix_proxy_requests_total",
+      help: "Proxied requests by provider and response status",
+      labelNames: ["provider", "status"],
+      registers,
+    });
+    this.proxyLatency = new client.Histogram({
+      name: "securix_proxy_duration_seconds",
+      help: "Time from request to response headers through the proxy",
+      labelNames: ["provider"],
+      buckets,
+      registers,
+    });
+    this.upstreamLatency = new client.Histogram({
+      name: "securix_upstream_duration_seconds",
+      help: "Time the upstream API took to answer with headers",
+      labelNames: ["provider"],
+      buckets,
+      registers,
+    });
+    this.refreshes = new client.Counter({
+      name: "securix_token_refreshes_total",
+      help: "Token refreshes by outcome (success, failure, invalid_grant, reused)",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.webhookDeliveries = new client.Counter({
+      name: "securix_webhook_deliveries_total",
+      help: "Webhook delivery attempts by outcome (delivered, retry, dead)",
+      labelNames: ["outcome"],
+      registers,
+    });
+    const depth = sources.webhookQueueDepth;
+    this.webhookQueueDepth = new client.Gauge({
+      name: "securix_webhook_queue_depth",
+      help: "Webhook deliveries waiting to be sent",
+      registers,
+      async collect() {
+        if (depth) this.set(await depth());
+      },
+    });
+    this.sessions = new client.Counter({
+      name: "securix_auth_sessions_total",
+      help: "Auth sessions by flow and outcome (created, completed, failed, expired)",
+      labelNames: ["flow", "outcome"],
+      registers,
+    });
+    this.auditBatchLag = new client.Histogram({
+      name: "securix_audit_batch_lag_seconds",
+      help: "Age of the oldest event in each audit batch when it was written",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    const pending = sources.auditPending;
+    this.auditPending = new client.Gauge({
+      name: "securix_audit_pending_events",
+      help: "Audit events buffered and not yet written",
+      registers,
+      collect() {
+        if (pending) this.set(pending());
+      },
+    });
+  }
+
+  async render(): Promise<Response> {
+    return new Response(await this.registry.metrics(), {
+      headers: { "content-type": this.registry.contentType },
+    });
+  }
+}
