@@ -12,6 +12,7 @@ import { registerVault } from "./vault_command.ts";
 import { registerInit } from "./init_command.ts";
 import { registerDoctor } from "./doctor_command.ts";
 import { registerAgents } from "./agents_command.ts";
+import { registerWebhooks } from "./webhooks_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(io: CliIo): { program: Command; context: CliContext } {
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo): { program: Command; context: CliContext
       registerApps,
       registerKeys,
       registerAgents,
+      registerWebhooks,
       registerVault,
     ]
   ) {
