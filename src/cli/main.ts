@@ -13,6 +13,7 @@ import { registerInit } from "./init_command.ts";
 import { registerDoctor } from "./doctor_command.ts";
 import { registerAgents } from "./agents_command.ts";
 import { registerWebhooks } from "./webhooks_command.ts";
+import { registerAudit } from "./audit_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(io: CliIo): { program: Command; context: CliContext } {
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo): { program: Command; context: CliContext
       registerKeys,
       registerAgents,
       registerWebhooks,
+      registerAudit,
       registerVault,
     ]
   ) {
