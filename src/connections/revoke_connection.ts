@@ -1,5 +1,7 @@
 import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
 import { updateConnection } from "./connection_store.ts";
+import { connectionEventData } from "./lifecycle.ts";
+import { enqueueEvent } from "../webhooks/outbox.ts";
 import type { Database } from "../db/client.ts";
 import type { VaultStore } from "../vault/store.ts";
 import type { ProviderRegistry } from "../flows/flow_provider.ts";
@@ -38,11 +40,20 @@ export async function revokeConnection(
       }
     }
   }
-  await updateConnection(deps.database.db, connection.id, {
-    status: "revoked",
-    credentialId: null,
-    credentialExpiresAt: null,
-  }, deps.now());
+  const now = deps.now();
+  await deps.database.transaction(async (tx) => {
+    await updateConnection(tx, connection.id, {
+      status: "revoked",
+      credentialId: null,
+      credentialExpiresAt: null,
+    }, now);
+    await enqueueEvent(tx, {
+      appId: connection.appId,
+      type: "connection.revoked",
+      data: { ...connectionEventData(connection), providerRevoked },
+      orderingKey: connection.id,
+    }, now);
+  });
   if (connection.credentialId) await deps.vault.delete(connection.credentialId);
   deps.onRevoked?.(connection);
   return { providerRevoked };

@@ -8,6 +8,7 @@ import { newId } from "../db/ids.ts";
 import { authSessions } from "../db/schema.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import type { AuthSession } from "./session_types.ts";
+import { enqueueEvent } from "../webhooks/outbox.ts";
 
 /**
  * Turns a consented session into active connections, in one transaction with
@@ -27,6 +28,7 @@ export async function activateSession(
       and(eq(authSessions.id, session.id), eq(authSessions.status, from)),
     );
     if (moved.rowsAffected === 0) return false;
+    const activated: { id: string; provider: string; account: unknown; scopes: string[] }[] = [];
     for (const [provider, step] of Object.entries(session.providers)) {
       const patch = {
         status: "active" as const,
@@ -42,9 +44,12 @@ export async function activateSession(
           replaced.push(current.credentialId);
         }
         await updateConnection(tx, current.id, patch, now);
+        activated.push({ id: current.id, provider, account: patch.account, scopes: patch.scopes });
       } else {
+        const id = newId("con", deps.random);
+        activated.push({ id, provider, account: patch.account, scopes: patch.scopes });
         await insertConnection(tx, {
-          id: newId("con", deps.random),
+          id,
           appId: session.appId,
           entityId: session.entityId,
           provider,
@@ -54,6 +59,33 @@ export async function activateSession(
           ...patch,
         });
       }
+    }
+    const base = { appId: session.appId };
+    await enqueueEvent(tx, {
+      ...base,
+      type: "session.completed",
+      data: {
+        sessionId: session.id,
+        entityId: session.entityId,
+        flow: session.flow,
+        providers: Object.keys(session.providers),
+      },
+      orderingKey: `session:${session.id}`,
+    }, now);
+    for (const c of activated) {
+      await enqueueEvent(tx, {
+        ...base,
+        type: "connection.created",
+        data: {
+          connectionId: c.id,
+          entityId: session.entityId,
+          provider: c.provider,
+          account: c.account,
+          scopes: c.scopes,
+          sessionId: session.id,
+        },
+        orderingKey: c.id,
+      }, now);
     }
     return true;
   });

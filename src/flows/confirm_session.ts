@@ -15,7 +15,7 @@ export async function requireOwnSession(
   app: App,
   sessionId: string,
 ): Promise<AuthSession> {
-  const session = await loadSession(deps.database.db, sessionId, deps.now());
+  const session = await loadSession(deps.database, sessionId, deps.now());
   if (!session || session.appId !== app.id) throw flowErrors.sessionNotFound();
   return session;
 }
@@ -44,12 +44,12 @@ export async function confirmSession(
     const failures = session.sxcFailures + 1;
     await updateSession(deps.database.db, session.id, { sxcFailures: failures });
     if (failures >= MAX_SXC_FAILURES) {
-      await endSession(deps.database.db, session.id, "failed", "sxc_mismatch", deps.now());
+      await endSession(deps.database, session, "failed", "sxc_mismatch", deps.now());
     }
     throw flowErrors.sxcMismatch();
   }
   if (!await activateSession(deps, session, "awaiting_confirmation")) {
-    const now = await loadSession(deps.database.db, session.id, deps.now());
+    const now = await loadSession(deps.database, session.id, deps.now());
     throw flowErrors.sessionEnded(now?.status ?? "failed", now?.reason ?? null);
   }
   return { ...session, status: "completed", endedAt: deps.now() };

@@ -34,7 +34,7 @@ export async function enterDeviceCode(
   if (failures >= DEVICE_FAILURES_PER_CLIENT) throw lockedOut();
   const normalized = normalizeDeviceCode(input.code);
   const found = normalized ? await findSessionByDeviceCode(db, hashDeviceCode(normalized)) : null;
-  const session = found ? await loadSession(db, found.id, now) : null;
+  const session = found ? await loadSession(deps.database, found.id, now) : null;
   const usable = session && session.status === "pending" &&
     (session.deviceCodeUsedAt === null || session.browserBinding === input.bindingHash);
   if (!session || !usable) {

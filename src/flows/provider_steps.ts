@@ -113,7 +113,7 @@ export async function handleCallback(
 ): Promise<CallbackOutcome> {
   if (!params.state) throw stateError("SX-STATE-INVALID", "The provider's response has no state");
   const { row, codeVerifier } = await consumeState(deps, params.state, bindingHash);
-  const session = await loadSession(deps.database.db, row.sessionId, deps.now());
+  const session = await loadSession(deps.database, row.sessionId, deps.now());
   if (!session) throw stateError("SX-STATE-INVALID", "The consent no longer exists");
   if (!isOpen(session)) {
     return { kind: "failed", session, reason: session.reason ?? session.status };
@@ -147,7 +147,7 @@ async function failSession(
     [provider]: { ...session.providers[provider], status: "failed" as const, error: reason },
   };
   await updateSession(deps.database.db, session.id, { providers });
-  await endSession(deps.database.db, session.id, "failed", reason, deps.now());
+  await endSession(deps.database, session, "failed", reason, deps.now());
   return { kind: "failed", session: { ...session, providers, status: "failed", reason }, reason };
 }
 

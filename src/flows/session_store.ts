@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, lte } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import type { Database, Db } from "../db/client.ts";
+import { enqueueEvent } from "../webhooks/outbox.ts";
 import { authSessions } from "../db/schema.ts";
 import type { AuthSession, SessionProvider, SessionStatus } from "./session_types.ts";
 
@@ -49,15 +50,21 @@ export async function insertSession(db: Db, input: NewSession): Promise<AuthSess
  * Reads a session; an open session past its expiry is marked expired on the
  * way out, so every reader sees the same answer without a sweeper.
  */
-export async function loadSession(db: Db, id: string, now: number): Promise<AuthSession | null> {
-  const [row] = await db.select().from(authSessions).where(eq(authSessions.id, id)).limit(1);
+export async function loadSession(
+  database: Database,
+  id: string,
+  now: number,
+): Promise<AuthSession | null> {
+  const [row] = await database.db.select().from(authSessions).where(eq(authSessions.id, id)).limit(
+    1,
+  );
   if (!row) return null;
   const session = toSession(row);
   if (
     (session.status === "pending" || session.status === "awaiting_confirmation") &&
     session.expiresAt <= now
   ) {
-    await endSession(db, id, "expired", "session_expired", now);
+    await endSession(database, session, "expired", "session_expired", now);
     return { ...session, status: "expired", reason: "session_expired", endedAt: now };
   }
   return session;
@@ -95,32 +102,52 @@ export async function updateSession(db: Db, id: string, patch: SessionPatch): Pr
   }).where(eq(authSessions.id, id));
 }
 
-/** Ends an open session; a session that already ended keeps its outcome. */
+/**
+ * Ends an open session and queues its webhook event in the same transaction;
+ * a session that already ended keeps its outcome.
+ */
 export async function endSession(
-  db: Db,
-  id: string,
-  status: Extract<SessionStatus, "completed" | "failed" | "expired">,
+  database: Database,
+  session: Pick<AuthSession, "id" | "appId" | "entityId" | "flow">,
+  status: Extract<SessionStatus, "failed" | "expired">,
   reason: string | null,
   now: number,
 ): Promise<boolean> {
-  const result = await db.update(authSessions).set({ status, reason, endedAt: now }).where(
-    and(
-      eq(authSessions.id, id),
-      inArray(authSessions.status, ["pending", "awaiting_confirmation"]),
-    ),
-  );
-  return result.rowsAffected > 0;
+  return await database.transaction(async (tx) => {
+    const result = await tx.update(authSessions).set({ status, reason, endedAt: now }).where(
+      and(
+        eq(authSessions.id, session.id),
+        inArray(authSessions.status, ["pending", "awaiting_confirmation"]),
+      ),
+    );
+    if (result.rowsAffected === 0) return false;
+    await enqueueEvent(tx, {
+      appId: session.appId,
+      type: status === "expired" ? "session.expired" : "session.failed",
+      data: { sessionId: session.id, entityId: session.entityId, flow: session.flow, reason },
+      orderingKey: `session:${session.id}`,
+    }, now);
+    return true;
+  });
 }
 
 /** Marks every open session past its expiry as expired; returns their ids. */
-export async function expireSessions(db: Db, now: number): Promise<string[]> {
-  const rows = await db.select({ id: authSessions.id }).from(authSessions).where(
+export async function expireSessions(database: Database, now: number): Promise<string[]> {
+  const rows = await database.db.select().from(authSessions).where(
     and(
       inArray(authSessions.status, ["pending", "awaiting_confirmation"]),
       lte(authSessions.expiresAt, now),
     ),
   );
-  for (const { id } of rows) await endSession(db, id, "expired", "session_expired", now);
+  for (const row of rows) {
+    await endSession(
+      database,
+      { ...row, flow: row.flow as AuthSession["flow"] },
+      "expired",
+      "session_expired",
+      now,
+    );
+  }
   return rows.map((r) => r.id);
 }
 

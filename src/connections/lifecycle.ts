@@ -1,0 +1,48 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { connections } from "../db/schema.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { enqueueEvent } from "../webhooks/outbox.ts";
+import type { Connection } from "./connection_types.ts";
+
+export function connectionEventData(c: Connection): Record<string, unknown> {
+  return { connectionId: c.id, entityId: c.entityId, provider: c.provider, account: c.account };
+}
+
+/**
+ * Pause and resume: a paused connection keeps its credential but the proxy
+ * refuses it with SX-PAUSED. The status change and its webhook event are
+ * written in one transaction.
+ */
+export async function setPaused(
+  deps: { database: Database; now: () => number },
+  connection: Connection,
+  paused: boolean,
+): Promise<void> {
+  const from = paused ? ["active"] : ["paused"];
+  const now = deps.now();
+  const changed = await deps.database.transaction(async (tx) => {
+    const result = await tx.update(connections).set({
+      status: paused ? "paused" : "active",
+      version: sql`${connections.version} + 1`,
+      updatedAt: now,
+    }).where(and(eq(connections.id, connection.id), inArray(connections.status, from)));
+    if (result.rowsAffected === 0) return false;
+    await enqueueEvent(tx, {
+      appId: connection.appId,
+      type: paused ? "connection.paused" : "connection.resumed",
+      data: connectionEventData(connection),
+      orderingKey: connection.id,
+    }, now);
+    return true;
+  });
+  if (!changed) {
+    throw new SecurixError(
+      "SX-CONNECTION-STATE",
+      `Connection ${connection.id} is ${connection.status}; only ${from[0]} connections can be ${
+        paused ? "paused" : "resumed"
+      }`,
+      { status: 409 },
+    );
+  }
+}
