@@ -6,6 +6,8 @@ import type { VaultStore } from "../vault/store.ts";
 import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
 import { tokenExpired } from "./credential_errors.ts";
 import { acquireLease, releaseLease } from "./refresh_lease.ts";
+import { connectionEventData } from "./lifecycle.ts";
+import { enqueueEvent } from "../webhooks/outbox.ts";
 
 /** How a provider refreshes; `invalidGrant` tells a dead refresh token from a passing failure. */
 export interface Refresher {
@@ -196,7 +198,10 @@ export class CredentialSource {
         fallback,
       );
     }
-    this.#backoff.delete(connection.id);
+    if (this.#backoff.has(connection.id)) {
+      this.#backoff.delete(connection.id);
+      await this.#event(connection, "connection.recovered", {});
+    }
     const next: StoredCredential = {
       accessToken: tokens.accessToken,
       // Providers that do not rotate omit the refresh token: keep the old one.
@@ -223,6 +228,22 @@ export class CredentialSource {
     return this.#remember(connection, next, version);
   }
 
+  async #event(
+    connection: Connection,
+    type: "connection.refresh_failed" | "connection.recovered",
+    extra: Record<string, unknown>,
+  ): Promise<void> {
+    const now = this.#o.now();
+    await this.#o.database.transaction((tx) =>
+      enqueueEvent(tx, {
+        appId: connection.appId,
+        type,
+        data: { ...connectionEventData(connection), ...extra },
+        orderingKey: connection.id,
+      }, now)
+    );
+  }
+
   async #refreshFailed(
     connection: Connection,
     current: { credential: StoredCredential; version: number },
@@ -235,16 +256,31 @@ export class CredentialSource {
       if (latest.version !== current.version) {
         return this.#remember(connection, latest.credential, latest.version);
       }
-      await this.#o.database.db.update(connections).set({
-        status: "needs_reauth",
-        version: sql`${connections.version} + 1`,
-        updatedAt: this.#o.now(),
-      }).where(eq(connections.id, connection.id));
+      const now = this.#o.now();
+      await this.#o.database.transaction(async (tx) => {
+        await tx.update(connections).set({
+          status: "needs_reauth",
+          version: sql`${connections.version} + 1`,
+          updatedAt: now,
+        }).where(eq(connections.id, connection.id));
+        await enqueueEvent(tx, {
+          appId: connection.appId,
+          type: "connection.refresh_failed",
+          data: { ...connectionEventData(connection), reason: "invalid_grant", needsReauth: true },
+          orderingKey: connection.id,
+        }, now);
+      });
       this.invalidate(connection.id);
       this.#o.onRefresh?.("invalid_grant");
       throw tokenExpired(connection.provider, "the provider no longer accepts it (invalid_grant)");
     }
     const failures = (this.#backoff.get(connection.id)?.failures ?? 0) + 1;
+    if (failures === 1) {
+      await this.#event(connection, "connection.refresh_failed", {
+        reason: "provider_error",
+        needsReauth: false,
+      });
+    }
     this.#backoff.set(connection.id, {
       failures,
       until: this.#o.now() + Math.min(60_000, 1_000 * 2 ** (failures - 1)),
