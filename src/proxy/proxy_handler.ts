@@ -11,6 +11,7 @@ import { providerFromHost, providerFromPath } from "./host_routing.ts";
 import { proxyErrors } from "./proxy_errors.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
 import { upstreamUrl } from "./upstream_url.ts";
+import { bridgeWebSocket } from "./websocket_proxy.ts";
 
 export interface ProxyDeps {
   routes: RouteTable;
@@ -118,6 +119,17 @@ export async function handleProxy(
     caller = await deps.callers.resolve(req.headers, route.provider);
     const upstream = upstreamUrl(route.baseUrl, target.path, url.search);
     let credential = await deps.credentials.get(caller.connection);
+    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      if (!route.websocket) {
+        throw proxyErrors.badTarget(`${route.provider} does not accept WebSocket upgrades`);
+      }
+      const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) =>
+        p.trim()
+      )
+        .filter(Boolean);
+      finish(101, "allowed", 0, 0);
+      return bridgeWebSocket({ req, route, upstreamUrl: upstream, credential, protocols });
+    }
     let bytesIn = 0;
     const body = BODYLESS.has(req.method) || req.body === null ? null : req.body.pipeThrough(
       countingStream(
