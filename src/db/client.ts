@@ -1,6 +1,7 @@
 import { type Client, createClient, LibsqlError } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
+import { serializeWrites } from "./write_lock.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
@@ -10,10 +11,9 @@ export interface Database {
   client: Client;
   db: Db;
   /**
-   * Runs `fn` in a write transaction (BEGIN IMMEDIATE). Use this, never
-   * `db.transaction`: transactions of one process are queued here, because
-   * the embedded driver waits for a busy lock synchronously and a second
-   * in-process writer would block the very event loop the first one needs.
+   * Runs `fn` in a write transaction (BEGIN IMMEDIATE). For an embedded file
+   * the client queues writes and transactions of this process on one mutex
+   * (see write_lock.ts), so a transaction never waits on a lock it holds.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   close(): void;
@@ -32,17 +32,15 @@ export interface OpenOptions {
  */
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   const embedded = options.url.startsWith("file:");
-  const client = createClient({
+  const raw = createClient({
     url: options.url,
     authToken: options.authToken ?? undefined,
     encryptionKey: embedded ? options.encryptionKey ?? undefined : undefined,
     // Busy timeout (ms) for every pooled connection: two appliance processes
     // may share one file, and writers must queue rather than fail.
     timeout: 5_000,
-    // One connection per process for a file: queries queue behind an open
-    // transaction instead of busy-waiting on the event loop (see transaction()).
-    concurrency: embedded ? 1 : undefined,
   });
+  const client = embedded ? serializeWrites(raw) : raw;
   try {
     await client.execute("SELECT count(*) FROM sqlite_master");
     if (embedded) {
@@ -50,23 +48,13 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       await client.execute("PRAGMA journal_mode = WAL");
     }
   } catch (error) {
-    client.close();
+    raw.close();
     throw databaseOpenError(options.url, error);
   }
   const db = drizzle(client, { schema });
-  let tail = Promise.resolve();
-  const transaction = async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
-    const previous = tail;
-    let release!: () => void;
-    tail = new Promise((resolve) => release = resolve);
-    await previous;
-    try {
-      return await db.transaction(fn, { behavior: "immediate" });
-    } finally {
-      release();
-    }
-  };
-  return { client, db, transaction, close: () => client.close() };
+  const transaction = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
+    db.transaction(fn, { behavior: "immediate" });
+  return { client, db, transaction, close: () => raw.close() };
 }
 
 function databaseOpenError(url: string, error: unknown): SecurixError {
