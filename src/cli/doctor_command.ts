@@ -1,5 +1,214 @@
+import type { Client } from "@libsql/client";
 import type { Command } from "commander";
+import { decodeHex, encodeHexLowerCase } from "@oslojs/encoding";
+import {
+  applyEnvOverrides,
+  type Config,
+  findConfigPath,
+  OVERRIDE_KEYS,
+  readConfigFile,
+  resolveConfig,
+} from "../config/load.ts";
+import { exists } from "../config/master_key_file.ts";
+import { resolvePath } from "../config/secret_ref.ts";
+import { openDatabase } from "../db/client.ts";
+import { MIGRATIONS } from "../db/migrations.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import type { CliContext } from "./context.ts";
+import {
+  type CheckResult,
+  configCheck,
+  databaseCheck,
+  formatChecks,
+  type KeyFacts,
+  masterKeyCheck,
+  migrationsCheck,
+  oauthCallbackCheck,
+  publicUrlCheck,
+  skipped,
+  wildcardDnsCheck,
+} from "./doctor_checks.ts";
+import { printJson } from "./io.ts";
 
-// Placeholder: filled in by the doctor work.
-export function registerDoctor(_program: Command, _context: CliContext): void {}
+export function registerDoctor(program: Command, context: CliContext): void {
+  program.command("doctor")
+    .description("check config, master key, database, migrations, DNS and public URL")
+    .option("--json", "print JSON")
+    .action(async (options: { json?: boolean }) => {
+      const results = await runDoctor(context);
+      const failed = results.filter((r) => r.status === "fail").length;
+      if (options.json) {
+        printJson(context.io, {
+          ok: failed === 0,
+          checks: results.map((r) => ({ ...r, ok: r.status !== "fail" })),
+        });
+      } else {
+        for (const line of formatChecks(results)) context.io.out(line);
+      }
+      if (failed > 0) {
+        throw new SecurixError("SX-DOCTOR-FAILED", `${failed} of ${results.length} checks failed`);
+      }
+    });
+}
+
+/** Stands in for the master key while the rest of the config is validated. */
+const PLACEHOLDER_ENV = "SECURIX_DOCTOR_PLACEHOLDER_KEY";
+
+const AFTER_CONFIG = [
+  "master key",
+  "database",
+  "migrations",
+  "wildcard DNS",
+  "public URL",
+  "OAuth callback",
+];
+
+interface Loaded {
+  source: string | null;
+  baseDir: string;
+  raw: Record<string, unknown>;
+}
+
+async function runDoctor(context: CliContext): Promise<CheckResult[]> {
+  const env = context.io.env;
+  const cwd = context.io.cwd();
+  const loaded: Loaded = { source: null, baseDir: cwd, raw: {} };
+  let config: Config | null = null;
+  let configError: unknown = null;
+  let fileRead = false;
+  try {
+    loaded.source = await findConfigPath({ path: context.configPath(), env, cwd });
+    if (loaded.source) {
+      loaded.raw = await readConfigFile(loaded.source);
+      loaded.baseDir = loaded.source.slice(0, loaded.source.lastIndexOf("/")) || "/";
+    }
+    fileRead = true;
+    loaded.raw = applyEnvOverrides(loaded.raw, env, OVERRIDE_KEYS);
+    config = await resolveWithoutKey(loaded, env);
+  } catch (error) {
+    configError = error;
+  }
+  const results = [configCheck(loaded.source, configError)];
+  if (!fileRead) {
+    return [...results, ...AFTER_CONFIG.map((name) => skipped(name, "the config does not load"))];
+  }
+  const keyFacts = await readKey(loaded, env);
+  const key = masterKeyCheck(keyFacts);
+  results.push(key);
+  if (!config) {
+    return [
+      ...results,
+      ...AFTER_CONFIG.slice(1).map((name) => skipped(name, "the config does not load")),
+    ];
+  }
+  if (key.status !== "fail" && keyFacts.value !== null) {
+    results.push(...await databaseChecks(config, keyFacts.value));
+  } else {
+    const why = keyFacts.value === null && key.status === "warn"
+      ? "no master key yet"
+      : "no usable master key";
+    results.push(skipped("database", why), skipped("migrations", why));
+  }
+  results.push(
+    await wildcardDnsCheck(
+      config.server.base_domain,
+      (name, type, signal) => Deno.resolveDns(name, type, { signal }),
+    ),
+    publicUrlCheck({
+      publicUrl: config.server.publicUrl,
+      listen: config.server.listen,
+      trustProxy: config.server.trust_proxy,
+    }),
+    oauthCallbackCheck(config.server.publicUrl),
+  );
+  return results;
+}
+
+function resolveWithoutKey(
+  loaded: Loaded,
+  env: (name: string) => string | undefined,
+): Promise<Config> {
+  const vault = loaded.raw.vault;
+  const raw = vault === undefined || (typeof vault === "object" && !Array.isArray(vault))
+    ? { ...loaded.raw, vault: { ...(vault as object), master_key: `env:${PLACEHOLDER_ENV}` } }
+    : loaded.raw;
+  return resolveConfig(raw, {
+    source: loaded.source,
+    baseDir: loaded.baseDir,
+    env: (name) => (name === PLACEHOLDER_ENV ? "0".repeat(64) : env(name)),
+  });
+}
+
+function keyRef(raw: Record<string, unknown>): string {
+  const vault = raw.vault as Record<string, unknown> | undefined;
+  const ref = vault && typeof vault === "object" ? vault.master_key : undefined;
+  if (ref === undefined) return "file:securix-data/master.key";
+  return typeof ref === "string" ? ref : JSON.stringify(ref);
+}
+
+async function readKey(
+  loaded: Loaded,
+  env: (name: string) => string | undefined,
+): Promise<KeyFacts> {
+  const ref = keyRef(loaded.raw);
+  const facts: KeyFacts = {
+    ref,
+    path: null,
+    value: null,
+    readError: null,
+    mode: null,
+    embedded: loaded.source === null,
+  };
+  if (ref.startsWith("env:")) {
+    facts.value = env(ref.slice(4)) || null;
+    if (facts.value === null) facts.readError = `environment variable ${ref.slice(4)} is not set`;
+  } else if (ref.startsWith("file:")) {
+    facts.path = resolvePath(loaded.baseDir, ref.slice(5));
+    try {
+      facts.mode = (await Deno.stat(facts.path)).mode;
+      facts.value = (await Deno.readTextFile(facts.path)).replace(/\r?\n$/, "");
+    } catch (error) {
+      facts.readError = error instanceof Deno.errors.NotFound
+        ? `${facts.path} does not exist`
+        : `${facts.path} cannot be read (${(error as Error).name})`;
+    }
+  }
+  return facts;
+}
+
+async function databaseChecks(config: Config, keyHex: string): Promise<CheckResult[]> {
+  const { url, filePath, authToken } = config.database;
+  const fileExists = filePath === null || await exists(filePath);
+  const target = { url, filePath, fileExists };
+  if (!fileExists) {
+    return [databaseCheck(target, null), skipped("migrations", "no database yet")];
+  }
+  const fileKey = await deriveSubkey(decodeHex(keyHex), LABELS.databaseFile);
+  let database;
+  try {
+    database = await openDatabase({ url, authToken, encryptionKey: encodeHexLowerCase(fileKey) });
+  } catch (error) {
+    return [databaseCheck(target, error), skipped("migrations", "the database does not open")];
+  }
+  try {
+    return [
+      databaseCheck(target, null),
+      migrationsCheck(await appliedMigrations(database.client), MIGRATIONS.map((m) => m.name)),
+    ];
+  } catch (error) {
+    return [databaseCheck(target, error), skipped("migrations", "the database does not answer")];
+  } finally {
+    database.close();
+  }
+}
+
+/** Reads the ledger without creating it (doctor changes nothing). */
+async function appliedMigrations(client: Client): Promise<string[]> {
+  const ledger = await client.execute(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'securix_migrations'",
+  );
+  if (ledger.rows.length === 0) return [];
+  const rows = await client.execute("SELECT name FROM securix_migrations ORDER BY name");
+  return rows.rows.map((r) => String(r.name));
+}

@@ -1,5 +1,313 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
+import { encodeHexLowerCase } from "@oslojs/encoding";
+import { parse as parseToml } from "smol-toml";
+import { createApp, findApp } from "../apps/app_store.ts";
+import { createApiKey } from "../apps/key_store.ts";
+import { resolveConfig } from "../config/load.ts";
+import { exists, writeNewMasterKey } from "../config/master_key_file.ts";
+import { resolvePath } from "../config/secret_ref.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { openAppliance } from "../http/appliance.ts";
 import type { CliContext } from "./context.ts";
+import { dnsRecords } from "./dns_records.ts";
+import {
+  buildAnswers,
+  type InitAnswers,
+  type InitDefaults,
+  InitInputError,
+  type InitPlan,
+  nextSteps,
+  planInit,
+  type Section,
+} from "./init_plan.ts";
+import { type CliIo, printJson } from "./io.ts";
+import { runWizard } from "./init_wizard.ts";
 
-// Placeholder: filled in by the init work.
-export function registerInit(_program: Command, _context: CliContext): void {}
+interface InitFlags {
+  yes?: boolean;
+  dir?: string;
+  publicUrl?: string;
+  baseDomain?: string;
+  listen?: string;
+  database?: string;
+  databaseAuthTokenEnv?: string;
+  masterKey?: "file" | "env";
+  masterKeyFile?: string;
+  masterKeyEnv?: string;
+  app?: string;
+  origin: string[];
+  force?: boolean;
+  json?: boolean;
+}
+
+/** What `init` did; printed as the summary, or as JSON with --json. */
+export interface InitResult {
+  configPath: string;
+  masterKey:
+    | { kind: "file"; path: string; created: boolean }
+    | { kind: "env"; name: string; generated: string | null };
+  database: { url: string; file: string | null; migrationsApplied: string[] };
+  app: { id: string; name: string; origins: string[] } | null;
+  apiKey: { id: string; key: string } | null;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerInit(program: Command, context: CliContext): void {
+  const command = program.command("init")
+    .description("first-run setup: write securix.toml and the master key, create the first app")
+    .option("-y, --yes", "no prompts: take every answer from the flags and their defaults")
+    .option("--dir <path>", "directory to write securix.toml into (default: --config, else .)")
+    .option("--public-url <url>", "URL users and providers reach the appliance at")
+    .option("--base-domain <domain>", "proxy hosts are <provider>.api.<domain>")
+    .option("--listen <host:port>", "address the appliance listens on (default: 127.0.0.1:8080)")
+    .option("--database <url>", "file:<path> (embedded, encrypted) or a libsql:// server URL")
+    .option("--database-auth-token-env <name>", "variable holding the libSQL server token")
+    .addOption(
+      new Option("--master-key <where>", "where the master key lives").choices(["file", "env"]),
+    )
+    .option("--master-key-file <path>", "key file, relative to the config directory")
+    .option("--master-key-env <name>", "variable holding the key (default: SECURIX_MASTER_KEY)")
+    .option("--app <name>", "create a first app with this name")
+    .option("--origin <url>", "web origin of the first app (repeatable)", collect, [])
+    .option("--force", "overwrite an existing securix.toml")
+    .option("--json", "print a machine-readable summary (with --yes)")
+    .showHelpAfterError('(see "securix init --help")');
+  command.action(async (flags: InitFlags) => {
+    const fail = (message: string) => command.error(`error: ${message}`, { exitCode: 2 });
+    if (flags.masterKey === "file" && flags.masterKeyEnv) {
+      fail("--master-key-env needs --master-key env");
+    }
+    if (flags.json && !flags.yes) fail("--json needs --yes");
+    const { configPath, configArg } = target(context, flags.dir ?? null);
+    await refuseExisting(configPath, flags.force === true);
+    const defaults = defaultsFromFlags(flags);
+    const run = (answers: InitAnswers, plan: InitPlan) =>
+      executeInit({ configPath, answers, plan, force: flags.force === true, env: context.io.env });
+    if (!flags.yes) {
+      if (!Deno.stdin.isTerminal()) {
+        fail("init asks questions on a terminal; pass --yes with flags to run without prompts");
+      }
+      await runWizard({ defaults, configArg, run, describe: resultLines });
+      return;
+    }
+    let answers: InitAnswers;
+    try {
+      answers = buildAnswers(defaults);
+    } catch (error) {
+      if (error instanceof InitInputError) fail(error.message);
+      throw error;
+    }
+    const plan = planInit(answers);
+    const result = await run(answers, plan);
+    if (flags.json) {
+      printJson(context.io, jsonSummary(answers, plan, result));
+      return;
+    }
+    printSummary(context.io, result, nextSteps(answers, plan, { configArg }), configArg);
+  });
+}
+
+/**
+ * Where to write: `--dir`/securix.toml, else the global `--config` path, else
+ * ./securix.toml. `configArg` is what later commands need to find it again.
+ */
+function target(
+  context: CliContext,
+  dir: string | null,
+): { configPath: string; configArg: string | null } {
+  const cwd = context.io.cwd();
+  if (dir !== null) {
+    const base = resolvePath(cwd, dir).replace(/\/(\.\/?)?$/, "");
+    return {
+      configPath: `${base}/securix.toml`,
+      configArg: `${dir.replace(/\/$/, "")}/securix.toml`,
+    };
+  }
+  const explicit = context.configPath();
+  if (explicit) return { configPath: resolvePath(cwd, explicit), configArg: explicit };
+  return { configPath: resolvePath(cwd, "securix.toml"), configArg: null };
+}
+
+function defaultsFromFlags(flags: InitFlags): InitDefaults {
+  return {
+    publicUrl: flags.publicUrl ?? "",
+    baseDomain: flags.baseDomain ?? "",
+    listen: flags.listen ?? "",
+    database: flags.database ?? "",
+    databaseAuthTokenEnv: flags.databaseAuthTokenEnv ?? "",
+    masterKey: flags.masterKey ?? (flags.masterKeyEnv ? "env" : "file"),
+    masterKeyFile: flags.masterKeyFile ?? "",
+    masterKeyEnv: flags.masterKeyEnv ?? "",
+    app: flags.app ?? "",
+    origins: flags.origin,
+  };
+}
+
+async function refuseExisting(configPath: string, force: boolean): Promise<void> {
+  if (!force && await exists(configPath)) {
+    throw new SecurixError(
+      "SX-CONFIG-EXISTS",
+      `${configPath} already exists; pass --force to overwrite it (the key and database are kept)`,
+    );
+  }
+}
+
+const MASTER_KEY_HEX = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * Writes the key file (unless one exists), creates and migrates the database
+ * and the first app, and writes securix.toml last: a failure before that
+ * leaves no config behind, and a rerun reuses the key and the database.
+ */
+export async function executeInit(options: {
+  configPath: string;
+  answers: InitAnswers;
+  plan: InitPlan;
+  force: boolean;
+  env: (name: string) => string | undefined;
+}): Promise<InitResult> {
+  const { configPath, answers, plan } = options;
+  const dir = configPath.slice(0, configPath.lastIndexOf("/")) || "/";
+  await refuseExisting(configPath, options.force);
+  await Deno.mkdir(dir, { recursive: true });
+  for (const sub of plan.dataDirs) {
+    await Deno.mkdir(resolvePath(dir, sub), { recursive: true, mode: 0o700 });
+  }
+  const { masterKey, env } = await prepareMasterKey(dir, answers, options.env);
+  const config = await resolveConfig(parseToml(plan.toml) as Record<string, unknown>, {
+    source: configPath,
+    baseDir: dir,
+    env,
+  });
+  let migrationsApplied: string[] = [];
+  const appliance = await openAppliance(config, {
+    onMigrated: (names) => migrationsApplied = names,
+  });
+  let app: InitResult["app"] = null;
+  let apiKey: InitResult["apiKey"] = null;
+  try {
+    if (answers.app) {
+      if (await findApp(appliance.database.db, answers.app.name)) {
+        throw new SecurixError(
+          "SX-APP-EXISTS",
+          `An app named "${answers.app.name}" already exists in this database; leave out --app ` +
+            '(and answer "no" to the first app), or add a key with "securix keys create NAME"',
+        );
+      }
+      const created = await createApp(appliance.database.db, answers.app, { now: appliance.now });
+      const key = await createApiKey(appliance.database.db, created.id, { now: appliance.now });
+      app = { id: created.id, name: created.name, origins: created.origins };
+      apiKey = { id: key.record.id, key: key.secret };
+    }
+  } finally {
+    appliance.close();
+  }
+  await Deno.writeTextFile(configPath, plan.toml, { createNew: !options.force });
+  return {
+    configPath,
+    masterKey,
+    database: { url: config.database.url, file: config.database.filePath, migrationsApplied },
+    app,
+    apiKey,
+  };
+}
+
+async function prepareMasterKey(
+  dir: string,
+  answers: InitAnswers,
+  env: (name: string) => string | undefined,
+): Promise<{ masterKey: InitResult["masterKey"]; env: (name: string) => string | undefined }> {
+  const where = answers.masterKey;
+  if (where.kind === "env") {
+    const current = env(where.name);
+    if (current !== undefined && current !== "" && !MASTER_KEY_HEX.test(current)) {
+      throw new SecurixError(
+        "SX-MASTER-KEY-INVALID",
+        `${where.name} is set but does not hold 64 hex characters; unset it to generate a new key`,
+      );
+    }
+    const generated = current
+      ? null
+      : encodeHexLowerCase(crypto.getRandomValues(new Uint8Array(32)));
+    return {
+      masterKey: { kind: "env", name: where.name, generated },
+      env: (name) => (name === where.name && generated ? generated : env(name)),
+    };
+  }
+  const path = resolvePath(dir, where.path);
+  if (!await exists(path)) {
+    await writeNewMasterKey(path);
+    return { masterKey: { kind: "file", path, created: true }, env };
+  }
+  const text = (await Deno.readTextFile(path)).replace(/\r?\n$/, "");
+  if (!MASTER_KEY_HEX.test(text)) {
+    throw new SecurixError(
+      "SX-MASTER-KEY-INVALID",
+      `${path} exists but does not hold 64 hex characters; move it away or pick another file`,
+    );
+  }
+  return { masterKey: { kind: "file", path, created: false }, env };
+}
+
+/** Lines that tell the operator what was written and the secrets shown this once. */
+export function resultLines(result: InitResult, configArg: string | null): string[] {
+  const lines = [`Wrote ${result.configPath}`];
+  const key = result.masterKey;
+  if (key.kind === "file") {
+    lines.push(
+      `${key.created ? "Generated" : "Kept existing"} master key ${key.path} (mode 0600). ` +
+        "Back it up: the vault cannot be opened without it.",
+    );
+  } else if (key.generated) {
+    lines.push(
+      `Generated master key (shown once, it is not written anywhere):`,
+      `  ${key.name}=${key.generated}`,
+      `Put it in your secret store and set ${key.name} in the appliance's environment.`,
+    );
+  } else {
+    lines.push(`Using the master key already in ${key.name}.`);
+  }
+  lines.push(
+    result.database.file
+      ? `Database ${result.database.file} is ready (encrypted with a key derived from the master key).`
+      : `Database ${result.database.url} is ready.`,
+  );
+  if (result.app && result.apiKey) {
+    lines.push(
+      `Created app ${result.app.name} (${result.app.id}); origins: ${
+        result.app.origins.join(", ") || "none"
+      }`,
+      `API key ${result.apiKey.id} (shown once, send it as the securix-api-key header):`,
+      `  ${result.apiKey.key}`,
+    );
+  } else {
+    const config = configArg ? ` --config ${configArg}` : "";
+    lines.push(`No app yet; create one with "securix${config} apps create NAME --origin URL".`);
+  }
+  return lines;
+}
+
+function printSummary(
+  io: CliIo,
+  result: InitResult,
+  sections: Section[],
+  configArg: string | null,
+): void {
+  for (const line of resultLines(result, configArg)) io.out(line);
+  io.out("\nNext steps");
+  for (const section of sections) {
+    io.out(`\n== ${section.title} ==\n${section.body}`);
+  }
+}
+
+function jsonSummary(answers: InitAnswers, plan: InitPlan, result: InitResult) {
+  return {
+    ...result,
+    publicUrl: answers.publicUrl,
+    baseDomain: answers.baseDomain,
+    trustProxy: plan.trustProxy.value,
+    oauthCallbackUrl: `${answers.publicUrl}/oauth/callback`,
+    dnsRecords: dnsRecords(answers).records,
+  };
+}

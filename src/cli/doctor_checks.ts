@@ -1,0 +1,293 @@
+/**
+ * `securix doctor`'s checks. Each is a small function that gets the facts
+ * (or injected readers) and returns one line's worth: status, detail, fix.
+ */
+
+export type CheckStatus = "ok" | "warn" | "fail" | "skip";
+
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do about a warn or fail; null when there is nothing to do. */
+  fix: string | null;
+}
+
+const ok = (name: string, detail: string): CheckResult => ({
+  name,
+  status: "ok",
+  detail,
+  fix: null,
+});
+
+export function skipped(name: string, why: string): CheckResult {
+  return { name, status: "skip", detail: `not checked: ${why}`, fix: null };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** (1) The config file loads, or the embedded defaults apply. */
+export function configCheck(source: string | null, error: unknown): CheckResult {
+  if (error !== null) {
+    return {
+      name: "config",
+      status: "fail",
+      detail: message(error),
+      fix: "edit the named key (see the comments in securix.toml), or write one with securix init",
+    };
+  }
+  return ok(
+    "config",
+    source ?? "embedded defaults (no securix.toml found; securix init writes one)",
+  );
+}
+
+export interface KeyFacts {
+  /** `vault.master_key` after env overrides: `env:NAME` or `file:/path`. */
+  ref: string;
+  /** The key file's resolved path, for `file:` references. */
+  path: string | null;
+  /** What was read, or null when it could not be. */
+  value: string | null;
+  readError: string | null;
+  /** Permission bits of the key file (null when unknown or not a file). */
+  mode: number | null;
+  /** No config file: `serve` creates the key on first start. */
+  embedded: boolean;
+}
+
+const KEY_HEX = /^[0-9a-fA-F]{64}$/;
+
+/** (2) The master key is readable, 64 hex characters, and (as a file) mode 0600. */
+export function masterKeyCheck(facts: KeyFacts): CheckResult {
+  const name = "master key";
+  const where = facts.path ?? facts.ref;
+  if (!/^(env|file):/.test(facts.ref)) {
+    return {
+      name,
+      status: "fail",
+      detail: `vault.master_key is ${JSON.stringify(facts.ref)}`,
+      fix: 'set vault.master_key = "file:<path>" or "env:<NAME>"; never the key itself',
+    };
+  }
+  if (facts.value === null) {
+    if (facts.embedded && facts.path !== null) {
+      return {
+        name,
+        status: "warn",
+        detail: `${where} does not exist yet`,
+        fix: "securix serve creates it on first start; or run securix init",
+      };
+    }
+    return {
+      name,
+      status: "fail",
+      detail: facts.readError ?? `${where} cannot be read`,
+      fix: facts.path === null
+        ? `set ${facts.ref.slice(4)} to the 64-hex-character key from your secret store`
+        : `restore ${facts.path} from your backup (or, for a new install, run securix init)`,
+    };
+  }
+  if (!KEY_HEX.test(facts.value)) {
+    return {
+      name,
+      status: "fail",
+      detail: `${where} holds ${facts.value.length} characters, not 64 hex characters`,
+      fix: "restore the key the database was created with from your backup",
+    };
+  }
+  if (facts.mode !== null && (facts.mode & 0o077) !== 0) {
+    return {
+      name,
+      status: "warn",
+      detail: `${where} is readable by others (mode ${
+        (facts.mode & 0o777).toString(8).padStart(4, "0")
+      })`,
+      fix: `chmod 600 ${facts.path}`,
+    };
+  }
+  return ok(name, facts.path ? `${facts.path} (mode 0600)` : `from $${facts.ref.slice(4)}`);
+}
+
+/** (3) The database opens with the key. `error` is what opening threw, or null. */
+export function databaseCheck(
+  target: { url: string; filePath: string | null; fileExists: boolean },
+  error: unknown,
+): CheckResult {
+  const name = "database";
+  const where = target.filePath ?? target.url;
+  if (target.filePath !== null && !target.fileExists) {
+    return {
+      name,
+      status: "warn",
+      detail: `${where} does not exist yet`,
+      fix: "securix serve (or securix migrate) creates and migrates it",
+    };
+  }
+  if (error === null) return ok(name, target.filePath ? `${where} (encrypted)` : where);
+  const code = (error as { code?: unknown }).code;
+  if (code === "SX-MASTER-KEY-MISMATCH") {
+    return {
+      name,
+      status: "fail",
+      detail: `the master key does not decrypt ${where}`,
+      fix: "configure the master key this database was created with (restore it from backup), " +
+        "or move the database away to start empty",
+    };
+  }
+  return {
+    name,
+    status: "fail",
+    detail: message(error),
+    fix: target.filePath
+      ? `check that ${target.filePath} and its directory are readable and writable`
+      : "check database.url, that the libSQL server is reachable, and database.auth_token",
+  };
+}
+
+/** (4) Every migration this version knows is applied, and none it does not know. */
+export function migrationsCheck(applied: string[], known: readonly string[]): CheckResult {
+  const name = "migrations";
+  const unknown = applied.filter((m) => !known.includes(m));
+  if (unknown.length > 0) {
+    return {
+      name,
+      status: "fail",
+      detail: `the database has migrations this version does not know: ${unknown.join(", ")}`,
+      fix: "run the securix version that migrated this database, or a newer one",
+    };
+  }
+  const pending = known.filter((m) => !applied.includes(m));
+  if (pending.length > 0) {
+    return {
+      name,
+      status: "fail",
+      detail: `${pending.length} pending: ${pending.join(", ")}`,
+      fix: "run securix migrate (securix serve also applies them on start)",
+    };
+  }
+  return ok(name, `all ${known.length} applied`);
+}
+
+export type ResolveDns = (
+  name: string,
+  type: "A" | "AAAA",
+  signal: AbortSignal,
+) => Promise<string[]>;
+
+function isLocalDomain(domain: string): boolean {
+  return domain === "localhost" || domain.endsWith(".localhost");
+}
+
+/** Resolves within `timeoutMs` or throws an error named "TimedOut". */
+async function lookup(
+  resolve: ResolveDns,
+  name: string,
+  type: "A" | "AAAA",
+  timeoutMs: number,
+): Promise<string[]> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // Reject first so the race reports the timeout, then cancel the lookup.
+      reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: "TimedOut" }));
+      controller.abort();
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([resolve(name, type, controller.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** (5) `*.api.<base_domain>` resolves, probed through `doctor-check.api.<base_domain>`. */
+export async function wildcardDnsCheck(
+  baseDomain: string,
+  resolve: ResolveDns,
+  timeoutMs = 3_000,
+): Promise<CheckResult> {
+  const name = "wildcard DNS";
+  const wildcard = `*.api.${baseDomain}`;
+  if (isLocalDomain(baseDomain)) {
+    return ok(name, `${wildcard}: browsers resolve *.localhost to loopback; no record needed`);
+  }
+  const probe = `doctor-check.api.${baseDomain}`;
+  const fix = `add a DNS record: ${wildcard} CNAME <appliance host> (securix init prints them)`;
+  try {
+    for (const type of ["A", "AAAA"] as const) {
+      try {
+        const addresses = await lookup(resolve, probe, type, timeoutMs);
+        if (addresses.length > 0) return ok(name, `${probe} → ${addresses.join(", ")}`);
+      } catch (error) {
+        if ((error as Error).name !== "NotFound") throw error;
+      }
+    }
+    return { name, status: "fail", detail: `${probe} does not resolve`, fix };
+  } catch (error) {
+    return {
+      name,
+      status: "warn",
+      detail: `could not look up ${probe} (${message(error)}); no DNS or network here?`,
+      fix: `check from a machine with DNS access: dig +short ${probe}`,
+    };
+  }
+}
+
+/** (6) public_url: https unless it is a local address; trust_proxy set behind a proxy. */
+export function publicUrlCheck(server: {
+  publicUrl: string;
+  listen: string;
+  trustProxy: boolean;
+}): CheckResult {
+  const name = "public URL";
+  const url = new URL(server.publicUrl);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const local = isLocalDomain(host) || host === "::1" || /^127\./.test(host);
+  if (url.protocol === "http:" && local) return ok(name, `${server.publicUrl} (local use only)`);
+  if (url.protocol === "http:") {
+    return {
+      name,
+      status: "fail",
+      detail: `${server.publicUrl} is plain http on a non-local host`,
+      fix: "put a TLS reverse proxy in front (securix init prints Caddy and nginx configs) and " +
+        "set server.public_url to https://…",
+    };
+  }
+  const listenHost = server.listen.slice(0, server.listen.lastIndexOf(":")).replace(/^\[|\]$/g, "");
+  const loopback = listenHost === "localhost" || listenHost === "::1" || /^127\./.test(listenHost);
+  if (loopback && !server.trustProxy) {
+    return {
+      name,
+      status: "warn",
+      detail: `${server.publicUrl} is served through a proxy, but trust_proxy is false`,
+      fix: "set server.trust_proxy = true so client addresses and proxy hosts come from " +
+        "X-Forwarded-For/-Host",
+    };
+  }
+  return ok(name, server.publicUrl);
+}
+
+/** (7) The redirect URI to register at every OAuth provider. */
+export function oauthCallbackCheck(publicUrl: string): CheckResult {
+  return ok("OAuth callback", `register at each provider: ${publicUrl}/oauth/callback`);
+}
+
+/** One line per check (`ok`, `warn`, `fail`, `skip`), a fix line under problems, a summary. */
+export function formatChecks(results: CheckResult[]): string[] {
+  const width = Math.max(...results.map((r) => r.name.length));
+  const lines: string[] = [];
+  for (const r of results) {
+    lines.push(`${r.status.padEnd(4)}  ${r.name.padEnd(width)}  ${r.detail}`);
+    if (r.fix) lines.push(`${" ".repeat(6 + width)}  fix: ${r.fix}`);
+  }
+  const count = (s: CheckStatus) => results.filter((r) => r.status === s).length;
+  lines.push(
+    "",
+    `${count("ok")} ok, ${count("warn")} warn, ${count("fail")} fail, ${count("skip")} skipped`,
+  );
+  return lines;
+}

@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { SecurixError } from "../errors/securix_error.ts";
+import {
+  type CheckResult,
+  configCheck,
+  databaseCheck,
+  formatChecks,
+  type KeyFacts,
+  masterKeyCheck,
+  migrationsCheck,
+  oauthCallbackCheck,
+  publicUrlCheck,
+  type ResolveDns,
+  wildcardDnsCheck,
+} from "./doctor_checks.ts";
+
+const KEY = "0f".repeat(32);
+const FILE_KEY: KeyFacts = {
+  ref: "file:securix-data/master.key",
+  path: "/srv/securix-data/master.key",
+  value: KEY,
+  readError: null,
+  mode: 0o100600,
+  embedded: false,
+};
+
+function status(result: CheckResult): string {
+  return result.status;
+}
+
+Deno.test("doctor: config shows its source, or says embedded defaults, or fails with a fix", () => {
+  assert.deepEqual(configCheck("/srv/securix.toml", null), {
+    name: "config",
+    status: "ok",
+    detail: "/srv/securix.toml",
+    fix: null,
+  });
+  assert.match(configCheck(null, null).detail, /^embedded defaults/);
+  const failed = configCheck("/srv/securix.toml", new Error("Cannot load securix.toml: x"));
+  assert.equal(failed.status, "fail");
+  assert.equal(failed.detail, "Cannot load securix.toml: x");
+  assert.ok(failed.fix);
+});
+
+Deno.test("doctor: master key must be readable 64 hex; a loose file mode warns", () => {
+  assert.equal(status(masterKeyCheck(FILE_KEY)), "ok");
+  assert.equal(masterKeyCheck(FILE_KEY).detail, "/srv/securix-data/master.key (mode 0600)");
+  const loose = masterKeyCheck({ ...FILE_KEY, mode: 0o100644 });
+  assert.equal(loose.status, "warn");
+  assert.match(loose.detail, /mode 0644/);
+  assert.equal(loose.fix, "chmod 600 /srv/securix-data/master.key");
+  const short = masterKeyCheck({ ...FILE_KEY, value: "abc" });
+  assert.equal(short.status, "fail");
+  assert.match(short.detail, /3 characters/);
+  const missing = masterKeyCheck({ ...FILE_KEY, value: null, readError: "gone", mode: null });
+  assert.equal(missing.status, "fail");
+  assert.equal(missing.detail, "gone");
+  assert.match(missing.fix!, /backup/);
+  const notYet = masterKeyCheck({ ...FILE_KEY, value: null, mode: null, embedded: true });
+  assert.equal(notYet.status, "warn");
+  const literal = masterKeyCheck({ ...FILE_KEY, ref: KEY, path: null });
+  assert.equal(literal.status, "fail");
+  assert.match(literal.fix!, /never the key itself/);
+});
+
+Deno.test("doctor: master key from the environment", () => {
+  const env: KeyFacts = { ...FILE_KEY, ref: "env:SX_KEY", path: null, mode: null };
+  assert.deepEqual(masterKeyCheck(env), {
+    name: "master key",
+    status: "ok",
+    detail: "from $SX_KEY",
+    fix: null,
+  });
+  const unset = masterKeyCheck({
+    ...env,
+    value: null,
+    readError: "environment variable SX_KEY is not set",
+  });
+  assert.equal(unset.status, "fail");
+  assert.match(unset.fix!, /set SX_KEY/);
+});
+
+Deno.test("doctor: database open errors map to fixes; a missing file only warns", () => {
+  const target = { url: "file:/srv/db", filePath: "/srv/db", fileExists: true };
+  assert.equal(status(databaseCheck(target, null)), "ok");
+  const mismatch = databaseCheck(
+    target,
+    new SecurixError("SX-MASTER-KEY-MISMATCH", "Cannot open file:/srv/db: the master key ..."),
+  );
+  assert.equal(mismatch.status, "fail");
+  assert.match(mismatch.detail, /does not decrypt \/srv\/db/);
+  assert.match(mismatch.fix!, /master key this database was created with/);
+  const other = databaseCheck(
+    { url: "libsql://db.example.com", filePath: null, fileExists: true },
+    new Error("connection refused"),
+  );
+  assert.equal(other.status, "fail");
+  assert.match(other.fix!, /libSQL server is reachable/);
+  assert.equal(status(databaseCheck({ ...target, fileExists: false }, null)), "warn");
+});
+
+Deno.test("doctor: migrations pending fail with securix migrate; unknown ones fail too", () => {
+  const known = ["0000_a", "0001_b"];
+  assert.equal(status(migrationsCheck(known, known)), "ok");
+  const pending = migrationsCheck(["0000_a"], known);
+  assert.equal(pending.status, "fail");
+  assert.match(pending.detail, /0001_b/);
+  assert.match(pending.fix!, /securix migrate/);
+  const newer = migrationsCheck([...known, "0002_c"], known);
+  assert.equal(newer.status, "fail");
+  assert.match(newer.detail, /does not know: 0002_c/);
+});
+
+function resolver(answers: Record<string, string[] | Error | "hang">): {
+  resolve: ResolveDns;
+  asked: string[];
+} {
+  const asked: string[] = [];
+  const resolve: ResolveDns = (name, type, signal) => {
+    asked.push(`${type} ${name}`);
+    const answer = answers[type];
+    if (answer === "hang") {
+      return new Promise((_, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason))
+      );
+    }
+    if (answer instanceof Error) return Promise.reject(answer);
+    return Promise.resolve(answer ?? []);
+  };
+  return { resolve, asked };
+}
+
+const notFound = () => Object.assign(new Error("no records found"), { name: "NotFound" });
+
+Deno.test("doctor: wildcard DNS resolves a probe name, A then AAAA", async () => {
+  const a = resolver({ A: ["203.0.113.7"] });
+  const found = await wildcardDnsCheck("example.com", a.resolve);
+  assert.equal(found.status, "ok");
+  assert.equal(found.detail, "doctor-check.api.example.com → 203.0.113.7");
+  assert.deepEqual(a.asked, ["A doctor-check.api.example.com"]);
+  const v6 = resolver({ A: notFound(), AAAA: ["2001:db8::1"] });
+  assert.equal(status(await wildcardDnsCheck("example.com", v6.resolve)), "ok");
+  const none = resolver({ A: notFound(), AAAA: notFound() });
+  const missing = await wildcardDnsCheck("example.com", none.resolve);
+  assert.equal(missing.status, "fail");
+  assert.match(missing.fix!, /\*\.api\.example\.com CNAME/);
+});
+
+Deno.test("doctor: wildcard DNS is ok for localhost and only warns without a network", async () => {
+  const never = resolver({});
+  const local = await wildcardDnsCheck("localhost", never.resolve);
+  assert.equal(local.status, "ok");
+  assert.match(local.detail, /\*\.localhost to loopback/);
+  assert.deepEqual(never.asked, []);
+  const started = Date.now();
+  const hung = await wildcardDnsCheck("example.com", resolver({ A: "hang" }).resolve, 50);
+  assert.ok(Date.now() - started < 2_000, "bounded by the timeout");
+  assert.equal(hung.status, "warn");
+  assert.match(hung.detail, /no answer within 50 ms/);
+  const offline = await wildcardDnsCheck(
+    "example.com",
+    resolver({ A: new Error("network unreachable") }).resolve,
+  );
+  assert.equal(offline.status, "warn");
+  assert.match(offline.fix!, /dig \+short doctor-check\.api\.example\.com/);
+});
+
+Deno.test("doctor: public URL must be https unless local; trust_proxy behind a proxy", () => {
+  const check = (publicUrl: string, listen = "127.0.0.1:8080", trustProxy = true) =>
+    publicUrlCheck({ publicUrl, listen, trustProxy });
+  assert.equal(status(check("http://localhost:8080")), "ok");
+  assert.equal(status(check("http://127.0.0.1:8080")), "ok");
+  assert.equal(status(check("https://securix.example.com")), "ok");
+  assert.equal(status(check("http://securix.example.com")), "fail");
+  assert.equal(status(check("https://securix.example.com", "127.0.0.1:8080", false)), "warn");
+  assert.equal(status(check("https://securix.example.com", "0.0.0.0:443", false)), "ok");
+});
+
+Deno.test("doctor: the OAuth callback to register is printed, and lines are formatted", () => {
+  const callback = oauthCallbackCheck("https://securix.example.com");
+  assert.match(callback.detail, /https:\/\/securix\.example\.com\/oauth\/callback$/);
+  const lines = formatChecks([
+    callback,
+    { name: "database", status: "fail", detail: "broken", fix: "repair it" },
+  ]);
+  assert.ok(lines[0].startsWith("ok    OAuth callback  register"), lines[0]);
+  assert.equal(lines[1], "fail  database        broken");
+  assert.equal(lines[2], "                      fix: repair it");
+  assert.equal(lines.at(-1), "1 ok, 0 warn, 1 fail, 0 skipped");
+});
