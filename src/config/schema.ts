@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { resolveSecret, type SecretSources } from "./secret_ref.ts";
+import { providersSchema } from "../providers/provider_config.ts";
 
 /**
  * The one config schema. `ConfigInput` is what an operator writes in
@@ -118,9 +119,8 @@ export function configSchema(sources: SecretSources) {
     server: server.default(server.parse({})),
     database: database.prefault({}),
     vault: vault.prefault({ master_key: "file:securix-data/master.key" }),
-    providers: z.record(z.string(), z.record(z.string(), z.unknown())).default(
-      {},
-    ),
+    /** `[providers.<name>]`: catalog providers by name, custom ones with `kind`. Default none. */
+    providers: providersSchema(sources).prefault({}),
     webhooks: webhooks.default(webhooks.parse({})),
     audit: audit.default(audit.parse({})),
   });

@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { Command } from "commander";
+import { CliContext } from "./context.ts";
+import type { CliIo } from "./io.ts";
+import { registerProviders } from "./providers_command.ts";
+
+const TOML = `
+[server]
+public_url = "https://securix.corp.example"
+base_domain = "securix.corp.example"
+
+[vault]
+master_key = "env:TEST_MASTER_KEY"
+
+[providers.gmail]
+client_id = "cid.apps.googleusercontent.com"
+client_secret = "env:GOOGLE_CLIENT_SECRET"
+scopes = ["https://www.googleapis.com/auth/gmail.readonly"]
+
+[providers.dropbox]
+client_id = "db"
+client_secret = "literal-DROPBOX-secret"
+
+[providers.slack]
+enabled = false
+
+[providers.corp]
+kind = "oidc"
+display_name = "Corp SSO"
+issuer = "https://idp.corp.example/realms/main"
+client_id = "securix"
+client_secret = "file:corp.secret"
+api_base_url = "https://api.corp.example"
+`;
+
+/** Runs `securix --config <file> providers list …` in-process and captures its output. */
+async function runList(args: string[]): Promise<{ out: string; err: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "securix-providers-" });
+  try {
+    await Deno.writeTextFile(`${dir}/securix.toml`, TOML);
+    await Deno.writeTextFile(`${dir}/corp.secret`, "file-CORP-secret\n");
+    const out: string[] = [];
+    const err: string[] = [];
+    const env: Record<string, string> = {
+      TEST_MASTER_KEY: "ef".repeat(32),
+      GOOGLE_CLIENT_SECRET: "env-GOOGLE-secret",
+    };
+    const io: CliIo = {
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+      env: (n) => env[n],
+      cwd: () => dir,
+    };
+    const program = new Command("securix").option("-c, --config <path>").exitOverride();
+    registerProviders(program, new CliContext(io, program));
+    await program.parseAsync(["--config", `${dir}/securix.toml`, "providers", "list", ...args], {
+      from: "user",
+    });
+    return { out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("providers list --json: hosts, scopes, callback URL, no secrets", async () => {
+  const { out } = await runList(["--json"]);
+  for (const secret of ["env-GOOGLE-secret", "literal-DROPBOX-secret", "file-CORP-secret"]) {
+    assert.ok(!out.includes(secret), `${secret} printed`);
+  }
+  const listed = JSON.parse(out);
+  assert.equal(listed.callbackUrl, "https://securix.corp.example/oauth/callback");
+  const byName = Object.fromEntries(
+    listed.providers.map((p: { name: string }) => [p.name, p]),
+  );
+  assert.deepEqual(byName.gmail, {
+    name: "gmail",
+    displayName: "Gmail",
+    kind: "catalog",
+    configured: true,
+    enabled: true,
+    proxyHosts: ["gmail.api.securix.corp.example"],
+    scopes: ["https://www.googleapis.com/auth/gmail.readonly"],
+  });
+  assert.deepEqual(byName.dropbox.proxyHosts, [
+    "dropbox.api.securix.corp.example",
+    "dropbox-content.api.securix.corp.example",
+  ]);
+  assert.equal(byName.slack.enabled, false);
+  assert.equal(byName.slack.configured, true);
+  assert.deepEqual(
+    [byName.corp.kind, byName.corp.displayName, byName.corp.proxyHosts],
+    ["oidc", "Corp SSO", ["corp.api.securix.corp.example"]],
+  );
+  assert.equal(byName.github.configured, false, "catalog providers not configured are listed");
+  assert.deepEqual(
+    listed.providers.slice(0, 4).map((p: { name: string }) => p.name),
+    ["gmail", "dropbox", "slack", "corp"],
+    "configured first, in config order",
+  );
+});
+
+Deno.test("providers list: a table with the callback URL to register", async () => {
+  const { out } = await runList([]);
+  const lines = out.split("\n");
+  assert.equal(
+    lines[0],
+    "OAuth callback URL to register at each provider: https://securix.corp.example/oauth/callback",
+  );
+  assert.match(lines[2], /^NAME\s+DISPLAYNAME\s+KIND\s+STATUS\s+PROXYHOSTS\s+SCOPES$/);
+  assert.match(
+    out,
+    /^gmail\s+Gmail\s+catalog\s+enabled\s+gmail\.api\.securix\.corp\.example\s+https:\/\/www\.googleapis\.com\/auth\/gmail\.readonly$/m,
+  );
+  assert.match(out, /^slack\s+Slack\s+catalog\s+disabled\s+/m);
+  assert.match(
+    out,
+    /^corp\s+Corp SSO\s+oidc\s+enabled\s+corp\.api\.securix\.corp\.example\s+\(any\)$/m,
+  );
+  assert.match(out, /^linear\s+Linear\s+catalog\s+available\s+/m);
+  assert.ok(!out.includes("secret\n") && !out.includes("literal-DROPBOX-secret"));
+});

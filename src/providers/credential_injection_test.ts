@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { credentialInjector } from "./credential_injection.ts";
+import { proxyRoutes, wireProviders } from "./provider_registry.ts";
+import { resolveTables } from "./test_util.ts";
+
+const credential = { accessToken: "tok$&en" };
+
+function run(injector: ReturnType<typeof credentialInjector>, headers = new Headers()) {
+  const url = new URL("https://api.example.com/v1/x?key=callers-own");
+  injector(credential, headers, url);
+  return { headers, url };
+}
+
+Deno.test("injection: bearer replaces whatever Authorization the caller had", () => {
+  const { headers } = run(
+    credentialInjector({ kind: "bearer" }),
+    new Headers({ authorization: "Bearer callers" }),
+  );
+  assert.equal(headers.get("authorization"), "Bearer tok$&en");
+});
+
+Deno.test("injection: header and query templates keep the token literal", () => {
+  const header = run(
+    credentialInjector({ kind: "header", name: "X-Api-Key", template: "key {token}" }),
+  );
+  assert.equal(header.headers.get("x-api-key"), "key tok$&en");
+  const query = run(credentialInjector({ kind: "query", name: "key", template: "{token}" }));
+  assert.equal(query.url.searchParams.get("key"), "tok$&en", "the caller's own key is replaced");
+  assert.equal(query.url.searchParams.getAll("key").length, 1);
+  assert.equal(query.headers.get("authorization"), null);
+});
+
+Deno.test("injection: basic encodes user:secret", () => {
+  const injector = credentialInjector({ kind: "basic" });
+  const headers = new Headers();
+  injector({ accessToken: "ann@example.com:api-token" }, headers, new URL("https://x.example"));
+  assert.equal(headers.get("authorization"), `Basic ${btoa("ann@example.com:api-token")}`);
+});
+
+Deno.test("injection: a template without {token} is refused when built", () => {
+  assert.throws(
+    () => credentialInjector({ kind: "header", name: "X-Key", template: "static" }),
+    /no \{token\} placeholder/,
+  );
+});
+
+Deno.test("injection: default headers are added only when the caller sent none", () => {
+  const injector = credentialInjector({ kind: "bearer" }, { "Notion-Version": "2022-06-28" });
+  assert.equal(run(injector).headers.get("notion-version"), "2022-06-28");
+  const pinned = run(injector, new Headers({ "notion-version": "2025-09-03" }));
+  assert.equal(pinned.headers.get("notion-version"), "2025-09-03");
+});
+
+Deno.test("routes: one per proxy host of each enabled provider, with its injector", async () => {
+  const creds = { client_id: "c", client_secret: "s" };
+  const providers = await resolveTables({
+    dropbox: creds,
+    notion: creds,
+    slack: { enabled: false },
+  });
+  const routes = proxyRoutes(providers);
+  assert.deepEqual([...routes.keys()].toSorted(), ["dropbox", "dropbox-content", "notion"]);
+  const content = routes.get("dropbox-content")!;
+  assert.equal(content.provider, "dropbox");
+  assert.equal(content.baseUrl.href, "https://content.dropboxapi.com/");
+  assert.equal(content.websocket, false);
+  const headers = new Headers();
+  const stored = {
+    accessToken: "t",
+    refreshToken: null,
+    tokenType: "Bearer",
+    expiresAt: null,
+    scopes: [],
+  };
+  routes.get("notion")!.inject(stored, headers, new URL("https://api.notion.com/v1/search"));
+  assert.equal(headers.get("authorization"), "Bearer t");
+  assert.equal(headers.get("notion-version"), "2022-06-28");
+
+  const wiring = wireProviders(providers);
+  assert.deepEqual([...wiring.registry.enabled.keys()], ["dropbox", "notion"]);
+  assert.ok(wiring.registry.known.has("slack"));
+  assert.ok(wiring.refresherFor("dropbox"));
+  assert.equal(wiring.refresherFor("slack"), null, "not enabled");
+  assert.equal(
+    wiring.registry.enabled.get("dropbox")!.authorizationOrigin,
+    "https://www.dropbox.com",
+  );
+  assert.equal(typeof wiring.registry.enabled.get("notion")!.revoke, "function");
+});

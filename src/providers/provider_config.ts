@@ -1,0 +1,305 @@
+import { z } from "zod";
+import { resolveSecret, type SecretSources } from "../config/secret_ref.ts";
+import { catalogNames, catalogProvider } from "./catalog.ts";
+
+/**
+ * The `[providers.<name>]` tables of securix.toml. A name from the catalog
+ * (gmail, github, …) enables that provider; any other name with
+ * `kind = "oidc"` or `kind = "oauth2"` is a custom provider. Keys are strict:
+ * a typo is an error naming the keys that are accepted, never silently ignored.
+ */
+
+/** Holds the client secret out of sight: not in JSON, not in console output. */
+export class ClientCredentials {
+  readonly clientId: string;
+  readonly #secret: string | null;
+
+  constructor(clientId: string, clientSecret: string | null) {
+    this.clientId = clientId;
+    this.#secret = clientSecret;
+  }
+
+  get clientSecret(): string | null {
+    return this.#secret;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { clientId: this.clientId, clientSecret: this.#secret === null ? null : "[redacted]" };
+  }
+}
+
+export type ProviderKind = "catalog" | "oidc" | "oauth2";
+
+/** One enabled provider as configured (defaults and the catalog applied later). */
+export interface EnabledProviderConfig {
+  name: string;
+  kind: ProviderKind;
+  enabled: true;
+  displayName: string | null;
+  client: ClientCredentials;
+  /** Allowlist; null allows any scope. */
+  scopes: string[] | null;
+  defaultScopes: string[] | null;
+  /** Custom providers only; null keeps the default (on). */
+  pkce: boolean | null;
+  /** `kind = "oidc"` only. */
+  issuer: string | null;
+  /** gitlab only: a self-managed instance. */
+  baseUrl: string | null;
+  urls: {
+    authorization: string | null;
+    token: string | null;
+    userinfo: string | null;
+    revocation: string | null;
+    apiBase: string | null;
+  };
+}
+
+/** `enabled = false`: kept so listings show it; its secrets are not read. */
+export interface DisabledProviderConfig {
+  name: string;
+  kind: ProviderKind;
+  enabled: false;
+  displayName: string | null;
+  scopes: string[] | null;
+}
+
+export type ProviderConfig = EnabledProviderConfig | DisabledProviderConfig;
+
+const COMMON_KEYS = [
+  "enabled",
+  "display_name",
+  "client_id",
+  "client_secret",
+  "scopes",
+  "default_scopes",
+  "authorization_url",
+  "token_url",
+  "userinfo_url",
+  "revocation_url",
+  "api_base_url",
+];
+
+/** Why a key is refused where it is, when it is valid elsewhere. */
+const MISPLACED: Record<string, string> = {
+  base_url: "only gitlab accepts base_url (the URL of a self-managed GitLab)",
+  pkce:
+    'pkce is fixed for catalog providers; only custom providers (kind = "oidc" or "oauth2") set it',
+  issuer: 'issuer is only for kind = "oidc" (OpenID discovery)',
+};
+
+const CUSTOM_NAME = /^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function shown(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === undefined) return "nothing";
+  if (typeof value === "object" && value !== null) {
+    return Array.isArray(value) ? "a list" : "a table";
+  }
+  return String(value);
+}
+
+/** https, or http to this machine only (tests, a local IdP): client secrets travel here. */
+export function isSafeProviderUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    if (url.username || url.password || url.hash) return false;
+    return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
+  } catch {
+    return false;
+  }
+}
+
+const providerUrl = z.string().refine(isSafeProviderUrl, {
+  error: (iss) =>
+    `expected an https:// URL without credentials (http:// only for localhost), got ${
+      shown(iss.input)
+    }`,
+});
+
+const scopeList = z.array(
+  z.string().regex(SCOPE_TOKEN, {
+    error: (iss) => `expected a scope without spaces or quotes, got ${shown(iss.input)}`,
+  }),
+).min(1, { error: "list at least one scope, or leave the key out to allow any" })
+  .refine((list) => new Set(list).size === list.length, { error: "lists a scope twice" });
+
+const table = z.object({
+  kind: z.enum(["oidc", "oauth2"], { error: 'expected "oidc" or "oauth2"' }).optional(),
+  enabled: z.boolean().default(true),
+  display_name: z.string().min(1).optional(),
+  client_id: z.string().min(1).optional(),
+  client_secret: z.string().min(1).optional(),
+  scopes: scopeList.optional(),
+  default_scopes: scopeList.optional(),
+  pkce: z.boolean().optional(),
+  issuer: providerUrl.optional(),
+  base_url: providerUrl.optional(),
+  authorization_url: providerUrl.optional(),
+  token_url: providerUrl.optional(),
+  userinfo_url: providerUrl.optional(),
+  revocation_url: providerUrl.optional(),
+  api_base_url: providerUrl.optional(),
+});
+type Table = z.output<typeof table>;
+
+type Issue = { path: string[]; message: string };
+
+/** The schema of the whole `[providers]` section; secrets resolve through `sources`. */
+export function providersSchema(sources: SecretSources) {
+  return z.record(z.string(), z.unknown()).transform(async (tables, ctx) => {
+    const out: Record<string, ProviderConfig> = {};
+    for (const [name, raw] of Object.entries(tables)) {
+      const result = await parseProvider(name, raw, sources);
+      if ("issues" in result) {
+        for (const issue of result.issues) {
+          ctx.addIssue({ code: "custom", message: issue.message, path: [name, ...issue.path] });
+        }
+      } else {
+        out[name] = result.config;
+      }
+    }
+    return out;
+  });
+}
+
+async function parseProvider(
+  name: string,
+  raw: unknown,
+  sources: SecretSources,
+): Promise<{ config: ProviderConfig } | { issues: Issue[] }> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { issues: [{ path: [], message: `expected a table, got ${shown(raw)}` }] };
+  }
+  const rawTable = raw as Record<string, unknown>;
+  const kindIssue = checkKind(name, rawTable.kind);
+  if (kindIssue) return { issues: [kindIssue] };
+  const kind: ProviderKind = rawTable.kind === undefined
+    ? "catalog"
+    : rawTable.kind as ProviderKind;
+  const keyIssues = checkKeys(name, kind, Object.keys(rawTable));
+  if (keyIssues.length > 0) return { issues: keyIssues };
+  const parsed = table.safeParse(rawTable);
+  if (!parsed.success) {
+    return {
+      issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+    };
+  }
+  const data = parsed.data;
+  const displayName = data.display_name ?? null;
+  if (!data.enabled) {
+    return {
+      config: { name, kind, enabled: false, displayName, scopes: data.scopes ?? null },
+    };
+  }
+  const missing = checkRequired(kind, data);
+  if (missing.length > 0) return { issues: missing };
+  let secret: string | null = null;
+  if (data.client_secret !== undefined) {
+    try {
+      secret = await resolveSecret(data.client_secret, sources);
+    } catch (error) {
+      return { issues: [{ path: ["client_secret"], message: (error as Error).message }] };
+    }
+  }
+  return { config: enabledConfig(name, kind, data, secret) };
+}
+
+function checkKind(name: string, kind: unknown): Issue | null {
+  const inCatalog = catalogProvider(name) !== null;
+  if (inCatalog && kind !== undefined) {
+    return {
+      path: ["kind"],
+      message:
+        `"${name}" is a catalog provider and takes no kind; give a custom provider another name`,
+    };
+  }
+  if (!inCatalog && kind === undefined) {
+    return {
+      path: [],
+      message: `unknown provider "${name}"; the catalog has ${
+        catalogNames().join(", ")
+      }; a custom provider sets kind = "oidc" or "oauth2"`,
+    };
+  }
+  if (!inCatalog && !CUSTOM_NAME.test(name)) {
+    return {
+      path: [],
+      message: `a custom provider's name becomes its proxy host (${name}.api.<base_domain>); ` +
+        `use lowercase letters, digits and "-", up to 40 characters`,
+    };
+  }
+  return null;
+}
+
+function allowedKeys(name: string, kind: ProviderKind): string[] {
+  if (kind === "catalog") {
+    return catalogProvider(name)?.selfManaged ? [...COMMON_KEYS, "base_url"] : COMMON_KEYS;
+  }
+  return ["kind", ...COMMON_KEYS, "pkce", ...(kind === "oidc" ? ["issuer"] : [])];
+}
+
+function checkKeys(name: string, kind: ProviderKind, keys: string[]): Issue[] {
+  const allowed = allowedKeys(name, kind);
+  return keys.filter((key) => !allowed.includes(key)).map((key) => ({
+    path: [key],
+    message: MISPLACED[key] ?? `unknown key; [providers.${name}] accepts ${allowed.join(", ")}`,
+  }));
+}
+
+function checkRequired(kind: ProviderKind, data: Table): Issue[] {
+  const issues: Issue[] = [];
+  const need = (key: keyof Table, why: string) => {
+    if (data[key] === undefined) issues.push({ path: [key], message: `required: ${why}` });
+  };
+  need("client_id", "the OAuth client id registered at the provider");
+  if (kind === "catalog") {
+    need("client_secret", "the OAuth client secret (or env:NAME / file:/path)");
+  }
+  if (kind === "oidc") need("issuer", "the issuer URL, where discovery starts");
+  if (kind === "oauth2") {
+    need("authorization_url", "a custom OAuth2 provider names its authorization endpoint");
+    need("token_url", "a custom OAuth2 provider names its token endpoint");
+  }
+  if (kind !== "catalog") {
+    need("api_base_url", "the upstream API the proxy forwards this provider's host to");
+  }
+  const allowed = data.scopes;
+  const outside = (data.default_scopes ?? []).filter((s) => allowed && !allowed.includes(s));
+  if (outside.length > 0) {
+    issues.push({
+      path: ["default_scopes"],
+      message: `not in the scopes allowlist: ${outside.join(", ")}`,
+    });
+  }
+  return issues;
+}
+
+function enabledConfig(
+  name: string,
+  kind: ProviderKind,
+  data: Table,
+  secret: string | null,
+): EnabledProviderConfig {
+  return {
+    name,
+    kind,
+    enabled: true,
+    displayName: data.display_name ?? null,
+    client: new ClientCredentials(data.client_id as string, secret),
+    scopes: data.scopes ?? null,
+    defaultScopes: data.default_scopes ?? null,
+    pkce: data.pkce ?? null,
+    issuer: data.issuer ?? null,
+    baseUrl: data.base_url ?? null,
+    urls: {
+      authorization: data.authorization_url ?? null,
+      token: data.token_url ?? null,
+      userinfo: data.userinfo_url ?? null,
+      revocation: data.revocation_url ?? null,
+      apiBase: data.api_base_url ?? null,
+    },
+  };
+}

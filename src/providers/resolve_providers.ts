@@ -1,0 +1,196 @@
+import { z } from "zod";
+import { catalogNames, catalogProvider } from "./catalog.ts";
+import { type DiscoveredEndpoints, discoverOidc } from "./oidc_discovery.ts";
+import type {
+  ClientCredentials,
+  EnabledProviderConfig,
+  ProviderConfig,
+  ProviderKind,
+} from "./provider_config.ts";
+import {
+  identityFrom,
+  type IdentitySource,
+  OAUTH_DEFAULTS,
+  type OAuthSettings,
+  type ProviderDefinition,
+} from "./provider_definition.ts";
+import { providerErrors } from "./provider_errors.ts";
+import { providerHttp } from "./provider_http.ts";
+
+/**
+ * An enabled provider ready to use: its definition with the operator's
+ * overrides applied, plus the client credentials and the scope allowlist.
+ * Everything downstream (OAuth adapter, identity, proxy routes) reads this.
+ */
+export interface ResolvedProvider extends ProviderDefinition {
+  kind: ProviderKind;
+  /** Every configurable provider runs a consent flow. */
+  oauth: OAuthSettings;
+  client: ClientCredentials;
+  /** Scopes the operator allows; null allows any. */
+  allowedScopes: readonly string[] | null;
+}
+
+export interface ResolvedProviders {
+  /** Enabled providers by config name, in config order. */
+  enabled: ReadonlyMap<string, ResolvedProvider>;
+  /** Every name the catalog knows plus every configured name, enabled or not. */
+  known: ReadonlySet<string>;
+}
+
+export interface ResolveOptions {
+  /** For OIDC discovery. */
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+/**
+ * Turns the `[providers]` config into resolved providers. Custom OIDC
+ * providers are discovered here, concurrently; any failure (issuer down,
+ * bad document, two providers claiming one proxy host) rejects the whole
+ * call, because serving with half the configured providers is worse than
+ * not starting.
+ */
+export async function resolveProviders(
+  configs: Readonly<Record<string, ProviderConfig>>,
+  options: ResolveOptions = {},
+): Promise<ResolvedProviders> {
+  const http = providerHttp(options);
+  const enabled = Object.values(configs).filter((c): c is EnabledProviderConfig => c.enabled);
+  const resolved = await Promise.all(enabled.map(async (config) => {
+    if (config.kind === "catalog") return fromCatalog(config);
+    const discovered = config.kind === "oidc"
+      ? await discoverOidc(http, config.name, config.issuer as string)
+      : null;
+    return custom(config, discovered);
+  }));
+  checkProxyHosts(resolved);
+  return {
+    enabled: new Map(resolved.map((p) => [p.name, p])),
+    known: new Set([...catalogNames(), ...Object.keys(configs)]),
+  };
+}
+
+function fromCatalog(config: EnabledProviderConfig): ResolvedProvider {
+  const entry = catalogProvider(config.name);
+  if (!entry?.oauth) throw providerErrors.config(config.name, "not an OAuth catalog provider");
+  const base = config.baseUrl && entry.selfManaged ? entry.selfManaged(config.baseUrl) : entry;
+  const oauth = base.oauth as OAuthSettings;
+  const { urls } = config;
+  return {
+    ...base,
+    kind: "catalog",
+    displayName: config.displayName ?? base.displayName,
+    oauth: {
+      ...oauth,
+      authorizationUrl: urls.authorization ?? oauth.authorizationUrl,
+      tokenUrl: urls.token ?? oauth.tokenUrl,
+      revocation: urls.revocation
+        ? { style: oauth.revocation?.style ?? "rfc7009", url: urls.revocation }
+        : oauth.revocation,
+    },
+    identity: base.identity && urls.userinfo
+      ? { ...base.identity, url: urls.userinfo }
+      : base.identity,
+    apis: urls.apiBase
+      ? [{ host: base.apis[0].host, baseUrl: urls.apiBase }, ...base.apis.slice(1)]
+      : base.apis,
+    defaultScopes: effectiveDefaults(config, base.defaultScopes),
+    client: config.client,
+    allowedScopes: config.scopes,
+  };
+}
+
+function custom(
+  config: EnabledProviderConfig,
+  discovered: DiscoveredEndpoints | null,
+): ResolvedProvider {
+  const { urls } = config;
+  const hasSecret = config.client.clientSecret !== null;
+  if (hasSecret && discovered && discovered.clientAuth === null) {
+    throw providerErrors.config(
+      config.name,
+      `the issuer's token endpoint accepts neither client_secret_basic nor client_secret_post (${
+        discovered.clientAuthMethods.join(", ")
+      })`,
+    );
+  }
+  const revocationUrl = urls.revocation ?? discovered?.revocationUrl ?? null;
+  const userinfoUrl = urls.userinfo ?? discovered?.userinfoUrl ?? null;
+  const isOidc = config.kind === "oidc";
+  return {
+    name: config.name,
+    family: "custom",
+    kind: config.kind,
+    displayName: config.displayName ?? config.name,
+    strategy: "oauth2",
+    oauth: {
+      ...OAUTH_DEFAULTS,
+      authorizationUrl: (urls.authorization ?? discovered?.authorizationUrl) as string,
+      tokenUrl: (urls.token ?? discovered?.tokenUrl) as string,
+      revocation: revocationUrl ? { style: "rfc7009", url: revocationUrl } : null,
+      pkce: config.pkce ?? discovered?.pkce ?? true,
+      alwaysScopes: isOidc ? ["openid"] : [],
+      clientAuth: hasSecret ? discovered?.clientAuth ?? "basic" : "none",
+    },
+    identity: userinfoUrl ? userinfoIdentity(userinfoUrl) : null,
+    apis: [{ host: config.name, baseUrl: urls.apiBase as string }],
+    injection: { kind: "bearer" },
+    defaultHeaders: {},
+    defaultScopes: effectiveDefaults(config, isOidc ? ["email", "profile"] : []),
+    client: config.client,
+    allowedScopes: config.scopes,
+  };
+}
+
+/**
+ * Scopes for a session that names none: the operator's `default_scopes`;
+ * else the definition's defaults that the allowlist permits; else, when the
+ * allowlist permits none of those, the allowlist itself.
+ */
+function effectiveDefaults(config: EnabledProviderConfig, defaults: readonly string[]): string[] {
+  if (config.defaultScopes) return config.defaultScopes;
+  const allowed = config.scopes;
+  if (!allowed) return [...defaults];
+  const permitted = defaults.filter((s) => allowed.includes(s));
+  return permitted.length > 0 ? permitted : [...allowed];
+}
+
+const userinfo = z.object({
+  sub: z.string().min(1).optional(),
+  id: z.union([z.string().min(1), z.number()]).optional(),
+  email: z.string().nullish(),
+  name: z.string().nullish(),
+  preferred_username: z.string().nullish(),
+}).refine((u) => u.sub !== undefined || u.id !== undefined);
+
+/** OIDC userinfo (`sub`), or a plain OAuth2 server's `/me`-style answer (`id`). */
+function userinfoIdentity(url: string): IdentitySource {
+  return {
+    url,
+    method: "GET",
+    jsonBody: null,
+    parse: identityFrom(userinfo, (u) => ({
+      id: String(u.sub ?? u.id),
+      email: u.email ?? null,
+      name: u.name ?? u.preferred_username ?? null,
+    })),
+  };
+}
+
+/** Two providers on one proxy host would make routing ambiguous. */
+function checkProxyHosts(providers: ResolvedProvider[]): void {
+  const owner = new Map<string, string>();
+  for (const provider of providers) {
+    for (const api of provider.apis) {
+      const taken = owner.get(api.host);
+      if (taken && taken !== provider.name) {
+        throw providerErrors.config(
+          provider.name,
+          `its proxy host "${api.host}" is already used by provider "${taken}"; rename one of them`,
+        );
+      }
+      owner.set(api.host, provider.name);
+    }
+  }
+}
