@@ -1,0 +1,86 @@
+import { z } from "zod";
+
+/**
+ * The appliance's answers as the server SDK reads them. Objects are loose so
+ * an SDK keeps working when the appliance adds fields; what the SDK relies on
+ * is checked.
+ */
+export const flowSchema = z.enum(["popup", "device"]);
+export type Flow = z.output<typeof flowSchema>;
+
+export const accountSchema = z.looseObject({
+  id: z.string(),
+  email: z.string().nullish(),
+  name: z.string().nullish(),
+});
+export type Account = z.output<typeof accountSchema>;
+
+export const sessionStatusSchema = z.enum([
+  "pending",
+  "awaiting_confirmation",
+  "completed",
+  "failed",
+  "expired",
+]);
+export type SessionStatus = z.output<typeof sessionStatusSchema>;
+
+export const createdSessionSchema = z.looseObject({
+  sessionId: z.string(),
+  authUrl: z.string(),
+  expiresAt: z.string(),
+  flow: flowSchema,
+  deviceAuthCode: z.string().optional(),
+  interval: z.number().optional(),
+});
+export type CreatedSession = z.output<typeof createdSessionSchema>;
+
+const sessionProviderSchema = z.looseObject({
+  status: z.string(),
+  scopes: z.array(z.string()),
+  account: accountSchema.nullish(),
+});
+
+export const authSessionSchema = z.looseObject({
+  sessionId: z.string(),
+  entityId: z.string(),
+  flow: flowSchema,
+  status: sessionStatusSchema,
+  reason: z.string().nullish(),
+  expiresAt: z.string(),
+  providers: z.record(z.string(), sessionProviderSchema),
+});
+export type AuthSession = z.output<typeof authSessionSchema>;
+
+export const confirmedSessionSchema = authSessionSchema.extend({
+  status: z.literal("AUTH_SUCCESS"),
+});
+export type ConfirmedSession = z.output<typeof confirmedSessionSchema>;
+
+export const authStatusSchema = z.enum(["AUTH_SUCCESS", "AUTH_FAILURE", "AUTH_PENDING"]);
+export type AuthStatus = z.output<typeof authStatusSchema>;
+
+export const entityStatusSchema = z.looseObject({
+  status: authStatusSchema,
+  providers: z.record(
+    z.string(),
+    z.looseObject({
+      status: z.string(),
+      scopes: z.array(z.string()),
+      account: accountSchema.nullish(),
+    }),
+  ),
+});
+export type EntityStatus = z.output<typeof entityStatusSchema>;
+
+export const connectionSchema = z.looseObject({
+  id: z.string(),
+  entityId: z.string(),
+  provider: z.string(),
+  status: z.string(),
+  scopes: z.array(z.string()),
+  account: accountSchema.nullish(),
+  createdAt: z.string(),
+});
+export type Connection = z.output<typeof connectionSchema>;
+
+export const connectionListSchema = z.looseObject({ connections: z.array(connectionSchema) });

@@ -1,0 +1,331 @@
+/**
+ * The browser client's handshake logic, run in Deno against a fake window and a
+ * stub endpoint. tests/browser/client_js_test.ts runs the same file in Chromium.
+ */
+import assert from "node:assert/strict";
+import { sxcHash } from "../../flows/sxc.ts";
+import {
+  AuthFailedError,
+  AuthTimeoutError,
+  connect,
+  EndpointError,
+  parseButtonProviders,
+  PopupBlockedError,
+  PopupClosedError,
+  SecurixClientError,
+} from "./client.js";
+
+const APPLIANCE = "https://securix.test";
+const SESSION = "ses_1";
+
+class FakePopup {
+  closed = false;
+  location = { href: "about:blank" };
+  document = { title: "" };
+  close() {
+    this.closed = true;
+  }
+}
+
+class FakeWindow extends EventTarget {
+  location = { href: "https://app.test/settings" };
+  screenX = 0;
+  screenY = 0;
+  outerWidth = 1280;
+  outerHeight = 800;
+  popups: FakePopup[] = [];
+  blocked = false;
+  open(_url: string, _name: string, _features: string) {
+    if (this.blocked) return null;
+    const popup = new FakePopup();
+    this.popups.push(popup);
+    return popup;
+  }
+  post(data: unknown, origin: string, source: unknown) {
+    this.dispatchEvent(Object.assign(new Event("message"), { data, origin, source }));
+  }
+}
+
+interface Call {
+  path: string;
+  body: Record<string, unknown> | null;
+}
+
+/** A stand-in for the app's fetch handler. */
+function endpoint(answers: Record<string, (body: Record<string, unknown>) => Response>) {
+  const calls: Call[] = [];
+  const fetch = (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(String(input), "https://app.test");
+    const body = init?.body ? JSON.parse(String(init.body)) : null;
+    const key = `${init?.method ?? "GET"} ${url.pathname}`;
+    calls.push({ path: `${key}${url.search}`, body });
+    const answer = answers[key];
+    return Promise.resolve(answer ? answer(body) : Response.json({}, { status: 404 }));
+  };
+  return { calls, fetch: fetch as typeof globalThis.fetch };
+}
+
+const created = (over: Record<string, unknown> = {}) => () =>
+  Response.json({
+    sessionId: SESSION,
+    authUrl: `${APPLIANCE}/connect/${SESSION}`,
+    expiresAt: new Date(Date.now() + 600_000).toISOString(),
+    flow: "popup",
+    ...over,
+  }, { status: 201 });
+
+const confirmed = (body: Record<string, unknown>) =>
+  Response.json({ status: "AUTH_SUCCESS", sessionId: body.sessionId, providers: { gmail: {} } });
+
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(check(), "condition not reached");
+};
+
+Deno.test("popup: opens before any await, ignores foreign messages, confirms with the sxc", async () => {
+  const win = new FakeWindow();
+  let committed = "";
+  const { calls, fetch } = endpoint({
+    "POST /api/securix/create-auth-session": (body) => {
+      committed = String(body.sxcHash);
+      return created()();
+    },
+    "POST /api/securix/confirm-auth-session": (body) => {
+      assert.equal(sxcHash(String(body.sxc)), committed, "sxc must open the commitment");
+      return confirmed(body);
+    },
+  });
+  const pending = connect({
+    endpoint: "/api/securix/",
+    providers: { gmail: { scopes: ["gmail.readonly"] } },
+    window: win as unknown as Window,
+    fetch,
+    closedPollMs: 5,
+  });
+  assert.equal(win.popups.length, 1, "popup opened synchronously, inside the click");
+  const popup = win.popups[0];
+  await until(() => popup.location.href !== "about:blank");
+  assert.equal(popup.location.href, `${APPLIANCE}/connect/${SESSION}`);
+  assert.deepEqual(calls[0].body?.providers, { gmail: { scopes: ["gmail.readonly"] } });
+  assert.match(String(calls[0].body?.sxcHash), /^[A-Za-z0-9_-]{43}$/);
+  assert.ok(!("sxc" in (calls[0].body ?? {})), "the sxc itself is not sent at creation");
+
+  const ok = { type: "securix:auth-result", sessionId: SESSION, status: "completed" };
+  win.post(ok, "https://evil.test", popup); // wrong origin
+  win.post({ ...ok, sessionId: "ses_other" }, APPLIANCE, popup); // another session
+  win.post(ok, APPLIANCE, new FakePopup()); // another window
+  win.post({ ...ok, type: "other" }, APPLIANCE, popup);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(calls.length, 1, "no confirm before the genuine result");
+
+  win.post(ok, APPLIANCE, popup);
+  const result = await pending;
+  assert.deepEqual(result, {
+    status: "AUTH_SUCCESS",
+    sessionId: SESSION,
+    flow: "popup",
+    providers: { gmail: {} },
+  });
+  assert.equal(calls[1].path, "POST /api/securix/confirm-auth-session");
+  assert.equal(calls[1].body?.sessionId, SESSION);
+  assert.ok(popup.closed);
+});
+
+Deno.test("popup blocked: rejects with PopupBlockedError and calls nothing", async () => {
+  const win = new FakeWindow();
+  win.blocked = true;
+  const { calls, fetch } = endpoint({});
+  const error = await connect({
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as unknown as Window,
+    fetch,
+  }).catch((e) => e);
+  assert.ok(error instanceof PopupBlockedError);
+  assert.equal(error.code, "SX-POPUP-BLOCKED");
+  assert.equal(calls.length, 0);
+});
+
+Deno.test("failed result: AuthFailedError with the reason, no confirm", async () => {
+  const win = new FakeWindow();
+  const { calls, fetch } = endpoint({ "POST /api/securix/create-auth-session": created() });
+  const pending = connect({
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as never,
+    fetch,
+  });
+  await until(() => win.popups[0]?.location.href !== "about:blank");
+  win.post(
+    { type: "securix:auth-result", sessionId: SESSION, status: "failed", reason: "access_denied" },
+    APPLIANCE,
+    win.popups[0],
+  );
+  const error = await pending.catch((e) => e);
+  assert.ok(error instanceof AuthFailedError);
+  assert.equal(error.reason, "access_denied");
+  assert.equal(calls.length, 1);
+});
+
+Deno.test("popup closed by the user before finishing: PopupClosedError", async () => {
+  const win = new FakeWindow();
+  const { calls, fetch } = endpoint({
+    "POST /api/securix/create-auth-session": created(),
+    "POST /api/securix/confirm-auth-session": () =>
+      Response.json({ error: { code: "SX-SESSION-NOT-READY", message: "not yet" } }, {
+        status: 409,
+      }),
+  });
+  const pending = connect({
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as never,
+    fetch,
+    closedPollMs: 5,
+  });
+  await until(() => win.popups[0]?.location.href !== "about:blank");
+  win.popups[0].closed = true;
+  const error = await pending.catch((e) => e);
+  assert.ok(error instanceof PopupClosedError, String(error));
+  assert.equal(calls.at(-1)?.path, "POST /api/securix/confirm-auth-session");
+});
+
+Deno.test("popup closed after finishing but the message was lost: the reveal still completes", async () => {
+  const win = new FakeWindow();
+  const { fetch } = endpoint({
+    "POST /api/securix/create-auth-session": created(),
+    "POST /api/securix/confirm-auth-session": confirmed,
+  });
+  const pending = connect({
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as never,
+    fetch,
+    closedPollMs: 5,
+  });
+  await until(() => win.popups[0]?.location.href !== "about:blank");
+  win.popups[0].closed = true;
+  assert.equal((await pending).status, "AUTH_SUCCESS");
+});
+
+Deno.test("endpoint errors surface as EndpointError with the server's code; popup closed", async () => {
+  const win = new FakeWindow();
+  const { fetch } = endpoint({
+    "POST /api/securix/create-auth-session": () =>
+      Response.json({
+        error: { code: "SX-NOT-SIGNED-IN", message: "Sign in first", llmError: "Ask to sign in" },
+      }, { status: 401 }),
+  });
+  const error = await connect({
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as never,
+    fetch,
+  }).catch((e) => e);
+  assert.ok(error instanceof EndpointError);
+  assert.ok(error instanceof SecurixClientError);
+  assert.equal(error.code, "SX-NOT-SIGNED-IN");
+  assert.equal(error.status, 401);
+  assert.equal(error.llmError, "Ask to sign in");
+  assert.ok(win.popups[0].closed);
+});
+
+Deno.test("an authUrl that is not http(s) is never loaded into the popup", async () => {
+  const win = new FakeWindow();
+  const { fetch } = endpoint({
+    "POST /api/securix/create-auth-session": created({ authUrl: "javascript:alert(1)" }),
+  });
+  const error = await connect({
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as never,
+    fetch,
+  }).catch((e) => e);
+  assert.equal(error.code, "SX-BAD-RESPONSE");
+  assert.equal(win.popups[0].location.href, "about:blank");
+  assert.ok(win.popups[0].closed);
+});
+
+Deno.test("the wait is bounded by the session's expiry", async () => {
+  const win = new FakeWindow();
+  const { fetch } = endpoint({
+    "POST /api/securix/create-auth-session": created({
+      expiresAt: new Date(Date.now() + 30).toISOString(),
+    }),
+  });
+  const error = await connect({
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as never,
+    fetch,
+    closedPollMs: 5,
+  }).catch((e) => e);
+  assert.ok(error instanceof AuthTimeoutError);
+  assert.ok(win.popups[0].closed);
+});
+
+Deno.test("device flow: shows the code, polls politely, backs off on SX-SLOW-DOWN", async () => {
+  const win = new FakeWindow();
+  const answers = [
+    Response.json({ sessionId: SESSION, status: "pending" }),
+    Response.json({ error: { code: "SX-SLOW-DOWN", message: "slow" } }, { status: 429 }),
+    Response.json({ sessionId: SESSION, status: "completed", providers: { gmail: {} } }),
+  ];
+  const { calls, fetch } = endpoint({
+    "POST /api/securix/create-auth-session": created({
+      flow: "device",
+      authUrl: `${APPLIANCE}/device`,
+      deviceAuthCode: "ABCD-1234",
+      interval: 2,
+    }),
+    "GET /api/securix/status": () => answers.shift()!,
+  });
+  const waits: number[] = [];
+  const shown: unknown[] = [];
+  const result = await connect({
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    flow: "device",
+    window: win as never,
+    fetch,
+    onDeviceCode: (info) => shown.push(info),
+    sleep: (ms) => {
+      waits.push(ms);
+      return Promise.resolve();
+    },
+  });
+  assert.equal(win.popups.length, 0, "no popup in the device flow");
+  assert.equal(calls[0].body?.flow, "device");
+  assert.deepEqual(shown, [{
+    sessionId: SESSION,
+    deviceAuthCode: "ABCD-1234",
+    authUrl: `${APPLIANCE}/device`,
+    verificationUrlComplete: `${APPLIANCE}/device?code=ABCD-1234`,
+    expiresAt: (shown[0] as { expiresAt: string }).expiresAt,
+  }]);
+  assert.deepEqual(waits, [2000, 2000, 7000]);
+  assert.equal(calls[1].path, `GET /api/securix/status?sessionId=${SESSION}`);
+  assert.deepEqual(result, {
+    status: "AUTH_SUCCESS",
+    sessionId: SESSION,
+    flow: "device",
+    providers: { gmail: {} },
+  });
+});
+
+Deno.test("button attributes: providers list and scopes as items or JSON", () => {
+  assert.deepEqual(parseButtonProviders("gmail, github", null), { gmail: {}, github: {} });
+  assert.deepEqual(
+    parseButtonProviders("gmail", "gmail.readonly https://www.googleapis.com/auth/gmail.send"),
+    { gmail: { scopes: ["gmail.readonly", "https://www.googleapis.com/auth/gmail.send"] } },
+  );
+  assert.deepEqual(parseButtonProviders("gmail,github", "github:repo github:read:org gmail:x"), {
+    gmail: { scopes: ["x"] },
+    github: { scopes: ["repo", "read:org"] },
+  });
+  assert.deepEqual(parseButtonProviders("gmail", `{"gmail": ["a", "b"]}`), {
+    gmail: { scopes: ["a", "b"] },
+  });
+  assert.throws(() => parseButtonProviders("gmail,github", "repo"), /names no provider/);
+  assert.throws(() => parseButtonProviders(" ", null), SecurixClientError);
+});

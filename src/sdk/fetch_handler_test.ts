@@ -1,0 +1,320 @@
+import assert from "node:assert/strict";
+import type { FetchHandlerOptions } from "./fetch_handler.ts";
+import { toNextJsHandler } from "./nextjs_handler.ts";
+import { Securix } from "./server_client.ts";
+
+const APP = "https://app.test";
+const SXC_HASH = "h".repeat(43);
+
+interface ApplianceCall {
+  method: string;
+  path: string;
+  body: Record<string, unknown> | null;
+}
+
+/** A stand-in for the appliance API: two sessions, owned by two entities. */
+function fakeAppliance(overrides: Record<string, () => Response> = {}) {
+  const calls: ApplianceCall[] = [];
+  const session = (id: string, entityId: string) => ({
+    sessionId: id,
+    entityId,
+    flow: "popup",
+    status: "awaiting_confirmation",
+    reason: null,
+    expiresAt: "2030-01-01T00:10:00.000Z",
+    providers: { gmail: { status: "connected", scopes: ["s"], account: { id: "1" } } },
+  });
+  const sessions: Record<string, ReturnType<typeof session>> = {
+    ses_alice: session("ses_alice", "alice"),
+    ses_bob: session("ses_bob", "bob"),
+  };
+  const fetch = (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(String(input));
+    const method = init?.method ?? "GET";
+    const body = init?.body ? JSON.parse(String(init.body)) : null;
+    calls.push({ method, path: `${url.pathname}${url.search}`, body });
+    const key = `${method} ${url.pathname}`;
+    if (overrides[key]) return Promise.resolve(overrides[key]());
+    const id = decodeURIComponent(url.pathname.split("/")[4] ?? "");
+    if (key === "POST /v1/auth/sessions") {
+      return Promise.resolve(Response.json({
+        sessionId: "ses_new",
+        authUrl: "https://sx.test/connect/ses_new",
+        expiresAt: "2030-01-01T00:10:00.000Z",
+        flow: body.flow,
+        ...(body.flow === "device" ? { deviceAuthCode: "ABCD-1234", interval: 5 } : {}),
+      }, { status: 201 }));
+    }
+    if (key === "GET /v1/auth/status") {
+      return Promise.resolve(Response.json({ status: "AUTH_PENDING", providers: {} }));
+    }
+    const found = sessions[id];
+    if (!found) {
+      return Promise.resolve(
+        Response.json(
+          { error: { code: "SX-SESSION-NOT-FOUND", message: "No such auth session" } },
+          {
+            status: 404,
+          },
+        ),
+      );
+    }
+    if (method === "POST") {
+      return Promise.resolve(Response.json({ ...found, status: "AUTH_SUCCESS" }));
+    }
+    return Promise.resolve(Response.json(found));
+  };
+  return { calls, fetch: fetch as typeof globalThis.fetch };
+}
+
+function setup(
+  options: Partial<FetchHandlerOptions> = {},
+  overrides: Record<string, () => Response> = {},
+) {
+  const appliance = fakeAppliance(overrides);
+  const errors: unknown[] = [];
+  const securix = new Securix({
+    baseUrl: "https://sx.test",
+    apiKey: "key",
+    fetch: appliance.fetch,
+  });
+  const handler = securix.toFetchHandler({
+    // The app's own session: a cookie naming the signed-in user.
+    getEntityId: (req) => req.headers.get("cookie")?.match(/user=(\w+)/)?.[1] ?? null,
+    onError: (e) => errors.push(e),
+    ...options,
+  });
+  return { handler, calls: appliance.calls, errors };
+}
+
+function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return new Request(`${APP}/api/securix/${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      cookie: "user=alice",
+      origin: APP,
+      "sec-fetch-site": "same-origin",
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+const errorOf = async (res: Response) => (await res.json()).error;
+
+Deno.test("create: the entity comes from getEntityId; the appliance sees only that", async () => {
+  const { handler, calls } = setup();
+  const res = await handler(post("create-auth-session", {
+    providers: { gmail: { scopes: ["gmail.readonly"] } },
+    sxcHash: SXC_HASH,
+  }));
+  assert.equal(res.status, 201);
+  assert.equal(res.headers.get("cache-control"), "no-store");
+  assert.deepEqual(await res.json(), {
+    sessionId: "ses_new",
+    authUrl: "https://sx.test/connect/ses_new",
+    expiresAt: "2030-01-01T00:10:00.000Z",
+    flow: "popup",
+  });
+  assert.deepEqual(calls[0].body, {
+    entityId: "alice",
+    flow: "popup",
+    providers: { gmail: { scopes: ["gmail.readonly"] } },
+    sxcHash: SXC_HASH,
+    origin: APP,
+  });
+});
+
+Deno.test("create: an entityId in the body is refused, never used", async () => {
+  const { handler, calls } = setup();
+  const res = await handler(post("create-auth-session", {
+    entityId: "bob",
+    providers: ["gmail"],
+    sxcHash: SXC_HASH,
+  }));
+  assert.equal(res.status, 400);
+  assert.equal((await errorOf(res)).code, "SX-INVALID-INPUT");
+  assert.equal(calls.length, 0);
+});
+
+Deno.test("no app session: 401 and the appliance is never called", async () => {
+  const { handler, calls } = setup();
+  for (
+    const req of [
+      post("create-auth-session", { providers: ["gmail"], sxcHash: SXC_HASH }, { cookie: "" }),
+      post("confirm-auth-session", { sessionId: "ses_alice", sxc: "x" }, { cookie: "" }),
+      new Request(`${APP}/api/securix/status`),
+    ]
+  ) {
+    const res = await handler(req);
+    assert.equal(res.status, 401);
+    assert.equal((await errorOf(res)).code, "SX-NOT-SIGNED-IN");
+  }
+  assert.equal(calls.length, 0);
+});
+
+Deno.test("confirm: refuses another entity's session without confirming it", async () => {
+  const { handler, calls } = setup();
+  const res = await handler(post("confirm-auth-session", { sessionId: "ses_bob", sxc: "stolen" }));
+  assert.equal(res.status, 404);
+  assert.equal((await errorOf(res)).code, "SX-SESSION-NOT-FOUND");
+  assert.deepEqual(calls.map((c) => `${c.method} ${c.path}`), ["GET /v1/auth/sessions/ses_bob"]);
+});
+
+Deno.test("confirm: the entity's own session is confirmed with the sxc", async () => {
+  const { handler, calls } = setup();
+  const res = await handler(
+    post("confirm-auth-session", { sessionId: "ses_alice", sxc: "the-sxc" }),
+  );
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.status, "AUTH_SUCCESS");
+  assert.equal(body.sessionId, "ses_alice");
+  assert.equal(body.providers.gmail.status, "connected");
+  assert.equal(body.entityId, undefined);
+  assert.deepEqual(calls.map((c) => `${c.method} ${c.path}`), [
+    "GET /v1/auth/sessions/ses_alice",
+    "POST /v1/auth/sessions/ses_alice/confirm",
+  ]);
+  assert.deepEqual(calls[1].body, { sxc: "the-sxc" });
+});
+
+Deno.test("appliance refusals pass through; appliance faults become 502 and are reported", async () => {
+  const mismatch = setup({}, {
+    "POST /v1/auth/sessions/ses_alice/confirm": () =>
+      Response.json(
+        { error: { code: "SX-SXC-MISMATCH", message: "No match", llmError: "Retry" } },
+        {
+          status: 403,
+        },
+      ),
+  });
+  const refused = await mismatch.handler(
+    post("confirm-auth-session", { sessionId: "ses_alice", sxc: "x" }),
+  );
+  assert.equal(refused.status, 403);
+  assert.deepEqual(await errorOf(refused), {
+    code: "SX-SXC-MISMATCH",
+    message: "No match",
+    llmError: "Retry",
+  });
+
+  const badKey = setup({}, {
+    "POST /v1/auth/sessions": () =>
+      Response.json({ error: { code: "SX-API-KEY-INVALID", message: "unknown key" } }, {
+        status: 401,
+      }),
+  });
+  const res = await badKey.handler(
+    post("create-auth-session", { providers: ["gmail"], sxcHash: SXC_HASH }),
+  );
+  assert.equal(res.status, 502, "the browser must not read the app's key problem as 'signed out'");
+  assert.equal((await errorOf(res)).code, "SX-APPLIANCE-ERROR");
+  assert.equal(badKey.errors.length, 1);
+});
+
+Deno.test("provider allowlist: defaults, subsets, and refusals", async () => {
+  const { handler, calls } = setup({
+    providers: { gmail: { scopes: ["gmail.readonly", "gmail.send"] }, github: {} },
+  });
+  const create = (providers: unknown) =>
+    handler(post("create-auth-session", { providers, sxcHash: SXC_HASH }));
+  assert.equal((await create(["gmail"])).status, 201);
+  assert.deepEqual(calls.at(-1)?.body?.providers, {
+    gmail: { scopes: ["gmail.readonly", "gmail.send"] },
+  });
+  assert.equal((await create({ gmail: { scopes: ["gmail.send"] }, github: {} })).status, 201);
+  assert.deepEqual(calls.at(-1)?.body?.providers, {
+    gmail: { scopes: ["gmail.send"] },
+    github: {},
+  });
+  const before = calls.length;
+  const notOffered = await create(["slack"]);
+  assert.equal(notOffered.status, 400);
+  assert.equal((await errorOf(notOffered)).code, "SX-PROVIDER-NOT-ALLOWED");
+  const tooMuch = await create({ gmail: { scopes: ["gmail.modify"] } });
+  assert.equal((await errorOf(tooMuch)).code, "SX-SCOPE-NOT-ALLOWED");
+  const proto = await create(["__proto__"]);
+  assert.equal(proto.status, 400);
+  assert.equal(calls.length, before);
+  // Without providers in the body, everything offered is asked for.
+  assert.equal((await create(undefined)).status, 201);
+  assert.deepEqual(Object.keys(calls.at(-1)?.body?.providers as object), ["gmail", "github"]);
+});
+
+Deno.test("flows: only the allowed ones; device answers carry the code", async () => {
+  const popupOnly = setup({ flows: ["popup"] });
+  const refused = await popupOnly.handler(
+    post("create-auth-session", { providers: ["gmail"], flow: "device" }),
+  );
+  assert.equal((await errorOf(refused)).code, "SX-FLOW-NOT-ALLOWED");
+  const { handler, calls } = setup();
+  const res = await handler(post("create-auth-session", { providers: ["gmail"], flow: "device" }));
+  const body = await res.json();
+  assert.equal(body.deviceAuthCode, "ABCD-1234");
+  assert.equal(body.interval, 5);
+  assert.equal(calls[0].body?.origin, undefined, "no popup origin for the device flow");
+});
+
+Deno.test("cross-site and non-JSON POSTs are refused before anything else", async () => {
+  const { handler, calls } = setup();
+  const body = { providers: ["gmail"], sxcHash: SXC_HASH };
+  const crossSite = await handler(
+    post("create-auth-session", body, {
+      "sec-fetch-site": "cross-site",
+      origin: "https://evil.test",
+    }),
+  );
+  assert.equal(crossSite.status, 403);
+  assert.equal((await errorOf(crossSite)).code, "SX-CROSS-SITE");
+  const form = await handler(
+    post("confirm-auth-session", body, { "content-type": "application/x-www-form-urlencoded" }),
+  );
+  assert.equal(form.status, 415);
+  assert.equal(calls.length, 0);
+
+  const trusting = setup({ trustedOrigins: ["https://front.test"] });
+  const trusted = await trusting.handler(
+    post("create-auth-session", body, {
+      "sec-fetch-site": "cross-site",
+      origin: "https://front.test",
+    }),
+  );
+  assert.equal(trusted.status, 201);
+});
+
+Deno.test("status: the entity's status, or one of its own sessions", async () => {
+  const { handler, calls } = setup();
+  const get = (q = "") =>
+    handler(new Request(`${APP}/api/securix/status${q}`, { headers: { cookie: "user=alice" } }));
+  assert.deepEqual(await (await get()).json(), { status: "AUTH_PENDING", providers: {} });
+  assert.equal(calls[0].path, "/v1/auth/status?entityId=alice");
+  const own = await (await get("?sessionId=ses_alice")).json();
+  assert.equal(own.status, "awaiting_confirmation");
+  assert.equal(own.sessionId, "ses_alice");
+  assert.equal((await get("?sessionId=ses_bob")).status, 404);
+});
+
+Deno.test("routing: basePath, unknown routes and methods", async () => {
+  const { handler } = setup({ basePath: "/securix/" });
+  const req = (method: string, path: string) =>
+    handler(new Request(`${APP}${path}`, { method, headers: { cookie: "user=alice" } }));
+  assert.equal((await req("GET", "/securix/status")).status, 200);
+  assert.equal((await req("GET", "/api/securix/status")).status, 404);
+  assert.equal((await req("GET", "/securix/create-auth-session")).status, 404);
+  assert.equal((await req("DELETE", "/securix/status")).status, 404);
+});
+
+Deno.test("toNextJsHandler exposes GET and POST that route on the URL", async () => {
+  const { handler } = setup();
+  const { GET, POST } = toNextJsHandler(handler);
+  const status = await GET(
+    new Request(`${APP}/api/securix/status`, { headers: { cookie: "user=alice" } }),
+  );
+  assert.equal(status.status, 200);
+  const created = await POST(
+    post("create-auth-session", { providers: ["gmail"], sxcHash: SXC_HASH }),
+  );
+  assert.equal(created.status, 201);
+});

@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { CLIENT_JS, CLIENT_JS_ETAG } from "./browser/client_asset.ts";
+import { etagMatches, sdkRoutes } from "./sdk_routes.ts";
+
+Deno.test("GET /sdk/client.js serves the embedded module to any origin", async () => {
+  const res = await sdkRoutes().request("/sdk/client.js", {
+    headers: { origin: "https://customer.test" },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/javascript; charset=utf-8");
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  assert.equal(res.headers.get("cross-origin-resource-policy"), "cross-origin");
+  assert.match(res.headers.get("cache-control") ?? "", /^public, max-age=\d+/);
+  assert.equal(res.headers.get("etag"), CLIENT_JS_ETAG);
+  const body = await res.text();
+  assert.equal(body, CLIENT_JS);
+  assert.equal(body, await Deno.readTextFile(new URL("./browser/client.js", import.meta.url)));
+  assert.match(body, /export function connect\(/);
+  assert.match(body, /export class SecurixButton /);
+  assert.match(body, /customElements\.define\("securix-button"/);
+  assert.doesNotMatch(body, /^\s*import\s/m, "one self-contained file");
+});
+
+Deno.test("client.js revalidates with its ETag and answers HEAD", async () => {
+  const app = sdkRoutes();
+  const cached = await app.request("/sdk/client.js", {
+    headers: { "if-none-match": `"other", W/${CLIENT_JS_ETAG}` },
+  });
+  assert.equal(cached.status, 304);
+  assert.equal(cached.headers.get("access-control-allow-origin"), "*");
+  const head = await app.request("/sdk/client.js", { method: "HEAD" });
+  assert.equal(head.status, 200);
+  assert.equal(await head.text(), "");
+  assert.ok(etagMatches("*", CLIENT_JS_ETAG));
+  assert.ok(!etagMatches(undefined, CLIENT_JS_ETAG));
+  assert.ok(!etagMatches(`"nope"`, CLIENT_JS_ETAG));
+});

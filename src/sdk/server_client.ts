@@ -1,0 +1,233 @@
+import type { z } from "zod";
+import {
+  type AuthSession,
+  authSessionSchema,
+  type ConfirmedSession,
+  confirmedSessionSchema,
+  type Connection,
+  connectionListSchema,
+  type CreatedSession,
+  createdSessionSchema,
+  type EntityStatus,
+  entityStatusSchema,
+  type Flow,
+} from "./api_schemas.ts";
+import { createFetchHandler, type FetchHandlerOptions } from "./fetch_handler.ts";
+import { apiErrorFromResponse, SecurixApiError } from "./sdk_error.ts";
+
+export type {
+  Account,
+  AuthSession,
+  AuthStatus,
+  ConfirmedSession,
+  Connection,
+  CreatedSession,
+  EntityStatus,
+  Flow,
+  SessionStatus,
+} from "./api_schemas.ts";
+
+export interface SecurixOptions {
+  /** The appliance's public URL, e.g. `https://securix.example.com`. */
+  baseUrl: string;
+  /** The app's `securix-api-key`; keep it on the server. */
+  apiKey: string;
+  /** Defaults to the global fetch; inject one for tests or proxies. */
+  fetch?: typeof fetch;
+  /** Per-request timeout. Default 30 000 ms. */
+  timeoutMs?: number;
+  /** Used by `auth.waitForSession` between polls. Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface CreateSessionInput {
+  /** Your id for the end user (or tenant) the connection belongs to. */
+  entityId: string;
+  /** Default `"popup"`. */
+  flow?: Flow;
+  providers: Record<string, { scopes?: string[] }>;
+  /** base64url(sha256(sxc)); required for the popup flow. */
+  sxcHash?: string;
+  returnUrl?: string;
+  /** Browser origin the popup result is posted to; must be registered for the app. */
+  origin?: string;
+}
+
+export interface WaitOptions {
+  /** Seconds between polls; default the session's `interval`, else 5. */
+  interval?: number;
+  signal?: AbortSignal;
+}
+
+type Schema<T> = z.ZodType<T>;
+
+/**
+ * Server-side client of the appliance's public API. Every failure is a
+ * `SecurixApiError` carrying the appliance's `code`, `status` and `llmError`.
+ *
+ * ```ts
+ * const securix = new Securix({ baseUrl: "https://securix.example.com", apiKey });
+ * const session = await securix.auth.createSession({
+ *   entityId: user.id,
+ *   flow: "device",
+ *   providers: { gmail: { scopes: ["gmail.readonly"] } },
+ * });
+ * ```
+ */
+export class Securix {
+  readonly baseUrl: string;
+  readonly #apiKey: string;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: SecurixOptions) {
+    const url = parseBaseUrl(options.baseUrl);
+    if (typeof options.apiKey !== "string" || options.apiKey.length === 0) {
+      throw new TypeError("Cannot create Securix client: apiKey is empty");
+    }
+    this.baseUrl = url;
+    this.#apiKey = options.apiKey;
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#sleep = options.sleep ??
+      ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  readonly auth = {
+    createSession: (input: CreateSessionInput): Promise<CreatedSession> =>
+      this.#request("POST", "/v1/auth/sessions", createdSessionSchema, input),
+    // async + await: a bad id rejects rather than throwing synchronously.
+    getSession: async (sessionId: string): Promise<AuthSession> =>
+      await this.#request("GET", `/v1/auth/sessions/${segment(sessionId)}`, authSessionSchema),
+    getStatus: (entityId: string): Promise<EntityStatus> =>
+      this.#request("GET", `/v1/auth/status?${query({ entityId })}`, entityStatusSchema),
+    confirmSessionSXC: async (sessionId: string, sxc: string): Promise<ConfirmedSession> =>
+      await this.#request(
+        "POST",
+        `/v1/auth/sessions/${segment(sessionId)}/confirm`,
+        confirmedSessionSchema,
+        { sxc },
+      ),
+    /**
+     * Polls a session until the user has finished (any status but `pending`),
+     * honouring the device flow's `interval` and `SX-SLOW-DOWN` answers.
+     */
+    waitForSession: (sessionId: string, options: WaitOptions = {}): Promise<AuthSession> =>
+      this.#waitForSession(sessionId, options),
+  };
+
+  readonly connections = {
+    list: async (entityId: string): Promise<Connection[]> => {
+      const path = `/v1/connections?${query({ entityId })}`;
+      return (await this.#request("GET", path, connectionListSchema)).connections;
+    },
+    revoke: async (connectionId: string): Promise<void> => {
+      await this.#request("DELETE", `/v1/connections/${segment(connectionId)}`, null);
+    },
+  };
+
+  /** A `(Request) => Promise<Response>` for your app's browser endpoints; see fetch_handler.ts. */
+  toFetchHandler(options: FetchHandlerOptions): (req: Request) => Promise<Response> {
+    return createFetchHandler(this, options);
+  }
+
+  async #waitForSession(sessionId: string, options: WaitOptions): Promise<AuthSession> {
+    let interval = options.interval ?? 5;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      try {
+        const session = await this.auth.getSession(sessionId);
+        if (session.status !== "pending") return session;
+      } catch (error) {
+        if (!(error instanceof SecurixApiError) || error.code !== "SX-SLOW-DOWN") throw error;
+        const told = error.details?.interval;
+        interval = Math.max(interval + 5, typeof told === "number" ? told : 0);
+      }
+      await this.#sleep(interval * 1000);
+    }
+  }
+
+  async #request<T>(
+    method: string,
+    path: string,
+    schema: Schema<T> | null,
+    body?: unknown,
+  ): Promise<T> {
+    const headers = new Headers({ "securix-api-key": this.#apiKey, accept: "application/json" });
+    if (body !== undefined) headers.set("content-type", "application/json");
+    let res: Response;
+    try {
+      res = await this.#fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (cause) {
+      throw new SecurixApiError(
+        "SX-APPLIANCE-UNREACHABLE",
+        `Cannot reach the Securix appliance at ${this.baseUrl}: ${describe(cause)}`,
+        { status: 0, cause },
+      );
+    }
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel();
+      throw new SecurixApiError(
+        "SX-BAD-RESPONSE",
+        `Appliance answered ${method} ${path.split("?")[0]} with a redirect; check baseUrl`,
+        { status: res.status },
+      );
+    }
+    if (!res.ok) throw await apiErrorFromResponse(res);
+    if (schema === null) {
+      await res.body?.cancel();
+      return undefined as T;
+    }
+    return parseAnswer(res, schema, `${method} ${path.split("?")[0]}`);
+  }
+}
+
+async function parseAnswer<T>(res: Response, schema: Schema<T>, what: string): Promise<T> {
+  let json: unknown;
+  try {
+    json = await res.json();
+  } catch (cause) {
+    throw new SecurixApiError("SX-BAD-RESPONSE", `Appliance answered ${what} with invalid JSON`, {
+      status: res.status,
+      cause,
+    });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new SecurixApiError(
+      "SX-BAD-RESPONSE",
+      `Appliance answered ${what} with an unexpected shape: ${parsed.error.issues[0]?.message}`,
+      { status: res.status },
+    );
+  }
+  return parsed.data;
+}
+
+function parseBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`Cannot create Securix client: baseUrl "${value}" is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new TypeError(`Cannot create Securix client: baseUrl must be http(s), got ${value}`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+function segment(value: string): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new TypeError("Cannot call the Securix API: id is empty");
+  }
+  return encodeURIComponent(value);
+}
+const query = (params: Record<string, string>) => new URLSearchParams(params).toString();
+const describe = (error: unknown) => error instanceof Error ? error.message : String(error);

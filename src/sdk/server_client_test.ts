@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import { SecurixApiError } from "./sdk_error.ts";
+import { Securix } from "./server_client.ts";
+
+const KEY = "sx_live_secret_key_123";
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: Headers;
+  body: unknown;
+  redirect: RequestRedirect | undefined;
+}
+
+function stub(answer: (seen: Seen) => Response | Promise<Response>) {
+  const seen: Seen[] = [];
+  const fetch = async (input: string | URL | Request, init?: RequestInit) => {
+    const s: Seen = {
+      method: init?.method ?? "GET",
+      url: String(input),
+      headers: new Headers(init?.headers),
+      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+      redirect: init?.redirect,
+    };
+    seen.push(s);
+    return await answer(s);
+  };
+  return { seen, fetch: fetch as typeof globalThis.fetch };
+}
+
+const sessionJson = (over: Record<string, unknown> = {}) => ({
+  sessionId: "ses_1",
+  entityId: "user-1",
+  flow: "popup",
+  status: "pending",
+  reason: null,
+  expiresAt: "2030-01-01T00:10:00.000Z",
+  providers: { gmail: { status: "pending", scopes: ["gmail.readonly"], account: null } },
+  ...over,
+});
+
+Deno.test("createSession posts JSON with the API key and returns the typed answer", async () => {
+  const { seen, fetch } = stub(() =>
+    Response.json({
+      sessionId: "ses_1",
+      authUrl: "https://sx.test/connect/ses_1",
+      expiresAt: "2030-01-01T00:10:00.000Z",
+      flow: "popup",
+    }, { status: 201 })
+  );
+  const securix = new Securix({ baseUrl: "https://sx.test/base/", apiKey: KEY, fetch });
+  const created = await securix.auth.createSession({
+    entityId: "user-1",
+    flow: "popup",
+    providers: { gmail: { scopes: ["gmail.readonly"] } },
+    sxcHash: "a".repeat(43),
+  });
+  assert.equal(created.sessionId, "ses_1");
+  assert.equal(created.authUrl, "https://sx.test/connect/ses_1");
+  assert.equal(seen[0].method, "POST");
+  assert.equal(seen[0].url, "https://sx.test/base/v1/auth/sessions");
+  assert.equal(seen[0].headers.get("securix-api-key"), KEY);
+  assert.equal(seen[0].headers.get("content-type"), "application/json");
+  assert.equal(seen[0].redirect, "manual", "the API key never follows a redirect");
+  assert.deepEqual(seen[0].body, {
+    entityId: "user-1",
+    flow: "popup",
+    providers: { gmail: { scopes: ["gmail.readonly"] } },
+    sxcHash: "a".repeat(43),
+  });
+});
+
+Deno.test("session, status, confirm and connection calls hit the documented routes", async () => {
+  const { seen, fetch } = stub((s) => {
+    const path = new URL(s.url).pathname;
+    if (s.method === "DELETE") return new Response(null, { status: 204 });
+    if (path.endsWith("/confirm")) {
+      return Response.json({ ...sessionJson({ status: "AUTH_SUCCESS" }) });
+    }
+    if (path.startsWith("/v1/auth/sessions/")) return Response.json(sessionJson());
+    if (path === "/v1/auth/status") {
+      return Response.json({
+        status: "AUTH_SUCCESS",
+        providers: { gmail: { status: "active", scopes: [], account: { id: "1" } } },
+      });
+    }
+    return Response.json({
+      connections: [{
+        id: "con_1",
+        entityId: "user 1",
+        provider: "gmail",
+        status: "active",
+        scopes: [],
+        account: { id: "1", email: "a@b.test" },
+        createdAt: "2030-01-01T00:00:00.000Z",
+      }],
+    });
+  });
+  const securix = new Securix({ baseUrl: "https://sx.test", apiKey: KEY, fetch });
+  assert.equal((await securix.auth.getSession("ses/1")).status, "pending");
+  assert.equal((await securix.auth.getStatus("user 1&x=1")).status, "AUTH_SUCCESS");
+  assert.equal((await securix.auth.confirmSessionSXC("ses_1", "the-sxc")).status, "AUTH_SUCCESS");
+  const list = await securix.connections.list("user 1");
+  assert.equal(list[0].account?.email, "a@b.test");
+  assert.equal(await securix.connections.revoke("con_1"), undefined);
+  assert.deepEqual(seen.map((s) => `${s.method} ${s.url.replace("https://sx.test", "")}`), [
+    "GET /v1/auth/sessions/ses%2F1",
+    "GET /v1/auth/status?entityId=user+1%26x%3D1",
+    "POST /v1/auth/sessions/ses_1/confirm",
+    "GET /v1/connections?entityId=user+1",
+    "DELETE /v1/connections/con_1",
+  ]);
+  assert.deepEqual(seen[2].body, { sxc: "the-sxc" });
+  await assert.rejects(() => securix.auth.getSession(""), TypeError);
+});
+
+Deno.test("the error envelope becomes SecurixApiError with code, status and llmError", async () => {
+  const { fetch } = stub(() =>
+    Response.json({
+      error: {
+        code: "SX-SXC-MISMATCH",
+        message: "The sxc does not match",
+        llmError: "Ask the user to start again",
+      },
+    }, { status: 403 })
+  );
+  const securix = new Securix({ baseUrl: "https://sx.test", apiKey: KEY, fetch });
+  const error = await securix.auth.confirmSessionSXC("ses_1", "x").catch((e) => e);
+  assert.ok(error instanceof SecurixApiError);
+  assert.equal(error.code, "SX-SXC-MISMATCH");
+  assert.equal(error.status, 403);
+  assert.equal(error.message, "The sxc does not match");
+  assert.equal(error.llmError, "Ask the user to start again");
+});
+
+Deno.test("unreachable, redirecting, non-envelope and malformed answers are SX- errors without the key", async () => {
+  const cases: [() => Response | Promise<Response>, string, number][] = [
+    [() => Promise.reject(new TypeError("connection refused")), "SX-APPLIANCE-UNREACHABLE", 0],
+    [
+      () => new Response(null, { status: 302, headers: { location: "https://evil.test/" } }),
+      "SX-BAD-RESPONSE",
+      302,
+    ],
+    [() => new Response("<html>Bad gateway</html>", { status: 502 }), "SX-BAD-RESPONSE", 502],
+    [() => Response.json({ sessionId: 1 }), "SX-BAD-RESPONSE", 200],
+    [() => new Response("not json"), "SX-BAD-RESPONSE", 200],
+  ];
+  for (const [answer, code, status] of cases) {
+    const { fetch } = stub(answer);
+    const securix = new Securix({ baseUrl: "https://sx.test", apiKey: KEY, fetch });
+    const error = await securix.auth.getSession("ses_1").catch((e) => e);
+    assert.ok(error instanceof SecurixApiError, String(error));
+    assert.equal(error.code, code);
+    assert.equal(error.status, status);
+    assert.ok(!error.message.includes(KEY));
+  }
+});
+
+Deno.test("waitForSession polls until the user is done and backs off on SX-SLOW-DOWN", async () => {
+  const answers = [
+    () => Response.json(sessionJson({ flow: "device" })),
+    () =>
+      Response.json(
+        { error: { code: "SX-SLOW-DOWN", message: "slow", details: { interval: 5 } } },
+        {
+          status: 429,
+        },
+      ),
+    () => Response.json(sessionJson({ flow: "device", status: "completed" })),
+  ];
+  const { seen, fetch } = stub(() => answers.shift()!());
+  const waits: number[] = [];
+  const securix = new Securix({
+    baseUrl: "https://sx.test",
+    apiKey: KEY,
+    fetch,
+    sleep: (ms) => {
+      waits.push(ms);
+      return Promise.resolve();
+    },
+  });
+  const done = await securix.auth.waitForSession("ses_1", { interval: 2 });
+  assert.equal(done.status, "completed");
+  assert.equal(seen.length, 3);
+  assert.deepEqual(waits, [2000, 7000]);
+});
+
+Deno.test("constructor refuses a bad baseUrl or an empty key", () => {
+  assert.throws(() => new Securix({ baseUrl: "sx.test", apiKey: KEY }), TypeError);
+  assert.throws(() => new Securix({ baseUrl: "ftp://sx.test", apiKey: KEY }), TypeError);
+  assert.throws(() => new Securix({ baseUrl: "https://sx.test", apiKey: "" }), TypeError);
+});

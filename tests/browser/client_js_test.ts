@@ -1,0 +1,211 @@
+/// <reference lib="dom" />
+/**
+ * /sdk/client.js in a real browser. Three local origins:
+ * - app (A): a customer page under a strict CSP with <securix-button>, loading
+ *   client.js cross-origin from the appliance, and the real SDK fetch handler;
+ * - appliance (B): fakeAppliance — real client.js, consent/result pages, popup_result.js;
+ * - attacker (C): a page that posts a forged result to the opener.
+ */
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { Hono } from "hono";
+import { Securix } from "../../src/sdk/server_client.ts";
+import { fakeAppliance, type FakeSession } from "./fake_appliance.tsx";
+import { explainSkip, hasChromium, launchChromium } from "./chromium.ts";
+
+explainSkip("client.js browser tests");
+
+const OUT = new URL("../../.test-artifacts/screenshots/", import.meta.url).pathname;
+
+const TEST_JS = `
+window.securixEvents = [];
+document.addEventListener("securix-result", (event) => {
+  const d = event.detail;
+  window.securixEvents.push(d instanceof Error
+    ? { error: true, name: d.name, code: d.code, reason: d.reason, message: d.message }
+    : d);
+});
+`;
+
+const FORGE_HTML = (sessionId: string) =>
+  `<!DOCTYPE html><title>forged</title><script>
+  window.opener.postMessage(
+    { type: "securix:auth-result", sessionId: ${JSON.stringify(sessionId)}, status: "completed" },
+    "*",
+  );
+  document.title = "posted";
+</script>`;
+
+interface Harness {
+  page: Page;
+  sessions: Map<string, FakeSession>;
+  applianceUrl: string;
+  attackerUrl: string;
+  events: () => Promise<Record<string, unknown>[]>;
+}
+
+type Server = ReturnType<typeof Deno.serve>;
+const listen = (fetch: (req: Request) => Response | Promise<Response>): [Server, string] => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, fetch);
+  return [server, `http://127.0.0.1:${server.addr.port}`];
+};
+
+async function withHarness(fn: (h: Harness) => Promise<void>) {
+  let applianceUrl = "";
+  let appUrl = "";
+  const appliance = fakeAppliance({ publicUrl: () => applianceUrl, appOrigin: "" });
+  const [applianceServer, b] = listen(appliance.app.fetch);
+  applianceUrl = b;
+
+  const securix = new Securix({ baseUrl: applianceUrl, apiKey: "test-key" });
+  const handler = securix.toFetchHandler({
+    getEntityId: () => "user-1",
+    providers: { gmail: { scopes: ["gmail.readonly"] } },
+  });
+  const app = new Hono();
+  app.all("/api/securix/*", (c) => handler(c.req.raw));
+  app.get("/test.js", (c) => c.body(TEST_JS, 200, { "content-type": "text/javascript" }));
+  app.get("/", (c) =>
+    c.html(
+      `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Customer app</title>
+<script type="module" src="${applianceUrl}/sdk/client.js"></script>
+<script type="module" src="/test.js"></script></head>
+<body><securix-button endpoint="/api/securix" providers="gmail" scopes="gmail.readonly">
+</securix-button></body></html>`,
+      200,
+      {
+        // As strict as a careful customer: no inline script or style at all.
+        "content-security-policy":
+          `default-src 'self'; script-src 'self' ${applianceUrl}; style-src 'self'; connect-src 'self'`,
+      },
+    ));
+  const [appServer, a] = listen(app.fetch);
+  appUrl = a;
+
+  const attacker = new Hono();
+  attacker.get("/forge/:id", (c) => c.html(FORGE_HTML(c.req.param("id"))));
+  const [attackerServer, attackerUrl] = listen(attacker.fetch);
+
+  let browser: Browser | null = null;
+  try {
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    // CSP violations ("Refused to …") and script errors; expected 4xx answers aside.
+    page.on("console", (m) => {
+      if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) {
+        problems.push(m.text());
+      }
+    });
+    await page.goto(appUrl);
+    await page.waitForFunction(() => customElements.get("securix-button") !== undefined);
+    const events = () =>
+      page.evaluate(() =>
+        (globalThis as unknown as { securixEvents: Record<string, unknown>[] }).securixEvents
+      );
+    await fn({ page, sessions: appliance.sessions, applianceUrl, attackerUrl, events });
+    assert.deepEqual(problems, [], "no CSP violations or errors on the customer page");
+  } finally {
+    await browser?.close();
+    await Promise.all([applianceServer, appServer, attackerServer].map((s) => s.shutdown()));
+  }
+}
+
+const navigate = (page: Page, url: string) =>
+  Promise.all([page.waitForURL(url), page.evaluate((u) => location.href = u, url)]);
+
+const options = { ignore: !hasChromium, sanitizeResources: false, sanitizeOps: false };
+
+Deno.test({
+  ...options,
+  name: "securix-button: popup handshake completes; a forged result from another origin is ignored",
+  fn: () =>
+    withHarness(async ({ page, sessions, applianceUrl, attackerUrl, events }) => {
+      const button = page.locator("securix-button button");
+      assert.equal(await button.textContent(), "Connect Gmail");
+      const styled = await button.evaluate((b) => getComputedStyle(b).borderTopLeftRadius);
+      assert.equal(styled, "10px", "the button's styles apply under the page CSP");
+      await Deno.mkdir(OUT, { recursive: true });
+      await page.locator("securix-button").screenshot({ path: `${OUT}securix-button.png` });
+
+      const [popup] = await Promise.all([page.waitForEvent("popup"), button.click()]);
+      await popup.waitForURL(`${applianceUrl}/connect/ses_1`);
+      assert.equal(await button.getAttribute("aria-busy"), "true");
+      const session = sessions.get("ses_1")!;
+      assert.equal(session.entityId, "user-1");
+      assert.match(session.sxcHash, /^[A-Za-z0-9_-]{43}$/);
+      assert.equal(session.targetOrigin, new URL(page.url()).origin);
+
+      // The same popup window, now on another origin, claims success: ignored.
+      await navigate(popup, `${attackerUrl}/forge/ses_1`);
+      await popup.waitForFunction(() => document.title === "posted");
+      await page.waitForTimeout(600);
+      assert.deepEqual(await events(), []);
+      assert.equal(session.confirmCalls, 0, "no confirm on a forged message");
+
+      await navigate(popup, `${applianceUrl}/connect/ses_1`);
+      await popup.getByRole("button", { name: "Continue to Gmail" }).click();
+      await page.waitForFunction(() =>
+        (globalThis as unknown as { securixEvents: unknown[] }).securixEvents.length > 0
+      );
+      const [result] = await events();
+      assert.equal(result.status, "AUTH_SUCCESS");
+      assert.equal(result.sessionId, "ses_1");
+      assert.equal(result.flow, "popup");
+      assert.deepEqual(Object.keys(result.providers as object), ["gmail"]);
+      assert.equal(session.status, "completed");
+      assert.equal(session.confirmCalls, 1);
+      if (!popup.isClosed()) await popup.waitForEvent("close", { timeout: 5000 });
+      assert.ok(popup.isClosed(), "the popup is closed once the result is in");
+      assert.equal(await page.locator("securix-button [part=status]").textContent(), "Connected");
+      await page.locator("securix-button").screenshot({
+        path: `${OUT}securix-button-connected.png`,
+      });
+      assert.equal(await button.getAttribute("aria-busy"), "false");
+    }),
+});
+
+Deno.test({
+  ...options,
+  name: "securix-button: cancel in the popup reports SX-AUTH-FAILED with the reason",
+  fn: () =>
+    withHarness(async ({ page, sessions, events }) => {
+      const [popup] = await Promise.all([
+        page.waitForEvent("popup"),
+        page.locator("securix-button button").click(),
+      ]);
+      await popup.getByRole("button", { name: "Cancel" }).click();
+      await page.waitForFunction(() =>
+        (globalThis as unknown as { securixEvents: unknown[] }).securixEvents.length > 0
+      );
+      const [error] = await events();
+      assert.equal(error.error, true);
+      assert.equal(error.code, "SX-AUTH-FAILED");
+      assert.equal(error.reason, "user_cancelled");
+      assert.equal(sessions.get("ses_1")!.confirmCalls, 0);
+    }),
+});
+
+Deno.test({
+  ...options,
+  name: "securix-button: closing the popup early reports SX-POPUP-CLOSED",
+  fn: () =>
+    withHarness(async ({ page, applianceUrl, events }) => {
+      const [popup] = await Promise.all([
+        page.waitForEvent("popup"),
+        page.locator("securix-button button").click(),
+      ]);
+      await popup.waitForURL(`${applianceUrl}/connect/ses_1`);
+      await popup.close();
+      await page.waitForFunction(() =>
+        (globalThis as unknown as { securixEvents: unknown[] }).securixEvents.length > 0
+      );
+      const [error] = await events();
+      assert.equal(error.code, "SX-POPUP-CLOSED");
+      assert.match(
+        String(await page.locator("securix-button [part=status]").textContent()),
+        /closed before/,
+      );
+    }),
+});

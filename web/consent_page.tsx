@@ -1,0 +1,183 @@
+import { Layout } from "./layout.tsx";
+import { CheckIcon, LockIcon, ShieldIcon } from "./icons.tsx";
+
+export interface ConsentScope {
+  scope: string;
+  /** Plain-language meaning, e.g. "Read your email". */
+  description?: string;
+}
+
+export interface ConsentProvider {
+  /** Catalog name, e.g. "gmail". */
+  name: string;
+  displayName: string;
+  scopes: ConsentScope[];
+  /** The account already linked (this session or an earlier one), if any. */
+  connectedAccount?: string | null;
+  status: "pending" | "connected" | "failed";
+}
+
+export interface ConsentPageProps {
+  appName: string;
+  /** The app's web origin, shown so the user can tell who is asking. */
+  appOrigin?: string;
+  providers: ConsentProvider[];
+  csrfToken: string;
+  /** Base URL of the session's forms: posts go to `${formAction}/continue` and `/cancel`. */
+  formAction: string;
+  flow: "popup" | "device";
+  /** ISO timestamp. */
+  expiresAt: string;
+  /** For tests; default `Date.now()`. */
+  now?: number;
+}
+
+/** Who is asking (app), for what (providers, scopes); Continue to the provider, or Cancel. */
+export function ConsentPage(props: ConsentPageProps) {
+  const next = props.providers.find((p) => p.status !== "connected");
+  const continueLabel = next ? `Continue to ${next.displayName}` : "Continue";
+  return (
+    <Layout title={`Connect ${props.appName}`}>
+      <div class="identity" aria-hidden="true">
+        <span class="avatar">{initial(props.appName)}</span>
+        <span class="identity-link">
+          <span></span>
+          <span></span>
+          <span></span>
+        </span>
+        <span class="avatar avatar-securix">
+          <ShieldIcon />
+        </span>
+      </div>
+      <div class="centered">
+        <h1>
+          <strong>{props.appName}</strong> wants access to your {providerNoun(props.providers)}
+        </h1>
+        {props.appOrigin ? <span class="origin">{hostOf(props.appOrigin)}</span> : null}
+      </div>
+      {props.flow === "device"
+        ? (
+          <p class="notice notice-warning" role="note">
+            <ShieldIcon />
+            <span>
+              This request was started on another device. Only continue if you started it yourself;
+              if someone sent you a code, cancel.
+            </span>
+          </p>
+        )
+        : null}
+      <ul class="providers">
+        {props.providers.map((p) => (
+          <ProviderItem key={p.name} provider={p} appName={props.appName} />
+        ))}
+      </ul>
+      <p class="notice">
+        <LockIcon />
+        <span>
+          {props.appName}{" "}
+          never sees your password or tokens. Securix keeps them encrypted, and you can revoke
+          access at any time.
+        </span>
+      </p>
+      <form method="post" action={`${props.formAction}/continue`} class="actions">
+        <input type="hidden" name="csrf" value={props.csrfToken} />
+        <button type="submit" class="btn btn-primary">{continueLabel}</button>
+        <button
+          type="submit"
+          class="btn btn-secondary"
+          formaction={`${props.formAction}/cancel`}
+          formnovalidate
+        >
+          Cancel
+        </button>
+      </form>
+      <p class="fineprint centered">{expiryText(props.expiresAt, props.now ?? Date.now())}</p>
+    </Layout>
+  );
+}
+
+function ProviderItem(props: { provider: ConsentProvider; appName: string }) {
+  const p = props.provider;
+  const account = p.connectedAccount
+    ? (p.status === "connected"
+      ? `Signed in as ${p.connectedAccount}`
+      : `Currently linked: ${p.connectedAccount}`)
+    : "Not connected yet";
+  return (
+    <li class="provider">
+      <div class="provider-head">
+        <span class="provider-badge" aria-hidden="true">{initial(p.displayName)}</span>
+        <div class="provider-title">
+          <div class="provider-name">
+            {p.displayName}
+            {p.status === "connected"
+              ? <span class="pill pill-success">Connected</span>
+              : p.status === "failed"
+              ? <span class="pill pill-failure">Failed</span>
+              : null}
+          </div>
+          <div class="provider-account">{account}</div>
+        </div>
+      </div>
+      <p class="scope-intro">
+        {p.scopes.length > 0
+          ? `${props.appName} will be able to:`
+          : `${props.appName} asks for the standard access set up by your administrator.`}
+      </p>
+      {p.scopes.length > 0
+        ? (
+          <ul class="scopes">
+            {p.scopes.map((s) => (
+              <li class="scope">
+                <CheckIcon />
+                <span class="scope-text">
+                  {s.description ? <span class="scope-desc">{s.description}</span> : null}
+                  <code class="scope-id">{breakable(s.scope)}</code>
+                </span>
+              </li>
+            ))}
+          </ul>
+        )
+        : null}
+    </li>
+  );
+}
+
+/** Lets long scope URLs wrap after "/" rather than mid-word. */
+function breakable(scope: string) {
+  return scope.split(/(?<=\/)/).map((part, i) =>
+    i === 0 ? part : (
+      <>
+        <wbr />
+        {part}
+      </>
+    )
+  );
+}
+
+function providerNoun(providers: ConsentProvider[]): string {
+  if (providers.length === 1) return `${providers[0].displayName} account`;
+  const names = providers.map((p) => p.displayName);
+  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)} accounts`;
+}
+
+function initial(name: string): string {
+  return [...name.trim()][0] ?? "?";
+}
+
+/** `app.example.com` for https; the full origin otherwise, so plain http stands out. */
+function hostOf(origin: string): string {
+  try {
+    const url = new URL(origin);
+    return url.protocol === "https:" ? url.host : url.origin;
+  } catch {
+    return origin;
+  }
+}
+
+function expiryText(expiresAt: string, now: number): string {
+  const ms = Date.parse(expiresAt) - now;
+  if (!(ms > 0)) return "This request has expired. Ask the app to start again.";
+  const minutes = Math.ceil(ms / 60_000);
+  return `This request expires in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+}
