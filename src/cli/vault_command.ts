@@ -1,7 +1,24 @@
-import type { Command } from "commander";
-import { rotateKey } from "../vault/rotate.ts";
+import { type Command, InvalidArgumentError } from "commander";
+import { rotateKey, type RotationResult } from "../vault/rotate.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number ≥ 1");
+  return n;
+}
+
+function summary(result: RotationResult): string {
+  const retired = result.retired.length > 0
+    ? `; retired v${result.retired.join(", v")}`
+    : "; no version retired";
+  const skipped = result.skipped > 0
+    ? ` (${result.skipped} rewritten by the appliance meanwhile)`
+    : "";
+  return `Vault key v${result.newKeyId} is active; re-encrypted ${result.reencrypted} of ` +
+    `${result.total} records${skipped}${retired} in ${result.durationMs} ms`;
+}
 
 export function registerVault(program: Command, context: CliContext): void {
   const vault = program.command("vault").description("the encrypted vault's keys");
@@ -25,25 +42,27 @@ export function registerVault(program: Command, context: CliContext): void {
       });
     });
   vault.command("rotate-key")
-    .description("add a key version and re-encrypt every record onto it (safe while serving)")
-    .option("--batch-size <n>", "records per batch", "500")
-    .option("--json", "print JSON")
-    .action(async (options: { batchSize: string; json?: boolean }) => {
+    .description(
+      "add a key version, re-encrypt every record onto it and retire unused versions " +
+        "(safe while the appliance serves)",
+    )
+    .option("--batch-size <n>", "records per batch", positiveInteger, 500)
+    .option("--json", "print the result as JSON (progress goes to stderr)")
+    .action(async (options: { batchSize: number; json?: boolean }) => {
+      const { io } = context;
+      // Progress is for people: on stdout normally, on stderr when stdout is JSON.
+      const report = options.json ? io.err : io.out;
       await context.withAppliance(async ({ database, keyring, now }) => {
         const result = await rotateKey({
           database,
           keyring,
           now,
-          batchSize: Math.max(1, Number(options.batchSize) || 500),
-          onProgress: (done, total) => {
-            if (!options.json) context.io.err(`re-encrypted ${done}/${total}`);
-          },
+          batchSize: options.batchSize,
+          onProgress: (p) =>
+            report(`re-encrypted ${Math.min(p.reencrypted + p.skipped, p.total)}/${p.total}`),
         });
-        if (options.json) return printJson(context.io, result);
-        context.io.out(
-          `Vault key v${result.newKeyId} is active; ${result.reencrypted} records re-encrypted` +
-            (result.retired.length ? `; retired v${result.retired.join(", v")}` : ""),
-        );
+        if (options.json) return printJson(io, result);
+        io.out(summary(result));
       });
     });
 }

@@ -1,76 +1,164 @@
-import { and, eq, ne } from "drizzle-orm";
+import { and, asc, eq, gt, ne } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { vaultRecords } from "../db/schema.ts";
 import { open, seal } from "./envelope.ts";
 import type { Keyring } from "./keyring.ts";
 import { recordAad } from "./store.ts";
-import { decryptFailed } from "./vault_error.ts";
+import { decryptFailed, isDecryptError } from "./vault_error.ts";
 
-export interface RotationResult {
-  newKeyId: number;
+export interface RotationProgress {
+  /** Records this rotation re-encrypted so far. */
   reencrypted: number;
-  retired: number[];
+  /** Records a writer replaced or deleted first (they are already on the new key or gone). */
+  skipped: number;
+  /** Records on older versions when the rotation began. */
+  total: number;
 }
+
+export interface RotationResult extends RotationProgress {
+  newKeyId: number;
+  /** Versions retired at the end (nothing used them any more). */
+  retired: number[];
+  durationMs: number;
+}
+
+/** What rotation needs of the keyring (tests wrap it to widen race windows). */
+export type RotationKeys = Pick<Keyring, "addVersion" | "activeKeyId" | "key" | "retireUnused">;
+
+export interface RotateOptions {
+  database: Database;
+  keyring: RotationKeys;
+  /** Records read and re-encrypted per batch; default 500. */
+  batchSize?: number;
+  onProgress?: (progress: RotationProgress) => void;
+  now?: () => number;
+}
+
+type Row = Pick<
+  typeof vaultRecords.$inferSelect,
+  "id" | "purpose" | "keyId" | "ciphertext" | "version"
+>;
+type Outcome = "resealed" | "skipped" | "key-moved";
+
+/**
+ * Only the key and ciphertext change: the value is the same, so `version`
+ * stays and a refresh holding that version still wins its compare-and-swap.
+ * The record must be exactly as read (version and key), else a writer got
+ * there first and its newer value is kept.
+ */
+const RESEAL = `UPDATE vault_records SET key_id = :target, ciphertext = :ciphertext
+  WHERE id = :id AND version = :version AND key_id = :old
+    AND EXISTS (SELECT 1 FROM vault_keys WHERE id = :target AND status = 'active')`;
 
 /**
  * Adds a key version and moves every record onto it in batches while the
- * appliance keeps serving. Each record is rewritten with compare-and-swap on
- * its version: a record written meanwhile is already on the new key (writers
- * seal with the active version) or is simply picked up in the next pass.
+ * appliance keeps serving, then retires the versions nothing uses. Writers
+ * seal with the active version only (the database refuses anything else), so
+ * the set of records on old versions only shrinks and the sweep ends.
  */
-export async function rotateKey(options: {
-  database: Database;
-  keyring: Keyring;
-  batchSize?: number;
-  onProgress?: (done: number, total: number) => void;
-  now?: () => number;
-  settleMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-}): Promise<RotationResult> {
+export async function rotateKey(options: RotateOptions): Promise<RotationResult> {
   const { database, keyring } = options;
-  const batchSize = options.batchSize ?? 500;
   const now = options.now ?? Date.now;
+  const started = now();
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 500));
   const newKeyId = await keyring.addVersion();
-  const newKey = (await keyring.key(newKeyId))!;
-  const total = (await database.db.select({ id: vaultRecords.id }).from(vaultRecords)
-    .where(ne(vaultRecords.keyId, newKeyId))).length;
-  let reencrypted = 0;
-  const pass = async () => {
-    while (true) {
-      const batch = await database.db.select().from(vaultRecords).where(
-        ne(vaultRecords.keyId, newKeyId),
-      )
-        .limit(batchSize);
-      if (batch.length === 0) break;
-      for (const row of batch) {
-        const oldKey = await keyring.key(row.keyId);
-        if (!oldKey) throw decryptFailed(row.id);
-        const aad = recordAad(row.id, row.purpose);
-        let plain: Uint8Array;
-        try {
-          plain = await open(oldKey, new Uint8Array(row.ciphertext), aad);
-        } catch {
-          throw decryptFailed(row.id);
-        }
-        const ciphertext = await seal(newKey, plain, aad);
-        const result = await database.db.update(vaultRecords).set({
-          keyId: newKeyId,
-          ciphertext: ciphertext as unknown as Buffer,
-          version: row.version + 1,
-          updatedAt: now(),
-        }).where(and(eq(vaultRecords.id, row.id), eq(vaultRecords.version, row.version)));
-        if (result.rowsAffected === 1) reencrypted++;
-      }
-      options.onProgress?.(Math.min(reencrypted, total), total);
+  const progress: RotationProgress = { reencrypted: 0, skipped: 0, total: 0 };
+  progress.total = await database.client.execute({
+    sql: "SELECT count(*) AS n FROM vault_records WHERE key_id != ?",
+    args: [newKeyId],
+  }).then((r) => Number(r.rows[0].n));
+  let after: string | null = null;
+  while (true) {
+    // Follows a newer version should another rotation start meanwhile.
+    const target = await keyring.activeKeyId();
+    const batch = await nextBatch(database, target, after ?? "", batchSize);
+    if (batch.length === 0) {
+      if (after === null) break;
+      after = null; // one more sweep from the start proves nothing is left
+      continue;
     }
-  };
-  await pass();
-  // A writer that picked the old active key just before the switch may still
-  // be landing its record: wait a moment and sweep once more before retiring.
-  await (options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(
-    options.settleMs ?? 1_000,
-  );
-  await pass();
+    const moved = await resealBatch(database, keyring, target, batch, progress);
+    after = moved ? null : batch[batch.length - 1].id;
+    options.onProgress?.({ ...progress });
+  }
   const retired = await keyring.retireUnused();
-  return { newKeyId, reencrypted, retired };
+  return { newKeyId, ...progress, retired, durationMs: now() - started };
+}
+
+async function nextBatch(
+  database: Database,
+  target: number,
+  after: string,
+  limit: number,
+): Promise<Row[]> {
+  return await database.db.select({
+    id: vaultRecords.id,
+    purpose: vaultRecords.purpose,
+    keyId: vaultRecords.keyId,
+    ciphertext: vaultRecords.ciphertext,
+    version: vaultRecords.version,
+  }).from(vaultRecords).where(and(ne(vaultRecords.keyId, target), gt(vaultRecords.id, after)))
+    .orderBy(asc(vaultRecords.id)).limit(limit);
+}
+
+/** Re-encrypts one batch; true when the active key changed under it (start over). */
+async function resealBatch(
+  database: Database,
+  keyring: RotationKeys,
+  target: number,
+  batch: Row[],
+  progress: RotationProgress,
+): Promise<boolean> {
+  const targetKey = await keyring.key(target);
+  if (!targetKey) return true;
+  for (const row of batch) {
+    const outcome = await reseal(database, keyring, { target, targetKey }, row);
+    if (outcome === "key-moved") return true;
+    progress[outcome === "resealed" ? "reencrypted" : "skipped"]++;
+  }
+  return false;
+}
+
+async function reseal(
+  database: Database,
+  keyring: RotationKeys,
+  to: { target: number; targetKey: CryptoKey },
+  row: Row,
+): Promise<Outcome> {
+  const aad = recordAad(row.id, row.purpose);
+  const plain = await openRow(database, keyring, row, aad);
+  if (plain === null) return "skipped";
+  const ciphertext = await seal(to.targetKey, plain, aad);
+  const result = await database.client.execute({
+    sql: RESEAL,
+    args: { target: to.target, ciphertext, id: row.id, version: row.version, old: row.keyId },
+  });
+  if (result.rowsAffected === 1) return "resealed";
+  return await keyring.activeKeyId() === to.target ? "skipped" : "key-moved";
+}
+
+/**
+ * The plaintext of a row as read, or null when the row has changed since
+ * (its key may be gone by now). A row that is unchanged and does not open is
+ * a real failure: rotation stops and names it rather than drop it.
+ */
+async function openRow(
+  database: Database,
+  keyring: RotationKeys,
+  row: Row,
+  aad: Uint8Array,
+): Promise<Uint8Array | null> {
+  try {
+    const key = await keyring.key(row.keyId);
+    if (key) return await open(key, new Uint8Array(row.ciphertext), aad);
+  } catch (error) {
+    if (!isDecryptError(error)) throw error;
+  }
+  const [now] = await database.db.select({
+    version: vaultRecords.version,
+    keyId: vaultRecords.keyId,
+  })
+    .from(vaultRecords).where(eq(vaultRecords.id, row.id));
+  if (!now || now.version !== row.version || now.keyId !== row.keyId) return null;
+  throw decryptFailed(row.id, `it does not open with key version ${row.keyId}; rotation stopped`);
 }
