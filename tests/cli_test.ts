@@ -31,7 +31,8 @@ Deno.test("cli: --help works on the program and on every command", async () => {
   try {
     const top = await runCliProcess(["--help"], { cwd: dir });
     assert.equal(top.code, 0);
-    const commands = [...top.stdout.matchAll(/^  ([a-z-]+)\b/gm)].map((m) => m[1])
+    const commandBlock = top.stdout.split("Commands:")[1] ?? "";
+    const commands = [...commandBlock.matchAll(/^ {2}([a-z-]+)\b/gm)].map((m) => m[1])
       .filter((c) => c !== "help");
     for (
       const expected of ["serve", "init", "migrate", "doctor", "version", "apps", "keys", "vault"]

@@ -14,6 +14,7 @@ import { registerDoctor } from "./doctor_command.ts";
 import { registerAgents } from "./agents_command.ts";
 import { registerWebhooks } from "./webhooks_command.ts";
 import { registerAudit } from "./audit_command.ts";
+import { registerProviders } from "./providers_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(io: CliIo): { program: Command; context: CliContext } {
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo): { program: Command; context: CliContext
       registerAgents,
       registerWebhooks,
       registerAudit,
+      registerProviders,
       registerVault,
     ]
   ) {

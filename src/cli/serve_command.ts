@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { createApp } from "../http/app.ts";
+import { createRuntime } from "../http/runtime.ts";
 import { openAppliance } from "../http/appliance.ts";
 import { startServer } from "../http/serve.ts";
 import type { CliContext } from "./context.ts";
@@ -24,10 +24,21 @@ export function registerServe(program: Command, context: CliContext): void {
           config.database.filePath ? " (encrypted)" : ""
         }`,
       );
-      const app = createApp(appliance, { log: io.err });
+      const runtime = await createRuntime(appliance, { log: io.err });
+      runtime.start();
+      const metricsServer = startMetrics(() =>
+        startServer({
+          listen: config.server.metricsAddress,
+          handler: async (req) =>
+            new URL(req.url).pathname === "/metrics"
+              ? await runtime.metrics.render()
+              : new Response("Not found\n", { status: 404 }),
+          shutdownTimeoutMs: 1_000,
+          onListen: (addr) => io.out(`Metrics on http://${addr.hostname}:${addr.port}/metrics`),
+        }), io.err);
       const server = startServer({
         listen: config.server.listenAddress,
-        handler: app.fetch,
+        handler: runtime.handler,
         shutdownTimeoutMs: config.server.shutdown_timeout_ms,
         onListen: (addr) => {
           io.out(
@@ -37,7 +48,23 @@ export function registerServe(program: Command, context: CliContext): void {
         },
       });
       await server.finished;
+      await metricsServer?.shutdown();
+      // Flush the audit buffer and stop webhook delivery before closing the database.
+      await runtime.stop();
       appliance.close();
       io.out("Stopped");
     });
+}
+
+/** A metrics port already in use must not stop the appliance itself. */
+function startMetrics(
+  start: () => ReturnType<typeof startServer>,
+  warn: (line: string) => void,
+): ReturnType<typeof startServer> | null {
+  try {
+    return start();
+  } catch (error) {
+    warn(`Metrics listener not started: ${(error as Error).message}; set [server] metrics_listen`);
+    return null;
+  }
 }

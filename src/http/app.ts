@@ -1,20 +1,64 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { KeyAuthenticator } from "../apps/key_authenticator.ts";
+import { connectionRoutes } from "../api/connection_routes.ts";
+import { type ApiEnv, requireApiKey } from "../api/require_api_key.ts";
+import { sessionRoutes } from "../api/session_routes.ts";
+import { statusRoutes } from "../api/status_routes.ts";
+import { agentRoutes } from "../api/agent_routes.ts";
+import { webhookRoutes } from "../api/webhook_routes.ts";
+import { dnsResolver } from "../webhooks/target_policy.ts";
+import { MIGRATIONS } from "../db/migrations.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { consentRoutes } from "../flows/consent_routes.tsx";
+import type { FlowDeps } from "../flows/flow_deps.ts";
+import type { ProviderRegistry } from "../flows/flow_provider.ts";
+import type { Connection } from "../connections/connection_types.ts";
+import { sdkRoutes } from "../sdk/sdk_routes.ts";
+import { deriveSubkey, LABELS } from "../vault/derive.ts";
+import { assetRoutes } from "../../web/web_routes.ts";
 import type { Appliance } from "./appliance.ts";
+import { clientAddress } from "./client_address.ts";
 import { errorResponse, notFound, onError } from "./error_envelope.ts";
 import { healthRoutes } from "./health.ts";
 import { securityHeaders } from "./security_headers.ts";
-import { MIGRATIONS } from "../db/migrations.ts";
-import { SecurixError } from "../errors/securix_error.ts";
 
 export interface AppOptions {
+  providers: ProviderRegistry;
+  /** Called when a connection is revoked or paused, to drop caches at once. */
+  onConnectionChanged?: (connection: Connection) => void;
+  /** Called when agents change, to drop the proxy's agent cache. */
+  onAgentsChanged?: () => void;
   log?: (line: string) => void;
+  /** Session lifetime; default 10 minutes. */
+  sessionTtlMs?: number;
+  deviceIntervalS?: number;
+  random?: (bytes: Uint8Array) => Uint8Array;
+}
+
+export interface ApplianceApp {
+  app: Hono;
+  flowDeps: FlowDeps;
+  authenticator: KeyAuthenticator;
 }
 
 /** Assembles the appliance's HTTP surface. */
-export function createApp(appliance: Appliance, options: AppOptions = {}): Hono {
+export async function createApp(appliance: Appliance, options: AppOptions): Promise<ApplianceApp> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const { config } = appliance;
+  const { config, database, vault, now } = appliance;
+  const flowDeps: FlowDeps = {
+    database,
+    vault,
+    providers: options.providers,
+    now,
+    publicUrl: config.server.publicUrl,
+    sessionTtlMs: options.sessionTtlMs ?? 10 * 60_000,
+    deviceIntervalS: options.deviceIntervalS ?? 5,
+    random: options.random,
+  };
+  const authenticator = new KeyAuthenticator({ db: database.db, now });
+  const csrfKey = await deriveSubkey(config.vault.masterKey, LABELS.csrf);
+
   const app = new Hono();
   app.use(securityHeaders({ https: config.server.publicUrl.startsWith("https:") }));
   app.use(bodyLimit({
@@ -28,8 +72,27 @@ export function createApp(appliance: Appliance, options: AppOptions = {}): Hono 
         ),
       ),
   }));
-  app.route("/", healthRoutes({ client: appliance.database.client, migrations: MIGRATIONS }));
+  app.route("/", healthRoutes({ client: database.client, migrations: MIGRATIONS }));
+  app.route("/", assetRoutes());
+  app.route("/", sdkRoutes());
+  app.route(
+    "/",
+    consentRoutes({
+      deps: flowDeps,
+      csrfKey,
+      clientAddress: clientAddress(config.server.trust_proxy),
+    }),
+  );
+  const v1 = new Hono<ApiEnv>();
+  v1.use("*", requireApiKey(authenticator));
+  v1.route("/auth/sessions", sessionRoutes(flowDeps));
+  v1.route("/auth/status", statusRoutes(flowDeps));
+  v1.route(
+    "/connections",
+    connectionRoutes({ database, vault, providers: options.providers, now }),
+  );
+  app.route("/v1", v1);
   app.onError(onError(log));
   app.notFound(notFound);
-  return app;
+  return { app, flowDeps, authenticator };
 }

@@ -62,13 +62,19 @@ export async function startServeProcess(options: {
   const child = new Deno.Command(options.command ? options.command[0] : Deno.execPath(), {
     args: options.command ? argv.slice(1) : argv,
     cwd: options.cwd,
-    env: { NO_COLOR: "1", SECURIX_SERVER_LISTEN: `127.0.0.1:${port}`, ...options.env },
+    env: {
+      NO_COLOR: "1",
+      SECURIX_SERVER_LISTEN: `127.0.0.1:${port}`,
+      SECURIX_SERVER_METRICS_LISTEN: "127.0.0.1:0",
+      ...options.env,
+    },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   let text = "";
   const collect = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
   };
   const collected = Promise.all([collect(child.stdout), collect(child.stderr)]);
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -1,0 +1,239 @@
+import { type Context, Hono } from "hono";
+import { findApp } from "../apps/app_store.ts";
+import { currentConnection } from "../connections/connection_store.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { ConsentPage } from "../../web/consent_page.tsx";
+import { DevicePage } from "../../web/device_page.tsx";
+import { ErrorPage } from "../../web/error_page.tsx";
+import { ResultPage } from "../../web/result_page.tsx";
+import { renderPage } from "../../web/web_routes.ts";
+import { ensureBinding, readBinding } from "./binding_cookie.ts";
+import { csrfToken, verifyCsrf } from "./csrf.ts";
+import { DeviceCodeError, enterDeviceCode } from "./device_entry.ts";
+import type { FlowDeps } from "./flow_deps.ts";
+import {
+  beginProviderAuth,
+  type CallbackOutcome,
+  handleCallback,
+  nextProvider,
+} from "./provider_steps.ts";
+import { endSession, loadSession, updateSession } from "./session_store.ts";
+import { type AuthSession, isOpen } from "./session_types.ts";
+
+export interface ConsentRouteOptions {
+  deps: FlowDeps;
+  csrfKey: Uint8Array;
+  clientAddress: (c: Context) => string;
+}
+
+const secureCookies = (deps: FlowDeps) => deps.publicUrl.startsWith("https:");
+
+function errorPage(title: string, error: SecurixError | string, status = 400): Response {
+  const message = typeof error === "string" ? error : error.message;
+  const code = typeof error === "string" ? undefined : error.code;
+  return renderPage(<ErrorPage title={title} message={message} code={code} />, { status });
+}
+
+/** The end user's pages: consent, device-code entry, the provider callback. */
+export function consentRoutes(options: ConsentRouteOptions): Hono {
+  const { deps, csrfKey } = options;
+  const app = new Hono();
+  const secure = secureCookies(deps);
+
+  const openSessionFor = async (c: Context, id: string): Promise<AuthSession | Response> => {
+    const session = await loadSession(deps.database, id, deps.now());
+    if (!session) return errorPage("Link not valid", "This sign-in link does not exist.", 404);
+    if (!isOpen(session) || session.status !== "pending") {
+      return resultPage(session);
+    }
+    const { hash } = ensureBinding(c, secure);
+    if (session.browserBinding === null && session.flow === "popup") {
+      await updateSession(deps.database.db, session.id, { browserBinding: hash });
+      return { ...session, browserBinding: hash };
+    }
+    if (session.browserBinding !== hash) {
+      return errorPage(
+        "Opened in another browser",
+        "This sign-in was started in another browser. Finish it there, or ask the app for a new link.",
+        403,
+      );
+    }
+    return session;
+  };
+
+  app.get("/connect/:id", async (c) => {
+    const session = await openSessionFor(c, c.req.param("id"));
+    if (session instanceof Response) return session;
+    const { binding } = ensureBinding(c, secure);
+    const owner = await findApp(deps.database.db, session.appId);
+    const providers = await Promise.all(
+      Object.entries(session.providers).map(async ([name, step]) => {
+        const provider = deps.providers.enabled.get(name);
+        const current = await currentConnection(
+          deps.database.db,
+          session.appId,
+          session.entityId,
+          name,
+        );
+        const account = step.account ?? (current?.status === "active" ? current.account : null);
+        return {
+          name,
+          displayName: provider?.displayName ?? name,
+          scopes: step.scopes.map((scope) => ({ scope })),
+          connectedAccount: account ? (account.email ?? account.name ?? account.id) : null,
+          status: step.status,
+        };
+      }),
+    );
+    const origins = [...deps.providers.enabled.values()].map((p) => p.authorizationOrigin);
+    return renderPage(
+      <ConsentPage
+        appName={owner?.name ?? "An app"}
+        appOrigin={session.targetOrigin ?? undefined}
+        providers={providers}
+        csrfToken={csrfToken(csrfKey, binding, `consent:${session.id}`)}
+        formAction={`/connect/${session.id}`}
+        flow={session.flow}
+        expiresAt={new Date(session.expiresAt).toISOString()}
+      />,
+      { formActionOrigins: origins },
+    );
+  });
+
+  const checkedForm = async (
+    c: Context,
+    purpose: string,
+  ): Promise<Record<string, string> | Response> => {
+    const form = await c.req.parseBody();
+    const bound = readBinding(c, secure);
+    const token = typeof form.csrf === "string" ? form.csrf : "";
+    if (!bound || !verifyCsrf(csrfKey, bound.binding, purpose, token)) {
+      return errorPage(
+        "Form expired",
+        "This form is no longer valid. Go back and reload the page.",
+        403,
+      );
+    }
+    return Object.fromEntries(
+      Object.entries(form).filter(([, v]) => typeof v === "string"),
+    ) as Record<
+      string,
+      string
+    >;
+  };
+
+  app.post("/connect/:id/continue", async (c) => {
+    const id = c.req.param("id");
+    const form = await checkedForm(c, `consent:${id}`);
+    if (form instanceof Response) return form;
+    const session = await openSessionFor(c, id);
+    if (session instanceof Response) return session;
+    const name = nextProvider(session);
+    const provider = name ? deps.providers.enabled.get(name) : undefined;
+    if (!provider) {
+      return errorPage("Provider unavailable", "This provider is no longer enabled.", 409);
+    }
+    const bound = readBinding(c, secure)!;
+    const url = await beginProviderAuth(deps, session, provider, bound.hash);
+    return c.redirect(url.toString(), 303);
+  });
+
+  app.post("/connect/:id/cancel", async (c) => {
+    const id = c.req.param("id");
+    const form = await checkedForm(c, `consent:${id}`);
+    if (form instanceof Response) return form;
+    const session = await openSessionFor(c, id);
+    if (session instanceof Response) return session;
+    await endSession(deps.database, session, "failed", "user_cancelled", deps.now());
+    return resultPage({ ...session, status: "failed", reason: "user_cancelled" });
+  });
+
+  app.get("/oauth/callback", async (c) => {
+    const bound = readBinding(c, secure);
+    let outcome: CallbackOutcome;
+    try {
+      outcome = await handleCallback(deps, {
+        state: c.req.query("state") ?? null,
+        code: c.req.query("code") ?? null,
+        error: c.req.query("error") ?? null,
+      }, bound?.hash ?? null);
+    } catch (error) {
+      if (error instanceof SecurixError) return errorPage("Sign-in not completed", error);
+      throw error;
+    }
+    if (outcome.kind === "next") return c.redirect(`/connect/${outcome.session.id}`, 303);
+    return resultPage(outcome.session);
+  });
+
+  app.get("/device", (c) => {
+    const { binding } = ensureBinding(c, secure);
+    return renderPage(
+      <DevicePage
+        csrfToken={csrfToken(csrfKey, binding, "device")}
+        formAction="/device"
+        prefill={c.req.query("code") ?? ""}
+      />,
+    );
+  });
+
+  app.post("/device", async (c) => {
+    const form = await checkedForm(c, "device");
+    if (form instanceof Response) return form;
+    const bound = readBinding(c, secure)!;
+    try {
+      const session = await enterDeviceCode(deps, {
+        code: form.code ?? "",
+        clientAddress: options.clientAddress(c),
+        bindingHash: bound.hash,
+      });
+      return c.redirect(`/connect/${session.id}`, 303);
+    } catch (error) {
+      if (!(error instanceof DeviceCodeError)) throw error;
+      return renderPage(
+        <DevicePage
+          csrfToken={csrfToken(csrfKey, bound.binding, "device")}
+          formAction="/device"
+          error={error.message}
+          attemptsLeft={error.attemptsLeft}
+        />,
+        { status: error.status },
+      );
+    }
+  });
+
+  return app;
+}
+
+function resultPage(session: AuthSession): Response {
+  const ok = session.status === "completed" || session.status === "awaiting_confirmation";
+  const reason = session.reason ?? undefined;
+  const message = ok
+    ? session.flow === "device"
+      ? "You're connected. You can close this page and return to your device."
+      : "You're connected. This window will close and the app will finish setting up."
+    : failureMessage(session.reason);
+  return renderPage(
+    <ResultPage
+      title={ok ? "All set" : "Not connected"}
+      message={message}
+      status={ok ? "success" : "failure"}
+      sessionId={session.id}
+      targetOrigin={session.flow === "popup" ? session.targetOrigin ?? undefined : undefined}
+      reason={reason}
+    />,
+    { status: ok ? 200 : 400 },
+  );
+}
+
+function failureMessage(reason: string | null): string {
+  switch (reason) {
+    case "access_denied":
+      return "You declined access, so nothing was connected.";
+    case "user_cancelled":
+      return "You cancelled, so nothing was connected.";
+    case "session_expired":
+      return "This sign-in link has expired. Ask the app to start again.";
+    default:
+      return "The connection could not be completed. Ask the app to start again.";
+  }
+}

@@ -1,0 +1,153 @@
+import { AuditWriter } from "../audit/audit_writer.ts";
+import { pruneAudit } from "../audit/prune.ts";
+import { CredentialSource } from "../connections/credential_source.ts";
+import { errorResponse } from "../errors/error_response.ts";
+import { expireSessions } from "../flows/session_store.ts";
+import { ApplianceMetrics } from "../metrics/appliance_metrics.ts";
+import { wireProviders } from "../providers/provider_registry.ts";
+import { resolveProviders } from "../providers/resolve_providers.ts";
+import { CallerResolver } from "../proxy/caller_identity.ts";
+import { proxyErrors } from "../proxy/proxy_errors.ts";
+import { handleProxy, matchProxy, type ProxyDeps } from "../proxy/proxy_handler.ts";
+import { DeliveryWorker } from "../webhooks/delivery_worker.ts";
+import { dnsResolver } from "../webhooks/target_policy.ts";
+import { createApp } from "./app.ts";
+import type { Appliance } from "./appliance.ts";
+
+export interface RuntimeOptions {
+  fetch?: typeof fetch;
+  log?: (line: string) => void;
+  /** Write audit records; default true. */
+  audit?: boolean;
+  upstreamTimeoutMs?: number;
+  /** Largest proxied request body; default 1 GiB (streamed, never buffered). */
+  maxProxyBodyBytes?: number;
+  webhookRetryDelaysMs?: readonly number[];
+  webhookPollMs?: number;
+  sessionTtlMs?: number;
+  deviceIntervalS?: number;
+}
+
+export interface Runtime {
+  handler: (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response>;
+  metrics: ApplianceMetrics;
+  audit: AuditWriter | null;
+  worker: DeliveryWorker;
+  credentials: CredentialSource;
+  /** Starts background work: audit batches, webhook deliveries, housekeeping. */
+  start(): void;
+  /** Stops background work and flushes the audit buffer. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything one serving process runs, wired together: providers (with OIDC
+ * discovery), the Hono app, the proxy hot path dispatched by Host before
+ * Hono, audit, webhooks and metrics.
+ */
+export async function createRuntime(
+  appliance: Appliance,
+  options: RuntimeOptions = {},
+): Promise<Runtime> {
+  const { config, database, vault, now } = appliance;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const resolved = await resolveProviders(config.providers, { fetch: fetchImpl });
+  const wiring = wireProviders(resolved, { fetch: fetchImpl, now });
+  const audit = options.audit === false ? null : new AuditWriter({
+    database,
+    now,
+    onFlush: (_n, lag) => metrics.auditBatchLag.observe(lag / 1000),
+  });
+  const worker = new DeliveryWorker({
+    database,
+    vault,
+    now,
+    fetch: fetchImpl,
+    allowPrivateTargets: config.webhooks.allow_private_targets,
+    resolve: dnsResolver,
+    retryDelaysMs: options.webhookRetryDelaysMs,
+    pollMs: options.webhookPollMs,
+    onDelivery: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+    log,
+  });
+  const metrics = new ApplianceMetrics({
+    webhookQueueDepth: () => worker.queueDepth(),
+    auditPending: () => audit?.pending ?? 0,
+  });
+  const credentials = new CredentialSource({
+    database,
+    vault,
+    now,
+    refresherFor: wiring.refresherFor,
+    onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
+  });
+  const { app, authenticator } = await createApp(appliance, {
+    providers: wiring.registry,
+    log,
+    sessionTtlMs: options.sessionTtlMs,
+    deviceIntervalS: options.deviceIntervalS,
+    onConnectionChanged: (c) => {
+      credentials.invalidate(c.id);
+      callers.forgetConnection(c);
+    },
+    onAgentsChanged: () => callers.forgetAll(),
+  });
+  const callers = new CallerResolver({ db: database.db, authenticator, now });
+  const proxy: ProxyDeps = {
+    routes: wiring.routes,
+    baseDomain: config.server.base_domain,
+    trustProxy: config.server.trust_proxy,
+    callers,
+    credentials,
+    audit,
+    fetch: fetchImpl,
+    now,
+    upstreamTimeoutMs: options.upstreamTimeoutMs ?? 30_000,
+    maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,
+    maxHeaderBytes: 32 * 1024,
+    onRequest: (provider, status, totalMs, upstreamMs) => {
+      metrics.proxyRequests.inc({ provider, status: String(status) });
+      metrics.proxyLatency.observe({ provider }, totalMs / 1000);
+      if (upstreamMs !== null) metrics.upstreamLatency.observe({ provider }, upstreamMs / 1000);
+    },
+  };
+  const timers: ReturnType<typeof setInterval>[] = [];
+  const housekeeping = async () => {
+    try {
+      await expireSessions(database, now());
+      if (config.audit.retain_days > 0) {
+        await pruneAudit(database, now() - config.audit.retain_days * 86_400_000);
+      }
+    } catch (error) {
+      log(`housekeeping: ${(error as Error).message}`);
+    }
+  };
+  return {
+    handler: (req, info) => {
+      const url = new URL(req.url);
+      const target = matchProxy(proxy, req, url);
+      if (target === "unknown") {
+        return Promise.resolve(
+          errorResponse(proxyErrors.unknownHost(req.headers.get("host") ?? url.host)),
+        );
+      }
+      if (target) return handleProxy(proxy, req, target);
+      return Promise.resolve(app.fetch(req, info));
+    },
+    metrics,
+    audit,
+    worker,
+    credentials,
+    start() {
+      audit?.start();
+      worker.start();
+      timers.push(setInterval(housekeeping, 60_000));
+    },
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      await worker.stop();
+      await audit?.stop();
+    },
+  };
+}
