@@ -7,7 +7,7 @@ import { DevicePage } from "../../web/device_page.tsx";
 import { ErrorPage } from "../../web/error_page.tsx";
 import { ResultPage } from "../../web/result_page.tsx";
 import { renderPage } from "../../web/web_routes.ts";
-import { ensureBinding, readBinding } from "./binding_cookie.ts";
+import { attachBindingCookie, ensureBinding, readBinding } from "./binding_cookie.ts";
 import { csrfToken, verifyCsrf } from "./csrf.ts";
 import { DeviceCodeError, enterDeviceCode } from "./device_entry.ts";
 import type { FlowDeps } from "./flow_deps.ts";
@@ -39,6 +39,9 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
   const { deps, csrfKey } = options;
   const app = new Hono();
   const secure = secureCookies(deps);
+  for (const path of ["/connect/*", "/device", "/oauth/callback"]) {
+    app.use(path, attachBindingCookie);
+  }
 
   const openSessionFor = async (c: Context, id: string): Promise<AuthSession | Response> => {
     const session = await loadSession(deps.database, id, deps.now());

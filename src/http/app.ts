@@ -89,7 +89,24 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
   v1.route("/auth/status", statusRoutes(flowDeps));
   v1.route(
     "/connections",
-    connectionRoutes({ database, vault, providers: options.providers, now }),
+    connectionRoutes({
+      database,
+      vault,
+      providers: options.providers,
+      now,
+      onRevoked: options.onConnectionChanged,
+    }),
+  );
+  v1.route("/agents", agentRoutes({ db: database.db, now, onChange: options.onAgentsChanged }));
+  v1.route(
+    "/webhooks",
+    webhookRoutes({
+      database,
+      vault,
+      now,
+      allowPrivateTargets: config.webhooks.allow_private_targets,
+      resolve: dnsResolver,
+    }),
   );
   app.route("/v1", v1);
   app.onError(onError(log));

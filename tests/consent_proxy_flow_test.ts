@@ -1,0 +1,328 @@
+import assert from "node:assert/strict";
+import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { createRuntime } from "../src/http/runtime.ts";
+import { startServer } from "../src/http/serve.ts";
+import { createApp } from "../src/apps/app_store.ts";
+import { createApiKey } from "../src/apps/key_store.ts";
+import { addAgent } from "../src/agents/agent_store.ts";
+import { sxcHash } from "../src/flows/sxc.ts";
+import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
+import { startOidcServer } from "./helpers/oidc_server.ts";
+import { freePort } from "./helpers/process.ts";
+import { openTempAppliance } from "./helpers/temp_appliance.ts";
+
+/** A browser's cookie jar for one origin, enough for the consent pages. */
+class Browser {
+  cookies = new Map<string, string>();
+  async go(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size) {
+      headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+    }
+    const res = await fetch(url, { ...init, headers, redirect: "manual" });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const at = pair.indexOf("=");
+      this.cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    return res;
+  }
+  async form(url: string, fields: Record<string, string>): Promise<Response> {
+    return await this.go(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields),
+    });
+  }
+}
+
+function csrfOf(html: string): string {
+  const match = /name="csrf" value="([^"]+)"/.exec(html);
+  assert.ok(match, "page has a CSRF field");
+  return match[1];
+}
+
+async function setup() {
+  const port = freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const oidc = await startOidcServer({
+    clients: [{
+      clientId: "securix",
+      clientSecret: "s3cret",
+      redirectUris: [`${publicUrl}/oauth/callback`],
+    }],
+    accessTokenTtl: 3600,
+  });
+  // The fake Gmail API answers only to the bearer token the vault holds.
+  let expectedToken = "";
+  const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    if (req.headers.get("authorization") !== `Bearer ${expectedToken}`) {
+      return Response.json({ error: "bad token" }, { status: 401 });
+    }
+    if (req.headers.has("securix-api-key") || req.headers.has("cookie")) {
+      return Response.json({ error: "leaked caller header" }, { status: 400 });
+    }
+    return Response.json({ messages: [{ id: "m1" }], path: new URL(req.url).pathname });
+  });
+  const temp = await openTempAppliance({
+    raw: {
+      server: { listen: `127.0.0.1:${port}`, public_url: publicUrl, base_domain: "localhost" },
+      providers: {
+        gmail: {
+          client_id: "securix",
+          client_secret: "s3cret",
+          authorization_url: oidc.authorizationUrl,
+          token_url: oidc.tokenUrl,
+          userinfo_url: oidc.userinfoUrl,
+          api_base_url: `http://127.0.0.1:${upstream.addr.port}`,
+        },
+      },
+    },
+  });
+  const { appliance } = temp;
+  const runtime = await createRuntime(appliance, { log: () => {} });
+  runtime.start();
+  const server = startServer({
+    listen: { hostname: "127.0.0.1", port },
+    handler: runtime.handler,
+    shutdownTimeoutMs: 1_000,
+    signals: false,
+  });
+  const app = await createApp(appliance.database.db, {
+    name: "demo",
+    origins: ["http://127.0.0.1:3000"],
+  }, appliance);
+  const { secret: apiKey } = await createApiKey(appliance.database.db, app.id, appliance);
+  await addAgent(appliance.database.db, app.id, { agentId: "agent-1" }, appliance);
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${publicUrl}${path}`, {
+      ...init,
+      headers: { "securix-api-key": apiKey, "content-type": "application/json", ...init.headers },
+    });
+  const vaultToken = async (entityId: string) => {
+    const row = await appliance.database.client.execute({
+      sql: "SELECT credential_id FROM connections WHERE entity_id = ? AND status = 'active'",
+      args: [entityId],
+    });
+    const cred = await appliance.vault.get(String(row.rows[0].credential_id), CREDENTIAL_PURPOSE);
+    return JSON.parse(cred!.value).accessToken as string;
+  };
+  return {
+    publicUrl,
+    oidc,
+    api,
+    apiKey,
+    appliance,
+    runtime,
+    vaultToken,
+    setExpected: (t: string) => expectedToken = t,
+    async close() {
+      await server.shutdown();
+      await runtime.stop();
+      await upstream.shutdown();
+      await oidc.close();
+      await temp.cleanup();
+    },
+  };
+}
+
+/** Runs the consent pages from `start` to the provider and back, as a user would. */
+async function consent(
+  env: Awaited<ReturnType<typeof setup>>,
+  browser: Browser,
+  connectUrl: string,
+) {
+  const page = await browser.go(connectUrl);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /demo/, "the consent page names the app");
+  const sessionPath = new URL(connectUrl).pathname;
+  const started = await browser.form(`${env.publicUrl}${sessionPath}/continue`, {
+    csrf: csrfOf(html),
+  });
+  assert.equal(started.status, 303);
+  const providerUrl = started.headers.get("location")!;
+  assert.ok(providerUrl.startsWith(env.oidc.issuer), providerUrl);
+  assert.match(providerUrl, /code_challenge_method=S256/);
+  const callback = await env.oidc.loginAndConsent(providerUrl, { accountId: "alice" });
+  return await browser.go(callback);
+}
+
+Deno.test("consent + proxy: device flow, then an agent calls the API through the proxy", async () => {
+  const env = await setup();
+  try {
+    const created = await env.api("/v1/auth/sessions", {
+      method: "POST",
+      body: JSON.stringify({ entityId: "user-1", flow: "device", providers: { gmail: {} } }),
+    });
+    assert.equal(created.status, 201);
+    const session = await created.json();
+    assert.match(session.deviceAuthCode, /^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+    assert.equal(session.authUrl, `${env.publicUrl}/device`);
+
+    const browser = new Browser();
+    const entry = await browser.go(session.authUrl);
+    const typed = session.deviceAuthCode.replace("-", "").toLowerCase();
+    const entered = await browser.form(`${env.publicUrl}/device`, {
+      csrf: csrfOf(await entry.text()),
+      code: typed,
+    });
+    assert.equal(entered.status, 303);
+    const done = await consent(env, browser, `${env.publicUrl}${entered.headers.get("location")}`);
+    assert.equal(done.status, 200);
+    const doneHtml = await done.text();
+    assert.match(doneHtml, /connected/i);
+
+    const status = await (await env.api("/v1/auth/status?entityId=user-1")).json();
+    assert.equal(status.status, "AUTH_SUCCESS");
+    assert.equal(status.providers.gmail.status, "active");
+    const token = await env.vaultToken("user-1");
+    assert.equal(JSON.stringify(status).includes(token), false, "no token in API answers");
+    assert.equal(doneHtml.includes(token), false, "no token in pages");
+
+    env.setExpected(token);
+    const headers = {
+      "securix-api-key": env.apiKey,
+      "securix-entity-id": "user-1",
+      "securix-agent-id": "agent-1",
+    };
+    const proxied = await fetch(
+      `${env.publicUrl}/proxy/gmail/gmail/v1/users/me/messages?q=secret`,
+      {
+        headers: { ...headers, authorization: "Bearer caller-supplied", cookie: "x=1" },
+      },
+    );
+    assert.equal(proxied.status, 200, await proxied.clone().text());
+    assert.deepEqual(await proxied.json(), {
+      messages: [{ id: "m1" }],
+      path: "/gmail/v1/users/me/messages",
+    });
+
+    const unknownAgent = await fetch(`${env.publicUrl}/proxy/gmail/x`, {
+      headers: { ...headers, "securix-agent-id": "nobody" },
+    });
+    assert.equal(unknownAgent.status, 403);
+    assert.equal((await unknownAgent.json()).error.code, "SX-AGENT-UNKNOWN");
+    const noConnection = await fetch(`${env.publicUrl}/proxy/gmail/x`, {
+      headers: { ...headers, "securix-entity-id": "user-2" },
+    });
+    assert.equal(noConnection.status, 401);
+    const body = await noConnection.json();
+    assert.equal(body.error.code, "SX-NOT-CONNECTED");
+    assert.match(body.error.llmError, /device code/);
+    const traversal = await fetch(`${env.publicUrl}/proxy/gmail/a/%2e%2e%2fb`, { headers });
+    assert.equal(traversal.status, 400);
+    await traversal.body?.cancel();
+
+    // Revoke: the proxy refuses at once.
+    const conn = (await (await env.api("/v1/connections?entityId=user-1")).json()).connections[0];
+    assert.equal((await env.api(`/v1/connections/${conn.id}`, { method: "DELETE" })).status, 204);
+    const after = await fetch(`${env.publicUrl}/proxy/gmail/x`, { headers });
+    assert.equal(after.status, 401);
+    await after.body?.cancel();
+
+    await env.runtime.audit!.flush();
+    const audit = await env.appliance.database.client.execute(
+      "SELECT data FROM audit_log WHERE kind = 'proxy.request'",
+    );
+    assert.ok(audit.rows.length >= 4);
+    const dump = JSON.stringify(audit.rows);
+    assert.equal(dump.includes("secret"), false, "query values never reach the audit log");
+    assert.equal(dump.includes(token), false);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("consent: popup flow needs the sxc reveal; wrong sxc, replayed and foreign state are refused", async () => {
+  const env = await setup();
+  try {
+    const sxc = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
+    const created = await env.api("/v1/auth/sessions", {
+      method: "POST",
+      body: JSON.stringify({
+        entityId: "user-9",
+        flow: "popup",
+        providers: { gmail: {} },
+        sxcHash: sxcHash(sxc),
+      }),
+    });
+    assert.equal(created.status, 201);
+    const session = await created.json();
+    const browser = new Browser();
+    const page = await browser.go(session.authUrl);
+    const html = await page.text();
+    const started = await browser.form(`${session.authUrl}/continue`, { csrf: csrfOf(html) });
+    const callback = await env.oidc.loginAndConsent(started.headers.get("location")!, {
+      accountId: "bob",
+    });
+
+    // Another browser presenting the callback is refused (state bound to the browser).
+    const foreign = await new Browser().go(callback);
+    assert.equal(foreign.status, 400);
+    assert.match(await foreign.text(), /SX-STATE-FOREIGN|another browser/);
+
+    const done = await browser.go(callback);
+    assert.equal(done.status, 200);
+    const doneHtml = await done.text();
+    assert.match(doneHtml, /data-target-origin="http:\/\/127\.0\.0\.1:3000"/);
+    const replay = await browser.go(callback);
+    assert.equal(replay.status, 400);
+    await replay.body?.cancel();
+
+    // Before the reveal the connection is pending and unusable.
+    const pending = await (await env.api("/v1/connections?entityId=user-9")).json();
+    assert.equal(pending.connections[0].status, "pending");
+    const wrong = await env.api(`/v1/auth/sessions/${session.sessionId}/confirm`, {
+      method: "POST",
+      body: JSON.stringify({ sxc: sxc + "x" }),
+    });
+    assert.equal(wrong.status, 403);
+    assert.equal((await wrong.json()).error.code, "SX-SXC-MISMATCH");
+    const right = await env.api(`/v1/auth/sessions/${session.sessionId}/confirm`, {
+      method: "POST",
+      body: JSON.stringify({ sxc }),
+    });
+    assert.equal(right.status, 200);
+    assert.equal((await right.json()).status, "AUTH_SUCCESS");
+    const active = await (await env.api("/v1/connections?entityId=user-9")).json();
+    assert.equal(active.connections[0].status, "active");
+    assert.equal(active.connections[0].account.id, "bob");
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("consent: scopes outside the allowlist, unknown providers, and 20 wrong device codes", async () => {
+  const env = await setup();
+  try {
+    const unknown = await env.api("/v1/auth/sessions", {
+      method: "POST",
+      body: JSON.stringify({ entityId: "u", flow: "device", providers: { nope: {} } }),
+    });
+    assert.equal((await unknown.json()).error.code, "SX-UNKNOWN-PROVIDER");
+    const disabled = await env.api("/v1/auth/sessions", {
+      method: "POST",
+      body: JSON.stringify({ entityId: "u", flow: "device", providers: { github: {} } }),
+    });
+    assert.equal((await disabled.json()).error.code, "SX-PROVIDER-DISABLED");
+    const noKey = await fetch(`${env.publicUrl}/v1/auth/status?entityId=u`);
+    assert.equal(noKey.status, 401);
+    await noKey.body?.cancel();
+
+    const attacker = new Browser();
+    const page = await attacker.go(`${env.publicUrl}/device`);
+    const csrf = csrfOf(await page.text());
+    let last: Response | null = null;
+    for (let i = 0; i < 20; i++) {
+      last = await attacker.form(`${env.publicUrl}/device`, {
+        csrf,
+        code: `BCDF${String(2000 + i).slice(-4)}`.replace(/[01]/g, "9"),
+      });
+      await last.body?.cancel();
+    }
+    assert.equal(last!.status, 429, "locked out after repeated wrong codes");
+  } finally {
+    await env.close();
+  }
+});
