@@ -101,7 +101,8 @@ Deno.test("cli vault: rotate-key in another process while this one serves traffi
     const result = JSON.parse(cli.stdout);
     assert.equal(result.newKeyId, 2);
     assert.deepEqual(result.retired, [1]);
-    assert.match(cli.stderr, /re-encrypted \d+\/300/);
+    // The total is counted after the switch, so writes landing meanwhile may shrink it.
+    assert.match(cli.stderr, /re-encrypted \d+\/\d+\n/);
     // Writes of the serving process landed on the new key before the rotation got there.
     assert.ok(result.reencrypted + result.skipped < result.total, cli.stdout);
     // The serving process seals with the key the other process made active.
