@@ -42,7 +42,7 @@ function csrfOf(html: string): string {
   return match[1];
 }
 
-async function setup() {
+async function setup(options: { now?: () => number } = {}) {
   const port = freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const oidc = await startOidcServer({
@@ -65,8 +65,14 @@ async function setup() {
     return Response.json({ messages: [{ id: "m1" }], path: new URL(req.url).pathname });
   });
   const temp = await openTempAppliance({
+    now: options.now,
     raw: {
-      server: { listen: `127.0.0.1:${port}`, public_url: publicUrl, base_domain: "localhost" },
+      server: {
+        listen: `127.0.0.1:${port}`,
+        public_url: publicUrl,
+        base_domain: "localhost",
+        trust_proxy: true,
+      },
       providers: {
         gmail: {
           client_id: "securix",
@@ -75,6 +81,7 @@ async function setup() {
           token_url: oidc.tokenUrl,
           userinfo_url: oidc.userinfoUrl,
           api_base_url: `http://127.0.0.1:${upstream.addr.port}`,
+          scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/gmail.readonly"],
         },
       },
     },
@@ -322,6 +329,64 @@ Deno.test("consent: scopes outside the allowlist, unknown providers, and 20 wron
       await last.body?.cancel();
     }
     assert.equal(last!.status, 429, "locked out after repeated wrong codes");
+
+    // The right user, from another address, is not locked out.
+    const created = await env.api("/v1/auth/sessions", {
+      method: "POST",
+      body: JSON.stringify({ entityId: "u", flow: "device", providers: { gmail: {} } }),
+    });
+    const { deviceAuthCode } = await created.json();
+    const user = new Browser();
+    const entry = await user.go(`${env.publicUrl}/device`, {
+      headers: { "x-forwarded-for": "198.51.100.7" },
+    });
+    const ok = await user.go(`${env.publicUrl}/device`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-forwarded-for": "198.51.100.7",
+      },
+      body: new URLSearchParams({ csrf: csrfOf(await entry.text()), code: deviceAuthCode }),
+    });
+    assert.equal(ok.status, 303);
+    await ok.body?.cancel();
+
+    const outside = await env.api("/v1/auth/sessions", {
+      method: "POST",
+      body: JSON.stringify({
+        entityId: "u",
+        flow: "device",
+        providers: { gmail: { scopes: ["https://www.googleapis.com/auth/gmail.send"] } },
+      }),
+    });
+    assert.equal(outside.status, 400);
+    assert.equal((await outside.json()).error.code, "SX-SCOPE-NOT-ALLOWED");
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("consent: an expired session ends with a reason and cannot be used", async () => {
+  let clock = Date.now();
+  const env = await setup({ now: () => clock });
+  try {
+    const created = await env.api("/v1/auth/sessions", {
+      method: "POST",
+      body: JSON.stringify({ entityId: "late", flow: "device", providers: { gmail: {} } }),
+    });
+    const session = await created.json();
+    clock += 11 * 60_000;
+    const polled = await (await env.api(`/v1/auth/sessions/${session.sessionId}`)).json();
+    assert.equal(polled.status, "expired");
+    assert.equal(polled.reason, "session_expired");
+    const browser = new Browser();
+    const entry = await browser.go(`${env.publicUrl}/device`);
+    const entered = await browser.form(`${env.publicUrl}/device`, {
+      csrf: csrfOf(await entry.text()),
+      code: session.deviceAuthCode,
+    });
+    assert.equal(entered.status, 400);
+    assert.match(await entered.text(), /expired/);
   } finally {
     await env.close();
   }
