@@ -1,0 +1,207 @@
+/**
+ * `deno task bench`: one run, one table. A local upstream API, nginx
+ * (proxy_pass with keepalive and the same injected header) and the appliance
+ * (a real connection in an encrypted vault, audit on and off) are each driven
+ * by wrk on loopback; ratios are against baselines measured in the same run.
+ */
+import { createApp } from "../../src/apps/app_store.ts";
+import { createApiKey } from "../../src/apps/key_store.ts";
+import { addAgent } from "../../src/agents/agent_store.ts";
+import { insertConnection } from "../../src/connections/connection_store.ts";
+import { CREDENTIAL_PURPOSE } from "../../src/connections/connection_types.ts";
+import { createRuntime } from "../../src/http/runtime.ts";
+import { startServer } from "../../src/http/serve.ts";
+import { freePort } from "../helpers/process.ts";
+import { openTempAppliance } from "../helpers/temp_appliance.ts";
+
+const DURATION = Deno.env.get("BENCH_DURATION") ?? "5s";
+const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 32);
+const TOKEN = "bench-access-token";
+
+function which(cmd: string): boolean {
+  try {
+    return new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`] }).outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+interface Result {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function wrk(name: string, url: string, headers: Record<string, string>): Promise<Result> {
+  const args = ["-t2", `-c${CONNECTIONS}`, `-d${DURATION}`, "--latency"];
+  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
+  const out = await new Deno.Command("wrk", { args: [...args, url], stdout: "piped" }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
+  const ms = (label: string) => {
+    const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
+    if (!m) return NaN;
+    return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+  };
+  if (!/ 2\d\d /.test(text) && /Non-2xx/.test(text)) {
+    console.error(`${name}: non-2xx answers\n${text}`);
+  }
+  return { name, rps, p50: ms("50"), p99: ms("99") };
+}
+
+async function startUpstream(port: number): Promise<Deno.ChildProcess> {
+  const code =
+    `Deno.serve({hostname:"127.0.0.1",port:${port},onListen(){}},(r)=>r.headers.get("authorization")==="Bearer ${TOKEN}"?new Response('{"messages":[]}',{headers:{"content-type":"application/json"}}):new Response("no",{status:401}));`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  for (let i = 0; i < 100; i++) {
+    try {
+      await (await fetch(`http://127.0.0.1:${port}/`)).body?.cancel();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return child;
+}
+
+async function startNginx(
+  port: number,
+  upstreamPort: number,
+  dir: string,
+): Promise<Deno.ChildProcess> {
+  const conf = `worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/nginx.err;
+events { worker_connections 1024; }
+http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir};
+  fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  upstream api { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server { listen 127.0.0.1:${port};
+    location / { proxy_pass http://api; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header Authorization "Bearer ${TOKEN}"; } } }`;
+  await Deno.writeTextFile(`${dir}/nginx.conf`, conf);
+  const child = new Deno.Command("nginx", { args: ["-c", `${dir}/nginx.conf`], stderr: "inherit" })
+    .spawn();
+  await new Promise((r) => setTimeout(r, 500));
+  return child;
+}
+
+async function startAppliance(upstreamPort: number, audit: boolean) {
+  const temp = await openTempAppliance({
+    raw: {
+      server: { base_domain: "localhost" },
+      providers: {
+        github: {
+          client_id: "bench",
+          client_secret: "bench",
+          api_base_url: `http://127.0.0.1:${upstreamPort}`,
+        },
+      },
+    },
+  });
+  const { appliance } = temp;
+  const db = appliance.database.db;
+  const app = await createApp(db, { name: "bench", origins: [] }, appliance);
+  const { secret } = await createApiKey(db, app.id, appliance);
+  await addAgent(db, app.id, { agentId: "bench-agent" }, appliance);
+  await appliance.vault.put(
+    "cred_bench",
+    CREDENTIAL_PURPOSE,
+    JSON.stringify({
+      accessToken: TOKEN,
+      refreshToken: null,
+      tokenType: "bearer",
+      expiresAt: null,
+      scopes: [],
+    }),
+  );
+  const now = Date.now();
+  await insertConnection(db, {
+    id: "con_bench",
+    appId: app.id,
+    entityId: "bench-user",
+    provider: "github",
+    status: "active",
+    scopes: [],
+    account: null,
+    credentialId: "cred_bench",
+    credentialExpiresAt: null,
+    sessionId: null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const runtime = await createRuntime(appliance, { audit, log: () => {} });
+  runtime.start();
+  const port = freePort();
+  const server = startServer({
+    listen: { hostname: "127.0.0.1", port },
+    handler: runtime.handler,
+    shutdownTimeoutMs: 1000,
+    signals: false,
+  });
+  const headers = {
+    Host: "github.api.localhost",
+    "securix-api-key": secret,
+    "securix-entity-id": "bench-user",
+    "securix-agent-id": "bench-agent",
+  };
+  return {
+    url: `http://127.0.0.1:${port}/repos/o/r`,
+    headers,
+    async stop() {
+      await server.shutdown();
+      await runtime.stop();
+      await temp.cleanup();
+    },
+  };
+}
+
+if (!which("wrk") || !which("nginx")) {
+  console.log("bench: needs wrk and nginx (apt-get install wrk nginx-light)");
+  Deno.exit(0);
+}
+const dir = await Deno.makeTempDir({ prefix: "securix-bench-" });
+const upstreamPort = freePort();
+const upstream = await startUpstream(upstreamPort);
+const nginxPort = freePort();
+const nginx = await startNginx(nginxPort, upstreamPort, dir);
+const results: Result[] = [];
+try {
+  results.push(
+    await wrk("direct", `http://127.0.0.1:${upstreamPort}/repos/o/r`, {
+      Authorization: `Bearer ${TOKEN}`,
+    }),
+  );
+  results.push(await wrk("nginx", `http://127.0.0.1:${nginxPort}/repos/o/r`, {}));
+  for (const audit of [false, true]) {
+    const appliance = await startAppliance(upstreamPort, audit);
+    results.push(
+      await wrk(`appliance (audit ${audit ? "on" : "off"})`, appliance.url, appliance.headers),
+    );
+    await appliance.stop();
+  }
+} finally {
+  nginx.kill("SIGTERM");
+  upstream.kill("SIGTERM");
+  await nginx.status;
+  await upstream.status;
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+const [direct, ng] = results;
+console.log(`\n${CONNECTIONS} connections, ${DURATION} each, loopback\n`);
+console.log("| target | req/s | p50 ms | p99 ms | vs nginx | added p50 vs direct |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+for (const r of results) {
+  console.log(
+    `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${
+      (r.rps / ng.rps).toFixed(2)
+    } | ${(r.p50 - direct.p50).toFixed(2)} |`,
+  );
+}
+const off = results.find((r) => r.name.includes("off"))!;
+const on = results.find((r) => r.name.includes("on)"))!;
+console.log(`\naudit on vs off: ${((1 - on.rps / off.rps) * 100).toFixed(1)} % throughput lost`);
