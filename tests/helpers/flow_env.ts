@@ -1,0 +1,136 @@
+/** A running appliance with gmail pointed at a local OIDC server and a fake Gmail API. */
+import assert from "node:assert/strict";
+import { createRuntime, type Runtime } from "../../src/http/runtime.ts";
+import { startServer } from "../../src/http/serve.ts";
+import { createApp } from "../../src/apps/app_store.ts";
+import { createApiKey } from "../../src/apps/key_store.ts";
+import { addAgent } from "../../src/agents/agent_store.ts";
+import { CREDENTIAL_PURPOSE } from "../../src/connections/connection_types.ts";
+import { startOidcServer } from "./oidc_server.ts";
+import { freePort } from "./process.ts";
+import { openTempAppliance } from "./temp_appliance.ts";
+
+/** A browser's cookie jar for one origin, enough for the consent pages. */
+export class Browser {
+  cookies = new Map<string, string>();
+  async go(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size) {
+      headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+    }
+    const res = await fetch(url, { ...init, headers, redirect: "manual" });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const at = pair.indexOf("=");
+      this.cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    return res;
+  }
+  async form(url: string, fields: Record<string, string>): Promise<Response> {
+    return await this.go(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields),
+    });
+  }
+}
+
+export function csrfOf(html: string): string {
+  const match = /name="csrf" value="([^"]+)"/.exec(html);
+  assert.ok(match, "page has a CSRF field");
+  return match[1];
+}
+
+export async function setup(options: { now?: () => number; origin?: string } = {}) {
+  const port = freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const oidc = await startOidcServer({
+    clients: [{
+      clientId: "securix",
+      clientSecret: "s3cret",
+      redirectUris: [`${publicUrl}/oauth/callback`],
+    }],
+    accessTokenTtl: 3600,
+  });
+  // The fake Gmail API answers only to the bearer token the vault holds.
+  let expectedToken = "";
+  const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    if (req.headers.get("authorization") !== `Bearer ${expectedToken}`) {
+      return Response.json({ error: "bad token" }, { status: 401 });
+    }
+    if (req.headers.has("securix-api-key") || req.headers.has("cookie")) {
+      return Response.json({ error: "leaked caller header" }, { status: 400 });
+    }
+    return Response.json({ messages: [{ id: "m1" }], path: new URL(req.url).pathname });
+  });
+  const temp = await openTempAppliance({
+    now: options.now,
+    raw: {
+      server: {
+        listen: `127.0.0.1:${port}`,
+        public_url: publicUrl,
+        base_domain: "localhost",
+        trust_proxy: true,
+      },
+      providers: {
+        gmail: {
+          client_id: "securix",
+          client_secret: "s3cret",
+          authorization_url: oidc.authorizationUrl,
+          token_url: oidc.tokenUrl,
+          userinfo_url: oidc.userinfoUrl,
+          api_base_url: `http://127.0.0.1:${upstream.addr.port}`,
+          scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/gmail.readonly"],
+        },
+      },
+    },
+  });
+  const { appliance } = temp;
+  const runtime = await createRuntime(appliance, { log: () => {} });
+  runtime.start();
+  const server = startServer({
+    listen: { hostname: "127.0.0.1", port },
+    handler: runtime.handler,
+    shutdownTimeoutMs: 1_000,
+    signals: false,
+  });
+  const app = await createApp(appliance.database.db, {
+    name: "demo",
+    origins: ["http://127.0.0.1:3000"],
+  }, appliance);
+  const { secret: apiKey } = await createApiKey(appliance.database.db, app.id, appliance);
+  await addAgent(appliance.database.db, app.id, { agentId: "agent-1" }, appliance);
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${publicUrl}${path}`, {
+      ...init,
+      headers: { "securix-api-key": apiKey, "content-type": "application/json", ...init.headers },
+    });
+  const vaultToken = async (entityId: string) => {
+    const row = await appliance.database.client.execute({
+      sql: "SELECT credential_id FROM connections WHERE entity_id = ? AND status = 'active'",
+      args: [entityId],
+    });
+    const cred = await appliance.vault.get(String(row.rows[0].credential_id), CREDENTIAL_PURPOSE);
+    return JSON.parse(cred!.value).accessToken as string;
+  };
+  return {
+    publicUrl,
+    oidc,
+    api,
+    apiKey,
+    appliance,
+    runtime,
+    vaultToken,
+    setExpected: (t: string) => expectedToken = t,
+    async close() {
+      await server.shutdown();
+      await runtime.stop();
+      await upstream.shutdown();
+      await oidc.close();
+      await temp.cleanup();
+    },
+  };
+}
+
+export type FlowEnv = Awaited<ReturnType<typeof setup>>;
+export type { Runtime };
