@@ -96,7 +96,7 @@ export async function setup(options: { now?: () => number; origin?: string } = {
   });
   const app = await createApp(appliance.database.db, {
     name: "demo",
-    origins: ["http://127.0.0.1:3000"],
+    origins: [options.origin ?? "http://127.0.0.1:3000"],
   }, appliance);
   const { secret: apiKey } = await createApiKey(appliance.database.db, app.id, appliance);
   await addAgent(appliance.database.db, app.id, { agentId: "agent-1" }, appliance);
