@@ -115,6 +115,19 @@ Deno.test("consent: popup flow needs the sxc reveal; wrong sxc, replayed and for
   const env = await setup();
   try {
     const sxc = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
+    // The done page posts its result only to a registered origin: any other is refused up front.
+    const evil = await env.api("/v1/auth/sessions", {
+      method: "POST",
+      body: JSON.stringify({
+        entityId: "user-9",
+        flow: "popup",
+        providers: { gmail: {} },
+        sxcHash: sxcHash(sxc),
+        origin: "https://evil.example",
+      }),
+    });
+    assert.equal(evil.status, 400);
+    assert.equal((await evil.json()).error.code, "SX-ORIGIN-NOT-ALLOWED");
     const created = await env.api("/v1/auth/sessions", {
       method: "POST",
       body: JSON.stringify({
@@ -257,6 +270,44 @@ Deno.test("consent: an expired session ends with a reason and cannot be used", a
     });
     assert.equal(entered.status, 400);
     assert.match(await entered.text(), /expired/);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("consent: the user denying at the provider ends the session with access_denied", async () => {
+  const env = await setup();
+  try {
+    const created = await env.api("/v1/auth/sessions", {
+      method: "POST",
+      body: JSON.stringify({ entityId: "no", flow: "device", providers: { gmail: {} } }),
+    });
+    const session = await created.json();
+    const browser = new Browser();
+    const entry = await browser.go(`${env.publicUrl}/device`);
+    const entered = await browser.form(`${env.publicUrl}/device`, {
+      csrf: csrfOf(await entry.text()),
+      code: session.deviceAuthCode,
+    });
+    const page = await browser.go(`${env.publicUrl}${entered.headers.get("location")}`);
+    const started = await browser.form(
+      `${env.publicUrl}${entered.headers.get("location")}/continue`,
+      {
+        csrf: csrfOf(await page.text()),
+      },
+    );
+    const state = new URL(started.headers.get("location")!).searchParams.get("state")!;
+    // What the provider sends back when the user clicks "deny".
+    const denied = await browser.go(
+      `${env.publicUrl}/oauth/callback?error=access_denied&state=${state}`,
+    );
+    assert.equal(denied.status, 400);
+    assert.match(await denied.text(), /declined/);
+    const polled = await (await env.api(`/v1/auth/sessions/${session.sessionId}`)).json();
+    assert.equal(polled.status, "failed");
+    assert.equal(polled.reason, "access_denied");
+    const status = await (await env.api("/v1/auth/status?entityId=no")).json();
+    assert.equal(status.status, "AUTH_FAILURE");
   } finally {
     await env.close();
   }
