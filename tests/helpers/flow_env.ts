@@ -53,9 +53,9 @@ export async function setup(options: { now?: () => number; origin?: string } = {
     accessTokenTtl: 3600,
   });
   // The fake Gmail API answers only to the bearer token the vault holds.
-  let expectedToken = "";
-  const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-    if (req.headers.get("authorization") !== `Bearer ${expectedToken}`) {
+  let expectedToken: () => string | Promise<string> = () => "";
+  const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    if (req.headers.get("authorization") !== `Bearer ${await expectedToken()}`) {
       return Response.json({ error: "bad token" }, { status: 401 });
     }
     if (req.headers.has("securix-api-key") || req.headers.has("cookie")) {
@@ -121,7 +121,8 @@ export async function setup(options: { now?: () => number; origin?: string } = {
     appliance,
     runtime,
     vaultToken,
-    setExpected: (t: string) => expectedToken = t,
+    setExpected: (t: string | (() => string | Promise<string>)) =>
+      expectedToken = typeof t === "string" ? () => t : t,
     async close() {
       await server.shutdown();
       await runtime.stop();
