@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { sxcHash } from "../src/flows/sxc.ts";
-import { Browser, csrfOf, type FlowEnv, setup } from "./helpers/flow_env.ts";
+import { Browser, csrfOf, type FlowEnv, setup, startDeviceConsent } from "./helpers/flow_env.ts";
 
 /** Runs the consent pages from `start` to the provider and back, as a user would. */
 async function consent(
@@ -278,32 +278,15 @@ Deno.test("consent: an expired session ends with a reason and cannot be used", a
 Deno.test("consent: the user denying at the provider ends the session with access_denied", async () => {
   const env = await setup();
   try {
-    const created = await env.api("/v1/auth/sessions", {
-      method: "POST",
-      body: JSON.stringify({ entityId: "no", flow: "device", providers: { gmail: {} } }),
-    });
-    const session = await created.json();
-    const browser = new Browser();
-    const entry = await browser.go(`${env.publicUrl}/device`);
-    const entered = await browser.form(`${env.publicUrl}/device`, {
-      csrf: csrfOf(await entry.text()),
-      code: session.deviceAuthCode,
-    });
-    const page = await browser.go(`${env.publicUrl}${entered.headers.get("location")}`);
-    const started = await browser.form(
-      `${env.publicUrl}${entered.headers.get("location")}/continue`,
-      {
-        csrf: csrfOf(await page.text()),
-      },
-    );
-    const state = new URL(started.headers.get("location")!).searchParams.get("state")!;
+    const { browser, sessionId, providerUrl } = await startDeviceConsent(env, "no");
+    const state = new URL(providerUrl).searchParams.get("state")!;
     // What the provider sends back when the user clicks "deny".
     const denied = await browser.go(
       `${env.publicUrl}/oauth/callback?error=access_denied&state=${state}`,
     );
     assert.equal(denied.status, 400);
     assert.match(await denied.text(), /declined/);
-    const polled = await (await env.api(`/v1/auth/sessions/${session.sessionId}`)).json();
+    const polled = await (await env.api(`/v1/auth/sessions/${sessionId}`)).json();
     assert.equal(polled.status, "failed");
     assert.equal(polled.reason, "access_denied");
     const status = await (await env.api("/v1/auth/status?entityId=no")).json();

@@ -1,29 +1,13 @@
 import assert from "node:assert/strict";
 import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
-import { Browser, csrfOf, setup } from "./helpers/flow_env.ts";
+import { setup, startDeviceConsent } from "./helpers/flow_env.ts";
 
 Deno.test("refresh race: 200 concurrent requests on an expired token make exactly one refresh", async () => {
   const env = await setup();
   try {
-    const created = await env.api("/v1/auth/sessions", {
-      method: "POST",
-      body: JSON.stringify({ entityId: "racer", flow: "device", providers: { gmail: {} } }),
-    });
-    const session = await created.json();
-    const browser = new Browser();
-    const entry = await browser.go(`${env.publicUrl}/device`);
-    const entered = await browser.form(`${env.publicUrl}/device`, {
-      csrf: csrfOf(await entry.text()),
-      code: session.deviceAuthCode,
-    });
-    const connect = `${env.publicUrl}${entered.headers.get("location")}`;
-    const page = await browser.go(connect);
-    const started = await browser.form(`${connect}/continue`, { csrf: csrfOf(await page.text()) });
-    await (await browser.go(
-      await env.oidc.loginAndConsent(started.headers.get("location")!, {
-        accountId: "racer",
-      }),
-    )).body?.cancel();
+    const { browser, providerUrl } = await startDeviceConsent(env, "racer");
+    const callback = await env.oidc.loginAndConsent(providerUrl, { accountId: "racer" });
+    await (await browser.go(callback)).body?.cancel();
 
     // Expire the stored access token; the upstream accepts only what the vault holds now.
     const row = await env.appliance.database.client.execute(

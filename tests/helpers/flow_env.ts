@@ -135,3 +135,28 @@ export async function setup(options: { now?: () => number; origin?: string } = {
 
 export type FlowEnv = Awaited<ReturnType<typeof setup>>;
 export type { Runtime };
+
+/**
+ * Plays a device-flow user up to the provider: creates the session, enters
+ * the code, continues on the consent page. Returns the provider URL to sign in at.
+ */
+export async function startDeviceConsent(
+  env: FlowEnv,
+  entityId: string,
+): Promise<{ browser: Browser; sessionId: string; providerUrl: string }> {
+  const created = await env.api("/v1/auth/sessions", {
+    method: "POST",
+    body: JSON.stringify({ entityId, flow: "device", providers: { gmail: {} } }),
+  });
+  const session = await created.json();
+  const browser = new Browser();
+  const entry = await browser.go(`${env.publicUrl}/device`);
+  const entered = await browser.form(`${env.publicUrl}/device`, {
+    csrf: csrfOf(await entry.text()),
+    code: session.deviceAuthCode,
+  });
+  const connect = `${env.publicUrl}${entered.headers.get("location")}`;
+  const page = await browser.go(connect);
+  const started = await browser.form(`${connect}/continue`, { csrf: csrfOf(await page.text()) });
+  return { browser, sessionId: session.sessionId, providerUrl: started.headers.get("location")! };
+}
