@@ -43,7 +43,7 @@ export function caddyConfig(target: ProxyTarget): string {
     "\t\theader_up Host {host}",
     "\t\theader_up X-Forwarded-Host {host}",
     "\t\theader_up X-Forwarded-Proto {scheme}",
-    "\t\t# Replace, not append: the appliance reads the first X-Forwarded-For entry.",
+    "\t\t# Replace, not append: the appliance reads the last X-Forwarded-For entry.",
     "\t\theader_up X-Forwarded-For {remote_host}",
     "\t\t# Stream responses (server-sent events, downloads) without buffering.",
     "\t\tflush_interval -1",
@@ -89,7 +89,7 @@ server {
         proxy_set_header Upgrade $http_upgrade;
         proxy_set_header Connection $connection_upgrade;
         # Forwarded headers, believed by the appliance with trust_proxy = true.
-        # X-Forwarded-For is replaced, not appended: the appliance reads its first entry.
+        # X-Forwarded-For is replaced, not appended: the appliance reads its last entry.
         proxy_set_header Host $host;
         proxy_set_header X-Forwarded-For $remote_addr;
         proxy_set_header X-Forwarded-Proto $scheme;
