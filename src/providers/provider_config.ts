@@ -46,6 +46,8 @@ export interface EnabledProviderConfig {
   issuer: string | null;
   /** gitlab only: a self-managed instance. */
   baseUrl: string | null;
+  /** The API host also takes WebSocket upgrades (proxied with the credential at the handshake). */
+  websocket: boolean;
   urls: {
     authorization: string | null;
     token: string | null;
@@ -78,6 +80,7 @@ const COMMON_KEYS = [
   "userinfo_url",
   "revocation_url",
   "api_base_url",
+  "websocket",
 ];
 
 /** Why a key is refused where it is, when it is valid elsewhere. */
@@ -142,6 +145,7 @@ const table = z.object({
   userinfo_url: providerUrl.optional(),
   revocation_url: providerUrl.optional(),
   api_base_url: providerUrl.optional(),
+  websocket: z.boolean().optional(),
 });
 type Table = z.output<typeof table>;
 
@@ -294,6 +298,7 @@ function enabledConfig(
     pkce: data.pkce ?? null,
     issuer: data.issuer ?? null,
     baseUrl: data.base_url ?? null,
+    websocket: data.websocket ?? false,
     urls: {
       authorization: data.authorization_url ?? null,
       token: data.token_url ?? null,

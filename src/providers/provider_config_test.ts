@@ -82,7 +82,7 @@ Deno.test("provider config: custom oidc and oauth2 providers", async () => {
 Deno.test("provider config: unknown and misplaced keys are refused with what is accepted", async () => {
   assert.match(
     await loadError({ gmail: { client_id: "x", client_secret: "y", client_secrte: "z" } }),
-    /^Cannot load securix\.toml: providers\.gmail\.client_secrte: unknown key; \[providers\.gmail\] accepts enabled, display_name, client_id, client_secret, scopes, default_scopes, authorization_url, token_url, userinfo_url, revocation_url, api_base_url$/,
+    /^Cannot load securix\.toml: providers\.gmail\.client_secrte: unknown key; \[providers\.gmail\] accepts enabled, display_name, client_id, client_secret, scopes, default_scopes, authorization_url, token_url, userinfo_url, revocation_url, api_base_url, websocket$/,
   );
   assert.match(
     await loadError({

@@ -88,6 +88,8 @@ export interface IdentitySource {
 export interface ApiHost {
   host: string;
   baseUrl: string;
+  /** The upstream also speaks WebSocket (ws:// or wss:// on the same host and path). */
+  websocket?: boolean;
 }
 
 /**

@@ -61,7 +61,7 @@ function flowProvider(client: OAuthClient, options: ProviderWiringOptions): Flow
     authorizationUrl: (input) => client.authorizationUrl(input),
     exchangeCode: (input) => client.exchangeCode(input),
     fetchAccount: (accessToken) => fetchAccountIdentity(provider, accessToken, options),
-    revoke: client.canRevoke ? (token) => client.revoke(token) : null,
+    revoke: client.canRevoke ? (tokens) => client.revokeTokens(tokens) : null,
   };
 }
 
@@ -83,7 +83,7 @@ export function proxyRoutes(providers: ResolvedProviders): RouteTable {
         provider: provider.name,
         baseUrl: new URL(api.baseUrl),
         inject,
-        websocket: false,
+        websocket: api.websocket ?? false,
       });
     }
   }

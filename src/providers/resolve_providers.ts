@@ -8,6 +8,7 @@ import type {
   ProviderKind,
 } from "./provider_config.ts";
 import {
+  type ApiHost,
   identityFrom,
   type IdentitySource,
   OAUTH_DEFAULTS,
@@ -92,9 +93,12 @@ function fromCatalog(config: EnabledProviderConfig): ResolvedProvider {
     identity: base.identity && urls.userinfo
       ? { ...base.identity, url: urls.userinfo }
       : base.identity,
-    apis: urls.apiBase
-      ? [{ host: base.apis[0].host, baseUrl: urls.apiBase }, ...base.apis.slice(1)]
-      : base.apis,
+    apis: withWebSocket(
+      urls.apiBase
+        ? [{ ...base.apis[0], baseUrl: urls.apiBase }, ...base.apis.slice(1)]
+        : base.apis,
+      config.websocket,
+    ),
     defaultScopes: effectiveDefaults(config, base.defaultScopes),
     client: config.client,
     allowedScopes: config.scopes,
@@ -134,7 +138,7 @@ function custom(
       clientAuth: hasSecret ? discovered?.clientAuth ?? "basic" : "none",
     },
     identity: userinfoUrl ? userinfoIdentity(userinfoUrl) : null,
-    apis: [{ host: config.name, baseUrl: urls.apiBase as string }],
+    apis: [{ host: config.name, baseUrl: urls.apiBase as string, websocket: config.websocket }],
     injection: { kind: "bearer" },
     defaultHeaders: {},
     defaultScopes: effectiveDefaults(config, isOidc ? ["email", "profile"] : []),
@@ -193,4 +197,10 @@ function checkProxyHosts(providers: ResolvedProvider[]): void {
       owner.set(api.host, provider.name);
     }
   }
+}
+
+/** `websocket = true` in the config opens the provider's main API host to upgrades. */
+function withWebSocket(apis: readonly ApiHost[], websocket: boolean): readonly ApiHost[] {
+  if (!websocket) return apis;
+  return [{ ...apis[0], websocket: true }, ...apis.slice(1)];
 }

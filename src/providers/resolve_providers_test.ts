@@ -133,7 +133,11 @@ Deno.test("resolve: a custom oauth2 provider; public client when no secret", asy
   assert.equal(legacy.oauth.revocation, null);
   assert.deepEqual(legacy.oauth.alwaysScopes, []);
   assert.deepEqual(legacy.defaultScopes, ["read"]);
-  assert.deepEqual(legacy.apis, [{ host: "legacy", baseUrl: "https://l.example/api" }]);
+  assert.deepEqual(legacy.apis, [{
+    host: "legacy",
+    baseUrl: "https://l.example/api",
+    websocket: false,
+  }]);
   assert.deepEqual(legacy.identity?.parse({ id: 42, name: "Ann" }), {
     id: "42",
     email: null,
