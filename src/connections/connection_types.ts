@@ -24,6 +24,9 @@ export interface StoredCredential {
   refreshToken: string | null;
   tokenType: string;
   expiresAt: number | null;
+  /** When the access token was obtained (epoch ms), which makes its lifetime known.
+   * Absent in records written before this field existed. */
+  obtainedAt?: number | null;
   scopes: string[];
   idToken?: string | null;
 }

@@ -6,6 +6,7 @@ import type { VaultStore } from "../vault/store.ts";
 import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
 import { tokenExpired } from "./credential_errors.ts";
 import { acquireLease, releaseLease } from "./refresh_lease.ts";
+import { refreshDue } from "./refresh_timing.ts";
 import { connectionEventData } from "./lifecycle.ts";
 import { enqueueEvent } from "../webhooks/outbox.ts";
 
@@ -20,7 +21,8 @@ export interface CredentialSourceOptions {
   vault: VaultStore;
   now: () => number;
   refresherFor: (provider: string) => Refresher | null;
-  /** Refresh when the token expires within this; default 60 s. */
+  /** Refresh when the token expires within this, capped at a quarter of its lifetime
+   * (see refresh_timing.ts); default 60 s. */
   skewMs?: number;
   /** How long a decrypted credential is reused without re-reading; default 30 s. */
   cacheTtlMs?: number;
@@ -93,7 +95,7 @@ export class CredentialSource {
   }
 
   #expiring(credential: StoredCredential, now: number): boolean {
-    return credential.expiresAt !== null && credential.expiresAt - this.#o.skewMs <= now;
+    return refreshDue(credential, this.#o.skewMs, now);
   }
 
   async #read(connection: Connection): Promise<{ credential: StoredCredential; version: number }> {
@@ -208,6 +210,7 @@ export class CredentialSource {
       refreshToken: tokens.refreshToken ?? credential.refreshToken,
       tokenType: tokens.tokenType,
       expiresAt: tokens.expiresAt,
+      obtainedAt: now,
       scopes: tokens.scopes ?? credential.scopes,
       idToken: tokens.idToken ?? credential.idToken ?? null,
     };

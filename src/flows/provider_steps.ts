@@ -164,6 +164,7 @@ async function recordTokens(
     refreshToken: tokens.refreshToken,
     tokenType: tokens.tokenType,
     expiresAt: tokens.expiresAt,
+    obtainedAt: deps.now(),
     scopes: granted,
     idToken: tokens.idToken,
   };

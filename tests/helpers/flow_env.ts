@@ -141,7 +141,7 @@ export type { Runtime };
  * the code, continues on the consent page. Returns the provider URL to sign in at.
  */
 export async function startDeviceConsent(
-  env: FlowEnv,
+  env: Pick<FlowEnv, "api" | "publicUrl">,
   entityId: string,
 ): Promise<{ browser: Browser; sessionId: string; providerUrl: string }> {
   const created = await env.api("/v1/auth/sessions", {

@@ -54,8 +54,10 @@ export async function startServeProcess(options: {
   flags?: string[];
   timeoutMs?: number;
   command?: string[];
+  /** Listen on this port instead of a free one (e.g. one registered as a redirect URI). */
+  port?: number;
 }): Promise<ServerProcess> {
-  const port = freePort();
+  const port = options.port ?? freePort();
   const flags = options.flags ?? ["--allow-all"];
   const argv = options.command ??
     ["run", ...flags, "--config", DENO_JSON, MAIN, ...(options.args ?? []), "serve"];

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
+import { createApp } from "../apps/app_store.ts";
+import type { TokenResult } from "../flows/flow_provider.ts";
+import { insertConnection } from "./connection_store.ts";
+import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
+import { CredentialSource, type Refresher } from "./credential_source.ts";
+
+/** A provider that issues `lifetimeMs` tokens and rotates its refresh token. */
+function rotatingRefresher(now: () => number, lifetimeMs: number, delayMs = 0) {
+  const presented: string[] = [];
+  let n = 0;
+  const refresher: Refresher = {
+    async refresh(refreshToken: string): Promise<TokenResult> {
+      presented.push(refreshToken);
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      n++;
+      return {
+        accessToken: `at-${n}`,
+        refreshToken: `rt-${n}`,
+        tokenType: "Bearer",
+        expiresAt: now() + lifetimeMs,
+        scopes: null,
+        idToken: null,
+      };
+    },
+    isInvalidGrant: () => false,
+  };
+  return { refresher, presented };
+}
+
+async function withConnection(
+  credential: StoredCredential,
+  fn: (
+    deps: Awaited<ReturnType<typeof openTempAppliance>>,
+    connection: Connection,
+  ) => Promise<void>,
+): Promise<void> {
+  const temp = await openTempAppliance();
+  try {
+    const { appliance } = temp;
+    const app = await createApp(appliance.database.db, { name: "t", origins: [] }, appliance);
+    await appliance.vault.put("cred-1", CREDENTIAL_PURPOSE, JSON.stringify(credential));
+    const connection: Connection = {
+      id: "conn-1",
+      appId: app.id,
+      entityId: "e1",
+      provider: "gmail",
+      status: "active",
+      scopes: [],
+      account: null,
+      credentialId: "cred-1",
+      credentialExpiresAt: credential.expiresAt,
+      sessionId: null,
+      version: 1,
+      createdAt: 0,
+      updatedAt: 0,
+    };
+    await insertConnection(appliance.database.db, connection);
+    await fn(temp, connection);
+  } finally {
+    await temp.cleanup();
+  }
+}
+
+const base = { tokenType: "Bearer", scopes: [], refreshToken: "rt-0" };
+
+Deno.test("credential source: a token living shorter than the skew is not refreshed on every use", async () => {
+  let clock = 1_000_000;
+  const now = () => clock;
+  const { refresher, presented } = rotatingRefresher(now, 20_000);
+  const initial = { ...base, accessToken: "at-0", expiresAt: clock + 20_000, obtainedAt: clock };
+  await withConnection(initial, async ({ appliance }, connection) => {
+    const source = new CredentialSource({
+      database: appliance.database,
+      vault: appliance.vault,
+      now,
+      refresherFor: () => refresher,
+    });
+    assert.equal((await source.get(connection)).accessToken, "at-0");
+    clock += 14_000; // still outside the last quarter of its 20 s life
+    assert.equal((await source.get(connection)).accessToken, "at-0");
+    clock += 1_000;
+    assert.equal((await source.get(connection)).accessToken, "at-1");
+    for (let i = 0; i < 5; i++) assert.equal((await source.get(connection)).accessToken, "at-1");
+    assert.deepEqual(presented, ["rt-0"]);
+    const stored = JSON.parse((await appliance.vault.get("cred-1", CREDENTIAL_PURPOSE))!.value);
+    assert.equal(stored.obtainedAt, clock, "the new token's lifetime is recorded");
+  });
+});
+
+Deno.test("credential source: two sources on one database (two processes) refresh once between them", async () => {
+  const { refresher, presented } = rotatingRefresher(Date.now, 3_600_000, 50);
+  const expired = { ...base, accessToken: "at-0", expiresAt: Date.now() - 1_000 };
+  await withConnection(expired, async ({ appliance }, connection) => {
+    const sources = [1, 2].map(() =>
+      new CredentialSource({
+        database: appliance.database,
+        vault: appliance.vault,
+        now: Date.now,
+        refresherFor: () => refresher,
+      })
+    );
+    const got = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => sources[i % 2].get(connection)),
+    );
+    assert.deepEqual(new Set(got.map((c) => c.accessToken)), new Set(["at-1"]));
+    assert.deepEqual(presented, ["rt-0"], "the refresh token is presented exactly once");
+    const stored = JSON.parse((await appliance.vault.get("cred-1", CREDENTIAL_PURPOSE))!.value);
+    assert.equal(stored.refreshToken, "rt-1");
+  });
+});
