@@ -14,6 +14,35 @@ import {
 } from "./api_schemas.ts";
 import { createFetchHandler, type FetchHandlerOptions } from "./fetch_handler.ts";
 import { apiErrorFromResponse, SecurixApiError } from "./sdk_error.ts";
+import { verifyWebhook, WebhookVerificationError } from "../webhooks/signature.ts";
+
+export { WebhookVerificationError };
+
+/** What every Securix webhook carries; `data` holds ids, never a token. */
+export interface WebhookEvent {
+  type: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+const webhooks = {
+  /**
+   * Verifies a delivery (Standard Webhooks: `webhook-id`, `webhook-timestamp`,
+   * `webhook-signature`) against the endpoint's `whsec_…` secret and returns
+   * the event. Pass the raw body exactly as received. Throws
+   * WebhookVerificationError on a bad signature or a timestamp outside
+   * `toleranceS` (default 300 s), which also stops replays of old deliveries.
+   */
+  verify(
+    body: string,
+    headers: Headers | Record<string, string>,
+    secret: string,
+    options: { toleranceS?: number; now?: () => number } = {},
+  ): WebhookEvent {
+    verifyWebhook(body, headers, secret, options);
+    return JSON.parse(body) as WebhookEvent;
+  },
+};
 
 export type {
   Account,
@@ -116,6 +145,10 @@ export class Securix {
     waitForSession: (sessionId: string, options: WaitOptions = {}): Promise<AuthSession> =>
       this.#waitForSession(sessionId, options),
   };
+
+  /** `Securix.webhooks.verify(body, headers, secret)`; also on instances. */
+  static readonly webhooks = webhooks;
+  readonly webhooks = webhooks;
 
   readonly connections = {
     list: async (entityId: string): Promise<Connection[]> => {
