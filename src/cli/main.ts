@@ -12,6 +12,7 @@ import { registerVault } from "./vault_command.ts";
 import { registerInit } from "./init_command.ts";
 import { registerDoctor } from "./doctor_command.ts";
 import { registerAgents } from "./agents_command.ts";
+import { registerConnections } from "./connections_command.ts";
 import { registerWebhooks } from "./webhooks_command.ts";
 import { registerAudit } from "./audit_command.ts";
 import { registerProviders } from "./providers_command.ts";
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo): { program: Command; context: CliContext
       registerApps,
       registerKeys,
       registerAgents,
+      registerConnections,
       registerWebhooks,
       registerAudit,
       registerProviders,

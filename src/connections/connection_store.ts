@@ -43,14 +43,22 @@ export async function getConnection(db: Db | Tx, id: string): Promise<Connection
   return row ? toConnection(row) : null;
 }
 
-export async function listConnections(
-  db: Db,
-  filter: { appId?: string; entityId?: string; includeRevoked?: boolean },
-): Promise<Connection[]> {
+export interface ConnectionFilter {
+  appId?: string;
+  entityId?: string;
+  provider?: string;
+  /** Only this status; without it, every status but `revoked` (unless `includeRevoked`). */
+  status?: ConnectionStatus;
+  includeRevoked?: boolean;
+}
+
+export async function listConnections(db: Db, filter: ConnectionFilter): Promise<Connection[]> {
   const conditions = [];
   if (filter.appId) conditions.push(eq(connections.appId, filter.appId));
   if (filter.entityId) conditions.push(eq(connections.entityId, filter.entityId));
-  if (!filter.includeRevoked) conditions.push(ne(connections.status, "revoked"));
+  if (filter.provider) conditions.push(eq(connections.provider, filter.provider));
+  if (filter.status) conditions.push(eq(connections.status, filter.status));
+  else if (!filter.includeRevoked) conditions.push(ne(connections.status, "revoked"));
   const rows = await db.select().from(connections).where(and(...conditions)).orderBy(
     connections.createdAt,
   );

@@ -1,6 +1,14 @@
 import type { Account } from "../flows/session_types.ts";
 
-export type ConnectionStatus = "pending" | "active" | "paused" | "revoked" | "needs_reauth";
+export const CONNECTION_STATUSES = [
+  "pending",
+  "active",
+  "paused",
+  "needs_reauth",
+  "revoked",
+] as const;
+
+export type ConnectionStatus = typeof CONNECTION_STATUSES[number];
 
 export interface Connection {
   id: string;

@@ -33,7 +33,7 @@ export async function revokeConnection(
     if (stored && provider?.revoke) {
       const credential = JSON.parse(stored.value) as StoredCredential;
       try {
-        await provider.revoke(credential.refreshToken ?? credential.accessToken);
+        await provider.revoke(credential);
         providerRevoked = true;
       } catch {
         providerRevoked = false;

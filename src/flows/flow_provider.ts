@@ -33,8 +33,11 @@ export interface FlowProvider {
     TokenResult
   >;
   fetchAccount(accessToken: string): Promise<Account | null>;
-  /** Revokes a token at the provider; absent when the provider cannot. */
-  revoke: ((token: string) => Promise<void>) | null;
+  /**
+   * Revokes a stored credential at the provider, presenting whichever of its
+   * tokens the provider's revocation takes; absent when the provider cannot.
+   */
+  revoke: ((tokens: { accessToken: string; refreshToken: string | null }) => Promise<void>) | null;
 }
 
 export interface ProviderRegistry {
