@@ -1,11 +1,6 @@
-import { desc } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { newId } from "../db/ids.ts";
-import { auditLog } from "../db/schema.ts";
-import { canonicalJson } from "./canonical_json.ts";
-import { type AuditEvent, GENESIS_HASH } from "./audit_types.ts";
-import { chainHash } from "./chain.ts";
-import { writeHead } from "./chain_meta.ts";
+import { appendAudit } from "./append.ts";
+import type { AuditEvent } from "./audit_types.ts";
 
 export interface AuditWriterOptions {
   database: Database;
@@ -20,9 +15,10 @@ export interface AuditWriterOptions {
 
 /**
  * Collects audit events in memory and appends them in one transaction per
- * batch, off the request path. Each batch reads the chain's head inside its
- * write transaction, so several processes appending to one database still
- * build a single chain. A crash loses at most one interval of events.
+ * batch, off the request path. Each batch is chained by `appendAudit` inside
+ * its write transaction, so several processes, and the state changes that
+ * append their own records directly, still build a single chain. A crash
+ * loses at most one interval of buffered events.
  */
 export class AuditWriter {
   readonly #o: Required<Omit<AuditWriterOptions, "onFlush">> & Pick<AuditWriterOptions, "onFlush">;
@@ -72,32 +68,7 @@ export class AuditWriter {
     const batch = this.#buffer;
     this.#buffer = [];
     try {
-      await this.#o.database.transaction(async (tx) => {
-        const [head] = await tx.select({ hash: auditLog.hash }).from(auditLog)
-          .orderBy(desc(auditLog.seq)).limit(1);
-        let prevHash = head?.hash ?? GENESIS_HASH;
-        const rows = [];
-        for (const event of batch) {
-          const fields = {
-            id: newId("aud"),
-            at: event.at,
-            kind: event.kind,
-            appId: event.appId ?? null,
-            agentId: event.agentId ?? null,
-            entityId: event.entityId ?? null,
-            provider: event.provider ?? null,
-            data: canonicalJson(event.data),
-          };
-          const hash = chainHash(prevHash, fields);
-          rows.push({ ...fields, prevHash, hash });
-          prevHash = hash;
-        }
-        // SQLite caps bound parameters; 10 columns × 50 rows stays well below.
-        for (let i = 0; i < rows.length; i += 50) {
-          await tx.insert(auditLog).values(rows.slice(i, i + 50));
-        }
-        await writeHead(tx, prevHash, rows.length);
-      });
+      await this.#o.database.transaction((tx) => appendAudit(tx, batch));
       this.#o.onFlush?.(batch.length, this.#o.now() - batch[0].at);
     } catch (error) {
       // Put the batch back in front so a passing failure loses nothing.

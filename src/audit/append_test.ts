@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { type Database, openDatabase } from "../db/client.ts";
+import { migrate } from "../db/migrate.ts";
+import { MIGRATIONS } from "../db/migrations.ts";
+import { appendAudit } from "./append.ts";
+import type { AuditEvent } from "./audit_types.ts";
+import { AuditWriter } from "./audit_writer.ts";
+import { readHead } from "./chain_meta.ts";
+import { pruneAudit } from "./prune.ts";
+import { verifyChain } from "./verify_chain.ts";
+
+async function withDb(fn: (database: Database, url: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "securix-append-" });
+  const url = `file:${dir}/a.db`;
+  const database = await openDatabase({ url });
+  await migrate(database.client, MIGRATIONS);
+  try {
+    await fn(database, url);
+  } finally {
+    database.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const event = (kind: string, at: number, data: Record<string, unknown> = {}): AuditEvent => ({
+  kind,
+  at,
+  appId: "app_1",
+  entityId: "user-1",
+  data,
+});
+
+async function kinds(database: Database): Promise<string[]> {
+  const rows = await database.client.execute("SELECT kind FROM audit_log ORDER BY seq");
+  return rows.rows.map((r) => String(r.kind));
+}
+
+Deno.test("appendAudit: direct appends and writer batches, interleaved and concurrent, form one chain", async () => {
+  await withDb(async (database) => {
+    const writer = new AuditWriter({ database, intervalMs: 10_000 });
+    const work: Promise<void>[] = [];
+    for (let i = 0; i < 30; i++) {
+      writer.record(event("proxy.request", i, { i }));
+      if (i % 3 === 0) work.push(writer.flush());
+      // A state change with its own record, racing the writer's batch.
+      work.push(
+        database.transaction((tx) =>
+          appendAudit(tx, [event("session.created", i, { sessionId: `ses_${i}` })])
+        ),
+      );
+    }
+    await Promise.all(work);
+    await writer.stop();
+    assert.deepEqual(await verifyChain(database.db, 7), { ok: true, checked: 60, pruned: 0 });
+    const all = await kinds(database);
+    assert.equal(all.filter((k) => k === "session.created").length, 30);
+    assert.equal(all.filter((k) => k === "proxy.request").length, 30);
+  });
+});
+
+Deno.test("appendAudit: a rolled-back change leaves no record and the chain intact", async () => {
+  await withDb(async (database) => {
+    await database.transaction((tx) => appendAudit(tx, [event("session.created", 1)]));
+    const before = await readHead(database.db);
+    await assert.rejects(
+      database.transaction(async (tx) => {
+        await appendAudit(tx, [event("connection.revoked", 2), event("connection.created", 2)]);
+        throw new Error("the change failed");
+      }),
+      /the change failed/,
+    );
+    assert.deepEqual(await readHead(database.db), before);
+    await database.transaction((tx) => appendAudit(tx, [event("session.failed", 3)]));
+    assert.deepEqual(await kinds(database), ["session.created", "session.failed"]);
+    assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 2, pruned: 0 });
+  });
+});
+
+Deno.test("appendAudit: after retention pruned every record, the next one links to the checkpoint", async () => {
+  await withDb(async (database) => {
+    await database.transaction((tx) => appendAudit(tx, [event("a", 1), event("b", 2)]));
+    assert.equal(await pruneAudit(database, 100), 2);
+    await database.transaction((tx) => appendAudit(tx, [event("admin.app.created", 200)]));
+    assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 1, pruned: 2 });
+  });
+});
+
+Deno.test("appendAudit: another connection to the same file (a CLI process) continues the chain", async () => {
+  await withDb(async (database, url) => {
+    const writer = new AuditWriter({ database, intervalMs: 10_000 });
+    const other = await openDatabase({ url });
+    try {
+      for (let i = 0; i < 5; i++) {
+        writer.record(event("proxy.request", i));
+        await writer.flush();
+        // One connection writes at a time: the embedded driver waits for the file lock on the
+        // event loop, so true concurrency between two connections needs two processes.
+        await other.transaction((tx) => appendAudit(tx, [event("admin.key.created", i)]));
+      }
+      await writer.stop();
+    } finally {
+      other.close();
+    }
+    assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 10, pruned: 0 });
+  });
+});
