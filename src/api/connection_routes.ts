@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { apiActor } from "../audit/actor.ts";
 import { getConnection, listConnections } from "../connections/connection_store.ts";
 import type { Connection } from "../connections/connection_types.ts";
 import { revokeConnection, type RevokeDeps } from "../connections/revoke_connection.ts";
@@ -39,7 +40,7 @@ export function connectionRoutes(deps: RevokeDeps): Hono<ApiEnv> {
   );
   app.delete("/:id", async (c) => {
     const connection = await own(c.get("app").id, c.req.param("id"));
-    await revokeConnection(deps, connection);
+    await revokeConnection(deps, connection, { by: apiActor(c.get("keyId")) });
     return c.body(null, 204);
   });
   return app;

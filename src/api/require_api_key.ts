@@ -3,9 +3,10 @@ import type { App } from "../apps/app_store.ts";
 import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 
-export type ApiEnv = { Variables: { app: App } };
+/** The calling app, and the id of the key it presented (the actor of its changes). */
+export type ApiEnv = { Variables: { app: App; keyId: string } };
 
-/** Resolves the `securix-api-key` header to an app, or answers 401. */
+/** Resolves the `securix-api-key` header to an app and key, or answers 401. */
 export function requireApiKey(authenticator: KeyAuthenticator): MiddlewareHandler<ApiEnv> {
   return async function apiKeyAuth(c, next) {
     const presented = c.req.header("securix-api-key");
@@ -25,6 +26,7 @@ export function requireApiKey(authenticator: KeyAuthenticator): MiddlewareHandle
       });
     }
     c.set("app", found.app);
+    c.set("keyId", found.keyId);
     await next();
   };
 }

@@ -7,8 +7,8 @@ import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./co
 import { tokenExpired } from "./credential_errors.ts";
 import { acquireLease, releaseLease } from "./refresh_lease.ts";
 import { refreshDue } from "./refresh_timing.ts";
-import { connectionEventData } from "./lifecycle.ts";
-import { enqueueEvent } from "../webhooks/outbox.ts";
+import { connectionAudit, connectionEventData } from "./lifecycle.ts";
+import { recordAuthEvent } from "../audit/auth_event.ts";
 
 /** How a provider refreshes; `invalidGrant` tells a dead refresh token from a passing failure. */
 export interface Refresher {
@@ -225,8 +225,16 @@ export class CredentialSource {
       const latest = await this.#read(connection);
       return this.#remember(connection, latest.credential, latest.version);
     }
-    await this.#o.database.db.update(connections).set({ credentialExpiresAt: next.expiresAt })
-      .where(eq(connections.id, connection.id));
+    const at = this.#o.now();
+    await this.#o.database.transaction(async (tx) => {
+      await tx.update(connections).set({ credentialExpiresAt: next.expiresAt })
+        .where(eq(connections.id, connection.id));
+      await recordAuthEvent(tx, {
+        kind: "connection.refreshed",
+        ...connectionAudit(connection, { expiresAt: next.expiresAt }),
+        webhook: null,
+      }, at);
+    });
     this.#o.onRefresh?.("success");
     return this.#remember(connection, next, version);
   }
@@ -238,11 +246,14 @@ export class CredentialSource {
   ): Promise<void> {
     const now = this.#o.now();
     await this.#o.database.transaction((tx) =>
-      enqueueEvent(tx, {
-        appId: connection.appId,
-        type,
-        data: { ...connectionEventData(connection), ...extra },
-        orderingKey: connection.id,
+      recordAuthEvent(tx, {
+        kind: type,
+        ...connectionAudit(connection, extra),
+        webhook: {
+          type,
+          data: { ...connectionEventData(connection), ...extra },
+          orderingKey: connection.id,
+        },
       }, now)
     );
   }
@@ -266,11 +277,15 @@ export class CredentialSource {
           version: sql`${connections.version} + 1`,
           updatedAt: now,
         }).where(eq(connections.id, connection.id));
-        await enqueueEvent(tx, {
-          appId: connection.appId,
-          type: "connection.refresh_failed",
-          data: { ...connectionEventData(connection), reason: "invalid_grant", needsReauth: true },
-          orderingKey: connection.id,
+        const extra = { reason: "invalid_grant", needsReauth: true };
+        await recordAuthEvent(tx, {
+          kind: "connection.refresh_failed",
+          ...connectionAudit(connection, extra),
+          webhook: {
+            type: "connection.refresh_failed",
+            data: { ...connectionEventData(connection), ...extra },
+            orderingKey: connection.id,
+          },
         }, now);
       });
       this.invalidate(connection.id);

@@ -1,7 +1,8 @@
 import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
 import { updateConnection } from "./connection_store.ts";
-import { connectionEventData } from "./lifecycle.ts";
-import { enqueueEvent } from "../webhooks/outbox.ts";
+import { connectionAudit, connectionEventData } from "./lifecycle.ts";
+import type { Actor } from "../audit/actor.ts";
+import { recordAuthEvent } from "../audit/auth_event.ts";
 import type { Database } from "../db/client.ts";
 import type { VaultStore } from "../vault/store.ts";
 import type { ProviderRegistry } from "../flows/flow_provider.ts";
@@ -19,10 +20,12 @@ export interface RevokeDeps {
  * Revokes at the provider when it supports revocation (best effort: a provider
  * that is down must not keep a user connected), then deletes the credential
  * and marks the connection revoked. Returns whether the provider confirmed.
+ * `by` (the API key or the CLI user) goes into the audit record.
  */
 export async function revokeConnection(
   deps: RevokeDeps,
   connection: Connection,
+  options: { by?: Actor } = {},
 ): Promise<{ providerRevoked: boolean }> {
   let providerRevoked = false;
   const provider = deps.providers.enabled.get(connection.provider);
@@ -47,11 +50,14 @@ export async function revokeConnection(
       credentialId: null,
       credentialExpiresAt: null,
     }, now);
-    await enqueueEvent(tx, {
-      appId: connection.appId,
-      type: "connection.revoked",
-      data: { ...connectionEventData(connection), providerRevoked },
-      orderingKey: connection.id,
+    await recordAuthEvent(tx, {
+      kind: "connection.revoked",
+      ...connectionAudit(connection, { providerRevoked, ...options.by }),
+      webhook: {
+        type: "connection.revoked",
+        data: { ...connectionEventData(connection), providerRevoked },
+        orderingKey: connection.id,
+      },
     }, now);
   });
   if (connection.credentialId) await deps.vault.delete(connection.credentialId);
