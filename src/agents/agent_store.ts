@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
 import { agents } from "../db/schema.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -24,7 +24,7 @@ export const addAgentInput = z.strictObject({
 });
 
 export async function addAgent(
-  db: Db,
+  db: Db | Tx,
   appId: string,
   input: z.input<typeof addAgentInput>,
   deps: { now: () => number },
@@ -60,7 +60,11 @@ export async function addAgent(
   return agent;
 }
 
-export async function findAgent(db: Db, appId: string, agentId: string): Promise<Agent | null> {
+export async function findAgent(
+  db: Db | Tx,
+  appId: string,
+  agentId: string,
+): Promise<Agent | null> {
   const [row] = await db.select().from(agents).where(
     and(eq(agents.appId, appId), eq(agents.agentId, agentId)),
   ).limit(1);
@@ -71,7 +75,7 @@ export async function listAgents(db: Db, appId: string): Promise<Agent[]> {
   return await db.select().from(agents).where(eq(agents.appId, appId)).orderBy(agents.createdAt);
 }
 
-export async function removeAgent(db: Db, appId: string, agentId: string): Promise<void> {
+export async function removeAgent(db: Db | Tx, appId: string, agentId: string): Promise<void> {
   const result = await db.delete(agents).where(
     and(eq(agents.appId, appId), eq(agents.agentId, agentId)),
   );

@@ -1,10 +1,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { apiActor } from "../audit/actor.ts";
+import { recordAdminEventNow } from "../audit/admin_event.ts";
 import type { Database } from "../db/client.ts";
 import type { VaultStore } from "../vault/store.ts";
 import { listDeliveries, redeliver } from "../webhooks/delivery_store.ts";
 import {
   addEndpoint,
+  endpointAuditData,
   eventsInput,
   listEndpoints,
   removeEndpoint,
@@ -52,11 +55,24 @@ export function webhookRoutes(deps: WebhookRouteDeps): Hono<ApiEnv> {
       allowPrivate: deps.allowPrivateTargets,
       resolve: deps.resolve,
     });
-    const { endpoint, secret } = await addEndpoint(store, c.get("app").id, input.url, input.events);
+    const appId = c.get("app").id;
+    const { endpoint, secret } = await addEndpoint(store, appId, input.url, input.events);
+    await recordAdminEventNow(deps.database, {
+      kind: "admin.webhook.added",
+      by: apiActor(c.get("keyId")),
+      appId,
+      data: endpointAuditData(endpoint),
+    }, deps.now());
     return c.json({ ...endpointView(endpoint), secret }, 201);
   });
   app.delete("/:id", async (c) => {
-    await removeEndpoint(store, c.req.param("id"), c.get("app").id);
+    const removed = await removeEndpoint(store, c.req.param("id"), c.get("app").id);
+    await recordAdminEventNow(deps.database, {
+      kind: "admin.webhook.removed",
+      by: apiActor(c.get("keyId")),
+      appId: removed.appId,
+      data: { endpointId: removed.id },
+    }, deps.now());
     return c.body(null, 204);
   });
   app.post("/:id/rotate-secret", async (c) => {
@@ -67,6 +83,12 @@ export function webhookRoutes(deps: WebhookRouteDeps): Hono<ApiEnv> {
       input.graceHours * 3_600_000,
       c.get("app").id,
     );
+    await recordAdminEventNow(deps.database, {
+      kind: "admin.webhook.secret_rotated",
+      by: apiActor(c.get("keyId")),
+      appId: rotated.endpoint.appId,
+      data: { endpointId: rotated.endpoint.id, oldValidUntil: rotated.oldValidUntil },
+    }, deps.now());
     return c.json({
       secret: rotated.secret,
       oldValidUntil: new Date(rotated.oldValidUntil).toISOString(),

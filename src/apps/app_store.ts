@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
 import { apps } from "../db/schema.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -19,7 +19,7 @@ function toApp(row: AppRow): App {
 }
 
 export async function createApp(
-  db: Db,
+  db: Db | Tx,
   input: CreateAppInput,
   deps: { now: () => number },
 ): Promise<App> {
@@ -55,7 +55,7 @@ export async function listApps(db: Db): Promise<App[]> {
 }
 
 /** Finds an app by id or by name, as operators type either. */
-export async function findApp(db: Db, idOrName: string): Promise<App | null> {
+export async function findApp(db: Db | Tx, idOrName: string): Promise<App | null> {
   const column = idOrName.startsWith("app_") ? apps.id : apps.name;
   const [row] = await db.select().from(apps).where(eq(column, idOrName)).limit(1);
   return row ? toApp(row) : null;

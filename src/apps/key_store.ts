@@ -1,5 +1,5 @@
 import { and, eq, isNull } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
 import { apiKeys } from "../db/schema.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -27,7 +27,7 @@ function toRecord(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
 
 /** Creates a key; the secret is returned this once and only its digest is stored. */
 export async function createApiKey(
-  db: Db,
+  db: Db | Tx,
   appId: string,
   deps: { now: () => number; random?: (bytes: Uint8Array) => Uint8Array },
 ): Promise<{ record: ApiKeyRecord; secret: string }> {
@@ -52,11 +52,12 @@ export async function listApiKeys(db: Db, appId: string): Promise<ApiKeyRecord[]
   return rows.map(toRecord);
 }
 
+/** Revokes a key; `changed` is false when it was already revoked. */
 export async function revokeApiKey(
-  db: Db,
+  db: Db | Tx,
   keyId: string,
   deps: { now: () => number },
-): Promise<void> {
+): Promise<{ record: ApiKeyRecord; changed: boolean }> {
   const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, keyId)).limit(1);
   if (!row) {
     throw new SecurixError(
@@ -67,8 +68,10 @@ export async function revokeApiKey(
       },
     );
   }
-  if (row.revokedAt !== null) return;
-  await db.update(apiKeys).set({ revokedAt: deps.now() }).where(eq(apiKeys.id, keyId));
+  if (row.revokedAt !== null) return { record: toRecord(row), changed: false };
+  const revokedAt = deps.now();
+  await db.update(apiKeys).set({ revokedAt }).where(eq(apiKeys.id, keyId));
+  return { record: toRecord({ ...row, revokedAt }), changed: true };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { addAgent, listAgents, removeAgent } from "../agents/agent_store.ts";
 import { requireApp } from "../apps/app_store.ts";
+import { recordAdminEvent } from "../audit/admin_event.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
 
@@ -15,7 +16,17 @@ export function registerAgents(program: Command, context: CliContext): void {
     .action(async (appRef: string, agentId: string, options: { name?: string; json?: boolean }) => {
       await context.withAppliance(async ({ database, now }) => {
         const app = await requireApp(database.db, appRef);
-        const agent = await addAgent(database.db, app.id, { agentId, name: options.name }, { now });
+        const agent = await database.transaction(async (tx) => {
+          const agent = await addAgent(tx, app.id, { agentId, name: options.name }, { now });
+          await recordAdminEvent(tx, {
+            kind: "admin.agent.added",
+            by: context.actor(),
+            appId: app.id,
+            agentId: agent.agentId,
+            data: { name: agent.name },
+          }, now());
+          return agent;
+        });
         if (options.json) {
           return printJson(context.io, { ...agent, createdAt: isoTime(agent.createdAt) });
         }
@@ -39,9 +50,17 @@ export function registerAgents(program: Command, context: CliContext): void {
   agents.command("remove <app> <agentId>")
     .description("unregister AGENT_ID; its requests are refused from then on")
     .action(async (appRef: string, agentId: string) => {
-      await context.withAppliance(async ({ database }) => {
+      await context.withAppliance(async ({ database, now }) => {
         const app = await requireApp(database.db, appRef);
-        await removeAgent(database.db, app.id, agentId);
+        await database.transaction(async (tx) => {
+          await removeAgent(tx, app.id, agentId);
+          await recordAdminEvent(tx, {
+            kind: "admin.agent.removed",
+            by: context.actor(),
+            appId: app.id,
+            agentId,
+          }, now());
+        });
         context.io.out(`Removed agent ${agentId} from ${app.name}`);
       });
     });

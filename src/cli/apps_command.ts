@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { createApp, listApps } from "../apps/app_store.ts";
-import { createApiKey } from "../apps/key_store.ts";
+import { listApps } from "../apps/app_store.ts";
+import { createAppWithKey } from "../apps/create_app_with_key.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
 
@@ -18,8 +18,11 @@ export function registerApps(program: Command, context: CliContext): void {
     .option("--json", "print JSON")
     .action(async (name: string, options: { origin: string[]; json?: boolean }) => {
       await context.withAppliance(async ({ database, now }) => {
-        const app = await createApp(database.db, { name, origins: options.origin }, { now });
-        const { record, secret } = await createApiKey(database.db, app.id, { now });
+        const { app, record, secret } = await createAppWithKey(
+          database,
+          { name, origins: options.origin },
+          { now, by: context.actor() },
+        );
         const { io } = context;
         if (options.json) {
           printJson(io, {

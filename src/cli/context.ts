@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { type Actor, cliActor } from "../audit/actor.ts";
 import { type Config, loadConfig } from "../config/load.ts";
 import { type Appliance, openAppliance } from "../http/appliance.ts";
 import type { CliIo } from "./io.ts";
@@ -13,6 +14,11 @@ export class CliContext {
 
   async config(): Promise<{ config: Config; notes: string[] }> {
     return await loadConfig({ path: this.configPath(), env: this.io.env, cwd: this.io.cwd() });
+  }
+
+  /** Who the audit log names for changes made by this command. */
+  actor(): Actor {
+    return cliActor(this.io.env);
   }
 
   /** Opens the appliance for one command and always closes it. */

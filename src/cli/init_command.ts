@@ -1,8 +1,9 @@
 import { type Command, Option } from "commander";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import { parse as parseToml } from "smol-toml";
-import { createApp, findApp } from "../apps/app_store.ts";
-import { createApiKey } from "../apps/key_store.ts";
+import { findApp } from "../apps/app_store.ts";
+import { createAppWithKey } from "../apps/create_app_with_key.ts";
+import { cliActor } from "../audit/actor.ts";
 import { resolveConfig } from "../config/load.ts";
 import { exists, writeNewMasterKey } from "../config/master_key_file.ts";
 import { resolvePath } from "../config/secret_ref.ts";
@@ -195,10 +196,12 @@ export async function executeInit(options: {
             '(and answer "no" to the first app), or add a key with "securix keys create NAME"',
         );
       }
-      const created = await createApp(appliance.database.db, answers.app, { now: appliance.now });
-      const key = await createApiKey(appliance.database.db, created.id, { now: appliance.now });
-      app = { id: created.id, name: created.name, origins: created.origins };
-      apiKey = { id: key.record.id, key: key.secret };
+      const created = await createAppWithKey(appliance.database, answers.app, {
+        now: appliance.now,
+        by: cliActor(options.env),
+      });
+      app = { id: created.app.id, name: created.app.name, origins: created.app.origins };
+      apiKey = { id: created.record.id, key: created.secret };
     }
   } finally {
     appliance.close();

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { requireApp } from "../apps/app_store.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../apps/key_store.ts";
+import { recordAdminEvent } from "../audit/admin_event.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
 
@@ -12,7 +13,16 @@ export function registerKeys(program: Command, context: CliContext): void {
     .action(async (appRef: string, options: { json?: boolean }) => {
       await context.withAppliance(async ({ database, now }) => {
         const app = await requireApp(database.db, appRef);
-        const { record, secret } = await createApiKey(database.db, app.id, { now });
+        const { record, secret } = await database.transaction(async (tx) => {
+          const created = await createApiKey(tx, app.id, { now });
+          await recordAdminEvent(tx, {
+            kind: "admin.key.created",
+            by: context.actor(),
+            appId: app.id,
+            data: { keyId: created.record.id },
+          }, now());
+          return created;
+        });
         if (options.json) {
           return printJson(context.io, { id: record.id, appId: app.id, key: secret });
         }
@@ -46,8 +56,18 @@ export function registerKeys(program: Command, context: CliContext): void {
     .description("revoke an API key; apps using it are refused within seconds")
     .action(async (keyId: string) => {
       await context.withAppliance(async ({ database, now }) => {
-        await revokeApiKey(database.db, keyId, { now });
-        context.io.out(`Revoked ${keyId}`);
+        const changed = await database.transaction(async (tx) => {
+          const { record, changed } = await revokeApiKey(tx, keyId, { now });
+          if (!changed) return false;
+          await recordAdminEvent(tx, {
+            kind: "admin.key.revoked",
+            by: context.actor(),
+            appId: record.appId,
+            data: { keyId },
+          }, now());
+          return true;
+        });
+        context.io.out(changed ? `Revoked ${keyId}` : `${keyId} was already revoked`);
       });
     });
 }

@@ -1,4 +1,6 @@
 import { type Command, InvalidArgumentError } from "commander";
+import { recordAdminEventNow } from "../audit/admin_event.ts";
+import { SecurixError } from "../errors/securix_error.ts";
 import { rotateKey, type RotationResult } from "../vault/rotate.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
@@ -53,6 +55,12 @@ export function registerVault(program: Command, context: CliContext): void {
       // Progress is for people: on stdout normally, on stderr when stdout is JSON.
       const report = options.json ? io.err : io.out;
       await context.withAppliance(async ({ database, keyring, now }) => {
+        const by = context.actor();
+        await recordAdminEventNow(database, {
+          kind: "admin.vault.rotation_started",
+          by,
+          data: { batchSize: options.batchSize },
+        }, now());
         const result = await rotateKey({
           database,
           keyring,
@@ -60,7 +68,19 @@ export function registerVault(program: Command, context: CliContext): void {
           batchSize: options.batchSize,
           onProgress: (p) =>
             report(`re-encrypted ${Math.min(p.reencrypted + p.skipped, p.total)}/${p.total}`),
+        }).catch(async (error) => {
+          await recordAdminEventNow(database, {
+            kind: "admin.vault.rotation_failed",
+            by,
+            data: { error: error instanceof SecurixError ? error.code : "unexpected" },
+          }, now());
+          throw error;
         });
+        await recordAdminEventNow(database, {
+          kind: "admin.vault.rotation_finished",
+          by,
+          data: { ...result },
+        }, now());
         if (options.json) return printJson(io, result);
         io.out(summary(result));
       });

@@ -112,6 +112,10 @@ function coerce(section: string, key: string, value: string, name: string): unkn
   if (value === "true") return true;
   if (value === "false") return false;
   if (/^[0-9]+$/.test(value) && NUMERIC_KEYS.has(`${section}.${key}`)) return Number(value);
+  // A list of numbers is written comma-separated: SECURIX_WEBHOOKS_RETRY_DELAYS_MS=500,1000
+  if (/^[0-9]+(\s*,\s*[0-9]+)*$/.test(value) && NUMBER_LIST_KEYS.has(`${section}.${key}`)) {
+    return value.split(",").map((n) => Number(n.trim()));
+  }
   return value;
 }
 
@@ -119,7 +123,10 @@ const NUMERIC_KEYS = new Set([
   "server.max_body_bytes",
   "server.shutdown_timeout_ms",
   "audit.retain_days",
+  "webhooks.timeout_ms",
 ]);
+
+const NUMBER_LIST_KEYS = new Set(["webhooks.retry_delays_ms"]);
 
 export function formatIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String);
@@ -212,7 +219,7 @@ export const OVERRIDE_KEYS: Record<string, readonly string[]> = {
   ],
   database: ["url", "auth_token"],
   vault: ["master_key"],
-  webhooks: ["allow_private_targets"],
+  webhooks: ["allow_private_targets", "timeout_ms", "retry_delays_ms"],
   audit: ["retain_days"],
 };
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "./load.ts";
 import { ConfigError } from "./config_error.ts";
+import { DEFAULT_RETRY_DELAYS_MS } from "../webhooks/retry_schedule.ts";
 
 const KEY = "a".repeat(64);
 
@@ -130,6 +131,30 @@ Deno.test("config: a bad override is reported under its key", async () => {
     const message = await loadError(dir, { MK: KEY, SECURIX_SERVER_LISTEN: "8080" });
     assert.match(message, /server\.listen: expected "host:port", got "8080"/);
   });
+});
+
+Deno.test("config: webhook timeout and retry delays default to production values, overridable", async () => {
+  await withDir('[vault]\nmaster_key = "env:MK"\n', async (dir) => {
+    const defaults = await loadConfig({ cwd: dir, env: (n) => ({ MK: KEY })[n] });
+    assert.equal(defaults.config.webhooks.timeout_ms, 10_000);
+    assert.deepEqual(defaults.config.webhooks.retry_delays_ms, DEFAULT_RETRY_DELAYS_MS);
+    const env: Record<string, string> = {
+      MK: KEY,
+      SECURIX_WEBHOOKS_TIMEOUT_MS: "2500",
+      SECURIX_WEBHOOKS_RETRY_DELAYS_MS: "200, 400,800",
+    };
+    const { config } = await loadConfig({ cwd: dir, env: (n) => env[n] });
+    assert.equal(config.webhooks.timeout_ms, 2500);
+    assert.deepEqual(config.webhooks.retry_delays_ms, [200, 400, 800]);
+    const bad = await loadError(dir, { MK: KEY, SECURIX_WEBHOOKS_RETRY_DELAYS_MS: "soon" });
+    assert.match(bad, /webhooks\.retry_delays_ms: expected array, got "soon"/);
+  });
+  await withDir(
+    '[vault]\nmaster_key = "env:MK"\n[webhooks]\nretry_delays_ms = []\n',
+    async (dir) => {
+      assert.match(await loadError(dir, { MK: KEY }), /webhooks\.retry_delays_ms: /);
+    },
+  );
 });
 
 Deno.test("config: embedded defaults create the data dir and a 0600 key once", async () => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { resolveSecret, type SecretSources } from "./secret_ref.ts";
 import { providersSchema } from "../providers/provider_config.ts";
+import { DEFAULT_RETRY_DELAYS_MS } from "../webhooks/retry_schedule.ts";
 
 /**
  * The one config schema. `ConfigInput` is what an operator writes in
@@ -108,6 +109,14 @@ export function configSchema(sources: SecretSources) {
   const webhooks = z.strictObject({
     /** Allow webhook targets on private or loopback addresses. Default false. */
     allow_private_targets: z.boolean().default(false),
+    /** How long a receiver gets to answer one delivery, in ms. A crashed
+     * process's claim on a delivery lapses after three times this. Default 10000. */
+    timeout_ms: z.number().int().min(100).max(120_000).default(10_000),
+    /** Delays before each retry, in ms (±10 % jitter); after the last the delivery
+     * is dead. Meant for tests and drills; the default spreads 7 retries over about a
+     * day: [5000, 300000, 1800000, 7200000, 18000000, 36000000, 36000000]. */
+    retry_delays_ms: z.array(z.number().int().min(10).max(7 * 86_400_000)).min(1).max(50)
+      .default([...DEFAULT_RETRY_DELAYS_MS]),
   });
 
   const audit = z.strictObject({

@@ -1,5 +1,4 @@
 import { and, eq } from "drizzle-orm";
-import { recordAuthEvent } from "../audit/auth_event.ts";
 import {
   currentConnection,
   insertConnection,
@@ -8,16 +7,9 @@ import {
 import { newId } from "../db/ids.ts";
 import { authSessions } from "../db/schema.ts";
 import type { FlowDeps } from "./flow_deps.ts";
-import type { Account, AuthSession } from "./session_types.ts";
-
-interface Activated {
-  id: string;
-  provider: string;
-  account: Account | null;
-  scopes: string[];
-  /** The connection's status before, null when it is new. */
-  previous: string | null;
-}
+import { reportSession } from "./session_outcomes.ts";
+import type { AuthSession } from "./session_types.ts";
+import { enqueueEvent } from "../webhooks/outbox.ts";
 
 /**
  * Turns a consented session into active connections, in one transaction with
@@ -37,7 +29,7 @@ export async function activateSession(
       and(eq(authSessions.id, session.id), eq(authSessions.status, from)),
     );
     if (moved.rowsAffected === 0) return false;
-    const activated: Activated[] = [];
+    const activated: { id: string; provider: string; account: unknown; scopes: string[] }[] = [];
     for (const [provider, step] of Object.entries(session.providers)) {
       const patch = {
         status: "active" as const,
@@ -47,17 +39,16 @@ export async function activateSession(
         account: step.account ?? null,
         sessionId: session.id,
       };
-      const { account, scopes } = patch;
       const current = await currentConnection(tx, session.appId, session.entityId, provider);
       if (current) {
         if (current.credentialId && current.credentialId !== patch.credentialId) {
           replaced.push(current.credentialId);
         }
         await updateConnection(tx, current.id, patch, now);
-        activated.push({ id: current.id, provider, account, scopes, previous: current.status });
+        activated.push({ id: current.id, provider, account: patch.account, scopes: patch.scopes });
       } else {
         const id = newId("con", deps.random);
-        activated.push({ id, provider, account, scopes, previous: null });
+        activated.push({ id, provider, account: patch.account, scopes: patch.scopes });
         await insertConnection(tx, {
           id,
           appId: session.appId,
@@ -70,51 +61,36 @@ export async function activateSession(
         });
       }
     }
-    const base = { appId: session.appId, entityId: session.entityId };
-    const providers = Object.keys(session.providers);
-    await recordAuthEvent(tx, {
+    const base = { appId: session.appId };
+    await enqueueEvent(tx, {
       ...base,
-      kind: "session.completed",
+      type: "session.completed",
       data: {
         sessionId: session.id,
+        entityId: session.entityId,
         flow: session.flow,
-        providers,
-        connections: activated.map((c) => c.id),
+        providers: Object.keys(session.providers),
       },
-      webhook: {
-        type: "session.completed",
-        data: { sessionId: session.id, entityId: session.entityId, flow: session.flow, providers },
-        orderingKey: `session:${session.id}`,
-      },
+      orderingKey: `session:${session.id}`,
     }, now);
     for (const c of activated) {
-      await recordAuthEvent(tx, {
+      await enqueueEvent(tx, {
         ...base,
-        kind: "connection.created",
-        provider: c.provider,
+        type: "connection.created",
         data: {
           connectionId: c.id,
-          sessionId: session.id,
-          accountId: c.account?.id ?? null,
+          entityId: session.entityId,
+          provider: c.provider,
+          account: c.account,
           scopes: c.scopes,
-          previousStatus: c.previous,
+          sessionId: session.id,
         },
-        webhook: {
-          type: "connection.created",
-          data: {
-            connectionId: c.id,
-            entityId: session.entityId,
-            provider: c.provider,
-            account: c.account,
-            scopes: c.scopes,
-            sessionId: session.id,
-          },
-          orderingKey: c.id,
-        },
+        orderingKey: c.id,
       }, now);
     }
     return true;
   });
+  if (won) reportSession(deps.database, session.flow, "completed");
   for (const id of replaced) await deps.vault.delete(id);
   return won;
 }

@@ -1,8 +1,9 @@
 import { and, desc, eq, inArray, isNull, lte } from "drizzle-orm";
-import { auditReason, recordAuthEvent } from "../audit/auth_event.ts";
-import type { Database, Db, Tx } from "../db/client.ts";
+import type { Database, Db } from "../db/client.ts";
+import { enqueueEvent } from "../webhooks/outbox.ts";
 import { authSessions } from "../db/schema.ts";
 import type { AuthSession, SessionProvider, SessionStatus } from "./session_types.ts";
+import { reportSession } from "./session_outcomes.ts";
 
 type Row = typeof authSessions.$inferSelect;
 
@@ -30,7 +31,7 @@ export interface NewSession {
   expiresAt: number;
 }
 
-export async function insertSession(db: Db | Tx, input: NewSession): Promise<AuthSession> {
+export async function insertSession(db: Db, input: NewSession): Promise<AuthSession> {
   const row: Row = {
     ...input,
     status: "pending",
@@ -103,8 +104,8 @@ export async function updateSession(db: Db, id: string, patch: SessionPatch): Pr
 }
 
 /**
- * Ends an open session and records its audit and webhook events in the same
- * transaction; a session that already ended keeps its outcome.
+ * Ends an open session and queues its webhook event in the same transaction;
+ * a session that already ended keeps its outcome.
  */
 export async function endSession(
   database: Database,
@@ -113,7 +114,7 @@ export async function endSession(
   reason: string | null,
   now: number,
 ): Promise<boolean> {
-  return await database.transaction(async (tx) => {
+  const ended = await database.transaction(async (tx) => {
     const result = await tx.update(authSessions).set({ status, reason, endedAt: now }).where(
       and(
         eq(authSessions.id, session.id),
@@ -121,20 +122,16 @@ export async function endSession(
       ),
     );
     if (result.rowsAffected === 0) return false;
-    const type = status === "expired" ? "session.expired" : "session.failed";
-    await recordAuthEvent(tx, {
-      kind: type,
+    await enqueueEvent(tx, {
       appId: session.appId,
-      entityId: session.entityId,
-      data: { sessionId: session.id, flow: session.flow, reason: auditReason(reason) },
-      webhook: {
-        type,
-        data: { sessionId: session.id, entityId: session.entityId, flow: session.flow, reason },
-        orderingKey: `session:${session.id}`,
-      },
+      type: status === "expired" ? "session.expired" : "session.failed",
+      data: { sessionId: session.id, entityId: session.entityId, flow: session.flow, reason },
+      orderingKey: `session:${session.id}`,
     }, now);
     return true;
   });
+  if (ended) reportSession(database, session.flow, status);
+  return ended;
 }
 
 /** Marks every open session past its expiry as expired; returns their ids. */

@@ -97,7 +97,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       onRevoked: options.onConnectionChanged,
     }),
   );
-  v1.route("/agents", agentRoutes({ db: database.db, now, onChange: options.onAgentsChanged }));
+  v1.route("/agents", agentRoutes({ database, now, onChange: options.onAgentsChanged }));
   v1.route(
     "/webhooks",
     webhookRoutes({

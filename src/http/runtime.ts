@@ -2,6 +2,7 @@ import { AuditWriter } from "../audit/audit_writer.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { CredentialSource } from "../connections/credential_source.ts";
 import { errorResponse } from "../errors/error_response.ts";
+import { observeSessions } from "../flows/session_outcomes.ts";
 import { expireSessions } from "../flows/session_store.ts";
 import { ApplianceMetrics } from "../metrics/appliance_metrics.ts";
 import { wireProviders } from "../providers/provider_registry.ts";
@@ -66,7 +67,8 @@ export async function createRuntime(
     fetch: fetchImpl,
     allowPrivateTargets: config.webhooks.allow_private_targets,
     resolve: dnsResolver,
-    retryDelaysMs: options.webhookRetryDelaysMs,
+    retryDelaysMs: options.webhookRetryDelaysMs ?? config.webhooks.retry_delays_ms,
+    timeoutMs: config.webhooks.timeout_ms,
     pollMs: options.webhookPollMs,
     onDelivery: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
     log,
@@ -75,6 +77,7 @@ export async function createRuntime(
     webhookQueueDepth: () => worker.queueDepth(),
     auditPending: () => audit?.pending ?? 0,
   });
+  observeSessions(database, (flow, outcome) => metrics.sessions.inc({ flow, outcome }));
   const credentials = new CredentialSource({
     database,
     vault,

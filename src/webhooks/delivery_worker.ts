@@ -1,5 +1,6 @@
-import { and, asc, eq, isNull, lt, lte, or, sql } from "drizzle-orm";
-import type { Database } from "../db/client.ts";
+import { and, asc, eq, isNull, lt, lte, notExists, or, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import type { Database, Db } from "../db/client.ts";
 import { webhookDeliveries } from "../db/schema.ts";
 import type { VaultStore } from "../vault/store.ts";
 import { getEndpoint, signingSecrets } from "./endpoint_store.ts";
@@ -26,11 +27,36 @@ export interface DeliveryWorkerOptions {
 
 type Delivery = typeof webhookDeliveries.$inferSelect;
 
+const older = alias(webhookDeliveries, "older");
+
+/**
+ * True for the oldest pending row of its lane (endpoint + ordering key): only
+ * a lane's head may be sent, so a lane goes out in order, and a lane waiting
+ * on a retry never holds up the others.
+ */
+function isLaneHead(db: Db): SQL {
+  return notExists(
+    db.select({ one: sql`1` }).from(older).where(and(
+      eq(older.endpointId, webhookDeliveries.endpointId),
+      eq(older.orderingKey, webhookDeliveries.orderingKey),
+      eq(older.status, "pending"),
+      or(
+        lt(older.createdAt, webhookDeliveries.createdAt),
+        and(eq(older.createdAt, webhookDeliveries.createdAt), lt(older.id, webhookDeliveries.id)),
+      ),
+    )),
+  );
+}
+
+/** Rounds of `batchSize` heads one tick may run while deliveries keep succeeding. */
+const MAX_ROUNDS_PER_TICK = 10;
+
 /**
  * Sends due outbox rows. A row is claimed before it is sent, so processes
  * sharing the database never send the same attempt twice; a crash mid-send
- * lets the claim lapse and the retry carries the same webhook-id. Within one
- * endpoint and ordering key, a row waits until every older row is done.
+ * leaves the claim to lapse (after 3 × timeoutMs) and the retry carries the
+ * same webhook-id. Within one endpoint and ordering key, a row waits until
+ * every older row is done.
  */
 export class DeliveryWorker {
   readonly #o:
@@ -39,8 +65,14 @@ export class DeliveryWorker {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #running: Promise<number> | null = null;
   #stopped = true;
+  /** Set by stop(): a running tick starts no further attempt. */
+  #halting = false;
 
   constructor(options: DeliveryWorkerOptions) {
+    // An option passed as `undefined` keeps its default (a spread would not).
+    const given = Object.fromEntries(
+      Object.entries(options).filter(([, v]) => v !== undefined),
+    ) as DeliveryWorkerOptions;
     this.#o = {
       fetch: globalThis.fetch,
       now: Date.now,
@@ -50,12 +82,13 @@ export class DeliveryWorker {
       batchSize: 20,
       owner: crypto.randomUUID(),
       log: (line) => console.error(line),
-      ...options,
+      ...given,
     };
   }
 
   start(): void {
     this.#stopped = false;
+    this.#halting = false;
     const loop = async () => {
       if (this.#stopped) return;
       await this.tick().catch((e) => this.#o.log(`webhooks: ${(e as Error).message}`));
@@ -66,6 +99,7 @@ export class DeliveryWorker {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#halting = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     await this.#running;
   }
@@ -85,57 +119,58 @@ export class DeliveryWorker {
   }
 
   async #tick(): Promise<number> {
+    let attempted = 0;
+    for (let round = 0; round < MAX_ROUNDS_PER_TICK; round++) {
+      const { attempts, delivered } = await this.#round();
+      attempted += attempts;
+      // Another round only while receivers answer: the next rows of the
+      // lanes just delivered are heads now.
+      if (delivered === 0 || this.#halting) break;
+    }
+    return attempted;
+  }
+
+  async #round(): Promise<{ attempts: number; delivered: number }> {
     const { db } = this.#o.database;
     const now = this.#o.now();
     const due = await db.select().from(webhookDeliveries).where(and(
       eq(webhookDeliveries.status, "pending"),
       lte(webhookDeliveries.nextAttemptAt, now),
       or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
+      isLaneHead(db),
     )).orderBy(asc(webhookDeliveries.createdAt), asc(webhookDeliveries.id)).limit(
       this.#o.batchSize,
     );
-    let attempted = 0;
-    const blocked = new Set<string>();
+    let attempts = 0;
+    let delivered = 0;
     for (const delivery of due) {
-      const lane = `${delivery.endpointId}\u0000${delivery.orderingKey}`;
-      if (blocked.has(lane) || await this.#hasOlderPending(delivery)) {
-        blocked.add(lane);
-        continue;
-      }
-      if (!await this.#claim(delivery, now)) continue;
-      const ok = await this.#attempt(delivery);
-      if (!ok) blocked.add(lane);
-      attempted++;
+      if (this.#halting) break;
+      const claimed = await this.#claim(delivery);
+      if (!claimed) continue;
+      if (await this.#attempt(claimed)) delivered++;
+      attempts++;
     }
-    return attempted;
+    return { attempts, delivered };
   }
 
-  async #hasOlderPending(d: Delivery): Promise<boolean> {
-    const rows = await this.#o.database.db.select({ id: webhookDeliveries.id }).from(
-      webhookDeliveries,
-    )
-      .where(and(
-        eq(webhookDeliveries.endpointId, d.endpointId),
-        eq(webhookDeliveries.orderingKey, d.orderingKey),
-        eq(webhookDeliveries.status, "pending"),
-        or(
-          lt(webhookDeliveries.createdAt, d.createdAt),
-          and(eq(webhookDeliveries.createdAt, d.createdAt), lt(webhookDeliveries.id, d.id)),
-        ),
-      )).limit(1);
-    return rows.length > 0;
-  }
-
-  async #claim(d: Delivery, now: number): Promise<boolean> {
-    const result = await this.#o.database.db.update(webhookDeliveries).set({
+  /**
+   * Claims a lane head for one attempt. The lease starts now, not when the
+   * batch was read: a slow receiver earlier in the batch must not shorten it.
+   */
+  async #claim(d: Delivery): Promise<Delivery | null> {
+    const { db } = this.#o.database;
+    const now = this.#o.now();
+    const [claimed] = await db.update(webhookDeliveries).set({
       claimedBy: this.#o.owner,
       claimedUntil: now + this.#o.timeoutMs * 3,
     }).where(and(
       eq(webhookDeliveries.id, d.id),
       eq(webhookDeliveries.status, "pending"),
+      lte(webhookDeliveries.nextAttemptAt, now),
       or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
-    ));
-    return result.rowsAffected === 1;
+      isLaneHead(db),
+    )).returning();
+    return claimed ?? null;
   }
 
   async #attempt(d: Delivery): Promise<boolean> {

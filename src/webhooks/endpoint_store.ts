@@ -65,6 +65,14 @@ export async function addEndpoint(
   return { endpoint: toEndpoint(row), secret };
 }
 
+/**
+ * What the audit log keeps of an endpoint: its origin and events. The path
+ * and query of a receiver's URL often carry a token, so they stay out.
+ */
+export function endpointAuditData(e: WebhookEndpoint): Record<string, unknown> {
+  return { endpointId: e.id, origin: new URL(e.url).origin, events: e.events };
+}
+
 export async function listEndpoints(db: Db, appId: string): Promise<WebhookEndpoint[]> {
   const rows = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.appId, appId));
   return rows.map(toEndpoint);
@@ -92,11 +100,12 @@ export async function removeEndpoint(
   deps: EndpointDeps,
   id: string,
   appId: string | null = null,
-): Promise<void> {
+): Promise<WebhookEndpoint> {
   const row = await endpointRow(deps.db, id, appId);
   await deps.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id));
   await deps.vault.delete(row.secretId);
   if (row.previousSecretId) await deps.vault.delete(row.previousSecretId);
+  return toEndpoint(row);
 }
 
 /**
@@ -108,7 +117,7 @@ export async function rotateEndpointSecret(
   id: string,
   graceMs: number,
   appId: string | null = null,
-): Promise<{ secret: string; oldValidUntil: number }> {
+): Promise<{ endpoint: WebhookEndpoint; secret: string; oldValidUntil: number }> {
   const row = await endpointRow(deps.db, id, appId);
   const secret = generateWebhookSecret();
   const secretId = newId("whs");
@@ -120,7 +129,7 @@ export async function rotateEndpointSecret(
     previousSecretUntil: until,
   }).where(eq(webhookEndpoints.id, id));
   if (row.previousSecretId) await deps.vault.delete(row.previousSecretId);
-  return { secret, oldValidUntil: until };
+  return { endpoint: toEndpoint(row), secret, oldValidUntil: until };
 }
 
 /** The secrets that sign right now: the current one, plus the previous during its grace. */

@@ -1,0 +1,196 @@
+import assert from "node:assert/strict";
+import { createApp } from "../apps/app_store.ts";
+import type { Database } from "../db/client.ts";
+import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
+import { DeliveryWorker, type DeliveryWorkerOptions } from "./delivery_worker.ts";
+import { addEndpoint } from "./endpoint_store.ts";
+import { enqueueEvent } from "./outbox.ts";
+
+interface Sent {
+  id: string;
+  url: string;
+}
+
+/** A temp appliance with one app and `endpoints` webhook endpoints on fake hosts. */
+async function setup(clock: { t: number }, endpoints: string[]) {
+  const temp = await openTempAppliance({ now: () => clock.t });
+  const { database, vault } = temp.appliance;
+  const app = await createApp(database.db, { name: "hooks", origins: [] }, {
+    now: () => clock.t,
+  });
+  const ids: string[] = [];
+  for (const url of endpoints) {
+    const { endpoint } = await addEndpoint(
+      { db: database.db, vault, now: () => clock.t },
+      app.id,
+      url,
+      ["*"],
+    );
+    ids.push(endpoint.id);
+  }
+  const enqueue = async (orderingKey: string) => {
+    await database.transaction((tx) =>
+      enqueueEvent(tx, {
+        appId: app.id,
+        type: "connection.paused",
+        data: { connectionId: orderingKey },
+        orderingKey,
+      }, clock.t)
+    );
+    clock.t += 1;
+  };
+  const worker = (options: Partial<DeliveryWorkerOptions> = {}) =>
+    new DeliveryWorker({
+      database,
+      vault: temp.appliance.vault,
+      now: () => clock.t,
+      allowPrivateTargets: true,
+      resolve: () => Promise.resolve([]),
+      retryDelaysMs: [1_000, 1_000, 1_000],
+      random: () => 0.5,
+      timeoutMs: 10_000,
+      log: () => {},
+      ...options,
+    });
+  return { temp, database, app, endpointIds: ids, enqueue, worker };
+}
+
+function recorder(sent: Sent[], answer: (url: string) => number | Promise<number> = () => 204) {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = String(input);
+    sent.push({ id: new Headers(init?.headers).get("webhook-id")!, url });
+    return new Response(null, { status: await answer(url) });
+  }) as typeof fetch;
+}
+
+async function rows(database: Database) {
+  const result = await database.client.execute(
+    "SELECT id, status, attempts, claimed_by, claimed_until FROM webhook_deliveries ORDER BY created_at, id",
+  );
+  return result.rows.map((r) => ({
+    id: String(r.id),
+    status: String(r.status),
+    attempts: Number(r.attempts),
+    claimedBy: r.claimed_by,
+    claimedUntil: r.claimed_until,
+  }));
+}
+
+Deno.test("delivery worker: options passed as undefined keep their defaults (no hot poll loop)", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, worker } = await setup(clock, []);
+  try {
+    let reads = 0;
+    const w = worker({
+      // The runtime passes unset options through as undefined.
+      pollMs: undefined,
+      timeoutMs: undefined,
+      batchSize: undefined,
+      now: () => {
+        reads++;
+        return clock.t;
+      },
+    });
+    w.start();
+    await new Promise((r) => setTimeout(r, 400));
+    await w.stop();
+    // One tick at start, the next one a pollMs (1 s) later; a poll of
+    // `undefined` ms ran hundreds of ticks here.
+    assert.ok(reads <= 2, `${reads} ticks in 400 ms`);
+    assert.deepEqual(await rows(database), []);
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("delivery worker: a claim made late in a slow batch still gets a full lease", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, enqueue, worker } = await setup(clock, ["http://hooks.test/a"]);
+  try {
+    await enqueue("lane-1");
+    await enqueue("lane-2");
+    const sentByB: Sent[] = [];
+    const b = worker({ fetch: recorder(sentByB), owner: "b" });
+    const sentByA: Sent[] = [];
+    // Each send at A takes 25 s of the 30 s lease (3 × timeoutMs). While A
+    // sends the second row, B ticks: it must see that row as claimed.
+    const a = worker({
+      owner: "a",
+      fetch: recorder(sentByA, async () => {
+        clock.t += 25_000;
+        if (sentByA.length === 2) await b.tick();
+        return 204;
+      }),
+    });
+    assert.equal(await a.tick(), 2);
+    assert.equal(sentByA.length, 2);
+    assert.deepEqual(sentByB, [], "B sent a row A had claimed and was still sending");
+    assert.deepEqual((await rows(database)).map((r) => [r.status, r.attempts]), [
+      ["delivered", 1],
+      ["delivered", 1],
+    ]);
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("delivery worker: a lane waiting on a retry does not hold up other lanes", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, enqueue, worker } = await setup(clock, ["http://hooks.test/a"]);
+  try {
+    // More rows behind the failing head than one batch holds.
+    for (let i = 0; i < 5; i++) await enqueue("stuck");
+    await enqueue("other");
+    const sent: Sent[] = [];
+    const w = worker({
+      batchSize: 2,
+      fetch: recorder(sent, () => sent.length === 1 ? 503 : 204),
+    });
+    assert.equal(await w.tick(), 2, "the stuck head fails, the other lane's head goes out");
+    const stuckId = sent[0].id;
+    const after = await rows(database);
+    assert.equal(after.find((r) => r.id === stuckId)?.status, "pending");
+    assert.equal(after.at(-1)?.status, "delivered", "the other lane was delivered");
+    assert.equal(after.filter((r) => r.status === "pending").length, 5);
+    // Nothing more before the retry is due; then the stuck lane drains in order.
+    assert.equal(await w.tick(), 0);
+    clock.t += 1_200;
+    assert.equal(await w.tick(), 5);
+    const final = await rows(database);
+    assert.deepEqual(
+      sent.slice(2).map((s) => s.id),
+      final.slice(0, 5).map((r) => r.id),
+      "the stuck lane in creation order, starting with the retried head",
+    );
+    assert.ok(final.every((r) => r.status === "delivered" && r.claimedBy === null));
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("delivery worker: a claim left by a killed process lapses; the retry keeps the webhook-id and the lane order", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, enqueue, worker } = await setup(clock, ["http://hooks.test/a"]);
+  try {
+    for (let i = 0; i < 3; i++) await enqueue("lane");
+    const [head] = await rows(database);
+    // What a process killed mid-send leaves behind: its claim on the head.
+    const leaseEnd = clock.t + 30_000;
+    await database.client.execute({
+      sql: "UPDATE webhook_deliveries SET claimed_by = 'dead', claimed_until = ? WHERE id = ?",
+      args: [leaseEnd, head.id],
+    });
+    const sent: Sent[] = [];
+    const w = worker({ fetch: recorder(sent), owner: "new" });
+    assert.equal(await w.tick(), 0, "the lane waits while the claim holds");
+    clock.t = leaseEnd + 1;
+    assert.equal(await w.tick(), 3);
+    const final = await rows(database);
+    assert.deepEqual(sent.map((s) => s.id), final.map((r) => r.id));
+    assert.equal(sent[0].id, head.id, "same webhook-id as the interrupted attempt");
+    assert.ok(final.every((r) => r.status === "delivered" && r.claimedBy === null));
+    assert.equal(await w.queueDepth(), 0);
+  } finally {
+    await temp.cleanup();
+  }
+});
