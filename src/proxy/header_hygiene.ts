@@ -51,12 +51,34 @@ export function upstreamRequestHeaders(incoming: Headers): Headers {
   return out;
 }
 
-/** The headers returned to the caller: no hop-by-hop headers, no cookies from the provider. */
+/**
+ * Content codings fetch() decodes by itself. Like browsers and undici, Deno's
+ * fetch hands back the decoded body but keeps Content-Encoding and
+ * Content-Length as they were on the wire; Deno 2.9 decodes exactly one
+ * `gzip` or `br` coding (any case) and passes deflate, zstd and stacked
+ * codings through untouched.
+ */
+const DECODED_BY_FETCH = new Set(["gzip", "br"]);
+
+/** The body of a fetch() response with these headers is already decoded. */
+export function decodedByFetch(upstream: Headers): boolean {
+  const coding = upstream.get("content-encoding");
+  return coding !== null && DECODED_BY_FETCH.has(coding.trim().toLowerCase());
+}
+
+/**
+ * The headers returned to the caller: no hop-by-hop headers, no cookies from
+ * the provider, and no Content-Encoding/Content-Length describing a
+ * compression that fetch() already undid (forwarded, they make every client
+ * fail to gunzip plain JSON).
+ */
 export function downstreamResponseHeaders(upstream: Headers): Headers {
   const listed = connectionListed(upstream);
+  const decoded = decodedByFetch(upstream);
   const out = new Headers();
   for (const [name, value] of upstream) {
     if (HOP_BY_HOP.has(name) || listed.has(name) || name === "set-cookie") continue;
+    if (decoded && (name === "content-encoding" || name === "content-length")) continue;
     if (name === "content-length" || name === "content-encoding") {
       out.set(name, value);
       continue;

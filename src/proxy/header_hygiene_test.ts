@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { downstreamResponseHeaders, upstreamRequestHeaders } from "./header_hygiene.ts";
+import {
+  decodedByFetch,
+  downstreamResponseHeaders,
+  upstreamRequestHeaders,
+} from "./header_hygiene.ts";
 
 Deno.test("proxy headers: caller secrets, securix headers and hop-by-hop never go upstream", () => {
   const incoming = new Headers({
@@ -53,4 +57,55 @@ Deno.test("proxy headers: responses keep caching and rate-limit headers, lose co
     "retry-after",
     "x-ratelimit-remaining",
   ]);
+});
+
+Deno.test("proxy headers: a coding fetch() already decoded is not announced to the caller", async () => {
+  const json = JSON.stringify({
+    messages: Array.from({ length: 40 }, (_, i) => ({ id: `m${i}` })),
+  });
+  const gzip = new Uint8Array(
+    await new Response(new Blob([json]).stream().pipeThrough(new CompressionStream("gzip")))
+      .arrayBuffer(),
+  );
+  let coding = "gzip";
+  const upstream = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () =>
+      new Response(coding === "deflate" ? json : gzip, {
+        headers: { "content-type": "application/json", "content-encoding": coding, etag: '"e"' },
+      }),
+  );
+  try {
+    // What the proxy's fetch hands over: a decoded body, the wire headers.
+    const fetched = await fetch(`http://127.0.0.1:${upstream.addr.port}/`);
+    const body = await fetched.text();
+    assert.equal(body, json, "fetch() decoded the gzip body");
+    assert.equal(fetched.headers.get("content-encoding"), "gzip");
+    assert.equal(fetched.headers.get("content-length"), String(gzip.length));
+    assert.ok(decodedByFetch(fetched.headers));
+    const out = downstreamResponseHeaders(fetched.headers);
+    assert.equal(out.has("content-encoding"), false);
+    assert.equal(out.has("content-length"), false);
+    assert.equal(out.get("etag"), '"e"');
+
+    // A coding fetch() leaves alone stays, with its length: the caller decodes it.
+    coding = "deflate";
+    const raw = await fetch(`http://127.0.0.1:${upstream.addr.port}/`);
+    await raw.body?.cancel();
+    assert.equal(decodedByFetch(raw.headers), false);
+    const kept = downstreamResponseHeaders(raw.headers);
+    assert.equal(kept.get("content-encoding"), "deflate");
+    assert.equal(kept.get("content-length"), raw.headers.get("content-length"));
+  } finally {
+    await upstream.shutdown();
+  }
+  for (
+    const [value, decoded] of [["GZIP", true], [" br ", true], ["gzip, br", false], ["zstd", false]]
+  ) {
+    assert.equal(
+      decodedByFetch(new Headers({ "content-encoding": String(value) })),
+      decoded,
+      String(value),
+    );
+  }
 });
