@@ -1,4 +1,5 @@
 import { and, eq } from "drizzle-orm";
+import { recordAuthEvent } from "../audit/auth_event.ts";
 import {
   currentConnection,
   insertConnection,
@@ -8,8 +9,16 @@ import { newId } from "../db/ids.ts";
 import { authSessions } from "../db/schema.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import { reportSession } from "./session_outcomes.ts";
-import type { AuthSession } from "./session_types.ts";
-import { enqueueEvent } from "../webhooks/outbox.ts";
+import type { Account, AuthSession } from "./session_types.ts";
+
+interface Activated {
+  id: string;
+  provider: string;
+  account: Account | null;
+  scopes: string[];
+  /** The connection's status before, null when it is new. */
+  previous: string | null;
+}
 
 /**
  * Turns a consented session into active connections, in one transaction with
@@ -29,7 +38,7 @@ export async function activateSession(
       and(eq(authSessions.id, session.id), eq(authSessions.status, from)),
     );
     if (moved.rowsAffected === 0) return false;
-    const activated: { id: string; provider: string; account: unknown; scopes: string[] }[] = [];
+    const activated: Activated[] = [];
     for (const [provider, step] of Object.entries(session.providers)) {
       const patch = {
         status: "active" as const,
@@ -39,16 +48,17 @@ export async function activateSession(
         account: step.account ?? null,
         sessionId: session.id,
       };
+      const { account, scopes } = patch;
       const current = await currentConnection(tx, session.appId, session.entityId, provider);
       if (current) {
         if (current.credentialId && current.credentialId !== patch.credentialId) {
           replaced.push(current.credentialId);
         }
         await updateConnection(tx, current.id, patch, now);
-        activated.push({ id: current.id, provider, account: patch.account, scopes: patch.scopes });
+        activated.push({ id: current.id, provider, account, scopes, previous: current.status });
       } else {
         const id = newId("con", deps.random);
-        activated.push({ id, provider, account: patch.account, scopes: patch.scopes });
+        activated.push({ id, provider, account, scopes, previous: null });
         await insertConnection(tx, {
           id,
           appId: session.appId,
@@ -61,31 +71,47 @@ export async function activateSession(
         });
       }
     }
-    const base = { appId: session.appId };
-    await enqueueEvent(tx, {
+    const base = { appId: session.appId, entityId: session.entityId };
+    const providers = Object.keys(session.providers);
+    await recordAuthEvent(tx, {
       ...base,
-      type: "session.completed",
+      kind: "session.completed",
       data: {
         sessionId: session.id,
-        entityId: session.entityId,
         flow: session.flow,
-        providers: Object.keys(session.providers),
+        providers,
+        connections: activated.map((c) => c.id),
       },
-      orderingKey: `session:${session.id}`,
+      webhook: {
+        type: "session.completed",
+        data: { sessionId: session.id, entityId: session.entityId, flow: session.flow, providers },
+        orderingKey: `session:${session.id}`,
+      },
     }, now);
     for (const c of activated) {
-      await enqueueEvent(tx, {
+      await recordAuthEvent(tx, {
         ...base,
-        type: "connection.created",
+        kind: "connection.created",
+        provider: c.provider,
         data: {
           connectionId: c.id,
-          entityId: session.entityId,
-          provider: c.provider,
-          account: c.account,
-          scopes: c.scopes,
           sessionId: session.id,
+          accountId: c.account?.id ?? null,
+          scopes: c.scopes,
+          previousStatus: c.previous,
         },
-        orderingKey: c.id,
+        webhook: {
+          type: "connection.created",
+          data: {
+            connectionId: c.id,
+            entityId: session.entityId,
+            provider: c.provider,
+            account: c.account,
+            scopes: c.scopes,
+            sessionId: session.id,
+          },
+          orderingKey: c.id,
+        },
       }, now);
     }
     return true;

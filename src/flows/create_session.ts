@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { App } from "../apps/app_store.ts";
 import { webOrigin } from "../apps/app_input.ts";
+import { recordAuthEvent } from "../audit/auth_event.ts";
 import { newId } from "../db/ids.ts";
 import { generateDeviceCode, hashDeviceCode, normalizeDeviceCode } from "./device_code.ts";
 import { flowErrors } from "./flow_errors.ts";
@@ -46,19 +47,34 @@ export async function createSession(
   }
   const deviceCode = input.flow === "device" ? generateDeviceCode(deps.random) : null;
   const now = deps.now();
-  const session = await insertSession(deps.database.db, {
-    id: newId("ses", deps.random),
-    appId: app.id,
-    entityId: input.entityId,
-    flow: input.flow,
-    providers,
-    sxcHash: input.sxcHash ?? null,
-    targetOrigin: target,
-    returnUrl: input.returnUrl ?? null,
-    deviceCodeHash: deviceCode ? hashDeviceCode(normalizeDeviceCode(deviceCode)!) : null,
-    pollIntervalS: input.flow === "device" ? deps.deviceIntervalS : null,
-    createdAt: now,
-    expiresAt: now + deps.sessionTtlMs,
+  const session = await deps.database.transaction(async (tx) => {
+    const session = await insertSession(tx, {
+      id: newId("ses", deps.random),
+      appId: app.id,
+      entityId: input.entityId,
+      flow: input.flow,
+      providers,
+      sxcHash: input.sxcHash ?? null,
+      targetOrigin: target,
+      returnUrl: input.returnUrl ?? null,
+      deviceCodeHash: deviceCode ? hashDeviceCode(normalizeDeviceCode(deviceCode)!) : null,
+      pollIntervalS: input.flow === "device" ? deps.deviceIntervalS : null,
+      createdAt: now,
+      expiresAt: now + deps.sessionTtlMs,
+    });
+    await recordAuthEvent(tx, {
+      kind: "session.created",
+      appId: app.id,
+      entityId: input.entityId,
+      data: {
+        sessionId: session.id,
+        flow: session.flow,
+        providers: Object.fromEntries(Object.entries(providers).map(([n, p]) => [n, p.scopes])),
+        expiresAt: session.expiresAt,
+      },
+      webhook: null,
+    }, now);
+    return session;
   });
   reportSession(deps.database, session.flow, "created");
   const authUrl = input.flow === "device"

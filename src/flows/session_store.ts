@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, isNull, lte } from "drizzle-orm";
-import type { Database, Db } from "../db/client.ts";
-import { enqueueEvent } from "../webhooks/outbox.ts";
+import { auditReason, recordAuthEvent } from "../audit/auth_event.ts";
+import type { Database, Db, Tx } from "../db/client.ts";
 import { authSessions } from "../db/schema.ts";
 import type { AuthSession, SessionProvider, SessionStatus } from "./session_types.ts";
 import { reportSession } from "./session_outcomes.ts";
@@ -31,7 +31,7 @@ export interface NewSession {
   expiresAt: number;
 }
 
-export async function insertSession(db: Db, input: NewSession): Promise<AuthSession> {
+export async function insertSession(db: Db | Tx, input: NewSession): Promise<AuthSession> {
   const row: Row = {
     ...input,
     status: "pending",
@@ -104,8 +104,8 @@ export async function updateSession(db: Db, id: string, patch: SessionPatch): Pr
 }
 
 /**
- * Ends an open session and queues its webhook event in the same transaction;
- * a session that already ended keeps its outcome.
+ * Ends an open session and records its audit and webhook events in the same
+ * transaction; a session that already ended keeps its outcome.
  */
 export async function endSession(
   database: Database,
@@ -122,11 +122,17 @@ export async function endSession(
       ),
     );
     if (result.rowsAffected === 0) return false;
-    await enqueueEvent(tx, {
+    const type = status === "expired" ? "session.expired" : "session.failed";
+    await recordAuthEvent(tx, {
+      kind: type,
       appId: session.appId,
-      type: status === "expired" ? "session.expired" : "session.failed",
-      data: { sessionId: session.id, entityId: session.entityId, flow: session.flow, reason },
-      orderingKey: `session:${session.id}`,
+      entityId: session.entityId,
+      data: { sessionId: session.id, flow: session.flow, reason: auditReason(reason) },
+      webhook: {
+        type,
+        data: { sessionId: session.id, entityId: session.entityId, flow: session.flow, reason },
+        orderingKey: `session:${session.id}`,
+      },
     }, now);
     return true;
   });

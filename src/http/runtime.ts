@@ -1,3 +1,4 @@
+import { recordAdminEventNow } from "../audit/admin_event.ts";
 import { AuditWriter } from "../audit/audit_writer.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { CredentialSource } from "../connections/credential_source.ts";
@@ -55,6 +56,21 @@ export async function createRuntime(
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const resolved = await resolveProviders(config.providers, { fetch: fetchImpl });
   const wiring = wireProviders(resolved, { fetch: fetchImpl, now });
+  if (options.audit !== false) {
+    // Which providers this process serves, and how: a configuration change shows in the log.
+    await recordAdminEventNow(database, {
+      kind: "admin.providers.loaded",
+      by: { actor: "serve" },
+      data: {
+        providers: [...resolved.enabled.values()].map((p) => ({
+          name: p.name,
+          kind: p.kind,
+          family: p.family,
+          allowedScopes: p.allowedScopes,
+        })),
+      },
+    }, now());
+  }
   const audit = options.audit === false ? null : new AuditWriter({
     database,
     now,
