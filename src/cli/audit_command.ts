@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { and, asc, desc, eq, gt, gte, lte, type SQL } from "drizzle-orm";
 import { auditLog } from "../db/schema.ts";
+import { kindFilter } from "../audit/kind_filter.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { verifyChain } from "../audit/verify_chain.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -20,6 +21,18 @@ function parseTime(value: string | undefined, flag: string): number | null {
 }
 
 type Row = typeof auditLog.$inferSelect;
+
+interface ExportOptions {
+  since?: string;
+  until?: string;
+  app?: string;
+  entity?: string;
+  kind?: string;
+  output?: string;
+}
+
+const KIND_HELP = "only these kinds, comma-separated; a prefix takes every kind under it " +
+  "(session, connection, admin, admin.webhook, proxy.request)";
 
 function line(row: Row): string {
   return JSON.stringify({
@@ -66,11 +79,10 @@ export function registerAudit(program: Command, context: CliContext): void {
     .option("--until <time>", "up to this time")
     .option("--app <appId>", "only this app")
     .option("--entity <entityId>", "only this entity")
+    .option("--kind <kinds>", KIND_HELP)
     .option("--output <file>", "write to a file instead of stdout")
     .action(
-      async (
-        options: { since?: string; until?: string; app?: string; entity?: string; output?: string },
-      ) => {
+      async (options: ExportOptions) => {
         await context.withAppliance(async ({ database }) => {
           const filters: SQL[] = [];
           const since = parseTime(options.since, "--since");
@@ -79,6 +91,8 @@ export function registerAudit(program: Command, context: CliContext): void {
           if (until !== null) filters.push(lte(auditLog.at, until));
           if (options.app) filters.push(eq(auditLog.appId, options.app));
           if (options.entity) filters.push(eq(auditLog.entityId, options.entity));
+          const kinds = kindFilter(options.kind);
+          if (kinds) filters.push(kinds);
           const file = options.output
             ? await Deno.open(options.output, { write: true, create: true, truncate: true })
             : null;
@@ -110,16 +124,18 @@ export function registerAudit(program: Command, context: CliContext): void {
     .description("print the newest records, and follow new ones with --follow")
     .option("-n, --lines <n>", "how many", "20")
     .option("-f, --follow", "keep printing new records")
-    .action(async (options: { lines: string; follow?: boolean }) => {
+    .option("--kind <kinds>", KIND_HELP)
+    .action(async (options: { lines: string; follow?: boolean; kind?: string }) => {
       await context.withAppliance(async ({ database }) => {
-        const rows = (await database.db.select().from(auditLog).orderBy(desc(auditLog.seq))
-          .limit(Number(options.lines))).reverse();
+        const kinds = kindFilter(options.kind) ?? undefined;
+        const rows = (await database.db.select().from(auditLog).where(kinds)
+          .orderBy(desc(auditLog.seq)).limit(Number(options.lines))).reverse();
         for (const row of rows) context.io.out(line(row));
         let lastSeq = rows.at(-1)?.seq ?? 0;
         while (options.follow) {
           await new Promise((r) => setTimeout(r, 1000));
-          const page = await database.db.select().from(auditLog).where(gt(auditLog.seq, lastSeq))
-            .orderBy(asc(auditLog.seq));
+          const page = await database.db.select().from(auditLog)
+            .where(and(gt(auditLog.seq, lastSeq), kinds)).orderBy(asc(auditLog.seq));
           for (const row of page) {
             context.io.out(line(row));
             lastSeq = row.seq;
