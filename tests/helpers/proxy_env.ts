@@ -1,0 +1,161 @@
+/**
+ * A real listening appliance for proxy attack tests: gmail's API base points
+ * at a scripted raw-TCP upstream (with a path prefix, so confinement under it
+ * can be checked), one entity is connected through the real device consent
+ * at oidc-provider, and a canary port stands for "somewhere else".
+ */
+import { addAgent } from "../../src/agents/agent_store.ts";
+import { createApp } from "../../src/apps/app_store.ts";
+import { createApiKey } from "../../src/apps/key_store.ts";
+import { CREDENTIAL_PURPOSE } from "../../src/connections/connection_types.ts";
+import { createRuntime } from "../../src/http/runtime.ts";
+import { startServer } from "../../src/http/serve.ts";
+import { type Canary, type FakeUpstream, startCanary, startFakeUpstream } from "./fake_upstream.ts";
+import { Browser, csrfOf } from "./flow_env.ts";
+import { startOidcServer } from "./oidc_server.ts";
+import { freePort } from "./process.ts";
+import { openTempAppliance } from "./temp_appliance.ts";
+
+export interface ProxyEnvOptions {
+  /** `server.trust_proxy`; default false, the product default. */
+  trustProxy?: boolean;
+  /** Path of gmail's `api_base_url` on the fake upstream; default `/base`. */
+  apiBasePath?: string;
+  /** Default 5000 ms. */
+  upstreamTimeoutMs?: number;
+}
+
+export interface ProxyEnv {
+  port: number;
+  publicUrl: string;
+  upstream: FakeUpstream;
+  canary: Canary;
+  apiKey: string;
+  /** The connected entity's access token as the vault holds it. */
+  token: string;
+  /** `securix-*` header lines of the connected entity, CRLF-terminated, for raw requests. */
+  authLines: string;
+  /** The same as [name, value] pairs. */
+  auth: [string, string][];
+  /** Appliance log lines (5xx causes and the like). */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export const ENTITY = "alice";
+
+export async function setupProxyEnv(options: ProxyEnvOptions = {}): Promise<ProxyEnv> {
+  const port = freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const oidc = await startOidcServer({
+    clients: [{
+      clientId: "securix",
+      clientSecret: "s3cret",
+      redirectUris: [`${publicUrl}/oauth/callback`],
+    }],
+  });
+  const upstream = startFakeUpstream();
+  const canary = startCanary();
+  const temp = await openTempAppliance({
+    raw: {
+      server: {
+        listen: `127.0.0.1:${port}`,
+        public_url: publicUrl,
+        base_domain: "localhost",
+        trust_proxy: options.trustProxy ?? false,
+      },
+      providers: {
+        gmail: {
+          client_id: "securix",
+          client_secret: "s3cret",
+          authorization_url: oidc.authorizationUrl,
+          token_url: oidc.tokenUrl,
+          userinfo_url: oidc.userinfoUrl,
+          api_base_url: `http://127.0.0.1:${upstream.port}${options.apiBasePath ?? "/base"}`,
+          scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/gmail.readonly"],
+        },
+      },
+    },
+  });
+  const { appliance } = temp;
+  const logs: string[] = [];
+  const runtime = await createRuntime(appliance, {
+    log: (line) => logs.push(line),
+    upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
+  });
+  runtime.start();
+  const server = startServer({
+    listen: { hostname: "127.0.0.1", port },
+    handler: runtime.handler,
+    shutdownTimeoutMs: 1_000,
+    signals: false,
+  });
+  const close = async () => {
+    await server.shutdown();
+    await runtime.stop();
+    await upstream.close();
+    await canary.close();
+    await oidc.close();
+    await temp.cleanup();
+  };
+  try {
+    const db = appliance.database.db;
+    const app = await createApp(
+      db,
+      { name: "demo", origins: ["http://127.0.0.1:3000"] },
+      appliance,
+    );
+    const { secret: apiKey } = await createApiKey(db, app.id, appliance);
+    await addAgent(db, app.id, { agentId: "agent-1" }, appliance);
+    await connectByDeviceConsent(
+      publicUrl,
+      apiKey,
+      (url) => oidc.loginAndConsent(url, { accountId: ENTITY }),
+    );
+    const row = await appliance.database.client.execute({
+      sql: "SELECT credential_id FROM connections WHERE entity_id = ? AND status = 'active'",
+      args: [ENTITY],
+    });
+    const stored = await appliance.vault.get(String(row.rows[0].credential_id), CREDENTIAL_PURPOSE);
+    const token = JSON.parse(stored!.value).accessToken as string;
+    const auth: [string, string][] = [
+      ["securix-api-key", apiKey],
+      ["securix-entity-id", ENTITY],
+      ["securix-agent-id", "agent-1"],
+    ];
+    const authLines = auth.map(([n, v]) => `${n}: ${v}\r\n`).join("");
+    return { port, publicUrl, upstream, canary, apiKey, token, auth, authLines, logs, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The end user's device consent, page by page, up to an active gmail connection. */
+async function connectByDeviceConsent(
+  publicUrl: string,
+  apiKey: string,
+  signIn: (providerUrl: string) => Promise<URL>,
+): Promise<void> {
+  const created = await fetch(`${publicUrl}/v1/auth/sessions`, {
+    method: "POST",
+    headers: { "securix-api-key": apiKey, "content-type": "application/json" },
+    body: JSON.stringify({ entityId: ENTITY, flow: "device", providers: { gmail: {} } }),
+  });
+  const session = await created.json();
+  const browser = new Browser();
+  const entry = await browser.go(`${publicUrl}/device`);
+  const entered = await browser.form(`${publicUrl}/device`, {
+    csrf: csrfOf(await entry.text()),
+    code: session.deviceAuthCode,
+  });
+  const connect = `${publicUrl}${entered.headers.get("location")}`;
+  const page = await browser.go(connect);
+  const started = await browser.form(`${connect}/continue`, { csrf: csrfOf(await page.text()) });
+  const callback = await signIn(started.headers.get("location")!);
+  const done = await browser.go(callback);
+  if (done.status !== 200) {
+    throw new Error(`Consent ended with ${done.status}: ${await done.text()}`);
+  }
+  await done.body?.cancel();
+}
