@@ -9,6 +9,7 @@ import { ApplianceMetrics } from "../metrics/appliance_metrics.ts";
 import { wireProviders } from "../providers/provider_registry.ts";
 import { resolveProviders } from "../providers/resolve_providers.ts";
 import { CallerResolver } from "../proxy/caller_identity.ts";
+import { requestUrl } from "../proxy/host_routing.ts";
 import { proxyErrors } from "../proxy/proxy_errors.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "../proxy/proxy_handler.ts";
 import { DeliveryWorker } from "../webhooks/delivery_worker.ts";
@@ -144,8 +145,9 @@ export async function createRuntime(
   };
   return {
     handler: (req, info) => {
-      const url = new URL(req.url);
-      const target = matchProxy(proxy, req, url);
+      const url = requestUrl(req.url, req.headers.get("host"));
+      if (!url) return Promise.resolve(errorResponse(proxyErrors.badHost()));
+      const target = matchProxy(proxy, req);
       if (target === "unknown") {
         return Promise.resolve(
           errorResponse(proxyErrors.unknownHost(req.headers.get("host") ?? url.host)),

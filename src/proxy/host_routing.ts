@@ -21,3 +21,32 @@ export function providerFromPath(pathname: string): { provider: string; path: st
   if (!match) return null;
   return { provider: match[1], path: match[2] ?? "/" };
 }
+
+/** `host[:port]` or `[v6]:port`: nothing that could end the authority early in a URL. */
+const HOST_HEADER = /^(?:[a-z0-9_.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+/**
+ * The request's URL, or null when the Host header is not a plain `host[:port]`
+ * or the URL does not parse. Deno builds `req.url` by pasting the Host header
+ * in front of the target, so a Host such as `x/v1/agents#` or `x@y` would
+ * otherwise rewrite the path every router after this sees.
+ */
+export function requestUrl(url: string, host: string | null): URL | null {
+  if (host !== null && !HOST_HEADER.test(host)) return null;
+  return URL.parse(url);
+}
+
+/**
+ * The path exactly as the client sent it. `new URL()` resolves `..`, `%2e%2e`
+ * and `\`, which would turn `/proxy/gmail/../../v1/…` into an appliance route;
+ * the proxy routes on the raw path instead, and `upstreamUrl` refuses whatever
+ * would need resolving.
+ */
+export function requestPath(requestUrl: string): string {
+  const rest = requestUrl.slice(requestUrl.indexOf("://") + 3);
+  const authorityEnd = rest.search(/[/?#]/);
+  if (authorityEnd < 0 || rest[authorityEnd] !== "/") return "/";
+  const path = rest.slice(authorityEnd);
+  const pathEnd = path.search(/[?#]/);
+  return pathEnd < 0 ? path : path.slice(0, pathEnd);
+}

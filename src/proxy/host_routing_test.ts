@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { providerFromHost, providerFromPath } from "./host_routing.ts";
+import { providerFromHost, providerFromPath, requestPath, requestUrl } from "./host_routing.ts";
 
 const opts = { baseDomain: "securix.example.com", trustProxy: false };
 
@@ -34,4 +34,30 @@ Deno.test("host routing: /proxy/<provider>/<path> fallback", () => {
   assert.deepEqual(providerFromPath("/proxy/github"), { provider: "github", path: "/" });
   assert.equal(providerFromPath("/proxyx/gmail/"), null);
   assert.equal(providerFromPath("/v1/auth/sessions"), null);
+});
+
+Deno.test("host routing: the raw path keeps dot segments and backslashes URL parsing would resolve", () => {
+  for (
+    const [url, path] of [
+      ["http://x/proxy/gmail/../../v1/connections", "/proxy/gmail/../../v1/connections"],
+      ["http://x/proxy/gmail/%2e%2e/v1?q=/a#f", "/proxy/gmail/%2e%2e/v1"],
+      ["http://x/proxy/gmail/..\\v1", "/proxy/gmail/..\\v1"],
+      ["http://x:8080//evil.example/x", "//evil.example/x"],
+      ["http://x?/proxy/gmail/x", "/"],
+      ["http://x#/proxy/gmail/x", "/"],
+      ["http://x", "/"],
+    ]
+  ) assert.equal(requestPath(url), path, url);
+});
+
+Deno.test("host routing: a Host header that is not host[:port] gives no URL", () => {
+  // Deno.serve builds req.url as `http://${host}${target}`.
+  const url = (host: string) => requestUrl(`http://${host}/a`, host);
+  assert.equal(url("gmail.api.localhost:8080")?.pathname, "/a");
+  assert.equal(url("[::1]:8080")?.host, "[::1]:8080");
+  assert.equal(url("my_service")?.hostname, "my_service");
+  assert.equal(requestUrl("http://from-authority/a", null)?.host, "from-authority", "HTTP/2");
+  for (const host of ["x/v1/agents#", "x@y", "x?y", "x#y", "x:99999", "[::1", "", "a b", "x\\y"]) {
+    assert.equal(url(host), null, host);
+  }
 });

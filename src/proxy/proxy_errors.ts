@@ -36,6 +36,10 @@ export const proxyErrors = {
       status: 403,
       llmError: `The user paused access to ${provider}; ask them to resume it before trying again.`,
     }),
+  badHost: () =>
+    new SecurixError("SX-BAD-HOST", "Request refused: the Host header is not a valid host[:port]", {
+      status: 400,
+    }),
   badTarget: (detail: string) =>
     new SecurixError("SX-BAD-REQUEST-TARGET", `Request refused: ${detail}`, { status: 400 }),
   headersTooLarge: () =>

@@ -7,7 +7,7 @@ import { auditPath } from "./audit_path.ts";
 import { countingStream } from "./byte_counter.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./header_hygiene.ts";
-import { providerFromHost, providerFromPath } from "./host_routing.ts";
+import { providerFromHost, providerFromPath, requestPath } from "./host_routing.ts";
 import { proxyErrors } from "./proxy_errors.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
 import { upstreamUrl } from "./upstream_url.ts";
@@ -41,18 +41,18 @@ export interface ProxyTarget {
 
 const BODYLESS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
 
-/** Which proxied request this is, if any: by Host, or by the /proxy/<name>/ path. */
-export function matchProxy(
-  deps: ProxyDeps,
-  req: Request,
-  url: URL,
-): ProxyTarget | "unknown" | null {
+/**
+ * Which proxied request this is, if any: by Host, or by the /proxy/<name>/ path.
+ * Matched on the path as sent, never on its dot-resolved form.
+ */
+export function matchProxy(deps: ProxyDeps, req: Request): ProxyTarget | "unknown" | null {
+  const path = requestPath(req.url);
   const byHost = providerFromHost(req.headers, deps);
   if (byHost) {
     const route = deps.routes.get(byHost);
-    return route ? { route, path: url.pathname } : "unknown";
+    return route ? { route, path } : "unknown";
   }
-  const byPath = providerFromPath(url.pathname);
+  const byPath = providerFromPath(path);
   if (!byPath) return null;
   const route = deps.routes.get(byPath.provider);
   return route ? { route, path: byPath.path } : "unknown";

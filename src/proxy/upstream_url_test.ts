@@ -41,3 +41,29 @@ Deno.test("upstream url: traversal and host tricks are refused", () => {
     );
   }
 });
+
+Deno.test("upstream url: a base path is never escaped, encoded or not", () => {
+  const prefixed = new URL("http://127.0.0.1:8080/base/");
+  assert.equal(upstreamUrl(prefixed, "/v1/x", "").pathname, "/base/v1/x");
+  assert.equal(upstreamUrl(prefixed, "/", "").pathname, "/base/");
+  // Double encoding is data, not a separator: forwarded verbatim under the base.
+  assert.equal(upstreamUrl(prefixed, "/%252e%252e/x", "").pathname, "/base/%252e%252e/x");
+  for (
+    const path of [
+      "/..",
+      "/../x",
+      "/.%2e/x",
+      "/%2E%2E/x",
+      "/x/../../y",
+      "/.",
+      "/..%5cx",
+      "/x\\..\\..\\y",
+    ]
+  ) {
+    assert.throws(
+      () => upstreamUrl(prefixed, path, ""),
+      (e: unknown) => e instanceof SecurixError && e.code === "SX-BAD-REQUEST-TARGET",
+      path,
+    );
+  }
+});
