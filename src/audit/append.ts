@@ -1,10 +1,17 @@
-import type { Tx } from "../db/client.ts";
+import type { InValue, Transaction } from "@libsql/client";
+import { type SQL, sql } from "drizzle-orm";
+import type { Database, Tx } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
-import { auditLog } from "../db/schema.ts";
 import { type AuditEvent, GENESIS_HASH } from "./audit_types.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import { chainHash } from "./chain.ts";
-import { readCheckpoint, readHead, writeHead } from "./chain_meta.ts";
+
+/** Runs one SQL statement with positional `?` arguments and returns its rows. */
+type Exec = (text: string, args: InValue[]) => Promise<Record<string, unknown>[]>;
+
+const COLUMNS = "id, at, kind, app_id, agent_id, entity_id, provider, data, prev_hash, hash";
+// SQLite caps bound parameters; 10 columns × 50 rows stays well below.
+const ROWS_PER_INSERT = 50;
 
 /**
  * Appends events to the chain inside the caller's write transaction. The
@@ -13,13 +20,36 @@ import { readCheckpoint, readHead, writeHead } from "./chain_meta.ts";
  * and every direct caller extend one chain. When the caller's transaction
  * rolls back, its records go with the change they describe.
  */
-export async function appendAudit(tx: Tx, events: readonly AuditEvent[]): Promise<void> {
+export function appendAudit(tx: Tx, events: readonly AuditEvent[]): Promise<void> {
+  return appendWith(drizzleExec(tx), events);
+}
+
+/**
+ * The batching writer's path: the same chain, written through the driver's
+ * own transaction. Drizzle's query builder costs several times SQLite's
+ * insert per row, and this runs for every proxied request.
+ */
+export async function appendAuditBatch(
+  database: Database,
+  events: readonly AuditEvent[],
+): Promise<void> {
+  const tx = await database.client.transaction("write");
+  try {
+    await appendWith(rawExec(tx), events);
+    await tx.commit();
+  } finally {
+    tx.close();
+  }
+}
+
+async function appendWith(exec: Exec, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  let prevHash = await chainTip(tx);
-  const rows = [];
+  const head = await readChainState(exec);
+  let prevHash = head.hash;
+  const rows: InValue[][] = [];
   for (const event of events) {
     const fields = {
-      id: newId("aud"),
+      id: auditId(event.at),
       at: event.at,
       kind: event.kind,
       appId: event.appId ?? null,
@@ -29,22 +59,68 @@ export async function appendAudit(tx: Tx, events: readonly AuditEvent[]): Promis
       data: canonicalJson(event.data),
     };
     const hash = chainHash(prevHash, fields);
-    rows.push({ ...fields, prevHash, hash });
+    rows.push([
+      fields.id,
+      fields.at,
+      fields.kind,
+      fields.appId,
+      fields.agentId,
+      fields.entityId,
+      fields.provider,
+      fields.data,
+      prevHash,
+      hash,
+    ]);
     prevHash = hash;
   }
-  // SQLite caps bound parameters; 10 columns × 50 rows stays well below.
-  for (let i = 0; i < rows.length; i += 50) {
-    await tx.insert(auditLog).values(rows.slice(i, i + 50));
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+    const values = chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+    await exec(`INSERT INTO audit_log (${COLUMNS}) VALUES ${values}`, chunk.flat());
   }
-  await writeHead(tx, prevHash, rows.length);
+  await exec(
+    "INSERT INTO meta (key, value) VALUES ('audit_head', ?) " +
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [JSON.stringify({ hash: prevHash, count: head.count + rows.length })],
+  );
 }
 
 /**
  * The hash the next record links to: the recorded head, which survives
  * retention pruning every record (the checkpoint then holds the same hash).
+ * Same keys and JSON as chain_meta.ts, read without the query builder.
  */
-async function chainTip(tx: Tx): Promise<string> {
-  const head = await readHead(tx);
-  if (head) return head.hash;
-  return (await readCheckpoint(tx))?.hash ?? GENESIS_HASH;
+async function readChainState(exec: Exec): Promise<{ hash: string; count: number }> {
+  const rows = await exec(
+    "SELECT key, value FROM meta WHERE key IN ('audit_head', 'audit_checkpoint')",
+    [],
+  );
+  const byKey = new Map(rows.map((r) => [String(r.key), JSON.parse(String(r.value))]));
+  const head = byKey.get("audit_head") as { hash: string; count: number } | undefined;
+  if (head) return head;
+  const checkpoint = byKey.get("audit_checkpoint") as { hash: string } | undefined;
+  return { hash: checkpoint?.hash ?? GENESIS_HASH, count: 0 };
+}
+
+function rawExec(tx: Transaction): Exec {
+  return async (text, args) => (await tx.execute({ sql: text, args })).rows;
+}
+
+/** Positional `?` arguments as drizzle parameters, for the few events a state change writes. */
+function drizzleExec(tx: Tx): Exec {
+  return async (text, args) => {
+    const parts = text.split("?");
+    const chunks: SQL[] = [sql.raw(parts[0])];
+    for (let i = 1; i < parts.length; i++) chunks.push(sql`${args[i - 1]}`, sql.raw(parts[i]));
+    return await tx.all<Record<string, unknown>>(sql.join(chunks));
+  };
+}
+
+/**
+ * Time-ordered ids (`aud_` + 9 base-36 digits of the millisecond + 80 random
+ * bits): new rows land at the end of the id index instead of at random pages,
+ * which keeps batch inserts cheap as the log grows.
+ */
+function auditId(at: number): string {
+  return `aud_${Math.max(0, Math.floor(at)).toString(36).padStart(9, "0")}${newId("").slice(1)}`;
 }

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { type Database, openDatabase } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
+import { sha256 } from "@oslojs/crypto/sha2";
+import { encodeHexLowerCase } from "@oslojs/encoding";
 import { AuditWriter } from "./audit_writer.ts";
+import { canonicalJson } from "./canonical_json.ts";
+import { chainHash } from "./chain.ts";
 import { pruneAudit } from "./prune.ts";
 import { verifyChain } from "./verify_chain.ts";
 
@@ -83,4 +87,22 @@ Deno.test("audit: the chain still verifies after retention pruning, and tamper a
     const result = await verifyChain(database.db);
     assert.equal(result.ok, false);
   });
+});
+
+Deno.test("chainHash: the spliced content is exactly canonicalJson of the record", () => {
+  const data = { z: [1, { b: 'é\n"', a: null }], a: 2.5, m: "x" };
+  const fields = {
+    id: "aud_1",
+    at: 1_700_000_000_123,
+    kind: "proxy.request",
+    appId: "app_1",
+    agentId: null,
+    entityId: 'user "1"',
+    provider: "gmail",
+    data: canonicalJson(data),
+  };
+  const reference = encodeHexLowerCase(
+    sha256(new TextEncoder().encode(`${"0".repeat(64)}\n${canonicalJson({ ...fields, data })}`)),
+  );
+  assert.equal(chainHash("0".repeat(64), fields), reference);
 });

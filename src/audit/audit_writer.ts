@@ -1,5 +1,5 @@
 import type { Database } from "../db/client.ts";
-import { appendAudit } from "./append.ts";
+import { appendAuditBatch } from "./append.ts";
 import type { AuditEvent } from "./audit_types.ts";
 
 export interface AuditWriterOptions {
@@ -15,7 +15,7 @@ export interface AuditWriterOptions {
 
 /**
  * Collects audit events in memory and appends them in one transaction per
- * batch, off the request path. Each batch is chained by `appendAudit` inside
+ * batch, off the request path. Each batch is chained by `appendAuditBatch` inside
  * its write transaction, so several processes, and the state changes that
  * append their own records directly, still build a single chain. A crash
  * loses at most one interval of buffered events.
@@ -68,7 +68,7 @@ export class AuditWriter {
     const batch = this.#buffer;
     this.#buffer = [];
     try {
-      await this.#o.database.transaction((tx) => appendAudit(tx, batch));
+      await appendAuditBatch(this.#o.database, batch);
       this.#o.onFlush?.(batch.length, this.#o.now() - batch[0].at);
     } catch (error) {
       // Put the batch back in front so a passing failure loses nothing.
