@@ -35,54 +35,71 @@ export async function appendAuditBatch(
 ): Promise<void> {
   const tx = await database.client.transaction("write");
   try {
-    await appendWith(rawExec(tx), events);
+    await appendWith(rawExec(tx), events, yieldToEventLoop);
     await tx.commit();
   } finally {
     tx.close();
   }
 }
 
-async function appendWith(exec: Exec, events: readonly AuditEvent[]): Promise<void> {
+/**
+ * The embedded driver runs SQLite on the event loop: a 500-row batch written
+ * in one go stalls every request for its whole duration. Between inserts the
+ * batch lets pending I/O run; the write lock stays held, reads never need it.
+ */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+async function appendWith(
+  exec: Exec,
+  events: readonly AuditEvent[],
+  between: () => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
   if (events.length === 0) return;
   const head = await readChainState(exec);
   let prevHash = head.hash;
-  const rows: InValue[][] = [];
-  for (const event of events) {
-    const fields = {
-      id: auditId(event.at),
-      at: event.at,
-      kind: event.kind,
-      appId: event.appId ?? null,
-      agentId: event.agentId ?? null,
-      entityId: event.entityId ?? null,
-      provider: event.provider ?? null,
-      data: canonicalJson(event.data),
-    };
-    const hash = chainHash(prevHash, fields);
-    rows.push([
-      fields.id,
-      fields.at,
-      fields.kind,
-      fields.appId,
-      fields.agentId,
-      fields.entityId,
-      fields.provider,
-      fields.data,
-      prevHash,
-      hash,
-    ]);
-    prevHash = hash;
-  }
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-    const values = chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
-    await exec(`INSERT INTO audit_log (${COLUMNS}) VALUES ${values}`, chunk.flat());
+  for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
+    if (i > 0) await between();
+    const rows: InValue[][] = [];
+    for (const event of events.slice(i, i + ROWS_PER_INSERT)) {
+      const row = chainedRow(event, prevHash);
+      rows.push(row);
+      prevHash = row[9] as string;
+    }
+    const values = rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+    await exec(`INSERT INTO audit_log (${COLUMNS}) VALUES ${values}`, rows.flat());
   }
   await exec(
     "INSERT INTO meta (key, value) VALUES ('audit_head', ?) " +
       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    [JSON.stringify({ hash: prevHash, count: head.count + rows.length })],
+    [JSON.stringify({ hash: prevHash, count: head.count + events.length })],
   );
+}
+
+/** One audit_log row in COLUMNS order, linked to `prevHash`; its own hash comes last. */
+function chainedRow(event: AuditEvent, prevHash: string): InValue[] {
+  const fields = {
+    id: auditId(event.at),
+    at: event.at,
+    kind: event.kind,
+    appId: event.appId ?? null,
+    agentId: event.agentId ?? null,
+    entityId: event.entityId ?? null,
+    provider: event.provider ?? null,
+    data: canonicalJson(event.data),
+  };
+  const hash = chainHash(prevHash, fields);
+  return [
+    fields.id,
+    fields.at,
+    fields.kind,
+    fields.appId,
+    fields.agentId,
+    fields.entityId,
+    fields.provider,
+    fields.data,
+    prevHash,
+    hash,
+  ];
 }
 
 /**

@@ -33,8 +33,14 @@ interface Result {
   p99: number;
 }
 
-async function wrk(name: string, url: string, headers: Record<string, string>): Promise<Result> {
-  const args = ["-t2", `-c${CONNECTIONS}`, `-d${DURATION}`, "--latency"];
+async function wrk(
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  connections = CONNECTIONS,
+): Promise<Result> {
+  const threads = Math.min(2, connections);
+  const args = [`-t${threads}`, `-c${connections}`, `-d${DURATION}`, "--latency"];
   for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
   const out = await new Deno.Command("wrk", { args: [...args, url], stdout: "piped" }).output();
   const text = new TextDecoder().decode(out.stdout);
@@ -195,6 +201,7 @@ const nginx = await startNginx(nginxPort, upstreamPort, dir);
 const floorPort = freePort();
 const floor = await startDenoFloor(floorPort, upstreamPort);
 const results: Result[] = [];
+const latency: Result[] = [];
 try {
   results.push(
     await wrk("direct", `http://127.0.0.1:${upstreamPort}/repos/o/r`, {
@@ -216,6 +223,17 @@ try {
     await appliance.stop();
   }
   results.push(...best.values());
+  // One connection, one request at a time: the latency the proxy adds to a
+  // call, without the queueing a saturated 2-core machine adds on top.
+  latency.push(
+    await wrk("direct", `http://127.0.0.1:${upstreamPort}/repos/o/r`, {
+      Authorization: `Bearer ${TOKEN}`,
+    }, 1),
+  );
+  latency.push(await wrk("nginx", `http://127.0.0.1:${nginxPort}/repos/o/r`, {}, 1));
+  const appliance = await startAppliance(upstreamPort, true);
+  latency.push(await wrk("appliance (audit on)", appliance.url, appliance.headers, 1));
+  await appliance.stop();
 } finally {
   nginx.kill("SIGTERM");
   floor.kill("SIGTERM");
@@ -245,3 +263,14 @@ console.log(
   }x throughput`,
 );
 console.log(`audit on vs off: ${((1 - on.rps / off.rps) * 100).toFixed(1)} % throughput lost`);
+
+console.log(`\n1 connection, sequential requests: latency added to one call\n`);
+console.log("| target | req/s | p50 ms | p99 ms | added p50 vs direct |");
+console.log("| --- | ---: | ---: | ---: | ---: |");
+for (const r of latency) {
+  console.log(
+    `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${
+      (r.p50 - latency[0].p50).toFixed(2)
+    } |`,
+  );
+}
