@@ -144,7 +144,7 @@ export function registerAudit(program: Command, context: CliContext): void {
       });
     });
   audit.command("prune")
-    .description("apply audit.retain_days now (serve also does it hourly)")
+    .description("apply audit.retain_days now (serve also does it every minute)")
     .action(async () => {
       await context.withAppliance(async ({ database, config, now }) => {
         if (config.audit.retain_days === 0) {
