@@ -149,6 +149,7 @@ Deno.test("metrics: /metrics parses, is not on the public listener, and its coun
           authorization_url: oidc.authorizationUrl,
           token_url: oidc.tokenUrl,
           userinfo_url: oidc.userinfoUrl,
+          revocation_url: oidc.revocationUrl,
           api_base_url: `http://127.0.0.1:${upstream.addr.port}`,
           scopes: ["openid", "email", "profile"],
         },

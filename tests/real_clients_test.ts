@@ -172,6 +172,7 @@ async function setup() {
         gmail: {
           ...endpoints,
           userinfo_url: oidc.userinfoUrl,
+          revocation_url: oidc.revocationUrl,
           api_base_url: gmailApi.base,
           scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/gmail.readonly"],
         },

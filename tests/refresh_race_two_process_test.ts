@@ -126,6 +126,7 @@ Deno.test("refresh race across two appliance processes on one database: one refr
           authorization_url: oidc.authorizationUrl,
           token_url: oidc.tokenUrl,
           userinfo_url: oidc.userinfoUrl,
+          revocation_url: oidc.revocationUrl,
           api_base_url: upstream.url,
           scopes: ["openid", "email", "profile"],
         },

@@ -139,6 +139,7 @@ function registerRevoke(connections: Command, context: CliContext): void {
         const { providerRevoked } = await revokeConnection(
           { ...appliance, providers: providers.registry },
           connection,
+          { by: context.actor() },
         );
         const atProvider = providerRevoked ? "confirmed" : supported ? "failed" : "unsupported";
         if (options.json) {
@@ -169,7 +170,7 @@ function registerPause(connections: Command, context: CliContext, paused: boolea
     .action(async (id: string, options: { json?: boolean }) => {
       await context.withAppliance(async (appliance) => {
         const connection = await requireConnection(appliance, id);
-        await setPaused(appliance, connection, paused);
+        await setPaused(appliance, connection, paused, { by: context.actor() });
         const status = paused ? "paused" : "active";
         if (options.json) return printJson(context.io, { id, status });
         context.io.out(`${paused ? "Paused" : "Resumed"} ${id} (${connection.provider})`);

@@ -79,6 +79,7 @@ export async function setup(options: { now?: () => number; origin?: string } = {
           authorization_url: oidc.authorizationUrl,
           token_url: oidc.tokenUrl,
           userinfo_url: oidc.userinfoUrl,
+          revocation_url: oidc.revocationUrl,
           api_base_url: `http://127.0.0.1:${upstream.addr.port}`,
           scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/gmail.readonly"],
         },

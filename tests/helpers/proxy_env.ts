@@ -71,6 +71,7 @@ export async function setupProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
           authorization_url: oidc.authorizationUrl,
           token_url: oidc.tokenUrl,
           userinfo_url: oidc.userinfoUrl,
+          revocation_url: oidc.revocationUrl,
           api_base_url: `http://127.0.0.1:${upstream.port}${options.apiBasePath ?? "/base"}`,
           scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/gmail.readonly"],
         },
