@@ -1,13 +1,17 @@
 /**
  * `<provider>.api.<base_domain>` → provider name. The port is ignored; with
- * `trust_proxy` the X-Forwarded-Host set by the reverse proxy wins.
+ * `trust_proxy` the X-Forwarded-Host set by the reverse proxy wins. HTTP/2
+ * requests carry no Host header; their `:authority` is `authority`, the host
+ * of the request URL.
  */
 export function providerFromHost(
   headers: Headers,
   options: { baseDomain: string; trustProxy: boolean },
+  authority = "",
 ): string | null {
   const forwarded = options.trustProxy ? headers.get("x-forwarded-host") : null;
-  const raw = (forwarded?.split(",")[0] ?? headers.get("host") ?? "").trim().toLowerCase();
+  const raw = (forwarded?.split(",")[0] ?? headers.get("host") ?? authority).trim()
+    .toLowerCase();
   const host = raw.startsWith("[") ? raw : raw.replace(/:\d+$/, "");
   const suffix = `.api.${options.baseDomain.toLowerCase()}`;
   if (!host.endsWith(suffix)) return null;
@@ -43,10 +47,20 @@ export function requestUrl(url: string, host: string | null): URL | null {
  * would need resolving.
  */
 export function requestPath(requestUrl: string): string {
+  return splitTarget(requestUrl).path;
+}
+
+/** The authority of a request URL as Deno built it (the HTTP/2 `:authority`), unparsed. */
+export function requestAuthority(requestUrl: string): string {
+  return splitTarget(requestUrl).authority;
+}
+
+function splitTarget(requestUrl: string): { authority: string; path: string } {
   const rest = requestUrl.slice(requestUrl.indexOf("://") + 3);
   const authorityEnd = rest.search(/[/?#]/);
-  if (authorityEnd < 0 || rest[authorityEnd] !== "/") return "/";
+  const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
+  if (authorityEnd < 0 || rest[authorityEnd] !== "/") return { authority, path: "/" };
   const path = rest.slice(authorityEnd);
   const pathEnd = path.search(/[?#]/);
-  return pathEnd < 0 ? path : path.slice(0, pathEnd);
+  return { authority, path: pathEnd < 0 ? path : path.slice(0, pathEnd) };
 }

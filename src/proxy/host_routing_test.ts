@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { providerFromHost, providerFromPath, requestPath, requestUrl } from "./host_routing.ts";
+import {
+  providerFromHost,
+  providerFromPath,
+  requestAuthority,
+  requestPath,
+  requestUrl,
+} from "./host_routing.ts";
 
 const opts = { baseDomain: "securix.example.com", trustProxy: false };
 
@@ -60,4 +66,16 @@ Deno.test("host routing: a Host header that is not host[:port] gives no URL", ()
   for (const host of ["x/v1/agents#", "x@y", "x?y", "x#y", "x:99999", "[::1", "", "a b", "x\\y"]) {
     assert.equal(url(host), null, host);
   }
+});
+
+Deno.test("host routing: HTTP/2 requests (no Host header) route on the :authority", () => {
+  const opts = { baseDomain: "securix.example.com", trustProxy: false };
+  const url = "https://gmail.api.securix.example.com:8443/gmail/v1/users/me?x=1";
+  assert.equal(requestAuthority(url), "gmail.api.securix.example.com:8443");
+  assert.equal(providerFromHost(new Headers(), opts, requestAuthority(url)), "gmail");
+  // A Host header, when present, is what routes (HTTP/1.1).
+  assert.equal(
+    providerFromHost(new Headers({ host: "securix.example.com" }), opts, requestAuthority(url)),
+    null,
+  );
 });

@@ -7,7 +7,12 @@ import { auditPath } from "./audit_path.ts";
 import { countingStream } from "./byte_counter.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./header_hygiene.ts";
-import { providerFromHost, providerFromPath, requestPath } from "./host_routing.ts";
+import {
+  providerFromHost,
+  providerFromPath,
+  requestAuthority,
+  requestPath,
+} from "./host_routing.ts";
 import { proxyErrors } from "./proxy_errors.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
 import { upstreamUrl } from "./upstream_url.ts";
@@ -47,7 +52,7 @@ const BODYLESS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
  */
 export function matchProxy(deps: ProxyDeps, req: Request): ProxyTarget | "unknown" | null {
   const path = requestPath(req.url);
-  const byHost = providerFromHost(req.headers, deps);
+  const byHost = providerFromHost(req.headers, deps, requestAuthority(req.url));
   if (byHost) {
     const route = deps.routes.get(byHost);
     return route ? { route, path } : "unknown";
