@@ -37,6 +37,8 @@ interface Seen {
   status: number;
   /** The answer went back gzip-compressed. */
   gzip: boolean;
+  /** Size of the answer's body before compression. */
+  plainBytes: number;
 }
 
 /** Compresses the body as Google's and GitHub's front ends do for clients that accept gzip. */
@@ -56,6 +58,7 @@ function fakeApi(handle: (req: Request, url: URL) => Promise<Response>) {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const url = new URL(req.url);
     let response = await handle(req, url);
+    const plainBytes = (await response.clone().arrayBuffer()).byteLength;
     const gzip = /\bgzip\b/.test(req.headers.get("accept-encoding") ?? "");
     if (gzip && response.body) response = await gzipped(response);
     seen.push({
@@ -66,6 +69,7 @@ function fakeApi(handle: (req: Request, url: URL) => Promise<Response>) {
       headerNames: [...req.headers.keys()],
       status: response.status,
       gzip,
+      plainBytes,
     });
     return response;
   });
@@ -386,6 +390,8 @@ Deno.test("real clients: googleapis and @octokit/rest through the proxy after de
       assert.equal(audit[0].data.status, 200);
       assert.equal(audit[0].data.decision, "allowed");
       assert.equal(audit[0].data.path, "/gmail/v1/users/me/messages?maxResults&q");
+      assert.equal(calls[0].gzip, true);
+      assert.equal(audit[0].data.bytesOut, calls[0].plainBytes, "bytes sent, not bytes compressed");
     });
 
     await t.step("@octokit/rest reads a repository at github.api.localhost", async () => {

@@ -158,7 +158,8 @@ export async function handleProxy(
       finish(status, "allowed", bytesIn, 0);
       return new Response(null, { status, headers });
     }
-    const declared = response.headers.get("content-length");
+    // The length sent downstream: fetch() may have decoded a gzip body and dropped it.
+    const declared = headers.get("content-length");
     if (declared !== null && /^\d+$/.test(declared)) {
       // Known length: no per-chunk counting stream on the hot path.
       finish(status, "allowed", bytesIn, Number(declared));
