@@ -32,10 +32,12 @@ export function appendAudit(tx: Tx, events: readonly AuditEvent[]): Promise<void
 export async function appendAuditBatch(
   database: Database,
   events: readonly AuditEvent[],
+  options: { yieldBetween?: boolean } = {},
 ): Promise<void> {
   const tx = await database.client.transaction("write");
   try {
-    await appendWith(rawExec(tx), events, yieldToEventLoop);
+    const between = options.yieldBetween === false ? undefined : yieldToEventLoop;
+    await appendWith(rawExec(tx), events, between);
     await tx.commit();
   } finally {
     tx.close();

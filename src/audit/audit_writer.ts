@@ -11,6 +11,11 @@ export interface AuditWriterOptions {
   onError?: (error: unknown) => void;
   onFlush?: (count: number, lagMs: number) => void;
   now?: () => number;
+  /**
+   * Where batches go; default: appended on this thread. The serving process
+   * hands them to an AuditThread instead.
+   */
+  write?: (events: AuditEvent[]) => Promise<void>;
 }
 
 /**
@@ -21,7 +26,10 @@ export interface AuditWriterOptions {
  * loses at most one interval of buffered events.
  */
 export class AuditWriter {
-  readonly #o: Required<Omit<AuditWriterOptions, "onFlush">> & Pick<AuditWriterOptions, "onFlush">;
+  readonly #o:
+    & Required<Omit<AuditWriterOptions, "onFlush" | "write">>
+    & Pick<AuditWriterOptions, "onFlush">;
+  readonly #write: (events: AuditEvent[]) => Promise<void>;
   #buffer: AuditEvent[] = [];
   #timer: ReturnType<typeof setInterval> | null = null;
   #flushing: Promise<void> = Promise.resolve();
@@ -34,6 +42,7 @@ export class AuditWriter {
       now: Date.now,
       ...options,
     };
+    this.#write = options.write ?? ((events) => appendAuditBatch(options.database, events));
   }
 
   start(): void {
@@ -68,7 +77,7 @@ export class AuditWriter {
     const batch = this.#buffer;
     this.#buffer = [];
     try {
-      await appendAuditBatch(this.#o.database, batch);
+      await this.#write(batch);
       this.#o.onFlush?.(batch.length, this.#o.now() - batch[0].at);
     } catch (error) {
       // Put the batch back in front so a passing failure loses nothing.

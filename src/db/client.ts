@@ -9,6 +9,8 @@ export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 export interface Database {
   client: Client;
+  /** How it was opened: another thread opens its own connection to the same file with these. */
+  openOptions: OpenOptions;
   db: Db;
   /**
    * Runs `fn` in a write transaction (BEGIN IMMEDIATE). For an embedded file
@@ -54,7 +56,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   const db = drizzle(client, { schema });
   const transaction = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
     db.transaction(fn, { behavior: "immediate" });
-  return { client, db, transaction, close: () => raw.close() };
+  return { client, db, transaction, openOptions: options, close: () => raw.close() };
 }
 
 function databaseOpenError(url: string, error: unknown): SecurixError {

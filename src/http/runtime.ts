@@ -1,7 +1,9 @@
 import { recordAdminEventNow } from "../audit/admin_event.ts";
+import { AuditThread } from "../audit/audit_thread.ts";
 import { AuditWriter } from "../audit/audit_writer.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { CredentialSource } from "../connections/credential_source.ts";
+import type { Database } from "../db/client.ts";
 import { errorResponse } from "../errors/error_response.ts";
 import { observeSessions } from "../flows/session_outcomes.ts";
 import { expireSessions } from "../flows/session_store.ts";
@@ -72,10 +74,12 @@ export async function createRuntime(
       },
     }, now());
   }
+  const auditThread = options.audit === false ? null : await startAuditThread(database, log);
   const audit = options.audit === false ? null : new AuditWriter({
     database,
     now,
     onFlush: (_n, lag) => metrics.auditBatchLag.observe(lag / 1000),
+    write: auditThread ? (events) => auditThread.write(events) : undefined,
   });
   const worker = new DeliveryWorker({
     database,
@@ -169,6 +173,26 @@ export async function createRuntime(
       for (const t of timers) clearInterval(t);
       await worker.stop();
       await audit?.stop();
+      auditThread?.close();
     },
   };
+}
+
+/**
+ * An embedded database file gets its audit batches written on a thread of
+ * their own (see audit_thread.ts); a libSQL server is reached asynchronously
+ * and needs none. If the thread cannot start, batches are written here.
+ */
+async function startAuditThread(
+  database: Database,
+  log: (line: string) => void,
+): Promise<AuditThread | null> {
+  const { url } = database.openOptions;
+  if (!url.startsWith("file:") || url.includes(":memory:")) return null;
+  try {
+    return await AuditThread.start(database.openOptions);
+  } catch (error) {
+    log(`audit: writing on the serving thread (${(error as Error).message})`);
+    return null;
+  }
 }
