@@ -20,7 +20,20 @@ async function cli(dir: string, ...args: string[]): Promise<string> {
   return result.stdout;
 }
 
-Deno.test("audit: SIGKILL mid-traffic loses at most one batch window, and the chain still verifies", async () => {
+interface Outcome {
+  /** Answers callers received before the signal. */
+  answeredAt: number[];
+  /** `at` of every proxy.request record in the database afterwards (ms). */
+  recordedAt: number[];
+  signalAt: number;
+  verify: { code: number; output: string };
+}
+
+/**
+ * Runs `serve` on a fresh data dir, drives refused-and-audited proxy requests
+ * from 4 callers for 1.6 s, sends `signal`, then reads the audit log back.
+ */
+async function trafficUntil(signal: Deno.Signal): Promise<Outcome> {
   const dir = await Deno.makeTempDir({ prefix: "securix-audit-crash-" });
   try {
     await Deno.mkdir(`${dir}/securix-data`);
@@ -35,16 +48,16 @@ Deno.test("audit: SIGKILL mid-traffic loses at most one batch window, and the ch
     await cli(dir, "agents", "add", "demo", "agent-1");
     const serve = await startServeProcess({ cwd: dir, timeoutMs: 30_000 });
     // Every request is refused (no connection) and every refusal is audited:
-    // traffic without an upstream, so the process does nothing but audit.
+    // traffic without an upstream, so the process does little but audit.
     const headers = {
       "securix-api-key": app.apiKey.key,
       "securix-entity-id": "nobody",
       "securix-agent-id": "agent-1",
     };
     const answeredAt: number[] = [];
-    let killed = false;
+    let stopping = false;
     const worker = async () => {
-      while (!killed) {
+      while (!stopping) {
         try {
           const res = await fetch(`${serve.baseUrl}/proxy/github/repos/o/r`, { headers });
           await res.body?.cancel();
@@ -56,40 +69,56 @@ Deno.test("audit: SIGKILL mid-traffic loses at most one batch window, and the ch
     };
     const workers = Array.from({ length: 4 }, worker);
     await new Promise((r) => setTimeout(r, 1_600));
-    const killAt = Date.now();
-    killed = true;
-    await serve.stop("SIGKILL");
+    const signalAt = Date.now();
+    stopping = true;
+    await serve.stop(signal);
     await Promise.all(workers);
-
     const exported = await cli(dir, "audit", "export", "--kind", "proxy.request");
-    const records = exported.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
-    const answered = answeredAt.filter((t) => t <= killAt).length;
-    const lost = answered - records.length;
-    const newest = Math.max(...records.map((r) => Date.parse(r.at)));
-    const lostWindowMs = killAt - newest;
-    console.log(
-      `audit crash window: ${answered} answered, ${records.length} recorded, ${lost} lost ` +
-        `(the last ${lostWindowMs} ms before the kill)`,
+    const recordedAt = exported.trim().split("\n").filter(Boolean).map((l) =>
+      Date.parse(JSON.parse(l).at)
     );
-    assert.ok(records.length > 0, "batches were written before the kill");
-    assert.ok(lost >= 0, "never more records than answers");
-    assert.ok(
-      lostWindowMs <= WINDOW_MS + SLACK_MS,
-      `lost ${lostWindowMs} ms of audit, more than one batch window (${WINDOW_MS} ms)`,
-    );
-    const inWindow = answeredAt.filter((t) => t > killAt - WINDOW_MS - SLACK_MS).length;
-    assert.ok(
-      lost <= inWindow,
-      `lost ${lost} records, but only ${inWindow} answers were that recent`,
-    );
-
     const verified = await runCliProcess(["audit", "verify"], { cwd: dir });
-    assert.equal(
-      verified.code,
-      0,
-      `the chain survives the kill: ${verified.stdout}${verified.stderr}`,
-    );
+    return {
+      answeredAt: answeredAt.filter((t) => t <= signalAt),
+      recordedAt,
+      signalAt,
+      verify: { code: verified.code, output: verified.stdout + verified.stderr },
+    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("audit: SIGKILL mid-traffic loses at most one batch window, and the chain still verifies", async () => {
+  const { answeredAt, recordedAt, signalAt, verify } = await trafficUntil("SIGKILL");
+  const lost = answeredAt.length - recordedAt.length;
+  const lostWindowMs = signalAt - Math.max(...recordedAt);
+  console.log(
+    `audit crash window: ${answeredAt.length} answered, ${recordedAt.length} recorded, ` +
+      `${lost} lost (the last ${lostWindowMs} ms before the kill)`,
+  );
+  assert.ok(recordedAt.length > 0, "batches were written before the kill");
+  assert.ok(lost >= 0, "never more records than answers");
+  assert.ok(
+    lostWindowMs <= WINDOW_MS + SLACK_MS,
+    `lost ${lostWindowMs} ms of audit, more than one batch window (${WINDOW_MS} ms)`,
+  );
+  const inWindow = answeredAt.filter((t) => t > signalAt - WINDOW_MS - SLACK_MS).length;
+  assert.ok(
+    lost <= inWindow,
+    `lost ${lost} records, but only ${inWindow} answers were that recent`,
+  );
+  assert.equal(verify.code, 0, `the chain survives the kill: ${verify.output}`);
+});
+
+Deno.test("audit: SIGTERM mid-traffic flushes every record before the process exits", async () => {
+  const { answeredAt, recordedAt, verify } = await trafficUntil("SIGTERM");
+  assert.ok(answeredAt.length > 100, `traffic flowed (${answeredAt.length} answers)`);
+  // Requests in flight at the signal are answered and audited too, so there
+  // may be more records than answers counted before it, never fewer.
+  assert.ok(
+    recordedAt.length >= answeredAt.length,
+    `${answeredAt.length} answered but only ${recordedAt.length} recorded`,
+  );
+  assert.equal(verify.code, 0, verify.output);
 });
