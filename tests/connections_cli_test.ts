@@ -13,7 +13,7 @@ import { CREDENTIAL_PURPOSE, type StoredCredential } from "../src/connections/co
 import { createRuntime } from "../src/http/runtime.ts";
 import { startServer } from "../src/http/serve.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
-import { Browser, csrfOf } from "./helpers/flow_env.ts";
+import { startDeviceConsent } from "./helpers/flow_env.ts";
 import { startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort, runCliProcess } from "./helpers/process.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
@@ -111,23 +111,8 @@ async function setup() {
 
   /** A user connecting gmail through the device flow, signing in at oidc-provider as `accountId`. */
   async function connect(entityId: string, accountId: string): Promise<string> {
-    const created = await api("/v1/auth/sessions", {
-      method: "POST",
-      body: JSON.stringify({ entityId, flow: "device", providers: { gmail: {} } }),
-    });
-    const session = await created.json();
-    const browser = new Browser();
-    const entry = await browser.go(`${publicUrl}/device`);
-    const entered = await browser.form(`${publicUrl}/device`, {
-      csrf: csrfOf(await entry.text()),
-      code: session.deviceAuthCode,
-    });
-    const connectUrl = `${publicUrl}${entered.headers.get("location")}`;
-    const page = await browser.go(connectUrl);
-    const started = await browser.form(`${connectUrl}/continue`, {
-      csrf: csrfOf(await page.text()),
-    });
-    const callback = await oidc.loginAndConsent(started.headers.get("location")!, { accountId });
+    const { browser, providerUrl } = await startDeviceConsent({ api, publicUrl }, entityId);
+    const callback = await oidc.loginAndConsent(providerUrl, { accountId });
     const done = await browser.go(callback);
     assert.equal(done.status, 200, await done.text());
     const connection = await row(entityId);

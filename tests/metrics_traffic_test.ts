@@ -11,7 +11,7 @@ import { createApp } from "../src/apps/app_store.ts";
 import { createApiKey } from "../src/apps/key_store.ts";
 import { sxcHash } from "../src/flows/sxc.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
-import { Browser, csrfOf, startDeviceConsent } from "./helpers/flow_env.ts";
+import { openDeviceConsent, startDeviceConsent } from "./helpers/flow_env.ts";
 import { startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
@@ -219,19 +219,10 @@ Deno.test("metrics: /metrics parses, is not on the public listener, and its coun
     assert.equal(done.status, "completed");
     const consentedAt = Date.now();
 
-    const cancelled = await (await api("/v1/auth/sessions", {
-      method: "POST",
-      body: JSON.stringify({ entityId: "bob", flow: "device", providers: { gmail: {} } }),
-    })).json();
-    const browser = new Browser();
-    const entry = await browser.go(`${publicUrl}/device`);
-    const entered = await browser.form(`${publicUrl}/device`, {
-      csrf: csrfOf(await entry.text()),
-      code: cancelled.deviceAuthCode,
+    const cancelled = await openDeviceConsent({ api, publicUrl }, "bob");
+    const cancel = await cancelled.browser.form(`${cancelled.connectUrl}/cancel`, {
+      csrf: cancelled.csrf,
     });
-    const connect = `${publicUrl}${entered.headers.get("location")}`;
-    const page = await browser.go(connect);
-    const cancel = await browser.form(`${connect}/cancel`, { csrf: csrfOf(await page.text()) });
     await cancel.body?.cancel();
     const bob = await (await api(`/v1/auth/sessions/${cancelled.sessionId}`)).json();
     assert.equal(bob.status, "failed");

@@ -11,7 +11,7 @@ import { createApiKey } from "../src/apps/key_store.ts";
 import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
 import { createRuntime } from "../src/http/runtime.ts";
 import { startServer } from "../src/http/serve.ts";
-import { Browser, csrfOf } from "./helpers/flow_env.ts";
+import { startDeviceConsent } from "./helpers/flow_env.ts";
 import { startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort } from "./helpers/process.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
@@ -74,22 +74,9 @@ Deno.test("kind = oidc: discovery, device consent, proxy and refresh through the
         headers: { "securix-api-key": secret, "content-type": "application/json" },
       });
 
-    const created = await api("/v1/auth/sessions", {
-      method: "POST",
-      body: JSON.stringify({ entityId: "emp-7", flow: "device", providers: { corp: {} } }),
+    const { browser, providerUrl } = await startDeviceConsent({ api, publicUrl }, "emp-7", {
+      corp: {},
     });
-    assert.equal(created.status, 201, await created.clone().text());
-    const session = await created.json();
-    const browser = new Browser();
-    const entry = await browser.go(`${publicUrl}/device`);
-    const entered = await browser.form(`${publicUrl}/device`, {
-      csrf: csrfOf(await entry.text()),
-      code: session.deviceAuthCode,
-    });
-    const connect = `${publicUrl}${entered.headers.get("location")}`;
-    const page = await browser.go(connect);
-    const started = await browser.form(`${connect}/continue`, { csrf: csrfOf(await page.text()) });
-    const providerUrl = started.headers.get("location")!;
     assert.ok(
       providerUrl.startsWith(oidc.authorizationUrl),
       `discovered authorization endpoint used: ${providerUrl}`,

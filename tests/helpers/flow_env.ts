@@ -137,6 +137,29 @@ export async function setup(options: { now?: () => number; origin?: string } = {
 export type FlowEnv = Awaited<ReturnType<typeof setup>>;
 export type { Runtime };
 
+/** A device session created through the API, its code entered, the consent page open. */
+export async function openDeviceConsent(
+  env: Pick<FlowEnv, "api" | "publicUrl">,
+  entityId: string,
+  providers: Record<string, { scopes?: string[] }> = { gmail: {} },
+): Promise<{ browser: Browser; sessionId: string; connectUrl: string; csrf: string }> {
+  const created = await env.api("/v1/auth/sessions", {
+    method: "POST",
+    body: JSON.stringify({ entityId, flow: "device", providers }),
+  });
+  const session = await created.json();
+  if (created.status !== 201) throw new Error(`session not created: ${JSON.stringify(session)}`);
+  const browser = new Browser();
+  const entry = await browser.go(`${env.publicUrl}/device`);
+  const entered = await browser.form(`${env.publicUrl}/device`, {
+    csrf: csrfOf(await entry.text()),
+    code: session.deviceAuthCode,
+  });
+  const connectUrl = `${env.publicUrl}${entered.headers.get("location")}`;
+  const page = await browser.go(connectUrl);
+  return { browser, sessionId: session.sessionId, connectUrl, csrf: csrfOf(await page.text()) };
+}
+
 /**
  * Plays a device-flow user up to the provider: creates the session, enters
  * the code, continues on the consent page. Returns the provider URL to sign in at.
@@ -144,20 +167,13 @@ export type { Runtime };
 export async function startDeviceConsent(
   env: Pick<FlowEnv, "api" | "publicUrl">,
   entityId: string,
+  providers?: Record<string, { scopes?: string[] }>,
 ): Promise<{ browser: Browser; sessionId: string; providerUrl: string }> {
-  const created = await env.api("/v1/auth/sessions", {
-    method: "POST",
-    body: JSON.stringify({ entityId, flow: "device", providers: { gmail: {} } }),
-  });
-  const session = await created.json();
-  const browser = new Browser();
-  const entry = await browser.go(`${env.publicUrl}/device`);
-  const entered = await browser.form(`${env.publicUrl}/device`, {
-    csrf: csrfOf(await entry.text()),
-    code: session.deviceAuthCode,
-  });
-  const connect = `${env.publicUrl}${entered.headers.get("location")}`;
-  const page = await browser.go(connect);
-  const started = await browser.form(`${connect}/continue`, { csrf: csrfOf(await page.text()) });
-  return { browser, sessionId: session.sessionId, providerUrl: started.headers.get("location")! };
+  const { browser, sessionId, connectUrl, csrf } = await openDeviceConsent(
+    env,
+    entityId,
+    providers,
+  );
+  const started = await browser.form(`${connectUrl}/continue`, { csrf });
+  return { browser, sessionId, providerUrl: started.headers.get("location")! };
 }

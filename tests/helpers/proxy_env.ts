@@ -11,7 +11,7 @@ import { CREDENTIAL_PURPOSE } from "../../src/connections/connection_types.ts";
 import { createRuntime } from "../../src/http/runtime.ts";
 import { startServer } from "../../src/http/serve.ts";
 import { type Canary, type FakeUpstream, startCanary, startFakeUpstream } from "./fake_upstream.ts";
-import { Browser, csrfOf } from "./flow_env.ts";
+import { startDeviceConsent } from "./flow_env.ts";
 import { startOidcServer } from "./oidc_server.ts";
 import { freePort } from "./process.ts";
 import { openTempAppliance } from "./temp_appliance.ts";
@@ -138,22 +138,13 @@ async function connectByDeviceConsent(
   apiKey: string,
   signIn: (providerUrl: string) => Promise<URL>,
 ): Promise<void> {
-  const created = await fetch(`${publicUrl}/v1/auth/sessions`, {
-    method: "POST",
-    headers: { "securix-api-key": apiKey, "content-type": "application/json" },
-    body: JSON.stringify({ entityId: ENTITY, flow: "device", providers: { gmail: {} } }),
-  });
-  const session = await created.json();
-  const browser = new Browser();
-  const entry = await browser.go(`${publicUrl}/device`);
-  const entered = await browser.form(`${publicUrl}/device`, {
-    csrf: csrfOf(await entry.text()),
-    code: session.deviceAuthCode,
-  });
-  const connect = `${publicUrl}${entered.headers.get("location")}`;
-  const page = await browser.go(connect);
-  const started = await browser.form(`${connect}/continue`, { csrf: csrfOf(await page.text()) });
-  const callback = await signIn(started.headers.get("location")!);
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${publicUrl}${path}`, {
+      ...init,
+      headers: { "securix-api-key": apiKey, "content-type": "application/json" },
+    });
+  const { browser, providerUrl } = await startDeviceConsent({ api, publicUrl }, ENTITY);
+  const callback = await signIn(providerUrl);
   const done = await browser.go(callback);
   if (done.status !== 200) {
     throw new Error(`Consent ended with ${done.status}: ${await done.text()}`);
