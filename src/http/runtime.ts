@@ -130,6 +130,7 @@ export async function createRuntime(
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? 30_000,
     maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,
     maxHeaderBytes: 32 * 1024,
+    onInternalError: (error) => log(`proxy: ${(error as Error)?.message ?? String(error)}`),
     onRequest: (provider, status, totalMs, upstreamMs) => {
       metrics.proxyRequests.inc({ provider, status: String(status) });
       metrics.proxyLatency.observe({ provider }, totalMs / 1000);

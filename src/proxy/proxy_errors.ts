@@ -58,4 +58,10 @@ export const proxyErrors = {
       status: 502,
       llmError: `${provider} cannot be reached right now; try again in a little while.`,
     }),
+  /** Our side failed (database busy, vault unreadable): not the provider's fault. */
+  unavailable: () =>
+    new SecurixError("SX-UNAVAILABLE", "The appliance could not serve this request right now", {
+      status: 503,
+      llmError: "The access broker is briefly unavailable; try again in a little while.",
+    }),
 };

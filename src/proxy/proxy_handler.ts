@@ -37,6 +37,8 @@ export interface ProxyDeps {
     totalMs: number,
     upstreamMs: number | null,
   ) => void;
+  /** An internal failure on the request path (the caller only sees SX-UNAVAILABLE). */
+  onInternalError?: (error: unknown) => void;
 }
 
 export interface ProxyTarget {
@@ -170,9 +172,9 @@ export async function handleProxy(
     );
     return new Response(counted, { status, statusText: response.statusText, headers });
   } catch (error) {
-    const sx = error instanceof SecurixError
-      ? error
-      : proxyErrors.upstreamUnreachable(route.provider);
+    // Upstream failures arrive typed from send(); anything else is ours.
+    if (!(error instanceof SecurixError)) deps.onInternalError?.(error);
+    const sx = error instanceof SecurixError ? error : proxyErrors.unavailable();
     if (sx.code === "SX-TOKEN-EXPIRED" && caller) deps.callers.forgetConnection(caller.connection);
     finish(sx.status, `denied:${sx.code}`, 0, 0);
     return errorResponse(sx);

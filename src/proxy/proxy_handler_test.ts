@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import type { CredentialSource } from "../connections/credential_source.ts";
+import type { Caller, CallerResolver } from "./caller_identity.ts";
+import { handleProxy, matchProxy, type ProxyDeps } from "./proxy_handler.ts";
+import { bearerInjector, type ProxyRoute } from "./proxy_route.ts";
+
+const route: ProxyRoute = {
+  host: "gmail",
+  provider: "gmail",
+  baseUrl: new URL("http://127.0.0.1:9/base"),
+  inject: bearerInjector(),
+  websocket: false,
+};
+
+function deps(overrides: Partial<ProxyDeps>): ProxyDeps {
+  const caller = { app: { id: "app_1" }, agentId: "a", entityId: "e", connection: {} } as Caller;
+  return {
+    routes: new Map([["gmail", route]]),
+    baseDomain: "localhost",
+    trustProxy: false,
+    callers: {
+      resolve: () => Promise.resolve(caller),
+      forgetConnection() {},
+    } as unknown as CallerResolver,
+    credentials: {} as CredentialSource,
+    audit: null,
+    fetch: () => Promise.reject(new TypeError("connection refused")),
+    now: Date.now,
+    upstreamTimeoutMs: 1_000,
+    maxRequestBytes: 1024,
+    maxHeaderBytes: 8192,
+    ...overrides,
+  };
+}
+
+async function send(d: ProxyDeps) {
+  const req = new Request("http://127.0.0.1:8080/proxy/gmail/x");
+  const target = matchProxy(d, req);
+  assert.ok(target && target !== "unknown");
+  const res = await handleProxy(d, req, target);
+  return { status: res.status, body: await res.json() };
+}
+
+Deno.test("proxy errors: our own failure is SX-UNAVAILABLE (503) and reported, not blamed on the provider", async () => {
+  const reported: unknown[] = [];
+  const d = deps({
+    credentials: {
+      get: () => Promise.reject(new Error("SQLITE_BUSY: database is locked")),
+    } as unknown as CredentialSource,
+    onInternalError: (e) => reported.push(e),
+  });
+  const { status, body } = await send(d);
+  assert.equal(status, 503);
+  assert.equal(body.error.code, "SX-UNAVAILABLE");
+  assert.doesNotMatch(JSON.stringify(body), /SQLITE/, "no internal detail reaches the caller");
+  assert.equal(reported.length, 1);
+});
+
+Deno.test("proxy errors: an unreachable provider is SX-UPSTREAM-UNREACHABLE (502)", async () => {
+  const reported: unknown[] = [];
+  const d = deps({
+    credentials: {
+      get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
+    } as unknown as CredentialSource,
+    onInternalError: (e) => reported.push(e),
+  });
+  const { status, body } = await send(d);
+  assert.equal(status, 502);
+  assert.equal(body.error.code, "SX-UPSTREAM-UNREACHABLE");
+  assert.equal(reported.length, 0);
+});
