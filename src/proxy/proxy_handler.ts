@@ -27,7 +27,7 @@ export interface ProxyDeps {
   audit: AuditWriter | null;
   fetch: typeof fetch;
   now: () => number;
-  /** Time allowed for the upstream's response headers. */
+  /** Time allowed for the upstream's response headers, counted from the end of the request body. */
   upstreamTimeoutMs: number;
   maxRequestBytes: number;
   maxHeaderBytes: number;
@@ -138,15 +138,20 @@ export async function handleProxy(
       return bridgeWebSocket({ req, route, upstreamUrl: upstream, credential, protocols });
     }
     let bytesIn = 0;
+    // A 200 MB upload may take longer than the upstream timeout: that starts once it is sent.
+    const bodySent = Promise.withResolvers<void>();
     const body = BODYLESS.has(req.method) || req.body === null ? null : req.body.pipeThrough(
       countingStream(
-        (n) => bytesIn = n,
+        (n) => {
+          bytesIn = n;
+          bodySent.resolve();
+        },
         deps.maxRequestBytes,
         () => proxyErrors.bodyTooLarge(deps.maxRequestBytes),
       ),
     );
     const t0 = deps.now();
-    let response = await send(deps, req, route, upstream, credential, body);
+    let response = await send(deps, req, route, upstream, credential, body, bodySent.promise);
     if (response.status === 401 && body === null) {
       // The provider rejected a token we thought valid: refresh once and replay.
       await response.body?.cancel();
@@ -188,12 +193,19 @@ async function send(
   url: URL,
   credential: StoredCredential,
   body: ReadableStream<Uint8Array> | null,
+  bodySent?: Promise<void>,
 ): Promise<Response> {
   const headers = upstreamRequestHeaders(req.headers);
   const target = new URL(url);
   route.inject(credential, headers, target);
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), deps.upstreamTimeoutMs);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let answered = false;
+  const startTimer = () => {
+    if (!answered) timer = setTimeout(() => controller.abort(), deps.upstreamTimeoutMs);
+  };
+  if (body && bodySent) void bodySent.then(startTimer);
+  else startTimer();
   try {
     return await deps.fetch(target, {
       method: req.method,
@@ -211,6 +223,7 @@ async function send(
     if (error instanceof SecurixError) throw error;
     throw proxyErrors.upstreamUnreachable(route.provider);
   } finally {
+    answered = true;
     clearTimeout(timer);
   }
 }

@@ -41,6 +41,8 @@ export async function runCliProcess(
 
 export interface ServerProcess {
   port: number;
+  /** OS process id of the appliance (e.g. to read /proc/<pid>/status). */
+  pid: number;
   baseUrl: string;
   output: () => string;
   stop: (signal?: Deno.Signal) => Promise<number>;
@@ -103,5 +105,5 @@ export async function startServeProcess(options: {
     await stop("SIGKILL");
     throw new Error(`appliance did not become healthy:\n${text}`);
   }
-  return { port, baseUrl, output: () => text, stop };
+  return { port, pid: child.pid, baseUrl, output: () => text, stop };
 }
