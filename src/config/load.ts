@@ -30,6 +30,7 @@ export interface Config {
   readonly vault: { readonly masterKey: Uint8Array };
   readonly providers: ParsedConfig["providers"];
   readonly webhooks: ParsedConfig["webhooks"];
+  readonly proxy: ParsedConfig["proxy"];
   readonly audit: ParsedConfig["audit"];
 }
 
@@ -41,7 +42,7 @@ export interface LoadOptions {
 }
 
 /** Sections whose scalar keys may be overridden by SECURIX_<SECTION>_<KEY>. */
-const OVERRIDABLE = ["server", "database", "vault", "webhooks", "audit"] as const;
+const OVERRIDABLE = ["server", "database", "vault", "webhooks", "proxy", "audit"] as const;
 
 export async function findConfigPath(
   options: LoadOptions,
@@ -124,6 +125,7 @@ const NUMERIC_KEYS = new Set([
   "server.shutdown_timeout_ms",
   "audit.retain_days",
   "webhooks.timeout_ms",
+  "proxy.upstream_timeout_ms",
 ]);
 
 const NUMBER_LIST_KEYS = new Set(["webhooks.retry_delays_ms"]);
@@ -195,6 +197,7 @@ export async function resolveConfig(
     vault: { masterKey: hexToBytes(parsed.vault.master_key) },
     providers: parsed.providers,
     webhooks: parsed.webhooks,
+    proxy: parsed.proxy,
     audit: parsed.audit,
   });
 }
@@ -220,6 +223,7 @@ export const OVERRIDE_KEYS: Record<string, readonly string[]> = {
   database: ["url", "auth_token"],
   vault: ["master_key"],
   webhooks: ["allow_private_targets", "timeout_ms", "retry_delays_ms"],
+  proxy: ["upstream_timeout_ms"],
   audit: ["retain_days"],
 };
 

@@ -157,6 +157,29 @@ Deno.test("config: webhook timeout and retry delays default to production values
   );
 });
 
+Deno.test("config: proxy upstream timeout defaults to 30 s, set in the file or by env, bounded", async () => {
+  await withDir('[vault]\nmaster_key = "env:MK"\n', async (dir) => {
+    const defaults = await loadConfig({ cwd: dir, env: (n) => ({ MK: KEY })[n] });
+    assert.equal(defaults.config.proxy.upstream_timeout_ms, 30_000);
+    const env: Record<string, string> = { MK: KEY, SECURIX_PROXY_UPSTREAM_TIMEOUT_MS: "2500" };
+    const { config } = await loadConfig({ cwd: dir, env: (n) => env[n] });
+    assert.equal(config.proxy.upstream_timeout_ms, 2500);
+  });
+  await withDir(
+    '[vault]\nmaster_key = "env:MK"\n[proxy]\nupstream_timeout_ms = 45000\n',
+    async (dir) => {
+      const { config } = await loadConfig({ cwd: dir, env: (n) => ({ MK: KEY })[n] });
+      assert.equal(config.proxy.upstream_timeout_ms, 45_000);
+    },
+  );
+  await withDir(
+    '[vault]\nmaster_key = "env:MK"\n[proxy]\nupstream_timeout_ms = 5\n',
+    async (dir) => {
+      assert.match(await loadError(dir, { MK: KEY }), /proxy\.upstream_timeout_ms: /);
+    },
+  );
+});
+
 Deno.test("config: embedded defaults create the data dir and a 0600 key once", async () => {
   await withDir(null, async (dir) => {
     const first = await loadConfig({ cwd: dir, env: () => undefined });

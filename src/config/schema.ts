@@ -119,6 +119,12 @@ export function configSchema(sources: SecretSources) {
       .default([...DEFAULT_RETRY_DELAYS_MS]),
   });
 
+  const proxy = z.strictObject({
+    /** How long a provider gets to send response headers once the request body is sent, in
+     * ms; then the caller gets 504 SX-UPSTREAM-TIMEOUT. Default 30000. */
+    upstream_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+  });
+
   const audit = z.strictObject({
     /** Prune audit records older than this many days; 0 keeps all. Default 0. */
     retain_days: z.number().int().min(0).default(0),
@@ -131,6 +137,7 @@ export function configSchema(sources: SecretSources) {
     /** `[providers.<name>]`: catalog providers by name, custom ones with `kind`. Default none. */
     providers: providersSchema(sources).prefault({}),
     webhooks: webhooks.default(webhooks.parse({})),
+    proxy: proxy.default(proxy.parse({})),
     audit: audit.default(audit.parse({})),
   });
 }

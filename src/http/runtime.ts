@@ -127,7 +127,7 @@ export async function createRuntime(
     audit,
     fetch: fetchImpl,
     now,
-    upstreamTimeoutMs: options.upstreamTimeoutMs ?? 30_000,
+    upstreamTimeoutMs: options.upstreamTimeoutMs ?? config.proxy.upstream_timeout_ms,
     maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,
     maxHeaderBytes: 32 * 1024,
     onInternalError: (error) => log(`proxy: ${(error as Error)?.message ?? String(error)}`),
