@@ -56,9 +56,8 @@ async function wrk(
   return { name, rps, p50: ms("50"), p99: ms("99") };
 }
 
-async function startUpstream(port: number): Promise<Deno.ChildProcess> {
-  const code =
-    `Deno.serve({hostname:"127.0.0.1",port:${port},onListen(){}},(r)=>r.headers.get("authorization")==="Bearer ${TOKEN}"?new Response('{"messages":[]}',{headers:{"content-type":"application/json"}}):new Response("no",{status:401}));`;
+/** Runs `code` with `deno eval` and waits (bounded) until it answers on `port`. */
+async function evalServer(code: string, port: number): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", code],
     stdout: "null",
@@ -75,6 +74,12 @@ async function startUpstream(port: number): Promise<Deno.ChildProcess> {
   return child;
 }
 
+async function startUpstream(port: number): Promise<Deno.ChildProcess> {
+  const code =
+    `Deno.serve({hostname:"127.0.0.1",port:${port},onListen(){}},(r)=>r.headers.get("authorization")==="Bearer ${TOKEN}"?new Response('{"messages":[]}',{headers:{"content-type":"application/json"}}):new Response("no",{status:401}));`;
+  return await evalServer(code, port);
+}
+
 /**
  * The floor Deno itself sets: a bare Deno.serve + fetch forwarder with no
  * auth, vault, audit or timeout. The appliance cannot beat it.
@@ -82,20 +87,7 @@ async function startUpstream(port: number): Promise<Deno.ChildProcess> {
 async function startDenoFloor(port: number, upstreamPort: number): Promise<Deno.ChildProcess> {
   const code =
     `Deno.serve({hostname:"127.0.0.1",port:${port},onListen(){}},async(r)=>{const h=new Headers(r.headers);h.delete("host");h.set("authorization","Bearer ${TOKEN}");const u=await fetch("http://127.0.0.1:${upstreamPort}"+new URL(r.url).pathname,{headers:h});return new Response(u.body,{status:u.status,headers:u.headers});});`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", code],
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  for (let i = 0; i < 100; i++) {
-    try {
-      await (await fetch(`http://127.0.0.1:${port}/`)).body?.cancel();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return child;
+  return await evalServer(code, port);
 }
 
 async function startNginx(
