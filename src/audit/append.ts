@@ -5,6 +5,7 @@ import { newId } from "../db/ids.ts";
 import { type AuditEvent, GENESIS_HASH } from "./audit_types.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import { chainHash } from "./chain.ts";
+import { type ChainHead, type Checkpoint, CHECKPOINT_KEY, HEAD_KEY } from "./chain_meta.ts";
 
 /** Runs one SQL statement with positional `?` arguments and returns its rows. */
 type Exec = (text: string, args: InValue[]) => Promise<Record<string, unknown>[]>;
@@ -71,9 +72,9 @@ async function appendWith(
     await exec(`INSERT INTO audit_log (${COLUMNS}) VALUES ${values}`, rows.flat());
   }
   await exec(
-    "INSERT INTO meta (key, value) VALUES ('audit_head', ?) " +
+    "INSERT INTO meta (key, value) VALUES (?, ?) " +
       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    [JSON.stringify({ hash: prevHash, count: head.count + events.length })],
+    [HEAD_KEY, JSON.stringify({ hash: prevHash, count: head.count + events.length })],
   );
 }
 
@@ -107,17 +108,17 @@ function chainedRow(event: AuditEvent, prevHash: string): InValue[] {
 /**
  * The hash the next record links to: the recorded head, which survives
  * retention pruning every record (the checkpoint then holds the same hash).
- * Same keys and JSON as chain_meta.ts, read without the query builder.
+ * The same rows chain_meta.ts reads, without the query builder.
  */
-async function readChainState(exec: Exec): Promise<{ hash: string; count: number }> {
+async function readChainState(exec: Exec): Promise<ChainHead> {
   const rows = await exec(
-    "SELECT key, value FROM meta WHERE key IN ('audit_head', 'audit_checkpoint')",
-    [],
+    "SELECT key, value FROM meta WHERE key IN (?, ?)",
+    [HEAD_KEY, CHECKPOINT_KEY],
   );
   const byKey = new Map(rows.map((r) => [String(r.key), JSON.parse(String(r.value))]));
-  const head = byKey.get("audit_head") as { hash: string; count: number } | undefined;
+  const head = byKey.get(HEAD_KEY) as ChainHead | undefined;
   if (head) return head;
-  const checkpoint = byKey.get("audit_checkpoint") as { hash: string } | undefined;
+  const checkpoint = byKey.get(CHECKPOINT_KEY) as Checkpoint | undefined;
   return { hash: checkpoint?.hash ?? GENESIS_HASH, count: 0 };
 }
 

@@ -18,8 +18,9 @@ export interface Checkpoint {
   pruned: number;
 }
 
-const HEAD = "audit_head";
-const CHECKPOINT = "audit_checkpoint";
+/** `meta` keys; append.ts reads and writes the head with raw SQL on the batch path. */
+export const HEAD_KEY = "audit_head";
+export const CHECKPOINT_KEY = "audit_checkpoint";
 
 async function readJson<T>(db: Db | Tx, key: string): Promise<T | null> {
   const [row] = await db.select().from(meta).where(eq(meta.key, key)).limit(1);
@@ -34,12 +35,7 @@ async function writeJson(db: Db | Tx, key: string, value: unknown): Promise<void
   });
 }
 
-export async function writeHead(tx: Tx, hash: string, added: number): Promise<void> {
-  const head = await readJson<ChainHead>(tx, HEAD);
-  await writeJson(tx, HEAD, { hash, count: (head?.count ?? 0) + added });
-}
-
-export const readHead = (db: Db | Tx) => readJson<ChainHead>(db, HEAD);
-export const readCheckpoint = (db: Db | Tx) => readJson<Checkpoint>(db, CHECKPOINT);
+export const readHead = (db: Db | Tx) => readJson<ChainHead>(db, HEAD_KEY);
+export const readCheckpoint = (db: Db | Tx) => readJson<Checkpoint>(db, CHECKPOINT_KEY);
 export const writeCheckpoint = (tx: Tx, checkpoint: Checkpoint) =>
-  writeJson(tx, CHECKPOINT, checkpoint);
+  writeJson(tx, CHECKPOINT_KEY, checkpoint);
