@@ -152,7 +152,7 @@ export async function createRuntime(
     handler: (req, info) => {
       const url = requestUrl(req.url, req.headers.get("host"));
       if (!url) return Promise.resolve(errorResponse(proxyErrors.badHost()));
-      const target = matchProxy(proxy, req);
+      const target = matchProxy(proxy, req, url);
       if (target === "unknown") {
         return Promise.resolve(
           errorResponse(proxyErrors.unknownHost(req.headers.get("host") ?? url.host)),

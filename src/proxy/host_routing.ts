@@ -44,18 +44,10 @@ export function requestUrl(url: string, host: string | null): URL | null {
  * The path exactly as the client sent it. `new URL()` resolves `..`, `%2e%2e`
  * and `\`, which would turn `/proxy/gmail/../../v1/…` into an appliance route;
  * the proxy routes on the raw path instead, and `upstreamUrl` refuses whatever
- * would need resolving.
+ * would need resolving. Also its authority as Deno built it (the HTTP/2
+ * `:authority`), unparsed.
  */
-export function requestPath(requestUrl: string): string {
-  return splitTarget(requestUrl).path;
-}
-
-/** The authority of a request URL as Deno built it (the HTTP/2 `:authority`), unparsed. */
-export function requestAuthority(requestUrl: string): string {
-  return splitTarget(requestUrl).authority;
-}
-
-function splitTarget(requestUrl: string): { authority: string; path: string } {
+export function requestTarget(requestUrl: string): { authority: string; path: string } {
   const rest = requestUrl.slice(requestUrl.indexOf("://") + 3);
   const authorityEnd = rest.search(/[/?#]/);
   const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);

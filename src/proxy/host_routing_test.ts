@@ -1,11 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  providerFromHost,
-  providerFromPath,
-  requestAuthority,
-  requestPath,
-  requestUrl,
-} from "./host_routing.ts";
+import { providerFromHost, providerFromPath, requestTarget, requestUrl } from "./host_routing.ts";
 
 const opts = { baseDomain: "securix.example.com", trustProxy: false };
 
@@ -53,7 +47,7 @@ Deno.test("host routing: the raw path keeps dot segments and backslashes URL par
       ["http://x#/proxy/gmail/x", "/"],
       ["http://x", "/"],
     ]
-  ) assert.equal(requestPath(url), path, url);
+  ) assert.equal(requestTarget(url).path, path, url);
 });
 
 Deno.test("host routing: a Host header that is not host[:port] gives no URL", () => {
@@ -71,11 +65,15 @@ Deno.test("host routing: a Host header that is not host[:port] gives no URL", ()
 Deno.test("host routing: HTTP/2 requests (no Host header) route on the :authority", () => {
   const opts = { baseDomain: "securix.example.com", trustProxy: false };
   const url = "https://gmail.api.securix.example.com:8443/gmail/v1/users/me?x=1";
-  assert.equal(requestAuthority(url), "gmail.api.securix.example.com:8443");
-  assert.equal(providerFromHost(new Headers(), opts, requestAuthority(url)), "gmail");
+  assert.equal(requestTarget(url).authority, "gmail.api.securix.example.com:8443");
+  assert.equal(providerFromHost(new Headers(), opts, requestTarget(url).authority), "gmail");
   // A Host header, when present, is what routes (HTTP/1.1).
   assert.equal(
-    providerFromHost(new Headers({ host: "securix.example.com" }), opts, requestAuthority(url)),
+    providerFromHost(
+      new Headers({ host: "securix.example.com" }),
+      opts,
+      requestTarget(url).authority,
+    ),
     null,
   );
 });

@@ -7,12 +7,7 @@ import { auditPath } from "./audit_path.ts";
 import { countingStream } from "./byte_counter.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./header_hygiene.ts";
-import {
-  providerFromHost,
-  providerFromPath,
-  requestAuthority,
-  requestPath,
-} from "./host_routing.ts";
+import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
 import { proxyErrors } from "./proxy_errors.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
 import { upstreamUrl } from "./upstream_url.ts";
@@ -44,6 +39,8 @@ export interface ProxyDeps {
 export interface ProxyTarget {
   route: ProxyRoute;
   path: string;
+  /** The request URL, parsed once by the caller. */
+  url: URL;
 }
 
 const BODYLESS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
@@ -52,17 +49,21 @@ const BODYLESS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
  * Which proxied request this is, if any: by Host, or by the /proxy/<name>/ path.
  * Matched on the path as sent, never on its dot-resolved form.
  */
-export function matchProxy(deps: ProxyDeps, req: Request): ProxyTarget | "unknown" | null {
-  const path = requestPath(req.url);
-  const byHost = providerFromHost(req.headers, deps, requestAuthority(req.url));
+export function matchProxy(
+  deps: ProxyDeps,
+  req: Request,
+  url: URL = new URL(req.url),
+): ProxyTarget | "unknown" | null {
+  const { authority, path } = requestTarget(req.url);
+  const byHost = providerFromHost(req.headers, deps, authority);
   if (byHost) {
     const route = deps.routes.get(byHost);
-    return route ? { route, path } : "unknown";
+    return route ? { route, path, url } : "unknown";
   }
   const byPath = providerFromPath(path);
   if (!byPath) return null;
   const route = deps.routes.get(byPath.provider);
-  return route ? { route, path: byPath.path } : "unknown";
+  return route ? { route, path: byPath.path, url } : "unknown";
 }
 
 function headerBytes(headers: Headers): number {
@@ -94,8 +95,7 @@ export async function handleProxy(
   target: ProxyTarget,
 ): Promise<Response> {
   const started = deps.now();
-  const url = new URL(req.url);
-  const { route } = target;
+  const { route, url } = target;
   const note = req.headers.get("x-securix-audit-note")?.slice(0, 500) ?? null;
   let caller: Caller | null = null;
   let upstreamMs: number | null = null;
