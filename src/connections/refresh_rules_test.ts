@@ -1,0 +1,175 @@
+/**
+ * The refresh rules the proxy issue spells out, against a real vault and
+ * database: keep the old refresh token when the provider omits one, a token
+ * without expiry is refreshed only when the provider rejects it, invalid_grant
+ * re-reads storage before giving up, and failures back off.
+ */
+import assert from "node:assert/strict";
+import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
+import { createApp } from "../apps/app_store.ts";
+import type { TokenResult } from "../flows/flow_provider.ts";
+import { getConnection, insertConnection } from "./connection_store.ts";
+import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
+import { CredentialSource, type Refresher } from "./credential_source.ts";
+
+const INVALID_GRANT = new Error("invalid_grant");
+
+/** A provider scripted per call: a token result, or an error to throw. */
+function scripted(answers: ((refreshToken: string) => TokenResult | Promise<TokenResult>)[]) {
+  const presented: string[] = [];
+  const refresher: Refresher = {
+    refresh(refreshToken) {
+      presented.push(refreshToken);
+      const answer = answers[presented.length - 1];
+      if (!answer) throw new Error("unexpected refresh");
+      return Promise.resolve(answer(refreshToken));
+    },
+    isInvalidGrant: (error) => error === INVALID_GRANT,
+  };
+  return { refresher, presented };
+}
+
+const issued = (accessToken: string, refreshToken: string | null, expiresAt: number | null) => ({
+  accessToken,
+  refreshToken,
+  tokenType: "Bearer",
+  expiresAt,
+  scopes: null,
+  idToken: null,
+});
+
+async function withSource(
+  credential: StoredCredential,
+  refresher: Refresher,
+  now: () => number,
+  fn: (ctx: {
+    source: CredentialSource;
+    connection: Connection;
+    stored: () => Promise<StoredCredential>;
+    put: (c: StoredCredential) => Promise<void>;
+    status: () => Promise<string | undefined>;
+  }) => Promise<void>,
+): Promise<void> {
+  const temp = await openTempAppliance({ now });
+  try {
+    const { appliance } = temp;
+    const app = await createApp(appliance.database.db, { name: "t", origins: [] }, appliance);
+    await appliance.vault.put("cred-1", CREDENTIAL_PURPOSE, JSON.stringify(credential));
+    const connection: Connection = {
+      id: "conn-1",
+      appId: app.id,
+      entityId: "e1",
+      provider: "gmail",
+      status: "active",
+      scopes: [],
+      account: null,
+      credentialId: "cred-1",
+      credentialExpiresAt: credential.expiresAt,
+      sessionId: null,
+      version: 1,
+      createdAt: 0,
+      updatedAt: 0,
+    };
+    await insertConnection(appliance.database.db, connection);
+    const source = new CredentialSource({
+      database: appliance.database,
+      vault: appliance.vault,
+      now,
+      refresherFor: () => refresher,
+    });
+    await fn({
+      source,
+      connection,
+      stored: async () =>
+        JSON.parse((await appliance.vault.get("cred-1", CREDENTIAL_PURPOSE))!.value),
+      put: async (c) => {
+        await appliance.vault.put("cred-1", CREDENTIAL_PURPOSE, JSON.stringify(c));
+      },
+      status: async () => (await getConnection(appliance.database.db, "conn-1"))?.status,
+    });
+  } finally {
+    await temp.cleanup();
+  }
+}
+
+const base = { tokenType: "Bearer", scopes: [] };
+
+Deno.test("refresh rules: a refresh answer without a refresh token keeps the old one", async () => {
+  const clock = 1_000_000;
+  const { refresher, presented } = scripted([() => issued("at-1", null, clock + 3_600_000)]);
+  const expired = { ...base, accessToken: "at-0", refreshToken: "rt-0", expiresAt: clock - 1 };
+  await withSource(expired, refresher, () => clock, async ({ source, connection, stored }) => {
+    assert.equal((await source.get(connection)).accessToken, "at-1");
+    assert.deepEqual(presented, ["rt-0"]);
+    const after = await stored();
+    assert.equal(after.accessToken, "at-1");
+    assert.equal(after.refreshToken, "rt-0");
+  });
+});
+
+Deno.test("refresh rules: no expires_in means unknown expiry — used until the provider rejects it", async () => {
+  const clock = 1_000_000;
+  const { refresher, presented } = scripted([() => issued("at-1", "rt-1", null)]);
+  const open = { ...base, accessToken: "at-0", refreshToken: "rt-0", expiresAt: null };
+  await withSource(open, refresher, () => clock, async ({ source, connection }) => {
+    for (let i = 0; i < 3; i++) assert.equal((await source.get(connection)).accessToken, "at-0");
+    assert.deepEqual(presented, [], "never refreshed on a guess");
+    // What the proxy does on an upstream 401: present the rejected token.
+    assert.equal((await source.get(connection, "at-0")).accessToken, "at-1");
+    assert.deepEqual(presented, ["rt-0"]);
+  });
+});
+
+Deno.test("refresh rules: invalid_grant re-reads storage; a token rotated meanwhile is used, not needs_reauth", async () => {
+  const clock = 1_000_000;
+  let put: (c: StoredCredential) => Promise<void> = () => Promise.resolve();
+  const { refresher } = scripted([async () => {
+    // Another process refreshed first and rotated the refresh token we hold.
+    await put({
+      ...base,
+      accessToken: "at-other",
+      refreshToken: "rt-other",
+      expiresAt: clock + 3_600_000,
+    });
+    throw INVALID_GRANT;
+  }]);
+  const expired = { ...base, accessToken: "at-0", refreshToken: "rt-0", expiresAt: clock - 1 };
+  await withSource(expired, refresher, () => clock, async (ctx) => {
+    put = ctx.put;
+    assert.equal((await ctx.source.get(ctx.connection)).accessToken, "at-other");
+    assert.equal(await ctx.status(), "active");
+  });
+});
+
+Deno.test("refresh rules: invalid_grant with nothing newer stored marks the connection needs_reauth", async () => {
+  const clock = 1_000_000;
+  const { refresher } = scripted([() => Promise.reject(INVALID_GRANT)]);
+  const expired = { ...base, accessToken: "at-0", refreshToken: "rt-0", expiresAt: clock - 1 };
+  await withSource(expired, refresher, () => clock, async ({ source, connection, status }) => {
+    await assert.rejects(
+      source.get(connection),
+      (e: Error & { code?: string }) => e.code === "SX-TOKEN-EXPIRED",
+    );
+    assert.equal(await status(), "needs_reauth");
+  });
+});
+
+Deno.test("refresh rules: after a failed refresh the provider is left alone for the backoff", async () => {
+  let clock = 1_000_000;
+  const { refresher, presented } = scripted([
+    () => Promise.reject(new Error("503 from the token endpoint")),
+    () => issued("at-1", "rt-1", clock + 3_600_000),
+  ]);
+  const expired = { ...base, accessToken: "at-0", refreshToken: "rt-0", expiresAt: clock - 1 };
+  await withSource(expired, refresher, () => clock, async ({ source, connection, status }) => {
+    await assert.rejects(source.get(connection));
+    for (let i = 0; i < 5; i++) await assert.rejects(source.get(connection));
+    clock += 500;
+    await assert.rejects(source.get(connection));
+    assert.equal(presented.length, 1, "no refresh while backing off");
+    clock += 1_000;
+    assert.equal((await source.get(connection)).accessToken, "at-1");
+    assert.equal(presented.length, 2);
+    assert.equal(await status(), "active");
+  });
+});
