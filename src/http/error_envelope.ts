@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { SecurixError } from "../errors/securix_error.ts";
 import { errorResponse } from "../errors/error_response.ts";
+import { logSafeError } from "../errors/log_safe.ts";
 
 export { errorResponse };
 
@@ -33,7 +34,7 @@ export function onError(log: (line: string) => void) {
   return function handleError(error: Error, c: Context): Response {
     const sx = toSecurixError(error);
     if (sx.status >= 500) {
-      log(`error ${c.req.method} ${new URL(c.req.url).pathname}: ${error.name}: ${error.message}`);
+      log(`error ${c.req.method} ${new URL(c.req.url).pathname}: ${logSafeError(error)}`);
     }
     return errorResponse(sx);
   };

@@ -5,6 +5,7 @@ import { pruneAudit } from "../audit/prune.ts";
 import { CredentialSource } from "../connections/credential_source.ts";
 import type { Database } from "../db/client.ts";
 import { errorResponse } from "../errors/error_response.ts";
+import { logSafeError } from "../errors/log_safe.ts";
 import { observeSessions } from "../flows/session_outcomes.ts";
 import { expireSessions } from "../flows/session_store.ts";
 import { ApplianceMetrics } from "../metrics/appliance_metrics.ts";
@@ -79,6 +80,7 @@ export async function createRuntime(
     database,
     now,
     onFlush: (_n, lag) => metrics.auditBatchLag.observe(lag / 1000),
+    onError: (error) => log(`audit: cannot write batch: ${logSafeError(error)}`),
     write: auditThread ? (events) => auditThread.write(events) : undefined,
   });
   const worker = new DeliveryWorker({
@@ -130,7 +132,7 @@ export async function createRuntime(
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? config.proxy.upstream_timeout_ms,
     maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,
     maxHeaderBytes: 32 * 1024,
-    onInternalError: (error) => log(`proxy: ${(error as Error)?.message ?? String(error)}`),
+    onInternalError: (error) => log(`proxy: ${logSafeError(error)}`),
     onRequest: (provider, status, totalMs, upstreamMs) => {
       metrics.proxyRequests.inc({ provider, status: String(status) });
       metrics.proxyLatency.observe({ provider }, totalMs / 1000);
@@ -145,7 +147,7 @@ export async function createRuntime(
         await pruneAudit(database, now() - config.audit.retain_days * 86_400_000);
       }
     } catch (error) {
-      log(`housekeeping: ${(error as Error).message}`);
+      log(`housekeeping: ${logSafeError(error)}`);
     }
   };
   return {
@@ -191,7 +193,8 @@ async function startAuditThread(
   const { url } = database.openOptions;
   if (!url.startsWith("file:") || url.includes(":memory:")) return null;
   try {
-    return await AuditThread.start(database.openOptions);
+    // The thread needs the file and its key; nothing else crosses over.
+    return await AuditThread.start({ url, encryptionKey: database.openOptions.encryptionKey });
   } catch (error) {
     log(`audit: writing on the serving thread (${(error as Error).message})`);
     return null;

@@ -24,11 +24,18 @@ const seconds = z.union([
   z.string().regex(/^\d{1,10}$/).transform(Number),
 ]);
 
+/**
+ * Tokens travel in HTTP headers: printable ASCII only (RFC 6749 VSCHAR). A
+ * CR, LF or NUL would make every header built from it throw an error that
+ * quotes the token.
+ */
+const token = z.string().min(1).regex(/^[\x20-\x7E]+$/);
+
 const tokenFields = z.object({
-  access_token: z.string().min(1),
+  access_token: token,
   token_type: z.string().nullish(),
   expires_in: seconds.nullish(),
-  refresh_token: z.string().min(1).nullish(),
+  refresh_token: token.nullish(),
   scope: z.string().nullish(),
   id_token: z.string().min(1).nullish(),
 });

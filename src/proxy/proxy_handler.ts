@@ -177,13 +177,25 @@ export async function handleProxy(
     );
     return new Response(counted, { status, statusText: response.statusText, headers });
   } catch (error) {
-    // Upstream failures arrive typed from send(); anything else is ours.
-    if (!(error instanceof SecurixError)) deps.onInternalError?.(error);
-    const sx = error instanceof SecurixError ? error : proxyErrors.unavailable();
+    const sx = clientError(deps, error);
     if (sx.code === "SX-TOKEN-EXPIRED" && caller) deps.callers.forgetConnection(caller.connection);
     finish(sx.status, `denied:${sx.code}`, 0, 0);
     return errorResponse(sx);
   }
+}
+
+/**
+ * What the caller sees: our typed refusals and the provider's failures as
+ * they are; anything else (an unexpected error, or a 5xx of ours such as a
+ * vault that cannot decrypt) is reported to the operator and answered with
+ * SX-UNAVAILABLE, so no internal detail reaches an app.
+ */
+function clientError(deps: ProxyDeps, error: unknown): SecurixError {
+  const ours = error instanceof SecurixError && error.status >= 500 &&
+    !error.code.startsWith("SX-UPSTREAM-");
+  if (error instanceof SecurixError && !ours) return error;
+  deps.onInternalError?.(error);
+  return proxyErrors.unavailable();
 }
 
 async function send(

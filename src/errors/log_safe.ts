@@ -1,0 +1,24 @@
+import { SecurixError } from "./securix_error.ts";
+
+/** Long runs of token characters: access/refresh tokens, API keys, digests, ciphertext. */
+const SECRET_LIKE = /[A-Za-z0-9._~+/=-]{24,}/g;
+
+/**
+ * One log line for an error that must not carry a secret. Unexpected errors
+ * quote what they were given: Deno's "Invalid header value" repeats a bearer
+ * token, a failed query lists its bound values. The database's own reason is
+ * kept (it names no values); anything token-shaped is redacted.
+ */
+export function logSafeError(error: unknown): string {
+  if (error instanceof SecurixError) return `${error.code}: ${redact(error.message)}`;
+  if (!(error instanceof Error)) return "non-Error thrown";
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  if (error.name === "DrizzleQueryError" && cause && typeof cause.message === "string") {
+    return `database: ${redact(cause.message)}`;
+  }
+  return `${error.name}: ${redact(error.message).slice(0, 300)}`;
+}
+
+function redact(text: string): string {
+  return text.replace(SECRET_LIKE, "[redacted]");
+}
