@@ -4,6 +4,7 @@ import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
 import { currentConnection } from "../connections/connection_store.ts";
 import type { Connection } from "../connections/connection_types.ts";
 import type { Db } from "../db/client.ts";
+import { tokenExpired } from "../connections/credential_errors.ts";
 import { proxyErrors } from "./proxy_errors.ts";
 
 export interface Caller {
@@ -73,6 +74,10 @@ export class CallerResolver {
       throw proxyErrors.notConnected(provider);
     }
     if (connection.status === "paused") throw proxyErrors.paused(provider);
+    // The provider refused its refresh token: retrying would only repeat that.
+    if (connection.status === "needs_reauth") {
+      throw tokenExpired(provider, "the user must reconnect");
+    }
     return { app: auth.app, agentId, entityId, connection };
   }
 
