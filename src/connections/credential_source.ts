@@ -32,6 +32,8 @@ export interface CredentialSourceOptions {
   onRefresh?: (outcome: "success" | "failure" | "invalid_grant" | "reused") => void;
 }
 
+const FORCED_REFRESH_MS = 30_000;
+
 interface Cached {
   credential: StoredCredential;
   recordVersion: number;
@@ -56,6 +58,7 @@ export class CredentialSource {
   readonly #cache = new Map<string, Cached>();
   readonly #inflight = new Map<string, Promise<StoredCredential>>();
   readonly #backoff = new Map<string, Backoff>();
+  readonly #forcedAt = new Map<string, number>();
 
   constructor(options: CredentialSourceOptions) {
     this.#o = {
@@ -128,10 +131,22 @@ export class CredentialSource {
 
   async #load(connection: Connection, rejected: string | null): Promise<StoredCredential> {
     const stored = await this.#read(connection);
-    if (this.#usable(stored.credential, rejected)) {
+    if (this.#usable(stored.credential, rejected) || this.#rejectedAgain(connection, rejected)) {
       return this.#remember(connection, stored.credential, stored.version);
     }
+    if (rejected !== null) this.#forcedAt.set(connection.id, this.#o.now());
     return await this.#refreshWithLease(connection, stored, rejected);
+  }
+
+  /**
+   * The provider rejected a token we refreshed because it rejected the one
+   * before, moments ago: the 401 is about something else (a scope, a
+   * permission), and refreshing on every such answer would hammer the token
+   * endpoint. One forced refresh per connection per FORCED_REFRESH_MS.
+   */
+  #rejectedAgain(connection: Connection, rejected: string | null): boolean {
+    const at = this.#forcedAt.get(connection.id);
+    return rejected !== null && at !== undefined && this.#o.now() - at < FORCED_REFRESH_MS;
   }
 
   async #refreshWithLease(

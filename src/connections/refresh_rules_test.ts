@@ -173,3 +173,27 @@ Deno.test("refresh rules: after a failed refresh the provider is left alone for 
     assert.equal(await status(), "active");
   });
 });
+
+Deno.test("refresh rules: a provider that keeps answering 401 gets one forced refresh per 30 s, not one per request", async () => {
+  let clock = 1_000_000;
+  const { refresher, presented } = scripted([
+    () => issued("at-1", "rt-1", clock + 3_600_000),
+    () => issued("at-2", "rt-2", clock + 3_600_000),
+  ]);
+  const valid = {
+    ...base,
+    accessToken: "at-0",
+    refreshToken: "rt-0",
+    expiresAt: clock + 3_600_000,
+  };
+  await withSource(valid, refresher, () => clock, async ({ source, connection }) => {
+    assert.equal((await source.get(connection, "at-0")).accessToken, "at-1");
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await source.get(connection, "at-1")).accessToken, "at-1");
+    }
+    assert.deepEqual(presented, ["rt-0"], "a scope error is not a reason to refresh again");
+    clock += 31_000;
+    assert.equal((await source.get(connection, "at-1")).accessToken, "at-2");
+    assert.deepEqual(presented, ["rt-0", "rt-1"]);
+  });
+});

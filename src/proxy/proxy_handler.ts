@@ -154,9 +154,13 @@ export async function handleProxy(
     let response = await send(deps, req, route, upstream, credential, body, bodySent.promise);
     if (response.status === 401 && body === null) {
       // The provider rejected a token we thought valid: refresh once and replay.
-      await response.body?.cancel();
-      credential = await deps.credentials.get(caller.connection, credential.accessToken);
-      response = await send(deps, req, route, upstream, credential, null);
+      // A token that was just issued is not the problem (a scope, say): the 401 stands.
+      const fresh = await deps.credentials.get(caller.connection, credential.accessToken);
+      if (fresh.accessToken !== credential.accessToken) {
+        await response.body?.cancel();
+        credential = fresh;
+        response = await send(deps, req, route, upstream, credential, null);
+      }
     }
     upstreamMs = deps.now() - t0;
     const headers = downstreamResponseHeaders(response.headers);
