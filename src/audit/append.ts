@@ -33,35 +33,21 @@ export function appendAudit(tx: Tx, events: readonly AuditEvent[]): Promise<void
 export async function appendAuditBatch(
   database: Database,
   events: readonly AuditEvent[],
-  options: { yieldBetween?: boolean } = {},
 ): Promise<void> {
   const tx = await database.client.transaction("write");
   try {
-    const between = options.yieldBetween === false ? undefined : yieldToEventLoop;
-    await appendWith(rawExec(tx), events, between);
+    await appendWith(rawExec(tx), events);
     await tx.commit();
   } finally {
     tx.close();
   }
 }
 
-/**
- * The embedded driver runs SQLite on the event loop: a 500-row batch written
- * in one go stalls every request for its whole duration. Between inserts the
- * batch lets pending I/O run; the write lock stays held, reads never need it.
- */
-const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-async function appendWith(
-  exec: Exec,
-  events: readonly AuditEvent[],
-  between: () => Promise<void> = () => Promise.resolve(),
-): Promise<void> {
+async function appendWith(exec: Exec, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
   const head = await readChainState(exec);
   let prevHash = head.hash;
   for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
-    if (i > 0) await between();
     const rows: InValue[][] = [];
     for (const event of events.slice(i, i + ROWS_PER_INSERT)) {
       const row = chainedRow(event, prevHash);

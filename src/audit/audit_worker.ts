@@ -32,7 +32,7 @@ scope.onmessage = async ({ data }) => {
       return;
     }
     if (!database) throw new Error("the audit thread has no database yet");
-    await appendAuditBatch(database, data.events, { yieldBetween: false });
+    await appendAuditBatch(database, data.events);
     scope.postMessage({ type: "written", id: data.id });
   } catch (error) {
     const id = data.type === "write" ? data.id : null;
