@@ -42,9 +42,14 @@ function connectionRow(c: Connection, appName: string | null) {
   };
 }
 
-/** The providers as a serving process wires them (OIDC discovery included). */
-async function wiring({ config, now }: Appliance): Promise<ProviderWiring> {
-  return wireProviders(await resolveProviders(config.providers), { now });
+/**
+ * One provider wired as a serving process wires it (OIDC discovery
+ * included); the others are left alone, so an unreachable issuer elsewhere
+ * cannot stop work on this connection.
+ */
+async function wiring({ config, now }: Appliance, provider: string): Promise<ProviderWiring> {
+  const only = provider in config.providers ? { [provider]: config.providers[provider] } : {};
+  return wireProviders(await resolveProviders(only), { now });
 }
 
 async function requireConnection(appliance: Appliance, id: string): Promise<Connection> {
@@ -100,7 +105,10 @@ function registerRefresh(connections: Command, context: CliContext): void {
     .option("--json", "print JSON")
     .action(async (id: string, options: { json?: boolean }) => {
       await context.withAppliance(async (appliance) => {
-        const providers = await wiring(appliance);
+        const providers = await wiring(
+          appliance,
+          (await requireConnection(appliance, id)).provider,
+        );
         const result = await refreshNow({
           ...appliance,
           refresherFor: providers.refresherFor,
@@ -133,7 +141,7 @@ function registerRevoke(connections: Command, context: CliContext): void {
         if (connection.status === "revoked") {
           throw connectionErrors.state(connection, "revoke", "there is nothing left to revoke");
         }
-        const providers = await wiring(appliance);
+        const providers = await wiring(appliance, connection.provider);
         const supported = Boolean(providers.registry.enabled.get(connection.provider)?.revoke) &&
           connection.credentialId !== null;
         const { providerRevoked } = await revokeConnection(
