@@ -17,7 +17,7 @@ import type { CredentialSource } from "../src/connections/credential_source.ts";
 import { CREDENTIAL_PURPOSE, type StoredCredential } from "../src/connections/connection_types.ts";
 import type { Caller, CallerResolver } from "../src/proxy/caller_identity.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "../src/proxy/proxy_handler.ts";
-import { bearerInjector } from "../src/proxy/proxy_route.ts";
+import { credentialInjector } from "../src/providers/credential_injection.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
 import { startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
@@ -570,7 +570,7 @@ Deno.test("proxy: an upload that outlasts the upstream timeout is not cut off; t
       host: "gmail",
       provider: "gmail",
       baseUrl: new URL(`http://127.0.0.1:${upstream.addr.port}/`),
-      inject: bearerInjector(),
+      inject: credentialInjector({ kind: "bearer" }),
       websocket: false,
     }]]),
     baseDomain: "localhost",

@@ -2,13 +2,14 @@ import assert from "node:assert/strict";
 import type { CredentialSource } from "../connections/credential_source.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "./proxy_handler.ts";
-import { bearerInjector, type ProxyRoute } from "./proxy_route.ts";
+import type { ProxyRoute } from "./proxy_route.ts";
+import { credentialInjector } from "../providers/credential_injection.ts";
 
 const route: ProxyRoute = {
   host: "gmail",
   provider: "gmail",
   baseUrl: new URL("http://127.0.0.1:9/base"),
-  inject: bearerInjector(),
+  inject: credentialInjector({ kind: "bearer" }),
   websocket: false,
 };
 

@@ -16,11 +16,3 @@ export interface ProxyRoute {
 }
 
 export type RouteTable = ReadonlyMap<string, ProxyRoute>;
-
-/** Bearer injection, the common case. */
-export function bearerInjector(extraHeaders: Record<string, string> = {}) {
-  return (credential: StoredCredential, headers: Headers): void => {
-    headers.set("authorization", `Bearer ${credential.accessToken}`);
-    for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
-  };
-}
