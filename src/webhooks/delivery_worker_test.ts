@@ -3,8 +3,9 @@ import { createApp } from "../apps/app_store.ts";
 import type { Database } from "../db/client.ts";
 import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
 import { DeliveryWorker, type DeliveryWorkerOptions } from "./delivery_worker.ts";
-import { addEndpoint } from "./endpoint_store.ts";
+import { addEndpoint, rotateEndpointSecret } from "./endpoint_store.ts";
 import { enqueueEvent } from "./outbox.ts";
+import { verifyWebhook, WebhookVerificationError } from "./signature.ts";
 
 interface Sent {
   id: string;
@@ -190,6 +191,66 @@ Deno.test("delivery worker: a claim left by a killed process lapses; the retry k
     assert.equal(sent[0].id, head.id, "same webhook-id as the interrupted attempt");
     assert.ok(final.every((r) => r.status === "delivered" && r.claimedBy === null));
     assert.equal(await w.queueDepth(), 0);
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("delivery worker: a delivery that keeps failing is marked dead after the last try, then left alone", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, enqueue, worker } = await setup(clock, ["https://hooks.example/a"]);
+  try {
+    const sent: Sent[] = [];
+    const w = worker({ fetch: recorder(sent, () => 500) });
+    await enqueue("con_1");
+    for (let i = 0; i < 10; i++) {
+      await w.tick();
+      clock.t += 1_500; // past each 1 s retry delay (± jitter)
+    }
+    const [row] = await rows(database);
+    assert.equal(row.status, "dead");
+    assert.equal(row.attempts, 4, "the first try and one per retry delay");
+    assert.equal(sent.length, 4);
+    assert.equal(new Set(sent.map((s) => s.id)).size, 1, "every try carries the same webhook-id");
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("delivery worker: after rotate-secret both secrets sign until the grace period ends", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, enqueue, worker, endpointIds } = await setup(clock, [
+    "https://hooks.example/a",
+  ]);
+  try {
+    const { vault } = temp.appliance;
+    const deps = { db: database.db, vault, now: () => clock.t };
+    // setup() keeps no secret: one rotation gives a known one, the next the new one.
+    const oldSecret = (await rotateEndpointSecret(deps, endpointIds[0], 3_600_000)).secret;
+    const { secret: newSecret } = await rotateEndpointSecret(deps, endpointIds[0], 3_600_000);
+    const received: { body: string; headers: Record<string, string> }[] = [];
+    const capture = ((_input: string | URL | Request, init?: RequestInit) => {
+      received.push({
+        body: String(init?.body),
+        headers: Object.fromEntries(new Headers(init?.headers)),
+      });
+      return Promise.resolve(new Response(null, { status: 204 }));
+    }) as typeof fetch;
+    const w = worker({ fetch: capture });
+    await enqueue("con_1");
+    await w.tick();
+    const verify = (d: (typeof received)[number], secret: string) =>
+      verifyWebhook(d.body, d.headers, secret, { now: () => clock.t });
+    const during = received.at(-1)!;
+    verify(during, oldSecret);
+    verify(during, newSecret);
+    clock.t += 3_600_001;
+    await enqueue("con_1");
+    await w.tick();
+    const after = received.at(-1)!;
+    assert.notEqual(after, during);
+    verify(after, newSecret);
+    assert.throws(() => verify(after, oldSecret), WebhookVerificationError);
   } finally {
     await temp.cleanup();
   }
