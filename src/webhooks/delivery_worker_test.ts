@@ -255,3 +255,24 @@ Deno.test("delivery worker: after rotate-secret both secrets sign until the grac
     await temp.cleanup();
   }
 });
+
+Deno.test("delivery worker: a target that now resolves to a private address is not contacted", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, enqueue, worker } = await setup(clock, ["https://hooks.example/a"]);
+  try {
+    const sent: Sent[] = [];
+    const w = worker({
+      fetch: recorder(sent),
+      allowPrivateTargets: false,
+      // The name was public when the endpoint was added; its DNS changed since.
+      resolve: () => Promise.resolve(["10.0.0.5"]),
+    });
+    await enqueue("con_1");
+    await w.tick();
+    assert.deepEqual(sent, []);
+    const [row] = await rows(database);
+    assert.notEqual(row.status, "delivered");
+  } finally {
+    await temp.cleanup();
+  }
+});
