@@ -134,8 +134,50 @@ export class CredentialSource {
     if (this.#usable(stored.credential, rejected) || this.#rejectedAgain(connection, rejected)) {
       return this.#remember(connection, stored.credential, stored.version);
     }
+    const without = this.#withoutRefresh(connection, stored, rejected);
+    if (without) return without;
     if (rejected !== null) this.#forcedAt.set(connection.id, this.#o.now());
     return await this.#refreshWithLease(connection, stored, rejected);
+  }
+
+  /**
+   * When asking the provider is pointless (backing off after a failure, or
+   * nothing to refresh with), answer before taking the lease: the still-valid
+   * credential if there is one, else SX-TOKEN-EXPIRED. Null: go and refresh.
+   */
+  #withoutRefresh(
+    connection: Connection,
+    current: { credential: StoredCredential; version: number },
+    rejected: string | null,
+  ): StoredCredential | null {
+    const now = this.#o.now();
+    const backingOff = (this.#backoff.get(connection.id)?.until ?? 0) > now;
+    const refreshable = this.#o.refresherFor(connection.provider) !== null &&
+      Boolean(current.credential.refreshToken);
+    if (!backingOff && refreshable) return null;
+    const kept = this.#stillValid(connection, current, rejected);
+    if (kept) return kept;
+    throw tokenExpired(
+      connection.provider,
+      refreshable
+        ? "refresh failed recently; retrying shortly"
+        : "it expired and cannot be refreshed",
+    );
+  }
+
+  /** The current credential while it has not expired (we refresh early), unless it was rejected. */
+  #stillValid(
+    connection: Connection,
+    current: { credential: StoredCredential; version: number },
+    rejected: string | null,
+  ): StoredCredential | null {
+    const { credential } = current;
+    if (
+      rejected === null && credential.expiresAt !== null && credential.expiresAt > this.#o.now()
+    ) {
+      return this.#remember(connection, credential, current.version);
+    }
+    return null;
   }
 
   /**
@@ -188,19 +230,9 @@ export class CredentialSource {
     const now = this.#o.now();
     const refresher = this.#o.refresherFor(connection.provider);
     const { credential } = current;
-    const fallback = () => {
-      // Still valid (we refreshed early): keep serving with it.
-      if (rejected === null && credential.expiresAt !== null && credential.expiresAt > now) {
-        return this.#remember(connection, credential, current.version);
-      }
-      return null;
-    };
-    const backoff = this.#backoff.get(connection.id);
-    if (backoff && backoff.until > now) {
-      const kept = fallback();
-      if (kept) return kept;
-      throw tokenExpired(connection.provider, "refresh failed recently; retrying shortly");
-    }
+    const fallback = () => this.#stillValid(connection, current, rejected);
+    const without = this.#withoutRefresh(connection, current, rejected);
+    if (without) return without;
     if (!refresher || !credential.refreshToken) {
       throw tokenExpired(connection.provider, "it expired and cannot be refreshed");
     }
