@@ -4,6 +4,7 @@ import { connections } from "../db/schema.ts";
 import type { TokenResult } from "../flows/flow_provider.ts";
 import type { VaultStore } from "../vault/store.ts";
 import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
+import { readStoredCredential } from "./stored_credential.ts";
 import { tokenExpired } from "./credential_errors.ts";
 import { acquireLease, releaseLease } from "./refresh_lease.ts";
 import { refreshDue } from "./refresh_timing.ts";
@@ -102,12 +103,9 @@ export class CredentialSource {
   }
 
   async #read(connection: Connection): Promise<{ credential: StoredCredential; version: number }> {
-    if (!connection.credentialId) {
-      throw tokenExpired(connection.provider, "no credential is stored");
-    }
-    const record = await this.#o.vault.get(connection.credentialId, CREDENTIAL_PURPOSE);
-    if (!record) throw tokenExpired(connection.provider, "no credential is stored");
-    return { credential: JSON.parse(record.value) as StoredCredential, version: record.version };
+    const stored = await readStoredCredential(this.#o.vault, connection);
+    if (!stored) throw tokenExpired(connection.provider, "no credential is stored");
+    return stored;
   }
 
   #remember(

@@ -3,7 +3,8 @@ import { SecurixError } from "../errors/securix_error.ts";
 import type { VaultStore } from "../vault/store.ts";
 import { connectionErrors } from "./connection_errors.ts";
 import { getConnection } from "./connection_store.ts";
-import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
+import type { Connection, StoredCredential } from "./connection_types.ts";
+import { readStoredCredential } from "./stored_credential.ts";
 import {
   CredentialSource,
   type CredentialSourceOptions,
@@ -95,14 +96,14 @@ function refresherOf(deps: RefreshNowDeps, connection: Connection): Refresher {
 }
 
 async function storedCredential(vault: VaultStore, c: Connection): Promise<StoredCredential> {
-  const record = c.credentialId ? await vault.get(c.credentialId, CREDENTIAL_PURPOSE) : null;
+  const record = await readStoredCredential(vault, c);
   if (!record) {
     throw connectionErrors.refreshUnsupported(
       c,
       "no credential is stored; the user must reconnect",
     );
   }
-  const credential = JSON.parse(record.value) as StoredCredential;
+  const { credential } = record;
   if (!credential.refreshToken) {
     throw connectionErrors.refreshUnsupported(
       c,

@@ -1,4 +1,5 @@
-import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
+import type { Connection } from "./connection_types.ts";
+import { readStoredCredential } from "./stored_credential.ts";
 import { updateConnection } from "./connection_store.ts";
 import { connectionAudit, connectionEventData } from "./lifecycle.ts";
 import type { Actor } from "../audit/actor.ts";
@@ -30,11 +31,9 @@ export async function revokeConnection(
   let providerRevoked = false;
   const provider = deps.providers.enabled.get(connection.provider);
   if (connection.credentialId) {
-    const stored = await deps.vault.get(connection.credentialId, CREDENTIAL_PURPOSE).catch(() =>
-      null
-    );
+    const stored = await readStoredCredential(deps.vault, connection).catch(() => null);
     if (stored && provider?.revoke) {
-      const credential = JSON.parse(stored.value) as StoredCredential;
+      const { credential } = stored;
       try {
         await provider.revoke(credential);
         providerRevoked = true;
