@@ -14,7 +14,7 @@ import { createRuntime } from "../src/http/runtime.ts";
 import { startServer } from "../src/http/serve.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
-import { startOidcServer } from "./helpers/oidc_server.ts";
+import { applianceClient, providerAt, startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort, runCliProcess } from "./helpers/process.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 
@@ -22,11 +22,7 @@ async function setup() {
   const port = freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const oidc = await startOidcServer({
-    clients: [{
-      clientId: "securix",
-      clientSecret: "s3cret",
-      redirectUris: [`${publicUrl}/oauth/callback`],
-    }],
+    clients: [applianceClient(publicUrl)],
   });
   // The "Gmail API": answers only to the access token user-1's vault record holds right now.
   let currentToken: () => Promise<string | null> = () => Promise.resolve(null);
@@ -44,16 +40,7 @@ async function setup() {
       },
       webhooks: { allow_private_targets: true },
       providers: {
-        gmail: {
-          client_id: "securix",
-          client_secret: "s3cret",
-          authorization_url: oidc.authorizationUrl,
-          token_url: oidc.tokenUrl,
-          userinfo_url: oidc.userinfoUrl,
-          revocation_url: oidc.revocationUrl,
-          api_base_url: `http://127.0.0.1:${upstream.addr.port}`,
-          scopes: ["openid", "email", "profile"],
-        },
+        gmail: providerAt(oidc, `http://127.0.0.1:${upstream.addr.port}`),
       },
     },
   });

@@ -12,7 +12,7 @@ import { createApiKey } from "../src/apps/key_store.ts";
 import { sxcHash } from "../src/flows/sxc.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
 import { openDeviceConsent, startDeviceConsent } from "./helpers/flow_env.ts";
-import { startOidcServer } from "./helpers/oidc_server.ts";
+import { applianceClient, providerAt, startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 
@@ -116,11 +116,7 @@ Deno.test("metrics: /metrics parses, is not on the public listener, and its coun
   const metricsPort = freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const oidc = await startOidcServer({
-    clients: [{
-      clientId: "securix",
-      clientSecret: "s3cret",
-      redirectUris: [`${publicUrl}/oauth/callback`],
-    }],
+    clients: [applianceClient(publicUrl)],
     accessTokenTtl: TOKEN_TTL_S,
   });
   // A fake Gmail API: /fail answers 503, anything else 200 with JSON.
@@ -143,16 +139,7 @@ Deno.test("metrics: /metrics parses, is not on the public listener, and its coun
     raw: {
       server: { public_url: publicUrl, base_domain: "localhost" },
       providers: {
-        gmail: {
-          client_id: "securix",
-          client_secret: "s3cret",
-          authorization_url: oidc.authorizationUrl,
-          token_url: oidc.tokenUrl,
-          userinfo_url: oidc.userinfoUrl,
-          revocation_url: oidc.revocationUrl,
-          api_base_url: `http://127.0.0.1:${upstream.addr.port}`,
-          scopes: ["openid", "email", "profile"],
-        },
+        gmail: providerAt(oidc, `http://127.0.0.1:${upstream.addr.port}`),
       },
       webhooks: { allow_private_targets: true, retry_delays_ms: [200, 200, 200, 200, 200] },
     },

@@ -19,7 +19,7 @@ import type { Caller, CallerResolver } from "../src/proxy/caller_identity.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "../src/proxy/proxy_handler.ts";
 import { credentialInjector } from "../src/providers/credential_injection.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
-import { startOidcServer } from "./helpers/oidc_server.ts";
+import { applianceClient, providerAt, startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
 import { openTempAppliance, type TempAppliance } from "./helpers/temp_appliance.ts";
 
@@ -322,11 +322,7 @@ async function auditedBytes(temp: TempAppliance): Promise<{ bytesIn: number; byt
 async function startStreamingEnv() {
   const port = freePort();
   const oidc = await startOidcServer({
-    clients: [{
-      clientId: "securix",
-      clientSecret: "s3cret",
-      redirectUris: [`http://127.0.0.1:${port}/oauth/callback`],
-    }],
+    clients: [applianceClient(`http://127.0.0.1:${port}`)],
     accessTokenTtl: 3600,
   });
   let token = "";
@@ -335,15 +331,7 @@ async function startStreamingEnv() {
     raw: {
       server: { base_domain: "localhost" },
       providers: {
-        gmail: {
-          client_id: "securix",
-          client_secret: "s3cret",
-          authorization_url: oidc.authorizationUrl,
-          token_url: oidc.tokenUrl,
-          userinfo_url: oidc.userinfoUrl,
-          api_base_url: upstream.url,
-          scopes: ["openid", "email", "profile"],
-        },
+        gmail: providerAt(oidc, upstream.url),
       },
     },
   });

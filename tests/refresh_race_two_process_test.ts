@@ -10,7 +10,12 @@ import { createApp } from "../src/apps/app_store.ts";
 import { createApiKey } from "../src/apps/key_store.ts";
 import { CREDENTIAL_PURPOSE, type StoredCredential } from "../src/connections/connection_types.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
-import { type OidcServer, startOidcServer } from "./helpers/oidc_server.ts";
+import {
+  applianceClient,
+  type OidcServer,
+  providerAt,
+  startOidcServer,
+} from "./helpers/oidc_server.ts";
 import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
 import { openTempAppliance, type TempAppliance } from "./helpers/temp_appliance.ts";
 
@@ -107,11 +112,7 @@ function tally(statuses: number[]): string {
 Deno.test("refresh race across two appliance processes on one database: one refresh per expiry, no refresh token reuse", async () => {
   const portA = freePort();
   const oidc = await startOidcServer({
-    clients: [{
-      clientId: "securix",
-      clientSecret: "s3cret",
-      redirectUris: [`http://127.0.0.1:${portA}/oauth/callback`],
-    }],
+    clients: [applianceClient(`http://127.0.0.1:${portA}`)],
     accessTokenTtl: TOKEN_TTL_S,
     rotateRefreshTokens: true,
   });
@@ -120,16 +121,7 @@ Deno.test("refresh race across two appliance processes on one database: one refr
     raw: {
       server: { public_url: `http://127.0.0.1:${portA}`, base_domain: "localhost" },
       providers: {
-        gmail: {
-          client_id: "securix",
-          client_secret: "s3cret",
-          authorization_url: oidc.authorizationUrl,
-          token_url: oidc.tokenUrl,
-          userinfo_url: oidc.userinfoUrl,
-          revocation_url: oidc.revocationUrl,
-          api_base_url: upstream.url,
-          scopes: ["openid", "email", "profile"],
-        },
+        gmail: providerAt(oidc, upstream.url),
       },
     },
   });

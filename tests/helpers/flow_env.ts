@@ -6,7 +6,7 @@ import { createApp } from "../../src/apps/app_store.ts";
 import { createApiKey } from "../../src/apps/key_store.ts";
 import { addAgent } from "../../src/agents/agent_store.ts";
 import { CREDENTIAL_PURPOSE } from "../../src/connections/connection_types.ts";
-import { startOidcServer } from "./oidc_server.ts";
+import { applianceClient, providerAt, startOidcServer } from "./oidc_server.ts";
 import { freePort } from "./process.ts";
 import { openTempAppliance } from "./temp_appliance.ts";
 
@@ -45,11 +45,7 @@ export async function setup(options: { now?: () => number; origin?: string } = {
   const port = freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const oidc = await startOidcServer({
-    clients: [{
-      clientId: "securix",
-      clientSecret: "s3cret",
-      redirectUris: [`${publicUrl}/oauth/callback`],
-    }],
+    clients: [applianceClient(publicUrl)],
     accessTokenTtl: 3600,
   });
   // The fake Gmail API answers only to the bearer token the vault holds.
@@ -73,16 +69,12 @@ export async function setup(options: { now?: () => number; origin?: string } = {
         trust_proxy: true,
       },
       providers: {
-        gmail: {
-          client_id: "securix",
-          client_secret: "s3cret",
-          authorization_url: oidc.authorizationUrl,
-          token_url: oidc.tokenUrl,
-          userinfo_url: oidc.userinfoUrl,
-          revocation_url: oidc.revocationUrl,
-          api_base_url: `http://127.0.0.1:${upstream.addr.port}`,
-          scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/gmail.readonly"],
-        },
+        gmail: providerAt(oidc, `http://127.0.0.1:${upstream.addr.port}`, [
+          "openid",
+          "email",
+          "profile",
+          "https://www.googleapis.com/auth/gmail.readonly",
+        ]),
       },
     },
   });

@@ -288,3 +288,33 @@ function interactionForm(
   }
   throw new Error("Test OIDC server showed a page that is neither login nor consent");
 }
+
+/** The OAuth client the appliance is registered as in tests, redirecting to `publicUrl`. */
+export function applianceClient(publicUrl: string): OidcTestClient {
+  return {
+    clientId: "securix",
+    clientSecret: "s3cret",
+    redirectUris: [`${publicUrl}/oauth/callback`],
+  };
+}
+
+/**
+ * A `[providers.<catalog name>]` table pointing a catalog provider at this
+ * server as `applianceClient`, and its API at `apiBaseUrl`.
+ */
+export function providerAt(
+  oidc: OidcServer,
+  apiBaseUrl: string,
+  scopes: string[] = ["openid", "email", "profile"],
+): Record<string, unknown> {
+  return {
+    client_id: "securix",
+    client_secret: "s3cret",
+    authorization_url: oidc.authorizationUrl,
+    token_url: oidc.tokenUrl,
+    userinfo_url: oidc.userinfoUrl,
+    revocation_url: oidc.revocationUrl,
+    api_base_url: apiBaseUrl,
+    scopes,
+  };
+}

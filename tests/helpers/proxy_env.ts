@@ -12,7 +12,7 @@ import { createRuntime } from "../../src/http/runtime.ts";
 import { startServer } from "../../src/http/serve.ts";
 import { type Canary, type FakeUpstream, startCanary, startFakeUpstream } from "./fake_upstream.ts";
 import { startDeviceConsent } from "./flow_env.ts";
-import { startOidcServer } from "./oidc_server.ts";
+import { applianceClient, providerAt, startOidcServer } from "./oidc_server.ts";
 import { freePort } from "./process.ts";
 import { openTempAppliance } from "./temp_appliance.ts";
 
@@ -48,11 +48,7 @@ export async function setupProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
   const port = freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const oidc = await startOidcServer({
-    clients: [{
-      clientId: "securix",
-      clientSecret: "s3cret",
-      redirectUris: [`${publicUrl}/oauth/callback`],
-    }],
+    clients: [applianceClient(publicUrl)],
   });
   const upstream = startFakeUpstream();
   const canary = startCanary();
@@ -65,16 +61,11 @@ export async function setupProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
         trust_proxy: options.trustProxy ?? false,
       },
       providers: {
-        gmail: {
-          client_id: "securix",
-          client_secret: "s3cret",
-          authorization_url: oidc.authorizationUrl,
-          token_url: oidc.tokenUrl,
-          userinfo_url: oidc.userinfoUrl,
-          revocation_url: oidc.revocationUrl,
-          api_base_url: `http://127.0.0.1:${upstream.port}${options.apiBasePath ?? "/base"}`,
-          scopes: ["openid", "email", "profile", "https://www.googleapis.com/auth/gmail.readonly"],
-        },
+        gmail: providerAt(
+          oidc,
+          `http://127.0.0.1:${upstream.port}${options.apiBasePath ?? "/base"}`,
+          ["openid", "email", "profile", "https://www.googleapis.com/auth/gmail.readonly"],
+        ),
       },
     },
   });
