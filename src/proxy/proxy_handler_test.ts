@@ -70,3 +70,37 @@ Deno.test("proxy errors: an unreachable provider is SX-UPSTREAM-UNREACHABLE (502
   assert.equal(body.error.code, "SX-UPSTREAM-UNREACHABLE");
   assert.equal(reported.length, 0);
 });
+
+Deno.test("proxy 401: a GET is replayed once with a refreshed token; a POST body is not replayed", async () => {
+  const asked: (string | null)[] = [];
+  const sent: string[] = [];
+  const d = deps({
+    credentials: {
+      get: (_c: unknown, rejected: string | null = null) => {
+        asked.push(rejected);
+        const token = rejected ? "new" : "old";
+        return Promise.resolve({ accessToken: token, refreshToken: "r", expiresAt: null });
+      },
+    } as unknown as CredentialSource,
+    fetch: ((_u: URL, init: RequestInit) => {
+      const auth = new Headers(init.headers).get("authorization")!;
+      sent.push(`${init.method} ${auth}`);
+      return Promise.resolve(new Response("{}", { status: auth === "Bearer new" ? 200 : 401 }));
+    }) as typeof fetch,
+  });
+  const get = new Request("http://127.0.0.1:8080/proxy/gmail/x");
+  const getTarget = matchProxy(d, get);
+  assert.ok(getTarget && getTarget !== "unknown");
+  assert.equal((await handleProxy(d, get, getTarget)).status, 200);
+  assert.deepEqual(sent, ["GET Bearer old", "GET Bearer new"]);
+  assert.deepEqual(asked, [null, "old"]);
+
+  sent.length = 0;
+  asked.length = 0;
+  const post = new Request("http://127.0.0.1:8080/proxy/gmail/x", { method: "POST", body: "{}" });
+  const postTarget = matchProxy(d, post);
+  assert.ok(postTarget && postTarget !== "unknown");
+  assert.equal((await handleProxy(d, post, postTarget)).status, 401);
+  assert.deepEqual(sent, ["POST Bearer old"], "a streamed body cannot be sent twice");
+  assert.deepEqual(asked, [null]);
+});
