@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
 import { setup, startDeviceConsent } from "./helpers/flow_env.ts";
 import { runCliProcess } from "./helpers/process.ts";
+import { listRecords } from "../src/audit/read_records.ts";
 
 Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verifiable chain, no secrets", async () => {
   let clock = Date.now();
@@ -115,14 +116,8 @@ Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verif
     assert.equal((await env.api(`/v1/connections/${conn.id}`, { method: "DELETE" })).status, 204);
     await env.runtime.audit!.flush();
 
+    const records = await listRecords(env.appliance.database.db);
     const rows = (await client.execute("SELECT * FROM audit_log ORDER BY seq")).rows;
-    const records = rows.map((r) => ({
-      seq: Number(r.seq),
-      id: String(r.id),
-      kind: String(r.kind),
-      agentId: r.agent_id,
-      data: JSON.parse(String(r.data)),
-    }));
     const of = (kind: string) => records.filter((r) => r.kind === kind);
     for (
       const kind of [
@@ -156,7 +151,7 @@ Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verif
     assert.equal(of("admin.agent.added")[0].agentId, "agent-2");
     assert.deepEqual(of("admin.webhook.added")[0].data.origin, "https://203.0.113.10");
     assert.deepEqual(
-      of("admin.providers.loaded")[0].data.providers.map((p: { name: string }) => p.name),
+      (of("admin.providers.loaded")[0].data.providers as { name: string }[]).map((p) => p.name),
       ["gmail"],
     );
     for (
@@ -183,7 +178,7 @@ Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verif
     assert.equal(verified.code, 0, verified.stderr);
     assert.match(
       verified.stdout,
-      new RegExp(`Audit chain intact: ${rows.length} records verified`),
+      new RegExp(`Audit chain intact: ${records.length} records verified`),
     );
     const exported = await cli("audit", "export", "--kind", "session,connection");
     assert.equal(exported.code, 0, exported.stderr);

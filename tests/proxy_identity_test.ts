@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { removeAgent } from "../src/agents/agent_store.ts";
 import { revokeApiKey } from "../src/apps/key_store.ts";
 import { setup, startDeviceConsent } from "./helpers/flow_env.ts";
+import { listRecords } from "../src/audit/read_records.ts";
 
 /** Polls `check` every 100 ms for up to `ms`; returns how long it took, or fails. */
 async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
@@ -76,10 +77,8 @@ Deno.test("proxy identity: the audit note is recorded; query values and bodies a
     const body = JSON.stringify({ raw: "BODY-MARKER-4f1c" });
     await call({ "content-type": "application/json" }, { method: "POST", body });
     await env.runtime.audit!.flush();
-    const rows = await env.appliance.database.client.execute(
-      "SELECT data FROM audit_log WHERE kind = 'proxy.request' ORDER BY seq",
-    );
-    const records = rows.rows.map((r) => JSON.parse(String(r.data)));
+    const records = (await listRecords(env.appliance.database.db, { kinds: "proxy.request" }))
+      .map((r) => r.data);
     assert.equal(records[0].note, note);
     assert.equal(records[0].path, "/gmail/v1/users/me/messages?q");
     const everything = JSON.stringify(

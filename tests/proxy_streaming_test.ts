@@ -22,6 +22,7 @@ import { startDeviceConsent } from "./helpers/flow_env.ts";
 import { applianceClient, providerAt, startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
 import { openTempAppliance, type TempAppliance } from "./helpers/temp_appliance.ts";
+import { listRecords } from "../src/audit/read_records.ts";
 
 const MB = 1024 * 1024;
 const TRANSFER = 200 * MB;
@@ -308,10 +309,8 @@ async function storedToken(temp: TempAppliance): Promise<string> {
 
 /** The proxy.request audit records' byte counts, newest first. */
 async function auditedBytes(temp: TempAppliance): Promise<{ bytesIn: number; bytesOut: number }[]> {
-  const { rows } = await temp.appliance.database.client.execute(
-    "SELECT data FROM audit_log WHERE kind = 'proxy.request' ORDER BY rowid DESC",
-  );
-  return rows.map((row) => JSON.parse(String(row.data)));
+  const records = await listRecords(temp.appliance.database.db, { kinds: "proxy.request" });
+  return records.reverse().map((r) => r.data as { bytesIn: number; bytesOut: number });
 }
 
 /**

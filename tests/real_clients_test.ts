@@ -24,6 +24,7 @@ import { localhostAgent, localhostFetch } from "./helpers/localhost_resolution.t
 import { startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort } from "./helpers/process.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
+import { listRecords } from "../src/audit/read_records.ts";
 
 const ENTITY = "user-1";
 
@@ -217,18 +218,8 @@ async function setup() {
   /** Proxy audit records written after `afterSeq`, oldest first. */
   const proxyAudit = async (afterSeq: number) => {
     await runtime.audit!.flush();
-    const result = await appliance.database.client.execute({
-      sql: "SELECT seq, provider, entity_id, agent_id, data FROM audit_log " +
-        "WHERE kind = 'proxy.request' AND seq > ? ORDER BY seq",
-      args: [afterSeq],
-    });
-    return result.rows.map((r) => ({
-      seq: Number(r.seq),
-      provider: String(r.provider),
-      entityId: r.entity_id,
-      agentId: r.agent_id,
-      data: JSON.parse(String(r.data)),
-    }));
+    const records = await listRecords(appliance.database.db, { kinds: "proxy.request" });
+    return records.filter((r) => r.seq > afterSeq);
   };
 
   return {

@@ -1,7 +1,8 @@
 import type { InValue, Transaction } from "@libsql/client";
 import { type SQL, sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
-import { newId } from "../db/ids.ts";
+import { auditIds } from "./audit_id.ts";
+import { buildPack } from "./audit_pack.ts";
 import { type AuditEvent, GENESIS_HASH } from "./audit_types.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import { chainHash } from "./chain.ts";
@@ -13,6 +14,8 @@ type Exec = (text: string, args: InValue[]) => Promise<Record<string, unknown>[]
 const COLUMNS = "id, at, kind, app_id, agent_id, entity_id, provider, data, prev_hash, hash";
 // SQLite caps bound parameters; 10 columns × 50 rows stays well below.
 const ROWS_PER_INSERT = 50;
+// A pack stays a few hundred KB even when a failed write let a backlog build up.
+const PACK_LIMIT = 1000;
 
 /**
  * Appends events to the chain inside the caller's write transaction. The
@@ -27,8 +30,9 @@ export function appendAudit(tx: Tx, events: readonly AuditEvent[]): Promise<void
 
 /**
  * The batching writer's path: the same chain, written through the driver's
- * own transaction. Drizzle's query builder costs several times SQLite's
- * insert per row, and this runs for every proxied request.
+ * own transaction, each run of same-kind events as packs (audit_pack.ts).
+ * Drizzle's query builder costs several times SQLite's insert per row, and
+ * this runs for every proxied request.
  */
 export async function appendAuditBatch(
   database: Database,
@@ -36,26 +40,23 @@ export async function appendAuditBatch(
 ): Promise<void> {
   const tx = await database.client.transaction("write");
   try {
-    await appendWith(rawExec(tx), events);
+    await appendWith(rawExec(tx), events, true);
     await tx.commit();
   } finally {
     tx.close();
   }
 }
 
-async function appendWith(exec: Exec, events: readonly AuditEvent[]): Promise<void> {
+async function appendWith(exec: Exec, events: readonly AuditEvent[], pack = false): Promise<void> {
   if (events.length === 0) return;
   const head = await readChainState(exec);
   let prevHash = head.hash;
-  for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
-    const rows: InValue[][] = [];
-    for (const event of events.slice(i, i + ROWS_PER_INSERT)) {
-      const row = chainedRow(event, prevHash);
-      rows.push(row);
-      prevHash = row[9] as string;
-    }
-    const values = rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
-    await exec(`INSERT INTO audit_log (${COLUMNS}) VALUES ${values}`, rows.flat());
+  const ids = auditIds(events.map((e) => e.at));
+  for (const [from, to] of pack ? packRanges(events) : [[0, events.length]]) {
+    const slice = events.slice(from, to);
+    prevHash = pack && slice.length > 1
+      ? await insertPack(exec, slice, ids.slice(from, to), prevHash)
+      : await insertRows(exec, slice, ids.slice(from, to), prevHash);
   }
   await exec(
     "INSERT INTO meta (key, value) VALUES (?, ?) " +
@@ -64,10 +65,59 @@ async function appendWith(exec: Exec, events: readonly AuditEvent[]): Promise<vo
   );
 }
 
+/** One row for the whole run; returns its last hash. */
+async function insertPack(
+  exec: Exec,
+  events: readonly AuditEvent[],
+  ids: readonly string[],
+  prevHash: string,
+): Promise<string> {
+  const p = buildPack(events, ids, prevHash);
+  await exec(
+    `INSERT INTO audit_log (${COLUMNS}, records, last_at) ` +
+      "VALUES (?, ?, ?, NULL, NULL, NULL, NULL, ?, ?, ?, ?, ?)",
+    [p.id, p.at, p.kind, p.data, p.prevHash, p.hash, p.records, p.lastAt],
+  );
+  return p.hash;
+}
+
+/** [from, to) runs of one kind and at most PACK_LIMIT events, in order. */
+function packRanges(events: readonly AuditEvent[]): [number, number][] {
+  const ranges: [number, number][] = [];
+  let from = 0;
+  for (let i = 1; i <= events.length; i++) {
+    if (i === events.length || events[i].kind !== events[from].kind || i - from === PACK_LIMIT) {
+      ranges.push([from, i]);
+      from = i;
+    }
+  }
+  return ranges;
+}
+
+/** One row per event; returns the last hash. */
+async function insertRows(
+  exec: Exec,
+  events: readonly AuditEvent[],
+  ids: readonly string[],
+  prevHash: string,
+): Promise<string> {
+  for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
+    const rows: InValue[][] = [];
+    for (let j = i; j < Math.min(i + ROWS_PER_INSERT, events.length); j++) {
+      const row = chainedRow(events[j], ids[j], prevHash);
+      rows.push(row);
+      prevHash = row[9] as string;
+    }
+    const values = rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+    await exec(`INSERT INTO audit_log (${COLUMNS}) VALUES ${values}`, rows.flat());
+  }
+  return prevHash;
+}
+
 /** One audit_log row in COLUMNS order, linked to `prevHash`; its own hash comes last. */
-function chainedRow(event: AuditEvent, prevHash: string): InValue[] {
+function chainedRow(event: AuditEvent, id: string, prevHash: string): InValue[] {
   const fields = {
-    id: auditId(event.at),
+    id,
     at: event.at,
     kind: event.kind,
     appId: event.appId ?? null,
@@ -120,13 +170,4 @@ function drizzleExec(tx: Tx): Exec {
     for (let i = 1; i < parts.length; i++) chunks.push(sql`${args[i - 1]}`, sql.raw(parts[i]));
     return await tx.all<Record<string, unknown>>(sql.join(chunks));
   };
-}
-
-/**
- * Time-ordered ids (`aud_` + 9 base-36 digits of the millisecond + 80 random
- * bits): new rows land at the end of the id index instead of at random pages,
- * which keeps batch inserts cheap as the log grows.
- */
-function auditId(at: number): string {
-  return `aud_${Math.max(0, Math.floor(at)).toString(36).padStart(9, "0")}${newId("").slice(1)}`;
 }

@@ -7,6 +7,7 @@ import type { AuditEvent } from "./audit_types.ts";
 import { AuditWriter } from "./audit_writer.ts";
 import { readHead } from "./chain_meta.ts";
 import { pruneAudit } from "./prune.ts";
+import { listRecords } from "./read_records.ts";
 import { verifyChain } from "./verify_chain.ts";
 
 async function withDb(fn: (database: Database, url: string) => Promise<void>): Promise<void> {
@@ -31,8 +32,7 @@ const event = (kind: string, at: number, data: Record<string, unknown> = {}): Au
 });
 
 async function kinds(database: Database): Promise<string[]> {
-  const rows = await database.client.execute("SELECT kind FROM audit_log ORDER BY seq");
-  return rows.rows.map((r) => String(r.kind));
+  return (await listRecords(database.db)).map((r) => r.kind);
 }
 
 Deno.test("appendAudit: direct appends and writer batches, interleaved and concurrent, form one chain", async () => {

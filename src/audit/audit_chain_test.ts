@@ -4,14 +4,33 @@ import { migrate } from "../db/migrate.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { sha256 } from "@oslojs/crypto/sha2";
 import { encodeHexLowerCase } from "@oslojs/encoding";
+import type { InValue } from "@libsql/client";
+import { appendAudit } from "./append.ts";
+import type { AuditEvent } from "./audit_types.ts";
 import { AuditWriter } from "./audit_writer.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import { chainHash } from "./chain.ts";
 import { pruneAudit } from "./prune.ts";
+import { listRecords } from "./read_records.ts";
 import { verifyChain } from "./verify_chain.ts";
 
+const proxyEvent = (i: number): AuditEvent => ({
+  kind: "proxy.request",
+  at: 1_000 + i,
+  appId: "app_1",
+  entityId: `user-${i % 3}`,
+  provider: "gmail",
+  data: { method: "GET", path: "/gmail/v1/users/me/messages", status: 200, i },
+});
+
+/**
+ * `count` records written the way the serving process writes them (batches
+ * of 7 through the writer: packs) or the way a state change does (one row
+ * each, inside its transaction).
+ */
 async function withLog(
   count: number,
+  how: "rows" | "packs",
   fn: (database: Database, writer: AuditWriter) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "securix-audit-" });
@@ -20,14 +39,8 @@ async function withLog(
   const writer = new AuditWriter({ database, intervalMs: 10_000, maxBatch: 10_000 });
   try {
     for (let i = 0; i < count; i++) {
-      writer.record({
-        kind: "proxy.request",
-        at: 1_000 + i,
-        appId: "app_1",
-        entityId: `user-${i % 3}`,
-        provider: "gmail",
-        data: { method: "GET", path: "/gmail/v1/users/me/messages", status: 200, i },
-      });
+      if (how === "rows") await database.transaction((tx) => appendAudit(tx, [proxyEvent(i)]));
+      else writer.record(proxyEvent(i));
       if (i % 7 === 6) await writer.flush();
     }
     await writer.stop();
@@ -38,9 +51,21 @@ async function withLog(
   }
 }
 
-Deno.test("audit: an untouched chain verifies", async () => {
-  await withLog(25, async (database) => {
-    assert.deepEqual(await verifyChain(database.db, 4), { ok: true, checked: 25, pruned: 0 });
+Deno.test("audit: an untouched chain verifies, in rows and in packs", async () => {
+  for (const how of ["rows", "packs"] as const) {
+    await withLog(25, how, async (database) => {
+      assert.deepEqual(await verifyChain(database.db, 4), { ok: true, checked: 25, pruned: 0 });
+    });
+  }
+});
+
+Deno.test("audit: the writer stores a batch as one pack row and readers see every record", async () => {
+  await withLog(25, "packs", async (database) => {
+    const rows = await database.client.execute("SELECT records FROM audit_log ORDER BY seq");
+    assert.deepEqual(rows.rows.map((r) => Number(r.records)), [7, 7, 7, 4]);
+    const records = await listRecords(database.db);
+    assert.deepEqual(records.map((r) => r.data.i), [...Array(25).keys()]);
+    assert.equal(new Set(records.map((r) => r.id)).size, 25);
   });
 });
 
@@ -51,42 +76,133 @@ const TAMPERS: [string, string, number | null][] = [
   ["deleting the newest record", "DELETE FROM audit_log WHERE seq = 25", null],
   [
     "reordering two records",
-    `UPDATE audit_log SET seq = CASE seq WHEN 7 THEN 8 ELSE 7 END WHERE seq IN (7, 8)`,
+    // Through a free seq so the primary key never collides.
+    "UPDATE audit_log SET seq = 1000 WHERE seq = 7; UPDATE audit_log SET seq = 7 WHERE seq = 8; " +
+    "UPDATE audit_log SET seq = 8 WHERE seq = 1000;",
     7,
   ],
 ];
 
-for (const [name, statement, brokenSeq] of TAMPERS) {
+for (const [name, statements, brokenSeq] of TAMPERS) {
   Deno.test(`audit: ${name} fails verification and names the record`, async () => {
-    await withLog(25, async (database) => {
-      if (name.startsWith("reordering")) {
-        // Move through a free seq so the primary key never collides.
-        await database.client.executeMultiple(
-          "UPDATE audit_log SET seq = 1000 WHERE seq = 7; UPDATE audit_log SET seq = 7 WHERE seq = 8; UPDATE audit_log SET seq = 8 WHERE seq = 1000;",
-        );
-      } else {
-        await database.client.execute(statement);
-      }
+    await withLog(25, "rows", async (database) => {
+      await database.client.executeMultiple(statements);
       const result = await verifyChain(database.db, 4);
       assert.equal(result.ok, false);
-      if (!result.ok) {
-        assert.equal(result.brokenAt?.seq ?? null, brokenSeq, result.problem);
-      }
+      if (!result.ok) assert.equal(result.brokenAt?.seq ?? null, brokenSeq, result.problem);
+    });
+  });
+}
+
+interface Element {
+  hash: string;
+  record: Record<string, unknown>;
+}
+
+/** Rewrites pack `seq` (the second pack holds records 7–13) the way an attacker with the file would. */
+async function editPack(
+  database: Database,
+  change: (elements: Element[]) => Element[],
+  header: (elements: Element[]) => Record<string, unknown> = () => ({}),
+): Promise<void> {
+  const [row] = (await database.client.execute("SELECT data FROM audit_log WHERE seq = 2")).rows;
+  const elements = change(JSON.parse(String(row.data)));
+  const columns = { data: JSON.stringify(elements), ...header(elements) };
+  await database.client.execute({
+    sql: `UPDATE audit_log SET ${
+      Object.keys(columns).map((c) => `${c} = ?`).join(", ")
+    } WHERE seq = 2`,
+    args: Object.values(columns) as InValue[],
+  });
+}
+
+const idOf = (elements: Element[], i: number) => String(elements[i].record.id);
+
+/** [name, tamper, which record verify must name: a record id inside pack 2, or the pack row]. */
+const PACK_TAMPERS: [string, (database: Database) => Promise<string | null>][] = [
+  ["editing one record's field in a pack", async (database) => {
+    let id = "";
+    await editPack(database, (els) => {
+      id = idOf(els, 3);
+      els[3].record.entityId = "someone-else";
+      return els;
+    });
+    return id;
+  }],
+  ["deleting one record from a pack", async (database) => {
+    let id = "";
+    await editPack(database, (els) => {
+      id = idOf(els, 3);
+      return els.filter((_, i) => i !== 2);
+    }, (els) => ({ records: els.length }));
+    return id;
+  }],
+  ["reordering two records in a pack", async (database) => {
+    let id = "";
+    await editPack(database, (els) => {
+      [els[1], els[2]] = [els[2], els[1]];
+      id = idOf(els, 1);
+      return els;
+    });
+    return id;
+  }],
+  ["deleting a pack's last record and fixing its count", async (database) => {
+    await editPack(database, (els) => els.slice(0, -1), (els) => ({ records: els.length }));
+    return "pack";
+  }],
+  ["moving a pack's time range (to hide it from filtered exports)", async (database) => {
+    await database.client.execute("UPDATE audit_log SET at = 0, last_at = 1 WHERE seq = 2");
+    return "pack";
+  }],
+  ["reordering two packs", async (database) => {
+    await database.client.executeMultiple(
+      "UPDATE audit_log SET seq = 1000 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; " +
+        "UPDATE audit_log SET seq = 3 WHERE seq = 1000;",
+    );
+    return "pack";
+  }],
+  ["damaging a pack so it no longer parses", async (database) => {
+    await database.client.execute("UPDATE audit_log SET data = substr(data, 2) WHERE seq = 2");
+    return "pack";
+  }],
+  ["deleting the newest pack", async (database) => {
+    await database.client.execute("DELETE FROM audit_log WHERE seq = 4");
+    return null;
+  }],
+];
+
+for (const [name, tamper] of PACK_TAMPERS) {
+  Deno.test(`audit: ${name} fails verification and names it`, async () => {
+    await withLog(25, "packs", async (database) => {
+      const expected = await tamper(database);
+      const [pack] = (await database.client.execute("SELECT id FROM audit_log WHERE seq = 2")).rows;
+      const result = await verifyChain(database.db, 3);
+      assert.equal(result.ok, false);
+      if (result.ok) return;
+      const named = result.brokenAt?.id ?? null;
+      assert.equal(named, expected === "pack" ? String(pack.id) : expected, result.problem);
+      if (expected !== null) assert.equal(result.brokenAt?.seq, 2, result.problem);
     });
   });
 }
 
 Deno.test("audit: the chain still verifies after retention pruning, and tamper after it is caught", async () => {
-  await withLog(30, async (database, writer) => {
-    assert.equal(await pruneAudit(database, 1_010), 10);
-    assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 20, pruned: 10 });
-    writer.record({ kind: "admin.app.created", at: 5_000, data: { name: "x" } });
-    await writer.flush();
-    assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 21, pruned: 10 });
-    await database.client.execute("UPDATE audit_log SET kind = 'x' WHERE seq = 15");
-    const result = await verifyChain(database.db);
-    assert.equal(result.ok, false);
-  });
+  for (const how of ["rows", "packs"] as const) {
+    await withLog(30, how, async (database, writer) => {
+      // Packs go whole: the first (records 0–6) is older than 1_010, the second (7–13) is not.
+      const pruned = how === "rows" ? 10 : 7;
+      assert.equal(await pruneAudit(database, 1_010), pruned);
+      assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 30 - pruned, pruned });
+      writer.record({ kind: "admin.app.created", at: 5_000, data: { name: "x" } });
+      await writer.flush();
+      assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 31 - pruned, pruned });
+      await database.client.execute(
+        "UPDATE audit_log SET kind = 'x' WHERE seq = (SELECT max(seq) - 1 FROM audit_log)",
+      );
+      const result = await verifyChain(database.db);
+      assert.equal(result.ok, false);
+    });
+  }
 });
 
 Deno.test("chainHash: the spliced content is exactly canonicalJson of the record", () => {

@@ -15,18 +15,26 @@ export interface ChainedFields {
 /**
  * hash = SHA-256(prevHash ‖ "\n" ‖ canonical content). Editing any field,
  * deleting a record or reordering two breaks the link to the next record.
- *
- * The content is the canonical JSON of the record with `data` spliced in as
- * stored: the keys below are already in canonical (sorted) order, so this is
- * byte for byte what canonicalJson would produce, without re-parsing `data`
- * on the hot path of every proxied request.
  */
 export function chainHash(prevHash: string, fields: ChainedFields): string {
+  return hashLink(prevHash, chainContent(fields));
+}
+
+export function hashLink(prevHash: string, content: string): string {
+  return createHash("sha256").update(`${prevHash}\n${content}`).digest("hex");
+}
+
+/**
+ * The canonical JSON of the record with `data` spliced in as stored: the
+ * keys below are already in canonical (sorted) order, so this is byte for
+ * byte what canonicalJson would produce, without re-parsing `data` on the
+ * hot path of every proxied request. Packs store exactly this text.
+ */
+export function chainContent(fields: ChainedFields): string {
   const q = JSON.stringify;
-  const content = `{"agentId":${q(fields.agentId)},"appId":${q(fields.appId)},"at":${
+  return `{"agentId":${q(fields.agentId)},"appId":${q(fields.appId)},"at":${
     q(fields.at)
   },"data":${fields.data},"entityId":${q(fields.entityId)},"id":${q(fields.id)},"kind":${
     q(fields.kind)
   },"provider":${q(fields.provider)}}`;
-  return createHash("sha256").update(`${prevHash}\n${content}`).digest("hex");
 }

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
-import { and, asc, desc, eq, gt, gte, lte, type SQL } from "drizzle-orm";
+import { and, asc, desc, gt } from "drizzle-orm";
 import { auditLog } from "../db/schema.ts";
 import { kindFilter } from "../audit/kind_filter.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { verifyChain } from "../audit/verify_chain.ts";
+import { type ReadFilter, readRecords } from "../audit/read_records.ts";
+import { rowRecords, type StoredRecord } from "../audit/stored_records.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import type { CliContext } from "./context.ts";
 
@@ -20,8 +22,6 @@ function parseTime(value: string | undefined, flag: string): number | null {
   return t;
 }
 
-type Row = typeof auditLog.$inferSelect;
-
 interface ExportOptions {
   since?: string;
   until?: string;
@@ -34,18 +34,18 @@ interface ExportOptions {
 const KIND_HELP = "only these kinds, comma-separated; a prefix takes every kind under it " +
   "(session, connection, admin, admin.webhook, proxy.request)";
 
-function line(row: Row): string {
+function line(record: StoredRecord): string {
   return JSON.stringify({
-    seq: row.seq,
-    id: row.id,
-    at: new Date(row.at).toISOString(),
-    kind: row.kind,
-    appId: row.appId,
-    agentId: row.agentId,
-    entityId: row.entityId,
-    provider: row.provider,
-    data: JSON.parse(row.data),
-    hash: row.hash,
+    seq: record.seq,
+    id: record.id,
+    at: new Date(record.at).toISOString(),
+    kind: record.kind,
+    appId: record.appId,
+    agentId: record.agentId,
+    entityId: record.entityId,
+    provider: record.provider,
+    data: record.data,
+    hash: record.hash,
   });
 }
 
@@ -84,34 +84,24 @@ export function registerAudit(program: Command, context: CliContext): void {
     .action(
       async (options: ExportOptions) => {
         await context.withAppliance(async ({ database }) => {
-          const filters: SQL[] = [];
-          const since = parseTime(options.since, "--since");
-          const until = parseTime(options.until, "--until");
-          if (since !== null) filters.push(gte(auditLog.at, since));
-          if (until !== null) filters.push(lte(auditLog.at, until));
-          if (options.app) filters.push(eq(auditLog.appId, options.app));
-          if (options.entity) filters.push(eq(auditLog.entityId, options.entity));
-          const kinds = kindFilter(options.kind);
-          if (kinds) filters.push(kinds);
+          const filter: ReadFilter = {
+            since: parseTime(options.since, "--since"),
+            until: parseTime(options.until, "--until"),
+            appId: options.app,
+            entityId: options.entity,
+            kinds: options.kind,
+          };
           const file = options.output
             ? await Deno.open(options.output, { write: true, create: true, truncate: true })
             : null;
           const encoder = new TextEncoder();
-          let lastSeq = 0;
           let count = 0;
           try {
-            while (true) {
-              const page = await database.db.select().from(auditLog).where(
-                and(gt(auditLog.seq, lastSeq), ...filters),
-              )
-                .orderBy(asc(auditLog.seq)).limit(1000);
-              for (const row of page) {
-                if (file) await file.write(encoder.encode(line(row) + "\n"));
-                else context.io.out(line(row));
-                lastSeq = row.seq;
-                count++;
-              }
-              if (page.length < 1000) break;
+            for await (const records of readRecords(database.db, filter)) {
+              const lines = records.map(line);
+              if (file) await file.write(encoder.encode(lines.join("\n") + "\n"));
+              else lines.forEach((l) => context.io.out(l));
+              count += lines.length;
             }
           } finally {
             file?.close();
@@ -128,16 +118,17 @@ export function registerAudit(program: Command, context: CliContext): void {
     .action(async (options: { lines: string; follow?: boolean; kind?: string }) => {
       await context.withAppliance(async ({ database }) => {
         const kinds = kindFilter(options.kind) ?? undefined;
+        const lines = Number(options.lines);
         const rows = (await database.db.select().from(auditLog).where(kinds)
-          .orderBy(desc(auditLog.seq)).limit(Number(options.lines))).reverse();
-        for (const row of rows) context.io.out(line(row));
+          .orderBy(desc(auditLog.seq)).limit(lines)).reverse();
+        for (const record of rows.flatMap(rowRecords).slice(-lines)) context.io.out(line(record));
         let lastSeq = rows.at(-1)?.seq ?? 0;
         while (options.follow) {
           await new Promise((r) => setTimeout(r, 1000));
           const page = await database.db.select().from(auditLog)
             .where(and(gt(auditLog.seq, lastSeq), kinds)).orderBy(asc(auditLog.seq));
           for (const row of page) {
-            context.io.out(line(row));
+            for (const record of rowRecords(row)) context.io.out(line(record));
             lastSeq = row.seq;
           }
         }

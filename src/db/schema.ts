@@ -164,6 +164,13 @@ export const auditLog = sqliteTable("audit_log", {
   data: text("data").notNull(),
   prevHash: text("prev_hash").notNull(),
   hash: text("hash").notNull(),
+  /**
+   * Records in this row: 1, or a pack of proxied requests written as one
+   * batch (audit_pack.ts). A pack's `at` is its earliest record, `last_at`
+   * its latest, and its app/agent/entity/provider columns are null.
+   */
+  records: integer("records").notNull().default(1),
+  lastAt: integer("last_at"),
 }, (t) => [index("audit_log_at_idx").on(t.at), index("audit_log_app_idx").on(t.appId, t.at)]);
 
 export const webhookEndpoints = sqliteTable("webhook_endpoints", {

@@ -108,16 +108,17 @@ export async function handleProxy(
       agentId: caller?.agentId ?? null,
       entityId: caller?.entityId ?? null,
       provider: route.provider,
+      // Keys in sorted order: the audit thread then hashes JSON.stringify as is.
       data: {
-        method: req.method,
-        host: route.host,
-        path: auditPath(target.path, url.search),
-        status,
         bytesIn,
         bytesOut,
-        durationMs: deps.now() - started,
         decision,
+        durationMs: deps.now() - started,
+        host: route.host,
+        method: req.method,
         note,
+        path: auditPath(target.path, url.search),
+        status,
       },
     });
   };

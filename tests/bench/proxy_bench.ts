@@ -4,6 +4,7 @@
  * (a real connection in an encrypted vault, audit on and off) are each driven
  * by wrk on loopback; ratios are against baselines measured in the same run.
  */
+import process from "node:process";
 import { createApp } from "../../src/apps/app_store.ts";
 import { createApiKey } from "../../src/apps/key_store.ts";
 import { addAgent } from "../../src/agents/agent_store.ts";
@@ -16,6 +17,8 @@ import { openTempAppliance } from "../helpers/temp_appliance.ts";
 
 const DURATION = Deno.env.get("BENCH_DURATION") ?? "5s";
 const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 32);
+// Audit off/on runs alternate this many times; medians are compared.
+const PAIRS = Number(Deno.env.get("BENCH_PAIRS") ?? 3);
 const TOKEN = "bench-access-token";
 
 function which(cmd: string): boolean {
@@ -31,6 +34,7 @@ interface Result {
   rps: number;
   p50: number;
   p99: number;
+  requests: number;
 }
 
 async function wrk(
@@ -53,7 +57,19 @@ async function wrk(
   if (!/ 2\d\d /.test(text) && /Non-2xx/.test(text)) {
     console.error(`${name}: non-2xx answers\n${text}`);
   }
-  return { name, rps, p50: ms("50"), p99: ms("99") };
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+  return { name, rps, p50: ms("50"), p99: ms("99"), requests };
+}
+
+interface ApplianceRun extends Result {
+  /** CPU time of this process (serving and audit threads) per request, µs. */
+  cpuUs: number;
+}
+
+function median(runs: ApplianceRun[]): ApplianceRun {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  const cpu = runs.map((r) => r.cpuUs).sort((a, b) => a - b);
+  return { ...sorted[Math.floor(sorted.length / 2)], cpuUs: cpu[Math.floor(cpu.length / 2)] };
 }
 
 /** Runs `code` with `deno eval` and waits (bounded) until it answers on `port`. */
@@ -194,6 +210,7 @@ const floorPort = freePort();
 const floor = await startDenoFloor(floorPort, upstreamPort);
 const results: Result[] = [];
 const latency: Result[] = [];
+const runs = { off: [] as ApplianceRun[], on: [] as ApplianceRun[] };
 try {
   results.push(
     await wrk("direct", `http://127.0.0.1:${upstreamPort}/repos/o/r`, {
@@ -204,17 +221,27 @@ try {
   results.push(
     await wrk("deno floor (bare fetch forwarder)", `http://127.0.0.1:${floorPort}/repos/o/r`, {}),
   );
-  // Audit on and off run twice, interleaved, best of each: one run of a few
-  // seconds on a shared machine is too noisy to compare two numbers 5 % apart.
-  const best = new Map<string, Result>();
-  for (const audit of [false, true, false, true]) {
+  // Audit off and on alternate PAIRS times and the medians are compared: one
+  // run of a few seconds on a shared machine is too noisy to compare two
+  // numbers 5 % apart. The appliance runs in this process, so its CPU time
+  // per request (both threads) is measured too, which noise barely moves.
+  for (let i = 0; i < PAIRS * 2; i++) {
+    const audit = i % 2 === 1;
     const appliance = await startAppliance(upstreamPort, audit);
-    const name = `appliance (audit ${audit ? "on" : "off"})`;
-    const result = await wrk(name, appliance.url, appliance.headers);
-    if ((best.get(name)?.rps ?? -1) < result.rps) best.set(name, result);
+    const cpu = process.cpuUsage();
+    const result = await wrk(
+      `appliance (audit ${audit ? "on" : "off"})`,
+      appliance.url,
+      appliance.headers,
+    );
+    const used = process.cpuUsage(cpu);
+    (audit ? runs.on : runs.off).push({
+      ...result,
+      cpuUs: (used.user + used.system) / result.requests,
+    });
     await appliance.stop();
   }
-  results.push(...best.values());
+  results.push(median(runs.off), median(runs.on));
   // One connection, one request at a time: the latency the proxy adds to a
   // call, without the queueing a saturated 2-core machine adds on top.
   latency.push(
@@ -247,14 +274,27 @@ for (const r of results) {
   );
 }
 const floorResult = results.find((r) => r.name.startsWith("deno floor"))!;
-const off = results.find((r) => r.name.includes("off"))!;
-const on = results.find((r) => r.name.includes("on)"))!;
+const off = median(runs.off);
+const on = median(runs.on);
 console.log(
   `\nappliance (audit off) vs the deno floor: ${
     (off.rps / floorResult.rps).toFixed(2)
   }x throughput`,
 );
-console.log(`audit on vs off: ${((1 - on.rps / off.rps) * 100).toFixed(1)} % throughput lost`);
+const list = (rs: Result[]) => rs.map((r) => r.rps.toFixed(0)).join(", ");
+console.log(`audit off runs: ${list(runs.off)} req/s; audit on runs: ${list(runs.on)} req/s`);
+console.log(
+  `audit on vs off (medians of ${PAIRS}): ${
+    ((1 - on.rps / off.rps) * 100).toFixed(1)
+  } % throughput lost`,
+);
+console.log(
+  `CPU per request (median): ${off.cpuUs.toFixed(1)} µs audit off, ${
+    on.cpuUs.toFixed(1)
+  } µs audit on: audit costs ${(on.cpuUs - off.cpuUs).toFixed(1)} µs (${
+    ((on.cpuUs / off.cpuUs - 1) * 100).toFixed(1)
+  } %)`,
+);
 
 console.log(`\n1 connection, sequential requests: latency added to one call\n`);
 console.log("| target | req/s | p50 ms | p99 ms | added p50 vs direct |");
