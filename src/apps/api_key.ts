@@ -1,5 +1,5 @@
-import { sha256 } from "@oslojs/crypto/sha2";
-import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
+import { createHash } from "node:crypto";
+import { encodeBase32LowerCaseNoPadding } from "@oslojs/encoding";
 
 export const API_KEY_PREFIX = "sx_live_";
 
@@ -10,9 +10,13 @@ export function generateApiKey(
   return API_KEY_PREFIX + encodeBase32LowerCaseNoPadding(random(new Uint8Array(32)));
 }
 
-/** Keys are stored and looked up by this digest only. */
+/**
+ * Keys are stored and looked up by this digest only (hex SHA-256). Every
+ * proxied request computes it, so it uses the runtime's native hash: the
+ * pure-JS one cost about 5 µs a request.
+ */
 export function digestApiKey(key: string): string {
-  return encodeHexLowerCase(sha256(new TextEncoder().encode(key)));
+  return createHash("sha256").update(key).digest("hex");
 }
 
 /** What listings show so an operator can tell keys apart: the prefix and 4 characters. */

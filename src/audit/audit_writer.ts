@@ -33,6 +33,7 @@ export class AuditWriter {
   #buffer: AuditEvent[] = [];
   #timer: ReturnType<typeof setInterval> | null = null;
   #flushing: Promise<void> = Promise.resolve();
+  #earlyFlush = false;
 
   constructor(options: AuditWriterOptions) {
     this.#o = {
@@ -52,7 +53,23 @@ export class AuditWriter {
   /** Queues an event; never blocks, never throws. */
   record(event: AuditEvent): void {
     this.#buffer.push(event);
-    if (this.#buffer.length >= this.#o.maxBatch) void this.flush();
+    if (this.#buffer.length >= this.#o.maxBatch) this.#flushEarly();
+  }
+
+  /**
+   * One early flush at a time: while a batch is being written the buffer
+   * keeps growing, and a flush per event past maxBatch would cut it into many
+   * small batches, each paying a whole commit. What piled up meanwhile goes
+   * as one batch as soon as the write ends (after a failure, at the timer).
+   */
+  #flushEarly(): void {
+    if (this.#earlyFlush) return;
+    this.#earlyFlush = true;
+    this.#flushing = this.#flushing.then(async () => {
+      const written = await this.#writeBatch();
+      this.#earlyFlush = false;
+      if (written && this.#buffer.length >= this.#o.maxBatch) this.#flushEarly();
+    });
   }
 
   get pending(): number {
@@ -61,7 +78,7 @@ export class AuditWriter {
 
   /** Writes everything queued so far; batches are written one after another. */
   flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(() => this.#writeBatch());
+    this.#flushing = this.#flushing.then(async () => void await this.#writeBatch());
     return this.#flushing;
   }
 
@@ -72,17 +89,20 @@ export class AuditWriter {
     await this.flush();
   }
 
-  async #writeBatch(): Promise<void> {
-    if (this.#buffer.length === 0) return;
+  /** False when the write failed and the batch went back into the buffer. */
+  async #writeBatch(): Promise<boolean> {
+    if (this.#buffer.length === 0) return true;
     const batch = this.#buffer;
     this.#buffer = [];
     try {
       await this.#write(batch);
       this.#o.onFlush?.(batch.length, this.#o.now() - batch[0].at);
+      return true;
     } catch (error) {
       // Put the batch back in front so a passing failure loses nothing.
       this.#buffer = batch.concat(this.#buffer);
       this.#o.onError(error);
+      return false;
     }
   }
 }

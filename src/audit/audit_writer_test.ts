@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import type { Database } from "../db/client.ts";
+import type { AuditEvent } from "./audit_types.ts";
+import { AuditWriter } from "./audit_writer.ts";
+
+const event = (i: number): AuditEvent => ({ kind: "proxy.request", at: i, data: { i } });
+
+Deno.test("AuditWriter: past maxBatch, one flush waits behind the batch being written, not one per event", async () => {
+  const batches: number[] = [];
+  const gates: (() => void)[] = [];
+  const writer = new AuditWriter({
+    database: null as unknown as Database,
+    intervalMs: 60_000,
+    maxBatch: 100,
+    write: (events) => {
+      batches.push(events.length);
+      return new Promise((resolve) => gates.push(resolve));
+    },
+  });
+  const settle = () => new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 100; i++) writer.record(event(i));
+  await settle();
+  // 150 more arrive while the first batch is being written.
+  for (let i = 100; i < 250; i++) writer.record(event(i));
+  gates.shift()!();
+  await settle();
+  // 30 more while the second is written: fewer than maxBatch, so they wait.
+  for (let i = 250; i < 280; i++) writer.record(event(i));
+  gates.shift()!();
+  await settle();
+  assert.deepEqual(batches, [100, 150], "a queued flush per event would have written the 30 now");
+  const stopped = writer.stop();
+  await settle();
+  gates.shift()!();
+  await stopped;
+  assert.deepEqual(batches, [100, 150, 30]);
+});
+
+Deno.test("AuditWriter: a failed batch is kept and written with the next flush", async () => {
+  const written: number[][] = [];
+  let fail = true;
+  const errors: unknown[] = [];
+  const writer = new AuditWriter({
+    database: null as unknown as Database,
+    intervalMs: 60_000,
+    onError: (error) => errors.push(error),
+    write: (events) => {
+      if (fail) return Promise.reject(new Error("disk full"));
+      written.push(events.map((e) => e.data.i as number));
+      return Promise.resolve();
+    },
+  });
+  writer.record(event(1));
+  await writer.flush();
+  fail = false;
+  writer.record(event(2));
+  await writer.stop();
+  assert.equal(errors.length, 1);
+  assert.deepEqual(written, [[1, 2]]);
+});
