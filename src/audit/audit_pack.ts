@@ -40,6 +40,7 @@ export function buildPack(
   let at = Infinity;
   let lastAt = -Infinity;
   const parts: string[] = [];
+  const quote = quoteCache();
   events.forEach((event, i) => {
     const content = chainContent({
       id: ids[i],
@@ -50,7 +51,7 @@ export function buildPack(
       entityId: event.entityId ?? null,
       provider: event.provider ?? null,
       data: canonicalJson(event.data),
-    });
+    }, quote);
     hash = hashLink(hash, content);
     parts.push(`{"hash":"${hash}","record":${content}}`);
     at = Math.min(at, event.at);
@@ -65,6 +66,22 @@ export function buildPack(
     data: `[${parts.join(",")}]`,
     prevHash,
     hash,
+  };
+}
+
+/**
+ * JSON.stringify, remembered for the batch: apps, agents, entities and
+ * providers repeat from one proxied request to the next.
+ */
+function quoteCache(): (value: string | null) => string {
+  const seen = new Map<string | null, string>();
+  return (value) => {
+    let quoted = seen.get(value);
+    if (quoted === undefined) {
+      quoted = JSON.stringify(value);
+      if (seen.size < 1_000) seen.set(value, quoted);
+    }
+    return quoted;
   };
 }
 

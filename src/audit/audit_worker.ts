@@ -10,7 +10,8 @@ import type { AuditEvent } from "./audit_types.ts";
 
 export type ToAuditThread =
   | { type: "open"; options: OpenOptions }
-  | { type: "write"; id: number; events: AuditEvent[] };
+  /** The batch as JSON (AuditEvent[]). */
+  | { type: "write"; id: number; events: string };
 
 export type FromAuditThread =
   | { type: "opened" }
@@ -32,7 +33,7 @@ scope.onmessage = async ({ data }) => {
       return;
     }
     if (!database) throw new Error("the audit thread has no database yet");
-    await appendAuditBatch(database, data.events);
+    await appendAuditBatch(database, JSON.parse(data.events) as AuditEvent[]);
     scope.postMessage({ type: "written", id: data.id });
   } catch (error) {
     const id = data.type === "write" ? data.id : null;

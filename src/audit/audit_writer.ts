@@ -6,7 +6,7 @@ export interface AuditWriterOptions {
   database: Database;
   /** How often buffered events are written; default 250 ms. */
   intervalMs?: number;
-  /** Flush early when this many events are waiting; default 500. */
+  /** Flush early when this many events are waiting; default 1000 (one pack). */
   maxBatch?: number;
   onError?: (error: unknown) => void;
   onFlush?: (count: number, lagMs: number) => void;
@@ -38,7 +38,7 @@ export class AuditWriter {
   constructor(options: AuditWriterOptions) {
     this.#o = {
       intervalMs: 250,
-      maxBatch: 500,
+      maxBatch: 1_000,
       onError: (error) => console.error(`audit: cannot write batch: ${(error as Error).message}`),
       now: Date.now,
       ...options,

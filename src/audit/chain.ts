@@ -28,13 +28,18 @@ export function hashLink(prevHash: string, content: string): string {
  * The canonical JSON of the record with `data` spliced in as stored: the
  * keys below are already in canonical (sorted) order, so this is byte for
  * byte what canonicalJson would produce, without re-parsing `data` on the
- * hot path of every proxied request. Packs store exactly this text.
+ * hot path of every proxied request. Packs store exactly this text. `q`
+ * quotes the fields that repeat from record to record (a pack caches them).
  */
-export function chainContent(fields: ChainedFields): string {
-  const q = JSON.stringify;
-  return `{"agentId":${q(fields.agentId)},"appId":${q(fields.appId)},"at":${
-    q(fields.at)
-  },"data":${fields.data},"entityId":${q(fields.entityId)},"id":${q(fields.id)},"kind":${
+export function chainContent(
+  fields: ChainedFields,
+  q: (value: string | null) => string = JSON.stringify,
+): string {
+  const at = JSON.stringify(fields.at);
+  const id = JSON.stringify(fields.id);
+  return `{"agentId":${q(fields.agentId)},"appId":${
+    q(fields.appId)
+  },"at":${at},"data":${fields.data},"entityId":${q(fields.entityId)},"id":${id},"kind":${
     q(fields.kind)
   },"provider":${q(fields.provider)}}`;
 }

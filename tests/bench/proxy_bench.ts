@@ -64,12 +64,44 @@ async function wrk(
 interface ApplianceRun extends Result {
   /** CPU time of this process (serving and audit threads) per request, µs. */
   cpuUs: number;
+  /** The same by thread kind (Linux only): serving, audit, V8 helpers, other. */
+  threadsUs: Record<string, number>;
 }
+
+const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 function median(runs: ApplianceRun[]): ApplianceRun {
   const sorted = [...runs].sort((a, b) => a.rps - b.rps);
-  const cpu = runs.map((r) => r.cpuUs).sort((a, b) => a - b);
-  return { ...sorted[Math.floor(sorted.length / 2)], cpuUs: cpu[Math.floor(cpu.length / 2)] };
+  const kinds = [...new Set(runs.flatMap((r) => Object.keys(r.threadsUs)))];
+  return {
+    ...sorted[Math.floor(sorted.length / 2)],
+    cpuUs: mid(runs.map((r) => r.cpuUs)),
+    threadsUs: Object.fromEntries(kinds.map((k) => [k, mid(runs.map((r) => r.threadsUs[k] ?? 0))])),
+  };
+}
+
+/** CPU µs used so far by each kind of thread of this process, from /proc (empty elsewhere). */
+function threadCpu(): Record<string, number> {
+  const used: Record<string, number> = {};
+  try {
+    for (const task of Deno.readDirSync(`/proc/${Deno.pid}/task`)) {
+      const stat = Deno.readTextFileSync(`/proc/${Deno.pid}/task/${task.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const kind = Number(task.name) === Deno.pid
+        ? "serving"
+        : name.startsWith("worker-")
+        ? "audit"
+        : name.startsWith("V8 ")
+        ? "V8 helpers"
+        : "other";
+      // utime + stime, in clock ticks (100 per second on Linux).
+      used[kind] = (used[kind] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10_000;
+    }
+  } catch {
+    // Not Linux: the per-thread split is left out.
+  }
+  return used;
 }
 
 /** Runs `code` with `deno eval` and waits (bounded) until it answers on `port`. */
@@ -229,15 +261,22 @@ try {
     const audit = i % 2 === 1;
     const appliance = await startAppliance(upstreamPort, audit);
     const cpu = process.cpuUsage();
+    const threads = threadCpu();
     const result = await wrk(
       `appliance (audit ${audit ? "on" : "off"})`,
       appliance.url,
       appliance.headers,
     );
     const used = process.cpuUsage(cpu);
+    const threadsAfter = threadCpu();
     (audit ? runs.on : runs.off).push({
       ...result,
       cpuUs: (used.user + used.system) / result.requests,
+      threadsUs: Object.fromEntries(
+        Object.entries(threadsAfter).map((
+          [k, v],
+        ) => [k, (v - (threads[k] ?? 0)) / result.requests]),
+      ),
     });
     await appliance.stop();
   }
@@ -295,6 +334,16 @@ console.log(
     ((on.cpuUs / off.cpuUs - 1) * 100).toFixed(1)
   } %)`,
 );
+const kinds = [...new Set([...Object.keys(off.threadsUs), ...Object.keys(on.threadsUs)])];
+if (kinds.length) {
+  console.log(
+    `  by thread, off → on: ${
+      kinds.map((k) =>
+        `${k} ${(off.threadsUs[k] ?? 0).toFixed(1)} → ${(on.threadsUs[k] ?? 0).toFixed(1)}`
+      ).join(", ")
+    } µs`,
+  );
+}
 
 console.log(`\n1 connection, sequential requests: latency added to one call\n`);
 console.log("| target | req/s | p50 ms | p99 ms | added p50 vs direct |");
