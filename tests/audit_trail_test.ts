@@ -44,6 +44,8 @@ Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verif
     const endpoint = await hook.json();
     secrets.webhookSecret = endpoint.secret;
     secrets.webhookQuery = "hook-query-secret";
+    const tested = await env.api("/v1/webhooks/test", { method: "POST" });
+    assert.deepEqual([tested.status, await tested.json()], [202, { queued: 1 }]);
     const agent = await env.api("/v1/agents", {
       method: "POST",
       body: JSON.stringify({ agentId: "agent-2" }),
@@ -107,6 +109,10 @@ Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verif
     secrets.cliApiKey = cliKey.key;
     assert.equal((await cli("keys", "revoke", cliKey.id)).code, 0);
     assert.equal((await cli("agents", "remove", "demo", "agent-2")).code, 0);
+    const deliveryId = String(
+      (await client.execute("SELECT id FROM webhook_deliveries LIMIT 1")).rows[0].id,
+    );
+    assert.equal((await cli("webhooks", "redeliver", deliveryId)).code, 0);
     const rotated = await cli("webhooks", "rotate-secret", endpoint.id, "--json");
     assert.equal(rotated.code, 0, rotated.stderr);
     secrets.rotatedWebhookSecret = JSON.parse(rotated.stdout).secret;
@@ -135,6 +141,8 @@ Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verif
         "admin.key.revoked",
         "admin.agent.removed",
         "admin.webhook.secret_rotated",
+        "admin.webhook.tested",
+        "admin.webhook.redelivered",
         "connection.revoked",
       ]
     ) {
@@ -160,12 +168,15 @@ Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verif
         "admin.key.revoked",
         "admin.agent.removed",
         "admin.webhook.secret_rotated",
+        "admin.webhook.redelivered",
       ]
     ) {
       const { data } = of(kind).at(-1)!;
       assert.deepEqual([data.actor, data.osUser], ["cli", "auditor"], kind);
     }
     assert.equal(of("admin.key.revoked")[0].data.keyId, cliKey.id);
+    assert.deepEqual(of("admin.webhook.tested")[0].data, { queued: 1, actor: `api:${keyId}` });
+    assert.equal(of("admin.webhook.redelivered")[0].data.deliveryId, deliveryId);
     assert.equal(of("connection.created")[0].data.accountId, "alice");
 
     const table = JSON.stringify(rows);

@@ -14,7 +14,7 @@ import {
   rotateEndpointSecret,
   type WebhookEndpoint,
 } from "../webhooks/endpoint_store.ts";
-import { enqueueEvent } from "../webhooks/outbox.ts";
+import { queueTestEvent } from "../webhooks/test_event.ts";
 import { checkWebhookTarget, type Resolver } from "../webhooks/target_policy.ts";
 import { parseJsonBody } from "./parse_body.ts";
 import type { ApiEnv } from "./require_api_key.ts";
@@ -101,19 +101,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): Hono<ApiEnv> {
     });
   });
   app.post("/deliveries/:id/redeliver", async (c) => {
-    await redeliver(store.db, c.req.param("id"), deps.now(), c.get("app").id);
+    const by = apiActor(c.get("keyId"));
+    await redeliver(deps.database, c.req.param("id"), deps.now(), by, c.get("app").id);
     return c.body(null, 202);
   });
   app.post("/test", async (c) => {
-    const appId = c.get("app").id;
-    const queued = await deps.database.transaction((tx) =>
-      enqueueEvent(tx, {
-        appId,
-        type: "webhook.test",
-        data: { appId },
-        orderingKey: `test:${appId}`,
-      }, deps.now())
-    );
+    const by = apiActor(c.get("keyId"));
+    const queued = await queueTestEvent(deps.database, c.get("app").id, by, deps.now());
     return c.json({ queued }, 202);
   });
   return app;

@@ -76,12 +76,23 @@ Deno.test("appendAudit: a rolled-back change leaves no record and the chain inta
   });
 });
 
-Deno.test("appendAudit: after retention pruned every record, the next one links to the checkpoint", async () => {
+Deno.test("appendAudit: a prune records itself after the checkpoint, and the chain goes on from there", async () => {
   await withDb(async (database) => {
     await database.transaction((tx) => appendAudit(tx, [event("a", 1), event("b", 2)]));
-    assert.equal(await pruneAudit(database, 100), 2);
+    assert.equal(await pruneAudit(database, 100, { actor: "cli", osUser: "ops" }, 150), 2);
     await database.transaction((tx) => appendAudit(tx, [event("admin.app.created", 200)]));
-    assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 1, pruned: 2 });
+    assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 2, pruned: 2 });
+    const [pruned] = await listRecords(database.db, { kinds: "admin.audit.pruned" });
+    assert.deepEqual(pruned.data, {
+      records: 2,
+      before: 100,
+      throughSeq: 2,
+      actor: "cli",
+      osUser: "ops",
+    });
+    // Pruning the prune record too: the next record still links to the checkpoint.
+    assert.equal(await pruneAudit(database, 300, { actor: "serve" }, 400), 2);
+    assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 1, pruned: 4 });
   });
 });
 

@@ -1,14 +1,22 @@
 import { desc, lt, lte, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { auditLog } from "../db/schema.ts";
+import type { Actor } from "./actor.ts";
+import { recordAdminEvent } from "./admin_event.ts";
 import { readCheckpoint, writeCheckpoint } from "./chain_meta.ts";
 
 /**
  * Retention: deletes records older than `before` from the start of the chain
  * and leaves a checkpoint (last pruned seq and hash) so the rest still
- * verifies. A pack goes once its newest record is older than `before`.
+ * verifies. A pack goes once its newest record is older than `before`. The
+ * prune itself is recorded (who, how many, up to when) in its transaction.
  */
-export async function pruneAudit(database: Database, before: number): Promise<number> {
+export async function pruneAudit(
+  database: Database,
+  before: number,
+  by: Actor,
+  now: number,
+): Promise<number> {
   return await database.transaction(async (tx) => {
     const [last] = await tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog)
       .where(lt(sql`coalesce(${auditLog.lastAt}, ${auditLog.at})`, before))
@@ -23,6 +31,11 @@ export async function pruneAudit(database: Database, before: number): Promise<nu
       hash: last.hash,
       pruned: (previous?.pruned ?? 0) + Number(records),
     });
+    await recordAdminEvent(tx, {
+      kind: "admin.audit.pruned",
+      by,
+      data: { records: Number(records), before, throughSeq: last.seq },
+    }, now);
     return Number(records);
   });
 }

@@ -142,7 +142,8 @@ export function registerAudit(program: Command, context: CliContext): void {
           context.io.out("audit.retain_days is 0: every record is kept");
           return;
         }
-        const removed = await pruneAudit(database, now() - config.audit.retain_days * 86_400_000);
+        const before = now() - config.audit.retain_days * 86_400_000;
+        const removed = await pruneAudit(database, before, context.actor(), now());
         context.io.out(`Pruned ${removed} records older than ${config.audit.retain_days} days`);
       });
     });

@@ -10,7 +10,7 @@ import {
   rotateEndpointSecret,
 } from "../webhooks/endpoint_store.ts";
 import { recordAdminEventNow } from "../audit/admin_event.ts";
-import { enqueueEvent } from "../webhooks/outbox.ts";
+import { queueTestEvent } from "../webhooks/test_event.ts";
 import { checkWebhookTarget, dnsResolver } from "../webhooks/target_policy.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
@@ -150,7 +150,7 @@ export function registerWebhooks(program: Command, context: CliContext): void {
     .description("send a delivery again (same webhook-id)")
     .action(async (id: string) => {
       await context.withAppliance(async ({ database, now }) => {
-        await redeliver(database.db, id, now());
+        await redeliver(database, id, now(), context.actor());
         context.io.out(`Queued ${id} for delivery; a running appliance sends it within seconds`);
       });
     });
@@ -159,14 +159,7 @@ export function registerWebhooks(program: Command, context: CliContext): void {
     .action(async (appRef: string) => {
       await context.withAppliance(async ({ database, now }) => {
         const app = await requireApp(database.db, appRef);
-        const queued = await database.transaction((tx) =>
-          enqueueEvent(tx, {
-            appId: app.id,
-            type: "webhook.test",
-            data: { appId: app.id },
-            orderingKey: `test:${app.id}`,
-          }, now())
-        );
+        const queued = await queueTestEvent(database, app.id, context.actor(), now());
         context.io.out(
           queued === 0
             ? `${app.name} has no endpoint for webhook.test`

@@ -144,7 +144,8 @@ export async function createRuntime(
     try {
       await expireSessions(database, now());
       if (config.audit.retain_days > 0) {
-        await pruneAudit(database, now() - config.audit.retain_days * 86_400_000);
+        const before = now() - config.audit.retain_days * 86_400_000;
+        await pruneAudit(database, before, { actor: "serve" }, now());
       }
     } catch (error) {
       log(`housekeeping: ${logSafeError(error)}`);
