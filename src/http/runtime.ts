@@ -171,6 +171,8 @@ export async function createRuntime(
     start() {
       audit?.start();
       worker.start();
+      // Once now, so retention applies right after a restart, then every minute.
+      void housekeeping();
       timers.push(setInterval(housekeeping, 60_000));
     },
     async stop() {
