@@ -5,6 +5,7 @@ import { kindFilter } from "../audit/kind_filter.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { verifyChain } from "../audit/verify_chain.ts";
 import { type ReadFilter, readRecords } from "../audit/read_records.ts";
+import { recordJson, recordText } from "../audit/record_line.ts";
 import { rowRecords, type StoredRecord } from "../audit/stored_records.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import type { CliContext } from "./context.ts";
@@ -33,21 +34,6 @@ interface ExportOptions {
 
 const KIND_HELP = "only these kinds, comma-separated; a prefix takes every kind under it " +
   "(session, connection, admin, admin.webhook, proxy.request)";
-
-function line(record: StoredRecord): string {
-  return JSON.stringify({
-    seq: record.seq,
-    id: record.id,
-    at: new Date(record.at).toISOString(),
-    kind: record.kind,
-    appId: record.appId,
-    agentId: record.agentId,
-    entityId: record.entityId,
-    provider: record.provider,
-    data: record.data,
-    hash: record.hash,
-  });
-}
 
 export function registerAudit(program: Command, context: CliContext): void {
   const audit = program.command("audit").description("the tamper-evident audit trail");
@@ -98,7 +84,7 @@ export function registerAudit(program: Command, context: CliContext): void {
           let count = 0;
           try {
             for await (const records of readRecords(database.db, filter)) {
-              const lines = records.map(line);
+              const lines = records.map(recordJson);
               if (file) await file.write(encoder.encode(lines.join("\n") + "\n"));
               else lines.forEach((l) => context.io.out(l));
               count += lines.length;
@@ -115,20 +101,28 @@ export function registerAudit(program: Command, context: CliContext): void {
     .option("-n, --lines <n>", "how many", "20")
     .option("-f, --follow", "keep printing new records")
     .option("--kind <kinds>", KIND_HELP)
-    .action(async (options: { lines: string; follow?: boolean; kind?: string }) => {
+    .option("--json", "JSON Lines, as audit export writes them")
+    .action(async (options: { lines: string; follow?: boolean; kind?: string; json?: boolean }) => {
+      const lines = Number(options.lines);
+      if (!Number.isInteger(lines) || lines < 0) {
+        throw new SecurixError("SX-INVALID-INPUT", "--lines: expected a whole number", {
+          status: 400,
+        });
+      }
+      const print = (record: StoredRecord) =>
+        context.io.out(options.json ? recordJson(record) : recordText(record));
       await context.withAppliance(async ({ database }) => {
         const kinds = kindFilter(options.kind) ?? undefined;
-        const lines = Number(options.lines);
         const rows = (await database.db.select().from(auditLog).where(kinds)
           .orderBy(desc(auditLog.seq)).limit(lines)).reverse();
-        for (const record of rows.flatMap(rowRecords).slice(-lines)) context.io.out(line(record));
+        for (const record of rows.flatMap(rowRecords).slice(-lines || rows.length)) print(record);
         let lastSeq = rows.at(-1)?.seq ?? 0;
         while (options.follow) {
           await new Promise((r) => setTimeout(r, 1000));
           const page = await database.db.select().from(auditLog)
             .where(and(gt(auditLog.seq, lastSeq), kinds)).orderBy(asc(auditLog.seq));
           for (const row of page) {
-            for (const record of rowRecords(row)) context.io.out(line(record));
+            rowRecords(row).forEach(print);
             lastSeq = row.seq;
           }
         }

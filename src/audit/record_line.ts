@@ -1,0 +1,46 @@
+import type { StoredRecord } from "./stored_records.ts";
+
+/** One record as a JSON line: what `audit export` and `audit tail --json` print. */
+export function recordJson(record: StoredRecord): string {
+  return JSON.stringify({
+    seq: record.seq,
+    id: record.id,
+    at: new Date(record.at).toISOString(),
+    kind: record.kind,
+    appId: record.appId,
+    agentId: record.agentId,
+    entityId: record.entityId,
+    provider: record.provider,
+    data: record.data,
+    hash: record.hash,
+  });
+}
+
+/**
+ * One record for a person watching `audit tail`: time, kind, who, and what
+ * happened (a proxied call reads like an access log line).
+ */
+export function recordText(record: StoredRecord): string {
+  const who = [
+    record.provider,
+    record.appId,
+    record.agentId && `agent=${record.agentId}`,
+    record.entityId && `entity=${record.entityId}`,
+  ].filter(Boolean).join(" ");
+  const what = record.kind === "proxy.request" ? proxySummary(record.data) : pairs(record.data);
+  return [new Date(record.at).toISOString(), record.kind.padEnd(28), who, what]
+    .filter(Boolean).join("  ");
+}
+
+function proxySummary(data: Record<string, unknown>): string {
+  const decision = data.decision === "allowed" ? "" : ` ${data.decision}`;
+  const note = data.note ? ` note=${JSON.stringify(data.note)}` : "";
+  return `${data.method} ${data.path} → ${data.status} ${data.durationMs} ms${decision}${note}`;
+}
+
+function pairs(data: Record<string, unknown>): string {
+  return Object.entries(data)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" ");
+}

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
+import { appendAudit } from "../audit/append.ts";
+import { AuditWriter } from "../audit/audit_writer.ts";
+import type { CliIo } from "./io.ts";
+import { runCli } from "./main.ts";
+
+function capture(): { io: CliIo; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    env: () => undefined,
+    cwd: () => Deno.cwd(),
+  };
+  return { io, out, err };
+}
+
+/** A log of 2 rows, a pack of 30 proxied requests, and one more row. */
+async function auditLog() {
+  const temp = await openTempAppliance();
+  const { database } = temp.appliance;
+  const at = Date.parse("2026-11-23T10:00:00Z");
+  await database.transaction((tx) =>
+    appendAudit(tx, [
+      { kind: "session.created", at, appId: "app_1", entityId: "u1", data: { sessionId: "ses_1" } },
+      { kind: "admin.agent.added", at, appId: "app_1", agentId: "a1", data: { actor: "cli" } },
+    ])
+  );
+  const writer = new AuditWriter({ database, intervalMs: 60_000 });
+  for (let i = 0; i < 30; i++) {
+    writer.record({
+      kind: "proxy.request",
+      at: at + 1_000 + i,
+      appId: "app_1",
+      agentId: "a1",
+      entityId: "u1",
+      provider: "gmail",
+      data: {
+        bytesIn: 0,
+        bytesOut: 10,
+        decision: i === 29 ? "denied:SX-PAUSED" : "allowed",
+        durationMs: 3,
+        method: "GET",
+        note: i === 28 ? "weekly digest" : null,
+        path: `/gmail/v1/users/me/messages/${i}`,
+        status: i === 29 ? 409 : 200,
+      },
+    });
+  }
+  await writer.stop();
+  await database.transaction((tx) =>
+    appendAudit(tx, [{ kind: "connection.paused", at: at + 5_000, appId: "app_1", data: {} }])
+  );
+  temp.appliance.close();
+  return temp;
+}
+
+Deno.test("cli audit tail: the newest records, readable, from inside packs too", async () => {
+  const temp = await auditLog();
+  try {
+    const tail = capture();
+    assert.equal(
+      await runCli(["--config", temp.configPath, "audit", "tail", "-n", "3"], tail.io),
+      0,
+    );
+    assert.equal(tail.out.length, 3, tail.out.join("\n"));
+    assert.match(
+      tail.out[0],
+      /^2026-11-23T10:00:01\.028Z {2}proxy\.request +gmail app_1 agent=a1 entity=u1 {2}GET \/gmail\/v1\/users\/me\/messages\/28 → 200 3 ms note="weekly digest"$/,
+    );
+    assert.match(tail.out[1], /messages\/29 → 409 3 ms denied:SX-PAUSED$/);
+    assert.match(tail.out[2], /^2026-11-23T10:00:05\.000Z {2}connection\.paused +app_1$/);
+
+    const json = capture();
+    const args = ["audit", "tail", "-n", "2", "--kind", "session,admin", "--json"];
+    assert.equal(await runCli(["--config", temp.configPath, ...args], json.io), 0);
+    const records = json.out.map((l) => JSON.parse(l));
+    assert.deepEqual(records.map((r) => r.kind), ["session.created", "admin.agent.added"]);
+    assert.equal(records[0].data.sessionId, "ses_1");
+
+    const bad = capture();
+    assert.equal(
+      await runCli(["--config", temp.configPath, "audit", "tail", "-n", "x"], bad.io),
+      1,
+    );
+    assert.match(bad.err.join("\n"), /--lines: expected a whole number/);
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("cli audit export: JSON Lines of every record, filtered inside packs", async () => {
+  const temp = await auditLog();
+  try {
+    const all = capture();
+    assert.equal(await runCli(["--config", temp.configPath, "audit", "export"], all.io), 0);
+    assert.equal(all.out.length, 33);
+    const since = capture();
+    const args = ["audit", "export", "--since", "2026-11-23T10:00:01.025Z", "--kind", "proxy"];
+    assert.equal(await runCli(["--config", temp.configPath, ...args], since.io), 0);
+    assert.deepEqual(
+      since.out.map((l) => JSON.parse(l).data.path.split("/").at(-1)),
+      ["25", "26", "27", "28", "29"],
+    );
+    const verify = capture();
+    assert.equal(await runCli(["--config", temp.configPath, "audit", "verify"], verify.io), 0);
+    assert.deepEqual(verify.out, ["Audit chain intact: 33 records verified"]);
+  } finally {
+    await temp.cleanup();
+  }
+});
