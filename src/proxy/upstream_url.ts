@@ -2,8 +2,9 @@ import { proxyErrors } from "./proxy_errors.ts";
 
 /**
  * Joins the caller's path and query onto the route's base URL and proves the
- * result stays on the upstream origin under its base path. Dot segments,
- * encoded slashes and backslashes are refused outright rather than normalised:
+ * result stays on the upstream origin under its base path. Dot segments (also
+ * with `;` parameters), encoded slashes and backslashes are refused outright
+ * rather than normalised:
  * a path that needs normalising is an attack or a bug.
  */
 export function upstreamUrl(base: URL, path: string, search: string): URL {
@@ -13,7 +14,12 @@ export function upstreamUrl(base: URL, path: string, search: string): URL {
   } catch {
     throw proxyErrors.badTarget("the path is not valid percent-encoding");
   }
-  if (/(^|\/)\.\.?(\/|$)/.test(decoded) || decoded.includes("\\") || /%2f|%5c|%00/i.test(path)) {
+  // `..;x` is a dot segment to servlet containers (Tomcat, Spring): the part
+  // after `;` is a path parameter they strip before resolving.
+  if (
+    /(^|\/)\.\.?(;[^/]*)?(\/|$)/.test(decoded) || decoded.includes("\\") ||
+    /%2f|%5c|%00/i.test(path)
+  ) {
     throw proxyErrors.badTarget("the path contains dot segments or encoded separators");
   }
   if (!path.startsWith("/") || path.startsWith("//")) {

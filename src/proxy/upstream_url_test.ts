@@ -13,6 +13,10 @@ Deno.test("upstream url: joins path and query under the base", () => {
     upstreamUrl(new URL("https://api.github.com"), "/repos/o/r", "").toString(),
     "https://api.github.com/repos/o/r",
   );
+  // `;` and dots inside a name are ordinary path characters.
+  for (const path of ["/items;v=2", "/a/..b", "/a/b..", "/files/.well-known;x"]) {
+    assert.equal(upstreamUrl(base, path, "").pathname, `/v1.0${path}`);
+  }
 });
 
 Deno.test("upstream url: traversal and host tricks are refused", () => {
@@ -22,6 +26,10 @@ Deno.test("upstream url: traversal and host tricks are refused", () => {
       "/me/../../x",
       "/%2e%2e/x",
       "/a/..",
+      "/..;/admin",
+      "/me/..;jsessionid=x/..;/x",
+      "/a/.;/b",
+      "/%2e%2e;/x",
       "/a%2f..%2fb",
       "/a\\..\\b",
       "/%5c%5cevil.com/x",
