@@ -291,15 +291,7 @@ export class CredentialSource {
   ): Promise<void> {
     const now = this.#o.now();
     await this.#o.database.transaction((tx) =>
-      recordAuthEvent(tx, {
-        kind: type,
-        ...connectionAudit(connection, extra),
-        webhook: {
-          type,
-          data: { ...connectionEventData(connection), ...extra },
-          orderingKey: connection.id,
-        },
-      }, now)
+      recordAuthEvent(tx, connectionEvent(connection, type, extra), now)
     );
   }
 
@@ -323,15 +315,11 @@ export class CredentialSource {
           updatedAt: now,
         }).where(eq(connections.id, connection.id));
         const extra = { reason: "invalid_grant", needsReauth: true };
-        await recordAuthEvent(tx, {
-          kind: "connection.refresh_failed",
-          ...connectionAudit(connection, extra),
-          webhook: {
-            type: "connection.refresh_failed",
-            data: { ...connectionEventData(connection), ...extra },
-            orderingKey: connection.id,
-          },
-        }, now);
+        await recordAuthEvent(
+          tx,
+          connectionEvent(connection, "connection.refresh_failed", extra),
+          now,
+        );
       });
       this.invalidate(connection.id);
       this.#o.onRefresh?.("invalid_grant");
@@ -353,4 +341,21 @@ export class CredentialSource {
     if (kept) return kept;
     throw tokenExpired(connection.provider, "the provider did not answer the refresh");
   }
+}
+
+/** The audit record and webhook of a refresh failure or recovery; in one place so both match. */
+function connectionEvent(
+  connection: Connection,
+  type: "connection.refresh_failed" | "connection.recovered",
+  extra: Record<string, unknown>,
+): Parameters<typeof recordAuthEvent>[1] {
+  return {
+    kind: type,
+    ...connectionAudit(connection, extra),
+    webhook: {
+      type,
+      data: { ...connectionEventData(connection), ...extra },
+      orderingKey: connection.id,
+    },
+  };
 }
