@@ -1,3 +1,4 @@
+import { TtlCache } from "../cache/ttl_cache.ts";
 import type { Db } from "../db/client.ts";
 import { digestApiKey } from "./api_key.ts";
 import { type App, findApp } from "./app_store.ts";
@@ -8,11 +9,6 @@ export interface Authenticated {
   keyId: string;
 }
 
-interface Entry {
-  value: Authenticated | null;
-  expiresAt: number;
-}
-
 /**
  * API key → app, cached by digest for `ttlMs` so the hot path does not hit
  * the database per request; a revoked key stops working within `ttlMs`.
@@ -21,24 +17,22 @@ interface Entry {
 export class KeyAuthenticator {
   readonly #db: Db;
   readonly #now: () => number;
-  readonly #ttlMs: number;
-  readonly #cache = new Map<string, Entry>();
+  readonly #cache: TtlCache<Authenticated | null>;
   readonly #touched = new Map<string, number>();
 
   constructor(deps: { db: Db; now: () => number; ttlMs?: number }) {
     this.#db = deps.db;
     this.#now = deps.now;
-    this.#ttlMs = deps.ttlMs ?? 5_000;
+    this.#cache = new TtlCache(deps.ttlMs ?? 5_000, deps.now, 10_000);
   }
 
   async authenticate(presented: string): Promise<Authenticated | null> {
     const digest = digestApiKey(presented);
     const now = this.#now();
     const hit = this.#cache.get(digest);
-    if (hit && hit.expiresAt > now) return this.#markUsed(hit.value, now);
+    if (hit) return this.#markUsed(hit.value, now);
     const value = await this.#load(presented);
-    if (this.#cache.size > 10_000) this.#cache.clear();
-    this.#cache.set(digest, { value, expiresAt: now + this.#ttlMs });
+    this.#cache.set(digest, value);
     return this.#markUsed(value, now);
   }
 

@@ -5,6 +5,7 @@ import { currentConnection } from "../connections/connection_store.ts";
 import type { Connection } from "../connections/connection_types.ts";
 import type { Db } from "../db/client.ts";
 import { tokenExpired } from "../connections/credential_errors.ts";
+import { TtlCache } from "../cache/ttl_cache.ts";
 import { proxyErrors } from "./proxy_errors.ts";
 
 export interface Caller {
@@ -12,31 +13,6 @@ export interface Caller {
   agentId: string;
   entityId: string;
   connection: Connection;
-}
-
-interface Entry<T> {
-  value: T;
-  expiresAt: number;
-}
-
-/** A tiny TTL map; the proxy's per-request lookups are answered from it. */
-class TtlCache<T> {
-  readonly #map = new Map<string, Entry<T>>();
-  constructor(private readonly ttlMs: number, private readonly now: () => number) {}
-  get(key: string): Entry<T> | undefined {
-    const hit = this.#map.get(key);
-    return hit && hit.expiresAt > this.now() ? hit : undefined;
-  }
-  set(key: string, value: T): void {
-    if (this.#map.size > 50_000) this.#map.clear();
-    this.#map.set(key, { value, expiresAt: this.now() + this.ttlMs });
-  }
-  delete(key: string): void {
-    this.#map.delete(key);
-  }
-  clear(): void {
-    this.#map.clear();
-  }
 }
 
 /**
