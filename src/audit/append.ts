@@ -4,8 +4,7 @@ import type { Database, Tx } from "../db/client.ts";
 import { auditIds } from "./audit_id.ts";
 import { buildPack } from "./audit_pack.ts";
 import { type AuditEvent, GENESIS_HASH } from "./audit_types.ts";
-import { canonicalJson } from "./canonical_json.ts";
-import { chainHash } from "./chain.ts";
+import { chainedFields, chainHash } from "./chain.ts";
 import { type ChainHead, type Checkpoint, CHECKPOINT_KEY, HEAD_KEY } from "./chain_meta.ts";
 
 /** Runs one SQL statement with positional `?` arguments and returns its rows. */
@@ -116,16 +115,7 @@ async function insertRows(
 
 /** One audit_log row in COLUMNS order, linked to `prevHash`; its own hash comes last. */
 function chainedRow(event: AuditEvent, id: string, prevHash: string): InValue[] {
-  const fields = {
-    id,
-    at: event.at,
-    kind: event.kind,
-    appId: event.appId ?? null,
-    agentId: event.agentId ?? null,
-    entityId: event.entityId ?? null,
-    provider: event.provider ?? null,
-    data: canonicalJson(event.data),
-  };
+  const fields = chainedFields(event, id);
   const hash = chainHash(prevHash, fields);
   return [
     fields.id,

@@ -1,6 +1,6 @@
 import type { AuditEvent } from "./audit_types.ts";
 import { canonicalJson } from "./canonical_json.ts";
-import { chainContent, type ChainedFields, hashLink } from "./chain.ts";
+import { chainContent, type ChainedFields, chainedFields, hashLink } from "./chain.ts";
 
 /**
  * A pack: the records of one audit batch in one audit_log row. SQLite and
@@ -42,16 +42,7 @@ export function buildPack(
   const parts: string[] = [];
   const quote = quoteCache();
   events.forEach((event, i) => {
-    const content = chainContent({
-      id: ids[i],
-      at: event.at,
-      kind: event.kind,
-      appId: event.appId ?? null,
-      agentId: event.agentId ?? null,
-      entityId: event.entityId ?? null,
-      provider: event.provider ?? null,
-      data: canonicalJson(event.data),
-    }, quote);
+    const content = chainContent(chainedFields(event, ids[i]), quote);
     hash = hashLink(hash, content);
     parts.push(`{"hash":"${hash}","record":${content}}`);
     at = Math.min(at, event.at);

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import type { AuditEvent } from "./audit_types.ts";
+import { canonicalJson } from "./canonical_json.ts";
 
 export interface ChainedFields {
   id: string;
@@ -10,6 +12,20 @@ export interface ChainedFields {
   provider: string | null;
   /** Canonical JSON (canonical_json.ts), as stored. */
   data: string;
+}
+
+/** The fields an event is chained with, once it has its id. */
+export function chainedFields(event: AuditEvent, id: string): ChainedFields {
+  return {
+    id,
+    at: event.at,
+    kind: event.kind,
+    appId: event.appId ?? null,
+    agentId: event.agentId ?? null,
+    entityId: event.entityId ?? null,
+    provider: event.provider ?? null,
+    data: canonicalJson(event.data),
+  };
 }
 
 /**

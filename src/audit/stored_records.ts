@@ -1,20 +1,14 @@
 import type { auditLog } from "../db/schema.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { readPack } from "./audit_pack.ts";
+import type { ChainedFields } from "./chain.ts";
 
 export type AuditRow = typeof auditLog.$inferSelect;
 
 /** One record as readers see it, whether it has a row of its own or sits in a pack. */
-export interface StoredRecord {
+export interface StoredRecord extends Omit<ChainedFields, "data"> {
   /** The storage row: records written in one batch share it. */
   seq: number;
-  id: string;
-  at: number;
-  kind: string;
-  appId: string | null;
-  agentId: string | null;
-  entityId: string | null;
-  provider: string | null;
   data: Record<string, unknown>;
   hash: string;
 }

@@ -2,20 +2,8 @@ import assert from "node:assert/strict";
 import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
 import { appendAudit } from "../audit/append.ts";
 import { AuditWriter } from "../audit/audit_writer.ts";
-import type { CliIo } from "./io.ts";
 import { runCli } from "./main.ts";
-
-function capture(): { io: CliIo; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    env: () => undefined,
-    cwd: () => Deno.cwd(),
-  };
-  return { io, out, err };
-}
+import { captureIo } from "../../tests/helpers/capture_io.ts";
 
 /** A log of 2 rows, a pack of 30 proxied requests, and one more row. */
 async function auditLog() {
@@ -60,7 +48,7 @@ async function auditLog() {
 Deno.test("cli audit tail: the newest records, readable, from inside packs too", async () => {
   const temp = await auditLog();
   try {
-    const tail = capture();
+    const tail = captureIo();
     assert.equal(
       await runCli(["--config", temp.configPath, "audit", "tail", "-n", "3"], tail.io),
       0,
@@ -73,14 +61,14 @@ Deno.test("cli audit tail: the newest records, readable, from inside packs too",
     assert.match(tail.out[1], /messages\/29 → 409 3 ms denied:SX-PAUSED$/);
     assert.match(tail.out[2], /^2026-11-23T10:00:05\.000Z {2}connection\.paused +app_1$/);
 
-    const json = capture();
+    const json = captureIo();
     const args = ["audit", "tail", "-n", "2", "--kind", "session,admin", "--json"];
     assert.equal(await runCli(["--config", temp.configPath, ...args], json.io), 0);
     const records = json.out.map((l) => JSON.parse(l));
     assert.deepEqual(records.map((r) => r.kind), ["session.created", "admin.agent.added"]);
     assert.equal(records[0].data.sessionId, "ses_1");
 
-    const bad = capture();
+    const bad = captureIo();
     assert.equal(
       await runCli(["--config", temp.configPath, "audit", "tail", "-n", "x"], bad.io),
       1,
@@ -94,17 +82,17 @@ Deno.test("cli audit tail: the newest records, readable, from inside packs too",
 Deno.test("cli audit export: JSON Lines of every record, filtered inside packs", async () => {
   const temp = await auditLog();
   try {
-    const all = capture();
+    const all = captureIo();
     assert.equal(await runCli(["--config", temp.configPath, "audit", "export"], all.io), 0);
     assert.equal(all.out.length, 33);
-    const since = capture();
+    const since = captureIo();
     const args = ["audit", "export", "--since", "2026-11-23T10:00:01.025Z", "--kind", "proxy"];
     assert.equal(await runCli(["--config", temp.configPath, ...args], since.io), 0);
     assert.deepEqual(
       since.out.map((l) => JSON.parse(l).data.path.split("/").at(-1)),
       ["25", "26", "27", "28", "29"],
     );
-    const verify = capture();
+    const verify = captureIo();
     assert.equal(await runCli(["--config", temp.configPath, "audit", "verify"], verify.io), 0);
     assert.deepEqual(verify.out, ["Audit chain intact: 33 records verified"]);
   } finally {

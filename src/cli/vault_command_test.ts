@@ -1,27 +1,15 @@
 import assert from "node:assert/strict";
 import { runCliProcess } from "../../tests/helpers/process.ts";
 import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
-import type { CliIo } from "./io.ts";
 import { runCli } from "./main.ts";
-
-function capture(): { io: CliIo; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-    env: () => undefined,
-    cwd: () => Deno.cwd(),
-  };
-  return { io, out, err };
-}
+import { captureIo } from "../../tests/helpers/capture_io.ts";
 
 Deno.test("cli vault: rotate-key reports progress and a summary; status lists keys", async () => {
   const { appliance, configPath, cleanup } = await openTempAppliance();
   try {
     for (let i = 0; i < 5; i++) await appliance.vault.put(`r${i}`, "token", `value-${i}`);
     appliance.close();
-    const rotate = capture();
+    const rotate = captureIo();
     const code = await runCli(
       ["--config", configPath, "vault", "rotate-key", "--batch-size", "2"],
       rotate.io,
@@ -34,7 +22,7 @@ Deno.test("cli vault: rotate-key reports progress and a summary; status lists ke
     ]);
     assert.match(rotate.out[3], /^Vault key v2 is active; re-encrypted 5 of 5 records; retired v1/);
 
-    const status = capture();
+    const status = captureIo();
     assert.equal(await runCli(["--config", configPath, "vault", "status", "--json"], status.io), 0);
     const versions = JSON.parse(status.out.join("\n"));
     assert.deepEqual(
@@ -45,7 +33,7 @@ Deno.test("cli vault: rotate-key reports progress and a summary; status lists ke
       ]),
       [[1, "retired", 0], [2, "active", 5]],
     );
-    const table = capture();
+    const table = captureIo();
     assert.equal(await runCli(["--config", configPath, "vault", "status"], table.io), 0);
     assert.match(table.out[0], /^ID\s+STATUS\s+RECORDS\s+CREATEDAT\s+RETIREDAT$/);
     assert.match(table.out[2], /^2\s+active\s+5\s/);
@@ -59,7 +47,7 @@ Deno.test("cli vault: a batch size that is not a whole number ≥ 1 is a usage e
   try {
     appliance.close();
     for (const bad of ["0", "-3", "2.5", "many"]) {
-      const run = capture();
+      const run = captureIo();
       const args = ["--config", configPath, "vault", "rotate-key", "--batch-size", bad];
       assert.equal(await runCli(args, run.io), 2, bad);
       assert.match(run.err.join("\n"), /expected a whole number/);
