@@ -1,9 +1,12 @@
 import { Hono } from "hono";
+import { z } from "zod";
 import { apiActor } from "../audit/actor.ts";
-import { getConnection, listConnections } from "../connections/connection_store.ts";
-import type { Connection } from "../connections/connection_types.ts";
+import { getConnection, listConnectionsPage } from "../connections/connection_store.ts";
+import { decodeCursor, encodeCursor } from "../connections/page_cursor.ts";
+import { type Connection, CONNECTION_STATUSES } from "../connections/connection_types.ts";
 import { revokeConnection, type RevokeDeps } from "../connections/revoke_connection.ts";
 import { SecurixError } from "../errors/securix_error.ts";
+import { parseQuery } from "./parse_query.ts";
 import type { ApiEnv } from "./require_api_key.ts";
 
 export function connectionView(c: Connection) {
@@ -19,7 +22,21 @@ export function connectionView(c: Connection) {
   };
 }
 
-/** GET /v1/connections?entityId=…, GET/DELETE /v1/connections/{id} */
+// Revoked connections are gone as far as apps are concerned.
+const LISTED_STATUSES = CONNECTION_STATUSES.filter((s) => s !== "revoked");
+
+const listQuery = z.object({
+  entityId: z.string().min(1).max(256).optional(),
+  provider: z.string().min(1).max(64).optional(),
+  status: z.enum(LISTED_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().min(1).max(200).optional(),
+});
+
+/**
+ * GET /v1/connections?entityId&provider&status&limit&cursor (pages of up to
+ * 500, `nextCursor` until the last), GET/DELETE /v1/connections/{id}
+ */
 export function connectionRoutes(deps: RevokeDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const own = async (appId: string, id: string) => {
@@ -30,9 +47,17 @@ export function connectionRoutes(deps: RevokeDeps): Hono<ApiEnv> {
     return connection;
   };
   app.get("/", async (c) => {
-    const entityId = c.req.query("entityId") || undefined;
-    const rows = await listConnections(deps.database.db, { appId: c.get("app").id, entityId });
-    return c.json({ connections: rows.map(connectionView) });
+    const q = parseQuery(c, listQuery);
+    const page = await listConnectionsPage(deps.database.db, {
+      appId: c.get("app").id,
+      entityId: q.entityId,
+      provider: q.provider,
+      status: q.status,
+    }, { limit: q.limit, after: q.cursor ? decodeCursor(q.cursor) : null });
+    return c.json({
+      connections: page.connections.map(connectionView),
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+    });
   });
   app.get(
     "/:id",

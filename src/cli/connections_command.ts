@@ -1,7 +1,8 @@
 import { type Command, Option } from "commander";
 import { listApps, requireApp } from "../apps/app_store.ts";
 import { connectionErrors } from "../connections/connection_errors.ts";
-import { getConnection, listConnections } from "../connections/connection_store.ts";
+import { getConnection, listConnectionsPage } from "../connections/connection_store.ts";
+import { decodeCursor, encodeCursor } from "../connections/page_cursor.ts";
 import {
   type Connection,
   CONNECTION_STATUSES,
@@ -13,6 +14,7 @@ import { revokeConnection } from "../connections/revoke_connection.ts";
 import type { Appliance } from "../http/appliance.ts";
 import { type ProviderWiring, wireProviders } from "../providers/provider_registry.ts";
 import { resolveProviders } from "../providers/resolve_providers.ts";
+import { SecurixError } from "../errors/securix_error.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
 
@@ -22,6 +24,8 @@ interface ListOptions {
   provider?: string;
   status?: ConnectionStatus;
   json?: boolean;
+  limit: string;
+  cursor?: string;
 }
 
 /** A connection as the CLI shows it: who, what, when; never a token. */
@@ -75,23 +79,47 @@ export function registerConnections(program: Command, context: CliContext): void
     .option("--provider <name>", "only this provider")
     .addOption(new Option("--status <status>", "only this status").choices(CONNECTION_STATUSES))
     .option("--json", "print JSON")
+    .option("--limit <n>", "at most this many (1–10000)", "100")
+    .option("--cursor <cursor>", "continue after the last page (printed when there is more)")
     .action(async (options: ListOptions) => {
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+        throw new SecurixError("SX-INVALID-INPUT", "--limit: expected a whole number 1–10000", {
+          status: 400,
+        });
+      }
       await context.withAppliance(async ({ database }) => {
         const app = options.app ? await requireApp(database.db, options.app) : null;
         const names = new Map((await listApps(database.db)).map((a) => [a.id, a.name]));
-        const rows = (await listConnections(database.db, {
+        const page = await listConnectionsPage(database.db, {
           appId: app?.id,
           entityId: options.entity,
           provider: options.provider,
           status: options.status,
-        })).map((c) => connectionRow(c, names.get(c.appId) ?? null));
-        if (options.json) return printJson(context.io, rows);
-        printTable(
-          context.io,
-          rows,
-          ["id", "app", "entity", "provider", "status", "account", "scopes", "created", "expires"],
-          "No connections",
-        );
+        }, { limit, after: options.cursor ? decodeCursor(options.cursor) : null });
+        const rows = page.connections.map((c) => connectionRow(c, names.get(c.appId) ?? null));
+        if (options.json) printJson(context.io, rows);
+        else {
+          printTable(
+            context.io,
+            rows,
+            [
+              "id",
+              "app",
+              "entity",
+              "provider",
+              "status",
+              "account",
+              "scopes",
+              "created",
+              "expires",
+            ],
+            "No connections",
+          );
+        }
+        if (page.next) {
+          context.io.err(`More connections: add --cursor ${encodeCursor(page.next)}`);
+        }
       });
     });
   registerRefresh(connections, context);

@@ -1,4 +1,4 @@
-import { and, desc, eq, ne, sql } from "drizzle-orm";
+import { and, desc, eq, gt, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client.ts";
 import { connections } from "../db/schema.ts";
 import type { Connection, ConnectionStatus } from "./connection_types.ts";
@@ -53,16 +53,54 @@ export interface ConnectionFilter {
 }
 
 export async function listConnections(db: Db, filter: ConnectionFilter): Promise<Connection[]> {
-  const conditions = [];
+  const rows = await db.select().from(connections).where(and(...filterConditions(filter)))
+    .orderBy(connections.createdAt, connections.id);
+  return rows.map(toConnection);
+}
+
+/** Where a page starts: just after this connection, in (createdAt, id) order. */
+export interface PagePosition {
+  createdAt: number;
+  id: string;
+}
+
+/**
+ * One page in (createdAt, id) order: a keyset, so pages stay consistent and
+ * cheap however deep a caller goes. `next` is null on the last page.
+ */
+export async function listConnectionsPage(
+  db: Db,
+  filter: ConnectionFilter,
+  page: { limit: number; after?: PagePosition | null },
+): Promise<{ connections: Connection[]; next: PagePosition | null }> {
+  const conditions = filterConditions(filter);
+  const after = page.after;
+  if (after) {
+    conditions.push(
+      or(
+        gt(connections.createdAt, after.createdAt),
+        and(eq(connections.createdAt, after.createdAt), gt(connections.id, after.id)),
+      )!,
+    );
+  }
+  const rows = await db.select().from(connections).where(and(...conditions))
+    .orderBy(connections.createdAt, connections.id).limit(page.limit + 1);
+  const list = rows.slice(0, page.limit).map(toConnection);
+  const last = list.at(-1);
+  return {
+    connections: list,
+    next: rows.length > page.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+  };
+}
+
+function filterConditions(filter: ConnectionFilter): SQL[] {
+  const conditions: SQL[] = [];
   if (filter.appId) conditions.push(eq(connections.appId, filter.appId));
   if (filter.entityId) conditions.push(eq(connections.entityId, filter.entityId));
   if (filter.provider) conditions.push(eq(connections.provider, filter.provider));
   if (filter.status) conditions.push(eq(connections.status, filter.status));
   else if (!filter.includeRevoked) conditions.push(ne(connections.status, "revoked"));
-  const rows = await db.select().from(connections).where(and(...conditions)).orderBy(
-    connections.createdAt,
-  );
-  return rows.map(toConnection);
+  return conditions;
 }
 
 export async function insertConnection(db: Db | Tx, connection: Connection): Promise<void> {

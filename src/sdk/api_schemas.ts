@@ -83,4 +83,8 @@ export const connectionSchema = z.looseObject({
 });
 export type Connection = z.output<typeof connectionSchema>;
 
-export const connectionListSchema = z.looseObject({ connections: z.array(connectionSchema) });
+export const connectionListSchema = z.looseObject({
+  connections: z.array(connectionSchema),
+  // Older appliances answer without it: one page holds everything.
+  nextCursor: z.string().nullish(),
+});

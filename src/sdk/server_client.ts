@@ -103,6 +103,20 @@ type Schema<T> = z.ZodType<T>;
  * });
  * ```
  */
+export interface ConnectionPageOptions {
+  entityId?: string;
+  provider?: string;
+  status?: "pending" | "active" | "paused" | "needs_reauth";
+  /** 1–500; the appliance's default is 100. */
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ConnectionPage {
+  connections: Connection[];
+  nextCursor: string | null;
+}
+
 export class Securix {
   readonly baseUrl: string;
   readonly #apiKey: string;
@@ -151,9 +165,30 @@ export class Securix {
   readonly webhooks = webhooks;
 
   readonly connections = {
-    list: async (entityId: string): Promise<Connection[]> => {
-      const path = `/v1/connections?${query({ entityId })}`;
-      return (await this.#request("GET", path, connectionListSchema)).connections;
+    /** Every live connection of one entity (or, without one, of the app), all pages followed. */
+    list: async (entityId?: string): Promise<Connection[]> => {
+      const all: Connection[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: ConnectionPage = await this.connections.page({
+          entityId,
+          limit: 500,
+          cursor: cursor ?? undefined,
+        });
+        all.push(...page.connections);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return all;
+    },
+    /** One page; pass `nextCursor` back as `cursor` for the next (null after the last). */
+    page: async (options: ConnectionPageOptions = {}): Promise<ConnectionPage> => {
+      const params: Record<string, string> = {};
+      for (const [key, value] of Object.entries(options)) {
+        if (value !== undefined) params[key] = String(value);
+      }
+      const path = `/v1/connections${Object.keys(params).length ? `?${query(params)}` : ""}`;
+      const page = await this.#request("GET", path, connectionListSchema);
+      return { connections: page.connections, nextCursor: page.nextCursor ?? null };
     },
     revoke: async (connectionId: string): Promise<void> => {
       await this.#request("DELETE", `/v1/connections/${segment(connectionId)}`, null);

@@ -107,7 +107,7 @@ Deno.test("session, status, confirm and connection calls hit the documented rout
     "GET /v1/auth/sessions/ses%2F1",
     "GET /v1/auth/status?entityId=user+1%26x%3D1",
     "POST /v1/auth/sessions/ses_1/confirm",
-    "GET /v1/connections?entityId=user+1",
+    "GET /v1/connections?entityId=user+1&limit=500",
     "DELETE /v1/connections/con_1",
   ]);
   assert.deepEqual(seen[2].body, { sxc: "the-sxc" });
@@ -189,4 +189,37 @@ Deno.test("constructor refuses a bad baseUrl or an empty key", () => {
   assert.throws(() => new Securix({ baseUrl: "sx.test", apiKey: KEY }), TypeError);
   assert.throws(() => new Securix({ baseUrl: "ftp://sx.test", apiKey: KEY }), TypeError);
   assert.throws(() => new Securix({ baseUrl: "https://sx.test", apiKey: "" }), TypeError);
+});
+
+Deno.test("connections.list follows nextCursor to the last page; page() passes filters through", async () => {
+  const { seen, fetch } = stub((s) => {
+    const cursor = new URL(s.url).searchParams.get("cursor");
+    const connection = (id: string) => ({
+      id,
+      entityId: "u",
+      provider: "gmail",
+      status: "active",
+      scopes: [],
+      createdAt: "2030-01-01T00:00:00.000Z",
+    });
+    if (!cursor) return Response.json({ connections: [connection("con_1")], nextCursor: "c2" });
+    if (cursor === "c2") {
+      return Response.json({ connections: [connection("con_2")], nextCursor: "c3" });
+    }
+    return Response.json({ connections: [connection("con_3")], nextCursor: null });
+  });
+  const securix = new Securix({ baseUrl: "https://sx.test", apiKey: KEY, fetch });
+  assert.deepEqual((await securix.connections.list()).map((c) => c.id), [
+    "con_1",
+    "con_2",
+    "con_3",
+  ]);
+  assert.deepEqual(seen.map((s) => new URL(s.url).search), [
+    "?limit=500",
+    "?limit=500&cursor=c2",
+    "?limit=500&cursor=c3",
+  ]);
+  const page = await securix.connections.page({ provider: "gmail", status: "paused", limit: 2 });
+  assert.equal(page.nextCursor, "c2");
+  assert.equal(new URL(seen.at(-1)!.url).search, "?provider=gmail&status=paused&limit=2");
 });
