@@ -70,11 +70,12 @@ export function decodedByFetch(upstream: Headers): boolean {
  * The headers returned to the caller: no hop-by-hop headers, no cookies from
  * the provider, and no Content-Encoding/Content-Length describing a
  * compression that fetch() already undid (forwarded, they make every client
- * fail to gunzip plain JSON).
+ * fail to gunzip plain JSON). Without a body (HEAD, 204, 304) nothing was
+ * decoded and both describe the resource: they stay.
  */
-export function downstreamResponseHeaders(upstream: Headers): Headers {
+export function downstreamResponseHeaders(upstream: Headers, hasBody = true): Headers {
   const listed = connectionListed(upstream);
-  const decoded = decodedByFetch(upstream);
+  const decoded = hasBody && decodedByFetch(upstream);
   const out = new Headers();
   for (const [name, value] of upstream) {
     if (HOP_BY_HOP.has(name) || listed.has(name) || name === "set-cookie") continue;

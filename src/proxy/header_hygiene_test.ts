@@ -88,6 +88,13 @@ Deno.test("proxy headers: a coding fetch() already decoded is not announced to t
     assert.equal(out.has("content-length"), false);
     assert.equal(out.get("etag"), '"e"');
 
+    // HEAD: no body was decoded, so the encoding and length of the resource stay.
+    const head = await fetch(`http://127.0.0.1:${upstream.addr.port}/`, { method: "HEAD" });
+    assert.equal(head.body, null);
+    const described = downstreamResponseHeaders(head.headers, false);
+    assert.equal(described.get("content-encoding"), "gzip");
+    assert.equal(described.get("content-length"), String(gzip.length));
+
     // A coding fetch() leaves alone stays, with its length: the caller decodes it.
     coding = "deflate";
     const raw = await fetch(`http://127.0.0.1:${upstream.addr.port}/`);

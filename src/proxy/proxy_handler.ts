@@ -164,7 +164,10 @@ export async function handleProxy(
       }
     }
     upstreamMs = deps.now() - t0;
-    const headers = downstreamResponseHeaders(response.headers);
+    const headers = downstreamResponseHeaders(
+      response.headers,
+      response.body !== null && req.method !== "HEAD",
+    );
     const status = response.status;
     if (response.body === null) {
       finish(status, "allowed", bytesIn, 0);

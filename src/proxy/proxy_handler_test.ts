@@ -104,3 +104,24 @@ Deno.test("proxy 401: a GET is replayed once with a refreshed token; a POST body
   assert.deepEqual(sent, ["POST Bearer old"], "a streamed body cannot be sent twice");
   assert.deepEqual(asked, [null]);
 });
+
+Deno.test("proxy HEAD: the resource's Content-Encoding and Content-Length reach the caller", async () => {
+  const d = deps({
+    credentials: {
+      get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
+    } as unknown as CredentialSource,
+    fetch: (() =>
+      Promise.resolve(
+        new Response(null, {
+          headers: { "content-encoding": "gzip", "content-length": "5120" },
+        }),
+      )) as typeof fetch,
+  });
+  const head = new Request("http://127.0.0.1:8080/proxy/gmail/file", { method: "HEAD" });
+  const target = matchProxy(d, head);
+  assert.ok(target && target !== "unknown");
+  const res = await handleProxy(d, head, target);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-encoding"), "gzip");
+  assert.equal(res.headers.get("content-length"), "5120");
+});
