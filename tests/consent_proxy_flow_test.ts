@@ -168,6 +168,11 @@ Deno.test("consent: popup flow needs the sxc reveal; wrong sxc, replayed and for
     });
     assert.equal(wrong.status, 403);
     assert.equal((await wrong.json()).error.code, "SX-SXC-MISMATCH");
+    const [mismatch] = await listRecords(env.appliance.database.db, {
+      kinds: "session.sxc_mismatch",
+    });
+    assert.deepEqual(mismatch.data, { sessionId: session.sessionId, flow: "popup", failures: 1 });
+    assert.equal(JSON.stringify(mismatch).includes(sxc), false, "no sxc in the audit log");
     const right = await env.api(`/v1/auth/sessions/${session.sessionId}/confirm`, {
       method: "POST",
       body: JSON.stringify({ sxc }),
@@ -290,6 +295,64 @@ Deno.test("consent: the user denying at the provider ends the session with acces
     assert.equal(polled.reason, "access_denied");
     const status = await (await env.api("/v1/auth/status?entityId=no")).json();
     assert.equal(status.status, "AUTH_FAILURE");
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("consent: concurrent wrong sxc reveals are each counted; past the limit the session fails", async () => {
+  const env = await setup();
+  try {
+    const sxc = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
+    const created = await env.api("/v1/auth/sessions", {
+      method: "POST",
+      body: JSON.stringify({
+        entityId: "user-7",
+        flow: "popup",
+        providers: { gmail: {} },
+        sxcHash: sxcHash(sxc),
+      }),
+    });
+    const session = await created.json();
+    const browser = new Browser();
+    const html = await (await browser.go(session.authUrl)).text();
+    const started = await browser.form(`${session.authUrl}/continue`, { csrf: csrfOf(html) });
+    const callback = await env.oidc.loginAndConsent(started.headers.get("location")!, {
+      accountId: "eve",
+    });
+    assert.equal((await browser.go(callback)).status, 200);
+
+    const confirm = async (value: string) => {
+      const res = await env.api(`/v1/auth/sessions/${session.sessionId}/confirm`, {
+        method: "POST",
+        body: JSON.stringify({ sxc: value }),
+      });
+      return { status: res.status, code: (await res.json()).error?.code };
+    };
+    const guesses = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => confirm(`${sxc.slice(0, -2)}${i}x`)),
+    );
+    // A guess that arrives after the fifth finds the session already failed.
+    const counted = guesses.filter((g) => g.code === "SX-SXC-MISMATCH").length;
+    for (const guess of guesses) {
+      assert.ok(["SX-SXC-MISMATCH", "SX-SESSION-ENDED"].includes(guess.code), guess.code);
+    }
+    assert.ok(counted >= 5, `${counted} guesses counted`);
+    const records = await listRecords(env.appliance.database.db, {
+      kinds: "session.sxc_mismatch",
+    });
+    // Each counted once: no two concurrent guesses shared a count under the limit.
+    assert.deepEqual(
+      records.map((r) => r.data.failures).sort(),
+      Array.from({ length: counted }, (_, i) => i + 1),
+    );
+    const failed = await listRecords(env.appliance.database.db, { kinds: "session.failed" });
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0].data.reason, "sxc_mismatch");
+    // The right sxc comes too late: the session has failed for good.
+    const late = await confirm(sxc);
+    assert.notEqual(late.status, 200);
+    assert.equal(late.code, "SX-SESSION-ENDED");
   } finally {
     await env.close();
   }

@@ -8,6 +8,7 @@ export type AuthEventKind =
   | "session.completed"
   | "session.failed"
   | "session.expired"
+  | "session.sxc_mismatch"
   | "connection.created"
   | "connection.revoked"
   | "connection.paused"

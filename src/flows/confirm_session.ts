@@ -2,7 +2,7 @@ import type { App } from "../apps/app_store.ts";
 import { activateSession } from "./activate_session.ts";
 import { flowErrors } from "./flow_errors.ts";
 import type { FlowDeps } from "./flow_deps.ts";
-import { endSession, loadSession, updateSession } from "./session_store.ts";
+import { endSession, loadSession, recordSxcFailure } from "./session_store.ts";
 import type { AuthSession } from "./session_types.ts";
 import { verifySxc } from "./sxc.ts";
 
@@ -41,8 +41,7 @@ export async function confirmSession(
   }
   if (session.status !== "awaiting_confirmation") throw flowErrors.notAwaitingConfirmation();
   if (!verifySxc(sxc, session.sxcHash)) {
-    const failures = session.sxcFailures + 1;
-    await updateSession(deps.database.db, session.id, { sxcFailures: failures });
+    const failures = await recordSxcFailure(deps.database, session, deps.now());
     if (failures >= MAX_SXC_FAILURES) {
       await endSession(deps.database, session, "failed", "sxc_mismatch", deps.now());
     }

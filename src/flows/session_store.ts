@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lte } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import { auditReason, recordAuthEvent } from "../audit/auth_event.ts";
 import type { Database, Db, Tx } from "../db/client.ts";
 import { authSessions } from "../db/schema.ts";
@@ -101,6 +101,32 @@ export async function updateSession(db: Db, id: string, patch: SessionPatch): Pr
     ...rest,
     ...(providers ? { providers: JSON.stringify(providers) } : {}),
   }).where(eq(authSessions.id, id));
+}
+
+/**
+ * Counts one wrong sxc reveal and records it in the audit log, in one
+ * transaction. The count is incremented in SQL so concurrent guesses cannot
+ * share a slot under the limit. Returns the new count.
+ */
+export async function recordSxcFailure(
+  database: Database,
+  session: AuthSession,
+  now: number,
+): Promise<number> {
+  return await database.transaction(async (tx) => {
+    const [row] = await tx.update(authSessions)
+      .set({ sxcFailures: sql`${authSessions.sxcFailures} + 1` })
+      .where(eq(authSessions.id, session.id))
+      .returning({ failures: authSessions.sxcFailures });
+    await recordAuthEvent(tx, {
+      kind: "session.sxc_mismatch",
+      appId: session.appId,
+      entityId: session.entityId,
+      data: { sessionId: session.id, flow: session.flow, failures: row.failures },
+      webhook: null,
+    }, now);
+    return row.failures;
+  });
 }
 
 /**
