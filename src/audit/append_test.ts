@@ -115,3 +115,25 @@ Deno.test("appendAudit: another connection to the same file (a CLI process) cont
     assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 10, pruned: 0 });
   });
 });
+
+Deno.test("appendAudit: a log written before packs existed migrates, takes packs after it, and verifies", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "securix-append-" });
+  const database = await openDatabase({ url: `file:${dir}/a.db` });
+  try {
+    const before = MIGRATIONS.findIndex((m) => m.name === "0004_audit_packs");
+    await migrate(database.client, MIGRATIONS.slice(0, before));
+    // Rows as the previous release wrote them: no records/last_at columns yet.
+    for (let i = 0; i < 3; i++) {
+      await database.transaction((tx) => appendAudit(tx, [event("session.created", i)]));
+    }
+    assert.deepEqual(await migrate(database.client, MIGRATIONS), ["0004_audit_packs"]);
+    const writer = new AuditWriter({ database, intervalMs: 10_000 });
+    for (let i = 0; i < 20; i++) writer.record(event("proxy.request", 100 + i, { i }));
+    await writer.stop();
+    assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 23, pruned: 0 });
+    assert.equal((await listRecords(database.db, { kinds: "proxy.request" })).length, 20);
+  } finally {
+    database.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
