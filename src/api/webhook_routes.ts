@@ -1,13 +1,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { apiActor } from "../audit/actor.ts";
-import { recordAdminEventNow } from "../audit/admin_event.ts";
 import type { Database } from "../db/client.ts";
 import type { VaultStore } from "../vault/store.ts";
 import { listDeliveries, redeliver } from "../webhooks/delivery_store.ts";
 import {
   addEndpoint,
-  endpointAuditData,
   eventsInput,
   listEndpoints,
   removeEndpoint,
@@ -56,23 +54,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): Hono<ApiEnv> {
       resolve: deps.resolve,
     });
     const appId = c.get("app").id;
-    const { endpoint, secret } = await addEndpoint(store, appId, input.url, input.events);
-    await recordAdminEventNow(deps.database, {
-      kind: "admin.webhook.added",
-      by: apiActor(c.get("keyId")),
-      appId,
-      data: endpointAuditData(endpoint),
-    }, deps.now());
+    const by = apiActor(c.get("keyId"));
+    const { endpoint, secret } = await addEndpoint(store, appId, input.url, input.events, by);
     return c.json({ ...endpointView(endpoint), secret }, 201);
   });
   app.delete("/:id", async (c) => {
-    const removed = await removeEndpoint(store, c.req.param("id"), c.get("app").id);
-    await recordAdminEventNow(deps.database, {
-      kind: "admin.webhook.removed",
-      by: apiActor(c.get("keyId")),
-      appId: removed.appId,
-      data: { endpointId: removed.id },
-    }, deps.now());
+    const by = apiActor(c.get("keyId"));
+    await removeEndpoint(store, c.req.param("id"), c.get("app").id, by);
     return c.body(null, 204);
   });
   app.post("/:id/rotate-secret", async (c) => {
@@ -82,13 +70,8 @@ export function webhookRoutes(deps: WebhookRouteDeps): Hono<ApiEnv> {
       c.req.param("id"),
       input.graceHours * 3_600_000,
       c.get("app").id,
+      apiActor(c.get("keyId")),
     );
-    await recordAdminEventNow(deps.database, {
-      kind: "admin.webhook.secret_rotated",
-      by: apiActor(c.get("keyId")),
-      appId: rotated.endpoint.appId,
-      data: { endpointId: rotated.endpoint.id, oldValidUntil: rotated.oldValidUntil },
-    }, deps.now());
     return c.json({
       secret: rotated.secret,
       oldValidUntil: new Date(rotated.oldValidUntil).toISOString(),

@@ -3,13 +3,11 @@ import { requireApp } from "../apps/app_store.ts";
 import { listDeliveries, redeliver } from "../webhooks/delivery_store.ts";
 import {
   addEndpoint,
-  endpointAuditData,
   eventsInput,
   listEndpoints,
   removeEndpoint,
   rotateEndpointSecret,
 } from "../webhooks/endpoint_store.ts";
-import { recordAdminEventNow } from "../audit/admin_event.ts";
 import { queueTestEvent } from "../webhooks/test_event.ts";
 import { checkWebhookTarget, dnsResolver } from "../webhooks/target_policy.ts";
 import type { CliContext } from "./context.ts";
@@ -44,13 +42,8 @@ export function registerWebhooks(program: Command, context: CliContext): void {
           app.id,
           url,
           parseEvents(options.events),
+          context.actor(),
         );
-        await recordAdminEventNow(database, {
-          kind: "admin.webhook.added",
-          by: context.actor(),
-          appId: app.id,
-          data: endpointAuditData(endpoint),
-        }, now());
         if (options.json) {
           return printJson(context.io, {
             ...endpoint,
@@ -88,13 +81,7 @@ export function registerWebhooks(program: Command, context: CliContext): void {
     .description("remove an endpoint and its secret")
     .action(async (id: string) => {
       await context.withAppliance(async ({ database, vault, now }) => {
-        const { appId } = await removeEndpoint({ db: database.db, vault, now }, id);
-        await recordAdminEventNow(database, {
-          kind: "admin.webhook.removed",
-          by: context.actor(),
-          appId,
-          data: { endpointId: id },
-        }, now());
+        await removeEndpoint({ db: database.db, vault, now }, id, null, context.actor());
         context.io.out(`Removed ${id}`);
       });
     });
@@ -104,17 +91,13 @@ export function registerWebhooks(program: Command, context: CliContext): void {
     .option("--json", "print JSON")
     .action(async (id: string, options: { graceHours: string; json?: boolean }) => {
       await context.withAppliance(async ({ database, vault, now }) => {
-        const { endpoint, secret, oldValidUntil } = await rotateEndpointSecret(
+        const { secret, oldValidUntil } = await rotateEndpointSecret(
           { db: database.db, vault, now },
           id,
           Number(options.graceHours) * 3_600_000,
+          null,
+          context.actor(),
         );
-        await recordAdminEventNow(database, {
-          kind: "admin.webhook.secret_rotated",
-          by: context.actor(),
-          appId: endpoint.appId,
-          data: { endpointId: id, oldValidUntil },
-        }, now());
         if (options.json) {
           return printJson(context.io, { id, secret, oldValidUntil: isoTime(oldValidUntil) });
         }

@@ -1,5 +1,7 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
+import type { Actor } from "../audit/actor.ts";
+import { recordAdminEvent } from "../audit/admin_event.ts";
 import type { Db } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
 import { webhookEndpoints } from "../db/schema.ts";
@@ -40,12 +42,17 @@ export interface EndpointDeps {
   now: () => number;
 }
 
-/** Adds an endpoint; the signing secret is returned this once and kept in the vault. */
+/**
+ * Adds an endpoint; the signing secret is returned this once and kept in the
+ * vault. With `by`, here and below, the audit record is written in the
+ * transaction of the change.
+ */
 export async function addEndpoint(
   deps: EndpointDeps,
   appId: string,
   url: string,
   events: string[],
+  by?: Actor,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   const secret = generateWebhookSecret();
   const id = newId("whe");
@@ -61,8 +68,19 @@ export async function addEndpoint(
     previousSecretUntil: null,
     createdAt: deps.now(),
   };
-  await deps.db.insert(webhookEndpoints).values(row);
-  return { endpoint: toEndpoint(row), secret };
+  const endpoint = toEndpoint(row);
+  await deps.db.transaction(async (tx) => {
+    await tx.insert(webhookEndpoints).values(row);
+    if (by) {
+      await recordAdminEvent(tx, {
+        kind: "admin.webhook.added",
+        by,
+        appId,
+        data: endpointAuditData(endpoint),
+      }, deps.now());
+    }
+  }, { behavior: "immediate" });
+  return { endpoint, secret };
 }
 
 /**
@@ -100,9 +118,21 @@ export async function removeEndpoint(
   deps: EndpointDeps,
   id: string,
   appId: string | null = null,
+  by?: Actor,
 ): Promise<WebhookEndpoint> {
   const row = await endpointRow(deps.db, id, appId);
-  await deps.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+  await deps.db.transaction(async (tx) => {
+    await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+    if (by) {
+      await recordAdminEvent(tx, {
+        kind: "admin.webhook.removed",
+        by,
+        appId: row.appId,
+        data: { endpointId: id },
+      }, deps.now());
+    }
+  }, { behavior: "immediate" });
+  // The secrets go after the row: a failure here leaves an unused vault record, not a dead endpoint.
   await deps.vault.delete(row.secretId);
   if (row.previousSecretId) await deps.vault.delete(row.previousSecretId);
   return toEndpoint(row);
@@ -117,17 +147,28 @@ export async function rotateEndpointSecret(
   id: string,
   graceMs: number,
   appId: string | null = null,
+  by?: Actor,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string; oldValidUntil: number }> {
   const row = await endpointRow(deps.db, id, appId);
   const secret = generateWebhookSecret();
   const secretId = newId("whs");
   await deps.vault.put(secretId, SECRET_PURPOSE, secret);
   const until = deps.now() + graceMs;
-  await deps.db.update(webhookEndpoints).set({
-    secretId,
-    previousSecretId: row.secretId,
-    previousSecretUntil: until,
-  }).where(eq(webhookEndpoints.id, id));
+  await deps.db.transaction(async (tx) => {
+    await tx.update(webhookEndpoints).set({
+      secretId,
+      previousSecretId: row.secretId,
+      previousSecretUntil: until,
+    }).where(eq(webhookEndpoints.id, id));
+    if (by) {
+      await recordAdminEvent(tx, {
+        kind: "admin.webhook.secret_rotated",
+        by,
+        appId: row.appId,
+        data: { endpointId: id, oldValidUntil: until },
+      }, deps.now());
+    }
+  }, { behavior: "immediate" });
   if (row.previousSecretId) await deps.vault.delete(row.previousSecretId);
   return { endpoint: toEndpoint(row), secret, oldValidUntil: until };
 }
