@@ -26,7 +26,12 @@ interface Walk {
  * Walks the chain from the retention checkpoint (or the start) and names the
  * first record whose link or content does not match, inside packs too.
  */
-export async function verifyChain(db: Db, pageSize = 1000): Promise<VerifyResult> {
+export async function verifyChain(
+  db: Db,
+  // Rows per query: a pack row holds up to a thousand records.
+  pageSize = 50,
+  onProgress?: (checked: number) => void,
+): Promise<VerifyResult> {
   const checkpoint = await readCheckpoint(db);
   const walk: Walk = { prevHash: checkpoint?.hash ?? GENESIS_HASH, checked: 0 };
   let lastSeq = checkpoint?.seq ?? 0;
@@ -38,6 +43,7 @@ export async function verifyChain(db: Db, pageSize = 1000): Promise<VerifyResult
       if (broken) return broken;
       lastSeq = row.seq;
     }
+    if (page.length) onProgress?.(walk.checked);
     if (page.length < pageSize) break;
   }
   const head = await readHead(db);

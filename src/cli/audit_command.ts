@@ -42,7 +42,13 @@ export function registerAudit(program: Command, context: CliContext): void {
     .option("--json", "print JSON")
     .action(async (options: { json?: boolean }) => {
       await context.withAppliance(async ({ database }) => {
-        const result = await verifyChain(database.db);
+        // A long log takes a while: say how far it got, about once a second.
+        let said = Date.now();
+        const result = await verifyChain(database.db, undefined, (checked) => {
+          if (options.json || Date.now() - said < 1_000) return;
+          said = Date.now();
+          context.io.err(`verified ${checked.toLocaleString("en-US")} records…`);
+        });
         if (options.json) context.io.out(JSON.stringify(result));
         else if (result.ok) {
           context.io.out(
