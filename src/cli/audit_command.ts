@@ -1,12 +1,13 @@
 import type { Command } from "commander";
-import { and, asc, desc, gt } from "drizzle-orm";
+import { and, asc, desc, gt, lt, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
 import { auditLog } from "../db/schema.ts";
 import { kindFilter } from "../audit/kind_filter.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { verifyChain } from "../audit/verify_chain.ts";
 import { type ReadFilter, readRecords } from "../audit/read_records.ts";
 import { recordJson, recordText } from "../audit/record_line.ts";
-import { rowRecords, type StoredRecord } from "../audit/stored_records.ts";
+import { type AuditRow, rowRecords, type StoredRecord } from "../audit/stored_records.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import type { CliContext } from "./context.ts";
 
@@ -34,6 +35,28 @@ interface ExportOptions {
 
 const KIND_HELP = "only these kinds, comma-separated; a prefix takes every kind under it " +
   "(session, connection, admin, admin.webhook, proxy.request)";
+
+/**
+ * The newest rows holding at least `lines` records, oldest first: read back
+ * from the end a few rows at a time, since one pack row holds many records.
+ */
+async function newestRows(db: Db, kinds: SQL | undefined, lines: number): Promise<AuditRow[]> {
+  const rows: AuditRow[] = [];
+  let records = 0;
+  let before = Number.MAX_SAFE_INTEGER;
+  while (records < lines) {
+    const page = await db.select().from(auditLog).where(and(lt(auditLog.seq, before), kinds))
+      .orderBy(desc(auditLog.seq)).limit(Math.min(50, lines));
+    for (const row of page) {
+      rows.push(row);
+      records += row.records;
+      before = row.seq;
+      if (records >= lines) break;
+    }
+    if (page.length < Math.min(50, lines)) break;
+  }
+  return rows.reverse();
+}
 
 export function registerAudit(program: Command, context: CliContext): void {
   const audit = program.command("audit").description("the tamper-evident audit trail");
@@ -119,8 +142,7 @@ export function registerAudit(program: Command, context: CliContext): void {
         context.io.out(options.json ? recordJson(record) : recordText(record));
       await context.withAppliance(async ({ database }) => {
         const kinds = kindFilter(options.kind) ?? undefined;
-        const rows = (await database.db.select().from(auditLog).where(kinds)
-          .orderBy(desc(auditLog.seq)).limit(lines)).reverse();
+        const rows = await newestRows(database.db, kinds, lines);
         for (const record of rows.flatMap(rowRecords).slice(-lines || rows.length)) print(record);
         let lastSeq = rows.at(-1)?.seq ?? 0;
         while (options.follow) {

@@ -61,6 +61,14 @@ Deno.test("cli audit tail: the newest records, readable, from inside packs too",
     assert.match(tail.out[1], /messages\/29 → 409 3 ms denied:SX-PAUSED$/);
     assert.match(tail.out[2], /^2026-11-23T10:00:05\.000Z {2}connection\.paused +app_1$/);
 
+    const all = captureIo();
+    assert.equal(
+      await runCli(["--config", temp.configPath, "audit", "tail", "-n", "40"], all.io),
+      0,
+    );
+    assert.equal(all.out.length, 33, "asking for more than there is prints everything once");
+    assert.match(all.out[0], /session\.created/);
+
     const json = captureIo();
     const args = ["audit", "tail", "-n", "2", "--kind", "session,admin", "--json"];
     assert.equal(await runCli(["--config", temp.configPath, ...args], json.io), 0);
