@@ -16,11 +16,8 @@ import {
   type InitAnswers,
   type InitDefaults,
   InitInputError,
-  type InitPlan,
-  nextSteps,
-  planInit,
-  type Section,
-} from "./init_plan.ts";
+} from "./init_answers.ts";
+import { type InitPlan, nextSteps, planInit, type Section } from "./init_plan.ts";
 import { type CliIo, printJson } from "./io.ts";
 import { runWizard } from "./init_wizard.ts";
 

@@ -6,10 +6,8 @@ import {
   deriveBaseDomain,
   type InitDefaults,
   InitInputError,
-  nextSteps,
-  planInit,
-  trustProxyDecision,
-} from "./init_plan.ts";
+} from "./init_answers.ts";
+import { nextSteps, planInit, trustProxyDecision } from "./init_plan.ts";
 
 const EMPTY: InitDefaults = {
   publicUrl: "",

@@ -11,12 +11,10 @@ import {
   deriveBaseDomain,
   type InitAnswers,
   type InitDefaults,
-  type InitPlan,
-  nextSteps,
-  planInit,
   splitOrigins,
   validate,
-} from "./init_plan.ts";
+} from "./init_answers.ts";
+import { type InitPlan, nextSteps, planInit } from "./init_plan.ts";
 
 /**
  * The interactive `securix init`: asks on the terminal (flags pre-fill the
