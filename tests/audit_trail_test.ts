@@ -5,9 +5,9 @@
  * one auth record is edited.
  */
 import assert from "node:assert/strict";
-import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
 import { setup, startDeviceConsent } from "./helpers/flow_env.ts";
 import { runCliProcess } from "./helpers/process.ts";
+import { storedCredential } from "./helpers/seed.ts";
 import { listRecords } from "../src/audit/read_records.ts";
 
 Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verifiable chain, no secrets", async () => {
@@ -18,17 +18,11 @@ Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verif
   const cli = (...args: string[]) =>
     runCliProcess(args, { cwd: dir, env: { USER: "auditor", SUDO_USER: "" } });
   const secrets: Record<string, string> = { apiKey: env.apiKey, clientSecret: "s3cret" };
-  const credential = async (entityId: string) => {
-    const row = await client.execute({
-      sql: "SELECT credential_id FROM connections WHERE entity_id = ? AND status = 'active'",
-      args: [entityId],
-    });
-    const stored = await env.appliance.vault.get(
-      String(row.rows[0].credential_id),
-      CREDENTIAL_PURPOSE,
-    );
-    return JSON.parse(stored!.value) as { accessToken: string; refreshToken: string };
-  };
+  const credential = async (entityId: string) =>
+    (await storedCredential(env.appliance, entityId))! as {
+      accessToken: string;
+      refreshToken: string;
+    };
   try {
     const keyId = String((await client.execute("SELECT id FROM api_keys")).rows[0].id);
 

@@ -5,10 +5,6 @@
  * oidc-provider, so refresh and revocation hit a real token endpoint.
  */
 import assert from "node:assert/strict";
-import { addAgent } from "../src/agents/agent_store.ts";
-import { createApp } from "../src/apps/app_store.ts";
-import { createApiKey } from "../src/apps/key_store.ts";
-import { insertConnection } from "../src/connections/connection_store.ts";
 import { CREDENTIAL_PURPOSE, type StoredCredential } from "../src/connections/connection_types.ts";
 import { createRuntime } from "../src/http/runtime.ts";
 import { startServer } from "../src/http/serve.ts";
@@ -16,6 +12,7 @@ import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
 import { applianceClient, providerAt, startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort, runCliProcess } from "./helpers/process.ts";
+import { seedApp, seedConnection, vaultCredential } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 
 async function setup() {
@@ -58,11 +55,7 @@ async function setup() {
     shutdownTimeoutMs: 1_000,
     signals: false,
   });
-  const app = await createApp(appliance.database.db, { name: "demo", origins: [publicUrl] }, {
-    now: appliance.now,
-  });
-  const { secret: apiKey } = await createApiKey(appliance.database.db, app.id, appliance);
-  await addAgent(appliance.database.db, app.id, { agentId: "agent-1" }, appliance);
+  const { app, apiKey } = await seedApp(appliance, { name: "demo", origins: [publicUrl] });
   await addEndpoint(
     { db: appliance.database.db, vault: appliance.vault, now: appliance.now },
     app.id,
@@ -86,8 +79,7 @@ async function setup() {
   async function credential(entityId: string): Promise<StoredCredential | null> {
     const { credential_id } = await row(entityId);
     if (!credential_id) return null;
-    const record = await appliance.vault.get(credential_id, CREDENTIAL_PURPOSE);
-    return record ? JSON.parse(record.value) : null;
+    return await vaultCredential(appliance, credential_id);
   }
   currentToken = async () => (await credential("user-1").catch(() => null))?.accessToken ?? null;
   const api = (path: string, init: RequestInit = {}) =>
@@ -396,7 +388,6 @@ Deno.test("cli connections: list, refresh, invalid_grant, pause/resume, revoke, 
     });
 
     await t.step("refresh refuses what it cannot refresh, before calling anyone", async () => {
-      const now = Date.now();
       for (
         const [id, provider, refreshToken] of [["con_norefresh", "gmail", null], [
           "con_disabled",
@@ -404,31 +395,13 @@ Deno.test("cli connections: list, refresh, invalid_grant, pause/resume, revoke, 
           "r",
         ]]
       ) {
-        await env.appliance.vault.put(
-          `cred_${id}`,
-          CREDENTIAL_PURPOSE,
-          JSON.stringify({
-            accessToken: "a",
-            refreshToken,
-            tokenType: "Bearer",
-            expiresAt: null,
-            scopes: [],
-          }),
-        );
-        await insertConnection(env.appliance.database.db, {
+        await seedConnection(env.appliance, {
           id: id!,
           appId: env.app.id,
           entityId: `entity-${id}`,
           provider: provider!,
-          status: "active",
-          scopes: [],
-          account: null,
-          credentialId: `cred_${id}`,
-          credentialExpiresAt: null,
-          sessionId: null,
-          version: 1,
-          createdAt: now,
-          updatedAt: now,
+          accessToken: "a",
+          refreshToken,
         });
       }
       env.oidc.stats.reset();

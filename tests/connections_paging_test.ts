@@ -3,14 +3,13 @@
  * opaque cursor, filters, and clear refusals for bad parameters.
  */
 import assert from "node:assert/strict";
-import { addAgent } from "../src/agents/agent_store.ts";
 import { createApp } from "../src/apps/app_store.ts";
-import { createApiKey } from "../src/apps/key_store.ts";
 import { insertConnection } from "../src/connections/connection_store.ts";
 import type { ConnectionStatus } from "../src/connections/connection_types.ts";
 import { createRuntime } from "../src/http/runtime.ts";
 import { runCli } from "../src/cli/main.ts";
 import { captureIo } from "./helpers/capture_io.ts";
+import { seedApp } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 
 const INFO = {
@@ -23,10 +22,8 @@ Deno.test("connections API: pages through 250 connections, filters, and refuses 
   const db = appliance.database.db;
   const runtime = await createRuntime(appliance, { audit: false, log: () => {} });
   try {
-    const mine = await createApp(db, { name: "mine", origins: [] }, appliance);
+    const { app: mine, apiKey: secret } = await seedApp(appliance, { name: "mine" });
     const other = await createApp(db, { name: "other", origins: [] }, appliance);
-    const { secret } = await createApiKey(db, mine.id, appliance);
-    await addAgent(db, mine.id, { agentId: "agent-1" }, appliance);
     const statuses: ConnectionStatus[] = ["active", "paused", "needs_reauth", "revoked"];
     for (let i = 0; i < 260; i++) {
       // Ten share one createdAt: the id breaks the tie, so no page repeats or skips one.

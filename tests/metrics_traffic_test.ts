@@ -6,14 +6,12 @@
  */
 import assert from "node:assert/strict";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { addAgent } from "../src/agents/agent_store.ts";
-import { createApp } from "../src/apps/app_store.ts";
-import { createApiKey } from "../src/apps/key_store.ts";
 import { sxcHash } from "../src/flows/sxc.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
 import { openDeviceConsent, startDeviceConsent } from "./helpers/flow_env.ts";
 import { applianceClient, providerAt, startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
+import { seedApp } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 
 /** Access token lifetime at the provider: short, so one refresh costs a few seconds. */
@@ -147,12 +145,10 @@ Deno.test("metrics: /metrics parses, is not on the public listener, and its coun
   let serve: ServerProcess | null = null;
   try {
     const { database, vault } = temp.appliance;
-    const app = await createApp(database.db, {
+    const { app, apiKey } = await seedApp(temp.appliance, {
       name: "metrics",
       origins: ["http://127.0.0.1:3000"],
-    }, temp.appliance);
-    const { secret: apiKey } = await createApiKey(database.db, app.id, temp.appliance);
-    await addAgent(database.db, app.id, { agentId: "agent-1" }, temp.appliance);
+    });
     await addEndpoint(
       { db: database.db, vault, now: temp.appliance.now },
       app.id,

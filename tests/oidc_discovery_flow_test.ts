@@ -5,15 +5,12 @@
  * and refreshes it at the discovered token endpoint.
  */
 import assert from "node:assert/strict";
-import { addAgent } from "../src/agents/agent_store.ts";
-import { createApp } from "../src/apps/app_store.ts";
-import { createApiKey } from "../src/apps/key_store.ts";
-import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
 import { createRuntime } from "../src/http/runtime.ts";
 import { startServer } from "../src/http/serve.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
 import { startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort } from "./helpers/process.ts";
+import { seedApp, vaultCredential } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 
 Deno.test("kind = oidc: discovery, device consent, proxy and refresh through the discovered endpoints", async () => {
@@ -64,10 +61,7 @@ Deno.test("kind = oidc: discovery, device consent, proxy and refresh through the
     signals: false,
   });
   try {
-    const db = appliance.database.db;
-    const app = await createApp(db, { name: "corp-portal", origins: [] }, appliance);
-    const { secret } = await createApiKey(db, app.id, appliance);
-    await addAgent(db, app.id, { agentId: "agent-1" }, appliance);
+    const { apiKey: secret } = await seedApp(appliance, { name: "corp-portal" });
     const api = (path: string, init: RequestInit = {}) =>
       fetch(`${publicUrl}${path}`, {
         ...init,
@@ -94,13 +88,8 @@ Deno.test("kind = oidc: discovery, device consent, proxy and refresh through the
     const row = await appliance.database.client.execute(
       "SELECT id, credential_id FROM connections WHERE entity_id = 'emp-7'",
     );
-    const readToken = async () => {
-      const stored = await appliance.vault.get(
-        String(row.rows[0].credential_id),
-        CREDENTIAL_PURPOSE,
-      );
-      return JSON.parse(stored!.value) as { accessToken: string; refreshToken: string | null };
-    };
+    const readToken = async () =>
+      (await vaultCredential(appliance, String(row.rows[0].credential_id)))!;
     vaultToken = async () => (await readToken()).accessToken;
     const first = await readToken();
     assert.ok(first.refreshToken, "the discovered token endpoint issued a refresh token");

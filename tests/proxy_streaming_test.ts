@@ -10,17 +10,15 @@
  * test "KNOWN GAP" below shows it; it runs with SECURIX_KNOWN_GAPS=1.
  */
 import assert from "node:assert/strict";
-import { addAgent } from "../src/agents/agent_store.ts";
-import { createApp } from "../src/apps/app_store.ts";
-import { createApiKey } from "../src/apps/key_store.ts";
 import type { CredentialSource } from "../src/connections/credential_source.ts";
-import { CREDENTIAL_PURPOSE, type StoredCredential } from "../src/connections/connection_types.ts";
+import type { StoredCredential } from "../src/connections/connection_types.ts";
 import type { Caller, CallerResolver } from "../src/proxy/caller_identity.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "../src/proxy/proxy_handler.ts";
 import { credentialInjector } from "../src/providers/credential_injection.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
 import { applianceClient, providerAt, startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
+import { seedApp, storedCredential } from "./helpers/seed.ts";
 import { openTempAppliance, type TempAppliance } from "./helpers/temp_appliance.ts";
 import { listRecords } from "../src/audit/read_records.ts";
 
@@ -297,14 +295,9 @@ async function measured(pid: number, transfer: () => Promise<void>): Promise<Mem
 const mb = (bytes: number) => (bytes / MB).toFixed(1);
 
 async function storedToken(temp: TempAppliance): Promise<string> {
-  const { rows } = await temp.appliance.database.client.execute({
-    sql: "SELECT credential_id FROM connections WHERE entity_id = ? AND status = 'active'",
-    args: [ENTITY],
-  });
-  assert.equal(rows.length, 1, "one active connection");
-  const record = await temp.appliance.vault.get(String(rows[0].credential_id), CREDENTIAL_PURPOSE);
-  assert.ok(record, "the credential is in the vault");
-  return JSON.parse(record.value).accessToken;
+  const credential = await storedCredential(temp.appliance, ENTITY);
+  assert.ok(credential, "one active connection");
+  return credential.accessToken;
 }
 
 /** The proxy.request audit records' byte counts, newest first. */
@@ -343,16 +336,10 @@ async function startStreamingEnv() {
     await temp.cleanup();
   };
   try {
-    const app = await createApp(temp.appliance.database.db, {
+    const { apiKey } = await seedApp(temp.appliance, {
       name: "demo",
       origins: ["http://127.0.0.1:3000"],
-    }, temp.appliance);
-    const { secret: apiKey } = await createApiKey(
-      temp.appliance.database.db,
-      app.id,
-      temp.appliance,
-    );
-    await addAgent(temp.appliance.database.db, app.id, { agentId: "agent-1" }, temp.appliance);
+    });
     appliance = await startServeProcess({
       cwd: temp.dir,
       port,

@@ -13,16 +13,13 @@
 import assert from "node:assert/strict";
 import { google } from "googleapis";
 import { Octokit } from "@octokit/rest";
-import { addAgent } from "../src/agents/agent_store.ts";
-import { createApp } from "../src/apps/app_store.ts";
-import { createApiKey } from "../src/apps/key_store.ts";
-import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
 import { createRuntime } from "../src/http/runtime.ts";
 import { startServer } from "../src/http/serve.ts";
 import { Browser, csrfOf } from "./helpers/flow_env.ts";
 import { localhostAgent, localhostFetch } from "./helpers/localhost_resolution.ts";
 import { startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort } from "./helpers/process.ts";
+import { seedApp, storedCredential } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 import { listRecords } from "../src/audit/read_records.ts";
 
@@ -192,16 +189,8 @@ async function setup() {
     },
   });
   const { appliance } = temp;
-  vaultToken = async (provider) => {
-    const row = await appliance.database.client.execute({
-      sql: "SELECT credential_id FROM connections " +
-        "WHERE entity_id = ? AND provider = ? AND status = 'active'",
-      args: [ENTITY, provider],
-    });
-    if (row.rows.length === 0) return null;
-    const cred = await appliance.vault.get(String(row.rows[0].credential_id), CREDENTIAL_PURPOSE);
-    return JSON.parse(cred!.value).accessToken as string;
-  };
+  vaultToken = async (provider) =>
+    (await storedCredential(appliance, ENTITY, provider))?.accessToken ?? null;
   const runtime = await createRuntime(appliance, { log: () => {} });
   runtime.start();
   const server = startServer({
@@ -210,10 +199,7 @@ async function setup() {
     shutdownTimeoutMs: 1_000,
     signals: false,
   });
-  const db = appliance.database.db;
-  const app = await createApp(db, { name: "demo", origins: [] }, appliance);
-  const { secret: apiKey } = await createApiKey(db, app.id, appliance);
-  await addAgent(db, app.id, { agentId: "agent-1" }, appliance);
+  const { apiKey } = await seedApp(appliance, { name: "demo" });
 
   /** Proxy audit records written after `afterSeq`, oldest first. */
   const proxyAudit = async (afterSeq: number) => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
 import { setup, startDeviceConsent } from "./helpers/flow_env.ts";
+import { vaultCredential } from "./helpers/seed.ts";
 
 Deno.test("refresh race: 200 concurrent requests on an expired token make exactly one refresh", async () => {
   const env = await setup();
@@ -14,7 +15,7 @@ Deno.test("refresh race: 200 concurrent requests on an expired token make exactl
       "SELECT credential_id FROM connections WHERE entity_id = 'racer' AND status = 'active'",
     );
     const credId = String(row.rows[0].credential_id);
-    const stored = JSON.parse((await env.appliance.vault.get(credId, CREDENTIAL_PURPOSE))!.value);
+    const stored = (await vaultCredential(env.appliance, credId))!;
     const stale = stored.accessToken;
     await env.appliance.vault.put(
       credId,
@@ -29,9 +30,7 @@ Deno.test("refresh race: 200 concurrent requests on an expired token make exactl
       ),
     );
     // The fake API accepts exactly the token the vault holds at that moment.
-    env.setExpected(async () =>
-      JSON.parse((await env.appliance.vault.get(credId, CREDENTIAL_PURPOSE))!.value).accessToken
-    );
+    env.setExpected(async () => (await vaultCredential(env.appliance, credId))!.accessToken);
     env.oidc.stats.reset();
     const headers = {
       "securix-api-key": env.apiKey,
@@ -53,7 +52,7 @@ Deno.test("refresh race: 200 concurrent requests on an expired token make exactl
       );
       const refreshes = env.oidc.stats.tokenCalls.refresh_token ?? 0;
       assert.equal(refreshes, 1, `token endpoint saw ${refreshes} refreshes`);
-      const after = JSON.parse((await env.appliance.vault.get(credId, CREDENTIAL_PURPOSE))!.value);
+      const after = (await vaultCredential(env.appliance, credId))!;
       assert.notEqual(after.accessToken, stale);
       assert.ok(after.refreshToken, "the refresh token is kept");
       const ok = answers.filter((s) => s === 200).length;

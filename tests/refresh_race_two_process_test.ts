@@ -5,10 +5,7 @@
  * so a refresh token presented twice fails the test loudly.
  */
 import assert from "node:assert/strict";
-import { addAgent } from "../src/agents/agent_store.ts";
-import { createApp } from "../src/apps/app_store.ts";
-import { createApiKey } from "../src/apps/key_store.ts";
-import { CREDENTIAL_PURPOSE, type StoredCredential } from "../src/connections/connection_types.ts";
+import type { StoredCredential } from "../src/connections/connection_types.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
 import {
   applianceClient,
@@ -17,6 +14,7 @@ import {
   startOidcServer,
 } from "./helpers/oidc_server.ts";
 import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
+import { seedApp, vaultCredential } from "./helpers/seed.ts";
 import { openTempAppliance, type TempAppliance } from "./helpers/temp_appliance.ts";
 
 /** Access token lifetime at the provider, in seconds: short, so tokens really expire. */
@@ -56,9 +54,9 @@ async function stored(temp: TempAppliance): Promise<Stored> {
     args: [ENTITY],
   });
   assert.equal(rows.length, 1, "one connection");
-  const record = await temp.appliance.vault.get(String(rows[0].credential_id), CREDENTIAL_PURPOSE);
-  assert.ok(record, "the credential is in the vault");
-  return { credential: JSON.parse(record.value), status: String(rows[0].status) };
+  const credential = await vaultCredential(temp.appliance, String(rows[0].credential_id));
+  assert.ok(credential, "the credential is in the vault");
+  return { credential, status: String(rows[0].status) };
 }
 
 /** Waits (bounded) until the stored access token is past its real expiry. */
@@ -128,16 +126,10 @@ Deno.test("refresh race across two appliance processes on one database: one refr
   const processes: ServerProcess[] = [];
   const logs = () => processes.map((p, i) => `--- process ${i}:\n${p.output()}`).join("\n");
   try {
-    const app = await createApp(temp.appliance.database.db, {
+    const { apiKey } = await seedApp(temp.appliance, {
       name: "demo",
       origins: ["http://127.0.0.1:3000"],
-    }, temp.appliance);
-    const { secret: apiKey } = await createApiKey(
-      temp.appliance.database.db,
-      app.id,
-      temp.appliance,
-    );
-    await addAgent(temp.appliance.database.db, app.id, { agentId: "agent-1" }, temp.appliance);
+    });
 
     // Two OS processes, same securix.toml (same database file, same master key), own ports.
     processes.push(await startServeProcess({ cwd: temp.dir, port: portA, timeoutMs: 60_000 }));

@@ -5,14 +5,10 @@
  * WebSocket refuse the upgrade before anything reaches them.
  */
 import assert from "node:assert/strict";
-import { addAgent } from "../src/agents/agent_store.ts";
-import { createApp } from "../src/apps/app_store.ts";
-import { createApiKey } from "../src/apps/key_store.ts";
-import { insertConnection } from "../src/connections/connection_store.ts";
-import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
 import { createRuntime } from "../src/http/runtime.ts";
 import { startServer } from "../src/http/serve.ts";
 import { freePort } from "./helpers/process.ts";
+import { seedApp, seedConnection } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 
 const TOKEN = "ws-vault-token";
@@ -73,37 +69,14 @@ async function startAppliance(upstreamPort: number) {
     },
   });
   const { appliance } = temp;
-  const db = appliance.database.db;
-  const app = await createApp(db, { name: "ws-demo", origins: [] }, appliance);
-  const { secret } = await createApiKey(db, app.id, appliance);
-  await addAgent(db, app.id, { agentId: "agent-1" }, appliance);
-  const now = Date.now();
+  const { app, apiKey: secret } = await seedApp(appliance, { name: "ws-demo" });
   for (const provider of ["chat", "rest"]) {
-    await appliance.vault.put(
-      `cred_${provider}`,
-      CREDENTIAL_PURPOSE,
-      JSON.stringify({
-        accessToken: TOKEN,
-        refreshToken: null,
-        tokenType: "bearer",
-        expiresAt: null,
-        scopes: [],
-      }),
-    );
-    await insertConnection(db, {
+    await seedConnection(appliance, {
       id: `con_${provider}`,
       appId: app.id,
       entityId: "user-1",
       provider,
-      status: "active",
-      scopes: [],
-      account: null,
-      credentialId: `cred_${provider}`,
-      credentialExpiresAt: null,
-      sessionId: null,
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
+      accessToken: TOKEN,
     });
   }
   const runtime = await createRuntime(appliance, { log: () => {} });

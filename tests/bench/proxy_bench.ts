@@ -5,14 +5,10 @@
  * by wrk on loopback; ratios are against baselines measured in the same run.
  */
 import process from "node:process";
-import { createApp } from "../../src/apps/app_store.ts";
-import { createApiKey } from "../../src/apps/key_store.ts";
-import { addAgent } from "../../src/agents/agent_store.ts";
-import { insertConnection } from "../../src/connections/connection_store.ts";
-import { CREDENTIAL_PURPOSE } from "../../src/connections/connection_types.ts";
 import { createRuntime } from "../../src/http/runtime.ts";
 import { startServer } from "../../src/http/serve.ts";
 import { freePort } from "../helpers/process.ts";
+import { seedApp, seedConnection } from "../helpers/seed.ts";
 import { openTempAppliance } from "../helpers/temp_appliance.ts";
 
 const DURATION = Deno.env.get("BENCH_DURATION") ?? "5s";
@@ -172,36 +168,16 @@ async function startAppliance(upstreamPort: number, audit: boolean) {
     },
   });
   const { appliance } = temp;
-  const db = appliance.database.db;
-  const app = await createApp(db, { name: "bench", origins: [] }, appliance);
-  const { secret } = await createApiKey(db, app.id, appliance);
-  await addAgent(db, app.id, { agentId: "bench-agent" }, appliance);
-  await appliance.vault.put(
-    "cred_bench",
-    CREDENTIAL_PURPOSE,
-    JSON.stringify({
-      accessToken: TOKEN,
-      refreshToken: null,
-      tokenType: "bearer",
-      expiresAt: null,
-      scopes: [],
-    }),
-  );
-  const now = Date.now();
-  await insertConnection(db, {
+  const { app, apiKey: secret } = await seedApp(appliance, {
+    name: "bench",
+    agentId: "bench-agent",
+  });
+  await seedConnection(appliance, {
     id: "con_bench",
     appId: app.id,
     entityId: "bench-user",
     provider: "github",
-    status: "active",
-    scopes: [],
-    account: null,
-    credentialId: "cred_bench",
-    credentialExpiresAt: null,
-    sessionId: null,
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
+    accessToken: TOKEN,
   });
   const runtime = await createRuntime(appliance, { audit, log: () => {} });
   runtime.start();

@@ -2,12 +2,9 @@
 import assert from "node:assert/strict";
 import { createRuntime, type Runtime } from "../../src/http/runtime.ts";
 import { startServer } from "../../src/http/serve.ts";
-import { createApp } from "../../src/apps/app_store.ts";
-import { createApiKey } from "../../src/apps/key_store.ts";
-import { addAgent } from "../../src/agents/agent_store.ts";
-import { CREDENTIAL_PURPOSE } from "../../src/connections/connection_types.ts";
 import { applianceClient, providerAt, startOidcServer } from "./oidc_server.ts";
 import { freePort } from "./process.ts";
+import { seedApp, storedCredential } from "./seed.ts";
 import { openTempAppliance } from "./temp_appliance.ts";
 
 /** A browser's cookie jar for one origin, enough for the consent pages. */
@@ -87,25 +84,17 @@ export async function setup(options: { now?: () => number; origin?: string } = {
     shutdownTimeoutMs: 1_000,
     signals: false,
   });
-  const app = await createApp(appliance.database.db, {
+  const { apiKey } = await seedApp(appliance, {
     name: "demo",
     origins: [options.origin ?? "http://127.0.0.1:3000"],
-  }, appliance);
-  const { secret: apiKey } = await createApiKey(appliance.database.db, app.id, appliance);
-  await addAgent(appliance.database.db, app.id, { agentId: "agent-1" }, appliance);
+  });
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${publicUrl}${path}`, {
       ...init,
       headers: { "securix-api-key": apiKey, "content-type": "application/json", ...init.headers },
     });
-  const vaultToken = async (entityId: string) => {
-    const row = await appliance.database.client.execute({
-      sql: "SELECT credential_id FROM connections WHERE entity_id = ? AND status = 'active'",
-      args: [entityId],
-    });
-    const cred = await appliance.vault.get(String(row.rows[0].credential_id), CREDENTIAL_PURPOSE);
-    return JSON.parse(cred!.value).accessToken as string;
-  };
+  const vaultToken = async (entityId: string) =>
+    (await storedCredential(appliance, entityId))!.accessToken;
   return {
     publicUrl,
     oidc,

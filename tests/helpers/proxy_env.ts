@@ -4,16 +4,13 @@
  * can be checked), one entity is connected through the real device consent
  * at oidc-provider, and a canary port stands for "somewhere else".
  */
-import { addAgent } from "../../src/agents/agent_store.ts";
-import { createApp } from "../../src/apps/app_store.ts";
-import { createApiKey } from "../../src/apps/key_store.ts";
-import { CREDENTIAL_PURPOSE } from "../../src/connections/connection_types.ts";
 import { createRuntime } from "../../src/http/runtime.ts";
 import { startServer } from "../../src/http/serve.ts";
 import { type Canary, type FakeUpstream, startCanary, startFakeUpstream } from "./fake_upstream.ts";
 import { startDeviceConsent } from "./flow_env.ts";
 import { applianceClient, providerAt, startOidcServer } from "./oidc_server.ts";
 import { freePort } from "./process.ts";
+import { seedApp, storedCredential } from "./seed.ts";
 import { openTempAppliance } from "./temp_appliance.ts";
 
 export interface ProxyEnvOptions {
@@ -91,25 +88,16 @@ export async function setupProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
     await temp.cleanup();
   };
   try {
-    const db = appliance.database.db;
-    const app = await createApp(
-      db,
-      { name: "demo", origins: ["http://127.0.0.1:3000"] },
-      appliance,
-    );
-    const { secret: apiKey } = await createApiKey(db, app.id, appliance);
-    await addAgent(db, app.id, { agentId: "agent-1" }, appliance);
+    const { apiKey } = await seedApp(appliance, {
+      name: "demo",
+      origins: ["http://127.0.0.1:3000"],
+    });
     await connectByDeviceConsent(
       publicUrl,
       apiKey,
       (url) => oidc.loginAndConsent(url, { accountId: ENTITY }),
     );
-    const row = await appliance.database.client.execute({
-      sql: "SELECT credential_id FROM connections WHERE entity_id = ? AND status = 'active'",
-      args: [ENTITY],
-    });
-    const stored = await appliance.vault.get(String(row.rows[0].credential_id), CREDENTIAL_PURPOSE);
-    const token = JSON.parse(stored!.value).accessToken as string;
+    const token = (await storedCredential(appliance, ENTITY))!.accessToken;
     const auth: [string, string][] = [
       ["securix-api-key", apiKey],
       ["securix-entity-id", ENTITY],
