@@ -1,4 +1,4 @@
-import { desc, lt, lte, sql } from "drizzle-orm";
+import { eq, lt, lte, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { auditLog } from "../db/schema.ts";
 import type { Actor } from "./actor.ts";
@@ -18,10 +18,13 @@ export async function pruneAudit(
   now: number,
 ): Promise<number> {
   return await database.transaction(async (tx) => {
+    // Answered from audit_log_until_idx, so no pack row is read unless it goes: the
+    // unary + keeps SQLite from walking the rowid backwards for max() instead.
+    const [{ seq }] = await tx.select({ seq: sql<number | null>`max(+${auditLog.seq})` })
+      .from(auditLog).where(lt(sql`coalesce(${auditLog.lastAt}, ${auditLog.at})`, before));
+    if (seq === null) return 0;
     const [last] = await tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog)
-      .where(lt(sql`coalesce(${auditLog.lastAt}, ${auditLog.at})`, before))
-      .orderBy(desc(auditLog.seq)).limit(1);
-    if (!last) return 0;
+      .where(eq(auditLog.seq, seq));
     const previous = await readCheckpoint(tx);
     const [{ records }] = await tx.select({ records: sql<number>`coalesce(sum(records), 0)` })
       .from(auditLog).where(lte(auditLog.seq, last.seq));

@@ -3,6 +3,7 @@ import m0001 from "../../migrations/0001_consent_flows.sql" with { type: "text" 
 import m0002 from "../../migrations/0002_proxy_agents_audit.sql" with { type: "text" };
 import m0003 from "../../migrations/0003_webhooks.sql" with { type: "text" };
 import m0004 from "../../migrations/0004_audit_packs.sql" with { type: "text" };
+import m0005 from "../../migrations/0005_audit_until_index.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0002_proxy_agents_audit", sql: m0002 },
   { name: "0003_webhooks", sql: m0003 },
   { name: "0004_audit_packs", sql: m0004 },
+  { name: "0005_audit_until_index", sql: m0005 },
 ];
 
 export interface Migration {

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { blob, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
@@ -171,7 +172,13 @@ export const auditLog = sqliteTable("audit_log", {
    */
   records: integer("records").notNull().default(1),
   lastAt: integer("last_at"),
-}, (t) => [index("audit_log_at_idx").on(t.at), index("audit_log_app_idx").on(t.appId, t.at)]);
+}, (t) => [
+  index("audit_log_at_idx").on(t.at),
+  index("audit_log_app_idx").on(t.appId, t.at),
+  // When a row's newest record happened. last_at sits after the pack's data
+  // in the row, so without this retention and time filters read every pack.
+  index("audit_log_until_idx").on(sql`coalesce(${t.lastAt}, ${t.at})`),
+]);
 
 export const webhookEndpoints = sqliteTable("webhook_endpoints", {
   id: text("id").primaryKey(),

@@ -1,0 +1,1 @@
+CREATE INDEX `audit_log_until_idx` ON `audit_log` (coalesce("last_at", "at"));
