@@ -126,7 +126,10 @@ Deno.test("appendAudit: a log written before packs existed migrates, takes packs
     for (let i = 0; i < 3; i++) {
       await database.transaction((tx) => appendAudit(tx, [event("session.created", i)]));
     }
-    assert.deepEqual(await migrate(database.client, MIGRATIONS), ["0004_audit_packs"]);
+    assert.deepEqual(
+      await migrate(database.client, MIGRATIONS),
+      MIGRATIONS.slice(before).map((m) => m.name),
+    );
     const writer = new AuditWriter({ database, intervalMs: 10_000 });
     for (let i = 0; i < 20; i++) writer.record(event("proxy.request", 100 + i, { i }));
     await writer.stop();
