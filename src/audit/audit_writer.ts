@@ -8,6 +8,12 @@ export interface AuditWriterOptions {
   intervalMs?: number;
   /** Flush early when this many events are waiting; default 1000 (one pack). */
   maxBatch?: number;
+  /**
+   * Waiting events past which `backlogged` turns true (writes keep failing
+   * or fall behind); default 100,000. The proxy then refuses new requests
+   * rather than serve what it cannot record, or grow without bound.
+   */
+  backlogLimit?: number;
   onError?: (error: unknown) => void;
   onFlush?: (count: number, lagMs: number) => void;
   now?: () => number;
@@ -39,6 +45,7 @@ export class AuditWriter {
     this.#o = {
       intervalMs: 250,
       maxBatch: 1_000,
+      backlogLimit: 100_000,
       onError: (error) => console.error(`audit: cannot write batch: ${(error as Error).message}`),
       now: Date.now,
       ...options,
@@ -74,6 +81,10 @@ export class AuditWriter {
 
   get pending(): number {
     return this.#buffer.length;
+  }
+
+  get backlogged(): boolean {
+    return this.#buffer.length >= this.#o.backlogLimit;
   }
 
   /** Writes everything queued so far; batches are written one after another. */

@@ -58,6 +58,16 @@ export const proxyErrors = {
       status: 502,
       llmError: `${provider} cannot be reached right now; try again in a little while.`,
     }),
+  /** Audit records cannot be written: no access goes unrecorded, so none is given. */
+  auditBacklog: () =>
+    new SecurixError(
+      "SX-AUDIT-BACKLOG",
+      "The appliance cannot write its audit trail right now, so it serves no proxied request",
+      {
+        status: 503,
+        llmError: "The access broker is briefly unavailable; try again in a little while.",
+      },
+    ),
   /** Our side failed (database busy, vault unreadable): not the provider's fault. */
   unavailable: () =>
     new SecurixError("SX-UNAVAILABLE", "The appliance could not serve this request right now", {

@@ -101,6 +101,8 @@ export async function handleProxy(
   let upstreamMs: number | null = null;
   const finish = (status: number, decision: string, bytesIn: number, bytesOut: number) => {
     deps.onRequest?.(route.provider, status, deps.now() - started, upstreamMs);
+    // Backlog refusals are not queued, so the backlog can drain; every request that was served is.
+    if (decision === "denied:SX-AUDIT-BACKLOG") return;
     deps.audit?.record({
       kind: "proxy.request",
       at: started,
@@ -124,6 +126,7 @@ export async function handleProxy(
   };
   try {
     checkRequestShape(deps, req, url);
+    if (deps.audit?.backlogged) throw proxyErrors.auditBacklog();
     caller = await deps.callers.resolve(req.headers, route.provider);
     const upstream = upstreamUrl(route.baseUrl, target.path, url.search);
     let credential = await deps.credentials.get(caller.connection);
@@ -200,7 +203,7 @@ export async function handleProxy(
  */
 function clientError(deps: ProxyDeps, error: unknown): SecurixError {
   const ours = error instanceof SecurixError && error.status >= 500 &&
-    !error.code.startsWith("SX-UPSTREAM-");
+    !error.code.startsWith("SX-UPSTREAM-") && error.code !== "SX-AUDIT-BACKLOG";
   if (error instanceof SecurixError && !ours) return error;
   deps.onInternalError?.(error);
   return proxyErrors.unavailable();

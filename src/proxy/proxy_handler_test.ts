@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { AuditWriter } from "../audit/audit_writer.ts";
 import type { CredentialSource } from "../connections/credential_source.ts";
+import type { Database } from "../db/client.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "./proxy_handler.ts";
 import type { ProxyRoute } from "./proxy_route.ts";
@@ -124,4 +126,43 @@ Deno.test("proxy HEAD: the resource's Content-Encoding and Content-Length reach 
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-encoding"), "gzip");
   assert.equal(res.headers.get("content-length"), "5120");
+});
+
+Deno.test("proxy audit backlog: past the limit no request is served or queued; served ones are all recorded", async () => {
+  const recorded: string[] = [];
+  const contacted: string[] = [];
+  const writer = new AuditWriter({
+    database: null as unknown as Database,
+    intervalMs: 60_000,
+    maxBatch: 1_000,
+    backlogLimit: 3,
+    onError: () => {},
+    write: (events) => {
+      recorded.push(...events.map((e) => String(e.data.decision)));
+      return Promise.reject(new Error("disk full"));
+    },
+  });
+  const d = deps({
+    audit: writer,
+    credentials: {
+      get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
+    } as unknown as CredentialSource,
+    fetch: ((url: URL) => {
+      contacted.push(url.pathname);
+      return Promise.resolve(new Response("{}"));
+    }) as typeof fetch,
+  });
+  const statuses: number[] = [];
+  const codes: (string | undefined)[] = [];
+  for (let i = 0; i < 5; i++) {
+    const { status, body } = await send(d);
+    statuses.push(status);
+    codes.push(body.error?.code);
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 503, 503]);
+  assert.deepEqual(codes.slice(3), ["SX-AUDIT-BACKLOG", "SX-AUDIT-BACKLOG"]);
+  assert.equal(contacted.length, 3, "the provider is not contacted once backlogged");
+  assert.equal(writer.pending, 3, "every served request is waiting to be written; no refusal");
+  await writer.flush();
+  assert.deepEqual(recorded, ["allowed", "allowed", "allowed"]);
 });
