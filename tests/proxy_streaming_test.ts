@@ -269,7 +269,12 @@ interface MemoryReport {
  * 30 000 samples); the peak also counts VmHWM, reset just before.
  */
 async function measured(pid: number, transfer: () => Promise<void>): Promise<MemoryReport> {
-  const baseline = memoryOf(pid).rss;
+  // The steady size the process already reached (its peak so far, warm-up included), not the
+  // RSS of the moment: after a GC returns pages to the OS, merely growing back to the size earlier,
+  // smaller transfers needed is not the transfer being buffered (seen once under CI load: RSS
+  // 152.6 MB after warm-up, peak so far 201.4 MB, the 200 MB upload then peaked at 202.4 MB).
+  const before = memoryOf(pid);
+  const baseline = Math.max(before.rss, before.hwm);
   const hwmReset = resetPeak(pid);
   let peak = baseline;
   let samples = 0;
