@@ -1,9 +1,10 @@
 import type { OpenOptions } from "../db/client.ts";
+import type { Actor } from "./actor.ts";
 import type { AuditEvent } from "./audit_types.ts";
 import type { FromAuditThread, ToAuditThread } from "./audit_worker.ts";
 
 interface Waiting {
-  resolve: () => void;
+  resolve: (result: number) => void;
   reject: (error: Error) => void;
 }
 
@@ -38,11 +39,17 @@ export class AuditThread {
     return thread;
   }
 
-  write(events: AuditEvent[]): Promise<void> {
+  async write(events: AuditEvent[]): Promise<void> {
     const id = this.#next++;
     // One JSON string crosses the thread boundary for less than structured
     // clone charges for hundreds of small objects, on both threads.
-    return this.#send({ type: "write", id, events: JSON.stringify(events) }, id);
+    await this.#send({ type: "write", id, events: JSON.stringify(events) }, id);
+  }
+
+  /** pruneAudit on this thread's connection; resolves with the records pruned. */
+  prune(before: number, by: Actor, now: number): Promise<number> {
+    const id = this.#next++;
+    return this.#send({ type: "prune", id, before, by, now }, id);
   }
 
   /** Stops the thread; call after the writer's last flush. */
@@ -51,7 +58,7 @@ export class AuditThread {
     this.#worker.terminate();
   }
 
-  #send(message: ToAuditThread, id: number): Promise<void> {
+  #send(message: ToAuditThread, id: number): Promise<number> {
     if (this.#broken) return Promise.reject(this.#broken);
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
@@ -64,7 +71,7 @@ export class AuditThread {
     const waiting = this.#waiting.get(id);
     this.#waiting.delete(id);
     if (message.type === "failed") waiting?.reject(new Error(message.message));
-    else waiting?.resolve();
+    else waiting?.resolve(message.type === "done" ? message.result ?? 0 : 0);
   }
 
   #fail(error: Error): void {

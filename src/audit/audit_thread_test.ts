@@ -66,3 +66,21 @@ Deno.test("audit thread: a database the thread cannot open fails the start, and 
     await assert.rejects(thread.write([event("proxy.request", 1)]), /closed/);
   });
 });
+
+Deno.test("audit thread: retention runs on the worker's connection and the rest verifies", async () => {
+  await withEncryptedDb(async (database) => {
+    const thread = await AuditThread.start(database.openOptions);
+    try {
+      await thread.write(Array.from({ length: 300 }, (_, i) => event("proxy.request", i)));
+      await thread.write(Array.from({ length: 200 }, (_, i) => event("proxy.request", 10_000 + i)));
+      const cutoff = 1_700_000_000_000 + 5_000;
+      assert.equal(await thread.prune(cutoff, { actor: "serve" }, cutoff + 1), 300);
+      const verified = await verifyChain(database.db);
+      assert.deepEqual(verified, { ok: true, checked: 201, pruned: 300 });
+      const [pruned] = await listRecords(database.db, { kinds: "admin.audit.pruned" });
+      assert.equal(pruned.data.actor, "serve");
+    } finally {
+      thread.close();
+    }
+  });
+});

@@ -6,16 +6,21 @@
  */
 import { type Database, openDatabase, type OpenOptions } from "../db/client.ts";
 import { appendAuditBatch } from "./append.ts";
+import type { Actor } from "./actor.ts";
 import type { AuditEvent } from "./audit_types.ts";
+import { pruneAudit } from "./prune.ts";
 
 export type ToAuditThread =
   | { type: "open"; options: OpenOptions }
   /** The batch as JSON (AuditEvent[]). */
-  | { type: "write"; id: number; events: string };
+  | { type: "write"; id: number; events: string }
+  /** Retention (prune.ts): deleting a minute of packs is no work for the serving thread. */
+  | { type: "prune"; id: number; before: number; by: Actor; now: number };
 
 export type FromAuditThread =
   | { type: "opened" }
-  | { type: "written"; id: number }
+  /** `result`: records pruned, for a prune. */
+  | { type: "done"; id: number; result?: number }
   | { type: "failed"; id: number | null; message: string };
 
 const scope = self as unknown as {
@@ -33,10 +38,15 @@ scope.onmessage = async ({ data }) => {
       return;
     }
     if (!database) throw new Error("the audit thread has no database yet");
+    if (data.type === "prune") {
+      const result = await pruneAudit(database, data.before, data.by, data.now);
+      scope.postMessage({ type: "done", id: data.id, result });
+      return;
+    }
     await appendAuditBatch(database, JSON.parse(data.events) as AuditEvent[]);
-    scope.postMessage({ type: "written", id: data.id });
+    scope.postMessage({ type: "done", id: data.id });
   } catch (error) {
-    const id = data.type === "write" ? data.id : null;
+    const id = data.type === "open" ? null : data.id;
     scope.postMessage({ type: "failed", id, message: (error as Error).message });
   }
 };

@@ -145,7 +145,10 @@ export async function createRuntime(
       await expireSessions(database, now());
       if (config.audit.retain_days > 0) {
         const before = now() - config.audit.retain_days * 86_400_000;
-        await pruneAudit(database, before, { actor: "serve" }, now());
+        // On the audit thread when there is one: deleting packs takes the connection a while.
+        await (auditThread
+          ? auditThread.prune(before, { actor: "serve" }, now())
+          : pruneAudit(database, before, { actor: "serve" }, now()));
       }
     } catch (error) {
       log(`housekeeping: ${logSafeError(error)}`);
