@@ -9,12 +9,4 @@ export interface AuditEvent {
   data: Record<string, unknown>;
 }
 
-export interface AuditRecord extends Required<Omit<AuditEvent, "data">> {
-  seq: number;
-  id: string;
-  data: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
-
 export const GENESIS_HASH = "0".repeat(64);

@@ -103,7 +103,6 @@ function checkPack(row: AuditRow, walk: Walk): Broken | null {
     row.id === records[0]?.id && row.at === Math.min(...ats) &&
     row.lastAt === Math.max(...ats) && records.every((r) => r.kind === row.kind);
   if (!header) {
-    walk.checked -= records.length;
     return broken(
       walk,
       at,

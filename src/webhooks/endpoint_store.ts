@@ -87,7 +87,7 @@ export async function addEndpoint(
  * What the audit log keeps of an endpoint: its origin and events. The path
  * and query of a receiver's URL often carry a token, so they stay out.
  */
-export function endpointAuditData(e: WebhookEndpoint): Record<string, unknown> {
+function endpointAuditData(e: WebhookEndpoint): Record<string, unknown> {
   return { endpointId: e.id, origin: new URL(e.url).origin, events: e.events };
 }
 
