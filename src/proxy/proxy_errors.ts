@@ -1,5 +1,16 @@
 import { SecurixError } from "../errors/securix_error.ts";
 
+/**
+ * 5xx answers that are a deliberate verdict, not a failure of ours to hide:
+ * the provider's own failures and the audit backlog. Every other 5xx is
+ * reported to the operator and answered as SX-UNAVAILABLE.
+ */
+export const ANSWERED_AS_IS = new Set([
+  "SX-UPSTREAM-TIMEOUT",
+  "SX-UPSTREAM-UNREACHABLE",
+  "SX-AUDIT-BACKLOG",
+]);
+
 /** The proxy's refusals, each with its stable code and a sentence an agent can relay. */
 export const proxyErrors = {
   unknownHost: (host: string) =>

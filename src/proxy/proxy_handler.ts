@@ -8,7 +8,7 @@ import { countingStream } from "./byte_counter.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./header_hygiene.ts";
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
-import { proxyErrors } from "./proxy_errors.ts";
+import { ANSWERED_AS_IS, proxyErrors } from "./proxy_errors.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
 import { upstreamUrl } from "./upstream_url.ts";
 import { bridgeWebSocket } from "./websocket_proxy.ts";
@@ -203,7 +203,7 @@ export async function handleProxy(
  */
 function clientError(deps: ProxyDeps, error: unknown): SecurixError {
   const ours = error instanceof SecurixError && error.status >= 500 &&
-    !error.code.startsWith("SX-UPSTREAM-") && error.code !== "SX-AUDIT-BACKLOG";
+    !ANSWERED_AS_IS.has(error.code);
   if (error instanceof SecurixError && !ours) return error;
   deps.onInternalError?.(error);
   return proxyErrors.unavailable();
