@@ -6,11 +6,11 @@ import { verifyChain } from "../audit/verify_chain.ts";
 import { webhookEndpoints } from "../db/schema.ts";
 import type { TokenResult } from "../flows/flow_provider.ts";
 import type { Appliance } from "../http/appliance.ts";
-import { insertConnection } from "./connection_store.ts";
-import { type Connection, CREDENTIAL_PURPOSE } from "./connection_types.ts";
+import type { Connection } from "./connection_types.ts";
 import { CredentialSource } from "./credential_source.ts";
 import { setPaused } from "./lifecycle.ts";
 import { revokeConnection } from "./revoke_connection.ts";
+import { seedStoredConnection } from "../../tests/helpers/seed.ts";
 
 /** A refresher scripted per call: a token result, or an error (`invalid` = invalid_grant). */
 function scripted(now: () => number, script: ("ok" | "down" | "invalid")[]) {
@@ -62,23 +62,15 @@ async function withConnection(fn: (env: Env) => Promise<void>): Promise<void> {
       expiresAt: clock.t - 1,
       scopes: [],
     };
-    await appliance.vault.put("cred_1", CREDENTIAL_PURPOSE, JSON.stringify(credential));
-    const connection: Connection = {
+    const connection = await seedStoredConnection(appliance, {
       id: "con_1",
       appId: app.id,
       entityId: "user-1",
       provider: "gmail",
-      status: "active",
-      scopes: [],
-      account: { id: "alice", email: "alice@example.com" },
+      credential,
       credentialId: "cred_1",
-      credentialExpiresAt: credential.expiresAt,
-      sessionId: null,
-      version: 1,
-      createdAt: 0,
-      updatedAt: 0,
-    };
-    await insertConnection(appliance.database.db, connection);
+      account: { id: "alice", email: "alice@example.com" },
+    });
     const client = appliance.database.client;
     await fn({
       appliance,

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
 import { createApp } from "../apps/app_store.ts";
 import type { TokenResult } from "../flows/flow_provider.ts";
-import { insertConnection } from "./connection_store.ts";
 import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
 import { CredentialSource, type Refresher } from "./credential_source.ts";
+import { seedStoredConnection } from "../../tests/helpers/seed.ts";
 
 /** A provider that issues `lifetimeMs` tokens and rotates its refresh token. */
 function rotatingRefresher(now: () => number, lifetimeMs: number, delayMs = 0) {
@@ -40,23 +40,14 @@ async function withConnection(
   try {
     const { appliance } = temp;
     const app = await createApp(appliance.database.db, { name: "t", origins: [] }, appliance);
-    await appliance.vault.put("cred-1", CREDENTIAL_PURPOSE, JSON.stringify(credential));
-    const connection: Connection = {
+    const connection = await seedStoredConnection(appliance, {
       id: "conn-1",
       appId: app.id,
       entityId: "e1",
       provider: "gmail",
-      status: "active",
-      scopes: [],
-      account: null,
+      credential,
       credentialId: "cred-1",
-      credentialExpiresAt: credential.expiresAt,
-      sessionId: null,
-      version: 1,
-      createdAt: 0,
-      updatedAt: 0,
-    };
-    await insertConnection(appliance.database.db, connection);
+    });
     await fn(temp, connection);
   } finally {
     await temp.cleanup();

@@ -5,11 +5,12 @@ import { SecurixError } from "../errors/securix_error.ts";
 import type { TokenResult } from "../flows/flow_provider.ts";
 import { providerErrors } from "../providers/provider_errors.ts";
 import { addEndpoint } from "../webhooks/endpoint_store.ts";
-import { getConnection, insertConnection } from "./connection_store.ts";
+import { getConnection } from "./connection_store.ts";
 import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
 import type { Refresher } from "./credential_source.ts";
 import { acquireLease, releaseLease } from "./refresh_lease.ts";
 import { refreshNow, type RefreshNowDeps } from "./refresh_now.ts";
+import { seedStoredConnection } from "../../tests/helpers/seed.ts";
 
 const STORED: StoredCredential = {
   accessToken: "at-0",
@@ -31,23 +32,15 @@ async function withConnection(
     await addEndpoint({ db, vault: appliance.vault, now: appliance.now }, app.id, "https://x", [
       "*",
     ]);
-    await appliance.vault.put("cred_1", CREDENTIAL_PURPOSE, JSON.stringify(STORED));
-    const connection: Connection = {
+    const connection = await seedStoredConnection(appliance, {
       id: "con_1",
       appId: app.id,
       entityId: "e1",
       provider: "gmail",
-      status: "active",
-      scopes: ["email"],
-      account: null,
+      credential: STORED,
       credentialId: "cred_1",
-      credentialExpiresAt: STORED.expiresAt,
-      sessionId: null,
-      version: 1,
-      createdAt: 0,
-      updatedAt: 0,
-    };
-    await insertConnection(db, connection);
+      scopes: ["email"],
+    });
     await fn(temp, connection);
   } finally {
     await temp.cleanup();

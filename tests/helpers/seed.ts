@@ -5,9 +5,11 @@ import { type App, createApp } from "../../src/apps/app_store.ts";
 import { createApiKey } from "../../src/apps/key_store.ts";
 import { insertConnection } from "../../src/connections/connection_store.ts";
 import {
+  type Connection,
   CREDENTIAL_PURPOSE,
   type StoredCredential,
 } from "../../src/connections/connection_types.ts";
+import type { Account } from "../../src/flows/session_types.ts";
 import { readStoredCredential } from "../../src/connections/stored_credential.ts";
 import type { Appliance } from "../../src/http/appliance.ts";
 
@@ -41,33 +43,55 @@ export interface SeedConnectionOptions {
 /** An active connection whose vault credential (`cred_<id>`) is a fixed token, with no consent flow to run. */
 export async function seedConnection(
   appliance: Appliance,
-  { id, appId, entityId, provider, accessToken, refreshToken = null }: SeedConnectionOptions,
-): Promise<void> {
-  const credentialId = `cred_${id}`;
-  const credential: StoredCredential = {
+  { accessToken, refreshToken = null, ...where }: SeedConnectionOptions,
+): Promise<Connection> {
+  const credential = {
     accessToken,
     refreshToken,
     tokenType: "bearer",
     expiresAt: null,
     scopes: [],
   };
-  await appliance.vault.put(credentialId, CREDENTIAL_PURPOSE, JSON.stringify(credential));
+  return await seedStoredConnection(appliance, { ...where, credential });
+}
+
+export interface SeedStoredConnectionOptions {
+  id: string;
+  appId: string;
+  entityId: string;
+  provider: string;
+  credential: StoredCredential;
+  /** Vault record id; default `cred_<id>`. */
+  credentialId?: string;
+  scopes?: string[];
+  account?: Account | null;
+}
+
+/** An active connection holding exactly `credential` in the vault: the start of every refresh test. */
+export async function seedStoredConnection(
+  appliance: Appliance,
+  options: SeedStoredConnectionOptions,
+): Promise<Connection> {
+  const credentialId = options.credentialId ?? `cred_${options.id}`;
+  await appliance.vault.put(credentialId, CREDENTIAL_PURPOSE, JSON.stringify(options.credential));
   const now = appliance.now();
-  await insertConnection(appliance.database.db, {
-    id,
-    appId,
-    entityId,
-    provider,
+  const connection: Connection = {
+    id: options.id,
+    appId: options.appId,
+    entityId: options.entityId,
+    provider: options.provider,
     status: "active",
-    scopes: [],
-    account: null,
+    scopes: options.scopes ?? [],
+    account: options.account ?? null,
     credentialId,
-    credentialExpiresAt: null,
+    credentialExpiresAt: options.credential.expiresAt,
     sessionId: null,
     version: 1,
     createdAt: now,
     updatedAt: now,
-  });
+  };
+  await insertConnection(appliance.database.db, connection);
+  return connection;
 }
 
 /** The token set the vault holds under `credentialId`, or null: what the proxy would inject. */
