@@ -6,14 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { CREDENTIAL_PURPOSE, type StoredCredential } from "../src/connections/connection_types.ts";
-import { createRuntime } from "../src/http/runtime.ts";
-import { startServer } from "../src/http/serve.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
 import { applianceClient, providerAt, startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort, runCliProcess } from "./helpers/process.ts";
 import { seedApp, seedConnection, vaultCredential } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
+import { serveRuntime } from "./helpers/serve_runtime.ts";
 
 async function setup() {
   const port = freePort();
@@ -47,14 +46,7 @@ async function setup() {
     events.push(await req.json());
     return new Response(null, { status: 204 });
   });
-  const runtime = await createRuntime(appliance, { log: () => {}, webhookPollMs: 100 });
-  runtime.start();
-  const server = startServer({
-    listen: { hostname: "127.0.0.1", port },
-    handler: runtime.handler,
-    shutdownTimeoutMs: 1_000,
-    signals: false,
-  });
+  const served = await serveRuntime(appliance, port, { webhookPollMs: 100 });
   const { app, apiKey } = await seedApp(appliance, { name: "demo", origins: [publicUrl] });
   await addEndpoint(
     { db: appliance.database.db, vault: appliance.vault, now: appliance.now },
@@ -137,8 +129,7 @@ async function setup() {
     within,
     cli,
     async close() {
-      await server.shutdown();
-      await runtime.stop();
+      await served.stop();
       await upstream.shutdown();
       await receiver.shutdown();
       await oidc.close();

@@ -5,13 +5,12 @@
  * and refreshes it at the discovered token endpoint.
  */
 import assert from "node:assert/strict";
-import { createRuntime } from "../src/http/runtime.ts";
-import { startServer } from "../src/http/serve.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
 import { startOidcServer } from "./helpers/oidc_server.ts";
 import { freePort } from "./helpers/process.ts";
 import { seedApp, vaultCredential } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
+import { serveRuntime } from "./helpers/serve_runtime.ts";
 
 Deno.test("kind = oidc: discovery, device consent, proxy and refresh through the discovered endpoints", async () => {
   const port = freePort();
@@ -52,14 +51,7 @@ Deno.test("kind = oidc: discovery, device consent, proxy and refresh through the
     },
   });
   const { appliance } = temp;
-  const runtime = await createRuntime(appliance, { log: () => {} });
-  runtime.start();
-  const server = startServer({
-    listen: { hostname: "127.0.0.1", port },
-    handler: runtime.handler,
-    shutdownTimeoutMs: 1_000,
-    signals: false,
-  });
+  const served = await serveRuntime(appliance, port);
   try {
     const { apiKey: secret } = await seedApp(appliance, { name: "corp-portal" });
     const api = (path: string, init: RequestInit = {}) =>
@@ -113,8 +105,7 @@ Deno.test("kind = oidc: discovery, device consent, proxy and refresh through the
     const second = await readToken();
     assert.notEqual(second.accessToken, first.accessToken);
   } finally {
-    await server.shutdown();
-    await runtime.stop();
+    await served.stop();
     await upstream.shutdown();
     await oidc.close();
     await temp.cleanup();

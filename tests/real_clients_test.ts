@@ -13,8 +13,6 @@
 import assert from "node:assert/strict";
 import { google } from "googleapis";
 import { Octokit } from "@octokit/rest";
-import { createRuntime } from "../src/http/runtime.ts";
-import { startServer } from "../src/http/serve.ts";
 import { Browser, csrfOf } from "./helpers/flow_env.ts";
 import { localhostAgent, localhostFetch } from "./helpers/localhost_resolution.ts";
 import { startOidcServer } from "./helpers/oidc_server.ts";
@@ -22,6 +20,7 @@ import { freePort } from "./helpers/process.ts";
 import { seedApp, storedCredential } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 import { listRecords } from "../src/audit/read_records.ts";
+import { serveRuntime } from "./helpers/serve_runtime.ts";
 
 const ENTITY = "user-1";
 
@@ -191,14 +190,8 @@ async function setup() {
   const { appliance } = temp;
   vaultToken = async (provider) =>
     (await storedCredential(appliance, ENTITY, provider))?.accessToken ?? null;
-  const runtime = await createRuntime(appliance, { log: () => {} });
-  runtime.start();
-  const server = startServer({
-    listen: { hostname: "127.0.0.1", port },
-    handler: runtime.handler,
-    shutdownTimeoutMs: 1_000,
-    signals: false,
-  });
+  const served = await serveRuntime(appliance, port);
+  const { runtime } = served;
   const { apiKey } = await seedApp(appliance, { name: "demo" });
 
   /** Proxy audit records written after `afterSeq`, oldest first. */
@@ -218,8 +211,7 @@ async function setup() {
     vaultToken,
     proxyAudit,
     async close() {
-      await server.shutdown();
-      await runtime.stop();
+      await served.stop();
       await gmailApi.server.shutdown();
       await githubApi.server.shutdown();
       await oidc.close();

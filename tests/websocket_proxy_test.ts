@@ -5,11 +5,10 @@
  * WebSocket refuse the upgrade before anything reaches them.
  */
 import assert from "node:assert/strict";
-import { createRuntime } from "../src/http/runtime.ts";
-import { startServer } from "../src/http/serve.ts";
 import { freePort } from "./helpers/process.ts";
 import { seedApp, seedConnection } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
+import { serveRuntime } from "./helpers/serve_runtime.ts";
 
 const TOKEN = "ws-vault-token";
 
@@ -79,15 +78,8 @@ async function startAppliance(upstreamPort: number) {
       accessToken: TOKEN,
     });
   }
-  const runtime = await createRuntime(appliance, { log: () => {} });
-  runtime.start();
   const port = freePort();
-  const server = startServer({
-    listen: { hostname: "127.0.0.1", port },
-    handler: runtime.handler,
-    shutdownTimeoutMs: 1_000,
-    signals: false,
-  });
+  const served = await serveRuntime(appliance, port);
   return {
     base: `ws://127.0.0.1:${port}`,
     http: `http://127.0.0.1:${port}`,
@@ -97,8 +89,7 @@ async function startAppliance(upstreamPort: number) {
       "securix-agent-id": "agent-1",
     },
     async close() {
-      await server.shutdown();
-      await runtime.stop();
+      await served.stop();
       await temp.cleanup();
     },
   };

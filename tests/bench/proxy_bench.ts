@@ -5,11 +5,10 @@
  * by wrk on loopback; ratios are against baselines measured in the same run.
  */
 import process from "node:process";
-import { createRuntime } from "../../src/http/runtime.ts";
-import { startServer } from "../../src/http/serve.ts";
 import { freePort } from "../helpers/process.ts";
 import { seedApp, seedConnection } from "../helpers/seed.ts";
 import { openTempAppliance } from "../helpers/temp_appliance.ts";
+import { serveRuntime } from "../helpers/serve_runtime.ts";
 
 const DURATION = Deno.env.get("BENCH_DURATION") ?? "5s";
 const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 32);
@@ -179,15 +178,8 @@ async function startAppliance(upstreamPort: number, audit: boolean) {
     provider: "github",
     accessToken: TOKEN,
   });
-  const runtime = await createRuntime(appliance, { audit, log: () => {} });
-  runtime.start();
   const port = freePort();
-  const server = startServer({
-    listen: { hostname: "127.0.0.1", port },
-    handler: runtime.handler,
-    shutdownTimeoutMs: 1000,
-    signals: false,
-  });
+  const served = await serveRuntime(appliance, port, { audit });
   const headers = {
     Host: "github.api.localhost",
     "securix-api-key": secret,
@@ -198,8 +190,7 @@ async function startAppliance(upstreamPort: number, audit: boolean) {
     url: `http://127.0.0.1:${port}/repos/o/r`,
     headers,
     async stop() {
-      await server.shutdown();
-      await runtime.stop();
+      await served.stop();
       await temp.cleanup();
     },
   };

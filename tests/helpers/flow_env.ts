@@ -1,11 +1,11 @@
 /** A running appliance with gmail pointed at a local OIDC server and a fake Gmail API. */
 import assert from "node:assert/strict";
-import { createRuntime, type Runtime } from "../../src/http/runtime.ts";
-import { startServer } from "../../src/http/serve.ts";
+import type { Runtime } from "../../src/http/runtime.ts";
 import { applianceClient, providerAt, startOidcServer } from "./oidc_server.ts";
 import { freePort } from "./process.ts";
 import { seedApp, storedCredential } from "./seed.ts";
 import { openTempAppliance } from "./temp_appliance.ts";
+import { serveRuntime } from "./serve_runtime.ts";
 
 /** A browser's cookie jar for one origin, enough for the consent pages. */
 export class Browser {
@@ -76,14 +76,8 @@ export async function setup(options: { now?: () => number; origin?: string } = {
     },
   });
   const { appliance } = temp;
-  const runtime = await createRuntime(appliance, { log: () => {} });
-  runtime.start();
-  const server = startServer({
-    listen: { hostname: "127.0.0.1", port },
-    handler: runtime.handler,
-    shutdownTimeoutMs: 1_000,
-    signals: false,
-  });
+  const served = await serveRuntime(appliance, port);
+  const { runtime } = served;
   const { apiKey } = await seedApp(appliance, {
     name: "demo",
     origins: [options.origin ?? "http://127.0.0.1:3000"],
@@ -106,8 +100,7 @@ export async function setup(options: { now?: () => number; origin?: string } = {
     setExpected: (t: string | (() => string | Promise<string>)) =>
       expectedToken = typeof t === "string" ? () => t : t,
     async close() {
-      await server.shutdown();
-      await runtime.stop();
+      await served.stop();
       await upstream.shutdown();
       await oidc.close();
       await temp.cleanup();

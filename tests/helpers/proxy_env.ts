@@ -4,14 +4,13 @@
  * can be checked), one entity is connected through the real device consent
  * at oidc-provider, and a canary port stands for "somewhere else".
  */
-import { createRuntime } from "../../src/http/runtime.ts";
-import { startServer } from "../../src/http/serve.ts";
 import { type Canary, type FakeUpstream, startCanary, startFakeUpstream } from "./fake_upstream.ts";
 import { startDeviceConsent } from "./flow_env.ts";
 import { applianceClient, providerAt, startOidcServer } from "./oidc_server.ts";
 import { freePort } from "./process.ts";
 import { seedApp, storedCredential } from "./seed.ts";
 import { openTempAppliance } from "./temp_appliance.ts";
+import { serveRuntime } from "./serve_runtime.ts";
 
 export interface ProxyEnvOptions {
   /** `server.trust_proxy`; default false, the product default. */
@@ -68,20 +67,12 @@ export async function setupProxyEnv(options: ProxyEnvOptions = {}): Promise<Prox
   });
   const { appliance } = temp;
   const logs: string[] = [];
-  const runtime = await createRuntime(appliance, {
+  const served = await serveRuntime(appliance, port, {
     log: (line) => logs.push(line),
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? 5_000,
   });
-  runtime.start();
-  const server = startServer({
-    listen: { hostname: "127.0.0.1", port },
-    handler: runtime.handler,
-    shutdownTimeoutMs: 1_000,
-    signals: false,
-  });
   const close = async () => {
-    await server.shutdown();
-    await runtime.stop();
+    await served.stop();
     await upstream.close();
     await canary.close();
     await oidc.close();
