@@ -110,6 +110,29 @@ Deno.test("consent + proxy: device flow, then an agent calls the API through the
   }
 });
 
+/**
+ * A popup session committed to sha256(sxc), walked through the consent page
+ * and the provider's sign-in up to its callback URL (not yet visited).
+ */
+async function popupToCallback(env: FlowEnv, entityId: string, sxc: string, accountId: string) {
+  const created = await env.api("/v1/auth/sessions", {
+    method: "POST",
+    body: JSON.stringify({
+      entityId,
+      flow: "popup",
+      providers: { gmail: {} },
+      sxcHash: sxcHash(sxc),
+    }),
+  });
+  assert.equal(created.status, 201);
+  const session = await created.json();
+  const browser = new Browser();
+  const html = await (await browser.go(session.authUrl)).text();
+  const started = await browser.form(`${session.authUrl}/continue`, { csrf: csrfOf(html) });
+  const callback = await env.oidc.loginAndConsent(started.headers.get("location")!, { accountId });
+  return { session, browser, callback };
+}
+
 Deno.test("consent: popup flow needs the sxc reveal; wrong sxc, replayed and foreign state are refused", async () => {
   const env = await setup();
   try {
@@ -127,24 +150,7 @@ Deno.test("consent: popup flow needs the sxc reveal; wrong sxc, replayed and for
     });
     assert.equal(evil.status, 400);
     assert.equal((await evil.json()).error.code, "SX-ORIGIN-NOT-ALLOWED");
-    const created = await env.api("/v1/auth/sessions", {
-      method: "POST",
-      body: JSON.stringify({
-        entityId: "user-9",
-        flow: "popup",
-        providers: { gmail: {} },
-        sxcHash: sxcHash(sxc),
-      }),
-    });
-    assert.equal(created.status, 201);
-    const session = await created.json();
-    const browser = new Browser();
-    const page = await browser.go(session.authUrl);
-    const html = await page.text();
-    const started = await browser.form(`${session.authUrl}/continue`, { csrf: csrfOf(html) });
-    const callback = await env.oidc.loginAndConsent(started.headers.get("location")!, {
-      accountId: "bob",
-    });
+    const { session, browser, callback } = await popupToCallback(env, "user-9", sxc, "bob");
 
     // Another browser presenting the callback is refused (state bound to the browser).
     const foreign = await new Browser().go(callback);
@@ -304,22 +310,7 @@ Deno.test("consent: concurrent wrong sxc reveals are each counted; past the limi
   const env = await setup();
   try {
     const sxc = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
-    const created = await env.api("/v1/auth/sessions", {
-      method: "POST",
-      body: JSON.stringify({
-        entityId: "user-7",
-        flow: "popup",
-        providers: { gmail: {} },
-        sxcHash: sxcHash(sxc),
-      }),
-    });
-    const session = await created.json();
-    const browser = new Browser();
-    const html = await (await browser.go(session.authUrl)).text();
-    const started = await browser.form(`${session.authUrl}/continue`, { csrf: csrfOf(html) });
-    const callback = await env.oidc.loginAndConsent(started.headers.get("location")!, {
-      accountId: "eve",
-    });
+    const { session, browser, callback } = await popupToCallback(env, "user-7", sxc, "eve");
     assert.equal((await browser.go(callback)).status, 200);
 
     const confirm = async (value: string) => {
