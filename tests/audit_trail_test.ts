@@ -12,7 +12,12 @@ import { listRecords } from "../src/audit/read_records.ts";
 
 Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verifiable chain, no secrets", async () => {
   let clock = Date.now();
-  const env = await setup({ now: () => clock });
+  const env = await setup({
+    now: () => clock,
+    // A public receiver by name; nothing is sent over the network.
+    webhookResolve: () => Promise.resolve(["93.184.215.14"]),
+    webhookSend: () => Promise.resolve(204),
+  });
   const { client } = env.appliance.database;
   const dir = env.appliance.config.source!.replace(/\/[^/]+$/, "");
   const cli = (...args: string[]) =>
@@ -30,7 +35,7 @@ Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verif
     const hook = await env.api("/v1/webhooks", {
       method: "POST",
       body: JSON.stringify({
-        url: "https://203.0.113.10/hooks/in?token=hook-query-secret",
+        url: "https://hooks.example.test/hooks/in?token=hook-query-secret",
         events: ["webhook.test"],
       }),
     });
@@ -151,7 +156,7 @@ Deno.test("audit trail: auth, admin (API and CLI) and proxy records in one verif
     assert.equal(of("connection.revoked")[0].data.actor, `api:${keyId}`);
     assert.equal(of("admin.agent.added")[0].data.actor, `api:${keyId}`);
     assert.equal(of("admin.agent.added")[0].agentId, "agent-2");
-    assert.deepEqual(of("admin.webhook.added")[0].data.origin, "https://203.0.113.10");
+    assert.deepEqual(of("admin.webhook.added")[0].data.origin, "https://hooks.example.test");
     assert.deepEqual(
       (of("admin.providers.loaded")[0].data.providers as { name: string }[]).map((p) => p.name),
       ["gmail"],

@@ -9,7 +9,7 @@ import {
   rotateEndpointSecret,
 } from "../webhooks/endpoint_store.ts";
 import { queueTestEvent } from "../webhooks/test_event.ts";
-import { checkWebhookTarget, dnsResolver } from "../webhooks/target_policy.ts";
+import { checkWebhookTarget, dnsResolver, TargetRefused } from "../webhooks/target_policy.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -36,6 +36,14 @@ export function registerWebhooks(program: Command, context: CliContext): void {
         await checkWebhookTarget(url, {
           allowPrivate: config.webhooks.allow_private_targets,
           resolve: dnsResolver,
+        }).catch((e) => {
+          // The operator may see why; an app through the API sees one generic sentence.
+          if (!(e instanceof TargetRefused)) throw e;
+          throw new SecurixError(
+            e.code,
+            `Webhook target refused: ${e.reason}; set [webhooks] allow_private_targets = true for on-prem receivers`,
+            { status: e.status },
+          );
         });
         const { endpoint, secret } = await addEndpoint(
           { db: database.db, vault, now },

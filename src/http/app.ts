@@ -7,7 +7,7 @@ import { sessionRoutes } from "../api/session_routes.ts";
 import { statusRoutes } from "../api/status_routes.ts";
 import { agentRoutes } from "../api/agent_routes.ts";
 import { webhookRoutes } from "../api/webhook_routes.ts";
-import { dnsResolver } from "../webhooks/target_policy.ts";
+import { dnsResolver, type Resolver } from "../webhooks/target_policy.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { consentRoutes } from "../flows/consent_routes.tsx";
@@ -34,6 +34,8 @@ export interface AppOptions {
   sessionTtlMs?: number;
   deviceIntervalS?: number;
   random?: (bytes: Uint8Array) => Uint8Array;
+  /** Name resolution for webhook targets; default the system resolver. */
+  webhookResolve?: Resolver;
 }
 
 export interface ApplianceApp {
@@ -105,7 +107,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       vault,
       now,
       allowPrivateTargets: config.webhooks.allow_private_targets,
-      resolve: dnsResolver,
+      resolve: options.webhookResolve ?? dnsResolver,
     }),
   );
   app.route("/v1", v1);

@@ -16,7 +16,8 @@ import { requestUrl } from "../proxy/host_routing.ts";
 import { proxyErrors } from "../proxy/proxy_errors.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "../proxy/proxy_handler.ts";
 import { DeliveryWorker } from "../webhooks/delivery_worker.ts";
-import { dnsResolver } from "../webhooks/target_policy.ts";
+import type { WebhookSender } from "../webhooks/pinned_post.ts";
+import { dnsResolver, type Resolver } from "../webhooks/target_policy.ts";
 import { createApp } from "./app.ts";
 import type { Appliance } from "./appliance.ts";
 
@@ -30,6 +31,10 @@ export interface RuntimeOptions {
   maxProxyBodyBytes?: number;
   webhookRetryDelaysMs?: readonly number[];
   webhookPollMs?: number;
+  /** Name resolution for webhook targets; default the system resolver. */
+  webhookResolve?: Resolver;
+  /** How a webhook is sent to its checked addresses; default pinnedPost (tests: no network). */
+  webhookSend?: WebhookSender;
   sessionTtlMs?: number;
   deviceIntervalS?: number;
 }
@@ -87,9 +92,9 @@ export async function createRuntime(
     database,
     vault,
     now,
-    fetch: fetchImpl,
     allowPrivateTargets: config.webhooks.allow_private_targets,
-    resolve: dnsResolver,
+    resolve: options.webhookResolve ?? dnsResolver,
+    send: options.webhookSend,
     retryDelaysMs: options.webhookRetryDelaysMs ?? config.webhooks.retry_delays_ms,
     timeoutMs: config.webhooks.timeout_ms,
     pollMs: options.webhookPollMs,
@@ -118,6 +123,7 @@ export async function createRuntime(
       callers.forgetConnection(c);
     },
     onAgentsChanged: () => callers.forgetAll(),
+    webhookResolve: options.webhookResolve,
   });
   const callers = new CallerResolver({ db: database.db, authenticator, now });
   const proxy: ProxyDeps = {

@@ -6,12 +6,20 @@ import type { VaultStore } from "../vault/store.ts";
 import { getEndpoint, signingSecrets } from "./endpoint_store.ts";
 import { nextDelay } from "./retry_schedule.ts";
 import { signatureHeader } from "./signature.ts";
-import { checkWebhookTarget, type Resolver } from "./target_policy.ts";
+import { pinnedPost, type WebhookSender } from "./pinned_post.ts";
+import {
+  type CheckedTarget,
+  checkWebhookTarget,
+  type Resolver,
+  TARGET_REFUSED_MESSAGE,
+  TargetRefused,
+} from "./target_policy.ts";
 
 export interface DeliveryWorkerOptions {
   database: Database;
   vault: VaultStore;
-  fetch?: typeof fetch;
+  /** Sends one delivery to a checked target; default: pinnedPost. */
+  send?: WebhookSender;
   now?: () => number;
   random?: () => number;
   retryDelaysMs?: readonly number[];
@@ -26,6 +34,10 @@ export interface DeliveryWorkerOptions {
 }
 
 type Delivery = typeof webhookDeliveries.$inferSelect;
+
+/** What an app reads of a failed delivery to a private address the operator allowed. */
+export const PRIVATE_TARGET_FAILED =
+  "delivery to a private address failed (the reason is in the operator log)";
 
 const older = alias(webhookDeliveries, "older");
 
@@ -74,7 +86,7 @@ export class DeliveryWorker {
       Object.entries(options).filter(([, v]) => v !== undefined),
     ) as DeliveryWorkerOptions;
     this.#o = {
-      fetch: globalThis.fetch,
+      send: pinnedPost,
       now: Date.now,
       random: Math.random,
       timeoutMs: 10_000,
@@ -175,18 +187,21 @@ export class DeliveryWorker {
 
   async #attempt(d: Delivery): Promise<boolean> {
     const deps = { db: this.#o.database.db, vault: this.#o.vault, now: this.#o.now };
+    let target: CheckedTarget | null = null;
     let status: number | null = null;
-    let error: string | null = null;
+    let reason: string;
+    let refused = false;
     try {
       const endpoint = await getEndpoint(deps.db, d.endpointId);
-      const url = await checkWebhookTarget(endpoint.url, {
+      target = await checkWebhookTarget(endpoint.url, {
         allowPrivate: this.#o.allowPrivateTargets,
         resolve: this.#o.resolve,
       });
       const timestamp = Math.floor(this.#o.now() / 1000);
       const secrets = await signingSecrets(deps, d.endpointId);
-      const response = await this.#o.fetch(url, {
-        method: "POST",
+      status = await this.#o.send({
+        url: target.url,
+        addresses: target.addresses,
         headers: {
           "content-type": "application/json",
           "user-agent": "Securix-Webhooks/1",
@@ -195,25 +210,35 @@ export class DeliveryWorker {
           "webhook-signature": signatureHeader(secrets, d.id, timestamp, d.payload),
         },
         body: d.payload,
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.#o.timeoutMs),
+        timeoutMs: this.#o.timeoutMs,
       });
-      await response.body?.cancel();
-      status = response.status;
       if (status >= 200 && status < 300) {
         await this.#finish(d, {
           status: "delivered",
           deliveredAt: this.#o.now(),
-          lastStatus: status,
+          lastStatus: target.isPublic ? status : null,
         });
         this.#o.onDelivery?.("delivered");
         return true;
       }
-      error = `receiver answered ${status}`;
+      reason = `receiver answered ${status}`;
     } catch (e) {
-      error = (e as Error).name === "TimeoutError"
+      refused = e instanceof TargetRefused;
+      reason = e instanceof TargetRefused
+        ? `refused: ${e.reason}`
+        : (e as Error).name === "TimeoutError"
         ? "receiver timed out"
         : (e as Error).message.slice(0, 300);
+    }
+    // What the app reads of a failure that touched a non-public address is
+    // one fixed sentence: a status code, "connection refused" or "timed out"
+    // from an internal address would map the appliance's network. The
+    // operator's log keeps the reason.
+    let error = reason;
+    if (refused || (target !== null && !target.isPublic)) {
+      this.#o.log(`webhooks: delivery ${d.id} to endpoint ${d.endpointId}: ${reason}`);
+      error = refused ? TARGET_REFUSED_MESSAGE : PRIVATE_TARGET_FAILED;
+      status = null;
     }
     const attempts = d.attempts + 1;
     const delay = nextDelay(attempts, this.#o.retryDelaysMs, this.#o.random);

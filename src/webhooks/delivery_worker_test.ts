@@ -2,10 +2,17 @@ import assert from "node:assert/strict";
 import { createApp } from "../apps/app_store.ts";
 import type { Database } from "../db/client.ts";
 import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
-import { DeliveryWorker, type DeliveryWorkerOptions } from "./delivery_worker.ts";
+import {
+  DeliveryWorker,
+  type DeliveryWorkerOptions,
+  PRIVATE_TARGET_FAILED,
+} from "./delivery_worker.ts";
 import { addEndpoint, rotateEndpointSecret } from "./endpoint_store.ts";
+import { listDeliveries } from "./delivery_store.ts";
 import { enqueueEvent } from "./outbox.ts";
+import type { WebhookSender } from "./pinned_post.ts";
 import { verifyWebhook, WebhookVerificationError } from "./signature.ts";
+import { TARGET_REFUSED_MESSAGE } from "./target_policy.ts";
 
 interface Sent {
   id: string;
@@ -46,7 +53,8 @@ async function setup(clock: { t: number }, endpoints: string[]) {
       vault: temp.appliance.vault,
       now: () => clock.t,
       allowPrivateTargets: true,
-      resolve: () => Promise.resolve([]),
+      // Public, so failures read in full; nothing connects: every test injects `send`.
+      resolve: () => Promise.resolve(["93.184.215.14"]),
       retryDelaysMs: [1_000, 1_000, 1_000],
       random: () => 0.5,
       timeoutMs: 10_000,
@@ -56,12 +64,15 @@ async function setup(clock: { t: number }, endpoints: string[]) {
   return { temp, database, app, endpointIds: ids, enqueue, worker };
 }
 
-function recorder(sent: Sent[], answer: (url: string) => number | Promise<number> = () => 204) {
-  return (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = String(input);
-    sent.push({ id: new Headers(init?.headers).get("webhook-id")!, url });
-    return new Response(null, { status: await answer(url) });
-  }) as typeof fetch;
+function recorder(
+  sent: Sent[],
+  answer: (url: string) => number | Promise<number> = () => 204,
+): WebhookSender {
+  return async (request) => {
+    const url = String(request.url);
+    sent.push({ id: request.headers["webhook-id"], url });
+    return await answer(url);
+  };
 }
 
 async function rows(database: Database) {
@@ -111,13 +122,13 @@ Deno.test("delivery worker: a claim made late in a slow batch still gets a full 
     await enqueue("lane-1");
     await enqueue("lane-2");
     const sentByB: Sent[] = [];
-    const b = worker({ fetch: recorder(sentByB), owner: "b" });
+    const b = worker({ send: recorder(sentByB), owner: "b" });
     const sentByA: Sent[] = [];
     // Each send at A takes 25 s of the 30 s lease (3 × timeoutMs). While A
     // sends the second row, B ticks: it must see that row as claimed.
     const a = worker({
       owner: "a",
-      fetch: recorder(sentByA, async () => {
+      send: recorder(sentByA, async () => {
         clock.t += 25_000;
         if (sentByA.length === 2) await b.tick();
         return 204;
@@ -145,7 +156,7 @@ Deno.test("delivery worker: a lane waiting on a retry does not hold up other lan
     const sent: Sent[] = [];
     const w = worker({
       batchSize: 2,
-      fetch: recorder(sent, () => sent.length === 1 ? 503 : 204),
+      send: recorder(sent, () => sent.length === 1 ? 503 : 204),
     });
     assert.equal(await w.tick(), 2, "the stuck head fails, the other lane's head goes out");
     const stuckId = sent[0].id;
@@ -182,7 +193,7 @@ Deno.test("delivery worker: a claim left by a killed process lapses; the retry k
       args: [leaseEnd, head.id],
     });
     const sent: Sent[] = [];
-    const w = worker({ fetch: recorder(sent), owner: "new" });
+    const w = worker({ send: recorder(sent), owner: "new" });
     assert.equal(await w.tick(), 0, "the lane waits while the claim holds");
     clock.t = leaseEnd + 1;
     assert.equal(await w.tick(), 3);
@@ -201,7 +212,7 @@ Deno.test("delivery worker: a delivery that keeps failing is marked dead after t
   const { temp, database, enqueue, worker } = await setup(clock, ["https://hooks.example/a"]);
   try {
     const sent: Sent[] = [];
-    const w = worker({ fetch: recorder(sent, () => 500) });
+    const w = worker({ send: recorder(sent, () => 500) });
     await enqueue("con_1");
     for (let i = 0; i < 10; i++) {
       await w.tick();
@@ -229,14 +240,11 @@ Deno.test("delivery worker: after rotate-secret both secrets sign until the grac
     const oldSecret = (await rotateEndpointSecret(deps, endpointIds[0], 3_600_000)).secret;
     const { secret: newSecret } = await rotateEndpointSecret(deps, endpointIds[0], 3_600_000);
     const received: { body: string; headers: Record<string, string> }[] = [];
-    const capture = ((_input: string | URL | Request, init?: RequestInit) => {
-      received.push({
-        body: String(init?.body),
-        headers: Object.fromEntries(new Headers(init?.headers)),
-      });
-      return Promise.resolve(new Response(null, { status: 204 }));
-    }) as typeof fetch;
-    const w = worker({ fetch: capture });
+    const capture: WebhookSender = (request) => {
+      received.push({ body: request.body, headers: request.headers });
+      return Promise.resolve(204);
+    };
+    const w = worker({ send: capture });
     await enqueue("con_1");
     await w.tick();
     const verify = (d: (typeof received)[number], secret: string) =>
@@ -256,23 +264,120 @@ Deno.test("delivery worker: after rotate-secret both secrets sign until the grac
   }
 });
 
-Deno.test("delivery worker: a target that now resolves to a private address is not contacted", async () => {
+Deno.test("delivery worker: a target that now resolves to a private address is not contacted, and the app reads one sentence", async () => {
   const clock = { t: Date.now() };
-  const { temp, database, enqueue, worker } = await setup(clock, ["https://hooks.example/a"]);
+  const { temp, database, enqueue, worker, app } = await setup(clock, ["https://hooks.example/a"]);
   try {
     const sent: Sent[] = [];
+    const logs: string[] = [];
     const w = worker({
-      fetch: recorder(sent),
+      send: recorder(sent),
       allowPrivateTargets: false,
       // The name was public when the endpoint was added; its DNS changed since.
       resolve: () => Promise.resolve(["10.0.0.5"]),
+      log: (line) => logs.push(line),
     });
     await enqueue("con_1");
     await w.tick();
     assert.deepEqual(sent, []);
     const [row] = await rows(database);
     assert.notEqual(row.status, "delivered");
+    const [view] = await listDeliveries(database.db, app.id);
+    assert.equal(view.lastError, TARGET_REFUSED_MESSAGE);
+    assert.equal(view.lastStatus, null);
+    assert.match(
+      logs.join("\n"),
+      /hooks\.example resolves to 10\.0\.0\.5/,
+      "the operator sees why",
+    );
   } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("delivery worker: failures at an allowed private target read the same whatever the receiver did", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, enqueue, worker, app } = await setup(clock, ["http://billing.internal/"]);
+  try {
+    const outcomes: (() => Promise<number>)[] = [
+      () => Promise.resolve(500),
+      () => Promise.resolve(404),
+      () => Promise.reject(new Deno.errors.ConnectionRefused("Connection refused (os error 111)")),
+      () => Promise.reject(new DOMException("receiver timed out", "TimeoutError")),
+      () => Promise.resolve(302),
+    ];
+    const logs: string[] = [];
+    const seen = new Set<string>();
+    for (const outcome of outcomes) {
+      const w = worker({
+        send: outcome,
+        allowPrivateTargets: true,
+        resolve: () => Promise.resolve(["10.0.0.5"]),
+        retryDelaysMs: [1_000],
+        log: (line) => logs.push(line),
+      });
+      await enqueue(`con_${seen.size}_${logs.length}`);
+      await w.tick();
+      for (const d of await listDeliveries(database.db, app.id)) {
+        assert.equal(d.lastStatus, null, "no status code of an internal service");
+        assert.notEqual(d.status, "delivered");
+        seen.add(String(d.lastError));
+      }
+    }
+    assert.deepEqual([...seen], [PRIVATE_TARGET_FAILED]);
+    const log = logs.join("\n");
+    for (const detail of ["500", "404", "Connection refused", "timed out", "302"]) {
+      assert.ok(log.includes(detail), `the operator log keeps "${detail}"`);
+    }
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("delivery worker: failures at a public target keep their reason for the app", async () => {
+  const clock = { t: Date.now() };
+  const { temp, enqueue, worker, app, database } = await setup(clock, ["https://hooks.example/a"]);
+  try {
+    const w = worker({ send: () => Promise.resolve(503) });
+    await enqueue("con_1");
+    await w.tick();
+    const [view] = await listDeliveries(database.db, app.id);
+    assert.equal(view.lastError, "receiver answered 503");
+    assert.equal(view.lastStatus, 503);
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("delivery worker: connects to the address it checked, resolving the name once", async () => {
+  const clock = { t: Date.now() };
+  const received: { host: string | null }[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    received.push({ host: req.headers.get("host") });
+    return new Response(null, { status: 204 });
+  });
+  const port = server.addr.port;
+  const { temp, database, enqueue, worker } = await setup(clock, [
+    `http://rebinding.example.test:${port}/hook`,
+  ]);
+  try {
+    let lookups = 0;
+    const w = worker({
+      // The default sender (no fetch, no system resolver): the name exists only here.
+      allowPrivateTargets: true,
+      // A rebinding name: the first answer is what was checked; any later
+      // answer (a second resolution at connect time) would point elsewhere.
+      resolve: () => Promise.resolve(lookups++ === 0 ? ["127.0.0.1"] : ["192.0.2.1"]),
+      timeoutMs: 5_000,
+    });
+    await enqueue("con_1");
+    await w.tick();
+    assert.equal(lookups, 1);
+    assert.deepEqual(received, [{ host: `rebinding.example.test:${port}` }]);
+    const [row] = await rows(database);
+    assert.equal(row.status, "delivered");
+  } finally {
+    await server.shutdown();
     await temp.cleanup();
   }
 });
