@@ -11,6 +11,8 @@ export function errorResponse(error: SecurixError, headers?: HeadersInit): Respo
   if (error.details) body.error.details = error.details;
   const h = new Headers(headers);
   h.set("content-type", "application/json; charset=utf-8");
+  // Also sent by the proxy, which answers before the pages' security headers run.
+  h.set("x-content-type-options", "nosniff");
   if (error.status === 429 && error.details && typeof error.details.interval === "number") {
     h.set("retry-after", String(error.details.interval));
   }

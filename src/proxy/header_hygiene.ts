@@ -67,24 +67,66 @@ export function decodedByFetch(upstream: Headers): boolean {
 }
 
 /**
+ * Media types a browser renders as a document that can run script. An
+ * upstream answer of one of these, opened from the appliance's origin, would
+ * otherwise run with that origin (its cookies, its other pages).
+ */
+const ACTIVE_DOCUMENTS = new Set([
+  "text/html",
+  "application/xhtml+xml",
+  "image/svg+xml",
+  "text/xml",
+  "application/xml",
+]);
+
+/**
+ * True when a Content-Type (possibly several, comma-joined, of which a
+ * browser takes the last valid one) may render as an active document. No
+ * Content-Type at all counts: a browser may sniff it into HTML.
+ */
+function rendersActive(contentType: string | null): boolean {
+  if (contentType === null) return true;
+  for (const part of contentType.split(",")) {
+    const semi = part.indexOf(";");
+    const essence = (semi === -1 ? part : part.slice(0, semi)).trim().toLowerCase();
+    if (essence === "" || ACTIVE_DOCUMENTS.has(essence)) return true;
+  }
+  return false;
+}
+
+/**
  * The headers returned to the caller: no hop-by-hop headers, no cookies from
  * the provider, and no Content-Encoding/Content-Length describing a
  * compression that fetch() already undid (forwarded, they make every client
  * fail to gunzip plain JSON). Without a body (HEAD, 204, 304) nothing was
  * decoded and both describe the resource: they stay.
+ *
+ * Every answer gets `X-Content-Type-Options: nosniff`; documents that can
+ * run script (HTML, XHTML, SVG, XML, or no type at all) also get
+ * `Content-Security-Policy: sandbox`, so a provider's page (or an attacker's
+ * mail rendered by one) runs in an opaque origin, never as the appliance.
+ * An upstream CSP is kept beside ours, not replaced: a browser enforces
+ * every policy it is given, so the upstream's can only narrow what ours
+ * allows, and ours always sandboxes whatever the upstream's says.
+ * One pass over the upstream headers: this runs on every proxied answer.
  */
 export function downstreamResponseHeaders(upstream: Headers, hasBody = true): Headers {
   const listed = connectionListed(upstream);
   const decoded = hasBody && decodedByFetch(upstream);
   const out = new Headers();
+  let contentType: string | null = null;
   for (const [name, value] of upstream) {
     if (HOP_BY_HOP.has(name) || listed.has(name) || name === "set-cookie") continue;
+    if (name === "x-content-type-options") continue;
     if (decoded && (name === "content-encoding" || name === "content-length")) continue;
     if (name === "content-length" || name === "content-encoding") {
       out.set(name, value);
       continue;
     }
+    if (name === "content-type") contentType = value;
     out.append(name, value);
   }
+  out.set("x-content-type-options", "nosniff");
+  if (rendersActive(contentType)) out.append("content-security-policy", "sandbox");
   return out;
 }

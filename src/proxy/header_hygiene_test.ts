@@ -55,6 +55,7 @@ Deno.test("proxy headers: responses keep caching and rate-limit headers, lose co
     "content-type",
     "etag",
     "retry-after",
+    "x-content-type-options",
     "x-ratelimit-remaining",
   ]);
 });
@@ -115,4 +116,44 @@ Deno.test("proxy headers: a coding fetch() already decoded is not announced to t
       String(value),
     );
   }
+});
+
+Deno.test("proxy headers: every answer is nosniff; documents that can run script are sandboxed", () => {
+  const sandboxed = [
+    "text/html",
+    "TEXT/HTML",
+    "text/html; charset=utf-8",
+    " Text/Html ;charset=UTF-8",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "application/xml",
+    "text/xml; charset=utf-8",
+    "application/json, text/html",
+    "",
+    null,
+  ];
+  for (const type of sandboxed) {
+    const upstream = new Headers(type === null ? {} : { "content-type": type });
+    const out = downstreamResponseHeaders(upstream);
+    assert.equal(out.get("x-content-type-options"), "nosniff", String(type));
+    assert.equal(out.get("content-security-policy"), "sandbox", String(type));
+  }
+  for (const type of ["application/json", "text/plain", "image/png", "text/html-sandboxed"]) {
+    const out = downstreamResponseHeaders(new Headers({ "content-type": type }));
+    assert.equal(out.get("x-content-type-options"), "nosniff", type);
+    assert.equal(out.has("content-security-policy"), false, type);
+  }
+});
+
+Deno.test("proxy headers: an upstream CSP is kept beside the sandbox, never instead of it", () => {
+  const out = downstreamResponseHeaders(
+    new Headers({
+      "content-type": "text/html",
+      "content-security-policy": "script-src *",
+      "x-content-type-options": "sniff-please",
+    }),
+  );
+  // Two policies, both enforced: the upstream's cannot lift the sandbox.
+  assert.equal(out.get("content-security-policy"), "script-src *, sandbox");
+  assert.equal(out.get("x-content-type-options"), "nosniff");
 });
