@@ -110,6 +110,15 @@ Deno.test("webhook targets: POST /v1/webhooks refuses every loopback and special
     }
     const listed = await env.api("/v1/webhooks");
     assert.deepEqual(listed.body.endpoints, [], "nothing was stored");
+    // The operator's CLI refuses too, and says why.
+    const cli = captureIo();
+    const add = ["webhooks", "add", "hooks", "http://[::ffff:127.0.0.1]:9/hook"];
+    assert.equal(await runCli(["--config", env.temp.configPath, ...add], cli.io), 1);
+    assert.match(cli.err.join("\n"), /SX-WEBHOOK-TARGET-REFUSED/);
+    assert.match(
+      cli.err.join("\n"),
+      /::ffff:7f00:1 is not a public address \(ipv4Mapped→loopback\)/,
+    );
     // Control: a public target (by name and by address) is accepted; no delivery is queued.
     for (const url of ["https://hooks.example.test/in", "https://93.184.215.14/in"]) {
       const ok = await env.api("/v1/webhooks", { method: "POST", body: JSON.stringify({ url }) });
