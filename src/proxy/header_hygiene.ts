@@ -126,7 +126,7 @@ export function downstreamResponseHeaders(upstream: Headers, hasBody = true): He
     if (name === "content-type") contentType = value;
     out.append(name, value);
   }
-  out.set("x-content-type-options", "nosniff");
+  out.append("x-content-type-options", "nosniff");
   if (rendersActive(contentType)) out.append("content-security-policy", "sandbox");
   return out;
 }
