@@ -187,6 +187,7 @@ export class DeliveryWorker {
 
   async #attempt(d: Delivery): Promise<boolean> {
     const deps = { db: this.#o.database.db, vault: this.#o.vault, now: this.#o.now };
+    const startedAt = this.#o.now();
     let target: CheckedTarget | null = null;
     let status: number | null = null;
     let reason: string;
@@ -235,10 +236,14 @@ export class DeliveryWorker {
     // from an internal address would map the appliance's network. The
     // operator's log keeps the reason.
     let error = reason;
+    // The retry time is readable too: counted from a private attempt's
+    // start, it does not tell a timeout from a refusal either.
+    let retryFrom = this.#o.now();
     if (refused || (target !== null && !target.isPublic)) {
       this.#o.log(`webhooks: delivery ${d.id} to endpoint ${d.endpointId}: ${reason}`);
       error = refused ? TARGET_REFUSED_MESSAGE : PRIVATE_TARGET_FAILED;
       status = null;
+      retryFrom = startedAt;
     }
     const attempts = d.attempts + 1;
     const delay = nextDelay(attempts, this.#o.retryDelaysMs, this.#o.random);
@@ -246,7 +251,7 @@ export class DeliveryWorker {
       d,
       delay === null
         ? { status: "dead", attempts, lastStatus: status, lastError: error }
-        : { attempts, nextAttemptAt: this.#o.now() + delay, lastStatus: status, lastError: error },
+        : { attempts, nextAttemptAt: retryFrom + delay, lastStatus: status, lastError: error },
     );
     this.#o.onDelivery?.(delay === null ? "dead" : "retry");
     return false;

@@ -299,16 +299,22 @@ Deno.test("delivery worker: failures at an allowed private target read the same 
   const clock = { t: Date.now() };
   const { temp, database, enqueue, worker, app } = await setup(clock, ["http://billing.internal/"]);
   try {
+    // A receiver that takes its time moves the clock, as a real one would.
+    const slowly = (ms: number, then: () => Promise<number>) => () => {
+      clock.t += ms;
+      return then();
+    };
     const outcomes: (() => Promise<number>)[] = [
       () => Promise.resolve(500),
-      () => Promise.resolve(404),
+      slowly(800, () => Promise.resolve(404)),
       () => Promise.reject(new Deno.errors.ConnectionRefused("Connection refused (os error 111)")),
-      () => Promise.reject(new DOMException("receiver timed out", "TimeoutError")),
+      slowly(10_000, () => Promise.reject(new DOMException("receiver timed out", "TimeoutError"))),
       () => Promise.resolve(302),
     ];
     const logs: string[] = [];
     const seen = new Set<string>();
-    for (const outcome of outcomes) {
+    const dueAfter = new Set<number>();
+    for (const [i, outcome] of outcomes.entries()) {
       const w = worker({
         send: outcome,
         allowPrivateTargets: true,
@@ -316,15 +322,20 @@ Deno.test("delivery worker: failures at an allowed private target read the same 
         retryDelaysMs: [1_000],
         log: (line) => logs.push(line),
       });
-      await enqueue(`con_${seen.size}_${logs.length}`);
+      await enqueue(`con_${i}`);
+      const startedAt = clock.t;
       await w.tick();
-      for (const d of await listDeliveries(database.db, app.id)) {
+      const [latest, ...earlier] = await listDeliveries(database.db, app.id);
+      // Nor how long the attempt took: the retry is due a fixed delay after it began.
+      dueAfter.add(latest.nextAttemptAt - startedAt);
+      for (const d of [latest, ...earlier]) {
         assert.equal(d.lastStatus, null, "no status code of an internal service");
         assert.notEqual(d.status, "delivered");
         seen.add(String(d.lastError));
       }
     }
     assert.deepEqual([...seen], [PRIVATE_TARGET_FAILED]);
+    assert.equal(dueAfter.size, 1, `retry times differ: ${[...dueAfter]}`);
     const log = logs.join("\n");
     for (const detail of ["500", "404", "Connection refused", "timed out", "302"]) {
       assert.ok(log.includes(detail), `the operator log keeps "${detail}"`);
