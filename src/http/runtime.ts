@@ -79,6 +79,7 @@ export async function createRuntime(
   const audit = options.audit === false ? null : new AuditWriter({
     database,
     now,
+    backlogLimit: config.audit.max_backlog,
     onFlush: (_n, lag) => metrics.auditBatchLag.observe(lag / 1000),
     onError: (error) => log(`audit: cannot write batch: ${logSafeError(error)}`),
     write: auditThread ? (events) => auditThread.write(events) : undefined,
