@@ -5,7 +5,7 @@ import { MIGRATIONS } from "../db/migrations.ts";
 import { appendAudit } from "./append.ts";
 import type { AuditEvent } from "./audit_types.ts";
 import { AuditWriter } from "./audit_writer.ts";
-import { readHead } from "./chain_meta.ts";
+import { readCheckpoint, readHead } from "./chain_meta.ts";
 import { pruneAudit } from "./prune.ts";
 import { listRecords } from "./read_records.ts";
 import { verifyChain } from "./verify_chain.ts";
@@ -83,10 +83,13 @@ Deno.test("appendAudit: a prune records itself after the checkpoint, and the cha
     await database.transaction((tx) => appendAudit(tx, [event("admin.app.created", 200)]));
     assert.deepEqual(await verifyChain(database.db), { ok: true, checked: 2, pruned: 2 });
     const [pruned] = await listRecords(database.db, { kinds: "admin.audit.pruned" });
+    const checkpoint = await readCheckpoint(database.db);
     assert.deepEqual(pruned.data, {
       records: 2,
       before: 100,
       throughSeq: 2,
+      hash: checkpoint?.hash,
+      pruned: 2,
       actor: "cli",
       osUser: "ops",
     });

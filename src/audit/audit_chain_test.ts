@@ -231,3 +231,56 @@ Deno.test("chainHash: the spliced content is exactly canonicalJson of the record
   );
   assert.equal(chainHash("0".repeat(64), fields), reference);
 });
+
+Deno.test("audit: two separate tamperings are both reported, and the records between and after them verify", async () => {
+  for (const how of ["rows", "packs"] as const) {
+    await withLog(25, how, async (database) => {
+      if (how === "rows") {
+        await database.client.executeMultiple(
+          "UPDATE audit_log SET entity_id = 'x' WHERE seq = 5; " +
+            "UPDATE audit_log SET data = replace(data, '200', '500') WHERE seq = 15;",
+        );
+      } else {
+        // Packs of 7: records 3 (pack 1) and 16 (pack 3).
+        for (const [seq, i] of [[1, 3], [3, 2]]) {
+          const [row] = (await database.client.execute({
+            sql: "SELECT data FROM audit_log WHERE seq = ?",
+            args: [seq],
+          })).rows;
+          const elements = JSON.parse(String(row.data)) as Element[];
+          elements[i].record.entityId = "someone-else";
+          await database.client.execute({
+            sql: "UPDATE audit_log SET data = ? WHERE seq = ?",
+            args: [JSON.stringify(elements), seq],
+          });
+        }
+      }
+      const result = await verifyChain(database.db, 4);
+      assert.equal(result.ok, false);
+      if (result.ok) return;
+      assert.deepEqual(
+        result.breaks.map((b) => b.seq),
+        how === "rows" ? [5, 15] : [1, 3],
+        JSON.stringify(result.breaks),
+      );
+      // Every other record, between the two and after the second, verified.
+      assert.equal(result.checked, 23);
+    });
+  }
+});
+
+Deno.test("audit: deleting the oldest records and writing a checkpoint without a prune record fails verification", async () => {
+  await withLog(25, "rows", async (database) => {
+    const [row] = (await database.client.execute("SELECT hash FROM audit_log WHERE seq = 5")).rows;
+    await database.client.execute("DELETE FROM audit_log WHERE seq <= 5");
+    await database.client.execute({
+      sql: "INSERT INTO meta (key, value) VALUES ('audit_checkpoint', ?)",
+      args: [JSON.stringify({ seq: 5, hash: String(row.hash), pruned: 5 })],
+    });
+    const result = await verifyChain(database.db);
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.match(result.problem, /no admin\.audit\.pruned record/);
+    assert.equal(result.checked, 20, "the records after it still verify");
+  });
+});

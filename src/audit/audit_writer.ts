@@ -9,9 +9,10 @@ export interface AuditWriterOptions {
   /** Flush early when this many events are waiting; default 1000 (one pack). */
   maxBatch?: number;
   /**
-   * Waiting events past which `backlogged` turns true (writes keep failing
-   * or fall behind); default 100,000. The proxy then refuses new requests
-   * rather than serve what it cannot record, or grow without bound.
+   * Events not yet written (buffered, plus the batch being written or
+   * retried) at which `backlogged` turns true (writes keep failing or fall
+   * behind); default 100,000 (`audit.max_backlog`). The proxy then refuses
+   * new requests rather than serve what it cannot record, or grow without bound.
    */
   backlogLimit?: number;
   onError?: (error: unknown) => void;
@@ -40,6 +41,9 @@ export class AuditWriter {
   #timer: ReturnType<typeof setInterval> | null = null;
   #flushing: Promise<void> = Promise.resolve();
   #earlyFlush = false;
+  /** Events handed to `write` and not settled: they are held until it ends, retried after a failure. */
+  #inFlight = 0;
+  #timerFlushWaiting = false;
 
   constructor(options: AuditWriterOptions) {
     this.#o = {
@@ -54,7 +58,20 @@ export class AuditWriter {
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => void this.flush(), this.#o.intervalMs);
+    this.#timer ??= setInterval(() => this.#tick(), this.#o.intervalMs);
+  }
+
+  /**
+   * While a write is stuck (another process holds the write lock for the
+   * busy timeout), ticks must not pile up a queued flush each: one waits.
+   */
+  #tick(): void {
+    if (this.#timerFlushWaiting) return;
+    this.#timerFlushWaiting = true;
+    this.#flushing = this.#flushing.then(async () => {
+      this.#timerFlushWaiting = false;
+      await this.#writeBatch();
+    });
   }
 
   /** Queues an event; never blocks, never throws. */
@@ -79,12 +96,13 @@ export class AuditWriter {
     });
   }
 
+  /** Every event not yet written: buffered, and the batch being written or retried. */
   get pending(): number {
-    return this.#buffer.length;
+    return this.#buffer.length + this.#inFlight;
   }
 
   get backlogged(): boolean {
-    return this.#buffer.length >= this.#o.backlogLimit;
+    return this.#buffer.length + this.#inFlight >= this.#o.backlogLimit;
   }
 
   /** Writes everything queued so far; batches are written one after another. */
@@ -105,12 +123,16 @@ export class AuditWriter {
     if (this.#buffer.length === 0) return true;
     const batch = this.#buffer;
     this.#buffer = [];
+    // Still held (and retried if the write fails): the backlog limit counts it.
+    this.#inFlight = batch.length;
     try {
       await this.#write(batch);
+      this.#inFlight = 0;
       this.#o.onFlush?.(batch.length, this.#o.now() - batch[0].at);
       return true;
     } catch (error) {
       // Put the batch back in front so a passing failure loses nothing.
+      this.#inFlight = 0;
       this.#buffer = batch.concat(this.#buffer);
       this.#o.onError(error);
       return false;

@@ -58,3 +58,34 @@ Deno.test("AuditWriter: a failed batch is kept and written with the next flush",
   assert.equal(errors.length, 1);
   assert.deepEqual(written, [[1, 2]]);
 });
+
+Deno.test("AuditWriter: the batch being written or retried counts toward pending and the backlog limit", async () => {
+  let release: (() => void) | null = null;
+  let fail = true;
+  const writer = new AuditWriter({
+    database: null as unknown as Database,
+    intervalMs: 60_000,
+    backlogLimit: 10,
+    onError: () => {},
+    write: () =>
+      new Promise((resolve, reject) => {
+        release = () => (fail ? reject(new Error("database is locked")) : resolve());
+      }),
+  });
+  for (let i = 0; i < 6; i++) writer.record(event(i));
+  const flushed = writer.flush();
+  await new Promise((r) => setTimeout(r, 5));
+  for (let i = 6; i < 10; i++) writer.record(event(i));
+  assert.equal(writer.pending, 10, "6 in flight + 4 buffered");
+  assert.equal(writer.backlogged, true);
+  release!();
+  await flushed;
+  assert.equal(writer.pending, 10, "the failed batch is back in the buffer");
+  fail = false;
+  const stopped = writer.stop();
+  await new Promise((r) => setTimeout(r, 5));
+  release!();
+  await stopped;
+  assert.equal(writer.pending, 0);
+  assert.equal(writer.backlogged, false);
+});

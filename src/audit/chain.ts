@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { AuditEvent } from "./audit_types.ts";
 import { canonicalJson } from "./canonical_json.ts";
+import { storableOrNull, storableText } from "./storable_text.ts";
 
 export interface ChainedFields {
   id: string;
@@ -14,16 +15,19 @@ export interface ChainedFields {
   data: string;
 }
 
-/** The fields an event is chained with, once it has its id. */
+/**
+ * The fields an event is chained with, once it has its id: text as it will
+ * be stored (storable_text.ts), so rows and packs hash what they hold.
+ */
 export function chainedFields(event: AuditEvent, id: string): ChainedFields {
   return {
     id,
     at: event.at,
-    kind: event.kind,
-    appId: event.appId ?? null,
-    agentId: event.agentId ?? null,
-    entityId: event.entityId ?? null,
-    provider: event.provider ?? null,
+    kind: storableText(event.kind),
+    appId: storableOrNull(event.appId),
+    agentId: storableOrNull(event.agentId),
+    entityId: storableOrNull(event.entityId),
+    provider: storableOrNull(event.provider),
     data: canonicalJson(event.data),
   };
 }

@@ -29,15 +29,23 @@ export async function pruneAudit(
     const [{ records }] = await tx.select({ records: sql<number>`coalesce(sum(records), 0)` })
       .from(auditLog).where(lte(auditLog.seq, last.seq));
     await tx.delete(auditLog).where(lte(auditLog.seq, last.seq));
-    await writeCheckpoint(tx, {
+    const checkpoint = {
       seq: last.seq,
       hash: last.hash,
       pruned: (previous?.pruned ?? 0) + Number(records),
-    });
+    };
+    await writeCheckpoint(tx, checkpoint);
+    // verify accepts a checkpoint only with this record after it: all three must match.
     await recordAdminEvent(tx, {
       kind: "admin.audit.pruned",
       by,
-      data: { records: Number(records), before, throughSeq: last.seq },
+      data: {
+        records: Number(records),
+        before,
+        throughSeq: last.seq,
+        hash: last.hash,
+        pruned: checkpoint.pruned,
+      },
     }, now);
     return Number(records);
   });

@@ -5,6 +5,7 @@ import { auditLog } from "../db/schema.ts";
 import { kindFilter } from "../audit/kind_filter.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { verifyChain } from "../audit/verify_chain.ts";
+import { checkedHead, formatHead, headArgument, signCurrentHead } from "../audit/signed_head.ts";
 import { type ReadFilter, readRecords } from "../audit/read_records.ts";
 import { recordJson, recordText } from "../audit/record_line.ts";
 import { type AuditRow, rowRecords, type StoredRecord } from "../audit/stored_records.ts";
@@ -61,31 +62,61 @@ async function newestRows(db: Db, kinds: SQL | undefined, lines: number): Promis
 export function registerAudit(program: Command, context: CliContext): void {
   const audit = program.command("audit").description("the tamper-evident audit trail");
   audit.command("verify")
-    .description("walk the hash chain; names the first broken record")
+    .description("walk the hash chain; names every broken record")
     .option("--json", "print JSON")
-    .action(async (options: { json?: boolean }) => {
-      await context.withAppliance(async ({ database }) => {
+    .option(
+      "--expect-head <head>",
+      "a signed head from `audit head` (the value, or a file holding it): the log must still reach it",
+    )
+    .action(async (options: { json?: boolean; expectHead?: string }) => {
+      await context.withAppliance(async ({ database, config }) => {
+        const expectHead = options.expectHead
+          ? await checkedHead(config.vault.masterKey, await headArgument(options.expectHead))
+          : undefined;
         // A long log takes a while: say how far it got, about once a second.
         let said = Date.now();
-        const result = await verifyChain(database.db, undefined, (checked) => {
-          if (options.json || Date.now() - said < 1_000) return;
-          said = Date.now();
-          context.io.err(`verified ${checked.toLocaleString("en-US")} records…`);
+        const result = await verifyChain(database.db, {
+          expectHead,
+          onProgress: (checked) => {
+            if (options.json || Date.now() - said < 1_000) return;
+            said = Date.now();
+            context.io.err(`verified ${checked.toLocaleString("en-US")} records…`);
+          },
         });
         if (options.json) context.io.out(JSON.stringify(result));
         else if (result.ok) {
           context.io.out(
             `Audit chain intact: ${result.checked} records verified${
               result.pruned ? ` (${result.pruned} pruned by retention before a checkpoint)` : ""
-            }`,
+            }${expectHead ? `; reaches the signed head (record ${expectHead.seq})` : ""}`,
           );
         } else {
-          const where = result.brokenAt
-            ? `record #${result.brokenAt.seq} (${result.brokenAt.id})`
-            : "the end of the chain";
-          context.io.err(`Audit chain BROKEN at ${where}: ${result.problem}`);
+          for (const found of result.breaks) {
+            const where = found.seq === null
+              ? "the chain as a whole"
+              : `record #${found.seq}${
+                found.id ? ` (${JSON.stringify(found.id).slice(1, -1)})` : ""
+              }`;
+            context.io.err(`Audit chain BROKEN at ${where}: ${found.problem}`);
+          }
+          if (result.more) context.io.err(`… and ${result.more} more breaks`);
+          context.io.err(
+            `${result.breaks.length + result.more} breaks; ${result.checked} records verified`,
+          );
         }
         if (!result.ok) throw new SecurixError("SX-AUDIT-BROKEN", "audit verification failed");
+      });
+    });
+  audit.command("head")
+    .description(
+      "print the chain head signed with a key derived from the master key; keep it elsewhere",
+    )
+    .option("--json", "print JSON")
+    .action(async (options: { json?: boolean }) => {
+      await context.withAppliance(async ({ database, config, now }) => {
+        const head = await signCurrentHead(database.db, config.vault.masterKey, now());
+        if (options.json) context.io.out(JSON.stringify({ ...head, head: formatHead(head) }));
+        else context.io.out(formatHead(head));
       });
     });
   audit.command("export")

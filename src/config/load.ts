@@ -124,6 +124,8 @@ const NUMERIC_KEYS = new Set([
   "server.max_body_bytes",
   "server.shutdown_timeout_ms",
   "audit.retain_days",
+  "audit.max_backlog",
+  "audit.head_interval_ms",
   "webhooks.timeout_ms",
   "proxy.upstream_timeout_ms",
 ]);
@@ -224,7 +226,7 @@ export const OVERRIDE_KEYS: Record<string, readonly string[]> = {
   vault: ["master_key"],
   webhooks: ["allow_private_targets", "timeout_ms", "retry_delays_ms"],
   proxy: ["upstream_timeout_ms"],
-  audit: ["retain_days"],
+  audit: ["retain_days", "max_backlog", "head_interval_ms"],
 };
 
 export const EMBEDDED_DATA_DIR = "securix-data";

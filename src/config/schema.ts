@@ -128,6 +128,13 @@ export function configSchema(sources: SecretSources) {
   const audit = z.strictObject({
     /** Prune audit records older than this many days; 0 keeps all. Default 0. */
     retain_days: z.number().int().min(0).default(0),
+    /** Audit records held in memory and not yet written (buffered, being written or retried)
+     * at which the proxy answers 503 SX-AUDIT-BACKLOG. Default 100000. */
+    max_backlog: z.number().int().min(1).max(10_000_000).default(100_000),
+    /** How often `serve` publishes the signed audit chain head (a log line, and an
+     * `audit.head` webhook event to endpoints subscribed to it by name), in ms; 0 turns
+     * it off. Default 3600000 (hourly). */
+    head_interval_ms: z.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
   });
 
   return z.strictObject({

@@ -1,6 +1,7 @@
 import { recordAdminEventNow } from "../audit/admin_event.ts";
 import { AuditThread } from "../audit/audit_thread.ts";
 import { AuditWriter } from "../audit/audit_writer.ts";
+import { publishHead } from "../audit/head_publisher.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { CredentialSource } from "../connections/credential_source.ts";
 import type { Database } from "../db/client.ts";
@@ -84,6 +85,7 @@ export async function createRuntime(
   const audit = options.audit === false ? null : new AuditWriter({
     database,
     now,
+    backlogLimit: config.audit.max_backlog,
     onFlush: (_n, lag) => metrics.auditBatchLag.observe(lag / 1000),
     onError: (error) => log(`audit: cannot write batch: ${logSafeError(error)}`),
     write: auditThread ? (events) => auditThread.write(events) : undefined,
@@ -160,6 +162,13 @@ export async function createRuntime(
       log(`housekeeping: ${logSafeError(error)}`);
     }
   };
+  const publishAuditHead = async () => {
+    try {
+      await publishHead({ database, masterKey: config.vault.masterKey, now, log });
+    } catch (error) {
+      log(`audit head: cannot publish: ${logSafeError(error)}`);
+    }
+  };
   return {
     handler: (req, info) => {
       const url = requestUrl(req.url, req.headers.get("host"));
@@ -183,6 +192,11 @@ export async function createRuntime(
       // Once now, so retention applies right after a restart, then every minute.
       void housekeeping();
       timers.push(setInterval(housekeeping, 60_000));
+      if (options.audit !== false && config.audit.head_interval_ms > 0) {
+        // Once at start, so a restart leaves a fresh head outside the database, then periodically.
+        void publishAuditHead();
+        timers.push(setInterval(publishAuditHead, config.audit.head_interval_ms));
+      }
     },
     async stop() {
       for (const t of timers) clearInterval(t);

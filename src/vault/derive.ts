@@ -6,6 +6,7 @@ export const LABELS = {
   databaseFile: "securix/v1/libsql-file-encryption",
   keyWrapping: "securix/v1/vault-key-wrapping",
   csrf: "securix/v1/csrf-tokens",
+  auditHead: "securix/v1/audit-head-signing",
 } as const;
 
 const SALT = new TextEncoder().encode("securix-master-key-hkdf-salt-v1");

@@ -10,6 +10,18 @@ export const EVENT_TYPES = [
   "connection.recovered",
   "security.anomaly",
   "webhook.test",
+  "audit.head",
 ] as const;
 
 export type EventType = typeof EVENT_TYPES[number];
+
+/**
+ * Sent only to endpoints that name them, never through `*`: the signed audit
+ * head is appliance-wide and periodic, wanted by whoever keeps it elsewhere.
+ */
+export const OPT_IN_EVENT_TYPES: ReadonlySet<EventType> = new Set(["audit.head"]);
+
+/** Whether an endpoint subscribed to `events` takes an event of `type`. */
+export function subscribedTo(events: readonly string[], type: EventType): boolean {
+  return events.includes(type) || (events.includes("*") && !OPT_IN_EVENT_TYPES.has(type));
+}

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
 import { webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
-import type { EventType } from "./event_types.ts";
+import { type EventType, subscribedTo } from "./event_types.ts";
 
 export interface OutboxEvent {
   appId: string;
@@ -23,7 +23,7 @@ export async function enqueueEvent(tx: Tx, event: OutboxEvent, now: number): Pro
   let queued = 0;
   for (const endpoint of endpoints) {
     const events = JSON.parse(endpoint.events) as string[];
-    if (!events.includes("*") && !events.includes(event.type)) continue;
+    if (!subscribedTo(events, event.type)) continue;
     const id = newId("msg");
     const payload = JSON.stringify({
       type: event.type,
