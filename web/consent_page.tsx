@@ -168,6 +168,9 @@ export function ConsentPage(props: ConsentPageProps) {
           >
             <ShieldIcon />
             <span data-binding-status>Checking that {props.appName} opened this window…</span>
+            <noscript>
+              This page needs JavaScript to check that {props.appName} opened it.
+            </noscript>
           </p>
         )
         : null}
