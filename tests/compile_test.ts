@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ASSET_URLS, CONSENT_BINDING_JS } from "../web/assets.ts";
 import { REPO, startServeProcess } from "./helpers/process.ts";
 
 /**
@@ -39,6 +40,10 @@ Deno.test({
         assert.equal((await fetch(`${server.baseUrl}/healthz`)).status, 200);
         const ready = await fetch(`${server.baseUrl}/readyz`);
         assert.equal(ready.status, 200, await ready.text());
+        // Page scripts come through the module graph, so the binary carries them.
+        const script = await fetch(`${server.baseUrl}${ASSET_URLS.consentBindingJs}`);
+        assert.equal(script.status, 200);
+        assert.equal(await script.text(), CONSENT_BINDING_JS);
       } finally {
         await server.stop();
       }

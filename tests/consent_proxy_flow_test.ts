@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { sxcHash } from "../src/flows/sxc.ts";
-import { Browser, csrfOf, type FlowEnv, setup, startDeviceConsent } from "./helpers/flow_env.ts";
+import {
+  Browser,
+  csrfOf,
+  type FlowEnv,
+  openerAnswer,
+  setup,
+  startDeviceConsent,
+} from "./helpers/flow_env.ts";
 import { listRecords } from "../src/audit/read_records.ts";
 
 /** Runs the consent pages from `start` to the provider and back, as a user would. */
@@ -128,7 +135,10 @@ async function popupToCallback(env: FlowEnv, entityId: string, sxc: string, acco
   const session = await created.json();
   const browser = new Browser();
   const html = await (await browser.go(session.authUrl)).text();
-  const started = await browser.form(`${session.authUrl}/continue`, { csrf: csrfOf(html) });
+  const started = await browser.form(`${session.authUrl}/continue`, {
+    csrf: csrfOf(html),
+    ...openerAnswer(html, session.sessionId, sxc),
+  });
   const callback = await env.oidc.loginAndConsent(started.headers.get("location")!, { accountId });
   return { session, browser, callback };
 }

@@ -1,5 +1,6 @@
 import { sha256 } from "@oslojs/crypto/sha2";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import consentBindingJs from "./consent_binding.js" with { type: "text" };
 import popupResultJs from "./popup_result.js" with { type: "text" };
 import stylesCss from "./styles.css" with { type: "text" };
 
@@ -7,6 +8,8 @@ import stylesCss from "./styles.css" with { type: "text" };
 export const STYLES_CSS: string = stylesCss;
 /** The popup done page's script (posts the result to the opener). */
 export const POPUP_RESULT_JS: string = popupResultJs;
+/** The popup consent page's script (answers nothing itself: asks the opener for its proof). */
+export const CONSENT_BINDING_JS: string = consentBindingJs;
 
 export interface StaticAsset {
   /** Stable path, revalidated with the ETag. */
@@ -37,8 +40,16 @@ export const POPUP_RESULT: StaticAsset = asset(
   POPUP_RESULT_JS,
 );
 
+export const CONSENT_BINDING: StaticAsset = asset(
+  "consent_binding",
+  "js",
+  "text/javascript; charset=utf-8",
+  CONSENT_BINDING_JS,
+);
+
 /** The URLs pages link to (content-hashed, so they can be cached for good). */
 export const ASSET_URLS = {
   stylesCss: STYLES.hashedPath,
   popupResultJs: POPUP_RESULT.hashedPath,
+  consentBindingJs: CONSENT_BINDING.hashedPath,
 } as const;

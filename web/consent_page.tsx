@@ -1,5 +1,6 @@
+import { ASSET_URLS } from "./assets.ts";
 import { Layout } from "./layout.tsx";
-import { CheckIcon, LockIcon, ShieldIcon } from "./icons.tsx";
+import { CheckIcon, DeviceIcon, LockIcon, ShieldIcon } from "./icons.tsx";
 
 export interface ConsentScope {
   scope: string;
@@ -28,16 +29,39 @@ export interface ConsentPageProps {
   flow: "popup" | "device";
   /** ISO timestamp. */
   expiresAt: string;
+  /** ISO timestamp of when the app created the session; shown on the device flow's page. */
+  createdAt?: string;
+  /**
+   * Popup flow, browser not bound yet: the opener check (consent_binding.js). Continue
+   * stays disabled until the app's page that opened this window has answered.
+   */
+  openerCheck?: OpenerCheck;
   /** For tests; default `Date.now()`. */
   now?: number;
+}
+
+export interface OpenerCheck {
+  sessionId: string;
+  /** Server-issued, bound to this session and browser. */
+  nonce: string;
+  /** The app's registered origins: the only ones the nonce is posted to and answers accepted from. */
+  origins: string[];
+  /** Where the page goes when the check fails. */
+  warningUrl: string;
+  timeoutMs?: number;
 }
 
 /** Who is asking (app), for what (providers, scopes); Continue to the provider, or Cancel. */
 export function ConsentPage(props: ConsentPageProps) {
   const next = props.providers.find((p) => p.status !== "connected");
   const continueLabel = next ? `Continue to ${next.displayName}` : "Continue";
+  const check = props.openerCheck;
+  const now = props.now ?? Date.now();
   return (
-    <Layout title={`Connect ${props.appName}`}>
+    <Layout
+      title={`Connect ${props.appName}`}
+      script={check ? ASSET_URLS.consentBindingJs : undefined}
+    >
       <div class="identity" aria-hidden="true">
         <span class="avatar">{initial(props.appName)}</span>
         <span class="identity-link">
@@ -57,13 +81,39 @@ export function ConsentPage(props: ConsentPageProps) {
       </div>
       {props.flow === "device"
         ? (
-          <p class="notice notice-warning" role="note">
-            <ShieldIcon />
-            <span>
-              This request was started on another device. Only continue if you started it yourself;
-              if someone sent you a code, cancel.
-            </span>
-          </p>
+          <>
+            <dl class="facts">
+              <div>
+                <dt>Requested by</dt>
+                <dd>{props.appName}</dd>
+              </div>
+              {props.appOrigin
+                ? (
+                  <div>
+                    <dt>App website</dt>
+                    <dd>{hostOf(props.appOrigin)}</dd>
+                  </div>
+                )
+                : null}
+              {props.createdAt
+                ? (
+                  <div>
+                    <dt>Started</dt>
+                    <dd>
+                      <time datetime={props.createdAt}>{startedText(props.createdAt, now)}</time>
+                    </dd>
+                  </div>
+                )
+                : null}
+            </dl>
+            <p class="notice notice-warning" role="note">
+              <DeviceIcon />
+              <span>
+                This request was started on another device. Only continue if you started it
+                yourself, just now; if someone sent you a code, cancel.
+              </span>
+            </p>
+          </>
         )
         : null}
       <ul class="providers">
@@ -79,9 +129,22 @@ export function ConsentPage(props: ConsentPageProps) {
           access at any time.
         </span>
       </p>
-      <form method="post" action={`${props.formAction}/continue`} class="actions">
+      <form
+        method="post"
+        action={`${props.formAction}/continue`}
+        class="actions"
+        data-consent-form
+      >
         <input type="hidden" name="csrf" value={props.csrfToken} />
-        <button type="submit" class="btn btn-primary">{continueLabel}</button>
+        {check ? <input type="hidden" name="nonce" value={check.nonce} /> : null}
+        <button
+          type="submit"
+          class="btn btn-primary"
+          data-consent-continue
+          disabled={Boolean(check)}
+        >
+          {continueLabel}
+        </button>
         <button
           type="submit"
           class="btn btn-secondary"
@@ -91,7 +154,27 @@ export function ConsentPage(props: ConsentPageProps) {
           Cancel
         </button>
       </form>
-      <p class="fineprint centered">{expiryText(props.expiresAt, props.now ?? Date.now())}</p>
+      {check
+        ? (
+          <p
+            id="securix-binding"
+            class="binding-check"
+            data-session-id={check.sessionId}
+            data-nonce={check.nonce}
+            data-origins={JSON.stringify(check.origins)}
+            data-warning-url={check.warningUrl}
+            data-timeout-ms={check.timeoutMs ? String(check.timeoutMs) : undefined}
+            role="status"
+          >
+            <ShieldIcon />
+            <span data-binding-status>Checking that {props.appName} opened this window…</span>
+            <noscript>
+              This page needs JavaScript to check that {props.appName} opened it.
+            </noscript>
+          </p>
+        )
+        : null}
+      <p class="fineprint centered">{expiryText(props.expiresAt, now)}</p>
     </Layout>
   );
 }
@@ -173,6 +256,14 @@ function hostOf(origin: string): string {
   } catch {
     return origin;
   }
+}
+
+function startedText(createdAt: string, now: number): string {
+  const at = new Date(createdAt);
+  const clock = `${at.toISOString().slice(11, 16)} UTC`;
+  const minutes = Math.floor((now - at.getTime()) / 60_000);
+  if (minutes < 1) return `just now (${clock})`;
+  return `${minutes} minute${minutes === 1 ? "" : "s"} ago (${clock})`;
 }
 
 function expiryText(expiresAt: string, now: number): string {

@@ -3,6 +3,7 @@ import { ConsentPage, type ConsentPageProps } from "./consent_page.tsx";
 import { DevicePage } from "./device_page.tsx";
 import { ErrorPage } from "./error_page.tsx";
 import { ResultPage } from "./result_page.tsx";
+import { UnverifiedPage } from "./unverified_page.tsx";
 import { ASSET_URLS } from "./assets.ts";
 
 const EVIL = `<img src=x onerror=alert(1)>`;
@@ -207,4 +208,47 @@ Deno.test("error page shows title, message and code, escaped", () => {
   assert.match(html, /This link has expired\./);
   assert.match(html, /Error code <code>SX-X<\/code>/);
   assert.doesNotMatch(render(<ErrorPage title="t" message="m" />), /Error code/);
+});
+
+Deno.test("popup consent page with the opener check: external script, Continue disabled until it answers", () => {
+  const html = render(
+    <ConsentPage
+      {...consentProps({
+        openerCheck: {
+          sessionId: "ses_1",
+          nonce: "n.o.nce",
+          origins: ["https://app.acme.test", "https://b.acme.test"],
+          warningUrl: "/connect/ses_1/unverified",
+        },
+      })}
+    />,
+  );
+  assertCspClean(html);
+  assert.ok(html.includes(`<script src="${ASSET_URLS.consentBindingJs}" defer></script>`));
+  assert.match(html, /data-consent-continue="true" disabled>Continue to Gmail</);
+  assert.match(html, /<input type="hidden" name="nonce" value="n\.o\.nce"/);
+  assert.match(html, /data-nonce="n\.o\.nce"/);
+  assert.match(html, /data-warning-url="\/connect\/ses_1\/unverified"/);
+  assert.ok(html.includes('data-origins="[&quot;https://app.acme.test&quot;,'));
+  assert.doesNotMatch(html, /<img src=x/);
+
+  const plain = render(<ConsentPage {...consentProps()} />);
+  assert.doesNotMatch(plain, /consent_binding|data-nonce|disabled>/);
+});
+
+Deno.test("warning page: names the app and where to start instead, offers no way on, escaped", () => {
+  const html = render(
+    <UnverifiedPage
+      appName={EVIL}
+      appOrigins={["https://app.acme.test"]}
+      code="SX-OPENER-UNVERIFIED"
+    />,
+  );
+  assertCspClean(html);
+  assert.doesNotMatch(html, /<img src=x/);
+  assert.match(html, /This link was not opened by &lt;img/);
+  assert.match(html, /If someone sent you this link, close this page/);
+  assert.match(html, /<strong>app\.acme\.test<\/strong>/);
+  assert.match(html, /SX-OPENER-UNVERIFIED/);
+  assert.doesNotMatch(html, /<form|<a [^>]*href="http/);
 });

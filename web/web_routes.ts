@@ -1,16 +1,16 @@
 import { Hono } from "hono";
 import type { HtmlEscapedString } from "hono/utils/html";
-import { POPUP_RESULT, type StaticAsset, STYLES } from "./assets.ts";
+import { CONSENT_BINDING, POPUP_RESULT, type StaticAsset, STYLES } from "./assets.ts";
 
 /**
- * `GET /assets/styles.css`, `/assets/popup_result.js` and their content-hashed twins
+ * `GET /assets/styles.css`, `/assets/popup_result.js`, `/assets/consent_binding.js` and their content-hashed twins
  * (`/assets/styles.<hash>.css`, which pages link): hashed paths are immutable for a
  * year, stable paths revalidate with the ETag. Mount at the root:
  * `app.route("/", assetRoutes())`.
  */
 export function assetRoutes(): Hono {
   const app = new Hono();
-  for (const asset of [STYLES, POPUP_RESULT]) {
+  for (const asset of [STYLES, POPUP_RESULT, CONSENT_BINDING]) {
     app.get(
       asset.hashedPath,
       (c) => serve(asset, c.req.header("if-none-match"), "public, max-age=31536000, immutable"),

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { ASSET_URLS, POPUP_RESULT, POPUP_RESULT_JS, STYLES, STYLES_CSS } from "./assets.ts";
+import {
+  ASSET_URLS,
+  CONSENT_BINDING_JS,
+  POPUP_RESULT,
+  POPUP_RESULT_JS,
+  STYLES,
+  STYLES_CSS,
+} from "./assets.ts";
 import { ErrorPage } from "./error_page.tsx";
 import { assetRoutes, pageCsp, renderPage } from "./web_routes.ts";
 
@@ -66,6 +73,11 @@ Deno.test("assetRoutes: hashed URLs are immutable, stable URLs revalidate with t
 
   assert.equal((await app.request("/assets/styles.0000.css")).status, 404);
   assert.match(ASSET_URLS.popupResultJs, /^\/assets\/popup_result\.[A-Za-z0-9_-]{12}\.js$/);
+
+  const binding = await app.request(ASSET_URLS.consentBindingJs);
+  assert.equal(binding.status, 200);
+  assert.equal(binding.headers.get("content-type"), "text/javascript; charset=utf-8");
+  assert.equal(await binding.text(), CONSENT_BINDING_JS);
 });
 
 Deno.test("styles stay within the page CSP: no imports, no external URLs", () => {

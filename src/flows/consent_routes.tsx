@@ -6,8 +6,10 @@ import { ConsentPage } from "../../web/consent_page.tsx";
 import { DevicePage } from "../../web/device_page.tsx";
 import { ErrorPage } from "../../web/error_page.tsx";
 import { ResultPage } from "../../web/result_page.tsx";
+import { UnverifiedPage } from "../../web/unverified_page.tsx";
 import { renderPage } from "../../web/web_routes.ts";
 import { attachBindingCookie, ensureBinding, readBinding } from "./binding_cookie.ts";
+import { issueChallenge, verifyChallenge, verifyConsentProof } from "./consent_proof.ts";
 import { csrfToken, verifyCsrf } from "./csrf.ts";
 import { DeviceCodeError, enterDeviceCode } from "./device_entry.ts";
 import type { FlowDeps } from "./flow_deps.ts";
@@ -17,14 +19,18 @@ import {
   handleCallback,
   nextProvider,
 } from "./provider_steps.ts";
-import { endSession, loadSession, updateSession } from "./session_store.ts";
+import { bindBrowser, endSession, loadSession } from "./session_store.ts";
 import { type AuthSession, isOpen } from "./session_types.ts";
 
 export interface ConsentRouteOptions {
   deps: FlowDeps;
   csrfKey: Uint8Array;
   clientAddress: (c: Context) => string;
+  /** How long the popup consent page waits for its opener's proof; default 5 s. */
+  openerTimeoutMs?: number;
 }
+
+const OPENER_UNVERIFIED = "SX-OPENER-UNVERIFIED";
 
 const secureCookies = (deps: FlowDeps) => deps.publicUrl.startsWith("https:");
 
@@ -50,10 +56,8 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       return resultPage(session);
     }
     const { hash } = ensureBinding(c, secure);
-    if (session.browserBinding === null && session.flow === "popup") {
-      await updateSession(deps.database.db, session.id, { browserBinding: hash });
-      return { ...session, browserBinding: hash };
-    }
+    // An unbound popup session is bound only once the opener proof checks out (Continue).
+    if (session.browserBinding === null && session.flow === "popup") return session;
     if (session.browserBinding !== hash) {
       return errorPage(
         "Opened in another browser",
@@ -89,6 +93,7 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       }),
     );
     const origins = [...deps.providers.enabled.values()].map((p) => p.authorizationOrigin);
+    const unbound = session.flow === "popup" && session.browserBinding === null;
     return renderPage(
       <ConsentPage
         appName={owner?.name ?? "An app"}
@@ -98,10 +103,69 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
         formAction={`/connect/${session.id}`}
         flow={session.flow}
         expiresAt={new Date(session.expiresAt).toISOString()}
+        createdAt={new Date(session.createdAt).toISOString()}
+        now={deps.now()}
+        openerCheck={unbound
+          ? {
+            sessionId: session.id,
+            nonce: issueChallenge(csrfKey, {
+              sessionId: session.id,
+              bindingHash: ensureBinding(c, secure).hash,
+              now: deps.now(),
+              random: (deps.random ?? ((b) => crypto.getRandomValues(b)))(new Uint8Array(24)),
+            }),
+            origins: owner?.origins ?? [],
+            warningUrl: `/connect/${session.id}/unverified`,
+            timeoutMs: options.openerTimeoutMs,
+          }
+          : undefined}
       />,
       { formActionOrigins: origins },
     );
   });
+
+  const unverifiedPage = async (session: AuthSession): Promise<Response> => {
+    const owner = await findApp(deps.database.db, session.appId);
+    return renderPage(
+      <UnverifiedPage
+        appName={owner?.name ?? "the app"}
+        appOrigins={owner?.origins ?? []}
+        code={OPENER_UNVERIFIED}
+      />,
+      { status: 403 },
+    );
+  };
+
+  // Where consent_binding.js sends a popup link that its opener did not vouch for.
+  app.get("/connect/:id/unverified", async (c) => {
+    const session = await loadSession(deps.database, c.req.param("id"), deps.now());
+    if (!session || session.flow !== "popup") {
+      return errorPage("Link not valid", "This sign-in link does not exist.", 404);
+    }
+    return await unverifiedPage(session);
+  });
+
+  /**
+   * Binds an unbound popup session to this browser once the consent form carries a
+   * valid opener proof; false when it does not (or another browser was bound first).
+   */
+  const bindPopup = async (
+    session: AuthSession,
+    form: Record<string, string>,
+    bindingHash: string,
+  ): Promise<boolean> => {
+    const owner = await findApp(deps.database.db, session.appId);
+    const nonce = form.nonce ?? "";
+    const origin = form.origin ?? "";
+    const proven = owner !== null && owner.origins.includes(origin) &&
+      session.sxcHash !== null &&
+      verifyChallenge(csrfKey, { sessionId: session.id, bindingHash, now: deps.now(), nonce }) &&
+      verifyConsentProof(session.sxcHash, session.id, nonce, origin, form.proof ?? "");
+    if (!proven) return false;
+    if (await bindBrowser(deps.database.db, session.id, bindingHash)) return true;
+    const now = await loadSession(deps.database, session.id, deps.now());
+    return now?.browserBinding === bindingHash;
+  };
 
   const checkedForm = async (
     c: Context,
@@ -137,6 +201,9 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       return errorPage("Provider unavailable", "This provider is no longer enabled.", 409);
     }
     const bound = readBinding(c, secure)!;
+    if (session.flow === "popup" && session.browserBinding === null) {
+      if (!await bindPopup(session, form, bound.hash)) return await unverifiedPage(session);
+    }
     const url = await beginProviderAuth(deps, session, provider, bound.hash);
     return c.redirect(url.toString(), 303);
   });

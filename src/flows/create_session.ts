@@ -23,7 +23,10 @@ export const createSessionInput = z.strictObject({
   sxcHash: z.string().regex(SXC_HASH_PATTERN, { message: "expected base64url(sha256(sxc))" })
     .optional(),
   returnUrl: z.url({ protocol: /^https?$/ }).optional(),
-  /** The browser origin the popup result goes to; defaults to the app's first origin. */
+  /**
+   * The browser origin the popup result goes to (device flow: the origin its consent
+   * page names); defaults to the app's first origin.
+   */
   origin: webOrigin.optional(),
 });
 
@@ -41,7 +44,7 @@ export async function createSession(
   input: CreateSessionInput,
 ): Promise<CreatedSession> {
   const providers = resolveRequestedProviders(deps, input.providers);
-  const target = input.flow === "popup" ? popupTarget(app, input) : null;
+  const target = input.flow === "popup" ? popupTarget(app, input) : deviceOrigin(app, input);
   if (input.returnUrl && !app.origins.includes(new URL(input.returnUrl).origin)) {
     throw flowErrors.originNotAllowed(new URL(input.returnUrl).origin);
   }
@@ -95,6 +98,14 @@ function popupTarget(app: App, input: CreateSessionInput): string {
   const origin = input.origin ?? app.origins[0];
   if (!app.origins.includes(origin)) throw flowErrors.originNotAllowed(origin);
   return origin;
+}
+
+/** Shown on the device flow's consent page, so the user can tell which site is asking. */
+function deviceOrigin(app: App, input: CreateSessionInput): string | null {
+  if (input.origin && !app.origins.includes(input.origin)) {
+    throw flowErrors.originNotAllowed(input.origin);
+  }
+  return input.origin ?? app.origins[0] ?? null;
 }
 
 function resolveRequestedProviders(

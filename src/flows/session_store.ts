@@ -197,6 +197,17 @@ export async function latestSessionForEntity(
   return row ? toSession(row) : null;
 }
 
+/**
+ * Binds a popup session to the browser that proved its opener; only the first
+ * browser wins, so a forwarded link cannot re-bind a session already in use.
+ */
+export async function bindBrowser(db: Db, id: string, bindingHash: string): Promise<boolean> {
+  const result = await db.update(authSessions).set({ browserBinding: bindingHash }).where(
+    and(eq(authSessions.id, id), isNull(authSessions.browserBinding)),
+  );
+  return result.rowsAffected > 0;
+}
+
 /** Claims a device code for one browser; false when another browser claimed it first. */
 export async function claimDeviceCode(
   db: Db,

@@ -50,7 +50,13 @@ const listen = (fetch: (req: Request) => Response | Promise<Response>): [Server,
   return [server, `http://127.0.0.1:${server.addr.port}`];
 };
 
-async function withHarness(fn: (h: Harness) => Promise<void>) {
+/** A name Chromium resolves to 127.0.0.1 but, unlike localhost, treats as not secure. */
+const INSECURE_HOST = "app.insecure.test";
+
+async function withHarness(
+  fn: (h: Harness) => Promise<void>,
+  options: { insecureHost?: boolean } = {},
+) {
   let applianceUrl = "";
   let appUrl = "";
   const appliance = fakeAppliance({ publicUrl: () => applianceUrl, appOrigin: "" });
@@ -88,7 +94,9 @@ async function withHarness(fn: (h: Harness) => Promise<void>) {
 
   let browser: Browser | null = null;
   try {
-    browser = await launchChromium();
+    browser = await launchChromium(
+      options.insecureHost ? [`--host-resolver-rules=MAP ${INSECURE_HOST} 127.0.0.1`] : [],
+    );
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on("pageerror", (e) => problems.push(e.message));
@@ -98,7 +106,9 @@ async function withHarness(fn: (h: Harness) => Promise<void>) {
         problems.push(m.text());
       }
     });
-    await page.goto(appUrl);
+    const pageUrl = new URL(appUrl);
+    if (options.insecureHost) pageUrl.hostname = INSECURE_HOST;
+    await page.goto(pageUrl.href);
     await page.waitForFunction(() => customElements.get("securix-button") !== undefined);
     const events = () =>
       page.evaluate(() =>
@@ -208,4 +218,33 @@ Deno.test({
         /closed before/,
       );
     }),
+});
+
+Deno.test({
+  ...options,
+  name: "securix-button on a plain-http page (not localhost): SX-INSECURE-CONTEXT, no popup",
+  fn: () =>
+    withHarness(async ({ page, sessions, events }) => {
+      assert.equal(await page.evaluate(() => isSecureContext), false);
+      assert.equal(await page.evaluate(() => typeof crypto.subtle), "undefined");
+      let popups = 0;
+      page.on("popup", () => popups++);
+      await page.locator("securix-button button").click();
+      await page.waitForFunction(() =>
+        (globalThis as unknown as { securixEvents: unknown[] }).securixEvents.length > 0
+      );
+      const [event] = await events();
+      assert.equal(event.error, true);
+      assert.equal(event.code, "SX-INSECURE-CONTEXT");
+      assert.equal(event.name, "InsecureContextError");
+      assert.match(String(event.message), /HTTPS/);
+      assert.doesNotMatch(String(event.message), /digest/);
+      assert.match(
+        await page.locator("securix-button").locator("[part=status]").innerText(),
+        /HTTPS/,
+        "the button tells the developer what to fix",
+      );
+      assert.equal(popups, 0);
+      assert.equal(sessions.size, 0, "no session was created");
+    }, { insecureHost: true }),
 });

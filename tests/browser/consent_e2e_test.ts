@@ -4,6 +4,9 @@
  * as the upstream authorization server.
  */
 import assert from "node:assert/strict";
+import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { sxcHash } from "../../src/flows/sxc.ts";
+import { SecurixApiError } from "../../src/sdk/sdk_error.ts";
 import { Securix } from "../../src/sdk/server_client.ts";
 import { freePort } from "../helpers/process.ts";
 import { setup } from "../helpers/flow_env.ts";
@@ -79,6 +82,8 @@ Deno.test({
           }\n${seenByCustomer.join(" | ")}`,
         );
       });
+      // The page's opener check: the SDK in the customer page vouched for this window.
+      await popup.locator('#securix-binding[data-state="verified"]').waitFor({ timeout: 10_000 });
       await popup.screenshot({ path: `${SHOTS}e2e-consent.png` });
       await popup.getByRole("button", { name: /Continue to/ }).click();
       await popup.locator("input[name=login]").fill("carol");
@@ -145,6 +150,122 @@ Deno.test({
       assert.equal((await securix.auth.getStatus("tv-user")).status, "AUTH_SUCCESS");
     } finally {
       await browser.close();
+      await env.close();
+    }
+  },
+});
+
+/** An attacker's popup session: they hold its sxc and want a victim to consent to it. */
+async function attackerSession(securix: Securix) {
+  const sxc = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
+  const session = await securix.auth.createSession({
+    entityId: "attacker",
+    flow: "popup",
+    providers: { gmail: {} },
+    sxcHash: sxcHash(sxc),
+  });
+  return { sxc, session };
+}
+
+async function assertCannotConfirm(securix: Securix, sessionId: string, sxc: string) {
+  await assert.rejects(securix.auth.confirmSessionSXC(sessionId, sxc), (error: unknown) => {
+    assert.ok(error instanceof SecurixApiError);
+    assert.equal(error.code, "SX-SESSION-NOT-READY");
+    return true;
+  });
+  assert.equal((await securix.auth.getSession(sessionId)).status, "pending");
+}
+
+Deno.test({
+  name:
+    "browser: forwarded consent link opened without an opener → warning page, provider never contacted",
+  ignore: !hasChromium,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await Deno.mkdir(SHOTS, { recursive: true });
+    const env = await setup({ origin: "https://app.acme.example" });
+    const securix = new Securix({ baseUrl: env.publicUrl, apiKey: env.apiKey });
+    const browser = await launchChromium();
+    try {
+      const { sxc, session } = await attackerSession(securix);
+      // The victim: a fresh browser profile, the link pasted from a chat message.
+      const victim = await browser.newContext({ viewport: { width: 500, height: 640 } });
+      const page = await victim.newPage();
+      const provider = new URL(env.oidc.issuer).origin;
+      const toProvider: string[] = [];
+      page.on("request", (r) => {
+        if (new URL(r.url()).origin === provider) toProvider.push(r.url());
+      });
+      await page.goto(session.authUrl);
+      await page.waitForURL(`${session.authUrl}/unverified`, { timeout: 10_000 });
+      await page.getByRole("heading", { name: "This link was not opened by demo" }).waitFor();
+      const text = await page.locator("main").innerText();
+      assert.match(text, /If someone sent you this link, close this page/);
+      assert.match(text, /app\.acme\.example/);
+      assert.match(text, /SX-OPENER-UNVERIFIED/);
+      assert.equal(await page.getByRole("button").count(), 0, "nothing to continue with");
+      await page.screenshot({ path: `${SHOTS}e2e-consent-unverified.png` });
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.screenshot({ path: `${SHOTS}e2e-consent-unverified-desktop.png` });
+
+      // Going back and pressing Continue by hand does not help either.
+      await page.goto(session.authUrl, { waitUntil: "commit" });
+      await page.waitForURL(`${session.authUrl}/unverified`, { timeout: 10_000 });
+      assert.deepEqual(toProvider, [], "the provider was never contacted");
+      await assertCannotConfirm(securix, session.sessionId, sxc);
+      await victim.close();
+    } finally {
+      await browser.close();
+      await env.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "browser: consent link opened as a popup from an unregistered origin → refused",
+  ignore: !hasChromium,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const env = await setup({ origin: "http://127.0.0.1:3000" });
+    const securix = new Securix({ baseUrl: env.publicUrl, apiKey: env.apiKey });
+    const { sxc, session } = await attackerSession(securix);
+    // The attacker's page opens the link as a real popup, so `window.opener` exists,
+    // and records any challenge it is sent (it would answer it: it holds the sxc).
+    const evil = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+      new Response(
+        `<!doctype html><title>Win a prize</title>
+<button id="go">Claim</button>
+<script>
+window.challenges = [];
+addEventListener("message", (e) => window.challenges.push(e.origin + " " + JSON.stringify(e.data)));
+document.getElementById("go").onclick = () => { window.popup = window.open(${
+          JSON.stringify(session.authUrl)
+        }, "consent", "popup=yes,width=500,height=640"); };
+</script>`,
+        { headers: { "content-type": "text/html" } },
+      ));
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const provider = new URL(env.oidc.issuer).origin;
+      const toProvider: string[] = [];
+      page.context().on("request", (r) => {
+        if (new URL(r.url()).origin === provider) toProvider.push(r.url());
+      });
+      await page.goto(`http://127.0.0.1:${evil.addr.port}/`);
+      const [popup] = await Promise.all([page.waitForEvent("popup"), page.click("#go")]);
+      assert.ok(await popup.evaluate("window.opener !== null"), "a real opener");
+      // Unanswered (the nonce only goes to registered origins): the warning after the timeout.
+      await popup.waitForURL(`${session.authUrl}/unverified`, { timeout: 20_000 });
+      await popup.getByRole("heading", { name: "This link was not opened by demo" }).waitFor();
+      assert.deepEqual(await page.evaluate("window.challenges"), [], "no nonce reached it");
+      assert.deepEqual(toProvider, []);
+      await assertCannotConfirm(securix, session.sessionId, sxc);
+    } finally {
+      await browser.close();
+      await evil.shutdown();
       await env.close();
     }
   },

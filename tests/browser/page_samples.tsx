@@ -3,6 +3,7 @@ import { ConsentPage } from "../../web/consent_page.tsx";
 import { DevicePage } from "../../web/device_page.tsx";
 import { ErrorPage } from "../../web/error_page.tsx";
 import { ResultPage } from "../../web/result_page.tsx";
+import { UnverifiedPage } from "../../web/unverified_page.tsx";
 import { assetRoutes, renderPage } from "../../web/web_routes.ts";
 
 const NOW = Date.parse("2030-01-01T12:00:00Z");
@@ -38,6 +39,8 @@ export const SAMPLE_PAGES: Record<string, () => Response> = {
     renderPage(
       <ConsentPage
         appName="Support Copilot"
+        appOrigin="https://copilot.example.com"
+        createdAt={new Date(NOW - 3 * 60_000).toISOString()}
         providers={[
           {
             name: "gmail",
@@ -95,6 +98,15 @@ export const SAMPLE_PAGES: Record<string, () => Response> = {
         reason="access_denied"
       />,
       { status: 400 },
+    ),
+  unverified: () =>
+    renderPage(
+      <UnverifiedPage
+        appName="Acme Mail Assistant"
+        appOrigins={["https://app.acme.com"]}
+        code="SX-OPENER-UNVERIFIED"
+      />,
+      { status: 403 },
     ),
   error: () =>
     renderPage(

@@ -1,6 +1,8 @@
 /** A running appliance with gmail pointed at a local OIDC server and a fake Gmail API. */
 import assert from "node:assert/strict";
 import type { Runtime, RuntimeOptions } from "../../src/http/runtime.ts";
+import { consentProof } from "../../src/flows/consent_proof.ts";
+import { sxcHash } from "../../src/flows/sxc.ts";
 import { applianceClient, providerAt, startOidcServer } from "./oidc_server.ts";
 import { freePort } from "./process.ts";
 import { seedApp, storedCredential } from "./seed.ts";
@@ -36,6 +38,22 @@ export function csrfOf(html: string): string {
   const match = /name="csrf" value="([^"]+)"/.exec(html);
   assert.ok(match, "page has a CSRF field");
   return match[1];
+}
+
+/**
+ * The fields consent_binding.js adds to a popup consent form once the SDK in the
+ * opener (at `origin`, holding `sxc`) has answered the page's nonce.
+ */
+export function openerAnswer(
+  html: string,
+  sessionId: string,
+  sxc: string,
+  origin = "http://127.0.0.1:3000",
+): { nonce: string; origin: string; proof: string } {
+  const match = /data-nonce="([^"]+)"/.exec(html);
+  assert.ok(match, "popup consent page carries an opener challenge");
+  const nonce = match[1];
+  return { nonce, origin, proof: consentProof(sxcHash(sxc), sessionId, nonce, origin) };
 }
 
 export async function setup(

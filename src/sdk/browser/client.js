@@ -23,9 +23,18 @@
  * finished; the app backend only gets `sha256(sxc)` to create the session, and the
  * reveal to confirm it. Results are accepted only from the appliance's origin and
  * the popup window this call opened.
+ *
+ * The opener proof: before it sends the user on to the provider, the consent page
+ * asks its `window.opener` (only at the app's registered origins) to vouch for it.
+ * This page answers — only to the popup it opened, only at the appliance's origin —
+ * with HMAC-SHA256(key = sha256(sxc), session id, the page's nonce, this page's
+ * origin). A consent link forwarded to someone else has no such opener, so the
+ * appliance will not let it reach the provider.
  */
 
 const RESULT_TYPE = "securix:auth-result";
+const CHALLENGE_TYPE = "securix:consent-challenge";
+const PROOF_TYPE = "securix:consent-proof";
 const DEFAULT_TIMEOUT_MS = 15 * 60 * 1000;
 
 /** Base class of every error `connect()` rejects with. */
@@ -97,6 +106,21 @@ export class EndpointError extends SecurixClientError {
 }
 
 /**
+ * The page is not a secure context (plain http on a host other than localhost): the
+ * browser withholds the Web Crypto API the popup handshake needs.
+ */
+export class InsecureContextError extends SecurixClientError {
+  constructor() {
+    super(
+      "SX-INSECURE-CONTEXT",
+      "Securix sign-in needs a secure page: serve this site over HTTPS (or from localhost " +
+        "while developing); the browser does not offer Web Crypto on plain http",
+    );
+    this.name = "InsecureContextError";
+  }
+}
+
+/**
  * @typedef {Record<string, {scopes?: string[]}>} ProviderRequest
  * @typedef {{status: "AUTH_SUCCESS", sessionId: string, flow: "popup" | "device",
  *   providers: Record<string, {status: string, scopes: string[], account?: unknown}>}} ConnectResult
@@ -131,6 +155,11 @@ export function connect(options) {
     return Promise.reject(error);
   }
   if (options.flow === "device") return connectDevice(options, providers);
+  // Checked before the popup opens: on plain http `crypto.subtle` is undefined, and
+  // the handshake would otherwise die later on "reading 'digest'".
+  if (typeof crypto === "undefined" || !crypto.subtle) {
+    return Promise.reject(new InsecureContextError());
+  }
   const sxc = base64url(crypto.getRandomValues(new Uint8Array(32)));
   // Opened before any await: browsers allow popups only inside the click.
   const popup = openBlankPopup(options.window ?? window, options.popup ?? {});
@@ -149,27 +178,40 @@ export function connect(options) {
  */
 async function connectPopup(options, providers, popup, sxc) {
   const win = options.window ?? window;
-  const sxcHash = base64url(await sha256(sxc));
+  const sxcDigest = await sha256(sxc);
+  const sxcHash = base64url(sxcDigest);
   const created = await post(options, "create-auth-session", { providers, sxcHash, flow: "popup" });
   const authUrl = new URL(String(created.authUrl), win.location.href);
   if (authUrl.protocol !== "https:" && authUrl.protocol !== "http:") {
     throw new EndpointError("SX-BAD-RESPONSE", "The endpoint returned an invalid authUrl");
   }
   const sessionId = String(created.sessionId);
+  const stopAnswering = answerChallenges({
+    win,
+    popup,
+    origin: authUrl.origin,
+    sessionId,
+    sxcDigest,
+  });
   popup.location.href = authUrl.href;
   const deadline = Math.min(
     Date.parse(String(created.expiresAt)) || Infinity,
     Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
   );
-  const outcome = await waitForPopup({
-    win,
-    popup,
-    origin: authUrl.origin,
-    sessionId,
-    deadline,
-    signal: options.signal,
-    pollMs: options.closedPollMs ?? 500,
-  });
+  let outcome;
+  try {
+    outcome = await waitForPopup({
+      win,
+      popup,
+      origin: authUrl.origin,
+      sessionId,
+      deadline,
+      signal: options.signal,
+      pollMs: options.closedPollMs ?? 500,
+    });
+  } finally {
+    stopAnswering();
+  }
   if (outcome.kind === "failed") throw new AuthFailedError(outcome.reason);
   try {
     return await confirm(options, sessionId, sxc);
@@ -181,6 +223,55 @@ async function connectPopup(options, providers, popup, sxc) {
     }
     throw error;
   }
+}
+
+/**
+ * Answers the consent page's opener check for this session: only messages from the
+ * popup this call opened, at the appliance's origin, get a proof, and the proof is
+ * posted back to that origin only.
+ * @param {{win: Window, popup: Window, origin: string, sessionId: string,
+ *   sxcDigest: Uint8Array<ArrayBuffer>}} a
+ * @returns {() => void} stops answering
+ */
+function answerChallenges(a) {
+  const ownOrigin = new URL(a.win.location.href).origin;
+  /** @param {MessageEvent} event */
+  const onMessage = (event) => {
+    const data = event.data;
+    if (event.origin !== a.origin || event.source !== a.popup) return;
+    if (!data || data.type !== CHALLENGE_TYPE || data.sessionId !== a.sessionId) return;
+    if (typeof data.nonce !== "string" || data.nonce.length > 256) return;
+    const nonce = data.nonce;
+    consentProof(a.sxcDigest, a.sessionId, nonce, ownOrigin).then((proof) => {
+      a.popup.postMessage({ type: PROOF_TYPE, sessionId: a.sessionId, nonce, proof }, a.origin);
+    }).catch(() => {
+      // Unanswered, the consent page shows its warning; nothing to report here.
+    });
+  };
+  a.win.addEventListener("message", onMessage);
+  return () => a.win.removeEventListener("message", onMessage);
+}
+
+/**
+ * base64url(HMAC-SHA256(key = sha256(sxc), "securix-consent-proof\n" + sessionId + "\n" +
+ * nonce + "\n" + origin)); the appliance checks it against the sxcHash it stores.
+ * @param {Uint8Array<ArrayBuffer>} sxcDigest
+ * @param {string} sessionId
+ * @param {string} nonce
+ * @param {string} origin
+ */
+async function consentProof(sxcDigest, sessionId, nonce, origin) {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    sxcDigest,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const message = new TextEncoder().encode(
+    `securix-consent-proof\n${sessionId}\n${nonce}\n${origin}`,
+  );
+  return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, message)));
 }
 
 /**

@@ -3,12 +3,14 @@
  * stub endpoint. tests/browser/client_js_test.ts runs the same file in Chromium.
  */
 import assert from "node:assert/strict";
+import { verifyConsentProof } from "../../flows/consent_proof.ts";
 import { sxcHash } from "../../flows/sxc.ts";
 import {
   AuthFailedError,
   AuthTimeoutError,
   connect,
   EndpointError,
+  InsecureContextError,
   parseButtonProviders,
   PopupBlockedError,
   PopupClosedError,
@@ -22,8 +24,12 @@ class FakePopup {
   closed = false;
   location = { href: "about:blank" };
   document = { title: "" };
+  messages: { data: Record<string, unknown>; origin: string }[] = [];
   close() {
     this.closed = true;
+  }
+  postMessage(data: Record<string, unknown>, origin: string) {
+    this.messages.push({ data, origin });
   }
 }
 
@@ -328,4 +334,77 @@ Deno.test("button attributes: providers list and scopes as items or JSON", () =>
   });
   assert.throws(() => parseButtonProviders("gmail,github", "repo"), /names no provider/);
   assert.throws(() => parseButtonProviders(" ", null), SecurixClientError);
+});
+
+Deno.test("popup: answers the consent page's opener check with a proof the appliance accepts", async () => {
+  const win = new FakeWindow();
+  let committed = "";
+  const { fetch } = endpoint({
+    "POST /api/securix/create-auth-session": (body) => {
+      committed = String(body.sxcHash);
+      return created()();
+    },
+    "POST /api/securix/confirm-auth-session": confirmed,
+  });
+  const pending = connect({
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as unknown as Window,
+    fetch,
+    closedPollMs: 5,
+  });
+  const popup = win.popups[0];
+  await until(() => popup.location.href !== "about:blank");
+  const challenge = { type: "securix:consent-challenge", sessionId: SESSION, nonce: "n-1" };
+  win.post(challenge, "https://evil.test", popup); // not the appliance
+  win.post(challenge, APPLIANCE, new FakePopup()); // not our popup
+  win.post({ ...challenge, sessionId: "ses_other" }, APPLIANCE, popup);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(popup.messages.length, 0, "only the genuine challenge is answered");
+
+  win.post(challenge, APPLIANCE, popup);
+  await until(() => popup.messages.length === 1);
+  const [{ data, origin }] = popup.messages;
+  assert.equal(origin, APPLIANCE, "the proof goes to the appliance's origin only");
+  assert.equal(data.type, "securix:consent-proof");
+  assert.equal(data.nonce, "n-1");
+  assert.ok(
+    verifyConsentProof(committed, SESSION, "n-1", "https://app.test", String(data.proof)),
+    "checks against the sxcHash the appliance stores, for this page's origin",
+  );
+  win.post(
+    { type: "securix:auth-result", sessionId: SESSION, status: "completed" },
+    APPLIANCE,
+    popup,
+  );
+  await pending;
+});
+
+Deno.test("popup: on a non-secure page (no crypto.subtle) fails with SX-INSECURE-CONTEXT, no popup", async () => {
+  const win = new FakeWindow();
+  const { calls, fetch } = endpoint({});
+  const subtle = Object.getOwnPropertyDescriptor(Crypto.prototype, "subtle")!;
+  Object.defineProperty(Crypto.prototype, "subtle", { configurable: true, get: () => undefined });
+  try {
+    await assert.rejects(
+      connect({
+        endpoint: "/api/securix",
+        providers: ["gmail"],
+        window: win as unknown as Window,
+        fetch,
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof InsecureContextError);
+        assert.ok(error instanceof SecurixClientError);
+        assert.equal(error.code, "SX-INSECURE-CONTEXT");
+        assert.match(error.message, /HTTPS/);
+        assert.match(error.message, /localhost/);
+        return true;
+      },
+    );
+  } finally {
+    Object.defineProperty(Crypto.prototype, "subtle", subtle);
+  }
+  assert.equal(win.popups.length, 0);
+  assert.equal(calls.length, 0);
 });
