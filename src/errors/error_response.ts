@@ -11,8 +11,9 @@ export function errorResponse(error: SecurixError, headers?: HeadersInit): Respo
   if (error.details) body.error.details = error.details;
   const h = new Headers(headers);
   h.set("content-type", "application/json; charset=utf-8");
-  if (error.status === 429 && error.details && typeof error.details.interval === "number") {
-    h.set("retry-after", String(error.details.interval));
+  const retryAfter = error.details?.retryAfter ?? error.details?.interval;
+  if (error.status === 429 && typeof retryAfter === "number") {
+    h.set("retry-after", String(retryAfter));
   }
   return new Response(JSON.stringify(body), { status: error.status, headers: h });
 }

@@ -1,5 +1,7 @@
 import { recordAdminEventNow } from "../audit/admin_event.ts";
 import { AuditThread } from "../audit/audit_thread.ts";
+import { AuthFailureLog } from "../audit/auth_failure_log.ts";
+import { trustedProxies } from "../config/trusted_proxies.ts";
 import { AuditWriter } from "../audit/audit_writer.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { CredentialSource } from "../connections/credential_source.ts";
@@ -18,6 +20,7 @@ import { handleProxy, matchProxy, type ProxyDeps } from "../proxy/proxy_handler.
 import { DeliveryWorker } from "../webhooks/delivery_worker.ts";
 import { dnsResolver } from "../webhooks/target_policy.ts";
 import { createApp } from "./app.ts";
+import { forwardedClient } from "./client_address.ts";
 import type { Appliance } from "./appliance.ts";
 
 export interface RuntimeOptions {
@@ -83,6 +86,10 @@ export async function createRuntime(
     onError: (error) => log(`audit: cannot write batch: ${logSafeError(error)}`),
     write: auditThread ? (events) => auditThread.write(events) : undefined,
   });
+  const failureLog = audit && new AuthFailureLog({
+    emit: (event) => audit.record(event),
+    maxAddresses: config.auth_lockout.max_addresses,
+  });
   const worker = new DeliveryWorker({
     database,
     vault,
@@ -118,12 +125,16 @@ export async function createRuntime(
       callers.forgetConnection(c);
     },
     onAgentsChanged: () => callers.forgetAll(),
+    onKeyFailure: (address, reason) => {
+      metrics.authFailures.inc({ reason });
+      failureLog?.record(address, reason, now());
+    },
   });
+  const trusted = trustedProxies(config.server.trustedProxies);
   const callers = new CallerResolver({ db: database.db, authenticator, now });
   const proxy: ProxyDeps = {
     routes: wiring.routes,
     baseDomain: config.server.base_domain,
-    trustProxy: config.server.trust_proxy,
     callers,
     credentials,
     audit,
@@ -158,13 +169,17 @@ export async function createRuntime(
     handler: (req, info) => {
       const url = requestUrl(req.url, req.headers.get("host"));
       if (!url) return Promise.resolve(errorResponse(proxyErrors.badHost()));
-      const target = matchProxy(proxy, req, url);
+      const peer = info.remoteAddr.hostname;
+      const target = matchProxy(proxy, req, url, trusted(peer));
       if (target === "unknown") {
         return Promise.resolve(
           errorResponse(proxyErrors.unknownHost(req.headers.get("host") ?? url.host)),
         );
       }
-      if (target) return handleProxy(proxy, req, target);
+      if (target) {
+        const client = forwardedClient(peer, req.headers.get("x-forwarded-for"), trusted);
+        return handleProxy(proxy, req, target, client);
+      }
       return Promise.resolve(app.fetch(req, info));
     },
     metrics,
@@ -177,10 +192,13 @@ export async function createRuntime(
       // Once now, so retention applies right after a restart, then every minute.
       void housekeeping();
       timers.push(setInterval(housekeeping, 60_000));
+      // Summaries of ended minutes go out within seconds, not at the next housekeeping.
+      if (failureLog) timers.push(setInterval(() => failureLog.flush(now()), 5_000));
     },
     async stop() {
       for (const t of timers) clearInterval(t);
       await worker.stop();
+      failureLog?.flushAll();
       await audit?.stop();
       auditThread?.close();
     },

@@ -1,6 +1,7 @@
 import { findAgent } from "../agents/agent_store.ts";
 import type { App } from "../apps/app_store.ts";
 import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
+import { lockedOut } from "../apps/key_errors.ts";
 import { currentConnection } from "../connections/connection_store.ts";
 import type { Connection } from "../connections/connection_types.ts";
 import type { Db } from "../db/client.ts";
@@ -35,11 +36,14 @@ export class CallerResolver {
     this.#connections = new TtlCache(deps.ttlMs ?? 2_000, deps.now);
   }
 
-  async resolve(headers: Headers, provider: string): Promise<Caller> {
-    const key = headers.get("securix-api-key");
-    if (!key) throw proxyErrors.missingKey();
-    const auth = await this.#authenticator.authenticate(key);
-    if (!auth) throw proxyErrors.badKey();
+  /** `address` is the client's, as the edge counts it: failed key checks are limited per address. */
+  async resolve(headers: Headers, provider: string, address = "unknown"): Promise<Caller> {
+    const checked = await this.#authenticator.check(headers.get("securix-api-key"), address);
+    if (!checked.ok) {
+      if (checked.retryAfterS !== undefined) throw lockedOut(checked.retryAfterS);
+      throw checked.reason === "missing_key" ? proxyErrors.missingKey() : proxyErrors.badKey();
+    }
+    const auth = checked.auth;
     const agentId = headers.get("securix-agent-id");
     if (!agentId) throw proxyErrors.missingHeader("securix-agent-id");
     const entityId = headers.get("securix-entity-id");

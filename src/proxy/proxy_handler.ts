@@ -16,7 +16,6 @@ import { bridgeWebSocket } from "./websocket_proxy.ts";
 export interface ProxyDeps {
   routes: RouteTable;
   baseDomain: string;
-  trustProxy: boolean;
   callers: CallerResolver;
   credentials: CredentialSource;
   audit: AuditWriter | null;
@@ -46,16 +45,29 @@ export interface ProxyTarget {
 const BODYLESS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
 
 /**
- * Which proxied request this is, if any: by Host, or by the /proxy/<name>/ path.
+ * Refusals of callers that never showed a valid key: counted per client
+ * address and minute in one `auth.failed` summary (see KeyAuthenticator),
+ * not a chained record each, so a flood cannot fill the audit log.
+ */
+const UNAUTHENTICATED = new Set(["SX-API-KEY-MISSING", "SX-API-KEY-INVALID", "SX-AUTH-LOCKOUT"]);
+
+/**
+ * Which proxied request this is, if any: by Host (X-Forwarded-Host only when
+ * the socket peer is a trusted proxy), or by the /proxy/<name>/ path.
  * Matched on the path as sent, never on its dot-resolved form.
  */
 export function matchProxy(
   deps: ProxyDeps,
   req: Request,
   url: URL = new URL(req.url),
+  peerIsTrustedProxy = false,
 ): ProxyTarget | "unknown" | null {
   const { authority, path } = requestTarget(req.url);
-  const byHost = providerFromHost(req.headers, deps, authority);
+  const byHost = providerFromHost(
+    req.headers,
+    { baseDomain: deps.baseDomain, trustProxy: peerIsTrustedProxy },
+    authority,
+  );
   if (byHost) {
     const route = deps.routes.get(byHost);
     return route ? { route, path, url } : "unknown";
@@ -87,12 +99,14 @@ function checkRequestShape(deps: ProxyDeps, req: Request, url: URL): void {
 
 /**
  * The hot path: authenticate, fetch the credential, forward with the body
- * streamed both ways, answer, and queue one audit record.
+ * streamed both ways, answer, and queue one audit record. `clientAddress`
+ * is the caller's address as the edge counts it (failed key checks).
  */
 export async function handleProxy(
   deps: ProxyDeps,
   req: Request,
   target: ProxyTarget,
+  clientAddress = "unknown",
 ): Promise<Response> {
   const started = deps.now();
   const { route, url } = target;
@@ -103,6 +117,7 @@ export async function handleProxy(
     deps.onRequest?.(route.provider, status, deps.now() - started, upstreamMs);
     // Backlog refusals are not queued, so the backlog can drain; every request that was served is.
     if (decision === "denied:SX-AUDIT-BACKLOG") return;
+    if (caller === null && UNAUTHENTICATED.has(decision.slice("denied:".length))) return;
     deps.audit?.record({
       kind: "proxy.request",
       at: started,
@@ -127,7 +142,7 @@ export async function handleProxy(
   try {
     checkRequestShape(deps, req, url);
     if (deps.audit?.backlogged) throw proxyErrors.auditBacklog();
-    caller = await deps.callers.resolve(req.headers, route.provider);
+    caller = await deps.callers.resolve(req.headers, route.provider, clientAddress);
     const upstream = upstreamUrl(route.baseUrl, target.path, url.search);
     let credential = await deps.credentials.get(caller.connection);
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
