@@ -8,73 +8,7 @@
 import assert from "node:assert/strict";
 import { listRecords } from "../src/audit/read_records.ts";
 import { verifyChain } from "../src/audit/verify_chain.ts";
-import { freePort } from "./helpers/process.ts";
-import { seedApp, seedConnection } from "./helpers/seed.ts";
-import { serveRuntime } from "./helpers/serve_runtime.ts";
-import { openTempAppliance } from "./helpers/temp_appliance.ts";
-
-const TOKEN = "upstream-token-1";
-
-async function served(trustProxy: boolean | string[], maxFailures = 20) {
-  const port = freePort();
-  const upstream = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (req) =>
-      req.headers.get("authorization") === `Bearer ${TOKEN}`
-        ? Response.json({ messages: [] })
-        : Response.json({ error: "bad token" }, { status: 401 }),
-  );
-  const temp = await openTempAppliance({
-    raw: {
-      server: { listen: `127.0.0.1:${port}`, base_domain: "localhost", trust_proxy: trustProxy },
-      providers: {
-        gmail: {
-          client_id: "c",
-          client_secret: "s",
-          api_base_url: `http://127.0.0.1:${upstream.addr.port}`,
-        },
-      },
-      // The default (20 a minute) is what the first test runs against.
-      ...(maxFailures === 20 ? {} : { auth_lockout: { max_failures: maxFailures } }),
-    },
-  });
-  const { appliance } = temp;
-  const { app, apiKey } = await seedApp(appliance, { name: "demo" });
-  await seedConnection(appliance, {
-    id: "conn_1",
-    appId: app.id,
-    entityId: "alice",
-    provider: "gmail",
-    accessToken: TOKEN,
-  });
-  const server = await serveRuntime(appliance, port);
-  const base = `http://127.0.0.1:${port}`;
-  const good = {
-    "securix-api-key": apiKey,
-    "securix-entity-id": "alice",
-    "securix-agent-id": "agent-1",
-  };
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await server.stop();
-  };
-  return {
-    base,
-    good,
-    appliance,
-    runtime: server.runtime,
-    stop,
-    async close() {
-      await stop();
-      await upstream.shutdown();
-      await temp.cleanup();
-    },
-  };
-}
-
-type Served = Awaited<ReturnType<typeof served>>;
+import { type Served, served } from "./helpers/served_gmail.ts";
 
 async function get(url: string, headers: Record<string, string>) {
   const res = await fetch(url, { headers });

@@ -1,4 +1,6 @@
-import { findAgent } from "../agents/agent_store.ts";
+import { agentIdSchema, findAgent } from "../agents/agent_store.ts";
+import { ENTITY_ID, textProblem } from "../api/identifier.ts";
+import { headerText } from "./header_text.ts";
 import type { App } from "../apps/app_store.ts";
 import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
 import { lockedOut } from "../apps/key_errors.ts";
@@ -8,6 +10,8 @@ import type { Db } from "../db/client.ts";
 import { tokenExpired } from "../connections/credential_errors.ts";
 import { TtlCache } from "../cache/ttl_cache.ts";
 import { proxyErrors } from "./proxy_errors.ts";
+
+const AGENT_ID_RULE = "expected 1-128 letters, digits, '.', '_', ':' or '-'";
 
 export interface Caller {
   app: App;
@@ -46,8 +50,14 @@ export class CallerResolver {
     const auth = checked.auth;
     const agentId = headers.get("securix-agent-id");
     if (!agentId) throw proxyErrors.missingHeader("securix-agent-id");
-    const entityId = headers.get("securix-entity-id");
-    if (!entityId) throw proxyErrors.missingHeader("securix-entity-id");
+    if (!agentIdSchema.safeParse(agentId).success) {
+      throw proxyErrors.invalidHeader("securix-agent-id", AGENT_ID_RULE);
+    }
+    const rawEntityId = headers.get("securix-entity-id");
+    if (!rawEntityId) throw proxyErrors.missingHeader("securix-entity-id");
+    const entityId = headerText(rawEntityId);
+    const problem = textProblem(entityId, ENTITY_ID);
+    if (problem) throw proxyErrors.invalidHeader("securix-entity-id", problem);
     if (!await this.#agentKnown(auth.app.id, agentId)) throw proxyErrors.unknownAgent(agentId);
     const connection = await this.#connection(auth.app.id, entityId, provider);
     if (!connection || connection.status === "pending" || connection.status === "revoked") {

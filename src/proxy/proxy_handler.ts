@@ -1,3 +1,4 @@
+import { AUDIT_NOTE, textProblem } from "../api/identifier.ts";
 import type { AuditWriter } from "../audit/audit_writer.ts";
 import type { StoredCredential } from "../connections/connection_types.ts";
 import type { CredentialSource } from "../connections/credential_source.ts";
@@ -5,6 +6,7 @@ import { SecurixError } from "../errors/securix_error.ts";
 import { errorResponse } from "../errors/error_response.ts";
 import { auditPath } from "./audit_path.ts";
 import { countingStream } from "./byte_counter.ts";
+import { headerText } from "./header_text.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./header_hygiene.ts";
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
@@ -110,7 +112,11 @@ export async function handleProxy(
 ): Promise<Response> {
   const started = deps.now();
   const { route, url } = target;
-  const note = req.headers.get("x-securix-audit-note")?.slice(0, 500) ?? null;
+  const sentNote = req.headers.get("x-securix-audit-note");
+  const noteText = sentNote === null ? null : headerText(sentNote);
+  const noteProblem = noteText === null ? null : textProblem(noteText, AUDIT_NOTE);
+  // A refused note is not kept: the record says the request was refused, not what it said.
+  const note = noteProblem ? null : noteText;
   let caller: Caller | null = null;
   let upstreamMs: number | null = null;
   const finish = (status: number, decision: string, bytesIn: number, bytesOut: number) => {
@@ -143,6 +149,7 @@ export async function handleProxy(
     checkRequestShape(deps, req, url);
     if (deps.audit?.backlogged) throw proxyErrors.auditBacklog();
     caller = await deps.callers.resolve(req.headers, route.provider, clientAddress);
+    if (noteProblem) throw proxyErrors.invalidHeader("x-securix-audit-note", noteProblem);
     const upstream = upstreamUrl(route.baseUrl, target.path, url.search);
     let credential = await deps.credentials.get(caller.connection);
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
