@@ -1,7 +1,7 @@
 // C0 (with TAB, CR, LF), DEL, C1, the Unicode line/paragraph separators and the bidi
 // controls: each can move the cursor, recolour, rewrite or reorder what an operator reads.
-// deno-lint-ignore no-control-regex
 const UNSAFE =
+  // deno-lint-ignore no-control-regex
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
