@@ -124,3 +124,26 @@ Deno.test("auth failures: a direct client's X-Forwarded-For does not escape the 
     await env.close();
   }
 });
+
+Deno.test("auth failures: malformed requests refused before the key check are summarised too", async () => {
+  const env = await served(false);
+  try {
+    const big = "x".repeat(40 * 1024); // past the proxy's 32 KiB, under Deno's own limit
+    const seen = await flood(
+      300,
+      8,
+      () => get(`${env.base}/proxy/gmail/gmail/v1/users/me/messages`, { "x-padding": big }),
+    );
+    assert.deepEqual(seen, { "SX-HEADERS-TOO-LARGE": 300 });
+    assert.deepEqual(await authFailureCounts(env), { headers_too_large: 300 });
+    await env.stop();
+    const db = env.appliance.database.db;
+    assert.equal((await listRecords(db, { kinds: "proxy.request" })).length, 0);
+    const summaries = await listRecords(db, { kinds: "auth.failed" });
+    assert.ok(summaries.length >= 1 && summaries.length <= 2, `${summaries.length} summaries`);
+    assert.equal(summaries.reduce((n, r) => n + (r.data.count as number), 0), 300);
+    assert.equal((await verifyChain(db)).ok, true);
+  } finally {
+    await env.close();
+  }
+});

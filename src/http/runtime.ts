@@ -144,6 +144,10 @@ export async function createRuntime(
     maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,
     maxHeaderBytes: 32 * 1024,
     onInternalError: (error) => log(`proxy: ${logSafeError(error)}`),
+    onRefusedUnauthenticated: (address, reason) => {
+      metrics.authFailures.inc({ reason });
+      failureLog?.record(address, reason, now());
+    },
     onRequest: (provider, status, totalMs, upstreamMs) => {
       metrics.proxyRequests.inc({ provider, status: String(status) });
       metrics.proxyLatency.observe({ provider }, totalMs / 1000);

@@ -93,7 +93,7 @@ export class ApplianceMetrics {
     this.authFailures = new client.Counter({
       name: "securix_auth_failures_total",
       help:
-        "Requests refused before an app was known, by reason (missing_key, invalid_key, locked_out)",
+        "Requests refused before an app was known, by reason (missing_key, invalid_key, locked_out; on the proxy also bad_request_target, headers_too_large, body_too_large)",
       labelNames: ["reason"],
       registers,
     });

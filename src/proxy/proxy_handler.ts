@@ -33,6 +33,12 @@ export interface ProxyDeps {
     totalMs: number,
     upstreamMs: number | null,
   ) => void;
+  /**
+   * A request refused before any key was checked (malformed target, headers
+   * or declared body too large): summarised per address like a bad key, not
+   * chained one record each. `reason` is the code in snake case.
+   */
+  onRefusedUnauthenticated?: (address: string, reason: string) => void;
   /** An internal failure on the request path (the caller only sees SX-UNAVAILABLE). */
   onInternalError?: (error: unknown) => void;
 }
@@ -52,6 +58,8 @@ const BODYLESS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
  * not a chained record each, so a flood cannot fill the audit log.
  */
 const UNAUTHENTICATED = new Set(["SX-API-KEY-MISSING", "SX-API-KEY-INVALID", "SX-AUTH-LOCKOUT"]);
+/** Refusals of `checkRequestShape`, which runs before the key is looked at. */
+const BEFORE_AUTH = new Set(["SX-BAD-REQUEST-TARGET", "SX-HEADERS-TOO-LARGE", "SX-BODY-TOO-LARGE"]);
 
 /**
  * Which proxied request this is, if any: by Host (X-Forwarded-Host only when
@@ -123,7 +131,16 @@ export async function handleProxy(
     deps.onRequest?.(route.provider, status, deps.now() - started, upstreamMs);
     // Backlog refusals are not queued, so the backlog can drain; every request that was served is.
     if (decision === "denied:SX-AUDIT-BACKLOG") return;
-    if (caller === null && UNAUTHENTICATED.has(decision.slice("denied:".length))) return;
+    const code = decision.slice("denied:".length);
+    if (caller === null && UNAUTHENTICATED.has(code)) return;
+    // With no caller these codes can only come from the shape check, before the key.
+    if (caller === null && BEFORE_AUTH.has(code)) {
+      deps.onRefusedUnauthenticated?.(
+        clientAddress,
+        code.slice(3).toLowerCase().replaceAll("-", "_"),
+      );
+      return;
+    }
     deps.audit?.record({
       kind: "proxy.request",
       at: started,
