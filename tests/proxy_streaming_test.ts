@@ -553,7 +553,6 @@ Deno.test("proxy: an upload that outlasts the upstream timeout is not cut off; t
       websocket: false,
     }]]),
     baseDomain: "localhost",
-    trustProxy: false,
     callers: {
       resolve: () => Promise.resolve(caller),
       forgetConnection() {},

@@ -1,3 +1,4 @@
+import { nameSchema } from "../api/identifier.ts";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "../db/client.ts";
@@ -20,7 +21,7 @@ export const agentIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127
 
 export const addAgentInput = z.strictObject({
   agentId: agentIdSchema,
-  name: z.string().min(1).max(200).optional(),
+  name: nameSchema.optional(),
 });
 
 export async function addAgent(

@@ -1,3 +1,4 @@
+import { entityIdSchema } from "./identifier.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import { apiActor } from "../audit/actor.ts";
@@ -26,7 +27,7 @@ export function connectionView(c: Connection) {
 const LISTED_STATUSES = CONNECTION_STATUSES.filter((s) => s !== "revoked");
 
 const listQuery = z.object({
-  entityId: z.string().min(1).max(256).optional(),
+  entityId: entityIdSchema.optional(),
   provider: z.string().min(1).max(64).optional(),
   status: z.enum(LISTED_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),

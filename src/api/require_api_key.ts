@@ -1,16 +1,24 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { App } from "../apps/app_store.ts";
 import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
+import { lockedOut } from "../apps/key_errors.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 
 /** The calling app, and the id of the key it presented (the actor of its changes). */
 export type ApiEnv = { Variables: { app: App; keyId: string } };
 
-/** Resolves the `securix-api-key` header to an app and key, or answers 401. */
-export function requireApiKey(authenticator: KeyAuthenticator): MiddlewareHandler<ApiEnv> {
+/**
+ * Resolves the `securix-api-key` header to an app and key, or answers 401
+ * (429 SX-AUTH-LOCKOUT once the client address failed too often).
+ */
+export function requireApiKey(
+  authenticator: KeyAuthenticator,
+  clientAddress: (c: Context) => string,
+): MiddlewareHandler<ApiEnv> {
   return async function apiKeyAuth(c, next) {
-    const presented = c.req.header("securix-api-key");
-    if (!presented) {
+    const checked = await authenticator.check(c.req.header("securix-api-key"), clientAddress(c));
+    if (!checked.ok && checked.retryAfterS !== undefined) throw lockedOut(checked.retryAfterS);
+    if (!checked.ok && checked.reason === "missing_key") {
       throw new SecurixError(
         "SX-API-KEY-MISSING",
         "Send your app's API key in the securix-api-key header",
@@ -19,14 +27,13 @@ export function requireApiKey(authenticator: KeyAuthenticator): MiddlewareHandle
         },
       );
     }
-    const found = await authenticator.authenticate(presented);
-    if (!found) {
+    if (!checked.ok) {
       throw new SecurixError("SX-API-KEY-INVALID", "The API key is unknown or revoked", {
         status: 401,
       });
     }
-    c.set("app", found.app);
-    c.set("keyId", found.keyId);
+    c.set("app", checked.auth.app);
+    c.set("keyId", checked.auth.keyId);
     await next();
   };
 }

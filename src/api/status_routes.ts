@@ -1,3 +1,4 @@
+import { ENTITY_ID, textProblem } from "./identifier.ts";
 import { Hono } from "hono";
 import { listConnections } from "../connections/connection_store.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -31,6 +32,10 @@ export function statusRoutes(deps: FlowDeps): Hono<ApiEnv> {
       throw new SecurixError("SX-INVALID-INPUT", "entityId: required query parameter", {
         status: 400,
       });
+    }
+    const problem = textProblem(entityId, ENTITY_ID);
+    if (problem) {
+      throw new SecurixError("SX-INVALID-INPUT", `entityId: ${problem}`, { status: 400 });
     }
     const appId = c.get("app").id;
     const connections = await listConnections(deps.database.db, { appId, entityId });

@@ -2,12 +2,20 @@ import { TtlCache } from "../cache/ttl_cache.ts";
 import type { Db } from "../db/client.ts";
 import { digestApiKey } from "./api_key.ts";
 import { type App, findApp } from "./app_store.ts";
+import type { FailedKeyLimiter } from "./failed_key_limiter.ts";
 import { findLiveKey, touchApiKey } from "./key_store.ts";
 
 export interface Authenticated {
   app: App;
   keyId: string;
 }
+
+/** Why a request was refused before any app was known: the `reason` label of its metric. */
+export type KeyFailure = "missing_key" | "invalid_key" | "locked_out";
+
+export type KeyCheck =
+  | { ok: true; auth: Authenticated }
+  | { ok: false; reason: KeyFailure; retryAfterS?: number };
 
 /**
  * API key → app, cached by digest for `ttlMs` so the hot path does not hit
@@ -19,11 +27,44 @@ export class KeyAuthenticator {
   readonly #now: () => number;
   readonly #cache: TtlCache<Authenticated | null>;
   readonly #touched = new Map<string, number>();
+  readonly #limiter: FailedKeyLimiter | null;
+  readonly #onFailure: (address: string, reason: KeyFailure) => void;
 
-  constructor(deps: { db: Db; now: () => number; ttlMs?: number }) {
+  constructor(deps: {
+    db: Db;
+    now: () => number;
+    ttlMs?: number;
+    /** Failed checks per client address; none = no lockout. */
+    limiter?: FailedKeyLimiter;
+    /** Every refused check (metrics, the `auth.failed` summaries). */
+    onFailure?: (address: string, reason: KeyFailure) => void;
+  }) {
     this.#db = deps.db;
     this.#now = deps.now;
     this.#cache = new TtlCache(deps.ttlMs ?? 5_000, deps.now, 10_000);
+    this.#limiter = deps.limiter ?? null;
+    this.#onFailure = deps.onFailure ?? (() => {});
+  }
+
+  /**
+   * The edge's key check for a request from `address`: a locked-out address
+   * is refused before the key's digest is even looked up; a missing or
+   * unknown key counts as a failure against it.
+   */
+  async check(presented: string | null | undefined, address: string): Promise<KeyCheck> {
+    const now = this.#now();
+    const retryAfterS = this.#limiter?.retryAfterS(address, now) ?? null;
+    if (retryAfterS !== null) return this.#refuse(address, "locked_out", retryAfterS);
+    if (!presented) return this.#refuse(address, "missing_key");
+    const auth = await this.authenticate(presented);
+    if (auth) return { ok: true, auth };
+    this.#limiter?.fail(address, now);
+    return this.#refuse(address, "invalid_key");
+  }
+
+  #refuse(address: string, reason: KeyFailure, retryAfterS?: number): KeyCheck {
+    this.#onFailure(address, reason);
+    return retryAfterS === undefined ? { ok: false, reason } : { ok: false, reason, retryAfterS };
   }
 
   async authenticate(presented: string): Promise<Authenticated | null> {

@@ -1,3 +1,4 @@
+import { terminalText } from "../cli/terminal_text.ts";
 import type { StoredRecord } from "./stored_records.ts";
 
 /** One record as a JSON line: what `audit export` and `audit tail --json` print. */
@@ -28,8 +29,11 @@ export function recordText(record: StoredRecord): string {
     record.entityId && `entity=${record.entityId}`,
   ].filter(Boolean).join(" ");
   const what = record.kind === "proxy.request" ? proxySummary(record.data) : pairs(record.data);
-  return [new Date(record.at).toISOString(), record.kind.padEnd(28), who, what]
-    .filter(Boolean).join("  ");
+  // Ids, names and notes come from apps: never let them drive the operator's terminal.
+  return terminalText(
+    [new Date(record.at).toISOString(), record.kind.padEnd(28), who, what]
+      .filter(Boolean).join("  "),
+  );
 }
 
 function proxySummary(data: Record<string, unknown>): string {

@@ -118,7 +118,7 @@ async function runDoctor(context: CliContext): Promise<CheckResult[]> {
     publicUrlCheck({
       publicUrl: config.server.publicUrl,
       listen: config.server.listen,
-      trustProxy: config.server.trust_proxy,
+      trustProxy: config.server.trustedProxies.length > 0,
     }),
     oauthCallbackCheck(config.server.publicUrl),
   );

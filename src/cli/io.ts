@@ -1,3 +1,5 @@
+import { terminalLines, terminalText } from "./terminal_text.ts";
+
 /** Where CLI commands write; tests pass their own to capture output. */
 export interface CliIo {
   out: (text: string) => void;
@@ -13,7 +15,19 @@ export const processIo: CliIo = {
   cwd: () => Deno.cwd(),
 };
 
-/** Prints records as aligned columns, or as JSON for scripts. */
+/**
+ * `io` with every line escaped for the terminal (see terminal_text.ts): what
+ * the CLI prints never carries a raw control character, whatever it prints.
+ */
+export function terminalIo(io: CliIo): CliIo {
+  return {
+    ...io,
+    out: (text) => io.out(terminalLines(text)),
+    err: (text) => io.err(terminalLines(text)),
+  };
+}
+
+/** Prints records as aligned columns, or as JSON for scripts; cells are escaped for the terminal. */
 export function printTable(
   io: CliIo,
   rows: Record<string, unknown>[],
@@ -33,8 +47,8 @@ export function printTable(
 
 function formatCell(value: unknown): string {
   if (value === null || value === undefined) return "-";
-  if (Array.isArray(value)) return value.join(",") || "-";
-  return String(value);
+  if (Array.isArray(value)) return terminalText(value.join(",")) || "-";
+  return terminalText(String(value));
 }
 
 export function printJson(io: CliIo, value: unknown): void {

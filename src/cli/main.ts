@@ -2,7 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/config_error.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { CliContext } from "./context.ts";
-import { type CliIo, processIo } from "./io.ts";
+import { type CliIo, processIo, terminalIo } from "./io.ts";
 import { VERSION } from "./version.ts";
 import { registerServe } from "./serve_command.ts";
 import { registerMigrate } from "./migrate_command.ts";
@@ -18,7 +18,8 @@ import { registerAudit } from "./audit_command.ts";
 import { registerProviders } from "./providers_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
-export function buildProgram(io: CliIo): { program: Command; context: CliContext } {
+export function buildProgram(raw: CliIo): { program: Command; context: CliContext } {
+  const io = terminalIo(raw);
   const program = new Command("securix")
     .description("Securix appliance: an agent access security broker")
     .option(
@@ -71,7 +72,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     await program.parseAsync(argv, { from: "user" });
     return 0;
   } catch (error) {
-    return reportError(io, error);
+    return reportError(terminalIo(io), error);
   }
 }
 

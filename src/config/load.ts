@@ -1,3 +1,4 @@
+import { trustedProxyEntries } from "./trusted_proxies.ts";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { exists, writeNewMasterKey } from "./master_key_file.ts";
 import type { z } from "zod";
@@ -20,6 +21,8 @@ export interface Config {
     readonly listenAddress: ListenAddress;
     readonly metricsAddress: ListenAddress;
     readonly publicUrl: string;
+    /** `trust_proxy` as addresses/CIDRs: loopback for `true`, none for `false`. */
+    readonly trustedProxies: readonly string[];
   };
   readonly database: {
     readonly url: string;
@@ -32,6 +35,7 @@ export interface Config {
   readonly webhooks: ParsedConfig["webhooks"];
   readonly proxy: ParsedConfig["proxy"];
   readonly audit: ParsedConfig["audit"];
+  readonly auth_lockout: ParsedConfig["auth_lockout"];
 }
 
 export interface LoadOptions {
@@ -42,7 +46,15 @@ export interface LoadOptions {
 }
 
 /** Sections whose scalar keys may be overridden by SECURIX_<SECTION>_<KEY>. */
-const OVERRIDABLE = ["server", "database", "vault", "webhooks", "proxy", "audit"] as const;
+const OVERRIDABLE = [
+  "server",
+  "database",
+  "vault",
+  "webhooks",
+  "proxy",
+  "audit",
+  "auth_lockout",
+] as const;
 
 export async function findConfigPath(
   options: LoadOptions,
@@ -128,6 +140,9 @@ const NUMERIC_KEYS = new Set([
   "audit.head_interval_ms",
   "webhooks.timeout_ms",
   "proxy.upstream_timeout_ms",
+  "auth_lockout.max_failures",
+  "auth_lockout.window_s",
+  "auth_lockout.max_addresses",
 ]);
 
 const NUMBER_LIST_KEYS = new Set(["webhooks.retry_delays_ms"]);
@@ -190,6 +205,7 @@ export async function resolveConfig(
       listenAddress,
       metricsAddress: parseListen(parsed.server.metrics_listen),
       publicUrl,
+      trustedProxies: trustedProxyEntries(parsed.server.trust_proxy),
     },
     database: {
       url: filePath ? `file:${filePath}` : parsed.database.url,
@@ -201,6 +217,7 @@ export async function resolveConfig(
     webhooks: parsed.webhooks,
     proxy: parsed.proxy,
     audit: parsed.audit,
+    auth_lockout: parsed.auth_lockout,
   });
 }
 
@@ -227,6 +244,7 @@ export const OVERRIDE_KEYS: Record<string, readonly string[]> = {
   webhooks: ["allow_private_targets", "timeout_ms", "retry_delays_ms"],
   proxy: ["upstream_timeout_ms"],
   audit: ["retain_days", "max_backlog", "head_interval_ms"],
+  auth_lockout: ["max_failures", "window_s", "max_addresses"],
 };
 
 export const EMBEDDED_DATA_DIR = "securix-data";

@@ -41,7 +41,7 @@ const BAD_FILES: [string, string, RegExp][] = [
   [
     "wrong type",
     '[server]\ntrust_proxy = "yes"\n',
-    /server\.trust_proxy: expected boolean, got "yes"/,
+    /server\.trust_proxy: expected an IP address or CIDR range, got "yes"/,
   ],
   [
     "literal master key",
@@ -226,5 +226,42 @@ Deno.test("config: resolved config is frozen", async () => {
     assert.throws(() => {
       (config.server as { base_domain: string }).base_domain = "x";
     });
+  });
+});
+
+Deno.test("config: trust_proxy is true (loopback), false (nobody) or a list of addresses/CIDRs", async () => {
+  const load = async (line: string, env: Record<string, string> = {}) => {
+    let trusted: readonly string[] = [];
+    await withDir(`[server]\n${line}\n[vault]\nmaster_key = "env:MK"\n`, async (dir) => {
+      const { config } = await loadConfig({ cwd: dir, env: (n) => ({ MK: KEY, ...env })[n] });
+      trusted = config.server.trustedProxies;
+    });
+    return trusted;
+  };
+  assert.deepEqual(await load("trust_proxy = true"), ["127.0.0.0/8", "::1/128"]);
+  assert.deepEqual(await load("trust_proxy = false"), []);
+  assert.deepEqual(await load(""), []);
+  assert.deepEqual(await load('trust_proxy = ["127.0.0.1/32", "10.0.0.0/8", "fd00::1"]'), [
+    "127.0.0.1/32",
+    "10.0.0.0/8",
+    "fd00::1",
+  ]);
+  assert.deepEqual(
+    await load("", { SECURIX_SERVER_TRUST_PROXY: "127.0.0.1/32, 10.0.0.0/8" }),
+    ["127.0.0.1/32", "10.0.0.0/8"],
+  );
+  await withDir('[server]\ntrust_proxy = ["10.0.0.0/33"]\n', async (dir) => {
+    assert.match(
+      await loadError(dir, { SECURIX_VAULT_MASTER_KEY: KEY }),
+      /trust_proxy.*expected an IP address or CIDR range, got "10\.0\.0\.0\/33"/,
+    );
+  });
+});
+
+Deno.test("config: [auth_lockout] defaults and overrides", async () => {
+  await withDir('[auth_lockout]\nwindow_s = 30\n[vault]\nmaster_key = "env:MK"\n', async (dir) => {
+    const env: Record<string, string> = { MK: KEY, SECURIX_AUTH_LOCKOUT_MAX_FAILURES: "5" };
+    const { config } = await loadConfig({ cwd: dir, env: (n) => env[n] });
+    assert.deepEqual(config.auth_lockout, { max_failures: 5, window_s: 30, max_addresses: 10_000 });
   });
 });

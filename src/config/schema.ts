@@ -2,6 +2,7 @@ import { z } from "zod";
 import { resolveSecret, type SecretSources } from "./secret_ref.ts";
 import { providersSchema } from "../providers/provider_config.ts";
 import { DEFAULT_RETRY_DELAYS_MS } from "../webhooks/retry_schedule.ts";
+import { parseProxyEntry } from "./trusted_proxies.ts";
 
 /**
  * The one config schema. `ConfigInput` is what an operator writes in
@@ -60,6 +61,32 @@ function secret(sources: SecretSources, opts: { literal: boolean }) {
   });
 }
 
+/**
+ * `true` (a proxy on loopback), `false` (none), or the proxies' addresses and
+ * CIDR ranges, as a list or (from an environment variable) comma-separated.
+ */
+function trustProxy() {
+  const error = (iss: { input?: unknown }) =>
+    `expected true, false or a list of proxy addresses/CIDRs like ["127.0.0.1/32", "10.0.0.0/8"], got ${
+      show(iss.input)
+    }`;
+  const entries = z.array(z.string({ error }), { error }).max(256).superRefine((list, ctx) => {
+    for (const entry of list) {
+      if (parseProxyEntry(entry) === null) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected an IP address or CIDR range, got ${show(entry)}`,
+        });
+      }
+    }
+  });
+  return z.union([
+    z.boolean(),
+    z.string().transform((v) => v.split(",").map((e) => e.trim()).filter(Boolean)).pipe(entries),
+    entries,
+  ], { error }).default(false);
+}
+
 const MASTER_KEY_HEX = /^[0-9a-fA-F]{64}$/;
 
 export function configSchema(sources: SecretSources) {
@@ -73,8 +100,10 @@ export function configSchema(sources: SecretSources) {
     base_domain: z.string().regex(/^[a-z0-9.-]+$/i, {
       error: (iss) => `expected a domain name, got ${show(iss.input)}`,
     }).default("localhost"),
-    /** Believe X-Forwarded-Host/-Proto/-For from a reverse proxy. Default false. */
-    trust_proxy: z.boolean().default(false),
+    /** Which socket peers are reverse proxies whose X-Forwarded-Host/-For are believed:
+     * `true` = loopback only, `false` = none, or a list of addresses/CIDRs such as
+     * `["127.0.0.1/32", "10.0.0.0/8"]`. Default false. */
+    trust_proxy: trustProxy(),
     /** Prometheus listener, separate from the public one. Default `127.0.0.1:9464`. */
     metrics_listen: hostPort("127.0.0.1:9464"),
     /** Largest accepted API request body in bytes. Default 1 MiB. */
@@ -137,6 +166,17 @@ export function configSchema(sources: SecretSources) {
     head_interval_ms: z.number().int().min(0).max(7 * 86_400_000).default(3_600_000),
   });
 
+  const auth_lockout = z.strictObject({
+    /** Failed API key checks from one client address within `window_s` before further
+     * requests from it get 429 SX-AUTH-LOCKOUT until the window ends. Default 20. */
+    max_failures: z.number().int().min(1).max(1_000_000).default(20),
+    /** Length of the failure window, in seconds. Default 60. */
+    window_s: z.number().int().min(1).max(86_400).default(60),
+    /** Client addresses tracked at once (oldest forgotten first), which bounds the
+     * memory of the lockout and of the per-minute `auth.failed` audit summaries. Default 10000. */
+    max_addresses: z.number().int().min(1).max(1_000_000).default(10_000),
+  });
+
   return z.strictObject({
     server: server.default(server.parse({})),
     database: database.prefault({}),
@@ -146,6 +186,7 @@ export function configSchema(sources: SecretSources) {
     webhooks: webhooks.default(webhooks.parse({})),
     proxy: proxy.default(proxy.parse({})),
     audit: audit.default(audit.parse({})),
+    auth_lockout: auth_lockout.default(auth_lockout.parse({})),
   });
 }
 

@@ -13,8 +13,9 @@ export function errorResponse(error: SecurixError, headers?: HeadersInit): Respo
   h.set("content-type", "application/json; charset=utf-8");
   // Also sent by the proxy, which answers before the pages' security headers run.
   h.set("x-content-type-options", "nosniff");
-  if (error.status === 429 && error.details && typeof error.details.interval === "number") {
-    h.set("retry-after", String(error.details.interval));
+  const retryAfter = error.details?.retryAfter ?? error.details?.interval;
+  if (error.status === 429 && typeof retryAfter === "number") {
+    h.set("retry-after", String(retryAfter));
   }
   return new Response(JSON.stringify(body), { status: error.status, headers: h });
 }

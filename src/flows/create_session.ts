@@ -1,3 +1,4 @@
+import { entityIdSchema } from "../api/identifier.ts";
 import { z } from "zod";
 import type { App } from "../apps/app_store.ts";
 import { webOrigin } from "../apps/app_input.ts";
@@ -12,7 +13,7 @@ import type { AuthSession, SessionProvider } from "./session_types.ts";
 import { SXC_HASH_PATTERN } from "./sxc.ts";
 
 export const createSessionInput = z.strictObject({
-  entityId: z.string().min(1).max(256),
+  entityId: entityIdSchema,
   flow: z.enum(["popup", "device"]).default("popup"),
   providers: z.record(
     z.string().regex(/^[a-z0-9_-]{1,64}$/),

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { KeyAuthenticator } from "../apps/key_authenticator.ts";
+import { FailedKeyLimiter } from "../apps/failed_key_limiter.ts";
+import { KeyAuthenticator, type KeyFailure } from "../apps/key_authenticator.ts";
+import { trustedProxies } from "../config/trusted_proxies.ts";
 import { connectionRoutes } from "../api/connection_routes.ts";
 import { type ApiEnv, requireApiKey } from "../api/require_api_key.ts";
 import { sessionRoutes } from "../api/session_routes.ts";
@@ -27,6 +29,8 @@ export interface AppOptions {
   providers: ProviderRegistry;
   /** Called when a connection is revoked or paused, to drop caches at once. */
   onConnectionChanged?: (connection: Connection) => void;
+  /** Called for every request refused before an app was known (bad, missing key; lockout). */
+  onKeyFailure?: (address: string, reason: KeyFailure) => void;
   /** Called when agents change, to drop the proxy's agent cache. */
   onAgentsChanged?: () => void;
   log?: (line: string) => void;
@@ -58,7 +62,18 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     deviceIntervalS: options.deviceIntervalS ?? 5,
     random: options.random,
   };
-  const authenticator = new KeyAuthenticator({ db: database.db, now });
+  const lockout = config.auth_lockout;
+  const authenticator = new KeyAuthenticator({
+    db: database.db,
+    now,
+    limiter: new FailedKeyLimiter({
+      maxFailures: lockout.max_failures,
+      windowMs: lockout.window_s * 1000,
+      maxAddresses: lockout.max_addresses,
+    }),
+    onFailure: options.onKeyFailure,
+  });
+  const readClientAddress = clientAddress(trustedProxies(config.server.trustedProxies));
   const csrfKey = await deriveSubkey(config.vault.masterKey, LABELS.csrf);
 
   const app = new Hono();
@@ -82,11 +97,11 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     consentRoutes({
       deps: flowDeps,
       csrfKey,
-      clientAddress: clientAddress(config.server.trust_proxy),
+      clientAddress: readClientAddress,
     }),
   );
   const v1 = new Hono<ApiEnv>();
-  v1.use("*", requireApiKey(authenticator));
+  v1.use("*", requireApiKey(authenticator, readClientAddress));
   v1.route("/auth/sessions", sessionRoutes(flowDeps));
   v1.route("/auth/status", statusRoutes(flowDeps));
   v1.route(

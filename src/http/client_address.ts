@@ -1,22 +1,44 @@
 import type { Context } from "hono";
 import { getConnInfo } from "hono/deno";
+import { parseAddress, type TrustedProxies } from "../config/trusted_proxies.ts";
 
 /**
- * The client's address: the socket peer, or the last X-Forwarded-For hop
- * when `trust_proxy` says a reverse proxy in front sets it. The last hop is
- * the one our proxy wrote; earlier entries come from the client and would let
- * anyone pick the address the guessing limits count against.
+ * The client's address as the edge counts it (lockouts, guessing limits,
+ * audit): the socket peer, unless the peer is a trusted proxy. Then the
+ * X-Forwarded-For hops are read from the right, past every trusted proxy, to
+ * the first address a trusted hop vouched for. Entries further left were
+ * written by the client and would let anyone pick the address counted.
  */
-export function clientAddress(trustProxy: boolean): (c: Context) => string {
+export function forwardedClient(
+  peer: string,
+  forwardedFor: string | null | undefined,
+  trusted: TrustedProxies,
+): string {
+  if (!forwardedFor || !trusted(peer)) return peer;
+  let client = peer;
+  const hops = forwardedFor.split(",");
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i].trim();
+    // Not an address: the proxy to its right is the last one we can vouch for.
+    if (!parseAddress(hop)) return client;
+    client = hop;
+    if (!trusted(hop)) return hop;
+  }
+  return client;
+}
+
+/** The socket peer of a Hono request (Deno's conn info), or "unknown" off a socket. */
+export function socketPeer(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** The client address of a Hono request; see `forwardedClient`. */
+export function clientAddress(trusted: TrustedProxies): (c: Context) => string {
   return function readClientAddress(c) {
-    if (trustProxy) {
-      const forwarded = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
-      if (forwarded) return forwarded;
-    }
-    try {
-      return getConnInfo(c).remote.address ?? "unknown";
-    } catch {
-      return "unknown";
-    }
+    return forwardedClient(socketPeer(c), c.req.header("x-forwarded-for"), trusted);
   };
 }

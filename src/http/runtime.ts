@@ -1,5 +1,7 @@
 import { recordAdminEventNow } from "../audit/admin_event.ts";
 import { AuditThread } from "../audit/audit_thread.ts";
+import { AuthFailureLog } from "../audit/auth_failure_log.ts";
+import { trustedProxies } from "../config/trusted_proxies.ts";
 import { AuditWriter } from "../audit/audit_writer.ts";
 import { publishHead } from "../audit/head_publisher.ts";
 import { pruneAudit } from "../audit/prune.ts";
@@ -20,6 +22,7 @@ import { DeliveryWorker } from "../webhooks/delivery_worker.ts";
 import type { WebhookSender } from "../webhooks/pinned_post.ts";
 import { dnsResolver, type Resolver } from "../webhooks/target_policy.ts";
 import { createApp } from "./app.ts";
+import { forwardedClient } from "./client_address.ts";
 import type { Appliance } from "./appliance.ts";
 
 export interface RuntimeOptions {
@@ -90,6 +93,10 @@ export async function createRuntime(
     onError: (error) => log(`audit: cannot write batch: ${logSafeError(error)}`),
     write: auditThread ? (events) => auditThread.write(events) : undefined,
   });
+  const failureLog = audit && new AuthFailureLog({
+    emit: (event) => audit.record(event),
+    maxAddresses: config.auth_lockout.max_addresses,
+  });
   const worker = new DeliveryWorker({
     database,
     vault,
@@ -126,12 +133,16 @@ export async function createRuntime(
     },
     onAgentsChanged: () => callers.forgetAll(),
     webhookResolve: options.webhookResolve,
+    onKeyFailure: (address, reason) => {
+      metrics.authFailures.inc({ reason });
+      failureLog?.record(address, reason, now());
+    },
   });
+  const trusted = trustedProxies(config.server.trustedProxies);
   const callers = new CallerResolver({ db: database.db, authenticator, now });
   const proxy: ProxyDeps = {
     routes: wiring.routes,
     baseDomain: config.server.base_domain,
-    trustProxy: config.server.trust_proxy,
     callers,
     credentials,
     audit,
@@ -141,6 +152,10 @@ export async function createRuntime(
     maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,
     maxHeaderBytes: 32 * 1024,
     onInternalError: (error) => log(`proxy: ${logSafeError(error)}`),
+    onRefusedUnauthenticated: (address, reason) => {
+      metrics.authFailures.inc({ reason });
+      failureLog?.record(address, reason, now());
+    },
     onRequest: (provider, status, totalMs, upstreamMs) => {
       metrics.proxyRequests.inc({ provider, status: String(status) });
       metrics.proxyLatency.observe({ provider }, totalMs / 1000);
@@ -173,13 +188,17 @@ export async function createRuntime(
     handler: (req, info) => {
       const url = requestUrl(req.url, req.headers.get("host"));
       if (!url) return Promise.resolve(errorResponse(proxyErrors.badHost()));
-      const target = matchProxy(proxy, req, url);
+      const peer = info.remoteAddr.hostname;
+      const target = matchProxy(proxy, req, url, trusted(peer));
       if (target === "unknown") {
         return Promise.resolve(
           errorResponse(proxyErrors.unknownHost(req.headers.get("host") ?? url.host)),
         );
       }
-      if (target) return handleProxy(proxy, req, target);
+      if (target) {
+        const client = forwardedClient(peer, req.headers.get("x-forwarded-for"), trusted);
+        return handleProxy(proxy, req, target, client);
+      }
       return Promise.resolve(app.fetch(req, info));
     },
     metrics,
@@ -197,10 +216,13 @@ export async function createRuntime(
         void publishAuditHead();
         timers.push(setInterval(publishAuditHead, config.audit.head_interval_ms));
       }
+      // Summaries of ended minutes go out within seconds, not at the next housekeeping.
+      if (failureLog) timers.push(setInterval(() => failureLog.flush(now()), 5_000));
     },
     async stop() {
       for (const t of timers) clearInterval(t);
       await worker.stop();
+      failureLog?.flushAll();
       await audit?.stop();
       auditThread?.close();
     },

@@ -15,6 +15,7 @@ export class ApplianceMetrics {
   readonly sessions: client.Counter<"flow" | "outcome">;
   readonly auditBatchLag: client.Histogram;
   readonly auditPending: client.Gauge;
+  readonly authFailures: client.Counter<"reason">;
 
   constructor(
     sources: { webhookQueueDepth?: () => Promise<number>; auditPending?: () => number } = {},
@@ -87,6 +88,13 @@ export class ApplianceMetrics {
       name: "securix_audit_batch_lag_seconds",
       help: "Age of the oldest event in each audit batch when it was written",
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.authFailures = new client.Counter({
+      name: "securix_auth_failures_total",
+      help:
+        "Requests refused before an app was known, by reason (missing_key, invalid_key, locked_out; on the proxy also bad_request_target, headers_too_large, body_too_large)",
+      labelNames: ["reason"],
       registers,
     });
     const pending = sources.auditPending;

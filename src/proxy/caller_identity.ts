@@ -1,12 +1,17 @@
-import { findAgent } from "../agents/agent_store.ts";
+import { agentIdSchema, findAgent } from "../agents/agent_store.ts";
+import { ENTITY_ID, textProblem } from "../api/identifier.ts";
+import { headerText } from "./header_text.ts";
 import type { App } from "../apps/app_store.ts";
 import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
+import { lockedOut } from "../apps/key_errors.ts";
 import { currentConnection } from "../connections/connection_store.ts";
 import type { Connection } from "../connections/connection_types.ts";
 import type { Db } from "../db/client.ts";
 import { tokenExpired } from "../connections/credential_errors.ts";
 import { TtlCache } from "../cache/ttl_cache.ts";
 import { proxyErrors } from "./proxy_errors.ts";
+
+const AGENT_ID_RULE = "expected 1-128 letters, digits, '.', '_', ':' or '-'";
 
 export interface Caller {
   app: App;
@@ -35,15 +40,24 @@ export class CallerResolver {
     this.#connections = new TtlCache(deps.ttlMs ?? 2_000, deps.now);
   }
 
-  async resolve(headers: Headers, provider: string): Promise<Caller> {
-    const key = headers.get("securix-api-key");
-    if (!key) throw proxyErrors.missingKey();
-    const auth = await this.#authenticator.authenticate(key);
-    if (!auth) throw proxyErrors.badKey();
+  /** `address` is the client's, as the edge counts it: failed key checks are limited per address. */
+  async resolve(headers: Headers, provider: string, address = "unknown"): Promise<Caller> {
+    const checked = await this.#authenticator.check(headers.get("securix-api-key"), address);
+    if (!checked.ok) {
+      if (checked.retryAfterS !== undefined) throw lockedOut(checked.retryAfterS);
+      throw checked.reason === "missing_key" ? proxyErrors.missingKey() : proxyErrors.badKey();
+    }
+    const auth = checked.auth;
     const agentId = headers.get("securix-agent-id");
     if (!agentId) throw proxyErrors.missingHeader("securix-agent-id");
-    const entityId = headers.get("securix-entity-id");
-    if (!entityId) throw proxyErrors.missingHeader("securix-entity-id");
+    if (!agentIdSchema.safeParse(agentId).success) {
+      throw proxyErrors.invalidHeader("securix-agent-id", AGENT_ID_RULE);
+    }
+    const rawEntityId = headers.get("securix-entity-id");
+    if (!rawEntityId) throw proxyErrors.missingHeader("securix-entity-id");
+    const entityId = headerText(rawEntityId);
+    const problem = textProblem(entityId, ENTITY_ID);
+    if (problem) throw proxyErrors.invalidHeader("securix-entity-id", problem);
     if (!await this.#agentKnown(auth.app.id, agentId)) throw proxyErrors.unknownAgent(agentId);
     const connection = await this.#connection(auth.app.id, entityId, provider);
     if (!connection || connection.status === "pending" || connection.status === "revoked") {

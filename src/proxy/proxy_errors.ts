@@ -28,6 +28,9 @@ export const proxyErrors = {
       status: 401,
       llmError: "The app's Securix API key is not valid; the app's operator must issue a new one.",
     }),
+  /** A header value outside the identifier rules; `problem` never repeats the value. */
+  invalidHeader: (name: string, problem: string) =>
+    new SecurixError("SX-INVALID-INPUT", `${name}: ${problem}`, { status: 400 }),
   missingHeader: (name: string) =>
     new SecurixError("SX-MISSING-HEADER", `The ${name} header is required`, { status: 400 }),
   unknownAgent: (agentId: string) =>

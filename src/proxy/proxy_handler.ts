@@ -1,3 +1,4 @@
+import { AUDIT_NOTE, textProblem } from "../api/identifier.ts";
 import type { AuditWriter } from "../audit/audit_writer.ts";
 import type { StoredCredential } from "../connections/connection_types.ts";
 import type { CredentialSource } from "../connections/credential_source.ts";
@@ -5,6 +6,7 @@ import { SecurixError } from "../errors/securix_error.ts";
 import { errorResponse } from "../errors/error_response.ts";
 import { auditPath } from "./audit_path.ts";
 import { countingStream } from "./byte_counter.ts";
+import { headerText } from "./header_text.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
 import { downstreamResponseHeaders, upstreamRequestHeaders } from "./header_hygiene.ts";
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
@@ -16,7 +18,6 @@ import { bridgeWebSocket } from "./websocket_proxy.ts";
 export interface ProxyDeps {
   routes: RouteTable;
   baseDomain: string;
-  trustProxy: boolean;
   callers: CallerResolver;
   credentials: CredentialSource;
   audit: AuditWriter | null;
@@ -32,6 +33,12 @@ export interface ProxyDeps {
     totalMs: number,
     upstreamMs: number | null,
   ) => void;
+  /**
+   * A request refused before any key was checked (malformed target, headers
+   * or declared body too large): summarised per address like a bad key, not
+   * chained one record each. `reason` is the code in snake case.
+   */
+  onRefusedUnauthenticated?: (address: string, reason: string) => void;
   /** An internal failure on the request path (the caller only sees SX-UNAVAILABLE). */
   onInternalError?: (error: unknown) => void;
 }
@@ -46,16 +53,31 @@ export interface ProxyTarget {
 const BODYLESS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
 
 /**
- * Which proxied request this is, if any: by Host, or by the /proxy/<name>/ path.
+ * Refusals of callers that never showed a valid key: counted per client
+ * address and minute in one `auth.failed` summary (see KeyAuthenticator),
+ * not a chained record each, so a flood cannot fill the audit log.
+ */
+const UNAUTHENTICATED = new Set(["SX-API-KEY-MISSING", "SX-API-KEY-INVALID", "SX-AUTH-LOCKOUT"]);
+/** Refusals of `checkRequestShape`, which runs before the key is looked at. */
+const BEFORE_AUTH = new Set(["SX-BAD-REQUEST-TARGET", "SX-HEADERS-TOO-LARGE", "SX-BODY-TOO-LARGE"]);
+
+/**
+ * Which proxied request this is, if any: by Host (X-Forwarded-Host only when
+ * the socket peer is a trusted proxy), or by the /proxy/<name>/ path.
  * Matched on the path as sent, never on its dot-resolved form.
  */
 export function matchProxy(
   deps: ProxyDeps,
   req: Request,
   url: URL = new URL(req.url),
+  peerIsTrustedProxy = false,
 ): ProxyTarget | "unknown" | null {
   const { authority, path } = requestTarget(req.url);
-  const byHost = providerFromHost(req.headers, deps, authority);
+  const byHost = providerFromHost(
+    req.headers,
+    { baseDomain: deps.baseDomain, trustProxy: peerIsTrustedProxy },
+    authority,
+  );
   if (byHost) {
     const route = deps.routes.get(byHost);
     return route ? { route, path, url } : "unknown";
@@ -87,22 +109,38 @@ function checkRequestShape(deps: ProxyDeps, req: Request, url: URL): void {
 
 /**
  * The hot path: authenticate, fetch the credential, forward with the body
- * streamed both ways, answer, and queue one audit record.
+ * streamed both ways, answer, and queue one audit record. `clientAddress`
+ * is the caller's address as the edge counts it (failed key checks).
  */
 export async function handleProxy(
   deps: ProxyDeps,
   req: Request,
   target: ProxyTarget,
+  clientAddress = "unknown",
 ): Promise<Response> {
   const started = deps.now();
   const { route, url } = target;
-  const note = req.headers.get("x-securix-audit-note")?.slice(0, 500) ?? null;
+  const sentNote = req.headers.get("x-securix-audit-note");
+  const noteText = sentNote === null ? null : headerText(sentNote);
+  const noteProblem = noteText === null ? null : textProblem(noteText, AUDIT_NOTE);
+  // A refused note is not kept: the record says the request was refused, not what it said.
+  const note = noteProblem ? null : noteText;
   let caller: Caller | null = null;
   let upstreamMs: number | null = null;
   const finish = (status: number, decision: string, bytesIn: number, bytesOut: number) => {
     deps.onRequest?.(route.provider, status, deps.now() - started, upstreamMs);
     // Backlog refusals are not queued, so the backlog can drain; every request that was served is.
     if (decision === "denied:SX-AUDIT-BACKLOG") return;
+    const code = decision.slice("denied:".length);
+    if (caller === null && UNAUTHENTICATED.has(code)) return;
+    // With no caller these codes can only come from the shape check, before the key.
+    if (caller === null && BEFORE_AUTH.has(code)) {
+      deps.onRefusedUnauthenticated?.(
+        clientAddress,
+        code.slice(3).toLowerCase().replaceAll("-", "_"),
+      );
+      return;
+    }
     deps.audit?.record({
       kind: "proxy.request",
       at: started,
@@ -127,7 +165,8 @@ export async function handleProxy(
   try {
     checkRequestShape(deps, req, url);
     if (deps.audit?.backlogged) throw proxyErrors.auditBacklog();
-    caller = await deps.callers.resolve(req.headers, route.provider);
+    caller = await deps.callers.resolve(req.headers, route.provider, clientAddress);
+    if (noteProblem) throw proxyErrors.invalidHeader("x-securix-audit-note", noteProblem);
     const upstream = upstreamUrl(route.baseUrl, target.path, url.search);
     let credential = await deps.credentials.get(caller.connection);
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {

@@ -20,7 +20,6 @@ function deps(overrides: Partial<ProxyDeps>): ProxyDeps {
   return {
     routes: new Map([["gmail", route]]),
     baseDomain: "localhost",
-    trustProxy: false,
     callers: {
       resolve: () => Promise.resolve(caller),
       forgetConnection() {},

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { FailedKeyLimiter, lockoutKey } from "./failed_key_limiter.ts";
+
+Deno.test("failed key limiter: locked out past maxFailures until the window ends", () => {
+  const limiter = new FailedKeyLimiter({ maxFailures: 3, windowMs: 60_000, maxAddresses: 100 });
+  for (let i = 0; i < 3; i++) {
+    assert.equal(limiter.retryAfterS("192.0.2.1", 1_000), null);
+    limiter.fail("192.0.2.1", 1_000 + i);
+  }
+  assert.equal(limiter.retryAfterS("192.0.2.1", 1_500), 60);
+  assert.equal(limiter.retryAfterS("192.0.2.1", 60_000), 1);
+  assert.equal(limiter.retryAfterS("192.0.2.2", 1_500), null, "other addresses are not affected");
+  assert.equal(limiter.retryAfterS("192.0.2.1", 61_000), null, "the window ended");
+  limiter.fail("192.0.2.1", 61_000);
+  assert.equal(limiter.retryAfterS("192.0.2.1", 61_001), null, "a new window starts from one");
+});
+
+Deno.test("failed key limiter: memory is bounded, the oldest window is forgotten", () => {
+  const limiter = new FailedKeyLimiter({ maxFailures: 1, windowMs: 60_000, maxAddresses: 50 });
+  for (let i = 0; i < 5_000; i++) limiter.fail(`10.0.${i >> 8}.${i & 255}`, i);
+  assert.equal(limiter.tracked, 50);
+  assert.equal(limiter.retryAfterS("10.0.0.0", 5_000), null, "forgotten");
+  assert.notEqual(limiter.retryAfterS("10.0.19.135", 5_000), null, "the newest is kept");
+});
+
+Deno.test("failed key limiter: an IPv6 client counts as its /64, mapped IPv4 as IPv4", () => {
+  assert.equal(lockoutKey("2001:db8:1:2::1"), lockoutKey("2001:db8:1:2:ffff::9"));
+  assert.notEqual(lockoutKey("2001:db8:1:2::1"), lockoutKey("2001:db8:1:3::1"));
+  assert.equal(lockoutKey("::ffff:192.0.2.1"), "192.0.2.1");
+  assert.equal(lockoutKey("unknown"), "unknown");
+  const limiter = new FailedKeyLimiter({ maxFailures: 2, windowMs: 60_000, maxAddresses: 10 });
+  limiter.fail("2001:db8::1", 0);
+  limiter.fail("2001:db8::2", 0);
+  assert.notEqual(limiter.retryAfterS("2001:db8::3", 0), null);
+});
