@@ -40,6 +40,13 @@ export async function beginProviderAuth(
 ): Promise<URL> {
   const state = random32(deps);
   const codeVerifier = random32(deps);
+  // First, so a provider that is unavailable leaves no state row or verifier behind.
+  const url = await provider.authorizationUrl({
+    state,
+    codeVerifier,
+    scopes: session.providers[provider.name].scopes,
+    redirectUri: callbackUrl(deps.publicUrl),
+  });
   const verifierId = newId("pkce", deps.random);
   await deps.vault.put(verifierId, PKCE_PURPOSE, codeVerifier);
   const now = deps.now();
@@ -53,12 +60,7 @@ export async function beginProviderAuth(
     expiresAt: Math.min(session.expiresAt, now + 10 * 60_000),
     usedAt: null,
   });
-  return provider.authorizationUrl({
-    state,
-    codeVerifier,
-    scopes: session.providers[provider.name].scopes,
-    redirectUri: callbackUrl(deps.publicUrl),
-  });
+  return url;
 }
 
 export type CallbackOutcome =

@@ -32,6 +32,8 @@ export interface RuntimeOptions {
   webhookPollMs?: number;
   sessionTtlMs?: number;
   deviceIntervalS?: number;
+  /** Waits between discovery attempts of an unreachable OIDC issuer; default 1 s doubling to 5 min. */
+  discoveryBackoff?: { initialMs?: number; maxMs?: number };
 }
 
 export interface Runtime {
@@ -58,8 +60,22 @@ export async function createRuntime(
   const { config, database, vault, now } = appliance;
   const log = options.log ?? ((line: string) => console.error(line));
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const resolved = await resolveProviders(config.providers, { fetch: fetchImpl });
-  const wiring = wireProviders(resolved, { fetch: fetchImpl, now });
+  // Lazy: an OIDC issuer that is down makes its provider answer SX-PROVIDER-UNAVAILABLE
+  // until it is back, instead of keeping the whole appliance from starting.
+  const resolved = await resolveProviders(config.providers, { fetch: fetchImpl, lazy: true });
+  const wiring = wireProviders(resolved, {
+    fetch: fetchImpl,
+    now,
+    discovery: {
+      ...options.discoveryBackoff,
+      onFailure: (error, retryInMs) =>
+        log(
+          `providers: ${logSafeError(error)}; retrying on demand after ${
+            Math.ceil(retryInMs / 1000)
+          } s (securix doctor checks the issuer)`,
+        ),
+    },
+  });
   if (options.audit !== false) {
     // Which providers this process serves, and how: a configuration change shows in the log.
     await recordAdminEventNow(database, {
@@ -174,6 +190,8 @@ export async function createRuntime(
     start() {
       audit?.start();
       worker.start();
+      // Discover OIDC issuers now rather than on the first user's click; failures only log.
+      void wiring.warmUp();
       // Once now, so retention applies right after a restart, then every minute.
       void housekeeping();
       timers.push(setInterval(housekeeping, 60_000));

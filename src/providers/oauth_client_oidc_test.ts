@@ -146,7 +146,7 @@ Deno.test('oidc e2e: a kind="oidc" provider through discovery, via the flow and 
     assert.equal(flow.authorizationOrigin, server.issuer);
     assert.equal(wiring.routes.get("corp")?.baseUrl.href, "https://api.corp.example/");
 
-    const url = flow.authorizationUrl({
+    const url = await flow.authorizationUrl({
       state: "state-corp",
       codeVerifier: VERIFIER,
       scopes: ["email"],

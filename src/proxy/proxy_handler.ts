@@ -127,6 +127,9 @@ export async function handleProxy(
   try {
     checkRequestShape(deps, req, url);
     if (deps.audit?.backlogged) throw proxyErrors.auditBacklog();
+    // Before the caller checks: a provider that cannot be used answers alike for everyone.
+    const ready = route.ready?.();
+    if (ready) await ready;
     caller = await deps.callers.resolve(req.headers, route.provider);
     const upstream = upstreamUrl(route.baseUrl, target.path, url.search);
     let credential = await deps.credentials.get(caller.connection);
