@@ -1,7 +1,11 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { sha256 } from "@oslojs/crypto/sha2";
 import { encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
-import { CREDENTIAL_PURPOSE, type StoredCredential } from "../connections/connection_types.ts";
+import {
+  CREDENTIAL_PURPOSE,
+  isRefreshable,
+  type StoredCredential,
+} from "../connections/connection_types.ts";
 import { newId } from "../db/ids.ts";
 import { oauthStates } from "../db/schema.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -180,6 +184,7 @@ async function recordTokens(
       account,
       credentialId,
       credentialExpiresAt: tokens.expiresAt,
+      refreshable: isRefreshable(tokens),
       grantedScopes: granted,
     },
   };

@@ -107,6 +107,10 @@ function fromCatalog(config: EnabledProviderConfig): ResolvedProvider {
       revocation: urls.revocation
         ? { style: oauth.revocation?.style ?? "rfc7009", url: urls.revocation }
         : oauth.revocation,
+      extraAuthorizationParams: {
+        ...oauth.extraAuthorizationParams,
+        ...config.authorizationParams,
+      },
     },
     identity: base.identity && urls.userinfo
       ? { ...base.identity, url: urls.userinfo }
@@ -141,6 +145,7 @@ function custom(
   const revocationUrl = urls.revocation ?? discovered?.revocationUrl ?? null;
   const userinfoUrl = urls.userinfo ?? discovered?.userinfoUrl ?? null;
   const isOidc = config.kind === "oidc";
+  const offline = wantsOfflineAccess(config, discovered);
   return {
     name: config.name,
     family: "custom",
@@ -154,8 +159,13 @@ function custom(
       tokenUrl: urls.token ?? discovered?.tokenUrl ?? "",
       revocation: revocationUrl ? { style: "rfc7009", url: revocationUrl } : null,
       pkce: config.pkce ?? discovered?.pkce ?? true,
-      alwaysScopes: isOidc ? ["openid"] : [],
+      alwaysScopes: isOidc ? (offline ? ["openid", "offline_access"] : ["openid"]) : [],
       clientAuth: hasSecret ? discovered?.clientAuth ?? "basic" : "none",
+      // OIDC Core §11: offline_access is honoured only with prompt=consent.
+      extraAuthorizationParams: {
+        ...(offline ? { prompt: "consent" } : {}),
+        ...config.authorizationParams,
+      },
     },
     identity: userinfoUrl ? userinfoIdentity(userinfoUrl) : null,
     apis: [{ host: config.name, baseUrl: urls.apiBase as string, websocket: config.websocket }],
@@ -166,6 +176,20 @@ function custom(
     allowedScopes: config.scopes,
     issuer: config.issuer,
   };
+}
+
+/**
+ * A refresh token for a custom OIDC provider: `offline_access` when the issuer
+ * advertises it and the operator's allowlist (if any) lists it. Without it,
+ * spec-following issuers (Keycloak, oidc-provider …) issue none, and the
+ * connection dies with its first access token.
+ */
+function wantsOfflineAccess(
+  config: EnabledProviderConfig,
+  discovered: DiscoveredEndpoints | null,
+): boolean {
+  if (!discovered?.scopesSupported?.includes("offline_access")) return false;
+  return config.scopes === null || config.scopes.includes("offline_access");
 }
 
 /**
