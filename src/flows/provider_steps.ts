@@ -12,6 +12,7 @@ import { SecurixError } from "../errors/securix_error.ts";
 import { activateSession, recordPendingConnections } from "./activate_session.ts";
 import { callbackUrl, type FlowDeps } from "./flow_deps.ts";
 import type { FlowProvider, TokenResult } from "./flow_provider.ts";
+import { capPendingStates, discardSessionLeftovers } from "./session_leftovers.ts";
 import { endSession, loadSession, updateSession } from "./session_store.ts";
 import { type AuthSession, isOpen } from "./session_types.ts";
 
@@ -64,6 +65,7 @@ export async function beginProviderAuth(
     expiresAt: Math.min(session.expiresAt, now + 10 * 60_000),
     usedAt: null,
   });
+  await capPendingStates(deps, session.id);
   return url;
 }
 
@@ -154,6 +156,8 @@ async function failSession(
   };
   await updateSession(deps.database.db, session.id, { providers });
   await endSession(deps.database, session, "failed", reason, deps.now());
+  // Providers connected earlier in this session will never be used: revoke and delete.
+  await discardSessionLeftovers(deps, { id: session.id, status: "failed", providers });
   return { kind: "failed", session: { ...session, providers, status: "failed", reason }, reason };
 }
 

@@ -7,6 +7,7 @@ import type { Database } from "../db/client.ts";
 import { errorResponse } from "../errors/error_response.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import { observeSessions } from "../flows/session_outcomes.ts";
+import { sweepLeftovers } from "../flows/session_leftovers.ts";
 import { expireSessions } from "../flows/session_store.ts";
 import { ApplianceMetrics } from "../metrics/appliance_metrics.ts";
 import { wireProviders } from "../providers/provider_registry.ts";
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   webhookPollMs?: number;
   sessionTtlMs?: number;
   deviceIntervalS?: number;
+  /** Between housekeeping runs (session expiry, leftovers, retention); default 1 min. */
+  housekeepingMs?: number;
   /** Waits between discovery attempts of an unreachable OIDC issuer; default 1 s doubling to 5 min. */
   discoveryBackoff?: { initialMs?: number; maxMs?: number };
 }
@@ -156,9 +159,15 @@ export async function createRuntime(
     },
   };
   const timers: ReturnType<typeof setInterval>[] = [];
+  let housekeepingRuns = false;
   const housekeeping = async () => {
+    // Revocations at slow providers can outlast the interval: never two runs at once.
+    if (housekeepingRuns) return;
+    housekeepingRuns = true;
     try {
       await expireSessions(database, now());
+      // Ended sessions' tokens are revoked and deleted; stale OAuth states go too.
+      await sweepLeftovers({ database, vault, providers: wiring.registry, now });
       if (config.audit.retain_days > 0) {
         const before = now() - config.audit.retain_days * 86_400_000;
         // On the audit thread when there is one: deleting packs takes the connection a while.
@@ -168,6 +177,8 @@ export async function createRuntime(
       }
     } catch (error) {
       log(`housekeeping: ${logSafeError(error)}`);
+    } finally {
+      housekeepingRuns = false;
     }
   };
   return {
@@ -194,7 +205,7 @@ export async function createRuntime(
       void wiring.warmUp();
       // Once now, so retention applies right after a restart, then every minute.
       void housekeeping();
-      timers.push(setInterval(housekeeping, 60_000));
+      timers.push(setInterval(housekeeping, options.housekeepingMs ?? 60_000));
     },
     async stop() {
       for (const t of timers) clearInterval(t);

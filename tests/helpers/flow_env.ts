@@ -1,6 +1,6 @@
 /** A running appliance with gmail pointed at a local OIDC server and a fake Gmail API. */
 import assert from "node:assert/strict";
-import type { Runtime } from "../../src/http/runtime.ts";
+import type { Runtime, RuntimeOptions } from "../../src/http/runtime.ts";
 import { applianceClient, providerAt, startOidcServer } from "./oidc_server.ts";
 import { freePort } from "./process.ts";
 import { seedApp, storedCredential } from "./seed.ts";
@@ -38,7 +38,9 @@ export function csrfOf(html: string): string {
   return match[1];
 }
 
-export async function setup(options: { now?: () => number; origin?: string } = {}) {
+export async function setup(
+  options: { now?: () => number; origin?: string; runtime?: RuntimeOptions } = {},
+) {
   const port = freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const oidc = await startOidcServer({
@@ -76,7 +78,7 @@ export async function setup(options: { now?: () => number; origin?: string } = {
     },
   });
   const { appliance } = temp;
-  const served = await serveRuntime(appliance, port);
+  const served = await serveRuntime(appliance, port, options.runtime);
   const { runtime } = served;
   const { apiKey } = await seedApp(appliance, {
     name: "demo",
