@@ -72,18 +72,19 @@ Deno.test("serve: an unreachable OIDC issuer leaves the others working and recov
     assert.equal(body.error.details.provider, "corp");
     assert.match(serve.output(), /corp.*retrying/);
 
-    // The issuer comes up: within the backoff the same appliance starts using it.
+    // The issuer comes up: the backoff's background retry finds it, no restart, no user needed.
     corpIdp = await startOidcServer({ clients: [applianceClient(publicUrl)], port: corpPort });
-    let location: string | null = null;
     const deadline = Date.now() + 30_000;
-    while (!location && Date.now() < deadline) {
-      const page = await corp.browser.go(corp.connectUrl);
-      const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? "";
-      const res = await corp.browser.form(`${corp.connectUrl}/continue`, { csrf });
-      await res.body?.cancel();
-      if (res.status === 303) location = res.headers.get("location");
-      else await new Promise((r) => setTimeout(r, 500));
+    while (!/corp: OpenID configuration discovered/.test(serve.output())) {
+      assert.ok(Date.now() < deadline, `not rediscovered:\n${serve.output()}`);
+      await new Promise((r) => setTimeout(r, 200));
     }
+    const page = await corp.browser.go(corp.connectUrl);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? "";
+    const res = await corp.browser.form(`${corp.connectUrl}/continue`, { csrf });
+    await res.body?.cancel();
+    assert.equal(res.status, 303);
+    const location = res.headers.get("location");
     assert.ok(location?.startsWith(corpIdp.authorizationUrl), `redirected: ${location}`);
     const corpCallback = await corpIdp.loginAndConsent(location!, { accountId: "bob" });
     const corpDone = await corp.browser.go(corpCallback);

@@ -63,6 +63,8 @@ export async function createRuntime(
   const { config, database, vault, now } = appliance;
   const log = options.log ?? ((line: string) => console.error(line));
   const fetchImpl = options.fetch ?? globalThis.fetch;
+  let stopped = false;
+  let discoveryRetry: ReturnType<typeof setTimeout> | undefined;
   // Lazy: an OIDC issuer that is down makes its provider answer SX-PROVIDER-UNAVAILABLE
   // until it is back, instead of keeping the whole appliance from starting.
   const resolved = await resolveProviders(config.providers, { fetch: fetchImpl, lazy: true });
@@ -71,12 +73,19 @@ export async function createRuntime(
     now,
     discovery: {
       ...options.discoveryBackoff,
-      onFailure: (error, retryInMs) =>
+      onFailure: (error, retryInMs) => {
         log(
-          `providers: ${logSafeError(error)}; retrying on demand after ${
+          `providers: ${logSafeError(error)}; retrying in ${
             Math.ceil(retryInMs / 1000)
           } s (securix doctor checks the issuer)`,
-        ),
+        );
+        // Retry in the background too, so the provider is ready before its next user.
+        if (!stopped) {
+          clearTimeout(discoveryRetry);
+          discoveryRetry = setTimeout(() => void wiring.warmUp(), retryInMs);
+        }
+      },
+      onRecovered: (provider) => log(`providers: ${provider}: OpenID configuration discovered`),
     },
   });
   if (options.audit !== false) {
@@ -208,6 +217,8 @@ export async function createRuntime(
       timers.push(setInterval(housekeeping, options.housekeepingMs ?? 60_000));
     },
     async stop() {
+      stopped = true;
+      clearTimeout(discoveryRetry);
       for (const t of timers) clearInterval(t);
       await worker.stop();
       await audit?.stop();

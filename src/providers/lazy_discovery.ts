@@ -9,6 +9,8 @@ export interface BackoffOptions {
   now?: () => number;
   /** Told about each failure and when the next attempt may run. */
   onFailure?: (error: unknown, retryInMs: number) => void;
+  /** Told when discovery succeeds after having failed. */
+  onRecovered?: (provider: string) => void;
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 1_000, maxMs: 5 * 60_000 } as const;
@@ -28,6 +30,7 @@ export class LazyDiscovery<T> {
   readonly #maxMs: number;
   readonly #now: () => number;
   readonly #onFailure: (error: unknown, retryInMs: number) => void;
+  readonly #onRecovered: (provider: string) => void;
   #value: T | null = null;
   #inFlight: Promise<T> | null = null;
   #failures = 0;
@@ -41,6 +44,7 @@ export class LazyDiscovery<T> {
     this.#maxMs = options.maxMs ?? DEFAULT_BACKOFF.maxMs;
     this.#now = options.now ?? Date.now;
     this.#onFailure = options.onFailure ?? (() => {});
+    this.#onRecovered = options.onRecovered ?? (() => {});
   }
 
   /** The value when discovery has succeeded, else null (never waits). */
@@ -69,6 +73,7 @@ export class LazyDiscovery<T> {
     try {
       const value = await this.#attempt();
       this.#value = value;
+      if (this.#failures > 0) this.#onRecovered(this.provider);
       this.#failures = 0;
       this.#lastError = null;
       return value;

@@ -17,10 +17,17 @@ Deno.test("LazyDiscovery: backs off exponentially up to the cap, then caches the
   let attempts = 0;
   let up = false;
   const waits: number[] = [];
+  const recovered: string[] = [];
   const lazy = new LazyDiscovery("corp", () => {
     attempts++;
     return up ? Promise.resolve("doc") : Promise.reject(new Error("connection refused"));
-  }, { initialMs: 1_000, maxMs: 5_000, now: () => now, onFailure: (_e, ms) => waits.push(ms) });
+  }, {
+    initialMs: 1_000,
+    maxMs: 5_000,
+    now: () => now,
+    onFailure: (_e, ms) => waits.push(ms),
+    onRecovered: (p) => recovered.push(p),
+  });
 
   assert.equal(lazy.peek(), null);
   for (let i = 0; i < 5; i++) {
@@ -35,6 +42,7 @@ Deno.test("LazyDiscovery: backs off exponentially up to the cap, then caches the
   up = true;
   assert.equal(await lazy.get(), "doc");
   assert.equal(lazy.peek(), "doc");
+  assert.deepEqual(recovered, ["corp"]);
   up = false;
   assert.equal(await lazy.get(), "doc", "cached: a later outage does not undo discovery");
   assert.equal(attempts, 6);
