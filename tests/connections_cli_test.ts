@@ -169,12 +169,12 @@ Deno.test("cli connections: list, refresh, invalid_grant, pause/resume, revoke, 
       const lines = table.stdout.trim().split("\n");
       assert.match(
         lines[0],
-        /^ID\s+APP\s+ENTITY\s+PROVIDER\s+STATUS\s+ACCOUNT\s+SCOPES\s+CREATED\s+EXPIRES$/,
+        /^ID\s+APP\s+ENTITY\s+PROVIDER\s+STATUS\s+ACCOUNT\s+SCOPES\s+CREATED\s+EXPIRES\s+REFRESHABLE$/,
       );
       assert.equal(lines.length, 3);
       assert.match(
         lines.find((l) => l.startsWith(alice))!,
-        /\sdemo\s+user-1\s+gmail\s+active\s+alice@example\.test\s+\S*email\S*\s+\d{4}-\S+Z\s+\d{4}-\S+Z$/,
+        /\sdemo\s+user-1\s+gmail\s+active\s+alice@example\.test\s+\S*email\S*\s+\d{4}-\S+Z\s+\d{4}-\S+Z\s+true$/,
       );
 
       const json = await env.cli("list", "--json", "--entity", "user-1");

@@ -18,6 +18,11 @@ export function connectionView(c: Connection) {
     status: c.status,
     scopes: c.scopes,
     account: c.account,
+    // false: the token expires without a refresh token; the user must consent again by then.
+    refreshable: c.refreshable ?? null,
+    expiresAt: c.credentialExpiresAt === null
+      ? null
+      : new Date(c.credentialExpiresAt).toISOString(),
     createdAt: new Date(c.createdAt).toISOString(),
     updatedAt: new Date(c.updatedAt).toISOString(),
   };

@@ -43,6 +43,8 @@ function connectionRow(c: Connection, appName: string | null) {
     created: isoTime(c.createdAt),
     updated: isoTime(c.updatedAt),
     expires: isoTime(c.credentialExpiresAt),
+    // false: the token dies at `expires` and the user must connect again; null for older rows.
+    refreshable: c.refreshable ?? null,
   };
 }
 
@@ -113,6 +115,7 @@ export function registerConnections(program: Command, context: CliContext): void
               "scopes",
               "created",
               "expires",
+              "refreshable",
             ],
             "No connections",
           );

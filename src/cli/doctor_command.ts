@@ -29,11 +29,14 @@ import {
   skipped,
   wildcardDnsCheck,
 } from "./doctor_checks.ts";
+import { providerEndpointChecks } from "./doctor_provider_checks.ts";
 import { printJson } from "./io.ts";
 
 export function registerDoctor(program: Command, context: CliContext): void {
   program.command("doctor")
-    .description("check config, master key, database, migrations, DNS and public URL")
+    .description(
+      "check config, master key, database, migrations, DNS, public URL and provider endpoints",
+    )
     .option("--json", "print JSON")
     .action(async (options: { json?: boolean }) => {
       const results = await runDoctor(context);
@@ -121,6 +124,7 @@ async function runDoctor(context: CliContext): Promise<CheckResult[]> {
       trustProxy: config.server.trustedProxies.length > 0,
     }),
     oauthCallbackCheck(config.server.publicUrl),
+    ...await providerEndpointChecks(config.providers),
   );
   return results;
 }

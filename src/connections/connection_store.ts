@@ -17,6 +17,7 @@ function toConnection(row: Row): Connection {
 export function toRow(c: Connection): Row {
   return {
     ...c,
+    refreshable: c.refreshable ?? null,
     scopes: JSON.stringify(c.scopes),
     account: c.account ? JSON.stringify(c.account) : null,
   };
@@ -110,7 +111,13 @@ export async function insertConnection(db: Db | Tx, connection: Connection): Pro
 export type ConnectionPatch = Partial<
   Pick<
     Connection,
-    "status" | "scopes" | "account" | "credentialId" | "credentialExpiresAt" | "sessionId"
+    | "status"
+    | "scopes"
+    | "account"
+    | "credentialId"
+    | "credentialExpiresAt"
+    | "refreshable"
+    | "sessionId"
   >
 >;
 

@@ -20,6 +20,12 @@ export interface Connection {
   account: Account | null;
   credentialId: string | null;
   credentialExpiresAt: number | null;
+  /**
+   * False when the access token expires and no refresh token came with it:
+   * the connection stops working at `credentialExpiresAt`. Null when unknown
+   * (made before this was recorded) or not consented yet.
+   */
+  refreshable?: boolean | null;
   sessionId: string | null;
   version: number;
   createdAt: number;
@@ -40,3 +46,8 @@ export interface StoredCredential {
 }
 
 export const CREDENTIAL_PURPOSE = "provider-credential";
+
+/** A token set that can outlive its access token: a refresh token, or no expiry at all. */
+export function isRefreshable(tokens: { refreshToken: string | null; expiresAt: number | null }) {
+  return tokens.refreshToken !== null || tokens.expiresAt === null;
+}

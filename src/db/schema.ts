@@ -115,6 +115,8 @@ export const connections = sqliteTable("connections", {
   /** Vault record with the token set; null once revoked. */
   credentialId: text("credential_id"),
   credentialExpiresAt: integer("credential_expires_at"),
+  /** False when the token expires and there is no refresh token; null when unknown (older rows). */
+  refreshable: integer("refreshable", { mode: "boolean" }),
   sessionId: text("session_id"),
   /** Bumped on every change; caches compare it to drop stale entries. */
   version: integer("version").notNull().default(1),

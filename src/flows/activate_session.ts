@@ -16,6 +16,7 @@ interface Activated {
   provider: string;
   account: Account | null;
   scopes: string[];
+  refreshable: boolean | null;
   /** The connection's status before, null when it is new. */
   previous: string | null;
 }
@@ -44,21 +45,29 @@ export async function activateSession(
         status: "active" as const,
         credentialId: step.credentialId ?? null,
         credentialExpiresAt: step.credentialExpiresAt ?? null,
+        refreshable: step.refreshable ?? null,
         scopes: step.grantedScopes ?? step.scopes,
         account: step.account ?? null,
         sessionId: session.id,
       };
-      const { account, scopes } = patch;
+      const { account, scopes, refreshable } = patch;
       const current = await currentConnection(tx, session.appId, session.entityId, provider);
       if (current) {
         if (current.credentialId && current.credentialId !== patch.credentialId) {
           replaced.push(current.credentialId);
         }
         await updateConnection(tx, current.id, patch, now);
-        activated.push({ id: current.id, provider, account, scopes, previous: current.status });
+        activated.push({
+          id: current.id,
+          provider,
+          account,
+          scopes,
+          refreshable,
+          previous: current.status,
+        });
       } else {
         const id = newId("con", deps.random);
-        activated.push({ id, provider, account, scopes, previous: null });
+        activated.push({ id, provider, account, scopes, refreshable, previous: null });
         await insertConnection(tx, {
           id,
           appId: session.appId,
@@ -98,6 +107,7 @@ export async function activateSession(
           sessionId: session.id,
           accountId: c.account?.id ?? null,
           scopes: c.scopes,
+          refreshable: c.refreshable,
           previousStatus: c.previous,
         },
         webhook: {
@@ -108,6 +118,8 @@ export async function activateSession(
             provider: c.provider,
             account: c.account,
             scopes: c.scopes,
+            // false: the connection stops working when this access token expires.
+            refreshable: c.refreshable,
             sessionId: session.id,
           },
           orderingKey: c.id,

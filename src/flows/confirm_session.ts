@@ -2,6 +2,7 @@ import type { App } from "../apps/app_store.ts";
 import { activateSession } from "./activate_session.ts";
 import { flowErrors } from "./flow_errors.ts";
 import type { FlowDeps } from "./flow_deps.ts";
+import { discardSessionLeftovers } from "./session_leftovers.ts";
 import { endSession, loadSession, recordSxcFailure } from "./session_store.ts";
 import type { AuthSession } from "./session_types.ts";
 import { verifySxc } from "./sxc.ts";
@@ -44,6 +45,8 @@ export async function confirmSession(
     const failures = await recordSxcFailure(deps.database, session, deps.now());
     if (failures >= MAX_SXC_FAILURES) {
       await endSession(deps.database, session, "failed", "sxc_mismatch", deps.now());
+      // The tokens were obtained for a browser that could not prove itself: never usable.
+      await discardSessionLeftovers(deps, { ...session, status: "failed" });
     }
     throw flowErrors.sxcMismatch();
   }

@@ -204,7 +204,20 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     if (session.flow === "popup" && session.browserBinding === null) {
       if (!await bindPopup(session, form, bound.hash)) return await unverifiedPage(session);
     }
-    const url = await beginProviderAuth(deps, session, provider, bound.hash);
+    let url: URL;
+    try {
+      url = await beginProviderAuth(deps, session, provider, bound.hash);
+    } catch (error) {
+      if (error instanceof SecurixError && error.code === "SX-PROVIDER-UNAVAILABLE") {
+        // The operator's details (issuer URL, doctor hint) are in the log, not on the user's page.
+        const shown = new SecurixError(
+          error.code,
+          `Signing in with ${provider.displayName} is not possible right now. Try again in a few minutes.`,
+        );
+        return errorPage(`${provider.displayName} is unavailable`, shown, 503);
+      }
+      throw error;
+    }
     return c.redirect(url.toString(), 303);
   });
 

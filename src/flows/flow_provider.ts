@@ -22,13 +22,14 @@ export interface FlowProvider {
   /** Scopes requested when a session names none. */
   defaultScopes: readonly string[];
   /** Origin of the authorization endpoint (for the consent page's form-action CSP). */
-  authorizationOrigin: string;
+  readonly authorizationOrigin: string;
+  /** Rejects with SX-PROVIDER-UNAVAILABLE while a custom OIDC issuer cannot be discovered. */
   authorizationUrl(input: {
     state: string;
     codeVerifier: string;
     scopes: string[];
     redirectUri: string;
-  }): URL;
+  }): Promise<URL>;
   exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<
     TokenResult
   >;
@@ -37,7 +38,9 @@ export interface FlowProvider {
    * Revokes a stored credential at the provider, presenting whichever of its
    * tokens the provider's revocation takes; absent when the provider cannot.
    */
-  revoke: ((tokens: { accessToken: string; refreshToken: string | null }) => Promise<void>) | null;
+  readonly revoke:
+    | ((tokens: { accessToken: string; refreshToken: string | null }) => Promise<void>)
+    | null;
 }
 
 export interface ProviderRegistry {

@@ -1,13 +1,18 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { sha256 } from "@oslojs/crypto/sha2";
 import { encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
-import { CREDENTIAL_PURPOSE, type StoredCredential } from "../connections/connection_types.ts";
+import {
+  CREDENTIAL_PURPOSE,
+  isRefreshable,
+  type StoredCredential,
+} from "../connections/connection_types.ts";
 import { newId } from "../db/ids.ts";
 import { oauthStates } from "../db/schema.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { activateSession, recordPendingConnections } from "./activate_session.ts";
 import { callbackUrl, type FlowDeps } from "./flow_deps.ts";
 import type { FlowProvider, TokenResult } from "./flow_provider.ts";
+import { capPendingStates, discardSessionLeftovers } from "./session_leftovers.ts";
 import { endSession, loadSession, updateSession } from "./session_store.ts";
 import { type AuthSession, isOpen } from "./session_types.ts";
 
@@ -40,6 +45,13 @@ export async function beginProviderAuth(
 ): Promise<URL> {
   const state = random32(deps);
   const codeVerifier = random32(deps);
+  // First, so a provider that is unavailable leaves no state row or verifier behind.
+  const url = await provider.authorizationUrl({
+    state,
+    codeVerifier,
+    scopes: session.providers[provider.name].scopes,
+    redirectUri: callbackUrl(deps.publicUrl),
+  });
   const verifierId = newId("pkce", deps.random);
   await deps.vault.put(verifierId, PKCE_PURPOSE, codeVerifier);
   const now = deps.now();
@@ -53,12 +65,8 @@ export async function beginProviderAuth(
     expiresAt: Math.min(session.expiresAt, now + 10 * 60_000),
     usedAt: null,
   });
-  return provider.authorizationUrl({
-    state,
-    codeVerifier,
-    scopes: session.providers[provider.name].scopes,
-    redirectUri: callbackUrl(deps.publicUrl),
-  });
+  await capPendingStates(deps, session.id);
+  return url;
 }
 
 export type CallbackOutcome =
@@ -148,6 +156,8 @@ async function failSession(
   };
   await updateSession(deps.database.db, session.id, { providers });
   await endSession(deps.database, session, "failed", reason, deps.now());
+  // Providers connected earlier in this session will never be used: revoke and delete.
+  await discardSessionLeftovers(deps, { id: session.id, status: "failed", providers });
   return { kind: "failed", session: { ...session, providers, status: "failed", reason }, reason };
 }
 
@@ -178,6 +188,7 @@ async function recordTokens(
       account,
       credentialId,
       credentialExpiresAt: tokens.expiresAt,
+      refreshable: isRefreshable(tokens),
       grantedScopes: granted,
     },
   };

@@ -20,6 +20,8 @@ export interface SessionProvider {
   /** Vault record of the tokens obtained in this session, until they are activated. */
   credentialId?: string | null;
   credentialExpiresAt?: number | null;
+  /** See `Connection.refreshable`. */
+  refreshable?: boolean;
   grantedScopes?: string[];
   error?: string | null;
 }

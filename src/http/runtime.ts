@@ -10,6 +10,7 @@ import type { Database } from "../db/client.ts";
 import { errorResponse } from "../errors/error_response.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import { observeSessions } from "../flows/session_outcomes.ts";
+import { sweepLeftovers } from "../flows/session_leftovers.ts";
 import { expireSessions } from "../flows/session_store.ts";
 import { ApplianceMetrics } from "../metrics/appliance_metrics.ts";
 import { wireProviders } from "../providers/provider_registry.ts";
@@ -41,6 +42,10 @@ export interface RuntimeOptions {
   webhookSend?: WebhookSender;
   sessionTtlMs?: number;
   deviceIntervalS?: number;
+  /** Between housekeeping runs (session expiry, leftovers, retention); default 1 min. */
+  housekeepingMs?: number;
+  /** Waits between discovery attempts of an unreachable OIDC issuer; default 1 s doubling to 5 min. */
+  discoveryBackoff?: { initialMs?: number; maxMs?: number };
 }
 
 export interface Runtime {
@@ -67,8 +72,31 @@ export async function createRuntime(
   const { config, database, vault, now } = appliance;
   const log = options.log ?? ((line: string) => console.error(line));
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const resolved = await resolveProviders(config.providers, { fetch: fetchImpl });
-  const wiring = wireProviders(resolved, { fetch: fetchImpl, now });
+  let stopped = false;
+  let discoveryRetry: ReturnType<typeof setTimeout> | undefined;
+  // Lazy: an OIDC issuer that is down makes its provider answer SX-PROVIDER-UNAVAILABLE
+  // until it is back, instead of keeping the whole appliance from starting.
+  const resolved = await resolveProviders(config.providers, { fetch: fetchImpl, lazy: true });
+  const wiring = wireProviders(resolved, {
+    fetch: fetchImpl,
+    now,
+    discovery: {
+      ...options.discoveryBackoff,
+      onFailure: (error, retryInMs) => {
+        log(
+          `providers: ${logSafeError(error)}; retrying in ${
+            Math.ceil(retryInMs / 1000)
+          } s (securix doctor checks the issuer)`,
+        );
+        // Retry in the background too, so the provider is ready before its next user.
+        if (!stopped) {
+          clearTimeout(discoveryRetry);
+          discoveryRetry = setTimeout(() => void wiring.warmUp(), retryInMs);
+        }
+      },
+      onRecovered: (provider) => log(`providers: ${provider}: OpenID configuration discovered`),
+    },
+  });
   if (options.audit !== false) {
     // Which providers this process serves, and how: a configuration change shows in the log.
     await recordAdminEventNow(database, {
@@ -163,9 +191,15 @@ export async function createRuntime(
     },
   };
   const timers: ReturnType<typeof setInterval>[] = [];
+  let housekeepingRuns = false;
   const housekeeping = async () => {
+    // Revocations at slow providers can outlast the interval: never two runs at once.
+    if (housekeepingRuns) return;
+    housekeepingRuns = true;
     try {
       await expireSessions(database, now());
+      // Ended sessions' tokens are revoked and deleted; stale OAuth states go too.
+      await sweepLeftovers({ database, vault, providers: wiring.registry, now });
       if (config.audit.retain_days > 0) {
         const before = now() - config.audit.retain_days * 86_400_000;
         // On the audit thread when there is one: deleting packs takes the connection a while.
@@ -175,6 +209,8 @@ export async function createRuntime(
       }
     } catch (error) {
       log(`housekeeping: ${logSafeError(error)}`);
+    } finally {
+      housekeepingRuns = false;
     }
   };
   const publishAuditHead = async () => {
@@ -208,9 +244,11 @@ export async function createRuntime(
     start() {
       audit?.start();
       worker.start();
+      // Discover OIDC issuers now rather than on the first user's click; failures only log.
+      void wiring.warmUp();
       // Once now, so retention applies right after a restart, then every minute.
       void housekeeping();
-      timers.push(setInterval(housekeeping, 60_000));
+      timers.push(setInterval(housekeeping, options.housekeepingMs ?? 60_000));
       if (options.audit !== false && config.audit.head_interval_ms > 0) {
         // Once at start, so a restart leaves a fresh head outside the database, then periodically.
         void publishAuditHead();
@@ -220,6 +258,8 @@ export async function createRuntime(
       if (failureLog) timers.push(setInterval(() => failureLog.flush(now()), 5_000));
     },
     async stop() {
+      stopped = true;
+      clearTimeout(discoveryRetry);
       for (const t of timers) clearInterval(t);
       await worker.stop();
       failureLog?.flushAll();

@@ -146,13 +146,15 @@ Deno.test('oidc e2e: a kind="oidc" provider through discovery, via the flow and 
     assert.equal(flow.authorizationOrigin, server.issuer);
     assert.equal(wiring.routes.get("corp")?.baseUrl.href, "https://api.corp.example/");
 
-    const url = flow.authorizationUrl({
+    const url = await flow.authorizationUrl({
       state: "state-corp",
       codeVerifier: VERIFIER,
       scopes: ["email"],
       redirectUri: REDIRECT,
     });
-    assert.equal(url.searchParams.get("scope"), "email openid");
+    // The issuer offers offline_access and the allowlist has it: asked for, with consent.
+    assert.equal(url.searchParams.get("scope"), "email openid offline_access");
+    assert.equal(url.searchParams.get("prompt"), "consent");
     const code = await consent(server, url, "state-corp");
     const tokens = await flow.exchangeCode({ code, codeVerifier: VERIFIER, redirectUri: REDIRECT });
     assert.deepEqual(await flow.fetchAccount(tokens.accessToken), {

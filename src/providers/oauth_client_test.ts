@@ -73,6 +73,20 @@ Deno.test("authorizationUrl: Google gets PKCE S256, offline access and identity 
   assert.equal(url.toString().includes(SECRET), false);
 });
 
+Deno.test("authorizationUrl: authorization_params are added and override the catalog's extras", async () => {
+  const url = authUrl(
+    await client("gmail", {
+      authorization_params: { prompt: "select_account", hd: "corp.example" },
+    }),
+  );
+  const p = url.searchParams;
+  assert.equal(p.get("prompt"), "select_account", "the operator's value wins");
+  assert.equal(p.get("hd"), "corp.example");
+  assert.equal(p.get("access_type"), "offline", "the catalog's other extras stay");
+  assert.equal(p.get("state"), "st");
+  assert.equal(p.get("client_id"), "cid");
+});
+
 Deno.test("authorizationUrl: Slack user scopes comma-separated in user_scope, no PKCE", async () => {
   const url = authUrl(await client("slack"), ["channels:read", "chat:write"]);
   assert.equal(url.searchParams.get("user_scope"), "channels:read,chat:write");

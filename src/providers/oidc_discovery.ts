@@ -19,6 +19,8 @@ export interface DiscoveredEndpoints {
   clientAuth: Exclude<ClientAuth, "none"> | null;
   /** The `token_endpoint_auth_methods_supported` list, for error messages. */
   clientAuthMethods: string[];
+  /** `scopes_supported`; null when the document does not say. */
+  scopesSupported: string[] | null;
 }
 
 const endpoint = z.string().refine(isSafeProviderUrl, {
@@ -34,6 +36,7 @@ const document = z.object({
   revocation_endpoint: endpoint.optional(),
   code_challenge_methods_supported: z.array(z.string()).optional(),
   token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
+  scopes_supported: z.array(z.string()).optional(),
 });
 
 /** OpenID Connect Discovery 1.0 §4: drop a trailing slash, then append the well-known path. */
@@ -42,9 +45,9 @@ export function discoveryUrl(issuer: string): string {
 }
 
 /**
- * Fetches and checks `<issuer>/.well-known/openid-configuration`. Run once at
- * startup: an unreachable or inconsistent issuer stops the appliance with a
- * message naming the provider and URL, instead of failing each user later.
+ * Fetches and checks `<issuer>/.well-known/openid-configuration`. Errors name
+ * the provider and URL: `serve` retries them with backoff (lazy_discovery.ts),
+ * CLI commands and `doctor` report them.
  */
 export async function discoverOidc(
   http: ProviderHttp,
@@ -84,6 +87,7 @@ export async function discoverOidc(
       : null,
     clientAuth: clientAuthFrom(doc.token_endpoint_auth_methods_supported),
     clientAuthMethods: doc.token_endpoint_auth_methods_supported ?? ["client_secret_basic"],
+    scopesSupported: doc.scopes_supported ?? null,
   };
 }
 

@@ -48,6 +48,8 @@ export interface EnabledProviderConfig {
   baseUrl: string | null;
   /** The API host also takes WebSocket upgrades (proxied with the credential at the handshake). */
   websocket: boolean;
+  /** `[providers.<name>.authorization_params]`: added to every authorization request. */
+  authorizationParams: Readonly<Record<string, string>>;
   urls: {
     authorization: string | null;
     token: string | null;
@@ -81,6 +83,22 @@ const COMMON_KEYS = [
   "revocation_url",
   "api_base_url",
   "websocket",
+  "authorization_params",
+];
+
+/**
+ * Parameters the appliance sets itself: overriding them would break the
+ * state binding, PKCE, the registered redirect or the scope allowlist.
+ */
+export const RESERVED_AUTHORIZATION_PARAMS = [
+  "state",
+  "code_challenge",
+  "code_challenge_method",
+  "redirect_uri",
+  "client_id",
+  "response_type",
+  "scope",
+  "user_scope",
 ];
 
 /** Why a key is refused where it is, when it is valid elsewhere. */
@@ -129,6 +147,36 @@ const scopeList = z.array(
 ).min(1, { error: "list at least one scope, or leave the key out to allow any" })
   .refine((list) => new Set(list).size === list.length, { error: "lists a scope twice" });
 
+const PARAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+const authorizationParams = z.record(
+  z.string(),
+  z.string({ error: (iss) => `expected a string value, got ${shown(iss.input)}` }).max(1024),
+  {
+    error: (iss) => `expected a table of strings, e.g. prompt = "consent", got ${shown(iss.input)}`,
+  },
+).superRefine((params, ctx) => {
+  for (const name of Object.keys(params)) {
+    if (RESERVED_AUTHORIZATION_PARAMS.includes(name.toLowerCase())) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `${shown(name)} is set by the appliance and cannot be overridden (reserved: ${
+          RESERVED_AUTHORIZATION_PARAMS.join(", ")
+        })`,
+      });
+    } else if (!PARAM_NAME.test(name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `expected a parameter name of letters, digits, "_", "." or "-", got ${
+          shown(name)
+        }`,
+      });
+    }
+  }
+});
+
 const table = z.object({
   kind: z.enum(["oidc", "oauth2"], { error: 'expected "oidc" or "oauth2"' }).optional(),
   enabled: z.boolean().default(true),
@@ -146,6 +194,7 @@ const table = z.object({
   revocation_url: providerUrl.optional(),
   api_base_url: providerUrl.optional(),
   websocket: z.boolean().optional(),
+  authorization_params: authorizationParams.optional(),
 });
 type Table = z.output<typeof table>;
 
@@ -299,6 +348,7 @@ function enabledConfig(
     issuer: data.issuer ?? null,
     baseUrl: data.base_url ?? null,
     websocket: data.websocket ?? false,
+    authorizationParams: data.authorization_params ?? {},
     urls: {
       authorization: data.authorization_url ?? null,
       token: data.token_url ?? null,

@@ -82,7 +82,7 @@ Deno.test("provider config: custom oidc and oauth2 providers", async () => {
 Deno.test("provider config: unknown and misplaced keys are refused with what is accepted", async () => {
   assert.match(
     await loadError({ gmail: { client_id: "x", client_secret: "y", client_secrte: "z" } }),
-    /^Cannot load securix\.toml: providers\.gmail\.client_secrte: unknown key; \[providers\.gmail\] accepts enabled, display_name, client_id, client_secret, scopes, default_scopes, authorization_url, token_url, userinfo_url, revocation_url, api_base_url, websocket$/,
+    /^Cannot load securix\.toml: providers\.gmail\.client_secrte: unknown key; \[providers\.gmail\] accepts enabled, display_name, client_id, client_secret, scopes, default_scopes, authorization_url, token_url, userinfo_url, revocation_url, api_base_url, websocket, authorization_params$/,
   );
   assert.match(
     await loadError({
@@ -218,4 +218,45 @@ Deno.test("provider config: no [providers] section means no providers", async ()
     { source: null, baseDir: "/", env: (n) => (n === "M" ? "cd".repeat(32) : undefined) },
   );
   assert.deepEqual({ ...none.providers }, {});
+});
+
+Deno.test("provider config: authorization_params are string values and cannot override the flow's own", async () => {
+  const config = await load({
+    gmail: {
+      client_id: "cid",
+      client_secret: "s",
+      authorization_params: { prompt: "select_account", hd: "example.com" },
+    },
+  });
+  const gmail = config.providers.gmail as EnabledProviderConfig;
+  assert.deepEqual(gmail.authorizationParams, { prompt: "select_account", hd: "example.com" });
+  for (const name of ["state", "code_challenge", "redirect_uri", "client_id", "response_type"]) {
+    const message = await loadError({
+      corp: {
+        kind: "oauth2",
+        client_id: "c",
+        authorization_url: "https://idp.example/auth",
+        token_url: "https://idp.example/token",
+        api_base_url: "https://api.example",
+        authorization_params: { [name]: "x" },
+      },
+    });
+    assert.match(
+      message,
+      new RegExp(`providers\\.corp\\.authorization_params.*"${name}" is set by the appliance`),
+      message,
+    );
+  }
+  const scope = await loadError({
+    gmail: { client_id: "c", client_secret: "s", authorization_params: { Scope: "x" } },
+  });
+  assert.match(scope, /"Scope" is set by the appliance/);
+  const number = await loadError({
+    gmail: { client_id: "c", client_secret: "s", authorization_params: { max_age: 3600 } },
+  });
+  assert.match(number, /authorization_params\.max_age.*expected a string value, got 3600/, number);
+  const notTable = await loadError({
+    gmail: { client_id: "c", client_secret: "s", authorization_params: "prompt=consent" },
+  });
+  assert.match(notTable, /expected a table of strings/, notTable);
 });

@@ -70,6 +70,24 @@ export const providerErrors = {
       }; the operator's allowlist is in [providers.${provider}] scopes`,
       { status: 400, details: { provider, scopes } },
     ),
+  /**
+   * A custom OIDC provider whose issuer has not been discovered yet (down,
+   * unreachable, bad document). `why` is the discovery error's message, which
+   * names only the provider, the URL's origin and path, and a status.
+   */
+  unavailable: (provider: string, why: string, retryInS: number) =>
+    new SecurixError(
+      "SX-PROVIDER-UNAVAILABLE",
+      `Provider "${provider}" is not available yet: ${why}. ` +
+        `Its OpenID configuration is retried (next attempt in ${retryInS} s); ` +
+        `check that the issuer is up and reachable from the appliance (securix doctor)`,
+      {
+        status: 503,
+        details: { provider, retryInS },
+        llmError:
+          `${provider} is temporarily unavailable at this appliance; try again in a few minutes.`,
+      },
+    ),
   /** Startup: the configured providers cannot be put together. */
   config: (provider: string, why: string) =>
     new SecurixError("SX-PROVIDER-CONFIG", `Cannot set up provider "${provider}": ${why}`, {

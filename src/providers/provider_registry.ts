@@ -4,14 +4,17 @@ import type { ProxyRoute, RouteTable } from "../proxy/proxy_route.ts";
 import { fetchAccountIdentity } from "./account_identity.ts";
 import { credentialInjector } from "./credential_injection.ts";
 import { OAuthClient } from "./oauth_client.ts";
-import { isInvalidGrant } from "./provider_errors.ts";
-import type { ResolvedProviders } from "./resolve_providers.ts";
+import { type BackoffOptions, LazyDiscovery } from "./lazy_discovery.ts";
+import { isInvalidGrant, providerErrors } from "./provider_errors.ts";
+import type { ResolvedProvider, ResolvedProviders } from "./resolve_providers.ts";
 
 export interface ProviderWiringOptions {
   fetch?: typeof fetch;
   /** Per provider request; default 10 s. */
   timeoutMs?: number;
   now?: () => number;
+  /** Retries of deferred OIDC discovery (default 1 s doubling to 5 min) and failure reports. */
+  discovery?: BackoffOptions;
 }
 
 /** The resolved providers adapted to what flows, connections and the proxy consume. */
@@ -22,61 +25,142 @@ export interface ProviderWiring {
   refresherFor: (provider: string) => Refresher | null;
   /** For the proxy: every proxy host of every enabled provider. */
   routes: RouteTable;
-  /** The adapter per enabled provider, for anything the views above do not cover. */
-  clients: ReadonlyMap<string, OAuthClient>;
+  /** Starts the discovery of every deferred OIDC provider; resolves when each has had one try. */
+  warmUp(): Promise<void>;
 }
 
 /**
  * Builds, once at startup, every view of the providers the rest of the
  * appliance needs, so no other domain constructs OAuth clients or reads
- * provider definitions itself.
+ * provider definitions itself. A deferred OIDC provider gets its client on
+ * first use, after discovery (see LazyDiscovery); until then every view of it
+ * answers SX-PROVIDER-UNAVAILABLE.
  */
 export function wireProviders(
   providers: ResolvedProviders,
   options: ProviderWiringOptions = {},
 ): ProviderWiring {
-  const clients = new Map(
-    [...providers.enabled].map(([name, p]) => [name, new OAuthClient(p, options)]),
-  );
-  const enabled = new Map([...clients].map(([name, c]) => [name, flowProvider(c, options)]));
+  const handles = new Map<string, ClientHandle>();
+  for (const [name, provider] of providers.enabled) {
+    const discover = providers.deferred?.get(name);
+    handles.set(
+      name,
+      discover ? lazyHandle(provider, discover, options) : readyHandle(provider, options),
+    );
+  }
+  const enabled = new Map([...handles].map(([name, h]) => [name, flowProvider(h, options)]));
   const refreshers = new Map(
-    [...clients].filter(([, c]) => c.canRefresh).map(([name, c]) => [name, refresher(c)]),
+    [...handles].filter(([, h]) => h.placeholder.oauth.refresh).map(([name, h]) => [
+      name,
+      refresher(h),
+    ]),
   );
+  const lazy = [...handles.values()].filter((h) => h.warm !== null);
   return {
     registry: { enabled, known: providers.known },
     refresherFor: (name) => refreshers.get(name) ?? null,
-    routes: proxyRoutes(providers),
-    clients,
+    routes: proxyRoutes(providers, handles),
+    warmUp: async () => {
+      await Promise.all(lazy.map((h) => h.warm?.()));
+    },
   };
 }
 
-function flowProvider(client: OAuthClient, options: ProviderWiringOptions): FlowProvider {
-  const provider = client.provider;
+/** One provider's OAuth client: there from the start, or once its issuer is discovered. */
+interface ClientHandle {
+  /** What is known without discovery: names, scopes, refresh, proxy hosts. */
+  placeholder: ResolvedProvider;
+  /** The client, or SX-PROVIDER-UNAVAILABLE while discovery fails. */
+  client(): Promise<OAuthClient>;
+  /** The client if it exists already. */
+  peek(): OAuthClient | null;
+  /** Deferred providers only: one discovery attempt that never throws. */
+  warm: (() => Promise<void>) | null;
+}
+
+function readyHandle(provider: ResolvedProvider, options: ProviderWiringOptions): ClientHandle {
+  const client = new OAuthClient(provider, options);
   return {
-    name: provider.name,
-    displayName: provider.displayName,
-    allowedScopes: provider.allowedScopes,
-    defaultScopes: provider.defaultScopes,
-    authorizationOrigin: new URL(provider.oauth.authorizationUrl).origin,
-    authorizationUrl: (input) => client.authorizationUrl(input),
-    exchangeCode: (input) => client.exchangeCode(input),
-    fetchAccount: (accessToken) => fetchAccountIdentity(provider, accessToken, options),
-    revoke: client.canRevoke ? (tokens) => client.revokeTokens(tokens) : null,
+    placeholder: provider,
+    client: () => Promise.resolve(client),
+    peek: () => client,
+    warm: null,
   };
 }
 
-function refresher(client: OAuthClient): Refresher {
+function lazyHandle(
+  placeholder: ResolvedProvider,
+  discover: () => Promise<ResolvedProvider>,
+  options: ProviderWiringOptions,
+): ClientHandle {
+  const lazy = new LazyDiscovery(
+    placeholder.name,
+    async () => new OAuthClient(await discover(), options),
+    { now: options.now, ...options.discovery },
+  );
   return {
-    refresh: (refreshToken) => client.refresh(refreshToken),
+    placeholder,
+    client: () => lazy.get(),
+    peek: () => lazy.peek(),
+    warm: () => lazy.warm(),
+  };
+}
+
+function flowProvider(handle: ClientHandle, options: ProviderWiringOptions): FlowProvider {
+  const { placeholder } = handle;
+  const revoke = async (tokens: { accessToken: string; refreshToken: string | null }) => {
+    const client = await handle.client();
+    if (!client.canRevoke) {
+      throw providerErrors.unsupported(
+        client.provider.name,
+        "revoke",
+        "the provider has no revocation",
+      );
+    }
+    await client.revokeTokens(tokens);
+  };
+  return {
+    name: placeholder.name,
+    displayName: placeholder.displayName,
+    allowedScopes: placeholder.allowedScopes,
+    defaultScopes: placeholder.defaultScopes,
+    // Before discovery the issuer's origin is the best guess (and usually right).
+    get authorizationOrigin() {
+      const url = handle.peek()?.provider.oauth.authorizationUrl ?? placeholder.issuer ?? "";
+      return URL.canParse(url) ? new URL(url).origin : "null";
+    },
+    authorizationUrl: async (input) => (await handle.client()).authorizationUrl(input),
+    exchangeCode: async (input) => await (await handle.client()).exchangeCode(input),
+    fetchAccount: async (accessToken) =>
+      await fetchAccountIdentity((await handle.client()).provider, accessToken, options),
+    // Unknown before discovery: offer it, and let the call say SX-PROVIDER-UNSUPPORTED.
+    get revoke() {
+      const client = handle.peek();
+      return client && !client.canRevoke ? null : revoke;
+    },
+  };
+}
+
+function refresher(handle: ClientHandle): Refresher {
+  return {
+    refresh: async (refreshToken) => await (await handle.client()).refresh(refreshToken),
     isInvalidGrant,
   };
 }
 
 /** `<host>.api.<base_domain>` → route, for every API host of every enabled provider. */
-export function proxyRoutes(providers: ResolvedProviders): RouteTable {
+export function proxyRoutes(
+  providers: ResolvedProviders,
+  handles?: ReadonlyMap<string, ClientHandle>,
+): RouteTable {
   const routes = new Map<string, ProxyRoute>();
   for (const provider of providers.enabled.values()) {
     const inject = credentialInjector(provider.injection, provider.defaultHeaders);
+    const handle = handles?.get(provider.name);
+    // Only deferred providers need a check, and only until their discovery succeeds.
+    const ready = handle?.warm
+      ? () => handle.peek() ? null : handle.client().then(() => {})
+      : undefined;
     for (const api of provider.apis) {
       routes.set(api.host, {
         host: api.host,
@@ -84,6 +168,7 @@ export function proxyRoutes(providers: ResolvedProviders): RouteTable {
         baseUrl: new URL(api.baseUrl),
         inject,
         websocket: api.websocket ?? false,
+        ...(ready ? { ready } : {}),
       });
     }
   }

@@ -30,6 +30,8 @@ export interface ResolvedProvider extends ProviderDefinition {
   client: ClientCredentials;
   /** Scopes the operator allows; null allows any. */
   allowedScopes: readonly string[] | null;
+  /** `kind = "oidc"`: where discovery starts; null otherwise. */
+  issuer: string | null;
 }
 
 export interface ResolvedProviders {
@@ -37,20 +39,32 @@ export interface ResolvedProviders {
   enabled: ReadonlyMap<string, ResolvedProvider>;
   /** Every name the catalog knows plus every configured name, enabled or not. */
   known: ReadonlySet<string>;
+  /**
+   * With `lazy`: the OIDC providers not discovered yet, each with the call that
+   * discovers it and returns its final form. Their entry in `enabled` is a
+   * placeholder whose OAuth endpoints are empty: good for names, scopes and
+   * proxy hosts, not for talking to the provider.
+   */
+  deferred: ReadonlyMap<string, () => Promise<ResolvedProvider>>;
 }
 
 export interface ResolveOptions {
   /** For OIDC discovery. */
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /**
+   * Defer OIDC discovery to first use (`serve`): one issuer that is down must
+   * not keep every other provider from serving. Default false (CLI commands
+   * that need a provider now).
+   */
+  lazy?: boolean;
 }
 
 /**
- * Turns the `[providers]` config into resolved providers. Custom OIDC
- * providers are discovered here, concurrently; any failure (issuer down,
- * bad document, two providers claiming one proxy host) rejects the whole
- * call, because serving with half the configured providers is worse than
- * not starting.
+ * Turns the `[providers]` config into resolved providers. Configuration
+ * mistakes (two providers claiming one proxy host) reject the whole call.
+ * Custom OIDC providers are discovered here, concurrently, and a discovery
+ * failure rejects too, unless `lazy` defers discovery to `deferred`.
  */
 export async function resolveProviders(
   configs: Readonly<Record<string, ProviderConfig>>,
@@ -58,17 +72,21 @@ export async function resolveProviders(
 ): Promise<ResolvedProviders> {
   const http = providerHttp(options);
   const enabled = Object.values(configs).filter((c): c is EnabledProviderConfig => c.enabled);
+  const deferred = new Map<string, () => Promise<ResolvedProvider>>();
   const resolved = await Promise.all(enabled.map(async (config) => {
     if (config.kind === "catalog") return fromCatalog(config);
-    const discovered = config.kind === "oidc"
-      ? await discoverOidc(http, config.name, config.issuer as string)
-      : null;
-    return custom(config, discovered);
+    if (config.kind !== "oidc") return custom(config, null);
+    const discover = async () =>
+      custom(config, await discoverOidc(http, config.name, config.issuer as string));
+    if (!options.lazy) return await discover();
+    deferred.set(config.name, discover);
+    return custom(config, null);
   }));
   checkProxyHosts(resolved);
   return {
     enabled: new Map(resolved.map((p) => [p.name, p])),
     known: new Set([...catalogNames(), ...Object.keys(configs)]),
+    deferred,
   };
 }
 
@@ -89,6 +107,10 @@ function fromCatalog(config: EnabledProviderConfig): ResolvedProvider {
       revocation: urls.revocation
         ? { style: oauth.revocation?.style ?? "rfc7009", url: urls.revocation }
         : oauth.revocation,
+      extraAuthorizationParams: {
+        ...oauth.extraAuthorizationParams,
+        ...config.authorizationParams,
+      },
     },
     identity: base.identity && urls.userinfo
       ? { ...base.identity, url: urls.userinfo }
@@ -102,6 +124,7 @@ function fromCatalog(config: EnabledProviderConfig): ResolvedProvider {
     defaultScopes: effectiveDefaults(config, base.defaultScopes),
     client: config.client,
     allowedScopes: config.scopes,
+    issuer: null,
   };
 }
 
@@ -122,6 +145,7 @@ function custom(
   const revocationUrl = urls.revocation ?? discovered?.revocationUrl ?? null;
   const userinfoUrl = urls.userinfo ?? discovered?.userinfoUrl ?? null;
   const isOidc = config.kind === "oidc";
+  const offline = wantsOfflineAccess(config, discovered);
   return {
     name: config.name,
     family: "custom",
@@ -130,12 +154,18 @@ function custom(
     strategy: "oauth2",
     oauth: {
       ...OAUTH_DEFAULTS,
-      authorizationUrl: (urls.authorization ?? discovered?.authorizationUrl) as string,
-      tokenUrl: (urls.token ?? discovered?.tokenUrl) as string,
+      // Empty only in a lazy placeholder, which never talks to the provider.
+      authorizationUrl: urls.authorization ?? discovered?.authorizationUrl ?? "",
+      tokenUrl: urls.token ?? discovered?.tokenUrl ?? "",
       revocation: revocationUrl ? { style: "rfc7009", url: revocationUrl } : null,
       pkce: config.pkce ?? discovered?.pkce ?? true,
-      alwaysScopes: isOidc ? ["openid"] : [],
+      alwaysScopes: isOidc ? (offline ? ["openid", "offline_access"] : ["openid"]) : [],
       clientAuth: hasSecret ? discovered?.clientAuth ?? "basic" : "none",
+      // OIDC Core §11: offline_access is honoured only with prompt=consent.
+      extraAuthorizationParams: {
+        ...(offline ? { prompt: "consent" } : {}),
+        ...config.authorizationParams,
+      },
     },
     identity: userinfoUrl ? userinfoIdentity(userinfoUrl) : null,
     apis: [{ host: config.name, baseUrl: urls.apiBase as string, websocket: config.websocket }],
@@ -144,7 +174,22 @@ function custom(
     defaultScopes: effectiveDefaults(config, isOidc ? ["email", "profile"] : []),
     client: config.client,
     allowedScopes: config.scopes,
+    issuer: config.issuer,
   };
+}
+
+/**
+ * A refresh token for a custom OIDC provider: `offline_access` when the issuer
+ * advertises it and the operator's allowlist (if any) lists it. Without it,
+ * spec-following issuers (Keycloak, oidc-provider …) issue none, and the
+ * connection dies with its first access token.
+ */
+function wantsOfflineAccess(
+  config: EnabledProviderConfig,
+  discovered: DiscoveredEndpoints | null,
+): boolean {
+  if (!discovered?.scopesSupported?.includes("offline_access")) return false;
+  return config.scopes === null || config.scopes.includes("offline_access");
 }
 
 /**

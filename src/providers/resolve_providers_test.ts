@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { SecurixError } from "../errors/securix_error.ts";
 import { catalogNames } from "./catalog.ts";
 import { json, parseProviders, resolveOne, resolveTables, scriptedFetch } from "./test_util.ts";
+import { wireProviders } from "./provider_registry.ts";
 import { resolveProviders } from "./resolve_providers.ts";
 
 const CREDS = { client_id: "cid", client_secret: "secret" };
@@ -254,4 +255,45 @@ Deno.test("resolve: two providers on one proxy host are refused", async () => {
   // Drive and Calendar share an upstream but not a host: fine.
   const google = await resolveTables({ drive: CREDS, calendar: CREDS, gmail: CREDS });
   assert.equal(google.enabled.size, 3);
+});
+
+Deno.test("resolve lazy: OIDC discovery waits for first use; the provider is unavailable until it succeeds", async () => {
+  const fetch = scriptedFetch(
+    () => Promise.reject(new TypeError("connection refused")),
+    json(discovery()),
+  );
+  const providers = await resolveProviders(await parseProviders({ corp: CORP, github: CREDS }), {
+    fetch,
+    lazy: true,
+  });
+  assert.equal(fetch.sent.length, 0, "nothing fetched at start");
+  assert.deepEqual([...providers.deferred.keys()], ["corp"]);
+  assert.deepEqual(providers.enabled.get("corp")!.apis.map((a) => a.host), ["corp"]);
+  let now = 0;
+  const wiring = wireProviders(providers, {
+    now: () => now,
+    discovery: { initialMs: 1_000 },
+  });
+  const corp = wiring.registry.enabled.get("corp")!;
+  const input = {
+    state: "s",
+    codeVerifier: "v".repeat(43),
+    scopes: [],
+    redirectUri: "https://x/cb",
+  };
+  const first = await rejection(corp.authorizationUrl(input));
+  assert.equal(first.code, "SX-PROVIDER-UNAVAILABLE");
+  assert.equal(first.status, 503);
+  assert.equal(new URL(corp.authorizationOrigin).origin, "https://idp.corp.example");
+  assert.equal(
+    (await rejection(wiring.routes.get("corp")!.ready!()!)).code,
+    "SX-PROVIDER-UNAVAILABLE",
+  );
+  assert.equal(fetch.sent.length, 1, "inside the backoff window nothing is fetched");
+  assert.equal(wiring.routes.get("github")!.ready, undefined, "catalog providers need no check");
+  now += 1_000;
+  const url = await corp.authorizationUrl(input);
+  assert.equal(url.origin + url.pathname, `${ISSUER}/protocol/openid-connect/auth`);
+  assert.equal(wiring.routes.get("corp")!.ready!(), null, "ready once discovered");
+  assert.equal(fetch.sent.length, 2);
 });

@@ -9,6 +9,7 @@ export const ANSWERED_AS_IS = new Set([
   "SX-UPSTREAM-TIMEOUT",
   "SX-UPSTREAM-UNREACHABLE",
   "SX-AUDIT-BACKLOG",
+  "SX-PROVIDER-UNAVAILABLE",
 ]);
 
 /** The proxy's refusals, each with its stable code and a sentence an agent can relay. */

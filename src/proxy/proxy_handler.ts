@@ -165,6 +165,9 @@ export async function handleProxy(
   try {
     checkRequestShape(deps, req, url);
     if (deps.audit?.backlogged) throw proxyErrors.auditBacklog();
+    // Before the caller checks: a provider that cannot be used answers alike for everyone.
+    const ready = route.ready?.();
+    if (ready) await ready;
     caller = await deps.callers.resolve(req.headers, route.provider, clientAddress);
     if (noteProblem) throw proxyErrors.invalidHeader("x-securix-audit-note", noteProblem);
     const upstream = upstreamUrl(route.baseUrl, target.path, url.search);

@@ -13,6 +13,11 @@ export interface ProxyRoute {
   inject(credential: StoredCredential, headers: Headers, url: URL): void;
   /** Upstream accepts WebSocket upgrades (wss:// on the same host). */
   websocket: boolean;
+  /**
+   * Custom OIDC providers not discovered yet: resolves once the provider can
+   * be used, rejects with SX-PROVIDER-UNAVAILABLE; null (or absent) when ready.
+   */
+  ready?: () => Promise<void> | null;
 }
 
 export type RouteTable = ReadonlyMap<string, ProxyRoute>;

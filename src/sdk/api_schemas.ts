@@ -79,6 +79,9 @@ export const connectionSchema = z.looseObject({
   status: z.string(),
   scopes: z.array(z.string()),
   account: accountSchema.nullish(),
+  /** false: the token expires without a refresh token, and the user must connect again by `expiresAt`. */
+  refreshable: z.boolean().nullish(),
+  expiresAt: z.string().nullish(),
   createdAt: z.string(),
 });
 export type Connection = z.output<typeof connectionSchema>;

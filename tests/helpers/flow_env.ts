@@ -62,6 +62,7 @@ export async function setup(
     origin?: string;
     webhookResolve?: RuntimeOptions["webhookResolve"];
     webhookSend?: RuntimeOptions["webhookSend"];
+    runtime?: RuntimeOptions;
   } = {},
 ) {
   const port = freePort();
@@ -104,6 +105,7 @@ export async function setup(
   const served = await serveRuntime(appliance, port, {
     webhookResolve: options.webhookResolve,
     webhookSend: options.webhookSend,
+    ...options.runtime,
   });
   const { runtime } = served;
   const { apiKey } = await seedApp(appliance, {

@@ -38,6 +38,14 @@ export interface OidcServerOptions {
   rotateRefreshTokens?: boolean;
   /** Refuse authorization requests without PKCE (S256). Default true. */
   requirePkce?: boolean;
+  /** Listen on this port (an issuer URL configured before the server runs). Default: a free one. */
+  port?: number;
+  /**
+   * `"always"` (default): a refresh token for every code, as the providers we
+   * broker do. `"offline_access"`: the library's OIDC default, a refresh token
+   * only when `offline_access` was granted (which needs `prompt=consent`).
+   */
+  refreshTokens?: "always" | "offline_access";
 }
 
 /** Calls seen by the server, for assertions such as "exactly one refresh happened". */
@@ -81,7 +89,7 @@ export function testAccountClaims(accountId: string) {
 
 export async function startOidcServer(options: OidcServerOptions): Promise<OidcServer> {
   const server = createServer();
-  const port = await listen(server);
+  const port = await listen(server, options.port ?? 0);
   const issuer = `http://127.0.0.1:${port}`;
   const stats = newStats();
   const provider = createProvider(issuer, options);
@@ -136,8 +144,10 @@ function createProvider(issuer: string, options: OidcServerOptions): Provider {
     pkce: { required: () => requirePkce },
     // Real providers hand the test client a refresh token without the OIDC
     // offline_access + prompt=consent ceremony (Google uses access_type=offline).
-    issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
-      client.grantTypeAllowed("refresh_token"),
+    ...(options.refreshTokens === "offline_access" ? {} : {
+      issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+        client.grantTypeAllowed("refresh_token"),
+    }),
     rotateRefreshToken: options.rotateRefreshTokens ?? false,
     // The library forgives 15 s of clock skew by default, which would keep a
     // short-TTL access token alive long after the TTL a test asked for.
@@ -200,10 +210,10 @@ function countCalls(stats: OidcServerStats) {
   };
 }
 
-function listen(server: Server): Promise<number> {
+function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
+    server.listen(port, "127.0.0.1", () => resolve((server.address() as AddressInfo).port));
   });
 }
 
