@@ -7,7 +7,14 @@
 import assert from "node:assert/strict";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { sxcHash } from "../src/flows/sxc.ts";
-import { Browser, csrfOf, type FlowEnv, openDeviceConsent, setup } from "./helpers/flow_env.ts";
+import {
+  Browser,
+  csrfOf,
+  type FlowEnv,
+  openDeviceConsent,
+  openerAnswer,
+  setup,
+} from "./helpers/flow_env.ts";
 
 /** Same walk as consent_proxy_flow_test.ts: a popup session up to the provider's callback. */
 async function popupConsented(env: FlowEnv, entityId: string, sxc: string) {
@@ -24,7 +31,10 @@ async function popupConsented(env: FlowEnv, entityId: string, sxc: string) {
   const session = await created.json();
   const browser = new Browser();
   const html = await (await browser.go(session.authUrl)).text();
-  const started = await browser.form(`${session.authUrl}/continue`, { csrf: csrfOf(html) });
+  const started = await browser.form(`${session.authUrl}/continue`, {
+    csrf: csrfOf(html),
+    ...openerAnswer(html, session.sessionId, sxc),
+  });
   const callback = await env.oidc.loginAndConsent(started.headers.get("location")!, {
     accountId: entityId,
   });
