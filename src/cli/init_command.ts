@@ -17,7 +17,7 @@ import {
   type InitDefaults,
   InitInputError,
 } from "./init_answers.ts";
-import { type InitPlan, nextSteps, planInit, type Section } from "./init_plan.ts";
+import { fileBlock, type InitPlan, nextSteps, planInit, type Section } from "./init_plan.ts";
 import { type CliIo, printJson } from "./io.ts";
 import { runWizard } from "./init_wizard.ts";
 
@@ -297,7 +297,11 @@ function printSummary(
   for (const line of resultLines(result, configArg)) io.out(line);
   io.out("\nNext steps");
   for (const section of sections) {
-    io.out(`\n== ${section.title} ==\n${section.body}`);
+    io.out(
+      section.file
+        ? `\n${fileBlock(section).join("\n")}`
+        : `\n== ${section.title} ==\n${section.body}`,
+    );
   }
 }
 

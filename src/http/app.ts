@@ -22,6 +22,7 @@ import { clientAddress } from "./client_address.ts";
 import { errorResponse, notFound, onError } from "./error_envelope.ts";
 import { healthRoutes } from "./health.ts";
 import { securityHeaders } from "./security_headers.ts";
+import { tlsAskRoutes } from "./tls_ask.ts";
 
 export interface AppOptions {
   providers: ProviderRegistry;
@@ -73,6 +74,14 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       ),
   }));
   app.route("/", healthRoutes({ client: database.client, migrations: MIGRATIONS }));
+  app.route(
+    "/",
+    tlsAskRoutes({
+      publicUrl: config.server.publicUrl,
+      baseDomain: config.server.base_domain,
+      providers: () => options.providers.enabled.keys(),
+    }),
+  );
   app.route("/", assetRoutes());
   app.route("/", sdkRoutes());
   app.route(
