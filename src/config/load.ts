@@ -1,5 +1,5 @@
 import { parse as parseToml, TomlError } from "smol-toml";
-import { exists, writeNewMasterKey } from "./master_key_file.ts";
+import { exists, refuseNewKeyBesideDatabase, writeNewMasterKey } from "./master_key_file.ts";
 import type { z } from "zod";
 import { configSchema, type ParsedConfig, show } from "./schema.ts";
 import { resolvePath } from "./secret_ref.ts";
@@ -254,6 +254,15 @@ export async function loadConfig(
   return { config, notes };
 }
 
+/** The database file the embedded defaults will open, or null for a database server. */
+function embeddedDatabaseFile(
+  cwd: string,
+  env: (name: string) => string | undefined,
+): string | null {
+  const url = env("SECURIX_DATABASE_URL") ?? `file:${EMBEDDED_DATA_DIR}/securix.db`;
+  return url.startsWith("file:") ? resolvePath(cwd, url.replace(/^file:(\/\/)?/, "")) : null;
+}
+
 async function prepareEmbeddedDefaults(
   cwd: string,
   env: (name: string) => string | undefined,
@@ -267,6 +276,7 @@ async function prepareEmbeddedDefaults(
   const keyPath = `${dir}/master.key`;
   const overridden = env("SECURIX_VAULT_MASTER_KEY") !== undefined;
   if (!overridden && !await exists(keyPath)) {
+    await refuseNewKeyBesideDatabase(keyPath, embeddedDatabaseFile(cwd, env));
     await writeNewMasterKey(keyPath);
     notes.push(
       `Generated master key ${keyPath} (mode 0600); back it up, the vault cannot be opened without it`,

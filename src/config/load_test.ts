@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "./load.ts";
 import { ConfigError } from "./config_error.ts";
+import { exists } from "./master_key_file.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { openAppliance } from "../http/appliance.ts";
 import { DEFAULT_RETRY_DELAYS_MS } from "../webhooks/retry_schedule.ts";
 
 const KEY = "a".repeat(64);
@@ -193,6 +196,27 @@ Deno.test("config: embedded defaults create the data dir and a 0600 key once", a
     const second = await loadConfig({ cwd: dir, env: () => undefined });
     assert.deepEqual(second.notes, []);
     assert.deepEqual(second.config.vault.masterKey, first.config.vault.masterKey);
+  });
+});
+
+Deno.test("config: a lost master key beside an existing database is not replaced by a new one", async () => {
+  await withDir(null, async (dir) => {
+    const { config } = await loadConfig({ cwd: dir, env: () => undefined });
+    const appliance = await openAppliance(config);
+    appliance.close();
+    await Deno.remove(`${dir}/securix-data/master.key`);
+    const error = await loadConfig({ cwd: dir, env: () => undefined }).then(() => null, (e) => e);
+    assert.ok(error instanceof SecurixError, `expected SecurixError, got ${error}`);
+    assert.equal(error.code, "SX-MASTER-KEY-MISSING");
+    assert.match(error.message, /Restore the key from your backup/);
+    assert.ok(error.message.includes(`${dir}/securix-data/master.key`), error.message);
+    assert.match(error.message, /move .*securix\.db and its -wal and -shm files away/);
+    assert.equal(await exists(`${dir}/securix-data/master.key`), false, "no new key written");
+
+    // Moving the database away is the documented way to start fresh.
+    await Deno.rename(`${dir}/securix-data/securix.db`, `${dir}/old.db`);
+    const fresh = await loadConfig({ cwd: dir, env: () => undefined });
+    assert.match(fresh.notes.join("\n"), /Generated master key/);
   });
 });
 
