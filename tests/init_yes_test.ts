@@ -145,7 +145,7 @@ Deno.test("init --yes: plain output, --force keeps the key, bad flags exit 2 wri
         /^No app yet/m,
         /^Next steps$/m,
         /^\*\.api\.sx\.example\.test\.\s+300\s+IN\s+CNAME\s+sx\.example\.test\./m,
-        /^sx\.example\.test, \*\.api\.sx\.example\.test \{$/m,
+        /^https:\/\/sx\.example\.test, https:\/\/\*\.api\.sx\.example\.test \{$/m,
         /^\s+proxy_set_header Connection \$connection_upgrade;$/m,
         /trust_proxy = true/,
         /^securix serve/m,
