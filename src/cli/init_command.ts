@@ -185,6 +185,7 @@ export async function executeInit(options: {
   });
   let migrationsApplied: string[] = [];
   const appliance = await openAppliance(config, {
+    create: true,
     onMigrated: (names) => migrationsApplied = names,
   });
   let app: InitResult["app"] = null;

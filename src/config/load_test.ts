@@ -202,7 +202,7 @@ Deno.test("config: embedded defaults create the data dir and a 0600 key once", a
 Deno.test("config: a lost master key beside an existing database is not replaced by a new one", async () => {
   await withDir(null, async (dir) => {
     const { config } = await loadConfig({ cwd: dir, env: () => undefined });
-    const appliance = await openAppliance(config);
+    const appliance = await openAppliance(config, { create: true });
     appliance.close();
     await Deno.remove(`${dir}/securix-data/master.key`);
     const error = await loadConfig({ cwd: dir, env: () => undefined }).then(() => null, (e) => e);

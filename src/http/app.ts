@@ -73,7 +73,10 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
         ),
       ),
   }));
-  app.route("/", healthRoutes({ client: database.client, migrations: MIGRATIONS }));
+  app.route(
+    "/",
+    healthRoutes({ client: database.client, migrations: MIGRATIONS, file: database.file }),
+  );
   app.route(
     "/",
     tlsAskRoutes({
