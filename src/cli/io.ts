@@ -3,6 +3,8 @@ export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
   env: (name: string) => string | undefined;
+  /** Names of the variables set (to warn about unknown SECURIX_* ones). */
+  envNames?: () => string[];
   cwd: () => string;
 }
 
@@ -10,6 +12,7 @@ export const processIo: CliIo = {
   out: (text) => console.log(text),
   err: (text) => console.error(text),
   env: (name) => Deno.env.get(name),
+  envNames: () => Object.keys(Deno.env.toObject()),
   cwd: () => Deno.cwd(),
 };
 
