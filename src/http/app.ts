@@ -21,6 +21,7 @@ import type { Appliance } from "./appliance.ts";
 import { clientAddress } from "./client_address.ts";
 import { errorResponse, notFound, onError } from "./error_envelope.ts";
 import { healthRoutes } from "./health.ts";
+import { homePage, notFoundPage } from "./browser_pages.tsx";
 import { securityHeaders } from "./security_headers.ts";
 import { tlsAskRoutes } from "./tls_ask.ts";
 
@@ -121,7 +122,8 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     }),
   );
   app.route("/v1", v1);
+  app.get("/", (c) => homePage(c) ?? notFound(c));
   app.onError(onError(log));
-  app.notFound(notFound);
+  app.notFound((c) => notFoundPage(c) ?? notFound(c));
   return { app, flowDeps, authenticator };
 }
