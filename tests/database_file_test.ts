@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { runCli } from "../src/cli/main.ts";
 import { createRuntime } from "../src/http/runtime.ts";
 import { captureIo } from "./helpers/capture_io.ts";
+import { runCliProcess, type ServerProcess, startServeProcess } from "./helpers/process.ts";
 import { seedApp } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 
@@ -96,5 +97,31 @@ Deno.test("database: a new file and its -wal and -shm files are owner-only (0600
     }
   } finally {
     await temp.cleanup();
+  }
+});
+
+Deno.test("serve: /readyz turns 503 when the database file is deleted under a running process", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "securix-dbfile-" });
+  let serve: ServerProcess | null = null;
+  try {
+    serve = await startServeProcess({ cwd: dir, timeoutMs: 30_000 });
+    const ready = await fetch(`${serve.baseUrl}/readyz`);
+    assert.equal(ready.status, 200, await ready.text());
+    for (const suffix of COMPANIONS) {
+      await Deno.remove(`${dir}/securix-data/securix.db${suffix}`).catch(() => {});
+    }
+    const gone = await fetch(`${serve.baseUrl}/readyz`);
+    assert.deepEqual(
+      { status: gone.status, body: await gone.json() },
+      { status: 503, body: { status: "not_ready", reason: "database file deleted" } },
+    );
+    // The next CLI command does not quietly start an empty appliance beside it.
+    const listed = await runCliProcess(["apps", "list"], { cwd: dir });
+    assert.equal(listed.code, 1);
+    assert.match(listed.stderr, /SX-DB-MISSING/);
+    await assert.rejects(Deno.stat(`${dir}/securix-data/securix.db`), Deno.errors.NotFound);
+  } finally {
+    await serve?.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });
