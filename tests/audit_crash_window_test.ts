@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import { runCliProcess, startServeProcess } from "./helpers/process.ts";
+import { createDatabaseIn } from "./helpers/temp_appliance.ts";
 
 /** The writer's interval (audit_writer.ts) plus scheduling slack on a busy 2-core machine. */
 const WINDOW_MS = 250;
@@ -44,6 +45,7 @@ async function trafficUntil(signal: Deno.Signal): Promise<Outcome> {
       '[providers.github]\nclient_id = "x"\nclient_secret = "y"\n' +
         'api_base_url = "http://127.0.0.1:9"\n',
     );
+    await createDatabaseIn(dir);
     const app = JSON.parse(await cli(dir, "apps", "create", "demo", "--json"));
     await cli(dir, "agents", "add", "demo", "agent-1");
     const serve = await startServeProcess({ cwd: dir, timeoutMs: 30_000 });

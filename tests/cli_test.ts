@@ -3,6 +3,7 @@ import { createClient } from "@libsql/client";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import { sha256 } from "@oslojs/crypto/sha2";
 import { runCliProcess } from "./helpers/process.ts";
+import { exists } from "../src/config/master_key_file.ts";
 import { deriveSubkey, LABELS } from "../src/vault/derive.ts";
 
 async function tempDir(): Promise<string> {
@@ -54,6 +55,11 @@ Deno.test("cli: --help works on the program and on every command", async () => {
 Deno.test("cli: apps create --json prints the key once; the database holds only its digest", async () => {
   const dir = await tempDir();
   try {
+    const init = await runCliProcess(
+      ["init", "--yes", "--public-url", "http://localhost:8080"],
+      { cwd: dir },
+    );
+    assert.equal(init.code, 0, init.stderr);
     const created = await runCliProcess(
       ["apps", "create", "demo", "--origin", "https://app.example.com", "--json"],
       { cwd: dir },
@@ -119,10 +125,18 @@ Deno.test("cli: version and migrate", async () => {
   try {
     const version = await runCliProcess(["version"], { cwd: dir });
     assert.match(version.stdout, /^securix \d+\.\d+\.\d+/);
-    const first = await runCliProcess(["migrate"], { cwd: dir });
-    assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /Applied: 0000_init/);
+    // Only init and serve create a database; migrate on none says so and creates nothing.
+    const none = await runCliProcess(["migrate"], { cwd: dir });
+    assert.equal(none.code, 1, none.stdout);
+    assert.match(none.stderr, /SX-DB-MISSING: No database at .*securix-data\/securix\.db/);
+    assert.equal(await exists(`${dir}/securix-data/securix.db`), false);
+    const init = await runCliProcess(
+      ["init", "--yes", "--public-url", "http://localhost:8080"],
+      { cwd: dir },
+    );
+    assert.equal(init.code, 0, init.stderr);
     const second = await runCliProcess(["migrate"], { cwd: dir });
+    assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /up to date/);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -140,6 +140,10 @@ Deno.test({
       assert.match(transcript, /sx_live_[a-z2-7]{52}/, "the API key is shown");
       assert.match(transcript, /\*\.api\.securix\.example\.com/);
       assert.match(transcript, /Done\. Start it with: securix serve/);
+      // The configs come after the boxes, plain: a copy of these lines is the file.
+      assert.match(transcript, /^# ---- Caddy, On-Demand TLS \(Caddyfile\) ----$/m);
+      assert.match(transcript, /^\s+on_demand_tls \{$/m);
+      assert.match(transcript, /^ {8}proxy_pass http:\/\/127\.0\.0\.1:\d+;$/m);
       const keyStat = await Deno.stat(`${wizardDir}/securix-data/master.key`);
       assert.equal(keyStat.mode! & 0o777, 0o600);
 

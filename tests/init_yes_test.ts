@@ -145,7 +145,7 @@ Deno.test("init --yes: plain output, --force keeps the key, bad flags exit 2 wri
         /^No app yet/m,
         /^Next steps$/m,
         /^\*\.api\.sx\.example\.test\.\s+300\s+IN\s+CNAME\s+sx\.example\.test\./m,
-        /^sx\.example\.test, \*\.api\.sx\.example\.test \{$/m,
+        /^https:\/\/sx\.example\.test, https:\/\/\*\.api\.sx\.example\.test \{$/m,
         /^\s+proxy_set_header Connection \$connection_upgrade;$/m,
         /trust_proxy = true/,
         /^securix serve/m,
@@ -234,6 +234,24 @@ Deno.test("init --yes --master-key env: the key is printed once, never written; 
       without.stdout,
       /^fail\s+master key\s+environment variable SX_INIT_TEST_KEY is not set/m,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("init --yes --force: a lost master key beside the database is refused, not regenerated", async () => {
+  const dir = await tempDir();
+  try {
+    const args = ["init", "--yes", "--public-url", "http://localhost:8080"];
+    const first = await runCliProcess(args, { cwd: dir });
+    assert.equal(first.code, 0, first.stderr);
+    await Deno.remove(`${dir}/securix-data/master.key`);
+    const again = await runCliProcess([...args, "--force"], { cwd: dir });
+    assert.equal(again.code, 1, again.stdout);
+    assert.match(again.stderr, /SX-MASTER-KEY-MISSING/);
+    assert.match(again.stderr, /Restore the key from your backup/);
+    assert.doesNotMatch(again.stdout + again.stderr, /Back it up/);
+    await assert.rejects(Deno.stat(`${dir}/securix-data/master.key`), Deno.errors.NotFound);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { loadConfig } from "../src/config/load.ts";
 import { openAppliance } from "../src/http/appliance.ts";
+import { createDatabaseIn } from "./helpers/temp_appliance.ts";
 import {
   freePort,
   runCliProcess,
@@ -140,6 +141,7 @@ Deno.test("webhooks: SIGKILL with deliveries pending and one on the wire; after 
   let serve: ServerProcess | null = null;
   try {
     // Two apps, one endpoint each: one added with the CLI, one through the API.
+    await createDatabaseIn(dir, env);
     const a = JSON.parse(await cli(dir, env, "apps", "create", "hooks-a", "--json"));
     const b = JSON.parse(await cli(dir, env, "apps", "create", "hooks-b", "--json"));
     const endpointA = JSON.parse(

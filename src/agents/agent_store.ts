@@ -86,3 +86,8 @@ export async function removeAgent(db: Db | Tx, appId: string, agentId: string): 
     });
   }
 }
+
+/** Removes every agent of an app (app deletion); returns how many. */
+export async function removeAppAgents(db: Db | Tx, appId: string): Promise<number> {
+  return (await db.delete(agents).where(eq(agents.appId, appId))).rowsAffected;
+}

@@ -31,3 +31,16 @@ export const createAppInput = z.strictObject({
 });
 
 export type CreateAppInput = z.input<typeof createAppInput>;
+
+/** `apps update`: origins are added or removed one by one, so allowing one origin never drops the others. */
+export const updateAppInput = z.strictObject({
+  name: appName.optional(),
+  addOrigins: z.array(webOrigin).max(20).default([]),
+  removeOrigins: z.array(z.string()).max(20).default([]),
+});
+
+export type UpdateAppInput = z.input<typeof updateAppInput>;
+
+/** What happens to users' connections when their app is deleted. */
+export const CONNECTION_FATES = ["revoke", "keep"] as const;
+export type ConnectionFate = typeof CONNECTION_FATES[number];

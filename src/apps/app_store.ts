@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { Db, Tx } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
 import { apps } from "../db/schema.ts";
@@ -44,24 +44,27 @@ export async function createApp(
     name: parsed.data.name,
     origins: JSON.stringify(parsed.data.origins),
     createdAt: deps.now(),
+    deletedAt: null,
   };
   await db.insert(apps).values(row);
   return toApp(row);
 }
 
 export async function listApps(db: Db): Promise<App[]> {
-  const rows = await db.select().from(apps).orderBy(apps.createdAt);
+  const rows = await db.select().from(apps).where(isNull(apps.deletedAt)).orderBy(apps.createdAt);
   return rows.map(toApp);
 }
 
-/** Finds an app by id or by name, as operators type either. */
+/** Finds a live (not deleted) app by id or by name, as operators type either. */
 export async function findApp(db: Db | Tx, idOrName: string): Promise<App | null> {
   const column = idOrName.startsWith("app_") ? apps.id : apps.name;
-  const [row] = await db.select().from(apps).where(eq(column, idOrName)).limit(1);
+  const [row] = await db.select().from(apps).where(
+    and(eq(column, idOrName), isNull(apps.deletedAt)),
+  ).limit(1);
   return row ? toApp(row) : null;
 }
 
-export async function requireApp(db: Db, idOrName: string): Promise<App> {
+export async function requireApp(db: Db | Tx, idOrName: string): Promise<App> {
   const app = await findApp(db, idOrName);
   if (!app) {
     throw new SecurixError("SX-APP-NOT-FOUND", `No app "${idOrName}"; see "securix apps list"`, {
@@ -71,6 +74,19 @@ export async function requireApp(db: Db, idOrName: string): Promise<App> {
   return app;
 }
 
-export async function setAppOrigins(db: Db, appId: string, origins: string[]): Promise<void> {
-  await db.update(apps).set({ origins: JSON.stringify(origins) }).where(eq(apps.id, appId));
+/** Writes a new name and origin list (validated by the caller). */
+export async function saveApp(db: Db | Tx, app: App): Promise<void> {
+  await db.update(apps).set({ name: app.name, origins: JSON.stringify(app.origins) }).where(
+    eq(apps.id, app.id),
+  );
+}
+
+/**
+ * Marks the app deleted. Its name is rewritten to one `appName` never accepts,
+ * so the tombstone neither answers to the old name nor blocks a new app taking it.
+ */
+export async function markAppDeleted(db: Db | Tx, app: App, at: number): Promise<void> {
+  await db.update(apps).set({ deletedAt: at, name: `${app.name}~deleted~${app.id}` }).where(
+    eq(apps.id, app.id),
+  );
 }

@@ -89,3 +89,11 @@ export async function findLiveKey(db: Db, presented: string): Promise<ApiKeyReco
 export async function touchApiKey(db: Db, keyId: string, at: number): Promise<void> {
   await db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, keyId));
 }
+
+/** Revokes every live key of an app (app deletion); returns how many. */
+export async function revokeAppKeys(db: Db | Tx, appId: string, at: number): Promise<number> {
+  const result = await db.update(apiKeys).set({ revokedAt: at }).where(
+    and(eq(apiKeys.appId, appId), isNull(apiKeys.revokedAt)),
+  );
+  return result.rowsAffected;
+}

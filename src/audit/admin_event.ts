@@ -5,6 +5,8 @@ import { appendAudit } from "./append.ts";
 /** The administrative actions the audit log records. */
 export type AdminEventKind =
   | "admin.app.created"
+  | "admin.app.updated"
+  | "admin.app.deleted"
   | "admin.key.created"
   | "admin.key.revoked"
   | "admin.agent.added"

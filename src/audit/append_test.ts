@@ -13,7 +13,7 @@ import { verifyChain } from "./verify_chain.ts";
 async function withDb(fn: (database: Database, url: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "securix-append-" });
   const url = `file:${dir}/a.db`;
-  const database = await openDatabase({ url });
+  const database = await openDatabase({ url, create: true });
   await migrate(database.client, MIGRATIONS);
   try {
     await fn(database, url);
@@ -121,7 +121,7 @@ Deno.test("appendAudit: another connection to the same file (a CLI process) cont
 
 Deno.test("appendAudit: a log written before packs existed migrates, takes packs after it, and verifies", async () => {
   const dir = await Deno.makeTempDir({ prefix: "securix-append-" });
-  const database = await openDatabase({ url: `file:${dir}/a.db` });
+  const database = await openDatabase({ url: `file:${dir}/a.db`, create: true });
   try {
     const before = MIGRATIONS.findIndex((m) => m.name === "0004_audit_packs");
     await migrate(database.client, MIGRATIONS.slice(0, before));

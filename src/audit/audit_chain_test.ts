@@ -34,7 +34,7 @@ async function withLog(
   fn: (database: Database, writer: AuditWriter) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "securix-audit-" });
-  const database = await openDatabase({ url: `file:${dir}/a.db` });
+  const database = await openDatabase({ url: `file:${dir}/a.db`, create: true });
   await migrate(database.client, MIGRATIONS);
   const writer = new AuditWriter({ database, intervalMs: 10_000, maxBatch: 10_000 });
   try {

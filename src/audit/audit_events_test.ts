@@ -12,7 +12,7 @@ import { verifyChain } from "./verify_chain.ts";
 
 async function withDb(fn: (database: Database) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "securix-audit-events-" });
-  const database = await openDatabase({ url: `file:${dir}/a.db` });
+  const database = await openDatabase({ url: `file:${dir}/a.db`, create: true });
   await migrate(database.client, MIGRATIONS);
   try {
     await database.db.insert(apps).values({ id: "app_1", name: "a", origins: "[]", createdAt: 0 });

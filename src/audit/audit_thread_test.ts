@@ -11,7 +11,11 @@ import { verifyChain } from "./verify_chain.ts";
 
 async function withEncryptedDb(fn: (database: Database) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "securix-audit-thread-" });
-  const database = await openDatabase({ url: `file:${dir}/a.db`, encryptionKey: "ab".repeat(32) });
+  const database = await openDatabase({
+    url: `file:${dir}/a.db`,
+    create: true,
+    encryptionKey: "ab".repeat(32),
+  });
   await migrate(database.client, MIGRATIONS);
   try {
     await fn(database);

@@ -33,7 +33,8 @@ let database: Database | null = null;
 scope.onmessage = async ({ data }) => {
   try {
     if (data.type === "open") {
-      database = await openDatabase(data.options);
+      // The main thread opened (or created) the file; never create another here.
+      database = await openDatabase({ ...data.options, create: false });
       scope.postMessage({ type: "opened" });
       return;
     }

@@ -9,7 +9,7 @@ import { listRecords, type ReadFilter } from "./read_records.ts";
 
 Deno.test("readRecords: filters reach records inside packs exactly, in chain order", async () => {
   const dir = await Deno.makeTempDir({ prefix: "securix-read-" });
-  const database = await openDatabase({ url: `file:${dir}/a.db` });
+  const database = await openDatabase({ url: `file:${dir}/a.db`, create: true });
   await migrate(database.client, MIGRATIONS);
   const written: AuditEvent[] = [];
   try {

@@ -1,6 +1,15 @@
-import type { Command } from "commander";
-import { listApps } from "../apps/app_store.ts";
+import * as p from "@clack/prompts";
+import { type Command, Option } from "commander";
+import { CONNECTION_FATES, type ConnectionFate } from "../apps/app_input.ts";
+import { listApps, requireApp } from "../apps/app_store.ts";
 import { createAppWithKey } from "../apps/create_app_with_key.ts";
+import { deleteApp } from "../apps/delete_app.ts";
+import { updateApp } from "../apps/update_app.ts";
+import { listConnections } from "../connections/connection_store.ts";
+import type { FlowProvider } from "../flows/flow_provider.ts";
+import type { Appliance } from "../http/appliance.ts";
+import type { ProviderRegistry } from "../flows/flow_provider.ts";
+import { providerWiring } from "./connections_command.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
 
@@ -56,4 +65,128 @@ export function registerApps(program: Command, context: CliContext): void {
         );
       });
     });
+  registerUpdate(apps, context);
+  registerDelete(apps, context);
+}
+
+function registerUpdate(apps: Command, context: CliContext): void {
+  apps.command("update <app>")
+    .description("rename an app, or allow or remove web origins (keys and connections stay)")
+    .option("--origin <url>", "allow this web origin too (repeatable)", collect, [])
+    .option("--remove-origin <url>", "stop allowing this web origin (repeatable)", collect, [])
+    .option("--name <new>", "new name")
+    .option("--json", "print JSON")
+    .action(
+      async (
+        ref: string,
+        options: { origin: string[]; removeOrigin: string[]; name?: string; json?: boolean },
+      ) => {
+        await context.withAppliance(async ({ database, now }) => {
+          const { app } = await updateApp(database, ref, {
+            name: options.name,
+            addOrigins: options.origin,
+            removeOrigins: options.removeOrigin,
+          }, { now, by: context.actor() });
+          if (options.json) {
+            return printJson(context.io, { ...app, createdAt: isoTime(app.createdAt) });
+          }
+          context.io.out(`Updated app ${app.name} (${app.id})`);
+          context.io.out(`Origins: ${app.origins.join(", ") || "none"}`);
+        });
+      },
+    );
+}
+
+/**
+ * The providers the app's connections use, each wired on its own: one that
+ * cannot be reached is left out (its connections are still revoked here,
+ * only not at the provider) rather than stopping the deletion.
+ */
+async function revocationProviders(
+  appliance: Appliance,
+  names: Set<string>,
+  warn: (text: string) => void,
+): Promise<ProviderRegistry> {
+  const enabled = new Map<string, FlowProvider>();
+  const known = new Set<string>();
+  for (const name of names) {
+    try {
+      const { registry } = await providerWiring(appliance, name);
+      for (const [key, value] of registry.enabled) enabled.set(key, value);
+      for (const key of registry.known) known.add(key);
+    } catch (error) {
+      warn(
+        `Warning: provider ${name} is unavailable (${
+          error instanceof Error ? error.message : String(error)
+        }); its connections are revoked here but not at ${name}`,
+      );
+    }
+  }
+  return { enabled, known };
+}
+
+function registerDelete(apps: Command, context: CliContext): void {
+  apps.command("delete <app>")
+    .description(
+      "delete an app: revoke its keys, remove its agents and webhooks, and revoke (default) or keep its users' connections",
+    )
+    .addOption(
+      new Option("--connections <fate>", "revoke: at the provider where possible; keep: leave them")
+        .choices(CONNECTION_FATES).default("revoke"),
+    )
+    .option("--yes", "do not ask for confirmation on a terminal")
+    .option("--json", "print JSON")
+    .action(
+      async (
+        ref: string,
+        options: { connections: ConnectionFate; yes?: boolean; json?: boolean },
+      ) => {
+        await context.withAppliance(async (appliance) => {
+          const app = await requireApp(appliance.database.db, ref);
+          const connections = await listConnections(appliance.database.db, { appId: app.id });
+          if (!options.yes && Deno.stdin.isTerminal()) {
+            const answer = await p.confirm({
+              message: `Delete app ${app.name}, its keys, agents and webhooks, and ${
+                options.connections === "revoke" ? "revoke" : "keep"
+              } its ${connections.length} connection(s)?`,
+              initialValue: false,
+            });
+            if (answer !== true) {
+              context.io.err("Nothing deleted");
+              return;
+            }
+          }
+          const providers = options.connections === "revoke"
+            ? await revocationProviders(
+              appliance,
+              new Set(connections.map((c) => c.provider)),
+              context.io.err,
+            )
+            : { enabled: new Map(), known: new Set<string>() };
+          const result = await deleteApp(
+            { ...appliance, providers, by: context.actor() },
+            app.id,
+            { connections: options.connections },
+          );
+          if (options.json) {
+            const { app: _app, ...counts } = result;
+            return printJson(context.io, { id: app.id, name: app.name, deleted: true, ...counts });
+          }
+          const io = context.io;
+          io.out(`Deleted app ${app.name} (${app.id})`);
+          io.out(
+            `Revoked ${result.keysRevoked} key(s); removed ${result.agentsRemoved} agent(s) and ${result.webhooksRemoved} webhook(s); failed ${result.sessionsFailed} open session(s)`,
+          );
+          if (options.connections === "revoke") {
+            io.out(
+              `Revoked ${result.connectionsRevoked} connection(s); ${result.providerConfirmed} confirmed by the provider`,
+            );
+          } else {
+            io.out(
+              `Kept ${result.connectionsKept} connection(s); see "securix connections list" and revoke them with "securix connections revoke ID"`,
+            );
+          }
+        });
+      },
+    );
 }

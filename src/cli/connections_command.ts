@@ -53,7 +53,10 @@ function connectionRow(c: Connection, appName: string | null) {
  * included); the others are left alone, so an unreachable issuer elsewhere
  * cannot stop work on this connection.
  */
-async function wiring({ config, now }: Appliance, provider: string): Promise<ProviderWiring> {
+export async function providerWiring(
+  { config, now }: Appliance,
+  provider: string,
+): Promise<ProviderWiring> {
   const only = provider in config.providers ? { [provider]: config.providers[provider] } : {};
   return wireProviders(await resolveProviders(only), { now });
 }
@@ -136,7 +139,7 @@ function registerRefresh(connections: Command, context: CliContext): void {
     .option("--json", "print JSON")
     .action(async (id: string, options: { json?: boolean }) => {
       await context.withAppliance(async (appliance) => {
-        const providers = await wiring(
+        const providers = await providerWiring(
           appliance,
           (await requireConnection(appliance, id)).provider,
         );
@@ -172,7 +175,7 @@ function registerRevoke(connections: Command, context: CliContext): void {
         if (connection.status === "revoked") {
           throw connectionErrors.state(connection, "revoke", "there is nothing left to revoke");
         }
-        const providers = await wiring(appliance, connection.provider);
+        const providers = await providerWiring(appliance, connection.provider);
         const supported = Boolean(providers.registry.enabled.get(connection.provider)?.revoke) &&
           connection.credentialId !== null;
         const { providerRevoked } = await revokeConnection(

@@ -12,8 +12,16 @@ export class CliContext {
     return (this.program.opts().config as string | undefined) ?? null;
   }
 
+  /** Loads the config; unknown SECURIX_* variables are warned about here, once per command. */
   async config(): Promise<{ config: Config; notes: string[] }> {
-    return await loadConfig({ path: this.configPath(), env: this.io.env, cwd: this.io.cwd() });
+    const { config, notes, warnings } = await loadConfig({
+      path: this.configPath(),
+      env: this.io.env,
+      envNames: this.io.envNames,
+      cwd: this.io.cwd(),
+    });
+    for (const warning of warnings) this.io.err(warning);
+    return { config, notes };
   }
 
   /** Who the audit log names for changes made by this command. */

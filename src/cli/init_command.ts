@@ -5,7 +5,11 @@ import { findApp } from "../apps/app_store.ts";
 import { createAppWithKey } from "../apps/create_app_with_key.ts";
 import { cliActor } from "../audit/actor.ts";
 import { resolveConfig } from "../config/load.ts";
-import { exists, writeNewMasterKey } from "../config/master_key_file.ts";
+import {
+  exists,
+  refuseNewKeyBesideDatabase,
+  writeNewMasterKey,
+} from "../config/master_key_file.ts";
 import { resolvePath } from "../config/secret_ref.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { openAppliance } from "../http/appliance.ts";
@@ -17,7 +21,7 @@ import {
   type InitDefaults,
   InitInputError,
 } from "./init_answers.ts";
-import { type InitPlan, nextSteps, planInit, type Section } from "./init_plan.ts";
+import { fileBlock, type InitPlan, nextSteps, planInit, type Section } from "./init_plan.ts";
 import { type CliIo, printJson } from "./io.ts";
 import { runWizard } from "./init_wizard.ts";
 
@@ -172,7 +176,8 @@ export async function executeInit(options: {
   for (const sub of plan.dataDirs) {
     await Deno.mkdir(resolvePath(dir, sub), { recursive: true, mode: 0o700 });
   }
-  const { masterKey, env } = await prepareMasterKey(dir, answers, options.env);
+  const databaseFile = plan.databaseFile ? resolvePath(dir, plan.databaseFile) : null;
+  const { masterKey, env } = await prepareMasterKey(dir, answers, options.env, databaseFile);
   const config = await resolveConfig(parseToml(plan.toml) as Record<string, unknown>, {
     source: configPath,
     baseDir: dir,
@@ -180,6 +185,7 @@ export async function executeInit(options: {
   });
   let migrationsApplied: string[] = [];
   const appliance = await openAppliance(config, {
+    create: true,
     onMigrated: (names) => migrationsApplied = names,
   });
   let app: InitResult["app"] = null;
@@ -217,6 +223,7 @@ async function prepareMasterKey(
   dir: string,
   answers: InitAnswers,
   env: (name: string) => string | undefined,
+  databaseFile: string | null,
 ): Promise<{ masterKey: InitResult["masterKey"]; env: (name: string) => string | undefined }> {
   const where = answers.masterKey;
   if (where.kind === "env") {
@@ -227,6 +234,7 @@ async function prepareMasterKey(
         `${where.name} is set but does not hold 64 hex characters; unset it to generate a new key`,
       );
     }
+    if (!current) await refuseNewKeyBesideDatabase(`$${where.name}`, databaseFile);
     const generated = current
       ? null
       : encodeHexLowerCase(crypto.getRandomValues(new Uint8Array(32)));
@@ -237,6 +245,7 @@ async function prepareMasterKey(
   }
   const path = resolvePath(dir, where.path);
   if (!await exists(path)) {
+    await refuseNewKeyBesideDatabase(path, databaseFile);
     await writeNewMasterKey(path);
     return { masterKey: { kind: "file", path, created: true }, env };
   }
@@ -297,7 +306,11 @@ function printSummary(
   for (const line of resultLines(result, configArg)) io.out(line);
   io.out("\nNext steps");
   for (const section of sections) {
-    io.out(`\n== ${section.title} ==\n${section.body}`);
+    io.out(
+      section.file
+        ? `\n${fileBlock(section).join("\n")}`
+        : `\n== ${section.title} ==\n${section.body}`,
+    );
   }
 }
 

@@ -1,6 +1,11 @@
 import { dnsRecords, formatDnsRecords } from "./dns_records.ts";
 import type { InitAnswers } from "./init_answers.ts";
-import { caddyConfig, nginxConfig, type ProxyTarget } from "./reverse_proxy_configs.ts";
+import {
+  caddyOnDemandConfig,
+  caddyOwnCertConfig,
+  nginxConfig,
+  type ProxyTarget,
+} from "./reverse_proxy_configs.ts";
 
 /**
  * `securix init`, the plan: validated answers (init_answers.ts) become the
@@ -155,6 +160,8 @@ function renderToml(answers: InitAnswers, trustProxy: { value: boolean; reason: 
 export interface Section {
   title: string;
   body: string;
+  /** A config file: printed as is, without borders, so a copy is the file. */
+  file?: boolean;
 }
 
 /**
@@ -169,7 +176,7 @@ export function nextSteps(
 ): Section[] {
   const publicHost = new URL(answers.publicUrl).hostname;
   const target: ProxyTarget = {
-    publicHost,
+    publicUrl: answers.publicUrl,
     baseDomain: answers.baseDomain,
     listen: answers.listen,
   };
@@ -178,10 +185,28 @@ export function nextSteps(
     { title: "DNS records", body: formatDnsRecords(dnsRecords(answers)) },
   ];
   if (!isLoopback(publicHost)) {
-    sections.push(
-      { title: "Caddy (Caddyfile)", body: caddyConfig(target).trimEnd() },
-      { title: "nginx (e.g. /etc/nginx/conf.d/securix.conf)", body: nginxConfig(target).trimEnd() },
-    );
+    const nginx = "nginx (e.g. /etc/nginx/conf.d/securix.conf)";
+    if (answers.publicUrl.startsWith("https:")) {
+      sections.push(
+        {
+          title: "Caddy, On-Demand TLS (Caddyfile)",
+          body: caddyOnDemandConfig(target).trimEnd(),
+          file: true,
+        },
+        {
+          title: "Caddy, your own certificate (Caddyfile)",
+          body: caddyOwnCertConfig(target).trimEnd(),
+          file: true,
+        },
+      );
+    } else {
+      sections.push({
+        title: "Caddy (Caddyfile)",
+        body: caddyOnDemandConfig(target).trimEnd(),
+        file: true,
+      });
+    }
+    sections.push({ title: nginx, body: nginxConfig(target).trimEnd(), file: true });
   }
   sections.push({
     title: "Reverse proxy trust",
@@ -200,4 +225,13 @@ export function nextSteps(
     ].join("\n"),
   });
   return sections;
+}
+
+/**
+ * A config as printed: a marker line, the file exactly, a marker line. The
+ * markers are comments in both Caddyfile and nginx syntax, so copying them
+ * along does no harm.
+ */
+export function fileBlock(section: Section): string[] {
+  return [`# ---- ${section.title} ----`, section.body, `# ---- end of ${section.title} ----`];
 }

@@ -174,16 +174,18 @@ Deno.test("init plan: next steps carry DNS, proxy configs, trust_proxy and the c
   const titles = sections.map((s) => s.title);
   assert.deepEqual(titles, [
     "DNS records",
-    "Caddy (Caddyfile)",
+    "Caddy, On-Demand TLS (Caddyfile)",
+    "Caddy, your own certificate (Caddyfile)",
     "nginx (e.g. /etc/nginx/conf.d/securix.conf)",
     "Reverse proxy trust",
     "Then",
   ]);
+  assert.deepEqual(sections.map((s) => s.file === true), [false, true, true, true, false, false]);
   assert.match(sections[0].body, /\*\.api\.securix\.example\.com\./);
-  assert.match(sections[3].body, /trust_proxy = true/);
-  assert.match(sections[4].body, /securix --config \/etc\/securix\/securix\.toml serve/);
-  assert.match(sections[4].body, /securix --config \/etc\/securix\/securix\.toml doctor/);
-  assert.match(sections[4].body, /https:\/\/securix\.example\.com\/oauth\/callback/);
+  assert.match(sections[4].body, /trust_proxy = true/);
+  assert.match(sections[5].body, /securix --config \/etc\/securix\/securix\.toml serve/);
+  assert.match(sections[5].body, /securix --config \/etc\/securix\/securix\.toml doctor/);
+  assert.match(sections[5].body, /https:\/\/securix\.example\.com\/oauth\/callback/);
   const local = answers({});
   const localTitles = nextSteps(local, planInit(local), { configArg: null }).map((s) => s.title);
   assert.deepEqual(localTitles, ["DNS records", "Reverse proxy trust", "Then"]);

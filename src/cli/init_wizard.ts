@@ -14,7 +14,7 @@ import {
   splitOrigins,
   validate,
 } from "./init_answers.ts";
-import { type InitPlan, nextSteps, planInit } from "./init_plan.ts";
+import { fileBlock, type InitPlan, nextSteps, planInit } from "./init_plan.ts";
 
 /**
  * The interactive `securix init`: asks on the terminal (flags pre-fill the
@@ -49,15 +49,18 @@ export async function runWizard(options: {
     options.describe(result, options.configArg).join("\n"),
     "Written (secrets are shown only this once)",
   );
-  for (const section of nextSteps(answers, plan, { configArg: options.configArg })) {
-    // Boxes measure a tab as one column; the Caddyfile's tabs become spaces here.
-    p.note(section.body.replaceAll("\t", "    "), section.title);
+  const sections = nextSteps(answers, plan, { configArg: options.configArg });
+  for (const section of sections.filter((s) => !s.file)) p.note(section.body, section.title);
+  const files = sections.filter((s) => s.file);
+  if (files.length > 0) {
+    p.log.info("Reverse-proxy configs follow, without borders, to copy as they are.");
   }
   p.outro(
     `Done. Start it with: securix${
       options.configArg ? ` --config ${options.configArg}` : ""
     } serve`,
   );
+  for (const file of files) console.log(fileBlock(file).join("\n"));
 }
 
 function cancelled(): never {

@@ -5,6 +5,8 @@ export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
   env: (name: string) => string | undefined;
+  /** Names of the variables set (to warn about unknown SECURIX_* ones). */
+  envNames?: () => string[];
   cwd: () => string;
 }
 
@@ -12,6 +14,7 @@ export const processIo: CliIo = {
   out: (text) => console.log(text),
   err: (text) => console.error(text),
   env: (name) => Deno.env.get(name),
+  envNames: () => Object.keys(Deno.env.toObject()),
   cwd: () => Deno.cwd(),
 };
 

@@ -15,6 +15,7 @@ export function registerServe(program: Command, context: CliContext): void {
       io.out(`Config: ${config.source ?? "embedded defaults (no securix.toml found)"}`);
       for (const note of notes) io.out(note);
       const appliance = await openAppliance(config, {
+        create: true,
         onMigrated: (names) => {
           if (names.length > 0) io.out(`Applied migrations: ${names.join(", ")}`);
         },

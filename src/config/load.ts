@@ -1,10 +1,11 @@
 import { trustedProxyEntries } from "./trusted_proxies.ts";
 import { parse as parseToml, TomlError } from "smol-toml";
-import { exists, writeNewMasterKey } from "./master_key_file.ts";
+import { exists, refuseNewKeyBesideDatabase, writeNewMasterKey } from "./master_key_file.ts";
 import type { z } from "zod";
 import { configSchema, type ParsedConfig, show } from "./schema.ts";
 import { resolvePath } from "./secret_ref.ts";
 import { ConfigError } from "./config_error.ts";
+import { OWN_ENV_NAMES, referencedEnvNames, unknownEnvWarnings } from "./unknown_env.ts";
 
 export interface ListenAddress {
   hostname: string;
@@ -42,6 +43,8 @@ export interface LoadOptions {
   /** `--config` from the command line. */
   path?: string | null;
   env?: (name: string) => string | undefined;
+  /** Names of the variables set, to warn about unknown SECURIX_* ones; default: the process's when `env` is not given. */
+  envNames?: () => string[];
   cwd?: string;
 }
 
@@ -99,17 +102,28 @@ function firstLine(message: string): string {
   return message.split("\n")[0].replace(/^Invalid TOML document: /, "");
 }
 
+/** The environment variable that overrides `<section>.<key>`. */
+export function overrideName(section: string, key: string): string {
+  return `SECURIX_${section}_${key}`.toUpperCase();
+}
+
+/**
+ * The raw config with SECURIX_<SECTION>_<KEY> values laid over it. `from`, if
+ * given, learns which variable set which key, so errors blame the variable.
+ */
 export function applyEnvOverrides(
   raw: Record<string, unknown>,
   env: (name: string) => string | undefined,
   keys: Record<string, readonly string[]>,
+  from?: Map<string, string>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...raw };
   for (const section of OVERRIDABLE) {
     for (const key of keys[section] ?? []) {
-      const name = `SECURIX_${section}_${key}`.toUpperCase();
+      const name = overrideName(section, key);
       const value = env(name);
       if (value === undefined) continue;
+      from?.set(`${section}.${key}`, name);
       const current = (out[section] ?? {}) as Record<string, unknown>;
       out[section] = { ...current, [key]: coerce(section, key, value, name) };
     }
@@ -147,12 +161,20 @@ const NUMERIC_KEYS = new Set([
 
 const NUMBER_LIST_KEYS = new Set(["webhooks.retry_delays_ms"]);
 
-export function formatIssue(issue: z.core.$ZodIssue): string {
+/**
+ * One issue as `where: what`. `where` is the environment variable when one
+ * set the key (see applyEnvOverrides), else the key's path in the file.
+ */
+export function formatIssue(
+  issue: z.core.$ZodIssue,
+  overrides: ReadonlyMap<string, string> = new Map(),
+): string {
   const path = issue.path.map(String);
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((k) => `${[...path, k].join(".")}: unknown key`).join("; ");
   }
-  const where = path.length > 0 ? path.join(".") : "(top level)";
+  const where = overrides.get(path.slice(0, 2).join(".")) ??
+    (path.length > 0 ? path.join(".") : "(top level)");
   if (issue.code === "invalid_type" && !issue.message.startsWith("expected")) {
     return `${where}: expected ${issue.expected}, got ${show(issue.input)}`;
   }
@@ -176,7 +198,13 @@ function hexToBytes(hex: string): Uint8Array {
 /** Validates raw TOML data (already env-overridden) into a frozen Config. */
 export async function resolveConfig(
   raw: Record<string, unknown>,
-  context: { source: string | null; baseDir: string; env: (name: string) => string | undefined },
+  context: {
+    source: string | null;
+    baseDir: string;
+    env: (name: string) => string | undefined;
+    /** `<section>.<key>` → the SECURIX_* variable that set it. */
+    overrides?: ReadonlyMap<string, string>;
+  },
 ): Promise<Config> {
   const schema = configSchema({
     env: context.env,
@@ -185,7 +213,14 @@ export async function resolveConfig(
   });
   const result = await schema.safeParseAsync(raw, { reportInput: true });
   if (!result.success) {
-    const message = result.error.issues.map(formatIssue).join("; ");
+    const overrides = context.overrides ?? new Map<string, string>();
+    const fromEnv = new Set(overrides.values());
+    const lines = result.error.issues.map((issue) => formatIssue(issue, overrides));
+    const message = lines.join("; ");
+    // Only variables are wrong: the file (or the defaults) is not to blame.
+    if (lines.every((line) => fromEnv.has(line.slice(0, line.indexOf(":"))))) {
+      throw new ConfigError("the environment", message, `Invalid environment variable ${message}`);
+    }
     throw new ConfigError(context.source ?? "embedded defaults", message);
   }
   const parsed = result.data;
@@ -256,8 +291,10 @@ export const EMBEDDED_DATA_DIR = "securix-data";
  */
 export async function loadConfig(
   options: LoadOptions = {},
-): Promise<{ config: Config; notes: string[] }> {
+): Promise<{ config: Config; notes: string[]; warnings: string[] }> {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
+  const envNames = options.envNames ??
+    (options.env ? () => [] : () => Object.keys(Deno.env.toObject()));
   const cwd = options.cwd ?? Deno.cwd();
   const path = await findConfigPath({ ...options, env, cwd });
   const notes: string[] = [];
@@ -269,9 +306,24 @@ export async function loadConfig(
   } else {
     notes.push(...await prepareEmbeddedDefaults(cwd, env));
   }
-  raw = applyEnvOverrides(raw, env, OVERRIDE_KEYS);
-  const config = await resolveConfig(raw, { source: path, baseDir, env });
-  return { config, notes };
+  const warnings = unknownEnvWarnings(envNames(), [
+    ...OWN_ENV_NAMES,
+    ...Object.entries(OVERRIDE_KEYS).flatMap(([s, keys]) => keys.map((k) => overrideName(s, k))),
+    ...referencedEnvNames(raw),
+  ]);
+  const overrides = new Map<string, string>();
+  raw = applyEnvOverrides(raw, env, OVERRIDE_KEYS, overrides);
+  const config = await resolveConfig(raw, { source: path, baseDir, env, overrides });
+  return { config, notes, warnings };
+}
+
+/** The database file the embedded defaults will open, or null for a database server. */
+function embeddedDatabaseFile(
+  cwd: string,
+  env: (name: string) => string | undefined,
+): string | null {
+  const url = env("SECURIX_DATABASE_URL") ?? `file:${EMBEDDED_DATA_DIR}/securix.db`;
+  return url.startsWith("file:") ? resolvePath(cwd, url.replace(/^file:(\/\/)?/, "")) : null;
 }
 
 async function prepareEmbeddedDefaults(
@@ -287,6 +339,7 @@ async function prepareEmbeddedDefaults(
   const keyPath = `${dir}/master.key`;
   const overridden = env("SECURIX_VAULT_MASTER_KEY") !== undefined;
   if (!overridden && !await exists(keyPath)) {
+    await refuseNewKeyBesideDatabase(keyPath, embeddedDatabaseFile(cwd, env));
     await writeNewMasterKey(keyPath);
     notes.push(
       `Generated master key ${keyPath} (mode 0600); back it up, the vault cannot be opened without it`,

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "./load.ts";
 import { ConfigError } from "./config_error.ts";
+import { exists } from "./master_key_file.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { openAppliance } from "../http/appliance.ts";
+import { runCli } from "../cli/main.ts";
+import { captureIo } from "../../tests/helpers/capture_io.ts";
 import { DEFAULT_RETRY_DELAYS_MS } from "../webhooks/retry_schedule.ts";
 
 const KEY = "a".repeat(64);
@@ -126,10 +131,61 @@ Deno.test("config: SECURIX_<SECTION>_<KEY> overrides win over the file", async (
   );
 });
 
-Deno.test("config: a bad override is reported under its key", async () => {
+Deno.test("config: a bad override is blamed on its variable, not on securix.toml", async () => {
   await withDir('[vault]\nmaster_key = "env:MK"\n', async (dir) => {
     const message = await loadError(dir, { MK: KEY, SECURIX_SERVER_LISTEN: "8080" });
-    assert.match(message, /server\.listen: expected "host:port", got "8080"/);
+    assert.equal(
+      message,
+      'Invalid environment variable SECURIX_SERVER_LISTEN: expected "host:port", got "8080"',
+    );
+    const number = await loadError(dir, { MK: KEY, SECURIX_SERVER_MAX_BODY_BYTES: "lots" });
+    assert.match(number, /^Invalid environment variable SECURIX_SERVER_MAX_BODY_BYTES: /);
+    assert.doesNotMatch(number, /securix\.toml/);
+  });
+  // A file error and a variable error together: each under its own name.
+  await withDir('[server]\nlisten = 1\n[vault]\nmaster_key = "env:MK"\n', async (dir) => {
+    const both = await loadError(dir, { MK: KEY, SECURIX_SERVER_PUBLIC_URL: "ftp://x" });
+    assert.match(both, /^Cannot load securix\.toml: /);
+    assert.match(both, /server\.listen: expected "host:port", got 1/);
+    assert.match(both, /SECURIX_SERVER_PUBLIC_URL: /);
+  });
+});
+
+Deno.test("config: unknown SECURIX_* variables are warned about, naming the closest setting", async () => {
+  await withDir('[vault]\nmaster_key = "env:SECURIX_GMAIL_MK"\n', async (dir) => {
+    const env: Record<string, string> = {
+      SECURIX_GMAIL_MK: KEY,
+      SECURIX_CONFIG: `${dir}/securix.toml`,
+      SECURIX_SERVER_LISTN: "0.0.0.0:9",
+      SECURIX_SERVER_LISTEN: "127.0.0.1:7000",
+      SECURIX_WEBHOOK_TIMEOUT_MS: "5",
+      SECURIX_ZZZZZZZZZZZZZZZZZZZZZZ: "1",
+      SECURIX_URL: "https://securix.example",
+      PATH: "/usr/bin",
+    };
+    const { config, warnings } = await loadConfig({
+      cwd: dir,
+      env: (n) => env[n],
+      envNames: () => Object.keys(env),
+    });
+    assert.equal(config.server.listen, "127.0.0.1:7000", "the typo is ignored, as warned");
+    assert.deepEqual(warnings, [
+      "Warning: SECURIX_SERVER_LISTN is not a setting and is ignored — did you mean SECURIX_SERVER_LISTEN?",
+      "Warning: SECURIX_WEBHOOK_TIMEOUT_MS is not a setting and is ignored — did you mean SECURIX_WEBHOOKS_TIMEOUT_MS?",
+      "Warning: SECURIX_ZZZZZZZZZZZZZZZZZZZZZZ is not a setting and is ignored; settings are SECURIX_<SECTION>_<KEY>",
+    ]);
+  });
+});
+
+Deno.test("cli: unknown SECURIX_* variables are warned about once, on stderr", async () => {
+  await withDir(`[vault]\nmaster_key = "env:MK"\n`, async (dir) => {
+    const { io, err } = captureIo({ MK: KEY, SECURIX_SERVER_LISTN: "x" });
+    const code = await runCli(["--config", `${dir}/securix.toml`, "migrate", "--status"], io);
+    const warnings = err.filter((line) => line.includes("SECURIX_SERVER_LISTN"));
+    assert.deepEqual(warnings, [
+      "Warning: SECURIX_SERVER_LISTN is not a setting and is ignored — did you mean SECURIX_SERVER_LISTEN?",
+    ]);
+    assert.equal(code, 1, "and then no database: migrate creates none");
   });
 });
 
@@ -147,7 +203,7 @@ Deno.test("config: webhook timeout and retry delays default to production values
     assert.equal(config.webhooks.timeout_ms, 2500);
     assert.deepEqual(config.webhooks.retry_delays_ms, [200, 400, 800]);
     const bad = await loadError(dir, { MK: KEY, SECURIX_WEBHOOKS_RETRY_DELAYS_MS: "soon" });
-    assert.match(bad, /webhooks\.retry_delays_ms: expected array, got "soon"/);
+    assert.match(bad, /SECURIX_WEBHOOKS_RETRY_DELAYS_MS: expected array, got "soon"/);
   });
   await withDir(
     '[vault]\nmaster_key = "env:MK"\n[webhooks]\nretry_delays_ms = []\n',
@@ -193,6 +249,27 @@ Deno.test("config: embedded defaults create the data dir and a 0600 key once", a
     const second = await loadConfig({ cwd: dir, env: () => undefined });
     assert.deepEqual(second.notes, []);
     assert.deepEqual(second.config.vault.masterKey, first.config.vault.masterKey);
+  });
+});
+
+Deno.test("config: a lost master key beside an existing database is not replaced by a new one", async () => {
+  await withDir(null, async (dir) => {
+    const { config } = await loadConfig({ cwd: dir, env: () => undefined });
+    const appliance = await openAppliance(config, { create: true });
+    appliance.close();
+    await Deno.remove(`${dir}/securix-data/master.key`);
+    const error = await loadConfig({ cwd: dir, env: () => undefined }).then(() => null, (e) => e);
+    assert.ok(error instanceof SecurixError, `expected SecurixError, got ${error}`);
+    assert.equal(error.code, "SX-MASTER-KEY-MISSING");
+    assert.match(error.message, /Restore the key from your backup/);
+    assert.ok(error.message.includes(`${dir}/securix-data/master.key`), error.message);
+    assert.match(error.message, /move .*securix\.db and its -wal and -shm files away/);
+    assert.equal(await exists(`${dir}/securix-data/master.key`), false, "no new key written");
+
+    // Moving the database away is the documented way to start fresh.
+    await Deno.rename(`${dir}/securix-data/securix.db`, `${dir}/old.db`);
+    const fresh = await loadConfig({ cwd: dir, env: () => undefined });
+    assert.match(fresh.notes.join("\n"), /Generated master key/);
   });
 });
 

@@ -1,4 +1,5 @@
 import { encodeHexLowerCase } from "@oslojs/encoding";
+import { SecurixError } from "../errors/securix_error.ts";
 
 /** Writes a fresh 256-bit master key as 64 hex characters, readable by the owner only. */
 export async function writeNewMasterKey(
@@ -18,4 +19,24 @@ export async function exists(path: string): Promise<boolean> {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
+}
+
+/**
+ * A new master key cannot open a database made with another one: generating
+ * it beside an existing database only hides the real problem (a lost key)
+ * behind a mismatch error, after telling the operator to back up a useless
+ * key. `where` names the key the appliance looked for (a path or a variable).
+ */
+export async function refuseNewKeyBesideDatabase(
+  where: string,
+  databaseFile: string | null,
+): Promise<void> {
+  if (databaseFile === null || !await exists(databaseFile)) return;
+  throw new SecurixError(
+    "SX-MASTER-KEY-MISSING",
+    `The master key (${where}) is missing, but the database ${databaseFile} exists and can only ` +
+      "be opened with the key it was created with. No new key was generated. Restore the key " +
+      `from your backup (${where}); or, to start fresh without its data, move ${databaseFile} ` +
+      "and its -wal and -shm files away.",
+  );
 }

@@ -3,6 +3,12 @@ import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import * as schema from "./schema.ts";
 import { serializeWrites } from "./write_lock.ts";
 import { SecurixError } from "../errors/securix_error.ts";
+import {
+  embeddedFilePath,
+  type FileIdentity,
+  fileIdentity,
+  prepareDatabaseFile,
+} from "./database_file.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -18,6 +24,8 @@ export interface Database {
    * (see write_lock.ts), so a transaction never waits on a lock it holds.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** The embedded file as opened (null for a server), to notice it being deleted or replaced. */
+  file: FileIdentity | null;
   close(): void;
 }
 
@@ -26,6 +34,11 @@ export interface OpenOptions {
   authToken?: string | null;
   /** libSQL page encryption key for embedded files (derived from the master key). */
   encryptionKey?: string | null;
+  /**
+   * May a missing embedded file be created (empty, mode 0600)? Only `init`,
+   * `serve` and tests say yes; everywhere else a missing file is an error.
+   */
+  create?: boolean;
 }
 
 /**
@@ -34,6 +47,8 @@ export interface OpenOptions {
  */
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   const embedded = options.url.startsWith("file:");
+  const path = embeddedFilePath(options.url);
+  if (path) await prepareDatabaseFile(path, options.create === true);
   const raw = createClient({
     url: options.url,
     authToken: options.authToken ?? undefined,
@@ -56,7 +71,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   const db = drizzle(client, { schema });
   const transaction = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
     db.transaction(fn, { behavior: "immediate" });
-  return { client, db, transaction, openOptions: options, close: () => raw.close() };
+  const file = path ? await fileIdentity(path) : null;
+  return { client, db, transaction, openOptions: options, file, close: () => raw.close() };
 }
 
 function databaseOpenError(url: string, error: unknown): SecurixError {

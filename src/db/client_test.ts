@@ -4,7 +4,11 @@ import { openDatabase } from "./client.ts";
 
 Deno.test("db: plain writes wait for an open transaction instead of deadlocking", async () => {
   const dir = await Deno.makeTempDir({ prefix: "securix-db-" });
-  const database = await openDatabase({ url: `file:${dir}/t.db`, encryptionKey: "k".repeat(32) });
+  const database = await openDatabase({
+    url: `file:${dir}/t.db`,
+    create: true,
+    encryptionKey: "k".repeat(32),
+  });
   try {
     await database.client.execute("CREATE TABLE t (x INTEGER)");
     const started = Date.now();
@@ -29,7 +33,7 @@ Deno.test("db: plain writes wait for an open transaction instead of deadlocking"
 
 Deno.test("db: a failing transaction rolls back", async () => {
   const dir = await Deno.makeTempDir({ prefix: "securix-db-" });
-  const database = await openDatabase({ url: `file:${dir}/t.db` });
+  const database = await openDatabase({ url: `file:${dir}/t.db`, create: true });
   try {
     await database.client.execute("CREATE TABLE t (x INTEGER)");
     await assert.rejects(

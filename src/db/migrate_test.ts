@@ -69,9 +69,10 @@ Deno.test("migrations: two processes migrating one file at once apply each migra
         stdout: "piped",
         stderr: "piped",
       }).output();
-    // The first start creates the key; then two processes race on the same file.
+    // The first start creates the key (migrate creates no database); then two processes
+    // race on the same new, empty file, as init or serve leave it.
     await run();
-    await Deno.remove(`${dir}/securix-data/securix.db`);
+    await Deno.writeFile(`${dir}/securix-data/securix.db`, new Uint8Array(), { mode: 0o600 });
     const outputs = await Promise.all([run(), run()]);
     const text = outputs.map((o) => new TextDecoder().decode(o.stdout)).join("\n");
     assert.deepEqual(outputs.map((o) => o.code), [0, 0], text);

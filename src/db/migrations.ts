@@ -4,7 +4,8 @@ import m0002 from "../../migrations/0002_proxy_agents_audit.sql" with { type: "t
 import m0003 from "../../migrations/0003_webhooks.sql" with { type: "text" };
 import m0004 from "../../migrations/0004_audit_packs.sql" with { type: "text" };
 import m0005 from "../../migrations/0005_audit_until_index.sql" with { type: "text" };
-import m0007 from "../../migrations/0007_connection_refreshable.sql" with { type: "text" };
+import m0006 from "../../migrations/0006_connection_refreshable.sql" with { type: "text" };
+import m0007 from "../../migrations/0007_app_deleted.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -18,7 +19,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0003_webhooks", sql: m0003 },
   { name: "0004_audit_packs", sql: m0004 },
   { name: "0005_audit_until_index", sql: m0005 },
-  { name: "0007_connection_refreshable", sql: m0007 },
+  { name: "0006_connection_refreshable", sql: m0006 },
+  { name: "0007_app_deleted", sql: m0007 },
 ];
 
 export interface Migration {

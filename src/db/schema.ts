@@ -12,6 +12,8 @@ export const apps = sqliteTable("apps", {
   /** JSON array of allowed web origins for the popup flow. */
   origins: text("origins").notNull().default("[]"),
   createdAt: integer("created_at").notNull(),
+  /** Set by `apps delete`: the row stays as a tombstone (renamed so the name is free again). */
+  deletedAt: integer("deleted_at"),
 });
 
 export const apiKeys = sqliteTable("api_keys", {

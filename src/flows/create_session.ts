@@ -47,7 +47,7 @@ export async function createSession(
   const providers = resolveRequestedProviders(deps, input.providers);
   const target = input.flow === "popup" ? popupTarget(app, input) : deviceOrigin(app, input);
   if (input.returnUrl && !app.origins.includes(new URL(input.returnUrl).origin)) {
-    throw flowErrors.originNotAllowed(new URL(input.returnUrl).origin);
+    throw flowErrors.originNotAllowed(new URL(input.returnUrl).origin, app.name);
   }
   const deviceCode = input.flow === "device" ? generateDeviceCode(deps.random) : null;
   const now = deps.now();
@@ -93,11 +93,12 @@ function popupTarget(app: App, input: CreateSessionInput): string {
   }
   if (app.origins.length === 0) {
     throw flowErrors.invalidInput(
-      `App "${app.name}" has no registered origin; the popup flow posts its result to one`,
+      `App "${app.name}" has no registered origin; the popup flow posts its result to one. ` +
+        `The operator adds one with "securix apps update ${app.name} --origin https://…"`,
     );
   }
   const origin = input.origin ?? app.origins[0];
-  if (!app.origins.includes(origin)) throw flowErrors.originNotAllowed(origin);
+  if (!app.origins.includes(origin)) throw flowErrors.originNotAllowed(origin, app.name);
   return origin;
 }
 

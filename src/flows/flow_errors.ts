@@ -19,11 +19,11 @@ export const flowErrors = {
       }; the operator's allowlist is in [providers.${provider}] scopes`,
       { status: 400, details: { provider, scopes } },
     ),
-  originNotAllowed: (origin: string) =>
+  originNotAllowed: (origin: string, appName: string) =>
     new SecurixError(
       "SX-ORIGIN-NOT-ALLOWED",
-      `Origin ${origin} is not registered for this app; add it with "securix apps create … --origin"`,
-      { status: 400 },
+      `Origin ${origin} is not registered for app ${appName}; the operator allows it with "securix apps update ${appName} --origin ${origin}"`,
+      { status: 400, details: { origin } },
     ),
   sessionNotFound: () =>
     new SecurixError("SX-SESSION-NOT-FOUND", "No such auth session", { status: 404 }),

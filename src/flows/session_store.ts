@@ -221,3 +221,23 @@ export async function claimDeviceCode(
   }).where(and(eq(authSessions.id, id), isNull(authSessions.deviceCodeUsedAt)));
   return result.rowsAffected > 0;
 }
+
+/**
+ * Fails every open session of an app inside the caller's transaction (app
+ * deletion), so no consent still in a browser can create a connection for it.
+ */
+export async function failOpenSessions(
+  tx: Tx,
+  appId: string,
+  reason: string,
+  now: number,
+): Promise<number> {
+  const result = await tx.update(authSessions).set({ status: "failed", reason, endedAt: now })
+    .where(
+      and(
+        eq(authSessions.appId, appId),
+        inArray(authSessions.status, ["pending", "awaiting_confirmation"]),
+      ),
+    );
+  return result.rowsAffected;
+}

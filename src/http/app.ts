@@ -23,7 +23,9 @@ import type { Appliance } from "./appliance.ts";
 import { clientAddress } from "./client_address.ts";
 import { errorResponse, notFound, onError } from "./error_envelope.ts";
 import { healthRoutes } from "./health.ts";
+import { homePage, notFoundPage } from "./browser_pages.tsx";
 import { securityHeaders } from "./security_headers.ts";
+import { tlsAskRoutes } from "./tls_ask.ts";
 
 export interface AppOptions {
   providers: ProviderRegistry;
@@ -89,7 +91,18 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
         ),
       ),
   }));
-  app.route("/", healthRoutes({ client: database.client, migrations: MIGRATIONS }));
+  app.route(
+    "/",
+    healthRoutes({ client: database.client, migrations: MIGRATIONS, file: database.file }),
+  );
+  app.route(
+    "/",
+    tlsAskRoutes({
+      publicUrl: config.server.publicUrl,
+      baseDomain: config.server.base_domain,
+      providers: () => options.providers.enabled.keys(),
+    }),
+  );
   app.route("/", assetRoutes());
   app.route("/", sdkRoutes());
   app.route(
@@ -126,7 +139,8 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     }),
   );
   app.route("/v1", v1);
+  app.get("/", (c) => homePage(c) ?? notFound(c));
   app.onError(onError(log));
-  app.notFound(notFound);
+  app.notFound((c) => notFoundPage(c) ?? notFound(c));
   return { app, flowDeps, authenticator };
 }

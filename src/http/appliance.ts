@@ -19,6 +19,8 @@ export interface Appliance {
 
 export interface OpenApplianceOptions {
   now?: () => number;
+  /** Create a missing embedded database file (init, serve); otherwise it is an error. */
+  create?: boolean;
   onMigrated?: (names: string[]) => void;
 }
 
@@ -37,6 +39,7 @@ export async function openAppliance(
     url: config.database.url,
     authToken: config.database.authToken,
     encryptionKey: encodeHexLowerCase(fileKey),
+    create: options.create === true,
   });
   try {
     const applied = await migrate(database.client, MIGRATIONS, now);

@@ -1,10 +1,10 @@
-import { eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { z } from "zod";
 import type { Actor } from "../audit/actor.ts";
 import { recordAdminEvent } from "../audit/admin_event.ts";
-import type { Db } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
-import { webhookEndpoints } from "../db/schema.ts";
+import { webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import type { VaultStore } from "../vault/store.ts";
 import { EVENT_TYPES } from "./event_types.ts";
@@ -184,4 +184,28 @@ export async function signingSecrets(deps: EndpointDeps, endpointId: string): Pr
     if (previous) secrets.push(previous.value);
   }
   return secrets;
+}
+
+/**
+ * Removes every endpoint of an app and its undelivered events, inside the
+ * caller's transaction (app deletion). Returns the endpoint ids and the vault
+ * records of their secrets, which the caller deletes after commit.
+ */
+export async function removeAppEndpoints(
+  tx: Tx,
+  appId: string,
+): Promise<{ endpointIds: string[]; secretIds: string[] }> {
+  const rows = await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.appId, appId));
+  const endpointIds = rows.map((r) => r.id);
+  if (endpointIds.length > 0) {
+    await tx.delete(webhookDeliveries).where(
+      and(
+        inArray(webhookDeliveries.endpointId, endpointIds),
+        eq(webhookDeliveries.status, "pending"),
+      ),
+    );
+    await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.appId, appId));
+  }
+  const secretIds = rows.flatMap((r) => [r.secretId, r.previousSecretId ?? []].flat());
+  return { endpointIds, secretIds };
 }

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { ConsentPage } from "../../web/consent_page.tsx";
 import { DevicePage } from "../../web/device_page.tsx";
 import { ErrorPage } from "../../web/error_page.tsx";
+import { HomePage } from "../../web/home_page.tsx";
 import { ResultPage } from "../../web/result_page.tsx";
 import { UnverifiedPage } from "../../web/unverified_page.tsx";
 import { assetRoutes, renderPage } from "../../web/web_routes.ts";
@@ -117,6 +118,9 @@ export const SAMPLE_PAGES: Record<string, () => Response> = {
       />,
       { status: 403 },
     ),
+  home: () => renderPage(<HomePage version="0.1.0" />),
+  "not-found": () =>
+    renderPage(<HomePage version="0.1.0" missingPath="/wp-admin/setup.php" />, { status: 404 }),
 };
 
 export function samplePagesApp(): Hono {

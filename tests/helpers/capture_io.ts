@@ -12,6 +12,7 @@ export function captureIo(env: Record<string, string> = {}): {
     out: (text) => out.push(text),
     err: (text) => err.push(text),
     env: (name) => env[name],
+    envNames: () => Object.keys(env),
     cwd: () => Deno.cwd(),
   };
   return { io, out, err };

@@ -1,6 +1,6 @@
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import { stringify as toToml } from "smol-toml";
-import { type Config, resolveConfig } from "../../src/config/load.ts";
+import { type Config, loadConfig, resolveConfig } from "../../src/config/load.ts";
 import { type Database, openDatabase } from "../../src/db/client.ts";
 import { type Appliance, openAppliance } from "../../src/http/appliance.ts";
 import { deriveSubkey, LABELS } from "../../src/vault/derive.ts";
@@ -53,7 +53,7 @@ export async function openTempAppliance(
     baseDir: dir,
     env: (name) => env[name],
   });
-  const appliance = await openAppliance(config, { now: options.now });
+  const appliance = await openAppliance(config, { now: options.now, create: true });
   return {
     appliance,
     dir,
@@ -79,4 +79,18 @@ export async function openSecondDatabase(config: Config): Promise<Database> {
     authToken: config.database.authToken,
     encryptionKey: encodeHexLowerCase(fileKey),
   });
+}
+
+/**
+ * Creates and migrates the database of the config found from `dir` (its
+ * securix.toml, or the embedded defaults), as `serve` does on its first start:
+ * other CLI commands never create one.
+ */
+export async function createDatabaseIn(
+  dir: string,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const { config } = await loadConfig({ cwd: dir, env: (name) => env[name] });
+  const appliance = await openAppliance(config, { create: true });
+  appliance.close();
 }
