@@ -105,7 +105,7 @@ function popupTarget(app: App, input: CreateSessionInput): string {
 /** Shown on the device flow's consent page, so the user can tell which site is asking. */
 function deviceOrigin(app: App, input: CreateSessionInput): string | null {
   if (input.origin && !app.origins.includes(input.origin)) {
-    throw flowErrors.originNotAllowed(input.origin);
+    throw flowErrors.originNotAllowed(input.origin, app.name);
   }
   return input.origin ?? app.origins[0] ?? null;
 }
