@@ -14,14 +14,19 @@ import { resolveProviders } from "../providers/resolve_providers.ts";
 import { CallerResolver } from "../proxy/caller_identity.ts";
 import { requestUrl } from "../proxy/host_routing.ts";
 import { proxyErrors } from "../proxy/proxy_errors.ts";
+import { httpTransport } from "../proxy/http_transport.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "../proxy/proxy_handler.ts";
+import type { UpstreamTransport } from "../proxy/upstream_transport.ts";
 import { DeliveryWorker } from "../webhooks/delivery_worker.ts";
 import { dnsResolver } from "../webhooks/target_policy.ts";
 import { createApp } from "./app.ts";
 import type { Appliance } from "./appliance.ts";
 
 export interface RuntimeOptions {
+  /** Providers' OAuth, discovery and account endpoints (not the proxy). */
   fetch?: typeof fetch;
+  /** How the proxy reaches providers; default node:http with keep-alive (http_transport.ts). */
+  upstream?: UpstreamTransport;
   log?: (line: string) => void;
   /** Write audit records; default true. */
   audit?: boolean;
@@ -127,7 +132,7 @@ export async function createRuntime(
     callers,
     credentials,
     audit,
-    fetch: fetchImpl,
+    upstream: options.upstream ?? httpTransport(),
     now,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? config.proxy.upstream_timeout_ms,
     maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,
@@ -183,6 +188,7 @@ export async function createRuntime(
       await worker.stop();
       await audit?.stop();
       auditThread?.close();
+      proxy.upstream.close?.();
     },
   };
 }

@@ -52,7 +52,8 @@ export function upstreamRequestHeaders(incoming: Headers): Headers {
 }
 
 /**
- * Content codings fetch() decodes by itself. Like browsers and undici, Deno's
+ * Content codings fetch() decodes by itself (the proxy's own transport
+ * decodes nothing; fetch_transport.ts serves test doubles). Like browsers and undici, Deno's
  * fetch hands back the decoded body but keeps Content-Encoding and
  * Content-Length as they were on the wire; Deno 2.9 decodes exactly one
  * `gzip` or `br` coding (any case) and passes deflate, zstd and stacked
@@ -68,14 +69,12 @@ export function decodedByFetch(upstream: Headers): boolean {
 
 /**
  * The headers returned to the caller: no hop-by-hop headers, no cookies from
- * the provider, and no Content-Encoding/Content-Length describing a
- * compression that fetch() already undid (forwarded, they make every client
- * fail to gunzip plain JSON). Without a body (HEAD, 204, 304) nothing was
- * decoded and both describe the resource: they stay.
+ * the provider, and, when the transport `decoded` the body (fetch() undoes
+ * gzip and br), no Content-Encoding/Content-Length describing a compression
+ * that is gone (forwarded, they make every client fail to gunzip plain JSON).
  */
-export function downstreamResponseHeaders(upstream: Headers, hasBody = true): Headers {
+export function downstreamResponseHeaders(upstream: Headers, decoded: boolean): Headers {
   const listed = connectionListed(upstream);
-  const decoded = hasBody && decodedByFetch(upstream);
   const out = new Headers();
   for (const [name, value] of upstream) {
     if (HOP_BY_HOP.has(name) || listed.has(name) || name === "set-cookie") continue;
