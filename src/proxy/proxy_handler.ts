@@ -163,7 +163,7 @@ export async function handleProxy(
       // A token that was just issued is not the problem (a scope, say): the 401 stands.
       const fresh = await deps.credentials.get(caller.connection, credential.accessToken);
       if (fresh.accessToken !== credential.accessToken) {
-        await response.body?.cancel();
+        if (response.body instanceof ReadableStream) await response.body.cancel();
         credential = fresh;
         response = await send(deps, req, route, upstream, credential, null);
       }
@@ -177,9 +177,12 @@ export async function handleProxy(
     }
     // The length sent downstream (a transport that decoded a gzip body dropped it).
     const declared = headers.get("content-length");
-    if (declared !== null && /^\d+$/.test(declared)) {
+    if (response.body instanceof Uint8Array || (declared !== null && /^\d+$/.test(declared))) {
       // Known length: no per-chunk counting stream on the hot path.
-      finish(status, "allowed", bytesIn, Number(declared));
+      const bytesOut = response.body instanceof Uint8Array
+        ? response.body.byteLength
+        : Number(declared);
+      finish(status, "allowed", bytesIn, bytesOut);
       return new Response(response.body, { status, statusText: response.statusText, headers });
     }
     const counted = response.body.pipeThrough(

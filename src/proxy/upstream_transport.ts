@@ -14,8 +14,11 @@ export interface UpstreamResponse {
   status: number;
   statusText: string;
   headers: Headers;
-  /** Null when the answer has no body (HEAD, 204, 304). */
-  body: ReadableStream<Uint8Array> | null;
+  /**
+   * Null when the answer has no body (HEAD, 204, 304); bytes for a small
+   * answer read whole (it has a Content-Length).
+   */
+  body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null;
   /**
    * The transport undid a gzip/br coding on its own (fetch does), so the
    * provider's Content-Encoding and Content-Length no longer describe `body`.
