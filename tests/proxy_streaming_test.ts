@@ -26,13 +26,6 @@ import { listRecords } from "../src/audit/read_records.ts";
 const MB = 1024 * 1024;
 const TRANSFER = 200 * MB;
 const WARM_UP = 32 * MB;
-/**
- * Downloads pass through JS (the upstream client is node:http, whose body
- * chunks V8 collects in batches), so the heap's steady size takes more
- * traffic to reach; after a 32 MB warm-up the check measured the heap still
- * settling (+20–42 MB on a busy machine), not the transfer.
- */
-const DOWNLOAD_WARM_UP = 128 * MB;
 /** Chunked uploads run at 6–20 MB/s here (see the known gap): a smaller warm-up. */
 const CHUNKED_WARM_UP = 16 * MB;
 const CHUNK = 64 * 1024;
@@ -436,8 +429,8 @@ Deno.test("proxy streaming: 200 MB up and down through a serve process without g
     for (let i = 0; i < 2; i++) {
       await upload(WARM_UP, "known");
       await upload(CHUNKED_WARM_UP, "chunked");
-      await download(DOWNLOAD_WARM_UP, "chunked");
-      await download(DOWNLOAD_WARM_UP, "known");
+      await download(WARM_UP, "chunked");
+      await download(WARM_UP, "known");
     }
     const warm = memoryOf(pid);
     console.log(`appliance after warm-up: RSS ${mb(warm.rss)} MB, HWM ${mb(warm.hwm)} MB`);
