@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import type { CredentialSource } from "../src/connections/credential_source.ts";
 import type { StoredCredential } from "../src/connections/connection_types.ts";
 import type { Caller, CallerResolver } from "../src/proxy/caller_identity.ts";
+import { httpTransport } from "../src/proxy/http_transport.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "../src/proxy/proxy_handler.ts";
 import { credentialInjector } from "../src/providers/credential_injection.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
@@ -559,7 +560,7 @@ Deno.test("proxy: an upload that outlasts the upstream timeout is not cut off; t
     } as unknown as CallerResolver,
     credentials: { get: () => Promise.resolve(credential) } as unknown as CredentialSource,
     audit: null,
-    fetch,
+    upstream: httpTransport(),
     now: Date.now,
     upstreamTimeoutMs: TIMEOUT_MS,
     maxRequestBytes: MB,
@@ -620,6 +621,7 @@ Deno.test("proxy: an upload that outlasts the upstream timeout is not cut off; t
     );
   } finally {
     release();
+    deps.upstream.close?.();
     await upstream.shutdown();
   }
 });

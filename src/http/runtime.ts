@@ -18,7 +18,11 @@ import { resolveProviders } from "../providers/resolve_providers.ts";
 import { CallerResolver } from "../proxy/caller_identity.ts";
 import { requestUrl } from "../proxy/host_routing.ts";
 import { proxyErrors } from "../proxy/proxy_errors.ts";
+import { fetchTransport } from "../proxy/fetch_transport.ts";
+import { httpTransport } from "../proxy/http_transport.ts";
+import { splitTransport } from "../proxy/split_transport.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "../proxy/proxy_handler.ts";
+import type { UpstreamTransport } from "../proxy/upstream_transport.ts";
 import { DeliveryWorker } from "../webhooks/delivery_worker.ts";
 import type { WebhookSender } from "../webhooks/pinned_post.ts";
 import { dnsResolver, type Resolver } from "../webhooks/target_policy.ts";
@@ -27,7 +31,10 @@ import { forwardedClient } from "./client_address.ts";
 import type { Appliance } from "./appliance.ts";
 
 export interface RuntimeOptions {
+  /** Providers' OAuth, discovery and account endpoints (not the proxy). */
   fetch?: typeof fetch;
+  /** How the proxy reaches providers; default split_transport.ts (node:http for bodies, fetch otherwise). */
+  upstream?: UpstreamTransport;
   log?: (line: string) => void;
   /** Write audit records; default true. */
   audit?: boolean;
@@ -174,7 +181,7 @@ export async function createRuntime(
     callers,
     credentials,
     audit,
-    fetch: fetchImpl,
+    upstream: options.upstream ?? splitTransport(httpTransport(), fetchTransport(fetchImpl)),
     now,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? config.proxy.upstream_timeout_ms,
     maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,
@@ -265,6 +272,7 @@ export async function createRuntime(
       failureLog?.flushAll();
       await audit?.stop();
       auditThread?.close();
+      proxy.upstream.close?.();
     },
   };
 }

@@ -52,7 +52,8 @@ export function upstreamRequestHeaders(incoming: Headers): Headers {
 }
 
 /**
- * Content codings fetch() decodes by itself. Like browsers and undici, Deno's
+ * Content codings fetch() decodes by itself (the proxy's own transport
+ * decodes nothing; fetch_transport.ts serves test doubles). Like browsers and undici, Deno's
  * fetch hands back the decoded body but keeps Content-Encoding and
  * Content-Length as they were on the wire; Deno 2.9 decodes exactly one
  * `gzip` or `br` coding (any case) and passes deflate, zstd and stacked
@@ -96,10 +97,9 @@ function rendersActive(contentType: string | null): boolean {
 
 /**
  * The headers returned to the caller: no hop-by-hop headers, no cookies from
- * the provider, and no Content-Encoding/Content-Length describing a
- * compression that fetch() already undid (forwarded, they make every client
- * fail to gunzip plain JSON). Without a body (HEAD, 204, 304) nothing was
- * decoded and both describe the resource: they stay.
+ * the provider, and, when the transport `decoded` the body (fetch() undoes
+ * gzip and br), no Content-Encoding/Content-Length describing a compression
+ * that is gone (forwarded, they make every client fail to gunzip plain JSON).
  *
  * Every answer gets `X-Content-Type-Options: nosniff`; documents that can
  * run script (HTML, XHTML, SVG, XML, or no type at all) also get
@@ -110,9 +110,8 @@ function rendersActive(contentType: string | null): boolean {
  * allows, and ours always sandboxes whatever the upstream's says.
  * One pass over the upstream headers: this runs on every proxied answer.
  */
-export function downstreamResponseHeaders(upstream: Headers, hasBody = true): Headers {
+export function downstreamResponseHeaders(upstream: Headers, decoded: boolean): Headers {
   const listed = connectionListed(upstream);
-  const decoded = hasBody && decodedByFetch(upstream);
   const out = new Headers();
   let contentType: string | null = null;
   for (const [name, value] of upstream) {

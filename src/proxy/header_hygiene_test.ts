@@ -49,7 +49,7 @@ Deno.test("proxy headers: responses keep caching and rate-limit headers, lose co
     "x-hop": "1",
     "transfer-encoding": "chunked",
   });
-  const out = downstreamResponseHeaders(upstream);
+  const out = downstreamResponseHeaders(upstream, false);
   assert.deepEqual([...out.keys()].sort(), [
     "cache-control",
     "content-type",
@@ -84,7 +84,7 @@ Deno.test("proxy headers: a coding fetch() already decoded is not announced to t
     assert.equal(fetched.headers.get("content-encoding"), "gzip");
     assert.equal(fetched.headers.get("content-length"), String(gzip.length));
     assert.ok(decodedByFetch(fetched.headers));
-    const out = downstreamResponseHeaders(fetched.headers);
+    const out = downstreamResponseHeaders(fetched.headers, decodedByFetch(fetched.headers));
     assert.equal(out.has("content-encoding"), false);
     assert.equal(out.has("content-length"), false);
     assert.equal(out.get("etag"), '"e"');
@@ -101,7 +101,7 @@ Deno.test("proxy headers: a coding fetch() already decoded is not announced to t
     const raw = await fetch(`http://127.0.0.1:${upstream.addr.port}/`);
     await raw.body?.cancel();
     assert.equal(decodedByFetch(raw.headers), false);
-    const kept = downstreamResponseHeaders(raw.headers);
+    const kept = downstreamResponseHeaders(raw.headers, decodedByFetch(raw.headers));
     assert.equal(kept.get("content-encoding"), "deflate");
     assert.equal(kept.get("content-length"), raw.headers.get("content-length"));
   } finally {
@@ -134,12 +134,12 @@ Deno.test("proxy headers: every answer is nosniff; documents that can run script
   ];
   for (const type of sandboxed) {
     const upstream = new Headers(type === null ? {} : { "content-type": type });
-    const out = downstreamResponseHeaders(upstream);
+    const out = downstreamResponseHeaders(upstream, false);
     assert.equal(out.get("x-content-type-options"), "nosniff", String(type));
     assert.equal(out.get("content-security-policy"), "sandbox", String(type));
   }
   for (const type of ["application/json", "text/plain", "image/png", "text/html-sandboxed"]) {
-    const out = downstreamResponseHeaders(new Headers({ "content-type": type }));
+    const out = downstreamResponseHeaders(new Headers({ "content-type": type }), false);
     assert.equal(out.get("x-content-type-options"), "nosniff", type);
     assert.equal(out.has("content-security-policy"), false, type);
   }
@@ -152,6 +152,7 @@ Deno.test("proxy headers: an upstream CSP is kept beside the sandbox, never inst
       "content-security-policy": "script-src *",
       "x-content-type-options": "sniff-please",
     }),
+    false,
   );
   // Two policies, both enforced: the upstream's cannot lift the sandbox.
   assert.equal(out.get("content-security-policy"), "script-src *, sandbox");

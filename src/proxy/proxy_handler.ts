@@ -13,6 +13,7 @@ import { providerFromHost, providerFromPath, requestTarget } from "./host_routin
 import { ANSWERED_AS_IS, proxyErrors } from "./proxy_errors.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
 import { upstreamUrl } from "./upstream_url.ts";
+import type { UpstreamResponse, UpstreamTransport } from "./upstream_transport.ts";
 import { bridgeWebSocket } from "./websocket_proxy.ts";
 
 export interface ProxyDeps {
@@ -21,7 +22,8 @@ export interface ProxyDeps {
   callers: CallerResolver;
   credentials: CredentialSource;
   audit: AuditWriter | null;
-  fetch: typeof fetch;
+  /** How requests reach the provider: http_transport.ts, or fetch_transport.ts for test doubles. */
+  upstream: UpstreamTransport;
   now: () => number;
   /** Time allowed for the upstream's response headers, counted from the end of the request body. */
   upstreamTimeoutMs: number;
@@ -203,26 +205,26 @@ export async function handleProxy(
       // A token that was just issued is not the problem (a scope, say): the 401 stands.
       const fresh = await deps.credentials.get(caller.connection, credential.accessToken);
       if (fresh.accessToken !== credential.accessToken) {
-        await response.body?.cancel();
+        if (response.body instanceof ReadableStream) await response.body.cancel();
         credential = fresh;
         response = await send(deps, req, route, upstream, credential, null);
       }
     }
     upstreamMs = deps.now() - t0;
-    const headers = downstreamResponseHeaders(
-      response.headers,
-      response.body !== null && req.method !== "HEAD",
-    );
+    const headers = downstreamResponseHeaders(response.headers, response.decoded);
     const status = response.status;
     if (response.body === null) {
       finish(status, "allowed", bytesIn, 0);
       return new Response(null, { status, headers });
     }
-    // The length sent downstream: fetch() may have decoded a gzip body and dropped it.
+    // The length sent downstream (a transport that decoded a gzip body dropped it).
     const declared = headers.get("content-length");
-    if (declared !== null && /^\d+$/.test(declared)) {
+    if (response.body instanceof Uint8Array || (declared !== null && /^\d+$/.test(declared))) {
       // Known length: no per-chunk counting stream on the hot path.
-      finish(status, "allowed", bytesIn, Number(declared));
+      const bytesOut = response.body instanceof Uint8Array
+        ? response.body.byteLength
+        : Number(declared);
+      finish(status, "allowed", bytesIn, bytesOut);
       return new Response(response.body, { status, statusText: response.statusText, headers });
     }
     const counted = response.body.pipeThrough(
@@ -259,8 +261,9 @@ async function send(
   credential: StoredCredential,
   body: ReadableStream<Uint8Array> | null,
   bodySent?: Promise<void>,
-): Promise<Response> {
+): Promise<UpstreamResponse> {
   const headers = upstreamRequestHeaders(req.headers);
+  framing(req, body !== null, headers);
   const target = new URL(url);
   route.inject(credential, headers, target);
   const controller = new AbortController();
@@ -272,14 +275,12 @@ async function send(
   if (body && bodySent) void bodySent.then(startTimer);
   else startTimer();
   try {
-    return await deps.fetch(target, {
+    return await deps.upstream.forward({
       method: req.method,
+      url: target,
       headers,
       body,
-      redirect: "manual",
       signal: controller.signal,
-      // @ts-ignore: Deno and undici need duplex for streamed request bodies
-      duplex: body ? "half" : undefined,
     });
   } catch (error) {
     if (controller.signal.aborted) {
@@ -291,4 +292,17 @@ async function send(
     answered = true;
     clearTimeout(timer);
   }
+}
+
+/**
+ * The caller's framing, kept: a body sent with Content-Length goes on with
+ * that length (some APIs refuse chunked uploads), one sent chunked stays
+ * chunked, and an empty body declared with `Content-Length: 0` keeps it.
+ * Deno.serve has already refused a request that sends both.
+ */
+function framing(req: Request, hasBody: boolean, headers: Headers): void {
+  const length = req.headers.get("content-length");
+  if (length !== null && (hasBody || !BODYLESS.has(req.method))) {
+    headers.set("content-length", length);
+  } else if (hasBody) headers.set("transfer-encoding", "chunked");
 }

@@ -3,6 +3,8 @@ import { AuditWriter } from "../audit/audit_writer.ts";
 import type { CredentialSource } from "../connections/credential_source.ts";
 import type { Database } from "../db/client.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
+import { fetchTransport } from "./fetch_transport.ts";
+import { httpTransport } from "./http_transport.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "./proxy_handler.ts";
 import type { ProxyRoute } from "./proxy_route.ts";
 import { credentialInjector } from "../providers/credential_injection.ts";
@@ -15,7 +17,12 @@ const route: ProxyRoute = {
   websocket: false,
 };
 
-function deps(overrides: Partial<ProxyDeps>): ProxyDeps {
+/** `fetch` stands in for the provider (through the fetch transport). */
+function deps(
+  { fetch = () => Promise.reject(new TypeError("connection refused")), ...overrides }:
+    & Partial<ProxyDeps>
+    & { fetch?: typeof globalThis.fetch },
+): ProxyDeps {
   const caller = { app: { id: "app_1" }, agentId: "a", entityId: "e", connection: {} } as Caller;
   return {
     routes: new Map([["gmail", route]]),
@@ -26,7 +33,7 @@ function deps(overrides: Partial<ProxyDeps>): ProxyDeps {
     } as unknown as CallerResolver,
     credentials: {} as CredentialSource,
     audit: null,
-    fetch: () => Promise.reject(new TypeError("connection refused")),
+    upstream: fetchTransport(fetch),
     now: Date.now,
     upstreamTimeoutMs: 1_000,
     maxRequestBytes: 1024,
@@ -164,4 +171,45 @@ Deno.test("proxy audit backlog: past the limit no request is served or queued; s
   assert.equal(writer.pending, 3, "every served request is waiting to be written; no refusal");
   await writer.flush();
   assert.deepEqual(recorded, ["allowed", "allowed", "allowed"]);
+});
+
+Deno.test("proxy body limit: a streamed body past the limit ends the upstream request with 413", async () => {
+  const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    await req.arrayBuffer().catch(() => {});
+    return new Response("{}");
+  });
+  const transport = httpTransport();
+  const d = deps({
+    routes: new Map([["gmail", {
+      ...route,
+      baseUrl: new URL(`http://127.0.0.1:${upstream.addr.port}/base`),
+    }]]),
+    credentials: {
+      get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
+    } as unknown as CredentialSource,
+    upstream: transport,
+  });
+  try {
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ === 8) return controller.close();
+        controller.enqueue(new Uint8Array(512));
+      },
+    });
+    const req = new Request("http://127.0.0.1:8080/proxy/gmail/x", {
+      method: "POST",
+      body,
+      // @ts-ignore: Deno needs duplex for a streamed request body
+      duplex: "half",
+    });
+    const target = matchProxy(d, req);
+    assert.ok(target && target !== "unknown");
+    const res = await handleProxy(d, req, target);
+    assert.equal(res.status, 413);
+    assert.equal((await res.json()).error.code, "SX-BODY-TOO-LARGE");
+  } finally {
+    transport.close?.();
+    await upstream.shutdown();
+  }
 });

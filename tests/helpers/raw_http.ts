@@ -14,6 +14,8 @@ export interface RawMessage {
   startLine: string;
   headers: Headers;
   body: string;
+  /** The head exactly as received, start line to the blank line (header case and order kept). */
+  head: string;
 }
 
 export function statusOf(message: RawMessage): number {
@@ -103,7 +105,8 @@ export class RawReader {
   async read(kind: "request" | "response"): Promise<RawMessage | null> {
     let end: number;
     while ((end = indexOf(this.#buf, HEAD_END)) < 0) if (!await this.#fill()) return null;
-    const [startLine, ...lines] = decoder.decode(this.#take(end)).split("\r\n");
+    const head = decoder.decode(this.#take(end));
+    const [startLine, ...lines] = head.split("\r\n");
     this.#take(4);
     const headers = new Headers();
     for (const line of lines) {
@@ -121,7 +124,7 @@ export class RawReader {
       while (await this.#fill()); // Body delimited by the connection closing.
       body = decoder.decode(this.#take(this.#buf.length));
     }
-    return body === null ? null : { startLine, headers, body };
+    return body === null ? null : { startLine, headers, body, head };
   }
 }
 
