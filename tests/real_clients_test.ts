@@ -34,8 +34,8 @@ interface Seen {
   status: number;
   /** The answer went back gzip-compressed. */
   gzip: boolean;
-  /** Size of the answer's body as sent (compressed when `gzip`). */
-  sentBytes: number;
+  /** Size of the answer's body before compression. */
+  plainBytes: number;
 }
 
 /** Compresses the body as Google's and GitHub's front ends do for clients that accept gzip. */
@@ -55,9 +55,9 @@ function fakeApi(handle: (req: Request, url: URL) => Promise<Response>) {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const url = new URL(req.url);
     let response = await handle(req, url);
+    const plainBytes = (await response.clone().arrayBuffer()).byteLength;
     const gzip = /\bgzip\b/.test(req.headers.get("accept-encoding") ?? "");
     if (gzip && response.body) response = await gzipped(response);
-    const sentBytes = (await response.clone().arrayBuffer()).byteLength;
     seen.push({
       method: req.method,
       path: url.pathname,
@@ -66,7 +66,7 @@ function fakeApi(handle: (req: Request, url: URL) => Promise<Response>) {
       headerNames: [...req.headers.keys()],
       status: response.status,
       gzip,
-      sentBytes,
+      plainBytes,
     });
     return response;
   });
@@ -287,8 +287,8 @@ async function assertClean(env: Env, seen: Seen, provider: string) {
   assert.equal(seen.authorization, `Bearer ${await env.vaultToken(provider)}`);
   const leaked = seen.headerNames.filter((n) => n.startsWith("securix-") || n === "cookie");
   assert.deepEqual(leaked, [], "no securix-* header reaches the provider");
-  // The caller's client accepts gzip, so the provider compressed: the proxy
-  // passes the coding through untouched and the client above decoded it.
+  // The caller's client accepts gzip, so the provider compressed: the client
+  // above parsed the answer, so the proxy's handling of the coding held up.
   assert.ok(seen.gzip, "the provider answered gzip-compressed");
 }
 
@@ -360,11 +360,7 @@ Deno.test("real clients: googleapis and @octokit/rest through the proxy after de
       assert.equal(audit[0].data.decision, "allowed");
       assert.equal(audit[0].data.path, "/gmail/v1/users/me/messages?maxResults&q");
       assert.equal(calls[0].gzip, true);
-      assert.equal(
-        audit[0].data.bytesOut,
-        calls[0].sentBytes,
-        "the compressed answer passed through as sent",
-      );
+      assert.equal(audit[0].data.bytesOut, calls[0].plainBytes, "bytes sent, not bytes compressed");
     });
 
     await t.step("@octokit/rest reads a repository at github.api.localhost", async () => {
