@@ -1,0 +1,39 @@
+import { classifyHead } from "./request_head.ts";
+import type { Libc } from "./libc.ts";
+
+export type HeadOutcome = "websocket" | "http" | "closed" | "timeout";
+
+const PEEK_BYTES = 16 * 1024;
+/** Delays between looks at a connection that has not sent its head yet, in ms. */
+const BACKOFF = [1, 2, 5, 10, 25, 50, 100, 250];
+
+/**
+ * Waits, bounded by `timeoutMs`, until the connection on `fd` has sent a
+ * whole request head, and says what it is, without consuming a byte
+ * (recv with MSG_PEEK): the HTTP server then reads the same bytes. Clients
+ * send the head right after connecting, so the first look mostly settles
+ * it; a slow or silent client is looked at less and less often.
+ */
+export async function waitForHead(
+  fd: number,
+  libc: Libc,
+  options: { timeoutMs: number; stopping: () => boolean; now?: () => number },
+): Promise<HeadOutcome> {
+  const now = options.now ?? Date.now;
+  const deadline = now() + options.timeoutMs;
+  const buf = new Uint8Array(PEEK_BYTES);
+  for (let attempt = 0;; attempt++) {
+    const n = Number(libc.symbols.recv(fd, buf, BigInt(buf.length), libc.PEEK_NOWAIT));
+    if (n === 0) return "closed";
+    if (n > 0) {
+      const kind = classifyHead(buf.subarray(0, n), n === buf.length);
+      if (kind !== "incomplete") return kind;
+    }
+    // n < 0: nothing yet (EAGAIN), or an error the HTTP server would see too.
+    const left = deadline - now();
+    if (left <= 0) return "timeout";
+    if (options.stopping()) return "closed";
+    const delay = Math.min(BACKOFF[Math.min(attempt, BACKOFF.length - 1)], left);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}

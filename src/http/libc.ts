@@ -1,0 +1,43 @@
+/**
+ * The few libc calls Deno has no API for: the open-file limit (getrlimit /
+ * setrlimit) and a non-consuming look at a socket's first bytes (recv with
+ * MSG_PEEK). Opened once, on demand; null where FFI is not allowed (no
+ * --allow-ffi) or the platform is neither Linux nor macOS, and callers then
+ * do without.
+ */
+
+const SYMBOLS = {
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+} as const;
+
+export interface Libc {
+  symbols: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+  /** RLIMIT_NOFILE on this platform. */
+  RLIMIT_NOFILE: number;
+  /** MSG_PEEK | MSG_DONTWAIT on this platform. */
+  PEEK_NOWAIT: number;
+}
+
+let opened: Libc | null | undefined;
+
+export function libc(): Libc | null {
+  if (opened !== undefined) return opened;
+  opened = null;
+  const os = Deno.build.os;
+  if (os !== "linux" && os !== "darwin") return opened;
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return opened;
+    const path = os === "linux" ? "libc.so.6" : "libSystem.B.dylib";
+    const lib = Deno.dlopen(path, SYMBOLS);
+    opened = {
+      symbols: lib.symbols,
+      RLIMIT_NOFILE: os === "linux" ? 7 : 8,
+      PEEK_NOWAIT: os === "linux" ? 0x2 | 0x40 : 0x2 | 0x80,
+    };
+  } catch {
+    // musl or an unusual libc path: the limit stays as inherited.
+  }
+  return opened;
+}
