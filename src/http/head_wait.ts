@@ -29,11 +29,23 @@ export async function waitForHead(
       const kind = classifyHead(buf.subarray(0, n), n === buf.length);
       if (kind !== "incomplete") return kind;
     }
-    // n < 0: nothing yet (EAGAIN), or an error the HTTP server would see too.
+    // n < 0: nothing yet (EAGAIN), or an error the HTTP server would see too. A peek
+    // cannot see a FIN behind unread bytes; poll can, so a client that sent half a
+    // head and left does not hold its descriptor until the timeout.
+    if (hungUp(fd, libc)) return "closed";
     const left = deadline - now();
     if (left <= 0) return "timeout";
     if (options.stopping()) return "closed";
     const delay = Math.min(BACKOFF[Math.min(attempt, BACKOFF.length - 1)], left);
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
+}
+
+function hungUp(fd: number, libc: Libc): boolean {
+  const pollfd = new Uint8Array(8);
+  const view = new DataView(pollfd.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, libc.POLL_HANGUP_EVENTS, true);
+  if (libc.symbols.poll(pollfd, 1n, 0) <= 0) return false;
+  return (view.getInt16(6, true) & libc.POLL_HANGUP_REVENTS) !== 0;
 }

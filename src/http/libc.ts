@@ -1,15 +1,16 @@
 /**
  * The few libc calls Deno has no API for: the open-file limit (getrlimit /
  * setrlimit) and a non-consuming look at a socket's first bytes (recv with
- * MSG_PEEK). Opened once, on demand; null where FFI is not allowed (no
- * --allow-ffi) or the platform is neither Linux nor macOS, and callers then
- * do without.
+ * MSG_PEEK, and poll for a hang-up behind unread bytes). Opened once, on
+ * demand; null where FFI is not allowed (no --allow-ffi) or the platform is
+ * neither Linux nor macOS, and callers then do without.
  */
 
 const SYMBOLS = {
   getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
 } as const;
 
 export interface Libc {
@@ -18,6 +19,10 @@ export interface Libc {
   RLIMIT_NOFILE: number;
   /** MSG_PEEK | MSG_DONTWAIT on this platform. */
   PEEK_NOWAIT: number;
+  /** poll(2) events that ask whether the peer hung up (POLLRDHUP where there is one). */
+  POLL_HANGUP_EVENTS: number;
+  /** poll(2) revents that mean the peer hung up or the socket failed. */
+  POLL_HANGUP_REVENTS: number;
 }
 
 let opened: Libc | null | undefined;
@@ -35,6 +40,8 @@ export function libc(): Libc | null {
       symbols: lib.symbols,
       RLIMIT_NOFILE: os === "linux" ? 7 : 8,
       PEEK_NOWAIT: os === "linux" ? 0x2 | 0x40 : 0x2 | 0x80,
+      POLL_HANGUP_EVENTS: os === "linux" ? 0x2000 : 0,
+      POLL_HANGUP_REVENTS: (os === "linux" ? 0x2000 : 0) | 0x10 | 0x8,
     };
   } catch {
     // musl or an unusual libc path: the limit stays as inherited.
