@@ -244,9 +244,21 @@ const OVERLOADED = new TextEncoder().encode(
     `content-length: ${OVERLOADED_BODY.length}\r\n\r\n${OVERLOADED_BODY}`,
 );
 
-/** One write into a fresh socket's empty send buffer never blocks; then the descriptor goes. */
+/**
+ * Descriptors that shed connections may hold while their 503 is written: past
+ * this a burst is closed without one, so shedding never spends what the cap saves.
+ */
+const SHED_WRITES_MAX = 16;
+let shedWrites = 0;
+
+/** One write into a fresh socket's empty send buffer does not wait; then the descriptor goes. */
 function shed(conn: Deno.TcpConn): void {
-  conn.write(OVERLOADED).catch(() => 0).finally(() => closeConn(conn));
+  if (shedWrites >= SHED_WRITES_MAX) return closeConn(conn);
+  shedWrites++;
+  conn.write(OVERLOADED).catch(() => 0).finally(() => {
+    shedWrites--;
+    closeConn(conn);
+  });
 }
 
 function closeConn(conn: Deno.Conn): void {
