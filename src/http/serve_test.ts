@@ -191,3 +191,47 @@ Deno.test("serve: an address in use is named, with what to do", () => {
     taken.close();
   }
 });
+
+Deno.test("serve: a WebSocket outlives its upgrade and the handler sees the client's own address", async () => {
+  const seen: string[] = [];
+  const server = startServer({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    signals: false,
+    shutdownTimeoutMs: 1_000,
+    log: () => {},
+    handler: (req, info) => {
+      seen.push(`${info.remoteAddr.hostname}:${info.remoteAddr.port}`);
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      socket.onmessage = (e) => socket.send(`echo ${e.data}`);
+      return response;
+    },
+  });
+  const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/`);
+  const next = () =>
+    new Promise<string>((resolve, reject) => {
+      ws.onmessage = (e) => resolve(String(e.data));
+      ws.onclose = () => reject(new Error("closed"));
+      setTimeout(() => reject(new Error("no answer")), 5_000);
+    });
+  try {
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    ws.send("a");
+    assert.equal(await next(), "echo a");
+    // Past the end of the upgrade request: a per-connection server would have closed it.
+    await new Promise((r) => setTimeout(r, 300));
+    ws.send("b");
+    assert.equal(await next(), "echo b");
+    assert.equal(server.openConnections(), 1);
+    assert.equal(seen.length, 1);
+    assert.match(seen[0], /^127\.0\.0\.1:\d+$/);
+    assert.notEqual(Number(seen[0].split(":")[1]), server.addr.port);
+  } finally {
+    const closed = new Promise((r) => ws.onclose = r);
+    ws.close();
+    await closed;
+    await server.shutdown();
+  }
+});
