@@ -97,35 +97,38 @@ export function startServer(options: {
     return errorResponse(new SecurixError("SX-INTERNAL", "Internal error", { status: 500 }));
   };
 
+  // Idle connections are found by a sweep, not a timer per request: a request only
+  // stamps its connection with the sweep's tick (a timer and a completion promise per
+  // request cost more than Deno's whole dispatch). Past the idle timeout without a new
+  // request the connection gets hyper's graceful close: it takes no more requests,
+  // finishes a response still streaming, then closes.
+  const tickMs = Math.max(25, Math.min(1_000, Math.floor(limits.idleTimeoutMs / 4)));
+  const idleTicks = Math.ceil(limits.idleTimeoutMs / tickMs);
+  let tick = 0;
+  const sweep = setInterval(() => {
+    tick++;
+    for (const t of open) {
+      if (t.server && tick - t.lastTick >= idleTicks) t.server.shutdown().catch(() => {});
+    }
+  }, tickMs);
+  Deno.unrefTimer(sweep);
+
   const serveHttp = (t: Tracked) => {
-    const server = internals.serveOnConnection(
+    // The head is in: the handler runs next, unless hyper refuses it and waits idle.
+    t.lastTick = tick;
+    t.server = internals.serveOnConnection(
       t.conn,
       undefined,
       (req, info) => {
-        t.inFlight++;
-        clearTimeout(t.timer);
-        const done = () => {
-          if (--t.inFlight === 0) armIdle(t);
-        };
-        info.completed.then(done, done);
+        t.lastTick = tick;
         return options.handler(req, info);
       },
       onError,
       () => {},
     );
-    t.server = server;
-    // The head is in: the handler runs next, unless hyper refuses it and waits idle.
-    armIdle(t);
-    server.finished.catch(() => {}).finally(() => untrack(t));
-  };
-  const armIdle = (t: Tracked) => {
-    clearTimeout(t.timer);
-    t.timer = setTimeout(() => {
-      if (t.inFlight === 0) t.server?.shutdown().catch(() => {});
-    }, limits.idleTimeoutMs);
+    t.server.finished.catch(() => {}).finally(() => untrack(t));
   };
   const untrack = (t: Tracked) => {
-    clearTimeout(t.timer);
     if (open.delete(t)) changed();
     t.settled();
   };
@@ -134,8 +137,7 @@ export function startServer(options: {
     const t: Tracked = {
       conn,
       server: null,
-      inFlight: 0,
-      timer: undefined,
+      lastTick: 0,
       finished: new Promise<void>((resolve) => settled = resolve),
       settled,
     };
@@ -196,6 +198,7 @@ export function startServer(options: {
   const shutdown = () => {
     shuttingDown ??= (async () => {
       stopping = true;
+      clearInterval(sweep);
       try {
         listener.close();
       } catch { /* already closed */ }
@@ -224,8 +227,8 @@ export function startServer(options: {
 interface Tracked {
   conn: Deno.TcpConn;
   server: ConnectionServer | null;
-  inFlight: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** The sweep tick of its last request (or of its hand-over to the HTTP server). */
+  lastTick: number;
   /** Resolves once the connection is closed and forgotten. */
   finished: Promise<void>;
   settled: () => void;
