@@ -235,3 +235,35 @@ Deno.test("serve: a WebSocket outlives its upgrade and the handler sees the clie
     await server.shutdown();
   }
 });
+
+Deno.test("serve: without --allow-ffi it falls back to plain Deno.serve, says so, and still serves", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "securix-noffi-" });
+  const script = `${dir}/serve_noffi.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { startServer } from ${JSON.stringify(new URL("./serve.ts", import.meta.url).href)};
+const server = startServer({
+  listen: { hostname: "127.0.0.1", port: 0 },
+  signals: false,
+  shutdownTimeoutMs: 500,
+  log: (line) => console.log(line),
+  handler: () => new Response("plain"),
+});
+console.log(await (await fetch("http://127.0.0.1:" + server.addr.port + "/")).text());
+await server.shutdown();
+`,
+  );
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", "--no-prompt", "--config", `${Deno.cwd()}/deno.json`, script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(stdout, /connection limits off \(needs --allow-ffi\)/);
+    assert.match(stdout, /^plain$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
