@@ -178,10 +178,11 @@ Deno.test("doctor: exit 0 on a fresh init, exit 1 with a fix for a wrong master 
     const good = await runCliProcess(["doctor"], { cwd: dir });
     assert.equal(good.code, 0, good.stdout + good.stderr);
     const statuses = good.stdout.split("\n").filter((l) => /^(ok|warn|fail|skip) /.test(l));
-    assert.equal(statuses.length, 7, good.stdout);
+    assert.equal(statuses.length, 8, good.stdout);
     assert.ok(statuses.every((l) => l.startsWith("ok ")), good.stdout);
     assert.match(good.stdout, /^ok\s+config\s+.*securix\.toml$/m);
     assert.match(good.stdout, /OAuth callback\s+register at each provider: http:\/\/localhost:\d+/);
+    assert.match(good.stdout, /^ok\s+open files\s+soft \d+, hard \d+; .* client connections$/m);
 
     await Deno.writeTextFile(`${dir}/securix-data/master.key`, randomKey() + "\n");
     const broken = await runCliProcess(["doctor"], { cwd: dir });

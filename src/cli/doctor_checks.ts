@@ -276,6 +276,50 @@ export function oauthCallbackCheck(publicUrl: string): CheckResult {
   return ok("OAuth callback", `register at each provider: ${publicUrl}/oauth/callback`);
 }
 
+/**
+ * (8) The open-file limit `serve` will run under (it raises the soft limit to
+ * the hard one), and the connection cap that follows from it.
+ */
+export function openFilesCheck(
+  limit: { soft: number; hard: number } | null,
+  maxConnections: number | undefined,
+  derive: (nofile: number | null) => number,
+): CheckResult {
+  const name = "open files";
+  if (!limit) {
+    return {
+      name,
+      status: "warn",
+      detail: `limit unknown (run with --allow-ffi); serve caps connections at ${derive(null)}`,
+      fix: "set server.max_connections to what the host allows",
+    };
+  }
+  const allowed = derive(limit.hard);
+  const cap = maxConnections ?? allowed;
+  const detail = `soft ${limit.soft}, hard ${limit.hard}; serve raises soft to ${limit.hard} ` +
+    `and takes up to ${cap} client connections${maxConnections ? " (server.max_connections)" : ""}`;
+  if (maxConnections && maxConnections > allowed) {
+    return {
+      name,
+      status: "warn",
+      detail,
+      fix: `server.max_connections ${maxConnections} is more than ${limit.hard} descriptors ` +
+        `carry (${allowed}): past it new connections wait on EMFILE instead of a 503; ` +
+        `lower it or raise the limit (LimitNOFILE= in systemd, ulimit -n)`,
+    };
+  }
+  if (limit.hard < 1024) {
+    return {
+      name,
+      status: "warn",
+      detail,
+      fix: "raise the hard limit: LimitNOFILE=65536 in the systemd unit, " +
+        "--ulimit nofile=65536 for docker, or ulimit -Hn",
+    };
+  }
+  return ok(name, detail);
+}
+
 /** One line per check (`ok`, `warn`, `fail`, `skip`), a fix line under problems, a summary. */
 export function formatChecks(results: CheckResult[]): string[] {
   const width = Math.max(...results.map((r) => r.name.length));

@@ -9,6 +9,7 @@ import {
   masterKeyCheck,
   migrationsCheck,
   oauthCallbackCheck,
+  openFilesCheck,
   publicUrlCheck,
   type ResolveDns,
   wildcardDnsCheck,
@@ -187,4 +188,22 @@ Deno.test("doctor: the OAuth callback to register is printed, and lines are form
   assert.equal(lines[1], "fail  database        broken");
   assert.equal(lines[2], "                      fix: repair it");
   assert.equal(lines.at(-1), "1 ok, 0 warn, 1 fail, 0 skipped");
+});
+
+Deno.test("doctor: the open-file limit and the connection cap it gives serve", () => {
+  const derive = (n: number | null) => n === null ? 256 : Math.floor((n - 128) / 2);
+  const good = openFilesCheck({ soft: 1024, hard: 65536 }, undefined, derive);
+  assert.equal(good.status, "ok");
+  assert.equal(
+    good.detail,
+    "soft 1024, hard 65536; serve raises soft to 65536 and takes up to 32704 client connections",
+  );
+  const low = openFilesCheck({ soft: 256, hard: 256 }, undefined, derive);
+  assert.equal(low.status, "warn");
+  assert.match(low.fix!, /LimitNOFILE=65536/);
+  const tooHigh = openFilesCheck({ soft: 1024, hard: 4096 }, 10_000, derive);
+  assert.equal(tooHigh.status, "warn");
+  assert.match(tooHigh.detail, /up to 10000 client connections \(server\.max_connections\)/);
+  assert.match(tooHigh.fix!, /EMFILE/);
+  assert.equal(openFilesCheck(null, undefined, derive).status, "warn");
 });

@@ -25,12 +25,15 @@ import {
   masterKeyCheck,
   migrationsCheck,
   oauthCallbackCheck,
+  openFilesCheck,
   publicUrlCheck,
   skipped,
   wildcardDnsCheck,
 } from "./doctor_checks.ts";
 import { providerEndpointChecks } from "./doctor_provider_checks.ts";
 import { printJson } from "./io.ts";
+import { defaultMaxConnections } from "../http/conn_limits.ts";
+import { readNofileLimit } from "../http/nofile_limit.ts";
 
 export function registerDoctor(program: Command, context: CliContext): void {
   program.command("doctor")
@@ -39,7 +42,14 @@ export function registerDoctor(program: Command, context: CliContext): void {
     )
     .option("--json", "print JSON")
     .action(async (options: { json?: boolean }) => {
-      const results = await runDoctor(context);
+      const { results, config } = await runDoctor(context);
+      results.push(
+        openFilesCheck(
+          readNofileLimit(),
+          config?.server.max_connections,
+          defaultMaxConnections,
+        ),
+      );
       const failed = results.filter((r) => r.status === "fail").length;
       if (options.json) {
         printJson(context.io, {
@@ -73,7 +83,9 @@ interface Loaded {
   raw: Record<string, unknown>;
 }
 
-async function runDoctor(context: CliContext): Promise<CheckResult[]> {
+async function runDoctor(
+  context: CliContext,
+): Promise<{ results: CheckResult[]; config: Config | null }> {
   const env = context.io.env;
   const cwd = context.io.cwd();
   const loaded: Loaded = { source: null, baseDir: cwd, raw: {} };
@@ -94,16 +106,15 @@ async function runDoctor(context: CliContext): Promise<CheckResult[]> {
   }
   const results = [configCheck(loaded.source, configError)];
   if (!fileRead) {
-    return [...results, ...AFTER_CONFIG.map((name) => skipped(name, "the config does not load"))];
+    results.push(...AFTER_CONFIG.map((name) => skipped(name, "the config does not load")));
+    return { results, config };
   }
   const keyFacts = await readKey(loaded, env);
   const key = masterKeyCheck(keyFacts);
   results.push(key);
   if (!config) {
-    return [
-      ...results,
-      ...AFTER_CONFIG.slice(1).map((name) => skipped(name, "the config does not load")),
-    ];
+    results.push(...AFTER_CONFIG.slice(1).map((name) => skipped(name, "the config does not load")));
+    return { results, config };
   }
   if (key.status !== "fail" && keyFacts.value !== null) {
     results.push(...await databaseChecks(config, keyFacts.value));
@@ -126,7 +137,7 @@ async function runDoctor(context: CliContext): Promise<CheckResult[]> {
     oauthCallbackCheck(config.server.publicUrl),
     ...await providerEndpointChecks(config.providers),
   );
-  return results;
+  return { results, config };
 }
 
 function resolveWithoutKey(

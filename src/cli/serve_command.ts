@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { createRuntime } from "../http/runtime.ts";
 import { openAppliance } from "../http/appliance.ts";
 import { startServer } from "../http/serve.ts";
+import { raiseNofileLimit } from "../http/nofile_limit.ts";
 import type { CliContext } from "./context.ts";
 import { VERSION } from "./version.ts";
 
@@ -11,6 +12,8 @@ export function registerServe(program: Command, context: CliContext): void {
     .action(async () => {
       const { io } = context;
       const { config, notes } = await context.config();
+      // Before anything opens descriptors, and before the connection cap is derived from it.
+      const nofile = raiseNofileLimit();
       io.out(`Securix ${VERSION}`);
       io.out(`Config: ${config.source ?? "embedded defaults (no securix.toml found)"}`);
       for (const note of notes) io.out(note);
@@ -27,20 +30,36 @@ export function registerServe(program: Command, context: CliContext): void {
       );
       const runtime = await createRuntime(appliance, { log: io.err });
       runtime.start();
+      const { metrics } = runtime;
+      const limits = {
+        headerTimeoutMs: config.server.header_timeout_ms,
+        idleTimeoutMs: config.server.idle_timeout_ms,
+      };
       const metricsServer = startMetrics(() =>
         startServer({
           listen: config.server.metricsAddress,
+          listenSetting: "server.metrics_listen",
           handler: async (req) =>
             new URL(req.url).pathname === "/metrics"
-              ? await runtime.metrics.render()
+              ? await metrics.render()
               : new Response("Not found\n", { status: 404 }),
           shutdownTimeoutMs: 1_000,
+          // A scraper or two; never a reason to spend the public listener's descriptors.
+          limits: { ...limits, maxConnections: METRICS_MAX_CONNECTIONS },
+          log: io.err,
+          onConnections: (open) => metrics.openConnections.set({ listener: "metrics" }, open),
+          onShed: () => metrics.shedConnections.inc({ listener: "metrics" }),
           onListen: (addr) => io.out(`Metrics on http://${addr.hostname}:${addr.port}/metrics`),
         }), io.err);
       const server = startServer({
         listen: config.server.listenAddress,
+        listenSetting: "server.listen",
         handler: runtime.handler,
         shutdownTimeoutMs: config.server.shutdown_timeout_ms,
+        limits: { ...limits, maxConnections: config.server.max_connections },
+        log: io.err,
+        onConnections: (open) => metrics.openConnections.set({ listener: "public" }, open),
+        onShed: () => metrics.shedConnections.inc({ listener: "public" }),
         onListen: (addr) => {
           io.out(
             `Listening on http://${addr.hostname}:${addr.port} (public URL ${config.server.publicUrl})`,
@@ -48,6 +67,13 @@ export function registerServe(program: Command, context: CliContext): void {
           io.out(`Proxy hosts: <provider>.api.${config.server.base_domain}`);
         },
       });
+      io.out(
+        `Connections: up to ${server.limits.maxConnections}${
+          config.server.max_connections ? "" : " (from the open-file limit)"
+        }; open-file limit ${
+          describeNofile(nofile)
+        }; header timeout ${server.limits.headerTimeoutMs} ms, idle timeout ${server.limits.idleTimeoutMs} ms`,
+      );
       await server.finished;
       await metricsServer?.shutdown();
       // Flush the audit buffer and stop webhook delivery before closing the database.
@@ -55,6 +81,16 @@ export function registerServe(program: Command, context: CliContext): void {
       appliance.close();
       io.out("Stopped");
     });
+}
+
+const METRICS_MAX_CONNECTIONS = 32;
+
+function describeNofile(nofile: ReturnType<typeof raiseNofileLimit>): string {
+  if (!nofile) return "unknown";
+  const { before, after } = nofile;
+  return after.soft > before.soft
+    ? `${after.soft} (raised from ${before.soft})`
+    : `${after.soft} (hard ${after.hard})`;
 }
 
 /** A metrics port already in use must not stop the appliance itself. */
@@ -65,7 +101,7 @@ function startMetrics(
   try {
     return start();
   } catch (error) {
-    warn(`Metrics listener not started: ${(error as Error).message}; set [server] metrics_listen`);
+    warn(`Metrics listener not started: ${(error as Error).message}`);
     return null;
   }
 }

@@ -110,6 +110,15 @@ export function configSchema(sources: SecretSources) {
     max_body_bytes: z.number().int().positive().default(1024 * 1024),
     /** How long shutdown waits for in-flight requests, in ms. Default 10000. */
     shutdown_timeout_ms: z.number().int().positive().default(10_000),
+    /** A client must send a whole request head within this after connecting, in ms; then the
+     * connection is closed (slowloris). Default 10000. */
+    header_timeout_ms: z.number().int().min(100).max(600_000).default(10_000),
+    /** A keep-alive connection with no request in flight is closed after this, in ms. Default
+     * 75000 (nginx's keepalive_timeout): longer than most client pools keep a socket idle. */
+    idle_timeout_ms: z.number().int().min(1_000).max(3_600_000).default(75_000),
+    /** Most client connections open at once; past it new ones get 503 SX-OVERLOADED. Default
+     * derived at start: (open-file limit − 128 reserved) / 2, between 16 and 16384. */
+    max_connections: z.number().int().min(1).max(1_000_000).optional(),
   });
 
   const database = z.strictObject({

@@ -16,6 +16,8 @@ export class ApplianceMetrics {
   readonly auditBatchLag: client.Histogram;
   readonly auditPending: client.Gauge;
   readonly authFailures: client.Counter<"reason">;
+  readonly openConnections: client.Gauge<"listener">;
+  readonly shedConnections: client.Counter<"listener">;
 
   constructor(
     sources: { webhookQueueDepth?: () => Promise<number>; auditPending?: () => number } = {},
@@ -105,6 +107,18 @@ export class ApplianceMetrics {
       collect() {
         if (pending) this.set(pending());
       },
+    });
+    this.openConnections = new client.Gauge({
+      name: "securix_http_open_connections",
+      help: "Client connections open now, by listener (public, metrics)",
+      labelNames: ["listener"],
+      registers,
+    });
+    this.shedConnections = new client.Counter({
+      name: "securix_http_shed_connections_total",
+      help: "Client connections refused with 503 SX-OVERLOADED at the connection cap",
+      labelNames: ["listener"],
+      registers,
     });
   }
 

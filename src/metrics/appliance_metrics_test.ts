@@ -11,6 +11,8 @@ Deno.test("metrics: exposition parses with a Prometheus text parser and counters
   metrics.proxyRequests.inc({ provider: "gmail", status: "200" });
   metrics.proxyLatency.observe({ provider: "gmail" }, 0.002);
   metrics.refreshes.inc({ outcome: "success" });
+  metrics.openConnections.set({ listener: "public" }, 5);
+  metrics.shedConnections.inc({ listener: "public" });
   const text = await (await metrics.render()).text();
   const families = parsePrometheusTextFormat(text) as {
     name: string;
@@ -28,6 +30,8 @@ Deno.test("metrics: exposition parses with a Prometheus text parser and counters
       "securix_webhook_queue_depth",
       "securix_auth_sessions_total",
       "securix_audit_batch_lag_seconds",
+      "securix_http_open_connections",
+      "securix_http_shed_connections_total",
     ]
   ) assert.ok(byName.has(name), `missing ${name}`);
   const requests = byName.get("securix_proxy_requests_total")!;
@@ -35,4 +39,6 @@ Deno.test("metrics: exposition parses with a Prometheus text parser and counters
   assert.deepEqual(requests.metrics[0].labels, { provider: "gmail", status: "200" });
   assert.equal(byName.get("securix_webhook_queue_depth")!.metrics[0].value, "3");
   assert.equal(byName.get("securix_proxy_duration_seconds")!.type, "HISTOGRAM");
+  assert.equal(byName.get("securix_http_open_connections")!.metrics[0].value, "5");
+  assert.equal(byName.get("securix_http_shed_connections_total")!.metrics[0].value, "1");
 });

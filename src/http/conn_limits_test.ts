@@ -1,0 +1,11 @@
+import assert from "node:assert/strict";
+import { defaultMaxConnections, FALLBACK_MAX_CONNECTIONS, FD_RESERVE } from "./conn_limits.ts";
+
+Deno.test("conn limits: the default cap leaves the reserve and a descriptor per upstream", () => {
+  assert.equal(defaultMaxConnections(1024), (1024 - FD_RESERVE) / 2);
+  assert.equal(defaultMaxConnections(256), 64);
+  assert.equal(defaultMaxConnections(20_000), 9_936);
+  assert.equal(defaultMaxConnections(1_048_576), 16_384);
+  assert.equal(defaultMaxConnections(64), 16);
+  assert.equal(defaultMaxConnections(null), FALLBACK_MAX_CONNECTIONS);
+});

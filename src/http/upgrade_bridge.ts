@@ -1,0 +1,96 @@
+type Handler = (
+  req: Request,
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+) => Response | Promise<Response>;
+
+/**
+ * Serves WebSocket upgrades for the guarded server. A WebSocket upgraded on
+ * a per-connection server (serveHttpOnConnection) dies as soon as that
+ * connection's HTTP part ends, which is at the upgrade; one upgraded on a
+ * listener's Deno.serve lives on. So connections whose first request is an
+ * upgrade are piped, bytes as they are, to a Deno.serve on a loopback port
+ * of its own that runs the same handler with the client's real address. Only
+ * those connections pay for the extra hop; plain HTTP never comes here.
+ */
+export class UpgradeBridge {
+  readonly #handler: Handler;
+  #server: Deno.HttpServer<Deno.NetAddr> | null = null;
+  /** Local port of each piped loopback connection → the client it carries. */
+  readonly #clients = new Map<number, Deno.NetAddr>();
+  readonly #pipes = new Set<Deno.Conn>();
+
+  constructor(handler: Handler) {
+    this.#handler = handler;
+  }
+
+  /** Pipes `conn` to the inner server until either side closes. */
+  async carry(conn: Deno.TcpConn): Promise<void> {
+    const server = this.#start();
+    let inner: Deno.TcpConn;
+    try {
+      inner = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+    } catch {
+      close(conn);
+      return;
+    }
+    conn.setNoDelay(true);
+    inner.setNoDelay(true);
+    const key = inner.localAddr.port;
+    this.#clients.set(key, conn.remoteAddr);
+    this.#pipes.add(conn).add(inner);
+    try {
+      await Promise.all([pump(conn, inner), pump(inner, conn)]);
+    } finally {
+      this.#clients.delete(key);
+      this.#pipes.delete(conn);
+      this.#pipes.delete(inner);
+      close(conn);
+      close(inner);
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    for (const conn of this.#pipes) close(conn);
+    await this.#server?.shutdown();
+  }
+
+  #start(): Deno.HttpServer<Deno.NetAddr> {
+    this.#server ??= Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      onListen: () => {},
+    }, (req, info) => {
+      const client = this.#clients.get(info.remoteAddr.port);
+      // Only our own pipes reach it: a local process connecting directly is refused.
+      if (!client || info.remoteAddr.hostname !== "127.0.0.1") {
+        return new Response(null, { status: 403 });
+      }
+      return this.#handler(req, { ...info, remoteAddr: client, completed: info.completed });
+    });
+    return this.#server;
+  }
+}
+
+async function pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  const buf = new Uint8Array(64 * 1024);
+  try {
+    for (;;) {
+      const n = await from.read(buf);
+      if (n === null) break;
+      for (let off = 0; off < n;) off += await to.write(buf.subarray(off, n));
+    }
+    await to.closeWrite();
+  } catch {
+    // One side went away: closing both (in carry) ends the other pump.
+    close(from);
+    close(to);
+  }
+}
+
+function close(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
