@@ -8,26 +8,18 @@ import assert from "node:assert/strict";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { eq } from "drizzle-orm";
 import { oauthStates } from "../src/db/schema.ts";
-import { sxcHash } from "../src/flows/sxc.ts";
-import { Browser, csrfOf, type FlowEnv, openerAnswer, setup } from "./helpers/flow_env.ts";
+import {
+  Browser,
+  createPopupSession,
+  csrfOf,
+  type FlowEnv,
+  openerAnswer,
+  setup,
+} from "./helpers/flow_env.ts";
 
 const APP_ORIGIN = "http://127.0.0.1:3000";
 
 const newSxc = () => encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
-
-async function popupSession(env: FlowEnv, entityId: string, sxc: string) {
-  const created = await env.api("/v1/auth/sessions", {
-    method: "POST",
-    body: JSON.stringify({
-      entityId,
-      flow: "popup",
-      providers: { gmail: {} },
-      sxcHash: sxcHash(sxc),
-    }),
-  });
-  assert.equal(created.status, 201);
-  return await created.json() as { sessionId: string; authUrl: string };
-}
 
 async function stateRows(env: FlowEnv, sessionId: string) {
   return (await env.appliance.database.db.select().from(oauthStates).where(
@@ -39,7 +31,7 @@ Deno.test("consent link forwarded: no opener proof, no provider, no confirmation
   const env = await setup();
   try {
     const attackerSxc = newSxc();
-    const session = await popupSession(env, "attacker", attackerSxc);
+    const session = await createPopupSession(env, "attacker", attackerSxc);
 
     // The victim opens the forwarded link in their own browser.
     const victim = new Browser();
@@ -119,7 +111,7 @@ Deno.test("consent opener proof: bound to the browser it was issued to; the firs
   const env = await setup();
   try {
     const sxc = newSxc();
-    const session = await popupSession(env, "user-1", sxc);
+    const session = await createPopupSession(env, "user-1", sxc);
 
     // A nonce (and proof) obtained in one browser does not work in another.
     const other = new Browser();

@@ -5,7 +5,7 @@ import {
   Browser,
   csrfOf,
   type FlowEnv,
-  openerAnswer,
+  popupToCallback,
   setup,
   startDeviceConsent,
 } from "./helpers/flow_env.ts";
@@ -116,32 +116,6 @@ Deno.test("consent + proxy: device flow, then an agent calls the API through the
     await env.close();
   }
 });
-
-/**
- * A popup session committed to sha256(sxc), walked through the consent page
- * and the provider's sign-in up to its callback URL (not yet visited).
- */
-async function popupToCallback(env: FlowEnv, entityId: string, sxc: string, accountId: string) {
-  const created = await env.api("/v1/auth/sessions", {
-    method: "POST",
-    body: JSON.stringify({
-      entityId,
-      flow: "popup",
-      providers: { gmail: {} },
-      sxcHash: sxcHash(sxc),
-    }),
-  });
-  assert.equal(created.status, 201);
-  const session = await created.json();
-  const browser = new Browser();
-  const html = await (await browser.go(session.authUrl)).text();
-  const started = await browser.form(`${session.authUrl}/continue`, {
-    csrf: csrfOf(html),
-    ...openerAnswer(html, session.sessionId, sxc),
-  });
-  const callback = await env.oidc.loginAndConsent(started.headers.get("location")!, { accountId });
-  return { session, browser, callback };
-}
 
 Deno.test("consent: popup flow needs the sxc reveal; wrong sxc, replayed and foreign state are refused", async () => {
   const env = await setup();

@@ -6,41 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { sxcHash } from "../src/flows/sxc.ts";
-import {
-  Browser,
-  csrfOf,
-  type FlowEnv,
-  openDeviceConsent,
-  openerAnswer,
-  setup,
-} from "./helpers/flow_env.ts";
+import { type FlowEnv, openDeviceConsent, popupToCallback, setup } from "./helpers/flow_env.ts";
 
-/** Same walk as consent_proxy_flow_test.ts: a popup session up to the provider's callback. */
+/** A popup session consented at the provider, its callback visited, its sxc not yet revealed. */
 async function popupConsented(env: FlowEnv, entityId: string, sxc: string) {
-  const created = await env.api("/v1/auth/sessions", {
-    method: "POST",
-    body: JSON.stringify({
-      entityId,
-      flow: "popup",
-      providers: { gmail: {} },
-      sxcHash: sxcHash(sxc),
-    }),
-  });
-  assert.equal(created.status, 201);
-  const session = await created.json();
-  const browser = new Browser();
-  const html = await (await browser.go(session.authUrl)).text();
-  const started = await browser.form(`${session.authUrl}/continue`, {
-    csrf: csrfOf(html),
-    ...openerAnswer(html, session.sessionId, sxc),
-  });
-  const callback = await env.oidc.loginAndConsent(started.headers.get("location")!, {
-    accountId: entityId,
-  });
+  const { session, browser, callback } = await popupToCallback(env, entityId, sxc, entityId);
   const done = await browser.go(callback);
   assert.equal(done.status, 200, await done.text());
-  return session.sessionId as string;
+  return session.sessionId;
 }
 
 async function count(env: FlowEnv, sql: string): Promise<number> {

@@ -181,3 +181,40 @@ export async function startDeviceConsent(
   const started = await browser.form(`${connectUrl}/continue`, { csrf });
   return { browser, sessionId, providerUrl: started.headers.get("location")! };
 }
+
+/** A popup session committed to sha256(sxc), as the SDK creates it. */
+export async function createPopupSession(env: FlowEnv, entityId: string, sxc: string) {
+  const created = await env.api("/v1/auth/sessions", {
+    method: "POST",
+    body: JSON.stringify({
+      entityId,
+      flow: "popup",
+      providers: { gmail: {} },
+      sxcHash: sxcHash(sxc),
+    }),
+  });
+  assert.equal(created.status, 201);
+  return await created.json() as { sessionId: string; authUrl: string };
+}
+
+/**
+ * A popup session walked through the consent page (answering its opener check
+ * as the SDK would) and the provider's sign-in, up to its callback URL (not
+ * yet visited).
+ */
+export async function popupToCallback(
+  env: FlowEnv,
+  entityId: string,
+  sxc: string,
+  accountId: string,
+) {
+  const session = await createPopupSession(env, entityId, sxc);
+  const browser = new Browser();
+  const html = await (await browser.go(session.authUrl)).text();
+  const started = await browser.form(`${session.authUrl}/continue`, {
+    csrf: csrfOf(html),
+    ...openerAnswer(html, session.sessionId, sxc),
+  });
+  const callback = await env.oidc.loginAndConsent(started.headers.get("location")!, { accountId });
+  return { session, browser, callback };
+}

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import "./quiet_oidc_warnings.ts";
 import Provider from "oidc-provider";
 
 /**
