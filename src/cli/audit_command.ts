@@ -7,7 +7,7 @@ import { pruneAudit } from "../audit/prune.ts";
 import { verifyChain } from "../audit/verify_chain.ts";
 import { checkedHead, formatHead, headArgument, signCurrentHead } from "../audit/signed_head.ts";
 import { type ReadFilter, readRecords } from "../audit/read_records.ts";
-import { recordJson, recordText } from "../audit/record_line.ts";
+import { recordJson, recordText } from "./audit_record_line.ts";
 import { type AuditRow, rowRecords, type StoredRecord } from "../audit/stored_records.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import type { CliContext } from "./context.ts";

@@ -1,5 +1,5 @@
-import { terminalText } from "../cli/terminal_text.ts";
-import type { StoredRecord } from "./stored_records.ts";
+import { terminalText } from "./terminal_text.ts";
+import type { StoredRecord } from "../audit/stored_records.ts";
 
 /** One record as a JSON line: what `audit export` and `audit tail --json` print. */
 export function recordJson(record: StoredRecord): string {
