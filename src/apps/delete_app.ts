@@ -21,6 +21,11 @@ export interface DeleteAppDeps {
   now: () => number;
   by: Actor;
   onRevoked?: (connection: Connection) => void;
+  /**
+   * Called once the keys are revoked and the app marked deleted (committed),
+   * before its connections are revoked: to drop cached keys and agents at once.
+   */
+  afterCommit?: (app: App) => void;
 }
 
 export interface DeleteAppResult {
@@ -74,6 +79,7 @@ export async function deleteApp(
       }, at);
       return { app, keysRevoked, agentsRemoved, endpoints, sessionsFailed };
     });
+  deps.afterCommit?.(app);
   // Secrets go after the rows: a failure here leaves an unused vault record, not a live endpoint.
   for (const secretId of endpoints.secretIds) await deps.vault.delete(secretId);
   const connections = await listConnections(deps.database.db, { appId: app.id });

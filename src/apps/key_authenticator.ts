@@ -29,6 +29,8 @@ export class KeyAuthenticator {
   readonly #touched = new Map<string, number>();
   readonly #limiter: FailedKeyLimiter | null;
   readonly #onFailure: (address: string, reason: KeyFailure) => void;
+  /** Bumped by every forget: a lookup that started before it does not fill the cache. */
+  #generation = 0;
 
   constructor(deps: {
     db: Db;
@@ -72,14 +74,26 @@ export class KeyAuthenticator {
     const now = this.#now();
     const hit = this.#cache.get(digest);
     if (hit) return this.#markUsed(hit.value, now);
+    const generation = this.#generation;
     const value = await this.#load(presented);
-    this.#cache.set(digest, value);
+    // A key read before a revoke committed must not be cached as live after it.
+    if (generation === this.#generation) this.#cache.set(digest, value);
     return this.#markUsed(value, now);
   }
 
   /** Forget everything, e.g. right after a revoke in this process. */
   invalidate(): void {
+    this.#generation++;
     this.#cache.clear();
+  }
+
+  /**
+   * Forget one app's keys (renamed, origins changed, deleted): its next
+   * request in this process re-reads the key and the app at once.
+   */
+  forgetApp(appId: string): void {
+    this.#generation++;
+    this.#cache.deleteWhere((value) => value?.app.id === appId);
   }
 
   async #load(presented: string): Promise<Authenticated | null> {

@@ -32,6 +32,11 @@ export class TtlCache<T> {
     this.#map.delete(key);
   }
 
+  /** Drops every entry whose value matches, e.g. all cached answers about one app. */
+  deleteWhere(matches: (value: T) => boolean): void {
+    for (const [key, entry] of this.#map) if (matches(entry.value)) this.#map.delete(key);
+  }
+
   clear(): void {
     this.#map.clear();
   }

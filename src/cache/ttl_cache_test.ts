@@ -21,3 +21,16 @@ Deno.test("TtlCache: entries live for the TTL, misses are told from cached nulls
   cache.delete("d");
   assert.equal(cache.get("d"), undefined);
 });
+
+Deno.test("TtlCache: deleteWhere drops the matching entries only", () => {
+  const cache = new TtlCache<{ app: string } | null>(500, () => 0);
+  cache.set("k1", { app: "a" });
+  cache.set("k2", { app: "b" });
+  cache.set("k3", { app: "a" });
+  cache.set("miss", null);
+  cache.deleteWhere((v) => v?.app === "a");
+  assert.equal(cache.get("k1"), undefined);
+  assert.equal(cache.get("k3"), undefined);
+  assert.deepEqual(cache.get("k2")?.value, { app: "b" });
+  assert.equal(cache.get("miss")?.value, null);
+});

@@ -8,6 +8,7 @@ import { type ApiEnv, requireApiKey } from "../api/require_api_key.ts";
 import { sessionRoutes } from "../api/session_routes.ts";
 import { statusRoutes } from "../api/status_routes.ts";
 import { agentRoutes } from "../api/agent_routes.ts";
+import { appRoutes } from "../api/app_routes.ts";
 import { webhookRoutes } from "../api/webhook_routes.ts";
 import { dnsResolver, type Resolver } from "../webhooks/target_policy.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
@@ -136,6 +137,18 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       now,
       allowPrivateTargets: config.webhooks.allow_private_targets,
       resolve: options.webhookResolve ?? dnsResolver,
+    }),
+  );
+  v1.route(
+    "/app",
+    appRoutes({
+      database,
+      vault,
+      providers: options.providers,
+      now,
+      authenticator,
+      onConnectionRevoked: options.onConnectionChanged,
+      onAgentsChanged: options.onAgentsChanged,
     }),
   );
   app.route("/v1", v1);

@@ -1,0 +1,130 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { appName, CONNECTION_FATES, webOrigin } from "../apps/app_input.ts";
+import type { App } from "../apps/app_store.ts";
+import { deleteApp } from "../apps/delete_app.ts";
+import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
+import { updateApp } from "../apps/update_app.ts";
+import { apiActor } from "../audit/actor.ts";
+import type { Connection } from "../connections/connection_types.ts";
+import type { Database } from "../db/client.ts";
+import type { ProviderRegistry } from "../flows/flow_provider.ts";
+import type { VaultStore } from "../vault/store.ts";
+import { nameSchema } from "./identifier.ts";
+import { parseJsonBody } from "./parse_body.ts";
+import { parseQuery } from "./parse_query.ts";
+import type { ApiEnv } from "./require_api_key.ts";
+
+const ORIGIN_RULE = "not an origin; expected scheme://host[:port] like https://app.example.com";
+
+// The CLI's origin parsing, with a message that never repeats what was sent.
+const origin = z.string().max(2048, { error: "must be at most 2048 characters" }).transform(
+  (value, ctx) => {
+    const parsed = webOrigin.safeParse(value);
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({ code: "custom", message: ORIGIN_RULE });
+    return z.NEVER;
+  },
+);
+
+// Zod's own message for an unknown field would repeat its name.
+const onlyFields = (fields: string) => ({
+  error: (issue: { code?: string }) =>
+    issue.code === "unrecognized_keys" ? `unknown field; expected ${fields}` : undefined,
+});
+
+const patchInput = z.strictObject({
+  // The identifier rules first (control characters, length), then the CLI's name rule.
+  name: nameSchema.pipe(appName).optional(),
+  addOrigins: z.array(origin).max(20).optional(),
+  removeOrigins: z.array(origin).max(20).optional(),
+}, onlyFields("name, addOrigins, removeOrigins")).refine(
+  (b) =>
+    b.name !== undefined || (b.addOrigins?.length ?? 0) > 0 || (b.removeOrigins?.length ?? 0) > 0,
+  { error: "nothing to change: give name, addOrigins or removeOrigins" },
+);
+
+// Strict: a misspelt parameter must not silently mean "revoke every connection".
+const deleteQuery = z.strictObject({
+  connections: z.enum(CONNECTION_FATES, { error: "expected revoke or keep" }).default("revoke"),
+}, onlyFields("connections"));
+
+function appView(a: App) {
+  return {
+    id: a.id,
+    name: a.name,
+    origins: a.origins,
+    createdAt: new Date(a.createdAt).toISOString(),
+  };
+}
+
+export interface AppRouteDeps {
+  database: Database;
+  vault: VaultStore;
+  /** The serving providers: the deleted app's connections are revoked at them where they can. */
+  providers: ProviderRegistry;
+  now: () => number;
+  /** The edge's key cache: the app's keys are re-read (update) or refused (delete) at once. */
+  authenticator: KeyAuthenticator;
+  onConnectionRevoked?: (connection: Connection) => void;
+  /** Agents were removed (delete): the proxy's agent cache is dropped. */
+  onAgentsChanged?: () => void;
+}
+
+/**
+ * GET/PATCH/DELETE /v1/app: the calling app itself, through the same
+ * `updateApp`/`deleteApp` commands as `securix apps update`/`delete`,
+ * audited with the key as the actor (`api:<keyId>`).
+ */
+export function appRoutes(deps: AppRouteDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  app.get("/", (c) => c.json(appView(c.get("app"))));
+  app.patch("/", async (c) => {
+    const input = await parseJsonBody(c, patchInput);
+    const appId = c.get("app").id;
+    const { app: updated } = await updateApp(deps.database, appId, input, {
+      now: deps.now,
+      by: apiActor(c.get("keyId")),
+    });
+    // The cached key carries the app: new origins and name apply to its next request.
+    deps.authenticator.forgetApp(appId);
+    return c.json(appView(updated));
+  });
+  app.delete("/", async (c) => {
+    const { connections } = parseQuery(c, deleteQuery);
+    const appId = c.get("app").id;
+    const forget = () => {
+      deps.authenticator.forgetApp(appId);
+      deps.onAgentsChanged?.();
+    };
+    const result = await deleteApp(
+      {
+        database: deps.database,
+        vault: deps.vault,
+        providers: deps.providers,
+        now: deps.now,
+        by: apiActor(c.get("keyId")),
+        onRevoked: deps.onConnectionRevoked,
+        afterCommit: forget,
+      },
+      appId,
+      { connections },
+    );
+    forget();
+    return c.json({
+      id: result.app.id,
+      name: result.app.name,
+      deleted: true,
+      keysRevoked: result.keysRevoked,
+      agentsRemoved: result.agentsRemoved,
+      webhooksRemoved: result.webhooksRemoved,
+      sessionsFailed: result.sessionsFailed,
+      connections: {
+        revoked: result.connectionsRevoked,
+        providerConfirmed: result.providerConfirmed,
+        kept: result.connectionsKept,
+      },
+    });
+  });
+  return app;
+}
