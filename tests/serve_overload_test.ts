@@ -156,11 +156,19 @@ async function freshGet(port: number, path: string): Promise<string> {
   return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
 }
 
-async function proxied(baseUrl: string, headers: Record<string, string>): Promise<number> {
-  // fetch sets Host itself: the path form of the proxy route.
-  const res = await fetch(`${baseUrl}/proxy/github/repos/o/r`, { headers });
-  await res.body?.cancel();
-  return res.status;
+async function proxied(
+  baseUrl: string,
+  headers: Record<string, string>,
+  withinMs = 0,
+): Promise<number> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    // fetch sets Host itself: the path form of the proxy route.
+    const res = await fetch(`${baseUrl}/proxy/github/repos/o/r`, { headers });
+    await res.body?.cancel();
+    if (res.status === 200 || Date.now() >= deadline) return res.status;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 // The flood leaves connects the kernel never completes: op and resource sanitizers off.
@@ -216,7 +224,9 @@ Deno.test({
         }
         closeAll(conns);
         assert.equal(await healthy(serve.baseUrl, 20_000), 200, serve.output());
-        assert.equal(await proxied(serve.baseUrl, headers), 200, serve.output());
+        // Connections the kernel queued during the flood are still being accepted and closed,
+        // so the upstream socket may briefly find no descriptor (502): it must recover.
+        assert.equal(await proxied(serve.baseUrl, headers, 20_000), 200, serve.output());
         // And again: the accept loop is still the one it was.
         const again = await flood(serve.port, 3_000);
         await new Promise((r) => setTimeout(r, 1_000));
