@@ -134,12 +134,18 @@ Deno.test("consent: popup flow needs the sxc reveal; wrong sxc, replayed and for
     });
     assert.equal(evil.status, 400);
     assert.equal((await evil.json()).error.code, "SX-ORIGIN-NOT-ALLOWED");
-    const { session, browser, callback } = await popupToCallback(env, "user-9", sxc, "bob");
-
-    // Another browser presenting the callback is refused (state bound to the browser).
-    const foreign = await new Browser().go(callback);
+    // Another browser presenting the callback is refused (state bound to the browser), and the
+    // state is burnt: a victim talked into sending their callback URL back to whoever started
+    // the sign-in cannot let that browser finish it either.
+    const forwarded = await popupToCallback(env, "user-9", sxc, "bob");
+    const foreign = await new Browser().go(forwarded.callback);
     assert.equal(foreign.status, 400);
     assert.match(await foreign.text(), /SX-STATE-FOREIGN|another browser/);
+    const afterForeign = await forwarded.browser.go(forwarded.callback);
+    assert.equal(afterForeign.status, 400);
+    assert.match(await afterForeign.text(), /SX-STATE-REPLAYED|already used/);
+
+    const { session, browser, callback } = await popupToCallback(env, "user-9", sxc, "bob");
 
     const done = await browser.go(callback);
     assert.equal(done.status, 200);

@@ -93,13 +93,17 @@ async function consumeState(deps: FlowDeps, state: string, bindingHash: string |
   if (row.usedAt !== null) {
     throw stateError("SX-STATE-REPLAYED", "This sign-in response was already used; start again");
   }
+  const now = deps.now();
   if (!bindingHash || bindingHash !== row.browserBinding) {
+    // Burnt, not left for later: a user talked into sending this URL (code and state) to
+    // whoever started the sign-in must not let that browser finish it with their account.
+    await burnState(deps, stateHash, row.verifierId, now);
     throw stateError(
       "SX-STATE-FOREIGN",
-      "This sign-in response was started in another browser; finish it where it was started",
+      "This sign-in response was opened in another browser than the one that started it, so it " +
+        "can no longer be used; start again in one browser",
     );
   }
-  const now = deps.now();
   if (row.expiresAt <= now) {
     throw stateError("SX-STATE-EXPIRED", "This sign-in took too long; start again");
   }
@@ -112,6 +116,13 @@ async function consumeState(deps: FlowDeps, state: string, bindingHash: string |
   const verifier = await deps.vault.get(row.verifierId, PKCE_PURPOSE);
   await deps.vault.delete(row.verifierId);
   return { row, codeVerifier: verifier?.value ?? "" };
+}
+
+async function burnState(deps: FlowDeps, stateHash: string, verifierId: string, now: number) {
+  await deps.database.db.update(oauthStates).set({ usedAt: now }).where(
+    and(eq(oauthStates.stateHash, stateHash), isNull(oauthStates.usedAt)),
+  );
+  await deps.vault.delete(verifierId);
 }
 
 export async function handleCallback(
