@@ -8,6 +8,15 @@ const PEEK_BYTES = 16 * 1024;
 const BACKOFF = [1, 2, 5, 10, 25, 50, 100, 250];
 
 /**
+ * Shared by every waiting connection: each look (recv, then classify; poll)
+ * runs without an await in between, so none sees another's bytes, and an
+ * accepted connection costs no 16 KB buffer of its own.
+ */
+const peekBuf = new Uint8Array(PEEK_BYTES);
+const pollfd = new Uint8Array(8);
+const pollView = new DataView(pollfd.buffer);
+
+/**
  * Waits, bounded by `timeoutMs`, until the connection on `fd` has sent a
  * whole request head, and says what it is, without consuming a byte
  * (recv with MSG_PEEK): the HTTP server then reads the same bytes. Clients
@@ -21,7 +30,7 @@ export async function waitForHead(
 ): Promise<HeadOutcome> {
   const now = options.now ?? Date.now;
   const deadline = now() + options.timeoutMs;
-  const buf = new Uint8Array(PEEK_BYTES);
+  const buf = peekBuf;
   for (let attempt = 0;; attempt++) {
     const n = Number(libc.symbols.recv(fd, buf, BigInt(buf.length), libc.PEEK_NOWAIT));
     if (n === 0) return "closed";
@@ -42,10 +51,9 @@ export async function waitForHead(
 }
 
 function hungUp(fd: number, libc: Libc): boolean {
-  const pollfd = new Uint8Array(8);
-  const view = new DataView(pollfd.buffer);
-  view.setInt32(0, fd, true);
-  view.setInt16(4, libc.POLL_HANGUP_EVENTS, true);
+  pollView.setInt32(0, fd, true);
+  pollView.setInt16(4, libc.POLL_HANGUP_EVENTS, true);
+  pollView.setInt16(6, 0, true);
   if (libc.symbols.poll(pollfd, 1n, 0) <= 0) return false;
-  return (view.getInt16(6, true) & libc.POLL_HANGUP_REVENTS) !== 0;
+  return (pollView.getInt16(6, true) & libc.POLL_HANGUP_REVENTS) !== 0;
 }

@@ -7,6 +7,7 @@ export type HeadKind = "incomplete" | "websocket" | "http";
 
 const CR = 13;
 const LF = 10;
+const LATIN1 = new TextDecoder("latin1");
 
 /** `full` means the peek buffer is full: a longer head is the HTTP server's to refuse. */
 export function classifyHead(bytes: Uint8Array, full: boolean): HeadKind {
@@ -15,7 +16,7 @@ export function classifyHead(bytes: Uint8Array, full: boolean): HeadKind {
   if (bytes[0] < 65 || bytes[0] > 90) return "http";
   const end = headEnd(bytes);
   if (end < 0) return full ? "http" : "incomplete";
-  const head = new TextDecoder("latin1").decode(bytes.subarray(0, end));
+  const head = LATIN1.decode(bytes.subarray(0, end));
   for (const line of head.split(/\r?\n/).slice(1)) {
     const colon = line.indexOf(":");
     if (colon <= 0) continue;
