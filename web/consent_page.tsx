@@ -249,7 +249,7 @@ function initial(name: string): string {
 }
 
 /** `app.example.com` for https; the full origin otherwise, so plain http stands out. */
-function hostOf(origin: string): string {
+export function hostOf(origin: string): string {
   try {
     const url = new URL(origin);
     return url.protocol === "https:" ? url.host : url.origin;

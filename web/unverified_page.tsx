@@ -1,5 +1,6 @@
 import { Layout } from "./layout.tsx";
 import { AlertIcon } from "./icons.tsx";
+import { hostOf } from "./consent_page.tsx";
 
 export interface UnverifiedPageProps {
   appName: string;
@@ -47,13 +48,4 @@ export function UnverifiedPage(props: UnverifiedPageProps) {
       </p>
     </Layout>
   );
-}
-
-function hostOf(origin: string): string {
-  try {
-    const url = new URL(origin);
-    return url.protocol === "https:" ? url.host : url.origin;
-  } catch {
-    return origin;
-  }
 }
