@@ -1,3 +1,5 @@
+import ipaddr from "ipaddr.js";
+import { parseAddress } from "../config/trusted_proxies.ts";
 import type { AuditEvent } from "./audit_types.ts";
 
 /** The address under which failures past `maxAddresses` in one minute are summed. */
@@ -30,7 +32,7 @@ export class AuthFailureLog {
 
   record(address: string, reason: string, at: number): void {
     const minute = Math.floor(at / 60_000);
-    let key = address;
+    let key = summaryAddress(address);
     let summary = this.#open.get(key);
     if (summary && summary.minute !== minute) {
       this.#write(key, summary);
@@ -83,4 +85,18 @@ export class AuthFailureLog {
       },
     });
   }
+}
+
+/**
+ * The address a summary is kept and recorded under: canonical (one summary
+ * for every spelling of an address; `::ffff:a.b.c.d` is IPv4) and bounded.
+ * An IPv6 zone id is dropped: ipaddr.js accepts one of any length, so a
+ * forwarded "fe80::1%aaaa…" would otherwise reach the chained log as sent.
+ */
+export function summaryAddress(address: string): string {
+  const parsed = parseAddress(address);
+  // Not an address: only the socket peer can be, and then it is "unknown".
+  if (!parsed) return address.length <= 64 ? address : "unknown";
+  if (parsed.kind() === "ipv4") return parsed.toString();
+  return ipaddr.fromByteArray(parsed.toByteArray()).toString();
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { AuditEvent } from "./audit_types.ts";
-import { AuthFailureLog, OTHER_ADDRESSES } from "./auth_failure_log.ts";
+import { AuthFailureLog, OTHER_ADDRESSES, summaryAddress } from "./auth_failure_log.ts";
 
 Deno.test("auth failure log: one summary per address and minute, with the count and reasons", () => {
   const events: AuditEvent[] = [];
@@ -32,4 +32,22 @@ Deno.test("auth failure log: past maxAddresses in a minute, failures are summed 
   assert.equal(events.length, 11);
   const other = events.find((e) => e.data.address === OTHER_ADDRESSES)!;
   assert.equal(other.data.count, 4_990);
+});
+
+Deno.test("auth failure log: addresses are recorded canonical and bounded", () => {
+  assert.equal(summaryAddress("::ffff:192.0.2.1"), "192.0.2.1");
+  assert.equal(summaryAddress("2001:DB8:0:0::1"), "2001:db8::1");
+  assert.equal(summaryAddress("fe80::1%" + "a".repeat(5_000)), "fe80::1");
+  assert.equal(summaryAddress("unknown"), "unknown");
+  assert.equal(summaryAddress("x".repeat(5_000)), "unknown");
+  const events: AuditEvent[] = [];
+  const log = new AuthFailureLog({ emit: (e) => events.push(e), maxAddresses: 10 });
+  log.record("2001:db8::1", "invalid_key", 0);
+  log.record("2001:db8:0:0:0:0:0:1", "invalid_key", 1);
+  log.record("fe80::1%" + "z".repeat(5_000), "invalid_key", 2);
+  log.flushAll();
+  assert.deepEqual(
+    events.map((e) => [e.data.address, e.data.count]),
+    [["2001:db8::1", 2], ["fe80::1", 1]],
+  );
 });
