@@ -13,6 +13,7 @@ import {
   createPopupSession,
   csrfOf,
   type FlowEnv,
+  openDeviceConsent,
   openerAnswer,
   setup,
 } from "./helpers/flow_env.ts";
@@ -153,19 +154,7 @@ Deno.test("consent opener proof: bound to the browser it was issued to; the firs
 Deno.test("device consent page names the app, its origin and when the request started", async () => {
   const env = await setup();
   try {
-    const created = await env.api("/v1/auth/sessions", {
-      method: "POST",
-      body: JSON.stringify({ entityId: "tv", flow: "device", providers: { gmail: {} } }),
-    });
-    const session = await created.json();
-    const browser = new Browser();
-    const entry = await browser.go(`${env.publicUrl}/device`);
-    const entered = await browser.form(`${env.publicUrl}/device`, {
-      csrf: csrfOf(await entry.text()),
-      code: session.deviceAuthCode,
-    });
-    const html = await (await browser.go(`${env.publicUrl}${entered.headers.get("location")}`))
-      .text();
+    const { html } = await openDeviceConsent(env, "tv");
     assert.match(html, /Requested by<\/dt><dd>demo<\/dd>/);
     assert.match(html, /App website<\/dt><dd>http:\/\/127\.0\.0\.1:3000<\/dd>/);
     assert.match(

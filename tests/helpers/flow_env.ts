@@ -146,7 +146,9 @@ export async function openDeviceConsent(
   env: Pick<FlowEnv, "api" | "publicUrl">,
   entityId: string,
   providers: Record<string, { scopes?: string[] }> = { gmail: {} },
-): Promise<{ browser: Browser; sessionId: string; connectUrl: string; csrf: string }> {
+): Promise<
+  { browser: Browser; sessionId: string; connectUrl: string; csrf: string; html: string }
+> {
   const created = await env.api("/v1/auth/sessions", {
     method: "POST",
     body: JSON.stringify({ entityId, flow: "device", providers }),
@@ -160,8 +162,8 @@ export async function openDeviceConsent(
     code: session.deviceAuthCode,
   });
   const connectUrl = `${env.publicUrl}${entered.headers.get("location")}`;
-  const page = await browser.go(connectUrl);
-  return { browser, sessionId: session.sessionId, connectUrl, csrf: csrfOf(await page.text()) };
+  const html = await (await browser.go(connectUrl)).text();
+  return { browser, sessionId: session.sessionId, connectUrl, csrf: csrfOf(html), html };
 }
 
 /**
