@@ -88,10 +88,16 @@ export async function headArgument(value: string): Promise<string> {
   try {
     return await Deno.readTextFile(value);
   } catch (error) {
+    // Neither the value nor Deno's message (which quotes the path) is repeated:
+    // what was pasted here by mistake may be a key or a secret.
+    const why = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "the file cannot be read: permission denied"
+      : "the file cannot be read";
     throw new SecurixError(
       "SX-AUDIT-HEAD-INVALID",
-      `--expect-head: ${value} is neither a signed head nor a readable file ` +
-        `(${(error as Error).message})`,
+      `--expect-head: not a signed head (sxh1.…), and ${why}`,
       { status: 400, cause: error },
     );
   }
