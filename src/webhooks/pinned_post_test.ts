@@ -94,6 +94,9 @@ async function openssl(dir: string, ...args: string[]): Promise<void> {
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
 }
 
+/** `openssl req` arguments for a new unencrypted P-256 key. */
+const NEW_EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+
 /** A throwaway CA and a leaf for hooks.example.test signed by it. */
 async function testPki(): Promise<{ ca: string; cert: string; key: string }> {
   const dir = await Deno.makeTempDir();
@@ -102,11 +105,7 @@ async function testPki(): Promise<{ ca: string; cert: string; key: string }> {
       dir,
       "req",
       "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
+      ...NEW_EC_KEY,
       "-keyout",
       "ca.key",
       "-out",
@@ -119,11 +118,7 @@ async function testPki(): Promise<{ ca: string; cert: string; key: string }> {
     await openssl(
       dir,
       "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
+      ...NEW_EC_KEY,
       "-keyout",
       "leaf.key",
       "-out",
