@@ -180,3 +180,83 @@ Deno.test("pinned post: https to a pinned address still sends SNI and verifies t
     await r.server.shutdown();
   }
 });
+
+/** A raw TCP receiver that answers every connection with `answer` and counts connections. */
+function rawReceiver(answer: (conn: Deno.Conn) => Promise<void>) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      held.push(conn);
+      answer(conn).catch(() => {});
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    connections: () => held.length,
+    async close() {
+      listener.close();
+      await accepting.catch(() => {});
+      for (const c of held) {
+        try {
+          c.close();
+        } catch { /* closed by the client */ }
+      }
+    },
+  };
+}
+
+const ascii = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("pinned post: a redirect is answered as its status, never followed", async () => {
+  const r = rawReceiver(async (conn) => {
+    await conn.write(
+      ascii("HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:1/\r\n\r\n"),
+    );
+  });
+  try {
+    const status = await pinnedPost(request(`http://hooks.example.test:${r.port}/`, ["127.0.0.1"]));
+    assert.equal(status, 307);
+    assert.equal(r.connections(), 1);
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("pinned post: an answer head past the limit is refused, not buffered", async () => {
+  const r = rawReceiver(async (conn) => {
+    await conn.write(ascii("HTTP/1.1 200 OK\r\n"));
+    const filler = ascii(`x-filler: ${"a".repeat(1000)}\r\n`);
+    for (let i = 0; i < 100; i++) await conn.write(filler);
+  });
+  try {
+    await assert.rejects(
+      pinnedPost(request(`http://hooks.example.test:${r.port}/`, ["127.0.0.1"])),
+      /too large/,
+    );
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("pinned post: endless interim (1xx) answers end at the timeout", async () => {
+  const r = rawReceiver(async (conn) => {
+    while (true) {
+      await conn.write(ascii("HTTP/1.1 100 Continue\r\n\r\n"));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  });
+  try {
+    const started = Date.now();
+    await assert.rejects(
+      pinnedPost({
+        ...request(`http://hooks.example.test:${r.port}/`, ["127.0.0.1"]),
+        timeoutMs: 300,
+      }),
+      (e: unknown) => (e as Error).name === "TimeoutError",
+    );
+    assert.ok(Date.now() - started < 5_000);
+  } finally {
+    await r.close();
+  }
+});
