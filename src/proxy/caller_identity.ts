@@ -11,8 +11,6 @@ import { tokenExpired } from "../connections/credential_errors.ts";
 import { TtlCache } from "../cache/ttl_cache.ts";
 import { proxyErrors } from "./proxy_errors.ts";
 
-const AGENT_ID_RULE = "expected 1-128 letters, digits, '.', '_', ':' or '-'";
-
 export interface Caller {
   app: App;
   agentId: string;
@@ -50,8 +48,9 @@ export class CallerResolver {
     const auth = checked.auth;
     const agentId = headers.get("securix-agent-id");
     if (!agentId) throw proxyErrors.missingHeader("securix-agent-id");
-    if (!agentIdSchema.safeParse(agentId).success) {
-      throw proxyErrors.invalidHeader("securix-agent-id", AGENT_ID_RULE);
+    const agentIdCheck = agentIdSchema.safeParse(agentId);
+    if (!agentIdCheck.success) {
+      throw proxyErrors.invalidHeader("securix-agent-id", agentIdCheck.error.issues[0].message);
     }
     const rawEntityId = headers.get("securix-entity-id");
     if (!rawEntityId) throw proxyErrors.missingHeader("securix-entity-id");
