@@ -13,13 +13,16 @@ export interface ConnectionServer {
   shutdown(): Promise<void>;
 }
 
+/** A request handler as Deno.serve takes it (the servers in serve.ts and upgrade_bridge.ts). */
+export type Handler = (
+  req: Request,
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+) => Response | Promise<Response>;
+
 export type ServeOnConnection = (
   conn: Deno.Conn,
   signal: AbortSignal | undefined,
-  handler: (
-    req: Request,
-    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-  ) => Response | Promise<Response>,
+  handler: Handler,
   onError: (error: unknown) => Response | Promise<Response>,
   onListen: (scheme: string) => void,
 ) => ConnectionServer;

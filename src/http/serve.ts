@@ -3,16 +3,11 @@ import { SecurixError } from "../errors/securix_error.ts";
 import { errorResponse } from "../errors/error_response.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import { type ConnLimits, defaultMaxConnections } from "./conn_limits.ts";
-import { type ConnectionServer, connFd, denoInternals } from "./deno_internal.ts";
+import { type ConnectionServer, connFd, denoInternals, type Handler } from "./deno_internal.ts";
 import { waitForHead } from "./head_wait.ts";
 import { libc } from "./libc.ts";
 import { readNofileLimit } from "./nofile_limit.ts";
-import { UpgradeBridge } from "./upgrade_bridge.ts";
-
-type Handler = (
-  req: Request,
-  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-) => Response | Promise<Response>;
+import { closeConn, UpgradeBridge } from "./upgrade_bridge.ts";
 
 export interface RunningServer {
   addr: Deno.NetAddr;
@@ -262,14 +257,6 @@ function shed(conn: Deno.TcpConn): void {
     shedWrites--;
     closeConn(conn);
   });
-}
-
-function closeConn(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // Already closed.
-  }
 }
 
 export function listenError(

@@ -1,7 +1,4 @@
-type Handler = (
-  req: Request,
-  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-) => Response | Promise<Response>;
+import type { Handler } from "./deno_internal.ts";
 
 /**
  * Serves WebSocket upgrades for the guarded server. A WebSocket upgraded on
@@ -30,7 +27,7 @@ export class UpgradeBridge {
     try {
       inner = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
     } catch {
-      close(conn);
+      closeConn(conn);
       return;
     }
     conn.setNoDelay(true);
@@ -44,13 +41,13 @@ export class UpgradeBridge {
       this.#clients.delete(key);
       this.#pipes.delete(conn);
       this.#pipes.delete(inner);
-      close(conn);
-      close(inner);
+      closeConn(conn);
+      closeConn(inner);
     }
   }
 
   async shutdown(): Promise<void> {
-    for (const conn of this.#pipes) close(conn);
+    for (const conn of this.#pipes) closeConn(conn);
     await this.#server?.shutdown();
   }
 
@@ -82,12 +79,13 @@ async function pump(from: Deno.Conn, to: Deno.Conn): Promise<void> {
     await to.closeWrite();
   } catch {
     // One side went away: closing both (in carry) ends the other pump.
-    close(from);
-    close(to);
+    closeConn(from);
+    closeConn(to);
   }
 }
 
-function close(conn: Deno.Conn): void {
+/** Closes a connection that may be closed already. */
+export function closeConn(conn: Deno.Conn): void {
   try {
     conn.close();
   } catch {
