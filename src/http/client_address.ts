@@ -13,8 +13,10 @@ export function forwardedClient(
   peer: string,
   forwardedFor: string | null | undefined,
   trusted: TrustedProxies,
+  /** `trusted(peer)`, when the caller has it already (the proxy routes on it too). */
+  peerTrusted?: boolean,
 ): string {
-  if (!forwardedFor || !trusted(peer)) return peer;
+  if (!forwardedFor || !(peerTrusted ?? trusted(peer))) return peer;
   let client = peer;
   const hops = forwardedFor.split(",");
   for (let i = hops.length - 1; i >= 0; i--) {

@@ -232,14 +232,17 @@ export async function createRuntime(
       const url = requestUrl(req.url, req.headers.get("host"));
       if (!url) return Promise.resolve(errorResponse(proxyErrors.badHost()));
       const peer = info.remoteAddr.hostname;
-      const target = matchProxy(proxy, req, url, trusted(peer));
+      const peerTrusted = trusted(peer);
+      const target = matchProxy(proxy, req, url, peerTrusted);
       if (target === "unknown") {
         return Promise.resolve(
           errorResponse(proxyErrors.unknownHost(req.headers.get("host") ?? url.host)),
         );
       }
       if (target) {
-        const client = forwardedClient(peer, req.headers.get("x-forwarded-for"), trusted);
+        const client = peerTrusted
+          ? forwardedClient(peer, req.headers.get("x-forwarded-for"), trusted, true)
+          : peer;
         return handleProxy(proxy, req, target, client);
       }
       return Promise.resolve(app.fetch(req, info));
