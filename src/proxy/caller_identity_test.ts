@@ -61,3 +61,37 @@ Deno.test("caller identity: only an active connection reaches the credential (ne
     await temp.cleanup();
   }
 });
+
+Deno.test("caller identity: a malformed agent or entity id is refused with the rule it breaks", async () => {
+  const temp = await openTempAppliance();
+  try {
+    const { appliance } = temp;
+    const db = appliance.database.db;
+    const app = await createApp(db, { name: "t", origins: [] }, appliance);
+    const { secret } = await createApiKey(db, app.id, appliance);
+    await addAgent(db, app.id, { agentId: "agent-1" }, appliance);
+    const callers = new CallerResolver({
+      db,
+      authenticator: new KeyAuthenticator({ db, now: Date.now }),
+      now: Date.now,
+    });
+    const refusal = (agentId: string, entityId: string) =>
+      callers.resolve(
+        new Headers({
+          "securix-api-key": secret,
+          "securix-agent-id": agentId,
+          "securix-entity-id": entityId,
+        }),
+        "gmail",
+      ).then(() => null, (error) => ({ code: error.code, message: error.message }));
+    assert.deepEqual(await refusal("agent 1", "e"), {
+      code: "SX-INVALID-INPUT",
+      message: "securix-agent-id: expected 1-128 letters, digits, '.', '_', ':' or '-'",
+    });
+    const entity = await refusal("agent-1", "e\u0007");
+    assert.equal(entity?.code, "SX-INVALID-INPUT");
+    assert.match(entity?.message ?? "", /^securix-entity-id: must not contain control characters/);
+  } finally {
+    await temp.cleanup();
+  }
+});
