@@ -9,16 +9,12 @@ import { listAgents } from "../src/agents/agent_store.ts";
 import { listRecords } from "../src/audit/read_records.ts";
 import { runCli } from "../src/cli/main.ts";
 import { getConnection } from "../src/connections/connection_store.ts";
-import { createRuntime } from "../src/http/runtime.ts";
 import { addEndpoint, listEndpoints } from "../src/webhooks/endpoint_store.ts";
 import { captureIo } from "./helpers/capture_io.ts";
 import { applianceClient, providerAt, startOidcServer } from "./helpers/oidc_server.ts";
 import { seedApp, seedConnection, vaultCredential } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
-
-const INFO = {
-  remoteAddr: { hostname: "127.0.0.1", port: 1, transport: "tcp" },
-} as Deno.ServeHandlerInfo<Deno.NetAddr>;
+import { LOOPBACK_INFO, openTempRuntime, UNREACHABLE_GMAIL } from "./helpers/temp_runtime.ts";
 
 async function cli(configPath: string, ...args: string[]) {
   const { io, out, err } = captureIo({ USER: "alice" });
@@ -86,20 +82,9 @@ Deno.test("apps update: adds and removes origins one by one, renames, audits wit
 });
 
 Deno.test("SX-ORIGIN-NOT-ALLOWED names the exact command that allows the origin", async () => {
-  const temp = await openTempAppliance({
-    raw: {
-      providers: {
-        gmail: {
-          client_id: "c",
-          client_secret: "s",
-          authorization_url: "http://127.0.0.1:9/authorize",
-          token_url: "http://127.0.0.1:9/token",
-          api_base_url: "http://127.0.0.1:9",
-        },
-      },
-    },
+  const { temp, runtime, cleanup } = await openTempRuntime({
+    raw: { providers: { gmail: UNREACHABLE_GMAIL } },
   });
-  const runtime = await createRuntime(temp.appliance, { audit: false, log: () => {} });
   try {
     const { apiKey } = await seedApp(temp.appliance, {
       name: "demo",
@@ -117,15 +102,14 @@ Deno.test("SX-ORIGIN-NOT-ALLOWED names the exact command that allows the origin"
           origin: "https://new.example",
         }),
       }),
-      INFO,
+      LOOPBACK_INFO,
     );
     const { error } = await res.json();
     assert.equal(res.status, 400);
     assert.equal(error.code, "SX-ORIGIN-NOT-ALLOWED");
     assert.match(error.message, /"securix apps update demo --origin https:\/\/new\.example"/);
   } finally {
-    await runtime.stop();
-    await temp.cleanup();
+    await cleanup();
   }
 });
 
