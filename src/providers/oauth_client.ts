@@ -7,6 +7,7 @@ import {
   type ProviderResponse,
   requestJson,
 } from "./provider_http.ts";
+import { isReservedAuthorizationParam } from "./provider_config.ts";
 import type { ResolvedProvider } from "./resolve_providers.ts";
 import { parseTokenResponse, type TokenSet } from "./token_response.ts";
 
@@ -98,6 +99,8 @@ export class OAuthClient {
       url.searchParams.set(oauth.scopeParam, scopes.join(oauth.scopeSeparator));
     }
     for (const [name, value] of Object.entries(oauth.extraAuthorizationParams)) {
+      // The config refuses these already; here the flow's own values win whatever the source.
+      if (isReservedAuthorizationParam(name)) continue;
       url.searchParams.set(name, value);
     }
     return url;

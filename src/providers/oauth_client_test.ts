@@ -87,6 +87,34 @@ Deno.test("authorizationUrl: authorization_params are added and override the cat
   assert.equal(p.get("client_id"), "cid");
 });
 
+Deno.test("authorizationUrl: extra parameters never replace the flow's own, whatever their source", async () => {
+  // The config refuses these names; a definition that carried them anyway must not win either.
+  const provider = await resolveOne("gmail", { client_id: "cid", client_secret: SECRET });
+  const hostile = new OAuthClient({
+    ...provider,
+    oauth: {
+      ...provider.oauth,
+      extraAuthorizationParams: {
+        ...provider.oauth.extraAuthorizationParams,
+        state: "attacker",
+        redirect_uri: "https://evil.example/cb",
+        Client_ID: "other",
+        code_challenge: "x",
+        scope: "everything",
+      },
+    },
+  });
+  const url = authUrl(hostile, ["email"]);
+  const p = url.searchParams;
+  assert.equal(p.get("state"), "st");
+  assert.equal(p.get("redirect_uri"), REDIRECT);
+  assert.equal(p.get("client_id"), "cid");
+  assert.equal(p.has("Client_ID"), false);
+  assert.notEqual(p.get("code_challenge"), "x");
+  assert.doesNotMatch(p.get("scope")!, /everything/);
+  assert.equal(p.get("access_type"), "offline", "the ordinary extras still apply");
+});
+
 Deno.test("authorizationUrl: Slack user scopes comma-separated in user_scope, no PKCE", async () => {
   const url = authUrl(await client("slack"), ["channels:read", "chat:write"]);
   assert.equal(url.searchParams.get("user_scope"), "channels:read,chat:write");

@@ -101,6 +101,11 @@ export const RESERVED_AUTHORIZATION_PARAMS = [
   "user_scope",
 ];
 
+/** Whether `name` is one of RESERVED_AUTHORIZATION_PARAMS, in any letter case. */
+export function isReservedAuthorizationParam(name: string): boolean {
+  return RESERVED_AUTHORIZATION_PARAMS.includes(name.toLowerCase());
+}
+
 /** Why a key is refused where it is, when it is valid elsewhere. */
 const MISPLACED: Record<string, string> = {
   base_url: "only gitlab accepts base_url (the URL of a self-managed GitLab)",
@@ -157,7 +162,7 @@ const authorizationParams = z.record(
   },
 ).superRefine((params, ctx) => {
   for (const name of Object.keys(params)) {
-    if (RESERVED_AUTHORIZATION_PARAMS.includes(name.toLowerCase())) {
+    if (isReservedAuthorizationParam(name)) {
       ctx.addIssue({
         code: "custom",
         path: [name],
