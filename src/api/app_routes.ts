@@ -93,10 +93,6 @@ export function appRoutes(deps: AppRouteDeps): Hono<ApiEnv> {
   app.delete("/", async (c) => {
     const { connections } = parseQuery(c, deleteQuery);
     const appId = c.get("app").id;
-    const forget = () => {
-      deps.authenticator.forgetApp(appId);
-      deps.onAgentsChanged?.();
-    };
     const result = await deleteApp(
       {
         database: deps.database,
@@ -105,12 +101,15 @@ export function appRoutes(deps: AppRouteDeps): Hono<ApiEnv> {
         now: deps.now,
         by: apiActor(c.get("keyId")),
         onRevoked: deps.onConnectionRevoked,
-        afterCommit: forget,
+        // Once the keys are revoked: the app's cached key is refused from its next request.
+        afterCommit: () => {
+          deps.authenticator.forgetApp(appId);
+          deps.onAgentsChanged?.();
+        },
       },
       appId,
       { connections },
     );
-    forget();
     return c.json({
       id: result.app.id,
       name: result.app.name,
