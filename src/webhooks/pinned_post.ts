@@ -1,9 +1,13 @@
+import http from "node:http";
+import https from "node:https";
+
 /**
  * One webhook POST to an address that was already checked. fetch() resolves
  * the name again when it connects, and that second answer may differ from
- * the one the policy judged (DNS rebinding); so this connects a TCP socket to
- * the checked address itself and speaks HTTP/1.1 over it, with the URL's
- * host in Host and in TLS SNI and certificate verification.
+ * the one the policy judged (DNS rebinding); so this sends through node:http
+ * (the HTTP/1.1 client the proxy uses too) with a `lookup` that answers only
+ * the checked addresses, keeping the URL's host in Host and in TLS SNI and
+ * certificate verification.
  */
 
 export interface PinnedRequest {
@@ -23,93 +27,60 @@ export type WebhookSender = (request: PinnedRequest) => Promise<number>;
 /** Status line and headers of an answer; the body is never read. */
 const MAX_HEAD_BYTES = 16 * 1024;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 function timeoutError(): Error {
   return new DOMException("receiver timed out", "TimeoutError");
 }
 
-async function connect(request: PinnedRequest, signal: AbortSignal): Promise<Deno.Conn> {
-  const port = Number(request.url.port) || (request.url.protocol === "https:" ? 443 : 80);
-  let last: unknown = new Error("no address to connect to");
-  for (const hostname of request.addresses) {
-    if (signal.aborted) throw timeoutError();
-    try {
-      return await Deno.connect({ hostname, port, signal });
-    } catch (error) {
-      if (signal.aborted) throw timeoutError();
-      last = error;
-    }
-  }
-  throw last;
-}
+type LookupCallback = (
+  error: Error | null,
+  address: string | { address: string; family: number }[],
+  family?: number,
+) => void;
 
-function requestHead(request: PinnedRequest, bodyLength: number): string {
-  const target = `${request.url.pathname || "/"}${request.url.search}`;
-  const lines = [`POST ${target} HTTP/1.1`, `host: ${request.url.host}`];
-  for (const [name, value] of Object.entries(request.headers)) {
-    // Our own headers: a CR or LF here is a bug, not input to pass on.
-    if (/[\r\n]/.test(name + value)) throw new Error(`header ${name} holds a line break`);
-    lines.push(`${name}: ${value}`);
-  }
-  lines.push(`content-length: ${bodyLength}`, "connection: close");
-  return lines.join("\r\n") + "\r\n\r\n";
-}
-
-/** Reads answers until a final (non-1xx) status line; returns its code. */
-async function readStatus(conn: Deno.Conn): Promise<number> {
-  let head = "";
-  const chunk = new Uint8Array(4096);
-  while (true) {
-    const end = head.indexOf("\r\n\r\n");
-    if (end !== -1) {
-      const match = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-      if (!match) throw new Error("receiver answered something other than HTTP/1.x");
-      const status = Number(match[1]);
-      if (status >= 200 || status < 100) return status;
-      head = head.slice(end + 4);
-      continue;
-    }
-    if (head.length > MAX_HEAD_BYTES) throw new Error("receiver's answer head is too large");
-    const n = await conn.read(chunk);
-    if (n === null) throw new Error("receiver closed the connection without answering");
-    head += decoder.decode(chunk.subarray(0, n), { stream: true });
-  }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
-}
-
-/** The default sender: HTTP/1.1 over a socket to a checked address, no redirects followed. */
-export const pinnedPost: WebhookSender = async (request) => {
-  const signal = AbortSignal.timeout(request.timeoutMs);
-  let conn: Deno.Conn | null = null;
-  const onAbort = () => {
-    try {
-      conn?.close();
-    } catch { /* already closed */ }
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    conn = await connect(request, signal);
-    if (request.url.protocol === "https:") {
-      conn = await Deno.startTls(conn as Deno.TcpConn, {
-        hostname: request.url.hostname.replace(/^\[|\]$/g, ""),
-        caCerts: request.caCerts,
-      });
-    }
-    const body = encoder.encode(request.body);
-    await writeAll(conn, encoder.encode(requestHead(request, body.length)));
-    await writeAll(conn, body);
-    return await readStatus(conn);
-  } catch (error) {
-    if (signal.aborted) throw timeoutError();
-    throw error;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    onAbort();
-  }
-};
+/** The default sender: HTTP/1.1 to a checked address, no redirects followed, the body never read. */
+export const pinnedPost: WebhookSender = (request) =>
+  new Promise((resolve, reject) => {
+    const { url } = request;
+    const secure = url.protocol === "https:";
+    const hostname = url.hostname.replace(/^\[|\]$/g, "");
+    const pinned = request.addresses.map((a) => {
+      const address = a.replace(/^\[|\]$/g, "");
+      return { address, family: address.includes(":") ? 6 : 4 };
+    });
+    const body = new TextEncoder().encode(request.body);
+    const signal = AbortSignal.timeout(request.timeoutMs);
+    const client = (secure ? https : http).request({
+      hostname,
+      port: url.port || (secure ? 443 : 80),
+      path: `${url.pathname || "/"}${url.search}`,
+      method: "POST",
+      headers: {
+        host: url.host,
+        ...request.headers,
+        "content-length": String(body.length),
+        connection: "close",
+      },
+      agent: false,
+      maxHeaderSize: MAX_HEAD_BYTES,
+      ca: request.caCerts,
+      lookup: (_host: string, options: { all?: boolean }, callback: LookupCallback) => {
+        if (pinned.length === 0) callback(new Error("no address to connect to"), "");
+        else if (options.all) callback(null, pinned);
+        else callback(null, pinned[0].address, pinned[0].family);
+      },
+    } as https.RequestOptions);
+    const onAbort = () => client.destroy(timeoutError());
+    signal.addEventListener("abort", onAbort, { once: true });
+    const settle = () => signal.removeEventListener("abort", onAbort);
+    client.on("error", (error: Error) => {
+      settle();
+      reject(signal.aborted ? timeoutError() : error);
+    });
+    client.on("response", (res: http.IncomingMessage) => {
+      settle();
+      res.destroy();
+      client.destroy();
+      resolve(res.statusCode ?? 0);
+    });
+    client.end(body);
+  });
