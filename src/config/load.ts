@@ -132,8 +132,9 @@ export function applyEnvOverrides(
 }
 
 function coerce(section: string, key: string, value: string, name: string): unknown {
-  // A master key given straight in its override variable is read from there.
-  if (section === "vault" && key === "master_key" && /^[0-9a-fA-F]{64}$/.test(value)) {
+  // A master key given straight in its override variable is read from there, so a wrong one
+  // is reported by its length (never its value), not as a literal the file may not hold.
+  if (section === "vault" && key === "master_key" && !/^(env|file):/.test(value)) {
     return `env:${name}`;
   }
   if (value === "true") return true;

@@ -151,6 +151,19 @@ Deno.test("config: a bad override is blamed on its variable, not on securix.toml
   });
 });
 
+Deno.test("config: a malformed SECURIX_VAULT_MASTER_KEY is reported by its length, never its value", async () => {
+  await withDir(null, async (dir) => {
+    for (const value of ["not-the-key-hunter2", "a".repeat(63), "true", "1234567"]) {
+      const message = await loadError(dir, { SECURIX_VAULT_MASTER_KEY: value });
+      assert.equal(
+        message,
+        "Invalid environment variable SECURIX_VAULT_MASTER_KEY: expected 64 hex characters " +
+          `(32 random bytes), got ${value.length} characters`,
+      );
+    }
+  });
+});
+
 Deno.test("config: unknown SECURIX_* variables are warned about, naming the closest setting", async () => {
   await withDir('[vault]\nmaster_key = "env:SECURIX_GMAIL_MK"\n', async (dir) => {
     const env: Record<string, string> = {
