@@ -30,6 +30,8 @@ export class FailedKeyLimiter {
 
   /** Seconds until `address` may try again, or null when it may try now. */
   retryAfterS(address: string, now: number): number | null {
+    // Every request asks, nearly always with nothing tracked: no address parsing then.
+    if (this.#windows.size === 0) return null;
     const window = this.#windows.get(lockoutKey(address));
     if (!window || window.failures < this.#limits.maxFailures) return null;
     const left = window.startedAt + this.#limits.windowMs - now;
