@@ -42,11 +42,11 @@ function checked(rules: TextRules) {
 }
 
 /** An entity id: any text an app uses for its user, within the rules above. */
-export const entityIdSchema = checked({ max: ID_MAX, ids: true });
+export const ENTITY_ID: TextRules = { max: ID_MAX, ids: true };
+/** An audit note: free text, so bidi controls may stay. */
+export const AUDIT_NOTE: TextRules = { max: NOTE_MAX, ids: false };
+
+export const entityIdSchema = checked(ENTITY_ID);
 /** A readable name (agents). */
 export const nameSchema = checked({ max: NAME_MAX, ids: true });
-/** An audit note. */
-export const auditNoteSchema = checked({ max: NOTE_MAX, ids: false });
-
-export const ENTITY_ID: TextRules = { max: ID_MAX, ids: true };
-export const AUDIT_NOTE: TextRules = { max: NOTE_MAX, ids: false };
+export const auditNoteSchema = checked(AUDIT_NOTE);
