@@ -71,7 +71,7 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
   app.get("/connect/:id", async (c) => {
     const session = await openSessionFor(c, c.req.param("id"));
     if (session instanceof Response) return session;
-    const { binding } = ensureBinding(c, secure);
+    const { binding, hash } = ensureBinding(c, secure);
     const owner = await findApp(deps.database.db, session.appId);
     const providers = await Promise.all(
       Object.entries(session.providers).map(async ([name, step]) => {
@@ -110,7 +110,7 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
             sessionId: session.id,
             nonce: issueChallenge(csrfKey, {
               sessionId: session.id,
-              bindingHash: ensureBinding(c, secure).hash,
+              bindingHash: hash,
               now: deps.now(),
               random: (deps.random ?? ((b) => crypto.getRandomValues(b)))(new Uint8Array(24)),
             }),
