@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { configSchema, type ParsedConfig, show } from "./schema.ts";
 import { resolvePath } from "./secret_ref.ts";
 import { ConfigError } from "./config_error.ts";
+import { embeddedFilePath } from "../db/database_file.ts";
 import { OWN_ENV_NAMES, referencedEnvNames, unknownEnvWarnings } from "./unknown_env.ts";
 
 export interface ListenAddress {
@@ -329,8 +330,10 @@ function embeddedDatabaseFile(
   cwd: string,
   env: (name: string) => string | undefined,
 ): string | null {
-  const url = env("SECURIX_DATABASE_URL") ?? `file:${EMBEDDED_DATA_DIR}/securix.db`;
-  return url.startsWith("file:") ? resolvePath(cwd, url.replace(/^file:(\/\/)?/, "")) : null;
+  const file = embeddedFilePath(
+    env("SECURIX_DATABASE_URL") ?? `file:${EMBEDDED_DATA_DIR}/securix.db`,
+  );
+  return file ? resolvePath(cwd, file) : null;
 }
 
 async function prepareEmbeddedDefaults(
