@@ -10,7 +10,6 @@ import type { Connection } from "../connections/connection_types.ts";
 import type { Database } from "../db/client.ts";
 import type { ProviderRegistry } from "../flows/flow_provider.ts";
 import type { VaultStore } from "../vault/store.ts";
-import { nameSchema } from "./identifier.ts";
 import { parseJsonBody } from "./parse_body.ts";
 import { parseQuery } from "./parse_query.ts";
 import type { ApiEnv } from "./require_api_key.ts";
@@ -34,8 +33,8 @@ const onlyFields = (fields: string) => ({
 });
 
 const patchInput = z.strictObject({
-  // The identifier rules first (control characters, length), then the CLI's name rule.
-  name: nameSchema.pipe(appName).optional(),
+  // The CLI's name rule: letters, digits, '-' and '_' only (so no control characters), at most 63.
+  name: appName.optional(),
   addOrigins: z.array(origin).max(20).optional(),
   removeOrigins: z.array(origin).max(20).optional(),
 }, onlyFields("name, addOrigins, removeOrigins")).refine(
