@@ -267,3 +267,49 @@ await server.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("serve: a connection whose upgrade is refused is closed after the answer, not kept beyond the timeouts", async () => {
+  const server = startServer({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    signals: false,
+    shutdownTimeoutMs: 1_000,
+    log: () => {},
+    limits: { headerTimeoutMs: 200, idleTimeoutMs: 200 },
+    handler: () => new Response("no key", { status: 401 }),
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  try {
+    await conn.write(
+      new TextEncoder().encode(
+        "GET /ws HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\n" +
+          "sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+      ),
+    );
+    const buf = new Uint8Array(4096);
+    let text = "";
+    let closed = false;
+    const deadline = Date.now() + 3_000;
+    while (Date.now() < deadline) {
+      const n = await Promise.race([
+        conn.read(buf).catch(() => null),
+        new Promise<number>((r) => setTimeout(() => r(-1), deadline - Date.now())),
+      ]);
+      if (n === null) {
+        closed = true;
+        break;
+      }
+      if (n > 0) text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    assert.match(text, /^HTTP\/1\.1 401/);
+    assert.ok(closed, "the refused upgrade's connection is closed by the server");
+    for (let i = 0; i < 50 && server.openConnections() > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(server.openConnections(), 0);
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+    await server.shutdown();
+  }
+});

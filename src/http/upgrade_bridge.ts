@@ -12,15 +12,15 @@ import type { Handler } from "./deno_internal.ts";
 export class UpgradeBridge {
   readonly #handler: Handler;
   #server: Deno.HttpServer<Deno.NetAddr> | null = null;
-  /** Local port of each piped loopback connection → the client it carries. */
-  readonly #clients = new Map<number, Deno.NetAddr>();
+  /** Local port of each piped loopback connection → the client it carries, and its pipe. */
+  readonly #clients = new Map<number, { addr: Deno.NetAddr; end: () => void }>();
   readonly #pipes = new Set<Deno.Conn>();
 
   constructor(handler: Handler) {
     this.#handler = handler;
   }
 
-  /** Pipes `conn` to the inner server until either side closes. */
+  /** Pipes `conn` to the inner server until the inner server closes its side. */
   async carry(conn: Deno.TcpConn): Promise<void> {
     const server = this.#start();
     let inner: Deno.TcpConn;
@@ -33,10 +33,16 @@ export class UpgradeBridge {
     conn.setNoDelay(true);
     inner.setNoDelay(true);
     const key = inner.localAddr.port;
-    this.#clients.set(key, conn.remoteAddr);
+    this.#clients.set(key, {
+      addr: conn.remoteAddr,
+      // The inner server then sees the end of its input and closes once its answer is out.
+      end: () => inner.closeWrite().catch(() => closeConn(inner)),
+    });
     this.#pipes.add(conn).add(inner);
     try {
-      await Promise.all([pump(conn, inner), pump(inner, conn)]);
+      void pump(conn, inner);
+      // Once the inner server's side ends there is nothing left to carry either way.
+      await pump(inner, conn);
     } finally {
       this.#clients.delete(key);
       this.#pipes.delete(conn);
@@ -56,13 +62,18 @@ export class UpgradeBridge {
       hostname: "127.0.0.1",
       port: 0,
       onListen: () => {},
-    }, (req, info) => {
+    }, async (req, info) => {
       const client = this.#clients.get(info.remoteAddr.port);
       // Only our own pipes reach it: a local process connecting directly is refused.
       if (!client || info.remoteAddr.hostname !== "127.0.0.1") {
         return new Response(null, { status: 403 });
       }
-      return this.#handler(req, { ...info, remoteAddr: client, completed: info.completed });
+      const res = await this.#handler(req, { ...info, remoteAddr: client.addr });
+      // An upgrade the handler refused (a bad key, say) ends the pipe once answered:
+      // this server has no header or idle timeout, so a connection kept alive here
+      // would escape both. (Deno does not close on a `Connection: close` answer.)
+      if (res.status !== 101) void info.completed.finally(client.end);
+      return res;
     });
     return this.#server;
   }
