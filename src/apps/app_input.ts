@@ -36,7 +36,7 @@ export type CreateAppInput = z.input<typeof createAppInput>;
 export const updateAppInput = z.strictObject({
   name: appName.optional(),
   addOrigins: z.array(webOrigin).max(20).default([]),
-  removeOrigins: z.array(z.string()).max(20).default([]),
+  removeOrigins: z.array(webOrigin).max(20).default([]),
 });
 
 export type UpdateAppInput = z.input<typeof updateAppInput>;

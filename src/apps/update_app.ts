@@ -33,7 +33,7 @@ export async function updateApp(
   }
   return await database.transaction(async (tx) => {
     const before = await requireApp(tx, idOrName);
-    const unknown = removeOrigins.filter((o) => !before.origins.includes(o.replace(/\/$/, "")));
+    const unknown = removeOrigins.filter((o) => !before.origins.includes(o));
     if (unknown.length > 0) {
       throw invalid(
         `${before.name} has no origin ${unknown.join(", ")}; its origins: ${
@@ -41,7 +41,7 @@ export async function updateApp(
         }`,
       );
     }
-    const removed = new Set(removeOrigins.map((o) => o.replace(/\/$/, "")));
+    const removed = new Set(removeOrigins);
     const origins = [...new Set([...before.origins.filter((o) => !removed.has(o)), ...addOrigins])];
     if (origins.length > MAX_ORIGINS) {
       throw invalid(`An app has at most ${MAX_ORIGINS} origins; remove some with --remove-origin`);
