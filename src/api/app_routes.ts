@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { appName, CONNECTION_FATES, webOrigin } from "../apps/app_input.ts";
+import { appName, CONNECTION_FATES, MAX_ORIGINS, webOrigin } from "../apps/app_input.ts";
 import type { App } from "../apps/app_store.ts";
 import { deleteApp } from "../apps/delete_app.ts";
 import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
@@ -35,8 +35,8 @@ const onlyFields = (fields: string) => ({
 const patchInput = z.strictObject({
   // The CLI's name rule: letters, digits, '-' and '_' only (so no control characters), at most 63.
   name: appName.optional(),
-  addOrigins: z.array(origin).max(20).optional(),
-  removeOrigins: z.array(origin).max(20).optional(),
+  addOrigins: z.array(origin).max(MAX_ORIGINS).optional(),
+  removeOrigins: z.array(origin).max(MAX_ORIGINS).optional(),
 }, onlyFields("name, addOrigins, removeOrigins")).refine(
   (b) =>
     b.name !== undefined || (b.addOrigins?.length ?? 0) > 0 || (b.removeOrigins?.length ?? 0) > 0,

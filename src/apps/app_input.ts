@@ -25,9 +25,12 @@ export const webOrigin = z.string().transform((value, ctx) => {
   return url.origin;
 });
 
+/** Web origins one app may allow. */
+export const MAX_ORIGINS = 20;
+
 export const createAppInput = z.strictObject({
   name: appName,
-  origins: z.array(webOrigin).max(20).default([]),
+  origins: z.array(webOrigin).max(MAX_ORIGINS).default([]),
 });
 
 export type CreateAppInput = z.input<typeof createAppInput>;
@@ -35,8 +38,8 @@ export type CreateAppInput = z.input<typeof createAppInput>;
 /** `apps update`: origins are added or removed one by one, so allowing one origin never drops the others. */
 export const updateAppInput = z.strictObject({
   name: appName.optional(),
-  addOrigins: z.array(webOrigin).max(20).default([]),
-  removeOrigins: z.array(webOrigin).max(20).default([]),
+  addOrigins: z.array(webOrigin).max(MAX_ORIGINS).default([]),
+  removeOrigins: z.array(webOrigin).max(MAX_ORIGINS).default([]),
 });
 
 export type UpdateAppInput = z.input<typeof updateAppInput>;

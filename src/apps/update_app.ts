@@ -2,10 +2,8 @@ import type { Actor } from "../audit/actor.ts";
 import { recordAdminEvent } from "../audit/admin_event.ts";
 import type { Database } from "../db/client.ts";
 import { SecurixError } from "../errors/securix_error.ts";
-import { type UpdateAppInput, updateAppInput } from "./app_input.ts";
+import { MAX_ORIGINS, type UpdateAppInput, updateAppInput } from "./app_input.ts";
 import { type App, findApp, requireApp, saveApp } from "./app_store.ts";
-
-const MAX_ORIGINS = 20;
 
 function invalid(message: string): SecurixError {
   return new SecurixError("SX-INVALID-INPUT", message, { status: 400 });
