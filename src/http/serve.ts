@@ -86,6 +86,11 @@ export function startServer(options: {
   const open = new Set<Tracked>();
   const bridge = new UpgradeBridge(options.handler);
   let stopping = false;
+  /**
+   * Bridged WebSockets hold two more descriptors each (the loopback pair), so
+   * they count twice against the cap, which assumes two per connection.
+   */
+  let bridged = 0;
   const changed = () => options.onConnections?.(open.size);
   const onError = (error: unknown) => {
     log(`serve: ${logSafeError(error)}`);
@@ -145,7 +150,11 @@ export function startServer(options: {
     });
     if (outcome === "http" && !stopping) return serveHttp(t);
     if (outcome === "websocket" && !stopping) {
-      return void bridge.carry(conn).finally(() => untrack(t));
+      bridged++;
+      return void bridge.carry(conn).finally(() => {
+        bridged--;
+        untrack(t);
+      });
     }
     closeConn(conn);
     untrack(t);
@@ -178,7 +187,7 @@ export function startServer(options: {
         continue;
       }
       backoff = 0;
-      if (open.size >= limits.maxConnections) {
+      if (open.size + bridged >= limits.maxConnections) {
         shed(conn);
         options.onShed?.();
         continue;

@@ -313,3 +313,35 @@ Deno.test("serve: a connection whose upgrade is refused is closed after the answ
     await server.shutdown();
   }
 });
+
+Deno.test("serve: a bridged WebSocket counts twice against the connection cap (it holds the loopback pair too)", async () => {
+  const server = startServer({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    signals: false,
+    shutdownTimeoutMs: 1_000,
+    log: () => {},
+    limits: { maxConnections: 2 },
+    handler: (req) => {
+      if (req.headers.get("upgrade") !== "websocket") return new Response("plain");
+      const { response } = Deno.upgradeWebSocket(req);
+      return response;
+    },
+  });
+  const url = `http://127.0.0.1:${server.addr.port}/`;
+  const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/`);
+  try {
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    // Without the double count one WebSocket leaves room for this second connection.
+    const shed = await fetch(url);
+    assert.equal(shed.status, 503);
+    assert.equal((await shed.json()).error.code, "SX-OVERLOADED");
+  } finally {
+    const closed = new Promise((r) => ws.onclose = r);
+    ws.close();
+    await closed;
+    await server.shutdown();
+  }
+});
