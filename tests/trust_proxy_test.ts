@@ -29,3 +29,8 @@ Deno.test("trust_proxy: X-Forwarded-Host counts only from a trusted peer", async
   );
   assert.notEqual(await viaForwardedHost(false), "proxied");
 });
+
+Deno.test("trust_proxy: from an untrusted peer X-Forwarded-Host is ignored: the path is the appliance's own, not found", async () => {
+  assert.equal(await viaForwardedHost(["10.0.0.0/8"]), "SX-NOT-FOUND");
+  assert.equal(await viaForwardedHost(false), "SX-NOT-FOUND");
+});
