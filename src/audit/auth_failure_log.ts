@@ -1,5 +1,4 @@
-import ipaddr from "ipaddr.js";
-import { parseAddress } from "../config/trusted_proxies.ts";
+import { canonicalAddress, parseAddress } from "../config/trusted_proxies.ts";
 import type { AuditEvent } from "./audit_types.ts";
 
 /** The address under which failures past `maxAddresses` in one minute are summed. */
@@ -97,6 +96,5 @@ export function summaryAddress(address: string): string {
   const parsed = parseAddress(address);
   // Not an address: only the socket peer can be, and then it is "unknown".
   if (!parsed) return address.length <= 64 ? address : "unknown";
-  if (parsed.kind() === "ipv4") return parsed.toString();
-  return ipaddr.fromByteArray(parsed.toByteArray()).toString();
+  return canonicalAddress(parsed);
 }

@@ -16,6 +16,13 @@ export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   return ipaddr.process(bare);
 }
 
+/** The address written one way: IPv4 dotted, IPv6 compressed and without a zone id. */
+export function canonicalAddress(address: ipaddr.IPv4 | ipaddr.IPv6): string {
+  return address.kind() === "ipv4"
+    ? address.toString()
+    : ipaddr.fromByteArray(address.toByteArray()).toString();
+}
+
 /** One `trust_proxy` entry: an address (a /32 or /128) or a CIDR range; null if neither. */
 export function parseProxyEntry(entry: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | null {
   const [addressPart, bits, ...rest] = entry.trim().split("/");

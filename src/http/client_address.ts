@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { getConnInfo } from "hono/deno";
-import { parseAddress, type TrustedProxies } from "../config/trusted_proxies.ts";
+import { canonicalAddress, parseAddress, type TrustedProxies } from "../config/trusted_proxies.ts";
 
 /**
  * The client's address as the edge counts it (lockouts, guessing limits,
@@ -22,9 +22,11 @@ export function forwardedClient(
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i].trim();
     // Not an address: the proxy to its right is the last one we can vouch for.
-    if (!parseAddress(hop)) return client;
-    client = hop;
-    if (!trusted(hop)) return hop;
+    const parsed = parseAddress(hop);
+    if (!parsed) return client;
+    // Canonical, without an IPv6 zone id: one client, one key for lockouts and summaries.
+    client = canonicalAddress(parsed);
+    if (!trusted(hop)) return client;
   }
   return client;
 }

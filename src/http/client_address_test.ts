@@ -74,3 +74,11 @@ Deno.test("trusted proxies: true is loopback, false is nobody, entries are addre
   assert.equal(some("172.32.0.1"), false);
   assert.equal(some("unknown"), false);
 });
+
+Deno.test("client address: a forwarded hop counts in one canonical form (no zone id, no mapping)", () => {
+  const trusted = trustedProxies(["127.0.0.1/32"]);
+  const zoned = `fe80::1%${"a".repeat(5000)}`;
+  assert.equal(forwardedClient("127.0.0.1", zoned, trusted), "fe80::1");
+  assert.equal(forwardedClient("127.0.0.1", "::ffff:203.0.113.9", trusted), "203.0.113.9");
+  assert.equal(forwardedClient("127.0.0.1", "2001:0db8:0:0:0:0:0:1", trusted), "2001:db8::1");
+});
