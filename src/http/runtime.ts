@@ -81,6 +81,7 @@ export async function createRuntime(
   const fetchImpl = options.fetch ?? globalThis.fetch;
   let stopped = false;
   let discoveryRetry: ReturnType<typeof setTimeout> | undefined;
+  let discoveryRetryAt = 0;
   // Lazy: an OIDC issuer that is down makes its provider answer SX-PROVIDER-UNAVAILABLE
   // until it is back, instead of keeping the whole appliance from starting.
   const resolved = await resolveProviders(config.providers, { fetch: fetchImpl, lazy: true });
@@ -95,10 +96,16 @@ export async function createRuntime(
             Math.ceil(retryInMs / 1000)
           } s (securix doctor checks the issuer)`,
         );
-        // Retry in the background too, so the provider is ready before its next user.
-        if (!stopped) {
+        // Retry in the background too, so the provider is ready before its next user. One
+        // timer for all issuers at the soonest retry: warmUp skips those still backing off.
+        const at = now() + retryInMs;
+        if (!stopped && (discoveryRetry === undefined || at < discoveryRetryAt)) {
           clearTimeout(discoveryRetry);
-          discoveryRetry = setTimeout(() => void wiring.warmUp(), retryInMs);
+          discoveryRetryAt = at;
+          discoveryRetry = setTimeout(() => {
+            discoveryRetry = undefined;
+            void wiring.warmUp();
+          }, retryInMs);
         }
       },
       onRecovered: (provider) => log(`providers: ${provider}: OpenID configuration discovered`),
