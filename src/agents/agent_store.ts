@@ -1,4 +1,4 @@
-import { nameSchema } from "../api/identifier.ts";
+import { nameSchema } from "../identifiers/identifier.ts";
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "../db/client.ts";

@@ -1,4 +1,4 @@
-import { entityIdSchema } from "./identifier.ts";
+import { entityIdSchema } from "../identifiers/identifier.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import { apiActor } from "../audit/actor.ts";

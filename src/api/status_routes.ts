@@ -1,4 +1,4 @@
-import { ENTITY_ID, textProblem } from "./identifier.ts";
+import { ENTITY_ID, textProblem } from "../identifiers/identifier.ts";
 import { Hono } from "hono";
 import { listConnections } from "../connections/connection_store.ts";
 import { SecurixError } from "../errors/securix_error.ts";

@@ -1,4 +1,4 @@
-import { entityIdSchema } from "../api/identifier.ts";
+import { entityIdSchema } from "../identifiers/identifier.ts";
 import { z } from "zod";
 import type { App } from "../apps/app_store.ts";
 import { webOrigin } from "../apps/app_input.ts";

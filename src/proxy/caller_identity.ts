@@ -1,5 +1,5 @@
 import { agentIdSchema, findAgent } from "../agents/agent_store.ts";
-import { ENTITY_ID, textProblem } from "../api/identifier.ts";
+import { ENTITY_ID, textProblem } from "../identifiers/identifier.ts";
 import { headerText } from "./header_text.ts";
 import type { App } from "../apps/app_store.ts";
 import type { KeyAuthenticator } from "../apps/key_authenticator.ts";

@@ -1,4 +1,4 @@
-import { AUDIT_NOTE, textProblem } from "../api/identifier.ts";
+import { AUDIT_NOTE, textProblem } from "../identifiers/identifier.ts";
 import type { AuditWriter } from "../audit/audit_writer.ts";
 import type { StoredCredential } from "../connections/connection_types.ts";
 import type { CredentialSource } from "../connections/credential_source.ts";
