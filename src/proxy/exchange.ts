@@ -1,0 +1,33 @@
+import type { Operation } from "../providers/operation.ts";
+import type { Caller } from "./caller_identity.ts";
+import type { ProxyRoute } from "./proxy_route.ts";
+
+/** What happened to a call, as its audit record says. */
+export type Decision = "allowed" | "denied" | "redacted" | "hidden";
+
+/**
+ * One proxied call as the pipeline's filters see it: built once the caller
+ * is known, changed only by filters, read by completion (metrics + audit).
+ */
+export interface Exchange {
+  readonly started: number;
+  readonly route: ProxyRoute;
+  readonly method: string;
+  /** The path as sent (after the `/proxy/<name>` prefix), never dot-resolved. */
+  readonly path: string;
+  /** The query string with its `?`, or "". A filter may narrow it (hide → Gmail `q`). */
+  query: string;
+  readonly requestHeaders: Headers;
+  readonly caller: Caller;
+  operation: Operation;
+  decision: Decision;
+  /** Names of the rules that matched and acted, in evaluation order. */
+  rules: string[];
+  /**
+   * Counts and flags for the audit record (redactions by kind, `redaction:
+   * "skipped"`, hidden items); never a matched value.
+   */
+  notes: Record<string, unknown>;
+  /** The caller asked for strict mode (`X-SecuriX-Strict-Mode: true`). */
+  readonly strict: boolean;
+}
