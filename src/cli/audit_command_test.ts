@@ -28,12 +28,15 @@ async function auditLog() {
       data: {
         bytesIn: 0,
         bytesOut: 10,
-        decision: i === 29 ? "denied:SX-PAUSED" : "allowed",
+        decision: i === 29 ? "denied" : "allowed",
         durationMs: 3,
+        ...(i === 29 ? { error: "SX-POLICY-DENIED" } : {}),
         method: "GET",
         note: i === 28 ? "weekly digest" : null,
+        operation: i === 29 ? "gmail.users.messages.send" : undefined,
         path: `/gmail/v1/users/me/messages/${i}`,
-        status: i === 29 ? 409 : 200,
+        ...(i === 29 ? { rules: ["draft_only"] } : {}),
+        status: i === 29 ? 403 : 200,
       },
     });
   }
@@ -58,7 +61,7 @@ Deno.test("cli audit tail: the newest records, readable, from inside packs too",
       tail.out[0],
       /^2026-11-23T10:00:01\.028Z {2}proxy\.request +gmail app_1 agent=a1 entity=u1 {2}GET \/gmail\/v1\/users\/me\/messages\/28 → 200 3 ms note="weekly digest"$/,
     );
-    assert.match(tail.out[1], /messages\/29 → 409 3 ms denied:SX-PAUSED$/);
+    assert.match(tail.out[1], /messages\/29 → 403 3 ms gmail\.users\.messages\.send denied:SX-POLICY-DENIED rules=draft_only$/);
     assert.match(tail.out[2], /^2026-11-23T10:00:05\.000Z {2}connection\.paused +app_1$/);
 
     const all = captureIo();

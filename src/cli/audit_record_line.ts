@@ -37,9 +37,12 @@ export function recordText(record: StoredRecord): string {
 }
 
 function proxySummary(data: Record<string, unknown>): string {
-  const decision = data.decision === "allowed" ? "" : ` ${data.decision}`;
+  const error = data.error ? `:${data.error}` : "";
+  const decision = data.decision === "allowed" ? "" : ` ${data.decision}${error}`;
+  const rules = Array.isArray(data.rules) ? ` rules=${data.rules.join(",")}` : "";
+  const op = data.operation ? ` ${data.operation}` : "";
   const note = data.note ? ` note=${JSON.stringify(data.note)}` : "";
-  return `${data.method} ${data.path} → ${data.status} ${data.durationMs} ms${decision}${note}`;
+  return `${data.method} ${data.path} → ${data.status} ${data.durationMs} ms${op}${decision}${rules}${note}`;
 }
 
 function pairs(data: Record<string, unknown>): string {

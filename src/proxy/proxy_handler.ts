@@ -4,14 +4,28 @@ import type { StoredCredential } from "../connections/connection_types.ts";
 import type { CredentialSource } from "../connections/credential_source.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { errorResponse } from "../errors/error_response.ts";
+import { classFromMethod, type Operation } from "../providers/operation.ts";
 import { auditPath } from "./audit_path.ts";
 import { countingStream } from "./byte_counter.ts";
-import { headerText } from "./header_text.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
-import { downstreamResponseHeaders, upstreamRequestHeaders } from "./header_hygiene.ts";
+import { type CallRecord, complete } from "./completion.ts";
+import type { Exchange } from "./exchange.ts";
+import {
+  Denied,
+  hasResponseFilters,
+  runAuthorizedFilters,
+  runRequestFilters,
+  runResponseFilters,
+} from "./filter_chain.ts";
+import { bodyless, providerLookup, send } from "./forward.ts";
+import { headerText } from "./header_text.ts";
+import { downstreamResponseHeaders } from "./header_hygiene.ts";
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
+import { PeekableBody } from "./peekable_body.ts";
 import { ANSWERED_AS_IS, proxyErrors } from "./proxy_errors.ts";
+import type { Lookup, ProxyFilter } from "./proxy_filter.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
+import { checkRequestShape } from "./request_shape.ts";
 import { upstreamUrl } from "./upstream_url.ts";
 import type { UpstreamResponse, UpstreamTransport } from "./upstream_transport.ts";
 import { bridgeWebSocket } from "./websocket_proxy.ts";
@@ -43,6 +57,11 @@ export interface ProxyDeps {
   onRefusedUnauthenticated?: (address: string, reason: string) => void;
   /** An internal failure on the request path (the caller only sees SX-UNAVAILABLE). */
   onInternalError?: (error: unknown) => void;
+  /**
+   * The filters in force, read once per call: a reload swaps the list and
+   * calls already running keep the one they started with.
+   */
+  filters?: () => readonly ProxyFilter[];
 }
 
 export interface ProxyTarget {
@@ -51,17 +70,6 @@ export interface ProxyTarget {
   /** The request URL, parsed once by the caller. */
   url: URL;
 }
-
-const BODYLESS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
-
-/**
- * Refusals of callers that never showed a valid key: counted per client
- * address and minute in one `auth.failed` summary (see KeyAuthenticator),
- * not a chained record each, so a flood cannot fill the audit log.
- */
-const UNAUTHENTICATED = new Set(["SX-API-KEY-MISSING", "SX-API-KEY-INVALID", "SX-AUTH-LOCKOUT"]);
-/** Refusals of `checkRequestShape`, which runs before the key is looked at. */
-const BEFORE_AUTH = new Set(["SX-BAD-REQUEST-TARGET", "SX-HEADERS-TOO-LARGE", "SX-BODY-TOO-LARGE"]);
 
 /**
  * Which proxied request this is, if any: by Host (X-Forwarded-Host only when
@@ -90,29 +98,24 @@ export function matchProxy(
   return route ? { route, path: byPath.path, url } : "unknown";
 }
 
-function headerBytes(headers: Headers): number {
-  let n = 0;
-  for (const [name, value] of headers) n += name.length + value.length + 4;
-  return n;
+/** The audit note, if sent: kept only when it passes the identifier rules. */
+function auditNote(headers: Headers): { text: string | null; problem: string | null } {
+  const sent = headers.get("x-securix-audit-note");
+  const text = sent === null ? null : headerText(sent);
+  const problem = text === null ? null : textProblem(text, AUDIT_NOTE);
+  // A refused note is not kept: the record says the request was refused, not what it said.
+  return { text: problem ? null : text, problem };
 }
 
-function checkRequestShape(deps: ProxyDeps, req: Request, url: URL): void {
-  if (headerBytes(req.headers) > deps.maxHeaderBytes) throw proxyErrors.headersTooLarge();
-  if (req.headers.has("content-length") && req.headers.has("transfer-encoding")) {
-    throw proxyErrors.badTarget("both Content-Length and Transfer-Encoding are set");
-  }
-  const host = (req.headers.get("host") ?? "").toLowerCase();
-  if (host && url.host.toLowerCase() !== host) {
-    throw proxyErrors.badTarget("absolute-form request targets are not accepted");
-  }
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > deps.maxRequestBytes) throw proxyErrors.bodyTooLarge(deps.maxRequestBytes);
+function operationOf(route: ProxyRoute, method: string, path: string, query: string): Operation {
+  return route.operations?.resolve({ method, path, query }) ??
+    { id: `${route.provider}.unknown`, class: classFromMethod(method) };
 }
 
 /**
- * The hot path: authenticate, fetch the credential, forward with the body
- * streamed both ways, answer, and queue one audit record. `clientAddress`
- * is the caller's address as the edge counts it (failed key checks).
+ * The pipeline: shape → caller → Exchange → request filters → credential →
+ * authorized filters → forward → response filters → completion, once.
+ * `clientAddress` is the caller's address as the edge counts it.
  */
 export async function handleProxy(
   deps: ProxyDeps,
@@ -120,86 +123,49 @@ export async function handleProxy(
   target: ProxyTarget,
   clientAddress = "unknown",
 ): Promise<Response> {
-  const started = deps.now();
   const { route, url } = target;
-  const sentNote = req.headers.get("x-securix-audit-note");
-  const noteText = sentNote === null ? null : headerText(sentNote);
-  const noteProblem = noteText === null ? null : textProblem(noteText, AUDIT_NOTE);
-  // A refused note is not kept: the record says the request was refused, not what it said.
-  const note = noteProblem ? null : noteText;
-  let caller: Caller | null = null;
-  let upstreamMs: number | null = null;
-  const finish = (status: number, decision: string, bytesIn: number, bytesOut: number) => {
-    deps.onRequest?.(route.provider, status, deps.now() - started, upstreamMs);
-    // Backlog refusals are not queued, so the backlog can drain; every request that was served is.
-    if (decision === "denied:SX-AUDIT-BACKLOG") return;
-    const code = decision.slice("denied:".length);
-    if (caller === null && UNAUTHENTICATED.has(code)) return;
-    // With no caller these codes can only come from the shape check, before the key.
-    if (caller === null && BEFORE_AUTH.has(code)) {
-      deps.onRefusedUnauthenticated?.(
-        clientAddress,
-        code.slice(3).toLowerCase().replaceAll("-", "_"),
-      );
-      return;
-    }
-    deps.audit?.record({
-      kind: "proxy.request",
-      at: started,
-      appId: caller?.app.id ?? null,
-      agentId: caller?.agentId ?? null,
-      entityId: caller?.entityId ?? null,
-      provider: route.provider,
-      // Keys in sorted order: the audit thread then hashes JSON.stringify as is.
-      data: {
-        bytesIn,
-        bytesOut,
-        decision,
-        durationMs: deps.now() - started,
-        host: route.host,
-        method: req.method,
-        note,
-        path: auditPath(target.path, url.search),
-        status,
-      },
-    });
+  const note = auditNote(req.headers);
+  const call: CallRecord = {
+    started: deps.now(),
+    route,
+    method: req.method,
+    path: auditPath(target.path, url.search),
+    note: note.text,
+    clientAddress,
+    operation: operationOf(route, req.method, target.path, url.search),
+    caller: null,
+    exchange: null,
+    upstreamMs: null,
   };
+  let requestBody: PeekableBody | null = null;
   try {
     checkRequestShape(deps, req, url);
     if (deps.audit?.backlogged) throw proxyErrors.auditBacklog();
     // Before the caller checks: a provider that cannot be used answers alike for everyone.
     const ready = route.ready?.();
     if (ready) await ready;
-    caller = await deps.callers.resolve(req.headers, route.provider, clientAddress);
-    if (noteProblem) throw proxyErrors.invalidHeader("x-securix-audit-note", noteProblem);
-    const upstream = upstreamUrl(route.baseUrl, target.path, url.search);
+    const caller = await deps.callers.resolve(req.headers, route.provider, clientAddress);
+    call.caller = caller;
+    if (note.problem) throw proxyErrors.invalidHeader("x-securix-audit-note", note.problem);
+    // Validates the path before any filter reasons about it.
+    upstreamUrl(route.baseUrl, target.path, url.search);
+    const counter = { bytesIn: 0, sent: Promise.withResolvers<void>() };
+    requestBody = new PeekableBody(requestStream(deps, req, counter));
+    const ex = await exchangeFor(deps, req, target, caller, call.operation, requestBody);
+    call.exchange = ex;
+    const filters = deps.filters?.() ?? NO_FILTERS;
+    await runRequestFilters(filters, ex, requestBody);
     let credential = await deps.credentials.get(caller.connection);
+    const lookup = providerLookup(deps, route, () => credential);
+    await runAuthorizedFilters(filters, ex, lookup);
+    const upstream = upstreamUrl(route.baseUrl, ex.path, ex.query);
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      if (!route.websocket) {
-        throw proxyErrors.badTarget(`${route.provider} does not accept WebSocket upgrades`);
-      }
-      const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) =>
-        p.trim()
-      )
-        .filter(Boolean);
-      finish(101, "allowed", 0, 0);
-      return bridgeWebSocket({ req, route, upstreamUrl: upstream, credential, protocols });
+      return upgrade(deps, call, req, upstream, credential);
     }
-    let bytesIn = 0;
-    // A 200 MB upload may take longer than the upstream timeout: that starts once it is sent.
-    const bodySent = Promise.withResolvers<void>();
-    const body = BODYLESS.has(req.method) || req.body === null ? null : req.body.pipeThrough(
-      countingStream(
-        (n) => {
-          bytesIn = n;
-          bodySent.resolve();
-        },
-        deps.maxRequestBytes,
-        () => proxyErrors.bodyTooLarge(deps.maxRequestBytes),
-      ),
-    );
+    const forwarded = requestBody.forward();
+    const body = forwarded instanceof Uint8Array ? ReadableStream.from([forwarded]) : forwarded;
     const t0 = deps.now();
-    let response = await send(deps, req, route, upstream, credential, body, bodySent.promise);
+    let response = await send(deps, req, route, upstream, credential, body, counter.sent.promise);
     if (response.status === 401 && body === null) {
       // The provider rejected a token we thought valid: refresh once and replay.
       // A token that was just issued is not the problem (a scope, say): the 401 stands.
@@ -210,33 +176,147 @@ export async function handleProxy(
         response = await send(deps, req, route, upstream, credential, null);
       }
     }
-    upstreamMs = deps.now() - t0;
-    const headers = downstreamResponseHeaders(response.headers, response.decoded);
-    const status = response.status;
-    if (response.body === null) {
-      finish(status, "allowed", bytesIn, 0);
-      return new Response(null, { status, headers });
-    }
-    // The length sent downstream (a transport that decoded a gzip body dropped it).
-    const declared = headers.get("content-length");
-    if (response.body instanceof Uint8Array || (declared !== null && /^\d+$/.test(declared))) {
-      // Known length: no per-chunk counting stream on the hot path.
-      const bytesOut = response.body instanceof Uint8Array
-        ? response.body.byteLength
-        : Number(declared);
-      finish(status, "allowed", bytesIn, bytesOut);
-      return new Response(response.body, { status, statusText: response.statusText, headers });
-    }
-    const counted = response.body.pipeThrough(
-      countingStream((bytesOut) => finish(status, "allowed", bytesIn, bytesOut)),
-    );
-    return new Response(counted, { status, statusText: response.statusText, headers });
+    call.upstreamMs = deps.now() - t0;
+    return await respond(deps, call, ex, filters, response, lookup, counter);
   } catch (error) {
-    const sx = clientError(deps, error);
-    if (sx.code === "SX-TOKEN-EXPIRED" && caller) deps.callers.forgetConnection(caller.connection);
-    finish(sx.status, `denied:${sx.code}`, 0, 0);
-    return errorResponse(sx);
+    await requestBody?.discard();
+    return refuse(deps, call, error);
   }
+}
+
+const NO_FILTERS: readonly ProxyFilter[] = [];
+
+/** The caller's body, counted and capped; null for methods whose body is not forwarded. */
+function requestStream(
+  deps: ProxyDeps,
+  req: Request,
+  counter: { bytesIn: number; sent: PromiseWithResolvers<void> },
+): ReadableStream<Uint8Array> | null {
+  if (bodyless(req.method) || req.body === null) return null;
+  return req.body.pipeThrough(countingStream(
+    (n) => {
+      counter.bytesIn = n;
+      counter.sent.resolve();
+    },
+    deps.maxRequestBytes,
+    () => proxyErrors.bodyTooLarge(deps.maxRequestBytes),
+  ));
+}
+
+async function exchangeFor(
+  deps: ProxyDeps,
+  req: Request,
+  target: ProxyTarget,
+  caller: Caller,
+  operation: Operation,
+  body: PeekableBody,
+): Promise<Exchange> {
+  const { route, url } = target;
+  const map = route.operations;
+  if (map?.peekBytes && map.resolveBody) {
+    // The operation is in the body (GraphQL): a bounded peek, replayed upstream.
+    const peeked = await body.read(map.peekBytes);
+    const shape = { method: req.method, path: target.path, query: url.search };
+    operation = map.resolveBody(
+      shape,
+      peeked === "too_large" ? null : peeked,
+      req.headers.get("content-type"),
+    );
+    if (peeked === "too_large") operation = { ...operation, multiplexed: true };
+  }
+  return {
+    started: deps.now(),
+    route,
+    method: req.method,
+    path: target.path,
+    query: url.search,
+    requestHeaders: req.headers,
+    caller,
+    operation,
+    decision: "allowed",
+    rules: [],
+    notes: {},
+    strict: req.headers.get("x-securix-strict-mode")?.trim().toLowerCase() === "true",
+  };
+}
+
+function upgrade(
+  deps: ProxyDeps,
+  call: CallRecord,
+  req: Request,
+  upstream: URL,
+  credential: StoredCredential,
+): Response {
+  const { route } = call;
+  if (!route.websocket) {
+    throw proxyErrors.badTarget(`${route.provider} does not accept WebSocket upgrades`);
+  }
+  const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",")
+    .map((p) => p.trim()).filter(Boolean);
+  complete(deps, call, { status: 101, error: null, bytesIn: 0, bytesOut: 0 });
+  return bridgeWebSocket({ req, route, upstreamUrl: upstream, credential, protocols });
+}
+
+/** The provider's answer, through the response filters, to the caller; completion once. */
+async function respond(
+  deps: ProxyDeps,
+  call: CallRecord,
+  ex: Exchange,
+  filters: readonly ProxyFilter[],
+  response: UpstreamResponse,
+  lookup: Lookup,
+  counter: { bytesIn: number },
+): Promise<Response> {
+  const headers = downstreamResponseHeaders(response.headers, response.decoded);
+  const { status, statusText } = response;
+  const done = (bytesOut: number) =>
+    complete(deps, call, { status, error: null, bytesIn: counter.bytesIn, bytesOut });
+  let body: ReadableStream<Uint8Array> | Uint8Array | null = response.body;
+  if (body !== null && hasResponseFilters(filters)) {
+    const filtered = await runResponseFilters(
+      filters,
+      ex,
+      {
+        status,
+        headers,
+        contentType: response.headers.get("content-type"),
+        contentEncoding: response.decoded ? "" : (response.headers.get("content-encoding") ?? ""),
+        readBody: () => Promise.resolve(null),
+        body: new PeekableBody(body),
+      },
+      lookup,
+      (b) => new PeekableBody(b),
+    );
+    body = filtered.body.forward();
+    if (filtered.rewritten) {
+      headers.delete("content-length");
+      headers.delete("content-encoding");
+      if (body instanceof Uint8Array) headers.set("content-length", String(body.byteLength));
+    }
+  }
+  if (body === null) {
+    done(0);
+    return new Response(null, { status, headers });
+  }
+  // The length sent downstream (a transport that decoded a gzip body dropped it).
+  const declared = headers.get("content-length");
+  if (body instanceof Uint8Array || (declared !== null && /^\d+$/.test(declared))) {
+    // Known length: no per-chunk counting stream on the hot path.
+    done(body instanceof Uint8Array ? body.byteLength : Number(declared));
+    return new Response(body as BodyInit, { status, statusText, headers });
+  }
+  const counted = body.pipeThrough(countingStream((bytesOut) => done(bytesOut)));
+  return new Response(counted, { status, statusText, headers });
+}
+
+function refuse(deps: ProxyDeps, call: CallRecord, error: unknown): Response {
+  const denied = error instanceof Denied ? error : null;
+  const sx = denied ? denied.error : clientError(deps, error);
+  if (sx.code === "SX-TOKEN-EXPIRED" && call.caller) {
+    deps.callers.forgetConnection(call.caller.connection);
+  }
+  complete(deps, call, { status: sx.status, error: sx.code, bytesIn: 0, bytesOut: 0 });
+  return errorResponse(sx);
 }
 
 /**
@@ -251,58 +331,4 @@ function clientError(deps: ProxyDeps, error: unknown): SecurixError {
   if (error instanceof SecurixError && !ours) return error;
   deps.onInternalError?.(error);
   return proxyErrors.unavailable();
-}
-
-async function send(
-  deps: ProxyDeps,
-  req: Request,
-  route: ProxyRoute,
-  url: URL,
-  credential: StoredCredential,
-  body: ReadableStream<Uint8Array> | null,
-  bodySent?: Promise<void>,
-): Promise<UpstreamResponse> {
-  const headers = upstreamRequestHeaders(req.headers);
-  framing(req, body !== null, headers);
-  const target = new URL(url);
-  route.inject(credential, headers, target);
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let answered = false;
-  const startTimer = () => {
-    if (!answered) timer = setTimeout(() => controller.abort(), deps.upstreamTimeoutMs);
-  };
-  if (body && bodySent) void bodySent.then(startTimer);
-  else startTimer();
-  try {
-    return await deps.upstream.forward({
-      method: req.method,
-      url: target,
-      headers,
-      body,
-      signal: controller.signal,
-    });
-  } catch (error) {
-    if (controller.signal.aborted) {
-      throw proxyErrors.upstreamTimeout(route.provider, deps.upstreamTimeoutMs);
-    }
-    if (error instanceof SecurixError) throw error;
-    throw proxyErrors.upstreamUnreachable(route.provider);
-  } finally {
-    answered = true;
-    clearTimeout(timer);
-  }
-}
-
-/**
- * The caller's framing, kept: a body sent with Content-Length goes on with
- * that length (some APIs refuse chunked uploads), one sent chunked stays
- * chunked, and an empty body declared with `Content-Length: 0` keeps it.
- * Deno.serve has already refused a request that sends both.
- */
-function framing(req: Request, hasBody: boolean, headers: Headers): void {
-  const length = req.headers.get("content-length");
-  if (length !== null && (hasBody || !BODYLESS.has(req.method))) {
-    headers.set("content-length", length);
-  } else if (hasBody) headers.set("transfer-encoding", "chunked");
 }

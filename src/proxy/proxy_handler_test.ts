@@ -5,7 +5,8 @@ import type { Database } from "../db/client.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
 import { fetchTransport } from "./fetch_transport.ts";
 import { httpTransport } from "./http_transport.ts";
-import { handleProxy, matchProxy, type ProxyDeps } from "./proxy_handler.ts";
+import { handleProxy, matchProxy, type ProxyDeps, type ProxyTarget } from "./proxy_handler.ts";
+import { SecurixError } from "../errors/securix_error.ts";
 import type { ProxyRoute } from "./proxy_route.ts";
 import { credentialInjector } from "../providers/credential_injection.ts";
 
@@ -212,4 +213,130 @@ Deno.test("proxy body limit: a streamed body past the limit ends the upstream re
     transport.close?.();
     await upstream.shutdown();
   }
+});
+
+function recordingAudit(records: Record<string, unknown>[]): AuditWriter {
+  return {
+    backlogged: false,
+    record: (e: { data: Record<string, unknown> }) => records.push(e.data),
+  } as unknown as AuditWriter;
+}
+
+Deno.test("pipeline: a request filter's deny never loads a credential and is recorded with its rule", async () => {
+  let loads = 0;
+  const records: Record<string, unknown>[] = [];
+  const d = deps({
+    audit: recordingAudit(records),
+    credentials: {
+      get: () => {
+        loads++;
+        return Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null });
+      },
+    } as unknown as CredentialSource,
+    fetch: (() => Promise.resolve(new Response("{}"))) as typeof fetch,
+    filters: () => [{
+      name: "no",
+      request: () => ({
+        action: "deny",
+        error: new SecurixError("SX-POLICY-DENIED", "denied", { status: 403, llmError: "no" }),
+        rule: "nope",
+      }),
+    }],
+  });
+  const { status, body } = await send(d);
+  assert.equal(status, 403);
+  assert.equal(body.error.code, "SX-POLICY-DENIED");
+  assert.equal(loads, 0, "no credential for a denied call");
+  assert.equal(records.length, 1);
+  assert.equal(records[0].decision, "denied");
+  assert.equal(records[0].error, "SX-POLICY-DENIED");
+  assert.deepEqual(records[0].rules, ["nope"]);
+  assert.equal(records[0].operation, "gmail.unknown");
+  assert.equal(records[0].class, "read");
+});
+
+Deno.test("pipeline: a filter that reads the request body and narrows the query; upstream gets both intact", async () => {
+  const seen: { url: string; body: string }[] = [];
+  const d = deps({
+    credentials: {
+      get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
+    } as unknown as CredentialSource,
+    fetch: (async (url: URL, init: RequestInit) => {
+      seen.push({ url: String(url), body: await new Response(init.body).text() });
+      return new Response("{}");
+    }) as typeof fetch,
+    maxRequestBytes: 1 << 20,
+    filters: () => [{
+      name: "peek",
+      async request(ex, readBody) {
+        const head = await readBody(4);
+        assert.equal(head, "too_large");
+        ex.query = "?q=narrowed";
+        return { action: "continue" };
+      },
+    }],
+  });
+  const payload = "x".repeat(5000);
+  const req = new Request("http://127.0.0.1:8080/proxy/gmail/x?q=wide", {
+    method: "POST",
+    body: payload,
+  });
+  const target = matchProxy(d, req);
+  assert.ok(target && target !== "unknown");
+  assert.equal((await handleProxy(d, req, target)).status, 200);
+  assert.equal(seen[0].url, "http://127.0.0.1:9/base/x?q=narrowed");
+  assert.equal(seen[0].body, payload);
+});
+
+Deno.test("pipeline: response filters replace (length fixed) or deny before the status goes out", async () => {
+  const records: Record<string, unknown>[] = [];
+  const make = (verdict: "replace" | "deny") =>
+    deps({
+      audit: recordingAudit(records),
+      credentials: {
+        get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
+      } as unknown as CredentialSource,
+      fetch: (() =>
+        Promise.resolve(
+          new Response('{"secret":"123-45-6789"}', {
+            headers: { "content-type": "application/json", "content-length": "24" },
+          }),
+        )) as typeof fetch,
+      filters: () => [{
+        name: "rewrite",
+        async response(ex, answer) {
+          const body = await answer.readBody(1024);
+          assert.ok(body instanceof Uint8Array);
+          if (verdict === "deny") {
+            return {
+              action: "deny",
+              error: new SecurixError("SX-FOLDER-HIDDEN", "hidden", { status: 404 }),
+              rule: "hide_hr",
+            };
+          }
+          ex.decision = "redacted";
+          ex.notes.redactions = { ssn: 1 };
+          return {
+            action: "replace",
+            body: new TextEncoder().encode('{"secret":"[REDACTED:ssn]"}'),
+          };
+        },
+      }],
+    });
+  const replaced = await handleProxy(
+    make("replace"),
+    new Request("http://127.0.0.1:8080/proxy/gmail/x"),
+    matchProxy(make("replace"), new Request("http://127.0.0.1:8080/proxy/gmail/x")) as ProxyTarget,
+  );
+  const text = await replaced.text();
+  assert.equal(text, '{"secret":"[REDACTED:ssn]"}');
+  assert.equal(replaced.headers.get("content-length"), String(text.length));
+  assert.equal(records.at(-1)!.decision, "redacted");
+  assert.deepEqual(records.at(-1)!.notes, { redactions: { ssn: 1 } });
+  assert.equal(records.at(-1)!.bytesOut, text.length);
+
+  const denied = await send(make("deny"));
+  assert.equal(denied.status, 404);
+  assert.equal(denied.body.error.code, "SX-FOLDER-HIDDEN");
+  assert.deepEqual(records.at(-1)!.rules, ["hide_hr"]);
 });

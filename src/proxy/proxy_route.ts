@@ -1,4 +1,5 @@
 import type { StoredCredential } from "../connections/connection_types.ts";
+import type { OperationMap } from "../providers/operation.ts";
 
 /**
  * One proxy host: `<host>.api.<base_domain>` forwards to `baseUrl` with the
@@ -18,6 +19,10 @@ export interface ProxyRoute {
    * be used, rejects with SX-PROVIDER-UNAVAILABLE; null (or absent) when ready.
    */
   ready?: () => Promise<void> | null;
+  /** The provider's family (`google` for gmail); rule targets may name it. Default: the provider. */
+  family?: string;
+  /** What each call does; without one every call is `<provider>.unknown`. */
+  operations?: OperationMap;
 }
 
 export type RouteTable = ReadonlyMap<string, ProxyRoute>;

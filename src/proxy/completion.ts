@@ -1,0 +1,114 @@
+import type { AuditWriter } from "../audit/audit_writer.ts";
+import type { Operation } from "../providers/operation.ts";
+import type { Caller } from "./caller_identity.ts";
+import type { Exchange } from "./exchange.ts";
+import type { ProxyRoute } from "./proxy_route.ts";
+
+/**
+ * Refusals of callers that never showed a valid key: counted per client
+ * address and minute in one `auth.failed` summary (see KeyAuthenticator),
+ * not a chained record each, so a flood cannot fill the audit log.
+ */
+const UNAUTHENTICATED = new Set(["SX-API-KEY-MISSING", "SX-API-KEY-INVALID", "SX-AUTH-LOCKOUT"]);
+/** Refusals of `checkRequestShape`, which runs before the key is looked at. */
+const BEFORE_AUTH = new Set(["SX-BAD-REQUEST-TARGET", "SX-HEADERS-TOO-LARGE", "SX-BODY-TOO-LARGE"]);
+
+export interface CompletionDeps {
+  audit: AuditWriter | null;
+  now: () => number;
+  onRequest?: (
+    provider: string,
+    status: number,
+    totalMs: number,
+    upstreamMs: number | null,
+  ) => void;
+  onRefusedUnauthenticated?: (address: string, reason: string) => void;
+}
+
+/** What the pipeline knew of the call when it ended. */
+export interface CallRecord {
+  started: number;
+  route: ProxyRoute;
+  method: string;
+  /** As `auditPath` writes it: query parameter names, never values. */
+  path: string;
+  note: string | null;
+  clientAddress: string;
+  operation: Operation;
+  caller: Caller | null;
+  exchange: Exchange | null;
+  upstreamMs: number | null;
+}
+
+export interface Outcome {
+  status: number;
+  /** The SX code of a refusal; null for an answer that came from the provider. */
+  error: string | null;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/**
+ * Metrics and one audit record per call, once (the caller of this makes sure
+ * it runs once). Unauthenticated refusals become per-address summaries and
+ * backlog refusals are not queued, so neither can grow the log.
+ */
+export function complete(deps: CompletionDeps, call: CallRecord, outcome: Outcome): void {
+  const { status, error } = outcome;
+  deps.onRequest?.(call.route.provider, status, deps.now() - call.started, call.upstreamMs);
+  if (error === "SX-AUDIT-BACKLOG") return;
+  if (error !== null && call.caller === null) {
+    if (UNAUTHENTICATED.has(error)) return;
+    // With no caller these codes can only come from the shape check, before the key.
+    if (BEFORE_AUTH.has(error)) {
+      deps.onRefusedUnauthenticated?.(
+        call.clientAddress,
+        error.slice(3).toLowerCase().replaceAll("-", "_"),
+      );
+      return;
+    }
+  }
+  deps.audit?.record({
+    kind: "proxy.request",
+    at: call.started,
+    appId: call.caller?.app.id ?? null,
+    agentId: call.caller?.agentId ?? null,
+    entityId: call.caller?.entityId ?? null,
+    provider: call.route.provider,
+    data: recordData(deps, call, outcome),
+  });
+}
+
+/** Keys in sorted order, nested ones too: the audit thread hashes JSON.stringify as is. */
+function recordData(deps: CompletionDeps, call: CallRecord, outcome: Outcome) {
+  const ex = call.exchange;
+  const operation = ex?.operation ?? call.operation;
+  const notes = ex && Object.keys(ex.notes).length > 0 ? sorted(ex.notes) : undefined;
+  return {
+    bytesIn: outcome.bytesIn,
+    bytesOut: outcome.bytesOut,
+    class: operation.class,
+    decision: outcome.error !== null ? "denied" : (ex?.decision ?? "allowed"),
+    durationMs: deps.now() - call.started,
+    ...(outcome.error !== null ? { error: outcome.error } : {}),
+    host: call.route.host,
+    method: call.method,
+    note: call.note,
+    ...(notes ? { notes } : {}),
+    operation: operation.id,
+    path: call.path,
+    ...(ex && ex.rules.length > 0 ? { rules: [...ex.rules] } : {}),
+    status: outcome.status,
+  };
+}
+
+function sorted(value: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const v = value[key];
+    out[key] = v !== null && typeof v === "object" && !Array.isArray(v)
+      ? sorted(v as Record<string, unknown>)
+      : v;
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+import type { SecurixError } from "../errors/securix_error.ts";
+import type { Exchange } from "./exchange.ts";
+import type { PeekableBody } from "./peekable_body.ts";
+import type { Answer, Lookup, ProxyFilter, Verdict } from "./proxy_filter.ts";
+
+/** A filter refused the call: the pipeline answers with `error` and records the rule. */
+export class Denied extends Error {
+  constructor(readonly error: SecurixError, readonly rule: string | null) {
+    super(error.message);
+  }
+}
+
+function settle(ex: Exchange, verdict: Verdict): void {
+  if (verdict.action === "deny") {
+    ex.decision = "denied";
+    if (verdict.rule !== null && !ex.rules.includes(verdict.rule)) ex.rules.push(verdict.rule);
+    throw new Denied(verdict.error, verdict.rule);
+  }
+}
+
+export async function runRequestFilters(
+  filters: readonly ProxyFilter[],
+  ex: Exchange,
+  body: PeekableBody,
+): Promise<void> {
+  for (const filter of filters) {
+    if (filter.request) settle(ex, await filter.request(ex, (limit) => body.read(limit)));
+  }
+}
+
+export async function runAuthorizedFilters(
+  filters: readonly ProxyFilter[],
+  ex: Exchange,
+  lookup: Lookup,
+): Promise<void> {
+  for (const filter of filters) {
+    if (filter.authorized) settle(ex, await filter.authorized(ex, lookup));
+  }
+}
+
+export function hasResponseFilters(filters: readonly ProxyFilter[]): boolean {
+  return filters.some((f) => f.response !== undefined);
+}
+
+/**
+ * Runs the response filters in order; each sees the body as the previous one
+ * left it. Returns what goes downstream: the body and whether its length is
+ * still the provider's.
+ */
+export async function runResponseFilters(
+  filters: readonly ProxyFilter[],
+  ex: Exchange,
+  answer: Answer & { body: PeekableBody },
+  lookup: Lookup,
+  rebody: (body: ReadableStream<Uint8Array> | Uint8Array) => PeekableBody,
+): Promise<{ body: PeekableBody; rewritten: boolean }> {
+  let body = answer.body;
+  let rewritten = false;
+  for (const filter of filters) {
+    if (!filter.response) continue;
+    const current = body;
+    const verdict = await filter.response(
+      ex,
+      { ...answer, readBody: (l) => current.read(l) },
+      lookup,
+    );
+    if (verdict.action === "continue") continue;
+    if (verdict.action === "deny") {
+      await body.discard();
+      settle(ex, verdict);
+    } else if (verdict.action === "replace") {
+      await body.discard();
+      body = rebody(verdict.body);
+      rewritten = true;
+    } else {
+      const source = body.forward();
+      const stream = source instanceof Uint8Array
+        ? ReadableStream.from([source])
+        : source ?? ReadableStream.from([]);
+      body = rebody(stream.pipeThrough(verdict.stream));
+      rewritten = true;
+    }
+  }
+  return { body, rewritten };
+}

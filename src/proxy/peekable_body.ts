@@ -1,0 +1,80 @@
+/**
+ * A body that filters may read the head of, up to a limit, without losing
+ * it: what was read is sent on first, then the rest of the stream. A body
+ * nobody reads is handed on as the original stream (zero-copy).
+ */
+export class PeekableBody {
+  #source: ReadableStream<Uint8Array> | Uint8Array | null;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  #done = false;
+
+  constructor(source: ReadableStream<Uint8Array> | Uint8Array | null) {
+    this.#source = source;
+  }
+
+  /** At most `limit` bytes: the whole body, `"too_large"` when there is more, or null when there is none. */
+  async read(limit: number): Promise<Uint8Array | "too_large" | null> {
+    const source = this.#source;
+    if (source === null) return null;
+    if (source instanceof Uint8Array) return source.byteLength > limit ? "too_large" : source;
+    this.#reader ??= source.getReader();
+    while (!this.#done && this.#size <= limit) {
+      const { done, value } = await this.#reader.read();
+      if (done) this.#done = true;
+      else {
+        this.#chunks.push(value);
+        this.#size += value.byteLength;
+      }
+    }
+    if (this.#size > limit) return "too_large";
+    return this.#whole();
+  }
+
+  /** True once a filter read the body (then `forward()` replays it). */
+  get touched(): boolean {
+    return this.#reader !== null;
+  }
+
+  /** What to send on: the untouched source, the whole body read, or what was read followed by the rest. */
+  forward(): ReadableStream<Uint8Array> | Uint8Array | null {
+    if (this.#reader === null) return this.#source;
+    if (this.#done) return this.#whole();
+    const reader = this.#reader;
+    const head = this.#chunks;
+    this.#chunks = [];
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = head.shift();
+        if (next) return controller.enqueue(next);
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /** Gives up on the body (a denied call): the rest is never read. */
+  async discard(): Promise<void> {
+    const source = this.#source;
+    if (source instanceof ReadableStream) {
+      await (this.#reader ? this.#reader.cancel() : source.cancel()).catch(() => {});
+    }
+  }
+
+  #whole(): Uint8Array {
+    if (this.#chunks.length === 1) return this.#chunks[0];
+    const whole = new Uint8Array(this.#size);
+    let at = 0;
+    for (const chunk of this.#chunks) {
+      whole.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    this.#chunks = [whole];
+    return whole;
+  }
+}

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { PeekableBody } from "./peekable_body.ts";
+
+function chunked(...parts: string[]): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return ReadableStream.from(parts.map((p) => enc.encode(p)));
+}
+
+async function text(body: ReadableStream<Uint8Array> | Uint8Array | null): Promise<string> {
+  if (body === null) return "<null>";
+  return body instanceof Uint8Array
+    ? new TextDecoder().decode(body)
+    : await new Response(body).text();
+}
+
+Deno.test("peekable body: an unread body is forwarded as the very same stream", () => {
+  const stream = chunked("a", "b");
+  const body = new PeekableBody(stream);
+  assert.equal(body.forward(), stream);
+  assert.equal(body.touched, false);
+});
+
+Deno.test("peekable body: a body within the limit is read whole and forwarded as bytes", async () => {
+  const body = new PeekableBody(chunked("hello ", "world"));
+  const read = await body.read(64);
+  assert.ok(read instanceof Uint8Array);
+  assert.equal(new TextDecoder().decode(read), "hello world");
+  const forwarded = body.forward();
+  assert.ok(forwarded instanceof Uint8Array);
+  assert.equal(await text(forwarded), "hello world");
+});
+
+Deno.test("peekable body: past the limit it says too_large and still forwards every byte in order", async () => {
+  const body = new PeekableBody(chunked("aaaa", "bbbb", "cccc", "dddd"));
+  assert.equal(await body.read(6), "too_large");
+  assert.equal(await body.read(2), "too_large", "a smaller limit after a larger read");
+  assert.equal(await text(body.forward()), "aaaabbbbccccdddd");
+});
+
+Deno.test("peekable body: a second, larger read continues where the first stopped", async () => {
+  const body = new PeekableBody(chunked("aaaa", "bbbb", "cccc"));
+  assert.equal(await body.read(3), "too_large");
+  const whole = await body.read(100);
+  assert.ok(whole instanceof Uint8Array);
+  assert.equal(new TextDecoder().decode(whole), "aaaabbbbcccc");
+});
+
+Deno.test("peekable body: bytes and null sources", async () => {
+  const bytes = new TextEncoder().encode("xyz");
+  assert.equal(await new PeekableBody(bytes).read(3), bytes);
+  assert.equal(await new PeekableBody(bytes).read(2), "too_large");
+  assert.equal(await new PeekableBody(null).read(10), null);
+  assert.equal(new PeekableBody(null).forward(), null);
+});
+
+Deno.test("peekable body: discard cancels the source", async () => {
+  let cancelled = false;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(c) {
+      c.enqueue(new Uint8Array(4));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  const body = new PeekableBody(stream);
+  assert.equal(await body.read(10), "too_large");
+  await body.discard();
+  assert.ok(cancelled);
+});
