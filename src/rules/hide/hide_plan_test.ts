@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { LabelCache } from "./gmail_hide.ts";
+import {
+  filterAnswerBytes,
+  type HideContext,
+  hideReach,
+  narrowQuery,
+  narrowQueryResolved,
+  targetHidden,
+} from "./hide_plan.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function ctx(answers: Record<string, unknown>): HideContext {
+  return {
+    policy: { labels: ["HR"], folders: ["F1"] },
+    lookup: (p) => Promise.resolve(p in answers ? answers[p] : null),
+    labels: new LabelCache(() => 0),
+    connectionId: "c",
+  };
+}
+
+Deno.test("hideReach: known operations, neutral providers, uncovered unknowns", () => {
+  assert.deepEqual(hideReach("gmail.users.messages.list"), {
+    query: true,
+    answer: false,
+    covered: true,
+  });
+  assert.deepEqual(hideReach("drive.files.list"), { query: true, answer: true, covered: true });
+  assert.deepEqual(hideReach("gmail.users.messages.send"), {
+    query: false,
+    answer: false,
+    covered: true,
+  });
+  assert.equal(hideReach("gmail.users.messages.batchModify").covered, false);
+  assert.equal(hideReach("gmail.users.history.list").covered, false);
+  assert.equal(hideReach("gmail.unknown").covered, false);
+  assert.equal(hideReach("drive.changes.list").covered, false);
+  assert.equal(hideReach("github.repos.get").covered, true);
+});
+
+Deno.test("narrowQuery and targetHidden dispatch by provider", async () => {
+  const c = ctx({
+    "/gmail/v1/users/me/labels": { labels: [{ id: "Label_1", name: "HR" }] },
+    "/gmail/v1/users/me/messages/m1?format=minimal": { id: "m1", labelIds: ["Label_1"] },
+    "/drive/v3/files/d1?fields=id,parents&supportsAllDrives=true": { id: "d1", parents: ["F1"] },
+  });
+  assert.match(narrowQuery("gmail.users.messages.list", "", c.policy), /label%3A%22hr%22/);
+  assert.match(narrowQuery("drive.files.list", "", c.policy), /not\+%27F1%27\+in\+parents/);
+  assert.equal(narrowQuery("github.search.code", "?q=x", c.policy), "?q=x");
+  assert.match(await narrowQueryResolved("drive.files.list", "/drive/v3/files", "", c), /F1/);
+  assert.equal(
+    await targetHidden("gmail.users.messages.get", "/gmail/v1/users/me/messages/m1", "", c),
+    true,
+  );
+  assert.equal(await targetHidden("drive.files.get", "/drive/v3/files/d1", "", c), true);
+  assert.equal(await targetHidden("github.repos.get", "/repos/a/b", "", c), false);
+});
+
+Deno.test("filterAnswerBytes: replace when items dropped, hidden for hidden items, null otherwise", async () => {
+  const c = ctx({ "/gmail/v1/users/me/labels": { labels: [{ id: "Label_1", name: "HR" }] } });
+  const list = enc(
+    JSON.stringify({ files: [{ id: "a", parents: ["F1"] }, { id: "b", parents: ["r"] }] }),
+  );
+  const out = await filterAnswerBytes("drive.files.list", "/drive/v3/files", list, c);
+  assert.ok(out && out.action === "replace");
+  assert.equal(out.removed, 1);
+  assert.deepEqual(JSON.parse(dec(out.body)), { files: [{ id: "b", parents: ["r"] }] });
+  const clean = enc(JSON.stringify({ files: [{ id: "b", parents: ["r"] }] }));
+  assert.equal(await filterAnswerBytes("drive.files.list", "/drive/v3/files", clean, c), null);
+  const msg = enc(JSON.stringify({ id: "m1", labelIds: ["Label_1"] }));
+  assert.deepEqual(
+    await filterAnswerBytes("gmail.users.messages.get", "/gmail/v1/users/me/messages/m1", msg, c),
+    { action: "hidden" },
+  );
+  assert.equal(
+    await filterAnswerBytes("drive.files.get", "/drive/v3/files/x", enc("%PDF-1.7"), c),
+    null,
+  );
+});
