@@ -52,8 +52,16 @@ Deno.test("resolve: encodings, case, slashes cannot dodge a literal", () => {
 });
 
 Deno.test("resolve: undecodable or slash-bearing segments match no literal", () => {
-  assert.equal(id("POST", "/v1/items/%E0%A4%A"), "t.items.update", "bad escape: a placeholder still");
-  assert.equal(id("POST", "/v%ZZ1/items/send"), "t.unknown", "bad escape where a literal is needed");
+  assert.equal(
+    id("POST", "/v1/items/%E0%A4%A"),
+    "t.items.update",
+    "bad escape: a placeholder still",
+  );
+  assert.equal(
+    id("POST", "/v%ZZ1/items/send"),
+    "t.unknown",
+    "bad escape where a literal is needed",
+  );
   assert.equal(id("POST", "/v1%2Fitems/send"), "t.unknown", "%2F never joins segments");
   assert.equal(id("GET", "/v1/items/a%2Fb"), "t.items.get", "placeholder takes an encoded slash");
   assert.equal(id("GET", "/v1/items/.."), "t.unknown", "dot segment matches nothing");
