@@ -9,7 +9,8 @@ import type { GraphqlIds } from "./graphql_operation.ts";
  */
 export const LINEAR_OPERATIONS: readonly OperationEntry[] = [
   { method: "POST", path: "/graphql", id: "linear.graphql", class: "write", multiplexed: true },
-  { method: "GET", path: "/graphql", id: "linear.graphql", class: "read", multiplexed: true },
+  // A GET carries its document in the query string; unreadable, it could be anything.
+  { method: "GET", path: "/graphql", id: "linear.graphql", class: "write", multiplexed: true },
 ];
 
 export const LINEAR_GRAPHQL: GraphqlIds = { prefix: "linear", opaqueId: "linear.graphql" };
