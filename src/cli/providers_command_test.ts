@@ -119,3 +119,97 @@ Deno.test("providers list: a table with the callback URL to register", async () 
   assert.match(out, /^linear\s+Linear\s+catalog\s+available\s+/m);
   assert.ok(!out.includes("secret\n") && !out.includes("literal-DROPBOX-secret"));
 });
+
+const CORP_OPERATIONS = `
+[[providers.corp.operations]]
+method = "POST"
+path = "/v1/mail/{id}/send"
+id = "corp.mail.send"
+class = "send"
+
+[[providers.corp.operations]]
+method = "get"
+path = "/v1/mail"
+id = "corp.mail.list"
+class = "read"
+`;
+
+/** Runs `securix providers …` with CORP_OPERATIONS appended to the config. */
+async function runProviders(args: string[]): Promise<{ out: string; err: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "securix-providers-" });
+  try {
+    await Deno.writeTextFile(`${dir}/securix.toml`, TOML + CORP_OPERATIONS);
+    await Deno.writeTextFile(`${dir}/corp.secret`, "file-CORP-secret\n");
+    const out: string[] = [];
+    const err: string[] = [];
+    const env: Record<string, string> = {
+      TEST_MASTER_KEY: "ef".repeat(32),
+      GOOGLE_CLIENT_SECRET: "env-GOOGLE-secret",
+    };
+    const io: CliIo = {
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+      env: (n) => env[n],
+      cwd: () => dir,
+    };
+    const program = new Command("securix").option("-c, --config <path>").exitOverride();
+    registerProviders(program, new CliContext(io, program));
+    await program.parseAsync(["--config", `${dir}/securix.toml`, "providers", ...args], {
+      from: "user",
+    });
+    return { out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("providers operations gmail: an aligned table with the fallback explained", async () => {
+  const { out } = await runProviders(["operations", "gmail"]);
+  const lines = out.split("\n");
+  assert.match(lines[0], /^METHOD\s+PATH\s+ID\s+CLASS\s+MULTIPLEXED$/);
+  assert.match(
+    out,
+    /^POST\s+\/gmail\/v1\/users\/\{userId\}\/messages\/send\s+gmail\.users\.messages\.send\s+send$/m,
+  );
+  assert.match(
+    out,
+    /^POST\s+\/upload\/gmail\/v1\/users\/\{userId\}\/messages\/send\s+gmail\.users\.messages\.send\s+send$/m,
+  );
+  assert.match(out, /^POST\s+\/batch\s+gmail\.batch\s+send\s+yes$/m);
+  const idColumn = lines[0].indexOf("ID");
+  for (const line of lines.slice(1).filter((l) => l.startsWith("GET "))) {
+    assert.match(line.slice(idColumn), /^gmail\./, `aligned: ${line}`);
+  }
+  assert.match(out, /Calls matching no entry: gmail\.unknown, classed by method/);
+});
+
+Deno.test("providers operations --json: catalog and custom providers", async () => {
+  const slack = JSON.parse((await runProviders(["operations", "slack", "--json"])).out);
+  assert.equal(slack.provider, "slack");
+  assert.ok(
+    slack.operations.some((o: { id: string; class: string }) =>
+      o.id === "slack.chat.postMessage" && o.class === "send"
+    ),
+  );
+  assert.equal(slack.unmatched.id, "slack.unknown");
+  const corp = JSON.parse((await runProviders(["operations", "corp", "--json"])).out);
+  assert.deepEqual(corp.operations, [
+    { method: "POST", path: "/v1/mail/{id}/send", id: "corp.mail.send", class: "send" },
+    { method: "GET", path: "/v1/mail", id: "corp.mail.list", class: "read" },
+  ]);
+});
+
+Deno.test("providers operations: an unknown name says which providers exist", async () => {
+  await assert.rejects(
+    () => runProviders(["operations", "gmial"]),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, "SX-UNKNOWN-PROVIDER");
+      assert.match(
+        error.message,
+        /Unknown provider "gmial"; the catalog has gmail, drive, calendar/,
+      );
+      assert.match(error.message, /securix\.toml adds corp/);
+      return true;
+    },
+  );
+});

@@ -51,6 +51,12 @@ export interface OperationMap {
   readonly entries: readonly OperationEntry[];
   resolve(call: CallShape): Operation;
   readonly peekBytes?: number;
+  /**
+   * Which calls `resolveBody` needs (GitHub: only `POST /graphql`); absent
+   * means every call when `peekBytes` is set. Lets the pipeline keep
+   * zero-copy streaming for every other call of the provider.
+   */
+  wantsBody?(call: CallShape): boolean;
   resolveBody?(call: CallShape, body: Uint8Array | null, contentType: string | null): Operation;
 }
 

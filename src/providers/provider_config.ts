@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { resolveSecret, type SecretSources } from "../config/secret_ref.ts";
 import { catalogNames, catalogProvider } from "./catalog.ts";
+import { OPERATION_CLASSES, type OperationEntry } from "./operation.ts";
+import { indexEntries, parseTemplate } from "./operation_map.ts";
 
 /**
  * The `[providers.<name>]` tables of securix.toml. A name from the catalog
@@ -50,6 +52,8 @@ export interface EnabledProviderConfig {
   websocket: boolean;
   /** `[providers.<name>.authorization_params]`: added to every authorization request. */
   authorizationParams: Readonly<Record<string, string>>;
+  /** Custom providers: `[[providers.<name>.operations]]`, for the operation map. */
+  operations: readonly OperationEntry[];
   urls: {
     authorization: string | null;
     token: string | null;
@@ -112,6 +116,8 @@ const MISPLACED: Record<string, string> = {
   pkce:
     'pkce is fixed for catalog providers; only custom providers (kind = "oidc" or "oauth2") set it',
   issuer: 'issuer is only for kind = "oidc" (OpenID discovery)',
+  operations: "catalog providers have built-in operations (securix providers operations " +
+    'NAME); only custom providers (kind = "oidc" or "oauth2") declare them',
 };
 
 const CUSTOM_NAME = /^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -200,6 +206,7 @@ const table = z.object({
   api_base_url: providerUrl.optional(),
   websocket: z.boolean().optional(),
   authorization_params: authorizationParams.optional(),
+  operations: z.unknown().optional(),
 });
 type Table = z.output<typeof table>;
 
@@ -254,6 +261,8 @@ async function parseProvider(
   }
   const missing = checkRequired(kind, data);
   if (missing.length > 0) return { issues: missing };
+  const operations = parseOperations(name, data.operations);
+  if ("issues" in operations) return operations;
   let secret: string | null = null;
   if (data.client_secret !== undefined) {
     try {
@@ -262,7 +271,7 @@ async function parseProvider(
       return { issues: [{ path: ["client_secret"], message: (error as Error).message }] };
     }
   }
-  return { config: enabledConfig(name, kind, data, secret) };
+  return { config: enabledConfig(name, kind, data, secret, operations.entries) };
 }
 
 function checkKind(name: string, kind: unknown): Issue | null {
@@ -296,7 +305,13 @@ function allowedKeys(name: string, kind: ProviderKind): string[] {
   if (kind === "catalog") {
     return catalogProvider(name)?.selfManaged ? [...COMMON_KEYS, "base_url"] : COMMON_KEYS;
   }
-  return ["kind", ...COMMON_KEYS, "pkce", ...(kind === "oidc" ? ["issuer"] : [])];
+  return [
+    "kind",
+    ...COMMON_KEYS,
+    "pkce",
+    "operations",
+    ...(kind === "oidc" ? ["issuer"] : []),
+  ];
 }
 
 function checkKeys(name: string, kind: ProviderKind, keys: string[]): Issue[] {
@@ -340,6 +355,7 @@ function enabledConfig(
   kind: ProviderKind,
   data: Table,
   secret: string | null,
+  operations: OperationEntry[],
 ): EnabledProviderConfig {
   return {
     name,
@@ -354,6 +370,7 @@ function enabledConfig(
     baseUrl: data.base_url ?? null,
     websocket: data.websocket ?? false,
     authorizationParams: data.authorization_params ?? {},
+    operations,
     urls: {
       authorization: data.authorization_url ?? null,
       token: data.token_url ?? null,
@@ -362,4 +379,87 @@ function enabledConfig(
       apiBase: data.api_base_url ?? null,
     },
   };
+}
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+const OPERATION_ID = /^[a-z0-9-]+(\.[A-Za-z0-9_]+)+$/;
+
+function templateIssue(path: string): string | null {
+  try {
+    parseTemplate(path);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** One `[[providers.<name>.operations]]` table; `name` is the provider's. */
+function operationEntry(name: string) {
+  return z.strictObject({
+    method: z.string({ error: `expected an HTTP method, e.g. "POST"` }).transform((m) =>
+      m.toUpperCase()
+    ).pipe(z.enum(METHODS, { error: `expected one of ${METHODS.join(", ")}` })),
+    path: z.string({ error: 'expected a path template, e.g. "/v1/messages/{id}/send"' })
+      .superRefine((path, ctx) => {
+        const why = templateIssue(path);
+        if (why) ctx.addIssue({ code: "custom", message: why });
+      }),
+    id: z.string({ error: `expected an operation id, e.g. "${name}.messages.send"` })
+      .regex(OPERATION_ID, {
+        error: (iss) =>
+          `expected dot-separated names of letters, digits and "_", e.g. "${name}.messages.send", got ${
+            shown(iss.input)
+          }`,
+      })
+      .refine((id) => id.startsWith(`${name}.`), {
+        error: (iss) =>
+          `an operation id starts with the provider name "${name}.", got ${shown(iss.input)}`,
+      })
+      .refine((id) => id !== `${name}.unknown`, {
+        error: `"${name}.unknown" is what calls matching no operation get; choose another id`,
+      }),
+    class: z.enum(OPERATION_CLASSES as [string, ...string[]], {
+      error: (iss) => `expected ${OPERATION_CLASSES.join(", ")}, got ${shown(iss.input)}`,
+    }),
+  }, {
+    error: (iss) =>
+      iss.code === "unrecognized_keys"
+        ? `unknown key ${iss.keys.join(", ")}; an operation has method, path, id and class`
+        : `expected a table with method, path, id and class, got ${shown(iss.input)}`,
+  });
+}
+
+/**
+ * `[[providers.<name>.operations]]`: each entry checked on its own, then all
+ * together (two entries for one method and template shape is an error).
+ */
+function parseOperations(
+  name: string,
+  raw: unknown,
+): { entries: OperationEntry[] } | { issues: Issue[] } {
+  if (raw === undefined) return { entries: [] };
+  if (!Array.isArray(raw)) {
+    return {
+      issues: [{
+        path: ["operations"],
+        message: `expected a list of tables ([[providers.${name}.operations]]), got ${shown(raw)}`,
+      }],
+    };
+  }
+  const parsed = z.array(operationEntry(name)).safeParse(raw);
+  if (!parsed.success) {
+    return {
+      issues: parsed.error.issues.map((i) => ({
+        path: ["operations", ...i.path.map(String)],
+        message: i.message,
+      })),
+    };
+  }
+  const entries = parsed.data as OperationEntry[];
+  try {
+    indexEntries(entries);
+  } catch (error) {
+    return { issues: [{ path: ["operations"], message: (error as Error).message }] };
+  }
+  return { entries };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { OperationEntry } from "./operation.ts";
 
 /**
  * What Securix knows about a provider. Catalog providers are written once per
@@ -133,6 +134,11 @@ export interface ProviderDefinition {
    * definition for an install at `baseUrl`, from `base_url` in securix.toml.
    */
   selfManaged?: (baseUrl: string) => ProviderDefinition;
+  /**
+   * Custom providers: the operations declared in securix.toml, for
+   * `operationMapFor(name, operations)`. Catalog providers have built-in maps.
+   */
+  operations?: readonly OperationEntry[];
 }
 
 /** Defaults shared by most OAuth providers; families spread and override. */

@@ -172,6 +172,7 @@ function custom(
     injection: { kind: "bearer" },
     defaultHeaders: {},
     defaultScopes: effectiveDefaults(config, isOidc ? ["email", "profile"] : []),
+    operations: config.operations,
     client: config.client,
     allowedScopes: config.scopes,
     issuer: config.issuer,

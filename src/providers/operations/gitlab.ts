@@ -1,0 +1,91 @@
+import type { OperationEntry } from "../operation.ts";
+import { entriesUnder, type EntryRow } from "../operation_map.ts";
+
+/**
+ * GitLab REST v4 (gitlab.com and self-managed alike), named after the
+ * resources of the GitLab API reference with list/get/create/update/delete
+ * verbs (`gitlab.projects.delete`, `gitlab.merge_requests.merge`).
+ */
+
+const PROJECT: EntryRow[] = [
+  ["GET", "", "projects.get", "read"],
+  ["PUT", "", "projects.update", "write"],
+  ["DELETE", "", "projects.delete", "delete"],
+  ["POST", "/fork", "projects.fork", "write"],
+  ["POST", "/archive", "projects.archive", "write"],
+  ["GET", "/members", "project_members.list", "read"],
+  ["POST", "/members", "project_members.create", "write"],
+  ["DELETE", "/members/{user_id}", "project_members.delete", "delete"],
+  ["GET", "/issues", "issues.list", "read"],
+  ["POST", "/issues", "issues.create", "write"],
+  ["GET", "/issues/{issue_iid}", "issues.get", "read"],
+  ["PUT", "/issues/{issue_iid}", "issues.update", "write"],
+  ["DELETE", "/issues/{issue_iid}", "issues.delete", "delete"],
+  ["GET", "/issues/{issue_iid}/notes", "notes.list", "read"],
+  ["POST", "/issues/{issue_iid}/notes", "notes.create", "write"],
+  ["DELETE", "/issues/{issue_iid}/notes/{note_id}", "notes.delete", "delete"],
+  ["GET", "/merge_requests", "merge_requests.list", "read"],
+  ["POST", "/merge_requests", "merge_requests.create", "write"],
+  ["GET", "/merge_requests/{merge_request_iid}", "merge_requests.get", "read"],
+  ["PUT", "/merge_requests/{merge_request_iid}", "merge_requests.update", "write"],
+  ["DELETE", "/merge_requests/{merge_request_iid}", "merge_requests.delete", "delete"],
+  ["PUT", "/merge_requests/{merge_request_iid}/merge", "merge_requests.merge", "write"],
+  ["GET", "/merge_requests/{merge_request_iid}/changes", "merge_requests.changes", "read"],
+  ["GET", "/merge_requests/{merge_request_iid}/diffs", "merge_requests.diffs", "read"],
+  ["POST", "/merge_requests/{merge_request_iid}/notes", "notes.create", "write"],
+  ["POST", "/merge_requests/{merge_request_iid}/approve", "merge_requests.approve", "write"],
+  ["GET", "/repository/tree", "repository.tree", "read"],
+  ["GET", "/repository/archive", "repository.archive", "read"],
+  ["GET", "/repository/archive.zip", "repository.archive", "read"],
+  ["GET", "/repository/archive.tar.gz", "repository.archive", "read"],
+  ["GET", "/repository/compare", "repository.compare", "read"],
+  ["GET", "/repository/files/{file_path}", "repository_files.get", "read"],
+  ["HEAD", "/repository/files/{file_path}", "repository_files.get", "read"],
+  ["GET", "/repository/files/{file_path}/raw", "repository_files.raw", "read"],
+  ["POST", "/repository/files/{file_path}", "repository_files.create", "write"],
+  ["PUT", "/repository/files/{file_path}", "repository_files.update", "write"],
+  ["DELETE", "/repository/files/{file_path}", "repository_files.delete", "delete"],
+  ["GET", "/repository/branches", "branches.list", "read"],
+  ["GET", "/repository/branches/{branch}", "branches.get", "read"],
+  ["POST", "/repository/branches", "branches.create", "write"],
+  ["DELETE", "/repository/branches/{branch}", "branches.delete", "delete"],
+  ["GET", "/repository/commits", "commits.list", "read"],
+  ["GET", "/repository/commits/{sha}", "commits.get", "read"],
+  ["POST", "/repository/commits", "commits.create", "write"],
+  ["GET", "/repository/tags", "tags.list", "read"],
+  ["POST", "/repository/tags", "tags.create", "write"],
+  ["DELETE", "/repository/tags/{tag_name}", "tags.delete", "delete"],
+  ["GET", "/pipelines", "pipelines.list", "read"],
+  ["POST", "/pipeline", "pipelines.create", "write"],
+  ["DELETE", "/pipelines/{pipeline_id}", "pipelines.delete", "delete"],
+  ["GET", "/releases", "releases.list", "read"],
+  ["POST", "/releases", "releases.create", "write"],
+  ["DELETE", "/releases/{tag_name}", "releases.delete", "delete"],
+  ["GET", "/hooks", "project_hooks.list", "read"],
+  ["POST", "/hooks", "project_hooks.create", "write"],
+  ["DELETE", "/hooks/{hook_id}", "project_hooks.delete", "delete"],
+  ["GET", "/variables", "project_variables.list", "read"],
+  ["POST", "/variables", "project_variables.create", "write"],
+  ["DELETE", "/variables/{key}", "project_variables.delete", "delete"],
+];
+
+const TOP: EntryRow[] = [
+  ["GET", "/user", "user.get", "read"],
+  ["GET", "/users", "users.list", "read"],
+  ["GET", "/users/{id}", "users.get", "read"],
+  ["GET", "/projects", "projects.list", "read"],
+  ["POST", "/projects", "projects.create", "write"],
+  ["GET", "/groups", "groups.list", "read"],
+  ["GET", "/groups/{id}", "groups.get", "read"],
+  ["GET", "/groups/{id}/projects", "groups.projects", "read"],
+  ["DELETE", "/groups/{id}", "groups.delete", "delete"],
+  ["GET", "/issues", "issues.listAll", "read"],
+  ["GET", "/merge_requests", "merge_requests.listAll", "read"],
+  ["GET", "/search", "search.global", "read"],
+  ["GET", "/version", "version.get", "read"],
+];
+
+export const GITLAB_OPERATIONS: readonly OperationEntry[] = [
+  ...entriesUnder("/api/v4/projects/{id}", "gitlab", PROJECT),
+  ...entriesUnder("/api/v4", "gitlab", TOP),
+];
