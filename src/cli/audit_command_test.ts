@@ -61,7 +61,10 @@ Deno.test("cli audit tail: the newest records, readable, from inside packs too",
       tail.out[0],
       /^2026-11-23T10:00:01\.028Z {2}proxy\.request +gmail app_1 agent=a1 entity=u1 {2}GET \/gmail\/v1\/users\/me\/messages\/28 → 200 3 ms note="weekly digest"$/,
     );
-    assert.match(tail.out[1], /messages\/29 → 403 3 ms gmail\.users\.messages\.send denied:SX-POLICY-DENIED rules=draft_only$/);
+    assert.match(
+      tail.out[1],
+      /messages\/29 → 403 3 ms gmail\.users\.messages\.send denied:SX-POLICY-DENIED rules=draft_only$/,
+    );
     assert.match(tail.out[2], /^2026-11-23T10:00:05\.000Z {2}connection\.paused +app_1$/);
 
     const all = captureIo();

@@ -1,3 +1,4 @@
+import { operationMapFor } from "./operation_maps.ts";
 import type { Refresher } from "../connections/credential_source.ts";
 import type { FlowProvider, ProviderRegistry } from "../flows/flow_provider.ts";
 import type { ProxyRoute, RouteTable } from "../proxy/proxy_route.ts";
@@ -161,6 +162,7 @@ export function proxyRoutes(
     const ready = handle?.warm
       ? () => handle.peek() ? null : handle.client().then(() => {})
       : undefined;
+    const operations = operationMapFor(provider.name, provider.operations ?? []);
     for (const api of provider.apis) {
       routes.set(api.host, {
         host: api.host,
@@ -168,6 +170,8 @@ export function proxyRoutes(
         baseUrl: new URL(api.baseUrl),
         inject,
         websocket: api.websocket ?? false,
+        family: provider.family,
+        operations,
         ...(ready ? { ready } : {}),
       });
     }

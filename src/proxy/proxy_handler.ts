@@ -107,6 +107,21 @@ function auditNote(headers: Headers): { text: string | null; problem: string | n
   return { text: problem ? null : text, problem };
 }
 
+/**
+ * Headers some APIs (Google's among them) honour in place of the request
+ * method: a POST that says DELETE is a delete, for the rules as upstream.
+ */
+const METHOD_OVERRIDES = ["x-http-method-override", "x-http-method", "x-method-override"];
+
+/** The method the provider will act on. */
+export function effectiveMethod(req: Request): string {
+  for (const name of METHOD_OVERRIDES) {
+    const value = req.headers.get(name);
+    if (value !== null) return value.trim().toUpperCase();
+  }
+  return req.method;
+}
+
 function operationOf(route: ProxyRoute, method: string, path: string, query: string): Operation {
   return route.operations?.resolve({ method, path, query }) ??
     { id: `${route.provider}.unknown`, class: classFromMethod(method) };
@@ -132,7 +147,7 @@ export async function handleProxy(
     path: auditPath(target.path, url.search),
     note: note.text,
     clientAddress,
-    operation: operationOf(route, req.method, target.path, url.search),
+    operation: operationOf(route, effectiveMethod(req), target.path, url.search),
     caller: null,
     exchange: null,
     upstreamMs: null,
@@ -213,10 +228,11 @@ async function exchangeFor(
 ): Promise<Exchange> {
   const { route, url } = target;
   const map = route.operations;
-  if (map?.peekBytes && map.resolveBody) {
+  const method = effectiveMethod(req);
+  const shape = { method, path: target.path, query: url.search };
+  if (map?.peekBytes && map.resolveBody && (map.wantsBody?.(shape) ?? true)) {
     // The operation is in the body (GraphQL): a bounded peek, replayed upstream.
     const peeked = await body.read(map.peekBytes);
-    const shape = { method: req.method, path: target.path, query: url.search };
     operation = map.resolveBody(
       shape,
       peeked === "too_large" ? null : peeked,
@@ -227,7 +243,7 @@ async function exchangeFor(
   return {
     started: deps.now(),
     route,
-    method: req.method,
+    method,
     path: target.path,
     query: url.search,
     requestHeaders: req.headers,
