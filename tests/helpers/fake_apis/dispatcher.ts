@@ -129,7 +129,11 @@ export function dispatcher(
     const provider = providers.find((p) => p.serves(call.path)) ?? null;
     let response = provider ? await answer(provider, call) : noFake(call.path);
     const compress = control.gzip === "always" || (control.gzip && acceptsGzip(req.headers));
-    const gzip = Boolean(compress && response.body && response.status !== 204);
+    // An answer that already carries a coding (an intercept's) is sent as it is.
+    const gzip = Boolean(
+      compress && response.body && response.status !== 204 &&
+        !response.headers.has("content-encoding"),
+    );
     if (gzip) response = await gzipped(response);
     control.seen.push({
       provider: provider?.name ?? null,

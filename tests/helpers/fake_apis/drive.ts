@@ -420,8 +420,7 @@ async function create(state: DriveState, call: FakeCall, upload: boolean): Promi
   const f: DriveFile = {
     id: newId(state),
     name: input.meta.name ?? "Untitled",
-    mimeType: input.meta.mimeType ??
-      (input.content ? "application/octet-stream" : "application/octet-stream"),
+    mimeType: input.meta.mimeType ?? "application/octet-stream",
     parents: parents.map((p) => (p === "root" ? state.rootId : p)),
     trashed: false,
     starred: input.meta.starred ?? false,

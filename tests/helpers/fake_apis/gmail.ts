@@ -6,6 +6,7 @@
  */
 import { bearerToken, bodyJson, bodyText, type FakeCall, type FakeProvider } from "./dispatcher.ts";
 import {
+  addresses,
   attachments,
   fullPayload,
   header,
@@ -36,7 +37,6 @@ import {
   splitMultipart,
   underAny,
 } from "./google_wire.ts";
-import { addresses } from "./gmail_mime.ts";
 
 /** A message that left the mailbox, as the test asserts on it. */
 export interface SentMail {
@@ -239,7 +239,7 @@ function store(
   state: GmailState,
   input: Submitted,
   labelIds: string[],
-): MailMessage | Response {
+): MailMessage {
   const ids = newIds(state);
   const threadId = input.threadId && threadMessages(state, input.threadId).length > 0
     ? input.threadId
@@ -257,7 +257,6 @@ function send(state: GmailState, call: FakeCall, upload: boolean): Response {
   const input = submitted(call, upload, false);
   if (input instanceof Response) return input;
   const m = store(state, input, ["SENT"]);
-  if (m instanceof Response) return m;
   if (!hasRecipients(m)) {
     state.messages.delete(m.id);
     return invalid("Recipient address required");
@@ -279,7 +278,6 @@ function createDraft(state: GmailState, call: FakeCall, upload: boolean): Respon
   const input = submitted(call, upload, true);
   if (input instanceof Response) return input;
   const m = store(state, input, ["DRAFT"]);
-  if (m instanceof Response) return m;
   const draftId = `r-58361963726481${String(5000 + state.nextId).padStart(5, "0")}`;
   state.drafts.set(draftId, m.id);
   return googleJson(draftJson(draftId, m));

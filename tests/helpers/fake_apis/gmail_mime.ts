@@ -211,9 +211,8 @@ function decodeBody(entity: ParsedEntity): Uint8Array {
   return encoder.encode(entity.body);
 }
 
-let uploadedAttachments = 0;
-
-function partFrom(entity: ParsedEntity): MailPart {
+/** `attachmentIds` names attachments of one message: `<prefix>_1`, `<prefix>_2` … */
+function partFrom(entity: ParsedEntity, attachmentIds: () => string): MailPart {
   const type = entityHeader(entity, "Content-Type") || "text/plain";
   const mimeType = type.split(";")[0].trim().toLowerCase();
   const boundary = /boundary="?([^";]+)"?/i.exec(type)?.[1];
@@ -221,7 +220,9 @@ function partFrom(entity: ParsedEntity): MailPart {
     const chunks = entity.body.split(`--${boundary}`).slice(1);
     const parts = chunks
       .filter((chunk) => !chunk.startsWith("--"))
-      .map((chunk) => partFrom(parseEntity(chunk.replace(/^\r?\n/, "").replace(/\r?\n$/, ""))));
+      .map((chunk) =>
+        partFrom(parseEntity(chunk.replace(/^\r?\n/, "").replace(/\r?\n$/, "")), attachmentIds)
+      );
     return { kind: "multipart", mimeType, boundary, parts };
   }
   const disposition = entityHeader(entity, "Content-Disposition");
@@ -229,12 +230,11 @@ function partFrom(entity: ParsedEntity): MailPart {
     /name="?([^";]+)"?/i.exec(type)?.[1];
   const bytes = decodeBody(entity);
   if (filename || !mimeType.startsWith("text/")) {
-    uploadedAttachments++;
     return {
       kind: "attachment",
       mimeType,
       filename: filename ?? "",
-      attachmentId: `ANGjdJ_upload_${uploadedAttachments}`,
+      attachmentId: attachmentIds(),
       bytes,
     };
   }
@@ -258,10 +258,11 @@ export function messageFromRfc822(
   },
 ): MailMessage {
   const entity = parseEntity(text);
+  let attachmentCount = 0;
   const skip = new Set(["mime-version", "content-type", "content-transfer-encoding"]);
   return {
     ...ids,
     headers: entity.headers.filter(([n]) => !skip.has(n.toLowerCase())),
-    root: partFrom(entity),
+    root: partFrom(entity, () => `ANGjdJ_${ids.id}_${++attachmentCount}`),
   };
 }
