@@ -683,3 +683,41 @@ Deno.test("token per provider: a function decides which token each fake accepts"
     assert.deepEqual(fake.seen.map((s) => s.status), [200, 401, 200, 401, 401]);
   }, { token: (provider) => tokens[provider] ?? null });
 });
+
+Deno.test("search languages: Gmail's tolerant q and Drive's strict q", async () => {
+  await withFakes(async (fake) => {
+    const ids = (q: string) => listAll(fake, q);
+    assert.deepEqual(await ids("{label:Legal label:Projects}"), [
+      MESSAGE_IDS.LAUNCH,
+      MESSAGE_IDS.LEGAL_HOLD,
+      MESSAGE_IDS.LEGAL_NDA,
+    ]);
+    assert.deepEqual(await ids("label:Legal OR label:Projects has:attachment"), [
+      MESSAGE_IDS.LEGAL_NDA,
+    ]);
+    assert.deepEqual(await ids('"card on file" -in:sent'), [MESSAGE_IDS.CARD_ON_FILE]);
+    assert.deepEqual(await ids("from:dana.lee newer_than:2d"), [MESSAGE_IDS.LAUNCH]);
+    assert.ok((await ids("(unbalanced")).length === 0);
+    assert.equal((await ids("label:hr )")).length, 3, "a stray ) is ignored");
+
+    const drive = driveClient(fake);
+    const names = async (q: string) =>
+      (await drive.files.list({ q, fields: "files(name)" })).data.files!.map((f) => f.name);
+    assert.deepEqual(
+      await names("'root' in parents and mimeType != 'application/vnd.google-apps.folder'"),
+      [
+        "Meeting notes.txt",
+      ],
+    );
+    assert.deepEqual(await names("name = 'Old budget.xlsx' and trashed = true"), [
+      "Old budget.xlsx",
+    ]);
+    assert.deepEqual(await names("fullText contains '123-45-6789'"), ["Salaries 2024.csv"]);
+    assert.deepEqual(await names("name contains 'it\\'s'"), []);
+    for (
+      const bad of ["name contains 'open", "not", "'fold_hr' in", "trashed == false", "(name = 'x'"]
+    ) {
+      await assert.rejects(drive.files.list({ q: bad }), (e: GaxiosLike) => e.status === 400, bad);
+    }
+  });
+});
