@@ -7,6 +7,7 @@ import { fetchTransport } from "./fetch_transport.ts";
 import { httpTransport } from "./http_transport.ts";
 import { handleProxy, matchProxy, type ProxyDeps, type ProxyTarget } from "./proxy_handler.ts";
 import { SecurixError } from "../errors/securix_error.ts";
+import { operationMapFor } from "../providers/operation_maps.ts";
 import type { ProxyRoute } from "./proxy_route.ts";
 import { credentialInjector } from "../providers/credential_injection.ts";
 
@@ -339,4 +340,33 @@ Deno.test("pipeline: response filters replace (length fixed) or deny before the 
   assert.equal(denied.status, 404);
   assert.equal(denied.body.error.code, "SX-FOLDER-HIDDEN");
   assert.deepEqual(records.at(-1)!.rules, ["hide_hr"]);
+});
+
+Deno.test("pipeline: the operation comes from the route's map; a method override counts as the method", async () => {
+  const records: Record<string, unknown>[] = [];
+  const d = deps({
+    routes: new Map([["gmail", { ...route, operations: operationMapFor("gmail") }]]),
+    audit: recordingAudit(records),
+    credentials: {
+      get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
+    } as unknown as CredentialSource,
+    fetch: (() => Promise.resolve(new Response("{}"))) as typeof fetch,
+  });
+  const call = async (path: string, init: RequestInit) => {
+    const req = new Request(`http://127.0.0.1:8080/proxy/gmail${path}`, init);
+    const target = matchProxy(d, req);
+    assert.ok(target && target !== "unknown");
+    await (await handleProxy(d, req, target)).body?.cancel();
+    return records.at(-1)!;
+  };
+  const sent = await call("/gmail/v1/users/me/messages/%73end", { method: "POST", body: "{}" });
+  assert.equal(sent.operation, "gmail.users.messages.send");
+  assert.equal(sent.class, "send");
+  const overridden = await call("/gmail/v1/users/me/messages/abc", {
+    method: "POST",
+    body: "{}",
+    headers: { "x-http-method-override": "DELETE" },
+  });
+  assert.equal(overridden.operation, "gmail.users.messages.delete");
+  assert.equal(overridden.class, "delete");
 });
