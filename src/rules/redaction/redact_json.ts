@@ -205,6 +205,12 @@ export function redactJsonBody(
     counts = {};
     result = walk(parseKeepingIntegers(text), redactor, opts.gmail, counts, true);
   }
-  const out = ENCODER.encode(JSON.stringify(result.root));
-  return { ok: true, body: out, counts, changed: true };
+  let serialised: string;
+  try {
+    serialised = JSON.stringify(result.root);
+  } catch {
+    // V8 parses nesting deeper than it can stringify (RangeError): too big to rewrite.
+    return { ok: false, reason: "too_large" };
+  }
+  return { ok: true, body: ENCODER.encode(serialised), counts, changed: true };
 }
