@@ -62,6 +62,21 @@ function decodeUtf8(bytes: Uint8Array): string | null {
 }
 const ENCODER = new TextEncoder();
 
+/**
+ * Re-encoding a redacted part goes through one reused buffer: a fresh
+ * allocation per part (what `TextEncoder.encode` does) cost more than the
+ * encoding itself. Parts larger than this get their own buffer, so a huge
+ * message does not pin its size in memory for good.
+ */
+const SCRATCH_CHARS = 64 * 1024;
+const scratch = new Uint8Array(SCRATCH_CHARS * 3);
+
+function utf8Base64(text: string, style: Style): string {
+  if (text.length > SCRATCH_CHARS) return encode(ENCODER.encode(text), style);
+  const { written } = ENCODER.encodeInto(text, scratch);
+  return encode(scratch.subarray(0, written), style);
+}
+
 interface Style {
   alphabet: "base64url" | "base64";
   padded: boolean;
@@ -129,5 +144,5 @@ export function redactEncodedField(
   // Valid UTF-8 with NULs is binary (or UTF-16 text), not something to rewrite.
   if (text.indexOf("\0") !== -1) return encoded;
   const redacted = redactor.redactString(text, counts);
-  return redacted === text ? encoded : encode(ENCODER.encode(redacted), decoded.style);
+  return redacted === text ? encoded : utf8Base64(redacted, decoded.style);
 }

@@ -122,3 +122,27 @@ Deno.test("inspectable: JSON media types without a content coding", () => {
   assert.equal(inspectable("application/x-ndjson", null), false);
   assert.equal(inspectable(null, null), false);
 });
+
+Deno.test("reuseInput writes a changed body into the given array when it fits", () => {
+  const input = enc.encode(
+    '{ "note" :  "write to jane.doe@example.com",   "pad": "             " }',
+  );
+  const result = redactJsonBody(input, redactor, { gmail: false, reuseInput: true });
+  assert.equal(result.ok && result.changed, true);
+  if (!result.ok) throw new Error("unreachable");
+  assert.equal(result.body.buffer, input.buffer); // a view of the input, no new memory
+  assert.deepEqual(JSON.parse(dec.decode(result.body)), {
+    note: "write to [REDACTED:email]",
+    pad: "             ",
+  });
+  // Does not fit (the replacement is longer than what it replaces): a new array.
+  const tight = enc.encode('{"e":"a@b.co"}');
+  const grown = redactJsonBody(tight, redactor, { gmail: false, reuseInput: true });
+  assert.equal(grown.ok && dec.decode(grown.body), '{"e":"[REDACTED:email]"}');
+  assert.notEqual(grown.ok && grown.body.buffer, tight.buffer);
+  // Without the option the input is never written to.
+  const kept = enc.encode('{ "e" : "a@b.co",  "pad": "                        " }');
+  const copy = kept.slice();
+  redactJsonBody(kept, redactor, { gmail: false });
+  assert.deepEqual(kept, copy);
+});
