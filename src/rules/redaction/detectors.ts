@@ -131,9 +131,9 @@ const FILE_EXTENSIONS = new Set(
   "png jpg jpeg gif svg webp ico css js mjs ts json html htm txt pdf zip md xml".split(" "),
 );
 
-function redactEmail(match: string): string | null {
-  const tld = match.slice(match.lastIndexOf(".") + 1).toLowerCase();
-  return FILE_EXTENSIONS.has(tld) ? null : replacement("email");
+/** `logo@2x.png` matches the address shape but is a file name. */
+function plausibleEmail(match: string): boolean {
+  return !FILE_EXTENSIONS.has(match.slice(match.lastIndexOf(".") + 1).toLowerCase());
 }
 
 function redactCard(match: string): string | null {
@@ -288,7 +288,7 @@ function scanEmails(s: string, sticky: RegExp, counts: Record<string, number>): 
     if (start < at) {
       sticky.lastIndex = start;
       const m = sticky.exec(s);
-      if (m !== null && redactEmail(m[0]) !== null) {
+      if (m !== null && plausibleEmail(m[0])) {
         out += s.slice(last, start) + replacement("email");
         last = next = start + m[0].length;
         bump(counts, "email");
