@@ -5,7 +5,8 @@
  * once with a realistic density of PII (addresses in headers, a phone in
  * most signatures, an SSN, card or IBAN in some bodies) and once without,
  * and runs redactJsonBody on each. The acceptance is ≥ 50 MB/s on the first.
- * Run with --allow-all (BENCH_ROUNDS; /proc for the thread CPU time).
+ * Run with --allow-all (BENCH_ROUNDS; /proc for the thread CPU time;
+ * BENCH_DUMP=file writes the PII fixture out, for profiling).
  */
 import process from "node:process";
 import { buildRedactor } from "../../src/rules/redaction/detectors.ts";
