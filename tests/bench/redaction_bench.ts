@@ -1,5 +1,5 @@
 /**
- * Redaction throughput: `deno run tests/bench/redaction_bench.ts`. Builds a
+ * Redaction throughput: `deno run --allow-all tests/bench/redaction_bench.ts`. Builds a
  * ~1 MB Gmail-like response (full messages as users.messages.get returns
  * them: headers, snippet, text/plain and text/html parts base64url-encoded),
  * once with a realistic density of PII (addresses in headers, a phone in
