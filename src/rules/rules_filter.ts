@@ -1,0 +1,225 @@
+import type { Exchange } from "../proxy/exchange.ts";
+import {
+  type Answer,
+  type BodyReader,
+  CONTINUE,
+  type Lookup,
+  type ProxyFilter,
+  type ResponseVerdict,
+  type Verdict,
+} from "../proxy/proxy_filter.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { evaluate, type Evaluation, NO_EVALUATION } from "./evaluate.ts";
+import { applies } from "./send_check.ts";
+import { filterAnswerBytes, hideReach, narrowQuery, narrowQueryResolved, targetHidden } from "./hide/hide_plan.ts";
+import type { LabelCache } from "./hide/gmail_hide.ts";
+import { buildRedactor, type Redactor } from "./redaction/detectors.ts";
+import { inspectable, redactJsonBody } from "./redaction/redact_json.ts";
+import { ruleErrors } from "./rule_errors.ts";
+import type { CompiledRule, RuleSet } from "./rule_set.ts";
+import { outgoingSend, UNREADABLE_SEND } from "./send/outgoing_send.ts";
+
+export interface RulesFilterDeps {
+  set: RuleSet;
+  /** `[proxy] max_inspect_bytes`: the most of a body a rule reads. */
+  maxInspectBytes: number;
+  /** Gmail label names → ids, per connection; outlives reloads. */
+  labels: LabelCache;
+}
+
+function deny(error: SecurixError, rule: CompiledRule | null): Verdict {
+  return { action: "deny", error, rule: rule?.name ?? null };
+}
+
+/**
+ * The rules engine as a pipeline stage: deny and disabled scopes before any
+ * credential, send conditions on a bounded read of the request body, hide as
+ * a narrowed query and item lookups, redaction and answer filtering on a
+ * bounded read of the answer. Null when the set has nothing to enforce, so a
+ * rule-less appliance keeps the plain path.
+ */
+export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
+  const { set, maxInspectBytes, labels } = deps;
+  if (set.empty) return null;
+  const evaluations = new WeakMap<Exchange, Evaluation>();
+  const redactors = new Map<string, Redactor>();
+  const redactorFor = (rules: readonly CompiledRule[]): Redactor => {
+    const key = rules.map((r) => r.name).join("\n");
+    let redactor = redactors.get(key);
+    if (!redactor) {
+      redactor = buildRedactor({
+        patterns: [...new Set(rules.flatMap((r) => r.patterns))],
+        regexes: rules.flatMap((r) => r.regex ? [r.regex] : []),
+      });
+      redactors.set(key, redactor);
+    }
+    return redactor;
+  };
+  const hideContext = (ev: Evaluation, ex: Exchange, lookup: Lookup) => ({
+    policy: {
+      labels: [...new Set(ev.hide.flatMap((r) => r.labels))],
+      folders: [...new Set(ev.hide.flatMap((r) => r.folders))],
+    },
+    lookup,
+    labels,
+    connectionId: ex.caller.connection.id,
+  });
+
+  return {
+    name: "rules",
+    async request(ex, readBody) {
+      const ev = evaluate(set, {
+        appName: ex.caller.app.name,
+        agentId: ex.caller.agentId,
+        entityId: ex.caller.entityId,
+        provider: ex.route.provider,
+        family: ex.route.family ?? ex.route.provider,
+        operation: ex.operation,
+        method: ex.method,
+        path: ex.path,
+      });
+      if (ev === NO_EVALUATION) return CONTINUE;
+      evaluations.set(ex, ev);
+      ex.rules.push(...ev.matched);
+      if (ev.scopeDisabled !== null) {
+        ex.notes.scope = ev.scopeDisabled;
+        return deny(ruleErrors.scopeDisabled(ev.scopeDisabled), null);
+      }
+      if (ev.deny) return deny(ruleErrors.policyDenied(ev.deny), ev.deny);
+      if (ev.conditional.length > 0) {
+        const refused = await checkSend(ex, ev.conditional, readBody, maxInspectBytes);
+        if (refused) return deny(ruleErrors.policyDenied(refused), refused);
+      }
+      if (ev.hide.length > 0) return hideBeforeCredentials(ex, ev);
+      return CONTINUE;
+    },
+    async authorized(ex, lookup) {
+      const ev = evaluations.get(ex);
+      if (!ev || ev.hide.length === 0) return CONTINUE;
+      const ctx = hideContext(ev, ex, lookup);
+      const id = ex.operation.id;
+      try {
+        if (hideReach(id).query) ex.query = await narrowQueryResolved(id, ex.path, ex.query, ctx);
+      } catch (error) {
+        if (error instanceof SecurixError) return deny(error, ev.hide[0]);
+        throw error;
+      }
+      if (await targetHidden(id, ex.path, ex.query, ctx)) {
+        ex.decision = "hidden";
+        return deny(ruleErrors.folderHidden(ev.hide[0].name), ev.hide[0]);
+      }
+      return CONTINUE;
+    },
+    async response(ex, answer, lookup) {
+      const ev = evaluations.get(ex);
+      if (!ev || (ev.hide.length === 0 && ev.redact.length === 0)) return CONTINUE;
+      const id = ex.operation.id;
+      const inspect = inspectable(answer.contentType, answer.contentEncoding);
+      let replaced: Uint8Array | null = null;
+      if (ev.hide.length > 0 && hideReach(id).answer && inspect) {
+        const body = await answer.readBody(maxInspectBytes);
+        if (body === "too_large") {
+          // An answer too large to check for hidden items is not shown.
+          return deny(ruleErrors.uninspectable("larger than max_inspect_bytes", ev.hide[0].name), ev.hide[0]);
+        }
+        if (body !== null) {
+          const outcome = await filterAnswerBytes(id, ex.path, body, hideContext(ev, ex, lookup));
+          if (outcome?.action === "hidden") {
+            ex.decision = "hidden";
+            return deny(ruleErrors.folderHidden(ev.hide[0].name), ev.hide[0]);
+          }
+          if (outcome?.action === "replace") {
+            ex.decision = "hidden";
+            ex.notes.hidden = outcome.removed;
+            replaced = outcome.body;
+          }
+        }
+      }
+      if (ev.redact.length > 0) {
+        const verdict = await redact(ex, ev.redact, answer, replaced, inspect);
+        if (verdict) return verdict;
+      }
+      return replaced ? { action: "replace", body: replaced } : CONTINUE;
+    },
+  };
+
+  /** Redacts the answer (or the hide filter's replacement); null when nothing changed. */
+  async function redact(
+    ex: Exchange,
+    rules: readonly CompiledRule[],
+    answer: Answer,
+    replaced: Uint8Array | null,
+    inspect: boolean,
+  ): Promise<ResponseVerdict | null> {
+    const strict = ex.strict || rules.some((r) => r.strict);
+    const skip = (reason: string): ResponseVerdict | null => {
+      if (strict) {
+        const rule = rules.find((r) => r.strict) ?? rules[0];
+        return deny(ruleErrors.uninspectable(reason, rule.name), rule);
+      }
+      answer.headers.set("x-securix-redaction", "skipped");
+      ex.notes.redaction = `skipped: ${reason}`;
+      return replaced ? { action: "replace", body: replaced } : null;
+    };
+    if (!inspect) {
+      return skip(
+        answer.contentEncoding && answer.contentEncoding !== "identity"
+          ? `compressed (${answer.contentEncoding})`
+          : "not JSON",
+      );
+    }
+    const body = replaced ?? await answer.readBody(maxInspectBytes);
+    if (body === null) return null;
+    if (body === "too_large") return skip("larger than max_inspect_bytes");
+    const result = redactJsonBody(body, redactorFor(rules), {
+      gmail: ex.route.provider === "gmail",
+      maxBytes: maxInspectBytes,
+      reuseInput: true,
+    });
+    if (!result.ok) return skip(result.reason === "not_json" ? "not JSON" : result.reason);
+    if (!result.changed) return replaced ? { action: "replace", body: replaced } : null;
+    ex.decision = "redacted";
+    ex.notes.redactions = result.counts;
+    return { action: "replace", body: result.body };
+  }
+}
+
+/** Narrows list queries by rule names alone; operations hide cannot check are refused. */
+function hideBeforeCredentials(ex: Exchange, ev: Evaluation): Verdict {
+  const rule = ev.hide[0];
+  const reach = hideReach(ex.operation.id);
+  if (!reach.covered || ex.operation.multiplexed) {
+    return deny(ruleErrors.uncheckable(rule.name, ex.operation.id), rule);
+  }
+  if (!reach.query) return CONTINUE;
+  const policy = {
+    labels: [...new Set(ev.hide.flatMap((r) => r.labels))],
+    folders: [...new Set(ev.hide.flatMap((r) => r.folders))],
+  };
+  try {
+    ex.query = narrowQuery(ex.operation.id, ex.query, policy);
+  } catch (error) {
+    if (error instanceof SecurixError) return deny(error, rule);
+    throw error;
+  }
+  return CONTINUE;
+}
+
+/** The first conditional deny that applies to this call's outgoing message, if any. */
+async function checkSend(
+  ex: Exchange,
+  rules: readonly CompiledRule[],
+  readBody: BodyReader,
+  maxInspectBytes: number,
+): Promise<CompiledRule | null> {
+  const body = await readBody(maxInspectBytes);
+  const contentType = ex.requestHeaders.get("content-type");
+  const send = body === "too_large"
+    ? UNREADABLE_SEND
+    : outgoingSend(ex.operation.id, ex.path, contentType, body) ?? {
+      // Not a send this appliance understands: recipients unknown, the body as text.
+      recipients: null,
+      text: body === null ? "" : new TextDecoder().decode(body),
+    };
+  return rules.find((rule) => applies(rule, send)) ?? null;
+}
