@@ -122,7 +122,15 @@ const condition = z.strictObject({
     if (!v.startsWith("/")) return `expected a path glob starting with "/", got ${show(v)}`;
     return textProblem(v, { max: 512, ids: true });
   }).optional(),
-}, { error: expected('a table such as { recipient_domain_not_in = ["acme.com"] }') });
+}, { error: expected('a table such as { recipient_domain_not_in = ["acme.com"] }') }).refine(
+  (condition) => Object.keys(condition).length > 0,
+  {
+    error:
+      "an empty condition: leave it out, or give recipient_domain_in, recipient_domain_not_in, body_contains, method_in or path_matches",
+    // Only when nothing else is wrong: a misspelt key already says why it is empty.
+    when: (payload) => payload.issues.length === 0,
+  },
+);
 
 export const SEND_CONDITION_KEYS = [
   "recipient_domain_in",
@@ -205,14 +213,6 @@ export const ruleSchema = ruleFields.superRefine((rule, ctx) => {
         });
       }
     }
-  }
-  if (rule.condition && Object.keys(rule.condition).length === 0) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["condition"],
-      message:
-        "an empty condition: leave it out, or give recipient_domain_in, recipient_domain_not_in, body_contains, method_in or path_matches",
-    });
   }
 });
 
