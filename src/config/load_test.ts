@@ -75,12 +75,12 @@ const BAD_FILES: [string, string, RegExp][] = [
     "a rule with an unknown effect",
     '[[rules]]\nname = "ok"\neffect = "deny"\n[[rules]]\nname = "x"\neffect = "deny"\n' +
     '[[rules]]\nname = "gmail_draft_only"\neffect = "block"\n',
-    /: rules\[2\] \(gmail_draft_only\)\.effect: expected one of deny, redact, hide, got "block"/,
+    /rules\[2\] \(gmail_draft_only\)\.effect: expected one of deny, redact, hide, got "block"/,
   ],
   [
     "a misspelt rule key",
     '[[rules]]\nname = "r"\neffect = "deny"\nllm_eror = "x"\n',
-    /: rules\[0\] \(r\)\.llm_eror: unknown key \(did you mean llm_error\?\)/,
+    /rules\[0\] \(r\)\.llm_eror: unknown key \(did you mean llm_error\?\)/,
   ],
   [
     "a rule field in the wrong place",
@@ -91,12 +91,12 @@ const BAD_FILES: [string, string, RegExp][] = [
   [
     "rules written as a table",
     '[rules]\nname = "r"\n',
-    /: rules: expected \[\[rules\]\] tables, got a table/,
+    /rules: expected \[\[rules\]\] tables, got a table/,
   ],
   [
     "a scope without operations",
     "[scopes.mail]\nenabled = false\n",
-    /: scopes\.mail\.operations: required: a list of operation globs/,
+    /scopes\.mail\.operations: required: a list of operation globs/,
   ],
   [
     "max_inspect_bytes below 1024",
