@@ -1,10 +1,10 @@
 import type { Operation } from "../providers/operation.ts";
-import type { CompiledRule, CompiledScope, DomainList, RuleSet } from "./rule_set.ts";
-import { type Glob, headCompatible } from "./target_glob.ts";
+import type { CompiledRule, DomainList, RuleSet } from "./rule_set.ts";
 
 /**
- * Which rules concern one proxied call. Pure and allocation-free when nothing
- * matches: it runs before every forwarded request.
+ * Which rules concern one proxied call. Allocation-free when nothing matches
+ * (target and class matching is cached per operation id in the rule set): it
+ * runs before every forwarded request.
  *
  * A rule applies when it is enabled, its apps/agents/entities lists (absent =
  * all) contain the caller, its target matches the operation id — or the id
@@ -54,27 +54,14 @@ export const NO_EVALUATION: Evaluation = Object.freeze({
 
 export function evaluate(set: RuleSet, ctx: CallContext): Evaluation {
   if (set.empty) return NO_EVALUATION;
-  const { rules, disabledScopes } = set.candidates(ctx.provider, ctx.family);
-  if (rules.length === 0 && disabledScopes.length === 0) return NO_EVALUATION;
-  const op = ctx.operation;
-  const multiplexed = op.multiplexed === true;
-  const aliased = ctx.family !== ctx.provider && op.id.startsWith(ctx.provider)
-    ? ctx.family + op.id.slice(ctx.provider.length)
-    : null;
-  const targets = (glob: Glob) =>
-    multiplexed
-      ? headCompatible(glob, ctx.provider, ctx.family)
-      : glob.match(op.id) || (aliased !== null && glob.match(aliased));
-
-  const scopeDisabled = firstDisabledScope(disabledScopes, targets);
+  const { rules, scopeDisabled } = set.forOperation(ctx.provider, ctx.family, ctx.operation);
+  if (rules.length === 0 && scopeDisabled === null) return NO_EVALUATION;
   let deny: CompiledRule | null = null;
   let conditional: CompiledRule[] | null = null;
   let redact: CompiledRule[] | null = null;
   let hide: CompiledRule[] | null = null;
   let matched: string[] | null = null;
   for (const rule of rules) {
-    if (!targets(rule.target)) continue;
-    if (!multiplexed && rule.classes && !rule.classes.has(op.class)) continue;
     if (rule.apps && !rule.apps.has(ctx.appName)) continue;
     if (rule.agents && !rule.agents.has(ctx.agentId)) continue;
     if (rule.entities && !rule.entities.has(ctx.entityId)) continue;
@@ -95,16 +82,6 @@ export function evaluate(set: RuleSet, ctx: CallContext): Evaluation {
     hide: hide ?? NONE,
     matched: matched ?? NONE,
   };
-}
-
-function firstDisabledScope(
-  scopes: readonly CompiledScope[],
-  targets: (glob: Glob) => boolean,
-): string | null {
-  for (const scope of scopes) {
-    for (const glob of scope.operations) if (targets(glob)) return scope.name;
-  }
-  return null;
 }
 
 /** What a send-condition check sees of an outgoing message. */

@@ -1,9 +1,9 @@
 import { sha256 } from "@oslojs/crypto/sha2";
 import { encodeHexLowerCase } from "@oslojs/encoding";
-import type { OperationClass } from "../providers/operation.ts";
+import type { Operation, OperationClass } from "../providers/operation.ts";
 import { canonicalJson } from "../audit/canonical_json.ts";
 import type { Effect, RedactKind, RuleConfig, ScopeConfig } from "./rule_schema.ts";
-import { compileGlob, type Glob } from "./target_glob.ts";
+import { compileGlob, type Glob, headCompatible } from "./target_glob.ts";
 
 /**
  * A validated rule file compiled for the hot path: globs turned into string
@@ -71,6 +71,13 @@ export interface Candidates {
   readonly disabledScopes: readonly CompiledScope[];
 }
 
+/** The enabled rules whose target and classes match one operation, and a disabled scope containing it. */
+export interface Targeted {
+  /** File order. */
+  readonly rules: readonly CompiledRule[];
+  readonly scopeDisabled: string | null;
+}
+
 export interface RuleSet {
   readonly rules: readonly CompiledRule[];
   readonly scopes: readonly CompiledScope[];
@@ -79,6 +86,23 @@ export interface RuleSet {
   /** True when there is nothing to evaluate (no enabled rule, no disabled scope). */
   readonly empty: boolean;
   candidates(provider: string, family: string): Candidates;
+  /** Cached per operation id: what no caller, method or path can change. */
+  forOperation(provider: string, family: string, operation: Operation): Targeted;
+}
+
+/**
+ * Operation ids come from operation maps, but resolvers may derive them from
+ * the request (Slack's `/api/<method>`): the per-id cache is bounded.
+ */
+const OPERATION_CACHE_MAX = 1024;
+
+const NOT_TARGETED: Targeted = Object.freeze({ rules: Object.freeze([]), scopeDisabled: null });
+
+interface CandidatesEntry extends Candidates {
+  readonly byOperation: Map<
+    string,
+    { class: OperationClass; multiplexed: boolean; targeted: Targeted }
+  >;
 }
 
 export function compileRules(
@@ -96,28 +120,70 @@ export function compileRules(
   const disabledScopes = compiledScopes.filter((s) => !s.enabled);
   const ruleBuckets = bucket(live, (r) => [r.target]);
   const scopeBuckets = bucket(disabledScopes, (s) => s.operations);
-  const cache = new Map<string, Candidates>();
-  const none: Candidates = Object.freeze({ rules: [], disabledScopes: [] });
+  const cache = new Map<string, CandidatesEntry>();
   const empty = live.length === 0 && disabledScopes.length === 0;
+  const candidates = (provider: string, family: string): CandidatesEntry => {
+    const key = `${provider}\u0000${family}`;
+    let found = cache.get(key);
+    if (!found) {
+      found = Object.freeze({
+        rules: ruleBuckets.pick(provider, family),
+        disabledScopes: scopeBuckets.pick(provider, family),
+        byOperation: new Map(),
+      });
+      cache.set(key, found);
+    }
+    return found;
+  };
   return deepFreeze({
     rules: compiled,
     scopes: compiledScopes,
     hash: hashRules(rules, scopes),
     empty,
-    candidates(provider: string, family: string): Candidates {
-      if (empty) return none;
-      const key = `${provider}\u0000${family}`;
-      let found = cache.get(key);
-      if (!found) {
-        found = Object.freeze({
-          rules: ruleBuckets.pick(provider, family),
-          disabledScopes: scopeBuckets.pick(provider, family),
-        });
-        cache.set(key, found);
+    candidates: (provider: string, family: string): Candidates => candidates(provider, family),
+    forOperation(provider: string, family: string, operation: Operation): Targeted {
+      if (empty) return NOT_TARGETED;
+      const entry = candidates(provider, family);
+      if (entry.rules.length === 0 && entry.disabledScopes.length === 0) return NOT_TARGETED;
+      const multiplexed = operation.multiplexed === true;
+      const cached = entry.byOperation.get(operation.id);
+      if (cached && cached.class === operation.class && cached.multiplexed === multiplexed) {
+        return cached.targeted;
       }
-      return found;
+      const targeted = target(entry, provider, family, operation);
+      if (entry.byOperation.size >= OPERATION_CACHE_MAX) entry.byOperation.clear();
+      entry.byOperation.set(operation.id, { class: operation.class, multiplexed, targeted });
+      return targeted;
     },
   });
+}
+
+/**
+ * A target matches the operation id, or the id with the provider replaced by
+ * its family (`google.users.messages.send` for Gmail's). A multiplexed
+ * operation matches every target whose provider-or-family part could name an
+ * operation of this provider, whatever the rule's classes: deny by caution.
+ */
+function target(
+  candidates: Candidates,
+  provider: string,
+  family: string,
+  op: Operation,
+): Targeted {
+  const multiplexed = op.multiplexed === true;
+  const aliased = family !== provider && op.id.startsWith(provider)
+    ? family + op.id.slice(provider.length)
+    : null;
+  const targets = (glob: Glob) =>
+    multiplexed
+      ? headCompatible(glob, provider, family)
+      : glob.match(op.id) || (aliased !== null && glob.match(aliased));
+  const rules = candidates.rules.filter((rule) =>
+    targets(rule.target) && (multiplexed || !rule.classes || rule.classes.has(op.class))
+  );
+  const scope = candidates.disabledScopes.find((s) => s.operations.some(targets));
+  if (rules.length === 0 && !scope) return NOT_TARGETED;
+  return Object.freeze({ rules: Object.freeze(rules), scopeDisabled: scope?.name ?? null });
 }
 
 export const EMPTY_RULE_SET: RuleSet = compileRules([], {});

@@ -119,3 +119,39 @@ Deno.test("compileRules takes the parsed config as is", () => {
   const set = compileRules(parsed.rules, parsed.scopes);
   assert.equal(set.rules[0].config, parsed.rules[0]);
 });
+
+Deno.test("forOperation: target and class matches cached per operation id, bounded", () => {
+  const set = ruleSet([
+    { name: "sends", effect: "deny", target: "gmail.*", classes: ["send"] },
+    { name: "all", effect: "redact", target: "google.*", patterns: ["ssn"] },
+  ]);
+  const send = set.forOperation("gmail", "google", {
+    id: "gmail.users.messages.send",
+    class: "send",
+  });
+  assert.deepEqual(send.rules.map((r) => r.name), ["sends", "all"]);
+  assert.equal(
+    set.forOperation("gmail", "google", { id: "gmail.users.messages.send", class: "send" }),
+    send,
+    "a second call is a cache hit",
+  );
+  // The same id with another class (a custom map could say so) is not served from the cache.
+  const asWrite = set.forOperation("gmail", "google", {
+    id: "gmail.users.messages.send",
+    class: "write",
+  });
+  assert.deepEqual(asWrite.rules.map((r) => r.name), ["all"]);
+  for (let i = 0; i < 3000; i++) {
+    set.forOperation("gmail", "google", { id: `gmail.x${i}`, class: "send" });
+  }
+  assert.deepEqual(
+    set.forOperation("gmail", "google", { id: "gmail.x2999", class: "send" }).rules.map((r) =>
+      r.name
+    ),
+    ["sends", "all"],
+  );
+  assert.equal(
+    set.forOperation("github", "github", { id: "github.repos.get", class: "read" }).rules.length,
+    0,
+  );
+});
