@@ -7,6 +7,7 @@ import { openAppliance } from "../http/appliance.ts";
 import { runCli } from "../cli/main.ts";
 import { captureIo } from "../../tests/helpers/capture_io.ts";
 import { DEFAULT_RETRY_DELAYS_MS } from "../webhooks/retry_schedule.ts";
+import { configSchema } from "./schema.ts";
 
 const KEY = "a".repeat(64);
 
@@ -70,6 +71,43 @@ const BAD_FILES: [string, string, RegExp][] = [
     /server\.listen: expected a port up to 65535/,
   ],
   ["invalid TOML", "[server\n", /Cannot load securix\.toml: line 1, column/],
+  [
+    "a rule with an unknown effect",
+    '[[rules]]\nname = "ok"\neffect = "deny"\n[[rules]]\nname = "x"\neffect = "deny"\n' +
+    '[[rules]]\nname = "gmail_draft_only"\neffect = "block"\n',
+    /rules\[2\] \(gmail_draft_only\)\.effect: expected one of deny, redact, hide, got "block"/,
+  ],
+  [
+    "a misspelt rule key",
+    '[[rules]]\nname = "r"\neffect = "deny"\nllm_eror = "x"\n',
+    /rules\[0\] \(r\)\.llm_eror: unknown key \(did you mean llm_error\?\)/,
+  ],
+  [
+    "a rule field in the wrong place",
+    '[[rules]]\nname = "r"\neffect = "redact"\npatterns = ["ssn"]\n' +
+    'condition = { recipient_domain_not_in = ["acme.com"] }\n',
+    /rules\[0\] \(r\)\.condition\.recipient_domain_not_in: only applies to effect = "deny"/,
+  ],
+  [
+    "rules written as a table",
+    '[rules]\nname = "r"\n',
+    /rules: expected \[\[rules\]\] tables, got a table/,
+  ],
+  [
+    "a scope without operations",
+    "[scopes.mail]\nenabled = false\n",
+    /scopes\.mail\.operations: required: a list of operation globs/,
+  ],
+  [
+    "max_inspect_bytes below 1024",
+    "[proxy]\nmax_inspect_bytes = 100\n",
+    /proxy\.max_inspect_bytes: /,
+  ],
+  [
+    "max_inspect_bytes above 256 MiB",
+    "[proxy]\nmax_inspect_bytes = 268435457\n",
+    /proxy\.max_inspect_bytes: /,
+  ],
 ];
 
 for (const [name, toml, pattern] of BAD_FILES) {
@@ -82,6 +120,54 @@ for (const [name, toml, pattern] of BAD_FILES) {
     });
   });
 }
+
+Deno.test("config: rule mistakes are reported with every other mistake of the file", async () => {
+  await withDir(
+    '[server]\nlisten = 1\n[[rules]]\nname = "r"\neffect = "hide"\n',
+    async (dir) => {
+      const message = await loadError(dir);
+      assert.match(message, /server\.listen: expected "host:port", got 1/);
+      assert.match(message, /rules\[0\] \(r\)\.labels: effect = "hide" needs labels/);
+    },
+  );
+});
+
+Deno.test("config: [[rules]] and [scopes.*] parse to validated tables; max_inspect_bytes defaults to 8 MiB", async () => {
+  const schema = configSchema({
+    env: () => KEY,
+    readFile: () => Promise.resolve(KEY),
+    baseDir: "/",
+  });
+  const none = await schema.parseAsync({ vault: { master_key: "env:MK" } });
+  assert.deepEqual([none.rules, none.scopes, none.proxy.max_inspect_bytes], [[], {}, 8388608]);
+  const parsed = await schema.parseAsync({
+    vault: { master_key: "env:MK" },
+    proxy: { max_inspect_bytes: 1024 },
+    rules: [
+      { name: "draft_only", target: "gmail.users.messages.send", effect: "deny", llm_error: "x" },
+      { name: "ext", target: "gmail.*", effect: "deny", condition: { method_in: ["post"] } },
+    ],
+    scopes: { mail: { operations: ["gmail.*"], enabled: false } },
+  });
+  assert.equal(parsed.proxy.max_inspect_bytes, 1024);
+  assert.deepEqual(parsed.rules, [
+    {
+      name: "draft_only",
+      target: "gmail.users.messages.send",
+      effect: "deny",
+      llm_error: "x",
+      enabled: true,
+    },
+    {
+      name: "ext",
+      target: "gmail.*",
+      effect: "deny",
+      condition: { method_in: ["POST"] },
+      enabled: true,
+    },
+  ]);
+  assert.deepEqual(parsed.scopes, { mail: { operations: ["gmail.*"], enabled: false } });
+});
 
 Deno.test("config: short master key names the problem without echoing it", async () => {
   await withDir('[vault]\nmaster_key = "env:MK"\n', async (dir) => {

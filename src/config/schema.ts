@@ -3,6 +3,7 @@ import { resolveSecret, type SecretSources } from "./secret_ref.ts";
 import { providersSchema } from "../providers/provider_config.ts";
 import { DEFAULT_RETRY_DELAYS_MS } from "../webhooks/retry_schedule.ts";
 import { parseProxyEntry } from "./trusted_proxies.ts";
+import { parseRulesConfig } from "../rules/rule_schema.ts";
 
 /**
  * The one config schema. `ConfigInput` is what an operator writes in
@@ -161,6 +162,10 @@ export function configSchema(sources: SecretSources) {
     /** How long a provider gets to send response headers once the request body is sent, in
      * ms; then the caller gets 504 SX-UPSTREAM-TIMEOUT. Default 30000. */
     upstream_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+    /** Largest response a redact or hide rule reads to inspect, in bytes (1024 to 256 MiB);
+     * a larger one passes uninspected (`X-SecuriX-Redaction: skipped`) or, strict, is refused
+     * with 502 SX-UNINSPECTABLE. Default 8388608 (8 MiB). */
+    max_inspect_bytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(8 * 1024 * 1024),
   });
 
   const audit = z.strictObject({
@@ -196,6 +201,25 @@ export function configSchema(sources: SecretSources) {
     proxy: proxy.default(proxy.parse({})),
     audit: audit.default(audit.parse({})),
     auth_lockout: auth_lockout.default(auth_lockout.parse({})),
+    /** `[[rules]]`: deny, redact and hide rules, in evaluation order (src/rules/rule_schema.ts).
+     * Validated as a whole below, so errors name the rule. Default none. */
+    rules: z.unknown().optional(),
+    /** `[scopes.<name>]`: named sets of operations that can be switched off. Default none. */
+    scopes: z.unknown().optional(),
+  }).superRefine((config, ctx) => {
+    // Runs even when other sections failed, so one load reports every mistake.
+    const parsed = parseRulesConfig(config?.rules, config?.scopes);
+    if (parsed.ok) return;
+    for (const issue of parsed.issues) {
+      ctx.addIssue({ code: "custom", path: [issue.path], message: issue.message });
+    }
+  }, { when: () => true }).transform((config, ctx) => {
+    const parsed = parseRulesConfig(config.rules, config.scopes);
+    if (!parsed.ok) { // refused by the refinement above already; this narrows the type
+      ctx.addIssue({ code: "custom", message: "invalid rules" });
+      return z.NEVER;
+    }
+    return { ...config, rules: parsed.rules, scopes: parsed.scopes };
   });
 }
 

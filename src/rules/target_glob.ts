@@ -1,0 +1,90 @@
+/**
+ * Operation globs (`gmail.*`, `google.*`, `*.delete*`) and path globs. `*`
+ * matches any run of characters, dots and slashes included; everything else
+ * is literal and case-sensitive (operation ids are camelCase: `sendMail`).
+ * Globs are compiled once into plain string operations: no RegExp is built
+ * from operator text, so nothing in a glob can be a regex metacharacter.
+ */
+
+export interface Glob {
+  readonly source: string;
+  /** Characters that are not `*`: the more, the more specific the glob. */
+  readonly literalLength: number;
+  /**
+   * The provider-or-family part: the text before the first `.` or `*`
+   * (`gmail` for `gmail.*`, `` for `*.delete`, `gm` for `gm*`).
+   */
+  readonly head: string;
+  /** True when the head ends at a `.` (or the glob's end), so it is a whole first segment. */
+  readonly headIsSegment: boolean;
+  match(text: string): boolean;
+}
+
+export function compileGlob(source: string): Glob {
+  const parts = source.split("*");
+  const stop = source.search(/[.*]/);
+  const head = stop < 0 ? source : source.slice(0, stop);
+  return {
+    source,
+    literalLength: source.length - (parts.length - 1),
+    head,
+    headIsSegment: stop < 0 || source[stop] === ".",
+    match: matcher(source, parts),
+  };
+}
+
+function matcher(source: string, parts: string[]): (text: string) => boolean {
+  if (parts.length === 1) return (text) => text === source;
+  const first = parts[0];
+  const last = parts[parts.length - 1];
+  const middle = parts.slice(1, -1).filter((p) => p !== "");
+  if (first === "" && last === "" && middle.length === 0) return () => true;
+  const minLength = first.length + last.length + middle.reduce((n, p) => n + p.length, 0);
+  if (middle.length === 0) {
+    return (text) => text.length >= minLength && text.startsWith(first) && text.endsWith(last);
+  }
+  return (text) => {
+    if (text.length < minLength || !text.startsWith(first) || !text.endsWith(last)) return false;
+    const end = text.length - last.length;
+    let at = first.length;
+    // Leftmost placement of each literal is optimal when the only wildcard is `*`.
+    for (const part of middle) {
+      const found = text.indexOf(part, at);
+      if (found < 0 || found + part.length > end) return false;
+      at = found + part.length;
+    }
+    return true;
+  };
+}
+
+/**
+ * Whether the glob could match some operation of this provider or family:
+ * what a multiplexed call (a batch whose contents are not visible) is tested
+ * with, so a rule about any operation of Gmail applies to a Gmail batch.
+ */
+export function headCompatible(glob: Glob, provider: string, family: string): boolean {
+  if (glob.headIsSegment) return glob.head === provider || glob.head === family;
+  return provider.startsWith(glob.head) || family.startsWith(glob.head);
+}
+
+/**
+ * Whether every text `inner` matches is also matched by `outer`. Sound, not
+ * complete: `outer`'s literals can never match a `*` of `inner`, so if
+ * `outer` matches `inner`'s source read literally, `outer`'s wildcards absorb
+ * whatever `inner`'s stand for. Used by lint to find shadowed rules.
+ */
+export function globCovers(outer: Glob, inner: string): boolean {
+  return outer.match(inner);
+}
+
+const OPERATION_GLOB = /^[A-Za-z0-9_.:*-]{1,200}$/;
+
+/** Why `source` is not an operation glob, or null. */
+export function operationGlobProblem(source: string): string | null {
+  if (!OPERATION_GLOB.test(source)) {
+    return `expected an operation glob such as "gmail.*", "google.*" or "*.delete*" (letters, digits, ".", "_", "-", ":" and "*", at most 200), got ${
+      JSON.stringify(source.slice(0, 210))
+    }`;
+  }
+  return null;
+}

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { compileGlob, globCovers, headCompatible, operationGlobProblem } from "./target_glob.ts";
+
+const matches = (glob: string, text: string) => compileGlob(glob).match(text);
+
+Deno.test("glob: a literal matches only itself, case-sensitively", () => {
+  assert.equal(matches("gmail.users.messages.send", "gmail.users.messages.send"), true);
+  assert.equal(matches("gmail.users.messages.send", "gmail.users.messages.sendx"), false);
+  assert.equal(matches("microsoft.me.sendMail", "microsoft.me.sendmail"), false);
+  assert.equal(matches("gmail", "gmail.users.messages.send"), false);
+});
+
+Deno.test("glob: * spans dots, alone matches everything including empty text", () => {
+  assert.equal(matches("*", ""), true);
+  assert.equal(matches("*", "a.b.c"), true);
+  assert.equal(matches("**", "anything"), true);
+  assert.equal(matches("gmail.*", "gmail.users.messages.send"), true);
+  assert.equal(matches("gmail.*", "gmail."), true);
+  assert.equal(matches("gmail.*", "gmail"), false);
+  assert.equal(matches("gmail.*", "gmailx.users"), false);
+  assert.equal(matches("*.send", "gmail.users.messages.send"), true);
+  assert.equal(matches("*.send", "gmail.users.messages.sendAs"), false);
+});
+
+Deno.test("glob: *.delete* matches delete operations anywhere", () => {
+  const glob = compileGlob("*.delete*");
+  assert.equal(glob.match("drive.files.delete"), true);
+  assert.equal(glob.match("dropbox.files.delete_v2"), true);
+  assert.equal(glob.match("github.repos.deleteFile"), true);
+  assert.equal(glob.match("github.repos.get"), false);
+  assert.equal(glob.match("delete.files"), false, "needs a dot before delete");
+});
+
+Deno.test("glob: middle literals are found in order without overlapping the ends", () => {
+  assert.equal(matches("a*b*c", "abc"), true);
+  assert.equal(matches("a*b*c", "axxbyyc"), true);
+  assert.equal(matches("a*b*c", "acb"), false);
+  assert.equal(matches("ab*ba", "aba"), false, "prefix and suffix must not share characters");
+  assert.equal(matches("a*bc*bc", "abcbc"), true);
+  assert.equal(matches("a*bc*bc", "abc"), false);
+  assert.equal(matches("*x*", "x"), true);
+  assert.equal(matches("*x*", "y"), false);
+});
+
+Deno.test("glob: regex metacharacters are literal", () => {
+  assert.equal(matches("a.b", "axb"), false);
+  assert.equal(matches("gmail.(users)", "gmail.(users)"), true);
+});
+
+Deno.test("glob: head, segment and literal length", () => {
+  assert.deepEqual(
+    ["gmail.*", "google.*", "*.delete*", "gm*", "gmail", "*"].map((g) => {
+      const c = compileGlob(g);
+      return [c.head, c.headIsSegment, c.literalLength];
+    }),
+    [["gmail", true, 6], ["google", true, 7], ["", false, 7], ["gm", false, 2], [
+      "gmail",
+      true,
+      5,
+    ], ["", false, 0]],
+  );
+});
+
+Deno.test("headCompatible: whole segments compare exactly, partial heads by prefix", () => {
+  assert.equal(headCompatible(compileGlob("gmail.*"), "gmail", "google"), true);
+  assert.equal(headCompatible(compileGlob("google.*"), "gmail", "google"), true);
+  assert.equal(headCompatible(compileGlob("drive.*"), "gmail", "google"), false);
+  assert.equal(headCompatible(compileGlob("gm*"), "gmail", "google"), true);
+  assert.equal(headCompatible(compileGlob("goo*"), "gmail", "google"), true);
+  assert.equal(headCompatible(compileGlob("git*"), "gmail", "google"), false);
+  assert.equal(headCompatible(compileGlob("*.send"), "gmail", "google"), true);
+  assert.equal(headCompatible(compileGlob("gmai"), "gmail", "google"), false);
+});
+
+Deno.test("globCovers: sound inclusion on globs read literally", () => {
+  assert.equal(globCovers(compileGlob("*"), "gmail.*"), true);
+  assert.equal(globCovers(compileGlob("gmail.*"), "gmail.users.*"), true);
+  assert.equal(globCovers(compileGlob("gmail.*"), "gmail.users.messages.send"), true);
+  assert.equal(globCovers(compileGlob("gmail.users.*"), "gmail.*"), false);
+  assert.equal(globCovers(compileGlob("*.delete*"), "*.delete"), true);
+  assert.equal(globCovers(compileGlob("*.delete"), "*.delete*"), false);
+});
+
+Deno.test("operationGlobProblem: allowed characters and length", () => {
+  assert.equal(operationGlobProblem("gmail.users.messages.send"), null);
+  assert.equal(operationGlobProblem("dropbox.files.delete_v2"), null);
+  assert.equal(operationGlobProblem("*.delete*"), null);
+  assert.match(operationGlobProblem("gmail users") ?? "", /expected an operation glob/);
+  assert.match(operationGlobProblem("") ?? "", /expected an operation glob/);
+  assert.match(operationGlobProblem("a".repeat(201)) ?? "", /at most 200/);
+  assert.match(operationGlobProblem("gmail/(.*)") ?? "", /got "gmail\/\(\.\*\)"/);
+});
