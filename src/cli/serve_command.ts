@@ -1,5 +1,7 @@
 import type { Command } from "commander";
-import { createRuntime } from "../http/runtime.ts";
+import { createRuntime, type Runtime } from "../http/runtime.ts";
+import type { RuleSet } from "../rules/rule_set.ts";
+import { pidFile } from "./pid_file.ts";
 import { openAppliance } from "../http/appliance.ts";
 import { startServer } from "../http/serve.ts";
 import { raiseNofileLimit } from "../http/nofile_limit.ts";
@@ -30,6 +32,8 @@ export function registerServe(program: Command, context: CliContext): void {
       );
       const runtime = await createRuntime(appliance, { log: io.err });
       runtime.start();
+      io.out(describeRules(runtime.rules.set));
+      const stopReloads = reloadOnHangup(runtime, io, pidFile(config));
       const { metrics } = runtime;
       const limits = {
         headerTimeoutMs: config.server.header_timeout_ms,
@@ -75,6 +79,7 @@ export function registerServe(program: Command, context: CliContext): void {
         }; header timeout ${server.limits.headerTimeoutMs} ms, idle timeout ${server.limits.idleTimeoutMs} ms`,
       );
       await server.finished;
+      await stopReloads();
       await metricsServer?.shutdown();
       // Flush the audit buffer and stop webhook delivery before closing the database.
       await runtime.stop();
@@ -84,6 +89,63 @@ export function registerServe(program: Command, context: CliContext): void {
 }
 
 const METRICS_MAX_CONNECTIONS = 32;
+
+function describeRules(set: RuleSet): string {
+  return `Rules: ${set.rules.length} rule${
+    set.rules.length === 1 ? "" : "s"
+  }, ${set.scopes.length} scope${set.scopes.length === 1 ? "" : "s"} (hash ${
+    set.hash.slice(0, 12)
+  })`;
+}
+
+/**
+ * SIGHUP re-reads the rules from the config file (`securix rules reload`
+ * sends it, through the pid file). Calls in flight keep the rules they
+ * started with; a broken file keeps the rules in force.
+ */
+function reloadOnHangup(
+  runtime: Runtime,
+  io: CliContext["io"],
+  pidPath: string | null,
+): () => Promise<void> {
+  let running: Promise<void> = Promise.resolve();
+  const reload = () => {
+    running = running.then(async () => {
+      const result = await runtime.reloadRules("sighup");
+      if (result.ok) io.out(`Reloaded. ${describeRules(result.set)}`);
+      else {
+        io.err("Rules not reloaded; the rules in force stay. Fix securix.toml and reload again:");
+        for (const issue of result.issues) io.err(`  ${issue.path}: ${issue.message}`);
+      }
+    }).catch((error) => io.err(`Rules not reloaded: ${(error as Error).message}`));
+  };
+  try {
+    Deno.addSignalListener("SIGHUP", reload);
+  } catch {
+    return () => running; // No SIGHUP on this platform: `securix rules reload` says so.
+  }
+  if (pidPath) {
+    try {
+      Deno.writeTextFileSync(pidPath, `${Deno.pid}\n`, { mode: 0o600 });
+    } catch (error) {
+      io.err(
+        `Pid file not written (${(error as Error).message}); reload with kill -HUP ${Deno.pid}`,
+      );
+      pidPath = null;
+    }
+  }
+  return async () => {
+    Deno.removeSignalListener("SIGHUP", reload);
+    await running;
+    if (pidPath) {
+      try {
+        if (Deno.readTextFileSync(pidPath).trim() === String(Deno.pid)) Deno.removeSync(pidPath);
+      } catch {
+        // Already gone: nothing to clean.
+      }
+    }
+  };
+}
 
 function describeNofile(nofile: ReturnType<typeof raiseNofileLimit>): string {
   if (!nofile) return "unknown";

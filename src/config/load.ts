@@ -38,6 +38,10 @@ export interface Config {
   readonly proxy: ParsedConfig["proxy"];
   readonly audit: ParsedConfig["audit"];
   readonly auth_lockout: ParsedConfig["auth_lockout"];
+  /** `[[rules]]`, validated; compiled by the rules engine. */
+  readonly rules: ParsedConfig["rules"];
+  /** `[scopes.<name>]`. */
+  readonly scopes: ParsedConfig["scopes"];
 }
 
 export interface LoadOptions {
@@ -159,6 +163,7 @@ const NUMERIC_KEYS = new Set([
   "audit.head_interval_ms",
   "webhooks.timeout_ms",
   "proxy.upstream_timeout_ms",
+  "proxy.max_inspect_bytes",
   "auth_lockout.max_failures",
   "auth_lockout.window_s",
   "auth_lockout.max_addresses",
@@ -258,6 +263,8 @@ export async function resolveConfig(
     proxy: parsed.proxy,
     audit: parsed.audit,
     auth_lockout: parsed.auth_lockout,
+    rules: parsed.rules,
+    scopes: parsed.scopes,
   });
 }
 
@@ -285,7 +292,7 @@ export const OVERRIDE_KEYS: Record<string, readonly string[]> = {
   database: ["url", "auth_token"],
   vault: ["master_key"],
   webhooks: ["allow_private_targets", "timeout_ms", "retry_delays_ms"],
-  proxy: ["upstream_timeout_ms"],
+  proxy: ["upstream_timeout_ms", "max_inspect_bytes"],
   audit: ["retain_days", "max_backlog", "head_interval_ms"],
   auth_lockout: ["max_failures", "window_s", "max_addresses"],
 };

@@ -1,3 +1,5 @@
+import { ruleRoutes } from "../api/rule_routes.ts";
+import { EMPTY_RULE_SET, type RuleSet } from "../rules/rule_set.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { FailedKeyLimiter } from "../apps/failed_key_limiter.ts";
@@ -43,6 +45,8 @@ export interface AppOptions {
   random?: (bytes: Uint8Array) => Uint8Array;
   /** Name resolution for webhook targets; default the system resolver. */
   webhookResolve?: Resolver;
+  /** The rule set in force (`GET /v1/rules`); default none. */
+  rules?: () => RuleSet;
 }
 
 export interface ApplianceApp {
@@ -128,6 +132,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       onRevoked: options.onConnectionChanged,
     }),
   );
+  v1.route("/rules", ruleRoutes({ rules: options.rules ?? (() => EMPTY_RULE_SET) }));
   v1.route("/agents", agentRoutes({ database, now, onChange: options.onAgentsChanged }));
   v1.route(
     "/webhooks",

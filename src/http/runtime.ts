@@ -26,6 +26,9 @@ import type { UpstreamTransport } from "../proxy/upstream_transport.ts";
 import { DeliveryWorker } from "../webhooks/delivery_worker.ts";
 import type { WebhookSender } from "../webhooks/pinned_post.ts";
 import { dnsResolver, type Resolver } from "../webhooks/target_policy.ts";
+import { readConfigFile } from "../config/load.ts";
+import { loadRuleSet, RuleBook, type RuleLoad } from "../rules/rule_book.ts";
+import { compileRules, type RuleSet } from "../rules/rule_set.ts";
 import { createApp } from "./app.ts";
 import { forwardedClient } from "./client_address.ts";
 import type { Appliance } from "./appliance.ts";
@@ -65,6 +68,13 @@ export interface Runtime {
   start(): void;
   /** Stops background work and flushes the audit buffer. */
   stop(): Promise<void>;
+  /** The rules in force (swapped by `reloadRules`). */
+  rules: RuleBook;
+  /**
+   * Re-reads `[[rules]]` and `[scopes]` from the config file and puts them in
+   * force; an invalid file keeps the rules in force and says why.
+   */
+  reloadRules(trigger: string): Promise<RuleLoad>;
 }
 
 /**
@@ -164,7 +174,21 @@ export async function createRuntime(
     refresherFor: wiring.refresherFor,
     onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
   });
+  const rules = new RuleBook({ maxInspectBytes: config.proxy.max_inspect_bytes, now });
+  const putInForce = (set: RuleSet, trigger: string) => {
+    rules.use(set);
+    // A start with no rules is the default state, not an event worth a record.
+    if (trigger === "start" && set.rules.length === 0 && set.scopes.length === 0) return;
+    // Which rules were in force when is part of the trail: the hash names the exact set.
+    audit?.record({
+      kind: "admin.rules.loaded",
+      at: now(),
+      data: { hash: set.hash, rules: set.rules.length, scopes: set.scopes.length, trigger },
+    });
+  };
+  putInForce(compileRules(config.rules, config.scopes), "start");
   const { app, authenticator } = await createApp(appliance, {
+    rules: () => rules.set,
     providers: wiring.registry,
     log,
     sessionTtlMs: options.sessionTtlMs,
@@ -194,6 +218,7 @@ export async function createRuntime(
     maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,
     maxHeaderBytes: 32 * 1024,
     onInternalError: (error) => log(`proxy: ${logSafeError(error)}`),
+    filters: () => rules.filters,
     onRefusedUnauthenticated: (address, reason) => {
       metrics.authFailures.inc({ reason });
       failureLog?.record(address, reason, now());
@@ -273,6 +298,18 @@ export async function createRuntime(
       }
       // Summaries of ended minutes go out within seconds, not at the next housekeeping.
       if (failureLog) timers.push(setInterval(() => failureLog.flush(now()), 5_000));
+    },
+    rules,
+    async reloadRules(trigger) {
+      let raw: Record<string, unknown> = {};
+      try {
+        if (config.source) raw = await readConfigFile(config.source);
+      } catch (error) {
+        return { ok: false, issues: [{ path: config.source!, message: (error as Error).message }] };
+      }
+      const loaded = loadRuleSet(raw);
+      if (loaded.ok) putInForce(loaded.set, trigger);
+      return loaded;
     },
     async stop() {
       stopped = true;

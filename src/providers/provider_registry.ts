@@ -170,7 +170,8 @@ export function proxyRoutes(
         baseUrl: new URL(api.baseUrl),
         inject,
         websocket: api.websocket ?? false,
-        family: provider.family,
+        // Custom providers share no family: a `custom.*` target must not reach them all.
+        family: provider.family === "custom" ? provider.name : provider.family,
         operations,
         ...(ready ? { ready } : {}),
       });

@@ -10,6 +10,7 @@ export const ANSWERED_AS_IS = new Set([
   "SX-UPSTREAM-UNREACHABLE",
   "SX-AUDIT-BACKLOG",
   "SX-PROVIDER-UNAVAILABLE",
+  "SX-UNINSPECTABLE",
 ]);
 
 /** The proxy's refusals, each with its stable code and a sentence an agent can relay. */

@@ -18,6 +18,21 @@ export const ruleErrors = {
         `This kind of action (${scope}) is switched off for this account. Do not retry it; the user or the operator can enable it.`,
       details: { scope },
     }),
+  /**
+   * A hide rule applies but this operation cannot be checked for hidden items
+   * (Gmail history, batch changes, an unmapped call): refused rather than trusted.
+   */
+  uncheckable: (rule: string, operation: string) =>
+    new SecurixError(
+      "SX-POLICY-DENIED",
+      `Refused by rule "${rule}": ${operation} cannot be checked for hidden items`,
+      {
+        status: 403,
+        llmError:
+          "This action cannot be checked against the folders or labels hidden from you, so it is blocked. Use a more specific call (list or get single items).",
+        details: { rule },
+      },
+    ),
   /** The item is in a hidden Gmail label or Drive folder: answered as not found. */
   folderHidden: (rule: string) =>
     new SecurixError("SX-FOLDER-HIDDEN", "The item is in a hidden label or folder", {

@@ -11,7 +11,13 @@ import {
 import { SecurixError } from "../errors/securix_error.ts";
 import { evaluate, type Evaluation, NO_EVALUATION } from "./evaluate.ts";
 import { applies } from "./send_check.ts";
-import { filterAnswerBytes, hideReach, narrowQuery, narrowQueryResolved, targetHidden } from "./hide/hide_plan.ts";
+import {
+  filterAnswerBytes,
+  hideReach,
+  narrowQuery,
+  narrowQueryResolved,
+  targetHidden,
+} from "./hide/hide_plan.ts";
 import type { LabelCache } from "./hide/gmail_hide.ts";
 import { buildRedactor, type Redactor } from "./redaction/detectors.ts";
 import { inspectable, redactJsonBody } from "./redaction/redact_json.ts";
@@ -120,7 +126,10 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
         const body = await answer.readBody(maxInspectBytes);
         if (body === "too_large") {
           // An answer too large to check for hidden items is not shown.
-          return deny(ruleErrors.uninspectable("larger than max_inspect_bytes", ev.hide[0].name), ev.hide[0]);
+          return deny(
+            ruleErrors.uninspectable("larger than max_inspect_bytes", ev.hide[0].name),
+            ev.hide[0],
+          );
         }
         if (body !== null) {
           const outcome = await filterAnswerBytes(id, ex.path, body, hideContext(ev, ex, lookup));
