@@ -4,6 +4,9 @@
  * (a real connection in an encrypted vault, audit on and off) are each driven
  * by wrk on loopback; ratios are against baselines measured in the same run.
  */
+import { buildRedactor } from "../../src/rules/redaction/detectors.ts";
+import { redactJsonBody } from "../../src/rules/redaction/redact_json.ts";
+import { gmailFixture } from "./gmail_fixture.ts";
 import process from "node:process";
 import { freePort } from "../helpers/process.ts";
 import { seedApp, seedConnection } from "../helpers/seed.ts";
@@ -37,6 +40,8 @@ async function wrk(
   url: string,
   headers: Record<string, string>,
   connections = CONNECTIONS,
+  /** The run is meant to be refused (a deny): no warning about non-2xx answers. */
+  refusals = false,
 ): Promise<Result> {
   const threads = Math.min(2, connections);
   const args = [`-t${threads}`, `-c${connections}`, `-d${DURATION}`, "--latency"];
@@ -49,7 +54,7 @@ async function wrk(
     if (!m) return NaN;
     return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
   };
-  if (!/ 2\d\d /.test(text) && /Non-2xx/.test(text)) {
+  if (!refusals && /Non-2xx/.test(text)) {
     console.error(`${name}: non-2xx answers\n${text}`);
   }
   const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
@@ -153,9 +158,72 @@ http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir};
   return child;
 }
 
-async function startAppliance(upstreamPort: number, audit: boolean) {
+/**
+ * A realistic rule file of 50 rules, none of which concerns the benchmarked
+ * call (bench-agent's GET /repos/o/r, github.repos.get): other providers,
+ * other classes, other agents, other apps, and 10 github rules among them,
+ * so the call's own provider bucket is not empty.
+ */
+function fiftyRules(): Record<string, unknown>[] {
+  const rules: Record<string, unknown>[] = [];
+  const google = ["gmail", "drive", "calendar"];
+  for (let i = 0; i < 15; i++) {
+    rules.push({
+      name: `google_${i}`,
+      target: `${google[i % 3]}.*`,
+      classes: ["send", "delete"],
+      effect: "deny",
+      llm_error: "Not allowed.",
+    });
+  }
+  for (let i = 0; i < 10; i++) {
+    rules.push({
+      name: `slack_${i}`,
+      target: "slack.chat.*",
+      agents: [`agent-${i}`],
+      effect: "deny",
+    });
+  }
+  for (let i = 0; i < 10; i++) {
+    rules.push({
+      name: `github_${i}`,
+      target: i % 2 ? "github.repos.delete" : "github.issues.*",
+      classes: i % 2 ? undefined : ["write"],
+      agents: i < 5 ? undefined : ["other-agent"],
+      effect: "deny",
+    });
+  }
+  for (let i = 0; i < 10; i++) {
+    rules.push({
+      name: `redact_${i}`,
+      target: "google.*",
+      apps: [`other-app-${i}`],
+      effect: "redact",
+      patterns: ["ssn", "credit_card"],
+    });
+  }
+  for (let i = 0; i < 5; i++) {
+    rules.push({ name: `hide_${i}`, target: "gmail.*", effect: "hide", labels: [`Private-${i}`] });
+  }
+  return rules.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)));
+}
+
+/** 50 rules that leave the call alone, and one that denies it. */
+function denyingRules(): Record<string, unknown>[] {
+  return [
+    ...fiftyRules(),
+    { name: "no_repo_reads", target: "github.repos.get", effect: "deny", llm_error: "No." },
+  ];
+}
+
+async function startAppliance(
+  upstreamPort: number,
+  audit: boolean,
+  rules: Record<string, unknown>[] = [],
+) {
   const temp = await openTempAppliance({
     raw: {
+      rules,
       server: { base_domain: "localhost" },
       providers: {
         github: {
@@ -189,10 +257,90 @@ async function startAppliance(upstreamPort: number, audit: boolean) {
   return {
     url: `http://127.0.0.1:${port}/repos/o/r`,
     headers,
+    handler: served.runtime.handler,
     async stop() {
       await served.stop();
       await temp.cleanup();
     },
+  };
+}
+
+/** Wall-clock MB/s of redactJsonBody on the 1 MB fixture, as the response filter calls it. */
+function redactionRate(rounds = 30) {
+  const body = gmailFixture(true);
+  const redactor = buildRedactor({
+    patterns: ["ssn", "credit_card", "iban", "email", "phone"],
+    regexes: [],
+  });
+  const inputs = Array.from({ length: rounds + 3 }, () => body.slice());
+  let counts = "";
+  const times: number[] = [];
+  for (const [i, input] of inputs.entries()) {
+    const t = performance.now();
+    const result = redactJsonBody(input, redactor, { gmail: true, reuseInput: true });
+    if (i >= 3) times.push(performance.now() - t);
+    if (result.ok) counts = Object.entries(result.counts).map(([k, n]) => `${n} ${k}`).join(", ");
+  }
+  times.sort((a, b) => a - b);
+  const mb = body.byteLength / 1e6;
+  return {
+    mb,
+    counts,
+    median: mb / (times[Math.floor(times.length / 2)] / 1000),
+    best: mb / (times[0] / 1000),
+  };
+}
+
+/**
+ * Serving-thread µs per call of the appliance's own handler, called in this
+ * isolate without sockets: what deciding and answering costs, apart from
+ * Deno's HTTP parsing and socket work (measured by the wrk row beside it).
+ */
+async function pipelineUs(
+  appliance: Awaited<ReturnType<typeof startAppliance>>,
+  calls = 20_000,
+): Promise<number> {
+  const info = {
+    remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 40000 },
+  } as Deno.ServeHandlerInfo<Deno.NetAddr>;
+  const headers = { ...appliance.headers, host: appliance.headers.Host };
+  const call = async () => {
+    const res = await appliance.handler(new Request(appliance.url, { headers }), info);
+    await res.body?.cancel();
+    return res.status;
+  };
+  const status = await call();
+  if (status !== 403) throw new Error(`pipelineUs: expected the deny (403), got ${status}`);
+  for (let i = 0; i < 2_000; i++) await call();
+  const before = process.cpuUsage();
+  for (let i = 0; i < calls; i++) await call();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / calls;
+}
+
+const VARIANT_NAMES = {
+  off: "appliance (audit off)",
+  on: "appliance (audit on)",
+  rules: "appliance (audit on, 50 rules, none matching)",
+};
+
+/** One wrk run against an appliance in this process, with its CPU time per request. */
+async function measured(
+  name: string,
+  appliance: Awaited<ReturnType<typeof startAppliance>>,
+  refusals = false,
+): Promise<ApplianceRun> {
+  const cpu = process.cpuUsage();
+  const threads = threadCpu();
+  const result = await wrk(name, appliance.url, appliance.headers, CONNECTIONS, refusals);
+  const used = process.cpuUsage(cpu);
+  const threadsAfter = threadCpu();
+  return {
+    ...result,
+    cpuUs: (used.user + used.system) / result.requests,
+    threadsUs: Object.fromEntries(
+      Object.entries(threadsAfter).map(([k, v]) => [k, (v - (threads[k] ?? 0)) / result.requests]),
+    ),
   };
 }
 
@@ -209,7 +357,9 @@ const floorPort = freePort();
 const floor = await startDenoFloor(floorPort, upstreamPort);
 const results: Result[] = [];
 const latency: Result[] = [];
-const runs = { off: [] as ApplianceRun[], on: [] as ApplianceRun[] };
+const runs = { off: [] as ApplianceRun[], on: [] as ApplianceRun[], rules: [] as ApplianceRun[] };
+let denied: ApplianceRun | null = null;
+let denyPipelineUs = NaN;
 try {
   results.push(
     await wrk("direct", `http://127.0.0.1:${upstreamPort}/repos/o/r`, {
@@ -224,30 +374,22 @@ try {
   // run of a few seconds on a shared machine is too noisy to compare two
   // numbers 5 % apart. The appliance runs in this process, so its CPU time
   // per request (both threads) is measured too, which noise barely moves.
-  for (let i = 0; i < PAIRS * 2; i++) {
-    const audit = i % 2 === 1;
-    const appliance = await startAppliance(upstreamPort, audit);
-    const cpu = process.cpuUsage();
-    const threads = threadCpu();
-    const result = await wrk(
-      `appliance (audit ${audit ? "on" : "off"})`,
-      appliance.url,
-      appliance.headers,
+  for (let i = 0; i < PAIRS * 3; i++) {
+    const variant = (["off", "on", "rules"] as const)[i % 3];
+    const appliance = await startAppliance(
+      upstreamPort,
+      variant !== "off",
+      variant === "rules" ? fiftyRules() : [],
     );
-    const used = process.cpuUsage(cpu);
-    const threadsAfter = threadCpu();
-    (audit ? runs.on : runs.off).push({
-      ...result,
-      cpuUs: (used.user + used.system) / result.requests,
-      threadsUs: Object.fromEntries(
-        Object.entries(threadsAfter).map((
-          [k, v],
-        ) => [k, (v - (threads[k] ?? 0)) / result.requests]),
-      ),
-    });
+    runs[variant].push(await measured(VARIANT_NAMES[variant], appliance));
     await appliance.stop();
   }
-  results.push(median(runs.off), median(runs.on));
+  results.push(median(runs.off), median(runs.on), median(runs.rules));
+  // Every call refused by the 51st rule: what a deny costs the serving thread.
+  const denying = await startAppliance(upstreamPort, true, denyingRules());
+  denied = await measured("appliance (a matching deny, 403)", denying, true);
+  denyPipelineUs = await pipelineUs(denying);
+  await denying.stop();
   // One connection, one request at a time: the latency the proxy adds to a
   // call, without the queueing a saturated 2-core machine adds on top.
   latency.push(
@@ -311,6 +453,33 @@ if (kinds.length) {
     } µs`,
   );
 }
+
+const withRules = median(runs.rules);
+console.log(`\nRules (audit on; medians of ${PAIRS} alternated runs)\n`);
+console.log("| case | req/s | CPU µs/request | serving thread µs/request |");
+console.log("| --- | ---: | ---: | ---: |");
+for (const r of [on, withRules, denied!]) {
+  console.log(
+    `| ${r.name} | ${r.rps.toFixed(0)} | ${r.cpuUs.toFixed(1)} | ${
+      (r.threadsUs.serving ?? NaN).toFixed(1)
+    } |`,
+  );
+}
+console.log(
+  `A matching deny, the appliance's handler called in-process (no sockets): ${
+    denyPipelineUs.toFixed(1)
+  } µs CPU per call`,
+);
+console.log(
+  `50 rules vs none: ${((withRules.rps / on.rps - 1) * 100).toFixed(1)} % throughput ` +
+    `(runs: ${list(runs.rules)} vs ${list(runs.on)} req/s)`,
+);
+const redaction = redactionRate();
+console.log(
+  `Redaction of a ${redaction.mb.toFixed(2)} MB Gmail message list (ssn, credit_card, iban, ` +
+    `email, phone; ${redaction.counts}): median ${redaction.median.toFixed(0)} MB/s, ` +
+    `best ${redaction.best.toFixed(0)} MB/s`,
+);
 
 console.log(`\n1 connection, sequential requests: latency added to one call\n`);
 console.log("| target | req/s | p50 ms | p99 ms | added p50 vs direct |");
