@@ -331,6 +331,23 @@ async function startStreamingEnv() {
       providers: {
         gmail: providerAt(oidc, upstream.url),
       },
+      // Rules in force: a redact rule on every gmail call meets bodies it cannot inspect
+      // (octet streams, event streams) and must leave them on the zero-copy path.
+      rules: [
+        { name: "draft_only", target: "gmail.users.messages.send", effect: "deny" },
+        {
+          name: "redact_all",
+          target: "gmail.*",
+          effect: "redact",
+          patterns: ["ssn"],
+        },
+        {
+          name: "drive_read_only",
+          target: "drive.*",
+          classes: ["write", "delete"],
+          effect: "deny",
+        },
+      ],
     },
   });
   let appliance: ServerProcess | null = null;
