@@ -1,3 +1,4 @@
+import { editDistance } from "../config/unknown_env.ts";
 import { z } from "zod";
 import { OPERATION_CLASSES } from "../providers/operation.ts";
 import { textProblem } from "../identifiers/identifier.ts";
@@ -405,18 +406,5 @@ function describe(where: string, issue: z.core.$ZodIssue, keys: readonly string[
 
 /** Within two edits (a typo), for "did you mean". */
 function nearlyEqual(a: string, b: string): boolean {
-  if (Math.abs(a.length - b.length) > 2) return false;
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        previous[j] + 1,
-        row[j - 1] + 1,
-        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = row;
-  }
-  return previous[b.length] <= 2;
+  return Math.abs(a.length - b.length) <= 2 && editDistance(a, b) <= 2;
 }
