@@ -1,3 +1,4 @@
+import { isRecord } from "../json_value.ts";
 import { SecurixError } from "../../errors/securix_error.ts";
 import type { AnswerOutcome, HideContext, HidePolicy, HideReach } from "./hide_plan.ts";
 
@@ -151,8 +152,4 @@ function unsafeQuery(why: string): SecurixError {
     llmError:
       "This search query cannot be run here: close every quoted string and parenthesis, and send a single q parameter.",
   });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

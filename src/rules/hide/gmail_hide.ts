@@ -1,3 +1,4 @@
+import { isRecord } from "../json_value.ts";
 import { TtlCache } from "../../cache/ttl_cache.ts";
 import { SecurixError } from "../../errors/securix_error.ts";
 import type { Lookup } from "../../proxy/proxy_filter.ts";
@@ -277,8 +278,4 @@ function unsafeQuery(why: string): SecurixError {
     llmError:
       "This search query cannot be run here: use balanced quotes and parentheses, no backslashes, and a single q parameter.",
   });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,3 +1,4 @@
+import { decodeUtf8 } from "./utf8_text.ts";
 import type { Redactor } from "./detectors.ts";
 
 /**
@@ -47,19 +48,6 @@ export function gmailFieldRole(
   return "plain";
 }
 
-const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
-const UTF8_STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** Lenient first (Deno's fatal decoder copies its input); strict only to confirm a U+FFFD. */
-function decodeUtf8(bytes: Uint8Array): string | null {
-  const text = UTF8.decode(bytes);
-  if (text.indexOf("\uFFFD") === -1) return text;
-  try {
-    return UTF8_STRICT.decode(bytes);
-  } catch {
-    return null;
-  }
-}
 const ENCODER = new TextEncoder();
 
 /**

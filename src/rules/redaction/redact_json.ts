@@ -63,9 +63,10 @@ const UTF8_STRICT = new TextDecoder("utf-8", { fatal: true });
 const ENCODER = new TextEncoder();
 
 /**
- * Deno's fatal decoder copies its input first, which on a 1 MB body cost
- * more than the lenient decode; a U+FFFD in the result is rare, and only
- * then is the body decoded strictly to tell a real U+FFFD from bad bytes.
+ * Like utf8_text.ts's, but a body's byte-order mark is dropped (JSON.parse
+ * refuses one). Deno's fatal decoder copies its input first, which on a
+ * 1 MB body cost more than the lenient decode; a U+FFFD in the result is
+ * rare, and only then is the body decoded strictly.
  */
 function decodeUtf8(bytes: Uint8Array): string | null {
   const text = UTF8.decode(bytes);

@@ -1,3 +1,4 @@
+import { isRecord, parseJsonBytes } from "../json_value.ts";
 import type { OutgoingSend } from "./outgoing_send.ts";
 import { parseContentType, parseEntity } from "./rfc822_message.ts";
 import { messageRecipients } from "./rfc822_recipients.ts";
@@ -29,7 +30,7 @@ export function gmailSend(
     }
     if (type.mediaType !== "application/json") return fromRaw(body);
   }
-  return fromJsonResource(parseJson(body));
+  return fromJsonResource(parseJsonBytes(body));
 }
 
 /**
@@ -41,7 +42,7 @@ export function gmailSend(
 export function draftSendLookup(path: string, body: Uint8Array | null): string | null {
   const m = /^\/gmail\/v1\/users\/([^/]+)\/drafts\/send$/.exec(path);
   if (!m || body === null) return null;
-  const json = parseJson(body);
+  const json = parseJsonBytes(body);
   const id = isRecord(json) ? json["id"] : undefined;
   if (typeof id !== "string" || !/^[A-Za-z0-9_-]+$/.test(id)) return null;
   return `/gmail/v1/users/${m[1]}/drafts/${id}?format=raw`;
@@ -68,7 +69,7 @@ function fromMultipart(body: Uint8Array, boundary: string | undefined): Outgoing
     if (!entity) return UNREADABLE;
     const type = parseContentType(entity.headers.find((h) => h.name === "content-type")?.value);
     if (type.mediaType === "application/json") {
-      const json = parseJson(entity.body);
+      const json = parseJsonBytes(entity.body);
       if (isRecord(json) && "raw" in json) messages.push(fromJsonResource(json));
     } else {
       messages.push(fromRaw(entity.body));
@@ -82,16 +83,4 @@ function fromRaw(bytes: Uint8Array): OutgoingSend {
   const entity = parseEntity(bytes);
   if (!entity) return UNREADABLE;
   return { recipients: messageRecipients(entity), text: messageText(entity) };
-}
-
-function parseJson(body: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(body));
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,3 +1,4 @@
+import { isRecord, parseJsonBytes } from "../json_value.ts";
 import type { OutgoingSend } from "./outgoing_send.ts";
 import { parseEntity } from "./rfc822_message.ts";
 import { messageRecipients, parseAddressList } from "./rfc822_recipients.ts";
@@ -28,7 +29,7 @@ export function graphSend(
   const action = MESSAGE_ACTION.exec(bare)?.[1].toLowerCase();
   if (action === undefined) return null;
   if (action === "send") return UNREADABLE;
-  const json = body === null ? undefined : parseJson(body);
+  const json = body === null ? undefined : parseJsonBytes(body);
   if (!isRecord(json)) return UNREADABLE;
   const message = isRecord(json["message"]) ? json["message"] : {};
   const text = [typeof json["comment"] === "string" ? json["comment"] : "", messageBody(message)]
@@ -51,7 +52,7 @@ function sendMail(contentType: string | null, body: Uint8Array | null): Outgoing
     if (!entity) return UNREADABLE;
     return { recipients: messageRecipients(entity), text: messageText(entity) };
   }
-  const json = parseJson(body);
+  const json = parseJsonBytes(body);
   if (!isRecord(json) || !isRecord(json["message"])) return UNREADABLE;
   const message = json["message"];
   return {
@@ -102,16 +103,4 @@ function messageBody(message: Record<string, unknown>): string {
     out.push(type.startsWith("text/html") ? stripHtml(text) : text);
   }
   return out.join("\n");
-}
-
-function parseJson(body: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(body));
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
