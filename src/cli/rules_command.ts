@@ -256,6 +256,9 @@ function printDryRun(io: CliIo, r: DryRun): void {
     ],
     ["matched rules", r.matched.length > 0 ? r.matched.join(", ") : "none"],
   ];
+  if (r.operationInBody) {
+    rows.splice(3, 0, ["", "named in the body: pass --body FILE to resolve it from the document"]);
+  }
   for (const c of r.conditional) {
     rows.push([
       "condition",

@@ -438,6 +438,32 @@ Deno.test("rules test: send conditions need the body (exit 4), are checked again
   });
 });
 
+Deno.test("rules test: a GraphQL operation is read from --body; without it the call is opaque", async () => {
+  await withConfig(RULES, async (dir, run) => {
+    const url = "https://github.api.securix.corp.example/graphql";
+    const opaque = await run(["test", ...CALLER, "--method", "POST", "--url", url]);
+    assert.equal(opaque.code, 3, "multiplexed: every rule on GitHub applies");
+    assert.match(opaque.out, /^operation\s+github\.graphql$/m);
+    assert.match(opaque.out, /pass --body FILE to resolve it from the document/);
+    assert.match(opaque.out, /^multiplexed\s+yes/m);
+    await Deno.writeTextFile(`${dir}/query.json`, '{"query":"query { viewer { login } }"}');
+    const query = await run([
+      "test",
+      ...CALLER,
+      "--method",
+      "POST",
+      "--url",
+      url,
+      "--body",
+      `${dir}/query.json`,
+    ]);
+    assert.equal(query.code, 0, query.out);
+    assert.match(query.out, /^operation\s+github\.graphql\.query\.viewer$/m);
+    assert.match(query.out, /^class\s+read$/m);
+    assert.ok(!query.out.includes("--body FILE"));
+  });
+});
+
 Deno.test("rules test: unknown hosts and providers are user errors", async () => {
   await withConfig(RULES, async (_dir, run) => {
     const foreign = await run([

@@ -1,5 +1,5 @@
 import { SecurixError } from "../errors/securix_error.ts";
-import { classFromMethod, type Operation } from "../providers/operation.ts";
+import { type CallShape, classFromMethod, type Operation } from "../providers/operation.ts";
 import { providerFromHost, providerFromPath, requestTarget } from "../proxy/host_routing.ts";
 import type { ProxyRoute, RouteTable } from "../proxy/proxy_route.ts";
 import { evaluate, type Evaluation } from "../rules/evaluate.ts";
@@ -68,6 +68,8 @@ export interface DryRun {
   path: string;
   query: string;
   operation: Operation;
+  /** The operation is named in the body (GraphQL) and no `--body` was given: it stays opaque. */
+  operationInBody: boolean;
   /** Every rule that applies, in file order. */
   matched: readonly string[];
   conditional: ConditionalOutcome[];
@@ -112,6 +114,7 @@ export function dryRun(call: DryRunCall, deps: DryRunDeps): DryRun {
     path,
     query,
     operation,
+    operationInBody: call.body === null && wantsBody(route, { method, path, query }),
     matched: ev.matched,
     conditional,
     hide: hide && {
@@ -226,13 +229,15 @@ function operationOf(
   const map = route.operations;
   if (!map) return { id: `${route.provider}.unknown`, class: classFromMethod(method) };
   const shape = { method, path, query };
-  if (
-    call.body === null || !map.peekBytes || !map.resolveBody ||
-    !(map.wantsBody?.(shape) ?? true)
-  ) return map.resolve(shape);
-  const tooLarge = call.body.length > map.peekBytes;
+  if (call.body === null || !map.resolveBody || !wantsBody(route, shape)) return map.resolve(shape);
+  const tooLarge = call.body.length > (map.peekBytes ?? 0);
   const operation = map.resolveBody(shape, tooLarge ? null : call.body, call.contentType);
   return tooLarge ? { ...operation, multiplexed: true } : operation;
+}
+
+function wantsBody(route: ProxyRoute, shape: CallShape): boolean {
+  const map = route.operations;
+  return Boolean(map?.peekBytes && map.resolveBody && (map.wantsBody?.(shape) ?? true));
 }
 
 function sendOf(
