@@ -77,7 +77,6 @@ const AFTER_CONFIG = [
   "wildcard DNS",
   "public URL",
   "OAuth callback",
-  "rules",
 ];
 
 interface Loaded {
@@ -139,15 +138,19 @@ async function runDoctor(
     }),
     oauthCallbackCheck(config.server.publicUrl),
     ...await providerEndpointChecks(config.providers),
-    doctorRulesCheck(config),
+    ...doctorRulesCheck(config),
   );
   return { results, config };
 }
 
-/** The same lint as `securix rules lint`. */
-function doctorRulesCheck(config: Config): CheckResult {
+/**
+ * The same lint as `securix rules lint`; like the provider lines, only when
+ * there is something to check (no rules and no scopes: no line).
+ */
+function doctorRulesCheck(config: Config): CheckResult[] {
   const { set, findings } = lintConfigRules(config);
-  return rulesCheck(findings, { rules: set.rules.length, scopes: set.scopes.length });
+  if (set.rules.length === 0 && set.scopes.length === 0) return [];
+  return [rulesCheck(findings, { rules: set.rules.length, scopes: set.scopes.length })];
 }
 
 function resolveWithoutKey(

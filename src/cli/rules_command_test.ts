@@ -578,6 +578,7 @@ Deno.test("doctor: reports the rules lint as one check", async () => {
       const report = JSON.parse(out.join("\n"));
       return report.checks.find((c: { name: string }) => c.name === "rules");
     });
+  assert.equal(await doctor(""), undefined, "no rules, no line");
   const clean = await doctor(RULES);
   assert.equal(clean.status, "ok");
   assert.equal(clean.detail, "5 rules, 1 scope, no problems");
