@@ -320,6 +320,41 @@ export function openFilesCheck(
   return ok(name, detail);
 }
 
+/**
+ * (9) `securix rules lint` in one line: errors (a rule that can never apply
+ * as written) fail, warnings (a rule with no or partial effect) warn.
+ */
+export function rulesCheck(
+  findings: readonly { level: "error" | "warning"; rule: string; message: string }[],
+  counts: { rules: number; scopes: number },
+): CheckResult {
+  const name = "rules";
+  const size = `${counts.rules} rule${counts.rules === 1 ? "" : "s"}, ${counts.scopes} scope${
+    counts.scopes === 1 ? "" : "s"
+  }`;
+  if (findings.length === 0) {
+    return ok(
+      name,
+      counts.rules + counts.scopes === 0
+        ? "none (calls are forwarded as they come)"
+        : `${size}, no problems`,
+    );
+  }
+  const errors = findings.filter((f) => f.level === "error");
+  const first = [...errors, ...findings.filter((f) => f.level === "warning")].slice(0, 2)
+    .map((f) => `${f.rule}: ${f.message}`).join("; ");
+  const more = findings.length > 2 ? `; and ${findings.length - 2} more` : "";
+  return {
+    name,
+    status: errors.length > 0 ? "fail" : "warn",
+    detail: `${size}: ${errors.length} error${errors.length === 1 ? "" : "s"}, ${
+      findings.length - errors.length
+    } warning${findings.length - errors.length === 1 ? "" : "s"} (${first}${more})`,
+    fix:
+      "securix rules lint lists them all; fix the named rules in securix.toml, then securix rules reload",
+  };
+}
+
 /** One line per check (`ok`, `warn`, `fail`, `skip`), a fix line under problems, a summary. */
 export function formatChecks(results: CheckResult[]): string[] {
   const width = Math.max(...results.map((r) => r.name.length));

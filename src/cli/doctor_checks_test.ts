@@ -12,6 +12,7 @@ import {
   openFilesCheck,
   publicUrlCheck,
   type ResolveDns,
+  rulesCheck,
   wildcardDnsCheck,
 } from "./doctor_checks.ts";
 
@@ -206,4 +207,27 @@ Deno.test("doctor: the open-file limit and the connection cap it gives serve", (
   assert.match(tooHigh.detail, /up to 10000 client connections \(server\.max_connections\)/);
   assert.match(tooHigh.fix!, /EMFILE/);
   assert.equal(openFilesCheck(null, undefined, derive).status, "warn");
+});
+
+Deno.test("doctor: the rules lint is one line; errors fail, warnings warn, first findings shown", () => {
+  assert.deepEqual(rulesCheck([], { rules: 0, scopes: 0 }), {
+    name: "rules",
+    status: "ok",
+    detail: "none (calls are forwarded as they come)",
+    fix: null,
+  });
+  assert.equal(rulesCheck([], { rules: 2, scopes: 1 }).detail, "2 rules, 1 scope, no problems");
+  const warning = { level: "warning" as const, rule: "off", message: "enabled = false" };
+  const error = { level: "error" as const, rule: "typo", message: "matches no known operation" };
+  const warned = rulesCheck([warning], { rules: 1, scopes: 0 });
+  assert.equal(warned.status, "warn");
+  assert.equal(warned.detail, "1 rule, 0 scopes: 0 errors, 1 warning (off: enabled = false)");
+  const failed = rulesCheck([warning, warning, error], { rules: 3, scopes: 0 });
+  assert.equal(failed.status, "fail");
+  assert.equal(
+    failed.detail,
+    "3 rules, 0 scopes: 1 error, 2 warnings (typo: matches no known operation; " +
+      "off: enabled = false; and 1 more)",
+  );
+  assert.match(failed.fix ?? "", /securix rules lint/);
 });

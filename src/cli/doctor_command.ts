@@ -27,10 +27,12 @@ import {
   oauthCallbackCheck,
   openFilesCheck,
   publicUrlCheck,
+  rulesCheck,
   skipped,
   wildcardDnsCheck,
 } from "./doctor_checks.ts";
 import { providerEndpointChecks } from "./doctor_provider_checks.ts";
+import { lintConfigRules } from "./config_rules_lint.ts";
 import { printJson } from "./io.ts";
 import { defaultMaxConnections } from "../http/conn_limits.ts";
 import { readNofileLimit } from "../http/nofile_limit.ts";
@@ -136,8 +138,19 @@ async function runDoctor(
     }),
     oauthCallbackCheck(config.server.publicUrl),
     ...await providerEndpointChecks(config.providers),
+    ...doctorRulesCheck(config),
   );
   return { results, config };
+}
+
+/**
+ * The same lint as `securix rules lint`; like the provider lines, only when
+ * there is something to check (no rules and no scopes: no line).
+ */
+function doctorRulesCheck(config: Config): CheckResult[] {
+  const { set, findings } = lintConfigRules(config);
+  if (set.rules.length === 0 && set.scopes.length === 0) return [];
+  return [rulesCheck(findings, { rules: set.rules.length, scopes: set.scopes.length })];
 }
 
 function resolveWithoutKey(

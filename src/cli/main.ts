@@ -16,6 +16,8 @@ import { registerConnections } from "./connections_command.ts";
 import { registerWebhooks } from "./webhooks_command.ts";
 import { registerAudit } from "./audit_command.ts";
 import { registerProviders } from "./providers_command.ts";
+import { registerRules } from "./rules_command.ts";
+import { CliExit } from "./cli_exit.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(raw: CliIo): { program: Command; context: CliContext } {
@@ -49,6 +51,7 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerWebhooks,
       registerAudit,
       registerProviders,
+      registerRules,
       registerVault,
     ]
   ) {
@@ -65,7 +68,10 @@ function overrideExits(command: Command): void {
   }
 }
 
-/** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad config or usage. */
+/**
+ * Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad config or
+ * usage, or what a command chose (CliExit: `rules test` answers 3 for a deny).
+ */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   const { program } = buildProgram(io);
   try {
@@ -77,6 +83,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
 }
 
 function reportError(io: CliIo, error: unknown): number {
+  if (error instanceof CliExit) return error.exitCode;
   if (error instanceof CommanderError) {
     return error.exitCode === 0 ? 0 : 2;
   }
