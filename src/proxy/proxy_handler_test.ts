@@ -370,3 +370,28 @@ Deno.test("pipeline: the operation comes from the route's map; a method override
   assert.equal(overridden.operation, "gmail.users.messages.delete");
   assert.equal(overridden.class, "delete");
 });
+
+Deno.test("pipeline: a deny from a filter that hid the item is recorded as hidden, not denied", async () => {
+  const records: Record<string, unknown>[] = [];
+  const d = deps({
+    audit: recordingAudit(records),
+    filters: () => [{
+      name: "hide",
+      request: (ex) => {
+        ex.decision = "hidden";
+        return {
+          action: "deny",
+          error: new SecurixError("SX-FOLDER-HIDDEN", "hidden", { status: 404 }),
+          rule: "hide_hr",
+        };
+      },
+    }],
+  });
+  const { status, body } = await send(d);
+  assert.equal(status, 404);
+  assert.equal(body.error.code, "SX-FOLDER-HIDDEN");
+  assert.equal(records.length, 1);
+  assert.equal(records[0].decision, "hidden");
+  assert.equal(records[0].error, "SX-FOLDER-HIDDEN");
+  assert.deepEqual(records[0].rules, ["hide_hr"]);
+});
