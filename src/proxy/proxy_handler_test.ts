@@ -395,3 +395,30 @@ Deno.test("pipeline: a deny from a filter that hid the item is recorded as hidde
   assert.equal(records[0].error, "SX-FOLDER-HIDDEN");
   assert.deepEqual(records[0].rules, ["hide_hr"]);
 });
+
+Deno.test("pipeline: with a response filter, the provider is asked only for codings the transport decodes", async () => {
+  const seen: (string | null)[] = [];
+  const make = (filters: boolean) =>
+    deps({
+      credentials: {
+        get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
+      } as unknown as CredentialSource,
+      fetch: ((_url: string, init: RequestInit) => {
+        seen.push(new Headers(init.headers).get("accept-encoding"));
+        return Promise.resolve(Response.json({}));
+      }) as typeof fetch,
+      filters: () => filters ? [{ name: "reads", response: () => ({ action: "continue" }) }] : [],
+    });
+  const call = async (d: ProxyDeps, init: RequestInit) => {
+    const req = new Request("http://127.0.0.1:8080/proxy/gmail/x", {
+      ...init,
+      headers: { "accept-encoding": "zstd, gzip" },
+    });
+    const res = await handleProxy(d, req, matchProxy(d, req) as ProxyTarget);
+    await res.body?.cancel();
+  };
+  await call(make(false), {});
+  await call(make(true), {});
+  await call(make(true), { method: "POST", body: "channel=C1" });
+  assert.deepEqual(seen, ["zstd, gzip", "gzip, br", "identity"]);
+});
