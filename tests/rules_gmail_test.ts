@@ -322,3 +322,33 @@ Deno.test("rules/gmail: send conditions check recipients and body of the raw mes
     await env.close();
   }
 });
+
+Deno.test("rules/gmail: a send condition on the send class also holds drafts.send, whose recipients the call does not carry", async () => {
+  const env = await rulesEnv({
+    rules: [{
+      name: "no_external_sends",
+      target: "gmail.*",
+      classes: ["send"],
+      effect: "deny",
+      condition: { recipient_domain_not_in: ["acme.com"] },
+    }],
+  });
+  try {
+    const { users, options } = gmailFor(env);
+    // Writing a draft is not sending it.
+    const draft = await users.drafts.create(
+      { userId: "me", requestBody: { message: { raw: toBase64Url(rfc822("eve@evil.com")) } } },
+      options,
+    );
+    assert.equal(draft.status, 200);
+    // drafts.send names the draft only: recipients unknown, so refused.
+    await assert.rejects(
+      users.drafts.send({ userId: "me", requestBody: { id: draft.data.id! } }, options),
+      refusedWith(403, "SX-POLICY-DENIED"),
+    );
+    assert.deepEqual(env.fake.state.gmail.sent, []);
+    assert.equal(env.fake.state.gmail.drafts.size, 1, "the draft is still there");
+  } finally {
+    await env.close();
+  }
+});

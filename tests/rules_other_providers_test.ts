@@ -62,6 +62,19 @@ Deno.test("rules/drive: hide a folder keeps its files out of lists, gets and del
     const csvs = (searched.data.files ?? []).map((f) => f.id);
     assert.ok(csvs.includes(DRIVE_IDS.CONTACTS) && !csvs.includes(DRIVE_IDS.SALARIES), csvs.join());
 
+    // Queries that would break out of the narrowing never reach Drive.
+    const seen = env.fake.seen.length;
+    for (const q of ["name contains 'x') or (trashed = false", "name = 'a", "name = 'a\\'"]) {
+      const res = await fetch(
+        `${env.proxy("drive")}/drive/v3/files?q=${encodeURIComponent(q)}`,
+        { headers: env.headers() },
+      );
+      const body = await res.json();
+      assert.equal(res.status, 400, `${q}: ${JSON.stringify(body)}`);
+      assert.equal(body.error.code, "SX-HIDE-QUERY", q);
+    }
+    assert.equal(env.fake.seen.length, seen);
+
     await assert.rejects(
       drive.files.get({ fileId: DRIVE_IDS.SALARIES }, options),
       refusedWith(404, "SX-FOLDER-HIDDEN"),
