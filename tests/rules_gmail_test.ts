@@ -83,6 +83,7 @@ Deno.test("rules/gmail: draft-only lets googleapis create a draft and refuses me
     assert.equal(draft.status, 200);
     assert.match(draft.data.id ?? "", /^r-/);
     assert.equal(env.fake.state.gmail.drafts.size, 1);
+    assert.ok(env.credentialReads() > readsBefore, "an allowed call does read the credential");
 
     // The upload form of the same operation (googleapis' `media`).
     await assert.rejects(
@@ -348,6 +349,55 @@ Deno.test("rules/gmail: a send condition on the send class also holds drafts.sen
     );
     assert.deepEqual(env.fake.state.gmail.sent, []);
     assert.equal(env.fake.state.gmail.drafts.size, 1, "the draft is still there");
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("rules/gmail: hide and redact compose; of two denies the most specific one's llm_error is returned", async () => {
+  const env = await rulesEnv({
+    rules: [
+      {
+        name: "no_sends",
+        target: "gmail.*",
+        classes: ["send"],
+        effect: "deny",
+        llm_error: "No sends.",
+      },
+      {
+        name: "gmail_draft_only",
+        target: "gmail.users.messages.send",
+        effect: "deny",
+        llm_error: DRAFT_ONLY_ERROR,
+      },
+      { name: "hide_hr", target: "gmail.*", effect: "hide", labels: ["HR"] },
+      { name: "redact_pii", target: "google.*", effect: "redact", patterns: ["ssn"] },
+    ],
+  });
+  try {
+    const { users, options } = gmailFor(env);
+    const mark = await env.mark();
+    await assert.rejects(
+      users.messages.send(
+        { userId: "me", requestBody: { raw: toBase64Url(rfc822("b@acme.com")) } },
+        options,
+      ),
+      refusedWith(403, "SX-POLICY-DENIED", DRAFT_ONLY_ERROR),
+    );
+    await assert.rejects(
+      users.messages.get({ userId: "me", id: MESSAGE_IDS.HR_PAYROLL }, options),
+      refusedWith(404, "SX-FOLDER-HIDDEN"),
+    );
+    const card = await users.messages.get({ userId: "me", id: MESSAGE_IDS.CARD_ON_FILE }, options);
+    assert.ok(!JSON.stringify(card.data).includes(PII.ssn));
+    assert.ok(card.data.snippet?.includes("[REDACTED:ssn]"));
+    const records = await env.audit(mark, "proxy.request");
+    // `rules` names every rule that matched the call, in evaluation order.
+    assert.deepEqual(records.map((r) => [r.data.decision, r.data.rules]), [
+      ["denied", ["no_sends", "gmail_draft_only", "hide_hr", "redact_pii"]],
+      ["hidden", ["hide_hr", "redact_pii"]],
+      ["redacted", ["hide_hr", "redact_pii"]],
+    ]);
   } finally {
     await env.close();
   }
