@@ -88,7 +88,9 @@ function recordData(deps: CompletionDeps, call: CallRecord, outcome: Outcome) {
     bytesIn: outcome.bytesIn,
     bytesOut: outcome.bytesOut,
     class: operation.class,
-    decision: outcome.error !== null ? "denied" : (ex?.decision ?? "allowed"),
+    decision: outcome.error !== null && ex?.decision !== "hidden"
+      ? "denied"
+      : (ex?.decision ?? "allowed"),
     durationMs: deps.now() - call.started,
     ...(outcome.error !== null ? { error: outcome.error } : {}),
     host: call.route.host,

@@ -12,7 +12,8 @@ export class Denied extends Error {
 
 function settle(ex: Exchange, verdict: Verdict): void {
   if (verdict.action === "deny") {
-    ex.decision = "denied";
+    // A filter that refuses by hiding (404 for an item in a hidden folder) says so itself.
+    if (ex.decision !== "hidden") ex.decision = "denied";
     if (verdict.rule !== null && !ex.rules.includes(verdict.rule)) ex.rules.push(verdict.rule);
     throw new Denied(verdict.error, verdict.rule);
   }

@@ -180,7 +180,17 @@ export async function handleProxy(
     const forwarded = requestBody.forward();
     const body = forwarded instanceof Uint8Array ? ReadableStream.from([forwarded]) : forwarded;
     const t0 = deps.now();
-    let response = await send(deps, req, route, upstream, credential, body, counter.sent.promise);
+    const inspected = hasResponseFilters(filters);
+    let response = await send(
+      deps,
+      req,
+      route,
+      upstream,
+      credential,
+      body,
+      counter.sent.promise,
+      inspected,
+    );
     if (response.status === 401 && body === null) {
       // The provider rejected a token we thought valid: refresh once and replay.
       // A token that was just issued is not the problem (a scope, say): the 401 stands.
@@ -188,7 +198,7 @@ export async function handleProxy(
       if (fresh.accessToken !== credential.accessToken) {
         if (response.body instanceof ReadableStream) await response.body.cancel();
         credential = fresh;
-        response = await send(deps, req, route, upstream, credential, null);
+        response = await send(deps, req, route, upstream, credential, null, undefined, inspected);
       }
     }
     call.upstreamMs = deps.now() - t0;

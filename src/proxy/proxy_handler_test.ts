@@ -370,3 +370,55 @@ Deno.test("pipeline: the operation comes from the route's map; a method override
   assert.equal(overridden.operation, "gmail.users.messages.delete");
   assert.equal(overridden.class, "delete");
 });
+
+Deno.test("pipeline: a deny from a filter that hid the item is recorded as hidden, not denied", async () => {
+  const records: Record<string, unknown>[] = [];
+  const d = deps({
+    audit: recordingAudit(records),
+    filters: () => [{
+      name: "hide",
+      request: (ex) => {
+        ex.decision = "hidden";
+        return {
+          action: "deny",
+          error: new SecurixError("SX-FOLDER-HIDDEN", "hidden", { status: 404 }),
+          rule: "hide_hr",
+        };
+      },
+    }],
+  });
+  const { status, body } = await send(d);
+  assert.equal(status, 404);
+  assert.equal(body.error.code, "SX-FOLDER-HIDDEN");
+  assert.equal(records.length, 1);
+  assert.equal(records[0].decision, "hidden");
+  assert.equal(records[0].error, "SX-FOLDER-HIDDEN");
+  assert.deepEqual(records[0].rules, ["hide_hr"]);
+});
+
+Deno.test("pipeline: with a response filter, the provider is asked only for codings the transport decodes", async () => {
+  const seen: (string | null)[] = [];
+  const make = (filters: boolean) =>
+    deps({
+      credentials: {
+        get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
+      } as unknown as CredentialSource,
+      fetch: ((_url: string, init: RequestInit) => {
+        seen.push(new Headers(init.headers).get("accept-encoding"));
+        return Promise.resolve(Response.json({}));
+      }) as typeof fetch,
+      filters: () => filters ? [{ name: "reads", response: () => ({ action: "continue" }) }] : [],
+    });
+  const call = async (d: ProxyDeps, init: RequestInit) => {
+    const req = new Request("http://127.0.0.1:8080/proxy/gmail/x", {
+      ...init,
+      headers: { "accept-encoding": "zstd, gzip" },
+    });
+    const res = await handleProxy(d, req, matchProxy(d, req) as ProxyTarget);
+    await res.body?.cancel();
+  };
+  await call(make(false), {});
+  await call(make(true), {});
+  await call(make(true), { method: "POST", body: "channel=C1" });
+  assert.deepEqual(seen, ["zstd, gzip", "gzip, br", "identity"]);
+});

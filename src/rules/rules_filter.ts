@@ -163,6 +163,8 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
     const strict = ex.strict || rules.some((r) => r.strict);
     const skip = (reason: string): ResponseVerdict | null => {
       if (strict) {
+        // Refused, even when the hide filter already removed items from this answer.
+        ex.decision = "denied";
         const rule = rules.find((r) => r.strict) ?? rules[0];
         return deny(ruleErrors.uninspectable(reason, rule.name), rule);
       }
