@@ -29,8 +29,8 @@ const NONE = Q(false, false);
 export const GMAIL_REACH: ReadonlyMap<string, HideReach> = new Map([
   // Lists answer ids only: the narrowed `q` is their defence.
   ["gmail.users.messages.list", Q(true, false)],
-  // A thread's snippet may come from a hidden message of a mixed thread (see README).
-  ["gmail.users.threads.list", Q(true, false)],
+  // A thread's snippet may come from a hidden message of a mixed thread: snippets are dropped.
+  ["gmail.users.threads.list", Q(true, true)],
   ["gmail.users.drafts.list", Q(true, false)],
   ["gmail.users.labels.list", Q(false, true)],
   ["gmail.users.messages.get", Q(false, true)],
@@ -221,6 +221,22 @@ export async function gmailTargetHidden(path: string, ctx: HideContext): Promise
   return itemHidden(kind, answer, hidden.ids);
 }
 
+/**
+ * A listed thread's snippet is the text of its newest message, which in a
+ * thread that also holds visible messages may be a hidden one: the list
+ * answer carries no snippets while labels are hidden.
+ */
+function withoutSnippets(json: Record<string, unknown>): AnswerOutcome {
+  if (!Array.isArray(json["threads"])) return null;
+  let removed = 0;
+  const threads = json["threads"].map((t) => {
+    if (!isRecord(t) || typeof t["snippet"] !== "string" || t["snippet"] === "") return t;
+    removed++;
+    return { ...t, snippet: "" };
+  });
+  return removed === 0 ? null : { action: "filtered", json: { ...json, threads }, removed };
+}
+
 export async function gmailFilterAnswer(
   operationId: string,
   path: string,
@@ -229,6 +245,7 @@ export async function gmailFilterAnswer(
 ): Promise<AnswerOutcome> {
   if (ctx.policy.labels.length === 0 || GMAIL_REACH.get(operationId)?.answer !== true) return null;
   if (!isRecord(json)) return null;
+  if (operationId === "gmail.users.threads.list") return withoutSnippets(json);
   const hidden = await resolveHidden(path, ctx);
   // Without the ids, only system label names can be recognised; the lookup before forwarding stood guard.
   const ids = hidden?.ids ?? hiddenLabels([], ctx.policy.labels).ids;
