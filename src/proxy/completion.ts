@@ -16,12 +16,18 @@ const BEFORE_AUTH = new Set(["SX-BAD-REQUEST-TARGET", "SX-HEADERS-TOO-LARGE", "S
 export interface CompletionDeps {
   audit: AuditWriter | null;
   now: () => number;
+  /** Metrics: one call per proxied request, with its total and upstream times. */
   onRequest?: (
     provider: string,
     status: number,
     totalMs: number,
     upstreamMs: number | null,
   ) => void;
+  /**
+   * A request refused before any key was checked (malformed target, headers
+   * or declared body too large): summarised per address like a bad key, not
+   * chained one record each. `reason` is the code in snake case.
+   */
   onRefusedUnauthenticated?: (address: string, reason: string) => void;
 }
 

@@ -13,7 +13,9 @@ const BODYLESS = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
 const LOOKUP_LIMIT = 1024 * 1024;
 
 export interface ForwardDeps {
+  /** How requests reach the provider (injectable so tests can stand in for the network). */
   upstream: UpstreamTransport;
+  /** Time allowed for the upstream's response headers, counted from the end of the request body. */
   upstreamTimeoutMs: number;
 }
 

@@ -1,5 +1,4 @@
 import { AUDIT_NOTE, textProblem } from "../identifiers/identifier.ts";
-import type { AuditWriter } from "../audit/audit_writer.ts";
 import type { StoredCredential } from "../connections/connection_types.ts";
 import type { CredentialSource } from "../connections/credential_source.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -8,7 +7,7 @@ import { classFromMethod, type Operation } from "../providers/operation.ts";
 import { auditPath } from "./audit_path.ts";
 import { countingStream } from "./byte_counter.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
-import { type CallRecord, complete } from "./completion.ts";
+import { type CallRecord, complete, type CompletionDeps } from "./completion.ts";
 import type { Exchange } from "./exchange.ts";
 import {
   Denied,
@@ -17,7 +16,7 @@ import {
   runRequestFilters,
   runResponseFilters,
 } from "./filter_chain.ts";
-import { bodyless, providerLookup, send } from "./forward.ts";
+import { bodyless, type ForwardDeps, providerLookup, send } from "./forward.ts";
 import { headerText } from "./header_text.ts";
 import { downstreamResponseHeaders } from "./header_hygiene.ts";
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
@@ -27,34 +26,16 @@ import type { Lookup, ProxyFilter } from "./proxy_filter.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
 import { checkRequestShape } from "./request_shape.ts";
 import { upstreamUrl } from "./upstream_url.ts";
-import type { UpstreamResponse, UpstreamTransport } from "./upstream_transport.ts";
+import type { UpstreamResponse } from "./upstream_transport.ts";
 import { bridgeWebSocket } from "./websocket_proxy.ts";
 
-export interface ProxyDeps {
+export interface ProxyDeps extends CompletionDeps, ForwardDeps {
   routes: RouteTable;
   baseDomain: string;
   callers: CallerResolver;
   credentials: CredentialSource;
-  audit: AuditWriter | null;
-  /** How requests reach the provider: http_transport.ts, or fetch_transport.ts for test doubles. */
-  upstream: UpstreamTransport;
-  now: () => number;
-  /** Time allowed for the upstream's response headers, counted from the end of the request body. */
-  upstreamTimeoutMs: number;
   maxRequestBytes: number;
   maxHeaderBytes: number;
-  onRequest?: (
-    provider: string,
-    status: number,
-    totalMs: number,
-    upstreamMs: number | null,
-  ) => void;
-  /**
-   * A request refused before any key was checked (malformed target, headers
-   * or declared body too large): summarised per address like a bad key, not
-   * chained one record each. `reason` is the code in snake case.
-   */
-  onRefusedUnauthenticated?: (address: string, reason: string) => void;
   /** An internal failure on the request path (the caller only sees SX-UNAVAILABLE). */
   onInternalError?: (error: unknown) => void;
   /**
