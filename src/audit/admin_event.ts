@@ -20,7 +20,9 @@ export type AdminEventKind =
   | "admin.vault.rotation_started"
   | "admin.vault.rotation_finished"
   | "admin.vault.rotation_failed"
-  | "admin.providers.loaded";
+  | "admin.providers.loaded"
+  | "admin.backup.created"
+  | "admin.backup.failed";
 
 export interface AdminEvent {
   kind: AdminEventKind;

@@ -33,7 +33,9 @@ export class CliContext {
   async withAppliance<T>(fn: (appliance: Appliance) => Promise<T>): Promise<T> {
     const { config, notes } = await this.config();
     for (const note of notes) this.io.err(note);
-    const appliance = await openAppliance(config);
+    const appliance = await openAppliance(config, {
+      onBackup: (path) => this.io.err(`Backup before migrating: ${path}`),
+    });
     try {
       return await fn(appliance);
     } finally {

@@ -3,7 +3,6 @@ import { ConfigError } from "../config/config_error.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { CliContext } from "./context.ts";
 import { type CliIo, processIo, terminalIo } from "./io.ts";
-import { VERSION } from "./version.ts";
 import { registerServe } from "./serve_command.ts";
 import { registerMigrate } from "./migrate_command.ts";
 import { registerApps } from "./apps_command.ts";
@@ -18,6 +17,8 @@ import { registerAudit } from "./audit_command.ts";
 import { registerProviders } from "./providers_command.ts";
 import { registerRules } from "./rules_command.ts";
 import { CliExit } from "./cli_exit.ts";
+import { registerVersion } from "./version_command.ts";
+import { registerBackup, registerRestore } from "./backup_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(raw: CliIo): { program: Command; context: CliContext } {
@@ -35,11 +36,9 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       writeErr: (s) => io.err(s.trimEnd()),
     });
   const context = new CliContext(io, program);
-  program.command("version").description("print the version").action(() =>
-    io.out(`securix ${VERSION}`)
-  );
   for (
     const register of [
+      registerVersion,
       registerServe,
       registerInit,
       registerMigrate,
@@ -53,6 +52,8 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerProviders,
       registerRules,
       registerVault,
+      registerBackup,
+      registerRestore,
     ]
   ) {
     register(program, context);

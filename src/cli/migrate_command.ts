@@ -1,14 +1,16 @@
 import type { Command } from "commander";
 import { openDatabase } from "../db/client.ts";
-import { migrate, pendingMigrations } from "../db/migrate.ts";
+import { migrate, pendingMigrations, refuseNewerDatabase } from "../db/migrate.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
+import { backupBeforeMigrate } from "../backup/pre_migrate.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import type { CliContext } from "./context.ts";
+import { VERSION } from "./version.ts";
 
 export function registerMigrate(program: Command, context: CliContext): void {
   program.command("migrate")
-    .description("apply pending database migrations")
+    .description("apply pending database migrations (after a backup of the database as it was)")
     .option("--status", "only list pending migrations")
     .action(async (options: { status?: boolean }) => {
       const { config } = await context.config();
@@ -19,6 +21,7 @@ export function registerMigrate(program: Command, context: CliContext): void {
         encryptionKey: encodeHexLowerCase(key),
       });
       try {
+        await refuseNewerDatabase(database.client, MIGRATIONS, VERSION);
         if (options.status) {
           const pending = await pendingMigrations(database.client, MIGRATIONS);
           context.io.out(
@@ -26,7 +29,17 @@ export function registerMigrate(program: Command, context: CliContext): void {
           );
           return;
         }
-        const applied = await migrate(database.client, MIGRATIONS);
+        const backup = await backupBeforeMigrate({
+          client: database.client,
+          migrations: MIGRATIONS,
+          databasePath: config.database.filePath,
+          backupDir: config.backup.dir,
+          masterKey: config.vault.masterKey,
+          securixVersion: VERSION,
+          now: Date.now,
+        });
+        if (backup) context.io.out(`Backup before migrating: ${backup}`);
+        const applied = await migrate(database.client, MIGRATIONS, Date.now, VERSION);
         context.io.out(
           applied.length === 0 ? "Database is up to date" : `Applied: ${applied.join(", ")}`,
         );

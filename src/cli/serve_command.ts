@@ -21,6 +21,7 @@ export function registerServe(program: Command, context: CliContext): void {
       for (const note of notes) io.out(note);
       const appliance = await openAppliance(config, {
         create: true,
+        onBackup: (path) => io.out(`Backup before migrating: ${path}`),
         onMigrated: (names) => {
           if (names.length > 0) io.out(`Applied migrations: ${names.join(", ")}`);
         },

@@ -38,6 +38,12 @@ export interface Config {
   readonly proxy: ParsedConfig["proxy"];
   readonly audit: ParsedConfig["audit"];
   readonly auth_lockout: ParsedConfig["auth_lockout"];
+  readonly backup: {
+    readonly schedule: ParsedConfig["backup"]["schedule"];
+    readonly keep: number;
+    /** Absolute backup directory; null for a libSQL server with no `dir` set. */
+    readonly dir: string | null;
+  };
   /** `[[rules]]`, validated; compiled by the rules engine. */
   readonly rules: ParsedConfig["rules"];
   /** `[scopes.<name>]`. */
@@ -62,6 +68,7 @@ const OVERRIDABLE = [
   "proxy",
   "audit",
   "auth_lockout",
+  "backup",
 ] as const;
 
 export async function findConfigPath(
@@ -167,6 +174,7 @@ const NUMERIC_KEYS = new Set([
   "auth_lockout.max_failures",
   "auth_lockout.window_s",
   "auth_lockout.max_addresses",
+  "backup.keep",
 ]);
 
 const NUMBER_LIST_KEYS = new Set(["webhooks.retry_delays_ms"]);
@@ -263,6 +271,13 @@ export async function resolveConfig(
     proxy: parsed.proxy,
     audit: parsed.audit,
     auth_lockout: parsed.auth_lockout,
+    backup: {
+      schedule: parsed.backup.schedule,
+      keep: parsed.backup.keep,
+      dir: parsed.backup.dir
+        ? resolvePath(context.baseDir, parsed.backup.dir)
+        : filePath && `${filePath.slice(0, filePath.lastIndexOf("/"))}/backups`,
+    },
     rules: parsed.rules,
     scopes: parsed.scopes,
   });
@@ -295,6 +310,7 @@ export const OVERRIDE_KEYS: Record<string, readonly string[]> = {
   proxy: ["upstream_timeout_ms", "max_inspect_bytes"],
   audit: ["retain_days", "max_backlog", "head_interval_ms"],
   auth_lockout: ["max_failures", "window_s", "max_addresses"],
+  backup: ["schedule", "keep", "dir"],
 };
 
 export const EMBEDDED_DATA_DIR = "securix-data";

@@ -191,6 +191,18 @@ export function configSchema(sources: SecretSources) {
     max_addresses: z.number().int().min(1).max(1_000_000).default(10_000),
   });
 
+  const backup = z.strictObject({
+    /** How often `serve` backs the database up into `dir`: `"hourly"`, `"daily"` or `"off"`.
+     * Default "off". */
+    schedule: z.enum(["off", "hourly", "daily"]).default("off"),
+    /** Scheduled backups kept; older ones are deleted (pre-migration backups never are).
+     * Default 7. */
+    keep: z.number().int().min(1).max(10_000).default(7),
+    /** Directory for scheduled and pre-migration backups, relative to the config file.
+     * Default `backups` beside the database file. */
+    dir: z.string().min(1).optional(),
+  });
+
   return z.strictObject({
     server: server.default(server.parse({})),
     database: database.prefault({}),
@@ -201,6 +213,7 @@ export function configSchema(sources: SecretSources) {
     proxy: proxy.default(proxy.parse({})),
     audit: audit.default(audit.parse({})),
     auth_lockout: auth_lockout.default(auth_lockout.parse({})),
+    backup: backup.default(backup.parse({})),
     /** `[[rules]]`: deny, redact and hide rules, in evaluation order (src/rules/rule_schema.ts).
      * Validated as a whole below, so errors name the rule. Default none. */
     rules: z.unknown().optional(),

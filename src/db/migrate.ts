@@ -2,12 +2,59 @@ import type { Client } from "@libsql/client";
 import { sha256 } from "@oslojs/crypto/sha2";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import type { Migration } from "./migrations.ts";
+import { SecurixError } from "../errors/securix_error.ts";
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS securix_migrations (
   name TEXT PRIMARY KEY NOT NULL,
   checksum TEXT NOT NULL,
   applied_at INTEGER NOT NULL
 )`;
+
+/**
+ * Which securix version applied each migration, so a binary older than the
+ * database can name the version it needs. A column of the ledger (not a
+ * drizzle migration): older binaries keep inserting their rows, leaving it null.
+ */
+async function ensureLedger(client: Client): Promise<void> {
+  await client.execute(LEDGER);
+  const columns = await client.execute("PRAGMA table_info(securix_migrations)");
+  if (columns.rows.some((c) => c.name === "securix_version")) return;
+  try {
+    await client.execute("ALTER TABLE securix_migrations ADD COLUMN securix_version TEXT");
+  } catch (error) {
+    // Another process starting at the same moment added it first.
+    if (!/duplicate column/i.test((error as Error).message)) throw error;
+  }
+}
+
+/**
+ * Refuses a database that has migrations this binary does not know: it was
+ * upgraded by a newer securix, and running an older one on it could corrupt it.
+ */
+export async function refuseNewerDatabase(
+  client: Client,
+  migrations: readonly Migration[],
+  binaryVersion: string,
+): Promise<void> {
+  await ensureLedger(client);
+  const known = new Set(migrations.map((m) => m.name));
+  const rows = await client.execute(
+    "SELECT name, securix_version FROM securix_migrations ORDER BY name",
+  );
+  const unknown = rows.rows.filter((r) => !known.has(String(r.name)));
+  if (unknown.length === 0) return;
+  const newest = unknown[unknown.length - 1];
+  const needed = newest.securix_version ? `securix ${newest.securix_version}` : "a newer securix";
+  const ours = migrations.at(-1)?.name ?? "none";
+  throw new SecurixError(
+    "SX-DB-NEWER",
+    `This database was upgraded by a newer securix: it has migration ${newest.name}, but this ` +
+      `securix ${binaryVersion} knows migrations up to ${ours}. Run ${needed} (or newer) on it; ` +
+      "to go back to this version, restore the pre-migrate-*.sxbak backup taken before the " +
+      "upgrade (securix restore).",
+    { status: 503, details: { database: String(newest.name), binary: ours } },
+  );
+}
 
 function checksum(sql: string): string {
   return encodeHexLowerCase(sha256(new TextEncoder().encode(sql)));
@@ -22,7 +69,7 @@ export async function pendingMigrations(
   client: Client,
   migrations: readonly Migration[],
 ): Promise<string[]> {
-  await client.execute(LEDGER);
+  await ensureLedger(client);
   const rows = await client.execute("SELECT name FROM securix_migrations");
   const done = new Set(rows.rows.map((r) => String(r.name)));
   return migrations.filter((m) => !done.has(m.name)).map((m) => m.name);
@@ -32,13 +79,16 @@ export async function pendingMigrations(
  * Applies pending migrations, each in its own write transaction together with
  * its ledger row, so a failure leaves the database at the previous migration.
  * The ledger is re-read inside the transaction: two processes starting at
- * once apply each migration once.
+ * once apply each migration once. `version` (this binary's) is recorded with
+ * each; given, a database newer than the binary is refused first.
  */
 export async function migrate(
   client: Client,
   migrations: readonly Migration[],
   now: () => number = Date.now,
+  version: string | null = null,
 ): Promise<string[]> {
+  if (version !== null) await refuseNewerDatabase(client, migrations, version);
   const applied: string[] = [];
   for (const name of await pendingMigrations(client, migrations)) {
     const migration = migrations.find((m) => m.name === name)!;
@@ -51,8 +101,9 @@ export async function migrate(
       if (seen.rows.length === 0) {
         for (const sql of statements(migration.sql)) await tx.execute(sql);
         await tx.execute({
-          sql: "INSERT INTO securix_migrations (name, checksum, applied_at) VALUES (?, ?, ?)",
-          args: [name, checksum(migration.sql), now()],
+          sql: "INSERT INTO securix_migrations (name, checksum, applied_at, securix_version) " +
+            "VALUES (?, ?, ?, ?)",
+          args: [name, checksum(migration.sql), now(), version],
         });
         applied.push(name);
       }

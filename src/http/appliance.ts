@@ -1,6 +1,8 @@
 import type { Config } from "../config/load.ts";
 import { type Database, openDatabase } from "../db/client.ts";
-import { migrate } from "../db/migrate.ts";
+import { migrate, refuseNewerDatabase } from "../db/migrate.ts";
+import { backupBeforeMigrate } from "../backup/pre_migrate.ts";
+import { VERSION } from "../cli/version.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import { Keyring } from "../vault/keyring.ts";
@@ -22,6 +24,10 @@ export interface OpenApplianceOptions {
   /** Create a missing embedded database file (init, serve); otherwise it is an error. */
   create?: boolean;
   onMigrated?: (names: string[]) => void;
+  /** Told the path of the backup taken before pending migrations (see pre_migrate.ts). */
+  onBackup?: (path: string) => void;
+  /** Skip that backup (restore: the database just came from one). Default true. */
+  backupBeforeMigrate?: boolean;
 }
 
 /**
@@ -42,7 +48,20 @@ export async function openAppliance(
     create: options.create === true,
   });
   try {
-    const applied = await migrate(database.client, MIGRATIONS, now);
+    await refuseNewerDatabase(database.client, MIGRATIONS, VERSION);
+    if (options.backupBeforeMigrate !== false) {
+      const backup = await backupBeforeMigrate({
+        client: database.client,
+        migrations: MIGRATIONS,
+        databasePath: config.database.filePath,
+        backupDir: config.backup.dir,
+        masterKey: config.vault.masterKey,
+        securixVersion: VERSION,
+        now,
+      });
+      if (backup) options.onBackup?.(backup);
+    }
+    const applied = await migrate(database.client, MIGRATIONS, now, VERSION);
     options.onMigrated?.(applied);
     const keyring = await Keyring.open(database, config.vault.masterKey, now);
     const vault = new VaultStore({ database, keyring, now });

@@ -32,6 +32,8 @@ import { compileRules, type RuleSet } from "../rules/rule_set.ts";
 import { createApp } from "./app.ts";
 import { forwardedClient } from "./client_address.ts";
 import type { Appliance } from "./appliance.ts";
+import { BackupSchedule } from "../backup/backup_schedule.ts";
+import { VERSION } from "../cli/version.ts";
 
 export interface RuntimeOptions {
   /** Providers' OAuth, discovery and account endpoints (not the proxy). */
@@ -166,6 +168,21 @@ export async function createRuntime(
     webhookQueueDepth: () => worker.queueDepth(),
     auditPending: () => audit?.pending ?? 0,
   });
+  const { backup } = config;
+  const backups = backup.schedule === "off" || !backup.dir || !config.database.filePath
+    ? null
+    : new BackupSchedule({
+      databasePath: config.database.filePath,
+      dir: backup.dir,
+      schedule: backup.schedule,
+      keep: backup.keep,
+      masterKey: config.vault.masterKey,
+      securixVersion: VERSION,
+      now,
+      record: (event) => recordAdminEventNow(database, { ...event, by: { actor: "serve" } }, now()),
+      onSuccess: (at) => metrics.backupLastSuccess.set(at / 1000),
+      log,
+    });
   observeSessions(database, (flow, outcome) => metrics.sessions.inc({ flow, outcome }));
   const credentials = new CredentialSource({
     database,
@@ -298,6 +315,7 @@ export async function createRuntime(
       }
       // Summaries of ended minutes go out within seconds, not at the next housekeeping.
       if (failureLog) timers.push(setInterval(() => failureLog.flush(now()), 5_000));
+      backups?.start();
     },
     rules,
     async reloadRules(trigger) {
@@ -315,6 +333,7 @@ export async function createRuntime(
       stopped = true;
       clearTimeout(discoveryRetry);
       for (const t of timers) clearInterval(t);
+      await backups?.stop();
       await worker.stop();
       failureLog?.flushAll();
       await audit?.stop();

@@ -18,6 +18,7 @@ export class ApplianceMetrics {
   readonly authFailures: client.Counter<"reason">;
   readonly openConnections: client.Gauge<"listener">;
   readonly shedConnections: client.Counter<"listener">;
+  readonly backupLastSuccess: client.Gauge;
 
   constructor(
     sources: { webhookQueueDepth?: () => Promise<number>; auditPending?: () => number } = {},
@@ -118,6 +119,11 @@ export class ApplianceMetrics {
       name: "securix_http_shed_connections_total",
       help: "Client connections refused with 503 SX-OVERLOADED at the connection cap",
       labelNames: ["listener"],
+      registers,
+    });
+    this.backupLastSuccess = new client.Gauge({
+      name: "securix_backup_last_success_timestamp",
+      help: "Unix time (seconds) of the newest scheduled backup ([backup] schedule); 0 for none",
       registers,
     });
   }

@@ -1,0 +1,195 @@
+import { encodeHexLowerCase } from "@oslojs/encoding";
+import type { Config } from "../config/load.ts";
+import { verifyChain, type VerifyResult } from "../audit/verify_chain.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import type { Appliance } from "../http/appliance.ts";
+import { extractDatabase, readBackupHeader } from "./backup_file.ts";
+import { timeStamp } from "./backup_name.ts";
+import { keyFingerprint } from "./key_fingerprint.ts";
+import { unwrapMasterKey } from "./key_wrap.ts";
+
+export interface RestoreOptions {
+  /** The `.sxbak` file. */
+  file: string;
+  /** The target appliance's config: its database file and (possibly) master key. */
+  config: Config;
+  /** Where the configured master key is read from (null: an environment variable). */
+  keyFile: string | null;
+  /** Unwraps a key included in the backup (`--passphrase-file`). */
+  passphrase: string | null;
+  /** Move a database (and master key) already there aside instead of refusing. */
+  force: boolean;
+  now: () => number;
+  /** One line per step, as it happens. */
+  say: (line: string) => void;
+  /** Opens the restored appliance, applying pending migrations (no pre-migration backup: the file is one). */
+  open: (config: Config, onMigrated: (names: string[]) => void) => Promise<Appliance>;
+}
+
+export interface RestoreResult {
+  databasePath: string;
+  migrated: string[];
+  movedAside: string[];
+  keyWritten: string | null;
+  audit: VerifyResult;
+}
+
+async function size(path: string): Promise<number | null> {
+  try {
+    return (await Deno.lstat(path)).size;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+function keyMismatch(message: string): SecurixError {
+  return new SecurixError("SX-BACKUP-KEY-MISMATCH", message);
+}
+
+/** The master key the backup needs: the configured one, or the one included in the backup. */
+async function chooseKey(
+  options: RestoreOptions,
+  header: Awaited<ReturnType<typeof readBackupHeader>>["header"],
+): Promise<{ key: Uint8Array; fromBackup: boolean }> {
+  const configured = await keyFingerprint(options.config.vault.masterKey);
+  if (configured === header.keyFingerprint) {
+    options.say(`Key: the configured master key matches (fingerprint ${configured})`);
+    return { key: options.config.vault.masterKey, fromBackup: false };
+  }
+  const needs = `This backup needs the master key with fingerprint ${header.keyFingerprint}; ` +
+    `the configured master key has fingerprint ${configured}.`;
+  if (!header.wrappedKey) {
+    throw keyMismatch(
+      `${needs} Put the original master key in place (vault.master_key) and restore again. ` +
+        "Nothing was written.",
+    );
+  }
+  if (options.passphrase === null) {
+    throw keyMismatch(
+      `${needs} The backup includes the key, wrapped under a passphrase: pass ` +
+        "--passphrase-file FILE. Nothing was written.",
+    );
+  }
+  const key = await unwrapMasterKey(header.wrappedKey, options.passphrase, header.keyFingerprint);
+  if (await keyFingerprint(key) !== header.keyFingerprint) {
+    throw new SecurixError(
+      "SX-BACKUP-INVALID",
+      "The key included in the backup does not match its fingerprint",
+    );
+  }
+  if (options.keyFile === null) {
+    throw keyMismatch(
+      `${needs} The key in the backup cannot be installed: the master key comes from an ` +
+        "environment variable. Point vault.master_key at a file (file:/path) and restore again. " +
+        "Nothing was written.",
+    );
+  }
+  options.say(
+    `Key: unwrapped from the backup with the passphrase (fingerprint ${header.keyFingerprint})`,
+  );
+  return { key, fromBackup: true };
+}
+
+/**
+ * Restores a backup into the configured data directory. Everything that can
+ * refuse (header, key, a database already there) is checked before the
+ * first write; then the database is written (0600), pending migrations run,
+ * the vault is unlocked and the audit chain verified, each reported by `say`.
+ */
+export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
+  const { config, say } = options;
+  const { header, offset } = await readBackupHeader(options.file);
+  say(
+    `Backup: ${options.file} (securix ${header.securixVersion}, schema ${header.migration}, ` +
+      `taken ${header.createdAt}, ${header.databaseBytes} database bytes${
+        header.wrappedKey ? ", master key included" : ""
+      })`,
+  );
+  const target = config.database.filePath;
+  if (!target) {
+    throw new SecurixError(
+      "SX-BACKUP-UNSUPPORTED",
+      "database.url is a libSQL server; restore writes an embedded database file (file:…)",
+    );
+  }
+  const { key, fromBackup } = await chooseKey(options, header);
+  const occupied: string[] = [];
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) {
+    const bytes = await size(target + suffix);
+    if (bytes !== null && (bytes > 0 || suffix !== "")) occupied.push(target + suffix);
+  }
+  const stamp = timeStamp(options.now());
+  if (occupied.length > 0 && !options.force) {
+    throw new SecurixError(
+      "SX-BACKUP-TARGET-NOT-EMPTY",
+      `A database is already there (${occupied.join(", ")}). Restore into an empty data ` +
+        `directory, or pass --force to move it aside (to *.before-restore-${stamp}). ` +
+        "Nothing was written.",
+    );
+  }
+  const keyFile = fromBackup ? options.keyFile : null;
+  const keyFileBytes = keyFile ? await size(keyFile) : null;
+
+  // From here on, writes.
+  const movedAside: string[] = [];
+  const moveAside = async (path: string) => {
+    const aside = `${path}.before-restore-${stamp}`;
+    await Deno.rename(path, aside);
+    movedAside.push(aside);
+    say(`Moved aside: ${path} → ${aside}`);
+  };
+  for (const path of occupied) await moveAside(path);
+  // An empty file is what `serve` creates before the first migration: it holds nothing.
+  if (await size(target) === 0) await Deno.remove(target);
+  const dir = target.slice(0, target.lastIndexOf("/")) || "/";
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  await extractDatabase(options.file, offset, header, target);
+  say(`Database: ${target} written (${header.databaseBytes} bytes, mode 0600)`);
+  if (keyFile) {
+    // The key there belongs to no database now (or to the one just moved aside): keep it.
+    if (keyFileBytes !== null) await moveAside(keyFile);
+    await Deno.writeTextFile(keyFile, encodeHexLowerCase(key) + "\n", {
+      mode: 0o600,
+      createNew: true,
+    });
+    await Deno.chmod(keyFile, 0o600);
+    say(`Master key: written to ${keyFile} (mode 0600); keep a copy apart from the backups`);
+  }
+
+  let migrated: string[] = [];
+  const appliance = await options.open(
+    { ...config, vault: { masterKey: key } },
+    (names) => migrated = names,
+  );
+  try {
+    say(
+      migrated.length > 0
+        ? `Migrations: applied ${migrated.join(", ")}`
+        : `Migrations: none pending (schema ${header.migration})`,
+    );
+    const versions = await appliance.keyring.versions();
+    say(`Vault: unlocked (${versions.filter((v) => v.status !== "retired").length} key versions)`);
+    const audit = await verifyChain(appliance.database.db);
+    if (audit.ok) say(`Audit chain intact: ${audit.checked} records verified`);
+    else {
+      for (const found of audit.breaks) {
+        say(
+          `Audit chain BROKEN at ${
+            found.seq === null ? "the chain" : `record #${found.seq}`
+          }: ${found.problem}`,
+        );
+      }
+      throw new SecurixError(
+        "SX-AUDIT-BROKEN",
+        `The restored database's audit chain is broken (${
+          audit.breaks.length + audit.more
+        } breaks)`,
+      );
+    }
+    say(`Restored: ${target}`);
+    return { databasePath: target, migrated, movedAside, keyWritten: keyFile, audit };
+  } finally {
+    appliance.close();
+  }
+}

@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { encodeHexLowerCase } from "@oslojs/encoding";
+import { stringify as toToml } from "smol-toml";
+import { captureIo } from "../../tests/helpers/capture_io.ts";
+import { runCliProcess } from "../../tests/helpers/process.ts";
+import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
+import { seedApp } from "../../tests/helpers/seed.ts";
+import { loadConfig } from "../config/load.ts";
+import { openDatabase } from "../db/client.ts";
+import { migrate } from "../db/migrate.ts";
+import { MIGRATIONS } from "../db/migrations.ts";
+import { deriveSubkey, LABELS } from "../vault/derive.ts";
+import { runCli } from "./main.ts";
+import { BUILD } from "./build_info.ts";
+import { VERSION } from "./version.ts";
+
+Deno.test("cli backup: --include-key needs --passphrase-file; a backup is refused onto a live database", async () => {
+  const temp = await openTempAppliance();
+  try {
+    await seedApp(temp.appliance, { name: "demo" });
+    const file = `${temp.dir}/b.sxbak`;
+    const refused = captureIo();
+    assert.equal(
+      await runCli(["--config", temp.configPath, "backup", file, "--include-key"], refused.io),
+      1,
+    );
+    assert.match(
+      refused.err.join("\n"),
+      /SX-BACKUP-PASSPHRASE: --include-key needs --passphrase-file/,
+    );
+    assert.equal(await Deno.stat(file).catch(() => null), null, "no file written");
+
+    const made = captureIo();
+    assert.equal(await runCli(["--config", temp.configPath, "backup", file, "--json"], made.io), 0);
+    const json = JSON.parse(made.out.at(-1)!);
+    assert.equal(json.file, file);
+    assert.equal(json.migration, MIGRATIONS.at(-1)!.name);
+    assert.equal(json.includesKey, false);
+    assert.match(json.keyFingerprint, /^[0-9a-f]{16}$/);
+    assert.equal(json.bytes, (await Deno.stat(file)).size);
+
+    const again = captureIo();
+    assert.equal(await runCli(["--config", temp.configPath, "backup", file], again.io), 1);
+    assert.match(again.err.join("\n"), /SX-BACKUP-EXISTS/);
+
+    const onto = captureIo();
+    assert.equal(await runCli(["--config", temp.configPath, "restore", file], onto.io), 1);
+    assert.match(onto.err.join("\n"), /SX-BACKUP-TARGET-NOT-EMPTY: .*--force/);
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("cli restore: a lost machine comes back from one file and its passphrase", async () => {
+  const temp = await openTempAppliance();
+  const machine = await Deno.makeTempDir({ prefix: "securix-new-machine-" });
+  try {
+    const { app } = await seedApp(temp.appliance, { name: "survivor" });
+    await Deno.writeTextFile(`${temp.dir}/pass`, "a long backup passphrase\n");
+    const file = `${temp.dir}/with-key.sxbak`;
+    const made = captureIo();
+    const code = await runCli([
+      "--config",
+      temp.configPath,
+      "backup",
+      file,
+      "--include-key",
+      "--passphrase-file",
+      `${temp.dir}/pass`,
+    ], made.io);
+    assert.equal(code, 0, made.err.join("\n"));
+    assert.match(made.out.join("\n"), /master key is in the file, wrapped under the passphrase/);
+
+    // The new machine has nothing: embedded defaults, no key, no database.
+    const restored = await runCliProcess(
+      ["restore", file, "--passphrase-file", `${temp.dir}/pass`],
+      { cwd: machine },
+    );
+    assert.equal(restored.code, 0, restored.stdout + restored.stderr);
+    const lines = restored.stdout.trim().split("\n");
+    assert.match(lines[1], /^Key: unwrapped from the backup with the passphrase/);
+    assert.ok(lines.some((l) => /^Master key: written to .*securix-data\/master\.key/.test(l)));
+    assert.match(lines.at(-1)!, /^Restored: .*securix-data\/securix\.db$/);
+    assert.equal(
+      (await Deno.readTextFile(`${machine}/securix-data/master.key`)).trim(),
+      temp.masterKeyHex,
+    );
+    const { config } = await loadConfig({ cwd: machine, env: () => undefined });
+    const key = await deriveSubkey(config.vault.masterKey, LABELS.databaseFile);
+    const database = await openDatabase({
+      url: config.database.url,
+      encryptionKey: encodeHexLowerCase(key),
+    });
+    const apps = await database.client.execute("SELECT id FROM apps");
+    database.close();
+    assert.deepEqual(apps.rows.map((r) => r.id), [app.id]);
+  } finally {
+    await temp.cleanup();
+    await Deno.remove(machine, { recursive: true });
+  }
+});
+
+Deno.test("cli version: version, schema version and build", async () => {
+  const text = captureIo();
+  assert.equal(await runCli(["version"], text.io), 0);
+  assert.deepEqual(text.out, [
+    `securix ${VERSION}`,
+    `schema ${MIGRATIONS.at(-1)!.name}`,
+    `build ${BUILD.commit} (${BUILD.date})`,
+  ]);
+  const json = captureIo();
+  assert.equal(await runCli(["version", "--json"], json.io), 0);
+  assert.deepEqual(JSON.parse(json.out[0]), {
+    version: VERSION,
+    schema: MIGRATIONS.at(-1)!.name,
+    commit: BUILD.commit,
+    date: BUILD.date,
+  });
+});
+
+Deno.test("cli migrate: --status lists what will run; migrate backs up first; a newer database is refused", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "securix-migrate-cli-" });
+  try {
+    const keyHex = encodeHexLowerCase(crypto.getRandomValues(new Uint8Array(32)));
+    await Deno.writeTextFile(`${dir}/master.key`, keyHex + "\n", { mode: 0o600 });
+    await Deno.writeTextFile(
+      `${dir}/securix.toml`,
+      toToml({ database: { url: "file:securix.db" }, vault: { master_key: "file:master.key" } }),
+    );
+    const { config } = await loadConfig({ path: `${dir}/securix.toml`, env: () => undefined });
+    const encryptionKey = encodeHexLowerCase(
+      await deriveSubkey(config.vault.masterKey, LABELS.databaseFile),
+    );
+    const old = await openDatabase({ url: config.database.url, encryptionKey, create: true });
+    await migrate(old.client, MIGRATIONS.slice(0, 6), Date.now, "0.0.9");
+    old.close();
+    const pending = MIGRATIONS.slice(6).map((m) => m.name);
+
+    const status = captureIo();
+    assert.equal(
+      await runCli(["--config", `${dir}/securix.toml`, "migrate", "--status"], status.io),
+      0,
+    );
+    assert.deepEqual(status.out, [`Pending: ${pending.join(", ")}`]);
+
+    const run = captureIo();
+    assert.equal(await runCli(["--config", `${dir}/securix.toml`, "migrate"], run.io), 0);
+    assert.match(
+      run.out[0],
+      new RegExp(
+        `^Backup before migrating: ${dir}/backups/pre-migrate-${
+          MIGRATIONS[5].name
+        }-\\d{8}T\\d{6}Z\\.sxbak$`,
+      ),
+    );
+    assert.equal(run.out[1], `Applied: ${pending.join(", ")}`);
+    await Deno.stat(run.out[0].replace("Backup before migrating: ", ""));
+
+    const db = await openDatabase({ url: config.database.url, encryptionKey });
+    await db.client.execute(
+      "INSERT INTO securix_migrations (name, checksum, applied_at, securix_version) " +
+        "VALUES ('0042_from_the_future', 'x', 1, '2.0.0')",
+    );
+    db.close();
+    for (const args of [["migrate"], ["migrate", "--status"], ["apps", "list"]]) {
+      const newer = captureIo();
+      assert.equal(await runCli(["--config", `${dir}/securix.toml`, ...args], newer.io), 1);
+      assert.match(
+        newer.err.join("\n"),
+        /SX-DB-NEWER: .*has migration 0042_from_the_future.*Run securix 2\.0\.0 \(or newer\)/,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
