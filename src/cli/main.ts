@@ -16,6 +16,7 @@ import { registerConnections } from "./connections_command.ts";
 import { registerWebhooks } from "./webhooks_command.ts";
 import { registerAudit } from "./audit_command.ts";
 import { registerProviders } from "./providers_command.ts";
+import { registerService } from "./service_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(raw: CliIo): { program: Command; context: CliContext } {
@@ -50,6 +51,7 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerAudit,
       registerProviders,
       registerVault,
+      registerService,
     ]
   ) {
     register(program, context);
