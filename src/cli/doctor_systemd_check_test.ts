@@ -19,7 +19,7 @@ Deno.test("systemd unit check: no unit installed, no line", () => {
 
 Deno.test("systemd unit check: ok when the unit runs this config and may write its data", () => {
   const result = systemdUnitCheck(PATH, renderUnit(inputs), expected);
-  assert.equal(result?.status, "ok", result?.detail);
+  assert.equal(result?.status, "ok", String(result?.detail));
   assert.match(result!.detail, /may write \/var\/lib\/securix\/data, LimitNOFILE 65536$/);
   assert.equal(result!.fix, null);
 });
@@ -63,7 +63,7 @@ Deno.test("systemd unit check: skipped when the config does not load; a server d
     renderUnit({ ...inputs, dataDir: null }),
     { configPath: inputs.configPath, dataDir: null },
   );
-  assert.equal(server?.status, "ok", server?.detail);
+  assert.equal(server?.status, "ok", String(server?.detail));
 });
 
 Deno.test("readUnitText: null for a missing file, the text otherwise", async () => {
