@@ -64,11 +64,14 @@ function shellWord(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Paths ProtectHome=true hides from the service: the unit would not start from there. */
-export function hiddenByProtectHome(inputs: UnitInputs): string[] {
+/**
+ * Paths the unit hides from the service (ProtectHome=true, PrivateTmp=true):
+ * it would not start from there.
+ */
+export function hiddenFromService(inputs: UnitInputs): string[] {
   const paths = [inputs.configPath, inputs.dataDir, inputs.binaryPath]
     .filter((p): p is string => p !== null);
-  return paths.filter((p) => /^\/(home|root|run\/user)(\/|$)/.test(p));
+  return paths.filter((p) => /^\/(home|root|run\/user|tmp|var\/tmp)(\/|$)/.test(p));
 }
 
 /** Lines only in one of the two units, marked - (installed) and + (would be written now). */
@@ -156,10 +159,11 @@ export function registerService(program: Command, context: CliContext): void {
           ? `Wrote ${flags.unitPath}`
           : `${flags.unitPath} is already this unit; nothing changed`,
       );
-      for (const path of hiddenByProtectHome(inputs)) {
+      for (const path of hiddenFromService(inputs)) {
         io.err(
-          `warning: ${path} is under /home, /root or /run/user, which ProtectHome=true hides ` +
-            "from the service; move it (e.g. /etc/securix, /var/lib/securix, /usr/local/bin)",
+          `warning: ${path} is under /home, /root, /run/user or /tmp, which the unit hides ` +
+            "from the service (ProtectHome, PrivateTmp); move it (e.g. /etc/securix, " +
+            "/var/lib/securix, /usr/local/bin)",
         );
       }
       io.out("Next, as root:");

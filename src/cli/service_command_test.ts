@@ -3,7 +3,7 @@ import type { CliIo } from "./io.ts";
 import { runCli } from "./main.ts";
 import {
   defaultBinaryPath,
-  hiddenByProtectHome,
+  hiddenFromService,
   nextCommands,
   serviceName,
   unitDifferences,
@@ -162,7 +162,10 @@ Deno.test("service helpers: binary default, unit name, ProtectHome warning, next
     ports: [8080],
     shutdownTimeoutMs: 10_000,
   };
-  assert.deepEqual(hiddenByProtectHome(inputs), ["/root/securix/securix.toml"]);
+  assert.deepEqual(hiddenFromService(inputs), ["/root/securix/securix.toml"]);
+  assert.deepEqual(hiddenFromService({ ...inputs, dataDir: "/tmp/x", configPath: "/etc/s" }), [
+    "/tmp/x",
+  ]);
   const commands = nextCommands(inputs, {
     unitPath: "/etc/systemd/system/securix.service",
     keyFile: "/etc/securix/master key",
