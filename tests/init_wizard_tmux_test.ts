@@ -133,6 +133,8 @@ Deno.test({
       await term.type("demo");
       await term.waitFor("Web origins allowed");
       await term.type("https://app.example.com");
+      await term.waitFor("Write a systemd unit (securix.service)");
+      await term.type(""); // yes on Linux
       await term.waitFor("Write securix.toml and create the database?");
       await term.type("");
       assert.equal(await waitForExit(wizardDir), "EXIT=0");
@@ -144,6 +146,12 @@ Deno.test({
       assert.match(transcript, /^# ---- Caddy, On-Demand TLS \(Caddyfile\) ----$/m);
       assert.match(transcript, /^\s+on_demand_tls \{$/m);
       assert.match(transcript, /^ {8}proxy_pass http:\/\/127\.0\.0\.1:\d+;$/m);
+      if (Deno.build.os === "linux") {
+        assert.match(
+          await Deno.readTextFile(`${wizardDir}/securix.service`),
+          /^ProtectSystem=strict$/m,
+        );
+      }
       const keyStat = await Deno.stat(`${wizardDir}/securix-data/master.key`);
       assert.equal(keyStat.mode! & 0o777, 0o600);
 

@@ -257,3 +257,39 @@ Deno.test("init --yes --force: a lost master key beside the database is refused,
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("init --yes --service: writes securix.service beside securix.toml for this config", async () => {
+  const dir = await tempDir();
+  try {
+    const result = await runCliProcess(["init", "--yes", "--service", "--json"], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout).service, { path: `${dir}/securix.service` });
+    const unit = await Deno.readTextFile(`${dir}/securix.service`);
+    assert.match(
+      unit,
+      new RegExp(`^ExecStart=/usr/local/bin/securix serve --config ${dir}/securix\\.toml$`, "m"),
+    );
+    assert.match(unit, new RegExp(`^ReadWritePaths=${dir}/securix-data$`, "m"));
+    const status = await runCliProcess([
+      "service",
+      "status",
+      "--unit-path",
+      `${dir}/securix.service`,
+    ], {
+      cwd: dir,
+    });
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    assert.match(status.stdout, /matches the config/);
+
+    const other = await tempDir();
+    try {
+      const none = await runCliProcess(["init", "--yes", "--no-service"], { cwd: other });
+      assert.equal(none.code, 0, none.stderr);
+      await assert.rejects(Deno.stat(`${other}/securix.service`), Deno.errors.NotFound);
+    } finally {
+      await Deno.remove(other, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -7,8 +7,8 @@ import {
   findConfigPath,
   OVERRIDE_KEYS,
   readConfigFile,
-  resolveConfig,
 } from "../config/load.ts";
+import { type LoadedFile, masterKeyRef, resolveWithoutKey } from "./config_without_key.ts";
 import { exists } from "../config/master_key_file.ts";
 import { resolvePath } from "../config/secret_ref.ts";
 import { openDatabase } from "../db/client.ts";
@@ -36,11 +36,14 @@ import { lintConfigRules } from "./config_rules_lint.ts";
 import { printJson } from "./io.ts";
 import { defaultMaxConnections } from "../http/conn_limits.ts";
 import { readNofileLimit } from "../http/nofile_limit.ts";
+import { readUnitText, systemdUnitCheck } from "./doctor_systemd_check.ts";
+import { DEFAULT_UNIT_PATH, dirname } from "./systemd_unit.ts";
 
 export function registerDoctor(program: Command, context: CliContext): void {
   program.command("doctor")
     .description(
-      "check config, master key, database, migrations, DNS, public URL and provider endpoints",
+      "check config, master key, database, migrations, DNS, public URL, provider endpoints " +
+        "and the systemd unit",
     )
     .option("--json", "print JSON")
     .action(async (options: { json?: boolean }) => {
@@ -52,6 +55,15 @@ export function registerDoctor(program: Command, context: CliContext): void {
           defaultMaxConnections,
         ),
       );
+      const unit = systemdUnitCheck(
+        DEFAULT_UNIT_PATH,
+        await readUnitText(DEFAULT_UNIT_PATH),
+        config && {
+          configPath: config.source,
+          dataDir: config.database.filePath ? dirname(config.database.filePath) : null,
+        },
+      );
+      if (unit) results.push(unit);
       const failed = results.filter((r) => r.status === "fail").length;
       if (options.json) {
         printJson(context.io, {
@@ -67,9 +79,6 @@ export function registerDoctor(program: Command, context: CliContext): void {
     });
 }
 
-/** Stands in for the master key while the rest of the config is validated. */
-const PLACEHOLDER_ENV = "SECURIX_DOCTOR_PLACEHOLDER_KEY";
-
 const AFTER_CONFIG = [
   "master key",
   "database",
@@ -79,11 +88,7 @@ const AFTER_CONFIG = [
   "OAuth callback",
 ];
 
-interface Loaded {
-  source: string | null;
-  baseDir: string;
-  raw: Record<string, unknown>;
-}
+type Loaded = LoadedFile;
 
 async function runDoctor(
   context: CliContext,
@@ -153,33 +158,11 @@ function doctorRulesCheck(config: Config): CheckResult[] {
   return [rulesCheck(findings, { rules: set.rules.length, scopes: set.scopes.length })];
 }
 
-function resolveWithoutKey(
-  loaded: Loaded,
-  env: (name: string) => string | undefined,
-): Promise<Config> {
-  const vault = loaded.raw.vault;
-  const raw = vault === undefined || (typeof vault === "object" && !Array.isArray(vault))
-    ? { ...loaded.raw, vault: { ...(vault as object), master_key: `env:${PLACEHOLDER_ENV}` } }
-    : loaded.raw;
-  return resolveConfig(raw, {
-    source: loaded.source,
-    baseDir: loaded.baseDir,
-    env: (name) => (name === PLACEHOLDER_ENV ? "0".repeat(64) : env(name)),
-  });
-}
-
-function keyRef(raw: Record<string, unknown>): string {
-  const vault = raw.vault as Record<string, unknown> | undefined;
-  const ref = vault && typeof vault === "object" ? vault.master_key : undefined;
-  if (ref === undefined) return "file:securix-data/master.key";
-  return typeof ref === "string" ? ref : JSON.stringify(ref);
-}
-
 async function readKey(
   loaded: Loaded,
   env: (name: string) => string | undefined,
 ): Promise<KeyFacts> {
-  const ref = keyRef(loaded.raw);
+  const ref = masterKeyRef(loaded.raw);
   const facts: KeyFacts = {
     ref,
     path: null,

@@ -23,6 +23,8 @@ export interface InitDefaults {
   masterKeyEnv: string;
   app: string;
   origins: string[];
+  /** Also write a systemd unit (securix.service) beside securix.toml. */
+  service?: boolean;
 }
 
 export type DatabaseAnswer =
@@ -38,6 +40,7 @@ export interface InitAnswers {
   database: DatabaseAnswer;
   masterKey: MasterKeyAnswer;
   app: { name: string; origins: string[] } | null;
+  service: boolean;
 }
 
 /** A value the operator gave that cannot be used; `field` names the flag. */
@@ -178,5 +181,13 @@ export function buildAnswers(input: InitDefaults): InitAnswers {
       origins: input.origins.map((o) => new URL(check("origin", o, validate.origin)).origin),
     }
     : null;
-  return { publicUrl, baseDomain, listen, database, masterKey, app };
+  return {
+    publicUrl,
+    baseDomain,
+    listen,
+    database,
+    masterKey,
+    app,
+    service: input.service === true,
+  };
 }

@@ -4,7 +4,7 @@ import { parse as parseToml } from "smol-toml";
 import { findApp } from "../apps/app_store.ts";
 import { createAppWithKey } from "../apps/create_app_with_key.ts";
 import { cliActor } from "../audit/actor.ts";
-import { resolveConfig } from "../config/load.ts";
+import { type Config, resolveConfig } from "../config/load.ts";
 import {
   exists,
   refuseNewKeyBesideDatabase,
@@ -24,6 +24,8 @@ import {
 import { fileBlock, type InitPlan, nextSteps, planInit, type Section } from "./init_plan.ts";
 import { type CliIo, printJson } from "./io.ts";
 import { runWizard } from "./init_wizard.ts";
+import { defaultBinaryPath } from "./service_command.ts";
+import { DEFAULT_SERVICE_USER, dirname, renderUnit, unitInputsFromConfig } from "./systemd_unit.ts";
 
 interface InitFlags {
   yes?: boolean;
@@ -40,6 +42,7 @@ interface InitFlags {
   origin: string[];
   force?: boolean;
   json?: boolean;
+  service?: boolean;
 }
 
 /** What `init` did; printed as the summary, or as JSON with --json. */
@@ -51,6 +54,8 @@ export interface InitResult {
   database: { url: string; file: string | null; migrationsApplied: string[] };
   app: { id: string; name: string; origins: string[] } | null;
   apiKey: { id: string; key: string } | null;
+  /** The systemd unit written beside securix.toml (--service), or null. */
+  service: { path: string } | null;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -73,6 +78,8 @@ export function registerInit(program: Command, context: CliContext): void {
     .option("--app <name>", "create a first app with this name")
     .option("--origin <url>", "web origin of the first app (repeatable)", collect, [])
     .option("--force", "overwrite an existing securix.toml")
+    .option("--service", "also write a systemd unit, securix.service, beside securix.toml")
+    .option("--no-service", "write no systemd unit (the default with --yes)")
     .option("--json", "print a machine-readable summary (with --yes)")
     .showHelpAfterError('(see "securix init --help")');
   command.action(async (flags: InitFlags) => {
@@ -143,6 +150,7 @@ function defaultsFromFlags(flags: InitFlags): InitDefaults {
     masterKeyEnv: flags.masterKeyEnv ?? "",
     app: flags.app ?? "",
     origins: flags.origin,
+    service: flags.service,
   };
 }
 
@@ -209,6 +217,7 @@ export async function executeInit(options: {
   } finally {
     appliance.close();
   }
+  const service = answers.service ? await writeServiceUnit(config, options.force) : null;
   await Deno.writeTextFile(configPath, plan.toml, { createNew: !options.force });
   return {
     configPath,
@@ -216,7 +225,24 @@ export async function executeInit(options: {
     database: { url: config.database.url, file: config.database.filePath, migrationsApplied },
     app,
     apiKey,
+    service,
   };
+}
+
+/**
+ * The unit goes beside securix.toml, not into /etc/systemd/system: init
+ * writes only inside its directory; `securix service install` puts it in place.
+ */
+async function writeServiceUnit(config: Config, force: boolean): Promise<{ path: string }> {
+  const path = `${dirname(config.source!)}/securix.service`;
+  const unit = renderUnit(
+    unitInputsFromConfig(config, {
+      binaryPath: defaultBinaryPath(Deno.execPath()),
+      user: DEFAULT_SERVICE_USER,
+    }),
+  );
+  await Deno.writeTextFile(path, unit, { createNew: !force, mode: 0o644 });
+  return { path };
 }
 
 async function prepareMasterKey(
@@ -293,6 +319,12 @@ export function resultLines(result: InitResult, configArg: string | null): strin
   } else {
     const config = configArg ? ` --config ${configArg}` : "";
     lines.push(`No app yet; create one with "securix${config} apps create NAME --origin URL".`);
+  }
+  if (result.service) {
+    lines.push(
+      `Wrote ${result.service.path} (systemd unit). Install it with ` +
+        `"securix --config ${result.configPath} service install", which prints the next commands.`,
+    );
   }
   return lines;
 }

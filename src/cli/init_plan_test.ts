@@ -47,8 +47,10 @@ Deno.test("init plan: no answers at all give a local install with documented def
     database: { kind: "file", path: "securix-data/securix.db" },
     masterKey: { kind: "file", path: "securix-data/master.key" },
     app: null,
+    service: false,
   });
   assert.equal(answers({ listen: "127.0.0.1:9000" }).publicUrl, "http://localhost:9000");
+  assert.equal(answers({ service: true }).service, true);
 });
 
 Deno.test("init plan: base domain derives from the public URL; IPs fall back to localhost", () => {

@@ -175,6 +175,12 @@ async function ask(d: InitDefaults): Promise<InitDefaults> {
     );
     origins = splitOrigins(typed);
   }
+  const service = answer(
+    await p.confirm({
+      message: "Write a systemd unit (securix.service) beside securix.toml?",
+      initialValue: d.service ?? Deno.build.os === "linux",
+    }),
+  );
   return {
     publicUrl,
     baseDomain,
@@ -186,5 +192,6 @@ async function ask(d: InitDefaults): Promise<InitDefaults> {
     masterKeyEnv,
     app,
     origins,
+    service,
   };
 }

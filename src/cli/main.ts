@@ -19,6 +19,7 @@ import { registerRules } from "./rules_command.ts";
 import { CliExit } from "./cli_exit.ts";
 import { registerVersion } from "./version_command.ts";
 import { registerBackup, registerRestore } from "./backup_command.ts";
+import { registerService } from "./service_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(raw: CliIo): { program: Command; context: CliContext } {
@@ -54,6 +55,7 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerVault,
       registerBackup,
       registerRestore,
+      registerService,
     ]
   ) {
     register(program, context);

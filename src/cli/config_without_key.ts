@@ -1,0 +1,66 @@
+import {
+  applyEnvOverrides,
+  type Config,
+  findConfigPath,
+  OVERRIDE_KEYS,
+  readConfigFile,
+  resolveConfig,
+} from "../config/load.ts";
+import { resolvePath } from "../config/secret_ref.ts";
+
+/**
+ * The config without its master key: doctor and `service` look at paths and
+ * ports, and must work where the key is not readable (an env: key not set in
+ * this shell, a key file only the service user reads).
+ */
+
+/** Stands in for the master key while the rest of the config is validated. */
+const PLACEHOLDER_ENV = "SECURIX_DOCTOR_PLACEHOLDER_KEY";
+
+export interface LoadedFile {
+  source: string | null;
+  baseDir: string;
+  raw: Record<string, unknown>;
+}
+
+export function resolveWithoutKey(
+  loaded: LoadedFile,
+  env: (name: string) => string | undefined,
+): Promise<Config> {
+  const vault = loaded.raw.vault;
+  const raw = vault === undefined || (typeof vault === "object" && !Array.isArray(vault))
+    ? { ...loaded.raw, vault: { ...(vault as object), master_key: `env:${PLACEHOLDER_ENV}` } }
+    : loaded.raw;
+  return resolveConfig(raw, {
+    source: loaded.source,
+    baseDir: loaded.baseDir,
+    env: (name) => (name === PLACEHOLDER_ENV ? "0".repeat(64) : env(name)),
+  });
+}
+
+/** `vault.master_key` as written (after env overrides); the embedded default when unset. */
+export function masterKeyRef(raw: Record<string, unknown>): string {
+  const vault = raw.vault as Record<string, unknown> | undefined;
+  const ref = vault && typeof vault === "object" ? vault.master_key : undefined;
+  if (ref === undefined) return "file:securix-data/master.key";
+  return typeof ref === "string" ? ref : JSON.stringify(ref);
+}
+
+/** Finds, reads and resolves the config file (`--config`, $SECURIX_CONFIG, ./securix.toml). */
+export async function loadConfigWithoutKey(options: {
+  path: string | null;
+  env: (name: string) => string | undefined;
+  cwd: string;
+}): Promise<{ config: Config; keyFile: string | null }> {
+  const source = await findConfigPath(options);
+  const loaded: LoadedFile = { source, baseDir: options.cwd, raw: {} };
+  if (source) {
+    loaded.raw = await readConfigFile(source);
+    loaded.baseDir = source.slice(0, source.lastIndexOf("/")) || "/";
+  }
+  loaded.raw = applyEnvOverrides(loaded.raw, options.env, OVERRIDE_KEYS);
+  const config = await resolveWithoutKey(loaded, options.env);
+  const ref = masterKeyRef(loaded.raw);
+  const keyFile = ref.startsWith("file:") ? resolvePath(loaded.baseDir, ref.slice(5)) : null;
+  return { config, keyFile };
+}

@@ -1,0 +1,213 @@
+import type { Config } from "../config/load.ts";
+
+/**
+ * The systemd unit `securix service install` and `securix init --service`
+ * write: one hardened service for the config at hand. Pure: rendering and
+ * parsing only; the commands do the IO.
+ */
+
+export const DEFAULT_UNIT_PATH = "/etc/systemd/system/securix.service";
+export const DEFAULT_SERVICE_USER = "securix";
+/** Where the release binary is installed when no other path is known. */
+export const DEFAULT_BINARY_PATH = "/usr/local/bin/securix";
+/** Open files the unit grants; doctor warns below MIN_UNIT_NOFILE. */
+export const UNIT_NOFILE = 65536;
+export const MIN_UNIT_NOFILE = 4096;
+
+export interface UnitInputs {
+  /** Absolute path of the securix binary. */
+  binaryPath: string;
+  /** Absolute path of securix.toml. */
+  configPath: string;
+  /** The dedicated user (and group) the service runs as. */
+  user: string;
+  /** Directory of the embedded database (the only place serve writes), or null for a server. */
+  dataDir: string | null;
+  /** Ports the appliance listens on (public and metrics). */
+  ports: number[];
+  shutdownTimeoutMs: number;
+}
+
+export function dirname(path: string): string {
+  return path.slice(0, path.lastIndexOf("/")) || "/";
+}
+
+/** The unit's inputs from a loaded config (which must come from a file). */
+export function unitInputsFromConfig(
+  config: Pick<Config, "source" | "server" | "database">,
+  options: { binaryPath: string; user: string },
+): UnitInputs {
+  if (config.source === null) {
+    throw new Error("a service needs a securix.toml; the embedded defaults have none");
+  }
+  return {
+    binaryPath: options.binaryPath,
+    configPath: config.source,
+    user: options.user,
+    dataDir: config.database.filePath ? dirname(config.database.filePath) : null,
+    ports: [config.server.listenAddress.port, config.server.metricsAddress.port],
+    shutdownTimeoutMs: config.server.shutdown_timeout_ms,
+  };
+}
+
+/**
+ * One word of a command line or path list: `%` is a specifier and `$` a
+ * variable to systemd, so both are doubled; words with spaces or quotes are
+ * double-quoted with C escapes.
+ */
+export function systemdWord(value: string): string {
+  const escaped = value.replaceAll("%", "%%").replaceAll("$", "$$");
+  if (!/[\s"'\\]/.test(escaped)) return escaped;
+  return `"${escaped.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+
+/** Seconds systemd waits after SIGTERM: serve's drain window plus room to close the database. */
+export function stopTimeoutSeconds(shutdownTimeoutMs: number): number {
+  return Math.ceil(shutdownTimeoutMs / 1000) + 5;
+}
+
+export function renderUnit(inputs: UnitInputs): string {
+  const privileged = inputs.ports.some((port) => port > 0 && port < 1024);
+  const capability = privileged
+    ? [
+      "# A port below 1024 is configured: this one capability binds it, nothing else is kept.",
+      "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+      "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+    ]
+    : ["CapabilityBoundingSet="];
+  const writable = inputs.dataDir === null
+    ? ["# The database is a libSQL server: nothing on this host is writable."]
+    : [
+      "# The data directory (database, its backups, the pid file) is the only writable place.",
+      `ReadWritePaths=${systemdWord(inputs.dataDir)}`,
+    ];
+  return [
+    "# Securix appliance, written by securix (service install or init --service).",
+    "# Rewrite it with: securix --config " +
+    `${systemdWord(inputs.configPath)} service install --force`,
+    "[Unit]",
+    "Description=Securix appliance (agent access security broker)",
+    "After=network-online.target",
+    "Wants=network-online.target",
+    "",
+    "[Service]",
+    "Type=exec",
+    `User=${inputs.user}`,
+    `Group=${inputs.user}`,
+    `ExecStart=${systemdWord(inputs.binaryPath)} serve --config ${systemdWord(inputs.configPath)}`,
+    "# SIGHUP reloads the rules from securix.toml without dropping connections.",
+    "ExecReload=/bin/kill -HUP $MAINPID",
+    `WorkingDirectory=${systemdWord(dirname(inputs.configPath))}`,
+    "# SIGTERM makes serve drain open requests; systemd waits past server.shutdown_timeout_ms.",
+    "KillSignal=SIGTERM",
+    `TimeoutStopSec=${stopTimeoutSeconds(inputs.shutdownTimeoutMs)}`,
+    "Restart=on-failure",
+    "RestartSec=2",
+    `LimitNOFILE=${UNIT_NOFILE}`,
+    "UMask=0077",
+    "# The master key stays a file reference in securix.toml: no secret in Environment=.",
+    "NoNewPrivileges=true",
+    "ProtectSystem=strict",
+    ...writable,
+    "ProtectHome=true",
+    "PrivateTmp=true",
+    "PrivateDevices=true",
+    "PrivateMounts=true",
+    "ProtectProc=invisible",
+    "RemoveIPC=true",
+    ...capability,
+    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+    "SystemCallArchitectures=native",
+    "LockPersonality=true",
+    "ProtectKernelTunables=true",
+    "ProtectKernelModules=true",
+    "ProtectKernelLogs=true",
+    "ProtectControlGroups=true",
+    "ProtectClock=true",
+    "ProtectHostname=true",
+    "RestrictNamespaces=true",
+    "RestrictRealtime=true",
+    "RestrictSUIDSGID=true",
+    "# No MemoryDenyWriteExecute=: V8 compiles JavaScript to machine code at run time (JIT),",
+    "# which needs writable-then-executable memory; the service would not start with it.",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+}
+
+/** A unit file's directives: section name → key → values (a key may repeat). */
+export type UnitDirectives = Map<string, Map<string, string[]>>;
+
+/** Parses unit syntax (sections, `Key=value`, comments); continuation lines are joined. */
+export function parseUnit(text: string): UnitDirectives {
+  const sections: UnitDirectives = new Map();
+  let current: Map<string, string[]> | null = null;
+  const lines = text.replace(/\\\r?\n/g, " ").split(/\r?\n/);
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
+    const section = /^\[(.+)\]$/.exec(line);
+    if (section) {
+      current = sections.get(section[1]) ?? new Map();
+      sections.set(section[1], current);
+      continue;
+    }
+    const at = line.indexOf("=");
+    if (current === null || at <= 0) throw new Error(`not unit syntax: ${JSON.stringify(raw)}`);
+    const key = line.slice(0, at).trim();
+    current.set(key, [...(current.get(key) ?? []), line.slice(at + 1).trim()]);
+  }
+  return sections;
+}
+
+/** The last value of `[section] key`, as systemd takes it for single-valued keys. */
+export function directive(unit: UnitDirectives, section: string, key: string): string | null {
+  const values = unit.get(section)?.get(key);
+  return values && values.length > 0 ? values[values.length - 1] : null;
+}
+
+/** Splits a command line or path list the way `systemdWord` writes words. */
+export function unitWords(value: string): string[] {
+  const words: string[] = [];
+  const pattern = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  for (const match of value.matchAll(pattern)) {
+    const word = match[1] !== undefined ? match[1].replace(/\\(.)/g, "$1") : match[2];
+    words.push(word.replaceAll("%%", "%").replaceAll("$$", "$"));
+  }
+  return words;
+}
+
+/** What an installed unit says about the parts doctor and `service status` compare. */
+export interface InstalledUnit {
+  binaryPath: string | null;
+  configPath: string | null;
+  user: string | null;
+  readWritePaths: string[];
+  limitNofile: number | null;
+}
+
+export function readInstalledUnit(text: string): InstalledUnit {
+  const unit = parseUnit(text);
+  const exec = unitWords(directive(unit, "Service", "ExecStart") ?? "");
+  // ExecStart may carry prefixes (-, @, :, +, !) before the binary.
+  if (exec.length > 0) exec[0] = exec[0].replace(/^[-@:+!]+/, "");
+  const configAt = exec.indexOf("--config");
+  const nofile = directive(unit, "Service", "LimitNOFILE");
+  const soft = nofile === null ? null : nofile.split(":")[0];
+  return {
+    binaryPath: exec[0] ?? null,
+    configPath: configAt >= 0 ? exec[configAt + 1] ?? null : null,
+    user: directive(unit, "Service", "User"),
+    readWritePaths: (unit.get("Service")?.get("ReadWritePaths") ?? [])
+      .flatMap(unitWords).map((p) => p.replace(/^[-+]+/, "")),
+    limitNofile: soft === "infinity" ? Infinity : soft === null ? null : Number(soft),
+  };
+}
+
+/** True when `dir` is `path` or inside it. */
+export function covers(path: string, dir: string): boolean {
+  const base = path.replace(/\/+$/, "") || "/";
+  return dir === base || dir.startsWith(base === "/" ? "/" : `${base}/`);
+}
