@@ -60,6 +60,7 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
     let reused = socket !== null;
     for (;;) {
       socket ??= await open(url, signal);
+      const before = socket.received;
       try {
         return await exchange(socket, origin, request);
       } catch (error) {
@@ -68,7 +69,7 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
         // A pooled connection the provider closed as we reused it: nothing of
         // the request can have been acted on without an answer byte; a
         // bodyless request is sent again once, on a new connection.
-        if (!(reused && request.body === null && socket.received === 0 && stale(error))) {
+        if (!(reused && request.body === null && socket.received === before && stale(error))) {
           throw error;
         }
         socket = null;
