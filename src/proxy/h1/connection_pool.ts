@@ -18,15 +18,17 @@ export const DEFAULT_LIMITS: PoolLimits = {
 interface Idle {
   origin: string;
   socket: SocketReader;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  since: number;
 }
 
 /**
  * Keep-alive connections per origin (`https://host:port`). A connection comes
  * back only after its answer was read whole (the transport decides); here it
  * waits, watched: closed on idle timeout, on the provider closing it or
- * sending anything unasked, when over a limit, and on `close()`. Timers are
- * unref'd so an idle pool never holds the process open.
+ * sending anything unasked, when over a limit, and on `close()`. One sweep
+ * timer runs while anything is idle (a timer per parked connection cost
+ * measurable CPU per request), unref'd so an idle pool never holds the
+ * process open.
  */
 export class ConnectionPool {
   #limits: PoolLimits;
@@ -34,6 +36,7 @@ export class ConnectionPool {
   /** Every idle connection, longest idle first. */
   #all = new Set<Idle>();
   #closed = false;
+  #sweep: number | undefined;
 
   constructor(limits: Partial<PoolLimits> = {}) {
     this.#limits = { ...DEFAULT_LIMITS, ...limits };
@@ -59,9 +62,7 @@ export class ConnectionPool {
       socket.close();
       return;
     }
-    const idle: Idle = { origin, socket, timer: undefined };
-    idle.timer = setTimeout(() => this.#drop(idle), this.#limits.idleTimeoutMs);
-    Deno.unrefTimer(Number(idle.timer));
+    const idle: Idle = { origin, socket, since: performance.now() };
     let list = this.#byOrigin.get(origin);
     if (list === undefined) this.#byOrigin.set(origin, list = []);
     list.push(idle);
@@ -69,12 +70,34 @@ export class ConnectionPool {
     socket.idle(() => this.#drop(idle));
     if (list.length > this.#limits.maxIdlePerOrigin) this.#drop(list[0]);
     if (this.#all.size > this.#limits.maxIdle) this.#drop(this.#all.values().next().value!);
+    this.#sweep ??= this.#startSweep();
+  }
+
+  /** Closes what idled too long, every quarter of the idle timeout; stops once nothing idles. */
+  #startSweep(): number {
+    const every = Math.max(10, Math.floor(this.#limits.idleTimeoutMs / 4));
+    const timer = setInterval(() => {
+      const oldest = performance.now() - this.#limits.idleTimeoutMs;
+      // Longest idle first: stop at the first that may stay.
+      for (const idle of this.#all) {
+        if (idle.since > oldest) break;
+        this.#drop(idle);
+      }
+      if (this.#all.size === 0) {
+        clearInterval(this.#sweep);
+        this.#sweep = undefined;
+      }
+    }, every);
+    Deno.unrefTimer(Number(timer));
+    return Number(timer);
   }
 
   /** Closes every idle connection; connections in use close when their answer ends. */
   close(): void {
     this.#closed = true;
     for (const idle of [...this.#all]) this.#drop(idle);
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
   }
 
   #drop(idle: Idle): void {
@@ -84,7 +107,6 @@ export class ConnectionPool {
   }
 
   #forget(idle: Idle): void {
-    clearTimeout(idle.timer);
     this.#all.delete(idle);
     const list = this.#byOrigin.get(idle.origin);
     if (list === undefined) return;
