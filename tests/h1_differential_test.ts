@@ -168,6 +168,27 @@ add(
   "101 switching protocols",
   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
 );
+add("length with trailing whitespace", `${OK}Content-Length: 3 \t\r\n\r\nabc`);
+add("TE with trailing whitespace", `${OK}Transfer-Encoding: chunked \r\n\r\n3\r\nabc\r\n0\r\n\r\n`);
+add("chunked, end of stream before any chunk", `${CHUNKED}`);
+add("long reason", `HTTP/1.1 200 ${"r".repeat(8000)}\r\nContent-Length: 0\r\n\r\n`);
+add(
+  "HTTP/1.0 keep-alive with length",
+  "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+);
+add("chunked, CR without LF after data", `${CHUNKED}3\r\nabc\rX0\r\n\r\n`);
+add("304 with chunked", "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n");
+add("length with a trailing space", `${OK}Content-Length: 3 \r\n\r\nabc`);
+add("length with a leading tab", `${OK}Content-Length:\t3\r\n\r\nabc`);
+add("TE with a trailing tab", `${OK}Transfer-Encoding: chunked\t\r\n\r\n3\r\nabc\r\n0\r\n\r\n`);
+add("connection close with a tab", `${OK}Connection: close\t\r\nContent-Length: 2\r\n\r\nok`);
+add("TE with a trailing space", `${OK}Transfer-Encoding: chunked \r\n\r\n3\r\nabc\r\n0\r\n\r\n`);
+add("TE with a leading tab", `${OK}Transfer-Encoding:\tchunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`);
+add("TE upper case", `${OK}Transfer-Encoding: CHUNKED\r\n\r\n3\r\nabc\r\n0\r\n\r\n`);
+add(
+  "TE chunked with a parameter",
+  `${OK}Transfer-Encoding: chunked;q=1\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
+);
 add("empty answer", "");
 add("garbage", "garbage\r\n\r\n");
 
@@ -186,6 +207,10 @@ const STRICTER: Record<string, string> = {
   "status 600": "status codes are 100–599 (RFC 9110 §15); llhttp takes any three digits",
   "status 099": "status codes are 100–599 (RFC 9110 §15); llhttp takes any three digits",
   "HTTP/2.0": "an HTTP/1.1 connection answers with HTTP/1.x; llhttp takes any single-digit version",
+  "TE with a trailing tab":
+    "llhttp does not take `chunked\\t` as chunked and reads the chunks as a body to the connection's end",
+  "TE chunked with a parameter":
+    "chunked takes no parameters (RFC 9112 §7); refused rather than guessed",
   "300 headers": "we cap a head at 256 fields; llhttp only caps its size",
 };
 

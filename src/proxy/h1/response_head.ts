@@ -157,7 +157,18 @@ function fieldLines(
   while (start < end) {
     const eol = lineEnd(bytes, start, end);
     if (headers.length === maxHeaders) throw new H1Error("too many header fields");
-    headers.push(fieldLine(bytes, text, start, eol));
+    const field = fieldLine(bytes, text, start, eol);
+    // A tab after a framing value: llhttp refuses the length and does not take
+    // `chunked\t` as chunked (it reads to the end instead). Refused, so no
+    // parser on the path can frame the body otherwise than we do.
+    if (bytes[eol - 1] === HTAB || bytes[eol - 1] === SP) {
+      const name = field[0].toLowerCase();
+      if (
+        (name === "content-length" || name === "transfer-encoding") &&
+        /\t[ \t]*$/.test(text.slice(start, eol))
+      ) throw new H1Error(`tab after the ${name} value`);
+    }
+    headers.push(field);
     start = eol + 2;
   }
   return headers;
