@@ -11,31 +11,35 @@ const LF = 10;
 
 /** Reads one CRLF-ended line (returned without it); a bare LF or CR, or a line over `limit`, is refused. */
 export async function readLine(reader: ByteReader, limit: number): Promise<Uint8Array> {
-  let line: Uint8Array = new Uint8Array(0);
+  // Pieces joined once the LF is in: a line sent a byte at a time is not copied over and over.
+  const parts: Uint8Array[] = [];
+  let size = 0;
   for (;;) {
     const chunk = await reader.read();
     if (chunk === null) throw new H1Error("the connection ended inside the chunked body");
     const lf = chunk.indexOf(LF);
     const take = lf === -1 ? chunk : chunk.subarray(0, lf + 1);
     if (lf !== -1) reader.unread(chunk.subarray(lf + 1));
-    if (line.byteLength + take.byteLength > limit + 2) throw new H1Error("chunked line too long");
-    const joined = line.byteLength === 0 ? take : concat(line, take);
-    if (lf === -1) {
-      line = joined;
-      continue;
-    }
-    const end = joined.byteLength - 1;
-    if (end === 0 || joined[end - 1] !== CR) throw new H1Error("bare LF in the chunked body");
-    const text = joined.subarray(0, end - 1);
+    size += take.byteLength;
+    if (size > limit + 2) throw new H1Error("chunked line too long");
+    parts.push(take);
+    if (lf === -1) continue;
+    const line = parts.length === 1 ? take : join(parts, size);
+    const end = line.byteLength - 1;
+    if (end === 0 || line[end - 1] !== CR) throw new H1Error("bare LF in the chunked body");
+    const text = line.subarray(0, end - 1);
     if (text.indexOf(CR) !== -1) throw new H1Error("bare CR in the chunked body");
     return text;
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.byteLength + b.byteLength);
-  joined.set(a);
-  joined.set(b, a.byteLength);
+function join(parts: Uint8Array[], size: number): Uint8Array {
+  const joined = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.byteLength;
+  }
   return joined;
 }
 

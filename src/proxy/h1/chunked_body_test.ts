@@ -53,3 +53,8 @@ Deno.test("chunked body: 13 hex digits at most, lines and trailers are bounded",
   const trailers = "X: 1\r\n".repeat(300);
   await assert.rejects(decode(`0\r\n${trailers}\r\n`), /trailers too large/);
 });
+
+Deno.test("chunked body: a body sent a byte at a time decodes the same", async () => {
+  const encoded = "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n";
+  assert.equal(await decode(...encoded), "hello world");
+});

@@ -58,6 +58,7 @@ export async function readHead(reader: ByteReader, limit = MAX_HEAD): Promise<Ui
   const first = await reader.read();
   if (first === null) throw new H1Error("the provider closed the connection before answering");
   let buffer: Uint8Array = first;
+  let store: Uint8Array | null = null;
   let scanned = 0;
   for (;;) {
     let lf = buffer.indexOf(LF, scanned);
@@ -76,10 +77,16 @@ export async function readHead(reader: ByteReader, limit = MAX_HEAD): Promise<Ui
     scanned = buffer.byteLength;
     const next = await reader.read();
     if (next === null) throw new H1Error("the connection ended inside the response head");
-    const joined: Uint8Array = new Uint8Array(buffer.byteLength + next.byteLength);
-    joined.set(buffer);
-    joined.set(next, buffer.byteLength);
-    buffer = joined;
+    // Grown by doubling: a provider sending its head a byte at a time costs
+    // linear copying, not quadratic.
+    const used = buffer.byteLength;
+    if (store === null || used + next.byteLength > store.byteLength) {
+      const grown = new Uint8Array(Math.max(4096, 2 * (used + next.byteLength)));
+      grown.set(buffer);
+      store = grown;
+    }
+    store.set(next, used);
+    buffer = store.subarray(0, used + next.byteLength);
   }
 }
 

@@ -105,3 +105,10 @@ Deno.test("response head: interim answers are skipped, 101 is refused", async ()
   const many = "HTTP/1.1 100 Continue\r\n\r\n".repeat(40) + "HTTP/1.1 200 OK\r\n\r\n";
   await assert.rejects(readResponseHead(chunkReader([bytes(many)]), "GET"), /too many interim/);
 });
+
+Deno.test("response head: a head sent a byte at a time reads the same", async () => {
+  const whole = "HTTP/1.1 200 OK\r\n" + "X-Field: some value\r\n".repeat(300) + "\r\n";
+  const reader = chunkReader([...bytes(whole + "body")].map((b) => Uint8Array.of(b)));
+  assert.equal(text(await readHead(reader)), whole);
+  assert.equal(text((await reader.read())!), "b");
+});
