@@ -141,7 +141,7 @@ Deno.test("proxy framing: Content-Length and chunked bodies reach the upstream a
       });
     }
     await t.step(
-      "a GET: the caller's Accept-* and User-Agent reach the upstream as sent",
+      "a GET: the caller's Accept-* and User-Agent reach the upstream as sent, nothing added",
       async () => {
         const headers: [string, string][] = [
           ["Accept-Encoding", "identity"],
@@ -152,12 +152,19 @@ Deno.test("proxy framing: Content-Length and chunked bodies reach the upstream a
         for (const [name, value] of headers) {
           assert.equal(upstream.headers.get(name.toLowerCase()), value, name);
         }
-        // Known gap until issue #16's own client: bodyless requests go through
-        // Deno's fetch (it streams large downloads without garbage), which adds
-        // accept-language and, when the caller sent none, accept-encoding.
+        // The proxy's own client (issue #16) adds nothing: no accept-language,
+        // no accept-encoding of its own, as for requests with a body.
+        assertHead(upstream, headers, null);
         assert.equal(statusOf(res), 201);
       },
     );
+    await t.step("a GET without Accept-Encoding: none is added on the way", async () => {
+      const headers: [string, string][] = [["Accept", "application/json"]];
+      const { res, upstream } = await send(env, { method: "GET", headers, body: "" });
+      assertHead(upstream, headers, null);
+      assert.equal(upstream.headers.get("accept-encoding"), null);
+      assert.equal(statusOf(res), 201);
+    });
   } finally {
     await env.close();
   }

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import type { CredentialSource } from "../src/connections/credential_source.ts";
 import type { StoredCredential } from "../src/connections/connection_types.ts";
 import type { Caller, CallerResolver } from "../src/proxy/caller_identity.ts";
-import { httpTransport } from "../src/proxy/http_transport.ts";
+import { h1Transport } from "../src/proxy/h1/h1_transport.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "../src/proxy/proxy_handler.ts";
 import { credentialInjector } from "../src/providers/credential_injection.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
@@ -577,7 +577,7 @@ Deno.test("proxy: an upload that outlasts the upstream timeout is not cut off; t
     } as unknown as CallerResolver,
     credentials: { get: () => Promise.resolve(credential) } as unknown as CredentialSource,
     audit: null,
-    upstream: httpTransport(),
+    upstream: h1Transport(),
     now: Date.now,
     upstreamTimeoutMs: TIMEOUT_MS,
     maxRequestBytes: MB,

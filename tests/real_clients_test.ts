@@ -36,6 +36,8 @@ interface Seen {
   gzip: boolean;
   /** Size of the answer's body before compression. */
   plainBytes: number;
+  /** Size of the answer's body as sent (compressed when `gzip`). */
+  sentBytes: number;
 }
 
 /** Compresses the body as Google's and GitHub's front ends do for clients that accept gzip. */
@@ -58,6 +60,7 @@ function fakeApi(handle: (req: Request, url: URL) => Promise<Response>) {
     const plainBytes = (await response.clone().arrayBuffer()).byteLength;
     const gzip = /\bgzip\b/.test(req.headers.get("accept-encoding") ?? "");
     if (gzip && response.body) response = await gzipped(response);
+    const sentBytes = (await response.clone().arrayBuffer()).byteLength;
     seen.push({
       method: req.method,
       path: url.pathname,
@@ -67,6 +70,7 @@ function fakeApi(handle: (req: Request, url: URL) => Promise<Response>) {
       status: response.status,
       gzip,
       plainBytes,
+      sentBytes,
     });
     return response;
   });
@@ -360,7 +364,14 @@ Deno.test("real clients: googleapis and @octokit/rest through the proxy after de
       assert.equal(audit[0].data.decision, "allowed");
       assert.equal(audit[0].data.path, "/gmail/v1/users/me/messages?maxResults&q");
       assert.equal(calls[0].gzip, true);
-      assert.equal(audit[0].data.bytesOut, calls[0].plainBytes, "bytes sent, not bytes compressed");
+      // The compressed answer passed through untouched: the caller got (and
+      // the audit counts) the provider's gzip bytes, not a decoded body.
+      assert.notEqual(calls[0].sentBytes, calls[0].plainBytes);
+      assert.equal(
+        audit[0].data.bytesOut,
+        calls[0].sentBytes,
+        "the bytes sent to the caller, still compressed",
+      );
     });
 
     await t.step("@octokit/rest reads a repository at github.api.localhost", async () => {

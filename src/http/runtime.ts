@@ -18,9 +18,7 @@ import { resolveProviders } from "../providers/resolve_providers.ts";
 import { CallerResolver } from "../proxy/caller_identity.ts";
 import { requestUrl } from "../proxy/host_routing.ts";
 import { proxyErrors } from "../proxy/proxy_errors.ts";
-import { fetchTransport } from "../proxy/fetch_transport.ts";
-import { httpTransport } from "../proxy/http_transport.ts";
-import { splitTransport } from "../proxy/split_transport.ts";
+import { h1Transport } from "../proxy/h1/h1_transport.ts";
 import { handleProxy, matchProxy, type ProxyDeps } from "../proxy/proxy_handler.ts";
 import type { UpstreamTransport } from "../proxy/upstream_transport.ts";
 import { DeliveryWorker } from "../webhooks/delivery_worker.ts";
@@ -229,7 +227,7 @@ export async function createRuntime(
     callers,
     credentials,
     audit,
-    upstream: options.upstream ?? splitTransport(httpTransport(), fetchTransport(fetchImpl)),
+    upstream: options.upstream ?? h1Transport(),
     now,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? config.proxy.upstream_timeout_ms,
     maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,

@@ -1,0 +1,147 @@
+import type {
+  UpstreamRequest,
+  UpstreamResponse,
+  UpstreamTransport,
+} from "../upstream_transport.ts";
+import { H1Error } from "./byte_reader.ts";
+import { responseBody } from "./body_stream.ts";
+import { ConnectionPool, type PoolLimits } from "./connection_pool.ts";
+import { requestFraming, writeBody } from "./request_body.ts";
+import { requestHead } from "./request_head.ts";
+import { readResponseHead } from "./response_head.ts";
+import { SocketReader } from "./socket_reader.ts";
+
+export interface H1Options {
+  /** Extra trusted roots (PEM) for TLS upstreams, on top of the system's. */
+  caCerts?: string[];
+  pool?: Partial<PoolLimits>;
+}
+
+/**
+ * The proxy's own HTTP/1.1 client on Deno.connect / Deno.connectTls: writes
+ * the request head from the given pairs (plus Host and keep-alive), keeps the
+ * caller's body framing, parses the answer strictly (response_head.ts,
+ * checked against llhttp), hands the body back as the provider sent it
+ * (`decoded` is always false: gzip stays gzip), reads it off the socket only
+ * as fast as the caller takes it, and pools the connection once the answer
+ * was read whole. Anything malformed rejects and the socket is closed, never
+ * reused; the signal's abort closes the socket.
+ */
+export function h1Transport(options: H1Options = {}): UpstreamTransport {
+  const pool = new ConnectionPool(options.pool);
+
+  const open = async (url: URL, signal: AbortSignal): Promise<SocketReader> => {
+    const hostname = url.hostname.replace(/^\[|\]$/g, "");
+    const secure = url.protocol === "https:";
+    const port = Number(url.port) || (secure ? 443 : 80);
+    if (!secure) return new SocketReader(await Deno.connect({ hostname, port, signal }));
+    // connectTls takes no signal: an abort stops the wait, the late connection is closed.
+    const connecting = Deno.connectTls({ hostname, port, caCerts: options.caCerts });
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new H1Error("upstream request aborted"));
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      return new SocketReader(await Promise.race([connecting, aborted]));
+    } catch (error) {
+      connecting.then((conn) => conn.close(), () => {});
+      throw error;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  };
+
+  const forward = async (request: UpstreamRequest): Promise<UpstreamResponse> => {
+    const { url, signal } = request;
+    if (signal.aborted) throw new H1Error("upstream request aborted");
+    const origin = `${url.protocol}//${url.host}`;
+    let socket = pool.take(origin);
+    let reused = socket !== null;
+    for (;;) {
+      socket ??= await open(url, signal);
+      const before = socket.received;
+      try {
+        return await exchange(socket, origin, request);
+      } catch (error) {
+        socket.close();
+        if (signal.aborted) throw new H1Error("upstream request aborted", { cause: error });
+        // A pooled connection the provider closed as we reused it: nothing of
+        // the request can have been acted on without an answer byte; a
+        // bodyless request is sent again once, on a new connection.
+        if (!(reused && request.body === null && socket.received === before && stale(error))) {
+          throw error;
+        }
+        socket = null;
+        reused = false;
+      }
+    }
+  };
+
+  const exchange = async (
+    socket: SocketReader,
+    origin: string,
+    { method, url, headers, body, signal }: UpstreamRequest,
+  ): Promise<UpstreamResponse> => {
+    const framing = body === null ? null : requestFraming(headers);
+    const declared = headers.has("content-length") || headers.has("transfer-encoding");
+    const head = requestHead(
+      method,
+      url,
+      headers,
+      body !== null && !declared ? ["transfer-encoding", "chunked"] : null,
+    );
+    const onAbort = () => socket.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    let answered = false;
+    let bodySent = body === null;
+    let sendError: unknown = null;
+    const end = (whole: boolean) => {
+      answered = true;
+      signal.removeEventListener("abort", onAbort);
+      if (whole && keepAlive && bodySent && !socket.hasLeftover) pool.release(origin, socket);
+      else socket.close();
+    };
+    let keepAlive = false;
+    try {
+      await socket.write(head);
+      if (body !== null && framing !== null) {
+        // Sent alongside reading: a provider may answer (413, 401) before the body is all sent.
+        writeBody(body, framing, (bytes) => socket.write(bytes), () => answered || socket.closed)
+          .then(
+            (whole) => bodySent = whole,
+            (error) => {
+              sendError = error;
+              socket.close();
+            },
+          );
+      }
+      const final = await readResponseHead(socket, method);
+      keepAlive = final.keepAlive;
+      const responseHeaders = new Headers();
+      for (const [name, value] of final.head.headers) responseHeaders.append(name, value);
+      return {
+        status: final.head.status,
+        statusText: final.head.reason,
+        headers: responseHeaders,
+        body: await responseBody(socket, final.framing, end),
+        decoded: false,
+      };
+    } catch (error) {
+      signal.removeEventListener("abort", onAbort);
+      throw sendError ?? error;
+    }
+  };
+
+  return {
+    forward,
+    close: () => pool.close(),
+  };
+}
+
+/** Errors of a connection the provider had already closed. */
+function stale(error: unknown): boolean {
+  return error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe ||
+    (error instanceof H1Error &&
+      error.message === "the provider closed the connection before answering");
+}

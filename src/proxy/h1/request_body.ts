@@ -1,0 +1,79 @@
+import { H1Error } from "./byte_reader.ts";
+
+/** Where a request body goes: the connection's full-write. */
+export type Write = (bytes: Uint8Array) => Promise<void>;
+
+/** How the caller framed the body; kept as given. */
+export type RequestFraming = { kind: "length"; length: number } | { kind: "chunked" };
+
+const CRLF = new Uint8Array([13, 10]);
+const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
+
+/**
+ * Writes the caller's body as it arrives, at the provider's pace (one write
+ * finishes before the next read): exactly `length` bytes, more or fewer is
+ * an error; or chunked, one chunk per piece, ended by the last chunk.
+ * Returns true when the body was sent whole; false when `stop()` said the
+ * answer is complete and the rest is no longer wanted.
+ */
+export async function writeBody(
+  body: ReadableStream<Uint8Array>,
+  framing: RequestFraming,
+  write: Write,
+  stop: () => boolean = () => false,
+): Promise<boolean> {
+  const reader = body.getReader();
+  let sent = 0;
+  try {
+    for (;;) {
+      if (stop()) {
+        await reader.cancel();
+        return false;
+      }
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (value.byteLength === 0) continue;
+      sent += value.byteLength;
+      if (framing.kind === "length") {
+        if (sent > framing.length) throw new H1Error("request body longer than its Content-Length");
+        await write(value);
+      } else await write(chunk(value));
+    }
+    if (framing.kind === "length" && sent !== framing.length) {
+      throw new H1Error("request body shorter than its Content-Length");
+    }
+    if (framing.kind === "chunked") await write(LAST_CHUNK);
+    return true;
+  } catch (error) {
+    await reader.cancel(error).catch(() => {});
+    throw error;
+  }
+}
+
+/** `size CRLF data CRLF` in one buffer: one write per piece. */
+function chunk(data: Uint8Array): Uint8Array {
+  const size = new TextEncoder().encode(data.byteLength.toString(16) + "\r\n");
+  const out = new Uint8Array(size.byteLength + data.byteLength + 2);
+  out.set(size);
+  out.set(data, size.byteLength);
+  out.set(CRLF, size.byteLength + data.byteLength);
+  return out;
+}
+
+/**
+ * The framing a request's headers declare: its Content-Length, or chunked
+ * (declared or, for a body without either, added by the transport).
+ */
+export function requestFraming(headers: Headers): RequestFraming {
+  const length = headers.get("content-length");
+  if (length !== null) {
+    if (!/^[0-9]{1,15}$/.test(length)) throw new H1Error("invalid request Content-Length");
+    if (headers.has("transfer-encoding")) throw new H1Error("request with both framings");
+    return { kind: "length", length: Number(length) };
+  }
+  const coding = headers.get("transfer-encoding");
+  if (coding !== null && coding.toLowerCase() !== "chunked") {
+    throw new H1Error("unsupported request Transfer-Encoding");
+  }
+  return { kind: "chunked" };
+}
