@@ -30,4 +30,9 @@ export interface Exchange {
   notes: Record<string, unknown>;
   /** The caller asked for strict mode (`X-SecuriX-Strict-Mode: true`). */
   readonly strict: boolean;
+  /**
+   * A filter will read the answer (redaction, hiding): the provider is then
+   * asked for an uncompressed one, since the proxy decodes nothing.
+   */
+  readsAnswer: boolean;
 }

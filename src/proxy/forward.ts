@@ -41,14 +41,9 @@ export async function send(
 ): Promise<UpstreamResponse> {
   const headers = upstreamRequestHeaders(req.headers);
   framing(req, body !== null, headers);
-  if (inspected) {
-    // A response filter reads the answer: ask only for codings the transport
-    // decodes (split_transport.ts: fetch decodes gzip and br for bodyless
-    // calls; node:http, used for calls with a body, decodes nothing), or a
-    // compressed answer would pass uninspected.
-    const bodyless = body === null && !headers.has("content-length");
-    headers.set("accept-encoding", bodyless ? "gzip, br" : "identity");
-  }
+  // A filter reads the answer: the transport decodes nothing, so ask for it
+  // uncompressed, or a gzip answer would pass uninspected.
+  if (inspected) headers.set("accept-encoding", "identity");
   const target = new URL(url);
   route.inject(credential, headers, target);
   const controller = new AbortController();

@@ -161,7 +161,7 @@ export async function handleProxy(
     const forwarded = requestBody.forward();
     const body = forwarded instanceof Uint8Array ? ReadableStream.from([forwarded]) : forwarded;
     const t0 = deps.now();
-    const inspected = hasResponseFilters(filters);
+    const inspected = ex.readsAnswer;
     let response = await send(
       deps,
       req,
@@ -244,6 +244,7 @@ async function exchangeFor(
     rules: [],
     notes: {},
     strict: req.headers.get("x-securix-strict-mode")?.trim().toLowerCase() === "true",
+    readsAnswer: false,
   };
 }
 

@@ -96,6 +96,7 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
         const refused = await checkSend(ex, ev.conditional, readBody, maxInspectBytes);
         if (refused) return deny(ruleErrors.policyDenied(refused), refused);
       }
+      if (ev.hide.length > 0 || ev.redact.length > 0) ex.readsAnswer = true;
       if (ev.hide.length > 0) return hideBeforeCredentials(ex, ev);
       return CONTINUE;
     },
