@@ -4,18 +4,40 @@ export interface ErrorBody {
   error: { code: string; message: string; llmError?: string; details?: Record<string, unknown> };
 }
 
+/**
+ * Envelopes of errors answered many times over (a rule's refusal is one
+ * error, made once): serialised once.
+ */
+const serialised = new WeakMap<SecurixError, string>();
+
+function envelope(error: SecurixError): string {
+  let text = serialised.get(error);
+  if (text === undefined) {
+    const body: ErrorBody = { error: { code: error.code, message: error.message } };
+    if (error.llmError) body.error.llmError = error.llmError;
+    if (error.details) body.error.details = error.details;
+    text = JSON.stringify(body);
+    serialised.set(error, text);
+  }
+  return text;
+}
+
 /** The error envelope every failure is answered with. */
 export function errorResponse(error: SecurixError, headers?: HeadersInit): Response {
-  const body: ErrorBody = { error: { code: error.code, message: error.message } };
-  if (error.llmError) body.error.llmError = error.llmError;
-  if (error.details) body.error.details = error.details;
-  const h = new Headers(headers);
-  h.set("content-type", "application/json; charset=utf-8");
-  // Also sent by the proxy, which answers before the pages' security headers run.
-  h.set("x-content-type-options", "nosniff");
   const retryAfter = error.details?.retryAfter ?? error.details?.interval;
-  if (error.status === 429 && typeof retryAfter === "number") {
-    h.set("retry-after", String(retryAfter));
-  }
-  return new Response(JSON.stringify(body), { status: error.status, headers: h });
+  const retry = error.status === 429 && typeof retryAfter === "number";
+  // Header pairs, not a Headers object, when there is nothing to merge: half the cost.
+  const init: HeadersInit = headers === undefined && !retry ? PLAIN : (() => {
+    const h = new Headers(headers);
+    for (const [name, value] of PLAIN) h.set(name, value);
+    if (retry) h.set("retry-after", String(retryAfter));
+    return h;
+  })();
+  return new Response(envelope(error), { status: error.status, headers: init });
 }
+
+// `nosniff` also on the proxy's answers, which go out before the pages' security headers run.
+const PLAIN: [string, string][] = [
+  ["content-type", "application/json; charset=utf-8"],
+  ["x-content-type-options", "nosniff"],
+];

@@ -3,11 +3,13 @@ import type { Exchange } from "./exchange.ts";
 import type { PeekableBody } from "./peekable_body.ts";
 import type { Answer, Lookup, ProxyFilter, Verdict } from "./proxy_filter.ts";
 
-/** A filter refused the call: the pipeline answers with `error` and records the rule. */
-export class Denied extends Error {
-  constructor(readonly error: SecurixError, readonly rule: string | null) {
-    super(error.message);
-  }
+/**
+ * A filter refused the call: the pipeline answers with `error` and records
+ * the rule. Thrown, but not an Error: a refusal is an answer, and capturing
+ * a stack trace per denied call cost more than deciding it.
+ */
+export class Denied {
+  constructor(readonly error: SecurixError, readonly rule: string | null) {}
 }
 
 function settle(ex: Exchange, verdict: Verdict): void {

@@ -144,7 +144,7 @@ export async function handleProxy(
     call.caller = caller;
     if (note.problem) throw proxyErrors.invalidHeader("x-securix-audit-note", note.problem);
     // Validates the path before any filter reasons about it.
-    upstreamUrl(route.baseUrl, target.path, url.search);
+    let upstream = upstreamUrl(route.baseUrl, target.path, url.search);
     const counter = { bytesIn: 0, sent: Promise.withResolvers<void>() };
     requestBody = new PeekableBody(requestStream(deps, req, counter));
     const ex = await exchangeFor(deps, req, target, caller, call.operation, requestBody);
@@ -154,7 +154,8 @@ export async function handleProxy(
     let credential = await deps.credentials.get(caller.connection);
     const lookup = providerLookup(deps, route, () => credential);
     await runAuthorizedFilters(filters, ex, lookup);
-    const upstream = upstreamUrl(route.baseUrl, ex.path, ex.query);
+    // A filter may have narrowed the query (hide): the URL is built again only then.
+    if (ex.query !== url.search) upstream = upstreamUrl(route.baseUrl, ex.path, ex.query);
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
       return upgrade(deps, call, req, upstream, credential);
     }

@@ -48,6 +48,13 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
   const { set, maxInspectBytes, labels } = deps;
   if (set.empty) return null;
   const evaluations = new WeakMap<Exchange, Evaluation>();
+  // One refusal per rule, made once: an error's stack trace cost more than the decision.
+  const refusals = new Map<string, SecurixError>();
+  const refusal = (key: string, make: () => SecurixError) => {
+    let error = refusals.get(key);
+    if (!error) refusals.set(key, error = make());
+    return error;
+  };
   const redactors = new Map<string, Redactor>();
   const redactorFor = (rules: readonly CompiledRule[]): Redactor => {
     const key = rules.map((r) => r.name).join("\n");
@@ -89,9 +96,13 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
       ex.rules.push(...ev.matched);
       if (ev.scopeDisabled !== null) {
         ex.notes.scope = ev.scopeDisabled;
-        return deny(ruleErrors.scopeDisabled(ev.scopeDisabled), null);
+        const scope = ev.scopeDisabled;
+        return deny(refusal(`scope\n${scope}`, () => ruleErrors.scopeDisabled(scope)), null);
       }
-      if (ev.deny) return deny(ruleErrors.policyDenied(ev.deny), ev.deny);
+      const denying = ev.deny;
+      if (denying) {
+        return deny(refusal(denying.name, () => ruleErrors.policyDenied(denying)), denying);
+      }
       if (ev.conditional.length > 0) {
         const refused = await checkSend(ex, ev.conditional, readBody, maxInspectBytes);
         if (refused) return deny(ruleErrors.policyDenied(refused), refused);
