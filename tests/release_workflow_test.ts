@@ -103,6 +103,11 @@ Deno.test("release workflow: four targets built with the flags of deno task comp
   assert.ok(info >= 0 && info < runs.indexOf(compileStep));
   assert.match(runs[info], /export const BUILD_COMMIT = .*GITHUB_SHA/);
   assert.match(runs[info], /export const BUILD_DATE = /);
+  // The exports the workflow writes are the ones the source file has.
+  const source = Deno.readTextFileSync(new URL("../src/cli/build_info.ts", import.meta.url));
+  for (const name of source.matchAll(/export const (\w+)/g)) {
+    assert.match(runs[info], new RegExp(`export const ${name[1]} = `), name[1]);
+  }
   const compileTest = build.steps.find((s) => s.run?.includes("tests/compile_test.ts"))!;
   assert.equal(compileTest.if, "runner.os == 'Linux'");
   assert.match(compileTest.run!, /SECURIX_BINARY=/);

@@ -11,7 +11,7 @@ import { migrate } from "../db/migrate.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import { runCli } from "./main.ts";
-import { BUILD } from "./build_info.ts";
+import { BUILD_COMMIT, BUILD_DATE } from "./build_info.ts";
 import { VERSION } from "./version.ts";
 
 Deno.test("cli backup: --include-key needs --passphrase-file; a backup is refused onto a live database", async () => {
@@ -106,15 +106,15 @@ Deno.test("cli version: version, schema version and build", async () => {
   assert.deepEqual(text.out, [
     `securix ${VERSION}`,
     `schema ${MIGRATIONS.at(-1)!.name}`,
-    `build ${BUILD.commit} (${BUILD.date})`,
+    `build ${BUILD_COMMIT} (${BUILD_DATE})`,
   ]);
   const json = captureIo();
   assert.equal(await runCli(["version", "--json"], json.io), 0);
   assert.deepEqual(JSON.parse(json.out[0]), {
     version: VERSION,
     schema: MIGRATIONS.at(-1)!.name,
-    commit: BUILD.commit,
-    date: BUILD.date,
+    commit: BUILD_COMMIT,
+    date: BUILD_DATE,
   });
 });
 

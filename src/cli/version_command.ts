@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { MIGRATIONS } from "../db/migrations.ts";
-import { BUILD } from "./build_info.ts";
+import { BUILD_COMMIT, BUILD_DATE } from "./build_info.ts";
 import type { CliContext } from "./context.ts";
 import { VERSION } from "./version.ts";
 
@@ -9,8 +9,8 @@ export function versionInfo(): { version: string; schema: string; commit: string
   return {
     version: VERSION,
     schema: MIGRATIONS.at(-1)?.name ?? "none",
-    commit: BUILD.commit,
-    date: BUILD.date,
+    commit: BUILD_COMMIT,
+    date: BUILD_DATE,
   };
 }
 
