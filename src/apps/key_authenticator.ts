@@ -1,6 +1,5 @@
 import { TtlCache } from "../cache/ttl_cache.ts";
 import type { Db } from "../db/client.ts";
-import { digestApiKey } from "./api_key.ts";
 import { type App, findApp } from "./app_store.ts";
 import type { FailedKeyLimiter } from "./failed_key_limiter.ts";
 import { findLiveKey, touchApiKey } from "./key_store.ts";
@@ -18,9 +17,16 @@ export type KeyCheck =
   | { ok: false; reason: KeyFailure; retryAfterS?: number };
 
 /**
- * API key → app, cached by digest for `ttlMs` so the hot path does not hit
- * the database per request; a revoked key stops working within `ttlMs`.
+ * API key → app, cached for `ttlMs` so the hot path does not hit the
+ * database per request; a revoked key stops working within `ttlMs`.
  * Misses are cached too, so a flood of bad keys costs one lookup per TTL each.
+ *
+ * The cache is keyed by the key as presented, not by its digest: hashing it
+ * was a native SHA-256 call on every request, for nothing once the answer is
+ * cached. It is the same cache as before (the same TTL, the same 10,000-entry
+ * bound, the same invalidation), so it holds no more entries and none longer;
+ * a key it holds is one a caller sent within the TTL, which the process held
+ * in that request anyway. The database only ever sees the digest.
  */
 export class KeyAuthenticator {
   readonly #db: Db;
@@ -70,14 +76,13 @@ export class KeyAuthenticator {
   }
 
   async authenticate(presented: string): Promise<Authenticated | null> {
-    const digest = digestApiKey(presented);
     const now = this.#now();
-    const hit = this.#cache.get(digest);
+    const hit = this.#cache.get(presented);
     if (hit) return this.#markUsed(hit.value, now);
     const generation = this.#generation;
     const value = await this.#load(presented);
     // A key read before a revoke committed must not be cached as live after it.
-    if (generation === this.#generation) this.#cache.set(digest, value);
+    if (generation === this.#generation) this.#cache.set(presented, value);
     return this.#markUsed(value, now);
   }
 

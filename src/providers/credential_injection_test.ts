@@ -1,22 +1,28 @@
 import assert from "node:assert/strict";
+import { pairValue } from "../proxy/header_pairs.ts";
 import { credentialInjector } from "./credential_injection.ts";
 import { proxyRoutes, wireProviders } from "./provider_registry.ts";
 import { resolveTables } from "./test_util.ts";
 
 const credential = { accessToken: "tok$&en" };
 
-function run(injector: ReturnType<typeof credentialInjector>, headers = new Headers()) {
-  const url = new URL("https://api.example.com/v1/x?key=callers-own");
-  injector(credential, headers, url);
-  return { headers, url };
+type Pairs = [string, string][];
+
+/** The injector's pairs, read as `Headers`, and the URL it returned. */
+function run(injector: ReturnType<typeof credentialInjector>, pairs: Pairs = []) {
+  const given = new URL("https://api.example.com/v1/x?key=callers-own");
+  const url = injector(credential, pairs, given);
+  assert.equal(given.href, "https://api.example.com/v1/x?key=callers-own", "given URL untouched");
+  return { headers: new Headers(pairs), url, pairs };
 }
 
 Deno.test("injection: bearer replaces whatever Authorization the caller had", () => {
   const { headers } = run(
     credentialInjector({ kind: "bearer" }),
-    new Headers({ authorization: "Bearer callers" }),
+    [["authorization", "Bearer callers"]],
   );
   assert.equal(headers.get("authorization"), "Bearer tok$&en");
+  assert.equal([...headers].length, 1, "one Authorization field, the caller's is gone");
 });
 
 Deno.test("injection: header and query templates keep the token literal", () => {
@@ -24,6 +30,11 @@ Deno.test("injection: header and query templates keep the token literal", () => 
     credentialInjector({ kind: "header", name: "X-Api-Key", template: "key {token}" }),
   );
   assert.equal(header.headers.get("x-api-key"), "key tok$&en");
+  const replaced = run(
+    credentialInjector({ kind: "header", name: "X-Api-Key", template: "{token}" }),
+    [["x-api-key", "callers"]],
+  );
+  assert.deepEqual(replaced.pairs, [["x-api-key", "tok$&en"]]);
   const query = run(credentialInjector({ kind: "query", name: "key", template: "{token}" }));
   assert.equal(query.url.searchParams.get("key"), "tok$&en", "the caller's own key is replaced");
   assert.equal(query.url.searchParams.getAll("key").length, 1);
@@ -32,9 +43,9 @@ Deno.test("injection: header and query templates keep the token literal", () => 
 
 Deno.test("injection: basic encodes user:secret", () => {
   const injector = credentialInjector({ kind: "basic" });
-  const headers = new Headers();
+  const headers: Pairs = [];
   injector({ accessToken: "ann@example.com:api-token" }, headers, new URL("https://x.example"));
-  assert.equal(headers.get("authorization"), `Basic ${btoa("ann@example.com:api-token")}`);
+  assert.equal(pairValue(headers, "authorization"), `Basic ${btoa("ann@example.com:api-token")}`);
 });
 
 Deno.test("injection: a template without {token} is refused when built", () => {
@@ -47,7 +58,7 @@ Deno.test("injection: a template without {token} is refused when built", () => {
 Deno.test("injection: default headers are added only when the caller sent none", () => {
   const injector = credentialInjector({ kind: "bearer" }, { "Notion-Version": "2022-06-28" });
   assert.equal(run(injector).headers.get("notion-version"), "2022-06-28");
-  const pinned = run(injector, new Headers({ "notion-version": "2025-09-03" }));
+  const pinned = run(injector, [["notion-version", "2025-09-03"]]);
   assert.equal(pinned.headers.get("notion-version"), "2025-09-03");
 });
 
@@ -64,7 +75,7 @@ Deno.test("routes: one per proxy host of each enabled provider, with its injecto
   assert.equal(content.provider, "dropbox");
   assert.equal(content.baseUrl.href, "https://content.dropboxapi.com/");
   assert.equal(content.websocket, false);
-  const headers = new Headers();
+  const headers: Pairs = [];
   const stored = {
     accessToken: "t",
     refreshToken: null,
@@ -73,8 +84,8 @@ Deno.test("routes: one per proxy host of each enabled provider, with its injecto
     scopes: [],
   };
   routes.get("notion")!.inject(stored, headers, new URL("https://api.notion.com/v1/search"));
-  assert.equal(headers.get("authorization"), "Bearer t");
-  assert.equal(headers.get("notion-version"), "2022-06-28");
+  assert.equal(pairValue(headers, "authorization"), "Bearer t");
+  assert.equal(pairValue(headers, "notion-version"), "2022-06-28");
 
   const wiring = wireProviders(providers);
   assert.deepEqual([...wiring.registry.enabled.keys()], ["dropbox", "notion"]);

@@ -18,6 +18,21 @@ export interface Caller {
   connection: Connection;
 }
 
+/** The three securix-* header values, as sent. */
+export interface CallerKeys {
+  apiKey: string | null;
+  agentId: string | null;
+  entityId: string | null;
+}
+
+function callerKeys(headers: Headers): CallerKeys {
+  return {
+    apiKey: headers.get("securix-api-key"),
+    agentId: headers.get("securix-agent-id"),
+    entityId: headers.get("securix-entity-id"),
+  };
+}
+
 /**
  * The three securix-* headers → app, agent, connection. Answers come from
  * short-lived caches (no database round trip per request); a revoke or pause
@@ -38,21 +53,30 @@ export class CallerResolver {
     this.#connections = new TtlCache(deps.ttlMs ?? 2_000, deps.now);
   }
 
-  /** `address` is the client's, as the edge counts it: failed key checks are limited per address. */
-  async resolve(headers: Headers, provider: string, address = "unknown"): Promise<Caller> {
-    const checked = await this.#authenticator.check(headers.get("securix-api-key"), address);
+  /**
+   * `address` is the client's, as the edge counts it: failed key checks are
+   * limited per address. `sent` is the request's headers, or the three values
+   * already read from them (the proxy reads its headers in one pass).
+   */
+  async resolve(
+    sent: Headers | CallerKeys,
+    provider: string,
+    address = "unknown",
+  ): Promise<Caller> {
+    const keys = sent instanceof Headers ? callerKeys(sent) : sent;
+    const checked = await this.#authenticator.check(keys.apiKey, address);
     if (!checked.ok) {
       if (checked.retryAfterS !== undefined) throw lockedOut(checked.retryAfterS);
       throw checked.reason === "missing_key" ? proxyErrors.missingKey() : proxyErrors.badKey();
     }
     const auth = checked.auth;
-    const agentId = headers.get("securix-agent-id");
+    const agentId = keys.agentId;
     if (!agentId) throw proxyErrors.missingHeader("securix-agent-id");
     const agentIdCheck = agentIdSchema.safeParse(agentId);
     if (!agentIdCheck.success) {
       throw proxyErrors.invalidHeader("securix-agent-id", agentIdCheck.error.issues[0].message);
     }
-    const rawEntityId = headers.get("securix-entity-id");
+    const rawEntityId = keys.entityId;
     if (!rawEntityId) throw proxyErrors.missingHeader("securix-entity-id");
     const entityId = headerText(rawEntityId);
     const problem = textProblem(entityId, ENTITY_ID);

@@ -85,12 +85,15 @@ export function complete(deps: CompletionDeps, call: CallRecord, outcome: Outcom
   });
 }
 
-/** Keys in sorted order, nested ones too: the audit thread hashes JSON.stringify as is. */
+/**
+ * Keys in sorted order, nested ones too: the audit thread hashes
+ * JSON.stringify as is. Assigned one by one in that order rather than spread
+ * from conditional objects, which cost several allocations per request.
+ */
 function recordData(deps: CompletionDeps, call: CallRecord, outcome: Outcome) {
   const ex = call.exchange;
   const operation = ex?.operation ?? call.operation;
-  const notes = ex && Object.keys(ex.notes).length > 0 ? sorted(ex.notes) : undefined;
-  return {
+  const data: Record<string, unknown> = {
     bytesIn: outcome.bytesIn,
     bytesOut: outcome.bytesOut,
     class: operation.class,
@@ -98,16 +101,22 @@ function recordData(deps: CompletionDeps, call: CallRecord, outcome: Outcome) {
       ? "denied"
       : (ex?.decision ?? "allowed"),
     durationMs: deps.now() - call.started,
-    ...(outcome.error !== null ? { error: outcome.error } : {}),
-    host: call.route.host,
-    method: call.method,
-    note: call.note,
-    ...(notes ? { notes } : {}),
-    operation: operation.id,
-    path: call.path,
-    ...(ex && ex.rules.length > 0 ? { rules: [...ex.rules] } : {}),
-    status: outcome.status,
   };
+  if (outcome.error !== null) data.error = outcome.error;
+  data.host = call.route.host;
+  data.method = call.method;
+  data.note = call.note;
+  if (ex && hasKeys(ex.notes)) data.notes = sorted(ex.notes);
+  data.operation = operation.id;
+  data.path = call.path;
+  if (ex && ex.rules.length > 0) data.rules = [...ex.rules];
+  data.status = outcome.status;
+  return data;
+}
+
+function hasKeys(value: Record<string, unknown>): boolean {
+  for (const _ in value) return true;
+  return false;
 }
 
 function sorted(value: Record<string, unknown>): Record<string, unknown> {

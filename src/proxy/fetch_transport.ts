@@ -22,7 +22,7 @@ export function fetchTransport(fetchImpl: typeof fetch): UpstreamTransport {
       return {
         status: response.status,
         statusText: response.statusText,
-        headers: response.headers,
+        headers: [...response.headers],
         body: response.body,
         decoded: response.body !== null && method !== "HEAD" && decodedByFetch(response.headers),
       };

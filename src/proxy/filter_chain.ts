@@ -62,11 +62,17 @@ export async function runResponseFilters(
   for (const filter of filters) {
     if (!filter.response) continue;
     const current = body;
-    const verdict = await filter.response(
-      ex,
-      { ...answer, readBody: (l) => current.read(l) },
-      lookup,
-    );
+    // Not a spread: `headers` may be a getter that builds them only for a filter that looks.
+    const seen: Answer = {
+      status: answer.status,
+      get headers() {
+        return answer.headers;
+      },
+      contentType: answer.contentType,
+      contentEncoding: answer.contentEncoding,
+      readBody: (l) => current.read(l),
+    };
+    const verdict = await filter.response(ex, seen, lookup);
     if (verdict.action === "continue") continue;
     if (verdict.action === "deny") {
       await body.discard();

@@ -1,9 +1,11 @@
 import type { StoredCredential } from "../connections/connection_types.ts";
 import { SecurixError } from "../errors/securix_error.ts";
-import { upstreamRequestHeaders } from "./header_hygiene.ts";
+import { type Deadline, type DeadlineWheel, upstreamDeadlines } from "./deadline_wheel.ts";
+import { type HeaderPairs, setPair } from "./header_pairs.ts";
 import { proxyErrors } from "./proxy_errors.ts";
 import type { Lookup } from "./proxy_filter.ts";
 import type { ProxyRoute } from "./proxy_route.ts";
+import type { SentHeaders } from "./sent_headers.ts";
 import { upstreamUrl } from "./upstream_url.ts";
 import type { UpstreamResponse, UpstreamTransport } from "./upstream_transport.ts";
 
@@ -17,6 +19,8 @@ export interface ForwardDeps {
   upstream: UpstreamTransport;
   /** Time allowed for the upstream's response headers, counted from the end of the request body. */
   upstreamTimeoutMs: number;
+  /** Where upstream timeouts are kept; default the isolate's shared wheel. */
+  deadlines?: DeadlineWheel;
 }
 
 /** A method whose body, if any, the proxy does not forward. */
@@ -27,11 +31,14 @@ export function bodyless(method: string): boolean {
 /**
  * One request to the provider with the credential injected. The upstream
  * timeout runs from `bodySent` (a 200 MB upload may take longer than the
- * timeout: the clock starts once it is sent), or from now without a body.
+ * timeout: the clock starts once it is sent), or from now without a body;
+ * it ends once the provider's answer head is in. It is kept on the shared
+ * deadline wheel, so it fires up to one tick (250 ms) late.
  */
 export async function send(
   deps: ForwardDeps,
-  req: Request,
+  method: string,
+  sent: SentHeaders,
   route: ProxyRoute,
   url: URL,
   credential: StoredCredential,
@@ -39,24 +46,25 @@ export async function send(
   bodySent?: Promise<void>,
   inspected = false,
 ): Promise<UpstreamResponse> {
-  const headers = upstreamRequestHeaders(req.headers);
-  framing(req, body !== null, headers);
+  // A copy: the credential goes into it, and a 401 replay starts again from the caller's.
+  const headers = sent.upstream.slice();
+  framing(method, sent.contentLength, body !== null, headers);
   // A filter reads the answer: the transport decodes nothing, so ask for it
   // uncompressed, or a gzip answer would pass uninspected.
-  if (inspected) headers.set("accept-encoding", "identity");
-  const target = new URL(url);
-  route.inject(credential, headers, target);
+  if (inspected) setPair(headers, "accept-encoding", "identity");
+  const target = route.inject(credential, headers, url);
   const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let deadline: Deadline | null = null;
   let answered = false;
+  const wheel = deps.deadlines ?? upstreamDeadlines;
   const startTimer = () => {
-    if (!answered) timer = setTimeout(() => controller.abort(), deps.upstreamTimeoutMs);
+    if (!answered) deadline = wheel.arm(deps.upstreamTimeoutMs, () => controller.abort());
   };
   if (body && bodySent) void bodySent.then(startTimer);
   else startTimer();
   try {
     return await deps.upstream.forward({
-      method: req.method,
+      method,
       url: target,
       headers,
       body,
@@ -70,7 +78,7 @@ export async function send(
     throw proxyErrors.upstreamUnreachable(route.provider);
   } finally {
     answered = true;
-    clearTimeout(timer);
+    (deadline as Deadline | null)?.cancel();
   }
 }
 
@@ -80,11 +88,15 @@ export async function send(
  * chunked, and an empty body declared with `Content-Length: 0` keeps it.
  * Deno.serve has already refused a request that sends both.
  */
-function framing(req: Request, hasBody: boolean, headers: Headers): void {
-  const length = req.headers.get("content-length");
-  if (length !== null && (hasBody || !BODYLESS.has(req.method))) {
-    headers.set("content-length", length);
-  } else if (hasBody) headers.set("transfer-encoding", "chunked");
+function framing(
+  method: string,
+  length: string | null,
+  hasBody: boolean,
+  headers: HeaderPairs,
+): void {
+  if (length !== null && (hasBody || !BODYLESS.has(method))) {
+    headers.push(["content-length", length]);
+  } else if (hasBody) headers.push(["transfer-encoding", "chunked"]);
 }
 
 /**
@@ -103,11 +115,14 @@ export function providerLookup(
     const search = q === -1 ? "" : pathAndQuery.slice(q);
     try {
       const url = upstreamUrl(route.baseUrl, path, search);
-      const headers = new Headers({ accept: "application/json", "accept-encoding": "identity" });
-      route.inject(credential(), headers, url);
+      const headers: HeaderPairs = [["accept", "application/json"], [
+        "accept-encoding",
+        "identity",
+      ]];
+      const target = route.inject(credential(), headers, url);
       const response = await deps.upstream.forward({
         method: "GET",
-        url,
+        url: target,
         headers,
         body: null,
         signal: AbortSignal.timeout(deps.upstreamTimeoutMs),

@@ -1,3 +1,5 @@
+import { type HeaderPairs, setPair } from "./header_pairs.ts";
+
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus the de-facto ones proxies strip. */
 const HOP_BY_HOP = new Set([
   "connection",
@@ -24,9 +26,11 @@ const CALLER_ONLY = new Set([
   "x-real-ip",
 ]);
 
-function connectionListed(headers: Headers): Set<string> {
+/** The field names a Connection header lists (lower case). */
+export function connectionListed(connection: string | null): Set<string> {
   const listed = new Set<string>();
-  for (const token of (headers.get("connection") ?? "").split(",")) {
+  if (connection === null) return listed;
+  for (const token of connection.split(",")) {
     const name = token.trim().toLowerCase();
     if (name) listed.add(name);
   }
@@ -34,19 +38,26 @@ function connectionListed(headers: Headers): Set<string> {
 }
 
 /**
+ * A caller header (lower-case name) that may go upstream, apart from those
+ * named in Connection: not securix-*, x-securix-*, credentials, cookies or
+ * hop-by-hop headers.
+ */
+export function forwardable(name: string): boolean {
+  return !(HOP_BY_HOP.has(name) || CALLER_ONLY.has(name) || name.startsWith("securix-") ||
+    name.startsWith("x-securix-"));
+}
+
+/**
  * The headers sent upstream: everything the caller sent except securix-*,
  * x-securix-*, credentials, cookies, hop-by-hop headers and any header the
- * caller named in Connection.
+ * caller named in Connection. (The proxy gets the same pairs from
+ * `readSentHeaders`, in its one pass over the caller's headers.)
  */
 export function upstreamRequestHeaders(incoming: Headers): Headers {
-  const listed = connectionListed(incoming);
+  const listed = connectionListed(incoming.get("connection"));
   const out = new Headers();
   for (const [name, value] of incoming) {
-    if (
-      HOP_BY_HOP.has(name) || CALLER_ONLY.has(name) || listed.has(name) ||
-      name.startsWith("securix-") || name.startsWith("x-securix-")
-    ) continue;
-    out.append(name, value);
+    if (forwardable(name) && !listed.has(name)) out.append(name, value);
   }
   return out;
 }
@@ -111,21 +122,36 @@ function rendersActive(contentType: string | null): boolean {
  * One pass over the upstream headers: this runs on every proxied answer.
  */
 export function downstreamResponseHeaders(upstream: Headers, decoded: boolean): Headers {
-  const listed = connectionListed(upstream);
-  const out = new Headers();
-  let contentType: string | null = null;
+  return new Headers(downstreamResponsePairs([...upstream], decoded));
+}
+
+/** `downstreamResponseHeaders` on pairs (names in any case), as the proxy uses it. */
+export function downstreamResponsePairs(
+  upstream: readonly (readonly [string, string])[],
+  decoded: boolean,
+): HeaderPairs {
+  let listed: Set<string> | null = null;
   for (const [name, value] of upstream) {
-    if (HOP_BY_HOP.has(name) || listed.has(name) || name === "set-cookie") continue;
+    if (name.toLowerCase() === "connection") {
+      for (const n of connectionListed(value)) (listed ??= new Set()).add(n);
+    }
+  }
+  const out: HeaderPairs = [];
+  let contentType: string | null = null;
+  for (const [sent, value] of upstream) {
+    const name = sent.toLowerCase();
+    if (HOP_BY_HOP.has(name) || listed?.has(name) || name === "set-cookie") continue;
     if (name === "x-content-type-options") continue;
-    if (decoded && (name === "content-encoding" || name === "content-length")) continue;
     if (name === "content-length" || name === "content-encoding") {
-      out.set(name, value);
+      if (!decoded) setPair(out, name, value);
       continue;
     }
-    if (name === "content-type") contentType = value;
-    out.append(name, value);
+    if (name === "content-type") {
+      contentType = contentType === null ? value : `${contentType}, ${value}`;
+    }
+    out.push([name, value]);
   }
-  out.append("x-content-type-options", "nosniff");
-  if (rendersActive(contentType)) out.append("content-security-policy", "sandbox");
+  out.push(["x-content-type-options", "nosniff"]);
+  if (rendersActive(contentType)) out.push(["content-security-policy", "sandbox"]);
   return out;
 }

@@ -76,12 +76,14 @@ export function httpTransport(): UpstreamTransport {
           reject(error);
           return;
         }
+        // Validated as Headers above; passed on as pairs like every transport's.
+        const pairs = [...headers];
         const status = res.statusCode ?? 502;
         const statusText = res.statusMessage ?? "";
         const bodyless = method === "HEAD" || NO_BODY_STATUS.has(status);
         if (bodyless) {
           res.resume();
-          resolve({ status, statusText, headers, body: null, decoded: false });
+          resolve({ status, statusText, headers: pairs, body: null, decoded: false });
           return;
         }
         const length = Number(res.headers["content-length"] ?? NaN);
@@ -90,12 +92,12 @@ export function httpTransport(): UpstreamTransport {
           // bytes, which costs the serving thread far less than a stream per
           // answer (most API answers are this size). Still under the timeout.
           smallBody(res, length).then(
-            (bytes) => resolve({ status, statusText, headers, body: bytes, decoded: false }),
+            (bytes) => resolve({ status, statusText, headers: pairs, body: bytes, decoded: false }),
             reject,
           );
           return;
         }
-        resolve({ status, statusText, headers, body: responseBody(res), decoded: false });
+        resolve({ status, statusText, headers: pairs, body: responseBody(res), decoded: false });
       });
       if (body === null) client.end();
       else void sendBody(body, client);

@@ -18,13 +18,15 @@ import {
 } from "./filter_chain.ts";
 import { bodyless, type ForwardDeps, providerLookup, send } from "./forward.ts";
 import { headerText } from "./header_text.ts";
-import { downstreamResponseHeaders } from "./header_hygiene.ts";
+import { downstreamResponsePairs } from "./header_hygiene.ts";
+import { type HeaderPairs, pairValue } from "./header_pairs.ts";
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
 import { PeekableBody } from "./peekable_body.ts";
 import { ANSWERED_AS_IS, proxyErrors } from "./proxy_errors.ts";
 import type { Lookup, ProxyFilter } from "./proxy_filter.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
 import { checkRequestShape } from "./request_shape.ts";
+import { readSentHeaders, type SentHeaders } from "./sent_headers.ts";
 import { upstreamUrl } from "./upstream_url.ts";
 import type { UpstreamResponse } from "./upstream_transport.ts";
 import { bridgeWebSocket } from "./websocket_proxy.ts";
@@ -80,8 +82,7 @@ export function matchProxy(
 }
 
 /** The audit note, if sent: kept only when it passes the identifier rules. */
-function auditNote(headers: Headers): { text: string | null; problem: string | null } {
-  const sent = headers.get("x-securix-audit-note");
+function auditNote(sent: string | null): { text: string | null; problem: string | null } {
   const text = sent === null ? null : headerText(sent);
   const problem = text === null ? null : textProblem(text, AUDIT_NOTE);
   // A refused note is not kept: the record says the request was refused, not what it said.
@@ -103,6 +104,11 @@ export function effectiveMethod(req: Request): string {
   return req.method;
 }
 
+/** `effectiveMethod`, from the headers already read. */
+function methodOf(method: string, sent: SentHeaders): string {
+  return sent.methodOverride === null ? method : sent.methodOverride.trim().toUpperCase();
+}
+
 function operationOf(route: ProxyRoute, method: string, path: string, query: string): Operation {
   return route.operations?.resolve({ method, path, query }) ??
     { id: `${route.provider}.unknown`, class: classFromMethod(method) };
@@ -120,7 +126,9 @@ export async function handleProxy(
   clientAddress = "unknown",
 ): Promise<Response> {
   const { route, url } = target;
-  const note = auditNote(req.headers);
+  const sent = readSentHeaders(req.headers);
+  const note = auditNote(sent.note);
+  const method = methodOf(req.method, sent);
   const call: CallRecord = {
     started: deps.now(),
     route,
@@ -128,26 +136,35 @@ export async function handleProxy(
     path: auditPath(target.path, url.search),
     note: note.text,
     clientAddress,
-    operation: operationOf(route, effectiveMethod(req), target.path, url.search),
+    operation: operationOf(route, method, target.path, url.search),
     caller: null,
     exchange: null,
     upstreamMs: null,
   };
   let requestBody: PeekableBody | null = null;
   try {
-    checkRequestShape(deps, req, url);
+    checkRequestShape(deps, sent, url);
     if (deps.audit?.backlogged) throw proxyErrors.auditBacklog();
     // Before the caller checks: a provider that cannot be used answers alike for everyone.
     const ready = route.ready?.();
     if (ready) await ready;
-    const caller = await deps.callers.resolve(req.headers, route.provider, clientAddress);
+    const caller = await deps.callers.resolve(sent, route.provider, clientAddress);
     call.caller = caller;
     if (note.problem) throw proxyErrors.invalidHeader("x-securix-audit-note", note.problem);
     // Validates the path before any filter reasons about it.
     let upstream = upstreamUrl(route.baseUrl, target.path, url.search);
     const counter = { bytesIn: 0, sent: Promise.withResolvers<void>() };
     requestBody = new PeekableBody(requestStream(deps, req, counter));
-    const ex = await exchangeFor(deps, req, target, caller, call.operation, requestBody);
+    const ex = await exchangeFor(
+      deps,
+      req,
+      sent,
+      method,
+      target,
+      caller,
+      call.operation,
+      requestBody,
+    );
     call.exchange = ex;
     const filters = deps.filters?.() ?? NO_FILTERS;
     await runRequestFilters(filters, ex, requestBody);
@@ -156,8 +173,8 @@ export async function handleProxy(
     await runAuthorizedFilters(filters, ex, lookup);
     // A filter may have narrowed the query (hide): the URL is built again only then.
     if (ex.query !== url.search) upstream = upstreamUrl(route.baseUrl, ex.path, ex.query);
-    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      return upgrade(deps, call, req, upstream, credential);
+    if (sent.upgrade?.toLowerCase() === "websocket") {
+      return upgrade(deps, call, req, sent, upstream, credential);
     }
     const forwarded = requestBody.forward();
     const body = forwarded instanceof Uint8Array ? ReadableStream.from([forwarded]) : forwarded;
@@ -165,7 +182,8 @@ export async function handleProxy(
     const inspected = ex.readsAnswer;
     let response = await send(
       deps,
-      req,
+      req.method,
+      sent,
       route,
       upstream,
       credential,
@@ -180,7 +198,17 @@ export async function handleProxy(
       if (fresh.accessToken !== credential.accessToken) {
         if (response.body instanceof ReadableStream) await response.body.cancel();
         credential = fresh;
-        response = await send(deps, req, route, upstream, credential, null, undefined, inspected);
+        response = await send(
+          deps,
+          req.method,
+          sent,
+          route,
+          upstream,
+          credential,
+          null,
+          undefined,
+          inspected,
+        );
       }
     }
     call.upstreamMs = deps.now() - t0;
@@ -213,6 +241,8 @@ function requestStream(
 async function exchangeFor(
   deps: ProxyDeps,
   req: Request,
+  sent: SentHeaders,
+  method: string,
   target: ProxyTarget,
   caller: Caller,
   operation: Operation,
@@ -220,7 +250,6 @@ async function exchangeFor(
 ): Promise<Exchange> {
   const { route, url } = target;
   const map = route.operations;
-  const method = effectiveMethod(req);
   const shape = { method, path: target.path, query: url.search };
   if (map?.peekBytes && map.resolveBody && (map.wantsBody?.(shape) ?? true)) {
     // The operation is in the body (GraphQL): a bounded peek, replayed upstream.
@@ -228,7 +257,7 @@ async function exchangeFor(
     operation = map.resolveBody(
       shape,
       peeked === "too_large" ? null : peeked,
-      req.headers.get("content-type"),
+      sent.contentType,
     );
     if (peeked === "too_large") operation = { ...operation, multiplexed: true };
   }
@@ -244,7 +273,7 @@ async function exchangeFor(
     decision: "allowed",
     rules: [],
     notes: {},
-    strict: req.headers.get("x-securix-strict-mode")?.trim().toLowerCase() === "true",
+    strict: sent.strict,
     readsAnswer: false,
   };
 }
@@ -253,6 +282,7 @@ function upgrade(
   deps: ProxyDeps,
   call: CallRecord,
   req: Request,
+  sent: SentHeaders,
   upstream: URL,
   credential: StoredCredential,
 ): Response {
@@ -260,7 +290,7 @@ function upgrade(
   if (!route.websocket) {
     throw proxyErrors.badTarget(`${route.provider} does not accept WebSocket upgrades`);
   }
-  const protocols = (req.headers.get("sec-websocket-protocol") ?? "").split(",")
+  const protocols = (sent.webSocketProtocol ?? "").split(",")
     .map((p) => p.trim()).filter(Boolean);
   complete(deps, call, { status: 101, error: null, bytesIn: 0, bytesOut: 0 });
   return bridgeWebSocket({ req, route, upstreamUrl: upstream, credential, protocols });
@@ -276,20 +306,27 @@ async function respond(
   lookup: Lookup,
   counter: { bytesIn: number },
 ): Promise<Response> {
-  const headers = downstreamResponseHeaders(response.headers, response.decoded);
+  const pairs = downstreamResponsePairs(response.headers, response.decoded);
+  // Built only when a response filter looks at them: pairs are cheaper.
+  let headers: Headers | null = null;
   const { status, statusText } = response;
   const done = (bytesOut: number) =>
     complete(deps, call, { status, error: null, bytesIn: counter.bytesIn, bytesOut });
   let body: ReadableStream<Uint8Array> | Uint8Array | null = response.body;
+  let init: HeaderPairs | Headers = pairs;
   if (body !== null && hasResponseFilters(filters)) {
     const filtered = await runResponseFilters(
       filters,
       ex,
       {
         status,
-        headers,
-        contentType: response.headers.get("content-type"),
-        contentEncoding: response.decoded ? "" : (response.headers.get("content-encoding") ?? ""),
+        get headers() {
+          return headers ??= downstreamHeaders(pairs, call.route.provider);
+        },
+        contentType: pairValue(response.headers, "content-type"),
+        contentEncoding: response.decoded
+          ? ""
+          : (pairValue(response.headers, "content-encoding") ?? ""),
         readBody: () => Promise.resolve(null),
         body: new PeekableBody(body),
       },
@@ -298,24 +335,58 @@ async function respond(
     );
     body = filtered.body.forward();
     if (filtered.rewritten) {
+      headers ??= downstreamHeaders(pairs, call.route.provider);
       headers.delete("content-length");
       headers.delete("content-encoding");
       if (body instanceof Uint8Array) headers.set("content-length", String(body.byteLength));
     }
+    if (headers !== null) init = headers;
   }
   if (body === null) {
+    const answer = downstreamResponse(null, status, undefined, init, call.route.provider);
     done(0);
-    return new Response(null, { status, headers });
+    return answer;
   }
   // The length sent downstream (a transport that decoded a gzip body dropped it).
-  const declared = headers.get("content-length");
+  const declared = init instanceof Headers
+    ? init.get("content-length")
+    : pairValue(init, "content-length");
   if (body instanceof Uint8Array || (declared !== null && /^\d+$/.test(declared))) {
     // Known length: no per-chunk counting stream on the hot path.
+    const answer = downstreamResponse(body, status, statusText, init, call.route.provider);
     done(body instanceof Uint8Array ? body.byteLength : Number(declared));
-    return new Response(body as BodyInit, { status, statusText, headers });
+    return answer;
   }
   const counted = body.pipeThrough(countingStream((bytesOut) => done(bytesOut)));
-  return new Response(counted, { status, statusText, headers });
+  return downstreamResponse(counted, status, statusText, init, call.route.provider);
+}
+
+/**
+ * The answer's headers as `Headers`. A field the transport passed that
+ * `Headers` refuses is a broken provider: answered as unreachable.
+ */
+function downstreamHeaders(pairs: HeaderPairs, provider: string): Headers {
+  try {
+    return new Headers(pairs);
+  } catch {
+    throw proxyErrors.upstreamUnreachable(provider);
+  }
+}
+
+function downstreamResponse(
+  body: BodyInit | Uint8Array | null,
+  status: number,
+  statusText: string | undefined,
+  headers: HeaderPairs | Headers,
+  provider: string,
+): Response {
+  try {
+    return new Response(body as BodyInit | null, { status, statusText, headers });
+  } catch (error) {
+    if (body instanceof ReadableStream) void body.cancel().catch(() => {});
+    if (!(headers instanceof Headers)) downstreamHeaders(headers, provider);
+    throw error;
+  }
 }
 
 function refuse(deps: ProxyDeps, call: CallRecord, error: unknown): Response {

@@ -1,4 +1,5 @@
 import type { StoredCredential } from "../connections/connection_types.ts";
+import type { HeaderPairs } from "./header_pairs.ts";
 import type { OperationMap } from "../providers/operation.ts";
 
 /**
@@ -10,8 +11,11 @@ export interface ProxyRoute {
   host: string;
   provider: string;
   baseUrl: URL;
-  /** Puts the credential on the outgoing request (header or query template). */
-  inject(credential: StoredCredential, headers: Headers, url: URL): void;
+  /**
+   * Puts the credential on the outgoing request (header or query template);
+   * returns the URL to send to (a copy only for a query template).
+   */
+  inject(credential: StoredCredential, headers: HeaderPairs, url: URL): URL;
   /** Upstream accepts WebSocket upgrades (wss:// on the same host). */
   websocket: boolean;
   /**

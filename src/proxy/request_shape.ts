@@ -1,10 +1,5 @@
 import { proxyErrors } from "./proxy_errors.ts";
-
-function headerBytes(headers: Headers): number {
-  let n = 0;
-  for (const [name, value] of headers) n += name.length + value.length + 4;
-  return n;
-}
+import type { SentHeaders } from "./sent_headers.ts";
 
 /**
  * Refusals that need no caller: oversized heads and bodies, ambiguous
@@ -12,17 +7,17 @@ function headerBytes(headers: Headers): number {
  */
 export function checkRequestShape(
   limits: { maxHeaderBytes: number; maxRequestBytes: number },
-  req: Request,
+  sent: SentHeaders,
   url: URL,
 ): void {
-  if (headerBytes(req.headers) > limits.maxHeaderBytes) throw proxyErrors.headersTooLarge();
-  if (req.headers.has("content-length") && req.headers.has("transfer-encoding")) {
+  if (sent.bytes > limits.maxHeaderBytes) throw proxyErrors.headersTooLarge();
+  if (sent.contentLength !== null && sent.transferEncoding !== null) {
     throw proxyErrors.badTarget("both Content-Length and Transfer-Encoding are set");
   }
-  const host = (req.headers.get("host") ?? "").toLowerCase();
+  const host = (sent.host ?? "").toLowerCase();
   if (host && url.host.toLowerCase() !== host) {
     throw proxyErrors.badTarget("absolute-form request targets are not accepted");
   }
-  const declared = Number(req.headers.get("content-length") ?? "0");
+  const declared = Number(sent.contentLength ?? "0");
   if (declared > limits.maxRequestBytes) throw proxyErrors.bodyTooLarge(limits.maxRequestBytes);
 }

@@ -1,3 +1,4 @@
+import { pairValue } from "./header_pairs.ts";
 import type { UpstreamRequest, UpstreamTransport } from "./upstream_transport.ts";
 
 /**
@@ -16,7 +17,8 @@ export function splitTransport(
 ): UpstreamTransport {
   return {
     forward(request: UpstreamRequest) {
-      const hasBody = request.body !== null || request.headers.has("content-length");
+      const hasBody = request.body !== null ||
+        pairValue(request.headers, "content-length") !== null;
       return (hasBody ? withBody : bodyless).forward(request);
     },
     close() {

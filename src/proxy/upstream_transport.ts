@@ -1,9 +1,14 @@
+import type { HeaderPairs } from "./header_pairs.ts";
+
 /** One request to a provider, already confined to its API and carrying the credential. */
 export interface UpstreamRequest {
   method: string;
   url: URL;
-  /** Sent as given: the transport adds nothing but what HTTP/1.1 needs (Host, connection). */
-  headers: Headers;
+  /**
+   * Sent as given, lower-case names: the transport adds nothing but what
+   * HTTP/1.1 needs (Host, connection).
+   */
+  headers: HeaderPairs;
   /** Framed by the `content-length` or `transfer-encoding` header in `headers`. */
   body: ReadableStream<Uint8Array> | null;
   /** Aborting ends the upstream request (timeout, client gone). */
@@ -13,7 +18,8 @@ export interface UpstreamRequest {
 export interface UpstreamResponse {
   status: number;
   statusText: string;
-  headers: Headers;
+  /** As the provider sent them (names in its case); not yet validated as `Headers` would. */
+  headers: HeaderPairs;
   /**
    * Null when the answer has no body (HEAD, 204, 304); bytes for a small
    * answer read whole (it has a Content-Length).

@@ -1,4 +1,5 @@
 import type { StoredCredential } from "../connections/connection_types.ts";
+import type { HeaderPairs } from "./header_pairs.ts";
 import type { ProxyRoute } from "./proxy_route.ts";
 
 type Payload = string | ArrayBuffer | Blob;
@@ -17,10 +18,10 @@ export function bridgeWebSocket(options: {
   protocols: string[];
   maxQueued?: number;
 }): Response {
-  const headers = new Headers();
-  const url = new URL(options.upstreamUrl);
-  url.protocol = url.protocol === "http:" ? "ws:" : "wss:";
-  options.route.inject(options.credential, headers, url);
+  const headers: HeaderPairs = [];
+  const upstreamUrl = new URL(options.upstreamUrl);
+  upstreamUrl.protocol = upstreamUrl.protocol === "http:" ? "ws:" : "wss:";
+  const url = options.route.inject(options.credential, headers, upstreamUrl);
   const { socket: client, response } = Deno.upgradeWebSocket(options.req, {
     protocol: options.protocols[0],
   });

@@ -45,7 +45,7 @@ async function once(transport: UpstreamTransport, url: string): Promise<void> {
   const response = await transport.forward({
     method: "GET",
     url: new URL(url),
-    headers: new Headers([["accept", "application/json"], ["authorization", "Bearer bench-token"]]),
+    headers: [["accept", "application/json"], ["authorization", "Bearer bench-token"]],
     body: null,
     signal: new AbortController().signal,
   });

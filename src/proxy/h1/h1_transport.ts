@@ -3,6 +3,7 @@ import type {
   UpstreamResponse,
   UpstreamTransport,
 } from "../upstream_transport.ts";
+import { pairValue } from "../header_pairs.ts";
 import { H1Error } from "./byte_reader.ts";
 import { responseBody } from "./body_stream.ts";
 import { ConnectionPool, type PoolLimits } from "./connection_pool.ts";
@@ -84,7 +85,8 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
     { method, url, headers, body, signal }: UpstreamRequest,
   ): Promise<UpstreamResponse> => {
     const framing = body === null ? null : requestFraming(headers);
-    const declared = headers.has("content-length") || headers.has("transfer-encoding");
+    const declared = pairValue(headers, "content-length") !== null ||
+      pairValue(headers, "transfer-encoding") !== null;
     const head = requestHead(
       method,
       url,
@@ -118,12 +120,10 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
       }
       const final = await readResponseHead(socket, method);
       keepAlive = final.keepAlive;
-      const responseHeaders = new Headers();
-      for (const [name, value] of final.head.headers) responseHeaders.append(name, value);
       return {
         status: final.head.status,
         statusText: final.head.reason,
-        headers: responseHeaders,
+        headers: final.head.headers,
         body: await responseBody(socket, final.framing, end),
         decoded: false,
       };

@@ -1,3 +1,4 @@
+import { type HeaderPairs, pairValue } from "../header_pairs.ts";
 import { H1Error } from "./byte_reader.ts";
 
 /** Where a request body goes: the connection's full-write. */
@@ -64,14 +65,15 @@ function chunk(data: Uint8Array): Uint8Array {
  * The framing a request's headers declare: its Content-Length, or chunked
  * (declared or, for a body without either, added by the transport).
  */
-export function requestFraming(headers: Headers): RequestFraming {
-  const length = headers.get("content-length");
+export function requestFraming(headers: Headers | HeaderPairs): RequestFraming {
+  const pairs = headers instanceof Headers ? [...headers] : headers;
+  const length = pairValue(pairs, "content-length");
+  const coding = pairValue(pairs, "transfer-encoding");
   if (length !== null) {
     if (!/^[0-9]{1,15}$/.test(length)) throw new H1Error("invalid request Content-Length");
-    if (headers.has("transfer-encoding")) throw new H1Error("request with both framings");
+    if (coding !== null) throw new H1Error("request with both framings");
     return { kind: "length", length: Number(length) };
   }
-  const coding = headers.get("transfer-encoding");
   if (coding !== null && coding.toLowerCase() !== "chunked") {
     throw new H1Error("unsupported request Transfer-Encoding");
   }

@@ -22,7 +22,7 @@ const utf8 = new TextEncoder();
 export function requestHead(
   method: string,
   url: URL,
-  headers: Headers,
+  headers: Iterable<readonly [string, string]>,
   extra: [string, string] | null = null,
 ): Uint8Array {
   if (!TOKEN.test(method)) throw new H1Error("invalid method");
@@ -31,7 +31,7 @@ export function requestHead(
   if (UNSAFE_VALUE.test(url.host) || url.host === "") throw new H1Error("invalid host");
   let head = `${method} ${target} HTTP/1.1\r\nhost: ${url.host}\r\n`;
   for (const [name, value] of headers) {
-    if (OWN.has(name)) continue;
+    if (OWN.has(name.toLowerCase())) continue;
     head += field(name, value);
   }
   if (extra !== null) head += field(extra[0], extra[1]);

@@ -1,0 +1,116 @@
+import { connectionListed, forwardable } from "./header_hygiene.ts";
+import type { HeaderPairs } from "./header_pairs.ts";
+
+/**
+ * Headers some APIs (Google's among them) honour in place of the request
+ * method: a POST that says DELETE is a delete, for the rules as upstream.
+ * In order of precedence.
+ */
+const METHOD_OVERRIDES = ["x-http-method-override", "x-http-method", "x-method-override"];
+
+/** Everything the proxy reads from the caller's headers, from one pass over them. */
+export interface SentHeaders {
+  apiKey: string | null;
+  agentId: string | null;
+  entityId: string | null;
+  /** `x-securix-audit-note`, as sent. */
+  note: string | null;
+  /** `x-securix-strict-mode: true`. */
+  strict: boolean;
+  /** The first method override sent (see METHOD_OVERRIDES), as sent. */
+  methodOverride: string | null;
+  host: string | null;
+  contentLength: string | null;
+  transferEncoding: string | null;
+  contentType: string | null;
+  upgrade: string | null;
+  webSocketProtocol: string | null;
+  /** Name + value + 4 per field, as the header size limit counts them. */
+  bytes: number;
+  /** What goes upstream (`upstreamRequestHeaders`), before framing and the credential. */
+  upstream: HeaderPairs;
+}
+
+/**
+ * One pass over the caller's headers (iterating a `Headers` sorts and joins
+ * them each time, and every `get` scans them again): the values the hot path
+ * reads and the pairs that go upstream. Values are as `Headers.get` gives them.
+ */
+export function readSentHeaders(headers: Headers): SentHeaders {
+  const sent: SentHeaders = {
+    apiKey: null,
+    agentId: null,
+    entityId: null,
+    note: null,
+    strict: false,
+    methodOverride: null,
+    host: null,
+    contentLength: null,
+    transferEncoding: null,
+    contentType: null,
+    upgrade: null,
+    webSocketProtocol: null,
+    bytes: 0,
+    upstream: [],
+  };
+  let overrideRank = METHOD_OVERRIDES.length;
+  let connection: string | null = null;
+  for (const [name, value] of headers) {
+    sent.bytes += name.length + value.length + 4;
+    switch (name) {
+      case "securix-api-key":
+        sent.apiKey = value;
+        continue;
+      case "securix-agent-id":
+        sent.agentId = value;
+        continue;
+      case "securix-entity-id":
+        sent.entityId = value;
+        continue;
+      case "x-securix-audit-note":
+        sent.note = value;
+        continue;
+      case "x-securix-strict-mode":
+        sent.strict = value.trim().toLowerCase() === "true";
+        continue;
+      case "host":
+        sent.host = value;
+        continue;
+      case "content-length":
+        sent.contentLength = value;
+        continue;
+      case "transfer-encoding":
+        sent.transferEncoding = value;
+        continue;
+      case "upgrade":
+        sent.upgrade = value;
+        continue;
+      case "connection":
+        connection = value;
+        continue;
+      case "content-type":
+        sent.contentType = value;
+        break;
+      case "sec-websocket-protocol":
+        sent.webSocketProtocol = value;
+        break;
+      case "x-http-method-override":
+      case "x-http-method":
+      case "x-method-override": {
+        const rank = METHOD_OVERRIDES.indexOf(name);
+        if (rank < overrideRank) {
+          overrideRank = rank;
+          sent.methodOverride = value;
+        }
+        break;
+      }
+    }
+    if (forwardable(name)) sent.upstream.push([name, value]);
+  }
+  if (connection !== null) {
+    // Rare: the caller named headers that are for this hop only.
+    const listed = connectionListed(connection);
+    if (listed.size > 0) sent.upstream = sent.upstream.filter(([name]) => !listed.has(name));
+  }
+  return sent;
+}
