@@ -120,6 +120,11 @@ export function configSchema(sources: SecretSources) {
     /** Most client connections open at once; past it new ones get 503 SX-OVERLOADED. Default
      * derived at start: (open-file limit − 128 reserved) / 2, between 16 and 16384. */
     max_connections: z.number().int().min(1).max(1_000_000).optional(),
+    /** Serving isolates on the listen port (SO_REUSEPORT): a number, or `"auto"` for one per
+     * core. Each caps `max_connections` on its own. Default 1. */
+    workers: z.union([z.literal("auto"), z.number().int().min(1).max(256)], {
+      error: (iss) => `expected "auto" or a whole number from 1 to 256, got ${show(iss.input)}`,
+    }).default(1),
   });
 
   const database = z.strictObject({
