@@ -100,6 +100,7 @@ export function registerServe(program: Command, context: CliContext): void {
           pool = await ServingPool.start({
             count: isolates - 1,
             config,
+            cwd: io.cwd(),
             port: server.addr.port,
             audit: (events) => {
               for (const event of events) runtime.audit?.record(event);

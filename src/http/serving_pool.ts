@@ -59,13 +59,18 @@ export class ServingPool {
   static async start(options: {
     count: number;
     config: Config;
+    /**
+     * Where the config was loaded from; each isolate loads it again with the
+     * process's environment.
+     */
+    cwd: string;
     port: number;
     audit: (events: AuditEvent[]) => void;
     log: (line: string) => void;
   }): Promise<ServingPool> {
     const pool = new ServingPool(options);
     for (let index = 1; index <= options.count; index++) {
-      pool.#members.push(pool.#spawn(index, options.config, options.port));
+      pool.#members.push(pool.#spawn(index, options.config, options.cwd, options.port));
     }
     try {
       await Promise.all(pool.#members.map((m) => m.started.promise));
@@ -80,7 +85,7 @@ export class ServingPool {
     return this.#members.length;
   }
 
-  #spawn(index: number, config: Config, port: number): Member {
+  #spawn(index: number, config: Config, cwd: string, port: number): Member {
     const worker = new Worker(new URL("./serving_worker.ts", import.meta.url), { type: "module" });
     const member: Member = {
       worker,
@@ -96,7 +101,14 @@ export class ServingPool {
       member.started.reject(new Error(`serving isolate ${index} crashed: ${event.message}`));
       member.stopped.resolve();
     };
-    this.#post(member, { type: "start", isolate: index, config, port });
+    this.#post(member, {
+      type: "start",
+      isolate: index,
+      source: config.source,
+      cwd,
+      databaseUrl: config.database.url,
+      port,
+    });
     return member;
   }
 

@@ -5,7 +5,7 @@
  * main isolate (serving_pool.ts), which keeps everything singular.
  */
 import type { AuditEvent } from "../audit/audit_types.ts";
-import type { Config } from "../config/load.ts";
+import { loadConfig } from "../config/load.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import type { MetricsSnapshot } from "../metrics/appliance_metrics.ts";
 import { openAppliance } from "./appliance.ts";
@@ -13,8 +13,21 @@ import { createRuntime } from "./runtime.ts";
 import { type RunningServer, startServer } from "./serve.ts";
 
 export type ToServingWorker =
-  /** `port`: the one the main isolate bound (the configured one may be 0). */
-  | { type: "start"; isolate: number; config: Config; port: number }
+  /**
+   * The config is loaded again here, from the main isolate's file, working
+   * directory and environment: a structured clone would lose what lives in
+   * classes (provider client secrets are private fields). `databaseUrl` is the
+   * main isolate's, to refuse a config that changed in between. `port`: the
+   * one the main isolate bound (the configured one may be 0).
+   */
+  | {
+    type: "start";
+    isolate: number;
+    source: string | null;
+    cwd: string;
+    databaseUrl: string;
+    port: number;
+  }
   /** Rules and scopes a SIGHUP reload validated in the main isolate. */
   | { type: "rules"; raw: Record<string, unknown> }
   | { type: "metrics"; id: number }
@@ -40,7 +53,17 @@ const log = (line: string) => post({ type: "log", line });
 let serving: Awaited<ReturnType<typeof start>> | null = null;
 let stopping: Promise<void> | null = null;
 
-async function start(isolate: number, config: Config, port: number) {
+async function start(message: Extract<ToServingWorker, { type: "start" }>) {
+  const { isolate, port } = message;
+  // Unknown SECURIX_* variables were warned about by the main isolate already.
+  const { config } = await loadConfig({
+    path: message.source,
+    cwd: message.cwd,
+    envNames: () => [],
+  });
+  if (config.database.url !== message.databaseUrl) {
+    throw new Error("the config file changed since the main isolate loaded it; restart");
+  }
   const appliance = await openAppliance(config, { migrate: false });
   const runtime = await createRuntime(appliance, {
     log,
@@ -91,7 +114,7 @@ async function stop(): Promise<void> {
 scope.onmessage = ({ data }) => {
   switch (data.type) {
     case "start":
-      start(data.isolate, data.config, data.port).then((s) => {
+      start(data).then((s) => {
         serving = s;
         post({ type: "listening" });
       }, (error) => post({ type: "failed", message: logSafeError(error) }));
