@@ -10,6 +10,7 @@ import { parse, stringify } from "smol-toml";
 import { listRecords } from "../src/audit/read_records.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { openAppliance } from "../src/http/appliance.ts";
+import { MESSAGE_IDS } from "./helpers/fake_apis/gmail_seed.ts";
 import { startFakeApis } from "./helpers/fake_provider_apis.ts";
 import { freePort, runCliProcess, startServeProcess } from "./helpers/process.ts";
 import { PROVIDERS, tokenOf } from "./helpers/rules_env.ts";
@@ -115,7 +116,35 @@ Deno.test("serve/workers: two isolates share the port, one audit chain, summed m
     assert.ok(denied.accepted("1") > before.accepted("1"), "no denial came from the other");
     assert.equal(denied.proxied("403"), DENIED);
 
+    // Slow calls in flight in both isolates when SIGTERM comes: each finishes.
+    const SLOW = 8;
+    let held = 0;
+    fake.intercept = async (request) => {
+      if (request.query.get("format") !== "minimal") return undefined;
+      held++;
+      await new Promise((r) => setTimeout(r, 1_000));
+      return undefined;
+    };
+    const beforeSlow = await metrics();
+    const slow = Array.from({ length: SLOW }, async () => {
+      const res = await fetch(`${gmail}/${MESSAGE_IDS.PLANNING}?format=minimal`, {
+        headers,
+        client,
+      });
+      return { status: res.status, id: (await res.json()).id };
+    });
+    await until("the slow calls to reach the fake", () => held === SLOW);
+    const duringSlow = await metrics();
+    for (const isolate of ["0", "1"]) {
+      assert.ok(
+        duringSlow.accepted(isolate) > beforeSlow.accepted(isolate),
+        `isolate ${isolate} holds none of the slow calls`,
+      );
+    }
     assert.equal(await server.stop("SIGTERM"), 0, server.output());
+    for (const answer of await Promise.all(slow)) {
+      assert.deepEqual(answer, { status: 200, id: MESSAGE_IDS.PLANNING }, "drained, not cut");
+    }
     assert.match(server.output(), /Stopped/);
     server = null;
 
@@ -126,7 +155,7 @@ Deno.test("serve/workers: two isolates share the port, one audit chain, summed m
     try {
       const calls = await listRecords(appliance.database.db, { kinds: "proxy.request" });
       const count = (decision: string) => calls.filter((r) => r.data.decision === decision).length;
-      assert.equal(count("allowed"), SENT, "every allowed call is in the one chain");
+      assert.equal(count("allowed"), SENT + SLOW, "every allowed call is in the one chain");
       assert.equal(count("denied"), DENIED, "every denied call is in the one chain");
       const loads = await listRecords(appliance.database.db, { kinds: "admin.rules.loaded" });
       assert.equal(loads.length, 1, "the reload is recorded once, not once per isolate");
