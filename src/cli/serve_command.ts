@@ -32,10 +32,13 @@ export function registerServe(program: Command, context: CliContext): void {
           config.database.filePath ? " (encrypted)" : ""
         }`,
       );
-      const runtime = await createRuntime(appliance, { log: io.err });
+      let pool: ServingPool | null = null;
+      const runtime = await createRuntime(appliance, {
+        log: io.err,
+        onCachesChanged: (change) => pool?.forget(change),
+      });
       runtime.start();
       io.out(describeRules(runtime.rules.set));
-      let pool: ServingPool | null = null;
       const stopReloads = reloadOnHangup(
         runtime,
         io,
@@ -105,6 +108,7 @@ export function registerServe(program: Command, context: CliContext): void {
             audit: (events) => {
               for (const event of events) runtime.audit?.record(event);
             },
+            forget: (change) => runtime.forget(change),
             log: io.err,
           });
           io.out(`Workers: ${isolates} serving isolates on port ${server.addr.port}`);

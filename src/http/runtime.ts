@@ -4,6 +4,7 @@ import { AuthFailureLog } from "../audit/auth_failure_log.ts";
 import { trustedProxies } from "../config/trusted_proxies.ts";
 import { AuditWriter } from "../audit/audit_writer.ts";
 import type { AuditEvent } from "../audit/audit_types.ts";
+import type { Connection } from "../connections/connection_types.ts";
 import { publishHead } from "../audit/head_publisher.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { CredentialSource } from "../connections/credential_source.ts";
@@ -64,7 +65,18 @@ export interface RuntimeOptions {
    * audit heads and start-up records stay with the main isolate.
    */
   serving?: { auditSink: (events: AuditEvent[]) => void };
+  /**
+   * Told of every cache entry this isolate drops for a change made here (a
+   * connection paused or revoked, agents changed), so the other serving
+   * isolates can drop theirs with `forget` instead of waiting out their TTLs.
+   */
+  onCachesChanged?: (change: CacheChange) => void;
 }
+
+/** A change that makes cached callers or credentials stale, as it crosses between isolates. */
+export type CacheChange =
+  | { kind: "connection"; connection: Pick<Connection, "id" | "appId" | "entityId" | "provider"> }
+  | { kind: "agents" };
 
 /** A reload's outcome, with the validated rules and scopes to hand to serving isolates. */
 export type RuleReload = RuleLoad & { raw?: Record<string, unknown> };
@@ -88,6 +100,8 @@ export interface Runtime {
   reloadRules(trigger: string): Promise<RuleReload>;
   /** Puts `raw`'s `rules` and `scopes` in force (what a reload validated in another isolate). */
   applyRules(raw: Record<string, unknown>, trigger: string): RuleLoad;
+  /** Drops what `change` makes stale (a change another isolate made). */
+  forget(change: CacheChange): void;
 }
 
 /**
@@ -235,10 +249,17 @@ export async function createRuntime(
     sessionTtlMs: options.sessionTtlMs,
     deviceIntervalS: options.deviceIntervalS,
     onConnectionChanged: (c) => {
-      credentials.invalidate(c.id);
-      callers.forgetConnection(c);
+      const change: CacheChange = {
+        kind: "connection",
+        connection: { id: c.id, appId: c.appId, entityId: c.entityId, provider: c.provider },
+      };
+      forget(change);
+      options.onCachesChanged?.(change);
     },
-    onAgentsChanged: () => callers.forgetAll(),
+    onAgentsChanged: () => {
+      forget({ kind: "agents" });
+      options.onCachesChanged?.({ kind: "agents" });
+    },
     webhookResolve: options.webhookResolve,
     onKeyFailure: (address, reason) => {
       metrics.authFailures.inc({ reason });
@@ -247,6 +268,11 @@ export async function createRuntime(
   });
   const trusted = trustedProxies(config.server.trustedProxies);
   const callers = new CallerResolver({ db: database.db, authenticator, now });
+  function forget(change: CacheChange): void {
+    if (change.kind === "agents") return callers.forgetAll();
+    credentials.invalidate(change.connection.id);
+    callers.forgetConnection(change.connection);
+  }
   const proxy: ProxyDeps = {
     routes: wiring.routes,
     baseDomain: config.server.base_domain,
@@ -359,6 +385,7 @@ export async function createRuntime(
       putInForce(loaded.set, trigger);
       return { ...loaded, raw: { rules: raw.rules, scopes: raw.scopes } };
     },
+    forget,
     applyRules(raw, trigger) {
       const loaded = loadRuleSet(raw);
       if (loaded.ok) putInForce(loaded.set, trigger);

@@ -1,6 +1,7 @@
 import type { AuditEvent } from "../audit/audit_types.ts";
 import type { Config } from "../config/load.ts";
 import type { MetricsSnapshot } from "../metrics/appliance_metrics.ts";
+import type { CacheChange } from "./runtime.ts";
 import type { FromServingWorker, ToServingWorker } from "./serving_worker.ts";
 
 /** `[server] workers` as a number of serving isolates: "auto" is one per core. */
@@ -48,6 +49,8 @@ export class ServingPool {
   private constructor(
     private readonly options: {
       audit: (events: AuditEvent[]) => void;
+      /** A change made in a serving isolate, for the main one to forget. */
+      forget: (change: CacheChange) => void;
       log: (line: string) => void;
     },
   ) {}
@@ -66,6 +69,7 @@ export class ServingPool {
     cwd: string;
     port: number;
     audit: (events: AuditEvent[]) => void;
+    forget: (change: CacheChange) => void;
     log: (line: string) => void;
   }): Promise<ServingPool> {
     const pool = new ServingPool(options);
@@ -133,6 +137,10 @@ export class ServingPool {
       case "log":
         this.options.log(`[isolate ${member.index}] ${message.line}`);
         return;
+      case "forget":
+        this.options.forget(message.change);
+        this.forget(message.change, member);
+        return;
       case "stopped":
         member.stopped.resolve();
         return;
@@ -158,6 +166,16 @@ export class ServingPool {
         this.#post(member, { type: "metrics", id });
       })
     ));
+  }
+
+  /**
+   * Tells every serving isolate but `from` to drop what `change` makes stale,
+   * so a pause or revoke made through one isolate holds in all at once.
+   */
+  forget(change: CacheChange, from?: Member): void {
+    for (const member of this.#members) {
+      if (member !== from) this.#post(member, { type: "forget", change });
+    }
   }
 
   /** Puts rules a reload validated in force in every isolate. */

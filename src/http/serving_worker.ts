@@ -9,7 +9,7 @@ import { loadConfig } from "../config/load.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import type { MetricsSnapshot } from "../metrics/appliance_metrics.ts";
 import { openAppliance } from "./appliance.ts";
-import { createRuntime } from "./runtime.ts";
+import { type CacheChange, createRuntime } from "./runtime.ts";
 import { type RunningServer, startServer } from "./serve.ts";
 
 export type ToServingWorker =
@@ -31,6 +31,8 @@ export type ToServingWorker =
   /** Rules and scopes a SIGHUP reload validated in the main isolate. */
   | { type: "rules"; raw: Record<string, unknown> }
   | { type: "metrics"; id: number }
+  /** A change made in another isolate: drop the cache entries it makes stale. */
+  | { type: "forget"; change: CacheChange }
   /** Stop accepting, drain, hand over the last audit events, then say "stopped". */
   | { type: "stop" };
 
@@ -41,6 +43,8 @@ export type FromServingWorker =
   | { type: "audit"; events: string }
   | { type: "metrics"; id: number; snapshot: MetricsSnapshot }
   | { type: "log"; line: string }
+  /** A change made through this isolate, for the others to forget. */
+  | { type: "forget"; change: CacheChange }
   | { type: "stopped" };
 
 const scope = self as unknown as {
@@ -70,6 +74,7 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
     serving: {
       auditSink: (events: AuditEvent[]) => post({ type: "audit", events: JSON.stringify(events) }),
     },
+    onCachesChanged: (change) => post({ type: "forget", change }),
   });
   runtime.start();
   const { metrics } = runtime;
@@ -129,6 +134,9 @@ scope.onmessage = ({ data }) => {
       serving.runtime.metrics.snapshot().then((snapshot) =>
         post({ type: "metrics", id: data.id, snapshot })
       );
+      return;
+    case "forget":
+      serving?.runtime.forget(data.change);
       return;
     case "stop":
       stopping ??= stop().catch((error) => {
