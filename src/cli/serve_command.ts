@@ -98,6 +98,7 @@ export function registerServe(program: Command, context: CliContext): void {
           describeNofile(nofile)
         }; header timeout ${server.limits.headerTimeoutMs} ms, idle timeout ${server.limits.idleTimeoutMs} ms`,
       );
+      let backlogWatch: ReturnType<typeof setInterval> | undefined;
       if (isolates > 1) {
         try {
           pool = await ServingPool.start({
@@ -112,6 +113,12 @@ export function registerServe(program: Command, context: CliContext): void {
             log: io.err,
           });
           io.out(`Workers: ${isolates} serving isolates on port ${server.addr.port}`);
+          // The one writer's backlog stops every isolate's proxy, within a tick.
+          const running = pool;
+          backlogWatch = setInterval(
+            () => running.auditBacklogged(runtime.audit?.backlogged === true),
+            BACKLOG_WATCH_MS,
+          );
         } catch (error) {
           io.err(`Workers: serving on one isolate (${(error as Error).message})`);
         }
@@ -121,6 +128,7 @@ export function registerServe(program: Command, context: CliContext): void {
       Deno.addSignalListener("SIGTERM", drainPool);
       Deno.addSignalListener("SIGINT", drainPool);
       await server.finished;
+      clearInterval(backlogWatch);
       // Their last audit events reach the writer before it flushes.
       await pool?.stop(config.server.shutdown_timeout_ms + 5_000);
       Deno.removeSignalListener("SIGTERM", drainPool);
@@ -135,6 +143,7 @@ export function registerServe(program: Command, context: CliContext): void {
 }
 
 const METRICS_MAX_CONNECTIONS = 32;
+const BACKLOG_WATCH_MS = 100;
 
 function describeRules(set: RuleSet): string {
   return `Rules: ${set.rules.length} rule${

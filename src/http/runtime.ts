@@ -64,7 +64,11 @@ export interface RuntimeOptions {
    * writer keeps the one hash chain). Housekeeping, webhook delivery, backups,
    * audit heads and start-up records stay with the main isolate.
    */
-  serving?: { auditSink: (events: AuditEvent[]) => void };
+  serving?: {
+    auditSink: (events: AuditEvent[]) => void;
+    /** The main isolate's writer is backlogged: this isolate's proxy refuses too. */
+    auditBacklogged: () => boolean;
+  };
   /**
    * Told of every cache entry this isolate drops for a change made here (a
    * connection paused or revoked, agents changed), so the other serving
@@ -179,6 +183,7 @@ export async function createRuntime(
         intervalMs: SERVING_AUDIT_INTERVAL_MS,
         maxBatch: SERVING_AUDIT_MAX_BATCH,
         write: (events: AuditEvent[]) => Promise.resolve(serving.auditSink(events)),
+        downstreamBacklogged: serving.auditBacklogged,
       }
       : { write: auditThread ? (events: AuditEvent[]) => auditThread.write(events) : undefined }),
   });

@@ -45,6 +45,7 @@ export class ServingPool {
   #nextId = 1;
   /** The latest reloaded rules, for an isolate still starting when they came. */
   #rules: Record<string, unknown> | null = null;
+  #backlogged = false;
 
   private constructor(
     private readonly options: {
@@ -121,6 +122,7 @@ export class ServingPool {
       case "listening":
         member.started.resolve();
         if (this.#rules) this.#post(member, { type: "rules", raw: this.#rules });
+        if (this.#backlogged) this.#post(member, { type: "backlog", backlogged: true });
         return;
       case "failed":
         member.started.reject(
@@ -176,6 +178,13 @@ export class ServingPool {
     for (const member of this.#members) {
       if (member !== from) this.#post(member, { type: "forget", change });
     }
+  }
+
+  /** Tells every serving isolate whether the one audit writer is backlogged (on a change). */
+  auditBacklogged(backlogged: boolean): void {
+    if (backlogged === this.#backlogged) return;
+    this.#backlogged = backlogged;
+    for (const member of this.#members) this.#post(member, { type: "backlog", backlogged });
   }
 
   /** Puts rules a reload validated in force in every isolate. */

@@ -33,6 +33,8 @@ export type ToServingWorker =
   | { type: "metrics"; id: number }
   /** A change made in another isolate: drop the cache entries it makes stale. */
   | { type: "forget"; change: CacheChange }
+  /** The main isolate's audit writer turned backlogged, or caught up. */
+  | { type: "backlog"; backlogged: boolean }
   /** Stop accepting, drain, hand over the last audit events, then say "stopped". */
   | { type: "stop" };
 
@@ -56,6 +58,7 @@ const log = (line: string) => post({ type: "log", line });
 
 let serving: Awaited<ReturnType<typeof start>> | null = null;
 let stopping: Promise<void> | null = null;
+let auditBacklogged = false;
 
 async function start(message: Extract<ToServingWorker, { type: "start" }>) {
   const { isolate, port } = message;
@@ -73,6 +76,7 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
     log,
     serving: {
       auditSink: (events: AuditEvent[]) => post({ type: "audit", events: JSON.stringify(events) }),
+      auditBacklogged: () => auditBacklogged,
     },
     onCachesChanged: (change) => post({ type: "forget", change }),
   });
@@ -137,6 +141,9 @@ scope.onmessage = ({ data }) => {
       return;
     case "forget":
       serving?.runtime.forget(data.change);
+      return;
+    case "backlog":
+      auditBacklogged = data.backlogged;
       return;
     case "stop":
       stopping ??= stop().catch((error) => {
