@@ -23,6 +23,12 @@ export interface AuditWriterOptions {
    * hands them to an AuditThread instead.
    */
   write?: (events: AuditEvent[]) => Promise<void>;
+  /**
+   * Whether the writer the batches are handed to is backlogged: a serving
+   * isolate's events are written by the main isolate's writer, whose backlog
+   * must stop this isolate's proxy too. Default: never.
+   */
+  downstreamBacklogged?: () => boolean;
 }
 
 /**
@@ -34,8 +40,8 @@ export interface AuditWriterOptions {
  */
 export class AuditWriter {
   readonly #o:
-    & Required<Omit<AuditWriterOptions, "onFlush" | "write">>
-    & Pick<AuditWriterOptions, "onFlush">;
+    & Required<Omit<AuditWriterOptions, "onFlush" | "write" | "downstreamBacklogged">>
+    & Pick<AuditWriterOptions, "onFlush" | "downstreamBacklogged">;
   readonly #write: (events: AuditEvent[]) => Promise<void>;
   #buffer: AuditEvent[] = [];
   #timer: ReturnType<typeof setInterval> | null = null;
@@ -102,7 +108,8 @@ export class AuditWriter {
   }
 
   get backlogged(): boolean {
-    return this.#buffer.length + this.#inFlight >= this.#o.backlogLimit;
+    return this.#buffer.length + this.#inFlight >= this.#o.backlogLimit ||
+      this.#o.downstreamBacklogged?.() === true;
   }
 
   /** Writes everything queued so far; batches are written one after another. */

@@ -89,3 +89,19 @@ Deno.test("AuditWriter: the batch being written or retried counts toward pending
   assert.equal(writer.pending, 0);
   assert.equal(writer.backlogged, false);
 });
+
+Deno.test("AuditWriter: a backlogged downstream writer makes this one backlogged too", () => {
+  let downstream = false;
+  const writer = new AuditWriter({
+    database: null as unknown as Database,
+    backlogLimit: 10,
+    write: () => Promise.resolve(),
+    downstreamBacklogged: () => downstream,
+  });
+  writer.record(event(1));
+  assert.equal(writer.backlogged, false);
+  downstream = true;
+  assert.equal(writer.backlogged, true, "the main isolate's backlog stops this isolate's proxy");
+  downstream = false;
+  assert.equal(writer.backlogged, false);
+});

@@ -5,6 +5,7 @@ import { pidFile } from "./pid_file.ts";
 import { openAppliance } from "../http/appliance.ts";
 import { startServer } from "../http/serve.ts";
 import { raiseNofileLimit } from "../http/nofile_limit.ts";
+import { canReusePort, servingIsolates, ServingPool } from "../http/serving_pool.ts";
 import type { CliContext } from "./context.ts";
 import { VERSION } from "./version.ts";
 
@@ -31,11 +32,27 @@ export function registerServe(program: Command, context: CliContext): void {
           config.database.filePath ? " (encrypted)" : ""
         }`,
       );
-      const runtime = await createRuntime(appliance, { log: io.err });
+      let pool: ServingPool | null = null;
+      const runtime = await createRuntime(appliance, {
+        log: io.err,
+        onCachesChanged: (change) => pool?.forget(change),
+      });
       runtime.start();
       io.out(describeRules(runtime.rules.set));
-      const stopReloads = reloadOnHangup(runtime, io, pidFile(config));
+      const stopReloads = reloadOnHangup(
+        runtime,
+        io,
+        pidFile(config),
+        (raw) => pool?.applyRules(raw),
+      );
       const { metrics } = runtime;
+      let isolates = servingIsolates(config.server.workers, navigator.hardwareConcurrency);
+      if (isolates > 1 && !canReusePort(config.server.listenAddress.hostname)) {
+        io.err(
+          "Workers: one serving isolate; sharing the port needs Deno's --unstable-net (deno.json sets it)",
+        );
+        isolates = 1;
+      }
       const limits = {
         headerTimeoutMs: config.server.header_timeout_ms,
         idleTimeoutMs: config.server.idle_timeout_ms,
@@ -46,7 +63,7 @@ export function registerServe(program: Command, context: CliContext): void {
           listenSetting: "server.metrics_listen",
           handler: async (req) =>
             new URL(req.url).pathname === "/metrics"
-              ? await metrics.render()
+              ? await metrics.render(pool ? () => pool!.snapshots() : undefined)
               : new Response("Not found\n", { status: 404 }),
           shutdownTimeoutMs: 1_000,
           // A scraper or two; never a reason to spend the public listener's descriptors.
@@ -65,6 +82,8 @@ export function registerServe(program: Command, context: CliContext): void {
         log: io.err,
         onConnections: (open) => metrics.openConnections.set({ listener: "public" }, open),
         onShed: () => metrics.shedConnections.inc({ listener: "public" }),
+        onAccept: () => metrics.acceptedConnections.inc({ isolate: "0" }),
+        reusePort: isolates > 1,
         onListen: (addr) => {
           io.out(
             `Listening on http://${addr.hostname}:${addr.port} (public URL ${config.server.publicUrl})`,
@@ -79,7 +98,41 @@ export function registerServe(program: Command, context: CliContext): void {
           describeNofile(nofile)
         }; header timeout ${server.limits.headerTimeoutMs} ms, idle timeout ${server.limits.idleTimeoutMs} ms`,
       );
+      let backlogWatch: ReturnType<typeof setInterval> | undefined;
+      if (isolates > 1) {
+        try {
+          pool = await ServingPool.start({
+            count: isolates - 1,
+            config,
+            cwd: io.cwd(),
+            port: server.addr.port,
+            audit: (events) => {
+              for (const event of events) runtime.audit?.record(event);
+            },
+            forget: (change) => runtime.forget(change),
+            log: io.err,
+          });
+          io.out(`Workers: ${isolates} serving isolates on port ${server.addr.port}`);
+          // The one writer's backlog stops every isolate's proxy, within a tick.
+          const running = pool;
+          backlogWatch = setInterval(
+            () => running.auditBacklogged(runtime.audit?.backlogged === true),
+            BACKLOG_WATCH_MS,
+          );
+        } catch (error) {
+          io.err(`Workers: serving on one isolate (${(error as Error).message})`);
+        }
+      }
+      // SIGTERM/SIGINT: every isolate stops accepting at once and drains.
+      const drainPool = () => void pool?.stop(config.server.shutdown_timeout_ms + 5_000);
+      Deno.addSignalListener("SIGTERM", drainPool);
+      Deno.addSignalListener("SIGINT", drainPool);
       await server.finished;
+      clearInterval(backlogWatch);
+      // Their last audit events reach the writer before it flushes.
+      await pool?.stop(config.server.shutdown_timeout_ms + 5_000);
+      Deno.removeSignalListener("SIGTERM", drainPool);
+      Deno.removeSignalListener("SIGINT", drainPool);
       await stopReloads();
       await metricsServer?.shutdown();
       // Flush the audit buffer and stop webhook delivery before closing the database.
@@ -90,6 +143,7 @@ export function registerServe(program: Command, context: CliContext): void {
 }
 
 const METRICS_MAX_CONNECTIONS = 32;
+const BACKLOG_WATCH_MS = 100;
 
 function describeRules(set: RuleSet): string {
   return `Rules: ${set.rules.length} rule${
@@ -108,13 +162,16 @@ function reloadOnHangup(
   runtime: Runtime,
   io: CliContext["io"],
   pidPath: string | null,
+  onReloaded: (raw: Record<string, unknown>) => void,
 ): () => Promise<void> {
   let running: Promise<void> = Promise.resolve();
   const reload = () => {
     running = running.then(async () => {
       const result = await runtime.reloadRules("sighup");
-      if (result.ok) io.out(`Reloaded. ${describeRules(result.set)}`);
-      else {
+      if (result.ok) {
+        if (result.raw) onReloaded(result.raw);
+        io.out(`Reloaded. ${describeRules(result.set)}`);
+      } else {
         io.err("Rules not reloaded; the rules in force stay. Fix securix.toml and reload again:");
         for (const issue of result.issues) io.err(`  ${issue.path}: ${issue.message}`);
       }

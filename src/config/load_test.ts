@@ -441,3 +441,25 @@ Deno.test("config: [auth_lockout] defaults and overrides", async () => {
     assert.deepEqual(config.auth_lockout, { max_failures: 5, window_s: 30, max_addresses: 10_000 });
   });
 });
+
+Deno.test('config: [server] workers is a count or "auto", 1 by default, and has an override', async () => {
+  await withDir('[vault]\nmaster_key = "env:MK"\n', async (dir) => {
+    const plain = await loadConfig({
+      cwd: dir,
+      env: (n) => ({ MK: KEY } as Record<string, string>)[n],
+    });
+    assert.equal(plain.config.server.workers, 1);
+    for (const [value, expected] of [["4", 4], ["auto", "auto"]] as const) {
+      const env: Record<string, string> = { MK: KEY, SECURIX_SERVER_WORKERS: value };
+      const { config } = await loadConfig({ cwd: dir, env: (n) => env[n] });
+      assert.equal(config.server.workers, expected);
+    }
+    for (const bad of ["0", "many"]) {
+      const message = await loadError(dir, { MK: KEY, SECURIX_SERVER_WORKERS: bad });
+      assert.match(message, /SECURIX_SERVER_WORKERS: expected "auto" or a whole number/);
+    }
+  });
+  await withDir('[server]\nworkers = 1.5\n[vault]\nmaster_key = "env:MK"\n', async (dir) => {
+    assert.match(await loadError(dir, { MK: KEY }), /server\.workers: expected "auto"/);
+  });
+});

@@ -62,6 +62,12 @@ function secret(sources: SecretSources, opts: { literal: boolean }) {
   });
 }
 
+function workersError(iss: { input?: unknown }): string {
+  return `expected "auto" or a whole number from 1 to 256, got ${
+    typeof iss.input === "number" ? iss.input : show(iss.input)
+  }`;
+}
+
 /**
  * `true` (a proxy on loopback), `false` (none), or the proxies' addresses and
  * CIDR ranges, as a list or (from an environment variable) comma-separated.
@@ -120,6 +126,13 @@ export function configSchema(sources: SecretSources) {
     /** Most client connections open at once; past it new ones get 503 SX-OVERLOADED. Default
      * derived at start: (open-file limit − 128 reserved) / 2, between 16 and 16384. */
     max_connections: z.number().int().min(1).max(1_000_000).optional(),
+    /** Serving isolates on the listen port (SO_REUSEPORT): a number, or `"auto"` for one per
+     * core. Each caps `max_connections` on its own. Default 1. */
+    workers: z.union([
+      z.literal("auto"),
+      z.number({ error: workersError }).int({ error: workersError })
+        .min(1, { error: workersError }).max(256, { error: workersError }),
+    ], { error: workersError }).default(1),
   });
 
   const database = z.strictObject({

@@ -28,6 +28,11 @@ export interface OpenApplianceOptions {
   onBackup?: (path: string) => void;
   /** Skip that backup (restore: the database just came from one). Default true. */
   backupBeforeMigrate?: boolean;
+  /**
+   * False: open only, no version check, backup or migrations (a serving
+   * isolate, whose main isolate migrated the file already). Default true.
+   */
+  migrate?: boolean;
 }
 
 /**
@@ -48,21 +53,7 @@ export async function openAppliance(
     create: options.create === true,
   });
   try {
-    await refuseNewerDatabase(database.client, MIGRATIONS, VERSION);
-    if (options.backupBeforeMigrate !== false) {
-      const backup = await backupBeforeMigrate({
-        client: database.client,
-        migrations: MIGRATIONS,
-        databasePath: config.database.filePath,
-        backupDir: config.backup.dir,
-        masterKey: config.vault.masterKey,
-        securixVersion: VERSION,
-        now,
-      });
-      if (backup) options.onBackup?.(backup);
-    }
-    const applied = await migrate(database.client, MIGRATIONS, now, VERSION);
-    options.onMigrated?.(applied);
+    if (options.migrate !== false) await prepareSchema(database, config, options, now);
     const keyring = await Keyring.open(database, config.vault.masterKey, now);
     const vault = new VaultStore({ database, keyring, now });
     return { config, database, keyring, vault, now, close: () => database.close() };
@@ -70,4 +61,27 @@ export async function openAppliance(
     database.close();
     throw error;
   }
+}
+
+async function prepareSchema(
+  database: Database,
+  config: Config,
+  options: OpenApplianceOptions,
+  now: () => number,
+): Promise<void> {
+  await refuseNewerDatabase(database.client, MIGRATIONS, VERSION);
+  if (options.backupBeforeMigrate !== false) {
+    const backup = await backupBeforeMigrate({
+      client: database.client,
+      migrations: MIGRATIONS,
+      databasePath: config.database.filePath,
+      backupDir: config.backup.dir,
+      masterKey: config.vault.masterKey,
+      securixVersion: VERSION,
+      now,
+    });
+    if (backup) options.onBackup?.(backup);
+  }
+  const applied = await migrate(database.client, MIGRATIONS, now, VERSION);
+  options.onMigrated?.(applied);
 }

@@ -3,6 +3,8 @@ import { AuditThread } from "../audit/audit_thread.ts";
 import { AuthFailureLog } from "../audit/auth_failure_log.ts";
 import { trustedProxies } from "../config/trusted_proxies.ts";
 import { AuditWriter } from "../audit/audit_writer.ts";
+import type { AuditEvent } from "../audit/audit_types.ts";
+import type { Connection } from "../connections/connection_types.ts";
 import { publishHead } from "../audit/head_publisher.ts";
 import { pruneAudit } from "../audit/prune.ts";
 import { CredentialSource } from "../connections/credential_source.ts";
@@ -56,7 +58,32 @@ export interface RuntimeOptions {
   housekeepingMs?: number;
   /** Waits between discovery attempts of an unreachable OIDC issuer; default 1 s doubling to 5 min. */
   discoveryBackoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * A serving isolate beside the main one (serving_worker.ts): it serves and
+   * proxies, and hands its audit events to `auditSink` (the main isolate's
+   * writer keeps the one hash chain). Housekeeping, webhook delivery, backups,
+   * audit heads and start-up records stay with the main isolate.
+   */
+  serving?: {
+    auditSink: (events: AuditEvent[]) => void;
+    /** The main isolate's writer is backlogged: this isolate's proxy refuses too. */
+    auditBacklogged: () => boolean;
+  };
+  /**
+   * Told of every cache entry this isolate drops for a change made here (a
+   * connection paused or revoked, agents changed), so the other serving
+   * isolates can drop theirs with `forget` instead of waiting out their TTLs.
+   */
+  onCachesChanged?: (change: CacheChange) => void;
 }
+
+/** A change that makes cached callers or credentials stale, as it crosses between isolates. */
+export type CacheChange =
+  | { kind: "connection"; connection: Pick<Connection, "id" | "appId" | "entityId" | "provider"> }
+  | { kind: "agents" };
+
+/** A reload's outcome, with the validated rules and scopes to hand to serving isolates. */
+export type RuleReload = RuleLoad & { raw?: Record<string, unknown> };
 
 export interface Runtime {
   handler: (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response>;
@@ -74,7 +101,11 @@ export interface Runtime {
    * Re-reads `[[rules]]` and `[scopes]` from the config file and puts them in
    * force; an invalid file keeps the rules in force and says why.
    */
-  reloadRules(trigger: string): Promise<RuleLoad>;
+  reloadRules(trigger: string): Promise<RuleReload>;
+  /** Puts `raw`'s `rules` and `scopes` in force (what a reload validated in another isolate). */
+  applyRules(raw: Record<string, unknown>, trigger: string): RuleLoad;
+  /** Drops what `change` makes stale (a change another isolate made). */
+  forget(change: CacheChange): void;
 }
 
 /**
@@ -121,7 +152,8 @@ export async function createRuntime(
       onRecovered: (provider) => log(`providers: ${provider}: OpenID configuration discovered`),
     },
   });
-  if (options.audit !== false) {
+  const serving = options.serving ?? null;
+  if (options.audit !== false && !serving) {
     // Which providers this process serves, and how: a configuration change shows in the log.
     await recordAdminEventNow(database, {
       kind: "admin.providers.loaded",
@@ -136,14 +168,24 @@ export async function createRuntime(
       },
     }, now());
   }
-  const auditThread = options.audit === false ? null : await startAuditThread(database, log);
+  const auditThread = options.audit === false || serving
+    ? null
+    : await startAuditThread(database, log);
   const audit = options.audit === false ? null : new AuditWriter({
     database,
     now,
     backlogLimit: config.audit.max_backlog,
     onFlush: (_n, lag) => metrics.auditBatchLag.observe(lag / 1000),
     onError: (error) => log(`audit: cannot write batch: ${logSafeError(error)}`),
-    write: auditThread ? (events) => auditThread.write(events) : undefined,
+    ...(serving
+      ? {
+        // Handed over, not written: short intervals keep the main writer's batches full.
+        intervalMs: SERVING_AUDIT_INTERVAL_MS,
+        maxBatch: SERVING_AUDIT_MAX_BATCH,
+        write: (events: AuditEvent[]) => Promise.resolve(serving.auditSink(events)),
+        downstreamBacklogged: serving.auditBacklogged,
+      }
+      : { write: auditThread ? (events: AuditEvent[]) => auditThread.write(events) : undefined }),
   });
   const failureLog = audit && new AuthFailureLog({
     emit: (event) => audit.record(event),
@@ -163,11 +205,13 @@ export async function createRuntime(
     log,
   });
   const metrics = new ApplianceMetrics({
-    webhookQueueDepth: () => worker.queueDepth(),
+    // Summed over isolates at render: only the main one reports the queue.
+    webhookQueueDepth: serving ? undefined : () => worker.queueDepth(),
     auditPending: () => audit?.pending ?? 0,
   });
   const { backup } = config;
-  const backups = backup.schedule === "off" || !backup.dir || !config.database.filePath
+  const backups = serving || backup.schedule === "off" || !backup.dir ||
+      !config.database.filePath
     ? null
     : new BackupSchedule({
       databasePath: config.database.filePath,
@@ -192,6 +236,7 @@ export async function createRuntime(
   const rules = new RuleBook({ maxInspectBytes: config.proxy.max_inspect_bytes, now });
   const putInForce = (set: RuleSet, trigger: string) => {
     rules.use(set);
+    if (serving) return; // The main isolate records each load once.
     // A start with no rules is the default state, not an event worth a record.
     if (trigger === "start" && set.rules.length === 0 && set.scopes.length === 0) return;
     // Which rules were in force when is part of the trail: the hash names the exact set.
@@ -209,10 +254,17 @@ export async function createRuntime(
     sessionTtlMs: options.sessionTtlMs,
     deviceIntervalS: options.deviceIntervalS,
     onConnectionChanged: (c) => {
-      credentials.invalidate(c.id);
-      callers.forgetConnection(c);
+      const change: CacheChange = {
+        kind: "connection",
+        connection: { id: c.id, appId: c.appId, entityId: c.entityId, provider: c.provider },
+      };
+      forget(change);
+      options.onCachesChanged?.(change);
     },
-    onAgentsChanged: () => callers.forgetAll(),
+    onAgentsChanged: () => {
+      forget({ kind: "agents" });
+      options.onCachesChanged?.({ kind: "agents" });
+    },
     webhookResolve: options.webhookResolve,
     onKeyFailure: (address, reason) => {
       metrics.authFailures.inc({ reason });
@@ -221,6 +273,11 @@ export async function createRuntime(
   });
   const trusted = trustedProxies(config.server.trustedProxies);
   const callers = new CallerResolver({ db: database.db, authenticator, now });
+  function forget(change: CacheChange): void {
+    if (change.kind === "agents") return callers.forgetAll();
+    credentials.invalidate(change.connection.id);
+    callers.forgetConnection(change.connection);
+  }
   const proxy: ProxyDeps = {
     routes: wiring.routes,
     baseDomain: config.server.base_domain,
@@ -300,6 +357,11 @@ export async function createRuntime(
     credentials,
     start() {
       audit?.start();
+      if (serving) {
+        void wiring.warmUp();
+        if (failureLog) timers.push(setInterval(() => failureLog.flush(now()), 5_000));
+        return;
+      }
       worker.start();
       // Discover OIDC issuers now rather than on the first user's click; failures only log.
       void wiring.warmUp();
@@ -324,6 +386,13 @@ export async function createRuntime(
         return { ok: false, issues: [{ path: config.source!, message: (error as Error).message }] };
       }
       const loaded = loadRuleSet(raw);
+      if (!loaded.ok) return loaded;
+      putInForce(loaded.set, trigger);
+      return { ...loaded, raw: { rules: raw.rules, scopes: raw.scopes } };
+    },
+    forget,
+    applyRules(raw, trigger) {
+      const loaded = loadRuleSet(raw);
       if (loaded.ok) putInForce(loaded.set, trigger);
       return loaded;
     },
@@ -340,6 +409,9 @@ export async function createRuntime(
     },
   };
 }
+
+const SERVING_AUDIT_INTERVAL_MS = 50;
+const SERVING_AUDIT_MAX_BATCH = 500;
 
 /**
  * An embedded database file gets its audit batches written on a thread of

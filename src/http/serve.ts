@@ -56,6 +56,13 @@ export function startServer(options: {
   onConnections?: (open: number) => void;
   /** Called for each connection shed at the cap. */
   onShed?: () => void;
+  /** Called for each connection admitted under the cap. */
+  onAccept?: () => void;
+  /**
+   * Share the port with other listeners of this process (SO_REUSEPORT: the
+   * kernel spreads new connections over them). Needs `--unstable-net`.
+   */
+  reusePort?: boolean;
 }): RunningServer {
   const log = options.log ?? ((line: string) => console.error(line));
   const limits: ConnLimits = {
@@ -76,7 +83,11 @@ export function startServer(options: {
   }
   let listener: Deno.TcpListener;
   try {
-    listener = Deno.listen({ hostname: options.listen.hostname, port: options.listen.port });
+    listener = Deno.listen({
+      hostname: options.listen.hostname,
+      port: options.listen.port,
+      ...(options.reusePort ? { reusePort: true } : {}),
+    });
   } catch (error) {
     throw listenError(options.listen, options.listenSetting ?? "server.listen", error);
   }
@@ -192,6 +203,7 @@ export function startServer(options: {
         options.onShed?.();
         continue;
       }
+      options.onAccept?.();
       void admit(conn);
     }
   })();
@@ -311,6 +323,7 @@ function plainServer(
     server = Deno.serve({
       hostname: options.listen.hostname,
       port: options.listen.port,
+      ...(options.reusePort ? { reusePort: true } : {}),
       signal: controller.signal,
       onListen: (addr) => options.onListen?.(addr),
     }, options.handler);

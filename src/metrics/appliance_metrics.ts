@@ -1,5 +1,8 @@
 import client from "prom-client";
 
+/** One registry's metrics as `getMetricsAsJSON` gives them: what serving isolates hand over. */
+export type MetricsSnapshot = Awaited<ReturnType<client.Registry["getMetricsAsJSON"]>>;
+
 /**
  * The appliance's Prometheus metrics (prom-client). Domains never import
  * this: they expose callbacks, and the HTTP wiring connects them here.
@@ -18,6 +21,7 @@ export class ApplianceMetrics {
   readonly authFailures: client.Counter<"reason">;
   readonly openConnections: client.Gauge<"listener">;
   readonly shedConnections: client.Counter<"listener">;
+  readonly acceptedConnections: client.Counter<"isolate">;
   readonly backupLastSuccess: client.Gauge;
 
   constructor(
@@ -121,6 +125,13 @@ export class ApplianceMetrics {
       labelNames: ["listener"],
       registers,
     });
+    this.acceptedConnections = new client.Counter({
+      name: "securix_http_accepted_connections_total",
+      help:
+        "Client connections accepted on the public listener, by serving isolate (0 = the main one; [server] workers)",
+      labelNames: ["isolate"],
+      registers,
+    });
     this.backupLastSuccess = new client.Gauge({
       name: "securix_backup_last_success_timestamp",
       help: "Unix time (seconds) of the newest scheduled backup ([backup] schedule); 0 for none",
@@ -128,9 +139,21 @@ export class ApplianceMetrics {
     });
   }
 
-  async render(): Promise<Response> {
-    return new Response(await this.registry.metrics(), {
-      headers: { "content-type": this.registry.contentType },
-    });
+  /** This registry's metrics as plain data, for the main isolate to sum. */
+  snapshot(): Promise<MetricsSnapshot> {
+    return this.registry.getMetricsAsJSON();
+  }
+
+  /**
+   * The exposition; with `others`, the serving isolates' snapshots are summed
+   * in (counters, histograms and gauges alike: every gauge here is either a
+   * count over isolates or set in one isolate only).
+   */
+  async render(others?: () => Promise<MetricsSnapshot[]>): Promise<Response> {
+    const text = others
+      ? await client.AggregatorRegistry.aggregate([await this.snapshot(), ...await others()])
+        .metrics()
+      : await this.registry.metrics();
+    return new Response(text, { headers: { "content-type": this.registry.contentType } });
   }
 }

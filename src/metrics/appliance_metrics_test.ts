@@ -42,3 +42,38 @@ Deno.test("metrics: exposition parses with a Prometheus text parser and counters
   assert.equal(byName.get("securix_http_open_connections")!.metrics[0].value, "5");
   assert.equal(byName.get("securix_http_shed_connections_total")!.metrics[0].value, "1");
 });
+
+Deno.test("metrics: serving isolates' snapshots are summed into the exposition", async () => {
+  const main = new ApplianceMetrics();
+  const other = new ApplianceMetrics();
+  main.proxyRequests.inc({ provider: "gmail", status: "200" }, 2);
+  other.proxyRequests.inc({ provider: "gmail", status: "200" }, 3);
+  other.proxyRequests.inc({ provider: "github", status: "403" });
+  main.proxyLatency.observe({ provider: "gmail" }, 0.002);
+  other.proxyLatency.observe({ provider: "gmail" }, 0.2);
+  main.acceptedConnections.inc({ isolate: "0" });
+  other.acceptedConnections.inc({ isolate: "1" }, 4);
+  // What crosses the thread boundary: plain data.
+  const snapshot = structuredClone(await other.snapshot());
+  const text = await (await main.render(() => Promise.resolve([snapshot]))).text();
+  const families = parsePrometheusTextFormat(text) as {
+    name: string;
+    metrics: {
+      value?: string;
+      buckets?: Record<string, string>;
+      labels?: Record<string, string>;
+    }[];
+  }[];
+  const family = (name: string) => families.find((f) => f.name === name)!.metrics;
+  const requests = family("securix_proxy_requests_total");
+  assert.equal(requests.find((m) => m.labels?.provider === "gmail")?.value, "5");
+  assert.equal(requests.find((m) => m.labels?.provider === "github")?.value, "1");
+  const latency = family("securix_proxy_duration_seconds")[0];
+  assert.equal(latency.buckets?.["+Inf"], "2");
+  assert.equal(latency.buckets?.["0.0025"], "1");
+  const accepted = family("securix_http_accepted_connections_total");
+  assert.deepEqual(
+    accepted.map((m) => [m.labels?.isolate, m.value]).sort(),
+    [["0", "1"], ["1", "4"]],
+  );
+});

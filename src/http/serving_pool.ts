@@ -1,0 +1,208 @@
+import type { AuditEvent } from "../audit/audit_types.ts";
+import type { Config } from "../config/load.ts";
+import type { MetricsSnapshot } from "../metrics/appliance_metrics.ts";
+import type { CacheChange } from "./runtime.ts";
+import type { FromServingWorker, ToServingWorker } from "./serving_worker.ts";
+
+/** `[server] workers` as a number of serving isolates: "auto" is one per core. */
+export function servingIsolates(setting: number | "auto", cores: number): number {
+  return setting === "auto" ? Math.max(1, Math.floor(cores) || 1) : setting;
+}
+
+/**
+ * Whether listeners can share a port (SO_REUSEPORT). Deno 2.9 keeps
+ * `reusePort` behind `--unstable-net` (deno.json's `"unstable": ["net"]`
+ * sets it); without it the appliance serves on one isolate.
+ */
+export function canReusePort(hostname: string): boolean {
+  try {
+    Deno.listen({ hostname, port: 0, reusePort: true }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Member {
+  worker: Worker;
+  index: number;
+  started: PromiseWithResolvers<void>;
+  stopped: PromiseWithResolvers<void>;
+}
+
+/** How long a metrics scrape waits for a serving isolate before leaving it out. */
+const SNAPSHOT_TIMEOUT_MS = 2_000;
+
+/**
+ * The serving isolates beside the main one (serving_worker.ts). The main
+ * isolate keeps the singular work; the pool hands each isolate the config,
+ * feeds their audit events to the one writer, sums their metrics into
+ * /metrics, passes reloaded rules on and drains them on shutdown.
+ */
+export class ServingPool {
+  readonly #members: Member[] = [];
+  readonly #snapshots = new Map<number, (snapshot: MetricsSnapshot) => void>();
+  #nextId = 1;
+  /** The latest reloaded rules, for an isolate still starting when they came. */
+  #rules: Record<string, unknown> | null = null;
+  #backlogged = false;
+
+  private constructor(
+    private readonly options: {
+      audit: (events: AuditEvent[]) => void;
+      /** A change made in a serving isolate, for the main one to forget. */
+      forget: (change: CacheChange) => void;
+      log: (line: string) => void;
+    },
+  ) {}
+
+  /**
+   * Starts `count` isolates (numbered 1…count; the main one is 0) listening on
+   * `port`; rejects, with every one stopped, if any cannot start.
+   */
+  static async start(options: {
+    count: number;
+    config: Config;
+    /**
+     * Where the config was loaded from; each isolate loads it again with the
+     * process's environment.
+     */
+    cwd: string;
+    port: number;
+    audit: (events: AuditEvent[]) => void;
+    forget: (change: CacheChange) => void;
+    log: (line: string) => void;
+  }): Promise<ServingPool> {
+    const pool = new ServingPool(options);
+    for (let index = 1; index <= options.count; index++) {
+      pool.#members.push(pool.#spawn(index, options.config, options.cwd, options.port));
+    }
+    try {
+      await Promise.all(pool.#members.map((m) => m.started.promise));
+    } catch (error) {
+      await pool.stop(1_000);
+      throw error;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.#members.length;
+  }
+
+  #spawn(index: number, config: Config, cwd: string, port: number): Member {
+    const worker = new Worker(new URL("./serving_worker.ts", import.meta.url), { type: "module" });
+    const member: Member = {
+      worker,
+      index,
+      started: Promise.withResolvers<void>(),
+      stopped: Promise.withResolvers<void>(),
+    };
+    member.started.promise.catch(() => {});
+    worker.onmessage = ({ data }: MessageEvent<FromServingWorker>) => this.#receive(member, data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.options.log(`serving isolate ${index} crashed: ${event.message}`);
+      member.started.reject(new Error(`serving isolate ${index} crashed: ${event.message}`));
+      member.stopped.resolve();
+    };
+    this.#post(member, {
+      type: "start",
+      isolate: index,
+      source: config.source,
+      cwd,
+      databaseUrl: config.database.url,
+      port,
+    });
+    return member;
+  }
+
+  #receive(member: Member, message: FromServingWorker): void {
+    switch (message.type) {
+      case "listening":
+        member.started.resolve();
+        if (this.#rules) this.#post(member, { type: "rules", raw: this.#rules });
+        if (this.#backlogged) this.#post(member, { type: "backlog", backlogged: true });
+        return;
+      case "failed":
+        member.started.reject(
+          new Error(`serving isolate ${member.index} did not start: ${message.message}`),
+        );
+        member.stopped.resolve();
+        return;
+      case "audit":
+        this.options.audit(JSON.parse(message.events) as AuditEvent[]);
+        return;
+      case "metrics":
+        this.#snapshots.get(message.id)?.(message.snapshot);
+        return;
+      case "log":
+        this.options.log(`[isolate ${member.index}] ${message.line}`);
+        return;
+      case "forget":
+        this.options.forget(message.change);
+        this.forget(message.change, member);
+        return;
+      case "stopped":
+        member.stopped.resolve();
+        return;
+    }
+  }
+
+  #post(member: Member, message: ToServingWorker): void {
+    member.worker.postMessage(message);
+  }
+
+  /** Every isolate's metrics; one that does not answer in time is left out of this scrape. */
+  snapshots(): Promise<MetricsSnapshot[]> {
+    return Promise.all(this.#members.map((member) =>
+      new Promise<MetricsSnapshot>((resolve) => {
+        const id = this.#nextId++;
+        const timer = setTimeout(() => done([]), SNAPSHOT_TIMEOUT_MS);
+        const done = (snapshot: MetricsSnapshot) => {
+          clearTimeout(timer);
+          this.#snapshots.delete(id);
+          resolve(snapshot);
+        };
+        this.#snapshots.set(id, done);
+        this.#post(member, { type: "metrics", id });
+      })
+    ));
+  }
+
+  /**
+   * Tells every serving isolate but `from` to drop what `change` makes stale,
+   * so a pause or revoke made through one isolate holds in all at once.
+   */
+  forget(change: CacheChange, from?: Member): void {
+    for (const member of this.#members) {
+      if (member !== from) this.#post(member, { type: "forget", change });
+    }
+  }
+
+  /** Tells every serving isolate whether the one audit writer is backlogged (on a change). */
+  auditBacklogged(backlogged: boolean): void {
+    if (backlogged === this.#backlogged) return;
+    this.#backlogged = backlogged;
+    for (const member of this.#members) this.#post(member, { type: "backlog", backlogged });
+  }
+
+  /** Puts rules a reload validated in force in every isolate. */
+  applyRules(raw: Record<string, unknown>): void {
+    this.#rules = raw;
+    for (const member of this.#members) this.#post(member, { type: "rules", raw });
+  }
+
+  /**
+   * Stops every isolate: each stops accepting, drains its requests and hands
+   * over its last audit events; one not done within `timeoutMs` is ended.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    for (const member of this.#members) this.#post(member, { type: "stop" });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
+    await Promise.race([Promise.all(this.#members.map((m) => m.stopped.promise)), timeout]);
+    clearTimeout(timer);
+    for (const member of this.#members) member.worker.terminate();
+  }
+}

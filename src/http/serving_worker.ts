@@ -1,0 +1,155 @@
+/**
+ * A serving isolate's entry point ([server] workers > 1): its own database
+ * connection, providers, caches, rule book, proxy and app, listening on the
+ * main isolate's port with SO_REUSEPORT. Audit events and metrics go to the
+ * main isolate (serving_pool.ts), which keeps everything singular.
+ */
+import type { AuditEvent } from "../audit/audit_types.ts";
+import { loadConfig } from "../config/load.ts";
+import { logSafeError } from "../errors/log_safe.ts";
+import type { MetricsSnapshot } from "../metrics/appliance_metrics.ts";
+import { openAppliance } from "./appliance.ts";
+import { type CacheChange, createRuntime } from "./runtime.ts";
+import { type RunningServer, startServer } from "./serve.ts";
+
+export type ToServingWorker =
+  /**
+   * The config is loaded again here, from the main isolate's file, working
+   * directory and environment: a structured clone would lose what lives in
+   * classes (provider client secrets are private fields). `databaseUrl` is the
+   * main isolate's, to refuse a config that changed in between. `port`: the
+   * one the main isolate bound (the configured one may be 0).
+   */
+  | {
+    type: "start";
+    isolate: number;
+    source: string | null;
+    cwd: string;
+    databaseUrl: string;
+    port: number;
+  }
+  /** Rules and scopes a SIGHUP reload validated in the main isolate. */
+  | { type: "rules"; raw: Record<string, unknown> }
+  | { type: "metrics"; id: number }
+  /** A change made in another isolate: drop the cache entries it makes stale. */
+  | { type: "forget"; change: CacheChange }
+  /** The main isolate's audit writer turned backlogged, or caught up. */
+  | { type: "backlog"; backlogged: boolean }
+  /** Stop accepting, drain, hand over the last audit events, then say "stopped". */
+  | { type: "stop" };
+
+export type FromServingWorker =
+  | { type: "listening" }
+  | { type: "failed"; message: string }
+  /** A batch of AuditEvent[] as JSON (one string clones cheaper than many objects). */
+  | { type: "audit"; events: string }
+  | { type: "metrics"; id: number; snapshot: MetricsSnapshot }
+  | { type: "log"; line: string }
+  /** A change made through this isolate, for the others to forget. */
+  | { type: "forget"; change: CacheChange }
+  | { type: "stopped" };
+
+const scope = self as unknown as {
+  onmessage: ((event: MessageEvent<ToServingWorker>) => void) | null;
+  postMessage(message: FromServingWorker): void;
+};
+const post = (message: FromServingWorker) => scope.postMessage(message);
+const log = (line: string) => post({ type: "log", line });
+
+let serving: Awaited<ReturnType<typeof start>> | null = null;
+let stopping: Promise<void> | null = null;
+let auditBacklogged = false;
+
+async function start(message: Extract<ToServingWorker, { type: "start" }>) {
+  const { isolate, port } = message;
+  // Unknown SECURIX_* variables were warned about by the main isolate already.
+  const { config } = await loadConfig({
+    path: message.source,
+    cwd: message.cwd,
+    envNames: () => [],
+  });
+  if (config.database.url !== message.databaseUrl) {
+    throw new Error("the config file changed since the main isolate loaded it; restart");
+  }
+  const appliance = await openAppliance(config, { migrate: false });
+  const runtime = await createRuntime(appliance, {
+    log,
+    serving: {
+      auditSink: (events: AuditEvent[]) => post({ type: "audit", events: JSON.stringify(events) }),
+      auditBacklogged: () => auditBacklogged,
+    },
+    onCachesChanged: (change) => post({ type: "forget", change }),
+  });
+  runtime.start();
+  const { metrics } = runtime;
+  let server: RunningServer;
+  try {
+    server = startServer({
+      listen: { hostname: config.server.listenAddress.hostname, port },
+      listenSetting: "server.listen",
+      reusePort: true,
+      // The main isolate has the signal handlers and tells this one to stop.
+      signals: false,
+      handler: runtime.handler,
+      shutdownTimeoutMs: config.server.shutdown_timeout_ms,
+      limits: {
+        headerTimeoutMs: config.server.header_timeout_ms,
+        idleTimeoutMs: config.server.idle_timeout_ms,
+        maxConnections: config.server.max_connections,
+      },
+      log,
+      onConnections: (open) => metrics.openConnections.set({ listener: "public" }, open),
+      onShed: () => metrics.shedConnections.inc({ listener: "public" }),
+      onAccept: () => metrics.acceptedConnections.inc({ isolate: String(isolate) }),
+    });
+  } catch (error) {
+    await runtime.stop();
+    appliance.close();
+    throw error;
+  }
+  return { appliance, runtime, server };
+}
+
+async function stop(): Promise<void> {
+  if (serving) {
+    await serving.server.shutdown();
+    // Flushes the audit buffer: its last batch is posted before "stopped".
+    await serving.runtime.stop();
+    serving.appliance.close();
+  }
+  post({ type: "stopped" });
+}
+
+scope.onmessage = ({ data }) => {
+  switch (data.type) {
+    case "start":
+      start(data).then((s) => {
+        serving = s;
+        post({ type: "listening" });
+      }, (error) => post({ type: "failed", message: logSafeError(error) }));
+      return;
+    case "rules": {
+      const loaded = serving?.runtime.applyRules(data.raw, "sighup");
+      if (loaded && !loaded.ok) log("rules: the reloaded rules did not load in this isolate");
+      return;
+    }
+    case "metrics":
+      if (!serving) return post({ type: "metrics", id: data.id, snapshot: [] });
+      serving.runtime.metrics.snapshot().then((snapshot) =>
+        post({ type: "metrics", id: data.id, snapshot })
+      );
+      return;
+    case "forget":
+      serving?.runtime.forget(data.change);
+      return;
+    case "backlog":
+      auditBacklogged = data.backlogged;
+      return;
+    case "stop":
+      stopping ??= stop().catch((error) => {
+        log(`stop: ${logSafeError(error)}`);
+        post({ type: "stopped" });
+      });
+      return;
+  }
+};
