@@ -21,14 +21,28 @@ function settle(ex: Exchange, verdict: Verdict): void {
   }
 }
 
+const NONE: readonly ProxyFilter[] = [];
+
+/**
+ * Runs the request hooks; returns the filters still engaged in this call
+ * (those with later hooks that did not say `done`).
+ */
 export async function runRequestFilters(
   filters: readonly ProxyFilter[],
   ex: Exchange,
   body: PeekableBody,
-): Promise<void> {
+): Promise<readonly ProxyFilter[]> {
+  let engaged: ProxyFilter[] | null = null;
   for (const filter of filters) {
-    if (filter.request) settle(ex, await filter.request(ex, (limit) => body.read(limit)));
+    let done = false;
+    if (filter.request) {
+      const verdict = await filter.request(ex, (limit) => body.read(limit));
+      settle(ex, verdict);
+      done = verdict.action === "continue" && verdict.done === true;
+    }
+    if (!done && (filter.authorized || filter.response)) (engaged ??= []).push(filter);
   }
+  return engaged ?? NONE;
 }
 
 export async function runAuthorizedFilters(

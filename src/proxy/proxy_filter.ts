@@ -3,10 +3,15 @@ import type { Exchange } from "./exchange.ts";
 
 /** A filter's answer: go on, or refuse the call with a typed error (and the rule that said so). */
 export type Verdict =
-  | { action: "continue" }
+  /**
+   * `done`: the filter has nothing more to do for this call, so its later
+   * hooks are skipped (a call no rule concerns keeps the plain path).
+   */
+  | { action: "continue"; done?: boolean }
   | { action: "deny"; error: SecurixError; rule: string | null };
 
 export const CONTINUE: Verdict = Object.freeze({ action: "continue" });
+export const DONE: Verdict = Object.freeze({ action: "continue", done: true });
 
 /**
  * Reads at most `limit` bytes of a body. `"too_large"` when there is more

@@ -167,10 +167,10 @@ export async function handleProxy(
     );
     call.exchange = ex;
     const filters = deps.filters?.() ?? NO_FILTERS;
-    await runRequestFilters(filters, ex, requestBody);
+    const engaged = await runRequestFilters(filters, ex, requestBody);
     let credential = await deps.credentials.get(caller.connection);
     const lookup = providerLookup(deps, route, () => credential);
-    await runAuthorizedFilters(filters, ex, lookup);
+    if (engaged.length > 0) await runAuthorizedFilters(engaged, ex, lookup);
     // A filter may have narrowed the query (hide): the URL is built again only then.
     if (ex.query !== url.search) upstream = upstreamUrl(route.baseUrl, ex.path, ex.query);
     if (sent.upgrade?.toLowerCase() === "websocket") {
@@ -212,7 +212,7 @@ export async function handleProxy(
       }
     }
     call.upstreamMs = deps.now() - t0;
-    return await respond(deps, call, ex, filters, response, lookup, counter);
+    return await respond(deps, call, ex, engaged, response, lookup, counter);
   } catch (error) {
     await requestBody?.discard();
     return refuse(deps, call, error);

@@ -3,6 +3,7 @@ import {
   type Answer,
   type BodyReader,
   CONTINUE,
+  DONE,
   type Lookup,
   type ProxyFilter,
   type ResponseVerdict,
@@ -91,7 +92,7 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
         method: ex.method,
         path: ex.path,
       });
-      if (ev === NO_EVALUATION) return CONTINUE;
+      if (ev === NO_EVALUATION) return DONE;
       evaluations.set(ex, ev);
       ex.rules.push(...ev.matched);
       if (ev.scopeDisabled !== null) {
@@ -107,7 +108,8 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
         const refused = await checkSend(ex, ev.conditional, readBody, maxInspectBytes);
         if (refused) return deny(ruleErrors.policyDenied(refused), refused);
       }
-      if (ev.hide.length > 0 || ev.redact.length > 0) ex.readsAnswer = true;
+      if (ev.hide.length === 0 && ev.redact.length === 0) return DONE;
+      ex.readsAnswer = true;
       if (ev.hide.length > 0) return hideBeforeCredentials(ex, ev);
       return CONTINUE;
     },
