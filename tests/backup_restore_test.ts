@@ -397,8 +397,13 @@ Deno.test("backup schedule in serve: a backup at start, the metric, the audit re
     }
     assert.equal(found.length, 1, "one backup at start");
     assert.match(found[0], /^securix-\d{8}T\d{6}Z\.sxbak$/);
-    const metrics = await (await server.runtime.metrics.render()).text();
-    const value = Number(metrics.match(/^securix_backup_last_success_timestamp (\S+)$/m)?.[1]);
+    // The file is renamed into place a moment before the schedule records its success.
+    let value = 0;
+    while (Date.now() < deadline && value === 0) {
+      const metrics = await (await server.runtime.metrics.render()).text();
+      value = Number(metrics.match(/^securix_backup_last_success_timestamp (\S+)$/m)?.[1] ?? 0);
+      if (value === 0) await new Promise((r) => setTimeout(r, 50));
+    }
     assert.ok(Math.abs(value - Date.now() / 1000) < 60, `metric ${value}`);
     await server.stop();
     const records = await listRecords(temp.appliance.database.db, { kinds: "admin.backup" });
