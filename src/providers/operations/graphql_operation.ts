@@ -24,6 +24,12 @@ type Token = { kind: "name"; text: string } | { kind: "punct"; text: string };
 
 const NAME_START = /[_A-Za-z]/;
 const NAME_CHAR = /[_0-9A-Za-z]/;
+/**
+ * Longest name taken into an operation id: ids reach the audit trail and the
+ * rules' per-operation cache, so a caller must not be able to make them huge.
+ * A longer name makes the document opaque (multiplexed, by caution).
+ */
+export const MAX_NAME = 128;
 const PUNCT = new Set(["{", "}", "(", ")", ":", "@", "$", "!", "=", "[", "]", "|", "&"]);
 
 class Unreadable extends Error {}
@@ -45,6 +51,7 @@ function tokenize(source: string): Token[] {
     } else if (NAME_START.test(c)) {
       const start = i;
       while (i < n && NAME_CHAR.test(source[i])) i++;
+      if (i - start > MAX_NAME) throw new Unreadable("name too long");
       tokens.push({ kind: "name", text: source.slice(start, i) });
     } else if (c === "-" || (c >= "0" && c <= "9")) {
       i++;

@@ -163,3 +163,12 @@ Deno.test("summarizeGraphql and graphqlFieldClass directly", () => {
   assert.equal(graphqlFieldClass("mutation", "createIssue"), "write");
   assert.equal(graphqlFieldClass("query", "deleteLog"), "read");
 });
+
+Deno.test("a field name past 128 characters makes the document opaque, not a huge operation id", () => {
+  const long = `issue${"X".repeat(200)}Create`;
+  const op = post({ query: `mutation { ${long}(input: {}) { success } }` });
+  assert.equal(op.id, "linear.graphql");
+  assert.equal(op.multiplexed, true);
+  const fits = `issue${"X".repeat(100)}Create`;
+  assert.equal(post({ query: `mutation { ${fits} { success } }` }).id, `linear.mutation.${fits}`);
+});

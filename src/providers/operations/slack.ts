@@ -92,6 +92,7 @@ export const SLACK_OPERATIONS: readonly OperationEntry[] = TABLE.map(([method, c
   class: cls,
 }));
 
+const MAX_METHOD = 128;
 const METHOD_NAME = /^[a-zA-Z][a-zA-Z0-9]*(\.[a-zA-Z][a-zA-Z0-9]*)+$/;
 
 const VERBS: ReadonlyArray<readonly [string, OperationClass]> = [
@@ -135,7 +136,8 @@ export function resolveSlack(call: CallShape, segments: readonly PathSegment[]):
   if (known) return known;
   // The id keeps the name as decoded (not lowercased) so it reads like Slack's.
   const name = decodeURIComponent(call.path.split("/").filter((s) => s !== "")[1]);
-  if (!METHOD_NAME.test(name)) return null;
+  // Ids reach the audit trail and the rules' cache: a caller must not make them huge.
+  if (name.length > MAX_METHOD || !METHOD_NAME.test(name)) return null;
   return { id: `slack.${name}`, class: slackVerbClass(name) };
 }
 

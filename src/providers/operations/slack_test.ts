@@ -46,3 +46,9 @@ Deno.test("slack: malformed methods, other paths and methods are slack.unknown",
   ]);
   assert.equal(resolveSlackPath("PUT", "/api/chat.postMessage"), null);
 });
+
+Deno.test("slack: a method name past 128 characters is not taken into an operation id", () => {
+  const long = `chat.${"x".repeat(200)}`;
+  assert.equal(resolveSlackPath("POST", `/api/${long}`), null);
+  assert.equal(resolveSlackPath("POST", "/api/chat.xyzzy")?.id, "slack.chat.xyzzy");
+});
