@@ -75,7 +75,7 @@ const BAD_FILES: [string, string, RegExp][] = [
     "a rule with an unknown effect",
     '[[rules]]\nname = "ok"\neffect = "deny"\n[[rules]]\nname = "x"\neffect = "deny"\n' +
     '[[rules]]\nname = "gmail_draft_only"\neffect = "block"\n',
-    /rules\[2\] \(gmail_draft_only\)\.effect: expected one of deny, redact, hide, got "block"/,
+    /rules\[2\] \(gmail_draft_only\)\.effect: expected one of deny, redact, hide, limit, approve, got "block"/,
   ],
   [
     "a misspelt rule key",

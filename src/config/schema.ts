@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { securitySchema } from "./security_schema.ts";
 import { resolveSecret, type SecretSources } from "./secret_ref.ts";
 import { providersSchema } from "../providers/provider_config.ts";
 import { DEFAULT_RETRY_DELAYS_MS } from "../webhooks/retry_schedule.ts";
@@ -216,6 +217,8 @@ export function configSchema(sources: SecretSources) {
     dir: z.string().min(1).optional(),
   });
 
+  const security = securitySchema();
+
   return z.strictObject({
     server: server.default(server.parse({})),
     database: database.prefault({}),
@@ -227,6 +230,8 @@ export function configSchema(sources: SecretSources) {
     audit: audit.default(audit.parse({})),
     auth_lockout: auth_lockout.default(auth_lockout.parse({})),
     backup: backup.default(backup.parse({})),
+    /** `[security]`: rate-limit sharing, anomaly detectors, approvals (src/config/security_schema.ts). */
+    security: security.default(security.parse({})),
     /** `[[rules]]`: deny, redact and hide rules, in evaluation order (src/rules/rule_schema.ts).
      * Validated as a whole below, so errors name the rule. Default none. */
     rules: z.unknown().optional(),

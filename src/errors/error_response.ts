@@ -27,9 +27,11 @@ export function errorResponse(error: SecurixError, headers?: HeadersInit): Respo
   const retryAfter = error.details?.retryAfter ?? error.details?.interval;
   const retry = error.status === 429 && typeof retryAfter === "number";
   // Header pairs, not a Headers object, when there is nothing to merge: half the cost.
-  const init: HeadersInit = headers === undefined && !retry ? PLAIN : (() => {
+  const own = error.headers;
+  const init: HeadersInit = headers === undefined && !retry && own === null ? PLAIN : (() => {
     const h = new Headers(headers);
     for (const [name, value] of PLAIN) h.set(name, value);
+    if (own) { for (const [name, value] of own) h.set(name, value); }
     if (retry) h.set("retry-after", String(retryAfter));
     return h;
   })();

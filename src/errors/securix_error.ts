@@ -9,6 +9,8 @@ export class SecurixError extends Error {
   readonly status: number;
   readonly llmError: string | null;
   readonly details: Record<string, unknown> | null;
+  /** Response headers that belong to this refusal (rate-limit headers), added by `errorResponse`. */
+  readonly headers: readonly [string, string][] | null;
 
   constructor(
     code: string,
@@ -17,6 +19,7 @@ export class SecurixError extends Error {
       status?: number;
       llmError?: string;
       details?: Record<string, unknown>;
+      headers?: readonly [string, string][];
       cause?: unknown;
     } = {},
   ) {
@@ -26,5 +29,6 @@ export class SecurixError extends Error {
     this.status = options.status ?? 500;
     this.llmError = options.llmError ?? null;
     this.details = options.details ?? null;
+    this.headers = options.headers ?? null;
   }
 }

@@ -29,6 +29,12 @@ export interface CompletionDeps {
    * chained one record each. `reason` is the code in snake case.
    */
   onRefusedUnauthenticated?: (address: string, reason: string) => void;
+  /**
+   * Every call of a known caller once it ended, refused ones too (the
+   * security engine's detectors count them). Runs on the hot path: count in
+   * memory, never await.
+   */
+  onComplete?: (call: CallRecord, outcome: Outcome) => void;
 }
 
 /** What the pipeline knew of the call when it ended. */
@@ -74,6 +80,7 @@ export function complete(deps: CompletionDeps, call: CallRecord, outcome: Outcom
       return;
     }
   }
+  if (call.caller !== null) deps.onComplete?.(call, outcome);
   deps.audit?.record({
     kind: "proxy.request",
     at: call.started,

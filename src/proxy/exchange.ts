@@ -28,6 +28,8 @@ export interface Exchange {
    * "skipped"`, hidden items); never a matched value.
    */
   notes: Record<string, unknown>;
+  /** Aborted when the caller goes away (a filter that holds the call, e.g. an approval wait, stops). */
+  readonly signal: AbortSignal;
   /** The caller asked for strict mode (`X-SecuriX-Strict-Mode: true`). */
   readonly strict: boolean;
   /**

@@ -273,6 +273,7 @@ async function exchangeFor(
     decision: "allowed",
     rules: [],
     notes: {},
+    signal: req.signal,
     strict: sent.strict,
     readsAnswer: false,
   };

@@ -37,6 +37,10 @@ export interface Evaluation {
   conditional: readonly CompiledRule[];
   redact: readonly CompiledRule[];
   hide: readonly CompiledRule[];
+  /** `limit` rules that apply: each counts the call, any one over its rate refuses it. */
+  limit: readonly CompiledRule[];
+  /** The most specific `approve` rule that applies: the call waits for a person. */
+  approve: CompiledRule | null;
   /** Every rule that applies, in file order. */
   matched: readonly string[];
 }
@@ -49,6 +53,8 @@ export const NO_EVALUATION: Evaluation = Object.freeze({
   conditional: NONE,
   redact: NONE,
   hide: NONE,
+  limit: NONE,
+  approve: null,
   matched: NONE,
 });
 
@@ -60,6 +66,8 @@ export function evaluate(set: RuleSet, ctx: CallContext): Evaluation {
   let conditional: CompiledRule[] | null = null;
   let redact: CompiledRule[] | null = null;
   let hide: CompiledRule[] | null = null;
+  let limit: CompiledRule[] | null = null;
+  let approve: CompiledRule | null = null;
   let matched: string[] | null = null;
   for (const rule of rules) {
     if (rule.apps && !rule.apps.has(ctx.appName)) continue;
@@ -70,7 +78,10 @@ export function evaluate(set: RuleSet, ctx: CallContext): Evaluation {
     (matched ??= []).push(rule.name);
     if (rule.effect === "redact") (redact ??= []).push(rule);
     else if (rule.effect === "hide") (hide ??= []).push(rule);
-    else if (rule.send) (conditional ??= []).push(rule);
+    else if (rule.effect === "limit") (limit ??= []).push(rule);
+    else if (rule.effect === "approve") {
+      if (approve === null || rule.rank < approve.rank) approve = rule;
+    } else if (rule.send) (conditional ??= []).push(rule);
     else if (deny === null || rule.rank < deny.rank) deny = rule;
   }
   if (matched === null && scopeDisabled === null) return NO_EVALUATION;
@@ -80,6 +91,8 @@ export function evaluate(set: RuleSet, ctx: CallContext): Evaluation {
     conditional: conditional ? conditional.sort((a, b) => a.rank - b.rank) : NONE,
     redact: redact ?? NONE,
     hide: hide ?? NONE,
+    limit: limit ?? NONE,
+    approve,
     matched: matched ?? NONE,
   };
 }

@@ -39,6 +39,8 @@ Deno.test("evaluate: no rules is today's behaviour, the shared empty evaluation"
     conditional: [],
     redact: [],
     hide: [],
+    limit: [],
+    approve: null,
     matched: [],
   });
   const other = ruleSet([{ name: "gh", effect: "deny", target: "github.*" }]);

@@ -4,6 +4,13 @@ import { parseRulesConfig, type RuleIssue } from "./rule_schema.ts";
 import { compileRules, EMPTY_RULE_SET, type RuleSet } from "./rule_set.ts";
 import { rulesFilter } from "./rules_filter.ts";
 
+/**
+ * The filter list in force for a rule set: the security engine's filters
+ * (anomaly blocks, rate limits, approvals) around the rules filter (null
+ * when the set has nothing for it). Built once per load, not per call.
+ */
+export type Compose = (set: RuleSet, rules: ProxyFilter | null) => readonly ProxyFilter[];
+
 export type RuleLoad =
   | { ok: true; set: RuleSet }
   | { ok: false; issues: RuleIssue[] };
@@ -25,9 +32,12 @@ export class RuleBook {
   #set: RuleSet = EMPTY_RULE_SET;
   #filters: readonly ProxyFilter[] = [];
 
-  constructor(deps: { maxInspectBytes: number; now: () => number }) {
+  readonly #compose: Compose;
+
+  constructor(deps: { maxInspectBytes: number; now: () => number; compose?: Compose }) {
     this.#maxInspectBytes = deps.maxInspectBytes;
     this.#labels = new LabelCache(deps.now);
+    this.#compose = deps.compose ?? ((_set, rules) => rules ? [rules] : []);
   }
 
   get set(): RuleSet {
@@ -45,6 +55,6 @@ export class RuleBook {
       labels: this.#labels,
     });
     this.#set = set;
-    this.#filters = filter ? [filter] : [];
+    this.#filters = this.#compose(set, filter);
   }
 }

@@ -3,6 +3,8 @@ import { z } from "zod";
 import { OPERATION_CLASSES } from "../providers/operation.ts";
 import { textProblem } from "../identifiers/identifier.ts";
 import { operationGlobProblem } from "./target_glob.ts";
+import { parseRate } from "../security/rate.ts";
+import { parseDuration } from "../security/duration.ts";
 
 /**
  * The `[[rules]]` and `[scopes.<name>]` tables of securix.toml. Field names
@@ -11,7 +13,7 @@ import { operationGlobProblem } from "./target_glob.ts";
  * operator fixing a rule file reads these errors, not the schema.
  */
 
-export const EFFECTS = ["deny", "redact", "hide"] as const;
+export const EFFECTS = ["deny", "redact", "hide", "limit", "approve"] as const;
 export type Effect = (typeof EFFECTS)[number];
 
 /** Built-in redaction detectors. */
@@ -78,12 +80,32 @@ const effect = z.string({ error: expected(`one of ${EFFECTS.join(", ")}`) }).sup
     if ((EFFECTS as readonly string[]).includes(value)) return;
     ctx.addIssue({
       code: "custom",
-      message: value === "limit"
-        ? '"limit" is not available yet: rate limits arrive with the security engine'
-        : `expected one of ${EFFECTS.join(", ")}, got ${show(value)}`,
+      message: `expected one of ${EFFECTS.join(", ")}, got ${show(value)}`,
     });
   },
 ).transform((value) => value as Effect);
+
+/** Whose calls a `limit` rule counts together. */
+export const LIMIT_PER = ["agent", "entity", "connection", "app"] as const;
+export type LimitPer = (typeof LIMIT_PER)[number];
+
+const rate = text(
+  'a rate such as "100/min" (per s, min, hour or day)',
+  (v) =>
+    parseRate(v)
+      ? null
+      : `expected a rate such as "100/min" (per s, min, hour or day), got ${show(v)}`,
+);
+
+/** Longest a held request may wait for a person (the client's connection stays open). */
+export const APPROVAL_WAIT_MAX_MS = 10 * 60_000;
+
+const wait = text('a duration such as "60s" (at most 10m)', (v) => {
+  const ms = parseDuration(v);
+  if (ms === null) return `expected a duration such as "60s" or "5m", got ${show(v)}`;
+  if (ms < 1000 || ms > APPROVAL_WAIT_MAX_MS) return "must be between 1s and 10m";
+  return null;
+});
 
 function oneOf<const T extends readonly string[]>(values: T) {
   return z.enum(values as unknown as [T[number], ...T[number][]], {
@@ -168,6 +190,18 @@ const ruleFields = z.strictObject({
     100,
   ).optional(),
   strict: z.boolean({ error: expected("true or false") }).optional(),
+  /** `limit`: calls allowed per period, e.g. "100/min". */
+  rate: rate.optional(),
+  /** `limit`: calls allowed at once above the steady rate; default the rate's count. */
+  burst: z.number({ error: expected("a whole number from 1 to 1000000") }).int({
+    error: "expected a whole number from 1 to 1000000",
+  }).min(1, { error: "expected a whole number from 1 to 1000000" }).max(1_000_000, {
+    error: "expected a whole number from 1 to 1000000",
+  }).optional(),
+  /** `limit`: whose calls count together; default "connection". */
+  per: oneOf(LIMIT_PER).optional(),
+  /** `approve`: hold the original request open this long for a decision instead of answering 403 at once. */
+  wait: wait.optional(),
   condition: condition.optional(),
   enabled: z.boolean({ error: expected("true or false") }).default(true),
 }, { error: expected("a [[rules]] table") });
@@ -193,6 +227,19 @@ export const ruleSchema = ruleFields.superRefine((rule, ctx) => {
       message: 'effect = "hide" needs labels (Gmail label names) or folders (Drive folder ids)',
     });
   }
+  if (rule.effect === "limit" && rule.rate === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["rate"],
+      message: 'effect = "limit" needs a rate such as "100/min"',
+    });
+  }
+  if (rule.effect !== "limit") {
+    for (const key of ["rate", "burst", "per"] as const) {
+      if (rule[key] !== undefined) misplaced(key, '"limit"');
+    }
+  }
+  if (rule.effect !== "approve" && rule.wait !== undefined) misplaced("wait", '"approve"');
   if (rule.effect !== "redact") {
     for (const key of ["patterns", "regex", "strict"] as const) {
       if (rule[key] !== undefined) misplaced(key, '"redact"');

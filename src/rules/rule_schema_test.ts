@@ -99,17 +99,50 @@ Deno.test("rules.apps / agents / entities: non-empty lists of ids", () => {
   }
 });
 
-Deno.test("rules.effect: deny, redact or hide; limit is explained", () => {
+Deno.test("rules.effect: one of the five effects", () => {
   assert.deepEqual(refused({ name: "gmail_draft_only", effect: "block" }), [
-    'rules[0] (gmail_draft_only).effect: expected one of deny, redact, hide, got "block"',
+    'rules[0] (gmail_draft_only).effect: expected one of deny, redact, hide, limit, approve, got "block"',
   ]);
   assert.deepEqual(refused({ name: "r" }), [
-    "rules[0] (r).effect: required: one of deny, redact, hide",
+    "rules[0] (r).effect: required: one of deny, redact, hide, limit, approve",
   ]);
+});
+
+Deno.test("rules: limit needs a rate; rate, burst and per only on limit", () => {
+  assert.deepEqual(refused({ name: "r", effect: "limit" }), [
+    'rules[0] (r).rate: effect = "limit" needs a rate such as "100/min"',
+  ]);
+  const rule = ok({ name: "r", effect: "limit", rate: "10/min", burst: 5, per: "agent" });
+  assert.equal(rule.rate, "10/min");
+  assert.equal(rule.burst, 5);
+  assert.equal(rule.per, "agent");
   assert.match(
-    refused({ name: "r", effect: "limit" })[0],
-    /"limit" is not available yet: rate limits arrive with the security engine/,
+    refused({ name: "r", effect: "limit", rate: "10/week" })[0],
+    /rate: expected a rate/,
   );
+  assert.match(
+    refused({ name: "r", effect: "limit", rate: "1/s", burst: 0 })[0],
+    /burst: expected/,
+  );
+  assert.match(
+    refused({ name: "r", effect: "limit", rate: "1/s", per: "ip" })[0],
+    /per: expected one of agent, entity, connection, app/,
+  );
+  assert.match(refused({ ...DENY, rate: "1/s" })[0], /rate: only applies to effect = "limit"/);
+});
+
+Deno.test("rules: approve may wait between 1s and 10m; wait only on approve", () => {
+  assert.equal(ok({ name: "r", effect: "approve", wait: "60s" }).wait, "60s");
+  assert.equal(ok({ name: "r", effect: "approve" }).wait, undefined);
+  assert.match(
+    refused({ name: "r", effect: "approve", wait: "11m" })[0],
+    /wait: must be between 1s and 10m/,
+  );
+  assert.match(
+    refused({ name: "r", effect: "approve", wait: "soon" })[0],
+    /wait: expected a duration/,
+  );
+  assert.match(refused({ ...DENY, wait: "60s" })[0], /wait: only applies to effect = "approve"/);
 });
 
 Deno.test("rules.llm_error: a sentence, allowed on any effect (lint warns off deny)", () => {

@@ -2,7 +2,9 @@ import { sha256 } from "@oslojs/crypto/sha2";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import type { Operation, OperationClass } from "../providers/operation.ts";
 import { canonicalJson } from "../audit/canonical_json.ts";
-import type { Effect, RedactKind, RuleConfig, ScopeConfig } from "./rule_schema.ts";
+import type { Effect, LimitPer, RedactKind, RuleConfig, ScopeConfig } from "./rule_schema.ts";
+import { parseRate, type Rate } from "../security/rate.ts";
+import { parseDuration } from "../security/duration.ts";
 import { compileGlob, type Glob, headCompatible } from "./target_glob.ts";
 
 /**
@@ -54,8 +56,18 @@ export interface CompiledRule {
   readonly labels: readonly string[];
   readonly folders: readonly string[];
   readonly strict: boolean;
+  /** `effect = "limit"`: the rate, burst (default the rate's count) and whose calls count together. */
+  readonly limit: LimitSpec | null;
+  /** `effect = "approve"`: how long to hold the request open for a decision (null = answer 403 at once). */
+  readonly approval: { readonly waitMs: number | null } | null;
   /** Place in specificity order, 0 = most specific; the lowest applying deny speaks. */
   readonly rank: number;
+}
+
+export interface LimitSpec {
+  readonly rate: Rate;
+  readonly burst: number;
+  readonly per: LimitPer;
 }
 
 export interface CompiledScope {
@@ -231,7 +243,17 @@ function compileRule(config: RuleConfig, index: number): Unranked {
     labels: config.labels ?? [],
     folders: config.folders ?? [],
     strict: config.strict ?? false,
+    limit: config.effect === "limit" ? limitSpec(config) : null,
+    approval: config.effect === "approve"
+      ? { waitMs: config.wait === undefined ? null : parseDuration(config.wait) }
+      : null,
   };
+}
+
+function limitSpec(config: RuleConfig): LimitSpec {
+  // Validated by the schema: a limit rule has a parseable rate.
+  const rate = parseRate(config.rate!)!;
+  return { rate, burst: config.burst ?? rate.count, per: config.per ?? "connection" };
 }
 
 function domainList(domains: readonly string[] | undefined): DomainList | null {

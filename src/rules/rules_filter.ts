@@ -10,6 +10,7 @@ import {
   type Verdict,
 } from "../proxy/proxy_filter.ts";
 import { SecurixError } from "../errors/securix_error.ts";
+import { callContext } from "./call_context.ts";
 import { evaluate, type Evaluation, NO_EVALUATION } from "./evaluate.ts";
 import { applies } from "./send_check.ts";
 import {
@@ -82,16 +83,7 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
   return {
     name: "rules",
     async request(ex, readBody) {
-      const ev = evaluate(set, {
-        appName: ex.caller.app.name,
-        agentId: ex.caller.agentId,
-        entityId: ex.caller.entityId,
-        provider: ex.route.provider,
-        family: ex.route.family ?? ex.route.provider,
-        operation: ex.operation,
-        method: ex.method,
-        path: ex.path,
-      });
+      const ev = evaluate(set, callContext(ex));
       if (ev === NO_EVALUATION) return DONE;
       evaluations.set(ex, ev);
       ex.rules.push(...ev.matched);
