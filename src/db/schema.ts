@@ -224,3 +224,20 @@ export const webhookDeliveries = sqliteTable("webhook_deliveries", {
   index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
   index("webhook_deliveries_order_idx").on(t.endpointId, t.orderingKey, t.createdAt),
 ]);
+
+/**
+ * MCP URLs (`Securix.mcp.getUrl`): a grant for one app, entity, agent and
+ * provider set. Only the grant's SHA-256 digest is stored, like API keys.
+ */
+export const mcpGrants = sqliteTable("mcp_grants", {
+  id: text("id").primaryKey(),
+  appId: text("app_id").notNull().references(() => apps.id, { onDelete: "cascade" }),
+  entityId: text("entity_id").notNull(),
+  agentId: text("agent_id").notNull(),
+  /** JSON array of provider names; null = every provider. */
+  providers: text("providers"),
+  digest: text("digest").notNull().unique(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  revokedAt: integer("revoked_at"),
+}, (t) => [index("mcp_grants_app_idx").on(t.appId, t.createdAt)]);

@@ -82,7 +82,21 @@ export class CallerResolver {
     const problem = textProblem(entityId, ENTITY_ID);
     if (problem) throw proxyErrors.invalidHeader("securix-entity-id", problem);
     if (!await this.#agentKnown(auth.app.id, agentId)) throw proxyErrors.unknownAgent(agentId);
-    const connection = await this.#connection(auth.app.id, entityId, provider);
+    return {
+      app: auth.app,
+      agentId,
+      entityId,
+      connection: await this.usable(auth.app, entityId, provider),
+    };
+  }
+
+  /**
+   * The connection a caller already identified otherwise (an MCP grant, which
+   * checked its app and agent itself) uses for `provider`, refused as `resolve`
+   * refuses it.
+   */
+  async usable(app: App, entityId: string, provider: string): Promise<Connection> {
+    const connection = await this.#connection(app.id, entityId, provider);
     if (!connection || connection.status === "pending" || connection.status === "revoked") {
       throw proxyErrors.notConnected(provider);
     }
@@ -91,7 +105,7 @@ export class CallerResolver {
     if (connection.status === "needs_reauth") {
       throw tokenExpired(provider, "the user must reconnect");
     }
-    return { app: auth.app, agentId, entityId, connection };
+    return connection;
   }
 
   async #agentKnown(appId: string, agentId: string): Promise<boolean> {

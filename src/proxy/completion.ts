@@ -50,6 +50,9 @@ export interface CallRecord {
   caller: Caller | null;
   exchange: Exchange | null;
   upstreamMs: number | null;
+  /** The front door when not the proxy's own (`mcp`), and the tool called there. */
+  via?: string;
+  tool?: string;
 }
 
 export interface Outcome {
@@ -118,6 +121,8 @@ function recordData(deps: CompletionDeps, call: CallRecord, outcome: Outcome) {
   data.path = call.path;
   if (ex && ex.rules.length > 0) data.rules = [...ex.rules];
   data.status = outcome.status;
+  if (call.tool !== undefined) data.tool = call.tool;
+  if (call.via !== undefined) data.via = call.via;
   return data;
 }
 

@@ -1,4 +1,5 @@
 import { AUDIT_NOTE, textProblem } from "../identifiers/identifier.ts";
+import type { App } from "../apps/app_store.ts";
 import type { StoredCredential } from "../connections/connection_types.ts";
 import type { CredentialSource } from "../connections/credential_source.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -45,6 +46,22 @@ export interface ProxyDeps extends CompletionDeps, ForwardDeps {
    * calls already running keep the one they started with.
    */
   filters?: () => readonly ProxyFilter[];
+}
+
+/**
+ * A caller identified by another front door (an MCP grant: app, agent and
+ * entity already checked), so no securix-* header is read. Its connection
+ * is still checked here like any caller's.
+ */
+export interface KnownCaller {
+  app: App;
+  agentId: string;
+  entityId: string;
+  /** The front door, recorded as the audit record's `via`, with the tool called. */
+  via: string;
+  tool: string;
+  /** Told the typed refusal when the pipeline refused the call (its llmError is the tool's answer). */
+  onRefused?: (error: SecurixError) => void;
 }
 
 export interface ProxyTarget {
@@ -124,6 +141,7 @@ export async function handleProxy(
   req: Request,
   target: ProxyTarget,
   clientAddress = "unknown",
+  known?: KnownCaller,
 ): Promise<Response> {
   const { route, url } = target;
   const sent = readSentHeaders(req.headers);
@@ -141,6 +159,10 @@ export async function handleProxy(
     exchange: null,
     upstreamMs: null,
   };
+  if (known) {
+    call.via = known.via;
+    call.tool = known.tool;
+  }
   let requestBody: PeekableBody | null = null;
   try {
     checkRequestShape(deps, sent, url);
@@ -148,7 +170,14 @@ export async function handleProxy(
     // Before the caller checks: a provider that cannot be used answers alike for everyone.
     const ready = route.ready?.();
     if (ready) await ready;
-    const caller = await deps.callers.resolve(sent, route.provider, clientAddress);
+    const caller = known
+      ? {
+        app: known.app,
+        agentId: known.agentId,
+        entityId: known.entityId,
+        connection: await deps.callers.usable(known.app, known.entityId, route.provider),
+      }
+      : await deps.callers.resolve(sent, route.provider, clientAddress);
     call.caller = caller;
     if (note.problem) throw proxyErrors.invalidHeader("x-securix-audit-note", note.problem);
     // Validates the path before any filter reasons about it.
@@ -215,7 +244,7 @@ export async function handleProxy(
     return await respond(deps, call, ex, engaged, response, lookup, counter);
   } catch (error) {
     await requestBody?.discard();
-    return refuse(deps, call, error);
+    return refuse(deps, call, error, known);
   }
 }
 
@@ -390,9 +419,15 @@ function downstreamResponse(
   }
 }
 
-function refuse(deps: ProxyDeps, call: CallRecord, error: unknown): Response {
+function refuse(
+  deps: ProxyDeps,
+  call: CallRecord,
+  error: unknown,
+  known?: KnownCaller,
+): Response {
   const denied = error instanceof Denied ? error : null;
   const sx = denied ? denied.error : clientError(deps, error);
+  known?.onRefused?.(sx);
   if (sx.code === "SX-TOKEN-EXPIRED" && call.caller) {
     deps.callers.forgetConnection(call.caller.connection);
   }
