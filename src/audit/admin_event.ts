@@ -22,7 +22,9 @@ export type AdminEventKind =
   | "admin.vault.rotation_failed"
   | "admin.providers.loaded"
   | "admin.backup.created"
-  | "admin.backup.failed";
+  | "admin.backup.failed"
+  | "admin.mcp_url.created"
+  | "admin.mcp_url.revoked";
 
 export interface AdminEvent {
   kind: AdminEventKind;

@@ -12,6 +12,7 @@ import { statusRoutes } from "../api/status_routes.ts";
 import { agentRoutes } from "../api/agent_routes.ts";
 import { appRoutes } from "../api/app_routes.ts";
 import { webhookRoutes } from "../api/webhook_routes.ts";
+import { mcpUrlRoutes } from "../api/mcp_url_routes.ts";
 import { dnsResolver, type Resolver } from "../webhooks/target_policy.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -82,6 +83,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
   });
   const readClientAddress = clientAddress(trustedProxies(config.server.trustedProxies));
   const csrfKey = await deriveSubkey(config.vault.masterKey, LABELS.csrf);
+  const mcpKey = await deriveSubkey(config.vault.masterKey, LABELS.mcpGrant);
 
   const app = new Hono();
   app.use(securityHeaders({ https: config.server.publicUrl.startsWith("https:") }));
@@ -154,6 +156,17 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       authenticator,
       onConnectionRevoked: options.onConnectionChanged,
       onAgentsChanged: options.onAgentsChanged,
+    }),
+  );
+  v1.route(
+    "/mcp/urls",
+    mcpUrlRoutes({
+      database,
+      now,
+      publicUrl: config.server.publicUrl,
+      providers: options.providers,
+      key: mcpKey,
+      random: options.random,
     }),
   );
   app.route("/v1", v1);

@@ -34,6 +34,8 @@ import { forwardedClient } from "./client_address.ts";
 import type { Appliance } from "./appliance.ts";
 import { BackupSchedule } from "../backup/backup_schedule.ts";
 import { VERSION } from "../cli/version.ts";
+import { isMcpPath, mcpEndpoint } from "../mcp/mcp_endpoint.ts";
+import { deriveSubkey, LABELS } from "../vault/derive.ts";
 
 export interface RuntimeOptions {
   /** Providers' OAuth, discovery and account endpoints (not the proxy). */
@@ -247,7 +249,7 @@ export async function createRuntime(
     });
   };
   putInForce(compileRules(config.rules, config.scopes), "start");
-  const { app, authenticator } = await createApp(appliance, {
+  const { app, authenticator, flowDeps } = await createApp(appliance, {
     rules: () => rules.set,
     providers: wiring.registry,
     log,
@@ -301,6 +303,16 @@ export async function createRuntime(
       if (upstreamMs !== null) metrics.upstreamLatency.observe({ provider }, upstreamMs / 1000);
     },
   };
+  const mcp = mcpEndpoint({
+    db: database.db,
+    now,
+    key: await deriveSubkey(config.vault.masterKey, LABELS.mcpGrant),
+    publicUrl: config.server.publicUrl,
+    proxy,
+    rules: () => rules.set,
+    flows: flowDeps,
+    log,
+  });
   const timers: ReturnType<typeof setInterval>[] = [];
   let housekeepingRuns = false;
   const housekeeping = async () => {
@@ -348,6 +360,12 @@ export async function createRuntime(
           ? forwardedClient(peer, req.headers.get("x-forwarded-for"), trusted, true)
           : peer;
         return handleProxy(proxy, req, target, client);
+      }
+      if (isMcpPath(url.pathname)) {
+        const client = peerTrusted
+          ? forwardedClient(peer, req.headers.get("x-forwarded-for"), trusted, true)
+          : peer;
+        return mcp(req, url.pathname, client);
       }
       return Promise.resolve(app.fetch(req, info));
     },
