@@ -4,15 +4,21 @@
  */
 import assert from "node:assert/strict";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import { Securix } from "../src/sdk/server_client.ts";
 import { GITHUB_REPOS } from "./helpers/fake_apis/github.ts";
 import { mcpClient, mcpEnv, textOf } from "./helpers/mcp_env.ts";
+import { storedCredential } from "./helpers/seed.ts";
 
 Deno.test("mcp: the SDK client lists tools and calls gmail and github after a real consent", async () => {
   const env = await mcpEnv();
   try {
     await env.consent("alice", "gmail");
     await env.consent("alice", "github");
-    const { url, id, expiresAt } = await env.getUrl({ entityId: "alice", agentId: "agent-1" });
+    const securix = new Securix({ baseUrl: env.publicUrl, apiKey: env.apiKey() });
+    const { url, id, expiresAt } = await securix.mcp.getUrl({
+      entityId: "alice",
+      agentId: "agent-1",
+    });
     assert.match(id, /^mcp_/);
     assert.ok(url.startsWith(`${env.publicUrl}/mcp/sxmcp_`));
     assert.ok(Date.parse(expiresAt) > Date.now() + 23 * 3600_000);
@@ -72,6 +78,218 @@ Deno.test("mcp: the SDK client lists tools and calls gmail and github after a re
       ],
     );
     assert.ok(mcpCalls.every((r) => r.agentId === "agent-1" && r.entityId === "alice"));
+  } finally {
+    await env.close();
+  }
+});
+
+const NO_SEND = "I can only draft emails; I saved nothing and sent nothing.";
+const NO_PAYROLL = "The payroll repository is off limits for agents.";
+
+Deno.test("mcp: rules apply to tool calls; a tool every call of which is denied is not listed", async () => {
+  const env = await mcpEnv({
+    rules: [
+      { name: "no_send", target: "gmail.users.messages.send", effect: "deny", llm_error: NO_SEND },
+      {
+        name: "no_payroll",
+        target: "github.repos.*",
+        effect: "deny",
+        condition: { path_matches: "/repos/octo-org/payroll*" },
+        llm_error: NO_PAYROLL,
+      },
+    ],
+  });
+  try {
+    await env.consent("alice", "gmail");
+    await env.consent("alice", "github");
+    const { url } = await env.getUrl({ entityId: "alice", agentId: "agent-1" });
+    const client = await mcpClient(url);
+    try {
+      const names = ((await client.listTools()) as { tools: Tool[] }).tools.map((t) => t.name);
+      assert.ok(!names.includes("gmail_send_message"), "denied outright: not listed");
+      assert.ok(names.includes("gmail_create_draft"));
+      assert.ok(names.includes("github_get_repo"), "denied for some repositories only: listed");
+
+      const payroll = await client.callTool({
+        name: "github_get_repo",
+        arguments: { owner: "octo-org", repo: "payroll" },
+      });
+      assert.equal(payroll.isError, true);
+      assert.equal(textOf(payroll), `${NO_PAYROLL} (SX-POLICY-DENIED)`);
+      const hello = await client.callTool({
+        name: "github_get_repo",
+        arguments: { owner: "octo-org", repo: "hello-world" },
+      });
+      assert.equal(hello.isError, undefined, textOf(hello));
+
+      // The generic tool is the same pipeline: the send is refused there too.
+      const sent = await client.callTool({
+        name: "gmail_request",
+        arguments: {
+          method: "POST",
+          path: "/gmail/v1/users/me/messages/send",
+          body: { raw: "VG86IGJvYkBleGFtcGxlLmNvbQ0KDQpoaQ" },
+        },
+      });
+      assert.equal(sent.isError, true);
+      assert.equal(textOf(sent), `${NO_SEND} (SX-POLICY-DENIED)`);
+      assert.deepEqual(env.fake.state.gmail.sent, []);
+      const hidden = await client.callTool({
+        name: "gmail_send_message",
+        arguments: { to: "bob@example.com", subject: "x", body: "y" },
+      });
+      assert.equal(hidden.isError, true);
+      assert.match(textOf(hidden), /SX-MCP-UNKNOWN-TOOL/);
+
+      // Model input is checked at the edge: no header injection into the composed mail.
+      const injected = await client.callTool({
+        name: "gmail_create_draft",
+        arguments: { to: "bob@example.com\r\nBcc: eve@evil.test", subject: "x", body: "y" },
+      });
+      assert.equal(injected.isError, true);
+      assert.match(textOf(injected), /one line/);
+      assert.equal(env.fake.state.gmail.drafts.size, 0);
+    } finally {
+      await client.close();
+    }
+    const audit = (await env.audit("proxy.request")).filter((r) => r.data.via === "mcp");
+    assert.deepEqual(
+      audit.map((r) => [r.data.tool, r.data.operation, r.data.decision, r.data.rules ?? null]),
+      [
+        ["github_get_repo", "github.repos.get", "denied", ["no_payroll"]],
+        ["github_get_repo", "github.repos.get", "allowed", null],
+        ["gmail_request", "gmail.users.messages.send", "denied", ["no_send"]],
+      ],
+    );
+  } finally {
+    await env.close();
+  }
+});
+
+/** The error code of an MCP request refused at the HTTP level (before any tool runs). */
+async function refusedCode(url: string, init: RequestInit = {}): Promise<string> {
+  const res = await fetch(url, {
+    method: "POST",
+    ...init,
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...init.headers,
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+  });
+  const body = await res.json();
+  assert.equal(res.status >= 400, true, JSON.stringify(body));
+  return body.error.code;
+}
+
+Deno.test("mcp: grants — revocation, expiry, tampering, wrong app or entity, bearer form, agent removal", async () => {
+  const env = await mcpEnv();
+  try {
+    await env.consent("alice", "gmail");
+    const first = await env.getUrl({ entityId: "alice", agentId: "agent-1", providers: ["gmail"] });
+    const grant = first.url.slice(first.url.lastIndexOf("/") + 1);
+
+    // Revocation: refused on the next call of a connected client.
+    const client = await mcpClient(first.url);
+    const names = ((await client.listTools()) as { tools: Tool[] }).tools.map((t) => t.name);
+    assert.ok(names.every((n) => n.startsWith("gmail_")), `only the granted provider: ${names}`);
+    const other = await env.api(`/v1/mcp/urls/${first.id}`, { method: "DELETE", app: "other" });
+    assert.equal(other.status, 404, "another app cannot revoke it");
+    await other.body?.cancel();
+    const revoked = await env.api(`/v1/mcp/urls/${first.id}`, { method: "DELETE" });
+    assert.equal(revoked.status, 204);
+    await assert.rejects(
+      client.callTool({ name: "gmail_list_messages", arguments: {} }),
+      /401|revoked/i,
+    );
+    await client.close().catch(() => {});
+    assert.equal(await refusedCode(first.url), "SX-MCP-GRANT-REVOKED");
+
+    // Expiry, on the appliance's clock.
+    const short = await env.getUrl({ entityId: "alice", agentId: "agent-1", ttlSeconds: 60 });
+    const shortClient = await mcpClient(short.url);
+    await shortClient.listTools();
+    env.advance(61_000);
+    await assert.rejects(shortClient.listTools(), /401|expired/i);
+    await shortClient.close().catch(() => {});
+    assert.equal(await refusedCode(short.url), "SX-MCP-GRANT-EXPIRED");
+    const tooLong = await env.api("/v1/mcp/urls", {
+      method: "POST",
+      body: JSON.stringify({ entityId: "alice", agentId: "agent-1", ttlSeconds: 31 * 86_400 }),
+    });
+    assert.equal(tooLong.status, 400);
+    await tooLong.body?.cancel();
+
+    // Tampering: any changed character, a forged signature, or none at all.
+    const live = await env.getUrl({ entityId: "alice", agentId: "agent-1" });
+    const liveGrant = live.url.slice(live.url.lastIndexOf("/") + 1);
+    const at = liveGrant.length - 10;
+    const flipped = liveGrant.slice(0, at) + (liveGrant[at] === "a" ? "b" : "a") +
+      liveGrant.slice(at + 1);
+    assert.equal(await refusedCode(`${env.publicUrl}/mcp/${flipped}`), "SX-MCP-GRANT-INVALID");
+    const [head, secret] = liveGrant.split(".");
+    const forged = `${head}.${secret}.${"0".repeat(64)}`;
+    assert.equal(await refusedCode(`${env.publicUrl}/mcp/${forged}`), "SX-MCP-GRANT-INVALID");
+    const swapped = `${grant.split(".")[0]}.${secret}.${liveGrant.split(".")[2]}`;
+    assert.equal(await refusedCode(`${env.publicUrl}/mcp/${swapped}`), "SX-MCP-GRANT-INVALID");
+    assert.equal(await refusedCode(`${env.publicUrl}/mcp`), "SX-MCP-GRANT-INVALID");
+    assert.equal(
+      await refusedCode(live.url, { headers: { origin: "https://evil.example" } }),
+      "SX-MCP-ORIGIN",
+    );
+
+    // The bearer form of the MCP authorization spec.
+    const bearer = await mcpClient(`${env.publicUrl}/mcp`, {
+      headers: { authorization: `Bearer ${liveGrant}` },
+    });
+    const listed = await bearer.callTool({ name: "gmail_list_messages", arguments: {} });
+    assert.equal(listed.isError, undefined, textOf(listed));
+    await bearer.close();
+
+    // Wrong app: "other" has no connection of alice's, and cannot grant an agent it lacks.
+    const foreign = await env.getUrl({ entityId: "alice", agentId: "agent-1" }, "other");
+    const foreignClient = await mcpClient(foreign.url);
+    const foreignNames = ((await foreignClient.listTools()) as { tools: Tool[] }).tools.map((t) =>
+      t.name
+    );
+    assert.deepEqual(foreignNames.sort(), ["connect_github", "connect_gmail"]);
+    const noAgent = await env.api("/v1/mcp/urls", {
+      method: "POST",
+      app: "other",
+      body: JSON.stringify({ entityId: "alice", agentId: "mail-bot" }),
+    });
+    assert.equal(noAgent.status, 403);
+    assert.equal((await noAgent.json()).error.code, "SX-AGENT-UNKNOWN");
+
+    // Wrong entity: bob's grant sees none of alice's mail, and is offered a device-flow link.
+    const bob = await mcpClient((await env.getUrl({ entityId: "bob", agentId: "agent-1" })).url);
+    const bobNames = ((await bob.listTools()) as { tools: Tool[] }).tools.map((t) => t.name);
+    assert.deepEqual(bobNames.sort(), ["connect_github", "connect_gmail"]);
+    const mail = await bob.callTool({ name: "gmail_list_messages", arguments: {} });
+    assert.equal(mail.isError, true);
+    const link = JSON.parse(textOf(await bob.callTool({ name: "connect_gmail", arguments: {} })));
+    assert.equal(link.url, `${env.publicUrl}/device`);
+    assert.match(link.code, /^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+    await bob.close();
+
+    // Removing the agent ends every grant it has, at the next request.
+    const removed = await env.api("/v1/agents/agent-1", { method: "DELETE", app: "other" });
+    assert.equal(removed.status, 204);
+    await assert.rejects(foreignClient.listTools(), /403|agent/i);
+    await foreignClient.close().catch(() => {});
+
+    // Nothing secret in the audit trail or the logs.
+    const token = (await storedCredential(env.temp.appliance, "alice", "gmail"))!.accessToken;
+    const dump = await env.auditDump();
+    const logs = env.logs.join("\n");
+    for (const secretText of [grant, liveGrant, secret, liveGrant.split(".")[2], token]) {
+      assert.equal(dump.includes(secretText), false, "no grant or token in the audit trail");
+      assert.equal(logs.includes(secretText), false, "no grant or token in the logs");
+    }
+    const created = await env.audit("admin.mcp_url.created");
+    assert.equal(created.length, 5);
+    assert.ok(created.every((r) => typeof r.data.grantId === "string"));
   } finally {
     await env.close();
   }

@@ -91,3 +91,13 @@ export const connectionListSchema = z.looseObject({
   // Older appliances answer without it: one page holds everything.
   nextCursor: z.string().nullish(),
 });
+
+export const mcpUrlSchema = z.looseObject({
+  id: z.string(),
+  url: z.string(),
+  expiresAt: z.string(),
+  entityId: z.string(),
+  agentId: z.string(),
+  providers: z.array(z.string()).nullable(),
+});
+export type McpUrl = z.output<typeof mcpUrlSchema>;

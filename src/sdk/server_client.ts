@@ -11,7 +11,10 @@ import {
   type EntityStatus,
   entityStatusSchema,
   type Flow,
+  type McpUrl,
+  mcpUrlSchema,
 } from "./api_schemas.ts";
+import { parseDuration } from "../security/duration.ts";
 import { createFetchHandler, type FetchHandlerOptions } from "./fetch_handler.ts";
 import { apiErrorFromResponse, SecurixApiError } from "./sdk_error.ts";
 import { verifyWebhook, WebhookVerificationError } from "../webhooks/signature.ts";
@@ -53,6 +56,7 @@ export type {
   CreatedSession,
   EntityStatus,
   Flow,
+  McpUrl,
   SessionStatus,
 } from "./api_schemas.ts";
 
@@ -80,6 +84,17 @@ export interface CreateSessionInput {
   returnUrl?: string;
   /** Browser origin the popup result is posted to; must be registered for the app. */
   origin?: string;
+}
+
+export interface McpUrlInput {
+  /** The end user (or tenant) whose connected accounts the agent acts on. */
+  entityId: string;
+  /** A registered agent of the app (`securix agents add`): audit and rules name it. */
+  agentId: string;
+  /** Only these providers' tools; default every provider the appliance has. */
+  providers?: string[];
+  /** Lifetime: seconds, or `"90m"`, `"12h"`, `"7d"`. Default 24 h, at most 30 days. */
+  ttl?: number | string;
 }
 
 export interface WaitOptions {
@@ -195,6 +210,26 @@ export class Securix {
     },
   };
 
+  readonly mcp = {
+    /**
+     * An MCP URL (Streamable HTTP) for an agent framework: it acts on
+     * `entityId`'s connected accounts as `agentId`, under the app's rules,
+     * without any other credential. Treat the URL as a secret; revoke it
+     * with `mcp.revokeUrl(id)`.
+     */
+    getUrl: async (input: McpUrlInput): Promise<McpUrl> => {
+      const { ttl, ...rest } = input;
+      return await this.#request("POST", "/v1/mcp/urls", mcpUrlSchema, {
+        ...rest,
+        ...(ttl === undefined ? {} : { ttlSeconds: ttlSeconds(ttl) }),
+      });
+    },
+    /** Ends an MCP URL at once; its next request is refused. */
+    revokeUrl: async (id: string): Promise<void> => {
+      await this.#request("DELETE", `/v1/mcp/urls/${segment(id)}`, null);
+    },
+  };
+
   /** A `(Request) => Promise<Response>` for your app's browser endpoints; see fetch_handler.ts. */
   toFetchHandler(options: FetchHandlerOptions): (req: Request) => Promise<Response> {
     return createFetchHandler(this, options);
@@ -299,3 +334,12 @@ function segment(value: string): string {
 }
 const query = (params: Record<string, string>) => new URLSearchParams(params).toString();
 const describe = (error: unknown) => error instanceof Error ? error.message : String(error);
+
+/** `ttl` as whole seconds: a number is seconds, a string a duration such as `"12h"`. */
+function ttlSeconds(ttl: number | string): number {
+  const ms = typeof ttl === "number" ? ttl * 1000 : parseDuration(ttl);
+  if (ms === null || !Number.isFinite(ms) || ms < 1000) {
+    throw new TypeError(`Cannot get an MCP URL: ttl ${JSON.stringify(ttl)} is not a duration`);
+  }
+  return Math.floor(ms / 1000);
+}

@@ -223,3 +223,40 @@ Deno.test("connections.list follows nextCursor to the last page; page() passes f
   assert.equal(page.nextCursor, "c2");
   assert.equal(new URL(seen.at(-1)!.url).search, "?provider=gmail&status=paused&limit=2");
 });
+
+Deno.test("mcp.getUrl posts entity, agent, providers and ttl in seconds; revokeUrl deletes", async () => {
+  const { seen, fetch } = stub((s) =>
+    s.method === "DELETE" ? new Response(null, { status: 204 }) : Response.json({
+      id: "mcp_abc",
+      url: "https://sx.test/mcp/sxmcp_x",
+      expiresAt: "2030-01-01T12:00:00.000Z",
+      entityId: "user-1",
+      agentId: "agent-1",
+      providers: ["gmail"],
+    }, { status: 201 })
+  );
+  const securix = new Securix({ baseUrl: "https://sx.test", apiKey: KEY, fetch });
+  const got = await securix.mcp.getUrl({
+    entityId: "user-1",
+    agentId: "agent-1",
+    providers: ["gmail"],
+    ttl: "12h",
+  });
+  assert.equal(got.url, "https://sx.test/mcp/sxmcp_x");
+  assert.equal(seen[0].url, "https://sx.test/v1/mcp/urls");
+  assert.deepEqual(seen[0].body, {
+    entityId: "user-1",
+    agentId: "agent-1",
+    providers: ["gmail"],
+    ttlSeconds: 43_200,
+  });
+  await securix.mcp.getUrl({ entityId: "user-1", agentId: "agent-1", ttl: 600 });
+  assert.deepEqual(seen[1].body, { entityId: "user-1", agentId: "agent-1", ttlSeconds: 600 });
+  await assert.rejects(
+    securix.mcp.getUrl({ entityId: "u", agentId: "a", ttl: "soon" }),
+    TypeError,
+  );
+  await securix.mcp.revokeUrl("mcp_abc");
+  assert.equal(seen.at(-1)!.method, "DELETE");
+  assert.equal(seen.at(-1)!.url, "https://sx.test/v1/mcp/urls/mcp_abc");
+});
