@@ -8,6 +8,7 @@ import { Securix } from "../src/sdk/server_client.ts";
 import { GITHUB_REPOS } from "./helpers/fake_apis/github.ts";
 import { mcpClient, mcpEnv, textOf } from "./helpers/mcp_env.ts";
 import { storedCredential } from "./helpers/seed.ts";
+import { rulesEnv } from "./helpers/rules_env.ts";
 
 Deno.test("mcp: the SDK client lists tools and calls gmail and github after a real consent", async () => {
   const env = await mcpEnv();
@@ -290,6 +291,74 @@ Deno.test("mcp: grants — revocation, expiry, tampering, wrong app or entity, b
     const created = await env.audit("admin.mcp_url.created");
     assert.equal(created.length, 5);
     assert.ok(created.every((r) => typeof r.data.grantId === "string"));
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("mcp: curated Slack, Drive and GitHub tools against the fake APIs; other providers get <provider>_request", async () => {
+  const env = await rulesEnv();
+  try {
+    const res = await fetch(`${env.base}/v1/mcp/urls`, {
+      method: "POST",
+      headers: { "securix-api-key": env.apiKey(), "content-type": "application/json" },
+      body: JSON.stringify({ entityId: "alice", agentId: "agent-1" }),
+    });
+    assert.equal(res.status, 201);
+    const { url } = await res.json();
+    // The appliance's public URL is localhost here; the test reaches it by address.
+    const client = await mcpClient(url.replace(/^http:\/\/localhost:\d+/, env.base));
+    try {
+      const names = ((await client.listTools()) as { tools: Tool[] }).tools.map((t) => t.name);
+      for (
+        const name of [
+          "slack_post_message",
+          "drive_search_files",
+          "github_create_issue",
+          "microsoft_request",
+          "drive_request",
+        ]
+      ) assert.ok(names.includes(name), `${name} in ${names}`);
+
+      const posted = await client.callTool({
+        name: "slack_post_message",
+        arguments: { channel: "general", text: "Deploy done" },
+      });
+      assert.equal(posted.isError, undefined, textOf(posted));
+      assert.match(JSON.parse(textOf(posted)).ts, /^\d+\.\d+$/);
+      assert.equal(env.fake.state.slack.posted.at(-1)?.message.text, "Deploy done");
+
+      const found = await client.callTool({
+        name: "drive_search_files",
+        arguments: { query: "Roadmap" },
+      });
+      assert.equal(found.isError, undefined, textOf(found));
+      const files = JSON.parse(textOf(found)).files as { name: string }[];
+      assert.ok(files.some((f) => f.name === "Roadmap 2025"), textOf(found));
+
+      const issue = await client.callTool({
+        name: "github_create_issue",
+        arguments: { owner: "octo-org", repo: "hello-world", title: "From an agent" },
+      });
+      assert.equal(issue.isError, undefined, textOf(issue));
+      assert.equal(JSON.parse(textOf(issue)).title, "From an agent");
+
+      const missing = await client.callTool({
+        name: "github_get_repo",
+        arguments: { owner: "octo-org", repo: "nope" },
+      });
+      assert.equal(missing.isError, true);
+      assert.match(textOf(missing), /^The provider refused the call \(HTTP 404\)/);
+
+      const me = await client.callTool({
+        name: "microsoft_request",
+        arguments: { method: "GET", path: "/v1.0/me" },
+      });
+      assert.equal(me.isError, undefined, textOf(me));
+      assert.equal(JSON.parse(textOf(me)).status, 200);
+    } finally {
+      await client.close();
+    }
   } finally {
     await env.close();
   }
