@@ -18,10 +18,13 @@ Deno.test("mcp cli: list shows URLs without the grant; revoke ends one at its ne
     const listed = await cli("list", "--app", "demo", "--json");
     assert.equal(listed.code, 0, listed.stderr);
     const rows = JSON.parse(listed.stdout) as Record<string, string>[];
-    assert.deepEqual(rows.map((r) => [r.id, r.entityId, r.providers, r.state]).sort(), [
-      [ended.id, "bob", "github", "active"],
-      [kept.id, "alice", "all", "active"],
-    ].sort());
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.entityId, r.providers, r.state]).sort(),
+      [
+        [ended.id, "bob", "github", "active"],
+        [kept.id, "alice", "all", "active"],
+      ].sort(),
+    );
     for (const url of [kept.url, ended.url]) {
       assert.equal(listed.stdout.includes(url.slice(url.lastIndexOf("/") + 1)), false);
     }
