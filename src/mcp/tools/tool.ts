@@ -52,13 +52,22 @@ export function outcomeOf(answer: CallAnswer, trim: (json: unknown) => unknown):
   return { ok: false, status: answer.status, value: answer.json ?? answer.text };
 }
 
+type ObjectSchema = { type: "object"; [key: string]: unknown };
+
+/** Converted once per schema: every tools/list would otherwise redo it for every tool. */
+const converted = new WeakMap<z.ZodType, ObjectSchema>();
+
 /** The tool's input schema as JSON Schema (what tools/list shows a model). */
-export function jsonSchemaOf(input: z.ZodType): { type: "object"; [key: string]: unknown } {
-  const { $schema: _drop, ...schema } = z.toJSONSchema(input, { io: "input" }) as Record<
-    string,
-    unknown
-  >;
-  return { ...schema, type: "object" };
+export function jsonSchemaOf(input: z.ZodType): ObjectSchema {
+  let schema = converted.get(input);
+  if (!schema) {
+    const { $schema: _drop, ...rest } = z.toJSONSchema(input, { io: "input" }) as Record<
+      string,
+      unknown
+    >;
+    converted.set(input, schema = { ...rest, type: "object" });
+  }
+  return schema;
 }
 
 /** Parses a tool's arguments; a problem is an SX-INVALID-INPUT naming the field. */
