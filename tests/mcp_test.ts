@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { Securix } from "../src/sdk/server_client.ts";
 import { GITHUB_REPOS } from "./helpers/fake_apis/github.ts";
+import { MESSAGE_IDS, PII } from "./helpers/fake_apis/gmail_seed.ts";
 import { mcpClient, mcpEnv, textOf } from "./helpers/mcp_env.ts";
 import { storedCredential } from "./helpers/seed.ts";
 import { rulesEnv } from "./helpers/rules_env.ts";
@@ -356,6 +357,85 @@ Deno.test("mcp: curated Slack, Drive and GitHub tools against the fake APIs; oth
       });
       assert.equal(me.isError, undefined, textOf(me));
       assert.equal(JSON.parse(textOf(me)).status, 200);
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("mcp: redact and hide rules shape what the tools return, with the answers Gmail compresses", async () => {
+  const env = await rulesEnv({
+    rules: [
+      {
+        name: "redact_pii",
+        target: "google.*",
+        effect: "redact",
+        patterns: ["ssn", "credit_card"],
+      },
+      { name: "hide_hr", target: "gmail.*", effect: "hide", labels: ["HR"] },
+    ],
+  });
+  try {
+    env.fake.gzip = true;
+    const res = await fetch(`${env.base}/v1/mcp/urls`, {
+      method: "POST",
+      headers: { "securix-api-key": env.apiKey(), "content-type": "application/json" },
+      body: JSON.stringify({ entityId: "alice", agentId: "agent-1", providers: ["gmail"] }),
+    });
+    const { url } = await res.json();
+    const client = await mcpClient(url.replace(/^http:\/\/localhost:\d+/, env.base));
+    try {
+      const got = await client.callTool({
+        name: "gmail_get_message",
+        arguments: { id: MESSAGE_IDS.CARD_ON_FILE },
+      });
+      assert.equal(got.isError, undefined, textOf(got));
+      const text = JSON.parse(textOf(got)).text as string;
+      assert.match(text, /\[REDACTED:credit_card\]/);
+      assert.ok(!text.includes(PII.card) && !text.includes(PII.ssn), text);
+
+      const listed = await client.callTool({
+        name: "gmail_list_messages",
+        arguments: { maxResults: 25 },
+      });
+      assert.equal(listed.isError, undefined, textOf(listed));
+      const ids = (JSON.parse(textOf(listed)).messages as { id: string }[]).map((m) => m.id);
+      assert.ok(ids.length > 0);
+      assert.ok(!ids.includes(MESSAGE_IDS.HR_PAYROLL) && !ids.includes(MESSAGE_IDS.HR_BENEFITS));
+      const hr = await client.callTool({
+        name: "gmail_get_message",
+        arguments: { id: MESSAGE_IDS.HR_PAYROLL },
+      });
+      assert.equal(hr.isError, true, "a hidden message cannot be read by id either");
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("mcp: a provider answer compressed unasked is decoded for the model", async () => {
+  const env = await rulesEnv();
+  try {
+    env.fake.gzip = "always";
+    const res = await fetch(`${env.base}/v1/mcp/urls`, {
+      method: "POST",
+      headers: { "securix-api-key": env.apiKey(), "content-type": "application/json" },
+      body: JSON.stringify({ entityId: "alice", agentId: "agent-1", providers: ["github"] }),
+    });
+    const { url } = await res.json();
+    const client = await mcpClient(url.replace(/^http:\/\/localhost:\d+/, env.base));
+    try {
+      const repo = await client.callTool({
+        name: "github_get_repo",
+        arguments: { owner: "octo-org", repo: "hello-world" },
+      });
+      assert.equal(repo.isError, undefined, textOf(repo));
+      assert.equal(JSON.parse(textOf(repo)).full_name, GITHUB_REPOS.HELLO_WORLD);
+      assert.ok(env.fake.seenBy("github").at(-1)?.gzip, "the fake did compress");
     } finally {
       await client.close();
     }

@@ -93,7 +93,12 @@ export async function callProvider(
 
 async function readCapped(response: Response): Promise<{ text: string; cut: boolean }> {
   if (response.body === null) return { text: "", cut: false };
-  const reader = response.body.getReader();
+  // The proxy passes a provider's encoding through; a provider may compress unasked.
+  const encoding = response.headers.get("content-encoding")?.trim().toLowerCase() ?? "";
+  const body = encoding === "gzip" || encoding === "deflate"
+    ? response.body.pipeThrough(new DecompressionStream(encoding))
+    : response.body;
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
