@@ -1,10 +1,4 @@
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import {
-  type CallToolRequest,
-  CallToolRequestSchema,
-  ListToolsRequestSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolRequest } from "@modelcontextprotocol/sdk/types.js";
 import { VERSION } from "../cli/version.ts";
 import type { Db } from "../db/client.ts";
 import { errorResponse } from "../errors/error_response.ts";
@@ -37,6 +31,24 @@ export interface McpEndpointDeps {
 /** `/mcp` and `/mcp/<grant>`: the paths this endpoint answers. */
 export function isMcpPath(path: string): boolean {
   return path === "/mcp" || path.startsWith("/mcp/");
+}
+
+/**
+ * The MCP SDK, loaded on the first MCP request: it takes about a second to
+ * load, which no CLI command and no appliance without MCP clients should pay.
+ */
+let sdk: ReturnType<typeof loadSdk> | null = null;
+function loadSdk() {
+  return Promise.all([
+    import("@modelcontextprotocol/sdk/server/index.js"),
+    import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
+    import("@modelcontextprotocol/sdk/types.js"),
+  ]).then(([server, transport, types]) => ({
+    Server: server.Server,
+    Transport: transport.WebStandardStreamableHTTPServerTransport,
+    ListToolsRequestSchema: types.ListToolsRequestSchema,
+    CallToolRequestSchema: types.CallToolRequestSchema,
+  }));
 }
 
 const INSTRUCTIONS =
@@ -109,6 +121,8 @@ async function serve(
   };
   let listed: Promise<ListedTool[]> | null = null;
   const tools = () => listed ??= toolsFor(toolbox, caller);
+  const { Server, Transport, ListToolsRequestSchema, CallToolRequestSchema } =
+    await (sdk ??= loadSdk());
   const server = new Server(
     { name: "securix", version: VERSION },
     { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
@@ -149,7 +163,7 @@ async function serve(
       }
     },
   );
-  const transport = new WebStandardStreamableHTTPServerTransport({
+  const transport = new Transport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
   });
