@@ -241,6 +241,11 @@ Deno.test("mcp: grants — revocation, expiry, tampering, wrong app or entity, b
       "SX-MCP-ORIGIN",
     );
 
+    const get = await fetch(live.url, { headers: { accept: "text/event-stream" } });
+    assert.equal(get.status, 405, "stateless: no server-initiated stream");
+    assert.equal(get.headers.get("allow"), "POST");
+    assert.equal(get.headers.get("cache-control"), "no-store");
+
     // The bearer form of the MCP authorization spec.
     const bearer = await mcpClient(`${env.publicUrl}/mcp`, {
       headers: { authorization: `Bearer ${liveGrant}` },

@@ -62,6 +62,14 @@ const INSTRUCTIONS =
 export function mcpEndpoint(deps: McpEndpointDeps) {
   const publicOrigin = new URL(deps.publicUrl).origin;
   return async (req: Request, path: string, clientAddress: string): Promise<Response> => {
+    const response = await answer(req, path, clientAddress);
+    // The URL is a credential: nothing it answers may be kept by a cache on the way.
+    response.headers.set("cache-control", "no-store");
+    response.headers.set("x-content-type-options", "nosniff");
+    return response;
+  };
+
+  async function answer(req: Request, path: string, clientAddress: string): Promise<Response> {
     try {
       // DNS rebinding: a page in a browser may not drive this endpoint from another origin.
       const origin = req.headers.get("origin");
@@ -90,7 +98,7 @@ export function mcpEndpoint(deps: McpEndpointDeps) {
         error.status === 401 ? { "www-authenticate": 'Bearer error="invalid_token"' } : undefined,
       );
     }
-  };
+  }
 }
 
 function presentedGrant(req: Request, path: string): string | null {
