@@ -161,7 +161,8 @@ async function serve(
       } catch (error) {
         if (error instanceof Refused) return refusalResult(error.error);
         if (error instanceof SecurixError && error.status < 500) return refusalResult(error);
-        deps.log(`mcp: tool ${name}: ${logSafeError(error)}`);
+        // The name is the client's text: quoted, so it cannot forge log lines.
+        deps.log(`mcp: tool ${JSON.stringify(name.slice(0, 128))}: ${logSafeError(error)}`);
         return refusalResult(
           new SecurixError("SX-UNAVAILABLE", "The tool failed", {
             status: 503,
