@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Refused } from "../mcp_provider_call.ts";
 import { type CuratedTool, headerLine, outcomeOf, pick, segment } from "./tool.ts";
 
 const USER = "/gmail/v1/users/me";
@@ -126,8 +127,12 @@ export const GMAIL_TOOLS: CuratedTool[] = [
           method: "GET",
           path: `${USER}/messages/${segment(id)}`,
           query: { format: "metadata", metadataHeaders: HEADERS },
+        }).catch((error) => {
+          // A message a hide rule keeps out is left out of the list, as the list call does.
+          if (error instanceof Refused && error.error.code === "SX-FOLDER-HIDDEN") return null;
+          throw error;
         });
-        if (got.status !== 200) continue;
+        if (got === null || got.status !== 200) continue;
         const m = got.json as Record<string, unknown>;
         messages.push({ id: m.id, threadId: m.threadId, ...headersOf(m), snippet: m.snippet });
       }
