@@ -20,6 +20,8 @@ import {
   nextProvider,
 } from "./provider_steps.ts";
 import { bindBrowser, endSession, loadSession } from "./session_store.ts";
+import { enterLink } from "../gateway/enter_link.ts";
+import { gatewayReturnUrl } from "../gateway/gateway_return.ts";
 import { type AuthSession, isOpen } from "./session_types.ts";
 
 export interface ConsentRouteOptions {
@@ -49,11 +51,17 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     app.use(path, attachBindingCookie);
   }
 
+  /** The result page; a gateway consent goes back to the app's return_url instead. */
+  const finish = async (c: Context, session: AuthSession): Promise<Response> => {
+    const back = await gatewayReturnUrl(deps.database.db, session);
+    return back ? c.redirect(back, 303) : resultPage(session);
+  };
+
   const openSessionFor = async (c: Context, id: string): Promise<AuthSession | Response> => {
     const session = await loadSession(deps.database, id, deps.now());
     if (!session) return errorPage("Link not valid", "This sign-in link does not exist.", 404);
     if (!isOpen(session) || session.status !== "pending") {
-      return resultPage(session);
+      return await finish(c, session);
     }
     const { hash } = ensureBinding(c, secure);
     // An unbound popup session is bound only once the opener proof checks out (Continue).
@@ -67,6 +75,21 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     }
     return session;
   };
+
+  // A gateway authUrl: claims its single-use link for this browser, then the usual consent page.
+  app.get("/connect/link/:token", async (c) => {
+    const { hash } = ensureBinding(c, secure);
+    try {
+      const session = await enterLink(deps, c.req.param("token"), hash);
+      if (session.status !== "pending") return await finish(c, session);
+      return c.redirect(`/connect/${session.id}`, 303);
+    } catch (error) {
+      if (error instanceof SecurixError) {
+        return errorPage("Link not valid", error, error.status === 404 ? 404 : 403);
+      }
+      throw error;
+    }
+  });
 
   app.get("/connect/:id", async (c) => {
     const session = await openSessionFor(c, c.req.param("id"));
@@ -228,7 +251,7 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     const session = await openSessionFor(c, id);
     if (session instanceof Response) return session;
     await endSession(deps.database, session, "failed", "user_cancelled", deps.now());
-    return resultPage({ ...session, status: "failed", reason: "user_cancelled" });
+    return await finish(c, { ...session, status: "failed", reason: "user_cancelled" });
   });
 
   app.get("/oauth/callback", async (c) => {
@@ -245,7 +268,7 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       throw error;
     }
     if (outcome.kind === "next") return c.redirect(`/connect/${outcome.session.id}`, 303);
-    return resultPage(outcome.session);
+    return await finish(c, outcome.session);
   });
 
   app.get("/device", (c) => {

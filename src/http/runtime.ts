@@ -249,6 +249,7 @@ export async function createRuntime(
   putInForce(compileRules(config.rules, config.scopes), "start");
   const { app, authenticator } = await createApp(appliance, {
     rules: () => rules.set,
+    gateway: { routes: wiring.routes, credentials },
     providers: wiring.registry,
     log,
     sessionTtlMs: options.sessionTtlMs,
