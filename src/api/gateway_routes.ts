@@ -14,6 +14,7 @@ import {
 } from "../gateway/release_credential.ts";
 import { requestConnection, requestConnectionInput } from "../gateway/request_connection.ts";
 import { agentIdSchema } from "../agents/agent_store.ts";
+import { requireApp } from "../apps/app_store.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { parseJsonBody } from "./parse_body.ts";
 import type { ApiEnv } from "./require_api_key.ts";
@@ -44,22 +45,24 @@ export function gatewayRoutes(deps: GatewayRouteDeps): Hono<ApiEnv> {
       : null;
     return c.json({ status: gatewayStatus(connection, session), provider: connection.provider });
   });
-  const releaser = (c: Context<ApiEnv>): Releaser => {
+  // The app as stored now, not as the key cache saw it: switching release off takes effect at once.
+  const releaser = async (c: Context<ApiEnv>): Promise<Releaser> => {
     const agent = c.req.header("securix-agent-id");
     if (agent !== undefined && !agentIdSchema.safeParse(agent).success) {
       throw new SecurixError("SX-INVALID-INPUT", "securix-agent-id: not a valid agent id", {
         status: 400,
       });
     }
-    return { app: c.get("app"), by: apiActor(c.get("keyId")), agentId: agent ?? null };
+    const app = await requireApp(db, c.get("app").id);
+    return { app, by: apiActor(c.get("keyId")), agentId: agent ?? null };
   };
   app.get("/token/:id", async (c) => {
-    const who = releaser(c);
+    const who = await releaser(c);
     const connection = await ownConnection(db, who.app, c.req.param("id"));
     return c.json(await releaseCredential(deps.release, who, connection, { force: false }));
   });
   app.post("/refresh/:id", async (c) => {
-    const who = releaser(c);
+    const who = await releaser(c);
     const connection = await ownConnection(db, who.app, c.req.param("id"));
     if (!who.app.credentialRelease) return c.json(await refreshOnly(deps.release, connection));
     return c.json(await releaseCredential(deps.release, who, connection, { force: true }));

@@ -22,6 +22,7 @@ import {
 import { bindBrowser, endSession, loadSession } from "./session_store.ts";
 import { enterLink } from "../gateway/enter_link.ts";
 import { gatewayReturnUrl } from "../gateway/gateway_return.ts";
+import { findBySession } from "../gateway/gateway_store.ts";
 import { type AuthSession, isOpen } from "./session_types.ts";
 
 export interface ConsentRouteOptions {
@@ -51,9 +52,15 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     app.use(path, attachBindingCookie);
   }
 
-  /** The result page; a gateway consent goes back to the app's return_url instead. */
+  /**
+   * The result page; a gateway consent sends the browser that ran it back to
+   * the app's return_url instead. Any other browser holding the page's URL
+   * gets the result page: the app's return_url trusts whoever arrives.
+   */
   const finish = async (c: Context, session: AuthSession): Promise<Response> => {
-    const back = await gatewayReturnUrl(deps.database.db, session);
+    const mine = session.browserBinding !== null &&
+      readBinding(c, secure)?.hash === session.browserBinding;
+    const back = mine ? await gatewayReturnUrl(deps.database.db, session) : null;
     return back ? c.redirect(back, 303) : resultPage(session);
   };
 
@@ -116,6 +123,10 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       }),
     );
     const origins = [...deps.providers.enabled.values()].map((p) => p.authorizationOrigin);
+    // Cancel on a gateway consent answers with a redirect to the app's return_url, which
+    // Chromium checks against form-action: that origin (one of the app's) is allowed too.
+    const gateway = await findBySession(deps.database.db, session.id);
+    if (gateway) origins.push(new URL(gateway.returnUrl).origin);
     const unbound = session.flow === "popup" && session.browserBinding === null;
     return renderPage(
       <ConsentPage

@@ -22,8 +22,13 @@ export async function enterLink(
   if (!request) throw gatewayErrors.linkNotFound();
   const session = await loadSession(deps.database, request.sessionId, deps.now());
   if (!session) throw gatewayErrors.linkNotFound();
+  if (request.linkUsedAt !== null) {
+    // Claimed: only its browser goes on, even once the consent has ended.
+    if (session.browserBinding !== bindingHash) throw gatewayErrors.linkUsed();
+    return session;
+  }
   if (session.status !== "pending") return session;
-  if (request.linkUsedAt === null && await claimLink(db, session.id, deps.now())) {
+  if (await claimLink(db, session.id, deps.now())) {
     // Bound in the same breath as the claim: the consent pages refuse an unbound device session.
     await bindBrowser(db, session.id, bindingHash);
   }
