@@ -62,6 +62,8 @@ export interface BridgeDeps {
 }
 
 const TOKEN_REFRESH_CLOSE = 4000;
+/** How long a socket must stay open before the backoff starts again from its first step. */
+const STABLE_MS = 5_000;
 
 /**
  * Keeps one WebSocket to a provider open through the appliance's WebSocket
@@ -117,7 +119,7 @@ export async function maintainWebSocket(
         now,
       });
     } catch (error) {
-      outcome = { opened: false, code: 1006, reason: describe(error), refresh: false };
+      outcome = { openedAt: null, code: 1006, reason: describe(error), refresh: false };
     }
     metrics.connected.set(labels, 0);
     if (signal.aborted) {
@@ -128,7 +130,9 @@ export async function maintainWebSocket(
       });
       break;
     }
-    if (outcome.opened) attempt = 0;
+    // Only a socket that stayed up resets the backoff: the appliance accepts the agent's
+    // upgrade before the provider answers, so "opened, then closed" can be a failure too.
+    if (outcome.openedAt !== null && now() - outcome.openedAt >= STABLE_MS) attempt = 0;
     // A token refresh is planned, not a failure: straight back.
     const delay = outcome.refresh ? 0 : bridgeBackoffMs(attempt++, backoff);
     options.handler.onDisconnect?.({
@@ -142,7 +146,8 @@ export async function maintainWebSocket(
 }
 
 interface SocketOutcome {
-  opened: boolean;
+  /** When the socket opened; null when it never did. */
+  openedAt: number | null;
   code: number;
   reason: string;
   /** Closed by the bridge because the token was (or is about to be) refreshed. */
@@ -168,7 +173,7 @@ function runSocket(run: SocketRun): Promise<SocketOutcome> {
   return new Promise((resolve) => {
     const ws = run.open(run.url, { headers: run.headers, protocols: options.protocols ?? [] });
     ws.binaryType = "arraybuffer";
-    let opened = false;
+    let openedAt: number | null = null;
     let refresh = false;
     let settled = false;
     const timers: ReturnType<typeof setInterval>[] = [];
@@ -189,10 +194,10 @@ function runSocket(run: SocketRun): Promise<SocketOutcome> {
       settled = true;
       for (const t of timers) clearInterval(t);
       run.signal.removeEventListener("abort", onAbort);
-      resolve({ opened, code, reason, refresh });
+      resolve({ openedAt, code, reason, refresh });
     };
     ws.onopen = () => {
-      opened = true;
+      openedAt = run.now();
       metrics.connected.set(labels, 1);
       void Promise.resolve(options.handler.onConnect?.(send)).catch(() => {});
       const beat = options.heartbeat;
@@ -208,7 +213,7 @@ function runSocket(run: SocketRun): Promise<SocketOutcome> {
       void Promise.resolve(options.handler.onMessage(e.data as Payload, send)).catch(() => {});
     };
     ws.onerror = () => {
-      if (!opened) finish(1006, "the appliance refused or could not open the socket");
+      if (openedAt === null) finish(1006, "the appliance refused or could not open the socket");
     };
     ws.onclose = (e) => finish(e.code, e.reason);
     // Reconnect once per new expiry: when the appliance refreshed the token, or it is due.
