@@ -261,6 +261,13 @@ Deno.test({
       assert.equal(back.get("connection_id"), request.connection_id);
       const status = await json(await env.api(`/v1/check-connection/${request.connection_id}`));
       assert.equal(status.status, "failed");
+      // The leftovers sweep deletes the never-used pending row: the promised id still answers.
+      await env.appliance.database.client.execute({
+        sql: "DELETE FROM connections WHERE id = ? AND status = 'pending'",
+        args: [String(request.connection_id)],
+      });
+      const swept = await json(await env.api(`/v1/check-connection/${request.connection_id}`));
+      assert.equal(swept.status, "failed");
     } finally {
       await browser.close();
       await env.close();

@@ -2,6 +2,9 @@ import { type Context, Hono } from "hono";
 import { apiActor } from "../audit/actor.ts";
 import type { FlowDeps } from "../flows/flow_deps.ts";
 import { loadSession } from "../flows/session_store.ts";
+import { isOpen } from "../flows/session_types.ts";
+import { getConnection } from "../connections/connection_store.ts";
+import { gatewayErrors } from "../gateway/gateway_errors.ts";
 import { gatewayStatus } from "../gateway/connection_state.ts";
 import { latestForConnection } from "../gateway/gateway_store.ts";
 import { type ProviderDirectory, providersByAuthType } from "../gateway/provider_directory.ts";
@@ -38,12 +41,25 @@ export function gatewayRoutes(deps: GatewayRouteDeps): Hono<ApiEnv> {
     return c.json(await requestConnection(deps.flows, deps.directory, c.get("app"), input), 201);
   });
   app.get("/check-connection/:id", async (c) => {
-    const connection = await ownConnection(db, c.get("app"), c.req.param("id"));
-    const request = await latestForConnection(db, connection.id);
-    const session = request
-      ? await loadSession(deps.flows.database, request.sessionId, deps.flows.now())
+    const id = c.req.param("id");
+    const request = await latestForConnection(db, id);
+    const owned = request?.appId === c.get("app").id ? request : null;
+    const session = owned
+      ? await loadSession(deps.flows.database, owned.sessionId, deps.flows.now())
       : null;
-    return c.json({ status: gatewayStatus(connection, session), provider: connection.provider });
+    const connection = await getConnection(db, id);
+    if (connection?.appId === c.get("app").id && connection.status !== "revoked") {
+      return c.json({ status: gatewayStatus(connection, session), provider: connection.provider });
+    }
+    // A consent that failed leaves no connection behind (the leftovers sweep deletes the
+    // pending row); the id the app was promised still answers, as failed.
+    if (owned && connection === null) {
+      return c.json({
+        status: session && isOpen(session) ? "pending" : "failed",
+        provider: owned.provider,
+      });
+    }
+    throw gatewayErrors.connectionNotFound();
   });
   // The app as stored now, not as the key cache saw it: switching release off takes effect at once.
   const releaser = async (c: Context<ApiEnv>): Promise<Releaser> => {
