@@ -110,6 +110,7 @@ Deno.test({
 
       const pending = await json(await env.api(`/v1/check-connection/${connectionId}`));
       assert.equal(pending.status, "pending");
+      assert.deepEqual(pending.metadata, { team: "blue" });
       // Pending connections are never usable through the proxy.
       const early = await fetch(`${env.publicUrl}/proxy/gmail/gmail/v1/users/me/messages`, {
         headers: {
@@ -349,6 +350,7 @@ Deno.test({
           ["GET", "/v1/check-connection/con_othersgmail"],
           ["GET", "/v1/token/con_othersgmail"],
           ["POST", "/v1/refresh/con_othersgmail"],
+          ["POST", "/v1/connections/con_othersgmail/refresh"],
         ]
       ) {
         const res = await env.api(path, { method });

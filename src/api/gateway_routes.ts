@@ -47,9 +47,15 @@ export function gatewayRoutes(deps: GatewayRouteDeps): Hono<ApiEnv> {
     const session = owned
       ? await loadSession(deps.flows.database, owned.sessionId, deps.flows.now())
       : null;
+    // The app's own metadata from request-connection, given back to it alone.
+    const metadata = owned?.metadata ? JSON.parse(owned.metadata) : null;
     const connection = await getConnection(db, id);
     if (connection?.appId === c.get("app").id && connection.status !== "revoked") {
-      return c.json({ status: gatewayStatus(connection, session), provider: connection.provider });
+      return c.json({
+        status: gatewayStatus(connection, session),
+        provider: connection.provider,
+        metadata,
+      });
     }
     // A consent that failed leaves no connection behind (the leftovers sweep deletes the
     // pending row); the id the app was promised still answers, as failed.
@@ -57,6 +63,7 @@ export function gatewayRoutes(deps: GatewayRouteDeps): Hono<ApiEnv> {
       return c.json({
         status: session && isOpen(session) ? "pending" : "failed",
         provider: owned.provider,
+        metadata,
       });
     }
     throw gatewayErrors.connectionNotFound();
@@ -77,12 +84,15 @@ export function gatewayRoutes(deps: GatewayRouteDeps): Hono<ApiEnv> {
     const connection = await ownConnection(db, who.app, c.req.param("id"));
     return c.json(await releaseCredential(deps.release, who, connection, { force: false }));
   });
-  app.post("/refresh/:id", async (c) => {
+  const refresh = async (c: Context<ApiEnv>) => {
     const who = await releaser(c);
-    const connection = await ownConnection(db, who.app, c.req.param("id"));
+    const connection = await ownConnection(db, who.app, c.req.param("id")!);
     if (!who.app.credentialRelease) return c.json(await refreshOnly(deps.release, connection));
     return c.json(await releaseCredential(deps.release, who, connection, { force: true }));
-  });
+  };
+  app.post("/refresh/:id", refresh);
+  // The architecture's spelling of the same call.
+  app.post("/connections/:id/refresh", refresh);
   app.get("/providers", (c) => c.json(providersByAuthType(deps.directory.entries())));
   return app;
 }
