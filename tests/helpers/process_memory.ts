@@ -9,16 +9,20 @@
  * string the process must hold, so a scan that reads nothing cannot pass.
  */
 export async function memoryHolds(pid: number, needles: string[]): Promise<Map<string, boolean>> {
+  const encoder = new TextEncoder();
   const forms = needles.map((n) => ({
     needle: n,
-    one: n,
-    two: [...n].map((ch) => `${ch}\u0000`).join(""),
+    patterns: [
+      encoder.encode(n),
+      Uint8Array.from([...encoder.encode(n)].flatMap((b) => [b, 0])),
+    ],
   }));
   const found = new Map(needles.map((n) => [n, false]));
-  const overlap = Math.max(...needles.map((n) => n.length * 2));
+  const overlap = Math.max(...forms.map((f) => f.patterns[1].length));
   const maps = (await Deno.readTextFile(`/proc/${pid}/maps`)).split("\n").filter(Boolean);
   const mem = await Deno.open(`/proc/${pid}/mem`, { read: true });
-  const decoder = new TextDecoder("latin1");
+  const chunk = 8 << 20;
+  const buffer = new Uint8Array(chunk + overlap);
   try {
     for (const line of maps) {
       const [range, perms] = line.split(/\s+/);
@@ -26,25 +30,26 @@ export async function memoryHolds(pid: number, needles: string[]): Promise<Map<s
         continue;
       }
       const [start, end] = range.split("-").map((h) => BigInt(`0x${h}`));
-      let tail = "";
+      let carried = 0;
       for (let at = start; at < end;) {
-        const size = Number(end - at > 8n << 20n ? 8n << 20n : end - at);
-        const buffer = new Uint8Array(size);
+        const size = Number(end - at > BigInt(chunk) ? BigInt(chunk) : end - at);
         let read: number | null;
         try {
           await mem.seek(at, Deno.SeekMode.Start);
-          read = await mem.read(buffer);
+          read = await mem.read(buffer.subarray(carried, carried + size));
         } catch {
           break; // Unmapped meanwhile, or guard pages: nothing to read there.
         }
         if (!read) break;
-        const text = tail + decoder.decode(buffer.subarray(0, read));
+        const view = buffer.subarray(0, carried + read);
         for (const f of forms) {
-          if (!found.get(f.needle) && (text.includes(f.one) || text.includes(f.two))) {
+          if (!found.get(f.needle) && f.patterns.some((p) => contains(view, p))) {
             found.set(f.needle, true);
           }
         }
-        tail = text.slice(-overlap);
+        // Keep the tail, so a string across two reads is still seen.
+        carried = Math.min(overlap, view.length);
+        buffer.copyWithin(0, view.length - carried, view.length);
         at += BigInt(read);
       }
     }
@@ -52,4 +57,16 @@ export async function memoryHolds(pid: number, needles: string[]): Promise<Map<s
     mem.close();
   }
   return found;
+}
+
+/** Byte-wise search, anchored on the native indexOf of the first byte. */
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  const first = needle[0];
+  const last = haystack.length - needle.length;
+  for (let i = haystack.indexOf(first); i !== -1 && i <= last; i = haystack.indexOf(first, i + 1)) {
+    let j = 1;
+    while (j < needle.length && haystack[i + j] === needle[j]) j++;
+    if (j === needle.length) return true;
+  }
+  return false;
 }
