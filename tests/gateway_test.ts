@@ -14,6 +14,7 @@ import { seedApp, seedConnection } from "./helpers/seed.ts";
 import { explainSkip, hasChromium, launchChromium } from "./browser/chromium.ts";
 
 explainSkip("gateway manual flow (Chromium consent)");
+const SHOTS = new URL("../.test-artifacts/screenshots/", import.meta.url).pathname;
 
 const SCOPES = ["openid", "email", "https://www.googleapis.com/auth/gmail.readonly"];
 
@@ -71,6 +72,9 @@ async function consentInChromium(authUrl: string, returnPrefix: string): Promise
     const page = await browser.newPage();
     await page.goto(authUrl);
     const consentUrl = page.url();
+    await page.getByText("sent you here to connect your account").waitFor();
+    await Deno.mkdir(SHOTS, { recursive: true });
+    await page.screenshot({ path: `${SHOTS}gateway-consent.png` });
     await page.getByRole("button", { name: /Continue to/ }).click();
     await page.locator("input[name=login]").fill("nina");
     await page.locator("input[name=password]").fill("x").catch(() => {});

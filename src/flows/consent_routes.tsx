@@ -136,6 +136,7 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
         csrfToken={csrfToken(csrfKey, binding, `consent:${session.id}`)}
         formAction={`/connect/${session.id}`}
         flow={session.flow}
+        viaLink={gateway !== null}
         expiresAt={new Date(session.expiresAt).toISOString()}
         createdAt={new Date(session.createdAt).toISOString()}
         now={deps.now()}
