@@ -206,6 +206,8 @@ Deno.test({
       // Step 5: refresh — forced, once, through the shared credential source.
       env.oidc.stats.reset();
       const refreshed = await env.api(`/v1/refresh/${connectionId}`, { method: "POST" });
+      const freshText = await refreshed.clone().text();
+      assert.equal(/refresh_token|id_token/.test(freshText), false, "refresh never releases it");
       const fresh = await json(refreshed);
       assert.equal(refreshed.status, 200, JSON.stringify(fresh));
       assert.equal(env.oidc.stats.tokenCalls.refresh_token, 1);
