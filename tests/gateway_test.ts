@@ -349,6 +349,12 @@ Deno.test({
       const own = await proxy({ "securix-connection-id": "con_owngmail" });
       assert.equal(own.status, 200, await own.clone().text());
       await own.body?.cancel();
+      // Revoked: refused at once, though the id was just cached.
+      const revoked = await env.api("/v1/connections/con_owngmail", { method: "DELETE" });
+      assert.equal(revoked.status, 204);
+      const afterRevoke = await proxy({ "securix-connection-id": "con_owngmail" });
+      assert.equal(afterRevoke.status, 401, await afterRevoke.clone().text());
+      await afterRevoke.body?.cancel();
 
       // The gateway endpoints: another app's connection is not found, for every call.
       for (
