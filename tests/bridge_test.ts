@@ -214,6 +214,27 @@ Deno.test({
         "the expired token was never presented again",
       );
 
+      // The token refreshed for that handshake is the one the socket carries: no second reconnect.
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(agent.events.filter((e) => e.code === 4000).length, 0, why());
+
+      // A refresh made elsewhere (the gateway's POST /v1/refresh): the bridge notices the new
+      // expiry and reconnects at once, and the provider sees the newest token.
+      clock += 60_000;
+      const beforeRefresh = hellos();
+      const refreshed = await fetch(`http://127.0.0.1:${port}/v1/refresh/con_feedone`, {
+        method: "POST",
+        headers: { "securix-api-key": apiKey },
+      });
+      const refreshedText = await refreshed.text();
+      assert.equal(refreshed.status, 200, refreshedText);
+      assert.equal(refreshedText.includes("access_token"), false, "release is off for this app");
+      assert.equal(tokens.issued.length, 2);
+      const third = tokens.issued[1];
+      await waitFor(() => hellos() > beforeRefresh, "the reconnect after the refresh", why);
+      assert.equal(agent.events.filter((e) => e.code === 4000).length, 1, why());
+      assert.equal(upstream.handshakes.at(-1)?.authorization, `Bearer ${third}`);
+
       // The agent's metrics, as its own /metrics serves them.
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       const value = (pattern: RegExp) => Number(pattern.exec(metrics)?.[1] ?? NaN);
@@ -228,13 +249,14 @@ Deno.test({
 
       // The agent's memory: the marker the provider sent is there (the scan works);
       // neither access token nor the refresh token ever was.
-      const held = await memoryHolds(child.pid, [marker, first, second, refreshToken]);
+      const held = await memoryHolds(child.pid, [marker, first, second, third, refreshToken]);
       assert.equal(held.get(marker), true, "the scan finds what the agent received");
       assert.equal(held.get(first), false, "first access token in the agent's memory");
       assert.equal(held.get(second), false, "refreshed access token in the agent's memory");
+      assert.equal(held.get(third), false, "token refreshed by the gateway in the agent's memory");
       assert.equal(held.get(refreshToken), false, "refresh token in the agent's memory");
       const environ = await Deno.readTextFile(`/proc/${child.pid}/environ`);
-      for (const secret of [first, second, refreshToken]) {
+      for (const secret of [first, second, third, refreshToken]) {
         assert.equal(environ.includes(secret), false, "token in the agent's environment");
       }
       // And the vault record the tokens came from is still the only place they are.

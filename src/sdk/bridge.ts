@@ -207,6 +207,11 @@ function runSocket(run: SocketRun): Promise<SocketOutcome> {
         }, beat.intervalMs));
       }
       timers.push(setInterval(() => void checkExpiry(), options.watchIntervalMs ?? 30_000));
+      // The appliance may have refreshed the token for this very handshake: that expiry is
+      // the one this socket carries, not a reason to reconnect.
+      void run.watch().then((current) => {
+        if (!refresh) seen = current;
+      }, () => {});
     };
     ws.onmessage = (e) => {
       metrics.messages.inc({ ...labels, direction: "in" });
