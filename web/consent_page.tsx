@@ -27,6 +27,8 @@ export interface ConsentPageProps {
   /** Base URL of the session's forms: posts go to `${formAction}/continue` and `/cancel`. */
   formAction: string;
   flow: "popup" | "device";
+  /** A gateway consent: the user came by the app's single-use link, not by a typed code. */
+  viaLink?: boolean;
   /** ISO timestamp. */
   expiresAt: string;
   /** ISO timestamp of when the app created the session; shown on the device flow's page. */
@@ -108,10 +110,20 @@ export function ConsentPage(props: ConsentPageProps) {
             </dl>
             <p class="notice notice-warning" role="note">
               <DeviceIcon />
-              <span>
-                This request was started on another device. Only continue if you started it
-                yourself, just now; if someone sent you a code, cancel.
-              </span>
+              {props.viaLink
+                ? (
+                  <span>
+                    {props.appName}{" "}
+                    sent you here to connect your account. Only continue if you asked for this
+                    yourself, just now; if someone sent you this link, cancel.
+                  </span>
+                )
+                : (
+                  <span>
+                    This request was started on another device. Only continue if you started it
+                    yourself, just now; if someone sent you a code, cancel.
+                  </span>
+                )}
             </p>
           </>
         )

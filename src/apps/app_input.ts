@@ -40,6 +40,8 @@ export const updateAppInput = z.strictObject({
   name: appName.optional(),
   addOrigins: z.array(webOrigin).max(MAX_ORIGINS).default([]),
   removeOrigins: z.array(webOrigin).max(MAX_ORIGINS).default([]),
+  /** `GET /v1/token` may release credentials (true) or not (false); absent: unchanged. */
+  credentialRelease: z.boolean().optional(),
 });
 
 export type UpdateAppInput = z.input<typeof updateAppInput>;

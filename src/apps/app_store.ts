@@ -10,12 +10,20 @@ export interface App {
   name: string;
   origins: string[];
   createdAt: number;
+  /** `GET /v1/token` may release its users' credentials; off unless an operator allowed it. */
+  credentialRelease: boolean;
 }
 
 type AppRow = typeof apps.$inferSelect;
 
-function toApp(row: AppRow): App {
-  return { id: row.id, name: row.name, origins: JSON.parse(row.origins), createdAt: row.createdAt };
+export function toApp(row: AppRow): App {
+  return {
+    id: row.id,
+    name: row.name,
+    origins: JSON.parse(row.origins),
+    createdAt: row.createdAt,
+    credentialRelease: row.credentialRelease,
+  };
 }
 
 export async function createApp(
@@ -45,6 +53,7 @@ export async function createApp(
     origins: JSON.stringify(parsed.data.origins),
     createdAt: deps.now(),
     deletedAt: null,
+    credentialRelease: false,
   };
   await db.insert(apps).values(row);
   return toApp(row);
@@ -74,9 +83,13 @@ export async function requireApp(db: Db | Tx, idOrName: string): Promise<App> {
   return app;
 }
 
-/** Writes a new name and origin list (validated by the caller). */
+/** Writes a new name, origin list and release setting (validated by the caller). */
 export async function saveApp(db: Db | Tx, app: App): Promise<void> {
-  await db.update(apps).set({ name: app.name, origins: JSON.stringify(app.origins) }).where(
+  await db.update(apps).set({
+    name: app.name,
+    origins: JSON.stringify(app.origins),
+    credentialRelease: app.credentialRelease,
+  }).where(
     eq(apps.id, app.id),
   );
 }

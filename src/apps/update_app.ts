@@ -25,9 +25,14 @@ export async function updateApp(
     const issue = parsed.error.issues[0];
     throw invalid(`Invalid app ${issue.path.join(".")}: ${issue.message}`);
   }
-  const { name, addOrigins, removeOrigins } = parsed.data;
-  if (name === undefined && addOrigins.length === 0 && removeOrigins.length === 0) {
-    throw invalid("Nothing to change: give --name NEW, --origin URL or --remove-origin URL");
+  const { name, addOrigins, removeOrigins, credentialRelease } = parsed.data;
+  if (
+    name === undefined && addOrigins.length === 0 && removeOrigins.length === 0 &&
+    credentialRelease === undefined
+  ) {
+    throw invalid(
+      "Nothing to change: give --name NEW, --origin URL, --remove-origin URL or --[no-]allow-credential-release",
+    );
   }
   return await database.transaction(async (tx) => {
     const before = await requireApp(tx, idOrName);
@@ -49,7 +54,12 @@ export async function updateApp(
         status: 409,
       });
     }
-    const app: App = { ...before, name: name ?? before.name, origins };
+    const app: App = {
+      ...before,
+      name: name ?? before.name,
+      origins,
+      credentialRelease: credentialRelease ?? before.credentialRelease,
+    };
     await saveApp(tx, app);
     await recordAdminEvent(tx, {
       kind: "admin.app.updated",
@@ -59,6 +69,10 @@ export async function updateApp(
         ...(app.name !== before.name ? { name: app.name, previousName: before.name } : {}),
         origins: app.origins,
         previousOrigins: before.origins,
+        // Who switched credential release on or off, and when, is part of the trail.
+        ...(app.credentialRelease !== before.credentialRelease
+          ? { credentialRelease: app.credentialRelease }
+          : {}),
       },
     }, deps.now());
     return { app, before };

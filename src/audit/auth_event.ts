@@ -15,7 +15,9 @@ export type AuthEventKind =
   | "connection.resumed"
   | "connection.refreshed"
   | "connection.refresh_failed"
-  | "connection.recovered";
+  | "connection.recovered"
+  | "connection.credential_released"
+  | "connection.credential_release_denied";
 
 export interface AuthEvent {
   kind: AuthEventKind;

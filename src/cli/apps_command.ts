@@ -60,9 +60,31 @@ export function registerApps(program: Command, context: CliContext): void {
         printTable(
           context.io,
           rows,
-          ["id", "name", "origins", "createdAt"],
+          ["id", "name", "origins", "credentialRelease", "createdAt"],
           'No apps yet; create one with "securix apps create NAME"',
         );
+      });
+    });
+  apps.command("show <app>")
+    .description("show one app: origins and whether it may receive credentials")
+    .option("--json", "print JSON")
+    .action(async (ref: string, options: { json?: boolean }) => {
+      await context.withAppliance(async ({ database }) => {
+        const app = await requireApp(database.db, ref);
+        if (options.json) {
+          return printJson(context.io, { ...app, createdAt: isoTime(app.createdAt) });
+        }
+        const { io } = context;
+        io.out(`App ${app.name} (${app.id})`);
+        io.out(`Origins: ${app.origins.join(", ") || "none"}`);
+        io.out(
+          `Credential release: ${
+            app.credentialRelease
+              ? "allowed (GET /v1/token answers; audited, subject to rules)"
+              : "off (agents use the proxy; GET /v1/token answers SX-RELEASE-DISABLED)"
+          }`,
+        );
+        io.out(`Created: ${isoTime(app.createdAt)}`);
       });
     });
   registerUpdate(apps, context);
@@ -75,23 +97,40 @@ function registerUpdate(apps: Command, context: CliContext): void {
     .option("--origin <url>", "allow this web origin too (repeatable)", collect, [])
     .option("--remove-origin <url>", "stop allowing this web origin (repeatable)", collect, [])
     .option("--name <new>", "new name")
+    .option(
+      "--allow-credential-release",
+      "let GET /v1/token hand this app its users' credentials (audited, subject to rules)",
+    )
+    .option("--no-allow-credential-release", "stop releasing credentials (the default)")
     .option("--json", "print JSON")
     .action(
       async (
         ref: string,
-        options: { origin: string[]; removeOrigin: string[]; name?: string; json?: boolean },
+        options: {
+          origin: string[];
+          removeOrigin: string[];
+          name?: string;
+          allowCredentialRelease?: boolean;
+          json?: boolean;
+        },
       ) => {
         await context.withAppliance(async ({ database, now }) => {
           const { app } = await updateApp(database, ref, {
             name: options.name,
             addOrigins: options.origin,
             removeOrigins: options.removeOrigin,
+            credentialRelease: options.allowCredentialRelease,
           }, { now, by: context.actor() });
           if (options.json) {
             return printJson(context.io, { ...app, createdAt: isoTime(app.createdAt) });
           }
           context.io.out(`Updated app ${app.name} (${app.id})`);
           context.io.out(`Origins: ${app.origins.join(", ") || "none"}`);
+          context.io.out(
+            `Credential release: ${
+              app.credentialRelease ? "allowed (GET /v1/token answers)" : "off"
+            }`,
+          );
         });
       },
     );

@@ -7,6 +7,7 @@ import m0005 from "../../migrations/0005_audit_until_index.sql" with { type: "te
 import m0006 from "../../migrations/0006_connection_refreshable.sql" with { type: "text" };
 import m0007 from "../../migrations/0007_app_deleted.sql" with { type: "text" };
 import m0011 from "../../migrations/0011_mcp_grants.sql" with { type: "text" };
+import m0013 from "../../migrations/0013_gateway.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0006_connection_refreshable", sql: m0006 },
   { name: "0007_app_deleted", sql: m0007 },
   { name: "0011_mcp_grants", sql: m0011 },
+  { name: "0013_gateway", sql: m0013 },
 ];
 
 export interface Migration {

@@ -14,6 +14,8 @@ export const apps = sqliteTable("apps", {
   createdAt: integer("created_at").notNull(),
   /** Set by `apps delete`: the row stays as a tombstone (renamed so the name is free again). */
   deletedAt: integer("deleted_at"),
+  /** `GET /v1/token` may release its users' credentials (`apps update --allow-credential-release`). */
+  credentialRelease: integer("credential_release", { mode: "boolean" }).notNull().default(false),
 });
 
 export const apiKeys = sqliteTable("api_keys", {
@@ -241,3 +243,26 @@ export const mcpGrants = sqliteTable("mcp_grants", {
   expiresAt: integer("expires_at").notNull(),
   revokedAt: integer("revoked_at"),
 }, (t) => [index("mcp_grants_app_idx").on(t.appId, t.createdAt)]);
+
+/**
+ * `POST /v1/request-connection`: the consent session it started, the connection id the
+ * app was promised, and the single-use link (stored as a digest) that opens the consent.
+ */
+export const gatewayRequests = sqliteTable("gateway_requests", {
+  sessionId: text("session_id").primaryKey().references(() => authSessions.id, {
+    onDelete: "cascade",
+  }),
+  appId: text("app_id").notNull().references(() => apps.id, { onDelete: "cascade" }),
+  connectionId: text("connection_id").notNull(),
+  provider: text("provider").notNull(),
+  /** One of the app's origins; gets `status=success&connection_id=…` after the consent. */
+  returnUrl: text("return_url").notNull(),
+  /** The app's own JSON, given back as it came; never shown to the user. */
+  metadata: text("metadata"),
+  /** Random, handed to the app and echoed on the return_url so it can match the two. */
+  state: text("state").notNull(),
+  /** Hex SHA-256 of the authUrl's single-use link token. */
+  linkHash: text("link_hash").notNull().unique(),
+  linkUsedAt: integer("link_used_at"),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [index("gateway_requests_connection_idx").on(t.connectionId, t.createdAt)]);

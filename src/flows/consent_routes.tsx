@@ -20,6 +20,9 @@ import {
   nextProvider,
 } from "./provider_steps.ts";
 import { bindBrowser, endSession, loadSession } from "./session_store.ts";
+import { enterLink } from "../gateway/enter_link.ts";
+import { gatewayReturnUrl } from "../gateway/gateway_return.ts";
+import { findBySession } from "../gateway/gateway_store.ts";
 import { type AuthSession, isOpen } from "./session_types.ts";
 
 export interface ConsentRouteOptions {
@@ -49,11 +52,23 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     app.use(path, attachBindingCookie);
   }
 
+  /**
+   * The result page; a gateway consent sends the browser that ran it back to
+   * the app's return_url instead. Any other browser holding the page's URL
+   * gets the result page: the app's return_url trusts whoever arrives.
+   */
+  const finish = async (c: Context, session: AuthSession): Promise<Response> => {
+    const mine = session.browserBinding !== null &&
+      readBinding(c, secure)?.hash === session.browserBinding;
+    const back = mine ? await gatewayReturnUrl(deps.database.db, session) : null;
+    return back ? c.redirect(back, 303) : resultPage(session);
+  };
+
   const openSessionFor = async (c: Context, id: string): Promise<AuthSession | Response> => {
     const session = await loadSession(deps.database, id, deps.now());
     if (!session) return errorPage("Link not valid", "This sign-in link does not exist.", 404);
     if (!isOpen(session) || session.status !== "pending") {
-      return resultPage(session);
+      return await finish(c, session);
     }
     const { hash } = ensureBinding(c, secure);
     // An unbound popup session is bound only once the opener proof checks out (Continue).
@@ -67,6 +82,21 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     }
     return session;
   };
+
+  // A gateway authUrl: claims its single-use link for this browser, then the usual consent page.
+  app.get("/connect/link/:token", async (c) => {
+    const { hash } = ensureBinding(c, secure);
+    try {
+      const session = await enterLink(deps, c.req.param("token"), hash);
+      if (session.status !== "pending") return await finish(c, session);
+      return c.redirect(`/connect/${session.id}`, 303);
+    } catch (error) {
+      if (error instanceof SecurixError) {
+        return errorPage("Link not valid", error, error.status === 404 ? 404 : 403);
+      }
+      throw error;
+    }
+  });
 
   app.get("/connect/:id", async (c) => {
     const session = await openSessionFor(c, c.req.param("id"));
@@ -93,6 +123,10 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       }),
     );
     const origins = [...deps.providers.enabled.values()].map((p) => p.authorizationOrigin);
+    // Cancel on a gateway consent answers with a redirect to the app's return_url, which
+    // Chromium checks against form-action: that origin (one of the app's) is allowed too.
+    const gateway = await findBySession(deps.database.db, session.id);
+    if (gateway) origins.push(new URL(gateway.returnUrl).origin);
     const unbound = session.flow === "popup" && session.browserBinding === null;
     return renderPage(
       <ConsentPage
@@ -102,6 +136,7 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
         csrfToken={csrfToken(csrfKey, binding, `consent:${session.id}`)}
         formAction={`/connect/${session.id}`}
         flow={session.flow}
+        viaLink={gateway !== null}
         expiresAt={new Date(session.expiresAt).toISOString()}
         createdAt={new Date(session.createdAt).toISOString()}
         now={deps.now()}
@@ -228,7 +263,7 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     const session = await openSessionFor(c, id);
     if (session instanceof Response) return session;
     await endSession(deps.database, session, "failed", "user_cancelled", deps.now());
-    return resultPage({ ...session, status: "failed", reason: "user_cancelled" });
+    return await finish(c, { ...session, status: "failed", reason: "user_cancelled" });
   });
 
   app.get("/oauth/callback", async (c) => {
@@ -245,7 +280,7 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       throw error;
     }
     if (outcome.kind === "next") return c.redirect(`/connect/${outcome.session.id}`, 303);
-    return resultPage(outcome.session);
+    return await finish(c, outcome.session);
   });
 
   app.get("/device", (c) => {

@@ -110,7 +110,7 @@ function deviceOrigin(app: App, input: CreateSessionInput): string | null {
   return input.origin ?? app.origins[0] ?? null;
 }
 
-function resolveRequestedProviders(
+export function resolveRequestedProviders(
   deps: FlowDeps,
   requested: CreateSessionInput["providers"],
 ): Record<string, SessionProvider> {

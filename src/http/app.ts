@@ -13,6 +13,10 @@ import { agentRoutes } from "../api/agent_routes.ts";
 import { appRoutes } from "../api/app_routes.ts";
 import { webhookRoutes } from "../api/webhook_routes.ts";
 import { mcpUrlRoutes } from "../api/mcp_url_routes.ts";
+import { gatewayRoutes } from "../api/gateway_routes.ts";
+import { providerDirectory } from "../gateway/provider_directory.ts";
+import type { ReleaseDeps } from "../gateway/release_credential.ts";
+import type { RouteTable } from "../proxy/proxy_route.ts";
 import { dnsResolver, type Resolver } from "../webhooks/target_policy.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -48,6 +52,8 @@ export interface AppOptions {
   webhookResolve?: Resolver;
   /** The rule set in force (`GET /v1/rules`); default none. */
   rules?: () => RuleSet;
+  /** The gateway API's view of the proxy: its routes and its credential source. */
+  gateway?: { routes: RouteTable; credentials: ReleaseDeps["credentials"] };
 }
 
 export interface ApplianceApp {
@@ -55,6 +61,12 @@ export interface ApplianceApp {
   flowDeps: FlowDeps;
   authenticator: KeyAuthenticator;
 }
+
+/** Without a runtime (no proxy) the gateway has no credential source: releases refuse. */
+const noCredentials: ReleaseDeps["credentials"] = {
+  get: () =>
+    Promise.reject(new SecurixError("SX-UNAVAILABLE", "No credential source", { status: 503 })),
+};
 
 /** Assembles the appliance's HTTP surface. */
 export async function createApp(appliance: Appliance, options: AppOptions): Promise<ApplianceApp> {
@@ -167,6 +179,26 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       providers: options.providers,
       key: mcpKey,
       random: options.random,
+    }),
+  );
+  const directory = providerDirectory(
+    options.providers,
+    options.gateway?.routes ?? new Map(),
+    config.server.base_domain,
+  );
+  v1.route(
+    "/",
+    gatewayRoutes({
+      flows: flowDeps,
+      directory,
+      release: {
+        database,
+        vault,
+        now,
+        credentials: options.gateway?.credentials ?? noCredentials,
+        rules: options.rules ?? (() => EMPTY_RULE_SET),
+        familyOf: directory.familyOf,
+      },
     }),
   );
   app.route("/v1", v1);

@@ -251,6 +251,7 @@ export async function createRuntime(
   putInForce(compileRules(config.rules, config.scopes), "start");
   const { app, authenticator, flowDeps } = await createApp(appliance, {
     rules: () => rules.set,
+    gateway: { routes: wiring.routes, credentials },
     providers: wiring.registry,
     log,
     sessionTtlMs: options.sessionTtlMs,

@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { agentIdSchema } from "../agents/agent_store.ts";
-import type { App } from "../apps/app_store.ts";
+import { type App, toApp } from "../apps/app_store.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
 import { agents, apps, mcpGrants } from "../db/schema.ts";
@@ -124,13 +124,7 @@ export async function resolveGrant(
   if (row.grant.revokedAt !== null || row.app.deletedAt !== null) throw mcpErrors.grantRevoked();
   if (row.grant.expiresAt <= deps.now()) throw mcpErrors.grantExpired();
   if (row.agent === null) throw proxyErrors.unknownAgent(row.grant.agentId);
-  const app: App = {
-    id: row.app.id,
-    name: row.app.name,
-    origins: JSON.parse(row.app.origins),
-    createdAt: row.app.createdAt,
-  };
-  return { grant: toGrant(row.grant), app };
+  return { grant: toGrant(row.grant), app: toApp(row.app) };
 }
 
 /** Grants of one app (or every app), newest first. */

@@ -4,7 +4,7 @@ import { headerText } from "./header_text.ts";
 import type { App } from "../apps/app_store.ts";
 import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
 import { lockedOut } from "../apps/key_errors.ts";
-import { currentConnection } from "../connections/connection_store.ts";
+import { currentConnection, getConnection } from "../connections/connection_store.ts";
 import type { Connection } from "../connections/connection_types.ts";
 import type { Db } from "../db/client.ts";
 import { tokenExpired } from "../connections/credential_errors.ts";
@@ -18,11 +18,13 @@ export interface Caller {
   connection: Connection;
 }
 
-/** The three securix-* header values, as sent. */
+/** The securix-* header values, as sent. */
 export interface CallerKeys {
   apiKey: string | null;
   agentId: string | null;
   entityId: string | null;
+  /** Selects the connection by id instead of entity id + routed provider. */
+  connectionId?: string | null;
 }
 
 function callerKeys(headers: Headers): CallerKeys {
@@ -30,8 +32,12 @@ function callerKeys(headers: Headers): CallerKeys {
     apiKey: headers.get("securix-api-key"),
     agentId: headers.get("securix-agent-id"),
     entityId: headers.get("securix-entity-id"),
+    connectionId: headers.get("securix-connection-id"),
   };
 }
+
+/** Connection ids as `newId` makes them; anything else is refused before a look-up. */
+const CONNECTION_ID = /^con_[a-z2-7]{1,64}$/;
 
 /**
  * The three securix-* headers → app, agent, connection. Answers come from
@@ -76,17 +82,46 @@ export class CallerResolver {
     if (!agentIdCheck.success) {
       throw proxyErrors.invalidHeader("securix-agent-id", agentIdCheck.error.issues[0].message);
     }
+    const byId = keys.connectionId ?? null;
     const rawEntityId = keys.entityId;
-    if (!rawEntityId) throw proxyErrors.missingHeader("securix-entity-id");
-    const entityId = headerText(rawEntityId);
-    const problem = textProblem(entityId, ENTITY_ID);
-    if (problem) throw proxyErrors.invalidHeader("securix-entity-id", problem);
+    if (byId !== null && rawEntityId) {
+      // Two selectors could name two connections; which one wins must never be a guess.
+      throw proxyErrors.invalidHeader(
+        "securix-connection-id",
+        "send either securix-connection-id or securix-entity-id, not both",
+      );
+    }
+    if (byId === null && !rawEntityId) throw proxyErrors.missingHeader("securix-entity-id");
+    let entityId = "";
+    if (byId === null) {
+      entityId = headerText(rawEntityId!);
+      const problem = textProblem(entityId, ENTITY_ID);
+      if (problem) throw proxyErrors.invalidHeader("securix-entity-id", problem);
+    } else if (!CONNECTION_ID.test(byId)) {
+      throw proxyErrors.invalidHeader("securix-connection-id", "not a connection id (con_…)");
+    }
     if (!await this.#agentKnown(auth.app.id, agentId)) throw proxyErrors.unknownAgent(agentId);
+    if (byId === null) {
+      return {
+        app: auth.app,
+        agentId,
+        entityId,
+        connection: await this.usable(auth.app, entityId, provider),
+      };
+    }
+    const connection = await this.#connectionById(byId);
+    // Another app's id answers like an unknown one: ids are not probed across apps.
+    if (!connection || connection.appId !== auth.app.id) {
+      throw proxyErrors.unknownConnection();
+    }
+    if (connection.provider !== provider) {
+      throw proxyErrors.connectionProviderMismatch(connection.provider, provider);
+    }
     return {
       app: auth.app,
       agentId,
-      entityId,
-      connection: await this.usable(auth.app, entityId, provider),
+      entityId: connection.entityId,
+      connection: usableConnection(connection, provider),
     };
   }
 
@@ -96,18 +131,8 @@ export class CallerResolver {
    * refuses it.
    */
   async usable(app: App, entityId: string, provider: string): Promise<Connection> {
-    const connection = await this.#connection(app.id, entityId, provider);
-    if (!connection || connection.status === "pending" || connection.status === "revoked") {
-      throw proxyErrors.notConnected(provider);
-    }
-    if (connection.status === "paused") throw proxyErrors.paused(provider);
-    // The provider refused its refresh token: retrying would only repeat that.
-    if (connection.status === "needs_reauth") {
-      throw tokenExpired(provider, "the user must reconnect");
-    }
-    return connection;
+    return usableConnection(await this.#connection(app.id, entityId, provider), provider);
   }
-
   async #agentKnown(appId: string, agentId: string): Promise<boolean> {
     const cacheKey = `${appId}\u0000${agentId}`;
     const hit = this.#agents.get(cacheKey);
@@ -126,11 +151,23 @@ export class CallerResolver {
     return connection;
   }
 
+  async #connectionById(id: string): Promise<Connection | null> {
+    const cacheKey = `id\u0000${id}`;
+    const hit = this.#connections.get(cacheKey);
+    if (hit) return hit.value;
+    const connection = await getConnection(this.#db, id);
+    this.#connections.set(cacheKey, connection);
+    return connection;
+  }
+
   /** Forget a connection (revoke, pause, refresh failure) so the next request re-reads it. */
-  forgetConnection(connection: Pick<Connection, "appId" | "entityId" | "provider">): void {
+  forgetConnection(
+    connection: Pick<Connection, "appId" | "entityId" | "provider"> & { id?: string },
+  ): void {
     this.#connections.delete(
       `${connection.appId}\u0000${connection.entityId}\u0000${connection.provider}`,
     );
+    if (connection.id !== undefined) this.#connections.delete(`id\u0000${connection.id}`);
   }
 
   forgetAll(): void {
@@ -138,4 +175,17 @@ export class CallerResolver {
     this.#connections.clear();
     this.#authenticator.invalidate();
   }
+}
+
+/** A connection the proxy may use now, or the refusal that says why not. */
+function usableConnection(connection: Connection | null, provider: string): Connection {
+  if (!connection || connection.status === "pending" || connection.status === "revoked") {
+    throw proxyErrors.notConnected(provider);
+  }
+  if (connection.status === "paused") throw proxyErrors.paused(provider);
+  // The provider refused its refresh token: retrying would only repeat that.
+  if (connection.status === "needs_reauth") {
+    throw tokenExpired(provider, "the user must reconnect");
+  }
+  return connection;
 }

@@ -47,6 +47,25 @@ export const proxyErrors = {
       llmError:
         `The user has not connected ${provider} yet. Ask them to connect it: the app starts a consent (popup, or a device code they enter at the appliance's /device page).`,
     }),
+  /** `securix-connection-id` names no connection of this app. */
+  unknownConnection: () =>
+    new SecurixError("SX-CONNECTION-NOT-FOUND", "No such connection for this app", {
+      status: 404,
+      llmError:
+        "The connection id is not one of this app's connections; use the connection_id the app got from request-connection.",
+    }),
+  /** `securix-connection-id` is a connection to another provider than the request is routed to. */
+  connectionProviderMismatch: (owner: string, routed: string) =>
+    new SecurixError(
+      "SX-CONNECTION-PROVIDER-MISMATCH",
+      `The connection is a ${owner} connection; this request is routed to ${routed}`,
+      {
+        status: 400,
+        llmError:
+          `That connection id belongs to ${owner}; call ${owner}'s API with it, or use a ${routed} connection id.`,
+        details: { connectionProvider: owner, routedProvider: routed },
+      },
+    ),
   paused: (provider: string) =>
     new SecurixError("SX-PAUSED", `The ${provider} connection is paused`, {
       status: 403,

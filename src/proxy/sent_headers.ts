@@ -13,6 +13,8 @@ export interface SentHeaders {
   apiKey: string | null;
   agentId: string | null;
   entityId: string | null;
+  /** `securix-connection-id`: selects the connection in place of the entity id. */
+  connectionId: string | null;
   /** `x-securix-audit-note`, as sent. */
   note: string | null;
   /** `x-securix-strict-mode: true`. */
@@ -41,6 +43,7 @@ export function readSentHeaders(headers: Headers): SentHeaders {
     apiKey: null,
     agentId: null,
     entityId: null,
+    connectionId: null,
     note: null,
     strict: false,
     methodOverride: null,
@@ -66,6 +69,9 @@ export function readSentHeaders(headers: Headers): SentHeaders {
         continue;
       case "securix-entity-id":
         sent.entityId = value;
+        continue;
+      case "securix-connection-id":
+        sent.connectionId = value;
         continue;
       case "x-securix-audit-note":
         sent.note = value;

@@ -56,3 +56,13 @@ Deno.test("sent headers: nothing sent, nothing read", () => {
   assert.equal(sent.bytes, 0);
   assert.deepEqual(sent.upstream, []);
 });
+
+Deno.test("sent headers: securix-connection-id is read and never goes upstream", () => {
+  const sent = readSentHeaders(
+    new Headers({ "securix-connection-id": "con_abc", "securix-api-key": "k", accept: "x" }),
+  );
+  assert.equal(sent.connectionId, "con_abc");
+  assert.equal(sent.entityId, null);
+  assert.deepEqual(sent.upstream, [["accept", "x"]]);
+  assert.equal(readSentHeaders(new Headers()).connectionId, null);
+});

@@ -6,6 +6,7 @@ import {
   confirmedSessionSchema,
   type Connection,
   connectionListSchema,
+  connectionSchema,
   type CreatedSession,
   createdSessionSchema,
   type EntityStatus,
@@ -18,6 +19,7 @@ import { parseDuration } from "../security/duration.ts";
 import { createFetchHandler, type FetchHandlerOptions } from "./fetch_handler.ts";
 import { apiErrorFromResponse, SecurixApiError } from "./sdk_error.ts";
 import { verifyWebhook, WebhookVerificationError } from "../webhooks/signature.ts";
+import { maintainWebSocket, type MaintainWebSocketOptions } from "./bridge.ts";
 
 export { WebhookVerificationError };
 
@@ -205,6 +207,9 @@ export class Securix {
       const page = await this.#request("GET", path, connectionListSchema);
       return { connections: page.connections, nextCursor: page.nextCursor ?? null };
     },
+    /** One connection of this app (404 SX-CONNECTION-NOT-FOUND for any other id). */
+    get: async (connectionId: string): Promise<Connection> =>
+      await this.#request("GET", `/v1/connections/${segment(connectionId)}`, connectionSchema),
     revoke: async (connectionId: string): Promise<void> => {
       await this.#request("DELETE", `/v1/connections/${segment(connectionId)}`, null);
     },
@@ -228,6 +233,34 @@ export class Securix {
     revokeUrl: async (id: string): Promise<void> => {
       await this.#request("DELETE", `/v1/mcp/urls/${segment(id)}`, null);
     },
+  };
+
+  /**
+   * For agent processes: `maintainWebSocket` keeps a provider WebSocket open
+   * through the appliance's WebSocket proxy (the appliance adds the credential
+   * at each handshake; this process never holds it), reconnecting with capped,
+   * jittered backoff and whenever the token is refreshed; see bridge.ts.
+   */
+  readonly bridge = {
+    maintainWebSocket: (options: MaintainWebSocketOptions): Promise<void> =>
+      maintainWebSocket({
+        baseUrl: this.baseUrl,
+        apiKey: this.#apiKey,
+        lookup: async (selector) => {
+          if ("connectionId" in selector) return await this.connections.get(selector.connectionId);
+          const page = await this.connections.page({ ...selector, limit: 10 });
+          const found = page.connections.find((c) => c.status === "active") ??
+            page.connections[0];
+          if (!found) {
+            throw new SecurixApiError(
+              "SX-NOT-CONNECTED",
+              `Entity has no ${selector.provider} connection`,
+              { status: 404 },
+            );
+          }
+          return found;
+        },
+      }, options),
   };
 
   /** A `(Request) => Promise<Response>` for your app's browser endpoints; see fetch_handler.ts. */

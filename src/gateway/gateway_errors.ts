@@ -1,0 +1,55 @@
+import { SecurixError } from "../errors/securix_error.ts";
+
+/** The gateway API's refusals, each with its stable code and a sentence an agent can relay. */
+export const gatewayErrors = {
+  /** Unknown, another app's, or revoked: the same answer, so ids of other apps are not probed. */
+  connectionNotFound: () =>
+    new SecurixError("SX-CONNECTION-NOT-FOUND", "No such connection", { status: 404 }),
+  releaseDisabled: (appName: string) =>
+    new SecurixError(
+      "SX-RELEASE-DISABLED",
+      `Credential release is off for app "${appName}"; an operator allows it with "securix apps update ${appName} --allow-credential-release"`,
+      {
+        status: 403,
+        llmError:
+          "This appliance does not hand out credentials. Call the provider's API through the appliance's proxy instead (send securix-api-key, securix-agent-id and securix-connection-id or securix-entity-id); it adds the credential itself.",
+      },
+    ),
+  notActive: (status: string) =>
+    new SecurixError(
+      "SX-NOT-CONNECTED",
+      `The connection is ${status}, so it has no credential to use`,
+      {
+        status: 409,
+        llmError:
+          "The user has not finished connecting (or the connection is paused or revoked). Ask them to connect again.",
+        details: { status },
+      },
+    ),
+  /** Nexus's `409 attention_required`: the provider refused the refresh token. */
+  needsReauth: (provider: string) =>
+    new SecurixError(
+      "SX-NEEDS-REAUTH",
+      `${provider} no longer accepts this connection's refresh token; the user must connect again`,
+      {
+        status: 409,
+        llmError:
+          "The user's connection has expired for good. Ask them to connect again (POST /v1/request-connection).",
+        details: { error: "attention_required" },
+      },
+    ),
+  ambiguousProvider: (name: string, candidates: string[]) =>
+    new SecurixError(
+      "SX-PROVIDER-AMBIGUOUS",
+      `"${name}" names several providers here (${candidates.join(", ")}); use one of those names`,
+      { status: 400, details: { candidates } },
+    ),
+  linkNotFound: () =>
+    new SecurixError("SX-LINK-INVALID", "This sign-in link does not exist", { status: 404 }),
+  linkUsed: () =>
+    new SecurixError(
+      "SX-LINK-USED",
+      "This sign-in link was already opened in another browser. Finish it there, or ask the app for a new link.",
+      { status: 403 },
+    ),
+};

@@ -1,0 +1,23 @@
+import type { Db } from "../db/client.ts";
+import type { AuthSession } from "../flows/session_types.ts";
+import { findBySession } from "./gateway_store.ts";
+
+/**
+ * Where a finished gateway consent sends the browser: the app's `return_url`
+ * with `status=success&connection_id=…&provider=…&state=…`, or
+ * `status=error&error=<reason>`. Null for sessions the gateway did not start,
+ * and while the consent is still going on.
+ */
+export async function gatewayReturnUrl(db: Db, session: AuthSession): Promise<string | null> {
+  if (session.status === "pending") return null;
+  const request = await findBySession(db, session.id);
+  if (!request) return null;
+  const url = new URL(request.returnUrl);
+  const ok = session.status === "completed";
+  url.searchParams.set("status", ok ? "success" : "error");
+  url.searchParams.set("connection_id", request.connectionId);
+  url.searchParams.set("provider", request.provider);
+  url.searchParams.set("state", request.state);
+  if (!ok) url.searchParams.set("error", session.reason ?? session.status);
+  return url.toString();
+}

@@ -1,0 +1,169 @@
+import type { App } from "../apps/app_store.ts";
+import type { Actor } from "../audit/actor.ts";
+import { recordAuthEvent } from "../audit/auth_event.ts";
+import { connectionErrors } from "../connections/connection_errors.ts";
+import { getConnection } from "../connections/connection_store.ts";
+import type { Connection, StoredCredential } from "../connections/connection_types.ts";
+import { readStoredCredential } from "../connections/stored_credential.ts";
+import type { Database, Db } from "../db/client.ts";
+import { evaluate } from "../rules/evaluate.ts";
+import { ruleErrors } from "../rules/rule_errors.ts";
+import type { RuleSet } from "../rules/rule_set.ts";
+import type { VaultStore } from "../vault/store.ts";
+import { gatewayErrors } from "./gateway_errors.ts";
+import { type ReleasePayload, releasePayload } from "./release_payload.ts";
+
+export interface ReleaseDeps {
+  database: Database;
+  vault: VaultStore;
+  now: () => number;
+  /** The serving process's credential source: the proxy's cache and single-flight refresh. */
+  credentials: { get(connection: Connection, rejected?: string | null): Promise<StoredCredential> };
+  rules: () => RuleSet;
+  /** A provider's family, as rule targets may name it (`google` for gmail). */
+  familyOf: (provider: string) => string;
+}
+
+export interface Releaser {
+  app: App;
+  by: Actor;
+  /** `securix-agent-id` when the caller sent one: rules scoped to agents see it. */
+  agentId: string | null;
+}
+
+/** One of the app's connections; another app's, a revoked or unknown id: the same 404. */
+export async function ownConnection(db: Db, app: App, id: string): Promise<Connection> {
+  const connection = await getConnection(db, id);
+  if (!connection || connection.appId !== app.id || connection.status === "revoked") {
+    throw gatewayErrors.connectionNotFound();
+  }
+  return connection;
+}
+
+/**
+ * `GET /v1/token/{id}` (and `POST /v1/refresh/{id}` with `force`): the
+ * connection's credential, for an app an operator allowed to receive it,
+ * after the rules (a rule on `<provider>.credential_release` decides as on any
+ * proxied call), with an audit record of who took which credential.
+ */
+export async function releaseCredential(
+  deps: ReleaseDeps,
+  who: Releaser,
+  connection: Connection,
+  options: { force: boolean },
+): Promise<ReleasePayload> {
+  if (!who.app.credentialRelease) throw gatewayErrors.releaseDisabled(who.app.name);
+  usable(connection);
+  const matched = await checkRules(deps, who, connection);
+  const credential = options.force
+    ? await forceRefresh(deps, connection)
+    : await deps.credentials.get(connection);
+  const now = deps.now();
+  await deps.database.transaction((tx) =>
+    recordAuthEvent(tx, {
+      kind: "connection.credential_released",
+      appId: connection.appId,
+      entityId: connection.entityId,
+      provider: connection.provider,
+      data: {
+        connectionId: connection.id,
+        by: who.by.actor,
+        agentId: who.agentId,
+        refreshed: options.force,
+        expiresAt: credential.expiresAt,
+        rules: matched,
+      },
+      webhook: null,
+    }, now)
+  );
+  return releasePayload(credential, now);
+}
+
+/** `POST /v1/refresh/{id}` for an app without release: the refresh happens, nothing leaves. */
+export async function refreshOnly(
+  deps: ReleaseDeps,
+  connection: Connection,
+): Promise<{ status: "active"; expires_at: number | null }> {
+  usable(connection);
+  const credential = await forceRefresh(deps, connection);
+  return {
+    status: "active",
+    expires_at: credential.expiresAt === null ? null : Math.floor(credential.expiresAt / 1000),
+  };
+}
+
+function usable(connection: Connection): void {
+  if (connection.status === "needs_reauth") throw gatewayErrors.needsReauth(connection.provider);
+  if (connection.status !== "active") throw gatewayErrors.notActive(connection.status);
+}
+
+/**
+ * The rules as the proxy applies them, for a synthetic read operation
+ * `<provider>.credential_release`. A disabled scope, a deny, and an approve
+ * rule (there is nobody to approve a release) all refuse; refusals are audited.
+ */
+async function checkRules(
+  deps: ReleaseDeps,
+  who: Releaser,
+  connection: Connection,
+): Promise<readonly string[]> {
+  const operation = { id: `${connection.provider}.credential_release`, class: "read" as const };
+  const ev = evaluate(deps.rules(), {
+    appName: who.app.name,
+    agentId: who.agentId ?? "",
+    entityId: connection.entityId,
+    provider: connection.provider,
+    family: deps.familyOf(connection.provider),
+    operation,
+    method: "GET",
+    path: `/v1/token/${connection.id}`,
+  });
+  const refusal = ev.scopeDisabled !== null
+    ? ruleErrors.scopeDisabled(ev.scopeDisabled)
+    : ev.deny
+    ? ruleErrors.policyDenied(ev.deny)
+    : ev.approve
+    ? ruleErrors.policyDenied(ev.approve)
+    : null;
+  if (!refusal) return ev.matched;
+  await deps.database.transaction((tx) =>
+    recordAuthEvent(tx, {
+      kind: "connection.credential_release_denied",
+      appId: connection.appId,
+      entityId: connection.entityId,
+      provider: connection.provider,
+      data: {
+        connectionId: connection.id,
+        by: who.by.actor,
+        agentId: who.agentId,
+        code: refusal.code,
+        rules: ev.matched,
+      },
+      webhook: null,
+    }, deps.now())
+  );
+  throw refusal;
+}
+
+/**
+ * Refreshes through the shared credential source, naming the current access
+ * token as rejected: the same single flight (and cross-process lease) the
+ * proxy's 401 retry uses, so a refresh token is presented once.
+ */
+async function forceRefresh(deps: ReleaseDeps, connection: Connection): Promise<StoredCredential> {
+  const stored = await readStoredCredential(deps.vault, connection);
+  if (!stored) throw connectionErrors.refreshUnsupported(connection, "no credential is stored");
+  if (!stored.credential.refreshToken) {
+    throw connectionErrors.refreshUnsupported(
+      connection,
+      "the provider issued no refresh token for it, so only the user reconnecting renews it",
+    );
+  }
+  try {
+    return await deps.credentials.get(connection, stored.credential.accessToken);
+  } catch (error) {
+    const after = await getConnection(deps.database.db, connection.id);
+    if (after?.status === "needs_reauth") throw gatewayErrors.needsReauth(connection.provider);
+    throw error;
+  }
+}
