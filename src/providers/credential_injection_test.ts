@@ -1,10 +1,22 @@
 import assert from "node:assert/strict";
+import type { OAuthCredential } from "../connections/connection_types.ts";
 import { pairValue } from "../proxy/header_pairs.ts";
 import { credentialInjector } from "./credential_injection.ts";
 import { proxyRoutes, wireProviders } from "./provider_registry.ts";
 import { resolveTables } from "./test_util.ts";
 
-const credential = { accessToken: "tok$&en" };
+/** An OAuth token set whose access token is `token`. */
+function oauth(token: string): OAuthCredential {
+  return {
+    accessToken: token,
+    refreshToken: null,
+    tokenType: "bearer",
+    expiresAt: null,
+    scopes: [],
+  };
+}
+
+const credential = oauth("tok$&en");
 
 type Pairs = [string, string][];
 
@@ -44,7 +56,7 @@ Deno.test("injection: header and query templates keep the token literal", () => 
 Deno.test("injection: basic encodes user:secret", () => {
   const injector = credentialInjector({ kind: "basic" });
   const headers: Pairs = [];
-  injector({ accessToken: "ann@example.com:api-token" }, headers, new URL("https://x.example"));
+  injector(oauth("ann@example.com:api-token"), headers, new URL("https://x.example"));
   assert.equal(pairValue(headers, "authorization"), `Basic ${btoa("ann@example.com:api-token")}`);
 });
 
