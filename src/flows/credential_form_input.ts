@@ -47,6 +47,8 @@ function fieldProblem(
   }
   if (raw === undefined || raw === "") return required ? `${label} is required.` : null;
   if (raw.length > MAX_FIELD_CHARS) return `${label} is longer than ${MAX_FIELD_CHARS} characters.`;
+  // A line break in a header value would be header injection upstream.
+  // deno-lint-ignore no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(raw)) return `${label} contains control characters.`;
   if (property.type === "number" && !/^-?\d+(\.\d+)?$/.test(raw)) {
     return `${label} must be a number.`;

@@ -54,7 +54,7 @@ export async function submitCredential(
     await endSession(deps.database, session, "failed", "too_many_attempts", deps.now());
     return {
       kind: "failed",
-      session: { ...session, status: "failed" },
+      session: { ...session, status: "failed", reason: "too_many_attempts" },
       reason: "too_many_attempts",
     };
   }
