@@ -53,7 +53,7 @@ export function CredentialPage(props: CredentialPageProps) {
         ? (
           <div class="field-error form-refusal" role="alert" data-credential-refusal>
             <AlertIcon />
-            <span>Not saved: {props.refusal}. Check the value and try again.</span>
+            <span>Not saved: {props.refusal}.</span>
           </div>
         )
         : null}

@@ -301,9 +301,9 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       const left = outcome.attemptsLeft;
       return await credentialPage(session, provider, bound.binding, {
         values: kept,
-        refusal: `${outcome.reason}${
-          left > 0 ? ` (${left} attempt${left === 1 ? "" : "s"} left)` : " (no attempts left)"
-        }`,
+        refusal: `${outcome.reason}. Check the value and try again (${
+          left > 0 ? `${left} attempt${left === 1 ? "" : "s"} left` : "no attempts left"
+        })`,
       }, 400);
     }
     if (outcome.kind === "next") return c.redirect(`/connect/${outcome.session.id}`, 303);
