@@ -397,6 +397,14 @@ function checkKind(name: string, kind: unknown, strategy: unknown): Issue | null
         }`,
     };
   }
+  if (!inCatalog && kind === undefined && strategy !== undefined && !isFormStrategy(strategy)) {
+    return {
+      path: ["strategy"],
+      message: strategy === "oauth2"
+        ? 'an OAuth provider sets kind = "oidc" or "oauth2"'
+        : `expected one of ${CREDENTIAL_STRATEGIES.join(", ")}, got ${shown(strategy)}`,
+    };
+  }
   if (isFormStrategy(strategy)) {
     return CUSTOM_NAME.test(name) ? null : {
       path: [],
