@@ -115,6 +115,19 @@ Deno.test("credential form: a refused API key is not stored, the right one is, a
       user: "keyed-user",
     });
 
+    // A 401 to an API key is the provider's answer: no refresh, no SX-TOKEN-EXPIRED, key kept.
+    const denied = await fetch(`${env.publicUrl}/proxy/keyed/deny`, {
+      headers: env.proxyHeaders("user-k"),
+    });
+    assert.equal(denied.status, 401);
+    assert.deepEqual(await denied.json(), { error: "not allowed for this key" });
+    assert.equal((await activeConnection(env, "user-k"))[0].status, "active");
+    const again = await fetch(`${env.publicUrl}/proxy/keyed/me`, {
+      headers: env.proxyHeaders("user-k"),
+    });
+    assert.equal(again.status, 200);
+    await again.body?.cancel();
+
     await env.runtime.audit!.flush();
     const created = await listRecords(env.appliance.database.db, { kinds: "connection.created" });
     assert.equal(created.length, 1);

@@ -78,6 +78,9 @@ export async function setupCredentialEnv(options: CredentialEnvOptions = {}) {
       leaked
         ? Response.json({ error: "leaked caller header" }, { status: 400 })
         : Response.json({ ok: true, path: url.pathname, ...extra });
+    if (url.pathname === "/keyed/deny") {
+      return Response.json({ error: "not allowed for this key" }, { status: 401 });
+    }
     if (url.pathname.startsWith("/keyed/")) {
       return req.headers.get("x-api-key") === RIGHT.apiKey
         ? ok({ user: "keyed-user" })
