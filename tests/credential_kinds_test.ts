@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { listRecords } from "../src/audit/read_records.ts";
+import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
 import {
   Browser,
   type CredentialEnv,
@@ -190,6 +191,16 @@ Deno.test("credential form: query_param key goes in the upstream URL, never in t
     const ok = await browser.form(formUrl, { csrf: csrfOf(html), field_api_key: RIGHT.queryKey });
     assert.equal(ok.status, 200);
     await ok.body?.cancel();
+    // A vault record that does not parse (damaged, or from a newer appliance): a typed refusal.
+    const credentialId = await credentialIdOf(env, "user-q");
+    const good = await env.appliance.vault.get(credentialId, CREDENTIAL_PURPOSE);
+    await env.appliance.vault.put(credentialId, CREDENTIAL_PURPOSE, '{"v":9,"kind":"hmac"}');
+    const unreadable = await fetch(`${env.publicUrl}/proxy/querykey/search`, {
+      headers: env.proxyHeaders("user-q"),
+    });
+    assert.equal(unreadable.status, 500);
+    assert.equal((await unreadable.json()).error.code, "SX-CREDENTIAL-UNREADABLE");
+    await env.appliance.vault.put(credentialId, CREDENTIAL_PURPOSE, good!.value);
     const res = await fetch(`${env.publicUrl}/proxy/querykey/search?q=hello&key=caller`, {
       headers: env.proxyHeaders("user-q"),
     });
