@@ -35,19 +35,7 @@ const sigv4 = z.object({
   sessionToken: z.string().nullable(),
 });
 
-/**
- * A vault record as written by any version: records from before the union
- * carry neither `v` nor `kind` and are OAuth token sets.
- */
-const record = z.preprocess(
-  (raw) =>
-    typeof raw === "object" && raw !== null && !Array.isArray(raw) && !("kind" in raw)
-      ? { ...raw, kind: "oauth2" }
-      : raw,
-  z.discriminatedUnion("kind", [oauth2, apiKey, basic, sigv4]).and(
-    z.object({ v: z.literal(CREDENTIAL_FORMAT_VERSION).optional() }),
-  ),
-);
+const record = z.discriminatedUnion("kind", [oauth2, apiKey, basic, sigv4]);
 
 /**
  * The credential in a vault record's plaintext. A record that is not JSON or
@@ -61,13 +49,20 @@ export function parseStoredCredential(plaintext: string): StoredCredential {
   } catch {
     throw credentialErrors.unreadable("the record is not JSON");
   }
-  const parsed = record.safeParse(raw);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw credentialErrors.unreadable("the record is not an object");
+  }
+  const { v, ...rest } = raw as Record<string, unknown>;
+  if (v !== undefined && v !== CREDENTIAL_FORMAT_VERSION) {
+    throw credentialErrors.unreadable(`format version ${String(v)} is not known to this appliance`);
+  }
+  // Records from before the union carry neither `v` nor `kind`: OAuth token sets.
+  const parsed = record.safeParse("kind" in rest ? rest : { ...rest, kind: "oauth2" });
   if (!parsed.success) {
     const where = parsed.error.issues.map((i) => i.path.join(".") || "(record)");
     throw credentialErrors.unreadable(`unexpected ${[...new Set(where)].join(", ")}`);
   }
-  const { v: _v, ...credential } = parsed.data;
-  return credential as StoredCredential;
+  return parsed.data as StoredCredential;
 }
 
 /** The vault plaintext for `credential`: always with the format version and its kind. */
