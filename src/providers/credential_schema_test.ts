@@ -47,6 +47,27 @@ Deno.test("form providers: the issue's freedcamp example loads, needs no OAuth k
     template: "{token}",
   });
   assert.equal(resolved.oauth.refresh, false);
+  const prefixed = await resolveOne("prefixed", {
+    ...freedcamp,
+    header_name: undefined,
+    value_prefix: "Token ",
+  });
+  assert.deepEqual(prefixed.injection, {
+    kind: "header",
+    name: "Authorization",
+    template: "Token {token}",
+  });
+  const explicit = await load({
+    mine: {
+      kind: "oauth2",
+      strategy: "oauth2",
+      client_id: "c",
+      authorization_url: "https://x.example/a",
+      token_url: "https://x.example/t",
+      api_base_url: "https://x.example/api",
+    },
+  });
+  assert.equal(explicit.providers.mine.kind, "oauth2");
   const sigv4 = await resolveOne("objects", {
     strategy: "aws_sigv4",
     api_base_url: "https://s3.eu-west-1.amazonaws.com",
