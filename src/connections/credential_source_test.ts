@@ -123,17 +123,24 @@ Deno.test("credential source: an API key never expires and a rejection never ref
 });
 
 Deno.test("credential source: a vault record that does not parse is a typed error, not a crash", async () => {
-  await withConnection({ kind: "basic", username: "u", password: "p" }, async (temp, connection) => {
-    await temp.appliance.vault.put("cred-1", CREDENTIAL_PURPOSE, JSON.stringify({ kind: "nope" }));
-    const source = new CredentialSource({
-      database: temp.appliance.database,
-      vault: temp.appliance.vault,
-      now: () => 0,
-      refresherFor: () => null,
-    });
-    await assert.rejects(
-      source.get(connection),
-      (e: unknown) => (e as { code?: string }).code === "SX-CREDENTIAL-UNREADABLE",
-    );
-  });
+  await withConnection(
+    { kind: "basic", username: "u", password: "p" },
+    async (temp, connection) => {
+      await temp.appliance.vault.put(
+        "cred-1",
+        CREDENTIAL_PURPOSE,
+        JSON.stringify({ kind: "nope" }),
+      );
+      const source = new CredentialSource({
+        database: temp.appliance.database,
+        vault: temp.appliance.vault,
+        now: () => 0,
+        refresherFor: () => null,
+      });
+      await assert.rejects(
+        source.get(connection),
+        (e: unknown) => (e as { code?: string }).code === "SX-CREDENTIAL-UNREADABLE",
+      );
+    },
+  );
 });
