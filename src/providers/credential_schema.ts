@@ -196,7 +196,8 @@ export function parseCredentialSchema(
         issues.push({ path: at(["properties", name, "type"]), message: "expected a string field" });
       }
     }
-    return issues.length > 0 ? { issues } : { schema: parsed, field: null };
+    if (issues.length > 0) return { issues };
+    return { schema: masked(parsed, SECRET_FIELDS[strategy] ?? []), field: null };
   }
   const injected = field ?? (names.length === 1 ? names[0] : null);
   if (injected === null) {
@@ -217,5 +218,24 @@ export function parseCredentialSchema(
       }],
     };
   }
-  return { schema: parsed, field: injected };
+  return { schema: masked(parsed, [injected]), field: injected };
+}
+
+/** The fields that are secrets whatever the schema says. */
+const SECRET_FIELDS: Partial<Record<CredentialStrategy, string[]>> = {
+  basic_auth: ["password"],
+  aws_sigv4: ["secret_access_key", "session_token"],
+};
+
+/**
+ * The schema with `names` as password fields: what is sent upstream as the
+ * secret is masked in the form and never filled back in after a refusal,
+ * even when the operator's schema forgot `format = "password"`.
+ */
+function masked(schema: CredentialSchema, names: string[]): CredentialSchema {
+  const properties = { ...schema.properties };
+  for (const name of names) {
+    if (properties[name]) properties[name] = { ...properties[name], format: "password" };
+  }
+  return { ...schema, properties };
 }

@@ -57,6 +57,16 @@ Deno.test("form providers: the issue's freedcamp example loads, needs no OAuth k
     name: "Authorization",
     template: "Token {token}",
   });
+  const unmasked = await resolveOne("unmasked", {
+    ...freedcamp,
+    credential_schema: {
+      type: "object",
+      required: ["user_key"],
+      properties: { user_key: { type: "string", title: "Key" }, team: { type: "string" } },
+    },
+  });
+  assert.equal(unmasked.form!.schema.properties.user_key.format, "password", "the sent field");
+  assert.equal(unmasked.form!.schema.properties.team.format, undefined);
   const explicit = await load({
     mine: {
       kind: "oauth2",
