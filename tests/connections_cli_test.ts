@@ -5,7 +5,7 @@
  * oidc-provider, so refresh and revocation hit a real token endpoint.
  */
 import assert from "node:assert/strict";
-import { CREDENTIAL_PURPOSE, type StoredCredential } from "../src/connections/connection_types.ts";
+import { CREDENTIAL_PURPOSE, type OAuthCredential } from "../src/connections/connection_types.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
 import { startDeviceConsent } from "./helpers/flow_env.ts";
 import { applianceClient, providerAt, startOidcServer } from "./helpers/oidc_server.ts";
@@ -68,7 +68,7 @@ async function setup() {
       credential_expires_at: number | null;
     };
   }
-  async function credential(entityId: string): Promise<StoredCredential | null> {
+  async function credential(entityId: string): Promise<OAuthCredential | null> {
     const { credential_id } = await row(entityId);
     if (!credential_id) return null;
     return await vaultCredential(appliance, credential_id);

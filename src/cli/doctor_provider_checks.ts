@@ -74,7 +74,19 @@ async function issuerCheck(
 /** Catalog and oauth2 providers: their URLs are validated with the config, nothing to fetch. */
 async function endpointsCheck(name: string, config: EnabledProviderConfig): Promise<CheckResult> {
   const { enabled } = await resolveProviders({ [config.name]: config });
-  const { oauth } = enabled.get(config.name)!;
+  const { oauth, form, strategy, apis } = enabled.get(config.name)!;
+  if (form) {
+    // No OAuth endpoints: the credential form's test request checks each key as it is typed.
+    const test = form.testRequest;
+    return {
+      name,
+      status: "ok",
+      detail:
+        `${strategy} credential form; API ${apis[0].baseUrl}, test ${test.method} ${test.path} ` +
+        `expects ${test.expectStatus}`,
+      fix: null,
+    };
+  }
   return {
     name,
     status: "ok",

@@ -74,3 +74,20 @@ Deno.test("doctor: each provider's endpoints; an unreachable issuer fails fast w
     await server.close();
   }
 });
+
+Deno.test("doctor: a credential-form provider has no OAuth endpoints to check", async () => {
+  const configs = await parseProviders({
+    keyed: {
+      strategy: "query_param",
+      api_base_url: "https://api.keyed.example/v2",
+      param_name: "key",
+      test_request: { path: "/ping" },
+    },
+  });
+  const [check] = await providerEndpointChecks(configs, { fetch: () => Promise.reject("no net") });
+  assert.equal(check.status, "ok");
+  assert.equal(
+    check.detail,
+    "query_param credential form; API https://api.keyed.example/v2, test GET /ping expects 200",
+  );
+});

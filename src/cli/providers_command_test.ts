@@ -31,6 +31,14 @@ issuer = "https://idp.corp.example/realms/main"
 client_id = "securix"
 client_secret = "file:corp.secret"
 api_base_url = "https://api.corp.example"
+
+[providers.freedcamp]
+strategy = "header"
+api_base_url = "https://freedcamp.com/api/v1"
+header_name = "X-Freedcamp-Key"
+credential_field = "user_key"
+credential_schema = { type = "object", required = ["user_key"], properties = { user_key = { type = "string", title = "API key", format = "password" } } }
+test_request = { method = "GET", path = "/me", expect_status = 200 }
 `;
 
 /** Runs `securix --config <file> providers list …` in-process and captures its output. */
@@ -211,5 +219,13 @@ Deno.test("providers operations: an unknown name says which providers exist", as
       assert.match(error.message, /securix\.toml adds corp/);
       return true;
     },
+  );
+});
+
+Deno.test("providers list: a credential-form provider is listed with its kind, no OAuth needed", async () => {
+  const { out } = await runList([]);
+  assert.match(
+    out,
+    /^freedcamp\s+freedcamp\s+form\s+enabled\s+freedcamp\.api\.securix\.corp\.example\s+\(any\)$/m,
   );
 });

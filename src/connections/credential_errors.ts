@@ -11,3 +11,18 @@ export function tokenExpired(provider: string, detail: string): SecurixError {
     },
   );
 }
+
+export const credentialErrors = {
+  /** A vault record that decrypts but is not a credential this version understands. */
+  unreadable(detail: string): SecurixError {
+    return new SecurixError(
+      "SX-CREDENTIAL-UNREADABLE",
+      `The stored credential cannot be read: ${detail}`,
+      {
+        status: 500,
+        llmError:
+          "The connection's stored credential is damaged or from a newer appliance; ask the user to reconnect.",
+      },
+    );
+  },
+};

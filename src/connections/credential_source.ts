@@ -3,8 +3,14 @@ import type { Database } from "../db/client.ts";
 import { connections } from "../db/schema.ts";
 import type { TokenResult } from "../flows/flow_provider.ts";
 import type { VaultStore } from "../vault/store.ts";
-import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
-import { readStoredCredential } from "./stored_credential.ts";
+import {
+  type Connection,
+  CREDENTIAL_PURPOSE,
+  type OAuthCredential,
+  oauthTokens,
+  type StoredCredential,
+} from "./connection_types.ts";
+import { readStoredCredential, serializeCredential } from "./stored_credential.ts";
 import { tokenExpired } from "./credential_errors.ts";
 import { acquireLease, releaseLease } from "./refresh_lease.ts";
 import { refreshDue } from "./refresh_timing.ts";
@@ -98,8 +104,10 @@ export class CredentialSource {
     return await work;
   }
 
+  /** API keys, basic and SigV4 credentials do not expire: only a token set is ever due. */
   #expiring(credential: StoredCredential, now: number): boolean {
-    return refreshDue(credential, this.#o.skewMs, now);
+    const tokens = oauthTokens(credential);
+    return tokens !== null && refreshDue(tokens, this.#o.skewMs, now);
   }
 
   async #read(connection: Connection): Promise<{ credential: StoredCredential; version: number }> {
@@ -123,8 +131,10 @@ export class CredentialSource {
   }
 
   #usable(credential: StoredCredential, rejected: string | null): boolean {
-    return !this.#expiring(credential, this.#o.now()) &&
-      (rejected === null || credential.accessToken !== rejected);
+    const tokens = oauthTokens(credential);
+    if (tokens === null) return true;
+    return !this.#expiring(tokens, this.#o.now()) &&
+      (rejected === null || tokens.accessToken !== rejected);
   }
 
   async #load(connection: Connection, rejected: string | null): Promise<StoredCredential> {
@@ -151,7 +161,7 @@ export class CredentialSource {
     const now = this.#o.now();
     const backingOff = (this.#backoff.get(connection.id)?.until ?? 0) > now;
     const refreshable = this.#o.refresherFor(connection.provider) !== null &&
-      Boolean(current.credential.refreshToken);
+      Boolean(oauthTokens(current.credential)?.refreshToken);
     if (!backingOff && refreshable) return null;
     const kept = this.#stillValid(connection, current, rejected);
     if (kept) return kept;
@@ -169,9 +179,10 @@ export class CredentialSource {
     current: { credential: StoredCredential; version: number },
     rejected: string | null,
   ): StoredCredential | null {
-    const { credential } = current;
+    const credential = oauthTokens(current.credential);
     if (
-      rejected === null && credential.expiresAt !== null && credential.expiresAt > this.#o.now()
+      rejected === null && credential !== null && credential.expiresAt !== null &&
+      credential.expiresAt > this.#o.now()
     ) {
       return this.#remember(connection, credential, current.version);
     }
@@ -227,11 +238,11 @@ export class CredentialSource {
   ): Promise<StoredCredential> {
     const now = this.#o.now();
     const refresher = this.#o.refresherFor(connection.provider);
-    const { credential } = current;
+    const credential = oauthTokens(current.credential);
     const fallback = () => this.#stillValid(connection, current, rejected);
     const without = this.#withoutRefresh(connection, current, rejected);
     if (without) return without;
-    if (!refresher || !credential.refreshToken) {
+    if (!refresher || !credential?.refreshToken) {
       throw tokenExpired(connection.provider, "it expired and cannot be refreshed");
     }
     let tokens: TokenResult;
@@ -249,7 +260,8 @@ export class CredentialSource {
       this.#backoff.delete(connection.id);
       await this.#event(connection, "connection.recovered", {});
     }
-    const next: StoredCredential = {
+    const next: OAuthCredential = {
+      kind: "oauth2",
       accessToken: tokens.accessToken,
       // Providers that do not rotate omit the refresh token: keep the old one.
       refreshToken: tokens.refreshToken ?? credential.refreshToken,
@@ -262,7 +274,7 @@ export class CredentialSource {
     const version = await this.#o.vault.putIfVersion(
       connection.credentialId!,
       CREDENTIAL_PURPOSE,
-      JSON.stringify(next),
+      serializeCredential(next),
       current.version,
     );
     if (version === null) {

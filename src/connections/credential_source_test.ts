@@ -101,3 +101,46 @@ Deno.test("credential source: two sources on one database (two processes) refres
     assert.equal(stored.refreshToken, "rt-1");
   });
 });
+
+Deno.test("credential source: an API key never expires and a rejection never refreshes it", async () => {
+  let clock = 1_000_000;
+  const now = () => clock;
+  const { refresher, presented } = rotatingRefresher(now, 20_000);
+  const key: StoredCredential = { kind: "api_key", fields: { key: "k-1" } };
+  await withConnection(key, async ({ appliance }, connection) => {
+    const source = new CredentialSource({
+      database: appliance.database,
+      vault: appliance.vault,
+      now,
+      refresherFor: () => refresher,
+    });
+    assert.deepEqual(await source.get(connection), key);
+    clock += 365 * 24 * 3600_000;
+    assert.deepEqual(await source.get(connection), key);
+    assert.deepEqual(await source.get(connection, "k-1"), key);
+    assert.deepEqual(presented, [], "nothing to refresh");
+  });
+});
+
+Deno.test("credential source: a vault record that does not parse is a typed error, not a crash", async () => {
+  await withConnection(
+    { kind: "basic", username: "u", password: "p" },
+    async (temp, connection) => {
+      await temp.appliance.vault.put(
+        "cred-1",
+        CREDENTIAL_PURPOSE,
+        JSON.stringify({ kind: "nope" }),
+      );
+      const source = new CredentialSource({
+        database: temp.appliance.database,
+        vault: temp.appliance.vault,
+        now: () => 0,
+        refresherFor: () => null,
+      });
+      await assert.rejects(
+        source.get(connection),
+        (e: unknown) => (e as { code?: string }).code === "SX-CREDENTIAL-UNREADABLE",
+      );
+    },
+  );
+});

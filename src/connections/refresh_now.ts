@@ -3,7 +3,7 @@ import { SecurixError } from "../errors/securix_error.ts";
 import type { VaultStore } from "../vault/store.ts";
 import { connectionErrors } from "./connection_errors.ts";
 import { getConnection } from "./connection_store.ts";
-import type { Connection, StoredCredential } from "./connection_types.ts";
+import { type Connection, type OAuthCredential, oauthTokens } from "./connection_types.ts";
 import { readStoredCredential } from "./stored_credential.ts";
 import {
   CredentialSource,
@@ -65,7 +65,8 @@ export async function refreshNow(deps: RefreshNowDeps, id: string): Promise<Refr
   });
   try {
     // Naming the current access token as rejected makes the source refresh it.
-    const next = await source.get(connection, current.accessToken);
+    const refreshed = await source.get(connection, current.accessToken);
+    const next = oauthTokens(refreshed) ?? current;
     return {
       connection,
       outcome: seen.outcome === "success" ? "refreshed" : "reused",
@@ -95,7 +96,7 @@ function refresherOf(deps: RefreshNowDeps, connection: Connection): Refresher {
   return refresher;
 }
 
-async function storedCredential(vault: VaultStore, c: Connection): Promise<StoredCredential> {
+async function storedCredential(vault: VaultStore, c: Connection): Promise<OAuthCredential> {
   const record = await readStoredCredential(vault, c);
   if (!record) {
     throw connectionErrors.refreshUnsupported(
@@ -103,7 +104,13 @@ async function storedCredential(vault: VaultStore, c: Connection): Promise<Store
       "no credential is stored; the user must reconnect",
     );
   }
-  const { credential } = record;
+  const credential = oauthTokens(record.credential);
+  if (credential === null) {
+    throw connectionErrors.refreshUnsupported(
+      c,
+      `its credential is a ${record.credential.kind}, which does not expire; the user replaces it by reconnecting`,
+    );
+  }
   if (!credential.refreshToken) {
     throw connectionErrors.refreshUnsupported(
       c,

@@ -1,4 +1,4 @@
-import type { StoredCredential } from "./connection_types.ts";
+import type { OAuthCredential } from "./connection_types.ts";
 
 /**
  * The share of a token's lifetime kept as refresh margin when the lifetime is
@@ -14,7 +14,7 @@ export const MAX_SKEW_SHARE = 0.25;
  * until the provider answers 401.
  */
 export function refreshDueAt(
-  credential: Pick<StoredCredential, "expiresAt" | "obtainedAt">,
+  credential: Pick<OAuthCredential, "expiresAt" | "obtainedAt">,
   skewMs: number,
 ): number | null {
   const { expiresAt, obtainedAt } = credential;
@@ -28,7 +28,7 @@ export function refreshDueAt(
 
 /** True when `credential` is due for a refresh at `now`. */
 export function refreshDue(
-  credential: Pick<StoredCredential, "expiresAt" | "obtainedAt">,
+  credential: Pick<OAuthCredential, "expiresAt" | "obtainedAt">,
   skewMs: number,
   now: number,
 ): boolean {

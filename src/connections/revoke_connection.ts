@@ -1,4 +1,4 @@
-import type { Connection } from "./connection_types.ts";
+import { type Connection, oauthTokens } from "./connection_types.ts";
 import { readStoredCredential } from "./stored_credential.ts";
 import { updateConnection } from "./connection_store.ts";
 import { connectionAudit, connectionEventData } from "./lifecycle.ts";
@@ -32,8 +32,9 @@ export async function revokeConnection(
   const provider = deps.providers.enabled.get(connection.provider);
   if (connection.credentialId) {
     const stored = await readStoredCredential(deps.vault, connection).catch(() => null);
-    if (stored && provider?.revoke) {
-      const { credential } = stored;
+    const credential = stored ? oauthTokens(stored.credential) : null;
+    // API keys and passwords cannot be revoked by us: the user revokes them at the provider.
+    if (credential && provider?.revoke) {
       try {
         await provider.revoke(credential);
         providerRevoked = true;

@@ -3,6 +3,10 @@ import { findApp } from "../apps/app_store.ts";
 import { currentConnection } from "../connections/connection_store.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { ConsentPage } from "../../web/consent_page.tsx";
+import { type CredentialField, CredentialPage } from "../../web/credential_page.tsx";
+import type { CredentialSchema } from "../providers/provider_definition.ts";
+import { submitCredential } from "./credential_step.ts";
+import type { FlowProvider } from "./flow_provider.ts";
 import { DevicePage } from "../../web/device_page.tsx";
 import { ErrorPage } from "../../web/error_page.tsx";
 import { ResultPage } from "../../web/result_page.tsx";
@@ -122,7 +126,9 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
         };
       }),
     );
-    const origins = [...deps.providers.enabled.values()].map((p) => p.authorizationOrigin);
+    // The credential form posts to the appliance itself: only OAuth providers widen form-action.
+    const origins = [...deps.providers.enabled.values()].filter((p) => !p.form)
+      .map((p) => p.authorizationOrigin);
     // Cancel on a gateway consent answers with a redirect to the app's return_url, which
     // Chromium checks against form-action: that origin (one of the app's) is allowed too.
     const gateway = await findBySession(deps.database.db, session.id);
@@ -239,6 +245,8 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     if (session.flow === "popup" && session.browserBinding === null) {
       if (!await bindPopup(session, form, bound.hash)) return await unverifiedPage(session);
     }
+    // Non-OAuth providers: the credential form takes the place of the provider's sign-in page.
+    if (provider.form) return c.redirect(`/connect/${session.id}/credential`, 303);
     let url: URL;
     try {
       url = await beginProviderAuth(deps, session, provider, bound.hash);
@@ -254,6 +262,87 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       throw error;
     }
     return c.redirect(url.toString(), 303);
+  });
+
+  /**
+   * The session, bound to this browser, whose next provider takes the
+   * credential form; else the page to show. Binding is required outright:
+   * only Continue (with the opener proof, for a popup) or the device code
+   * binds a session, so the form is never the first page of a consent.
+   */
+  const formSessionFor = async (
+    c: Context,
+    id: string,
+  ): Promise<{ session: AuthSession; provider: FlowProvider } | Response> => {
+    const session = await openSessionFor(c, id);
+    if (session instanceof Response) return session;
+    const { hash } = ensureBinding(c, secure);
+    if (session.browserBinding !== hash) return c.redirect(`/connect/${session.id}`, 303);
+    const name = nextProvider(session);
+    const provider = name ? deps.providers.enabled.get(name) : undefined;
+    if (!provider?.form) return c.redirect(`/connect/${session.id}`, 303);
+    return { session, provider };
+  };
+
+  const credentialPage = async (
+    session: AuthSession,
+    provider: FlowProvider,
+    binding: string,
+    shown: { values?: Record<string, string>; errors?: Record<string, string>; refusal?: string },
+    status = 200,
+  ): Promise<Response> => {
+    const owner = await findApp(deps.database.db, session.appId);
+    return renderPage(
+      <CredentialPage
+        appName={owner?.name ?? "An app"}
+        providerName={provider.displayName}
+        fields={formFields(provider.form!.schema)}
+        values={shown.values}
+        errors={shown.errors}
+        refusal={shown.refusal}
+        csrfToken={csrfToken(csrfKey, binding, `credential:${session.id}`)}
+        cancelToken={csrfToken(csrfKey, binding, `consent:${session.id}`)}
+        formAction={`/connect/${session.id}`}
+      />,
+      { status },
+    );
+  };
+
+  app.get("/connect/:id/credential", async (c) => {
+    const found = await formSessionFor(c, c.req.param("id"));
+    if (found instanceof Response) return found;
+    const { binding } = ensureBinding(c, secure);
+    return await credentialPage(found.session, found.provider, binding, {});
+  });
+
+  app.post("/connect/:id/credential", async (c) => {
+    const id = c.req.param("id");
+    const form = await checkedForm(c, `credential:${id}`);
+    if (form instanceof Response) return form;
+    const found = await formSessionFor(c, id);
+    if (found instanceof Response) return found;
+    const { session, provider } = found;
+    const bound = readBinding(c, secure)!;
+    const outcome = await submitCredential(deps, session, provider, form);
+    // Only what is not secret is filled back in; a refusal never repeats a value.
+    const kept = keptValues(provider.form!.schema, form);
+    if (outcome.kind === "invalid") {
+      return await credentialPage(session, provider, bound.binding, {
+        values: kept,
+        errors: outcome.errors,
+      }, 400);
+    }
+    if (outcome.kind === "refused") {
+      const left = outcome.attemptsLeft;
+      return await credentialPage(session, provider, bound.binding, {
+        values: kept,
+        refusal: `${outcome.reason}. Check the value and try again (${
+          left > 0 ? `${left} attempt${left === 1 ? "" : "s"} left` : "no attempts left"
+        })`,
+      }, 400);
+    }
+    if (outcome.kind === "next") return c.redirect(`/connect/${outcome.session.id}`, 303);
+    return resultPage(outcome.session);
   });
 
   app.post("/connect/:id/cancel", async (c) => {
@@ -322,6 +411,28 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
   return app;
 }
 
+function formFields(schema: CredentialSchema): CredentialField[] {
+  return Object.entries(schema.properties).map(([name, p]) => ({
+    name,
+    type: p.type,
+    title: p.title ?? name,
+    description: p.description,
+    secret: p.format === "password",
+    required: schema.required.includes(name),
+    pattern: p.pattern,
+    enum: p.enum?.map(String),
+  }));
+}
+
+function keptValues(schema: CredentialSchema, form: Record<string, string>) {
+  const kept: Record<string, string> = {};
+  for (const [name, p] of Object.entries(schema.properties)) {
+    const value = form[`field_${name}`];
+    if (p.format !== "password" && value !== undefined && value.length <= 256) kept[name] = value;
+  }
+  return kept;
+}
+
 function resultPage(session: AuthSession): Response {
   const ok = session.status === "completed" || session.status === "awaiting_confirmation";
   const reason = session.reason ?? undefined;
@@ -351,6 +462,8 @@ function failureMessage(reason: string | null): string {
       return "You cancelled, so nothing was connected.";
     case "session_expired":
       return "This sign-in link has expired. Ask the app to start again.";
+    case "too_many_attempts":
+      return "Too many credentials were refused, so nothing was connected. Ask the app to start again.";
     default:
       return "The connection could not be completed. Ask the app to start again.";
   }

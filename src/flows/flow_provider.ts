@@ -1,4 +1,15 @@
+import type { StoredCredential } from "../connections/connection_types.ts";
+import type { CredentialCheck } from "../providers/credential_check.ts";
+import type { CredentialSchema, CredentialStrategy } from "../providers/provider_definition.ts";
 import type { Account } from "./session_types.ts";
+
+/** A provider whose credential the user types into the appliance's form instead of OAuth. */
+export interface CredentialFormProvider {
+  strategy: Exclude<CredentialStrategy, "oauth2">;
+  schema: CredentialSchema;
+  /** The provider's `test_request` with `credential`, through the proxy's injection and transport. */
+  check(credential: StoredCredential): Promise<CredentialCheck>;
+}
 
 /** Tokens as a provider returned them, normalised. */
 export interface TokenResult {
@@ -34,6 +45,8 @@ export interface FlowProvider {
     TokenResult
   >;
   fetchAccount(accessToken: string): Promise<Account | null>;
+  /** Set for non-OAuth strategies: consent is the credential form, not a redirect. */
+  readonly form?: CredentialFormProvider | null;
   /**
    * Revokes a stored credential at the provider, presenting whichever of its
    * tokens the provider's revocation takes; absent when the provider cannot.

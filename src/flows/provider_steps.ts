@@ -4,8 +4,10 @@ import { encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
 import {
   CREDENTIAL_PURPOSE,
   isRefreshable,
+  type OAuthCredential,
   type StoredCredential,
 } from "../connections/connection_types.ts";
+import { serializeCredential } from "../connections/stored_credential.ts";
 import { newId } from "../db/ids.ts";
 import { oauthStates } from "../db/schema.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -180,7 +182,8 @@ async function recordTokens(
 ): Promise<CallbackOutcome> {
   const account = await provider.fetchAccount(tokens.accessToken).catch(() => null);
   const granted = tokens.scopes ?? session.providers[provider.name].scopes;
-  const credential: StoredCredential = {
+  const credential: OAuthCredential = {
+    kind: "oauth2",
     accessToken: tokens.accessToken,
     refreshToken: tokens.refreshToken,
     tokenType: tokens.tokenType,
@@ -189,18 +192,43 @@ async function recordTokens(
     scopes: granted,
     idToken: tokens.idToken,
   };
+  return await recordConnected(deps, session, provider.name, credential, {
+    account,
+    expiresAt: tokens.expiresAt,
+    refreshable: isRefreshable(tokens),
+    granted,
+  });
+}
+
+/**
+ * Stores a provider's credential for the session (any kind: a token set from
+ * the callback, or a key from the credential form) and moves the session on
+ * exactly as an OAuth callback does.
+ */
+export async function recordConnected(
+  deps: FlowDeps,
+  session: AuthSession,
+  name: string,
+  credential: StoredCredential,
+  meta: {
+    account: AuthSession["providers"][string]["account"];
+    expiresAt: number | null;
+    refreshable: boolean;
+    granted: string[];
+  },
+): Promise<CallbackOutcome> {
   const credentialId = newId("cred", deps.random);
-  await deps.vault.put(credentialId, CREDENTIAL_PURPOSE, JSON.stringify(credential));
+  await deps.vault.put(credentialId, CREDENTIAL_PURPOSE, serializeCredential(credential));
   const providers = {
     ...session.providers,
-    [provider.name]: {
-      ...session.providers[provider.name],
+    [name]: {
+      ...session.providers[name],
       status: "connected" as const,
-      account,
+      account: meta.account,
       credentialId,
-      credentialExpiresAt: tokens.expiresAt,
-      refreshable: isRefreshable(tokens),
-      grantedScopes: granted,
+      credentialExpiresAt: meta.expiresAt,
+      refreshable: meta.refreshable,
+      grantedScopes: meta.granted,
     },
   };
   const updated: AuthSession = { ...session, providers };

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, isNull, like, lte, sql } from "drizzle-orm";
+import { oauthTokens } from "../connections/connection_types.ts";
 import { readStoredCredential } from "../connections/stored_credential.ts";
 import type { Database } from "../db/client.ts";
 import { authSessions, connections, oauthStates } from "../db/schema.ts";
@@ -42,7 +43,8 @@ export async function discardSessionLeftovers(
     const stored = await readStoredCredential(deps.vault, { credentialId: step.credentialId })
       .catch(() => null);
     const revoke = deps.providers.enabled.get(name)?.revoke;
-    if (stored && revoke) await revoke(stored.credential).catch(() => {});
+    const tokens = stored ? oauthTokens(stored.credential) : null;
+    if (tokens && revoke) await revoke(tokens).catch(() => {});
     await deps.vault.delete(step.credentialId);
     providers[name] = { ...step, credentialId: null };
   }

@@ -70,7 +70,7 @@ export async function releaseCredential(
         by: who.by.actor,
         agentId: who.agentId,
         refreshed: options.force,
-        expiresAt: credential.expiresAt,
+        expiresAt: credential.expiresAt ?? null,
         rules: matched,
       },
       webhook: null,
@@ -88,7 +88,7 @@ export async function refreshOnly(
   const credential = await forceRefresh(deps, connection);
   return {
     status: "active",
-    expires_at: credential.expiresAt === null ? null : Math.floor(credential.expiresAt / 1000),
+    expires_at: credential.expiresAt == null ? null : Math.floor(credential.expiresAt / 1000),
   };
 }
 

@@ -1,11 +1,13 @@
-import type { StoredCredential } from "../connections/connection_types.ts";
+import { oauthTokens, type StoredCredential } from "../connections/connection_types.ts";
 
 /**
  * What `GET /v1/token/{id}` hands out, in Nexus's generic shape: how to use
  * the credential (`strategy`) and the credential itself. `expires_at` is Unix
  * seconds, as Nexus sends it; null for a token without expiry.
  */
-export interface ReleasePayload {
+export type ReleasePayload = OAuthRelease | FormRelease;
+
+interface OAuthRelease {
   strategy: { type: "oauth2"; config: { header_name: string; value_prefix: string } };
   credentials: {
     access_token: string;
@@ -17,6 +19,14 @@ export interface ReleasePayload {
   expires_in: number | null;
 }
 
+/** A credential typed into the form: it never expires, so neither field says when. */
+interface FormRelease {
+  strategy: { type: "api_key" | "basic" | "aws_sigv4"; config: Record<string, never> };
+  credentials: Record<string, string | null>;
+  expires_at: null;
+  expires_in: null;
+}
+
 /**
  * The one place a stored credential becomes a released one. Only what using
  * the credential needs leaves: never the refresh token (the appliance keeps
@@ -24,21 +34,53 @@ export interface ReleasePayload {
  * never anything of the provider's client.
  */
 export function releasePayload(credential: StoredCredential, now: number): ReleasePayload {
-  const expiresAt = credential.expiresAt === null ? null : Math.floor(credential.expiresAt / 1000);
+  const tokens = oauthTokens(credential);
+  if (tokens === null) return formRelease(credential);
+  const expiresAt = tokens.expiresAt === null ? null : Math.floor(tokens.expiresAt / 1000);
   return {
     strategy: {
       type: "oauth2",
       config: { header_name: "Authorization", value_prefix: "Bearer " },
     },
     credentials: {
-      access_token: credential.accessToken,
-      token_type: credential.tokenType,
-      scopes: [...credential.scopes],
+      access_token: tokens.accessToken,
+      token_type: tokens.tokenType,
+      scopes: [...tokens.scopes],
       expires_at: expiresAt,
     },
     expires_at: expiresAt,
-    expires_in: credential.expiresAt === null
+    expires_in: tokens.expiresAt === null
       ? null
-      : Math.max(0, Math.floor((credential.expiresAt - now) / 1000)),
+      : Math.max(0, Math.floor((tokens.expiresAt - now) / 1000)),
   };
+}
+
+function formRelease(credential: StoredCredential): FormRelease {
+  const none = { expires_at: null, expires_in: null } as const;
+  switch (credential.kind) {
+    case "api_key":
+      return {
+        strategy: { type: "api_key", config: {} },
+        credentials: { ...credential.fields },
+        ...none,
+      };
+    case "basic":
+      return {
+        strategy: { type: "basic", config: {} },
+        credentials: { username: credential.username, password: credential.password },
+        ...none,
+      };
+    case "aws_sigv4":
+      return {
+        strategy: { type: "aws_sigv4", config: {} },
+        credentials: {
+          access_key_id: credential.accessKeyId,
+          secret_access_key: credential.secretAccessKey,
+          session_token: credential.sessionToken,
+        },
+        ...none,
+      };
+    default:
+      throw new Error("unreachable: an OAuth credential has tokens");
+  }
 }

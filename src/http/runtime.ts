@@ -128,9 +128,12 @@ export async function createRuntime(
   // Lazy: an OIDC issuer that is down makes its provider answer SX-PROVIDER-UNAVAILABLE
   // until it is back, instead of keeping the whole appliance from starting.
   const resolved = await resolveProviders(config.providers, { fetch: fetchImpl, lazy: true });
+  // One transport for the proxy and the credential form's test requests.
+  const upstream = options.upstream ?? h1Transport();
   const wiring = wireProviders(resolved, {
     fetch: fetchImpl,
     now,
+    upstream,
     discovery: {
       ...options.discoveryBackoff,
       onFailure: (error, retryInMs) => {
@@ -287,11 +290,12 @@ export async function createRuntime(
     callers,
     credentials,
     audit,
-    upstream: options.upstream ?? h1Transport(),
+    upstream,
     now,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? config.proxy.upstream_timeout_ms,
     maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,
     maxHeaderBytes: 32 * 1024,
+    maxInspectBytes: config.proxy.max_inspect_bytes,
     onInternalError: (error) => log(`proxy: ${logSafeError(error)}`),
     filters: () => rules.filters,
     onRefusedUnauthenticated: (address, reason) => {

@@ -1,6 +1,20 @@
 import { encodeBase64 } from "@oslojs/encoding";
+// @ts-types="@types/aws4"
+import aws4 from "aws4";
+import { type StoredCredential } from "../connections/connection_types.ts";
+import { tokenExpired } from "../connections/credential_errors.ts";
 import { type HeaderPairs, pairValue, setPair } from "../proxy/header_pairs.ts";
 import type { CredentialInjection } from "./provider_definition.ts";
+
+/** What a signing strategy needs to know of the request besides its headers and URL. */
+export interface RequestFacts {
+  method: string;
+  /**
+   * SigV4: the hex SHA-256 of the body, or `UNSIGNED-PAYLOAD` for a body that
+   * is streamed (not buffered); default `UNSIGNED-PAYLOAD`.
+   */
+  payloadHash?: string;
+}
 
 /**
  * Puts a credential on an outgoing upstream request: into `headers`, or, for
@@ -9,10 +23,25 @@ import type { CredentialInjection } from "./provider_definition.ts";
  * copies no URL.
  */
 export type Injector = (
-  credential: { accessToken: string },
+  credential: StoredCredential,
   headers: HeaderPairs,
   url: URL,
+  facts?: RequestFacts,
 ) => URL;
+
+export interface InjectorOptions {
+  /** For the error a mismatched credential gets. */
+  provider?: string;
+  /** `api_key` credentials: the field sent; null: the only field. */
+  credentialField?: string | null;
+  /** SigV4's clock (X-Amz-Date). */
+  now?: () => number;
+}
+
+/** The hex SHA-256 of an empty body, which SigV4 signs for body-less requests. */
+export const EMPTY_PAYLOAD_HASH =
+  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+export const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
 
 /**
  * Builds the injector for a provider once, at startup. Whatever the caller
@@ -23,11 +52,12 @@ export type Injector = (
 export function credentialInjector(
   injection: CredentialInjection,
   defaultHeaders: Readonly<Record<string, string>> = {},
+  options: InjectorOptions = {},
 ): Injector {
-  const put = placer(injection);
+  const put = placer(injection, options);
   const defaults = Object.entries(defaultHeaders).map(([n, v]) => [n.toLowerCase(), v] as const);
-  return (credential, headers, url) => {
-    const target = put(credential.accessToken, headers, url);
+  return (credential, headers, url, facts) => {
+    const target = put(credential, headers, url, facts);
     for (const [name, value] of defaults) {
       if (pairValue(headers, name) === null) headers.push([name, value]);
     }
@@ -35,38 +65,128 @@ export function credentialInjector(
   };
 }
 
-type Placer = (token: string, h: HeaderPairs, u: URL) => URL;
+type Placer = (c: StoredCredential, h: HeaderPairs, u: URL, f?: RequestFacts) => URL;
 
-function placer(injection: CredentialInjection): Placer {
+function placer(injection: CredentialInjection, options: InjectorOptions): Placer {
+  const secret = secretOf(options);
   switch (injection.kind) {
     case "bearer":
-      return (token, headers, url) => {
-        setPair(headers, "authorization", `Bearer ${token}`);
+      return (credential, headers, url) => {
+        setPair(headers, "authorization", `Bearer ${secret(credential)}`);
         return url;
       };
     case "basic":
-      return (token, headers, url) => {
-        const encoded = encodeBase64(new TextEncoder().encode(token));
+      return (credential, headers, url) => {
+        const pair = credential.kind === "basic"
+          ? `${credential.username}:${credential.password}`
+          : secret(credential);
+        const encoded = encodeBase64(new TextEncoder().encode(pair));
         setPair(headers, "authorization", `Basic ${encoded}`);
         return url;
       };
     case "header": {
       const { name, template } = checked(injection.template, injection.name);
       const lower = name.toLowerCase();
-      return (token, headers, url) => {
-        setPair(headers, lower, fill(template, token));
+      return (credential, headers, url) => {
+        setPair(headers, lower, fill(template, secret(credential)));
         return url;
       };
     }
     case "query": {
       const { name, template } = checked(injection.template, injection.name);
-      return (token, _headers, url) => {
+      return (credential, _headers, url) => {
         const target = new URL(url);
-        target.searchParams.set(name, fill(template, token));
+        target.searchParams.set(name, fill(template, secret(credential)));
         return target;
       };
     }
+    case "aws_sigv4":
+      return sigv4Placer(injection, options);
   }
+}
+
+/**
+ * The string a header, query or bearer template carries: an OAuth access
+ * token, or the configured field of an API key. A credential of another kind
+ * (the provider's strategy changed since it was stored) cannot be used.
+ */
+function secretOf(options: InjectorOptions): (credential: StoredCredential) => string {
+  const provider = options.provider ?? "provider";
+  const field = options.credentialField ?? null;
+  return (credential) => {
+    if (credential.kind === undefined || credential.kind === "oauth2") {
+      return credential.accessToken;
+    }
+    if (credential.kind === "api_key") {
+      const names = Object.keys(credential.fields);
+      const value = credential.fields[field ?? (names.length === 1 ? names[0] : "")];
+      if (value !== undefined) return value;
+    }
+    throw mismatch(provider, credential.kind);
+  };
+}
+
+function mismatch(provider: string, kind: string): Error {
+  return tokenExpired(
+    provider,
+    `the stored ${kind} credential does not fit the provider's configured strategy; reconnect`,
+  );
+}
+
+/**
+ * AWS Signature Version 4 on every request. The caller's Authorization and
+ * x-amz-* headers are dropped first: the signature, its date, the payload
+ * hash and the session token are ours alone. Signed: host, x-amz-date,
+ * x-amz-content-sha256, x-amz-security-token, and content-type and
+ * content-md5 when the caller sent them.
+ */
+function sigv4Placer(
+  injection: { region: string; service: string },
+  options: InjectorOptions,
+): Placer {
+  const provider = options.provider ?? "provider";
+  const now = options.now ?? Date.now;
+  return (credential, headers, url, facts) => {
+    if (credential.kind !== "aws_sigv4") throw mismatch(provider, credential.kind ?? "oauth2");
+    for (let i = headers.length - 1; i >= 0; i--) {
+      const name = headers[i][0].toLowerCase();
+      if (name === "authorization" || name.startsWith("x-amz-")) headers.splice(i, 1);
+    }
+    const payloadHash = facts?.payloadHash ?? UNSIGNED_PAYLOAD;
+    const signed: Record<string, string> = {
+      host: url.host,
+      "x-amz-date": amzDate(now()),
+      "x-amz-content-sha256": payloadHash,
+    };
+    for (const name of ["content-type", "content-md5"]) {
+      const value = pairValue(headers, name);
+      if (value !== null) signed[name] = value;
+    }
+    const request = aws4.sign({
+      method: facts?.method ?? "GET",
+      host: url.host,
+      path: `${url.pathname}${url.search}`,
+      service: injection.service,
+      region: injection.region,
+      headers: signed,
+    }, {
+      accessKeyId: credential.accessKeyId,
+      secretAccessKey: credential.secretAccessKey,
+      ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
+    });
+    const out = request.headers as Record<string, string>;
+    setPair(headers, "authorization", String(out.Authorization));
+    setPair(headers, "x-amz-date", signed["x-amz-date"]);
+    setPair(headers, "x-amz-content-sha256", payloadHash);
+    const token = out["X-Amz-Security-Token"];
+    if (token) setPair(headers, "x-amz-security-token", String(token));
+    return url;
+  };
+}
+
+/** `20261202T104000Z`: SigV4's basic ISO 8601 form. */
+function amzDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/[:-]|\.\d{3}/g, "");
 }
 
 function checked(template: string, name: string): { name: string; template: string } {

@@ -1,10 +1,22 @@
 import assert from "node:assert/strict";
+import type { OAuthCredential } from "../connections/connection_types.ts";
 import { pairValue } from "../proxy/header_pairs.ts";
 import { credentialInjector } from "./credential_injection.ts";
 import { proxyRoutes, wireProviders } from "./provider_registry.ts";
 import { resolveTables } from "./test_util.ts";
 
-const credential = { accessToken: "tok$&en" };
+/** An OAuth token set whose access token is `token`. */
+function oauth(token: string): OAuthCredential {
+  return {
+    accessToken: token,
+    refreshToken: null,
+    tokenType: "bearer",
+    expiresAt: null,
+    scopes: [],
+  };
+}
+
+const credential = oauth("tok$&en");
 
 type Pairs = [string, string][];
 
@@ -44,7 +56,7 @@ Deno.test("injection: header and query templates keep the token literal", () => 
 Deno.test("injection: basic encodes user:secret", () => {
   const injector = credentialInjector({ kind: "basic" });
   const headers: Pairs = [];
-  injector({ accessToken: "ann@example.com:api-token" }, headers, new URL("https://x.example"));
+  injector(oauth("ann@example.com:api-token"), headers, new URL("https://x.example"));
   assert.equal(pairValue(headers, "authorization"), `Basic ${btoa("ann@example.com:api-token")}`);
 });
 
@@ -97,4 +109,76 @@ Deno.test("routes: one per proxy host of each enabled provider, with its injecto
     "https://www.dropbox.com",
   );
   assert.equal(typeof wiring.registry.enabled.get("notion")!.revoke, "function");
+});
+
+Deno.test("injection: an api_key credential sends its configured field; other kinds do not fit", () => {
+  const injector = credentialInjector(
+    { kind: "header", name: "X-Key", template: "Token {token}" },
+    {},
+    { provider: "keyed", credentialField: "user_key" },
+  );
+  const pairs: Pairs = [["x-key", "callers"]];
+  injector(
+    { kind: "api_key", fields: { user_key: "uk", other: "o" } },
+    pairs,
+    new URL("https://x"),
+  );
+  assert.deepEqual(pairs, [["x-key", "Token uk"]]);
+  assert.throws(
+    () => injector({ kind: "basic", username: "u", password: "p" }, [], new URL("https://x")),
+    (e: unknown) => (e as { code?: string }).code === "SX-TOKEN-EXPIRED",
+  );
+  const basic = credentialInjector({ kind: "basic" });
+  const headers: Pairs = [];
+  basic({ kind: "basic", username: "ann", password: "p:w$&" }, headers, new URL("https://x"));
+  assert.equal(pairValue(headers, "authorization"), `Basic ${btoa("ann:p:w$&")}`);
+});
+
+Deno.test("injection: aws_sigv4 signs with the injected clock, drops the caller's auth headers", () => {
+  const at = Date.UTC(2026, 11, 2, 10, 40, 0);
+  const injector = credentialInjector(
+    { kind: "aws_sigv4", region: "eu-west-1", service: "s3" },
+    {},
+    { provider: "objects", now: () => at },
+  );
+  const credential = {
+    kind: "aws_sigv4" as const,
+    accessKeyId: "AKIDEXAMPLE",
+    secretAccessKey: "secret",
+    sessionToken: "session-token",
+  };
+  const pairs: Pairs = [
+    ["authorization", "AWS4-HMAC-SHA256 Credential=CALLER"],
+    ["x-amz-security-token", "callers"],
+    ["x-amz-date", "19990101T000000Z"],
+    ["x-amz-meta-x", "1"],
+    ["content-type", "text/plain"],
+    ["accept", "*/*"],
+  ];
+  const url = new URL("https://s3.example.com:8443/bucket/a%20b.txt?x-id=PutObject");
+  const hash = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+  const target = injector(credential, pairs, url, { method: "PUT", payloadHash: hash });
+  assert.equal(target, url, "signing does not move the request");
+  const h = new Headers(pairs);
+  assert.equal(h.get("x-amz-date"), "20261202T104000Z");
+  assert.equal(h.get("x-amz-content-sha256"), hash);
+  assert.equal(h.get("x-amz-security-token"), "session-token");
+  assert.equal(h.get("x-amz-meta-x"), null);
+  assert.equal(h.get("accept"), "*/*");
+  assert.match(
+    h.get("authorization")!,
+    /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20261202\/eu-west-1\/s3\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
+  );
+  assert.equal(pairs.filter(([n]) => n === "authorization").length, 1);
+  // Same input, same clock: the same signature; another body hash: another one.
+  const again: Pairs = [["content-type", "text/plain"]];
+  injector(credential, again, url, { method: "PUT", payloadHash: hash });
+  assert.equal(pairValue(again, "authorization"), h.get("authorization"));
+  const other: Pairs = [["content-type", "text/plain"]];
+  injector(credential, other, url, { method: "PUT", payloadHash: "UNSIGNED-PAYLOAD" });
+  assert.notEqual(pairValue(other, "authorization"), h.get("authorization"));
+  assert.throws(
+    () => injector(oauth("t"), [], url),
+    (e: unknown) => (e as { code?: string }).code === "SX-TOKEN-EXPIRED",
+  );
 });

@@ -3,6 +3,13 @@ import { resolveSecret, type SecretSources } from "../config/secret_ref.ts";
 import { catalogNames, catalogProvider } from "./catalog.ts";
 import { OPERATION_CLASSES, type OperationEntry } from "./operation.ts";
 import { indexEntries, parseTemplate } from "./operation_map.ts";
+import { type Issue, parseCredentialSchema } from "./credential_schema.ts";
+import {
+  CREDENTIAL_STRATEGIES,
+  type CredentialSchema,
+  type CredentialStrategy,
+  type TestRequest,
+} from "./provider_definition.ts";
 
 /**
  * The `[providers.<name>]` tables of securix.toml. A name from the catalog
@@ -30,7 +37,26 @@ export class ClientCredentials {
   }
 }
 
-export type ProviderKind = "catalog" | "oidc" | "oauth2";
+/** `form`: a custom provider whose credential the user types into the appliance's form. */
+export type ProviderKind = "catalog" | "oidc" | "oauth2" | "form";
+
+/** `[providers.<name>]` of a non-OAuth strategy: how its credential is asked for and sent. */
+export interface FormProviderConfig {
+  strategy: Exclude<CredentialStrategy, "oauth2">;
+  /** `header`: where the key goes; default Authorization. */
+  headerName: string;
+  /** `header`: written before the key, e.g. "Token " (default none). */
+  valuePrefix: string;
+  /** `query_param`: the parameter appended to the upstream URL. */
+  paramName: string | null;
+  /** Which field of an api_key credential is sent (header, query_param). */
+  credentialField: string | null;
+  schema: CredentialSchema;
+  testRequest: TestRequest;
+  /** `aws_sigv4` only. */
+  region: string | null;
+  service: string | null;
+}
 
 /** One enabled provider as configured (defaults and the catalog applied later). */
 export interface EnabledProviderConfig {
@@ -54,6 +80,8 @@ export interface EnabledProviderConfig {
   authorizationParams: Readonly<Record<string, string>>;
   /** Custom providers: `[[providers.<name>.operations]]`, for the operation map. */
   operations: readonly OperationEntry[];
+  /** `kind = "form"` providers (a non-OAuth `strategy`); null for OAuth ones. */
+  form?: FormProviderConfig | null;
   urls: {
     authorization: string | null;
     token: string | null;
@@ -119,6 +147,36 @@ const MISPLACED: Record<string, string> = {
   operations: "catalog providers have built-in operations (securix providers operations " +
     'NAME); only custom providers (kind = "oidc" or "oauth2") declare them',
 };
+
+/** Keys of a provider whose credential comes from the form (a non-OAuth `strategy`). */
+const FORM_KEYS = [
+  "strategy",
+  "header_name",
+  "value_prefix",
+  "credential_field",
+  "param_name",
+  "credential_schema",
+  "test_request",
+  "region",
+  "service",
+];
+
+/** Headers the transport or the appliance own: a credential never goes there. */
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "upgrade",
+  "te",
+  "trailer",
+  "keep-alive",
+  "proxy-authorization",
+  "cookie",
+]);
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
+const AWS_NAME = /^[a-z0-9-]{1,64}$/;
 
 const CUSTOM_NAME = /^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -207,10 +265,49 @@ const table = z.object({
   websocket: z.boolean().optional(),
   authorization_params: authorizationParams.optional(),
   operations: z.unknown().optional(),
+  strategy: z.enum(CREDENTIAL_STRATEGIES as [CredentialStrategy, ...CredentialStrategy[]], {
+    error: (iss) => `expected one of ${CREDENTIAL_STRATEGIES.join(", ")}, got ${shown(iss.input)}`,
+  }).optional(),
+  header_name: z.string().regex(HEADER_NAME, {
+    error: (iss) => `expected an HTTP header name, got ${shown(iss.input)}`,
+  }).refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()) && !/^securix-/i.test(name), {
+    error: (iss) => `${shown(iss.input)} cannot carry a credential (the transport owns it)`,
+  }).optional(),
+  value_prefix: z.string().max(64).regex(/^[\x20-\x7E]*$/, {
+    error: "expected printable ASCII (no line breaks)",
+  }).optional(),
+  credential_field: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, {
+    error: (iss) => `expected a field name of credential_schema, got ${shown(iss.input)}`,
+  }).optional(),
+  param_name: z.string().regex(PARAM_NAME, {
+    error: (iss) =>
+      `expected a query parameter name of letters, digits, "_", "." or "-", got ${
+        shown(iss.input)
+      }`,
+  }).optional(),
+  credential_schema: z.unknown().optional(),
+  test_request: z.strictObject({
+    method: z.string().transform((m) => m.toUpperCase()).pipe(
+      z.enum(["GET", "HEAD", "POST"], { error: "expected GET, HEAD or POST" }),
+    ).default("GET"),
+    path: z.string().regex(/^\/[\x21-\x7E]*$/, {
+      error: (iss) => `expected a path starting with "/", got ${shown(iss.input)}`,
+    }),
+    expect_status: z.number().int().min(100).max(599).default(200),
+  }, {
+    error: (iss) =>
+      iss.code === "unrecognized_keys"
+        ? `unknown key ${iss.keys.join(", ")}; test_request has method, path, expect_status`
+        : `expected { method = "GET", path = "/me", expect_status = 200 }, got ${shown(iss.input)}`,
+  }).optional(),
+  region: z.string().regex(AWS_NAME, {
+    error: (iss) => `expected an AWS region such as "eu-west-1", got ${shown(iss.input)}`,
+  }).optional(),
+  service: z.string().regex(AWS_NAME, {
+    error: (iss) => `expected an AWS service name such as "s3", got ${shown(iss.input)}`,
+  }).optional(),
 });
 type Table = z.output<typeof table>;
-
-type Issue = { path: string[]; message: string };
 
 /** The schema of the whole `[providers]` section; secrets resolve through `sources`. */
 export function providersSchema(sources: SecretSources) {
@@ -239,11 +336,13 @@ async function parseProvider(
     return { issues: [{ path: [], message: `expected a table, got ${shown(raw)}` }] };
   }
   const rawTable = raw as Record<string, unknown>;
-  const kindIssue = checkKind(name, rawTable.kind);
+  const kindIssue = checkKind(name, rawTable.kind, rawTable.strategy);
   if (kindIssue) return { issues: [kindIssue] };
-  const kind: ProviderKind = rawTable.kind === undefined
-    ? "catalog"
-    : rawTable.kind as ProviderKind;
+  const kind: ProviderKind = rawTable.kind !== undefined
+    ? rawTable.kind as ProviderKind
+    : isFormStrategy(rawTable.strategy)
+    ? "form"
+    : "catalog";
   const keyIssues = checkKeys(name, kind, Object.keys(rawTable));
   if (keyIssues.length > 0) return { issues: keyIssues };
   const parsed = table.safeParse(rawTable);
@@ -263,6 +362,11 @@ async function parseProvider(
   if (missing.length > 0) return { issues: missing };
   const operations = parseOperations(name, data.operations);
   if ("issues" in operations) return operations;
+  if (kind === "form") {
+    const form = formConfig(data);
+    if ("issues" in form) return form;
+    return { config: formProvider(name, data, form.form, operations.entries) };
+  }
   let secret: string | null = null;
   if (data.client_secret !== undefined) {
     try {
@@ -274,8 +378,40 @@ async function parseProvider(
   return { config: enabledConfig(name, kind, data, secret, operations.entries) };
 }
 
-function checkKind(name: string, kind: unknown): Issue | null {
+function isFormStrategy(strategy: unknown): boolean {
+  return typeof strategy === "string" && strategy !== "oauth2" &&
+    (CREDENTIAL_STRATEGIES as readonly string[]).includes(strategy);
+}
+
+function checkKind(name: string, kind: unknown, strategy: unknown): Issue | null {
   const inCatalog = catalogProvider(name) !== null;
+  if (isFormStrategy(strategy) && (inCatalog || kind !== undefined)) {
+    return {
+      path: ["strategy"],
+      message: inCatalog
+        ? `"${name}" is a catalog provider (OAuth); give a ${
+          String(strategy)
+        } provider another name`
+        : `kind = ${shown(kind)} is an OAuth provider; leave kind out for strategy = ${
+          shown(strategy)
+        }`,
+    };
+  }
+  if (!inCatalog && kind === undefined && strategy !== undefined && !isFormStrategy(strategy)) {
+    return {
+      path: ["strategy"],
+      message: strategy === "oauth2"
+        ? 'an OAuth provider sets kind = "oidc" or "oauth2"'
+        : `expected one of ${CREDENTIAL_STRATEGIES.join(", ")}, got ${shown(strategy)}`,
+    };
+  }
+  if (isFormStrategy(strategy)) {
+    return CUSTOM_NAME.test(name) ? null : {
+      path: [],
+      message: `a custom provider's name becomes its proxy host (${name}.api.<base_domain>); ` +
+        `use lowercase letters, digits and "-", up to 40 characters`,
+    };
+  }
   if (inCatalog && kind !== undefined) {
     return {
       path: ["kind"],
@@ -288,7 +424,7 @@ function checkKind(name: string, kind: unknown): Issue | null {
       path: [],
       message: `unknown provider "${name}"; the catalog has ${
         catalogNames().join(", ")
-      }; a custom provider sets kind = "oidc" or "oauth2"`,
+      }; a custom provider sets kind = "oidc" or "oauth2", or a strategy (header, query_param, basic_auth, aws_sigv4)`,
     };
   }
   if (!inCatalog && !CUSTOM_NAME.test(name)) {
@@ -305,8 +441,12 @@ function allowedKeys(name: string, kind: ProviderKind): string[] {
   if (kind === "catalog") {
     return catalogProvider(name)?.selfManaged ? [...COMMON_KEYS, "base_url"] : COMMON_KEYS;
   }
+  if (kind === "form") {
+    return ["enabled", "display_name", "api_base_url", "websocket", "operations", ...FORM_KEYS];
+  }
   return [
     "kind",
+    "strategy",
     ...COMMON_KEYS,
     "pkce",
     "operations",
@@ -327,6 +467,16 @@ function checkRequired(kind: ProviderKind, data: Table): Issue[] {
   const need = (key: keyof Table, why: string) => {
     if (data[key] === undefined) issues.push({ path: [key], message: `required: ${why}` });
   };
+  if (kind === "form") {
+    need("api_base_url", "the upstream API the proxy forwards this provider's host to");
+    need("test_request", "the call that checks a credential before it is stored");
+    if (data.strategy === "query_param") need("param_name", "the query parameter the key goes in");
+    if (data.strategy === "aws_sigv4") {
+      need("region", "the AWS region requests are signed for");
+      need("service", 'the AWS service requests are signed for, e.g. "s3"');
+    }
+    return issues;
+  }
   need("client_id", "the OAuth client id registered at the provider");
   if (kind === "catalog") {
     need("client_secret", "the OAuth client secret (or env:NAME / file:/path)");
@@ -348,6 +498,83 @@ function checkRequired(kind: ProviderKind, data: Table): Issue[] {
     });
   }
   return issues;
+}
+
+const STRATEGY_KEYS: Record<string, string[]> = {
+  header: ["header_name", "value_prefix", "credential_field"],
+  query_param: ["param_name", "credential_field"],
+  basic_auth: [],
+  aws_sigv4: ["region", "service"],
+};
+
+function formConfig(data: Table): { form: FormProviderConfig } | { issues: Issue[] } {
+  const strategy = data.strategy as FormProviderConfig["strategy"];
+  const own = STRATEGY_KEYS[strategy];
+  const misplaced = FORM_KEYS.filter((key) =>
+    !["strategy", "credential_schema", "test_request"].includes(key) && !own.includes(key) &&
+    data[key as keyof Table] !== undefined
+  );
+  if (misplaced.length > 0) {
+    return {
+      issues: misplaced.map((key) => ({
+        path: [key],
+        message: `strategy = "${strategy}" takes no ${key} (it takes ${
+          own.length > 0 ? own.join(", ") : "no strategy keys"
+        })`,
+      })),
+    };
+  }
+  const schema = parseCredentialSchema(
+    data.credential_schema,
+    strategy,
+    data.credential_field ?? null,
+  );
+  if ("issues" in schema) return schema;
+  const test = data.test_request!;
+  return {
+    form: {
+      strategy,
+      headerName: data.header_name ?? "Authorization",
+      valuePrefix: data.value_prefix ?? "",
+      paramName: data.param_name ?? null,
+      credentialField: schema.field,
+      schema: schema.schema,
+      testRequest: { method: test.method, path: test.path, expectStatus: test.expect_status },
+      region: data.region ?? null,
+      service: data.service ?? null,
+    },
+  };
+}
+
+function formProvider(
+  name: string,
+  data: Table,
+  form: FormProviderConfig,
+  operations: OperationEntry[],
+): EnabledProviderConfig {
+  return {
+    name,
+    kind: "form",
+    enabled: true,
+    displayName: data.display_name ?? null,
+    client: new ClientCredentials("", null),
+    scopes: null,
+    defaultScopes: null,
+    pkce: null,
+    issuer: null,
+    baseUrl: null,
+    websocket: data.websocket ?? false,
+    authorizationParams: {},
+    operations,
+    form,
+    urls: {
+      authorization: null,
+      token: null,
+      userinfo: null,
+      revocation: null,
+      apiBase: data.api_base_url ?? null,
+    },
+  };
 }
 
 function enabledConfig(

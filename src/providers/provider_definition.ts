@@ -9,8 +9,20 @@ import type { OperationEntry } from "./operation.ts";
  * endpoints from anywhere but its definition.
  */
 
-/** How an app's calls are authorised upstream. */
-export type CredentialStrategy = "oauth2" | "api_key" | "basic";
+/**
+ * How an app's calls are authorised upstream, and so how the user consents:
+ * `oauth2` through the provider's authorization page, every other strategy
+ * through the appliance's credential form (see credential_form.ts).
+ */
+export type CredentialStrategy = "oauth2" | "header" | "query_param" | "basic_auth" | "aws_sigv4";
+
+export const CREDENTIAL_STRATEGIES: readonly CredentialStrategy[] = [
+  "oauth2",
+  "header",
+  "query_param",
+  "basic_auth",
+  "aws_sigv4",
+];
 
 /** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
 export type ClientAuth =
@@ -106,7 +118,41 @@ export type CredentialInjection =
   | { kind: "bearer" }
   | { kind: "header"; name: string; template: string }
   | { kind: "query"; name: string; template: string }
-  | { kind: "basic" };
+  | { kind: "basic" }
+  /** Every request signed with AWS Signature Version 4 for `region` and `service`. */
+  | { kind: "aws_sigv4"; region: string; service: string };
+
+/** The validating call the credential form makes before it stores what the user typed. */
+export interface TestRequest {
+  method: "GET" | "HEAD" | "POST";
+  /** Path (and query) under the provider's API base. */
+  path: string;
+  expectStatus: number;
+}
+
+/** A provider whose credential the user types into the appliance's form (API key, password, keys). */
+export interface CredentialFormSettings {
+  schema: CredentialSchema;
+  testRequest: TestRequest;
+  /** `api_key` credentials: which field is injected (the only field when the schema has one). */
+  credentialField: string | null;
+}
+
+/** One field of a credential form: the JSON-Schema subset securix.toml accepts. */
+export interface CredentialSchemaProperty {
+  type: "string" | "number" | "boolean";
+  title?: string;
+  description?: string;
+  format?: "password";
+  pattern?: string;
+  enum?: (string | number | boolean)[];
+}
+
+export interface CredentialSchema {
+  type: "object";
+  required: string[];
+  properties: Record<string, CredentialSchemaProperty>;
+}
 
 export interface ProviderDefinition {
   /** Config key and default proxy host, e.g. `gmail`. */
@@ -115,8 +161,10 @@ export interface ProviderDefinition {
   family: string;
   displayName: string;
   strategy: CredentialStrategy;
-  /** Null for `api_key` and `basic` strategies (no consent flow). */
+  /** Null for providers consented with the credential form (see `form`). */
   oauth: OAuthSettings | null;
+  /** Non-OAuth strategies: the credential form, its schema and its validating call. */
+  form?: CredentialFormSettings | null;
   identity: IdentitySource | null;
   /** Upstream APIs, the primary first (`api_base_url` overrides the primary). */
   apis: readonly ApiHost[];

@@ -4,6 +4,10 @@ import type { FlowProvider, ProviderRegistry } from "../flows/flow_provider.ts";
 import type { ProxyRoute, RouteTable } from "../proxy/proxy_route.ts";
 import { fetchAccountIdentity } from "./account_identity.ts";
 import { credentialInjector } from "./credential_injection.ts";
+import { checkCredential } from "./credential_check.ts";
+import type { UpstreamTransport } from "../proxy/upstream_transport.ts";
+import { fetchTransport } from "../proxy/fetch_transport.ts";
+import type { CredentialFormProvider } from "../flows/flow_provider.ts";
 import { OAuthClient } from "./oauth_client.ts";
 import { type BackoffOptions, LazyDiscovery } from "./lazy_discovery.ts";
 import { isInvalidGrant, providerErrors } from "./provider_errors.ts";
@@ -16,6 +20,11 @@ export interface ProviderWiringOptions {
   now?: () => number;
   /** Retries of deferred OIDC discovery (default 1 s doubling to 5 min) and failure reports. */
   discovery?: BackoffOptions;
+  /**
+   * How the credential form's test request reaches the provider: the proxy's
+   * own transport, so what is tested is what the proxy will send. Default: fetch.
+   */
+  upstream?: UpstreamTransport;
 }
 
 /** The resolved providers adapted to what flows, connections and the proxy consume. */
@@ -49,7 +58,10 @@ export function wireProviders(
       discover ? lazyHandle(provider, discover, options) : readyHandle(provider, options),
     );
   }
-  const enabled = new Map([...handles].map(([name, h]) => [name, flowProvider(h, options)]));
+  const routes = proxyRoutes(providers, handles, options);
+  const enabled = new Map(
+    [...handles].map(([name, h]) => [name, flowProvider(h, options, routes)]),
+  );
   const refreshers = new Map(
     [...handles].filter(([, h]) => h.placeholder.oauth.refresh).map(([name, h]) => [
       name,
@@ -60,7 +72,7 @@ export function wireProviders(
   return {
     registry: { enabled, known: providers.known },
     refresherFor: (name) => refreshers.get(name) ?? null,
-    routes: proxyRoutes(providers, handles),
+    routes,
     warmUp: async () => {
       await Promise.all(lazy.map((h) => h.warm?.()));
     },
@@ -107,8 +119,13 @@ function lazyHandle(
   };
 }
 
-function flowProvider(handle: ClientHandle, options: ProviderWiringOptions): FlowProvider {
+function flowProvider(
+  handle: ClientHandle,
+  options: ProviderWiringOptions,
+  routes: RouteTable,
+): FlowProvider {
   const { placeholder } = handle;
+  const form = formProvider(placeholder, options, routes);
   const revoke = async (tokens: { accessToken: string; refreshToken: string | null }) => {
     const client = await handle.client();
     if (!client.canRevoke) {
@@ -123,6 +140,7 @@ function flowProvider(handle: ClientHandle, options: ProviderWiringOptions): Flo
   return {
     name: placeholder.name,
     displayName: placeholder.displayName,
+    form,
     allowedScopes: placeholder.allowedScopes,
     defaultScopes: placeholder.defaultScopes,
     // Before discovery the issuer's origin is the best guess (and usually right).
@@ -136,9 +154,31 @@ function flowProvider(handle: ClientHandle, options: ProviderWiringOptions): Flo
       await fetchAccountIdentity((await handle.client()).provider, accessToken, options),
     // Unknown before discovery: offer it, and let the call say SX-PROVIDER-UNSUPPORTED.
     get revoke() {
+      if (form) return null;
       const client = handle.peek();
       return client && !client.canRevoke ? null : revoke;
     },
+  };
+}
+
+/** The credential form of a non-OAuth provider; its test goes out like a proxied call. */
+function formProvider(
+  provider: ResolvedProvider,
+  options: ProviderWiringOptions,
+  routes: RouteTable,
+): CredentialFormProvider | null {
+  const settings = provider.form;
+  if (!settings || provider.strategy === "oauth2") return null;
+  const route = routes.get(provider.apis[0].host);
+  if (!route) return null;
+  const deps = {
+    upstream: options.upstream ?? fetchTransport(options.fetch ?? globalThis.fetch),
+    timeoutMs: options.timeoutMs ?? 10_000,
+  };
+  return {
+    strategy: provider.strategy,
+    schema: settings.schema,
+    check: (credential) => checkCredential(deps, route, settings.testRequest, credential),
   };
 }
 
@@ -153,10 +193,15 @@ function refresher(handle: ClientHandle): Refresher {
 export function proxyRoutes(
   providers: ResolvedProviders,
   handles?: ReadonlyMap<string, ClientHandle>,
+  options: Pick<ProviderWiringOptions, "now"> = {},
 ): RouteTable {
   const routes = new Map<string, ProxyRoute>();
   for (const provider of providers.enabled.values()) {
-    const inject = credentialInjector(provider.injection, provider.defaultHeaders);
+    const inject = credentialInjector(provider.injection, provider.defaultHeaders, {
+      provider: provider.name,
+      credentialField: provider.form?.credentialField ?? null,
+      now: options.now,
+    });
     const handle = handles?.get(provider.name);
     // Only deferred providers need a check, and only until their discovery succeeds.
     const ready = handle?.warm
@@ -169,6 +214,7 @@ export function proxyRoutes(
         provider: provider.name,
         baseUrl: new URL(api.baseUrl),
         inject,
+        ...(provider.injection.kind === "aws_sigv4" ? { signsPayload: true } : {}),
         websocket: api.websocket ?? false,
         // Custom providers share no family: a `custom.*` target must not reach them all.
         family: provider.family === "custom" ? provider.name : provider.family,

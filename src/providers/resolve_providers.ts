@@ -9,6 +9,7 @@ import type {
 } from "./provider_config.ts";
 import {
   type ApiHost,
+  type CredentialInjection,
   identityFrom,
   type IdentitySource,
   OAUTH_DEFAULTS,
@@ -75,6 +76,7 @@ export async function resolveProviders(
   const deferred = new Map<string, () => Promise<ResolvedProvider>>();
   const resolved = await Promise.all(enabled.map(async (config) => {
     if (config.kind === "catalog") return fromCatalog(config);
+    if (config.kind === "form") return fromForm(config);
     if (config.kind !== "oidc") return custom(config, null);
     const discover = async () =>
       custom(config, await discoverOidc(http, config.name, config.issuer as string));
@@ -177,6 +179,59 @@ function custom(
     allowedScopes: config.scopes,
     issuer: config.issuer,
   };
+}
+
+/**
+ * A provider consented with the credential form. Its `oauth` settings are
+ * inert (no endpoints, no refresh): the flows and the wiring look at `form`
+ * and `strategy` first and never reach them.
+ */
+function fromForm(config: EnabledProviderConfig): ResolvedProvider {
+  const form = config.form!;
+  return {
+    name: config.name,
+    family: "custom",
+    kind: "form",
+    displayName: config.displayName ?? config.name,
+    strategy: form.strategy,
+    oauth: { ...OAUTH_DEFAULTS, authorizationUrl: "", tokenUrl: "", refresh: false },
+    form: {
+      schema: form.schema,
+      testRequest: form.testRequest,
+      credentialField: form.credentialField,
+    },
+    identity: null,
+    apis: [{
+      host: config.name,
+      baseUrl: config.urls.apiBase as string,
+      websocket: config.websocket,
+    }],
+    injection: formInjection(config),
+    defaultHeaders: {},
+    defaultScopes: [],
+    operations: config.operations,
+    client: config.client,
+    allowedScopes: null,
+    issuer: null,
+  };
+}
+
+function formInjection(config: EnabledProviderConfig): CredentialInjection {
+  const form = config.form!;
+  switch (form.strategy) {
+    case "header":
+      return { kind: "header", name: form.headerName, template: `${form.valuePrefix}{token}` };
+    case "query_param":
+      return { kind: "query", name: form.paramName as string, template: "{token}" };
+    case "basic_auth":
+      return { kind: "basic" };
+    case "aws_sigv4":
+      return {
+        kind: "aws_sigv4",
+        region: form.region as string,
+        service: form.service as string,
+      };
+  }
 }
 
 /**

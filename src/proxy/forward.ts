@@ -1,4 +1,5 @@
 import type { StoredCredential } from "../connections/connection_types.ts";
+import { EMPTY_PAYLOAD_HASH } from "../providers/credential_injection.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { type Deadline, type DeadlineWheel, upstreamDeadlines } from "./deadline_wheel.ts";
 import { type HeaderPairs, setPair } from "./header_pairs.ts";
@@ -45,6 +46,7 @@ export async function send(
   body: ReadableStream<Uint8Array> | null,
   bodySent?: Promise<void>,
   inspected = false,
+  payloadHash?: string,
 ): Promise<UpstreamResponse> {
   // A copy: the credential goes into it, and a 401 replay starts again from the caller's.
   const headers = sent.upstream.slice();
@@ -52,7 +54,7 @@ export async function send(
   // A filter reads the answer: the transport decodes nothing, so ask for it
   // uncompressed, or a gzip answer would pass uninspected.
   if (inspected) setPair(headers, "accept-encoding", "identity");
-  const target = route.inject(credential, headers, url);
+  const target = route.inject(credential, headers, url, { method, payloadHash });
   const controller = new AbortController();
   let deadline: Deadline | null = null;
   let answered = false;
@@ -119,7 +121,10 @@ export function providerLookup(
         "accept-encoding",
         "identity",
       ]];
-      const target = route.inject(credential(), headers, url);
+      const target = route.inject(credential(), headers, url, {
+        method: "GET",
+        payloadHash: EMPTY_PAYLOAD_HASH,
+      });
       const response = await deps.upstream.forward({
         method: "GET",
         url: target,

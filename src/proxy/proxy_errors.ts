@@ -11,6 +11,8 @@ export const ANSWERED_AS_IS = new Set([
   "SX-AUDIT-BACKLOG",
   "SX-PROVIDER-UNAVAILABLE",
   "SX-UNINSPECTABLE",
+  // A damaged or newer-format vault record: the app can only ask the user to reconnect.
+  "SX-CREDENTIAL-UNREADABLE",
 ]);
 
 /** The proxy's refusals, each with its stable code and a sentence an agent can relay. */

@@ -1,6 +1,7 @@
 import { AUDIT_NOTE, textProblem } from "../identifiers/identifier.ts";
 import type { App } from "../apps/app_store.ts";
-import type { StoredCredential } from "../connections/connection_types.ts";
+import { oauthTokens, type StoredCredential } from "../connections/connection_types.ts";
+import { signedPayloadHash } from "./signed_payload.ts";
 import type { CredentialSource } from "../connections/credential_source.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { errorResponse } from "../errors/error_response.ts";
@@ -39,6 +40,8 @@ export interface ProxyDeps extends CompletionDeps, ForwardDeps {
   credentials: CredentialSource;
   maxRequestBytes: number;
   maxHeaderBytes: number;
+  /** Largest body hashed into a request signature (`[proxy] max_inspect_bytes`); default 8 MiB. */
+  maxInspectBytes?: number;
   /** An internal failure on the request path (the caller only sees SX-UNAVAILABLE). */
   onInternalError?: (error: unknown) => void;
   /**
@@ -205,6 +208,10 @@ export async function handleProxy(
     if (sent.upgrade?.toLowerCase() === "websocket") {
       return upgrade(deps, call, req, sent, upstream, credential);
     }
+    // Before forward(): hashing a small body reads it, and forward() then replays it.
+    const payloadHash = route.signsPayload
+      ? await signedPayloadHash(requestBody, sent.contentLength, deps.maxInspectBytes)
+      : undefined;
     const forwarded = requestBody.forward();
     const body = forwarded instanceof Uint8Array ? ReadableStream.from([forwarded]) : forwarded;
     const t0 = deps.now();
@@ -219,12 +226,15 @@ export async function handleProxy(
       body,
       counter.sent.promise,
       inspected,
+      payloadHash,
     );
-    if (response.status === 401 && body === null) {
+    // Only a token set can be refreshed: an API key, password or SigV4 key answered 401 stands.
+    const tokens = oauthTokens(credential);
+    if (response.status === 401 && body === null && tokens !== null) {
       // The provider rejected a token we thought valid: refresh once and replay.
       // A token that was just issued is not the problem (a scope, say): the 401 stands.
-      const fresh = await deps.credentials.get(caller.connection, credential.accessToken);
-      if (fresh.accessToken !== credential.accessToken) {
+      const fresh = await deps.credentials.get(caller.connection, tokens.accessToken);
+      if (oauthTokens(fresh) !== null && oauthTokens(fresh)!.accessToken !== tokens.accessToken) {
         if (response.body instanceof ReadableStream) await response.body.cancel();
         credential = fresh;
         response = await send(
@@ -237,6 +247,7 @@ export async function handleProxy(
           null,
           undefined,
           inspected,
+          payloadHash,
         );
       }
     }

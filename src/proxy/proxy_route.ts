@@ -1,4 +1,5 @@
 import type { StoredCredential } from "../connections/connection_types.ts";
+import type { RequestFacts } from "../providers/credential_injection.ts";
 import type { HeaderPairs } from "./header_pairs.ts";
 import type { OperationMap } from "../providers/operation.ts";
 
@@ -15,7 +16,13 @@ export interface ProxyRoute {
    * Puts the credential on the outgoing request (header or query template);
    * returns the URL to send to (a copy only for a query template).
    */
-  inject(credential: StoredCredential, headers: HeaderPairs, url: URL): URL;
+  inject(credential: StoredCredential, headers: HeaderPairs, url: URL, facts?: RequestFacts): URL;
+  /**
+   * The credential signs the request (AWS SigV4): a body of known length
+   * small enough to buffer is hashed into the signature, others are sent
+   * as UNSIGNED-PAYLOAD.
+   */
+  signsPayload?: boolean;
   /** Upstream accepts WebSocket upgrades (wss:// on the same host). */
   websocket: boolean;
   /**

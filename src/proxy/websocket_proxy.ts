@@ -1,4 +1,5 @@
 import type { StoredCredential } from "../connections/connection_types.ts";
+import { EMPTY_PAYLOAD_HASH } from "../providers/credential_injection.ts";
 import type { HeaderPairs } from "./header_pairs.ts";
 import type { ProxyRoute } from "./proxy_route.ts";
 
@@ -21,7 +22,10 @@ export function bridgeWebSocket(options: {
   const headers: HeaderPairs = [];
   const upstreamUrl = new URL(options.upstreamUrl);
   upstreamUrl.protocol = upstreamUrl.protocol === "http:" ? "ws:" : "wss:";
-  const url = options.route.inject(options.credential, headers, upstreamUrl);
+  const url = options.route.inject(options.credential, headers, upstreamUrl, {
+    method: "GET",
+    payloadHash: EMPTY_PAYLOAD_HASH,
+  });
   const { socket: client, response } = Deno.upgradeWebSocket(options.req, {
     protocol: options.protocols[0],
   });

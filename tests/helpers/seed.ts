@@ -7,6 +7,8 @@ import { insertConnection } from "../../src/connections/connection_store.ts";
 import {
   type Connection,
   CREDENTIAL_PURPOSE,
+  type OAuthCredential,
+  oauthTokens,
   type StoredCredential,
 } from "../../src/connections/connection_types.ts";
 import type { Account } from "../../src/flows/session_types.ts";
@@ -84,7 +86,7 @@ export async function seedStoredConnection(
     scopes: options.scopes ?? [],
     account: options.account ?? null,
     credentialId,
-    credentialExpiresAt: options.credential.expiresAt,
+    credentialExpiresAt: oauthTokens(options.credential)?.expiresAt ?? null,
     sessionId: null,
     version: 1,
     createdAt: now,
@@ -98,6 +100,15 @@ export async function seedStoredConnection(
 export async function vaultCredential(
   appliance: Appliance,
   credentialId: string,
+): Promise<OAuthCredential | null> {
+  const stored = await vaultRecord(appliance, credentialId);
+  return stored ? oauthTokens(stored) : null;
+}
+
+/** The credential of any kind the vault holds under `credentialId`, or null. */
+export async function vaultRecord(
+  appliance: Appliance,
+  credentialId: string,
 ): Promise<StoredCredential | null> {
   return (await readStoredCredential(appliance.vault, { credentialId }))?.credential ?? null;
 }
@@ -107,7 +118,7 @@ export async function storedCredential(
   appliance: Appliance,
   entityId: string,
   provider?: string,
-): Promise<StoredCredential | null> {
+): Promise<OAuthCredential | null> {
   const { rows } = await appliance.database.client.execute({
     sql: "SELECT credential_id FROM connections WHERE entity_id = ? AND status = 'active'" +
       (provider === undefined ? "" : " AND provider = ?"),
