@@ -164,8 +164,7 @@ export class LimitCounters {
     }
   }
 
-  /** Runs the due sync now (tests; the timer calls it otherwise). */
-  sync(): Promise<void> {
+  #sync(): Promise<void> {
     if (this.#syncing) return this.#syncing;
     this.#cancelTimer?.();
     this.#cancelTimer = null;
@@ -212,12 +211,12 @@ export class LimitCounters {
     if (this.#syncing || this.#cancelTimer || this.#closed) return;
     const wait = Math.max(0, this.#lastSync + this.#deps.shareMs - this.#deps.now());
     if (wait === 0) {
-      void this.sync();
+      void this.#sync();
       return;
     }
     this.#cancelTimer = this.#setTimer(() => {
       this.#cancelTimer = null;
-      void this.sync();
+      void this.#sync();
     }, wait);
   }
 
