@@ -29,7 +29,9 @@ export function limitKey(rule: CompiledRule, ex: Exchange): string {
     : per === "connection"
     ? caller.connection.id
     : "";
-  return `${rule.name}\u0000${rate.count}/${rate.periodMs}/${burst}\u0000${caller.app.id}\u0000${per}\u0000${id}`;
+  // Spaces cannot occur in the parts before the id, so keys never collide; not NUL, which
+  // SQLite's text functions and comparisons would cut the key at.
+  return `${rule.name} ${rate.count}/${rate.periodMs}/${burst} ${caller.app.id} ${per} ${id}`;
 }
 
 /** Refusals made once per rule and retry time: an error's stack trace costs more than the decision. */
@@ -56,7 +58,7 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
   const refusals = new Map<string, SecurixError>();
   const refuse = (rule: CompiledRule, retryAfterMs: number): Verdict => {
     const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-    const key = `${rule.name}\u0000${seconds}`;
+    const key = `${rule.name} ${seconds}`;
     let error = refusals.get(key);
     if (!error) {
       if (refusals.size >= REFUSALS_MAX) refusals.clear();
