@@ -79,6 +79,16 @@ Deno.test("rate limit: 10/min per agent — googleapis gets 10 answers, the 11th
     assert.match(raw.headers.get("ratelimit") ?? "", /^"gmail_reads";r=0;t=\d+$/);
     assert.equal((await envelope(raw)).code, "SX-RATE-LIMIT");
 
+    // The app sees the limit that governs it.
+    const listed = await fetch(`${env.base}/v1/rules`, {
+      headers: { "securix-api-key": env.apiKey() },
+    });
+    const [rule] = (await listed.json()).rules;
+    assert.deepEqual(
+      { effect: rule.effect, rate: rule.rate, burst: rule.burst, per: rule.per },
+      { effect: "limit", rate: "10/min", burst: 10, per: "agent" },
+    );
+
     // per = "agent": mail-agent of the same app and entity has a bucket of its own.
     const other = gmailFor(env, "mail-agent");
     const res = await other.users.messages.list({ userId: "me" }, other.options);
