@@ -125,5 +125,6 @@ export function estimateTokens(spec: BucketSpec, seen: Settled, now: number): nu
 
 /** Milliseconds until the bucket holds one whole token again. */
 export function msUntilToken(spec: BucketSpec, tokens: number): number {
-  return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / refillRate(spec));
+  // Less a hair: 1 / (1/3600000) is 3600000.0000000005 in floating point.
+  return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / refillRate(spec) - 1e-6);
 }

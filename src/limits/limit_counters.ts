@@ -211,7 +211,15 @@ export class LimitCounters {
     if (this.#syncing || this.#cancelTimer || this.#closed) return;
     const wait = Math.max(0, this.#lastSync + this.#deps.shareMs - this.#deps.now());
     if (wait === 0) {
-      void this.#sync();
+      // After the current task: keys first seen together (one call under two limits, a
+      // burst of calls) go in one sync.
+      let cancelled = false;
+      this.#cancelTimer = () => cancelled = true;
+      queueMicrotask(() => {
+        if (cancelled) return;
+        this.#cancelTimer = null;
+        void this.#sync();
+      });
       return;
     }
     this.#cancelTimer = this.#setTimer(() => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { BucketStore } from "./bucket_store.ts";
-import { type BucketState, type Lease, settleClaim } from "./lease_bucket.ts";
+import { memoryBuckets } from "./test_buckets.ts";
 import { type Admission, LimitCounters } from "./limit_counters.ts";
 
 const MINUTE = 60_000;
@@ -8,36 +8,8 @@ const TEN_PER_MIN = { count: 10, periodMs: MINUTE, burst: 10 };
 const SHARE_MS = 1000;
 const LEASE_MS = 10_000;
 
-/** The database's semantics in memory (the same settleClaim), counting syncs per holder. */
-function memoryStore(): BucketStore & { syncs: Map<string, number>; fail: boolean } {
-  const buckets = new Map<string, BucketState>();
-  const leases = new Map<string, Lease[]>();
-  const store = {
-    syncs: new Map<string, number>(),
-    fail: false,
-    settle(holder: string, claims: readonly { key: string }[], now: number) {
-      if (store.fail) return Promise.reject(new Error("database is locked"));
-      store.syncs.set(holder, (store.syncs.get(holder) ?? 0) + 1);
-      return Promise.resolve((claims as Parameters<BucketStore["settle"]>[1]).map((claim) => {
-        const out = settleClaim(
-          buckets.get(claim.key) ?? null,
-          leases.get(claim.key) ?? [],
-          holder,
-          claim,
-          now,
-          LEASE_MS,
-        );
-        buckets.set(claim.key, { tokens: out.tokens, at: out.at });
-        const kept = (leases.get(claim.key) ?? []).filter((l) =>
-          l.holder !== holder && l.until > now
-        );
-        if (out.granted > 0) kept.push({ holder, tokens: out.granted, until: now + LEASE_MS });
-        leases.set(claim.key, kept);
-        return out;
-      }));
-    },
-  };
-  return store;
+function memoryStore() {
+  return memoryBuckets(LEASE_MS);
 }
 
 /** A clock and timers the test moves by hand. */

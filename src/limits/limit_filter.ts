@@ -39,8 +39,8 @@ const REFUSALS_MAX = 4096;
 
 /**
  * The `limit` effect as a pipeline stage, after the rules filter: before any
- * credential is loaded, every applying limit rule counts the call, and the
- * first one over its rate refuses it with 429 SX-RATE-LIMIT. Only a request
+ * credential is loaded, every applying limit rule counts the call, and any
+ * one over its rate refuses it with 429 SX-RATE-LIMIT. Only a request
  * hook, so allowed calls keep the zero-copy path. Null when the set has no
  * limit rule.
  */
@@ -66,44 +66,40 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
     }
     return { action: "deny", error, rule: rule.name };
   };
+  /** Any refusal refuses the call; the limits that admitted it give their token back. */
   const decide = (
     rules: readonly CompiledRule[],
-    keys: string[],
-    i: number,
-    admission: Admission,
-  ): Verdict | null => {
-    if (admission.ok) return null;
-    // The limits that already counted this call give their token back.
-    for (let j = 0; j < i; j++) counters.refund(keys[j]);
-    return refuse(rules[i], admission.retryAfterMs);
-  };
-  const takeRest = async (
-    rules: readonly CompiledRule[],
-    keys: string[],
-    from: number,
-    pending: Promise<Admission>,
-  ): Promise<Verdict> => {
-    for (let i = from; i < rules.length; i++) {
-      const admission = i === from ? await pending : await counters.take(keys[i], spec(rules[i]));
-      const refused = decide(rules, keys, i, admission);
-      if (refused) return refused;
-    }
-    return DONE;
+    keys: readonly string[],
+    admissions: readonly Admission[],
+  ): Verdict => {
+    const refused = admissions.findIndex((a) => !a.ok);
+    if (refused < 0) return DONE;
+    admissions.forEach((a, i) => {
+      if (a.ok) counters.refund(keys[i]);
+    });
+    return refuse(rules[refused], (admissions[refused] as { retryAfterMs: number }).retryAfterMs);
   };
   return {
     name: "limits",
     request(ex) {
       const limits = evaluate(set, callContext(ex)).limit;
       if (limits.length === 0) return DONE;
-      const keys: string[] = [];
-      for (let i = 0; i < limits.length; i++) {
-        keys.push(limitKey(limits[i], ex));
-        const admission = counters.take(keys[i], spec(limits[i]));
-        if (admission instanceof Promise) return takeRest(limits, keys, i, admission);
-        const refused = decide(limits, keys, i, admission);
-        if (refused) return refused;
+      if (limits.length === 1) {
+        // The usual case, without arrays: a map lookup and a decrement.
+        const key = limitKey(limits[0], ex);
+        const admission = counters.take(key, spec(limits[0]));
+        if (admission instanceof Promise) {
+          return admission.then((a) => decide(limits, [key], [a]));
+        }
+        return admission.ok ? DONE : decide(limits, [key], [admission]);
       }
-      return DONE;
+      const keys = limits.map((rule) => limitKey(rule, ex));
+      // Every key counts at once, so new keys share one sync.
+      const taken = limits.map((rule, i) => counters.take(keys[i], spec(rule)));
+      if (taken.some((a) => a instanceof Promise)) {
+        return Promise.all(taken).then((admissions) => decide(limits, keys, admissions));
+      }
+      return decide(limits, keys, taken as Admission[]);
     },
   };
 }
