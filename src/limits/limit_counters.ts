@@ -231,11 +231,20 @@ export class LimitCounters {
   async #run(): Promise<void> {
     const now = this.#deps.now();
     this.#lastSync = now;
-    const entries = [...this.#pending];
-    if (entries.length === 0) return;
+    const entries: Entry[] = [];
     const claims: Claim[] = [];
     const waiting = new Map<Entry, Waiter[]>();
-    for (const entry of entries) {
+    for (const entry of this.#pending) {
+      if (
+        entry.waiters.length === 0 && entry.demand > 0 && entry.lease >= entry.demand &&
+        entry.lease <= 2 * entry.demand && now < entry.leaseUntil - this.#deps.shareMs
+      ) {
+        // Enough for another interval like the last and no more than a claim would take:
+        // a steady caller costs the database nothing until its lease runs low or expires.
+        entry.demand = 0;
+        continue;
+      }
+      entries.push(entry);
       const returning = now < entry.leaseUntil ? entry.lease : 0;
       const waiters = entry.waiters;
       entry.waiters = [];
@@ -252,6 +261,7 @@ export class LimitCounters {
       entry.lease = 0;
       entry.demand = 0;
     }
+    if (entries.length === 0) return;
     let settled: Settled[];
     try {
       settled = await this.#deps.store.settle(this.#holder, claims, now);

@@ -214,3 +214,25 @@ Deno.test("close hands unspent leases back", async () => {
   const got = await Promise.all(Array.from({ length: 12 }, () => b.take("k", TEN_PER_MIN)));
   assert.equal(got.filter((r) => r.ok).length, 9);
 });
+
+Deno.test("a steady caller well under its limit costs the database about one sync every other interval, and never waits after the first call", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const limits = counters(store, time);
+  const spec = { count: 1000, periodMs: MINUTE, burst: 1000 };
+  let waited = 0;
+  for (let second = 0; second < 20; second++) {
+    for (let i = 0; i < 5; i++) {
+      const r = limits.take("k", spec);
+      if (r instanceof Promise) {
+        waited++;
+        assert.deepEqual(await r, { ok: true });
+      } else assert.deepEqual(r, { ok: true });
+      time.advance(200);
+      await settle(limits);
+    }
+  }
+  assert.equal(waited, 1, "only the key's first call waited");
+  const syncs = store.syncs.get("a")!;
+  assert.ok(syncs <= 12, `${syncs} syncs in 20 s`);
+});
