@@ -15,9 +15,9 @@ import {
  *
  * The database is asked at most once per `shareMs` (one transaction for all
  * keys): when a key's lease ran out (the calls wait for that sync, at most
- * one or two intervals), and every interval while leases are held, to hand
- * back what was not spent and claim what the last interval's calls suggest
- * the next needs. A key's first claim takes the whole burst, so a lone
+ * one or two intervals), and at the intervals while leases are held, to hand
+ * back what was not spent and claim twice what the last interval used (a key
+ * whose lease already covers the next interval, and not much more, skips). A key's first claim takes the whole burst, so a lone
  * process (the usual deployment) admits exactly: calls 1..burst pass at once
  * and the next is refused. A call is refused without waiting when the last
  * sync left the bucket empty and nobody else holds tokens.
