@@ -4,11 +4,12 @@
  * 11th call under 10/min is refused with 429 SX-RATE-LIMIT before any
  * credential is read; other agents keep their own bucket; a provider's own
  * 429 passes through untouched and is counted. Two appliance processes on one
- * database file (this test's runtime and a real `securix serve`) together
- * admit at most 11 calls of a 10/min rule.
+ * database file (this test's runtime and a real `securix serve` with two
+ * serving isolates) together admit at most 11 calls of a 10/min rule.
  */
 import assert from "node:assert/strict";
 import { google } from "googleapis";
+import { parse, stringify } from "smol-toml";
 import { envelope, type RulesEnv, rulesEnv } from "./helpers/rules_env.ts";
 import { type ServerProcess, startServeProcess } from "./helpers/process.ts";
 
@@ -163,29 +164,40 @@ Deno.test("rate limit: a provider's own 429 passes through untouched with its Re
   }
 });
 
-Deno.test("rate limit: two appliance processes on one database together admit at most 11 calls of a 10/min rule", async () => {
+Deno.test("rate limit: two appliance processes (one with two serving isolates) on one database together admit at most 11 calls of a 10/min rule", async () => {
   const env = await rulesEnv({ rules: [TEN_PER_MINUTE] });
   let other: ServerProcess | null = null;
+  // A fresh connection per call, so the kernel spreads them over the isolates' listeners.
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   try {
+    // The other process runs `[server] workers = 2`: three holders of leases in all.
+    const file = parse(await Deno.readTextFile(env.temp.configPath));
+    (file.server as Record<string, unknown>).workers = 2;
+    await Deno.writeTextFile(env.temp.configPath, stringify(file));
     other = await startServeProcess({ cwd: env.temp.dir, timeoutMs: 60_000 });
+    for (let i = 0; i < 300 && !other.output().includes("Workers: 2 serving isolates"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(other.output(), /Workers: 2 serving isolates/);
     const bases = [env.base, other.baseUrl];
     const statuses: number[] = [];
     const started = Date.now();
     // Waves of concurrent calls on both processes, across several share intervals (1 s),
     // so leases are claimed, handed back and claimed again.
-    for (let wave = 0; wave < 6; wave++) {
+    for (let wave = 0; wave < 5; wave++) {
       const round = await Promise.all(
         Array.from({ length: 20 }, async (_, i) => {
           const res = await fetch(`${bases[i % 2]}/proxy/gmail${LIST}`, {
             headers: env.headers(),
             signal: AbortSignal.timeout(30_000),
+            client,
           });
           await res.body?.cancel();
           return res.status;
         }),
       );
       statuses.push(...round);
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 300));
     }
     const elapsed = Date.now() - started;
     const admitted = statuses.filter((s) => s === 200).length;
@@ -200,6 +212,7 @@ Deno.test("rate limit: two appliance processes on one database together admit at
     assert.ok(admitted >= 10, `admitted ${admitted}: the limit was used, not just refused`);
     assert.equal(env.fake.seenBy("gmail").length, admitted, "the provider saw only admitted calls");
   } finally {
+    client.close();
     await other?.stop();
     await env.close();
   }
