@@ -17,6 +17,9 @@ function ruleView(rule: CompiledRule) {
     ...(c.effect === "deny" ? { llmError: rule.llmError } : {}),
     ...(c.effect === "redact" ? { patterns: rule.patterns, custom: rule.regex !== null } : {}),
     ...(c.effect === "hide" ? { labels: rule.labels, folders: rule.folders } : {}),
+    ...(rule.limit
+      ? { rate: c.rate, burst: rule.limit.burst, per: rule.limit.per, llmError: rule.llmError }
+      : {}),
     condition: c.condition ?? null,
   };
 }

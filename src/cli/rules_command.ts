@@ -6,6 +6,7 @@ import { proxyRoutes } from "../providers/provider_registry.ts";
 import { loadRuleSet } from "../rules/rule_book.ts";
 import type { RuleConfig } from "../rules/rule_schema.ts";
 import { compileRules } from "../rules/rule_set.ts";
+import { parseRate } from "../security/rate.ts";
 import { CliExit } from "./cli_exit.ts";
 import { lintConfigRules } from "./config_rules_lint.ts";
 import type { CliContext } from "./context.ts";
@@ -182,6 +183,12 @@ function effectOf(rule: RuleConfig): string {
     ? [
       ...(rule.labels ?? []).map((l) => `label ${l}`),
       ...(rule.folders ?? []).map((f) => `folder ${f}`),
+    ]
+    : rule.effect === "limit"
+    ? [
+      `${rule.rate}`,
+      `burst ${rule.burst ?? parseRate(rule.rate!)!.count}`,
+      `per ${rule.per ?? "connection"}`,
     ]
     : [];
   return rule.effect + (detail.length > 0 ? ` (${detail.join(", ")})` : "") +

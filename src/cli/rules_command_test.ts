@@ -541,7 +541,10 @@ Deno.test("rules reload: broken rules are reported and nothing is signalled (exi
       const r = await run(["reload"]);
       assert.equal(r.code, 1);
       assert.match(r.err, /do not validate \(nothing was sent\)/);
-      assert.match(r.err, /rules\[5\] \(bad\)\.effect: "limit" is not available yet/);
+      assert.match(
+        r.err,
+        /rules\[5\] \(bad\)\.rate: effect = "limit" needs a rate such as "100\/min"/,
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
       await assert.rejects(Deno.stat(marker), Deno.errors.NotFound);
     } finally {
@@ -591,4 +594,33 @@ Deno.test("doctor: reports the rules lint as one check", async () => {
     /^6 rules, 1 scope: 1 error, 0 warnings \(typo: target "gmial\.\*" matches no known operation/,
   );
   assert.match(broken.fix, /securix rules lint/);
+});
+
+Deno.test("rules list: a limit rule shows its rate, burst and whose calls count together", async () => {
+  const limits = `
+[[rules]]
+name = "gmail_reads"
+target = "gmail.users.messages.list"
+effect = "limit"
+rate = "10/min"
+
+[[rules]]
+name = "github_writes"
+target = "github.*"
+classes = ["write"]
+effect = "limit"
+rate = "100/hour"
+burst = 5
+per = "agent"
+`;
+  await withConfig(limits, async (_dir, run) => {
+    const { code, out } = await run(["list"]);
+    assert.equal(code, 0);
+    assert.match(out, /gmail_reads .* limit \(10\/min, burst 10, per connection\)\s+yes/);
+    assert.match(out, /github_writes .* limit \(100\/hour, burst 5, per agent\)\s+yes/);
+    const listed = JSON.parse((await run(["list", "--json"])).out);
+    assert.equal(listed.rules[1].rate, "100/hour");
+    assert.equal(listed.rules[1].burst, 5);
+    assert.equal(listed.rules[1].per, "agent");
+  });
 });

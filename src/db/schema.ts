@@ -1,5 +1,14 @@
 import { sql } from "drizzle-orm";
-import { blob, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  blob,
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 /**
  * The drizzle schema. SQL migrations under migrations/ are generated from it
@@ -266,3 +275,26 @@ export const gatewayRequests = sqliteTable("gateway_requests", {
   linkUsedAt: integer("link_used_at"),
   createdAt: integer("created_at").notNull(),
 }, (t) => [index("gateway_requests_connection_idx").on(t.connectionId, t.createdAt)]);
+
+/**
+ * Rate limits shared by every process on this database (src/limits/): the
+ * unclaimed tokens of one limit key's bucket at `at`. A row whose bucket
+ * would be full again by `expires_at` (and holds no lease) may be deleted.
+ */
+export const rateLimitBuckets = sqliteTable("rate_limit_buckets", {
+  key: text("key").primaryKey(),
+  tokens: real("tokens").notNull(),
+  at: integer("at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+}, (t) => [index("rate_limit_buckets_expires_idx").on(t.expiresAt)]);
+
+/** Tokens a process (`holder`) claimed from a bucket and may spend until `until`. */
+export const rateLimitLeases = sqliteTable("rate_limit_leases", {
+  key: text("key").notNull(),
+  holder: text("holder").notNull(),
+  tokens: integer("tokens").notNull(),
+  until: integer("until").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.key, t.holder] }),
+  index("rate_limit_leases_until_idx").on(t.until),
+]);

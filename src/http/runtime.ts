@@ -28,6 +28,10 @@ import type { WebhookSender } from "../webhooks/pinned_post.ts";
 import { dnsResolver, type Resolver } from "../webhooks/target_policy.ts";
 import { readConfigFile } from "../config/load.ts";
 import { loadRuleSet, RuleBook, type RuleLoad } from "../rules/rule_book.ts";
+import { databaseBuckets } from "../limits/bucket_store.ts";
+import { LimitCounters } from "../limits/limit_counters.ts";
+import { limitFilter } from "../limits/limit_filter.ts";
+import type { ProxyFilter } from "../proxy/proxy_filter.ts";
 import { compileRules, type RuleSet } from "../rules/rule_set.ts";
 import { createApp } from "./app.ts";
 import { forwardedClient } from "./client_address.ts";
@@ -238,7 +242,25 @@ export async function createRuntime(
     refresherFor: wiring.refresherFor,
     onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
   });
-  const rules = new RuleBook({ maxInspectBytes: config.proxy.max_inspect_bytes, now });
+  // Shared through the database with every other process and serving isolate (lease_bucket.ts).
+  const limitCounters = new LimitCounters({
+    store: databaseBuckets(database, leaseMs(config.security.share_ms)),
+    now,
+    shareMs: config.security.share_ms,
+    leaseMs: leaseMs(config.security.share_ms),
+    onError: (error) => log(`rate limits: cannot share counts: ${logSafeError(error)}`),
+  });
+  const rules = new RuleBook({
+    maxInspectBytes: config.proxy.max_inspect_bytes,
+    now,
+    compose: (set, rulesFilter) => {
+      const filters: ProxyFilter[] = [];
+      if (rulesFilter) filters.push(rulesFilter);
+      const limits = limitFilter({ set, counters: limitCounters });
+      if (limits) filters.push(limits);
+      return filters;
+    },
+  });
   const putInForce = (set: RuleSet, trigger: string) => {
     rules.use(set);
     if (serving) return; // The main isolate records each load once.
@@ -301,6 +323,12 @@ export async function createRuntime(
     onRefusedUnauthenticated: (address, reason) => {
       metrics.authFailures.inc({ reason });
       failureLog?.record(address, reason, now());
+    },
+    onComplete: (call, outcome) => {
+      // The provider's own 429 (not ours): passed through as is, counted per connection.
+      if (outcome.status === 429 && outcome.error === null && call.caller) {
+        metrics.providerThrottled(call.route.provider, call.caller.connection.id);
+      }
     },
     onRequest: (provider, status, totalMs, upstreamMs) => {
       metrics.proxyRequests.inc({ provider, status: String(status) });
@@ -426,11 +454,17 @@ export async function createRuntime(
       await backups?.stop();
       await worker.stop();
       failureLog?.flushAll();
+      await limitCounters.close();
       await audit?.stop();
       auditThread?.close();
       proxy.upstream.close?.();
     },
   };
+}
+
+/** How long a process may spend a claimed rate-limit lease: several syncs, so a slow one never strands it. */
+function leaseMs(shareMs: number): number {
+  return Math.max(10_000, 5 * shareMs);
 }
 
 const SERVING_AUDIT_INTERVAL_MS = 50;

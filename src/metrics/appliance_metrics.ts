@@ -23,6 +23,10 @@ export class ApplianceMetrics {
   readonly shedConnections: client.Counter<"listener">;
   readonly acceptedConnections: client.Counter<"isolate">;
   readonly backupLastSuccess: client.Gauge;
+  readonly providerThrottles: client.Counter<"provider">;
+  readonly connectionThrottles: client.Counter<"connection">;
+  /** Connections with a label of their own in `connectionThrottles`; the rest count as "other". */
+  readonly #throttledConnections = new Set<string>();
 
   constructor(
     sources: { webhookQueueDepth?: () => Promise<number>; auditPending?: () => number } = {},
@@ -132,11 +136,38 @@ export class ApplianceMetrics {
       labelNames: ["isolate"],
       registers,
     });
+    this.providerThrottles = new client.Counter({
+      name: "securix_provider_throttled_total",
+      help:
+        "Provider answers with status 429 (the provider's rate limit, passed through), by provider",
+      labelNames: ["provider"],
+      registers,
+    });
+    this.connectionThrottles = new client.Counter({
+      name: "securix_connection_throttled_total",
+      help:
+        'Provider 429 answers by connection id (the first 100 connections throttled; later ones as "other")',
+      labelNames: ["connection"],
+      registers,
+    });
     this.backupLastSuccess = new client.Gauge({
       name: "securix_backup_last_success_timestamp",
       help: "Unix time (seconds) of the newest scheduled backup ([backup] schedule); 0 for none",
       registers,
     });
+  }
+
+  /**
+   * A provider answered 429 (its own rate limit, passed through). Per
+   * provider, and per connection for the first THROTTLED_CONNECTIONS_MAX
+   * connections that hit one (later ones as connection="other"): a
+   * connection id per label value would grow without bound.
+   */
+  providerThrottled(provider: string, connectionId: string): void {
+    this.providerThrottles.inc({ provider });
+    const known = this.#throttledConnections;
+    if (!known.has(connectionId) && known.size < THROTTLED_CONNECTIONS_MAX) known.add(connectionId);
+    this.connectionThrottles.inc({ connection: known.has(connectionId) ? connectionId : "other" });
   }
 
   /** This registry's metrics as plain data, for the main isolate to sum. */
@@ -157,3 +188,6 @@ export class ApplianceMetrics {
     return new Response(text, { headers: { "content-type": this.registry.contentType } });
   }
 }
+
+/** Distinct connection label values of `securix_connection_throttled_total` per process. */
+const THROTTLED_CONNECTIONS_MAX = 100;

@@ -77,3 +77,19 @@ Deno.test("metrics: serving isolates' snapshots are summed into the exposition",
     [["0", "1"], ["1", "4"]],
   );
 });
+
+Deno.test("metrics: provider 429s by provider, and by connection with a bounded number of label values", async () => {
+  const metrics = new ApplianceMetrics();
+  for (let i = 0; i < 150; i++) metrics.providerThrottled("gmail", `conn_${i}`);
+  metrics.providerThrottled("gmail", "conn_0");
+  metrics.providerThrottled("github", "conn_149");
+  const text = await (await metrics.render()).text();
+  assert.match(text, /^securix_provider_throttled_total\{provider="gmail"\} 151$/m);
+  assert.match(text, /^securix_provider_throttled_total\{provider="github"\} 1$/m);
+  const series = text.split("\n").filter((l) =>
+    l.startsWith("securix_connection_throttled_total{")
+  );
+  assert.equal(series.length, 101, "100 connections of their own, the rest as other");
+  assert.ok(series.includes('securix_connection_throttled_total{connection="conn_0"} 2'));
+  assert.ok(series.includes('securix_connection_throttled_total{connection="other"} 51'));
+});

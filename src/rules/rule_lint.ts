@@ -49,12 +49,13 @@ export function lintRules(
         message: "enabled = false: the rule has no effect",
       });
     }
-    if (rule.llmError !== null && rule.effect !== "deny") {
+    // A limit's refusal (429) carries its llm_error too.
+    if (rule.llmError !== null && rule.effect !== "deny" && rule.effect !== "limit") {
       findings.push({
         level: "warning",
         rule: rule.name,
         message:
-          `llm_error is only returned by deny rules; this rule has effect = "${rule.effect}"`,
+          `llm_error is only returned by deny and limit rules; this rule has effect = "${rule.effect}"`,
       });
     }
   }

@@ -65,12 +65,14 @@ Deno.test("lint: llm_error off deny and disabled rules are warnings", () => {
     lint([
       { name: "pii", effect: "redact", patterns: ["ssn"], llm_error: "x" },
       { name: "off", effect: "deny", target: "github.*", enabled: false },
+      { name: "slow", effect: "limit", target: "github.*", rate: "10/min", llm_error: "Wait." },
     ]),
     [
       {
         level: "warning",
         rule: "pii",
-        message: 'llm_error is only returned by deny rules; this rule has effect = "redact"',
+        message:
+          'llm_error is only returned by deny and limit rules; this rule has effect = "redact"',
       },
       { level: "warning", rule: "off", message: "enabled = false: the rule has no effect" },
     ],

@@ -1,0 +1,303 @@
+import type { BucketStore } from "./bucket_store.ts";
+import {
+  type BucketSpec,
+  type Claim,
+  estimateTokens,
+  msUntilToken,
+  type Settled,
+} from "./lease_bucket.ts";
+
+/**
+ * This process's side of the shared rate limits (see lease_bucket.ts for the
+ * guarantee). Per limit key it holds a lease of tokens claimed from the
+ * database bucket and admits calls against it without awaiting anything: the
+ * hot path is a map lookup and a decrement.
+ *
+ * The database is asked at most once per `shareMs` (one transaction for all
+ * keys): when a key's lease ran out (the calls wait for that sync, at most
+ * one or two intervals), and at the intervals while leases are held, to hand
+ * back what was not spent and claim twice what the last interval used (a key
+ * whose lease already covers the next interval, and not much more, skips). A key's first claim takes the whole burst, so a lone
+ * process (the usual deployment) admits exactly: calls 1..burst pass at once
+ * and the next is refused. A call is refused without waiting when the last
+ * sync left the bucket empty and nobody else holds tokens.
+ *
+ * Memory is bounded: at most `maxKeys` keys (the least recently used goes;
+ * its lease is abandoned, which can only under-admit) and at most `burst`
+ * (≤ 1000) waiting calls per key.
+ */
+
+export type Admission =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly retryAfterMs: number };
+
+export const ADMITTED: Admission = Object.freeze({ ok: true });
+
+export interface LimitCountersDeps {
+  store: BucketStore;
+  now: () => number;
+  /** `[security] share_ms`: the least time between two syncs of this process. */
+  shareMs: number;
+  /** How long a claimed lease may be spent; the database forgets it after that. */
+  leaseMs: number;
+  /** Default 100 000. */
+  maxKeys?: number;
+  /** This process (or isolate) in the leases table; default random. */
+  holder?: string;
+  /** Timer for the next sync (tests drive it); returns a cancel function. */
+  setTimer?: (run: () => void, ms: number) => () => void;
+  onError?: (error: unknown) => void;
+}
+
+interface Waiter {
+  resolve: (admission: Admission) => void;
+  /** Syncs this call has waited through. */
+  syncs: number;
+}
+
+interface Entry {
+  readonly key: string;
+  readonly spec: BucketSpec;
+  lease: number;
+  leaseUntil: number;
+  /** Calls since the last sync: sizes the next claim. */
+  demand: number;
+  waiters: Waiter[];
+  /** What the last sync saw of the shared bucket; null before the first. */
+  seen: Settled | null;
+}
+
+const MAX_WAITERS = 1000;
+
+function defaultTimer(run: () => void, ms: number): () => void {
+  const id = setTimeout(run, ms);
+  Deno.unrefTimer(id);
+  return () => clearTimeout(id);
+}
+
+export class LimitCounters {
+  readonly #deps: LimitCountersDeps;
+  readonly #holder: string;
+  readonly #maxKeys: number;
+  readonly #setTimer: (run: () => void, ms: number) => () => void;
+  readonly #entries = new Map<string, Entry>();
+  /** Entries holding a lease or waiting calls: what the next sync settles. */
+  readonly #pending = new Set<Entry>();
+  #lastSync = -Infinity;
+  #syncing: Promise<void> | null = null;
+  #cancelTimer: (() => void) | null = null;
+  #closed = false;
+
+  constructor(deps: LimitCountersDeps) {
+    this.#deps = deps;
+    this.#holder = deps.holder ?? crypto.randomUUID();
+    this.#maxKeys = deps.maxKeys ?? 100_000;
+    this.#setTimer = deps.setTimer ?? defaultTimer;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Counts one call under `key`: admitted at once from the lease, or after the next sync. */
+  take(key: string, spec: BucketSpec): Admission | Promise<Admission> {
+    const entry = this.#entry(key, spec);
+    entry.demand++;
+    const now = this.#deps.now();
+    if (entry.lease > 0) {
+      if (now < entry.leaseUntil) {
+        entry.lease--;
+        return ADMITTED;
+      }
+      entry.lease = 0;
+    }
+    if (entry.seen !== null) {
+      const tokens = estimateTokens(spec, entry.seen, now);
+      // Empty, and nobody else holds tokens that could come back: the refusal is exact.
+      if (tokens < 1 && entry.seen.leasedByOthers === 0) {
+        return { ok: false, retryAfterMs: msUntilToken(spec, tokens) };
+      }
+    }
+    if (this.#closed || entry.waiters.length >= Math.min(spec.burst, MAX_WAITERS)) {
+      return { ok: false, retryAfterMs: this.#retryAfter(entry, now) };
+    }
+    return new Promise((resolve) => {
+      entry.waiters.push({ resolve, syncs: 0 });
+      this.#pending.add(entry);
+      this.#schedule();
+    });
+  }
+
+  /** Gives back a token `take` admitted (another limit on the same call refused it). */
+  refund(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry && this.#deps.now() < entry.leaseUntil) {
+      entry.lease++;
+      this.#pending.add(entry);
+    }
+  }
+
+  /** Hands back every unspent lease and refuses the calls still waiting. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#cancelTimer?.();
+    this.#cancelTimer = null;
+    await this.#syncing;
+    const now = this.#deps.now();
+    const claims: Claim[] = [];
+    for (const entry of this.#pending) {
+      for (const w of entry.waiters) {
+        w.resolve({ ok: false, retryAfterMs: this.#retryAfter(entry, now) });
+      }
+      entry.waiters = [];
+      if (entry.lease > 0 && now < entry.leaseUntil) {
+        claims.push({ key: entry.key, spec: entry.spec, returning: entry.lease, want: 0 });
+      }
+      entry.lease = 0;
+    }
+    this.#pending.clear();
+    if (claims.length === 0) return;
+    try {
+      await this.#deps.store.settle(this.#holder, claims, now);
+    } catch (error) {
+      this.#deps.onError?.(error);
+    }
+  }
+
+  #sync(): Promise<void> {
+    if (this.#syncing) return this.#syncing;
+    this.#cancelTimer?.();
+    this.#cancelTimer = null;
+    const run = this.#run().finally(() => {
+      this.#syncing = null;
+      if (this.#pending.size > 0) this.#schedule();
+    });
+    this.#syncing = run;
+    return run;
+  }
+
+  #entry(key: string, spec: BucketSpec): Entry {
+    let entry = this.#entries.get(key);
+    if (entry) {
+      // Least recently used last to go: re-inserting moves the key to the end.
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      return entry;
+    }
+    if (this.#entries.size >= this.#maxKeys) this.#evictOldest();
+    entry = { key, spec, lease: 0, leaseUntil: 0, demand: 0, waiters: [], seen: null };
+    this.#entries.set(key, entry);
+    return entry;
+  }
+
+  #evictOldest(): void {
+    for (const [key, entry] of this.#entries) {
+      this.#entries.delete(key);
+      this.#pending.delete(entry);
+      const now = this.#deps.now();
+      for (const w of entry.waiters) {
+        w.resolve({ ok: false, retryAfterMs: this.#retryAfter(entry, now) });
+      }
+      return;
+    }
+  }
+
+  #retryAfter(entry: Entry, now: number): number {
+    const tokens = entry.seen ? estimateTokens(entry.spec, entry.seen, now) : 0;
+    return Math.max(this.#deps.shareMs, msUntilToken(entry.spec, tokens));
+  }
+
+  #schedule(): void {
+    if (this.#syncing || this.#cancelTimer || this.#closed) return;
+    const wait = Math.max(0, this.#lastSync + this.#deps.shareMs - this.#deps.now());
+    if (wait === 0) {
+      // After the current task: keys first seen together (one call under two limits, a
+      // burst of calls) go in one sync.
+      let cancelled = false;
+      this.#cancelTimer = () => cancelled = true;
+      queueMicrotask(() => {
+        if (cancelled) return;
+        this.#cancelTimer = null;
+        void this.#sync();
+      });
+      return;
+    }
+    this.#cancelTimer = this.#setTimer(() => {
+      this.#cancelTimer = null;
+      void this.#sync();
+    }, wait);
+  }
+
+  async #run(): Promise<void> {
+    const now = this.#deps.now();
+    this.#lastSync = now;
+    const entries: Entry[] = [];
+    const claims: Claim[] = [];
+    const waiting = new Map<Entry, Waiter[]>();
+    for (const entry of this.#pending) {
+      if (
+        entry.waiters.length === 0 && entry.demand > 0 && entry.lease >= entry.demand &&
+        entry.lease <= 2 * entry.demand && now < entry.leaseUntil - this.#deps.shareMs
+      ) {
+        // Enough for another interval like the last and no more than a claim would take:
+        // a steady caller costs the database nothing until its lease runs low or expires.
+        entry.demand = 0;
+        continue;
+      }
+      entries.push(entry);
+      const returning = now < entry.leaseUntil ? entry.lease : 0;
+      const waiters = entry.waiters;
+      entry.waiters = [];
+      waiting.set(entry, waiters);
+      const burst = entry.spec.burst;
+      // First sight of a key: the whole burst, so a lone process is exact with no waiting.
+      // Afterwards what the last interval used, doubled, so a steady caller rarely waits.
+      const want = entry.seen === null
+        ? burst
+        : entry.demand > 0 || waiters.length > 0
+        ? Math.min(burst, Math.max(waiters.length, 2 * entry.demand, 1))
+        : 0;
+      claims.push({ key: entry.key, spec: entry.spec, returning, want });
+      entry.lease = 0;
+      entry.demand = 0;
+    }
+    if (entries.length === 0) return;
+    let settled: Settled[];
+    try {
+      settled = await this.#deps.store.settle(this.#holder, claims, now);
+    } catch (error) {
+      this.#deps.onError?.(error);
+      // Fail closed for the calls that waited: a limit nobody can count is not lifted.
+      for (const [entry, waiters] of waiting) {
+        for (const w of waiters) w.resolve({ ok: false, retryAfterMs: this.#deps.shareMs });
+        this.#pending.delete(entry);
+      }
+      return;
+    }
+    const after = this.#deps.now();
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      const result = settled[i];
+      entry.seen = result;
+      // Spend it a little before the database forgets it, so two holders never spend one token.
+      entry.leaseUntil = now + this.#deps.leaseMs - this.#deps.shareMs;
+      entry.lease = result.granted;
+      // Calls that arrived during the sync queue behind those it was for.
+      const queue = [...waiting.get(entry)!, ...entry.waiters];
+      entry.waiters = [];
+      for (const w of queue) {
+        if (entry.lease > 0 && after < entry.leaseUntil) {
+          entry.lease--;
+          w.resolve(ADMITTED);
+        } else if (++w.syncs < 2 && result.leasedByOthers > 0 && !this.#closed) {
+          // Others hold tokens they may hand back at their next sync: wait for one more.
+          entry.waiters.push(w);
+        } else {
+          w.resolve({ ok: false, retryAfterMs: this.#retryAfter(entry, after) });
+        }
+      }
+      if (entry.lease > 0 || entry.waiters.length > 0) this.#pending.add(entry);
+      else this.#pending.delete(entry);
+    }
+  }
+}

@@ -1,0 +1,238 @@
+import assert from "node:assert/strict";
+import type { BucketStore } from "./bucket_store.ts";
+import { memoryBuckets } from "./test_buckets.ts";
+import { type Admission, LimitCounters } from "./limit_counters.ts";
+
+const MINUTE = 60_000;
+const TEN_PER_MIN = { count: 10, periodMs: MINUTE, burst: 10 };
+const SHARE_MS = 1000;
+const LEASE_MS = 10_000;
+
+function memoryStore() {
+  return memoryBuckets(LEASE_MS);
+}
+
+/** A clock and timers the test moves by hand. */
+function manualTime() {
+  let t = 1_000_000;
+  let timers: { at: number; run: () => void }[] = [];
+  return {
+    now: () => t,
+    setTimer(run: () => void, ms: number) {
+      const timer = { at: t + ms, run };
+      timers.push(timer);
+      return () => timers = timers.filter((x) => x !== timer);
+    },
+    /** Moves the clock and fires the timers that came due, in order. */
+    advance(ms: number) {
+      t += ms;
+      const due = timers.filter((x) => x.at <= t).sort((a, b) => a.at - b.at);
+      timers = timers.filter((x) => x.at > t);
+      for (const x of due) x.run();
+    },
+  };
+}
+
+function counters(store: BucketStore, time: ReturnType<typeof manualTime>, holder = "a") {
+  return new LimitCounters({
+    store,
+    now: time.now,
+    setTimer: time.setTimer,
+    shareMs: SHARE_MS,
+    leaseMs: LEASE_MS,
+    holder,
+  });
+}
+
+/** Lets syncs in flight and their promise chains finish (starts none). */
+async function settle(..._all: LimitCounters[]): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 0));
+}
+
+Deno.test("one process, 10/min burst 10: calls 1–10 pass, the 11th is refused with the time to the next token", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const limits = counters(store, time);
+  const first = limits.take("k", TEN_PER_MIN);
+  assert.ok(first instanceof Promise, "the first call of a key waits for its claim");
+  assert.deepEqual(await first, { ok: true });
+  for (let i = 2; i <= 10; i++) {
+    assert.deepEqual(limits.take("k", TEN_PER_MIN), { ok: true }, `call ${i} from the lease`);
+  }
+  const eleventh = limits.take("k", TEN_PER_MIN);
+  assert.ok(!(eleventh instanceof Promise), "refused at once: the bucket is known empty");
+  assert.equal(eleventh.ok, false);
+  assert.equal((eleventh as { retryAfterMs: number }).retryAfterMs, 6000);
+  assert.equal(store.syncs.get("a"), 1, "one database round trip for eleven calls");
+
+  // Three seconds later half a token has come back: still refused, and sooner.
+  time.advance(3000);
+  await settle(limits);
+  const early = await limits.take("k", TEN_PER_MIN);
+  assert.equal(early.ok, false);
+  assert.equal((early as { retryAfterMs: number }).retryAfterMs, 3000);
+  // One token per 6 s: exactly one more call at 6 s.
+  time.advance(3000);
+  const later = limits.take("k", TEN_PER_MIN);
+  await settle(limits);
+  assert.deepEqual(await later, { ok: true });
+  assert.equal((await limits.take("k", TEN_PER_MIN)).ok, false);
+});
+
+Deno.test("concurrent first calls share one claim: exactly burst pass", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const limits = counters(store, time);
+  const results = await Promise.all(
+    Array.from({ length: 25 }, () => limits.take("k", TEN_PER_MIN)),
+  );
+  assert.equal(results.filter((r) => r.ok).length, 10);
+  assert.equal(store.syncs.get("a"), 1);
+});
+
+Deno.test("keys are separate buckets; a burst below the rate's count is honoured", async () => {
+  const time = manualTime();
+  const limits = counters(memoryStore(), time);
+  const spec = { count: 100, periodMs: MINUTE, burst: 3 };
+  const a = await Promise.all(Array.from({ length: 5 }, () => limits.take("a", spec)));
+  // Another key's first claim waits for the next sync: once per share_ms per process.
+  const pending = Array.from({ length: 5 }, () => limits.take("b", spec));
+  time.advance(SHARE_MS);
+  const b = await Promise.all(pending);
+  assert.equal(a.filter((r) => r.ok).length, 3);
+  assert.equal(b.filter((r) => r.ok).length, 3);
+});
+
+/** Two holders (processes) hammering one key, in lockstep with the clock. */
+async function hammer(ms: number, stepMs: number, callsPerStep: number) {
+  const time = manualTime();
+  const store = memoryStore();
+  const a = counters(store, time, "a");
+  const b = counters(store, time, "b");
+  let admitted = 0;
+  const count = (r: Admission) => {
+    if (r.ok) admitted++;
+  };
+  const pending: Promise<void>[] = [];
+  for (let t = 0; t < ms; t += stepMs) {
+    for (let i = 0; i < callsPerStep; i++) {
+      for (const limits of [a, b]) {
+        const r = limits.take("k", TEN_PER_MIN);
+        if (r instanceof Promise) pending.push(r.then(count));
+        else count(r);
+      }
+    }
+    await settle(a, b);
+    time.advance(stepMs);
+  }
+  time.advance(SHARE_MS);
+  await settle(a, b);
+  await Promise.all(pending);
+  return { admitted, syncs: store.syncs };
+}
+
+Deno.test("two processes hammering one 10/min key: together at most burst in the first seconds", async () => {
+  const { admitted, syncs } = await hammer(5000, 100, 5);
+  console.log(`5 s, two holders, 500 calls: admitted ${admitted}, syncs ${[...syncs.values()]}`);
+  assert.ok(admitted <= 10, `admitted ${admitted}`);
+  assert.ok(admitted >= 10, `admitted ${admitted}: the bucket was used, not just refused`);
+  // 50 steps × 10 calls each; syncs are per share interval, not per call.
+  for (const [holder, n] of syncs) assert.ok(n <= 5 + 2, `${holder} synced ${n} times in 5 s`);
+});
+
+Deno.test("two processes over five minutes admit no more than one bucket would (burst + rate × time), and nearly that", async () => {
+  const ms = 5 * MINUTE;
+  const { admitted } = await hammer(ms, 1000, 2);
+  console.log(`5 min, two holders: admitted ${admitted} of at most ${10 + ms / 6000}`);
+  const bound = 10 + Math.floor(ms / 6000);
+  assert.ok(admitted <= bound, `admitted ${admitted} > ${bound}`);
+  assert.ok(admitted >= bound * 0.9, `admitted ${admitted}, expected near ${bound}`);
+});
+
+Deno.test("a lease one process does not spend goes back at its next sync and the other gets it", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const a = counters(store, time, "a");
+  const b = counters(store, time, "b");
+  assert.deepEqual(await a.take("k", TEN_PER_MIN), { ok: true }, "a claims the whole burst");
+  // b finds the bucket empty but a's lease outstanding: it waits rather than refusing.
+  const waiting = b.take("k", TEN_PER_MIN);
+  assert.ok(waiting instanceof Promise);
+  await settle(a, b);
+  time.advance(SHARE_MS); // a hands back 9; b's second sync takes them
+  await settle(a, b);
+  time.advance(SHARE_MS);
+  await settle(a, b);
+  assert.deepEqual(await waiting, { ok: true });
+  const rest = await Promise.all(Array.from({ length: 12 }, () => b.take("k", TEN_PER_MIN)));
+  assert.ok(rest.filter((r) => r.ok).length <= 8, "a's spent call and b's count: 10 in all");
+});
+
+Deno.test("the number of keys is bounded: the least recently used goes", async () => {
+  const time = manualTime();
+  const limits = new LimitCounters({
+    store: memoryStore(),
+    now: time.now,
+    setTimer: time.setTimer,
+    shareMs: SHARE_MS,
+    leaseMs: LEASE_MS,
+    maxKeys: 3,
+  });
+  for (const key of ["a", "b", "c", "d", "e"]) {
+    const taken = limits.take(key, TEN_PER_MIN);
+    time.advance(SHARE_MS);
+    await taken;
+  }
+  assert.equal(limits.size, 3);
+});
+
+Deno.test("when the database cannot be reached the waiting calls are refused, not let through", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  store.fail = true;
+  const errors: unknown[] = [];
+  const limits = new LimitCounters({
+    store,
+    now: time.now,
+    setTimer: time.setTimer,
+    shareMs: SHARE_MS,
+    leaseMs: LEASE_MS,
+    onError: (e) => errors.push(e),
+  });
+  const r = await limits.take("k", TEN_PER_MIN);
+  assert.equal(r.ok, false);
+  assert.equal(errors.length, 1);
+});
+
+Deno.test("close hands unspent leases back", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const a = counters(store, time, "a");
+  await a.take("k", TEN_PER_MIN);
+  await a.close();
+  const b = counters(store, time, "b");
+  const got = await Promise.all(Array.from({ length: 12 }, () => b.take("k", TEN_PER_MIN)));
+  assert.equal(got.filter((r) => r.ok).length, 9);
+});
+
+Deno.test("a steady caller well under its limit costs the database about one sync every other interval, and never waits after the first call", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const limits = counters(store, time);
+  const spec = { count: 1000, periodMs: MINUTE, burst: 1000 };
+  let waited = 0;
+  for (let second = 0; second < 20; second++) {
+    for (let i = 0; i < 5; i++) {
+      const r = limits.take("k", spec);
+      if (r instanceof Promise) {
+        waited++;
+        assert.deepEqual(await r, { ok: true });
+      } else assert.deepEqual(r, { ok: true });
+      time.advance(200);
+      await settle(limits);
+    }
+  }
+  assert.equal(waited, 1, "only the key's first call waited");
+  const syncs = store.syncs.get("a")!;
+  assert.ok(syncs <= 12, `${syncs} syncs in 20 s`);
+});

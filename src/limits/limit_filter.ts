@@ -1,0 +1,105 @@
+import type { SecurixError } from "../errors/securix_error.ts";
+import type { Exchange } from "../proxy/exchange.ts";
+import { DONE, type ProxyFilter, type Verdict } from "../proxy/proxy_filter.ts";
+import { callContext } from "../rules/call_context.ts";
+import { evaluate } from "../rules/evaluate.ts";
+import type { CompiledRule, RuleSet } from "../rules/rule_set.ts";
+import type { Admission, LimitCounters } from "./limit_counters.ts";
+import { rateLimited } from "./limit_errors.ts";
+import type { BucketSpec } from "./lease_bucket.ts";
+
+export interface LimitFilterDeps {
+  set: RuleSet;
+  /** Outlives reloads: a rule whose name, rate, burst and per are unchanged keeps its count. */
+  counters: LimitCounters;
+}
+
+/**
+ * Whose calls one rule counts together. Always scoped to the app, so two apps
+ * never share a bucket (an entity or agent id means nothing across apps),
+ * and carrying the rate, so a reload that changes it starts a fresh bucket.
+ */
+export function limitKey(rule: CompiledRule, ex: Exchange): string {
+  const { per, rate, burst } = rule.limit!;
+  const caller = ex.caller;
+  const id = per === "agent"
+    ? caller.agentId
+    : per === "entity"
+    ? caller.entityId
+    : per === "connection"
+    ? caller.connection.id
+    : "";
+  // Spaces cannot occur in the parts before the id, so keys never collide; not NUL, which
+  // SQLite's text functions and comparisons would cut the key at.
+  return `${rule.name} ${rate.count}/${rate.periodMs}/${burst} ${caller.app.id} ${per} ${id}`;
+}
+
+/** Refusals made once per rule and retry time: an error's stack trace costs more than the decision. */
+const REFUSALS_MAX = 4096;
+
+/**
+ * The `limit` effect as a pipeline stage, after the rules filter: before any
+ * credential is loaded, every applying limit rule counts the call, and any
+ * one over its rate refuses it with 429 SX-RATE-LIMIT. Only a request
+ * hook, so allowed calls keep the zero-copy path. Null when the set has no
+ * limit rule.
+ */
+export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
+  const { set, counters } = deps;
+  if (!set.rules.some((r) => r.enabled && r.limit !== null)) return null;
+  const specs = new Map<CompiledRule, BucketSpec>();
+  for (const rule of set.rules) {
+    if (rule.limit) {
+      const { rate, burst } = rule.limit;
+      specs.set(rule, { count: rate.count, periodMs: rate.periodMs, burst });
+    }
+  }
+  const spec = (rule: CompiledRule) => specs.get(rule)!;
+  const refusals = new Map<string, SecurixError>();
+  const refuse = (rule: CompiledRule, retryAfterMs: number): Verdict => {
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    const key = `${rule.name} ${seconds}`;
+    let error = refusals.get(key);
+    if (!error) {
+      if (refusals.size >= REFUSALS_MAX) refusals.clear();
+      refusals.set(key, error = rateLimited(rule, rule.limit!, seconds));
+    }
+    return { action: "deny", error, rule: rule.name };
+  };
+  /** Any refusal refuses the call; the limits that admitted it give their token back. */
+  const decide = (
+    rules: readonly CompiledRule[],
+    keys: readonly string[],
+    admissions: readonly Admission[],
+  ): Verdict => {
+    const refused = admissions.findIndex((a) => !a.ok);
+    if (refused < 0) return DONE;
+    admissions.forEach((a, i) => {
+      if (a.ok) counters.refund(keys[i]);
+    });
+    return refuse(rules[refused], (admissions[refused] as { retryAfterMs: number }).retryAfterMs);
+  };
+  return {
+    name: "limits",
+    request(ex) {
+      const limits = evaluate(set, callContext(ex)).limit;
+      if (limits.length === 0) return DONE;
+      if (limits.length === 1) {
+        // The usual case, without arrays: a map lookup and a decrement.
+        const key = limitKey(limits[0], ex);
+        const admission = counters.take(key, spec(limits[0]));
+        if (admission instanceof Promise) {
+          return admission.then((a) => decide(limits, [key], [a]));
+        }
+        return admission.ok ? DONE : decide(limits, [key], [admission]);
+      }
+      const keys = limits.map((rule) => limitKey(rule, ex));
+      // Every key counts at once, so new keys share one sync.
+      const taken = limits.map((rule, i) => counters.take(keys[i], spec(rule)));
+      if (taken.some((a) => a instanceof Promise)) {
+        return Promise.all(taken).then((admissions) => decide(limits, keys, admissions));
+      }
+      return decide(limits, keys, taken as Admission[]);
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { errorResponse } from "../errors/error_response.ts";
+import type { Exchange } from "../proxy/exchange.ts";
+import type { Verdict } from "../proxy/proxy_filter.ts";
+import { ruleSet } from "../rules/test_rules.ts";
+import { memoryBuckets } from "./test_buckets.ts";
+import { LimitCounters } from "./limit_counters.ts";
+import { limitFilter, limitKey } from "./limit_filter.ts";
+
+function soloStore() {
+  return memoryBuckets(10_000);
+}
+
+function exchange(
+  caller: { app?: string; agent?: string; entity?: string; connection?: string } = {},
+  operation = "gmail.users.messages.list",
+): Exchange {
+  const app = caller.app ?? "app_1";
+  return {
+    route: { provider: "gmail", host: "gmail.api.localhost" },
+    method: "GET",
+    path: "/gmail/v1/users/me/messages",
+    query: "",
+    caller: {
+      app: { id: app, name: app === "app_1" ? "demo" : "other", origins: [], createdAt: 0 },
+      agentId: caller.agent ?? "agent-1",
+      entityId: caller.entity ?? "alice",
+      connection: { id: caller.connection ?? "conn_1" },
+    },
+    operation: { id: operation, class: "read" },
+    rules: [],
+    notes: {},
+  } as unknown as Exchange;
+}
+
+const RULE = {
+  name: "reads",
+  target: "gmail.users.messages.*",
+  effect: "limit",
+  rate: "3/min",
+};
+
+function setup(rules: unknown[]) {
+  let t = 1_000_000;
+  let timer: (() => void) | null = null;
+  const counters = new LimitCounters({
+    store: soloStore(),
+    now: () => t,
+    shareMs: 1000,
+    leaseMs: 10_000,
+    setTimer: (run) => {
+      timer = run;
+      return () => timer = null;
+    },
+  });
+  const filter = limitFilter({ set: ruleSet(rules), counters })!;
+  /** The filter's verdict; a call waiting for the next sync gets it one share interval later. */
+  const call = async (ex: Exchange): Promise<Verdict> => {
+    const verdict = filter.request!(ex, () => Promise.resolve(null));
+    if (!(verdict instanceof Promise)) return verdict;
+    await new Promise((r) => setTimeout(r, 0));
+    if (timer) {
+      t += 1000;
+      const run = timer;
+      timer = null;
+      run();
+    }
+    return await verdict;
+  };
+  return { filter, call, counters };
+}
+
+Deno.test("limit filter: absent when no rule limits; a call no limit applies to is done at once", () => {
+  const counters = new LimitCounters({
+    store: soloStore(),
+    now: () => 0,
+    shareMs: 1000,
+    leaseMs: 10_000,
+  });
+  assert.equal(limitFilter({ set: ruleSet([]), counters }), null);
+  assert.equal(
+    limitFilter({ set: ruleSet([{ ...RULE, enabled: false }]), counters }),
+    null,
+  );
+  const { filter } = setup([RULE]);
+  const verdict = filter.request!(
+    exchange({}, "gmail.users.labels.list"),
+    () => Promise.resolve(null),
+  );
+  assert.deepEqual(verdict, { action: "continue", done: true });
+  assert.equal(filter.response, undefined, "no response hook: allowed calls stay zero-copy");
+  assert.equal(filter.authorized, undefined);
+});
+
+Deno.test("limit filter: 3/min per connection refuses the 4th with SX-RATE-LIMIT, Retry-After and RateLimit headers", async () => {
+  const { call } = setup([{ ...RULE, llm_error: "Slow down." }]);
+  for (let i = 0; i < 3; i++) assert.equal((await call(exchange())).action, "continue");
+  const refused = await call(exchange());
+  assert.equal(refused.action, "deny");
+  if (refused.action !== "deny") return;
+  assert.equal(refused.rule, "reads");
+  assert.equal(refused.error.code, "SX-RATE-LIMIT");
+  assert.equal(refused.error.status, 429);
+  assert.equal(refused.error.llmError, "Slow down.", "the rule's llm_error when it has one");
+  // One token per 20 s; the syncs the calls waited for moved the clock 2 s.
+  assert.deepEqual(refused.error.details, { rule: "reads", limit: 3, window: 60, retryAfter: 18 });
+  const res = errorResponse(refused.error);
+  assert.equal(res.status, 429);
+  assert.equal(res.headers.get("retry-after"), "18");
+  assert.equal(res.headers.get("ratelimit-policy"), '"reads";q=3;w=60');
+  assert.equal(res.headers.get("ratelimit"), '"reads";r=0;t=18');
+  assert.equal((await res.json()).error.code, "SX-RATE-LIMIT");
+  // Another connection of the same app has its own bucket.
+  assert.equal((await call(exchange({ connection: "conn_2" }))).action, "continue");
+});
+
+Deno.test("limit filter: without llm_error the agent is told how long to wait", async () => {
+  const { call } = setup([{ ...RULE, rate: "1/hour" }]);
+  await call(exchange());
+  const refused = await call(exchange());
+  assert.ok(refused.action === "deny");
+  assert.equal(
+    refused.error.llmError,
+    "You have hit the rate limit for this kind of call (1 per hour). Wait 3600 seconds before trying again; retrying sooner will be refused too.",
+  );
+});
+
+Deno.test("limit keys: per agent, entity, connection or app, always within one app", () => {
+  const set = ruleSet(
+    (["agent", "entity", "connection", "app"] as const).map((per) => ({
+      ...RULE,
+      name: `by_${per}`,
+      per,
+    })),
+  );
+  const key = (name: string, ex: Exchange) => limitKey(set.rules.find((r) => r.name === name)!, ex);
+  const base = exchange();
+  const otherApp = exchange({ app: "app_2" });
+  for (const rule of ["by_agent", "by_entity", "by_connection", "by_app"]) {
+    assert.notEqual(key(rule, base), key(rule, otherApp), `${rule}: two apps never share`);
+    assert.ok(!key(rule, base).includes("\u0000"), "no NUL: SQLite would cut the key there");
+  }
+  assert.equal(
+    key("by_agent", base),
+    key("by_agent", exchange({ entity: "bob", connection: "c9" })),
+  );
+  assert.notEqual(key("by_agent", base), key("by_agent", exchange({ agent: "agent-2" })));
+  assert.notEqual(key("by_entity", base), key("by_entity", exchange({ entity: "bob" })));
+  assert.equal(
+    key("by_app", base),
+    key("by_app", exchange({ agent: "x", entity: "y", connection: "z" })),
+  );
+  // A changed rate is a new bucket; the same rule reloaded is the same one.
+  const faster = ruleSet([{ ...RULE, name: "by_agent", per: "agent", rate: "5/min" }]);
+  assert.notEqual(limitKey(faster.rules[0], base), key("by_agent", base));
+  const same = ruleSet([{ ...RULE, name: "by_agent", per: "agent" }]);
+  assert.equal(limitKey(same.rules[0], base), key("by_agent", base));
+});
+
+Deno.test("limit filter: under two limits, a call the second refuses gives the first its token back", async () => {
+  const { call } = setup([
+    { ...RULE, name: "wide", rate: "5/min" },
+    { ...RULE, name: "narrow", target: "gmail.users.messages.list", rate: "1/min" },
+  ]);
+  assert.equal((await call(exchange())).action, "continue");
+  for (let i = 0; i < 3; i++) {
+    const refused = await call(exchange());
+    assert.ok(refused.action === "deny" && refused.rule === "narrow");
+  }
+  // "wide" spent one token, not four: four more calls of another operation pass.
+  for (let i = 0; i < 4; i++) {
+    const verdict = await call(exchange({}, "gmail.users.messages.get"));
+    assert.equal(verdict.action, "continue", `get ${i + 1}`);
+  }
+  const fifth = await call(exchange({}, "gmail.users.messages.get"));
+  assert.ok(fifth.action === "deny" && fifth.rule === "wide");
+});
