@@ -20,6 +20,7 @@ import { CliExit } from "./cli_exit.ts";
 import { registerVersion } from "./version_command.ts";
 import { registerBackup, registerRestore } from "./backup_command.ts";
 import { registerService } from "./service_command.ts";
+import { registerAnomalies } from "./anomalies_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(raw: CliIo): { program: Command; context: CliContext } {
@@ -52,6 +53,7 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerAudit,
       registerProviders,
       registerRules,
+      registerAnomalies,
       registerVault,
       registerBackup,
       registerRestore,

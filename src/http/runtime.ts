@@ -34,6 +34,7 @@ import { forwardedClient } from "./client_address.ts";
 import type { Appliance } from "./appliance.ts";
 import { BackupSchedule } from "../backup/backup_schedule.ts";
 import { VERSION } from "../cli/version.ts";
+import { AnomalyEngine } from "../anomalies/anomaly_engine.ts";
 
 export interface RuntimeOptions {
   /** Providers' OAuth, discovery and account endpoints (not the proxy). */
@@ -97,6 +98,8 @@ export interface Runtime {
   stop(): Promise<void>;
   /** The rules in force (swapped by `reloadRules`). */
   rules: RuleBook;
+  /** The anomaly detectors and the blocks in force in this process. */
+  anomalies: AnomalyEngine;
   /**
    * Re-reads `[[rules]]` and `[scopes]` from the config file and puts them in
    * force; an invalid file keeps the rules in force and says why.
@@ -233,7 +236,20 @@ export async function createRuntime(
     refresherFor: wiring.refresherFor,
     onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
   });
-  const rules = new RuleBook({ maxInspectBytes: config.proxy.max_inspect_bytes, now });
+  const anomalies = new AnomalyEngine({
+    database,
+    security: config.security,
+    now,
+    onAnomaly: (detector, action) => metrics.anomalies.inc({ detector, action }),
+    log,
+  });
+  const rules = new RuleBook({
+    maxInspectBytes: config.proxy.max_inspect_bytes,
+    now,
+    // Anomaly blocks first, with or without rules: the detectors are on by default.
+    compose: (_set, rulesFilter) =>
+      rulesFilter ? [anomalies.filter, rulesFilter] : [anomalies.filter],
+  });
   const putInForce = (set: RuleSet, trigger: string) => {
     rules.use(set);
     if (serving) return; // The main isolate records each load once.
@@ -265,6 +281,7 @@ export async function createRuntime(
       forget({ kind: "agents" });
       options.onCachesChanged?.({ kind: "agents" });
     },
+    onAnomalyCleared: (anomaly) => anomalies.forget(anomaly),
     webhookResolve: options.webhookResolve,
     onKeyFailure: (address, reason) => {
       metrics.authFailures.inc({ reason });
@@ -291,6 +308,7 @@ export async function createRuntime(
     maxHeaderBytes: 32 * 1024,
     onInternalError: (error) => log(`proxy: ${logSafeError(error)}`),
     filters: () => rules.filters,
+    onComplete: (call, outcome) => anomalies.observe(call, outcome),
     onRefusedUnauthenticated: (address, reason) => {
       metrics.authFailures.inc({ reason });
       failureLog?.record(address, reason, now());
@@ -357,6 +375,7 @@ export async function createRuntime(
     credentials,
     start() {
       audit?.start();
+      anomalies.start();
       if (serving) {
         void wiring.warmUp();
         if (failureLog) timers.push(setInterval(() => failureLog.flush(now()), 5_000));
@@ -378,6 +397,7 @@ export async function createRuntime(
       backups?.start();
     },
     rules,
+    anomalies,
     async reloadRules(trigger) {
       let raw: Record<string, unknown> = {};
       try {
@@ -400,6 +420,7 @@ export async function createRuntime(
       stopped = true;
       clearTimeout(discoveryRetry);
       for (const t of timers) clearInterval(t);
+      await anomalies.stop();
       await backups?.stop();
       await worker.stop();
       failureLog?.flushAll();

@@ -23,6 +23,7 @@ export class ApplianceMetrics {
   readonly shedConnections: client.Counter<"listener">;
   readonly acceptedConnections: client.Counter<"isolate">;
   readonly backupLastSuccess: client.Gauge;
+  readonly anomalies: client.Counter<"detector" | "action">;
 
   constructor(
     sources: { webhookQueueDepth?: () => Promise<number>; auditPending?: () => number } = {},
@@ -135,6 +136,13 @@ export class ApplianceMetrics {
     this.backupLastSuccess = new client.Gauge({
       name: "securix_backup_last_success_timestamp",
       help: "Unix time (seconds) of the newest scheduled backup ([backup] schedule); 0 for none",
+      registers,
+    });
+    this.anomalies = new client.Counter({
+      name: "securix_anomalies_total",
+      help:
+        "Anomalies the security engine detected, by detector and action (block, alert); counted by the process that recorded it",
+      labelNames: ["detector", "action"],
       registers,
     });
   }
