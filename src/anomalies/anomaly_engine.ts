@@ -91,7 +91,7 @@ export class AnomalyEngine {
   constructor(deps: AnomalyEngineDeps) {
     this.#deps = deps;
     this.#security = deps.security;
-    this.filter = { name: "anomalies", request: (ex) => this.#check(ex) };
+    this.filter = { name: "anomalies", request: (ex) => this.check(ex) };
   }
 
   /** The block in force for a call of `cls` on `connectionId`, if any. */
@@ -104,7 +104,8 @@ export class AnomalyEngine {
     return block?.anomaly ?? null;
   }
 
-  #check(ex: Exchange): Verdict {
+  /** The filter's request hook: refuses a call of a blocked class on a blocked connection. */
+  check(ex: Exchange): Verdict {
     const cls = ex.operation.class;
     if (cls !== "delete" && cls !== "read") return DONE;
     const id = ex.caller.connection.id;
@@ -215,7 +216,8 @@ export class AnomalyEngine {
         blocked: false,
         status: "alert",
       },
-      HOUR,
+      // Once per clock hour, across processes too.
+      now - hour * HOUR + 1,
       null,
     );
   }
