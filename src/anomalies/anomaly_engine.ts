@@ -143,24 +143,58 @@ export class AnomalyEngine {
     const security = this.#security;
     const connectionId = caller.connection.id;
     if (security.mass_delete.enabled && operation.class === "delete") {
-      this.#count("mass_delete", connectionId, 1, caller, operation.id, now);
+      const tallies = this.#tallies.mass_delete;
+      this.#count(
+        tallies,
+        security.mass_delete,
+        "mass_delete",
+        connectionId,
+        1,
+        caller,
+        operation.id,
+        now,
+      );
     }
     if (security.exfiltration.enabled && outcome.bytesOut > 0) {
-      this.#count("exfiltration", connectionId, outcome.bytesOut, caller, operation.id, now);
+      const tallies = this.#tallies.exfiltration;
+      const n = outcome.bytesOut;
+      this.#count(
+        tallies,
+        security.exfiltration,
+        "exfiltration",
+        connectionId,
+        n,
+        caller,
+        operation.id,
+        now,
+      );
     }
     if (
       security.burst_errors.enabled && outcome.error === null && outcome.status >= 400 &&
       outcome.status < 500
     ) {
       const subject = `${caller.app.id}/${caller.agentId}`;
-      this.#count("burst_errors", subject, 1, caller, operation.id, now);
+      const tallies = this.#tallies.burst_errors;
+      this.#count(
+        tallies,
+        security.burst_errors,
+        "burst_errors",
+        subject,
+        1,
+        caller,
+        operation.id,
+        now,
+      );
     }
     if (security.unusual_hours.enabled && this.#profiles.size > 0) {
       this.#hours(caller, operation.id, now);
     }
   }
 
+  // Each detector's map and settings passed in, not looked up by name: this runs per call.
   #count(
+    tallies: Map<string, Tally>,
+    settings: { threshold: number; window: number },
     detector: Counted,
     subject: string,
     n: number,
@@ -168,17 +202,16 @@ export class AnomalyEngine {
     action: string,
     now: number,
   ): void {
-    const tallies = this.#tallies[detector];
     let tally = tallies.get(subject);
     if (tally === undefined) {
-      tally = new Tally(detector, subject, this.#security[detector].window);
+      tally = new Tally(detector, subject, settings.window);
       tallies.set(subject, tally);
     }
     tally.window.add(now, n);
     setContext(tally, caller, action);
     this.#dirty.add(tally);
     const sum = tally.window.sum(now);
-    if (sum > this.#security[detector].threshold) this.#exceeded(tally, sum, now);
+    if (sum > settings.threshold) this.#exceeded(tally, sum, now);
   }
 
   #exceeded(tally: Tally, count: number, now: number): void {

@@ -347,3 +347,24 @@ Deno.test("detectors switched off count nothing", async () => {
     await e.close();
   }
 });
+
+Deno.test("block_minutes: a block ends by itself after that long and is marked expired", async () => {
+  const e = await env();
+  try {
+    const engine = e.engine({ block_minutes: 2, mass_delete: { threshold: 2, window: "60s" } });
+    for (let i = 0; i < 2; i++) engine.observe(call(e.appId, e.clock.now, "delete"), OK);
+    assert.equal(engine.check(exchange(e.appId, "delete")).action, "deny");
+    await engine.settled();
+    e.clock.now += 60_000;
+    await engine.tick();
+    assert.equal(engine.check(exchange(e.appId, "delete")).action, "deny", "still within 2 min");
+    e.clock.now += 61_000;
+    assert.equal(engine.check(exchange(e.appId, "delete")).action, "continue");
+    await engine.tick();
+    const { anomalies } = await listAnomaliesPage(e.temp.appliance.database.db, {}, { limit: 10 });
+    assert.deepEqual(anomalies.map((a) => a.status), ["expired"]);
+    assert.equal(anomalies[0].expiresAt, anomalies[0].createdAt + 120_000);
+  } finally {
+    await e.close();
+  }
+});

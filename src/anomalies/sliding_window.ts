@@ -19,24 +19,33 @@ export class SlidingWindow {
   readonly #shared = new Float64Array(BUCKETS);
   /** Other processes' counts, as of the last share. */
   readonly #others = new Float64Array(BUCKETS);
+  /** `sum` as of bucket `#sumBucket`: a call in the same bucket adds instead of summing the ring. */
+  #sumBucket = -1;
+  #sum = 0;
 
   constructor(windowMs: number) {
     this.bucketMs = Math.max(1, Math.ceil(windowMs / BUCKETS));
   }
 
   add(at: number, n: number): void {
-    const slot = this.#slot(Math.floor(at / this.bucketMs));
+    const bucket = Math.floor(at / this.bucketMs);
+    const slot = this.#slot(bucket);
     this.#local[slot] += n;
+    if (bucket === this.#sumBucket) this.#sum += n;
+    else this.#sumBucket = -1;
   }
 
   /** Everything counted in the window ending at `at`, here and (as last shared) elsewhere. */
   sum(at: number): number {
     const current = Math.floor(at / this.bucketMs);
+    if (current === this.#sumBucket) return this.#sum;
     let total = 0;
     for (let i = 0; i < BUCKETS; i++) {
       const stamp = this.#stamps[i];
       if (stamp > current - BUCKETS && stamp <= current) total += this.#local[i] + this.#others[i];
     }
+    this.#sumBucket = current;
+    this.#sum = total;
     return total;
   }
 
@@ -66,6 +75,7 @@ export class SlidingWindow {
     if (this.#stamps[bucket % BUCKETS] > bucket) return;
     const slot = this.#slot(bucket);
     this.#others[slot] = Math.max(0, total - this.#shared[slot]);
+    this.#sumBucket = -1;
   }
 
   /** Nothing counted in the window ending at `at` (the subject can be forgotten). */
@@ -74,6 +84,7 @@ export class SlidingWindow {
   }
 
   reset(): void {
+    this.#sumBucket = -1;
     this.#stamps.fill(-1);
     this.#local.fill(0);
     this.#shared.fill(0);
