@@ -14,7 +14,7 @@ import { listApps } from "../src/apps/app_store.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
 import { DRIVE_IDS } from "./helpers/fake_apis/drive.ts";
 import { MESSAGE_IDS } from "./helpers/fake_apis/gmail_seed.ts";
-import { runCliProcess } from "./helpers/process.ts";
+import { runCliProcess, type ServerProcess, startServeProcess } from "./helpers/process.ts";
 import { type RulesEnv, rulesEnv } from "./helpers/rules_env.ts";
 
 interface SdkError {
@@ -349,6 +349,62 @@ Deno.test("anomalies: the block filter comes first, ahead of the rules; calls th
     assert.equal(last.data.decision, "denied");
     assert.match(String((last.data.notes as Record<string, unknown>).anomaly), /^anom_/);
   } finally {
+    await env.close();
+  }
+});
+
+Deno.test("anomalies across processes: this runtime and two `securix serve` processes on one database trip one threshold of 100 together, with one webhook", async () => {
+  const env = await rulesEnv({
+    raw: { security: SECURITY, webhooks: { allow_private_targets: true } },
+  });
+  const hooks = await receiver(env);
+  const servers: ServerProcess[] = [];
+  try {
+    const ids = seedMessages(env, 200);
+    for (let i = 0; i < 2; i++) {
+      servers.push(
+        await startServeProcess({
+          cwd: env.temp.dir,
+          args: ["--config", env.temp.configPath],
+          timeoutMs: 60_000,
+        }),
+      );
+    }
+    const bases = [env.base, ...servers.map((s) => s.baseUrl)];
+    const del = async (base: string, id: string) => {
+      const res = await fetch(`${base}/proxy/gmail/gmail/v1/users/me/messages/${id}`, {
+        method: "DELETE",
+        headers: env.headers(),
+      });
+      const body = await res.text();
+      return { status: res.status, code: res.status === 204 ? null : JSON.parse(body).error.code };
+    };
+    // 40 deletes through each process in turn: once the shared count passes 100, the
+    // process that shares it blocks, and the others follow at their next refresh.
+    let next = 0;
+    let passed = 0;
+    for (const base of bases) {
+      for (let i = 0; i < 40; i++) {
+        const r = await del(base, ids[next++]);
+        if (r.status === 204) passed++;
+        else assert.equal(r.code, "SX-403");
+      }
+    }
+    assert.ok(passed > 100 - 1 && passed <= 110, `${passed} deletes went through`);
+    await until(async () => {
+      for (const base of bases) {
+        if ((await del(base, ids[next++])).code !== "SX-403") return false;
+      }
+      return true;
+    }, "every process to refuse deletes");
+    assert.equal(env.fake.state.gmail.deleted.length, passed);
+    const { rows } = await env.temp.appliance.database.client.execute(
+      "SELECT (SELECT count(*) FROM anomalies) AS anomalies, (SELECT count(*) FROM webhook_deliveries WHERE event_type = 'security.anomaly') AS hooks",
+    );
+    assert.deepEqual([Number(rows[0].anomalies), Number(rows[0].hooks)], [1, 1]);
+  } finally {
+    for (const s of servers) await s.stop();
+    await hooks.close();
     await env.close();
   }
 });
