@@ -86,6 +86,7 @@ export class AnomalyEngine {
   readonly #tasks = new Set<Promise<unknown>>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #ticking = false;
+  #sweptAt = 0;
   readonly filter: ProxyFilter;
 
   constructor(deps: AnomalyEngineDeps) {
@@ -350,6 +351,7 @@ export class AnomalyEngine {
 
   /** Adds what this process counted to the database and learns the other processes' counts. */
   async share(): Promise<void> {
+    this.#sweep();
     if (this.#dirty.size === 0) return;
     const tallies = [...this.#dirty];
     this.#dirty.clear();
@@ -361,7 +363,7 @@ export class AnomalyEngine {
     }
     if (deltas.length === 0) return;
     const now = this.#deps.now();
-    const longest = Math.max(...COUNTED.map((d) => this.#security[d].window));
+    const longest = this.#longest();
     const totals = await shareCounts(this.#deps.database, deltas, now - longest, now - 2 * longest);
     const after = this.#deps.now();
     for (const row of totals) {
@@ -378,6 +380,22 @@ export class AnomalyEngine {
       }
       if (t.window.idle(after)) this.#tallies[t.detector].delete(t.subject);
     }
+  }
+
+  /** Forgets subjects with nothing left in their window, once a window, so memory follows activity. */
+  #sweep(): void {
+    const now = this.#deps.now();
+    if (now < this.#sweptAt + this.#longest()) return;
+    this.#sweptAt = now;
+    for (const detector of COUNTED) {
+      for (const [subject, tally] of this.#tallies[detector]) {
+        if (tally.window.idle(now)) this.#tallies[detector].delete(subject);
+      }
+    }
+  }
+
+  #longest(): number {
+    return Math.max(...COUNTED.map((d) => this.#security[d].window));
   }
 
   /** Reads the blocks in force: tripped, cleared or expired by any process. */
@@ -454,6 +472,11 @@ export class AnomalyEngine {
     this.#timers.length = 0;
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
     await this.share().catch((error) => this.#deps.log?.(`anomalies: ${logSafeError(error)}`));
+  }
+
+  /** Subjects counted now, over all detectors (memory follows activity). */
+  subjects(): number {
+    return COUNTED.reduce((n, d) => n + this.#tallies[d].size, 0);
   }
 
   /** Findings being written, for tests and stop(). */

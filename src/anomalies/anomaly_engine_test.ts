@@ -368,3 +368,20 @@ Deno.test("block_minutes: a block ends by itself after that long and is marked e
     await e.close();
   }
 });
+
+Deno.test("subjects with nothing left in their window are forgotten", async () => {
+  const e = await env();
+  try {
+    const engine = e.engine({ mass_delete: { threshold: 100, window: "60s" } });
+    for (let c = 0; c < 50; c++) {
+      engine.observe(call(e.appId, e.clock.now, "delete", { connection: `conn_${c}` }), OK);
+    }
+    await engine.tick();
+    assert.equal(engine.subjects(), 50 * 1, "one tally per connection and detector");
+    e.clock.now += 10 * 60_000;
+    await engine.tick();
+    assert.equal(engine.subjects(), 0);
+  } finally {
+    await e.close();
+  }
+});
