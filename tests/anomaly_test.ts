@@ -127,6 +127,23 @@ Deno.test("anomalies: 101 deletes in a minute through googleapis — the 101st o
       });
       assert.match(String(anomalyId), /^anom_[a-z2-7]{16}$/);
     }
+    // Attack: the same deletes wrapped in a Google batch request are refused too.
+    const boundary = "batch_x";
+    const batch = await fetch(`${env.proxy("gmail")}/batch/gmail/v1`, {
+      method: "POST",
+      headers: { ...env.headers(), "content-type": `multipart/mixed; boundary=${boundary}` },
+      body: [
+        `--${boundary}`,
+        "Content-Type: application/http",
+        "",
+        `DELETE /gmail/v1/users/me/messages/${ids[103]}`,
+        "",
+        `--${boundary}--`,
+        "",
+      ].join("\r\n"),
+    });
+    assert.equal(batch.status, 403);
+    assert.equal((await batch.json()).error.code, "SX-403");
     assert.equal(env.fake.seenBy("gmail").length, seenBefore, "blocked calls never reach Gmail");
     assert.equal(env.credentialReads(), reads, "nor the vault");
     assert.equal(env.fake.state.gmail.deleted.length, 100);

@@ -107,10 +107,18 @@ export class AnomalyEngine {
 
   /** The filter's request hook: refuses a call of a blocked class on a blocked connection. */
   check(ex: Exchange): Verdict {
-    const cls = ex.operation.class;
+    const operation = ex.operation;
+    const cls = operation.class;
+    let block: Block | undefined;
+    if (operation.multiplexed === true) {
+      // A batch (Google /batch, Graph $batch, GraphQL) may carry the blocked class: refused too.
+      const id = ex.caller.connection.id;
+      block = this.#deletes.get(id) ?? this.#reads.get(id);
+      if (block !== undefined) return this.#refuse(ex, block);
+    }
     if (cls !== "delete" && cls !== "read") return DONE;
     const id = ex.caller.connection.id;
-    let block = cls === "delete" ? this.#deletes.get(id) : this.#reads.get(id);
+    block = cls === "delete" ? this.#deletes.get(id) : this.#reads.get(id);
     if (block === undefined && cls === "delete") {
       // This call would be one more than the threshold: it is the one refused.
       const md = this.#security.mass_delete;
@@ -125,6 +133,10 @@ export class AnomalyEngine {
       }
     }
     if (block === undefined) return DONE;
+    return this.#refuse(ex, block);
+  }
+
+  #refuse(ex: Exchange, block: Block): Verdict {
     const expiresAt = block.anomaly.expiresAt;
     if (expiresAt !== null && expiresAt <= this.#deps.now()) {
       this.#drop(block.anomaly);

@@ -138,6 +138,10 @@ Deno.test("mass_delete: the call over the threshold is refused, the connection's
     for (const cls of ["read", "write", "send"] as const) {
       assert.equal(engine.check(exchange(e.appId, cls)).action, "continue");
     }
+    // A batch could carry deletes: on a blocked connection it is refused as well.
+    const batch = exchange(e.appId, "send");
+    (batch.operation as { multiplexed?: boolean }).multiplexed = true;
+    assert.equal(engine.check(batch).action, "deny");
     assert.equal(
       engine.check(exchange(e.appId, "delete", "conn_2")).action,
       "continue",
