@@ -377,7 +377,7 @@ Deno.test("anomalies across processes: this runtime and two `securix serve` proc
   const hooks = await receiver(env);
   const servers: ServerProcess[] = [];
   try {
-    const ids = seedMessages(env, 200);
+    const ids = seedMessages(env, 400);
     for (let i = 0; i < 2; i++) {
       servers.push(
         await startServeProcess({
@@ -407,10 +407,14 @@ Deno.test("anomalies across processes: this runtime and two `securix serve` proc
         else assert.equal(r.code, "SX-403");
       }
     }
-    assert.ok(passed > 100 - 1 && passed <= 110, `${passed} deletes went through`);
+    // Counts travel once a share_ms: a process learns the others' after its first share, so
+    // a fast burst may pass the threshold by what one process does in that time.
+    assert.ok(passed >= 100 && passed <= 120, `${passed} deletes went through`);
     await until(async () => {
       for (const base of bases) {
-        if ((await del(base, ids[next++])).code !== "SX-403") return false;
+        const r = await del(base, ids[next++]);
+        if (r.status === 204) passed++;
+        if (r.code !== "SX-403") return false;
       }
       return true;
     }, "every process to refuse deletes");
