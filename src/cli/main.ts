@@ -21,6 +21,7 @@ import { registerVersion } from "./version_command.ts";
 import { registerBackup, registerRestore } from "./backup_command.ts";
 import { registerService } from "./service_command.ts";
 import { registerMcp } from "./mcp_command.ts";
+import { registerAnomalies } from "./anomalies_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(raw: CliIo): { program: Command; context: CliContext } {
@@ -53,6 +54,7 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerAudit,
       registerProviders,
       registerRules,
+      registerAnomalies,
       registerVault,
       registerBackup,
       registerRestore,

@@ -38,6 +38,8 @@ export interface Config {
   readonly proxy: ParsedConfig["proxy"];
   readonly audit: ParsedConfig["audit"];
   readonly auth_lockout: ParsedConfig["auth_lockout"];
+  /** `[security]`: rate-limit sharing, anomaly detectors, approvals. */
+  readonly security: ParsedConfig["security"];
   readonly backup: {
     readonly schedule: ParsedConfig["backup"]["schedule"];
     readonly keep: number;
@@ -274,6 +276,7 @@ export async function resolveConfig(
     proxy: parsed.proxy,
     audit: parsed.audit,
     auth_lockout: parsed.auth_lockout,
+    security: parsed.security,
     backup: {
       schedule: parsed.backup.schedule,
       keep: parsed.backup.keep,

@@ -9,6 +9,7 @@ import m0007 from "../../migrations/0007_app_deleted.sql" with { type: "text" };
 import m0011 from "../../migrations/0011_mcp_grants.sql" with { type: "text" };
 import m0013 from "../../migrations/0013_gateway.sql" with { type: "text" };
 import m0008 from "../../migrations/0008_rate_limit_counters.sql" with { type: "text" };
+import m0009 from "../../migrations/0009_anomalies.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0011_mcp_grants", sql: m0011 },
   { name: "0013_gateway", sql: m0013 },
   { name: "0008_rate_limit_counters", sql: m0008 },
+  { name: "0009_anomalies", sql: m0009 },
 ];
 
 export interface Migration {

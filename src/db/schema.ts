@@ -297,4 +297,49 @@ export const rateLimitLeases = sqliteTable("rate_limit_leases", {
 }, (t) => [
   primaryKey({ columns: [t.key, t.holder] }),
   index("rate_limit_leases_until_idx").on(t.until),
+ * What the security engine detected: a block (`active` until a person clears
+ * it or `expires_at` passes) or an alert-only finding (`alert`). At most one
+ * active block per connection and detector, whichever process trips it.
+ */
+export const anomalies = sqliteTable("anomalies", {
+  id: text("id").primaryKey(),
+  appId: text("app_id").notNull(),
+  connectionId: text("connection_id"),
+  agentId: text("agent_id"),
+  entityId: text("entity_id"),
+  provider: text("provider"),
+  /** mass_delete | exfiltration | unusual_hours | burst_errors */
+  detector: text("detector").notNull(),
+  /** The operation id of the call that tripped it. */
+  action: text("action").notNull(),
+  /** Calls, bytes (exfiltration) or errors counted in the window. */
+  count: integer("count").notNull(),
+  windowMs: integer("window_ms").notNull(),
+  blocked: integer("blocked", { mode: "boolean" }).notNull(),
+  /** active | cleared | expired (blocks) | alert (alert only) */
+  status: text("status").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at"),
+  clearedAt: integer("cleared_at"),
+  /** The actor (`cli`, `api:<keyId>`). */
+  clearedBy: text("cleared_by"),
+}, (t) => [
+  index("anomalies_status_idx").on(t.status),
+  index("anomalies_app_idx").on(t.appId, t.createdAt, t.id),
+  uniqueIndex("anomalies_active_block_idx").on(t.connectionId, t.detector).where(
+    sql`${t.status} = 'active'`,
+  ),
+]);
+
+/** The detectors' counts shared between processes, per time bucket (each adds its own). */
+export const anomalyCounts = sqliteTable("anomaly_counts", {
+  detector: text("detector").notNull(),
+  /** A connection id, or `<appId>/<agentId>` for per-agent detectors. */
+  subject: text("subject").notNull(),
+  /** Start of the bucket, ms since the epoch. */
+  bucket: integer("bucket").notNull(),
+  count: integer("count").notNull(),
+}, (t) => [
+  uniqueIndex("anomaly_counts_key_idx").on(t.detector, t.subject, t.bucket),
+  index("anomaly_counts_bucket_idx").on(t.bucket),
 ]);

@@ -1,7 +1,13 @@
 import type { SecurixError } from "./securix_error.ts";
 
 export interface ErrorBody {
-  error: { code: string; message: string; llmError?: string; details?: Record<string, unknown> };
+  error: {
+    code: string;
+    type?: string;
+    message: string;
+    llmError?: string;
+    details?: Record<string, unknown>;
+  };
 }
 
 /**
@@ -13,7 +19,9 @@ const serialised = new WeakMap<SecurixError, string>();
 function envelope(error: SecurixError): string {
   let text = serialised.get(error);
   if (text === undefined) {
-    const body: ErrorBody = { error: { code: error.code, message: error.message } };
+    const body: ErrorBody = error.type === null
+      ? { error: { code: error.code, message: error.message } }
+      : { error: { code: error.code, type: error.type, message: error.message } };
     if (error.llmError) body.error.llmError = error.llmError;
     if (error.details) body.error.details = error.details;
     text = JSON.stringify(body);

@@ -11,6 +11,8 @@ export class SecurixError extends Error {
   readonly details: Record<string, unknown> | null;
   /** Response headers that belong to this refusal (rate-limit headers), added by `errorResponse`. */
   readonly headers: readonly [string, string][] | null;
+  /** A finer kind within the code, in the envelope as `type` (SX-403: `anomaly_detected`). */
+  readonly type: string | null;
 
   constructor(
     code: string,
@@ -20,6 +22,7 @@ export class SecurixError extends Error {
       llmError?: string;
       details?: Record<string, unknown>;
       headers?: readonly [string, string][];
+      type?: string;
       cause?: unknown;
     } = {},
   ) {
@@ -30,5 +33,6 @@ export class SecurixError extends Error {
     this.llmError = options.llmError ?? null;
     this.details = options.details ?? null;
     this.headers = options.headers ?? null;
+    this.type = options.type ?? null;
   }
 }

@@ -1,4 +1,6 @@
 import { ruleRoutes } from "../api/rule_routes.ts";
+import { anomalyRoutes } from "../api/anomaly_routes.ts";
+import type { Anomaly } from "../anomalies/anomaly_types.ts";
 import { EMPTY_RULE_SET, type RuleSet } from "../rules/rule_set.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -54,6 +56,8 @@ export interface AppOptions {
   rules?: () => RuleSet;
   /** The gateway API's view of the proxy: its routes and its credential source. */
   gateway?: { routes: RouteTable; credentials: ReleaseDeps["credentials"] };
+  /** An anomaly block was cleared through the API: this process's block set drops it at once. */
+  onAnomalyCleared?: (anomaly: Anomaly) => void;
 }
 
 export interface ApplianceApp {
@@ -147,6 +151,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     }),
   );
   v1.route("/rules", ruleRoutes({ rules: options.rules ?? (() => EMPTY_RULE_SET) }));
+  v1.route("/anomalies", anomalyRoutes({ database, now, onCleared: options.onAnomalyCleared }));
   v1.route("/agents", agentRoutes({ database, now, onChange: options.onAgentsChanged }));
   v1.route(
     "/webhooks",

@@ -40,6 +40,7 @@ import { BackupSchedule } from "../backup/backup_schedule.ts";
 import { VERSION } from "../cli/version.ts";
 import { isMcpPath, mcpEndpoint } from "../mcp/mcp_endpoint.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
+import { AnomalyEngine } from "../anomalies/anomaly_engine.ts";
 
 export interface RuntimeOptions {
   /** Providers' OAuth, discovery and account endpoints (not the proxy). */
@@ -103,6 +104,8 @@ export interface Runtime {
   stop(): Promise<void>;
   /** The rules in force (swapped by `reloadRules`). */
   rules: RuleBook;
+  /** The anomaly detectors and the blocks in force in this process. */
+  anomalies: AnomalyEngine;
   /**
    * Re-reads `[[rules]]` and `[scopes]` from the config file and puts them in
    * force; an invalid file keeps the rules in force and says why.
@@ -250,11 +253,19 @@ export async function createRuntime(
     leaseMs: leaseMs(config.security.share_ms),
     onError: (error) => log(`rate limits: cannot share counts: ${logSafeError(error)}`),
   });
+  const anomalies = new AnomalyEngine({
+    database,
+    security: config.security,
+    now,
+    onAnomaly: (detector, action) => metrics.anomalies.inc({ detector, action }),
+    log,
+  });
   const rules = new RuleBook({
     maxInspectBytes: config.proxy.max_inspect_bytes,
     now,
+    // Anomaly blocks first, with or without rules: the detectors are on by default.
     compose: (set, rulesFilter) => {
-      const filters: ProxyFilter[] = [];
+      const filters: ProxyFilter[] = [anomalies.filter];
       if (rulesFilter) filters.push(rulesFilter);
       const limits = limitFilter({ set, counters: limitCounters });
       if (limits) filters.push(limits);
@@ -293,6 +304,7 @@ export async function createRuntime(
       forget({ kind: "agents" });
       options.onCachesChanged?.({ kind: "agents" });
     },
+    onAnomalyCleared: (anomaly) => anomalies.forget(anomaly),
     webhookResolve: options.webhookResolve,
     onKeyFailure: (address, reason) => {
       metrics.authFailures.inc({ reason });
@@ -325,6 +337,7 @@ export async function createRuntime(
       failureLog?.record(address, reason, now());
     },
     onComplete: (call, outcome) => {
+      anomalies.observe(call, outcome);
       // The provider's own 429 (not ours): passed through as is, counted per connection.
       if (outcome.status === 429 && outcome.error === null && call.caller) {
         metrics.providerThrottled(call.route.provider, call.caller.connection.id);
@@ -408,6 +421,7 @@ export async function createRuntime(
     credentials,
     start() {
       audit?.start();
+      anomalies.start();
       if (serving) {
         void wiring.warmUp();
         if (failureLog) timers.push(setInterval(() => failureLog.flush(now()), 5_000));
@@ -429,6 +443,7 @@ export async function createRuntime(
       backups?.start();
     },
     rules,
+    anomalies,
     async reloadRules(trigger) {
       let raw: Record<string, unknown> = {};
       try {
@@ -451,6 +466,7 @@ export async function createRuntime(
       stopped = true;
       clearTimeout(discoveryRetry);
       for (const t of timers) clearInterval(t);
+      await anomalies.stop();
       await backups?.stop();
       await worker.stop();
       failureLog?.flushAll();

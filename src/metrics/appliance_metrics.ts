@@ -27,6 +27,7 @@ export class ApplianceMetrics {
   readonly connectionThrottles: client.Counter<"connection">;
   /** Connections with a label of their own in `connectionThrottles`; the rest count as "other". */
   readonly #throttledConnections = new Set<string>();
+  readonly anomalies: client.Counter<"detector" | "action">;
 
   constructor(
     sources: { webhookQueueDepth?: () => Promise<number>; auditPending?: () => number } = {},
@@ -153,6 +154,13 @@ export class ApplianceMetrics {
     this.backupLastSuccess = new client.Gauge({
       name: "securix_backup_last_success_timestamp",
       help: "Unix time (seconds) of the newest scheduled backup ([backup] schedule); 0 for none",
+      registers,
+    });
+    this.anomalies = new client.Counter({
+      name: "securix_anomalies_total",
+      help:
+        "Anomalies the security engine detected, by detector and action (block, alert); counted by the process that recorded it",
+      labelNames: ["detector", "action"],
       registers,
     });
   }
