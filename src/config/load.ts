@@ -48,6 +48,8 @@ export interface Config {
   readonly rules: ParsedConfig["rules"];
   /** `[scopes.<name>]`. */
   readonly scopes: ParsedConfig["scopes"];
+  /** `[security]`: rate limits, anomaly detectors, approvals. */
+  readonly security: ParsedConfig["security"];
 }
 
 export interface LoadOptions {
@@ -281,6 +283,7 @@ export async function resolveConfig(
     },
     rules: parsed.rules,
     scopes: parsed.scopes,
+    security: parsed.security,
   });
 }
 

@@ -34,6 +34,9 @@ import { forwardedClient } from "./client_address.ts";
 import type { Appliance } from "./appliance.ts";
 import { BackupSchedule } from "../backup/backup_schedule.ts";
 import { VERSION } from "../cli/version.ts";
+import { approvalFilter } from "../approvals/approval_filter.ts";
+import { ApprovalSignals } from "../approvals/approval_signals.ts";
+import type { ProxyFilter } from "../proxy/proxy_filter.ts";
 
 export interface RuntimeOptions {
   /** Providers' OAuth, discovery and account endpoints (not the proxy). */
@@ -75,6 +78,8 @@ export interface RuntimeOptions {
    * isolates can drop theirs with `forget` instead of waiting out their TTLs.
    */
   onCachesChanged?: (change: CacheChange) => void;
+  /** How often a request held by an approval `wait` looks for decisions made elsewhere; default 1 s. */
+  approvalPollMs?: number;
 }
 
 /** A change that makes cached callers or credentials stale, as it crosses between isolates. */
@@ -233,7 +238,25 @@ export async function createRuntime(
     refresherFor: wiring.refresherFor,
     onRefresh: (outcome) => metrics.refreshes.inc({ outcome }),
   });
-  const rules = new RuleBook({ maxInspectBytes: config.proxy.max_inspect_bytes, now });
+  const approvalSignals = new ApprovalSignals();
+  const rules = new RuleBook({
+    maxInspectBytes: config.proxy.max_inspect_bytes,
+    now,
+    compose: (set, rulesFilter) =>
+      [
+        rulesFilter,
+        approvalFilter({
+          set,
+          database,
+          now,
+          maxInspectBytes: config.proxy.max_inspect_bytes,
+          ttlMs: config.security.approval_ttl,
+          publicUrl: config.server.publicUrl,
+          signals: approvalSignals,
+          pollMs: options.approvalPollMs,
+        }),
+      ].filter((f): f is ProxyFilter => f !== null),
+  });
   const putInForce = (set: RuleSet, trigger: string) => {
     rules.use(set);
     if (serving) return; // The main isolate records each load once.
@@ -266,6 +289,7 @@ export async function createRuntime(
       options.onCachesChanged?.({ kind: "agents" });
     },
     webhookResolve: options.webhookResolve,
+    approvalSignals,
     onKeyFailure: (address, reason) => {
       metrics.authFailures.inc({ reason });
       failureLog?.record(address, reason, now());

@@ -2,6 +2,7 @@ import { isRecord, parseJsonBytes } from "../json_value.ts";
 import type { OutgoingSend } from "./outgoing_send.ts";
 import { parseEntity } from "./rfc822_message.ts";
 import { messageRecipients, parseAddressList } from "./rfc822_recipients.ts";
+import { messageSubject } from "./rfc822_subject.ts";
 import { decodeBase64Loose, decodeCharset, messageText, stripHtml } from "./rfc822_text.ts";
 
 const UNREADABLE: OutgoingSend = Object.freeze({ recipients: null, text: null });
@@ -50,7 +51,11 @@ function sendMail(contentType: string | null, body: Uint8Array | null): Outgoing
     const mime = decodeBase64Loose(new TextDecoder().decode(body));
     const entity = mime ? parseEntity(mime) : null;
     if (!entity) return UNREADABLE;
-    return { recipients: messageRecipients(entity), text: messageText(entity) };
+    return {
+      recipients: messageRecipients(entity),
+      text: messageText(entity),
+      subject: messageSubject(entity),
+    };
   }
   const json = parseJsonBytes(body);
   if (!isRecord(json) || !isRecord(json["message"])) return UNREADABLE;
@@ -62,6 +67,7 @@ function sendMail(contentType: string | null, body: Uint8Array | null): Outgoing
       message["bccRecipients"],
     ]),
     text: messageBody(message),
+    subject: typeof message["subject"] === "string" ? message["subject"] : null,
   };
 }
 
