@@ -108,6 +108,7 @@ export function approvalPageRoutes(deps: ApprovalPageDeps): Hono {
     const loaded = await load(c, field("t"));
     if (loaded instanceof Response) return loaded;
     const { approval } = loaded;
+    if (approval.status !== "pending") return closedPage(approval);
     const bound = readBinding(c, deps.secure);
     if (
       !bound || !verifyCsrf(deps.csrfKey, bound.binding, `approval:${approval.id}`, field("csrf"))
