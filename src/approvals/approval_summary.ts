@@ -1,6 +1,7 @@
 import type { Operation } from "../providers/operation.ts";
 import { draftSendLookup } from "../rules/send/gmail_send.ts";
 import { outgoingSend } from "../rules/send/outgoing_send.ts";
+import { outgoingSubject } from "../rules/send/outgoing_subject.ts";
 import type { ApprovalSummary } from "./approval_types.ts";
 
 const MAX_RECIPIENTS = 20;
@@ -57,7 +58,8 @@ export function summarizeCall(
     }
     const all = (send?.recipients ?? []).map((r) => clean(r, 254));
     const recipients = all.slice(0, MAX_RECIPIENTS);
-    const subject = send?.subject ? clean(send.subject) : null;
+    const rawSubject = outgoingSubject(operation.id, path, contentType, body);
+    const subject = rawSubject ? clean(rawSubject) : null;
     const to = send?.recipients === null || send === null
       ? "recipients that could not be read"
       : recipients.join(", ") +

@@ -56,3 +56,14 @@ Deno.test("sent headers: nothing sent, nothing read", () => {
   assert.equal(sent.bytes, 0);
   assert.deepEqual(sent.upstream, []);
 });
+
+Deno.test("sent headers: the approval id (any spelling) never goes upstream, even named in Connection", () => {
+  const headers = new Headers([
+    ["Securix-Approval-Id", "apr_aaaaaaaaaaaaaaaa"],
+    ["connection", "securix-approval-id"],
+    ["accept", "application/json"],
+  ]);
+  const sent = readSentHeaders(headers);
+  assert.deepEqual(sent.upstream, [["accept", "application/json"]]);
+  assert.ok(!upstreamRequestHeaders(headers).has("securix-approval-id"));
+});

@@ -1,7 +1,6 @@
 import { isRecord, parseJsonBytes } from "../json_value.ts";
 import type { OutgoingSend } from "./outgoing_send.ts";
 import { parseContentType, parseEntity } from "./rfc822_message.ts";
-import { messageSubject } from "./rfc822_subject.ts";
 import { messageRecipients } from "./rfc822_recipients.ts";
 import { decodeBase64Loose, messageText, multipartParts } from "./rfc822_text.ts";
 
@@ -83,9 +82,5 @@ function fromMultipart(body: Uint8Array, boundary: string | undefined): Outgoing
 function fromRaw(bytes: Uint8Array): OutgoingSend {
   const entity = parseEntity(bytes);
   if (!entity) return UNREADABLE;
-  return {
-    recipients: messageRecipients(entity),
-    text: messageText(entity),
-    subject: messageSubject(entity),
-  };
+  return { recipients: messageRecipients(entity), text: messageText(entity) };
 }

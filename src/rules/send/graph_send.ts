@@ -2,7 +2,6 @@ import { isRecord, parseJsonBytes } from "../json_value.ts";
 import type { OutgoingSend } from "./outgoing_send.ts";
 import { parseEntity } from "./rfc822_message.ts";
 import { messageRecipients, parseAddressList } from "./rfc822_recipients.ts";
-import { messageSubject } from "./rfc822_subject.ts";
 import { decodeBase64Loose, decodeCharset, messageText, stripHtml } from "./rfc822_text.ts";
 
 const UNREADABLE: OutgoingSend = Object.freeze({ recipients: null, text: null });
@@ -51,11 +50,7 @@ function sendMail(contentType: string | null, body: Uint8Array | null): Outgoing
     const mime = decodeBase64Loose(new TextDecoder().decode(body));
     const entity = mime ? parseEntity(mime) : null;
     if (!entity) return UNREADABLE;
-    return {
-      recipients: messageRecipients(entity),
-      text: messageText(entity),
-      subject: messageSubject(entity),
-    };
+    return { recipients: messageRecipients(entity), text: messageText(entity) };
   }
   const json = parseJsonBytes(body);
   if (!isRecord(json) || !isRecord(json["message"])) return UNREADABLE;
@@ -67,7 +62,6 @@ function sendMail(contentType: string | null, body: Uint8Array | null): Outgoing
       message["bccRecipients"],
     ]),
     text: messageBody(message),
-    subject: typeof message["subject"] === "string" ? message["subject"] : null,
   };
 }
 

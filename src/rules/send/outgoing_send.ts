@@ -12,8 +12,6 @@ export interface OutgoingSend {
   recipients: string[] | null;
   /** Subject and decoded text parts, HTML tags stripped. */
   text: string | null;
-  /** The Subject as a person reads it (an approval's summary); absent or null when not in the call. */
-  subject?: string | null;
 }
 
 /** Both unknown: the caller must treat every condition on this send as failed closed. */
