@@ -571,6 +571,44 @@ Deno.test({
       });
       assert.equal(env.fake.state.gmail.sent.length, 1, "the abandoned call was never sent");
       assert.equal(await approvalStatus(t, second), "approved");
+
+      // Denied while held: refused at once, not at the bound.
+      const denied = refusal(send(env));
+      const third = await firstPending();
+      const res = await t.api(`/approvals/${third}`, {
+        method: "POST",
+        body: JSON.stringify({ decision: "deny" }),
+      });
+      assert.equal(res.status, 200);
+      assert.equal((await denied).code, "SX-APPROVAL-DENIED");
+      assert.equal(env.fake.state.gmail.sent.length, 1);
+    } finally {
+      await t.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "approval: a held wait ends as pending at its bound; a body too large to hold is refused",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const t = await approvalEnv({ wait: "1s" }, {
+      raw: { webhooks: { allow_private_targets: true }, proxy: { max_inspect_bytes: 4096 } },
+    });
+    const { env } = t;
+    try {
+      // Nobody decides: the request is answered at the bound, and the approval stays open.
+      const timedOut = await refusal(send(env));
+      assert.equal(timedOut.code, "SX-APPROVAL-PENDING");
+      const id = timedOut.details.approvalId as string;
+      assert.equal(await approvalStatus(t, id), "pending");
+
+      const big = toBase64Url(rfc822("bob@acme.com", "Big", "x".repeat(8_000)));
+      const tooLarge = await refusal(send(env, {}, big));
+      assert.equal(tooLarge.status, 413);
+      assert.equal(tooLarge.code, "SX-APPROVAL-TOO-LARGE");
+      assert.equal(env.fake.seenBy("gmail").length, 0, "nothing was sent");
     } finally {
       await t.close();
     }
