@@ -263,7 +263,7 @@ Deno.test({
           assert.match(await page.locator("main").innerText(), /bob@acme\.com/);
           assert.match(await page.locator("main").innerText(), /Planning/);
           await Deno.mkdir(SHOTS, { recursive: true });
-          await page.screenshot({ path: `${SHOTS}approval-desktop-light.png`, fullPage: true });
+          await page.screenshot({ path: `${SHOTS}approval-live-desktop-light.png`, fullPage: true });
           await page.locator("[data-approval-approve]").click();
           await page.waitForSelector("h1:text('Approved')");
           assert.deepEqual(problems, []);
