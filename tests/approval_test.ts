@@ -246,6 +246,10 @@ Deno.test({
       // Still pending: a retry naming it waits.
       const early = await refusal(send(env, { "securix-approval-id": id }));
       assert.equal(early.code, "SX-APPROVAL-PENDING");
+      // The same call again, without the header: the same approval, no second request to alice.
+      const repeated = await refusal(send(env));
+      assert.equal(repeated.code, "SX-APPROVAL-REQUIRED");
+      assert.equal(repeated.details.approvalId, id);
 
       if (hasChromium) {
         const browser = await launchChromium();
@@ -263,7 +267,10 @@ Deno.test({
           assert.match(await page.locator("main").innerText(), /bob@acme\.com/);
           assert.match(await page.locator("main").innerText(), /Planning/);
           await Deno.mkdir(SHOTS, { recursive: true });
-          await page.screenshot({ path: `${SHOTS}approval-live-desktop-light.png`, fullPage: true });
+          await page.screenshot({
+            path: `${SHOTS}approval-live-desktop-light.png`,
+            fullPage: true,
+          });
           await page.locator("[data-approval-approve]").click();
           await page.waitForSelector("h1:text('Approved')");
           assert.deepEqual(problems, []);
@@ -310,7 +317,9 @@ Deno.test({
         r.data.status,
         r.data.rules,
       ]);
+      assert.equal(t.received.filter((r) => r.type === "approval.requested").length, 1);
       assert.deepEqual(proxied, [
+        ["denied", 403, ["send_needs_ok"]],
         ["denied", 403, ["send_needs_ok"]],
         ["denied", 403, ["send_needs_ok"]],
         ["allowed", 200, ["send_needs_ok"]],

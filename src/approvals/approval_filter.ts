@@ -14,7 +14,7 @@ import type { CompiledRule, RuleSet } from "../rules/rule_set.ts";
 import { approvalErrors } from "./approval_errors.ts";
 import { requestApproval } from "./approval_request.ts";
 import type { ApprovalSignals } from "./approval_signals.ts";
-import { approvalFromRow, claimUse, findApprovalRow } from "./approval_store.ts";
+import { approvalFromRow, claimUse, findApprovalRow, findPendingFor } from "./approval_store.ts";
 import { summarizeCall } from "./approval_summary.ts";
 import type { Approval } from "./approval_types.ts";
 import { requestHash } from "./request_hash.ts";
@@ -139,25 +139,29 @@ export function approvalFilter(deps: ApprovalFilterDeps): ProxyFilter | null {
       const presented = ex.requestHeaders.get(APPROVAL_HEADER);
       if (presented !== null) return await useApproval(ex, rule, presented, hash);
       const caller = ex.caller;
-      const approval = await requestApproval(deps, {
+      const call = {
         appId: caller.app.id,
         agentId: caller.agentId,
         entityId: caller.entityId,
         connectionId: caller.connection.id,
-        provider: ex.route.provider,
-        operation: ex.operation.id,
-        rule: rule.name,
-        method: ex.method.toUpperCase(),
-        path: ex.path,
         requestHash: hash,
-        summary: summarizeCall(
-          ex.operation,
-          ex.method,
-          ex.path,
-          ex.requestHeaders.get("content-type"),
-          body,
-        ),
-      });
+      };
+      const approval = await findPendingFor(deps.database.db, call, deps.now()) ??
+        await requestApproval(deps, {
+          ...call,
+          provider: ex.route.provider,
+          operation: ex.operation.id,
+          rule: rule.name,
+          method: ex.method.toUpperCase(),
+          path: ex.path,
+          summary: summarizeCall(
+            ex.operation,
+            ex.method,
+            ex.path,
+            ex.requestHeaders.get("content-type"),
+            body,
+          ),
+        });
       ex.notes.approval = approval.id;
       const waitMs = rule.approval?.waitMs ?? null;
       if (waitMs === null) return deny(approvalErrors.required(approval, rule.llmError), rule);

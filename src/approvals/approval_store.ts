@@ -85,6 +85,28 @@ export async function listApprovals(
   return rows.map((r) => approvalFromRow(r, now));
 }
 
+/**
+ * A pending approval for this very call (same caller, same request hash), so
+ * an agent that repeats the call before anyone decided gets the same
+ * approval instead of sending its person one more request.
+ */
+export async function findPendingFor(
+  db: Db,
+  call: Omit<UseClaim, "id">,
+  now: number,
+): Promise<Approval | null> {
+  const [row] = await db.select().from(approvals).where(and(
+    eq(approvals.appId, call.appId),
+    eq(approvals.status, "pending"),
+    gt(approvals.expiresAt, now),
+    eq(approvals.agentId, call.agentId),
+    eq(approvals.entityId, call.entityId),
+    eq(approvals.connectionId, call.connectionId),
+    eq(approvals.requestHash, call.requestHash),
+  )).orderBy(desc(approvals.createdAt)).limit(1);
+  return row ? approvalFromRow(row, now) : null;
+}
+
 /** The conditions a retry must meet to use an approval: its own call, approved, in time. */
 export interface UseClaim {
   id: string;
