@@ -325,7 +325,10 @@ Deno.test({
         ["allowed", 200, ["send_needs_ok"]],
         ["denied", 403, ["send_needs_ok"]],
       ]);
-      assert.ok(!(await env.auditDump()).includes("?t="), "no link token in the audit trail");
+      const dump = await env.auditDump();
+      assert.ok(!dump.includes("?t="), "no link token in the audit trail");
+      assert.ok(!dump.includes("Planning"), "no subject (message content) in the audit trail");
+      assert.ok(!dump.includes("Thursday"), "no body in the audit trail");
     } finally {
       await t.close();
     }

@@ -4,6 +4,7 @@ import type { Actor } from "../audit/actor.ts";
 import type { Database } from "../db/client.ts";
 import { approvals } from "../db/schema.ts";
 import { enqueueEvent } from "../webhooks/outbox.ts";
+import { summaryForAudit } from "./approval_summary.ts";
 import { approvalErrors } from "./approval_errors.ts";
 import { approvalFromRow, findApprovalRow } from "./approval_store.ts";
 import type { Approval, Decision } from "./approval_types.ts";
@@ -70,7 +71,7 @@ export async function decideApproval(deps: DecideDeps, input: DecideInput): Prom
       agentId: row.agentId,
       entityId: row.entityId,
       provider: row.provider,
-      data: { ...facts, ...input.by },
+      data: { ...facts, summary: summaryForAudit(approval.summary), ...input.by },
     }]);
     await enqueueEvent(tx, {
       appId: row.appId,

@@ -3,6 +3,7 @@ import type { Database } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
 import { approvals } from "../db/schema.ts";
 import { enqueueEvent } from "../webhooks/outbox.ts";
+import { summaryForAudit } from "./approval_summary.ts";
 import { approvalLink, digestLinkToken, newLinkToken } from "./approval_link.ts";
 import { approvalFromRow, type ApprovalRow } from "./approval_store.ts";
 import type { Approval, ApprovalSummary } from "./approval_types.ts";
@@ -78,7 +79,7 @@ export async function requestApproval(
       entityId: call.entityId,
       provider: call.provider,
       // The summary, never the links: a record outlives the approval.
-      data: { ...facts, connectionId: call.connectionId },
+      data: { ...facts, summary: summaryForAudit(call.summary), connectionId: call.connectionId },
     }]);
     await enqueueEvent(tx, {
       appId: call.appId,

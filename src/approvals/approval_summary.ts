@@ -78,3 +78,16 @@ export function summarizeCall(
   }
   return { ...base, text: `${operation.id}: ${base.method} ${base.path}` };
 }
+
+/**
+ * The part of a summary the audit trail keeps: who an email went to and
+ * which item a delete named, not the subject or the sentence (message
+ * content stays out of the trail, as for every proxied call).
+ */
+export function summaryForAudit(summary: ApprovalSummary): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  if (summary.recipients !== undefined) kept.recipients = summary.recipients;
+  if (summary.recipientCount !== undefined) kept.recipientCount = summary.recipientCount;
+  if (summary.resource !== undefined) kept.resource = summary.resource;
+  return kept;
+}

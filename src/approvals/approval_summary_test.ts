@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { summarizeCall } from "./approval_summary.ts";
+import { summarizeCall, summaryForAudit } from "./approval_summary.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const b64url = (s: string) =>
@@ -77,4 +77,17 @@ Deno.test("summary: Graph sendMail, a draft send, a delete, anything else", () =
     enc("not json"),
   );
   assert.match(unreadable.text, /recipients that could not be read/);
+});
+
+Deno.test("summary: the audit keeps recipients and the deleted item, not the subject or sentence", () => {
+  const kept = summaryForAudit({
+    text: 'Send an email to bob@acme.com: "Layoffs"',
+    operation: "gmail.users.messages.send",
+    method: "POST",
+    path: "/gmail/v1/users/me/messages/send",
+    recipients: ["bob@acme.com"],
+    subject: "Layoffs",
+  });
+  assert.deepEqual(kept, { recipients: ["bob@acme.com"] });
+  assert.ok(!JSON.stringify(kept).includes("Layoffs"));
 });
