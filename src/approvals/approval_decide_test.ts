@@ -5,7 +5,13 @@ import { SecurixError } from "../errors/securix_error.ts";
 import { openSecondDatabase, openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
 import { decideApproval } from "./approval_decide.ts";
 import { requestApproval } from "./approval_request.ts";
-import { claimUse, findApproval, listApprovals } from "./approval_store.ts";
+import {
+  APPROVAL_KEEP_MS,
+  claimUse,
+  findApproval,
+  listApprovals,
+  pruneApprovals,
+} from "./approval_store.ts";
 
 const HOUR = 3_600_000;
 
@@ -100,6 +106,12 @@ Deno.test("approvals: decided once, by one of two racing deciders; app-scoped; e
       decideApproval(deps, { id: "apr_nope", decision: "approve", by: { actor: "link" } }),
       code("SX-APPROVAL-NOT-FOUND"),
     );
+
+    // Housekeeping keeps ended approvals listable for a while, then drops them.
+    assert.equal(await pruneApprovals(database.db, clock), 0);
+    clock += APPROVAL_KEEP_MS;
+    assert.equal(await pruneApprovals(database.db, clock), 2);
+    assert.deepEqual(await listApprovals(database.db, {}, clock), []);
   } finally {
     await temp.cleanup();
   }

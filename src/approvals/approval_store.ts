@@ -137,3 +137,12 @@ export async function claimUse(db: Db, claim: UseClaim, now: number): Promise<bo
     ));
   return result.rowsAffected === 1;
 }
+
+/** How long an ended approval stays listable (`approvals list`, the API); the audit trail keeps the rest. */
+export const APPROVAL_KEEP_MS = 30 * 86_400_000;
+
+/** Housekeeping: drops approvals whose time ended more than APPROVAL_KEEP_MS ago. */
+export async function pruneApprovals(db: Db, now: number): Promise<number> {
+  const result = await db.delete(approvals).where(lte(approvals.expiresAt, now - APPROVAL_KEEP_MS));
+  return result.rowsAffected;
+}

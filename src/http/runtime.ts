@@ -36,6 +36,7 @@ import { BackupSchedule } from "../backup/backup_schedule.ts";
 import { VERSION } from "../cli/version.ts";
 import { approvalFilter } from "../approvals/approval_filter.ts";
 import { ApprovalSignals } from "../approvals/approval_signals.ts";
+import { pruneApprovals } from "../approvals/approval_store.ts";
 import type { ProxyFilter } from "../proxy/proxy_filter.ts";
 
 export interface RuntimeOptions {
@@ -333,6 +334,7 @@ export async function createRuntime(
     housekeepingRuns = true;
     try {
       await expireSessions(database, now());
+      await pruneApprovals(database.db, now());
       // Ended sessions' tokens are revoked and deleted; stale OAuth states go too.
       await sweepLeftovers({ database, vault, providers: wiring.registry, now });
       if (config.audit.retain_days > 0) {
