@@ -460,7 +460,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "approval: a retry with another body, agent or app is refused; two concurrent retries pass once",
+    "approval: a retry with another body, agent or app is refused; two concurrent retries pass once; uploads match across boundaries",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -513,6 +513,38 @@ Deno.test({
       assert.equal((lost.reason as SdkError).response?.data?.error?.code, "SX-APPROVAL-USED");
       assert.equal(env.fake.state.gmail.sent.length, 1);
       assert.match(env.fake.state.gmail.sent[0].to.join(","), /bob@acme\.com/);
+
+      // googleapis' upload form picks a random multipart boundary per request: the retry
+      // still matches the approved call (the parts are compared, not the boundary).
+      const { users, options } = gmailFor(env);
+      const media = { mimeType: "message/rfc822", body: rfc822("bob@acme.com", "Upload") };
+      const upload = await refusal(
+        users.messages.send({ userId: "me", requestBody: {}, media }, options),
+      );
+      assert.equal(upload.code, "SX-APPROVAL-REQUIRED");
+      const uploadId = upload.details.approvalId as string;
+      const decided = await t.api(`/approvals/${uploadId}`, {
+        method: "POST",
+        body: JSON.stringify({ decision: "approve" }),
+      });
+      assert.equal(decided.status, 200);
+      const retried = gmailFor(env, { "securix-approval-id": uploadId });
+      const sent = await retried.users.messages.send(
+        { userId: "me", requestBody: {}, media },
+        retried.options,
+      );
+      assert.equal(sent.status, 200);
+      const uploads = env.fake.seenBy("gmail").map((s) => s.headers.get("content-type") ?? "");
+      assert.match(uploads.at(-1)!, /^multipart\/related; boundary=/);
+      assert.equal(env.fake.state.gmail.sent.length, 2);
+      const changed = { ...media, body: rfc822("eve@evil.example", "Upload") };
+      const swappedUpload = await refusal(
+        retried.users.messages.send(
+          { userId: "me", requestBody: {}, media: changed },
+          retried.options,
+        ),
+      );
+      assert.equal(swappedUpload.code, "SX-APPROVAL-MISMATCH");
     } finally {
       await t.close();
     }

@@ -135,7 +135,13 @@ export function approvalFilter(deps: ApprovalFilterDeps): ProxyFilter | null {
       if (body === "too_large") {
         return deny(approvalErrors.tooLarge(deps.maxInspectBytes, rule.name), rule);
       }
-      const hash = requestHash(ex.method, ex.path, ex.query, body);
+      const hash = requestHash(
+        ex.method,
+        ex.path,
+        ex.query,
+        body,
+        ex.requestHeaders.get("content-type"),
+      );
       const presented = ex.requestHeaders.get(APPROVAL_HEADER);
       if (presented !== null) return await useApproval(ex, rule, presented, hash);
       const caller = ex.caller;
