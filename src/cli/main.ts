@@ -22,6 +22,7 @@ import { registerBackup, registerRestore } from "./backup_command.ts";
 import { registerService } from "./service_command.ts";
 import { registerMcp } from "./mcp_command.ts";
 import { registerAnomalies } from "./anomalies_command.ts";
+import { registerApprovals } from "./approvals_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(raw: CliIo): { program: Command; context: CliContext } {
@@ -60,6 +61,7 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerRestore,
       registerService,
       registerMcp,
+      registerApprovals,
     ]
   ) {
     register(program, context);

@@ -50,8 +50,6 @@ export interface Config {
   readonly rules: ParsedConfig["rules"];
   /** `[scopes.<name>]`. */
   readonly scopes: ParsedConfig["scopes"];
-  /** `[security]`: rate-limit sharing, anomaly detectors, approvals. */
-  readonly security: ParsedConfig["security"];
 }
 
 export interface LoadOptions {
@@ -286,7 +284,6 @@ export async function resolveConfig(
     },
     rules: parsed.rules,
     scopes: parsed.scopes,
-    security: parsed.security,
   });
 }
 

@@ -6,10 +6,11 @@ import m0004 from "../../migrations/0004_audit_packs.sql" with { type: "text" };
 import m0005 from "../../migrations/0005_audit_until_index.sql" with { type: "text" };
 import m0006 from "../../migrations/0006_connection_refreshable.sql" with { type: "text" };
 import m0007 from "../../migrations/0007_app_deleted.sql" with { type: "text" };
-import m0011 from "../../migrations/0011_mcp_grants.sql" with { type: "text" };
-import m0013 from "../../migrations/0013_gateway.sql" with { type: "text" };
 import m0008 from "../../migrations/0008_rate_limit_counters.sql" with { type: "text" };
 import m0009 from "../../migrations/0009_anomalies.sql" with { type: "text" };
+import m0010 from "../../migrations/0010_approvals.sql" with { type: "text" };
+import m0011 from "../../migrations/0011_mcp_grants.sql" with { type: "text" };
+import m0012 from "../../migrations/0012_gateway.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -25,10 +26,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0005_audit_until_index", sql: m0005 },
   { name: "0006_connection_refreshable", sql: m0006 },
   { name: "0007_app_deleted", sql: m0007 },
-  { name: "0011_mcp_grants", sql: m0011 },
-  { name: "0013_gateway", sql: m0013 },
   { name: "0008_rate_limit_counters", sql: m0008 },
   { name: "0009_anomalies", sql: m0009 },
+  { name: "0010_approvals", sql: m0010 },
+  { name: "0011_mcp_grants", sql: m0011 },
+  { name: "0012_gateway", sql: m0012 },
 ];
 
 export interface Migration {

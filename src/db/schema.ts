@@ -343,3 +343,37 @@ export const anomalyCounts = sqliteTable("anomaly_counts", {
   uniqueIndex("anomaly_counts_key_idx").on(t.detector, t.subject, t.bucket),
   index("anomaly_counts_bucket_idx").on(t.bucket),
 ]);
+
+/**
+ * A call held by an `approve` rule. Decided once (pending → approved |
+ * denied), used once by the agent's retry (approved → used, a conditional
+ * UPDATE so two retries or two processes cannot both pass). Expired is
+ * derived from `expires_at`; the links' tokens are stored as digests.
+ */
+export const approvals = sqliteTable("approvals", {
+  id: text("id").primaryKey(),
+  appId: text("app_id").notNull(),
+  agentId: text("agent_id").notNull(),
+  entityId: text("entity_id").notNull(),
+  connectionId: text("connection_id").notNull(),
+  provider: text("provider").notNull(),
+  operation: text("operation").notNull(),
+  rule: text("rule").notNull(),
+  method: text("method").notNull(),
+  /** Without the query (its values may be personal); the query is in `request_hash`. */
+  path: text("path").notNull(),
+  /** Hex SHA-256 of method, path, query and body. */
+  requestHash: text("request_hash").notNull(),
+  /** JSON of the human summary (approval_summary.ts): never a token or the full body. */
+  summary: text("summary").notNull(),
+  /** pending | approved | denied | used (expired is derived from expires_at). */
+  status: text("status").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  approveDigest: text("approve_digest").notNull(),
+  denyDigest: text("deny_digest").notNull(),
+  /** `link`, `api:<keyId>`, `cli`, later `console:<user>`. */
+  decidedBy: text("decided_by"),
+  decidedAt: integer("decided_at"),
+  usedAt: integer("used_at"),
+}, (t) => [index("approvals_app_idx").on(t.appId, t.status, t.createdAt)]);

@@ -1,6 +1,9 @@
 import { ruleRoutes } from "../api/rule_routes.ts";
 import { anomalyRoutes } from "../api/anomaly_routes.ts";
 import type { Anomaly } from "../anomalies/anomaly_types.ts";
+import { approvalRoutes } from "../api/approval_routes.ts";
+import { approvalPageRoutes } from "../approvals/approval_page_routes.tsx";
+import { ApprovalSignals } from "../approvals/approval_signals.ts";
 import { EMPTY_RULE_SET, type RuleSet } from "../rules/rule_set.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -58,6 +61,8 @@ export interface AppOptions {
   gateway?: { routes: RouteTable; credentials: ReleaseDeps["credentials"] };
   /** An anomaly block was cleared through the API: this process's block set drops it at once. */
   onAnomalyCleared?: (anomaly: Anomaly) => void;
+  /** Wakes requests held by an approval `wait` when a decision is made here. */
+  approvalSignals?: ApprovalSignals;
 }
 
 export interface ApplianceApp {
@@ -136,6 +141,21 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       clientAddress: readClientAddress,
     }),
   );
+  const approvalSignals = options.approvalSignals ?? new ApprovalSignals();
+  const approvalDeps = {
+    database,
+    now,
+    ttlMs: config.security.approval_ttl,
+    onDecided: (a: { id: string }) => approvalSignals.notify(a.id),
+  };
+  app.route(
+    "/",
+    approvalPageRoutes({
+      ...approvalDeps,
+      csrfKey,
+      secure: config.server.publicUrl.startsWith("https:"),
+    }),
+  );
   const v1 = new Hono<ApiEnv>();
   v1.use("*", requireApiKey(authenticator, readClientAddress));
   v1.route("/auth/sessions", sessionRoutes(flowDeps));
@@ -152,6 +172,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
   );
   v1.route("/rules", ruleRoutes({ rules: options.rules ?? (() => EMPTY_RULE_SET) }));
   v1.route("/anomalies", anomalyRoutes({ database, now, onCleared: options.onAnomalyCleared }));
+  v1.route("/approvals", approvalRoutes(approvalDeps));
   v1.route("/agents", agentRoutes({ database, now, onChange: options.onAgentsChanged }));
   v1.route(
     "/webhooks",

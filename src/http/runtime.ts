@@ -41,6 +41,9 @@ import { VERSION } from "../cli/version.ts";
 import { isMcpPath, mcpEndpoint } from "../mcp/mcp_endpoint.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import { AnomalyEngine } from "../anomalies/anomaly_engine.ts";
+import { approvalFilter } from "../approvals/approval_filter.ts";
+import { ApprovalSignals } from "../approvals/approval_signals.ts";
+import { pruneApprovals } from "../approvals/approval_store.ts";
 
 export interface RuntimeOptions {
   /** Providers' OAuth, discovery and account endpoints (not the proxy). */
@@ -82,6 +85,8 @@ export interface RuntimeOptions {
    * isolates can drop theirs with `forget` instead of waiting out their TTLs.
    */
   onCachesChanged?: (change: CacheChange) => void;
+  /** How often a request held by an approval `wait` looks for decisions made elsewhere; default 1 s. */
+  approvalPollMs?: number;
 }
 
 /** A change that makes cached callers or credentials stale, as it crosses between isolates. */
@@ -260,15 +265,28 @@ export async function createRuntime(
     onAnomaly: (detector, action) => metrics.anomalies.inc({ detector, action }),
     log,
   });
+  const approvalSignals = new ApprovalSignals();
   const rules = new RuleBook({
     maxInspectBytes: config.proxy.max_inspect_bytes,
     now,
-    // Anomaly blocks first, with or without rules: the detectors are on by default.
+    // Anomaly blocks first, with or without rules (the detectors are on by default); then the
+    // rules, rate limits, and approvals last (a call is held only once nothing else refuses it).
     compose: (set, rulesFilter) => {
       const filters: ProxyFilter[] = [anomalies.filter];
       if (rulesFilter) filters.push(rulesFilter);
       const limits = limitFilter({ set, counters: limitCounters });
       if (limits) filters.push(limits);
+      const approvals = approvalFilter({
+        set,
+        database,
+        now,
+        maxInspectBytes: config.proxy.max_inspect_bytes,
+        ttlMs: config.security.approval_ttl,
+        publicUrl: config.server.publicUrl,
+        signals: approvalSignals,
+        pollMs: options.approvalPollMs,
+      });
+      if (approvals) filters.push(approvals);
       return filters;
     },
   });
@@ -306,6 +324,7 @@ export async function createRuntime(
     },
     onAnomalyCleared: (anomaly) => anomalies.forget(anomaly),
     webhookResolve: options.webhookResolve,
+    approvalSignals,
     onKeyFailure: (address, reason) => {
       metrics.authFailures.inc({ reason });
       failureLog?.record(address, reason, now());
@@ -367,6 +386,7 @@ export async function createRuntime(
     housekeepingRuns = true;
     try {
       await expireSessions(database, now());
+      await pruneApprovals(database.db, now());
       // Ended sessions' tokens are revoked and deleted; stale OAuth states go too.
       await sweepLeftovers({ database, vault, providers: wiring.registry, now });
       if (config.audit.retain_days > 0) {

@@ -9,6 +9,8 @@ export const EVENT_TYPES = [
   "connection.refresh_failed",
   "connection.recovered",
   "security.anomaly",
+  "approval.requested",
+  "approval.decided",
   "webhook.test",
   "audit.head",
 ] as const;

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { ApprovalPage } from "../../web/approval_page.tsx";
 import { ConsentPage } from "../../web/consent_page.tsx";
 import { DevicePage } from "../../web/device_page.tsx";
 import { ErrorPage } from "../../web/error_page.tsx";
@@ -117,6 +118,25 @@ export const SAMPLE_PAGES: Record<string, () => Response> = {
         code="SX-BINDING-MISMATCH"
       />,
       { status: 403 },
+    ),
+  approval: () =>
+    renderPage(
+      <ApprovalPage
+        approvalId="apr_sample0000000000"
+        appName="Acme Mail Assistant"
+        agentId="mail-agent"
+        entityId="alice@acme.com"
+        provider="gmail"
+        operation="gmail.users.messages.send"
+        summary='Send an email to bob@partner.com, carol@partner.com: "Q3 contract, signed copy"'
+        recipients={["bob@partner.com", "carol@partner.com"]}
+        subject="Q3 contract, signed copy"
+        expiresAt={new Date(NOW + 60 * 60_000).toISOString()}
+        csrfToken="sample-csrf"
+        linkToken="sample-token"
+        link="approve"
+        now={NOW}
+      />,
     ),
   home: () => renderPage(<HomePage version="0.1.0" />),
   "not-found": () =>

@@ -14,6 +14,7 @@ import { type FakeApis, type FakeProviderName, startFakeApis } from "./fake_prov
 import { freePort } from "./process.ts";
 import { seedApp, seedConnection } from "./seed.ts";
 import { type ServedRuntime, serveRuntime } from "./serve_runtime.ts";
+import type { RuntimeOptions } from "../../src/http/runtime.ts";
 import { openTempAppliance, type TempAppliance } from "./temp_appliance.ts";
 
 export const PROVIDERS: readonly FakeProviderName[] = [
@@ -44,6 +45,10 @@ export interface RulesEnvOptions {
   entities?: string[];
   /** More config (e.g. `{ proxy: { max_inspect_bytes: 4096 } }`). */
   raw?: Record<string, unknown>;
+  /** The appliance's clock (default the real one). */
+  now?: () => number;
+  /** More runtime options (webhook polling, approval polling). */
+  runtime?: RuntimeOptions;
 }
 
 export interface Caller {
@@ -95,6 +100,7 @@ export async function rulesEnv(options: RulesEnvOptions = {}): Promise<RulesEnv>
         ...(options.rules ? { rules: options.rules } : {}),
         ...(options.scopes ? { scopes: options.scopes } : {}),
       },
+      now: options.now,
     });
     const { appliance } = temp;
     const keys = new Map<string, string>();
@@ -127,7 +133,7 @@ export async function rulesEnv(options: RulesEnvOptions = {}): Promise<RulesEnv>
       return get(...args);
     }) as typeof vault.get;
 
-    const served = await serveRuntime(appliance, port);
+    const served = await serveRuntime(appliance, port, options.runtime);
     const base = `http://127.0.0.1:${port}`;
     const tempDir = temp;
     const records = async (kinds?: string) => {

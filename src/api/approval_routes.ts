@@ -1,0 +1,86 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { apiActor } from "../audit/actor.ts";
+import type { Database } from "../db/client.ts";
+import { decideApproval } from "../approvals/approval_decide.ts";
+import { approvalErrors } from "../approvals/approval_errors.ts";
+import { findApproval, listApprovals } from "../approvals/approval_store.ts";
+import { type Approval, APPROVAL_STATUSES } from "../approvals/approval_types.ts";
+import { parseJsonBody } from "./parse_body.ts";
+import { parseQuery } from "./parse_query.ts";
+import type { ApiEnv } from "./require_api_key.ts";
+
+const listInput = z.object({
+  status: z.enum(APPROVAL_STATUSES as [string, ...string[]]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const decideInput = z.strictObject({ decision: z.enum(["approve", "deny"]) });
+
+/** An approval as the API shows it: the summary, never the link tokens or the request hash. */
+export function approvalView(a: Approval) {
+  const iso = (t: number | null) => t === null ? null : new Date(t).toISOString();
+  return {
+    id: a.id,
+    status: a.status,
+    agentId: a.agentId,
+    entityId: a.entityId,
+    connectionId: a.connectionId,
+    provider: a.provider,
+    operation: a.operation,
+    rule: a.rule,
+    method: a.method,
+    path: a.path,
+    summary: a.summary,
+    createdAt: iso(a.createdAt),
+    expiresAt: iso(a.expiresAt),
+    decidedBy: a.decidedBy,
+    decidedAt: iso(a.decidedAt),
+    usedAt: iso(a.usedAt),
+  };
+}
+
+export interface ApprovalRouteDeps {
+  database: Database;
+  now: () => number;
+  /** `[security] approval_ttl`. */
+  ttlMs: number;
+  onDecided?: (approval: Approval) => void;
+}
+
+/**
+ * /v1/approvals: the calling app's approvals, and deciding them from the
+ * app's own UI. Another app's approval is not found (404).
+ */
+export function approvalRoutes(deps: ApprovalRouteDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  app.get("/", async (c) => {
+    const query = parseQuery(c, listInput);
+    const list = await listApprovals(deps.database.db, {
+      appId: c.get("app").id,
+      status: query.status as Approval["status"] | undefined,
+      limit: query.limit,
+    }, deps.now());
+    return c.json({ approvals: list.map(approvalView) });
+  });
+  app.get("/:id", async (c) => {
+    const found = await findApproval(
+      deps.database.db,
+      c.req.param("id"),
+      deps.now(),
+      c.get("app").id,
+    );
+    if (!found) throw approvalErrors.notFound();
+    return c.json(approvalView(found));
+  });
+  app.post("/:id", async (c) => {
+    const input = await parseJsonBody(c, decideInput);
+    const decided = await decideApproval(deps, {
+      id: c.req.param("id"),
+      decision: input.decision,
+      by: apiActor(c.get("keyId")),
+      appId: c.get("app").id,
+    });
+    return c.json(approvalView(decided));
+  });
+  return app;
+}
