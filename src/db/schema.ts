@@ -297,6 +297,9 @@ export const rateLimitLeases = sqliteTable("rate_limit_leases", {
 }, (t) => [
   primaryKey({ columns: [t.key, t.holder] }),
   index("rate_limit_leases_until_idx").on(t.until),
+]);
+
+/**
  * What the security engine detected: a block (`active` until a person clears
  * it or `expires_at` passes) or an alert-only finding (`alert`). At most one
  * active block per connection and detector, whichever process trips it.

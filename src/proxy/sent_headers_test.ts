@@ -65,6 +65,8 @@ Deno.test("sent headers: securix-connection-id is read and never goes upstream",
   assert.equal(sent.entityId, null);
   assert.deepEqual(sent.upstream, [["accept", "x"]]);
   assert.equal(readSentHeaders(new Headers()).connectionId, null);
+});
+
 Deno.test("sent headers: the approval id (any spelling) never goes upstream, even named in Connection", () => {
   const headers = new Headers([
     ["Securix-Approval-Id", "apr_aaaaaaaaaaaaaaaa"],
