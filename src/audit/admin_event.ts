@@ -22,7 +22,13 @@ export type AdminEventKind =
   | "admin.vault.rotation_failed"
   | "admin.providers.loaded"
   | "admin.backup.created"
-  | "admin.backup.failed";
+  | "admin.backup.failed"
+  | "admin.admins.added"
+  | "admin.admins.removed"
+  | "admin.console.login_link_created"
+  | "admin.console.signed_in"
+  | "admin.console.sign_in_failed"
+  | "admin.console.signed_out";
 
 export interface AdminEvent {
   kind: AdminEventKind;

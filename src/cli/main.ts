@@ -20,6 +20,7 @@ import { CliExit } from "./cli_exit.ts";
 import { registerVersion } from "./version_command.ts";
 import { registerBackup, registerRestore } from "./backup_command.ts";
 import { registerService } from "./service_command.ts";
+import { registerAdmins } from "./admins_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(raw: CliIo): { program: Command; context: CliContext } {
@@ -56,6 +57,7 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerBackup,
       registerRestore,
       registerService,
+      registerAdmins,
     ]
   ) {
     register(program, context);

@@ -6,6 +6,7 @@ import m0004 from "../../migrations/0004_audit_packs.sql" with { type: "text" };
 import m0005 from "../../migrations/0005_audit_until_index.sql" with { type: "text" };
 import m0006 from "../../migrations/0006_connection_refreshable.sql" with { type: "text" };
 import m0007 from "../../migrations/0007_app_deleted.sql" with { type: "text" };
+import m0014 from "../../migrations/0014_admins.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0005_audit_until_index", sql: m0005 },
   { name: "0006_connection_refreshable", sql: m0006 },
   { name: "0007_app_deleted", sql: m0007 },
+  { name: "0014_admins", sql: m0014 },
 ];
 
 export interface Migration {

@@ -34,6 +34,12 @@ import { forwardedClient } from "./client_address.ts";
 import type { Appliance } from "./appliance.ts";
 import { BackupSchedule } from "../backup/backup_schedule.ts";
 import { VERSION } from "../cli/version.ts";
+import { sweepAdminSessions } from "../admins/admin_session_store.ts";
+import { AdminLockout, type AdminLockoutLimits } from "../console/admin_lockout.ts";
+import { type ConsoleHandler, createConsole } from "../console/console_app.tsx";
+import { MetricsHistory } from "../console/metrics_history.ts";
+import { readTotals } from "../console/metrics_totals.ts";
+import { deriveSubkey, LABELS } from "../vault/derive.ts";
 
 export interface RuntimeOptions {
   /** Providers' OAuth, discovery and account endpoints (not the proxy). */
@@ -75,6 +81,10 @@ export interface RuntimeOptions {
    * isolates can drop theirs with `forget` instead of waiting out their TTLs.
    */
   onCachesChanged?: (change: CacheChange) => void;
+  /** The console's sign-in lockout; default 5 failures per admin, 20 per address, 15 min. */
+  adminLockout?: AdminLockoutLimits;
+  /** Between samples of the console's overview charts; default 10 s. */
+  consoleSampleMs?: number;
 }
 
 /** A change that makes cached callers or credentials stale, as it crosses between isolates. */
@@ -106,6 +116,10 @@ export interface Runtime {
   applyRules(raw: Record<string, unknown>, trigger: string): RuleLoad;
   /** Drops what `change` makes stale (a change another isolate made). */
   forget(change: CacheChange): void;
+  /** The admin console, for the admin listener only; null in serving isolates. */
+  adminHandler:
+    | ((req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response>)
+    | null;
 }
 
 /**
@@ -247,7 +261,7 @@ export async function createRuntime(
     });
   };
   putInForce(compileRules(config.rules, config.scopes), "start");
-  const { app, authenticator } = await createApp(appliance, {
+  const { app, authenticator, commands } = await createApp(appliance, {
     rules: () => rules.set,
     providers: wiring.registry,
     log,
@@ -272,6 +286,25 @@ export async function createRuntime(
     },
   });
   const trusted = trustedProxies(config.server.trustedProxies);
+  const history = new MetricsHistory({ read: () => readTotals(metrics), now });
+  const adminConsole: ConsoleHandler | null = serving ? null : createConsole({
+    config,
+    database,
+    vault,
+    now,
+    commands,
+    providers: wiring.registry,
+    routes: wiring.routes,
+    refresherFor: wiring.refresherFor,
+    rules: () => rules.set,
+    reloadRules: (trigger) => runtime.reloadRules(trigger),
+    history,
+    webhookResolve: options.webhookResolve ?? dnsResolver,
+    webhookQueueDepth: () => worker.queueDepth(),
+    lockout: new AdminLockout(options.adminLockout),
+    csrfKey: await deriveSubkey(config.vault.masterKey, LABELS.consoleCsrf),
+    log,
+  });
   const callers = new CallerResolver({ db: database.db, authenticator, now });
   function forget(change: CacheChange): void {
     if (change.kind === "agents") return callers.forgetAll();
@@ -309,6 +342,7 @@ export async function createRuntime(
     housekeepingRuns = true;
     try {
       await expireSessions(database, now());
+      await sweepAdminSessions(database.db, now());
       // Ended sessions' tokens are revoked and deleted; stale OAuth states go too.
       await sweepLeftovers({ database, vault, providers: wiring.registry, now });
       if (config.audit.retain_days > 0) {
@@ -331,7 +365,14 @@ export async function createRuntime(
       log(`audit head: cannot publish: ${logSafeError(error)}`);
     }
   };
-  return {
+  const runtime: Runtime = {
+    adminHandler: adminConsole && ((req, info) => {
+      const peer = info.remoteAddr.hostname;
+      const address = trusted(peer)
+        ? forwardedClient(peer, req.headers.get("x-forwarded-for"), trusted, true)
+        : peer;
+      return adminConsole(req, address);
+    }),
     handler: (req, info) => {
       const url = requestUrl(req.url, req.headers.get("host"));
       if (!url) return Promise.resolve(errorResponse(proxyErrors.badHost()));
@@ -373,6 +414,9 @@ export async function createRuntime(
         void publishAuditHead();
         timers.push(setInterval(publishAuditHead, config.audit.head_interval_ms));
       }
+      // The console's charts: this process's metrics, sampled into a ring buffer.
+      timers.push(setInterval(() => void history.sample(), options.consoleSampleMs ?? 10_000));
+      void history.sample();
       // Summaries of ended minutes go out within seconds, not at the next housekeeping.
       if (failureLog) timers.push(setInterval(() => failureLog.flush(now()), 5_000));
       backups?.start();
@@ -408,6 +452,7 @@ export async function createRuntime(
       proxy.upstream.close?.();
     },
   };
+  return runtime;
 }
 
 const SERVING_AUDIT_INTERVAL_MS = 50;

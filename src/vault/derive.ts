@@ -7,6 +7,7 @@ export const LABELS = {
   keyWrapping: "securix/v1/vault-key-wrapping",
   csrf: "securix/v1/csrf-tokens",
   auditHead: "securix/v1/audit-head-signing",
+  consoleCsrf: "securix/v1/console-csrf-tokens",
 } as const;
 
 const SALT = new TextEncoder().encode("securix-master-key-hkdf-salt-v1");
