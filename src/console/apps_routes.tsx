@@ -72,7 +72,7 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
               <div class="form-row">
                 <div class="field">
                   <label for="app-name">Name</label>
-                  <input id="app-name" name="name" required pattern="[A-Za-z0-9_-]{1,63}" />
+                  <input id="app-name" name="name" required pattern="[A-Za-z0-9_\-]{1,63}" />
                 </div>
                 <div class="field">
                   <label for="app-origins">Web origins (space or comma separated)</label>

@@ -32,7 +32,9 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
     await next();
     const h = c.res.headers;
     h.set("x-content-type-options", "nosniff");
-    h.set("referrer-policy", "no-referrer");
+    // Same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts,
+    // and the CSRF check wants to see the console's own origin.
+    h.set("referrer-policy", "same-origin");
     h.set("x-frame-options", "DENY");
     h.set("cache-control", h.get("cache-control") ?? "no-store");
     if (!h.has("content-security-policy")) {

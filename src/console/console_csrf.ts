@@ -11,7 +11,11 @@ import type { ConsoleEnv } from "./console_session.ts";
 export function requireCsrf(deps: ConsoleDeps): MiddlewareHandler<ConsoleEnv> {
   return async function consoleCsrf(c, next) {
     if (c.req.method !== "POST") return await next();
-    if (!sameOrigin(c.req.header("origin"), c.req.url, c.req.header("host"))) {
+    const site = c.req.header("sec-fetch-site");
+    if (
+      (site !== undefined && site !== "same-origin" && site !== "none") ||
+      !sameOrigin(c.req.header("origin"), c.req.url, c.req.header("host"))
+    ) {
       return c.text("Cross-origin form refused\n", 403);
     }
     const form = await c.req.parseBody();

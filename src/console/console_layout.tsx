@@ -41,7 +41,7 @@ function Head(props: { title: string; styles?: string[]; scripts?: string[] }) {
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <meta name="color-scheme" content="light dark" />
-      <meta name="referrer" content="no-referrer" />
+      <meta name="referrer" content="same-origin" />
       <meta name="robots" content="noindex, nofollow" />
       <title>{`${props.title} · Securix console`}</title>
       <link rel="icon" href={FAVICON} />
