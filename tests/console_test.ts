@@ -190,7 +190,36 @@ Deno.test({
       await page.goto(`${base}/console/providers`);
       await axe(page, "providers");
 
-      // Screenshots, light and dark.
+      // Screenshots, light and dark, with a few users and some traffic to show.
+      for (const [i, entity] of ["bob", "carol", "dave", "erin", "frank"].entries()) {
+        await seedConnection(env.temp.appliance, {
+          id: `conn_console${i + 2}`,
+          appId,
+          entityId: entity,
+          provider: "gmail",
+          accessToken: `token-${entity}`,
+        });
+      }
+      for (let round = 0; round < 12; round++) {
+        await Promise.all(
+          ["bob", "carol", "dave"].slice(0, 1 + (round % 3)).map(async (who) => {
+            const r = await fetch(`${env.publicUrl}/proxy/gmail/gmail/v1/users/me/messages`, {
+              headers: {
+                "securix-api-key": apiKey,
+                "securix-entity-id": who,
+                "securix-agent-id": "agent-1",
+              },
+            });
+            await r.body?.cancel();
+          }),
+        );
+        await new Promise((r) => setTimeout(r, 120));
+      }
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${base}/console/connections`);
+      await page.screenshot({ path: `${SHOTS}console-connections-narrow.png`, fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 900 });
+      // Light and dark.
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme });
         await page.goto(`${base}/console`);

@@ -6,7 +6,7 @@ import { CONSOLE_ASSETS } from "./console_assets.ts";
 import type { ConsoleDeps } from "./console_deps.ts";
 import { consolePage } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
-import type { MetricsSample } from "./metrics_history.ts";
+import { recentValue } from "./recent_value.ts";
 
 const CHARTS = [
   ["requests", "Requests per second"],
@@ -23,13 +23,6 @@ async function connectionCounts(db: Db): Promise<Record<string, number>> {
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
-function latestValue(samples: readonly MetricsSample[], key: keyof MetricsSample): string {
-  const last = samples.at(-1);
-  if (!last || last[key] === null) return "—";
-  const v = last[key] as number;
-  return key === "errorRate" ? `${(v * 100).toFixed(1)} %` : String(v);
-}
-
 /** `/console`: traffic charts from the in-process history, and what the appliance holds. */
 export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
@@ -38,6 +31,7 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const [appCount] = await db.select({ n: count() }).from(apps).where(isNull(apps.deletedAt));
     const byStatus = await connectionCounts(db);
     const samples = deps.history.samples();
+    const now = deps.now();
     const rules = deps.rules();
     const queue = await deps.webhookQueueDepth();
     return consolePage(
@@ -56,17 +50,17 @@ export function overviewRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
           </p>
           <div class="grid">
             <section class="card stat" aria-label="Requests per second">
-              <div class="label">Requests/s</div>
-              <div class="value">{latestValue(samples, "requestsPerS")}</div>
+              <div class="label">Requests/s, last minute</div>
+              <div class="value">{recentValue(samples, "requestsPerS", now)}</div>
             </section>
             <section class="card stat" aria-label="Error rate">
               <div class="label">5xx share</div>
-              <div class="value">{latestValue(samples, "errorRate")}</div>
+              <div class="value">{recentValue(samples, "errorRate", now)}</div>
             </section>
             <section class="card stat" aria-label="Latency">
               <div class="label">p50 / p99 ms</div>
               <div class="value">
-                {latestValue(samples, "p50Ms")} / {latestValue(samples, "p99Ms")}
+                {recentValue(samples, "p50Ms", now)} / {recentValue(samples, "p99Ms", now)}
               </div>
             </section>
             <section class="card stat" aria-label="Webhook queue">
