@@ -36,6 +36,7 @@ export function registerServe(program: Command, context: CliContext): void {
       const runtime = await createRuntime(appliance, {
         log: io.err,
         onCachesChanged: (change) => pool?.forget(change),
+        onRulesReloaded: (raw) => pool?.applyRules(raw),
       });
       runtime.start();
       io.out(describeRules(runtime.rules.set));

@@ -83,6 +83,8 @@ export interface RuntimeOptions {
   onCachesChanged?: (change: CacheChange) => void;
   /** The console's sign-in lockout; default 5 failures per admin, 20 per address, 15 min. */
   adminLockout?: AdminLockoutLimits;
+  /** Rules the console reloaded, to put in force in the other serving isolates too. */
+  onRulesReloaded?: (raw: Record<string, unknown>) => void;
   /** Between samples of the console's overview charts; default 10 s. */
   consoleSampleMs?: number;
 }
@@ -297,7 +299,11 @@ export async function createRuntime(
     routes: wiring.routes,
     refresherFor: wiring.refresherFor,
     rules: () => rules.set,
-    reloadRules: (trigger) => runtime.reloadRules(trigger),
+    reloadRules: async (trigger) => {
+      const result = await runtime.reloadRules(trigger);
+      if (result.ok && result.raw) options.onRulesReloaded?.(result.raw);
+      return result;
+    },
     history,
     webhookResolve: options.webhookResolve ?? dnsResolver,
     webhookQueueDepth: () => worker.queueDepth(),
