@@ -165,3 +165,25 @@ Deno.test("console: a login link signs in once, and not after 10 minutes", async
     await env.close();
   }
 });
+
+Deno.test("console: cookies are Secure when the console is reached over https (its proxy says so)", async () => {
+  const env = await startConsoleEnv();
+  try {
+    const viaProxy = await fetch(`${env.consoleUrl}/console/sign-in`, {
+      headers: { "x-forwarded-proto": "https" },
+    });
+    await viaProxy.body?.cancel();
+    const [cookie] = viaProxy.headers.getSetCookie();
+    assert.match(cookie, /^sx_console_pre=/);
+    assert.match(cookie, /; Secure/);
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Strict/);
+    const plain = await fetch(`${env.consoleUrl}/console/sign-in`);
+    await plain.body?.cancel();
+    assert.doesNotMatch(plain.headers.getSetCookie()[0], /Secure/);
+    assert.match(plain.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+    assert.equal(plain.headers.get("x-frame-options"), "DENY");
+  } finally {
+    await env.close();
+  }
+});
