@@ -19,6 +19,10 @@ explainSkip("admin console browser test");
 const SHOTS = new URL("../.test-artifacts/screenshots/", import.meta.url).pathname;
 
 async function axe(page: Page, where: string): Promise<void> {
+  await page.screenshot({
+    path: `${SHOTS}console-${where.replaceAll(/[^a-z]+/g, "-")}.png`,
+    fullPage: true,
+  });
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   assert.deepEqual(
