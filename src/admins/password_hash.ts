@@ -9,7 +9,7 @@ export interface ScryptParams {
 }
 
 /**
- * 32 MiB and about 100 ms on one core: memory-hard enough that a stolen
+ * 32 MiB and about 0.2 s a check on a busy core: memory-hard enough that a stolen
  * database is slow to attack, cheap enough for a handful of console sign-ins.
  */
 export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 15, r: 8, p: 1 };
