@@ -1,13 +1,9 @@
 import { Hono } from "hono";
-import {
-  addAgent,
-  addAgentInput,
-  type Agent,
-  listAgents,
-  removeAgent,
-} from "../agents/agent_store.ts";
+import { addAgentInput, type Agent, listAgents } from "../agents/agent_store.ts";
 import { apiActor } from "../audit/actor.ts";
-import { recordAdminEvent } from "../audit/admin_event.ts";
+import { addAgentCommand } from "../commands/add_agent.ts";
+import type { CommandsFor } from "../commands/command_context.ts";
+import { removeAgentCommand } from "../commands/remove_agent.ts";
 import type { Database } from "../db/client.ts";
 import type { ApiEnv } from "./require_api_key.ts";
 import { parseJsonBody } from "./parse_body.ts";
@@ -18,7 +14,7 @@ function agentView(a: Agent) {
 
 /** GET/POST /v1/agents, DELETE /v1/agents/{agentId}: the app's registered agents. */
 export function agentRoutes(
-  deps: { database: Database; now: () => number; onChange?: () => void },
+  deps: { database: Database; commands: CommandsFor },
 ): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.get("/", async (c) => {
@@ -28,34 +24,13 @@ export function agentRoutes(
   });
   app.post("/", async (c) => {
     const input = await parseJsonBody(c, addAgentInput);
-    const appId = c.get("app").id;
-    const agent = await deps.database.transaction(async (tx) => {
-      const agent = await addAgent(tx, appId, input, deps);
-      await recordAdminEvent(tx, {
-        kind: "admin.agent.added",
-        by: apiActor(c.get("keyId")),
-        appId,
-        agentId: agent.agentId,
-        data: { name: agent.name },
-      }, deps.now());
-      return agent;
-    });
-    deps.onChange?.();
+    const ctx = deps.commands(apiActor(c.get("keyId")));
+    const agent = await addAgentCommand(ctx, c.get("app").id, input);
     return c.json(agentView(agent), 201);
   });
   app.delete("/:agentId", async (c) => {
-    const appId = c.get("app").id;
-    const agentId = c.req.param("agentId");
-    await deps.database.transaction(async (tx) => {
-      await removeAgent(tx, appId, agentId);
-      await recordAdminEvent(tx, {
-        kind: "admin.agent.removed",
-        by: apiActor(c.get("keyId")),
-        appId,
-        agentId,
-      }, deps.now());
-    });
-    deps.onChange?.();
+    const ctx = deps.commands(apiActor(c.get("keyId")));
+    await removeAgentCommand(ctx, c.get("app").id, c.req.param("agentId"));
     return c.body(null, 204);
   });
   return app;

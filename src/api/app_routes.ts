@@ -2,14 +2,11 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { appName, CONNECTION_FATES, MAX_ORIGINS, webOrigin } from "../apps/app_input.ts";
 import type { App } from "../apps/app_store.ts";
-import { deleteApp } from "../apps/delete_app.ts";
-import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
-import { updateApp } from "../apps/update_app.ts";
 import { apiActor } from "../audit/actor.ts";
-import type { Connection } from "../connections/connection_types.ts";
-import type { Database } from "../db/client.ts";
+import type { CommandsFor } from "../commands/command_context.ts";
+import { deleteAppCommand } from "../commands/delete_app.ts";
+import { updateAppCommand } from "../commands/update_app.ts";
 import type { ProviderRegistry } from "../flows/flow_provider.ts";
-import type { VaultStore } from "../vault/store.ts";
 import { parseJsonBody } from "./parse_body.ts";
 import { parseQuery } from "./parse_query.ts";
 import type { ApiEnv } from "./require_api_key.ts";
@@ -58,16 +55,10 @@ function appView(a: App) {
 }
 
 export interface AppRouteDeps {
-  database: Database;
-  vault: VaultStore;
   /** The serving providers: the deleted app's connections are revoked at them where they can. */
   providers: ProviderRegistry;
-  now: () => number;
-  /** The edge's key cache: the app's keys are re-read (update) or refused (delete) at once. */
-  authenticator: KeyAuthenticator;
-  onConnectionRevoked?: (connection: Connection) => void;
-  /** Agents were removed (delete): the proxy's agent cache is dropped. */
-  onAgentsChanged?: () => void;
+  /** Their after-commit hooks drop the app's cached keys (update, delete) and agents (delete). */
+  commands: CommandsFor;
 }
 
 /**
@@ -81,34 +72,17 @@ export function appRoutes(deps: AppRouteDeps): Hono<ApiEnv> {
   app.patch("/", async (c) => {
     const input = await parseJsonBody(c, patchInput);
     const appId = c.get("app").id;
-    const { app: updated } = await updateApp(deps.database, appId, input, {
-      now: deps.now,
-      by: apiActor(c.get("keyId")),
-    });
     // The cached key carries the app: new origins and name apply to its next request.
-    deps.authenticator.forgetApp(appId);
+    const ctx = deps.commands(apiActor(c.get("keyId")));
+    const { app: updated } = await updateAppCommand(ctx, appId, input);
     return c.json(appView(updated));
   });
   app.delete("/", async (c) => {
     const { connections } = parseQuery(c, deleteQuery);
     const appId = c.get("app").id;
-    const result = await deleteApp(
-      {
-        database: deps.database,
-        vault: deps.vault,
-        providers: deps.providers,
-        now: deps.now,
-        by: apiActor(c.get("keyId")),
-        onRevoked: deps.onConnectionRevoked,
-        // Once the keys are revoked: the app's cached key is refused from its next request.
-        afterCommit: () => {
-          deps.authenticator.forgetApp(appId);
-          deps.onAgentsChanged?.();
-        },
-      },
-      appId,
-      { connections },
-    );
+    // Once the keys are revoked: the app's cached key is refused from its next request.
+    const ctx = deps.commands(apiActor(c.get("keyId")));
+    const result = await deleteAppCommand(ctx, deps.providers, appId, { connections });
     return c.json({
       id: result.app.id,
       name: result.app.name,

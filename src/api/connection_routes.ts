@@ -5,7 +5,10 @@ import { apiActor } from "../audit/actor.ts";
 import { getConnection, listConnectionsPage } from "../connections/connection_store.ts";
 import { decodeCursor, encodeCursor } from "../connections/page_cursor.ts";
 import { type Connection, CONNECTION_STATUSES } from "../connections/connection_types.ts";
-import { revokeConnection, type RevokeDeps } from "../connections/revoke_connection.ts";
+import type { CommandsFor } from "../commands/command_context.ts";
+import { revokeConnectionCommand } from "../commands/revoke_connection.ts";
+import type { Database } from "../db/client.ts";
+import type { ProviderRegistry } from "../flows/flow_provider.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { parseQuery } from "./parse_query.ts";
 import type { ApiEnv } from "./require_api_key.ts";
@@ -43,7 +46,9 @@ const listQuery = z.object({
  * GET /v1/connections?entityId&provider&status&limit&cursor (pages of up to
  * 500, `nextCursor` until the last), GET/DELETE /v1/connections/{id}
  */
-export function connectionRoutes(deps: RevokeDeps): Hono<ApiEnv> {
+export function connectionRoutes(
+  deps: { database: Database; providers: ProviderRegistry; commands: CommandsFor },
+): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const own = async (appId: string, id: string) => {
     const connection = await getConnection(deps.database.db, id);
@@ -71,7 +76,8 @@ export function connectionRoutes(deps: RevokeDeps): Hono<ApiEnv> {
   );
   app.delete("/:id", async (c) => {
     const connection = await own(c.get("app").id, c.req.param("id"));
-    await revokeConnection(deps, connection, { by: apiActor(c.get("keyId")) });
+    const ctx = deps.commands(apiActor(c.get("keyId")));
+    await revokeConnectionCommand(ctx, deps.providers, connection);
     return c.body(null, 204);
   });
   return app;

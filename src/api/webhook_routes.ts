@@ -1,19 +1,16 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { apiActor } from "../audit/actor.ts";
+import { addWebhookCommand } from "../commands/add_webhook.ts";
+import type { CommandsFor } from "../commands/command_context.ts";
+import { redeliverWebhookCommand } from "../commands/redeliver_webhook.ts";
+import { removeWebhookCommand } from "../commands/remove_webhook.ts";
+import { rotateWebhookSecretCommand } from "../commands/rotate_webhook_secret.ts";
+import { sendTestWebhookCommand } from "../commands/send_test_webhook.ts";
 import type { Database } from "../db/client.ts";
-import type { VaultStore } from "../vault/store.ts";
-import { listDeliveries, redeliver } from "../webhooks/delivery_store.ts";
-import {
-  addEndpoint,
-  eventsInput,
-  listEndpoints,
-  removeEndpoint,
-  rotateEndpointSecret,
-  type WebhookEndpoint,
-} from "../webhooks/endpoint_store.ts";
-import { queueTestEvent } from "../webhooks/test_event.ts";
-import { checkWebhookTarget, type Resolver } from "../webhooks/target_policy.ts";
+import { listDeliveries } from "../webhooks/delivery_store.ts";
+import { eventsInput, listEndpoints, type WebhookEndpoint } from "../webhooks/endpoint_store.ts";
+import type { Resolver } from "../webhooks/target_policy.ts";
 import { parseJsonBody } from "./parse_body.ts";
 import type { ApiEnv } from "./require_api_key.ts";
 
@@ -32,8 +29,7 @@ function endpointView(e: WebhookEndpoint) {
 
 export interface WebhookRouteDeps {
   database: Database;
-  vault: VaultStore;
-  now: () => number;
+  commands: CommandsFor;
   allowPrivateTargets: boolean;
   resolve: Resolver;
 }
@@ -41,7 +37,8 @@ export interface WebhookRouteDeps {
 /** /v1/webhooks: the calling app's endpoints, deliveries, redelivery and test events. */
 export function webhookRoutes(deps: WebhookRouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
-  const store = { db: deps.database.db, vault: deps.vault, now: deps.now };
+  const store = { db: deps.database.db };
+  const policy = { allowPrivate: deps.allowPrivateTargets, resolve: deps.resolve };
   app.get(
     "/",
     async (c) =>
@@ -49,28 +46,22 @@ export function webhookRoutes(deps: WebhookRouteDeps): Hono<ApiEnv> {
   );
   app.post("/", async (c) => {
     const input = await parseJsonBody(c, addInput);
-    await checkWebhookTarget(input.url, {
-      allowPrivate: deps.allowPrivateTargets,
-      resolve: deps.resolve,
-    });
-    const appId = c.get("app").id;
-    const by = apiActor(c.get("keyId"));
-    const { endpoint, secret } = await addEndpoint(store, appId, input.url, input.events, by);
+    const ctx = deps.commands(apiActor(c.get("keyId")));
+    const { endpoint, secret } = await addWebhookCommand(ctx, policy, c.get("app").id, input);
     return c.json({ ...endpointView(endpoint), secret }, 201);
   });
   app.delete("/:id", async (c) => {
-    const by = apiActor(c.get("keyId"));
-    await removeEndpoint(store, c.req.param("id"), c.get("app").id, by);
+    const ctx = deps.commands(apiActor(c.get("keyId")));
+    await removeWebhookCommand(ctx, c.req.param("id"), c.get("app").id);
     return c.body(null, 204);
   });
   app.post("/:id/rotate-secret", async (c) => {
     const input = await parseJsonBody(c, rotateInput);
-    const rotated = await rotateEndpointSecret(
-      store,
+    const rotated = await rotateWebhookSecretCommand(
+      deps.commands(apiActor(c.get("keyId"))),
       c.req.param("id"),
       input.graceHours * 3_600_000,
       c.get("app").id,
-      apiActor(c.get("keyId")),
     );
     return c.json({
       secret: rotated.secret,
@@ -84,13 +75,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): Hono<ApiEnv> {
     });
   });
   app.post("/deliveries/:id/redeliver", async (c) => {
-    const by = apiActor(c.get("keyId"));
-    await redeliver(deps.database, c.req.param("id"), deps.now(), by, c.get("app").id);
+    const ctx = deps.commands(apiActor(c.get("keyId")));
+    await redeliverWebhookCommand(ctx, c.req.param("id"), c.get("app").id);
     return c.body(null, 202);
   });
   app.post("/test", async (c) => {
-    const by = apiActor(c.get("keyId"));
-    const queued = await queueTestEvent(deps.database, c.get("app").id, by, deps.now());
+    const ctx = deps.commands(apiActor(c.get("keyId")));
+    const queued = await sendTestWebhookCommand(ctx, c.get("app").id);
     return c.json({ queued }, 202);
   });
   return app;

@@ -17,3 +17,8 @@ export function cliActor(env: (name: string) => string | undefined): Actor {
   const osUser = ["SUDO_USER", "USER", "LOGNAME", "USERNAME"].map(env).find(Boolean) ?? null;
   return { actor: "cli", osUser };
 }
+
+/** A signed-in console admin. */
+export function adminActor(name: string): Actor {
+  return { actor: `admin:${name}` };
+}

@@ -24,7 +24,13 @@ export type AdminEventKind =
   | "admin.backup.created"
   | "admin.backup.failed"
   | "admin.mcp_url.created"
-  | "admin.mcp_url.revoked";
+  | "admin.mcp_url.revoked"
+  | "admin.admins.added"
+  | "admin.admins.removed"
+  | "admin.console.login_link_created"
+  | "admin.console.signed_in"
+  | "admin.console.sign_in_failed"
+  | "admin.console.signed_out";
 
 export interface AdminEvent {
   kind: AdminEventKind;

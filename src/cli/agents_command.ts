@@ -1,7 +1,8 @@
 import type { Command } from "commander";
-import { addAgent, listAgents, removeAgent } from "../agents/agent_store.ts";
+import { listAgents } from "../agents/agent_store.ts";
 import { requireApp } from "../apps/app_store.ts";
-import { recordAdminEvent } from "../audit/admin_event.ts";
+import { addAgentCommand } from "../commands/add_agent.ts";
+import { removeAgentCommand } from "../commands/remove_agent.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
 
@@ -14,18 +15,11 @@ export function registerAgents(program: Command, context: CliContext): void {
     .option("--name <name>", "a readable name")
     .option("--json", "print JSON")
     .action(async (appRef: string, agentId: string, options: { name?: string; json?: boolean }) => {
-      await context.withAppliance(async ({ database, now }) => {
-        const app = await requireApp(database.db, appRef);
-        const agent = await database.transaction(async (tx) => {
-          const agent = await addAgent(tx, app.id, { agentId, name: options.name }, { now });
-          await recordAdminEvent(tx, {
-            kind: "admin.agent.added",
-            by: context.actor(),
-            appId: app.id,
-            agentId: agent.agentId,
-            data: { name: agent.name },
-          }, now());
-          return agent;
+      await context.withAppliance(async (appliance) => {
+        const app = await requireApp(appliance.database.db, appRef);
+        const agent = await addAgentCommand(context.commands(appliance), app.id, {
+          agentId,
+          name: options.name,
         });
         if (options.json) {
           return printJson(context.io, { ...agent, createdAt: isoTime(agent.createdAt) });
@@ -50,17 +44,9 @@ export function registerAgents(program: Command, context: CliContext): void {
   agents.command("remove <app> <agentId>")
     .description("unregister AGENT_ID; its requests are refused from then on")
     .action(async (appRef: string, agentId: string) => {
-      await context.withAppliance(async ({ database, now }) => {
-        const app = await requireApp(database.db, appRef);
-        await database.transaction(async (tx) => {
-          await removeAgent(tx, app.id, agentId);
-          await recordAdminEvent(tx, {
-            kind: "admin.agent.removed",
-            by: context.actor(),
-            appId: app.id,
-            agentId,
-          }, now());
-        });
+      await context.withAppliance(async (appliance) => {
+        const app = await requireApp(appliance.database.db, appRef);
+        await removeAgentCommand(context.commands(appliance), app.id, agentId);
         context.io.out(`Removed agent ${agentId} from ${app.name}`);
       });
     });

@@ -2,9 +2,9 @@ import * as p from "@clack/prompts";
 import { type Command, Option } from "commander";
 import { CONNECTION_FATES, type ConnectionFate } from "../apps/app_input.ts";
 import { listApps, requireApp } from "../apps/app_store.ts";
-import { createAppWithKey } from "../apps/create_app_with_key.ts";
-import { deleteApp } from "../apps/delete_app.ts";
-import { updateApp } from "../apps/update_app.ts";
+import { createAppCommand } from "../commands/create_app.ts";
+import { deleteAppCommand } from "../commands/delete_app.ts";
+import { updateAppCommand } from "../commands/update_app.ts";
 import { listConnections } from "../connections/connection_store.ts";
 import type { FlowProvider } from "../flows/flow_provider.ts";
 import type { Appliance } from "../http/appliance.ts";
@@ -26,12 +26,11 @@ export function registerApps(program: Command, context: CliContext): void {
     .option("--origin <url>", "web origin allowed to run the popup flow (repeatable)", collect, [])
     .option("--json", "print JSON")
     .action(async (name: string, options: { origin: string[]; json?: boolean }) => {
-      await context.withAppliance(async ({ database, now }) => {
-        const { app, record, secret } = await createAppWithKey(
-          database,
-          { name, origins: options.origin },
-          { now, by: context.actor() },
-        );
+      await context.withAppliance(async (appliance) => {
+        const { app, record, secret } = await createAppCommand(context.commands(appliance), {
+          name,
+          origins: options.origin,
+        });
         const { io } = context;
         if (options.json) {
           printJson(io, {
@@ -114,13 +113,13 @@ function registerUpdate(apps: Command, context: CliContext): void {
           json?: boolean;
         },
       ) => {
-        await context.withAppliance(async ({ database, now }) => {
-          const { app } = await updateApp(database, ref, {
+        await context.withAppliance(async (appliance) => {
+          const { app } = await updateAppCommand(context.commands(appliance), ref, {
             name: options.name,
             addOrigins: options.origin,
             removeOrigins: options.removeOrigin,
             credentialRelease: options.allowCredentialRelease,
-          }, { now, by: context.actor() });
+          });
           if (options.json) {
             return printJson(context.io, { ...app, createdAt: isoTime(app.createdAt) });
           }
@@ -202,8 +201,9 @@ function registerDelete(apps: Command, context: CliContext): void {
               context.io.err,
             )
             : { enabled: new Map(), known: new Set<string>() };
-          const result = await deleteApp(
-            { ...appliance, providers, by: context.actor() },
+          const result = await deleteAppCommand(
+            context.commands(appliance),
+            providers,
             app.id,
             { connections: options.connections },
           );

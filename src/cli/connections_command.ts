@@ -8,9 +8,9 @@ import {
   CONNECTION_STATUSES,
   type ConnectionStatus,
 } from "../connections/connection_types.ts";
-import { setPaused } from "../connections/lifecycle.ts";
 import { refreshNow } from "../connections/refresh_now.ts";
-import { revokeConnection } from "../connections/revoke_connection.ts";
+import { revokeConnectionCommand } from "../commands/revoke_connection.ts";
+import { setConnectionPausedCommand } from "../commands/set_connection_paused.ts";
 import type { Appliance } from "../http/appliance.ts";
 import { type ProviderWiring, wireProviders } from "../providers/provider_registry.ts";
 import { resolveProviders } from "../providers/resolve_providers.ts";
@@ -178,10 +178,10 @@ function registerRevoke(connections: Command, context: CliContext): void {
         const providers = await providerWiring(appliance, connection.provider);
         const supported = Boolean(providers.registry.enabled.get(connection.provider)?.revoke) &&
           connection.credentialId !== null;
-        const { providerRevoked } = await revokeConnection(
-          { ...appliance, providers: providers.registry },
+        const { providerRevoked } = await revokeConnectionCommand(
+          context.commands(appliance),
+          providers.registry,
           connection,
-          { by: context.actor() },
         );
         const atProvider = providerRevoked ? "confirmed" : supported ? "failed" : "unsupported";
         if (options.json) {
@@ -212,7 +212,7 @@ function registerPause(connections: Command, context: CliContext, paused: boolea
     .action(async (id: string, options: { json?: boolean }) => {
       await context.withAppliance(async (appliance) => {
         const connection = await requireConnection(appliance, id);
-        await setPaused(appliance, connection, paused, { by: context.actor() });
+        await setConnectionPausedCommand(context.commands(appliance), connection, paused);
         const status = paused ? "paused" : "active";
         if (options.json) return printJson(context.io, { id, status });
         context.io.out(`${paused ? "Paused" : "Resumed"} ${id} (${connection.provider})`);

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { type Actor, cliActor } from "../audit/actor.ts";
 import { type Config, loadConfig } from "../config/load.ts";
 import { type Appliance, openAppliance } from "../http/appliance.ts";
+import type { CommandContext } from "../commands/command_context.ts";
 import type { CliIo } from "./io.ts";
 
 /** What every command gets: IO, and config/appliance loading honouring --config. */
@@ -27,6 +28,15 @@ export class CliContext {
   /** Who the audit log names for changes made by this command. */
   actor(): Actor {
     return cliActor(this.io.env);
+  }
+
+  /**
+   * The admin commands' context: the CLI's actor and no after-commit hooks
+   * (serving processes drop their caches when the short TTLs run out).
+   */
+  commands(appliance: Pick<Appliance, "database" | "vault" | "now">): CommandContext {
+    const { database, vault, now } = appliance;
+    return { database, vault, now, by: this.actor(), after: {} };
   }
 
   /** Opens the appliance for one command and always closes it. */

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { requireApp } from "../apps/app_store.ts";
-import { createApiKey, listApiKeys, revokeApiKey } from "../apps/key_store.ts";
-import { recordAdminEvent } from "../audit/admin_event.ts";
+import { listApiKeys } from "../apps/key_store.ts";
+import { createKeyCommand } from "../commands/create_key.ts";
+import { revokeKeyCommand } from "../commands/revoke_key.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
 
@@ -11,18 +12,9 @@ export function registerKeys(program: Command, context: CliContext): void {
     .description("create an API key for APP (id or name); the key is shown once")
     .option("--json", "print JSON")
     .action(async (appRef: string, options: { json?: boolean }) => {
-      await context.withAppliance(async ({ database, now }) => {
-        const app = await requireApp(database.db, appRef);
-        const { record, secret } = await database.transaction(async (tx) => {
-          const created = await createApiKey(tx, app.id, { now });
-          await recordAdminEvent(tx, {
-            kind: "admin.key.created",
-            by: context.actor(),
-            appId: app.id,
-            data: { keyId: created.record.id },
-          }, now());
-          return created;
-        });
+      await context.withAppliance(async (appliance) => {
+        const app = await requireApp(appliance.database.db, appRef);
+        const { record, secret } = await createKeyCommand(context.commands(appliance), app.id);
         if (options.json) {
           return printJson(context.io, { id: record.id, appId: app.id, key: secret });
         }
@@ -55,18 +47,8 @@ export function registerKeys(program: Command, context: CliContext): void {
   keys.command("revoke <keyId>")
     .description("revoke an API key; apps using it are refused within seconds")
     .action(async (keyId: string) => {
-      await context.withAppliance(async ({ database, now }) => {
-        const changed = await database.transaction(async (tx) => {
-          const { record, changed } = await revokeApiKey(tx, keyId, { now });
-          if (!changed) return false;
-          await recordAdminEvent(tx, {
-            kind: "admin.key.revoked",
-            by: context.actor(),
-            appId: record.appId,
-            data: { keyId },
-          }, now());
-          return true;
-        });
+      await context.withAppliance(async (appliance) => {
+        const { changed } = await revokeKeyCommand(context.commands(appliance), keyId);
         context.io.out(changed ? `Revoked ${keyId}` : `${keyId} was already revoked`);
       });
     });

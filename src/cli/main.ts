@@ -23,6 +23,7 @@ import { registerService } from "./service_command.ts";
 import { registerMcp } from "./mcp_command.ts";
 import { registerAnomalies } from "./anomalies_command.ts";
 import { registerApprovals } from "./approvals_command.ts";
+import { registerAdmins } from "./admins_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(raw: CliIo): { program: Command; context: CliContext } {
@@ -62,6 +63,7 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerService,
       registerMcp,
       registerApprovals,
+      registerAdmins,
     ]
   ) {
     register(program, context);

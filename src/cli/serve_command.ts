@@ -36,6 +36,7 @@ export function registerServe(program: Command, context: CliContext): void {
       const runtime = await createRuntime(appliance, {
         log: io.err,
         onCachesChanged: (change) => pool?.forget(change),
+        onRulesReloaded: (raw) => pool?.applyRules(raw),
       });
       runtime.start();
       io.out(describeRules(runtime.rules.set));
@@ -73,6 +74,28 @@ export function registerServe(program: Command, context: CliContext): void {
           onShed: () => metrics.shedConnections.inc({ listener: "metrics" }),
           onListen: (addr) => io.out(`Metrics on http://${addr.hostname}:${addr.port}/metrics`),
         }), io.err);
+      // The console on a listener of its own: its cookies and paths never exist on the public one.
+      const adminAddress = config.server.adminAddress;
+      const adminHandler = runtime.adminHandler;
+      const adminServer = adminAddress && adminHandler
+        ? startMetrics(
+          () =>
+            startServer({
+              listen: adminAddress,
+              listenSetting: "server.admin_listen",
+              handler: adminHandler,
+              shutdownTimeoutMs: 1_000,
+              limits: { ...limits, maxConnections: ADMIN_MAX_CONNECTIONS },
+              log: io.err,
+              onConnections: (open) => metrics.openConnections.set({ listener: "admin" }, open),
+              onShed: () => metrics.shedConnections.inc({ listener: "admin" }),
+              onListen: (addr) =>
+                io.out(`Admin console on http://${addr.hostname}:${addr.port}/console`),
+            }),
+          io.err,
+          "Admin console",
+        )
+        : null;
       const server = startServer({
         listen: config.server.listenAddress,
         listenSetting: "server.listen",
@@ -135,6 +158,7 @@ export function registerServe(program: Command, context: CliContext): void {
       Deno.removeSignalListener("SIGINT", drainPool);
       await stopReloads();
       await metricsServer?.shutdown();
+      await adminServer?.shutdown();
       // Flush the audit buffer and stop webhook delivery before closing the database.
       await runtime.stop();
       appliance.close();
@@ -143,6 +167,7 @@ export function registerServe(program: Command, context: CliContext): void {
 }
 
 const METRICS_MAX_CONNECTIONS = 32;
+const ADMIN_MAX_CONNECTIONS = 64;
 const BACKLOG_WATCH_MS = 100;
 
 function describeRules(set: RuleSet): string {
@@ -217,11 +242,12 @@ function describeNofile(nofile: ReturnType<typeof raiseNofileLimit>): string {
 function startMetrics(
   start: () => ReturnType<typeof startServer>,
   warn: (line: string) => void,
+  what = "Metrics",
 ): ReturnType<typeof startServer> | null {
   try {
     return start();
   } catch (error) {
-    warn(`Metrics listener not started: ${(error as Error).message}`);
+    warn(`${what} listener not started: ${(error as Error).message}`);
     return null;
   }
 }

@@ -1,15 +1,13 @@
 import type { Command } from "commander";
 import { requireApp } from "../apps/app_store.ts";
-import { listDeliveries, redeliver } from "../webhooks/delivery_store.ts";
-import {
-  addEndpoint,
-  eventsInput,
-  listEndpoints,
-  removeEndpoint,
-  rotateEndpointSecret,
-} from "../webhooks/endpoint_store.ts";
-import { queueTestEvent } from "../webhooks/test_event.ts";
-import { checkWebhookTarget, dnsResolver, TargetRefused } from "../webhooks/target_policy.ts";
+import { addWebhookCommand } from "../commands/add_webhook.ts";
+import { redeliverWebhookCommand } from "../commands/redeliver_webhook.ts";
+import { removeWebhookCommand } from "../commands/remove_webhook.ts";
+import { rotateWebhookSecretCommand } from "../commands/rotate_webhook_secret.ts";
+import { sendTestWebhookCommand } from "../commands/send_test_webhook.ts";
+import { listDeliveries } from "../webhooks/delivery_store.ts";
+import { eventsInput, listEndpoints } from "../webhooks/endpoint_store.ts";
+import { dnsResolver, TargetRefused } from "../webhooks/target_policy.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -31,12 +29,17 @@ export function registerWebhooks(program: Command, context: CliContext): void {
     .option("--events <list>", "comma-separated event types (default: all)")
     .option("--json", "print JSON")
     .action(async (appRef: string, url: string, options: { events?: string; json?: boolean }) => {
-      await context.withAppliance(async ({ database, vault, now, config }) => {
-        const app = await requireApp(database.db, appRef);
-        await checkWebhookTarget(url, {
-          allowPrivate: config.webhooks.allow_private_targets,
-          resolve: dnsResolver,
-        }).catch((e) => {
+      await context.withAppliance(async (appliance) => {
+        const app = await requireApp(appliance.database.db, appRef);
+        const { endpoint, secret } = await addWebhookCommand(
+          context.commands(appliance),
+          {
+            allowPrivate: appliance.config.webhooks.allow_private_targets,
+            resolve: dnsResolver,
+          },
+          app.id,
+          { url, events: parseEvents(options.events) },
+        ).catch((e) => {
           // The operator may see why; an app through the API sees one generic sentence.
           if (!(e instanceof TargetRefused)) throw e;
           throw new SecurixError(
@@ -45,13 +48,6 @@ export function registerWebhooks(program: Command, context: CliContext): void {
             { status: e.status },
           );
         });
-        const { endpoint, secret } = await addEndpoint(
-          { db: database.db, vault, now },
-          app.id,
-          url,
-          parseEvents(options.events),
-          context.actor(),
-        );
         if (options.json) {
           return printJson(context.io, {
             ...endpoint,
@@ -88,8 +84,8 @@ export function registerWebhooks(program: Command, context: CliContext): void {
   webhooks.command("remove <endpointId>")
     .description("remove an endpoint and its secret")
     .action(async (id: string) => {
-      await context.withAppliance(async ({ database, vault, now }) => {
-        await removeEndpoint({ db: database.db, vault, now }, id, null, context.actor());
+      await context.withAppliance(async (appliance) => {
+        await removeWebhookCommand(context.commands(appliance), id);
         context.io.out(`Removed ${id}`);
       });
     });
@@ -98,13 +94,11 @@ export function registerWebhooks(program: Command, context: CliContext): void {
     .option("--grace-hours <n>", "hours both secrets sign", "24")
     .option("--json", "print JSON")
     .action(async (id: string, options: { graceHours: string; json?: boolean }) => {
-      await context.withAppliance(async ({ database, vault, now }) => {
-        const { secret, oldValidUntil } = await rotateEndpointSecret(
-          { db: database.db, vault, now },
+      await context.withAppliance(async (appliance) => {
+        const { secret, oldValidUntil } = await rotateWebhookSecretCommand(
+          context.commands(appliance),
           id,
           Number(options.graceHours) * 3_600_000,
-          null,
-          context.actor(),
         );
         if (options.json) {
           return printJson(context.io, { id, secret, oldValidUntil: isoTime(oldValidUntil) });
@@ -140,17 +134,17 @@ export function registerWebhooks(program: Command, context: CliContext): void {
   webhooks.command("redeliver <deliveryId>")
     .description("send a delivery again (same webhook-id)")
     .action(async (id: string) => {
-      await context.withAppliance(async ({ database, now }) => {
-        await redeliver(database, id, now(), context.actor());
+      await context.withAppliance(async (appliance) => {
+        await redeliverWebhookCommand(context.commands(appliance), id);
         context.io.out(`Queued ${id} for delivery; a running appliance sends it within seconds`);
       });
     });
   webhooks.command("test <app>")
     .description("queue a webhook.test event to every endpoint of APP")
     .action(async (appRef: string) => {
-      await context.withAppliance(async ({ database, now }) => {
-        const app = await requireApp(database.db, appRef);
-        const queued = await queueTestEvent(database, app.id, context.actor(), now());
+      await context.withAppliance(async (appliance) => {
+        const app = await requireApp(appliance.database.db, appRef);
+        const queued = await sendTestWebhookCommand(context.commands(appliance), app.id);
         context.io.out(
           queued === 0
             ? `${app.name} has no endpoint for webhook.test`

@@ -22,6 +22,8 @@ export interface Config {
   readonly server: ParsedConfig["server"] & {
     readonly listenAddress: ListenAddress;
     readonly metricsAddress: ListenAddress;
+    /** The admin console's listener; null when `admin_listen = "off"`. */
+    readonly adminAddress: ListenAddress | null;
     readonly publicUrl: string;
     /** `trust_proxy` as addresses/CIDRs: loopback for `true`, none for `false`. */
     readonly trustedProxies: readonly string[];
@@ -260,6 +262,9 @@ export async function resolveConfig(
       ...parsed.server,
       listenAddress,
       metricsAddress: parseListen(parsed.server.metrics_listen),
+      adminAddress: parsed.server.admin_listen === "off"
+        ? null
+        : parseListen(parsed.server.admin_listen),
       publicUrl,
       trustedProxies: trustedProxyEntries(parsed.server.trust_proxy),
     },

@@ -114,6 +114,12 @@ export function configSchema(sources: SecretSources) {
     trust_proxy: trustProxy(),
     /** Prometheus listener, separate from the public one. Default `127.0.0.1:9464`. */
     metrics_listen: hostPort("127.0.0.1:9464"),
+    /** Admin console listener, never the public one; `"off"` disables it. Default `127.0.0.1:8081`
+     * (reach it through an SSH tunnel or your reverse proxy). */
+    admin_listen: z.string().refine(
+      (v) => v === "off" || (HOST_PORT.test(v) && Number(v.split(":").pop()) <= 65535),
+      { error: (iss) => `expected "host:port" or "off", got ${show(iss.input)}` },
+    ).default("127.0.0.1:8081"),
     /** Largest accepted API request body in bytes. Default 1 MiB. */
     max_body_bytes: z.number().int().positive().default(1024 * 1024),
     /** How long shutdown waits for in-flight requests, in ms. Default 10000. */

@@ -11,6 +11,7 @@ import m0009 from "../../migrations/0009_anomalies.sql" with { type: "text" };
 import m0010 from "../../migrations/0010_approvals.sql" with { type: "text" };
 import m0011 from "../../migrations/0011_mcp_grants.sql" with { type: "text" };
 import m0012 from "../../migrations/0012_gateway.sql" with { type: "text" };
+import m0013 from "../../migrations/0013_admins.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0010_approvals", sql: m0010 },
   { name: "0011_mcp_grants", sql: m0011 },
   { name: "0012_gateway", sql: m0012 },
+  { name: "0013_admins", sql: m0013 },
 ];
 
 export interface Migration {

@@ -380,3 +380,41 @@ export const approvals = sqliteTable("approvals", {
   decidedAt: integer("decided_at"),
   usedAt: integer("used_at"),
 }, (t) => [index("approvals_app_idx").on(t.appId, t.status, t.createdAt)]);
+
+/** Admin console accounts (`securix admins add`). */
+export const admins = sqliteTable("admins", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  /** `scrypt$N$r$p$salt$hash` (base64); never the password. */
+  passwordHash: text("password_hash").notNull(),
+  /** Vault record holding the TOTP key. */
+  totpSecretId: text("totp_secret_id").notNull(),
+  /** Set once the admin proved the authenticator works; until then sign-in shows enrolment. */
+  totpConfirmedAt: integer("totp_confirmed_at"),
+  /** The last accepted TOTP time step: a code is good once. */
+  totpLastCounter: integer("totp_last_counter"),
+  createdAt: integer("created_at").notNull(),
+  lastSignInAt: integer("last_sign_in_at"),
+});
+
+/** Console sessions; the cookie's value is never stored, only its SHA-256. */
+export const adminSessions = sqliteTable("admin_sessions", {
+  id: text("id").primaryKey(),
+  digest: text("digest").notNull().unique(),
+  adminId: text("admin_id").notNull(),
+  /** password | link */
+  via: text("via").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  lastSeenAt: integer("last_seen_at").notNull(),
+});
+
+/** One-time console login links (`securix admin login-link`), by digest. */
+export const adminLoginLinks = sqliteTable("admin_login_links", {
+  id: text("id").primaryKey(),
+  digest: text("digest").notNull().unique(),
+  adminId: text("admin_id").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  usedAt: integer("used_at"),
+});

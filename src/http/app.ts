@@ -32,6 +32,7 @@ import type { Connection } from "../connections/connection_types.ts";
 import { sdkRoutes } from "../sdk/sdk_routes.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import { assetRoutes } from "../../web/web_routes.ts";
+import type { CommandsFor } from "../commands/command_context.ts";
 import type { Appliance } from "./appliance.ts";
 import { clientAddress } from "./client_address.ts";
 import { errorResponse, notFound, onError } from "./error_envelope.ts";
@@ -69,6 +70,8 @@ export interface ApplianceApp {
   app: Hono;
   flowDeps: FlowDeps;
   authenticator: KeyAuthenticator;
+  /** The admin commands as this process runs them (its caches dropped after commit). */
+  commands: CommandsFor;
 }
 
 /** Without a runtime (no proxy) the gateway has no credential source: releases refuse. */
@@ -101,6 +104,18 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       maxAddresses: lockout.max_addresses,
     }),
     onFailure: options.onKeyFailure,
+  });
+  // Every admin change made through this process drops the caches it makes stale.
+  const commands: CommandsFor = (by) => ({
+    database,
+    vault,
+    now,
+    by,
+    after: {
+      connectionChanged: options.onConnectionChanged,
+      agentsChanged: options.onAgentsChanged,
+      appChanged: (appId) => authenticator.forgetApp(appId),
+    },
   });
   const readClientAddress = clientAddress(trustedProxies(config.server.trustedProxies));
   const csrfKey = await deriveSubkey(config.vault.masterKey, LABELS.csrf);
@@ -162,39 +177,24 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
   v1.route("/auth/status", statusRoutes(flowDeps));
   v1.route(
     "/connections",
-    connectionRoutes({
-      database,
-      vault,
-      providers: options.providers,
-      now,
-      onRevoked: options.onConnectionChanged,
-    }),
+    connectionRoutes({ database, providers: options.providers, commands }),
   );
   v1.route("/rules", ruleRoutes({ rules: options.rules ?? (() => EMPTY_RULE_SET) }));
   v1.route("/anomalies", anomalyRoutes({ database, now, onCleared: options.onAnomalyCleared }));
   v1.route("/approvals", approvalRoutes(approvalDeps));
-  v1.route("/agents", agentRoutes({ database, now, onChange: options.onAgentsChanged }));
+  v1.route("/agents", agentRoutes({ database, commands }));
   v1.route(
     "/webhooks",
     webhookRoutes({
       database,
-      vault,
-      now,
+      commands,
       allowPrivateTargets: config.webhooks.allow_private_targets,
       resolve: options.webhookResolve ?? dnsResolver,
     }),
   );
   v1.route(
     "/app",
-    appRoutes({
-      database,
-      vault,
-      providers: options.providers,
-      now,
-      authenticator,
-      onConnectionRevoked: options.onConnectionChanged,
-      onAgentsChanged: options.onAgentsChanged,
-    }),
+    appRoutes({ providers: options.providers, commands }),
   );
   v1.route(
     "/mcp/urls",
@@ -231,5 +231,5 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
   app.get("/", (c) => homePage(c) ?? notFound(c));
   app.onError(onError(log));
   app.notFound((c) => notFoundPage(c) ?? notFound(c));
-  return { app, flowDeps, authenticator };
+  return { app, flowDeps, authenticator, commands };
 }

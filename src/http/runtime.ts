@@ -44,6 +44,11 @@ import { AnomalyEngine } from "../anomalies/anomaly_engine.ts";
 import { approvalFilter } from "../approvals/approval_filter.ts";
 import { ApprovalSignals } from "../approvals/approval_signals.ts";
 import { pruneApprovals } from "../approvals/approval_store.ts";
+import { sweepAdminSessions } from "../admins/admin_session_store.ts";
+import { AdminLockout, type AdminLockoutLimits } from "../console/admin_lockout.ts";
+import { type ConsoleHandler, createConsole } from "../console/console_app.tsx";
+import { MetricsHistory } from "../console/metrics_history.ts";
+import { readTotals } from "../console/metrics_totals.ts";
 
 export interface RuntimeOptions {
   /** Providers' OAuth, discovery and account endpoints (not the proxy). */
@@ -87,6 +92,12 @@ export interface RuntimeOptions {
   onCachesChanged?: (change: CacheChange) => void;
   /** How often a request held by an approval `wait` looks for decisions made elsewhere; default 1 s. */
   approvalPollMs?: number;
+  /** The console's sign-in lockout; default 5 failures per admin, 20 per address, 15 min. */
+  adminLockout?: AdminLockoutLimits;
+  /** Rules the console reloaded, to put in force in the other serving isolates too. */
+  onRulesReloaded?: (raw: Record<string, unknown>) => void;
+  /** Between samples of the console's overview charts; default 10 s. */
+  consoleSampleMs?: number;
 }
 
 /** A change that makes cached callers or credentials stale, as it crosses between isolates. */
@@ -120,6 +131,10 @@ export interface Runtime {
   applyRules(raw: Record<string, unknown>, trigger: string): RuleLoad;
   /** Drops what `change` makes stale (a change another isolate made). */
   forget(change: CacheChange): void;
+  /** The admin console, for the admin listener only; null in serving isolates. */
+  adminHandler:
+    | ((req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response>)
+    | null;
 }
 
 /**
@@ -303,7 +318,7 @@ export async function createRuntime(
     });
   };
   putInForce(compileRules(config.rules, config.scopes), "start");
-  const { app, authenticator, flowDeps } = await createApp(appliance, {
+  const { app, authenticator, flowDeps, commands } = await createApp(appliance, {
     rules: () => rules.set,
     gateway: { routes: wiring.routes, credentials },
     providers: wiring.registry,
@@ -331,6 +346,29 @@ export async function createRuntime(
     },
   });
   const trusted = trustedProxies(config.server.trustedProxies);
+  const history = new MetricsHistory({ read: () => readTotals(metrics), now });
+  const adminConsole: ConsoleHandler | null = serving ? null : createConsole({
+    config,
+    database,
+    vault,
+    now,
+    commands,
+    providers: wiring.registry,
+    routes: wiring.routes,
+    refresherFor: wiring.refresherFor,
+    rules: () => rules.set,
+    reloadRules: async (trigger) => {
+      const result = await runtime.reloadRules(trigger);
+      if (result.ok && result.raw) options.onRulesReloaded?.(result.raw);
+      return result;
+    },
+    history,
+    webhookResolve: options.webhookResolve ?? dnsResolver,
+    webhookQueueDepth: () => worker.queueDepth(),
+    lockout: new AdminLockout(options.adminLockout),
+    csrfKey: await deriveSubkey(config.vault.masterKey, LABELS.consoleCsrf),
+    log,
+  });
   const callers = new CallerResolver({ db: database.db, authenticator, now });
   function forget(change: CacheChange): void {
     if (change.kind === "agents") return callers.forgetAll();
@@ -387,6 +425,7 @@ export async function createRuntime(
     try {
       await expireSessions(database, now());
       await pruneApprovals(database.db, now());
+      await sweepAdminSessions(database.db, now());
       // Ended sessions' tokens are revoked and deleted; stale OAuth states go too.
       await sweepLeftovers({ database, vault, providers: wiring.registry, now });
       if (config.audit.retain_days > 0) {
@@ -409,7 +448,14 @@ export async function createRuntime(
       log(`audit head: cannot publish: ${logSafeError(error)}`);
     }
   };
-  return {
+  const runtime: Runtime = {
+    adminHandler: adminConsole && ((req, info) => {
+      const peer = info.remoteAddr.hostname;
+      const address = trusted(peer)
+        ? forwardedClient(peer, req.headers.get("x-forwarded-for"), trusted, true)
+        : peer;
+      return adminConsole(req, address);
+    }),
     handler: (req, info) => {
       const url = requestUrl(req.url, req.headers.get("host"));
       if (!url) return Promise.resolve(errorResponse(proxyErrors.badHost()));
@@ -458,6 +504,9 @@ export async function createRuntime(
         void publishAuditHead();
         timers.push(setInterval(publishAuditHead, config.audit.head_interval_ms));
       }
+      // The console's charts: this process's metrics, sampled into a ring buffer.
+      timers.push(setInterval(() => void history.sample(), options.consoleSampleMs ?? 10_000));
+      void history.sample();
       // Summaries of ended minutes go out within seconds, not at the next housekeeping.
       if (failureLog) timers.push(setInterval(() => failureLog.flush(now()), 5_000));
       backups?.start();
@@ -496,6 +545,7 @@ export async function createRuntime(
       proxy.upstream.close?.();
     },
   };
+  return runtime;
 }
 
 /** How long a process may spend a claimed rate-limit lease: several syncs, so a slow one never strands it. */

@@ -8,6 +8,7 @@ export const LABELS = {
   csrf: "securix/v1/csrf-tokens",
   auditHead: "securix/v1/audit-head-signing",
   mcpGrant: "securix/v1/mcp-grant-signing",
+  consoleCsrf: "securix/v1/console-csrf-tokens",
 } as const;
 
 const SALT = new TextEncoder().encode("securix-master-key-hkdf-salt-v1");

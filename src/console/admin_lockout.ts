@@ -1,0 +1,54 @@
+import { FailedKeyLimiter } from "../apps/failed_key_limiter.ts";
+
+export interface AdminLockoutLimits {
+  /** Failed sign-ins of one admin name within the window before it is locked. Default 5. */
+  perAccount: number;
+  /** Failed sign-ins from one address (an IPv6 /64) within the window. Default 20. */
+  perAddress: number;
+  /** Default 15 minutes. */
+  windowMs: number;
+}
+
+export const DEFAULT_ADMIN_LOCKOUT: AdminLockoutLimits = {
+  perAccount: 5,
+  perAddress: 20,
+  windowMs: 15 * 60_000,
+};
+
+/**
+ * Failed console sign-ins counted per admin name and per client address:
+ * guessing one admin's password from many addresses, or many names from one
+ * address, both end in SX-AUTH-LOCKOUT until the window is over.
+ */
+export class AdminLockout {
+  readonly #accounts: FailedKeyLimiter;
+  readonly #addresses: FailedKeyLimiter;
+
+  constructor(limits: AdminLockoutLimits = DEFAULT_ADMIN_LOCKOUT) {
+    this.#accounts = new FailedKeyLimiter({
+      maxFailures: limits.perAccount,
+      windowMs: limits.windowMs,
+      maxAddresses: 10_000,
+    });
+    this.#addresses = new FailedKeyLimiter({
+      maxFailures: limits.perAddress,
+      windowMs: limits.windowMs,
+      maxAddresses: 10_000,
+    });
+  }
+
+  /** Seconds until either may try again, or null. */
+  retryAfterS(name: string, address: string, now: number): number | null {
+    const a = this.#accounts.retryAfterS(accountKey(name), now);
+    const b = this.#addresses.retryAfterS(address, now);
+    return a === null && b === null ? null : Math.max(a ?? 0, b ?? 0);
+  }
+
+  fail(name: string, address: string, now: number): void {
+    this.#accounts.fail(accountKey(name), now);
+    this.#addresses.fail(address, now);
+  }
+}
+
+// Not an address, so the limiter keeps it as it is.
+const accountKey = (name: string) => `admin:${name.toLowerCase()}`;

@@ -1,0 +1,359 @@
+import { Hono } from "hono";
+import { listAgents } from "../agents/agent_store.ts";
+import { CONNECTION_FATES, type ConnectionFate } from "../apps/app_input.ts";
+import { type App, listApps, requireApp } from "../apps/app_store.ts";
+import { type ApiKeyRecord, listApiKeys } from "../apps/key_store.ts";
+import { adminActor } from "../audit/actor.ts";
+import { addAgentCommand } from "../commands/add_agent.ts";
+import { createAppCommand } from "../commands/create_app.ts";
+import { createKeyCommand } from "../commands/create_key.ts";
+import { deleteAppCommand } from "../commands/delete_app.ts";
+import { removeAgentCommand } from "../commands/remove_agent.ts";
+import { revokeKeyCommand } from "../commands/revoke_key.ts";
+import { updateAppCommand } from "../commands/update_app.ts";
+import type { ConsoleDeps } from "./console_deps.ts";
+import { PostForm, when } from "./console_layout.tsx";
+import { consolePage, formField, seeOther } from "./console_page.tsx";
+import type { ConsoleEnv } from "./console_session.ts";
+import type { Context } from "hono";
+
+function lines(value: string): string[] {
+  return value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
+}
+
+/** `/console/apps`: apps, their origins, keys and agents, through the same commands as the CLI. */
+export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
+  const app = new Hono<ConsoleEnv>();
+  const db = deps.database.db;
+  const ctx = (c: Context<ConsoleEnv>) => deps.commands(adminActor(c.get("admin").name));
+
+  app.get("/console/apps", async (c) => {
+    const rows = await listApps(db);
+    return consolePage(
+      c,
+      { title: "Apps", active: "apps" },
+      (
+        <>
+          <section class="card">
+            <div class="table-wrap">
+              {rows.length === 0
+                ? <p class="empty">No apps yet; create the first one below.</p>
+                : (
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Name</th>
+                        <th scope="col">Id</th>
+                        <th scope="col">Origins</th>
+                        <th scope="col" class="hide-narrow">Created</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {rows.map((a) => (
+                        <tr>
+                          <td>
+                            <a href={`/console/apps/${a.id}`}>{a.name}</a>
+                          </td>
+                          <td>
+                            <code>{a.id}</code>
+                          </td>
+                          <td>{a.origins.join(", ") || "—"}</td>
+                          <td class="hide-narrow">{when(a.createdAt)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+            </div>
+          </section>
+          <section class="card">
+            <h2>Create an app</h2>
+            <PostForm action="/console/apps" csrf={c.get("csrf")}>
+              <div class="form-row">
+                <div class="field">
+                  <label for="app-name">Name</label>
+                  <input id="app-name" name="name" required pattern="[A-Za-z0-9_\-]{1,63}" />
+                </div>
+                <div class="field">
+                  <label for="app-origins">Web origins (space or comma separated)</label>
+                  <input id="app-origins" name="origins" placeholder="https://app.example.com" />
+                </div>
+                <button type="submit">Create app and key</button>
+              </div>
+            </PostForm>
+          </section>
+        </>
+      ),
+    );
+  });
+
+  app.post("/console/apps", async (c) => {
+    const form = await c.req.parseBody();
+    const { app: created, record, secret } = await createAppCommand(ctx(c), {
+      name: formField(form, "name"),
+      origins: lines(formField(form, "origins")),
+    });
+    return await detail(c, created.id, { record, secret }, 201);
+  });
+
+  const detail = async (
+    c: Context<ConsoleEnv>,
+    ref: string,
+    shown: { record: ApiKeyRecord; secret: string } | null = null,
+    status = 200,
+  ) => {
+    const a: App = await requireApp(db, ref);
+    const keys = await listApiKeys(db, a.id);
+    const agents = await listAgents(db, a.id);
+    const csrf = c.get("csrf");
+    const base = `/console/apps/${a.id}`;
+    return consolePage(
+      c,
+      {
+        title: a.name,
+        active: "apps",
+        status,
+        notice: shown
+          ? { kind: "warn", text: "Copy the new API key now: it is shown only once." }
+          : null,
+      },
+      (
+        <>
+          {shown
+            ? (
+              <section class="card" aria-label="New API key">
+                <h2>{`API key ${shown.record.id}`}</h2>
+                <code class="secret" data-api-key>{shown.secret}</code>
+              </section>
+            )
+            : null}
+          <section class="card">
+            <h2>Settings</h2>
+            <dl class="facts">
+              <dt>Id</dt>
+              <dd>
+                <code>{a.id}</code>
+              </dd>
+              <dt>Created</dt>
+              <dd>{when(a.createdAt)}</dd>
+              <dt>Webhooks</dt>
+              <dd>
+                <a href={`/console/webhooks?app=${a.id}`}>Endpoints and deliveries</a>
+              </dd>
+              <dt>Connections</dt>
+              <dd>
+                <a href={`/console/connections?app=${a.id}`}>This app's connections</a>
+              </dd>
+            </dl>
+            <h2>Origins</h2>
+            {a.origins.length === 0
+              ? <p class="empty">None: the popup flow needs at least one.</p>
+              : (
+                <ul>
+                  {a.origins.map((o) => (
+                    <li>
+                      <code>{o}</code>{" "}
+                      <PostForm action={`${base}/origins/remove`} csrf={csrf} class="inline">
+                        <input type="hidden" name="origin" value={o} />
+                        <button type="submit" class="danger small" aria-label={`Remove ${o}`}>
+                          Remove
+                        </button>
+                      </PostForm>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            <PostForm action={`${base}/origins`} csrf={csrf}>
+              <div class="form-row">
+                <div class="field">
+                  <label for="origin">Allow an origin</label>
+                  <input id="origin" name="origin" required placeholder="https://app.example.com" />
+                </div>
+                <button type="submit" class="secondary">Add origin</button>
+              </div>
+            </PostForm>
+          </section>
+          <section class="card">
+            <h2>API keys</h2>
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Id</th>
+                    <th scope="col">Key</th>
+                    <th scope="col" class="hide-narrow">Last used</th>
+                    <th scope="col">State</th>
+                    <th scope="col">
+                      <span class="skip-link">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {keys.map((k) => (
+                    <tr>
+                      <td>
+                        <code>{k.id}</code>
+                      </td>
+                      <td>
+                        <code>{k.hint}</code>
+                      </td>
+                      <td class="hide-narrow">{when(k.lastUsedAt)}</td>
+                      <td>
+                        {k.revokedAt
+                          ? <span class="badge bad">revoked</span>
+                          : <span class="badge ok">live</span>}
+                      </td>
+                      <td>
+                        {k.revokedAt
+                          ? null
+                          : (
+                            <PostForm action={`${base}/keys/${k.id}/revoke`} csrf={csrf}>
+                              <button type="submit" class="danger small">Revoke</button>
+                            </PostForm>
+                          )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <PostForm action={`${base}/keys`} csrf={csrf}>
+              <button type="submit" class="secondary">Create a key</button>
+            </PostForm>
+          </section>
+          <section class="card">
+            <h2>Agents</h2>
+            {agents.length === 0
+              ? <p class="empty">No agents: every request with a securix-agent-id is refused.</p>
+              : (
+                <div class="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Agent id</th>
+                        <th scope="col">Name</th>
+                        <th scope="col" class="hide-narrow">Added</th>
+                        <th scope="col">
+                          <span class="skip-link">Actions</span>
+                        </th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {agents.map((g) => (
+                        <tr>
+                          <td>
+                            <code>{g.agentId}</code>
+                          </td>
+                          <td>{g.name ?? "—"}</td>
+                          <td class="hide-narrow">{when(g.createdAt)}</td>
+                          <td>
+                            <PostForm action={`${base}/agents/remove`} csrf={csrf}>
+                              <input type="hidden" name="agentId" value={g.agentId} />
+                              <button type="submit" class="danger small">Remove</button>
+                            </PostForm>
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            <PostForm action={`${base}/agents`} csrf={csrf}>
+              <div class="form-row">
+                <div class="field">
+                  <label for="agent-id">Agent id</label>
+                  <input id="agent-id" name="agentId" required />
+                </div>
+                <div class="field">
+                  <label for="agent-name">Name (optional)</label>
+                  <input id="agent-name" name="name" />
+                </div>
+                <button type="submit" class="secondary">Register agent</button>
+              </div>
+            </PostForm>
+          </section>
+          <section class="card">
+            <h2>Delete this app</h2>
+            <p>
+              Revokes its keys, removes its agents and webhooks, and revokes or keeps its users'
+              connections.
+            </p>
+            <PostForm action={`${base}/delete`} csrf={csrf}>
+              <div class="form-row">
+                <div class="field">
+                  <label for="fate">Connections</label>
+                  <select id="fate" name="connections">
+                    {CONNECTION_FATES.map((f) => <option key={f} value={f}>{f}</option>)}
+                  </select>
+                </div>
+                <div class="field">
+                  <label for="confirm">Type the app's name to confirm</label>
+                  <input id="confirm" name="confirm" required />
+                </div>
+                <button type="submit" class="danger">Delete app</button>
+              </div>
+            </PostForm>
+          </section>
+        </>
+      ),
+    );
+  };
+
+  app.get("/console/apps/:id", (c) => detail(c, c.req.param("id")));
+  app.post("/console/apps/:id/origins", async (c) => {
+    const form = await c.req.parseBody();
+    const { app: a } = await updateAppCommand(ctx(c), c.req.param("id"), {
+      addOrigins: [formField(form, "origin")],
+    });
+    return seeOther(`/console/apps/${a.id}?done=app_updated`);
+  });
+  app.post("/console/apps/:id/origins/remove", async (c) => {
+    const form = await c.req.parseBody();
+    const { app: a } = await updateAppCommand(ctx(c), c.req.param("id"), {
+      removeOrigins: [formField(form, "origin")],
+    });
+    return seeOther(`/console/apps/${a.id}?done=app_updated`);
+  });
+  app.post("/console/apps/:id/keys", async (c) => {
+    const a = await requireApp(db, c.req.param("id"));
+    const created = await createKeyCommand(ctx(c), a.id);
+    return await detail(c, a.id, created, 201);
+  });
+  app.post("/console/apps/:id/keys/:keyId/revoke", async (c) => {
+    const a = await requireApp(db, c.req.param("id"));
+    const keys = await listApiKeys(db, a.id);
+    // Only this app's keys: the URL names both.
+    const key = keys.find((k) => k.id === c.req.param("keyId"));
+    if (key) await revokeKeyCommand(ctx(c), key.id);
+    return seeOther(`/console/apps/${a.id}?done=key_revoked`);
+  });
+  app.post("/console/apps/:id/agents", async (c) => {
+    const a = await requireApp(db, c.req.param("id"));
+    const form = await c.req.parseBody();
+    const name = formField(form, "name");
+    await addAgentCommand(ctx(c), a.id, {
+      agentId: formField(form, "agentId"),
+      ...(name ? { name } : {}),
+    });
+    return seeOther(`/console/apps/${a.id}?done=agent_added`);
+  });
+  app.post("/console/apps/:id/agents/remove", async (c) => {
+    const a = await requireApp(db, c.req.param("id"));
+    const form = await c.req.parseBody();
+    await removeAgentCommand(ctx(c), a.id, formField(form, "agentId"));
+    return seeOther(`/console/apps/${a.id}?done=agent_removed`);
+  });
+  app.post("/console/apps/:id/delete", async (c) => {
+    const a = await requireApp(db, c.req.param("id"));
+    const form = await c.req.parseBody();
+    if (formField(form, "confirm") !== a.name) {
+      return seeOther(`/console/apps/${a.id}`);
+    }
+    const fate = formField(form, "connections") as ConnectionFate;
+    await deleteAppCommand(ctx(c), deps.providers, a.id, {
+      connections: CONNECTION_FATES.includes(fate) ? fate : "revoke",
+    });
+    return seeOther("/console/apps?done=app_deleted");
+  });
+  return app;
+}

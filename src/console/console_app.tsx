@@ -1,0 +1,100 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { SecurixError } from "../errors/securix_error.ts";
+import { logSafeError } from "../errors/log_safe.ts";
+import { renderPage } from "../../web/web_routes.ts";
+import { appsRoutes } from "./apps_routes.tsx";
+import { auditRoutes } from "./audit_routes.tsx";
+import { connectionsRoutes } from "./connections_routes.tsx";
+import { consoleAssetRoutes } from "./console_assets.ts";
+import { requireCsrf } from "./console_csrf.ts";
+import type { ConsoleDeps } from "./console_deps.ts";
+import { AuthLayout } from "./console_layout.tsx";
+import { consolePage } from "./console_page.tsx";
+import { type ConsoleEnv, requireAdmin } from "./console_session.ts";
+import { overviewRoutes } from "./overview_routes.tsx";
+import { providersRoutes } from "./providers_routes.tsx";
+import { rulesRoutes } from "./rules_routes.tsx";
+import { type AddressEnv, signInRoutes } from "./sign_in_routes.tsx";
+import { webhooksRoutes } from "./webhooks_routes.tsx";
+
+export type ConsoleHandler = (req: Request, address: string) => Promise<Response>;
+
+/**
+ * The admin console: served on its own listener (`[server] admin_listen`),
+ * never on the public one. Every page but sign-in needs an admin session;
+ * every POST a CSRF token; every change goes through the command layer with
+ * `admin:<name>` as the actor.
+ */
+export function createConsole(deps: ConsoleDeps): ConsoleHandler {
+  const app = new Hono<ConsoleEnv & AddressEnv>();
+  app.use(async (c, next) => {
+    await next();
+    const h = c.res.headers;
+    h.set("x-content-type-options", "nosniff");
+    // Same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts,
+    // and the CSRF check wants to see the console's own origin.
+    h.set("referrer-policy", "same-origin");
+    h.set("x-frame-options", "DENY");
+    h.set("cache-control", h.get("cache-control") ?? "no-store");
+    if (!h.has("content-security-policy")) {
+      h.set("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+    }
+  });
+  app.use(bodyLimit({ maxSize: 256 * 1024 }));
+  app.route("/", consoleAssetRoutes());
+  app.get("/", (c) => c.redirect("/console", 303));
+  app.route("/", signInRoutes(deps));
+
+  const pages = new Hono<ConsoleEnv & AddressEnv>();
+  pages.use("/console", requireAdmin(deps), requireCsrf(deps));
+  pages.use("/console/*", requireAdmin(deps), requireCsrf(deps));
+  for (
+    const routes of [
+      overviewRoutes,
+      appsRoutes,
+      connectionsRoutes,
+      rulesRoutes,
+      webhooksRoutes,
+      auditRoutes,
+      providersRoutes,
+    ]
+  ) {
+    pages.route("/", routes(deps));
+  }
+  app.route("/", pages);
+
+  app.onError((error, c) => {
+    if (!(error instanceof SecurixError) || error.status >= 500) {
+      deps.log(`console: ${logSafeError(error)}`);
+    }
+    const status = error instanceof SecurixError ? error.status : 500;
+    const text = error instanceof SecurixError
+      ? `${error.code}: ${error.message}`
+      : "Something went wrong; the appliance log says what.";
+    if (c.get("admin")) {
+      return consolePage(
+        c as never,
+        {
+          title: "Not done",
+          active: "overview",
+          status,
+          notice: { kind: "bad", text },
+        },
+        (
+          <p>
+            <a href="/console">Back to the overview</a>
+          </p>
+        ),
+      );
+    }
+    return renderPage(
+      <AuthLayout title="Not done">
+        <p class="notice bad" role="alert">{text}</p>
+      </AuthLayout>,
+      { status },
+    );
+  });
+  app.notFound((c) => c.text("Not found\n", 404));
+  return (req, address) => Promise.resolve(app.fetch(req, { address }));
+}

@@ -1,0 +1,35 @@
+import type { CommandsFor } from "../commands/command_context.ts";
+import type { Refresher } from "../connections/credential_source.ts";
+import type { Config } from "../config/load.ts";
+import type { Database } from "../db/client.ts";
+import type { ProviderRegistry } from "../flows/flow_provider.ts";
+import type { RouteTable } from "../proxy/proxy_route.ts";
+import type { RuleLoad } from "../rules/rule_book.ts";
+import type { RuleSet } from "../rules/rule_set.ts";
+import type { VaultStore } from "../vault/store.ts";
+import type { Resolver } from "../webhooks/target_policy.ts";
+import type { AdminLockout } from "./admin_lockout.ts";
+import type { MetricsHistory } from "./metrics_history.ts";
+
+/** What the console's pages reach: the serving process's own stores, commands and state. */
+export interface ConsoleDeps {
+  config: Config;
+  database: Database;
+  vault: VaultStore;
+  now: () => number;
+  /** Admin commands with this process's after-commit hooks; the actor is the signed-in admin. */
+  commands: CommandsFor;
+  providers: ProviderRegistry;
+  routes: RouteTable;
+  refresherFor: (provider: string) => Refresher | null;
+  rules: () => RuleSet;
+  reloadRules: (trigger: string) => Promise<RuleLoad>;
+  history: MetricsHistory;
+  /** Name resolution for webhook targets (the runtime's). */
+  webhookResolve: Resolver;
+  webhookQueueDepth: () => Promise<number>;
+  lockout: AdminLockout;
+  /** HMAC key of the console's CSRF tokens (derived from the master key). */
+  csrfKey: Uint8Array;
+  log: (line: string) => void;
+}

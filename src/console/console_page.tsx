@@ -1,0 +1,60 @@
+import type { Context } from "hono";
+import type { Child } from "hono/jsx";
+import { renderPage } from "../../web/web_routes.ts";
+import { ConsoleLayout, type NavKey } from "./console_layout.tsx";
+import type { ConsoleEnv } from "./console_session.ts";
+
+/** What a finished action says on the page it redirects to: fixed texts, never taken from the URL. */
+export const DONE_NOTICES: Record<string, string> = {
+  app_updated: "App updated.",
+  app_deleted: "App deleted.",
+  key_revoked: "Key revoked; the app is refused with it within seconds.",
+  agent_added: "Agent registered.",
+  agent_removed: "Agent removed.",
+  paused: "Connection paused: the proxy answers SX-PAUSED from the next call.",
+  resumed: "Connection resumed.",
+  revoked: "Connection revoked and its credential deleted.",
+  refreshed: "Token refreshed.",
+  redelivered: "Delivery queued again; it goes out within seconds.",
+  tested: "Test event queued.",
+  webhook_removed: "Endpoint removed.",
+  reloaded: "Rules reloaded from the config file.",
+};
+
+export interface PageOptions {
+  title: string;
+  active: NavKey;
+  notice?: { kind: "ok" | "bad" | "warn"; text: string } | null;
+  scripts?: string[];
+  styles?: string[];
+  status?: number;
+}
+
+/** A signed-in page, with the notice a redirect asked for (`?done=`) unless one is given. */
+export function consolePage(c: Context<ConsoleEnv>, options: PageOptions, body: Child): Response {
+  const done = DONE_NOTICES[c.req.query("done") ?? ""];
+  const notice = options.notice ?? (done ? { kind: "ok" as const, text: done } : null);
+  return renderPage(
+    <ConsoleLayout
+      title={options.title}
+      active={options.active}
+      admin={c.get("admin").name}
+      csrf={c.get("csrf")}
+      scripts={options.scripts}
+      styles={options.styles}
+      notice={notice}
+    >
+      {body}
+    </ConsoleLayout>,
+    { status: options.status },
+  );
+}
+
+export function formField(form: Record<string, unknown>, name: string): string {
+  const value = form[name];
+  return typeof value === "string" ? value.trim() : "";
+}
+
+export function seeOther(to: string): Response {
+  return new Response(null, { status: 303, headers: { location: to } });
+}

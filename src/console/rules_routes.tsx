@@ -1,0 +1,253 @@
+import { type Context, Hono } from "hono";
+import { type DryRun, dryRun } from "../cli/rules_dry_run.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import type { ConsoleDeps } from "./console_deps.ts";
+import { PostForm } from "./console_layout.tsx";
+import { consolePage, formField, seeOther } from "./console_page.tsx";
+import type { ConsoleEnv } from "./console_session.ts";
+
+interface TestInput {
+  app: string;
+  agent: string;
+  entity: string;
+  method: string;
+  url: string;
+  provider: string;
+  body: string;
+}
+
+const EMPTY: TestInput = {
+  app: "",
+  agent: "agent",
+  entity: "user-1",
+  method: "GET",
+  url: "",
+  provider: "",
+  body: "",
+};
+
+function Outcome(props: { result: DryRun }) {
+  const r = props.result;
+  const d = r.decision;
+  return (
+    <section class="card" aria-label="Test result" data-test-result={d.kind}>
+      <h2>Result</h2>
+      <p
+        class={`notice ${d.kind === "allowed" ? "ok" : d.kind === "denied" ? "bad" : "warn"}`}
+        role="status"
+      >
+        {d.kind === "allowed"
+          ? "Allowed"
+          : d.kind === "denied"
+          ? `Denied: ${d.code} — ${d.message}${d.rule ? ` (rule ${d.rule})` : ""}`
+          : `Depends on the body: ${d.rules.join(", ")}`}
+      </p>
+      <dl class="facts">
+        <dt>Provider</dt>
+        <dd>{`${r.provider} (${r.host})`}</dd>
+        <dt>Operation</dt>
+        <dd>
+          <code>{r.operation.id}</code> ({r.operation.class})
+        </dd>
+        <dt>Path</dt>
+        <dd>
+          <code>{`${r.method} ${r.path}${r.query ? `?${r.query}` : ""}`}</code>
+        </dd>
+        <dt>Rules that apply</dt>
+        <dd>{r.matched.join(", ") || "none"}</dd>
+        {r.hide
+          ? (
+            <>
+              <dt>Hidden</dt>
+              <dd>{[...r.hide.labels, ...r.hide.folders].join(", ")}</dd>
+            </>
+          )
+          : null}
+        {r.redact
+          ? (
+            <>
+              <dt>Redacted</dt>
+              <dd>{r.redact.kinds.join(", ")}</dd>
+            </>
+          )
+          : null}
+      </dl>
+    </section>
+  );
+}
+
+/** `/console/rules`: the rules in force with their source, a "test a request" form, reload. */
+export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
+  const app = new Hono<ConsoleEnv>();
+  const page = (
+    c: Context<ConsoleEnv>,
+    input: TestInput,
+    result: DryRun | null,
+    error: string | null,
+    notice: { kind: "ok" | "bad"; text: string } | null = null,
+  ) => {
+    const set = deps.rules();
+    const csrf = c.get("csrf");
+    const source = deps.config.source ?? "embedded defaults";
+    return consolePage(
+      c,
+      { title: "Rules", active: "rules", notice },
+      (
+        <>
+          <section class="card">
+            <h2>In force</h2>
+            <p class="chart-note">
+              {`From ${source}; hash `}
+              <code>{set.hash.slice(0, 16)}</code>. Edit the file, then reload.
+            </p>
+            <div class="table-wrap">
+              {set.rules.length === 0
+                ? <p class="empty">No rules: every call is allowed.</p>
+                : (
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Name</th>
+                        <th scope="col">Effect</th>
+                        <th scope="col">Target</th>
+                        <th scope="col" class="hide-narrow">Apps / agents / entities</th>
+                        <th scope="col" class="hide-narrow">Source</th>
+                        <th scope="col">State</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {set.rules.map((r) => (
+                        <tr>
+                          <td>{r.name}</td>
+                          <td>{r.effect}</td>
+                          <td>
+                            <code>{String(r.config.target)}</code>
+                          </td>
+                          <td class="hide-narrow">
+                            {[r.apps, r.agents, r.entities].map((s) => s ? [...s].join(",") : "*")
+                              .join(" / ")}
+                          </td>
+                          <td class="hide-narrow">{`[[rules]] #${r.index + 1}`}</td>
+                          <td>
+                            {r.enabled
+                              ? <span class="badge ok">on</span>
+                              : <span class="badge">off</span>}
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+            </div>
+            {set.scopes.length > 0
+              ? (
+                <p>
+                  Scopes:{" "}
+                  {set.scopes.map((s) => `${s.name} (${s.enabled ? "on" : "off"})`).join(", ")}
+                </p>
+              )
+              : null}
+            <PostForm action="/console/rules/reload" csrf={csrf}>
+              <button type="submit" class="secondary">Reload from the config file</button>
+            </PostForm>
+          </section>
+          <section class="card">
+            <h2>Test a request</h2>
+            <p class="chart-note">
+              What the rules in force decide for one call, without calling the provider.
+            </p>
+            {error ? <p class="notice bad" role="alert">{error}</p> : null}
+            <PostForm action="/console/rules/test" csrf={csrf}>
+              <div class="form-row">
+                <div class="field">
+                  <label for="t-method">Method</label>
+                  <select id="t-method" name="method">
+                    {["GET", "POST", "PUT", "PATCH", "DELETE"].map((m) => (
+                      <option selected={m === input.method}>{m}</option>
+                    ))}
+                  </select>
+                </div>
+                <div class="field">
+                  <label for="t-url">URL (proxy host or /proxy/&lt;provider&gt;/…)</label>
+                  <input id="t-url" name="url" required value={input.url} />
+                </div>
+                <div class="field">
+                  <label for="t-provider">Provider (optional)</label>
+                  <input id="t-provider" name="provider" value={input.provider} />
+                </div>
+              </div>
+              <div class="form-row">
+                <div class="field">
+                  <label for="t-app">App name</label>
+                  <input id="t-app" name="app" required value={input.app} />
+                </div>
+                <div class="field">
+                  <label for="t-agent">Agent id</label>
+                  <input id="t-agent" name="agent" required value={input.agent} />
+                </div>
+                <div class="field">
+                  <label for="t-entity">Entity id</label>
+                  <input id="t-entity" name="entity" required value={input.entity} />
+                </div>
+              </div>
+              <div class="field">
+                <label for="t-body">Body (optional, JSON)</label>
+                <textarea id="t-body" name="body">{input.body}</textarea>
+              </div>
+              <p>
+                <button type="submit">Test</button>
+              </p>
+            </PostForm>
+          </section>
+          {result ? <Outcome result={result} /> : null}
+        </>
+      ),
+    );
+  };
+
+  app.get("/console/rules", (c) => page(c, EMPTY, null, null));
+  app.post("/console/rules/test", async (c) => {
+    const form = await c.req.parseBody();
+    const input: TestInput = {
+      app: formField(form, "app"),
+      agent: formField(form, "agent"),
+      entity: formField(form, "entity"),
+      method: formField(form, "method") || "GET",
+      url: formField(form, "url"),
+      provider: formField(form, "provider"),
+      body: typeof form.body === "string" ? form.body : "",
+    };
+    try {
+      const body = input.body ? new TextEncoder().encode(input.body) : null;
+      const result = dryRun({
+        appName: input.app,
+        agentId: input.agent,
+        entityId: input.entity,
+        method: input.method,
+        url: input.url,
+        provider: input.provider || null,
+        body,
+        contentType: body ? "application/json" : null,
+      }, {
+        set: deps.rules(),
+        routes: deps.routes,
+        baseDomain: deps.config.server.base_domain,
+        maxInspectBytes: deps.config.proxy.max_inspect_bytes,
+      });
+      return page(c, input, result, null);
+    } catch (error) {
+      if (!(error instanceof SecurixError)) throw error;
+      return page(c, input, null, `${error.code}: ${error.message}`);
+    }
+  });
+  app.post("/console/rules/reload", async (c) => {
+    const result = await deps.reloadRules(`admin:${c.get("admin").name}`);
+    if (result.ok) return seeOther("/console/rules?done=reloaded");
+    const why = result.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+    return page(c, EMPTY, null, null, {
+      kind: "bad",
+      text: `Not reloaded; the rules in force stay. ${why}`,
+    });
+  });
+  return app;
+}

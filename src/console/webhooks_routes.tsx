@@ -1,0 +1,231 @@
+import { type Context, Hono } from "hono";
+import { type App, listApps, requireApp } from "../apps/app_store.ts";
+import { adminActor } from "../audit/actor.ts";
+import { addWebhookCommand } from "../commands/add_webhook.ts";
+import { redeliverWebhookCommand } from "../commands/redeliver_webhook.ts";
+import { removeWebhookCommand } from "../commands/remove_webhook.ts";
+import { sendTestWebhookCommand } from "../commands/send_test_webhook.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { listDeliveries } from "../webhooks/delivery_store.ts";
+import { eventsInput, listEndpoints } from "../webhooks/endpoint_store.ts";
+import { TargetRefused } from "../webhooks/target_policy.ts";
+import type { ConsoleDeps } from "./console_deps.ts";
+import { PostForm, when } from "./console_layout.tsx";
+import { consolePage, formField, seeOther } from "./console_page.tsx";
+import type { ConsoleEnv } from "./console_session.ts";
+
+function DeliveryBadge(props: { status: string }) {
+  const kind = props.status === "delivered" ? "ok" : props.status === "pending" ? "warn" : "bad";
+  return <span class={`badge ${kind}`}>{props.status}</span>;
+}
+
+/** `/console/webhooks?app=`: an app's endpoints and deliveries; redeliver, send a test. */
+export function webhooksRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
+  const app = new Hono<ConsoleEnv>();
+  const db = deps.database.db;
+  const ctx = (c: Context<ConsoleEnv>) => deps.commands(adminActor(c.get("admin").name));
+
+  const page = async (
+    c: Context<ConsoleEnv>,
+    appRef: string,
+    shown: { id: string; secret: string } | null = null,
+    error: string | null = null,
+  ) => {
+    const apps = await listApps(db);
+    const selected: App | undefined = apps.find((a) => a.id === appRef) ?? apps[0];
+    const endpoints = selected ? await listEndpoints(db, selected.id) : [];
+    const deliveries = selected ? await listDeliveries(db, selected.id, 50) : [];
+    const csrf = c.get("csrf");
+    const base = selected ? `/console/webhooks/${selected.id}` : "";
+    return consolePage(
+      c,
+      {
+        title: "Webhooks",
+        active: "webhooks",
+        status: error ? 400 : 200,
+        notice: error
+          ? { kind: "bad", text: error }
+          : shown
+          ? { kind: "warn", text: "Copy the signing secret now: it is shown only once." }
+          : null,
+      },
+      (
+        <>
+          <section class="card">
+            <form method="get" action="/console/webhooks">
+              <div class="form-row">
+                <div class="field">
+                  <label for="w-app">App</label>
+                  <select id="w-app" name="app">
+                    {apps.map((a) => (
+                      <option value={a.id} selected={a.id === selected?.id}>{a.name}</option>
+                    ))}
+                  </select>
+                </div>
+                <button type="submit" class="secondary">Show</button>
+              </div>
+            </form>
+          </section>
+          {!selected ? <p class="empty">No apps yet.</p> : (
+            <>
+              {shown
+                ? (
+                  <section class="card" aria-label="New signing secret">
+                    <h2>{`Signing secret of ${shown.id}`}</h2>
+                    <code class="secret">{shown.secret}</code>
+                  </section>
+                )
+                : null}
+              <section class="card">
+                <h2>Endpoints</h2>
+                <div class="table-wrap">
+                  {endpoints.length === 0 ? <p class="empty">No endpoints.</p> : (
+                    <table>
+                      <thead>
+                        <tr>
+                          <th scope="col">URL</th>
+                          <th scope="col">Events</th>
+                          <th scope="col" class="hide-narrow">Added</th>
+                          <th scope="col">
+                            <span class="skip-link">Actions</span>
+                          </th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {endpoints.map((e) => (
+                          <tr>
+                            <td>
+                              <code>{e.url}</code>
+                            </td>
+                            <td>{e.events.join(", ")}</td>
+                            <td class="hide-narrow">{when(e.createdAt)}</td>
+                            <td>
+                              <PostForm action={`${base}/endpoints/${e.id}/remove`} csrf={csrf}>
+                                <button type="submit" class="danger small">Remove</button>
+                              </PostForm>
+                            </td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  )}
+                </div>
+                <PostForm action={`${base}/endpoints`} csrf={csrf}>
+                  <div class="form-row">
+                    <div class="field">
+                      <label for="w-url">Endpoint URL</label>
+                      <input
+                        id="w-url"
+                        name="url"
+                        required
+                        placeholder="https://app.example.com/hooks"
+                      />
+                    </div>
+                    <div class="field">
+                      <label for="w-events">Events (comma separated, * for all)</label>
+                      <input id="w-events" name="events" value="*" />
+                    </div>
+                    <button type="submit" class="secondary">Add endpoint</button>
+                  </div>
+                </PostForm>
+                <PostForm action={`${base}/test`} csrf={csrf}>
+                  <p>
+                    <button type="submit" class="secondary">Send a test event</button>
+                  </p>
+                </PostForm>
+              </section>
+              <section class="card">
+                <h2>Recent deliveries</h2>
+                <div class="table-wrap">
+                  {deliveries.length === 0 ? <p class="empty">No deliveries yet.</p> : (
+                    <table>
+                      <thead>
+                        <tr>
+                          <th scope="col">Event</th>
+                          <th scope="col">Status</th>
+                          <th scope="col">Response</th>
+                          <th scope="col" class="hide-narrow">Attempts</th>
+                          <th scope="col" class="hide-narrow">Created</th>
+                          <th scope="col">
+                            <span class="skip-link">Actions</span>
+                          </th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {deliveries.map((d) => (
+                          <tr data-delivery={d.id}>
+                            <td>{d.eventType}</td>
+                            <td>
+                              <DeliveryBadge status={d.status} />
+                            </td>
+                            <td class="num">{d.lastStatus ?? d.lastError ?? "—"}</td>
+                            <td class="num hide-narrow">{d.attempts}</td>
+                            <td class="hide-narrow">{when(d.createdAt)}</td>
+                            <td>
+                              <PostForm action={`${base}/deliveries/${d.id}/redeliver`} csrf={csrf}>
+                                <button type="submit" class="secondary small">Redeliver</button>
+                              </PostForm>
+                            </td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  )}
+                </div>
+              </section>
+            </>
+          )}
+        </>
+      ),
+    );
+  };
+
+  app.get("/console/webhooks", (c) => page(c, c.req.query("app") ?? ""));
+  app.post("/console/webhooks/:app/endpoints", async (c) => {
+    const a = await requireApp(db, c.req.param("app"));
+    const form = await c.req.parseBody();
+    const events = eventsInput.safeParse(
+      formField(form, "events").split(",").map((s) => s.trim()).filter(Boolean),
+    );
+    if (!events.success) return await page(c, a.id, null, "Unknown event type in the list.");
+    try {
+      const { endpoint, secret } = await addWebhookCommand(
+        ctx(c),
+        {
+          allowPrivate: deps.config.webhooks.allow_private_targets,
+          resolve: deps.webhookResolve,
+        },
+        a.id,
+        { url: formField(form, "url"), events: events.data },
+      );
+      return await page(c, a.id, { id: endpoint.id, secret });
+    } catch (error) {
+      if (error instanceof TargetRefused) {
+        return await page(
+          c,
+          a.id,
+          null,
+          `Webhook target refused: ${error.reason}; [webhooks] allow_private_targets = true allows on-prem receivers`,
+        );
+      }
+      if (error instanceof SecurixError) return await page(c, a.id, null, error.message);
+      throw error;
+    }
+  });
+  app.post("/console/webhooks/:app/endpoints/:id/remove", async (c) => {
+    const a = await requireApp(db, c.req.param("app"));
+    await removeWebhookCommand(ctx(c), c.req.param("id"), a.id);
+    return seeOther(`/console/webhooks?app=${a.id}&done=webhook_removed`);
+  });
+  app.post("/console/webhooks/:app/deliveries/:id/redeliver", async (c) => {
+    const a = await requireApp(db, c.req.param("app"));
+    await redeliverWebhookCommand(ctx(c), c.req.param("id"), a.id);
+    return seeOther(`/console/webhooks?app=${a.id}&done=redelivered`);
+  });
+  app.post("/console/webhooks/:app/test", async (c) => {
+    const a = await requireApp(db, c.req.param("app"));
+    await sendTestWebhookCommand(ctx(c), a.id);
+    return seeOther(`/console/webhooks?app=${a.id}&done=tested`);
+  });
+  return app;
+}

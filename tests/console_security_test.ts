@@ -1,0 +1,189 @@
+/**
+ * The admin console's security invariants, attacked over HTTP: its own
+ * listener only, lockout, CSRF, cookies, single-use login links, TOTP replay.
+ */
+import assert from "node:assert/strict";
+import { findAdmin } from "../src/admins/admin_store.ts";
+import { createLoginLink } from "../src/admins/login_link_store.ts";
+import { listRecords } from "../src/audit/read_records.ts";
+import { ConsoleClient, totpAt } from "./helpers/console_client.ts";
+import { ADMIN, PASSWORD, startConsoleEnv } from "./helpers/console_env.ts";
+
+const LOCKOUT = { perAccount: 3, perAddress: 50, windowMs: 60_000 };
+
+Deno.test("console: served on the admin listener only; the public listener has no console", async () => {
+  const env = await startConsoleEnv();
+  try {
+    const admin = new ConsoleClient(env.consoleUrl);
+    const res = await admin.signIn(ADMIN, PASSWORD, env.totpKey);
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get("location"), "/console");
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith("sx_console="))!;
+    assert.match(cookie, /HttpOnly/i);
+    assert.match(cookie, /SameSite=Strict/i);
+    assert.equal((await admin.request("/console")).status, 200);
+    // The same cookie, sent to the public listener: nothing there knows it.
+    const stolen = new ConsoleClient(env.publicUrl);
+    stolen.cookies.set("sx_console", admin.cookies.get("sx_console")!);
+    for (const path of ["/console", "/console/apps", "/console/sign-in", "/console/audit"]) {
+      const r = await stolen.request(path);
+      await r.body?.cancel();
+      assert.equal(r.status, 404, path);
+    }
+    const api = await stolen.request("/v1/app");
+    await api.body?.cancel();
+    assert.equal(api.status, 401);
+    const post = await stolen.post("/console/apps", { name: "x" });
+    await post.body?.cancel();
+    assert.equal(post.status, 404);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("console: CSRF-less and cross-origin posts are refused; nothing changes", async () => {
+  const env = await startConsoleEnv();
+  try {
+    const admin = new ConsoleClient(env.consoleUrl);
+    await (await admin.signIn(ADMIN, PASSWORD, env.totpKey)).body?.cancel();
+    const { csrf } = await admin.page("/console/apps");
+    const missing = await admin.post("/console/apps", { name: "nocsrf" });
+    assert.equal(missing.status, 403, await missing.text());
+    const wrong = await admin.post("/console/apps", { name: "nocsrf", _csrf: "A".repeat(43) });
+    assert.equal(wrong.status, 403, await wrong.text());
+    const foreign = await admin.post("/console/apps", { name: "nocsrf", _csrf: csrf }, {
+      origin: "https://evil.example",
+    });
+    assert.equal(foreign.status, 403, await foreign.text());
+    const list = await admin.page("/console/apps");
+    assert.doesNotMatch(list.html, /nocsrf/);
+    // The token of one session is worth nothing in another.
+    const other = new ConsoleClient(env.consoleUrl);
+    await (await other.signIn(ADMIN, PASSWORD, env.totpKey, 1)).body?.cancel();
+    const crossed = await other.post("/console/apps", { name: "crossed", _csrf: csrf });
+    assert.equal(crossed.status, 403, await crossed.text());
+    const ok = await admin.post("/console/apps", { name: "withcsrf", _csrf: csrf });
+    assert.equal(ok.status, 201, await ok.text());
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("console: failed sign-ins lock the account out, even for the right password", async () => {
+  const env = await startConsoleEnv({ lockout: LOCKOUT });
+  try {
+    const admin = new ConsoleClient(env.consoleUrl);
+    // Enrolled first, so a later right password + code would sign in.
+    await (await admin.signIn(ADMIN, PASSWORD, env.totpKey)).body?.cancel();
+    const attacker = new ConsoleClient(env.consoleUrl);
+    for (let i = 0; i < LOCKOUT.perAccount; i++) {
+      const { csrf } = await attacker.page("/console/sign-in");
+      const r = await attacker.post("/console/sign-in", {
+        _csrf: csrf,
+        name: ADMIN,
+        password: `guess-${i}-guess-guess`,
+        code: "000000",
+      });
+      assert.equal(r.status, 401, await r.text());
+    }
+    const owner = new ConsoleClient(env.consoleUrl);
+    const { csrf } = await owner.page("/console/sign-in");
+    const locked = await owner.post("/console/sign-in", {
+      _csrf: csrf,
+      name: ADMIN,
+      password: PASSWORD,
+      code: totpAt(env.totpKey, Date.now(), 1),
+    });
+    assert.equal(locked.status, 429, await locked.text());
+    assert.ok(Number(locked.headers.get("retry-after")) > 0);
+    assert.equal(owner.cookies.has("sx_console"), false);
+    const records = await listRecords(env.temp.appliance.database.db, {
+      kinds: "admin.console.sign_in_failed",
+    });
+    assert.equal(records.length, LOCKOUT.perAccount);
+    assert.ok(records.every((r) => !JSON.stringify(r.data).includes("guess")), "no password");
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("console: a TOTP code is good once; a wrong code or password gives one answer", async () => {
+  const env = await startConsoleEnv();
+  try {
+    const first = new ConsoleClient(env.consoleUrl);
+    const code = totpAt(env.totpKey, Date.now());
+    const signedIn = await first.signIn(ADMIN, PASSWORD, env.totpKey, 0, code);
+    await signedIn.body?.cancel();
+    assert.equal(signedIn.status, 303);
+    // The same step again (a code read over a shoulder): refused.
+    const replay = new ConsoleClient(env.consoleUrl);
+    const { csrf } = await replay.page("/console/sign-in");
+    const again = await replay.post("/console/sign-in", {
+      _csrf: csrf,
+      name: ADMIN,
+      password: PASSWORD,
+      code,
+    });
+    const body = await again.text();
+    assert.equal(again.status, 401);
+    assert.match(body, /Wrong name, password or code/);
+    const unknown = await replay.post("/console/sign-in", {
+      _csrf: csrf,
+      name: "nobody",
+      password: PASSWORD,
+      code: "123456",
+    });
+    assert.equal(unknown.status, 401);
+    assert.match(await unknown.text(), /Wrong name, password or code/);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("console: a login link signs in once, and not after 10 minutes", async () => {
+  const env = await startConsoleEnv();
+  try {
+    const db = env.temp.appliance.database.db;
+    const admin = (await findAdmin(db, ADMIN))!;
+    const { token } = await createLoginLink(db, admin.id, Date.now());
+    const browser = new ConsoleClient(env.consoleUrl);
+    // Opening the link (a preview bot would) uses nothing up.
+    const shown = await browser.page(`/console/link/${token}`);
+    assert.equal(shown.res.status, 200);
+    const used = await browser.post(`/console/link/${token}`, { _csrf: shown.csrf });
+    assert.equal(used.status, 303);
+    assert.equal((await browser.request("/console")).status, 200);
+    const again = new ConsoleClient(env.consoleUrl);
+    const page = await again.page(`/console/link/${token}`);
+    const reused = await again.post(`/console/link/${token}`, { _csrf: page.csrf });
+    assert.equal(reused.status, 401, await reused.text());
+    const old = await createLoginLink(db, admin.id, Date.now() - 11 * 60_000);
+    const late = await again.post(`/console/link/${old.token}`, { _csrf: page.csrf });
+    assert.equal(late.status, 401, await late.text());
+    assert.equal(again.cookies.has("sx_console"), false);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("console: cookies are Secure when the console is reached over https (its proxy says so)", async () => {
+  const env = await startConsoleEnv();
+  try {
+    const viaProxy = await fetch(`${env.consoleUrl}/console/sign-in`, {
+      headers: { "x-forwarded-proto": "https" },
+    });
+    await viaProxy.body?.cancel();
+    const [cookie] = viaProxy.headers.getSetCookie();
+    assert.match(cookie, /^sx_console_pre=/);
+    assert.match(cookie, /; Secure/);
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Strict/);
+    const plain = await fetch(`${env.consoleUrl}/console/sign-in`);
+    await plain.body?.cancel();
+    assert.doesNotMatch(plain.headers.getSetCookie()[0], /Secure/);
+    assert.match(plain.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+    assert.equal(plain.headers.get("x-frame-options"), "DENY");
+  } finally {
+    await env.close();
+  }
+});

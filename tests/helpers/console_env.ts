@@ -1,0 +1,94 @@
+/**
+ * A served appliance with its admin console on a listener of its own, as
+ * `securix serve` runs them: gmail proxied to a fake upstream, webhooks
+ * "sent" by a recording stand-in, one admin account ready to enrol.
+ */
+import { createAdmin } from "../../src/admins/admin_store.ts";
+import { startServer } from "../../src/http/serve.ts";
+import type { PinnedRequest } from "../../src/webhooks/pinned_post.ts";
+import { startFakeUpstream } from "./fake_upstream.ts";
+import { freePort } from "./process.ts";
+import { serveRuntime } from "./serve_runtime.ts";
+import { openTempAppliance, type TempAppliance } from "./temp_appliance.ts";
+
+export const ADMIN = "ops";
+export const PASSWORD = "correct horse battery staple";
+
+export interface ConsoleEnv {
+  temp: TempAppliance;
+  publicUrl: string;
+  consoleUrl: string;
+  /** The admin's TOTP key, as the terminal showed it at `admins add`. */
+  totpKey: Uint8Array;
+  /** Webhook requests the appliance sent, in order. */
+  webhooks: PinnedRequest[];
+  /** Status the webhook stand-in answers next. */
+  webhookStatus: { value: number };
+  close(): Promise<void>;
+}
+
+export async function startConsoleEnv(
+  options: { lockout?: { perAccount: number; perAddress: number; windowMs: number } } = {},
+): Promise<ConsoleEnv> {
+  const port = freePort();
+  const adminPort = freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const upstream = startFakeUpstream();
+  upstream.respond = () => ({
+    status: 200,
+    headers: [["content-type", "application/json"]],
+    body: '{"messages":[]}',
+  });
+  const temp = await openTempAppliance({
+    raw: {
+      server: {
+        listen: `127.0.0.1:${port}`,
+        public_url: publicUrl,
+        admin_listen: `127.0.0.1:${adminPort}`,
+      },
+      providers: {
+        gmail: {
+          client_id: "c",
+          client_secret: "s",
+          authorization_url: "http://127.0.0.1:9/authorize",
+          token_url: "http://127.0.0.1:9/token",
+          api_base_url: `http://127.0.0.1:${upstream.port}`,
+        },
+      },
+    },
+  });
+  const webhooks: PinnedRequest[] = [];
+  const webhookStatus = { value: 500 };
+  const served = await serveRuntime(temp.appliance, port, {
+    webhookResolve: () => Promise.resolve(["93.184.215.14"]),
+    webhookSend: (request) => {
+      webhooks.push(request);
+      return Promise.resolve(webhookStatus.value);
+    },
+    webhookPollMs: 50,
+    webhookRetryDelaysMs: [3_600_000],
+    consoleSampleMs: 250,
+    adminLockout: options.lockout,
+  });
+  const admin = startServer({
+    listen: { hostname: "127.0.0.1", port: adminPort },
+    handler: served.runtime.adminHandler!,
+    shutdownTimeoutMs: 1_000,
+    signals: false,
+  });
+  const { totpKey } = await createAdmin(temp.appliance, ADMIN, PASSWORD);
+  return {
+    temp,
+    publicUrl,
+    consoleUrl: `http://127.0.0.1:${adminPort}`,
+    totpKey,
+    webhooks,
+    webhookStatus,
+    async close() {
+      await admin.shutdown();
+      await served.stop();
+      await upstream.close();
+      await temp.cleanup();
+    },
+  };
+}
