@@ -27,8 +27,8 @@ CREATE TABLE `anomaly_counts` (
 	`detector` text NOT NULL,
 	`subject` text NOT NULL,
 	`bucket` integer NOT NULL,
-	`count` integer NOT NULL
+	`count` integer NOT NULL,
+	PRIMARY KEY(`detector`, `subject`, `bucket`)
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `anomaly_counts_key_idx` ON `anomaly_counts` (`detector`,`subject`,`bucket`);--> statement-breakpoint
 CREATE INDEX `anomaly_counts_bucket_idx` ON `anomaly_counts` (`bucket`);

@@ -63,12 +63,17 @@ const MUTABLE: Record<string, string[]> = {
   vault_records: ["key_id", "ciphertext", "version", "updated_at"],
   rate_counters: ["window_start", "count"],
   refresh_leases: ["owner", "expires_at"],
+  // The security engine's shared counts: added to and pruned while serving.
+  anomaly_counts: ["count"],
+  rate_limit_buckets: ["tokens", "at", "expires_at"],
+  rate_limit_leases: ["tokens", "until"],
 };
 
 /** Rows the load deletes: a PKCE verifier once its callback used it, counters, leases. */
 function deletable(table: string, row: Row): boolean {
   return (table === "vault_records" && row.purpose === "pkce-verifier") ||
-    table === "rate_counters" || table === "refresh_leases";
+    table === "rate_counters" || table === "refresh_leases" || table === "anomaly_counts" ||
+    table === "rate_limit_buckets" || table === "rate_limit_leases";
 }
 
 function differing(a: Row, b: Row): string[] {

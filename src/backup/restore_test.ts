@@ -6,6 +6,10 @@ import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
 import { seedApp } from "../../tests/helpers/seed.ts";
 import { restoreBackup, type RestoreOptions } from "./restore.ts";
 import { takeSnapshot } from "./snapshot.ts";
+import { MIGRATIONS } from "../db/migrations.ts";
+
+/** The newest migration: what a backup of a current database names. */
+const SCHEMA = MIGRATIONS.at(-1)!.name;
 
 const FAST = { n: 2 ** 12, r: 8, p: 1 };
 const PASSPHRASE = "correct horse battery staple";
@@ -89,11 +93,11 @@ Deno.test("restore: same key, empty directory: written 0600, vault and audit che
     await run;
     assert.match(
       lines[0],
-      /^Backup: .*b\.sxbak \(securix 0\.1\.0, schema 0007_app_deleted, taken /,
+      new RegExp(`^Backup: .*b\\.sxbak \\(securix 0\\.1\\.0, schema ${SCHEMA}, taken `),
     );
     assert.match(lines[1], /^Key: the configured master key matches \(fingerprint [0-9a-f]{16}\)$/);
     assert.match(lines[2], /^Database: .*data\/securix\.db written \(\d+ bytes, mode 0600\)$/);
-    assert.equal(lines[3], "Migrations: none pending (schema 0007_app_deleted)");
+    assert.equal(lines[3], `Migrations: none pending (schema ${SCHEMA})`);
     assert.equal(lines[4], "Vault: unlocked (1 key versions)");
     assert.match(lines[5], /^Audit chain intact: \d+ records verified$/);
     assert.match(lines.at(-1)!, /^Restored: /);

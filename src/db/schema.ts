@@ -343,7 +343,7 @@ export const anomalyCounts = sqliteTable("anomaly_counts", {
   bucket: integer("bucket").notNull(),
   count: integer("count").notNull(),
 }, (t) => [
-  uniqueIndex("anomaly_counts_key_idx").on(t.detector, t.subject, t.bucket),
+  primaryKey({ columns: [t.detector, t.subject, t.bucket] }),
   index("anomaly_counts_bucket_idx").on(t.bucket),
 ]);
 
