@@ -30,6 +30,12 @@ export interface AnomalyEngineDeps {
   log?: (line: string) => void;
   /** Between recomputations of the learned hours (unusual_hours); default 1 h. */
   learnEveryMs?: number;
+  /**
+   * The database is refusing writes (the audit writer is backlogged): skip
+   * sharing until it is not, so this engine's writes do not compete with the
+   * audit trail catching up. Counts stay in memory meanwhile.
+   */
+  databaseBusy?: () => boolean;
 }
 
 /**
@@ -349,7 +355,7 @@ export class AnomalyEngine {
 
   /** Shares the counts, then reads the blocks in force. Timers call it every share_ms. */
   async tick(): Promise<void> {
-    if (this.#ticking) return;
+    if (this.#ticking || this.#deps.databaseBusy?.()) return;
     this.#ticking = true;
     try {
       await this.share();
@@ -483,6 +489,7 @@ export class AnomalyEngine {
     for (const t of this.#timers) clearInterval(t);
     this.#timers.length = 0;
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+    if (this.#deps.databaseBusy?.()) return;
     await this.share().catch((error) => this.#deps.log?.(`anomalies: ${logSafeError(error)}`));
   }
 

@@ -29,11 +29,28 @@ const scope = self as unknown as {
 };
 
 let database: Database | null = null;
+let openOptions: OpenOptions | null = null;
+
+/**
+ * A batch that failed on a locked database can leave the driver's
+ * connection unusable ("cannot commit transaction - SQL statements in
+ * progress" on every later batch): the next batch starts on a fresh one.
+ */
+async function reopen(): Promise<void> {
+  if (!openOptions) return;
+  try {
+    database?.close();
+  } catch {
+    // Closing a broken connection may fail; the new one is what matters.
+  }
+  database = await openDatabase({ ...openOptions, create: false });
+}
 
 scope.onmessage = async ({ data }) => {
   try {
     if (data.type === "open") {
       // The main thread opened (or created) the file; never create another here.
+      openOptions = data.options;
       database = await openDatabase({ ...data.options, create: false });
       scope.postMessage({ type: "opened" });
       return;
@@ -48,6 +65,7 @@ scope.onmessage = async ({ data }) => {
     scope.postMessage({ type: "done", id: data.id });
   } catch (error) {
     const id = data.type === "open" ? null : data.id;
+    if (data.type !== "open") await reopen().catch(() => {});
     scope.postMessage({ type: "failed", id, message: (error as Error).message });
   }
 };

@@ -279,6 +279,7 @@ export async function createRuntime(
     now,
     onAnomaly: (detector, action) => metrics.anomalies.inc({ detector, action }),
     log,
+    databaseBusy: () => audit?.backlogged === true || (serving?.auditBacklogged() ?? false),
   });
   const approvalSignals = new ApprovalSignals();
   const rules = new RuleBook({
