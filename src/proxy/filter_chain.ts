@@ -1,7 +1,7 @@
 import type { SecurixError } from "../errors/securix_error.ts";
 import type { Exchange } from "./exchange.ts";
 import type { PeekableBody } from "./peekable_body.ts";
-import type { Answer, Lookup, ProxyFilter, Verdict } from "./proxy_filter.ts";
+import type { Answer, BodyReader, Lookup, ProxyFilter, Verdict } from "./proxy_filter.ts";
 
 /**
  * A filter refused the call: the pipeline answers with `error` and records
@@ -24,35 +24,106 @@ function settle(ex: Exchange, verdict: Verdict): void {
 const NONE: readonly ProxyFilter[] = [];
 
 /**
- * Runs the request hooks; returns the filters still engaged in this call
- * (those with later hooks that did not say `done`).
+ * A hook answered a promise (or another thenable). Checked by `then`, not
+ * `instanceof Promise`: a thenable taken for a verdict would read as
+ * `continue`, and a deny it carried would be lost.
  */
-export async function runRequestFilters(
+function pending<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown }).then === "function";
+}
+
+/**
+ * Runs the request hooks; returns the filters still engaged in this call
+ * (those with later hooks that did not say `done`). Synchronous while every
+ * hook answers a plain verdict (an anomaly filter with no block in force,
+ * say): no promise and no await on the path of a call nothing concerns.
+ * Throws `Denied` (synchronously, or by rejecting) when a filter refuses.
+ */
+export function runRequestFilters(
   filters: readonly ProxyFilter[],
   ex: Exchange,
   body: PeekableBody,
-): Promise<readonly ProxyFilter[]> {
-  let engaged: ProxyFilter[] | null = null;
-  for (const filter of filters) {
-    let done = false;
+): readonly ProxyFilter[] | Promise<readonly ProxyFilter[]> {
+  return requestFrom(filters, 0, null, ex, body, null);
+}
+
+function requestFrom(
+  filters: readonly ProxyFilter[],
+  start: number,
+  engaged: ProxyFilter[] | null,
+  ex: Exchange,
+  body: PeekableBody,
+  reader: BodyReader | null,
+): readonly ProxyFilter[] | Promise<readonly ProxyFilter[]> {
+  for (let i = start; i < filters.length; i++) {
+    const filter = filters[i];
     if (filter.request) {
-      const verdict = await filter.request(ex, (limit) => body.read(limit));
-      settle(ex, verdict);
-      done = verdict.action === "continue" && verdict.done === true;
+      reader ??= (limit) => body.read(limit);
+      const answer = filter.request(ex, reader);
+      if (pending(answer)) return requestAfter(filters, i, engaged, ex, body, reader, answer);
+      if (requestSettled(ex, answer)) continue;
     }
-    if (!done && (filter.authorized || filter.response)) (engaged ??= []).push(filter);
+    if (filter.authorized || filter.response) (engaged ??= []).push(filter);
   }
   return engaged ?? NONE;
 }
 
-export async function runAuthorizedFilters(
+/** The rest of the chain once filter `i` answered a promise: in order, as before. */
+async function requestAfter(
+  filters: readonly ProxyFilter[],
+  i: number,
+  engaged: ProxyFilter[] | null,
+  ex: Exchange,
+  body: PeekableBody,
+  reader: BodyReader,
+  answer: PromiseLike<Verdict>,
+): Promise<readonly ProxyFilter[]> {
+  const filter = filters[i];
+  if (!requestSettled(ex, await answer) && (filter.authorized || filter.response)) {
+    (engaged ??= []).push(filter);
+  }
+  return await requestFrom(filters, i + 1, engaged, ex, body, reader);
+}
+
+/** Settles a request hook's verdict (throws on a deny); true when the filter is done with the call. */
+function requestSettled(ex: Exchange, verdict: Verdict): boolean {
+  settle(ex, verdict);
+  return verdict.action === "continue" && verdict.done === true;
+}
+
+/** Runs the authorized hooks in order; synchronous while each answers a plain verdict. */
+export function runAuthorizedFilters(
   filters: readonly ProxyFilter[],
   ex: Exchange,
   lookup: Lookup,
-): Promise<void> {
-  for (const filter of filters) {
-    if (filter.authorized) settle(ex, await filter.authorized(ex, lookup));
+): void | Promise<void> {
+  return authorizedFrom(filters, 0, ex, lookup);
+}
+
+function authorizedFrom(
+  filters: readonly ProxyFilter[],
+  start: number,
+  ex: Exchange,
+  lookup: Lookup,
+): void | Promise<void> {
+  for (let i = start; i < filters.length; i++) {
+    const filter = filters[i];
+    if (!filter.authorized) continue;
+    const answer = filter.authorized(ex, lookup);
+    if (pending(answer)) return authorizedAfter(filters, i, ex, lookup, answer);
+    settle(ex, answer);
   }
+}
+
+async function authorizedAfter(
+  filters: readonly ProxyFilter[],
+  i: number,
+  ex: Exchange,
+  lookup: Lookup,
+  answer: PromiseLike<Verdict>,
+): Promise<void> {
+  settle(ex, await answer);
+  await authorizedFrom(filters, i + 1, ex, lookup);
 }
 
 export function hasResponseFilters(filters: readonly ProxyFilter[]): boolean {

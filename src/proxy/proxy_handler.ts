@@ -199,7 +199,9 @@ export async function handleProxy(
     );
     call.exchange = ex;
     const filters = deps.filters?.() ?? NO_FILTERS;
-    const engaged = await runRequestFilters(filters, ex, requestBody);
+    // Awaited only when a hook answered a promise: a call no filter concerns stays synchronous.
+    const requested = runRequestFilters(filters, ex, requestBody);
+    const engaged = requested instanceof Promise ? await requested : requested;
     let credential = await deps.credentials.get(caller.connection);
     const lookup = providerLookup(deps, route, () => credential);
     if (engaged.length > 0) await runAuthorizedFilters(engaged, ex, lookup);

@@ -21,6 +21,11 @@
  * matching deny (403); then the deny's in-process cost and redaction speed.
  * One-connection table: direct, nginx and the appliance (audit on), one
  * request at a time: the latency a proxy adds, without queueing.
+ * Security engine table (issue #12): the audit-on appliance with its
+ * detectors at their defaults (the counters on every call) against the same
+ * with every `[security.<detector>]` disabled, alternated in the same
+ * rotation; medians, with each side's run-to-run spread as the noise.
+ * `BENCH_ONLY=security` runs that pair alone (a quick check of the case).
  */
 import { buildRedactor } from "../../src/rules/redaction/detectors.ts";
 import { redactJsonBody } from "../../src/rules/redaction/redact_json.ts";
@@ -36,6 +41,8 @@ const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 32);
 // Audit off/on runs alternate this many times; medians are compared.
 const PAIRS = Number(Deno.env.get("BENCH_PAIRS") ?? 3);
 const TOKEN = "bench-access-token";
+/** `security`: only the security engine pair (no nginx, floor, deny or latency rows). */
+const ONLY_SECURITY = Deno.env.get("BENCH_ONLY") === "security";
 
 function which(cmd: string): boolean {
   try {
@@ -237,14 +244,24 @@ function denyingRules(): Record<string, unknown>[] {
   ];
 }
 
+/** `[security]` with every detector off: no counting on the hot path, no blocks tripped. */
+const DETECTORS_DISABLED = {
+  mass_delete: { enabled: false },
+  exfiltration: { enabled: false },
+  unusual_hours: { enabled: false },
+  burst_errors: { enabled: false },
+};
+
 async function startAppliance(
   upstreamPort: number,
   audit: boolean,
   rules: Record<string, unknown>[] = [],
+  security: Record<string, unknown> = {},
 ) {
   const temp = await openTempAppliance({
     raw: {
       rules,
+      security,
       server: { base_domain: "localhost" },
       providers: {
         github: {
@@ -348,7 +365,9 @@ const VARIANT_NAMES = {
   off: "appliance (audit off)",
   on: "appliance (audit on)",
   rules: "appliance (audit on, 50 rules, none matching)",
+  detectorsOff: "appliance (audit on, all detectors disabled)",
 };
+type Variant = keyof typeof VARIANT_NAMES;
 
 /** One wrk run against an appliance in this process, with its CPU time per request. */
 async function measured(
@@ -377,13 +396,53 @@ if (!which("wrk") || !which("nginx")) {
 const dir = await Deno.makeTempDir({ prefix: "securix-bench-" });
 const upstreamPort = freePort();
 const upstream = await startUpstream(upstreamPort);
+const runs: Record<Variant, ApplianceRun[]> = { off: [], on: [], rules: [], detectorsOff: [] };
+
+/**
+ * `variants` in turn, PAIRS times, each on a fresh appliance; the runs land in
+ * `runs`. Every other round goes backwards (A B, B A, …) and one discarded
+ * run warms the JIT first: runs speed up over a bench, and a fixed order
+ * would hand that drift to whichever variant always comes later.
+ */
+async function alternate(variants: readonly Variant[]): Promise<void> {
+  const once = async (variant: Variant) => {
+    const appliance = await startAppliance(
+      upstreamPort,
+      variant !== "off",
+      variant === "rules" ? fiftyRules() : [],
+      variant === "detectorsOff" ? DETECTORS_DISABLED : {},
+    );
+    try {
+      return await measured(VARIANT_NAMES[variant], appliance);
+    } finally {
+      await appliance.stop();
+    }
+  };
+  await once(variants[0]);
+  for (let round = 0; round < PAIRS; round++) {
+    for (const variant of round % 2 ? [...variants].reverse() : variants) {
+      runs[variant].push(await once(variant));
+    }
+  }
+}
+
+if (ONLY_SECURITY) {
+  try {
+    await alternate(["on", "detectorsOff"]);
+  } finally {
+    upstream.kill("SIGTERM");
+    await upstream.status;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  securityTable();
+  Deno.exit(0);
+}
 const nginxPort = freePort();
 const nginx = await startNginx(nginxPort, upstreamPort, dir);
 const floorPort = freePort();
 const floor = await startDenoFloor(floorPort, upstreamPort);
 const results: Result[] = [];
 const latency: Result[] = [];
-const runs = { off: [] as ApplianceRun[], on: [] as ApplianceRun[], rules: [] as ApplianceRun[] };
 let denied: ApplianceRun | null = null;
 let denyPipelineUs = NaN;
 try {
@@ -400,16 +459,9 @@ try {
   // run of a few seconds on a shared machine is too noisy to compare two
   // numbers 5 % apart. The appliance runs in this process, so its CPU time
   // per request (both threads) is measured too, which noise barely moves.
-  for (let i = 0; i < PAIRS * 3; i++) {
-    const variant = (["off", "on", "rules"] as const)[i % 3];
-    const appliance = await startAppliance(
-      upstreamPort,
-      variant !== "off",
-      variant === "rules" ? fiftyRules() : [],
-    );
-    runs[variant].push(await measured(VARIANT_NAMES[variant], appliance));
-    await appliance.stop();
-  }
+  // Detectors disabled sits next to audit on (the detectors' defaults): the
+  // security engine's pair, alternated in the same rotation.
+  await alternate(["off", "on", "detectorsOff", "rules"]);
   results.push(median(runs.off), median(runs.on), median(runs.rules));
   // Every call refused by the 51st rule: what a deny costs the serving thread.
   const denying = await startAppliance(upstreamPort, true, denyingRules());
@@ -435,6 +487,48 @@ try {
   await floor.status;
   await upstream.status;
   await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+
+/**
+ * The acceptance of issue #12: the detectors' counting costs nothing
+ * measurable. Medians of the alternated runs; the noise is each side's
+ * spread between its own runs, so a difference inside it is not a cost.
+ */
+function securityTable(): void {
+  const on = median(runs.on);
+  const disabled = median(runs.detectorsOff);
+  const spread = (rs: ApplianceRun[]) => {
+    const rps = rs.map((r) => r.rps);
+    return (Math.max(...rps) - Math.min(...rps)) / median(rs).rps * 100;
+  };
+  const noise = Math.max(spread(runs.on), spread(runs.detectorsOff));
+  const cost = (1 - on.rps / disabled.rps) * 100;
+  const rpsList = (rs: Result[]) => rs.map((r) => r.rps.toFixed(0)).join(", ");
+  console.log(
+    `\nSecurity engine (audit on, no rules; medians of ${PAIRS} alternated runs, ${CONNECTIONS} ` +
+      `connections)\n`,
+  );
+  console.log("| case | req/s | CPU µs/request | serving thread µs/request | runs req/s |");
+  console.log("| --- | ---: | ---: | ---: | --- |");
+  for (
+    const [name, r, rs] of [
+      ["security engine counters on (defaults)", on, runs.on],
+      ["all detectors disabled", disabled, runs.detectorsOff],
+    ] as const
+  ) {
+    console.log(
+      `| ${name} | ${r.rps.toFixed(0)} | ${r.cpuUs.toFixed(1)} | ${
+        (r.threadsUs.serving ?? NaN).toFixed(1)
+      } | ${rpsList(rs)} |`,
+    );
+  }
+  console.log(
+    `counters on vs all detectors disabled: ${cost.toFixed(1)} % throughput lost, ${
+      ((on.threadsUs.serving ?? NaN) - (disabled.threadsUs.serving ?? NaN)).toFixed(1)
+    } µs serving CPU/request; run-to-run spread ${noise.toFixed(1)} %: ${
+      Math.abs(cost) <= noise ? "within the noise" : "OUTSIDE the noise"
+    }`,
+  );
 }
 const [direct, ng] = results;
 console.log(`\n${CONNECTIONS} connections, ${DURATION} each, loopback\n`);
@@ -520,6 +614,8 @@ for (const r of latency) {
     } |`,
   );
 }
+securityTable();
+
 const [, nginxOne, applianceOne] = latency;
 console.log(
   `\nappliance (audit on) p50 at one connection: ${applianceOne.p50.toFixed(3)} ms vs nginx ${
