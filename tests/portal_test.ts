@@ -14,7 +14,7 @@ import { google } from "googleapis";
 import type { Page } from "playwright-core";
 import { Webhook } from "standardwebhooks";
 import { findApp, saveApp } from "../src/apps/app_store.ts";
-import { getConnection } from "../src/connections/connection_store.ts";
+import { getConnection, updateConnection } from "../src/connections/connection_store.ts";
 import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
 import { Securix } from "../src/sdk/server_client.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
@@ -90,6 +90,20 @@ Deno.test({
       const db = env.temp.appliance.database.db;
       const app = (await findApp(db, "demo"))!;
       await saveApp(db, { ...app, origins: [ORIGIN] });
+      // What a real consent leaves: the account and the granted scopes.
+      await updateConnection(db, "conn_demo_alice_gmail", {
+        account: { id: "1042", email: "alice@acme.com" },
+        scopes: [
+          "openid",
+          "email",
+          "https://www.googleapis.com/auth/gmail.modify",
+          "https://www.googleapis.com/auth/gmail.send",
+        ],
+      }, clock.now);
+      await updateConnection(db, "conn_demo_alice_drive", {
+        account: { id: "1042", email: "alice@acme.com" },
+        scopes: ["https://www.googleapis.com/auth/drive.readonly", "x-custom-scope"],
+      }, clock.now);
       const { secret } = await addEndpoint(
         { db, vault: env.temp.appliance.vault, now: () => clock.now },
         app.id,
@@ -147,6 +161,12 @@ Deno.test({
       assert.match(await page.locator("h1").innerText(), /Your connected accounts/);
       const main = await page.locator("main").innerText();
       assert.match(main, /Gmail/);
+      assert.match(main, /alice@acme\.com/);
+      // Scopes in plain words; an id without a phrase as it is.
+      assert.match(main, /Read, change and organise your email/);
+      assert.match(main, /Send email as you/);
+      assert.match(main, /x-custom-scope/);
+      assert.doesNotMatch(main, /auth\/gmail\.modify/);
       assert.match(main, /Signed in as alice for demo/);
       await check(page, "home");
       const cookies = await context.cookies();

@@ -79,7 +79,7 @@ export function PortalConnectionPage(props: PortalConnectionProps) {
             <p class="help">
               {props.hidden.length > 0 ? props.hidden.join(", ") : `No ${props.hideNoun} hidden.`}
             </p>
-            <a class="btn btn-secondary btn-small" href={`${base}/hide`}>
+            <a class="btn btn-secondary btn-small portal-hide-link" href={`${base}/hide`}>
               Choose {props.hideNoun} to hide
             </a>
           </section>
@@ -90,36 +90,31 @@ export function PortalConnectionPage(props: PortalConnectionProps) {
         {props.activity.length === 0
           ? <p class="help">No agent used this account in the last 30 days.</p>
           : (
-            <table class="portal-activity">
-              <caption class="help">
-                Calls agents made, newest first (no content is kept here).
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Agent</th>
-                  <th scope="col">What</th>
-                  <th scope="col">Result</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.activity.map((a) => (
-                  <tr>
-                    <td>{a.at}</td>
-                    <td>{a.agentId}</td>
-                    <td>
-                      <code>{a.operation}</code>
-                    </td>
-                    <td>{a.decision}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ul class="portal-list portal-activity" aria-label="Calls agents made, newest first">
+              {props.activity.map((a) => (
+                <li class="portal-item">
+                  <div class="portal-row">
+                    <code>{a.operation}</code>
+                    <span class={`pill ${decisionPill(a.decision)}`}>{a.decision}</span>
+                  </div>
+                  <p>
+                    {a.agentId} · {a.at}
+                  </p>
+                </li>
+              ))}
+            </ul>
           )}
+        <p class="help">Only the kind of call is kept here, never its content.</p>
         {props.olderHref
           ? <a class="portal-back" href={props.olderHref}>Older activity →</a>
           : null}
       </section>
     </Layout>
   );
+}
+
+function decisionPill(decision: string): string {
+  if (decision === "allowed") return "pill-success";
+  if (decision === "denied") return "pill-failure";
+  return "";
 }

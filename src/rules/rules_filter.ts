@@ -86,10 +86,12 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
   return {
     name: "rules",
     async request(ex, readBody) {
+      const choices = entityChoices?.(ex.caller.app.id, ex.caller.entityId) ?? null;
+      // No rules and no choices of this entity: the plain path, nothing allocated.
+      if (set.empty && choices === null) return DONE;
       const ctx = callContext(ex);
       let ev = evaluate(set, ctx);
-      const choices = entityChoices?.(ex.caller.app.id, ex.caller.entityId);
-      if (choices) ev = withEntityChoices(ev, set, ctx, choices);
+      if (choices !== null) ev = withEntityChoices(ev, set, ctx, choices);
       if (ev === NO_EVALUATION) return DONE;
       evaluations.set(ex, ev);
       ex.rules.push(...ev.matched);
