@@ -36,7 +36,11 @@ async function check(page: Page, where: string): Promise<void> {
   const name = where.replaceAll(/[^a-z]+/g, "-");
   for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
-    await page.screenshot({ path: `${SHOTS}portal-${name}-${scheme}.png`, fullPage: true });
+    await page.screenshot({
+      path: `${SHOTS}portal-${name}-${scheme}.png`,
+      fullPage: true,
+      animations: "disabled",
+    });
     const results = await new AxeBuilder({ page }).analyze();
     const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
     assert.deepEqual(
