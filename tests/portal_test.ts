@@ -296,8 +296,23 @@ Deno.test({
       const credentialId = (await getConnection(db, "conn_demo_alice_drive"))!.credentialId!;
       await page.goto(`${env.base}/portal/connections/conn_demo_alice_drive`);
       await check(page, "drive");
+      // Hide the Drive folder HR (listed through the proxy with a folder query).
+      const driveList = async () => {
+        const res = await fetch(`${env.proxy("drive")}/drive/v3/files?fields=files(id,parents)`, {
+          headers: env.headers(),
+        });
+        assert.equal(res.status, 200);
+        return (await res.json()).files as { id: string; parents?: string[] }[];
+      };
+      assert.ok((await driveList()).some((f) => f.id === "file_salaries"));
       await page.goto(`${env.base}/portal/connections/conn_demo_alice_drive/hide`);
       await check(page, "drive-hide");
+      await page.getByLabel("HR", { exact: true }).check();
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.waitForURL(/done=hidden/);
+      const driveAfter = await driveList();
+      assert.ok(driveAfter.length > 0);
+      assert.ok(!driveAfter.some((f) => f.parents?.includes("fold_hr")), "HR's files are skipped");
       await page.goto(`${env.base}/portal/connections/conn_demo_alice_drive`);
       await page.locator("[data-action=revoke]").click();
       await page.waitForURL(/done=revoked/);

@@ -46,9 +46,9 @@ export function PortalConnectionPage(props: PortalConnectionProps) {
       </dl>
       <section class="portal-section" aria-labelledby="scopes-h">
         <h2 id="scopes-h">What you allowed</h2>
-        <ul class="portal-list">
+        <ul class="portal-scopes">
           {(c.scopes.length > 0 ? c.scopes : ["What you allowed at sign-in"]).map((s) => (
-            <li class="portal-item">{s}</li>
+            <li>{s}</li>
           ))}
         </ul>
       </section>
