@@ -231,7 +231,7 @@ export function portalRoutes(deps: PortalDeps): Hono {
           id: a.id,
           agentId: a.agentId,
           summary: a.summary.text,
-          provider: a.provider,
+          provider: deps.providers.enabled.get(a.provider)?.displayName ?? a.provider,
           expiresIn: `Expires ${when(a.expiresAt)}`,
         }))}
         csrfToken={c.get("csrf")}
