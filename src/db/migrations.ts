@@ -12,6 +12,7 @@ import m0010 from "../../migrations/0010_approvals.sql" with { type: "text" };
 import m0011 from "../../migrations/0011_mcp_grants.sql" with { type: "text" };
 import m0012 from "../../migrations/0012_gateway.sql" with { type: "text" };
 import m0013 from "../../migrations/0013_admins.sql" with { type: "text" };
+import m0014 from "../../migrations/0014_portal.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0011_mcp_grants", sql: m0011 },
   { name: "0012_gateway", sql: m0012 },
   { name: "0013_admins", sql: m0013 },
+  { name: "0014_portal", sql: m0014 },
 ];
 
 export interface Migration {

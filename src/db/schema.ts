@@ -418,3 +418,41 @@ export const adminLoginLinks = sqliteTable("admin_login_links", {
   expiresAt: integer("expires_at").notNull(),
   usedAt: integer("used_at"),
 });
+
+/** One-time Trust Portal links (`POST /v1/portal/urls`), by digest. */
+export const portalLinks = sqliteTable("portal_links", {
+  id: text("id").primaryKey(),
+  digest: text("digest").notNull().unique(),
+  appId: text("app_id").notNull(),
+  entityId: text("entity_id").notNull(),
+  returnUrl: text("return_url"),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  usedAt: integer("used_at"),
+});
+
+/** Trust Portal sessions, bound to one entity of one app; the cookie's value is never stored. */
+export const portalSessions = sqliteTable("portal_sessions", {
+  id: text("id").primaryKey(),
+  digest: text("digest").notNull().unique(),
+  appId: text("app_id").notNull(),
+  entityId: text("entity_id").notNull(),
+  returnUrl: text("return_url"),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  lastSeenAt: integer("last_seen_at").notNull(),
+});
+
+/**
+ * An entity's own choices in the Trust Portal: `scope_off` (value: a
+ * `[scopes.<name>]`), `hide_label` (a Gmail label id), `hide_folder` (a Drive folder id).
+ */
+export const portalSettings = sqliteTable("portal_settings", {
+  appId: text("app_id").notNull(),
+  entityId: text("entity_id").notNull(),
+  kind: text("kind").notNull(),
+  value: text("value").notNull(),
+  /** What the user saw (a label's or folder's name), for the page. */
+  label: text("label"),
+  createdAt: integer("created_at").notNull(),
+}, (t) => [primaryKey({ columns: [t.appId, t.entityId, t.kind, t.value] })]);

@@ -18,6 +18,10 @@ import { agentRoutes } from "../api/agent_routes.ts";
 import { appRoutes } from "../api/app_routes.ts";
 import { webhookRoutes } from "../api/webhook_routes.ts";
 import { mcpUrlRoutes } from "../api/mcp_url_routes.ts";
+import { portalUrlRoutes } from "../api/portal_url_routes.ts";
+import type { PortalChoices } from "../portal/portal_choices.ts";
+import { portalRoutes } from "../portal/portal_routes.tsx";
+import type { ProxyDeps } from "../proxy/proxy_handler.ts";
 import { gatewayRoutes } from "../api/gateway_routes.ts";
 import { providerDirectory } from "../gateway/provider_directory.ts";
 import type { ReleaseDeps } from "../gateway/release_credential.ts";
@@ -64,6 +68,8 @@ export interface AppOptions {
   onAnomalyCleared?: (anomaly: Anomaly) => void;
   /** Wakes requests held by an approval `wait` when a decision is made here. */
   approvalSignals?: ApprovalSignals;
+  /** The Trust Portal's in-memory choices and the proxy it lists labels/folders through. */
+  portal?: { choices: PortalChoices; proxy: () => ProxyDeps | null };
 }
 
 export interface ApplianceApp {
@@ -171,6 +177,23 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       secure: config.server.publicUrl.startsWith("https:"),
     }),
   );
+  if (options.portal) {
+    app.route(
+      "/",
+      portalRoutes({
+        database,
+        now,
+        csrfKey,
+        commands,
+        providers: options.providers,
+        rules: options.rules ?? (() => EMPTY_RULE_SET),
+        choices: options.portal.choices,
+        proxy: options.portal.proxy,
+        approvals: approvalDeps,
+        random: options.random,
+      }),
+    );
+  }
   const v1 = new Hono<ApiEnv>();
   v1.use("*", requireApiKey(authenticator, readClientAddress));
   v1.route("/auth/sessions", sessionRoutes(flowDeps));
@@ -206,6 +229,10 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       key: mcpKey,
       random: options.random,
     }),
+  );
+  v1.route(
+    "/portal/urls",
+    portalUrlRoutes({ database, now, publicUrl: config.server.publicUrl, random: options.random }),
   );
   const directory = providerDirectory(
     options.providers,

@@ -49,6 +49,8 @@ import { AdminLockout, type AdminLockoutLimits } from "../console/admin_lockout.
 import { type ConsoleHandler, createConsole } from "../console/console_app.tsx";
 import { MetricsHistory } from "../console/metrics_history.ts";
 import { readTotals } from "../console/metrics_totals.ts";
+import { PortalChoices } from "../portal/portal_choices.ts";
+import { sweepPortal } from "../portal/portal_session_store.ts";
 
 export interface RuntimeOptions {
   /** Providers' OAuth, discovery and account endpoints (not the proxy). */
@@ -282,9 +284,12 @@ export async function createRuntime(
     databaseBusy: () => audit?.backlogged === true || (serving?.auditBacklogged() ?? false),
   });
   const approvalSignals = new ApprovalSignals();
+  // Each entity's Trust Portal switches, read by the rules filter on every call.
+  const portalChoices = new PortalChoices({ database, log });
   const rules = new RuleBook({
     maxInspectBytes: config.proxy.max_inspect_bytes,
     now,
+    entityChoices: portalChoices.lookup,
     // Anomaly blocks first, with or without rules (the detectors are on by default); then the
     // rules, rate limits, and approvals last (a call is held only once nothing else refuses it).
     compose: (set, rulesFilter) => {
@@ -341,6 +346,7 @@ export async function createRuntime(
     onAnomalyCleared: (anomaly) => anomalies.forget(anomaly),
     webhookResolve: options.webhookResolve,
     approvalSignals,
+    portal: { choices: portalChoices, proxy: () => proxy },
     onKeyFailure: (address, reason) => {
       metrics.authFailures.inc({ reason });
       failureLog?.record(address, reason, now());
@@ -427,6 +433,7 @@ export async function createRuntime(
       await expireSessions(database, now());
       await pruneApprovals(database.db, now());
       await sweepAdminSessions(database.db, now());
+      await sweepPortal(database.db, now());
       // Ended sessions' tokens are revoked and deleted; stale OAuth states go too.
       await sweepLeftovers({ database, vault, providers: wiring.registry, now });
       if (config.audit.retain_days > 0) {
@@ -489,6 +496,7 @@ export async function createRuntime(
     start() {
       audit?.start();
       anomalies.start();
+      portalChoices.start();
       if (serving) {
         void wiring.warmUp();
         if (failureLog) timers.push(setInterval(() => failureLog.flush(now()), 5_000));
@@ -536,6 +544,7 @@ export async function createRuntime(
       stopped = true;
       clearTimeout(discoveryRetry);
       for (const t of timers) clearInterval(t);
+      portalChoices.stop();
       await anomalies.stop();
       await backups?.stop();
       await worker.stop();

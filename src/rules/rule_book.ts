@@ -1,4 +1,5 @@
 import type { ProxyFilter } from "../proxy/proxy_filter.ts";
+import type { EntityChoicesLookup } from "./entity_choices.ts";
 import { LabelCache } from "./hide/gmail_hide.ts";
 import { parseRulesConfig, type RuleIssue } from "./rule_schema.ts";
 import { compileRules, EMPTY_RULE_SET, type RuleSet } from "./rule_set.ts";
@@ -33,9 +34,18 @@ export class RuleBook {
   #filters: readonly ProxyFilter[] = [];
 
   readonly #compose: Compose;
+  readonly #entityChoices: EntityChoicesLookup | undefined;
 
-  constructor(deps: { maxInspectBytes: number; now: () => number; compose?: Compose }) {
+  constructor(
+    deps: {
+      maxInspectBytes: number;
+      now: () => number;
+      compose?: Compose;
+      entityChoices?: EntityChoicesLookup;
+    },
+  ) {
     this.#maxInspectBytes = deps.maxInspectBytes;
+    this.#entityChoices = deps.entityChoices;
     this.#labels = new LabelCache(deps.now);
     this.#compose = deps.compose ?? ((_set, rules) => rules ? [rules] : []);
   }
@@ -53,6 +63,7 @@ export class RuleBook {
       set,
       maxInspectBytes: this.#maxInspectBytes,
       labels: this.#labels,
+      entityChoices: this.#entityChoices,
     });
     this.#set = set;
     this.#filters = this.#compose(set, filter);

@@ -12,6 +12,7 @@ import {
 import { SecurixError } from "../errors/securix_error.ts";
 import { callContext } from "./call_context.ts";
 import { evaluate, type Evaluation, NO_EVALUATION } from "./evaluate.ts";
+import { type EntityChoicesLookup, withEntityChoices } from "./entity_choices.ts";
 import { applies } from "./send_check.ts";
 import {
   filterAnswerBytes,
@@ -33,6 +34,8 @@ export interface RulesFilterDeps {
   maxInspectBytes: number;
   /** Gmail label names → ids, per connection; outlives reloads. */
   labels: LabelCache;
+  /** Each entity's own Trust Portal choices (scopes off, hidden labels/folders). */
+  entityChoices?: EntityChoicesLookup;
 }
 
 function deny(error: SecurixError, rule: CompiledRule | null): Verdict {
@@ -47,8 +50,8 @@ function deny(error: SecurixError, rule: CompiledRule | null): Verdict {
  * rule-less appliance keeps the plain path.
  */
 export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
-  const { set, maxInspectBytes, labels } = deps;
-  if (set.empty) return null;
+  const { set, maxInspectBytes, labels, entityChoices } = deps;
+  if (set.empty && !entityChoices) return null;
   const evaluations = new WeakMap<Exchange, Evaluation>();
   // One refusal per rule, made once: an error's stack trace cost more than the decision.
   const refusals = new Map<string, SecurixError>();
@@ -83,7 +86,12 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
   return {
     name: "rules",
     async request(ex, readBody) {
-      const ev = evaluate(set, callContext(ex));
+      const choices = entityChoices?.(ex.caller.app.id, ex.caller.entityId) ?? null;
+      // No rules and no choices of this entity: the plain path, nothing allocated.
+      if (set.empty && choices === null) return DONE;
+      const ctx = callContext(ex);
+      let ev = evaluate(set, ctx);
+      if (choices !== null) ev = withEntityChoices(ev, set, ctx, choices);
       if (ev === NO_EVALUATION) return DONE;
       evaluations.set(ex, ev);
       ex.rules.push(...ev.matched);

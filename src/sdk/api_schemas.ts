@@ -101,3 +101,9 @@ export const mcpUrlSchema = z.looseObject({
   providers: z.array(z.string()).nullable(),
 });
 export type McpUrl = z.output<typeof mcpUrlSchema>;
+
+export const portalUrlSchema = z.looseObject({
+  url: z.string(),
+  expiresAt: z.string(),
+});
+export type PortalUrl = z.output<typeof portalUrlSchema>;

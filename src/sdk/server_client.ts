@@ -14,6 +14,8 @@ import {
   type Flow,
   type McpUrl,
   mcpUrlSchema,
+  type PortalUrl,
+  portalUrlSchema,
 } from "./api_schemas.ts";
 import { parseDuration } from "../security/duration.ts";
 import { createFetchHandler, type FetchHandlerOptions } from "./fetch_handler.ts";
@@ -59,6 +61,7 @@ export type {
   EntityStatus,
   Flow,
   McpUrl,
+  PortalUrl,
   SessionStatus,
 } from "./api_schemas.ts";
 
@@ -97,6 +100,13 @@ export interface McpUrlInput {
   providers?: string[];
   /** Lifetime: seconds, or `"90m"`, `"12h"`, `"7d"`. Default 24 h, at most 30 days. */
   ttl?: number | string;
+}
+
+export interface PortalUrlInput {
+  /** The end user (or tenant) whose connected accounts the portal shows. */
+  entityId: string;
+  /** Where the portal's "Back" link goes; must be on one of the app's origins. */
+  returnUrl?: string;
 }
 
 export interface WaitOptions {
@@ -233,6 +243,16 @@ export class Securix {
     revokeUrl: async (id: string): Promise<void> => {
       await this.#request("DELETE", `/v1/mcp/urls/${segment(id)}`, null);
     },
+  };
+
+  readonly portal = {
+    /**
+     * A Trust Portal link for one of the app's users: single use, valid 10
+     * minutes. Send the user's browser to `url` (redirect or link) right away;
+     * it opens a session where they see and control their connected accounts.
+     */
+    getUrl: async (input: PortalUrlInput): Promise<PortalUrl> =>
+      await this.#request("POST", "/v1/portal/urls", portalUrlSchema, input),
   };
 
   /**

@@ -260,3 +260,24 @@ Deno.test("mcp.getUrl posts entity, agent, providers and ttl in seconds; revokeU
   assert.equal(seen.at(-1)!.method, "DELETE");
   assert.equal(seen.at(-1)!.url, "https://sx.test/v1/mcp/urls/mcp_abc");
 });
+
+Deno.test("portal.getUrl posts entity and returnUrl; answers url and expiresAt", async () => {
+  const { seen, fetch } = stub(() =>
+    Response.json({
+      url: "https://sx.test/portal/start?t=abc",
+      expiresAt: "2030-01-01T12:10:00.000Z",
+    }, { status: 201 })
+  );
+  const securix = new Securix({ baseUrl: "https://sx.test", apiKey: KEY, fetch });
+  const got = await securix.portal.getUrl({
+    entityId: "user-1",
+    returnUrl: "https://app.test/settings",
+  });
+  assert.deepEqual(got, {
+    url: "https://sx.test/portal/start?t=abc",
+    expiresAt: "2030-01-01T12:10:00.000Z",
+  });
+  assert.equal(seen[0].method, "POST");
+  assert.equal(seen[0].url, "https://sx.test/v1/portal/urls");
+  assert.deepEqual(seen[0].body, { entityId: "user-1", returnUrl: "https://app.test/settings" });
+});

@@ -11,6 +11,7 @@ export const EVENT_TYPES = [
   "security.anomaly",
   "approval.requested",
   "approval.decided",
+  "portal.settings.changed",
   "webhook.test",
   "audit.head",
 ] as const;
