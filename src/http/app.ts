@@ -115,6 +115,8 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       connectionChanged: options.onConnectionChanged,
       agentsChanged: options.onAgentsChanged,
       appChanged: (appId) => authenticator.forgetApp(appId),
+      anomalyCleared: options.onAnomalyCleared,
+      approvalDecided: (a) => approvalSignals.notify(a.id),
     },
   });
   const readClientAddress = clientAddress(trustedProxies(config.server.trustedProxies));
