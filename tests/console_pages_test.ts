@@ -215,11 +215,22 @@ Deno.test({
       });
       assert.equal(created.status, 201, await created.clone().text());
       const grantId = (await created.json()).id as string;
+      const release = () =>
+        fetch(`${env.publicUrl}/v1/token/conn_pages1`, {
+          headers: { "securix-api-key": apiKey, "securix-agent-id": "agent-1" },
+        });
+      const off = await release();
+      assert.equal(off.status, 403);
+      assert.equal((await off.json()).error.code, "SX-RELEASE-DISABLED");
       await page.goto(`${base}/console/apps/${appId}`);
       assert.equal(await page.locator("[data-release=off]").count(), 1);
       await page.click("button:has-text('Turn credential release on')");
       await page.waitForSelector("text=Credential release on");
       assert.equal(await page.locator("[data-release=on]").count(), 1);
+      // At once: the command dropped the cached keys that carry the app's settings.
+      const on = await release();
+      assert.equal(on.status, 200, await on.clone().text());
+      assert.equal((await on.json()).credentials.access_token, "ya29.pages-test-token");
       await page.click(`button[aria-label='Revoke MCP URL ${grantId}']`);
       await page.waitForSelector("text=MCP URL revoked");
       const urls = await (await fetch(`${env.publicUrl}/v1/mcp/urls`, {

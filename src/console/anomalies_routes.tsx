@@ -101,9 +101,9 @@ export function anomaliesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
             </div>
             {next
               ? (
-                <p>
-                  <a href={next}>Older anomalies</a>
-                </p>
+                <nav class="pager" aria-label="Pages">
+                  <a class="button secondary" href={next}>Next page</a>
+                </nav>
               )
               : null}
           </section>

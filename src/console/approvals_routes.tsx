@@ -110,9 +110,9 @@ export function approvalsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
             </div>
             {next
               ? (
-                <p>
-                  <a href={next}>Older approvals</a>
-                </p>
+                <nav class="pager" aria-label="Pages">
+                  <a class="button secondary" href={next}>Next page</a>
+                </nav>
               )
               : null}
           </section>

@@ -283,8 +283,8 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
                 ? <span class="badge warn" data-release="on">on</span>
                 : <span class="badge ok" data-release="off">off</span>}{" "}
               {a.credentialRelease
-                ? "GET /v1/token hands this app its users' access tokens (for SDKs that must call providers themselves); the proxy's rules do not apply to those calls."
-                : "GET /v1/token refuses this app: its agents reach providers only through the proxy, under the rules."}
+                ? "GET /v1/token/{id} releases this app's users' credentials (an access token, never a refresh token; or form credentials), each release audited; calls made with them do not go through the proxy's rules."
+                : "GET /v1/token/{id} answers SX-RELEASE-DISABLED: this app's agents reach providers only through the proxy, under the rules."}
             </p>
             <PostForm action={`${base}/credential-release`} csrf={csrf}>
               <input type="hidden" name="release" value={a.credentialRelease ? "off" : "on"} />

@@ -22,8 +22,8 @@ export const DONE_NOTICES: Record<string, string> = {
   anomaly_cleared: "Anomaly cleared: the connection is let through from the next call.",
   approval_approved: "Approved: the agent may retry the call once.",
   approval_denied: "Denied: the agent is told no.",
-  release_on: "Credential release on: GET /v1/token may hand this app's users' tokens out.",
-  release_off: "Credential release off: GET /v1/token refuses this app.",
+  release_on: "Credential release on: GET /v1/token/{id} releases this app's users' credentials.",
+  release_off: "Credential release off: GET /v1/token/{id} answers SX-RELEASE-DISABLED.",
   mcp_revoked: "MCP URL revoked: calls with it are refused.",
   rules_saved: "Rules saved and reloaded.",
 };
