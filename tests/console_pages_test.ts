@@ -33,6 +33,10 @@ async function check(page: Page, where: string): Promise<void> {
     "document.documentElement.scrollWidth - document.documentElement.clientWidth",
   ) as number;
   assert.ok(overflow <= 0, `${where} is ${overflow} px wider than 390 px`);
+  await page.screenshot({
+    path: `${SHOTS}console-${where.replaceAll(/[^a-z]+/g, "-").replace(/-$/, "")}-narrow.png`,
+    fullPage: true,
+  });
   await page.setViewportSize({ width: 1280, height: 900 });
 }
 
