@@ -353,7 +353,13 @@ export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const refuse = (issues: RuleIssue[]) => page(c, EMPTY, null, null, null, { text, issues }, 422);
     const parsed = parseRulesText(text);
     if (!parsed.ok) return refuse(parsed.issues);
-    const raw = await readConfigFile(source);
+    let raw: Record<string, unknown>;
+    try {
+      raw = await readConfigFile(source);
+    } catch (error) {
+      // securix.toml itself no longer reads: nothing is saved until it does.
+      return refuse([{ path: source, message: (error as Error).message }]);
+    }
     const merged = mergeRules({ rules: raw.rules, scopes: raw.scopes }, parsed.tables);
     if (!merged.ok) return refuse(merged.issues);
     const loaded = loadRuleSet(merged.tables as Record<string, unknown>);
