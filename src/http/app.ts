@@ -182,8 +182,8 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     connectionRoutes({ database, providers: options.providers, commands }),
   );
   v1.route("/rules", ruleRoutes({ rules: options.rules ?? (() => EMPTY_RULE_SET) }));
-  v1.route("/anomalies", anomalyRoutes({ database, now, onCleared: options.onAnomalyCleared }));
-  v1.route("/approvals", approvalRoutes(approvalDeps));
+  v1.route("/anomalies", anomalyRoutes({ database, commands }));
+  v1.route("/approvals", approvalRoutes({ ...approvalDeps, commands }));
   v1.route("/agents", agentRoutes({ database, commands }));
   v1.route(
     "/webhooks",
