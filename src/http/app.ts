@@ -207,6 +207,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       providers: options.providers,
       key: mcpKey,
       random: options.random,
+      commands,
     }),
   );
   const directory = providerDirectory(
