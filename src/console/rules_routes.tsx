@@ -367,7 +367,18 @@ export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       return refuse(relabelIssues(loaded.issues, Array.isArray(raw.rules) ? raw.rules.length : 0));
     }
     const admin = c.get("admin").name;
-    await writeRulesFile(rulesFilePath(source), text);
+    const path = rulesFilePath(source);
+    try {
+      await writeRulesFile(path, text);
+    } catch (error) {
+      // E.g. a systemd unit with ProtectSystem=strict keeps the config directory read-only.
+      return refuse([{
+        path,
+        message: `cannot be written (${
+          (error as Error).name
+        }); make it writable for the appliance, or edit securix.toml and reload`,
+      }]);
+    }
     // The reload reads both files again and reaches the serving isolates, as `rules reload` does.
     const result = await deps.reloadRules(`admin:${admin}`);
     if (!result.ok) {
