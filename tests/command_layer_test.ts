@@ -9,6 +9,9 @@ import { listRecords } from "../src/audit/read_records.ts";
 import { addAgentCommand } from "../src/commands/add_agent.ts";
 import type { AfterCommit, CommandContext } from "../src/commands/command_context.ts";
 import { createAppCommand } from "../src/commands/create_app.ts";
+import { decideApprovalCommand } from "../src/commands/decide_approval.ts";
+import { SecurixError } from "../src/errors/securix_error.ts";
+import { requestApproval } from "../src/approvals/approval_request.ts";
 import { revokeKeyCommand } from "../src/commands/revoke_key.ts";
 import { setConnectionPausedCommand } from "../src/commands/set_connection_paused.ts";
 import { getConnection } from "../src/connections/connection_store.ts";
@@ -64,6 +67,60 @@ Deno.test("commands: the actor goes into the audit record; hooks run after commi
       "connection.paused",
     ]);
     assert.ok(records.every((r) => r.data.actor === "admin:ops"), JSON.stringify(records));
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("commands: approvals decide audits the actor; the decide hook runs once, after commit", async () => {
+  const temp = await openTempAppliance();
+  try {
+    const { appliance } = temp;
+    const decided: string[] = [];
+    const ctx: CommandContext = {
+      ...appliance,
+      by: adminActor("ops"),
+      after: { approvalDecided: (a) => decided.push(a.id) },
+    };
+    const { app } = await createAppCommand(ctx, { name: "shop", origins: [] });
+    const held = await requestApproval({
+      database: appliance.database,
+      now: appliance.now,
+      publicUrl: "https://sx.example.com",
+      ttlMs: 3_600_000,
+    }, {
+      appId: app.id,
+      agentId: "agent-1",
+      entityId: "alice",
+      connectionId: "conn_1",
+      provider: "gmail",
+      operation: "gmail.users.messages.send",
+      rule: "send_needs_ok",
+      method: "POST",
+      path: "/gmail/v1/users/me/messages/send",
+      requestHash: "a".repeat(64),
+      summary: {
+        text: "Send an email",
+        operation: "gmail.users.messages.send",
+        method: "POST",
+        path: "/gmail/v1/users/me/messages/send",
+      },
+    });
+    const approved = await decideApprovalCommand(ctx, {
+      id: held.id,
+      decision: "approve",
+      ttlMs: 60_000,
+    });
+    assert.equal(approved.decidedBy, "admin:ops");
+    assert.deepEqual(decided, [held.id]);
+    await assert.rejects(
+      decideApprovalCommand(ctx, { id: held.id, decision: "deny", ttlMs: 60_000 }),
+      (e: unknown) => e instanceof SecurixError && e.code === "SX-APPROVAL-CLOSED",
+    );
+    assert.deepEqual(decided, [held.id], "no hook for a refused decision");
+    const records = await listRecords(appliance.database.db, { kinds: "approval.decided" });
+    assert.equal(records.length, 1);
+    assert.equal((records[0].data as Record<string, unknown>).actor, "admin:ops");
   } finally {
     await temp.cleanup();
   }

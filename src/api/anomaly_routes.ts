@@ -1,7 +1,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { apiActor } from "../audit/actor.ts";
-import { clearAnomaly, type ClearDeps } from "../anomalies/clear_anomaly.ts";
+import type { CommandsFor } from "../commands/command_context.ts";
+import { clearAnomalyCommand } from "../commands/clear_anomaly.ts";
+import type { Database } from "../db/client.ts";
 import { listAnomaliesPage } from "../anomalies/anomaly_store.ts";
 import { anomalyView } from "../anomalies/anomaly_view.ts";
 import { ANOMALY_STATUSES } from "../anomalies/anomaly_types.ts";
@@ -20,7 +22,7 @@ const listQuery = z.object({
  * app's own, newest first; `nextCursor` until the last page) and
  * POST /v1/anomalies/{id}/clear. Another app's anomaly answers 404.
  */
-export function anomalyRoutes(deps: ClearDeps): Hono<ApiEnv> {
+export function anomalyRoutes(deps: { database: Database; commands: CommandsFor }): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.get("/", async (c) => {
     const q = parseQuery(c, listQuery);
@@ -34,10 +36,13 @@ export function anomalyRoutes(deps: ClearDeps): Hono<ApiEnv> {
     });
   });
   app.post("/:id/clear", async (c) => {
-    const cleared = await clearAnomaly(deps, c.req.param("id"), {
-      by: apiActor(c.get("keyId")),
-      appId: c.get("app").id,
-    });
+    const cleared = await clearAnomalyCommand(
+      deps.commands(apiActor(c.get("keyId"))),
+      c.req.param("id"),
+      {
+        appId: c.get("app").id,
+      },
+    );
     return c.json(anomalyView(cleared));
   });
   return app;

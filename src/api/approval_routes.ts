@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { apiActor } from "../audit/actor.ts";
 import type { Database } from "../db/client.ts";
-import { decideApproval } from "../approvals/approval_decide.ts";
+import type { CommandsFor } from "../commands/command_context.ts";
+import { decideApprovalCommand } from "../commands/decide_approval.ts";
 import { approvalErrors } from "../approvals/approval_errors.ts";
 import { findApproval, listApprovals } from "../approvals/approval_store.ts";
 import { type Approval, APPROVAL_STATUSES } from "../approvals/approval_types.ts";
@@ -45,6 +46,8 @@ export interface ApprovalRouteDeps {
   /** `[security] approval_ttl`. */
   ttlMs: number;
   onDecided?: (approval: Approval) => void;
+  /** Deciding goes through the command layer (audit, webhook, waking held requests). */
+  commands: CommandsFor;
 }
 
 /**
@@ -74,11 +77,11 @@ export function approvalRoutes(deps: ApprovalRouteDeps): Hono<ApiEnv> {
   });
   app.post("/:id", async (c) => {
     const input = await parseJsonBody(c, decideInput);
-    const decided = await decideApproval(deps, {
+    const decided = await decideApprovalCommand(deps.commands(apiActor(c.get("keyId"))), {
       id: c.req.param("id"),
       decision: input.decision,
-      by: apiActor(c.get("keyId")),
       appId: c.get("app").id,
+      ttlMs: deps.ttlMs,
     });
     return c.json(approvalView(decided));
   });

@@ -9,8 +9,9 @@ import {
   createGrantInput,
   listGrants,
   type McpGrant,
-  revokeGrant,
 } from "../mcp/mcp_grant_store.ts";
+import type { CommandsFor } from "../commands/command_context.ts";
+import { revokeMcpUrlCommand } from "../commands/revoke_mcp_url.ts";
 import { mcpUrl } from "../mcp/mcp_url.ts";
 import type { ApiEnv } from "./require_api_key.ts";
 import { parseJsonBody } from "./parse_body.ts";
@@ -23,6 +24,8 @@ export interface McpUrlRouteDeps {
   /** The grant signing key (LABELS.mcpGrant). */
   key: Uint8Array;
   random?: (bytes: Uint8Array) => Uint8Array;
+  /** Revoking goes through the command layer, as the console and the CLI do. */
+  commands: CommandsFor;
 }
 
 function grantView(g: McpGrant) {
@@ -81,19 +84,8 @@ export function mcpUrlRoutes(deps: McpUrlRouteDeps): Hono<ApiEnv> {
   });
   app.delete("/:id", async (c) => {
     const appId = c.get("app").id;
-    await deps.database.transaction(async (tx) => {
-      const { grant, changed } = await revokeGrant(tx, c.req.param("id"), {
-        now: deps.now,
-        appId,
-      });
-      if (!changed) return;
-      await recordAdminEvent(tx, {
-        kind: "admin.mcp_url.revoked",
-        by: apiActor(c.get("keyId")),
-        appId,
-        agentId: grant.agentId,
-        data: { grantId: grant.id, entityId: grant.entityId },
-      }, deps.now());
+    await revokeMcpUrlCommand(deps.commands(apiActor(c.get("keyId"))), c.req.param("id"), {
+      appId,
     });
     return c.body(null, 204);
   });

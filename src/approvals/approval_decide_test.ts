@@ -155,3 +155,34 @@ Deno.test("approvals: an approved call is used once, even by two connections (as
     await temp.cleanup();
   }
 });
+
+Deno.test("approvals: listed page by page, newest first, with no gap or repeat", async () => {
+  let clock = Date.parse("2030-01-01T12:00:00Z");
+  const temp = await openTempAppliance({ now: () => clock });
+  const { database } = temp.appliance;
+  try {
+    const now = () => clock;
+    const app = await createApp(database.db, { name: "demo", origins: [] }, { now });
+    const deps = { database, now, publicUrl: "https://sx.example.com", ttlMs: HOUR };
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      // Two per millisecond: the id breaks the tie.
+      if (i % 2 === 0) clock += 1;
+      const a = await requestApproval(deps, { ...held(app.id), requestHash: `${i}`.repeat(64) });
+      made.push(a.id);
+    }
+    const seen: string[] = [];
+    let after: { createdAt: number; id: string } | null = null;
+    for (let page = 0; page < 5; page++) {
+      const rows = await listApprovals(database.db, { limit: 2, after }, clock);
+      seen.push(...rows.map((r) => r.id));
+      if (rows.length < 2) break;
+      const last = rows.at(-1)!;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+    assert.equal(seen.length, 5);
+    assert.deepEqual([...seen].sort(), [...made].sort());
+  } finally {
+    await temp.cleanup();
+  }
+});

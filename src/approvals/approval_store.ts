@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, lte, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, lt, lte, or, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { approvals } from "../db/schema.ts";
 import type { Approval, ApprovalStatus, ApprovalSummary } from "./approval_types.ts";
@@ -58,6 +58,8 @@ export interface ApprovalQuery {
   appId?: string;
   status?: ApprovalStatus;
   limit?: number;
+  /** Continues below the last item of the previous page (newest first). */
+  after?: { createdAt: number; id: string } | null;
 }
 
 /** Newest first. */
@@ -77,6 +79,15 @@ export async function listApprovals(
     );
   } else if (status !== undefined) {
     where.push(eq(approvals.status, status));
+  }
+  const after = query.after;
+  if (after) {
+    where.push(
+      or(
+        lt(approvals.createdAt, after.createdAt),
+        and(eq(approvals.createdAt, after.createdAt), lt(approvals.id, after.id)),
+      )!,
+    );
   }
   const rows = await db.select().from(approvals)
     .where(where.length ? and(...where) : undefined)

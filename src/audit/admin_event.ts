@@ -30,7 +30,8 @@ export type AdminEventKind =
   | "admin.console.login_link_created"
   | "admin.console.signed_in"
   | "admin.console.sign_in_failed"
-  | "admin.console.signed_out";
+  | "admin.console.signed_out"
+  | "admin.rules.edited";
 
 export interface AdminEvent {
   kind: AdminEventKind;

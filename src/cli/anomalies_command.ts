@@ -3,7 +3,7 @@ import { listApps, requireApp } from "../apps/app_store.ts";
 import { listAnomaliesPage } from "../anomalies/anomaly_store.ts";
 import type { Anomaly } from "../anomalies/anomaly_types.ts";
 import { anomalyView } from "../anomalies/anomaly_view.ts";
-import { clearAnomaly } from "../anomalies/clear_anomaly.ts";
+import { clearAnomalyCommand } from "../commands/clear_anomaly.ts";
 import { decodeCursor, encodeCursor } from "../connections/page_cursor.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { formatDuration } from "../security/duration.ts";
@@ -111,7 +111,7 @@ export function registerAnomalies(program: Command, context: CliContext): void {
     .option("--json", "print JSON")
     .action(async (id: string, options: { json?: boolean }) => {
       await context.withAppliance(async (appliance) => {
-        const cleared = await clearAnomaly(appliance, id, { by: context.actor() });
+        const cleared = await clearAnomalyCommand(context.commands(appliance), id);
         if (options.json) return printJson(context.io, anomalyView(cleared));
         context.io.out(
           `Cleared ${id} (${cleared.detector} on ${cleared.connectionId}); serving processes let its calls through within a second or two`,

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { requireApp } from "../apps/app_store.ts";
-import { decideApproval } from "../approvals/approval_decide.ts";
+import { decideApprovalCommand } from "../commands/decide_approval.ts";
 import { listApprovals } from "../approvals/approval_store.ts";
 import {
   type Approval,
@@ -76,11 +76,12 @@ export function registerApprovals(program: Command, context: CliContext): void {
       )
       .option("--json", "print JSON")
       .action(async (id: string, options: { json?: boolean }) => {
-        await context.withAppliance(async ({ database, now, config }) => {
-          const decided = await decideApproval(
-            { database, now, ttlMs: config.security.approval_ttl },
-            { id, decision, by: context.actor() },
-          );
+        await context.withAppliance(async (appliance) => {
+          const decided = await decideApprovalCommand(context.commands(appliance), {
+            id,
+            decision,
+            ttlMs: appliance.config.security.approval_ttl,
+          });
           if (options.json) return printJson(context.io, row(decided));
           context.io.out(
             `${

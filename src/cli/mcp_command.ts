@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { requireApp } from "../apps/app_store.ts";
-import { recordAdminEvent } from "../audit/admin_event.ts";
-import { listGrants, revokeGrant } from "../mcp/mcp_grant_store.ts";
+import { revokeMcpUrlCommand } from "../commands/revoke_mcp_url.ts";
+import { listGrants } from "../mcp/mcp_grant_store.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson, printTable } from "./io.ts";
 
@@ -39,20 +39,8 @@ export function registerMcp(program: Command, context: CliContext): void {
   mcp.command("revoke <id>")
     .description("revoke the MCP URL ID: its next request is refused")
     .action(async (id: string) => {
-      await context.withAppliance(async ({ database, now }) => {
-        const changed = await database.transaction(async (tx) => {
-          const { grant, changed } = await revokeGrant(tx, id, { now });
-          if (changed) {
-            await recordAdminEvent(tx, {
-              kind: "admin.mcp_url.revoked",
-              by: context.actor(),
-              appId: grant.appId,
-              agentId: grant.agentId,
-              data: { grantId: grant.id, entityId: grant.entityId },
-            }, now());
-          }
-          return changed;
-        });
+      await context.withAppliance(async (appliance) => {
+        const { changed } = await revokeMcpUrlCommand(context.commands(appliance), id);
         context.io.out(changed ? `Revoked MCP URL ${id}` : `MCP URL ${id} was already revoked`);
       });
     });

@@ -1,3 +1,5 @@
+import type { Anomaly } from "../anomalies/anomaly_types.ts";
+import type { Approval } from "../approvals/approval_types.ts";
 import type { Actor } from "../audit/actor.ts";
 import type { Connection } from "../connections/connection_types.ts";
 import type { Database } from "../db/client.ts";
@@ -15,6 +17,10 @@ export interface AfterCommit {
   agentsChanged?: () => void;
   /** An app's keys, name or origins changed: its cached keys are read again. */
   appChanged?: (appId: string) => void;
+  /** An anomaly block was cleared: this process's block set lets the connection through at once. */
+  anomalyCleared?: (anomaly: Anomaly) => void;
+  /** An approval was decided: requests held open for it in this process wake up. */
+  approvalDecided?: (approval: Approval) => void;
 }
 
 /**

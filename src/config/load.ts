@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { configSchema, type ParsedConfig, show } from "./schema.ts";
 import { resolvePath } from "./secret_ref.ts";
 import { ConfigError } from "./config_error.ts";
+import { withRulesFile } from "../rules/rules_file.ts";
 import { embeddedFilePath } from "../db/database_file.ts";
 import { OWN_ENV_NAMES, referencedEnvNames, unknownEnvWarnings } from "./unknown_env.ts";
 
@@ -342,7 +343,7 @@ export async function loadConfig(
   let raw: Record<string, unknown> = {};
   let baseDir = cwd;
   if (path) {
-    raw = await readConfigFile(path);
+    raw = await withRulesFile(await readConfigFile(path), path);
     baseDir = path.slice(0, path.lastIndexOf("/")) || "/";
   } else {
     notes.push(...await prepareEmbeddedDefaults(cwd, env));

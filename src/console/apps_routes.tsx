@@ -10,7 +10,9 @@ import { createKeyCommand } from "../commands/create_key.ts";
 import { deleteAppCommand } from "../commands/delete_app.ts";
 import { removeAgentCommand } from "../commands/remove_agent.ts";
 import { revokeKeyCommand } from "../commands/revoke_key.ts";
+import { revokeMcpUrlCommand } from "../commands/revoke_mcp_url.ts";
 import { updateAppCommand } from "../commands/update_app.ts";
+import { listGrants } from "../mcp/mcp_grant_store.ts";
 import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm, when } from "./console_layout.tsx";
 import { consolePage, formField, seeOther } from "./console_page.tsx";
@@ -105,6 +107,8 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const a: App = await requireApp(db, ref);
     const keys = await listApiKeys(db, a.id);
     const agents = await listAgents(db, a.id);
+    const grants = await listGrants(db, a.id);
+    const now = deps.now();
     const csrf = c.get("csrf");
     const base = `/console/apps/${a.id}`;
     return consolePage(
@@ -272,6 +276,80 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
               </div>
             </PostForm>
           </section>
+          <section class="card" aria-labelledby="release-h">
+            <h2 id="release-h">Credential release</h2>
+            <p>
+              {a.credentialRelease
+                ? <span class="badge warn" data-release="on">on</span>
+                : <span class="badge ok" data-release="off">off</span>}{" "}
+              {a.credentialRelease
+                ? "GET /v1/token/{id} releases this app's users' credentials (an access token, never a refresh token; or form credentials), each release audited; calls made with them do not go through the proxy's rules."
+                : "GET /v1/token/{id} answers SX-RELEASE-DISABLED: this app's agents reach providers only through the proxy, under the rules."}
+            </p>
+            <PostForm action={`${base}/credential-release`} csrf={csrf}>
+              <input type="hidden" name="release" value={a.credentialRelease ? "off" : "on"} />
+              <button type="submit" class={a.credentialRelease ? "secondary" : "danger"}>
+                {a.credentialRelease ? "Turn credential release off" : "Turn credential release on"}
+              </button>
+            </PostForm>
+          </section>
+          <section class="card">
+            <h2>MCP URLs</h2>
+            {grants.length === 0
+              ? <p class="empty">No MCP URLs: the app creates them with POST /v1/mcp/urls.</p>
+              : (
+                <div class="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Id</th>
+                        <th scope="col">Entity / agent</th>
+                        <th scope="col" class="hide-narrow">Providers</th>
+                        <th scope="col" class="hide-narrow">Expires</th>
+                        <th scope="col">State</th>
+                        <th scope="col">
+                          <span class="skip-link">Actions</span>
+                        </th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {grants.map((g) => (
+                        <tr>
+                          <td>
+                            <code>{g.id}</code>
+                          </td>
+                          <td>{`${g.entityId} / ${g.agentId}`}</td>
+                          <td class="hide-narrow">{g.providers?.join(", ") ?? "all"}</td>
+                          <td class="hide-narrow">{when(g.expiresAt)}</td>
+                          <td>
+                            {g.revokedAt
+                              ? <span class="badge bad">revoked</span>
+                              : g.expiresAt <= now
+                              ? <span class="badge">expired</span>
+                              : <span class="badge ok">live</span>}
+                          </td>
+                          <td>
+                            {g.revokedAt || g.expiresAt <= now
+                              ? null
+                              : (
+                                <PostForm action={`${base}/mcp/${g.id}/revoke`} csrf={csrf}>
+                                  <button
+                                    type="submit"
+                                    class="danger small"
+                                    aria-label={`Revoke MCP URL ${g.id}`}
+                                  >
+                                    Revoke
+                                  </button>
+                                </PostForm>
+                              )}
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+          </section>
           <section class="card">
             <h2>Delete this app</h2>
             <p>
@@ -342,6 +420,20 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const form = await c.req.parseBody();
     await removeAgentCommand(ctx(c), a.id, formField(form, "agentId"));
     return seeOther(`/console/apps/${a.id}?done=agent_removed`);
+  });
+  app.post("/console/apps/:id/credential-release", async (c) => {
+    const form = await c.req.parseBody();
+    const on = formField(form, "release") === "on";
+    const { app: a } = await updateAppCommand(ctx(c), c.req.param("id"), {
+      credentialRelease: on,
+    });
+    return seeOther(`/console/apps/${a.id}?done=${on ? "release_on" : "release_off"}`);
+  });
+  app.post("/console/apps/:id/mcp/:grantId/revoke", async (c) => {
+    const a = await requireApp(db, c.req.param("id"));
+    // Only this app's URLs: another app's id is not found.
+    await revokeMcpUrlCommand(ctx(c), c.req.param("grantId"), { appId: a.id });
+    return seeOther(`/console/apps/${a.id}?done=mcp_revoked`);
   });
   app.post("/console/apps/:id/delete", async (c) => {
     const a = await requireApp(db, c.req.param("id"));

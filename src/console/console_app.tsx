@@ -3,6 +3,8 @@ import { bodyLimit } from "hono/body-limit";
 import { SecurixError } from "../errors/securix_error.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import { renderPage } from "../../web/web_routes.ts";
+import { anomaliesRoutes } from "./anomalies_routes.tsx";
+import { approvalsRoutes } from "./approvals_routes.tsx";
 import { appsRoutes } from "./apps_routes.tsx";
 import { auditRoutes } from "./audit_routes.tsx";
 import { connectionsRoutes } from "./connections_routes.tsx";
@@ -55,6 +57,8 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
       appsRoutes,
       connectionsRoutes,
       rulesRoutes,
+      anomaliesRoutes,
+      approvalsRoutes,
       webhooksRoutes,
       auditRoutes,
       providersRoutes,

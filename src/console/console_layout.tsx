@@ -12,6 +12,8 @@ export const NAV = [
   ["apps", "/console/apps", "Apps"],
   ["connections", "/console/connections", "Connections"],
   ["rules", "/console/rules", "Rules"],
+  ["anomalies", "/console/anomalies", "Anomalies"],
+  ["approvals", "/console/approvals", "Approvals"],
   ["webhooks", "/console/webhooks", "Webhooks"],
   ["audit", "/console/audit", "Audit"],
   ["providers", "/console/providers", "Providers"],

@@ -19,6 +19,13 @@ export const DONE_NOTICES: Record<string, string> = {
   tested: "Test event queued.",
   webhook_removed: "Endpoint removed.",
   reloaded: "Rules reloaded from the config file.",
+  anomaly_cleared: "Anomaly cleared: the connection is let through from the next call.",
+  approval_approved: "Approved: the agent may retry the call once.",
+  approval_denied: "Denied: the agent is told no.",
+  release_on: "Credential release on: GET /v1/token/{id} releases this app's users' credentials.",
+  release_off: "Credential release off: GET /v1/token/{id} answers SX-RELEASE-DISABLED.",
+  mcp_revoked: "MCP URL revoked: calls with it are refused.",
+  rules_saved: "Rules saved and reloaded.",
 };
 
 export interface PageOptions {

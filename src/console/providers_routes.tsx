@@ -1,14 +1,86 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { type Probe, type ProviderHealth, providerHealth } from "../providers/provider_health.ts";
 import { callbackUrl } from "../flows/flow_deps.ts";
 import { summarizeProviders } from "../providers/provider_summary.ts";
 import type { ConsoleDeps } from "./console_deps.ts";
+import { PostForm } from "./console_layout.tsx";
 import { consolePage } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
 
-/** `/console/providers`: what securix.toml enables, the callback URL, proxy hosts; never secrets. */
+/** Per request of a health check: the page waits for the slowest provider, no longer. */
+const HEALTH_TIMEOUT_MS = 3_000;
+
+function ProbeCell(props: { probe: Probe | null; note?: string | null }) {
+  const p = props.probe;
+  if (!p) return <span class="chart-note">{props.note ?? "—"}</span>;
+  return (
+    <>
+      <span class={`badge ${p.status === "ok" ? "ok" : "bad"}`}>
+        {p.status === "ok" ? "answers" : "failing"}
+      </span>{" "}
+      <span>{`${p.detail} (${p.ms} ms)`}</span>
+      <div>
+        <code>{p.url}</code>
+      </div>
+    </>
+  );
+}
+
+function Health(props: { rows: ProviderHealth[] }) {
+  return (
+    <section class="card" aria-labelledby="health-h" data-health>
+      <h2 id="health-h">Endpoint health</h2>
+      {props.rows.length === 0
+        ? <p class="empty">No provider is enabled.</p>
+        : (
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Provider</th>
+                  <th scope="col">Discovery</th>
+                  <th scope="col">Token endpoint</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.rows.map((r) => (
+                  <tr data-provider={r.provider}>
+                    <td>
+                      <code>{r.provider}</code>
+                    </td>
+                    <td>
+                      <ProbeCell probe={r.discovery} note="not OIDC" />
+                    </td>
+                    <td>
+                      <ProbeCell probe={r.token} note={r.note} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+    </section>
+  );
+}
+
+/**
+ * `/console/providers`: what securix.toml enables, the callback URL, proxy
+ * hosts, and on demand the health of their discovery and token endpoints;
+ * never secrets.
+ */
 export function providersRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
-  app.get("/console/providers", (c) => {
+  app.get("/console/providers", (c) => page(c, null));
+  // A POST, not a GET: the check makes requests to the outside, only when asked.
+  app.post("/console/providers/health", async (c) => {
+    const rows = await providerHealth(deps.config.providers, {
+      now: deps.now,
+      timeoutMs: HEALTH_TIMEOUT_MS,
+    });
+    return page(c, rows);
+  });
+  const page = (c: Context<ConsoleEnv>, health: ProviderHealth[] | null) => {
     const { config } = deps;
     const rows = summarizeProviders(config.providers);
     const serving = deps.providers.enabled;
@@ -32,7 +104,11 @@ export function providersRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
             <p class="chart-note">
               Providers are configured in securix.toml; secrets are never shown.
             </p>
+            <PostForm action="/console/providers/health" csrf={c.get("csrf")}>
+              <button type="submit" class="secondary">Check endpoint health</button>
+            </PostForm>
           </section>
+          {health ? <Health rows={health} /> : null}
           <section class="card">
             <div class="table-wrap">
               <table>
@@ -74,6 +150,6 @@ export function providersRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
         </>
       ),
     );
-  });
+  };
   return app;
 }

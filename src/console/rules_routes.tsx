@@ -1,5 +1,19 @@
 import { type Context, Hono } from "hono";
+import { adminActor } from "../audit/actor.ts";
+import { recordAdminEventNow } from "../audit/admin_event.ts";
 import { type DryRun, dryRun } from "../cli/rules_dry_run.ts";
+import { readConfigFile } from "../config/load.ts";
+import { loadRuleSet } from "../rules/rule_book.ts";
+import type { RuleIssue } from "../rules/rule_schema.ts";
+import {
+  mergeRules,
+  parseRulesText,
+  readRulesText,
+  relabelIssues,
+  RULES_FILE,
+  rulesFilePath,
+  writeRulesFile,
+} from "../rules/rules_file.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm } from "./console_layout.tsx";
@@ -14,6 +28,32 @@ interface TestInput {
   url: string;
   provider: string;
   body: string;
+}
+
+const TEMPLATE = `# Rules edited in the console. They apply after the [[rules]] of securix.toml.
+# Example:
+# [[rules]]
+# name = "no_delete"
+# target = "gmail.*"
+# classes = ["delete"]
+# effect = "deny"
+`;
+
+/** What the editor shows and what it was told about the last attempt. */
+interface EditorState {
+  text: string;
+  issues: RuleIssue[];
+}
+
+/** How many rules securix.toml itself has: the merged list numbers them first. */
+async function fileRuleCount(source: string | null): Promise<number> {
+  if (!source) return 0;
+  try {
+    const raw = await readConfigFile(source);
+    return Array.isArray(raw.rules) ? raw.rules.length : 0;
+  } catch {
+    return 0;
+  }
 }
 
 const EMPTY: TestInput = {
@@ -76,29 +116,42 @@ function Outcome(props: { result: DryRun }) {
   );
 }
 
-/** `/console/rules`: the rules in force with their source, a "test a request" form, reload. */
+/**
+ * `/console/rules`: the rules in force with their source, an editor of
+ * rules.toml (validated with the rule schema, written atomically, reloaded),
+ * a "test a request" form, reload.
+ */
 export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
-  const page = (
+  const page = async (
     c: Context<ConsoleEnv>,
     input: TestInput,
     result: DryRun | null,
     error: string | null,
     notice: { kind: "ok" | "bad"; text: string } | null = null,
+    editor: EditorState | null = null,
+    status = 200,
   ) => {
     const set = deps.rules();
+    const source = deps.config.source;
+    const rulesPath = source ? rulesFilePath(source) : null;
+    const inFile = await fileRuleCount(source);
+    const shown: EditorState = editor ??
+      { text: (rulesPath ? await readRulesText(rulesPath) : null) ?? TEMPLATE, issues: [] };
     const csrf = c.get("csrf");
-    const source = deps.config.source ?? "embedded defaults";
     return consolePage(
       c,
-      { title: "Rules", active: "rules", notice },
+      { title: "Rules", active: "rules", notice, status },
       (
         <>
           <section class="card">
             <h2>In force</h2>
             <p class="chart-note">
-              {`From ${source}; hash `}
-              <code>{set.hash.slice(0, 16)}</code>. Edit the file, then reload.
+              {`From ${source ?? "embedded defaults"}${
+                rulesPath ? ` and ${RULES_FILE}` : ""
+              }; hash `}
+              <code data-rules-hash>{set.hash.slice(0, 16)}</code>. Edit securix.toml and reload, or
+              edit {RULES_FILE} below.
             </p>
             <div class="table-wrap">
               {set.rules.length === 0
@@ -127,7 +180,11 @@ export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
                             {[r.apps, r.agents, r.entities].map((s) => s ? [...s].join(",") : "*")
                               .join(" / ")}
                           </td>
-                          <td class="hide-narrow">{`[[rules]] #${r.index + 1}`}</td>
+                          <td class="hide-narrow">
+                            {r.index < inFile
+                              ? `securix.toml #${r.index + 1}`
+                              : `${RULES_FILE} #${r.index - inFile + 1}`}
+                          </td>
                           <td>
                             {r.enabled
                               ? <span class="badge ok">on</span>
@@ -150,6 +207,54 @@ export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
             <PostForm action="/console/rules/reload" csrf={csrf}>
               <button type="submit" class="secondary">Reload from the config file</button>
             </PostForm>
+          </section>
+          <section class="card" aria-labelledby="edit-h">
+            <h2 id="edit-h">{`Edit ${RULES_FILE}`}</h2>
+            {rulesPath
+              ? (
+                <>
+                  <p class="chart-note">
+                    {`${rulesPath}: [[rules]] and [scopes.<name>] tables in TOML, added after those of securix.toml. Saving validates them, replaces the file and reloads every serving process; nothing changes if they do not validate.`}
+                  </p>
+                  {shown.issues.length > 0
+                    ? (
+                      <div class="notice bad" role="alert" data-rule-issues>
+                        <p>Not saved; the rules in force stay:</p>
+                        <ul>
+                          {shown.issues.map((i) => (
+                            <li>
+                              <code>{i.path}</code>: {i.message}
+                            </li>
+                          ))}
+                        </ul>
+                      </div>
+                    )
+                    : null}
+                  <PostForm action="/console/rules/edit" csrf={csrf}>
+                    <div class="field">
+                      <label for="rules-toml">{RULES_FILE}</label>
+                      <textarea
+                        id="rules-toml"
+                        name="rules"
+                        rows={14}
+                        spellcheck={false}
+                        class="code"
+                      >
+                        {shown.text}
+                      </textarea>
+                    </div>
+                    <p>
+                      <button type="submit">Validate, save and reload</button>
+                    </p>
+                  </PostForm>
+                </>
+              )
+              : (
+                <p class="empty">
+                  The appliance runs on embedded defaults (no securix.toml): there is no file to
+                  keep edited rules beside.
+                </p>
+              )}
           </section>
           <section class="card">
             <h2>Test a request</h2>
@@ -239,6 +344,57 @@ export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       if (!(error instanceof SecurixError)) throw error;
       return page(c, input, null, `${error.code}: ${error.message}`);
     }
+  });
+  app.post("/console/rules/edit", async (c) => {
+    const form = await c.req.parseBody();
+    const text = typeof form.rules === "string" ? form.rules.replaceAll("\r\n", "\n") : "";
+    const source = deps.config.source;
+    if (!source) return seeOther("/console/rules");
+    const refuse = (issues: RuleIssue[]) => page(c, EMPTY, null, null, null, { text, issues }, 422);
+    const parsed = parseRulesText(text);
+    if (!parsed.ok) return refuse(parsed.issues);
+    let raw: Record<string, unknown>;
+    try {
+      raw = await readConfigFile(source);
+    } catch (error) {
+      // securix.toml itself no longer reads: nothing is saved until it does.
+      return refuse([{ path: source, message: (error as Error).message }]);
+    }
+    const merged = mergeRules({ rules: raw.rules, scopes: raw.scopes }, parsed.tables);
+    if (!merged.ok) return refuse(merged.issues);
+    const loaded = loadRuleSet(merged.tables as Record<string, unknown>);
+    if (!loaded.ok) {
+      return refuse(relabelIssues(loaded.issues, Array.isArray(raw.rules) ? raw.rules.length : 0));
+    }
+    const admin = c.get("admin").name;
+    const path = rulesFilePath(source);
+    try {
+      await writeRulesFile(path, text);
+    } catch (error) {
+      // E.g. a systemd unit with ProtectSystem=strict keeps the config directory read-only.
+      return refuse([{
+        path,
+        message: `cannot be written (${
+          (error as Error).name
+        }); make it writable for the appliance, or edit securix.toml and reload`,
+      }]);
+    }
+    // The reload reads both files again and reaches the serving isolates, as `rules reload` does.
+    const result = await deps.reloadRules(`admin:${admin}`);
+    if (!result.ok) {
+      return refuse(result.issues);
+    }
+    await recordAdminEventNow(deps.database, {
+      kind: "admin.rules.edited",
+      by: adminActor(admin),
+      data: {
+        file: RULES_FILE,
+        hash: result.set.hash,
+        rules: result.set.rules.length,
+        scopes: result.set.scopes.length,
+      },
+    }, deps.now());
+    return seeOther("/console/rules?done=rules_saved");
   });
   app.post("/console/rules/reload", async (c) => {
     const result = await deps.reloadRules(`admin:${c.get("admin").name}`);

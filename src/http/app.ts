@@ -121,6 +121,8 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       connectionChanged: options.onConnectionChanged,
       agentsChanged: options.onAgentsChanged,
       appChanged: (appId) => authenticator.forgetApp(appId),
+      anomalyCleared: options.onAnomalyCleared,
+      approvalDecided: (a) => approvalSignals.notify(a.id),
     },
   });
   const readClientAddress = clientAddress(trustedProxies(config.server.trustedProxies));
@@ -203,8 +205,8 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     connectionRoutes({ database, providers: options.providers, commands }),
   );
   v1.route("/rules", ruleRoutes({ rules: options.rules ?? (() => EMPTY_RULE_SET) }));
-  v1.route("/anomalies", anomalyRoutes({ database, now, onCleared: options.onAnomalyCleared }));
-  v1.route("/approvals", approvalRoutes(approvalDeps));
+  v1.route("/anomalies", anomalyRoutes({ database, commands }));
+  v1.route("/approvals", approvalRoutes({ ...approvalDeps, commands }));
   v1.route("/agents", agentRoutes({ database, commands }));
   v1.route(
     "/webhooks",
@@ -228,6 +230,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       providers: options.providers,
       key: mcpKey,
       random: options.random,
+      commands,
     }),
   );
   v1.route(

@@ -28,6 +28,7 @@ import type { WebhookSender } from "../webhooks/pinned_post.ts";
 import { dnsResolver, type Resolver } from "../webhooks/target_policy.ts";
 import { readConfigFile } from "../config/load.ts";
 import { loadRuleSet, RuleBook, type RuleLoad } from "../rules/rule_book.ts";
+import { withRulesFile } from "../rules/rules_file.ts";
 import { databaseBuckets } from "../limits/bucket_store.ts";
 import { LimitCounters } from "../limits/limit_counters.ts";
 import { limitFilter } from "../limits/limit_filter.ts";
@@ -525,7 +526,9 @@ export async function createRuntime(
     async reloadRules(trigger) {
       let raw: Record<string, unknown> = {};
       try {
-        if (config.source) raw = await readConfigFile(config.source);
+        if (config.source) {
+          raw = await withRulesFile(await readConfigFile(config.source), config.source);
+        }
       } catch (error) {
         return { ok: false, issues: [{ path: config.source!, message: (error as Error).message }] };
       }

@@ -28,7 +28,11 @@ export interface ConsoleEnv {
 }
 
 export async function startConsoleEnv(
-  options: { lockout?: { perAccount: number; perAddress: number; windowMs: number } } = {},
+  options: {
+    lockout?: { perAccount: number; perAddress: number; windowMs: number };
+    /** `[security]` of securix.toml (e.g. a low mass_delete threshold). */
+    security?: Record<string, unknown>;
+  } = {},
 ): Promise<ConsoleEnv> {
   const port = freePort();
   const adminPort = freePort();
@@ -46,6 +50,7 @@ export async function startConsoleEnv(
         public_url: publicUrl,
         admin_listen: `127.0.0.1:${adminPort}`,
       },
+      ...(options.security ? { security: options.security } : {}),
       providers: {
         gmail: {
           client_id: "c",

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../config/config_error.ts";
+import {
+  mergeRules,
+  parseRulesText,
+  relabelIssues,
+  rulesFilePath,
+  withRulesFile,
+  writeRulesFile,
+} from "./rules_file.ts";
+
+const deny = { name: "no_send", target: "gmail.*", classes: ["send"], effect: "deny" };
+
+Deno.test("rules.toml: beside the config file", () => {
+  assert.equal(rulesFilePath("/etc/securix/securix.toml"), "/etc/securix/rules.toml");
+});
+
+Deno.test("rules.toml: TOML errors name line and column; other tables are refused", () => {
+  const bad = parseRulesText("[[rules]]\nname = ");
+  assert.equal(bad.ok, false);
+  assert.match(!bad.ok ? bad.issues[0].message : "", /^line 2, column/);
+  const foreign = parseRulesText('[vault]\nmaster_key = "x"\n');
+  assert.equal(foreign.ok, false);
+  assert.deepEqual(!foreign.ok ? foreign.issues.map((i) => i.path) : [], ["vault"]);
+  const good = parseRulesText('[[rules]]\nname = "a"\ntarget = "gmail.*"\neffect = "deny"\n');
+  assert.ok(good.ok);
+});
+
+Deno.test("rules.toml: rules follow the config file's; a scope in both files is refused", () => {
+  const merged = mergeRules({ rules: [{ name: "a" }] }, { rules: [deny] });
+  assert.ok(merged.ok);
+  assert.deepEqual(merged.ok && merged.tables.rules, [{ name: "a" }, deny]);
+  const twice = mergeRules({ scopes: { mail: {} } }, { scopes: { mail: {} } });
+  assert.equal(twice.ok, false);
+  assert.deepEqual(!twice.ok ? twice.issues[0].path : "", "scopes.mail");
+});
+
+Deno.test("rules.toml: issues are named by the file the rule is in", () => {
+  const issues = relabelIssues([
+    { path: "rules[0] (a).effect", message: "x" },
+    { path: "rules[3] (b).target", message: "y" },
+    { path: "scopes.s", message: "z" },
+  ], 2);
+  assert.deepEqual(issues.map((i) => i.path), [
+    "securix.toml: rules[0] (a).effect",
+    "rules.toml: rules[1] (b).target",
+    "scopes.s",
+  ]);
+});
+
+Deno.test("rules.toml: merged on load, written atomically, a broken file is a ConfigError", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const source = `${dir}/securix.toml`;
+    const raw = { server: {}, rules: [{ name: "a" }] };
+    assert.deepEqual(await withRulesFile(raw, source), raw, "no rules.toml: unchanged");
+    await writeRulesFile(
+      `${dir}/rules.toml`,
+      '[[rules]]\nname = "no_send"\ntarget = "gmail.*"\nclasses = ["send"]\neffect = "deny"\n',
+    );
+    const merged = await withRulesFile(raw, source);
+    assert.deepEqual(JSON.parse(JSON.stringify(merged.rules)), [{ name: "a" }, deny]);
+    assert.deepEqual(merged.server, {});
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["rules.toml"]);
+    await writeRulesFile(`${dir}/rules.toml`, "[[rules]\n");
+    await assert.rejects(() => withRulesFile(raw, source), ConfigError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
