@@ -10,7 +10,22 @@ export async function startTaskFlags(): Promise<string[]> {
   return tasks.start.split(/\s+/).filter((part) => part.startsWith("--allow-"));
 }
 
+/**
+ * A port free now, for a server a test starts a moment later. Chosen below
+ * Linux's ephemeral range (32768–60999): a port the kernel hands out for
+ * port 0 or for an outgoing connection could be taken again by the many
+ * connections parallel tests open before the server binds it.
+ */
 export function freePort(): number {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
