@@ -315,7 +315,11 @@ async function exchangeFor(
     decision: "allowed",
     rules: [],
     notes: {},
-    signal: req.signal,
+    // Read only by a filter that holds the call (an approval wait): touching
+    // Deno.serve's request.signal otherwise prints a deprecation warning per process.
+    get signal() {
+      return req.signal;
+    },
     strict: sent.strict,
     readsAnswer: false,
   };
