@@ -1,6 +1,7 @@
 /**
  * The admin console end to end in Chromium: enrol an admin with TOTP, sign
- * in, create an app, key and agent, see a connection, pause it (the proxy
+ * in, create an app, key and agent, see a connection appear after a real
+ * device-flow consent at an OAuth server, pause it (the proxy
  * answers SX-PAUSED on the next call), test a request against the rules,
  * redeliver a webhook, read the audit trail. Every page is checked with axe
  * (no serious or critical violations), at 390 px, and the browser's request
@@ -12,7 +13,8 @@ import { decodeBase32IgnorePadding } from "@oslojs/encoding";
 import type { Page } from "playwright-core";
 import { totpAt } from "./helpers/console_client.ts";
 import { ADMIN, PASSWORD, startConsoleEnv } from "./helpers/console_env.ts";
-import { seedConnection } from "./helpers/seed.ts";
+import { startDeviceConsent } from "./helpers/flow_env.ts";
+import { seedConnection, storedCredential } from "./helpers/seed.ts";
 import { explainSkip, hasChromium, launchChromium } from "./browser/chromium.ts";
 
 explainSkip("admin console browser test");
@@ -59,7 +61,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await Deno.mkdir(SHOTS, { recursive: true });
-    const env = await startConsoleEnv();
+    const env = await startConsoleEnv({ oidc: true });
     const browser = await launchChromium();
     try {
       const context = await browser.newContext({
@@ -111,15 +113,28 @@ Deno.test({
       await axe(page, "app detail");
       await fitsNarrow(page, "app detail");
 
-      // A connection appears (seeded, as the proxy tests do) and works through the proxy.
-      const token = "ya29.console-test-token-never-shown";
-      await seedConnection(env.temp.appliance, {
-        id: "conn_console1",
-        appId,
-        entityId: "alice",
-        provider: "gmail",
-        accessToken: token,
-      });
+      // No connection yet; then alice connects Gmail through the real device-flow
+      // consent (the app's own API, the consent pages, the OAuth server's sign-in).
+      await page.goto(`${base}/console/connections?provider=gmail`);
+      assert.equal(await page.locator("a:has-text('alice')").count(), 0, "no connection yet");
+      const appApi = (path: string, init: RequestInit = {}) =>
+        fetch(`${env.publicUrl}${path}`, {
+          ...init,
+          headers: { "securix-api-key": apiKey, "content-type": "application/json" },
+        });
+      const { browser: user, providerUrl } = await startDeviceConsent(
+        { api: appApi, publicUrl: env.publicUrl },
+        "alice",
+      );
+      assert.ok(providerUrl.startsWith(env.oidc!.issuer), `consent goes to the provider`);
+      const done = await user.go(
+        await env.oidc!.loginAndConsent(providerUrl, { accountId: "alice" }),
+      );
+      assert.equal(done.status, 200);
+      await done.body?.cancel();
+      const token = (await storedCredential(env.temp.appliance, "alice", "gmail"))!.accessToken;
+      await page.reload();
+      assert.equal(await page.locator("a:has-text('alice')").count(), 1, "the connection appears");
       const proxied = () =>
         fetch(`${env.publicUrl}/proxy/gmail/gmail/v1/users/me/messages`, {
           headers: {
@@ -130,6 +145,11 @@ Deno.test({
         });
       const before = await proxied();
       assert.equal(before.status, 200, await before.text());
+      assert.equal(
+        env.upstream.requests.at(-1)!.headers.get("authorization"),
+        `Bearer ${token}`,
+        "the proxy injected the token the consent stored",
+      );
       await page.goto(`${base}/console/connections?provider=gmail`);
       await page.click("a:has-text('alice')");
       await page.waitForSelector("text=Token expires");

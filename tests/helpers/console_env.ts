@@ -6,7 +6,8 @@
 import { createAdmin } from "../../src/admins/admin_store.ts";
 import { startServer } from "../../src/http/serve.ts";
 import type { PinnedRequest } from "../../src/webhooks/pinned_post.ts";
-import { startFakeUpstream } from "./fake_upstream.ts";
+import { type FakeUpstream, startFakeUpstream } from "./fake_upstream.ts";
+import { applianceClient, type OidcServer, providerAt, startOidcServer } from "./oidc_server.ts";
 import { freePort } from "./process.ts";
 import { serveRuntime } from "./serve_runtime.ts";
 import { openTempAppliance, type TempAppliance } from "./temp_appliance.ts";
@@ -17,6 +18,10 @@ export const PASSWORD = "correct horse battery staple";
 export interface ConsoleEnv {
   temp: TempAppliance;
   publicUrl: string;
+  /** The fake Gmail API, recording every request the proxy sent it. */
+  upstream: FakeUpstream;
+  /** The provider's OAuth server, when started with `oidc: true`. */
+  oidc: OidcServer | null;
   consoleUrl: string;
   /** The admin's TOTP key, as the terminal showed it at `admins add`. */
   totpKey: Uint8Array;
@@ -32,6 +37,8 @@ export async function startConsoleEnv(
     lockout?: { perAccount: number; perAddress: number; windowMs: number };
     /** `[security]` of securix.toml (e.g. a low mass_delete threshold). */
     security?: Record<string, unknown>;
+    /** Point gmail's consent at a real OAuth/OIDC server (for tests that connect through it). */
+    oidc?: boolean;
   } = {},
 ): Promise<ConsoleEnv> {
   const port = freePort();
@@ -43,6 +50,23 @@ export async function startConsoleEnv(
     headers: [["content-type", "application/json"]],
     body: '{"messages":[]}',
   });
+  const oidc = options.oidc
+    ? await startOidcServer({ clients: [applianceClient(publicUrl)] })
+    : null;
+  const gmail = oidc
+    ? providerAt(oidc, `http://127.0.0.1:${upstream.port}`, [
+      "openid",
+      "email",
+      "profile",
+      "https://www.googleapis.com/auth/gmail.readonly",
+    ])
+    : {
+      client_id: "c",
+      client_secret: "s",
+      authorization_url: "http://127.0.0.1:9/authorize",
+      token_url: "http://127.0.0.1:9/token",
+      api_base_url: `http://127.0.0.1:${upstream.port}`,
+    };
   const temp = await openTempAppliance({
     raw: {
       server: {
@@ -51,15 +75,7 @@ export async function startConsoleEnv(
         admin_listen: `127.0.0.1:${adminPort}`,
       },
       ...(options.security ? { security: options.security } : {}),
-      providers: {
-        gmail: {
-          client_id: "c",
-          client_secret: "s",
-          authorization_url: "http://127.0.0.1:9/authorize",
-          token_url: "http://127.0.0.1:9/token",
-          api_base_url: `http://127.0.0.1:${upstream.port}`,
-        },
-      },
+      providers: { gmail },
     },
   });
   const webhooks: PinnedRequest[] = [];
@@ -85,6 +101,8 @@ export async function startConsoleEnv(
   return {
     temp,
     publicUrl,
+    upstream,
+    oidc,
     consoleUrl: `http://127.0.0.1:${adminPort}`,
     totpKey,
     webhooks,
@@ -93,6 +111,7 @@ export async function startConsoleEnv(
       await admin.shutdown();
       await served.stop();
       await upstream.close();
+      await oidc?.close();
       await temp.cleanup();
     },
   };
