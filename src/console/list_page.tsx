@@ -100,6 +100,10 @@ export function FilterForm(
   );
 }
 
+function choice(o: string | { value: string; text: string }): { value: string; text: string } {
+  return typeof o === "string" ? { value: o, text: o } : o;
+}
+
 /** A labelled select; `first` is an extra leading choice such as "All apps" (value ""). */
 export function SelectField(
   props: {
@@ -116,10 +120,9 @@ export function SelectField(
       <label for={props.id}>{props.label}</label>
       <select id={props.id} name={props.name}>
         {props.first === undefined ? null : <option value="">{props.first}</option>}
-        {props.options.map((o) => {
-          const { value, text } = typeof o === "string" ? { value: o, text: o } : o;
-          return <option value={value} selected={value === props.value}>{text}</option>;
-        })}
+        {props.options.map(choice).map((o) => (
+          <option value={o.value} selected={o.value === props.value}>{o.text}</option>
+        ))}
       </select>
     </div>
   );
