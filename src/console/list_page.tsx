@@ -84,7 +84,14 @@ export function Pager(props: { href: string | null; label?: string }) {
  * form that only picks which app a page is about).
  */
 export function FilterForm(
-  props: { action: string; submit: string; search?: boolean; children?: Child },
+  props: {
+    action: string;
+    submit: string;
+    search?: boolean;
+    /** More fields, on a row of their own above the one with the button. */
+    firstRow?: Child;
+    children?: Child;
+  },
 ) {
   return (
     <form
@@ -92,6 +99,7 @@ export function FilterForm(
       action={props.action}
       {...present({ role: props.search === false ? undefined : "search" })}
     >
+      {props.firstRow ? <div class="form-row">{props.firstRow}</div> : null}
       <div class="form-row">
         {props.children}
         <button type="submit" class="secondary">{props.submit}</button>
