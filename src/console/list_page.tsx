@@ -14,7 +14,7 @@ export interface Column<T> {
 
 export interface DataTableProps<T> {
   columns: Column<T>[];
-  rows: T[];
+  rows: readonly T[];
   /** Shown (inside the scrolling wrapper) instead of the table when there are no rows; without it the table is always drawn. */
   empty?: string;
   /** `data-*` attributes of a row, for tests and scripts that find it. */
