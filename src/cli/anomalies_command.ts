@@ -7,13 +7,7 @@ import { clearAnomalyCommand } from "../commands/clear_anomaly.ts";
 import { formatDuration } from "../security/duration.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson } from "./io.ts";
-import {
-  pageAfter,
-  pagedListOptions,
-  pageLimit,
-  printList,
-  printNextCursor,
-} from "./list_output.ts";
+import { pageAfter, pagedListOptions, pageLimit, printList } from "./list_output.ts";
 
 interface ListOptions {
   all?: boolean;
@@ -82,8 +76,8 @@ export function registerAnomalies(program: Command, context: CliContext): void {
             "created",
           ],
         empty: options.all ? "No anomalies" : "No active blocks",
+        more: { what: "anomalies", next: page.next },
       });
-      printNextCursor(context.io, "anomalies", page.next);
     });
   });
   anomalies.command("clear <anomalyId>")

@@ -15,13 +15,7 @@ import { type ProviderWiring, wireProviders } from "../providers/provider_regist
 import { resolveProviders } from "../providers/resolve_providers.ts";
 import type { CliContext } from "./context.ts";
 import { isoTime, printJson } from "./io.ts";
-import {
-  pageAfter,
-  pagedListOptions,
-  pageLimit,
-  printList,
-  printNextCursor,
-} from "./list_output.ts";
+import { pageAfter, pagedListOptions, pageLimit, printList } from "./list_output.ts";
 
 interface ListOptions {
   app?: string;
@@ -114,8 +108,8 @@ export function registerConnections(program: Command, context: CliContext): void
           "refreshable",
         ],
         empty: "No connections",
+        more: { what: "connections", next: page.next },
       });
-      printNextCursor(context.io, "connections", page.next);
     });
   });
   registerRefresh(connections, context);

@@ -13,12 +13,20 @@ export interface ListOutput {
   empty: string;
   /** What `--json` prints when it is not the rows themselves (e.g. the API's shape). */
   json?: unknown;
+  /** A paged list's next page, if any: `what` names the records in the hint. */
+  more?: { what: string; next: PagePosition | null };
 }
 
-/** A list as aligned columns, or with `--json` as JSON for scripts. */
+/**
+ * A list as aligned columns, or with `--json` as JSON for scripts; then, on
+ * stderr so that stdout stays what a script reads, how to ask for the next
+ * page when there is one.
+ */
 export function printList(io: CliIo, json: boolean | undefined, list: ListOutput): void {
   if (json) printJson(io, list.json ?? list.rows);
   else printTable(io, list.rows, list.columns, list.empty);
+  const more = list.more;
+  if (more?.next) io.err(`More ${more.what}: add --cursor ${encodeCursor(more.next)}`);
 }
 
 /** `--json`, `--limit` and `--cursor`: the options every paged list command takes. */
@@ -43,12 +51,4 @@ export function pageLimit(raw: string): number {
 /** `--cursor`: where the page starts; a cursor no listing returned is refused (SX-INVALID-INPUT). */
 export function pageAfter(cursor: string | undefined): PagePosition | null {
   return cursor ? decodeCursor(cursor) : null;
-}
-
-/**
- * On stderr, so that stdout stays the table or JSON a script reads: how to
- * ask for the next page, when there is one.
- */
-export function printNextCursor(io: CliIo, what: string, next: PagePosition | null): void {
-  if (next) io.err(`More ${what}: add --cursor ${encodeCursor(next)}`);
 }

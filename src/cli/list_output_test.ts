@@ -3,13 +3,7 @@ import { Command } from "commander";
 import { encodeCursor } from "../connections/page_cursor.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { captureIo } from "../../tests/helpers/capture_io.ts";
-import {
-  pageAfter,
-  pagedListOptions,
-  pageLimit,
-  printList,
-  printNextCursor,
-} from "./list_output.ts";
+import { pageAfter, pagedListOptions, pageLimit, printList } from "./list_output.ts";
 
 const LIST = {
   rows: [{ id: "a1", name: "shop", origins: ["x", "y"] }, { id: "a22", name: null }],
@@ -61,14 +55,17 @@ Deno.test("pageAfter: no cursor is the first page; a cursor no listing returned 
   assert.throws(() => pageAfter("not-a-cursor"), (e) => e instanceof SecurixError);
 });
 
-Deno.test("printNextCursor: the next page's cursor on stderr only when there is one", () => {
-  const { io, out, err } = captureIo();
-  printNextCursor(io, "connections", null);
-  assert.deepEqual(err, []);
+Deno.test("printList: a paged list's next cursor on stderr, only when there is one", () => {
+  const last = captureIo();
+  printList(last.io, false, { ...LIST, more: { what: "connections", next: null } });
+  assert.deepEqual(last.err, []);
   const at = { createdAt: 5, id: "conn_x" };
-  printNextCursor(io, "connections", at);
-  assert.deepEqual(err, [`More connections: add --cursor ${encodeCursor(at)}`]);
-  assert.deepEqual(out, []);
+  for (const json of [false, true]) {
+    const { io, out, err } = captureIo();
+    printList(io, json, { ...LIST, more: { what: "connections", next: at } });
+    assert.deepEqual(err, [`More connections: add --cursor ${encodeCursor(at)}`]);
+    assert.ok(!out.join("\n").includes(encodeCursor(at)), "stdout stays the list");
+  }
 });
 
 Deno.test("pagedListOptions: --json, --limit (default 100), --cursor", () => {
