@@ -56,7 +56,7 @@ Deno.test("FilterForm and fields: labelled controls, the search landmark unless 
         first="All apps"
         options={[{ value: "a", text: "A" }, { value: "b", text: "B" }]}
       />
-      <InputField id="f-e" name="e" label="Entity" value={'"q"'} />
+      <InputField id="f-e" name="e" label="Entity" value='"q"' />
       <InputField id="f-d" name="d" label="Day" type="date" value="" />
     </FilterForm>,
   );
