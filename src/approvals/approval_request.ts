@@ -6,7 +6,7 @@ import { enqueueEvent } from "../webhooks/outbox.ts";
 import { summaryForAudit } from "./approval_summary.ts";
 import { approvalLink, digestLinkToken, newLinkToken } from "./approval_link.ts";
 import { approvalFromRow, type ApprovalRow } from "./approval_store.ts";
-import type { Approval, ApprovalSummary } from "./approval_types.ts";
+import type { Approval, HeldCall } from "./approval_types.ts";
 
 export interface ApprovalRequestDeps {
   database: Database;
@@ -16,21 +16,6 @@ export interface ApprovalRequestDeps {
   /** `[security] approval_ttl`. */
   ttlMs: number;
   random?: (bytes: Uint8Array) => Uint8Array;
-}
-
-/** The held call, as the approval filter saw it. */
-export interface HeldCall {
-  appId: string;
-  agentId: string;
-  entityId: string;
-  connectionId: string;
-  provider: string;
-  operation: string;
-  rule: string;
-  method: string;
-  path: string;
-  requestHash: string;
-  summary: ApprovalSummary;
 }
 
 /**

@@ -29,8 +29,8 @@ export interface ApprovalSummary {
   resource?: string;
 }
 
-export interface Approval {
-  id: string;
+/** The held call, as the approval filter saw it. */
+export interface HeldCall {
   appId: string;
   agentId: string;
   entityId: string;
@@ -42,6 +42,11 @@ export interface Approval {
   path: string;
   requestHash: string;
   summary: ApprovalSummary;
+}
+
+/** A held call and what became of it. */
+export interface Approval extends HeldCall {
+  id: string;
   status: ApprovalStatus;
   createdAt: number;
   expiresAt: number;

@@ -47,7 +47,11 @@ export async function listRecords(db: Db, filter: ReadFilter = {}): Promise<Stor
   return all;
 }
 
-function rowFilters(filter: ReadFilter): SQL[] {
+/**
+ * The SQL conditions that narrow the log to rows that may hold a match: a
+ * pack row (records > 1) always may, its records are matched one by one.
+ */
+export function rowFilters(filter: ReadFilter): SQL[] {
   const where: SQL[] = [];
   const packed = gt(auditLog.records, 1);
   if (filter.since != null) {

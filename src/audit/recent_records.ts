@@ -1,8 +1,7 @@
-import { and, desc, eq, gt, gte, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gt, lt, or } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { auditLog } from "../db/schema.ts";
-import { kindFilter } from "./kind_filter.ts";
-import type { ReadFilter } from "./read_records.ts";
+import { type ReadFilter, rowFilters } from "./read_records.ts";
 import { recordMatches, rowRecords, type StoredRecord } from "./stored_records.ts";
 
 export interface RecentFilter extends ReadFilter {
@@ -30,17 +29,10 @@ export async function recentRecords(
   options: { before?: number | null; limit?: number } = {},
 ): Promise<RecentPage> {
   const limit = options.limit ?? 50;
-  const where: SQL[] = [];
-  const packed = gt(auditLog.records, 1);
-  if (filter.since != null) {
-    where.push(gte(sql`coalesce(${auditLog.lastAt}, ${auditLog.at})`, filter.since));
+  const where = rowFilters(filter);
+  if (filter.agentId) {
+    where.push(or(eq(auditLog.agentId, filter.agentId), gt(auditLog.records, 1))!);
   }
-  if (filter.until != null) where.push(lte(auditLog.at, filter.until));
-  if (filter.appId) where.push(or(eq(auditLog.appId, filter.appId), packed)!);
-  if (filter.entityId) where.push(or(eq(auditLog.entityId, filter.entityId), packed)!);
-  if (filter.agentId) where.push(or(eq(auditLog.agentId, filter.agentId), packed)!);
-  const kinds = kindFilter(filter.kinds);
-  if (kinds) where.push(kinds);
   const records: StoredRecord[] = [];
   let before = options.before ?? null;
   while (records.length < limit) {

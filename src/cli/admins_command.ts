@@ -10,7 +10,8 @@ import { recordAdminEvent } from "../audit/admin_event.ts";
 import type { Config } from "../config/load.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import type { CliContext } from "./context.ts";
-import { isoTime, printJson, printTable } from "./io.ts";
+import { isoTime, printJson } from "./io.ts";
+import { printList } from "./list_output.ts";
 
 /** Reads the password: all of stdin (scripts), or twice at a terminal prompt. */
 async function readPassword(fromStdin: boolean): Promise<string> {
@@ -104,13 +105,11 @@ export function registerAdmins(program: Command, context: CliContext): void {
           createdAt: isoTime(a.createdAt),
           lastSignInAt: isoTime(a.lastSignInAt),
         }));
-        if (options.json) return printJson(context.io, rows);
-        printTable(
-          context.io,
+        printList(context.io, options.json, {
           rows,
-          ["name", "id", "enrolled", "createdAt", "lastSignInAt"],
-          'No admins yet; add one with "securix admins add NAME"',
-        );
+          columns: ["name", "id", "enrolled", "createdAt", "lastSignInAt"],
+          empty: 'No admins yet; add one with "securix admins add NAME"',
+        });
       });
     });
   admins.command("remove <name>")

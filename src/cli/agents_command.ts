@@ -4,7 +4,8 @@ import { requireApp } from "../apps/app_store.ts";
 import { addAgentCommand } from "../commands/add_agent.ts";
 import { removeAgentCommand } from "../commands/remove_agent.ts";
 import type { CliContext } from "./context.ts";
-import { isoTime, printJson, printTable } from "./io.ts";
+import { isoTime, printJson } from "./io.ts";
+import { printList } from "./list_output.ts";
 
 export function registerAgents(program: Command, context: CliContext): void {
   const agents = program.command("agents").description(
@@ -37,8 +38,11 @@ export function registerAgents(program: Command, context: CliContext): void {
           ...a,
           createdAt: isoTime(a.createdAt),
         }));
-        if (options.json) return printJson(context.io, rows);
-        printTable(context.io, rows, ["agentId", "name", "createdAt"], `No agents for ${app.name}`);
+        printList(context.io, options.json, {
+          rows,
+          columns: ["agentId", "name", "createdAt"],
+          empty: `No agents for ${app.name}`,
+        });
       });
     });
   agents.command("remove <app> <agentId>")

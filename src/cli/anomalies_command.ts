@@ -4,11 +4,10 @@ import { listAnomaliesPage } from "../anomalies/anomaly_store.ts";
 import type { Anomaly } from "../anomalies/anomaly_types.ts";
 import { anomalyView } from "../anomalies/anomaly_view.ts";
 import { clearAnomalyCommand } from "../commands/clear_anomaly.ts";
-import { decodeCursor, encodeCursor } from "../connections/page_cursor.ts";
-import { SecurixError } from "../errors/securix_error.ts";
 import { formatDuration } from "../security/duration.ts";
 import type { CliContext } from "./context.ts";
-import { isoTime, printJson, printTable } from "./io.ts";
+import { isoTime, printJson } from "./io.ts";
+import { pageAfter, pagedListOptions, pageLimit, printList } from "./list_output.ts";
 
 interface ListOptions {
   all?: boolean;
@@ -47,65 +46,40 @@ export function registerAnomalies(program: Command, context: CliContext): void {
   const anomalies = program.command("anomalies").description(
     "list anomalies the security engine detected; clear a block",
   );
-  anomalies.command("list")
+  const list = anomalies.command("list")
     .description("list blocks in force (with --all also cleared, expired and alert-only findings)")
     .option("--all", "every anomaly, newest first")
-    .option("--app <app>", "only this app (name or id)")
-    .option("--json", "print JSON")
-    .option("--limit <n>", "at most this many (1–10000)", "100")
-    .option("--cursor <cursor>", "continue after the last page (printed when there is more)")
-    .action(async (options: ListOptions) => {
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-        throw new SecurixError("SX-INVALID-INPUT", "--limit: expected a whole number 1–10000", {
-          status: 400,
-        });
-      }
-      await context.withAppliance(async ({ database }) => {
-        const app = options.app ? await requireApp(database.db, options.app) : null;
-        const names = new Map((await listApps(database.db)).map((a) => [a.id, a.name]));
-        const page = await listAnomaliesPage(database.db, {
-          appId: app?.id,
-          statuses: options.all ? undefined : ["active"],
-        }, { limit, after: options.cursor ? decodeCursor(options.cursor) : null });
-        if (options.json) {
-          printJson(
-            context.io,
-            page.anomalies.map((a) => ({ ...anomalyView(a), appId: a.appId })),
-          );
-        } else {
-          printTable(
-            context.io,
-            page.anomalies.map((a) => anomalyRow(a, names.get(a.appId) ?? null)),
-            options.all
-              ? [
-                "id",
-                "app",
-                "detector",
-                "status",
-                "connection",
-                "agent",
-                "count",
-                "window",
-                "created",
-              ]
-              : [
-                "id",
-                "app",
-                "detector",
-                "connection",
-                "agent",
-                "action",
-                "count",
-                "window",
-                "created",
-              ],
-            options.all ? "No anomalies" : "No active blocks",
-          );
-        }
-        if (page.next) context.io.err(`More anomalies: add --cursor ${encodeCursor(page.next)}`);
+    .option("--app <app>", "only this app (name or id)");
+  pagedListOptions(list).action(async (options: ListOptions) => {
+    const limit = pageLimit(options.limit);
+    await context.withAppliance(async ({ database }) => {
+      const app = options.app ? await requireApp(database.db, options.app) : null;
+      const names = new Map((await listApps(database.db)).map((a) => [a.id, a.name]));
+      const page = await listAnomaliesPage(database.db, {
+        appId: app?.id,
+        statuses: options.all ? undefined : ["active"],
+      }, { limit, after: pageAfter(options.cursor) });
+      printList(context.io, options.json, {
+        rows: page.anomalies.map((a) => anomalyRow(a, names.get(a.appId) ?? null)),
+        json: page.anomalies.map((a) => ({ ...anomalyView(a), appId: a.appId })),
+        columns: options.all
+          ? ["id", "app", "detector", "status", "connection", "agent", "count", "window", "created"]
+          : [
+            "id",
+            "app",
+            "detector",
+            "connection",
+            "agent",
+            "action",
+            "count",
+            "window",
+            "created",
+          ],
+        empty: options.all ? "No anomalies" : "No active blocks",
+        more: { what: "anomalies", next: page.next },
       });
     });
+  });
   anomalies.command("clear <anomalyId>")
     .description("end a block: the connection's blocked calls go through again")
     .option("--json", "print JSON")

@@ -9,7 +9,8 @@ import {
 } from "../approvals/approval_types.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import type { CliContext } from "./context.ts";
-import { isoTime, printJson, printTable } from "./io.ts";
+import { isoTime, printJson } from "./io.ts";
+import { printList } from "./list_output.ts";
 
 function row(a: Approval) {
   return {
@@ -58,13 +59,11 @@ export function registerApprovals(program: Command, context: CliContext): void {
       await context.withAppliance(async ({ database, now }) => {
         const appId = options.app ? (await requireApp(database.db, options.app)).id : undefined;
         const rows = (await listApprovals(database.db, { appId, status, limit }, now())).map(row);
-        if (options.json) return printJson(context.io, rows);
-        printTable(
-          context.io,
+        printList(context.io, options.json, {
           rows,
-          ["id", "status", "agentId", "entityId", "summary", "expiresAt", "decidedBy"],
-          "No approvals",
-        );
+          columns: ["id", "status", "agentId", "entityId", "summary", "expiresAt", "decidedBy"],
+          empty: "No approvals",
+        });
       });
     });
   for (const decision of ["approve", "deny"] as const) {

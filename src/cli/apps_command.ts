@@ -11,7 +11,8 @@ import type { Appliance } from "../http/appliance.ts";
 import type { ProviderRegistry } from "../flows/flow_provider.ts";
 import { providerWiring } from "./connections_command.ts";
 import type { CliContext } from "./context.ts";
-import { isoTime, printJson, printTable } from "./io.ts";
+import { isoTime, printJson } from "./io.ts";
+import { printList } from "./list_output.ts";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -55,13 +56,11 @@ export function registerApps(program: Command, context: CliContext): void {
           ...a,
           createdAt: isoTime(a.createdAt),
         }));
-        if (options.json) return printJson(context.io, rows);
-        printTable(
-          context.io,
+        printList(context.io, options.json, {
           rows,
-          ["id", "name", "origins", "credentialRelease", "createdAt"],
-          'No apps yet; create one with "securix apps create NAME"',
-        );
+          columns: ["id", "name", "origins", "credentialRelease", "createdAt"],
+          empty: 'No apps yet; create one with "securix apps create NAME"',
+        });
       });
     });
   apps.command("show <app>")

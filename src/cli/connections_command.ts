@@ -2,7 +2,6 @@ import { type Command, Option } from "commander";
 import { listApps, requireApp } from "../apps/app_store.ts";
 import { connectionErrors } from "../connections/connection_errors.ts";
 import { getConnection, listConnectionsPage } from "../connections/connection_store.ts";
-import { decodeCursor, encodeCursor } from "../connections/page_cursor.ts";
 import {
   type Connection,
   CONNECTION_STATUSES,
@@ -14,9 +13,9 @@ import { setConnectionPausedCommand } from "../commands/set_connection_paused.ts
 import type { Appliance } from "../http/appliance.ts";
 import { type ProviderWiring, wireProviders } from "../providers/provider_registry.ts";
 import { resolveProviders } from "../providers/resolve_providers.ts";
-import { SecurixError } from "../errors/securix_error.ts";
 import type { CliContext } from "./context.ts";
-import { isoTime, printJson, printTable } from "./io.ts";
+import { isoTime, printJson } from "./io.ts";
+import { pageAfter, pagedListOptions, pageLimit, printList } from "./list_output.ts";
 
 interface ListOptions {
   app?: string;
@@ -77,57 +76,42 @@ export function registerConnections(program: Command, context: CliContext): void
   const connections = program.command("connections").description(
     "list users' provider connections; refresh, revoke, pause or resume one",
   );
-  connections.command("list")
+  const list = connections.command("list")
     .description("list connections (revoked ones only with --status revoked); never tokens")
     .option("--app <app>", "only this app (name or id)")
     .option("--entity <entityId>", "only this entity (the app's user id)")
     .option("--provider <name>", "only this provider")
-    .addOption(new Option("--status <status>", "only this status").choices(CONNECTION_STATUSES))
-    .option("--json", "print JSON")
-    .option("--limit <n>", "at most this many (1–10000)", "100")
-    .option("--cursor <cursor>", "continue after the last page (printed when there is more)")
-    .action(async (options: ListOptions) => {
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-        throw new SecurixError("SX-INVALID-INPUT", "--limit: expected a whole number 1–10000", {
-          status: 400,
-        });
-      }
-      await context.withAppliance(async ({ database }) => {
-        const app = options.app ? await requireApp(database.db, options.app) : null;
-        const names = new Map((await listApps(database.db)).map((a) => [a.id, a.name]));
-        const page = await listConnectionsPage(database.db, {
-          appId: app?.id,
-          entityId: options.entity,
-          provider: options.provider,
-          status: options.status,
-        }, { limit, after: options.cursor ? decodeCursor(options.cursor) : null });
-        const rows = page.connections.map((c) => connectionRow(c, names.get(c.appId) ?? null));
-        if (options.json) printJson(context.io, rows);
-        else {
-          printTable(
-            context.io,
-            rows,
-            [
-              "id",
-              "app",
-              "entity",
-              "provider",
-              "status",
-              "account",
-              "scopes",
-              "created",
-              "expires",
-              "refreshable",
-            ],
-            "No connections",
-          );
-        }
-        if (page.next) {
-          context.io.err(`More connections: add --cursor ${encodeCursor(page.next)}`);
-        }
+    .addOption(new Option("--status <status>", "only this status").choices(CONNECTION_STATUSES));
+  pagedListOptions(list).action(async (options: ListOptions) => {
+    const limit = pageLimit(options.limit);
+    await context.withAppliance(async ({ database }) => {
+      const app = options.app ? await requireApp(database.db, options.app) : null;
+      const names = new Map((await listApps(database.db)).map((a) => [a.id, a.name]));
+      const page = await listConnectionsPage(database.db, {
+        appId: app?.id,
+        entityId: options.entity,
+        provider: options.provider,
+        status: options.status,
+      }, { limit, after: pageAfter(options.cursor) });
+      printList(context.io, options.json, {
+        rows: page.connections.map((c) => connectionRow(c, names.get(c.appId) ?? null)),
+        columns: [
+          "id",
+          "app",
+          "entity",
+          "provider",
+          "status",
+          "account",
+          "scopes",
+          "created",
+          "expires",
+          "refreshable",
+        ],
+        empty: "No connections",
+        more: { what: "connections", next: page.next },
       });
     });
+  });
   registerRefresh(connections, context);
   registerRevoke(connections, context);
   for (const paused of [true, false]) registerPause(connections, context, paused);

@@ -4,7 +4,8 @@ import { listApiKeys } from "../apps/key_store.ts";
 import { createKeyCommand } from "../commands/create_key.ts";
 import { revokeKeyCommand } from "../commands/revoke_key.ts";
 import type { CliContext } from "./context.ts";
-import { isoTime, printJson, printTable } from "./io.ts";
+import { isoTime, printJson } from "./io.ts";
+import { printList } from "./list_output.ts";
 
 export function registerKeys(program: Command, context: CliContext): void {
   const keys = program.command("keys").description("manage API keys of an app");
@@ -35,13 +36,11 @@ export function registerKeys(program: Command, context: CliContext): void {
           lastUsedAt: isoTime(k.lastUsedAt),
           revokedAt: isoTime(k.revokedAt),
         }));
-        if (options.json) return printJson(context.io, rows);
-        printTable(
-          context.io,
+        printList(context.io, options.json, {
           rows,
-          ["id", "hint", "createdAt", "lastUsedAt", "revokedAt"],
-          `No keys for ${app.name}`,
-        );
+          columns: ["id", "hint", "createdAt", "lastUsedAt", "revokedAt"],
+          empty: `No keys for ${app.name}`,
+        });
       });
     });
   keys.command("revoke <keyId>")

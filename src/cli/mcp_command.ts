@@ -3,7 +3,8 @@ import { requireApp } from "../apps/app_store.ts";
 import { revokeMcpUrlCommand } from "../commands/revoke_mcp_url.ts";
 import { listGrants } from "../mcp/mcp_grant_store.ts";
 import type { CliContext } from "./context.ts";
-import { isoTime, printJson, printTable } from "./io.ts";
+import { isoTime } from "./io.ts";
+import { printList } from "./list_output.ts";
 
 export function registerMcp(program: Command, context: CliContext): void {
   const mcp = program.command("mcp").description(
@@ -27,13 +28,11 @@ export function registerMcp(program: Command, context: CliContext): void {
           createdAt: isoTime(g.createdAt),
           expiresAt: isoTime(g.expiresAt),
         }));
-        if (options.json) return printJson(context.io, rows);
-        printTable(
-          context.io,
+        printList(context.io, options.json, {
           rows,
-          ["id", "appId", "entityId", "agentId", "providers", "state", "expiresAt"],
-          "No MCP URLs",
-        );
+          columns: ["id", "appId", "entityId", "agentId", "providers", "state", "expiresAt"],
+          empty: "No MCP URLs",
+        });
       });
     });
   mcp.command("revoke <id>")

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { openDatabase } from "../db/client.ts";
-import { migrate, pendingMigrations, refuseNewerDatabase } from "../db/migrate.ts";
+import { pendingMigrations, refuseNewerDatabase } from "../db/migrate.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
-import { backupBeforeMigrate } from "../backup/pre_migrate.ts";
+import { prepareSchema } from "../http/appliance.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import type { CliContext } from "./context.ts";
@@ -29,20 +29,13 @@ export function registerMigrate(program: Command, context: CliContext): void {
           );
           return;
         }
-        const backup = await backupBeforeMigrate({
-          client: database.client,
-          migrations: MIGRATIONS,
-          databasePath: config.database.filePath,
-          backupDir: config.backup.dir,
-          masterKey: config.vault.masterKey,
-          securixVersion: VERSION,
-          now: Date.now,
-        });
-        if (backup) context.io.out(`Backup before migrating: ${backup}`);
-        const applied = await migrate(database.client, MIGRATIONS, Date.now, VERSION);
-        context.io.out(
-          applied.length === 0 ? "Database is up to date" : `Applied: ${applied.join(", ")}`,
-        );
+        await prepareSchema(database, config, {
+          onBackup: (path) => context.io.out(`Backup before migrating: ${path}`),
+          onMigrated: (applied) =>
+            context.io.out(
+              applied.length === 0 ? "Database is up to date" : `Applied: ${applied.join(", ")}`,
+            ),
+        }, Date.now);
       } finally {
         database.close();
       }

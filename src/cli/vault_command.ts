@@ -3,7 +3,8 @@ import { recordAdminEventNow } from "../audit/admin_event.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { rotateKey, type RotationResult } from "../vault/rotate.ts";
 import type { CliContext } from "./context.ts";
-import { isoTime, printJson, printTable } from "./io.ts";
+import { isoTime, printJson } from "./io.ts";
+import { printList } from "./list_output.ts";
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -34,13 +35,11 @@ export function registerVault(program: Command, context: CliContext): void {
           createdAt: isoTime(v.createdAt),
           retiredAt: isoTime(v.retiredAt),
         }));
-        if (options.json) return printJson(context.io, rows);
-        printTable(
-          context.io,
+        printList(context.io, options.json, {
           rows,
-          ["id", "status", "records", "createdAt", "retiredAt"],
-          "No keys",
-        );
+          columns: ["id", "status", "records", "createdAt", "retiredAt"],
+          empty: "No keys",
+        });
       });
     });
   vault.command("rotate-key")

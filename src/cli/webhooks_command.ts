@@ -9,7 +9,8 @@ import { listDeliveries } from "../webhooks/delivery_store.ts";
 import { eventsInput, listEndpoints } from "../webhooks/endpoint_store.ts";
 import { dnsResolver, TargetRefused } from "../webhooks/target_policy.ts";
 import type { CliContext } from "./context.ts";
-import { isoTime, printJson, printTable } from "./io.ts";
+import { isoTime, printJson } from "./io.ts";
+import { printList } from "./list_output.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 
 function parseEvents(raw: string | undefined): string[] {
@@ -72,13 +73,11 @@ export function registerWebhooks(program: Command, context: CliContext): void {
           createdAt: isoTime(e.createdAt),
           rotatingUntil: isoTime(e.rotatingUntil),
         }));
-        if (options.json) return printJson(context.io, rows);
-        printTable(
-          context.io,
+        printList(context.io, options.json, {
           rows,
-          ["id", "url", "events", "createdAt", "rotatingUntil"],
-          `No webhooks for ${app.name}`,
-        );
+          columns: ["id", "url", "events", "createdAt", "rotatingUntil"],
+          empty: `No webhooks for ${app.name}`,
+        });
       });
     });
   webhooks.command("remove <endpointId>")
@@ -119,16 +118,19 @@ export function registerWebhooks(program: Command, context: CliContext): void {
           nextAttemptAt: isoTime(d.nextAttemptAt),
           deliveredAt: isoTime(d.deliveredAt),
         }));
-        if (options.json) return printJson(context.io, rows);
-        printTable(context.io, rows, [
-          "id",
-          "eventType",
-          "status",
-          "attempts",
-          "lastStatus",
-          "lastError",
-          "createdAt",
-        ], "No deliveries yet");
+        printList(context.io, options.json, {
+          rows,
+          columns: [
+            "id",
+            "eventType",
+            "status",
+            "attempts",
+            "lastStatus",
+            "lastError",
+            "createdAt",
+          ],
+          empty: "No deliveries yet",
+        });
       });
     });
   webhooks.command("redeliver <deliveryId>")

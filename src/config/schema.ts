@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { show } from "./show_value.ts";
 import { securitySchema } from "./security_schema.ts";
 import { resolveSecret, type SecretSources } from "./secret_ref.ts";
 import { providersSchema } from "../providers/provider_config.ts";
@@ -13,15 +14,6 @@ import { parseRulesConfig } from "../rules/rule_schema.ts";
  */
 
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
-
-export function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === undefined) return "nothing";
-  if (typeof value === "object" && value !== null) {
-    return Array.isArray(value) ? "a list" : "a table";
-  }
-  return String(value);
-}
 
 function hostPort(fallback: string) {
   const error = (iss: { input?: unknown }) => `expected "host:port", got ${show(iss.input)}`;

@@ -5,12 +5,13 @@ import { ANOMALY_STATUSES, type AnomalyStatus } from "../anomalies/anomaly_types
 import { listApps } from "../apps/app_store.ts";
 import { adminActor } from "../audit/actor.ts";
 import { clearAnomalyCommand } from "../commands/clear_anomaly.ts";
-import { decodeCursor, encodeCursor } from "../connections/page_cursor.ts";
 import { formatDuration } from "../security/duration.ts";
 import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm, when } from "./console_layout.tsx";
 import { consolePage, seeOther } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
+import { FilterForm, ListPage, SelectField } from "./list_page.tsx";
+import { nextPageHref, readCursor, statusFilter } from "./list_query.ts";
 
 const PAGE_SIZE = 50;
 
@@ -20,14 +21,6 @@ function AnomalyBadge(props: { status: AnomalyStatus; blocked: boolean }) {
   return <span class={`badge ${kind}`}>{text}</span>;
 }
 
-function cursorOf(value: string) {
-  try {
-    return value ? decodeCursor(value) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** `/console/anomalies`: blocks the detectors raised, newest first; clear one. */
 export function anomaliesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
@@ -35,80 +28,46 @@ export function anomaliesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const ctx = (c: Context<ConsoleEnv>) => deps.commands(adminActor(c.get("admin").name));
 
   app.get("/console/anomalies", async (c) => {
-    const wanted = c.req.query("status") ?? "active";
-    const status = wanted === "all" || (ANOMALY_STATUSES as readonly string[]).includes(wanted)
-      ? wanted
-      : "active";
+    const status = statusFilter(c.req.query("status"), ANOMALY_STATUSES, "active");
     const page = await listAnomaliesPage(db, {
       statuses: status === "all" ? undefined : [status as AnomalyStatus],
-    }, { limit: PAGE_SIZE, after: cursorOf(c.req.query("cursor") ?? "") });
+    }, { limit: PAGE_SIZE, after: readCursor(c.req.query("cursor")) });
     const names = new Map((await listApps(db)).map((a) => [a.id, a.name]));
-    const next = page.next
-      ? `/console/anomalies?${new URLSearchParams({ status, cursor: encodeCursor(page.next) })}`
-      : null;
     return consolePage(
       c,
       { title: "Anomalies", active: "anomalies" },
-      (
-        <>
-          <section class="card">
-            <form method="get" action="/console/anomalies" role="search">
-              <div class="form-row">
-                <div class="field">
-                  <label for="f-status">Status</label>
-                  <select id="f-status" name="status">
-                    {[...ANOMALY_STATUSES, "all"].map((s) => (
-                      <option value={s} selected={s === status}>{s}</option>
-                    ))}
-                  </select>
-                </div>
-                <button type="submit" class="secondary">Show</button>
-              </div>
-            </form>
-          </section>
-          <section class="card">
-            <div class="table-wrap">
-              {page.anomalies.length === 0 ? <p class="empty">No anomalies match.</p> : (
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Detector</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Entity</th>
-                      <th scope="col" class="hide-narrow">App</th>
-                      <th scope="col" class="hide-narrow">Agent</th>
-                      <th scope="col" class="hide-narrow">Raised</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.anomalies.map((a) => (
-                      <tr>
-                        <td>
-                          <a href={`/console/anomalies/${a.id}`}>{a.detector}</a>
-                        </td>
-                        <td>
-                          <AnomalyBadge status={a.status} blocked={a.blocked} />
-                        </td>
-                        <td>{a.entityId ?? "—"}</td>
-                        <td class="hide-narrow">{names.get(a.appId) ?? a.appId}</td>
-                        <td class="hide-narrow">{a.agentId ?? "—"}</td>
-                        <td class="hide-narrow">{when(a.createdAt)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
-            </div>
-            {next
-              ? (
-                <nav class="pager" aria-label="Pages">
-                  <a class="button secondary" href={next}>Next page</a>
-                </nav>
-              )
-              : null}
-          </section>
-        </>
-      ),
+      <ListPage
+        filter={
+          <FilterForm action="/console/anomalies" submit="Show">
+            <SelectField
+              id="f-status"
+              name="status"
+              label="Status"
+              value={status}
+              options={[...ANOMALY_STATUSES, "all"]}
+            />
+          </FilterForm>
+        }
+        table={{
+          rows: page.anomalies,
+          empty: "No anomalies match.",
+          columns: [
+            {
+              label: "Detector",
+              cell: (a) => <a href={`/console/anomalies/${a.id}`}>{a.detector}</a>,
+            },
+            {
+              label: "Status",
+              cell: (a) => <AnomalyBadge status={a.status} blocked={a.blocked} />,
+            },
+            { label: "Entity", cell: (a) => a.entityId ?? "—" },
+            { label: "App", hideNarrow: true, cell: (a) => names.get(a.appId) ?? a.appId },
+            { label: "Agent", hideNarrow: true, cell: (a) => a.agentId ?? "—" },
+            { label: "Raised", hideNarrow: true, cell: (a) => when(a.createdAt) },
+          ],
+        }}
+        next={nextPageHref("/console/anomalies", { status }, page.next)}
+      />,
     );
   });
 

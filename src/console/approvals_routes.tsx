@@ -5,11 +5,12 @@ import { findApproval, listApprovals } from "../approvals/approval_store.ts";
 import { APPROVAL_STATUSES, type ApprovalStatus } from "../approvals/approval_types.ts";
 import { adminActor } from "../audit/actor.ts";
 import { decideApprovalCommand } from "../commands/decide_approval.ts";
-import { decodeCursor, encodeCursor } from "../connections/page_cursor.ts";
 import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm, when } from "./console_layout.tsx";
 import { consolePage, formField, seeOther } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
+import { FilterForm, ListPage, SelectField } from "./list_page.tsx";
+import { nextPageHref, readCursor, statusFilter } from "./list_query.ts";
 
 const PAGE_SIZE = 50;
 
@@ -22,14 +23,6 @@ function ApprovalBadge(props: { status: ApprovalStatus }) {
   return <span class={`badge ${kind}`}>{props.status}</span>;
 }
 
-function cursorOf(value: string) {
-  try {
-    return value ? decodeCursor(value) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** `/console/approvals`: calls held for a person's decision; approve or deny one. */
 export function approvalsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
@@ -37,87 +30,53 @@ export function approvalsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const ctx = (c: Context<ConsoleEnv>) => deps.commands(adminActor(c.get("admin").name));
 
   app.get("/console/approvals", async (c) => {
-    const wanted = c.req.query("status") ?? "pending";
-    const status = wanted === "all" || (APPROVAL_STATUSES as readonly string[]).includes(wanted)
-      ? wanted
-      : "pending";
+    const status = statusFilter(c.req.query("status"), APPROVAL_STATUSES, "pending");
     const rows = await listApprovals(db, {
       status: status === "all" ? undefined : status as ApprovalStatus,
       limit: PAGE_SIZE + 1,
-      after: cursorOf(c.req.query("cursor") ?? ""),
+      after: readCursor(c.req.query("cursor")),
     }, deps.now());
     const list = rows.slice(0, PAGE_SIZE);
     const last = list.at(-1);
     const next = rows.length > PAGE_SIZE && last
-      ? `/console/approvals?${new URLSearchParams({
-        status,
-        cursor: encodeCursor({ createdAt: last.createdAt, id: last.id }),
-      })}`
+      ? { createdAt: last.createdAt, id: last.id }
       : null;
     const names = new Map((await listApps(db)).map((a) => [a.id, a.name]));
     return consolePage(
       c,
       { title: "Approvals", active: "approvals" },
-      (
-        <>
-          <section class="card">
-            <form method="get" action="/console/approvals" role="search">
-              <div class="form-row">
-                <div class="field">
-                  <label for="f-status">Status</label>
-                  <select id="f-status" name="status">
-                    {[...APPROVAL_STATUSES, "all"].map((s) => (
-                      <option value={s} selected={s === status}>{s}</option>
-                    ))}
-                  </select>
-                </div>
-                <button type="submit" class="secondary">Show</button>
-              </div>
-            </form>
-          </section>
-          <section class="card">
-            <div class="table-wrap">
-              {list.length === 0 ? <p class="empty">No approvals match.</p> : (
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Call</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Entity</th>
-                      <th scope="col" class="hide-narrow">App / agent</th>
-                      <th scope="col" class="hide-narrow">Asked</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {list.map((a) => (
-                      <tr>
-                        <td>
-                          <a href={`/console/approvals/${a.id}`}>{a.summary.text}</a>
-                        </td>
-                        <td>
-                          <ApprovalBadge status={a.status} />
-                        </td>
-                        <td>{a.entityId}</td>
-                        <td class="hide-narrow">
-                          {`${names.get(a.appId) ?? a.appId} / ${a.agentId}`}
-                        </td>
-                        <td class="hide-narrow">{when(a.createdAt)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
-            </div>
-            {next
-              ? (
-                <nav class="pager" aria-label="Pages">
-                  <a class="button secondary" href={next}>Next page</a>
-                </nav>
-              )
-              : null}
-          </section>
-        </>
-      ),
+      <ListPage
+        filter={
+          <FilterForm action="/console/approvals" submit="Show">
+            <SelectField
+              id="f-status"
+              name="status"
+              label="Status"
+              value={status}
+              options={[...APPROVAL_STATUSES, "all"]}
+            />
+          </FilterForm>
+        }
+        table={{
+          rows: list,
+          empty: "No approvals match.",
+          columns: [
+            {
+              label: "Call",
+              cell: (a) => <a href={`/console/approvals/${a.id}`}>{a.summary.text}</a>,
+            },
+            { label: "Status", cell: (a) => <ApprovalBadge status={a.status} /> },
+            { label: "Entity", cell: (a) => a.entityId },
+            {
+              label: "App / agent",
+              hideNarrow: true,
+              cell: (a) => `${names.get(a.appId) ?? a.appId} / ${a.agentId}`,
+            },
+            { label: "Asked", hideNarrow: true, cell: (a) => when(a.createdAt) },
+          ],
+        }}
+        next={nextPageHref("/console/approvals", { status }, next)}
+      />,
     );
   });
 

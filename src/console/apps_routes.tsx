@@ -17,6 +17,7 @@ import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm, when } from "./console_layout.tsx";
 import { consolePage, formField, seeOther } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
+import { DataTable } from "./list_page.tsx";
 import type { Context } from "hono";
 
 function lines(value: string): string[] {
@@ -37,36 +38,16 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       (
         <>
           <section class="card">
-            <div class="table-wrap">
-              {rows.length === 0
-                ? <p class="empty">No apps yet; create the first one below.</p>
-                : (
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Name</th>
-                        <th scope="col">Id</th>
-                        <th scope="col">Origins</th>
-                        <th scope="col" class="hide-narrow">Created</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {rows.map((a) => (
-                        <tr>
-                          <td>
-                            <a href={`/console/apps/${a.id}`}>{a.name}</a>
-                          </td>
-                          <td>
-                            <code>{a.id}</code>
-                          </td>
-                          <td>{a.origins.join(", ") || "—"}</td>
-                          <td class="hide-narrow">{when(a.createdAt)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                )}
-            </div>
+            <DataTable
+              rows={rows}
+              empty="No apps yet; create the first one below."
+              columns={[
+                { label: "Name", cell: (a) => <a href={`/console/apps/${a.id}`}>{a.name}</a> },
+                { label: "Id", cell: (a) => <code>{a.id}</code> },
+                { label: "Origins", cell: (a) => a.origins.join(", ") || "—" },
+                { label: "Created", hideNarrow: true, cell: (a) => when(a.createdAt) },
+              ]}
+            />
           </section>
           <section class="card">
             <h2>Create an app</h2>
@@ -179,48 +160,33 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
           </section>
           <section class="card">
             <h2>API keys</h2>
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Id</th>
-                    <th scope="col">Key</th>
-                    <th scope="col" class="hide-narrow">Last used</th>
-                    <th scope="col">State</th>
-                    <th scope="col">
-                      <span class="skip-link">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {keys.map((k) => (
-                    <tr>
-                      <td>
-                        <code>{k.id}</code>
-                      </td>
-                      <td>
-                        <code>{k.hint}</code>
-                      </td>
-                      <td class="hide-narrow">{when(k.lastUsedAt)}</td>
-                      <td>
-                        {k.revokedAt
-                          ? <span class="badge bad">revoked</span>
-                          : <span class="badge ok">live</span>}
-                      </td>
-                      <td>
-                        {k.revokedAt
-                          ? null
-                          : (
-                            <PostForm action={`${base}/keys/${k.id}/revoke`} csrf={csrf}>
-                              <button type="submit" class="danger small">Revoke</button>
-                            </PostForm>
-                          )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              rows={keys}
+              columns={[
+                { label: "Id", cell: (k) => <code>{k.id}</code> },
+                { label: "Key", cell: (k) => <code>{k.hint}</code> },
+                { label: "Last used", hideNarrow: true, cell: (k) => when(k.lastUsedAt) },
+                {
+                  label: "State",
+                  cell: (k) =>
+                    k.revokedAt
+                      ? <span class="badge bad">revoked</span>
+                      : <span class="badge ok">live</span>,
+                },
+                {
+                  label: "Actions",
+                  hiddenLabel: true,
+                  cell: (k) =>
+                    k.revokedAt
+                      ? null
+                      : (
+                        <PostForm action={`${base}/keys/${k.id}/revoke`} csrf={csrf}>
+                          <button type="submit" class="danger small">Revoke</button>
+                        </PostForm>
+                      ),
+                },
+              ]}
+            />
             <PostForm action={`${base}/keys`} csrf={csrf}>
               <button type="submit" class="secondary">Create a key</button>
             </PostForm>
@@ -230,37 +196,24 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
             {agents.length === 0
               ? <p class="empty">No agents: every request with a securix-agent-id is refused.</p>
               : (
-                <div class="table-wrap">
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Agent id</th>
-                        <th scope="col">Name</th>
-                        <th scope="col" class="hide-narrow">Added</th>
-                        <th scope="col">
-                          <span class="skip-link">Actions</span>
-                        </th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {agents.map((g) => (
-                        <tr>
-                          <td>
-                            <code>{g.agentId}</code>
-                          </td>
-                          <td>{g.name ?? "—"}</td>
-                          <td class="hide-narrow">{when(g.createdAt)}</td>
-                          <td>
-                            <PostForm action={`${base}/agents/remove`} csrf={csrf}>
-                              <input type="hidden" name="agentId" value={g.agentId} />
-                              <button type="submit" class="danger small">Remove</button>
-                            </PostForm>
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable
+                  rows={agents}
+                  columns={[
+                    { label: "Agent id", cell: (g) => <code>{g.agentId}</code> },
+                    { label: "Name", cell: (g) => g.name ?? "—" },
+                    { label: "Added", hideNarrow: true, cell: (g) => when(g.createdAt) },
+                    {
+                      label: "Actions",
+                      hiddenLabel: true,
+                      cell: (g) => (
+                        <PostForm action={`${base}/agents/remove`} csrf={csrf}>
+                          <input type="hidden" name="agentId" value={g.agentId} />
+                          <button type="submit" class="danger small">Remove</button>
+                        </PostForm>
+                      ),
+                    },
+                  ]}
+                />
               )}
             <PostForm action={`${base}/agents`} csrf={csrf}>
               <div class="form-row">
@@ -298,56 +251,46 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
             {grants.length === 0
               ? <p class="empty">No MCP URLs: the app creates them with POST /v1/mcp/urls.</p>
               : (
-                <div class="table-wrap">
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Id</th>
-                        <th scope="col">Entity / agent</th>
-                        <th scope="col" class="hide-narrow">Providers</th>
-                        <th scope="col" class="hide-narrow">Expires</th>
-                        <th scope="col">State</th>
-                        <th scope="col">
-                          <span class="skip-link">Actions</span>
-                        </th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {grants.map((g) => (
-                        <tr>
-                          <td>
-                            <code>{g.id}</code>
-                          </td>
-                          <td>{`${g.entityId} / ${g.agentId}`}</td>
-                          <td class="hide-narrow">{g.providers?.join(", ") ?? "all"}</td>
-                          <td class="hide-narrow">{when(g.expiresAt)}</td>
-                          <td>
-                            {g.revokedAt
-                              ? <span class="badge bad">revoked</span>
-                              : g.expiresAt <= now
-                              ? <span class="badge">expired</span>
-                              : <span class="badge ok">live</span>}
-                          </td>
-                          <td>
-                            {g.revokedAt || g.expiresAt <= now
-                              ? null
-                              : (
-                                <PostForm action={`${base}/mcp/${g.id}/revoke`} csrf={csrf}>
-                                  <button
-                                    type="submit"
-                                    class="danger small"
-                                    aria-label={`Revoke MCP URL ${g.id}`}
-                                  >
-                                    Revoke
-                                  </button>
-                                </PostForm>
-                              )}
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable
+                  rows={grants}
+                  columns={[
+                    { label: "Id", cell: (g) => <code>{g.id}</code> },
+                    { label: "Entity / agent", cell: (g) => `${g.entityId} / ${g.agentId}` },
+                    {
+                      label: "Providers",
+                      hideNarrow: true,
+                      cell: (g) => g.providers?.join(", ") ?? "all",
+                    },
+                    { label: "Expires", hideNarrow: true, cell: (g) => when(g.expiresAt) },
+                    {
+                      label: "State",
+                      cell: (g) =>
+                        g.revokedAt
+                          ? <span class="badge bad">revoked</span>
+                          : g.expiresAt <= now
+                          ? <span class="badge">expired</span>
+                          : <span class="badge ok">live</span>,
+                    },
+                    {
+                      label: "Actions",
+                      hiddenLabel: true,
+                      cell: (g) =>
+                        g.revokedAt || g.expiresAt <= now
+                          ? null
+                          : (
+                            <PostForm action={`${base}/mcp/${g.id}/revoke`} csrf={csrf}>
+                              <button
+                                type="submit"
+                                class="danger small"
+                                aria-label={`Revoke MCP URL ${g.id}`}
+                              >
+                                Revoke
+                              </button>
+                            </PostForm>
+                          ),
+                    },
+                  ]}
+                />
               )}
           </section>
           <section class="card">

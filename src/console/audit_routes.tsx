@@ -14,6 +14,7 @@ import type { ConsoleDeps } from "./console_deps.ts";
 import { when } from "./console_layout.tsx";
 import { consolePage } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
+import { DataTable, FilterForm, InputField, Pager } from "./list_page.tsx";
 
 const FIELDS = ["since", "until", "app", "entity", "agent", "kind"] as const;
 type Query = Record<typeof FIELDS[number], string>;
@@ -80,37 +81,32 @@ export function auditRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       (
         <>
           <section class="card">
-            <form method="get" action="/console/audit" role="search">
-              <div class="form-row">
-                <div class="field">
-                  <label for="a-since">From (UTC date)</label>
-                  <input id="a-since" name="since" type="date" value={q.since} />
-                </div>
-                <div class="field">
-                  <label for="a-until">Until</label>
-                  <input id="a-until" name="until" type="date" value={q.until} />
-                </div>
-                <div class="field">
-                  <label for="a-kind">Kind (e.g. admin, connection.paused)</label>
-                  <input id="a-kind" name="kind" value={q.kind} />
-                </div>
-              </div>
-              <div class="form-row">
-                <div class="field">
-                  <label for="a-app">App id</label>
-                  <input id="a-app" name="app" value={q.app} />
-                </div>
-                <div class="field">
-                  <label for="a-entity">Entity</label>
-                  <input id="a-entity" name="entity" value={q.entity} />
-                </div>
-                <div class="field">
-                  <label for="a-agent">Agent</label>
-                  <input id="a-agent" name="agent" value={q.agent} />
-                </div>
-                <button type="submit" class="secondary">Filter</button>
-              </div>
-            </form>
+            <FilterForm
+              action="/console/audit"
+              submit="Filter"
+              firstRow={
+                <>
+                  <InputField
+                    id="a-since"
+                    name="since"
+                    label="From (UTC date)"
+                    type="date"
+                    value={q.since}
+                  />
+                  <InputField id="a-until" name="until" label="Until" type="date" value={q.until} />
+                  <InputField
+                    id="a-kind"
+                    name="kind"
+                    label="Kind (e.g. admin, connection.paused)"
+                    value={q.kind}
+                  />
+                </>
+              }
+            >
+              <InputField id="a-app" name="app" label="App id" value={q.app} />
+              <InputField id="a-entity" name="entity" label="Entity" value={q.entity} />
+              <InputField id="a-agent" name="agent" label="Agent" value={q.agent} />
+            </FilterForm>
             <div class="actions">
               <a class="button secondary" href="/console/audit/verify">Verify the chain</a>
               <a class="button secondary" href={`/console/audit/export.jsonl?${params}`}>
@@ -126,47 +122,25 @@ export function auditRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
             <ul class="tail" data-audit-tail data-after={String(newest)}></ul>
           </section>
           <section class="card">
-            <div class="table-wrap">
-              {records.length === 0 ? <p class="empty">No records match.</p> : (
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Time</th>
-                      <th scope="col">Kind</th>
-                      <th scope="col">Actor</th>
-                      <th scope="col" class="hide-narrow">App / agent / entity</th>
-                      <th scope="col" class="hide-narrow">Details</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {records.map((r) => (
-                      <tr>
-                        <td>{when(r.at)}</td>
-                        <td>
-                          <code>{r.kind}</code>
-                        </td>
-                        <td>{actorOf(r)}</td>
-                        <td class="hide-narrow">
-                          {[r.appId, r.agentId, r.entityId].map((v) => v ?? "—").join(" / ")}
-                        </td>
-                        <td class="hide-narrow">
-                          <code>{summary(r)}</code>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
-            </div>
-            {next
-              ? (
-                <nav class="pager" aria-label="Pages">
-                  <a class="button secondary" href={`/console/audit?${params}&before=${next}`}>
-                    Older records
-                  </a>
-                </nav>
-              )
-              : null}
+            <DataTable
+              rows={records}
+              empty="No records match."
+              columns={[
+                { label: "Time", cell: (r) => when(r.at) },
+                { label: "Kind", cell: (r) => <code>{r.kind}</code> },
+                { label: "Actor", cell: actorOf },
+                {
+                  label: "App / agent / entity",
+                  hideNarrow: true,
+                  cell: (r) => [r.appId, r.agentId, r.entityId].map((v) => v ?? "—").join(" / "),
+                },
+                { label: "Details", hideNarrow: true, cell: (r) => <code>{summary(r)}</code> },
+              ]}
+            />
+            <Pager
+              href={next ? `/console/audit?${params}&before=${next}` : null}
+              label="Older records"
+            />
           </section>
         </>
       ),

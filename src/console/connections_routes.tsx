@@ -10,12 +10,13 @@ import {
   CONNECTION_STATUSES,
   type ConnectionStatus,
 } from "../connections/connection_types.ts";
-import { decodeCursor, encodeCursor } from "../connections/page_cursor.ts";
 import { refreshNow } from "../connections/refresh_now.ts";
 import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm, when } from "./console_layout.tsx";
 import { consolePage, seeOther } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
+import { FilterForm, InputField, ListPage, SelectField } from "./list_page.tsx";
+import { nextPageHref, readCursor } from "./list_query.ts";
 
 const PAGE_SIZE = 50;
 
@@ -44,121 +45,68 @@ export function connectionsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       entity: (c.req.query("entity") ?? "").slice(0, 256),
       provider: (c.req.query("provider") ?? "").slice(0, 64),
       status: c.req.query("status") ?? "",
-      cursor: c.req.query("cursor") ?? "",
     };
     const apps = await listApps(db);
     const names = new Map(apps.map((a) => [a.id, a.name]));
     const status = (CONNECTION_STATUSES as readonly string[]).includes(q.status)
       ? q.status as ConnectionStatus
       : undefined;
-    let after = null;
-    try {
-      after = q.cursor ? decodeCursor(q.cursor) : null;
-    } catch {
-      after = null;
-    }
     const page = await listConnectionsPage(db, {
       appId: q.app || undefined,
       entityId: q.entity || undefined,
       provider: q.provider || undefined,
       status,
-    }, { limit: PAGE_SIZE, after });
-    const next = page.next
-      ? `/console/connections?${new URLSearchParams({
-        app: q.app,
-        entity: q.entity,
-        provider: q.provider,
-        status: q.status,
-        cursor: encodeCursor(page.next),
-      })}`
-      : null;
-    const providers = [...deps.providers.enabled.keys()];
+    }, { limit: PAGE_SIZE, after: readCursor(c.req.query("cursor")) });
     return consolePage(
       c,
       { title: "Connections", active: "connections" },
-      (
-        <>
-          <section class="card">
-            <form method="get" action="/console/connections" role="search">
-              <div class="form-row">
-                <div class="field">
-                  <label for="f-app">App</label>
-                  <select id="f-app" name="app">
-                    <option value="">All apps</option>
-                    {apps.map((a) => (
-                      <option value={a.id} selected={a.id === q.app}>{a.name}</option>
-                    ))}
-                  </select>
-                </div>
-                <div class="field">
-                  <label for="f-entity">Entity</label>
-                  <input id="f-entity" name="entity" value={q.entity} />
-                </div>
-                <div class="field">
-                  <label for="f-provider">Provider</label>
-                  <select id="f-provider" name="provider">
-                    <option value="">All providers</option>
-                    {providers.map((p) => (
-                      <option value={p} selected={p === q.provider}>{p}</option>
-                    ))}
-                  </select>
-                </div>
-                <div class="field">
-                  <label for="f-status">Status</label>
-                  <select id="f-status" name="status">
-                    <option value="">Any but revoked</option>
-                    {CONNECTION_STATUSES.map((s) => (
-                      <option value={s} selected={s === q.status}>{s}</option>
-                    ))}
-                  </select>
-                </div>
-                <button type="submit" class="secondary">Search</button>
-              </div>
-            </form>
-          </section>
-          <section class="card">
-            <div class="table-wrap">
-              {page.connections.length === 0 ? <p class="empty">No connections match.</p> : (
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Entity</th>
-                      <th scope="col">Provider</th>
-                      <th scope="col">Status</th>
-                      <th scope="col" class="hide-narrow">App</th>
-                      <th scope="col" class="hide-narrow">Account</th>
-                      <th scope="col" class="hide-narrow">Token expires</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.connections.map((x) => (
-                      <tr>
-                        <td>
-                          <a href={`/console/connections/${x.id}`}>{x.entityId}</a>
-                        </td>
-                        <td>{x.provider}</td>
-                        <td>
-                          <StatusBadge status={x.status} />
-                        </td>
-                        <td class="hide-narrow">{names.get(x.appId) ?? x.appId}</td>
-                        <td class="hide-narrow">{account(x)}</td>
-                        <td class="hide-narrow">{when(x.credentialExpiresAt)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
-            </div>
-            {next
-              ? (
-                <nav class="pager" aria-label="Pages">
-                  <a class="button secondary" href={next}>Next page</a>
-                </nav>
-              )
-              : null}
-          </section>
-        </>
-      ),
+      <ListPage
+        filter={
+          <FilterForm action="/console/connections" submit="Search">
+            <SelectField
+              id="f-app"
+              name="app"
+              label="App"
+              value={q.app}
+              first="All apps"
+              options={apps.map((a) => ({ value: a.id, text: a.name }))}
+            />
+            <InputField id="f-entity" name="entity" label="Entity" value={q.entity} />
+            <SelectField
+              id="f-provider"
+              name="provider"
+              label="Provider"
+              value={q.provider}
+              first="All providers"
+              options={[...deps.providers.enabled.keys()]}
+            />
+            <SelectField
+              id="f-status"
+              name="status"
+              label="Status"
+              value={q.status}
+              first="Any but revoked"
+              options={CONNECTION_STATUSES}
+            />
+          </FilterForm>
+        }
+        table={{
+          rows: page.connections,
+          empty: "No connections match.",
+          columns: [
+            {
+              label: "Entity",
+              cell: (x) => <a href={`/console/connections/${x.id}`}>{x.entityId}</a>,
+            },
+            { label: "Provider", cell: (x) => x.provider },
+            { label: "Status", cell: (x) => <StatusBadge status={x.status} /> },
+            { label: "App", hideNarrow: true, cell: (x) => names.get(x.appId) ?? x.appId },
+            { label: "Account", hideNarrow: true, cell: account },
+            { label: "Token expires", hideNarrow: true, cell: (x) => when(x.credentialExpiresAt) },
+          ],
+        }}
+        next={nextPageHref("/console/connections", q, page.next)}
+      />,
     );
   });
 

@@ -37,6 +37,20 @@ function Shield() {
   );
 }
 
+/** The shield and the product's name, in the top bar and above the sign-in card. */
+function BrandName() {
+  return (
+    <>
+      <span class="brand-mark">
+        <Shield />
+      </span>
+      <span>
+        Securix <small>console</small>
+      </span>
+    </>
+  );
+}
+
 function Head(props: { title: string; styles?: string[]; scripts?: string[] }) {
   return (
     <head>
@@ -75,12 +89,7 @@ export function ConsoleLayout(props: ConsoleLayoutProps) {
         <a class="skip-link" href="#main">Skip to content</a>
         <header class="topbar">
           <a class="brand" href="/console">
-            <span class="brand-mark">
-              <Shield />
-            </span>
-            <span>
-              Securix <small>console</small>
-            </span>
+            <BrandName />
           </a>
           <nav class="nav" aria-label="Sections">
             {NAV.map(([key, href, label]) => (
@@ -115,12 +124,7 @@ export function AuthLayout(props: { title: string; children?: Child }) {
       <body>
         <main class="auth" id="main">
           <div class="brand">
-            <span class="brand-mark">
-              <Shield />
-            </span>
-            <span>
-              Securix <small>console</small>
-            </span>
+            <BrandName />
           </div>
           <div class="card">
             <h1>{props.title}</h1>

@@ -6,6 +6,7 @@ import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm } from "./console_layout.tsx";
 import { consolePage } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
+import { DataTable } from "./list_page.tsx";
 
 /** Per request of a health check: the page waits for the slowest provider, no longer. */
 const HEALTH_TIMEOUT_MS = 3_000;
@@ -30,36 +31,20 @@ function Health(props: { rows: ProviderHealth[] }) {
   return (
     <section class="card" aria-labelledby="health-h" data-health>
       <h2 id="health-h">Endpoint health</h2>
-      {props.rows.length === 0
-        ? <p class="empty">No provider is enabled.</p>
-        : (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Provider</th>
-                  <th scope="col">Discovery</th>
-                  <th scope="col">Token endpoint</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.rows.map((r) => (
-                  <tr data-provider={r.provider}>
-                    <td>
-                      <code>{r.provider}</code>
-                    </td>
-                    <td>
-                      <ProbeCell probe={r.discovery} note="not OIDC" />
-                    </td>
-                    <td>
-                      <ProbeCell probe={r.token} note={r.note} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+      {props.rows.length === 0 ? <p class="empty">No provider is enabled.</p> : (
+        <DataTable
+          rows={props.rows}
+          rowAttributes={(r) => ({ "data-provider": r.provider })}
+          columns={[
+            { label: "Provider", cell: (r) => <code>{r.provider}</code> },
+            {
+              label: "Discovery",
+              cell: (r) => <ProbeCell probe={r.discovery} note="not OIDC" />,
+            },
+            { label: "Token endpoint", cell: (r) => <ProbeCell probe={r.token} note={r.note} /> },
+          ]}
+        />
+      )}
     </section>
   );
 }
@@ -110,42 +95,42 @@ export function providersRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
           </section>
           {health ? <Health rows={health} /> : null}
           <section class="card">
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Provider</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Proxy hosts</th>
-                    <th scope="col" class="hide-narrow">Scopes allowed</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((p) => (
-                    <tr>
-                      <td>
-                        {p.displayName} <code>{p.name}</code>
-                      </td>
-                      <td>
-                        {serving.has(p.name)
-                          ? <span class="badge ok">enabled</span>
-                          : p.configured
-                          ? <span class="badge warn">configured, off</span>
-                          : <span class="badge">available</span>}
-                      </td>
-                      <td>
-                        {p.proxyHosts.map((h) => (
-                          <div>
-                            <code>{`${h}.api.${config.server.base_domain}`}</code>
-                          </div>
-                        ))}
-                      </td>
-                      <td class="hide-narrow">{p.scopes ? p.scopes.join(" ") : "any"}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              rows={rows}
+              columns={[
+                {
+                  label: "Provider",
+                  cell: (p) => (
+                    <>
+                      {p.displayName} <code>{p.name}</code>
+                    </>
+                  ),
+                },
+                {
+                  label: "State",
+                  cell: (p) =>
+                    serving.has(p.name)
+                      ? <span class="badge ok">enabled</span>
+                      : p.configured
+                      ? <span class="badge warn">configured, off</span>
+                      : <span class="badge">available</span>,
+                },
+                {
+                  label: "Proxy hosts",
+                  cell: (p) =>
+                    p.proxyHosts.map((h) => (
+                      <div>
+                        <code>{`${h}.api.${config.server.base_domain}`}</code>
+                      </div>
+                    )),
+                },
+                {
+                  label: "Scopes allowed",
+                  hideNarrow: true,
+                  cell: (p) => p.scopes ? p.scopes.join(" ") : "any",
+                },
+              ]}
+            />
           </section>
         </>
       ),

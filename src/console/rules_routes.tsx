@@ -19,6 +19,7 @@ import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm } from "./console_layout.tsx";
 import { consolePage, formField, seeOther } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
+import { DataTable } from "./list_page.tsx";
 
 interface TestInput {
   app: string;
@@ -153,49 +154,35 @@ export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
               <code data-rules-hash>{set.hash.slice(0, 16)}</code>. Edit securix.toml and reload, or
               edit {RULES_FILE} below.
             </p>
-            <div class="table-wrap">
-              {set.rules.length === 0
-                ? <p class="empty">No rules: every call is allowed.</p>
-                : (
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Name</th>
-                        <th scope="col">Effect</th>
-                        <th scope="col">Target</th>
-                        <th scope="col" class="hide-narrow">Apps / agents / entities</th>
-                        <th scope="col" class="hide-narrow">Source</th>
-                        <th scope="col">State</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {set.rules.map((r) => (
-                        <tr>
-                          <td>{r.name}</td>
-                          <td>{r.effect}</td>
-                          <td>
-                            <code>{String(r.config.target)}</code>
-                          </td>
-                          <td class="hide-narrow">
-                            {[r.apps, r.agents, r.entities].map((s) => s ? [...s].join(",") : "*")
-                              .join(" / ")}
-                          </td>
-                          <td class="hide-narrow">
-                            {r.index < inFile
-                              ? `securix.toml #${r.index + 1}`
-                              : `${RULES_FILE} #${r.index - inFile + 1}`}
-                          </td>
-                          <td>
-                            {r.enabled
-                              ? <span class="badge ok">on</span>
-                              : <span class="badge">off</span>}
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                )}
-            </div>
+            <DataTable
+              rows={set.rules}
+              empty="No rules: every call is allowed."
+              columns={[
+                { label: "Name", cell: (r) => r.name },
+                { label: "Effect", cell: (r) => r.effect },
+                { label: "Target", cell: (r) => <code>{String(r.config.target)}</code> },
+                {
+                  label: "Apps / agents / entities",
+                  hideNarrow: true,
+                  cell: (r) =>
+                    [r.apps, r.agents, r.entities].map((s) => s ? [...s].join(",") : "*")
+                      .join(" / "),
+                },
+                {
+                  label: "Source",
+                  hideNarrow: true,
+                  cell: (r) =>
+                    r.index < inFile
+                      ? `securix.toml #${r.index + 1}`
+                      : `${RULES_FILE} #${r.index - inFile + 1}`,
+                },
+                {
+                  label: "State",
+                  cell: (r) =>
+                    r.enabled ? <span class="badge ok">on</span> : <span class="badge">off</span>,
+                },
+              ]}
+            />
             {set.scopes.length > 0
               ? (
                 <p>

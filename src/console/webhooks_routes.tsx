@@ -13,6 +13,7 @@ import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm, when } from "./console_layout.tsx";
 import { consolePage, formField, seeOther } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
+import { DataTable, FilterForm, SelectField } from "./list_page.tsx";
 
 function DeliveryBadge(props: { status: string }) {
   const kind = props.status === "delivered" ? "ok" : props.status === "pending" ? "warn" : "bad";
@@ -52,19 +53,15 @@ export function webhooksRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       (
         <>
           <section class="card">
-            <form method="get" action="/console/webhooks">
-              <div class="form-row">
-                <div class="field">
-                  <label for="w-app">App</label>
-                  <select id="w-app" name="app">
-                    {apps.map((a) => (
-                      <option value={a.id} selected={a.id === selected?.id}>{a.name}</option>
-                    ))}
-                  </select>
-                </div>
-                <button type="submit" class="secondary">Show</button>
-              </div>
-            </form>
+            <FilterForm action="/console/webhooks" submit="Show" search={false}>
+              <SelectField
+                id="w-app"
+                name="app"
+                label="App"
+                value={selected?.id ?? ""}
+                options={apps.map((a) => ({ value: a.id, text: a.name }))}
+              />
+            </FilterForm>
           </section>
           {!selected ? <p class="empty">No apps yet.</p> : (
             <>
@@ -78,38 +75,24 @@ export function webhooksRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
                 : null}
               <section class="card">
                 <h2>Endpoints</h2>
-                <div class="table-wrap">
-                  {endpoints.length === 0 ? <p class="empty">No endpoints.</p> : (
-                    <table>
-                      <thead>
-                        <tr>
-                          <th scope="col">URL</th>
-                          <th scope="col">Events</th>
-                          <th scope="col" class="hide-narrow">Added</th>
-                          <th scope="col">
-                            <span class="skip-link">Actions</span>
-                          </th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {endpoints.map((e) => (
-                          <tr>
-                            <td>
-                              <code>{e.url}</code>
-                            </td>
-                            <td>{e.events.join(", ")}</td>
-                            <td class="hide-narrow">{when(e.createdAt)}</td>
-                            <td>
-                              <PostForm action={`${base}/endpoints/${e.id}/remove`} csrf={csrf}>
-                                <button type="submit" class="danger small">Remove</button>
-                              </PostForm>
-                            </td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  )}
-                </div>
+                <DataTable
+                  rows={endpoints}
+                  empty="No endpoints."
+                  columns={[
+                    { label: "URL", cell: (e) => <code>{e.url}</code> },
+                    { label: "Events", cell: (e) => e.events.join(", ") },
+                    { label: "Added", hideNarrow: true, cell: (e) => when(e.createdAt) },
+                    {
+                      label: "Actions",
+                      hiddenLabel: true,
+                      cell: (e) => (
+                        <PostForm action={`${base}/endpoints/${e.id}/remove`} csrf={csrf}>
+                          <button type="submit" class="danger small">Remove</button>
+                        </PostForm>
+                      ),
+                    },
+                  ]}
+                />
                 <PostForm action={`${base}/endpoints`} csrf={csrf}>
                   <div class="form-row">
                     <div class="field">
@@ -136,42 +119,36 @@ export function webhooksRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
               </section>
               <section class="card">
                 <h2>Recent deliveries</h2>
-                <div class="table-wrap">
-                  {deliveries.length === 0 ? <p class="empty">No deliveries yet.</p> : (
-                    <table>
-                      <thead>
-                        <tr>
-                          <th scope="col">Event</th>
-                          <th scope="col">Status</th>
-                          <th scope="col">Response</th>
-                          <th scope="col" class="hide-narrow">Attempts</th>
-                          <th scope="col" class="hide-narrow">Created</th>
-                          <th scope="col">
-                            <span class="skip-link">Actions</span>
-                          </th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {deliveries.map((d) => (
-                          <tr data-delivery={d.id}>
-                            <td>{d.eventType}</td>
-                            <td>
-                              <DeliveryBadge status={d.status} />
-                            </td>
-                            <td class="num">{d.lastStatus ?? d.lastError ?? "—"}</td>
-                            <td class="num hide-narrow">{d.attempts}</td>
-                            <td class="hide-narrow">{when(d.createdAt)}</td>
-                            <td>
-                              <PostForm action={`${base}/deliveries/${d.id}/redeliver`} csrf={csrf}>
-                                <button type="submit" class="secondary small">Redeliver</button>
-                              </PostForm>
-                            </td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  )}
-                </div>
+                <DataTable
+                  rows={deliveries}
+                  empty="No deliveries yet."
+                  rowAttributes={(d) => ({ "data-delivery": d.id })}
+                  columns={[
+                    { label: "Event", cell: (d) => d.eventType },
+                    { label: "Status", cell: (d) => <DeliveryBadge status={d.status} /> },
+                    {
+                      label: "Response",
+                      cellClass: "num",
+                      cell: (d) => d.lastStatus ?? d.lastError ?? "—",
+                    },
+                    {
+                      label: "Attempts",
+                      cellClass: "num",
+                      hideNarrow: true,
+                      cell: (d) => d.attempts,
+                    },
+                    { label: "Created", hideNarrow: true, cell: (d) => when(d.createdAt) },
+                    {
+                      label: "Actions",
+                      hiddenLabel: true,
+                      cell: (d) => (
+                        <PostForm action={`${base}/deliveries/${d.id}/redeliver`} csrf={csrf}>
+                          <button type="submit" class="secondary small">Redeliver</button>
+                        </PostForm>
+                      ),
+                    },
+                  ]}
+                />
               </section>
             </>
           )}

@@ -5,6 +5,7 @@ import { webOrigin } from "../apps/app_input.ts";
 import { recordAuthEvent } from "../audit/auth_event.ts";
 import { newId } from "../db/ids.ts";
 import { generateDeviceCode, hashDeviceCode, normalizeDeviceCode } from "./device_code.ts";
+import { providerErrors } from "../providers/provider_errors.ts";
 import { flowErrors } from "./flow_errors.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import { insertSession } from "./session_store.ts";
@@ -125,7 +126,7 @@ export function resolveRequestedProviders(
     const scopes = options.scopes ?? [...provider.defaultScopes];
     const allowed = provider.allowedScopes;
     const refused = allowed ? scopes.filter((s) => !allowed.includes(s)) : [];
-    if (refused.length > 0) throw flowErrors.scopeNotAllowed(name, refused);
+    if (refused.length > 0) throw providerErrors.scopeNotAllowed(name, refused);
     out[name] = { scopes: [...new Set(scopes)], status: "pending" };
   }
   return out;

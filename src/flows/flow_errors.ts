@@ -11,14 +11,6 @@ export const flowErrors = {
       `Provider "${name}" is not enabled on this appliance; the operator adds [providers.${name}] to securix.toml`,
       { status: 400 },
     ),
-  scopeNotAllowed: (provider: string, scopes: string[]) =>
-    new SecurixError(
-      "SX-SCOPE-NOT-ALLOWED",
-      `Scopes not allowed for ${provider}: ${
-        scopes.join(", ")
-      }; the operator's allowlist is in [providers.${provider}] scopes`,
-      { status: 400, details: { provider, scopes } },
-    ),
   originNotAllowed: (origin: string, appName: string) =>
     new SecurixError(
       "SX-ORIGIN-NOT-ALLOWED",

@@ -63,10 +63,15 @@ export async function openAppliance(
   }
 }
 
-async function prepareSchema(
+/**
+ * Refuses a database from a newer release, backs it up when migrations are
+ * pending, then applies them: what opening the appliance and `securix
+ * migrate` both do.
+ */
+export async function prepareSchema(
   database: Database,
   config: Config,
-  options: OpenApplianceOptions,
+  options: Pick<OpenApplianceOptions, "onBackup" | "onMigrated" | "backupBeforeMigrate">,
   now: () => number,
 ): Promise<void> {
   await refuseNewerDatabase(database.client, MIGRATIONS, VERSION);

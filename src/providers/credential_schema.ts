@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { show } from "../config/show_value.ts";
 import type { CredentialSchema, CredentialStrategy } from "./provider_definition.ts";
 
 /**
@@ -12,15 +13,6 @@ import type { CredentialSchema, CredentialStrategy } from "./provider_definition
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_FIELDS = 20;
 
-function shown(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === undefined) return "nothing";
-  if (typeof value === "object" && value !== null) {
-    return Array.isArray(value) ? "a list" : "a table";
-  }
-  return String(value);
-}
-
 function compiles(pattern: string): boolean {
   try {
     new RegExp(pattern, "u");
@@ -32,14 +24,14 @@ function compiles(pattern: string): boolean {
 
 const property = z.strictObject({
   type: z.enum(["string", "number", "boolean"], {
-    error: (iss) => `expected "string", "number" or "boolean", got ${shown(iss.input)}`,
+    error: (iss) => `expected "string", "number" or "boolean", got ${show(iss.input)}`,
   }),
   title: z.string().min(1).max(100).optional(),
   description: z.string().min(1).max(500).optional(),
   format: z.literal("password", { error: 'the only format is "password" (a masked field)' })
     .optional(),
   pattern: z.string().min(1).max(500).refine(compiles, {
-    error: (iss) => `not a valid regular expression: ${shown(iss.input)}`,
+    error: (iss) => `not a valid regular expression: ${show(iss.input)}`,
   }).optional(),
   enum: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).max(100).optional(),
 }, {
@@ -48,7 +40,7 @@ const property = z.strictObject({
       ? `unknown key ${
         iss.keys.join(", ")
       }; a field has type, title, description, format, pattern, enum`
-      : `expected a table like { type = "string", title = "API key" }, got ${shown(iss.input)}`,
+      : `expected a table like { type = "string", title = "API key" }, got ${show(iss.input)}`,
 }).superRefine((p, ctx) => {
   if (p.enum && p.enum.some((v) => typeof v !== p.type)) {
     ctx.addIssue({ code: "custom", path: ["enum"], message: `every value must be a ${p.type}` });
@@ -72,7 +64,7 @@ const schema = z.strictObject({
   error: (iss) =>
     iss.code === "unrecognized_keys"
       ? `unknown key ${iss.keys.join(", ")}; a credential schema has type, required, properties`
-      : `expected a table { type = "object", properties = { … } }, got ${shown(iss.input)}`,
+      : `expected a table { type = "object", properties = { … } }, got ${show(iss.input)}`,
 }).superRefine((s, ctx) => {
   const names = Object.keys(s.properties);
   if (names.length === 0) {
@@ -90,7 +82,7 @@ const schema = z.strictObject({
       ctx.addIssue({
         code: "custom",
         path: ["properties", name],
-        message: `a field name is letters, digits and "_", got ${shown(name)}`,
+        message: `a field name is letters, digits and "_", got ${show(name)}`,
       });
     }
   }
@@ -99,7 +91,7 @@ const schema = z.strictObject({
       ctx.addIssue({
         code: "custom",
         path: ["required"],
-        message: `${shown(name)} is required but not among the properties`,
+        message: `${show(name)} is required but not among the properties`,
       });
     }
   }
@@ -214,7 +206,7 @@ export function parseCredentialSchema(
     return {
       issues: [{
         path: ["credential_field"],
-        message: `${shown(injected)} must be a required field of credential_schema`,
+        message: `${show(injected)} must be a required field of credential_schema`,
       }],
     };
   }

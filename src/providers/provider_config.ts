@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { show } from "../config/show_value.ts";
 import { resolveSecret, type SecretSources } from "../config/secret_ref.ts";
 import { catalogNames, catalogProvider } from "./catalog.ts";
 import { OPERATION_CLASSES, type OperationEntry } from "./operation.ts";
@@ -182,15 +183,6 @@ const CUSTOM_NAME = /^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-function shown(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === undefined) return "nothing";
-  if (typeof value === "object" && value !== null) {
-    return Array.isArray(value) ? "a list" : "a table";
-  }
-  return String(value);
-}
-
 /** https, or http to this machine only (tests, a local IdP): client secrets travel here. */
 export function isSafeProviderUrl(raw: string): boolean {
   try {
@@ -205,13 +197,13 @@ export function isSafeProviderUrl(raw: string): boolean {
 const providerUrl = z.string().refine(isSafeProviderUrl, {
   error: (iss) =>
     `expected an https:// URL without credentials (http:// only for localhost), got ${
-      shown(iss.input)
+      show(iss.input)
     }`,
 });
 
 const scopeList = z.array(
   z.string().regex(SCOPE_TOKEN, {
-    error: (iss) => `expected a scope without spaces or quotes, got ${shown(iss.input)}`,
+    error: (iss) => `expected a scope without spaces or quotes, got ${show(iss.input)}`,
   }),
 ).min(1, { error: "list at least one scope, or leave the key out to allow any" })
   .refine((list) => new Set(list).size === list.length, { error: "lists a scope twice" });
@@ -220,9 +212,9 @@ const PARAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 const authorizationParams = z.record(
   z.string(),
-  z.string({ error: (iss) => `expected a string value, got ${shown(iss.input)}` }).max(1024),
+  z.string({ error: (iss) => `expected a string value, got ${show(iss.input)}` }).max(1024),
   {
-    error: (iss) => `expected a table of strings, e.g. prompt = "consent", got ${shown(iss.input)}`,
+    error: (iss) => `expected a table of strings, e.g. prompt = "consent", got ${show(iss.input)}`,
   },
 ).superRefine((params, ctx) => {
   for (const name of Object.keys(params)) {
@@ -230,7 +222,7 @@ const authorizationParams = z.record(
       ctx.addIssue({
         code: "custom",
         path: [name],
-        message: `${shown(name)} is set by the appliance and cannot be overridden (reserved: ${
+        message: `${show(name)} is set by the appliance and cannot be overridden (reserved: ${
           RESERVED_AUTHORIZATION_PARAMS.join(", ")
         })`,
       });
@@ -238,9 +230,7 @@ const authorizationParams = z.record(
       ctx.addIssue({
         code: "custom",
         path: [name],
-        message: `expected a parameter name of letters, digits, "_", "." or "-", got ${
-          shown(name)
-        }`,
+        message: `expected a parameter name of letters, digits, "_", "." or "-", got ${show(name)}`,
       });
     }
   }
@@ -266,24 +256,22 @@ const table = z.object({
   authorization_params: authorizationParams.optional(),
   operations: z.unknown().optional(),
   strategy: z.enum(CREDENTIAL_STRATEGIES as [CredentialStrategy, ...CredentialStrategy[]], {
-    error: (iss) => `expected one of ${CREDENTIAL_STRATEGIES.join(", ")}, got ${shown(iss.input)}`,
+    error: (iss) => `expected one of ${CREDENTIAL_STRATEGIES.join(", ")}, got ${show(iss.input)}`,
   }).optional(),
   header_name: z.string().regex(HEADER_NAME, {
-    error: (iss) => `expected an HTTP header name, got ${shown(iss.input)}`,
+    error: (iss) => `expected an HTTP header name, got ${show(iss.input)}`,
   }).refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()) && !/^securix-/i.test(name), {
-    error: (iss) => `${shown(iss.input)} cannot carry a credential (the transport owns it)`,
+    error: (iss) => `${show(iss.input)} cannot carry a credential (the transport owns it)`,
   }).optional(),
   value_prefix: z.string().max(64).regex(/^[\x20-\x7E]*$/, {
     error: "expected printable ASCII (no line breaks)",
   }).optional(),
   credential_field: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, {
-    error: (iss) => `expected a field name of credential_schema, got ${shown(iss.input)}`,
+    error: (iss) => `expected a field name of credential_schema, got ${show(iss.input)}`,
   }).optional(),
   param_name: z.string().regex(PARAM_NAME, {
     error: (iss) =>
-      `expected a query parameter name of letters, digits, "_", "." or "-", got ${
-        shown(iss.input)
-      }`,
+      `expected a query parameter name of letters, digits, "_", "." or "-", got ${show(iss.input)}`,
   }).optional(),
   credential_schema: z.unknown().optional(),
   test_request: z.strictObject({
@@ -291,20 +279,20 @@ const table = z.object({
       z.enum(["GET", "HEAD", "POST"], { error: "expected GET, HEAD or POST" }),
     ).default("GET"),
     path: z.string().regex(/^\/[\x21-\x7E]*$/, {
-      error: (iss) => `expected a path starting with "/", got ${shown(iss.input)}`,
+      error: (iss) => `expected a path starting with "/", got ${show(iss.input)}`,
     }),
     expect_status: z.number().int().min(100).max(599).default(200),
   }, {
     error: (iss) =>
       iss.code === "unrecognized_keys"
         ? `unknown key ${iss.keys.join(", ")}; test_request has method, path, expect_status`
-        : `expected { method = "GET", path = "/me", expect_status = 200 }, got ${shown(iss.input)}`,
+        : `expected { method = "GET", path = "/me", expect_status = 200 }, got ${show(iss.input)}`,
   }).optional(),
   region: z.string().regex(AWS_NAME, {
-    error: (iss) => `expected an AWS region such as "eu-west-1", got ${shown(iss.input)}`,
+    error: (iss) => `expected an AWS region such as "eu-west-1", got ${show(iss.input)}`,
   }).optional(),
   service: z.string().regex(AWS_NAME, {
-    error: (iss) => `expected an AWS service name such as "s3", got ${shown(iss.input)}`,
+    error: (iss) => `expected an AWS service name such as "s3", got ${show(iss.input)}`,
   }).optional(),
 });
 type Table = z.output<typeof table>;
@@ -333,7 +321,7 @@ async function parseProvider(
   sources: SecretSources,
 ): Promise<{ config: ProviderConfig } | { issues: Issue[] }> {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    return { issues: [{ path: [], message: `expected a table, got ${shown(raw)}` }] };
+    return { issues: [{ path: [], message: `expected a table, got ${show(raw)}` }] };
   }
   const rawTable = raw as Record<string, unknown>;
   const kindIssue = checkKind(name, rawTable.kind, rawTable.strategy);
@@ -392,8 +380,8 @@ function checkKind(name: string, kind: unknown, strategy: unknown): Issue | null
         ? `"${name}" is a catalog provider (OAuth); give a ${
           String(strategy)
         } provider another name`
-        : `kind = ${shown(kind)} is an OAuth provider; leave kind out for strategy = ${
-          shown(strategy)
+        : `kind = ${show(kind)} is an OAuth provider; leave kind out for strategy = ${
+          show(strategy)
         }`,
     };
   }
@@ -402,7 +390,7 @@ function checkKind(name: string, kind: unknown, strategy: unknown): Issue | null
       path: ["strategy"],
       message: strategy === "oauth2"
         ? 'an OAuth provider sets kind = "oidc" or "oauth2"'
-        : `expected one of ${CREDENTIAL_STRATEGIES.join(", ")}, got ${shown(strategy)}`,
+        : `expected one of ${CREDENTIAL_STRATEGIES.join(", ")}, got ${show(strategy)}`,
     };
   }
   if (isFormStrategy(strategy)) {
@@ -635,24 +623,24 @@ function operationEntry(name: string) {
       .regex(OPERATION_ID, {
         error: (iss) =>
           `expected dot-separated names of letters, digits and "_", e.g. "${name}.messages.send", got ${
-            shown(iss.input)
+            show(iss.input)
           }`,
       })
       .refine((id) => id.startsWith(`${name}.`), {
         error: (iss) =>
-          `an operation id starts with the provider name "${name}.", got ${shown(iss.input)}`,
+          `an operation id starts with the provider name "${name}.", got ${show(iss.input)}`,
       })
       .refine((id) => id !== `${name}.unknown`, {
         error: `"${name}.unknown" is what calls matching no operation get; choose another id`,
       }),
     class: z.enum(OPERATION_CLASSES as [string, ...string[]], {
-      error: (iss) => `expected ${OPERATION_CLASSES.join(", ")}, got ${shown(iss.input)}`,
+      error: (iss) => `expected ${OPERATION_CLASSES.join(", ")}, got ${show(iss.input)}`,
     }),
   }, {
     error: (iss) =>
       iss.code === "unrecognized_keys"
         ? `unknown key ${iss.keys.join(", ")}; an operation has method, path, id and class`
-        : `expected a table with method, path, id and class, got ${shown(iss.input)}`,
+        : `expected a table with method, path, id and class, got ${show(iss.input)}`,
   });
 }
 
@@ -669,7 +657,7 @@ function parseOperations(
     return {
       issues: [{
         path: ["operations"],
-        message: `expected a list of tables ([[providers.${name}.operations]]), got ${shown(raw)}`,
+        message: `expected a list of tables ([[providers.${name}.operations]]), got ${show(raw)}`,
       }],
     };
   }
