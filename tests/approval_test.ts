@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { google } from "googleapis";
 import { Webhook } from "standardwebhooks";
 import { findApp } from "../src/apps/app_store.ts";
+import { updateApp } from "../src/apps/update_app.ts";
 import { runCli } from "../src/cli/main.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
 import { explainSkip, hasChromium, launchChromium } from "./browser/chromium.ts";
@@ -163,6 +164,14 @@ async function refusal(promise: Promise<unknown>) {
     };
   }
   throw new Error("the call was not refused");
+}
+
+/** The operator lets the app key decide approvals (off by default: the agent holds that key). */
+async function allowApiApprovals(t: ApprovalEnv, app = "demo"): Promise<void> {
+  await updateApp(t.env.temp.appliance.database, app, { approvalsViaApi: true }, {
+    now: () => t.clock.now,
+    by: { actor: "cli" },
+  });
 }
 
 async function approvalStatus(t: ApprovalEnv, id: string): Promise<string> {
@@ -388,12 +397,20 @@ Deno.test({
       const twice = await decideByForm(links.approve, "approve");
       assert.equal(twice.status, 410);
       assert.match(await twice.text(), /Already denied/);
-      const viaApi = await t.api(`/approvals/${id}`, {
-        method: "POST",
-        body: JSON.stringify({ decision: "approve" }),
-      });
-      assert.equal(viaApi.status, 409);
-      assert.equal((await viaApi.json()).error.code, "SX-APPROVAL-CLOSED");
+      // The app key (which the agent holds) does not decide by default; with the switch on,
+      // a decided approval is closed there too.
+      const viaApi = () =>
+        t.api(`/approvals/${id}`, {
+          method: "POST",
+          body: JSON.stringify({ decision: "approve" }),
+        });
+      const disabled = await viaApi();
+      assert.equal(disabled.status, 403);
+      assert.equal((await disabled.json()).error.code, "SX-APPROVAL-API-DISABLED");
+      await allowApiApprovals(t);
+      const closed = await viaApi();
+      assert.equal(closed.status, 409);
+      assert.equal((await closed.json()).error.code, "SX-APPROVAL-CLOSED");
     } finally {
       await t.close();
     }
@@ -444,7 +461,8 @@ Deno.test({
         method: "POST",
         body: JSON.stringify({ decision: "approve" }),
       });
-      assert.equal(late.status, 409);
+      assert.equal(late.status, 403, "the app key does not decide by default");
+      assert.equal((await late.json()).error.code, "SX-APPROVAL-API-DISABLED");
       assert.equal(await approvalStatus(t, second), "expired");
       const expired = await (await t.api("/approvals?status=expired")).json();
       assert.deepEqual(expired.approvals.map((a: { id: string }) => a.id), [second]);
@@ -472,6 +490,9 @@ Deno.test({
     });
     const { env } = t;
     try {
+      await allowApiApprovals(t);
+      // Allowed for the other app too, so that what stops it is the app scope.
+      await allowApiApprovals(t, "other");
       const id = (await refusal(send(env))).details.approvalId as string;
       // Another app cannot see or decide it.
       assert.equal((await t.api(`/approvals/${id}`, {}, "other")).status, 404);
@@ -572,6 +593,7 @@ Deno.test({
       throw new Error("no pending approval");
     };
     try {
+      await allowApiApprovals(t);
       const held = send(env);
       const id = await firstPending();
       assert.equal(env.fake.seenBy("gmail").length, 0, "held, not sent");

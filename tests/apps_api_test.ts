@@ -94,6 +94,7 @@ Deno.test("GET and PATCH /v1/app: read, add and remove origins, rename; audited 
       id: app.id,
       name: "demo",
       origins: ["https://a.example"],
+      approvalsViaApi: false,
       createdAt: new Date(app.createdAt).toISOString(),
     });
     assert.equal((await env.call("sx_nope", "GET", "/v1/app")).status, 401);
@@ -116,6 +117,7 @@ Deno.test("GET and PATCH /v1/app: read, add and remove origins, rename; audited 
       id: app.id,
       name: "demo2",
       origins: ["https://b.example"],
+      approvalsViaApi: false,
       createdAt: new Date(app.createdAt).toISOString(),
     });
     assert.equal((await env.call(apiKey, "GET", "/v1/app")).json.name, "demo2");

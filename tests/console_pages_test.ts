@@ -3,7 +3,7 @@
  * (a broken edit is refused naming rule and field; a deny rule then shows in
  * "test a request" and the proxy refuses the real call), decide an approval
  * the proxy raised (the agent's retry goes through), clear an anomaly block
- * (the next call passes at once), switch an app's credential release, revoke
+ * (the next call passes at once), switch an app's credential release and API approvals, revoke
  * its MCP URL, check provider endpoint health. Every new page: axe (no
  * serious or critical), 390 px, light and dark screenshots, nothing loaded
  * from outside, and CSRF-less posts refused.
@@ -235,6 +235,27 @@ Deno.test({
       const on = await release();
       assert.equal(on.status, 200, await on.clone().text());
       assert.equal((await on.json()).credentials.access_token, "ya29.pages-test-token");
+      // The API approvals switch beside it: off, the app key cannot decide; on, it can (an
+      // unknown id is then simply not found).
+      const decideByKey = () =>
+        fetch(`${env.publicUrl}/v1/approvals/apr_aaaaaaaaaaaaaaaa`, {
+          method: "POST",
+          headers: { "securix-api-key": apiKey, "content-type": "application/json" },
+          body: JSON.stringify({ decision: "approve" }),
+        });
+      const keyOff = await decideByKey();
+      assert.equal(keyOff.status, 403);
+      assert.equal((await keyOff.json()).error.code, "SX-APPROVAL-API-DISABLED");
+      assert.equal(await page.locator("[data-api-approvals=off]").count(), 1);
+      await page.click("button:has-text('Turn API approvals on')");
+      await page.waitForSelector("text=API approvals on");
+      assert.equal(await page.locator("[data-api-approvals=on]").count(), 1);
+      const keyOn = await decideByKey();
+      assert.equal(keyOn.status, 404);
+      assert.equal((await keyOn.json()).error.code, "SX-APPROVAL-NOT-FOUND");
+      await page.click("button:has-text('Turn API approvals off')");
+      await page.waitForSelector("text=API approvals off");
+      assert.equal((await decideByKey()).status, 403);
       await page.click(`button[aria-label='Revoke MCP URL ${grantId}']`);
       await page.waitForSelector("text=MCP URL revoked");
       const urls = await (await fetch(`${env.publicUrl}/v1/mcp/urls`, {
@@ -280,12 +301,13 @@ Deno.test({
           `/console/anomalies/${anomalyId}/clear`,
           `/console/approvals/${approvalId}`,
           `/console/apps/${appId}/credential-release`,
+          `/console/apps/${appId}/api-approvals`,
           `/console/apps/${appId}/mcp/${grantId}/revoke`,
           "/console/providers/health",
         ]
       ) {
         const r = await context.request.post(`${base}${path}`, {
-          form: { rules: "", decision: "deny", release: "off" },
+          form: { rules: "", decision: "deny", release: "off", approvals: "on" },
         });
         assert.equal(r.status(), 403, path);
       }

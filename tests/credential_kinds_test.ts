@@ -246,7 +246,13 @@ Deno.test("credential form: aws_sigv4 signs uploads with the payload hash, strea
       ...env.proxyHeaders("user-s"),
       authorization: "AWS4-HMAC-SHA256 Credential=CALLER/x",
       "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
-      "x-amz-meta-caller": "1",
+      "x-amz-date": "19990101T000000Z",
+      "x-amz-security-token": "caller-chosen-session",
+      "x-amz-meta-owner": "alice",
+      "x-amz-acl": "bucket-owner-full-control",
+      "x-amz-server-side-encryption": "AES256",
+      "x-amz-tagging": "team=ops&tier=cold",
+      "x-amz-storage-class": "STANDARD_IA",
       "content-type": "application/octet-stream",
     };
     const body = new TextEncoder().encode("hello object storage ".repeat(1000));
@@ -262,7 +268,45 @@ Deno.test("credential form: aws_sigv4 signs uploads with the payload hash, strea
     assert.equal(upload.bodyBytes, body.byteLength);
     assert.equal(upload.payloadHash, upload.bodyHash, "a Content-Length body is hashed");
     assert.equal(upload.chunked, false);
-    assert.equal(upload.callerLeak, false, "the caller's x-amz-* headers are dropped");
+    // The caller's own x-amz-* arrive, signed; date, payload hash and session token are ours.
+    for (
+      const [name, value] of Object.entries({
+        "x-amz-meta-owner": "alice",
+        "x-amz-acl": "bucket-owner-full-control",
+        "x-amz-server-side-encryption": "AES256",
+        "x-amz-tagging": "team=ops&tier=cold",
+        "x-amz-storage-class": "STANDARD_IA",
+      })
+    ) {
+      assert.equal(upload.amz[name], value, name);
+      assert.ok(upload.signedHeaders.includes(name), `${name} is signed`);
+    }
+    assert.match(upload.amz["x-amz-date"], /^\d{8}T\d{6}Z$/);
+    assert.notEqual(upload.amz["x-amz-date"], "19990101T000000Z", "the caller's date is replaced");
+    assert.equal(upload.amz["x-amz-content-sha256"], upload.bodyHash, "our payload hash wins");
+    assert.equal(
+      upload.amz["x-amz-security-token"],
+      undefined,
+      "a caller's session token is dropped (the stored credential has none)",
+    );
+    assert.equal(upload.signedHeaders.includes("x-amz-security-token"), false);
+    // A server-side copy: an empty PUT whose source is named by x-amz-copy-source.
+    const copy = await fetch(`${env.publicUrl}/proxy/objects/bucket/copy.txt`, {
+      method: "PUT",
+      headers: {
+        ...env.proxyHeaders("user-s"),
+        "x-amz-copy-source": "/bucket/key%20one.txt",
+        "x-amz-metadata-directive": "REPLACE",
+        "x-amz-meta-owner": "bob",
+      },
+    });
+    assert.equal(copy.status, 200, await copy.clone().text());
+    await copy.body?.cancel();
+    const copied = env.signed.at(-1)!;
+    assert.equal(copied.verified, true);
+    assert.equal(copied.amz["x-amz-copy-source"], "/bucket/key%20one.txt");
+    assert.equal(copied.amz["x-amz-metadata-directive"], "REPLACE");
+    assert.ok(copied.signedHeaders.includes("x-amz-copy-source"));
 
     const chunks = 20;
     const stream = new ReadableStream<Uint8Array>({

@@ -34,10 +34,17 @@ const patchInput = z.strictObject({
   name: appName.optional(),
   addOrigins: z.array(origin).max(MAX_ORIGINS).optional(),
   removeOrigins: z.array(origin).max(MAX_ORIGINS).optional(),
-}, onlyFields("name, addOrigins, removeOrigins")).refine(
+  // Off only: the key that would gain the power is the one an agent holds, so turning API
+  // approvals on is an operator's act (CLI or console), never the key's own.
+  approvalsViaApi: z.literal(false, {
+    error:
+      "approvalsViaApi can only be turned off with the API key; an operator turns it on with `securix apps update APP --allow-api-approvals` or the admin console",
+  }).optional(),
+}, onlyFields("name, addOrigins, removeOrigins, approvalsViaApi")).refine(
   (b) =>
-    b.name !== undefined || (b.addOrigins?.length ?? 0) > 0 || (b.removeOrigins?.length ?? 0) > 0,
-  { error: "nothing to change: give name, addOrigins or removeOrigins" },
+    b.name !== undefined || (b.addOrigins?.length ?? 0) > 0 ||
+    (b.removeOrigins?.length ?? 0) > 0 || b.approvalsViaApi !== undefined,
+  { error: "nothing to change: give name, addOrigins, removeOrigins or approvalsViaApi" },
 );
 
 // Strict: a misspelt parameter must not silently mean "revoke every connection".
@@ -50,6 +57,7 @@ function appView(a: App) {
     id: a.id,
     name: a.name,
     origins: a.origins,
+    approvalsViaApi: a.approvalsViaApi,
     createdAt: new Date(a.createdAt).toISOString(),
   };
 }

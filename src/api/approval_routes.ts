@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { requireApp } from "../apps/app_store.ts";
 import { apiActor } from "../audit/actor.ts";
 import type { Database } from "../db/client.ts";
 import type { CommandsFor } from "../commands/command_context.ts";
@@ -52,7 +53,9 @@ export interface ApprovalRouteDeps {
 
 /**
  * /v1/approvals: the calling app's approvals, and deciding them from the
- * app's own UI. Another app's approval is not found (404).
+ * app's own UI. Another app's approval is not found (404). Deciding needs the
+ * app's `approvalsViaApi` switch (off by default: the agent whose call is held
+ * sends the same key), and never from the agent that made the held call.
  */
 export function approvalRoutes(deps: ApprovalRouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -76,11 +79,16 @@ export function approvalRoutes(deps: ApprovalRouteDeps): Hono<ApiEnv> {
     return c.json(approvalView(found));
   });
   app.post("/:id", async (c) => {
+    // Read fresh, not from the key cache: switching it off takes effect at once in every process.
+    const app = await requireApp(deps.database.db, c.get("app").id);
+    if (!app.approvalsViaApi) throw approvalErrors.apiDisabled(app.name);
     const input = await parseJsonBody(c, decideInput);
+    const agent = c.req.header("securix-agent-id");
     const decided = await decideApprovalCommand(deps.commands(apiActor(c.get("keyId"))), {
       id: c.req.param("id"),
       decision: input.decision,
-      appId: c.get("app").id,
+      appId: app.id,
+      ...(agent !== undefined ? { notByAgent: agent } : {}),
       ttlMs: deps.ttlMs,
     });
     return c.json(approvalView(decided));

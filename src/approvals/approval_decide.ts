@@ -1,4 +1,4 @@
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq, gt, ne } from "drizzle-orm";
 import { appendAudit } from "../audit/append.ts";
 import type { Actor } from "../audit/actor.ts";
 import type { Database } from "../db/client.ts";
@@ -28,6 +28,12 @@ export interface DecideInput {
   by: Actor;
   /** Only this app's approvals (the API): another app's id is not found. */
   appId?: string;
+  /**
+   * The agent id the decider sent (`securix-agent-id` on the API): the agent
+   * whose call is held may not decide it (SX-APPROVAL-SELF). Checked in the
+   * same conditional update, so it cannot race the decision.
+   */
+  notByAgent?: string;
 }
 
 /**
@@ -53,6 +59,7 @@ export async function decideApproval(deps: DecideDeps, input: DecideInput): Prom
         eq(approvals.status, "pending"),
         gt(approvals.expiresAt, now),
         ...(input.appId !== undefined ? [eq(approvals.appId, input.appId)] : []),
+        ...(input.notByAgent !== undefined ? [ne(approvals.agentId, input.notByAgent)] : []),
       ))
       .returning();
     if (!row) return null;
@@ -96,5 +103,9 @@ export async function decideApproval(deps: DecideDeps, input: DecideInput): Prom
   if (!row || (input.appId !== undefined && row.appId !== input.appId)) {
     throw approvalErrors.notFound();
   }
-  throw approvalErrors.closed(approvalFromRow(row, now));
+  const found = approvalFromRow(row, now);
+  if (found.status === "pending" && row.agentId === input.notByAgent) {
+    throw approvalErrors.self(found);
+  }
+  throw approvalErrors.closed(found);
 }

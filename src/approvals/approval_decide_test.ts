@@ -186,3 +186,51 @@ Deno.test("approvals: listed page by page, newest first, with no gap or repeat",
     await temp.cleanup();
   }
 });
+
+Deno.test("approvals: the agent whose call is held cannot decide it; another decider can, and nothing is recorded before", async () => {
+  const clock = Date.parse("2030-01-01T12:00:00Z");
+  const temp = await openTempAppliance({ now: () => clock });
+  const { database } = temp.appliance;
+  try {
+    const now = () => clock;
+    const app = await createApp(database.db, { name: "demo", origins: [] }, { now });
+    const deps = { database, now, publicUrl: "https://sx.example.com", ttlMs: HOUR };
+    const a = await requestApproval(deps, held(app.id));
+    for (const decision of ["approve", "deny"] as const) {
+      await assert.rejects(
+        decideApproval(deps, {
+          id: a.id,
+          decision,
+          by: { actor: "api:key_x" },
+          appId: app.id,
+          notByAgent: "agent-1",
+        }),
+        code("SX-APPROVAL-SELF"),
+      );
+    }
+    assert.equal((await findApproval(database.db, a.id, clock))?.status, "pending");
+    assert.equal((await listRecords(database.db, { kinds: "approval.decided" })).length, 0);
+
+    const decided = await decideApproval(deps, {
+      id: a.id,
+      decision: "approve",
+      by: { actor: "api:key_x" },
+      appId: app.id,
+      notByAgent: "mail-agent",
+    });
+    assert.equal(decided.status, "approved");
+    // Once decided, the same agent is told it is closed (no second decision either way).
+    await assert.rejects(
+      decideApproval(deps, {
+        id: a.id,
+        decision: "deny",
+        by: { actor: "api:key_x" },
+        appId: app.id,
+        notByAgent: "agent-1",
+      }),
+      code("SX-APPROVAL-CLOSED"),
+    );
+  } finally {
+    await temp.cleanup();
+  }
+});

@@ -87,6 +87,36 @@ export const approvalErrors = {
       status: 499,
       details: { approvalId: a.id },
     }),
+  /**
+   * `POST /v1/approvals/{id}` for an app whose key may not decide: the agent whose
+   * call is held sends that key too, so by default a person decides elsewhere.
+   */
+  apiDisabled: (appName: string) =>
+    new SecurixError(
+      "SX-APPROVAL-API-DISABLED",
+      `App "${appName}" may not decide approvals with its API key: the agent whose call is held ` +
+        "holds that key too. Decide through the signed link in the approval.requested webhook, " +
+        "the admin console, the Trust Portal or `securix approvals approve|deny ID`; or have an " +
+        `operator run \`securix apps update ${appName} --allow-api-approvals\` (or use the ` +
+        "console's app page) if this key is kept away from agents",
+      {
+        status: 403,
+        llmError:
+          "You cannot decide approvals. Wait for a person to approve or deny the call, then retry with securix-approval-id.",
+      },
+    ),
+  /** The agent whose call is held tried to decide it (same `securix-agent-id`). */
+  self: (a: Approval) =>
+    new SecurixError(
+      "SX-APPROVAL-SELF",
+      "The agent that made the held call cannot decide its approval; a person must decide it",
+      {
+        status: 403,
+        llmError:
+          "You cannot approve your own call. Wait for a person to decide, then retry with securix-approval-id.",
+        details: { approvalId: a.id },
+      },
+    ),
   /** A decision on an approval that was already decided, used or expired. */
   closed: (a: Approval) =>
     new SecurixError("SX-APPROVAL-CLOSED", `The approval is already ${a.status}`, {

@@ -42,6 +42,8 @@ export const updateAppInput = z.strictObject({
   removeOrigins: z.array(webOrigin).max(MAX_ORIGINS).default([]),
   /** `GET /v1/token` may release credentials (true) or not (false); absent: unchanged. */
   credentialRelease: z.boolean().optional(),
+  /** The app key may decide held calls through `POST /v1/approvals/{id}`; absent: unchanged. */
+  approvalsViaApi: z.boolean().optional(),
 });
 
 export type UpdateAppInput = z.input<typeof updateAppInput>;

@@ -12,6 +12,11 @@ export interface App {
   createdAt: number;
   /** `GET /v1/token` may release its users' credentials; off unless an operator allowed it. */
   credentialRelease: boolean;
+  /**
+   * Its API key may decide its held calls (`POST /v1/approvals/{id}`); off unless an
+   * operator allowed it, since the agent whose call is held holds that key too.
+   */
+  approvalsViaApi: boolean;
 }
 
 type AppRow = typeof apps.$inferSelect;
@@ -23,6 +28,7 @@ export function toApp(row: AppRow): App {
     origins: JSON.parse(row.origins),
     createdAt: row.createdAt,
     credentialRelease: row.credentialRelease,
+    approvalsViaApi: row.approvalsViaApi,
   };
 }
 
@@ -54,6 +60,7 @@ export async function createApp(
     createdAt: deps.now(),
     deletedAt: null,
     credentialRelease: false,
+    approvalsViaApi: false,
   };
   await db.insert(apps).values(row);
   return toApp(row);
@@ -83,12 +90,13 @@ export async function requireApp(db: Db | Tx, idOrName: string): Promise<App> {
   return app;
 }
 
-/** Writes a new name, origin list and release setting (validated by the caller). */
+/** Writes a new name, origin list, release and API-approval settings (validated by the caller). */
 export async function saveApp(db: Db | Tx, app: App): Promise<void> {
   await db.update(apps).set({
     name: app.name,
     origins: JSON.stringify(app.origins),
     credentialRelease: app.credentialRelease,
+    approvalsViaApi: app.approvalsViaApi,
   }).where(
     eq(apps.id, app.id),
   );

@@ -10,7 +10,8 @@ function invalid(message: string): SecurixError {
 }
 
 /**
- * Renames an app and/or adds and removes allowed origins, in one transaction
+ * Renames an app, adds and removes allowed origins, and switches credential
+ * release and API approvals, in one transaction
  * with its `admin.app.updated` record. The command behind `securix apps
  * update`, written for an admin API or console to call as well.
  */
@@ -25,13 +26,13 @@ export async function updateApp(
     const issue = parsed.error.issues[0];
     throw invalid(`Invalid app ${issue.path.join(".")}: ${issue.message}`);
   }
-  const { name, addOrigins, removeOrigins, credentialRelease } = parsed.data;
+  const { name, addOrigins, removeOrigins, credentialRelease, approvalsViaApi } = parsed.data;
   if (
     name === undefined && addOrigins.length === 0 && removeOrigins.length === 0 &&
-    credentialRelease === undefined
+    credentialRelease === undefined && approvalsViaApi === undefined
   ) {
     throw invalid(
-      "Nothing to change: give --name NEW, --origin URL, --remove-origin URL or --[no-]allow-credential-release",
+      "Nothing to change: give --name NEW, --origin URL, --remove-origin URL, --[no-]allow-credential-release or --[no-]allow-api-approvals",
     );
   }
   return await database.transaction(async (tx) => {
@@ -59,6 +60,7 @@ export async function updateApp(
       name: name ?? before.name,
       origins,
       credentialRelease: credentialRelease ?? before.credentialRelease,
+      approvalsViaApi: approvalsViaApi ?? before.approvalsViaApi,
     };
     await saveApp(tx, app);
     await recordAdminEvent(tx, {
@@ -72,6 +74,10 @@ export async function updateApp(
         // Who switched credential release on or off, and when, is part of the trail.
         ...(app.credentialRelease !== before.credentialRelease
           ? { credentialRelease: app.credentialRelease }
+          : {}),
+        // So is who let the app key decide held calls (an agent holds that key).
+        ...(app.approvalsViaApi !== before.approvalsViaApi
+          ? { approvalsViaApi: app.approvalsViaApi }
           : {}),
       },
     }, deps.now());

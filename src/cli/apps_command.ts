@@ -58,7 +58,7 @@ export function registerApps(program: Command, context: CliContext): void {
         }));
         printList(context.io, options.json, {
           rows,
-          columns: ["id", "name", "origins", "credentialRelease", "createdAt"],
+          columns: ["id", "name", "origins", "credentialRelease", "approvalsViaApi", "createdAt"],
           empty: 'No apps yet; create one with "securix apps create NAME"',
         });
       });
@@ -82,11 +82,18 @@ export function registerApps(program: Command, context: CliContext): void {
               : "off (agents use the proxy; GET /v1/token answers SX-RELEASE-DISABLED)"
           }`,
         );
+        io.out(`API approvals: ${apiApprovalsText(app.approvalsViaApi)}`);
         io.out(`Created: ${isoTime(app.createdAt)}`);
       });
     });
   registerUpdate(apps, context);
   registerDelete(apps, context);
+}
+
+function apiApprovalsText(on: boolean): string {
+  return on
+    ? "allowed (the app key decides held calls, never the agent that made the call)"
+    : "off (POST /v1/approvals/{id} answers SX-APPROVAL-API-DISABLED)";
 }
 
 function registerUpdate(apps: Command, context: CliContext): void {
@@ -100,6 +107,14 @@ function registerUpdate(apps: Command, context: CliContext): void {
       "let GET /v1/token hand this app its users' credentials (audited, subject to rules)",
     )
     .option("--no-allow-credential-release", "stop releasing credentials (the default)")
+    .option(
+      "--allow-api-approvals",
+      "let this app's API key decide its held calls (POST /v1/approvals/{id}); an agent holds that key too",
+    )
+    .option(
+      "--no-allow-api-approvals",
+      "decide held calls only by link, console, Trust Portal or CLI (the default)",
+    )
     .option("--json", "print JSON")
     .action(
       async (
@@ -109,6 +124,7 @@ function registerUpdate(apps: Command, context: CliContext): void {
           removeOrigin: string[];
           name?: string;
           allowCredentialRelease?: boolean;
+          allowApiApprovals?: boolean;
           json?: boolean;
         },
       ) => {
@@ -118,6 +134,7 @@ function registerUpdate(apps: Command, context: CliContext): void {
             addOrigins: options.origin,
             removeOrigins: options.removeOrigin,
             credentialRelease: options.allowCredentialRelease,
+            approvalsViaApi: options.allowApiApprovals,
           });
           if (options.json) {
             return printJson(context.io, { ...app, createdAt: isoTime(app.createdAt) });
@@ -129,6 +146,7 @@ function registerUpdate(apps: Command, context: CliContext): void {
               app.credentialRelease ? "allowed (GET /v1/token answers)" : "off"
             }`,
           );
+          context.io.out(`API approvals: ${apiApprovalsText(app.approvalsViaApi)}`);
         });
       },
     );

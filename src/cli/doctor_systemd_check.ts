@@ -1,10 +1,18 @@
 import type { CheckResult } from "./doctor_checks.ts";
-import { covers, MIN_UNIT_NOFILE, readInstalledUnit, systemdWord } from "./systemd_unit.ts";
+import {
+  covers,
+  isSharedDir,
+  MIN_UNIT_NOFILE,
+  readInstalledUnit,
+  rulesDirOf,
+  systemdWord,
+} from "./systemd_unit.ts";
 
 /**
  * doctor's "systemd unit" check: when a unit is installed, does it run this
- * config, may it write the data directory, and does it grant enough open
- * files? No unit, no line: running without systemd is not a problem.
+ * config, may it write the data directory and the directory of rules.toml
+ * (the console's rules editor), and does it grant enough open files? No unit,
+ * no line: running without systemd is not a problem.
  */
 
 /** The unit file's text, or null when there is none. */
@@ -54,6 +62,21 @@ export function systemdUnitCheck(
       }) does not cover the data directory ${dataDir}`,
     );
   }
+  const rulesDir = expected.configPath === null ? null : rulesDirOf(expected.configPath);
+  const rulesCovered = rulesDir !== null &&
+    installed.readWritePaths.some((p) => covers(p, rulesDir));
+  if (rulesDir !== null && !rulesCovered) {
+    problems.push(
+      `ReadWritePaths (${
+        installed.readWritePaths.join(" ") || "none"
+      }) does not cover ${rulesDir}, where the console's rules editor writes rules.toml ` +
+        "(a temp file renamed over it, so the directory must be writable): saving rules " +
+        "in the console fails" +
+        (isSharedDir(rulesDir)
+          ? `; ${rulesDir} is shared with the system, so move securix.toml into a directory of its own (e.g. /etc/securix) first`
+          : ""),
+    );
+  }
   if (installed.limitNofile === null || installed.limitNofile < MIN_UNIT_NOFILE) {
     problems.push(
       `LimitNOFILE is ${installed.limitNofile ?? "unset"}, below ${MIN_UNIT_NOFILE}`,
@@ -65,7 +88,12 @@ export function systemdUnitCheck(
   return {
     name,
     status: "ok",
-    detail: `${unitPath} runs this config${dataDir ? `, may write ${dataDir}` : ""}, ` +
+    detail: `${unitPath} runs this config${
+      [
+        dataDir !== null ? `, may write ${dataDir} (data)` : "",
+        rulesDir !== null ? `, may write ${rulesDir} (rules.toml)` : "",
+      ].join("")
+    }, ` +
       `LimitNOFILE ${installed.limitNofile}`,
     fix: null,
   };

@@ -20,8 +20,42 @@ Deno.test("systemd unit check: no unit installed, no line", () => {
 Deno.test("systemd unit check: ok when the unit runs this config and may write its data", () => {
   const result = systemdUnitCheck(PATH, renderUnit(inputs), expected);
   assert.equal(result?.status, "ok", String(result?.detail));
-  assert.match(result!.detail, /may write \/var\/lib\/securix\/data, LimitNOFILE 65536$/);
+  assert.match(
+    result!.detail,
+    /may write \/var\/lib\/securix\/data \(data\), may write \/etc\/securix \(rules\.toml\), LimitNOFILE 65536$/,
+  );
   assert.equal(result!.fix, null);
+});
+
+Deno.test("systemd unit check: warns when the unit keeps rules.toml's directory read-only (the console cannot save rules)", () => {
+  // A unit written before rules.toml's directory was made writable: the data directory only.
+  const old = renderUnit(inputs).split("\n").filter((l) => l !== "ReadWritePaths=/etc/securix")
+    .join("\n");
+  assert.notEqual(old, renderUnit(inputs), "the current unit does cover it");
+  const result = systemdUnitCheck(PATH, old, expected);
+  assert.equal(result?.status, "warn");
+  assert.match(
+    result!.detail,
+    /^\S+: ReadWritePaths \(\/var\/lib\/securix\) does not cover \/etc\/securix, where the console's rules editor writes rules\.toml \(a temp file renamed over it, so the directory must be writable\): saving rules in the console fails$/,
+  );
+  assert.match(result!.fix!, /service install --force && systemctl daemon-reload/);
+  // Covering only the file is not enough: the temp file is created beside it.
+  const fileOnly = old.replace(
+    "ReadWritePaths=/var/lib/securix",
+    "ReadWritePaths=/var/lib/securix /etc/securix/rules.toml",
+  );
+  assert.equal(systemdUnitCheck(PATH, fileOnly, expected)?.status, "warn");
+  // A config in a shared directory: the unit leaves it read-only, and doctor says to move it.
+  const shared = systemdUnitCheck(
+    PATH,
+    renderUnit({ ...inputs, configPath: "/etc/securix.toml" }),
+    { ...expected, configPath: "/etc/securix.toml" },
+  );
+  assert.equal(shared?.status, "warn");
+  assert.match(
+    shared!.detail,
+    /does not cover \/etc, where .*move securix\.toml into a directory of its own/,
+  );
 });
 
 Deno.test("systemd unit check: warns with the fix for another config, data dir or a low limit", () => {

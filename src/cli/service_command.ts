@@ -12,7 +12,9 @@ import {
   renderUnit,
   type UnitInputs,
   unitInputsFromConfig,
+  writableRulesDir,
 } from "./systemd_unit.ts";
+import { RULES_FILE } from "../rules/rules_file.ts";
 
 /**
  * `securix service install|status`: writes the systemd unit for the config
@@ -36,7 +38,10 @@ export function serviceName(unitPath: string): string {
   return unitPath.slice(unitPath.lastIndexOf("/") + 1).replace(/\.service$/, "");
 }
 
-/** The commands that make the unit run: a system user owning the data, then systemd. */
+/**
+ * The commands that make the unit run: a system user owning the data and
+ * able to write rules.toml (the console's rules editor), then systemd.
+ */
 export function nextCommands(
   inputs: UnitInputs,
   options: { unitPath: string; keyFile: string | null },
@@ -53,6 +58,17 @@ export function nextCommands(
   }
   if (options.keyFile && !(inputs.dataDir && options.keyFile.startsWith(`${inputs.dataDir}/`))) {
     commands.push(`chown ${user}:${user} ${shellWord(options.keyFile)}`);
+  }
+  const rulesDir = writableRulesDir(inputs);
+  if (rulesDir !== null) {
+    // The unit lifts the read-only mount; the service user still needs write permission.
+    // Group write with the sticky bit: it may create and replace its own rules.toml, never
+    // rename or delete root's securix.toml.
+    commands.push(`chgrp ${user} ${shellWord(rulesDir)} && chmod g+rwx,+t ${shellWord(rulesDir)}`);
+    const rulesFile = `${rulesDir}/${RULES_FILE}`;
+    commands.push(
+      `[ ! -e ${shellWord(rulesFile)} ] || chown ${user}:${user} ${shellWord(rulesFile)}`,
+    );
   }
   const name = serviceName(options.unitPath);
   commands.push(`systemctl daemon-reload && systemctl enable --now ${name}`);

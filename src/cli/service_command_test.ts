@@ -58,7 +58,7 @@ Deno.test("service install --dry-run: prints the unit for this config, writes no
       directive(unit, "Service", "ExecStart"),
       `/usr/local/bin/securix serve --config ${dir}/securix.toml`,
     );
-    assert.equal(directive(unit, "Service", "ReadWritePaths"), `${dir}/data`);
+    assert.deepEqual(unit.get("Service")!.get("ReadWritePaths"), [`${dir}/data`, dir]);
     assert.equal(directive(unit, "Service", "User"), "securix");
     assert.match(result.err, /useradd --system .* securix$/m);
     assert.match(result.err, /systemctl daemon-reload && systemctl enable --now securix$/m);
@@ -173,6 +173,20 @@ Deno.test("service helpers: binary default, unit name, ProtectHome warning, next
   assert.match(commands[0], /useradd --system --user-group --home-dir \/var\/lib\/securix/);
   assert.equal(commands[1], "chown -R securix:securix /var/lib/securix");
   assert.equal(commands[2], "chown securix:securix '/etc/securix/master key'");
+  // rules.toml's directory: group-writable for the service, sticky so securix.toml stays root's.
+  assert.equal(commands[3], "chgrp securix /root/securix && chmod g+rwx,+t /root/securix");
+  assert.equal(
+    commands[4],
+    "[ ! -e /root/securix/rules.toml ] || chown securix:securix /root/securix/rules.toml",
+  );
+  assert.equal(
+    nextCommands({ ...inputs, configPath: "/etc/securix.toml" }, {
+      unitPath: "/x/securix.service",
+      keyFile: null,
+    }).some((c) => c.includes("chmod")),
+    false,
+    "never /etc itself",
+  );
   assert.equal(
     nextCommands(inputs, { unitPath: "/x/securix.service", keyFile: "/var/lib/securix/k" })
       .some((c) => c.includes("/var/lib/securix/k")),

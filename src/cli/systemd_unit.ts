@@ -1,4 +1,5 @@
 import type { Config } from "../config/load.ts";
+import { RULES_FILE } from "../rules/rules_file.ts";
 
 /**
  * The systemd unit `securix service install` and `securix init --service`
@@ -21,7 +22,10 @@ export interface UnitInputs {
   configPath: string;
   /** The dedicated user (and group) the service runs as. */
   user: string;
-  /** Directory of the embedded database (the only place serve writes), or null for a server. */
+  /**
+   * Directory of the embedded database (serve writes there, and in rules.toml's
+   * directory), or null for a server.
+   */
   dataDir: string | null;
   /** Ports the appliance listens on (public and metrics). */
   ports: number[];
@@ -30,6 +34,53 @@ export interface UnitInputs {
 
 export function dirname(path: string): string {
   return path.slice(0, path.lastIndexOf("/")) || "/";
+}
+
+/**
+ * Where the console's rules editor writes rules.toml (`rulesFilePath`): beside securix.toml, as
+ * a temp file renamed over it (atomic), so the directory itself must be
+ * writable, not only the file.
+ */
+export function rulesDirOf(configPath: string): string {
+  // rulesFilePath puts it beside securix.toml; a unit's config path is absolute.
+  return dirname(configPath);
+}
+
+/**
+ * Directories the rest of the system shares: a unit never makes one of them
+ * writable for rules.toml; securix.toml belongs in a directory of its own.
+ */
+const SHARED_DIRS = new Set([
+  "/",
+  "/etc",
+  "/usr",
+  "/usr/etc",
+  "/usr/local",
+  "/usr/local/etc",
+  "/usr/local/bin",
+  "/usr/bin",
+  "/bin",
+  "/opt",
+  "/srv",
+  "/var",
+  "/var/lib",
+  "/var/opt",
+]);
+
+export function isSharedDir(dir: string): boolean {
+  return SHARED_DIRS.has(dir.replace(/\/+$/, "") || "/");
+}
+
+/**
+ * The rules directory the unit makes writable: null when the data directory
+ * already covers it, or when it is a shared system directory (left read-only).
+ */
+export function writableRulesDir(
+  inputs: Pick<UnitInputs, "configPath" | "dataDir">,
+): string | null {
+  const dir = rulesDirOf(inputs.configPath);
+  if (inputs.dataDir !== null && covers(inputs.dataDir, dir)) return null;
+  return isSharedDir(dir) ? null : dir;
 }
 
 /** The unit's inputs from a loaded config (which must come from a file). */
@@ -76,10 +127,24 @@ export function renderUnit(inputs: UnitInputs): string {
     ]
     : ["CapabilityBoundingSet="];
   const writable = inputs.dataDir === null
-    ? ["# The database is a libSQL server: nothing on this host is writable."]
+    ? ["# The database is a libSQL server: no data directory on this host is writable."]
     : [
-      "# The data directory (database, its backups, the pid file) is the only writable place.",
+      "# The data directory: the database, its backups, the pid file.",
       `ReadWritePaths=${systemdWord(inputs.dataDir)}`,
+    ];
+  const rulesDir = rulesDirOf(inputs.configPath);
+  const rulesWritable = writableRulesDir(inputs);
+  const rules = rulesWritable !== null
+    ? [
+      `# The console's rules editor replaces ${RULES_FILE} here atomically (a temp file renamed`,
+      "# over it), so the directory is writable; file permissions still keep securix.toml safe.",
+      `ReadWritePaths=${systemdWord(rulesWritable)}`,
+    ]
+    : inputs.dataDir !== null && covers(inputs.dataDir, rulesDir)
+    ? []
+    : [
+      `# ${rulesDir} is shared with the rest of the system: left read-only, so the console's`,
+      `# rules editor cannot save ${RULES_FILE}; keep securix.toml in a directory of its own.`,
     ];
   return [
     "# Securix appliance, written by securix (service install or init --service).",
@@ -109,6 +174,7 @@ export function renderUnit(inputs: UnitInputs): string {
     "NoNewPrivileges=true",
     "ProtectSystem=strict",
     ...writable,
+    ...rules,
     "ProtectHome=true",
     "PrivateTmp=true",
     "PrivateDevices=true",

@@ -24,7 +24,7 @@ const inputs = (over: Partial<UnitInputs> = {}): UnitInputs => ({
 
 const service = (text: string, key: string) => directive(parseUnit(text), "Service", key);
 
-Deno.test("renderUnit: every hardening directive, with the data directory the only writable path", () => {
+Deno.test("renderUnit: every hardening directive; the data directory and rules.toml's directory are the only writable paths", () => {
   const text = renderUnit(inputs());
   const expected: Record<string, string> = {
     User: "securix",
@@ -32,7 +32,6 @@ Deno.test("renderUnit: every hardening directive, with the data directory the on
     ExecStart: "/usr/local/bin/securix serve --config /etc/securix/securix.toml",
     ExecReload: "/bin/kill -HUP $MAINPID",
     WorkingDirectory: "/etc/securix",
-    ReadWritePaths: "/var/lib/securix/securix-data",
     ProtectSystem: "strict",
     ProtectHome: "true",
     PrivateTmp: "true",
@@ -57,6 +56,15 @@ Deno.test("renderUnit: every hardening directive, with the data directory the on
   for (const [key, value] of Object.entries(expected)) {
     assert.equal(service(text, key), value, key);
   }
+  // The data directory, then the console's rules editor's directory (beside securix.toml).
+  assert.deepEqual(parseUnit(text).get("Service")!.get("ReadWritePaths"), [
+    "/var/lib/securix/securix-data",
+    "/etc/securix",
+  ]);
+  assert.deepEqual(readInstalledUnit(text).readWritePaths, [
+    "/var/lib/securix/securix-data",
+    "/etc/securix",
+  ]);
   const keys = [...parseUnit(text).get("Service")!.keys()];
   assert.equal(keys.includes("MemoryDenyWriteExecute"), false, "V8's JIT needs W+X memory");
   assert.equal(keys.includes("AmbientCapabilities"), false);
@@ -72,12 +80,32 @@ Deno.test("renderUnit: a port below 1024 keeps CAP_NET_BIND_SERVICE and nothing 
   assert.equal(service(metricsLow, "AmbientCapabilities"), "CAP_NET_BIND_SERVICE");
 });
 
-Deno.test("renderUnit: a libSQL server leaves nothing writable; stop timeout follows shutdown", () => {
+Deno.test("renderUnit: a libSQL server leaves only rules.toml's directory writable; stop timeout follows shutdown", () => {
   const text = renderUnit(inputs({ dataDir: null, shutdownTimeoutMs: 30_500 }));
-  assert.equal(service(text, "ReadWritePaths"), null);
+  assert.deepEqual(readInstalledUnit(text).readWritePaths, ["/etc/securix"]);
   assert.equal(service(text, "ProtectSystem"), "strict");
   assert.equal(service(text, "TimeoutStopSec"), "36");
   assert.ok(stopTimeoutSeconds(10_000) * 1000 > 10_000);
+});
+
+Deno.test("renderUnit: rules.toml's directory once, never a shared system directory", () => {
+  // Config inside the data directory: that one line covers rules.toml too.
+  const inside = renderUnit(inputs({
+    configPath: "/var/lib/securix/securix-data/securix.toml",
+  }));
+  assert.deepEqual(readInstalledUnit(inside).readWritePaths, ["/var/lib/securix/securix-data"]);
+  // The README's layout: data inside the config directory; both lines, as systemd allows.
+  const nested = renderUnit(inputs({ dataDir: "/etc/securix/securix-data" }));
+  assert.deepEqual(readInstalledUnit(nested).readWritePaths, [
+    "/etc/securix/securix-data",
+    "/etc/securix",
+  ]);
+  // securix.toml straight in /etc (or /opt, /): /etc stays read-only, and the unit says why.
+  for (const dir of ["/etc", "/opt", "/usr/local/etc", ""]) {
+    const shared = renderUnit(inputs({ configPath: `${dir}/securix.toml` }));
+    assert.deepEqual(readInstalledUnit(shared).readWritePaths, ["/var/lib/securix/securix-data"]);
+    assert.match(shared, /rules editor cannot save rules\.toml; keep securix\.toml in a directory/);
+  }
 });
 
 Deno.test("systemdWord/unitWords: paths with spaces, % and $ survive a round trip", () => {
@@ -87,7 +115,7 @@ Deno.test("systemdWord/unitWords: paths with spaces, % and $ survive a round tri
   const text = renderUnit(inputs({ configPath: `${odd}/securix.toml`, dataDir: `${odd}/data` }));
   const installed = readInstalledUnit(text);
   assert.equal(installed.configPath, `${odd}/securix.toml`);
-  assert.deepEqual(installed.readWritePaths, [`${odd}/data`]);
+  assert.deepEqual(installed.readWritePaths, [`${odd}/data`, odd]);
   assert.deepEqual(unitWords('a "b c" d'), ["a", "b c", "d"]);
 });
 
@@ -97,7 +125,7 @@ Deno.test("readInstalledUnit and covers: what doctor compares", () => {
     binaryPath: "/usr/local/bin/securix",
     configPath: "/etc/securix/securix.toml",
     user: "securix",
-    readWritePaths: ["/var/lib/securix/securix-data"],
+    readWritePaths: ["/var/lib/securix/securix-data", "/etc/securix"],
     limitNofile: 65536,
   });
   assert.equal(readInstalledUnit("[Service]\nLimitNOFILE=1024:4096\n").limitNofile, 1024);

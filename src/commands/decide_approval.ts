@@ -9,7 +9,7 @@ import type { CommandContext } from "./command_context.ts";
  */
 export function decideApprovalCommand(
   ctx: CommandContext,
-  input: { id: string; decision: Decision; appId?: string; ttlMs: number },
+  input: { id: string; decision: Decision; appId?: string; notByAgent?: string; ttlMs: number },
 ): Promise<Approval> {
   return decideApproval(
     {
@@ -23,6 +23,7 @@ export function decideApprovalCommand(
       decision: input.decision,
       by: ctx.by,
       ...(input.appId !== undefined ? { appId: input.appId } : {}),
+      ...(input.notByAgent !== undefined ? { notByAgent: input.notByAgent } : {}),
     },
   );
 }

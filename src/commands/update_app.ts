@@ -2,7 +2,7 @@ import type { App } from "../apps/app_store.ts";
 import { updateApp } from "../apps/update_app.ts";
 import type { CommandContext } from "./command_context.ts";
 
-/** Renames an app, changes its origins or its credential release switch, audited; its cached keys carry the app and are dropped. */
+/** Renames an app, changes its origins, its credential release or API approval switch, audited; its cached keys carry the app and are dropped. */
 export async function updateAppCommand(
   ctx: CommandContext,
   idOrName: string,
@@ -12,6 +12,8 @@ export async function updateAppCommand(
     removeOrigins?: string[];
     /** `GET /v1/token` may release this app's users' credentials. */
     credentialRelease?: boolean;
+    /** `POST /v1/approvals/{id}` may decide this app's held calls with its key. */
+    approvalsViaApi?: boolean;
   },
 ): Promise<{ app: App; before: App }> {
   const result = await updateApp(ctx.database, idOrName, input, ctx);

@@ -246,6 +246,27 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
               </button>
             </PostForm>
           </section>
+          <section class="card" aria-labelledby="api-approvals-h">
+            <h2 id="api-approvals-h">Approvals through the API</h2>
+            <p>
+              {a.approvalsViaApi
+                ? <span class="badge warn" data-api-approvals="on">on</span>
+                : <span class="badge ok" data-api-approvals="off">off</span>}{" "}
+              {a.approvalsViaApi
+                ? "POST /v1/approvals/{id} lets this app's API key approve or deny its held calls (never from the agent id that made the call). An agent holding the key could still approve its own calls by leaving out its agent id: keep the key away from agents."
+                : "POST /v1/approvals/{id} answers SX-APPROVAL-API-DISABLED: held calls are decided through the signed links, this console, the Trust Portal or the CLI, never with the key the agent holds."}
+            </p>
+            <PostForm action={`${base}/api-approvals`} csrf={csrf}>
+              <input
+                type="hidden"
+                name="approvals"
+                value={a.approvalsViaApi ? "off" : "on"}
+              />
+              <button type="submit" class={a.approvalsViaApi ? "secondary" : "danger"}>
+                {a.approvalsViaApi ? "Turn API approvals off" : "Turn API approvals on"}
+              </button>
+            </PostForm>
+          </section>
           <section class="card">
             <h2>MCP URLs</h2>
             {grants.length === 0
@@ -371,6 +392,14 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       credentialRelease: on,
     });
     return seeOther(`/console/apps/${a.id}?done=${on ? "release_on" : "release_off"}`);
+  });
+  app.post("/console/apps/:id/api-approvals", async (c) => {
+    const form = await c.req.parseBody();
+    const on = formField(form, "approvals") === "on";
+    const { app: a } = await updateAppCommand(ctx(c), c.req.param("id"), {
+      approvalsViaApi: on,
+    });
+    return seeOther(`/console/apps/${a.id}?done=${on ? "api_approvals_on" : "api_approvals_off"}`);
   });
   app.post("/console/apps/:id/mcp/:grantId/revoke", async (c) => {
     const a = await requireApp(db, c.req.param("id"));

@@ -24,6 +24,9 @@ export const DONE_NOTICES: Record<string, string> = {
   approval_denied: "Denied: the agent is told no.",
   release_on: "Credential release on: GET /v1/token/{id} releases this app's users' credentials.",
   release_off: "Credential release off: GET /v1/token/{id} answers SX-RELEASE-DISABLED.",
+  api_approvals_on:
+    "API approvals on: this app's API key can decide its held calls (never from the agent that made the call).",
+  api_approvals_off: "API approvals off: POST /v1/approvals/{id} answers SX-APPROVAL-API-DISABLED.",
   mcp_revoked: "MCP URL revoked: calls with it are refused.",
   rules_saved: "Rules saved and reloaded.",
 };

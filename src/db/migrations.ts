@@ -13,6 +13,7 @@ import m0011 from "../../migrations/0011_mcp_grants.sql" with { type: "text" };
 import m0012 from "../../migrations/0012_gateway.sql" with { type: "text" };
 import m0013 from "../../migrations/0013_admins.sql" with { type: "text" };
 import m0014 from "../../migrations/0014_portal.sql" with { type: "text" };
+import m0015 from "../../migrations/0015_approvals_via_api.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0012_gateway", sql: m0012 },
   { name: "0013_admins", sql: m0013 },
   { name: "0014_portal", sql: m0014 },
+  { name: "0015_approvals_via_api", sql: m0015 },
 ];
 
 export interface Migration {

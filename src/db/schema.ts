@@ -25,6 +25,11 @@ export const apps = sqliteTable("apps", {
   deletedAt: integer("deleted_at"),
   /** `GET /v1/token` may release its users' credentials (`apps update --allow-credential-release`). */
   credentialRelease: integer("credential_release", { mode: "boolean" }).notNull().default(false),
+  /**
+   * The app key may decide held calls (`POST /v1/approvals/{id}`; `apps update
+   * --allow-api-approvals`). Off: an agent holds the key and could approve itself.
+   */
+  approvalsViaApi: integer("approvals_via_api", { mode: "boolean" }).notNull().default(false),
 });
 
 export const apiKeys = sqliteTable("api_keys", {

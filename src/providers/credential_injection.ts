@@ -3,7 +3,7 @@ import { encodeBase64 } from "@oslojs/encoding";
 import aws4 from "aws4";
 import { type StoredCredential } from "../connections/connection_types.ts";
 import { tokenExpired } from "../connections/credential_errors.ts";
-import { type HeaderPairs, pairValue, setPair } from "../proxy/header_pairs.ts";
+import { type HeaderPairs, pairValue, removePairs, setPair } from "../proxy/header_pairs.ts";
 import type { CredentialInjection } from "./provider_definition.ts";
 
 /** What a signing strategy needs to know of the request besides its headers and URL. */
@@ -134,11 +134,21 @@ function mismatch(provider: string, kind: string): Error {
 }
 
 /**
- * AWS Signature Version 4 on every request. The caller's Authorization and
- * x-amz-* headers are dropped first: the signature, its date, the payload
- * hash and the session token are ours alone. Signed: host, x-amz-date,
- * x-amz-content-sha256, x-amz-security-token, and content-type and
- * content-md5 when the caller sent them.
+ * The SigV4 headers that are ours alone: a caller's are dropped and ours put
+ * in their place (the signature, its date, the payload hash we computed and
+ * the session token of the stored credential), so a caller can neither choose
+ * the credential nor replay another signature.
+ */
+const SIGV4_OURS = ["authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"];
+
+/**
+ * AWS Signature Version 4 on every request. The caller's Authorization,
+ * X-Amz-Date, X-Amz-Content-Sha256 and X-Amz-Security-Token are dropped first
+ * and ours set. Every other x-amz-* header the caller sent (x-amz-meta-*,
+ * x-amz-acl, x-amz-server-side-encryption, x-amz-copy-source, x-amz-tagging,
+ * x-amz-checksum-* …) is kept and signed, as AWS requires of x-amz-* headers;
+ * several fields of one name are sent as one, joined by ", ", exactly as
+ * signed. Also signed: host, and content-type and content-md5 when sent.
  */
 function sigv4Placer(
   injection: { region: string; service: string },
@@ -148,9 +158,11 @@ function sigv4Placer(
   const now = options.now ?? Date.now;
   return (credential, headers, url, facts) => {
     if (credential.kind !== "aws_sigv4") throw mismatch(provider, credential.kind ?? "oauth2");
-    for (let i = headers.length - 1; i >= 0; i--) {
-      const name = headers[i][0].toLowerCase();
-      if (name === "authorization" || name.startsWith("x-amz-")) headers.splice(i, 1);
+    for (const name of SIGV4_OURS) removePairs(headers, name);
+    const callers = new Set<string>();
+    for (const [name] of headers) {
+      const lower = name.toLowerCase();
+      if (lower.startsWith("x-amz-")) callers.add(lower);
     }
     const payloadHash = facts?.payloadHash ?? UNSIGNED_PAYLOAD;
     const signed: Record<string, string> = {
@@ -158,9 +170,12 @@ function sigv4Placer(
       "x-amz-date": amzDate(now()),
       "x-amz-content-sha256": payloadHash,
     };
-    for (const name of ["content-type", "content-md5"]) {
+    for (const name of ["content-type", "content-md5", ...callers]) {
       const value = pairValue(headers, name);
-      if (value !== null) signed[name] = value;
+      if (value === null) continue;
+      // One field per name, so what AWS canonicalises is exactly the value signed.
+      if (callers.has(name)) setPair(headers, name, value);
+      signed[name] = value;
     }
     const request = aws4.sign({
       method: facts?.method ?? "GET",

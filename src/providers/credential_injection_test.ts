@@ -134,7 +134,14 @@ Deno.test("injection: an api_key credential sends its configured field; other ki
   assert.equal(pairValue(headers, "authorization"), `Basic ${btoa("ann:p:w$&")}`);
 });
 
-Deno.test("injection: aws_sigv4 signs with the injected clock, drops the caller's auth headers", () => {
+const SIGV4_OURS_FOR_TEST = [
+  "authorization",
+  "x-amz-date",
+  "x-amz-content-sha256",
+  "x-amz-security-token",
+];
+
+Deno.test("injection: aws_sigv4 signs with the injected clock, replaces the caller's auth headers, keeps and signs its other x-amz-*", () => {
   const at = Date.UTC(2026, 11, 2, 10, 40, 0);
   const injector = credentialInjector(
     { kind: "aws_sigv4", region: "eu-west-1", service: "s3" },
@@ -150,8 +157,12 @@ Deno.test("injection: aws_sigv4 signs with the injected clock, drops the caller'
   const pairs: Pairs = [
     ["authorization", "AWS4-HMAC-SHA256 Credential=CALLER"],
     ["x-amz-security-token", "callers"],
-    ["x-amz-date", "19990101T000000Z"],
+    ["X-Amz-Date", "19990101T000000Z"],
+    ["x-amz-content-sha256", "UNSIGNED-PAYLOAD"],
     ["x-amz-meta-x", "1"],
+    ["X-Amz-Acl", "private"],
+    ["x-amz-meta-tags", "a"],
+    ["x-amz-meta-tags", "b"],
     ["content-type", "text/plain"],
     ["accept", "*/*"],
   ];
@@ -160,23 +171,37 @@ Deno.test("injection: aws_sigv4 signs with the injected clock, drops the caller'
   const target = injector(credential, pairs, url, { method: "PUT", payloadHash: hash });
   assert.equal(target, url, "signing does not move the request");
   const h = new Headers(pairs);
+  // Ours replace the caller's, one field each.
   assert.equal(h.get("x-amz-date"), "20261202T104000Z");
   assert.equal(h.get("x-amz-content-sha256"), hash);
   assert.equal(h.get("x-amz-security-token"), "session-token");
-  assert.equal(h.get("x-amz-meta-x"), null);
+  for (const name of SIGV4_OURS_FOR_TEST) {
+    assert.equal(pairs.filter(([n]) => n.toLowerCase() === name).length, 1, name);
+  }
+  // The caller's own x-amz-* go on, repeated fields as one (the value that was signed).
+  assert.equal(h.get("x-amz-meta-x"), "1");
+  assert.equal(h.get("x-amz-acl"), "private");
+  assert.equal(pairs.filter(([n]) => n === "x-amz-meta-tags").length, 1);
+  assert.equal(h.get("x-amz-meta-tags"), "a, b");
   assert.equal(h.get("accept"), "*/*");
   assert.match(
     h.get("authorization")!,
-    /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20261202\/eu-west-1\/s3\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
+    /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20261202\/eu-west-1\/s3\/aws4_request, SignedHeaders=content-type;host;x-amz-acl;x-amz-content-sha256;x-amz-date;x-amz-meta-tags;x-amz-meta-x;x-amz-security-token, Signature=[0-9a-f]{64}$/,
   );
-  assert.equal(pairs.filter(([n]) => n === "authorization").length, 1);
-  // Same input, same clock: the same signature; another body hash: another one.
-  const again: Pairs = [["content-type", "text/plain"]];
-  injector(credential, again, url, { method: "PUT", payloadHash: hash });
-  assert.equal(pairValue(again, "authorization"), h.get("authorization"));
-  const other: Pairs = [["content-type", "text/plain"]];
-  injector(credential, other, url, { method: "PUT", payloadHash: "UNSIGNED-PAYLOAD" });
-  assert.notEqual(pairValue(other, "authorization"), h.get("authorization"));
+  // Same input, same clock: the same signature; another body hash or metadata value: another one.
+  const sign = (extra: Pairs, payloadHash = hash) => {
+    const p: Pairs = [
+      ["content-type", "text/plain"],
+      ["x-amz-acl", "private"],
+      ["x-amz-meta-tags", "a, b"],
+      ...extra,
+    ];
+    injector(credential, p, url, { method: "PUT", payloadHash });
+    return pairValue(p, "authorization");
+  };
+  assert.equal(sign([["x-amz-meta-x", "1"]]), h.get("authorization"));
+  assert.notEqual(sign([["x-amz-meta-x", "2"]]), h.get("authorization"));
+  assert.notEqual(sign([["x-amz-meta-x", "1"]], "UNSIGNED-PAYLOAD"), h.get("authorization"));
   assert.throws(
     () => injector(oauth("t"), [], url),
     (e: unknown) => (e as { code?: string }).code === "SX-TOKEN-EXPIRED",

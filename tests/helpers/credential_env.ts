@@ -31,7 +31,10 @@ export interface SignedSeen {
   bodyBytes: number;
   chunked: boolean;
   verified: boolean;
-  callerLeak: boolean;
+  /** Every x-amz-* header that arrived, by lower-case name. */
+  amz: Record<string, string>;
+  /** The SignedHeaders of its Authorization. */
+  signedHeaders: string[];
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -39,7 +42,10 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return encodeHexLowerCase(new Uint8Array(digest));
 }
 
-/** Recomputes the SigV4 signature of `req` with aws4 from the headers it says it signed. */
+/**
+ * Recomputes the SigV4 signature of `req` with aws4 from the headers it says
+ * it signed; as S3 does, an x-amz-* header that arrived unsigned fails it.
+ */
 function verifySigV4(req: Request, url: URL, region: string, service: string): boolean {
   const auth = req.headers.get("authorization") ?? "";
   const match =
@@ -48,6 +54,10 @@ function verifySigV4(req: Request, url: URL, region: string, service: string): b
   if (!match) return false;
   const [, keyId, , r, s, signedHeaders] = match;
   if (keyId !== RIGHT.accessKeyId || r !== region || s !== service) return false;
+  const listed = new Set(signedHeaders.split(";"));
+  for (const [name] of req.headers) {
+    if (name.startsWith("x-amz-") && !listed.has(name)) return false;
+  }
   const headers: Record<string, string> = {};
   for (const name of signedHeaders.split(";")) headers[name] = req.headers.get(name) ?? "";
   const again = aws4.sign({
@@ -112,7 +122,9 @@ export async function setupCredentialEnv(options: CredentialEnvOptions = {}) {
         bodyBytes: body.byteLength,
         chunked: req.headers.get("transfer-encoding") === "chunked",
         verified,
-        callerLeak: req.headers.get("x-amz-meta-caller") !== null,
+        amz: Object.fromEntries([...req.headers].filter(([n]) => n.startsWith("x-amz-"))),
+        signedHeaders: (/SignedHeaders=([^,]+)/.exec(req.headers.get("authorization") ?? "")
+          ?.[1] ?? "").split(";"),
       });
       return verified
         ? ok({ bytes: body.byteLength })
