@@ -27,6 +27,14 @@ const CALLS = 20;
 const BOUND_MS = 1_500;
 
 Deno.test("security engine: with the write lock held elsewhere, proxied calls still answer promptly while its syncs wait", async () => {
+  await lockedCalls(1);
+});
+
+Deno.test("security engine, two serving isolates: both answer promptly while the write lock is held", async () => {
+  await lockedCalls(2);
+});
+
+async function lockedCalls(workers: number): Promise<void> {
   const upstream = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     () => new Response('{"ok":true}', { headers: { "content-type": "application/json" } }),
@@ -35,6 +43,7 @@ Deno.test("security engine: with the write lock held elsewhere, proxied calls st
     raw: {
       // Counts and leases are synced several times while the lock is held.
       security: { share_ms: SHARE_MS },
+      server: { workers },
       rules: [{
         name: "github_reads",
         target: "github.*",
@@ -63,11 +72,17 @@ Deno.test("security engine: with the write lock held elsewhere, proxied calls st
   });
   await addAgent(temp.appliance.database.db, app.id, { agentId: "agent-2" }, temp.appliance);
   temp.appliance.close();
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   let server: Awaited<ReturnType<typeof startServeProcess>> | null = null;
   let lock: Awaited<ReturnType<typeof holdWriteLock>> | null = null;
   try {
     server = await startServeProcess({ cwd: temp.dir });
     const proc = server;
+    const deadline = Date.now() + 15_000;
+    while (workers > 1 && !proc.output().includes(`Workers: ${workers} serving isolates`)) {
+      assert.ok(Date.now() < deadline, proc.output());
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const call = async (agent = "agent-1") => {
       const started = performance.now();
       const res = await fetch(`${proc.baseUrl}/proxy/github/repos/o/r`, {
@@ -77,12 +92,14 @@ Deno.test("security engine: with the write lock held elsewhere, proxied calls st
           "securix-agent-id": agent,
         },
         signal: AbortSignal.timeout(15_000),
+        // A fresh connection per call: with several isolates, each gets its share.
+        client,
       });
       await res.body?.cancel();
       return { status: res.status, ms: performance.now() - started };
     };
     // Warm the caches and claim the first lease while nothing holds the lock.
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 10 * workers; i++) {
       assert.equal((await call()).status, 200);
       assert.equal((await call("agent-2")).status, 200);
     }
@@ -130,9 +147,9 @@ Deno.test("security engine: with the write lock held elsewhere, proxied calls st
     // (on the security thread) while agent 1's calls went on.
     assert.ok(slowest2 >= 1_000, `agent 2's slowest call took ${slowest2} ms`);
     console.log(
-      `lock held ${Math.round(heldMs)} ms; agent 1: ${times.join(", ")} ms; agent 2 slowest ${
-        Math.round(slowest2)
-      } ms (${statuses.join(",")})`,
+      `${workers} isolate(s), lock held ${Math.round(heldMs)} ms; agent 1: ${
+        times.join(", ")
+      } ms; agent 2 slowest ${Math.round(slowest2)} ms (${statuses.join(",")})`,
     );
     // The engine caught up once the lock went: the calls still pass, nothing is stuck.
     await new Promise((r) => setTimeout(r, 3 * SHARE_MS));
@@ -142,6 +159,7 @@ Deno.test("security engine: with the write lock held elsewhere, proxied calls st
     await lock?.release();
     await server?.stop();
     await upstream.shutdown();
+    client.close();
     await temp.cleanup();
   }
-});
+}

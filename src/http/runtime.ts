@@ -88,6 +88,11 @@ export interface RuntimeOptions {
     auditSink: (events: AuditEvent[]) => void;
     /** The main isolate's writer is backlogged: this isolate's proxy refuses too. */
     auditBacklogged: () => boolean;
+    /**
+     * A port to the main isolate's security thread (security_thread.ts), so one
+     * thread and connection serve every isolate; null: this isolate starts its own.
+     */
+    security?: MessagePort | null;
   };
   /**
    * Told of every cache entry this isolate drops for a change made here (a
@@ -136,6 +141,11 @@ export interface Runtime {
   applyRules(raw: Record<string, unknown>, trigger: string): RuleLoad;
   /** Drops what `change` makes stale (a change another isolate made). */
   forget(change: CacheChange): void;
+  /**
+   * A new port to this runtime's security thread, for a serving isolate to
+   * make its syncs through (`serving.security`); null when there is none.
+   */
+  securityPort(): MessagePort | null;
   /** The admin console, for the admin listener only; null in serving isolates. */
   adminHandler:
     | ((req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response>)
@@ -208,8 +218,10 @@ export async function createRuntime(
   const auditThread = options.audit === false || serving
     ? null
     : await startAuditThread(database, log);
-  // Every isolate, main or serving, makes its security engine's syncs on a thread of its own.
-  const securityThread = await startSecurityThread(database, config.security.share_ms, log);
+  // The security engine's syncs go to a thread of their own, shared by every isolate.
+  const securityThread = serving?.security
+    ? SecurityThread.over(serving.security)
+    : await startSecurityThread(database, config.security.share_ms, log);
   const audit = options.audit === false ? null : new AuditWriter({
     database,
     now,
@@ -543,6 +555,7 @@ export async function createRuntime(
       return { ...loaded, raw: { rules: raw.rules, scopes: raw.scopes } };
     },
     forget,
+    securityPort: () => securityThread?.port() ?? null,
     applyRules(raw, trigger) {
       const loaded = loadRuleSet(raw);
       if (loaded.ok) putInForce(loaded.set, trigger);

@@ -148,3 +148,28 @@ Deno.test("security thread: after SQLITE_BUSY it answers again once the lock goe
     await temp.cleanup();
   }
 });
+
+Deno.test("security thread: another isolate's port reaches the same thread; closing the port leaves the thread serving", async () => {
+  const temp = await openTempAppliance();
+  const { database } = temp.appliance;
+  const thread = await SecurityThread.start({
+    url: database.openOptions.url,
+    encryptionKey: database.openOptions.encryptionKey,
+  }, 10_000);
+  const viaPort = SecurityThread.over(thread.port());
+  try {
+    const claim = [{ key: "k", spec: SPEC, returning: 0, want: 6 }];
+    const [own] = await thread.buckets.settle("isolate-0", claim, 1_000);
+    assert.equal(own.granted, 6);
+    const [other] = await viaPort.buckets.settle("isolate-1", claim, 1_001);
+    assert.equal(other.granted, 4, "a holder of its own: the rest of the burst, no more");
+    assert.equal(other.leasedByOthers, 6);
+    viaPort.close();
+    await assert.rejects(viaPort.anomalies.activeBlocks(), /closed/);
+    assert.deepEqual(await thread.anomalies.activeBlocks(), []);
+  } finally {
+    viaPort.close();
+    thread.close();
+    await temp.cleanup();
+  }
+});

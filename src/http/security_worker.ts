@@ -14,6 +14,8 @@ import type { SecurityOps } from "./security_thread.ts";
 
 export type ToSecurityThread =
   | { type: "open"; options: OpenOptions; leaseMs: number }
+  /** Another isolate's calls come over `port` (one thread serves every isolate of a process). */
+  | { type: "port"; port: MessagePort }
   | { type: "call"; id: number; op: keyof SecurityOps; args: unknown[] };
 
 export type FromSecurityThread =
@@ -82,21 +84,30 @@ async function call(op: keyof SecurityOps, args: unknown[]): Promise<unknown> {
   }
 }
 
-scope.onmessage = async ({ data }) => {
-  if (data.type === "open") {
-    try {
-      open = data;
-      opened = await connect(data);
-      scope.postMessage({ type: "opened" });
-    } catch (error) {
-      scope.postMessage({ type: "failed", id: null, message: (error as Error).message });
+/** Answers one source's messages (this worker's scope, or a port another isolate holds). */
+function serve(reply: (message: FromSecurityThread) => void) {
+  return async ({ data }: MessageEvent<ToSecurityThread>) => {
+    if (data.type === "port") {
+      data.port.onmessage = serve((message) => data.port.postMessage(message));
+      return;
     }
-    return;
-  }
-  try {
-    const result = await call(data.op, data.args);
-    scope.postMessage({ type: "done", id: data.id, result });
-  } catch (error) {
-    scope.postMessage({ type: "failed", id: data.id, message: (error as Error).message });
-  }
-};
+    if (data.type === "open") {
+      try {
+        open = data;
+        opened = await connect(data);
+        reply({ type: "opened" });
+      } catch (error) {
+        reply({ type: "failed", id: null, message: (error as Error).message });
+      }
+      return;
+    }
+    try {
+      const result = await call(data.op, data.args);
+      reply({ type: "done", id: data.id, result });
+    } catch (error) {
+      reply({ type: "failed", id: data.id, message: (error as Error).message });
+    }
+  };
+}
+
+scope.onmessage = serve((message) => scope.postMessage(message));
