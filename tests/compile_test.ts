@@ -51,6 +51,9 @@ Deno.test({
         const script = await fetch(`${server.baseUrl}${ASSET_URLS.consentBindingJs}`);
         assert.equal(script.status, 200);
         assert.equal(await script.text(), CONSENT_BINDING_JS);
+        // The audit and security threads' entry points are in the binary (deno.json's
+        // --include): neither fell back to the serving thread.
+        assert.doesNotMatch(server.output(), /on the serving thread/);
       } finally {
         await server.stop();
       }

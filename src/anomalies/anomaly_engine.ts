@@ -1,18 +1,16 @@
 import type { SecurityConfig } from "../config/security_schema.ts";
-import type { Database } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import type { CallRecord, Outcome } from "../proxy/completion.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import { DONE, type ProxyFilter, type Verdict } from "../proxy/proxy_filter.ts";
 import { anomalyErrors } from "./anomaly_errors.ts";
-import { activeBlocks, expireBlocks } from "./anomaly_store.ts";
+import type { AnomalyStorage } from "./anomaly_storage.ts";
 import { type Anomaly, BLOCKED_CLASS, type Detector } from "./anomaly_types.ts";
-import { type CountRow, shareCounts } from "./count_share.ts";
+import type { CountRow } from "./count_share.ts";
 import { countSubject } from "./count_subject.ts";
 import { unusualHour } from "./hour_profile.ts";
-import { type HourProfiles, learnHours } from "./learn_hours.ts";
-import { recordAnomaly } from "./record_anomaly.ts";
+import type { HourProfiles } from "./learn_hours.ts";
 import { SlidingWindow } from "./sliding_window.ts";
 
 const HOUR = 3_600_000;
@@ -22,7 +20,12 @@ type Counted = "mass_delete" | "exfiltration" | "burst_errors";
 const COUNTED: readonly Counted[] = ["mass_delete", "exfiltration", "burst_errors"];
 
 export interface AnomalyEngineDeps {
-  database: Database;
+  /**
+   * Where counts, blocks and findings are shared (anomaly_storage.ts). With an
+   * embedded file the runtime passes the security thread's, so the serving
+   * thread never waits on SQLite for it.
+   */
+  storage: AnomalyStorage;
   security: SecurityConfig;
   now: () => number;
   /** A finding was written (once, by whichever process tripped it): metrics. */
@@ -306,7 +309,7 @@ export class AnomalyEngine {
 
   #write(anomaly: Anomaly, dedupeMs: number, block: Block | null): void {
     this.#track(
-      recordAnomaly(this.#deps.database, anomaly, dedupeMs).then(({ anomaly: stored, created }) => {
+      this.#deps.storage.recordAnomaly(anomaly, dedupeMs).then(({ anomaly: stored, created }) => {
         if (created) this.#deps.onAnomaly?.(anomaly.detector, anomaly.blocked ? "block" : "alert");
         if (!block) return;
         this.#pending.delete(block);
@@ -382,7 +385,7 @@ export class AnomalyEngine {
     if (deltas.length === 0) return;
     const now = this.#deps.now();
     const longest = this.#longest();
-    const totals = await shareCounts(this.#deps.database, deltas, now - longest, now - 2 * longest);
+    const totals = await this.#deps.storage.shareCounts(deltas, now - longest, now - 2 * longest);
     const after = this.#deps.now();
     for (const row of totals) {
       this.#tallies[row.detector as Counted]?.get(row.subject)?.window.setTotal(
@@ -420,7 +423,7 @@ export class AnomalyEngine {
   async refresh(): Promise<void> {
     const version = this.#version;
     const pending = [...this.#pending];
-    const rows = await activeBlocks(this.#deps.database.db);
+    const rows = await this.#deps.storage.activeBlocks();
     if (version !== this.#version) return; // A change made here meanwhile: the next tick.
     const now = this.#deps.now();
     const before = [...this.#deletes.values(), ...this.#reads.values()];
@@ -449,14 +452,14 @@ export class AnomalyEngine {
       const blocks = a.detector === "mass_delete" ? this.#deletes : this.#reads;
       if (blocks.get(a.connectionId!)?.anomaly.id !== a.id) this.#drop(a);
     }
-    if (expired.length > 0) await expireBlocks(this.#deps.database.db, expired);
+    if (expired.length > 0) await this.#deps.storage.expireBlocks(expired);
   }
 
   /** Recomputes the learned hours from the audit trail (unusual_hours). */
   async learn(): Promise<void> {
     const uh = this.#security.unusual_hours;
     if (!uh.enabled) return;
-    const profiles = await learnHours(this.#deps.database.db, this.#deps.now(), uh.history_days);
+    const profiles = await this.#deps.storage.learnHours(this.#deps.now(), uh.history_days);
     // The alert of the current hour is not repeated because profiles were relearnt.
     for (const [app, entities] of profiles) {
       for (const [entity, providers] of entities) {

@@ -9,6 +9,7 @@ import type { CallRecord, Outcome } from "../proxy/completion.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import { addEndpoint } from "../webhooks/endpoint_store.ts";
 import { AnomalyEngine } from "./anomaly_engine.ts";
+import { databaseAnomalyStorage } from "./anomaly_storage.ts";
 import { listAnomaliesPage } from "./anomaly_store.ts";
 import { clearAnomaly } from "./clear_anomaly.ts";
 
@@ -42,7 +43,7 @@ async function env(): Promise<Env> {
     clock,
     engine(security = {}) {
       const engine = new AnomalyEngine({
-        database,
+        storage: databaseAnomalyStorage(database),
         security: securitySchema().parse(security),
         now: () => clock.now,
         log: (line) => console.error(line),

@@ -134,6 +134,7 @@ export function registerServe(program: Command, context: CliContext): void {
             },
             forget: (change) => runtime.forget(change),
             log: io.err,
+            securityPort: () => runtime.securityPort(),
           });
           io.out(`Workers: ${isolates} serving isolates on port ${server.addr.port}`);
           // The one writer's backlog stops every isolate's proxy, within a tick.

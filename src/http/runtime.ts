@@ -35,6 +35,7 @@ import { limitFilter } from "../limits/limit_filter.ts";
 import type { ProxyFilter } from "../proxy/proxy_filter.ts";
 import { compileRules, type RuleSet } from "../rules/rule_set.ts";
 import { createApp } from "./app.ts";
+import { SecurityThread } from "./security_thread.ts";
 import { forwardedClient } from "./client_address.ts";
 import type { Appliance } from "./appliance.ts";
 import { BackupSchedule } from "../backup/backup_schedule.ts";
@@ -42,6 +43,7 @@ import { VERSION } from "../cli/version.ts";
 import { isMcpPath, mcpEndpoint } from "../mcp/mcp_endpoint.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import { AnomalyEngine } from "../anomalies/anomaly_engine.ts";
+import { databaseAnomalyStorage } from "../anomalies/anomaly_storage.ts";
 import { approvalFilter } from "../approvals/approval_filter.ts";
 import { ApprovalSignals } from "../approvals/approval_signals.ts";
 import { pruneApprovals } from "../approvals/approval_store.ts";
@@ -86,6 +88,11 @@ export interface RuntimeOptions {
     auditSink: (events: AuditEvent[]) => void;
     /** The main isolate's writer is backlogged: this isolate's proxy refuses too. */
     auditBacklogged: () => boolean;
+    /**
+     * A port to the main isolate's security thread (security_thread.ts), so one
+     * thread and connection serve every isolate; null: this isolate starts its own.
+     */
+    security?: MessagePort | null;
   };
   /**
    * Told of every cache entry this isolate drops for a change made here (a
@@ -134,6 +141,11 @@ export interface Runtime {
   applyRules(raw: Record<string, unknown>, trigger: string): RuleLoad;
   /** Drops what `change` makes stale (a change another isolate made). */
   forget(change: CacheChange): void;
+  /**
+   * A new port to this runtime's security thread, for a serving isolate to
+   * make its syncs through (`serving.security`); null when there is none.
+   */
+  securityPort(): MessagePort | null;
   /** The admin console, for the admin listener only; null in serving isolates. */
   adminHandler:
     | ((req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response>)
@@ -206,6 +218,10 @@ export async function createRuntime(
   const auditThread = options.audit === false || serving
     ? null
     : await startAuditThread(database, log);
+  // The security engine's syncs go to a thread of their own, shared by every isolate.
+  const securityThread = serving?.security
+    ? SecurityThread.over(serving.security)
+    : await startSecurityThread(database, config.security.share_ms, log);
   const audit = options.audit === false ? null : new AuditWriter({
     database,
     now,
@@ -270,14 +286,15 @@ export async function createRuntime(
   });
   // Shared through the database with every other process and serving isolate (lease_bucket.ts).
   const limitCounters = new LimitCounters({
-    store: databaseBuckets(database, leaseMs(config.security.share_ms)),
+    store: securityThread?.buckets ??
+      databaseBuckets(database, leaseMs(config.security.share_ms)),
     now,
     shareMs: config.security.share_ms,
     leaseMs: leaseMs(config.security.share_ms),
     onError: (error) => log(`rate limits: cannot share counts: ${logSafeError(error)}`),
   });
   const anomalies = new AnomalyEngine({
-    database,
+    storage: securityThread?.anomalies ?? databaseAnomalyStorage(database),
     security: config.security,
     now,
     onAnomaly: (detector, action) => metrics.anomalies.inc({ detector, action }),
@@ -538,6 +555,7 @@ export async function createRuntime(
       return { ...loaded, raw: { rules: raw.rules, scopes: raw.scopes } };
     },
     forget,
+    securityPort: () => securityThread?.port() ?? null,
     applyRules(raw, trigger) {
       const loaded = loadRuleSet(raw);
       if (loaded.ok) putInForce(loaded.set, trigger);
@@ -553,6 +571,7 @@ export async function createRuntime(
       await worker.stop();
       failureLog?.flushAll();
       await limitCounters.close();
+      securityThread?.close();
       await audit?.stop();
       auditThread?.close();
       proxy.upstream.close?.();
@@ -585,6 +604,30 @@ async function startAuditThread(
     return await AuditThread.start({ url, encryptionKey: database.openOptions.encryptionKey });
   } catch (error) {
     log(`audit: writing on the serving thread (${(error as Error).message})`);
+    return null;
+  }
+}
+
+/**
+ * An embedded database file gets the security engine's round trips made on
+ * a thread of their own (see security_thread.ts); a libSQL server is reached
+ * asynchronously and needs none. If the thread cannot start, they are made
+ * here, as before.
+ */
+async function startSecurityThread(
+  database: Database,
+  shareMs: number,
+  log: (line: string) => void,
+): Promise<SecurityThread | null> {
+  const { url } = database.openOptions;
+  if (!url.startsWith("file:") || url.includes(":memory:")) return null;
+  try {
+    return await SecurityThread.start(
+      { url, encryptionKey: database.openOptions.encryptionKey },
+      leaseMs(shareMs),
+    );
+  } catch (error) {
+    log(`security: syncing on the serving thread (${(error as Error).message})`);
     return null;
   }
 }

@@ -72,10 +72,13 @@ export class ServingPool {
     audit: (events: AuditEvent[]) => void;
     forget: (change: CacheChange) => void;
     log: (line: string) => void;
+    /** A port to the main isolate's security thread for each isolate (null: each starts one). */
+    securityPort?: () => MessagePort | null;
   }): Promise<ServingPool> {
     const pool = new ServingPool(options);
     for (let index = 1; index <= options.count; index++) {
-      pool.#members.push(pool.#spawn(index, options.config, options.cwd, options.port));
+      const security = options.securityPort?.() ?? null;
+      pool.#members.push(pool.#spawn(index, options.config, options.cwd, options.port, security));
     }
     try {
       await Promise.all(pool.#members.map((m) => m.started.promise));
@@ -90,7 +93,13 @@ export class ServingPool {
     return this.#members.length;
   }
 
-  #spawn(index: number, config: Config, cwd: string, port: number): Member {
+  #spawn(
+    index: number,
+    config: Config,
+    cwd: string,
+    port: number,
+    security: MessagePort | null,
+  ): Member {
     const worker = new Worker(new URL("./serving_worker.ts", import.meta.url), { type: "module" });
     const member: Member = {
       worker,
@@ -113,7 +122,8 @@ export class ServingPool {
       cwd,
       databaseUrl: config.database.url,
       port,
-    });
+      security,
+    }, security ? [security] : []);
     return member;
   }
 
@@ -149,8 +159,8 @@ export class ServingPool {
     }
   }
 
-  #post(member: Member, message: ToServingWorker): void {
-    member.worker.postMessage(message);
+  #post(member: Member, message: ToServingWorker, transfer: Transferable[] = []): void {
+    member.worker.postMessage(message, transfer);
   }
 
   /** Every isolate's metrics; one that does not answer in time is left out of this scrape. */

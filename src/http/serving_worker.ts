@@ -27,6 +27,8 @@ export type ToServingWorker =
     cwd: string;
     databaseUrl: string;
     port: number;
+    /** The main isolate's security thread (transferred), or null: start one here. */
+    security: MessagePort | null;
   }
   /** Rules and scopes a SIGHUP reload validated in the main isolate. */
   | { type: "rules"; raw: Record<string, unknown> }
@@ -77,6 +79,7 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
     serving: {
       auditSink: (events: AuditEvent[]) => post({ type: "audit", events: JSON.stringify(events) }),
       auditBacklogged: () => auditBacklogged,
+      security: message.security,
     },
     onCachesChanged: (change) => post({ type: "forget", change }),
   });

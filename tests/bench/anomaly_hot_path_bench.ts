@@ -18,7 +18,7 @@
 import process from "node:process";
 import { AnomalyEngine } from "../../src/anomalies/anomaly_engine.ts";
 import { securitySchema } from "../../src/config/security_schema.ts";
-import type { Database } from "../../src/db/client.ts";
+import type { AnomalyStorage } from "../../src/anomalies/anomaly_storage.ts";
 import { createRuntime } from "../../src/http/runtime.ts";
 import type { CallRecord, Outcome } from "../../src/proxy/completion.ts";
 import type { Exchange } from "../../src/proxy/exchange.ts";
@@ -37,7 +37,7 @@ const mid = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(v
 function engine(security: Record<string, unknown> = {}): AnomalyEngine {
   return new AnomalyEngine({
     // Never reached: nothing trips and nothing is shared in these loops.
-    database: {} as Database,
+    storage: {} as AnomalyStorage,
     security: securitySchema().parse(security),
     now: () => 1_000_000,
   });
