@@ -1,3 +1,4 @@
+import { SecurixError } from "../errors/securix_error.ts";
 import { encodeBase64 } from "@oslojs/encoding";
 // @ts-types="@types/aws4"
 import aws4 from "aws4";
@@ -158,13 +159,14 @@ function sigv4Placer(
   const now = options.now ?? Date.now;
   return (credential, headers, url, facts) => {
     if (credential.kind !== "aws_sigv4") throw mismatch(provider, credential.kind ?? "oauth2");
+    const streaming = streamingPayload(pairValue(headers, "x-amz-content-sha256"), provider);
     for (const name of SIGV4_OURS) removePairs(headers, name);
     const callers = new Set<string>();
     for (const [name] of headers) {
       const lower = name.toLowerCase();
       if (lower.startsWith("x-amz-")) callers.add(lower);
     }
-    const payloadHash = facts?.payloadHash ?? UNSIGNED_PAYLOAD;
+    const payloadHash = streaming ?? facts?.payloadHash ?? UNSIGNED_PAYLOAD;
     const signed: Record<string, string> = {
       host: url.host,
       "x-amz-date": amzDate(now()),
@@ -197,6 +199,32 @@ function sigv4Placer(
     if (token) setPair(headers, "x-amz-security-token", String(token));
     return url;
   };
+}
+
+/**
+ * An aws-chunked upload (what AWS SDKs send for a streamed body with a
+ * checksum trailer) declares its framing in x-amz-content-sha256, and the
+ * body carries that framing: the value must reach AWS as sent. The unsigned
+ * form is re-signed as it is (our signature covers the headers only); the
+ * signed forms chain every chunk's signature from the caller's, which ours
+ * replaces, so they cannot be forwarded and are refused with what to do.
+ */
+function streamingPayload(sent: string | null, provider: string): string | null {
+  const value = sent?.trim() ?? "";
+  if (value === "STREAMING-UNSIGNED-PAYLOAD-TRAILER") return value;
+  if (!value.startsWith("STREAMING-")) return null;
+  throw new SecurixError(
+    "SX-SIGV4-SIGNED-STREAMING",
+    `${provider}: a signed streaming upload (${
+      value.slice(0, 60)
+    }) cannot be re-signed by the proxy`,
+    {
+      status: 400,
+      details: { provider },
+      llmError:
+        "Send the upload with an unsigned payload: set the AWS SDK's payload signing off (or requestChecksumCalculation to WHEN_REQUIRED) when it talks to Securix.",
+    },
+  );
 }
 
 /** `20261202T104000Z`: SigV4's basic ISO 8601 form. */

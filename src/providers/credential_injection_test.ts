@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SecurixError } from "../errors/securix_error.ts";
 import type { OAuthCredential } from "../connections/connection_types.ts";
 import { pairValue } from "../proxy/header_pairs.ts";
 import { credentialInjector } from "./credential_injection.ts";
@@ -206,4 +207,54 @@ Deno.test("injection: aws_sigv4 signs with the injected clock, replaces the call
     () => injector(oauth("t"), [], url),
     (e: unknown) => (e as { code?: string }).code === "SX-TOKEN-EXPIRED",
   );
+});
+
+Deno.test("injection: aws_sigv4 keeps an unsigned aws-chunked upload's payload marker and refuses a signed streaming one", () => {
+  const injector = credentialInjector(
+    { kind: "aws_sigv4", region: "eu-west-1", service: "s3" },
+    {},
+    { provider: "objects", now: () => Date.UTC(2026, 11, 2, 10, 40, 0) },
+  );
+  const credential = {
+    kind: "aws_sigv4" as const,
+    accessKeyId: "AKIDEXAMPLE",
+    secretAccessKey: "secret",
+    sessionToken: null,
+  };
+  const url = new URL("https://s3.example.com/bucket/big.bin?x-id=PutObject");
+  // What an AWS SDK sends for a streamed body with a CRC32 trailer.
+  const chunked: Pairs = [
+    ["content-encoding", "aws-chunked"],
+    ["x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"],
+    ["x-amz-decoded-content-length", "1048576"],
+    ["x-amz-trailer", "x-amz-checksum-crc32"],
+  ];
+  injector(credential, chunked, url, { method: "PUT", payloadHash: "f".repeat(64) });
+  const h = new Headers(chunked);
+  assert.equal(h.get("x-amz-content-sha256"), "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+  assert.equal(h.get("content-encoding"), "aws-chunked");
+  assert.match(
+    h.get("authorization")!,
+    /SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-trailer,/,
+  );
+  // Signed chunks chain from the caller's signature, which ours replaces: refused, with what to do.
+  for (
+    const marker of [
+      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+      "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+    ]
+  ) {
+    assert.throws(
+      () =>
+        injector(
+          credential,
+          [["x-amz-content-sha256", marker], ["content-encoding", "aws-chunked"]],
+          url,
+          { method: "PUT" },
+        ),
+      (error: unknown) =>
+        error instanceof SecurixError && error.code === "SX-SIGV4-SIGNED-STREAMING" &&
+        error.status === 400 && /unsigned payload/.test(error.llmError ?? ""),
+    );
+  }
 });
