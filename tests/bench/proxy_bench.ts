@@ -9,6 +9,11 @@
  * - direct: wrk straight at the upstream, the ceiling of this machine.
  * - nginx (1 worker): proxy_pass with keepalive and the same injected
  *   Authorization header; the reference every "vs nginx" ratio divides by.
+ * - deno ceiling (bare Deno.connect forwarder, connect_forwarder.ts): what
+ *   Deno can do as a proxy at all; and the same burning BENCH_SPIN_US (60)
+ *   of JavaScript per request, which lands where the appliance does: the
+ *   serving thread's µs per request includes loopback work the kernel
+ *   charges to the sending thread, and that grows with the thread's load.
  * - deno floor (bare fetch forwarder): Deno.serve + fetch with no auth,
  *   vault, audit, rules or timeout, in its own process.
  * - appliance (audit off / audit on / audit on, 50 rules, none matching):
@@ -42,6 +47,8 @@ const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 32);
 // Audit off/on runs alternate this many times; medians are compared.
 const PAIRS = Number(Deno.env.get("BENCH_PAIRS") ?? 3);
 const TOKEN = "bench-access-token";
+/** JavaScript the "ceiling + spin" row burns per request: about the appliance's own work. */
+const SPIN_US = Number(Deno.env.get("BENCH_SPIN_US") ?? 60);
 /** `security`: only the security engine pair (no nginx, floor, deny or latency rows). */
 const ONLY_SECURITY = Deno.env.get("BENCH_ONLY") === "security";
 
@@ -162,6 +169,51 @@ async function startDenoFloor(port: number, upstreamPort: number): Promise<Deno.
   const code =
     `Deno.serve({hostname:"127.0.0.1",port:${port},onListen(){}},async(r)=>{const h=new Headers(r.headers);h.delete("host");h.set("authorization","Bearer ${TOKEN}");const u=await fetch("http://127.0.0.1:${upstreamPort}"+new URL(r.url).pathname,{headers:h});return new Response(u.body,{status:u.status,headers:u.headers});});`;
   return await evalServer(code, port);
+}
+
+/**
+ * `connect_forwarder.ts` in its own process: Deno's ceiling for a proxy, or
+ * with `spinUs` that ceiling plus a stand-in for the appliance's own work.
+ */
+async function startConnectForwarder(
+  port: number,
+  upstreamPort: number,
+  spinUs = 0,
+): Promise<Deno.ChildProcess> {
+  const script = new URL("./connect_forwarder.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", script, String(upstreamPort), String(port), String(spinUs)],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  for (let i = 0; i < 100; i++) {
+    try {
+      await (await fetch(`http://127.0.0.1:${port}/`)).body?.cancel();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return child;
+}
+
+/** A process's main thread CPU µs so far (Linux; NaN elsewhere). */
+function mainThreadUs(pid: number): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return NaN;
+  }
+}
+
+/** wrk against a forwarder process, with its serving thread's CPU µs per request. */
+async function wrkProcess(name: string, port: number, child: Deno.ChildProcess) {
+  const before = mainThreadUs(child.pid);
+  const result = await wrk(name, `http://127.0.0.1:${port}/repos/o/r`, {});
+  const servingUs = (mainThreadUs(child.pid) - before) / Math.max(1, result.requests);
+  return { ...result, threadsUs: { serving: servingUs } };
 }
 
 /** nginx in front of the upstream; `workers` is there for N-worker comparisons. */
@@ -392,6 +444,10 @@ const nginxPort = freePort();
 const nginx = await startNginx(nginxPort, upstreamPort, dir);
 const floorPort = freePort();
 const floor = await startDenoFloor(floorPort, upstreamPort);
+const ceilingPort = freePort();
+const ceiling = await startConnectForwarder(ceilingPort, upstreamPort);
+const spinningPort = freePort();
+const spinning = await startConnectForwarder(spinningPort, upstreamPort, SPIN_US);
 const results: Result[] = [];
 const latency: Result[] = [];
 let denied: ApplianceRun | null = null;
@@ -405,6 +461,12 @@ try {
   results.push(await wrk("nginx (1 worker)", `http://127.0.0.1:${nginxPort}/repos/o/r`, {}));
   results.push(
     await wrk("deno floor (bare fetch forwarder)", `http://127.0.0.1:${floorPort}/repos/o/r`, {}),
+    await wrkProcess("deno ceiling (bare Deno.connect forwarder)", ceilingPort, ceiling),
+    await wrkProcess(
+      `deno ceiling + ${SPIN_US} µs of JavaScript per request`,
+      spinningPort,
+      spinning,
+    ),
   );
   // Audit off and on alternate PAIRS times and the medians are compared: one
   // run of a few seconds on a shared machine is too noisy to compare two
@@ -433,9 +495,13 @@ try {
 } finally {
   nginx.kill("SIGTERM");
   floor.kill("SIGTERM");
+  ceiling.kill("SIGTERM");
+  spinning.kill("SIGTERM");
   upstream.kill("SIGTERM");
   await nginx.status;
   await floor.status;
+  await ceiling.status;
+  await spinning.status;
   await upstream.status;
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
