@@ -42,6 +42,8 @@ export const apiKeys = sqliteTable("api_keys", {
   createdAt: integer("created_at").notNull(),
   lastUsedAt: integer("last_used_at"),
   revokedAt: integer("revoked_at"),
+  /** `backend` (everything) or `agent` (the proxy only); see apps/key_role.ts. */
+  role: text("role", { enum: ["backend", "agent"] }).notNull().default("backend"),
 }, (t) => [index("api_keys_app_idx").on(t.appId)]);
 
 export const vaultKeys = sqliteTable("vault_keys", {
