@@ -14,14 +14,15 @@ interface AgentRoute {
  * Each pattern is anchored and matched against `c.req.path`, the very string
  * Hono routes on, so a path that matches reaches that read-only handler and
  * nothing else; any other shape (a trailing slash, another case, `//`, an
- * encoded slash, an unknown route) is refused before routing. New routes are
+ * encoded character, an unknown route) is refused before routing. Ids are
+ * the characters `newId` makes. New routes are
  * refused to agent keys until they are added here.
  */
 const AGENT_ROUTES: readonly AgentRoute[] = [
   // Poll a held call (SX-APPROVAL-REQUIRED gave the agent its id).
-  { path: /^\/v1\/approvals\/[^/]+$/ },
+  { path: /^\/v1\/approvals\/[A-Za-z0-9_-]+$/ },
   // The SDK's WebSocket bridge runs in the agent: its connection's provider and token expiry…
-  { path: /^\/v1\/connections\/[^/]+$/ },
+  { path: /^\/v1\/connections\/[A-Za-z0-9_-]+$/ },
   // …or, when it names an entity (as it does on every proxied call), that entity's connections.
   { path: /^\/v1\/connections$/, narrowedBy: "entityId" },
 ];
