@@ -10,6 +10,7 @@ import { CREDENTIAL_PURPOSE } from "../src/connections/connection_types.ts";
 import { freePort } from "./helpers/process.ts";
 import { memoryHolds } from "./helpers/process_memory.ts";
 import { seedApp, seedStoredConnection, vaultCredential } from "./helpers/seed.ts";
+import { createApiKey } from "../src/apps/key_store.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 import { serveRuntime } from "./helpers/serve_runtime.ts";
 
@@ -140,6 +141,14 @@ Deno.test({
     });
     const { appliance } = temp;
     const { app, apiKey } = await seedApp(appliance, { name: "agents" });
+    // The agent process holds an agent key (the proxy and its connection's status only);
+    // the backend's own calls below use the backend key.
+    const { secret: agentKey } = await createApiKey(
+      appliance.database.db,
+      app.id,
+      appliance,
+      "agent",
+    );
     const first = `tok1-${random()}`;
     const refreshToken = `rt-${random()}`;
     await seedStoredConnection(appliance, {
@@ -168,7 +177,7 @@ Deno.test({
         "-A",
         new URL("./helpers/bridge_agent.ts", import.meta.url).pathname,
         `http://127.0.0.1:${port}`,
-        apiKey,
+        agentKey,
         "con_feedone",
         String(metricsPort),
       ],

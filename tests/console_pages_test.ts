@@ -127,6 +127,28 @@ Deno.test({
       const first = await list();
       assert.equal(first.status, 200, await first.text());
 
+      // An agent key, made in the console: it shows its role, calls the proxy, and nothing else.
+      await page.goto(`${base}/console/apps/${appId}`);
+      await page.selectOption("#key-role", "agent");
+      await page.click("text=Create a key");
+      assert.match((await page.textContent("section[aria-label='New API key'] h2"))!, /\(agent\)/);
+      const agentKey = (await page.textContent("[data-api-key]"))!.trim();
+      assert.deepEqual(
+        (await page.$$eval("[data-key-role]", (els) => els.map((e) => e.textContent))).sort(),
+        ["agent", "backend"],
+      );
+      const byAgentKey = await fetch(gmail, {
+        headers: { ...headers, "securix-api-key": agentKey },
+      });
+      assert.equal(byAgentKey.status, 200, await byAgentKey.text());
+      const portalByAgent = await fetch(`${env.publicUrl}/v1/portal/urls`, {
+        method: "POST",
+        headers: { "securix-api-key": agentKey, "content-type": "application/json" },
+        body: JSON.stringify({ entityId: "alice" }),
+      });
+      assert.equal(portalByAgent.status, 403);
+      assert.equal((await portalByAgent.json()).error.code, "SX-KEY-ROLE");
+
       // Rules: a broken edit is refused naming the rule and the field; nothing changes.
       await page.goto(`${base}/console/rules`);
       const hashBefore = await page.textContent("[data-rules-hash]");

@@ -53,9 +53,10 @@ export interface ApprovalRouteDeps {
 
 /**
  * /v1/approvals: the calling app's approvals, and deciding them from the
- * app's own UI. Another app's approval is not found (404). Deciding needs the
- * app's `approvalsViaApi` switch (off by default: the agent whose call is held
- * sends the same key), and never from the agent that made the held call.
+ * app's own UI. Another app's approval is not found (404). Deciding needs a
+ * backend key (an agent key only reads its approval: key_role_guard.ts), the
+ * app's `approvalsViaApi` switch (off by default: an agent may still have
+ * been handed a backend key), and never from the agent that made the call.
  */
 export function approvalRoutes(deps: ApprovalRouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();

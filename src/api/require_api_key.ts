@@ -1,11 +1,15 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { App } from "../apps/app_store.ts";
 import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
+import type { KeyRole } from "../apps/key_role.ts";
 import { lockedOut } from "../apps/key_errors.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 
-/** The calling app, and the id of the key it presented (the actor of its changes). */
-export type ApiEnv = { Variables: { app: App; keyId: string } };
+/**
+ * The calling app, the id of the key it presented (the actor of its changes)
+ * and that key's role (what key_role_guard.ts lets it call).
+ */
+export type ApiEnv = { Variables: { app: App; keyId: string; role: KeyRole } };
 
 /**
  * Resolves the `securix-api-key` header to an app and key, or answers 401
@@ -34,6 +38,7 @@ export function requireApiKey(
     }
     c.set("app", checked.auth.app);
     c.set("keyId", checked.auth.keyId);
+    c.set("role", checked.auth.role);
     await next();
   };
 }

@@ -6,8 +6,9 @@ import { type App, createApp } from "./app_store.ts";
 import { type ApiKeyRecord, createApiKey } from "./key_store.ts";
 
 /**
- * Creates an app and its first API key in one transaction, with the audit
- * records of both (the key's id, never the key).
+ * Creates an app and its first API key (a backend key: the app's server is
+ * its first user) in one transaction, with the audit records of both (the
+ * key's id and role, never the key).
  */
 export async function createAppWithKey(
   database: Database,
@@ -28,7 +29,7 @@ export async function createAppWithKey(
       kind: "admin.key.created",
       by: deps.by,
       appId: app.id,
-      data: { keyId: record.id },
+      data: { keyId: record.id, role: record.role },
     }, at);
     return { app, record, secret };
   });

@@ -25,6 +25,7 @@ Deno.test("createAppWithKey: app, key and their audit records commit together; n
     ]);
     assert.deepEqual(JSON.parse(String(rows[1].data)), {
       keyId: record.id,
+      role: "backend",
       actor: "cli",
       osUser: "ops",
     });

@@ -2,11 +2,14 @@ import { TtlCache } from "../cache/ttl_cache.ts";
 import type { Db } from "../db/client.ts";
 import { type App, findApp } from "./app_store.ts";
 import type { FailedKeyLimiter } from "./failed_key_limiter.ts";
+import type { KeyRole } from "./key_role.ts";
 import { findLiveKey, touchApiKey } from "./key_store.ts";
 
 export interface Authenticated {
   app: App;
   keyId: string;
+  /** Read with the key's row and cached with it: checking it costs no database round trip. */
+  role: KeyRole;
 }
 
 /** Why a request was refused before any app was known: the `reason` label of its metric. */
@@ -105,7 +108,7 @@ export class KeyAuthenticator {
     const key = await findLiveKey(this.#db, presented);
     if (!key) return null;
     const app = await findApp(this.#db, key.appId);
-    return app ? { app, keyId: key.id } : null;
+    return app ? { app, keyId: key.id, role: key.role } : null;
   }
 
   // last_used_at is advisory: written at most once a minute per key, off the request path.

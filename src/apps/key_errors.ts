@@ -16,3 +16,20 @@ export function lockedOut(retryAfterS: number): SecurixError {
     },
   );
 }
+
+/**
+ * An agent key on a route only a backend key may call: the stable code tells
+ * the developer which key to use, the llmError tells the agent to stop.
+ */
+export function agentKeyRefused(method: string, path: string): SecurixError {
+  return new SecurixError(
+    "SX-KEY-ROLE",
+    `This is an agent key: it can only call the proxy (and read the status of held calls), not ${method} ${path}. Use a backend key from your server`,
+    {
+      status: 403,
+      llmError:
+        "The API key you were given is an agent key: it only lets you call provider APIs through the Securix proxy. Do not retry this call or look for another key; tell your user what you wanted to do so that the app's backend can do it.",
+      details: { role: "agent" },
+    },
+  );
+}

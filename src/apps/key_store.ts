@@ -4,11 +4,13 @@ import { newId } from "../db/ids.ts";
 import { apiKeys } from "../db/schema.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { digestApiKey, generateApiKey, keyHint, looksLikeApiKey } from "./api_key.ts";
+import type { KeyRole } from "./key_role.ts";
 
 export interface ApiKeyRecord {
   id: string;
   appId: string;
   hint: string;
+  role: KeyRole;
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
@@ -19,17 +21,22 @@ function toRecord(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
     id: row.id,
     appId: row.appId,
     hint: row.hint,
+    role: row.role,
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     revokedAt: row.revokedAt,
   };
 }
 
-/** Creates a key; the secret is returned this once and only its digest is stored. */
+/**
+ * Creates a key (a backend key unless told); the secret is returned this once
+ * and only its digest is stored.
+ */
 export async function createApiKey(
   db: Db | Tx,
   appId: string,
   deps: { now: () => number; random?: (bytes: Uint8Array) => Uint8Array },
+  role: KeyRole = "backend",
 ): Promise<{ record: ApiKeyRecord; secret: string }> {
   const secret = generateApiKey(deps.random);
   const row = {
@@ -37,6 +44,7 @@ export async function createApiKey(
     appId,
     digest: digestApiKey(secret),
     hint: keyHint(secret),
+    role,
     createdAt: deps.now(),
     lastUsedAt: null,
     revokedAt: null,

@@ -1,5 +1,6 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { requireApp } from "../apps/app_store.ts";
+import { KEY_ROLES, type KeyRole } from "../apps/key_role.ts";
 import { listApiKeys } from "../apps/key_store.ts";
 import { createKeyCommand } from "../commands/create_key.ts";
 import { revokeKeyCommand } from "../commands/revoke_key.ts";
@@ -11,17 +12,37 @@ export function registerKeys(program: Command, context: CliContext): void {
   const keys = program.command("keys").description("manage API keys of an app");
   keys.command("create <app>")
     .description("create an API key for APP (id or name); the key is shown once")
+    .addOption(
+      new Option(
+        "--role <role>",
+        "backend: every /v1 call and the proxy (your server); agent: the proxy only (hand this one to agents)",
+      ).choices(KEY_ROLES).default("backend"),
+    )
     .option("--json", "print JSON")
-    .action(async (appRef: string, options: { json?: boolean }) => {
+    .action(async (appRef: string, options: { role: KeyRole; json?: boolean }) => {
       await context.withAppliance(async (appliance) => {
         const app = await requireApp(appliance.database.db, appRef);
-        const { record, secret } = await createKeyCommand(context.commands(appliance), app.id);
+        const { record, secret } = await createKeyCommand(
+          context.commands(appliance),
+          app.id,
+          options.role,
+        );
         if (options.json) {
-          return printJson(context.io, { id: record.id, appId: app.id, key: secret });
+          return printJson(context.io, {
+            id: record.id,
+            appId: app.id,
+            role: record.role,
+            key: secret,
+          });
         }
-        context.io.out(`API key ${record.id} for ${app.name}:`);
+        context.io.out(`API key ${record.id} for ${app.name} (role ${record.role}):`);
         context.io.out(`  ${secret}`);
         context.io.out("Store it now: it is shown only once.");
+        if (record.role === "agent") {
+          context.io.out(
+            "An agent key can call provider APIs through the proxy and read held approvals, nothing else.",
+          );
+        }
       });
     });
   keys.command("list <app>")
@@ -38,7 +59,7 @@ export function registerKeys(program: Command, context: CliContext): void {
         }));
         printList(context.io, options.json, {
           rows,
-          columns: ["id", "hint", "createdAt", "lastUsedAt", "revokedAt"],
+          columns: ["id", "hint", "role", "createdAt", "lastUsedAt", "revokedAt"],
           empty: `No keys for ${app.name}`,
         });
       });

@@ -3,6 +3,8 @@ import { listAgents } from "../agents/agent_store.ts";
 import { CONNECTION_FATES, type ConnectionFate } from "../apps/app_input.ts";
 import { type App, listApps, requireApp } from "../apps/app_store.ts";
 import { type ApiKeyRecord, listApiKeys } from "../apps/key_store.ts";
+import { KEY_ROLES, keyRoleSchema } from "../apps/key_role.ts";
+import { SecurixError } from "../errors/securix_error.ts";
 import { adminActor } from "../audit/actor.ts";
 import { addAgentCommand } from "../commands/add_agent.ts";
 import { createAppCommand } from "../commands/create_app.ts";
@@ -107,7 +109,7 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
           {shown
             ? (
               <section class="card" aria-label="New API key">
-                <h2>{`API key ${shown.record.id}`}</h2>
+                <h2>{`API key ${shown.record.id} (${shown.record.role})`}</h2>
                 <code class="secret" data-api-key>{shown.secret}</code>
               </section>
             )
@@ -165,6 +167,13 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
               columns={[
                 { label: "Id", cell: (k) => <code>{k.id}</code> },
                 { label: "Key", cell: (k) => <code>{k.hint}</code> },
+                {
+                  label: "Role",
+                  cell: (k) =>
+                    k.role === "agent"
+                      ? <span class="badge" data-key-role="agent">agent</span>
+                      : <span class="badge" data-key-role="backend">backend</span>,
+                },
                 { label: "Last used", hideNarrow: true, cell: (k) => when(k.lastUsedAt) },
                 {
                   label: "State",
@@ -187,8 +196,24 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
                 },
               ]}
             />
+            <p>
+              A <strong>backend</strong>{" "}
+              key is for the app's server: every /v1 call and the proxy. Hand agents an{" "}
+              <strong>agent</strong>{" "}
+              key: it calls provider APIs through the proxy and reads held approvals, and every
+              other /v1 call answers SX-KEY-ROLE, so an agent cannot open the Trust Portal, mint MCP
+              URLs, clear anomaly blocks or decide its own held calls.
+            </p>
             <PostForm action={`${base}/keys`} csrf={csrf}>
-              <button type="submit" class="secondary">Create a key</button>
+              <div class="form-row">
+                <div class="field">
+                  <label for="key-role">Role</label>
+                  <select id="key-role" name="role">
+                    {KEY_ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+                  </select>
+                </div>
+                <button type="submit" class="secondary">Create a key</button>
+              </div>
             </PostForm>
           </section>
           <section class="card">
@@ -253,7 +278,7 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
                 ? <span class="badge warn" data-api-approvals="on">on</span>
                 : <span class="badge ok" data-api-approvals="off">off</span>}{" "}
               {a.approvalsViaApi
-                ? "POST /v1/approvals/{id} lets this app's API key approve or deny its held calls (never from the agent id that made the call). An agent holding the key could still approve its own calls by leaving out its agent id: keep the key away from agents."
+                ? "POST /v1/approvals/{id} lets this app's backend keys approve or deny its held calls (never from the agent id that made the call); agent keys are always refused (SX-KEY-ROLE). Give agents agent keys only: an agent holding a backend key could approve its own calls by leaving out its agent id."
                 : "POST /v1/approvals/{id} answers SX-APPROVAL-API-DISABLED: held calls are decided through the signed links, this console, the Trust Portal or the CLI, never with the key the agent holds."}
             </p>
             <PostForm action={`${base}/api-approvals`} csrf={csrf}>
@@ -358,7 +383,13 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   });
   app.post("/console/apps/:id/keys", async (c) => {
     const a = await requireApp(db, c.req.param("id"));
-    const created = await createKeyCommand(ctx(c), a.id);
+    const form = await c.req.parseBody();
+    // A form without a role (an older page) makes a backend key, as before roles.
+    const role = keyRoleSchema.safeParse(formField(form, "role") || "backend");
+    if (!role.success) {
+      throw new SecurixError("SX-INVALID-INPUT", role.error.issues[0].message, { status: 400 });
+    }
+    const created = await createKeyCommand(ctx(c), a.id, role.data);
     return await detail(c, a.id, created, 201);
   });
   app.post("/console/apps/:id/keys/:keyId/revoke", async (c) => {

@@ -85,3 +85,46 @@ Deno.test("migrations: two processes migrating one file at once apply each migra
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("migrations: 0016 makes every existing API key a backend key; no other role can be stored", async () => {
+  const { url, dir } = await tempDb();
+  const client = createClient({ url });
+  try {
+    const at = MIGRATIONS.findIndex((m) => m.name === "0016_key_roles");
+    assert.ok(at > 0);
+    await migrate(client, MIGRATIONS.slice(0, at));
+    await client.execute(
+      "INSERT INTO apps (id, name, origins, created_at) VALUES ('app_a', 'demo', '[]', 1)",
+    );
+    for (const id of ["key_live", "key_revoked"]) {
+      await client.execute({
+        sql:
+          "INSERT INTO api_keys (id, app_id, digest, hint, created_at, revoked_at) VALUES (?, 'app_a', ?, 'sx_live_abcd…', 1, ?)",
+        args: [id, `digest-${id}`, id === "key_revoked" ? 2 : null],
+      });
+    }
+    assert.deepEqual(await migrate(client, MIGRATIONS), ["0016_key_roles"]);
+    const rows = await client.execute("SELECT id, role FROM api_keys ORDER BY id");
+    assert.deepEqual(rows.rows.map((r) => [r.id, r.role]), [
+      ["key_live", "backend"],
+      ["key_revoked", "backend"],
+    ]);
+    const insert = (role: string) =>
+      client.execute({
+        sql:
+          "INSERT INTO api_keys (id, app_id, digest, hint, created_at, role) VALUES (?, 'app_a', ?, 'h', 1, ?)",
+        args: [`key_${role}`, `digest-${role}`, role],
+      });
+    await insert("agent");
+    for (const role of ["admin", "Agent", ""]) {
+      await assert.rejects(insert(role), /CHECK constraint failed/, role);
+    }
+    await assert.rejects(
+      client.execute("UPDATE api_keys SET role = 'owner' WHERE id = 'key_live'"),
+      /CHECK constraint failed/,
+    );
+  } finally {
+    client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

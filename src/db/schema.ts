@@ -26,8 +26,9 @@ export const apps = sqliteTable("apps", {
   /** `GET /v1/token` may release its users' credentials (`apps update --allow-credential-release`). */
   credentialRelease: integer("credential_release", { mode: "boolean" }).notNull().default(false),
   /**
-   * The app key may decide held calls (`POST /v1/approvals/{id}`; `apps update
-   * --allow-api-approvals`). Off: an agent holds the key and could approve itself.
+   * The app's backend keys may decide held calls (`POST /v1/approvals/{id}`;
+   * `apps update --allow-api-approvals`; agent keys never may). Off: an agent
+   * handed a backend key could approve itself.
    */
   approvalsViaApi: integer("approvals_via_api", { mode: "boolean" }).notNull().default(false),
 });
@@ -42,6 +43,8 @@ export const apiKeys = sqliteTable("api_keys", {
   createdAt: integer("created_at").notNull(),
   lastUsedAt: integer("last_used_at"),
   revokedAt: integer("revoked_at"),
+  /** `backend` (everything) or `agent` (the proxy only); see apps/key_role.ts. */
+  role: text("role", { enum: ["backend", "agent"] }).notNull().default("backend"),
 }, (t) => [index("api_keys_app_idx").on(t.appId)]);
 
 export const vaultKeys = sqliteTable("vault_keys", {

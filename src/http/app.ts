@@ -12,6 +12,7 @@ import { KeyAuthenticator, type KeyFailure } from "../apps/key_authenticator.ts"
 import { trustedProxies } from "../config/trusted_proxies.ts";
 import { connectionRoutes } from "../api/connection_routes.ts";
 import { type ApiEnv, requireApiKey } from "../api/require_api_key.ts";
+import { keyRoleGuard } from "../api/key_role_guard.ts";
 import { sessionRoutes } from "../api/session_routes.ts";
 import { statusRoutes } from "../api/status_routes.ts";
 import { agentRoutes } from "../api/agent_routes.ts";
@@ -198,6 +199,8 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
   }
   const v1 = new Hono<ApiEnv>();
   v1.use("*", requireApiKey(authenticator, readClientAddress));
+  // Before any /v1 route: an agent key reaches only the read-only ones key_role_guard.ts names.
+  v1.use("*", keyRoleGuard());
   v1.route("/auth/sessions", sessionRoutes(flowDeps));
   v1.route("/auth/status", statusRoutes(flowDeps));
   v1.route(

@@ -68,7 +68,12 @@ export type {
 export interface SecurixOptions {
   /** The appliance's public URL, e.g. `https://securix.example.com`. */
   baseUrl: string;
-  /** The app's `securix-api-key`; keep it on the server. */
+  /**
+   * The app's `securix-api-key`. Your server uses a backend key (keep it
+   * there); an agent process gets an agent key, with which only the proxy,
+   * `bridge.maintainWebSocket` and polling an approval work (every other
+   * call rejects with SX-KEY-ROLE).
+   */
   apiKey: string;
   /** Defaults to the global fetch; inject one for tests or proxies. */
   fetch?: typeof fetch;

@@ -1,0 +1,55 @@
+import type { MiddlewareHandler } from "hono";
+import { agentKeyRefused } from "../apps/key_errors.ts";
+import type { ApiEnv } from "./require_api_key.ts";
+
+/** One `/v1` call an agent key may make: read-only, matched on the whole path. */
+interface AgentRoute {
+  path: RegExp;
+  /** A query parameter the call must narrow itself with. */
+  narrowedBy?: string;
+}
+
+/**
+ * Everything an agent key may call under `/v1`: reading what it waits on.
+ * Each pattern is anchored and matched against `c.req.path`, the very string
+ * Hono routes on, so a path that matches reaches that read-only handler and
+ * nothing else; any other shape (a trailing slash, another case, `//`, an
+ * encoded character, an unknown route) is refused before routing. Ids are
+ * the characters `newId` makes. New routes are
+ * refused to agent keys until they are added here.
+ */
+const AGENT_ROUTES: readonly AgentRoute[] = [
+  // Poll a held call (SX-APPROVAL-REQUIRED gave the agent its id).
+  { path: /^\/v1\/approvals\/[A-Za-z0-9_-]+$/ },
+  // The SDK's WebSocket bridge runs in the agent: its connection's provider and token expiry…
+  { path: /^\/v1\/connections\/[A-Za-z0-9_-]+$/ },
+  // …or, when it names an entity (as it does on every proxied call), that entity's connections.
+  { path: /^\/v1\/connections$/, narrowedBy: "entityId" },
+];
+
+/** Whether an agent key may make this `/v1` call. */
+export function agentMayCall(
+  method: string,
+  path: string,
+  query: Record<string, string>,
+): boolean {
+  // Hono answers HEAD with the GET handler; nothing an agent may call writes.
+  if (method !== "GET" && method !== "HEAD") return false;
+  return AGENT_ROUTES.some((route) =>
+    route.path.test(path) && (route.narrowedBy === undefined || !!query[route.narrowedBy])
+  );
+}
+
+/**
+ * Refuses an agent key everywhere under `/v1` but the routes above, with
+ * 403 SX-KEY-ROLE. Runs right after requireApiKey, on every `/v1` request:
+ * the role came with the cached key lookup, so this costs no database read.
+ */
+export function keyRoleGuard(): MiddlewareHandler<ApiEnv> {
+  return async function keyRole(c, next) {
+    if (c.get("role") !== "backend" && !agentMayCall(c.req.method, c.req.path, c.req.query())) {
+      throw agentKeyRefused(c.req.method, c.req.path);
+    }
+    await next();
+  };
+}
