@@ -34,6 +34,7 @@ export async function activateSession(
 ): Promise<boolean> {
   const now = deps.now();
   const replaced: string[] = [];
+  const made: Activated[] = [];
   const won = await deps.database.transaction(async (tx) => {
     const moved = await tx.update(authSessions).set({ status: "completed", endedAt: now }).where(
       and(eq(authSessions.id, session.id), eq(authSessions.status, from)),
@@ -126,9 +127,20 @@ export async function activateSession(
         },
       }, now);
     }
+    made.push(...activated);
     return true;
   });
-  if (won) reportSession(deps.database, session.flow, "completed");
+  if (won) {
+    reportSession(deps.database, session.flow, "completed");
+    for (const c of made) {
+      deps.connectionActivated?.({
+        id: c.id,
+        appId: session.appId,
+        entityId: session.entityId,
+        provider: c.provider,
+      });
+    }
+  }
   for (const id of replaced) await deps.vault.delete(id);
   return won;
 }

@@ -14,6 +14,19 @@ export interface FlowDeps {
   /** Seconds a device-flow poller must wait between polls. */
   deviceIntervalS: number;
   random?: (bytes: Uint8Array) => Uint8Array;
+  /**
+   * A consent made connections active: the proxy's caches may still hold
+   * them as pending or missing (a call made during the consent), and must
+   * read them again. Called after the commit.
+   */
+  connectionActivated?: (connection: ActivatedConnection) => void;
+}
+
+export interface ActivatedConnection {
+  id: string;
+  appId: string;
+  entityId: string;
+  provider: string;
 }
 
 export function callbackUrl(publicUrl: string): string {

@@ -48,8 +48,10 @@ import { tlsAskRoutes } from "./tls_ask.ts";
 
 export interface AppOptions {
   providers: ProviderRegistry;
-  /** Called when a connection is revoked or paused, to drop caches at once. */
-  onConnectionChanged?: (connection: Connection) => void;
+  /** Called when a connection is revoked, paused or activated by a consent, to drop caches at once. */
+  onConnectionChanged?: (
+    connection: Pick<Connection, "id" | "appId" | "entityId" | "provider">,
+  ) => void;
   /** Called for every request refused before an app was known (bad, missing key; lockout). */
   onKeyFailure?: (address: string, reason: KeyFailure) => void;
   /** Called when agents change, to drop the proxy's agent cache. */
@@ -100,6 +102,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     sessionTtlMs: options.sessionTtlMs ?? 10 * 60_000,
     deviceIntervalS: options.deviceIntervalS ?? 5,
     random: options.random,
+    connectionActivated: options.onConnectionChanged,
   };
   const lockout = config.auth_lockout;
   const authenticator = new KeyAuthenticator({
