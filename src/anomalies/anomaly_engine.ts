@@ -65,7 +65,12 @@ class Tally {
 interface Block {
   anomaly: Anomaly;
   verdict: Verdict;
+  /** While its row is being written: settles once it is (or failed). */
+  written?: Promise<void>;
 }
+
+/** How long a refusal waits for its block's row before answering anyway. */
+const WRITE_WAIT_MS = 2_000;
 
 /**
  * The anomaly detectors of one process (or serving isolate). Counting runs
@@ -115,7 +120,7 @@ export class AnomalyEngine {
   }
 
   /** The filter's request hook: refuses a call of a blocked class on a blocked connection. */
-  check(ex: Exchange): Verdict {
+  check(ex: Exchange): Verdict | Promise<Verdict> {
     const operation = ex.operation;
     const cls = operation.class;
     let block: Block | undefined;
@@ -145,7 +150,12 @@ export class AnomalyEngine {
     return this.#refuse(ex, block);
   }
 
-  #refuse(ex: Exchange, block: Block): Verdict {
+  #refuse(ex: Exchange, block: Block): Verdict | Promise<Verdict> {
+    // A block tripped here a moment ago: its row (and the anomaly id the
+    // refusal names) is being written on the security thread. Those few
+    // refusals wait for it, so the id they give can be read and cleared at
+    // once, and is the one in force if another process tripped first.
+    if (block.written !== undefined) return this.#refuseWritten(ex, block, block.written);
     const expiresAt = block.anomaly.expiresAt;
     if (expiresAt !== null && expiresAt <= this.#deps.now()) {
       this.#drop(block.anomaly);
@@ -153,6 +163,21 @@ export class AnomalyEngine {
     }
     ex.notes.anomaly = block.anomaly.id;
     return block.verdict;
+  }
+
+  async #refuseWritten(ex: Exchange, block: Block, written: Promise<void>): Promise<Verdict> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      written,
+      new Promise<void>((resolve) => timer = setTimeout(resolve, WRITE_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
+    const blocks = block.anomaly.detector === "mass_delete" ? this.#deletes : this.#reads;
+    const current = blocks.get(block.anomaly.connectionId!) ?? block;
+    if (current.written !== undefined && current.written !== written) {
+      return this.#refuseWritten(ex, current, current.written);
+    }
+    return this.#refuse(ex, { anomaly: current.anomaly, verdict: current.verdict });
   }
 
   /** The proxy's onComplete: every call of a known caller, refused ones too. Never awaits. */
@@ -308,19 +333,25 @@ export class AnomalyEngine {
   }
 
   #write(anomaly: Anomaly, dedupeMs: number, block: Block | null): void {
-    this.#track(
-      this.#deps.storage.recordAnomaly(anomaly, dedupeMs).then(({ anomaly: stored, created }) => {
+    const written = this.#deps.storage.recordAnomaly(anomaly, dedupeMs).then(
+      ({ anomaly: stored, created }) => {
         if (created) this.#deps.onAnomaly?.(anomaly.detector, anomaly.blocked ? "block" : "alert");
         if (!block) return;
+        block.written = undefined;
         this.#pending.delete(block);
         // Another process blocked the connection first: its block (and id) is the one in force.
         if (!created && stored.status === "active") this.#put(stored);
         this.#version++;
-      }).catch((error) => {
-        if (block) this.#pending.delete(block);
-        this.#deps.log?.(`anomalies: cannot record ${anomaly.detector}: ${logSafeError(error)}`);
-      }),
-    );
+      },
+    ).catch((error) => {
+      if (block) {
+        block.written = undefined;
+        this.#pending.delete(block);
+      }
+      this.#deps.log?.(`anomalies: cannot record ${anomaly.detector}: ${logSafeError(error)}`);
+    });
+    if (block) block.written = written;
+    this.#track(written);
   }
 
   #put(anomaly: Anomaly): Block {

@@ -103,11 +103,11 @@ Deno.test("mass_delete: the call over the threshold is refused, the connection's
   try {
     const engine = e.engine({ mass_delete: { threshold: 100, window: "60s" } });
     for (let i = 0; i < 100; i++) {
-      assert.equal(engine.check(exchange(e.appId, "delete")).action, "continue");
+      assert.equal((await engine.check(exchange(e.appId, "delete"))).action, "continue");
       engine.observe(call(e.appId, e.clock.now, "delete"), OK);
       e.clock.now += 100;
     }
-    const refused = engine.check(exchange(e.appId, "delete"));
+    const refused = await engine.check(exchange(e.appId, "delete"));
     assert.equal(refused.action, "deny");
     const error = refused.action === "deny" ? refused.error : null;
     assert.equal(error?.code, "SX-403");
@@ -125,9 +125,15 @@ Deno.test("mass_delete: the call over the threshold is refused, the connection's
       },
     );
     assert.match(error!.llmError!, /Stop now and do not retry/);
+    // The refusal waited for the block's row: the id it names can be read (and cleared) at once.
+    const { rows: stored } = await e.temp.appliance.database.client.execute({
+      sql: "SELECT status FROM anomalies WHERE id = ?",
+      args: [String(error!.details!.anomalyId)],
+    });
+    assert.equal(stored[0]?.status, "active", "the refusal's anomaly id is in the database");
     // Further deletes are refused with the same error; reads, writes and other connections pass.
     for (let i = 0; i < 5; i++) {
-      const again = engine.check(exchange(e.appId, "delete"));
+      const again = await engine.check(exchange(e.appId, "delete"));
       assert.equal(again.action === "deny" && again.error, error);
       engine.observe(call(e.appId, e.clock.now, "delete"), {
         status: 403,
@@ -137,14 +143,14 @@ Deno.test("mass_delete: the call over the threshold is refused, the connection's
       });
     }
     for (const cls of ["read", "write", "send"] as const) {
-      assert.equal(engine.check(exchange(e.appId, cls)).action, "continue");
+      assert.equal((await engine.check(exchange(e.appId, cls))).action, "continue");
     }
     // A batch could carry deletes: on a blocked connection it is refused as well.
     const batch = exchange(e.appId, "send");
     (batch.operation as { multiplexed?: boolean }).multiplexed = true;
-    assert.equal(engine.check(batch).action, "deny");
+    assert.equal((await engine.check(batch)).action, "deny");
     assert.equal(
-      engine.check(exchange(e.appId, "delete", "conn_2")).action,
+      (await engine.check(exchange(e.appId, "delete", "conn_2"))).action,
       "continue",
     );
     await engine.settled();
@@ -164,7 +170,7 @@ Deno.test("mass_delete: the call over the threshold is refused, the connection's
       anomalies[0].id,
       { by: { actor: "cli" } },
     );
-    assert.equal(engine.check(exchange(e.appId, "delete")).action, "continue");
+    assert.equal((await engine.check(exchange(e.appId, "delete"))).action, "continue");
   } finally {
     await e.close();
   }
@@ -177,7 +183,7 @@ Deno.test("mass_delete across processes: three each doing 40 deletes trip a thre
     const engines = [e.engine(security), e.engine(security), e.engine(security)];
     for (const engine of engines) {
       for (let i = 0; i < 40; i++) {
-        assert.equal(engine.check(exchange(e.appId, "delete")).action, "continue");
+        assert.equal((await engine.check(exchange(e.appId, "delete"))).action, "continue");
         engine.observe(call(e.appId, e.clock.now, "delete"), OK);
       }
       e.clock.now += 200;
@@ -187,7 +193,7 @@ Deno.test("mass_delete across processes: three each doing 40 deletes trip a thre
     for (const engine of engines) await engine.settled();
     for (const engine of engines) await engine.tick();
     for (const engine of engines) {
-      const verdict = engine.check(exchange(e.appId, "delete"));
+      const verdict = await engine.check(exchange(e.appId, "delete"));
       assert.equal(verdict.action, "deny");
     }
     assert.equal(await webhookCount(e), 1);
@@ -202,7 +208,7 @@ Deno.test("mass_delete across processes: three each doing 40 deletes trip a thre
     );
     for (const engine of engines) {
       await engine.tick();
-      assert.equal(engine.check(exchange(e.appId, "delete")).action, "continue");
+      assert.equal((await engine.check(exchange(e.appId, "delete"))).action, "continue");
     }
   } finally {
     await e.close();
@@ -215,14 +221,14 @@ Deno.test("exfiltration: bytes over the threshold block the next read, not write
     const engine = e.engine({ exfiltration: { threshold: "1MiB", window: "5m" } });
     const big = { status: 200, error: null, bytesIn: 0, bytesOut: 700 * 1024 };
     engine.observe(call(e.appId, e.clock.now, "read"), big);
-    assert.equal(engine.check(exchange(e.appId, "read")).action, "continue");
+    assert.equal((await engine.check(exchange(e.appId, "read"))).action, "continue");
     engine.observe(call(e.appId, e.clock.now, "read"), big);
-    const next = engine.check(exchange(e.appId, "read"));
+    const next = await engine.check(exchange(e.appId, "read"));
     assert.equal(next.action, "deny");
     assert.equal(next.action === "deny" && next.error.details?.detector, "exfiltration");
     assert.equal(next.action === "deny" && next.error.details?.count, 1400 * 1024);
-    assert.equal(engine.check(exchange(e.appId, "write")).action, "continue");
-    assert.equal(engine.check(exchange(e.appId, "delete")).action, "continue");
+    assert.equal((await engine.check(exchange(e.appId, "write"))).action, "continue");
+    assert.equal((await engine.check(exchange(e.appId, "delete"))).action, "continue");
     await engine.settled();
     assert.equal(await webhookCount(e), 1);
   } finally {
@@ -255,7 +261,7 @@ Deno.test("burst_errors: more than the threshold of upstream 4xx for one agent a
     }
     await engine.settled();
     assert.equal(await webhookCount(e), 1, "once per window");
-    assert.equal(engine.check(exchange(e.appId, "read")).action, "continue");
+    assert.equal((await engine.check(exchange(e.appId, "read"))).action, "continue");
     e.clock.now += 61_000;
     for (let i = 0; i < 6; i++) engine.observe(call(e.appId, e.clock.now, "read"), notFound);
     await engine.settled();
@@ -344,8 +350,8 @@ Deno.test("detectors switched off count nothing", async () => {
         bytesOut: 100,
       });
     }
-    assert.equal(engine.check(exchange(e.appId, "delete")).action, "continue");
-    assert.equal(engine.check(exchange(e.appId, "read")).action, "continue");
+    assert.equal((await engine.check(exchange(e.appId, "delete"))).action, "continue");
+    assert.equal((await engine.check(exchange(e.appId, "read"))).action, "continue");
     await engine.tick();
     assert.equal(await webhookCount(e), 0);
   } finally {
@@ -358,13 +364,17 @@ Deno.test("block_minutes: a block ends by itself after that long and is marked e
   try {
     const engine = e.engine({ block_minutes: 2, mass_delete: { threshold: 2, window: "60s" } });
     for (let i = 0; i < 2; i++) engine.observe(call(e.appId, e.clock.now, "delete"), OK);
-    assert.equal(engine.check(exchange(e.appId, "delete")).action, "deny");
+    assert.equal((await engine.check(exchange(e.appId, "delete"))).action, "deny");
     await engine.settled();
     e.clock.now += 60_000;
     await engine.tick();
-    assert.equal(engine.check(exchange(e.appId, "delete")).action, "deny", "still within 2 min");
+    assert.equal(
+      (await engine.check(exchange(e.appId, "delete"))).action,
+      "deny",
+      "still within 2 min",
+    );
     e.clock.now += 61_000;
-    assert.equal(engine.check(exchange(e.appId, "delete")).action, "continue");
+    assert.equal((await engine.check(exchange(e.appId, "delete"))).action, "continue");
     await engine.tick();
     const { anomalies } = await listAnomaliesPage(e.temp.appliance.database.db, {}, { limit: 10 });
     assert.deepEqual(anomalies.map((a) => a.status), ["expired"]);
