@@ -20,8 +20,10 @@ CREATE TABLE `activity_hourly` (
 -- unusual_hours reads every connection's hours of a period, and retention deletes by hour.
 CREATE INDEX `activity_hourly_hour_idx` ON `activity_hourly` (`hour`, `app_id`, `entity_id`, `provider`);
 --> statement-breakpoint
--- The history already in the log, once: records with a row of their own and records in packs.
+-- The history already in the log, once, from rows and from packs: the last 366 days (the longest
+-- unusual_hours.history_days is 365; the portal shows 30), so the upgrade's cost has a bound.
 INSERT INTO `activity_hourly`
+WITH since AS (SELECT (CAST(strftime('%s', 'now') AS INTEGER) - 366 * 86400) / 3600 * 3600000 AS at)
 SELECT app_id, entity_id, at / 3600000 * 3600000 AS hour, provider, agent_id, operation,
 	decision, via, count(*), max(at)
 FROM (
@@ -40,6 +42,8 @@ FROM (
 		coalesce(json_extract(r.value, '$.record.data.via'), '')
 	FROM audit_log, json_each(audit_log.data) AS r
 	WHERE audit_log.kind = 'proxy.request' AND audit_log.records > 1
+		AND coalesce(audit_log.last_at, audit_log.at) >= (SELECT at FROM since)
 )
 WHERE app_id IS NOT NULL AND entity_id IS NOT NULL AND provider IS NOT NULL
+	AND at >= (SELECT at FROM since)
 GROUP BY app_id, entity_id, hour, provider, agent_id, operation, decision, via;
