@@ -67,6 +67,8 @@ const MUTABLE: Record<string, string[]> = {
   anomaly_counts: ["count"],
   rate_limit_buckets: ["tokens", "at", "expires_at"],
   rate_limit_leases: ["tokens", "until"],
+  // The hourly activity rollup: an hour's row counts on while calls come in.
+  activity_hourly: ["calls", "last_at"],
 };
 
 /** Rows the load deletes: a PKCE verifier once its callback used it, counters, leases. */

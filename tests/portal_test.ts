@@ -193,7 +193,10 @@ Deno.test({
 
       // Connection page: activity from the audit trail (the held call above).
       await page.goto(`${env.base}/portal/connections/conn_demo_alice_gmail`);
-      assert.match(await page.locator("main").innerText(), /gmail\.users\.drafts\.send/);
+      const activity = page.getByRole("list", { name: /Calls agents made/ });
+      assert.match(await activity.innerText(), /gmail\.users\.drafts\.send/);
+      // Grouped per hour: each row says how many calls and when the last was.
+      assert.match(await activity.innerText(), /\b\d+ calls? · last \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
       await check(page, "connection");
 
       // Hide the HR label: the list comes through the proxy from the account itself.

@@ -1,8 +1,11 @@
 import { Layout } from "./layout.tsx";
 import { type PortalConnectionView, statusText } from "./portal_home_page.tsx";
 
+/** The calls of one hour by one agent with one operation and decision. */
 export interface PortalActivityView {
+  /** The newest of them. */
   at: string;
+  calls: number;
   agentId: string;
   operation: string;
   decision: string;
@@ -90,7 +93,10 @@ export function PortalConnectionPage(props: PortalConnectionProps) {
         {props.activity.length === 0
           ? <p class="help">No agent used this account in the last 30 days.</p>
           : (
-            <ul class="portal-list portal-activity" aria-label="Calls agents made, newest first">
+            <ul
+              class="portal-list portal-activity"
+              aria-label="Calls agents made, counted per hour, newest first"
+            >
               {props.activity.map((a) => (
                 <li class="portal-item">
                   <div class="portal-row">
@@ -98,13 +104,15 @@ export function PortalConnectionPage(props: PortalConnectionProps) {
                     <span class={`pill ${decisionPill(a.decision)}`}>{a.decision}</span>
                   </div>
                   <p>
-                    {a.agentId} · {a.at}
+                    {a.agentId} · {a.calls === 1 ? "1 call" : `${a.calls} calls`} · last {a.at}
                   </p>
                 </li>
               ))}
             </ul>
           )}
-        <p class="help">Only the kind of call is kept here, never its content.</p>
+        <p class="help">
+          Calls are counted per hour; only the kind of call is kept here, never its content.
+        </p>
         {props.olderHref
           ? <a class="portal-back" href={props.olderHref}>Older activity →</a>
           : null}

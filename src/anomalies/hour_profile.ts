@@ -3,9 +3,9 @@ const DAY = 86_400_000;
 
 /**
  * The hours of day (UTC) a connection was active in, as a 24-bit mask, and
- * on how many distinct days: what `unusual_hours` learns from the audit
- * trail. Today is left out, so today's unusual activity does not teach
- * itself to be usual until tomorrow.
+ * on how many distinct days: what `unusual_hours` learns from the hourly
+ * activity rollup (learn_hours.ts). Today is left out, so today's unusual
+ * activity does not teach itself to be usual until tomorrow.
  */
 export interface HourProfile {
   hours: number;
@@ -16,24 +16,6 @@ export interface HourProfile {
 
 export function hourOfDay(at: number): number {
   return Math.floor(at / HOUR) % 24;
-}
-
-/** Accumulates activity times into hours and days; `profile()` builds the result. */
-export class HourHistogram {
-  #hours = 0;
-  readonly #days = new Set<number>();
-
-  constructor(readonly from: number, readonly until: number) {}
-
-  add(at: number): void {
-    if (at < this.from || at >= this.until) return;
-    this.#hours |= 1 << hourOfDay(at);
-    this.#days.add(Math.floor(at / DAY));
-  }
-
-  profile(): HourProfile {
-    return { hours: this.#hours, days: this.#days.size, alertedHour: -1 };
-  }
 }
 
 /** The learning period for `now`: the `historyDays` whole UTC days before today. */

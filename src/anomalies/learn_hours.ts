@@ -1,37 +1,35 @@
-import { readRecords } from "../audit/read_records.ts";
+import { and, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { historyRange, HourHistogram, type HourProfile } from "./hour_profile.ts";
+import { activityHourly } from "../db/schema.ts";
+import { historyRange, type HourProfile } from "./hour_profile.ts";
 
 /** Profiles by app, entity and provider: nested maps, so the hot path looks up without building a key. */
 export type HourProfiles = Map<string, Map<string, Map<string, HourProfile>>>;
 
+const t = activityHourly;
+
 /**
- * Learns each connection's active hours from the `proxy.request` records of
- * the last `historyDays` (a connection is its app, entity and provider, as
- * the records name them). Runs in the background, periodically.
+ * Learns each connection's active hours from the proxied calls of the last
+ * `historyDays` (a connection is its app, entity and provider, as the audit
+ * records name them). Answered from the hourly activity rollup, one row per
+ * connection: the hours of day as a bit mask (the sum of distinct bits is
+ * their OR) and the distinct days. Runs in the background, periodically.
  */
 export async function learnHours(db: Db, now: number, historyDays: number): Promise<HourProfiles> {
   const { from, until } = historyRange(now, historyDays);
-  const histograms = new Map<string, Map<string, Map<string, HourHistogram>>>();
-  for await (
-    const records of readRecords(db, { kinds: "proxy.request", since: from, until: until - 1 })
-  ) {
-    for (const r of records) {
-      if (!r.appId || !r.entityId || !r.provider) continue;
-      const byEntity = getOr(histograms, r.appId, () => new Map());
-      const byProvider = getOr(byEntity, r.entityId, () => new Map());
-      getOr(byProvider, r.provider, () => new HourHistogram(from, until)).add(r.at);
-    }
-  }
+  const rows = await db.select({
+    appId: t.appId,
+    entityId: t.entityId,
+    provider: t.provider,
+    hours: sql<number>`sum(DISTINCT 1 << ((${t.hour} / 3600000) % 24))`,
+    days: sql<number>`count(DISTINCT ${t.hour} / 86400000)`,
+  }).from(t).where(and(gte(t.hour, from), lt(t.hour, until)))
+    .groupBy(t.appId, t.entityId, t.provider);
   const profiles: HourProfiles = new Map();
-  for (const [app, byEntity] of histograms) {
-    const entities = new Map<string, Map<string, HourProfile>>();
-    for (const [entity, byProvider] of byEntity) {
-      const providers = new Map<string, HourProfile>();
-      for (const [provider, h] of byProvider) providers.set(provider, h.profile());
-      entities.set(entity, providers);
-    }
-    profiles.set(app, entities);
+  for (const r of rows) {
+    const byEntity = getOr(profiles, r.appId, () => new Map());
+    const byProvider = getOr(byEntity, r.entityId, () => new Map());
+    byProvider.set(r.provider, { hours: Number(r.hours), days: Number(r.days), alertedHour: -1 });
   }
   return profiles;
 }

@@ -1,6 +1,7 @@
 import type { InValue, Transaction } from "@libsql/client";
 import { type SQL, sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
+import { rollupUpsert } from "./activity_rollup.ts";
 import { auditIds } from "./audit_id.ts";
 import { buildPack } from "./audit_pack.ts";
 import { type AuditEvent, GENESIS_HASH } from "./audit_types.ts";
@@ -62,6 +63,9 @@ async function appendWith(exec: Exec, events: readonly AuditEvent[], pack = fals
       "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     [HEAD_KEY, JSON.stringify({ hash: prevHash, count: head.count + events.length })],
   );
+  // In the same transaction as the records: the rollup never counts a call the log lacks.
+  const rollup = rollupUpsert(events);
+  if (rollup) await exec(rollup.sql, rollup.args);
 }
 
 /** One row for the whole run; returns its last hash. */

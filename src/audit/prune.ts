@@ -1,6 +1,7 @@
 import { eq, lt, lte, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { auditLog } from "../db/schema.ts";
+import { activityHourly, auditLog } from "../db/schema.ts";
+import { HOUR_MS } from "./activity_rollup.ts";
 import type { Actor } from "./actor.ts";
 import { recordAdminEvent } from "./admin_event.ts";
 import { readCheckpoint, writeCheckpoint } from "./chain_meta.ts";
@@ -10,6 +11,7 @@ import { readCheckpoint, writeCheckpoint } from "./chain_meta.ts";
  * and leaves a checkpoint (last pruned seq and hash) so the rest still
  * verifies. A pack goes once its newest record is older than `before`. The
  * prune itself is recorded (who, how many, up to when) in its transaction.
+ * The activity rollup loses every hour that ended by `before` with it.
  */
 export async function pruneAudit(
   database: Database,
@@ -18,6 +20,8 @@ export async function pruneAudit(
   now: number,
 ): Promise<number> {
   return await database.transaction(async (tx) => {
+    // An hour still partly inside retention is kept whole (its calls may still be in the log).
+    await tx.delete(activityHourly).where(lte(activityHourly.hour, before - HOUR_MS));
     // Answered from audit_log_until_idx, so no pack row is read unless it goes: the
     // unary + keeps SQLite from walking the rowid backwards for max() instead.
     const [{ seq }] = await tx.select({ seq: sql<number | null>`max(+${auditLog.seq})` })

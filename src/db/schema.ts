@@ -464,3 +464,38 @@ export const portalSettings = sqliteTable("portal_settings", {
   label: text("label"),
   createdAt: integer("created_at").notNull(),
 }, (t) => [primaryKey({ columns: [t.appId, t.entityId, t.kind, t.value] })]);
+
+/**
+ * Proxied calls counted per hour (migration 0017, WITHOUT ROWID there): what
+ * the portal's activity view and unusual_hours read instead of decoding the
+ * audit packs. Kept by append.ts in the audit batch's transaction, pruned
+ * with the log (prune.ts). '' stands for no agent, operation or via.
+ */
+export const activityHourly = sqliteTable("activity_hourly", {
+  appId: text("app_id").notNull(),
+  entityId: text("entity_id").notNull(),
+  /** UTC hour start, ms. */
+  hour: integer("hour").notNull(),
+  provider: text("provider").notNull(),
+  agentId: text("agent_id").notNull(),
+  operation: text("operation").notNull(),
+  decision: text("decision").notNull(),
+  via: text("via").notNull(),
+  calls: integer("calls").notNull(),
+  /** The newest call's time in this hour. */
+  lastAt: integer("last_at").notNull(),
+}, (t) => [
+  primaryKey({
+    columns: [
+      t.appId,
+      t.entityId,
+      t.hour,
+      t.provider,
+      t.agentId,
+      t.operation,
+      t.decision,
+      t.via,
+    ],
+  }),
+  index("activity_hourly_hour_idx").on(t.hour, t.appId, t.entityId, t.provider),
+]);

@@ -246,7 +246,10 @@ export function portalRoutes(deps: PortalDeps): Hono {
     if (!connection) return notFound();
     const session = c.get("session");
     const beforeRaw = Number(c.req.query("before"));
-    const before = Number.isSafeInteger(beforeRaw) && beforeRaw > 0 ? beforeRaw : null;
+    const skipRaw = Number(c.req.query("skip") ?? 0);
+    const before = Number.isSafeInteger(beforeRaw) && beforeRaw > 0
+      ? { at: beforeRaw, skip: Number.isSafeInteger(skipRaw) && skipRaw > 0 ? skipRaw : 0 }
+      : null;
     const activity = await readActivity(
       deps.database.db,
       { appId: session.appId, entityId: session.entityId, provider: connection.provider },
@@ -258,18 +261,20 @@ export function portalRoutes(deps: PortalDeps): Hono {
       ? (await listChoices(deps.database.db, session)).filter((x) => x.kind === hideable.kind)
         .map((x) => x.label ?? x.value)
       : [];
-    const last = activity.items.at(-1);
+    const next = activity.next;
     return renderPage(
       <PortalConnectionPage
         connection={view(connection, activity.lastUsed)}
         activity={activity.items.map((a) => ({
           at: when(a.at),
+          calls: a.calls,
           agentId: a.agentId,
           operation: a.operation,
           decision: a.decision,
         }))}
-        olderHref={activity.more && last
-          ? `/portal/connections/${connection.id}?before=${last.at}`
+        olderHref={next
+          ? `/portal/connections/${connection.id}?before=${next.at}` +
+            (next.skip > 0 ? `&skip=${next.skip}` : "")
           : null}
         hideNoun={hideable?.noun ?? null}
         hidden={hidden}
