@@ -155,14 +155,6 @@ function forbiddenCalls(e: Env): [string, string, unknown?][] {
     ["DELETE", "/v1/agents/agent-1"],
     ["POST", "/v1/webhooks", { url: "https://hooks.example.test/x", events: ["*"] }],
     ["DELETE", `/v1/connections/${BOB_GMAIL}`],
-    ["POST", "/v1/request-connection", {
-      user_id: "alice",
-      provider_name: "gmail",
-      scopes: [],
-      return_url: "https://app.example/done",
-    }],
-    ["GET", `/v1/token/${BOB_GMAIL}`],
-    ["POST", `/v1/refresh/${BOB_GMAIL}`],
     ["POST", `/v1/connections/${BOB_GMAIL}/refresh`],
     ["POST", "/v1/auth/sessions", {
       entityId: "alice",
@@ -176,7 +168,6 @@ function forbiddenCalls(e: Env): [string, string, unknown?][] {
     ["GET", "/v1/mcp/urls"],
     ["GET", "/v1/webhooks"],
     ["GET", "/v1/connections"],
-    ["GET", `/v1/check-connection/${BOB_GMAIL}`],
     ["GET", "/v1/rules"],
     ["GET", "/v1/nothing-here"],
   ];
@@ -184,7 +175,7 @@ function forbiddenCalls(e: Env): [string, string, unknown?][] {
 
 Deno.test({
   name:
-    "key roles: an agent key calls the proxy (path, Host, connection id) and reads its held approval",
+    "key roles: an agent key calls the proxy (path, Host, connection id), reads its held approval and uses the connection-id gateway",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -223,6 +214,31 @@ Deno.test({
       assert.deepEqual((await mine.json()).connections.map((c: { id: string }) => c.id), [
         BOB_GMAIL,
       ]);
+      // The connection-id gateway is the agent's own interface (Nexus's agent flow).
+      const checked = await call(env, agentKey, "GET", `/v1/check-connection/${BOB_GMAIL}`);
+      assert.equal(checked.status, 200, await checked.clone().text());
+      assert.equal((await checked.json()).status, "active");
+      const providers = await call(env, agentKey, "GET", "/v1/providers");
+      assert.equal(providers.status, 200);
+      await providers.body?.cancel();
+      // Release stays behind the app's switch (off here) for every key.
+      const token = await call(env, agentKey, "GET", `/v1/token/${BOB_GMAIL}`);
+      assert.equal((await token.json()).error.code, "SX-RELEASE-DISABLED");
+      // The backend registers where users come back to; the agent asks a user to connect.
+      const origin = await call(env, e.backendKey, "PATCH", "/v1/app", {
+        addOrigins: ["https://app.example"],
+      });
+      assert.equal(origin.status, 200);
+      await origin.body?.cancel();
+      const asked = await call(env, agentKey, "POST", "/v1/request-connection", {
+        user_id: "carol",
+        provider_name: "gmail",
+        scopes: [],
+        return_url: "https://app.example/done",
+      });
+      const link = await asked.json();
+      assert.equal(asked.status, 201, JSON.stringify(link));
+      assert.match(link.authUrl ?? link.auth_url ?? "", /^http/);
     });
   },
 });

@@ -2,15 +2,21 @@ import type { MiddlewareHandler } from "hono";
 import { agentKeyRefused } from "../apps/key_errors.ts";
 import type { ApiEnv } from "./require_api_key.ts";
 
-/** One `/v1` call an agent key may make: read-only, matched on the whole path. */
+/** One `/v1` call an agent key may make, matched on the whole path. */
 interface AgentRoute {
   path: RegExp;
+  /** Default GET (and HEAD). */
+  method?: "POST";
   /** A query parameter the call must narrow itself with. */
   narrowedBy?: string;
 }
 
 /**
- * Everything an agent key may call under `/v1`: reading what it waits on.
+ * Everything an agent key may call under `/v1`: reading what it waits on,
+ * and the connection-id gateway, which is an agent's own interface (the
+ * Nexus agent-integration flow): asking a user to connect (the user still
+ * consents), checking the connection, the provider directory, and the token
+ * release and refresh, which stay behind the app's release switch and rules.
  * Each pattern is anchored and matched against `c.req.path`, the very string
  * Hono routes on, so a path that matches reaches that read-only handler and
  * nothing else; any other shape (a trailing slash, another case, `//`, an
@@ -25,6 +31,12 @@ const AGENT_ROUTES: readonly AgentRoute[] = [
   { path: /^\/v1\/connections\/[A-Za-z0-9_-]+$/ },
   // …or, when it names an entity (as it does on every proxied call), that entity's connections.
   { path: /^\/v1\/connections$/, narrowedBy: "entityId" },
+  // The connection-id gateway.
+  { path: /^\/v1\/request-connection$/, method: "POST" },
+  { path: /^\/v1\/check-connection\/[A-Za-z0-9_-]+$/ },
+  { path: /^\/v1\/providers$/ },
+  { path: /^\/v1\/token\/[A-Za-z0-9_-]+$/ },
+  { path: /^\/v1\/refresh\/[A-Za-z0-9_-]+$/, method: "POST" },
 ];
 
 /** Whether an agent key may make this `/v1` call. */
@@ -33,10 +45,11 @@ export function agentMayCall(
   path: string,
   query: Record<string, string>,
 ): boolean {
-  // Hono answers HEAD with the GET handler; nothing an agent may call writes.
-  if (method !== "GET" && method !== "HEAD") return false;
+  // Hono answers HEAD with the GET handler.
+  const wanted = method === "HEAD" ? "GET" : method;
   return AGENT_ROUTES.some((route) =>
-    route.path.test(path) && (route.narrowedBy === undefined || !!query[route.narrowedBy])
+    (route.method ?? "GET") === wanted && route.path.test(path) &&
+    (route.narrowedBy === undefined || !!query[route.narrowedBy])
   );
 }
 

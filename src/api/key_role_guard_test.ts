@@ -8,6 +8,20 @@ Deno.test("agentMayCall: reading a held call, and the bridge's connection lookup
   assert.equal(agentMayCall("GET", "/v1/connections", { entityId: "alice" }), true);
 });
 
+Deno.test("agentMayCall: the connection-id gateway, the agent's own interface", () => {
+  assert.equal(agentMayCall("POST", "/v1/request-connection", {}), true);
+  assert.equal(agentMayCall("GET", "/v1/check-connection/con_abc", {}), true);
+  assert.equal(agentMayCall("GET", "/v1/providers", {}), true);
+  assert.equal(agentMayCall("GET", "/v1/token/con_abc", {}), true);
+  assert.equal(agentMayCall("POST", "/v1/refresh/con_abc", {}), true);
+  // Only in the shapes and methods the gateway answers.
+  assert.equal(agentMayCall("GET", "/v1/request-connection", {}), false);
+  assert.equal(agentMayCall("POST", "/v1/token/con_abc", {}), false);
+  assert.equal(agentMayCall("GET", "/v1/refresh/con_abc", {}), false);
+  assert.equal(agentMayCall("POST", "/v1/refresh/con_abc/", {}), false);
+  assert.equal(agentMayCall("POST", "/v1/connections/con_abc/refresh", {}), false);
+});
+
 Deno.test("agentMayCall: nothing that writes, lists everything, or is shaped otherwise", () => {
   const refused: [string, string, Record<string, string>][] = [
     ["POST", "/v1/approvals/apr_abc", {}],
@@ -28,8 +42,8 @@ Deno.test("agentMayCall: nothing that writes, lists everything, or is shaped oth
     ["GET", "/v1/approvals/apr_abc\n", {}],
     ["GET", "/v1/approvals/apr%2F..%2F..%2Fapp", {}],
     ["GET", "/v1/connections/con_abc%2Frefresh", {}],
-    ["GET", "/v1/token/con_abc", {}],
-    ["GET", "/v1/check-connection/con_abc", {}],
+    ["GET", "/v1/token/con_abc/", {}],
+    ["GET", "/v1/check-connection/con_abc/x", {}],
     ["GET", "/v1/anomalies", {}],
     ["GET", "/v1/app", {}],
     ["GET", "/v1/mcp/urls", {}],
