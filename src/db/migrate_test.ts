@@ -103,7 +103,7 @@ Deno.test("migrations: 0016 makes every existing API key a backend key; no other
         args: [id, `digest-${id}`, id === "key_revoked" ? 2 : null],
       });
     }
-    assert.deepEqual(await migrate(client, MIGRATIONS), ["0016_key_roles"]);
+    assert.deepEqual((await migrate(client, MIGRATIONS))[0], "0016_key_roles");
     const rows = await client.execute("SELECT id, role FROM api_keys ORDER BY id");
     assert.deepEqual(rows.rows.map((r) => [r.id, r.role]), [
       ["key_live", "backend"],
