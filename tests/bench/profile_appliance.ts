@@ -78,7 +78,7 @@ const cpu = () => {
   return (Number(f[11]) + Number(f[12])) * 10_000;
 };
 const args = [
-  "-t2",
+  `-t${Math.min(2, CONNECTIONS)}`,
   `-c${CONNECTIONS}`,
   `-d${SECONDS}s`,
   "--latency",

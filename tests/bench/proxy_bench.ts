@@ -209,9 +209,14 @@ function mainThreadUs(pid: number): number {
 }
 
 /** wrk against a forwarder process, with its serving thread's CPU µs per request. */
-async function wrkProcess(name: string, port: number, child: Deno.ChildProcess) {
+async function wrkProcess(
+  name: string,
+  port: number,
+  child: Deno.ChildProcess,
+  connections = CONNECTIONS,
+) {
   const before = mainThreadUs(child.pid);
-  const result = await wrk(name, `http://127.0.0.1:${port}/repos/o/r`, {});
+  const result = await wrk(name, `http://127.0.0.1:${port}/repos/o/r`, {}, connections);
   const servingUs = (mainThreadUs(child.pid) - before) / Math.max(1, result.requests);
   return { ...result, threadsUs: { serving: servingUs } };
 }
@@ -377,10 +382,11 @@ async function measured(
   name: string,
   appliance: Awaited<ReturnType<typeof startAppliance>>,
   refusals = false,
+  connections = CONNECTIONS,
 ): Promise<ApplianceRun> {
   const cpu = process.cpuUsage();
   const threads = threadCpu();
-  const result = await wrk(name, appliance.url, appliance.headers, CONNECTIONS, refusals);
+  const result = await wrk(name, appliance.url, appliance.headers, connections, refusals);
   const used = process.cpuUsage(cpu);
   const threadsAfter = threadCpu();
   return {
@@ -489,8 +495,11 @@ try {
     }, 1),
   );
   latency.push(await wrk("nginx (1 worker)", `http://127.0.0.1:${nginxPort}/repos/o/r`, {}, 1));
+  latency.push(
+    await wrkProcess("deno ceiling (bare Deno.connect forwarder)", ceilingPort, ceiling, 1),
+  );
   const appliance = await startAppliance(upstreamPort, true);
-  latency.push(await wrk("appliance (audit on)", appliance.url, appliance.headers, 1));
+  latency.push(await measured("appliance (audit on)", appliance, false, 1));
   await appliance.stop();
 } finally {
   nginx.kill("SIGTERM");
@@ -622,22 +631,27 @@ console.log(
 );
 
 console.log(`\n1 connection, sequential requests: latency added to one call\n`);
-console.log("| target | req/s | p50 ms | p99 ms | added p50 vs direct |");
-console.log("| --- | ---: | ---: | ---: | ---: |");
+console.log(
+  "| target | req/s | p50 ms | p99 ms | added p50 vs direct | serving µs/request |",
+);
+console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
 for (const r of latency) {
+  const serving = (r as Partial<ApplianceRun>).threadsUs?.serving;
   console.log(
     `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${
       (r.p50 - latency[0].p50).toFixed(2)
-    } |`,
+    } | ${serving === undefined ? "" : serving.toFixed(1)} |`,
   );
 }
 securityTable();
 
-const [, nginxOne, applianceOne] = latency;
+const [, nginxOne, ceilingOne, applianceOne] = latency;
 console.log(
   `\nappliance (audit on) p50 at one connection: ${applianceOne.p50.toFixed(3)} ms vs nginx ${
     nginxOne.p50.toFixed(3)
-  } ms = ${(applianceOne.p50 / nginxOne.p50).toFixed(2)}x (target ≤ 1.5x)`,
+  } ms = ${(applianceOne.p50 / nginxOne.p50).toFixed(2)}x (target ≤ 1.5x); Deno's own ceiling ${
+    (ceilingOne.p50 / nginxOne.p50).toFixed(2)
+  }x`,
 );
 console.log(
   `appliance (audit on, 50 rules) at ${CONNECTIONS} connections: ${
