@@ -315,6 +315,10 @@ export function resultLines(result: InitResult, configArg: string | null): strin
       }`,
       `API key ${result.apiKey.id} (shown once, send it as the securix-api-key header):`,
       `  ${result.apiKey.key}`,
+      `It is a backend key: keep it on your server. Give each agent its own key, which can only ` +
+        `call the proxy: "securix${
+          configArg ? ` --config ${configArg}` : ""
+        } keys create ${result.app.name} --role agent".`,
     );
   } else {
     const config = configArg ? ` --config ${configArg}` : "";
