@@ -297,6 +297,9 @@ const table = z.object({
 });
 type Table = z.output<typeof table>;
 
+/** Every key a `[providers.<name>]` table may hold (tests/readme_test.ts keeps README's list true). */
+export const PROVIDER_KEYS: readonly string[] = Object.keys(table.shape);
+
 /** The schema of the whole `[providers]` section; secrets resolve through `sources`. */
 export function providersSchema(sources: SecretSources) {
   return z.record(z.string(), z.unknown()).transform(async (tables, ctx) => {
