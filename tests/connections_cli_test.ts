@@ -259,7 +259,7 @@ Deno.test("cli connections: list, refresh, invalid_grant, pause/resume, revoke, 
         const result = await env.cli("refresh", bob);
         assertCleanError(
           result,
-          "SX-CONNECTION-NEEDS-REAUTH",
+          "SX-TOKEN-EXPIRED", // the proxy's and the gateway's code for a refused refresh token
           /gmail returned invalid_grant; the connection is now needs_reauth and the user must reconnect gmail/,
         );
         assert.equal(env.oidc.stats.tokenCalls.refresh_token, 1);

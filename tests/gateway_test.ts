@@ -8,6 +8,9 @@ import assert from "node:assert/strict";
 import { cliActor } from "../src/audit/actor.ts";
 import { listRecords } from "../src/audit/read_records.ts";
 import { updateApp } from "../src/apps/update_app.ts";
+import { providerWiring } from "../src/cli/connections_command.ts";
+import { refreshNow } from "../src/connections/refresh_now.ts";
+import { SecurixError } from "../src/errors/securix_error.ts";
 import { Browser, type FlowEnv, setup } from "./helpers/flow_env.ts";
 import { freePort } from "./helpers/process.ts";
 import { seedApp, seedConnection } from "./helpers/seed.ts";
@@ -410,6 +413,107 @@ Deno.test({
       const oauth2 = (providers.providers as Record<string, { name: string }[]>).oauth2;
       assert.deepEqual(oauth2.map((p) => p.name), ["gmail"]);
       assert.equal(/secret|client_id/i.test(text), false, "no client credentials listed");
+    } finally {
+      await env.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "gateway, proxy and operator refresh: one code and one status per connection state, whichever door",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const env = await setup();
+    try {
+      const { appliance } = env;
+      const demoId = String(
+        (await appliance.database.client.execute("SELECT id FROM apps WHERE name = 'demo'"))
+          .rows[0].id,
+      );
+      await updateApp(appliance.database, "demo", { credentialRelease: true }, {
+        now: appliance.now,
+        by: cliActor(() => "operator"),
+      });
+      // Refresh tokens oidc-provider never issued: it answers them with invalid_grant.
+      for (const who of ["gw", "cli"]) {
+        await seedConnection(appliance, {
+          id: `con_dead${who}`,
+          appId: demoId,
+          entityId: `u-${who}`,
+          provider: "gmail",
+          accessToken: `at-${who}`,
+          refreshToken: `never-issued-${who}`,
+        });
+      }
+      await seedConnection(appliance, {
+        id: "con_paused",
+        appId: demoId,
+        entityId: "u-paused",
+        provider: "gmail",
+        accessToken: "at-paused",
+        refreshToken: "rt-paused",
+      });
+      await appliance.database.client.execute(
+        "UPDATE connections SET status = 'paused' WHERE id = 'con_paused'",
+      );
+      const pending = String(
+        (await json(await requestConnection(env, "http://127.0.0.1:3000/cb"))).connection_id,
+      );
+
+      /**
+       * "status code" of a refusal, the body consumed; a refused refresh token adds
+       * details.status, the marker that tells it from a passing SX-TOKEN-EXPIRED.
+       */
+      const refusal = async (res: Response) => {
+        const body = await json(res);
+        const error = body.error as { code: string; details?: Record<string, unknown> };
+        const marker = error.details?.status === "needs_reauth" ? " needs_reauth" : "";
+        return `${res.status} ${error.code}${marker}`;
+      };
+      const proxy = (selector: Record<string, string>) =>
+        fetch(`${env.publicUrl}/proxy/gmail/gmail/v1/users/me/messages`, {
+          headers: { "securix-api-key": env.apiKey, "securix-agent-id": "agent-1", ...selector },
+        });
+      const doors = (id: string, entityId: string) => ({
+        "POST /v1/refresh": () => env.api(`/v1/refresh/${id}`, { method: "POST" }),
+        "POST /v1/connections/:id/refresh": () =>
+          env.api(`/v1/connections/${id}/refresh`, { method: "POST" }),
+        "GET /v1/token": () => env.api(`/v1/token/${id}`),
+        "proxy, securix-connection-id": () => proxy({ "securix-connection-id": id }),
+        "proxy, securix-entity-id": () => proxy({ "securix-entity-id": entityId }),
+      });
+      const expectEverywhere = async (id: string, entityId: string, expected: string) => {
+        for (const [door, call] of Object.entries(doors(id, entityId))) {
+          assert.equal(await refusal(await call()), expected, `${id} through ${door}`);
+        }
+      };
+
+      // The gateway's forced refresh meets invalid_grant: the connection is needs_reauth.
+      const first = await env.api("/v1/refresh/con_deadgw", { method: "POST" });
+      const firstBody = await first.clone().json();
+      assert.equal(await refusal(first), "401 SX-TOKEN-EXPIRED needs_reauth");
+      assert.equal(firstBody.error.details.error, "attention_required", "Nexus's marker is kept");
+      await expectEverywhere("con_deadgw", "u-gw", "401 SX-TOKEN-EXPIRED needs_reauth");
+
+      // The operator's refresh (CLI and console share refreshNow) meets it: the same answer.
+      const wiring = await providerWiring(appliance, "gmail");
+      const operator = await refreshNow({
+        ...appliance,
+        refresherFor: wiring.refresherFor,
+        providerEnabled: (name) => wiring.registry.enabled.has(name),
+      }, "con_deadcli").then(
+        () => "refreshed",
+        (e: SecurixError) => `${e.status} ${e.code} ${e.details?.status}`,
+      );
+      assert.equal(operator, "401 SX-TOKEN-EXPIRED needs_reauth");
+      await expectEverywhere("con_deadcli", "u-cli", "401 SX-TOKEN-EXPIRED needs_reauth");
+
+      // Not connected yet: the proxy's 401 SX-NOT-CONNECTED at the gateway too.
+      await expectEverywhere(pending, "nexus-user", "401 SX-NOT-CONNECTED");
+      // Paused: the proxy's 403 SX-PAUSED at the gateway too (no credential released).
+      await expectEverywhere("con_paused", "u-paused", "403 SX-PAUSED");
     } finally {
       await env.close();
     }

@@ -1,5 +1,6 @@
 import { SecurixError } from "../errors/securix_error.ts";
 import type { Connection } from "./connection_types.ts";
+import { NEEDS_REAUTH_DETAILS, tokenExpiredError } from "./credential_errors.ts";
 
 /**
  * What an operator's action on one connection can run into, each with a
@@ -26,16 +27,17 @@ export const connectionErrors = {
       `Cannot refresh token for connection "${c.id}" (${c.provider}): ${why}`,
       { status: 400, details: { connectionId: c.id, provider: c.provider } },
     ),
-  /** The provider said the grant is dead; the connection was marked needs_reauth. */
+  /**
+   * The provider said the grant is dead; the connection was marked
+   * needs_reauth. SX-TOKEN-EXPIRED, as the proxy and gateway answer it.
+   */
   needsReauth: (c: Connection) =>
-    new SecurixError(
-      "SX-CONNECTION-NEEDS-REAUTH",
+    tokenExpiredError(
       `Cannot refresh token for connection "${c.id}": ${c.provider} returned invalid_grant; ` +
         `the connection is now needs_reauth and the user must reconnect ${c.provider} ` +
         `(entity "${c.entityId}")`,
       {
-        status: 401,
-        details: { connectionId: c.id, provider: c.provider },
+        details: { connectionId: c.id, provider: c.provider, ...NEEDS_REAUTH_DETAILS },
         llmError:
           `The user's ${c.provider} authorization is no longer valid; ask them to reconnect ${c.provider} through the app.`,
       },

@@ -1,15 +1,58 @@
 import { SecurixError } from "../errors/securix_error.ts";
 
-export function tokenExpired(provider: string, detail: string): SecurixError {
-  return new SecurixError(
-    "SX-TOKEN-EXPIRED",
-    `The ${provider} credential cannot be used: ${detail}`,
-    {
-      status: 401,
-      llmError:
-        `The user's ${provider} connection has expired or was revoked; ask them to reconnect ${provider} through the app.`,
-    },
-  );
+/**
+ * The refusals every front door (proxy, MCP, connection-id gateway, CLI and
+ * console refresh) gives when a connection's credential cannot be used. Each
+ * code gets its HTTP status here and nowhere else, so the same situation
+ * answers the same code and status whichever door an app or agent came in by;
+ * each door only words the message and `llmError` for its own callers.
+ */
+interface Wording {
+  llmError: string;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/**
+ * SX-TOKEN-EXPIRED (401): the credential cannot be used and the appliance
+ * cannot renew it, including a connection whose refresh token the provider
+ * refused (status `needs_reauth`: the user must connect again).
+ */
+export function tokenExpiredError(message: string, wording: Wording): SecurixError {
+  return new SecurixError("SX-TOKEN-EXPIRED", message, { status: 401, ...wording });
+}
+
+/**
+ * SX-NOT-CONNECTED (401): the entity or connection id has no connection the
+ * app may use yet (none, still pending, or revoked). 401 like SX-TOKEN-EXPIRED:
+ * both mean "no credential to call with", and apps branch on the code.
+ */
+export function notConnectedError(message: string, wording: Wording): SecurixError {
+  return new SecurixError("SX-NOT-CONNECTED", message, { status: 401, ...wording });
+}
+
+export function tokenExpired(
+  provider: string,
+  detail: string,
+  details?: Record<string, unknown>,
+): SecurixError {
+  return tokenExpiredError(`The ${provider} credential cannot be used: ${detail}`, {
+    llmError:
+      `The user's ${provider} connection has expired or was revoked; ask them to reconnect ${provider} through the app.`,
+    ...(details ? { details } : {}),
+  });
+}
+
+/**
+ * The provider refused the refresh token (the connection is needs_reauth).
+ * `details.status` is what every door adds to tell this from a passing
+ * SX-TOKEN-EXPIRED (a refresh the provider did not answer): only the user
+ * connecting again helps.
+ */
+export const NEEDS_REAUTH_DETAILS = { status: "needs_reauth" } as const;
+
+export function needsReauth(provider: string, detail: string): SecurixError {
+  return tokenExpired(provider, detail, { ...NEEDS_REAUTH_DETAILS });
 }
 
 export const credentialErrors = {

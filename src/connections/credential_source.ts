@@ -11,7 +11,7 @@ import {
   type StoredCredential,
 } from "./connection_types.ts";
 import { readStoredCredential, serializeCredential } from "./stored_credential.ts";
-import { tokenExpired } from "./credential_errors.ts";
+import { needsReauth, tokenExpired } from "./credential_errors.ts";
 import { acquireLease, releaseLease } from "./refresh_lease.ts";
 import { refreshDue } from "./refresh_timing.ts";
 import { connectionAudit, connectionEventData } from "./lifecycle.ts";
@@ -335,7 +335,7 @@ export class CredentialSource {
       });
       this.invalidate(connection.id);
       this.#o.onRefresh?.("invalid_grant");
-      throw tokenExpired(connection.provider, "the provider no longer accepts it (invalid_grant)");
+      throw needsReauth(connection.provider, "the provider no longer accepts it (invalid_grant)");
     }
     const failures = (this.#backoff.get(connection.id)?.failures ?? 0) + 1;
     if (failures === 1) {

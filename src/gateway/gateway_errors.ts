@@ -1,3 +1,8 @@
+import {
+  NEEDS_REAUTH_DETAILS,
+  notConnectedError,
+  tokenExpiredError,
+} from "../connections/credential_errors.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 
 /** The gateway API's refusals, each with its stable code and a sentence an agent can relay. */
@@ -15,27 +20,24 @@ export const gatewayErrors = {
           "This appliance does not hand out credentials. Call the provider's API through the appliance's proxy instead (send securix-api-key, securix-agent-id and securix-connection-id or securix-entity-id); it adds the credential itself.",
       },
     ),
+  /** Pending (or any other status without a credential): the proxy's SX-NOT-CONNECTED, same status. */
   notActive: (status: string) =>
-    new SecurixError(
-      "SX-NOT-CONNECTED",
-      `The connection is ${status}, so it has no credential to use`,
-      {
-        status: 409,
-        llmError:
-          "The user has not finished connecting (or the connection is paused or revoked). Ask them to connect again.",
-        details: { status },
-      },
-    ),
-  /** Nexus's `409 attention_required`: the provider refused the refresh token. */
+    notConnectedError(`The connection is ${status}, so it has no credential to use`, {
+      llmError: "The user has not finished connecting. Ask them to connect again.",
+      details: { status },
+    }),
+  /**
+   * The provider refused the refresh token: SX-TOKEN-EXPIRED, as the proxy
+   * answers a needs_reauth connection. `details.error` keeps Nexus's
+   * `attention_required` for agents written against its guide.
+   */
   needsReauth: (provider: string) =>
-    new SecurixError(
-      "SX-NEEDS-REAUTH",
+    tokenExpiredError(
       `${provider} no longer accepts this connection's refresh token; the user must connect again`,
       {
-        status: 409,
         llmError:
           "The user's connection has expired for good. Ask them to connect again (POST /v1/request-connection).",
-        details: { error: "attention_required" },
+        details: { error: "attention_required", ...NEEDS_REAUTH_DETAILS },
       },
     ),
   ambiguousProvider: (name: string, candidates: string[]) =>

@@ -6,6 +6,7 @@ import { getConnection } from "../connections/connection_store.ts";
 import type { Connection, StoredCredential } from "../connections/connection_types.ts";
 import { readStoredCredential } from "../connections/stored_credential.ts";
 import type { Database, Db } from "../db/client.ts";
+import { proxyErrors } from "../proxy/proxy_errors.ts";
 import { evaluate } from "../rules/evaluate.ts";
 import { ruleErrors } from "../rules/rule_errors.ts";
 import type { RuleSet } from "../rules/rule_set.ts";
@@ -92,8 +93,10 @@ export async function refreshOnly(
   };
 }
 
+/** Refused with the code and status the proxy gives the same connection status. */
 function usable(connection: Connection): void {
   if (connection.status === "needs_reauth") throw gatewayErrors.needsReauth(connection.provider);
+  if (connection.status === "paused") throw proxyErrors.paused(connection.provider);
   if (connection.status !== "active") throw gatewayErrors.notActive(connection.status);
 }
 

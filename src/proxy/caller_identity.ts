@@ -7,7 +7,7 @@ import { lockedOut } from "../apps/key_errors.ts";
 import { currentConnection, getConnection } from "../connections/connection_store.ts";
 import type { Connection } from "../connections/connection_types.ts";
 import type { Db } from "../db/client.ts";
-import { tokenExpired } from "../connections/credential_errors.ts";
+import { needsReauth } from "../connections/credential_errors.ts";
 import { TtlCache } from "../cache/ttl_cache.ts";
 import { proxyErrors } from "./proxy_errors.ts";
 
@@ -199,7 +199,7 @@ function usableConnection(connection: Connection | null, provider: string): Conn
   if (connection.status === "paused") throw proxyErrors.paused(provider);
   // The provider refused its refresh token: retrying would only repeat that.
   if (connection.status === "needs_reauth") {
-    throw tokenExpired(provider, "the user must reconnect");
+    throw needsReauth(provider, "the user must reconnect");
   }
   return connection;
 }

@@ -18,10 +18,11 @@ Deno.test("caller identity: only an active connection reaches the credential (ne
     await addAgent(db, app.id, { agentId: "agent-1" }, appliance);
     const expected: Record<ConnectionStatus, string | null> = {
       active: null,
-      pending: "SX-NOT-CONNECTED",
-      paused: "SX-PAUSED",
-      needs_reauth: "SX-TOKEN-EXPIRED",
-      revoked: "SX-NOT-CONNECTED",
+      pending: "SX-NOT-CONNECTED 401",
+      paused: "SX-PAUSED 403",
+      // Every door answers a refused refresh token so: details.status tells it from a passing one.
+      needs_reauth: "SX-TOKEN-EXPIRED 401 needs_reauth",
+      revoked: "SX-NOT-CONNECTED 401",
     };
     for (const status of Object.keys(expected) as ConnectionStatus[]) {
       await insertConnection(db, {
@@ -53,7 +54,7 @@ Deno.test("caller identity: only an active connection reaches the credential (ne
       });
       const outcome = await callers.resolve(headers, "gmail").then(
         (caller) => caller.connection.status,
-        (error) => error.code,
+        (error) => [error.code, error.status, error.details?.status].filter(Boolean).join(" "),
       );
       assert.equal(outcome, code ?? "active", status);
     }

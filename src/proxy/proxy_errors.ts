@@ -1,3 +1,4 @@
+import { notConnectedError } from "../connections/credential_errors.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 
 /**
@@ -44,8 +45,7 @@ export const proxyErrors = {
         `This agent (${agentId}) is not allowed to act for the app; the app's operator must register it.`,
     }),
   notConnected: (provider: string) =>
-    new SecurixError("SX-NOT-CONNECTED", `The entity has no active ${provider} connection`, {
-      status: 401,
+    notConnectedError(`The entity has no active ${provider} connection`, {
       llmError:
         `The user has not connected ${provider} yet. Ask them to connect it: the app starts a consent (popup, or a device code they enter at the appliance's /device page).`,
     }),

@@ -200,7 +200,8 @@ async function readJson<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
   try {
     json = JSON.parse(text);
   } catch {
-    throw refused(400, "SX-INVALID-INPUT", "Body is not valid JSON");
+    // The code the appliance's own /v1 API gives the same body.
+    throw refused(400, "SX-INVALID-JSON", "The request body is not valid JSON");
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

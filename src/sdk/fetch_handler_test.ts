@@ -138,6 +138,29 @@ Deno.test("create: an entityId in the body is refused, never used", async () => 
   assert.equal(calls.length, 0);
 });
 
+Deno.test("a body that is not JSON: 400 SX-INVALID-JSON, as the appliance's /v1 API answers it", async () => {
+  const { handler, calls } = setup();
+  for (const path of ["create-auth-session", "confirm-auth-session"]) {
+    for (const text of ["{not json", "", '{"providers":'] as const) {
+      const req = post(path, null);
+      const res = await handler(
+        new Request(req.url, { method: "POST", headers: req.headers, body: text }),
+      );
+      assert.equal(res.status, 400, `${path} ${JSON.stringify(text)}`);
+      const error = await errorOf(res);
+      assert.equal(error.code, "SX-INVALID-JSON", `${path} ${JSON.stringify(text)}`);
+      assert.equal(error.message.includes(text || "\u0000"), false, "the body is not echoed");
+    }
+  }
+  // Well-formed JSON of the wrong shape stays SX-INVALID-INPUT, naming the field.
+  const shape = await handler(post("create-auth-session", { providers: 7, sxcHash: SXC_HASH }));
+  assert.equal(shape.status, 400);
+  const wrong = await errorOf(shape);
+  assert.equal(wrong.code, "SX-INVALID-INPUT");
+  assert.match(wrong.message, /^providers/);
+  assert.equal(calls.length, 0);
+});
+
 Deno.test("no app session: 401 and the appliance is never called", async () => {
   const { handler, calls } = setup();
   for (

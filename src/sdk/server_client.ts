@@ -280,7 +280,8 @@ export class Securix {
             throw new SecurixApiError(
               "SX-NOT-CONNECTED",
               `Entity has no ${selector.provider} connection`,
-              { status: 404 },
+              // The proxy's status for the same code.
+              { status: 401 },
             );
           }
           return found;
