@@ -31,6 +31,17 @@ const UNDOCUMENTED_CODES: Record<string, string> = {
     "the operator cancelled the `init` wizard; its message says nothing was written",
 };
 
+/**
+ * Codes src/ no longer answers with, each with what replaced it. README may name them only in
+ * its "## Upgrade" section, so integrators can look up an old code; anywhere else they would be
+ * a promise the code no longer keeps.
+ */
+const RETIRED_CODES: Record<string, string> = {
+  "SX-NEEDS-REAUTH": "0.1.0: the gateway answers a refused refresh token with SX-TOKEN-EXPIRED",
+  "SX-CONNECTION-NEEDS-REAUTH":
+    "0.1.0: the operator's refresh answers a refused refresh token with SX-TOKEN-EXPIRED",
+};
+
 // ---------------------------------------------------------------------------------------------
 // Markdown helpers
 
@@ -73,6 +84,15 @@ function codeSpans(prose: string): Located[] {
     text: m[1].replace(/\s+/g, " "),
     line: lineOf(prose, m.index),
   }));
+}
+
+/** The 1-based line range of the section under the level-2 heading `heading` (to the next one). */
+function sectionLines(md: string, heading: string): { from: number; to: number } {
+  const lines = md.split("\n");
+  const start = lines.findIndex((l) => l.trim() === heading);
+  if (start < 0) return { from: 0, to: -1 };
+  const next = lines.findIndex((l, i) => i > start && /^## /.test(l));
+  return { from: start + 1, to: next < 0 ? lines.length : next };
 }
 
 /** The lines of the first table after the heading `heading` (up to the next heading). */
@@ -120,14 +140,28 @@ function checkCodes(
   md: string,
   source: Set<string>,
   undocumented: Record<string, string>,
+  retired: Record<string, string> = RETIRED_CODES,
 ): string[] {
   const problems: string[] = [];
   const documented = new Map<string, number>();
+  const upgrade = sectionLines(md, "## Upgrade");
   for (const m of md.matchAll(CODE)) {
-    if (!documented.has(m[0])) documented.set(m[0], lineOf(md, m.index));
+    const line = lineOf(md, m.index);
+    if (m[0] in retired) {
+      if (line < upgrade.from || line > upgrade.to) {
+        problems.push(
+          `README:${line}: ${m[0]} is retired (${retired[m[0]]}); name it only in ## Upgrade`,
+        );
+      }
+      continue;
+    }
+    if (!documented.has(m[0])) documented.set(m[0], line);
   }
   for (const [code, line] of documented) {
     if (!source.has(code)) problems.push(`README:${line}: ${code} is not used anywhere in src/`);
+  }
+  for (const code of Object.keys(retired)) {
+    if (source.has(code)) problems.push(`retired ${code} is used in src/ again: drop it here`);
   }
   for (const code of source) {
     if (documented.has(code) || code in undocumented) continue;
@@ -564,6 +598,20 @@ Deno.test("README checks catch a bogus code, command, flag, key and route", asyn
   const dropped = new Set([...source, "SX-BRAND-NEW"]);
   assert.ok(
     checkCodes(README, dropped, UNDOCUMENTED_CODES).some((p) => p.includes("SX-BRAND-NEW")),
+  );
+  // A retired code is fine in ## Upgrade, refused anywhere else, and refused once src/ uses it again.
+  const retired = { ...RETIRED_CODES, "SX-OLD-CODE": "test" };
+  const upgradeAt = README.indexOf("## Upgrade\n") + "## Upgrade\n".length;
+  const inUpgrade = README.slice(0, upgradeAt) + "\n`SX-OLD-CODE` → `SX-PAUSED`\n" +
+    README.slice(upgradeAt);
+  assert.deepEqual(checkCodes(inUpgrade, source, UNDOCUMENTED_CODES, retired), []);
+  assert.ok(
+    checkCodes("`SX-OLD-CODE` (409)\n" + README, source, UNDOCUMENTED_CODES, retired)
+      .some((p) => p.includes("SX-OLD-CODE is retired")),
+  );
+  assert.ok(
+    checkCodes(inUpgrade, new Set([...source, "SX-OLD-CODE"]), UNDOCUMENTED_CODES, retired)
+      .some((p) => p.includes("retired SX-OLD-CODE is used in src/ again")),
   );
 
   const root = program();
