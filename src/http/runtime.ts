@@ -425,11 +425,8 @@ export async function createRuntime(
         metrics.providerThrottled(call.route.provider, call.caller.connection.id);
       }
     },
-    onRequest: (provider, status, totalMs, upstreamMs) => {
-      metrics.proxyRequests.inc({ provider, status: String(status) });
-      metrics.proxyLatency.observe({ provider }, totalMs / 1000);
-      if (upstreamMs !== null) metrics.upstreamLatency.observe({ provider }, upstreamMs / 1000);
-    },
+    onRequest: (provider, status, totalMs, upstreamMs) =>
+      metrics.proxyRequest(provider, status, totalMs, upstreamMs),
   };
   const mcp = mcpEndpoint({
     db: database.db,

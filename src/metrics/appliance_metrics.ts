@@ -1,4 +1,5 @@
 import client from "prom-client";
+import { ProxyTally } from "./proxy_tally.ts";
 
 /** One registry's metrics as `getMetricsAsJSON` gives them: what serving isolates hand over. */
 export type MetricsSnapshot = Awaited<ReturnType<client.Registry["getMetricsAsJSON"]>>;
@@ -28,6 +29,8 @@ export class ApplianceMetrics {
   /** Connections with a label of their own in `connectionThrottles`; the rest count as "other". */
   readonly #throttledConnections = new Set<string>();
   readonly anomalies: client.Counter<"detector" | "action">;
+  /** The three proxy metrics above, counted per request and handed over on collect. */
+  readonly #proxyTally: ProxyTally;
 
   constructor(
     sources: { webhookQueueDepth?: () => Promise<number>; auditPending?: () => number } = {},
@@ -49,11 +52,14 @@ export class ApplianceMetrics {
       5,
       10,
     ];
+    // Any of the three collected first hands over all three (the tally is set below).
+    const flushProxy = () => this.#proxyTally.flush();
     this.proxyRequests = new client.Counter({
       name: "securix_proxy_requests_total",
       help: "Proxied requests by provider and response status",
       labelNames: ["provider", "status"],
       registers,
+      collect: flushProxy,
     });
     this.proxyLatency = new client.Histogram({
       name: "securix_proxy_duration_seconds",
@@ -61,6 +67,7 @@ export class ApplianceMetrics {
       labelNames: ["provider"],
       buckets,
       registers,
+      collect: flushProxy,
     });
     this.upstreamLatency = new client.Histogram({
       name: "securix_upstream_duration_seconds",
@@ -68,7 +75,14 @@ export class ApplianceMetrics {
       labelNames: ["provider"],
       buckets,
       registers,
+      collect: flushProxy,
     });
+    this.#proxyTally = new ProxyTally(
+      this.proxyRequests,
+      this.proxyLatency,
+      this.upstreamLatency,
+      buckets,
+    );
     this.refreshes = new client.Counter({
       name: "securix_token_refreshes_total",
       help: "Token refreshes by outcome (success, failure, invalid_grant, reused)",
@@ -163,6 +177,22 @@ export class ApplianceMetrics {
       labelNames: ["detector", "action"],
       registers,
     });
+  }
+
+  /**
+   * One proxied request: `proxyRequests`, `proxyLatency` and, when the
+   * provider was asked, `upstreamLatency`, as `inc`/`observe` would count
+   * them, without prom-client's per-call label hashing (see ProxyTally).
+   * The proxy's only way in: a direct `observe` on those histograms would be
+   * overwritten by the tally's running totals.
+   */
+  proxyRequest(provider: string, status: number, totalMs: number, upstreamMs: number | null): void {
+    this.#proxyTally.record(
+      provider,
+      status,
+      totalMs / 1000,
+      upstreamMs === null ? null : upstreamMs / 1000,
+    );
   }
 
   /**

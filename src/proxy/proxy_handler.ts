@@ -5,12 +5,17 @@ import { signedPayloadHash } from "./signed_payload.ts";
 import type { CredentialSource } from "../connections/credential_source.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { errorResponse } from "../errors/error_response.ts";
-import { classFromMethod, type Operation } from "../providers/operation.ts";
+import {
+  type CallShape,
+  classFromMethod,
+  type Operation,
+  type OperationMap,
+} from "../providers/operation.ts";
 import { auditPath } from "./audit_path.ts";
 import { countingStream } from "./byte_counter.ts";
 import type { Caller, CallerResolver } from "./caller_identity.ts";
 import { type CallRecord, complete, type CompletionDeps } from "./completion.ts";
-import type { Exchange } from "./exchange.ts";
+import type { Decision, Exchange } from "./exchange.ts";
 import {
   Denied,
   hasResponseFilters,
@@ -187,16 +192,8 @@ export async function handleProxy(
     let upstream = upstreamUrl(route.baseUrl, target.path, url.search);
     const counter = { bytesIn: 0, sent: Promise.withResolvers<void>() };
     requestBody = new PeekableBody(requestStream(deps, req, counter));
-    const ex = await exchangeFor(
-      deps,
-      req,
-      sent,
-      method,
-      target,
-      caller,
-      call.operation,
-      requestBody,
-    );
+    const made = exchangeFor(deps, req, sent, method, target, caller, call.operation, requestBody);
+    const ex = made instanceof Promise ? await made : made;
     call.exchange = ex;
     const filters = deps.filters?.() ?? NO_FILTERS;
     // Awaited only when a hook answered a promise: a call no filter concerns stays synchronous.
@@ -280,7 +277,11 @@ function requestStream(
   ));
 }
 
-async function exchangeFor(
+/**
+ * The call's Exchange; a promise only when the operation is read from the
+ * body (GraphQL), so the usual call does not wait a microtask for it.
+ */
+function exchangeFor(
   deps: ProxyDeps,
   req: Request,
   sent: SentHeaders,
@@ -289,40 +290,73 @@ async function exchangeFor(
   caller: Caller,
   operation: Operation,
   body: PeekableBody,
-): Promise<Exchange> {
-  const { route, url } = target;
-  const map = route.operations;
-  const shape = { method, path: target.path, query: url.search };
-  if (map?.peekBytes && map.resolveBody && (map.wantsBody?.(shape) ?? true)) {
-    // The operation is in the body (GraphQL): a bounded peek, replayed upstream.
-    const peeked = await body.read(map.peekBytes);
-    operation = map.resolveBody(
-      shape,
-      peeked === "too_large" ? null : peeked,
-      sent.contentType,
-    );
-    if (peeked === "too_large") operation = { ...operation, multiplexed: true };
+): Exchange | Promise<Exchange> {
+  const map = target.route.operations;
+  if (map?.peekBytes && map.resolveBody) {
+    const shape = { method, path: target.path, query: target.url.search };
+    if (map.wantsBody?.(shape) ?? true) {
+      return peekOperation(map, shape, body, sent).then((peeked) =>
+        new RequestExchange(deps.now(), method, target, req, caller, peeked, sent.strict)
+      );
+    }
   }
-  return {
-    started: deps.now(),
-    route,
-    method,
-    path: target.path,
-    query: url.search,
-    requestHeaders: req.headers,
-    caller,
-    operation,
-    decision: "allowed",
-    rules: [],
-    notes: {},
-    // Read only by a filter that holds the call (an approval wait): touching
-    // Deno.serve's request.signal otherwise prints a deprecation warning per process.
-    get signal() {
-      return req.signal;
-    },
-    strict: sent.strict,
-    readsAnswer: false,
-  };
+  return new RequestExchange(deps.now(), method, target, req, caller, operation, sent.strict);
+}
+
+/** The operation in the body (GraphQL): a bounded peek, replayed upstream. */
+async function peekOperation(
+  map: OperationMap,
+  shape: CallShape,
+  body: PeekableBody,
+  sent: SentHeaders,
+): Promise<Operation> {
+  const peeked = await body.read(map.peekBytes!);
+  const operation = map.resolveBody!(
+    shape,
+    peeked === "too_large" ? null : peeked,
+    sent.contentType,
+  );
+  return peeked === "too_large" ? { ...operation, multiplexed: true } : operation;
+}
+
+/**
+ * The Exchange of a request. A class rather than an object literal: the
+ * `signal` getter is then one function on the prototype, not a closure and
+ * an accessor built per call.
+ */
+class RequestExchange implements Exchange {
+  readonly requestHeaders: Headers;
+  decision: Decision = "allowed";
+  rules: string[] = [];
+  notes: Record<string, unknown> = {};
+  readsAnswer = false;
+
+  readonly route: ProxyRoute;
+  readonly path: string;
+  query: string;
+  readonly #req: Request;
+
+  constructor(
+    readonly started: number,
+    readonly method: string,
+    target: ProxyTarget,
+    req: Request,
+    readonly caller: Caller,
+    public operation: Operation,
+    readonly strict: boolean,
+  ) {
+    this.route = target.route;
+    this.path = target.path;
+    this.query = target.url.search;
+    this.requestHeaders = req.headers;
+    this.#req = req;
+  }
+
+  // Read only by a filter that holds the call (an approval wait): touching
+  // Deno.serve's request.signal otherwise prints a deprecation warning per process.
+  get signal(): AbortSignal {
+    return this.#req.signal;
+  }
 }
 
 function upgrade(
