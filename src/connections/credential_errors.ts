@@ -44,6 +44,33 @@ export function tokenExpired(
 }
 
 /**
+ * A renewal that failed for now (the provider did not answer, or another
+ * process holds the refresh): the connection is fine and a retry will do, so
+ * the agent is told to wait, not to send the user to reconnect.
+ * `details.status: "retry"` and Retry-After say when.
+ */
+export const RETRY_DETAILS = { status: "retry" } as const;
+
+export function refreshPending(
+  provider: string,
+  detail: string,
+  retryAfterMs: number,
+): SecurixError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new SecurixError(
+    "SX-TOKEN-EXPIRED",
+    `The ${provider} credential cannot be used right now: ${detail}`,
+    {
+      status: 401,
+      details: { ...RETRY_DETAILS, retryAfter: seconds },
+      headers: [["retry-after", String(seconds)]],
+      llmError:
+        `The appliance could not renew the user's ${provider} access just now. Wait ${seconds} seconds and retry the same call; do not ask the user to reconnect.`,
+    },
+  );
+}
+
+/**
  * The provider refused the refresh token (the connection is needs_reauth).
  * `details.status` is what every door adds to tell this from a passing
  * SX-TOKEN-EXPIRED (a refresh the provider did not answer): only the user

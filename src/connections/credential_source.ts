@@ -11,7 +11,7 @@ import {
   type StoredCredential,
 } from "./connection_types.ts";
 import { readStoredCredential, serializeCredential } from "./stored_credential.ts";
-import { needsReauth, tokenExpired } from "./credential_errors.ts";
+import { needsReauth, refreshPending, tokenExpired } from "./credential_errors.ts";
 import { acquireLease, releaseLease } from "./refresh_lease.ts";
 import { refreshDue } from "./refresh_timing.ts";
 import { connectionAudit, connectionEventData } from "./lifecycle.ts";
@@ -165,12 +165,11 @@ export class CredentialSource {
     if (!backingOff && refreshable) return null;
     const kept = this.#stillValid(connection, current, rejected);
     if (kept) return kept;
-    throw tokenExpired(
-      connection.provider,
-      refreshable
-        ? "refresh failed recently; retrying shortly"
-        : "it expired and cannot be refreshed",
-    );
+    if (refreshable) {
+      const until = this.#backoff.get(connection.id)?.until ?? now;
+      throw refreshPending(connection.provider, "refresh failed recently", until - now);
+    }
+    throw tokenExpired(connection.provider, "it expired and cannot be refreshed");
   }
 
   /** The current credential while it has not expired (we refresh early), unless it was rejected. */
@@ -228,7 +227,11 @@ export class CredentialSource {
         return this.#remember(connection, latest.credential, latest.version);
       }
     }
-    throw tokenExpired(connection.provider, "another appliance process is still refreshing it");
+    throw refreshPending(
+      connection.provider,
+      "another appliance process is still refreshing it",
+      1_000,
+    );
   }
 
   async #refresh(
@@ -351,7 +354,12 @@ export class CredentialSource {
     this.#o.onRefresh?.("failure");
     const kept = fallback();
     if (kept) return kept;
-    throw tokenExpired(connection.provider, "the provider did not answer the refresh");
+    const until = this.#backoff.get(connection.id)?.until ?? this.#o.now();
+    throw refreshPending(
+      connection.provider,
+      "the provider did not answer the refresh",
+      until - this.#o.now(),
+    );
   }
 }
 

@@ -11,6 +11,7 @@ import type { TokenResult } from "../flows/flow_provider.ts";
 import { getConnection } from "./connection_store.ts";
 import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
 import { CredentialSource, type Refresher } from "./credential_source.ts";
+import type { SecurixError } from "../errors/securix_error.ts";
 import { seedStoredConnection } from "../../tests/helpers/seed.ts";
 
 const INVALID_GRANT = new Error("invalid_grant");
@@ -154,8 +155,15 @@ Deno.test("refresh rules: after a failed refresh the provider is left alone for 
   ]);
   const expired = { ...base, accessToken: "at-0", refreshToken: "rt-0", expiresAt: clock - 1 };
   await withSource(expired, refresher, () => clock, async ({ source, connection, status }) => {
-    await assert.rejects(source.get(connection));
-    for (let i = 0; i < 5; i++) await assert.rejects(source.get(connection));
+    // A passing failure: the agent is told to wait and retry, never to send the user to reconnect.
+    const retry = (e: SecurixError) =>
+      e.code === "SX-TOKEN-EXPIRED" && e.status === 401 &&
+      (e.details as { status?: string }).status === "retry" &&
+      /Wait \d+ seconds and retry/.test(e.llmError ?? "") &&
+      !/reconnect \w+ through/.test(e.llmError ?? "") &&
+      e.headers?.some(([name, value]) => name === "retry-after" && Number(value) >= 1) === true;
+    await assert.rejects(source.get(connection), retry);
+    for (let i = 0; i < 5; i++) await assert.rejects(source.get(connection), retry);
     clock += 500;
     await assert.rejects(source.get(connection));
     assert.equal(presented.length, 1, "no refresh while backing off");
