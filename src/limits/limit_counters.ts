@@ -128,6 +128,27 @@ export class LimitCounters {
     });
   }
 
+  /**
+   * The tokens left in this process's lease for `key`: what it will admit
+   * before it claims again. Other processes may hold tokens of the same
+   * bucket, so across processes this is a lower bound, never an overstatement.
+   */
+  leaseLeft(key: string): number {
+    const entry = this.#entries.get(key);
+    return entry && this.#deps.now() < entry.leaseUntil ? entry.lease : 0;
+  }
+
+  /**
+   * Milliseconds until the shared bucket, as the last sync saw it refill
+   * since, holds a whole token again; 0 when it holds one now (the next call
+   * claims it at the next sync).
+   */
+  msUntilToken(key: string): number {
+    const entry = this.#entries.get(key);
+    if (!entry?.seen) return 0;
+    return msUntilToken(entry.spec, estimateTokens(entry.spec, entry.seen, this.#deps.now()));
+  }
+
   /** Gives back a token `take` admitted (another limit on the same call refused it). */
   refund(key: string): void {
     const entry = this.#entries.get(key);

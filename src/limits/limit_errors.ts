@@ -1,6 +1,7 @@
 import { SecurixError } from "../errors/securix_error.ts";
 import { formatDuration } from "../security/duration.ts";
 import type { LimitSpec } from "../rules/rule_set.ts";
+import { policyItem, quotaItem } from "./limit_headers.ts";
 
 const PERIOD_WORDS: Record<number, string> = {
   1000: "second",
@@ -37,8 +38,8 @@ export function rateLimited(
         retryAfter: retryAfterS,
       },
       headers: [
-        ["ratelimit-policy", `"${rule.name}";q=${spec.rate.count};w=${windowS}`],
-        ["ratelimit", `"${rule.name}";r=0;t=${retryAfterS}`],
+        ["ratelimit-policy", policyItem(rule.name, spec)],
+        ["ratelimit", quotaItem(rule.name, 0, retryAfterS)],
       ],
     },
   );

@@ -6,6 +6,7 @@ import { evaluate } from "../rules/evaluate.ts";
 import type { CompiledRule, RuleSet } from "../rules/rule_set.ts";
 import type { Admission, LimitCounters } from "./limit_counters.ts";
 import { rateLimited } from "./limit_errors.ts";
+import { policyItem, quotaItem } from "./limit_headers.ts";
 import type { BucketSpec } from "./lease_bucket.ts";
 
 export interface LimitFilterDeps {
@@ -40,21 +41,62 @@ const REFUSALS_MAX = 4096;
 /**
  * The `limit` effect as a pipeline stage, after the rules filter: before any
  * credential is loaded, every applying limit rule counts the call, and any
- * one over its rate refuses it with 429 SX-RATE-LIMIT. Only a request
- * hook, so allowed calls keep the zero-copy path. Null when the set has no
- * limit rule.
+ * one over its rate refuses it with 429 SX-RATE-LIMIT. An admitted call
+ * gets the same `RateLimit-Policy` on its answer, one item per applying
+ * rule, and the `RateLimit` of the most constraining one, recorded on the
+ * Exchange for the proxy to add: only a request hook, so allowed calls keep
+ * the zero-copy path. Null when the set has no limit rule.
  */
 export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
   const { set, counters } = deps;
   if (!set.rules.some((r) => r.enabled && r.limit !== null)) return null;
   const specs = new Map<CompiledRule, BucketSpec>();
+  const policies = new Map<CompiledRule, string>();
   for (const rule of set.rules) {
     if (rule.limit) {
       const { rate, burst } = rule.limit;
       specs.set(rule, { count: rate.count, periodMs: rate.periodMs, burst });
+      policies.set(rule, policyItem(rule.name, rule.limit));
     }
   }
   const spec = (rule: CompiledRule) => specs.get(rule)!;
+  // `r` is this process's lease remainder: what it admits before it claims again. Other
+  // processes may hold more of the bucket, so across processes it is a lower bound.
+  const quota = (rule: CompiledRule, key: string, left: number): string =>
+    quotaItem(rule.name, left, left > 0 ? 0 : Math.ceil(counters.msUntilToken(key) / 1000));
+  /** The admitted call's answer carries the policy of its one limit and what remains. */
+  const admitOne = (ex: Exchange, rule: CompiledRule, key: string): Verdict => {
+    ex.answerHeaders = [
+      ["ratelimit-policy", policies.get(rule)!],
+      ["ratelimit", quota(rule, key, counters.leaseLeft(key))],
+    ];
+    return DONE;
+  };
+  /** Every limit's policy; the remainder of the one with the fewest calls left (then the longest wait). */
+  const admitAll = (
+    ex: Exchange,
+    rules: readonly CompiledRule[],
+    keys: readonly string[],
+  ): Verdict => {
+    let tightest = 0;
+    let fewest = Infinity;
+    let longest = -1;
+    for (let i = 0; i < rules.length; i++) {
+      const left = counters.leaseLeft(keys[i]);
+      if (left > fewest) continue;
+      const wait = left > 0 ? 0 : counters.msUntilToken(keys[i]);
+      if (left < fewest || wait > longest) {
+        tightest = i;
+        fewest = left;
+        longest = wait;
+      }
+    }
+    ex.answerHeaders = [
+      ["ratelimit-policy", rules.map((rule) => policies.get(rule)!).join(", ")],
+      ["ratelimit", quota(rules[tightest], keys[tightest], fewest)],
+    ];
+    return DONE;
+  };
   const refusals = new Map<string, SecurixError>();
   const refuse = (rule: CompiledRule, retryAfterMs: number): Verdict => {
     const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
@@ -68,12 +110,15 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
   };
   /** Any refusal refuses the call; the limits that admitted it give their token back. */
   const decide = (
+    ex: Exchange,
     rules: readonly CompiledRule[],
     keys: readonly string[],
     admissions: readonly Admission[],
   ): Verdict => {
     const refused = admissions.findIndex((a) => !a.ok);
-    if (refused < 0) return DONE;
+    if (refused < 0) {
+      return rules.length === 1 ? admitOne(ex, rules[0], keys[0]) : admitAll(ex, rules, keys);
+    }
     admissions.forEach((a, i) => {
       if (a.ok) counters.refund(keys[i]);
     });
@@ -89,17 +134,17 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
         const key = limitKey(limits[0], ex);
         const admission = counters.take(key, spec(limits[0]));
         if (admission instanceof Promise) {
-          return admission.then((a) => decide(limits, [key], [a]));
+          return admission.then((a) => decide(ex, limits, [key], [a]));
         }
-        return admission.ok ? DONE : decide(limits, [key], [admission]);
+        return admission.ok ? admitOne(ex, limits[0], key) : decide(ex, limits, [key], [admission]);
       }
       const keys = limits.map((rule) => limitKey(rule, ex));
       // Every key counts at once, so new keys share one sync.
       const taken = limits.map((rule, i) => counters.take(keys[i], spec(rule)));
       if (taken.some((a) => a instanceof Promise)) {
-        return Promise.all(taken).then((admissions) => decide(limits, keys, admissions));
+        return Promise.all(taken).then((admissions) => decide(ex, limits, keys, admissions));
       }
-      return decide(limits, keys, taken as Admission[]);
+      return decide(ex, limits, keys, taken as Admission[]);
     },
   };
 }

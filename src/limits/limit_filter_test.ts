@@ -175,3 +175,66 @@ Deno.test("limit filter: under two limits, a call the second refuses gives the f
   const fifth = await call(exchange({}, "gmail.users.messages.get"));
   assert.ok(fifth.action === "deny" && fifth.rule === "wide");
 });
+
+Deno.test("limit filter: each admitted call records the policy and a decreasing remainder for the answer; the refusal carries the same policy", async () => {
+  const { call } = setup([RULE]);
+  const seen: (string | undefined)[][] = [];
+  for (let i = 0; i < 3; i++) {
+    const ex = exchange();
+    assert.equal((await call(ex)).action, "continue");
+    const headers = new Headers(ex.answerHeaders);
+    seen.push([
+      headers.get("ratelimit-policy") ?? undefined,
+      headers.get("ratelimit") ?? undefined,
+    ]);
+  }
+  // One token per 20 s; 2 s of syncs went by, as in the refusal test above.
+  assert.deepEqual(seen, [
+    ['"reads";q=3;w=60', '"reads";r=2'],
+    ['"reads";q=3;w=60', '"reads";r=1'],
+    ['"reads";q=3;w=60', '"reads";r=0;t=18'],
+  ]);
+  const refused = await call(exchange());
+  assert.ok(refused.action === "deny");
+  const res = errorResponse(refused.error);
+  assert.equal(res.headers.get("ratelimit-policy"), seen[0][0]);
+  assert.equal(res.headers.get("ratelimit"), seen[2][1], "the last admitted call foretold it");
+  await res.body?.cancel();
+});
+
+Deno.test("limit filter: a call no limit applies to records nothing for its answer", async () => {
+  const { call } = setup([RULE]);
+  const ex = exchange({}, "gmail.users.labels.list");
+  assert.equal((await call(ex)).action, "continue");
+  assert.equal(ex.answerHeaders, undefined);
+});
+
+Deno.test("limit filter: under two limits the answer has both policies and the remainder of the tighter one", async () => {
+  const { call } = setup([
+    { ...RULE, name: "wide", rate: "5/min" },
+    { ...RULE, name: "narrow", target: "gmail.users.messages.list", rate: "2/min" },
+  ]);
+  const first = exchange();
+  assert.equal((await call(first)).action, "continue");
+  assert.deepEqual(first.answerHeaders, [
+    ["ratelimit-policy", '"wide";q=5;w=60, "narrow";q=2;w=60'],
+    ["ratelimit", '"narrow";r=1'],
+  ]);
+  // Another operation only "wide" covers: its lease, not the bucket. The sync after the
+  // first call handed 4 tokens back and claimed twice that interval's demand (2), so this
+  // process admits 1 more before it claims again (the bucket itself holds 3).
+  const other = exchange({}, "gmail.users.messages.get");
+  assert.equal((await call(other)).action, "continue");
+  assert.deepEqual(other.answerHeaders, [
+    ["ratelimit-policy", '"wide";q=5;w=60'],
+    ["ratelimit", '"wide";r=1'],
+  ]);
+  const second = exchange();
+  assert.equal((await call(second)).action, "continue");
+  // Both leases are now empty: "wide"'s bucket still holds unclaimed tokens (t would be 0),
+  // "narrow" (one token per 30 s, 3 s of syncs gone) waits longer, so it governs.
+  assert.deepEqual(second.answerHeaders, [
+    ["ratelimit-policy", '"wide";q=5;w=60, "narrow";q=2;w=60'],
+    ["ratelimit", '"narrow";r=0;t=27'],
+  ]);
+});

@@ -1,5 +1,6 @@
 import type { Operation } from "../providers/operation.ts";
 import type { Caller } from "./caller_identity.ts";
+import type { HeaderPairs } from "./header_pairs.ts";
 import type { ProxyRoute } from "./proxy_route.ts";
 
 /** What happened to a call, as its audit record says. */
@@ -37,4 +38,10 @@ export interface Exchange {
    * asked for an uncompressed one, since the proxy decodes nothing.
    */
   readsAnswer: boolean;
+  /**
+   * Fields a request filter adds to the provider's answer (the limit rules'
+   * `RateLimit-Policy` / `RateLimit`), replacing fields of the same names.
+   * Undefined on calls no such filter touched, so they pay nothing.
+   */
+  answerHeaders?: HeaderPairs;
 }

@@ -26,7 +26,7 @@ import {
 import { bodyless, type ForwardDeps, providerLookup, send } from "./forward.ts";
 import { headerText } from "./header_text.ts";
 import { downstreamResponsePairs } from "./header_hygiene.ts";
-import { type HeaderPairs, pairValue } from "./header_pairs.ts";
+import { type HeaderPairs, pairValue, removePairs } from "./header_pairs.ts";
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
 import { PeekableBody } from "./peekable_body.ts";
 import { ANSWERED_AS_IS, proxyErrors } from "./proxy_errors.ts";
@@ -330,6 +330,8 @@ class RequestExchange implements Exchange {
   rules: string[] = [];
   notes: Record<string, unknown> = {};
   readsAnswer = false;
+  // Declared, so a limited call's Exchange keeps the same shape as any other.
+  answerHeaders: HeaderPairs | undefined = undefined;
 
   readonly route: ProxyRoute;
   readonly path: string;
@@ -388,6 +390,7 @@ async function respond(
   counter: { bytesIn: number },
 ): Promise<Response> {
   const pairs = downstreamResponsePairs(response.headers, response.decoded);
+  if (ex.answerHeaders !== undefined) addAnswerHeaders(pairs, ex.answerHeaders);
   // Built only when a response filter looks at them: pairs are cheaper.
   let headers: Headers | null = null;
   const { status, statusText } = response;
@@ -440,6 +443,17 @@ async function respond(
   }
   const counted = body.pipeThrough(countingStream((bytesOut) => done(bytesOut)));
   return downstreamResponse(counted, status, statusText, init, call.route.provider);
+}
+
+/**
+ * A filter's fields on the answer, replacing the provider's of the same name:
+ * a provider's `RateLimit` describes its quota for the appliance's token, not
+ * the agent's quota at Securix, which is what is enforced on this call
+ * (its `X-RateLimit-*` fields, another name, pass untouched).
+ */
+function addAnswerHeaders(pairs: HeaderPairs, added: HeaderPairs): void {
+  for (const [name] of added) removePairs(pairs, name);
+  for (const pair of added) pairs.push(pair);
 }
 
 /**
