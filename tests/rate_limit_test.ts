@@ -112,6 +112,78 @@ Deno.test("rate limit: 10/min per agent — googleapis gets 10 answers, the 11th
   }
 });
 
+Deno.test("rate limit: every admitted answer carries RateLimit-Policy and a decreasing RateLimit; the 11th is the 429 with the same policy; a call no limit applies to carries neither", async () => {
+  const env = await rulesEnv({ rules: [TEN_PER_MINUTE] });
+  try {
+    const seen: [string | null, string | null][] = [];
+    for (let i = 1; i <= 10; i++) {
+      const res = await fetch(`${env.proxy("gmail")}${LIST}`, { headers: env.headers() });
+      assert.equal(res.status, 200, `call ${i}`);
+      await res.body?.cancel();
+      seen.push([res.headers.get("ratelimit-policy"), res.headers.get("ratelimit")]);
+    }
+    const policy = `"gmail_reads";q=10;w=60`;
+    assert.deepEqual(
+      seen.slice(0, 9),
+      [9, 8, 7, 6, 5, 4, 3, 2, 1].map((r) => [policy, `"gmail_reads";r=${r}`]),
+    );
+    assert.equal(seen[9][0], policy);
+    // The last token spent: `t` says when the next one is back (one per 6 s).
+    const last = /^"gmail_reads";r=0;t=(\d+)$/.exec(seen[9][1] ?? "");
+    assert.ok(last, `10th call: ${seen[9][1]}`);
+    assert.ok(Number(last[1]) >= 1 && Number(last[1]) <= 6, `t=${last[1]}`);
+
+    const refused = await fetch(`${env.proxy("gmail")}${LIST}`, { headers: env.headers() });
+    assert.equal(refused.status, 429);
+    assert.equal((await envelope(refused)).code, "SX-RATE-LIMIT");
+    assert.equal(refused.headers.get("ratelimit-policy"), policy);
+    assert.match(refused.headers.get("ratelimit") ?? "", /^"gmail_reads";r=0;t=\d+$/);
+
+    // messages.get is not what the rule targets: no quota to report.
+    env.fake.intercept = () => Response.json({ id: "m1" });
+    const free = await fetch(`${env.proxy("gmail")}${LIST}/m1`, { headers: env.headers() });
+    assert.equal(free.status, 200);
+    await free.body?.cancel();
+    assert.equal(free.headers.get("ratelimit-policy"), null);
+    assert.equal(free.headers.get("ratelimit"), null);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("rate limit: two limit rules give two policy items and the tighter rule's RateLimit, also on a redacted answer; a provider's RateLimit fields are replaced by ours, its X-RateLimit-* pass", async () => {
+  const env = await rulesEnv({
+    rules: [
+      TEN_PER_MINUTE,
+      { name: "gmail_all", target: "gmail.users.messages.*", effect: "limit", rate: "3/hour" },
+      // A response filter: the answer's headers take the `Headers` path, not the pairs.
+      { name: "redact_ssn", target: "gmail.*", effect: "redact", patterns: ["ssn"] },
+    ],
+  });
+  try {
+    env.fake.intercept = () =>
+      Response.json({ messages: [], note: "ssn 123-45-6789" }, {
+        headers: {
+          "RateLimit-Policy": `"provider";q=250;w=1`,
+          "RateLimit": `"provider";r=249`,
+          "X-RateLimit-Remaining": "249",
+        },
+      });
+    const res = await fetch(`${env.proxy("gmail")}${LIST}`, { headers: env.headers() });
+    assert.equal(res.status, 200);
+    assert.doesNotMatch(await res.text(), /123-45-6789/, "the redacting path ran");
+    assert.equal(
+      res.headers.get("ratelimit-policy"),
+      `"gmail_reads";q=10;w=60, "gmail_all";q=3;w=3600`,
+      "one item per rule, the provider's gone",
+    );
+    assert.equal(res.headers.get("ratelimit"), `"gmail_all";r=2`, "the tighter rule");
+    assert.equal(res.headers.get("x-ratelimit-remaining"), "249");
+  } finally {
+    await env.close();
+  }
+});
+
 Deno.test("rate limit: two apps never share a bucket, and a reload that keeps the rule keeps its count", async () => {
   const env = await rulesEnv({
     rules: [{ ...TEN_PER_MINUTE, rate: "2/hour", per: "entity" }],
