@@ -139,9 +139,9 @@ export class LimitCounters {
   }
 
   /**
-   * Milliseconds until the shared bucket, as the last sync saw it refill
-   * since, holds a whole token again; 0 when it holds one now (the next call
-   * claims it at the next sync).
+   * Milliseconds until the shared bucket holds a whole token again, from
+   * what the last sync saw plus refill since; 0 when it holds one now (the
+   * next call claims it at the next sync).
    */
   msUntilToken(key: string): number {
     const entry = this.#entries.get(key);
