@@ -12,14 +12,12 @@
  */
 import process from "node:process";
 import type { UpstreamTransport } from "../../src/proxy/upstream_transport.ts";
-import { seedApp, seedConnection } from "../helpers/seed.ts";
-import { openTempAppliance } from "../helpers/temp_appliance.ts";
+import { benchAppliance, TOKEN } from "./bench_appliance.ts";
 import { createRuntime } from "../../src/http/runtime.ts";
 import { printSelfTime, startProfiler } from "./cpu_profile.ts";
 import { fiftyRules } from "./rule_sets.ts";
 
 const CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 30_000);
-const TOKEN = "bench-access-token";
 const ANSWER = new TextEncoder().encode('{"messages":[]}');
 
 /** Answers like the bench's upstream: 200 JSON to the right token, 401 otherwise. */
@@ -41,23 +39,8 @@ const memoryUpstream: UpstreamTransport = {
   },
 };
 
-const temp = await openTempAppliance({
-  raw: {
-    rules: fiftyRules(),
-    server: { base_domain: "localhost" },
-    providers: {
-      github: { client_id: "bench", client_secret: "bench", api_base_url: "http://127.0.0.1:9" },
-    },
-  },
-});
-const { app, apiKey } = await seedApp(temp.appliance, { name: "bench", agentId: "bench-agent" });
-await seedConnection(temp.appliance, {
-  id: "con_bench",
-  appId: app.id,
-  entityId: "bench-user",
-  provider: "github",
-  accessToken: TOKEN,
-});
+// Port 9: nothing listens; the transport below answers from memory.
+const { temp, apiKey } = await benchAppliance(9, { rules: fiftyRules() });
 const runtime = await createRuntime(temp.appliance, {
   log: () => {},
   audit: true,

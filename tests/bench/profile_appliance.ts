@@ -13,44 +13,17 @@
  */
 import { freePort } from "../helpers/process.ts";
 import { fiftyRules } from "./rule_sets.ts";
+import { benchAppliance, spawnUpstream } from "./bench_appliance.ts";
 import { printSelfTime, startProfiler } from "./cpu_profile.ts";
-import { seedApp, seedConnection } from "../helpers/seed.ts";
 import { serveRuntime } from "../helpers/serve_runtime.ts";
-import { openTempAppliance } from "../helpers/temp_appliance.ts";
 
 const SECONDS = Number(Deno.env.get("PROFILE_SECONDS") ?? 8);
 const CONNECTIONS = Number(Deno.env.get("PROFILE_CONNECTIONS") ?? 32);
-const TOKEN = "bench-access-token";
 
 const upstreamPort = freePort();
-const upstream = new Deno.Command(Deno.execPath(), {
-  args: [
-    "eval",
-    `Deno.serve({hostname:"127.0.0.1",port:${upstreamPort},onListen(){}},(r)=>r.headers.get("authorization")==="Bearer ${TOKEN}"?new Response('{"messages":[]}',{headers:{"content-type":"application/json"}}):new Response("no",{status:401}));`,
-  ],
-}).spawn();
+const upstream = spawnUpstream(upstreamPort);
 
-const temp = await openTempAppliance({
-  raw: {
-    rules: fiftyRules(),
-    server: { base_domain: "localhost" },
-    providers: {
-      github: {
-        client_id: "bench",
-        client_secret: "bench",
-        api_base_url: `http://127.0.0.1:${upstreamPort}`,
-      },
-    },
-  },
-});
-const { app, apiKey } = await seedApp(temp.appliance, { name: "bench", agentId: "bench-agent" });
-await seedConnection(temp.appliance, {
-  id: "con_bench",
-  appId: app.id,
-  entityId: "bench-user",
-  provider: "github",
-  accessToken: TOKEN,
-});
+const { temp, apiKey } = await benchAppliance(upstreamPort, { rules: fiftyRules() });
 const port = freePort();
 // PROFILE_PLAIN=1: the same runtime behind plain Deno.serve instead of the guarded server.
 const served = Deno.env.get("PROFILE_PLAIN")

@@ -38,15 +38,13 @@ import { gmailFixture } from "./gmail_fixture.ts";
 import { fiftyRules } from "./rule_sets.ts";
 import process from "node:process";
 import { freePort } from "../helpers/process.ts";
-import { seedApp, seedConnection } from "../helpers/seed.ts";
-import { openTempAppliance } from "../helpers/temp_appliance.ts";
+import { benchAppliance, benchHeaders, TOKEN, upstreamCode } from "./bench_appliance.ts";
 import { serveRuntime } from "../helpers/serve_runtime.ts";
 
 const DURATION = Deno.env.get("BENCH_DURATION") ?? "5s";
 const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 32);
 // Audit off/on runs alternate this many times; medians are compared.
 const PAIRS = Number(Deno.env.get("BENCH_PAIRS") ?? 3);
-const TOKEN = "bench-access-token";
 /** JavaScript the "ceiling + spin" row burns per request: about the appliance's own work. */
 const SPIN_US = Number(Deno.env.get("BENCH_SPIN_US") ?? 60);
 /** `security`: only the security engine pair (no nginx, floor, deny or latency rows). */
@@ -156,9 +154,7 @@ async function evalServer(code: string, port: number): Promise<Deno.ChildProcess
 }
 
 async function startUpstream(port: number): Promise<Deno.ChildProcess> {
-  const code =
-    `Deno.serve({hostname:"127.0.0.1",port:${port},onListen(){}},(r)=>r.headers.get("authorization")==="Bearer ${TOKEN}"?new Response('{"messages":[]}',{headers:{"content-type":"application/json"}}):new Response("no",{status:401}));`;
-  return await evalServer(code, port);
+  return await evalServer(upstreamCode(port), port);
 }
 
 /**
@@ -266,40 +262,11 @@ async function startAppliance(
   rules: Record<string, unknown>[] = [],
   security: Record<string, unknown> = {},
 ) {
-  const temp = await openTempAppliance({
-    raw: {
-      rules,
-      security,
-      server: { base_domain: "localhost" },
-      providers: {
-        github: {
-          client_id: "bench",
-          client_secret: "bench",
-          api_base_url: `http://127.0.0.1:${upstreamPort}`,
-        },
-      },
-    },
-  });
+  const { temp, apiKey: secret } = await benchAppliance(upstreamPort, { rules, security });
   const { appliance } = temp;
-  const { app, apiKey: secret } = await seedApp(appliance, {
-    name: "bench",
-    agentId: "bench-agent",
-  });
-  await seedConnection(appliance, {
-    id: "con_bench",
-    appId: app.id,
-    entityId: "bench-user",
-    provider: "github",
-    accessToken: TOKEN,
-  });
   const port = freePort();
   const served = await serveRuntime(appliance, port, { audit });
-  const headers = {
-    Host: "github.api.localhost",
-    "securix-api-key": secret,
-    "securix-entity-id": "bench-user",
-    "securix-agent-id": "bench-agent",
-  };
+  const headers = benchHeaders(secret);
   return {
     url: `http://127.0.0.1:${port}/repos/o/r`,
     headers,

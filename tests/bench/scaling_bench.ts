@@ -7,14 +7,12 @@
  * bottleneck being measured.
  */
 import { freePort, type ServerProcess, startServeProcess } from "../helpers/process.ts";
-import { seedApp, seedConnection } from "../helpers/seed.ts";
-import { openTempAppliance } from "../helpers/temp_appliance.ts";
+import { benchAppliance, benchHeaders, TOKEN } from "./bench_appliance.ts";
 
 const DURATION = Deno.env.get("BENCH_DURATION") ?? "5s";
 const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 32);
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 3);
 const CORES = Number(Deno.env.get("BENCH_WORKERS") ?? navigator.hardwareConcurrency);
-const TOKEN = "bench-access-token";
 
 interface Result {
   rps: number;
@@ -67,26 +65,7 @@ function proxyServer(port: number, upstreamPort: number): string {
 }
 
 async function startAppliance(upstreamPort: number, workers: number) {
-  const temp = await openTempAppliance({
-    raw: {
-      server: { base_domain: "localhost", workers },
-      providers: {
-        github: {
-          client_id: "bench",
-          client_secret: "bench",
-          api_base_url: `http://127.0.0.1:${upstreamPort}`,
-        },
-      },
-    },
-  });
-  const { app, apiKey } = await seedApp(temp.appliance, { name: "bench", agentId: "bench-agent" });
-  await seedConnection(temp.appliance, {
-    id: "con_bench",
-    appId: app.id,
-    entityId: "bench-user",
-    provider: "github",
-    accessToken: TOKEN,
-  });
+  const { temp, apiKey } = await benchAppliance(upstreamPort, { server: { workers } });
   temp.appliance.close();
   const server: ServerProcess = await startServeProcess({ cwd: temp.dir, timeoutMs: 60_000 });
   const deadline = Date.now() + 30_000;
@@ -96,12 +75,7 @@ async function startAppliance(upstreamPort: number, workers: number) {
   }
   return {
     url: `${server.baseUrl}/repos/o/r`,
-    headers: {
-      Host: "github.api.localhost",
-      "securix-api-key": apiKey,
-      "securix-entity-id": "bench-user",
-      "securix-agent-id": "bench-agent",
-    },
+    headers: benchHeaders(apiKey),
     async stop() {
       await server.stop();
       await temp.cleanup();

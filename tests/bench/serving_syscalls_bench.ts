@@ -12,52 +12,27 @@
  * SYSCALL_CONNECTIONS (32); SHARE_MS (1000); SYSCALL_TRACE=0 runs wrk untraced.
  */
 import { freePort } from "../helpers/process.ts";
-import { seedApp, seedConnection } from "../helpers/seed.ts";
 import { serveRuntime } from "../helpers/serve_runtime.ts";
-import { openTempAppliance } from "../helpers/temp_appliance.ts";
+import { benchAppliance, spawnUpstream } from "./bench_appliance.ts";
 
 const SECONDS = Number(Deno.env.get("SYSCALL_SECONDS") ?? 8);
 const CONNECTIONS = Number(Deno.env.get("SYSCALL_CONNECTIONS") ?? 32);
 const SHARE_MS = Number(Deno.env.get("SHARE_MS") ?? 1000);
 const TRACE = Deno.env.get("SYSCALL_TRACE") !== "0";
-const TOKEN = "bench-access-token";
 const SQLITE_CALLS = ["pread64", "pwrite64", "fsync", "fdatasync", "fcntl"];
 
 const upstreamPort = freePort();
-const upstream = new Deno.Command(Deno.execPath(), {
-  args: [
-    "eval",
-    `Deno.serve({hostname:"127.0.0.1",port:${upstreamPort},onListen(){}},(r)=>r.headers.get("authorization")==="Bearer ${TOKEN}"?new Response('{"messages":[]}',{headers:{"content-type":"application/json"}}):new Response("no",{status:401}));`,
-  ],
-}).spawn();
+const upstream = spawnUpstream(upstreamPort);
 
-const temp = await openTempAppliance({
-  raw: {
-    server: { base_domain: "localhost" },
-    security: { share_ms: SHARE_MS },
-    rules: [{
-      name: "github_calls",
-      target: "github.*",
-      effect: "limit",
-      rate: "10000000/min",
-      per: "agent",
-    }],
-    providers: {
-      github: {
-        client_id: "bench",
-        client_secret: "bench",
-        api_base_url: `http://127.0.0.1:${upstreamPort}`,
-      },
-    },
-  },
-});
-const { app, apiKey } = await seedApp(temp.appliance, { name: "bench", agentId: "bench-agent" });
-await seedConnection(temp.appliance, {
-  id: "con_bench",
-  appId: app.id,
-  entityId: "bench-user",
-  provider: "github",
-  accessToken: TOKEN,
+const { temp, apiKey } = await benchAppliance(upstreamPort, {
+  security: { share_ms: SHARE_MS },
+  rules: [{
+    name: "github_calls",
+    target: "github.*",
+    effect: "limit",
+    rate: "10000000/min",
+    per: "agent",
+  }],
 });
 const port = freePort();
 const served = await serveRuntime(temp.appliance, port, { audit: true });
