@@ -77,6 +77,9 @@ export function mergeRules(
     ? edited.rules
     : Array.isArray(file.rules) && Array.isArray(edited.rules)
     ? [...file.rules, ...edited.rules]
+    // A wrong shape on either side goes on for the schema to name, never dropped.
+    : !Array.isArray(file.rules)
+    ? file.rules
     : edited.rules;
   const isTable = (v: unknown): v is Record<string, unknown> =>
     typeof v === "object" && v !== null && !Array.isArray(v);
@@ -84,7 +87,10 @@ export function mergeRules(
     return { ok: true, tables: { rules, scopes: edited.scopes ?? file.scopes } };
   }
   if (!isTable(file.scopes) || !isTable(edited.scopes)) {
-    return { ok: true, tables: { rules, scopes: edited.scopes } };
+    return {
+      ok: true,
+      tables: { rules, scopes: isTable(file.scopes) ? edited.scopes : file.scopes },
+    };
   }
   const twice = Object.keys(edited.scopes).filter((name) => name in (file.scopes as object));
   if (twice.length > 0) {

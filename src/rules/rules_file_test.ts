@@ -68,3 +68,18 @@ Deno.test("rules.toml: merged on load, written atomically, a broken file is a Co
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("rules.toml: a wrong shape in either file reaches the schema, the other file's rules are not what is left", () => {
+  const listed = { rules: [{ name: "from_rules_toml" }], scopes: { s: {} } };
+  // `[rules]` typed for `[[rules]]` in securix.toml: kept for the schema to refuse.
+  const merged = mergeRules({ rules: { name: "deny_all" }, scopes: "x" }, listed);
+  assert.ok(merged.ok);
+  assert.deepEqual(merged.tables, { rules: { name: "deny_all" }, scopes: "x" });
+  // And the same mistake in rules.toml.
+  const other = mergeRules({ rules: [{ name: "a" }], scopes: { s: {} } }, {
+    rules: { name: "b" },
+    scopes: 1,
+  });
+  assert.ok(other.ok);
+  assert.deepEqual(other.tables, { rules: { name: "b" }, scopes: 1 });
+});
