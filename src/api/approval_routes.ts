@@ -56,7 +56,8 @@ export interface ApprovalRouteDeps {
  * app's own UI. Another app's approval is not found (404). Deciding needs a
  * backend key (an agent key only reads its approval: key_role_guard.ts), the
  * app's `approvalsViaApi` switch (off by default: an agent may still have
- * been handed a backend key), and never from the agent that made the call.
+ * been handed a backend key); a decision that names the held call's own
+ * agent is refused, which only catches an agent that says who it is.
  */
 export function approvalRoutes(deps: ApprovalRouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();

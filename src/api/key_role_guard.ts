@@ -20,7 +20,7 @@ interface AgentRoute {
  * Each pattern is anchored and matched against `c.req.path`, the very string
  * Hono routes on, so a path that matches reaches that read-only handler and
  * nothing else; any other shape (a trailing slash, another case, `//`, an
- * encoded character, an unknown route) is refused before routing. Ids are
+ * encoded separator, an unknown route) is refused before routing. Ids are
  * the characters `newId` makes. New routes are
  * refused to agent keys until they are added here.
  */
@@ -61,7 +61,9 @@ export function agentMayCall(
 export function keyRoleGuard(): MiddlewareHandler<ApiEnv> {
   return async function keyRole(c, next) {
     if (c.get("role") !== "backend" && !agentMayCall(c.req.method, c.req.path, c.req.query())) {
-      throw agentKeyRefused(c.req.method, c.req.path);
+      // The path as sent (still percent-encoded), as notFound names it: Hono's
+      // decoded path could carry control characters into the message.
+      throw agentKeyRefused(c.req.method, new URL(c.req.url).pathname);
     }
     await next();
   };

@@ -31,7 +31,8 @@ export interface DecideInput {
   /**
    * The agent id the decider sent (`securix-agent-id` on the API): the agent
    * whose call is held may not decide it (SX-APPROVAL-SELF). Checked in the
-   * same conditional update, so it cannot race the decision.
+   * same conditional update, so it cannot race the decision. Advisory: the
+   * header is the caller's word; key roles and approvalsViaApi are the guard.
    */
   notByAgent?: string;
 }

@@ -624,7 +624,7 @@ async function startSecurityThread(
       leaseMs(shareMs),
     );
   } catch (error) {
-    log(`security: syncing on the serving thread (${(error as Error).message})`);
+    log(`security: syncing on the serving thread (${logSafeError(error)})`);
     return null;
   }
 }

@@ -21,10 +21,9 @@ interface Endpoint {
 /**
  * A sync waits at most the busy timeout (5 s) for the lock, then works: an
  * answer this late means the thread is gone (a port cannot tell). Learning
- * reads days of the audit trail and gets longer.
+ * reads the indexed hourly activity counts, no longer the audit trail.
  */
 const CALL_TIMEOUT_MS = 60_000;
-const LEARN_TIMEOUT_MS = 30 * 60_000;
 
 /**
  * A worker thread that makes the security engine's database round trips
@@ -62,7 +61,7 @@ export class SecurityThread {
       activeBlocks: () => this.#call("activeBlocks", []),
       expireBlocks: (...args) => this.#call("expireBlocks", args),
       recordAnomaly: (...args) => this.#call("recordAnomaly", args),
-      learnHours: (...args) => this.#call("learnHours", args, LEARN_TIMEOUT_MS),
+      learnHours: (...args) => this.#call("learnHours", args),
     };
   }
 

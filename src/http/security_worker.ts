@@ -1,3 +1,4 @@
+import { logSafeError } from "../errors/log_safe.ts";
 /**
  * The security thread's entry point: its own connection to the database
  * file, making the security engine's round trips (rate-limit leases, shared
@@ -97,7 +98,7 @@ function serve(reply: (message: FromSecurityThread) => void) {
         opened = await connect(data);
         reply({ type: "opened" });
       } catch (error) {
-        reply({ type: "failed", id: null, message: (error as Error).message });
+        reply({ type: "failed", id: null, message: logSafeError(error) });
       }
       return;
     }
@@ -105,7 +106,8 @@ function serve(reply: (message: FromSecurityThread) => void) {
       const result = await call(data.op, data.args);
       reply({ type: "done", id: data.id, result });
     } catch (error) {
-      reply({ type: "failed", id: data.id, message: (error as Error).message });
+      // logSafeError: a failed query's message holds its bound values.
+      reply({ type: "failed", id: data.id, message: logSafeError(error) });
     }
   };
 }
