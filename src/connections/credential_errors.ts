@@ -49,7 +49,7 @@ export function tokenExpired(
  * the agent is told to wait, not to send the user to reconnect.
  * `details.status: "retry"` and Retry-After say when.
  */
-export const RETRY_DETAILS = { status: "retry" } as const;
+const RETRY_DETAILS = { status: "retry" } as const;
 
 export function refreshPending(
   provider: string,

@@ -39,6 +39,9 @@ import {
 } from "./portal_session_store.ts";
 import { scopePhrases } from "./scope_phrases.ts";
 
+/** A caller-chosen skip feeds LIMIT: bounded (one entity has at most ~30 days × 24 h × agents × operations rows). */
+const MAX_SKIP = 10_000;
+
 export const PORTAL_COOKIE = "sx_portal";
 const ACTIVITY_PAGE = 25;
 
@@ -248,7 +251,10 @@ export function portalRoutes(deps: PortalDeps): Hono {
     const beforeRaw = Number(c.req.query("before"));
     const skipRaw = Number(c.req.query("skip") ?? 0);
     const before = Number.isSafeInteger(beforeRaw) && beforeRaw > 0
-      ? { at: beforeRaw, skip: Number.isSafeInteger(skipRaw) && skipRaw > 0 ? skipRaw : 0 }
+      ? {
+        at: beforeRaw,
+        skip: Number.isSafeInteger(skipRaw) && skipRaw > 0 ? Math.min(skipRaw, MAX_SKIP) : 0,
+      }
       : null;
     const activity = await readActivity(
       deps.database.db,

@@ -82,7 +82,9 @@ export class CallerResolver {
     const agentId = keys.agentId;
     if (!agentId) throw proxyErrors.missingHeader("securix-agent-id");
     // An agent id the cache knows was valid when it was cached: not parsed again.
-    if (this.#agents.get(`${auth.app.id}\u0000${agentId}`) === undefined) {
+    const agentKey = `${auth.app.id}\u0000${agentId}`;
+    const agentHit = this.#agents.get(agentKey);
+    if (agentHit === undefined) {
       const agentIdCheck = agentIdSchema.safeParse(agentId);
       if (!agentIdCheck.success) {
         throw proxyErrors.invalidHeader("securix-agent-id", agentIdCheck.error.issues[0].message);
@@ -104,7 +106,8 @@ export class CallerResolver {
     } else if (!CONNECTION_ID.test(byId)) {
       throw proxyErrors.invalidHeader("securix-connection-id", "not a connection id (con_…)");
     }
-    if (!await this.#agentKnown(auth.app.id, agentId)) throw proxyErrors.unknownAgent(agentId);
+    const known = agentHit?.value ?? await this.#agentKnown(auth.app.id, agentId);
+    if (!known) throw proxyErrors.unknownAgent(agentId);
     if (byId === null) {
       return {
         app: auth.app,
