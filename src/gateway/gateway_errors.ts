@@ -23,7 +23,9 @@ export const gatewayErrors = {
   /** Pending (or any other status without a credential): the proxy's SX-NOT-CONNECTED, same status. */
   notActive: (status: string) =>
     notConnectedError(`The connection is ${status}, so it has no credential to use`, {
-      llmError: "The user has not finished connecting. Ask them to connect again.",
+      llmError: status === "pending"
+        ? "The user has not finished connecting. Ask them to complete the consent, or to connect again (POST /v1/request-connection)."
+        : `The connection is ${status}. Ask the user to connect again (POST /v1/request-connection).`,
       details: { status },
     }),
   /**
