@@ -5,6 +5,7 @@ import { apiActor } from "../audit/actor.ts";
 import type { Database } from "../db/client.ts";
 import type { CommandsFor } from "../commands/command_context.ts";
 import { decideApprovalCommand } from "../commands/decide_approval.ts";
+import { decodeCursor, encodeCursor } from "../connections/page_cursor.ts";
 import { approvalErrors } from "../approvals/approval_errors.ts";
 import { findApproval, listApprovals } from "../approvals/approval_store.ts";
 import { type Approval, APPROVAL_STATUSES } from "../approvals/approval_types.ts";
@@ -15,6 +16,7 @@ import type { ApiEnv } from "./require_api_key.ts";
 const listInput = z.object({
   status: z.enum(APPROVAL_STATUSES as [string, ...string[]]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().min(1).max(200).optional(),
 });
 const decideInput = z.strictObject({ decision: z.enum(["approve", "deny"]) });
 
@@ -63,12 +65,19 @@ export function approvalRoutes(deps: ApprovalRouteDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.get("/", async (c) => {
     const query = parseQuery(c, listInput);
+    // One more than asked: whether another page follows.
     const list = await listApprovals(deps.database.db, {
       appId: c.get("app").id,
       status: query.status as Approval["status"] | undefined,
-      limit: query.limit,
+      limit: query.limit + 1,
+      after: query.cursor ? decodeCursor(query.cursor) : null,
     }, deps.now());
-    return c.json({ approvals: list.map(approvalView) });
+    const page = list.slice(0, query.limit);
+    const last = page.at(-1);
+    return c.json({
+      approvals: page.map(approvalView),
+      nextCursor: list.length > query.limit && last ? encodeCursor(last) : null,
+    });
   });
   app.get("/:id", async (c) => {
     const found = await findApproval(
