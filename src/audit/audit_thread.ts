@@ -1,12 +1,8 @@
 import type { OpenOptions } from "../db/client.ts";
+import { ThreadCalls } from "../db/thread_calls.ts";
 import type { Actor } from "./actor.ts";
 import type { AuditEvent } from "./audit_types.ts";
 import type { FromAuditThread, ToAuditThread } from "./audit_worker.ts";
-
-interface Waiting {
-  resolve: (result: number) => void;
-  reject: (error: Error) => void;
-}
 
 /**
  * A worker thread that writes audit batches through its own connection.
@@ -18,16 +14,14 @@ interface Waiting {
  */
 export class AuditThread {
   readonly #worker: Worker;
-  readonly #waiting = new Map<number, Waiting>();
-  #next = 1;
-  #broken: Error | null = null;
+  readonly #calls = new ThreadCalls("audit thread");
 
   private constructor(worker: Worker) {
     this.#worker = worker;
-    worker.onmessage = ({ data }: MessageEvent<FromAuditThread>) => this.#settle(data);
+    worker.onmessage = ({ data }: MessageEvent<FromAuditThread>) => this.#calls.settle(data);
     worker.onerror = (event) => {
       event.preventDefault();
-      this.#fail(new Error(`audit thread crashed: ${event.message}`));
+      this.#calls.fail(new Error(`audit thread crashed: ${event.message}`));
     };
   }
 
@@ -40,7 +34,7 @@ export class AuditThread {
   }
 
   async write(events: AuditEvent[]): Promise<void> {
-    const id = this.#next++;
+    const id = this.#calls.nextId();
     // One JSON string crosses the thread boundary for less than structured
     // clone charges for hundreds of small objects, on both threads.
     await this.#send({ type: "write", id, events: JSON.stringify(events) }, id);
@@ -48,35 +42,18 @@ export class AuditThread {
 
   /** pruneAudit on this thread's connection; resolves with the records pruned. */
   prune(before: number, by: Actor, now: number): Promise<number> {
-    const id = this.#next++;
+    const id = this.#calls.nextId();
     return this.#send({ type: "prune", id, before, by, now }, id);
   }
 
   /** Stops the thread; call after the writer's last flush. */
   close(): void {
-    this.#fail(new Error("the audit thread is closed"));
+    this.#calls.fail(new Error("the audit thread is closed"));
     this.#worker.terminate();
   }
 
-  #send(message: ToAuditThread, id: number): Promise<number> {
-    if (this.#broken) return Promise.reject(this.#broken);
-    return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
-      this.#worker.postMessage(message);
-    });
-  }
-
-  #settle(message: FromAuditThread): void {
-    const id = message.type === "opened" ? 0 : message.id ?? 0;
-    const waiting = this.#waiting.get(id);
-    this.#waiting.delete(id);
-    if (message.type === "failed") waiting?.reject(new Error(message.message));
-    else waiting?.resolve(message.type === "done" ? message.result ?? 0 : 0);
-  }
-
-  #fail(error: Error): void {
-    this.#broken ??= error;
-    for (const waiting of this.#waiting.values()) waiting.reject(error);
-    this.#waiting.clear();
+  async #send(message: ToAuditThread, id: number): Promise<number> {
+    const result = await this.#calls.send(id, () => this.#worker.postMessage(message));
+    return typeof result === "number" ? result : 0;
   }
 }

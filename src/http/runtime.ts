@@ -10,6 +10,7 @@ import { pruneAudit } from "../audit/prune.ts";
 import { CredentialSource } from "../connections/credential_source.ts";
 import type { Database } from "../db/client.ts";
 import { errorResponse } from "../errors/error_response.ts";
+import { threadOpenOptions } from "../db/thread_calls.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import { observeSessions } from "../flows/session_outcomes.ts";
 import { sweepLeftovers } from "../flows/session_leftovers.ts";
@@ -594,13 +595,13 @@ async function startAuditThread(
   database: Database,
   log: (line: string) => void,
 ): Promise<AuditThread | null> {
-  const { url } = database.openOptions;
-  if (!url.startsWith("file:") || url.includes(":memory:")) return null;
+  // The thread needs the file and its key; nothing else crosses over.
+  const options = threadOpenOptions(database);
+  if (!options) return null;
   try {
-    // The thread needs the file and its key; nothing else crosses over.
-    return await AuditThread.start({ url, encryptionKey: database.openOptions.encryptionKey });
+    return await AuditThread.start(options);
   } catch (error) {
-    log(`audit: writing on the serving thread (${(error as Error).message})`);
+    log(`audit: writing on the serving thread (${logSafeError(error)})`);
     return null;
   }
 }
@@ -616,13 +617,10 @@ async function startSecurityThread(
   shareMs: number,
   log: (line: string) => void,
 ): Promise<SecurityThread | null> {
-  const { url } = database.openOptions;
-  if (!url.startsWith("file:") || url.includes(":memory:")) return null;
+  const options = threadOpenOptions(database);
+  if (!options) return null;
   try {
-    return await SecurityThread.start(
-      { url, encryptionKey: database.openOptions.encryptionKey },
-      leaseMs(shareMs),
-    );
+    return await SecurityThread.start(options, leaseMs(shareMs));
   } catch (error) {
     log(`security: syncing on the serving thread (${logSafeError(error)})`);
     return null;

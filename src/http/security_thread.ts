@@ -1,16 +1,11 @@
 import type { AnomalyStorage } from "../anomalies/anomaly_storage.ts";
 import type { OpenOptions } from "../db/client.ts";
+import { ThreadCalls } from "../db/thread_calls.ts";
 import type { BucketStore } from "../limits/bucket_store.ts";
 import type { FromSecurityThread, ToSecurityThread } from "./security_worker.ts";
 
 /** Every database round trip of the security engine: the rate limits' and the anomaly engine's. */
 export type SecurityOps = BucketStore & AnomalyStorage;
-
-interface Waiting {
-  resolve: (result: unknown) => void;
-  reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
 
 /** Where messages go: the thread itself, or a port to it (another isolate's). */
 interface Endpoint {
@@ -45,16 +40,14 @@ const CALL_TIMEOUT_MS = 60_000;
 export class SecurityThread {
   readonly #endpoint: Endpoint;
   readonly #end: () => void;
-  readonly #waiting = new Map<number, Waiting>();
-  #next = 1;
-  #broken: Error | null = null;
+  readonly #calls = new ThreadCalls("security thread");
   readonly buckets: BucketStore;
   readonly anomalies: AnomalyStorage;
 
   private constructor(endpoint: Endpoint, end: () => void) {
     this.#endpoint = endpoint;
     this.#end = end;
-    endpoint.onmessage = ({ data }) => this.#settle(data);
+    endpoint.onmessage = ({ data }) => this.#calls.settle(data);
     this.buckets = { settle: (...args) => this.#call("settle", args) };
     this.anomalies = {
       shareCounts: (...args) => this.#call("shareCounts", args),
@@ -76,7 +69,7 @@ export class SecurityThread {
     const thread = new SecurityThread(worker, () => worker.terminate());
     worker.onerror = (event) => {
       event.preventDefault();
-      thread.#fail(new Error(`security thread crashed: ${event.message}`));
+      thread.#calls.fail(new Error(`security thread crashed: ${event.message}`));
     };
     try {
       await thread.#send({ type: "open", options, leaseMs }, 0, CALL_TIMEOUT_MS);
@@ -105,7 +98,7 @@ export class SecurityThread {
    * last sync (in the main isolate: after the serving isolates stopped).
    */
   close(): void {
-    this.#fail(new Error("the security thread is closed"));
+    this.#calls.fail(new Error("the security thread is closed"));
     this.#end();
   }
 
@@ -114,41 +107,13 @@ export class SecurityThread {
     args: Parameters<SecurityOps[K]>,
     timeoutMs = CALL_TIMEOUT_MS,
   ): ReturnType<SecurityOps[K]> {
-    const id = this.#next++;
+    const id = this.#calls.nextId();
     return this.#send({ type: "call", id, op, args }, id, timeoutMs) as ReturnType<
       SecurityOps[K]
     >;
   }
 
   #send(message: ToSecurityThread, id: number, timeoutMs: number): Promise<unknown> {
-    if (this.#broken) return Promise.reject(this.#broken);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        reject(new Error(`the security thread did not answer within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
-      Deno.unrefTimer(timer);
-      this.#waiting.set(id, { resolve, reject, timer });
-      this.#endpoint.postMessage(message);
-    });
-  }
-
-  #settle(message: FromSecurityThread): void {
-    const id = message.type === "opened" ? 0 : message.id ?? 0;
-    const waiting = this.#waiting.get(id);
-    if (!waiting) return;
-    this.#waiting.delete(id);
-    clearTimeout(waiting.timer);
-    if (message.type === "failed") waiting.reject(new Error(message.message));
-    else waiting.resolve(message.type === "done" ? message.result : undefined);
-  }
-
-  #fail(error: Error): void {
-    this.#broken ??= error;
-    for (const waiting of this.#waiting.values()) {
-      clearTimeout(waiting.timer);
-      waiting.reject(error);
-    }
-    this.#waiting.clear();
+    return this.#calls.send(id, () => this.#endpoint.postMessage(message), timeoutMs);
   }
 }
