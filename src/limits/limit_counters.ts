@@ -129,13 +129,21 @@ export class LimitCounters {
   }
 
   /**
-   * The tokens left in this process's lease for `key`: what it will admit
-   * before it claims again. Other processes may hold tokens of the same
-   * bucket, so across processes this is a lower bound, never an overstatement.
+   * The calls `key` can still admit as this process knows it: its lease plus
+   * the whole tokens its last sync left unclaimed in the shared bucket (and
+   * refill since). Other holders' leases are theirs and not counted; other
+   * processes may claim the unclaimed tokens first, so across processes it
+   * can overstate by what they take before this one syncs again. The lease
+   * alone read as 0 while the bucket still held most of its tokens.
    */
-  leaseLeft(key: string): number {
+  remaining(key: string): number {
     const entry = this.#entries.get(key);
-    return entry && this.#deps.now() < entry.leaseUntil ? entry.lease : 0;
+    if (!entry) return 0;
+    const now = this.#deps.now();
+    const lease = now < entry.leaseUntil ? entry.lease : 0;
+    if (entry.seen === null) return lease;
+    // Rounding as the claim does: 9.9999999 tokens after many small refills is 10.
+    return lease + Math.floor(estimateTokens(entry.spec, entry.seen, now) + 1e-9);
   }
 
   /**

@@ -60,15 +60,14 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
     }
   }
   const spec = (rule: CompiledRule) => specs.get(rule)!;
-  // `r` is this process's lease remainder: what it admits before it claims again. Other
-  // processes may hold more of the bucket, so across processes it is a lower bound.
+  // `r` is what this process knows remains: its lease and the bucket's unclaimed tokens.
   const quota = (rule: CompiledRule, key: string, left: number): string =>
     quotaItem(rule.name, left, left > 0 ? 0 : Math.ceil(counters.msUntilToken(key) / 1000));
   /** The admitted call's answer carries the policy of its one limit and what remains. */
   const admitOne = (ex: Exchange, rule: CompiledRule, key: string): Verdict => {
     ex.answerHeaders = [
       ["ratelimit-policy", policies.get(rule)!],
-      ["ratelimit", quota(rule, key, counters.leaseLeft(key))],
+      ["ratelimit", quota(rule, key, counters.remaining(key))],
     ];
     return DONE;
   };
@@ -82,7 +81,7 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
     let fewest = Infinity;
     let longest = -1;
     for (let i = 0; i < rules.length; i++) {
-      const left = counters.leaseLeft(keys[i]);
+      const left = counters.remaining(keys[i]);
       if (left > fewest) continue;
       const wait = left > 0 ? 0 : counters.msUntilToken(keys[i]);
       if (left < fewest || wait > longest) {

@@ -220,19 +220,19 @@ Deno.test("limit filter: under two limits the answer has both policies and the r
     ["ratelimit-policy", '"wide";q=5;w=60, "narrow";q=2;w=60'],
     ["ratelimit", '"narrow";r=1'],
   ]);
-  // Another operation only "wide" covers: its lease, not the bucket. The sync after the
-  // first call handed 4 tokens back and claimed twice that interval's demand (2), so this
-  // process admits 1 more before it claims again (the bucket itself holds 3).
+  // Another operation only "wide" covers: 5 − 2 calls = 3 remain, counted as this process
+  // knows them (the sync after the first call handed 4 tokens back and claimed twice that
+  // interval's demand, 2: its lease now holds 1 after this call spent one, the bucket 2 more).
+  // The lease alone said r=1 here.
   const other = exchange({}, "gmail.users.messages.get");
   assert.equal((await call(other)).action, "continue");
   assert.deepEqual(other.answerHeaders, [
     ["ratelimit-policy", '"wide";q=5;w=60'],
-    ["ratelimit", '"wide";r=1'],
+    ["ratelimit", '"wide";r=3'],
   ]);
   const second = exchange();
   assert.equal((await call(second)).action, "continue");
-  // Both leases are now empty: "wide"'s bucket still holds unclaimed tokens (t would be 0),
-  // "narrow" (one token per 30 s, 3 s of syncs gone) waits longer, so it governs.
+  // "wide" has 2 left; "narrow" (one token per 30 s, 3 s of syncs gone) has none, so it governs.
   assert.deepEqual(second.answerHeaders, [
     ["ratelimit-policy", '"wide";q=5;w=60, "narrow";q=2;w=60'],
     ["ratelimit", '"narrow";r=0;t=27'],
