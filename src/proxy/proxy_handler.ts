@@ -505,7 +505,9 @@ function refuse(
     deps.callers.forgetConnection(call.caller.connection);
   }
   complete(deps, call, { status: sx.status, error: sx.code, bytesIn: 0, bytesOut: 0 });
-  return errorResponse(sx);
+  // A limit admitted the call before a later stage refused it: the token is spent, so the
+  // quota goes out on the refusal too (a 429's own fields take precedence).
+  return errorResponse(sx, call.exchange?.answerHeaders);
 }
 
 /**

@@ -81,6 +81,34 @@ Deno.test("proxy errors: an unreachable provider is SX-UPSTREAM-UNREACHABLE (502
   assert.equal(reported.length, 0);
 });
 
+Deno.test("proxy errors: a refusal after a limit admitted the call carries the quota the call spent", async () => {
+  const quota: [string, string][] = [
+    ["ratelimit-policy", '"reads";q=10;w=60'],
+    ["ratelimit", '"reads";r=4'],
+  ];
+  const d = deps({
+    credentials: {
+      get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
+    } as unknown as CredentialSource,
+    filters: () => [{
+      name: "limit",
+      request: (ex) => {
+        ex.answerHeaders = quota;
+        return { action: "continue" };
+      },
+    }],
+  });
+  const req = new Request("http://127.0.0.1:8080/proxy/gmail/x");
+  const target = matchProxy(d, req);
+  assert.ok(target && target !== "unknown");
+  const res = await handleProxy(d, req, target);
+  assert.equal(res.status, 502, "the provider cannot be reached: refused after the limit");
+  assert.equal((await res.json()).error.code, "SX-UPSTREAM-UNREACHABLE");
+  assert.equal(res.headers.get("ratelimit-policy"), quota[0][1]);
+  assert.equal(res.headers.get("ratelimit"), quota[1][1]);
+  assert.equal(res.headers.get("content-type"), "application/json; charset=utf-8");
+});
+
 Deno.test("proxy 401: a GET is replayed once with a refreshed token; a POST body is not replayed", async () => {
   const asked: (string | null)[] = [];
   const sent: string[] = [];
