@@ -1,13 +1,18 @@
 /**
- * `deno run --allow-all tests/bench/scaling_bench.ts`: does the appliance
- * scale with `[server] workers`? wrk (32 connections) against nginx with 1
- * and N worker processes and against `securix serve` (audit on) with
+ * `deno run --allow-all tests/bench/scaling_bench.ts` (the second part of
+ * `deno task bench`): does the appliance scale with `[server] workers`? wrk
+ * (32 connections) against nginx with 1 and N worker processes and against
+ * `securix serve` (audit on, the realistic 50-rule file loaded) with
  * workers = 1 and N, N = the cores; runs alternate, medians are reported.
  * The upstream is a second nginx answering from memory, so it is never the
  * bottleneck being measured.
  */
 import { freePort, type ServerProcess, startServeProcess } from "../helpers/process.ts";
 import { benchAppliance, benchHeaders, TOKEN } from "./bench_appliance.ts";
+import { fiftyRules } from "./rule_sets.ts";
+
+// `BENCH_ONLY=security` asks `deno task bench` for the security pair alone.
+if (Deno.env.get("BENCH_ONLY") === "security") Deno.exit(0);
 
 const DURATION = Deno.env.get("BENCH_DURATION") ?? "5s";
 const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 32);
@@ -65,7 +70,10 @@ function proxyServer(port: number, upstreamPort: number): string {
 }
 
 async function startAppliance(upstreamPort: number, workers: number) {
-  const { temp, apiKey } = await benchAppliance(upstreamPort, { server: { workers } });
+  const { temp, apiKey } = await benchAppliance(upstreamPort, {
+    server: { workers },
+    rules: fiftyRules(),
+  });
   temp.appliance.close();
   const server: ServerProcess = await startServeProcess({ cwd: temp.dir, timeoutMs: 60_000 });
   const deadline = Date.now() + 30_000;
@@ -99,7 +107,7 @@ for (const workers of [...new Set([1, CORES])]) {
   targets.push({ name: "nginx", workers, url: `http://127.0.0.1:${port}/repos/o/r`, headers: {} });
   const appliance = await startAppliance(upstreamPort, workers);
   stops.push(() => appliance.stop());
-  targets.push({ name: "appliance (audit on)", workers, ...appliance });
+  targets.push({ name: "appliance (audit on, 50 rules)", workers, ...appliance });
 }
 const runs = new Map<string, Result[]>();
 try {
