@@ -178,7 +178,15 @@ async function startConnectForwarder(
 ): Promise<Deno.ChildProcess> {
   const script = new URL("./connect_forwarder.ts", import.meta.url).pathname;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", script, String(upstreamPort), String(port), String(spinUs)],
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-ffi",
+      script,
+      String(upstreamPort),
+      String(port),
+      String(spinUs),
+    ],
     stdout: "null",
     stderr: "inherit",
   }).spawn();
@@ -211,10 +219,21 @@ async function wrkProcess(
   child: Deno.ChildProcess,
   connections = CONNECTIONS,
 ) {
+  const writesBefore = await writeCpu(port);
   const before = mainThreadUs(child.pid);
   const result = await wrk(name, `http://127.0.0.1:${port}/repos/o/r`, {}, connections);
   const servingUs = (mainThreadUs(child.pid) - before) / Math.max(1, result.requests);
-  return { ...result, threadsUs: { serving: servingUs } };
+  const writesAfter = await writeCpu(port);
+  const writeUs = writesBefore && writesAfter
+    ? (writesAfter.cpuNs - writesBefore.cpuNs) / 1000 /
+      Math.max(1, writesAfter.writes - writesBefore.writes)
+    : undefined;
+  return { ...result, threadsUs: { serving: servingUs }, writeUs };
+}
+
+/** The forwarder's upstream writes so far and their synchronous CPU (connect_forwarder.ts). */
+async function writeCpu(port: number): Promise<{ writes: number; cpuNs: number } | null> {
+  return await (await fetch(`http://127.0.0.1:${port}/__write_cpu`)).json();
 }
 
 /** nginx in front of the upstream; `workers` is there for N-worker comparisons. */
@@ -535,6 +554,17 @@ for (const r of results) {
     `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${
       (r.rps / ng.rps).toFixed(2)
     } | ${(r.p50 - direct.p50).toFixed(2)} | ${serving === undefined ? "" : serving.toFixed(1)} |`,
+  );
+}
+const writeRows = results.filter((r) => (r as { writeUs?: number }).writeUs !== undefined);
+if (writeRows.length > 0) {
+  // Inside that system call the kernel delivers the bytes over loopback and wakes the receiver:
+  // work that grows when the receiver has gone idle waiting for a slower sender.
+  console.log(
+    `upstream write, synchronous CPU per request (the kernel's loopback work): ${
+      writeRows.map((r) => `${r.name} ${(r as { writeUs?: number }).writeUs!.toFixed(1)} µs`)
+        .join("; ")
+    }`,
   );
 }
 const floorResult = results.find((r) => r.name.startsWith("deno floor"))!;
