@@ -429,16 +429,30 @@ function documentedFlags(md: string, root: CommandNode): Map<CommandNode, Set<st
     record(resolved.flatMap((r) => r.nodes), described);
   }
   const { prose, fences } = splitFences(md);
-  // Units: each table row, else each run of non-blank lines (a paragraph or a list).
+  // Units: each table row, else each run of non-blank lines (a paragraph or a tight list); a
+  // list right after a paragraph (one blank line between) belongs to it: "`init --yes` takes:".
   const units: string[] = [];
+  const LIST_ITEM = /^\s*([-*]|\d+\.) /;
   let paragraph: string[] = [];
-  for (const line of [...prose.split("\n"), ""]) {
+  let lead: { index: number; end: number } | null = null;
+  prose.split("\n").concat("").forEach((line, i) => {
     if (line.startsWith("|")) units.push(line);
-    if (line.trim() === "" || line.startsWith("|") || /^#{1,6} /.test(line)) {
-      if (paragraph.length > 0) units.push(paragraph.join("\n"));
-      paragraph = [];
-    } else paragraph.push(line);
-  }
+    if (line.trim() !== "" && !line.startsWith("|") && !/^#{1,6} /.test(line)) {
+      paragraph.push(line);
+      return;
+    }
+    if (paragraph.length === 0) return;
+    const text = paragraph.join("\n");
+    const start = i - paragraph.length;
+    paragraph = [];
+    if (LIST_ITEM.test(text) && lead && lead.end === start - 2) {
+      units[lead.index] += "\n" + text;
+      lead = null;
+      return;
+    }
+    units.push(text);
+    lead = LIST_ITEM.test(text) ? null : { index: units.length - 1, end: i - 1 };
+  });
   for (const unit of units) {
     const spans = [...unit.matchAll(/`([^`]+)`/g)].map((m) => m[1].replace(/\s+/g, " "));
     const named: CommandNode[] = [];
@@ -904,6 +918,14 @@ Deno.test("README checks catch a bogus code, command, flag, key and route", asyn
   );
   assert.ok(
     flagged(tiny + "\n`audit tail` follows; `--output FILE` writes a file.\n")
+      .some((p) => p.includes('"securix audit export" option --output')),
+  );
+  assert.ok(
+    !flagged(tiny + "\n`audit export` takes:\n\n- `--output FILE`: a file.\n")
+      .some((p) => p.includes('"securix audit export" option --output')),
+  );
+  assert.ok(
+    flagged(tiny + "\n`audit export` takes:\n\nmore.\n\n- `--output FILE`: a file.\n")
       .some((p) => p.includes('"securix audit export" option --output')),
   );
   assert.ok(
