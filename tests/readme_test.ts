@@ -12,6 +12,9 @@ import { configSchema } from "../src/config/schema.ts";
 import { PROVIDER_KEYS } from "../src/providers/provider_config.ts";
 import { createApp } from "../src/http/app.ts";
 import { PortalChoices } from "../src/portal/portal_choices.ts";
+import { parseRulesConfig, ruleSchema, scopeSchema } from "../src/rules/rule_schema.ts";
+import { parse as parseToml } from "smol-toml";
+import { z } from "zod";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -119,21 +122,44 @@ function cells(row: string): string[] {
 
 const CODE = /SX-[A-Z0-9]+(?:-[A-Z0-9]+)*/g;
 
-async function sourceCodes(): Promise<Set<string>> {
-  const codes = new Set<string>();
+/** The source text of every non-test module under src/, by path. */
+async function sourceFiles(): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
   const walk = async (dir: URL): Promise<void> => {
     for await (const entry of Deno.readDir(dir)) {
       if (entry.isDirectory) await walk(new URL(`${entry.name}/`, dir));
       else if (/\.(ts|tsx|js)$/.test(entry.name) && !/_test\.(ts|tsx|js)$/.test(entry.name)) {
-        const text = await Deno.readTextFile(new URL(entry.name, dir));
-        for (const m of text.matchAll(/["'`](SX-[A-Z0-9]+(?:-[A-Z0-9]+)*)["'`]/g)) {
-          codes.add(m[1]);
-        }
+        const url = new URL(entry.name, dir);
+        files.set(url.href.slice(ROOT.href.length), await Deno.readTextFile(url));
       }
     }
   };
   await walk(new URL("src/", ROOT));
+  return files;
+}
+
+async function sourceCodes(): Promise<Set<string>> {
+  const codes = new Set<string>();
+  for (const text of (await sourceFiles()).values()) {
+    for (const m of text.matchAll(/["'`](SX-[A-Z0-9]+(?:-[A-Z0-9]+)*)["'`]/g)) codes.add(m[1]);
+  }
   return codes;
+}
+
+/**
+ * Codes put together at run time (`SX-HTTP-${status}`, "SX-" + kind): README cannot be checked
+ * against them, so each is a problem; name every code a client can see as a literal.
+ */
+function builtCodes(files: Map<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [path, text] of files) {
+    for (const m of text.matchAll(/`SX-[A-Z0-9-]*\$\{[^`]*`|["']SX-[A-Z0-9-]*["']\s*\+/g)) {
+      problems.push(
+        `${path}:${lineOf(text, m.index)}: ${m[0]} builds a code at run time; name it instead`,
+      );
+    }
+  }
+  return problems;
 }
 
 function checkCodes(
@@ -180,12 +206,15 @@ function checkCodes(
 interface CommandNode {
   path: string;
   options: Set<string>;
+  /** The options themselves, one each (`options` holds both names of `-n, --lines`). */
+  optionList: { long?: string; short?: string }[];
   subs: Map<string, CommandNode>;
 }
 
 function commandTree(command: Command, path = ""): CommandNode {
-  const node: CommandNode = { path, options: new Set(), subs: new Map() };
+  const node: CommandNode = { path, options: new Set(), optionList: [], subs: new Map() };
   for (const option of command.options) {
+    node.optionList.push({ long: option.long, short: option.short });
     if (option.long) node.options.add(option.long);
     if (option.short) node.options.add(option.short);
   }
@@ -281,20 +310,35 @@ function checkFlags(nodes: CommandNode[], tokens: string[], globals: Set<string>
   return { nodes, problems };
 }
 
-/** Parts of a command list: `a …` / `b …` in a table cell, `a | b` in prose. */
-function resolveList(root: CommandNode, parts: string[]): Resolved {
-  const all: Resolved = { nodes: [], problems: [] };
+/** Each part of a command list (`a …` / `b …` in a table cell, `a | b` in prose), resolved. */
+function resolveParts(root: CommandNode, parts: string[]): Resolved[] {
+  const resolved: Resolved[] = [];
   let context: { group?: CommandNode; leaf?: CommandNode } = {};
   for (const part of parts) {
     const r = resolveCommand(root, part, context);
-    all.nodes.push(...r.nodes);
-    all.problems.push(...r.problems);
+    resolved.push(r);
     const leaf = r.nodes[0];
     if (leaf && leaf !== root) {
       context = { group: root.subs.get(leaf.path.split(" ")[0]), leaf };
     }
   }
-  return all;
+  return resolved;
+}
+
+function resolveList(root: CommandNode, parts: string[]): Resolved {
+  const all = resolveParts(root, parts);
+  return { nodes: all.flatMap((r) => r.nodes), problems: all.flatMap((r) => r.problems) };
+}
+
+/** The calls a prose code span makes: `securix x …`, or `group sub …` without the `securix`. */
+function spanCalls(root: CommandNode, span: string): string[] {
+  // In a code span `|` is an alternative (`approve|deny`, `verify | export`), not a pipe.
+  const calls = [...span.matchAll(/(?:^|[\s(])securix\s+(.*)$/g)].map((m) => m[1])
+    .filter((rest) => /^(--|[a-z])/.test(rest));
+  // `service install --force`, `keys list`: a command of a group, without the `securix`.
+  const group = root.subs.get(/^([a-z][a-z-]*) [a-z]/.exec(span)?.[1] ?? "");
+  if (calls.length === 0 && group && group.subs.size > 0) calls.push(span);
+  return calls;
 }
 
 /** Where a fenced block runs securix: after `securix `, up to a shell pipe or list. */
@@ -323,13 +367,7 @@ function checkCli(
   }
   const { prose, fences } = splitFences(md);
   for (const span of codeSpans(prose)) {
-    // In a code span `|` is an alternative (`approve|deny`, `verify | export`), not a pipe.
-    const calls = [...span.text.matchAll(/(?:^|[\s(])securix\s+(.*)$/g)].map((m) => m[1])
-      .filter((rest) => /^(--|[a-z])/.test(rest));
-    // `service install --force`, `keys list`: a command of a group, without the `securix`.
-    const group = root.subs.get(/^([a-z][a-z-]*) [a-z]/.exec(span.text)?.[1] ?? "");
-    if (calls.length === 0 && group && group.subs.size > 0) calls.push(span.text);
-    for (const call of calls) {
+    for (const call of spanCalls(root, span.text)) {
       const r = resolveList(root, call.split(/\s\|\s/));
       checked++;
       problems.push(...r.problems.map((p) => `README:${span.line}: ${p}`));
@@ -348,6 +386,134 @@ function checkCli(
     }
   }
   return { problems, tabled, checked };
+}
+
+/**
+ * Flags README documents once for every command that has them, each with the sentence that does
+ * it: the sentence must stay in README, or each command's flag must be documented on its own.
+ */
+const SHARED_FLAGS: Record<string, string> = {
+  "--json": "Commands that print records accept `--json`",
+};
+
+function flagsOf(text: string): string[] {
+  return tokenize(text).map(flagName).filter((f): f is string => f !== null);
+}
+
+/**
+ * Which flags README documents for which command. A flag is documented for a command when it
+ * appears in code (a code span or a fenced command line) in one of the places README describes
+ * that command:
+ * - the command's own text in the CLI table's first column (`tail [-n --follow]`), or anywhere
+ *   in the What-it-does column of its row;
+ * - a command line that runs it (a code span or a line of a fenced block: `securix x --flag`);
+ * - the paragraph, list item group or table row (of any table) that names it in a code span
+ *   (`audit export`, `securix backup FILE`, or a bare top-level command such as `init`).
+ * A flag of the root command (`--config`) is documented wherever a command line carries it.
+ */
+function documentedFlags(md: string, root: CommandNode): Map<CommandNode, Set<string>> {
+  const documented = new Map<CommandNode, Set<string>>();
+  const record = (nodes: CommandNode[], flags: string[]) => {
+    for (const node of [...nodes, root]) {
+      const set = documented.get(node) ?? new Set<string>();
+      for (const flag of flags) if (node === root ? root.options.has(flag) : true) set.add(flag);
+      documented.set(node, set);
+    }
+  };
+  for (const row of tableRows(md, "## CLI")) {
+    const [first, ...rest] = cells(row.text);
+    const parts = [...first.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+    const resolved = resolveParts(root, parts);
+    resolved.forEach((r, i) => record(r.nodes, flagsOf(parts[i])));
+    const described = [...rest.join(" ").matchAll(/`([^`]+)`/g)].flatMap((m) => flagsOf(m[1]));
+    record(resolved.flatMap((r) => r.nodes), described);
+  }
+  const { prose, fences } = splitFences(md);
+  // Units: each table row, else each run of non-blank lines (a paragraph or a tight list); a
+  // list right after a paragraph (one blank line between) belongs to it: "`init --yes` takes:".
+  const units: string[] = [];
+  const LIST_ITEM = /^\s*([-*]|\d+\.) /;
+  let paragraph: string[] = [];
+  let lead: { index: number; end: number } | null = null;
+  prose.split("\n").concat("").forEach((line, i) => {
+    if (line.startsWith("|")) units.push(line);
+    if (line.trim() !== "" && !line.startsWith("|") && !/^#{1,6} /.test(line)) {
+      paragraph.push(line);
+      return;
+    }
+    if (paragraph.length === 0) return;
+    const text = paragraph.join("\n");
+    const start = i - paragraph.length;
+    paragraph = [];
+    if (LIST_ITEM.test(text) && lead && lead.end === start - 2) {
+      units[lead.index] += "\n" + text;
+      lead = null;
+      return;
+    }
+    units.push(text);
+    lead = LIST_ITEM.test(text) ? null : { index: units.length - 1, end: i - 1 };
+  });
+  for (const unit of units) {
+    const spans = [...unit.matchAll(/`([^`]+)`/g)].map((m) => m[1].replace(/\s+/g, " "));
+    const named: CommandNode[] = [];
+    for (const span of spans) {
+      const calls = spanCalls(root, span);
+      if (calls.length === 0 && root.subs.has(/^[a-z][a-z-]*/.exec(span)?.[0] ?? "")) {
+        calls.push(span);
+      }
+      for (const call of calls) {
+        const parts = resolveParts(root, call.split(/\s\|\s/));
+        parts.forEach((r, i) => {
+          if (r.problems.length > 0) return;
+          named.push(...r.nodes);
+          record(r.nodes, flagsOf(call.split(/\s\|\s/)[i]));
+        });
+      }
+    }
+    record(named, spans.flatMap(flagsOf));
+  }
+  for (const fence of fences) {
+    for (const line of fence.lines) {
+      for (const segment of line.text.split(/\s(?:#|\/\/)\s/)) {
+        for (const call of invocations(segment)) {
+          const r = resolveCommand(root, call);
+          if (r.problems.length === 0) record(r.nodes, flagsOf(call));
+        }
+      }
+    }
+  }
+  return documented;
+}
+
+function allNodes(node: CommandNode): CommandNode[] {
+  return [node, ...[...new Set(node.subs.values())].flatMap(allNodes)];
+}
+
+/** Every option of every command must be documented where README describes that command. */
+function checkFlagsDocumented(
+  md: string,
+  root: CommandNode,
+  shared: Record<string, string> = SHARED_FLAGS,
+): { problems: string[]; flags: number } {
+  const problems: string[] = [];
+  const everywhere = new Set<string>();
+  for (const [flag, sentence] of Object.entries(shared)) {
+    if (md.replace(/\s+/g, " ").includes(sentence)) everywhere.add(flag);
+    else problems.push(`README lost "${sentence}": document ${flag} for each command instead`);
+  }
+  const documented = documentedFlags(md, root);
+  let flags = 0;
+  for (const node of allNodes(root)) {
+    const mine = documented.get(node) ?? new Set();
+    for (const option of node.optionList) {
+      flags++;
+      const names = [option.long, option.short].filter((n): n is string => Boolean(n));
+      if (names.some((n) => mine.has(n) || everywhere.has(n))) continue;
+      const where = node === root ? "securix" : `securix ${node.path}`;
+      problems.push(`"${where}" option ${names.join(", ")} is not documented in README`);
+    }
+  }
+  return { problems, flags };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,6 +657,79 @@ function checkProviderKeys(md: string, keys: readonly string[]): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 3b. The rules file: [[rules]] fields and [scopes.<name>] keys
+
+/**
+ * `[[rules]]` fields against the rule schema, both ways: every field the schema accepts has its
+ * row in README's "### Rule reference" table (first column; a table-valued field such as
+ * `condition` names each of its keys in that row), every field that column names is accepted,
+ * every `[scopes.<name>]` key is named in code in the Rules section, and every ```toml block
+ * holding `[[rules]]` parses and passes the real rules parser (unknown keys, misplaced fields,
+ * bad values), as an operator copying it would find out.
+ */
+function checkRules(
+  md: string,
+  rule: AnyZod,
+  scope: AnyZod,
+): { problems: string[]; rules: number } {
+  const problems: string[] = [];
+  const shape = shapeOf(rule)!;
+  const rows = tableRows(md, "### Rule reference");
+  const named = new Map<string, Located>();
+  for (const row of rows) {
+    for (const m of cells(row.text)[0].matchAll(/`([^`]+)`/g)) named.set(m[1], row);
+  }
+  for (const [field, row] of named) {
+    if (!(field in shape)) {
+      problems.push(`README:${row.line} (Rule reference): [[rules]] has no field ${field}`);
+    }
+  }
+  for (const [field, inner] of Object.entries(shape)) {
+    const row = named.get(field);
+    if (!row) {
+      problems.push(`[[rules]] field ${field} is not in README's Rule reference table`);
+      continue;
+    }
+    for (const key of Object.keys(shapeOf(inner) ?? {})) {
+      if (!row.text.includes(`\`${key}\``)) {
+        problems.push(`README:${row.line}: [[rules]] ${field}.${key} is not named`);
+      }
+    }
+  }
+  const section = sectionLines(md, "## Rules");
+  const rulesText = md.split("\n").slice(section.from, section.to).join("\n");
+  const code = [...rulesText.matchAll(/`([^`]+)`/g)].map((m) => m[1]).join("\n");
+  for (const key of Object.keys(shapeOf(scope)!)) {
+    if (!new RegExp(`\\b${key}\\b`).test(code)) {
+      problems.push(`[scopes.<name>] key ${key} is not named in README's Rules section`);
+    }
+  }
+  let rules = 0;
+  for (const fence of splitFences(md).fences) {
+    if (fence.lang !== "toml" || !fence.lines.some((l) => /^\s*\[\[rules\]\]/.test(l.text))) {
+      continue;
+    }
+    const first = fence.lines[0]?.line ?? 0;
+    let doc: Record<string, unknown>;
+    try {
+      doc = parseToml(fence.lines.map((l) => l.text).join("\n"));
+    } catch (error) {
+      problems.push(
+        `README:${first}: the [[rules]] example is not TOML: ${(error as Error).message}`,
+      );
+      continue;
+    }
+    rules += Array.isArray(doc.rules) ? doc.rules.length : 0;
+    const parsed = parseRulesConfig(doc.rules, doc.scopes);
+    if (parsed.ok) continue;
+    for (const issue of parsed.issues) {
+      problems.push(`README:${first} ([[rules]] example): ${issue.path}: ${issue.message}`);
+    }
+  }
+  return { problems, rules };
+}
+
+// ---------------------------------------------------------------------------------------------
 // 4. HTTP routes
 
 const ROUTE = /\b(GET|POST|PUT|PATCH|DELETE|HEAD)\s+(\/v1\/[^\s`'"),;]*)/g;
@@ -558,7 +797,10 @@ function schema(): AnyZod {
 const report = (problems: string[]) => `\n  ${problems.join("\n  ")}\n`;
 
 Deno.test("README: every SX code it names exists in src/, and every code src/ uses is documented", async () => {
-  const problems = checkCodes(README, await sourceCodes(), UNDOCUMENTED_CODES);
+  const problems = [
+    ...checkCodes(README, await sourceCodes(), UNDOCUMENTED_CODES),
+    ...builtCodes(await sourceFiles()),
+  ];
   assert.deepEqual(problems, [], report(problems));
 });
 
@@ -573,6 +815,13 @@ Deno.test("README: every securix command and flag it names exists, and the CLI t
   assert.deepEqual(problems, [], report(problems));
 });
 
+Deno.test("README: every option of every securix command is documented where README describes the command", () => {
+  const { problems, flags } = checkFlagsDocumented(README, program());
+  // Reading the program must keep finding its options, or the check passes vacuously.
+  assert.ok(flags >= 100, `only ${flags} options read from the program`);
+  assert.deepEqual(problems, [], report(problems));
+});
+
 Deno.test("README: the Configuration table and TOML examples match the config schema", () => {
   const rows = configRows(README).length;
   assert.ok(rows >= 30, `only ${rows} configuration rows read: the table's parsing broke`);
@@ -580,6 +829,13 @@ Deno.test("README: the Configuration table and TOML examples match the config sc
     ...checkConfig(README, schema()),
     ...checkProviderKeys(README, PROVIDER_KEYS),
   ];
+  assert.deepEqual(problems, [], report(problems));
+});
+
+Deno.test("README: the Rule reference table and the [[rules]] examples match the rule schema", () => {
+  const { problems, rules } = checkRules(README, ruleSchema, scopeSchema);
+  // The examples must keep being found, or their validation passes vacuously.
+  assert.ok(rules >= 8, `only ${rules} [[rules]] read from README's toml examples`);
   assert.deepEqual(problems, [], report(problems));
 });
 
@@ -642,6 +898,77 @@ Deno.test("README checks catch a bogus code, command, flag, key and route", asyn
       p.includes("--no-such-switch")
     ),
   );
+
+  // Flags: one dropped from README is missed; a flag counts only where its command is described.
+  const flagged = (md: string) => checkFlagsDocumented(md, root).problems;
+  assert.deepEqual(flagged(README), []);
+  assert.ok(
+    flagged(README.replace("rotate-secret ID [--grace-hours N]", "rotate-secret ID"))
+      .some((p) => p.includes('"securix webhooks rotate-secret" option --grace-hours')),
+  );
+  assert.ok(
+    flagged(README.replace("Commands that print records accept `--json`", "Commands print"))
+      .some((p) => p.includes("document --json for each command")),
+  );
+  const tiny = `## CLI\n\n| Command | What |\n| - | - |\n| \`audit export\` | x |\n`;
+  assert.ok(flagged(tiny).some((p) => p.includes('"securix audit export" option --output')));
+  assert.ok(
+    !flagged(tiny + "\n`audit export` writes JSON Lines; `--output FILE` writes a file.\n")
+      .some((p) => p.includes('"securix audit export" option --output')),
+  );
+  assert.ok(
+    flagged(tiny + "\n`audit tail` follows; `--output FILE` writes a file.\n")
+      .some((p) => p.includes('"securix audit export" option --output')),
+  );
+  assert.ok(
+    !flagged(tiny + "\n`audit export` takes:\n\n- `--output FILE`: a file.\n")
+      .some((p) => p.includes('"securix audit export" option --output')),
+  );
+  assert.ok(
+    flagged(tiny + "\n`audit export` takes:\n\nmore.\n\n- `--output FILE`: a file.\n")
+      .some((p) => p.includes('"securix audit export" option --output')),
+  );
+  assert.ok(
+    !flagged(tiny + "\n```sh\nsecurix audit export --output a.jsonl\n```\n")
+      .some((p) => p.includes('"securix audit export" option --output')),
+  );
+
+  // Rules: a field the schema does not accept, a field README lost, an example that drifted.
+  const rules = (md: string, rule: AnyZod = ruleSchema) =>
+    checkRules(md, rule, scopeSchema).problems;
+  assert.ok(
+    rules(README.replace("| `enabled`  ", "| `enabled` / `priority`  ")).some((p) =>
+      p.includes("has no field priority")
+    ),
+  );
+  assert.ok(
+    rules(README.replace(/^\| `wait` .*\n/m, "")).some((p) => p.includes("field wait is not")),
+  );
+  assert.ok(
+    rules(README, z.object({ ...shapeOf(ruleSchema), brand_new: z.string() }))
+      .some((p) => p.includes("field brand_new is not")),
+  );
+  assert.ok(
+    rules(README.replace("`method_in`, ", "")).some((p) => p.includes("condition.method_in")),
+  );
+  assert.ok(
+    rules(README.replace("burst = 20  ", "bursts = 20 ")).some((p) =>
+      p.includes("rules[0] (gmail_reads).bursts: unknown key (did you mean burst?)")
+    ),
+  );
+  assert.ok(
+    rules(README.replace('per = "agent"', 'per = "user"')).some((p) => p.includes(".per:")),
+  );
+  assert.ok(
+    rules(README.replace("operations = [", "ops = [")).some((p) => p.includes("scopes.mail_send")),
+  );
+
+  // A code built at run time cannot be checked against README.
+  assert.deepEqual(
+    builtCodes(new Map([["src/x.ts", 'const a = "SX-A";\nnew E(`SX-HTTP-${status}`);\n']])),
+    ["src/x.ts:2: `SX-HTTP-${status}` builds a code at run time; name it instead"],
+  );
+  assert.equal(builtCodes(new Map([["src/y.ts", 'throw e("SX-" + kind);']])).length, 1);
 
   const config = schema();
   const withRow = (row: string) =>
