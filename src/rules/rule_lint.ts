@@ -2,6 +2,9 @@ import { canonicalJson } from "../audit/canonical_json.ts";
 import type { CompiledRule, RuleSet } from "./rule_set.ts";
 import { type Glob, globCovers, headCompatible } from "./target_glob.ts";
 
+/** Effects whose refusal answers with the rule's llm_error. */
+const REFUSING_EFFECTS = new Set(["deny", "limit", "approve"]);
+
 /**
  * `securix rules lint` (also run by `doctor`): mistakes that load fine but
  * make a rule do nothing or something else than meant. Errors are rules that
@@ -49,13 +52,13 @@ export function lintRules(
         message: "enabled = false: the rule has no effect",
       });
     }
-    // A limit's refusal (429) carries its llm_error too.
-    if (rule.llmError !== null && rule.effect !== "deny" && rule.effect !== "limit") {
+    // A limit's 429 and an approve's SX-APPROVAL-REQUIRED carry the rule's llm_error too.
+    if (rule.llmError !== null && !REFUSING_EFFECTS.has(rule.effect)) {
       findings.push({
         level: "warning",
         rule: rule.name,
         message:
-          `llm_error is only returned by deny and limit rules; this rule has effect = "${rule.effect}"`,
+          `llm_error is only returned by deny, limit and approve rules; this rule has effect = "${rule.effect}"`,
       });
     }
   }

@@ -60,19 +60,20 @@ Deno.test("lint: a scope operation matching nothing is an error", () => {
   );
 });
 
-Deno.test("lint: llm_error off deny and disabled rules are warnings", () => {
+Deno.test("lint: llm_error on a rule that never refuses and disabled rules are warnings", () => {
   assert.deepEqual(
     lint([
       { name: "pii", effect: "redact", patterns: ["ssn"], llm_error: "x" },
       { name: "off", effect: "deny", target: "github.*", enabled: false },
       { name: "slow", effect: "limit", target: "github.*", rate: "10/min", llm_error: "Wait." },
+      { name: "ask", effect: "approve", target: "github.*", llm_error: "Ask the user first." },
     ]),
     [
       {
         level: "warning",
         rule: "pii",
         message:
-          'llm_error is only returned by deny and limit rules; this rule has effect = "redact"',
+          'llm_error is only returned by deny, limit and approve rules; this rule has effect = "redact"',
       },
       { level: "warning", rule: "off", message: "enabled = false: the rule has no effect" },
     ],
