@@ -69,6 +69,26 @@ Deno.test("console: CSRF-less and cross-origin posts are refused; nothing change
   }
 });
 
+Deno.test("console: a form over 256 KiB gets a 413 page that says so; nothing is saved", async () => {
+  const env = await startConsoleEnv();
+  try {
+    const admin = new ConsoleClient(env.consoleUrl);
+    await (await admin.signIn(ADMIN, PASSWORD, env.totpKey)).body?.cancel();
+    const { csrf } = await admin.page("/console/apps");
+    const big = await admin.post("/console/apps", {
+      name: "toolarge",
+      _csrf: csrf,
+      padding: "x".repeat(300 * 1024),
+    });
+    const html = await big.text();
+    assert.equal(big.status, 413, html);
+    assert.match(html, /SX-BODY-TOO-LARGE: The form is larger than 256 KiB; nothing was saved/);
+    assert.doesNotMatch((await admin.page("/console/apps")).html, /toolarge/);
+  } finally {
+    await env.close();
+  }
+});
+
 Deno.test("console: failed sign-ins lock the account out, even for the right password", async () => {
   const env = await startConsoleEnv({ lockout: LOCKOUT });
   try {

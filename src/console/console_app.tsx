@@ -28,6 +28,9 @@ export type ConsoleHandler = (req: Request, address: string) => Promise<Response
  * every POST a CSRF token; every change goes through the command layer with
  * `admin:<name>` as the actor.
  */
+/** The largest console form (a rules file edited in place is the big one). */
+const MAX_FORM_BYTES = 256 * 1024;
+
 export function createConsole(deps: ConsoleDeps): ConsoleHandler {
   const app = new Hono<ConsoleEnv & AddressEnv>();
   app.use(async (c, next) => {
@@ -43,7 +46,18 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
       h.set("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
     }
   });
-  app.use(bodyLimit({ maxSize: 256 * 1024 }));
+  app.use(bodyLimit({
+    maxSize: MAX_FORM_BYTES,
+    // Thrown, so the error page below answers it (Hono's own 413 became a 500 page).
+    onError: () => {
+      throw new SecurixError(
+        "SX-BODY-TOO-LARGE",
+        `The form is larger than ${MAX_FORM_BYTES / 1024} KiB; nothing was saved. ` +
+          "Put a rules file that large in rules.toml and reload (SIGHUP) instead.",
+        { status: 413 },
+      );
+    },
+  }));
   app.route("/", consoleAssetRoutes());
   app.get("/", (c) => c.redirect("/console", 303));
   app.route("/", signInRoutes(deps));
