@@ -31,16 +31,30 @@ export function notConnectedError(message: string, wording: Wording): SecurixErr
   return new SecurixError("SX-NOT-CONNECTED", message, { status: 401, ...wording });
 }
 
+/**
+ * SX-PAUSED (403): the user or an operator paused the connection; resuming it
+ * is the only way on, so it is not a 401 an app would answer by reconnecting.
+ */
+export function pausedError(message: string, wording: Wording): SecurixError {
+  return new SecurixError("SX-PAUSED", message, { status: 403, ...wording });
+}
+
+/** The proxy's words for an SX-TOKEN-EXPIRED, also its answer to a needs_reauth connection. */
+export function tokenExpiredWords(provider: string, detail: string) {
+  return {
+    message: `The ${provider} credential cannot be used: ${detail}`,
+    llmError:
+      `The user's ${provider} connection has expired or was revoked; ask them to reconnect ${provider} through the app.`,
+  };
+}
+
 export function tokenExpired(
   provider: string,
   detail: string,
   details?: Record<string, unknown>,
 ): SecurixError {
-  return tokenExpiredError(`The ${provider} credential cannot be used: ${detail}`, {
-    llmError:
-      `The user's ${provider} connection has expired or was revoked; ask them to reconnect ${provider} through the app.`,
-    ...(details ? { details } : {}),
-  });
+  const { message, llmError } = tokenExpiredWords(provider, detail);
+  return tokenExpiredError(message, { llmError, ...(details ? { details } : {}) });
 }
 
 /**

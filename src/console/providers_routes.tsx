@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
-import { type Probe, type ProviderHealth, providerHealth } from "../providers/provider_health.ts";
+import { type ProviderHealth, providerHealth } from "../providers/provider_health.ts";
+import type { Probe } from "../providers/provider_reachability.ts";
 import { callbackUrl } from "../flows/flow_deps.ts";
 import { summarizeProviders } from "../providers/provider_summary.ts";
 import type { ConsoleDeps } from "./console_deps.ts";

@@ -1,9 +1,29 @@
-import {
-  NEEDS_REAUTH_DETAILS,
-  notConnectedError,
-  tokenExpiredError,
-} from "../connections/credential_errors.ts";
+import type { DoorWording } from "../connections/connection_refusal.ts";
 import { SecurixError } from "../errors/securix_error.ts";
+
+/**
+ * How the gateway words a connection it may not use, for an agent reading
+ * its answer; code and status come from connectionRefusal, as the proxy's do.
+ * Paused reads as at every door.
+ */
+export const GATEWAY_REFUSALS: DoorWording = {
+  /** `details.status` says which status left the connection without a credential. */
+  notConnected: (_provider, status) => ({
+    message: `The connection is ${status}, so it has no credential to use`,
+    llmError: status === "pending"
+      ? "The user has not finished connecting. Ask them to complete the consent, or to connect again (POST /v1/request-connection)."
+      : `The connection is ${status}. Ask the user to connect again (POST /v1/request-connection).`,
+    details: { status },
+  }),
+  /** `details.error` keeps Nexus's `attention_required` for agents written against its guide. */
+  needsReauth: (provider) => ({
+    message:
+      `${provider} no longer accepts this connection's refresh token; the user must connect again`,
+    llmError:
+      "The user's connection has expired for good. Ask them to connect again (POST /v1/request-connection).",
+    details: { error: "attention_required" },
+  }),
+};
 
 /** The gateway API's refusals, each with its stable code and a sentence an agent can relay. */
 export const gatewayErrors = {
@@ -18,28 +38,6 @@ export const gatewayErrors = {
         status: 403,
         llmError:
           "This appliance does not hand out credentials. Call the provider's API through the appliance's proxy instead (send securix-api-key, securix-agent-id and securix-connection-id or securix-entity-id); it adds the credential itself.",
-      },
-    ),
-  /** Pending (or any other status without a credential): the proxy's SX-NOT-CONNECTED, same status. */
-  notActive: (status: string) =>
-    notConnectedError(`The connection is ${status}, so it has no credential to use`, {
-      llmError: status === "pending"
-        ? "The user has not finished connecting. Ask them to complete the consent, or to connect again (POST /v1/request-connection)."
-        : `The connection is ${status}. Ask the user to connect again (POST /v1/request-connection).`,
-      details: { status },
-    }),
-  /**
-   * The provider refused the refresh token: SX-TOKEN-EXPIRED, as the proxy
-   * answers a needs_reauth connection. `details.error` keeps Nexus's
-   * `attention_required` for agents written against its guide.
-   */
-  needsReauth: (provider: string) =>
-    tokenExpiredError(
-      `${provider} no longer accepts this connection's refresh token; the user must connect again`,
-      {
-        llmError:
-          "The user's connection has expired for good. Ask them to connect again (POST /v1/request-connection).",
-        details: { error: "attention_required", ...NEEDS_REAUTH_DETAILS },
       },
     ),
   ambiguousProvider: (name: string, candidates: string[]) =>

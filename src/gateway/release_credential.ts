@@ -2,16 +2,16 @@ import type { App } from "../apps/app_store.ts";
 import type { Actor } from "../audit/actor.ts";
 import { recordAuthEvent } from "../audit/auth_event.ts";
 import { connectionErrors } from "../connections/connection_errors.ts";
+import { connectionRefusal, refusalError } from "../connections/connection_refusal.ts";
 import { getConnection } from "../connections/connection_store.ts";
 import type { Connection, StoredCredential } from "../connections/connection_types.ts";
 import { readStoredCredential } from "../connections/stored_credential.ts";
 import type { Database, Db } from "../db/client.ts";
-import { proxyErrors } from "../proxy/proxy_errors.ts";
 import { evaluate } from "../rules/evaluate.ts";
 import { ruleErrors } from "../rules/rule_errors.ts";
 import type { RuleSet } from "../rules/rule_set.ts";
 import type { VaultStore } from "../vault/store.ts";
-import { gatewayErrors } from "./gateway_errors.ts";
+import { GATEWAY_REFUSALS, gatewayErrors } from "./gateway_errors.ts";
 import { type ReleasePayload, releasePayload } from "./release_payload.ts";
 
 export interface ReleaseDeps {
@@ -94,10 +94,9 @@ export async function refreshOnly(
 }
 
 /** Refused with the code and status the proxy gives the same connection status. */
-function usable(connection: Connection): void {
-  if (connection.status === "needs_reauth") throw gatewayErrors.needsReauth(connection.provider);
-  if (connection.status === "paused") throw proxyErrors.paused(connection.provider);
-  if (connection.status !== "active") throw gatewayErrors.notActive(connection.status);
+export function usable(connection: Connection): void {
+  const refusal = connectionRefusal(connection.status, connection.provider, GATEWAY_REFUSALS);
+  if (refusal) throw refusal;
 }
 
 /**
@@ -166,7 +165,9 @@ async function forceRefresh(deps: ReleaseDeps, connection: Connection): Promise<
     return await deps.credentials.get(connection, stored.credential.accessToken);
   } catch (error) {
     const after = await getConnection(deps.database.db, connection.id);
-    if (after?.status === "needs_reauth") throw gatewayErrors.needsReauth(connection.provider);
+    if (after?.status === "needs_reauth") {
+      throw refusalError("needs_reauth", connection.provider, after.status, GATEWAY_REFUSALS);
+    }
     throw error;
   }
 }

@@ -41,10 +41,9 @@ export async function requestJson(
   url: string,
   init: RequestInit,
 ): Promise<ProviderResponse> {
-  const signal = AbortSignal.timeout(http.timeoutMs);
   let response: Response;
   try {
-    response = await http.fetch(url, { ...init, signal, redirect: "manual" });
+    response = await fetchWithDeadline(http, url, init);
   } catch (error) {
     throw unreachable(target, url, error, http.timeoutMs);
   }
@@ -62,6 +61,30 @@ export async function requestJson(
     );
   }
   return { status: response.status, json: parseJson(text) };
+}
+
+/**
+ * Sends one request with the deadline and redirect policy above, and rejects
+ * as `fetch` does (see `timedOut`). The deadline stays on the answer's body,
+ * so a caller reading it is bounded too; one that only needs the status
+ * cancels the body.
+ */
+export function fetchWithDeadline(
+  http: ProviderHttp,
+  url: string,
+  init: RequestInit,
+): Promise<Response> {
+  return http.fetch(url, {
+    ...init,
+    signal: AbortSignal.timeout(http.timeoutMs),
+    redirect: "manual",
+  });
+}
+
+/** Whether `fetchWithDeadline` (or reading its body) failed because the deadline passed. */
+export function timedOut(error: unknown): boolean {
+  return error instanceof DOMException &&
+    (error.name === "TimeoutError" || error.name === "AbortError");
 }
 
 /**
@@ -83,14 +106,12 @@ function unreachable(
   error: unknown,
   timeoutMs: number,
 ) {
-  const timedOut = error instanceof DOMException &&
-    (error.name === "TimeoutError" || error.name === "AbortError");
   // The cause is not kept: fetch errors can quote the request, and these
   // requests carry codes, tokens and client credentials.
   return providerErrors.unreachable(
     target.provider,
     target.operation,
-    timedOut
+    timedOut(error)
       ? `no answer from ${where(url)} within ${timeoutMs} ms`
       : `${where(url)} could not be reached`,
   );

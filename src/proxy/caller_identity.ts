@@ -7,9 +7,9 @@ import { lockedOut } from "../apps/key_errors.ts";
 import { currentConnection, getConnection } from "../connections/connection_store.ts";
 import type { Connection } from "../connections/connection_types.ts";
 import type { Db } from "../db/client.ts";
-import { needsReauth } from "../connections/credential_errors.ts";
+import { connectionRefusal } from "../connections/connection_refusal.ts";
 import { TtlCache } from "../cache/ttl_cache.ts";
-import { proxyErrors } from "./proxy_errors.ts";
+import { PROXY_REFUSALS, proxyErrors } from "./proxy_errors.ts";
 
 export interface Caller {
   app: App;
@@ -195,14 +195,8 @@ export class CallerResolver {
 }
 
 /** A connection the proxy may use now, or the refusal that says why not. */
-function usableConnection(connection: Connection | null, provider: string): Connection {
-  if (!connection || connection.status === "pending" || connection.status === "revoked") {
-    throw proxyErrors.notConnected(provider);
-  }
-  if (connection.status === "paused") throw proxyErrors.paused(provider);
-  // The provider refused its refresh token: retrying would only repeat that.
-  if (connection.status === "needs_reauth") {
-    throw needsReauth(provider, "the user must reconnect");
-  }
-  return connection;
+export function usableConnection(connection: Connection | null, provider: string): Connection {
+  const refusal = connectionRefusal(connection?.status ?? null, provider, PROXY_REFUSALS);
+  if (refusal) throw refusal;
+  return connection!;
 }

@@ -1,4 +1,5 @@
-import { notConnectedError } from "../connections/credential_errors.ts";
+import type { DoorWording } from "../connections/connection_refusal.ts";
+import { tokenExpiredWords } from "../connections/credential_errors.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 
 /**
@@ -15,6 +16,21 @@ export const ANSWERED_AS_IS = new Set([
   // A damaged or newer-format vault record: the app can only ask the user to reconnect.
   "SX-CREDENTIAL-UNREADABLE",
 ]);
+
+/**
+ * How the proxy (and MCP, which calls through it) words a connection it may
+ * not use; code and status come from connectionRefusal. Paused reads as at
+ * every door.
+ */
+export const PROXY_REFUSALS: DoorWording = {
+  notConnected: (provider) => ({
+    message: `The entity has no active ${provider} connection`,
+    llmError:
+      `The user has not connected ${provider} yet. Ask them to connect it: the app starts a consent (popup, or a device code they enter at the appliance's /device page).`,
+  }),
+  // The provider refused its refresh token: retrying would only repeat that.
+  needsReauth: (provider) => tokenExpiredWords(provider, "the user must reconnect"),
+};
 
 /** The proxy's refusals, each with its stable code and a sentence an agent can relay. */
 export const proxyErrors = {
@@ -44,11 +60,6 @@ export const proxyErrors = {
       llmError:
         `This agent (${agentId}) is not allowed to act for the app; the app's operator must register it.`,
     }),
-  notConnected: (provider: string) =>
-    notConnectedError(`The entity has no active ${provider} connection`, {
-      llmError:
-        `The user has not connected ${provider} yet. Ask them to connect it: the app starts a consent (popup, or a device code they enter at the appliance's /device page).`,
-    }),
   /** `securix-connection-id` names no connection of this app. */
   unknownConnection: () =>
     new SecurixError("SX-CONNECTION-NOT-FOUND", "No such connection for this app", {
@@ -68,11 +79,6 @@ export const proxyErrors = {
         details: { connectionProvider: owner, routedProvider: routed },
       },
     ),
-  paused: (provider: string) =>
-    new SecurixError("SX-PAUSED", `The ${provider} connection is paused`, {
-      status: 403,
-      llmError: `The user paused access to ${provider}; ask them to resume it before trying again.`,
-    }),
   badHost: () =>
     new SecurixError("SX-BAD-HOST", "Request refused: the Host header is not a valid host[:port]", {
       status: 400,
