@@ -4,7 +4,8 @@
  * synchronously in the embedded driver, so chaining and inserting here keeps
  * that work off the event loop that serves requests.
  */
-import { type Database, openDatabase, type OpenOptions } from "../db/client.ts";
+import type { Database, OpenOptions } from "../db/client.ts";
+import { WorkerDatabase } from "../db/worker_database.ts";
 import { appendAuditBatch } from "./append.ts";
 import type { Actor } from "./actor.ts";
 import type { AuditEvent } from "./audit_types.ts";
@@ -28,44 +29,25 @@ const scope = self as unknown as {
   postMessage(message: FromAuditThread): void;
 };
 
-let database: Database | null = null;
-let openOptions: OpenOptions | null = null;
-
-/**
- * A batch that failed on a locked database can leave the driver's
- * connection unusable ("cannot commit transaction - SQL statements in
- * progress" on every later batch): the next batch starts on a fresh one.
- */
-async function reopen(): Promise<void> {
-  if (!openOptions) return;
-  try {
-    database?.close();
-  } catch {
-    // Closing a broken connection may fail; the new one is what matters.
-  }
-  database = await openDatabase({ ...openOptions, create: false });
-}
+const database = new WorkerDatabase({ name: "audit thread", prepare: (db: Database) => db });
 
 scope.onmessage = async ({ data }) => {
   try {
     if (data.type === "open") {
-      // The main thread opened (or created) the file; never create another here.
-      openOptions = data.options;
-      database = await openDatabase({ ...data.options, create: false });
+      await database.open(data.options);
       scope.postMessage({ type: "opened" });
       return;
     }
-    if (!database) throw new Error("the audit thread has no database yet");
     if (data.type === "prune") {
-      const result = await pruneAudit(database, data.before, data.by, data.now);
+      const result = await database.use((db) => pruneAudit(db, data.before, data.by, data.now));
       scope.postMessage({ type: "done", id: data.id, result });
       return;
     }
-    await appendAuditBatch(database, JSON.parse(data.events) as AuditEvent[]);
+    const events = JSON.parse(data.events) as AuditEvent[];
+    await database.use((db) => appendAuditBatch(db, events));
     scope.postMessage({ type: "done", id: data.id });
   } catch (error) {
     const id = data.type === "open" ? null : data.id;
-    if (data.type !== "open") await reopen().catch(() => {});
     scope.postMessage({ type: "failed", id, message: (error as Error).message });
   }
 };

@@ -1,3 +1,5 @@
+import type { LedgerFindings } from "../db/ledger_check.ts";
+
 /**
  * `securix doctor`'s checks. Each is a small function that gets the facts
  * (or injected readers) and returns one line's worth: status, detail, fix.
@@ -147,16 +149,39 @@ export function databaseCheck(
   };
 }
 
-/** (4) Every migration this version knows is applied, and none it does not know. */
-export function migrationsCheck(applied: string[], known: readonly string[]): CheckResult {
+/**
+ * (4) Every migration applied, none unknown, none renamed or edited since it
+ * was applied (`integrity`: what `compareLedger` found). A newer database is
+ * named first, as the appliance's start does: its fix is another version.
+ */
+export function migrationsCheck(
+  applied: readonly string[],
+  known: readonly string[],
+  integrity: Pick<LedgerFindings, "renamed" | "changed"> = { renamed: [], changed: [] },
+): CheckResult {
   const name = "migrations";
-  const unknown = applied.filter((m) => !known.includes(m));
+  const renamedFrom = new Set(integrity.renamed.map((r) => r.applied));
+  const unknown = applied.filter((m) => !known.includes(m) && !renamedFrom.has(m));
   if (unknown.length > 0) {
     return {
       name,
       status: "fail",
       detail: `the database has migrations this version does not know: ${unknown.join(", ")}`,
       fix: "run the securix version that migrated this database, or a newer one",
+    };
+  }
+  const edited = [
+    ...integrity.renamed.map((r) => `${r.known} applied as ${r.applied}`),
+    ...integrity.changed.map((c) => `${c.name} applied from a different text`),
+  ];
+  if (edited.length > 0) {
+    return {
+      name,
+      status: "fail",
+      detail: `SX-MIGRATION-CHANGED: ${edited.join("; ")}`,
+      fix: "the release's migrations were edited: run the unmodified release that migrated " +
+        "this database, or restore the pre-migrate-*.sxbak backup taken before the upgrade " +
+        "(securix restore)",
     };
   }
   const pending = known.filter((m) => !applied.includes(m));

@@ -113,6 +113,30 @@ Deno.test("doctor: migrations pending fail with securix migrate; unknown ones fa
   assert.match(newer.detail, /does not know: 0002_c/);
 });
 
+Deno.test("doctor: a migration edited or renamed since applied fails with SX-MIGRATION-CHANGED", () => {
+  const known = ["0000_a", "0001_b", "0002_c"];
+  const edited = migrationsCheck(known, known, {
+    renamed: [],
+    changed: [{ name: "0001_b", recorded: "a".repeat(64), expected: "b".repeat(64) }],
+  });
+  assert.equal(edited.status, "fail");
+  assert.equal(edited.detail, "SX-MIGRATION-CHANGED: 0001_b applied from a different text");
+  assert.match(edited.fix!, /migrations were edited/);
+  assert.match(edited.fix!, /securix restore/);
+  const renamed = migrationsCheck(["0000_a", "0003_b", "0002_c"], known, {
+    renamed: [{ applied: "0003_b", known: "0001_b" }],
+    changed: [],
+  });
+  assert.equal(renamed.status, "fail");
+  assert.equal(renamed.detail, "SX-MIGRATION-CHANGED: 0001_b applied as 0003_b");
+  // A newer database is named first: its fix is another version.
+  const both = migrationsCheck([...known, "0009_z"], known, {
+    renamed: [],
+    changed: [{ name: "0001_b", recorded: "a", expected: "b" }],
+  });
+  assert.match(both.detail, /does not know: 0009_z$/);
+});
+
 function resolver(answers: Record<string, string[] | Error | "hang">): {
   resolve: ResolveDns;
   asked: string[];

@@ -13,6 +13,7 @@ import { exists } from "../config/master_key_file.ts";
 import { resolvePath } from "../config/secret_ref.ts";
 import { openDatabase } from "../db/client.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
+import { type AppliedMigration, compareLedger } from "../db/ledger_check.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import type { CliContext } from "./context.ts";
@@ -203,9 +204,14 @@ async function databaseChecks(config: Config, keyHex: string): Promise<CheckResu
     return [databaseCheck(target, error), skipped("migrations", "the database does not open")];
   }
   try {
+    const applied = await appliedMigrations(database.client);
     return [
       databaseCheck(target, null),
-      migrationsCheck(await appliedMigrations(database.client), MIGRATIONS.map((m) => m.name)),
+      migrationsCheck(
+        applied.map((m) => m.name),
+        MIGRATIONS.map((m) => m.name),
+        compareLedger(applied, MIGRATIONS),
+      ),
     ];
   } catch (error) {
     return [databaseCheck(target, error), skipped("migrations", "the database does not answer")];
@@ -215,11 +221,15 @@ async function databaseChecks(config: Config, keyHex: string): Promise<CheckResu
 }
 
 /** Reads the ledger without creating it (doctor changes nothing). */
-async function appliedMigrations(client: Client): Promise<string[]> {
+async function appliedMigrations(client: Client): Promise<AppliedMigration[]> {
   const ledger = await client.execute(
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'securix_migrations'",
   );
   if (ledger.rows.length === 0) return [];
-  const rows = await client.execute("SELECT name FROM securix_migrations ORDER BY name");
-  return rows.rows.map((r) => String(r.name));
+  const rows = await client.execute("SELECT name, checksum FROM securix_migrations ORDER BY name");
+  return rows.rows.map((r) => ({
+    name: String(r.name),
+    checksum: String(r.checksum),
+    securixVersion: null,
+  }));
 }

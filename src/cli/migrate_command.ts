@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { openDatabase } from "../db/client.ts";
-import { pendingMigrations, refuseNewerDatabase } from "../db/migrate.ts";
+import { pendingMigrations, refuseUnexpectedDatabase } from "../db/migrate.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { prepareSchema } from "../http/appliance.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
@@ -21,7 +21,7 @@ export function registerMigrate(program: Command, context: CliContext): void {
         encryptionKey: encodeHexLowerCase(key),
       });
       try {
-        await refuseNewerDatabase(database.client, MIGRATIONS, VERSION);
+        await refuseUnexpectedDatabase(database.client, MIGRATIONS, VERSION);
         if (options.status) {
           const pending = await pendingMigrations(database.client, MIGRATIONS);
           context.io.out(

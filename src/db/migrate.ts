@@ -1,7 +1,12 @@
 import type { Client } from "@libsql/client";
-import { sha256 } from "@oslojs/crypto/sha2";
-import { encodeHexLowerCase } from "@oslojs/encoding";
 import type { Migration } from "./migrations.ts";
+import {
+  type AppliedMigration,
+  changedMigrationError,
+  compareLedger,
+  type LedgerFindings,
+} from "./ledger_check.ts";
+import { migrationChecksum } from "./migration_checksum.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS securix_migrations (
@@ -27,37 +32,55 @@ async function ensureLedger(client: Client): Promise<void> {
   }
 }
 
+async function readLedger(client: Client): Promise<AppliedMigration[]> {
+  await ensureLedger(client);
+  const rows = await client.execute(
+    "SELECT name, checksum, securix_version FROM securix_migrations ORDER BY name",
+  );
+  return rows.rows.map((r) => ({
+    name: String(r.name),
+    checksum: String(r.checksum),
+    securixVersion: r.securix_version === null ? null : String(r.securix_version),
+  }));
+}
+
 /**
- * Refuses a database that has migrations this binary does not know: it was
- * upgraded by a newer securix, and running an older one on it could corrupt it.
+ * A database with migrations this binary does not know was upgraded by a
+ * newer securix, and running an older one on it could corrupt it.
  */
-export async function refuseNewerDatabase(
-  client: Client,
+function newerDatabaseError(
+  findings: LedgerFindings,
   migrations: readonly Migration[],
   binaryVersion: string,
-): Promise<void> {
-  await ensureLedger(client);
-  const known = new Set(migrations.map((m) => m.name));
-  const rows = await client.execute(
-    "SELECT name, securix_version FROM securix_migrations ORDER BY name",
-  );
-  const unknown = rows.rows.filter((r) => !known.has(String(r.name)));
-  if (unknown.length === 0) return;
-  const newest = unknown[unknown.length - 1];
-  const needed = newest.securix_version ? `securix ${newest.securix_version}` : "a newer securix";
+): SecurixError | null {
+  const newest = findings.unknown.at(-1);
+  if (!newest) return null;
+  const needed = newest.securixVersion ? `securix ${newest.securixVersion}` : "a newer securix";
   const ours = migrations.at(-1)?.name ?? "none";
-  throw new SecurixError(
+  return new SecurixError(
     "SX-DB-NEWER",
     `This database was upgraded by a newer securix: it has migration ${newest.name}, but this ` +
       `securix ${binaryVersion} knows migrations up to ${ours}. Run ${needed} (or newer) on it; ` +
       "to go back to this version, restore the pre-migrate-*.sxbak backup taken before the " +
       "upgrade (securix restore).",
-    { status: 503, details: { database: String(newest.name), binary: ours } },
+    { status: 503, details: { database: newest.name, binary: ours } },
   );
 }
 
-function checksum(sql: string): string {
-  return encodeHexLowerCase(sha256(new TextEncoder().encode(sql)));
+/**
+ * Refuses a database whose applied migrations are not this binary's: ones it
+ * does not know (SX-DB-NEWER, checked first: the fix is another version), or
+ * its own renamed or edited since they were applied (SX-MIGRATION-CHANGED).
+ */
+export async function refuseUnexpectedDatabase(
+  client: Client,
+  migrations: readonly Migration[],
+  binaryVersion: string,
+): Promise<void> {
+  const findings = compareLedger(await readLedger(client), migrations);
+  const error = newerDatabaseError(findings, migrations, binaryVersion) ??
+    changedMigrationError(findings, binaryVersion);
+  if (error) throw error;
 }
 
 function statements(sql: string): string[] {
@@ -80,7 +103,8 @@ export async function pendingMigrations(
  * its ledger row, so a failure leaves the database at the previous migration.
  * The ledger is re-read inside the transaction: two processes starting at
  * once apply each migration once. `version` (this binary's) is recorded with
- * each; given, a database newer than the binary is refused first.
+ * each. A migration applied from another text or under another name is
+ * refused first; given `version`, so is a database newer than the binary.
  */
 export async function migrate(
   client: Client,
@@ -88,7 +112,10 @@ export async function migrate(
   now: () => number = Date.now,
   version: string | null = null,
 ): Promise<string[]> {
-  if (version !== null) await refuseNewerDatabase(client, migrations, version);
+  const findings = compareLedger(await readLedger(client), migrations);
+  const refused = (version === null ? null : newerDatabaseError(findings, migrations, version)) ??
+    changedMigrationError(findings, version);
+  if (refused) throw refused;
   const applied: string[] = [];
   for (const name of await pendingMigrations(client, migrations)) {
     const migration = migrations.find((m) => m.name === name)!;
@@ -103,7 +130,7 @@ export async function migrate(
         await tx.execute({
           sql: "INSERT INTO securix_migrations (name, checksum, applied_at, securix_version) " +
             "VALUES (?, ?, ?, ?)",
-          args: [name, checksum(migration.sql), now(), version],
+          args: [name, migrationChecksum(migration.sql), now(), version],
         });
         applied.push(name);
       }

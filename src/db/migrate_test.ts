@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
-import { createClient } from "@libsql/client";
-import { migrate, pendingMigrations } from "./migrate.ts";
-import { MIGRATIONS } from "./migrations.ts";
+import { type Client, createClient } from "@libsql/client";
+import { migrate, pendingMigrations, refuseUnexpectedDatabase } from "./migrate.ts";
+import { type Migration, MIGRATIONS } from "./migrations.ts";
+import { migrationChecksum } from "./migration_checksum.ts";
+import { sha256 } from "@oslojs/crypto/sha2";
+import { encodeHexLowerCase } from "@oslojs/encoding";
 
 const MIGRATIONS_DIR = new URL("../../migrations/", import.meta.url);
 
@@ -127,4 +130,202 @@ Deno.test("migrations: 0016 makes every existing API key a backend key; no other
     client.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** A fresh database file, removed after `fn`. */
+async function withDb(fn: (client: Client) => Promise<void>): Promise<void> {
+  const { url, dir } = await tempDb();
+  const client = createClient({ url });
+  try {
+    await fn(client);
+  } finally {
+    client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** What releases up to 0.1.0 recorded: the SHA-256 of the text as embedded. */
+function rawChecksum(sql: string): string {
+  return encodeHexLowerCase(sha256(new TextEncoder().encode(sql)));
+}
+
+async function setChecksum(client: Client, name: string, checksum: string): Promise<void> {
+  const updated = await client.execute({
+    sql: "UPDATE securix_migrations SET checksum = ? WHERE name = ?",
+    args: [checksum, name],
+  });
+  assert.equal(updated.rowsAffected, 1, name);
+}
+
+function changed(name: RegExp) {
+  return (e: Error & { code?: string; status?: number }) => {
+    assert.equal(e.code, "SX-MIGRATION-CHANGED");
+    assert.equal(e.status, 503);
+    assert.match(e.message, name);
+    return true;
+  };
+}
+
+Deno.test("migrations: a migration edited after it was applied is refused with SX-MIGRATION-CHANGED, before anything is applied", async () => {
+  await withDb(async (client) => {
+    const at = MIGRATIONS.findIndex((m) => m.name === "0016_key_roles");
+    await migrate(client, MIGRATIONS.slice(0, at), () => 1, "0.0.9");
+    await setChecksum(client, "0005_audit_until_index", "0".repeat(64));
+    for (
+      const run of [
+        () => migrate(client, MIGRATIONS, Date.now, "0.1.0"),
+        () => migrate(client, MIGRATIONS),
+        () => refuseUnexpectedDatabase(client, MIGRATIONS, "0.1.0"),
+      ]
+    ) {
+      await assert.rejects(run(), changed(/^Migration 0005_audit_until_index was applied/));
+    }
+    await assert.rejects(
+      refuseUnexpectedDatabase(client, MIGRATIONS, "0.1.0"),
+      (e: Error & { details?: Record<string, unknown> }) => {
+        assert.match(e.message, /from a different text than the one this securix 0\.1\.0 carries/);
+        assert.match(e.message, /recorded checksum 000000000000…, expected [0-9a-f]{12}…/);
+        assert.match(e.message, /migrations were edited/);
+        assert.match(e.message, /restore the pre-migrate-\*\.sxbak backup/);
+        assert.deepEqual(e.details, {
+          migration: "0005_audit_until_index",
+          recorded: "0".repeat(64),
+          expected: migrationChecksum(MIGRATIONS[5].sql),
+        });
+        return true;
+      },
+    );
+    assert.equal((await pendingMigrations(client, MIGRATIONS))[0], "0016_key_roles");
+
+    // The binary's own text edited (a modified build) reads the same from the other side.
+    const edited = MIGRATIONS.map((m): Migration =>
+      m.name === "0010_approvals" ? { ...m, sql: m.sql + "\n-- tuned\n" } : m
+    );
+    await setChecksum(client, "0005_audit_until_index", migrationChecksum(MIGRATIONS[5].sql));
+    await assert.rejects(migrate(client, edited), changed(/^Migration 0010_approvals was/));
+    assert.deepEqual(await migrate(client, MIGRATIONS), MIGRATIONS.slice(at).map((m) => m.name));
+  });
+});
+
+Deno.test("migrations: several edited migrations are all named", async () => {
+  await withDb(async (client) => {
+    await migrate(client, MIGRATIONS);
+    await setChecksum(client, "0001_consent_flows", "a".repeat(64));
+    await setChecksum(client, "0012_gateway", "b".repeat(64));
+    await assert.rejects(
+      migrate(client, MIGRATIONS),
+      changed(/^Migration 0001_consent_flows \(also 0012_gateway\) was applied/),
+    );
+  });
+});
+
+Deno.test("migrations: an untouched database starts again; a newer one is SX-DB-NEWER even when a migration also differs", async () => {
+  await withDb(async (client) => {
+    assert.equal((await migrate(client, MIGRATIONS, Date.now, "0.1.0")).length, MIGRATIONS.length);
+    await refuseUnexpectedDatabase(client, MIGRATIONS, "0.1.0");
+    assert.deepEqual(await migrate(client, MIGRATIONS, Date.now, "0.1.0"), []);
+
+    await client.execute(
+      "INSERT INTO securix_migrations (name, checksum, applied_at, securix_version) " +
+        "VALUES ('0099_future', 'x', 1, '9.9.9')",
+    );
+    await setChecksum(client, "0003_webhooks", "c".repeat(64));
+    await assert.rejects(
+      refuseUnexpectedDatabase(client, MIGRATIONS, "0.1.0"),
+      (e: Error & { code?: string }) => e.code === "SX-DB-NEWER",
+    );
+  });
+});
+
+/** 0009_anomalies as it was on main from f2ca433 to edabed2: the key as a unique index. */
+function original0009(): string {
+  const today = MIGRATIONS.find((m) => m.name === "0009_anomalies")!.sql;
+  const text = today
+    .replace(
+      "`count` integer NOT NULL,\n\tPRIMARY KEY(`detector`, `subject`, `bucket`)\n",
+      "`count` integer NOT NULL\n",
+    )
+    .replace(
+      "--> statement-breakpoint\nCREATE INDEX `anomaly_counts_bucket_idx`",
+      "--> statement-breakpoint\nCREATE UNIQUE INDEX `anomaly_counts_key_idx` ON `anomaly_counts` " +
+        "(`detector`,`subject`,`bucket`);--> statement-breakpoint\nCREATE INDEX `anomaly_counts_bucket_idx`",
+    );
+  // git show 2fe7943:migrations/0009_anomalies.sql | sha256sum
+  assert.equal(
+    rawChecksum(text),
+    "6554b72e79f31c4fa819dfe2591ae1fe3c9b7fe42003fb00b5f7021ac3efa3db",
+  );
+  return text;
+}
+
+Deno.test("migrations: databases from older builds start: raw checksums, CRLF builds, 0009's first text", async () => {
+  await withDb(async (client) => {
+    // As an older securix left it, with 0009 from its first text (and the counters used).
+    const upTo0009 = MIGRATIONS.findIndex((m) => m.name === "0009_anomalies");
+    const older = [
+      ...MIGRATIONS.slice(0, upTo0009),
+      { name: "0009_anomalies", sql: original0009() },
+    ];
+    await migrate(client, older, () => 1, "0.0.9");
+    for (const m of older) await setChecksum(client, m.name, rawChecksum(m.sql));
+    // A build from a CRLF checkout (git on Windows) recorded its CRLF text.
+    await setChecksum(
+      client,
+      "0002_proxy_agents_audit",
+      rawChecksum(MIGRATIONS[2].sql.replace(/\n/g, "\r\n")),
+    );
+    await client.execute(
+      "INSERT INTO anomaly_counts (detector, subject, bucket, count) VALUES ('d', 's', 1, 1) " +
+        "ON CONFLICT (detector, subject, bucket) DO UPDATE SET count = count + excluded.count",
+    );
+
+    await refuseUnexpectedDatabase(client, MIGRATIONS, "0.1.0");
+    assert.deepEqual(
+      await migrate(client, MIGRATIONS, Date.now, "0.1.0"),
+      MIGRATIONS.slice(upTo0009 + 1).map((m) => m.name),
+    );
+    assert.deepEqual(await migrate(client, MIGRATIONS, Date.now, "0.1.0"), []);
+    // This binary built from a CRLF checkout accepts the LF release's database too.
+    const crlf = MIGRATIONS.map((m) => ({ ...m, sql: m.sql.replace(/\n/g, "\r\n") }));
+    assert.deepEqual(await migrate(client, crlf, Date.now, "0.1.0"), []);
+    // ... and records what the LF release would.
+    const row = await client.execute(
+      "SELECT checksum FROM securix_migrations WHERE name = '0017_activity_hourly'",
+    );
+    assert.equal(row.rows[0].checksum, rawChecksum(MIGRATIONS.at(-1)!.sql));
+  });
+});
+
+Deno.test("migrations: only 0009's first text is tolerated, and only as 0009", async () => {
+  await withDb(async (client) => {
+    await migrate(client, MIGRATIONS);
+    await setChecksum(client, "0010_approvals", rawChecksum(original0009()));
+    await assert.rejects(migrate(client, MIGRATIONS), changed(/^Migration 0010_approvals/));
+  });
+});
+
+Deno.test("migrations: a migration applied under another name is refused, naming both", async () => {
+  await withDb(async (client) => {
+    await migrate(client, MIGRATIONS.slice(0, 7));
+    // The h-operator branch numbered it 0007 before the merge renumbered it 0006.
+    await client.execute(
+      "UPDATE securix_migrations SET name = '0007_connection_refreshable' " +
+        "WHERE name = '0006_connection_refreshable'",
+    );
+    for (
+      const run of [
+        () => migrate(client, MIGRATIONS),
+        () => refuseUnexpectedDatabase(client, MIGRATIONS, "0.1.0"),
+      ]
+    ) {
+      await assert.rejects(
+        run(),
+        changed(
+          /^Migration 0006_connection_refreshable of this securix( 0\.1\.0)? was applied to this database under another name, 0007_connection_refreshable: .*renamed/,
+        ),
+      );
+    }
+    const tables = await client.execute("SELECT name FROM sqlite_master WHERE name = 'approvals'");
+    assert.equal(tables.rows.length, 0, "nothing applied");
+  });
 });

@@ -1,6 +1,6 @@
 import type { Config } from "../config/load.ts";
 import { type Database, openDatabase } from "../db/client.ts";
-import { migrate, refuseNewerDatabase } from "../db/migrate.ts";
+import { migrate, refuseUnexpectedDatabase } from "../db/migrate.ts";
 import { backupBeforeMigrate } from "../backup/pre_migrate.ts";
 import { VERSION } from "../cli/version.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
@@ -64,9 +64,9 @@ export async function openAppliance(
 }
 
 /**
- * Refuses a database from a newer release, backs it up when migrations are
- * pending, then applies them: what opening the appliance and `securix
- * migrate` both do.
+ * Refuses a database from a newer release or with edited migrations, backs
+ * it up when migrations are pending, then applies them: what opening the
+ * appliance and `securix migrate` both do.
  */
 export async function prepareSchema(
   database: Database,
@@ -74,7 +74,7 @@ export async function prepareSchema(
   options: Pick<OpenApplianceOptions, "onBackup" | "onMigrated" | "backupBeforeMigrate">,
   now: () => number,
 ): Promise<void> {
-  await refuseNewerDatabase(database.client, MIGRATIONS, VERSION);
+  await refuseUnexpectedDatabase(database.client, MIGRATIONS, VERSION);
   if (options.backupBeforeMigrate !== false) {
     const backup = await backupBeforeMigrate({
       client: database.client,

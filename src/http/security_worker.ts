@@ -9,7 +9,8 @@ import { logSafeError } from "../errors/log_safe.ts";
  * this thread, not the event loop serving requests.
  */
 import { databaseAnomalyStorage } from "../anomalies/anomaly_storage.ts";
-import { type Database, openDatabase, type OpenOptions } from "../db/client.ts";
+import type { OpenOptions } from "../db/client.ts";
+import { WorkerDatabase } from "../db/worker_database.ts";
 import { databaseBuckets } from "../limits/bucket_store.ts";
 import type { SecurityOps } from "./security_thread.ts";
 
@@ -29,61 +30,11 @@ const scope = self as unknown as {
   postMessage(message: FromSecurityThread): void;
 };
 
-let opened: { database: Database; ops: SecurityOps } | null = null;
-let open: Extract<ToSecurityThread, { type: "open" }> | null = null;
-let inFlight = 0;
-let broken = false;
-let reopening: Promise<void> | null = null;
-
-async function connect(message: Extract<ToSecurityThread, { type: "open" }>) {
-  // The serving thread opened (or created) the file; never create another here.
-  const database = await openDatabase({ ...message.options, create: false });
-  const ops: SecurityOps = {
-    ...databaseBuckets(database, message.leaseMs),
-    ...databaseAnomalyStorage(database),
-  };
-  return { database, ops };
-}
-
-/**
- * A statement that failed on a locked database can leave the driver's
- * connection unusable (see audit_worker.ts): once no call is using it, the
- * next calls go to a fresh one.
- */
-function reopen(): Promise<void> {
-  return (async () => {
-    try {
-      opened?.database.close();
-    } catch {
-      // Closing a broken connection may fail; the new one is what matters.
-    }
-    opened = null;
-    opened = await connect(open!);
-  })().catch(() => {
-    // Still unopened: the next call fails and tries again.
-  }).finally(() => {
-    reopening = null;
-  });
-}
-
-async function call(op: keyof SecurityOps, args: unknown[]): Promise<unknown> {
-  while (reopening) await reopening;
-  if (!opened && open) reopening = reopen();
-  while (reopening) await reopening;
-  if (!opened) throw new Error("the security thread has no database");
-  inFlight++;
-  try {
-    return await (opened.ops[op] as (...a: unknown[]) => Promise<unknown>)(...args);
-  } catch (error) {
-    broken = true;
-    throw error;
-  } finally {
-    if (--inFlight === 0 && broken) {
-      broken = false;
-      reopening = reopen();
-    }
-  }
-}
+let leaseMs = 0;
+const database = new WorkerDatabase<SecurityOps>({
+  name: "security thread",
+  prepare: (db) => ({ ...databaseBuckets(db, leaseMs), ...databaseAnomalyStorage(db) }),
+});
 
 /** Answers one source's messages (this worker's scope, or a port another isolate holds). */
 function serve(reply: (message: FromSecurityThread) => void) {
@@ -94,8 +45,8 @@ function serve(reply: (message: FromSecurityThread) => void) {
     }
     if (data.type === "open") {
       try {
-        open = data;
-        opened = await connect(data);
+        leaseMs = data.leaseMs;
+        await database.open(data.options);
         reply({ type: "opened" });
       } catch (error) {
         reply({ type: "failed", id: null, message: logSafeError(error) });
@@ -103,7 +54,9 @@ function serve(reply: (message: FromSecurityThread) => void) {
       return;
     }
     try {
-      const result = await call(data.op, data.args);
+      const result = await database.use((ops) =>
+        (ops[data.op] as (...a: unknown[]) => Promise<unknown>)(...data.args)
+      );
       reply({ type: "done", id: data.id, result });
     } catch (error) {
       // logSafeError: a failed query's message holds its bound values.

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { encodeHexLowerCase } from "@oslojs/encoding";
+import { stringify as toToml } from "smol-toml";
+import { captureIo } from "../../tests/helpers/capture_io.ts";
+import { loadConfig } from "../config/load.ts";
+import { openDatabase } from "../db/client.ts";
+import { migrate } from "../db/migrate.ts";
+import { MIGRATIONS } from "../db/migrations.ts";
+import { deriveSubkey, LABELS } from "../vault/derive.ts";
+import { runCli } from "./main.ts";
+
+Deno.test("doctor and every command: a migration edited since it was applied is SX-MIGRATION-CHANGED", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "securix-doctor-migrations-" });
+  try {
+    const keyHex = encodeHexLowerCase(crypto.getRandomValues(new Uint8Array(32)));
+    await Deno.writeTextFile(`${dir}/master.key`, keyHex + "\n", { mode: 0o600 });
+    await Deno.writeTextFile(
+      `${dir}/securix.toml`,
+      toToml({ database: { url: "file:securix.db" }, vault: { master_key: "file:master.key" } }),
+    );
+    const { config } = await loadConfig({ path: `${dir}/securix.toml`, env: () => undefined });
+    const encryptionKey = encodeHexLowerCase(
+      await deriveSubkey(config.vault.masterKey, LABELS.databaseFile),
+    );
+    const database = await openDatabase({ url: config.database.url, encryptionKey, create: true });
+    await migrate(database.client, MIGRATIONS, Date.now, "0.1.0");
+    const doctor = async () => {
+      const { io, out } = captureIo();
+      const code = await runCli(["--config", `${dir}/securix.toml`, "doctor", "--json"], io);
+      const report = JSON.parse(out.join("\n"));
+      return { code, check: report.checks.find((c: { name: string }) => c.name === "migrations") };
+    };
+    const clean = await doctor();
+    assert.equal(clean.check.status, "ok");
+
+    await database.client.execute(
+      "UPDATE securix_migrations SET checksum = 'tampered' WHERE name = '0004_audit_packs'",
+    );
+    database.close();
+    const tampered = await doctor();
+    assert.equal(tampered.code, 1);
+    assert.equal(tampered.check.status, "fail");
+    assert.equal(
+      tampered.check.detail,
+      "SX-MIGRATION-CHANGED: 0004_audit_packs applied from a different text",
+    );
+    for (const args of [["migrate"], ["migrate", "--status"], ["apps", "list"]]) {
+      const run = captureIo();
+      assert.equal(await runCli(["--config", `${dir}/securix.toml`, ...args], run.io), 1);
+      assert.match(
+        run.err.join("\n"),
+        /SX-MIGRATION-CHANGED: Migration 0004_audit_packs was applied to this database from a different text/,
+        args.join(" "),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
