@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from "drizzle-orm";
 import { SecurixError } from "./securix_error.ts";
 
 /** Long runs of token characters: access/refresh tokens, API keys, digests, ciphertext. */
@@ -12,9 +13,13 @@ const SECRET_LIKE = /[A-Za-z0-9._~+/=-]{24,}/g;
 export function logSafeError(error: unknown): string {
   if (error instanceof SecurixError) return `${error.code}: ${redact(error.message)}`;
   if (!(error instanceof Error)) return "non-Error thrown";
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-  if (error.name === "DrizzleQueryError" && cause && typeof cause.message === "string") {
-    return `database: ${redact(cause.message)}`;
+  // drizzle's DrizzleQueryError keeps the name "Error": known by class, or by its message where
+  // it was re-created from a message (another thread's answer).
+  if (error instanceof DrizzleQueryError || error.message.startsWith("Failed query:")) {
+    const cause = error.cause as { message?: unknown } | undefined;
+    return `database: ${
+      typeof cause?.message === "string" ? redact(cause.message).slice(0, 300) : "a query failed"
+    }`;
   }
   return `${error.name}: ${redact(error.message).slice(0, 300)}`;
 }
