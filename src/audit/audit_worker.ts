@@ -4,6 +4,7 @@
  * synchronously in the embedded driver, so chaining and inserting here keeps
  * that work off the event loop that serves requests.
  */
+import { logSafeError } from "../errors/log_safe.ts";
 import type { Database, OpenOptions } from "../db/client.ts";
 import { WorkerDatabase } from "../db/worker_database.ts";
 import { appendAuditBatch } from "./append.ts";
@@ -48,6 +49,7 @@ scope.onmessage = async ({ data }) => {
     scope.postMessage({ type: "done", id: data.id });
   } catch (error) {
     const id = data.type === "open" ? null : data.id;
-    scope.postMessage({ type: "failed", id, message: (error as Error).message });
+    // A failed insert's message lists the batch it bound (paths, entity ids): not sent on.
+    scope.postMessage({ type: "failed", id, message: logSafeError(error) });
   }
 };
