@@ -12,8 +12,10 @@ import {
 } from "drizzle-orm/sqlite-core";
 
 /**
- * The drizzle schema. SQL migrations under migrations/ are generated from it
- * with `deno task db:generate`; times are Unix milliseconds.
+ * The drizzle schema; times are Unix milliseconds. `deno task db:generate`
+ * writes a migration for a change to it (README, "Adding a migration");
+ * schema_test.ts holds it equal to what the migrations make, and
+ * drizzle_snapshot_test.ts to drizzle-kit's newest snapshot.
  */
 
 export const apps = sqliteTable("apps", {
