@@ -20,7 +20,7 @@ import m0017 from "../../migrations/0017_activity_hourly.sql" with { type: "text
 /**
  * Every migration, in order, embedded through the module graph so the
  * compiled binary carries them. `deno task db:generate` writes new SQL files;
- * add each here (migrations_test.ts fails when one is missing).
+ * add each here (migrate_test.ts fails when one is missing).
  */
 export const MIGRATIONS: readonly Migration[] = [
   { name: "0000_init", sql: m0000 },

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   blob,
+  check,
   index,
   integer,
   primaryKey,
@@ -11,8 +12,10 @@ import {
 } from "drizzle-orm/sqlite-core";
 
 /**
- * The drizzle schema. SQL migrations under migrations/ are generated from it
- * with `deno task db:generate`; times are Unix milliseconds.
+ * The drizzle schema; times are Unix milliseconds. `deno task db:generate`
+ * writes a migration for a change to it (README, "Adding a migration");
+ * schema_test.ts holds it equal to what the migrations make, and
+ * drizzle_snapshot_test.ts to drizzle-kit's newest snapshot.
  */
 
 export const apps = sqliteTable("apps", {
@@ -45,7 +48,12 @@ export const apiKeys = sqliteTable("api_keys", {
   revokedAt: integer("revoked_at"),
   /** `backend` (everything) or `agent` (the proxy only); see apps/key_role.ts. */
   role: text("role", { enum: ["backend", "agent"] }).notNull().default("backend"),
-}, (t) => [index("api_keys_app_idx").on(t.appId)]);
+}, (t) => [
+  index("api_keys_app_idx").on(t.appId),
+  // 0016 wrote it inline on the column; declared here so a table drizzle-kit
+  // rebuilds keeps it.
+  check("api_keys_role_check", sql`${t.role} IN ('backend', 'agent')`),
+]);
 
 export const vaultKeys = sqliteTable("vault_keys", {
   /** Key version; records store it beside their ciphertext. */
@@ -278,8 +286,8 @@ export const gatewayRequests = sqliteTable("gateway_requests", {
   metadata: text("metadata"),
   /** Random, handed to the app and echoed on the return_url so it can match the two. */
   state: text("state").notNull(),
-  /** Hex SHA-256 of the authUrl's single-use link token. */
-  linkHash: text("link_hash").notNull().unique(),
+  /** Hex SHA-256 of the authUrl's single-use link token (0012 named its index). */
+  linkHash: text("link_hash").notNull().unique("gateway_requests_link_unique"),
   linkUsedAt: integer("link_used_at"),
   createdAt: integer("created_at").notNull(),
 }, (t) => [index("gateway_requests_connection_idx").on(t.connectionId, t.createdAt)]);
