@@ -34,9 +34,12 @@ export interface AnomalyEngineDeps {
   /** Between recomputations of the learned hours (unusual_hours); default 1 h. */
   learnEveryMs?: number;
   /**
-   * The database is refusing writes (the audit writer is backlogged): skip
-   * sharing until it is not, so this engine's writes do not compete with the
-   * audit trail catching up. Counts stay in memory meanwhile.
+   * The database is refusing writes (the audit writer is backlogged): this
+   * engine's periodic writes (shared counts, expired blocks) wait until it is
+   * not, so they do not compete with the audit trail catching up; counts stay
+   * in memory meanwhile. The blocks in force are still read every tick (a WAL
+   * reader never waits on the writer): a block cleared by an admin or tripped
+   * by another process applies here on time, backlog or not.
    */
   databaseBusy?: () => boolean;
 }
@@ -387,12 +390,15 @@ export class AnomalyEngine {
     this.#version++;
   }
 
-  /** Shares the counts, then reads the blocks in force. Timers call it every share_ms. */
+  /**
+   * Shares the counts, then reads the blocks in force. Timers call it every
+   * share_ms. While the database is busy only the reading is done.
+   */
   async tick(): Promise<void> {
-    if (this.#ticking || this.#deps.databaseBusy?.()) return;
+    if (this.#ticking) return;
     this.#ticking = true;
     try {
-      await this.share();
+      if (!this.#busy()) await this.share();
       await this.refresh();
     } catch (error) {
       this.#deps.log?.(`anomalies: ${logSafeError(error)}`);
@@ -483,7 +489,12 @@ export class AnomalyEngine {
       const blocks = a.detector === "mass_delete" ? this.#deletes : this.#reads;
       if (blocks.get(a.connectionId!)?.anomaly.id !== a.id) this.#drop(a);
     }
-    if (expired.length > 0) await this.#deps.storage.expireBlocks(expired);
+    // Not in force here either way; the row is marked by a tick when the database is not busy.
+    if (expired.length > 0 && !this.#busy()) await this.#deps.storage.expireBlocks(expired);
+  }
+
+  #busy(): boolean {
+    return this.#deps.databaseBusy?.() === true;
   }
 
   /** Recomputes the learned hours from the audit trail (unusual_hours). */
@@ -523,7 +534,7 @@ export class AnomalyEngine {
     for (const t of this.#timers) clearInterval(t);
     this.#timers.length = 0;
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
-    if (this.#deps.databaseBusy?.()) return;
+    if (this.#busy()) return;
     await this.share().catch((error) => this.#deps.log?.(`anomalies: ${logSafeError(error)}`));
   }
 

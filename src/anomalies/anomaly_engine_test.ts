@@ -8,7 +8,7 @@ import type { OperationClass } from "../providers/operation.ts";
 import type { CallRecord, Outcome } from "../proxy/completion.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import { addEndpoint } from "../webhooks/endpoint_store.ts";
-import { AnomalyEngine } from "./anomaly_engine.ts";
+import { AnomalyEngine, type AnomalyEngineDeps } from "./anomaly_engine.ts";
 import { databaseAnomalyStorage } from "./anomaly_storage.ts";
 import { listAnomaliesPage } from "./anomaly_store.ts";
 import { clearAnomaly } from "./clear_anomaly.ts";
@@ -20,7 +20,10 @@ interface Env {
   temp: TempAppliance;
   appId: string;
   clock: { now: number };
-  engine(security?: Record<string, unknown>): AnomalyEngine;
+  engine(
+    security?: Record<string, unknown>,
+    deps?: Partial<Pick<AnomalyEngineDeps, "databaseBusy">>,
+  ): AnomalyEngine;
   close(): Promise<void>;
 }
 
@@ -41,8 +44,9 @@ async function env(): Promise<Env> {
     temp,
     appId: app.id,
     clock,
-    engine(security = {}) {
+    engine(security = {}, deps = {}) {
       const engine = new AnomalyEngine({
+        ...deps,
         storage: databaseAnomalyStorage(database),
         security: securitySchema().parse(security),
         now: () => clock.now,
@@ -396,6 +400,66 @@ Deno.test("subjects with nothing left in their window are forgotten", async () =
     e.clock.now += 10 * 60_000;
     await engine.tick();
     assert.equal(engine.subjects(), 0);
+  } finally {
+    await e.close();
+  }
+});
+
+Deno.test("audit backlog: a tick still reads blocks cleared or tripped elsewhere, and defers only its own writes", async () => {
+  const e = await env();
+  try {
+    const { database } = e.temp.appliance;
+    const security = { block_minutes: 10, mass_delete: { threshold: 2, window: "60s" } };
+    const audit = { backlogged: false };
+    const engine = e.engine(security, { databaseBusy: () => audit.backlogged });
+    const other = e.engine(security);
+    for (let i = 0; i < 2; i++) engine.observe(call(e.appId, e.clock.now, "delete"), OK);
+    assert.equal((await engine.check(exchange(e.appId, "delete"))).action, "deny");
+    await engine.settled();
+    const [blocked] = (await listAnomaliesPage(database.db, {}, { limit: 10 })).anomalies;
+    audit.backlogged = true;
+    // An admin clears the block through the console or the CLI (not this engine's process).
+    await clearAnomaly({ database, now: () => e.clock.now }, blocked.id, {
+      by: { actor: "admin" },
+    });
+    // Another process blocks deletes on conn_2.
+    for (let i = 0; i < 3; i++) {
+      other.observe(call(e.appId, e.clock.now, "delete", { connection: "conn_2" }), OK);
+    }
+    await other.settled();
+    // Counted here meanwhile: stays in memory, not shared while the audit writer catches up.
+    engine.observe(call(e.appId, e.clock.now, "delete", { connection: "conn_3" }), OK);
+    e.clock.now += 1_000;
+    await engine.tick();
+    assert.equal(
+      (await engine.check(exchange(e.appId, "delete"))).action,
+      "continue",
+      "the admin's clear applies at the next tick, backlog or not",
+    );
+    assert.equal(
+      (await engine.check(exchange(e.appId, "delete", "conn_2"))).action,
+      "deny",
+      "another process's block applies at the next tick, backlog or not",
+    );
+    const shared = async () =>
+      (await database.client.execute({
+        sql: "SELECT count(*) AS n FROM anomaly_counts WHERE subject = ?",
+        args: ["conn_3"],
+      })).rows[0].n;
+    assert.equal(Number(await shared()), 0, "no counts shared while backlogged");
+    // An expired block is let through here at once; its row is marked once the backlog is over.
+    e.clock.now += 10 * 60_000;
+    await engine.tick();
+    assert.equal((await engine.check(exchange(e.appId, "delete", "conn_2"))).action, "continue");
+    const statuses = async () =>
+      (await listAnomaliesPage(database.db, {}, { limit: 10 })).anomalies
+        .map((a) => `${a.connectionId} ${a.status}`).sort();
+    assert.deepEqual(await statuses(), ["conn_1 cleared", "conn_2 active"]);
+    audit.backlogged = false;
+    engine.observe(call(e.appId, e.clock.now, "delete", { connection: "conn_3" }), OK);
+    await engine.tick();
+    assert.deepEqual(await statuses(), ["conn_1 cleared", "conn_2 expired"]);
+    assert.equal(Number(await shared()) > 0, true, "shared once the backlog is over");
   } finally {
     await e.close();
   }

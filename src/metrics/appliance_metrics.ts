@@ -29,7 +29,7 @@ export class ApplianceMetrics {
   /** Connections with a label of their own in `connectionThrottles`; the rest count as "other". */
   readonly #throttledConnections = new Set<string>();
   readonly anomalies: client.Counter<"detector" | "action">;
-  /** The three proxy metrics above, counted per request and handed over on collect. */
+  /** The three proxy metrics above, counted per request and added into them on collect. */
   readonly #proxyTally: ProxyTally;
 
   constructor(
@@ -183,8 +183,9 @@ export class ApplianceMetrics {
    * One proxied request: `proxyRequests`, `proxyLatency` and, when the
    * provider was asked, `upstreamLatency`, as `inc`/`observe` would count
    * them, without prom-client's per-call label hashing (see ProxyTally).
-   * The proxy's only way in: a direct `observe` on those histograms would be
-   * overwritten by the tally's running totals.
+   * The proxy's way in; a direct `inc`/`observe` on those metrics still
+   * counts (the tally adds to prom-client's series, it does not set them),
+   * it only costs prom-client's per-call price.
    */
   proxyRequest(provider: string, status: number, totalMs: number, upstreamMs: number | null): void {
     this.#proxyTally.record(

@@ -3,16 +3,21 @@ import type client from "prom-client";
 /**
  * The proxy's per-request metrics (requests by provider and status, total and
  * upstream latency by provider), counted in small per-provider structures and
- * written into prom-client when it collects (before every `get()`,
+ * added into prom-client when it collects (before every `get()`,
  * `metrics()` and snapshot). prom-client validates and hashes the label
  * object on every `inc`/`observe`: about 1 µs of the serving thread per
  * request, against a Map lookup and a few additions here.
+ *
+ * Each collect adds what was counted since the previous one, so anything
+ * else that counts into the same metrics (a direct `inc`/`observe`, a
+ * `reset()` or `zero()`) is kept, not overwritten by the tally's totals.
  *
  * Memory is flat: one entry per provider, one per status seen there, one
  * slot per bucket; no observation is kept. The exposition is the one
  * per-call updates give, byte for byte: counts are integers (exact in any
  * order) and each series' sum is added up here from 0 in arrival order, as
- * prom-client adds it (see proxy_tally_test.ts).
+ * prom-client adds it (see proxy_tally_test.ts). Only a series that someone
+ * else also counted into gets its sum as a difference, exact to rounding.
  */
 export class ProxyTally {
   readonly #providers = new Map<string, ProviderTally>();
@@ -49,7 +54,7 @@ export class ProxyTally {
     observe(tally.upstream, this.bounds, upstreamS);
   }
 
-  /** Into prom-client: the counts since the last flush, and the series that moved. */
+  /** Into prom-client: the counts since the last flush, added to what it holds. */
   flush(): void {
     for (const count of this.#statusOrder) {
       if (count.pending === 0) continue;
@@ -67,15 +72,23 @@ interface StatusCount {
   pending: number;
 }
 
-/** A histogram series as prom-client keeps it: cumulative since the start. */
+/** One histogram series: counted here, and where it was last added into prom-client. */
 interface Series {
   readonly labels: { provider: string };
-  /** Observations per bucket (not cumulative); above the last bound only `count` moves. */
+  /** Observations per bucket since the last write (not cumulative); above the last bound only `count` moves. */
   readonly buckets: Float64Array;
+  /** Since the start, as is `sum` (added from 0 in arrival order). */
   count: number;
   sum: number;
-  /** `count` when last written into prom-client. */
+  /** `count` and `sum` when last written into prom-client. */
   written: number;
+  writtenSum: number;
+  /** prom-client's series last written into, its key, and its count right after. */
+  entry: PromSeries | undefined;
+  key: string;
+  entryCount: number;
+  /** `entry` holds this tally's observations and no one else's: its sum can be set to `sum`. */
+  alone: boolean;
 }
 
 class ProviderTally {
@@ -85,15 +98,24 @@ class ProviderTally {
 
   constructor(provider: string, bucketCount: number) {
     const labels = { provider };
-    this.total = { labels, buckets: new Float64Array(bucketCount), count: 0, sum: 0, written: 0 };
-    this.upstream = {
-      labels,
-      buckets: new Float64Array(bucketCount),
-      count: 0,
-      sum: 0,
-      written: 0,
-    };
+    this.total = newSeries(labels, bucketCount);
+    this.upstream = newSeries(labels, bucketCount);
   }
+}
+
+function newSeries(labels: { provider: string }, bucketCount: number): Series {
+  return {
+    labels,
+    buckets: new Float64Array(bucketCount),
+    count: 0,
+    sum: 0,
+    written: 0,
+    writtenSum: 0,
+    entry: undefined,
+    key: "",
+    entryCount: 0,
+    alone: false,
+  };
 }
 
 function observe(series: Series, bounds: readonly number[], value: number): void {
@@ -111,31 +133,71 @@ function observe(series: Series, bounds: readonly number[], value: number): void
 
 /** The shape prom-client 15 keeps a histogram series in (`hashMap` values). */
 interface PromSeries {
-  labels: object;
+  labels: { provider?: unknown };
   bucketValues: Record<string, number>;
   sum: number;
   count: number;
 }
 
+interface PromHistogram {
+  hashMap: Record<string, PromSeries>;
+  upperBounds: readonly number[];
+}
+
 /**
- * Sets a series to the running totals. prom-client has no public way to set
- * a histogram's sum: `zero()` (public) creates or empties the series under
- * its own key and order, and the series it made is then filled in. The
+ * Adds what was counted since the last write into prom-client's series.
+ * prom-client has no public way to add to a histogram's sum and counts in
+ * bulk: its series is found (or created with the public `zero()`) and added
+ * to. While the tally is the only one counting into it, its sum is set to
+ * the tally's own (the same additions in the same order as per-call
+ * `observe`); once anyone else counted there, the difference is added. The
  * exposition test fails if a prom-client upgrade changes this shape.
  */
 function write(histogram: client.Histogram<"provider">, series: Series): void {
   if (series.written === series.count) return;
-  series.written = series.count;
-  const labels = series.labels;
-  histogram.zero(labels);
-  const map = (histogram as unknown as { hashMap: Record<string, PromSeries> }).hashMap;
-  let target: PromSeries | undefined;
-  for (const key in map) {
-    if (map[key].labels === labels) target = map[key];
+  const entry = entryFor(histogram, series);
+  if (entry !== series.entry) {
+    // First write, or the series was made by someone's observe, or reset, zeroed or removed since.
+    series.alone = series.written === 0 && entry.count === 0 && entry.sum === 0;
+    series.entry = entry;
+  } else if (entry.count !== series.entryCount) {
+    series.alone = false; // Someone observed into it since the last write.
   }
-  if (target === undefined) throw new Error(`prom-client kept no series for ${labels.provider}`);
-  const bounds = (histogram as unknown as { upperBounds: readonly number[] }).upperBounds;
-  for (let i = 0; i < bounds.length; i++) target.bucketValues[bounds[i]] = series.buckets[i];
-  target.sum = series.sum;
-  target.count = series.count;
+  const bounds = (histogram as unknown as PromHistogram).upperBounds;
+  for (let i = 0; i < bounds.length; i++) {
+    entry.bucketValues[bounds[i]] += series.buckets[i];
+    series.buckets[i] = 0;
+  }
+  entry.count += series.count - series.written;
+  entry.sum = series.alone ? series.sum : entry.sum + (series.sum - series.writtenSum);
+  series.written = series.count;
+  series.writtenSum = series.sum;
+  series.entryCount = entry.count;
+}
+
+/** prom-client's series for these labels: the one last written if it is still there, else found or made. */
+function entryFor(histogram: client.Histogram<"provider">, series: Series): PromSeries {
+  const map = (histogram as unknown as PromHistogram).hashMap;
+  if (series.entry !== undefined && map[series.key] === series.entry) return series.entry;
+  const provider = series.labels.provider;
+  let key = keyOf(map, provider);
+  if (key === undefined) {
+    histogram.zero(series.labels); // Adds an empty series under prom-client's own key.
+    key = keyOf(map, provider);
+  }
+  const entry = key === undefined ? undefined : map[key];
+  if (
+    key === undefined || entry === undefined || typeof entry.bucketValues !== "object" ||
+    typeof entry.sum !== "number" || typeof entry.count !== "number"
+  ) throw new Error(`prom-client kept no series for ${provider} in the expected shape`);
+  series.key = key;
+  return entry;
+}
+
+function keyOf(map: Record<string, PromSeries>, provider: string): string | undefined {
+  for (const key in map) {
+    const value = map[key].labels.provider;
+    if (value !== undefined && String(value) === provider) return key;
+  }
+  return undefined;
 }

@@ -84,6 +84,83 @@ Deno.test("proxy tally: snapshots and the console's totals match per-call update
   assert.equal(totals.requests, 550);
 });
 
+/** Each sample line of an exposition: series (name and labels) → value. */
+function samples(exposition: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of exposition.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const at = line.lastIndexOf(" ");
+    out.set(line.slice(0, at), line.slice(at + 1));
+  }
+  return out;
+}
+
+/** Same series and counts; sums equal to rounding (the series' sums are only added in another order). */
+function assertSameCounts(actual: string, expected: string): void {
+  const got = samples(actual);
+  const want = samples(expected);
+  assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
+  for (const [series, value] of want) {
+    if (/_sum[{ ]/.test(series + " ")) {
+      const diff = Math.abs(Number(got.get(series)) - Number(value));
+      assert.ok(
+        diff <= 1e-9 * Math.max(1, Number(value)),
+        `${series}: ${got.get(series)} ≠ ${value}`,
+      );
+    } else assert.equal(got.get(series), value, series);
+  }
+}
+
+Deno.test("proxy tally: a direct inc/observe on the same metrics is counted, not overwritten at collect", async () => {
+  const mixed = new ApplianceMetrics();
+  const direct = new ApplianceMetrics();
+  let i = 0;
+  for (const round of [5, 40, 700]) {
+    for (const c of calls(round, round + 1)) {
+      // Every third call (never for notion) bypasses the tally, as other code could.
+      if (i++ % 3 === 0 && c.provider !== "notion") perCall(mixed, c);
+      else mixed.proxyRequest(c.provider, c.status, c.totalMs, c.upstreamMs);
+      perCall(direct, c);
+    }
+    assertSameCounts(await text(mixed), await text(direct));
+  }
+  // A direct observe between two scrapes, with nothing tallied in between, shows up too.
+  mixed.proxyLatency.observe({ provider: "github" }, 42);
+  direct.proxyLatency.observe({ provider: "github" }, 42);
+  mixed.upstreamLatency.observe({ provider: "gmail" }, 0.003);
+  direct.upstreamLatency.observe({ provider: "gmail" }, 0.003);
+  const exposition = await text(mixed);
+  assertSameCounts(exposition, await text(direct));
+  // A series only the tally counted into keeps the exact sum per-call updates give.
+  const sum = /^securix_proxy_duration_seconds_sum\{provider="notion"\} .*$/m;
+  assert.equal(exposition.match(sum)?.[0], (await text(direct)).match(sum)?.[0]);
+  assert.ok(exposition.match(sum));
+});
+
+Deno.test("proxy tally: after a reset of the registry, only what came later is counted", async () => {
+  const tallied = new ApplianceMetrics();
+  const direct = new ApplianceMetrics();
+  for (const c of calls(300, 3)) {
+    tallied.proxyRequest(c.provider, c.status, c.totalMs, c.upstreamMs);
+    perCall(direct, c);
+  }
+  await text(tallied); // Collected: nothing is pending at the reset.
+  tallied.registry.resetMetrics();
+  direct.registry.resetMetrics();
+  for (const c of calls(200, 4)) {
+    tallied.proxyRequest(c.provider, c.status, c.totalMs, c.upstreamMs);
+    perCall(direct, c);
+  }
+  assertSameCounts(await text(tallied), await text(direct));
+  tallied.proxyLatency.zero({ provider: "slack" });
+  direct.proxyLatency.zero({ provider: "slack" });
+  for (const c of calls(100, 5)) {
+    tallied.proxyRequest(c.provider, c.status, c.totalMs, c.upstreamMs);
+    perCall(direct, c);
+  }
+  assertSameCounts(await text(tallied), await text(direct));
+});
+
 Deno.test("proxy tally: a time that is not a number is refused, as prom-client refuses it", () => {
   const metrics = new ApplianceMetrics();
   assert.throws(() => metrics.proxyRequest("github", 200, NaN, 1), TypeError);
