@@ -261,6 +261,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
         credentials: options.gateway?.credentials ?? noCredentials,
         rules: options.rules ?? (() => EMPTY_RULE_SET),
         familyOf: directory.familyOf,
+        entityChoices: options.portal?.choices.lookup,
       },
     }),
   );
