@@ -7,9 +7,9 @@ import type { Connection, StoredCredential } from "../connections/connection_typ
 import { readStoredCredential } from "../connections/stored_credential.ts";
 import type { Database, Db } from "../db/client.ts";
 import { proxyErrors } from "../proxy/proxy_errors.ts";
-import { type EntityChoicesLookup, withEntityChoices } from "../rules/entity_choices.ts";
 import { evaluate } from "../rules/evaluate.ts";
 import { ruleErrors } from "../rules/rule_errors.ts";
+import { type EntityChoicesLookup, withEntityChoices } from "../rules/entity_choices.ts";
 import type { RuleSet } from "../rules/rule_set.ts";
 import type { VaultStore } from "../vault/store.ts";
 import { gatewayErrors } from "./gateway_errors.ts";
