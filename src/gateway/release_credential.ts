@@ -9,6 +9,7 @@ import { readStoredCredential } from "../connections/stored_credential.ts";
 import type { Database, Db } from "../db/client.ts";
 import { evaluate } from "../rules/evaluate.ts";
 import { ruleErrors } from "../rules/rule_errors.ts";
+import { type EntityChoicesLookup, withEntityChoices } from "../rules/entity_choices.ts";
 import type { RuleSet } from "../rules/rule_set.ts";
 import type { VaultStore } from "../vault/store.ts";
 import { GATEWAY_REFUSALS, gatewayErrors } from "./gateway_errors.ts";
@@ -23,6 +24,8 @@ export interface ReleaseDeps {
   rules: () => RuleSet;
   /** A provider's family, as rule targets may name it (`google` for gmail). */
   familyOf: (provider: string) => string;
+  /** Each entity's Trust Portal choices (scopes off, hidden labels/folders); none without a portal. */
+  entityChoices?: EntityChoicesLookup;
 }
 
 export interface Releaser {
@@ -100,17 +103,29 @@ export function usable(connection: Connection): void {
 }
 
 /**
- * The rules as the proxy applies them, for a synthetic read operation
- * `<provider>.credential_release`. A disabled scope, a deny, and an approve
- * rule (there is nobody to approve a release) all refuse; refusals are audited.
+ * The rules as the proxy applies them, for a synthetic operation
+ * `<provider>.credential_release`, with the entity's Trust Portal choices.
+ * The released token can make any call of its provider, out of the proxy's
+ * sight, so the operation is multiplexed (every rule and scope naming the
+ * provider or its family concerns it, as for a batch), and whatever would
+ * have to act on the calls themselves refuses the release: a disabled scope
+ * (the operator's or the user's), a deny, a send condition, an approve rule
+ * (there is nobody to approve a release), and hide or redact rules (a hidden
+ * label stays readable with the raw token). Limits count no release.
+ * Refusals are audited.
  */
 async function checkRules(
   deps: ReleaseDeps,
   who: Releaser,
   connection: Connection,
 ): Promise<readonly string[]> {
-  const operation = { id: `${connection.provider}.credential_release`, class: "read" as const };
-  const ev = evaluate(deps.rules(), {
+  const operation = {
+    id: `${connection.provider}.credential_release`,
+    class: "read" as const,
+    multiplexed: true,
+  };
+  const set = deps.rules();
+  const ctx = {
     appName: who.app.name,
     agentId: who.agentId ?? "",
     entityId: connection.entityId,
@@ -119,13 +134,15 @@ async function checkRules(
     operation,
     method: "GET",
     path: `/v1/token/${connection.id}`,
-  });
+  };
+  let ev = evaluate(set, ctx);
+  const choices = deps.entityChoices?.(connection.appId, connection.entityId) ?? null;
+  if (choices !== null) ev = withEntityChoices(ev, set, ctx, choices);
+  const kept = ev.deny ?? ev.conditional[0] ?? ev.approve ?? ev.hide[0] ?? ev.redact[0] ?? null;
   const refusal = ev.scopeDisabled !== null
     ? ruleErrors.scopeDisabled(ev.scopeDisabled)
-    : ev.deny
-    ? ruleErrors.policyDenied(ev.deny)
-    : ev.approve
-    ? ruleErrors.policyDenied(ev.approve)
+    : kept
+    ? ruleErrors.policyDenied(kept)
     : null;
   if (!refusal) return ev.matched;
   await deps.database.transaction((tx) =>

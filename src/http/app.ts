@@ -196,6 +196,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
         choices: options.portal.choices,
         proxy: options.portal.proxy,
         approvals: approvalDeps,
+        secure: config.server.publicUrl.startsWith("https:"),
         random: options.random,
       }),
     );
@@ -260,6 +261,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
         credentials: options.gateway?.credentials ?? noCredentials,
         rules: options.rules ?? (() => EMPTY_RULE_SET),
         familyOf: directory.familyOf,
+        entityChoices: options.portal?.choices.lookup,
       },
     }),
   );

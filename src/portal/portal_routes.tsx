@@ -57,6 +57,11 @@ export interface PortalDeps {
   /** The proxy pipeline, for the lists of labels and folders (built after the app). */
   proxy: () => ProxyDeps | null;
   approvals: DecideDeps;
+  /**
+   * `[server] public_url` is https: users reach the portal over TLS even when
+   * a reverse proxy hands it on as plain http without X-Forwarded-Proto.
+   */
+  secure?: boolean;
   random?: (bytes: Uint8Array) => Uint8Array;
 }
 
@@ -64,16 +69,16 @@ type PortalEnv = {
   Variables: { session: PortalSession; app: App; csrf: string; by: Actor };
 };
 
-function isHttps(c: Context): boolean {
-  return new URL(c.req.url).protocol === "https:" ||
+function isHttps(c: Context, secure: boolean): boolean {
+  return secure || new URL(c.req.url).protocol === "https:" ||
     c.req.header("x-forwarded-proto")?.split(",")[0].trim() === "https";
 }
 
 /** HttpOnly, SameSite=Strict, only for /portal: no other page or site gets it. */
-function portalCookie(c: Context, value: string, maxAgeS: number): string {
+function portalCookie(c: Context, secure: boolean, value: string, maxAgeS: number): string {
   return serialize(PORTAL_COOKIE, value, {
     httpOnly: true,
-    secure: isHttps(c),
+    secure: isHttps(c, secure),
     sameSite: "Strict",
     path: "/portal",
     maxAge: maxAgeS,
@@ -133,7 +138,7 @@ export function portalRoutes(deps: PortalDeps): Hono {
     const response = renderPage(<PortalOpeningPage next="/portal" />);
     response.headers.append(
       "set-cookie",
-      portalCookie(c, token, Math.floor(PORTAL_SESSION_TTL_MS / 1000)),
+      portalCookie(c, deps.secure ?? false, token, Math.floor(PORTAL_SESSION_TTL_MS / 1000)),
     );
     return response;
   });
@@ -463,7 +468,7 @@ export function portalRoutes(deps: PortalDeps): Hono {
     const response = renderPage(
       <ResultPage title="Signed out" message="You can close this window." status="success" />,
     );
-    response.headers.append("set-cookie", portalCookie(c, "", 0));
+    response.headers.append("set-cookie", portalCookie(c, deps.secure ?? false, "", 0));
     return response;
   });
 

@@ -3,7 +3,7 @@ import type { SentHeaders } from "./sent_headers.ts";
 
 /**
  * Refusals that need no caller: oversized heads and bodies, ambiguous
- * framing, absolute-form targets. Runs before the API key is looked at.
+ * framing or method overrides, absolute-form targets. Runs before the API key is looked at.
  */
 export function checkRequestShape(
   limits: { maxHeaderBytes: number; maxRequestBytes: number },
@@ -13,6 +13,12 @@ export function checkRequestShape(
   if (sent.bytes > limits.maxHeaderBytes) throw proxyErrors.headersTooLarge();
   if (sent.contentLength !== null && sent.transferEncoding !== null) {
     throw proxyErrors.badTarget("both Content-Length and Transfer-Encoding are set");
+  }
+  if (sent.methodOverrideConflict) {
+    throw proxyErrors.invalidHeader(
+      "x-http-method-override",
+      "the method override headers name different methods; send one method",
+    );
   }
   const host = (sent.host ?? "").toLowerCase();
   if (host && url.host.toLowerCase() !== host) {

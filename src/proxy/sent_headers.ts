@@ -21,6 +21,12 @@ export interface SentHeaders {
   strict: boolean;
   /** The first method override sent (see METHOD_OVERRIDES), as sent. */
   methodOverride: string | null;
+  /**
+   * Override headers that name different methods, or one naming several (a
+   * repeated field arrives comma-joined): which one a provider honours is
+   * its guess, so the rules could judge one method while it acts on another.
+   */
+  methodOverrideConflict: boolean;
   host: string | null;
   contentLength: string | null;
   transferEncoding: string | null;
@@ -47,6 +53,7 @@ export function readSentHeaders(headers: Headers): SentHeaders {
     note: null,
     strict: false,
     methodOverride: null,
+    methodOverrideConflict: false,
     host: null,
     contentLength: null,
     transferEncoding: null,
@@ -57,6 +64,7 @@ export function readSentHeaders(headers: Headers): SentHeaders {
     upstream: [],
   };
   let overrideRank = METHOD_OVERRIDES.length;
+  let overrideSeen: string | null = null;
   let connection: string | null = null;
   // forEach, not for…of: the same sorted, combined fields at a seventh of the
   // cost (Deno's Headers iterator allocates a result per field; 1 µs vs 7 µs).
@@ -106,6 +114,11 @@ export function readSentHeaders(headers: Headers): SentHeaders {
       case "x-http-method":
       case "x-method-override": {
         const rank = METHOD_OVERRIDES.indexOf(name);
+        const named = value.trim().toUpperCase();
+        if (named.includes(",") || (overrideSeen !== null && overrideSeen !== named)) {
+          sent.methodOverrideConflict = true;
+        }
+        overrideSeen = named;
         if (rank < overrideRank) {
           overrideRank = rank;
           sent.methodOverride = value;

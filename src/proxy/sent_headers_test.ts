@@ -29,6 +29,7 @@ Deno.test("sent headers: one pass gives what the separate reads gave", () => {
   assert.equal(sent.note, "why");
   assert.equal(sent.strict, true);
   assert.equal(sent.methodOverride, "delete", "x-http-method-override comes first");
+  assert.equal(sent.methodOverrideConflict, true, "put and delete disagree");
   assert.equal(sent.host, "github.api.localhost");
   assert.equal(sent.contentLength, "12");
   assert.equal(sent.transferEncoding, null);
@@ -76,4 +77,25 @@ Deno.test("sent headers: the approval id (any spelling) never goes upstream, eve
   const sent = readSentHeaders(headers);
   assert.deepEqual(sent.upstream, [["accept", "application/json"]]);
   assert.ok(!upstreamRequestHeaders(headers).has("securix-approval-id"));
+});
+
+Deno.test("sent headers: method overrides that agree are no conflict; different or listed ones are", () => {
+  const read = (pairs: [string, string][]) => readSentHeaders(new Headers(pairs));
+  assert.equal(read([["x-http-method-override", "DELETE"]]).methodOverrideConflict, false);
+  assert.equal(
+    read([["x-http-method-override", "delete"], ["x-http-method", " DELETE "]])
+      .methodOverrideConflict,
+    false,
+  );
+  assert.equal(
+    read([["x-http-method-override", "GET"], ["x-http-method", "DELETE"]]).methodOverrideConflict,
+    true,
+  );
+  assert.equal(
+    read([["x-http-method-override", "GET"], ["x-http-method-override", "DELETE"]])
+      .methodOverrideConflict,
+    true,
+    "a repeated field arrives as one list",
+  );
+  assert.equal(read([["x-method-override", "GET,DELETE"]]).methodOverrideConflict, true);
 });

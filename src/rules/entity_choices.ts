@@ -1,7 +1,7 @@
 import type { Operation } from "../providers/operation.ts";
 import type { CallContext, Evaluation } from "./evaluate.ts";
 import type { CompiledRule, RuleSet } from "./rule_set.ts";
-import { compileGlob } from "./target_glob.ts";
+import { compileGlob, type Glob, headCompatible } from "./target_glob.ts";
 
 /**
  * What one entity chose for itself in the Trust Portal: virtual scopes it
@@ -29,6 +29,9 @@ const hideRules = new WeakMap<
  * The evaluation with an entity's choices added: a switched-off scope that
  * contains the operation refuses it (unless the operator's rules already
  * did), and hidden labels/folders join the hide rules of Gmail/Drive calls.
+ * A multiplexed operation (a batch, a GraphQL document) may carry any call of
+ * its provider, so, as for the operator's own disabled scopes, any scope
+ * naming an operation of that provider or family contains it.
  */
 export function withEntityChoices(
   ev: Evaluation,
@@ -60,11 +63,12 @@ function scopeContaining(
   const aliased = ctx.family !== ctx.provider && id.startsWith(ctx.provider)
     ? ctx.family + id.slice(ctx.provider.length)
     : null;
+  const contains = ctx.operation.multiplexed === true
+    ? (g: Glob) => headCompatible(g, ctx.provider, ctx.family)
+    : (g: Glob) => g.match(id) || (aliased !== null && g.match(aliased));
   for (const scope of set.scopes) {
     if (!off.has(scope.name)) continue;
-    if (scope.operations.some((g) => g.match(id) || (aliased !== null && g.match(aliased)))) {
-      return scope.name;
-    }
+    if (scope.operations.some(contains)) return scope.name;
   }
   return null;
 }

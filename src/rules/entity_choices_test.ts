@@ -54,3 +54,14 @@ Deno.test("entity choices: hidden labels join Gmail calls, hidden folders Drive 
   const slack: Operation = { id: "slack.chat.postMessage", class: "send" };
   assert.equal(withEntityChoices(NO_EVALUATION, set, call(slack), mine), NO_EVALUATION);
 });
+
+Deno.test("entity choices: a multiplexed call (a batch) is in every switched-off scope of its provider", () => {
+  const off = choices({ scopesOff: new Set(["mail_send"]) });
+  const batch: Operation = { id: "gmail.batch", class: "send", multiplexed: true };
+  const ev = withEntityChoices(evaluate(set, call(batch)), set, call(batch), off);
+  assert.equal(ev.scopeDisabled, "mail_send");
+  // Not another family's: a Slack call cannot carry a Google send.
+  const slack: Operation = { id: "slack.batch", class: "send", multiplexed: true };
+  const other = { ...call(slack), family: "slack" };
+  assert.equal(withEntityChoices(NO_EVALUATION, set, other, off), NO_EVALUATION);
+});

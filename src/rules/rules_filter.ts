@@ -136,7 +136,22 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
       const id = ex.operation.id;
       const inspect = inspectable(answer.contentType, answer.contentEncoding);
       let replaced: Uint8Array | null = null;
-      if (ev.hide.length > 0 && hideReach(id).answer && inspect) {
+      const reach = ev.hide.length > 0 ? hideReach(id) : null;
+      const filtersAnswer = reach?.answer === true;
+      if (reach?.listed && !inspect && answer.status >= 200 && answer.status < 300) {
+        // A list the filter cannot read (compressed although identity was asked for, or
+        // another format: `alt=proto`) is not shown unfiltered.
+        return deny(
+          ruleErrors.uninspectable(
+            answer.contentEncoding && answer.contentEncoding !== "identity"
+              ? `compressed (${answer.contentEncoding})`
+              : "not JSON",
+            ev.hide[0].name,
+          ),
+          ev.hide[0],
+        );
+      }
+      if (filtersAnswer && inspect) {
         const body = await answer.readBody(maxInspectBytes);
         if (body === "too_large") {
           // An answer too large to check for hidden items is not shown.

@@ -36,6 +36,13 @@ export interface HideReach {
   /** filterAnswer may drop items from, or hide, this operation's JSON answer. */
   readonly answer: boolean;
   /**
+   * The answer lists items and filtering it is what keeps some of them out
+   * (a snippet, a label, a file the narrowed query let through): an answer
+   * the filter cannot read is refused. Single items were looked up before
+   * forwarding, so their unreadable answers (a download) pass.
+   */
+  readonly listed?: boolean;
+  /**
    * False: the operation can reveal or touch hidden items and none of the
    * three lines can tell (Gmail batchModify, history.list, `<provider>.unknown`,
    * Drive changes.list). The integrator should deny it under a hide rule.

@@ -27,7 +27,17 @@ Deno.test("hideReach: known operations, neutral providers, uncovered unknowns", 
     answer: false,
     covered: true,
   });
-  assert.deepEqual(hideReach("drive.files.list"), { query: true, answer: true, covered: true });
+  assert.deepEqual(hideReach("drive.files.list"), {
+    query: true,
+    answer: true,
+    covered: true,
+    listed: true,
+  });
+  // Lists whose answer the filter guards; single items were looked up before forwarding.
+  assert.equal(hideReach("gmail.users.threads.list").listed, true);
+  assert.equal(hideReach("gmail.users.labels.list").listed, true);
+  assert.equal(hideReach("gmail.users.messages.get").listed, undefined);
+  assert.equal(hideReach("drive.files.get").listed, undefined);
   assert.deepEqual(hideReach("gmail.users.messages.send"), {
     query: false,
     answer: false,

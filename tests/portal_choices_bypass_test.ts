@@ -1,0 +1,199 @@
+/**
+ * A user's Trust Portal choices, attacked by the agent they restrict. The
+ * user switches a virtual scope off ("Send email for you") or hides a Gmail
+ * label in the portal; the agent then tries the calls that carry the same
+ * power in another shape: a Google batch request (one POST carrying any
+ * number of calls, among them messages.send), and — for an app the operator
+ * allowed credential release — taking the raw token, with which no rule or
+ * choice can be applied any more. Each must be refused as the plain call is.
+ */
+import assert from "node:assert/strict";
+import { requireApp } from "../src/apps/app_store.ts";
+import { updateApp } from "../src/apps/update_app.ts";
+import { cliActor } from "../src/audit/actor.ts";
+import { setChoice } from "../src/portal/portal_choice_store.ts";
+import { envelope, type RulesEnv, rulesEnv, toBase64Url } from "./helpers/rules_env.ts";
+
+const RAW = toBase64Url("To: bob@acme.com\r\nSubject: Hi\r\n\r\nHello\r\n");
+const SCOPES = {
+  send_email: {
+    description: "Send email for you",
+    operations: ["gmail.users.messages.send", "gmail.users.drafts.send"],
+  },
+};
+
+/** Opens alice's portal the way her browser would, and posts one of its forms. */
+async function portalPost(env: RulesEnv, path: string, form: Record<string, string>) {
+  const minted = await fetch(`${env.base}/v1/portal/urls`, {
+    method: "POST",
+    headers: { "securix-api-key": env.apiKey(), "content-type": "application/json" },
+    body: JSON.stringify({ entityId: "alice" }),
+  });
+  const { url } = await minted.json();
+  assert.equal(minted.status, 201, url);
+  const start = new URL(url);
+  const opened = await fetch(`${env.base}${start.pathname}${start.search}`);
+  await opened.body?.cancel();
+  const cookie = (opened.headers.get("set-cookie") ?? "").split(";")[0];
+  const home = await (await fetch(`${env.base}/portal`, { headers: { cookie } })).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(home)?.[1];
+  assert.ok(csrf, "the portal page carries a CSRF token");
+  const posted = await fetch(`${env.base}${path}`, {
+    method: "POST",
+    headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ ...form, csrf }),
+    redirect: "manual",
+  });
+  await posted.body?.cancel();
+  assert.equal(posted.status, 303, `${path}: ${posted.status}`);
+}
+
+/** A Gmail batch request carrying one messages.send. */
+function batchSend(env: RulesEnv): Promise<Response> {
+  const boundary = "batch_x";
+  const part = [
+    `--${boundary}`,
+    "Content-Type: application/http",
+    "",
+    "POST /gmail/v1/users/me/messages/send HTTP/1.1",
+    "Content-Type: application/json",
+    "",
+    JSON.stringify({ raw: RAW }),
+    `--${boundary}--`,
+    "",
+  ].join("\r\n");
+  return fetch(`${env.proxy("gmail")}/batch/gmail/v1`, {
+    method: "POST",
+    headers: { ...env.headers(), "content-type": `multipart/mixed; boundary=${boundary}` },
+    body: part,
+  });
+}
+
+Deno.test({
+  name:
+    "portal choices: a scope the user switched off is not reached through a Gmail batch request",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const env = await rulesEnv({ scopes: SCOPES });
+    try {
+      await portalPost(env, "/portal/scopes", { scope: "send_email", state: "off" });
+      const plain = await fetch(`${env.proxy("gmail")}/gmail/v1/users/me/messages/send`, {
+        method: "POST",
+        headers: { ...env.headers(), "content-type": "application/json" },
+        body: JSON.stringify({ raw: RAW }),
+      });
+      assert.equal((await envelope(plain)).code, "SX-SCOPE-DISABLED", "control: the plain send");
+      const before = env.fake.state.gmail.sent.length;
+      const batched = await batchSend(env);
+      const text = await batched.text();
+      assert.equal(batched.status, 403, text);
+      assert.equal(JSON.parse(text).error.code, "SX-SCOPE-DISABLED", text);
+      assert.equal(env.fake.state.gmail.sent.length, before, "nothing was sent");
+    } finally {
+      await env.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "portal choices: with credential release on, a user's scope switched off or label hidden refuses the release",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const env = await rulesEnv({ scopes: SCOPES });
+    try {
+      const { appliance } = env.temp;
+      await updateApp(appliance.database, "demo", { credentialRelease: true }, {
+        now: appliance.now,
+        by: cliActor(() => "operator"),
+      });
+      const app = await requireApp(appliance.database.db, "demo");
+      const token = () =>
+        fetch(`${env.base}/v1/token/conn_demo_alice_gmail`, {
+          headers: { "securix-api-key": env.apiKey(), "securix-agent-id": "agent-1" },
+        });
+      const control = await token();
+      assert.equal(control.status, 200, "control: released while the user chose nothing");
+      await control.body?.cancel();
+
+      await portalPost(env, "/portal/scopes", { scope: "send_email", state: "off" });
+      const afterScope = await token();
+      const scopeText = await afterScope.text();
+      assert.equal(afterScope.status, 403, scopeText);
+      assert.equal(JSON.parse(scopeText).error.code, "SX-SCOPE-DISABLED", scopeText);
+      assert.equal(scopeText.includes("access_token"), false);
+      await portalPost(env, "/portal/scopes", { scope: "send_email", state: "on" });
+      const again = await token();
+      assert.equal(again.status, 200, "switched back on: released again");
+      await again.body?.cancel();
+
+      // A hidden label: the raw token would read it.
+      await setChoice(
+        appliance.database.db,
+        {
+          appId: app.id,
+          entityId: "alice",
+          kind: "hide_label",
+          value: "Medical",
+          label: null,
+        },
+        true,
+        appliance.now(),
+      );
+      // The serving process reads choices made elsewhere within a second.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const afterHide = await token();
+      const hideText = await afterHide.text();
+      assert.equal(afterHide.status, 403, hideText);
+      assert.equal(JSON.parse(hideText).error.code, "SX-POLICY-DENIED", hideText);
+      await setChoice(
+        appliance.database.db,
+        {
+          appId: app.id,
+          entityId: "alice",
+          kind: "hide_label",
+          value: "Medical",
+          label: null,
+        },
+        false,
+        appliance.now(),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const shown = await token();
+      assert.equal(shown.status, 200, "the label shown again: released again");
+      await shown.body?.cancel();
+
+      // The operator's own rules that act on calls or answers cannot act on a raw token either.
+      const refusedBy = async (rule: Record<string, unknown>) => {
+        const loaded = env.served.runtime.applyRules({ rules: [rule] }, "test");
+        assert.equal(loaded.ok, true, JSON.stringify(loaded));
+        const res = await token();
+        const body = await res.text();
+        return res.status === 200 ? null : JSON.parse(body).error.code;
+      };
+      const labels = { labels: ["Medical"] };
+      assert.equal(
+        await refusedBy({ name: "h", target: "gmail.*", effect: "hide", ...labels }),
+        "SX-POLICY-DENIED",
+      );
+      assert.equal(
+        await refusedBy({
+          name: "no-delete",
+          target: "gmail.users.messages.delete",
+          effect: "deny",
+        }),
+        "SX-POLICY-DENIED",
+        "the token could delete",
+      );
+      assert.equal(
+        await refusedBy({ name: "other", target: "slack.*", effect: "deny" }),
+        null,
+        "another provider's rule does not concern it",
+      );
+    } finally {
+      await env.close();
+    }
+  },
+});
