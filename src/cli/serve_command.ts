@@ -37,6 +37,7 @@ export function registerServe(program: Command, context: CliContext): void {
         log: io.err,
         onCachesChanged: (change) => pool?.forget(change),
         onRulesReloaded: (raw) => pool?.applyRules(raw),
+        onKeyLockout: (key, until) => pool?.lockOut(key, until),
       });
       runtime.start();
       io.out(describeRules(runtime.rules.set));
@@ -133,6 +134,7 @@ export function registerServe(program: Command, context: CliContext): void {
               for (const event of events) runtime.audit?.record(event);
             },
             forget: (change) => runtime.forget(change),
+            keyFailed: (address) => runtime.keyFailed(address),
             log: io.err,
             securityPort: () => runtime.securityPort(),
           });

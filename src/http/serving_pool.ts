@@ -52,6 +52,8 @@ export class ServingPool {
       audit: (events: AuditEvent[]) => void;
       /** A change made in a serving isolate, for the main one to forget. */
       forget: (change: CacheChange) => void;
+      /** Counts a serving isolate's failed key check (runtime.keyFailed). */
+      keyFailed?: (address: string) => number | null;
       log: (line: string) => void;
     },
   ) {}
@@ -71,6 +73,11 @@ export class ServingPool {
     port: number;
     audit: (events: AuditEvent[]) => void;
     forget: (change: CacheChange) => void;
+    /**
+     * Counts a serving isolate's failed key check where the lockout is kept
+     * (runtime.keyFailed); none: each isolate answers its own reports as never locked.
+     */
+    keyFailed?: (address: string) => number | null;
     log: (line: string) => void;
     /** A port to the main isolate's security thread for each isolate (null: each starts one). */
     securityPort?: () => MessagePort | null;
@@ -153,6 +160,13 @@ export class ServingPool {
         this.options.forget(message.change);
         this.forget(message.change, member);
         return;
+      case "keyFailed":
+        this.#post(member, {
+          type: "keyFailed",
+          id: message.id,
+          until: this.options.keyFailed?.(message.address) ?? null,
+        });
+        return;
       case "stopped":
         member.stopped.resolve();
         return;
@@ -188,6 +202,14 @@ export class ServingPool {
     for (const member of this.#members) {
       if (member !== from) this.#post(member, { type: "forget", change });
     }
+  }
+
+  /**
+   * Tells every serving isolate that an address (its lockout key) is locked
+   * out until `until`: from its next request on, each refuses it without asking.
+   */
+  lockOut(key: string, until: number): void {
+    for (const member of this.#members) this.#post(member, { type: "lockOut", key, until });
   }
 
   /** Tells every serving isolate whether the one audit writer is backlogged (on a change). */
