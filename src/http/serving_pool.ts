@@ -71,6 +71,8 @@ export class ServingPool {
      */
     cwd: string;
     port: number;
+    /** Each isolate's connection cap (the main isolate's: set, or its share of the open-file limit). */
+    maxConnections: number;
     audit: (events: AuditEvent[]) => void;
     forget: (change: CacheChange) => void;
     /**
@@ -85,7 +87,7 @@ export class ServingPool {
     const pool = new ServingPool(options);
     for (let index = 1; index <= options.count; index++) {
       const security = options.securityPort?.() ?? null;
-      pool.#members.push(pool.#spawn(index, options.config, options.cwd, options.port, security));
+      pool.#members.push(pool.#spawn(index, options, security));
     }
     try {
       await Promise.all(pool.#members.map((m) => m.started.promise));
@@ -102,9 +104,12 @@ export class ServingPool {
 
   #spawn(
     index: number,
-    config: Config,
-    cwd: string,
-    port: number,
+    { config, cwd, port, maxConnections }: {
+      config: Config;
+      cwd: string;
+      port: number;
+      maxConnections: number;
+    },
     security: MessagePort | null,
   ): Member {
     const worker = new Worker(new URL("./serving_worker.ts", import.meta.url), { type: "module" });
@@ -129,6 +134,7 @@ export class ServingPool {
       cwd,
       databaseUrl: config.database.url,
       port,
+      maxConnections,
       security,
     }, security ? [security] : []);
     return member;

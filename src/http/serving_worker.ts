@@ -28,6 +28,8 @@ export type ToServingWorker =
     cwd: string;
     databaseUrl: string;
     port: number;
+    /** This isolate's connection cap: the configured one, or its share of the open-file limit. */
+    maxConnections: number;
     /** The main isolate's security thread (transferred), or null: start one here. */
     security: MessagePort | null;
   }
@@ -117,7 +119,7 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
       limits: {
         headerTimeoutMs: config.server.header_timeout_ms,
         idleTimeoutMs: config.server.idle_timeout_ms,
-        maxConnections: config.server.max_connections,
+        maxConnections: message.maxConnections,
       },
       log,
       onConnections: (open) => metrics.openConnections.set({ listener: "public" }, open),
