@@ -180,7 +180,11 @@ Deno.test({
   ...flooding,
   fn: () =>
     withAppliance(async (temp, headers) => {
-      const serve = await limitedServe(temp.dir, { SECURIX_SERVER_HEADER_TIMEOUT_MS: "2000" });
+      // One isolate: the whole derived cap on one listener (isolates share it: conn_limits_test.ts).
+      const serve = await limitedServe(temp.dir, {
+        SECURIX_SERVER_HEADER_TIMEOUT_MS: "2000",
+        SECURIX_SERVER_WORKERS: "1",
+      });
       try {
         assert.match(serve.output(), /Connections: up to 64 \(from the open-file limit\)/);
         const conns = await flood(serve.port, 3_000);

@@ -8,6 +8,17 @@ export interface FailedKeyLimits {
   maxAddresses: number;
 }
 
+/**
+ * The failed-key lockout as the key check sees it: a synchronous look before
+ * the key is read (no round trip on the hot path), and a report after a key
+ * was refused. `fail` answers the seconds to wait when the address turned out
+ * to be locked out already (failures counted elsewhere), else null.
+ */
+export interface KeyLockout {
+  retryAfterS(address: string, now: number): number | null;
+  fail(address: string, now: number): number | null | Promise<number | null>;
+}
+
 interface Window {
   startedAt: number;
   failures: number;
@@ -19,42 +30,70 @@ interface Window {
  * read. Memory is bounded by `maxAddresses`; forgetting the oldest window
  * lets a very wide flood shorten lockouts, never grow the process.
  */
-export class FailedKeyLimiter {
+export class FailedKeyLimiter implements KeyLockout {
   readonly #limits: FailedKeyLimits;
   // Insertion order is window start order: a restarted window is re-inserted.
   readonly #windows = new Map<string, Window>();
+  readonly #onLocked: (key: string, until: number) => void;
 
-  constructor(limits: FailedKeyLimits) {
+  /**
+   * `onLocked`: an address (its `lockoutKey`) just reached `maxFailures` and
+   * is locked out until `until`, e.g. to tell the other serving isolates.
+   */
+  constructor(limits: FailedKeyLimits, onLocked?: (key: string, until: number) => void) {
     this.#limits = limits;
+    this.#onLocked = onLocked ?? (() => {});
   }
 
   /** Seconds until `address` may try again, or null when it may try now. */
   retryAfterS(address: string, now: number): number | null {
     // Every request asks, nearly always with nothing tracked: no address parsing then.
     if (this.#windows.size === 0) return null;
-    const window = this.#windows.get(lockoutKey(address));
-    if (!window || window.failures < this.#limits.maxFailures) return null;
-    const left = window.startedAt + this.#limits.windowMs - now;
-    return left > 0 ? Math.ceil(left / 1000) : null;
+    return secondsUntil(this.#lockedUntil(this.#windows.get(lockoutKey(address)), now), now);
   }
 
-  fail(address: string, now: number): void {
+  /**
+   * Counts a failure from `address`. One already locked out (its check raced
+   * other failures) is not counted: the seconds it must wait are returned.
+   */
+  fail(address: string, now: number): number | null {
+    return secondsUntil(this.count(address, now), now);
+  }
+
+  /** `fail`, answering when the lockout ends instead (for an isolate that keeps its own copy). */
+  count(address: string, now: number): number | null {
     const key = lockoutKey(address);
     const window = this.#windows.get(key);
     if (window && window.startedAt + this.#limits.windowMs > now) {
-      window.failures++;
-      return;
+      const until = this.#lockedUntil(window, now);
+      if (until !== null) return until;
+      if (++window.failures === this.#limits.maxFailures) {
+        this.#onLocked(key, window.startedAt + this.#limits.windowMs);
+      }
+      return null;
     }
     this.#windows.delete(key);
     while (this.#windows.size >= this.#limits.maxAddresses) {
       this.#windows.delete(this.#windows.keys().next().value!);
     }
     this.#windows.set(key, { startedAt: now, failures: 1 });
+    if (this.#limits.maxFailures === 1) this.#onLocked(key, now + this.#limits.windowMs);
+    return null;
+  }
+
+  #lockedUntil(window: Window | undefined, now: number): number | null {
+    if (!window || window.failures < this.#limits.maxFailures) return null;
+    const until = window.startedAt + this.#limits.windowMs;
+    return until > now ? until : null;
   }
 
   get tracked(): number {
     return this.#windows.size;
   }
+}
+
+function secondsUntil(until: number | null, now: number): number | null {
+  return until === null ? null : Math.ceil((until - now) / 1000);
 }
 
 /**

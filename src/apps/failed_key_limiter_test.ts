@@ -33,3 +33,31 @@ Deno.test("failed key limiter: an IPv6 client counts as its /64, mapped IPv4 as 
   limiter.fail("2001:db8::2", 0);
   assert.notEqual(limiter.retryAfterS("2001:db8::3", 0), null);
 });
+
+Deno.test("failed key limiter: a failure from a locked-out address is not counted, and says how long", () => {
+  const locked: [string, number][] = [];
+  const limiter = new FailedKeyLimiter(
+    { maxFailures: 2, windowMs: 60_000, maxAddresses: 10 },
+    (key, until) => locked.push([key, until]),
+  );
+  assert.equal(limiter.fail("192.0.2.1", 1_000), null);
+  assert.deepEqual(locked, []);
+  assert.equal(limiter.count("192.0.2.1", 2_000), null, "the second failure is still answered");
+  assert.deepEqual(locked, [["192.0.2.1", 61_000]], "announced once, when it locks");
+  // Another isolate's check raced the lockout: its failure is answered with the lockout.
+  assert.equal(limiter.count("192.0.2.1", 3_000), 61_000);
+  assert.equal(limiter.fail("192.0.2.1", 30_500), 31);
+  assert.equal(locked.length, 1, "not announced again");
+  assert.equal(limiter.fail("192.0.2.1", 61_000), null, "a new window");
+});
+
+Deno.test("failed key limiter: with max_failures = 1 the first failure locks", () => {
+  const locked: string[] = [];
+  const limiter = new FailedKeyLimiter(
+    { maxFailures: 1, windowMs: 10_000, maxAddresses: 10 },
+    (key) => locked.push(key),
+  );
+  assert.equal(limiter.fail("2001:db8::1", 0), null);
+  assert.deepEqual(locked, [lockoutKey("2001:db8::1")]);
+  assert.equal(limiter.retryAfterS("2001:db8::2", 1), 10);
+});

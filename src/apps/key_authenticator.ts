@@ -1,7 +1,7 @@
 import { TtlCache } from "../cache/ttl_cache.ts";
 import type { Db } from "../db/client.ts";
 import { type App, findApp } from "./app_store.ts";
-import type { FailedKeyLimiter } from "./failed_key_limiter.ts";
+import type { KeyLockout } from "./failed_key_limiter.ts";
 import type { KeyRole } from "./key_role.ts";
 import { findLiveKey, touchApiKey } from "./key_store.ts";
 
@@ -36,7 +36,7 @@ export class KeyAuthenticator {
   readonly #now: () => number;
   readonly #cache: TtlCache<Authenticated | null>;
   readonly #touched = new Map<string, number>();
-  readonly #limiter: FailedKeyLimiter | null;
+  readonly #limiter: KeyLockout | null;
   readonly #onFailure: (address: string, reason: KeyFailure) => void;
   /** Bumped by every forget: a lookup that started before it does not fill the cache. */
   #generation = 0;
@@ -45,8 +45,8 @@ export class KeyAuthenticator {
     db: Db;
     now: () => number;
     ttlMs?: number;
-    /** Failed checks per client address; none = no lockout. */
-    limiter?: FailedKeyLimiter;
+    /** Failed checks per client address (this isolate's, or shared by all); none = no lockout. */
+    limiter?: KeyLockout;
     /** Every refused check (metrics, the `auth.failed` summaries). */
     onFailure?: (address: string, reason: KeyFailure) => void;
   }) {
@@ -69,7 +69,9 @@ export class KeyAuthenticator {
     if (!presented) return this.#refuse(address, "missing_key");
     const auth = await this.authenticate(presented);
     if (auth) return { ok: true, auth };
-    this.#limiter?.fail(address, now);
+    // Only a refused key waits for the count (another isolate may keep it): never a good one.
+    const lockedFor = this.#limiter ? await this.#limiter.fail(address, now) : null;
+    if (lockedFor !== null) return this.#refuse(address, "locked_out", lockedFor);
     return this.#refuse(address, "invalid_key");
   }
 

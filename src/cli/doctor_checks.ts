@@ -309,6 +309,8 @@ export function openFilesCheck(
   limit: { soft: number; hard: number } | null,
   maxConnections: number | undefined,
   derive: (nofile: number | null) => number,
+  /** Serving isolates (`[server] workers`): each takes up to the cap. */
+  isolates = 1,
 ): CheckResult {
   const name = "open files";
   if (!limit) {
@@ -322,7 +324,9 @@ export function openFilesCheck(
   const allowed = derive(limit.hard);
   const cap = maxConnections ?? allowed;
   const detail = `soft ${limit.soft}, hard ${limit.hard}; serve raises soft to ${limit.hard} ` +
-    `and takes up to ${cap} client connections${maxConnections ? " (server.max_connections)" : ""}`;
+    `and takes up to ${cap} client connections${
+      isolates > 1 ? ` in each of ${isolates} serving isolates (server.workers)` : ""
+    }${maxConnections ? " (server.max_connections)" : ""}`;
   if (maxConnections && maxConnections > allowed) {
     return {
       name,

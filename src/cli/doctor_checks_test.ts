@@ -223,6 +223,8 @@ Deno.test("doctor: the open-file limit and the connection cap it gives serve", (
     good.detail,
     "soft 1024, hard 65536; serve raises soft to 65536 and takes up to 32704 client connections",
   );
+  const shared = openFilesCheck({ soft: 1024, hard: 65536 }, undefined, (n) => derive(n) >> 1, 2);
+  assert.match(shared.detail, /up to 16352 client connections in each of 2 serving isolates/);
   const low = openFilesCheck({ soft: 256, hard: 256 }, undefined, derive);
   assert.equal(low.status, "warn");
   assert.match(low.fix!, /LimitNOFILE=65536/);

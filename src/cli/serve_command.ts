@@ -4,7 +4,8 @@ import type { RuleSet } from "../rules/rule_set.ts";
 import { pidFile } from "./pid_file.ts";
 import { openAppliance } from "../http/appliance.ts";
 import { startServer } from "../http/serve.ts";
-import { raiseNofileLimit } from "../http/nofile_limit.ts";
+import { raiseNofileLimit, readNofileLimit } from "../http/nofile_limit.ts";
+import { defaultMaxConnections } from "../http/conn_limits.ts";
 import { canReusePort, servingIsolates, ServingPool } from "../http/serving_pool.ts";
 import type { CliContext } from "./context.ts";
 import { VERSION } from "./version.ts";
@@ -37,6 +38,7 @@ export function registerServe(program: Command, context: CliContext): void {
         log: io.err,
         onCachesChanged: (change) => pool?.forget(change),
         onRulesReloaded: (raw) => pool?.applyRules(raw),
+        onKeyLockout: (key, until) => pool?.lockOut(key, until),
       });
       runtime.start();
       io.out(describeRules(runtime.rules.set));
@@ -54,6 +56,9 @@ export function registerServe(program: Command, context: CliContext): void {
         );
         isolates = 1;
       }
+      // The open-file limit is the process's: with no cap set, the isolates share it.
+      const maxConnections = config.server.max_connections ??
+        defaultMaxConnections(readNofileLimit()?.soft ?? null, isolates);
       const limits = {
         headerTimeoutMs: config.server.header_timeout_ms,
         idleTimeoutMs: config.server.idle_timeout_ms,
@@ -101,7 +106,7 @@ export function registerServe(program: Command, context: CliContext): void {
         listenSetting: "server.listen",
         handler: runtime.handler,
         shutdownTimeoutMs: config.server.shutdown_timeout_ms,
-        limits: { ...limits, maxConnections: config.server.max_connections },
+        limits: { ...limits, maxConnections },
         log: io.err,
         onConnections: (open) => metrics.openConnections.set({ listener: "public" }, open),
         onShed: () => metrics.shedConnections.inc({ listener: "public" }),
@@ -115,7 +120,7 @@ export function registerServe(program: Command, context: CliContext): void {
         },
       });
       io.out(
-        `Connections: up to ${server.limits.maxConnections}${
+        `Connections: up to ${server.limits.maxConnections}${isolates > 1 ? " per isolate" : ""}${
           config.server.max_connections ? "" : " (from the open-file limit)"
         }; open-file limit ${
           describeNofile(nofile)
@@ -129,14 +134,20 @@ export function registerServe(program: Command, context: CliContext): void {
             config,
             cwd: io.cwd(),
             port: server.addr.port,
+            maxConnections,
             audit: (events) => {
               for (const event of events) runtime.audit?.record(event);
             },
             forget: (change) => runtime.forget(change),
+            keyFailed: (address) => runtime.keyFailed(address),
             log: io.err,
             securityPort: () => runtime.securityPort(),
           });
-          io.out(`Workers: ${isolates} serving isolates on port ${server.addr.port}`);
+          io.out(
+            `Workers: ${isolates} serving isolates on port ${server.addr.port}${
+              config.server.workers === "auto" ? " (auto: one per core)" : ""
+            }`,
+          );
           // The one writer's backlog stops every isolate's proxy, within a tick.
           const running = pool;
           backlogWatch = setInterval(

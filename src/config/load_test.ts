@@ -442,14 +442,14 @@ Deno.test("config: [auth_lockout] defaults and overrides", async () => {
   });
 });
 
-Deno.test('config: [server] workers is a count or "auto", 1 by default, and has an override', async () => {
+Deno.test('config: [server] workers is a count or "auto", "auto" by default, and has an override', async () => {
   await withDir('[vault]\nmaster_key = "env:MK"\n', async (dir) => {
     const plain = await loadConfig({
       cwd: dir,
       env: (n) => ({ MK: KEY } as Record<string, string>)[n],
     });
-    assert.equal(plain.config.server.workers, 1);
-    for (const [value, expected] of [["4", 4], ["auto", "auto"]] as const) {
+    assert.equal(plain.config.server.workers, "auto");
+    for (const [value, expected] of [["4", 4], ["1", 1], ["auto", "auto"]] as const) {
       const env: Record<string, string> = { MK: KEY, SECURIX_SERVER_WORKERS: value };
       const { config } = await loadConfig({ cwd: dir, env: (n) => env[n] });
       assert.equal(config.server.workers, expected);

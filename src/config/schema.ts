@@ -125,13 +125,13 @@ export function configSchema(sources: SecretSources) {
     /** Most client connections open at once; past it new ones get 503 SX-OVERLOADED. Default
      * derived at start: (open-file limit − 128 reserved) / 2, between 16 and 16384. */
     max_connections: z.number().int().min(1).max(1_000_000).optional(),
-    /** Serving isolates on the listen port (SO_REUSEPORT): a number, or `"auto"` for one per
-     * core. Each caps `max_connections` on its own. Default 1. */
+    /** Serving isolates on the listen port (SO_REUSEPORT): `"auto"` for one per core, or a
+     * number (`1`: one isolate). Each caps `max_connections` on its own. Default `"auto"`. */
     workers: z.union([
       z.literal("auto"),
       z.number({ error: workersError }).int({ error: workersError })
         .min(1, { error: workersError }).max(256, { error: workersError }),
-    ], { error: workersError }).default(1),
+    ], { error: workersError }).default("auto"),
   });
 
   const database = z.strictObject({

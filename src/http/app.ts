@@ -7,7 +7,7 @@ import { ApprovalSignals } from "../approvals/approval_signals.ts";
 import { EMPTY_RULE_SET, type RuleSet } from "../rules/rule_set.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { FailedKeyLimiter } from "../apps/failed_key_limiter.ts";
+import { FailedKeyLimiter, type KeyLockout } from "../apps/failed_key_limiter.ts";
 import { KeyAuthenticator, type KeyFailure } from "../apps/key_authenticator.ts";
 import { trustedProxies } from "../config/trusted_proxies.ts";
 import { connectionRoutes } from "../api/connection_routes.ts";
@@ -52,8 +52,15 @@ export interface AppOptions {
   onConnectionChanged?: (
     connection: Pick<Connection, "id" | "appId" | "entityId" | "provider">,
   ) => void;
+  /**
+   * Counts failed key checks per client address; default this isolate's own
+   * FailedKeyLimiter from `[auth_lockout]` (runtime.ts shares one across isolates).
+   */
+  keyLockout?: KeyLockout;
   /** Called for every request refused before an app was known (bad, missing key; lockout). */
   onKeyFailure?: (address: string, reason: KeyFailure) => void;
+  /** Called after this isolate dropped an app's cached keys (revoke, update, delete). */
+  onAppChanged?: (appId: string) => void;
   /** Called when agents change, to drop the proxy's agent cache. */
   onAgentsChanged?: () => void;
   log?: (line: string) => void;
@@ -108,7 +115,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
   const authenticator = new KeyAuthenticator({
     db: database.db,
     now,
-    limiter: new FailedKeyLimiter({
+    limiter: options.keyLockout ?? new FailedKeyLimiter({
       maxFailures: lockout.max_failures,
       windowMs: lockout.window_s * 1000,
       maxAddresses: lockout.max_addresses,
@@ -124,7 +131,10 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     after: {
       connectionChanged: options.onConnectionChanged,
       agentsChanged: options.onAgentsChanged,
-      appChanged: (appId) => authenticator.forgetApp(appId),
+      appChanged: (appId) => {
+        authenticator.forgetApp(appId);
+        options.onAppChanged?.(appId);
+      },
       anomalyCleared: options.onAnomalyCleared,
       approvalDecided: (a) => approvalSignals.notify(a.id),
     },

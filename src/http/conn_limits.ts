@@ -25,9 +25,11 @@ const CEILING = 16_384;
 /**
  * The default cap: half of what is left of the soft open-file limit after
  * the reserve, because a proxied request holds a second descriptor (the
- * upstream socket) while it is in flight.
+ * upstream socket) while it is in flight. The limit is the process's, so
+ * `isolates` serving isolates (`[server] workers`) each get their share.
  */
-export function defaultMaxConnections(nofileSoft: number | null): number {
-  if (nofileSoft === null) return FALLBACK_MAX_CONNECTIONS;
-  return Math.max(16, Math.min(CEILING, Math.floor((nofileSoft - FD_RESERVE) / 2)));
+export function defaultMaxConnections(nofileSoft: number | null, isolates = 1): number {
+  if (nofileSoft === null) return Math.max(16, Math.floor(FALLBACK_MAX_CONNECTIONS / isolates));
+  const share = Math.floor((nofileSoft - FD_RESERVE) / 2 / Math.max(1, isolates));
+  return Math.max(16, Math.min(CEILING, share));
 }

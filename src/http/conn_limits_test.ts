@@ -9,3 +9,12 @@ Deno.test("conn limits: the default cap leaves the reserve and a descriptor per 
   assert.equal(defaultMaxConnections(64), 16);
   assert.equal(defaultMaxConnections(null), FALLBACK_MAX_CONNECTIONS);
 });
+
+Deno.test("conn limits: serving isolates share the process's descriptors", () => {
+  assert.equal(defaultMaxConnections(256, 1), 64);
+  assert.equal(defaultMaxConnections(256, 2), 32);
+  assert.equal(defaultMaxConnections(1024, 4), Math.floor((1024 - FD_RESERVE) / 8));
+  assert.equal(defaultMaxConnections(1_048_576, 8), 16_384, "a big limit still hits the ceiling");
+  assert.equal(defaultMaxConnections(256, 64), 16, "never below 16");
+  assert.equal(defaultMaxConnections(null, 2), FALLBACK_MAX_CONNECTIONS / 2);
+});

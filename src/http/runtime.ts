@@ -36,6 +36,8 @@ import { limitFilter } from "../limits/limit_filter.ts";
 import type { ProxyFilter } from "../proxy/proxy_filter.ts";
 import { compileRules, type RuleSet } from "../rules/rule_set.ts";
 import { createApp } from "./app.ts";
+import { FailedKeyLimiter } from "../apps/failed_key_limiter.ts";
+import { ReportedKeyLockout } from "../apps/reported_key_lockout.ts";
 import { SecurityThread } from "./security_thread.ts";
 import { forwardedClient } from "./client_address.ts";
 import type { Appliance } from "./appliance.ts";
@@ -94,6 +96,12 @@ export interface RuntimeOptions {
      * thread and connection serve every isolate; null: this isolate starts its own.
      */
     security?: MessagePort | null;
+    /**
+     * Counts a failed key check in the main isolate, where the lockout is kept
+     * for every isolate; resolves to when the address's lockout ends if it was
+     * locked out already, else null. None: this isolate counts on its own.
+     */
+    keyFailed?: (address: string) => Promise<number | null>;
   };
   /**
    * Told of every cache entry this isolate drops for a change made here (a
@@ -101,6 +109,12 @@ export interface RuntimeOptions {
    * isolates can drop theirs with `forget` instead of waiting out their TTLs.
    */
   onCachesChanged?: (change: CacheChange) => void;
+  /**
+   * An address (its lockout key) reached `auth_lockout.max_failures` in this
+   * isolate's count, which every serving isolate reports to: they keep the
+   * lockout until `until` and refuse it without asking.
+   */
+  onKeyLockout?: (key: string, until: number) => void;
   /** How often a request held by an approval `wait` looks for decisions made elsewhere; default 1 s. */
   approvalPollMs?: number;
   /** The console's sign-in lockout; default 5 failures per admin, 20 per address, 15 min. */
@@ -114,7 +128,9 @@ export interface RuntimeOptions {
 /** A change that makes cached callers or credentials stale, as it crosses between isolates. */
 export type CacheChange =
   | { kind: "connection"; connection: Pick<Connection, "id" | "appId" | "entityId" | "provider"> }
-  | { kind: "agents" };
+  | { kind: "agents" }
+  /** An app's keys were revoked, or the app changed or was deleted: its cached keys go. */
+  | { kind: "app"; appId: string };
 
 /** A reload's outcome, with the validated rules and scopes to hand to serving isolates. */
 export type RuleReload = RuleLoad & { raw?: Record<string, unknown> };
@@ -142,6 +158,14 @@ export interface Runtime {
   applyRules(raw: Record<string, unknown>, trigger: string): RuleLoad;
   /** Drops what `change` makes stale (a change another isolate made). */
   forget(change: CacheChange): void;
+  /**
+   * Counts a failed key check a serving isolate reported (the main isolate
+   * keeps the lockout for all); answers when the address's lockout ends if it
+   * was locked out already, else null.
+   */
+  keyFailed(address: string): number | null;
+  /** A lockout the main isolate announced (`onKeyLockout`), kept by a serving isolate. */
+  lockOut(key: string, until: number): void;
   /**
    * A new port to this runtime's security thread, for a serving isolate to
    * make its syncs through (`serving.security`); null when there is none.
@@ -343,7 +367,20 @@ export async function createRuntime(
     });
   };
   putInForce(compileRules(config.rules, config.scopes), "start");
+  // One count for the whole process: kept here, or in the main isolate when this one serves beside it.
+  const lockoutLimits = {
+    maxFailures: config.auth_lockout.max_failures,
+    windowMs: config.auth_lockout.window_s * 1000,
+    maxAddresses: config.auth_lockout.max_addresses,
+  };
+  const keyLockout = serving?.keyFailed
+    ? new ReportedKeyLockout({
+      report: serving.keyFailed,
+      maxAddresses: lockoutLimits.maxAddresses,
+    })
+    : new FailedKeyLimiter(lockoutLimits, options.onKeyLockout);
   const { app, authenticator, flowDeps, commands } = await createApp(appliance, {
+    keyLockout,
     rules: () => rules.set,
     gateway: { routes: wiring.routes, credentials },
     providers: wiring.registry,
@@ -362,6 +399,8 @@ export async function createRuntime(
       forget({ kind: "agents" });
       options.onCachesChanged?.({ kind: "agents" });
     },
+    // This isolate's authenticator forgot the app already; the others' must too, at once.
+    onAppChanged: (appId) => options.onCachesChanged?.({ kind: "app", appId }),
     onAnomalyCleared: (anomaly) => anomalies.forget(anomaly),
     webhookResolve: options.webhookResolve,
     approvalSignals,
@@ -398,6 +437,7 @@ export async function createRuntime(
   const callers = new CallerResolver({ db: database.db, authenticator, now });
   function forget(change: CacheChange): void {
     if (change.kind === "agents") return callers.forgetAll();
+    if (change.kind === "app") return authenticator.forgetApp(change.appId);
     credentials.invalidate(change.connection.id);
     callers.forgetConnection(change.connection);
   }
@@ -553,6 +593,11 @@ export async function createRuntime(
       return { ...loaded, raw: { rules: raw.rules, scopes: raw.scopes } };
     },
     forget,
+    keyFailed: (address) =>
+      keyLockout instanceof FailedKeyLimiter ? keyLockout.count(address, now()) : null,
+    lockOut: (key, until) => {
+      if (keyLockout instanceof ReportedKeyLockout) keyLockout.lock(key, until);
+    },
     securityPort: () => securityThread?.port() ?? null,
     applyRules(raw, trigger) {
       const loaded = loadRuleSet(raw);

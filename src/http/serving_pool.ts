@@ -52,6 +52,8 @@ export class ServingPool {
       audit: (events: AuditEvent[]) => void;
       /** A change made in a serving isolate, for the main one to forget. */
       forget: (change: CacheChange) => void;
+      /** Counts a serving isolate's failed key check (runtime.keyFailed). */
+      keyFailed?: (address: string) => number | null;
       log: (line: string) => void;
     },
   ) {}
@@ -69,8 +71,15 @@ export class ServingPool {
      */
     cwd: string;
     port: number;
+    /** Each isolate's connection cap (the main isolate's: set, or its share of the open-file limit). */
+    maxConnections: number;
     audit: (events: AuditEvent[]) => void;
     forget: (change: CacheChange) => void;
+    /**
+     * Counts a serving isolate's failed key check where the lockout is kept
+     * (runtime.keyFailed); none: each isolate answers its own reports as never locked.
+     */
+    keyFailed?: (address: string) => number | null;
     log: (line: string) => void;
     /** A port to the main isolate's security thread for each isolate (null: each starts one). */
     securityPort?: () => MessagePort | null;
@@ -78,7 +87,7 @@ export class ServingPool {
     const pool = new ServingPool(options);
     for (let index = 1; index <= options.count; index++) {
       const security = options.securityPort?.() ?? null;
-      pool.#members.push(pool.#spawn(index, options.config, options.cwd, options.port, security));
+      pool.#members.push(pool.#spawn(index, options, security));
     }
     try {
       await Promise.all(pool.#members.map((m) => m.started.promise));
@@ -95,9 +104,12 @@ export class ServingPool {
 
   #spawn(
     index: number,
-    config: Config,
-    cwd: string,
-    port: number,
+    { config, cwd, port, maxConnections }: {
+      config: Config;
+      cwd: string;
+      port: number;
+      maxConnections: number;
+    },
     security: MessagePort | null,
   ): Member {
     const worker = new Worker(new URL("./serving_worker.ts", import.meta.url), { type: "module" });
@@ -122,6 +134,7 @@ export class ServingPool {
       cwd,
       databaseUrl: config.database.url,
       port,
+      maxConnections,
       security,
     }, security ? [security] : []);
     return member;
@@ -152,6 +165,13 @@ export class ServingPool {
       case "forget":
         this.options.forget(message.change);
         this.forget(message.change, member);
+        return;
+      case "keyFailed":
+        this.#post(member, {
+          type: "keyFailed",
+          id: message.id,
+          until: this.options.keyFailed?.(message.address) ?? null,
+        });
         return;
       case "stopped":
         member.stopped.resolve();
@@ -188,6 +208,14 @@ export class ServingPool {
     for (const member of this.#members) {
       if (member !== from) this.#post(member, { type: "forget", change });
     }
+  }
+
+  /**
+   * Tells every serving isolate that an address (its lockout key) is locked
+   * out until `until`: from its next request on, each refuses it without asking.
+   */
+  lockOut(key: string, until: number): void {
+    for (const member of this.#members) this.#post(member, { type: "lockOut", key, until });
   }
 
   /** Tells every serving isolate whether the one audit writer is backlogged (on a change). */

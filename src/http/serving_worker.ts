@@ -6,6 +6,7 @@
  */
 import type { AuditEvent } from "../audit/audit_types.ts";
 import { loadConfig } from "../config/load.ts";
+import { ThreadCalls } from "../db/thread_calls.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import type { MetricsSnapshot } from "../metrics/appliance_metrics.ts";
 import { openAppliance } from "./appliance.ts";
@@ -27,6 +28,8 @@ export type ToServingWorker =
     cwd: string;
     databaseUrl: string;
     port: number;
+    /** This isolate's connection cap: the configured one, or its share of the open-file limit. */
+    maxConnections: number;
     /** The main isolate's security thread (transferred), or null: start one here. */
     security: MessagePort | null;
   }
@@ -35,6 +38,10 @@ export type ToServingWorker =
   | { type: "metrics"; id: number }
   /** A change made in another isolate: drop the cache entries it makes stale. */
   | { type: "forget"; change: CacheChange }
+  /** The main isolate's count of a failed key check this isolate reported (`keyFailed`). */
+  | { type: "keyFailed"; id: number; until: number | null }
+  /** An address reached `auth_lockout.max_failures` in the main isolate's count. */
+  | { type: "lockOut"; key: string; until: number }
   /** The main isolate's audit writer turned backlogged, or caught up. */
   | { type: "backlog"; backlogged: boolean }
   /** Stop accepting, drain, hand over the last audit events, then say "stopped". */
@@ -49,6 +56,8 @@ export type FromServingWorker =
   | { type: "log"; line: string }
   /** A change made through this isolate, for the others to forget. */
   | { type: "forget"; change: CacheChange }
+  /** A failed key check here, for the main isolate to count (it answers "keyFailed"). */
+  | { type: "keyFailed"; id: number; address: string }
   | { type: "stopped" };
 
 const scope = self as unknown as {
@@ -61,6 +70,17 @@ const log = (line: string) => post({ type: "log", line });
 let serving: Awaited<ReturnType<typeof start>> | null = null;
 let stopping: Promise<void> | null = null;
 let auditBacklogged = false;
+// The main isolate answers at once; a late answer only means the process is stopping.
+const KEY_FAILED_TIMEOUT_MS = 5_000;
+const keyCounts = new ThreadCalls("main isolate");
+const keyFailed = (address: string) => {
+  const id = keyCounts.nextId();
+  return keyCounts.send(
+    id,
+    () => post({ type: "keyFailed", id, address }),
+    KEY_FAILED_TIMEOUT_MS,
+  ) as Promise<number | null>;
+};
 
 async function start(message: Extract<ToServingWorker, { type: "start" }>) {
   const { isolate, port } = message;
@@ -80,6 +100,7 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
       auditSink: (events: AuditEvent[]) => post({ type: "audit", events: JSON.stringify(events) }),
       auditBacklogged: () => auditBacklogged,
       security: message.security,
+      keyFailed,
     },
     onCachesChanged: (change) => post({ type: "forget", change }),
   });
@@ -98,7 +119,7 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
       limits: {
         headerTimeoutMs: config.server.header_timeout_ms,
         idleTimeoutMs: config.server.idle_timeout_ms,
-        maxConnections: config.server.max_connections,
+        maxConnections: message.maxConnections,
       },
       log,
       onConnections: (open) => metrics.openConnections.set({ listener: "public" }, open),
@@ -144,6 +165,12 @@ scope.onmessage = ({ data }) => {
       return;
     case "forget":
       serving?.runtime.forget(data.change);
+      return;
+    case "keyFailed":
+      keyCounts.settle({ type: "done", id: data.id, result: data.until });
+      return;
+    case "lockOut":
+      serving?.runtime.lockOut(data.key, data.until);
       return;
     case "backlog":
       auditBacklogged = data.backlogged;

@@ -1,0 +1,196 @@
+/**
+ * With `[server] workers = 2` in a real `securix serve`, API keys behave as
+ * with one isolate: wrong keys spread over both isolates are locked out after
+ * `auth_lockout.max_failures` in total (not that many per isolate), and a key
+ * revoked in one isolate (the console's, an app deleted through the API in
+ * either) is refused by every isolate from the very next call, well inside
+ * the 5 s key cache.
+ */
+import assert from "node:assert/strict";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { createAdmin } from "../src/admins/admin_store.ts";
+import { listApiKeys } from "../src/apps/key_store.ts";
+import { ConsoleClient } from "./helpers/console_client.ts";
+import { startFakeApis } from "./helpers/fake_provider_apis.ts";
+import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
+import { PROVIDERS, tokenOf } from "./helpers/rules_env.ts";
+import { seedApp, seedConnection } from "./helpers/seed.ts";
+import { openTempAppliance, type TempAppliance } from "./helpers/temp_appliance.ts";
+
+interface Family {
+  name: string;
+  metrics: { value?: string; labels?: Record<string, string> }[];
+}
+
+const MAX_FAILURES = 5;
+
+/** A `securix serve` with two serving isolates, its metrics and a client that spreads calls over them. */
+async function withTwoIsolates(
+  raw: Record<string, unknown>,
+  seed: (temp: TempAppliance) => Promise<void>,
+  body: (env: {
+    server: ServerProcess;
+    temp: TempAppliance;
+    adminPort: number;
+    /** A proxied Gmail call with `apiKey`, on a fresh connection (so the kernel picks an isolate). */
+    call: (apiKey: string) => Promise<number>;
+    /** Connections each isolate accepted so far. */
+    accepted: () => Promise<[number, number]>;
+  }) => Promise<void>,
+) {
+  const fake = await startFakeApis({ token: (p) => tokenOf(p) });
+  const adminPort = freePort();
+  const metricsPort = freePort();
+  const temp = await openTempAppliance({
+    raw: {
+      ...raw,
+      server: { base_domain: "localhost", workers: 2, admin_listen: `127.0.0.1:${adminPort}` },
+      providers: Object.fromEntries(
+        PROVIDERS.map((p) => [p, { client_id: "c", client_secret: "s", api_base_url: fake.url }]),
+      ),
+    },
+  });
+  let server: ServerProcess | null = null;
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  try {
+    await seed(temp);
+    temp.appliance.close();
+    server = await startServeProcess({
+      cwd: temp.dir,
+      env: { SECURIX_SERVER_METRICS_LISTEN: `127.0.0.1:${metricsPort}` },
+    });
+    const proc = server;
+    const deadline = Date.now() + 15_000;
+    while (!proc.output().includes("Workers: 2 serving isolates")) {
+      assert.ok(Date.now() < deadline, proc.output());
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const call = async (apiKey: string) => {
+      const res = await fetch(`${proc.baseUrl}/proxy/gmail/gmail/v1/users/me/messages`, {
+        headers: {
+          "securix-api-key": apiKey,
+          "securix-entity-id": "alice",
+          "securix-agent-id": "agent-1",
+        },
+        client,
+      });
+      await res.body?.cancel();
+      return res.status;
+    };
+    const accepted = async (): Promise<[number, number]> => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const samples = (parsePrometheusTextFormat(text) as Family[])
+        .find((f) => f.name === "securix_http_accepted_connections_total")?.metrics ?? [];
+      const of = (isolate: string) =>
+        Number(samples.find((m) => m.labels?.isolate === isolate)?.value ?? 0);
+      return [of("0"), of("1")];
+    };
+    await body({ server, temp, adminPort, call, accepted });
+  } finally {
+    client.close();
+    await server?.stop();
+    await fake.close();
+    await temp.cleanup();
+  }
+}
+
+async function seedDemo(temp: TempAppliance, name: string, connectionId: string) {
+  const seeded = await seedApp(temp.appliance, { name });
+  await seedConnection(temp.appliance, {
+    id: connectionId,
+    appId: seeded.app.id,
+    entityId: "alice",
+    provider: "gmail",
+    accessToken: tokenOf("gmail"),
+  });
+  return seeded;
+}
+
+Deno.test("serve/workers: wrong keys over both isolates are locked out after max_failures in total", async () => {
+  let apiKey = "";
+  await withTwoIsolates(
+    { auth_lockout: { max_failures: MAX_FAILURES, window_s: 60 } },
+    async (temp) => {
+      apiKey = (await seedDemo(temp, "demo", "conn_gmail")).apiKey;
+    },
+    async ({ call, accepted }) => {
+      const before = await accepted();
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) statuses.push(await call(`sx_live_wrong${i}`));
+      const after = await accepted();
+      // With one count per isolate, the other isolate would answer up to MAX_FAILURES more 401s.
+      assert.ok(after[0] > before[0] && after[1] > before[1], `spread ${before} → ${after}`);
+      assert.deepEqual(
+        statuses.slice(0, MAX_FAILURES),
+        Array(MAX_FAILURES).fill(401),
+        statuses.join(","),
+      );
+      assert.deepEqual(
+        statuses.slice(MAX_FAILURES),
+        Array(30 - MAX_FAILURES).fill(429),
+        statuses.join(","),
+      );
+      // Locked out everywhere, even with the good key (the lockout is checked before the key).
+      const good: number[] = [];
+      for (let i = 0; i < 10; i++) good.push(await call(apiKey));
+      assert.deepEqual(good, Array(10).fill(429));
+    },
+  );
+});
+
+Deno.test("serve/workers: a key revoked in one isolate is refused by every isolate on the next call", async () => {
+  let seededDemo: { apiKey: string; appId: string; keyId: string; totpKey: Uint8Array } | null =
+    null;
+  let other = "";
+  // The refused calls below must not lock the test's address out.
+  await withTwoIsolates({ auth_lockout: { max_failures: 1000 } }, async (temp) => {
+    const { app, apiKey } = await seedDemo(temp, "demo", "conn_demo");
+    const [key] = await listApiKeys(temp.appliance.database.db, app.id);
+    const { totpKey } = await createAdmin(temp.appliance, "ops", "correct horse battery staple");
+    seededDemo = { apiKey, appId: app.id, keyId: key.id, totpKey };
+    other = (await seedDemo(temp, "other", "conn_other")).apiKey;
+  }, async ({ server, adminPort, call, accepted }) => {
+    const seeded = seededDemo!;
+    // Both isolates have both keys cached.
+    for (let i = 0; i < 20; i++) assert.equal(await call(seeded.apiKey), 200);
+    for (let i = 0; i < 20; i++) assert.equal(await call(other), 200);
+
+    // Revoked in the console, so in the main isolate.
+    const admin = new ConsoleClient(`http://127.0.0.1:${adminPort}`);
+    const signedIn = await admin.signIn("ops", "correct horse battery staple", seeded.totpKey);
+    assert.equal(signedIn.status, 303);
+    await signedIn.body?.cancel();
+    const { csrf } = await admin.page(`/console/apps/${seeded.appId}`);
+    const revoked = await admin.post(
+      `/console/apps/${seeded.appId}/keys/${seeded.keyId}/revoke`,
+      { _csrf: csrf },
+    );
+    assert.equal(revoked.status, 303, await revoked.text());
+    await refusedEverywhere(() => call(seeded.apiKey), accepted);
+
+    // The other app deletes itself through the API (its connection kept: the key is what goes),
+    // in whichever isolate the kernel picks: both refuse.
+    const deleted = await fetch(`${server.baseUrl}/v1/app?connections=keep`, {
+      method: "DELETE",
+      headers: { "securix-api-key": other },
+    });
+    await deleted.body?.cancel();
+    assert.equal(deleted.status, 200);
+    await refusedEverywhere(() => call(other), accepted);
+  });
+});
+
+/** Every call from now on, in either isolate, is refused: well inside the 5 s key cache. */
+async function refusedEverywhere(
+  call: () => Promise<number>,
+  accepted: () => Promise<[number, number]>,
+) {
+  const started = Date.now();
+  const before = await accepted();
+  const statuses: number[] = [];
+  for (let i = 0; i < 20; i++) statuses.push(await call());
+  assert.ok(Date.now() - started < 4_000, "the calls took longer than the key cache's TTL");
+  const after = await accepted();
+  assert.ok(after[0] > before[0] && after[1] > before[1], `spread ${before} → ${after}`);
+  assert.deepEqual(statuses, Array(20).fill(401), `statuses ${statuses.join(",")}`);
+}
