@@ -367,7 +367,10 @@ async function startStreamingEnv() {
       cwd: temp.dir,
       port,
       timeoutMs: 60_000,
-      env: { SECURIX_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}` },
+      // One serving isolate: the growth is measured against a warmed-up heap, and with several
+      // the kernel may hand the measured transfer to an isolate the warm-up never reached (its
+      // first large transfer grows its heap once, ~70 MB). Each isolate streams the same way.
+      env: { SECURIX_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}`, SECURIX_SERVER_WORKERS: "1" },
     });
     const { baseUrl, pid } = appliance;
     const api = (path: string, init: RequestInit = {}) =>
