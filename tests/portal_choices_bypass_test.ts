@@ -12,6 +12,7 @@ import { requireApp } from "../src/apps/app_store.ts";
 import { updateApp } from "../src/apps/update_app.ts";
 import { cliActor } from "../src/audit/actor.ts";
 import { setChoice } from "../src/portal/portal_choice_store.ts";
+import { startPortal } from "./helpers/portal_start.ts";
 import { envelope, type RulesEnv, rulesEnv, toBase64Url } from "./helpers/rules_env.ts";
 
 const RAW = toBase64Url("To: bob@acme.com\r\nSubject: Hi\r\n\r\nHello\r\n");
@@ -32,9 +33,7 @@ async function portalPost(env: RulesEnv, path: string, form: Record<string, stri
   const { url } = await minted.json();
   assert.equal(minted.status, 201, url);
   const start = new URL(url);
-  const opened = await fetch(`${env.base}${start.pathname}${start.search}`);
-  await opened.body?.cancel();
-  const cookie = (opened.headers.get("set-cookie") ?? "").split(";")[0];
+  const { cookie } = await startPortal(`${env.base}${start.pathname}${start.search}`);
   const home = await (await fetch(`${env.base}/portal`, { headers: { cookie } })).text();
   const csrf = /name="csrf" value="([^"]+)"/.exec(home)?.[1];
   assert.ok(csrf, "the portal page carries a CSRF token");

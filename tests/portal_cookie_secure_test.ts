@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { createApp } from "../src/http/app.ts";
 import { PortalChoices } from "../src/portal/portal_choices.ts";
+import { startPortal } from "./helpers/portal_start.ts";
 import { seedApp } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 
@@ -41,12 +42,12 @@ async function portalStartCookie(
     const { url } = await minted.json();
     assert.equal(minted.status, 201, url);
     const start = new URL(url);
-    const opened = await app.fetch(
-      new Request(`http://127.0.0.1:8080${start.pathname}${start.search}`, { headers }),
-    );
-    await opened.body?.cancel();
-    assert.equal(opened.status, 200);
-    const cookie = opened.headers.get("set-cookie") ?? "";
+    const opened = await startPortal(`http://127.0.0.1:8080${start.pathname}${start.search}`, {
+      fetcher: (r) => Promise.resolve(app.fetch(r)),
+      headers,
+    });
+    assert.equal(opened.response.status, 303);
+    const cookie = opened.setCookie;
     assert.match(cookie, /^sx_portal=/);
     return cookie;
   } finally {

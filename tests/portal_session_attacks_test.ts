@@ -6,6 +6,7 @@
  * "Sign out" the old cookie opens nothing.
  */
 import assert from "node:assert/strict";
+import { startPortal } from "./helpers/portal_start.ts";
 import { type RulesEnv, rulesEnv, toBase64Url } from "./helpers/rules_env.ts";
 
 const RAW = toBase64Url("To: bob@acme.com\r\nSubject: Hi\r\n\r\nHello\r\n");
@@ -46,10 +47,12 @@ Deno.test({
       });
       const start = new URL((await minted.json()).url);
       const startPath = `${env.base}${start.pathname}${start.search}`;
-      const opened = await fetch(startPath);
-      await opened.body?.cancel();
-      assert.equal(opened.status, 200);
-      const cookie = (opened.headers.get("set-cookie") ?? "").split(";")[0];
+      const opened = await startPortal(startPath);
+      assert.equal(opened.response.status, 303);
+      assert.equal(opened.response.headers.get("location"), "/portal");
+      const cookie = opened.cookie;
+      assert.match(cookie, /^sx_portal=./);
+      // Used: the page says so, and nothing is set.
       const again = await fetch(startPath);
       await again.body?.cancel();
       assert.equal(again.status, 410, "a portal link works once");

@@ -1,6 +1,7 @@
 /**
  * The end-user Trust Portal end to end in Chromium: `Securix.portal.getUrl`
- * opens the portal for one entity only (another entity's connection id is
+ * (a page with one button, which a reload does not use up) opens the portal
+ * for one entity only (another entity's connection id is
  * 404), hiding a Gmail label makes the next `users.messages.list`
  * (googleapis) skip it, turning a scope off gives SX-SCOPE-DISABLED on the
  * next call, revoking deletes the credential and sends `connection.revoked`,
@@ -160,7 +161,15 @@ Deno.test({
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
 
+      // The link shows a button first (a prefetch uses nothing); pressing it opens the portal.
       await page.goto(local(link.url));
+      assert.match(
+        await page.locator("h1").innerText(),
+        /Open your Securix privacy page for demo/,
+      );
+      await check(page, "start");
+      await page.reload();
+      await page.getByRole("button", { name: "Open my privacy page" }).click();
       await page.waitForURL(`${env.base}/portal`);
       assert.match(await page.locator("h1").innerText(), /Your connected accounts/);
       const main = await page.locator("main").innerText();
@@ -344,7 +353,13 @@ Deno.test({
       assert.equal(expired!.status(), 410);
       assert.match(await page.locator("main").innerText(), /expired/);
       const fresh = await sdk.portal.getUrl({ entityId: "bob" });
+      // Alice's portal is open in this browser: the page says whose it would switch to.
       await page.goto(local(fresh.url));
+      const warning = await page.locator("[data-portal-switch]").innerText();
+      assert.match(warning, /open as alice for demo/);
+      assert.match(warning, /bob for demo/);
+      await check(page, "start-switch");
+      await page.getByRole("button", { name: "Switch to bob" }).click();
       await page.waitForURL(`${env.base}/portal`);
       assert.match(await page.locator("main").innerText(), /Signed in as bob/);
       const alices = await page.goto(`${env.base}/portal/connections/conn_demo_alice_gmail`);

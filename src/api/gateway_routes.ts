@@ -16,7 +16,8 @@ import {
   type Releaser,
 } from "../gateway/release_credential.ts";
 import { requestConnection, requestConnectionInput } from "../gateway/request_connection.ts";
-import { agentIdSchema } from "../agents/agent_store.ts";
+import { agentIdSchema, findAgent } from "../agents/agent_store.ts";
+import { proxyErrors } from "../proxy/proxy_errors.ts";
 import { requireApp } from "../apps/app_store.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { parseJsonBody } from "./parse_body.ts";
@@ -77,6 +78,10 @@ export function gatewayRoutes(deps: GatewayRouteDeps): Hono<ApiEnv> {
       });
     }
     const app = await requireApp(db, c.get("app").id);
+    // As the proxy: an agent id the app never registered names nobody a rule could concern.
+    if (agent !== undefined && await findAgent(db, app.id, agent) === null) {
+      throw proxyErrors.unknownAgent(agent);
+    }
     return { app, by: apiActor(c.get("keyId")), agentId: agent ?? null };
   };
   app.get("/token/:id", async (c) => {

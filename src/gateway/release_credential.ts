@@ -31,7 +31,10 @@ export interface ReleaseDeps {
 export interface Releaser {
   app: App;
   by: Actor;
-  /** `securix-agent-id` when the caller sent one: rules scoped to agents see it. */
+  /**
+   * `securix-agent-id` when the caller sent one (a registered agent of the app):
+   * rules scoped to agents see it; without one, every agent-scoped refusal applies.
+   */
   agentId: string | null;
 }
 
@@ -134,6 +137,9 @@ async function checkRules(
     operation,
     method: "GET",
     path: `/v1/token/${connection.id}`,
+    // The token goes to whoever holds the key, for any call: rules limited to some agents
+    // (when no agent id was sent), methods or paths refuse it as if it were theirs.
+    unbounded: { anyAgent: who.agentId === null, anyRequest: true },
   };
   let ev = evaluate(set, ctx);
   const choices = deps.entityChoices?.(connection.appId, connection.entityId) ?? null;

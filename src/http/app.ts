@@ -207,6 +207,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
         proxy: options.portal.proxy,
         approvals: approvalDeps,
         secure: config.server.publicUrl.startsWith("https:"),
+        publicOrigin: new URL(config.server.publicUrl).origin,
         random: options.random,
       }),
     );

@@ -40,6 +40,20 @@ export type Redeemed =
   | { ok: false; reason: "unknown" | "used" | "expired" };
 
 /**
+ * What a link would open, without using it: the page a GET shows before the
+ * user presses the button (link scanners and previews open links too).
+ */
+export async function peekPortalLink(db: Db, token: string, now: number): Promise<Redeemed> {
+  const [row] = await db.select().from(portalLinks).where(
+    eq(portalLinks.digest, digestApiKey(token)),
+  ).limit(1);
+  if (!row) return { ok: false, reason: "unknown" };
+  if (row.usedAt !== null) return { ok: false, reason: "used" };
+  if (row.expiresAt <= now) return { ok: false, reason: "expired" };
+  return { ok: true, appId: row.appId, entityId: row.entityId, returnUrl: row.returnUrl };
+}
+
+/**
  * Uses a link: one conditional UPDATE, so two browsers racing on the same
  * link get one session between them.
  */

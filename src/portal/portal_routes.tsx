@@ -13,15 +13,17 @@ import type { Connection } from "../connections/connection_types.ts";
 import { getConnection, listConnections } from "../connections/connection_store.ts";
 import type { Database } from "../db/client.ts";
 import { SecurixError } from "../errors/securix_error.ts";
+import { attachBindingCookie, ensureBinding, readBinding } from "../flows/binding_cookie.ts";
 import { csrfToken, verifyCsrf } from "../flows/csrf.ts";
 import type { ProviderRegistry } from "../flows/flow_provider.ts";
+import { foreignPost } from "../http/same_origin.ts";
 import type { ProxyDeps } from "../proxy/proxy_handler.ts";
 import type { RuleSet } from "../rules/rule_set.ts";
 import { enqueueEvent } from "../webhooks/outbox.ts";
 import { ErrorPage } from "../../web/error_page.tsx";
 import { PortalConnectionPage } from "../../web/portal_connection_page.tsx";
 import { PortalHidePage } from "../../web/portal_hide_page.tsx";
-import { PortalOpeningPage } from "../../web/portal_opening_page.tsx";
+import { PortalStartPage } from "../../web/portal_start_page.tsx";
 import { type PortalConnectionView, PortalHomePage } from "../../web/portal_home_page.tsx";
 import { ResultPage } from "../../web/result_page.tsx";
 import { renderPage } from "../../web/web_routes.ts";
@@ -29,9 +31,10 @@ import { readActivity } from "./portal_activity.ts";
 import { type ChoiceKind, listChoices, setChoice } from "./portal_choice_store.ts";
 import type { PortalChoices } from "./portal_choices.ts";
 import { HIDEABLE, type HideableItem, listHideable } from "./portal_items.ts";
-import { redeemPortalLink } from "./portal_link_store.ts";
+import { peekPortalLink, redeemPortalLink } from "./portal_link_store.ts";
 import {
   endPortalSession,
+  findPortalSession,
   PORTAL_SESSION_TTL_MS,
   type PortalSession,
   resumePortalSession,
@@ -44,6 +47,8 @@ const MAX_SKIP = 10_000;
 
 export const PORTAL_COOKIE = "sx_portal";
 const ACTIVITY_PAGE = 25;
+/** The CSRF purpose of the start page's button, bound to the browser-binding cookie. */
+const START_PURPOSE = "portal-start";
 
 export interface PortalDeps {
   database: Database;
@@ -62,6 +67,8 @@ export interface PortalDeps {
    * a reverse proxy hands it on as plain http without X-Forwarded-Proto.
    */
   secure?: boolean;
+  /** `[server] public_url`'s origin: a form posted from it is ours whatever Host a proxy sends. */
+  publicOrigin?: string;
   random?: (bytes: Uint8Array) => Uint8Array;
 }
 
@@ -99,8 +106,9 @@ const LINK_TEXT = {
 };
 
 /**
- * The Trust Portal on the public listener: `/portal/start?t=` turns a
- * one-time link into a session bound to one entity of one app; every other
+ * The Trust Portal on the public listener: `/portal/start?t=` shows a
+ * button whose POST turns the one-time link into a session bound to one
+ * entity of one app; every other
  * page needs that session and shows only that entity's accounts. Every form
  * carries a CSRF token bound to the session; every change goes through the
  * command layer (or decideApproval) with actor `portal:<entity>`.
@@ -108,16 +116,67 @@ const LINK_TEXT = {
 export function portalRoutes(deps: PortalDeps): Hono {
   const app = new Hono<PortalEnv>();
 
+  // Sets the browser-binding cookie the start page's CSRF token is bound to.
+  app.use("/portal/start", attachBindingCookie);
+  const linkRefused = (reason: "unknown" | "used" | "expired") =>
+    page(
+      reason === "unknown" ? "Link not valid" : "Link no longer valid",
+      LINK_TEXT[reason],
+      "SX-PORTAL-LINK-INVALID",
+      reason === "unknown" ? 404 : 410,
+    );
+  const formRefused = () =>
+    page(
+      "Form expired",
+      "This form is no longer valid. Open the link from the app again and press the button.",
+      "SX-CSRF",
+      403,
+    );
+
+  // The GET only shows a button: link scanners and chat previews open links, and must not
+  // use them up. It names the account, and says so when it would replace another's session.
   app.get("/portal/start", async (c) => {
-    const redeemed = await redeemPortalLink(deps.database.db, c.req.query("t") ?? "", deps.now());
-    if (!redeemed.ok) {
-      return page(
-        redeemed.reason === "unknown" ? "Link not valid" : "Link no longer valid",
-        LINK_TEXT[redeemed.reason],
-        "SX-PORTAL-LINK-INVALID",
-        redeemed.reason === "unknown" ? 404 : 410,
-      );
+    const token = c.req.query("t") ?? "";
+    const link = await peekPortalLink(deps.database.db, token, deps.now());
+    if (!link.ok) return linkRefused(link.reason);
+    const opens = await findApp(deps.database.db, link.appId);
+    if (!opens) return linkRefused("unknown");
+    const current = await findPortalSession(
+      deps.database.db,
+      getCookie(c, PORTAL_COOKIE) ?? "",
+      deps.now(),
+    );
+    const other = current && (current.appId !== link.appId || current.entityId !== link.entityId)
+      ? await findApp(deps.database.db, current.appId)
+      : null;
+    const { binding } = ensureBinding(c, deps.secure ?? false);
+    return renderPage(
+      <PortalStartPage
+        opens={{ appName: opens.name, entityId: link.entityId }}
+        current={current && other ? { appName: other.name, entityId: current.entityId } : null}
+        linkToken={token}
+        csrfToken={csrfToken(deps.csrfKey, binding, START_PURPOSE)}
+      />,
+    );
+  });
+
+  // The POST uses the link: from this site's own page only (another site's form has
+  // neither our Origin nor the browser-binding cookie its CSRF token is bound to).
+  app.post("/portal/start", async (c) => {
+    if (foreignPost((name) => c.req.header(name), c.req.url, deps.publicOrigin)) {
+      return formRefused();
     }
+    const form = await c.req.parseBody();
+    const field = (name: string) => typeof form[name] === "string" ? form[name] as string : "";
+    const bound = readBinding(c, deps.secure ?? false);
+    if (!bound || !verifyCsrf(deps.csrfKey, bound.binding, START_PURPOSE, field("csrf"))) {
+      return formRefused();
+    }
+    const redeemed = await redeemPortalLink(deps.database.db, field("t"), deps.now());
+    if (!redeemed.ok) return linkRefused(redeemed.reason);
+    // The session this browser had ends here rather than living on behind a replaced cookie.
+    const previous = getCookie(c, PORTAL_COOKIE);
+    if (previous) await endPortalSession(deps.database.db, previous);
     const { session, token } = await startPortalSession(
       deps.database.db,
       redeemed,
@@ -133,9 +192,9 @@ export function portalRoutes(deps: PortalDeps): Hono {
         data: { sessionId: session.id, actor: `portal:${session.entityId}` },
       }])
     );
-    // A page, not a redirect: a SameSite=Strict cookie set by a navigation that started on
-    // the app's site is not sent along its redirects; this page's own navigation is same-site.
-    const response = renderPage(<PortalOpeningPage next="/portal" />);
+    // Posted from this site's own page: the redirect is same-site and carries the new
+    // SameSite=Strict cookie, and a reload of /portal does not post the used link again.
+    const response = c.redirect("/portal", 303);
     response.headers.append(
       "set-cookie",
       portalCookie(c, deps.secure ?? false, token, Math.floor(PORTAL_SESSION_TTL_MS / 1000)),

@@ -55,6 +55,23 @@ export async function resumePortalSession(
   return session;
 }
 
+/** The live session a cookie names, read only (its idle clock is not restarted); null when none. */
+export async function findPortalSession(
+  db: Db,
+  token: string,
+  now: number,
+): Promise<PortalSession | null> {
+  if (token === "") return null;
+  const [row] = await db.select().from(portalSessions).where(and(
+    eq(portalSessions.digest, digestApiKey(token)),
+    gt(portalSessions.expiresAt, now),
+    gt(portalSessions.lastSeenAt, now - PORTAL_SESSION_IDLE_MS),
+  )).limit(1);
+  if (!row) return null;
+  const { digest: _digest, ...session } = row;
+  return session;
+}
+
 export async function endPortalSession(db: Db, token: string): Promise<void> {
   await db.delete(portalSessions).where(eq(portalSessions.digest, digestApiKey(token)));
 }

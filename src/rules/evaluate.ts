@@ -13,7 +13,9 @@ import type { CompiledRule, DomainList, RuleSet } from "./rule_set.ts";
  * method_in/path_matches conditions hold. A multiplexed operation (a batch
  * whose parts are not visible) is treated as possibly any operation of its
  * provider: every rule whose target could name an operation of that provider
- * or family applies, whatever its classes (deny by caution).
+ * or family applies, whatever its classes (deny by caution). An unbounded
+ * call (see CallContext) is matched by agent, method and path limited rules
+ * it might fall under, for refusals.
  */
 
 export interface CallContext {
@@ -26,6 +28,15 @@ export interface CallContext {
   method: string;
   /** The path sent to the provider, without the query. */
   path: string;
+  /**
+   * Not one request but whatever its caller may do next (a credential
+   * release): `anyAgent` when no agent id was given, so any agent may be the
+   * one using it; `anyRequest` because the credential can make any call, with
+   * any method and path. Rules limited to agents, methods or paths then
+   * concern the call for their refusing effects (fail closed); a limit that
+   * may not concern it counts nothing.
+   */
+  unbounded?: { anyAgent: boolean; anyRequest: boolean };
 }
 
 export interface Evaluation {
@@ -69,12 +80,23 @@ export function evaluate(set: RuleSet, ctx: CallContext): Evaluation {
   let limit: CompiledRule[] | null = null;
   let approve: CompiledRule | null = null;
   let matched: string[] | null = null;
+  const unbounded = ctx.unbounded;
   for (const rule of rules) {
     if (rule.apps && !rule.apps.has(ctx.appName)) continue;
-    if (rule.agents && !rule.agents.has(ctx.agentId)) continue;
     if (rule.entities && !rule.entities.has(ctx.entityId)) continue;
-    if (rule.methods && !rule.methods.has(ctx.method.toUpperCase())) continue;
-    if (rule.path && !rule.path.match(ctx.path)) continue;
+    let widened = false;
+    if (rule.agents && !rule.agents.has(ctx.agentId)) {
+      if (!unbounded?.anyAgent) continue;
+      widened = true;
+    }
+    if (
+      (rule.methods && !rule.methods.has(ctx.method.toUpperCase())) ||
+      (rule.path && !rule.path.match(ctx.path))
+    ) {
+      if (!unbounded?.anyRequest) continue;
+      widened = true;
+    }
+    if (widened && rule.effect === "limit") continue;
     (matched ??= []).push(rule.name);
     if (rule.effect === "redact") (redact ??= []).push(rule);
     else if (rule.effect === "hide") (hide ??= []).push(rule);

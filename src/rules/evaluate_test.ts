@@ -313,3 +313,44 @@ Deno.test("domainOf: bare, named, trailing dot; none without a domain", () => {
   assert.equal(domainOf("a@"), null);
   assert.equal(domainOf("a@ex ample.com"), null);
 });
+
+Deno.test("evaluate: an unbounded call meets agent, method and path limited refusals, not their limits", () => {
+  const set = ruleSet([
+    { name: "mail_only", effect: "deny", target: "gmail.*", agents: ["mail-agent"] },
+    { name: "posts", effect: "deny", target: "gmail.*", condition: { method_in: ["POST"] } },
+    {
+      name: "drafts",
+      effect: "approve",
+      target: "gmail.*",
+      condition: { path_matches: "/gmail/v1/users/*/drafts" },
+    },
+    { name: "slow", effect: "limit", target: "gmail.*", agents: ["mail-agent"], rate: "1/min" },
+  ]);
+  const release = call({ id: "gmail.credential_release", class: "read", multiplexed: true }, {
+    agentId: "",
+    method: "GET",
+    path: "/v1/token/con_1",
+  });
+  assert.deepEqual(names(set, release), [], "a bounded GET of the token path meets none");
+  const unbounded = { ...release, unbounded: { anyAgent: true, anyRequest: true } };
+  assert.deepEqual(names(set, unbounded), ["mail_only", "posts", "drafts"]);
+  assert.equal(evaluate(set, unbounded).approve?.name, "drafts");
+  assert.deepEqual(
+    evaluate(set, unbounded).limit,
+    [],
+    "a limit that may not be ours counts nothing",
+  );
+  // A named agent is that agent: another agent's rule does not concern it.
+  const named = {
+    ...release,
+    agentId: "agent-1",
+    unbounded: { anyAgent: false, anyRequest: true },
+  };
+  assert.deepEqual(names(set, named), ["posts", "drafts"]);
+  assert.deepEqual(names(set, { ...named, agentId: "mail-agent" }), [
+    "mail_only",
+    "posts",
+    "drafts",
+    "slow",
+  ]);
+});

@@ -1,0 +1,100 @@
+/**
+ * Credential release (`GET /v1/token/{id}`) against rules limited to some
+ * agents, methods or paths. The released token can make any call for
+ * whoever holds the key, so such a rule that refuses must refuse the release
+ * too: leaving `securix-agent-id` out, naming an agent the app never
+ * registered, or the release being a GET of another path must not step
+ * around a rule the proxy would apply to the same agent's calls.
+ */
+import assert from "node:assert/strict";
+import { updateApp } from "../src/apps/update_app.ts";
+import { cliActor } from "../src/audit/actor.ts";
+import { type RulesEnv, rulesEnv } from "./helpers/rules_env.ts";
+
+async function release(env: RulesEnv, agent: string | null): Promise<string> {
+  const headers: Record<string, string> = { "securix-api-key": env.apiKey() };
+  if (agent !== null) headers["securix-agent-id"] = agent;
+  const res = await fetch(`${env.base}/v1/token/conn_demo_alice_gmail`, { headers });
+  const text = await res.text();
+  if (res.status === 200) {
+    assert.match(text, /access_token/);
+    return "released";
+  }
+  assert.equal(text.includes("access_token"), false, text);
+  return `${res.status} ${JSON.parse(text).error.code}`;
+}
+
+Deno.test({
+  name:
+    "credential release: agent-, method- and path-limited refusals apply without an agent id; unknown agents are refused",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const env = await rulesEnv();
+    try {
+      const { appliance } = env.temp;
+      await updateApp(appliance.database, "demo", { credentialRelease: true }, {
+        now: appliance.now,
+        by: cliActor(() => "operator"),
+      });
+      const rules = (...list: Record<string, unknown>[]) => {
+        const loaded = env.served.runtime.applyRules({ rules: list }, "test");
+        assert.equal(loaded.ok, true, JSON.stringify(loaded));
+      };
+      assert.equal(await release(env, null), "released", "control: no rules");
+      assert.equal(await release(env, "agent-1"), "released", "control: a registered agent");
+
+      // Registered agents only, as on the proxy.
+      assert.equal(await release(env, "ghost"), "403 SX-AGENT-UNKNOWN");
+
+      for (const effect of ["deny", "approve"]) {
+        rules({ name: "mail_agent_no_gmail", target: "gmail.*", agents: ["mail-agent"], effect });
+        assert.equal(await release(env, "mail-agent"), "403 SX-POLICY-DENIED", effect);
+        assert.equal(
+          await release(env, null),
+          "403 SX-POLICY-DENIED",
+          `${effect}: without an agent id the holder may be mail-agent`,
+        );
+        assert.equal(await release(env, "agent-1"), "released", `${effect}: another agent`);
+      }
+      rules({
+        name: "mail_agent_hides",
+        target: "gmail.*",
+        agents: ["mail-agent"],
+        effect: "hide",
+        labels: ["Medical"],
+      });
+      assert.equal(await release(env, null), "403 SX-POLICY-DENIED", "hide");
+      // A limit scoped to another agent is no refusal and counts nothing.
+      rules({
+        name: "mail_agent_slow",
+        target: "gmail.*",
+        agents: ["mail-agent"],
+        effect: "limit",
+        rate: "1/hour",
+      });
+      assert.equal(await release(env, null), "released");
+      assert.equal(await release(env, null), "released");
+
+      // Method and path conditions: the token can POST to any path.
+      rules({
+        name: "no_posts",
+        target: "gmail.*",
+        effect: "deny",
+        condition: { method_in: ["POST"] },
+      });
+      assert.equal(await release(env, "agent-1"), "403 SX-POLICY-DENIED", "method_in");
+      rules({
+        name: "no_send_path",
+        target: "gmail.*",
+        effect: "deny",
+        condition: { path_matches: "/gmail/v1/users/*/messages/send" },
+      });
+      assert.equal(await release(env, "agent-1"), "403 SX-POLICY-DENIED", "path_matches");
+      rules({ name: "other", target: "slack.*", effect: "deny", agents: ["mail-agent"] });
+      assert.equal(await release(env, null), "released", "another provider's rule");
+    } finally {
+      await env.close();
+    }
+  },
+});
