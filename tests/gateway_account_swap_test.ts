@@ -96,6 +96,20 @@ Deno.test({
       env.oidc.stats.reset();
 
       const swap = await gatewayConsent(env, keys.agent, "mallory");
+
+      // Nothing changed: same connection, same account, same token; the proxy still uses alice's.
+      const kept = await getConnection(env.appliance.database.db, connectionId);
+      assert.equal(kept?.account?.id, "alice", "the agent's consent swapped the account");
+      assert.equal(kept?.status, "active");
+      assert.equal(await env.vaultToken("u1"), token);
+      assert.equal(await proxiedStatus(env, keys.agent), 200, "alice's token, not mallory's");
+      const check = await (await fetch(`${env.publicUrl}/v1/check-connection/${connectionId}`, {
+        headers: { "securix-api-key": keys.agent },
+      })).json();
+      assert.equal(check.status, "active");
+      // mallory's token was never stored: revoked at the provider.
+      assert.equal(env.oidc.stats.revocationCalls, 1);
+
       // Warned before signing in, and told plainly after.
       assert.match(swap.consentHtml, /only reconnect alice@example\.test/);
       assert.equal(swap.done.status, 403, swap.location ?? "");
@@ -114,19 +128,6 @@ Deno.test({
       assert.equal(params.get("code"), "SX-ACCOUNT-MISMATCH");
       assert.equal(params.get("connection_id"), connectionId);
       assert.equal(params.get("state"), swap.request.state);
-
-      // Nothing changed: same connection, same account, same token; the proxy still uses alice's.
-      const kept = await getConnection(env.appliance.database.db, connectionId);
-      assert.equal(kept?.status, "active");
-      assert.equal(kept?.account?.id, "alice");
-      assert.equal(await env.vaultToken("u1"), token);
-      assert.equal(await proxiedStatus(env, keys.agent), 200, "alice's token, not mallory's");
-      const check = await (await fetch(`${env.publicUrl}/v1/check-connection/${connectionId}`, {
-        headers: { "securix-api-key": keys.agent },
-      })).json();
-      assert.equal(check.status, "active");
-      // mallory's token was never stored: revoked at the provider.
-      assert.equal(env.oidc.stats.revocationCalls, 1);
 
       // Audited: the refusal with both account ids, and the failed session with reason and code.
       const db = env.appliance.database.db;
@@ -157,7 +158,6 @@ Deno.test({
         args: [connectionId],
       });
       const again = await gatewayConsent(env, keys.agent, "alice");
-      assert.match(again.consentHtml, /only reconnect alice@example\.test/);
       assert.ok(again.location?.startsWith(RETURN), `to return_url: ${again.location}`);
       const params = new URL(again.location!).searchParams;
       assert.equal(params.get("status"), "success");
@@ -169,6 +169,8 @@ Deno.test({
       assert.notEqual(fresh, token);
       env.setExpected(fresh);
       assert.equal(await proxiedStatus(env, keys.agent), 200);
+      // The page said which account this link may reconnect.
+      assert.match(again.consentHtml, /only reconnect alice@example\.test/);
     });
   },
 });
