@@ -12,6 +12,7 @@ import { createApiKey } from "../src/apps/key_store.ts";
 import { listRecords } from "../src/audit/read_records.ts";
 import { getConnection } from "../src/connections/connection_store.ts";
 import { Browser, csrfOf, type FlowEnv, setup } from "./helpers/flow_env.ts";
+import { deviceToCredentialForm, RIGHT, setupCredentialEnv } from "./helpers/credential_env.ts";
 
 const SCOPES = ["openid", "email", "https://www.googleapis.com/auth/gmail.readonly"];
 const RETURN = "http://127.0.0.1:3000/callback";
@@ -216,5 +217,67 @@ Deno.test({
         assert.equal(body.error.code, "SX-KEY-ROLE", flow);
       }
     });
+  },
+});
+
+Deno.test({
+  name:
+    "account swap: a typed API key names no account, so an agent key's link cannot replace the connected key",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const env = await setupCredentialEnv();
+    try {
+      const db = env.appliance.database;
+      // The user connects their key through the app's backend (device flow).
+      const own = await deviceToCredentialForm(env, "u1", "keyed");
+      const connected = await own.browser.form(own.formUrl, {
+        csrf: csrfOf(own.html),
+        field_user_key: RIGHT.apiKey,
+      });
+      assert.equal(connected.status, 200);
+      await connected.body?.cancel();
+      const before = (await db.client.execute(
+        "SELECT id, credential_id FROM connections WHERE entity_id = 'u1'",
+      )).rows[0];
+      const appId = String((await db.client.execute("SELECT id FROM apps")).rows[0].id);
+      const { secret: agent } = await createApiKey(db.db, appId, env.appliance, "agent");
+
+      // The agent asks for a link and types a key the provider accepts (the only one the fake
+      // upstream knows, standing for the agent's own: the appliance cannot tell them apart).
+      const asked = await fetch(`${env.publicUrl}/v1/request-connection`, {
+        method: "POST",
+        headers: { "securix-api-key": agent, "content-type": "application/json" },
+        body: JSON.stringify({ user_id: "u1", provider_name: "keyed", return_url: RETURN }),
+      });
+      const request = await asked.json();
+      assert.equal(asked.status, 201, JSON.stringify(request));
+      assert.equal(request.connection_id, before.id);
+      const browser = new Browser();
+      const entered = await browser.go(request.authUrl);
+      const connectUrl = `${env.publicUrl}${entered.headers.get("location")}`;
+      const consent = await (await browser.go(connectUrl)).text();
+      assert.match(consent, /only reconnect the Keyed API account already connected/);
+      const continued = await browser.form(`${connectUrl}/continue`, { csrf: csrfOf(consent) });
+      const formUrl = `${env.publicUrl}${continued.headers.get("location")}`;
+      const form = await (await browser.go(formUrl)).text();
+      const submitted = await browser.form(formUrl, {
+        csrf: csrfOf(form),
+        field_user_key: RIGHT.apiKey,
+      });
+      const page = await submitted.text();
+
+      const after = (await db.client.execute(
+        "SELECT id, credential_id, status FROM connections WHERE entity_id = 'u1'",
+      )).rows;
+      assert.equal(after.length, 1);
+      assert.equal(after[0].credential_id, before.credential_id, "the agent replaced the key");
+      assert.equal(after[0].status, "active");
+      assert.equal(submitted.status, 403);
+      assert.match(page, /SX-ACCOUNT-MISMATCH/);
+      assert.match(page, /Back to demo/);
+    } finally {
+      await env.close();
+    }
   },
 });

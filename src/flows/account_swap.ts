@@ -38,13 +38,28 @@ export interface SwapRefusal {
 export function refusedSwap(
   step: SessionProvider,
   current: Connection | null,
+  /**
+   * False when the credential names no account at the provider: a typed API
+   * key's account is only the entity id, the same for any key.
+   */
+  identified = true,
 ): SwapRefusal | null {
   if (step.startedBy !== "agent") return null;
   if (!current || current.status === "pending" || current.status === "revoked") return null;
   const kept = current.account ?? null;
   const offered = step.account ?? null;
+  if (!identified) return { connectionId: current.id, kept: null, offered: null };
   if (kept?.id && offered?.id && kept.id === offered.id) return null;
   return { connectionId: current.id, kept, offered };
+}
+
+/**
+ * Whether a provider's credential names an account: OAuth (its identity
+ * endpoint), basic auth (the username), SigV4 (the access key id); a typed
+ * API key (header or query parameter) does not.
+ */
+export function identifiesAccount(form: { strategy: string } | null | undefined): boolean {
+  return form?.strategy !== "header" && form?.strategy !== "query_param";
 }
 
 /** How the user recognises an account: its email, else its name, else its id. */

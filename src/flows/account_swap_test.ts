@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Connection, ConnectionStatus } from "../connections/connection_types.ts";
-import { accountMismatch, reasonCode, refusedSwap } from "./account_swap.ts";
+import { accountMismatch, identifiesAccount, reasonCode, refusedSwap } from "./account_swap.ts";
 import type { Account, SessionProvider } from "./session_types.ts";
 
 const alice: Account = { id: "sub-alice", email: "alice@example.test", name: "Alice" };
@@ -68,4 +68,20 @@ Deno.test("accountMismatch: a stable code, the kept account named, the reason's 
   assert.match(error.message, /only reconnect alice@example\.test/);
   assert.equal(reasonCode("account_mismatch"), "SX-ACCOUNT-MISMATCH");
   assert.equal(reasonCode("access_denied"), null);
+});
+
+Deno.test("refusedSwap: a typed API key names no account, so an agent cannot replace one", () => {
+  const entity: Account = { id: "u1", email: null, name: null };
+  const typed = { ...connection("active", entity) };
+  assert.deepEqual(refusedSwap(step("agent", entity), typed, false), {
+    connectionId: "con_1",
+    kept: null,
+    offered: null,
+  });
+  assert.equal(identifiesAccount({ strategy: "header" }), false);
+  assert.equal(identifiesAccount({ strategy: "query_param" }), false);
+  assert.equal(identifiesAccount({ strategy: "basic_auth" }), true);
+  assert.equal(identifiesAccount(null), true, "OAuth: the identity endpoint names it");
+  assert.equal(refusedSwap(step("backend", entity), typed, false), null);
+  assert.equal(refusedSwap(step("agent", entity), null, false), null);
 });

@@ -6,7 +6,7 @@ import {
   updateConnection,
 } from "../connections/connection_store.ts";
 import { newId } from "../db/ids.ts";
-import { accountMismatch, refusedSwap } from "./account_swap.ts";
+import { accountMismatch, identifiesAccount, refusedSwap } from "./account_swap.ts";
 import { authSessions } from "../db/schema.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import { reportSession } from "./session_outcomes.ts";
@@ -58,7 +58,8 @@ export async function activateSession(
       const current = await currentConnection(tx, session.appId, session.entityId, provider);
       // Checked here, in the transaction that would swap it, not when the consent began: the
       // user may have connected through the app meanwhile. The throw rolls the CAS back too.
-      const refusal = refusedSwap(step, current);
+      const identified = identifiesAccount(deps.providers.enabled.get(provider)?.form);
+      const refusal = refusedSwap(step, current, identified);
       if (refusal) throw accountMismatch(provider, refusal);
       if (current) {
         if (current.credentialId && current.credentialId !== patch.credentialId) {

@@ -28,7 +28,7 @@ import { enterLink } from "../gateway/enter_link.ts";
 import { gatewayReturnUrl } from "../gateway/gateway_return.ts";
 import { findBySession } from "../gateway/gateway_store.ts";
 import { type AuthSession, isOpen } from "./session_types.ts";
-import { accountLabel, type SwapRefusal } from "./account_swap.ts";
+import { accountLabel, identifiesAccount, type SwapRefusal } from "./account_swap.ts";
 
 export interface ConsentRouteOptions {
   deps: FlowDeps;
@@ -92,8 +92,10 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     return renderPage(
       <ErrorPage
         title="Different account"
-        message={`This link can only reconnect ${kept}, but you signed in as ${
-          offered ?? "another account"
+        message={`This link can only reconnect ${kept}, ${
+          offered
+            ? `but you signed in as ${offered}`
+            : "and nothing shows that this is the same account"
         }. Nothing was changed: ${kept} stays connected to ${appName}. To connect a different ${providerName} account, use ${appName}'s own settings, not a link.`}
         code={error.code}
         back={back ? { href: back, label: `Back to ${appName}` } : undefined}
@@ -159,7 +161,8 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
           name,
           displayName,
           reconnectOnly: pinned
-            ? accountLabel(current.account) ?? `the ${displayName} account already connected`
+            ? (identifiesAccount(provider?.form) ? accountLabel(current.account) : null) ??
+              `the ${displayName} account already connected`
             : null,
           scopes: step.scopes.map((scope) => ({ scope })),
           connectedAccount: account ? (account.email ?? account.name ?? account.id) : null,
