@@ -16,6 +16,11 @@ export interface ConsentProvider {
   /** The account already linked (this session or an earlier one), if any. */
   connectedAccount?: string | null;
   status: "pending" | "connected" | "failed";
+  /**
+   * An agent's link to an existing connection may only reconnect that
+   * account (its label); the page says so before the user signs in.
+   */
+  reconnectOnly?: string | null;
 }
 
 export interface ConsentPageProps {
@@ -214,6 +219,17 @@ function ProviderItem(props: { provider: ConsentProvider; appName: string }) {
           <div class="provider-account">{account}</div>
         </div>
       </div>
+      {p.reconnectOnly
+        ? (
+          <p class="notice notice-warning" role="note" data-reconnect-only>
+            <span>
+              This link can only reconnect {p.reconnectOnly}. To connect a different {p.displayName}
+              {" "}
+              account, use {props.appName}'s own settings, not a link.
+            </span>
+          </p>
+        )
+        : null}
       <p class="scope-intro">
         {p.scopes.length > 0
           ? `${props.appName} will be able to:`

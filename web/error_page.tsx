@@ -6,6 +6,8 @@ export interface ErrorPageProps {
   message: string;
   /** Stable SX-… code, shown so support can find the cause. */
   code?: string;
+  /** Where the user goes on from here (a gateway consent's return_url), instead of "close". */
+  back?: { href: string; label: string };
 }
 
 /** A page that cannot go on: expired link, wrong browser, refused form. */
@@ -25,7 +27,13 @@ export function ErrorPage(props: ErrorPageProps) {
             </p>
           )
           : null}
-        <p class="fineprint">You can close this window and start again from the app.</p>
+        {props.back
+          ? (
+            <p>
+              <a href={props.back.href}>{props.back.label}</a>
+            </p>
+          )
+          : <p class="fineprint">You can close this window and start again from the app.</p>}
       </div>
     </Layout>
   );

@@ -39,7 +39,14 @@ export function gatewayRoutes(deps: GatewayRouteDeps): Hono<ApiEnv> {
   const db = deps.flows.database.db;
   app.post("/request-connection", async (c) => {
     const input = await parseJsonBody(c, requestConnectionInput);
-    return c.json(await requestConnection(deps.flows, deps.directory, c.get("app"), input), 201);
+    const requested = await requestConnection(
+      deps.flows,
+      deps.directory,
+      c.get("app"),
+      input,
+      c.get("role"),
+    );
+    return c.json(requested, 201);
   });
   app.get("/check-connection/:id", async (c) => {
     const id = c.req.param("id");

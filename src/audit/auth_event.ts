@@ -9,6 +9,7 @@ export type AuthEventKind =
   | "session.failed"
   | "session.expired"
   | "session.sxc_mismatch"
+  | "session.account_refused"
   | "connection.created"
   | "connection.revoked"
   | "connection.paused"

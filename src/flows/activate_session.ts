@@ -6,6 +6,7 @@ import {
   updateConnection,
 } from "../connections/connection_store.ts";
 import { newId } from "../db/ids.ts";
+import { accountMismatch, identifiesAccount, refusedSwap } from "./account_swap.ts";
 import { authSessions } from "../db/schema.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import { reportSession } from "./session_outcomes.ts";
@@ -25,7 +26,9 @@ interface Activated {
  * Turns a consented session into active connections, in one transaction with
  * the session's move to `completed` (a compare-and-swap from `from`), so two
  * confirms cannot both win. Replaced credentials are deleted afterwards.
- * Returns false when the session was no longer in `from`.
+ * Returns false when the session was no longer in `from`; throws
+ * SX-ACCOUNT-MISMATCH, having written nothing, when an agent's consent would
+ * put another account behind an existing connection.
  */
 export async function activateSession(
   deps: FlowDeps,
@@ -53,6 +56,11 @@ export async function activateSession(
       };
       const { account, scopes, refreshable } = patch;
       const current = await currentConnection(tx, session.appId, session.entityId, provider);
+      // Checked here, in the transaction that would swap it, not when the consent began: the
+      // user may have connected through the app meanwhile. The throw rolls the CAS back too.
+      const identified = identifiesAccount(deps.providers.enabled.get(provider)?.form);
+      const refusal = refusedSwap(step, current, identified);
+      if (refusal) throw accountMismatch(provider, refusal);
       if (current) {
         if (current.credentialId && current.credentialId !== patch.credentialId) {
           replaced.push(current.credentialId);

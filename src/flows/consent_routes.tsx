@@ -28,6 +28,7 @@ import { enterLink } from "../gateway/enter_link.ts";
 import { gatewayReturnUrl } from "../gateway/gateway_return.ts";
 import { findBySession } from "../gateway/gateway_store.ts";
 import { type AuthSession, isOpen } from "./session_types.ts";
+import { accountLabel, identifiesAccount, type SwapRefusal } from "./account_swap.ts";
 
 export interface ConsentRouteOptions {
   deps: FlowDeps;
@@ -66,6 +67,41 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       readBinding(c, secure)?.hash === session.browserBinding;
     const back = mine ? await gatewayReturnUrl(deps.database.db, session) : null;
     return back ? c.redirect(back, 303) : resultPage(session);
+  };
+
+  /**
+   * An agent's consent finished with another account than the connected one:
+   * say so plainly, and what to do instead. The browser that ran it may go on
+   * to the app's return_url, which carries the failure as it does any other.
+   */
+  const swapRefusedPage = async (
+    c: Context,
+    session: AuthSession,
+    error: SecurixError,
+  ): Promise<Response> => {
+    const owner = await findApp(deps.database.db, session.appId);
+    const appName = owner?.name ?? "the app";
+    const details = error.details as unknown as SwapRefusal & { provider: string };
+    const providerName = deps.providers.enabled.get(details.provider)?.displayName ??
+      details.provider;
+    const kept = accountLabel(details.kept) ?? `the ${providerName} account already connected`;
+    const offered = accountLabel(details.offered);
+    const mine = session.browserBinding !== null &&
+      readBinding(c, secure)?.hash === session.browserBinding;
+    const back = mine ? await gatewayReturnUrl(deps.database.db, session) : null;
+    return renderPage(
+      <ErrorPage
+        title="Different account"
+        message={`This link can only reconnect ${kept}, ${
+          offered
+            ? `but you signed in as ${offered}`
+            : "and nothing shows that this is the same account"
+        }. Nothing was changed: ${kept} stays connected to ${appName}. To connect a different ${providerName} account, use ${appName}'s own settings, not a link.`}
+        code={error.code}
+        back={back ? { href: back, label: `Back to ${appName}` } : undefined}
+      />,
+      { status: 403 },
+    );
   };
 
   const openSessionFor = async (c: Context, id: string): Promise<AuthSession | Response> => {
@@ -117,9 +153,17 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
           name,
         );
         const account = step.account ?? (current?.status === "active" ? current.account : null);
+        const displayName = provider?.displayName ?? name;
+        // Told before signing in, not only after: refusedSwap decides the same way at the end.
+        const pinned = step.startedBy === "agent" && current !== null &&
+          current.status !== "pending";
         return {
           name,
-          displayName: provider?.displayName ?? name,
+          displayName,
+          reconnectOnly: pinned
+            ? (identifiesAccount(provider?.form) ? accountLabel(current.account) : null) ??
+              `the ${displayName} account already connected`
+            : null,
           scopes: step.scopes.map((scope) => ({ scope })),
           connectedAccount: account ? (account.email ?? account.name ?? account.id) : null,
           status: step.status,
@@ -342,6 +386,9 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       }, 400);
     }
     if (outcome.kind === "next") return c.redirect(`/connect/${outcome.session.id}`, 303);
+    if (outcome.kind === "failed" && outcome.error) {
+      return await swapRefusedPage(c, outcome.session, outcome.error);
+    }
     return resultPage(outcome.session);
   });
 
@@ -369,6 +416,9 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
       throw error;
     }
     if (outcome.kind === "next") return c.redirect(`/connect/${outcome.session.id}`, 303);
+    if (outcome.kind === "failed" && outcome.error) {
+      return await swapRefusedPage(c, outcome.session, outcome.error);
+    }
     return await finish(c, outcome.session);
   });
 

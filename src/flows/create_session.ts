@@ -1,6 +1,7 @@
 import { entityIdSchema } from "../identifiers/identifier.ts";
 import { z } from "zod";
 import type { App } from "../apps/app_store.ts";
+import type { KeyRole } from "../apps/key_role.ts";
 import { webOrigin } from "../apps/app_input.ts";
 import { recordAuthEvent } from "../audit/auth_event.ts";
 import { newId } from "../db/ids.ts";
@@ -44,8 +45,13 @@ export async function createSession(
   deps: FlowDeps,
   app: App,
   input: CreateSessionInput,
+  /** Who asked: an agent's consent may only reconnect accounts already connected. */
+  startedBy: KeyRole = "backend",
 ): Promise<CreatedSession> {
   const providers = resolveRequestedProviders(deps, input.providers);
+  if (startedBy === "agent") {
+    for (const step of Object.values(providers)) step.startedBy = startedBy;
+  }
   const target = input.flow === "popup" ? popupTarget(app, input) : deviceOrigin(app, input);
   if (input.returnUrl && !app.origins.includes(new URL(input.returnUrl).origin)) {
     throw flowErrors.originNotAllowed(new URL(input.returnUrl).origin, app.name);

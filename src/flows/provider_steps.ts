@@ -11,6 +11,8 @@ import { serializeCredential } from "../connections/stored_credential.ts";
 import { newId } from "../db/ids.ts";
 import { oauthStates } from "../db/schema.ts";
 import { SecurixError } from "../errors/securix_error.ts";
+import { recordAuthEvent } from "../audit/auth_event.ts";
+import { ACCOUNT_MISMATCH, type SwapRefusal } from "./account_swap.ts";
 import { activateSession, recordPendingConnections } from "./activate_session.ts";
 import { callbackUrl, type FlowDeps } from "./flow_deps.ts";
 import type { FlowProvider, TokenResult } from "./flow_provider.ts";
@@ -74,7 +76,13 @@ export async function beginProviderAuth(
 export type CallbackOutcome =
   | { kind: "next"; session: AuthSession; provider: string }
   | { kind: "done"; session: AuthSession }
-  | { kind: "failed"; session: AuthSession; reason: string };
+  | {
+    kind: "failed";
+    session: AuthSession;
+    reason: string;
+    /** Set when the user's page should say more than the reason (an account refused). */
+    error?: SecurixError;
+  };
 
 function stateError(code: string, message: string): SecurixError {
   return new SecurixError(code, message, { status: 400 });
@@ -162,13 +170,14 @@ async function failSession(
   session: AuthSession,
   provider: string,
   reason: string,
+  code: string | null = null,
 ): Promise<CallbackOutcome> {
   const providers = {
     ...session.providers,
     [provider]: { ...session.providers[provider], status: "failed" as const, error: reason },
   };
   await updateSession(deps.database.db, session.id, { providers });
-  await endSession(deps.database, session, "failed", reason, deps.now());
+  await endSession(deps.database, session, "failed", reason, deps.now(), code);
   // Providers connected earlier in this session will never be used: revoke and delete.
   await discardSessionLeftovers(deps, { id: session.id, status: "failed", providers });
   return { kind: "failed", session: { ...session, providers, status: "failed", reason }, reason };
@@ -239,10 +248,55 @@ export async function recordConnected(
   }
   if (session.flow === "device") {
     await updateSession(deps.database.db, session.id, { providers });
-    await activateSession(deps, updated, "pending");
+    try {
+      await activateSession(deps, updated, "pending");
+    } catch (error) {
+      if (!(error instanceof SecurixError) || error.code !== ACCOUNT_MISMATCH.code) throw error;
+      return await refuseSwap(deps, updated, name, error);
+    }
     return { kind: "done", session: { ...updated, status: "completed" } };
   }
   await updateSession(deps.database.db, session.id, { providers, status: "awaiting_confirmation" });
   await recordPendingConnections(deps, updated);
   return { kind: "done", session: { ...updated, status: "awaiting_confirmation" } };
+}
+
+/**
+ * An agent's consent came back with another account than the connection's:
+ * audited with both account ids (never a token), then failed like any other
+ * consent (session.failed with the reason and code, the app's return_url),
+ * which revokes and deletes the token just obtained. The connection is untouched.
+ */
+async function refuseSwap(
+  deps: FlowDeps,
+  session: AuthSession,
+  provider: string,
+  error: SecurixError,
+): Promise<CallbackOutcome> {
+  const refusal = error.details as unknown as SwapRefusal;
+  await deps.database.transaction(async (tx) => {
+    await recordAuthEvent(tx, {
+      kind: "session.account_refused",
+      appId: session.appId,
+      entityId: session.entityId,
+      provider,
+      data: {
+        sessionId: session.id,
+        connectionId: refusal.connectionId,
+        startedBy: session.providers[provider].startedBy ?? null,
+        keptAccountId: refusal.kept?.id ?? null,
+        offeredAccountId: refusal.offered?.id ?? null,
+        code: ACCOUNT_MISMATCH.code,
+      },
+      webhook: null,
+    }, deps.now());
+  });
+  const failed = await failSession(
+    deps,
+    session,
+    provider,
+    ACCOUNT_MISMATCH.reason,
+    ACCOUNT_MISMATCH.code,
+  );
+  return { ...failed, error } as CallbackOutcome;
 }

@@ -139,6 +139,8 @@ export async function endSession(
   status: Extract<SessionStatus, "failed" | "expired">,
   reason: string | null,
   now: number,
+  /** The stable SX code apps get beside the reason, for reasons that have one. */
+  code: string | null = null,
 ): Promise<boolean> {
   const ended = await database.transaction(async (tx) => {
     const result = await tx.update(authSessions).set({ status, reason, endedAt: now }).where(
@@ -153,10 +155,21 @@ export async function endSession(
       kind: type,
       appId: session.appId,
       entityId: session.entityId,
-      data: { sessionId: session.id, flow: session.flow, reason: auditReason(reason) },
+      data: {
+        sessionId: session.id,
+        flow: session.flow,
+        reason: auditReason(reason),
+        ...(code ? { code } : {}),
+      },
       webhook: {
         type,
-        data: { sessionId: session.id, entityId: session.entityId, flow: session.flow, reason },
+        data: {
+          sessionId: session.id,
+          entityId: session.entityId,
+          flow: session.flow,
+          reason,
+          ...(code ? { code } : {}),
+        },
         orderingKey: `session:${session.id}`,
       },
     }, now);

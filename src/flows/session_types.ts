@@ -1,3 +1,5 @@
+import type { KeyRole } from "../apps/key_role.ts";
+
 export type Flow = "popup" | "device";
 export type SessionStatus =
   | "pending"
@@ -24,6 +26,13 @@ export interface SessionProvider {
   refreshable?: boolean;
   grantedScopes?: string[];
   error?: string | null;
+  /**
+   * The role of the API key that asked for this consent, when the gateway
+   * started it (request-connection): an agent's consent may only reconnect
+   * the account already connected (see account_swap.ts). Absent: the app's
+   * backend, which may add or replace accounts.
+   */
+  startedBy?: KeyRole;
 }
 
 export interface AuthSession {

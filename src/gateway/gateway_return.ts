@@ -1,11 +1,13 @@
 import type { Db } from "../db/client.ts";
+import { reasonCode } from "../flows/account_swap.ts";
 import type { AuthSession } from "../flows/session_types.ts";
 import { findBySession } from "./gateway_store.ts";
 
 /**
  * Where a finished gateway consent sends the browser: the app's `return_url`
  * with `status=success&connection_id=…&provider=…&state=…`, or
- * `status=error&error=<reason>`. Null for sessions the gateway did not start,
+ * `status=error&error=<reason>` (and `code=SX-…` for a reason that has
+ * one). Null for sessions the gateway did not start,
  * and while the consent is still going on.
  */
 export async function gatewayReturnUrl(db: Db, session: AuthSession): Promise<string | null> {
@@ -19,5 +21,7 @@ export async function gatewayReturnUrl(db: Db, session: AuthSession): Promise<st
   url.searchParams.set("provider", request.provider);
   url.searchParams.set("state", request.state);
   if (!ok) url.searchParams.set("error", session.reason ?? session.status);
+  const code = ok ? null : reasonCode(session.reason);
+  if (code) url.searchParams.set("code", code);
   return url.toString();
 }

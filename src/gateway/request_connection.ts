@@ -1,6 +1,7 @@
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { z } from "zod";
 import type { App } from "../apps/app_store.ts";
+import type { KeyRole } from "../apps/key_role.ts";
 import { recordAuthEvent } from "../audit/auth_event.ts";
 import { currentConnection, insertConnection } from "../connections/connection_store.ts";
 import { newId } from "../db/ids.ts";
@@ -59,15 +60,19 @@ export async function requestConnection(
   directory: ProviderDirectory,
   app: App,
   input: RequestConnectionInput,
+  startedBy: KeyRole,
 ): Promise<RequestedConnection> {
   const returnOrigin = new URL(input.return_url).origin;
   if (!app.origins.includes(returnOrigin)) {
     throw flowErrors.originNotAllowed(returnOrigin, app.name);
   }
   const provider = directory.resolve(input.provider_name);
-  const providers = resolveRequestedProviders(deps, {
+  const requested = resolveRequestedProviders(deps, {
     [provider]: input.scopes ? { scopes: input.scopes } : {},
   });
+  // Kept with the step: the consent ends long after this key's request, and it decides
+  // whether the consent may put another account behind an existing connection.
+  const providers = { [provider]: { ...requested[provider], startedBy } };
   const random = deps.random ?? ((b: Uint8Array) => crypto.getRandomValues(b));
   const link = newLinkToken(random);
   const state = encodeBase64urlNoPadding(random(new Uint8Array(24)));
@@ -127,6 +132,7 @@ export async function requestConnection(
       data: {
         sessionId: session.id,
         flow: "gateway",
+        startedBy,
         connectionId,
         providers: { [provider]: providers[provider].scopes },
         expiresAt: session.expiresAt,

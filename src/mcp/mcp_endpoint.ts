@@ -215,7 +215,13 @@ async function connect(
     flow: "device",
     providers: { [tool.provider]: {} },
   });
-  const { session, authUrl, deviceCode } = await createSession(deps.flows, granted.app, input);
+  // The agent holding the MCP URL gets the code and could enter it itself: an agent's consent.
+  const { session, authUrl, deviceCode } = await createSession(
+    deps.flows,
+    granted.app,
+    input,
+    "agent",
+  );
   const value = {
     url: authUrl,
     code: deviceCode,
