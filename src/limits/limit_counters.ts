@@ -143,7 +143,11 @@ export class LimitCounters {
     const lease = now < entry.leaseUntil ? entry.lease : 0;
     if (entry.seen === null) return lease;
     // Rounding as the claim does: 9.9999999 tokens after many small refills is 10.
-    return lease + Math.floor(estimateTokens(entry.spec, entry.seen, now) + 1e-9);
+    const unclaimed = Math.floor(estimateTokens(entry.spec, entry.seen, now) + 1e-9);
+    // The estimate refills up to the burst as if this lease were back in the bucket: together
+    // they never hold more than the burst less what other holders lease.
+    const cap = Math.max(0, entry.spec.burst - entry.seen.leasedByOthers);
+    return Math.min(cap, lease + unclaimed);
   }
 
   /**

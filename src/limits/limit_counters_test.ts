@@ -236,3 +236,23 @@ Deno.test("a steady caller well under its limit costs the database about one syn
   const syncs = store.syncs.get("a")!;
   assert.ok(syncs <= 12, `${syncs} syncs in 20 s`);
 });
+
+Deno.test("remaining never exceeds the burst: the lease and the bucket's unclaimed tokens together are at most it", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const limits = counters(store, time);
+  const spec = { count: 100, periodMs: 1_000, burst: 100 };
+  let most = 0;
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 50; i++) {
+      const taken = limits.take("k", spec);
+      if (taken instanceof Promise) await taken;
+      most = Math.max(most, limits.remaining("k"));
+    }
+    time.advance(SHARE_MS);
+    await settle(limits);
+    most = Math.max(most, limits.remaining("k"));
+  }
+  assert.ok(most <= spec.burst, `r reached ${most} with a burst of ${spec.burst}`);
+  assert.ok(most >= 50, `and still counts the bucket (${most})`);
+});
