@@ -10,7 +10,10 @@ import type { Migration } from "./migrations.ts";
 const EARLIER_TEXTS: Readonly<Record<string, readonly string[]>> = {
   // On main from f2ca433 to edabed2 (2026-12-02, 15 minutes, no release in between):
   // anomaly_counts kept its key as a UNIQUE index instead of the PRIMARY KEY. The
-  // counters' upsert (ON CONFLICT on those three columns) works with either.
+  // counters' upsert (ON CONFLICT on those three columns) works with either. Such a database
+  // has anomaly_counts_key_idx and no primary key there, which schema_test.ts (fresh databases
+  // only) never sees: a later migration that rebuilds anomaly_counts or reuses that index name
+  // must handle both shapes.
   "0009_anomalies": ["6554b72e79f31c4fa819dfe2591ae1fe3c9b7fe42003fb00b5f7021ac3efa3db"],
 };
 

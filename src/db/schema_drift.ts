@@ -53,6 +53,15 @@ export async function schemaDrift(
       drift.push(`${type} ${row.name}: in the database, not declared in the schema`);
     }
   }
+  // An exception for a table that is gone is a stale one: said, so the list stays true.
+  for (
+    const name of [
+      ...Object.keys(allowances.undeclaredTables),
+      ...Object.keys(allowances.withoutRowid),
+    ]
+  ) {
+    if (!dbTables.has(name)) drift.push(`allowance ${name}: no such table in the database`);
+  }
   const declared = new Set(tables.map((t) => getTableConfig(t).name));
   for (const name of dbTables.keys()) {
     if (!declared.has(name) && !(name in allowances.undeclaredTables)) {
@@ -132,10 +141,14 @@ async function tableDrift(client: Client, table: SQLiteTable, tableSql: string):
   if (autoIncrement !== /\bAUTOINCREMENT\b/i.test(tableSql)) {
     drift.push(`${t}: AUTOINCREMENT differs (schema ${autoIncrement})`);
   }
-  const checks = (tableSql.match(/\bCHECK\s*\(/gi) ?? []).length;
-  if (checks !== config.checks.length) {
+  // Compared by what they check, not only how many: a widened IN list is drift too.
+  const dbChecks = checkBodies(tableSql).sort();
+  const schemaChecks = config.checks.map((c) => normalise(dialect.sqlToQuery(c.value).sql)).sort();
+  if (dbChecks.join("\n") !== schemaChecks.join("\n")) {
     drift.push(
-      `${t}: ${checks} CHECK constraint(s) in the database, ${config.checks.length} in the schema`,
+      `${t}: CHECK (${dbChecks.join("; ")}) in the database, (${
+        schemaChecks.join("; ")
+      }) in the schema`,
     );
   }
 
@@ -299,6 +312,23 @@ function normalise(sql: string): string {
     " ",
   )
     .replace(/\s*([(),=<>])\s*/g, "$1").trim().toLowerCase();
+}
+
+/** The expressions of every CHECK constraint in a CREATE TABLE statement, normalised. */
+function checkBodies(sql: string): string[] {
+  const bodies: string[] = [];
+  for (const match of sql.matchAll(/\bCHECK\s*\(/gi)) {
+    const open = match.index! + match[0].length - 1;
+    let depth = 0;
+    for (let i = open; i < sql.length; i++) {
+      if (sql[i] === "(") depth++;
+      else if (sql[i] === ")" && --depth === 0) {
+        bodies.push(normalise(sql.slice(open + 1, i)));
+        break;
+      }
+    }
+  }
+  return bodies;
 }
 
 /** The key columns (or expressions) and WHERE clause of a CREATE INDEX statement. */

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  check,
+  index,
+  integer,
+  real,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 import { type Database, openDatabase } from "./client.ts";
 import { migrate } from "./migrate.ts";
 import { MIGRATIONS } from "./migrations.ts";
@@ -19,6 +27,9 @@ const ALLOWANCES: DriftAllowances = {
     activity_hourly: "0017 made it WITHOUT ROWID (the key is the row); drizzle cannot declare it",
   },
 };
+
+/** For the hand-built databases below, which have neither allowed table. */
+const NONE: DriftAllowances = { undeclaredTables: {}, withoutRowid: {} };
 
 async function withDatabase(fn: (database: Database) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "securix-schema-" });
@@ -77,6 +88,7 @@ Deno.test("schema: the comparison names each kind of drift", async () => {
     const activity = sqliteTable("activity_hourly", { k: text("k").primaryKey() });
     const drift = await schemaDrift(client, { parent, t, absent, w, activity }, ALLOWANCES);
     const expected = [
+      /^allowance securix_migrations: no such table in the database$/,
       /^table stray: in the database, not declared/,
       /^table absent: declared in the schema, missing/,
       /^t\.id: affinity TEXT in the database, INTEGER in the schema/,
@@ -107,10 +119,47 @@ Deno.test("schema: a primary key or a CHECK constraint the schema lacks is drift
       "CREATE TABLE k (a text NOT NULL, b text NOT NULL CHECK (b <> ''), PRIMARY KEY (a, b))",
     );
     const k = sqliteTable("k", { a: text("a").primaryKey(), b: text("b").notNull() });
-    const drift = await schemaDrift(client, { k }, { ...ALLOWANCES, withoutRowid: {} });
+    const drift = await schemaDrift(client, { k }, NONE);
     assert.deepEqual(drift, [
       "k: primary key (a,b) in the database, (a) in the schema",
-      "k: 1 CHECK constraint(s) in the database, 0 in the schema",
+      "k: CHECK (b<>'') in the database, () in the schema",
     ]);
+  });
+});
+
+Deno.test("schema: an allowance for a table the database does not have is reported as stale", async () => {
+  await withDatabase(async ({ client }) => {
+    assert.deepEqual(await schemaDrift(client, {}, ALLOWANCES), [
+      "allowance securix_migrations: no such table in the database",
+      "allowance activity_hourly: no such table in the database",
+    ]);
+  });
+});
+
+Deno.test("schema: a CHECK that says something else than the schema's is drift, however it is spelt", async () => {
+  await withDatabase(async ({ client }) => {
+    await client.execute(
+      "CREATE TABLE r (role text NOT NULL CHECK (`role` IN ('backend', 'agent', 'admin')))",
+    );
+    const widened = sqliteTable(
+      "r",
+      { role: text("role").notNull() },
+      (t) => [check("r_role", sql`${t.role} IN ('backend', 'agent')`)],
+    );
+    assert.deepEqual(
+      await schemaDrift(client, { r: widened }, NONE),
+      [
+        "r: CHECK (role in('backend','agent','admin')) in the database, (role in('backend','agent')) in the schema",
+      ],
+    );
+    const same = sqliteTable(
+      "r",
+      { role: text("role").notNull() },
+      (t) => [check("r_role", sql`${t.role}  in ('backend','agent','admin')`)],
+    );
+    assert.deepEqual(
+      await schemaDrift(client, { r: same }, NONE),
+      [],
+    );
   });
 });
