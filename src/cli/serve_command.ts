@@ -5,7 +5,7 @@ import { pidFile } from "./pid_file.ts";
 import { openAppliance } from "../http/appliance.ts";
 import { startServer } from "../http/serve.ts";
 import { raiseNofileLimit, readNofileLimit } from "../http/nofile_limit.ts";
-import { defaultMaxConnections } from "../http/conn_limits.ts";
+import { defaultMaxConnections, perIsolateMaxConnections } from "../http/conn_limits.ts";
 import { canReusePort, servingIsolates, ServingPool } from "../http/serving_pool.ts";
 import type { CliContext } from "./context.ts";
 import { VERSION } from "./version.ts";
@@ -56,9 +56,10 @@ export function registerServe(program: Command, context: CliContext): void {
         );
         isolates = 1;
       }
-      // The open-file limit is the process's: with no cap set, the isolates share it.
-      const maxConnections = config.server.max_connections ??
-        defaultMaxConnections(readNofileLimit()?.soft ?? null, isolates);
+      // The open-file limit is the process's, and so is a configured cap: the isolates share it.
+      const maxConnections = config.server.max_connections
+        ? perIsolateMaxConnections(config.server.max_connections, isolates)
+        : defaultMaxConnections(readNofileLimit()?.soft ?? null, isolates);
       const limits = {
         headerTimeoutMs: config.server.header_timeout_ms,
         idleTimeoutMs: config.server.idle_timeout_ms,
@@ -121,7 +122,11 @@ export function registerServe(program: Command, context: CliContext): void {
       });
       io.out(
         `Connections: up to ${server.limits.maxConnections}${isolates > 1 ? " per isolate" : ""}${
-          config.server.max_connections ? "" : " (from the open-file limit)"
+          config.server.max_connections
+            ? isolates > 1
+              ? ` (server.max_connections ${config.server.max_connections} shared)`
+              : ""
+            : " (from the open-file limit)"
         }; open-file limit ${
           describeNofile(nofile)
         }; header timeout ${server.limits.headerTimeoutMs} ms, idle timeout ${server.limits.idleTimeoutMs} ms`,
