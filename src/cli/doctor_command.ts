@@ -36,7 +36,7 @@ import { providerEndpointChecks } from "./doctor_provider_checks.ts";
 import { lintConfigRules } from "./config_rules_lint.ts";
 import { printJson } from "./io.ts";
 import { defaultMaxConnections } from "../http/conn_limits.ts";
-import { servingIsolates } from "../http/serving_pool.ts";
+import { runnableIsolates } from "../http/serving_pool.ts";
 import { readNofileLimit } from "../http/nofile_limit.ts";
 import { readUnitText, systemdUnitCheck } from "./doctor_systemd_check.ts";
 import { DEFAULT_UNIT_PATH, dirname } from "./systemd_unit.ts";
@@ -51,7 +51,13 @@ export function registerDoctor(program: Command, context: CliContext): void {
     .action(async (options: { json?: boolean }) => {
       const { results, config } = await runDoctor(context);
       // As serve counts them (without --unstable-net it falls back to one, and says so).
-      const isolates = servingIsolates(config?.server.workers ?? 1, navigator.hardwareConcurrency);
+      const isolates = config
+        ? runnableIsolates(
+          config.server.workers,
+          navigator.hardwareConcurrency,
+          config.server.listenAddress.hostname,
+        )
+        : 1;
       results.push(
         openFilesCheck(
           readNofileLimit(),

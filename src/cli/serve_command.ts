@@ -6,7 +6,7 @@ import { openAppliance } from "../http/appliance.ts";
 import { startServer } from "../http/serve.ts";
 import { raiseNofileLimit, readNofileLimit } from "../http/nofile_limit.ts";
 import { defaultMaxConnections, perIsolateMaxConnections } from "../http/conn_limits.ts";
-import { canReusePort, servingIsolates, ServingPool } from "../http/serving_pool.ts";
+import { runnableIsolates, servingIsolates, ServingPool } from "../http/serving_pool.ts";
 import type { CliContext } from "./context.ts";
 import { VERSION } from "./version.ts";
 
@@ -49,12 +49,15 @@ export function registerServe(program: Command, context: CliContext): void {
         (raw) => pool?.applyRules(raw),
       );
       const { metrics } = runtime;
-      let isolates = servingIsolates(config.server.workers, navigator.hardwareConcurrency);
-      if (isolates > 1 && !canReusePort(config.server.listenAddress.hostname)) {
+      const isolates = runnableIsolates(
+        config.server.workers,
+        navigator.hardwareConcurrency,
+        config.server.listenAddress.hostname,
+      );
+      if (isolates < servingIsolates(config.server.workers, navigator.hardwareConcurrency)) {
         io.err(
           "Workers: one serving isolate; sharing the port needs Deno's --unstable-net (deno.json sets it)",
         );
-        isolates = 1;
       }
       // The open-file limit is the process's, and so is a configured cap: the isolates share it.
       const maxConnections = config.server.max_connections

@@ -23,6 +23,20 @@ export function canReusePort(hostname: string): boolean {
   }
 }
 
+/**
+ * The serving isolates `serve` runs for `[server] workers` (doctor counts the
+ * same): one when listeners cannot share the port on `hostname`.
+ */
+export function runnableIsolates(
+  setting: number | "auto",
+  cores: number,
+  hostname: string,
+  reusable: (hostname: string) => boolean = canReusePort,
+): number {
+  const isolates = servingIsolates(setting, cores);
+  return isolates > 1 && !reusable(hostname) ? 1 : isolates;
+}
+
 interface Member {
   worker: Worker;
   index: number;

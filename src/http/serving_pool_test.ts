@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
-import { servingIsolates } from "./serving_pool.ts";
+import { runnableIsolates, servingIsolates } from "./serving_pool.ts";
 
 Deno.test('serving pool: workers = "auto" is one isolate per core, a number is itself', () => {
   assert.equal(servingIsolates("auto", 8), 8);
   assert.equal(servingIsolates("auto", 0), 1, "an unknown core count still serves");
   assert.equal(servingIsolates(3, 8), 3);
   assert.equal(servingIsolates(1, 64), 1);
+});
+
+Deno.test("serving pool: without a shareable port serve (and doctor) count one isolate", () => {
+  assert.equal(runnableIsolates(4, 8, "127.0.0.1", () => false), 1);
+  assert.equal(runnableIsolates("auto", 8, "127.0.0.1", () => true), 8);
+  assert.equal(runnableIsolates(1, 8, "127.0.0.1", () => false), 1);
 });
