@@ -67,7 +67,7 @@ export class ServingPool {
       /** A change made in a serving isolate, for the main one to forget. */
       forget: (change: CacheChange) => void;
       /** Counts a serving isolate's failed key check (runtime.keyFailed). */
-      keyFailed?: (address: string) => number | null;
+      keyFailed: (address: string) => number | null;
       log: (line: string) => void;
     },
   ) {}
@@ -91,9 +91,10 @@ export class ServingPool {
     forget: (change: CacheChange) => void;
     /**
      * Counts a serving isolate's failed key check where the lockout is kept
-     * (runtime.keyFailed); none: each isolate answers its own reports as never locked.
+     * (runtime.keyFailed). Required: without it every report would answer
+     * "never locked", and the lockout would fail open.
      */
-    keyFailed?: (address: string) => number | null;
+    keyFailed: (address: string) => number | null;
     log: (line: string) => void;
     /** A port to the main isolate's security thread for each isolate (null: each starts one). */
     securityPort?: () => MessagePort | null;
@@ -184,7 +185,7 @@ export class ServingPool {
         this.#post(member, {
           type: "keyFailed",
           id: message.id,
-          until: this.options.keyFailed?.(message.address) ?? null,
+          until: this.options.keyFailed(message.address),
         });
         return;
       case "stopped":

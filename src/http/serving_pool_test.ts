@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runnableIsolates, servingIsolates } from "./serving_pool.ts";
+import { runnableIsolates, servingIsolates, ServingPool } from "./serving_pool.ts";
 
 Deno.test('serving pool: workers = "auto" is one isolate per core, a number is itself', () => {
   assert.equal(servingIsolates("auto", 8), 8);
@@ -12,4 +12,11 @@ Deno.test("serving pool: without a shareable port serve (and doctor) count one i
   assert.equal(runnableIsolates(4, 8, "127.0.0.1", () => false), 1);
   assert.equal(runnableIsolates("auto", 8, "127.0.0.1", () => true), 8);
   assert.equal(runnableIsolates(1, 8, "127.0.0.1", () => false), 1);
+});
+
+Deno.test("serving pool: keyFailed is required (its absence would fail the lockout open)", () => {
+  // A type check: with an optional keyFailed this assignment does not compile.
+  type KeyFailed = Parameters<typeof ServingPool.start>[0]["keyFailed"];
+  const required: undefined extends KeyFailed ? false : true = true;
+  assert.equal(required, true);
 });
