@@ -87,6 +87,19 @@ export class FailedKeyLimiter implements KeyLockout {
     return until > now ? until : null;
   }
 
+  /**
+   * The lockouts in force at `now`, as `onLocked` announced them: for a
+   * serving isolate that started after (or while) they were announced.
+   */
+  activeLockouts(now: number): Array<{ key: string; until: number }> {
+    const active: Array<{ key: string; until: number }> = [];
+    for (const [key, window] of this.#windows) {
+      const until = this.#lockedUntil(window, now);
+      if (until !== null) active.push({ key, until });
+    }
+    return active;
+  }
+
   get tracked(): number {
     return this.#windows.size;
   }

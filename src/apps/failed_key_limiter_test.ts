@@ -61,3 +61,22 @@ Deno.test("failed key limiter: with max_failures = 1 the first failure locks", (
   assert.deepEqual(locked, [lockoutKey("2001:db8::1")]);
   assert.equal(limiter.retryAfterS("2001:db8::2", 1), 10);
 });
+
+Deno.test("failed key limiter: the lockouts in force, for an isolate that starts late", () => {
+  const limiter = new FailedKeyLimiter({ maxFailures: 2, windowMs: 60_000, maxAddresses: 10 });
+  assert.deepEqual(limiter.activeLockouts(0), []);
+  limiter.fail("192.0.2.1", 0);
+  limiter.fail("192.0.2.1", 1_000);
+  limiter.fail("192.0.2.2", 1_000);
+  limiter.fail("2001:db8::1", 2_000);
+  limiter.fail("2001:db8::2", 3_000);
+  assert.deepEqual(limiter.activeLockouts(3_000), [
+    { key: "192.0.2.1", until: 60_000 },
+    { key: lockoutKey("2001:db8::1"), until: 62_000 },
+  ]);
+  assert.deepEqual(limiter.activeLockouts(61_000), [{
+    key: lockoutKey("2001:db8::1"),
+    until: 62_000,
+  }]);
+  assert.deepEqual(limiter.activeLockouts(62_000), []);
+});

@@ -166,6 +166,8 @@ export interface Runtime {
   keyFailed(address: string): number | null;
   /** A lockout the main isolate announced (`onKeyLockout`), kept by a serving isolate. */
   lockOut(key: string, until: number): void;
+  /** The lockouts in force where they are counted (none in a serving isolate). */
+  activeLockouts(): Array<{ key: string; until: number }>;
   /**
    * A new port to this runtime's security thread, for a serving isolate to
    * make its syncs through (`serving.security`); null when there is none.
@@ -598,6 +600,8 @@ export async function createRuntime(
     lockOut: (key, until) => {
       if (keyLockout instanceof ReportedKeyLockout) keyLockout.lock(key, until);
     },
+    activeLockouts: () =>
+      keyLockout instanceof FailedKeyLimiter ? keyLockout.activeLockouts(now()) : [],
     securityPort: () => securityThread?.port() ?? null,
     applyRules(raw, trigger) {
       const loaded = loadRuleSet(raw);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runnableIsolates, servingIsolates, ServingPool } from "./serving_pool.ts";
+import { catchUpMessages, runnableIsolates, servingIsolates, ServingPool } from "./serving_pool.ts";
 
 Deno.test('serving pool: workers = "auto" is one isolate per core, a number is itself', () => {
   assert.equal(servingIsolates("auto", 8), 8);
@@ -19,4 +19,21 @@ Deno.test("serving pool: keyFailed is required (its absence would fail the locko
   type KeyFailed = Parameters<typeof ServingPool.start>[0]["keyFailed"];
   const required: undefined extends KeyFailed ? false : true = true;
   assert.equal(required, true);
+});
+
+Deno.test("serving pool: an isolate that reports listening is told the rules, backlog and lockouts", () => {
+  assert.deepEqual(catchUpMessages({ rules: null, backlogged: false, lockouts: [] }), []);
+  const raw = { rules: [] };
+  assert.deepEqual(
+    catchUpMessages({
+      rules: raw,
+      backlogged: true,
+      lockouts: [{ key: "192.0.2.1", until: 60_000 }],
+    }),
+    [
+      { type: "rules", raw },
+      { type: "backlog", backlogged: true },
+      { type: "lockOut", key: "192.0.2.1", until: 60_000 },
+    ],
+  );
 });
