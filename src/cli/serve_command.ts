@@ -166,7 +166,16 @@ export function registerServe(program: Command, context: CliContext): void {
             BACKLOG_WATCH_MS,
           );
         } catch (error) {
-          io.err(`Workers: serving on one isolate (${(error as Error).message})`);
+          // Its share was 1/N of the cap: alone, it takes the whole again.
+          server.setMaxConnections(
+            config.server.max_connections ??
+              defaultMaxConnections(readNofileLimit()?.soft ?? null, 1),
+          );
+          io.err(
+            `Workers: serving on one isolate (${
+              (error as Error).message
+            }); connections: up to ${server.limits.maxConnections}`,
+          );
         }
       }
       // SIGTERM/SIGINT: every isolate stops accepting at once and drains.
