@@ -1,3 +1,4 @@
+import type { Config } from "../config/load.ts";
 import { parseAddress } from "../config/trusted_proxies.ts";
 
 export interface FailedKeyLimits {
@@ -6,6 +7,15 @@ export interface FailedKeyLimits {
   windowMs: number;
   /** Addresses tracked at once; past it the one whose window started first is forgotten. */
   maxAddresses: number;
+}
+
+/** `[auth_lockout]` as the limiter counts it. */
+export function failedKeyLimits(lockout: Config["auth_lockout"]): FailedKeyLimits {
+  return {
+    maxFailures: lockout.max_failures,
+    windowMs: lockout.window_s * 1000,
+    maxAddresses: lockout.max_addresses,
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FailedKeyLimiter, lockoutKey } from "./failed_key_limiter.ts";
+import { FailedKeyLimiter, failedKeyLimits, lockoutKey } from "./failed_key_limiter.ts";
 
 Deno.test("failed key limiter: locked out past maxFailures until the window ends", () => {
   const limiter = new FailedKeyLimiter({ maxFailures: 3, windowMs: 60_000, maxAddresses: 100 });
@@ -79,4 +79,12 @@ Deno.test("failed key limiter: the lockouts in force, for an isolate that starts
     until: 62_000,
   }]);
   assert.deepEqual(limiter.activeLockouts(62_000), []);
+});
+
+Deno.test("failed key limiter: [auth_lockout] as the limiter counts it", () => {
+  assert.deepEqual(failedKeyLimits({ max_failures: 5, window_s: 30, max_addresses: 100 }), {
+    maxFailures: 5,
+    windowMs: 30_000,
+    maxAddresses: 100,
+  });
 });
