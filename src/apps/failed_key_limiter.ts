@@ -1,3 +1,4 @@
+import type { Config } from "../config/load.ts";
 import { parseAddress } from "../config/trusted_proxies.ts";
 
 export interface FailedKeyLimits {
@@ -6,6 +7,15 @@ export interface FailedKeyLimits {
   windowMs: number;
   /** Addresses tracked at once; past it the one whose window started first is forgotten. */
   maxAddresses: number;
+}
+
+/** `[auth_lockout]` as the limiter counts it. */
+export function failedKeyLimits(lockout: Config["auth_lockout"]): FailedKeyLimits {
+  return {
+    maxFailures: lockout.max_failures,
+    windowMs: lockout.window_s * 1000,
+    maxAddresses: lockout.max_addresses,
+  };
 }
 
 /**
@@ -85,6 +95,19 @@ export class FailedKeyLimiter implements KeyLockout {
     if (!window || window.failures < this.#limits.maxFailures) return null;
     const until = window.startedAt + this.#limits.windowMs;
     return until > now ? until : null;
+  }
+
+  /**
+   * The lockouts in force at `now`, as `onLocked` announced them: for a
+   * serving isolate that started after (or while) they were announced.
+   */
+  activeLockouts(now: number): Array<{ key: string; until: number }> {
+    const active: Array<{ key: string; until: number }> = [];
+    for (const [key, window] of this.#windows) {
+      const until = this.#lockedUntil(window, now);
+      if (until !== null) active.push({ key, until });
+    }
+    return active;
   }
 
   get tracked(): number {

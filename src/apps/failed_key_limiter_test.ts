@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FailedKeyLimiter, lockoutKey } from "./failed_key_limiter.ts";
+import { FailedKeyLimiter, failedKeyLimits, lockoutKey } from "./failed_key_limiter.ts";
 
 Deno.test("failed key limiter: locked out past maxFailures until the window ends", () => {
   const limiter = new FailedKeyLimiter({ maxFailures: 3, windowMs: 60_000, maxAddresses: 100 });
@@ -60,4 +60,31 @@ Deno.test("failed key limiter: with max_failures = 1 the first failure locks", (
   assert.equal(limiter.fail("2001:db8::1", 0), null);
   assert.deepEqual(locked, [lockoutKey("2001:db8::1")]);
   assert.equal(limiter.retryAfterS("2001:db8::2", 1), 10);
+});
+
+Deno.test("failed key limiter: the lockouts in force, for an isolate that starts late", () => {
+  const limiter = new FailedKeyLimiter({ maxFailures: 2, windowMs: 60_000, maxAddresses: 10 });
+  assert.deepEqual(limiter.activeLockouts(0), []);
+  limiter.fail("192.0.2.1", 0);
+  limiter.fail("192.0.2.1", 1_000);
+  limiter.fail("192.0.2.2", 1_000);
+  limiter.fail("2001:db8::1", 2_000);
+  limiter.fail("2001:db8::2", 3_000);
+  assert.deepEqual(limiter.activeLockouts(3_000), [
+    { key: "192.0.2.1", until: 60_000 },
+    { key: lockoutKey("2001:db8::1"), until: 62_000 },
+  ]);
+  assert.deepEqual(limiter.activeLockouts(61_000), [{
+    key: lockoutKey("2001:db8::1"),
+    until: 62_000,
+  }]);
+  assert.deepEqual(limiter.activeLockouts(62_000), []);
+});
+
+Deno.test("failed key limiter: [auth_lockout] as the limiter counts it", () => {
+  assert.deepEqual(failedKeyLimits({ max_failures: 5, window_s: 30, max_addresses: 100 }), {
+    maxFailures: 5,
+    windowMs: 30_000,
+    maxAddresses: 100,
+  });
 });

@@ -10,6 +10,8 @@ import { type KeyLockout, lockoutKey } from "./failed_key_limiter.ts";
 export class ReportedKeyLockout implements KeyLockout {
   // Lockout key → when its lockout ends; insertion order is arrival order.
   readonly #locked = new Map<string, number>();
+  /** The latest end of a kept lockout: past it all have ended and the map is cleared. */
+  #latestUntil = 0;
   readonly #report: (address: string) => Promise<number | null>;
   readonly #maxAddresses: number;
 
@@ -29,6 +31,11 @@ export class ReportedKeyLockout implements KeyLockout {
   retryAfterS(address: string, now: number): number | null {
     // Every request asks, nearly always with nothing locked: no address parsing then.
     if (this.#locked.size === 0) return null;
+    // Ended lockouts are otherwise only dropped when their address comes back.
+    if (this.#latestUntil <= now) {
+      this.#locked.clear();
+      return null;
+    }
     const key = lockoutKey(address);
     const until = this.#locked.get(key);
     if (until === undefined) return null;
@@ -59,6 +66,7 @@ export class ReportedKeyLockout implements KeyLockout {
       this.#locked.delete(this.#locked.keys().next().value!);
     }
     this.#locked.set(key, until);
+    this.#latestUntil = Math.max(this.#latestUntil, until);
   }
 
   get tracked(): number {

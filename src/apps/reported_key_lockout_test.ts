@@ -60,3 +60,15 @@ Deno.test("reported key lockout: an unreachable count refuses nothing more; memo
   assert.equal(copy.retryAfterS("192.0.2.0", 0), null, "the oldest is forgotten");
   assert.equal(copy.retryAfterS("192.0.2.9", 0), 60);
 });
+
+Deno.test("reported key lockout: once every lockout has ended the copy is empty again", () => {
+  const copy = new ReportedKeyLockout({ report: () => Promise.resolve(null), maxAddresses: 10 });
+  copy.lock(lockoutKey("192.0.2.1"), 60_000);
+  copy.lock(lockoutKey("192.0.2.2"), 30_000);
+  assert.equal(copy.retryAfterS("198.51.100.1", 40_000), null);
+  assert.equal(copy.tracked, 2, "one still in force");
+  assert.equal(copy.retryAfterS("198.51.100.1", 61_000), null);
+  assert.equal(copy.tracked, 0, "the shortcut before any parsing holds again");
+  copy.lock(lockoutKey("192.0.2.3"), 90_000);
+  assert.equal(copy.retryAfterS("192.0.2.3", 61_000), 29);
+});

@@ -1,4 +1,5 @@
 import type { LedgerFindings } from "../db/ledger_check.ts";
+import { perIsolateMaxConnections } from "../http/conn_limits.ts";
 
 /**
  * `securix doctor`'s checks. Each is a small function that gets the facts
@@ -307,9 +308,11 @@ export function oauthCallbackCheck(publicUrl: string): CheckResult {
  */
 export function openFilesCheck(
   limit: { soft: number; hard: number } | null,
+  /** `server.max_connections`: the process's total, shared by the isolates. */
   maxConnections: number | undefined,
+  /** One isolate's default cap for an open-file limit. */
   derive: (nofile: number | null) => number,
-  /** Serving isolates (`[server] workers`): each takes up to the cap. */
+  /** Serving isolates (`[server] workers`): each takes its share of the cap. */
   isolates = 1,
 ): CheckResult {
   const name = "open files";
@@ -317,23 +320,33 @@ export function openFilesCheck(
     return {
       name,
       status: "warn",
-      detail: `limit unknown (run with --allow-ffi); serve caps connections at ${derive(null)}`,
+      detail: `limit unknown (run with --allow-ffi); serve caps connections at ${derive(null)}${
+        isolates > 1 ? " per isolate" : ""
+      }`,
       fix: "set server.max_connections to what the host allows",
     };
   }
   const allowed = derive(limit.hard);
-  const cap = maxConnections ?? allowed;
+  const share = maxConnections ? perIsolateMaxConnections(maxConnections, isolates) : allowed;
   const detail = `soft ${limit.soft}, hard ${limit.hard}; serve raises soft to ${limit.hard} ` +
-    `and takes up to ${cap} client connections${
+    `and takes up to ${share} client connections${
       isolates > 1 ? ` in each of ${isolates} serving isolates (server.workers)` : ""
-    }${maxConnections ? " (server.max_connections)" : ""}`;
-  if (maxConnections && maxConnections > allowed) {
+    }${
+      maxConnections
+        ? isolates > 1
+          ? ` (server.max_connections ${maxConnections} shared)`
+          : " (server.max_connections)"
+        : ""
+    }`;
+  if (maxConnections && share > allowed) {
     return {
       name,
       status: "warn",
       detail,
-      fix: `server.max_connections ${maxConnections} is more than ${limit.hard} descriptors ` +
-        `carry (${allowed}): past it new connections wait on EMFILE instead of a 503; ` +
+      fix: `server.max_connections ${maxConnections} gives ${share} per isolate, more than ` +
+        `${limit.hard} descriptors carry (${allowed} per isolate${
+          isolates > 1 ? ` with ${isolates} isolates` : ""
+        }): past it new connections wait on EMFILE instead of a 503; ` +
         `lower it or raise the limit (LimitNOFILE= in systemd, ulimit -n)`,
     };
   }

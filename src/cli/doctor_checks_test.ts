@@ -235,6 +235,26 @@ Deno.test("doctor: the open-file limit and the connection cap it gives serve", (
   assert.equal(openFilesCheck(null, undefined, derive).status, "warn");
 });
 
+Deno.test("doctor: a configured cap is the process's total; the fix speaks per isolate", () => {
+  const derive = (n: number | null) => n === null ? 256 : Math.floor((n - 128) / 2);
+  const perIsolate = (n: number | null) => Math.floor(derive(n) / 4);
+  // 4096 descriptors carry 1984 connections, 496 per isolate of 4.
+  const fits = openFilesCheck({ soft: 1024, hard: 4096 }, 1_600, perIsolate, 4);
+  assert.equal(fits.status, "ok", fits.fix ?? "");
+  assert.match(
+    fits.detail,
+    /up to 400 client connections in each of 4 serving isolates \(server\.workers\) \(server\.max_connections 1600 shared\)/,
+  );
+  const tooHigh = openFilesCheck({ soft: 1024, hard: 4096 }, 4_000, perIsolate, 4);
+  assert.equal(tooHigh.status, "warn");
+  assert.equal(
+    tooHigh.fix,
+    "server.max_connections 4000 gives 1000 per isolate, more than 4096 descriptors carry " +
+      "(496 per isolate with 4 isolates): past it new connections wait on EMFILE instead of a 503; " +
+      "lower it or raise the limit (LimitNOFILE= in systemd, ulimit -n)",
+  );
+});
+
 Deno.test("doctor: the rules lint is one line; errors fail, warnings warn, first findings shown", () => {
   assert.deepEqual(rulesCheck([], { rules: 0, scopes: 0 }), {
     name: "rules",

@@ -1,4 +1,3 @@
-import type { Client } from "@libsql/client";
 import type { Command } from "commander";
 import { decodeHex, encodeHexLowerCase } from "@oslojs/encoding";
 import {
@@ -13,7 +12,8 @@ import { exists } from "../config/master_key_file.ts";
 import { resolvePath } from "../config/secret_ref.ts";
 import { openDatabase } from "../db/client.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
-import { type AppliedMigration, compareLedger } from "../db/ledger_check.ts";
+import { compareLedger } from "../db/ledger_check.ts";
+import { readLedgerRows } from "../db/migrate.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import type { CliContext } from "./context.ts";
@@ -36,7 +36,7 @@ import { providerEndpointChecks } from "./doctor_provider_checks.ts";
 import { lintConfigRules } from "./config_rules_lint.ts";
 import { printJson } from "./io.ts";
 import { defaultMaxConnections } from "../http/conn_limits.ts";
-import { servingIsolates } from "../http/serving_pool.ts";
+import { runnableIsolates } from "../http/serving_pool.ts";
 import { readNofileLimit } from "../http/nofile_limit.ts";
 import { readUnitText, systemdUnitCheck } from "./doctor_systemd_check.ts";
 import { DEFAULT_UNIT_PATH, dirname } from "./systemd_unit.ts";
@@ -51,7 +51,13 @@ export function registerDoctor(program: Command, context: CliContext): void {
     .action(async (options: { json?: boolean }) => {
       const { results, config } = await runDoctor(context);
       // As serve counts them (without --unstable-net it falls back to one, and says so).
-      const isolates = servingIsolates(config?.server.workers ?? 1, navigator.hardwareConcurrency);
+      const isolates = config
+        ? runnableIsolates(
+          config.server.workers,
+          navigator.hardwareConcurrency,
+          config.server.listenAddress.hostname,
+        )
+        : 1;
       results.push(
         openFilesCheck(
           readNofileLimit(),
@@ -208,7 +214,8 @@ async function databaseChecks(config: Config, keyHex: string): Promise<CheckResu
     return [databaseCheck(target, error), skipped("migrations", "the database does not open")];
   }
   try {
-    const applied = await appliedMigrations(database.client);
+    // Read without creating the ledger: doctor changes nothing.
+    const applied = await readLedgerRows(database.client);
     return [
       databaseCheck(target, null),
       migrationsCheck(
@@ -222,18 +229,4 @@ async function databaseChecks(config: Config, keyHex: string): Promise<CheckResu
   } finally {
     database.close();
   }
-}
-
-/** Reads the ledger without creating it (doctor changes nothing). */
-async function appliedMigrations(client: Client): Promise<AppliedMigration[]> {
-  const ledger = await client.execute(
-    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'securix_migrations'",
-  );
-  if (ledger.rows.length === 0) return [];
-  const rows = await client.execute("SELECT name, checksum FROM securix_migrations ORDER BY name");
-  return rows.rows.map((r) => ({
-    name: String(r.name),
-    checksum: String(r.checksum),
-    securixVersion: null,
-  }));
 }

@@ -5,8 +5,8 @@ import { pidFile } from "./pid_file.ts";
 import { openAppliance } from "../http/appliance.ts";
 import { startServer } from "../http/serve.ts";
 import { raiseNofileLimit, readNofileLimit } from "../http/nofile_limit.ts";
-import { defaultMaxConnections } from "../http/conn_limits.ts";
-import { canReusePort, servingIsolates, ServingPool } from "../http/serving_pool.ts";
+import { defaultMaxConnections, perIsolateMaxConnections } from "../http/conn_limits.ts";
+import { runnableIsolates, servingIsolates, ServingPool } from "../http/serving_pool.ts";
 import type { CliContext } from "./context.ts";
 import { VERSION } from "./version.ts";
 
@@ -49,16 +49,20 @@ export function registerServe(program: Command, context: CliContext): void {
         (raw) => pool?.applyRules(raw),
       );
       const { metrics } = runtime;
-      let isolates = servingIsolates(config.server.workers, navigator.hardwareConcurrency);
-      if (isolates > 1 && !canReusePort(config.server.listenAddress.hostname)) {
+      const isolates = runnableIsolates(
+        config.server.workers,
+        navigator.hardwareConcurrency,
+        config.server.listenAddress.hostname,
+      );
+      if (isolates < servingIsolates(config.server.workers, navigator.hardwareConcurrency)) {
         io.err(
           "Workers: one serving isolate; sharing the port needs Deno's --unstable-net (deno.json sets it)",
         );
-        isolates = 1;
       }
-      // The open-file limit is the process's: with no cap set, the isolates share it.
-      const maxConnections = config.server.max_connections ??
-        defaultMaxConnections(readNofileLimit()?.soft ?? null, isolates);
+      // The open-file limit is the process's, and so is a configured cap: the isolates share it.
+      const maxConnections = config.server.max_connections
+        ? perIsolateMaxConnections(config.server.max_connections, isolates)
+        : defaultMaxConnections(readNofileLimit()?.soft ?? null, isolates);
       const limits = {
         headerTimeoutMs: config.server.header_timeout_ms,
         idleTimeoutMs: config.server.idle_timeout_ms,
@@ -121,7 +125,11 @@ export function registerServe(program: Command, context: CliContext): void {
       });
       io.out(
         `Connections: up to ${server.limits.maxConnections}${isolates > 1 ? " per isolate" : ""}${
-          config.server.max_connections ? "" : " (from the open-file limit)"
+          config.server.max_connections
+            ? isolates > 1
+              ? ` (server.max_connections ${config.server.max_connections} shared)`
+              : ""
+            : " (from the open-file limit)"
         }; open-file limit ${
           describeNofile(nofile)
         }; header timeout ${server.limits.headerTimeoutMs} ms, idle timeout ${server.limits.idleTimeoutMs} ms`,
@@ -140,9 +148,12 @@ export function registerServe(program: Command, context: CliContext): void {
             },
             forget: (change) => runtime.forget(change),
             keyFailed: (address) => runtime.keyFailed(address),
+            activeLockouts: () => runtime.activeLockouts(),
             log: io.err,
             securityPort: () => runtime.securityPort(),
           });
+          // Lockouts announced since the isolates reported listening found `pool` still null.
+          pool.replayLockouts();
           io.out(
             `Workers: ${isolates} serving isolates on port ${server.addr.port}${
               config.server.workers === "auto" ? " (auto: one per core)" : ""
@@ -155,7 +166,16 @@ export function registerServe(program: Command, context: CliContext): void {
             BACKLOG_WATCH_MS,
           );
         } catch (error) {
-          io.err(`Workers: serving on one isolate (${(error as Error).message})`);
+          // Its share was 1/N of the cap: alone, it takes the whole again.
+          server.setMaxConnections(
+            config.server.max_connections ??
+              defaultMaxConnections(readNofileLimit()?.soft ?? null, 1),
+          );
+          io.err(
+            `Workers: serving on one isolate (${
+              (error as Error).message
+            }); connections: up to ${server.limits.maxConnections}`,
+          );
         }
       }
       // SIGTERM/SIGINT: every isolate stops accepting at once and drains.

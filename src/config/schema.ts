@@ -122,11 +122,13 @@ export function configSchema(sources: SecretSources) {
     /** A keep-alive connection with no request in flight is closed after this, in ms. Default
      * 75000 (nginx's keepalive_timeout): longer than most client pools keep a socket idle. */
     idle_timeout_ms: z.number().int().min(1_000).max(3_600_000).default(75_000),
-    /** Most client connections open at once; past it new ones get 503 SX-OVERLOADED. Default
-     * derived at start: (open-file limit − 128 reserved) / 2, between 16 and 16384. */
+    /** Most client connections open at once, in the whole process; past it new ones get 503
+     * SX-OVERLOADED. Each serving isolate (`workers`) takes ceil(max_connections / isolates).
+     * Default derived at start: (open-file limit − 128 reserved) / 2, shared the same way, each
+     * share between 16 and 16384. */
     max_connections: z.number().int().min(1).max(1_000_000).optional(),
     /** Serving isolates on the listen port (SO_REUSEPORT): `"auto"` for one per core, or a
-     * number (`1`: one isolate). Each caps `max_connections` on its own. Default `"auto"`. */
+     * number (`1`: one isolate). They share `max_connections`. Default `"auto"`. */
     workers: z.union([
       z.literal("auto"),
       z.number({ error: workersError }).int({ error: workersError })

@@ -34,13 +34,26 @@ async function ensureLedger(client: Client): Promise<void> {
 
 async function readLedger(client: Client): Promise<AppliedMigration[]> {
   await ensureLedger(client);
+  return await readLedgerRows(client);
+}
+
+/**
+ * The ledger's rows as they are, creating and altering nothing (doctor):
+ * none when there is no ledger, no versions from a ledger older than the column.
+ */
+export async function readLedgerRows(client: Client): Promise<AppliedMigration[]> {
+  const columns = await client.execute("PRAGMA table_info(securix_migrations)");
+  if (columns.rows.length === 0) return [];
+  const versioned = columns.rows.some((c) => c.name === "securix_version");
   const rows = await client.execute(
-    "SELECT name, checksum, securix_version FROM securix_migrations ORDER BY name",
+    `SELECT name, checksum${
+      versioned ? ", securix_version" : ""
+    } FROM securix_migrations ORDER BY name`,
   );
   return rows.rows.map((r) => ({
     name: String(r.name),
     checksum: String(r.checksum),
-    securixVersion: r.securix_version === null ? null : String(r.securix_version),
+    securixVersion: r.securix_version == null ? null : String(r.securix_version),
   }));
 }
 
@@ -77,10 +90,22 @@ export async function refuseUnexpectedDatabase(
   migrations: readonly Migration[],
   binaryVersion: string,
 ): Promise<void> {
-  const findings = compareLedger(await readLedger(client), migrations);
-  const error = newerDatabaseError(findings, migrations, binaryVersion) ??
-    changedMigrationError(findings, binaryVersion);
+  const error = unexpectedDatabaseError(await readLedger(client), migrations, binaryVersion);
   if (error) throw error;
+}
+
+/**
+ * Why a database is refused, in the order the fixes go: a newer database
+ * first (only when this binary's `version` is known), then changed migrations.
+ */
+function unexpectedDatabaseError(
+  applied: AppliedMigration[],
+  migrations: readonly Migration[],
+  version: string | null,
+): SecurixError | null {
+  const findings = compareLedger(applied, migrations);
+  return (version === null ? null : newerDatabaseError(findings, migrations, version)) ??
+    changedMigrationError(findings, version);
 }
 
 function statements(sql: string): string[] {
@@ -112,9 +137,7 @@ export async function migrate(
   now: () => number = Date.now,
   version: string | null = null,
 ): Promise<string[]> {
-  const findings = compareLedger(await readLedger(client), migrations);
-  const refused = (version === null ? null : newerDatabaseError(findings, migrations, version)) ??
-    changedMigrationError(findings, version);
+  const refused = unexpectedDatabaseError(await readLedger(client), migrations, version);
   if (refused) throw refused;
   const applied: string[] = [];
   for (const name of await pendingMigrations(client, migrations)) {

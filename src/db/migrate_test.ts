@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Client, createClient } from "@libsql/client";
-import { migrate, pendingMigrations, refuseUnexpectedDatabase } from "./migrate.ts";
+import { migrate, pendingMigrations, readLedgerRows, refuseUnexpectedDatabase } from "./migrate.ts";
 import { type Migration, MIGRATIONS } from "./migrations.ts";
 import { migrationChecksum } from "./migration_checksum.ts";
 import { sha256 } from "@oslojs/crypto/sha2";
@@ -328,4 +328,32 @@ Deno.test("migrations: a migration applied under another name is refused, naming
     const tables = await client.execute("SELECT name FROM sqlite_master WHERE name = 'approvals'");
     assert.equal(tables.rows.length, 0, "nothing applied");
   });
+});
+
+Deno.test("migrations: the ledger is read without creating it; old ledgers have no versions", async () => {
+  const { url, dir } = await tempDb();
+  const client = createClient({ url });
+  try {
+    assert.deepEqual(await readLedgerRows(client), []);
+    const tables = await client.execute("SELECT name FROM sqlite_master WHERE type = 'table'");
+    assert.equal(tables.rows.length, 0, "nothing created");
+    await client.execute(
+      "CREATE TABLE securix_migrations (name TEXT PRIMARY KEY NOT NULL, checksum TEXT NOT NULL, " +
+        "applied_at INTEGER NOT NULL)",
+    );
+    await client.execute("INSERT INTO securix_migrations VALUES ('0000_a', 'x', 1)");
+    assert.deepEqual(await readLedgerRows(client), [
+      { name: "0000_a", checksum: "x", securixVersion: null },
+    ]);
+    const columns = await client.execute("PRAGMA table_info(securix_migrations)");
+    assert.equal(columns.rows.length, 3, "the version column is not added");
+    await client.execute("DELETE FROM securix_migrations");
+    await migrate(client, MIGRATIONS, () => 1, "0.1.0");
+    const rows = await readLedgerRows(client);
+    assert.equal(rows.length, MIGRATIONS.length);
+    assert.equal(rows[0].securixVersion, "0.1.0");
+  } finally {
+    client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -50,6 +50,8 @@ export class WorkerDatabase<T> {
   #openError: unknown = null;
   #inFlight = 0;
   #stale = false;
+  /** Set while a stale connection still has calls in flight; resolved when its reopen starts. */
+  #drained: PromiseWithResolvers<void> | null = null;
   #reopening: Promise<void> | null = null;
   #reopens = 0;
 
@@ -71,9 +73,9 @@ export class WorkerDatabase<T> {
   }
 
   async use<R>(fn: (value: T) => Promise<R>): Promise<R> {
-    while (this.#reopening) await this.#reopening;
+    await this.#ready();
     if (!this.#current && this.#options) this.#reopening = this.#reopen();
-    while (this.#reopening) await this.#reopening;
+    await this.#ready();
     const current = this.#current;
     if (!current) {
       if (this.#openError instanceof Error) throw this.#openError;
@@ -83,13 +85,27 @@ export class WorkerDatabase<T> {
     try {
       return await fn(current.value);
     } catch (error) {
-      if (needsFreshConnection(error)) this.#stale = true;
+      if (needsFreshConnection(error) && !this.#stale) {
+        this.#stale = true;
+        this.#drained = Promise.withResolvers<void>();
+      }
       throw error;
     } finally {
       if (--this.#inFlight === 0 && this.#stale) {
         this.#stale = false;
         this.#reopening = this.#reopen();
+        this.#drained?.resolve();
+        this.#drained = null;
       }
+    }
+  }
+
+  /** Waits out a stale connection's last calls and its reopen: a stuck one would fail every call. */
+  async #ready(): Promise<void> {
+    for (;;) {
+      if (this.#drained) await this.#drained.promise;
+      else if (this.#reopening) await this.#reopening;
+      else return;
     }
   }
 

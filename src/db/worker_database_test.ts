@@ -125,6 +125,42 @@ Deno.test("worker database: the stale connection is replaced once no call uses i
   });
 });
 
+Deno.test("worker database: a call arriving while the stale connection waits runs on the new one", async () => {
+  await withFile(async ({ url, open, opened, holdWriteLock }) => {
+    const worker = new WorkerDatabase({ name: "test thread", prepare: (db: Database) => db, open });
+    await worker.open({ url });
+    let finishSlow!: () => void;
+    const slowStarted = Promise.withResolvers<void>();
+    let slowDone = false;
+    const slow = worker.use(async (db) => {
+      slowStarted.resolve();
+      await new Promise<void>((resolve) => finishSlow = resolve);
+      const result = await db.client.execute("SELECT count(*) AS n FROM t");
+      slowDone = true;
+      return result;
+    });
+    await slowStarted.promise;
+    const release = await holdWriteLock();
+    await assert.rejects(worker.use(insert(1)), /SQLITE_BUSY/);
+    await release();
+    // The stuck connection would refuse this one ("cannot commit transaction"); it must wait.
+    let usedBy: Database | null = null;
+    const later = worker.use(async (db) => {
+      usedBy = db;
+      assert.equal(slowDone, true, "ran after the call in flight finished");
+      await insert(2)(db);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(usedBy, null, "waits while the stale connection is in use");
+    finishSlow();
+    await slow;
+    await later;
+    assert.equal(opened.length, 2);
+    assert.equal(usedBy, opened[1]);
+    worker.close();
+  });
+});
+
 Deno.test("worker database: a reopen that fails answers with why; the next call tries again", async () => {
   await withFile(async ({ url, open, opened, holdWriteLock }) => {
     let refuse = false;

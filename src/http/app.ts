@@ -7,7 +7,7 @@ import { ApprovalSignals } from "../approvals/approval_signals.ts";
 import { EMPTY_RULE_SET, type RuleSet } from "../rules/rule_set.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { FailedKeyLimiter, type KeyLockout } from "../apps/failed_key_limiter.ts";
+import { FailedKeyLimiter, failedKeyLimits, type KeyLockout } from "../apps/failed_key_limiter.ts";
 import { KeyAuthenticator, type KeyFailure } from "../apps/key_authenticator.ts";
 import { trustedProxies } from "../config/trusted_proxies.ts";
 import { connectionRoutes } from "../api/connection_routes.ts";
@@ -111,15 +111,10 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     random: options.random,
     connectionActivated: options.onConnectionChanged,
   };
-  const lockout = config.auth_lockout;
   const authenticator = new KeyAuthenticator({
     db: database.db,
     now,
-    limiter: options.keyLockout ?? new FailedKeyLimiter({
-      maxFailures: lockout.max_failures,
-      windowMs: lockout.window_s * 1000,
-      maxAddresses: lockout.max_addresses,
-    }),
+    limiter: options.keyLockout ?? new FailedKeyLimiter(failedKeyLimits(config.auth_lockout)),
     onFailure: options.onKeyFailure,
   });
   // Every admin change made through this process drops the caches it makes stale.

@@ -33,3 +33,12 @@ export function defaultMaxConnections(nofileSoft: number | null, isolates = 1): 
   const share = Math.floor((nofileSoft - FD_RESERVE) / 2 / Math.max(1, isolates));
   return Math.max(16, Math.min(CEILING, share));
 }
+
+/**
+ * A configured `server.max_connections` is the process's total, as the
+ * open-file limit it is tuned against is: each serving isolate accepts its
+ * share, rounded up (at most `isolates - 1` over the total).
+ */
+export function perIsolateMaxConnections(total: number, isolates: number): number {
+  return Math.max(1, Math.ceil(total / Math.max(1, isolates)));
+}

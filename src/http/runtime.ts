@@ -36,7 +36,7 @@ import { limitFilter } from "../limits/limit_filter.ts";
 import type { ProxyFilter } from "../proxy/proxy_filter.ts";
 import { compileRules, type RuleSet } from "../rules/rule_set.ts";
 import { createApp } from "./app.ts";
-import { FailedKeyLimiter } from "../apps/failed_key_limiter.ts";
+import { FailedKeyLimiter, failedKeyLimits } from "../apps/failed_key_limiter.ts";
 import { ReportedKeyLockout } from "../apps/reported_key_lockout.ts";
 import { SecurityThread } from "./security_thread.ts";
 import { forwardedClient } from "./client_address.ts";
@@ -166,6 +166,8 @@ export interface Runtime {
   keyFailed(address: string): number | null;
   /** A lockout the main isolate announced (`onKeyLockout`), kept by a serving isolate. */
   lockOut(key: string, until: number): void;
+  /** The lockouts in force where they are counted (none in a serving isolate). */
+  activeLockouts(): Array<{ key: string; until: number }>;
   /**
    * A new port to this runtime's security thread, for a serving isolate to
    * make its syncs through (`serving.security`); null when there is none.
@@ -368,11 +370,7 @@ export async function createRuntime(
   };
   putInForce(compileRules(config.rules, config.scopes), "start");
   // One count for the whole process: kept here, or in the main isolate when this one serves beside it.
-  const lockoutLimits = {
-    maxFailures: config.auth_lockout.max_failures,
-    windowMs: config.auth_lockout.window_s * 1000,
-    maxAddresses: config.auth_lockout.max_addresses,
-  };
+  const lockoutLimits = failedKeyLimits(config.auth_lockout);
   const keyLockout = serving?.keyFailed
     ? new ReportedKeyLockout({
       report: serving.keyFailed,
@@ -598,6 +596,8 @@ export async function createRuntime(
     lockOut: (key, until) => {
       if (keyLockout instanceof ReportedKeyLockout) keyLockout.lock(key, until);
     },
+    activeLockouts: () =>
+      keyLockout instanceof FailedKeyLimiter ? keyLockout.activeLockouts(now()) : [],
     securityPort: () => securityThread?.port() ?? null,
     applyRules(raw, trigger) {
       const loaded = loadRuleSet(raw);

@@ -19,6 +19,11 @@ export interface RunningServer {
   openConnections(): number;
   /** The limits in force (the cap resolved from the open-file limit when not configured). */
   limits: ConnLimits;
+  /**
+   * Changes the connection cap from the next accepted connection on (serve
+   * gives the main isolate the whole cap when its serving isolates did not start).
+   */
+  setMaxConnections(maxConnections: number): void;
 }
 
 export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
@@ -237,7 +242,14 @@ export function startServer(options: {
     return shuttingDown;
   };
   if (options.signals !== false) listenForSignals(shutdown, finished);
-  return { addr, shutdown, finished, openConnections: () => open.size, limits };
+  return {
+    addr,
+    shutdown,
+    finished,
+    openConnections: () => open.size,
+    limits,
+    setMaxConnections: (max) => limits.maxConnections = max,
+  };
 }
 
 interface Tracked {
@@ -347,5 +359,13 @@ function plainServer(
   // A request that outlives the shutdown timeout must not keep the process alive.
   const finished = Promise.race([server.finished, afterShutdown]);
   if (options.signals !== false) listenForSignals(shutdown, finished);
-  return { addr: server.addr, shutdown, finished, openConnections: () => 0, limits };
+  return {
+    addr: server.addr,
+    shutdown,
+    finished,
+    openConnections: () => 0,
+    limits,
+    // Plain Deno.serve caps nothing: only what is reported changes.
+    setMaxConnections: (max) => limits.maxConnections = max,
+  };
 }

@@ -165,6 +165,34 @@ Deno.test("serve: past the connection cap new connections get 503 SX-OVERLOADED,
   await server.shutdown();
 });
 
+Deno.test("serve: the cap can be raised while serving (the main isolate left alone takes the whole)", async () => {
+  let shed = 0;
+  const server = startServer({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    signals: false,
+    shutdownTimeoutMs: 1_000,
+    limits: { maxConnections: 1, headerTimeoutMs: 30_000 },
+    log: () => {},
+    onShed: () => shed++,
+    handler: () => new Response("ok"),
+  });
+  const port = server.addr.port;
+  const holder = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await holder.write(encoder.encode("GET / HTTP/1.1\r\n"));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(server.openConnections(), 1);
+    server.setMaxConnections(2);
+    assert.equal(server.limits.maxConnections, 2);
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(await res.text(), "ok");
+    assert.equal(shed, 0);
+  } finally {
+    holder.close();
+    await server.shutdown();
+  }
+});
+
 Deno.test("serve: an address in use is named, with what to do", () => {
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (taken.addr as Deno.NetAddr).port;

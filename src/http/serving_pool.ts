@@ -23,6 +23,37 @@ export function canReusePort(hostname: string): boolean {
   }
 }
 
+/**
+ * The serving isolates `serve` runs for `[server] workers` (doctor counts the
+ * same): one when listeners cannot share the port on `hostname`.
+ */
+export function runnableIsolates(
+  setting: number | "auto",
+  cores: number,
+  hostname: string,
+  reusable: (hostname: string) => boolean = canReusePort,
+): number {
+  const isolates = servingIsolates(setting, cores);
+  return isolates > 1 && !reusable(hostname) ? 1 : isolates;
+}
+
+/**
+ * What an isolate that just reported listening is told: what changed while
+ * it started and reached it before it could keep it (a message that arrives
+ * before then is dropped).
+ */
+export function catchUpMessages(state: {
+  rules: Record<string, unknown> | null;
+  backlogged: boolean;
+  lockouts: Array<{ key: string; until: number }>;
+}): ToServingWorker[] {
+  const messages: ToServingWorker[] = [];
+  if (state.rules) messages.push({ type: "rules", raw: state.rules });
+  if (state.backlogged) messages.push({ type: "backlog", backlogged: true });
+  for (const { key, until } of state.lockouts) messages.push({ type: "lockOut", key, until });
+  return messages;
+}
+
 interface Member {
   worker: Worker;
   index: number;
@@ -53,7 +84,9 @@ export class ServingPool {
       /** A change made in a serving isolate, for the main one to forget. */
       forget: (change: CacheChange) => void;
       /** Counts a serving isolate's failed key check (runtime.keyFailed). */
-      keyFailed?: (address: string) => number | null;
+      keyFailed: (address: string) => number | null;
+      /** The lockouts in force where they are kept (runtime.activeLockouts). */
+      activeLockouts: () => Array<{ key: string; until: number }>;
       log: (line: string) => void;
     },
   ) {}
@@ -77,9 +110,16 @@ export class ServingPool {
     forget: (change: CacheChange) => void;
     /**
      * Counts a serving isolate's failed key check where the lockout is kept
-     * (runtime.keyFailed); none: each isolate answers its own reports as never locked.
+     * (runtime.keyFailed). Required: without it every report would answer
+     * "never locked", and the lockout would fail open.
      */
-    keyFailed?: (address: string) => number | null;
+    keyFailed: (address: string) => number | null;
+    /**
+     * The lockouts in force (runtime.activeLockouts): an isolate that reports
+     * listening is told them, as it is told reloaded rules, since lockouts
+     * announced while it started found no runtime there to keep them.
+     */
+    activeLockouts: () => Array<{ key: string; until: number }>;
     log: (line: string) => void;
     /** A port to the main isolate's security thread for each isolate (null: each starts one). */
     securityPort?: () => MessagePort | null;
@@ -144,8 +184,13 @@ export class ServingPool {
     switch (message.type) {
       case "listening":
         member.started.resolve();
-        if (this.#rules) this.#post(member, { type: "rules", raw: this.#rules });
-        if (this.#backlogged) this.#post(member, { type: "backlog", backlogged: true });
+        for (
+          const catchUp of catchUpMessages({
+            rules: this.#rules,
+            backlogged: this.#backlogged,
+            lockouts: this.options.activeLockouts(),
+          })
+        ) this.#post(member, catchUp);
         return;
       case "failed":
         member.started.reject(
@@ -170,7 +215,7 @@ export class ServingPool {
         this.#post(member, {
           type: "keyFailed",
           id: message.id,
-          until: this.options.keyFailed?.(message.address) ?? null,
+          until: this.options.keyFailed(message.address),
         });
         return;
       case "stopped":
@@ -216,6 +261,14 @@ export class ServingPool {
    */
   lockOut(key: string, until: number): void {
     for (const member of this.#members) this.#post(member, { type: "lockOut", key, until });
+  }
+
+  /**
+   * Tells every serving isolate the lockouts in force: the ones announced
+   * while the pool started had no pool to go through.
+   */
+  replayLockouts(): void {
+    for (const { key, until } of this.options.activeLockouts()) this.lockOut(key, until);
   }
 
   /** Tells every serving isolate whether the one audit writer is backlogged (on a change). */
