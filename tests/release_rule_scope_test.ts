@@ -26,7 +26,7 @@ async function release(env: RulesEnv, agent: string | null): Promise<string> {
 
 Deno.test({
   name:
-    "credential release: agent-, method- and path-limited refusals apply without an agent id; unknown agents are refused",
+    "credential release: agent-, method- and path-limited refusals apply whatever agent id is sent; unknown agents are refused",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -55,7 +55,12 @@ Deno.test({
           "403 SX-POLICY-DENIED",
           `${effect}: without an agent id the holder may be mail-agent`,
         );
-        assert.equal(await release(env, "agent-1"), "released", `${effect}: another agent`);
+        // The token is not tied to agent-1 once released: mail-agent could use it.
+        assert.equal(
+          await release(env, "agent-1"),
+          "403 SX-POLICY-DENIED",
+          `${effect}: another agent's id does not step around it`,
+        );
       }
       rules({
         name: "mail_agent_hides",
@@ -75,6 +80,7 @@ Deno.test({
       });
       assert.equal(await release(env, null), "released");
       assert.equal(await release(env, null), "released");
+      assert.equal(await release(env, "agent-1"), "released", "a limit refuses no release");
 
       // Method and path conditions: the token can POST to any path.
       rules({
@@ -93,6 +99,7 @@ Deno.test({
       assert.equal(await release(env, "agent-1"), "403 SX-POLICY-DENIED", "path_matches");
       rules({ name: "other", target: "slack.*", effect: "deny", agents: ["mail-agent"] });
       assert.equal(await release(env, null), "released", "another provider's rule");
+      assert.equal(await release(env, "agent-1"), "released", "another provider's rule, agent id");
     } finally {
       await env.close();
     }

@@ -137,9 +137,10 @@ async function checkRules(
     operation,
     method: "GET",
     path: `/v1/token/${connection.id}`,
-    // The token goes to whoever holds the key, for any call: rules limited to some agents
-    // (when no agent id was sent), methods or paths refuse it as if it were theirs.
-    unbounded: { anyAgent: who.agentId === null, anyRequest: true },
+    // The token goes to whoever holds the key, for any call: rules limited to some agents,
+    // methods or paths refuse it as if it were theirs. Even with an agent id sent, nothing
+    // ties the token to that agent once released, so any agent may be the one using it.
+    unbounded: { anyAgent: true, anyRequest: true },
   };
   let ev = evaluate(set, ctx);
   const choices = deps.entityChoices?.(connection.appId, connection.entityId) ?? null;
