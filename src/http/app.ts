@@ -143,8 +143,10 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
   const csrfKey = await deriveSubkey(config.vault.masterKey, LABELS.csrf);
   const mcpKey = await deriveSubkey(config.vault.masterKey, LABELS.mcpGrant);
 
+  // URL schemes are case-insensitive: "HTTPS://…" is https too, so ask the parsed URL.
+  const publicHttps = new URL(config.server.publicUrl).protocol === "https:";
   const app = new Hono();
-  app.use(securityHeaders({ https: config.server.publicUrl.startsWith("https:") }));
+  app.use(securityHeaders({ https: publicHttps }));
   app.use(bodyLimit({
     maxSize: config.server.max_body_bytes,
     onError: () =>
@@ -190,7 +192,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     approvalPageRoutes({
       ...approvalDeps,
       csrfKey,
-      secure: config.server.publicUrl.startsWith("https:"),
+      secure: publicHttps,
     }),
   );
   if (options.portal) {
@@ -206,7 +208,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
         choices: options.portal.choices,
         proxy: options.portal.proxy,
         approvals: approvalDeps,
-        secure: config.server.publicUrl.startsWith("https:"),
+        secure: publicHttps,
         publicOrigin: new URL(config.server.publicUrl).origin,
         random: options.random,
       }),
