@@ -30,6 +30,20 @@ export const gatewayErrors = {
   /** Unknown, another app's, or revoked: the same answer, so ids of other apps are not probed. */
   connectionNotFound: () =>
     new SecurixError("SX-CONNECTION-NOT-FOUND", "No such connection", { status: 404 }),
+  /**
+   * A connection whose provider the operator no longer enables: the proxy has no route for it
+   * (SX-UNKNOWN-PROVIDER 404), so nor does a release, whose rules would not know its family.
+   */
+  providerNotServed: (provider: string) =>
+    new SecurixError(
+      "SX-UNKNOWN-PROVIDER",
+      `Provider "${provider}" is not enabled on this appliance, so its credential is not served`,
+      {
+        status: 404,
+        llmError:
+          `This appliance no longer serves "${provider}"; its connection cannot be used until the operator enables the provider again.`,
+      },
+    ),
   releaseDisabled: (appName: string) =>
     new SecurixError(
       "SX-RELEASE-DISABLED",

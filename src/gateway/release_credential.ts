@@ -24,6 +24,8 @@ export interface ReleaseDeps {
   rules: () => RuleSet;
   /** A provider's family, as rule targets may name it (`google` for gmail). */
   familyOf: (provider: string) => string;
+  /** Whether the operator enables the provider: a disabled one is served by neither the proxy nor a release. */
+  enabled: (provider: string) => boolean;
   /** Each entity's Trust Portal choices (scopes off, hidden labels/folders); none without a portal. */
   entityChoices?: EntityChoicesLookup;
 }
@@ -60,6 +62,7 @@ export async function releaseCredential(
   options: { force: boolean },
 ): Promise<ReleasePayload> {
   if (!who.app.credentialRelease) throw gatewayErrors.releaseDisabled(who.app.name);
+  served(deps, connection);
   usable(connection);
   const matched = await checkRules(deps, who, connection);
   const credential = options.force
@@ -91,12 +94,23 @@ export async function refreshOnly(
   deps: ReleaseDeps,
   connection: Connection,
 ): Promise<{ status: "active"; expires_at: number | null }> {
+  served(deps, connection);
   usable(connection);
   const credential = await forceRefresh(deps, connection);
   return {
     status: "active",
     expires_at: credential.expiresAt == null ? null : Math.floor(credential.expiresAt / 1000),
   };
+}
+
+/**
+ * A provider no longer enabled has no route at the proxy, and its family is unknown, so
+ * `google.*` rules would silently stop applying to a release: refused as the proxy refuses it.
+ */
+function served(deps: ReleaseDeps, connection: Connection): void {
+  if (!deps.enabled(connection.provider)) {
+    throw gatewayErrors.providerNotServed(connection.provider);
+  }
 }
 
 /** Refused with the code and status the proxy gives the same connection status. */

@@ -274,6 +274,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
         credentials: options.gateway?.credentials ?? noCredentials,
         rules: options.rules ?? (() => EMPTY_RULE_SET),
         familyOf: directory.familyOf,
+        enabled: (provider) => options.providers.enabled.has(provider),
         entityChoices: options.portal?.choices.lookup,
       },
     }),
