@@ -8,11 +8,14 @@ import type { Connection, StoredCredential } from "../connections/connection_typ
 import { readStoredCredential } from "../connections/stored_credential.ts";
 import type { Database, Db } from "../db/client.ts";
 import { evaluate } from "../rules/evaluate.ts";
-import { ruleErrors } from "../rules/rule_errors.ts";
-import { type EntityChoicesLookup, withEntityChoices } from "../rules/entity_choices.ts";
+import {
+  type EntityChoicesLookup,
+  isPortalRule,
+  withEntityChoices,
+} from "../rules/entity_choices.ts";
 import type { RuleSet } from "../rules/rule_set.ts";
 import type { VaultStore } from "../vault/store.ts";
-import { GATEWAY_REFUSALS, gatewayErrors } from "./gateway_errors.ts";
+import { GATEWAY_REFUSALS, gatewayErrors, type ReleaseRefusal } from "./gateway_errors.ts";
 import { type ReleasePayload, releasePayload } from "./release_payload.ts";
 
 export interface ReleaseDeps {
@@ -157,15 +160,27 @@ async function checkRules(
     unbounded: { anyAgent: true, anyRequest: true },
   };
   let ev = evaluate(set, ctx);
+  const operatorScope = ev.scopeDisabled;
   const choices = deps.entityChoices?.(connection.appId, connection.entityId) ?? null;
   if (choices !== null) ev = withEntityChoices(ev, set, ctx, choices);
   const kept = ev.deny ?? ev.conditional[0] ?? ev.approve ?? ev.hide[0] ?? ev.redact[0] ?? null;
-  const refusal = ev.scopeDisabled !== null
-    ? ruleErrors.scopeDisabled(ev.scopeDisabled)
+  const by: ReleaseRefusal | null = ev.scopeDisabled !== null
+    ? {
+      kind: "scope",
+      scope: ev.scopeDisabled,
+      source: operatorScope !== null ? "rules" : "portal",
+    }
     : kept
-    ? ruleErrors.policyDenied(kept)
+    ? {
+      kind: "rule",
+      rule: kept.name,
+      effect: kept.effect,
+      conditional: kept !== ev.deny && ev.conditional.includes(kept),
+      source: isPortalRule(kept) ? "portal" : "rules",
+    }
     : null;
-  if (!refusal) return ev.matched;
+  if (!by) return ev.matched;
+  const refusal = gatewayErrors.releaseRefused(connection.provider, by);
   await deps.database.transaction((tx) =>
     recordAuthEvent(tx, {
       kind: "connection.credential_release_denied",
@@ -178,6 +193,8 @@ async function checkRules(
         agentId: who.agentId,
         code: refusal.code,
         rules: ev.matched,
+        // Which rule or scope refused, and whose (the operator's file or the user's portal).
+        refusedBy: refusal.details,
       },
       webhook: null,
     }, deps.now())
