@@ -7,15 +7,11 @@ import { getConnection } from "../connections/connection_store.ts";
 import type { Connection, StoredCredential } from "../connections/connection_types.ts";
 import { readStoredCredential } from "../connections/stored_credential.ts";
 import type { Database, Db } from "../db/client.ts";
-import { evaluate } from "../rules/evaluate.ts";
-import {
-  type EntityChoicesLookup,
-  isPortalRule,
-  withEntityChoices,
-} from "../rules/entity_choices.ts";
+import type { EntityChoicesLookup } from "../rules/entity_choices.ts";
 import type { RuleSet } from "../rules/rule_set.ts";
 import type { VaultStore } from "../vault/store.ts";
-import { GATEWAY_REFUSALS, gatewayErrors, type ReleaseRefusal } from "./gateway_errors.ts";
+import { GATEWAY_REFUSALS, gatewayErrors } from "./gateway_errors.ts";
+import { releaseDecision } from "./release_rules.ts";
 import { type ReleasePayload, releasePayload } from "./release_payload.ts";
 
 export interface ReleaseDeps {
@@ -122,64 +118,21 @@ export function usable(connection: Connection): void {
   if (refusal) throw refusal;
 }
 
-/**
- * The rules as the proxy applies them, for a synthetic operation
- * `<provider>.credential_release`, with the entity's Trust Portal choices.
- * The released token can make any call of its provider, out of the proxy's
- * sight, so the operation is multiplexed (every rule and scope naming the
- * provider or its family concerns it, as for a batch), and whatever would
- * have to act on the calls themselves refuses the release: a disabled scope
- * (the operator's or the user's), a deny, a send condition, an approve rule
- * (there is nobody to approve a release), and hide or redact rules (a hidden
- * label stays readable with the raw token). Limits count no release.
- * Refusals are audited.
- */
+/** releaseDecision for this release; a refusal is audited, then thrown. */
 async function checkRules(
   deps: ReleaseDeps,
   who: Releaser,
   connection: Connection,
 ): Promise<readonly string[]> {
-  const operation = {
-    id: `${connection.provider}.credential_release`,
-    class: "read" as const,
-    multiplexed: true,
-  };
-  const set = deps.rules();
-  const ctx = {
+  const { refusal: by, matched } = releaseDecision(deps.rules(), {
     appName: who.app.name,
-    agentId: who.agentId ?? "",
+    agentId: who.agentId,
     entityId: connection.entityId,
     provider: connection.provider,
     family: deps.familyOf(connection.provider),
-    operation,
-    method: "GET",
-    path: `/v1/token/${connection.id}`,
-    // The token goes to whoever holds the key, for any call: rules limited to some agents,
-    // methods or paths refuse it as if it were theirs. Even with an agent id sent, nothing
-    // ties the token to that agent once released, so any agent may be the one using it.
-    unbounded: { anyAgent: true, anyRequest: true },
-  };
-  let ev = evaluate(set, ctx);
-  const operatorScope = ev.scopeDisabled;
-  const choices = deps.entityChoices?.(connection.appId, connection.entityId) ?? null;
-  if (choices !== null) ev = withEntityChoices(ev, set, ctx, choices);
-  const kept = ev.deny ?? ev.conditional[0] ?? ev.approve ?? ev.hide[0] ?? ev.redact[0] ?? null;
-  const by: ReleaseRefusal | null = ev.scopeDisabled !== null
-    ? {
-      kind: "scope",
-      scope: ev.scopeDisabled,
-      source: operatorScope !== null ? "rules" : "portal",
-    }
-    : kept
-    ? {
-      kind: "rule",
-      rule: kept.name,
-      effect: kept.effect,
-      conditional: kept !== ev.deny && ev.conditional.includes(kept),
-      source: isPortalRule(kept) ? "portal" : "rules",
-    }
-    : null;
-  if (!by) return ev.matched;
+    connectionId: connection.id,
+  }, deps.entityChoices?.(connection.appId, connection.entityId) ?? null);
+  if (!by) return matched;
   const refusal = gatewayErrors.releaseRefused(connection.provider, by);
   await deps.database.transaction((tx) =>
     recordAuthEvent(tx, {
@@ -192,7 +145,7 @@ async function checkRules(
         by: who.by.actor,
         agentId: who.agentId,
         code: refusal.code,
-        rules: ev.matched,
+        rules: matched,
         // Which rule or scope refused, and whose (the operator's file or the user's portal).
         refusedBy: refusal.details,
       },
