@@ -235,7 +235,10 @@ Deno.test({
       const mark = await env.mark();
       const byRule = await releaseRefusal(await token());
       assert.equal(byRule.code, "SX-POLICY-DENIED");
-      assert.match(byRule.message, /rule "no-delete" refuses some of its calls of gmail/);
+      assert.match(
+        byRule.message,
+        /rule "no-delete" refuses some gmail calls, and a released token/,
+      );
       assert.doesNotMatch(byRule.llmError, /archive/);
       assert.deepEqual(byRule.details, {
         rule: "no-delete",

@@ -34,19 +34,19 @@ export type ReleaseRefusal =
 const REASON = "release_bypasses_rule";
 
 /** What a rule does to calls, as the release refusal says it. */
-function effectWords(effect: string, conditional: boolean): string {
-  if (conditional) return "refuses some of its calls by what they send";
+function effectWords(effect: string, conditional: boolean, provider: string): string {
+  if (conditional) return `refuses some ${provider} calls by what they send`;
   switch (effect) {
     case "deny":
-      return "refuses some of its calls";
+      return `refuses some ${provider} calls`;
     case "approve":
-      return "holds some of its calls for approval";
+      return `holds some ${provider} calls for approval`;
     case "hide":
-      return "hides labels or folders from its calls";
+      return `hides labels or folders from ${provider} calls`;
     case "redact":
-      return "redacts its answers";
+      return `redacts ${provider} answers`;
     default:
-      return `applies to its calls (${effect})`;
+      return `applies to ${provider} calls (${effect})`;
   }
 }
 
@@ -82,7 +82,7 @@ export const gatewayErrors = {
         : `the scope "${by.scope}" is disabled`
       : by.source === "portal"
       ? `the user's Trust Portal choices hide labels or folders from ${provider} calls`
-      : `rule "${by.rule}" ${effectWords(by.effect, by.conditional)} of ${provider}`;
+      : `rule "${by.rule}" ${effectWords(by.effect, by.conditional, provider)}`;
     // The portal's hidden labels and folders are no rule of the operator's file: no rule is named.
     const details = by.kind === "scope"
       ? { scope: by.scope, effect: "scope_disabled", reason: REASON, source: by.source }

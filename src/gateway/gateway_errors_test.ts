@@ -29,7 +29,7 @@ Deno.test("releaseRefused: an operator's disabled scope and a send condition, in
   assert.equal(conditional.code, "SX-POLICY-DENIED");
   assert.match(
     conditional.message,
-    /rule "no_external" refuses some of its calls by what they send/,
+    /rule "no_external" refuses some gmail calls by what they send/,
   );
   assert.match(conditional.llmError!, /gmail credential cannot leave the appliance/);
 });
