@@ -253,6 +253,11 @@ Deno.test({
       await page.click("button:has-text('Turn credential release on')");
       await page.waitForSelector("text=Credential release on");
       assert.equal(await page.locator("[data-release=on]").count(), 1);
+      // Beside the switch: the providers whose release those rules refuse anyway.
+      const refusedOn = await page.locator("[data-release-refused]").getAttribute(
+        "data-release-refused",
+      );
+      assert.deepEqual(refusedOn?.split(" ").includes("gmail"), true, refusedOn ?? "none listed");
       // At once: the command dropped the cached keys that carry the app's settings. The switch
       // is on, but the rules in force (a deny and an approve on Gmail) keep the raw token inside:
       // it could make the very calls they refuse.

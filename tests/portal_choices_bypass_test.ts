@@ -47,6 +47,27 @@ async function portalPost(env: RulesEnv, path: string, form: Record<string, stri
   assert.equal(posted.status, 303, `${path}: ${posted.status}`);
 }
 
+/** What a refused release says, and what its audit record keeps. */
+async function releaseRefusal(res: Response) {
+  const text = await res.text();
+  assert.equal(res.status, 403, text);
+  assert.equal(text.includes("access_token"), false, text);
+  const error = JSON.parse(text).error;
+  // Written for a release, not for the calls the rule refuses.
+  assert.match(
+    error.message,
+    /^Credential release refused: .*a released token would get around it$/,
+  );
+  assert.match(error.llmError, /cannot leave the appliance/);
+  assert.match(error.llmError, /through the appliance's proxy instead/);
+  return error as {
+    code: string;
+    message: string;
+    llmError: string;
+    details: Record<string, unknown>;
+  };
+}
+
 /** A Gmail batch request carrying one messages.send. */
 function batchSend(env: RulesEnv): Promise<Response> {
   const boundary = "batch_x";
@@ -95,6 +116,20 @@ Deno.test({
   },
 });
 
+/**
+ * The release once the serving process has read choices made elsewhere (it
+ * re-reads them every second): polled, bounded, rather than a fixed sleep.
+ */
+async function tokenOnceStatus(token: () => Promise<Response>, status: number) {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const res = await token();
+    if (res.status === status || Date.now() > deadline) return res;
+    await res.body?.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 Deno.test({
   name:
     "portal choices: with credential release on, a user's scope switched off or label hidden refuses the release",
@@ -118,11 +153,21 @@ Deno.test({
       await control.body?.cancel();
 
       await portalPost(env, "/portal/scopes", { scope: "send_email", state: "off" });
-      const afterScope = await token();
-      const scopeText = await afterScope.text();
-      assert.equal(afterScope.status, 403, scopeText);
-      assert.equal(JSON.parse(scopeText).error.code, "SX-SCOPE-DISABLED", scopeText);
-      assert.equal(scopeText.includes("access_token"), false);
+      const afterScope = await releaseRefusal(await token());
+      assert.equal(afterScope.code, "SX-SCOPE-DISABLED");
+      assert.match(
+        afterScope.message,
+        /the user switched off the scope "send_email" in the Trust Portal/,
+      );
+      assert.deepEqual(afterScope.details, {
+        scope: "send_email",
+        effect: "scope_disabled",
+        reason: "release_bypasses_rule",
+        source: "portal",
+      });
+      const denials = await env.audit(0, "connection.credential_release_denied");
+      assert.equal(denials.length, 1);
+      assert.deepEqual(denials[0].data.refusedBy, afterScope.details, "the audit names the scope");
       await portalPost(env, "/portal/scopes", { scope: "send_email", state: "on" });
       const again = await token();
       assert.equal(again.status, 200, "switched back on: released again");
@@ -142,11 +187,17 @@ Deno.test({
         appliance.now(),
       );
       // The serving process reads choices made elsewhere within a second.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      const afterHide = await token();
-      const hideText = await afterHide.text();
-      assert.equal(afterHide.status, 403, hideText);
-      assert.equal(JSON.parse(hideText).error.code, "SX-POLICY-DENIED", hideText);
+      const afterHideRes = await tokenOnceStatus(token, 403);
+      const afterHide = await releaseRefusal(afterHideRes);
+      assert.equal(afterHide.code, "SX-POLICY-DENIED");
+      // No rule "portal": that is not in the operator's file.
+      assert.doesNotMatch(afterHide.message, /rule/);
+      assert.match(afterHide.message, /the user's Trust Portal choices hide labels or folders/);
+      assert.deepEqual(afterHide.details, {
+        effect: "hide",
+        reason: "release_bypasses_rule",
+        source: "portal",
+      });
       await setChoice(
         appliance.database.db,
         {
@@ -159,8 +210,7 @@ Deno.test({
         false,
         appliance.now(),
       );
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      const shown = await token();
+      const shown = await tokenOnceStatus(token, 200);
       assert.equal(shown.status, 200, "the label shown again: released again");
       await shown.body?.cancel();
 
@@ -172,6 +222,33 @@ Deno.test({
         const body = await res.text();
         return res.status === 200 ? null : JSON.parse(body).error.code;
       };
+      // An operator's rule is named, with its effect; its llm_error, written for the
+      // calls it refuses, is not what the release says.
+      env.served.runtime.applyRules({
+        rules: [{
+          name: "no-delete",
+          target: "gmail.users.messages.delete",
+          effect: "deny",
+          llm_error: "Deleting mail is not allowed; archive it instead.",
+        }],
+      }, "test");
+      const mark = await env.mark();
+      const byRule = await releaseRefusal(await token());
+      assert.equal(byRule.code, "SX-POLICY-DENIED");
+      assert.match(
+        byRule.message,
+        /rule "no-delete" refuses some gmail calls, and a released token/,
+      );
+      assert.doesNotMatch(byRule.llmError, /archive/);
+      assert.deepEqual(byRule.details, {
+        rule: "no-delete",
+        effect: "deny",
+        reason: "release_bypasses_rule",
+        source: "rules",
+      });
+      const [denied] = await env.audit(mark, "connection.credential_release_denied");
+      assert.deepEqual(denied.data.refusedBy, byRule.details);
+      assert.equal(denied.data.code, "SX-POLICY-DENIED");
       const labels = { labels: ["Medical"] };
       assert.equal(
         await refusedBy({ name: "h", target: "gmail.*", effect: "hide", ...labels }),

@@ -72,3 +72,8 @@ Deno.test("portal cookie: Secure when the proxy says https; not on a plain-http 
   const plain = await portalStartCookie("http://localhost:8080");
   assert.doesNotMatch(plain, /;\s*Secure/i, plain);
 });
+
+Deno.test("portal cookie: Secure when public_url spells its scheme in capitals (URL schemes are case-insensitive)", async () => {
+  const cookie = await portalStartCookie("HTTPS://securix.example.com");
+  assert.match(cookie, /;\s*Secure/i, cookie);
+});

@@ -7,9 +7,11 @@
  * around a rule the proxy would apply to the same agent's calls.
  */
 import assert from "node:assert/strict";
+import { findApp } from "../src/apps/app_store.ts";
 import { updateApp } from "../src/apps/update_app.ts";
 import { cliActor } from "../src/audit/actor.ts";
 import { type RulesEnv, rulesEnv } from "./helpers/rules_env.ts";
+import { seedConnection } from "./helpers/seed.ts";
 
 async function release(env: RulesEnv, agent: string | null): Promise<string> {
   const headers: Record<string, string> = { "securix-api-key": env.apiKey() };
@@ -26,7 +28,7 @@ async function release(env: RulesEnv, agent: string | null): Promise<string> {
 
 Deno.test({
   name:
-    "credential release: agent-, method- and path-limited refusals apply without an agent id; unknown agents are refused",
+    "credential release: agent-, method- and path-limited refusals apply whatever agent id is sent; unknown agents are refused",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -55,7 +57,12 @@ Deno.test({
           "403 SX-POLICY-DENIED",
           `${effect}: without an agent id the holder may be mail-agent`,
         );
-        assert.equal(await release(env, "agent-1"), "released", `${effect}: another agent`);
+        // The token is not tied to agent-1 once released: mail-agent could use it.
+        assert.equal(
+          await release(env, "agent-1"),
+          "403 SX-POLICY-DENIED",
+          `${effect}: another agent's id does not step around it`,
+        );
       }
       rules({
         name: "mail_agent_hides",
@@ -75,6 +82,7 @@ Deno.test({
       });
       assert.equal(await release(env, null), "released");
       assert.equal(await release(env, null), "released");
+      assert.equal(await release(env, "agent-1"), "released", "a limit refuses no release");
 
       // Method and path conditions: the token can POST to any path.
       rules({
@@ -93,6 +101,52 @@ Deno.test({
       assert.equal(await release(env, "agent-1"), "403 SX-POLICY-DENIED", "path_matches");
       rules({ name: "other", target: "slack.*", effect: "deny", agents: ["mail-agent"] });
       assert.equal(await release(env, null), "released", "another provider's rule");
+      assert.equal(await release(env, "agent-1"), "released", "another provider's rule, agent id");
+    } finally {
+      await env.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "credential release: a provider no longer enabled is refused as the proxy refuses it (its family's rules would not apply)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const env = await rulesEnv();
+    try {
+      const { appliance } = env.temp;
+      await updateApp(appliance.database, "demo", { credentialRelease: true }, {
+        now: appliance.now,
+        by: cliActor(() => "operator"),
+      });
+      const demo = (await findApp(appliance.database.db, "demo"))!;
+      // A connection left from when the operator still enabled the provider.
+      await seedConnection(appliance, {
+        id: "conn_demo_alice_dropped",
+        appId: demo.id,
+        entityId: "alice",
+        provider: "dropped",
+        accessToken: "dropped-token",
+      });
+      // A family-wide rule the release would otherwise step around.
+      const loaded = env.served.runtime.applyRules({
+        rules: [{ name: "no_google", target: "google.*", effect: "deny" }],
+      }, "test");
+      assert.equal(loaded.ok, true, JSON.stringify(loaded));
+      const headers = { "securix-api-key": env.apiKey(), "securix-agent-id": "agent-1" };
+      for (
+        const [method, path] of [["GET", "/v1/token"], ["POST", "/v1/refresh"]] as const
+      ) {
+        const res = await fetch(`${env.base}${path}/conn_demo_alice_dropped`, { method, headers });
+        const text = await res.text();
+        assert.equal(text.includes("dropped-token"), false, text);
+        assert.equal(res.status, 404, `${method} ${path}: ${text}`);
+        assert.equal(JSON.parse(text).error.code, "SX-UNKNOWN-PROVIDER", text);
+      }
+      // The enabled provider's release is still decided by the rules.
+      assert.equal(await release(env, "agent-1"), "403 SX-POLICY-DENIED");
     } finally {
       await env.close();
     }

@@ -57,8 +57,12 @@ export function connectionRefusal(
   provider: string,
   door: DoorWording,
 ): SecurixError | null {
-  const refusal = status === null ? "not_connected" : REFUSALS[status];
-  if (refusal === null) return null;
+  if (status === "active") return null;
+  // `connections.status` is plain text: a value no release knows (a downgrade, a hand edit)
+  // must refuse, not fall through as usable, so anything unlisted reads as not connected.
+  const refusal = status !== null && Object.hasOwn(REFUSALS, status)
+    ? REFUSALS[status] ?? "not_connected"
+    : "not_connected";
   return refusalError(refusal, provider, status, door);
 }
 
@@ -86,5 +90,7 @@ export function refusalError(
         details: { ...details, ...NEEDS_REAUTH_DETAILS },
       });
     }
+    default:
+      throw new Error(`unknown refusal ${String(refusal satisfies never)}`);
   }
 }

@@ -14,6 +14,7 @@ import { removeAgentCommand } from "../commands/remove_agent.ts";
 import { revokeKeyCommand } from "../commands/revoke_key.ts";
 import { revokeMcpUrlCommand } from "../commands/revoke_mcp_url.ts";
 import { updateAppCommand } from "../commands/update_app.ts";
+import { releaseDecision } from "../gateway/release_rules.ts";
 import { listGrants } from "../mcp/mcp_grant_store.ts";
 import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm, when } from "./console_layout.tsx";
@@ -21,6 +22,36 @@ import { consolePage, formField, seeOther } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
 import { DataTable } from "./list_page.tsx";
 import type { Context } from "hono";
+
+/**
+ * The enabled providers whose credential release the current rules refuse
+ * for any user of the app (rules limited to some users are left out: they
+ * refuse only theirs), with what refuses it.
+ */
+function refusedReleases(deps: ConsoleDeps, appName: string): { provider: string; by: string }[] {
+  const set = deps.rules();
+  const refused: { provider: string; by: string }[] = [];
+  for (const provider of [...deps.providers.enabled.keys()].sort()) {
+    const family = [...deps.routes.values()].find((r) => r.provider === provider)?.family ??
+      provider;
+    const { refusal } = releaseDecision(set, {
+      appName,
+      agentId: null,
+      entityId: "",
+      provider,
+      family,
+      connectionId: "{id}",
+    }, null);
+    if (refusal === null) continue;
+    refused.push({
+      provider,
+      by: refusal.kind === "scope"
+        ? `scope "${refusal.scope}" disabled`
+        : `rule "${refusal.rule}", ${refusal.effect}`,
+    });
+  }
+  return refused;
+}
 
 function lines(value: string): string[] {
   return value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
@@ -94,6 +125,7 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const now = deps.now();
     const csrf = c.get("csrf");
     const base = `/console/apps/${a.id}`;
+    const releaseRefused = a.credentialRelease ? refusedReleases(deps, a.name) : [];
     return consolePage(
       c,
       {
@@ -264,6 +296,17 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
                 ? "GET /v1/token/{id} releases this app's users' credentials (an access token, never a refresh token; or form credentials), each release audited; calls made with them do not go through the proxy's rules."
                 : "GET /v1/token/{id} answers SX-RELEASE-DISABLED: this app's agents reach providers only through the proxy, under the rules."}
             </p>
+            {releaseRefused.length > 0 && (
+              <p data-release-refused={releaseRefused.map((r) => r.provider).join(" ")}>
+                The current rules refuse the release for every user of:{" "}
+                {releaseRefused.map((r, i) => (
+                  <>
+                    {i > 0 && ", "}
+                    <code>{r.provider}</code> ({r.by})
+                  </>
+                ))}. Rules limited to some users, and users' Trust Portal choices, can refuse more.
+              </p>
+            )}
             <PostForm action={`${base}/credential-release`} csrf={csrf}>
               <input type="hidden" name="release" value={a.credentialRelease ? "off" : "on"} />
               <button type="submit" class={a.credentialRelease ? "secondary" : "danger"}>

@@ -40,7 +40,7 @@ export interface ConsentRouteOptions {
 
 const OPENER_UNVERIFIED = "SX-OPENER-UNVERIFIED";
 
-const secureCookies = (deps: FlowDeps) => deps.publicUrl.startsWith("https:");
+const secureCookies = (deps: FlowDeps) => new URL(deps.publicUrl).protocol === "https:";
 
 function errorPage(title: string, error: SecurixError | string, status = 400): Response {
   const message = typeof error === "string" ? error : error.message;

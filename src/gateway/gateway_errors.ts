@@ -25,11 +25,81 @@ export const GATEWAY_REFUSALS: DoorWording = {
   }),
 };
 
+/** What refused a credential release: an operator's rule or scope, or the user's portal choices. */
+export type ReleaseRefusal =
+  | { kind: "rule"; rule: string; effect: string; conditional: boolean; source: "rules" | "portal" }
+  | { kind: "scope"; scope: string; source: "rules" | "portal" };
+
+/** `details.reason` of a release the rules refuse: the token would step around them. */
+const REASON = "release_bypasses_rule";
+
+/** What a rule does to calls, as the release refusal says it. */
+function effectWords(effect: string, conditional: boolean, provider: string): string {
+  if (conditional) return `refuses some ${provider} calls by what they send`;
+  switch (effect) {
+    case "deny":
+      return `refuses some ${provider} calls`;
+    case "approve":
+      return `holds some ${provider} calls for approval`;
+    case "hide":
+      return `hides labels or folders from ${provider} calls`;
+    case "redact":
+      return `redacts ${provider} answers`;
+    default:
+      return `applies to ${provider} calls (${effect})`;
+  }
+}
+
 /** The gateway API's refusals, each with its stable code and a sentence an agent can relay. */
 export const gatewayErrors = {
   /** Unknown, another app's, or revoked: the same answer, so ids of other apps are not probed. */
   connectionNotFound: () =>
     new SecurixError("SX-CONNECTION-NOT-FOUND", "No such connection", { status: 404 }),
+  /**
+   * A connection whose provider the operator no longer enables: the proxy has no route for it
+   * (SX-UNKNOWN-PROVIDER 404), so nor does a release, whose rules would not know its family.
+   */
+  providerNotServed: (provider: string) =>
+    new SecurixError(
+      "SX-UNKNOWN-PROVIDER",
+      `Provider "${provider}" is not enabled on this appliance, so its credential is not served`,
+      {
+        status: 404,
+        llmError:
+          `This appliance no longer serves "${provider}"; its connection cannot be used until the operator enables the provider again.`,
+      },
+    ),
+  /**
+   * A release the rules refuse: the proxied call's codes (SX-POLICY-DENIED,
+   * SX-SCOPE-DISABLED), in words of its own. A rule's `llm_error` was written
+   * for the calls it refuses, and the portal's choices are no rule of the
+   * operator's file, so neither is what a refused release says.
+   */
+  releaseRefused: (provider: string, by: ReleaseRefusal) => {
+    const what = by.kind === "scope"
+      ? by.source === "portal"
+        ? `the user switched off the scope "${by.scope}" in the Trust Portal`
+        : `the scope "${by.scope}" is disabled`
+      : by.source === "portal"
+      ? `the user's Trust Portal choices hide labels or folders from ${provider} calls`
+      : `rule "${by.rule}" ${effectWords(by.effect, by.conditional, provider)}`;
+    // The portal's hidden labels and folders are no rule of the operator's file: no rule is named.
+    const details = by.kind === "scope"
+      ? { scope: by.scope, effect: "scope_disabled", reason: REASON, source: by.source }
+      : by.source === "portal"
+      ? { effect: by.effect, reason: REASON, source: by.source }
+      : { rule: by.rule, effect: by.effect, reason: REASON, source: by.source };
+    return new SecurixError(
+      by.kind === "scope" ? "SX-SCOPE-DISABLED" : "SX-POLICY-DENIED",
+      `Credential release refused: ${what}, and a released token would get around it`,
+      {
+        status: 403,
+        llmError:
+          `This ${provider} credential cannot leave the appliance: the security policy for this account applies to the calls made with it. Call the provider's API through the appliance's proxy instead (send securix-api-key, securix-agent-id and securix-connection-id or securix-entity-id); it adds the credential itself.`,
+        details,
+      },
+    );
+  },
   releaseDisabled: (appName: string) =>
     new SecurixError(
       "SX-RELEASE-DISABLED",

@@ -88,3 +88,9 @@ Deno.test("refusal parity: only the words differ, each door's for its own caller
     refusal(() => usableConnection(paused, "gmail")).llmError,
   );
 });
+
+Deno.test("refusal parity: a status outside the known list (a downgrade, a hand edit) refuses as not connected at both doors", () => {
+  const c = connection("suspended" as ConnectionStatus);
+  assert.equal(answer(() => usableConnection(c, c.provider)), "SX-NOT-CONNECTED 401", "proxy");
+  assert.equal(answer(() => usable(c)), "SX-NOT-CONNECTED 401", "gateway");
+});

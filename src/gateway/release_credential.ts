@@ -7,12 +7,11 @@ import { getConnection } from "../connections/connection_store.ts";
 import type { Connection, StoredCredential } from "../connections/connection_types.ts";
 import { readStoredCredential } from "../connections/stored_credential.ts";
 import type { Database, Db } from "../db/client.ts";
-import { evaluate } from "../rules/evaluate.ts";
-import { ruleErrors } from "../rules/rule_errors.ts";
-import { type EntityChoicesLookup, withEntityChoices } from "../rules/entity_choices.ts";
+import type { EntityChoicesLookup } from "../rules/entity_choices.ts";
 import type { RuleSet } from "../rules/rule_set.ts";
 import type { VaultStore } from "../vault/store.ts";
 import { GATEWAY_REFUSALS, gatewayErrors } from "./gateway_errors.ts";
+import { releaseDecision } from "./release_rules.ts";
 import { type ReleasePayload, releasePayload } from "./release_payload.ts";
 
 export interface ReleaseDeps {
@@ -24,6 +23,8 @@ export interface ReleaseDeps {
   rules: () => RuleSet;
   /** A provider's family, as rule targets may name it (`google` for gmail). */
   familyOf: (provider: string) => string;
+  /** Whether the operator enables the provider: a disabled one is served by neither the proxy nor a release. */
+  enabled: (provider: string) => boolean;
   /** Each entity's Trust Portal choices (scopes off, hidden labels/folders); none without a portal. */
   entityChoices?: EntityChoicesLookup;
 }
@@ -60,6 +61,7 @@ export async function releaseCredential(
   options: { force: boolean },
 ): Promise<ReleasePayload> {
   if (!who.app.credentialRelease) throw gatewayErrors.releaseDisabled(who.app.name);
+  served(deps, connection);
   usable(connection);
   const matched = await checkRules(deps, who, connection);
   const credential = options.force
@@ -91,6 +93,7 @@ export async function refreshOnly(
   deps: ReleaseDeps,
   connection: Connection,
 ): Promise<{ status: "active"; expires_at: number | null }> {
+  served(deps, connection);
   usable(connection);
   const credential = await forceRefresh(deps, connection);
   return {
@@ -99,58 +102,38 @@ export async function refreshOnly(
   };
 }
 
+/**
+ * A provider no longer enabled has no route at the proxy, and its family is unknown, so
+ * `google.*` rules would silently stop applying to a release: refused as the proxy refuses it.
+ */
+function served(deps: ReleaseDeps, connection: Connection): void {
+  if (!deps.enabled(connection.provider)) {
+    throw gatewayErrors.providerNotServed(connection.provider);
+  }
+}
+
 /** Refused with the code and status the proxy gives the same connection status. */
 export function usable(connection: Connection): void {
   const refusal = connectionRefusal(connection.status, connection.provider, GATEWAY_REFUSALS);
   if (refusal) throw refusal;
 }
 
-/**
- * The rules as the proxy applies them, for a synthetic operation
- * `<provider>.credential_release`, with the entity's Trust Portal choices.
- * The released token can make any call of its provider, out of the proxy's
- * sight, so the operation is multiplexed (every rule and scope naming the
- * provider or its family concerns it, as for a batch), and whatever would
- * have to act on the calls themselves refuses the release: a disabled scope
- * (the operator's or the user's), a deny, a send condition, an approve rule
- * (there is nobody to approve a release), and hide or redact rules (a hidden
- * label stays readable with the raw token). Limits count no release.
- * Refusals are audited.
- */
+/** releaseDecision for this release; a refusal is audited, then thrown. */
 async function checkRules(
   deps: ReleaseDeps,
   who: Releaser,
   connection: Connection,
 ): Promise<readonly string[]> {
-  const operation = {
-    id: `${connection.provider}.credential_release`,
-    class: "read" as const,
-    multiplexed: true,
-  };
-  const set = deps.rules();
-  const ctx = {
+  const { refusal: by, matched } = releaseDecision(deps.rules(), {
     appName: who.app.name,
-    agentId: who.agentId ?? "",
+    agentId: who.agentId,
     entityId: connection.entityId,
     provider: connection.provider,
     family: deps.familyOf(connection.provider),
-    operation,
-    method: "GET",
-    path: `/v1/token/${connection.id}`,
-    // The token goes to whoever holds the key, for any call: rules limited to some agents
-    // (when no agent id was sent), methods or paths refuse it as if it were theirs.
-    unbounded: { anyAgent: who.agentId === null, anyRequest: true },
-  };
-  let ev = evaluate(set, ctx);
-  const choices = deps.entityChoices?.(connection.appId, connection.entityId) ?? null;
-  if (choices !== null) ev = withEntityChoices(ev, set, ctx, choices);
-  const kept = ev.deny ?? ev.conditional[0] ?? ev.approve ?? ev.hide[0] ?? ev.redact[0] ?? null;
-  const refusal = ev.scopeDisabled !== null
-    ? ruleErrors.scopeDisabled(ev.scopeDisabled)
-    : kept
-    ? ruleErrors.policyDenied(kept)
-    : null;
-  if (!refusal) return ev.matched;
+    connectionId: connection.id,
+  }, deps.entityChoices?.(connection.appId, connection.entityId) ?? null);
+  if (!by) return matched;
+  const refusal = gatewayErrors.releaseRefused(connection.provider, by);
   await deps.database.transaction((tx) =>
     recordAuthEvent(tx, {
       kind: "connection.credential_release_denied",
@@ -162,7 +145,9 @@ async function checkRules(
         by: who.by.actor,
         agentId: who.agentId,
         code: refusal.code,
-        rules: ev.matched,
+        rules: matched,
+        // Which rule or scope refused, and whose (the operator's file or the user's portal).
+        refusedBy: refusal.details,
       },
       webhook: null,
     }, deps.now())

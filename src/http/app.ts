@@ -138,8 +138,10 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
   const csrfKey = await deriveSubkey(config.vault.masterKey, LABELS.csrf);
   const mcpKey = await deriveSubkey(config.vault.masterKey, LABELS.mcpGrant);
 
+  // URL schemes are case-insensitive: "HTTPS://…" is https too, so ask the parsed URL.
+  const publicHttps = new URL(config.server.publicUrl).protocol === "https:";
   const app = new Hono();
-  app.use(securityHeaders({ https: config.server.publicUrl.startsWith("https:") }));
+  app.use(securityHeaders({ https: publicHttps }));
   app.use(bodyLimit({
     maxSize: config.server.max_body_bytes,
     onError: () =>
@@ -185,7 +187,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     approvalPageRoutes({
       ...approvalDeps,
       csrfKey,
-      secure: config.server.publicUrl.startsWith("https:"),
+      secure: publicHttps,
     }),
   );
   if (options.portal) {
@@ -201,7 +203,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
         choices: options.portal.choices,
         proxy: options.portal.proxy,
         approvals: approvalDeps,
-        secure: config.server.publicUrl.startsWith("https:"),
+        secure: publicHttps,
         publicOrigin: new URL(config.server.publicUrl).origin,
         random: options.random,
       }),
@@ -267,6 +269,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
         credentials: options.gateway?.credentials ?? noCredentials,
         rules: options.rules ?? (() => EMPTY_RULE_SET),
         familyOf: directory.familyOf,
+        enabled: (provider) => options.providers.enabled.has(provider),
         entityChoices: options.portal?.choices.lookup,
       },
     }),

@@ -15,9 +15,13 @@ export function checkRequestShape(
     throw proxyErrors.badTarget("both Content-Length and Transfer-Encoding are set");
   }
   if (sent.methodOverrideConflict) {
+    // Name the headers that disagree (or the one listing several methods), not a fixed one.
+    const names = sent.methodOverrideHeaders;
     throw proxyErrors.invalidHeader(
-      "x-http-method-override",
-      "the method override headers name different methods; send one method",
+      names.join(", "),
+      names.length > 1
+        ? "the method override headers name different methods; send one method"
+        : "the method override header names several methods; send one method",
     );
   }
   const host = (sent.host ?? "").toLowerCase();

@@ -87,12 +87,20 @@ function hideRuleFor(choices: EntityChoices, operation: Operation): CompiledRule
   return null;
 }
 
+/** The hide rules made from portal choices: no operator's file names them. */
+const portalRules = new WeakSet<CompiledRule>();
+
+/** Whether `rule` stands for an entity's Trust Portal choices rather than an operator's rule. */
+export function isPortalRule(rule: CompiledRule): boolean {
+  return portalRules.has(rule);
+}
+
 function hideRule(
   target: string,
   labels: readonly string[],
   folders: readonly string[],
 ): CompiledRule {
-  return Object.freeze({
+  const rule: CompiledRule = Object.freeze({
     index: -1,
     name: "portal",
     config: { name: "portal", effect: "hide", target, enabled: true, labels, folders } as never,
@@ -116,4 +124,6 @@ function hideRule(
     approval: null,
     rank: Number.MAX_SAFE_INTEGER,
   });
+  portalRules.add(rule);
+  return rule;
 }

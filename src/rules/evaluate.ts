@@ -30,8 +30,8 @@ export interface CallContext {
   path: string;
   /**
    * Not one request but whatever its caller may do next (a credential
-   * release): `anyAgent` when no agent id was given, so any agent may be the
-   * one using it; `anyRequest` because the credential can make any call, with
+   * release): `anyAgent` when any agent may be the one using it (a released
+   * token is tied to no agent, whatever id was sent); `anyRequest` because the credential can make any call, with
    * any method and path. Rules limited to agents, methods or paths then
    * concern the call for their refusing effects (fail closed); a limit that
    * may not concern it counts nothing.

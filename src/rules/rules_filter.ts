@@ -17,6 +17,7 @@ import { applies } from "./send_check.ts";
 import {
   filterAnswerBytes,
   hideReach,
+  hidesAnything,
   narrowQuery,
   narrowQueryResolved,
   targetHidden,
@@ -73,11 +74,12 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
     }
     return redactor;
   };
+  const hidePolicy = (ev: Evaluation) => ({
+    labels: [...new Set(ev.hide.flatMap((r) => r.labels))],
+    folders: [...new Set(ev.hide.flatMap((r) => r.folders))],
+  });
   const hideContext = (ev: Evaluation, ex: Exchange, lookup: Lookup) => ({
-    policy: {
-      labels: [...new Set(ev.hide.flatMap((r) => r.labels))],
-      folders: [...new Set(ev.hide.flatMap((r) => r.folders))],
-    },
+    policy: hidePolicy(ev),
     lookup,
     labels,
     connectionId: ex.caller.connection.id,
@@ -138,7 +140,11 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
       let replaced: Uint8Array | null = null;
       const reach = ev.hide.length > 0 ? hideReach(id) : null;
       const filtersAnswer = reach?.answer === true;
-      if (reach?.listed && !inspect && answer.status >= 200 && answer.status < 300) {
+      // A list the filter cannot read is refused only when the policy hides something of
+      // this provider's: a `*` rule naming Drive folders has nothing to keep out of Gmail's.
+      const guardsList = reach?.listed !== undefined && answer.status >= 200 &&
+        answer.status < 300 && hidesAnything(id, hidePolicy(ev));
+      if (guardsList && !inspect) {
         // A list the filter cannot read (compressed although identity was asked for, or
         // another format: `alt=proto`) is not shown unfiltered.
         return deny(
@@ -162,6 +168,11 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
         }
         if (body !== null) {
           const outcome = await filterAnswerBytes(id, ex.path, body, hideContext(ev, ex, lookup));
+          if (outcome?.action === "unreadable" && guardsList) {
+            // Labelled JSON but not readable as the list (an XSSI prefix, gzip labelled
+            // identity, no array): passing it on would show whatever it hides.
+            return deny(ruleErrors.uninspectable(outcome.reason, ev.hide[0].name), ev.hide[0]);
+          }
           if (outcome?.action === "hidden") {
             ex.decision = "hidden";
             return deny(ruleErrors.folderHidden(ev.hide[0].name), ev.hide[0]);

@@ -13,7 +13,7 @@ const Q = (query: boolean, answer: boolean): HideReach => ({ query, answer, cove
 
 /** Operations hide understands; any other `drive.*` id is uncovered. */
 export const DRIVE_REACH: ReadonlyMap<string, HideReach> = new Map([
-  ["drive.files.list", { ...Q(true, true), listed: true }],
+  ["drive.files.list", { ...Q(true, true), listed: "files" }],
   ["drive.files.get", Q(false, true)],
   // Single items, checked by targetHidden from their path.
   ["drive.files.update", Q(false, false)],

@@ -30,9 +30,9 @@ export const GMAIL_REACH: ReadonlyMap<string, HideReach> = new Map([
   // Lists answer ids only: the narrowed `q` is their defence.
   ["gmail.users.messages.list", Q(true, false)],
   // A thread's snippet may come from a hidden message of a mixed thread: snippets are dropped.
-  ["gmail.users.threads.list", { ...Q(true, true), listed: true }],
+  ["gmail.users.threads.list", { ...Q(true, true), listed: "threads" }],
   ["gmail.users.drafts.list", Q(true, false)],
-  ["gmail.users.labels.list", { ...Q(false, true), listed: true }],
+  ["gmail.users.labels.list", { ...Q(false, true), listed: "labels" }],
   ["gmail.users.messages.get", Q(false, true)],
   ["gmail.users.threads.get", Q(false, true)],
   ["gmail.users.drafts.get", Q(false, true)],

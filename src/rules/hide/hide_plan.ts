@@ -1,4 +1,5 @@
 import type { Lookup } from "../../proxy/proxy_filter.ts";
+import { isRecord } from "../json_value.ts";
 import {
   DRIVE_REACH,
   driveFilterAnswer,
@@ -39,9 +40,10 @@ export interface HideReach {
    * The answer lists items and filtering it is what keeps some of them out
    * (a snippet, a label, a file the narrowed query let through): an answer
    * the filter cannot read is refused. Single items were looked up before
-   * forwarding, so their unreadable answers (a download) pass.
+   * forwarding, so their unreadable answers (a download) pass. The value is
+   * the answer's key holding the items (`labels`, `threads`, `files`).
    */
-  readonly listed?: boolean;
+  readonly listed?: string;
   /**
    * False: the operation can reveal or touch hidden items and none of the
    * three lines can tell (Gmail batchModify, history.list, `<provider>.unknown`,
@@ -75,6 +77,17 @@ export function hideReach(operationId: string): HideReach {
 
 function reachIn(table: ReadonlyMap<string, HideReach>, operationId: string): HideReach {
   return table.get(operationId) ?? UNCOVERED;
+}
+
+/**
+ * Whether the policy hides anything this operation's provider holds: Drive
+ * folders hide nothing of Gmail's, so a `*` rule naming only folders has no
+ * reason to refuse a Gmail answer it cannot read.
+ */
+export function hidesAnything(operationId: string, policy: HidePolicy): boolean {
+  if (operationId.startsWith("gmail.")) return policy.labels.length > 0;
+  if (operationId.startsWith("drive.")) return policy.folders.length > 0;
+  return false;
 }
 
 /**
@@ -135,22 +148,40 @@ export async function filterAnswer(
   return null;
 }
 
+/** filterAnswerBytes's outcome; `unreadable`: the bytes are not the JSON the filter reads. */
+export type BytesOutcome =
+  | { action: "replace"; body: Uint8Array; removed: number }
+  | { action: "hidden" }
+  | { action: "unreadable"; reason: string }
+  | null;
+
 /**
  * filterAnswer on the answer's bytes: `replace` with the re-serialised JSON
- * when items were dropped, `hidden` for a hidden item, null to pass the
- * bytes as they are (also when they are not JSON).
+ * when items were dropped, `hidden` for a hidden item, `unreadable` when the
+ * bytes do not parse (an XSSI `)]}'` prefix, gzip labelled identity) or a
+ * listed operation's items are not a list, null to pass the bytes as they
+ * are. The caller decides what `unreadable` costs: a list is refused, a
+ * single item (looked up before forwarding) passes.
  */
 export async function filterAnswerBytes(
   operationId: string,
   path: string,
   body: Uint8Array,
   ctx: HideContext,
-): Promise<{ action: "replace"; body: Uint8Array; removed: number } | { action: "hidden" } | null> {
+): Promise<BytesOutcome> {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(body));
   } catch {
-    return null;
+    return { action: "unreadable", reason: "not JSON" };
+  }
+  const key = hideReach(operationId).listed;
+  if (key !== undefined) {
+    if (!isRecord(json)) return { action: "unreadable", reason: "not a JSON object" };
+    // An absent key is an empty list (Gmail leaves `threads` out when nothing matched).
+    if (key in json && !Array.isArray(json[key])) {
+      return { action: "unreadable", reason: `"${key}" is not a list` };
+    }
   }
   const outcome = await filterAnswer(operationId, path, json, ctx);
   if (outcome === null || outcome.action === "hidden") return outcome;

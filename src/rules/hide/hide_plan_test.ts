@@ -4,6 +4,7 @@ import {
   filterAnswerBytes,
   type HideContext,
   hideReach,
+  hidesAnything,
   narrowQuery,
   narrowQueryResolved,
   targetHidden,
@@ -31,11 +32,11 @@ Deno.test("hideReach: known operations, neutral providers, uncovered unknowns", 
     query: true,
     answer: true,
     covered: true,
-    listed: true,
+    listed: "files",
   });
   // Lists whose answer the filter guards; single items were looked up before forwarding.
-  assert.equal(hideReach("gmail.users.threads.list").listed, true);
-  assert.equal(hideReach("gmail.users.labels.list").listed, true);
+  assert.equal(hideReach("gmail.users.threads.list").listed, "threads");
+  assert.equal(hideReach("gmail.users.labels.list").listed, "labels");
   assert.equal(hideReach("gmail.users.messages.get").listed, undefined);
   assert.equal(hideReach("drive.files.get").listed, undefined);
   assert.deepEqual(hideReach("gmail.users.messages.send"), {
@@ -84,8 +85,33 @@ Deno.test("filterAnswerBytes: replace when items dropped, hidden for hidden item
     await filterAnswerBytes("gmail.users.messages.get", "/gmail/v1/users/me/messages/m1", msg, c),
     { action: "hidden" },
   );
-  assert.equal(
+  // Unreadable bytes are reported; the caller refuses them for a list only.
+  assert.deepEqual(
     await filterAnswerBytes("drive.files.get", "/drive/v3/files/x", enc("%PDF-1.7"), c),
+    { action: "unreadable", reason: "not JSON" },
+  );
+  assert.deepEqual(
+    await filterAnswerBytes("drive.files.list", "/drive/v3/files", enc(`)]}'\n{"files":[]}`), c),
+    { action: "unreadable", reason: "not JSON" },
+  );
+  assert.deepEqual(
+    await filterAnswerBytes("drive.files.list", "/drive/v3/files", enc(`{"files":{}}`), c),
+    { action: "unreadable", reason: '"files" is not a list' },
+  );
+  assert.deepEqual(
+    await filterAnswerBytes("drive.files.list", "/drive/v3/files", enc(`[]`), c),
+    { action: "unreadable", reason: "not a JSON object" },
+  );
+  // No list at all is an empty one.
+  assert.equal(
+    await filterAnswerBytes("drive.files.list", "/drive/v3/files", enc(`{"kind":"x"}`), c),
     null,
   );
+});
+
+Deno.test("hidesAnything: only what the policy hides of the operation's own provider", () => {
+  assert.equal(hidesAnything("gmail.users.labels.list", { labels: [], folders: ["F1"] }), false);
+  assert.equal(hidesAnything("drive.files.list", { labels: [], folders: ["F1"] }), true);
+  assert.equal(hidesAnything("gmail.users.labels.list", { labels: ["HR"], folders: [] }), true);
+  assert.equal(hidesAnything("drive.files.list", { labels: ["HR"], folders: [] }), false);
 });
