@@ -84,7 +84,12 @@ export class AuditWriter {
   record(event: AuditEvent): void {
     this.#buffer.push(event);
     if (this.#buffer.length >= this.#o.maxBatch) this.#flushEarly();
+    // The moment the limit is reached, not at the next poll: other isolates refuse from then on.
+    if (this.#buffer.length + this.#inFlight === this.#o.backlogLimit) this.onBacklogged?.();
   }
+
+  /** Told once each time the queued events reach the backlog limit (the serving pool's hook). */
+  onBacklogged: (() => void) | null = null;
 
   /**
    * One early flush at a time: while a batch is being written the buffer

@@ -90,6 +90,20 @@ Deno.test("AuditWriter: the batch being written or retried counts toward pending
   assert.equal(writer.backlogged, false);
 });
 
+Deno.test("AuditWriter: the hook is told once, as the queued events reach the backlog limit", () => {
+  const writer = new AuditWriter({
+    database: null as unknown as Database,
+    intervalMs: 60_000,
+    backlogLimit: 5,
+    write: () => Promise.resolve(),
+  });
+  const told: number[] = [];
+  writer.onBacklogged = () => told.push(writer.pending);
+  for (let i = 0; i < 8; i++) writer.record(event(i));
+  assert.deepEqual(told, [5], "at the fifth event, not before or again");
+  assert.equal(writer.backlogged, true);
+});
+
 Deno.test("AuditWriter: a backlogged downstream writer makes this one backlogged too", () => {
   let downstream = false;
   const writer = new AuditWriter({

@@ -159,8 +159,10 @@ export function registerServe(program: Command, context: CliContext): void {
               config.server.workers === "auto" ? " (auto: one per core)" : ""
             }`,
           );
-          // The one writer's backlog stops every isolate's proxy, within a tick.
+          // The one writer's backlog stops every isolate's proxy: told as the limit is reached,
+          // and polled for the way back (and for a writer backlogged downstream).
           const running = pool;
+          if (runtime.audit) runtime.audit.onBacklogged = () => running.auditBacklogged(true);
           backlogWatch = setInterval(
             () => running.auditBacklogged(runtime.audit?.backlogged === true),
             BACKLOG_WATCH_MS,
