@@ -124,7 +124,10 @@ export function startServer(options: {
   const sweep = setInterval(() => {
     tick++;
     for (const t of open) {
-      if (t.server && tick - t.lastTick >= idleTicks) t.server.shutdown().catch(() => {});
+      // Not while a body is still coming in: the same shutdown would make it unreadable.
+      if (t.server && t.reading === 0 && tick - t.lastTick >= idleTicks) {
+        t.server.shutdown().catch(() => {});
+      }
     }
   }, tickMs);
   Deno.unrefTimer(sweep);
@@ -137,12 +140,28 @@ export function startServer(options: {
       undefined,
       (req, info) => {
         t.lastTick = tick;
-        return options.handler(req, info);
+        // Deno 2.9's graceful shutdown makes an in-flight request body unreadable at once
+        // (denoland/deno#36809): a connection still receiving one is shut down only once its
+        // handler is done. Bodyless methods skip the bookkeeping (the hot path's GETs).
+        if (req.method === "GET" || req.method === "HEAD") return options.handler(req, info);
+        t.reading++;
+        try {
+          const answer = options.handler(req, info);
+          if (answer instanceof Promise) return answer.finally(() => doneReading(t));
+          doneReading(t);
+          return answer;
+        } catch (error) {
+          doneReading(t);
+          throw error;
+        }
       },
       onError,
       () => {},
     );
     t.server.finished.catch(() => {}).finally(() => untrack(t));
+  };
+  const doneReading = (t: Tracked) => {
+    if (--t.reading === 0 && t.closeWhenDone) void t.server?.shutdown().catch(() => {});
   };
   const untrack = (t: Tracked) => {
     if (open.delete(t)) changed();
@@ -154,6 +173,8 @@ export function startServer(options: {
       conn,
       server: null,
       lastTick: 0,
+      reading: 0,
+      closeWhenDone: false,
       finished: new Promise<void>((resolve) => settled = resolve),
       settled,
     };
@@ -226,7 +247,10 @@ export function startServer(options: {
       await acceptLoop;
       // Idle and mid-head connections close now, in-flight requests finish; WebSockets
       // end with the server, as they did under Deno.serve.
-      for (const t of open) void t.server?.shutdown().catch(() => {});
+      for (const t of open) {
+        if (t.reading > 0) t.closeWhenDone = true;
+        else void t.server?.shutdown().catch(() => {});
+      }
       const drained = Promise.all([
         ...[...open].map((t) => t.finished),
         bridge.shutdown().catch(() => {}),
@@ -257,6 +281,10 @@ interface Tracked {
   server: ConnectionServer | null;
   /** The sweep tick of its last request (or of its hand-over to the HTTP server). */
   lastTick: number;
+  /** Requests with a body whose handler has not finished. */
+  reading: number;
+  /** Shutting down: close it once `reading` is back to 0. */
+  closeWhenDone: boolean;
   /** Resolves once the connection is closed and forgotten. */
   finished: Promise<void>;
   settled: () => void;

@@ -26,6 +26,37 @@ Deno.test("serve: shutdown lets an in-flight request finish and refuses new conn
   await assert.rejects(fetch(url));
 });
 
+Deno.test("serve: shutdown lets a request still sending its body finish it (an upload in flight is not cut)", async () => {
+  let entered!: () => void;
+  const inside = new Promise<void>((resolve) => entered = resolve);
+  const server = startServer({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    signals: false,
+    shutdownTimeoutMs: 5_000,
+    handler: async (req) => {
+      entered();
+      const body = await req.text().catch((error) => `unreadable: ${error}`);
+      return new Response(`${body.length} ${body.slice(0, 60)}`);
+    },
+  });
+  const piece = new TextEncoder().encode("x".repeat(100));
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (sent++ === 10) return controller.close();
+      controller.enqueue(piece);
+    },
+  });
+  const upload = fetch(`http://127.0.0.1:${server.addr.port}/`, { method: "POST", body })
+    .then((r) => r.text());
+  await inside;
+  const stopping = server.shutdown();
+  // Deno 2.9's own graceful shutdown made such a body unreadable at once (denoland/deno#36809).
+  assert.equal(await upload, `1000 ${"x".repeat(60)}`);
+  await stopping;
+});
+
 Deno.test("serve: shutdown gives up on a request that never ends after the timeout", async () => {
   const server = startServer({
     listen: { hostname: "127.0.0.1", port: 0 },
@@ -125,6 +156,34 @@ Deno.test("serve: an idle keep-alive connection is closed after the idle timeout
     assert.ok(ms !== null, "idle connection stayed open");
   } finally {
     conn.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("serve: an upload longer than the idle timeout is not closed as idle", async () => {
+  const server = startServer({
+    listen: { hostname: "127.0.0.1", port: 0 },
+    signals: false,
+    shutdownTimeoutMs: 1_000,
+    limits: { idleTimeoutMs: 200 },
+    handler: async (req) => {
+      const body = await req.text().catch((error) => `unreadable: ${error}`);
+      return new Response(`${body.length}`);
+    },
+  });
+  try {
+    const piece = new TextEncoder().encode("x".repeat(100));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((r) => setTimeout(r, 60));
+        if (sent++ === 10) return controller.close();
+        controller.enqueue(piece);
+      },
+    });
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/`, { method: "POST", body });
+    assert.equal(await res.text(), "1000", "the whole body, read past three idle timeouts");
+  } finally {
     await server.shutdown();
   }
 });
