@@ -136,9 +136,14 @@ function threadCpu(): Record<string, number> {
 }
 
 /** Runs `code` with `deno eval` and waits (bounded) until it answers on `port`. */
-async function evalServer(code: string, port: number): Promise<Deno.ChildProcess> {
+function evalServer(code: string, port: number): Promise<Deno.ChildProcess> {
+  return denoServer(["eval", code], port);
+}
+
+/** Runs `deno <args>` and waits (bounded) until it answers on `port`. */
+async function denoServer(args: string[], port: number): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", code],
+    args,
     stdout: "null",
     stderr: "inherit",
   }).spawn();
@@ -177,8 +182,8 @@ async function startConnectForwarder(
   spinUs = 0,
 ): Promise<Deno.ChildProcess> {
   const script = new URL("./connect_forwarder.ts", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
+  return await denoServer(
+    [
       "run",
       "--allow-net",
       "--allow-ffi",
@@ -187,18 +192,8 @@ async function startConnectForwarder(
       String(port),
       String(spinUs),
     ],
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  for (let i = 0; i < 100; i++) {
-    try {
-      await (await fetch(`http://127.0.0.1:${port}/`)).body?.cancel();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return child;
+    port,
+  );
 }
 
 /** A process's main thread CPU µs so far (Linux; NaN elsewhere). */
