@@ -26,6 +26,19 @@ Deno.test("serve: shutdown lets an in-flight request finish and refuses new conn
   await assert.rejects(fetch(url));
 });
 
+/** 1000 bytes of "x", 100 at a time, `gapMs` apart: an upload still coming in. */
+function slowBody(gapMs: number): ReadableStream<Uint8Array> {
+  const piece = new TextEncoder().encode("x".repeat(100));
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      await new Promise((r) => setTimeout(r, gapMs));
+      if (sent++ === 10) return controller.close();
+      controller.enqueue(piece);
+    },
+  });
+}
+
 Deno.test("serve: shutdown lets a request still sending its body finish it (an upload in flight is not cut)", async () => {
   let entered!: () => void;
   const inside = new Promise<void>((resolve) => entered = resolve);
@@ -39,15 +52,7 @@ Deno.test("serve: shutdown lets a request still sending its body finish it (an u
       return new Response(`${body.length} ${body.slice(0, 60)}`);
     },
   });
-  const piece = new TextEncoder().encode("x".repeat(100));
-  let sent = 0;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      await new Promise((r) => setTimeout(r, 50));
-      if (sent++ === 10) return controller.close();
-      controller.enqueue(piece);
-    },
-  });
+  const body = slowBody(50);
   const upload = fetch(`http://127.0.0.1:${server.addr.port}/`, { method: "POST", body })
     .then((r) => r.text());
   await inside;
@@ -172,15 +177,7 @@ Deno.test("serve: an upload longer than the idle timeout is not closed as idle",
     },
   });
   try {
-    const piece = new TextEncoder().encode("x".repeat(100));
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        await new Promise((r) => setTimeout(r, 60));
-        if (sent++ === 10) return controller.close();
-        controller.enqueue(piece);
-      },
-    });
+    const body = slowBody(60);
     const res = await fetch(`http://127.0.0.1:${server.addr.port}/`, { method: "POST", body });
     assert.equal(await res.text(), "1000", "the whole body, read past three idle timeouts");
   } finally {
