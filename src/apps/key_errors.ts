@@ -24,11 +24,11 @@ export function lockedOut(retryAfterS: number): SecurixError {
 export function agentKeyRefused(method: string, path: string): SecurixError {
   return new SecurixError(
     "SX-KEY-ROLE",
-    `This is an agent key: it can only call the proxy (and read the status of held calls), not ${method} ${path}. Use a backend key from your server`,
+    `This is an agent key: it can only call the proxy, read the status of held calls and use the connection-id gateway, not ${method} ${path}. Use a backend key from your server`,
     {
       status: 403,
       llmError:
-        "The API key you were given is an agent key: it only lets you call provider APIs through the Securix proxy. Do not retry this call or look for another key; tell your user what you wanted to do so that the app's backend can do it.",
+        "The API key you were given is an agent key: it lets you call provider APIs through the Securix proxy and ask for or check a user's connection, nothing else. Do not retry this call or look for another key; tell your user what you wanted to do so that the app's backend can do it.",
       details: { role: "agent" },
     },
   );

@@ -316,7 +316,7 @@ export function resultLines(result: InitResult, configArg: string | null): strin
       `API key ${result.apiKey.id} (shown once, send it as the securix-api-key header):`,
       `  ${result.apiKey.key}`,
       `It is a backend key: keep it on your server. Give each agent its own key, which can only ` +
-        `call the proxy: "securix${
+        `call the proxy and the connection-id gateway: "securix${
           configArg ? ` --config ${configArg}` : ""
         } keys create ${result.app.name} --role agent".`,
     );
