@@ -29,7 +29,13 @@ export class AuditThread {
   static async start(options: OpenOptions): Promise<AuditThread> {
     const worker = new Worker(new URL("./audit_worker.ts", import.meta.url), { type: "module" });
     const thread = new AuditThread(worker);
-    await thread.#send({ type: "open", options }, 0);
+    try {
+      await thread.#send({ type: "open", options }, 0);
+    } catch (error) {
+      // The serving thread writes instead: a thread with no database must not linger.
+      thread.close();
+      throw error;
+    }
     return thread;
   }
 

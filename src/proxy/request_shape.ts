@@ -16,7 +16,7 @@ export function checkRequestShape(
   }
   if (sent.methodOverrideConflict) {
     // Name the headers that disagree (or the one listing several methods), not a fixed one.
-    const names = sent.methodOverrideHeaders;
+    const names = sent.methodOverrideHeaders ?? [];
     throw proxyErrors.invalidHeader(
       names.join(", "),
       names.length > 1

@@ -27,8 +27,8 @@ export interface SentHeaders {
    * its guess, so the rules could judge one method while it acts on another.
    */
   methodOverrideConflict: boolean;
-  /** The method override headers sent, so a conflict's refusal names the ones involved. */
-  methodOverrideHeaders: string[];
+  /** The method override headers sent (null: none), so a conflict's refusal names them. */
+  methodOverrideHeaders: string[] | null;
   host: string | null;
   contentLength: string | null;
   transferEncoding: string | null;
@@ -56,7 +56,7 @@ export function readSentHeaders(headers: Headers): SentHeaders {
     strict: false,
     methodOverride: null,
     methodOverrideConflict: false,
-    methodOverrideHeaders: [],
+    methodOverrideHeaders: null,
     host: null,
     contentLength: null,
     transferEncoding: null,
@@ -118,7 +118,8 @@ export function readSentHeaders(headers: Headers): SentHeaders {
       case "x-method-override": {
         const rank = METHOD_OVERRIDES.indexOf(name);
         const named = value.trim().toUpperCase();
-        sent.methodOverrideHeaders.push(name);
+        // Built only when one is sent: the usual call allocates nothing for it.
+        (sent.methodOverrideHeaders ??= []).push(name);
         if (named.includes(",") || (overrideSeen !== null && overrideSeen !== named)) {
           sent.methodOverrideConflict = true;
         }
