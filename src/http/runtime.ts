@@ -242,13 +242,14 @@ export async function createRuntime(
       },
     }, now());
   }
-  const auditThread = options.audit === false || serving
-    ? null
-    : await startAuditThread(database, log);
-  // The security engine's syncs go to a thread of their own, shared by every isolate.
-  const securityThread = serving?.security
-    ? SecurityThread.over(serving.security)
-    : await startSecurityThread(database, config.security.share_ms, log);
+  // Both threads boot and open the database at once: neither waits on the other.
+  const [auditThread, securityThread] = await Promise.all([
+    options.audit === false || serving ? null : startAuditThread(database, log),
+    // The security engine's syncs go to a thread of their own, shared by every isolate.
+    serving?.security
+      ? SecurityThread.over(serving.security)
+      : startSecurityThread(database, config.security.share_ms, log),
+  ]);
   const audit = options.audit === false ? null : new AuditWriter({
     database,
     now,
