@@ -7,7 +7,6 @@ export interface LayoutProps {
   /** A same-origin script URL, loaded with `defer`; the page CSP allows no inline script. */
   script?: string;
   /** A same-origin URL to move on to at once (no script needed); the page links to it too. */
-  refresh?: string;
   children?: unknown;
 }
 
@@ -31,7 +30,6 @@ export function Layout(props: LayoutProps) {
         <link rel="icon" href={FAVICON} />
         <link rel="stylesheet" href={ASSET_URLS.stylesCss} />
         {props.script ? <script src={props.script} defer></script> : null}
-        {props.refresh ? <meta http-equiv="refresh" content={`0;url=${props.refresh}`} /> : null}
       </head>
       <body>
         <a class="skip-link" href="#main">Skip to content</a>

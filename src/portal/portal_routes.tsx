@@ -66,9 +66,9 @@ export interface PortalDeps {
    * `[server] public_url` is https: users reach the portal over TLS even when
    * a reverse proxy hands it on as plain http without X-Forwarded-Proto.
    */
-  secure?: boolean;
+  secure: boolean;
   /** `[server] public_url`'s origin: a form posted from it is ours whatever Host a proxy sends. */
-  publicOrigin?: string;
+  publicOrigin: string;
   random?: (bytes: Uint8Array) => Uint8Array;
 }
 
@@ -149,7 +149,7 @@ export function portalRoutes(deps: PortalDeps): Hono {
     const other = current && (current.appId !== link.appId || current.entityId !== link.entityId)
       ? await findApp(deps.database.db, current.appId)
       : null;
-    const { binding } = ensureBinding(c, deps.secure ?? false);
+    const { binding } = ensureBinding(c, deps.secure);
     return renderPage(
       <PortalStartPage
         opens={{ appName: opens.name, entityId: link.entityId }}
@@ -168,7 +168,7 @@ export function portalRoutes(deps: PortalDeps): Hono {
     }
     const form = await c.req.parseBody();
     const field = (name: string) => typeof form[name] === "string" ? form[name] as string : "";
-    const bound = readBinding(c, deps.secure ?? false);
+    const bound = readBinding(c, deps.secure);
     if (!bound || !verifyCsrf(deps.csrfKey, bound.binding, START_PURPOSE, field("csrf"))) {
       return formRefused();
     }
@@ -197,7 +197,7 @@ export function portalRoutes(deps: PortalDeps): Hono {
     const response = c.redirect("/portal", 303);
     response.headers.append(
       "set-cookie",
-      portalCookie(c, deps.secure ?? false, token, Math.floor(PORTAL_SESSION_TTL_MS / 1000)),
+      portalCookie(c, deps.secure, token, Math.floor(PORTAL_SESSION_TTL_MS / 1000)),
     );
     return response;
   });
@@ -527,7 +527,7 @@ export function portalRoutes(deps: PortalDeps): Hono {
     const response = renderPage(
       <ResultPage title="Signed out" message="You can close this window." status="success" />,
     );
-    response.headers.append("set-cookie", portalCookie(c, deps.secure ?? false, "", 0));
+    response.headers.append("set-cookie", portalCookie(c, deps.secure, "", 0));
     return response;
   });
 
