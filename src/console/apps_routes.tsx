@@ -16,6 +16,7 @@ import { revokeMcpUrlCommand } from "../commands/revoke_mcp_url.ts";
 import { updateAppCommand } from "../commands/update_app.ts";
 import { releaseDecision } from "../gateway/release_rules.ts";
 import { listGrants } from "../mcp/mcp_grant_store.ts";
+import { familyOf } from "../proxy/proxy_route.ts";
 import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm, when } from "./console_layout.tsx";
 import { consolePage, formField, seeOther } from "./console_page.tsx";
@@ -32,8 +33,7 @@ function refusedReleases(deps: ConsoleDeps, appName: string): { provider: string
   const set = deps.rules();
   const refused: { provider: string; by: string }[] = [];
   for (const provider of [...deps.providers.enabled.keys()].sort()) {
-    const family = [...deps.routes.values()].find((r) => r.provider === provider)?.family ??
-      provider;
+    const family = familyOf(deps.routes, provider);
     const { refusal } = releaseDecision(set, {
       appName,
       agentId: null,

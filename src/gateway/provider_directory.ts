@@ -1,5 +1,5 @@
 import type { ProviderRegistry } from "../flows/flow_provider.ts";
-import type { RouteTable } from "../proxy/proxy_route.ts";
+import { familyOf, type RouteTable } from "../proxy/proxy_route.ts";
 import { flowErrors } from "../flows/flow_errors.ts";
 import { gatewayErrors } from "./gateway_errors.ts";
 
@@ -53,8 +53,7 @@ export function providerDirectory(
     });
   return {
     entries,
-    familyOf: (provider) =>
-      [...routes.values()].find((r) => r.provider === provider)?.family ?? provider,
+    familyOf: (provider) => familyOf(routes, provider),
     resolve(requested) {
       const wanted = normalize(requested);
       const all = entries();

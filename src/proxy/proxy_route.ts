@@ -37,3 +37,11 @@ export interface ProxyRoute {
 }
 
 export type RouteTable = ReadonlyMap<string, ProxyRoute>;
+
+/** The family a provider's routes belong to (`google` for gmail), or its own name. */
+export function familyOf(routes: RouteTable, provider: string): string {
+  for (const route of routes.values()) {
+    if (route.provider === provider) return route.family ?? provider;
+  }
+  return provider;
+}
