@@ -1,5 +1,5 @@
 import type { LedgerFindings } from "../db/ledger_check.ts";
-import { perIsolateMaxConnections } from "../http/conn_limits.ts";
+import { connectionShares } from "../http/conn_limits.ts";
 
 /**
  * `securix doctor`'s checks. Each is a small function that gets the facts
@@ -327,17 +327,21 @@ export function openFilesCheck(
     };
   }
   const allowed = derive(limit.hard);
-  const share = maxConnections ? perIsolateMaxConnections(maxConnections, isolates) : allowed;
+  // Split as serve splits it: the main isolate's share is the largest, and a total below
+  // the isolates wanted leaves fewer isolates serving.
+  const shares = maxConnections ? connectionShares(maxConnections, isolates) : null;
+  const share = shares ? shares[0] : allowed;
+  const serving = shares?.length ?? isolates;
   const detail = `soft ${limit.soft}, hard ${limit.hard}; serve raises soft to ${limit.hard} ` +
-    `and takes up to ${share} client connections${
-      isolates > 1 ? ` in each of ${isolates} serving isolates (server.workers)` : ""
+    `and takes up to ${share} client connection${share === 1 ? "" : "s"}${
+      serving > 1 ? ` in each of ${serving} serving isolates (server.workers)` : ""
     }${
       maxConnections
-        ? isolates > 1
-          ? ` (server.max_connections ${maxConnections} shared)`
+        ? serving > 1
+          ? ` (server.max_connections ${maxConnections} shared: ${shares!.join(" + ")})`
           : " (server.max_connections)"
         : ""
-    }`;
+    }${serving < isolates ? `; ${serving} of ${isolates} isolates, one connection each` : ""}`;
   if (maxConnections && share > allowed) {
     return {
       name,

@@ -243,7 +243,19 @@ Deno.test("doctor: a configured cap is the process's total; the fix speaks per i
   assert.equal(fits.status, "ok", fits.fix ?? "");
   assert.match(
     fits.detail,
-    /up to 400 client connections in each of 4 serving isolates \(server\.workers\) \(server\.max_connections 1600 shared\)/,
+    /up to 400 client connections in each of 4 serving isolates \(server\.workers\) \(server\.max_connections 1600 shared: 400 \+ 400 \+ 400 \+ 400\)/,
+  );
+  // Shares sum to the total: 1602 over 4 is 401 + 401 + 400 + 400, never 4 × 401.
+  assert.match(
+    openFilesCheck({ soft: 1024, hard: 4096 }, 1_602, perIsolate, 4).detail,
+    /up to 401 client connections in each of 4 serving isolates .*shared: 401 \+ 401 \+ 400 \+ 400\)$/,
+  );
+  // Fewer connections than isolates: as serve does, fewer isolates, one connection each.
+  assert.equal(
+    openFilesCheck({ soft: 1024, hard: 4096 }, 2, perIsolate, 4).detail,
+    "soft 1024, hard 4096; serve raises soft to 4096 and takes up to 1 client connection in " +
+      "each of 2 serving isolates (server.workers) (server.max_connections 2 shared: 1 + 1); " +
+      "2 of 4 isolates, one connection each",
   );
   const tooHigh = openFilesCheck({ soft: 1024, hard: 4096 }, 4_000, perIsolate, 4);
   assert.equal(tooHigh.status, "warn");

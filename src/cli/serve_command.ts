@@ -5,7 +5,7 @@ import { pidFile } from "./pid_file.ts";
 import { openAppliance } from "../http/appliance.ts";
 import { startServer } from "../http/serve.ts";
 import { raiseNofileLimit, readNofileLimit } from "../http/nofile_limit.ts";
-import { defaultMaxConnections, perIsolateMaxConnections } from "../http/conn_limits.ts";
+import { defaultMaxConnections, isolateConnectionCaps } from "../http/conn_limits.ts";
 import { runnableIsolates, servingIsolates, ServingPool } from "../http/serving_pool.ts";
 import type { CliContext } from "./context.ts";
 import { VERSION } from "./version.ts";
@@ -49,20 +49,25 @@ export function registerServe(program: Command, context: CliContext): void {
         (raw) => pool?.applyRules(raw),
       );
       const { metrics } = runtime;
-      const isolates = runnableIsolates(
+      const runnable = runnableIsolates(
         config.server.workers,
         navigator.hardwareConcurrency,
         config.server.listenAddress.hostname,
       );
-      if (isolates < servingIsolates(config.server.workers, navigator.hardwareConcurrency)) {
+      if (runnable < servingIsolates(config.server.workers, navigator.hardwareConcurrency)) {
         io.err(
           "Workers: one serving isolate; sharing the port needs Deno's --unstable-net (deno.json sets it)",
         );
       }
       // The open-file limit is the process's, and so is a configured cap: the isolates share it.
-      const maxConnections = config.server.max_connections
-        ? perIsolateMaxConnections(config.server.max_connections, isolates)
-        : defaultMaxConnections(readNofileLimit()?.soft ?? null, isolates);
+      const { caps, note } = isolateConnectionCaps(
+        config.server.max_connections,
+        runnable,
+        readNofileLimit()?.soft ?? null,
+      );
+      if (note) io.err(note);
+      const isolates = caps.length;
+      const maxConnections = caps[0];
       const limits = {
         headerTimeoutMs: config.server.header_timeout_ms,
         idleTimeoutMs: config.server.idle_timeout_ms,
@@ -127,7 +132,9 @@ export function registerServe(program: Command, context: CliContext): void {
         `Connections: up to ${server.limits.maxConnections}${isolates > 1 ? " per isolate" : ""}${
           config.server.max_connections
             ? isolates > 1
-              ? ` (server.max_connections ${config.server.max_connections} shared)`
+              ? ` (server.max_connections ${config.server.max_connections} shared: ${
+                caps.join(" + ")
+              })`
               : ""
             : " (from the open-file limit)"
         }; open-file limit ${
@@ -138,11 +145,10 @@ export function registerServe(program: Command, context: CliContext): void {
       if (isolates > 1) {
         try {
           pool = await ServingPool.start({
-            count: isolates - 1,
             config,
             cwd: io.cwd(),
             port: server.addr.port,
-            maxConnections,
+            caps,
             audit: (events) => {
               for (const event of events) runtime.audit?.record(event);
             },

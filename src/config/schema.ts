@@ -123,7 +123,8 @@ export function configSchema(sources: SecretSources) {
      * 75000 (nginx's keepalive_timeout): longer than most client pools keep a socket idle. */
     idle_timeout_ms: z.number().int().min(1_000).max(3_600_000).default(75_000),
     /** Most client connections open at once, in the whole process; past it new ones get 503
-     * SX-OVERLOADED. Each serving isolate (`workers`) takes ceil(max_connections / isolates).
+     * SX-OVERLOADED. The serving isolates (`workers`) split it exactly (the first
+     * max_connections % isolates take one more); below the isolates wanted, fewer serve.
      * Default derived at start: (open-file limit − 128 reserved) / 2, shared the same way, each
      * share between 16 and 16384. */
     max_connections: z.number().int().min(1).max(1_000_000).optional(),

@@ -36,9 +36,42 @@ export function defaultMaxConnections(nofileSoft: number | null, isolates = 1): 
 
 /**
  * A configured `server.max_connections` is the process's total, as the
- * open-file limit it is tuned against is: each serving isolate accepts its
- * share, rounded up (at most `isolates - 1` over the total).
+ * open-file limit it is tuned against is: the serving isolates split it so
+ * the shares sum to exactly the total, the first `total % isolates` taking one
+ * more. Index 0 is the main isolate's share. With fewer connections than
+ * isolates only `total` isolates get a share (one each): an isolate capped at
+ * 0 would win connections on the shared port only to shed every one of them.
  */
-export function perIsolateMaxConnections(total: number, isolates: number): number {
-  return Math.max(1, Math.ceil(total / Math.max(1, isolates)));
+export function connectionShares(total: number, isolates: number): number[] {
+  const count = Math.max(1, Math.min(Math.floor(isolates), total));
+  const base = Math.floor(total / count);
+  return Array.from({ length: count }, (_, index) => base + (index < total % count ? 1 : 0));
+}
+
+/**
+ * Each serving isolate's connection cap, by isolate number (0 is the main
+ * one's), for `isolates` wanted: a configured total split exactly
+ * (connectionShares), or each isolate's share of the open-file limit. `note`
+ * says why fewer isolates serve than wanted, once, for `serve` to log.
+ */
+export function isolateConnectionCaps(
+  configured: number | undefined,
+  isolates: number,
+  nofileSoft: number | null,
+): { caps: number[]; note: string | null } {
+  if (!configured) {
+    return {
+      caps: Array(Math.max(1, isolates)).fill(defaultMaxConnections(nofileSoft, isolates)),
+      note: null,
+    };
+  }
+  const caps = connectionShares(configured, isolates);
+  return {
+    caps,
+    note: caps.length < isolates
+      ? `Workers: ${caps.length} serving isolate${caps.length === 1 ? "" : "s"} instead of ` +
+        `${isolates}: server.max_connections ${configured} leaves none for the others ` +
+        `(an isolate without a share would shed every connection the port hands it)`
+      : null,
+  };
 }

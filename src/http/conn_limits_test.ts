@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import {
+  connectionShares,
   defaultMaxConnections,
   FALLBACK_MAX_CONNECTIONS,
   FD_RESERVE,
-  perIsolateMaxConnections,
+  isolateConnectionCaps,
 } from "./conn_limits.ts";
 
 Deno.test("conn limits: the default cap leaves the reserve and a descriptor per upstream", () => {
@@ -24,9 +25,37 @@ Deno.test("conn limits: serving isolates share the process's descriptors", () =>
   assert.equal(defaultMaxConnections(null, 2), FALLBACK_MAX_CONNECTIONS / 2);
 });
 
-Deno.test("conn limits: a configured cap is the process's total, shared by the isolates", () => {
-  assert.equal(perIsolateMaxConnections(400, 4), 100);
-  assert.equal(perIsolateMaxConnections(400, 1), 400);
-  assert.equal(perIsolateMaxConnections(10, 3), 4, "rounded up");
-  assert.equal(perIsolateMaxConnections(1, 8), 1, "never below one");
+Deno.test("conn limits: a configured cap is the process's total, split exactly among the isolates", () => {
+  assert.deepEqual(connectionShares(400, 4), [100, 100, 100, 100]);
+  assert.deepEqual(connectionShares(400, 1), [400]);
+  assert.deepEqual(connectionShares(10, 3), [4, 3, 3], "the first total % isolates take one more");
+  assert.deepEqual(connectionShares(11, 4), [3, 3, 3, 2]);
+  for (const [total, isolates] of [[10, 3], [7, 2], [1_000_000, 256], [255, 256], [3, 8]]) {
+    const shares = connectionShares(total, isolates);
+    assert.equal(shares.reduce((a, b) => a + b, 0), total, `${total} over ${isolates}`);
+    assert.ok(shares.every((share) => share >= 1), `${total} over ${isolates}: a share of 0`);
+    assert.ok(Math.max(...shares) - Math.min(...shares) <= 1, `${total} over ${isolates}`);
+  }
+  assert.deepEqual(connectionShares(1, 8), [1], "fewer connections than isolates: fewer isolates");
+  assert.deepEqual(connectionShares(3, 8), [1, 1, 1]);
+});
+
+Deno.test("conn limits: each isolate's cap, and why fewer isolates serve than wanted", () => {
+  assert.deepEqual(isolateConnectionCaps(10, 3, 1024), { caps: [4, 3, 3], note: null });
+  assert.deepEqual(isolateConnectionCaps(undefined, 2, 1024), {
+    caps: [224, 224],
+    note: null,
+  });
+  assert.deepEqual(isolateConnectionCaps(undefined, 1, null), {
+    caps: [FALLBACK_MAX_CONNECTIONS],
+    note: null,
+  });
+  const { caps, note } = isolateConnectionCaps(2, 4, 1024);
+  assert.deepEqual(caps, [1, 1]);
+  assert.equal(
+    note,
+    "Workers: 2 serving isolates instead of 4: server.max_connections 2 leaves none for the " +
+      "others (an isolate without a share would shed every connection the port hands it)",
+  );
+  assert.match(isolateConnectionCaps(1, 2, null).note ?? "", /^Workers: 1 serving isolate instead/);
 });

@@ -92,11 +92,10 @@ export class ServingPool {
   ) {}
 
   /**
-   * Starts `count` isolates (numbered 1…count; the main one is 0) listening on
+   * Starts an isolate for each cap past the first (numbered 1…; the main one is 0) listening on
    * `port`; rejects, with every one stopped, if any cannot start.
    */
   static async start(options: {
-    count: number;
     config: Config;
     /**
      * Where the config was loaded from; each isolate loads it again with the
@@ -104,8 +103,13 @@ export class ServingPool {
      */
     cwd: string;
     port: number;
-    /** Each isolate's connection cap (the main isolate's: set, or its share of the open-file limit). */
-    maxConnections: number;
+    /**
+     * Each isolate's connection cap by isolate number, one per isolate
+     * (index 0 is the main isolate's, which serves already): its share of
+     * `server.max_connections` or of the open-file limit (conn_limits.ts
+     * isolateConnectionCaps).
+     */
+    caps: readonly number[];
     audit: (events: AuditEvent[]) => void;
     forget: (change: CacheChange) => void;
     /**
@@ -125,7 +129,7 @@ export class ServingPool {
     securityPort?: () => MessagePort | null;
   }): Promise<ServingPool> {
     const pool = new ServingPool(options);
-    for (let index = 1; index <= options.count; index++) {
+    for (let index = 1; index < options.caps.length; index++) {
       const security = options.securityPort?.() ?? null;
       pool.#members.push(pool.#spawn(index, options, security));
     }
@@ -144,11 +148,11 @@ export class ServingPool {
 
   #spawn(
     index: number,
-    { config, cwd, port, maxConnections }: {
+    { config, cwd, port, caps }: {
       config: Config;
       cwd: string;
       port: number;
-      maxConnections: number;
+      caps: readonly number[];
     },
     security: MessagePort | null,
   ): Member {
@@ -174,7 +178,7 @@ export class ServingPool {
       cwd,
       databaseUrl: config.database.url,
       port,
-      maxConnections,
+      maxConnections: caps[index],
       security,
     }, security ? [security] : []);
     return member;
