@@ -167,7 +167,7 @@ Deno.test({
       assert.notEqual(await page.textContent("[data-rules-hash]"), hashBefore);
       assert.match((await page.textContent("table"))!, /rules\.toml #1/);
       const onDisk = await Deno.readTextFile(
-        env.temp.appliance.config.source!.replace(/securix\.toml$/, "rules.toml"),
+        env.temp.appliance.config.source!.replace(/securix\.toml$/, "rules.d/rules.toml"),
       );
       assert.equal(onDisk, RULES);
       // "Test a request" shows the denial …
@@ -344,7 +344,7 @@ Deno.test({
       }
       assert.equal(
         await Deno.readTextFile(
-          env.temp.appliance.config.source!.replace(/securix\.toml$/, "rules.toml"),
+          env.temp.appliance.config.source!.replace(/securix\.toml$/, "rules.d/rules.toml"),
         ),
         RULES,
         "the refused post changed nothing",

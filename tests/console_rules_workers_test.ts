@@ -1,6 +1,6 @@
 /**
  * Rules edited in the console of a real `securix serve` with two serving
- * isolates: saved to rules.toml beside securix.toml, and in force in both
+ * isolates: saved to rules.d/rules.toml beside securix.toml, and in force in both
  * isolates at once (every call after the save, on either, is denied), the
  * edit audited once with the admin's name and the new hash.
  */
@@ -90,7 +90,7 @@ Deno.test("console rules edit: rules.toml is written and both serving isolates d
     const saved = await admin.post("/console/rules/edit", { _csrf: csrf, rules: RULES });
     assert.equal(saved.status, 303, await saved.text());
     assert.equal(saved.headers.get("location"), "/console/rules?done=rules_saved");
-    assert.equal(await Deno.readTextFile(`${temp.dir}/rules.toml`), RULES);
+    assert.equal(await Deno.readTextFile(`${temp.dir}/rules.d/rules.toml`), RULES);
     // The serving isolate gets the rules by message, a moment after the main one.
     await new Promise((r) => setTimeout(r, 300));
     const before = [await accepted("0"), await accepted("1")];

@@ -38,7 +38,8 @@ import { printJson } from "./io.ts";
 import { defaultMaxConnections } from "../http/conn_limits.ts";
 import { runnableIsolates } from "../http/serving_pool.ts";
 import { readNofileLimit } from "../http/nofile_limit.ts";
-import { readUnitText, systemdUnitCheck } from "./doctor_systemd_check.ts";
+import { readUnitText, type RulesFilesOnDisk, systemdUnitCheck } from "./doctor_systemd_check.ts";
+import { rulesFileInForce, rulesFilePath } from "../rules/rules_file.ts";
 import { DEFAULT_UNIT_PATH, dirname } from "./systemd_unit.ts";
 
 export function registerDoctor(program: Command, context: CliContext): void {
@@ -72,6 +73,7 @@ export function registerDoctor(program: Command, context: CliContext): void {
         config && {
           configPath: config.source,
           dataDir: config.database.filePath ? dirname(config.database.filePath) : null,
+          rulesFiles: config.source ? await rulesFilesOnDisk(config.source) : undefined,
         },
       );
       if (unit) results.push(unit);
@@ -229,4 +231,15 @@ async function databaseChecks(config: Config, keyHex: string): Promise<CheckResu
   } finally {
     database.close();
   }
+}
+
+/** Where the rules file is, for the systemd check (a unit may write rules.d only). */
+async function rulesFilesOnDisk(configPath: string): Promise<RulesFilesOnDisk> {
+  const path = rulesFilePath(configPath);
+  const dirExists = await Deno.stat(dirname(path)).then((s) => s.isDirectory, () => false);
+  const inForce = await rulesFileInForce(configPath).catch(() => null);
+  return {
+    dirExists,
+    legacy: inForce?.legacy ? "in force" : inForce?.shadowed ? "shadowed" : "none",
+  };
 }

@@ -1,17 +1,23 @@
 import type { CheckResult } from "./doctor_checks.ts";
+import { RULES_FILE } from "../rules/rules_file.ts";
 import {
   covers,
+  DEFAULT_SERVICE_USER,
+  dirname,
+  type InstalledUnit,
   isSharedDir,
   MIN_UNIT_NOFILE,
   readInstalledUnit,
   rulesDirOf,
   systemdWord,
+  writableRulesDir,
 } from "./systemd_unit.ts";
 
 /**
  * doctor's "systemd unit" check: when a unit is installed, does it run this
- * config, may it write the data directory and the directory of rules.toml
- * (the console's rules editor), and does it grant enough open files? No unit,
+ * config, may it write the data directory and rules.d (the console's rules
+ * editor) but not securix.toml's directory, does it grant enough open files,
+ * and is the rules file where the unit lets the service replace it? No unit,
  * no line: running without systemd is not a problem.
  */
 
@@ -25,17 +31,29 @@ export async function readUnitText(path: string): Promise<string | null> {
   }
 }
 
+/** What doctor found on disk about the rules file (rules_file.ts `rulesFileInForce`). */
+export interface RulesFilesOnDisk {
+  /** rules.d beside securix.toml exists (the unit's allowance for it is optional, "-"). */
+  dirExists: boolean;
+  /** A rules.toml beside securix.toml: none, read (no rules.d/rules.toml yet), or shadowed. */
+  legacy: "none" | "in force" | "shadowed";
+}
+
 export function systemdUnitCheck(
   unitPath: string,
   unitText: string | null,
-  expected: { configPath: string | null; dataDir: string | null } | null,
+  expected: {
+    configPath: string | null;
+    dataDir: string | null;
+    rulesFiles?: RulesFilesOnDisk;
+  } | null,
 ): CheckResult | null {
   if (unitText === null) return null;
   const name = "systemd unit";
   if (expected === null) {
     return { name, status: "skip", detail: "not checked: the config does not load", fix: null };
   }
-  const fix =
+  const reinstall =
     (expected.configPath
       ? `securix --config ${systemdWord(expected.configPath)} service install --force`
       : "securix init, then securix service install --force") +
@@ -44,47 +62,27 @@ export function systemdUnitCheck(
   try {
     installed = readInstalledUnit(unitText);
   } catch (error) {
-    return { name, status: "warn", detail: `${unitPath}: ${(error as Error).message}`, fix };
+    return {
+      name,
+      status: "warn",
+      detail: `${unitPath}: ${(error as Error).message}`,
+      fix: reinstall,
+    };
   }
-  const problems: string[] = [];
-  if (installed.configPath !== expected.configPath) {
-    problems.push(
-      `ExecStart runs serve --config ${installed.configPath ?? "(none)"}, not ${
-        expected.configPath ?? "a securix.toml"
-      }`,
-    );
-  }
-  const { dataDir } = expected;
-  if (dataDir !== null && !installed.readWritePaths.some((p) => covers(p, dataDir))) {
-    problems.push(
-      `ReadWritePaths (${
-        installed.readWritePaths.join(" ") || "none"
-      }) does not cover the data directory ${dataDir}`,
-    );
-  }
-  const rulesDir = expected.configPath === null ? null : rulesDirOf(expected.configPath);
-  const rulesCovered = rulesDir !== null &&
-    installed.readWritePaths.some((p) => covers(p, rulesDir));
-  if (rulesDir !== null && !rulesCovered) {
-    problems.push(
-      `ReadWritePaths (${
-        installed.readWritePaths.join(" ") || "none"
-      }) does not cover ${rulesDir}, where the console's rules editor writes rules.toml ` +
-        "(a temp file renamed over it, so the directory must be writable): saving rules " +
-        "in the console fails" +
-        (isSharedDir(rulesDir)
-          ? `; ${rulesDir} is shared with the system, so move securix.toml into a directory of its own (e.g. /etc/securix) first`
-          : ""),
-    );
-  }
-  if (installed.limitNofile === null || installed.limitNofile < MIN_UNIT_NOFILE) {
-    problems.push(
-      `LimitNOFILE is ${installed.limitNofile ?? "unset"}, below ${MIN_UNIT_NOFILE}`,
-    );
-  }
+  const unitProblems = unitProblemsOf(installed, expected);
+  const fileProblems = expected.configPath === null
+    ? []
+    : rulesFileProblems(installed, expected.configPath, expected.dataDir, expected.rulesFiles);
+  const problems = [...unitProblems, ...fileProblems.map((p) => p.problem)];
   if (problems.length > 0) {
+    const fix = [
+      ...(unitProblems.length > 0 ? [reinstall] : []),
+      ...fileProblems.map((p) => p.fix),
+    ].join("; ");
     return { name, status: "warn", detail: `${unitPath}: ${problems.join("; ")}`, fix };
   }
+  const { dataDir } = expected;
+  const rulesDir = expected.configPath === null ? null : rulesDirOf(expected.configPath);
   return {
     name,
     status: "ok",
@@ -97,4 +95,95 @@ export function systemdUnitCheck(
       `LimitNOFILE ${installed.limitNofile}`,
     fix: null,
   };
+}
+
+/** Where the installed unit differs from what `service install` renders now, in its parts. */
+function unitProblemsOf(
+  installed: InstalledUnit,
+  expected: { configPath: string | null; dataDir: string | null },
+): string[] {
+  const problems: string[] = [];
+  const paths = installed.readWritePaths.join(" ") || "none";
+  if (installed.configPath !== expected.configPath) {
+    problems.push(
+      `ExecStart runs serve --config ${installed.configPath ?? "(none)"}, not ${
+        expected.configPath ?? "a securix.toml"
+      }`,
+    );
+  }
+  const { dataDir } = expected;
+  if (dataDir !== null && !installed.readWritePaths.some((p) => covers(p, dataDir))) {
+    problems.push(`ReadWritePaths (${paths}) does not cover the data directory ${dataDir}`);
+  }
+  if (expected.configPath !== null) {
+    const configPath = expected.configPath;
+    const configDir = dirname(configPath);
+    // Units from before rules.d made securix.toml's whole directory writable.
+    const rendered = [dataDir, writableRulesDir({ configPath, dataDir })]
+      .filter((p): p is string => p !== null);
+    const tooWide = installed.readWritePaths.filter((p) =>
+      covers(p, configDir) && !rendered.includes(p.replace(/\/+$/, "") || "/")
+    );
+    if (tooWide.length > 0) {
+      problems.push(
+        `ReadWritePaths makes ${tooWide.join(" ")} writable, where securix.toml is: a ` +
+          "compromised service could rewrite its own config (master key reference, listen, " +
+          `providers); only ${rulesDirOf(configPath)} needs to be`,
+      );
+    }
+    const rulesDir = rulesDirOf(configPath);
+    if (!installed.readWritePaths.some((p) => covers(p, rulesDir))) {
+      problems.push(
+        `ReadWritePaths (${paths}) does not cover ${rulesDir}, where the console's rules ` +
+          "editor writes rules.toml (a temp file renamed over it, so the directory must be " +
+          "writable): saving rules in the console fails" +
+          (isSharedDir(configDir)
+            ? `; ${configDir} is shared with the system, so move securix.toml into a directory of its own (e.g. /etc/securix) first`
+            : ""),
+      );
+    }
+  }
+  if (installed.limitNofile === null || installed.limitNofile < MIN_UNIT_NOFILE) {
+    problems.push(
+      `LimitNOFILE is ${installed.limitNofile ?? "unset"}, below ${MIN_UNIT_NOFILE}`,
+    );
+  }
+  return problems;
+}
+
+/** rules.d missing, or a rules.toml still beside securix.toml: each with its own command. */
+function rulesFileProblems(
+  installed: InstalledUnit,
+  configPath: string,
+  dataDir: string | null,
+  files: RulesFilesOnDisk | undefined,
+): Array<{ problem: string; fix: string }> {
+  const rulesDir = writableRulesDir({ configPath, dataDir });
+  if (!files || rulesDir === null) return [];
+  const user = installed.user ?? DEFAULT_SERVICE_USER;
+  const legacy = `${dirname(configPath)}/${RULES_FILE}`;
+  const moved = `${rulesDir}/${RULES_FILE}`;
+  const problems: Array<{ problem: string; fix: string }> = [];
+  if (!files.dirExists) {
+    problems.push({
+      problem: `${rulesDir} does not exist and the service may not create it: saving rules ` +
+        "in the console fails",
+      fix: `install -d -o ${user} -g ${user} -m 0700 ${systemdWord(rulesDir)}`,
+    });
+  }
+  if (files.legacy === "in force") {
+    problems.push({
+      problem: `${legacy} is still read, but the service may not replace it: the console's ` +
+        `first save moves its rules to ${moved}; move it now`,
+      fix: `mv -n ${systemdWord(legacy)} ${systemdWord(moved)} && ` +
+        `chown ${user}:${user} ${systemdWord(moved)}`,
+    });
+  }
+  if (files.legacy === "shadowed") {
+    problems.push({
+      problem: `${legacy} is no longer read (${moved} is)`,
+      fix: `rm ${systemdWord(legacy)} (after copying any rule you still want into ${moved})`,
+    });
+  }
+  return problems;
 }

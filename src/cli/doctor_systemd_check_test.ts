@@ -22,27 +22,67 @@ Deno.test("systemd unit check: ok when the unit runs this config and may write i
   assert.equal(result?.status, "ok", String(result?.detail));
   assert.match(
     result!.detail,
-    /may write \/var\/lib\/securix\/data \(data\), may write \/etc\/securix \(rules\.toml\), LimitNOFILE 65536$/,
+    /may write \/var\/lib\/securix\/data \(data\), may write \/etc\/securix\/rules\.d \(rules\.toml\), LimitNOFILE 65536$/,
   );
   assert.equal(result!.fix, null);
+  const onDisk = { dirExists: true, legacy: "none" as const };
+  assert.equal(
+    systemdUnitCheck(PATH, renderUnit(inputs), { ...expected, rulesFiles: onDisk })?.status,
+    "ok",
+  );
 });
 
-Deno.test("systemd unit check: warns when the unit keeps rules.toml's directory read-only (the console cannot save rules)", () => {
-  // A unit written before rules.toml's directory was made writable: the data directory only.
-  const old = renderUnit(inputs).split("\n").filter((l) => l !== "ReadWritePaths=/etc/securix")
-    .join("\n");
+Deno.test("systemd unit check: a unit that makes securix.toml's directory writable warns (it could rewrite its config)", () => {
+  // The unit written before rules.d: the whole config directory, for rules.toml beside it.
+  const old = renderUnit(inputs).replace(
+    "ReadWritePaths=-/etc/securix/rules.d",
+    "ReadWritePaths=/etc/securix",
+  );
+  assert.notEqual(old, renderUnit(inputs));
+  const result = systemdUnitCheck(PATH, old, expected);
+  assert.equal(result?.status, "warn");
+  assert.equal(
+    result!.detail,
+    `${PATH}: ReadWritePaths makes /etc/securix writable, where securix.toml is: a compromised ` +
+      "service could rewrite its own config (master key reference, listen, providers); only " +
+      "/etc/securix/rules.d needs to be",
+  );
+  assert.match(
+    result!.fix!,
+    /^securix --config \/etc\/securix\/securix\.toml service install --force && systemctl daemon-reload/,
+  );
+  // A parent of it is as wide; the data directory beside it is not.
+  const parent = renderUnit(inputs).replace(
+    "ReadWritePaths=-/etc/securix/rules.d",
+    "ReadWritePaths=/etc",
+  );
+  assert.match(systemdUnitCheck(PATH, parent, expected)!.detail, /makes \/etc writable/);
+  // Config inside the data directory: that allowance is the data's, rendered as such.
+  const inside = {
+    configPath: "/var/lib/securix/data/securix.toml",
+    dataDir: "/var/lib/securix/data",
+  };
+  const insideUnit = renderUnit({ ...inputs, ...inside });
+  assert.equal(systemdUnitCheck(PATH, insideUnit, inside)?.status, "ok");
+});
+
+Deno.test("systemd unit check: warns when the unit keeps rules.d read-only (the console cannot save rules)", () => {
+  // A unit with the data directory only.
+  const old = renderUnit(inputs).split("\n").filter((l) =>
+    l !== "ReadWritePaths=-/etc/securix/rules.d"
+  ).join("\n");
   assert.notEqual(old, renderUnit(inputs), "the current unit does cover it");
   const result = systemdUnitCheck(PATH, old, expected);
   assert.equal(result?.status, "warn");
   assert.match(
     result!.detail,
-    /^\S+: ReadWritePaths \(\/var\/lib\/securix\) does not cover \/etc\/securix, where the console's rules editor writes rules\.toml \(a temp file renamed over it, so the directory must be writable\): saving rules in the console fails$/,
+    /^\S+: ReadWritePaths \(\/var\/lib\/securix\) does not cover \/etc\/securix\/rules\.d, where the console's rules editor writes rules\.toml \(a temp file renamed over it, so the directory must be writable\): saving rules in the console fails$/,
   );
   assert.match(result!.fix!, /service install --force && systemctl daemon-reload/);
   // Covering only the file is not enough: the temp file is created beside it.
   const fileOnly = old.replace(
     "ReadWritePaths=/var/lib/securix",
-    "ReadWritePaths=/var/lib/securix /etc/securix/rules.toml",
+    "ReadWritePaths=/var/lib/securix /etc/securix/rules.d/rules.toml",
   );
   assert.equal(systemdUnitCheck(PATH, fileOnly, expected)?.status, "warn");
   // A config in a shared directory: the unit leaves it read-only, and doctor says to move it.
@@ -54,8 +94,42 @@ Deno.test("systemd unit check: warns when the unit keeps rules.toml's directory 
   assert.equal(shared?.status, "warn");
   assert.match(
     shared!.detail,
-    /does not cover \/etc, where .*move securix\.toml into a directory of its own/,
+    /does not cover \/etc\/rules\.d, where .*move securix\.toml into a directory of its own/,
   );
+});
+
+Deno.test("systemd unit check: rules.d missing, a rules.toml still beside securix.toml, or one left behind", () => {
+  const unit = renderUnit(inputs);
+  const missing = systemdUnitCheck(PATH, unit, {
+    ...expected,
+    rulesFiles: { dirExists: false, legacy: "none" },
+  });
+  assert.equal(missing?.status, "warn");
+  assert.match(missing!.detail, /\/etc\/securix\/rules\.d does not exist/);
+  assert.equal(missing!.fix, "install -d -o securix -g securix -m 0700 /etc/securix/rules.d");
+  const legacy = systemdUnitCheck(PATH, unit, {
+    ...expected,
+    rulesFiles: { dirExists: true, legacy: "in force" },
+  });
+  assert.equal(legacy?.status, "warn");
+  assert.match(
+    legacy!.detail,
+    /\/etc\/securix\/rules\.toml is still read, but the service may not replace it/,
+  );
+  assert.equal(
+    legacy!.fix,
+    "mv -n /etc/securix/rules.toml /etc/securix/rules.d/rules.toml && " +
+      "chown securix:securix /etc/securix/rules.d/rules.toml",
+  );
+  const shadowed = systemdUnitCheck(PATH, unit, {
+    ...expected,
+    rulesFiles: { dirExists: true, legacy: "shadowed" },
+  });
+  assert.match(
+    shadowed!.detail,
+    /\/etc\/securix\/rules\.toml is no longer read \(\/etc\/securix\/rules\.d\/rules\.toml is\)/,
+  );
+  assert.match(shadowed!.fix!, /^rm \/etc\/securix\/rules\.toml/);
 });
 
 Deno.test("systemd unit check: warns with the fix for another config, data dir or a low limit", () => {

@@ -61,13 +61,18 @@ export function nextCommands(
   }
   const rulesDir = writableRulesDir(inputs);
   if (rulesDir !== null) {
-    // The unit lifts the read-only mount; the service user still needs write permission.
-    // Group write with the sticky bit: it may create and replace its own rules.toml, never
-    // rename or delete root's securix.toml.
-    commands.push(`chgrp ${user} ${shellWord(rulesDir)} && chmod g+rwx,+t ${shellWord(rulesDir)}`);
-    const rulesFile = `${rulesDir}/${RULES_FILE}`;
+    // The unit lifts the read-only mount on rules.d only; the service user owns it. The config
+    // directory stays root's and read-only to the service.
+    commands.push(`install -d -o ${user} -g ${user} -m 0700 ${shellWord(rulesDir)}`);
+    // An install from before rules.d: its rules.toml moves in (until then it is still read,
+    // but the service could not replace it).
+    const legacy = `${dirname(inputs.configPath)}/${RULES_FILE}`;
+    const moved = `${rulesDir}/${RULES_FILE}`;
     commands.push(
-      `[ ! -e ${shellWord(rulesFile)} ] || chown ${user}:${user} ${shellWord(rulesFile)}`,
+      `[ ! -e ${shellWord(legacy)} ] || mv -n ${shellWord(legacy)} ${shellWord(moved)}`,
+    );
+    commands.push(
+      `[ ! -e ${shellWord(moved)} ] || chown ${user}:${user} ${shellWord(moved)}`,
     );
   }
   const name = serviceName(options.unitPath);

@@ -58,7 +58,10 @@ Deno.test("service install --dry-run: prints the unit for this config, writes no
       directive(unit, "Service", "ExecStart"),
       `/usr/local/bin/securix serve --config ${dir}/securix.toml`,
     );
-    assert.deepEqual(unit.get("Service")!.get("ReadWritePaths"), [`${dir}/data`, dir]);
+    assert.deepEqual(unit.get("Service")!.get("ReadWritePaths"), [
+      `${dir}/data`,
+      `-${dir}/rules.d`,
+    ]);
     assert.equal(directive(unit, "Service", "User"), "securix");
     assert.match(result.err, /useradd --system .* securix$/m);
     assert.match(result.err, /systemctl daemon-reload && systemctl enable --now securix$/m);
@@ -173,19 +176,29 @@ Deno.test("service helpers: binary default, unit name, ProtectHome warning, next
   assert.match(commands[0], /useradd --system --user-group --home-dir \/var\/lib\/securix/);
   assert.equal(commands[1], "chown -R securix:securix /var/lib/securix");
   assert.equal(commands[2], "chown securix:securix '/etc/securix/master key'");
-  // rules.toml's directory: group-writable for the service, sticky so securix.toml stays root's.
-  assert.equal(commands[3], "chgrp securix /root/securix && chmod g+rwx,+t /root/securix");
+  // rules.d: the service's own directory; securix.toml's directory is left as it is (root's).
+  assert.equal(commands[3], "install -d -o securix -g securix -m 0700 /root/securix/rules.d");
+  // A rules.toml from before rules.d moves in (never over one already there).
   assert.equal(
     commands[4],
-    "[ ! -e /root/securix/rules.toml ] || chown securix:securix /root/securix/rules.toml",
+    "[ ! -e /root/securix/rules.toml ] || mv -n /root/securix/rules.toml /root/securix/rules.d/rules.toml",
+  );
+  assert.equal(
+    commands[5],
+    "[ ! -e /root/securix/rules.d/rules.toml ] || chown securix:securix /root/securix/rules.d/rules.toml",
+  );
+  assert.equal(
+    commands.some((c) => /ch(grp|mod|own)[^|]* \/root\/securix($| )/.test(c)),
+    false,
+    "securix.toml's directory is never handed to the service",
   );
   assert.equal(
     nextCommands({ ...inputs, configPath: "/etc/securix.toml" }, {
       unitPath: "/x/securix.service",
       keyFile: null,
-    }).some((c) => c.includes("chmod")),
+    }).some((c) => c.includes("rules")),
     false,
-    "never /etc itself",
+    "never /etc itself, nor /etc/rules.d",
   );
   assert.equal(
     nextCommands(inputs, { unitPath: "/x/securix.service", keyFile: "/var/lib/securix/k" })

@@ -1,5 +1,5 @@
 import type { Config } from "../config/load.ts";
-import { RULES_FILE } from "../rules/rules_file.ts";
+import { RULES_DIR, RULES_FILE } from "../rules/rules_file.ts";
 
 /**
  * The systemd unit `securix service install` and `securix init --service`
@@ -23,8 +23,8 @@ export interface UnitInputs {
   /** The dedicated user (and group) the service runs as. */
   user: string;
   /**
-   * Directory of the embedded database (serve writes there, and in rules.toml's
-   * directory), or null for a server.
+   * Directory of the embedded database (serve writes there, and in rules.d
+   * beside securix.toml), or null for a server.
    */
   dataDir: string | null;
   /** Ports the appliance listens on (public and metrics). */
@@ -37,13 +37,16 @@ export function dirname(path: string): string {
 }
 
 /**
- * Where the console's rules editor writes rules.toml (`rulesFilePath`): beside securix.toml, as
- * a temp file renamed over it (atomic), so the directory itself must be
- * writable, not only the file.
+ * Where the console's rules editor writes rules.toml (`rulesFilePath`): in
+ * rules.d beside securix.toml, as a temp file renamed over it (atomic), so
+ * that directory must be writable, not only the file. It is one of its own
+ * so that securix.toml's directory never has to be: a service that could
+ * write there could rewrite its own config (master key reference, listen
+ * address, provider endpoints).
  */
 export function rulesDirOf(configPath: string): string {
-  // rulesFilePath puts it beside securix.toml; a unit's config path is absolute.
-  return dirname(configPath);
+  // A unit's config path is absolute.
+  return `${dirname(configPath)}/${RULES_DIR}`;
 }
 
 /**
@@ -73,14 +76,15 @@ export function isSharedDir(dir: string): boolean {
 
 /**
  * The rules directory the unit makes writable: null when the data directory
- * already covers it, or when it is a shared system directory (left read-only).
+ * already covers it, or when securix.toml sits in a shared system directory
+ * (`/etc/rules.d` would be a name for the whole system; left read-only).
  */
 export function writableRulesDir(
   inputs: Pick<UnitInputs, "configPath" | "dataDir">,
 ): string | null {
   const dir = rulesDirOf(inputs.configPath);
   if (inputs.dataDir !== null && covers(inputs.dataDir, dir)) return null;
-  return isSharedDir(dir) ? null : dir;
+  return isSharedDir(dirname(inputs.configPath)) ? null : dir;
 }
 
 /** The unit's inputs from a loaded config (which must come from a file). */
@@ -134,17 +138,20 @@ export function renderUnit(inputs: UnitInputs): string {
     ];
   const rulesDir = rulesDirOf(inputs.configPath);
   const rulesWritable = writableRulesDir(inputs);
+  const configDir = dirname(inputs.configPath);
   const rules = rulesWritable !== null
     ? [
       `# The console's rules editor replaces ${RULES_FILE} here atomically (a temp file renamed`,
-      "# over it), so the directory is writable; file permissions still keep securix.toml safe.",
-      `ReadWritePaths=${systemdWord(rulesWritable)}`,
+      `# over it): this directory only, never ${configDir} (securix.toml stays read-only).`,
+      '# "-": the service still starts before the directory is created.',
+      `ReadWritePaths=${systemdWord(`-${rulesWritable}`)}`,
     ]
     : inputs.dataDir !== null && covers(inputs.dataDir, rulesDir)
     ? []
     : [
-      `# ${rulesDir} is shared with the rest of the system: left read-only, so the console's`,
-      `# rules editor cannot save ${RULES_FILE}; keep securix.toml in a directory of its own.`,
+      `# ${configDir} is shared with the rest of the system: ${RULES_DIR} there is left`,
+      `# read-only, so the console's rules editor cannot save ${RULES_FILE}; keep securix.toml`,
+      "# in a directory of its own.",
     ];
   return [
     "# Securix appliance, written by securix (service install or init --service).",

@@ -24,7 +24,7 @@ const inputs = (over: Partial<UnitInputs> = {}): UnitInputs => ({
 
 const service = (text: string, key: string) => directive(parseUnit(text), "Service", key);
 
-Deno.test("renderUnit: every hardening directive; the data directory and rules.toml's directory are the only writable paths", () => {
+Deno.test("renderUnit: every hardening directive; the data directory and rules.d are the only writable paths", () => {
   const text = renderUnit(inputs());
   const expected: Record<string, string> = {
     User: "securix",
@@ -56,15 +56,20 @@ Deno.test("renderUnit: every hardening directive; the data directory and rules.t
   for (const [key, value] of Object.entries(expected)) {
     assert.equal(service(text, key), value, key);
   }
-  // The data directory, then the console's rules editor's directory (beside securix.toml).
+  // The data directory, then the console's rules editor's directory: rules.d beside
+  // securix.toml (optional, "-"), never securix.toml's own directory.
   assert.deepEqual(parseUnit(text).get("Service")!.get("ReadWritePaths"), [
     "/var/lib/securix/securix-data",
-    "/etc/securix",
+    "-/etc/securix/rules.d",
   ]);
   assert.deepEqual(readInstalledUnit(text).readWritePaths, [
     "/var/lib/securix/securix-data",
-    "/etc/securix",
+    "/etc/securix/rules.d",
   ]);
+  assert.ok(
+    !readInstalledUnit(text).readWritePaths.some((p) => covers(p, "/etc/securix")),
+    "securix.toml's directory is writable: the service could rewrite its own config",
+  );
   const keys = [...parseUnit(text).get("Service")!.keys()];
   assert.equal(keys.includes("MemoryDenyWriteExecute"), false, "V8's JIT needs W+X memory");
   assert.equal(keys.includes("AmbientCapabilities"), false);
@@ -80,16 +85,16 @@ Deno.test("renderUnit: a port below 1024 keeps CAP_NET_BIND_SERVICE and nothing 
   assert.equal(service(metricsLow, "AmbientCapabilities"), "CAP_NET_BIND_SERVICE");
 });
 
-Deno.test("renderUnit: a libSQL server leaves only rules.toml's directory writable; stop timeout follows shutdown", () => {
+Deno.test("renderUnit: a libSQL server leaves only rules.d writable; stop timeout follows shutdown", () => {
   const text = renderUnit(inputs({ dataDir: null, shutdownTimeoutMs: 30_500 }));
-  assert.deepEqual(readInstalledUnit(text).readWritePaths, ["/etc/securix"]);
+  assert.deepEqual(readInstalledUnit(text).readWritePaths, ["/etc/securix/rules.d"]);
   assert.equal(service(text, "ProtectSystem"), "strict");
   assert.equal(service(text, "TimeoutStopSec"), "36");
   assert.ok(stopTimeoutSeconds(10_000) * 1000 > 10_000);
 });
 
-Deno.test("renderUnit: rules.toml's directory once, never a shared system directory", () => {
-  // Config inside the data directory: that one line covers rules.toml too.
+Deno.test("renderUnit: rules.d once, never in a shared system directory", () => {
+  // Config inside the data directory: that one line covers rules.d too.
   const inside = renderUnit(inputs({
     configPath: "/var/lib/securix/securix-data/securix.toml",
   }));
@@ -98,13 +103,16 @@ Deno.test("renderUnit: rules.toml's directory once, never a shared system direct
   const nested = renderUnit(inputs({ dataDir: "/etc/securix/securix-data" }));
   assert.deepEqual(readInstalledUnit(nested).readWritePaths, [
     "/etc/securix/securix-data",
-    "/etc/securix",
+    "/etc/securix/rules.d",
   ]);
   // securix.toml straight in /etc (or /opt, /): /etc stays read-only, and the unit says why.
   for (const dir of ["/etc", "/opt", "/usr/local/etc", ""]) {
     const shared = renderUnit(inputs({ configPath: `${dir}/securix.toml` }));
     assert.deepEqual(readInstalledUnit(shared).readWritePaths, ["/var/lib/securix/securix-data"]);
-    assert.match(shared, /rules editor cannot save rules\.toml; keep securix\.toml in a directory/);
+    assert.match(
+      shared,
+      /rules editor cannot save rules\.toml; keep securix\.toml\n# in a directory/,
+    );
   }
 });
 
@@ -115,7 +123,7 @@ Deno.test("systemdWord/unitWords: paths with spaces, % and $ survive a round tri
   const text = renderUnit(inputs({ configPath: `${odd}/securix.toml`, dataDir: `${odd}/data` }));
   const installed = readInstalledUnit(text);
   assert.equal(installed.configPath, `${odd}/securix.toml`);
-  assert.deepEqual(installed.readWritePaths, [`${odd}/data`, odd]);
+  assert.deepEqual(installed.readWritePaths, [`${odd}/data`, `${odd}/rules.d`]);
   assert.deepEqual(unitWords('a "b c" d'), ["a", "b c", "d"]);
 });
 
@@ -125,7 +133,7 @@ Deno.test("readInstalledUnit and covers: what doctor compares", () => {
     binaryPath: "/usr/local/bin/securix",
     configPath: "/etc/securix/securix.toml",
     user: "securix",
-    readWritePaths: ["/var/lib/securix/securix-data", "/etc/securix"],
+    readWritePaths: ["/var/lib/securix/securix-data", "/etc/securix/rules.d"],
     limitNofile: 65536,
   });
   assert.equal(readInstalledUnit("[Service]\nLimitNOFILE=1024:4096\n").limitNofile, 1024);

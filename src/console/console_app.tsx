@@ -53,7 +53,7 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
       throw new SecurixError(
         "SX-BODY-TOO-LARGE",
         `The form is larger than ${MAX_FORM_BYTES / 1024} KiB; nothing was saved. ` +
-          "Put a rules file that large in rules.toml and reload (SIGHUP) instead.",
+          "Put a rules file that large in rules.d/rules.toml and reload (SIGHUP) instead.",
         { status: 413 },
       );
     },

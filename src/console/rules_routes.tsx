@@ -8,9 +8,9 @@ import type { RuleIssue } from "../rules/rule_schema.ts";
 import {
   mergeRules,
   parseRulesText,
-  readRulesText,
   relabelIssues,
   RULES_FILE,
+  rulesFileInForce,
   rulesFilePath,
   writeRulesFile,
 } from "../rules/rules_file.ts";
@@ -136,9 +136,11 @@ export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const set = deps.rules();
     const source = deps.config.source;
     const rulesPath = source ? rulesFilePath(source) : null;
+    // An install from before rules.d: its rules.toml beside securix.toml is edited, and saved
+    // into rules.d, which from then on is the one read.
+    const inForce = source ? await rulesFileInForce(source) : null;
     const inFile = await fileRuleCount(source);
-    const shown: EditorState = editor ??
-      { text: (rulesPath ? await readRulesText(rulesPath) : null) ?? TEMPLATE, issues: [] };
+    const shown: EditorState = editor ?? { text: inForce?.text ?? TEMPLATE, issues: [] };
     const csrf = c.get("csrf");
     return consolePage(
       c,
@@ -203,6 +205,20 @@ export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
                   <p class="chart-note">
                     {`${rulesPath}: [[rules]] and [scopes.<name>] tables in TOML, added after those of securix.toml. Saving validates them, replaces the file and reloads every serving process; nothing changes if they do not validate.`}
                   </p>
+                  {inForce?.legacy
+                    ? (
+                      <p class="notice" data-rules-legacy>
+                        {`The rules below come from ${inForce.path}, where releases before rules.d kept them; saving writes them to ${rulesPath}, which is read instead from then on.`}
+                      </p>
+                    )
+                    : null}
+                  {inForce?.shadowed
+                    ? (
+                      <p class="notice bad" role="alert" data-rules-shadowed>
+                        {`${inForce.shadowed} is no longer read (${rulesPath} is): delete it.`}
+                      </p>
+                    )
+                    : null}
                   {shown.issues.length > 0
                     ? (
                       <div class="notice bad" role="alert" data-rule-issues>
@@ -358,12 +374,14 @@ export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     try {
       await writeRulesFile(path, text);
     } catch (error) {
-      // E.g. a systemd unit with ProtectSystem=strict keeps the config directory read-only.
+      // E.g. a systemd unit (ProtectSystem=strict) whose rules.d was not created.
       return refuse([{
         path,
-        message: `cannot be written (${
-          (error as Error).name
-        }); make it writable for the appliance, or edit securix.toml and reload`,
+        message:
+          `cannot be written (${
+            (error as Error).name
+          }); create its directory writable for the appliance (securix service install prints ` +
+          "the command), or edit securix.toml and reload",
       }]);
     }
     // The reload reads both files again and reaches the serving isolates, as `rules reload` does.

@@ -3,13 +3,19 @@ import { ConfigError } from "../config/config_error.ts";
 import type { RuleIssue } from "./rule_schema.ts";
 
 /**
- * The console's rules live in `rules.toml` beside securix.toml, not in
+ * The console's rules live in `rules.d/rules.toml` beside securix.toml, not in
  * securix.toml itself: rewriting the operator's file would lose its comments
  * and layout (and put the master key file's neighbour through a TOML
  * round-trip). The loader appends its `[[rules]]` after the config file's and
  * adds its `[scopes.*]`; a scope defined in both is an error.
  */
 export const RULES_FILE = "rules.toml";
+/**
+ * The directory of its own the rules file is in: the service may write there
+ * (an atomic replace renames inside it) while securix.toml's directory stays
+ * read-only to it, so a compromised appliance cannot rewrite its own config.
+ */
+export const RULES_DIR = "rules.d";
 
 /** Only these tables may appear in rules.toml. */
 const KEYS = new Set(["rules", "scopes"]);
@@ -19,9 +25,49 @@ export interface RulesTables {
   scopes?: unknown;
 }
 
+function configDir(configSource: string): string {
+  return configSource.slice(0, configSource.lastIndexOf("/")) || ".";
+}
+
+/** Where the console writes the rules: `rules.d/rules.toml` beside securix.toml. */
 export function rulesFilePath(configSource: string): string {
-  const dir = configSource.slice(0, configSource.lastIndexOf("/")) || ".";
-  return `${dir}/${RULES_FILE}`;
+  return `${configDir(configSource)}/${RULES_DIR}/${RULES_FILE}`;
+}
+
+/**
+ * Where releases before rules.d kept the file: beside securix.toml. Still
+ * read while rules.d/rules.toml does not exist, so an install that has one
+ * keeps its rules until the operator moves it (or the console saves).
+ */
+export function legacyRulesFilePath(configSource: string): string {
+  return `${configDir(configSource)}/${RULES_FILE}`;
+}
+
+/** The rules file in force and its text; `shadowed`: a legacy file no longer read. */
+export interface RulesFileInForce {
+  path: string;
+  text: string;
+  legacy: boolean;
+  shadowed: string | null;
+}
+
+/**
+ * rules.d/rules.toml, else a rules.toml beside securix.toml, else null. Never
+ * both: the console's first save copies the legacy file's rules into
+ * rules.d, and adding the two would define each of them twice.
+ */
+export async function rulesFileInForce(configSource: string): Promise<RulesFileInForce | null> {
+  const path = rulesFilePath(configSource);
+  const legacyPath = legacyRulesFilePath(configSource);
+  const text = await readRulesText(path);
+  if (text !== null) {
+    const shadowed = await readRulesText(legacyPath) !== null ? legacyPath : null;
+    return { path, text, legacy: false, shadowed };
+  }
+  const legacyText = await readRulesText(legacyPath);
+  return legacyText === null
+    ? null
+    : { path: legacyPath, text: legacyText, legacy: true, shadowed: null };
 }
 
 /** rules.toml's text, or null when there is none. */
@@ -129,9 +175,9 @@ export async function withRulesFile(
   raw: Record<string, unknown>,
   source: string,
 ): Promise<Record<string, unknown>> {
-  const path = rulesFilePath(source);
-  const text = await readRulesText(path);
-  if (text === null) return raw;
+  const inForce = await rulesFileInForce(source);
+  if (inForce === null) return raw;
+  const { path, text } = inForce;
   const parsed = parseRulesText(text);
   const merged = parsed.ok
     ? mergeRules({ rules: raw.rules, scopes: raw.scopes }, parsed.tables)
@@ -145,8 +191,17 @@ export async function withRulesFile(
   return out;
 }
 
-/** Replaces rules.toml atomically: a reader sees the old file or the new one, never half. */
+/**
+ * Replaces rules.toml atomically: a reader sees the old file or the new one,
+ * never half. Creates its directory (rules.d) when the config directory
+ * allows it; `service install` prints the command that creates it for a unit.
+ */
 export async function writeRulesFile(path: string, text: string): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")) || ".", { mode: 0o700 }).catch(
+    (error) => {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    },
+  );
   const partial = `${path}.${crypto.randomUUID()}.partial`;
   try {
     await Deno.writeTextFile(partial, text, { mode: 0o600 });

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../config/config_error.ts";
 import {
+  legacyRulesFilePath,
   mergeRules,
   parseRulesText,
   relabelIssues,
+  rulesFileInForce,
   rulesFilePath,
   withRulesFile,
   writeRulesFile,
@@ -11,8 +13,9 @@ import {
 
 const deny = { name: "no_send", target: "gmail.*", classes: ["send"], effect: "deny" };
 
-Deno.test("rules.toml: beside the config file", () => {
-  assert.equal(rulesFilePath("/etc/securix/securix.toml"), "/etc/securix/rules.toml");
+Deno.test("rules.toml: in rules.d beside the config file (a directory of its own)", () => {
+  assert.equal(rulesFilePath("/etc/securix/securix.toml"), "/etc/securix/rules.d/rules.toml");
+  assert.equal(legacyRulesFilePath("/etc/securix/securix.toml"), "/etc/securix/rules.toml");
 });
 
 Deno.test("rules.toml: TOML errors name line and column; other tables are refused", () => {
@@ -55,14 +58,16 @@ Deno.test("rules.toml: merged on load, written atomically, a broken file is a Co
     const raw = { server: {}, rules: [{ name: "a" }] };
     assert.deepEqual(await withRulesFile(raw, source), raw, "no rules.toml: unchanged");
     await writeRulesFile(
-      `${dir}/rules.toml`,
+      rulesFilePath(source),
       '[[rules]]\nname = "no_send"\ntarget = "gmail.*"\nclasses = ["send"]\neffect = "deny"\n',
     );
     const merged = await withRulesFile(raw, source);
     assert.deepEqual(JSON.parse(JSON.stringify(merged.rules)), [{ name: "a" }, deny]);
     assert.deepEqual(merged.server, {});
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["rules.toml"]);
-    await writeRulesFile(`${dir}/rules.toml`, "[[rules]\n");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["rules.d"]);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/rules.d`)].map((e) => e.name), ["rules.toml"]);
+    assert.equal((await Deno.stat(`${dir}/rules.d`)).mode! & 0o777, 0o700);
+    await writeRulesFile(rulesFilePath(source), "[[rules]\n");
     await assert.rejects(() => withRulesFile(raw, source), ConfigError);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -82,4 +87,41 @@ Deno.test("rules.toml: a wrong shape in either file reaches the schema, the othe
   });
   assert.ok(other.ok);
   assert.deepEqual(other.tables, { rules: { name: "b" }, scopes: 1 });
+});
+
+Deno.test("rules.toml: one beside securix.toml (before rules.d) is read until rules.d has one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const source = `${dir}/securix.toml`;
+    const raw = { rules: [{ name: "a" }] };
+    const rule = (name: string) =>
+      `[[rules]]\nname = "${name}"\ntarget = "gmail.*"\neffect = "deny"\n`;
+    await Deno.writeTextFile(`${dir}/rules.toml`, rule("old"));
+    assert.deepEqual(
+      JSON.parse(JSON.stringify((await withRulesFile(raw, source)).rules)),
+      [{ name: "a" }, { name: "old", target: "gmail.*", effect: "deny" }],
+      "an existing install keeps its rules",
+    );
+    assert.deepEqual(await rulesFileInForce(source), {
+      path: `${dir}/rules.toml`,
+      text: rule("old"),
+      legacy: true,
+      shadowed: null,
+    });
+    // The console's first save (its editor showed the old file) goes to rules.d; from then on
+    // that one is read, never both (each rule would be there twice).
+    await writeRulesFile(rulesFilePath(source), rule("old") + rule("new"));
+    assert.deepEqual(
+      ((await withRulesFile(raw, source)).rules as { name: string }[]).map((r) => r.name),
+      ["a", "old", "new"],
+    );
+    assert.deepEqual(await rulesFileInForce(source), {
+      path: `${dir}/rules.d/rules.toml`,
+      text: rule("old") + rule("new"),
+      legacy: false,
+      shadowed: `${dir}/rules.toml`,
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
