@@ -178,7 +178,7 @@ Deno.test("doctor: exit 0 on a fresh init, exit 1 with a fix for a wrong master 
     const good = await runCliProcess(["doctor"], { cwd: dir });
     assert.equal(good.code, 0, good.stdout + good.stderr);
     const statuses = good.stdout.split("\n").filter((l) => /^(ok|warn|fail|skip) /.test(l));
-    assert.equal(statuses.length, 8, good.stdout);
+    assert.equal(statuses.length, 9, good.stdout);
     assert.ok(statuses.every((l) => l.startsWith("ok ")), good.stdout);
     assert.match(good.stdout, /^ok\s+config\s+.*securix\.toml$/m);
     assert.match(good.stdout, /OAuth callback\s+register at each provider: http:\/\/localhost:\d+/);
@@ -194,6 +194,7 @@ Deno.test("doctor: exit 0 on a fresh init, exit 1 with a fix for a wrong master 
     assert.match(broken.stdout, /^fail\s+database\s+the master key does not decrypt/m);
     assert.match(broken.stdout, /fix: configure the master key this database was created with/);
     assert.match(broken.stdout, /^skip\s+migrations/m);
+    assert.match(broken.stdout, /^skip\s+schema/m);
     assert.match(broken.stderr, /SX-DOCTOR-FAILED/);
 
     const json = await runCliProcess(["doctor", "--json"], { cwd: dir });

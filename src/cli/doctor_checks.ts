@@ -197,6 +197,54 @@ export function migrationsCheck(
   return ok(name, `all ${known.length} applied`);
 }
 
+/**
+ * (after migrations) The tables, columns, indexes, keys and constraints the
+ * applied migrations built, against the schema this binary queries by
+ * (db/schema_check.ts): a difference means the database was changed outside
+ * the migrations, and queries may fail or slow down.
+ */
+export function schemaCheck(
+  drift: readonly string[],
+  context: {
+    /** Where scheduled and pre-migration backups are, if known. */
+    backupDir: string | null;
+    /** The statement (and its migration) that creates a named index. */
+    indexStatement: (name: string) => { migration: string; sql: string } | null;
+  },
+): CheckResult {
+  const name = "schema";
+  if (drift.length === 0) return ok(name, "as this version's migrations build it");
+  const shown = drift.slice(0, SCHEMA_DRIFT_SHOWN).join("; ");
+  const more = drift.length > SCHEMA_DRIFT_SHOWN
+    ? `; and ${drift.length - SCHEMA_DRIFT_SHOWN} more (securix doctor --json lists them all)`
+    : "";
+  const recreate = drift.map((line) =>
+    /: index (\S+) declared in the schema, missing from the database$/.exec(line)?.[1]
+  ).filter((index): index is string => index !== undefined)
+    .map((index) => context.indexStatement(index))
+    .filter((found): found is { migration: string; sql: string } => found !== null);
+  const restore = "stop securix serve and restore the newest backup from before the change " +
+    `(securix restore FILE --force${
+      context.backupDir ? `; backups are in ${context.backupDir}` : ""
+    })`;
+  return {
+    name,
+    status: "fail",
+    detail: `${drift.length} difference${
+      drift.length === 1 ? "" : "s"
+    } from the schema this version expects: ${shown}${more}`,
+    fix: "the database was changed outside securix's migrations (by hand or by another tool): " +
+      restore +
+      (recreate.length > 0
+        ? `; or, where you can run SQL on it (a libSQL server's shell), put the dropped ${
+          recreate.length === 1 ? "index" : "indexes"
+        } back: ${recreate.map((r) => `${r.sql} (migrations/${r.migration}.sql)`).join(" ")}`
+        : ""),
+  };
+}
+
+const SCHEMA_DRIFT_SHOWN = 3;
+
 export type ResolveDns = (
   name: string,
   type: "A" | "AAAA",

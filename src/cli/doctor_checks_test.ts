@@ -13,8 +13,10 @@ import {
   publicUrlCheck,
   type ResolveDns,
   rulesCheck,
+  schemaCheck,
   wildcardDnsCheck,
 } from "./doctor_checks.ts";
+import { indexStatement } from "../db/schema_check.ts";
 
 const KEY = "0f".repeat(32);
 const FILE_KEY: KeyFacts = {
@@ -288,4 +290,40 @@ Deno.test("doctor: the rules lint is one line; errors fail, warnings warn, first
       "off: enabled = false; and 1 more)",
   );
   assert.match(failed.fix ?? "", /securix rules lint/);
+});
+
+Deno.test("doctor: the schema check shows the first differences and says what to do", () => {
+  const none = { backupDir: null, indexStatement: () => null };
+  assert.deepEqual(schemaCheck([], none), {
+    name: "schema",
+    status: "ok",
+    detail: "as this version's migrations build it",
+    fix: null,
+  });
+  const many = schemaCheck(["a", "b", "c", "d", "e"], none);
+  assert.equal(many.status, "fail");
+  assert.equal(
+    many.detail,
+    "5 differences from the schema this version expects: a; b; c; and 2 more " +
+      "(securix doctor --json lists them all)",
+  );
+  assert.equal(
+    many.fix,
+    "the database was changed outside securix's migrations (by hand or by another tool): " +
+      "stop securix serve and restore the newest backup from before the change " +
+      "(securix restore FILE --force)",
+  );
+  const index = schemaCheck(
+    [
+      "apps: index apps_name_unique declared in the schema, missing from the database",
+      "audit_log: index audit_log_until_idx declared in the schema, missing from the database",
+    ],
+    { backupDir: "/var/lib/securix/backups", indexStatement },
+  );
+  assert.match(index.fix!, /backups are in \/var\/lib\/securix\/backups\)/);
+  assert.match(
+    index.fix!,
+    /put the dropped indexes back: CREATE UNIQUE INDEX `apps_name_unique` ON `apps` \(`name`\); \(migrations\/0000_init\.sql\) CREATE INDEX `audit_log_until_idx` ON `audit_log` \(coalesce\("last_at", "at"\)\); \(migrations\/0005_audit_until_index\.sql\)$/,
+  );
+  assert.equal(indexStatement("no_such_idx"), null);
 });

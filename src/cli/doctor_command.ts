@@ -14,6 +14,7 @@ import { openDatabase } from "../db/client.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { compareLedger } from "../db/ledger_check.ts";
 import { readLedgerRows } from "../db/migrate.ts";
+import { indexStatement, runningSchemaDrift } from "../db/schema_check.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import type { CliContext } from "./context.ts";
@@ -29,6 +30,7 @@ import {
   openFilesCheck,
   publicUrlCheck,
   rulesCheck,
+  schemaCheck,
   skipped,
   wildcardDnsCheck,
 } from "./doctor_checks.ts";
@@ -96,6 +98,7 @@ const AFTER_CONFIG = [
   "master key",
   "database",
   "migrations",
+  "schema",
   "wildcard DNS",
   "public URL",
   "OAuth callback",
@@ -142,7 +145,7 @@ async function runDoctor(
     const why = keyFacts.value === null && key.status === "warn"
       ? "no master key yet"
       : "no usable master key";
-    results.push(skipped("database", why), skipped("migrations", why));
+    results.push(skipped("database", why), skipped("migrations", why), skipped("schema", why));
   }
   results.push(
     await wildcardDnsCheck(
@@ -206,28 +209,45 @@ async function databaseChecks(config: Config, keyHex: string): Promise<CheckResu
   const fileExists = filePath === null || await exists(filePath);
   const target = { url, filePath, fileExists };
   if (!fileExists) {
-    return [databaseCheck(target, null), skipped("migrations", "no database yet")];
+    return [
+      databaseCheck(target, null),
+      skipped("migrations", "no database yet"),
+      skipped("schema", "no database yet"),
+    ];
   }
   const fileKey = await deriveSubkey(decodeHex(keyHex), LABELS.databaseFile);
   let database;
   try {
     database = await openDatabase({ url, authToken, encryptionKey: encodeHexLowerCase(fileKey) });
   } catch (error) {
-    return [databaseCheck(target, error), skipped("migrations", "the database does not open")];
+    return [
+      databaseCheck(target, error),
+      skipped("migrations", "the database does not open"),
+      skipped("schema", "the database does not open"),
+    ];
   }
   try {
     // Read without creating the ledger: doctor changes nothing.
     const applied = await readLedgerRows(database.client);
-    return [
-      databaseCheck(target, null),
-      migrationsCheck(
-        applied.map((m) => m.name),
-        MIGRATIONS.map((m) => m.name),
-        compareLedger(applied, MIGRATIONS),
-      ),
-    ];
+    const migrations = migrationsCheck(
+      applied.map((m) => m.name),
+      MIGRATIONS.map((m) => m.name),
+      compareLedger(applied, MIGRATIONS),
+    );
+    // Pending, unknown or edited migrations explain any difference already.
+    const schema = migrations.status === "ok"
+      ? schemaCheck(await runningSchemaDrift(database.client), {
+        backupDir: config.backup.dir,
+        indexStatement,
+      })
+      : skipped("schema", "the migrations check failed");
+    return [databaseCheck(target, null), migrations, schema];
   } catch (error) {
-    return [databaseCheck(target, error), skipped("migrations", "the database does not answer")];
+    return [
+      databaseCheck(target, error),
+      skipped("migrations", "the database does not answer"),
+      skipped("schema", "the database does not answer"),
+    ];
   } finally {
     database.close();
   }

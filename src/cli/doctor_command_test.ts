@@ -57,3 +57,55 @@ Deno.test("doctor and every command: a migration edited since it was applied is 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("doctor: a real database whose schema drifted (an index dropped) fails the schema check with what to do", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "securix-doctor-schema-" });
+  try {
+    const keyHex = encodeHexLowerCase(crypto.getRandomValues(new Uint8Array(32)));
+    await Deno.writeTextFile(`${dir}/master.key`, keyHex + "\n", { mode: 0o600 });
+    await Deno.writeTextFile(
+      `${dir}/securix.toml`,
+      toToml({ database: { url: "file:securix.db" }, vault: { master_key: "file:master.key" } }),
+    );
+    const { config } = await loadConfig({ path: `${dir}/securix.toml`, env: () => undefined });
+    const encryptionKey = encodeHexLowerCase(
+      await deriveSubkey(config.vault.masterKey, LABELS.databaseFile),
+    );
+    const database = await openDatabase({ url: config.database.url, encryptionKey, create: true });
+    await migrate(database.client, MIGRATIONS, Date.now, "0.1.0");
+    const doctor = async () => {
+      const { io, out } = captureIo();
+      const code = await runCli(["--config", `${dir}/securix.toml`, "doctor", "--json"], io);
+      const report = JSON.parse(out.join("\n"));
+      const check = (name: string) => report.checks.find((c: { name: string }) => c.name === name);
+      return { code, schema: check("schema"), migrations: check("migrations") };
+    };
+    const clean = await doctor();
+    assert.equal(clean.schema.status, "ok", JSON.stringify(clean.schema));
+    assert.equal(clean.schema.detail, "as this version's migrations build it");
+
+    // Dropped behind securix's back: every migration is still recorded as applied.
+    await database.client.execute("DROP INDEX audit_log_app_idx");
+    database.close();
+    const drifted = await doctor();
+    assert.equal(drifted.code, 1);
+    assert.equal(drifted.migrations.status, "ok", "the ledger cannot see it");
+    assert.equal(drifted.schema.status, "fail");
+    assert.equal(
+      drifted.schema.detail,
+      "1 difference from the schema this version expects: audit_log: index " +
+        "audit_log_app_idx declared in the schema, missing from the database",
+    );
+    assert.equal(
+      drifted.schema.fix,
+      "the database was changed outside securix's migrations (by hand or by another tool): " +
+        "stop securix serve and restore the newest backup from before the change " +
+        `(securix restore FILE --force; backups are in ${dir}/backups); or, where you can run ` +
+        "SQL on it (a libSQL server's shell), put the dropped index back: " +
+        "CREATE INDEX `audit_log_app_idx` ON `audit_log` (`app_id`,`at`); " +
+        "(migrations/0002_proxy_agents_audit.sql)",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -13,20 +13,10 @@ import { type Database, openDatabase } from "./client.ts";
 import { migrate } from "./migrate.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import * as schema from "./schema.ts";
+import { SCHEMA_ALLOWANCES } from "./schema_check.ts";
 import { type DriftAllowances, schemaDrift } from "./schema_drift.ts";
 
-/**
- * The only places where a migrated database and schema.ts may differ. There
- * are no FTS or other virtual tables (their shadow tables would be listed here).
- */
-const ALLOWANCES: DriftAllowances = {
-  undeclaredTables: {
-    securix_migrations: "the migration runner's own ledger (migrate.ts), never queried by drizzle",
-  },
-  withoutRowid: {
-    activity_hourly: "0017 made it WITHOUT ROWID (the key is the row); drizzle cannot declare it",
-  },
-};
+const ALLOWANCES = SCHEMA_ALLOWANCES;
 
 /** For the hand-built databases below, which have neither allowed table. */
 const NONE: DriftAllowances = { undeclaredTables: {}, withoutRowid: {} };
