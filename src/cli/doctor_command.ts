@@ -47,7 +47,7 @@ import { DEFAULT_UNIT_PATH, dirname } from "./systemd_unit.ts";
 export function registerDoctor(program: Command, context: CliContext): void {
   program.command("doctor")
     .description(
-      "check config, master key, database, migrations, DNS, public URL, provider endpoints " +
+      "check config, master key, database, migrations, schema, DNS, public URL, provider endpoints " +
         "and the systemd unit",
     )
     .option("--json", "print JSON")
