@@ -193,3 +193,41 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "hide: the refusal of an unreadable list names the rule that hides something of that provider, not the first hide rule",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const env = await rulesEnv({
+      rules: [
+        { name: "hide_hr_drive", target: "*", effect: "hide", folders: [DRIVE_IDS.HR] },
+        { name: "hide_hr_mail", target: "gmail.*", effect: "hide", labels: ["HR"] },
+      ],
+    });
+    try {
+      const prefixed = XSSI + JSON.stringify({ labels: [{ id: "Label_1", name: "HR" }] });
+      env.fake.intercept = (call) => {
+        if (call.path !== "/gmail/v1/users/me/labels") return undefined;
+        return call.query.get("alt") === "proto"
+          ? new Response("\x0a\x07Label_1", {
+            headers: { "content-type": "application/x-protobuf" },
+          })
+          : new Response(prefixed, { headers: { "content-type": "application/json" } });
+      };
+      for (const query of ["", "?alt=proto"]) {
+        const res = await fetch(`${env.proxy("gmail")}/gmail/v1/users/me/labels${query}`, {
+          headers: { ...env.headers(), "accept-encoding": "identity" },
+        });
+        const text = await res.text();
+        assert.equal(res.status, 502, `${query}: ${text}`);
+        const error = JSON.parse(text).error;
+        assert.equal(error.code, "SX-UNINSPECTABLE", text);
+        assert.equal(error.details.rule, "hide_hr_mail", `${query}: ${text}`);
+      }
+    } finally {
+      await env.close();
+    }
+  },
+});
