@@ -55,8 +55,27 @@ Deno.test("console: CSRF-less and cross-origin posts are refused; nothing change
       origin: "https://evil.example",
     });
     assert.equal(foreign.status, 403, await foreign.text());
+    // The browser is at https://console.example; the proxy hands the request on to
+    // 127.0.0.1 with that Host. The browser's Sec-Fetch-Site saw the page's own origin.
+    const proxied = { origin: "https://console.example" };
+    const own = await admin.post("/console/apps", { name: "proxied", _csrf: csrf }, {
+      ...proxied,
+      "sec-fetch-site": "same-origin",
+    });
+    assert.equal(own.status, 201, await own.text());
+    const cross = await admin.post("/console/apps", { name: "crosssite", _csrf: csrf }, {
+      ...proxied,
+      "sec-fetch-site": "cross-site",
+    });
+    assert.equal(cross.status, 403, await cross.text());
+    // The console's pages are not no-referrer: `null` is an opaque origin's post.
+    const opaque = await admin.post("/console/apps", { name: "opaque", _csrf: csrf }, {
+      origin: "null",
+    });
+    assert.equal(opaque.status, 403, await opaque.text());
     const list = await admin.page("/console/apps");
     assert.doesNotMatch(list.html, /nocsrf/);
+    assert.doesNotMatch(list.html, /crosssite|opaque/);
     // The token of one session is worth nothing in another.
     const other = new ConsoleClient(env.consoleUrl);
     await (await other.signIn(ADMIN, PASSWORD, env.totpKey, 1)).body?.cancel();

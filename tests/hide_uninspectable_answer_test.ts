@@ -67,6 +67,15 @@ Deno.test({
 /** Google's anti-XSSI prefix before the JSON, the content type still saying JSON. */
 const XSSI = ")]}'\n";
 
+/** Gmail's labels.list answered unreadably: XSSI-prefixed JSON, or protobuf for `alt=proto`. */
+const LABELS_PREFIXED = XSSI + JSON.stringify({ labels: [{ id: "Label_1", name: "HR" }] });
+function unreadableLabels(call: { path: string; query: URLSearchParams }): Response | undefined {
+  if (call.path !== "/gmail/v1/users/me/labels") return undefined;
+  return call.query.get("alt") === "proto"
+    ? new Response("\x0a\x07Label_1", { headers: { "content-type": "application/x-protobuf" } })
+    : new Response(LABELS_PREFIXED, { headers: { "content-type": "application/json" } });
+}
+
 Deno.test({
   name:
     "hide: a listed answer labelled JSON that does not parse (XSSI prefix) or lacks its list is refused, not passed on unfiltered",
@@ -156,22 +165,14 @@ Deno.test({
       rules: [{ name: "hide_hr_drive", target: "*", effect: "hide", folders: [DRIVE_IDS.HR] }],
     });
     try {
-      const prefixed = XSSI + JSON.stringify({ labels: [{ id: "Label_1", name: "HR" }] });
-      env.fake.intercept = (call) => {
-        if (call.path !== "/gmail/v1/users/me/labels") return undefined;
-        return call.query.get("alt") === "proto"
-          ? new Response("\x0a\x07Label_1", {
-            headers: { "content-type": "application/x-protobuf" },
-          })
-          : new Response(prefixed, { headers: { "content-type": "application/json" } });
-      };
+      env.fake.intercept = unreadableLabels;
       const labels = (query = "") =>
         fetch(`${env.proxy("gmail")}/gmail/v1/users/me/labels${query}`, {
           headers: { ...env.headers(), "accept-encoding": "identity" },
         });
       const xssi = await labels();
       assert.equal(xssi.status, 200);
-      assert.equal(await xssi.text(), prefixed);
+      assert.equal(await xssi.text(), LABELS_PREFIXED);
       const proto = await labels("?alt=proto");
       assert.equal(proto.status, 200, await proto.clone().text());
       await proto.body?.cancel();
@@ -188,6 +189,36 @@ Deno.test({
       });
       assert.equal(files.status, 502, await files.clone().text());
       await files.body?.cancel();
+    } finally {
+      await env.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "hide: the refusal of an unreadable list names the rule that hides something of that provider, not the first hide rule",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const env = await rulesEnv({
+      rules: [
+        { name: "hide_hr_drive", target: "*", effect: "hide", folders: [DRIVE_IDS.HR] },
+        { name: "hide_hr_mail", target: "gmail.*", effect: "hide", labels: ["HR"] },
+      ],
+    });
+    try {
+      env.fake.intercept = unreadableLabels;
+      for (const query of ["", "?alt=proto"]) {
+        const res = await fetch(`${env.proxy("gmail")}/gmail/v1/users/me/labels${query}`, {
+          headers: { ...env.headers(), "accept-encoding": "identity" },
+        });
+        const text = await res.text();
+        assert.equal(res.status, 502, `${query}: ${text}`);
+        const error = JSON.parse(text).error;
+        assert.equal(error.code, "SX-UNINSPECTABLE", text);
+        assert.equal(error.details.rule, "hide_hr_mail", `${query}: ${text}`);
+      }
     } finally {
       await env.close();
     }

@@ -158,8 +158,6 @@ export function registerServe(program: Command, context: CliContext): void {
             log: io.err,
             securityPort: () => runtime.securityPort(),
           });
-          // Lockouts announced since the isolates reported listening found `pool` still null.
-          pool.replayLockouts();
           io.out(
             `Workers: ${isolates} serving isolates on port ${server.addr.port}${
               config.server.workers === "auto" ? " (auto: one per core)" : ""

@@ -1,7 +1,16 @@
 import type { MiddlewareHandler } from "hono";
 import { verifyCsrf } from "../flows/csrf.ts";
+import { foreignPost, type OwnPosts } from "../http/same_origin.ts";
 import type { ConsoleDeps } from "./console_deps.ts";
 import type { ConsoleEnv } from "./console_session.ts";
+
+/**
+ * The console's pages are sent with `Referrer-Policy: same-origin`
+ * (console_app.tsx), so its own posts carry its origin, never `null`. No
+ * public URL: a reverse proxy that rewrites Host is seen through
+ * `Sec-Fetch-Site`, which every current browser sends.
+ */
+const CONSOLE_POSTS: OwnPosts = { nullOrigin: "foreign" };
 
 /**
  * Every POST of a signed-in admin carries the session's CSRF token in the
@@ -11,11 +20,7 @@ import type { ConsoleEnv } from "./console_session.ts";
 export function requireCsrf(deps: ConsoleDeps): MiddlewareHandler<ConsoleEnv> {
   return async function consoleCsrf(c, next) {
     if (c.req.method !== "POST") return await next();
-    const site = c.req.header("sec-fetch-site");
-    if (
-      (site !== undefined && site !== "same-origin" && site !== "none") ||
-      !sameOrigin(c.req.header("origin"), c.req.url, c.req.header("host"))
-    ) {
+    if (foreignPost((name) => c.req.header(name), c.req.url, CONSOLE_POSTS)) {
       return c.text("Cross-origin form refused\n", 403);
     }
     const form = await c.req.parseBody();
@@ -25,16 +30,4 @@ export function requireCsrf(deps: ConsoleDeps): MiddlewareHandler<ConsoleEnv> {
     }
     await next();
   };
-}
-
-/** No Origin (older browsers, curl) passes to the token check; a foreign one does not. */
-export function sameOrigin(origin: string | undefined, url: string, host: string | undefined) {
-  if (!origin) return true;
-  if (origin === "null") return false;
-  try {
-    const o = new URL(origin);
-    return o.host === (host ?? new URL(url).host);
-  } catch {
-    return false;
-  }
 }

@@ -170,14 +170,13 @@ async function failSession(
   session: AuthSession,
   provider: string,
   reason: string,
-  code: string | null = null,
 ): Promise<CallbackOutcome> {
   const providers = {
     ...session.providers,
     [provider]: { ...session.providers[provider], status: "failed" as const, error: reason },
   };
   await updateSession(deps.database.db, session.id, { providers });
-  await endSession(deps.database, session, "failed", reason, deps.now(), code);
+  await endSession(deps.database, session, "failed", reason, deps.now());
   // Providers connected earlier in this session will never be used: revoke and delete.
   await discardSessionLeftovers(deps, { id: session.id, status: "failed", providers });
   return { kind: "failed", session: { ...session, providers, status: "failed", reason }, reason };
@@ -291,12 +290,6 @@ async function refuseSwap(
       webhook: null,
     }, deps.now());
   });
-  const failed = await failSession(
-    deps,
-    session,
-    provider,
-    ACCOUNT_MISMATCH.reason,
-    ACCOUNT_MISMATCH.code,
-  );
+  const failed = await failSession(deps, session, provider, ACCOUNT_MISMATCH.reason);
   return { ...failed, error } as CallbackOutcome;
 }

@@ -4,6 +4,7 @@ import type { Database, Db, Tx } from "../db/client.ts";
 import { authSessions } from "../db/schema.ts";
 import type { AuthSession, SessionProvider, SessionStatus } from "./session_types.ts";
 import { reportSession } from "./session_outcomes.ts";
+import { reasonCode } from "./account_swap.ts";
 
 type Row = typeof authSessions.$inferSelect;
 
@@ -139,9 +140,9 @@ export async function endSession(
   status: Extract<SessionStatus, "failed" | "expired">,
   reason: string | null,
   now: number,
-  /** The stable SX code apps get beside the reason, for reasons that have one. */
-  code: string | null = null,
 ): Promise<boolean> {
+  // The stable SX code apps get beside the reason, for reasons that have one.
+  const code = reasonCode(reason);
   const ended = await database.transaction(async (tx) => {
     const result = await tx.update(authSessions).set({ status, reason, endedAt: now }).where(
       and(

@@ -372,14 +372,18 @@ export async function createRuntime(
   putInForce(compileRules(config.rules, config.scopes), "start");
   // One count for the whole process: kept here, or in the main isolate when this one serves beside it.
   const lockoutLimits = failedKeyLimits(config.auth_lockout);
-  const keyLockout = serving?.keyFailed
-    ? new ReportedKeyLockout({
-      report: serving.keyFailed,
-      maxAddresses: lockoutLimits.maxAddresses,
-    })
-    : new FailedKeyLimiter(lockoutLimits, options.onKeyLockout);
+  // Which side this isolate is, said once: it counts failures, or keeps what the counter announces.
+  const keyLockout: KeyLockoutSide = serving?.keyFailed
+    ? {
+      side: "kept",
+      kept: new ReportedKeyLockout({
+        report: serving.keyFailed,
+        maxAddresses: lockoutLimits.maxAddresses,
+      }),
+    }
+    : { side: "counted", counted: new FailedKeyLimiter(lockoutLimits, options.onKeyLockout) };
   const { app, authenticator, flowDeps, commands } = await createApp(appliance, {
-    keyLockout,
+    keyLockout: keyLockout.side === "counted" ? keyLockout.counted : keyLockout.kept,
     rules: () => rules.set,
     gateway: { routes: wiring.routes, credentials },
     providers: wiring.registry,
@@ -593,12 +597,12 @@ export async function createRuntime(
     },
     forget,
     keyFailed: (address) =>
-      keyLockout instanceof FailedKeyLimiter ? keyLockout.count(address, now()) : null,
+      keyLockout.side === "counted" ? keyLockout.counted.count(address, now()) : null,
     lockOut: (key, until) => {
-      if (keyLockout instanceof ReportedKeyLockout) keyLockout.lock(key, until);
+      if (keyLockout.side === "kept") keyLockout.kept.lock(key, until);
     },
     activeLockouts: () =>
-      keyLockout instanceof FailedKeyLimiter ? keyLockout.activeLockouts(now()) : [],
+      keyLockout.side === "counted" ? keyLockout.counted.activeLockouts(now()) : [],
     securityPort: () => securityThread?.port() ?? null,
     applyRules(raw, trigger) {
       const loaded = loadRuleSet(raw);
@@ -628,6 +632,16 @@ export async function createRuntime(
 function leaseMs(shareMs: number): number {
   return Math.max(10_000, 5 * shareMs);
 }
+
+/**
+ * The failed-key lockout of one isolate: `counted` where failures are counted
+ * for the whole process (the main isolate, or the only one), `kept` in a
+ * serving isolate beside it, which reports failures there and keeps the
+ * lockouts it announces.
+ */
+type KeyLockoutSide =
+  | { side: "counted"; counted: FailedKeyLimiter }
+  | { side: "kept"; kept: ReportedKeyLockout };
 
 const SERVING_AUDIT_INTERVAL_MS = 50;
 const SERVING_AUDIT_MAX_BATCH = 500;

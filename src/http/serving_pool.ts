@@ -40,17 +40,16 @@ export function runnableIsolates(
 /**
  * What an isolate that just reported listening is told: what changed while
  * it started and reached it before it could keep it (a message that arrives
- * before then is dropped).
+ * before then is dropped). Not the lockouts: ServingPool.start tells them
+ * once every isolate listens (announced before then, they found no pool).
  */
 export function catchUpMessages(state: {
   rules: Record<string, unknown> | null;
   backlogged: boolean;
-  lockouts: Array<{ key: string; until: number }>;
 }): ToServingWorker[] {
   const messages: ToServingWorker[] = [];
   if (state.rules) messages.push({ type: "rules", raw: state.rules });
   if (state.backlogged) messages.push({ type: "backlog", backlogged: true });
-  for (const { key, until } of state.lockouts) messages.push({ type: "lockOut", key, until });
   return messages;
 }
 
@@ -85,8 +84,6 @@ export class ServingPool {
       forget: (change: CacheChange) => void;
       /** Counts a serving isolate's failed key check (runtime.keyFailed). */
       keyFailed: (address: string) => number | null;
-      /** The lockouts in force where they are kept (runtime.activeLockouts). */
-      activeLockouts: () => Array<{ key: string; until: number }>;
       log: (line: string) => void;
     },
   ) {}
@@ -119,9 +116,9 @@ export class ServingPool {
      */
     keyFailed: (address: string) => number | null;
     /**
-     * The lockouts in force (runtime.activeLockouts): an isolate that reports
-     * listening is told them, as it is told reloaded rules, since lockouts
-     * announced while it started found no runtime there to keep them.
+     * The lockouts in force (runtime.activeLockouts): told to every isolate
+     * once all listen, since lockouts announced before then found no pool
+     * (or no runtime in the isolate) to keep them.
      */
     activeLockouts: () => Array<{ key: string; until: number }>;
     log: (line: string) => void;
@@ -139,6 +136,9 @@ export class ServingPool {
       await pool.stop(1_000);
       throw error;
     }
+    // The pool is up: from here on the runtime's lockouts reach it through lockOut. Nothing
+    // runs between this and the caller's `pool = …` (no task, only promise jobs).
+    for (const { key, until } of options.activeLockouts()) pool.lockOut(key, until);
     return pool;
   }
 
@@ -189,11 +189,7 @@ export class ServingPool {
       case "listening":
         member.started.resolve();
         for (
-          const catchUp of catchUpMessages({
-            rules: this.#rules,
-            backlogged: this.#backlogged,
-            lockouts: this.options.activeLockouts(),
-          })
+          const catchUp of catchUpMessages({ rules: this.#rules, backlogged: this.#backlogged })
         ) this.#post(member, catchUp);
         return;
       case "failed":
@@ -265,14 +261,6 @@ export class ServingPool {
    */
   lockOut(key: string, until: number): void {
     for (const member of this.#members) this.#post(member, { type: "lockOut", key, until });
-  }
-
-  /**
-   * Tells every serving isolate the lockouts in force: the ones announced
-   * while the pool started had no pool to go through.
-   */
-  replayLockouts(): void {
-    for (const { key, until } of this.options.activeLockouts()) this.lockOut(key, until);
   }
 
   /** Tells every serving isolate whether the one audit writer is backlogged (on a change). */

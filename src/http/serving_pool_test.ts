@@ -21,19 +21,14 @@ Deno.test("serving pool: keyFailed is required (its absence would fail the locko
   assert.equal(required, true);
 });
 
-Deno.test("serving pool: an isolate that reports listening is told the rules, backlog and lockouts", () => {
-  assert.deepEqual(catchUpMessages({ rules: null, backlogged: false, lockouts: [] }), []);
+Deno.test("serving pool: an isolate that reports listening is told the rules and backlog (lockouts come once all listen)", () => {
+  assert.deepEqual(catchUpMessages({ rules: null, backlogged: false }), []);
   const raw = { rules: [] };
   assert.deepEqual(
-    catchUpMessages({
-      rules: raw,
-      backlogged: true,
-      lockouts: [{ key: "192.0.2.1", until: 60_000 }],
-    }),
+    catchUpMessages({ rules: raw, backlogged: true }),
     [
       { type: "rules", raw },
       { type: "backlog", backlogged: true },
-      { type: "lockOut", key: "192.0.2.1", until: 60_000 },
     ],
   );
 });

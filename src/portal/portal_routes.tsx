@@ -163,7 +163,8 @@ export function portalRoutes(deps: PortalDeps): Hono {
   // The POST uses the link: from this site's own page only (another site's form has
   // neither our Origin nor the browser-binding cookie its CSRF token is bound to).
   app.post("/portal/start", async (c) => {
-    if (foreignPost((name) => c.req.header(name), c.req.url, deps.publicOrigin)) {
+    const own = { nullOrigin: "ours", publicOrigin: deps.publicOrigin } as const;
+    if (foreignPost((name) => c.req.header(name), c.req.url, own)) {
       return formRefused();
     }
     const form = await c.req.parseBody();

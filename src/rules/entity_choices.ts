@@ -1,7 +1,7 @@
 import type { Operation } from "../providers/operation.ts";
 import type { CallContext, Evaluation } from "./evaluate.ts";
 import type { CompiledRule, RuleSet } from "./rule_set.ts";
-import { compileGlob, type Glob, headCompatible } from "./target_glob.ts";
+import { compileGlob, operationTargets } from "./target_glob.ts";
 
 /**
  * What one entity chose for itself in the Trust Portal: virtual scopes it
@@ -59,13 +59,7 @@ function scopeContaining(
   ctx: CallContext,
   off: ReadonlySet<string>,
 ): string | null {
-  const id = ctx.operation.id;
-  const aliased = ctx.family !== ctx.provider && id.startsWith(ctx.provider)
-    ? ctx.family + id.slice(ctx.provider.length)
-    : null;
-  const contains = ctx.operation.multiplexed === true
-    ? (g: Glob) => headCompatible(g, ctx.provider, ctx.family)
-    : (g: Glob) => g.match(id) || (aliased !== null && g.match(aliased));
+  const contains = operationTargets(ctx.provider, ctx.family, ctx.operation);
   for (const scope of set.scopes) {
     if (!off.has(scope.name)) continue;
     if (scope.operations.some(contains)) return scope.name;

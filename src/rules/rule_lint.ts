@@ -1,6 +1,6 @@
 import { canonicalJson } from "../audit/canonical_json.ts";
 import type { CompiledRule, RuleSet } from "./rule_set.ts";
-import { type Glob, globCovers, headCompatible } from "./target_glob.ts";
+import { type Glob, globCovers, operationTargets } from "./target_glob.ts";
 
 /** Effects whose refusal answers with the rule's llm_error. */
 const REFUSING_EFFECTS = new Set(["deny", "limit", "approve"]);
@@ -82,15 +82,13 @@ function reachability(
   knownOperations: (provider: string) => readonly string[] | null,
   providers: readonly LintProvider[],
 ): (glob: Glob) => boolean {
-  const maps = providers.map((p) => ({ ...p, ops: knownOperations(p.name) }));
-  return (glob) =>
-    maps.some(({ name, family, ops }) => {
-      if (ops === null) return headCompatible(glob, name, family);
-      return [...ops, `${name}.unknown`].some((id) =>
-        glob.match(id) ||
-        (family !== name && id.startsWith(name) && glob.match(family + id.slice(name.length)))
-      );
-    });
+  const targets = providers.flatMap(({ name, family }) => {
+    const ops = knownOperations(name);
+    // No map: any operation of it may come, as in a multiplexed call.
+    if (ops === null) return [operationTargets(name, family, { id: name, multiplexed: true })];
+    return [...ops, `${name}.unknown`].map((id) => operationTargets(name, family, { id }));
+  });
+  return (glob) => targets.some((concerns) => concerns(glob));
 }
 
 function unknownHead(glob: Glob, providers: readonly LintProvider[]): string {

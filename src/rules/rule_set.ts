@@ -5,7 +5,7 @@ import { canonicalJson } from "../audit/canonical_json.ts";
 import type { Effect, LimitPer, RedactKind, RuleConfig, ScopeConfig } from "./rule_schema.ts";
 import { parseRate, type Rate } from "../security/rate.ts";
 import { parseDuration } from "../security/duration.ts";
-import { compileGlob, type Glob, headCompatible } from "./target_glob.ts";
+import { compileGlob, type Glob, operationTargets } from "./target_glob.ts";
 
 /**
  * A validated rule file compiled for the hot path: globs turned into string
@@ -171,10 +171,9 @@ export function compileRules(
 }
 
 /**
- * A target matches the operation id, or the id with the provider replaced by
- * its family (`google.users.messages.send` for Gmail's). A multiplexed
- * operation matches every target whose provider-or-family part could name an
- * operation of this provider, whatever the rule's classes: deny by caution.
+ * The candidates that concern the operation (operationTargets). A rule's
+ * classes do not narrow a multiplexed operation: it may carry a call of any
+ * class.
  */
 function target(
   candidates: Candidates,
@@ -183,13 +182,7 @@ function target(
   op: Operation,
 ): Targeted {
   const multiplexed = op.multiplexed === true;
-  const aliased = family !== provider && op.id.startsWith(provider)
-    ? family + op.id.slice(provider.length)
-    : null;
-  const targets = (glob: Glob) =>
-    multiplexed
-      ? headCompatible(glob, provider, family)
-      : glob.match(op.id) || (aliased !== null && glob.match(aliased));
+  const targets = operationTargets(provider, family, op);
   const rules = candidates.rules.filter((rule) =>
     targets(rule.target) && (multiplexed || !rule.classes || rule.classes.has(op.class))
   );

@@ -120,15 +120,16 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
       if (!ev || ev.hide.length === 0) return CONTINUE;
       const ctx = hideContext(ev, ex, lookup);
       const id = ex.operation.id;
+      const hider = hidingRule(id, ev.hide);
       try {
         if (hideReach(id).query) ex.query = await narrowQueryResolved(id, ex.path, ex.query, ctx);
       } catch (error) {
-        if (error instanceof SecurixError) return deny(error, ev.hide[0]);
+        if (error instanceof SecurixError) return deny(error, hider);
         throw error;
       }
       if (await targetHidden(id, ex.path, ex.query, ctx)) {
         ex.decision = "hidden";
-        return deny(ruleErrors.folderHidden(ev.hide[0].name), ev.hide[0]);
+        return deny(ruleErrors.folderHidden(hider.name), hider);
       }
       return CONTINUE;
     },
@@ -144,6 +145,9 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
       // this provider's: a `*` rule naming Drive folders has nothing to keep out of Gmail's.
       const guardsList = reach?.listed !== undefined && answer.status >= 200 &&
         answer.status < 300 && hidesAnything(id, hidePolicy(ev));
+      // A refusal names the rule that hides something of this provider's, not the first hide.
+      // (Read only where a hide rule applies: every branch below needs `reach`.)
+      const hider = hidingRule(id, ev.hide);
       if (guardsList && !inspect) {
         // A list the filter cannot read (compressed although identity was asked for, or
         // another format: `alt=proto`) is not shown unfiltered.
@@ -152,9 +156,9 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
             answer.contentEncoding && answer.contentEncoding !== "identity"
               ? `compressed (${answer.contentEncoding})`
               : "not JSON",
-            ev.hide[0].name,
+            hider.name,
           ),
-          ev.hide[0],
+          hider,
         );
       }
       if (filtersAnswer && inspect) {
@@ -162,8 +166,8 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
         if (body === "too_large") {
           // An answer too large to check for hidden items is not shown.
           return deny(
-            ruleErrors.uninspectable("larger than max_inspect_bytes", ev.hide[0].name),
-            ev.hide[0],
+            ruleErrors.uninspectable("larger than max_inspect_bytes", hider.name),
+            hider,
           );
         }
         if (body !== null) {
@@ -171,11 +175,11 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
           if (outcome?.action === "unreadable" && guardsList) {
             // Labelled JSON but not readable as the list (an XSSI prefix, gzip labelled
             // identity, no array): passing it on would show whatever it hides.
-            return deny(ruleErrors.uninspectable(outcome.reason, ev.hide[0].name), ev.hide[0]);
+            return deny(ruleErrors.uninspectable(outcome.reason, hider.name), hider);
           }
           if (outcome?.action === "hidden") {
             ex.decision = "hidden";
-            return deny(ruleErrors.folderHidden(ev.hide[0].name), ev.hide[0]);
+            return deny(ruleErrors.folderHidden(hider.name), hider);
           }
           if (outcome?.action === "replace") {
             ex.decision = "hidden";
@@ -233,6 +237,14 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
     ex.notes.redactions = result.counts;
     return { action: "replace", body: result.body };
   }
+}
+
+/**
+ * The first hide rule that hides something of this operation's provider
+ * (Gmail labels, Drive folders); the first of all when none does.
+ */
+function hidingRule(operationId: string, hide: readonly CompiledRule[]): CompiledRule {
+  return hide.find((rule) => hidesAnything(operationId, rule)) ?? hide[0];
 }
 
 /** Narrows list queries by rule names alone; operations hide cannot check are refused. */

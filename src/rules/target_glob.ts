@@ -68,6 +68,29 @@ export function headCompatible(glob: Glob, provider: string, family: string): bo
 }
 
 /**
+ * Which target globs concern an operation of `provider` (of `family`): the
+ * rules and scopes that apply to it (rule_set.ts), the entity's switched-off
+ * scopes that contain it (entity_choices.ts), the targets lint finds
+ * reachable (rule_lint.ts). A glob matches the operation id, or the id with
+ * the provider replaced by its family (`google.users.messages.send` for
+ * Gmail's). A multiplexed operation (a batch, a GraphQL document, a provider
+ * with no operation map) may carry any call of its provider, so every glob
+ * whose provider-or-family part could name one of them concerns it: deny by
+ * caution.
+ */
+export function operationTargets(
+  provider: string,
+  family: string,
+  operation: { readonly id: string; readonly multiplexed?: boolean },
+): (glob: Glob) => boolean {
+  if (operation.multiplexed === true) return (glob) => headCompatible(glob, provider, family);
+  const id = operation.id;
+  if (family === provider || !id.startsWith(provider)) return (glob) => glob.match(id);
+  const aliased = family + id.slice(provider.length);
+  return (glob) => glob.match(id) || glob.match(aliased);
+}
+
+/**
  * Whether every text `inner` matches is also matched by `outer`. Sound, not
  * complete: `outer`'s literals can never match a `*` of `inner`, so if
  * `outer` matches `inner`'s source read literally, `outer`'s wildcards absorb

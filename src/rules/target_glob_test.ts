@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { compileGlob, globCovers, headCompatible, operationGlobProblem } from "./target_glob.ts";
+import {
+  compileGlob,
+  globCovers,
+  headCompatible,
+  operationGlobProblem,
+  operationTargets,
+} from "./target_glob.ts";
 
 const matches = (glob: string, text: string) => compileGlob(glob).match(text);
 
@@ -70,6 +76,35 @@ Deno.test("headCompatible: whole segments compare exactly, partial heads by pref
   assert.equal(headCompatible(compileGlob("git*"), "gmail", "google"), false);
   assert.equal(headCompatible(compileGlob("*.send"), "gmail", "google"), true);
   assert.equal(headCompatible(compileGlob("gmai"), "gmail", "google"), false);
+});
+
+Deno.test("operationTargets: the id or its family alias; a multiplexed operation by head alone", () => {
+  const concerns = (
+    glob: string,
+    provider: string,
+    family: string,
+    id: string,
+    multiplexed = false,
+  ) => operationTargets(provider, family, { id, multiplexed })(compileGlob(glob));
+  const send = "gmail.users.messages.send";
+  assert.equal(concerns("gmail.users.messages.send", "gmail", "google", send), true);
+  assert.equal(concerns("google.users.messages.send", "gmail", "google", send), true, "alias");
+  assert.equal(concerns("google.*", "gmail", "google", send), true);
+  assert.equal(concerns("*.send", "gmail", "google", send), true);
+  assert.equal(concerns("gmail.users.messages.get", "gmail", "google", send), false);
+  assert.equal(concerns("drive.*", "gmail", "google", send), false);
+  // A provider that is its own family has no alias; an id not under the provider none either.
+  assert.equal(concerns("github.*", "github", "github", "github.repos.get"), true);
+  assert.equal(concerns("google.x", "gmail", "google", "other.x"), false);
+  // Multiplexed: any glob that could name an operation of the provider or family.
+  const batch = "gmail.batch";
+  assert.equal(concerns("gmail.users.messages.send", "gmail", "google", batch, true), true);
+  assert.equal(concerns("google.users.messages.delete", "gmail", "google", batch, true), true);
+  assert.equal(concerns("gm*", "gmail", "google", batch, true), true);
+  assert.equal(concerns("*.delete", "gmail", "google", batch, true), true);
+  assert.equal(concerns("drive.*", "gmail", "google", batch, true), false);
+  assert.equal(concerns("gmail.batch", "gmail", "google", batch, false), true);
+  assert.equal(concerns("gmail.users.messages.send", "gmail", "google", batch, false), false);
 });
 
 Deno.test("globCovers: sound inclusion on globs read literally", () => {
