@@ -201,15 +201,16 @@ Deno.test({
       // The agent asks for a link (a fresh pending connection id) and signs in as mallory.
       const swap = await gatewayConsent(env, keys.agent, "mallory");
       assert.notEqual(swap.request.connection_id, connectionId);
+      const usable = (await listConnections(db, { entityId: "u1" }))
+        .filter((c) => c.status !== "pending");
+      assert.deepEqual(usable, [], "mallory's account is behind u1's gmail");
+      assert.equal(await proxiedStatus(env, keys.agent), 401, "u1 has no usable gmail");
+      // Told before signing in, and after.
       assert.match(swap.consentHtml, /only reconnect alice@example\.test/);
       assert.equal(swap.done.status, 403, swap.location ?? "");
       assert.match(swap.doneHtml, /SX-ACCOUNT-MISMATCH/);
       assert.match(swap.doneHtml, /stays disconnected/);
       assert.doesNotMatch(swap.doneHtml, /stays connected/);
-      const usable = (await listConnections(db, { entityId: "u1" }))
-        .filter((c) => c.status !== "pending");
-      assert.deepEqual(usable, [], "mallory's account is behind u1's gmail");
-      assert.equal(await proxiedStatus(env, keys.agent), 401, "u1 has no usable gmail");
       const refused = await listRecords(db, { kinds: "session.account_refused" });
       assert.equal(refused.length, 1);
       assert.equal(refused[0].data.keptAccountId, "alice");
