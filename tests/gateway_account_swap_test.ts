@@ -10,8 +10,10 @@
 import assert from "node:assert/strict";
 import { createApiKey } from "../src/apps/key_store.ts";
 import { listRecords } from "../src/audit/read_records.ts";
-import { getConnection } from "../src/connections/connection_store.ts";
+import { getConnection, listConnections } from "../src/connections/connection_store.ts";
+import { setPaused } from "../src/connections/lifecycle.ts";
 import { Browser, csrfOf, type FlowEnv, setup } from "./helpers/flow_env.ts";
+import { vaultCredential } from "./helpers/seed.ts";
 import { deviceToCredentialForm, RIGHT, setupCredentialEnv } from "./helpers/credential_env.ts";
 
 const SCOPES = ["openid", "email", "https://www.googleapis.com/auth/gmail.readonly"];
@@ -172,6 +174,108 @@ Deno.test({
       assert.equal(await proxiedStatus(env, keys.agent), 200);
       // The page said which account this link may reconnect.
       assert.match(again.consentHtml, /only reconnect alice@example\.test/);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "account swap: after the user revokes, an agent key's consent can only bring the same account back",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withEnv(async (env, keys) => {
+      const { connectionId } = await aliceConnects(env, keys.backend);
+      const db = env.appliance.database.db;
+      const revoked = await fetch(`${env.publicUrl}/v1/connections/${connectionId}`, {
+        method: "DELETE",
+        headers: { "securix-api-key": keys.backend },
+      });
+      assert.equal(revoked.status, 204);
+      // Revocation deletes the credential but keeps the account: what the pin compares with.
+      const after = await getConnection(db, connectionId);
+      assert.equal(after?.status, "revoked");
+      assert.equal(after?.credentialId, null);
+      assert.equal(after?.account?.id, "alice", "revocation forgot the account");
+
+      // The agent asks for a link (a fresh pending connection id) and signs in as mallory.
+      const swap = await gatewayConsent(env, keys.agent, "mallory");
+      assert.notEqual(swap.request.connection_id, connectionId);
+      const usable = (await listConnections(db, { entityId: "u1" }))
+        .filter((c) => c.status !== "pending");
+      assert.deepEqual(usable, [], "mallory's account is behind u1's gmail");
+      assert.equal(await proxiedStatus(env, keys.agent), 401, "u1 has no usable gmail");
+      // Told before signing in, and after.
+      assert.match(swap.consentHtml, /only reconnect alice@example\.test/);
+      assert.equal(swap.done.status, 403, swap.location ?? "");
+      assert.match(swap.doneHtml, /SX-ACCOUNT-MISMATCH/);
+      assert.match(swap.doneHtml, /stays disconnected/);
+      assert.doesNotMatch(swap.doneHtml, /stays connected/);
+      const refused = await listRecords(db, { kinds: "session.account_refused" });
+      assert.equal(refused.length, 1);
+      assert.equal(refused[0].data.keptAccountId, "alice");
+      assert.equal(refused[0].data.connectionId, connectionId);
+
+      // The same account comes back: a new active connection with alice's account.
+      const again = await gatewayConsent(env, keys.agent, "alice");
+      assert.equal(new URL(again.location!).searchParams.get("status"), "success");
+      const back = await getConnection(db, again.request.connection_id);
+      assert.equal(back?.status, "active");
+      assert.equal(back?.account?.id, "alice");
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "account swap: an agent key's reconnect of a paused connection renews its token and leaves it paused",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await withEnv(async (env, keys) => {
+      const { connectionId, token } = await aliceConnects(env, keys.backend);
+      const db = env.appliance.database.db;
+      const database = env.appliance.database;
+      // The user paused it in the Trust Portal (the same command the portal runs).
+      await setPaused(
+        { database, now: env.appliance.now },
+        (await getConnection(db, connectionId))!,
+        true,
+      );
+
+      const again = await gatewayConsent(env, keys.agent, "alice");
+      const conn = await getConnection(db, connectionId);
+      assert.equal(conn?.status, "paused", "the agent's consent resumed the user's pause");
+      const fresh = (await vaultCredential(env.appliance, conn!.credentialId!))!.accessToken;
+      assert.notEqual(fresh, token, "the tokens were renewed");
+      env.setExpected(fresh);
+      assert.equal(await proxiedStatus(env, keys.agent), 403, "SX-PAUSED");
+
+      // The done page says so, and where to resume it; the app's return_url is a link on it.
+      assert.equal(again.done.status, 200, again.location ?? "");
+      assert.match(again.doneHtml, /stays paused/);
+      assert.match(again.doneHtml, /Trust Portal/);
+      const link = /href="(http:\/\/127\.0\.0\.1:3000\/callback[^"]*)"/.exec(
+        again.doneHtml.replaceAll("&amp;", "&"),
+      )?.[1] ?? "";
+      assert.equal(new URL(link).searchParams.get("status"), "success");
+      assert.equal(new URL(link).searchParams.get("connection_id"), connectionId);
+
+      // Recorded: the connection event's status, the session's list of connections left paused.
+      const created = await listRecords(db, { kinds: "connection.created" });
+      assert.equal(created.at(-1)?.data.status, "paused");
+      assert.equal(created.at(-1)?.data.previousStatus, "paused");
+      const completed = await listRecords(db, { kinds: "session.completed" });
+      assert.deepEqual(completed.at(-1)?.data.stayedPaused, [connectionId]);
+
+      // The app's backend reconnecting resumes it, as before.
+      const backend = await gatewayConsent(env, keys.backend, "alice");
+      assert.ok(backend.location?.startsWith(RETURN), `to return_url: ${backend.location}`);
+      assert.equal((await getConnection(db, connectionId))?.status, "active");
+      assert.equal(
+        (await listRecords(db, { kinds: "connection.created" })).at(-1)?.data.status,
+        "active",
+      );
     });
   },
 });

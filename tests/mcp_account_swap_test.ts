@@ -67,3 +67,59 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "mcp account swap: after the user revoked gmail, connect_gmail's code entered with another account is refused",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const env = await mcpEnv();
+    try {
+      await env.consent("alice", "gmail");
+      const db = env.temp.appliance.database;
+      const id = String(
+        (await db.client.execute("SELECT id FROM connections WHERE provider = 'gmail'")).rows[0]
+          .id,
+      );
+      const gone = await fetch(`${env.publicUrl}/v1/connections/${id}`, {
+        method: "DELETE",
+        headers: { "securix-api-key": env.apiKey() },
+      });
+      assert.equal(gone.status, 204);
+      const client = await mcpClient(
+        (await env.getUrl({ entityId: "alice", agentId: "agent-1" })).url,
+      );
+      const link = JSON.parse(
+        textOf(await client.callTool({ name: "connect_gmail", arguments: {} })),
+      );
+      await client.close();
+
+      const browser = new Browser();
+      const entry = await browser.go(link.url);
+      const entered = await browser.form(link.url, {
+        csrf: csrfOf(await entry.text()),
+        code: link.code,
+      });
+      const connectUrl = `${env.publicUrl}${entered.headers.get("location")}`;
+      const html = await (await browser.go(connectUrl)).text();
+      const started = await browser.form(`${connectUrl}/continue`, { csrf: csrfOf(html) });
+      const callback = await env.oidc.loginAndConsent(started.headers.get("location")!, {
+        accountId: "mallory",
+      });
+      const done = await browser.go(callback);
+      const page = await done.text();
+
+      const rows = (await db.client.execute(
+        "SELECT status, account FROM connections WHERE provider = 'gmail' AND entity_id = 'alice'",
+      )).rows;
+      assert.deepEqual(rows.map((r) => r.status), ["revoked"], "mallory's account was connected");
+      assert.equal(done.status, 403);
+      assert.match(page, /SX-ACCOUNT-MISMATCH/);
+      assert.match(page, /stays disconnected/);
+      assert.match(html, /only reconnect alice@example\.test/);
+    } finally {
+      await env.close();
+    }
+  },
+});

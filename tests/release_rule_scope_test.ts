@@ -26,6 +26,16 @@ async function release(env: RulesEnv, agent: string | null): Promise<string> {
   return `${res.status} ${JSON.parse(text).error.code}`;
 }
 
+/** The refusal's message of a release the rules refuse. */
+async function refusalMessage(env: RulesEnv, agent: string | null): Promise<string> {
+  const headers: Record<string, string> = { "securix-api-key": env.apiKey() };
+  if (agent !== null) headers["securix-agent-id"] = agent;
+  const res = await fetch(`${env.base}/v1/token/conn_demo_alice_gmail`, { headers });
+  const body = await res.json();
+  assert.equal(res.status, 403, JSON.stringify(body));
+  return body.error.message;
+}
+
 Deno.test({
   name:
     "credential release: agent-, method- and path-limited refusals apply whatever agent id is sent; unknown agents are refused",
@@ -63,6 +73,15 @@ Deno.test({
           "403 SX-POLICY-DENIED",
           `${effect}: another agent's id does not step around it`,
         );
+        // Refused whether securix-agent-id is left out or not, and the refusal says so: the
+        // developer is not sent looking for the header.
+        for (const agent of [null, "agent-1"]) {
+          assert.match(
+            await refusalMessage(env, agent),
+            /for the agents it names, .*whatever securix-agent-id is sent/,
+            `${effect}, agent ${agent}`,
+          );
+        }
       }
       rules({
         name: "mail_agent_hides",

@@ -14,6 +14,8 @@ export interface ResultPageProps {
   targetOrigin?: string;
   /** Machine reason passed to the app on failure, e.g. `access_denied`. */
   reason?: string;
+  /** A link back to the app (a gateway consent's return_url), where the page does not redirect. */
+  back?: { href: string; label: string };
 }
 
 /**
@@ -44,6 +46,13 @@ export function ResultPage(props: ResultPageProps) {
           ? (
             <p class="close-hint" data-close-hint hidden>
               You can close this window now.
+            </p>
+          )
+          : null}
+        {props.back
+          ? (
+            <p>
+              <a href={props.back.href}>{props.back.label}</a>
             </p>
           )
           : null}

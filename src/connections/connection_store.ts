@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNotNull, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client.ts";
 import { connections } from "../db/schema.ts";
 import type { Connection, ConnectionStatus } from "./connection_types.ts";
@@ -35,6 +35,26 @@ export async function currentConnection(
     eq(connections.entityId, entityId),
     eq(connections.provider, provider),
     ne(connections.status, "revoked"),
+  )).orderBy(desc(connections.createdAt)).limit(1);
+  return row ? toConnection(row) : null;
+}
+
+/**
+ * The entity's newest revoked connection to a provider that still names its
+ * account (revocation keeps it): the account an agent's consent may bring back.
+ */
+export async function lastRevokedConnection(
+  db: Db | Tx,
+  appId: string,
+  entityId: string,
+  provider: string,
+): Promise<Connection | null> {
+  const [row] = await db.select().from(connections).where(and(
+    eq(connections.appId, appId),
+    eq(connections.entityId, entityId),
+    eq(connections.provider, provider),
+    eq(connections.status, "revoked"),
+    isNotNull(connections.account),
   )).orderBy(desc(connections.createdAt)).limit(1);
   return row ? toConnection(row) : null;
 }

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import type { Connection, ConnectionStatus } from "../connections/connection_types.ts";
-import { accountMismatch, identifiesAccount, reasonCode, refusedSwap } from "./account_swap.ts";
+import {
+  accountMismatch,
+  identifiesAccount,
+  pinnedAccount,
+  reasonCode,
+  refusedSwap,
+} from "./account_swap.ts";
 import type { Account, SessionProvider } from "./session_types.ts";
 
 const alice: Account = { id: "sub-alice", email: "alice@example.test", name: "Alice" };
@@ -34,7 +40,49 @@ Deno.test("refusedSwap: an agent's consent with another account is refused for e
       connectionId: "con_1",
       kept: alice,
       offered: mallory,
+      revoked: false,
     }, status);
+  }
+});
+
+Deno.test("refusedSwap: a revoked connection that names its account pins it too", () => {
+  // Changed deliberately: a revoked connection used to pin nothing, so an agent could
+  // "reconnect" the user's revoked mailbox with its own account.
+  assert.deepEqual(refusedSwap(step("agent", mallory), connection("revoked")), {
+    connectionId: "con_1",
+    kept: alice,
+    offered: mallory,
+    revoked: true,
+  });
+  assert.equal(refusedSwap(step("agent", alice), connection("revoked")), null);
+  // Nothing recorded to bring back (revoked while still pending): nothing to protect.
+  assert.equal(refusedSwap(step("agent", mallory), connection("revoked", null)), null);
+  assert.equal(refusedSwap(step("backend", mallory), connection("revoked")), null);
+  const error = accountMismatch(
+    "gmail",
+    refusedSwap(step("agent", mallory), connection("revoked"))!,
+  );
+  assert.match(error.message, /Nothing was connected: gmail stays disconnected/);
+});
+
+Deno.test("pinnedAccount: what the consent page says is what refusedSwap holds to", () => {
+  const statuses = ["active", "paused", "needs_reauth", "pending", "revoked"] as const;
+  for (const status of statuses) {
+    for (const account of [alice, null]) {
+      for (const identified of [true, false]) {
+        for (const startedBy of ["agent", "backend"] as const) {
+          const s = step(startedBy, mallory);
+          const c = connection(status, account);
+          const pin = pinnedAccount(s, c, identified);
+          const label = `${status} ${account?.id} ${identified} ${startedBy}`;
+          // Pinned exactly when a different account would be refused.
+          assert.equal(pin !== null, refusedSwap(s, c, identified) !== null, label);
+          if (pin) {
+            assert.deepEqual(refusedSwap(s, c, identified)?.kept ?? null, pin.account, label);
+          }
+        }
+      }
+    }
   }
 });
 
@@ -57,7 +105,6 @@ Deno.test("refusedSwap: backend consents, and entities with nothing connected, a
   assert.equal(refusedSwap(step(undefined, mallory), connection("active")), null);
   assert.equal(refusedSwap(step("agent", mallory), null), null);
   assert.equal(refusedSwap(step("agent", mallory), connection("pending", null)), null);
-  assert.equal(refusedSwap(step("agent", mallory), connection("revoked")), null);
 });
 
 Deno.test("accountMismatch: a stable code, the kept account named, the reason's code", () => {
@@ -77,6 +124,7 @@ Deno.test("refusedSwap: a typed API key names no account, so an agent cannot rep
     connectionId: "con_1",
     kept: null,
     offered: null,
+    revoked: false,
   });
   assert.equal(identifiesAccount({ strategy: "header" }), false);
   assert.equal(identifiesAccount({ strategy: "query_param" }), false);

@@ -6,11 +6,17 @@ import {
   updateConnection,
 } from "../connections/connection_store.ts";
 import { newId } from "../db/ids.ts";
-import { accountMismatch, identifiesAccount, refusedSwap } from "./account_swap.ts";
+import {
+  accountMismatch,
+  guardedConnection,
+  identifiesAccount,
+  refusedSwap,
+} from "./account_swap.ts";
 import { authSessions } from "../db/schema.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import { reportSession } from "./session_outcomes.ts";
-import type { Account, AuthSession } from "./session_types.ts";
+import type { Connection } from "../connections/connection_types.ts";
+import type { Account, AuthSession, SessionProvider } from "./session_types.ts";
 
 interface Activated {
   id: string;
@@ -20,24 +26,37 @@ interface Activated {
   refreshable: boolean | null;
   /** The connection's status before, null when it is new. */
   previous: string | null;
+  /** `active`, or `paused` when an agent's consent reconnected a paused connection. */
+  status: "active" | "paused";
+}
+
+/**
+ * Whether an agent key's consent finds the connection paused (by the user in
+ * the portal, or an operator): it renews the tokens but leaves it paused, so
+ * an agent cannot undo the user's pause by asking them to "reconnect".
+ */
+function keepsPaused(step: SessionProvider, current: Connection | null): boolean {
+  return step.startedBy === "agent" && current?.status === "paused";
 }
 
 /**
  * Turns a consented session into active connections, in one transaction with
  * the session's move to `completed` (a compare-and-swap from `from`), so two
  * confirms cannot both win. Replaced credentials are deleted afterwards.
- * Returns false when the session was no longer in `from`; throws
- * SX-ACCOUNT-MISMATCH, having written nothing, when an agent's consent would
- * put another account behind an existing connection.
+ * Returns the completed session (its steps marking `stayedPaused`), or null
+ * when the session was no longer in `from`; throws SX-ACCOUNT-MISMATCH,
+ * having written nothing, when an agent's consent would put another account
+ * behind an existing connection.
  */
 export async function activateSession(
   deps: FlowDeps,
   session: AuthSession,
   from: "pending" | "awaiting_confirmation",
-): Promise<boolean> {
+): Promise<AuthSession | null> {
   const now = deps.now();
   const replaced: string[] = [];
   const made: Activated[] = [];
+  const providersAfter = { ...session.providers };
   const won = await deps.database.transaction(async (tx) => {
     const moved = await tx.update(authSessions).set({ status: "completed", endedAt: now }).where(
       and(eq(authSessions.id, session.id), eq(authSessions.status, from)),
@@ -45,8 +64,10 @@ export async function activateSession(
     if (moved.rowsAffected === 0) return false;
     const activated: Activated[] = [];
     for (const [provider, step] of Object.entries(session.providers)) {
+      const current = await currentConnection(tx, session.appId, session.entityId, provider);
+      const stayedPaused = keepsPaused(step, current);
       const patch = {
-        status: "active" as const,
+        status: stayedPaused ? "paused" as const : "active" as const,
         credentialId: step.credentialId ?? null,
         credentialExpiresAt: step.credentialExpiresAt ?? null,
         refreshable: step.refreshable ?? null,
@@ -54,13 +75,14 @@ export async function activateSession(
         account: step.account ?? null,
         sessionId: session.id,
       };
-      const { account, scopes, refreshable } = patch;
-      const current = await currentConnection(tx, session.appId, session.entityId, provider);
+      const { account, scopes, refreshable, status } = patch;
       // Checked here, in the transaction that would swap it, not when the consent began: the
-      // user may have connected through the app meanwhile. The throw rolls the CAS back too.
+      // user may have connected (or revoked) meanwhile. The throw rolls the CAS back too.
       const identified = identifiesAccount(deps.providers.enabled.get(provider)?.form);
-      const refusal = refusedSwap(step, current, identified);
+      const key = { appId: session.appId, entityId: session.entityId, provider };
+      const refusal = refusedSwap(step, await guardedConnection(tx, current, key), identified);
       if (refusal) throw accountMismatch(provider, refusal);
+      if (stayedPaused) providersAfter[provider] = { ...step, stayedPaused: true };
       if (current) {
         if (current.credentialId && current.credentialId !== patch.credentialId) {
           replaced.push(current.credentialId);
@@ -73,10 +95,11 @@ export async function activateSession(
           scopes,
           refreshable,
           previous: current.status,
+          status,
         });
       } else {
         const id = newId("con", deps.random);
-        activated.push({ id, provider, account, scopes, refreshable, previous: null });
+        activated.push({ id, provider, account, scopes, refreshable, previous: null, status });
         await insertConnection(tx, {
           id,
           appId: session.appId,
@@ -89,6 +112,12 @@ export async function activateSession(
         });
       }
     }
+    const stayedPaused = activated.filter((c) => c.status === "paused").map((c) => c.id);
+    if (stayedPaused.length > 0) {
+      await tx.update(authSessions).set({ providers: JSON.stringify(providersAfter) }).where(
+        eq(authSessions.id, session.id),
+      );
+    }
     const base = { appId: session.appId, entityId: session.entityId };
     const providers = Object.keys(session.providers);
     await recordAuthEvent(tx, {
@@ -99,6 +128,7 @@ export async function activateSession(
         flow: session.flow,
         providers,
         connections: activated.map((c) => c.id),
+        ...(stayedPaused.length > 0 ? { stayedPaused } : {}),
       },
       webhook: {
         type: "session.completed",
@@ -118,6 +148,7 @@ export async function activateSession(
           scopes: c.scopes,
           refreshable: c.refreshable,
           previousStatus: c.previous,
+          status: c.status,
         },
         webhook: {
           type: "connection.created",
@@ -130,6 +161,8 @@ export async function activateSession(
             // false: the connection stops working when this access token expires.
             refreshable: c.refreshable,
             sessionId: session.id,
+            // `paused`: an agent's consent renewed the tokens; the user's pause still holds.
+            status: c.status,
           },
           orderingKey: c.id,
         },
@@ -150,7 +183,7 @@ export async function activateSession(
     }
   }
   for (const id of replaced) await deps.vault.delete(id);
-  return won;
+  return won ? { ...session, status: "completed", endedAt: now, providers: providersAfter } : null;
 }
 
 /**

@@ -28,7 +28,13 @@ import { enterLink } from "../gateway/enter_link.ts";
 import { gatewayReturnUrl } from "../gateway/gateway_return.ts";
 import { findBySession } from "../gateway/gateway_store.ts";
 import { type AuthSession, isOpen } from "./session_types.ts";
-import { accountLabel, identifiesAccount, type SwapRefusal } from "./account_swap.ts";
+import {
+  accountLabel,
+  guardedConnection,
+  identifiesAccount,
+  pinnedAccount,
+  type SwapRefusal,
+} from "./account_swap.ts";
 
 export interface ConsentRouteOptions {
   deps: FlowDeps;
@@ -66,7 +72,33 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     const mine = session.browserBinding !== null &&
       readBinding(c, secure)?.hash === session.browserBinding;
     const back = mine ? await gatewayReturnUrl(deps.database.db, session) : null;
+    if (stayedPaused(session).length > 0) return await pausedPage(session, back);
     return back ? c.redirect(back, 303) : resultPage(session);
+  };
+
+  /** Display names of the providers an agent's consent reconnected but left paused. */
+  const stayedPaused = (session: AuthSession): string[] =>
+    Object.entries(session.providers).filter(([, step]) => step.stayedPaused)
+      .map(([name]) => deps.providers.enabled.get(name)?.displayName ?? name);
+
+  /**
+   * The done page of an agent's consent that found the connection paused: the
+   * user paused it (or an operator did), so it stays paused, and the user is
+   * told so and where to resume it, rather than sent straight back to the app.
+   */
+  const pausedPage = async (session: AuthSession, back: string | null): Promise<Response> => {
+    const owner = await findApp(deps.database.db, session.appId);
+    const appName = owner?.name ?? "the app";
+    const names = stayedPaused(session).join(" and ");
+    return renderPage(
+      <ResultPage
+        title="Reconnected, still paused"
+        message={`Your ${names} account is reconnected, but it stays paused, as it was: ${appName}'s agents cannot use it until you resume it yourself on your privacy page for ${appName} (the Securix Trust Portal; ${appName} gives you the link).`}
+        status="success"
+        sessionId={session.id}
+        back={back ? { href: back, label: `Back to ${appName}` } : undefined}
+      />,
+    );
   };
 
   /**
@@ -84,8 +116,12 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     const details = error.details as unknown as SwapRefusal & { provider: string };
     const providerName = deps.providers.enabled.get(details.provider)?.displayName ??
       details.provider;
-    const kept = accountLabel(details.kept) ?? `the ${providerName} account already connected`;
+    const kept = accountLabel(details.kept) ??
+      `the ${providerName} account ${details.revoked ? "connected before" : "already connected"}`;
     const offered = accountLabel(details.offered);
+    const unchanged = details.revoked
+      ? `Nothing was connected: your ${providerName} connection to ${appName} stays disconnected.`
+      : `Nothing was changed: ${kept} stays connected to ${appName}.`;
     const mine = session.browserBinding !== null &&
       readBinding(c, secure)?.hash === session.browserBinding;
     const back = mine ? await gatewayReturnUrl(deps.database.db, session) : null;
@@ -96,7 +132,7 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
           offered
             ? `but you signed in as ${offered}`
             : "and nothing shows that this is the same account"
-        }. Nothing was changed: ${kept} stays connected to ${appName}. To connect a different ${providerName} account, use ${appName}'s own settings, not a link.`}
+        }. ${unchanged} To connect a different ${providerName} account, use ${appName}'s own settings, not a link.`}
         code={error.code}
         back={back ? { href: back, label: `Back to ${appName}` } : undefined}
       />,
@@ -154,15 +190,24 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
         );
         const account = step.account ?? (current?.status === "active" ? current.account : null);
         const displayName = provider?.displayName ?? name;
-        // Told before signing in, not only after: refusedSwap decides the same way at the end.
-        const pinned = step.startedBy === "agent" && current !== null &&
-          current.status !== "pending";
+        // Told before signing in, not only after: refusedSwap holds the end to the same pin.
+        const pin = step.startedBy === "agent"
+          ? pinnedAccount(
+            step,
+            await guardedConnection(deps.database.db, current, {
+              appId: session.appId,
+              entityId: session.entityId,
+              provider: name,
+            }),
+            identifiesAccount(provider?.form),
+          )
+          : null;
         return {
           name,
           displayName,
-          reconnectOnly: pinned
-            ? (identifiesAccount(provider?.form) ? accountLabel(current.account) : null) ??
-              `the ${displayName} account already connected`
+          reconnectOnly: pin
+            ? accountLabel(pin.account) ??
+              `the ${displayName} account ${pin.revoked ? "connected before" : "already connected"}`
             : null,
           scopes: step.scopes.map((scope) => ({ scope })),
           connectedAccount: account ? (account.email ?? account.name ?? account.id) : null,
@@ -388,6 +433,13 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     if (outcome.kind === "next") return c.redirect(`/connect/${outcome.session.id}`, 303);
     if (outcome.kind === "failed" && outcome.error) {
       return await swapRefusedPage(c, outcome.session, outcome.error);
+    }
+    if (stayedPaused(outcome.session).length > 0) {
+      const mine = readBinding(c, secure)?.hash === outcome.session.browserBinding;
+      return await pausedPage(
+        outcome.session,
+        mine ? await gatewayReturnUrl(deps.database.db, outcome.session) : null,
+      );
     }
     return resultPage(outcome.session);
   });

@@ -247,13 +247,14 @@ export async function recordConnected(
   }
   if (session.flow === "device") {
     await updateSession(deps.database.db, session.id, { providers });
+    let activated: AuthSession | null;
     try {
-      await activateSession(deps, updated, "pending");
+      activated = await activateSession(deps, updated, "pending");
     } catch (error) {
       if (!(error instanceof SecurixError) || error.code !== ACCOUNT_MISMATCH.code) throw error;
       return await refuseSwap(deps, updated, name, error);
     }
-    return { kind: "done", session: { ...updated, status: "completed" } };
+    return { kind: "done", session: activated ?? { ...updated, status: "completed" } };
   }
   await updateSession(deps.database.db, session.id, { providers, status: "awaiting_confirmation" });
   await recordPendingConnections(deps, updated);

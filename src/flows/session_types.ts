@@ -33,6 +33,11 @@ export interface SessionProvider {
    * backend, which may add or replace accounts.
    */
   startedBy?: KeyRole;
+  /**
+   * An agent's consent found the connection paused: its tokens were renewed
+   * but it stays paused until the user resumes it (Trust Portal).
+   */
+  stayedPaused?: boolean;
 }
 
 export interface AuthSession {

@@ -27,11 +27,26 @@ export const GATEWAY_REFUSALS: DoorWording = {
 
 /** What refused a credential release: an operator's rule or scope, or the user's portal choices. */
 export type ReleaseRefusal =
-  | { kind: "rule"; rule: string; effect: string; conditional: boolean; source: "rules" | "portal" }
+  | {
+    kind: "rule";
+    rule: string;
+    effect: string;
+    conditional: boolean;
+    source: "rules" | "portal";
+    /** The rule names some agents: it refuses whatever securix-agent-id the release sent. */
+    agentLimited?: boolean;
+  }
   | { kind: "scope"; scope: string; source: "rules" | "portal" };
 
 /** `details.reason` of a release the rules refuse: the token would step around them. */
 const REASON = "release_bypasses_rule";
+
+/**
+ * Said of a rule limited to some agents, so that a developer does not look
+ * for the fix in `securix-agent-id`: sending it, or another id, changes nothing.
+ */
+const AGENT_LIMITED =
+  "a released token serves any agent, so this holds whatever securix-agent-id is sent";
 
 /** What a rule does to calls, as the release refusal says it. */
 function effectWords(effect: string, conditional: boolean, provider: string): string {
@@ -82,6 +97,10 @@ export const gatewayErrors = {
         : `the scope "${by.scope}" is disabled`
       : by.source === "portal"
       ? `the user's Trust Portal choices hide labels or folders from ${provider} calls`
+      : by.agentLimited
+      ? `rule "${by.rule}", for the agents it names, ${
+        effectWords(by.effect, by.conditional, provider)
+      } (${AGENT_LIMITED})`
       : `rule "${by.rule}" ${effectWords(by.effect, by.conditional, provider)}`;
     // The portal's hidden labels and folders are no rule of the operator's file: no rule is named.
     const details = by.kind === "scope"

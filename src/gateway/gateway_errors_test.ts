@@ -33,3 +33,19 @@ Deno.test("releaseRefused: an operator's disabled scope and a send condition, in
   );
   assert.match(conditional.llmError!, /gmail credential cannot leave the appliance/);
 });
+
+Deno.test("releaseRefused: a rule for some agents says the agent id does not change it", () => {
+  const agents = gatewayErrors.releaseRefused("gmail", {
+    kind: "rule",
+    rule: "mail_agent_no_gmail",
+    effect: "approve",
+    conditional: false,
+    source: "rules",
+    agentLimited: true,
+  });
+  assert.equal(
+    agents.message,
+    'Credential release refused: rule "mail_agent_no_gmail", for the agents it names, holds some gmail calls for approval (a released token serves any agent, so this holds whatever securix-agent-id is sent), and a released token would get around it',
+  );
+  assert.equal(agents.code, "SX-POLICY-DENIED");
+});

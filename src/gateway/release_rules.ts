@@ -62,6 +62,7 @@ export function releaseDecision(
       effect: kept.effect,
       conditional: kept !== ev.deny && ev.conditional.includes(kept),
       source: isPortalRule(kept) ? "portal" : "rules",
+      agentLimited: kept.agents !== null,
     }
     : null;
   return { refusal, matched: ev.matched };

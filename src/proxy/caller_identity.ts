@@ -80,7 +80,7 @@ export class CallerResolver {
     }
     const auth = checked.auth;
     const agentId = keys.agentId;
-    if (!agentId) throw proxyErrors.missingHeader("securix-agent-id");
+    if (!agentId) throw proxyErrors.missingAgentId();
     // An agent id the cache knows was valid when it was cached: not parsed again.
     const agentKey = `${auth.app.id}\u0000${agentId}`;
     const agentHit = this.#agents.get(agentKey);

@@ -54,6 +54,21 @@ export const proxyErrors = {
     new SecurixError("SX-INVALID-INPUT", `${name}: ${problem}`, { status: 400 }),
   missingHeader: (name: string) =>
     new SecurixError("SX-MISSING-HEADER", `The ${name} header is required`, { status: 400 }),
+  /**
+   * No `securix-agent-id`: the one refusal a developer fixes by sending a header
+   * (a Nexus-style client has never heard of it), so it says which and what goes in it.
+   */
+  missingAgentId: () =>
+    new SecurixError(
+      "SX-MISSING-HEADER",
+      "Send the securix-agent-id header: every proxied call names the agent making it, one the app registered (securix agents add APP AGENT_ID, or POST /v1/agents)",
+      {
+        status: 400,
+        llmError:
+          "The request did not say which agent is calling. Send the securix-agent-id header with your agent id (the app's operator registers it), alongside securix-api-key and securix-entity-id or securix-connection-id, and try again.",
+        details: { header: "securix-agent-id" },
+      },
+    ),
   unknownAgent: (agentId: string) =>
     new SecurixError("SX-AGENT-UNKNOWN", `Agent "${agentId}" is not registered for this app`, {
       status: 403,
