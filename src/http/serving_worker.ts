@@ -159,8 +159,14 @@ scope.onmessage = ({ data }) => {
     }
     case "metrics":
       if (!serving) return post({ type: "metrics", id: data.id, snapshot: [] });
-      serving.runtime.metrics.snapshot().then((snapshot) =>
-        post({ type: "metrics", id: data.id, snapshot })
+      // A failed snapshot still answers: the main isolate waits on every id, and an
+      // unhandled rejection here would end the isolate mid-drain.
+      serving.runtime.metrics.snapshot().then(
+        (snapshot) => post({ type: "metrics", id: data.id, snapshot }),
+        (error) => {
+          log(`metrics: ${logSafeError(error)}`);
+          post({ type: "metrics", id: data.id, snapshot: [] });
+        },
       );
       return;
     case "forget":
