@@ -144,7 +144,9 @@ export function registerServe(program: Command, context: CliContext): void {
       let backlogWatch: ReturnType<typeof setInterval> | undefined;
       if (isolates > 1) {
         try {
-          pool = await ServingPool.start({
+          // Held before the isolates listen: a reload, forget or lockout in the seconds they
+          // take to start reaches them (as a catch-up on listening) instead of being lost.
+          pool = ServingPool.spawn({
             config,
             cwd: io.cwd(),
             port: server.addr.port,
@@ -158,6 +160,7 @@ export function registerServe(program: Command, context: CliContext): void {
             log: io.err,
             securityPort: () => runtime.securityPort(),
           });
+          await pool.started();
           io.out(
             `Workers: ${isolates} serving isolates on port ${server.addr.port}${
               config.server.workers === "auto" ? " (auto: one per core)" : ""
@@ -172,6 +175,7 @@ export function registerServe(program: Command, context: CliContext): void {
             BACKLOG_WATCH_MS,
           );
         } catch (error) {
+          pool = null;
           // Its share was 1/N of the cap: alone, it takes the whole again.
           server.setMaxConnections(
             config.server.max_connections ??

@@ -53,6 +53,43 @@ export function catchUpMessages(state: {
   return messages;
 }
 
+/** What the pool needs to start its isolates and serve them. */
+export interface ServingPoolOptions {
+  config: Config;
+  /**
+   * Where the config was loaded from; each isolate loads it again with the
+   * process's environment.
+   */
+  cwd: string;
+  port: number;
+  /**
+   * Each isolate's connection cap by isolate number, one per isolate
+   * (index 0 is the main isolate's, which serves already): its share of
+   * `server.max_connections` or of the open-file limit (conn_limits.ts
+   * isolateConnectionCaps).
+   */
+  caps: readonly number[];
+  audit: (events: AuditEvent[]) => void;
+  forget: (change: CacheChange) => void;
+  /**
+   * Counts a serving isolate's failed key check where the lockout is kept
+   * (runtime.keyFailed). Required: without it every report would answer
+   * "never locked", and the lockout would fail open.
+   */
+  keyFailed: (address: string) => number | null;
+  /**
+   * The lockouts in force (runtime.activeLockouts): told to every isolate
+   * once all listen, since one told earlier is dropped by an isolate that
+   * has no runtime yet.
+   */
+  activeLockouts: () => Array<{ key: string; until: number }>;
+  log: (line: string) => void;
+  /** A port to the main isolate's security thread for each isolate (null: each starts one). */
+  securityPort?: () => MessagePort | null;
+  /** The serving isolate's module (tests start a stand-in). */
+  workerUrl?: URL;
+}
+
 interface Member {
   worker: Worker;
   index: number;
@@ -77,86 +114,54 @@ export class ServingPool {
   #rules: Record<string, unknown> | null = null;
   #backlogged = false;
 
-  private constructor(
-    private readonly options: {
-      audit: (events: AuditEvent[]) => void;
-      /** A change made in a serving isolate, for the main one to forget. */
-      forget: (change: CacheChange) => void;
-      /** Counts a serving isolate's failed key check (runtime.keyFailed). */
-      keyFailed: (address: string) => number | null;
-      log: (line: string) => void;
-    },
-  ) {}
+  private constructor(private readonly options: ServingPoolOptions) {}
 
   /**
-   * Starts an isolate for each cap past the first (numbered 1…; the main one is 0) listening on
-   * `port`; rejects, with every one stopped, if any cannot start.
+   * Starts an isolate for each cap past the first (numbered 1…; the main one
+   * is 0) listening on `port`, and returns at once: reloads, forgets and
+   * lockouts told to the pool while they start are kept for them (rules and
+   * backlog as catch-up on listening, lockouts once all listen). Await
+   * `started()` before relying on them.
    */
-  static async start(options: {
-    config: Config;
-    /**
-     * Where the config was loaded from; each isolate loads it again with the
-     * process's environment.
-     */
-    cwd: string;
-    port: number;
-    /**
-     * Each isolate's connection cap by isolate number, one per isolate
-     * (index 0 is the main isolate's, which serves already): its share of
-     * `server.max_connections` or of the open-file limit (conn_limits.ts
-     * isolateConnectionCaps).
-     */
-    caps: readonly number[];
-    audit: (events: AuditEvent[]) => void;
-    forget: (change: CacheChange) => void;
-    /**
-     * Counts a serving isolate's failed key check where the lockout is kept
-     * (runtime.keyFailed). Required: without it every report would answer
-     * "never locked", and the lockout would fail open.
-     */
-    keyFailed: (address: string) => number | null;
-    /**
-     * The lockouts in force (runtime.activeLockouts): told to every isolate
-     * once all listen, since lockouts announced before then found no pool
-     * (or no runtime in the isolate) to keep them.
-     */
-    activeLockouts: () => Array<{ key: string; until: number }>;
-    log: (line: string) => void;
-    /** A port to the main isolate's security thread for each isolate (null: each starts one). */
-    securityPort?: () => MessagePort | null;
-  }): Promise<ServingPool> {
+  static spawn(options: ServingPoolOptions): ServingPool {
     const pool = new ServingPool(options);
     for (let index = 1; index < options.caps.length; index++) {
       const security = options.securityPort?.() ?? null;
-      pool.#members.push(pool.#spawn(index, options, security));
+      pool.#members.push(pool.#spawn(index, security));
     }
+    return pool;
+  }
+
+  /** Spawns and waits for every isolate (see `spawn` and `started`). */
+  static async start(options: ServingPoolOptions): Promise<ServingPool> {
+    const pool = ServingPool.spawn(options);
+    await pool.started();
+    return pool;
+  }
+
+  /**
+   * Resolves when every isolate listens; rejects, with every one stopped, if
+   * any cannot start (or the pool was stopped first).
+   */
+  async started(): Promise<void> {
     try {
-      await Promise.all(pool.#members.map((m) => m.started.promise));
+      await Promise.all(this.#members.map((m) => m.started.promise));
     } catch (error) {
-      await pool.stop(1_000);
+      await this.stop(1_000);
       throw error;
     }
-    // The pool is up: from here on the runtime's lockouts reach it through lockOut. Nothing
-    // runs between this and the caller's `pool = …` (no task, only promise jobs).
-    for (const { key, until } of options.activeLockouts()) pool.lockOut(key, until);
-    return pool;
+    // Told earlier, a lockout found an isolate without a runtime to keep it.
+    for (const { key, until } of this.options.activeLockouts()) this.lockOut(key, until);
   }
 
   get size(): number {
     return this.#members.length;
   }
 
-  #spawn(
-    index: number,
-    { config, cwd, port, caps }: {
-      config: Config;
-      cwd: string;
-      port: number;
-      caps: readonly number[];
-    },
-    security: MessagePort | null,
-  ): Member {
-    const worker = new Worker(new URL("./serving_worker.ts", import.meta.url), { type: "module" });
+  #spawn(index: number, security: MessagePort | null): Member {
+    const { config, cwd, port, caps } = this.options;
+    const url = this.options.workerUrl ?? new URL("./serving_worker.ts", import.meta.url);
+    const worker = new Worker(url, { type: "module" });
     const member: Member = {
       worker,
       index,
@@ -219,6 +224,8 @@ export class ServingPool {
         });
         return;
       case "stopped":
+        // A stop while it started (SIGTERM during start-up): `started()` must not wait forever.
+        member.started.reject(new Error(`serving isolate ${member.index} stopped while starting`));
         member.stopped.resolve();
         return;
     }
@@ -286,6 +293,11 @@ export class ServingPool {
     const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
     await Promise.race([Promise.all(this.#members.map((m) => m.stopped.promise)), timeout]);
     clearTimeout(timer);
-    for (const member of this.#members) member.worker.terminate();
+    for (const member of this.#members) {
+      member.worker.terminate();
+      // Ended before it said a word: `started()` must not wait for it (a no-op once settled).
+      member.started.reject(new Error(`serving isolate ${member.index} stopped while starting`));
+      member.stopped.resolve();
+    }
   }
 }

@@ -10,7 +10,7 @@ import { ThreadCalls } from "../db/thread_calls.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import type { MetricsSnapshot } from "../metrics/appliance_metrics.ts";
 import { openAppliance } from "./appliance.ts";
-import { type CacheChange, createRuntime } from "./runtime.ts";
+import { type CacheChange, createRuntime, type Runtime } from "./runtime.ts";
 import { type RunningServer, startServer } from "./serve.ts";
 
 export type ToServingWorker =
@@ -68,6 +68,11 @@ const post = (message: FromServingWorker) => scope.postMessage(message);
 const log = (line: string) => post({ type: "log", line });
 
 let serving: Awaited<ReturnType<typeof start>> | null = null;
+/**
+ * The runtime as soon as it exists: it caches from then on, and the server
+ * may answer before `serving` is set, so forgets and lockouts act on it at once.
+ */
+let live: Runtime | null = null;
 let stopping: Promise<void> | null = null;
 let auditBacklogged = false;
 // The main isolate answers at once; a late answer only means the process is stopping.
@@ -105,6 +110,7 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
     onCachesChanged: (change) => post({ type: "forget", change }),
   });
   runtime.start();
+  live = runtime;
   const { metrics } = runtime;
   let server: RunningServer;
   try {
@@ -127,6 +133,7 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
       onAccept: () => metrics.acceptedConnections.inc({ isolate: String(isolate) }),
     });
   } catch (error) {
+    live = null;
     await runtime.stop();
     appliance.close();
     throw error;
@@ -153,7 +160,7 @@ scope.onmessage = ({ data }) => {
       }, (error) => post({ type: "failed", message: logSafeError(error) }));
       return;
     case "rules": {
-      const loaded = serving?.runtime.applyRules(data.raw, "sighup");
+      const loaded = live?.applyRules(data.raw, "sighup");
       if (loaded && !loaded.ok) log("rules: the reloaded rules did not load in this isolate");
       return;
     }
@@ -170,13 +177,13 @@ scope.onmessage = ({ data }) => {
       );
       return;
     case "forget":
-      serving?.runtime.forget(data.change);
+      live?.forget(data.change);
       return;
     case "keyFailed":
       keyCounts.settle({ type: "done", id: data.id, result: data.until });
       return;
     case "lockOut":
-      serving?.runtime.lockOut(data.key, data.until);
+      live?.lockOut(data.key, data.until);
       return;
     case "backlog":
       auditBacklogged = data.backlogged;
