@@ -168,15 +168,19 @@ function rulesFileProblems(
     problems.push({
       problem: `${rulesDir} does not exist and the service may not create it: saving rules ` +
         "in the console fails",
-      fix: `install -d -o ${user} -g ${user} -m 0700 ${systemdWord(rulesDir)}`,
+      // systemd makes rules.d writable when the service starts: a directory made later is not.
+      fix: `install -d -o ${user} -g ${user} -m 0700 ${systemdWord(rulesDir)} && ` +
+        "systemctl restart securix",
     });
   }
   if (files.legacy === "in force") {
     problems.push({
       problem: `${legacy} is still read, but the service may not replace it: the console's ` +
         `first save moves its rules to ${moved}; move it now`,
-      fix: `mv -n ${systemdWord(legacy)} ${systemdWord(moved)} && ` +
-        `chown ${user}:${user} ${systemdWord(moved)}`,
+      // Handed over while still in root's directory: in rules.d (the service's), a chown after
+      // the move could follow a link the service put in its place.
+      fix: `chown -h ${user}:${user} ${systemdWord(legacy)} && ` +
+        `mv -nT ${systemdWord(legacy)} ${systemdWord(moved)}`,
     });
   }
   if (files.legacy === "shadowed") {

@@ -106,7 +106,10 @@ Deno.test("systemd unit check: rules.d missing, a rules.toml still beside securi
   });
   assert.equal(missing?.status, "warn");
   assert.match(missing!.detail, /\/etc\/securix\/rules\.d does not exist/);
-  assert.equal(missing!.fix, "install -d -o securix -g securix -m 0700 /etc/securix/rules.d");
+  assert.equal(
+    missing!.fix,
+    "install -d -o securix -g securix -m 0700 /etc/securix/rules.d && systemctl restart securix",
+  );
   const legacy = systemdUnitCheck(PATH, unit, {
     ...expected,
     rulesFiles: { dirExists: true, legacy: "in force" },
@@ -118,8 +121,8 @@ Deno.test("systemd unit check: rules.d missing, a rules.toml still beside securi
   );
   assert.equal(
     legacy!.fix,
-    "mv -n /etc/securix/rules.toml /etc/securix/rules.d/rules.toml && " +
-      "chown securix:securix /etc/securix/rules.d/rules.toml",
+    "chown -h securix:securix /etc/securix/rules.toml && " +
+      "mv -nT /etc/securix/rules.toml /etc/securix/rules.d/rules.toml",
   );
   const shadowed = systemdUnitCheck(PATH, unit, {
     ...expected,

@@ -54,10 +54,10 @@ export function nextCommands(
     } --no-create-home --shell /usr/sbin/nologin ${user}`,
   ];
   if (inputs.dataDir) {
-    commands.push(`chown -R ${user}:${user} ${shellWord(inputs.dataDir)}`);
+    commands.push(`chown -hR ${user}:${user} ${shellWord(inputs.dataDir)}`);
   }
   if (options.keyFile && !(inputs.dataDir && options.keyFile.startsWith(`${inputs.dataDir}/`))) {
-    commands.push(`chown ${user}:${user} ${shellWord(options.keyFile)}`);
+    commands.push(`chown -h ${user}:${user} ${shellWord(options.keyFile)}`);
   }
   const rulesDir = writableRulesDir(inputs);
   if (rulesDir !== null) {
@@ -65,18 +65,25 @@ export function nextCommands(
     // directory stays root's and read-only to the service.
     commands.push(`install -d -o ${user} -g ${user} -m 0700 ${shellWord(rulesDir)}`);
     // An install from before rules.d: its rules.toml moves in (until then it is still read,
-    // but the service could not replace it).
-    const legacy = `${dirname(inputs.configPath)}/${RULES_FILE}`;
-    const moved = `${rulesDir}/${RULES_FILE}`;
+    // but the service could not replace it). Root runs these in a directory the service owns,
+    // so nothing here may follow a link the service planted: the file is handed over while it
+    // is still in root's directory, mv -T never moves into a directory, and chown -h changes a
+    // link itself (hard links to others' files are the kernel's protected_hardlinks).
+    const legacy = shellWord(`${dirname(inputs.configPath)}/${RULES_FILE}`);
+    const moved = shellWord(`${rulesDir}/${RULES_FILE}`);
     commands.push(
-      `[ ! -e ${shellWord(legacy)} ] || mv -n ${shellWord(legacy)} ${shellWord(moved)}`,
+      `if [ -f ${legacy} ] && [ ! -L ${legacy} ] && [ ! -e ${moved} ] && [ ! -L ${moved} ]; ` +
+        `then chown -h ${user}:${user} ${legacy} && mv -nT ${legacy} ${moved}; fi`,
     );
     commands.push(
-      `[ ! -e ${shellWord(moved)} ] || chown ${user}:${user} ${shellWord(moved)}`,
+      `if [ -f ${moved} ] && [ ! -L ${moved} ]; then chown -h ${user}:${user} ${moved}; fi`,
     );
   }
   const name = serviceName(options.unitPath);
-  commands.push(`systemctl daemon-reload && systemctl enable --now ${name}`);
+  // restart, not enable --now: a running service mounts rules.d writable only when it starts.
+  commands.push(
+    `systemctl daemon-reload && systemctl enable ${name} && systemctl restart ${name}`,
+  );
   commands.push(`systemctl status ${name}    # then: journalctl -u ${name} -f`);
   return commands;
 }

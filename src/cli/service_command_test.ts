@@ -64,7 +64,10 @@ Deno.test("service install --dry-run: prints the unit for this config, writes no
     ]);
     assert.equal(directive(unit, "Service", "User"), "securix");
     assert.match(result.err, /useradd --system .* securix$/m);
-    assert.match(result.err, /systemctl daemon-reload && systemctl enable --now securix$/m);
+    assert.match(
+      result.err,
+      /systemctl daemon-reload && systemctl enable securix && systemctl restart securix$/m,
+    );
     await assert.rejects(Deno.stat(unitPath), Deno.errors.NotFound);
   });
 });
@@ -75,8 +78,11 @@ Deno.test("service install: writes the unit, is idempotent, refuses a different 
     const first = await run(dir, ["install", "--unit-path", unitPath, ...BIN]);
     assert.equal(first.code, 0, first.err);
     assert.match(first.out, new RegExp(`^Wrote ${unitPath}$`, "m"));
-    assert.match(first.out, new RegExp(`chown -R securix:securix ${dir}/data$`, "m"));
-    assert.match(first.out, /^ {2}systemctl daemon-reload && systemctl enable --now securix$/m);
+    assert.match(first.out, new RegExp(`chown -hR securix:securix ${dir}/data$`, "m"));
+    assert.match(
+      first.out,
+      /^ {2}systemctl daemon-reload && systemctl enable securix && systemctl restart securix$/m,
+    );
     const written = await Deno.readTextFile(unitPath);
     assert.equal((await Deno.stat(unitPath)).mode! & 0o777, 0o644);
     assert.equal(readInstalledUnit(written).configPath, `${dir}/securix.toml`);
@@ -174,18 +180,28 @@ Deno.test("service helpers: binary default, unit name, ProtectHome warning, next
     keyFile: "/etc/securix/master key",
   });
   assert.match(commands[0], /useradd --system --user-group --home-dir \/var\/lib\/securix/);
-  assert.equal(commands[1], "chown -R securix:securix /var/lib/securix");
-  assert.equal(commands[2], "chown securix:securix '/etc/securix/master key'");
+  assert.equal(commands[1], "chown -hR securix:securix /var/lib/securix");
+  assert.equal(commands[2], "chown -h securix:securix '/etc/securix/master key'");
   // rules.d: the service's own directory; securix.toml's directory is left as it is (root's).
   assert.equal(commands[3], "install -d -o securix -g securix -m 0700 /root/securix/rules.d");
-  // A rules.toml from before rules.d moves in (never over one already there).
+  // A rules.toml from before rules.d moves in (never over one already there, never through a
+  // link: tests/service_commands_links_test.ts runs them against planted links).
   assert.equal(
     commands[4],
-    "[ ! -e /root/securix/rules.toml ] || mv -n /root/securix/rules.toml /root/securix/rules.d/rules.toml",
+    "if [ -f /root/securix/rules.toml ] && [ ! -L /root/securix/rules.toml ] && " +
+      "[ ! -e /root/securix/rules.d/rules.toml ] && [ ! -L /root/securix/rules.d/rules.toml ]; " +
+      "then chown -h securix:securix /root/securix/rules.toml && " +
+      "mv -nT /root/securix/rules.toml /root/securix/rules.d/rules.toml; fi",
   );
   assert.equal(
     commands[5],
-    "[ ! -e /root/securix/rules.d/rules.toml ] || chown securix:securix /root/securix/rules.d/rules.toml",
+    "if [ -f /root/securix/rules.d/rules.toml ] && [ ! -L /root/securix/rules.d/rules.toml ]; " +
+      "then chown -h securix:securix /root/securix/rules.d/rules.toml; fi",
+  );
+  // A running service mounts rules.d writable only when it starts: restart, not enable --now.
+  assert.equal(
+    commands[6],
+    "systemctl daemon-reload && systemctl enable securix && systemctl restart securix",
   );
   assert.equal(
     commands.some((c) => /ch(grp|mod|own)[^|]* \/root\/securix($| )/.test(c)),

@@ -381,7 +381,8 @@ export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
           `cannot be written (${
             (error as Error).name
           }); create its directory writable for the appliance (securix service install prints ` +
-          "the command), or edit securix.toml and reload",
+          "the command; under systemd, restart the service after creating it), or edit " +
+          "securix.toml and reload",
       }]);
     }
     // The reload reads both files again and reaches the serving isolates, as `rules reload` does.
