@@ -61,13 +61,25 @@ export async function rulesFileInForce(configSource: string): Promise<RulesFileI
   const legacyPath = legacyRulesFilePath(configSource);
   const text = await readRulesText(path);
   if (text !== null) {
-    const shadowed = await readRulesText(legacyPath) !== null ? legacyPath : null;
-    return { path, text, legacy: false, shadowed };
+    return { path, text, legacy: false, shadowed: await exists(legacyPath) ? legacyPath : null };
   }
   const legacyText = await readRulesText(legacyPath);
   return legacyText === null
     ? null
     : { path: legacyPath, text: legacyText, legacy: true, shadowed: null };
+}
+
+/**
+ * Whether anything is at `path`, never throwing: a legacy file that is no
+ * longer read must not fail every config load for being unreadable.
+ */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** rules.toml's text, or null when there is none. */

@@ -121,6 +121,11 @@ Deno.test("rules.toml: one beside securix.toml (before rules.d) is read until ru
       legacy: false,
       shadowed: `${dir}/rules.toml`,
     });
+    // A shadowed file that cannot be read (a directory here; EACCES alike) is only named.
+    await Deno.remove(`${dir}/rules.toml`);
+    await Deno.mkdir(`${dir}/rules.toml`);
+    assert.equal((await rulesFileInForce(source))?.shadowed, `${dir}/rules.toml`);
+    assert.equal(((await withRulesFile(raw, source)).rules as unknown[]).length, 3);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
