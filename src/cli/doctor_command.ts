@@ -254,12 +254,16 @@ async function databaseChecks(config: Config, keyHex: string): Promise<CheckResu
 }
 
 /** Where the rules file is, for the systemd check (a unit may write rules.d only). */
-async function rulesFilesOnDisk(configPath: string): Promise<RulesFilesOnDisk> {
+export async function rulesFilesOnDisk(configPath: string): Promise<RulesFilesOnDisk> {
   const path = rulesFilePath(configPath);
   const dirExists = await Deno.stat(dirname(path)).then((s) => s.isDirectory, () => false);
   const inForce = await rulesFileInForce(configPath).catch(() => null);
+  const configDir = await Deno.stat(dirname(configPath)).catch(() => null);
   return {
     dirExists,
+    configDirWritable: configDir?.mode != null && (configDir.mode & 0o022) !== 0
+      ? { groupRoot: configDir.gid === 0 }
+      : null,
     legacy: inForce?.legacy ? "in force" : inForce?.shadowed ? "shadowed" : "none",
   };
 }

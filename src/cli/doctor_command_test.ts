@@ -7,6 +7,7 @@ import { openDatabase } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
+import { rulesFilesOnDisk } from "./doctor_command.ts";
 import { runCli } from "./main.ts";
 
 Deno.test("doctor and every command: a migration edited since it was applied is SX-MIGRATION-CHANGED", async () => {
@@ -105,6 +106,21 @@ Deno.test("doctor: a real database whose schema drifted (an index dropped) fails
         "CREATE INDEX `audit_log_app_idx` ON `audit_log` (`app_id`,`at`); " +
         "(migrations/0002_proxy_agents_audit.sql)",
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("doctor: a config directory others may write (an install from before rules.d) is found on disk", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "securix-doctor-configdir-" });
+  try {
+    const config = `${dir}/securix.toml`;
+    await Deno.writeTextFile(config, "");
+    assert.equal((await rulesFilesOnDisk(config)).configDirWritable, null);
+    await Deno.chmod(dir, 0o1775);
+    assert.deepEqual((await rulesFilesOnDisk(config)).configDirWritable, {
+      groupRoot: (await Deno.stat(dir)).gid === 0,
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

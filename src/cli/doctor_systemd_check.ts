@@ -37,6 +37,12 @@ export interface RulesFilesOnDisk {
   dirExists: boolean;
   /** A rules.toml beside securix.toml: none, read (no rules.d/rules.toml yet), or shadowed. */
   legacy: "none" | "in force" | "shadowed";
+  /**
+   * securix.toml's directory is group- or world-writable (releases before
+   * rules.d printed `chgrp securix DIR && chmod g+rwx,+t DIR`); `groupRoot`:
+   * its group is root's already. Null: it is not.
+   */
+  configDirWritable?: { groupRoot: boolean } | null;
 }
 
 export function systemdUnitCheck(
@@ -171,6 +177,17 @@ function rulesFileProblems(
       // systemd makes rules.d writable when the service starts: a directory made later is not.
       fix: `install -d -o ${user} -g ${user} -m 0700 ${systemdWord(rulesDir)} && ` +
         "systemctl restart securix",
+    });
+  }
+  const configDir = dirname(configPath);
+  if (files.configDirWritable) {
+    problems.push({
+      problem: `${configDir}, where securix.toml is, is writable by others than its owner ` +
+        "(releases before rules.d made it writable for the service): a compromised service " +
+        "could replace securix.toml",
+      fix:
+        `${files.configDirWritable.groupRoot ? "" : `chgrp root ${systemdWord(configDir)} && `}` +
+        `chmod go-w,-t ${systemdWord(configDir)}`,
     });
   }
   if (files.legacy === "in force") {

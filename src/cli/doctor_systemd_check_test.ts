@@ -124,6 +124,20 @@ Deno.test("systemd unit check: rules.d missing, a rules.toml still beside securi
     "chown -h securix:securix /etc/securix/rules.toml && " +
       "mv -nT /etc/securix/rules.toml /etc/securix/rules.d/rules.toml",
   );
+  const writable = systemdUnitCheck(PATH, unit, {
+    ...expected,
+    rulesFiles: { dirExists: true, legacy: "none", configDirWritable: { groupRoot: false } },
+  });
+  assert.equal(writable?.status, "warn");
+  assert.match(writable!.detail, /\/etc\/securix, where securix\.toml is, is writable by others/);
+  assert.equal(writable!.fix, "chgrp root /etc/securix && chmod go-w,-t /etc/securix");
+  assert.equal(
+    systemdUnitCheck(PATH, unit, {
+      ...expected,
+      rulesFiles: { dirExists: true, legacy: "none", configDirWritable: { groupRoot: true } },
+    })!.fix,
+    "chmod go-w,-t /etc/securix",
+  );
   const shadowed = systemdUnitCheck(PATH, unit, {
     ...expected,
     rulesFiles: { dirExists: true, legacy: "shadowed" },
