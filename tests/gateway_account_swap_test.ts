@@ -75,6 +75,7 @@ async function aliceConnects(env: FlowEnv, backend: string) {
   const first = await gatewayConsent(env, backend, "alice");
   assert.ok(first.location?.startsWith(RETURN), `to return_url: ${first.location}`);
   assert.equal(new URL(first.location!).searchParams.get("status"), "success");
+  assert.equal(new URL(first.location!).searchParams.get("connection_status"), null);
   return { connectionId: first.request.connection_id, token: await env.vaultToken("u1") };
 }
 
@@ -260,6 +261,8 @@ Deno.test({
       )?.[1] ?? "";
       assert.equal(new URL(link).searchParams.get("status"), "success");
       assert.equal(new URL(link).searchParams.get("connection_id"), connectionId);
+      // The consent succeeded, the connection cannot be used yet: the app is told which.
+      assert.equal(new URL(link).searchParams.get("connection_status"), "paused");
 
       // Recorded: the connection event's status, the session's list of connections left paused.
       const created = await listRecords(db, { kinds: "connection.created" });

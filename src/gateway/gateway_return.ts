@@ -5,7 +5,8 @@ import { findBySession } from "./gateway_store.ts";
 
 /**
  * Where a finished gateway consent sends the browser: the app's `return_url`
- * with `status=success&connection_id=…&provider=…&state=…`, or
+ * with `status=success&connection_id=…&provider=…&state=…` (plus
+ * `connection_status=paused` when an agent's reconnect left the user's pause), or
  * `status=error&error=<reason>` (and `code=SX-…` for a reason that has
  * one). Null for sessions the gateway did not start,
  * and while the consent is still going on.
@@ -20,6 +21,10 @@ export async function gatewayReturnUrl(db: Db, session: AuthSession): Promise<st
   url.searchParams.set("connection_id", request.connectionId);
   url.searchParams.set("provider", request.provider);
   url.searchParams.set("state", request.state);
+  // Consent done, connection still unusable (check-connection says `failed`): the app can tell.
+  if (ok && session.providers[request.provider]?.stayedPaused) {
+    url.searchParams.set("connection_status", "paused");
+  }
   if (!ok) url.searchParams.set("error", session.reason ?? session.status);
   const code = ok ? null : reasonCode(session.reason);
   if (code) url.searchParams.set("code", code);
