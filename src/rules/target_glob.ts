@@ -85,7 +85,7 @@ export function operationTargets(
 ): (glob: Glob) => boolean {
   if (operation.multiplexed === true) return (glob) => headCompatible(glob, provider, family);
   const id = operation.id;
-  if (family === provider || !id.startsWith(provider)) return (glob) => glob.match(id);
+  if (family === provider || !id.startsWith(`${provider}.`)) return (glob) => glob.match(id);
   const aliased = family + id.slice(provider.length);
   return (glob) => glob.match(id) || glob.match(aliased);
 }

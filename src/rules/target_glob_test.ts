@@ -96,6 +96,8 @@ Deno.test("operationTargets: the id or its family alias; a multiplexed operation
   // A provider that is its own family has no alias; an id not under the provider none either.
   assert.equal(concerns("github.*", "github", "github", "github.repos.get"), true);
   assert.equal(concerns("google.x", "gmail", "google", "other.x"), false);
+  // Only the whole first segment is the provider: "gmailx.send" is not gmail's.
+  assert.equal(concerns("googlex.send", "gmail", "google", "gmailx.send"), false);
   // Multiplexed: any glob that could name an operation of the provider or family.
   const batch = "gmail.batch";
   assert.equal(concerns("gmail.users.messages.send", "gmail", "google", batch, true), true);
