@@ -252,7 +252,10 @@ Deno.test({
       env.setExpected(fresh);
       assert.equal(await proxiedStatus(env, keys.agent), 403, "SX-PAUSED");
 
-      // The done page says so, and where to resume it; the app's return_url is a link on it.
+      // The consent page told the user before they signed in; the done page says so again, and
+      // where to resume it; the app's return_url is a link on it.
+      assert.match(again.consentHtml, /data-stays-paused/);
+      assert.match(again.consentHtml, /it stays paused/);
       assert.equal(again.done.status, 200, again.location ?? "");
       assert.match(again.doneHtml, /stays paused/);
       assert.match(again.doneHtml, /Trust Portal/);
@@ -292,6 +295,7 @@ Deno.test({
       const { connectionId, token } = await aliceConnects(env, keys.backend);
       const replaced = await gatewayConsent(env, keys.backend, "mallory");
       assert.doesNotMatch(replaced.consentHtml, /only reconnect/);
+      assert.doesNotMatch(replaced.consentHtml, /data-stays-paused/);
       assert.ok(replaced.location?.startsWith(RETURN), `to return_url: ${replaced.location}`);
       assert.equal(new URL(replaced.location!).searchParams.get("status"), "success");
       const conn = await getConnection(env.appliance.database.db, connectionId);

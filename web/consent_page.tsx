@@ -21,6 +21,11 @@ export interface ConsentProvider {
    * account (its label); the page says so before the user signs in.
    */
   reconnectOnly?: string | null;
+  /**
+   * An agent's reconnect of a connection the user paused: it renews the
+   * sign-in, the pause stays until the user resumes it.
+   */
+  staysPaused?: boolean;
 }
 
 export interface ConsentPageProps {
@@ -226,6 +231,19 @@ function ProviderItem(props: { provider: ConsentProvider; appName: string }) {
               This link can only reconnect {p.reconnectOnly}. To connect a different {p.displayName}
               {" "}
               account, use {props.appName}'s own settings, not a link.
+            </span>
+          </p>
+        )
+        : null}
+      {p.staysPaused
+        ? (
+          <p class="notice" role="note" data-stays-paused>
+            <span>
+              {props.appName}'s use of this {p.displayName}{" "}
+              account is paused. Reconnecting renews its sign-in, but it stays paused:{" "}
+              {props.appName}'s agents cannot use it until you resume it on your privacy page for
+              {" "}
+              {props.appName} (the Securix Trust Portal).
             </span>
           </p>
         )

@@ -35,7 +35,7 @@ interface Activated {
  * the portal, or an operator): it renews the tokens but leaves it paused, so
  * an agent cannot undo the user's pause by asking them to "reconnect".
  */
-function keepsPaused(step: SessionProvider, current: Connection | null): boolean {
+export function keepsPaused(step: SessionProvider, current: Connection | null): boolean {
   return step.startedBy === "agent" && current?.status === "paused";
 }
 

@@ -24,6 +24,7 @@ import {
   nextProvider,
 } from "./provider_steps.ts";
 import { bindBrowser, endSession, loadSession } from "./session_store.ts";
+import { keepsPaused } from "./activate_session.ts";
 import { enterLink } from "../gateway/enter_link.ts";
 import { gatewayReturnUrl } from "../gateway/gateway_return.ts";
 import { findBySession } from "../gateway/gateway_store.ts";
@@ -211,6 +212,8 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
             : null,
           scopes: step.scopes.map((scope) => ({ scope })),
           connectedAccount: account ? (account.email ?? account.name ?? account.id) : null,
+          // Told before, not only on the done page: the user's pause outlives an agent's reconnect.
+          staysPaused: keepsPaused(step, current),
           status: step.status,
         };
       }),

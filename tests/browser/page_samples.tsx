@@ -37,6 +37,30 @@ export const SAMPLE_PAGES: Record<string, () => Response> = {
       />,
       { formActionOrigins: ["https://accounts.google.com"] },
     ),
+  // An agent's link to a connection the user paused: one account only, and it stays paused.
+  "consent-agent-paused": () =>
+    renderPage(
+      <ConsentPage
+        appName="Acme Mail Assistant"
+        appOrigin="https://app.acme.com"
+        providers={[{
+          name: "gmail",
+          displayName: "Gmail",
+          scopes: [{ scope: `${GOOGLE}/gmail.readonly`, description: "Read your email" }],
+          connectedAccount: "ada.lovelace@example.com",
+          status: "pending",
+          reconnectOnly: "ada.lovelace@example.com",
+          staysPaused: true,
+        }]}
+        csrfToken="sample-csrf"
+        formAction="/connect/ses_sample"
+        flow="popup"
+        viaLink
+        expiresAt={in10}
+        now={NOW}
+      />,
+      { formActionOrigins: ["https://accounts.google.com"] },
+    ),
   "consent-device": () =>
     renderPage(
       <ConsentPage
