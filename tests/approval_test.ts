@@ -181,7 +181,11 @@ async function approvalStatus(t: ApprovalEnv, id: string): Promise<string> {
 }
 
 /** A browser form post as the page makes it: binding cookie from the GET, then the form. */
-async function decideByForm(link: string, decision: "approve" | "deny") {
+async function decideByForm(
+  link: string,
+  decision: "approve" | "deny",
+  headers: Record<string, string> = {},
+) {
   const page = await fetch(link, { headers: { accept: "text/html" } });
   const html = await page.text();
   const cookie = (page.headers.get("set-cookie") ?? "").split(";")[0];
@@ -191,7 +195,7 @@ async function decideByForm(link: string, decision: "approve" | "deny") {
   url.search = "";
   return await fetch(url, {
     method: "POST",
-    headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+    headers: { cookie, "content-type": "application/x-www-form-urlencoded", ...headers },
     body: new URLSearchParams({ csrf, t, decision }),
   });
 }
@@ -381,6 +385,18 @@ Deno.test({
       });
       assert.equal(csrfLess.status, 403);
       assert.equal(await approvalStatus(t, id), "pending");
+      // Another site's form with everything a page of ours would give (a leaked token): refused.
+      for (
+        const foreign of [
+          { origin: "https://evil.example" },
+          { "sec-fetch-site": "cross-site" },
+        ] as Array<Record<string, string>>
+      ) {
+        const refused = await decideByForm(links.approve, "approve", foreign);
+        assert.equal(refused.status, 403, JSON.stringify(foreign));
+        assert.match(await refused.text(), /sent from another site/);
+        assert.equal(await approvalStatus(t, id), "pending");
+      }
 
       const denied = await decideByForm(links.deny, "deny");
       assert.equal(denied.status, 200);

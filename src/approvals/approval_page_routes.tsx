@@ -1,3 +1,4 @@
+import { foreignPost } from "../http/same_origin.ts";
 import { type Context, Hono } from "hono";
 import { findApp } from "../apps/app_store.ts";
 import type { Database } from "../db/client.ts";
@@ -19,6 +20,8 @@ export interface ApprovalPageDeps {
   csrfKey: Uint8Array;
   /** Cookies get `Secure` when the public URL is https. */
   secure: boolean;
+  /** `[server] public_url`'s origin: a post from there is ours behind a reverse proxy too. */
+  publicOrigin: string;
   /** `[security] approval_ttl`. */
   ttlMs: number;
   onDecided?: (approval: Approval) => void;
@@ -103,6 +106,18 @@ export function approvalPageRoutes(deps: ApprovalPageDeps): Hono {
   });
 
   app.post("/approvals/:id", async (c) => {
+    // Another site's form never decides, whatever it carries (the CSRF token is the second lock).
+    const own = { nullOrigin: "ours", publicOrigin: deps.publicOrigin } as const;
+    if (foreignPost((name) => c.req.header(name), c.req.url, own)) {
+      return renderPage(
+        <ErrorPage
+          title="Form refused"
+          message="This form was sent from another site. Open the approval link again and choose there."
+          code="SX-CSRF"
+        />,
+        { status: 403 },
+      );
+    }
     const form = await c.req.parseBody();
     const field = (name: string) => typeof form[name] === "string" ? form[name] as string : "";
     const loaded = await load(c, field("t"));

@@ -27,6 +27,7 @@ import { bindBrowser, endSession, loadSession } from "./session_store.ts";
 import { keepsPaused } from "./activate_session.ts";
 import { enterLink } from "../gateway/enter_link.ts";
 import { gatewayReturnUrl } from "../gateway/gateway_return.ts";
+import { foreignPost, type OwnPosts } from "../http/same_origin.ts";
 import { findBySession } from "../gateway/gateway_store.ts";
 import { type AuthSession, isOpen } from "./session_types.ts";
 import {
@@ -60,6 +61,8 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
   const { deps, csrfKey } = options;
   const app = new Hono();
   const secure = secureCookies(deps);
+  // Every end-user page is sent with Referrer-Policy: no-referrer: its own posts say Origin: null.
+  const ownPosts: OwnPosts = { nullOrigin: "ours", publicOrigin: new URL(deps.publicUrl).origin };
   for (const path of ["/connect/*", "/device", "/oauth/callback"]) {
     app.use(path, attachBindingCookie);
   }
@@ -304,6 +307,16 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     c: Context,
     purpose: string,
   ): Promise<Record<string, string> | Response> => {
+    // Another site's form is refused before its body is read, token or not (the token is
+    // the second lock: a page that leaked one could otherwise post it from anywhere).
+    if (foreignPost((name) => c.req.header(name), c.req.url, ownPosts)) {
+      return errorPage(
+        "Form refused",
+        "This form was sent from another site. Go back to the page that asked for your " +
+          "permission and press its button there.",
+        403,
+      );
+    }
     const form = await c.req.parseBody();
     const bound = readBinding(c, secure);
     const token = typeof form.csrf === "string" ? form.csrf : "";

@@ -188,6 +188,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
       ...approvalDeps,
       csrfKey,
       secure: publicHttps,
+      publicOrigin: new URL(config.server.publicUrl).origin,
     }),
   );
   if (options.portal) {
