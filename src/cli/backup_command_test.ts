@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
+import { migratedAppliance } from "../../tests/helpers/migrated_appliance.ts";
 import { encodeHexLowerCase } from "@oslojs/encoding";
-import { stringify as toToml } from "smol-toml";
 import { captureIo } from "../../tests/helpers/capture_io.ts";
 import { runCliProcess } from "../../tests/helpers/process.ts";
 import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
 import { seedApp } from "../../tests/helpers/seed.ts";
 import { loadConfig } from "../config/load.ts";
 import { openDatabase } from "../db/client.ts";
-import { migrate } from "../db/migrate.ts";
 import { MIGRATIONS } from "../db/migrations.ts";
 import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import { runCli } from "./main.ts";
@@ -121,19 +120,9 @@ Deno.test("cli version: version, schema version and build", async () => {
 Deno.test("cli migrate: --status lists what will run; migrate backs up first; a newer database is refused", async () => {
   const dir = await Deno.makeTempDir({ prefix: "securix-migrate-cli-" });
   try {
-    const keyHex = encodeHexLowerCase(crypto.getRandomValues(new Uint8Array(32)));
-    await Deno.writeTextFile(`${dir}/master.key`, keyHex + "\n", { mode: 0o600 });
-    await Deno.writeTextFile(
-      `${dir}/securix.toml`,
-      toToml({ database: { url: "file:securix.db" }, vault: { master_key: "file:master.key" } }),
-    );
-    const { config } = await loadConfig({ path: `${dir}/securix.toml`, env: () => undefined });
-    const encryptionKey = encodeHexLowerCase(
-      await deriveSubkey(config.vault.masterKey, LABELS.databaseFile),
-    );
-    const old = await openDatabase({ url: config.database.url, encryptionKey, create: true });
-    await migrate(old.client, MIGRATIONS.slice(0, 6), Date.now, "0.0.9");
-    old.close();
+    const old = await migratedAppliance(dir, MIGRATIONS.slice(0, 6), "0.0.9");
+    old.database.close();
+    const { config, encryptionKey } = old;
     const pending = MIGRATIONS.slice(6).map((m) => m.name);
 
     const status = captureIo();

@@ -1,35 +1,27 @@
 import assert from "node:assert/strict";
-import { encodeHexLowerCase } from "@oslojs/encoding";
-import { stringify as toToml } from "smol-toml";
 import { captureIo } from "../../tests/helpers/capture_io.ts";
-import { loadConfig } from "../config/load.ts";
-import { openDatabase } from "../db/client.ts";
-import { migrate } from "../db/migrate.ts";
-import { MIGRATIONS } from "../db/migrations.ts";
-import { deriveSubkey, LABELS } from "../vault/derive.ts";
 import { rulesFilesOnDisk } from "./doctor_command.ts";
 import { runCli } from "./main.ts";
+import { migratedAppliance } from "../../tests/helpers/migrated_appliance.ts";
+
+/** `securix doctor --json` on `dir`'s config: its exit code and a check by name. */
+async function doctorJson(dir: string) {
+  const { io, out } = captureIo();
+  const code = await runCli(["--config", `${dir}/securix.toml`, "doctor", "--json"], io);
+  const report = JSON.parse(out.join("\n"));
+  return {
+    code,
+    check: (name: string) => report.checks.find((c: { name: string }) => c.name === name),
+  };
+}
 
 Deno.test("doctor and every command: a migration edited since it was applied is SX-MIGRATION-CHANGED", async () => {
   const dir = await Deno.makeTempDir({ prefix: "securix-doctor-migrations-" });
   try {
-    const keyHex = encodeHexLowerCase(crypto.getRandomValues(new Uint8Array(32)));
-    await Deno.writeTextFile(`${dir}/master.key`, keyHex + "\n", { mode: 0o600 });
-    await Deno.writeTextFile(
-      `${dir}/securix.toml`,
-      toToml({ database: { url: "file:securix.db" }, vault: { master_key: "file:master.key" } }),
-    );
-    const { config } = await loadConfig({ path: `${dir}/securix.toml`, env: () => undefined });
-    const encryptionKey = encodeHexLowerCase(
-      await deriveSubkey(config.vault.masterKey, LABELS.databaseFile),
-    );
-    const database = await openDatabase({ url: config.database.url, encryptionKey, create: true });
-    await migrate(database.client, MIGRATIONS, Date.now, "0.1.0");
+    const { database } = await migratedAppliance(dir);
     const doctor = async () => {
-      const { io, out } = captureIo();
-      const code = await runCli(["--config", `${dir}/securix.toml`, "doctor", "--json"], io);
-      const report = JSON.parse(out.join("\n"));
-      return { code, check: report.checks.find((c: { name: string }) => c.name === "migrations") };
+      const { code, check } = await doctorJson(dir);
+      return { code, check: check("migrations") };
     };
     const clean = await doctor();
     assert.equal(clean.check.status, "ok");
@@ -62,23 +54,9 @@ Deno.test("doctor and every command: a migration edited since it was applied is 
 Deno.test("doctor: a real database whose schema drifted (an index dropped) fails the schema check with what to do", async () => {
   const dir = await Deno.makeTempDir({ prefix: "securix-doctor-schema-" });
   try {
-    const keyHex = encodeHexLowerCase(crypto.getRandomValues(new Uint8Array(32)));
-    await Deno.writeTextFile(`${dir}/master.key`, keyHex + "\n", { mode: 0o600 });
-    await Deno.writeTextFile(
-      `${dir}/securix.toml`,
-      toToml({ database: { url: "file:securix.db" }, vault: { master_key: "file:master.key" } }),
-    );
-    const { config } = await loadConfig({ path: `${dir}/securix.toml`, env: () => undefined });
-    const encryptionKey = encodeHexLowerCase(
-      await deriveSubkey(config.vault.masterKey, LABELS.databaseFile),
-    );
-    const database = await openDatabase({ url: config.database.url, encryptionKey, create: true });
-    await migrate(database.client, MIGRATIONS, Date.now, "0.1.0");
+    const { database } = await migratedAppliance(dir);
     const doctor = async () => {
-      const { io, out } = captureIo();
-      const code = await runCli(["--config", `${dir}/securix.toml`, "doctor", "--json"], io);
-      const report = JSON.parse(out.join("\n"));
-      const check = (name: string) => report.checks.find((c: { name: string }) => c.name === name);
+      const { code, check } = await doctorJson(dir);
       return { code, schema: check("schema"), migrations: check("migrations") };
     };
     const clean = await doctor();

@@ -23,40 +23,47 @@ export function toRow(c: Connection): Row {
   };
 }
 
+/** The entity's newest connection to a provider that also meets `conditions`. */
+async function newestConnection(
+  db: Db | Tx,
+  key: { appId: string; entityId: string; provider: string },
+  ...conditions: SQL[]
+): Promise<Connection | null> {
+  const [row] = await db.select().from(connections).where(and(
+    eq(connections.appId, key.appId),
+    eq(connections.entityId, key.entityId),
+    eq(connections.provider, key.provider),
+    ...conditions,
+  )).orderBy(desc(connections.createdAt)).limit(1);
+  return row ? toConnection(row) : null;
+}
+
 /** The entity's current (not revoked) connection to a provider, if any. */
-export async function currentConnection(
+export function currentConnection(
   db: Db | Tx,
   appId: string,
   entityId: string,
   provider: string,
 ): Promise<Connection | null> {
-  const [row] = await db.select().from(connections).where(and(
-    eq(connections.appId, appId),
-    eq(connections.entityId, entityId),
-    eq(connections.provider, provider),
-    ne(connections.status, "revoked"),
-  )).orderBy(desc(connections.createdAt)).limit(1);
-  return row ? toConnection(row) : null;
+  return newestConnection(db, { appId, entityId, provider }, ne(connections.status, "revoked"));
 }
 
 /**
  * The entity's newest revoked connection to a provider that still names its
  * account (revocation keeps it): the account an agent's consent may bring back.
  */
-export async function lastRevokedConnection(
+export function lastRevokedConnection(
   db: Db | Tx,
   appId: string,
   entityId: string,
   provider: string,
 ): Promise<Connection | null> {
-  const [row] = await db.select().from(connections).where(and(
-    eq(connections.appId, appId),
-    eq(connections.entityId, entityId),
-    eq(connections.provider, provider),
+  return newestConnection(
+    db,
+    { appId, entityId, provider },
     eq(connections.status, "revoked"),
     isNotNull(connections.account),
-  )).orderBy(desc(connections.createdAt)).limit(1);
-  return row ? toConnection(row) : null;
+  );
 }
 
 export async function getConnection(db: Db | Tx, id: string): Promise<Connection | null> {
