@@ -6,7 +6,7 @@ import { configSchema, type ParsedConfig } from "./schema.ts";
 import { show } from "./show_value.ts";
 import { resolvePath } from "./secret_ref.ts";
 import { ConfigError } from "./config_error.ts";
-import { withRulesFile } from "../rules/rules_file.ts";
+import { ignoredRulesFiles, RULES_DIR, RULES_FILE, withRulesFile } from "../rules/rules_file.ts";
 import { embeddedFilePath } from "../db/database_file.ts";
 import { OWN_ENV_NAMES, referencedEnvNames, unknownEnvWarnings } from "./unknown_env.ts";
 
@@ -354,6 +354,14 @@ export async function loadConfig(
     ...Object.entries(OVERRIDE_KEYS).flatMap(([s, keys]) => keys.map((k) => overrideName(s, k))),
     ...referencedEnvNames(raw),
   ]);
+  if (path) {
+    for (const ignored of await ignoredRulesFiles(path)) {
+      warnings.push(
+        `Warning: ${ignored} is not read: only ${RULES_DIR}/${RULES_FILE} is (the console's ` +
+          `rules file). Move its [[rules]] and [scopes] into that file or securix.toml.`,
+      );
+    }
+  }
   const overrides = new Map<string, string>();
   raw = applyEnvOverrides(raw, env, OVERRIDE_KEYS, overrides);
   const config = await resolveConfig(raw, { source: path, baseDir, env, overrides });

@@ -463,3 +463,19 @@ Deno.test('config: [server] workers is a count or "auto", "auto" by default, and
     assert.match(await loadError(dir, { MK: KEY }), /server\.workers: expected "auto"/);
   });
 });
+
+Deno.test("config: a file in rules.d other than rules.toml is warned about, not silently ignored", async () => {
+  await withDir(`[vault]\nmaster_key = "env:MK"\n`, async (dir) => {
+    const load = () =>
+      loadConfig({ path: `${dir}/securix.toml`, env: (n) => n === "MK" ? KEY : undefined });
+    await Deno.mkdir(`${dir}/rules.d`);
+    await Deno.writeTextFile(`${dir}/rules.d/rules.toml`, "");
+    await Deno.writeTextFile(`${dir}/rules.d/rules.toml.0f3c.partial`, "");
+    assert.deepEqual((await load()).warnings, [], "the console's file and a save in flight");
+    await Deno.writeTextFile(`${dir}/rules.d/10-extra.toml`, `[[rules]]\nname = "x"\n`);
+    assert.deepEqual((await load()).warnings, [
+      `Warning: ${dir}/rules.d/10-extra.toml is not read: only rules.d/rules.toml is (the ` +
+      "console's rules file). Move its [[rules]] and [scopes] into that file or securix.toml.",
+    ]);
+  });
+});

@@ -82,6 +82,28 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Files in rules.d other than rules.toml: a `.d` directory reads like a
+ * drop-in directory, but only rules.toml (the console's) is read, so an
+ * operator's `rules.d/10-extra.toml` would be silently ignored; the loader
+ * warns instead. A save's `.partial` temp file is not named.
+ */
+export async function ignoredRulesFiles(configSource: string): Promise<string[]> {
+  const dir = `${configDir(configSource)}/${RULES_DIR}`;
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isDirectory || entry.name === RULES_FILE || entry.name.endsWith(".partial")) {
+        continue;
+      }
+      names.push(`${dir}/${entry.name}`);
+    }
+  } catch {
+    return [];
+  }
+  return names.sort();
+}
+
 /** rules.toml's text, or null when there is none. */
 export async function readRulesText(path: string): Promise<string | null> {
   try {
