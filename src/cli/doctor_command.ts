@@ -37,7 +37,7 @@ import {
 import { providerEndpointChecks } from "./doctor_provider_checks.ts";
 import { lintConfigRules } from "./config_rules_lint.ts";
 import { printJson } from "./io.ts";
-import { defaultMaxConnections } from "../http/conn_limits.ts";
+import { defaultMaxConnections, isolatesForOpenFiles } from "../http/conn_limits.ts";
 import { runnableIsolates } from "../http/serving_pool.ts";
 import { readNofileLimit } from "../http/nofile_limit.ts";
 import { readUnitText, type RulesFilesOnDisk, systemdUnitCheck } from "./doctor_systemd_check.ts";
@@ -54,16 +54,21 @@ export function registerDoctor(program: Command, context: CliContext): void {
     .action(async (options: { json?: boolean }) => {
       const { results, config } = await runDoctor(context);
       // As serve counts them (without --unstable-net it falls back to one, and says so).
-      const isolates = config
+      const runnable = config
         ? runnableIsolates(
           config.server.workers,
           navigator.hardwareConcurrency,
           config.server.listenAddress.hostname,
         )
         : 1;
+      // Without a configured total, a small limit runs fewer isolates (serve raises soft to hard).
+      const nofile = readNofileLimit();
+      const isolates = config?.server.max_connections
+        ? runnable
+        : isolatesForOpenFiles(runnable, nofile?.hard ?? null);
       results.push(
         openFilesCheck(
-          readNofileLimit(),
+          nofile,
           config?.server.max_connections,
           (nofile) => defaultMaxConnections(nofile, isolates),
           isolates,

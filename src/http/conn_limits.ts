@@ -29,9 +29,26 @@ const CEILING = 16_384;
  * `isolates` serving isolates (`[server] workers`) each get their share.
  */
 export function defaultMaxConnections(nofileSoft: number | null, isolates = 1): number {
-  if (nofileSoft === null) return Math.max(16, Math.floor(FALLBACK_MAX_CONNECTIONS / isolates));
+  if (nofileSoft === null) {
+    return Math.max(MIN_DEFAULT_CAP, Math.floor(FALLBACK_MAX_CONNECTIONS / isolates));
+  }
   const share = Math.floor((nofileSoft - FD_RESERVE) / 2 / Math.max(1, isolates));
-  return Math.max(16, Math.min(CEILING, share));
+  return Math.max(MIN_DEFAULT_CAP, Math.min(CEILING, share));
+}
+
+/** Fewer connections than this per isolate and the default cap stops protecting the limit. */
+const MIN_DEFAULT_CAP = 16;
+
+/**
+ * How many of `isolates` serving isolates the open-file limit leaves at least
+ * 16 connections each (with a descriptor per upstream and the reserve): on a
+ * many-core host with a small limit (`ulimit -n` 1024, 64 cores), 16 each for
+ * every core would take more descriptors than the process has.
+ */
+export function isolatesForOpenFiles(isolates: number, nofileSoft: number | null): number {
+  if (nofileSoft === null) return isolates;
+  const budget = Math.floor((nofileSoft - FD_RESERVE) / 2);
+  return Math.max(1, Math.min(isolates, Math.floor(budget / MIN_DEFAULT_CAP)));
 }
 
 /**
@@ -60,9 +77,14 @@ export function isolateConnectionCaps(
   nofileSoft: number | null,
 ): { caps: number[]; note: string | null } {
   if (!configured) {
+    const count = isolatesForOpenFiles(Math.max(1, isolates), nofileSoft);
     return {
-      caps: Array(Math.max(1, isolates)).fill(defaultMaxConnections(nofileSoft, isolates)),
-      note: null,
+      caps: Array(count).fill(defaultMaxConnections(nofileSoft, count)),
+      note: count < isolates
+        ? `Workers: ${count} serving isolate${count === 1 ? "" : "s"} instead of ${isolates}: ` +
+          `the open-file limit (${nofileSoft}) leaves fewer than ${MIN_DEFAULT_CAP} connections ` +
+          "each for more; raise it (LimitNOFILE, ulimit -n) or set server.workers"
+        : null,
     };
   }
   const caps = connectionShares(configured, isolates);

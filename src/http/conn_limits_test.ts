@@ -5,6 +5,7 @@ import {
   FALLBACK_MAX_CONNECTIONS,
   FD_RESERVE,
   isolateConnectionCaps,
+  isolatesForOpenFiles,
 } from "./conn_limits.ts";
 
 Deno.test("conn limits: the default cap leaves the reserve and a descriptor per upstream", () => {
@@ -58,4 +59,21 @@ Deno.test("conn limits: each isolate's cap, and why fewer isolates serve than wa
       "others (an isolate without a share would shed every connection the port hands it)",
   );
   assert.match(isolateConnectionCaps(1, 2, null).note ?? "", /^Workers: 1 serving isolate instead/);
+});
+
+Deno.test("conn limits: a small open-file limit on many cores runs fewer isolates, never more descriptors than it has", () => {
+  // ulimit -n 1024 on 64 cores: 448 connections' worth of descriptors, 16 each for 28 isolates.
+  const { caps, note } = isolateConnectionCaps(undefined, 64, 1024);
+  assert.equal(caps.length, 28);
+  assert.ok(caps.every((cap) => cap === 16));
+  assert.ok(FD_RESERVE + 2 * caps.reduce((a, b) => a + b, 0) <= 1024);
+  assert.equal(
+    note,
+    "Workers: 28 serving isolates instead of 64: the open-file limit (1024) leaves fewer than 16 " +
+      "connections each for more; raise it (LimitNOFILE, ulimit -n) or set server.workers",
+  );
+  assert.equal(isolatesForOpenFiles(2, 1024), 2);
+  assert.equal(isolatesForOpenFiles(8, 64), 1, "a tiny limit still serves on one");
+  assert.equal(isolatesForOpenFiles(8, null), 8);
+  assert.deepEqual(isolateConnectionCaps(undefined, 4, 65_536).caps.length, 4);
 });
