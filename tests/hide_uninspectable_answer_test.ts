@@ -219,6 +219,16 @@ Deno.test({
         assert.equal(error.code, "SX-UNINSPECTABLE", text);
         assert.equal(error.details.rule, "hide_hr_mail", `${query}: ${text}`);
       }
+      // Refused before credentials (a batch cannot be checked for hidden items): the same rule.
+      const batch = await fetch(`${env.proxy("gmail")}/batch/gmail/v1`, {
+        method: "POST",
+        headers: { ...env.headers(), "content-type": "multipart/mixed; boundary=b" },
+        body: "--b--\r\n",
+      });
+      const batchText = await batch.text();
+      assert.equal(batch.status, 403, batchText);
+      assert.match(batchText, /cannot be checked for hidden items/);
+      assert.equal(JSON.parse(batchText).error.details.rule, "hide_hr_mail", batchText);
     } finally {
       await env.close();
     }

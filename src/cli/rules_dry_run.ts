@@ -3,7 +3,7 @@ import { type CallShape, classFromMethod, type Operation } from "../providers/op
 import { providerFromHost, providerFromPath, requestTarget } from "../proxy/host_routing.ts";
 import type { ProxyRoute, RouteTable } from "../proxy/proxy_route.ts";
 import { evaluate, type Evaluation } from "../rules/evaluate.ts";
-import { hideReach, narrowQuery } from "../rules/hide/hide_plan.ts";
+import { hideReach, hidingRule, narrowQuery } from "../rules/hide/hide_plan.ts";
 import { ruleErrors } from "../rules/rule_errors.ts";
 import type { CompiledRule, RuleSet } from "../rules/rule_set.ts";
 import { applies } from "../rules/send_check.ts";
@@ -256,7 +256,7 @@ function sendOf(
 /** The narrowed query, or the refusal hide answers before credentials (as the rules filter does). */
 function hideOf(ev: Evaluation, operation: Operation, query: string) {
   if (ev.hide.length === 0) return null;
-  const rule = ev.hide[0].name;
+  const rule = hidingRule(operation.id, ev.hide).name;
   const policy = {
     labels: [...new Set(ev.hide.flatMap((r) => r.labels))],
     folders: [...new Set(ev.hide.flatMap((r) => r.folders))],

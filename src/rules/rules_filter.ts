@@ -18,6 +18,7 @@ import {
   filterAnswerBytes,
   hideReach,
   hidesAnything,
+  hidingRule,
   narrowQuery,
   narrowQueryResolved,
   targetHidden,
@@ -239,17 +240,9 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
   }
 }
 
-/**
- * The first hide rule that hides something of this operation's provider
- * (Gmail labels, Drive folders); the first of all when none does.
- */
-function hidingRule(operationId: string, hide: readonly CompiledRule[]): CompiledRule {
-  return hide.find((rule) => hidesAnything(operationId, rule)) ?? hide[0];
-}
-
 /** Narrows list queries by rule names alone; operations hide cannot check are refused. */
 function hideBeforeCredentials(ex: Exchange, ev: Evaluation): Verdict {
-  const rule = ev.hide[0];
+  const rule = hidingRule(ex.operation.id, ev.hide);
   const reach = hideReach(ex.operation.id);
   if (!reach.covered || ex.operation.multiplexed) {
     return deny(ruleErrors.uncheckable(rule.name, ex.operation.id), rule);

@@ -91,6 +91,15 @@ export function hidesAnything(operationId: string, policy: HidePolicy): boolean 
 }
 
 /**
+ * The rule a hide refusal names: the first that hides something of this
+ * operation's provider (Gmail labels, Drive folders), the first of all when
+ * none does. `hide` is never empty.
+ */
+export function hidingRule<T extends HidePolicy>(operationId: string, hide: readonly T[]): T {
+  return hide.find((rule) => hidesAnything(operationId, rule)) ?? hide[0];
+}
+
+/**
  * The query to send instead (with its `?`, or "" when there was none and
  * nothing to add). Pure: runs before credentials. Throws SX-HIDE-QUERY when
  * the caller's own query is unbalanced (it could escape the narrowing).
