@@ -1,6 +1,7 @@
 import { type CallContext, evaluate, type Evaluation } from "../rules/evaluate.ts";
 import { type EntityChoices, isPortalRule, withEntityChoices } from "../rules/entity_choices.ts";
 import type { RuleSet } from "../rules/rule_set.ts";
+import { hidingRule } from "../rules/hide/hide_plan.ts";
 import type { ReleaseRefusal } from "./gateway_errors.ts";
 
 /** Who asks for a credential of which provider: what the rules see of a release. */
@@ -48,7 +49,8 @@ export function releaseDecision(
   let ev: Evaluation = evaluate(set, ctx);
   const operatorScope = ev.scopeDisabled;
   if (choices !== null) ev = withEntityChoices(ev, set, ctx, choices);
-  const kept = ev.deny ?? ev.conditional[0] ?? ev.approve ?? ev.hide[0] ?? ev.redact[0] ?? null;
+  const hider = ev.hide.length > 0 ? hidingRule(ctx.operation.id, ev.hide) : null;
+  const kept = ev.deny ?? ev.conditional[0] ?? ev.approve ?? hider ?? ev.redact[0] ?? null;
   const refusal: ReleaseRefusal | null = ev.scopeDisabled !== null
     ? {
       kind: "scope",
