@@ -179,3 +179,28 @@ Deno.test("serve/workers: two isolates share the port, one audit chain, summed m
     await Deno.remove(temp.dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("serve/workers: SIGTERM while the isolates start stops them too, and serve exits 0", async () => {
+  const temp = await openTempAppliance({ raw: { server: { workers: 4 } } });
+  try {
+    temp.appliance.close();
+    // Healthy as soon as the main isolate listens: the other three take seconds to start.
+    const server = await startServeProcess({ cwd: temp.dir });
+    assert.doesNotMatch(server.output(), /Workers: 4 serving isolates/);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const code = await Promise.race([
+      server.stop("SIGTERM"),
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(new Error(`no exit:\n${server.output()}`)), 30_000)
+      ),
+    ]).finally(() => clearTimeout(timer));
+    assert.equal(code, 0, server.output());
+    assert.match(server.output(), /Stopped/);
+    // The stop reached the pool before it was up: it never announced itself.
+    assert.doesNotMatch(server.output(), /Workers: 4 serving isolates/, server.output());
+    assert.doesNotMatch(server.output(), /serving on one isolate/, server.output());
+    await assert.rejects(fetch(`${server.baseUrl}/healthz`), "nothing listens any more");
+  } finally {
+    await temp.cleanup();
+  }
+});

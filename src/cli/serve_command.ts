@@ -142,6 +142,14 @@ export function registerServe(program: Command, context: CliContext): void {
         }; header timeout ${server.limits.headerTimeoutMs} ms, idle timeout ${server.limits.idleTimeoutMs} ms`,
       );
       let backlogWatch: ReturnType<typeof setInterval> | undefined;
+      // SIGTERM/SIGINT: every isolate stops accepting at once and drains. Listened for before
+      // the isolates start: a stop in the seconds they take must reach them too.
+      let draining: Promise<void> | null = null;
+      const drainPool = () => {
+        if (pool && !draining) draining = pool.stop(config.server.shutdown_timeout_ms + 5_000);
+      };
+      Deno.addSignalListener("SIGTERM", drainPool);
+      Deno.addSignalListener("SIGINT", drainPool);
       if (isolates > 1) {
         try {
           // Held before the isolates listen: a reload, forget or lockout in the seconds they
@@ -161,6 +169,7 @@ export function registerServe(program: Command, context: CliContext): void {
             securityPort: () => runtime.securityPort(),
           });
           await pool.started();
+          if (draining) throw new Error("stopping");
           io.out(
             `Workers: ${isolates} serving isolates on port ${server.addr.port}${
               config.server.workers === "auto" ? " (auto: one per core)" : ""
@@ -175,27 +184,26 @@ export function registerServe(program: Command, context: CliContext): void {
             BACKLOG_WATCH_MS,
           );
         } catch (error) {
-          pool = null;
-          // Its share was 1/N of the cap: alone, it takes the whole again.
-          server.setMaxConnections(
-            config.server.max_connections ??
-              defaultMaxConnections(readNofileLimit()?.soft ?? null, 1),
-          );
-          io.err(
-            `Workers: serving on one isolate (${
-              (error as Error).message
-            }); connections: up to ${server.limits.maxConnections}`,
-          );
+          // Stopped while they started: the drain has them, the main listener is closing.
+          if (!draining) {
+            pool = null;
+            // Its share was 1/N of the cap: alone, it takes the whole again.
+            server.setMaxConnections(
+              config.server.max_connections ??
+                defaultMaxConnections(readNofileLimit()?.soft ?? null, 1),
+            );
+            io.err(
+              `Workers: serving on one isolate (${
+                (error as Error).message
+              }); connections: up to ${server.limits.maxConnections}`,
+            );
+          }
         }
       }
-      // SIGTERM/SIGINT: every isolate stops accepting at once and drains.
-      const drainPool = () => void pool?.stop(config.server.shutdown_timeout_ms + 5_000);
-      Deno.addSignalListener("SIGTERM", drainPool);
-      Deno.addSignalListener("SIGINT", drainPool);
       await server.finished;
       clearInterval(backlogWatch);
       // Their last audit events reach the writer before it flushes.
-      await pool?.stop(config.server.shutdown_timeout_ms + 5_000);
+      await (draining ?? pool?.stop(config.server.shutdown_timeout_ms + 5_000));
       Deno.removeSignalListener("SIGTERM", drainPool);
       Deno.removeSignalListener("SIGINT", drainPool);
       await stopReloads();

@@ -39,17 +39,19 @@ export function runnableIsolates(
 
 /**
  * What an isolate that just reported listening is told: what changed while
- * it started and reached it before it could keep it (a message that arrives
- * before then is dropped). Not the lockouts: ServingPool.start tells them
- * once every isolate listens (announced before then, they found no pool).
+ * it started and may have reached it before it could keep it (its runtime
+ * exists from before it listens, so from here on nothing is dropped): the
+ * reloaded rules, the backlog, and the lockouts in force.
  */
 export function catchUpMessages(state: {
   rules: Record<string, unknown> | null;
   backlogged: boolean;
+  lockouts: ReadonlyArray<{ key: string; until: number }>;
 }): ToServingWorker[] {
   const messages: ToServingWorker[] = [];
   if (state.rules) messages.push({ type: "rules", raw: state.rules });
   if (state.backlogged) messages.push({ type: "backlog", backlogged: true });
+  for (const { key, until } of state.lockouts) messages.push({ type: "lockOut", key, until });
   return messages;
 }
 
@@ -78,9 +80,8 @@ export interface ServingPoolOptions {
    */
   keyFailed: (address: string) => number | null;
   /**
-   * The lockouts in force (runtime.activeLockouts): told to every isolate
-   * once all listen, since one told earlier is dropped by an isolate that
-   * has no runtime yet.
+   * The lockouts in force (runtime.activeLockouts): told to each isolate as
+   * it reports listening, since one told earlier may have found no runtime.
    */
   activeLockouts: () => Array<{ key: string; until: number }>;
   log: (line: string) => void;
@@ -118,10 +119,9 @@ export class ServingPool {
 
   /**
    * Starts an isolate for each cap past the first (numbered 1…; the main one
-   * is 0) listening on `port`, and returns at once: reloads, forgets and
-   * lockouts told to the pool while they start are kept for them (rules and
-   * backlog as catch-up on listening, lockouts once all listen). Await
-   * `started()` before relying on them.
+   * is 0) listening on `port`, and returns at once: reloads, the backlog and
+   * lockouts told to the pool while they start reach each as a catch-up when
+   * it reports listening.
    */
   static spawn(options: ServingPoolOptions): ServingPool {
     const pool = new ServingPool(options);
@@ -150,8 +150,6 @@ export class ServingPool {
       await this.stop(1_000);
       throw error;
     }
-    // Told earlier, a lockout found an isolate without a runtime to keep it.
-    for (const { key, until } of this.options.activeLockouts()) this.lockOut(key, until);
   }
 
   get size(): number {
@@ -194,7 +192,11 @@ export class ServingPool {
       case "listening":
         member.started.resolve();
         for (
-          const catchUp of catchUpMessages({ rules: this.#rules, backlogged: this.#backlogged })
+          const catchUp of catchUpMessages({
+            rules: this.#rules,
+            backlogged: this.#backlogged,
+            lockouts: this.options.activeLockouts(),
+          })
         ) this.#post(member, catchUp);
         return;
       case "failed":

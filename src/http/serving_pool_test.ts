@@ -21,14 +21,15 @@ Deno.test("serving pool: keyFailed is required (its absence would fail the locko
   assert.equal(required, true);
 });
 
-Deno.test("serving pool: an isolate that reports listening is told the rules and backlog (lockouts come once all listen)", () => {
-  assert.deepEqual(catchUpMessages({ rules: null, backlogged: false }), []);
+Deno.test("serving pool: an isolate that reports listening is told the rules, backlog and lockouts", () => {
+  assert.deepEqual(catchUpMessages({ rules: null, backlogged: false, lockouts: [] }), []);
   const raw = { rules: [] };
   assert.deepEqual(
-    catchUpMessages({ rules: raw, backlogged: true }),
+    catchUpMessages({ rules: raw, backlogged: true, lockouts: [{ key: "203.0.113.9", until: 9 }] }),
     [
       { type: "rules", raw },
       { type: "backlog", backlogged: true },
+      { type: "lockOut", key: "203.0.113.9", until: 9 },
     ],
   );
 });

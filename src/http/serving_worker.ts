@@ -68,6 +68,7 @@ const post = (message: FromServingWorker) => scope.postMessage(message);
 const log = (line: string) => post({ type: "log", line });
 
 let serving: Awaited<ReturnType<typeof start>> | null = null;
+let starting: ReturnType<typeof start> | null = null;
 /**
  * The runtime as soon as it exists: it caches from then on, and the server
  * may answer before `serving` is set, so forgets and lockouts act on it at once.
@@ -142,11 +143,14 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
 }
 
 async function stop(): Promise<void> {
-  if (serving) {
-    await serving.server.shutdown();
+  // A stop while starting waits for the start and undoes it: an isolate that came up after
+  // the stop would accept connections nobody drains.
+  const running = serving ?? await starting?.catch(() => null) ?? null;
+  if (running) {
+    await running.server.shutdown();
     // Flushes the audit buffer: its last batch is posted before "stopped".
-    await serving.runtime.stop();
-    serving.appliance.close();
+    await running.runtime.stop();
+    running.appliance.close();
   }
   post({ type: "stopped" });
 }
@@ -154,7 +158,8 @@ async function stop(): Promise<void> {
 scope.onmessage = ({ data }) => {
   switch (data.type) {
     case "start":
-      start(data).then((s) => {
+      starting = start(data);
+      starting.then((s) => {
         serving = s;
         post({ type: "listening" });
       }, (error) => post({ type: "failed", message: logSafeError(error) }));
