@@ -362,6 +362,8 @@ export function openFilesCheck(
   derive: (nofile: number | null) => number,
   /** Serving isolates (`[server] workers`): each takes its share of the cap. */
   isolates = 1,
+  /** The isolates `[server] workers` asks for, when the open-file limit leaves fewer. */
+  wanted = isolates,
 ): CheckResult {
   const name = "open files";
   if (!limit) {
@@ -389,7 +391,12 @@ export function openFilesCheck(
           ? ` (server.max_connections ${maxConnections} shared: ${shares!.join(" + ")})`
           : " (server.max_connections)"
         : ""
-    }${serving < isolates ? `; ${serving} of ${isolates} isolates, one connection each` : ""}`;
+    }${serving < isolates ? `; ${serving} of ${isolates} isolates, one connection each` : ""}${
+      isolates < wanted
+        ? `; ${isolates} of ${wanted} isolates: the limit leaves fewer than 16 connections each ` +
+          "for more"
+        : ""
+    }`;
   if (maxConnections && share > allowed) {
     return {
       name,

@@ -235,6 +235,12 @@ Deno.test("doctor: the open-file limit and the connection cap it gives serve", (
   assert.match(tooHigh.detail, /up to 10000 client connections \(server\.max_connections\)/);
   assert.match(tooHigh.fix!, /EMFILE/);
   assert.equal(openFilesCheck(null, undefined, derive).status, "warn");
+  // A limit too small for every core: serve runs fewer isolates, and doctor says why.
+  const fewer = openFilesCheck({ soft: 1024, hard: 1024 }, undefined, () => 16, 14, 64);
+  assert.match(
+    fewer.detail,
+    /in each of 14 serving isolates .*; 14 of 64 isolates: the limit leaves fewer than 16 connections each for more$/,
+  );
 });
 
 Deno.test("doctor: a configured cap is the process's total; the fix speaks per isolate", () => {

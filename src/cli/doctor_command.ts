@@ -72,6 +72,7 @@ export function registerDoctor(program: Command, context: CliContext): void {
           config?.server.max_connections,
           (nofile) => defaultMaxConnections(nofile, isolates),
           isolates,
+          runnable,
         ),
       );
       const unit = systemdUnitCheck(

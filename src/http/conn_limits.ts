@@ -17,6 +17,12 @@ export interface ConnLimits {
  * journal on two connections, webhook deliveries and the metrics listener.
  */
 export const FD_RESERVE = 128;
+/**
+ * Descriptors each serving isolate past the first keeps for itself (the main
+ * isolate's are in FD_RESERVE): its listener, its event loop's, its
+ * database connection with WAL and journal, its threads' channels.
+ */
+export const ISOLATE_FD_RESERVE = 32;
 /** Used when the open-file limit cannot be read. */
 export const FALLBACK_MAX_CONNECTIONS = 256;
 /** Past this a cap no longer protects anything (and a bigger machine sets its own). */
@@ -32,8 +38,13 @@ export function defaultMaxConnections(nofileSoft: number | null, isolates = 1): 
   if (nofileSoft === null) {
     return Math.max(MIN_DEFAULT_CAP, Math.floor(FALLBACK_MAX_CONNECTIONS / isolates));
   }
-  const share = Math.floor((nofileSoft - FD_RESERVE) / 2 / Math.max(1, isolates));
-  return Math.max(MIN_DEFAULT_CAP, Math.min(CEILING, share));
+  return Math.max(MIN_DEFAULT_CAP, Math.min(CEILING, openFileShare(nofileSoft, isolates)));
+}
+
+/** Each of `isolates` isolates' connections once the reserves are kept back. */
+function openFileShare(nofile: number, isolates: number): number {
+  const count = Math.max(1, isolates);
+  return Math.floor((nofile - FD_RESERVE - (count - 1) * ISOLATE_FD_RESERVE) / 2 / count);
 }
 
 /** Fewer connections than this per isolate and the default cap stops protecting the limit. */
@@ -41,14 +52,15 @@ const MIN_DEFAULT_CAP = 16;
 
 /**
  * How many of `isolates` serving isolates the open-file limit leaves at least
- * 16 connections each (with a descriptor per upstream and the reserve): on a
+ * 16 connections each (with a descriptor per upstream and the reserves): on a
  * many-core host with a small limit (`ulimit -n` 1024, 64 cores), 16 each for
  * every core would take more descriptors than the process has.
  */
 export function isolatesForOpenFiles(isolates: number, nofileSoft: number | null): number {
   if (nofileSoft === null) return isolates;
-  const budget = Math.floor((nofileSoft - FD_RESERVE) / 2);
-  return Math.max(1, Math.min(isolates, Math.floor(budget / MIN_DEFAULT_CAP)));
+  let count = Math.max(1, isolates);
+  while (count > 1 && openFileShare(nofileSoft, count) < MIN_DEFAULT_CAP) count--;
+  return count;
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   defaultMaxConnections,
   FALLBACK_MAX_CONNECTIONS,
   FD_RESERVE,
+  ISOLATE_FD_RESERVE,
   isolateConnectionCaps,
   isolatesForOpenFiles,
 } from "./conn_limits.ts";
@@ -19,8 +20,12 @@ Deno.test("conn limits: the default cap leaves the reserve and a descriptor per 
 
 Deno.test("conn limits: serving isolates share the process's descriptors", () => {
   assert.equal(defaultMaxConnections(256, 1), 64);
-  assert.equal(defaultMaxConnections(256, 2), 32);
-  assert.equal(defaultMaxConnections(1024, 4), Math.floor((1024 - FD_RESERVE) / 8));
+  // Each isolate past the first keeps its own descriptors too.
+  assert.equal(defaultMaxConnections(256, 2), (256 - FD_RESERVE - ISOLATE_FD_RESERVE) / 4);
+  assert.equal(
+    defaultMaxConnections(1024, 4),
+    Math.floor((1024 - FD_RESERVE - 3 * ISOLATE_FD_RESERVE) / 8),
+  );
   assert.equal(defaultMaxConnections(1_048_576, 8), 16_384, "a big limit still hits the ceiling");
   assert.equal(defaultMaxConnections(256, 64), 16, "never below 16");
   assert.equal(defaultMaxConnections(null, 2), FALLBACK_MAX_CONNECTIONS / 2);
@@ -44,7 +49,7 @@ Deno.test("conn limits: a configured cap is the process's total, split exactly a
 Deno.test("conn limits: each isolate's cap, and why fewer isolates serve than wanted", () => {
   assert.deepEqual(isolateConnectionCaps(10, 3, 1024), { caps: [4, 3, 3], note: null });
   assert.deepEqual(isolateConnectionCaps(undefined, 2, 1024), {
-    caps: [224, 224],
+    caps: [216, 216],
     note: null,
   });
   assert.deepEqual(isolateConnectionCaps(undefined, 1, null), {
@@ -62,14 +67,17 @@ Deno.test("conn limits: each isolate's cap, and why fewer isolates serve than wa
 });
 
 Deno.test("conn limits: a small open-file limit on many cores runs fewer isolates, never more descriptors than it has", () => {
-  // ulimit -n 1024 on 64 cores: 448 connections' worth of descriptors, 16 each for 28 isolates.
+  // ulimit -n 1024 on 64 cores: 16 connections (32 descriptors) and 32 of its own for each
+  // isolate past the first, the reserve kept: 14 isolates.
   const { caps, note } = isolateConnectionCaps(undefined, 64, 1024);
-  assert.equal(caps.length, 28);
-  assert.ok(caps.every((cap) => cap === 16));
-  assert.ok(FD_RESERVE + 2 * caps.reduce((a, b) => a + b, 0) <= 1024);
+  assert.equal(caps.length, 14);
+  assert.ok(caps.every((cap) => cap >= 16));
+  const used = FD_RESERVE + (caps.length - 1) * ISOLATE_FD_RESERVE +
+    2 * caps.reduce((a, b) => a + b, 0);
+  assert.ok(used <= 1024, `${used} descriptors`);
   assert.equal(
     note,
-    "Workers: 28 serving isolates instead of 64: the open-file limit (1024) leaves fewer than 16 " +
+    "Workers: 14 serving isolates instead of 64: the open-file limit (1024) leaves fewer than 16 " +
       "connections each for more; raise it (LimitNOFILE, ulimit -n) or set server.workers",
   );
   assert.equal(isolatesForOpenFiles(2, 1024), 2);
