@@ -48,7 +48,7 @@ async function layout() {
 
 const rulesCommands = (inputs: UnitInputs) =>
   nextCommands(inputs, { unitPath: "/x/securix.service", keyFile: null })
-    .filter((c) => c.includes("rules"));
+    .filter((c) => !/^(id -u|chown -hR|systemctl)/.test(c));
 
 Deno.test({
   name:
@@ -69,7 +69,7 @@ Deno.test({
         "the link's target stays root's",
       );
       assert.equal((await Deno.stat(`${dir}/rules.toml`)).uid, 0, "nothing moved over the link");
-      // A link to a directory: mv without -T would move the rules into it.
+      // A link to a directory: never moved into (the guard, and mv -T behind it).
       await Deno.remove(`${dir}/rules.d/rules.toml`);
       await Deno.symlink(`${dir}/elsewhere`, `${dir}/rules.d/rules.toml`);
       for (const command of rulesCommands(inputs)) await sh(command);
@@ -109,6 +109,31 @@ Deno.test({
       } finally {
         await Deno.remove(dir, { recursive: true });
       }
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "service install's commands: a hard link to securix.toml is not handed over; the old group-writable config directory is taken back",
+  ignore: skip,
+  async fn() {
+    const { dir, inputs } = await layout();
+    try {
+      // A release before rules.d: the service's group may write securix.toml's directory.
+      await sh(`chgrp ${SERVICE_USER} ${dir} && chmod g+rwx,+t ${dir}`);
+      // protected_hardlinks off (some containers): rules.toml is another name for securix.toml.
+      await Deno.remove(`${dir}/rules.toml`);
+      await Deno.link(`${dir}/securix.toml`, `${dir}/rules.toml`);
+      for (const command of rulesCommands(inputs)) await sh(command);
+      const config = await Deno.stat(`${dir}/securix.toml`);
+      assert.equal(config.uid, 0, "securix.toml stays root's");
+      assert.equal((await Deno.lstat(`${dir}/rules.toml`)).isFile, true, "left where it was");
+      const taken = await Deno.stat(dir);
+      assert.equal(taken.gid, 0, "the directory's group is root's again");
+      assert.equal(taken.mode! & 0o1020, 0, "no group write, no sticky bit");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });

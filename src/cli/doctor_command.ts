@@ -267,9 +267,21 @@ export async function rulesFilesOnDisk(configPath: string): Promise<RulesFilesOn
   const configDir = await Deno.stat(dirname(configPath)).catch(() => null);
   return {
     dirExists,
-    configDirWritable: configDir?.mode != null && (configDir.mode & 0o022) !== 0
-      ? { groupRoot: configDir.gid === 0 }
-      : null,
+    configDir: configDir?.mode == null ? null : {
+      owner: configDir.uid === null ? null : await accountName(configDir.uid),
+      groupRoot: configDir.gid === 0,
+      mode: configDir.mode & 0o7777,
+    },
     legacy: inForce?.legacy ? "in force" : inForce?.shadowed ? "shadowed" : "none",
   };
+}
+
+/** The account name of `uid` from /etc/passwd, or null. */
+async function accountName(uid: number): Promise<string | null> {
+  const passwd = await Deno.readTextFile("/etc/passwd").catch(() => "");
+  for (const line of passwd.split("\n")) {
+    const [name, , id] = line.split(":");
+    if (id === String(uid)) return name;
+  }
+  return null;
 }

@@ -38,11 +38,11 @@ export interface RulesFilesOnDisk {
   /** A rules.toml beside securix.toml: none, read (no rules.d/rules.toml yet), or shadowed. */
   legacy: "none" | "in force" | "shadowed";
   /**
-   * securix.toml's directory is group- or world-writable (releases before
-   * rules.d printed `chgrp securix DIR && chmod g+rwx,+t DIR`); `groupRoot`:
-   * its group is root's already. Null: it is not.
+   * securix.toml's directory: its owner's name, whether its group is root's,
+   * its permission bits (releases before rules.d printed `chgrp securix DIR
+   * && chmod g+rwx,+t DIR`). Null: not known.
    */
-  configDirWritable?: { groupRoot: boolean } | null;
+  configDir?: { owner: string | null; groupRoot: boolean; mode: number } | null;
 }
 
 export function systemdUnitCheck(
@@ -179,24 +179,15 @@ function rulesFileProblems(
         "systemctl restart securix",
     });
   }
-  const configDir = dirname(configPath);
-  if (files.configDirWritable) {
-    problems.push({
-      problem: `${configDir}, where securix.toml is, is writable by others than its owner ` +
-        "(releases before rules.d made it writable for the service): a compromised service " +
-        "could replace securix.toml",
-      fix:
-        `${files.configDirWritable.groupRoot ? "" : `chgrp root ${systemdWord(configDir)} && `}` +
-        `chmod go-w,-t ${systemdWord(configDir)}`,
-    });
-  }
+  problems.push(...configDirProblems(dirname(configPath), user, files.configDir ?? null));
   if (files.legacy === "in force") {
     problems.push({
       problem: `${legacy} is still read, but the service may not replace it: the console's ` +
         `first save moves its rules to ${moved}; move it now`,
       // Handed over while still in root's directory: in rules.d (the service's), a chown after
       // the move could follow a link the service put in its place.
-      fix: `chown -h ${user}:${user} ${systemdWord(legacy)} && ` +
+      fix: `[ "$(stat -c %h ${systemdWord(legacy)})" = 1 ] && ` +
+        `chown -h ${user}:${user} ${systemdWord(legacy)} && ` +
         `mv -nT ${systemdWord(legacy)} ${systemdWord(moved)}`,
     });
   }
@@ -204,6 +195,47 @@ function rulesFileProblems(
     problems.push({
       problem: `${legacy} is no longer read (${moved} is)`,
       fix: `rm ${systemdWord(legacy)} (after copying any rule you still want into ${moved})`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * securix.toml's directory as the service sees it: one the service owns, or
+ * whose group or others may write, lets a compromised service put files
+ * beside securix.toml (and replace it, without the sticky bit).
+ */
+function configDirProblems(
+  dir: string,
+  user: string,
+  facts: NonNullable<RulesFilesOnDisk["configDir"]> | null,
+): Array<{ problem: string; fix: string }> {
+  if (facts === null) return [];
+  const word = systemdWord(dir);
+  if ((facts.mode & 0o1002) === 0o1002) {
+    return [{
+      problem: `${dir}, where securix.toml is, is a shared temporary directory: anyone may ` +
+        "put files beside it",
+      fix: "move securix.toml (and its key) into a directory of its own, e.g. /etc/securix, " +
+        "then securix service install --force",
+    }];
+  }
+  const problems: Array<{ problem: string; fix: string }> = [];
+  if (facts.owner === user) {
+    problems.push({
+      problem: `${dir}, where securix.toml is, belongs to the service user ${user}: a ` +
+        "compromised service could replace securix.toml",
+      fix: `chown root:root ${word}`,
+    });
+  }
+  if ((facts.mode & 0o022) !== 0) {
+    problems.push({
+      problem: `${dir}, where securix.toml is, may be written by others than its owner ` +
+        "(releases before rules.d made it the service group's): a compromised service could " +
+        `put files beside securix.toml${
+          facts.mode & 0o1000 ? "" : ", and replace it (no sticky bit)"
+        }`,
+      fix: `${facts.groupRoot ? "" : `chgrp root ${word} && `}chmod go-w,-t ${word}`,
     });
   }
   return problems;

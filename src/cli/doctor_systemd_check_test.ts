@@ -121,23 +121,33 @@ Deno.test("systemd unit check: rules.d missing, a rules.toml still beside securi
   );
   assert.equal(
     legacy!.fix,
-    "chown -h securix:securix /etc/securix/rules.toml && " +
+    '[ "$(stat -c %h /etc/securix/rules.toml)" = 1 ] && ' +
+      "chown -h securix:securix /etc/securix/rules.toml && " +
       "mv -nT /etc/securix/rules.toml /etc/securix/rules.d/rules.toml",
   );
-  const writable = systemdUnitCheck(PATH, unit, {
-    ...expected,
-    rulesFiles: { dirExists: true, legacy: "none", configDirWritable: { groupRoot: false } },
-  });
-  assert.equal(writable?.status, "warn");
-  assert.match(writable!.detail, /\/etc\/securix, where securix\.toml is, is writable by others/);
-  assert.equal(writable!.fix, "chgrp root /etc/securix && chmod go-w,-t /etc/securix");
-  assert.equal(
+  const dirFacts = (configDir: { owner: string | null; groupRoot: boolean; mode: number }) =>
     systemdUnitCheck(PATH, unit, {
       ...expected,
-      rulesFiles: { dirExists: true, legacy: "none", configDirWritable: { groupRoot: true } },
-    })!.fix,
-    "chmod go-w,-t /etc/securix",
-  );
+      rulesFiles: { dirExists: true, legacy: "none", configDir },
+    })!;
+  const clean = dirFacts({ owner: "root", groupRoot: true, mode: 0o755 });
+  assert.equal(clean.status, "ok", clean.detail);
+  // What the release before rules.d printed: the service's group, g+rwx, sticky.
+  const writable = dirFacts({ owner: "root", groupRoot: false, mode: 0o1775 });
+  assert.equal(writable.status, "warn");
+  assert.match(writable.detail, /\/etc\/securix, where securix\.toml is, may be written by others/);
+  assert.doesNotMatch(writable.detail, /no sticky bit/);
+  assert.equal(writable.fix, "chgrp root /etc/securix && chmod go-w,-t /etc/securix");
+  const noSticky = dirFacts({ owner: "root", groupRoot: true, mode: 0o775 });
+  assert.match(noSticky.detail, /and replace it \(no sticky bit\)/);
+  assert.equal(noSticky.fix, "chmod go-w,-t /etc/securix");
+  const owned = dirFacts({ owner: "securix", groupRoot: false, mode: 0o755 });
+  assert.match(owned.detail, /belongs to the service user securix/);
+  assert.equal(owned.fix, "chown root:root /etc/securix");
+  // A shared temporary directory is never chmod'ed: securix.toml moves out of it.
+  const tmp = dirFacts({ owner: "root", groupRoot: true, mode: 0o1777 });
+  assert.match(tmp.detail, /is a shared temporary directory/);
+  assert.doesNotMatch(tmp.fix ?? "", /chmod/);
   const shadowed = systemdUnitCheck(PATH, unit, {
     ...expected,
     rulesFiles: { dirExists: true, legacy: "shadowed" },

@@ -57,26 +57,34 @@ export function nextCommands(
     commands.push(`chown -hR ${user}:${user} ${shellWord(inputs.dataDir)}`);
   }
   if (options.keyFile && !(inputs.dataDir && options.keyFile.startsWith(`${inputs.dataDir}/`))) {
-    commands.push(`chown -h ${user}:${user} ${shellWord(options.keyFile)}`);
+    // Followed on purpose: the key may be a link into a credential store, and it sits where
+    // root, not the service, decides what it points at.
+    commands.push(`chown ${user}:${user} ${shellWord(options.keyFile)}`);
   }
   const rulesDir = writableRulesDir(inputs);
   if (rulesDir !== null) {
     // The unit lifts the read-only mount on rules.d only; the service user owns it. The config
     // directory stays root's and read-only to the service.
     commands.push(`install -d -o ${user} -g ${user} -m 0700 ${shellWord(rulesDir)}`);
-    // An install from before rules.d: its rules.toml moves in (until then it is still read,
-    // but the service could not replace it). Root runs these in a directory the service owns,
-    // so nothing here may follow a link the service planted: the file is handed over while it
-    // is still in root's directory, mv -T never moves into a directory, and chown -h changes a
-    // link itself (hard links to others' files are the kernel's protected_hardlinks).
+    // A release before rules.d made securix.toml's directory the service group's (g+rwx,+t):
+    // taken back, only where it is exactly that, before anything in it is handed over.
+    const configDir = shellWord(dirname(inputs.configPath));
+    commands.push(
+      `if [ "$(stat -c %G ${configDir})" = ${user} ]; then chgrp root ${configDir} && ` +
+        `chmod g-w,-t ${configDir}; fi`,
+    );
+    // An install from before rules.d: its rules.toml moves in (until then it is still read).
+    // Handed over while still in root's directory, a plain file with one link (no hard link to
+    // another file, whatever protected_hardlinks says), then moved with -T (never into a
+    // directory) and -n (never over what is there: rules.d is the service's, anything in it
+    // may be a link it planted, so nothing there is chowned at all; the console replaces
+    // rules.toml by renaming, which needs the directory, not the file).
     const legacy = shellWord(`${dirname(inputs.configPath)}/${RULES_FILE}`);
     const moved = shellWord(`${rulesDir}/${RULES_FILE}`);
     commands.push(
-      `if [ -f ${legacy} ] && [ ! -L ${legacy} ] && [ ! -e ${moved} ] && [ ! -L ${moved} ]; ` +
+      `if [ -f ${legacy} ] && [ ! -L ${legacy} ] && [ "$(stat -c %h ${legacy})" = 1 ] && ` +
+        `[ ! -e ${moved} ] && [ ! -L ${moved} ]; ` +
         `then chown -h ${user}:${user} ${legacy} && mv -nT ${legacy} ${moved}; fi`,
-    );
-    commands.push(
-      `if [ -f ${moved} ] && [ ! -L ${moved} ]; then chown -h ${user}:${user} ${moved}; fi`,
     );
   }
   const name = serviceName(options.unitPath);

@@ -181,22 +181,24 @@ Deno.test("service helpers: binary default, unit name, ProtectHome warning, next
   });
   assert.match(commands[0], /useradd --system --user-group --home-dir \/var\/lib\/securix/);
   assert.equal(commands[1], "chown -hR securix:securix /var/lib/securix");
-  assert.equal(commands[2], "chown -h securix:securix '/etc/securix/master key'");
+  assert.equal(commands[2], "chown securix:securix '/etc/securix/master key'");
   // rules.d: the service's own directory; securix.toml's directory is left as it is (root's).
   assert.equal(commands[3], "install -d -o securix -g securix -m 0700 /root/securix/rules.d");
-  // A rules.toml from before rules.d moves in (never over one already there, never through a
-  // link: tests/service_commands_links_test.ts runs them against planted links).
+  // The group-writable config directory of a release before rules.d is taken back; a rules.toml
+  // from before rules.d moves in (never over one already there, never through a link:
+  // tests/service_commands_links_test.ts runs them against planted links).
   assert.equal(
     commands[4],
-    "if [ -f /root/securix/rules.toml ] && [ ! -L /root/securix/rules.toml ] && " +
-      "[ ! -e /root/securix/rules.d/rules.toml ] && [ ! -L /root/securix/rules.d/rules.toml ]; " +
-      "then chown -h securix:securix /root/securix/rules.toml && " +
-      "mv -nT /root/securix/rules.toml /root/securix/rules.d/rules.toml; fi",
+    'if [ "$(stat -c %G /root/securix)" = securix ]; then chgrp root /root/securix && ' +
+      "chmod g-w,-t /root/securix; fi",
   );
   assert.equal(
     commands[5],
-    "if [ -f /root/securix/rules.d/rules.toml ] && [ ! -L /root/securix/rules.d/rules.toml ]; " +
-      "then chown -h securix:securix /root/securix/rules.d/rules.toml; fi",
+    "if [ -f /root/securix/rules.toml ] && [ ! -L /root/securix/rules.toml ] && " +
+      '[ "$(stat -c %h /root/securix/rules.toml)" = 1 ] && ' +
+      "[ ! -e /root/securix/rules.d/rules.toml ] && [ ! -L /root/securix/rules.d/rules.toml ]; " +
+      "then chown -h securix:securix /root/securix/rules.toml && " +
+      "mv -nT /root/securix/rules.toml /root/securix/rules.d/rules.toml; fi",
   );
   // A running service mounts rules.d writable only when it starts: restart, not enable --now.
   assert.equal(
@@ -204,7 +206,10 @@ Deno.test("service helpers: binary default, unit name, ProtectHome warning, next
     "systemctl daemon-reload && systemctl enable securix && systemctl restart securix",
   );
   assert.equal(
-    commands.some((c) => /ch(grp|mod|own)[^|]* \/root\/securix($| )/.test(c)),
+    commands.some((c) =>
+      /(chown|chgrp) (-\w+ )?securix[^|;]* \/root\/securix($| |;)/.test(c) ||
+      /chmod [^ ]*\+[^ ]*w[^|;]* \/root\/securix($| |;)/.test(c)
+    ),
     false,
     "securix.toml's directory is never handed to the service",
   );
