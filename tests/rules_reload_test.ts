@@ -85,6 +85,9 @@ Deno.test("rules/reload: SIGHUP puts an edit in force for the next call, not for
     const edited = parse(await Deno.readTextFile(temp.configPath));
     edited.rules = [INITIAL_RULE, DENY_LIST];
     await Deno.writeTextFile(temp.configPath, stringify(edited));
+    // Dropped into rules.d since the start, as into a drop-in directory: named by the reload.
+    await Deno.mkdir(`${temp.dir}/rules.d`, { recursive: true });
+    await Deno.writeTextFile(`${temp.dir}/rules.d/10-extra.toml`, "");
     Deno.kill(server.pid, "SIGHUP");
     // Calls before the reload lands are still allowed; counted, for the checks below.
     let allowedWhileReloading = 0;
@@ -99,6 +102,11 @@ Deno.test("rules/reload: SIGHUP puts an edit in force for the next call, not for
     });
     assert.equal(denied.status, 403);
     assert.equal(slowDone, false, "the edit was in force while the slow call was still held");
+    const reloading = server;
+    await pollUntil(
+      "the ignored rules.d file named in the log",
+      () => Promise.resolve(/10-extra\.toml is not read/.test(reloading.output()) ? 1 : null),
+    );
     const error = await envelope(denied);
     assert.equal(error.code, "SX-POLICY-DENIED");
     assert.equal(error.llmError, DENY_LIST.llm_error);

@@ -6,7 +6,7 @@ import { configSchema, type ParsedConfig } from "./schema.ts";
 import { show } from "./show_value.ts";
 import { resolvePath } from "./secret_ref.ts";
 import { ConfigError } from "./config_error.ts";
-import { ignoredRulesFiles, RULES_DIR, RULES_FILE, withRulesFile } from "../rules/rules_file.ts";
+import { ignoredRulesFiles, ignoredRulesWarning, withRulesFile } from "../rules/rules_file.ts";
 import { embeddedFilePath } from "../db/database_file.ts";
 import { OWN_ENV_NAMES, referencedEnvNames, unknownEnvWarnings } from "./unknown_env.ts";
 
@@ -356,10 +356,7 @@ export async function loadConfig(
   ]);
   if (path) {
     for (const ignored of await ignoredRulesFiles(path)) {
-      warnings.push(
-        `Warning: ${ignored} is not read: only ${RULES_DIR}/${RULES_FILE} is (the console's ` +
-          `rules file). Move its [[rules]] and [scopes] into that file or securix.toml.`,
-      );
+      warnings.push(ignoredRulesWarning(ignored));
     }
   }
   const overrides = new Map<string, string>();

@@ -471,11 +471,18 @@ Deno.test("config: a file in rules.d other than rules.toml is warned about, not 
     await Deno.mkdir(`${dir}/rules.d`);
     await Deno.writeTextFile(`${dir}/rules.d/rules.toml`, "");
     await Deno.writeTextFile(`${dir}/rules.d/rules.toml.0f3c.partial`, "");
-    assert.deepEqual((await load()).warnings, [], "the console's file and a save in flight");
+    await Deno.writeTextFile(`${dir}/rules.d/.rules.toml.swp`, "");
+    await Deno.writeTextFile(`${dir}/rules.d/rules.toml~`, "");
+    assert.deepEqual(
+      (await load()).warnings,
+      [],
+      "the console's file, a save in flight, an editor's swap and backup",
+    );
     await Deno.writeTextFile(`${dir}/rules.d/10-extra.toml`, `[[rules]]\nname = "x"\n`);
     assert.deepEqual((await load()).warnings, [
-      `Warning: ${dir}/rules.d/10-extra.toml is not read: only rules.d/rules.toml is (the ` +
-      "console's rules file). Move its [[rules]] and [scopes] into that file or securix.toml.",
+      `Warning: ${dir}/rules.d/10-extra.toml is not read: only rules.d/rules.toml is (rules.d ` +
+      "is not a drop-in directory); rules in it have no effect until they are in that file or " +
+      "securix.toml.",
     ]);
   });
 });

@@ -29,7 +29,7 @@ import type { WebhookSender } from "../webhooks/pinned_post.ts";
 import { dnsResolver, type Resolver } from "../webhooks/target_policy.ts";
 import { readConfigFile } from "../config/load.ts";
 import { loadRuleSet, RuleBook, type RuleLoad } from "../rules/rule_book.ts";
-import { withRulesFile } from "../rules/rules_file.ts";
+import { ignoredRulesFiles, ignoredRulesWarning, withRulesFile } from "../rules/rules_file.ts";
 import { databaseBuckets } from "../limits/bucket_store.ts";
 import { LimitCounters } from "../limits/limit_counters.ts";
 import { limitFilter } from "../limits/limit_filter.ts";
@@ -593,6 +593,12 @@ export async function createRuntime(
       const loaded = loadRuleSet(raw);
       if (!loaded.ok) return loaded;
       putInForce(loaded.set, trigger);
+      // A file dropped into rules.d since start is named here too, not only at the next start.
+      if (config.source) {
+        for (const ignored of await ignoredRulesFiles(config.source)) {
+          log(ignoredRulesWarning(ignored));
+        }
+      }
       return { ...loaded, raw: { rules: raw.rules, scopes: raw.scopes } };
     },
     forget,

@@ -86,22 +86,30 @@ async function exists(path: string): Promise<boolean> {
  * Files in rules.d other than rules.toml: a `.d` directory reads like a
  * drop-in directory, but only rules.toml (the console's) is read, so an
  * operator's `rules.d/10-extra.toml` would be silently ignored; the loader
- * warns instead. A save's `.partial` temp file is not named.
+ * and every reload warn instead. A save's `.partial` temp file, dotfiles and
+ * `~` backups are not named.
  */
 export async function ignoredRulesFiles(configSource: string): Promise<string[]> {
   const dir = `${configDir(configSource)}/${RULES_DIR}`;
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
-      if (entry.isDirectory || entry.name === RULES_FILE || entry.name.endsWith(".partial")) {
-        continue;
-      }
+      // A save in flight, an editor's swap or backup file: nobody's rules.
+      const transient = entry.name.endsWith(".partial") || entry.name.startsWith(".") ||
+        entry.name.endsWith("~");
+      if (entry.isDirectory || entry.name === RULES_FILE || transient) continue;
       names.push(`${dir}/${entry.name}`);
     }
   } catch {
     return [];
   }
   return names.sort();
+}
+
+/** What the loader and a reload say of a file ignoredRulesFiles found. */
+export function ignoredRulesWarning(path: string): string {
+  return `Warning: ${path} is not read: only ${RULES_DIR}/${RULES_FILE} is (${RULES_DIR} is not ` +
+    "a drop-in directory); rules in it have no effect until they are in that file or securix.toml.";
 }
 
 /** rules.toml's text, or null when there is none. */
