@@ -1,5 +1,4 @@
 import type { LedgerFindings } from "../db/ledger_check.ts";
-import { connectionShares } from "../http/conn_limits.ts";
 
 /**
  * `securix doctor`'s checks. Each is a small function that gets the facts
@@ -360,7 +359,7 @@ export function openFilesCheck(
   maxConnections: number | undefined,
   /** One isolate's default cap for an open-file limit. */
   derive: (nofile: number | null) => number,
-  /** Serving isolates (`[server] workers`): each takes its share of the cap. */
+  /** Serving isolates (`[server] workers`): they count against one cap together. */
   isolates = 1,
   /** The isolates `[server] workers` asks for, when the open-file limit leaves fewer. */
   wanted = isolates,
@@ -370,43 +369,33 @@ export function openFilesCheck(
     return {
       name,
       status: "warn",
-      detail: `limit unknown (run with --allow-ffi); serve caps connections at ${derive(null)}${
-        isolates > 1 ? " per isolate" : ""
-      }`,
+      detail: `limit unknown (run with --allow-ffi); serve caps connections at ${
+        maxConnections ?? derive(null) * isolates
+      }${isolates > 1 ? ` across ${isolates} isolates` : ""}`,
       fix: "set server.max_connections to what the host allows",
     };
   }
-  const allowed = derive(limit.hard);
-  // Split as serve splits it: the main isolate's share is the largest, and a total below
-  // the isolates wanted leaves fewer isolates serving.
-  const shares = maxConnections ? connectionShares(maxConnections, isolates) : null;
-  const share = shares ? shares[0] : allowed;
-  const serving = shares?.length ?? isolates;
+  // One budget for the whole process, counted across its isolates (as serve counts it).
+  const allowed = derive(limit.hard) * isolates;
+  const total = maxConnections ?? allowed;
   const detail = `soft ${limit.soft}, hard ${limit.hard}; serve raises soft to ${limit.hard} ` +
-    `and takes up to ${share} client connection${share === 1 ? "" : "s"}${
-      serving > 1 ? ` in each of ${serving} serving isolates (server.workers)` : ""
-    }${
-      maxConnections
-        ? serving > 1
-          ? ` (server.max_connections ${maxConnections} shared: ${shares!.join(" + ")})`
-          : " (server.max_connections)"
-        : ""
-    }${serving < isolates ? `; ${serving} of ${isolates} isolates, one connection each` : ""}${
+    `and takes up to ${total} client connection${total === 1 ? "" : "s"}${
+      isolates > 1 ? ` across ${isolates} serving isolates (server.workers, counted together)` : ""
+    }${maxConnections ? " (server.max_connections)" : ""}${
       isolates < wanted
         ? `; ${isolates} of ${wanted} isolates: the limit leaves fewer than 16 connections each ` +
           "for more"
         : ""
     }`;
-  if (maxConnections && share > allowed) {
+  if (maxConnections && maxConnections > allowed) {
     return {
       name,
       status: "warn",
       detail,
-      fix: `server.max_connections ${maxConnections} gives ${share} per isolate, more than ` +
-        `${limit.hard} descriptors carry (${allowed} per isolate${
-          isolates > 1 ? ` with ${isolates} isolates` : ""
-        }): past it new connections wait on EMFILE instead of a 503; ` +
-        `lower it or raise the limit (LimitNOFILE= in systemd, ulimit -n)`,
+      fix: `server.max_connections ${maxConnections} is more than ${limit.hard} descriptors ` +
+        `carry (${allowed}${isolates > 1 ? ` with ${isolates} isolates` : ""}): past it new ` +
+        "connections wait on EMFILE instead of a 503; lower it or raise the limit " +
+        "(LimitNOFILE= in systemd, ulimit -n)",
     };
   }
   if (limit.hard < 1024) {

@@ -226,7 +226,10 @@ Deno.test("doctor: the open-file limit and the connection cap it gives serve", (
     "soft 1024, hard 65536; serve raises soft to 65536 and takes up to 32704 client connections",
   );
   const shared = openFilesCheck({ soft: 1024, hard: 65536 }, undefined, (n) => derive(n) >> 1, 2);
-  assert.match(shared.detail, /up to 16352 client connections in each of 2 serving isolates/);
+  assert.match(
+    shared.detail,
+    /up to 32704 client connections across 2 serving isolates \(server\.workers, counted together\)/,
+  );
   const low = openFilesCheck({ soft: 256, hard: 256 }, undefined, derive);
   assert.equal(low.status, "warn");
   assert.match(low.fix!, /LimitNOFILE=65536/);
@@ -239,39 +242,33 @@ Deno.test("doctor: the open-file limit and the connection cap it gives serve", (
   const fewer = openFilesCheck({ soft: 1024, hard: 1024 }, undefined, () => 16, 14, 64);
   assert.match(
     fewer.detail,
-    /in each of 14 serving isolates .*; 14 of 64 isolates: the limit leaves fewer than 16 connections each for more$/,
+    /up to 224 client connections across 14 serving isolates .*; 14 of 64 isolates: the limit leaves fewer than 16 connections each for more$/,
   );
 });
 
-Deno.test("doctor: a configured cap is the process's total; the fix speaks per isolate", () => {
+Deno.test("doctor: a configured cap is the process's total, counted across the isolates", () => {
   const derive = (n: number | null) => n === null ? 256 : Math.floor((n - 128) / 2);
   const perIsolate = (n: number | null) => Math.floor(derive(n) / 4);
   // 4096 descriptors carry 1984 connections, 496 per isolate of 4.
   const fits = openFilesCheck({ soft: 1024, hard: 4096 }, 1_600, perIsolate, 4);
   assert.equal(fits.status, "ok", fits.fix ?? "");
-  assert.match(
-    fits.detail,
-    /up to 400 client connections in each of 4 serving isolates \(server\.workers\) \(server\.max_connections 1600 shared: 400 \+ 400 \+ 400 \+ 400\)/,
-  );
-  // Shares sum to the total: 1602 over 4 is 401 + 401 + 400 + 400, never 4 × 401.
-  assert.match(
-    openFilesCheck({ soft: 1024, hard: 4096 }, 1_602, perIsolate, 4).detail,
-    /up to 401 client connections in each of 4 serving isolates .*shared: 401 \+ 401 \+ 400 \+ 400\)$/,
-  );
-  // Fewer connections than isolates: as serve does, fewer isolates, one connection each.
   assert.equal(
+    fits.detail,
+    "soft 1024, hard 4096; serve raises soft to 4096 and takes up to 1600 client connections " +
+      "across 4 serving isolates (server.workers, counted together) (server.max_connections)",
+  );
+  // Fewer connections than isolates: every isolate still serves, sharing the two.
+  assert.match(
     openFilesCheck({ soft: 1024, hard: 4096 }, 2, perIsolate, 4).detail,
-    "soft 1024, hard 4096; serve raises soft to 4096 and takes up to 1 client connection in " +
-      "each of 2 serving isolates (server.workers) (server.max_connections 2 shared: 1 + 1); " +
-      "2 of 4 isolates, one connection each",
+    /up to 2 client connections across 4 serving isolates/,
   );
   const tooHigh = openFilesCheck({ soft: 1024, hard: 4096 }, 4_000, perIsolate, 4);
   assert.equal(tooHigh.status, "warn");
   assert.equal(
     tooHigh.fix,
-    "server.max_connections 4000 gives 1000 per isolate, more than 4096 descriptors carry " +
-      "(496 per isolate with 4 isolates): past it new connections wait on EMFILE instead of a 503; " +
-      "lower it or raise the limit (LimitNOFILE= in systemd, ulimit -n)",
+    "server.max_connections 4000 is more than 4096 descriptors carry (1984 with 4 isolates): " +
+      "past it new connections wait on EMFILE instead of a 503; lower it or raise the limit " +
+      "(LimitNOFILE= in systemd, ulimit -n)",
   );
 });
 

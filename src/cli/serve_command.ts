@@ -5,7 +5,8 @@ import { pidFile } from "./pid_file.ts";
 import { openAppliance } from "../http/appliance.ts";
 import { startServer } from "../http/serve.ts";
 import { raiseNofileLimit, readNofileLimit } from "../http/nofile_limit.ts";
-import { defaultMaxConnections, isolateConnectionCaps } from "../http/conn_limits.ts";
+import { defaultMaxConnections, processConnections } from "../http/conn_limits.ts";
+import { ConnectionBudget } from "../http/connection_budget.ts";
 import { runnableIsolates, servingIsolates, ServingPool } from "../http/serving_pool.ts";
 import type { CliContext } from "./context.ts";
 import { VERSION } from "./version.ts";
@@ -59,15 +60,15 @@ export function registerServe(program: Command, context: CliContext): void {
           "Workers: one serving isolate; sharing the port needs Deno's --unstable-net (deno.json sets it)",
         );
       }
-      // The open-file limit is the process's, and so is a configured cap: the isolates share it.
-      const { caps, note } = isolateConnectionCaps(
+      // The open-file limit is the process's, and so is a configured cap: every isolate counts
+      // against one budget, however the kernel spreads the connections over them.
+      const { isolates, total, note } = processConnections(
         config.server.max_connections,
         runnable,
         readNofileLimit()?.soft ?? null,
       );
       if (note) io.err(note);
-      const isolates = caps.length;
-      const maxConnections = caps[0];
+      const budget = ConnectionBudget.create(total);
       const limits = {
         headerTimeoutMs: config.server.header_timeout_ms,
         idleTimeoutMs: config.server.idle_timeout_ms,
@@ -115,7 +116,8 @@ export function registerServe(program: Command, context: CliContext): void {
         listenSetting: "server.listen",
         handler: runtime.handler,
         shutdownTimeoutMs: config.server.shutdown_timeout_ms,
-        limits: { ...limits, maxConnections },
+        limits,
+        budget,
         log: io.err,
         onConnections: (open) => metrics.openConnections.set({ listener: "public" }, open),
         onShed: () => metrics.shedConnections.inc({ listener: "public" }),
@@ -129,13 +131,11 @@ export function registerServe(program: Command, context: CliContext): void {
         },
       });
       io.out(
-        `Connections: up to ${server.limits.maxConnections}${isolates > 1 ? " per isolate" : ""}${
+        `Connections: up to ${server.limits.maxConnections}${
+          isolates > 1 ? ` across ${isolates} serving isolates (counted together)` : ""
+        }${
           config.server.max_connections
-            ? isolates > 1
-              ? ` (server.max_connections ${config.server.max_connections} shared: ${
-                caps.join(" + ")
-              })`
-              : ""
+            ? " (server.max_connections)"
             : " (from the open-file limit)"
         }; open-file limit ${
           describeNofile(nofile)
@@ -158,7 +158,8 @@ export function registerServe(program: Command, context: CliContext): void {
             config,
             cwd: io.cwd(),
             port: server.addr.port,
-            caps,
+            isolates,
+            budget: budget.buffer,
             audit: (events) => {
               for (const event of events) runtime.audit?.record(event);
             },
@@ -187,7 +188,7 @@ export function registerServe(program: Command, context: CliContext): void {
           // Stopped while they started: the drain has them, the main listener is closing.
           if (!draining) {
             pool = null;
-            // Its share was 1/N of the cap: alone, it takes the whole again.
+            // Alone, it has the open-file limit to itself (a configured total stays the total).
             server.setMaxConnections(
               config.server.max_connections ??
                 defaultMaxConnections(readNofileLimit()?.soft ?? null, 1),

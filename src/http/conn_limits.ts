@@ -64,48 +64,27 @@ export function isolatesForOpenFiles(isolates: number, nofileSoft: number | null
 }
 
 /**
- * A configured `server.max_connections` is the process's total, as the
- * open-file limit it is tuned against is: the serving isolates split it so
- * the shares sum to exactly the total, the first `total % isolates` taking one
- * more. Index 0 is the main isolate's share. With fewer connections than
- * isolates only `total` isolates get a share (one each): an isolate capped at
- * 0 would win connections on the shared port only to shed every one of them.
+ * The process's connection cap and how many serving isolates share it (one
+ * ConnectionBudget counts them together): a configured
+ * `server.max_connections`, or each isolate's share of the open-file limit
+ * times the isolates it leaves room for. `note` says why fewer isolates
+ * serve than wanted, once, for `serve` to log.
  */
-export function connectionShares(total: number, isolates: number): number[] {
-  const count = Math.max(1, Math.min(Math.floor(isolates), total));
-  const base = Math.floor(total / count);
-  return Array.from({ length: count }, (_, index) => base + (index < total % count ? 1 : 0));
-}
-
-/**
- * Each serving isolate's connection cap, by isolate number (0 is the main
- * one's), for `isolates` wanted: a configured total split exactly
- * (connectionShares), or each isolate's share of the open-file limit. `note`
- * says why fewer isolates serve than wanted, once, for `serve` to log.
- */
-export function isolateConnectionCaps(
+export function processConnections(
   configured: number | undefined,
   isolates: number,
   nofileSoft: number | null,
-): { caps: number[]; note: string | null } {
-  if (!configured) {
-    const count = isolatesForOpenFiles(Math.max(1, isolates), nofileSoft);
-    return {
-      caps: Array(count).fill(defaultMaxConnections(nofileSoft, count)),
-      note: count < isolates
-        ? `Workers: ${count} serving isolate${count === 1 ? "" : "s"} instead of ${isolates}: ` +
-          `the open-file limit (${nofileSoft}) leaves fewer than ${MIN_DEFAULT_CAP} connections ` +
-          "each for more; raise it (LimitNOFILE, ulimit -n) or set server.workers"
-        : null,
-    };
-  }
-  const caps = connectionShares(configured, isolates);
+): { isolates: number; total: number; note: string | null } {
+  const wanted = Math.max(1, isolates);
+  if (configured) return { isolates: wanted, total: configured, note: null };
+  const count = isolatesForOpenFiles(wanted, nofileSoft);
   return {
-    caps,
-    note: caps.length < isolates
-      ? `Workers: ${caps.length} serving isolate${caps.length === 1 ? "" : "s"} instead of ` +
-        `${isolates}: server.max_connections ${configured} leaves none for the others ` +
-        `(an isolate without a share would shed every connection the port hands it)`
+    isolates: count,
+    total: defaultMaxConnections(nofileSoft, count) * count,
+    note: count < wanted
+      ? `Workers: ${count} serving isolate${count === 1 ? "" : "s"} instead of ${wanted}: ` +
+        `the open-file limit (${nofileSoft}) leaves fewer than ${MIN_DEFAULT_CAP} connections ` +
+        "each for more; raise it (LimitNOFILE, ulimit -n) or set server.workers"
       : null,
   };
 }

@@ -3,6 +3,7 @@ import { SecurixError } from "../errors/securix_error.ts";
 import { errorResponse } from "../errors/error_response.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import { type ConnLimits, defaultMaxConnections } from "./conn_limits.ts";
+import { ConnectionBudget } from "./connection_budget.ts";
 import { type ConnectionServer, connFd, denoInternals, type Handler } from "./deno_internal.ts";
 import { waitForHead } from "./head_wait.ts";
 import { libc } from "./libc.ts";
@@ -68,14 +69,20 @@ export function startServer(options: {
    * kernel spreads new connections over them). Needs `--unstable-net`.
    */
   reusePort?: boolean;
+  /**
+   * The connection cap shared with the process's other serving isolates
+   * (its max wins over `limits.maxConnections`); by default one of its own.
+   */
+  budget?: ConnectionBudget;
 }): RunningServer {
   const log = options.log ?? ((line: string) => console.error(line));
   const limits: ConnLimits = {
     headerTimeoutMs: options.limits?.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
     idleTimeoutMs: options.limits?.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-    maxConnections: options.limits?.maxConnections ??
+    maxConnections: options.budget?.max ?? options.limits?.maxConnections ??
       defaultMaxConnections(readNofileLimit()?.soft ?? null),
   };
+  const budget = options.budget ?? ConnectionBudget.create(limits.maxConnections);
   const internals = denoInternals();
   const c = libc();
   if (!internals || !c) {
@@ -106,7 +113,6 @@ export function startServer(options: {
    * Bridged WebSockets hold two more descriptors each (the loopback pair), so
    * they count twice against the cap, which assumes two per connection.
    */
-  let bridged = 0;
   const changed = () => options.onConnections?.(open.size);
   const onError = (error: unknown) => {
     log(`serve: ${logSafeError(error)}`);
@@ -164,7 +170,10 @@ export function startServer(options: {
     if (--t.reading === 0 && t.closeWhenDone) void t.server?.shutdown().catch(() => {});
   };
   const untrack = (t: Tracked) => {
-    if (open.delete(t)) changed();
+    if (open.delete(t)) {
+      budget.release();
+      changed();
+    }
     t.settled();
   };
   const admit = async (conn: Deno.TcpConn) => {
@@ -187,9 +196,9 @@ export function startServer(options: {
     });
     if (outcome === "http" && !stopping) return serveHttp(t);
     if (outcome === "websocket" && !stopping) {
-      bridged++;
+      budget.add(1);
       return void bridge.carry(conn).finally(() => {
-        bridged--;
+        budget.release();
         untrack(t);
       });
     }
@@ -224,7 +233,7 @@ export function startServer(options: {
         continue;
       }
       backoff = 0;
-      if (open.size + bridged >= limits.maxConnections) {
+      if (!budget.take()) {
         shed(conn);
         options.onShed?.();
         continue;
@@ -272,7 +281,7 @@ export function startServer(options: {
     finished,
     openConnections: () => open.size,
     limits,
-    setMaxConnections: (max) => limits.maxConnections = max,
+    setMaxConnections: (max) => limits.maxConnections = budget.max = max,
   };
 }
 

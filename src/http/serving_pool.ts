@@ -64,13 +64,10 @@ export interface ServingPoolOptions {
    */
   cwd: string;
   port: number;
-  /**
-   * Each isolate's connection cap by isolate number, one per isolate
-   * (index 0 is the main isolate's, which serves already): its share of
-   * `server.max_connections` or of the open-file limit (conn_limits.ts
-   * isolateConnectionCaps).
-   */
-  caps: readonly number[];
+  /** Serving isolates in all, the main one included: the pool starts the others. */
+  isolates: number;
+  /** The process's connection cap, counted across every isolate (ConnectionBudget's buffer). */
+  budget: SharedArrayBuffer;
   audit: (events: AuditEvent[]) => void;
   forget: (change: CacheChange) => void;
   /**
@@ -125,7 +122,7 @@ export class ServingPool {
    */
   static spawn(options: ServingPoolOptions): ServingPool {
     const pool = new ServingPool(options);
-    for (let index = 1; index < options.caps.length; index++) {
+    for (let index = 1; index < options.isolates; index++) {
       const security = options.securityPort?.() ?? null;
       pool.#members.push(pool.#spawn(index, security));
     }
@@ -157,7 +154,7 @@ export class ServingPool {
   }
 
   #spawn(index: number, security: MessagePort | null): Member {
-    const { config, cwd, port, caps } = this.options;
+    const { config, cwd, port, budget } = this.options;
     const url = this.options.workerUrl ?? new URL("./serving_worker.ts", import.meta.url);
     const worker = new Worker(url, { type: "module" });
     const member: Member = {
@@ -181,7 +178,7 @@ export class ServingPool {
       cwd,
       databaseUrl: config.database.url,
       port,
-      maxConnections: caps[index],
+      budget,
       security,
     }, security ? [security] : []);
     return member;

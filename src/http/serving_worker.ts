@@ -10,6 +10,7 @@ import { ThreadCalls } from "../db/thread_calls.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import type { MetricsSnapshot } from "../metrics/appliance_metrics.ts";
 import { openAppliance } from "./appliance.ts";
+import { ConnectionBudget } from "./connection_budget.ts";
 import { type CacheChange, createRuntime, type Runtime } from "./runtime.ts";
 import { type RunningServer, startServer } from "./serve.ts";
 
@@ -28,8 +29,8 @@ export type ToServingWorker =
     cwd: string;
     databaseUrl: string;
     port: number;
-    /** This isolate's connection cap: the configured one, or its share of the open-file limit. */
-    maxConnections: number;
+    /** The process's connection cap, counted with every isolate (ConnectionBudget's buffer). */
+    budget: SharedArrayBuffer;
     /** The main isolate's security thread (transferred), or null: start one here. */
     security: MessagePort | null;
   }
@@ -126,8 +127,8 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
       limits: {
         headerTimeoutMs: config.server.header_timeout_ms,
         idleTimeoutMs: config.server.idle_timeout_ms,
-        maxConnections: message.maxConnections,
       },
+      budget: new ConnectionBudget(message.budget),
       log,
       onConnections: (open) => metrics.openConnections.set({ listener: "public" }, open),
       onShed: () => metrics.shedConnections.inc({ listener: "public" }),
