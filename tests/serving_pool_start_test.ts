@@ -10,7 +10,7 @@ function options(lockouts: Array<{ key: string; until: number }> = []): ServingP
     cwd: Deno.cwd(),
     port: 0,
     isolates: 2,
-    budget: new SharedArrayBuffer(8),
+    budget: new SharedArrayBuffer(12),
     audit: () => {},
     forget: () => {},
     keyFailed: () => null,

@@ -68,7 +68,7 @@ export function registerServe(program: Command, context: CliContext): void {
         readNofileLimit()?.soft ?? null,
       );
       if (note) io.err(note);
-      const budget = ConnectionBudget.create(total);
+      const budget = ConnectionBudget.create(total, isolates);
       const limits = {
         headerTimeoutMs: config.server.header_timeout_ms,
         idleTimeoutMs: config.server.idle_timeout_ms,

@@ -2,6 +2,7 @@ import type { AuditEvent } from "../audit/audit_types.ts";
 import type { Config } from "../config/load.ts";
 import type { MetricsSnapshot } from "../metrics/appliance_metrics.ts";
 import type { CacheChange } from "./runtime.ts";
+import { ConnectionBudget } from "./connection_budget.ts";
 import type { FromServingWorker, ToServingWorker } from "./serving_worker.ts";
 
 /** `[server] workers` as a number of serving isolates: "auto" is one per core. */
@@ -167,6 +168,8 @@ export class ServingPool {
     worker.onmessage = ({ data }: MessageEvent<FromServingWorker>) => this.#receive(member, data);
     worker.onerror = (event) => {
       event.preventDefault();
+      // Its connections died with it: their slots go back to the others.
+      new ConnectionBudget(this.options.budget).forget(index);
       this.options.log(`serving isolate ${index} crashed: ${event.message}`);
       member.started.reject(new Error(`serving isolate ${index} crashed: ${event.message}`));
       member.stopped.resolve();
@@ -292,8 +295,11 @@ export class ServingPool {
     const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
     await Promise.race([Promise.all(this.#members.map((m) => m.stopped.promise)), timeout]);
     clearTimeout(timer);
+    const budget = new ConnectionBudget(this.options.budget);
     for (const member of this.#members) {
       member.worker.terminate();
+      // One ended mid-drain held slots nobody will give back.
+      budget.forget(member.index);
       // Ended before it said a word: `started()` must not wait for it (a no-op once settled).
       member.started.reject(new Error(`serving isolate ${member.index} stopped while starting`));
       member.stopped.resolve();

@@ -128,7 +128,7 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
         headerTimeoutMs: config.server.header_timeout_ms,
         idleTimeoutMs: config.server.idle_timeout_ms,
       },
-      budget: new ConnectionBudget(message.budget),
+      budget: new ConnectionBudget(message.budget, isolate),
       log,
       onConnections: (open) => metrics.openConnections.set({ listener: "public" }, open),
       onShed: () => metrics.shedConnections.inc({ listener: "public" }),
