@@ -6,7 +6,7 @@
  * what a link points at, nor move anything through one.
  */
 import assert from "node:assert/strict";
-import { nextCommands } from "../src/cli/service_command.ts";
+import { keyFileToHandOver, nextCommands } from "../src/cli/service_command.ts";
 import { systemdUnitCheck } from "../src/cli/doctor_systemd_check.ts";
 import { renderUnit, type UnitInputs } from "../src/cli/systemd_unit.ts";
 
@@ -132,6 +132,37 @@ Deno.test({
       const taken = await Deno.stat(dir);
       assert.equal(taken.gid, 0, "the directory's group is root's again");
       assert.equal(taken.mode! & 0o1020, 0, "no group write, no sticky bit");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "service install's commands: a key the service swapped for a link is never followed; root's own link is",
+  ignore: skip,
+  async fn() {
+    const { dir, inputs } = await layout();
+    try {
+      await Deno.writeTextFile(`${dir}/shadow`, "root's secret\n", { mode: 0o600 });
+      await Deno.mkdir(`${dir}/data`);
+      // The release before rules.d: the service's group, g+rwx,+t, and the key handed over.
+      await sh(`chgrp ${SERVICE_USER} ${dir} && chmod g+rwx,+t ${dir}`);
+      // The service deleted its own key (the sticky bit allows that) for a link to a root file.
+      await Deno.symlink(`${dir}/shadow`, `${dir}/master.key`);
+      await sh(`chown -h ${SERVICE_USER}:${SERVICE_USER} ${dir}/master.key`);
+      const keyFile = await keyFileToHandOver(`${dir}/master.key`);
+      assert.equal(keyFile, `${dir}/master.key`, "a link the service could plant is not resolved");
+      for (const command of nextCommands(inputs, { unitPath: "/x/securix.service", keyFile })) {
+        if (!/^(id -u|systemctl)/.test(command)) await sh(command);
+      }
+      assert.equal((await Deno.stat(`${dir}/shadow`)).uid, 0, "root's file stays root's");
+      // Root's own link, in root's directory (taken back above): the key itself is handed over.
+      await Deno.remove(`${dir}/master.key`);
+      await Deno.writeTextFile(`${dir}/store.key`, "k\n", { mode: 0o600 });
+      await Deno.symlink(`${dir}/store.key`, `${dir}/master.key`);
+      assert.equal(await keyFileToHandOver(`${dir}/master.key`), `${dir}/store.key`);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -9,6 +9,7 @@ import {
   MIN_UNIT_NOFILE,
   readInstalledUnit,
   rulesDirOf,
+  shellWord,
   systemdWord,
   writableRulesDir,
 } from "./systemd_unit.ts";
@@ -175,7 +176,7 @@ function rulesFileProblems(
       problem: `${rulesDir} does not exist and the service may not create it: saving rules ` +
         "in the console fails",
       // systemd makes rules.d writable when the service starts: a directory made later is not.
-      fix: `install -d -o ${user} -g ${user} -m 0700 ${systemdWord(rulesDir)} && ` +
+      fix: `install -d -o ${user} -g ${user} -m 0700 ${shellWord(rulesDir)} && ` +
         "systemctl restart securix",
     });
   }
@@ -186,15 +187,15 @@ function rulesFileProblems(
         `first save moves its rules to ${moved}; move it now`,
       // Handed over while still in root's directory: in rules.d (the service's), a chown after
       // the move could follow a link the service put in its place.
-      fix: `[ "$(stat -c %h ${systemdWord(legacy)})" = 1 ] && ` +
-        `chown -h ${user}:${user} ${systemdWord(legacy)} && ` +
-        `mv -nT ${systemdWord(legacy)} ${systemdWord(moved)}`,
+      fix: `[ "$(stat -c %h ${shellWord(legacy)})" = 1 ] && ` +
+        `chown -h ${user}:${user} ${shellWord(legacy)} && ` +
+        `mv -nT ${shellWord(legacy)} ${shellWord(moved)}`,
     });
   }
   if (files.legacy === "shadowed") {
     problems.push({
       problem: `${legacy} is no longer read (${moved} is)`,
-      fix: `rm ${systemdWord(legacy)} (after copying any rule you still want into ${moved})`,
+      fix: `rm ${shellWord(legacy)} (after copying any rule you still want into ${moved})`,
     });
   }
   return problems;
@@ -211,7 +212,7 @@ function configDirProblems(
   facts: NonNullable<RulesFilesOnDisk["configDir"]> | null,
 ): Array<{ problem: string; fix: string }> {
   if (facts === null) return [];
-  const word = systemdWord(dir);
+  const word = shellWord(dir);
   if ((facts.mode & 0o1002) === 0o1002) {
     return [{
       problem: `${dir}, where securix.toml is, is a shared temporary directory: anyone may ` +

@@ -10,6 +10,7 @@ import {
   dirname,
   readInstalledUnit,
   renderUnit,
+  shellWord,
   type UnitInputs,
   unitInputsFromConfig,
   writableRulesDir,
@@ -53,26 +54,29 @@ export function nextCommands(
       shellWord(home)
     } --no-create-home --shell /usr/sbin/nologin ${user}`,
   ];
-  if (inputs.dataDir) {
-    commands.push(`chown -hR ${user}:${user} ${shellWord(inputs.dataDir)}`);
-  }
-  if (options.keyFile && !(inputs.dataDir && options.keyFile.startsWith(`${inputs.dataDir}/`))) {
-    // Followed on purpose: the key may be a link into a credential store, and it sits where
-    // root, not the service, decides what it points at.
-    commands.push(`chown ${user}:${user} ${shellWord(options.keyFile)}`);
-  }
   const rulesDir = writableRulesDir(inputs);
   if (rulesDir !== null) {
-    // The unit lifts the read-only mount on rules.d only; the service user owns it. The config
-    // directory stays root's and read-only to the service.
-    commands.push(`install -d -o ${user} -g ${user} -m 0700 ${shellWord(rulesDir)}`);
     // A release before rules.d made securix.toml's directory the service group's (g+rwx,+t):
-    // taken back, only where it is exactly that, before anything in it is handed over.
+    // taken back first, only where it is exactly that, before anything in it is handed over
+    // (with the sticky bit the service could still swap its own files there for links).
     const configDir = shellWord(dirname(inputs.configPath));
     commands.push(
       `if [ "$(stat -c %G ${configDir})" = ${user} ]; then chgrp root ${configDir} && ` +
         `chmod g-w,-t ${configDir}; fi`,
     );
+  }
+  if (inputs.dataDir) {
+    commands.push(`chown -hR ${user}:${user} ${shellWord(inputs.dataDir)}`);
+  }
+  if (options.keyFile && !(inputs.dataDir && options.keyFile.startsWith(`${inputs.dataDir}/`))) {
+    // Never through a link when run: `service install` resolved it already (a key may be a
+    // link into a credential store), and a link put in its place since is changed itself.
+    commands.push(`chown -h ${user}:${user} ${shellWord(options.keyFile)}`);
+  }
+  if (rulesDir !== null) {
+    // The unit lifts the read-only mount on rules.d only; the service user owns it. The config
+    // directory stays root's and read-only to the service.
+    commands.push(`install -d -o ${user} -g ${user} -m 0700 ${shellWord(rulesDir)}`);
     // An install from before rules.d: its rules.toml moves in (until then it is still read).
     // Handed over while still in root's directory, a plain file with one link (no hard link to
     // another file, whatever protected_hardlinks says), then moved with -T (never into a
@@ -94,10 +98,6 @@ export function nextCommands(
   );
   commands.push(`systemctl status ${name}    # then: journalctl -u ${name} -f`);
   return commands;
-}
-
-function shellWord(value: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /**
@@ -173,7 +173,8 @@ export function registerService(program: Command, context: CliContext): void {
     .option("--force", "replace a different unit already at --unit-path")
     .action(async (flags: InstallFlags) => {
       const { io } = context;
-      const { inputs, keyFile } = await unitInputs(context, flags);
+      const { inputs, keyFile: keyPath } = await unitInputs(context, flags);
+      const keyFile = keyPath === null ? null : await keyFileToHandOver(keyPath);
       const unit = renderUnit(inputs);
       const outcome = await installUnit(unit, {
         unitPath: flags.unitPath,
@@ -280,4 +281,20 @@ async function unitInputs(
     );
   }
   return { inputs: unitInputsFromConfig(config, { binaryPath, user: flags.user }), keyFile };
+}
+
+/**
+ * The file `chown -h` should hand to the service for the master key: the key
+ * itself when it is a link (into a credential store, say) that only root
+ * could have placed, in a directory root owns and nobody else may write;
+ * otherwise the path as it is, so a link someone else could have planted
+ * (the old group-writable config directory) is never followed by root.
+ */
+export async function keyFileToHandOver(path: string): Promise<string> {
+  const link = await Deno.lstat(path).catch(() => null);
+  if (!link?.isSymlink) return path;
+  const dir = await Deno.stat(dirname(path)).catch(() => null);
+  const trusted = dir?.uid === 0 && dir.mode !== null && (dir.mode & 0o022) === 0 &&
+    link.uid === 0;
+  return trusted ? await Deno.realPath(path).catch(() => path) : path;
 }

@@ -180,18 +180,20 @@ Deno.test("service helpers: binary default, unit name, ProtectHome warning, next
     keyFile: "/etc/securix/master key",
   });
   assert.match(commands[0], /useradd --system --user-group --home-dir \/var\/lib\/securix/);
-  assert.equal(commands[1], "chown -hR securix:securix /var/lib/securix");
-  assert.equal(commands[2], "chown securix:securix '/etc/securix/master key'");
-  // rules.d: the service's own directory; securix.toml's directory is left as it is (root's).
-  assert.equal(commands[3], "install -d -o securix -g securix -m 0700 /root/securix/rules.d");
-  // The group-writable config directory of a release before rules.d is taken back; a rules.toml
-  // from before rules.d moves in (never over one already there, never through a link:
-  // tests/service_commands_links_test.ts runs them against planted links).
+  // The group-writable config directory of a release before rules.d is taken back first: with
+  // its sticky bit the service could still swap its own files there (the key) for links.
   assert.equal(
-    commands[4],
+    commands[1],
     'if [ "$(stat -c %G /root/securix)" = securix ]; then chgrp root /root/securix && ' +
       "chmod g-w,-t /root/securix; fi",
   );
+  assert.equal(commands[2], "chown -hR securix:securix /var/lib/securix");
+  // The key as service install resolved it; a link put in its place since is not followed.
+  assert.equal(commands[3], "chown -h securix:securix '/etc/securix/master key'");
+  // rules.d: the service's own directory; securix.toml's directory is left as it is (root's).
+  assert.equal(commands[4], "install -d -o securix -g securix -m 0700 /root/securix/rules.d");
+  // A rules.toml from before rules.d moves in (never over one already there, never through a
+  // link: tests/service_commands_links_test.ts runs them against planted links).
   assert.equal(
     commands[5],
     "if [ -f /root/securix/rules.toml ] && [ ! -L /root/securix/rules.toml ] && " +

@@ -111,9 +111,15 @@ export function unitInputsFromConfig(
  * double-quoted with C escapes.
  */
 export function systemdWord(value: string): string {
-  const escaped = value.replaceAll("%", "%%").replaceAll("$", "$$");
+  // "$$$$": in a replacement string "$$" is one "$".
+  const escaped = value.replaceAll("%", "%%").replaceAll("$", "$$$$");
   if (!/[\s"'\\]/.test(escaped)) return escaped;
   return `"${escaped.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+
+/** One word of a shell command line, single-quoted unless it is plain. */
+export function shellWord(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Seconds systemd waits after SIGTERM: serve's drain window plus room to close the database. */

@@ -120,6 +120,8 @@ Deno.test("systemdWord/unitWords: paths with spaces, % and $ survive a round tri
   const odd = '/srv/my data/100%/$HOME/"q"';
   assert.equal(systemdWord("/plain/path"), "/plain/path");
   assert.equal(systemdWord("/a%b"), "/a%%b");
+  // systemd expands $NAME in ExecStart: a literal $ is doubled.
+  assert.equal(systemdWord("/a$b"), "/a$$b");
   const text = renderUnit(inputs({ configPath: `${odd}/securix.toml`, dataDir: `${odd}/data` }));
   const installed = readInstalledUnit(text);
   assert.equal(installed.configPath, `${odd}/securix.toml`);
