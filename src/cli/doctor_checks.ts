@@ -357,8 +357,12 @@ export function openFilesCheck(
   limit: { soft: number; hard: number } | null,
   /** `server.max_connections`: the process's total, shared by the isolates. */
   maxConnections: number | undefined,
-  /** One isolate's default cap for an open-file limit. */
-  derive: (nofile: number | null) => number,
+  /**
+   * For an open-file limit: serve's default total across the isolates, and
+   * the connections its descriptors carry once the reserves are kept (null
+   * when the limit is unknown).
+   */
+  derive: (nofile: number | null) => { total: number; carried: number | null },
   /** Serving isolates (`[server] workers`): they count against one cap together. */
   isolates = 1,
   /** The isolates `[server] workers` asks for, when the open-file limit leaves fewer. */
@@ -370,14 +374,15 @@ export function openFilesCheck(
       name,
       status: "warn",
       detail: `limit unknown (run with --allow-ffi); serve caps connections at ${
-        maxConnections ?? derive(null) * isolates
+        maxConnections ?? derive(null).total
       }${isolates > 1 ? ` across ${isolates} isolates` : ""}`,
       fix: "set server.max_connections to what the host allows",
     };
   }
   // One budget for the whole process, counted across its isolates (as serve counts it).
-  const allowed = derive(limit.hard) * isolates;
-  const total = maxConnections ?? allowed;
+  const { total: defaultTotal, carried } = derive(limit.hard);
+  const allowed = carried ?? defaultTotal;
+  const total = maxConnections ?? defaultTotal;
   const detail = `soft ${limit.soft}, hard ${limit.hard}; serve raises soft to ${limit.hard} ` +
     `and takes up to ${total} client connection${total === 1 ? "" : "s"}${
       isolates > 1 ? ` across ${isolates} serving isolates (server.workers, counted together)` : ""

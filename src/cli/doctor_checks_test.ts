@@ -218,14 +218,15 @@ Deno.test("doctor: the OAuth callback to register is printed, and lines are form
 });
 
 Deno.test("doctor: the open-file limit and the connection cap it gives serve", () => {
-  const derive = (n: number | null) => n === null ? 256 : Math.floor((n - 128) / 2);
+  const one = (n: number | null) => n === null ? 256 : Math.floor((n - 128) / 2);
+  const derive = (n: number | null) => ({ total: one(n), carried: n === null ? null : one(n) });
   const good = openFilesCheck({ soft: 1024, hard: 65536 }, undefined, derive);
   assert.equal(good.status, "ok");
   assert.equal(
     good.detail,
     "soft 1024, hard 65536; serve raises soft to 65536 and takes up to 32704 client connections",
   );
-  const shared = openFilesCheck({ soft: 1024, hard: 65536 }, undefined, (n) => derive(n) >> 1, 2);
+  const shared = openFilesCheck({ soft: 1024, hard: 65536 }, undefined, derive, 2);
   assert.match(
     shared.detail,
     /up to 32704 client connections across 2 serving isolates \(server\.workers, counted together\)/,
@@ -239,7 +240,13 @@ Deno.test("doctor: the open-file limit and the connection cap it gives serve", (
   assert.match(tooHigh.fix!, /EMFILE/);
   assert.equal(openFilesCheck(null, undefined, derive).status, "warn");
   // A limit too small for every core: serve runs fewer isolates, and doctor says why.
-  const fewer = openFilesCheck({ soft: 1024, hard: 1024 }, undefined, () => 16, 14, 64);
+  const fewer = openFilesCheck(
+    { soft: 1024, hard: 1024 },
+    undefined,
+    () => ({ total: 224, carried: 240 }),
+    14,
+    64,
+  );
   assert.match(
     fewer.detail,
     /up to 224 client connections across 14 serving isolates .*; 14 of 64 isolates: the limit leaves fewer than 16 connections each for more$/,
@@ -247,8 +254,8 @@ Deno.test("doctor: the open-file limit and the connection cap it gives serve", (
 });
 
 Deno.test("doctor: a configured cap is the process's total, counted across the isolates", () => {
-  const derive = (n: number | null) => n === null ? 256 : Math.floor((n - 128) / 2);
-  const perIsolate = (n: number | null) => Math.floor(derive(n) / 4);
+  const carried = (n: number | null) => n === null ? 256 : Math.floor((n - 128) / 2);
+  const perIsolate = (n: number | null) => ({ total: carried(n), carried: carried(n) });
   // 4096 descriptors carry 1984 connections, 496 per isolate of 4.
   const fits = openFilesCheck({ soft: 1024, hard: 4096 }, 1_600, perIsolate, 4);
   assert.equal(fits.status, "ok", fits.fix ?? "");

@@ -37,7 +37,7 @@ import {
 import { providerEndpointChecks } from "./doctor_provider_checks.ts";
 import { lintConfigRules } from "./config_rules_lint.ts";
 import { printJson } from "./io.ts";
-import { defaultMaxConnections, isolatesForOpenFiles } from "../http/conn_limits.ts";
+import { defaultMaxConnections, isolatesForOpenFiles, openFileTotal } from "../http/conn_limits.ts";
 import { runnableIsolates } from "../http/serving_pool.ts";
 import { readNofileLimit } from "../http/nofile_limit.ts";
 import { readUnitText, type RulesFilesOnDisk, systemdUnitCheck } from "./doctor_systemd_check.ts";
@@ -61,16 +61,17 @@ export function registerDoctor(program: Command, context: CliContext): void {
           config.server.listenAddress.hostname,
         )
         : 1;
-      // Without a configured total, a small limit runs fewer isolates (serve raises soft to hard).
+      // A small limit runs fewer isolates, as serve runs them (it raises soft to hard).
       const nofile = readNofileLimit();
-      const isolates = config?.server.max_connections
-        ? runnable
-        : isolatesForOpenFiles(runnable, nofile?.hard ?? null);
+      const isolates = isolatesForOpenFiles(runnable, nofile?.hard ?? null);
       results.push(
         openFilesCheck(
           nofile,
           config?.server.max_connections,
-          (nofile) => defaultMaxConnections(nofile, isolates),
+          (nofile) => ({
+            total: defaultMaxConnections(nofile, isolates) * isolates,
+            carried: nofile === null ? null : openFileTotal(nofile, isolates),
+          }),
           isolates,
           runnable,
         ),

@@ -41,6 +41,14 @@ export function defaultMaxConnections(nofileSoft: number | null, isolates = 1): 
   return Math.max(MIN_DEFAULT_CAP, Math.min(CEILING, openFileShare(nofileSoft, isolates)));
 }
 
+/**
+ * The connections `nofile` descriptors carry across `isolates` isolates once
+ * the reserves are kept back (what doctor holds a configured total against).
+ */
+export function openFileTotal(nofile: number, isolates: number): number {
+  return Math.max(0, openFileShare(nofile, isolates) * Math.max(1, isolates));
+}
+
 /** Each of `isolates` isolates' connections once the reserves are kept back. */
 function openFileShare(nofile: number, isolates: number): number {
   const count = Math.max(1, isolates);
@@ -76,11 +84,11 @@ export function processConnections(
   nofileSoft: number | null,
 ): { isolates: number; total: number; note: string | null } {
   const wanted = Math.max(1, isolates);
-  if (configured) return { isolates: wanted, total: configured, note: null };
+  // Each isolate's own descriptors come first, whatever the configured total.
   const count = isolatesForOpenFiles(wanted, nofileSoft);
   return {
     isolates: count,
-    total: defaultMaxConnections(nofileSoft, count) * count,
+    total: configured || defaultMaxConnections(nofileSoft, count) * count,
     note: count < wanted
       ? `Workers: ${count} serving isolate${count === 1 ? "" : "s"} instead of ${wanted}: ` +
         `the open-file limit (${nofileSoft}) leaves fewer than ${MIN_DEFAULT_CAP} connections ` +

@@ -5,6 +5,7 @@ import {
   FD_RESERVE,
   ISOLATE_FD_RESERVE,
   isolatesForOpenFiles,
+  openFileTotal,
   processConnections,
 } from "./conn_limits.ts";
 
@@ -34,6 +35,10 @@ Deno.test("conn limits: the process's cap, shared by every isolate, and why fewe
   // A configured total is the total, whatever the isolates (they count together).
   assert.deepEqual(processConnections(10, 3, 1024), { isolates: 3, total: 10, note: null });
   assert.deepEqual(processConnections(2, 4, 1024), { isolates: 4, total: 2, note: null });
+  // A configured total does not make room for more isolates than their own descriptors allow.
+  assert.equal(processConnections(1000, 64, 1024).isolates, 14);
+  assert.equal(processConnections(1000, 64, 1024).total, 1000);
+  assert.ok(openFileTotal(1024, 14) < 1000, "doctor holds that total against what 1024 carry");
   assert.deepEqual(processConnections(undefined, 2, 1024), {
     isolates: 2,
     total: 2 * 216,

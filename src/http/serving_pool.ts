@@ -112,6 +112,7 @@ export class ServingPool {
   /** The latest reloaded rules, for an isolate still starting when they came. */
   #rules: Record<string, unknown> | null = null;
   #backlogged = false;
+  #stopping: Promise<void> | null = null;
 
   private constructor(private readonly options: ServingPoolOptions) {}
 
@@ -145,7 +146,8 @@ export class ServingPool {
     try {
       await Promise.all(this.#members.map((m) => m.started.promise));
     } catch (error) {
-      await this.stop(1_000);
+      // A stop under way (SIGTERM while starting) keeps its own, longer drain.
+      await (this.#stopping ?? this.stop(1_000));
       throw error;
     }
   }
@@ -289,7 +291,12 @@ export class ServingPool {
    * Stops every isolate: each stops accepting, drains its requests and hands
    * over its last audit events; one not done within `timeoutMs` is ended.
    */
-  async stop(timeoutMs: number): Promise<void> {
+  stop(timeoutMs: number): Promise<void> {
+    this.#stopping ??= this.#stop(timeoutMs);
+    return this.#stopping;
+  }
+
+  async #stop(timeoutMs: number): Promise<void> {
     for (const member of this.#members) this.#post(member, { type: "stop" });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
@@ -298,8 +305,11 @@ export class ServingPool {
     const budget = new ConnectionBudget(this.options.budget);
     for (const member of this.#members) {
       member.worker.terminate();
-      // One ended mid-drain held slots nobody will give back.
+      // One ended mid-drain held slots nobody will give back; terminate() returns before the
+      // thread has stopped, so its cell is cleared again once it surely has.
       budget.forget(member.index);
+      const late = setTimeout(() => budget.forget(member.index), 1_000);
+      Deno.unrefTimer(late);
       // Ended before it said a word: `started()` must not wait for it (a no-op once settled).
       member.started.reject(new Error(`serving isolate ${member.index} stopped while starting`));
       member.stopped.resolve();
