@@ -185,7 +185,7 @@ Deno.test("doctor: exit 0 on a fresh init, exit 1 with a fix for a wrong master 
     // workers = "auto": per isolate when the host has more than one core.
     assert.match(
       good.stdout,
-      /^ok\s+open files\s+soft \d+, hard \d+; .* client connections( in each of \d+ serving isolates \(server\.workers\))?$/m,
+      /^ok\s+open files\s+soft \d+, hard \d+; .* client connections( across \d+ serving isolates \(server\.workers, counted together\))?$/m,
     );
 
     await Deno.writeTextFile(`${dir}/securix-data/master.key`, randomKey() + "\n");
