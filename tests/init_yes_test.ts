@@ -182,7 +182,7 @@ Deno.test("doctor: exit 0 on a fresh init, exit 1 with a fix for a wrong master 
     assert.ok(statuses.every((l) => l.startsWith("ok ")), good.stdout);
     assert.match(good.stdout, /^ok\s+config\s+.*securix\.toml$/m);
     assert.match(good.stdout, /OAuth callback\s+register at each provider: http:\/\/localhost:\d+/);
-    // workers = "auto": per isolate when the host has more than one core.
+    // workers = "auto": the total across the isolates when the host has more than one core.
     assert.match(
       good.stdout,
       /^ok\s+open files\s+soft \d+, hard \d+; .* client connections( across \d+ serving isolates \(server\.workers, counted together\))?$/m,
