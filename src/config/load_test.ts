@@ -473,6 +473,7 @@ Deno.test("config: a file in rules.d other than rules.toml is warned about, not 
     await Deno.writeTextFile(`${dir}/rules.d/rules.toml.0f3c.partial`, "");
     await Deno.writeTextFile(`${dir}/rules.d/.rules.toml.swp`, "");
     await Deno.writeTextFile(`${dir}/rules.d/rules.toml~`, "");
+    await Deno.writeTextFile(`${dir}/rules.d/#rules.toml#`, "");
     assert.deepEqual(
       (await load()).warnings,
       [],

@@ -86,8 +86,8 @@ async function exists(path: string): Promise<boolean> {
  * Files in rules.d other than rules.toml: a `.d` directory reads like a
  * drop-in directory, but only rules.toml (the console's) is read, so an
  * operator's `rules.d/10-extra.toml` would be silently ignored; the loader
- * and every reload warn instead. A save's `.partial` temp file, dotfiles and
- * `~` backups are not named.
+ * and every reload warn instead. A save's `.partial` temp file, dotfiles,
+ * `~` backups and `#…#` autosaves are not named.
  */
 export async function ignoredRulesFiles(configSource: string): Promise<string[]> {
   const dir = `${configDir(configSource)}/${RULES_DIR}`;
@@ -95,7 +95,7 @@ export async function ignoredRulesFiles(configSource: string): Promise<string[]>
   try {
     for await (const entry of Deno.readDir(dir)) {
       // A save in flight, an editor's swap or backup file: nobody's rules.
-      const transient = entry.name.endsWith(".partial") || entry.name.startsWith(".") ||
+      const transient = entry.name.endsWith(".partial") || /^[.#]/.test(entry.name) ||
         entry.name.endsWith("~");
       if (entry.isDirectory || entry.name === RULES_FILE || transient) continue;
       names.push(`${dir}/${entry.name}`);
