@@ -260,7 +260,9 @@ Deno.test("metrics: /metrics parses, is not on the public listener, and its coun
         before.value("securix_webhook_deliveries_total", { outcome: "delivered" });
       const flushed = s.histogram("securix_audit_batch_lag_seconds").count >
         before.histogram("securix_audit_batch_lag_seconds").count;
-      return delivered >= 2 && flushed && s.value("securix_audit_pending_events") === 0 && s;
+      // The queue gauge counts pending rows: a delivery is counted a moment before its row is.
+      return delivered >= 2 && flushed && s.value("securix_audit_pending_events") === 0 &&
+        s.value("securix_webhook_queue_depth") === 0 && s;
     }, 30_000);
 
     const delta = (name: string, labels: Record<string, string> = {}) =>
