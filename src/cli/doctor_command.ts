@@ -37,7 +37,11 @@ import {
 import { providerEndpointChecks } from "./doctor_provider_checks.ts";
 import { lintConfigRules } from "./config_rules_lint.ts";
 import { printJson } from "./io.ts";
-import { defaultMaxConnections, isolatesForOpenFiles, openFileTotal } from "../http/conn_limits.ts";
+import {
+  defaultConnectionTotal,
+  isolatesForOpenFiles,
+  openFileTotal,
+} from "../http/conn_limits.ts";
 import { runnableIsolates } from "../http/serving_pool.ts";
 import { readNofileLimit } from "../http/nofile_limit.ts";
 import { readUnitText, type RulesFilesOnDisk, systemdUnitCheck } from "./doctor_systemd_check.ts";
@@ -69,7 +73,7 @@ export function registerDoctor(program: Command, context: CliContext): void {
           nofile,
           config?.server.max_connections,
           (nofile) => ({
-            total: defaultMaxConnections(nofile, isolates) * isolates,
+            total: defaultConnectionTotal(nofile, isolates),
             carried: nofile === null ? null : openFileTotal(nofile, isolates),
           }),
           isolates,

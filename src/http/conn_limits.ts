@@ -41,6 +41,11 @@ export function defaultMaxConnections(nofileSoft: number | null, isolates = 1): 
   return Math.max(MIN_DEFAULT_CAP, Math.min(CEILING, openFileShare(nofileSoft, isolates)));
 }
 
+/** The process's default cap: each of `isolates` isolates' default share, together. */
+export function defaultConnectionTotal(nofileSoft: number | null, isolates: number): number {
+  return defaultMaxConnections(nofileSoft, isolates) * Math.max(1, isolates);
+}
+
 /**
  * The connections `nofile` descriptors carry across `isolates` isolates once
  * the reserves are kept back (what doctor holds a configured total against).
@@ -88,7 +93,7 @@ export function processConnections(
   const count = isolatesForOpenFiles(wanted, nofileSoft);
   return {
     isolates: count,
-    total: configured || defaultMaxConnections(nofileSoft, count) * count,
+    total: configured || defaultConnectionTotal(nofileSoft, count),
     note: count < wanted
       ? `Workers: ${count} serving isolate${count === 1 ? "" : "s"} instead of ${wanted}: ` +
         `the open-file limit (${nofileSoft}) leaves fewer than ${MIN_DEFAULT_CAP} connections ` +

@@ -109,10 +109,6 @@ export function startServer(options: {
   const open = new Set<Tracked>();
   const bridge = new UpgradeBridge(options.handler);
   let stopping = false;
-  /**
-   * Bridged WebSockets hold two more descriptors each (the loopback pair), so
-   * they count twice against the cap, which assumes two per connection.
-   */
   const changed = () => options.onConnections?.(open.size);
   const onError = (error: unknown) => {
     log(`serve: ${logSafeError(error)}`);
@@ -196,6 +192,8 @@ export function startServer(options: {
     });
     if (outcome === "http" && !stopping) return serveHttp(t);
     if (outcome === "websocket" && !stopping) {
+      // A bridged WebSocket holds two more descriptors (the loopback pair), so it counts
+      // twice against the cap, which assumes two per connection.
       budget.add(1);
       return void bridge.carry(conn).finally(() => {
         budget.release();

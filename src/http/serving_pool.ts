@@ -113,11 +113,15 @@ export class ServingPool {
   #rules: Record<string, unknown> | null = null;
   #backlogged = false;
   #stopping: Promise<void> | null = null;
+  /** The main isolate's view of the shared budget: gives back an ended isolate's slots. */
+  readonly #budget: ConnectionBudget;
 
-  private constructor(private readonly options: ServingPoolOptions) {}
+  private constructor(private readonly options: ServingPoolOptions) {
+    this.#budget = new ConnectionBudget(options.budget);
+  }
 
   /**
-   * Starts an isolate for each cap past the first (numbered 1…; the main one
+   * Starts an isolate for each of `isolates` past the first (numbered 1…; the main one
    * is 0) listening on `port`, and returns at once: reloads, the backlog and
    * lockouts told to the pool while they start reach each as a catch-up when
    * it reports listening.
@@ -128,13 +132,6 @@ export class ServingPool {
       const security = options.securityPort?.() ?? null;
       pool.#members.push(pool.#spawn(index, security));
     }
-    return pool;
-  }
-
-  /** Spawns and waits for every isolate (see `spawn` and `started`). */
-  static async start(options: ServingPoolOptions): Promise<ServingPool> {
-    const pool = ServingPool.spawn(options);
-    await pool.started();
     return pool;
   }
 
@@ -152,10 +149,6 @@ export class ServingPool {
     }
   }
 
-  get size(): number {
-    return this.#members.length;
-  }
-
   #spawn(index: number, security: MessagePort | null): Member {
     const { config, cwd, port, budget } = this.options;
     const url = this.options.workerUrl ?? new URL("./serving_worker.ts", import.meta.url);
@@ -171,7 +164,7 @@ export class ServingPool {
     worker.onerror = (event) => {
       event.preventDefault();
       // Its connections died with it: their slots go back to the others.
-      new ConnectionBudget(this.options.budget).forget(index);
+      this.#budget.forget(index);
       this.options.log(`serving isolate ${index} crashed: ${event.message}`);
       member.started.reject(new Error(`serving isolate ${index} crashed: ${event.message}`));
       member.stopped.resolve();
@@ -302,7 +295,7 @@ export class ServingPool {
     const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, timeoutMs));
     await Promise.race([Promise.all(this.#members.map((m) => m.stopped.promise)), timeout]);
     clearTimeout(timer);
-    const budget = new ConnectionBudget(this.options.budget);
+    const budget = this.#budget;
     for (const member of this.#members) {
       member.worker.terminate();
       // One ended mid-drain held slots nobody will give back; terminate() returns before the

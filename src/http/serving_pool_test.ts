@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { catchUpMessages, runnableIsolates, servingIsolates, ServingPool } from "./serving_pool.ts";
+import {
+  catchUpMessages,
+  runnableIsolates,
+  servingIsolates,
+  type ServingPoolOptions,
+} from "./serving_pool.ts";
 
 Deno.test('serving pool: workers = "auto" is one isolate per core, a number is itself', () => {
   assert.equal(servingIsolates("auto", 8), 8);
@@ -16,7 +21,7 @@ Deno.test("serving pool: without a shareable port serve (and doctor) count one i
 
 Deno.test("serving pool: keyFailed is required (its absence would fail the lockout open)", () => {
   // A type check: with an optional keyFailed this assignment does not compile.
-  type KeyFailed = Parameters<typeof ServingPool.start>[0]["keyFailed"];
+  type KeyFailed = ServingPoolOptions["keyFailed"];
   const required: undefined extends KeyFailed ? false : true = true;
   assert.equal(required, true);
 });
