@@ -312,8 +312,12 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     if (foreignPost((name) => c.req.header(name), c.req.url, ownPosts)) {
       return errorPage(
         "Form refused",
-        "This form was sent from another site. Go back to the page that asked for your " +
-          "permission and press its button there.",
+        new SecurixError(
+          "SX-CSRF",
+          "This form was sent from another site. Go back to the page that asked for your " +
+            "permission and press its button there.",
+          { status: 403 },
+        ),
         403,
       );
     }
