@@ -23,12 +23,10 @@ Deno.test("release rules: a hide rule refuses a release, named by the rule that 
   assert.equal(refusal?.kind, "rule");
   assert.equal(refusal?.kind === "rule" ? refusal.rule : null, "hide_hr_mail");
   // Only a rule that hides nothing of the provider: still refused, named by it.
-  const driveOnly = loadRuleSet({ rules: [loadedRule("hide_hr_drive")] });
+  const driveOnly = loadRuleSet({
+    rules: [{ name: "hide_hr_drive", target: "*", effect: "hide", folders: ["fld_hr"] }],
+  });
   assert.ok(driveOnly.ok);
   const alone = releaseDecision(driveOnly.set, ask, null).refusal;
   assert.equal(alone?.kind === "rule" ? alone.rule : null, "hide_hr_drive");
 });
-
-function loadedRule(name: string) {
-  return { name, target: "*", effect: "hide", folders: ["fld_hr"] };
-}
