@@ -3,24 +3,27 @@
  * serving isolates in shared memory: the open-file limit it protects is the
  * process's, and the kernel's SO_REUSEPORT hashing spreads connections
  * unevenly, so a cap per isolate would shed at one isolate while another
- * still has room. Each isolate wraps the same SharedArrayBuffer with its own
- * index and counts in its own cell, so the cells of an isolate that crashed
- * or was ended can be given back (`forget`) instead of shrinking the cap for good.
+ * still has room. A slot is taken by compare-and-swap on one total, so two
+ * isolates racing for the last slot admit exactly one. Each isolate also
+ * counts in a cell of its own, so what an isolate that crashed or was ended
+ * held can be given back (`forget`) instead of shrinking the cap for good.
  */
 export class ConnectionBudget {
-  /** [0]: the cap; [1 + isolate]: the connections that isolate holds. */
+  /** [0]: the cap; [1]: the total held; [2 + isolate]: what that isolate holds. */
   readonly #cells: Int32Array;
   readonly #own: number;
 
   constructor(readonly buffer: SharedArrayBuffer, isolate = 0) {
     this.#cells = new Int32Array(buffer);
-    this.#own = 1 + isolate;
+    this.#own = CELLS + isolate;
     if (this.#own >= this.#cells.length) throw new RangeError(`no cell for isolate ${isolate}`);
   }
 
   /** A budget of `max` for `isolates` isolates; this one is isolate 0's view. */
   static create(max: number, isolates = 1): ConnectionBudget {
-    const budget = new ConnectionBudget(new SharedArrayBuffer(4 * (1 + Math.max(1, isolates))));
+    const budget = new ConnectionBudget(
+      new SharedArrayBuffer(4 * (CELLS + Math.max(1, isolates))),
+    );
     budget.max = max;
     return budget;
   }
@@ -35,21 +38,22 @@ export class ConnectionBudget {
 
   /** Connections held now, in every isolate. */
   get held(): number {
-    let sum = 0;
-    for (let i = 1; i < this.#cells.length; i++) sum += Atomics.load(this.#cells, i);
-    return sum;
+    return Atomics.load(this.#cells, TOTAL);
   }
 
   /**
-   * One more connection, if the cap allows it. Counted first, then checked:
-   * two isolates taking the last slot at once may both give it back (a shed
-   * too many, never a connection too many).
+   * One more connection, if the cap allows it. The total is claimed before
+   * the isolate's own cell: an isolate ended between the two loses the
+   * process a slot, never admits one past the cap.
    */
   take(): boolean {
+    for (;;) {
+      const held = Atomics.load(this.#cells, TOTAL);
+      if (held >= this.max) return false;
+      if (Atomics.compareExchange(this.#cells, TOTAL, held, held + 1) === held) break;
+    }
     Atomics.add(this.#cells, this.#own, 1);
-    if (this.held <= this.max) return true;
-    Atomics.sub(this.#cells, this.#own, 1);
-    return false;
+    return true;
   }
 
   /**
@@ -57,15 +61,27 @@ export class ConnectionBudget {
    * (a bridged WebSocket holds a second pair of descriptors) is not refused.
    */
   add(n: number): void {
+    Atomics.add(this.#cells, TOTAL, n);
     Atomics.add(this.#cells, this.#own, n);
   }
 
   release(n = 1): void {
     Atomics.sub(this.#cells, this.#own, n);
+    Atomics.sub(this.#cells, TOTAL, n);
   }
 
-  /** Gives back all an ended isolate held (its descriptors closed with it). */
+  /**
+   * Gives back all an ended isolate held (its descriptors closed with it).
+   * Safe to repeat: a release the isolate made after the first forget left
+   * its cell negative, and the next forget corrects the total by as much.
+   */
   forget(isolate: number): void {
-    if (1 + isolate < this.#cells.length) Atomics.store(this.#cells, 1 + isolate, 0);
+    if (CELLS + isolate >= this.#cells.length) return;
+    const held = Atomics.exchange(this.#cells, CELLS + isolate, 0);
+    Atomics.sub(this.#cells, TOTAL, held);
   }
 }
+
+const TOTAL = 1;
+/** Cells before the first isolate's: the cap and the total. */
+const CELLS = 2;
