@@ -1,3 +1,4 @@
+import { accountName } from "./account_name.ts";
 import type { Command } from "commander";
 import { decodeHex, encodeHexLowerCase } from "@oslojs/encoding";
 import {
@@ -279,14 +280,4 @@ export async function rulesFilesOnDisk(configPath: string): Promise<RulesFilesOn
     },
     legacy: inForce?.legacy ? "in force" : inForce?.shadowed ? "shadowed" : "none",
   };
-}
-
-/** The account name of `uid` from /etc/passwd, or null. */
-async function accountName(uid: number): Promise<string | null> {
-  const passwd = await Deno.readTextFile("/etc/passwd").catch(() => "");
-  for (const line of passwd.split("\n")) {
-    const [name, , id] = line.split(":");
-    if (id === String(uid)) return name;
-  }
-  return null;
 }

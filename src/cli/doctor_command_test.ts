@@ -96,7 +96,7 @@ Deno.test("doctor: a config directory others may write (an install from before r
     await Deno.writeTextFile(config, "");
     const facts = (await rulesFilesOnDisk(config)).configDir;
     assert.equal(facts?.mode, 0o700);
-    // The owner by name, from /etc/passwd (this test runs as root on CI).
+    // The owner by name, as the system resolves it (this test runs as root on CI).
     if (Deno.uid() === 0) assert.equal(facts?.owner, "root");
     await Deno.chmod(dir, 0o1775);
     assert.equal((await rulesFilesOnDisk(config)).configDir?.mode, 0o1775);

@@ -1,7 +1,8 @@
 /**
  * The few libc calls Deno has no API for: the open-file limit (getrlimit /
  * setrlimit) and a non-consuming look at a socket's first bytes (recv with
- * MSG_PEEK, and poll for a hang-up behind unread bytes). Opened once, on
+ * MSG_PEEK, and poll for a hang-up behind unread bytes), and an account's
+ * name through the system's user databases (getpwuid_r). Opened once, on
  * demand; null where FFI is not allowed (no --allow-ffi) or the platform is
  * neither Linux nor macOS, and callers then do without.
  */
@@ -11,6 +12,10 @@ const SYMBOLS = {
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
+  getpwuid_r: {
+    parameters: ["u32", "buffer", "buffer", "usize", "buffer"],
+    result: "i32",
+  },
 } as const;
 
 export interface Libc {
