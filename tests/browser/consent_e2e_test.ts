@@ -11,6 +11,7 @@ import { Securix } from "../../src/sdk/server_client.ts";
 import { freePort } from "../helpers/process.ts";
 import { setup } from "../helpers/flow_env.ts";
 import { explainSkip, hasChromium, launchChromium } from "./chromium.ts";
+import { clickConnect, serveCustomerPage } from "./customer_page.ts";
 
 explainSkip("consent end-to-end browser tests");
 const SHOTS = new URL("../../.test-artifacts/screenshots/", import.meta.url).pathname;
@@ -25,42 +26,18 @@ Deno.test({
     const customerPort = freePort();
     const customerOrigin = `http://127.0.0.1:${customerPort}`;
     const env = await setup({ origin: customerOrigin });
-    const securix = new Securix({ baseUrl: env.publicUrl, apiKey: env.apiKey });
-    const handler = securix.toFetchHandler({
-      getEntityId: () => "browser-user",
-      basePath: "/api/securix",
+    const customer = serveCustomerPage({
+      port: customerPort,
+      publicUrl: env.publicUrl,
+      apiKey: env.apiKey,
+      provider: "gmail",
+      label: "Connect Gmail",
     });
-    const seenByCustomer: string[] = [];
-    const customer = Deno.serve(
-      { hostname: "127.0.0.1", port: customerPort, onListen() {} },
-      async (req) => {
-        const url = new URL(req.url);
-        if (url.pathname.startsWith("/api/securix")) {
-          const res = await handler(req);
-          seenByCustomer.push(await res.clone().text());
-          return res;
-        }
-        return new Response(
-          `<!doctype html><html><head><title>Customer</title>
-<script type="module" src="${env.publicUrl}/sdk/client.js"></script></head>
-<body><h1>Customer app</h1>
-<securix-button endpoint="/api/securix" providers="gmail" label="Connect Gmail"></securix-button>
-</body></html>`,
-          { headers: { "content-type": "text/html" } },
-        );
-      },
-    );
+    const { securix, seen: seenByCustomer } = customer;
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      await page.goto(customerOrigin);
-      await page.evaluate(
-        `document.querySelector("securix-button").addEventListener("securix-result", (e) => { window.result = e.detail; })`,
-      );
-      const [popup] = await Promise.all([
-        page.waitForEvent("popup"),
-        page.locator("securix-button").getByRole("button").click(),
-      ]);
+      const popup = await clickConnect(page, customerOrigin);
       const trail: string[] = [];
       popup.on("framenavigated", (f) => trail.push(f.url()));
       popup.on("console", (m) => trail.push(`console: ${m.text()}`));
