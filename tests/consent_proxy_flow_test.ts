@@ -3,8 +3,11 @@ import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { sxcHash } from "../src/flows/sxc.ts";
 import {
   Browser,
+  createPopupSession,
   csrfOf,
   type FlowEnv,
+  openDeviceConsent,
+  openerAnswer,
   popupToCallback,
   setup,
   startDeviceConsent,
@@ -178,6 +181,76 @@ Deno.test("consent: popup flow needs the sxc reveal; wrong sxc, replayed and for
     const active = await (await env.api("/v1/connections?entityId=user-9")).json();
     assert.equal(active.connections[0].status, "active");
     assert.equal(active.connections[0].account.id, "bob");
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("consent: a second sign-in of a step already connected is refused; the first account stands, the second token is revoked, never stored", async () => {
+  const env = await setup();
+  const vaultRows = async () =>
+    (await env.appliance.database.client.execute(
+      "SELECT id FROM vault_records WHERE purpose = 'provider-credential'",
+    )).rows.length;
+  try {
+    // Popup: Continue pressed twice holds two states of one step; the first sign-in connects
+    // alice and the session awaits the app's confirm; a sign-in as mallory must change nothing.
+    const sxc = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
+    const session = await createPopupSession(env, "user-7", sxc);
+    const browser = new Browser();
+    const html = await (await browser.go(session.authUrl)).text();
+    const first = await browser.form(`${session.authUrl}/continue`, {
+      csrf: csrfOf(html),
+      ...openerAnswer(html, session.sessionId, sxc),
+    });
+    const again = await browser.form(`${session.authUrl}/continue`, {
+      csrf: csrfOf(await (await browser.go(session.authUrl)).text()),
+    });
+    assert.equal(first.status, 303);
+    assert.equal(again.status, 303);
+    const asAlice = await env.oidc.loginAndConsent(first.headers.get("location")!, {
+      accountId: "alice",
+    });
+    const asMallory = await env.oidc.loginAndConsent(again.headers.get("location")!, {
+      accountId: "mallory",
+    });
+    assert.equal((await browser.go(asAlice)).status, 200);
+    const stored = await vaultRows();
+    env.oidc.stats.reset();
+    const second = await browser.go(asMallory);
+    assert.equal(second.status, 400);
+    assert.match(await second.text(), /already has a .* account connected/);
+    assert.equal(env.oidc.stats.revocationCalls, 1, "the unused token is revoked at the provider");
+    assert.equal(await vaultRows(), stored, "and not kept in the vault");
+    const confirmed = await env.api(`/v1/auth/sessions/${session.sessionId}/confirm`, {
+      method: "POST",
+      body: JSON.stringify({ sxc }),
+    });
+    assert.equal(confirmed.status, 200);
+    assert.equal((await confirmed.json()).providers.gmail.account.id, "alice");
+
+    // Device: two sign-ins of one step racing: exactly one connects, one is refused.
+    const device = await openDeviceConsent(env, "user-8");
+    const states = await Promise.all([1, 2].map(async () => {
+      const started = await device.browser.form(`${device.connectUrl}/continue`, {
+        csrf: device.csrf,
+      });
+      return started.headers.get("location")!;
+    }));
+    const callbacks = await Promise.all(
+      states.map((url, i) => env.oidc.loginAndConsent(url, { accountId: `racer-${i}` })),
+    );
+    const answers = await Promise.all(callbacks.map(async (url) => {
+      const res = await device.browser.go(url);
+      await res.body?.cancel();
+      return res.status;
+    }));
+    assert.deepEqual(answers.sort(), [200, 400]);
+    const { connections } = await (await env.api("/v1/connections?entityId=user-8")).json();
+    assert.equal(connections.length, 1);
+    assert.equal(connections[0].status, "active");
+    assert.equal(await vaultRows(), stored + 1, "one credential for the one connection");
+    assert.equal(env.oidc.stats.revocationCalls, 2, "the racer that lost is revoked too");
   } finally {
     await env.close();
   }

@@ -5,6 +5,7 @@ import {
   CREDENTIAL_PURPOSE,
   isRefreshable,
   type OAuthCredential,
+  oauthTokens,
   type StoredCredential,
 } from "../connections/connection_types.ts";
 import { serializeCredential } from "../connections/stored_credential.ts";
@@ -17,7 +18,7 @@ import { activateSession, recordPendingConnections } from "./activate_session.ts
 import { callbackUrl, type FlowDeps } from "./flow_deps.ts";
 import type { FlowProvider, TokenResult } from "./flow_provider.ts";
 import { capPendingStates, discardSessionLeftovers } from "./session_leftovers.ts";
-import { endSession, loadSession, updateSession } from "./session_store.ts";
+import { claimStep, endSession, loadSession, updateSession } from "./session_store.ts";
 import { type AuthSession, isOpen } from "./session_types.ts";
 
 const PKCE_PURPOSE = "pkce-verifier";
@@ -241,12 +242,17 @@ export async function recordConnected(
   };
   const updated: AuthSession = { ...session, providers };
   const next = nextProvider(updated);
-  if (next) {
-    await updateSession(deps.database.db, session.id, { providers });
-    return { kind: "next", session: updated, provider: next };
+  const status = next || session.flow === "device" ? "pending" : "awaiting_confirmation";
+  if (!await claimStep(deps.database.db, session.id, name, providers, status)) {
+    await discardCredential(deps, name, credential, credentialId);
+    const displayName = deps.providers.enabled.get(name)?.displayName ?? name;
+    throw stateError(
+      "SX-STATE-REPLAYED",
+      `This consent already has a ${displayName} account connected: this sign-in was not used, and nothing changed`,
+    );
   }
+  if (next) return { kind: "next", session: updated, provider: next };
   if (session.flow === "device") {
-    await updateSession(deps.database.db, session.id, { providers });
     let activated: AuthSession | null;
     try {
       activated = await activateSession(deps, updated, "pending");
@@ -256,9 +262,21 @@ export async function recordConnected(
     }
     return { kind: "done", session: activated ?? { ...updated, status: "completed" } };
   }
-  await updateSession(deps.database.db, session.id, { providers, status: "awaiting_confirmation" });
   await recordPendingConnections(deps, updated);
   return { kind: "done", session: { ...updated, status: "awaiting_confirmation" } };
+}
+
+/** A credential another sign-in beat to its step: revoked where the provider can, deleted. */
+async function discardCredential(
+  deps: FlowDeps,
+  provider: string,
+  credential: StoredCredential,
+  credentialId: string,
+): Promise<void> {
+  const tokens = oauthTokens(credential);
+  const revoke = deps.providers.enabled.get(provider)?.revoke;
+  if (tokens && revoke) await revoke(tokens).catch(() => {});
+  await deps.vault.delete(credentialId);
 }
 
 /**

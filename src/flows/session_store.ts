@@ -105,6 +105,30 @@ export async function updateSession(db: Db, id: string, patch: SessionPatch): Pr
 }
 
 /**
+ * Records a provider step as connected, and the session's status with it,
+ * only while the session is pending and no other sign-in of the same
+ * consent connected that provider first (a browser may hold several states
+ * of one step, and two callbacks may race). False when another came first.
+ */
+export async function claimStep(
+  db: Db,
+  id: string,
+  provider: string,
+  providers: Record<string, SessionProvider>,
+  status: "pending" | "awaiting_confirmation",
+): Promise<boolean> {
+  const stepStatus = `$."${provider}".status`;
+  const claimed = await db.update(authSessions)
+    .set({ providers: JSON.stringify(providers), status })
+    .where(and(
+      eq(authSessions.id, id),
+      eq(authSessions.status, "pending"),
+      sql`coalesce(json_extract(${authSessions.providers}, ${stepStatus}), '') <> 'connected'`,
+    ));
+  return claimed.rowsAffected === 1;
+}
+
+/**
  * Counts one wrong sxc reveal and records it in the audit log, in one
  * transaction. The count is incremented in SQL so concurrent guesses cannot
  * share a slot under the limit. Returns the new count.
