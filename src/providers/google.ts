@@ -60,6 +60,8 @@ function product(
     injection: { kind: "bearer" },
     defaultHeaders: {},
     defaultScopes,
+    // Documented for Google's APIs: a POST that says PATCH or DELETE is one.
+    methodOverrideHeader: "x-http-method-override",
   };
 }
 

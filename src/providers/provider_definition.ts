@@ -187,6 +187,13 @@ export interface ProviderDefinition {
    * `operationMapFor(name, operations)`. Catalog providers have built-in maps.
    */
   operations?: readonly OperationEntry[];
+  /**
+   * The method override header the provider documents honouring on a POST
+   * (Google: `x-http-method-override`), lower case. Absent: the provider is
+   * taken to honour none, so the proxy strips every override header and the
+   * rules judge the method sent.
+   */
+  methodOverrideHeader?: string;
 }
 
 /** Defaults shared by most OAuth providers; families spread and override. */

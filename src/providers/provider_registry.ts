@@ -220,6 +220,7 @@ export function proxyRoutes(
         family: provider.family === "custom" ? provider.name : provider.family,
         operations,
         ...(ready ? { ready } : {}),
+        ...(provider.methodOverrideHeader ? { methodOverride: provider.methodOverrideHeader } : {}),
       });
     }
   }

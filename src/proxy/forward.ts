@@ -2,11 +2,11 @@ import type { StoredCredential } from "../connections/connection_types.ts";
 import { EMPTY_PAYLOAD_HASH } from "../providers/credential_injection.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { type Deadline, type DeadlineWheel, upstreamDeadlines } from "./deadline_wheel.ts";
-import { type HeaderPairs, setPair } from "./header_pairs.ts";
+import { type HeaderPairs, removePairs, setPair } from "./header_pairs.ts";
 import { proxyErrors } from "./proxy_errors.ts";
 import type { Lookup } from "./proxy_filter.ts";
 import type { ProxyRoute } from "./proxy_route.ts";
-import type { SentHeaders } from "./sent_headers.ts";
+import { METHOD_OVERRIDES, type SentHeaders } from "./sent_headers.ts";
 import { upstreamUrl } from "./upstream_url.ts";
 import type { UpstreamResponse, UpstreamTransport } from "./upstream_transport.ts";
 
@@ -50,6 +50,7 @@ export async function send(
 ): Promise<UpstreamResponse> {
   // A copy: the credential goes into it, and a 401 replay starts again from the caller's.
   const headers = sent.upstream.slice();
+  if (sent.methodOverrideHeaders !== null) keepHonouredOverride(headers, route, method);
   framing(method, sent.contentLength, body !== null, headers);
   // A filter reads the answer: the transport decodes nothing, so ask for it
   // uncompressed, or a gzip answer would pass uninspected.
@@ -81,6 +82,17 @@ export async function send(
   } finally {
     answered = true;
     (deadline as Deadline | null)?.cancel();
+  }
+}
+
+/**
+ * Only the override header the provider honours goes on, and only on a POST
+ * (checkMethodOverride refused it on any other method): a provider the
+ * catalog says honours none could still act on one the rules did not judge.
+ */
+function keepHonouredOverride(headers: HeaderPairs, route: ProxyRoute, method: string): void {
+  for (const name of METHOD_OVERRIDES) {
+    if (name !== route.methodOverride || method !== "POST") removePairs(headers, name);
   }
 }
 

@@ -32,7 +32,7 @@ import { PeekableBody } from "./peekable_body.ts";
 import { ANSWERED_AS_IS, proxyErrors } from "./proxy_errors.ts";
 import type { Lookup, ProxyFilter } from "./proxy_filter.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
-import { checkRequestShape } from "./request_shape.ts";
+import { checkMethodOverride, checkRequestShape, judgedMethod } from "./request_shape.ts";
 import { readSentHeaders, type SentHeaders } from "./sent_headers.ts";
 import { upstreamUrl } from "./upstream_url.ts";
 import type { UpstreamResponse } from "./upstream_transport.ts";
@@ -114,26 +114,6 @@ function auditNote(sent: string | null): { text: string | null; problem: string 
   return { text: problem ? null : text, problem };
 }
 
-/**
- * Headers some APIs (Google's among them) honour in place of the request
- * method: a POST that says DELETE is a delete, for the rules as upstream.
- */
-const METHOD_OVERRIDES = ["x-http-method-override", "x-http-method", "x-method-override"];
-
-/** The method the provider will act on. */
-export function effectiveMethod(req: Request): string {
-  for (const name of METHOD_OVERRIDES) {
-    const value = req.headers.get(name);
-    if (value !== null) return value.trim().toUpperCase();
-  }
-  return req.method;
-}
-
-/** `effectiveMethod`, from the headers already read. */
-function methodOf(method: string, sent: SentHeaders): string {
-  return sent.methodOverride === null ? method : sent.methodOverride.trim().toUpperCase();
-}
-
 function operationOf(route: ProxyRoute, method: string, path: string, query: string): Operation {
   return route.operations?.resolve({ method, path, query }) ??
     { id: `${route.provider}.unknown`, class: classFromMethod(method) };
@@ -154,7 +134,7 @@ export async function handleProxy(
   const { route, url } = target;
   const sent = readSentHeaders(req.headers);
   const note = auditNote(sent.note);
-  const method = methodOf(req.method, sent);
+  const method = judgedMethod(route, req.method, sent);
   const call: CallRecord = {
     started: deps.now(),
     route,
@@ -174,6 +154,7 @@ export async function handleProxy(
   let requestBody: PeekableBody | null = null;
   try {
     checkRequestShape(deps, sent, url);
+    checkMethodOverride(route, req.method, sent);
     if (deps.audit?.backlogged) throw proxyErrors.auditBacklog();
     // Before the caller checks: a provider that cannot be used answers alike for everyone.
     const ready = route.ready?.();

@@ -370,10 +370,15 @@ Deno.test("pipeline: response filters replace (length fixed) or deny before the 
   assert.deepEqual(records.at(-1)!.rules, ["hide_hr"]);
 });
 
-Deno.test("pipeline: the operation comes from the route's map; a method override counts as the method", async () => {
+Deno.test("pipeline: the operation comes from the route's map; the override the provider honours counts as the method", async () => {
   const records: Record<string, unknown>[] = [];
+  const gmail = {
+    ...route,
+    operations: operationMapFor("gmail"),
+    methodOverride: "x-http-method-override",
+  };
   const d = deps({
-    routes: new Map([["gmail", { ...route, operations: operationMapFor("gmail") }]]),
+    routes: new Map([["gmail", gmail]]),
     audit: recordingAudit(records),
     credentials: {
       get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
@@ -397,6 +402,13 @@ Deno.test("pipeline: the operation comes from the route's map; a method override
   });
   assert.equal(overridden.operation, "gmail.users.messages.delete");
   assert.equal(overridden.class, "delete");
+  // One the provider does not honour is not the method: it is stripped before forwarding.
+  const ignored = await call("/gmail/v1/users/me/messages/abc", {
+    method: "POST",
+    body: "{}",
+    headers: { "x-http-method": "DELETE" },
+  });
+  assert.equal(ignored.class, "write");
 });
 
 Deno.test("pipeline: a deny from a filter that hid the item is recorded as hidden, not denied", async () => {

@@ -34,6 +34,8 @@ export interface ProxyRoute {
   family?: string;
   /** What each call does; without one every call is `<provider>.unknown`. */
   operations?: OperationMap;
+  /** The method override header the provider honours on a POST; absent: none. */
+  methodOverride?: string;
 }
 
 export type RouteTable = ReadonlyMap<string, ProxyRoute>;

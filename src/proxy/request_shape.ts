@@ -1,4 +1,5 @@
 import { proxyErrors } from "./proxy_errors.ts";
+import type { ProxyRoute } from "./proxy_route.ts";
 import type { SentHeaders } from "./sent_headers.ts";
 
 /**
@@ -30,4 +31,50 @@ export function checkRequestShape(
   }
   const declared = Number(sent.contentLength ?? "0");
   if (declared > limits.maxRequestBytes) throw proxyErrors.bodyTooLarge(limits.maxRequestBytes);
+}
+
+/** Methods a method override may name. */
+const OVERRIDABLE = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * The method the provider will act on, which the rules judge: the override
+ * header the route's provider honours, on a POST; otherwise the method sent
+ * (every other override header is stripped before forwarding: `send`).
+ */
+export function judgedMethod(route: ProxyRoute, method: string, sent: SentHeaders): string {
+  const honoured = route.methodOverride;
+  if (honoured === undefined || method !== "POST" || sent.methodOverride === null) return method;
+  // Conflicting overrides are refused, so the one kept names what any of them says.
+  if (!sent.methodOverrideHeaders!.includes(honoured)) return method;
+  return sent.methodOverride.trim().toUpperCase();
+}
+
+/**
+ * Overrides the rules cannot judge as the provider will act: one listed in
+ * Connection (dropped on this hop after being judged), or the honoured one
+ * on another method than POST or naming no single known method.
+ */
+export function checkMethodOverride(route: ProxyRoute, method: string, sent: SentHeaders): void {
+  const names = sent.methodOverrideHeaders;
+  if (names === null) return;
+  if (sent.methodOverrideListed) {
+    throw proxyErrors.invalidHeader(
+      "connection",
+      "names a method override header; send the override without listing it in Connection",
+    );
+  }
+  const honoured = route.methodOverride;
+  if (honoured === undefined || !names.includes(honoured)) return;
+  if (method !== "POST") {
+    throw proxyErrors.invalidHeader(
+      honoured,
+      `${route.provider} honours it on a POST only; send the method itself`,
+    );
+  }
+  if (!OVERRIDABLE.has(sent.methodOverride!.trim().toUpperCase())) {
+    throw proxyErrors.invalidHeader(
+      honoured,
+      "must name one method: GET, HEAD, POST, PUT, PATCH or DELETE",
+    );
+  }
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { SecurixError } from "../errors/securix_error.ts";
-import { checkRequestShape } from "./request_shape.ts";
-import { readSentHeaders } from "./sent_headers.ts";
+import type { ProxyRoute } from "./proxy_route.ts";
+import { checkMethodOverride, checkRequestShape, judgedMethod } from "./request_shape.ts";
+import { readSentHeaders, type SentHeaders } from "./sent_headers.ts";
 
 const LIMITS = { maxHeaderBytes: 64 * 1024, maxRequestBytes: 1024 * 1024 };
 
@@ -27,4 +28,32 @@ Deno.test("request shape: a method override conflict names the headers actually 
 
   const all = refusal([["x-http-method-override", "DELETE"], ["x-http-method", "PUT"]]);
   assert.match(all.message, /^x-http-method, x-http-method-override: .*different methods/);
+});
+
+Deno.test("request shape: only the override the provider honours, on a POST, naming one method, is the method judged", () => {
+  const honours = { provider: "gmail", methodOverride: "x-http-method-override" } as ProxyRoute;
+  const honoursNone = { provider: "github" } as ProxyRoute;
+  const sent = (pairs: [string, string][]) => readSentHeaders(new Headers(pairs));
+  const override = (value: string) => sent([["x-http-method-override", value]]);
+
+  assert.equal(judgedMethod(honours, "POST", override("delete")), "DELETE");
+  assert.equal(judgedMethod(honours, "POST", sent([["x-http-method", "DELETE"]])), "POST");
+  assert.equal(judgedMethod(honoursNone, "POST", override("DELETE")), "POST");
+  assert.equal(judgedMethod(honoursNone, "DELETE", override("GET")), "DELETE");
+  checkMethodOverride(honours, "POST", override("PATCH"));
+  checkMethodOverride(honoursNone, "DELETE", override("GET"));
+
+  const refused = (route: ProxyRoute, method: string, headers: SentHeaders) =>
+    assert.throws(() => checkMethodOverride(route, method, headers), (e: SecurixError) => {
+      assert.equal(e.code, "SX-INVALID-INPUT");
+      return true;
+    });
+  refused(honours, "DELETE", override("GET"));
+  refused(honours, "POST", override(""));
+  refused(honours, "POST", override("FETCH"));
+  refused(
+    honoursNone,
+    "POST",
+    sent([["x-http-method-override", "GET"], ["connection", "x-http-method-override"]]),
+  );
 });

@@ -6,7 +6,7 @@ import type { HeaderPairs } from "./header_pairs.ts";
  * method: a POST that says DELETE is a delete, for the rules as upstream.
  * In order of precedence.
  */
-const METHOD_OVERRIDES = ["x-http-method-override", "x-http-method", "x-method-override"];
+export const METHOD_OVERRIDES = ["x-http-method-override", "x-http-method", "x-method-override"];
 
 /** Everything the proxy reads from the caller's headers, from one pass over them. */
 export interface SentHeaders {
@@ -29,6 +29,11 @@ export interface SentHeaders {
   methodOverrideConflict: boolean;
   /** The method override headers sent (null: none), so a conflict's refusal names them. */
   methodOverrideHeaders: string[] | null;
+  /**
+   * A method override header is named in `Connection`: it would be dropped
+   * on this hop after the rules had judged it.
+   */
+  methodOverrideListed: boolean;
   host: string | null;
   contentLength: string | null;
   transferEncoding: string | null;
@@ -57,6 +62,7 @@ export function readSentHeaders(headers: Headers): SentHeaders {
     methodOverride: null,
     methodOverrideConflict: false,
     methodOverrideHeaders: null,
+    methodOverrideListed: false,
     host: null,
     contentLength: null,
     transferEncoding: null,
@@ -137,6 +143,8 @@ export function readSentHeaders(headers: Headers): SentHeaders {
     // Rare: the caller named headers that are for this hop only.
     const listed = connectionListed(connection);
     if (listed.size > 0) sent.upstream = sent.upstream.filter(([name]) => !listed.has(name));
+    sent.methodOverrideListed = sent.methodOverrideHeaders?.some((name) => listed.has(name)) ??
+      false;
   }
   return sent;
 }
