@@ -279,13 +279,13 @@ Deno.test("h1 client: the caller cancelling a streamed body ends the socket", as
   }
 });
 
-Deno.test("h1 client: a pooled socket closed under a bodyless request is retried once; one with a body is not", async () => {
+Deno.test("h1 client: a pooled socket closed under a bodyless idempotent request is retried once; one with a body, or a POST, is not", async () => {
   const upstream = rawUpstream(async (wire, index) => {
     await wire.head();
     await wire.send(ok(`first ${index}`));
     const next = await wire.head();
     if (next === null) return;
-    if (index === 2) await wire.send(ok("never")); // Keeps the third connection honest.
+    if (index === 3) await wire.send(ok("never")); // Keeps the fourth connection honest.
     // Otherwise: read the request, close without a byte of answer.
   });
   const transport = h1Transport();
@@ -304,6 +304,13 @@ Deno.test("h1 client: a pooled socket closed under a bodyless request is retried
     };
     await assert.rejects(transport.forward(get(`${upstream.url}/`, post)), /before answering/);
     assert.equal(upstream.accepted, 2, "a request with a body is not sent twice");
+    // Nor is a bodyless POST (Slack's chat.postMessage?text=…): the provider may have acted on it.
+    assert.equal(await text(await transport.forward(get(`${upstream.url}/`))), "first 2");
+    await assert.rejects(
+      transport.forward(get(`${upstream.url}/chat.postMessage?text=hi`, { method: "POST" })),
+      /before answering/,
+    );
+    assert.equal(upstream.accepted, 3, "a POST is not sent twice");
   } finally {
     transport.close!();
     await upstream.close();

@@ -169,3 +169,21 @@ Deno.test("proxy framing: Content-Length and chunked bodies reach the upstream a
     await env.close();
   }
 });
+
+Deno.test("proxy framing: a provider's 205 and 204 reach the caller as they are, without a body", async () => {
+  const env = await setupProxyEnv();
+  try {
+    for (const status of [205, 204]) {
+      env.upstream.respond = () => ({ status });
+      const { res } = await send(env, {
+        method: "POST",
+        headers: [["content-length", "2"]],
+        body: "{}",
+      });
+      assert.equal(statusOf(res), status, `${res.head}\n${res.body}`);
+      assert.equal(res.body, "");
+    }
+  } finally {
+    await env.close();
+  }
+});

@@ -241,6 +241,9 @@ export async function handleProxy(
 
 const NO_FILTERS: readonly ProxyFilter[] = [];
 
+/** Statuses a Response must have no body with (Fetch: null body status); the client framed 204/304. */
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
 /** The caller's body, counted and capped; null for methods whose body is not forwarded. */
 function requestStream(
   deps: ProxyDeps,
@@ -378,6 +381,11 @@ async function respond(
   const done = (bytesOut: number) =>
     complete(deps, call, { status, error: null, bytesIn: counter.bytesIn, bytesOut });
   let body: ReadableStream<Uint8Array> | Uint8Array | null = response.body;
+  if (body !== null && NULL_BODY_STATUSES.has(status)) {
+    // 205 is framed by its headers (Content-Length: 0), but a Response may carry no body.
+    if (body instanceof ReadableStream) await body.cancel().catch(() => {});
+    body = null;
+  }
   let init: HeaderPairs | Headers = pairs;
   if (body !== null && hasResponseFilters(filters)) {
     const filtered = await runResponseFilters(

@@ -67,10 +67,13 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
       } catch (error) {
         socket.close();
         if (signal.aborted) throw new H1Error("upstream request aborted", { cause: error });
-        // A pooled connection the provider closed as we reused it: nothing of
-        // the request can have been acted on without an answer byte; a
-        // bodyless request is sent again once, on a new connection.
-        if (!(reused && request.body === null && socket.received === before && stale(error))) {
+        // A pooled connection the provider closed as we reused it, before an
+        // answer byte: a bodyless idempotent request is sent again once, on a
+        // new connection (RFC 9110 §9.2.2). A POST may have been acted on
+        // (Slack's chat.postMessage?text=… has no body), so it is not.
+        const again = reused && request.body === null && IDEMPOTENT.has(request.method) &&
+          socket.received === before && stale(error);
+        if (!again) {
           throw error;
         }
         socket = null;
@@ -138,6 +141,9 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
     close: () => pool.close(),
   };
 }
+
+/** Methods a client may send again after a connection failed (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
 /** Errors of a connection the provider had already closed. */
 function stale(error: unknown): boolean {
