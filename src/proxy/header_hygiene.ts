@@ -107,7 +107,30 @@ function rendersActive(contentType: string | null): boolean {
 }
 
 /**
- * The headers returned to the caller: no hop-by-hop headers, no cookies from
+ * Answer fields that set policy for a whole origin, not one answer: from a
+ * provider they would land on the appliance's origin (`/proxy/…`) or its
+ * proxy host, so a provider's HSTS, Clear-Site-Data, Alt-Svc (where to
+ * connect next time), error reporting endpoints or client hints would be
+ * the appliance's.
+ */
+const ORIGIN_WIDE = new Set([
+  "strict-transport-security",
+  "clear-site-data",
+  "alt-svc",
+  "public-key-pins",
+  "public-key-pins-report-only",
+  "nel",
+  "report-to",
+  "reporting-endpoints",
+  "service-worker-allowed",
+  "accept-ch",
+  "critical-ch",
+  "origin-agent-cluster",
+]);
+
+/**
+ * The headers returned to the caller: no hop-by-hop headers, no origin-wide
+ * policy (ORIGIN_WIDE), no cookies from
  * the provider, and, when the transport `decoded` the body (fetch() undoes
  * gzip and br), no Content-Encoding/Content-Length describing a compression
  * that is gone (forwarded, they make every client fail to gunzip plain JSON).
@@ -141,6 +164,7 @@ export function downstreamResponsePairs(
   for (const [sent, value] of upstream) {
     const name = sent.toLowerCase();
     if (HOP_BY_HOP.has(name) || listed?.has(name) || name === "set-cookie") continue;
+    if (ORIGIN_WIDE.has(name)) continue;
     if (name === "x-content-type-options") continue;
     if (name === "content-length" || name === "content-encoding") {
       if (!decoded) setPair(out, name, value);

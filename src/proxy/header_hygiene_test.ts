@@ -37,7 +37,7 @@ Deno.test("proxy headers: caller secrets, securix headers and hop-by-hop never g
   ]);
 });
 
-Deno.test("proxy headers: responses keep caching and rate-limit headers, lose cookies and hops", () => {
+Deno.test("proxy headers: responses keep caching and rate-limit headers, lose cookies, hops and origin-wide policy", () => {
   const upstream = new Headers({
     "content-type": "application/json",
     "cache-control": "private, max-age=60",
@@ -48,6 +48,13 @@ Deno.test("proxy headers: responses keep caching and rate-limit headers, lose co
     "connection": "close, x-hop",
     "x-hop": "1",
     "transfer-encoding": "chunked",
+    // Policy for a whole origin: the appliance's, once passed on.
+    "strict-transport-security": "max-age=31536000; includeSubDomains",
+    "clear-site-data": '"cookies", "storage"',
+    "alt-svc": 'h3=":443"; ma=86400',
+    "nel": '{"report_to":"provider","max_age":86400}',
+    "report-to": '{"group":"provider","max_age":86400,"endpoints":[{"url":"https://x"}]}',
+    "accept-ch": "Sec-CH-UA-Platform",
   });
   const out = downstreamResponseHeaders(upstream, false);
   assert.deepEqual([...out.keys()].sort(), [
