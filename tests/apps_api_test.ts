@@ -181,6 +181,9 @@ Deno.test("PATCH /v1/app: bad input is a 400 naming the field, never repeating t
       },
       { body: { name: "x\u202eevil" }, code: "SX-INVALID-INPUT", field: "name", secret: "evil" },
       { body: { name: "has space" }, code: "SX-INVALID-INPUT", field: "name", secret: "space" },
+      // Commands take an id or a name, and ids start with app_: such a name would shadow one.
+      { body: { name: `app_${app.id.slice(4)}` }, code: "SX-INVALID-INPUT", field: "name" },
+      { body: { name: "APP_taken" }, code: "SX-INVALID-INPUT", field: "name" },
       { body: {}, code: "SX-INVALID-INPUT", field: "body" },
       { body: { addOrigins: [] }, code: "SX-INVALID-INPUT", field: "body" },
       {

@@ -1,8 +1,13 @@
 import { z } from "zod";
 
-/** App names are handles used on the command line and in logs. */
+/**
+ * App names are handles used on the command line and in logs; commands take
+ * an app's id or its name, and an id starts with `app_`, so a name cannot.
+ */
 export const appName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i, {
   error: "expected 1-63 letters, digits, '-' or '_', starting with a letter or digit",
+}).refine((name) => !/^app_/i.test(name), {
+  error: "cannot start with 'app_', which app ids start with",
 });
 
 /** A web origin exactly as browsers send it: scheme://host[:port], no path. */
