@@ -256,6 +256,35 @@ Deno.test("consent: a second sign-in of a step already connected is refused; the
   }
 });
 
+Deno.test("consent: a popup no browser has proven is cancelled only by the window the app opened", async () => {
+  const env = await setup();
+  try {
+    const sxc = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
+    const session = await createPopupSession(env, "user-6", sxc);
+    const status = async () =>
+      (await (await env.api(`/v1/auth/sessions/${session.sessionId}`)).json()).status;
+    // Someone who saw the link (no opener, so no proof): the form is theirs, the session is not.
+    const stranger = new Browser();
+    const strangers = await (await stranger.go(session.authUrl)).text();
+    const refused = await stranger.form(`${session.authUrl}/cancel`, { csrf: csrfOf(strangers) });
+    assert.equal(refused.status, 403);
+    assert.match(await refused.text(), /Only the window the app opened can cancel/);
+    assert.equal(await status(), "pending");
+    // The popup the app opened posts its opener proof with Cancel, as with Continue.
+    const popup = new Browser();
+    const html = await (await popup.go(session.authUrl)).text();
+    const cancelled = await popup.form(`${session.authUrl}/cancel`, {
+      csrf: csrfOf(html),
+      ...openerAnswer(html, session.sessionId, sxc),
+    });
+    const page = await cancelled.text();
+    assert.equal(cancelled.status, 400, page);
+    assert.equal(await status(), "failed");
+  } finally {
+    await env.close();
+  }
+});
+
 Deno.test("consent: scopes outside the allowlist, unknown providers, and 20 wrong device codes", async () => {
   const env = await setup();
   try {

@@ -470,6 +470,18 @@ export function consentRoutes(options: ConsentRouteOptions): Hono {
     if (form instanceof Response) return form;
     const session = await openSessionFor(c, id);
     if (session instanceof Response) return session;
+    // A popup no browser has proven yet is ended only by the window the app opened (its form
+    // carries the opener proof, as Continue's does): anyone else who saw the link cannot fail it.
+    if (session.flow === "popup" && session.browserBinding === null) {
+      const { hash } = ensureBinding(c, secure);
+      if (!await bindPopup(session, form, hash)) {
+        return errorPage(
+          "Not cancelled",
+          "Only the window the app opened can cancel this sign-in. Nothing was changed; you can close this window.",
+          403,
+        );
+      }
+    }
     await endSession(deps.database, session, "failed", "user_cancelled", deps.now());
     return await finish(c, { ...session, status: "failed", reason: "user_cancelled" });
   });
