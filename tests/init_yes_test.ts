@@ -155,6 +155,16 @@ Deno.test("init --yes: plain output, --force keeps the key, bad flags exit 2 wri
       assert.match(first.stdout, expected);
     }
     const key = await Deno.readTextFile(`${dir}/securix-data/master.key`);
+    // Run again on a database that has an app: it says so, not "No app yet".
+    const created = await runCliProcess(["apps", "create", "demo"], { cwd: dir });
+    assert.equal(created.code, 0, created.stderr);
+    const again = await runCliProcess(
+      ["init", "--yes", "--force", "--public-url", "https://sx.example.test"],
+      { cwd: dir },
+    );
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^The database already has an app: demo; add a key with/m);
+    assert.doesNotMatch(again.stdout, /No app yet/);
     const forced = await runCliProcess(
       ["init", "--yes", "--force", "--json", "--public-url", "https://other.example.test"],
       { cwd: dir },

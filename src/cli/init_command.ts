@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import { parse as parseToml } from "smol-toml";
-import { findApp } from "../apps/app_store.ts";
+import { findApp, listApps } from "../apps/app_store.ts";
 import { createAppWithKey } from "../apps/create_app_with_key.ts";
 import { cliActor } from "../audit/actor.ts";
 import { type Config, resolveConfig } from "../config/load.ts";
@@ -53,6 +53,8 @@ export interface InitResult {
     | { kind: "env"; name: string; generated: string | null };
   database: { url: string; file: string | null; migrationsApplied: string[] };
   app: { id: string; name: string; origins: string[] } | null;
+  /** Apps the database already held (a re-run on an existing one), when none was created. */
+  existingApps: string[];
   apiKey: { id: string; key: string } | null;
   /** The systemd unit written beside securix.toml (--service), or null. */
   service: { path: string } | null;
@@ -198,6 +200,7 @@ export async function executeInit(options: {
   });
   let app: InitResult["app"] = null;
   let apiKey: InitResult["apiKey"] = null;
+  let existingApps: string[] = [];
   try {
     if (answers.app) {
       if (await findApp(appliance.database.db, answers.app.name)) {
@@ -213,6 +216,8 @@ export async function executeInit(options: {
       });
       app = { id: created.app.id, name: created.app.name, origins: created.app.origins };
       apiKey = { id: created.record.id, key: created.secret };
+    } else {
+      existingApps = (await listApps(appliance.database.db)).map((a) => a.name);
     }
   } finally {
     appliance.close();
@@ -224,6 +229,7 @@ export async function executeInit(options: {
     masterKey,
     database: { url: config.database.url, file: config.database.filePath, migrationsApplied },
     app,
+    existingApps,
     apiKey,
     service,
   };
@@ -319,6 +325,16 @@ export function resultLines(result: InitResult, configArg: string | null): strin
         `call the proxy and the connection-id gateway: "securix${
           configArg ? ` --config ${configArg}` : ""
         } keys create ${result.app.name} --role agent".`,
+    );
+  } else if (result.existingApps.length > 0) {
+    const config = configArg ? ` --config ${configArg}` : "";
+    const names = result.existingApps;
+    lines.push(
+      `The database already has ${names.length === 1 ? "an app" : `${names.length} apps`}: ${
+        names.slice(0, 5).join(", ")
+      }${names.length > 5 ? ", …" : ""}; add a key with "securix${config} keys create ${
+        names[0]
+      }", or see "securix${config} apps list".`,
     );
   } else {
     const config = configArg ? ` --config ${configArg}` : "";
