@@ -482,6 +482,13 @@ Deno.test("rules test: unknown hosts and providers are user errors", async () =>
     ]);
     assert.equal(disabled.code, 1);
     assert.match(disabled.err, /SX-UNKNOWN-PROVIDER: No enabled provider serves "slack"/);
+    // A path alone is on the appliance: /proxy/<provider>/… picks the provider.
+    const path = await run(["test", ...CALLER, "--url", "/proxy/gmail/gmail/v1/users/me/messages"]);
+    assert.equal(path.code, 0, path.err);
+    assert.match(path.out, /^operation\s+gmail\.users\.messages\.list$/m);
+    const protocolRelative = await run(["test", ...CALLER, "--url", "//gmail.googleapis.com/x"]);
+    assert.equal(protocolRelative.code, 1);
+    assert.match(protocolRelative.err, /SX-RULES-TEST-URL/);
   });
 });
 

@@ -174,17 +174,19 @@ function routeOf(
   call: DryRunCall,
   deps: DryRunDeps,
 ): { route: ProxyRoute; path: string; query: string } {
-  const url = URL.parse(call.url);
+  // A path alone (`/proxy/gmail/…`, as the README writes it) is read as on the appliance.
+  const href = /^\/(?!\/)/.test(call.url) ? `http://appliance.invalid${call.url}` : call.url;
+  const url = URL.parse(href);
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
     throw new SecurixError(
       "SX-RULES-TEST-URL",
-      `--url must be an http(s) URL such as https://gmail.api.${deps.baseDomain}/gmail/v1/users/me/messages, got ${
+      `--url must be an http(s) URL such as https://gmail.api.${deps.baseDomain}/gmail/v1/users/me/messages, or a path such as /proxy/gmail/gmail/v1/users/me/messages, got ${
         JSON.stringify(call.url)
       }`,
       { status: 400 },
     );
   }
-  const raw = requestTarget(call.url).path;
+  const raw = requestTarget(href).path;
   const byPath = providerFromPath(raw);
   const wanted = call.provider ??
     providerFromHost(new Headers({ host: url.host }), {
