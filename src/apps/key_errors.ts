@@ -1,4 +1,5 @@
 import { SecurixError } from "../errors/securix_error.ts";
+import { AGENT_KEY_REACH } from "./key_role.ts";
 
 /**
  * Too many failed API key checks from this client address: 429 with
@@ -24,7 +25,7 @@ export function lockedOut(retryAfterS: number): SecurixError {
 export function agentKeyRefused(method: string, path: string): SecurixError {
   return new SecurixError(
     "SX-KEY-ROLE",
-    `This is an agent key: it can only call the proxy, read the status of held calls and use the connection-id gateway, not ${method} ${path}. Use a backend key from your server`,
+    `This is an agent key: ${AGENT_KEY_REACH}; not ${method} ${path}. Use a backend key from your server`,
     {
       status: 403,
       llmError:

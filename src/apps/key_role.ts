@@ -13,3 +13,10 @@ export type KeyRole = typeof KEY_ROLES[number];
 export const keyRoleSchema = z.enum(KEY_ROLES, {
   error: `role must be one of ${KEY_ROLES.join(", ")}`,
 });
+
+/**
+ * What an agent key reaches, said the same way wherever it is printed
+ * (keys create, init, the SX-KEY-ROLE refusal); the README lists the routes.
+ */
+export const AGENT_KEY_REACH =
+  "it can call provider APIs through the proxy, read the status of its held calls and of connections, and use the connection-id gateway, nothing else";

@@ -3,6 +3,7 @@ import { encodeHexLowerCase } from "@oslojs/encoding";
 import { parse as parseToml } from "smol-toml";
 import { findApp, listApps } from "../apps/app_store.ts";
 import { createAppWithKey } from "../apps/create_app_with_key.ts";
+import { AGENT_KEY_REACH } from "../apps/key_role.ts";
 import { cliActor } from "../audit/actor.ts";
 import { type Config, resolveConfig } from "../config/load.ts";
 import {
@@ -321,8 +322,8 @@ export function resultLines(result: InitResult, configArg: string | null): strin
       }`,
       `API key ${result.apiKey.id} (shown once, send it as the securix-api-key header):`,
       `  ${result.apiKey.key}`,
-      `It is a backend key: keep it on your server. Give each agent its own key, which can only ` +
-        `call the proxy and the connection-id gateway: "securix${
+      `It is a backend key: keep it on your server. Give each agent its own agent key ` +
+        `(${AGENT_KEY_REACH}): "securix${
           configArg ? ` --config ${configArg}` : ""
         } keys create ${result.app.name} --role agent".`,
     );

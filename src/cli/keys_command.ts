@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { requireApp } from "../apps/app_store.ts";
-import { KEY_ROLES, type KeyRole } from "../apps/key_role.ts";
+import { AGENT_KEY_REACH, KEY_ROLES, type KeyRole } from "../apps/key_role.ts";
 import { listApiKeys } from "../apps/key_store.ts";
 import { createKeyCommand } from "../commands/create_key.ts";
 import { revokeKeyCommand } from "../commands/revoke_key.ts";
@@ -39,9 +39,7 @@ export function registerKeys(program: Command, context: CliContext): void {
         context.io.out(`  ${secret}`);
         context.io.out("Store it now: it is shown only once.");
         if (record.role === "agent") {
-          context.io.out(
-            "An agent key can call provider APIs through the proxy and read held approvals, nothing else.",
-          );
+          context.io.out(`This is an agent key: ${AGENT_KEY_REACH}.`);
         }
       });
     });
