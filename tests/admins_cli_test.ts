@@ -48,6 +48,12 @@ Deno.test("cli: admins add (password from stdin, QR and key shown), list, login-
     assert.notEqual(short.code, 0);
     assert.match(short.stderr, /at least 12 characters/);
 
+    // A taken name is refused before any password is asked for (no stdin read, no prompt).
+    const taken = await securix(temp.dir, ["admins", "add", "ops"]);
+    assert.notEqual(taken.code, 0);
+    assert.match(taken.stderr, /ops/);
+    assert.doesNotMatch(taken.stderr, /password/i);
+
     const listed = await securix(temp.dir, ["admins", "list", "--json"]);
     const rows = JSON.parse(listed.stdout);
     assert.deepEqual(rows.map((r: { name: string; enrolled: boolean }) => [r.name, r.enrolled]), [

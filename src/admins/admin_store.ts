@@ -33,18 +33,23 @@ export interface AdminDeps {
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 /** Creates an admin with a fresh TOTP key (returned for enrolment; kept in the vault). */
-export async function createAdmin(
-  deps: AdminDeps,
-  name: string,
-  password: string,
-): Promise<{ admin: Admin; totpKey: Uint8Array }> {
+/** Refuses a name a new admin cannot have (malformed, or taken), before a password is asked for. */
+export async function checkNewAdminName(deps: Pick<AdminDeps, "database">, name: string) {
   const problem = textProblem(name, { max: 63, ids: true });
   if (problem) throw adminErrors.invalidName(problem);
   if (!NAME.test(name)) {
     throw adminErrors.invalidName("must be 1-63 lower-case letters, digits, '.', '_' or '-'");
   }
-  if ([...password].length < MIN_PASSWORD_LENGTH) throw adminErrors.weakPassword();
   if (await findAdmin(deps.database.db, name)) throw adminErrors.exists(name);
+}
+
+export async function createAdmin(
+  deps: AdminDeps,
+  name: string,
+  password: string,
+): Promise<{ admin: Admin; totpKey: Uint8Array }> {
+  if ([...password].length < MIN_PASSWORD_LENGTH) throw adminErrors.weakPassword();
+  await checkNewAdminName(deps, name);
   const totpKey = newTotpKey();
   const admin: Admin = {
     id: newId("adm"),

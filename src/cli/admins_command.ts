@@ -1,7 +1,14 @@
 import * as p from "@clack/prompts";
 import type { Command } from "commander";
 import { encodeBase32NoPadding } from "@oslojs/encoding";
-import { createAdmin, findAdmin, listAdmins, removeAdmin } from "../admins/admin_store.ts";
+import {
+  checkNewAdminName,
+  createAdmin,
+  findAdmin,
+  listAdmins,
+  MIN_PASSWORD_LENGTH,
+  removeAdmin,
+} from "../admins/admin_store.ts";
 import { createLoginLink, LOGIN_LINK_TTL_MS } from "../admins/login_link_store.ts";
 import { qrForTerminal } from "../admins/qr_code.ts";
 import { totpUri } from "../admins/totp.ts";
@@ -26,7 +33,14 @@ async function readPassword(fromStdin: boolean): Promise<string> {
       { status: 400 },
     );
   }
-  const first = await p.password({ message: "Password (at least 12 characters)" });
+  const first = await p.password({
+    message: `Password (at least ${MIN_PASSWORD_LENGTH} characters)`,
+    // Said at once, not after typing it twice.
+    validate: (value) =>
+      [...(value ?? "")].length < MIN_PASSWORD_LENGTH
+        ? `At least ${MIN_PASSWORD_LENGTH} characters (a passphrase is fine)`
+        : undefined,
+  });
   if (p.isCancel(first)) throw new SecurixError("SX-CANCELLED", "Cancelled", { status: 400 });
   const again = await p.password({ message: "Same password again" });
   if (p.isCancel(again) || again !== first) {
@@ -69,8 +83,10 @@ export function registerAdmins(program: Command, context: CliContext): void {
     .option("--password-stdin", "read the password from stdin (scripts)")
     .option("--json", "print JSON (with the otpauth URI for the authenticator)")
     .action(async (name: string, options: { passwordStdin?: boolean; json?: boolean }) => {
-      const password = await readPassword(options.passwordStdin === true);
       await context.withAppliance(async (appliance) => {
+        // A bad or taken name is refused before the password is typed, twice, for nothing.
+        await checkNewAdminName(appliance, name);
+        const password = await readPassword(options.passwordStdin === true);
         const { admin, totpKey } = await createAdmin(appliance, name, password);
         await appliance.database.transaction((tx) =>
           recordAdminEvent(tx, {
