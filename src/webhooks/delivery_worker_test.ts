@@ -97,7 +97,7 @@ Deno.test("delivery worker: options passed as undefined keep their defaults (no 
       // The runtime passes unset options through as undefined.
       pollMs: undefined,
       timeoutMs: undefined,
-      batchSize: undefined,
+      concurrency: undefined,
       now: () => {
         reads++;
         return clock.t;
@@ -124,10 +124,12 @@ Deno.test("delivery worker: a claim made late in a slow batch still gets a full 
     const sentByB: Sent[] = [];
     const b = worker({ send: recorder(sentByB), owner: "b" });
     const sentByA: Sent[] = [];
-    // Each send at A takes 25 s of the 30 s lease (3 × timeoutMs). While A
-    // sends the second row, B ticks: it must see that row as claimed.
+    // Each send at A takes 25 s of the 30 s lease (3 × timeoutMs), one at a
+    // time. While A sends the second row, B ticks: it must see that row as
+    // claimed.
     const a = worker({
       owner: "a",
+      concurrency: 1,
       send: recorder(sentByA, async () => {
         clock.t += 25_000;
         if (sentByA.length === 2) await b.tick();
@@ -155,7 +157,7 @@ Deno.test("delivery worker: a lane waiting on a retry does not hold up other lan
     await enqueue("other");
     const sent: Sent[] = [];
     const w = worker({
-      batchSize: 2,
+      concurrency: 2,
       send: recorder(sent, () => sent.length === 1 ? 503 : 204),
     });
     assert.equal(await w.tick(), 2, "the stuck head fails, the other lane's head goes out");
@@ -389,6 +391,181 @@ Deno.test("delivery worker: connects to the address it checked, resolving the na
     assert.equal(row.status, "delivered");
   } finally {
     await server.shutdown();
+    await temp.cleanup();
+  }
+});
+
+/** Waits (bounded) until `done()` holds; answers whether it did. */
+async function until(done: () => boolean, ms = 2_000): Promise<boolean> {
+  for (let waited = 0; waited < ms && !done(); waited += 10) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return done();
+}
+
+/** A second app with one endpoint, and a way to queue its events. */
+async function otherApp(database: Database, vault: DeliveryWorkerOptions["vault"], clock: {
+  t: number;
+}, url: string) {
+  const app = await createApp(database.db, { name: "other", origins: [] }, {
+    now: () => clock.t,
+  });
+  await addEndpoint({ db: database.db, vault, now: () => clock.t }, app.id, url, ["*"]);
+  return async (orderingKey: string) => {
+    await database.transaction((tx) =>
+      enqueueEvent(tx, {
+        appId: app.id,
+        type: "connection.paused",
+        data: { connectionId: orderingKey },
+        orderingKey,
+      }, clock.t)
+    );
+    clock.t += 1;
+  };
+}
+
+/** A sender whose `hung` URLs never answer until released; the rest answer 204 at once. */
+function hangingSender(hung: (url: string) => boolean) {
+  const release = Promise.withResolvers<void>();
+  const sent: Sent[] = [];
+  let onWire = 0;
+  const send: WebhookSender = async (request) => {
+    const url = String(request.url);
+    sent.push({ id: request.headers["webhook-id"], url });
+    if (hung(url)) {
+      onWire++;
+      await release.promise;
+      onWire--;
+      return 504;
+    }
+    return 204;
+  };
+  return { send, sent, release: () => release.resolve(), onWire: () => onWire };
+}
+
+Deno.test("delivery worker: a receiver that hangs holds up only its own deliveries", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, enqueue, worker } = await setup(clock, ["https://hangs.example/a"]);
+  const receivers = hangingSender((url) => url.includes("hangs.example"));
+  let ticking: Promise<number> | null = null;
+  try {
+    // Five lanes to the hanging receiver, queued first; then another app's event.
+    for (let i = 0; i < 5; i++) await enqueue(`con_${i}`);
+    const enqueueOther = await otherApp(
+      database,
+      temp.appliance.vault,
+      clock,
+      "https://fine.example/b",
+    );
+    await enqueueOther("con_b");
+    const w = worker({ send: receivers.send });
+    ticking = w.tick();
+    assert.ok(
+      await until(() => receivers.sent.some((s) => s.url.includes("fine.example"))),
+      "the other app's delivery waited behind the hanging receiver",
+    );
+    // At most perEndpoint (4) deliveries wait on the hanging receiver at once.
+    assert.equal(receivers.onWire(), 4);
+  } finally {
+    receivers.release();
+    await ticking;
+    await temp.cleanup();
+  }
+});
+
+Deno.test("delivery worker: deliveries hanging at one app's receivers do not block later polls for others (caps per endpoint and app)", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, enqueue, worker } = await setup(clock, [
+    "https://hangs.example/a",
+    "https://hangs.example/b",
+  ]);
+  const receivers = hangingSender((url) => url.includes("hangs.example"));
+  const w = worker({ send: receivers.send, pollMs: 20, perEndpoint: 2, perApp: 3 });
+  try {
+    for (let i = 0; i < 4; i++) await enqueue(`con_${i}`);
+    w.start();
+    // Two to one endpoint, one to the other: the app's cap is 3.
+    assert.ok(await until(() => receivers.onWire() === 3), `${receivers.onWire()} on the wire`);
+    const enqueueOther = await otherApp(
+      database,
+      temp.appliance.vault,
+      clock,
+      "https://fine.example/c",
+    );
+    for (let i = 0; i < 3; i++) await enqueueOther(`con_c${i}`);
+    await enqueue("con_late");
+    assert.ok(
+      await until(() => receivers.sent.filter((s) => s.url.includes("fine.example")).length === 3),
+      "a later poll did not deliver the other app's events",
+    );
+    assert.equal(receivers.onWire(), 3, "the hanging app stays within its cap");
+    assert.equal(receivers.sent.filter((s) => s.url.includes("hangs.example")).length, 3);
+  } finally {
+    receivers.release();
+    await w.stop();
+    await temp.cleanup();
+  }
+});
+
+Deno.test("delivery worker: the caps count the live claims of every process", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, enqueue, worker } = await setup(clock, ["https://hangs.example/a"]);
+  const receivers = hangingSender((url) => url.includes("hangs.example"));
+  const ticks: Promise<number>[] = [];
+  try {
+    for (let i = 0; i < 6; i++) await enqueue(`con_${i}`);
+    const enqueueOther = await otherApp(
+      database,
+      temp.appliance.vault,
+      clock,
+      "https://fine.example/b",
+    );
+    await enqueueOther("con_b");
+    ticks.push(worker({ send: receivers.send, owner: "first" }).tick());
+    assert.ok(await until(() => receivers.onWire() === 4));
+    // A second process: the endpoint already has 4 on the wire; the other app's event goes out.
+    ticks.push(worker({ send: receivers.send, owner: "second" }).tick());
+    assert.ok(await until(() => receivers.sent.some((s) => s.url.includes("fine.example"))));
+    assert.equal(receivers.onWire(), 4, "the second process added to the hanging endpoint");
+  } finally {
+    receivers.release();
+    await Promise.all(ticks);
+    await temp.cleanup();
+  }
+});
+
+Deno.test("delivery worker: lanes to one endpoint go out concurrently, each lane in order", async () => {
+  const clock = { t: Date.now() };
+  const { temp, database, enqueue, worker } = await setup(clock, ["https://hooks.example/a"]);
+  try {
+    for (let i = 0; i < 3; i++) {
+      await enqueue("lane-1");
+      await enqueue("lane-2");
+    }
+    let onWire = 0;
+    let most = 0;
+    const sent: Sent[] = [];
+    const w = worker({
+      send: async (request) => {
+        sent.push({ id: request.headers["webhook-id"], url: String(request.url) });
+        most = Math.max(most, ++onWire);
+        // lane-1's receiver is the slower one.
+        const ms = JSON.parse(request.body).data.connectionId === "lane-1" ? 30 : 5;
+        await new Promise((r) => setTimeout(r, ms));
+        onWire--;
+        return 204;
+      },
+    });
+    assert.equal(await w.tick(), 6);
+    assert.equal(most, 2, "the two lanes were on the wire together");
+    const created = await database.client.execute(
+      "SELECT id, ordering_key FROM webhook_deliveries ORDER BY created_at, id",
+    );
+    for (const lane of ["lane-1", "lane-2"]) {
+      const ids = created.rows.filter((r) => r.ordering_key === lane).map((r) => String(r.id));
+      assert.deepEqual(sent.map((s) => s.id).filter((id) => ids.includes(id)), ids, lane);
+    }
+  } finally {
     await temp.cleanup();
   }
 });
