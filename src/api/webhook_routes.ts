@@ -66,6 +66,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Hono<ApiEnv> {
     return c.json({
       secret: rotated.secret,
       oldValidUntil: new Date(rotated.oldValidUntil).toISOString(),
+      rotatingUntil: rotated.rotatingUntil ? new Date(rotated.rotatingUntil).toISOString() : null,
     });
   });
   app.get("/deliveries", async (c) => {

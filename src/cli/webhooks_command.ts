@@ -90,20 +90,39 @@ export function registerWebhooks(program: Command, context: CliContext): void {
     });
   webhooks.command("rotate-secret <endpointId>")
     .description("new signing secret; the old one keeps signing for the grace period")
-    .option("--grace-hours <n>", "hours both secrets sign", "24")
+    .option(
+      "--grace-hours <n>",
+      "hours both secrets sign (0 while an earlier rotation's secret still signs)",
+      "24",
+    )
     .option("--json", "print JSON")
     .action(async (id: string, options: { graceHours: string; json?: boolean }) => {
       await context.withAppliance(async (appliance) => {
-        const { secret, oldValidUntil } = await rotateWebhookSecretCommand(
+        const { secret, oldValidUntil, rotatingUntil } = await rotateWebhookSecretCommand(
           context.commands(appliance),
           id,
           Number(options.graceHours) * 3_600_000,
         );
         if (options.json) {
-          return printJson(context.io, { id, secret, oldValidUntil: isoTime(oldValidUntil) });
+          return printJson(context.io, {
+            id,
+            secret,
+            oldValidUntil: isoTime(oldValidUntil),
+            rotatingUntil: isoTime(rotatingUntil),
+          });
         }
         context.io.out(`New signing secret (shown once): ${secret}`);
-        context.io.out(`The previous secret also signs until ${isoTime(oldValidUntil)}`);
+        if (rotatingUntil === null) {
+          context.io.out("The previous secret no longer signs");
+        } else if (rotatingUntil === oldValidUntil) {
+          context.io.out(`The previous secret also signs until ${isoTime(oldValidUntil)}`);
+        } else {
+          context.io.out(
+            `The replaced secret no longer signs; the one before it signs until ${
+              isoTime(rotatingUntil)
+            }`,
+          );
+        }
       });
     });
   webhooks.command("deliveries <app>")

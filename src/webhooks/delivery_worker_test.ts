@@ -238,8 +238,8 @@ Deno.test("delivery worker: after rotate-secret both secrets sign until the grac
   try {
     const { vault } = temp.appliance;
     const deps = { db: database.db, vault, now: () => clock.t };
-    // setup() keeps no secret: one rotation gives a known one, the next the new one.
-    const oldSecret = (await rotateEndpointSecret(deps, endpointIds[0], 3_600_000)).secret;
+    // setup() keeps no secret: one rotation (grace 0) gives a known one, the next the new one.
+    const oldSecret = (await rotateEndpointSecret(deps, endpointIds[0], 0)).secret;
     const { secret: newSecret } = await rotateEndpointSecret(deps, endpointIds[0], 3_600_000);
     const received: { body: string; headers: Record<string, string> }[] = [];
     const capture: WebhookSender = (request) => {

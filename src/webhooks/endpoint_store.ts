@@ -140,7 +140,10 @@ export async function removeEndpoint(
 
 /**
  * New secret; the old one keeps signing beside it for `graceMs` so receivers
- * can switch without dropping a delivery.
+ * can switch without dropping a delivery. While an earlier rotation's secret
+ * still signs, its promised end stands: only a rotation with grace 0 is
+ * accepted then (the current secret is replaced at once, the earlier one
+ * keeps signing until its end); any other answers SX-WEBHOOK-ROTATING.
  */
 export async function rotateEndpointSecret(
   deps: EndpointDeps,
@@ -148,29 +151,81 @@ export async function rotateEndpointSecret(
   graceMs: number,
   appId: string | null = null,
   by?: Actor,
-): Promise<{ endpoint: WebhookEndpoint; secret: string; oldValidUntil: number }> {
+): Promise<{
+  endpoint: WebhookEndpoint;
+  secret: string;
+  /** When the secret this rotation replaced stops signing (now, with grace 0). */
+  oldValidUntil: number;
+  /** When the endpoint's older secret stops signing; null when only the new one signs. */
+  rotatingUntil: number | null;
+}> {
   const row = await endpointRow(deps.db, id, appId);
   const secret = generateWebhookSecret();
   const secretId = newId("whs");
   await deps.vault.put(secretId, SECRET_PURPOSE, secret);
-  const until = deps.now() + graceMs;
-  await deps.db.transaction(async (tx) => {
-    await tx.update(webhookEndpoints).set({
-      secretId,
-      previousSecretId: row.secretId,
-      previousSecretUntil: until,
-    }).where(eq(webhookEndpoints.id, id));
-    if (by) {
-      await recordAdminEvent(tx, {
-        kind: "admin.webhook.secret_rotated",
-        by,
-        appId: row.appId,
-        data: { endpointId: id, oldValidUntil: until },
-      }, deps.now());
-    }
-  }, { behavior: "immediate" });
-  if (row.previousSecretId) await deps.vault.delete(row.previousSecretId);
-  return { endpoint: toEndpoint(row), secret, oldValidUntil: until };
+  const now = deps.now();
+  let oldValidUntil = now + graceMs;
+  let rotatingUntil: number | null = graceMs > 0 ? oldValidUntil : null;
+  /** The vault record that no longer signs once this commits. */
+  let retired: string | null = null;
+  try {
+    await deps.db.transaction(async (tx) => {
+      // Read again under the write lock: two rotations at once see each other.
+      const [current] = await tx.select().from(webhookEndpoints).where(
+        eq(webhookEndpoints.id, id),
+      ).limit(1);
+      if (!current) {
+        throw new SecurixError("SX-WEBHOOK-NOT-FOUND", `No webhook endpoint "${id}"`, {
+          status: 404,
+        });
+      }
+      const earlierUntil = current.previousSecretId !== null &&
+          (current.previousSecretUntil ?? 0) > now
+        ? current.previousSecretUntil!
+        : null;
+      if (earlierUntil !== null) {
+        if (graceMs > 0) throw rotating(id, earlierUntil);
+        // Grace 0 during a rotation: the current secret goes now, the
+        // earlier one keeps the end it was promised.
+        await tx.update(webhookEndpoints).set({ secretId }).where(eq(webhookEndpoints.id, id));
+        retired = current.secretId;
+        oldValidUntil = now;
+        rotatingUntil = earlierUntil;
+      } else {
+        await tx.update(webhookEndpoints).set({
+          secretId,
+          previousSecretId: current.secretId,
+          previousSecretUntil: oldValidUntil,
+        }).where(eq(webhookEndpoints.id, id));
+        retired = current.previousSecretId;
+      }
+      if (by) {
+        await recordAdminEvent(tx, {
+          kind: "admin.webhook.secret_rotated",
+          by,
+          appId: row.appId,
+          data: { endpointId: id, oldValidUntil, rotatingUntil },
+        }, now);
+      }
+    }, { behavior: "immediate" });
+  } catch (e) {
+    await deps.vault.delete(secretId);
+    throw e;
+  }
+  if (retired) await deps.vault.delete(retired);
+  return { endpoint: toEndpoint(row), secret, oldValidUntil, rotatingUntil };
+}
+
+/** A rotation with a grace period while an earlier secret still signs. */
+function rotating(id: string, until: number): SecurixError {
+  const at = new Date(until).toISOString();
+  return new SecurixError(
+    "SX-WEBHOOK-ROTATING",
+    `Webhook endpoint "${id}" is rotating: its previous secret signs until ${at}, as promised. ` +
+      `Rotate again after that, or now with grace 0 (--grace-hours 0, graceHours: 0) to replace ` +
+      `the current secret at once while the previous one keeps signing until ${at}.`,
+    { status: 409, details: { rotatingUntil: at } },
+  );
 }
 
 /** The secrets that sign right now: the current one, plus the previous during its grace. */
