@@ -11,11 +11,12 @@ import assert from "node:assert/strict";
 import { google } from "googleapis";
 import { Webhook } from "standardwebhooks";
 import { listApps } from "../src/apps/app_store.ts";
+import { updateApp } from "../src/apps/update_app.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
 import { DRIVE_IDS } from "./helpers/fake_apis/drive.ts";
 import { MESSAGE_IDS } from "./helpers/fake_apis/gmail_seed.ts";
 import { runCliProcess, type ServerProcess, startServeProcess } from "./helpers/process.ts";
-import { type RulesEnv, rulesEnv } from "./helpers/rules_env.ts";
+import { type RulesEnv, rulesEnv, tokenOf } from "./helpers/rules_env.ts";
 
 interface SdkError {
   status?: number;
@@ -426,6 +427,76 @@ Deno.test("anomalies across processes: this runtime and two `securix serve` proc
   } finally {
     for (const s of servers) await s.stop();
     await hooks.close();
+    await env.close();
+  }
+});
+
+Deno.test("anomalies: a blocked connection's credential is not released (GET /v1/token, POST /v1/refresh) to the blocked agent or any other, audited; the clear lets it out again", async () => {
+  const env = await rulesEnv({
+    raw: { security: { ...SECURITY, mass_delete: { threshold: 3, window: "60s" } } },
+  });
+  try {
+    const { appliance } = env.temp;
+    await updateApp(appliance.database, "demo", { credentialRelease: true }, {
+      now: appliance.now,
+      by: { actor: "cli" },
+    });
+    const ids = seedMessages(env, 5);
+    const gmail = google.gmail({ version: "v1", headers: env.headers(), retry: false });
+    const options = { rootUrl: `${env.proxy("gmail")}/` };
+    for (let i = 0; i < 3; i++) {
+      await gmail.users.messages.delete({ userId: "me", id: ids[i] }, options);
+    }
+    const blocked = await refusal(
+      gmail.users.messages.delete({ userId: "me", id: ids[3] }, options),
+    );
+    assert.equal(blocked.error?.code, "SX-403");
+    const anomalyId = blocked.error?.details?.anomalyId;
+    const conn = "conn_demo_alice_gmail";
+    const release = (agent: string | null, method = "GET", path = `/v1/token/${conn}`) => {
+      const headers: Record<string, string> = { "securix-api-key": env.apiKey() };
+      if (agent !== null) headers["securix-agent-id"] = agent;
+      return fetch(`${env.base}${path}`, { method, headers });
+    };
+    const seq = await env.mark();
+    for (
+      const [agent, method, path] of [
+        ["agent-1", "GET", `/v1/token/${conn}`],
+        [null, "GET", `/v1/token/${conn}`],
+        ["mail-agent", "GET", `/v1/token/${conn}`],
+        ["agent-1", "POST", `/v1/refresh/${conn}`],
+        ["agent-1", "POST", `/v1/connections/${conn}/refresh`],
+      ] as const
+    ) {
+      const res = await release(agent, method, path);
+      const text = await res.text();
+      assert.equal(text.includes(tokenOf("gmail")), false, `${method} ${path}: ${text}`);
+      assert.equal(res.status, 403, `${method} ${path}: ${text}`);
+      const { error } = JSON.parse(text);
+      assert.equal(error.code, "SX-403");
+      assert.equal(error.type, "anomaly_detected");
+      assert.equal(error.details.anomalyId, anomalyId);
+      assert.equal(error.details.detector, "mass_delete");
+    }
+    const denied = await env.audit(seq, "connection.credential_release_denied");
+    assert.equal(denied.length, 5);
+    assert.equal(denied[0].data.code, "SX-403");
+    assert.equal(denied[0].data.agentId, "agent-1");
+    assert.deepEqual(denied[0].data.refusedBy, { anomalyId, detector: "mass_delete" });
+    assert.equal((await env.audit(seq, "connection.credential_released")).length, 0);
+    // Cleared: the release works again at once in this process.
+    await env.served.runtime.anomalies.settled();
+    const cleared = await fetch(`${env.base}/v1/anomalies/${anomalyId}/clear`, {
+      method: "POST",
+      headers: { "securix-api-key": env.apiKey() },
+    });
+    assert.equal(cleared.status, 200);
+    await cleared.body?.cancel();
+    const res = await release("agent-1");
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(body.credentials.access_token, tokenOf("gmail"));
+  } finally {
     await env.close();
   }
 });

@@ -122,6 +122,35 @@ export class AnomalyEngine {
     return block?.anomaly ?? null;
   }
 
+  /**
+   * The block in force on a connection, of either class (a credential release,
+   * whose token can make calls of any class out of the proxy's sight, is
+   * refused by any). A block tripped here a moment ago is waited for as a
+   * refusal waits for it, so the anomaly id given is the one in force.
+   */
+  async connectionBlock(connectionId: string): Promise<Anomaly | null> {
+    for (const blocks of [this.#deletes, this.#reads]) {
+      let block = blocks.get(connectionId);
+      if (block?.written !== undefined) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          block.written,
+          new Promise<void>((resolve) => timer = setTimeout(resolve, WRITE_WAIT_MS)),
+        ]);
+        clearTimeout(timer);
+        block = blocks.get(connectionId) ?? block;
+      }
+      if (block === undefined) continue;
+      const expiresAt = block.anomaly.expiresAt;
+      if (expiresAt !== null && expiresAt <= this.#deps.now()) {
+        this.#drop(block.anomaly);
+        continue;
+      }
+      return block.anomaly;
+    }
+    return null;
+  }
+
   /** The filter's request hook: refuses a call of a blocked class on a blocked connection. */
   check(ex: Exchange): Verdict | Promise<Verdict> {
     const operation = ex.operation;

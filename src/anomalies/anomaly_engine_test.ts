@@ -240,6 +240,39 @@ Deno.test("exfiltration: bytes over the threshold block the next read, not write
   }
 });
 
+Deno.test("connectionBlock: a block of either class on the connection, with the id in force; none on others or once expired", async () => {
+  const e = await env();
+  try {
+    const engine = e.engine({
+      block_minutes: 2,
+      exfiltration: { threshold: "1MiB", window: "5m" },
+      mass_delete: { threshold: 1, window: "60s" },
+    });
+    assert.equal(await engine.connectionBlock("conn_1"), null);
+    // A read-class block (exfiltration) concerns a release too: the token can read.
+    const big = { status: 200, error: null, bytesIn: 0, bytesOut: 700 * 1024 };
+    engine.observe(call(e.appId, e.clock.now, "read"), big);
+    engine.observe(call(e.appId, e.clock.now, "read"), big);
+    const reads = await engine.connectionBlock("conn_1");
+    assert.equal(reads?.detector, "exfiltration");
+    const { rows } = await e.temp.appliance.database.client.execute({
+      sql: "SELECT status FROM anomalies WHERE id = ?",
+      args: [reads!.id],
+    });
+    assert.equal(rows[0]?.status, "active", "waited for the block's row, as a refusal does");
+    // A delete-class block on another connection.
+    engine.observe(call(e.appId, e.clock.now, "delete", { connection: "conn_2" }), OK);
+    engine.observe(call(e.appId, e.clock.now, "delete", { connection: "conn_2" }), OK);
+    assert.equal((await engine.connectionBlock("conn_2"))?.detector, "mass_delete");
+    assert.equal(await engine.connectionBlock("conn_3"), null);
+    e.clock.now += 121_000;
+    assert.equal(await engine.connectionBlock("conn_1"), null, "expired");
+    assert.equal(await engine.connectionBlock("conn_2"), null, "expired");
+  } finally {
+    await e.close();
+  }
+});
+
 Deno.test("burst_errors: more than the threshold of upstream 4xx for one agent alerts once per window, blocks nothing", async () => {
   const e = await env();
   try {

@@ -1,3 +1,5 @@
+import { anomalyErrors } from "../anomalies/anomaly_errors.ts";
+import type { Anomaly } from "../anomalies/anomaly_types.ts";
 import type { App } from "../apps/app_store.ts";
 import type { Actor } from "../audit/actor.ts";
 import { recordAuthEvent } from "../audit/auth_event.ts";
@@ -7,6 +9,7 @@ import { getConnection } from "../connections/connection_store.ts";
 import type { Connection, StoredCredential } from "../connections/connection_types.ts";
 import { readStoredCredential } from "../connections/stored_credential.ts";
 import type { Database, Db } from "../db/client.ts";
+import type { SecurixError } from "../errors/securix_error.ts";
 import type { EntityChoicesLookup } from "../rules/entity_choices.ts";
 import type { RuleSet } from "../rules/rule_set.ts";
 import type { VaultStore } from "../vault/store.ts";
@@ -27,6 +30,11 @@ export interface ReleaseDeps {
   enabled: (provider: string) => boolean;
   /** Each entity's Trust Portal choices (scopes off, hidden labels/folders); none without a portal. */
   entityChoices?: EntityChoicesLookup;
+  /**
+   * The anomaly block in force on a connection (the proxy's, of either class),
+   * if any; none without a proxy in this process.
+   */
+  anomalyBlock?: (connectionId: string) => Promise<Anomaly | null>;
 }
 
 export interface Releaser {
@@ -63,6 +71,7 @@ export async function releaseCredential(
   if (!who.app.credentialRelease) throw gatewayErrors.releaseDisabled(who.app.name);
   served(deps, connection);
   usable(connection);
+  await checkBlocks(deps, who, connection);
   const matched = await checkRules(deps, who, connection);
   const credential = options.force
     ? await forceRefresh(deps, connection)
@@ -118,6 +127,22 @@ export function usable(connection: Connection): void {
   if (refusal) throw refusal;
 }
 
+/**
+ * An anomaly block on the connection refuses its release with the proxy's own
+ * refusal (SX-403, `anomaly_detected`): a block stops delete- or read-class
+ * calls, and the released token could make either, out of the detectors' sight.
+ */
+async function checkBlocks(deps: ReleaseDeps, who: Releaser, connection: Connection) {
+  const anomaly = await deps.anomalyBlock?.(connection.id) ?? null;
+  if (anomaly === null) return;
+  const refusal = anomalyErrors.blocked(anomaly);
+  await auditRefusal(deps, who, connection, refusal, [], {
+    anomalyId: anomaly.id,
+    detector: anomaly.detector,
+  });
+  throw refusal;
+}
+
 /** releaseDecision for this release; a refusal is audited, then thrown. */
 async function checkRules(
   deps: ReleaseDeps,
@@ -134,6 +159,20 @@ async function checkRules(
   }, deps.entityChoices?.(connection.appId, connection.entityId) ?? null);
   if (!by) return matched;
   const refusal = gatewayErrors.releaseRefused(connection.provider, by);
+  // Which rule or scope refused, and whose (the operator's file or the user's portal).
+  await auditRefusal(deps, who, connection, refusal, matched, refusal.details);
+  throw refusal;
+}
+
+/** One `connection.credential_release_denied` record: who asked, the code, what refused. */
+async function auditRefusal(
+  deps: ReleaseDeps,
+  who: Releaser,
+  connection: Connection,
+  refusal: SecurixError,
+  rules: readonly string[],
+  refusedBy: unknown,
+): Promise<void> {
   await deps.database.transaction((tx) =>
     recordAuthEvent(tx, {
       kind: "connection.credential_release_denied",
@@ -145,14 +184,12 @@ async function checkRules(
         by: who.by.actor,
         agentId: who.agentId,
         code: refusal.code,
-        rules: matched,
-        // Which rule or scope refused, and whose (the operator's file or the user's portal).
-        refusedBy: refusal.details,
+        rules,
+        refusedBy,
       },
       webhook: null,
     }, deps.now())
   );
-  throw refusal;
 }
 
 /**

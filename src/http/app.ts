@@ -72,8 +72,12 @@ export interface AppOptions {
   webhookResolve?: Resolver;
   /** The rule set in force (`GET /v1/rules`); default none. */
   rules?: () => RuleSet;
-  /** The gateway API's view of the proxy: its routes and its credential source. */
-  gateway?: { routes: RouteTable; credentials: ReleaseDeps["credentials"] };
+  /** The gateway API's view of the proxy: its routes, credential source and anomaly blocks. */
+  gateway?: {
+    routes: RouteTable;
+    credentials: ReleaseDeps["credentials"];
+    anomalyBlock?: ReleaseDeps["anomalyBlock"];
+  };
   /** An anomaly block was cleared through the API: this process's block set drops it at once. */
   onAnomalyCleared?: (anomaly: Anomaly) => void;
   /** Wakes requests held by an approval `wait` when a decision is made here. */
@@ -272,6 +276,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
         familyOf: directory.familyOf,
         enabled: (provider) => options.providers.enabled.has(provider),
         entityChoices: options.portal?.choices.lookup,
+        anomalyBlock: options.gateway?.anomalyBlock,
       },
     }),
   );

@@ -385,7 +385,11 @@ export async function createRuntime(
   const { app, authenticator, flowDeps, commands } = await createApp(appliance, {
     keyLockout: keyLockout.side === "counted" ? keyLockout.counted : keyLockout.kept,
     rules: () => rules.set,
-    gateway: { routes: wiring.routes, credentials },
+    gateway: {
+      routes: wiring.routes,
+      credentials,
+      anomalyBlock: (connectionId) => anomalies.connectionBlock(connectionId),
+    },
     providers: wiring.registry,
     log,
     sessionTtlMs: options.sessionTtlMs,
