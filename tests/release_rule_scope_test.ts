@@ -91,7 +91,13 @@ Deno.test({
         labels: ["Medical"],
       });
       assert.equal(await release(env, null), "403 SX-POLICY-DENIED", "hide");
-      // A limit scoped to another agent is no refusal and counts nothing.
+      // A limit, also one scoped to another agent: the token's calls would never be counted.
+      rules({ name: "gmail_slow", target: "gmail.*", effect: "limit", rate: "100/hour" });
+      assert.equal(await release(env, "agent-1"), "403 SX-POLICY-DENIED", "limit");
+      assert.match(
+        await refusalMessage(env, "agent-1"),
+        /rule "gmail_slow" rate-limits some gmail calls, and a released token would get around it/,
+      );
       rules({
         name: "mail_agent_slow",
         target: "gmail.*",
@@ -99,9 +105,14 @@ Deno.test({
         effect: "limit",
         rate: "1/hour",
       });
-      assert.equal(await release(env, null), "released");
-      assert.equal(await release(env, null), "released");
-      assert.equal(await release(env, "agent-1"), "released", "a limit refuses no release");
+      assert.equal(await release(env, null), "403 SX-POLICY-DENIED", "limit of some agents");
+      assert.equal(
+        await release(env, "agent-1"),
+        "403 SX-POLICY-DENIED",
+        "limit: another agent's id does not step around it",
+      );
+      rules({ name: "slack_slow", target: "slack.*", effect: "limit", rate: "1/hour" });
+      assert.equal(await release(env, "agent-1"), "released", "another provider's limit");
 
       // Method and path conditions: the token can POST to any path.
       rules({

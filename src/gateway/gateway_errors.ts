@@ -60,6 +60,8 @@ function effectWords(effect: string, conditional: boolean, provider: string): st
       return `hides labels or folders from ${provider} calls`;
     case "redact":
       return `redacts ${provider} answers`;
+    case "limit":
+      return `rate-limits some ${provider} calls`;
     default:
       return `applies to ${provider} calls (${effect})`;
   }

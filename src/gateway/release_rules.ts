@@ -23,9 +23,11 @@ export interface ReleaseAsk {
  * naming the provider or its family concerns it, as for a batch), and
  * whatever would have to act on the calls themselves refuses the release: a
  * disabled scope (the operator's or the user's), a deny, a send condition,
- * an approve rule (there is nobody to approve a release), and hide or redact
- * rules (a hidden label stays readable with the raw token). Limits count no
- * release. Pure, so the console can say which releases the rules refuse.
+ * an approve rule (there is nobody to approve a release), hide or redact
+ * rules (a hidden label stays readable with the raw token), and limit rules
+ * (the token's calls would not be counted, so no rate would hold); a release
+ * counts against no limit. Pure, so the console can say which releases the
+ * rules refuse.
  */
 export function releaseDecision(
   set: RuleSet,
@@ -50,7 +52,8 @@ export function releaseDecision(
   const operatorScope = ev.scopeDisabled;
   if (choices !== null) ev = withEntityChoices(ev, set, ctx, choices);
   const hider = ev.hide.length > 0 ? hidingRule(ctx.operation.id, ev.hide) : null;
-  const kept = ev.deny ?? ev.conditional[0] ?? ev.approve ?? hider ?? ev.redact[0] ?? null;
+  const kept = ev.deny ?? ev.conditional[0] ?? ev.approve ?? hider ?? ev.redact[0] ??
+    ev.limit[0] ?? null;
   const refusal: ReleaseRefusal | null = ev.scopeDisabled !== null
     ? {
       kind: "scope",

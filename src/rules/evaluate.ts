@@ -33,8 +33,8 @@ export interface CallContext {
    * release): `anyAgent` when any agent may be the one using it (a released
    * token is tied to no agent, whatever id was sent); `anyRequest` because the credential can make any call, with
    * any method and path. Rules limited to agents, methods or paths then
-   * concern the call for their refusing effects (fail closed); a limit that
-   * may not concern it counts nothing.
+   * concern the call (fail closed), limits too: whoever takes the credential
+   * calls out of their count, so a release refuses on them (release_rules.ts).
    */
   unbounded?: { anyAgent: boolean; anyRequest: boolean };
 }
@@ -84,19 +84,11 @@ export function evaluate(set: RuleSet, ctx: CallContext): Evaluation {
   for (const rule of rules) {
     if (rule.apps && !rule.apps.has(ctx.appName)) continue;
     if (rule.entities && !rule.entities.has(ctx.entityId)) continue;
-    let widened = false;
-    if (rule.agents && !rule.agents.has(ctx.agentId)) {
-      if (!unbounded?.anyAgent) continue;
-      widened = true;
-    }
+    if (rule.agents && !rule.agents.has(ctx.agentId) && !unbounded?.anyAgent) continue;
     if (
-      (rule.methods && !rule.methods.has(ctx.method.toUpperCase())) ||
-      (rule.path && !rule.path.match(ctx.path))
-    ) {
-      if (!unbounded?.anyRequest) continue;
-      widened = true;
-    }
-    if (widened && rule.effect === "limit") continue;
+      ((rule.methods && !rule.methods.has(ctx.method.toUpperCase())) ||
+        (rule.path && !rule.path.match(ctx.path))) && !unbounded?.anyRequest
+    ) continue;
     (matched ??= []).push(rule.name);
     if (rule.effect === "redact") (redact ??= []).push(rule);
     else if (rule.effect === "hide") (hide ??= []).push(rule);

@@ -314,7 +314,7 @@ Deno.test("domainOf: bare, named, trailing dot; none without a domain", () => {
   assert.equal(domainOf("a@ex ample.com"), null);
 });
 
-Deno.test("evaluate: an unbounded call meets agent, method and path limited refusals, not their limits", () => {
+Deno.test("evaluate: an unbounded call meets agent, method and path limited rules, their limits too", () => {
   const set = ruleSet([
     { name: "mail_only", effect: "deny", target: "gmail.*", agents: ["mail-agent"] },
     { name: "posts", effect: "deny", target: "gmail.*", condition: { method_in: ["POST"] } },
@@ -333,12 +333,12 @@ Deno.test("evaluate: an unbounded call meets agent, method and path limited refu
   });
   assert.deepEqual(names(set, release), [], "a bounded GET of the token path meets none");
   const unbounded = { ...release, unbounded: { anyAgent: true, anyRequest: true } };
-  assert.deepEqual(names(set, unbounded), ["mail_only", "posts", "drafts"]);
+  assert.deepEqual(names(set, unbounded), ["mail_only", "posts", "drafts", "slow"]);
   assert.equal(evaluate(set, unbounded).approve?.name, "drafts");
   assert.deepEqual(
-    evaluate(set, unbounded).limit,
-    [],
-    "a limit that may not be ours counts nothing",
+    evaluate(set, unbounded).limit.map((r) => r.name),
+    ["slow"],
+    "mail-agent may be the one calling with a released token: its limit concerns the release",
   );
   // A named agent is that agent: another agent's rule does not concern it.
   const named = {
