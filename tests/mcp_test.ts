@@ -280,11 +280,12 @@ Deno.test("mcp: grants — revocation, expiry, tampering, wrong app or entity, b
     assert.match(link.code, /^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
     await bob.close();
 
-    // Removing the agent ends every grant it has, at the next request.
+    // Removing the agent revokes every grant it has, at the next request.
     const removed = await env.api("/v1/agents/agent-1", { method: "DELETE", app: "other" });
     assert.equal(removed.status, 204);
-    await assert.rejects(foreignClient.listTools(), /403|agent/i);
+    await assert.rejects(foreignClient.listTools(), /401|revoked/i);
     await foreignClient.close().catch(() => {});
+    assert.equal(await refusedCode(foreign.url), "SX-MCP-GRANT-REVOKED");
 
     // Nothing secret in the audit trail or the logs.
     const token = (await storedCredential(env.temp.appliance, "alice", "gmail"))!.accessToken;
@@ -297,6 +298,66 @@ Deno.test("mcp: grants — revocation, expiry, tampering, wrong app or entity, b
     const created = await env.audit("admin.mcp_url.created");
     assert.equal(created.length, 5);
     assert.ok(created.every((r) => typeof r.data.grantId === "string"));
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("mcp: removing an agent revokes its URLs for good, audited; an agent added again under the same id does not bring them back", async () => {
+  const env = await mcpEnv();
+  try {
+    await env.consent("alice", "gmail");
+    const old = await env.getUrl({ entityId: "alice", agentId: "agent-1", providers: ["gmail"] });
+    const bob = await env.getUrl({ entityId: "bob", agentId: "agent-1" });
+    const ended = await env.getUrl({ entityId: "alice", agentId: "agent-1" });
+    const revoked = await env.api(`/v1/mcp/urls/${ended.id}`, { method: "DELETE" });
+    assert.equal(revoked.status, 204);
+    const second = await env.api("/v1/agents", {
+      method: "POST",
+      body: JSON.stringify({ agentId: "mail-agent" }),
+    });
+    assert.equal(second.status, 201);
+    await second.body?.cancel();
+    const otherAgent = await env.getUrl({ entityId: "alice", agentId: "mail-agent" });
+    const del = await env.api("/v1/agents/agent-1", { method: "DELETE" });
+    assert.equal(del.status, 204);
+    assert.equal(await refusedCode(old.url), "SX-MCP-GRANT-REVOKED");
+    // The operator registers an agent under the same id again.
+    const add = await env.api("/v1/agents", {
+      method: "POST",
+      body: JSON.stringify({ agentId: "agent-1" }),
+    });
+    assert.equal(add.status, 201);
+    await add.body?.cancel();
+    for (const url of [old.url, bob.url, ended.url]) {
+      assert.equal(await refusedCode(url), "SX-MCP-GRANT-REVOKED", "the old URLs stay ended");
+    }
+    const client = await mcpClient(old.url).catch((e: unknown) => e);
+    assert.ok(client instanceof Error, "the old URL does not work again");
+    // Another agent's URL is untouched; the new agent gets URLs of its own.
+    const kept = await mcpClient(otherAgent.url);
+    await kept.listTools();
+    await kept.close();
+    const fresh = await mcpClient(
+      (await env.getUrl({ entityId: "alice", agentId: "agent-1", providers: ["gmail"] })).url,
+    );
+    const listed = await fresh.callTool({ name: "gmail_list_messages", arguments: {} });
+    assert.equal(listed.isError, undefined, textOf(listed));
+    await fresh.close();
+    const { rows } = await env.temp.appliance.database.client.execute(
+      "SELECT id, revoked_at FROM mcp_grants WHERE id IN (?, ?)",
+      [old.id, bob.id],
+    );
+    assert.ok(rows.every((r) => r.revoked_at !== null), "revoked in the database");
+    // Each URL the removal ended is audited as a revocation; the one already revoked is not again.
+    const records = await env.audit("admin.mcp_url.revoked");
+    const byRemoval = records.filter((r) => r.data.reason === "agent_removed");
+    assert.deepEqual(byRemoval.map((r) => r.data.grantId).sort(), [old.id, bob.id].sort());
+    assert.ok(
+      byRemoval.every((r) => r.agentId === "agent-1" && String(r.data.actor).startsWith("api:")),
+    );
+    const [removal] = await env.audit("admin.agent.removed");
+    assert.equal(removal.data.mcpUrlsRevoked, 2);
   } finally {
     await env.close();
   }

@@ -1,8 +1,14 @@
 import { removeAgent } from "../agents/agent_store.ts";
 import { recordAdminEvent } from "../audit/admin_event.ts";
+import { revokeAgentGrants } from "../mcp/mcp_grant_store.ts";
 import type { CommandContext } from "./command_context.ts";
 
-/** Unregisters an agent, audited; its next request is refused once the cache is dropped. */
+/**
+ * Unregisters an agent, audited; its next request is refused once the cache
+ * is dropped. In the same transaction its MCP URLs are revoked for good, each
+ * audited as a revocation is, so an agent added again under the same id does
+ * not inherit them.
+ */
 export async function removeAgentCommand(
   ctx: CommandContext,
   appId: string,
@@ -10,12 +16,24 @@ export async function removeAgentCommand(
 ): Promise<void> {
   await ctx.database.transaction(async (tx) => {
     await removeAgent(tx, appId, agentId);
+    const at = ctx.now();
+    const grants = await revokeAgentGrants(tx, appId, agentId, at);
     await recordAdminEvent(tx, {
       kind: "admin.agent.removed",
       by: ctx.by,
       appId,
       agentId,
-    }, ctx.now());
+      data: { mcpUrlsRevoked: grants.length },
+    }, at);
+    for (const grant of grants) {
+      await recordAdminEvent(tx, {
+        kind: "admin.mcp_url.revoked",
+        by: ctx.by,
+        appId,
+        agentId,
+        data: { grantId: grant.id, entityId: grant.entityId, reason: "agent_removed" },
+      }, at);
+    }
   });
   ctx.after.agentsChanged?.();
 }

@@ -289,9 +289,10 @@ Deno.test("migrations: databases from older builds start: raw checksums, CRLF bu
     const crlf = MIGRATIONS.map((m) => ({ ...m, sql: m.sql.replace(/\n/g, "\r\n") }));
     assert.deepEqual(await migrate(client, crlf, Date.now, "0.1.0"), []);
     // ... and records what the LF release would.
-    const row = await client.execute(
-      "SELECT checksum FROM securix_migrations WHERE name = '0017_activity_hourly'",
-    );
+    const row = await client.execute({
+      sql: "SELECT checksum FROM securix_migrations WHERE name = ?",
+      args: [MIGRATIONS.at(-1)!.name],
+    });
     assert.equal(row.rows[0].checksum, rawChecksum(MIGRATIONS.at(-1)!.sql));
   });
 });
@@ -356,4 +357,34 @@ Deno.test("migrations: the ledger is read without creating it; old ledgers have 
     client.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("migrations: 0018 revokes the MCP URLs of agents removed earlier, not of registered agents", async () => {
+  await withDb(async (client) => {
+    const upTo0018 = MIGRATIONS.findIndex((m) => m.name === "0018_revoke_orphaned_mcp_grants");
+    await migrate(client, MIGRATIONS.slice(0, upTo0018), () => 1, "0.1.0");
+    await client.execute("INSERT INTO apps (id, name, created_at) VALUES ('app_1', 'demo', 1)");
+    await client.execute(
+      "INSERT INTO agents (id, app_id, agent_id, created_at) VALUES ('agt_1', 'app_1', 'kept', 1)",
+    );
+    for (
+      const [id, agent, revokedAt] of [["mcp_1", "kept", null], ["mcp_2", "gone", null], [
+        "mcp_3",
+        "gone",
+        5,
+      ]] as const
+    ) {
+      await client.execute({
+        sql: "INSERT INTO mcp_grants (id, app_id, entity_id, agent_id, digest, created_at, " +
+          "expires_at, revoked_at) VALUES (?, 'app_1', 'alice', ?, ?, 1, 9999999999999, ?)",
+        args: [id, agent, `d_${id}`, revokedAt],
+      });
+    }
+    const before = Date.now();
+    await migrate(client, MIGRATIONS, Date.now, "0.1.0");
+    const { rows } = await client.execute("SELECT id, revoked_at FROM mcp_grants ORDER BY id");
+    assert.equal(rows[0].revoked_at, null, "a registered agent's URL stays");
+    assert.ok(Number(rows[1].revoked_at) >= Math.floor(before / 1000) * 1000, "revoked now");
+    assert.equal(rows[2].revoked_at, 5, "an earlier revocation is kept");
+  });
 });

@@ -16,6 +16,7 @@ import m0014 from "../../migrations/0014_portal.sql" with { type: "text" };
 import m0015 from "../../migrations/0015_approvals_via_api.sql" with { type: "text" };
 import m0016 from "../../migrations/0016_key_roles.sql" with { type: "text" };
 import m0017 from "../../migrations/0017_activity_hourly.sql" with { type: "text" };
+import m0018 from "../../migrations/0018_revoke_orphaned_mcp_grants.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0015_approvals_via_api", sql: m0015 },
   { name: "0016_key_roles", sql: m0016 },
   { name: "0017_activity_hourly", sql: m0017 },
+  { name: "0018_revoke_orphaned_mcp_grants", sql: m0018 },
 ];
 
 export interface Migration {

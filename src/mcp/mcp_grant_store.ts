@@ -156,3 +156,20 @@ export async function revokeGrant(
   );
   return { grant: toGrant({ ...row, revokedAt: at }), changed: true };
 }
+
+/**
+ * Revokes every live grant of one agent (agent removal), for good: a grant
+ * names its agent by id only, so an agent registered again under the same id
+ * must not bring back the URLs handed out to the removed one.
+ */
+export async function revokeAgentGrants(
+  tx: Tx,
+  appId: string,
+  agentId: string,
+  at: number,
+): Promise<McpGrant[]> {
+  const rows = await tx.update(mcpGrants).set({ revokedAt: at }).where(
+    and(eq(mcpGrants.appId, appId), eq(mcpGrants.agentId, agentId), isNull(mcpGrants.revokedAt)),
+  ).returning();
+  return rows.map(toGrant);
+}
