@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import { decideApproval } from "../src/approvals/approval_decide.ts";
 import { Securix } from "../src/sdk/server_client.ts";
 import { GITHUB_REPOS } from "./helpers/fake_apis/github.ts";
 import { MESSAGE_IDS, PII } from "./helpers/fake_apis/gmail_seed.ts";
@@ -358,6 +359,83 @@ Deno.test("mcp: removing an agent revokes its URLs for good, audited; an agent a
     );
     const [removal] = await env.audit("admin.agent.removed");
     assert.equal(removal.data.mcpUrlsRevoked, 2);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("mcp: a tool call under an approve rule goes through once after approval when the model calls it again with the same arguments; only that caller's, only that call", async () => {
+  const env = await mcpEnv({
+    rules: [{ name: "send_ok", target: "gmail.users.messages.send", effect: "approve" }],
+  });
+  try {
+    await env.consent("alice", "gmail");
+    const add = await env.api("/v1/agents", {
+      method: "POST",
+      body: JSON.stringify({ agentId: "mail-agent" }),
+    });
+    assert.equal(add.status, 201);
+    await add.body?.cancel();
+    const { url } = await env.getUrl({ entityId: "alice", agentId: "agent-1" });
+    const client = await mcpClient(url);
+    const db = env.temp.appliance.database;
+    const approvals = async () =>
+      (await db.client.execute("SELECT id, status FROM approvals ORDER BY created_at, id")).rows
+        .map((r) => ({ id: String(r.id), status: String(r.status) }));
+    const approve = (id: string) =>
+      decideApproval({ database: db, now: Date.now, ttlMs: 3600_000 }, {
+        id,
+        decision: "approve",
+        by: { actor: "cli" },
+      });
+    const sent = () => env.fake.state.gmail.sent.length;
+    const args = { to: "bob@example.com", subject: "hi", body: "hello" };
+    const send = async (a: Record<string, unknown> = args, c = client) =>
+      textOf(await c.callTool({ name: "gmail_send_message", arguments: a }));
+    try {
+      const first = await send();
+      assert.match(first, /SX-APPROVAL-REQUIRED/);
+      // What the model can do: call the tool again. It cannot send a header.
+      assert.match(first, /call this tool again with exactly the same arguments/);
+      assert.doesNotMatch(first, /securix-approval-id/);
+      // Called again before anyone decided: the same approval, no second request to alice.
+      assert.match(await send(), /SX-APPROVAL-REQUIRED/);
+      const [held] = await approvals();
+      assert.equal((await approvals()).length, 1);
+      await approve(held.id);
+
+      // Other arguments, or another agent's URL for the same user, do not use it.
+      assert.match(await send({ ...args, subject: "other" }), /SX-APPROVAL-REQUIRED/);
+      const other = await mcpClient(
+        (await env.getUrl({ entityId: "alice", agentId: "mail-agent" })).url,
+      );
+      assert.match(await send(args, other), /SX-APPROVAL-REQUIRED/);
+      await other.close();
+      assert.equal(sent(), 0);
+      assert.equal((await approvals()).find((a) => a.id === held.id)?.status, "approved");
+
+      // The same call again goes through, once.
+      const done = JSON.parse(await send());
+      assert.equal(typeof done.id, "string", JSON.stringify(done));
+      assert.equal(sent(), 1);
+      assert.equal((await approvals()).find((a) => a.id === held.id)?.status, "used");
+      const third = await send();
+      assert.match(third, /SX-APPROVAL-REQUIRED/, "single use: a third send asks again");
+      assert.equal(sent(), 1);
+      assert.equal((await approvals()).length, 4, "held, other subject, other agent, third");
+      // Two calls at once after one approval: exactly one goes through.
+      await approve((await approvals()).at(-1)!.id);
+      const both = await Promise.all([send(), send()]);
+      assert.equal(sent(), 2, "one send for one approval");
+      assert.equal(both.filter((t) => /SX-APPROVAL-REQUIRED/.test(t)).length, 1, both.join(" | "));
+      const records = await env.audit("proxy.request");
+      const passed = records.filter((r) => r.data.decision === "allowed");
+      assert.equal(passed.length, 2);
+      assert.equal((passed[0].data.notes as Record<string, unknown>).approval, held.id);
+      assert.equal(passed[0].data.via, "mcp");
+    } finally {
+      await client.close();
+    }
   } finally {
     await env.close();
   }

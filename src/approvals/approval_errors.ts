@@ -13,12 +13,21 @@ function actionPhrase(summary: ApprovalSummary): string {
 const RETRY = "Retry the same call, unchanged, with the header securix-approval-id:";
 
 /**
+ * How the caller comes back to a held call: a proxied request names its
+ * approval in `securix-approval-id`; an MCP tool call cannot send a header,
+ * so the model calls the tool again with the same arguments.
+ */
+export type ApprovalDoor = "header" | "tool";
+
+const RETRY_TOOL = "call this tool again with exactly the same arguments";
+
+/**
  * The refusals of held calls and of retries, each with a stable code. A
  * proxied call is answered 403 (404 for an id the caller cannot see); a
  * decision on an approval that can no longer be decided is a 409.
  */
 export const approvalErrors = {
-  required: (a: Approval, llmError: string | null) =>
+  required: (a: Approval, llmError: string | null, door: ApprovalDoor = "header") =>
     new SecurixError(
       "SX-APPROVAL-REQUIRED",
       `This call needs a person's approval (rule "${a.rule}")`,
@@ -27,15 +36,20 @@ export const approvalErrors = {
         llmError: llmError ??
           `I asked ${a.entityId} to approve ${
             actionPhrase(a.summary)
-          }; I'll retry once they approve. ${RETRY} ${a.id}.`,
+          }; I'll retry once they approve. ${
+            door === "tool"
+              ? `Once they have, ${RETRY_TOOL}: it then goes through, once.`
+              : `${RETRY} ${a.id}.`
+          }`,
         details: { approvalId: a.id, expiresAt: new Date(a.expiresAt).toISOString(), rule: a.rule },
       },
     ),
-  pending: (a: Approval) =>
+  pending: (a: Approval, door: ApprovalDoor = "header") =>
     new SecurixError("SX-APPROVAL-PENDING", "The approval has not been decided yet", {
       status: 403,
-      llmError:
-        `${a.entityId} has not approved this yet. Wait, then retry with securix-approval-id: ${a.id}.`,
+      llmError: door === "tool"
+        ? `${a.entityId} has not approved this yet. Wait, then ${RETRY_TOOL}.`
+        : `${a.entityId} has not approved this yet. Wait, then retry with securix-approval-id: ${a.id}.`,
       details: { approvalId: a.id, expiresAt: new Date(a.expiresAt).toISOString() },
     }),
   denied: (a: Approval) =>

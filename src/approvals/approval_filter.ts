@@ -11,10 +11,16 @@ import {
 import { callContext } from "../rules/call_context.ts";
 import { evaluate } from "../rules/evaluate.ts";
 import type { CompiledRule, RuleSet } from "../rules/rule_set.ts";
-import { approvalErrors } from "./approval_errors.ts";
+import { type ApprovalDoor, approvalErrors } from "./approval_errors.ts";
 import { requestApproval } from "./approval_request.ts";
 import type { ApprovalSignals } from "./approval_signals.ts";
-import { approvalFromRow, claimUse, findApprovalRow, findPendingFor } from "./approval_store.ts";
+import {
+  approvalFromRow,
+  claimUse,
+  findApprovalRow,
+  findApprovedFor,
+  findPendingFor,
+} from "./approval_store.ts";
 import { summarizeCall } from "./approval_summary.ts";
 import type { Approval } from "./approval_types.ts";
 import { requestHash } from "./request_hash.ts";
@@ -47,7 +53,9 @@ function deny(error: SecurixError, rule: CompiledRule | null): Verdict {
  * body) and either held as a new pending approval (403
  * SX-APPROVAL-REQUIRED, or held open under `wait`), or — with
  * `securix-approval-id` — let through once when its approval is approved
- * and names this very call. Null when the set has no approve rule.
+ * and names this very call. An MCP tool call cannot send that header: the
+ * same call made again (same caller, same request hash) uses an approved
+ * approval of it, once. Null when the set has no approve rule.
  */
 export function approvalFilter(deps: ApprovalFilterDeps): ProxyFilter | null {
   const { set } = deps;
@@ -122,7 +130,7 @@ export function approvalFilter(deps: ApprovalFilterDeps): ProxyFilter | null {
       return deny(refusalFor(approvalFromRow(after ?? row, deps.now())), rule);
     }
     // Still undecided: the approval stays open, and a retry naming it can still pass.
-    return deny(approvalErrors.pending(approval), rule);
+    return deny(approvalErrors.pending(approval, doorOf(ex)), rule);
   };
 
   return {
@@ -152,6 +160,17 @@ export function approvalFilter(deps: ApprovalFilterDeps): ProxyFilter | null {
         connectionId: caller.connection.id,
         requestHash: hash,
       };
+      if (doorOf(ex) === "tool") {
+        // The model retries the tool with the same arguments: that call's approval, used once.
+        const approved = await findApprovedFor(deps.database.db, call, deps.now());
+        if (approved !== null) {
+          ex.notes.approval = approved.id;
+          if (await claimUse(deps.database.db, { id: approved.id, ...call }, deps.now())) {
+            return CONTINUE;
+          }
+          // Another call of the same arguments took it a moment ago: this one asks again.
+        }
+      }
       const approval = await findPendingFor(deps.database.db, call, deps.now()) ??
         await requestApproval(deps, {
           ...call,
@@ -170,10 +189,17 @@ export function approvalFilter(deps: ApprovalFilterDeps): ProxyFilter | null {
         });
       ex.notes.approval = approval.id;
       const waitMs = rule.approval?.waitMs ?? null;
-      if (waitMs === null) return deny(approvalErrors.required(approval, rule.llmError), rule);
+      if (waitMs === null) {
+        return deny(approvalErrors.required(approval, rule.llmError, doorOf(ex)), rule);
+      }
       return await waitFor(ex, rule, approval, waitMs);
     },
   };
+}
+
+/** How the caller can come back to an approval: naming it in a header, or (MCP) calling the tool again. */
+function doorOf(ex: Exchange): ApprovalDoor {
+  return ex.via === "mcp" ? "tool" : "header";
 }
 
 function refusalFor(approval: Approval): SecurixError {

@@ -118,6 +118,29 @@ export async function findPendingFor(
   return row ? approvalFromRow(row, now) : null;
 }
 
+/**
+ * The oldest approved, unused approval of this very call (same caller, same
+ * request hash), in time: what a front door that cannot send
+ * `securix-approval-id` (an MCP tool call) uses when the call is made again.
+ * Using it still goes through claimUse, so it passes once.
+ */
+export async function findApprovedFor(
+  db: Db,
+  call: Omit<UseClaim, "id">,
+  now: number,
+): Promise<Approval | null> {
+  const [row] = await db.select().from(approvals).where(and(
+    eq(approvals.appId, call.appId),
+    eq(approvals.status, "approved"),
+    gt(approvals.expiresAt, now),
+    eq(approvals.agentId, call.agentId),
+    eq(approvals.entityId, call.entityId),
+    eq(approvals.connectionId, call.connectionId),
+    eq(approvals.requestHash, call.requestHash),
+  )).orderBy(approvals.createdAt, approvals.id).limit(1);
+  return row ? approvalFromRow(row, now) : null;
+}
+
 /** The conditions a retry must meet to use an approval: its own call, approved, in time. */
 export interface UseClaim {
   id: string;

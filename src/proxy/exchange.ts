@@ -34,6 +34,11 @@ export interface Exchange {
   /** The caller asked for strict mode (`X-SecuriX-Strict-Mode: true`). */
   readonly strict: boolean;
   /**
+   * The front door when another one made the call (`mcp`: a tool call, which
+   * can send no securix-* header); undefined for a proxied request.
+   */
+  readonly via?: string;
+  /**
    * A filter will read the answer (redaction, hiding): the provider is then
    * asked for an uncompressed one, since the proxy decodes nothing.
    */

@@ -173,7 +173,17 @@ export async function handleProxy(
     let upstream = upstreamUrl(route.baseUrl, target.path, url.search);
     const counter = { bytesIn: 0, sent: Promise.withResolvers<void>() };
     requestBody = new PeekableBody(requestStream(deps, req, counter));
-    const made = exchangeFor(deps, req, sent, method, target, caller, call.operation, requestBody);
+    const made = exchangeFor(
+      deps,
+      req,
+      sent,
+      method,
+      target,
+      caller,
+      call.operation,
+      requestBody,
+      known?.via,
+    );
     const ex = made instanceof Promise ? await made : made;
     call.exchange = ex;
     const filters = deps.filters?.() ?? NO_FILTERS;
@@ -274,17 +284,18 @@ function exchangeFor(
   caller: Caller,
   operation: Operation,
   body: PeekableBody,
+  via: string | undefined,
 ): Exchange | Promise<Exchange> {
   const map = target.route.operations;
   if (map?.peekBytes && map.resolveBody) {
     const shape = { method, path: target.path, query: target.url.search };
     if (map.wantsBody?.(shape) ?? true) {
       return peekOperation(map, shape, body, sent).then((peeked) =>
-        new RequestExchange(deps.now(), method, target, req, caller, peeked, sent.strict)
+        new RequestExchange(deps.now(), method, target, req, caller, peeked, sent.strict, via)
       );
     }
   }
-  return new RequestExchange(deps.now(), method, target, req, caller, operation, sent.strict);
+  return new RequestExchange(deps.now(), method, target, req, caller, operation, sent.strict, via);
 }
 
 /** The operation in the body (GraphQL): a bounded peek, replayed upstream. */
@@ -330,6 +341,7 @@ class RequestExchange implements Exchange {
     readonly caller: Caller,
     public operation: Operation,
     readonly strict: boolean,
+    readonly via: string | undefined,
   ) {
     this.route = target.route;
     this.path = target.path;
