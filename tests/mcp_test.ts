@@ -441,6 +441,55 @@ Deno.test("mcp: a tool call under an approve rule goes through once after approv
   }
 });
 
+Deno.test("mcp: removing an agent ends its approvals; an agent added again under the same id cannot use a call approved for the removed one", async () => {
+  const env = await mcpEnv({
+    rules: [{ name: "send_ok", target: "gmail.users.messages.send", effect: "approve" }],
+  });
+  try {
+    await env.consent("alice", "gmail");
+    const db = env.temp.appliance.database;
+    const args = { to: "bob@example.com", subject: "hi", body: "hello" };
+    const send = async (url: string) => {
+      const client = await mcpClient(url);
+      try {
+        return textOf(await client.callTool({ name: "gmail_send_message", arguments: args }));
+      } finally {
+        await client.close();
+      }
+    };
+    const old = await env.getUrl({ entityId: "alice", agentId: "agent-1" });
+    assert.match(await send(old.url), /SX-APPROVAL-REQUIRED/);
+    const second = await env.getUrl({ entityId: "alice", agentId: "agent-1" });
+    const { rows } = await db.client.execute("SELECT id FROM approvals");
+    await decideApproval({ database: db, now: Date.now, ttlMs: 3600_000 }, {
+      id: String(rows[0].id),
+      decision: "approve",
+      by: { actor: "cli" },
+    });
+    assert.equal((await env.api("/v1/agents/agent-1", { method: "DELETE" })).status, 204);
+    const add = await env.api("/v1/agents", {
+      method: "POST",
+      body: JSON.stringify({ agentId: "agent-1" }),
+    });
+    assert.equal(add.status, 201);
+    await add.body?.cancel();
+    assert.equal(await refusedCode(second.url), "SX-MCP-GRANT-REVOKED");
+    const fresh = await env.getUrl({ entityId: "alice", agentId: "agent-1" });
+    assert.match(await send(fresh.url), /SX-APPROVAL-REQUIRED/, "the old approval is not used");
+    assert.equal(env.fake.state.gmail.sent.length, 0);
+    const status = await db.client.execute({
+      sql: "SELECT status, expires_at FROM approvals WHERE id = ?",
+      args: [String(rows[0].id)],
+    });
+    assert.equal(status.rows[0].status, "approved", "never used");
+    assert.ok(Number(status.rows[0].expires_at) <= Date.now(), "ended when the agent was removed");
+    const [removal] = await env.audit("admin.agent.removed");
+    assert.equal(removal.data.approvalsEnded, 1);
+  } finally {
+    await env.close();
+  }
+});
+
 Deno.test("mcp: curated Slack, Drive and GitHub tools against the fake APIs; other providers get <provider>_request", async () => {
   const env = await rulesEnv();
   try {

@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, inArray, lt, lte, or, type SQL } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { approvals } from "../db/schema.ts";
 import type { Approval, ApprovalStatus, ApprovalSummary } from "./approval_types.ts";
 
@@ -178,5 +178,25 @@ export const APPROVAL_KEEP_MS = 30 * 86_400_000;
 /** Housekeeping: drops approvals whose time ended more than APPROVAL_KEEP_MS ago. */
 export async function pruneApprovals(db: Db, now: number): Promise<number> {
   const result = await db.delete(approvals).where(lte(approvals.expiresAt, now - APPROVAL_KEEP_MS));
+  return result.rowsAffected;
+}
+
+/**
+ * Agent removal: the agent's undecided and approved, unused approvals end now
+ * (expired), so an agent registered again under the same id cannot use a
+ * call approved for the removed one. Returns how many ended.
+ */
+export async function endAgentApprovals(
+  tx: Tx,
+  appId: string,
+  agentId: string,
+  now: number,
+): Promise<number> {
+  const result = await tx.update(approvals).set({ expiresAt: now }).where(and(
+    eq(approvals.appId, appId),
+    eq(approvals.agentId, agentId),
+    inArray(approvals.status, ["pending", "approved"]),
+    gt(approvals.expiresAt, now),
+  ));
   return result.rowsAffected;
 }
