@@ -117,7 +117,11 @@ async function assertKeyRole(res: Response, what: string): Promise<void> {
   const body = await res.json();
   assert.equal(res.status, 403, `${what}: ${JSON.stringify(body)}`);
   assert.equal(body.error.code, "SX-KEY-ROLE", what);
-  assert.match(body.error.message, /agent key: it can call provider APIs through the proxy.*backend key/s, what);
+  assert.match(
+    body.error.message,
+    /agent key: it can call provider APIs through the proxy.*backend key/s,
+    what,
+  );
   assert.match(body.error.llmError, /Do not retry/, what);
 }
 
