@@ -8,6 +8,7 @@
  * name resolution trick.
  */
 import { addAgent } from "../../src/agents/agent_store.ts";
+import { CREDENTIAL_PURPOSE } from "../../src/connections/connection_types.ts";
 import { listRecords } from "../../src/audit/read_records.ts";
 import type { StoredRecord } from "../../src/audit/stored_records.ts";
 import { type FakeApis, type FakeProviderName, startFakeApis } from "./fake_provider_apis.ts";
@@ -129,7 +130,8 @@ export async function rulesEnv(options: RulesEnvOptions = {}): Promise<RulesEnv>
     const vault = appliance.vault;
     const get = vault.get.bind(vault);
     vault.get = ((...args: Parameters<typeof get>) => {
-      reads++;
+      // Provider credentials only: a webhook's signing secret is read as it goes out.
+      if (args[1] === CREDENTIAL_PURPOSE) reads++;
       return get(...args);
     }) as typeof vault.get;
 
