@@ -15,6 +15,11 @@ export interface RestoreOptions {
   config: Config;
   /** Where the configured master key is read from (null: an environment variable). */
   keyFile: string | null;
+  /**
+   * The master key configured here; null when there is none yet (its file does not exist):
+   * then only a key included in the backup can restore it. Default: `config.vault.masterKey`.
+   */
+  masterKey?: Uint8Array | null;
   /** Unwraps a key included in the backup (`--passphrase-file`). */
   passphrase: string | null;
   /** Move a database (and master key) already there aside instead of refusing. */
@@ -52,17 +57,25 @@ async function chooseKey(
   options: RestoreOptions,
   header: Awaited<ReturnType<typeof readBackupHeader>>["header"],
 ): Promise<{ key: Uint8Array; fromBackup: boolean }> {
-  const configured = await keyFingerprint(options.config.vault.masterKey);
-  if (configured === header.keyFingerprint) {
+  const masterKey = options.masterKey === undefined
+    ? options.config.vault.masterKey
+    : options.masterKey;
+  const configured = masterKey === null ? null : await keyFingerprint(masterKey);
+  if (masterKey !== null && configured === header.keyFingerprint) {
     options.say(`Key: the configured master key matches (fingerprint ${configured})`);
-    return { key: options.config.vault.masterKey, fromBackup: false };
+    return { key: masterKey, fromBackup: false };
   }
   const needs = `This backup needs the master key with fingerprint ${header.keyFingerprint}; ` +
-    `the configured master key has fingerprint ${configured}.`;
+    (configured === null
+      ? `there is no master key here (${options.keyFile} does not exist).`
+      : `the configured master key has fingerprint ${configured}.`);
   if (!header.wrappedKey) {
     throw keyMismatch(
-      `${needs} Put the original master key in place (vault.master_key) and restore again. ` +
-        "Nothing was written.",
+      configured === null
+        ? `${needs} Put the original master key at ${options.keyFile} and restore again, or ` +
+          "restore a backup made with --include-key (with --passphrase-file). Nothing was written."
+        : `${needs} Put the original master key in place (vault.master_key) and restore again. ` +
+          "Nothing was written.",
     );
   }
   if (options.passphrase === null) {

@@ -4,9 +4,12 @@ import { masterKeyFile } from "../backup/master_key_location.ts";
 import { readPassphraseFile } from "../backup/key_wrap.ts";
 import { restoreBackup } from "../backup/restore.ts";
 import { takeSnapshot } from "../backup/snapshot.ts";
+import { type Config, findConfigPath } from "../config/load.ts";
+import { exists } from "../config/master_key_file.ts";
 import { resolvePath } from "../config/secret_ref.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { openAppliance } from "../http/appliance.ts";
+import { loadConfigWithoutKey } from "./config_without_key.ts";
 import type { CliContext } from "./context.ts";
 import { VERSION } from "./version.ts";
 
@@ -112,17 +115,34 @@ export function registerRestore(program: Command, context: CliContext): void {
       const passphrase = options.passphraseFile
         ? await readPassphraseFile(resolvePath(io.cwd(), options.passphraseFile))
         : null;
-      const { config, notes } = await context.config();
-      for (const note of notes) io.err(note);
-      const keyFile = await masterKeyFile({
-        configPath: config.source,
-        cwd: io.cwd(),
+      const configPath = await findConfigPath({
+        path: context.configPath(),
         env: io.env,
+        cwd: io.cwd(),
       });
+      const keyFile = await masterKeyFile({ configPath, cwd: io.cwd(), env: io.env });
+      let config: Config;
+      let masterKey: Uint8Array | null;
+      if (keyFile !== null && !await exists(keyFile)) {
+        // No key on this machine (yet): the backup may hold it, and restore writes it where
+        // the config says. Loading the whole config would insist on the key first.
+        ({ config } = await loadConfigWithoutKey({
+          path: context.configPath(),
+          env: io.env,
+          cwd: io.cwd(),
+        }));
+        masterKey = null;
+      } else {
+        const loaded = await context.config();
+        for (const note of loaded.notes) io.err(note);
+        config = loaded.config;
+        masterKey = config.vault.masterKey;
+      }
       await restoreBackup({
         file: resolvePath(io.cwd(), file),
         config,
         keyFile,
+        masterKey,
         passphrase,
         force: options.force === true,
         now: Date.now,

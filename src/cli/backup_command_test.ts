@@ -99,6 +99,71 @@ Deno.test("cli restore: a lost machine comes back from one file and its passphra
   }
 });
 
+Deno.test("cli restore: with a securix.toml and no master key, the passphrase restores the key where the config says", async () => {
+  const temp = await openTempAppliance();
+  const machine = await Deno.makeTempDir({ prefix: "securix-new-machine-" });
+  try {
+    const { app } = await seedApp(temp.appliance, { name: "survivor" });
+    await Deno.writeTextFile(`${temp.dir}/pass`, "a long backup passphrase\n");
+    const withKey = `${temp.dir}/with-key.sxbak`;
+    const withoutKey = `${temp.dir}/without-key.sxbak`;
+    const pass = ["--passphrase-file", `${temp.dir}/pass`];
+    const made = captureIo();
+    assert.equal(
+      await runCli(
+        ["--config", temp.configPath, "backup", withKey, "--include-key", ...pass],
+        made.io,
+      ),
+      0,
+      made.err.join("\n"),
+    );
+    assert.equal(
+      await runCli(["--config", temp.configPath, "backup", withoutKey], captureIo().io),
+      0,
+    );
+    // The same securix.toml on the new machine (master_key = "file:master.key"), no key there.
+    await Deno.copyFile(temp.configPath, `${machine}/securix.toml`);
+    const at = (args: string[]) => {
+      const run = captureIo();
+      run.io.cwd = () => machine;
+      return runCli(args, run.io).then((code) => ({ code, ...run }));
+    };
+
+    // Without the key and without a key in the backup: a clear refusal, nothing written.
+    const plain = await at(["restore", withoutKey]);
+    assert.equal(plain.code, 1, plain.err.join("\n"));
+    assert.match(
+      plain.err.join("\n"),
+      new RegExp(
+        `SX-BACKUP-KEY-MISMATCH: .*no master key here \\(${machine}/master\\.key does not exist\\)`,
+      ),
+    );
+    // A backup with the key, but no passphrase: says to pass one.
+    const noPass = await at(["restore", withKey]);
+    assert.equal(noPass.code, 1);
+    assert.match(noPass.err.join("\n"), /SX-BACKUP-KEY-MISMATCH: .*pass --passphrase-file FILE/);
+    assert.deepEqual([...Deno.readDirSync(machine)].map((e) => e.name), ["securix.toml"]);
+
+    const restored = await at(["restore", withKey, ...pass]);
+    assert.equal(restored.code, 0, restored.err.join("\n"));
+    assert.match(restored.out[1], /^Key: unwrapped from the backup with the passphrase/);
+    assert.ok(restored.out.includes(
+      `Master key: written to ${machine}/master.key (mode 0600); keep a copy apart from the backups`,
+    ));
+    assert.equal((await Deno.readTextFile(`${machine}/master.key`)).trim(), temp.masterKeyHex);
+    assert.equal((await Deno.stat(`${machine}/master.key`)).mode! & 0o777, 0o600);
+    const list = captureIo();
+    assert.equal(
+      await runCli(["--config", `${machine}/securix.toml`, "apps", "list", "--json"], list.io),
+      0,
+    );
+    assert.match(list.out.join("\n"), new RegExp(app.id));
+  } finally {
+    await temp.cleanup();
+    await Deno.remove(machine, { recursive: true });
+  }
+});
+
 Deno.test("cli version: version, schema version and build", async () => {
   const text = captureIo();
   assert.equal(await runCli(["version"], text.io), 0);
