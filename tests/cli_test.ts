@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createClient } from "@libsql/client";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import { sha256 } from "@oslojs/crypto/sha2";
-import { runCliProcess } from "./helpers/process.ts";
+import { runCliProcess, type ServerProcess, startServeProcess } from "./helpers/process.ts";
 import { exists } from "../src/config/master_key_file.ts";
 import { deriveSubkey, LABELS } from "../src/vault/derive.ts";
 
@@ -125,11 +125,21 @@ Deno.test("cli: version and migrate", async () => {
   try {
     const version = await runCliProcess(["version"], { cwd: dir });
     assert.match(version.stdout, /^securix \d+\.\d+\.\d+/);
-    // Only init and serve create a database; migrate on none says so and creates nothing.
-    const none = await runCliProcess(["migrate"], { cwd: dir });
-    assert.equal(none.code, 1, none.stdout);
-    assert.match(none.stderr, /SX-DB-MISSING: No database at .*securix-data\/securix\.db/);
-    assert.equal(await exists(`${dir}/securix-data/securix.db`), false);
+    // Only init and serve create an appliance; anything else in an empty directory says so and
+    // creates nothing (no securix-data/, no master key), restore included.
+    for (const args of [["migrate"], ["apps", "list"], ["restore", `${dir}/none.sxbak`]]) {
+      const none = await runCliProcess(args, { cwd: dir });
+      assert.equal(none.code, 1, none.stdout + none.stderr);
+      assert.doesNotMatch(none.stderr, /Generated master key/);
+      assert.deepEqual([...Deno.readDirSync(dir)], [], `${args.join(" ")} created nothing`);
+      if (args[0] === "restore") assert.match(none.stderr, /none\.sxbak/);
+      else {
+        assert.match(
+          none.stderr,
+          /^Error SX-NO-APPLIANCE: No Securix appliance here: no securix\.toml in .*Nothing was created\./,
+        );
+      }
+    }
     const init = await runCliProcess(
       ["init", "--yes", "--public-url", "http://localhost:8080"],
       { cwd: dir },
@@ -139,6 +149,41 @@ Deno.test("cli: version and migrate", async () => {
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /up to date/);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: a hand-written securix.toml on a fresh install: serve creates its key file; a lost key beside the database is refused", async () => {
+  const dir = await tempDir();
+  let serve: ServerProcess | null = null;
+  try {
+    await Deno.writeTextFile(
+      `${dir}/securix.toml`,
+      '[server]\nadmin_listen = "off"\n[vault]\nmaster_key = "file:keys/master.key"\n',
+    );
+    const doctor = await runCliProcess(["doctor", "--json"], { cwd: dir });
+    const check = (name: string) =>
+      JSON.parse(doctor.stdout).checks.find((c: { name: string }) => c.name === name);
+    assert.equal(check("master key").status, "warn", doctor.stdout);
+    assert.match(check("master key").fix, /^securix serve creates it on first start/);
+
+    serve = await startServeProcess({ cwd: dir, timeoutMs: 30_000 });
+    assert.match(
+      serve.output(),
+      new RegExp(`Generated master key ${dir}/keys/master\\.key \\(mode 0600\\)`),
+    );
+    await serve.stop();
+    serve = null;
+    assert.equal((await Deno.stat(`${dir}/keys/master.key`)).mode! & 0o777, 0o600);
+
+    await Deno.remove(`${dir}/keys/master.key`);
+    const lost = await runCliProcess(["serve"], { cwd: dir });
+    assert.equal(lost.code, 1, lost.stdout + lost.stderr);
+    assert.match(lost.stderr, /SX-MASTER-KEY-MISSING: .*No new key was generated/);
+    assert.match(lost.stderr, /securix restore BACKUP --force --passphrase-file FILE/);
+    assert.equal(await exists(`${dir}/keys/master.key`), false);
+  } finally {
+    await serve?.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -71,6 +71,15 @@ Deno.test("cli restore: a lost machine comes back from one file and its passphra
     assert.match(made.out.join("\n"), /master key is in the file, wrapped under the passphrase/);
 
     // The new machine has nothing: embedded defaults, no key, no database.
+    // Without the passphrase: refused, and no key is generated there.
+    const refused = await runCliProcess(["restore", file], { cwd: machine });
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(
+      refused.stderr,
+      /SX-BACKUP-KEY-MISMATCH: .*no master key here \(.*securix-data\/master\.key does not exist\).*pass --passphrase-file FILE/,
+    );
+    assert.doesNotMatch(refused.stderr, /Generated master key/);
+    assert.deepEqual([...Deno.readDirSync(machine)], [], "nothing written");
     const restored = await runCliProcess(
       ["restore", file, "--passphrase-file", `${temp.dir}/pass`],
       { cwd: machine },

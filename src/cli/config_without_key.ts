@@ -2,6 +2,7 @@ import {
   applyEnvOverrides,
   type Config,
   findConfigPath,
+  masterKeyRef,
   OVERRIDE_KEYS,
   readConfigFile,
   resolveConfig,
@@ -36,14 +37,6 @@ export function resolveWithoutKey(
     baseDir: loaded.baseDir,
     env: (name) => (name === PLACEHOLDER_ENV ? "0".repeat(64) : env(name)),
   });
-}
-
-/** `vault.master_key` as written (after env overrides); the embedded default when unset. */
-export function masterKeyRef(raw: Record<string, unknown>): string {
-  const vault = raw.vault as Record<string, unknown> | undefined;
-  const ref = vault && typeof vault === "object" ? vault.master_key : undefined;
-  if (ref === undefined) return "file:securix-data/master.key";
-  return typeof ref === "string" ? ref : JSON.stringify(ref);
 }
 
 /** Finds, reads and resolves the config file (`--config`, $SECURIX_CONFIG, ./securix.toml). */

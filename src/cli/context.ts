@@ -13,13 +13,17 @@ export class CliContext {
     return (this.program.opts().config as string | undefined) ?? null;
   }
 
-  /** Loads the config; unknown SECURIX_* variables are warned about here, once per command. */
-  async config(): Promise<{ config: Config; notes: string[] }> {
+  /**
+   * Loads the config; unknown SECURIX_* variables are warned about here, once per command.
+   * `create`: only `serve` makes a data directory and master key where there are none.
+   */
+  async config(options: { create?: boolean } = {}): Promise<{ config: Config; notes: string[] }> {
     const { config, notes, warnings } = await loadConfig({
       path: this.configPath(),
       env: this.io.env,
       envNames: this.io.envNames,
       cwd: this.io.cwd(),
+      create: options.create === true,
     });
     for (const warning of warnings) this.io.err(warning);
     return { config, notes };

@@ -56,8 +56,8 @@ export interface KeyFacts {
   readError: string | null;
   /** Permission bits of the key file (null when unknown or not a file). */
   mode: number | null;
-  /** No config file: `serve` creates the key on first start. */
-  embedded: boolean;
+  /** No database yet (a fresh install): `serve` creates a missing key file on first start. */
+  fresh: boolean;
 }
 
 const KEY_HEX = /^[0-9a-fA-F]{64}$/;
@@ -75,12 +75,12 @@ export function masterKeyCheck(facts: KeyFacts): CheckResult {
     };
   }
   if (facts.value === null) {
-    if (facts.embedded && facts.path !== null) {
+    if (facts.fresh && facts.path !== null) {
       return {
         name,
         status: "warn",
         detail: `${where} does not exist yet`,
-        fix: "securix serve creates it on first start; or run securix init",
+        fix: "securix serve creates it on first start (there is no database yet either)",
       };
     }
     return {
@@ -89,7 +89,9 @@ export function masterKeyCheck(facts: KeyFacts): CheckResult {
       detail: facts.readError ?? `${where} cannot be read`,
       fix: facts.path === null
         ? `set ${facts.ref.slice(4)} to the 64-hex-character key from your secret store`
-        : `restore ${facts.path} from your backup (or, for a new install, run securix init)`,
+        : `the database exists, so its key must come back, never a new one: copy ${facts.path} ` +
+          "back from wherever you kept it, or restore a backup made with --include-key " +
+          "(securix restore BACKUP --force --passphrase-file FILE)",
     };
   }
   if (!KEY_HEX.test(facts.value)) {

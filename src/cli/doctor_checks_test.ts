@@ -25,7 +25,7 @@ const FILE_KEY: KeyFacts = {
   value: KEY,
   readError: null,
   mode: 0o100600,
-  embedded: false,
+  fresh: false,
 };
 
 function status(result: CheckResult): string {
@@ -60,8 +60,14 @@ Deno.test("doctor: master key must be readable 64 hex; a loose file mode warns",
   assert.equal(missing.status, "fail");
   assert.equal(missing.detail, "gone");
   assert.match(missing.fix!, /backup/);
-  const notYet = masterKeyCheck({ ...FILE_KEY, value: null, mode: null, embedded: true });
+  assert.match(missing.fix!, /securix restore BACKUP --force --passphrase-file FILE/);
+  assert.doesNotMatch(missing.fix!, /securix init/, "init refuses where a securix.toml exists");
+  const notYet = masterKeyCheck({ ...FILE_KEY, value: null, mode: null, fresh: true });
   assert.equal(notYet.status, "warn");
+  assert.equal(
+    notYet.fix,
+    "securix serve creates it on first start (there is no database yet either)",
+  );
   const literal = masterKeyCheck({ ...FILE_KEY, ref: KEY, path: null });
   assert.equal(literal.status, "fail");
   assert.match(literal.fix!, /never the key itself/);

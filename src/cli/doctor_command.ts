@@ -5,10 +5,11 @@ import {
   applyEnvOverrides,
   type Config,
   findConfigPath,
+  masterKeyRef,
   OVERRIDE_KEYS,
   readConfigFile,
 } from "../config/load.ts";
-import { type LoadedFile, masterKeyRef, resolveWithoutKey } from "./config_without_key.ts";
+import { type LoadedFile, resolveWithoutKey } from "./config_without_key.ts";
 import { exists } from "../config/master_key_file.ts";
 import { resolvePath } from "../config/secret_ref.ts";
 import { openDatabase } from "../db/client.ts";
@@ -144,7 +145,7 @@ async function runDoctor(
     results.push(...AFTER_CONFIG.map((name) => skipped(name, "the config does not load")));
     return { results, config };
   }
-  const keyFacts = await readKey(loaded, env);
+  const keyFacts = await readKey(loaded, env, config);
   const key = masterKeyCheck(keyFacts);
   results.push(key);
   if (!config) {
@@ -189,7 +190,9 @@ function doctorRulesCheck(config: Config): CheckResult[] {
 async function readKey(
   loaded: Loaded,
   env: (name: string) => string | undefined,
+  config: Config | null,
 ): Promise<KeyFacts> {
+  const databaseFile = config ? config.database.filePath : null;
   const ref = masterKeyRef(loaded.raw);
   const facts: KeyFacts = {
     ref,
@@ -197,7 +200,8 @@ async function readKey(
     value: null,
     readError: null,
     mode: null,
-    embedded: loaded.source === null,
+    // As serve decides: it creates a missing key file only while the database does not exist.
+    fresh: databaseFile === null ? loaded.source === null : !await exists(databaseFile),
   };
   if (ref.startsWith("env:")) {
     facts.value = env(ref.slice(4)) || null;

@@ -16,7 +16,7 @@ export function registerServe(program: Command, context: CliContext): void {
     .description("run the appliance (on embedded defaults when no config file is found)")
     .action(async () => {
       const { io } = context;
-      const { config, notes } = await context.config();
+      const { config, notes } = await context.config({ create: true });
       // Before anything opens descriptors, and before the connection cap is derived from it.
       const nofile = raiseNofileLimit();
       io.out(`Securix ${VERSION}`);

@@ -9,6 +9,7 @@ import { ConfigError } from "./config_error.ts";
 import { ignoredRulesFiles, ignoredRulesWarning, withRulesFile } from "../rules/rules_file.ts";
 import { embeddedFilePath } from "../db/database_file.ts";
 import { OWN_ENV_NAMES, referencedEnvNames, unknownEnvWarnings } from "./unknown_env.ts";
+import { SecurixError } from "../errors/securix_error.ts";
 
 export interface ListenAddress {
   hostname: string;
@@ -63,6 +64,13 @@ export interface LoadOptions {
   /** Names of the variables set, to warn about unknown SECURIX_* ones; default: the process's when `env` is not given. */
   envNames?: () => string[];
   cwd?: string;
+  /**
+   * Create what a first start needs (`serve`): on embedded defaults the data
+   * directory, and a master key file the config names that does not exist yet
+   * while its embedded database file does not exist either. Without it nothing is created:
+   * no config and no key here is SX-NO-APPLIANCE, saying what to run.
+   */
+  create?: boolean;
 }
 
 /** Sections whose scalar keys may be overridden by SECURIX_<SECTION>_<KEY>. */
@@ -326,11 +334,21 @@ export const OVERRIDE_KEYS: Record<string, readonly string[]> = {
 };
 
 export const EMBEDDED_DATA_DIR = "securix-data";
+const EMBEDDED_KEY_REF = `file:${EMBEDDED_DATA_DIR}/master.key`;
+
+/** `vault.master_key` as written (after env overrides); the embedded default when unset. */
+export function masterKeyRef(raw: Record<string, unknown>): string {
+  const vault = raw.vault as Record<string, unknown> | undefined;
+  const ref = vault && typeof vault === "object" ? vault.master_key : undefined;
+  if (ref === undefined) return EMBEDDED_KEY_REF;
+  return typeof ref === "string" ? ref : JSON.stringify(ref);
+}
 
 /**
  * Finds and loads the config: `--config`, else $SECURIX_CONFIG, else
- * ./securix.toml, else the embedded defaults. On embedded defaults the data
- * directory and master key are created on first use; `notes` says what was done.
+ * ./securix.toml, else the embedded defaults. With `create` (serve) a missing
+ * data directory and master key are created on first use; `notes` says what
+ * was done.
  */
 export async function loadConfig(
   options: LoadOptions = {},
@@ -340,20 +358,13 @@ export async function loadConfig(
     (options.env ? () => [] : () => Object.keys(Deno.env.toObject()));
   const cwd = options.cwd ?? Deno.cwd();
   const path = await findConfigPath({ ...options, env, cwd });
-  const notes: string[] = [];
   let raw: Record<string, unknown> = {};
   let baseDir = cwd;
   if (path) {
     raw = await withRulesFile(await readConfigFile(path), path);
     baseDir = path.slice(0, path.lastIndexOf("/")) || "/";
-  } else {
-    notes.push(...await prepareEmbeddedDefaults(cwd, env));
   }
-  const warnings = unknownEnvWarnings(envNames(), [
-    ...OWN_ENV_NAMES,
-    ...Object.entries(OVERRIDE_KEYS).flatMap(([s, keys]) => keys.map((k) => overrideName(s, k))),
-    ...referencedEnvNames(raw),
-  ]);
+  const warnings = loadWarnings(raw, envNames());
   if (path) {
     for (const ignored of await ignoredRulesFiles(path)) {
       warnings.push(ignoredRulesWarning(ignored));
@@ -361,39 +372,82 @@ export async function loadConfig(
   }
   const overrides = new Map<string, string>();
   raw = applyEnvOverrides(raw, env, OVERRIDE_KEYS, overrides);
+  const notes = await prepareMasterKey(raw, {
+    source: path,
+    baseDir,
+    create: options.create === true,
+  });
   const config = await resolveConfig(raw, { source: path, baseDir, env, overrides });
   return { config, notes, warnings };
 }
 
-/** The database file the embedded defaults will open, or null for a database server. */
-function embeddedDatabaseFile(
-  cwd: string,
-  env: (name: string) => string | undefined,
-): string | null {
-  const file = embeddedFilePath(
-    env("SECURIX_DATABASE_URL") ?? `file:${EMBEDDED_DATA_DIR}/securix.db`,
-  );
-  return file ? resolvePath(cwd, file) : null;
+/** One warning per SECURIX_* variable that is not a setting (`raw`: the file, before overrides). */
+export function loadWarnings(raw: Record<string, unknown>, envNames: string[]): string[] {
+  return unknownEnvWarnings(envNames, [
+    ...OWN_ENV_NAMES,
+    ...Object.entries(OVERRIDE_KEYS).flatMap(([s, keys]) => keys.map((k) => overrideName(s, k))),
+    ...referencedEnvNames(raw),
+  ]);
 }
 
-async function prepareEmbeddedDefaults(
-  cwd: string,
-  env: (name: string) => string | undefined,
+/** The embedded database file `raw` (env overrides applied) names, or null for a server. */
+function databaseFile(raw: Record<string, unknown>, baseDir: string): string | null {
+  const database = raw.database as Record<string, unknown> | undefined;
+  const url = typeof database?.url === "string"
+    ? database.url
+    : `file:${EMBEDDED_DATA_DIR}/securix.db`;
+  const file = embeddedFilePath(url);
+  return file ? resolvePath(baseDir, file) : null;
+}
+
+/**
+ * The master key file before the config is resolved. A key file that does not
+ * exist is created only with `create`, and never beside an existing database
+ * (a lost key is not replaced). Without `create`, no config file and no key
+ * means there is no appliance here: nothing is created, and the error says
+ * what to run.
+ */
+async function prepareMasterKey(
+  raw: Record<string, unknown>,
+  context: { source: string | null; baseDir: string; create: boolean },
 ): Promise<string[]> {
   const notes: string[] = [];
-  const dir = resolvePath(cwd, EMBEDDED_DATA_DIR);
+  const embedded = context.source === null;
+  if (embedded && context.create) {
+    const dir = resolvePath(context.baseDir, EMBEDDED_DATA_DIR);
+    if (!await exists(dir)) {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      notes.push(`Created data directory ${dir}`);
+    }
+  }
+  const ref = masterKeyRef(raw);
+  if (!ref.startsWith("file:")) return notes;
+  const keyPath = resolvePath(context.baseDir, ref.slice(5));
+  if (await exists(keyPath)) return notes;
+  const database = databaseFile(raw, context.baseDir);
+  // A config file's key is made only for a new embedded database: a server may hold data.
+  if (!embedded && (!context.create || database === null)) return notes; // resolveConfig says
+  await refuseNewKeyBesideDatabase(keyPath, database);
+  if (!context.create) throw noApplianceHere(context.baseDir, keyPath);
+  const dir = keyPath.slice(0, keyPath.lastIndexOf("/")) || "/";
   if (!await exists(dir)) {
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     notes.push(`Created data directory ${dir}`);
   }
-  const keyPath = `${dir}/master.key`;
-  const overridden = env("SECURIX_VAULT_MASTER_KEY") !== undefined;
-  if (!overridden && !await exists(keyPath)) {
-    await refuseNewKeyBesideDatabase(keyPath, embeddedDatabaseFile(cwd, env));
-    await writeNewMasterKey(keyPath);
-    notes.push(
-      `Generated master key ${keyPath} (mode 0600); back it up, the vault cannot be opened without it`,
-    );
-  }
+  await writeNewMasterKey(keyPath);
+  notes.push(
+    `Generated master key ${keyPath} (mode 0600); back it up, the vault cannot be opened without it`,
+  );
   return notes;
+}
+
+function noApplianceHere(cwd: string, keyPath: string): SecurixError {
+  return new SecurixError(
+    "SX-NO-APPLIANCE",
+    `No Securix appliance here: no securix.toml in ${cwd} (nor --config or SECURIX_CONFIG), and ` +
+      `no master key at ${keyPath}. Nothing was created. Run this command where the appliance's ` +
+      'securix.toml is (or pass --config PATH); to set up a new one, run "securix init", or ' +
+      '"securix serve" to start one here on the embedded defaults.',
+    { status: 503 },
+  );
 }

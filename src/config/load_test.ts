@@ -335,9 +335,9 @@ Deno.test("config: proxy upstream timeout defaults to 30 s, set in the file or b
   );
 });
 
-Deno.test("config: embedded defaults create the data dir and a 0600 key once", async () => {
+Deno.test("config: embedded defaults create the data dir and a 0600 key once (serve)", async () => {
   await withDir(null, async (dir) => {
-    const first = await loadConfig({ cwd: dir, env: () => undefined });
+    const first = await loadConfig({ cwd: dir, env: () => undefined, create: true });
     assert.equal(first.config.source, null);
     assert.equal(first.config.server.listen, "127.0.0.1:8080");
     assert.equal(first.config.server.base_domain, "localhost");
@@ -345,7 +345,7 @@ Deno.test("config: embedded defaults create the data dir and a 0600 key once", a
     assert.equal(first.notes.length, 2);
     const stat = await Deno.stat(`${dir}/securix-data/master.key`);
     assert.equal(stat.mode! & 0o777, 0o600);
-    const second = await loadConfig({ cwd: dir, env: () => undefined });
+    const second = await loadConfig({ cwd: dir, env: () => undefined, create: true });
     assert.deepEqual(second.notes, []);
     assert.deepEqual(second.config.vault.masterKey, first.config.vault.masterKey);
   });
@@ -353,11 +353,14 @@ Deno.test("config: embedded defaults create the data dir and a 0600 key once", a
 
 Deno.test("config: a lost master key beside an existing database is not replaced by a new one", async () => {
   await withDir(null, async (dir) => {
-    const { config } = await loadConfig({ cwd: dir, env: () => undefined });
+    const { config } = await loadConfig({ cwd: dir, env: () => undefined, create: true });
     const appliance = await openAppliance(config, { create: true });
     appliance.close();
     await Deno.remove(`${dir}/securix-data/master.key`);
-    const error = await loadConfig({ cwd: dir, env: () => undefined }).then(() => null, (e) => e);
+    const error = await loadConfig({ cwd: dir, env: () => undefined, create: true }).then(
+      () => null,
+      (e) => e,
+    );
     assert.ok(error instanceof SecurixError, `expected SecurixError, got ${error}`);
     assert.equal(error.code, "SX-MASTER-KEY-MISSING");
     assert.match(error.message, /Restore the key from your backup/);
@@ -367,8 +370,69 @@ Deno.test("config: a lost master key beside an existing database is not replaced
 
     // Moving the database away is the documented way to start fresh.
     await Deno.rename(`${dir}/securix-data/securix.db`, `${dir}/old.db`);
-    const fresh = await loadConfig({ cwd: dir, env: () => undefined });
+    const fresh = await loadConfig({ cwd: dir, env: () => undefined, create: true });
     assert.match(fresh.notes.join("\n"), /Generated master key/);
+  });
+});
+
+Deno.test("config: without create, no config and no key is SX-NO-APPLIANCE and nothing is created", async () => {
+  await withDir(null, async (dir) => {
+    const error = await loadConfig({ cwd: dir, env: () => undefined }).then(() => null, (e) => e);
+    assert.ok(error instanceof SecurixError, `expected SecurixError, got ${error}`);
+    assert.equal(error.code, "SX-NO-APPLIANCE");
+    assert.ok(error.message.includes(`no securix.toml in ${dir}`), error.message);
+    assert.match(
+      error.message,
+      /Nothing was created\..*--config PATH.*securix init.*securix serve/,
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "no securix-data/, no key");
+    // A key in the environment is an appliance's: the command goes on (to its database).
+    const { config } = await loadConfig({
+      cwd: dir,
+      env: (n) => n === "SECURIX_VAULT_MASTER_KEY" ? KEY : undefined,
+    });
+    assert.equal(config.source, null);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  });
+});
+
+Deno.test("config: a hand-written securix.toml on a fresh install gets its key file from serve, never beside a database", async () => {
+  const toml =
+    '[vault]\nmaster_key = "file:keys/master.key"\n[database]\nurl = "file:data/securix.db"\n';
+  await withDir(toml, async (dir) => {
+    // Other commands create nothing and name the missing file.
+    const missing = await loadError(dir);
+    assert.match(missing, /vault\.master_key: file .*keys\/master\.key does not exist/);
+    assert.equal(await exists(`${dir}/keys`), false);
+
+    const first = await loadConfig({ cwd: dir, env: () => undefined, create: true });
+    assert.deepEqual(first.notes, [
+      `Created data directory ${dir}/keys`,
+      `Generated master key ${dir}/keys/master.key (mode 0600); back it up, the vault cannot be opened without it`,
+    ]);
+    assert.equal((await Deno.stat(`${dir}/keys/master.key`)).mode! & 0o777, 0o600);
+    assert.equal((await Deno.stat(`${dir}/keys`)).mode! & 0o777, 0o700);
+    await Deno.mkdir(`${dir}/data`);
+    const appliance = await openAppliance(first.config, { create: true });
+    appliance.close();
+    const again = await loadConfig({ cwd: dir, env: () => undefined, create: true });
+    assert.deepEqual(again.notes, []);
+    assert.deepEqual(again.config.vault.masterKey, first.config.vault.masterKey);
+
+    // The key lost while the database exists: refused, with how to get the key back.
+    await Deno.remove(`${dir}/keys/master.key`);
+    const error = await loadConfig({ cwd: dir, env: () => undefined, create: true }).then(
+      () => null,
+      (e) => e,
+    );
+    assert.ok(error instanceof SecurixError, `expected SecurixError, got ${error}`);
+    assert.equal(error.code, "SX-MASTER-KEY-MISSING");
+    assert.match(error.message, /copy the key file back from wherever you kept it/);
+    assert.match(
+      error.message,
+      /--include-key, run "securix restore BACKUP --force --passphrase-file FILE"/,
+    );
+    assert.equal(await exists(`${dir}/keys/master.key`), false, "no new key written");
   });
 });
 
@@ -398,7 +462,7 @@ Deno.test("config: --config beats $SECURIX_CONFIG beats ./securix.toml", async (
 
 Deno.test("config: resolved config is frozen", async () => {
   await withDir(null, async (dir) => {
-    const { config } = await loadConfig({ cwd: dir, env: () => undefined });
+    const { config } = await loadConfig({ cwd: dir, env: () => undefined, create: true });
     assert.throws(() => {
       (config.server as { base_domain: string }).base_domain = "x";
     });

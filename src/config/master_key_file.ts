@@ -36,7 +36,10 @@ export async function refuseNewKeyBesideDatabase(
     "SX-MASTER-KEY-MISSING",
     `The master key (${where}) is missing, but the database ${databaseFile} exists and can only ` +
       "be opened with the key it was created with. No new key was generated. Restore the key " +
-      `from your backup (${where}); or, to start fresh without its data, move ${databaseFile} ` +
+      `from your backup (${where}): copy the key file back from wherever you kept it, or, from ` +
+      'a backup made with --include-key, run "securix restore BACKUP --force ' +
+      '--passphrase-file FILE" (it writes the key, and moves this database aside for the ' +
+      `backup's); or, to start fresh without its data, move ${databaseFile} ` +
       "and its -wal and -shm files away.",
   );
 }

@@ -27,7 +27,7 @@ async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
  * make a new, empty one (init and serve); any other command finding no file
  * would otherwise start an empty appliance beside a lost or moved database.
  * A new file is made owner-only (0600): SQLite gives its -wal and -shm files
- * the database file's mode.
+ * the database file's mode; a missing directory is made too (0700).
  */
 export async function prepareDatabaseFile(path: string, create: boolean): Promise<void> {
   if (await statOrNull(path)) return;
@@ -41,6 +41,10 @@ export async function prepareDatabaseFile(path: string, create: boolean): Promis
       { status: 503 },
     );
   }
+  // A hand-written securix.toml names a data directory nothing has made yet (owner-only, as
+  // the embedded defaults' securix-data/).
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+  if (!await statOrNull(dir)) await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   try {
     await Deno.writeFile(path, new Uint8Array(), { createNew: true, mode: 0o600 });
   } catch (error) {

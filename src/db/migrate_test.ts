@@ -5,6 +5,7 @@ import { type Migration, MIGRATIONS } from "./migrations.ts";
 import { migrationChecksum } from "./migration_checksum.ts";
 import { sha256 } from "@oslojs/crypto/sha2";
 import { encodeHexLowerCase } from "@oslojs/encoding";
+import { loadConfig } from "../config/load.ts";
 
 const MIGRATIONS_DIR = new URL("../../migrations/", import.meta.url);
 
@@ -72,9 +73,9 @@ Deno.test("migrations: two processes migrating one file at once apply each migra
         stdout: "piped",
         stderr: "piped",
       }).output();
-    // The first start creates the key (migrate creates no database); then two processes
-    // race on the same new, empty file, as init or serve leave it.
-    await run();
+    // serve's first start creates the data directory and key (migrate creates neither); then
+    // two processes race on the same new, empty file, as init or serve leave it.
+    await loadConfig({ cwd: dir, env: () => undefined, create: true });
     await Deno.writeFile(`${dir}/securix-data/securix.db`, new Uint8Array(), { mode: 0o600 });
     const outputs = await Promise.all([run(), run()]);
     const text = outputs.map((o) => new TextDecoder().decode(o.stdout)).join("\n");
