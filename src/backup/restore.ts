@@ -24,6 +24,11 @@ export interface RestoreOptions {
   passphrase: string | null;
   /** Move a database (and master key) already there aside instead of refusing. */
   force: boolean;
+  /**
+   * The live `serve` on the target data directory, if any (from its pid file, a stale one
+   * ignored): restoring under it would move its database away while it keeps writing to it.
+   */
+  serving?: () => Promise<{ pid: number; pidFile: string } | null>;
   now: () => number;
   /** One line per step, as it happens. */
   say: (line: string) => void;
@@ -127,6 +132,16 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     );
   }
   const { key, fromBackup } = await chooseKey(options, header);
+  const serving = await options.serving?.();
+  if (serving) {
+    throw new SecurixError(
+      "SX-BACKUP-SERVE-RUNNING",
+      `securix serve is running on this data directory (pid ${serving.pid}, from ` +
+        `${serving.pidFile}): a restore would move its database aside while it keeps writing ` +
+        "to it. Stop the service first (systemctl stop securix, or stop that serve process), " +
+        "then restore again, and start it after. Nothing was written.",
+    );
+  }
   const occupied: string[] = [];
   for (const suffix of ["", "-wal", "-shm", "-journal"]) {
     const bytes = await size(target + suffix);

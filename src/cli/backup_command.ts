@@ -11,6 +11,7 @@ import { SecurixError } from "../errors/securix_error.ts";
 import { openAppliance } from "../http/appliance.ts";
 import { loadConfigWithoutKey } from "./config_without_key.ts";
 import type { CliContext } from "./context.ts";
+import { pidFile, runningServe } from "./pid_file.ts";
 import { VERSION } from "./version.ts";
 
 interface BackupOptions {
@@ -145,6 +146,11 @@ export function registerRestore(program: Command, context: CliContext): void {
         masterKey,
         passphrase,
         force: options.force === true,
+        serving: async () => {
+          const file = pidFile(config);
+          const pid = await runningServe(file);
+          return pid === null || file === null ? null : { pid, pidFile: file };
+        },
         now: Date.now,
         say: io.out,
         open: (restored, onMigrated) =>

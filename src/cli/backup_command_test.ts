@@ -173,6 +173,46 @@ Deno.test("cli restore: with a securix.toml and no master key, the passphrase re
   }
 });
 
+Deno.test("cli restore --force: refused while serve runs on the data directory; a stale pid file is ignored", async () => {
+  const temp = await openTempAppliance();
+  try {
+    await seedApp(temp.appliance, { name: "live" });
+    const file = `${temp.dir}/b.sxbak`;
+    assert.equal(await runCli(["--config", temp.configPath, "backup", file], captureIo().io), 0);
+    // A live process whose command line is deno's, as `deno task start` runs serve.
+    await Deno.writeTextFile(`${temp.dir}/securix.pid`, `${Deno.pid}\n`);
+    const before = [...Deno.readDirSync(temp.dir)].map((e) => e.name).sort();
+    const refused = captureIo();
+    assert.equal(
+      await runCli(["--config", temp.configPath, "restore", file, "--force"], refused.io),
+      1,
+    );
+    assert.match(
+      refused.err.join("\n"),
+      new RegExp(
+        `SX-BACKUP-SERVE-RUNNING: securix serve is running on this data directory \\(pid ${Deno.pid}, ` +
+          `from ${temp.dir}/securix\\.pid\\).*Stop the service first \\(systemctl stop securix.*` +
+          "Nothing was written\\.",
+      ),
+    );
+    assert.deepEqual([...Deno.readDirSync(temp.dir)].map((e) => e.name).sort(), before);
+
+    // serve was killed without removing its pid file: that process is gone.
+    const gone = new Deno.Command("true").spawn();
+    await gone.status;
+    await Deno.writeTextFile(`${temp.dir}/securix.pid`, `${gone.pid}\n`);
+    const restored = captureIo();
+    assert.equal(
+      await runCli(["--config", temp.configPath, "restore", file, "--force"], restored.io),
+      0,
+      restored.err.join("\n"),
+    );
+    assert.match(restored.out.join("\n"), /Moved aside: .*securix\.db → /);
+  } finally {
+    await temp.cleanup();
+  }
+});
+
 Deno.test("cli version: version, schema version and build", async () => {
   const text = captureIo();
   assert.equal(await runCli(["version"], text.io), 0);

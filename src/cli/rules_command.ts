@@ -11,7 +11,7 @@ import { CliExit } from "./cli_exit.ts";
 import { lintConfigRules } from "./config_rules_lint.ts";
 import type { CliContext } from "./context.ts";
 import { type CliIo, printJson, printTable } from "./io.ts";
-import { pidFile } from "./pid_file.ts";
+import { isServeCommand, pidFile, processCommand, readPid } from "./pid_file.ts";
 import { type DryRun, dryRun, dryRunExitCode } from "./rules_dry_run.ts";
 
 /**
@@ -356,7 +356,7 @@ async function reloadRules(context: CliContext): Promise<void> {
     throw new CliExit(1);
   }
   const command = await processCommand(pid);
-  if (command !== null && !/securix|deno|serve/i.test(command)) {
+  if (command !== null && !isServeCommand(command)) {
     io.err(
       `${file} names pid ${pid}, which is "${command}", not securix serve: the pid file is ` +
         `stale (serve did not stop cleanly). Nothing was sent; ${yourself}.`,
@@ -373,35 +373,4 @@ async function reloadRules(context: CliContext): Promise<void> {
     throw new CliExit(1);
   }
   io.out(`Sent SIGHUP to securix serve (pid ${pid}); it logs the reload result`);
-}
-
-async function readPid(file: string): Promise<number | null> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw new SecurixError("SX-PID-FILE", `${file} cannot be read: ${(error as Error).message}`, {
-      status: 500,
-    });
-  }
-  const pid = Number(text.trim());
-  if (!Number.isSafeInteger(pid) || pid <= 1) {
-    throw new SecurixError("SX-PID-FILE", `${file} does not hold a process id`, { status: 500 });
-  }
-  return pid;
-}
-
-/**
- * What the process runs, on Linux; null where /proc is not there or the
- * process is gone (the signal then tells). Guards against a stale pid file
- * whose pid the system gave to another program: SIGHUP ends most programs.
- */
-async function processCommand(pid: number): Promise<string | null> {
-  try {
-    const raw = await Deno.readTextFile(`/proc/${pid}/cmdline`);
-    return raw.split("\0").filter(Boolean).join(" ") || null;
-  } catch {
-    return null;
-  }
 }
