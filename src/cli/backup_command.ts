@@ -127,11 +127,14 @@ export function registerRestore(program: Command, context: CliContext): void {
       if (keyFile !== null && !await exists(keyFile)) {
         // No key on this machine (yet): the backup may hold it, and restore writes it where
         // the config says. Loading the whole config would insist on the key first.
-        ({ config } = await loadConfigWithoutKey({
+        const loaded = await loadConfigWithoutKey({
           path: context.configPath(),
           env: io.env,
+          envNames: io.envNames,
           cwd: io.cwd(),
-        }));
+        });
+        for (const warning of loaded.warnings) io.err(warning);
+        config = loaded.config;
         masterKey = null;
       } else {
         const loaded = await context.config();

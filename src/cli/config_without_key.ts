@@ -2,6 +2,7 @@ import {
   applyEnvOverrides,
   type Config,
   findConfigPath,
+  loadWarnings,
   masterKeyRef,
   OVERRIDE_KEYS,
   readConfigFile,
@@ -27,6 +28,8 @@ export interface LoadedFile {
 export function resolveWithoutKey(
   loaded: LoadedFile,
   env: (name: string) => string | undefined,
+  /** `<section>.<key>` → the SECURIX_* variable that set it (errors blame the variable). */
+  overrides?: ReadonlyMap<string, string>,
 ): Promise<Config> {
   const vault = loaded.raw.vault;
   const raw = vault === undefined || (typeof vault === "object" && !Array.isArray(vault))
@@ -36,24 +39,33 @@ export function resolveWithoutKey(
     source: loaded.source,
     baseDir: loaded.baseDir,
     env: (name) => (name === PLACEHOLDER_ENV ? "0".repeat(64) : env(name)),
+    overrides,
   });
 }
 
-/** Finds, reads and resolves the config file (`--config`, $SECURIX_CONFIG, ./securix.toml). */
+/**
+ * Finds, reads and resolves the config file (`--config`, $SECURIX_CONFIG, ./securix.toml),
+ * as the full load does: a bad override is blamed on its variable, and `warnings` names the
+ * SECURIX_* variables that are not settings.
+ */
 export async function loadConfigWithoutKey(options: {
   path: string | null;
   env: (name: string) => string | undefined;
+  /** Names of the variables set (the CLI's io.envNames); none when not given. */
+  envNames?: () => string[];
   cwd: string;
-}): Promise<{ config: Config; keyFile: string | null }> {
+}): Promise<{ config: Config; keyFile: string | null; warnings: string[] }> {
   const source = await findConfigPath(options);
   const loaded: LoadedFile = { source, baseDir: options.cwd, raw: {} };
   if (source) {
     loaded.raw = await readConfigFile(source);
     loaded.baseDir = source.slice(0, source.lastIndexOf("/")) || "/";
   }
-  loaded.raw = applyEnvOverrides(loaded.raw, options.env, OVERRIDE_KEYS);
-  const config = await resolveWithoutKey(loaded, options.env);
+  const warnings = loadWarnings(loaded.raw, options.envNames?.() ?? []);
+  const overrides = new Map<string, string>();
+  loaded.raw = applyEnvOverrides(loaded.raw, options.env, OVERRIDE_KEYS, overrides);
+  const config = await resolveWithoutKey(loaded, options.env, overrides);
   const ref = masterKeyRef(loaded.raw);
   const keyFile = ref.startsWith("file:") ? resolvePath(loaded.baseDir, ref.slice(5)) : null;
-  return { config, keyFile };
+  return { config, keyFile, warnings };
 }

@@ -5,6 +5,7 @@ import {
   applyEnvOverrides,
   type Config,
   findConfigPath,
+  loadWarnings,
   masterKeyRef,
   OVERRIDE_KEYS,
   readConfigFile,
@@ -135,8 +136,13 @@ async function runDoctor(
       loaded.baseDir = loaded.source.slice(0, loaded.source.lastIndexOf("/")) || "/";
     }
     fileRead = true;
-    loaded.raw = applyEnvOverrides(loaded.raw, env, OVERRIDE_KEYS);
-    config = await resolveWithoutKey(loaded, env);
+    // As serve loads it: unknown SECURIX_* variables warned about, a bad override blamed on it.
+    for (const warning of loadWarnings(loaded.raw, context.io.envNames?.() ?? [])) {
+      context.io.err(warning);
+    }
+    const overrides = new Map<string, string>();
+    loaded.raw = applyEnvOverrides(loaded.raw, env, OVERRIDE_KEYS, overrides);
+    config = await resolveWithoutKey(loaded, env, overrides);
   } catch (error) {
     configError = error;
   }

@@ -5,12 +5,13 @@ import { runCli } from "./main.ts";
 import { migratedAppliance } from "../../tests/helpers/migrated_appliance.ts";
 
 /** `securix doctor --json` on `dir`'s config: its exit code and a check by name. */
-async function doctorJson(dir: string) {
-  const { io, out } = captureIo();
+async function doctorJson(dir: string, env: Record<string, string> = {}) {
+  const { io, out, err } = captureIo(env);
   const code = await runCli(["--config", `${dir}/securix.toml`, "doctor", "--json"], io);
   const report = JSON.parse(out.join("\n"));
   return {
     code,
+    err,
     check: (name: string) => report.checks.find((c: { name: string }) => c.name === name),
   };
 }
@@ -100,6 +101,26 @@ Deno.test("doctor: a config directory others may write (an install from before r
     if (Deno.uid() === 0) assert.equal(facts?.owner, "root");
     await Deno.chmod(dir, 0o1775);
     assert.equal((await rulesFilesOnDisk(config)).configDir?.mode, 0o1775);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("doctor: a bad SECURIX_* override is blamed on its variable, an unknown one warned about, as serve does", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "securix-doctor-env-" });
+  try {
+    await Deno.writeTextFile(`${dir}/securix.toml`, '[server]\nlisten = "127.0.0.1:8080"\n');
+    const bad = await doctorJson(dir, { SECURIX_SERVER_LISTEN: "8080" });
+    assert.equal(bad.check("config").status, "fail");
+    assert.equal(
+      bad.check("config").detail,
+      'Invalid environment variable SECURIX_SERVER_LISTEN: expected "host:port", got "8080"',
+    );
+    const typo = await doctorJson(dir, { SECURIX_SERVER_LISTN: "1" });
+    assert.equal(typo.check("config").status, "ok");
+    assert.deepEqual(typo.err, [
+      "Warning: SECURIX_SERVER_LISTN is not a setting and is ignored — did you mean SECURIX_SERVER_LISTEN?",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -268,11 +268,13 @@ async function unitInputs(
   if (!binaryPath.startsWith("/")) {
     throw new SecurixError("SX-SERVICE-BAD-BINARY", `--binary must be absolute, got ${binaryPath}`);
   }
-  const { config, keyFile } = await loadConfigWithoutKey({
+  const { config, keyFile, warnings } = await loadConfigWithoutKey({
     path: context.configPath(),
     env: context.io.env,
+    envNames: context.io.envNames,
     cwd: context.io.cwd(),
   });
+  for (const warning of warnings) context.io.err(warning);
   if (config.source === null) {
     throw new SecurixError(
       "SX-SERVICE-NO-CONFIG",

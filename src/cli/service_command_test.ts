@@ -23,13 +23,14 @@ master_key = "env:SERVICE_TEST_KEY_NOT_SET"
 `;
 
 /** `securix --config <dir>/securix.toml service …` in-process, output captured. */
-async function run(dir: string, args: string[]) {
+async function run(dir: string, args: string[], env: Record<string, string> = {}) {
   let out = "";
   let err = "";
   const io: CliIo = {
     out: (t) => out += t + "\n",
     err: (t) => err += t + "\n",
-    env: () => undefined,
+    env: (name) => env[name],
+    envNames: () => Object.keys(env),
     cwd: () => dir,
   };
   const code = await runCli(["--config", `${dir}/securix.toml`, "service", ...args], io);
@@ -69,6 +70,24 @@ Deno.test("service install --dry-run: prints the unit for this config, writes no
       /systemctl daemon-reload && systemctl enable securix && systemctl restart securix$/m,
     );
     await assert.rejects(Deno.stat(unitPath), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("service install: a bad SECURIX_* override is blamed on its variable, an unknown one warned about, as serve does", async () => {
+  await withConfig(async (dir) => {
+    const args = ["install", "--dry-run", "--unit-path", `${dir}/u.service`, ...BIN];
+    const bad = await run(dir, args, { SECURIX_SERVER_LISTEN: "8080" });
+    assert.equal(bad.code, 2, bad.err);
+    assert.equal(
+      bad.err.trim(),
+      'Invalid environment variable SECURIX_SERVER_LISTEN: expected "host:port", got "8080"',
+    );
+    const typo = await run(dir, args, { SECURIX_SERVER_LISTN: "1" });
+    assert.equal(typo.code, 0, typo.err);
+    assert.match(
+      typo.err,
+      /^Warning: SECURIX_SERVER_LISTN is not a setting and is ignored — did you mean SECURIX_SERVER_LISTEN\?$/m,
+    );
   });
 });
 
