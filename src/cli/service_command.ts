@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { SecurixError } from "../errors/securix_error.ts";
 import { loadConfigWithoutKey } from "./config_without_key.ts";
 import type { CliContext } from "./context.ts";
+import type { CliIo } from "./io.ts";
 import { readUnitText } from "./doctor_systemd_check.ts";
 import {
   DEFAULT_BINARY_PATH,
@@ -183,6 +184,7 @@ export function registerService(program: Command, context: CliContext): void {
       });
       if (outcome === "printed") {
         io.out(unit.trimEnd());
+        warnHidden(io, inputs); // on stderr: the printed unit stays a clean copy
         io.err(`\n# --dry-run: nothing written. To install it at ${flags.unitPath}, run:`);
         io.err(`#   securix${configFlag(inputs)} service install`);
         io.err("# and then:");
@@ -196,13 +198,7 @@ export function registerService(program: Command, context: CliContext): void {
           ? `Wrote ${flags.unitPath}`
           : `${flags.unitPath} is already this unit; nothing changed`,
       );
-      for (const path of hiddenFromService(inputs)) {
-        io.err(
-          `warning: ${path} is under /home, /root, /run/user or /tmp, which the unit hides ` +
-            "from the service (ProtectHome, PrivateTmp); move it (e.g. /etc/securix, " +
-            "/var/lib/securix, /usr/local/bin)",
-        );
-      }
+      warnHidden(io, inputs);
       io.out("Next, as root:");
       for (const line of nextCommands(inputs, { unitPath: flags.unitPath, keyFile })) {
         io.out(`  ${line}`);
@@ -240,6 +236,17 @@ export function registerService(program: Command, context: CliContext): void {
       }
       io.out(`${flags.unitPath} is installed and matches the config ${inputs.configPath}`);
     });
+}
+
+/** The config, data or binary paths the unit hides from the service, one warning each. */
+function warnHidden(io: CliIo, inputs: UnitInputs): void {
+  for (const path of hiddenFromService(inputs)) {
+    io.err(
+      `warning: ${path} is under /home, /root, /run/user or /tmp, which the unit hides ` +
+        "from the service (ProtectHome, PrivateTmp); move it (e.g. /etc/securix, " +
+        "/var/lib/securix, /usr/local/bin)",
+    );
+  }
 }
 
 function safeRead(text: string) {

@@ -70,6 +70,17 @@ Deno.test("service install --dry-run: prints the unit for this config, writes no
       /systemctl daemon-reload && systemctl enable securix && systemctl restart securix$/m,
     );
     await assert.rejects(Deno.stat(unitPath), Deno.errors.NotFound);
+    // The config and data are under /tmp, which the unit hides: said as the real install says
+    // it, on stderr, so the printed unit stays clean.
+    for (const path of [`${dir}/securix.toml`, `${dir}/data`]) {
+      assert.ok(
+        result.err.includes(
+          `warning: ${path} is under /home, /root, /run/user or /tmp, which the unit hides`,
+        ),
+        result.err,
+      );
+    }
+    assert.doesNotMatch(result.out, /warning/);
   });
 });
 
