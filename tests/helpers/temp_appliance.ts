@@ -90,7 +90,7 @@ export async function createDatabaseIn(
   dir: string,
   env: Record<string, string> = {},
 ): Promise<void> {
-  const { config } = await loadConfig({ cwd: dir, env: (name) => env[name] });
+  const { config } = await loadConfig({ cwd: dir, env: (name) => env[name], create: true });
   const appliance = await openAppliance(config, { create: true });
   appliance.close();
 }
