@@ -3,7 +3,7 @@ import type { Config } from "../config/load.ts";
 import { verifyChain, type VerifyResult } from "../audit/verify_chain.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import type { Appliance } from "../http/appliance.ts";
-import { extractDatabase, readBackupHeader } from "./backup_file.ts";
+import { type BackupHeader, extractDatabase, readBackupHeader } from "./backup_file.ts";
 import { timeStamp } from "./backup_name.ts";
 import { keyFingerprint } from "./key_fingerprint.ts";
 import { unwrapMasterKey } from "./key_wrap.ts";
@@ -159,7 +159,14 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   const keyFile = fromBackup ? options.keyFile : null;
   const keyFileBytes = keyFile ? await size(keyFile) : null;
 
-  // From here on, writes.
+  // From here on, writes: first the backup's database beside the target, where it is
+  // migrated, unlocked and verified; only a database that passed all of that replaces
+  // the one in place, so a damaged backup leaves everything as it was.
+  const dir = target.slice(0, target.lastIndexOf("/")) || "/";
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const staging = `${target}.restoring-${stamp}`;
+  const checked = await restoreInto(options, header, offset, key, staging);
+
   const movedAside: string[] = [];
   const moveAside = async (path: string) => {
     const aside = `${path}.before-restore-${stamp}`;
@@ -170,10 +177,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
   for (const path of occupied) await moveAside(path);
   // An empty file is what `serve` creates before the first migration: it holds nothing.
   if (await size(target) === 0) await Deno.remove(target);
-  const dir = target.slice(0, target.lastIndexOf("/")) || "/";
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  await extractDatabase(options.file, offset, header, target);
-  say(`Database: ${target} written (${header.databaseBytes} bytes, mode 0600)`);
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) {
+    if (await size(staging + suffix) !== null) await Deno.rename(staging + suffix, target + suffix);
+  }
+  say(`Database: ${target} in place (mode 0600)`);
   if (keyFile) {
     // The key there belongs to no database now (or to the one just moved aside): keep it.
     if (keyFileBytes !== null) await moveAside(keyFile);
@@ -184,40 +191,69 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     await Deno.chmod(keyFile, 0o600);
     say(`Master key: written to ${keyFile} (mode 0600); keep a copy apart from the backups`);
   }
+  say(`Restored: ${target}`);
+  return { databasePath: target, ...checked, movedAside, keyWritten: keyFile };
+}
 
-  let migrated: string[] = [];
-  const appliance = await options.open(
-    { ...config, vault: { masterKey: key } },
-    (names) => migrated = names,
-  );
+/**
+ * Writes the backup's database to `path` and migrates, unlocks and verifies
+ * it there; on any failure the file is removed and nothing else was touched.
+ */
+async function restoreInto(
+  options: RestoreOptions,
+  header: BackupHeader,
+  offset: number,
+  key: Uint8Array,
+  path: string,
+): Promise<Pick<RestoreResult, "migrated" | "audit">> {
+  const { config, say } = options;
   try {
-    say(
-      migrated.length > 0
-        ? `Migrations: applied ${migrated.join(", ")}`
-        : `Migrations: none pending (schema ${header.migration})`,
+    await extractDatabase(options.file, offset, header, path);
+    say(`Database: checked and written beside it, ${path} (${header.databaseBytes} bytes)`);
+    let migrated: string[] = [];
+    const appliance = await options.open(
+      {
+        ...config,
+        database: { ...config.database, url: `file:${path}`, filePath: path },
+        vault: { masterKey: key },
+      },
+      (names) => migrated = names,
     );
-    const versions = await appliance.keyring.versions();
-    say(`Vault: unlocked (${versions.filter((v) => v.status !== "retired").length} key versions)`);
-    const audit = await verifyChain(appliance.database.db);
-    if (audit.ok) say(`Audit chain intact: ${audit.checked} records verified`);
-    else {
-      for (const found of audit.breaks) {
-        say(
-          `Audit chain BROKEN at ${
-            found.seq === null ? "the chain" : `record #${found.seq}`
-          }: ${found.problem}`,
+    try {
+      say(
+        migrated.length > 0
+          ? `Migrations: applied ${migrated.join(", ")}`
+          : `Migrations: none pending (schema ${header.migration})`,
+      );
+      const versions = await appliance.keyring.versions();
+      say(
+        `Vault: unlocked (${versions.filter((v) => v.status !== "retired").length} key versions)`,
+      );
+      const audit = await verifyChain(appliance.database.db);
+      if (!audit.ok) {
+        for (const found of audit.breaks) {
+          say(
+            `Audit chain BROKEN at ${
+              found.seq === null ? "the chain" : `record #${found.seq}`
+            }: ${found.problem}`,
+          );
+        }
+        throw new SecurixError(
+          "SX-AUDIT-BROKEN",
+          `The backup's audit chain is broken (${
+            audit.breaks.length + audit.more
+          } breaks); nothing was restored`,
         );
       }
-      throw new SecurixError(
-        "SX-AUDIT-BROKEN",
-        `The restored database's audit chain is broken (${
-          audit.breaks.length + audit.more
-        } breaks)`,
-      );
+      say(`Audit chain intact: ${audit.checked} records verified`);
+      return { migrated, audit };
+    } finally {
+      appliance.close();
     }
-    say(`Restored: ${target}`);
-    return { databasePath: target, migrated, movedAside, keyWritten: keyFile, audit };
-  } finally {
-    appliance.close();
+  } catch (error) {
+    for (const suffix of ["", "-wal", "-shm", "-journal"]) {
+      await Deno.remove(path + suffix).catch(() => {});
+    }
+    throw error;
   }
 }

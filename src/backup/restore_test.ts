@@ -96,10 +96,14 @@ Deno.test("restore: same key, empty directory: written 0600, vault and audit che
       new RegExp(`^Backup: .*b\\.sxbak \\(securix 0\\.1\\.0, schema ${SCHEMA}, taken `),
     );
     assert.match(lines[1], /^Key: the configured master key matches \(fingerprint [0-9a-f]{16}\)$/);
-    assert.match(lines[2], /^Database: .*data\/securix\.db written \(\d+ bytes, mode 0600\)$/);
+    assert.match(
+      lines[2],
+      /^Database: checked and written beside it, .*data\/securix\.db\.restoring-\S+ \(\d+ bytes\)$/,
+    );
     assert.equal(lines[3], `Migrations: none pending (schema ${SCHEMA})`);
     assert.equal(lines[4], "Vault: unlocked (1 key versions)");
     assert.match(lines[5], /^Audit chain intact: \d+ records verified$/);
+    assert.match(lines[6], /^Database: .*data\/securix\.db in place \(mode 0600\)$/);
     assert.match(lines.at(-1)!, /^Restored: /);
     assert.equal((await Deno.stat(`${dir}/data/securix.db`)).mode! & 0o777, 0o600);
     const restored = await openAppliance(config);
@@ -152,7 +156,7 @@ Deno.test("restore: a backup with its key restores on a machine without the key,
     const { lines, run } = restore(file, config, { passphrase: PASSPHRASE });
     await run;
     assert.match(lines[1], /^Key: unwrapped from the backup with the passphrase/);
-    assert.match(lines[3], /^Master key: written to .*master\.key \(mode 0600\)/);
+    assert.ok(lines.some((l) => /^Master key: written to .*master\.key \(mode 0600\)/.test(l)));
     assert.equal((await Deno.readTextFile(`${dir}/master.key`)).trim(), temp.masterKeyHex);
     assert.equal((await Deno.stat(`${dir}/master.key`)).mode! & 0o777, 0o600);
     const reopened = await resolveConfig({
@@ -191,6 +195,30 @@ Deno.test("restore: a database already there is refused without --force; --force
     );
     assert.ok(listing(dir).includes("data/securix.db.before-restore-20261202T090000Z"));
     assert.match(lines.at(-1)!, /^Restored: /);
+  } finally {
+    await temp.cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("restore --force: a damaged backup leaves the database in place untouched, and no file behind", async () => {
+  const { temp, file } = await sourceBackup(false);
+  const { dir, config } = await target(temp.masterKeyHex);
+  try {
+    await restore(file, config).run;
+    const db = `${dir}/data/securix.db`;
+    const before = await Deno.readFile(db);
+    const files = () => listing(dir).filter((n) => !/-(wal|shm)$/.test(n));
+    const listed = files();
+    const bytes = await Deno.readFile(file);
+    const truncated = `${temp.dir}/truncated.sxbak`;
+    await Deno.writeFile(truncated, bytes.subarray(0, bytes.length - 100));
+    await assert.rejects(
+      restore(truncated, config, { force: true }).run,
+      code("SX-BACKUP-INVALID"),
+    );
+    assert.deepEqual(files(), listed, "nothing moved aside, nothing left beside it");
+    assert.deepEqual(await Deno.readFile(db), before);
   } finally {
     await temp.cleanup();
     await Deno.remove(dir, { recursive: true });
