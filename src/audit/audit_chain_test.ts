@@ -214,6 +214,23 @@ Deno.test("audit: the chain still verifies after retention pruning, and tamper a
   }
 });
 
+Deno.test("audit: a row put back at or before the retention checkpoint fails verification (export would show it)", async () => {
+  await withLog(30, "rows", async (database) => {
+    await pruneAudit(database, 1_010, { actor: "serve" }, 2_000);
+    assert.equal((await verifyChain(database.db)).ok, true);
+    // Someone holding the file forges a record in the pruned range (SQLite takes the low seq).
+    await database.client.execute(
+      `INSERT INTO audit_log (seq, id, at, kind, app_id, agent_id, entity_id, provider, data, prev_hash, hash)
+       VALUES (1, 'aud_forged', 3000, 'admin.key.created', 'app_victim', NULL, NULL, NULL, '{}', 'x', 'y')`,
+    );
+    assert.ok((await listRecords(database.db, {})).some((r) => r.id === "aud_forged"));
+    const result = await verifyChain(database.db);
+    assert.equal(result.ok, false);
+    assert.ok(!result.ok && result.breaks.some((b) => b.seq === 1 && b.id === "aud_forged"));
+    assert.match(!result.ok ? result.problem : "", /at or before the retention checkpoint/);
+  });
+});
+
 Deno.test("chainHash: the spliced content is exactly canonicalJson of the record", () => {
   const data = { z: [1, { b: 'é\n"', a: null }], a: 2.5, m: "x" };
   const fields = {

@@ -1,4 +1,4 @@
-import { asc, gt } from "drizzle-orm";
+import { asc, gt, lte } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { auditLog } from "../db/schema.ts";
 import { type PackedRecord, packedRecordHash, readPack } from "./audit_pack.ts";
@@ -95,6 +95,7 @@ export async function verifyChain(
     headFound: false,
   };
   checkExpectedBeforeWalk(walk);
+  if (checkpoint) await checkBelowCheckpoint(db, checkpoint, walk);
   let lastSeq = checkpoint?.seq ?? 0;
   while (true) {
     const page = await db.select().from(auditLog).where(gt(auditLog.seq, lastSeq))
@@ -151,6 +152,24 @@ export async function verifyChain(
     brokenAt: first.seq === null ? null : { seq: first.seq, id: first.id ?? "" },
     problem: first.problem,
   };
+}
+
+/**
+ * Pruning deletes every row through the checkpoint, and the walk starts after
+ * it: a row found there was put in afterwards (SQLite takes an explicit low
+ * seq), where export and tail would show it unchecked.
+ */
+async function checkBelowCheckpoint(db: Db, checkpoint: Checkpoint, walk: Walk): Promise<void> {
+  const rows = await db.select({ seq: auditLog.seq, id: auditLog.id }).from(auditLog)
+    .where(lte(auditLog.seq, checkpoint.seq)).orderBy(asc(auditLog.seq)).limit(MAX_BREAKS + 1);
+  for (const row of rows) {
+    addBreak(walk, {
+      seq: row.seq,
+      id: row.id,
+      problem: `it lies at or before the retention checkpoint (row #${checkpoint.seq}), ` +
+        "whose rows were all pruned: it was inserted after the prune",
+    });
+  }
 }
 
 /** An expected head at or before the checkpoint can only be compared with the checkpoint. */
