@@ -17,6 +17,10 @@ export const DEFAULT_KDF_COST: KdfCost = { n: 2 ** 17, r: 8, p: 1 };
 
 /** A header may not make restore spend more than this (a crafted file as a memory bomb). */
 const MAX_LOG2_N = 20;
+/** 128 · N · r bytes of memory at most 256 MiB (twice the default cost). */
+const MAX_N_TIMES_R = 2 ** 21;
+/** Work at most four times the default cost. */
+const MAX_WORK = 2 ** 22;
 
 export const wrappedKeySchema = z.strictObject({
   kdf: z.literal("scrypt"),
@@ -28,6 +32,9 @@ export const wrappedKeySchema = z.strictObject({
   salt: z.string().min(1),
   iv: z.string().min(1),
   ciphertext: z.string().min(1),
+}).refine((k) => k.n * k.r <= MAX_N_TIMES_R && k.n * k.r * k.p <= MAX_WORK, {
+  // Memory is 128·N·r bytes and time N·r·p: each bound alone still allowed 4 GiB for minutes.
+  error: "expected a scrypt cost of at most 256 MiB (N·r ≤ 2^21) and N·r·p ≤ 2^22",
 });
 
 export type WrappedKey = z.infer<typeof wrappedKeySchema>;

@@ -45,6 +45,10 @@ Deno.test("key wrap: the default cost is memory-hard; a header may not ask for m
   );
   assert.equal(wrappedKeySchema.safeParse({ ...wrapped, n: 2 ** 21 }).success, false);
   assert.equal(wrappedKeySchema.safeParse({ ...wrapped, n: 3000 }).success, false);
+  // Each bound alone let a crafted header ask for 4 GiB (N=2^20, r=32) or 16 times the work.
+  assert.equal(wrappedKeySchema.safeParse({ ...wrapped, n: 2 ** 20, r: 32 }).success, false);
+  assert.equal(wrappedKeySchema.safeParse({ ...wrapped, n: 2 ** 18, r: 8, p: 16 }).success, false);
+  assert.equal(wrappedKeySchema.safeParse({ ...wrapped, n: 2 ** 18, r: 8, p: 2 }).success, true);
 });
 
 Deno.test("key wrap: passphrase files lose one trailing newline; short or missing ones are refused", async () => {

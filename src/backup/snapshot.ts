@@ -67,6 +67,9 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<SnapshotRe
   const dir = slash >= 0 ? options.file.slice(0, slash) || "/" : ".";
   const name = options.file.slice(slash + 1);
   const temp = `${dir}/.${name}.${crypto.randomUUID().slice(0, 8)}.snapshot`;
+  // VACUUM INTO takes an empty file: made owner-only first, as SQLite would make it 0644.
+  await Deno.writeFile(temp, new Uint8Array(), { mode: 0o600, createNew: true });
+  await Deno.chmod(temp, 0o600);
   const createdAt = now();
   const database = await openDatabase({ url: `file:${options.databasePath}`, encryptionKey });
   const started = performance.now();

@@ -41,6 +41,13 @@ const KIND_HELP = "only these kinds, comma-separated; a prefix takes every kind 
  * The newest rows holding at least `lines` records, oldest first: read back
  * from the end a few rows at a time, since one pack row holds many records.
  */
+/** The newest row's seq (0 for an empty log). */
+async function newestSeq(db: Db): Promise<number> {
+  const [row] = await db.select({ seq: auditLog.seq }).from(auditLog).orderBy(desc(auditLog.seq))
+    .limit(1);
+  return row?.seq ?? 0;
+}
+
 async function newestRows(db: Db, kinds: SQL | undefined, lines: number): Promise<AuditRow[]> {
   const rows: AuditRow[] = [];
   let records = 0;
@@ -138,8 +145,15 @@ export function registerAudit(program: Command, context: CliContext): void {
             kinds: options.kind,
           };
           const file = options.output
-            ? await Deno.open(options.output, { write: true, create: true, truncate: true })
+            ? await Deno.open(options.output, {
+              write: true,
+              create: true,
+              truncate: true,
+              mode: 0o600,
+            })
             : null;
+          // Ids, paths and who did what: readable by the operator only, as the database is.
+          if (options.output) await Deno.chmod(options.output, 0o600);
           const encoder = new TextEncoder();
           let count = 0;
           try {
@@ -175,7 +189,8 @@ export function registerAudit(program: Command, context: CliContext): void {
         const kinds = kindFilter(options.kind) ?? undefined;
         const rows = await newestRows(database.db, kinds, lines);
         for (const record of rows.flatMap(rowRecords).slice(-lines || rows.length)) print(record);
-        let lastSeq = rows.at(-1)?.seq ?? 0;
+        // With nothing printed (-n 0, or no match), follow from the end, not the start.
+        let lastSeq = rows.at(-1)?.seq ?? await newestSeq(database.db);
         while (options.follow) {
           await new Promise((r) => setTimeout(r, 1000));
           const page = await database.db.select().from(auditLog)

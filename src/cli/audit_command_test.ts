@@ -4,6 +4,7 @@ import { appendAudit } from "../audit/append.ts";
 import { AuditWriter } from "../audit/audit_writer.ts";
 import { runCli } from "./main.ts";
 import { captureIo } from "../../tests/helpers/capture_io.ts";
+import { DENO_JSON, MAIN } from "../../tests/helpers/process.ts";
 
 /** A log of 2 rows, a pack of 30 proxied requests, and one more row. */
 async function auditLog() {
@@ -110,6 +111,58 @@ Deno.test("cli audit export: JSON Lines of every record, filtered inside packs",
     assert.equal(await runCli(["--config", temp.configPath, "audit", "verify"], verify.io), 0);
     assert.deepEqual(verify.out, ["Audit chain intact: 33 records verified"]);
   } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("cli audit tail -f -n 0: only what is written from then on; export --output is owner-only", async () => {
+  const temp = await auditLog();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      DENO_JSON,
+      MAIN,
+      "--config",
+      temp.configPath,
+      "audit",
+      "tail",
+      "-f",
+      "-n",
+      "0",
+      "--json",
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const out: string[] = [];
+  const reading = child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void out.push(chunk) }),
+  );
+  try {
+    const reopened = await openTempAppliance({ dir: temp.dir, masterKeyHex: temp.masterKeyHex });
+    // Started and polled once (its first poll is a second after start) before the new record.
+    await new Promise((r) => setTimeout(r, 4_000));
+    await reopened.appliance.database.transaction((tx) =>
+      appendAudit(tx, [{ kind: "admin.app.created", at: Date.now(), data: { name: "new" } }])
+    );
+    reopened.appliance.close();
+    for (let i = 0; i < 50 && !out.join("").includes("admin.app.created"); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const lines = out.join("").trim().split("\n").filter(Boolean);
+    assert.deepEqual(lines.map((l) => JSON.parse(l).kind), ["admin.app.created"], out.join(""));
+
+    const file = `${temp.dir}/export.jsonl`;
+    const exported = captureIo();
+    const args = ["--config", temp.configPath, "audit", "export", "--output", file];
+    assert.equal(await runCli(args, exported.io), 0);
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+  } finally {
+    child.kill();
+    await child.status;
+    await reading.catch(() => {});
     await temp.cleanup();
   }
 });
