@@ -464,7 +464,10 @@ Deno.test("delivery worker: a receiver that hangs holds up only its own deliveri
       await until(() => receivers.sent.some((s) => s.url.includes("fine.example"))),
       "the other app's delivery waited behind the hanging receiver",
     );
-    // At most perEndpoint (4) deliveries wait on the hanging receiver at once.
+    // At most perEndpoint (4) deliveries wait on the hanging receiver at once: all four get
+    // there (they start together with the other app's, in no set order), never a fifth.
+    assert.ok(await until(() => receivers.onWire() === 4), `${receivers.onWire()} on the wire`);
+    await new Promise((r) => setTimeout(r, 100));
     assert.equal(receivers.onWire(), 4);
   } finally {
     receivers.release();
