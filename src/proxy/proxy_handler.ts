@@ -372,7 +372,14 @@ function upgrade(
   const protocols = (sent.webSocketProtocol ?? "").split(",")
     .map((p) => p.trim()).filter(Boolean);
   complete(deps, call, { status: 101, error: null, bytesIn: 0, bytesOut: 0 });
-  return bridgeWebSocket({ req, route, upstreamUrl: upstream, credential, protocols });
+  return bridgeWebSocket({
+    req,
+    route,
+    upstreamUrl: upstream,
+    credential,
+    protocols,
+    upstreamTimeoutMs: deps.upstreamTimeoutMs,
+  });
 }
 
 /** The provider's answer, through the response filters, to the caller; completion once. */
