@@ -30,6 +30,11 @@ export interface MaintainWebSocketOptions {
   /** Aborting closes the socket and ends the promise. */
   signal?: AbortSignal;
   protocols?: string[];
+  /**
+   * How long the appliance gets to complete the WebSocket handshake (default 5 s); past it the
+   * attempt is abandoned and counts as a failed connect (onDisconnect, code 1006, then backoff).
+   */
+  handshakeTimeoutMs?: number;
   /** Application-level heartbeat (the WebSocket API cannot send pings); default none. */
   heartbeat?: { intervalMs: number; message: string | (() => string) };
   /** Reconnect delays: full jitter under min(maxMs, initialMs · 2^attempt). Default 500 ms, 30 s. */
@@ -62,6 +67,8 @@ export interface BridgeDeps {
 }
 
 const TOKEN_REFRESH_CLOSE = 4000;
+/** Default for `handshakeTimeoutMs`. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
 /** How long a socket must stay open before the backoff starts again from its first step. */
 const STABLE_MS = 5_000;
 
@@ -192,11 +199,21 @@ function runSocket(run: SocketRun): Promise<SocketOutcome> {
     const finish = (code: number, reason: string) => {
       if (settled) return;
       settled = true;
+      clearTimeout(handshake);
       for (const t of timers) clearInterval(t);
       run.signal.removeEventListener("abort", onAbort);
       resolve({ openedAt, code, reason, refresh });
     };
+    // Closing a socket that is still connecting cancels its handshake (and its TCP connection).
+    const handshakeMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const handshake = setTimeout(() => {
+      if (openedAt !== null) return;
+      close(1000, "handshake timed out");
+      finish(1006, `the appliance did not complete the handshake within ${handshakeMs} ms`);
+    }, handshakeMs);
     ws.onopen = () => {
+      clearTimeout(handshake);
+      if (settled) return;
       openedAt = run.now();
       metrics.connected.set(labels, 1);
       void Promise.resolve(options.handler.onConnect?.(send)).catch(() => {});

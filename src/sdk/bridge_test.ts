@@ -101,3 +101,59 @@ Deno.test("bridge: connectionId, or entityId with provider; never both", async (
     TypeError,
   );
 });
+
+Deno.test("bridge: a handshake that never completes times out and is retried with backoff", async () => {
+  // Accepts TCP, reads the upgrade request, never answers it.
+  const hole = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let accepted = 0;
+  let eofs = 0;
+  const held: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of hole) {
+      accepted++;
+      held.push(conn);
+      (async () => {
+        const buf = new Uint8Array(4096);
+        while (await conn.read(buf) !== null) { /* never answered */ }
+        eofs++;
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  const disconnects: { code: number; reason: string; retryInMs: number | null }[] = [];
+  const stop = new AbortController();
+  const done = maintainWebSocket({
+    baseUrl: `http://127.0.0.1:${hole.addr.port}`,
+    apiKey: "sx_key",
+    lookup: () => Promise.resolve({ provider: "feed", status: "active" }),
+  }, {
+    connectionId: "con_abc",
+    url: "/feed",
+    agentId: "agent-7",
+    signal: stop.signal,
+    handshakeTimeoutMs: 200,
+    backoff: { initialMs: 10, maxMs: 20 },
+    handler: { onMessage() {}, onDisconnect: (info) => void disconnects.push(info) },
+  });
+  try {
+    for (let i = 0; i < 300 && disconnects.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(disconnects.length >= 2, `${disconnects.length} disconnects after 3 s`);
+    assert.equal(disconnects[0].code, 1006);
+    assert.match(disconnects[0].reason, /handshake within 200 ms/);
+    assert.notEqual(disconnects[0].retryInMs, null, "a timed-out handshake is retried");
+    assert.ok(accepted >= 2, "the bridge connected again");
+    // The abandoned attempt's TCP connection was closed, not left open.
+    for (let i = 0; i < 300 && eofs < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(eofs >= 1, "the timed-out handshake's connection is still open");
+  } finally {
+    stop.abort();
+    await done;
+    for (const c of held) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    hole.close();
+  }
+});
