@@ -90,6 +90,20 @@ async function withHarness(
 
   const attacker = new Hono();
   attacker.get("/forge/:id", (c) => c.html(FORGE_HTML(c.req.param("id"))));
+  // A provider's sign-in page that, like Google's and Microsoft's, sends COOP: the popup
+  // is cut from the customer page (its `popup.closed` reads true while it is open).
+  attacker.get("/provider/:id", (c) =>
+    c.html(
+      `<!DOCTYPE html><title>provider</title>
+<form method="post" action="${applianceUrl}/connect/${
+        c.req.param("id")
+      }/continue"><button>Allow</button></form>
+<form method="post" action="${applianceUrl}/connect/${
+        c.req.param("id")
+      }/cancel"><button>Deny</button></form>`,
+      200,
+      { "cross-origin-opener-policy": "same-origin" },
+    ));
   const [attackerServer, attackerUrl] = listen(attacker.fetch);
 
   let browser: Browser | null = null;
@@ -199,9 +213,12 @@ Deno.test({
 
 Deno.test({
   ...options,
-  name: "securix-button: closing the popup early reports SX-POPUP-CLOSED",
+  name: "securix-button: closing the popup early reports SX-POPUP-CLOSED (after closed-wait-ms)",
   fn: () =>
     withHarness(async ({ page, applianceUrl, events }) => {
+      await page.locator("securix-button").evaluate((b) =>
+        b.setAttribute("closed-wait-ms", "1500")
+      );
       const [popup] = await Promise.all([
         page.waitForEvent("popup"),
         page.locator("securix-button button").click(),
@@ -217,6 +234,64 @@ Deno.test({
         String(await page.locator("securix-button [part=status]").textContent()),
         /closed before/,
       );
+    }),
+});
+
+const waitForEvent = (page: Page) =>
+  page.waitForFunction(
+    () => (globalThis as unknown as { securixEvents: unknown[] }).securixEvents.length > 0,
+    undefined,
+    { timeout: 10_000 },
+  );
+
+Deno.test({
+  ...options,
+  name:
+    "securix-button: a provider page with COOP (popup looks closed) still gets the session confirmed",
+  fn: () =>
+    withHarness(async ({ page, sessions, applianceUrl, attackerUrl, events }) => {
+      const [popup] = await Promise.all([
+        page.waitForEvent("popup"),
+        page.locator("securix-button button").click(),
+      ]);
+      await popup.waitForURL(`${applianceUrl}/connect/ses_1`);
+      await navigate(popup, `${attackerUrl}/provider/ses_1`);
+      await page.waitForTimeout(1500); // the user signs in at the provider
+      assert.deepEqual(await events(), [], "no result while the user is still at the provider");
+      assert.equal(
+        await page.locator("securix-button button").getAttribute("aria-busy"),
+        "true",
+      );
+      await popup.getByRole("button", { name: "Allow" }).click();
+      await popup.waitForURL(`${applianceUrl}/connect/ses_1/continue`);
+      await waitForEvent(page);
+      const [result] = await events();
+      assert.equal(result.status, "AUTH_SUCCESS", JSON.stringify(result));
+      assert.equal(result.sessionId, "ses_1");
+      const session = sessions.get("ses_1")!;
+      assert.equal(session.status, "completed", "the session the user finished is confirmed");
+      assert.equal((await events()).length, 1, "one result only");
+    }),
+});
+
+Deno.test({
+  ...options,
+  name: "securix-button: behind a COOP provider page, a refused sign-in ends with SX-POPUP-CLOSED",
+  fn: () =>
+    withHarness(async ({ page, sessions, applianceUrl, attackerUrl, events }) => {
+      const [popup] = await Promise.all([
+        page.waitForEvent("popup"),
+        page.locator("securix-button button").click(),
+      ]);
+      await popup.waitForURL(`${applianceUrl}/connect/ses_1`);
+      await navigate(popup, `${attackerUrl}/provider/ses_1`);
+      await page.waitForTimeout(1000);
+      assert.deepEqual(await events(), []);
+      await popup.getByRole("button", { name: "Deny" }).click();
+      await waitForEvent(page);
+      const [error] = await events();
+      assert.equal(error.code, "SX-POPUP-CLOSED");
+      assert.equal(sessions.get("ses_1")!.status, "failed");
     }),
 });
 

@@ -65,6 +65,9 @@ export function fakeAppliance(options: { publicUrl: () => string; appOrigin: str
     const s = sessions.get(c.req.param("id"));
     if (!s) return envelope("SX-SESSION-NOT-FOUND", "No such auth session", 404);
     s.confirmCalls++;
+    if (s.status === "failed" || s.status === "completed") {
+      return envelope("SX-SESSION-ENDED", `The auth session has ended (${s.status})`, 409);
+    }
     if (s.status !== "awaiting_confirmation") {
       return envelope("SX-SESSION-NOT-READY", "The user has not finished consenting", 409);
     }

@@ -36,6 +36,8 @@ const RESULT_TYPE = "securix:auth-result";
 const CHALLENGE_TYPE = "securix:consent-challenge";
 const PROOF_TYPE = "securix:consent-proof";
 const DEFAULT_TIMEOUT_MS = 15 * 60 * 1000;
+/** How long to keep confirming after the popup looks closed (see confirmAfterClose). */
+const DEFAULT_CLOSED_WAIT_MS = 5 * 60 * 1000;
 
 /** Base class of every error `connect()` rejects with. */
 export class SecurixClientError extends Error {
@@ -138,6 +140,9 @@ export class InsecureContextError extends SecurixClientError {
  * @property {Window} [window] for tests
  * @property {typeof fetch} [fetch] for tests
  * @property {number} [closedPollMs] how often to check whether the popup was closed
+ * @property {number} [closedWaitMs] once the popup looks closed (a provider page with
+ *   Cross-Origin-Opener-Policy makes it look so while open), how long to keep trying to
+ *   confirm before SX-POPUP-CLOSED; default 5 min, never past the session's expiry
  * @property {(ms: number, signal?: AbortSignal) => Promise<void>} [sleep] device-flow wait; for tests
  */
 
@@ -213,15 +218,75 @@ async function connectPopup(options, providers, popup, sxc) {
     stopAnswering();
   }
   if (outcome.kind === "failed") throw new AuthFailedError(outcome.reason);
+  if (outcome.kind === "completed") return await confirm(options, sessionId, sxc);
+  return await confirmAfterClose({
+    options,
+    win,
+    popup,
+    origin: authUrl.origin,
+    sessionId,
+    sxc,
+    deadline: Math.min(deadline, Date.now() + (options.closedWaitMs ?? DEFAULT_CLOSED_WAIT_MS)),
+  });
+}
+
+/**
+ * The popup looks closed without having posted a result. It may really be closed, or a
+ * provider page sent Cross-Origin-Opener-Policy, which cuts the popup from this page:
+ * `popup.closed` then reads true while the user is still signing in. So keep trying the
+ * reveal (1 s, growing to 5 s) until it works, the session ends, or `deadline`; a result
+ * message that still arrives is handled once (failed: AuthFailedError; completed: confirm
+ * now).
+ * @param {{options: ConnectOptions, win: Window, popup: Window, origin: string,
+ *   sessionId: string, sxc: string, deadline: number}} a
+ * @returns {Promise<ConnectResult>}
+ */
+async function confirmAfterClose(a) {
+  let wake = new AbortController();
+  /** @type {{status: string, reason: string | null} | null} */
+  let message = null;
+  /** @param {MessageEvent} event */
+  const onMessage = (event) => {
+    const data = event.data;
+    if (message || event.origin !== a.origin || event.source !== a.popup) return;
+    if (!data || data.type !== RESULT_TYPE || data.sessionId !== a.sessionId) return;
+    message = {
+      status: String(data.status),
+      reason: typeof data.reason === "string" ? data.reason : null,
+    };
+    wake.abort();
+  };
+  a.win.addEventListener("message", onMessage);
   try {
-    return await confirm(options, sessionId, sxc);
-  } catch (error) {
-    // Closed without a message (e.g. the opener link was cut): the session may still be
-    // waiting for our reveal; anything else means the user did not finish.
-    if (outcome.kind === "closed" && error instanceof SecurixClientError) {
-      if (error.code === "SX-SESSION-NOT-READY") throw new PopupClosedError();
+    let interval = 1000;
+    for (;;) {
+      const current = /** @type {{status: string, reason: string | null} | null} */ (message);
+      if (current && current.status !== "completed") throw new AuthFailedError(current.reason);
+      try {
+        return await confirm(a.options, a.sessionId, a.sxc);
+      } catch (error) {
+        if (!(error instanceof SecurixClientError)) throw error;
+        // Failed, cancelled or expired while we could not see the popup: it is gone.
+        if (error.code === "SX-SESSION-ENDED" || error.code === "SX-SESSION-EXPIRED") {
+          throw new PopupClosedError();
+        }
+        if (error.code !== "SX-SESSION-NOT-READY") throw error;
+      }
+      const left = a.deadline - Date.now();
+      if (left <= 0) throw new PopupClosedError();
+      if (!message) {
+        wake = new AbortController();
+        const signals = [wake.signal, ...(a.options.signal ? [a.options.signal] : [])];
+        try {
+          await sleep(Math.min(interval, left), AbortSignal.any(signals));
+        } catch (error) {
+          if (!wake.signal.aborted) throw error;
+        }
+      } else await sleep(Math.min(interval, left), a.options.signal);
+      interval = Math.min(interval * 1.5, 5000);
     }
-    throw error;
+  } finally {
+    a.win.removeEventListener("message", onMessage);
   }
 }
 
@@ -575,7 +640,7 @@ const ElementBase = /** @type {typeof HTMLElement} */ (
 );
 
 /**
- * `<securix-button endpoint providers scopes label flow>`: an accessible button that
+ * `<securix-button endpoint providers scopes label flow closed-wait-ms>`: an accessible button that
  * runs `connect()` on click and dispatches `securix-result` (detail: the result, or
  * the error) which bubbles out of shadow DOM.
  */
@@ -648,6 +713,9 @@ export class SecurixButton extends ElementBase {
         ),
         flow: this.getAttribute("flow") === "device" ? "device" : "popup",
         onDeviceCode: (info) => this.#showDeviceCode(info),
+        ...(this.hasAttribute("closed-wait-ms")
+          ? { closedWaitMs: Number(this.getAttribute("closed-wait-ms")) || 0 }
+          : {}),
       });
     } catch (error) {
       // Bad attributes: reported through the same event as any other failure.

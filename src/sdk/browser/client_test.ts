@@ -188,6 +188,7 @@ Deno.test("popup closed by the user before finishing: PopupClosedError", async (
     window: win as never,
     fetch,
     closedPollMs: 5,
+    closedWaitMs: 50,
   });
   await until(() => win.popups[0]?.location.href !== "about:blank");
   win.popups[0].closed = true;
@@ -212,6 +213,90 @@ Deno.test("popup closed after finishing but the message was lost: the reveal sti
   await until(() => win.popups[0]?.location.href !== "about:blank");
   win.popups[0].closed = true;
   assert.equal((await pending).status, "AUTH_SUCCESS");
+});
+
+Deno.test("popup looks closed (COOP) while the user signs in: confirm is retried until it works", async () => {
+  const win = new FakeWindow();
+  let attempts = 0;
+  const { fetch } = endpoint({
+    "POST /api/securix/create-auth-session": created(),
+    "POST /api/securix/confirm-auth-session": (...args: Parameters<typeof confirmed>) =>
+      ++attempts < 3
+        ? Response.json({ error: { code: "SX-SESSION-NOT-READY", message: "not yet" } }, {
+          status: 409,
+        })
+        : confirmed(...args),
+  });
+  const pending = connect({
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as never,
+    fetch,
+    closedPollMs: 5,
+  });
+  await until(() => win.popups[0]?.location.href !== "about:blank");
+  win.popups[0].closed = true;
+  assert.equal((await pending).status, "AUTH_SUCCESS");
+  assert.equal(attempts, 3);
+});
+
+Deno.test("popup looks closed, then a late failed result arrives: AuthFailedError, handled once", async () => {
+  const win = new FakeWindow();
+  let attempts = 0;
+  const { fetch } = endpoint({
+    "POST /api/securix/create-auth-session": created(),
+    "POST /api/securix/confirm-auth-session": () => {
+      attempts++;
+      return Response.json({ error: { code: "SX-SESSION-NOT-READY", message: "not yet" } }, {
+        status: 409,
+      });
+    },
+  });
+  const pending = connect({
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as never,
+    fetch,
+    closedPollMs: 5,
+  });
+  await until(() => win.popups[0]?.location.href !== "about:blank");
+  win.popups[0].closed = true;
+  await until(() => attempts > 0);
+  const result = { type: "securix:auth-result", sessionId: SESSION, status: "failed" };
+  win.post({ ...result, reason: "access_denied" }, APPLIANCE, win.popups[0]);
+  win.post({ ...result, reason: "second" }, APPLIANCE, win.popups[0]);
+  const error = await pending.catch((e) => e);
+  assert.ok(error instanceof AuthFailedError, String(error));
+  assert.equal(error.reason, "access_denied");
+  assert.equal(attempts, 1, "no more confirms once the result is in");
+});
+
+Deno.test("popup looks closed and the session ended: PopupClosedError at once", async () => {
+  const win = new FakeWindow();
+  let attempts = 0;
+  const { fetch } = endpoint({
+    "POST /api/securix/create-auth-session": created(),
+    "POST /api/securix/confirm-auth-session": () => {
+      attempts++;
+      return Response.json({ error: { code: "SX-SESSION-ENDED", message: "ended" } }, {
+        status: 409,
+      });
+    },
+  });
+  const error = await (async () => {
+    const pending = connect({
+      endpoint: "/api/securix",
+      providers: ["gmail"],
+      window: win as never,
+      fetch,
+      closedPollMs: 5,
+    });
+    await until(() => win.popups[0]?.location.href !== "about:blank");
+    win.popups[0].closed = true;
+    return await pending.catch((e) => e);
+  })();
+  assert.ok(error instanceof PopupClosedError, String(error));
+  assert.equal(attempts, 1);
 });
 
 Deno.test("endpoint errors surface as EndpointError with the server's code; popup closed", async () => {
