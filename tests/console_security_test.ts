@@ -226,3 +226,99 @@ Deno.test("console: cookies are Secure when the console is reached over https (i
     await env.close();
   }
 });
+
+/** Statuses of `n` posts made at once, each from its own browser, made ready one by one first. */
+async function atOnce(
+  n: number,
+  page: (
+    i: number,
+  ) => Promise<{ client: ConsoleClient; path: string; form: Record<string, string> }>,
+): Promise<number[]> {
+  const ready = [];
+  for (let i = 0; i < n; i++) ready.push(await page(i));
+  return await Promise.all(ready.map(async ({ client, path, form }) => {
+    const r = await client.post(path, form);
+    await r.body?.cancel();
+    return r.status;
+  }));
+}
+
+const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
+
+Deno.test("console: concurrent wrong sign-ins check no more passwords than the lockout allows", async () => {
+  const env = await startConsoleEnv(); // 5 per admin name, 20 per address
+  try {
+    await (await new ConsoleClient(env.consoleUrl).signIn(ADMIN, PASSWORD, env.totpKey)).body
+      ?.cancel();
+    const statuses = await atOnce(40, async (i) => {
+      const client = new ConsoleClient(env.consoleUrl);
+      const { csrf } = await client.page("/console/sign-in");
+      const form = { _csrf: csrf, name: ADMIN, password: `guess-${i}-guess-guess`, code: "000000" };
+      return { client, path: "/console/sign-in", form };
+    });
+    assert.equal(count(statuses, 401), 5, JSON.stringify(statuses));
+    assert.equal(count(statuses, 429), 35, JSON.stringify(statuses));
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("console: right sign-ins give back the attempt they took from the lockout", async () => {
+  const env = await startConsoleEnv({ lockout: LOCKOUT });
+  try {
+    // Not enrolled yet: the right password alone passes (on to enrolment), again and again.
+    const client = new ConsoleClient(env.consoleUrl);
+    for (let i = 0; i < LOCKOUT.perAccount + 2; i++) {
+      const { csrf } = await client.page("/console/sign-in");
+      const r = await client.post("/console/sign-in", {
+        _csrf: csrf,
+        name: ADMIN,
+        password: PASSWORD,
+        code: "",
+      });
+      assert.equal(r.status, 303, await r.text());
+    }
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("console: concurrent wrong enrolment codes check no more than the lockout allows", async () => {
+  const env = await startConsoleEnv(); // 5 per admin name
+  try {
+    const statuses = await atOnce(30, async () => {
+      const client = new ConsoleClient(env.consoleUrl);
+      const { csrf } = await client.page("/console/sign-in");
+      const r = await client.post("/console/sign-in", {
+        _csrf: csrf,
+        name: ADMIN,
+        password: PASSWORD,
+        code: "",
+      });
+      await r.body?.cancel();
+      assert.equal(r.headers.get("location"), "/console/enrol");
+      const enrol = await client.page("/console/enrol");
+      return { client, path: "/console/enrol", form: { _csrf: enrol.csrf, code: "000000" } };
+    });
+    assert.equal(count(statuses, 401), 5, JSON.stringify(statuses));
+    assert.equal(count(statuses, 429), 25, JSON.stringify(statuses));
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("console: concurrent unknown login links are refused past the lockout", async () => {
+  const env = await startConsoleEnv({ lockout: { ...LOCKOUT, perAccount: 50, perAddress: 4 } });
+  try {
+    const statuses = await atOnce(30, async (i) => {
+      const client = new ConsoleClient(env.consoleUrl);
+      const path = `/console/link/${"x".repeat(40)}${String(i).padStart(3, "0")}`;
+      const { csrf } = await client.page(path);
+      return { client, path, form: { _csrf: csrf } };
+    });
+    assert.equal(count(statuses, 401), 4, JSON.stringify(statuses));
+    assert.equal(count(statuses, 429), 26, JSON.stringify(statuses));
+  } finally {
+    await env.close();
+  }
+});

@@ -91,6 +91,17 @@ export class FailedKeyLimiter implements KeyLockout {
     return null;
   }
 
+  /**
+   * Takes back one failure counted for `address` in its current window (one
+   * counted ahead of a check that then passed). Nothing when the window ended.
+   */
+  forgive(address: string, now: number): void {
+    const window = this.#windows.get(lockoutKey(address));
+    if (window && window.failures > 0 && window.startedAt + this.#limits.windowMs > now) {
+      window.failures--;
+    }
+  }
+
   #lockedUntil(window: Window | undefined, now: number): number | null {
     if (!window || window.failures < this.#limits.maxFailures) return null;
     const until = window.startedAt + this.#limits.windowMs;

@@ -44,9 +44,25 @@ export class AdminLockout {
     return a === null && b === null ? null : Math.max(a ?? 0, b ?? 0);
   }
 
-  fail(name: string, address: string, now: number): void {
+  /**
+   * Counts an attempt as failed before it is checked, in one step with the
+   * lockout check: answers the seconds to wait (nothing counted) when either
+   * is locked out, else null. Concurrent attempts each take one of the
+   * allowed failures, so no more than the limit are ever checked at once; an
+   * attempt that turns out right gives its failure back with `succeeded`.
+   */
+  reserve(name: string, address: string, now: number): number | null {
+    const retry = this.retryAfterS(name, address, now);
+    if (retry !== null) return retry;
     this.#accounts.fail(accountKey(name), now);
     this.#addresses.fail(address, now);
+    return null;
+  }
+
+  /** Gives back the failure `reserve` counted for an attempt that was right. */
+  succeeded(name: string, address: string, now: number): void {
+    this.#accounts.forgive(accountKey(name), now);
+    this.#addresses.forgive(address, now);
   }
 }
 

@@ -122,7 +122,8 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
     const name = field("name").trim().slice(0, 63);
     const address = c.env?.address ?? "unknown";
     const now = deps.now();
-    const retry = deps.lockout.retryAfterS(name, address, now);
+    // Counted as failed before the (slow) check, so concurrent guesses cannot outrun the lockout.
+    const retry = deps.lockout.reserve(name, address, now);
     if (retry !== null) {
       return withCookies(
         renderPage(
@@ -155,7 +156,6 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
       }
     }
     if (outcome === "failed") {
-      deps.lockout.fail(name, address, now);
       await audit("admin.console.sign_in_failed", name || "-", { address });
       return withCookies(
         renderPage(
@@ -165,6 +165,7 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
         [pre.cookie],
       );
     }
+    deps.lockout.succeeded(name, address, now);
     const { token } = await startAdminSession(
       db,
       admin!.id,
@@ -223,13 +224,12 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
     const code = typeof form.code === "string" ? form.code.trim() : "";
     const now = deps.now();
     const address = c.env?.address ?? "unknown";
-    if (deps.lockout.retryAfterS(admin.name, address, now) !== null) {
+    if (deps.lockout.reserve(admin.name, address, now) !== null) {
       return await enrolPage(admin, c.get("csrf"), "Too many wrong codes; try again later.", 429);
     }
     const key = await readTotpKey(deps.vault, admin);
     const counter = matchTotp(key, code, now, admin.totpLastCounter);
     if (counter === null || !await acceptTotpStep(db, admin, counter, now)) {
-      deps.lockout.fail(admin.name, address, now);
       return await enrolPage(
         admin,
         c.get("csrf"),
@@ -237,6 +237,7 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
         401,
       );
     }
+    deps.lockout.succeeded(admin.name, address, now);
     await endAdminSession(db, getCookie(c, SESSION_COOKIE)!);
     const { token } = await startAdminSession(db, admin.id, "password", now);
     await audit("admin.console.signed_in", admin.name, { via: "enrolment", address });
@@ -282,15 +283,15 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
     if (!verifyCsrf(deps.csrfKey, pre.value, "login-link", presented)) {
       return refused(403, "The form expired; open the link again.");
     }
-    if (deps.lockout.retryAfterS("", address, now) !== null) {
+    if (deps.lockout.reserve("", address, now) !== null) {
       return refused(429, "Too many failed sign-ins from this address; try again later.");
     }
     const adminId = await redeemLoginLink(db, c.req.param("token"), now);
     const admin = adminId ? await getAdmin(db, adminId) : null;
     if (!admin) {
-      deps.lockout.fail("", address, now);
       return refused(401, "This login link is unknown, used or expired.");
     }
+    deps.lockout.succeeded("", address, now);
     const { token } = await startAdminSession(db, admin.id, "link", now);
     await audit("admin.console.signed_in", admin.name, { via: "login_link", address });
     return redirect("/console", [sessionCookie(c, token), clearedCookie(c, PRE_SESSION_COOKIE)]);
