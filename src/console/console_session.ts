@@ -60,7 +60,8 @@ export function requireAdmin(deps: ConsoleDeps): MiddlewareHandler<ConsoleEnv> {
       : null;
     const admin = session ? await getAdmin(deps.database.db, session.adminId) : null;
     const enrolling = session?.via === "enrol";
-    const onEnrolPage = new URL(c.req.url).pathname === "/console/enrol";
+    // The path as routed (percent-decoded): `/console/%65nrol` is the enrol page too.
+    const onEnrolPage = c.req.path === "/console/enrol";
     if (!session || !admin || enrolling !== onEnrolPage) {
       if (c.req.method === "GET" || c.req.method === "HEAD") {
         const to = enrolling
