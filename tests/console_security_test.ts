@@ -322,3 +322,48 @@ Deno.test("console: concurrent unknown login links are refused past the lockout"
     await env.close();
   }
 });
+
+Deno.test("console: a percent-encoded /console/enrol is the enrol page: no TOTP key for a signed-in admin", async () => {
+  const env = await startConsoleEnv();
+  try {
+    // A session in enrolment (before the admin enrolled) reaches it so spelled, and nothing else.
+    const enrolling = new ConsoleClient(env.consoleUrl);
+    const { csrf } = await enrolling.page("/console/sign-in");
+    await (await enrolling.post("/console/sign-in", {
+      _csrf: csrf,
+      name: ADMIN,
+      password: PASSWORD,
+      code: "",
+    })).body?.cancel();
+    const page = await enrolling.page("/console/%65nrol");
+    assert.equal(page.res.status, 200, page.res.headers.get("location") ?? "");
+    assert.match(page.html, /data-totp-key/);
+    const apps = await enrolling.request("/console/%61pps");
+    await apps.body?.cancel();
+    assert.equal(apps.headers.get("location"), "/console/enrol");
+    const admin = new ConsoleClient(env.consoleUrl);
+    await (await admin.signIn(ADMIN, PASSWORD, env.totpKey)).body?.cancel();
+    const encoded = await admin.request("/console/%65nrol");
+    const html = await encoded.text();
+    assert.equal(encoded.status, 303);
+    assert.equal(encoded.headers.get("location"), "/console");
+    assert.doesNotMatch(html, /data-totp-key/);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("console: ?done= shows only its own notices, never an Object property", async () => {
+  const env = await startConsoleEnv();
+  try {
+    const admin = new ConsoleClient(env.consoleUrl);
+    await (await admin.signIn(ADMIN, PASSWORD, env.totpKey)).body?.cancel();
+    for (const done of ["constructor", "toString", "__proto__"]) {
+      const { html } = await admin.page(`/console/apps?done=${done}`);
+      assert.doesNotMatch(html, /native code|\[object/, done);
+    }
+    assert.match((await admin.page("/console/apps?done=app_deleted")).html, /App deleted\./);
+  } finally {
+    await env.close();
+  }
+});

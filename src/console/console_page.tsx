@@ -42,7 +42,9 @@ export interface PageOptions {
 
 /** A signed-in page, with the notice a redirect asked for (`?done=`) unless one is given. */
 export function consolePage(c: Context<ConsoleEnv>, options: PageOptions, body: Child): Response {
-  const done = DONE_NOTICES[c.req.query("done") ?? ""];
+  const key = c.req.query("done") ?? "";
+  // Own keys only: `?done=constructor` must not show Object's.
+  const done = Object.hasOwn(DONE_NOTICES, key) ? DONE_NOTICES[key] : undefined;
   const notice = options.notice ?? (done ? { kind: "ok" as const, text: done } : null);
   return renderPage(
     <ConsoleLayout

@@ -553,5 +553,5 @@ const FLASH: Record<string, string> = {
 };
 
 function flashText(done: string | undefined): string | null {
-  return done === undefined ? null : FLASH[done] ?? null;
+  return done === undefined || !Object.hasOwn(FLASH, done) ? null : FLASH[done];
 }
