@@ -56,6 +56,8 @@ export async function findApproval(
 
 export interface ApprovalQuery {
   appId?: string;
+  /** Only this user's (the app's entity id). */
+  entityId?: string;
   status?: ApprovalStatus;
   limit?: number;
   /** Continues below the last item of the previous page (newest first). */
@@ -70,6 +72,7 @@ export async function listApprovals(
 ): Promise<Approval[]> {
   const where: SQL[] = [];
   if (query.appId !== undefined) where.push(eq(approvals.appId, query.appId));
+  if (query.entityId !== undefined) where.push(eq(approvals.entityId, query.entityId));
   const status = query.status;
   if (status === "pending" || status === "approved") {
     where.push(eq(approvals.status, status), gt(approvals.expiresAt, now));

@@ -279,11 +279,12 @@ export function portalRoutes(deps: PortalDeps): Hono {
       (await listChoices(deps.database.db, where)).filter((x) => x.kind === "scope_off")
         .map((x) => x.value),
     );
-    const pending = (await listApprovals(
+    // This user's in the query: another user's newer held calls must not push them off the page.
+    const pending = await listApprovals(
       deps.database.db,
-      { appId: session.appId, status: "pending", limit: 50 },
+      { appId: session.appId, entityId: session.entityId, status: "pending", limit: 50 },
       now,
-    )).filter((a) => a.entityId === session.entityId);
+    );
     return renderPage(
       <PortalHomePage
         appName={c.get("app").name}
