@@ -109,15 +109,8 @@ export async function findPendingFor(
   call: Omit<UseClaim, "id">,
   now: number,
 ): Promise<Approval | null> {
-  const [row] = await db.select().from(approvals).where(and(
-    eq(approvals.appId, call.appId),
-    eq(approvals.status, "pending"),
-    gt(approvals.expiresAt, now),
-    eq(approvals.agentId, call.agentId),
-    eq(approvals.entityId, call.entityId),
-    eq(approvals.connectionId, call.connectionId),
-    eq(approvals.requestHash, call.requestHash),
-  )).orderBy(desc(approvals.createdAt)).limit(1);
+  const [row] = await db.select().from(approvals).where(sameCall(call, "pending", now))
+    .orderBy(desc(approvals.createdAt)).limit(1);
   return row ? approvalFromRow(row, now) : null;
 }
 
@@ -132,16 +125,22 @@ export async function findApprovedFor(
   call: Omit<UseClaim, "id">,
   now: number,
 ): Promise<Approval | null> {
-  const [row] = await db.select().from(approvals).where(and(
+  const [row] = await db.select().from(approvals).where(sameCall(call, "approved", now))
+    .orderBy(approvals.createdAt, approvals.id).limit(1);
+  return row ? approvalFromRow(row, now) : null;
+}
+
+/** Unexpired approvals in `status` of this very call: same caller, same request hash. */
+function sameCall(call: Omit<UseClaim, "id">, status: "pending" | "approved", now: number) {
+  return and(
     eq(approvals.appId, call.appId),
-    eq(approvals.status, "approved"),
+    eq(approvals.status, status),
     gt(approvals.expiresAt, now),
     eq(approvals.agentId, call.agentId),
     eq(approvals.entityId, call.entityId),
     eq(approvals.connectionId, call.connectionId),
     eq(approvals.requestHash, call.requestHash),
-  )).orderBy(approvals.createdAt, approvals.id).limit(1);
-  return row ? approvalFromRow(row, now) : null;
+  );
 }
 
 /** The conditions a retry must meet to use an approval: its own call, approved, in time. */
