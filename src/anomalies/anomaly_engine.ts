@@ -132,21 +132,11 @@ export class AnomalyEngine {
     for (const blocks of [this.#deletes, this.#reads]) {
       let block = blocks.get(connectionId);
       if (block?.written !== undefined) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          block.written,
-          new Promise<void>((resolve) => timer = setTimeout(resolve, WRITE_WAIT_MS)),
-        ]);
-        clearTimeout(timer);
+        await this.#untilWritten(block.written);
         block = blocks.get(connectionId) ?? block;
       }
-      if (block === undefined) continue;
-      const expiresAt = block.anomaly.expiresAt;
-      if (expiresAt !== null && expiresAt <= this.#deps.now()) {
-        this.#drop(block.anomaly);
-        continue;
-      }
-      return block.anomaly;
+      const anomaly = block === undefined ? null : this.#inForce(block);
+      if (anomaly !== null) return anomaly;
     }
     return null;
   }
@@ -188,22 +178,32 @@ export class AnomalyEngine {
     // refusals wait for it, so the id they give can be read and cleared at
     // once, and is the one in force if another process tripped first.
     if (block.written !== undefined) return this.#refuseWritten(ex, block, block.written);
-    const expiresAt = block.anomaly.expiresAt;
-    if (expiresAt !== null && expiresAt <= this.#deps.now()) {
-      this.#drop(block.anomaly);
-      return DONE;
-    }
-    ex.notes.anomaly = block.anomaly.id;
+    const anomaly = this.#inForce(block);
+    if (anomaly === null) return DONE;
+    ex.notes.anomaly = anomaly.id;
     return block.verdict;
   }
 
-  async #refuseWritten(ex: Exchange, block: Block, written: Promise<void>): Promise<Verdict> {
+  /** The block's anomaly while it is in force; an expired one is dropped. */
+  #inForce(block: Block): Anomaly | null {
+    const expiresAt = block.anomaly.expiresAt;
+    if (expiresAt === null || expiresAt > this.#deps.now()) return block.anomaly;
+    this.#drop(block.anomaly);
+    return null;
+  }
+
+  /** Waits, at most WRITE_WAIT_MS, for the row of a block tripped here to be written. */
+  async #untilWritten(written: Promise<void>): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       written,
       new Promise<void>((resolve) => timer = setTimeout(resolve, WRITE_WAIT_MS)),
     ]);
     clearTimeout(timer);
+  }
+
+  async #refuseWritten(ex: Exchange, block: Block, written: Promise<void>): Promise<Verdict> {
+    await this.#untilWritten(written);
     const blocks = block.anomaly.detector === "mass_delete" ? this.#deletes : this.#reads;
     const current = blocks.get(block.anomaly.connectionId!) ?? block;
     if (current.written !== undefined && current.written !== written) {
