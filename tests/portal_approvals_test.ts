@@ -1,19 +1,7 @@
 /** The portal home lists the signed-in user's own held calls, however many other users have. */
 import assert from "node:assert/strict";
 import { startPortal } from "./helpers/portal_start.ts";
-import { type RulesEnv, rulesEnv, toBase64Url } from "./helpers/rules_env.ts";
-
-async function held(env: RulesEnv, entity: string, n: number): Promise<string> {
-  const raw = toBase64Url(`To: bob@acme.com\r\nSubject: Hi ${n}\r\n\r\nHello ${n}\r\n`);
-  const res = await fetch(`${env.proxy("gmail")}/gmail/v1/users/me/messages/send`, {
-    method: "POST",
-    headers: { ...env.headers({ entity }), "content-type": "application/json" },
-    body: JSON.stringify({ raw }),
-  });
-  const body = await res.json();
-  assert.equal(body.error.code, "SX-APPROVAL-REQUIRED", JSON.stringify(body));
-  return body.error.details.approvalId;
-}
+import { heldSend, rulesEnv } from "./helpers/rules_env.ts";
 
 Deno.test({
   name:
@@ -26,8 +14,8 @@ Deno.test({
       entities: ["alice", "bob"],
     });
     try {
-      const alices = await held(env, "alice", 0);
-      for (let i = 1; i <= 50; i++) await held(env, "bob", i);
+      const alices = await heldSend(env, "alice", "0");
+      for (let i = 1; i <= 50; i++) await heldSend(env, "bob", String(i));
       const minted = await fetch(`${env.base}/v1/portal/urls`, {
         method: "POST",
         headers: { "securix-api-key": env.apiKey(), "content-type": "application/json" },

@@ -7,20 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { startPortal } from "./helpers/portal_start.ts";
-import { type RulesEnv, rulesEnv, toBase64Url } from "./helpers/rules_env.ts";
-
-const RAW = toBase64Url("To: bob@acme.com\r\nSubject: Hi\r\n\r\nHello\r\n");
-
-async function held(env: RulesEnv, entity: string): Promise<string> {
-  const res = await fetch(`${env.proxy("gmail")}/gmail/v1/users/me/messages/send`, {
-    method: "POST",
-    headers: { ...env.headers({ entity }), "content-type": "application/json" },
-    body: JSON.stringify({ raw: RAW }),
-  });
-  const body = await res.json();
-  assert.equal(body.error.code, "SX-APPROVAL-REQUIRED", JSON.stringify(body));
-  return body.error.details.approvalId;
-}
+import { heldSend, rulesEnv } from "./helpers/rules_env.ts";
 
 Deno.test({
   name:
@@ -37,8 +24,8 @@ Deno.test({
       const statusOf = async (id: string) =>
         (await db.execute({ sql: "SELECT status FROM approvals WHERE id = ?", args: [id] }))
           .rows[0].status;
-      const bobs = await held(env, "bob");
-      const alices = await held(env, "alice");
+      const bobs = await heldSend(env, "bob");
+      const alices = await heldSend(env, "alice");
 
       const minted = await fetch(`${env.base}/v1/portal/urls`, {
         method: "POST",

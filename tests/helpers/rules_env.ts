@@ -203,3 +203,22 @@ export function toBase64Url(text: string): string {
   for (const b of bytes) bin += String.fromCharCode(b);
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
+
+/**
+ * A Gmail send by `entity` that an approve rule holds: its approval id. A
+ * `tag` makes the mail (so the request hash, so the approval) its own.
+ */
+export async function heldSend(env: RulesEnv, entity: string, tag = ""): Promise<string> {
+  const suffix = tag === "" ? "" : ` ${tag}`;
+  const raw = toBase64Url(`To: bob@acme.com\r\nSubject: Hi${suffix}\r\n\r\nHello${suffix}\r\n`);
+  const res = await fetch(`${env.proxy("gmail")}/gmail/v1/users/me/messages/send`, {
+    method: "POST",
+    headers: { ...env.headers({ entity }), "content-type": "application/json" },
+    body: JSON.stringify({ raw }),
+  });
+  const body = await res.json();
+  if (body.error?.code !== "SX-APPROVAL-REQUIRED") {
+    throw new Error(`the send was not held: ${JSON.stringify(body)}`);
+  }
+  return body.error.details.approvalId;
+}
