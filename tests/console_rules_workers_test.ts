@@ -11,11 +11,8 @@ import { listRecords } from "../src/audit/read_records.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { openAppliance } from "../src/http/appliance.ts";
 import { ConsoleClient } from "./helpers/console_client.ts";
-import { startFakeApis } from "./helpers/fake_provider_apis.ts";
-import { freePort, startServeProcess } from "./helpers/process.ts";
-import { PROVIDERS, tokenOf } from "./helpers/rules_env.ts";
-import { seedApp, seedConnection } from "./helpers/seed.ts";
-import { openTempAppliance } from "./helpers/temp_appliance.ts";
+import { freePort, startServeProcess, untilWorkers } from "./helpers/process.ts";
+import { aliceHeaders, seedGmailApp, twoIsolateEnv } from "./helpers/workers_env.ts";
 
 const RULES = `[[rules]]
 name = "no_mail_lists"
@@ -29,27 +26,12 @@ interface Family {
 }
 
 Deno.test("console rules edit: rules.toml is written and both serving isolates deny at once", async () => {
-  const fake = await startFakeApis({ token: (p) => tokenOf(p) });
   const adminPort = freePort();
-  const temp = await openTempAppliance({
-    raw: {
-      server: { base_domain: "localhost", workers: 2, admin_listen: `127.0.0.1:${adminPort}` },
-      providers: Object.fromEntries(
-        PROVIDERS.map((p) => [p, { client_id: "c", client_secret: "s", api_base_url: fake.url }]),
-      ),
-    },
-  });
+  const { fake, temp } = await twoIsolateEnv({ admin_listen: `127.0.0.1:${adminPort}` });
   let server: Awaited<ReturnType<typeof startServeProcess>> | null = null;
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   try {
-    const { app, apiKey } = await seedApp(temp.appliance, { name: "demo" });
-    await seedConnection(temp.appliance, {
-      id: "conn_gmail",
-      appId: app.id,
-      entityId: "alice",
-      provider: "gmail",
-      accessToken: tokenOf("gmail"),
-    });
+    const { apiKey } = await seedGmailApp(temp);
     const { totpKey } = await createAdmin(temp.appliance, "ops", "correct horse battery staple");
     temp.appliance.close();
     const metricsPort = freePort();
@@ -58,15 +40,9 @@ Deno.test("console rules edit: rules.toml is written and both serving isolates d
       env: { SECURIX_SERVER_METRICS_LISTEN: `127.0.0.1:${metricsPort}` },
     });
     const proc = server;
-    for (let i = 0; i < 300 && !proc.output().includes("Workers: 2 serving isolates"); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilWorkers(proc, 2);
     const gmail = `${server.baseUrl}/proxy/gmail/gmail/v1/users/me/messages`;
-    const headers = {
-      "securix-api-key": apiKey,
-      "securix-entity-id": "alice",
-      "securix-agent-id": "agent-1",
-    };
+    const headers = aliceHeaders(apiKey);
     const call = async () => {
       const res = await fetch(gmail, { headers, client });
       await res.body?.cancel();

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { google } from "googleapis";
 import { parse, stringify } from "smol-toml";
 import { envelope, type RulesEnv, rulesEnv } from "./helpers/rules_env.ts";
-import { type ServerProcess, startServeProcess } from "./helpers/process.ts";
+import { type ServerProcess, startServeProcess, untilWorkers } from "./helpers/process.ts";
 
 const LIST = "/gmail/v1/users/me/messages";
 
@@ -247,10 +247,7 @@ Deno.test("rate limit: two appliance processes (one with two serving isolates) o
     (file.server as Record<string, unknown>).workers = 2;
     await Deno.writeTextFile(env.temp.configPath, stringify(file));
     other = await startServeProcess({ cwd: env.temp.dir, timeoutMs: 60_000 });
-    for (let i = 0; i < 300 && !other.output().includes("Workers: 2 serving isolates"); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.match(other.output(), /Workers: 2 serving isolates/);
+    await untilWorkers(other, 2, 30_000);
     const bases = [env.base, other.baseUrl];
     const statuses: number[] = [];
     const started = Date.now();

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../src/config/load.ts";
-import { runCliProcess, startServeProcess } from "./helpers/process.ts";
+import { runCliProcess, startServeProcess, untilWorkers } from "./helpers/process.ts";
 import { seedApp, seedConnection } from "./helpers/seed.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 import { holdWriteLock } from "./helpers/write_lock.ts";
@@ -46,11 +46,7 @@ Deno.test("serve/workers: the main isolate's audit backlog refuses calls in ever
   try {
     server = await startServeProcess({ cwd: temp.dir });
     const proc = server;
-    const deadline = Date.now() + 15_000;
-    while (!proc.output().includes("Workers: 2 serving isolates")) {
-      assert.ok(Date.now() < deadline, proc.output());
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilWorkers(proc, 2);
     const headers = {
       "securix-api-key": apiKey,
       "securix-entity-id": "alice",

@@ -11,11 +11,14 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { createAdmin } from "../src/admins/admin_store.ts";
 import { listApiKeys } from "../src/apps/key_store.ts";
 import { ConsoleClient } from "./helpers/console_client.ts";
-import { startFakeApis } from "./helpers/fake_provider_apis.ts";
-import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
-import { PROVIDERS, tokenOf } from "./helpers/rules_env.ts";
-import { seedApp, seedConnection } from "./helpers/seed.ts";
-import { openTempAppliance, type TempAppliance } from "./helpers/temp_appliance.ts";
+import {
+  freePort,
+  type ServerProcess,
+  startServeProcess,
+  untilWorkers,
+} from "./helpers/process.ts";
+import type { TempAppliance } from "./helpers/temp_appliance.ts";
+import { aliceHeaders, seedGmailApp, twoIsolateEnv } from "./helpers/workers_env.ts";
 
 interface Family {
   name: string;
@@ -38,18 +41,9 @@ async function withTwoIsolates(
     accepted: () => Promise<[number, number]>;
   }) => Promise<void>,
 ) {
-  const fake = await startFakeApis({ token: (p) => tokenOf(p) });
   const adminPort = freePort();
   const metricsPort = freePort();
-  const temp = await openTempAppliance({
-    raw: {
-      ...raw,
-      server: { base_domain: "localhost", workers: 2, admin_listen: `127.0.0.1:${adminPort}` },
-      providers: Object.fromEntries(
-        PROVIDERS.map((p) => [p, { client_id: "c", client_secret: "s", api_base_url: fake.url }]),
-      ),
-    },
-  });
+  const { fake, temp } = await twoIsolateEnv({ admin_listen: `127.0.0.1:${adminPort}` }, raw);
   let server: ServerProcess | null = null;
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   try {
@@ -60,18 +54,10 @@ async function withTwoIsolates(
       env: { SECURIX_SERVER_METRICS_LISTEN: `127.0.0.1:${metricsPort}` },
     });
     const proc = server;
-    const deadline = Date.now() + 15_000;
-    while (!proc.output().includes("Workers: 2 serving isolates")) {
-      assert.ok(Date.now() < deadline, proc.output());
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilWorkers(proc, 2);
     const call = async (apiKey: string) => {
       const res = await fetch(`${proc.baseUrl}/proxy/gmail/gmail/v1/users/me/messages`, {
-        headers: {
-          "securix-api-key": apiKey,
-          "securix-entity-id": "alice",
-          "securix-agent-id": "agent-1",
-        },
+        headers: aliceHeaders(apiKey),
         client,
       });
       await res.body?.cancel();
@@ -100,24 +86,12 @@ async function withTwoIsolates(
   }
 }
 
-async function seedDemo(temp: TempAppliance, name: string, connectionId: string) {
-  const seeded = await seedApp(temp.appliance, { name });
-  await seedConnection(temp.appliance, {
-    id: connectionId,
-    appId: seeded.app.id,
-    entityId: "alice",
-    provider: "gmail",
-    accessToken: tokenOf("gmail"),
-  });
-  return seeded;
-}
-
 Deno.test("serve/workers: wrong keys over both isolates are locked out after max_failures in total", async () => {
   let apiKey = "";
   await withTwoIsolates(
     { auth_lockout: { max_failures: MAX_FAILURES, window_s: 60 } },
     async (temp) => {
-      apiKey = (await seedDemo(temp, "demo", "conn_gmail")).apiKey;
+      apiKey = (await seedGmailApp(temp, "demo", "conn_gmail")).apiKey;
     },
     async ({ call, accepted }) => {
       const before = await accepted();
@@ -150,11 +124,11 @@ Deno.test("serve/workers: a key revoked in one isolate is refused by every isola
   let other = "";
   // The refused calls below must not lock the test's address out.
   await withTwoIsolates({ auth_lockout: { max_failures: 1000 } }, async (temp) => {
-    const { app, apiKey } = await seedDemo(temp, "demo", "conn_demo");
+    const { app, apiKey } = await seedGmailApp(temp, "demo", "conn_demo");
     const [key] = await listApiKeys(temp.appliance.database.db, app.id);
     const { totpKey } = await createAdmin(temp.appliance, "ops", "correct horse battery staple");
     seededDemo = { apiKey, appId: app.id, keyId: key.id, totpKey };
-    other = (await seedDemo(temp, "other", "conn_other")).apiKey;
+    other = (await seedGmailApp(temp, "other", "conn_other")).apiKey;
   }, async ({ server, adminPort, call, accepted }) => {
     const seeded = seededDemo!;
     // Both isolates have both keys cached: the refusals below must come within the cache's TTL.

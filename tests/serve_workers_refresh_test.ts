@@ -7,7 +7,12 @@
  * the database is what keeps it to one refresh per expiry.
  */
 import assert from "node:assert/strict";
-import { freePort, type ServerProcess, startServeProcess } from "./helpers/process.ts";
+import {
+  freePort,
+  type ServerProcess,
+  startServeProcess,
+  untilWorkers,
+} from "./helpers/process.ts";
 import {
   assertOneRefresh,
   burst,
@@ -28,11 +33,7 @@ Deno.test("refresh race across two serving isolates of one process: one refresh 
   try {
     serve = await startServeProcess({ cwd: env.temp.dir, port, timeoutMs: 60_000 });
     const proc = serve;
-    const deadline = Date.now() + 30_000;
-    while (!proc.output().includes("Workers: 2 serving isolates")) {
-      assert.ok(Date.now() < deadline, `the second isolate did not start\n${logs()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilWorkers(proc, 2, 30_000);
     await consent(env, serve.baseUrl, logs);
 
     const accepted = () => counterBy(proc, "securix_http_accepted_connections_total", "isolate");

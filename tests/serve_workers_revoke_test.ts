@@ -4,47 +4,20 @@
  * isolate's caches instead of waiting out their TTLs.
  */
 import assert from "node:assert/strict";
-import { startFakeApis } from "./helpers/fake_provider_apis.ts";
-import { startServeProcess } from "./helpers/process.ts";
-import { PROVIDERS, tokenOf } from "./helpers/rules_env.ts";
-import { seedApp, seedConnection } from "./helpers/seed.ts";
-import { openTempAppliance } from "./helpers/temp_appliance.ts";
+import { startServeProcess, untilWorkers } from "./helpers/process.ts";
+import { aliceHeaders, seedGmailApp, twoIsolateEnv } from "./helpers/workers_env.ts";
 
 Deno.test("serve/workers: a revoke made through one isolate holds in every isolate at once", async () => {
-  const fake = await startFakeApis({ token: (p) => tokenOf(p) });
-  const temp = await openTempAppliance({
-    raw: {
-      server: { base_domain: "localhost", workers: 2 },
-      providers: Object.fromEntries(
-        PROVIDERS.map((p) => [p, { client_id: "c", client_secret: "s", api_base_url: fake.url }]),
-      ),
-    },
-  });
+  const { fake, temp } = await twoIsolateEnv();
   let server: Awaited<ReturnType<typeof startServeProcess>> | null = null;
   // A fresh connection per call, so the kernel spreads them over the listeners.
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   try {
-    const { app, apiKey } = await seedApp(temp.appliance, { name: "demo" });
-    await seedConnection(temp.appliance, {
-      id: "conn_gmail",
-      appId: app.id,
-      entityId: "alice",
-      provider: "gmail",
-      accessToken: tokenOf("gmail"),
-    });
+    const { apiKey } = await seedGmailApp(temp);
     temp.appliance.close();
     server = await startServeProcess({ cwd: temp.dir });
-    const proc = server;
-    const deadline = Date.now() + 15_000;
-    while (!proc.output().includes("Workers: 2 serving isolates")) {
-      assert.ok(Date.now() < deadline, proc.output());
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const headers = {
-      "securix-api-key": apiKey,
-      "securix-entity-id": "alice",
-      "securix-agent-id": "agent-1",
-    };
+    await untilWorkers(server, 2);
+    const headers = aliceHeaders(apiKey);
     const call = async () => {
       const res = await fetch(`${server!.baseUrl}/proxy/gmail/gmail/v1/users/me/messages`, {
         headers,

@@ -11,11 +11,9 @@ import { listRecords } from "../src/audit/read_records.ts";
 import { loadConfig } from "../src/config/load.ts";
 import { openAppliance } from "../src/http/appliance.ts";
 import { MESSAGE_IDS } from "./helpers/fake_apis/gmail_seed.ts";
-import { startFakeApis } from "./helpers/fake_provider_apis.ts";
-import { freePort, runCliProcess, startServeProcess } from "./helpers/process.ts";
-import { PROVIDERS, tokenOf } from "./helpers/rules_env.ts";
-import { seedApp, seedConnection } from "./helpers/seed.ts";
+import { freePort, runCliProcess, startServeProcess, untilWorkers } from "./helpers/process.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
+import { aliceHeaders, seedGmailApp, twoIsolateEnv } from "./helpers/workers_env.ts";
 
 const DENY_LIST = { name: "no_mail_lists", target: "gmail.users.messages.list", effect: "deny" };
 
@@ -33,27 +31,12 @@ async function until(what: string, probe: () => boolean, ms = 15_000): Promise<v
 }
 
 Deno.test("serve/workers: two isolates share the port, one audit chain, summed metrics, reloads and drains", async () => {
-  const fake = await startFakeApis({ token: (p) => tokenOf(p) });
-  const temp = await openTempAppliance({
-    raw: {
-      server: { base_domain: "localhost", workers: 2 },
-      providers: Object.fromEntries(
-        PROVIDERS.map((p) => [p, { client_id: "c", client_secret: "s", api_base_url: fake.url }]),
-      ),
-    },
-  });
+  const { fake, temp } = await twoIsolateEnv();
   let server: Awaited<ReturnType<typeof startServeProcess>> | null = null;
   // A fresh connection per call, so the kernel spreads them over the listeners.
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
   try {
-    const { app, apiKey } = await seedApp(temp.appliance, { name: "demo" });
-    await seedConnection(temp.appliance, {
-      id: "conn_gmail",
-      appId: app.id,
-      entityId: "alice",
-      provider: "gmail",
-      accessToken: tokenOf("gmail"),
-    });
+    const { apiKey } = await seedGmailApp(temp);
     temp.appliance.close();
     const metricsPort = freePort();
     server = await startServeProcess({
@@ -61,12 +44,8 @@ Deno.test("serve/workers: two isolates share the port, one audit chain, summed m
       env: { SECURIX_SERVER_METRICS_LISTEN: `127.0.0.1:${metricsPort}` },
     });
     const proc = server;
-    await until("the second isolate", () => proc.output().includes("Workers: 2 serving isolates"));
-    const headers = {
-      "securix-api-key": apiKey,
-      "securix-entity-id": "alice",
-      "securix-agent-id": "agent-1",
-    };
+    await untilWorkers(proc, 2);
+    const headers = aliceHeaders(apiKey);
     const gmail = `${server.baseUrl}/proxy/gmail/gmail/v1/users/me/messages`;
     const call = async () => {
       const res = await fetch(gmail, { headers, client });

@@ -7,7 +7,12 @@
  * The upstream is a second nginx answering from memory, so it is never the
  * bottleneck being measured.
  */
-import { freePort, type ServerProcess, startServeProcess } from "../helpers/process.ts";
+import {
+  freePort,
+  type ServerProcess,
+  startServeProcess,
+  untilWorkers,
+} from "../helpers/process.ts";
 import { benchAppliance, benchHeaders, TOKEN } from "./bench_appliance.ts";
 import { fiftyRules } from "./rule_sets.ts";
 
@@ -76,11 +81,7 @@ async function startAppliance(upstreamPort: number, workers: number) {
   });
   temp.appliance.close();
   const server: ServerProcess = await startServeProcess({ cwd: temp.dir, timeoutMs: 60_000 });
-  const deadline = Date.now() + 30_000;
-  while (workers > 1 && !server.output().includes(`Workers: ${workers} serving isolates`)) {
-    if (Date.now() > deadline) throw new Error(`workers did not start:\n${server.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await untilWorkers(server, workers, 30_000);
   return {
     url: `${server.baseUrl}/repos/o/r`,
     headers: benchHeaders(apiKey),

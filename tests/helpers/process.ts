@@ -122,3 +122,22 @@ export async function startServeProcess(options: {
   }
   return { port, pid: child.pid, baseUrl, output: () => text, stop };
 }
+
+/**
+ * Waits (bounded) until a `serve` with `[server] workers = n` says all its
+ * serving isolates are up; serve is healthy as soon as the main one listens.
+ * Throws with the process's output when they do not start.
+ */
+export async function untilWorkers(
+  server: ServerProcess,
+  workers: number,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (workers > 1 && !server.output().includes(`Workers: ${workers} serving isolates`)) {
+    if (Date.now() > deadline) {
+      throw new Error(`the ${workers} serving isolates did not start:\n${server.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
