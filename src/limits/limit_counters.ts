@@ -15,7 +15,7 @@ import {
  *
  * The database is asked at most once per `shareMs` (one transaction for all
  * keys): when a key's lease ran out (the calls wait for that sync, at most
- * one or two intervals), and at the intervals while leases are held, to hand
+ * three intervals while another holder's lease may come back), and at the intervals while leases are held, to hand
  * back what was not spent and claim twice what the last interval used (a key
  * whose lease already covers the next interval, and not much more, skips). A key's first claim takes the whole burst, so a lone
  * process (the usual deployment) admits exactly: calls 1..burst pass at once
@@ -68,6 +68,8 @@ interface Entry {
 }
 
 const MAX_WAITERS = 1000;
+/** Syncs a call waits through while other holders have tokens leased (see #run). */
+const MAX_SYNCS_WAITED = 3;
 
 function defaultTimer(run: () => void, ms: number): () => void {
   const id = setTimeout(run, ms);
@@ -322,8 +324,10 @@ export class LimitCounters {
         if (entry.lease > 0 && after < entry.leaseUntil) {
           entry.lease--;
           w.resolve(ADMITTED);
-        } else if (++w.syncs < 2 && result.leasedByOthers > 0 && !this.#closed) {
-          // Others hold tokens they may hand back at their next sync: wait for one more.
+        } else if (++w.syncs < MAX_SYNCS_WAITED && result.leasedByOthers > 0 && !this.#closed) {
+          // Others hold tokens they may hand back at their next sync: wait for it. They sync
+          // at the same interval in another phase, and a busy holder's sync runs late, so one
+          // more of ours can come just before theirs: a call waits through two.
           entry.waiters.push(w);
         } else {
           w.resolve({ ok: false, retryAfterMs: this.#retryAfter(entry, after) });

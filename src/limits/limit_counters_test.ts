@@ -168,6 +168,32 @@ Deno.test("a lease one process does not spend goes back at its next sync and the
   assert.ok(rest.filter((r) => r.ok).length <= 8, "a's spent call and b's count: 10 in all");
 });
 
+Deno.test("a holder whose hand-back sync runs late still gives the waiting call its tokens (two isolates' first calls at once)", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const a = counters(store, time, "a");
+  // a's event loop is busy: its timers fire 5 ms late, so b's next sync comes first.
+  const late = new LimitCounters({
+    store,
+    now: time.now,
+    setTimer: (run, ms) => time.setTimer(run, ms + 5),
+    shareMs: SHARE_MS,
+    leaseMs: LEASE_MS,
+    holder: "a-late",
+  });
+  assert.deepEqual(await late.take("k", TEN_PER_MIN), { ok: true }, "a claims the whole burst");
+  const waiting = a.take("k", TEN_PER_MIN);
+  assert.ok(waiting instanceof Promise);
+  for (let i = 0; i < 3; i++) {
+    await settle(a, late);
+    time.advance(SHARE_MS);
+  }
+  await settle(a, late);
+  time.advance(10);
+  await settle(a, late);
+  assert.deepEqual(await waiting, { ok: true }, "refused although 9 tokens were handed back");
+});
+
 Deno.test("the number of keys is bounded: the least recently used goes", async () => {
   const time = manualTime();
   const limits = new LimitCounters({
