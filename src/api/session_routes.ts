@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { cancelSession } from "../flows/cancel_session.ts";
 import { confirmSession, requireOwnSession } from "../flows/confirm_session.ts";
 import { createSession, createSessionInput } from "../flows/create_session.ts";
 import { flowErrors } from "../flows/flow_errors.ts";
@@ -11,7 +12,7 @@ import { sessionView } from "./session_view.ts";
 
 const confirmInput = z.strictObject({ sxc: z.string().min(1).max(256) });
 
-/** POST/GET /v1/auth/sessions and the sxc confirm. */
+/** POST/GET /v1/auth/sessions, the sxc confirm and the sxc cancel. */
 export function sessionRoutes(deps: FlowDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.post("/", async (c) => {
@@ -43,6 +44,11 @@ export function sessionRoutes(deps: FlowDeps): Hono<ApiEnv> {
     const { sxc } = await parseJsonBody(c, confirmInput);
     const session = await confirmSession(deps, c.get("app"), c.req.param("id"), sxc);
     return c.json({ ...sessionView(session), status: "AUTH_SUCCESS" });
+  });
+  app.post("/:id/cancel", async (c) => {
+    const { sxc } = await parseJsonBody(c, confirmInput);
+    const session = await cancelSession(deps, c.get("app"), c.req.param("id"), sxc);
+    return c.json(sessionView(session));
   });
   return app;
 }

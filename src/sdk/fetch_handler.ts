@@ -8,6 +8,8 @@
  * - `POST create-auth-session` `{providers, sxcHash?, flow?}` → `{sessionId, authUrl, expiresAt, flow, deviceAuthCode?, interval?}`
  * - `POST confirm-auth-session` `{sessionId, sxc}` → `{status: "AUTH_SUCCESS", sessionId, providers}`
  *   (only for a session of the same entity)
+ * - `POST cancel-auth-session` `{sessionId, sxc}` → `{sessionId, status, reason}`: the browser
+ *   started again, so its earlier session is ended and can never complete
  * - `GET status` → `{status, providers}`; `GET status?sessionId=…` → that session's state
  *
  * ```ts
@@ -108,6 +110,12 @@ export function createFetchHandler(
       return {
         json: { status: confirmed.status, sessionId, providers: confirmed.providers },
       };
+    },
+    "POST /cancel-auth-session": async (req, entityId) => {
+      const { sessionId, sxc } = await readJson(req, confirmBody);
+      await ownSession(securix, sessionId, entityId);
+      const { status, reason } = await securix.auth.cancelSessionSXC(sessionId, sxc);
+      return { json: { sessionId, status, reason: reason ?? null } };
     },
     "GET /status": async (req, entityId) => {
       const sessionId = new URL(req.url).searchParams.get("sessionId");

@@ -203,6 +203,40 @@ Deno.test("confirm: the entity's own session is confirmed with the sxc", async (
   assert.deepEqual(calls[1].body, { sxc: "the-sxc" });
 });
 
+Deno.test("cancel: the entity's own session is cancelled with the sxc; another's is refused", async () => {
+  const { handler, calls } = setup({}, {
+    "POST /v1/auth/sessions/ses_alice/cancel": () =>
+      Response.json({
+        sessionId: "ses_alice",
+        entityId: "alice",
+        flow: "popup",
+        status: "failed",
+        reason: "user_cancelled",
+        expiresAt: "2030-01-01T00:10:00.000Z",
+        providers: {},
+      }),
+  });
+  const res = await handler(
+    post("cancel-auth-session", { sessionId: "ses_alice", sxc: "the-sxc" }),
+  );
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), {
+    sessionId: "ses_alice",
+    status: "failed",
+    reason: "user_cancelled",
+  });
+  assert.deepEqual(calls.map((c) => `${c.method} ${c.path}`), [
+    "GET /v1/auth/sessions/ses_alice",
+    "POST /v1/auth/sessions/ses_alice/cancel",
+  ]);
+  assert.deepEqual(calls[1].body, { sxc: "the-sxc" });
+
+  const other = await handler(post("cancel-auth-session", { sessionId: "ses_bob", sxc: "x" }));
+  assert.equal(other.status, 404);
+  assert.equal((await errorOf(other)).code, "SX-SESSION-NOT-FOUND");
+  assert.equal(calls.length, 3, "another entity's session is never cancelled");
+});
+
 Deno.test("appliance refusals pass through; appliance faults become 502 and are reported", async () => {
   const mismatch = setup({}, {
     "POST /v1/auth/sessions/ses_alice/confirm": () =>

@@ -185,6 +185,17 @@ export class Securix {
         { sxc },
       ),
     /**
+     * Ends a popup session the browser gave up on, so it can never complete; the browser
+     * proves itself with the same `sxc` as for the confirm.
+     */
+    cancelSessionSXC: async (sessionId: string, sxc: string): Promise<AuthSession> =>
+      await this.#request(
+        "POST",
+        `/v1/auth/sessions/${segment(sessionId)}/cancel`,
+        authSessionSchema,
+        { sxc },
+      ),
+    /**
      * Polls a session until the user has finished (any status but `pending`),
      * honouring the device flow's `interval` and `SX-SLOW-DOWN` answers.
      */
