@@ -25,6 +25,8 @@ document.addEventListener("securix-result", (event) => {
     ? { error: true, name: d.name, code: d.code, reason: d.reason, message: d.message }
     : d);
 });
+window.securixWaiting = [];
+document.addEventListener("securix-waiting", (event) => window.securixWaiting.push(event.detail));
 `;
 
 const FORGE_HTML = (sessionId: string) =>
@@ -237,6 +239,13 @@ Deno.test({
     }),
 });
 
+const statusText = (page: Page) => page.locator("securix-button [part=status]").textContent();
+
+const waitingEvents = (page: Page) =>
+  page.evaluate(() =>
+    (globalThis as unknown as { securixWaiting: { sessionId: string }[] }).securixWaiting
+  );
+
 const waitForEvent = (page: Page) =>
   page.waitForFunction(
     () => (globalThis as unknown as { securixEvents: unknown[] }).securixEvents.length > 0,
@@ -258,10 +267,13 @@ Deno.test({
       await navigate(popup, `${attackerUrl}/provider/ses_1`);
       await page.waitForTimeout(1500); // the user signs in at the provider
       assert.deepEqual(await events(), [], "no result while the user is still at the provider");
-      assert.equal(
-        await page.locator("securix-button button").getAttribute("aria-busy"),
-        "true",
-      );
+      const button = page.locator("securix-button button");
+      assert.equal(await button.getAttribute("aria-busy"), "true");
+      // The popup looks closed: the app is told, and the button offers to start again —
+      // which this user does not take, so the sign-in they finish still counts.
+      assert.equal(await button.textContent(), "Try again");
+      assert.equal(await statusText(page), "Waiting for the sign-in window…");
+      assert.deepEqual((await waitingEvents(page)).map((w) => w.sessionId), ["ses_1"]);
       await popup.getByRole("button", { name: "Allow" }).click();
       await popup.waitForURL(`${applianceUrl}/connect/ses_1/continue`);
       await waitForEvent(page);
@@ -271,6 +283,58 @@ Deno.test({
       const session = sessions.get("ses_1")!;
       assert.equal(session.status, "completed", "the session the user finished is confirmed");
       assert.equal((await events()).length, 1, "one result only");
+    }),
+});
+
+Deno.test({
+  ...options,
+  name:
+    "securix-button: the user closes the popup and clicks again at once: a new popup completes, the old session is cancelled",
+  fn: () =>
+    withHarness(async ({ page, sessions, applianceUrl, events }) => {
+      const button = page.locator("securix-button button");
+      const [first] = await Promise.all([page.waitForEvent("popup"), button.click()]);
+      await first.waitForURL(`${applianceUrl}/connect/ses_1`);
+      await first.close();
+      // The default closedWaitMs (5 minutes) is in force; the button is clickable within a second.
+      const started = Date.now();
+      await page.waitForFunction(
+        () =>
+          document.querySelector("securix-button")?.shadowRoot?.querySelector("button")
+            ?.textContent === "Try again",
+        undefined,
+        { timeout: 5_000 },
+      );
+      assert.ok(Date.now() - started < 5_000);
+      assert.equal(await button.isEnabled(), true);
+      assert.equal(await statusText(page), "Waiting for the sign-in window…");
+
+      const [second] = await Promise.all([page.waitForEvent("popup"), button.click()]);
+      await second.waitForURL(`${applianceUrl}/connect/ses_2`);
+      assert.equal(await button.textContent(), "Connecting…");
+      assert.equal(await button.isEnabled(), false);
+      const old = sessions.get("ses_1")!;
+      for (let i = 0; i < 50 && old.status !== "failed"; i++) await page.waitForTimeout(100);
+      assert.equal(old.status, "failed", "the old session was cancelled");
+      assert.equal(old.reason, "user_cancelled");
+
+      await second.getByRole("button", { name: "Continue to Gmail" }).click();
+      await waitForEvent(page);
+      const [result, ...more] = await events();
+      assert.equal(result.status, "AUTH_SUCCESS", JSON.stringify(result));
+      assert.equal(result.sessionId, "ses_2");
+      assert.deepEqual(more, [], "the replaced attempt reports nothing");
+      assert.equal(sessions.get("ses_2")!.status, "completed");
+      assert.equal(await statusText(page), "Connected");
+
+      // The old consent finished late (in a window the page can no longer see) stays ended.
+      const oldConfirms = old.confirmCalls;
+      const late = await fetch(`${applianceUrl}/connect/ses_1/continue`, { method: "POST" });
+      await late.body?.cancel();
+      await page.waitForTimeout(1500);
+      assert.equal(old.status, "failed", "the cancelled session cannot complete");
+      assert.equal(old.confirmCalls, oldConfirms, "the replaced attempt stopped confirming");
+      assert.equal((await events()).length, 1);
     }),
 });
 

@@ -1,7 +1,7 @@
 /**
  * A tiny in-memory stand-in for the appliance, for browser tests of the SDK: the
  * real /sdk/client.js and /assets routes, the real consent and result pages, and
- * just enough of the /v1 API (sessions, confirm with the sxc check).
+ * just enough of the /v1 API (sessions, confirm and cancel with the sxc check).
  */
 import { Hono } from "hono";
 import { sxcHash } from "../../src/flows/sxc.ts";
@@ -77,6 +77,16 @@ export function fakeAppliance(options: { publicUrl: () => string; appOrigin: str
     return c.json({ ...view(s), status: "AUTH_SUCCESS" });
   });
 
+  app.post("/v1/auth/sessions/:id/cancel", async (c) => {
+    const s = sessions.get(c.req.param("id"));
+    if (!s) return envelope("SX-SESSION-NOT-FOUND", "No such auth session", 404);
+    const { sxc } = await c.req.json();
+    if (sxcHash(sxc) !== s.sxcHash) return envelope("SX-SXC-MISMATCH", "sxc does not match", 403);
+    if (s.status === "completed") return envelope("SX-SESSION-ENDED", "ended (completed)", 409);
+    if (s.status !== "failed") [s.status, s.reason] = ["failed", "user_cancelled"];
+    return c.json(view(s));
+  });
+
   app.get("/connect/:id", (c) => {
     const s = sessions.get(c.req.param("id"));
     if (!s) return c.notFound();
@@ -97,10 +107,14 @@ export function fakeAppliance(options: { publicUrl: () => string; appOrigin: str
       />,
     );
   });
-  const finish = (id: string, ok: boolean) => {
+  const finish = (id: string, allow: boolean) => {
     const s = sessions.get(id)!;
-    s.status = ok ? "awaiting_confirmation" : "failed";
-    s.reason = ok ? null : "user_cancelled";
+    // As the appliance does: a session that already ended (cancelled) stays as it is.
+    if (s.status === "pending") {
+      s.status = allow ? "awaiting_confirmation" : "failed";
+      s.reason = allow ? null : "user_cancelled";
+    }
+    const ok = s.status !== "failed";
     return renderPage(
       <ResultPage
         title={ok ? "All set" : "Not connected"}

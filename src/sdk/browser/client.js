@@ -75,6 +75,17 @@ export class PopupClosedError extends SecurixClientError {
   }
 }
 
+/**
+ * A later `connect()` (the user clicked again while the sign-in window looked closed) ended
+ * this attempt and cancelled its session; the later call's promise carries the outcome.
+ */
+export class PopupReplacedError extends SecurixClientError {
+  constructor() {
+    super("SX-POPUP-REPLACED", "A new sign-in window replaced this one");
+    this.name = "PopupReplacedError";
+  }
+}
+
 /** The user declined, or the provider or appliance ended the sign-in. */
 export class AuthFailedError extends SecurixClientError {
   /** @param {string | null} reason */
@@ -128,6 +139,7 @@ export class InsecureContextError extends SecurixClientError {
  *   providers: Record<string, {status: string, scopes: string[], account?: unknown}>}} ConnectResult
  * @typedef {{sessionId: string, deviceAuthCode: string, authUrl: string,
  *   verificationUrlComplete: string, expiresAt: string}} DeviceCodeInfo
+ * @typedef {{sessionId: string, until: string}} WaitingInfo
  * @typedef {object} ConnectOptions
  * @property {string} endpoint your app's Securix route base, e.g. "/api/securix"
  * @property {string[] | ProviderRequest} providers e.g. ["gmail"] or {gmail: {scopes: [...]}}
@@ -143,8 +155,32 @@ export class InsecureContextError extends SecurixClientError {
  * @property {number} [closedWaitMs] once the popup looks closed (a provider page with
  *   Cross-Origin-Opener-Policy makes it look so while open), how long to keep trying to
  *   confirm before SX-POPUP-CLOSED; default 5 min, never past the session's expiry
+ * @property {(info: WaitingInfo) => void} [onWaiting] the popup looks closed and the client
+ *   keeps confirming until `until`: show "Waiting for the sign-in window…" with a way to start
+ *   again; a new `connect()` for the same endpoint and providers ends this attempt
+ *   (SX-POPUP-REPLACED) and cancels its session
  * @property {(ms: number, signal?: AbortSignal) => Promise<void>} [sleep] device-flow wait; for tests
  */
+
+/**
+ * Attempts whose popup looks closed while they keep confirming, by endpoint and providers.
+ * A user who really closed the window clicks again; that call ends them (see connect).
+ * @type {Set<{key: string, end: () => void}>}
+ */
+const waitingAttempts = new Set();
+
+/**
+ * What makes two connect() calls "the same button clicked again".
+ * @param {ConnectOptions} options
+ * @param {ProviderRequest} providers
+ */
+function attemptKey(options, providers) {
+  const names = Object.keys(providers).sort();
+  return JSON.stringify([
+    options.endpoint.replace(/\/+$/, ""),
+    names.map((name) => [name, [...(providers[name].scopes ?? [])].sort()]),
+  ]);
+}
 
 /**
  * Connects the signed-in user's accounts. Call it synchronously from a click handler.
@@ -169,7 +205,10 @@ export function connect(options) {
   // Opened before any await: browsers allow popups only inside the click.
   const popup = openBlankPopup(options.window ?? window, options.popup ?? {});
   if (!popup) return Promise.reject(new PopupBlockedError());
-  return connectPopup(options, providers, popup, sxc).finally(() => {
+  // Only once a new window is open: a blocked retry must not end the attempt still waiting.
+  const key = attemptKey(options, providers);
+  for (const attempt of [...waitingAttempts]) if (attempt.key === key) attempt.end();
+  return connectPopup(options, providers, popup, sxc, key).finally(() => {
     if (!popup.closed) popup.close();
   });
 }
@@ -179,9 +218,10 @@ export function connect(options) {
  * @param {ProviderRequest} providers
  * @param {Window} popup
  * @param {string} sxc
+ * @param {string} key see attemptKey
  * @returns {Promise<ConnectResult>}
  */
-async function connectPopup(options, providers, popup, sxc) {
+async function connectPopup(options, providers, popup, sxc, key) {
   const win = options.window ?? window;
   const sxcDigest = await sha256(sxc);
   const sxcHash = base64url(sxcDigest);
@@ -226,6 +266,7 @@ async function connectPopup(options, providers, popup, sxc) {
     origin: authUrl.origin,
     sessionId,
     sxc,
+    key,
     deadline: Math.min(deadline, Date.now() + (options.closedWaitMs ?? DEFAULT_CLOSED_WAIT_MS)),
   });
 }
@@ -237,11 +278,34 @@ async function connectPopup(options, providers, popup, sxc) {
  * reveal (1 s, growing to 5 s) until it works, the session ends, or `deadline`; a result
  * message that still arrives is handled once (failed: AuthFailedError; completed: confirm
  * now).
+ *
+ * Meanwhile the app is told (`onWaiting`), and a new connect() for the same key ends this
+ * attempt: the user who really closed the window is not kept waiting minutes to click again.
+ * Its session is cancelled with the sxc, so a consent still open in a window we can no
+ * longer see cannot complete behind the new one.
  * @param {{options: ConnectOptions, win: Window, popup: Window, origin: string,
- *   sessionId: string, sxc: string, deadline: number}} a
+ *   sessionId: string, sxc: string, key: string, deadline: number}} a
  * @returns {Promise<ConnectResult>}
  */
 async function confirmAfterClose(a) {
+  const replaced = new AbortController();
+  const attempt = {
+    key: a.key,
+    end: () => {
+      waitingAttempts.delete(attempt);
+      replaced.abort(new PopupReplacedError());
+      // Best effort: an app backend without this route (older SDK) answers 404; the sxc
+      // is dropped with this attempt either way, so the session can never be confirmed.
+      post({ ...a.options, signal: undefined }, "cancel-auth-session", {
+        sessionId: a.sessionId,
+        sxc: a.sxc,
+      }).catch(() => {});
+    },
+  };
+  waitingAttempts.add(attempt);
+  // Requests and waits of this attempt stop when it is replaced (or the caller aborts).
+  const stop = AbortSignal.any([replaced.signal, ...(a.options.signal ? [a.options.signal] : [])]);
+  const options = { ...a.options, signal: stop };
   let wake = new AbortController();
   /** @type {{status: string, reason: string | null} | null} */
   let message = null;
@@ -258,13 +322,15 @@ async function confirmAfterClose(a) {
   };
   a.win.addEventListener("message", onMessage);
   try {
+    a.options.onWaiting?.({ sessionId: a.sessionId, until: new Date(a.deadline).toISOString() });
     let interval = 1000;
     for (;;) {
       const current = /** @type {{status: string, reason: string | null} | null} */ (message);
       if (current && current.status !== "completed") throw new AuthFailedError(current.reason);
       try {
-        return await confirm(a.options, a.sessionId, a.sxc);
+        return await confirm(options, a.sessionId, a.sxc);
       } catch (error) {
+        if (replaced.signal.aborted) throw replaced.signal.reason;
         if (!(error instanceof SecurixClientError)) throw error;
         // Failed, cancelled or expired while we could not see the popup: it is gone.
         if (error.code === "SX-SESSION-ENDED" || error.code === "SX-SESSION-EXPIRED") {
@@ -276,16 +342,16 @@ async function confirmAfterClose(a) {
       if (left <= 0) throw new PopupClosedError();
       if (!message) {
         wake = new AbortController();
-        const signals = [wake.signal, ...(a.options.signal ? [a.options.signal] : [])];
         try {
-          await sleep(Math.min(interval, left), AbortSignal.any(signals));
+          await sleep(Math.min(interval, left), AbortSignal.any([wake.signal, stop]));
         } catch (error) {
-          if (!wake.signal.aborted) throw error;
+          if (!wake.signal.aborted || stop.aborted) throw error;
         }
-      } else await sleep(Math.min(interval, left), a.options.signal);
+      } else await sleep(Math.min(interval, left), stop);
       interval = Math.min(interval * 1.5, 5000);
     }
   } finally {
+    waitingAttempts.delete(attempt);
     a.win.removeEventListener("message", onMessage);
   }
 }
@@ -642,7 +708,10 @@ const ElementBase = /** @type {typeof HTMLElement} */ (
 /**
  * `<securix-button endpoint providers scopes label flow closed-wait-ms>`: an accessible button that
  * runs `connect()` on click and dispatches `securix-result` (detail: the result, or
- * the error) which bubbles out of shadow DOM.
+ * the error) which bubbles out of shadow DOM. While the popup looks closed and the
+ * client keeps confirming, it says "Waiting for the sign-in window…", turns into
+ * "Try again" (a click starts over in a new window) and dispatches `securix-waiting`
+ * (detail: WaitingInfo).
  */
 export class SecurixButton extends ElementBase {
   static observedAttributes = ["label", "providers", "disabled"];
@@ -670,6 +739,10 @@ export class SecurixButton extends ElementBase {
     root.append(this.button, this.status);
     this.button.addEventListener("click", () => this.#run());
     this.busy = false;
+    /** The popup looks closed: the attempt goes on, but a click may start over. */
+    this.waiting = false;
+    /** Counts clicks, so only the newest attempt's outcome is shown. */
+    this.attempt = 0;
   }
 
   connectedCallback() {
@@ -681,8 +754,12 @@ export class SecurixButton extends ElementBase {
   }
 
   #render() {
-    this.labelEl.textContent = this.busy ? "Connecting…" : this.#label();
-    this.button.disabled = this.busy || this.hasAttribute("disabled");
+    this.labelEl.textContent = this.waiting
+      ? "Try again"
+      : this.busy
+      ? "Connecting…"
+      : this.#label();
+    this.button.disabled = (this.busy && !this.waiting) || this.hasAttribute("disabled");
     this.button.setAttribute("aria-busy", String(this.busy));
   }
 
@@ -701,7 +778,8 @@ export class SecurixButton extends ElementBase {
   }
 
   #run() {
-    if (this.busy) return;
+    if (this.busy && !this.waiting) return;
+    const attempt = ++this.attempt;
     /** @type {Promise<ConnectResult>} */
     let pending;
     try {
@@ -713,6 +791,15 @@ export class SecurixButton extends ElementBase {
         ),
         flow: this.getAttribute("flow") === "device" ? "device" : "popup",
         onDeviceCode: (info) => this.#showDeviceCode(info),
+        onWaiting: (info) => {
+          if (attempt !== this.attempt) return;
+          this.waiting = true;
+          this.#say("Waiting for the sign-in window…", "info");
+          this.#render();
+          this.dispatchEvent(
+            new CustomEvent("securix-waiting", { detail: info, bubbles: true, composed: true }),
+          );
+        },
         ...(this.hasAttribute("closed-wait-ms")
           ? { closedWaitMs: Number(this.getAttribute("closed-wait-ms")) || 0 }
           : {}),
@@ -722,19 +809,25 @@ export class SecurixButton extends ElementBase {
       pending = Promise.reject(error);
     }
     this.busy = true;
+    this.waiting = false;
     this.#say("", "info");
     this.#render();
     pending.then(
       (result) => {
+        if (attempt !== this.attempt) return;
         this.#say("Connected", "success");
         this.#emit(result);
       },
       (error) => {
+        // A replaced attempt (SX-POPUP-REPLACED) says nothing: the newer one reports.
+        if (attempt !== this.attempt) return;
         this.#say(error instanceof Error ? error.message : "The connection failed", "error");
         this.#emit(error);
       },
     ).finally(() => {
+      if (attempt !== this.attempt) return;
       this.busy = false;
+      this.waiting = false;
       this.#render();
     });
   }

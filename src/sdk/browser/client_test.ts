@@ -14,6 +14,7 @@ import {
   parseButtonProviders,
   PopupBlockedError,
   PopupClosedError,
+  PopupReplacedError,
   SecurixClientError,
 } from "./client.js";
 
@@ -297,6 +298,101 @@ Deno.test("popup looks closed and the session ended: PopupClosedError at once", 
   })();
   assert.ok(error instanceof PopupClosedError, String(error));
   assert.equal(attempts, 1);
+});
+
+/** An endpoint that numbers its sessions and keeps them pending until told otherwise. */
+function numberedEndpoint() {
+  const hashes = new Map<string, string>();
+  const ready = new Set<string>();
+  const notReady = () =>
+    Response.json({ error: { code: "SX-SESSION-NOT-READY", message: "not yet" } }, {
+      status: 409,
+    });
+  const e = endpoint({
+    "POST /api/securix/create-auth-session": (body) => {
+      const id = `ses_${hashes.size + 1}`;
+      hashes.set(id, String(body.sxcHash));
+      return created({ sessionId: id, authUrl: `${APPLIANCE}/connect/${id}` })();
+    },
+    "POST /api/securix/confirm-auth-session": (body) =>
+      ready.has(String(body.sessionId)) ? confirmed(body) : notReady(),
+    "POST /api/securix/cancel-auth-session": (body) =>
+      Response.json({ sessionId: body.sessionId, status: "failed", reason: "user_cancelled" }),
+  });
+  return { ...e, hashes, ready };
+}
+
+Deno.test("popup looks closed: onWaiting, and connecting again ends it and cancels its session", async () => {
+  const win = new FakeWindow();
+  const { calls, fetch, hashes, ready } = numberedEndpoint();
+  const waiting: { sessionId: string; until: string }[] = [];
+  const options = {
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as never,
+    fetch,
+    closedPollMs: 5,
+    onWaiting: (info: { sessionId: string; until: string }) => waiting.push(info),
+  };
+  const first = connect(options).catch((e) => e);
+  await until(() => win.popups[0]?.location.href !== "about:blank");
+  win.popups[0].closed = true;
+  await until(() => waiting.length === 1);
+  assert.equal(waiting[0].sessionId, "ses_1");
+  assert.ok(Date.parse(waiting[0].until) > Date.now() + 60_000, "the default wait is minutes");
+
+  const second = connect({ ...options, endpoint: "/api/securix/" });
+  assert.equal(win.popups.length, 2, "the new popup opens inside the click");
+  const error = await first;
+  assert.ok(error instanceof PopupReplacedError, String(error));
+  assert.equal(error.code, "SX-POPUP-REPLACED");
+  await until(() => calls.some((c) => c.path === "POST /api/securix/cancel-auth-session"));
+  const cancel = calls.find((c) => c.path === "POST /api/securix/cancel-auth-session")!;
+  assert.equal(cancel.body?.sessionId, "ses_1");
+  assert.equal(sxcHash(String(cancel.body?.sxc)), hashes.get("ses_1"), "cancelled with its sxc");
+
+  await until(() => win.popups[1].location.href !== "about:blank");
+  const confirmsOfFirst = calls.filter((c) => c.body?.sessionId === "ses_1").length;
+  ready.add("ses_2");
+  win.post(
+    { type: "securix:auth-result", sessionId: "ses_2", status: "completed" },
+    APPLIANCE,
+    win.popups[1],
+  );
+  assert.equal((await second).sessionId, "ses_2");
+  ready.add("ses_1");
+  await new Promise((r) => setTimeout(r, 1100));
+  assert.equal(
+    calls.filter((c) => c.body?.sessionId === "ses_1").length,
+    confirmsOfFirst,
+    "the ended attempt never confirms again",
+  );
+});
+
+Deno.test("popup looks closed: a connect for other providers, or a blocked one, leaves it waiting", async () => {
+  const win = new FakeWindow();
+  const { calls, fetch, ready } = numberedEndpoint();
+  const gmail = {
+    endpoint: "/api/securix",
+    providers: ["gmail"],
+    window: win as never,
+    fetch,
+    closedPollMs: 5,
+  };
+  const first = connect(gmail);
+  await until(() => win.popups[0]?.location.href !== "about:blank");
+  win.popups[0].closed = true;
+  await until(() => calls.some((c) => c.path === "POST /api/securix/confirm-auth-session"));
+  const other = connect({ ...gmail, providers: ["slack"] });
+  win.blocked = true;
+  const blocked = await connect(gmail).catch((e) => e);
+  assert.ok(blocked instanceof PopupBlockedError);
+  ready.add("ses_1");
+  assert.equal((await first).sessionId, "ses_1", "the waiting attempt still completes");
+  assert.ok(!calls.some((c) => c.path === "POST /api/securix/cancel-auth-session"));
+  win.popups[1].closed = true;
+  ready.add("ses_2");
+  assert.equal((await other).sessionId, "ses_2");
 });
 
 Deno.test("endpoint errors surface as EndpointError with the server's code; popup closed", async () => {
