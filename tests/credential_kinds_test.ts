@@ -218,6 +218,31 @@ Deno.test("credential form: query_param key goes in the upstream URL, never in t
   }
 });
 
+Deno.test("credential form: a query_param key never comes back in a redirect's or a page link's URL", async () => {
+  const env = await setupCredentialEnv();
+  try {
+    const { browser, formUrl, html } = await deviceToCredentialForm(env, "user-r", "querykey");
+    const ok = await browser.form(formUrl, { csrf: csrfOf(html), field_api_key: RIGHT.queryKey });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    const res = await fetch(`${env.publicUrl}/proxy/querykey/moved?q=hello`, {
+      headers: env.proxyHeaders("user-r"),
+      redirect: "manual",
+    });
+    assert.equal(res.status, 301);
+    await res.body?.cancel();
+    assert.match(env.upstreamCalls.at(-1)!.search, /key=qk-right-value/, "the key went upstream");
+    const answered = JSON.stringify([...res.headers]);
+    assert.equal(answered.includes(RIGHT.queryKey), false, `key in the answer: ${answered}`);
+    // The rest of each URL is kept: the caller still learns where to go.
+    assert.match(res.headers.get("location")!, /\/query\/moved\/\?q=hello$/);
+    assert.equal(res.headers.get("content-location"), "/query/moved?q=hello");
+    assert.match(res.headers.get("link")!, /moved\?page=2&q=hello>; rel="next", <[^>]*\?page=9>/);
+  } finally {
+    await env.close();
+  }
+});
+
 Deno.test("credential form: aws_sigv4 signs uploads with the payload hash, streams with UNSIGNED-PAYLOAD", async () => {
   const env = await setupCredentialEnv();
   try {

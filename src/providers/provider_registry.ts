@@ -215,6 +215,9 @@ export function proxyRoutes(
         baseUrl: new URL(api.baseUrl),
         inject,
         ...(provider.injection.kind === "aws_sigv4" ? { signsPayload: true } : {}),
+        ...(provider.injection.kind === "query"
+          ? { credentialParam: provider.injection.name }
+          : {}),
         websocket: api.websocket ?? false,
         // Custom providers share no family: a `custom.*` target must not reach them all.
         family: provider.family === "custom" ? provider.name : provider.family,

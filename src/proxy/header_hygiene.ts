@@ -179,3 +179,40 @@ export function downstreamResponsePairs(
   if (rendersActive(contentType)) out.push(["content-security-policy", "sandbox"]);
   return out;
 }
+
+/** Answer fields whose value holds URLs (Link: each `<…>`). */
+const URL_FIELDS = new Set(["location", "content-location", "link"]);
+
+/**
+ * Drops the query parameter `name` (the one a `query_param` credential is
+ * injected as) from every URL in the answer's Location, Content-Location and
+ * Link fields: a provider builds a redirect or a next-page link from the URL
+ * it was sent, key included, and the caller must never see the key.
+ */
+export function withoutUrlParam(pairs: HeaderPairs, name: string): void {
+  for (const pair of pairs) {
+    const field = pair[0].toLowerCase();
+    if (!URL_FIELDS.has(field)) continue;
+    pair[1] = field === "link"
+      ? pair[1].replace(/<([^>]*)>/g, (_, url: string) => `<${dropParam(url, name)}>`)
+      : dropParam(pair[1], name);
+  }
+}
+
+function dropParam(url: string, name: string): string {
+  const q = url.indexOf("?");
+  if (q === -1) return url;
+  const hash = url.indexOf("#", q);
+  const end = hash === -1 ? url.length : hash;
+  const kept = url.slice(q + 1, end).split("&").filter((part) => {
+    const eq = part.indexOf("=");
+    const raw = (eq === -1 ? part : part.slice(0, eq)).replaceAll("+", " ");
+    let decoded = raw;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch { /* not percent-encoding: compared as sent */ }
+    return decoded !== name;
+  });
+  const query = kept.length > 0 ? `?${kept.join("&")}` : "";
+  return `${url.slice(0, q)}${query}${url.slice(end)}`;
+}

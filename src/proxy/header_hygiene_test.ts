@@ -3,6 +3,7 @@ import {
   decodedByFetch,
   downstreamResponseHeaders,
   upstreamRequestHeaders,
+  withoutUrlParam,
 } from "./header_hygiene.ts";
 
 Deno.test("proxy headers: caller secrets, securix headers and hop-by-hop never go upstream", () => {
@@ -164,4 +165,24 @@ Deno.test("proxy headers: an upstream CSP is kept beside the sandbox, never inst
   // Two policies, both enforced: the upstream's cannot lift the sandbox.
   assert.equal(out.get("content-security-policy"), "script-src *, sandbox");
   assert.equal(out.get("x-content-type-options"), "nosniff");
+});
+
+Deno.test("withoutUrlParam: drops the credential's parameter, however encoded, and nothing else", () => {
+  const pairs: [string, string][] = [
+    ["Location", "https://api.example/v1/x/?monkey=1&key=s3cret&k%65y=s3cret&q=a+b#key=frag"],
+    ["content-location", "/v1/x?key=s3cret"],
+    [
+      "link",
+      '<https://api.example/v1/x?page=2&key=s3cret>; rel="next", <https://api.example/v1/x>; rel="first"',
+    ],
+  ];
+  withoutUrlParam(pairs, "key");
+  assert.deepEqual(pairs, [
+    ["Location", "https://api.example/v1/x/?monkey=1&q=a+b#key=frag"],
+    ["content-location", "/v1/x"],
+    [
+      "link",
+      '<https://api.example/v1/x?page=2>; rel="next", <https://api.example/v1/x>; rel="first"',
+    ],
+  ]);
 });

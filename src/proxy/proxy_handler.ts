@@ -25,7 +25,7 @@ import {
 } from "./filter_chain.ts";
 import { bodyless, type ForwardDeps, providerLookup, send } from "./forward.ts";
 import { headerText } from "./header_text.ts";
-import { downstreamResponsePairs } from "./header_hygiene.ts";
+import { downstreamResponsePairs, withoutUrlParam } from "./header_hygiene.ts";
 import { type HeaderPairs, pairValue, removePairs } from "./header_pairs.ts";
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
 import { PeekableBody } from "./peekable_body.ts";
@@ -393,6 +393,7 @@ async function respond(
   counter: { bytesIn: number },
 ): Promise<Response> {
   const pairs = downstreamResponsePairs(response.headers, response.decoded);
+  if (call.route.credentialParam !== undefined) withoutUrlParam(pairs, call.route.credentialParam);
   if (ex.answerHeaders !== undefined) addAnswerHeaders(pairs, ex.answerHeaders);
   // Built only when a response filter looks at them: pairs are cheaper.
   let headers: Headers | null = null;

@@ -23,6 +23,11 @@ export interface ProxyRoute {
    * as UNSIGNED-PAYLOAD.
    */
   signsPayload?: boolean;
+  /**
+   * The query parameter the credential is injected as (`query_param`
+   * strategy): removed from the URLs of the provider's answer fields.
+   */
+  credentialParam?: string;
   /** Upstream accepts WebSocket upgrades (wss:// on the same host). */
   websocket: boolean;
   /**

@@ -102,6 +102,21 @@ export async function setupCredentialEnv(options: CredentialEnvOptions = {}) {
         ? ok()
         : new Response("nope", { status: 403 });
     }
+    if (url.pathname === "/query/moved") {
+      // What APIs do for a trailing slash or a paged list: URLs built from the request's own.
+      const self = `${url.origin}${url.pathname}`;
+      return new Response(null, {
+        status: 301,
+        headers: [
+          ["location", `${self}/${url.search}`],
+          ["content-location", `/query/moved${url.search}`],
+          [
+            "link",
+            `<${self}?page=2&${url.search.slice(1)}>; rel="next", <${self}?page=9>; rel="last"`,
+          ],
+        ],
+      });
+    }
     if (url.pathname.startsWith("/query/")) {
       return url.searchParams.get("key") === RIGHT.queryKey && url.searchParams.getAll("key")
             .length === 1
