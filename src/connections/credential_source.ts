@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { connections } from "../db/schema.ts";
 import type { TokenResult } from "../flows/flow_provider.ts";
@@ -324,11 +324,14 @@ export class CredentialSource {
       }
       const now = this.#o.now();
       await this.#o.database.transaction(async (tx) => {
-        await tx.update(connections).set({
+        // Only an active connection: a pause or revoke made meanwhile (or an
+        // operator's refresh of a paused one) is the user's, and stays.
+        const marked = await tx.update(connections).set({
           status: "needs_reauth",
           version: sql`${connections.version} + 1`,
           updatedAt: now,
-        }).where(eq(connections.id, connection.id));
+        }).where(and(eq(connections.id, connection.id), eq(connections.status, "active")));
+        if (marked.rowsAffected === 0) return;
         const extra = { reason: "invalid_grant", needsReauth: true };
         await recordAuthEvent(
           tx,

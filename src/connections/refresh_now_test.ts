@@ -7,7 +7,8 @@ import { providerErrors } from "../providers/provider_errors.ts";
 import { addEndpoint } from "../webhooks/endpoint_store.ts";
 import { getConnection } from "./connection_store.ts";
 import { type Connection, CREDENTIAL_PURPOSE, type StoredCredential } from "./connection_types.ts";
-import type { Refresher } from "./credential_source.ts";
+import { CredentialSource, type Refresher } from "./credential_source.ts";
+import { setPaused } from "./lifecycle.ts";
 import { acquireLease, releaseLease } from "./refresh_lease.ts";
 import { refreshNow, type RefreshNowDeps } from "./refresh_now.ts";
 import { seedStoredConnection } from "../../tests/helpers/seed.ts";
@@ -180,5 +181,43 @@ Deno.test("refreshNow: refuses pending connections and those a provider cannot r
     );
     assert.equal(connection.status, "active");
     assert.deepEqual(presented, []);
+  });
+});
+
+Deno.test("refresh: a user's pause made while a refresh is in flight survives its invalid_grant", async () => {
+  await withConnection(async (temp, connection) => {
+    const { database, vault, now } = temp.appliance;
+    const asked = Promise.withResolvers<void>();
+    const answer = Promise.withResolvers<TokenResult>();
+    const refresher: Refresher = {
+      refresh: () => {
+        asked.resolve();
+        return answer.promise;
+      },
+      isInvalidGrant: () => true,
+    };
+    const source = new CredentialSource({ database, vault, now, refresherFor: () => refresher });
+    // A proxied call's 401 makes the source refresh; the user pauses meanwhile.
+    const call = source.get(connection, "at-0");
+    await asked.promise;
+    await setPaused({ database, now }, connection, true);
+    answer.reject(new Error("invalid_grant"));
+    await assert.rejects(call);
+    const row = await getConnection(database.db, "con_1");
+    assert.equal(row?.status, "paused", "the pause is the user's; a dead token does not undo it");
+    assert.deepEqual(await queuedEvents(temp), ["connection.paused"]);
+  });
+});
+
+Deno.test("refreshNow: invalid_grant on a paused connection leaves it paused", async () => {
+  await withConnection(async (temp, connection) => {
+    const { database, now } = temp.appliance;
+    await setPaused({ database, now }, connection, true);
+    const refresher: Refresher = {
+      refresh: () => Promise.reject(new Error("invalid_grant")),
+      isInvalidGrant: () => true,
+    };
+    await assert.rejects(refreshNow(deps(temp, refresher), "con_1"));
+    assert.equal((await getConnection(database.db, "con_1"))?.status, "paused");
   });
 });
