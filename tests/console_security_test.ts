@@ -205,6 +205,47 @@ Deno.test("console: a login link signs in once, and not after 10 minutes", async
   }
 });
 
+Deno.test("console: bad login links lock out their own address, not another's good link", async () => {
+  // Default limits (5 per admin name, 20 per address); behind a proxy on loopback,
+  // X-Forwarded-For names each client.
+  const env = await startConsoleEnv({ trustProxy: true });
+  try {
+    const db = env.temp.appliance.database.db;
+    const admin = (await findAdmin(db, ADMIN))!;
+    const attackerAt = { "x-forwarded-for": "203.0.113.10" };
+    const operatorAt = { "x-forwarded-for": "198.51.100.7" };
+    const attacker = new ConsoleClient(env.consoleUrl);
+    const { csrf } = await attacker.page(`/console/link/${"x".repeat(43)}`);
+    const badLinks = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const path = `/console/link/${"x".repeat(40)}${String(i).padStart(3, "0")}`;
+        const r = await attacker.post(path, { _csrf: csrf }, attackerAt);
+        assert.equal(r.status, 401, `bad link ${i}: ${await r.text()}`);
+      }
+    };
+    const operatorSignsIn = async (token: string) => {
+      const operator = new ConsoleClient(env.consoleUrl);
+      const shown = await operator.page(`/console/link/${token}`);
+      const used = await operator.post(`/console/link/${token}`, { _csrf: shown.csrf }, operatorAt);
+      assert.equal(used.status, 303, await used.text());
+      assert.equal((await operator.request("/console")).status, 200);
+    };
+    // As many bad links as the per-name limit: the operator's link still works from elsewhere.
+    await badLinks(0, 5);
+    await operatorSignsIn((await createLoginLink(db, admin.id, Date.now())).token);
+    // Up to the per-address limit, then the attacker's address waits, even with a good link.
+    await badLinks(5, 20);
+    const { token } = await createLoginLink(db, admin.id, Date.now());
+    const locked = await attacker.post(`/console/link/${token}`, { _csrf: csrf }, attackerAt);
+    assert.equal(locked.status, 429, await locked.text());
+    assert.equal(attacker.cookies.has("sx_console"), false);
+    // That link was not used up, and the operator's address is not locked.
+    await operatorSignsIn(token);
+  } finally {
+    await env.close();
+  }
+});
+
 Deno.test("console: cookies are Secure when the console is reached over https (its proxy says so)", async () => {
   const env = await startConsoleEnv();
   try {

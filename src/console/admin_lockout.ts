@@ -19,6 +19,11 @@ export const DEFAULT_ADMIN_LOCKOUT: AdminLockoutLimits = {
  * Failed console sign-ins counted per admin name and per client address:
  * guessing one admin's password from many addresses, or many names from one
  * address, both end in SX-AUTH-LOCKOUT until the window is over.
+ *
+ * A null name (a login link, which names no admin until it is used) counts
+ * against the address only: one shared name would let anyone lock every
+ * admin's links with a few garbage ones, and a link's 256 random bits are
+ * not guessed, so only a flood needs stopping, and that from its address.
  */
 export class AdminLockout {
   readonly #accounts: FailedKeyLimiter;
@@ -38,8 +43,8 @@ export class AdminLockout {
   }
 
   /** Seconds until either may try again, or null. */
-  retryAfterS(name: string, address: string, now: number): number | null {
-    const a = this.#accounts.retryAfterS(accountKey(name), now);
+  retryAfterS(name: string | null, address: string, now: number): number | null {
+    const a = name === null ? null : this.#accounts.retryAfterS(accountKey(name), now);
     const b = this.#addresses.retryAfterS(address, now);
     return a === null && b === null ? null : Math.max(a ?? 0, b ?? 0);
   }
@@ -51,17 +56,17 @@ export class AdminLockout {
    * allowed failures, so no more than the limit are ever checked at once; an
    * attempt that turns out right gives its failure back with `succeeded`.
    */
-  reserve(name: string, address: string, now: number): number | null {
+  reserve(name: string | null, address: string, now: number): number | null {
     const retry = this.retryAfterS(name, address, now);
     if (retry !== null) return retry;
-    this.#accounts.fail(accountKey(name), now);
+    if (name !== null) this.#accounts.fail(accountKey(name), now);
     this.#addresses.fail(address, now);
     return null;
   }
 
   /** Gives back the failure `reserve` counted for an attempt that was right. */
-  succeeded(name: string, address: string, now: number): void {
-    this.#accounts.forgive(accountKey(name), now);
+  succeeded(name: string | null, address: string, now: number): void {
+    if (name !== null) this.#accounts.forgive(accountKey(name), now);
     this.#addresses.forgive(address, now);
   }
 }

@@ -283,7 +283,8 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
     if (!verifyCsrf(deps.csrfKey, pre.value, "login-link", presented)) {
       return refused(403, "The form expired; open the link again.");
     }
-    if (deps.lockout.reserve("", address, now) !== null) {
+    // Per address only (no admin name): bad links lock out their sender, not every admin's links.
+    if (deps.lockout.reserve(null, address, now) !== null) {
       return refused(429, "Too many failed sign-ins from this address; try again later.");
     }
     const adminId = await redeemLoginLink(db, c.req.param("token"), now);
@@ -291,7 +292,7 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
     if (!admin) {
       return refused(401, "This login link is unknown, used or expired.");
     }
-    deps.lockout.succeeded("", address, now);
+    deps.lockout.succeeded(null, address, now);
     const { token } = await startAdminSession(db, admin.id, "link", now);
     await audit("admin.console.signed_in", admin.name, { via: "login_link", address });
     return redirect("/console", [sessionCookie(c, token), clearedCookie(c, PRE_SESSION_COOKIE)]);

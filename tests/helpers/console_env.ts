@@ -39,6 +39,8 @@ export async function startConsoleEnv(
     security?: Record<string, unknown>;
     /** Point gmail's consent at a real OAuth/OIDC server (for tests that connect through it). */
     oidc?: boolean;
+    /** `server.trust_proxy = true`: X-Forwarded-For names the client, as behind a reverse proxy. */
+    trustProxy?: boolean;
   } = {},
 ): Promise<ConsoleEnv> {
   const port = freePort();
@@ -73,6 +75,7 @@ export async function startConsoleEnv(
         listen: `127.0.0.1:${port}`,
         public_url: publicUrl,
         admin_listen: `127.0.0.1:${adminPort}`,
+        ...(options.trustProxy ? { trust_proxy: true } : {}),
       },
       ...(options.security ? { security: options.security } : {}),
       providers: { gmail },
