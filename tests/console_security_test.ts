@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { findAdmin } from "../src/admins/admin_store.ts";
-import { createLoginLink } from "../src/admins/login_link_store.ts";
+import { createLoginLink, redeemLoginLink } from "../src/admins/login_link_store.ts";
 import { listRecords } from "../src/audit/read_records.ts";
 import { ConsoleClient, totpAt } from "./helpers/console_client.ts";
 import { ADMIN, PASSWORD, startConsoleEnv } from "./helpers/console_env.ts";
@@ -268,18 +268,23 @@ Deno.test("console: cookies are Secure when the console is reached over https (i
   }
 });
 
-/** Statuses of `n` posts made at once, each from its own browser, made ready one by one first. */
+/**
+ * Statuses of `n` posts made at once, each from its own browser, made ready
+ * one by one first; `answered` is told of each answer as it comes.
+ */
 async function atOnce(
   n: number,
   page: (
     i: number,
   ) => Promise<{ client: ConsoleClient; path: string; form: Record<string, string> }>,
+  answered: () => void = () => {},
 ): Promise<number[]> {
   const ready = [];
   for (let i = 0; i < n; i++) ready.push(await page(i));
   return await Promise.all(ready.map(async ({ client, path, form }) => {
     const r = await client.post(path, form);
     await r.body?.cancel();
+    answered();
     return r.status;
   }));
 }
@@ -349,17 +354,43 @@ Deno.test("console: concurrent wrong enrolment codes check no more than the lock
 });
 
 Deno.test("console: concurrent unknown login links are refused past the lockout", async () => {
-  const env = await startConsoleEnv({ lockout: { ...LOCKOUT, perAccount: 50, perAddress: 4 } });
+  // Every link lookup is held until each of the other attempts is either held
+  // there too or answered: all are in flight at once, and only those that took
+  // a lockout count before the lookup get to it. (Unheld, a lookup is over
+  // before the next attempt arrives, and counting after it would pass too.)
+  const n = 30;
+  let held = 0, answered = 0;
+  const lookups = Promise.withResolvers<void>();
+  const release = () => {
+    if (held + answered === n) lookups.resolve();
+  };
+  // Bounded: an attempt that neither answers nor looks up must not hang the test.
+  const timer = setTimeout(() => lookups.resolve(), 20_000);
+  const env = await startConsoleEnv({
+    // The per-name limit (3) is not a link's: only the address's 4 apply.
+    lockout: { ...LOCKOUT, perAddress: 4 },
+    redeemLoginLink: async (db, token, now) => {
+      held++;
+      release();
+      await lookups.promise;
+      return await redeemLoginLink(db, token, now);
+    },
+  });
   try {
-    const statuses = await atOnce(30, async (i) => {
+    const statuses = await atOnce(n, async (i) => {
       const client = new ConsoleClient(env.consoleUrl);
       const path = `/console/link/${"x".repeat(40)}${String(i).padStart(3, "0")}`;
       const { csrf } = await client.page(path);
       return { client, path, form: { _csrf: csrf } };
+    }, () => {
+      answered++;
+      release();
     });
+    assert.equal(held, 4, "lookups made");
     assert.equal(count(statuses, 401), 4, JSON.stringify(statuses));
     assert.equal(count(statuses, 429), 26, JSON.stringify(statuses));
   } finally {
+    clearTimeout(timer);
     await env.close();
   }
 });

@@ -1,3 +1,4 @@
+import type { redeemLoginLink } from "../admins/login_link_store.ts";
 import type { CommandsFor } from "../commands/command_context.ts";
 import type { Refresher } from "../connections/credential_source.ts";
 import type { Config } from "../config/load.ts";
@@ -29,6 +30,11 @@ export interface ConsoleDeps {
   webhookResolve: Resolver;
   webhookQueueDepth: () => Promise<number>;
   lockout: AdminLockout;
+  /**
+   * Uses up a login link; default login_link_store's. A test holds it to have
+   * attempts overlap, which a real lookup is too quick to show.
+   */
+  redeemLoginLink?: typeof redeemLoginLink;
   /** HMAC key of the console's CSRF tokens (derived from the master key). */
   csrfKey: Uint8Array;
   log: (line: string) => void;

@@ -287,7 +287,7 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
     if (deps.lockout.reserve(null, address, now) !== null) {
       return refused(429, "Too many failed sign-ins from this address; try again later.");
     }
-    const adminId = await redeemLoginLink(db, c.req.param("token"), now);
+    const adminId = await (deps.redeemLoginLink ?? redeemLoginLink)(db, c.req.param("token"), now);
     const admin = adminId ? await getAdmin(db, adminId) : null;
     if (!admin) {
       return refused(401, "This login link is unknown, used or expired.");

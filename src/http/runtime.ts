@@ -53,6 +53,7 @@ import { pruneApprovals } from "../approvals/approval_store.ts";
 import { sweepAdminSessions } from "../admins/admin_session_store.ts";
 import { AdminLockout, type AdminLockoutLimits } from "../console/admin_lockout.ts";
 import { type ConsoleHandler, createConsole } from "../console/console_app.tsx";
+import type { ConsoleDeps } from "../console/console_deps.ts";
 import { MetricsHistory } from "../console/metrics_history.ts";
 import { readTotals } from "../console/metrics_totals.ts";
 import { PortalChoices } from "../portal/portal_choices.ts";
@@ -119,6 +120,8 @@ export interface RuntimeOptions {
   approvalPollMs?: number;
   /** The console's sign-in lockout; default 5 failures per admin, 20 per address, 15 min. */
   adminLockout?: AdminLockoutLimits;
+  /** The console's login-link redemption (ConsoleDeps.redeemLoginLink); for tests. */
+  redeemLoginLink?: ConsoleDeps["redeemLoginLink"];
   /** Rules the console reloaded, to put in force in the other serving isolates too. */
   onRulesReloaded?: (raw: Record<string, unknown>) => void;
   /** Between samples of the console's overview charts; default 10 s. */
@@ -438,6 +441,7 @@ export async function createRuntime(
     webhookResolve: options.webhookResolve ?? dnsResolver,
     webhookQueueDepth: () => worker.queueDepth(),
     lockout: new AdminLockout(options.adminLockout),
+    redeemLoginLink: options.redeemLoginLink,
     csrfKey: await deriveSubkey(config.vault.masterKey, LABELS.consoleCsrf),
     log,
   });

@@ -4,6 +4,7 @@
  * "sent" by a recording stand-in, one admin account ready to enrol.
  */
 import { createAdmin } from "../../src/admins/admin_store.ts";
+import type { RuntimeOptions } from "../../src/http/runtime.ts";
 import { startServer } from "../../src/http/serve.ts";
 import type { PinnedRequest } from "../../src/webhooks/pinned_post.ts";
 import { type FakeUpstream, startFakeUpstream } from "./fake_upstream.ts";
@@ -41,6 +42,8 @@ export async function startConsoleEnv(
     oidc?: boolean;
     /** `server.trust_proxy = true`: X-Forwarded-For names the client, as behind a reverse proxy. */
     trustProxy?: boolean;
+    /** Stands in for the console's login-link redemption (e.g. held, to race attempts). */
+    redeemLoginLink?: RuntimeOptions["redeemLoginLink"];
   } = {},
 ): Promise<ConsoleEnv> {
   const port = freePort();
@@ -93,6 +96,7 @@ export async function startConsoleEnv(
     webhookRetryDelaysMs: [3_600_000],
     consoleSampleMs: 250,
     adminLockout: options.lockout,
+    redeemLoginLink: options.redeemLoginLink,
   });
   const admin = startServer({
     listen: { hostname: "127.0.0.1", port: adminPort },
