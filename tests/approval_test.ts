@@ -427,6 +427,31 @@ Deno.test({
       const closed = await viaApi();
       assert.equal(closed.status, 409);
       assert.equal((await closed.json()).error.code, "SX-APPROVAL-CLOSED");
+
+      // The agent sends the same call again without the header, in a loop: the denial at
+      // once each time, and nobody is asked again (no approval, no webhook).
+      const requests = () =>
+        env.temp.appliance.database.client.execute(
+          "SELECT count(*) AS n FROM webhook_deliveries WHERE event_type = 'approval.requested'",
+        ).then((r) => Number(r.rows[0].n));
+      for (let i = 0; i < 3; i++) {
+        const again = await refusal(send(env));
+        assert.equal(again.code, "SX-APPROVAL-DENIED");
+        assert.equal(again.details.approvalId, id);
+        assert.match(again.llmError ?? "", /denied this action\. Do not retry it/);
+      }
+      assert.equal(await requests(), 1);
+      const all = await (await t.api("/approvals")).json();
+      assert.deepEqual(all.approvals.map((a: { id: string }) => a.id), [id]);
+      // Another call is asked about; after approval_ttl the denied one is too.
+      const other = toBase64Url(rfc822("Bob Stone <bob@acme.com>", "Other"));
+      assert.equal((await refusal(send(env, {}, other))).code, "SX-APPROVAL-REQUIRED");
+      t.clock.now += HOUR + 1;
+      const later = await refusal(send(env));
+      assert.equal(later.code, "SX-APPROVAL-REQUIRED");
+      assert.notEqual(later.details.approvalId, id);
+      assert.equal(await requests(), 3);
+      assert.equal(env.fake.seenBy("gmail").length, 0);
     } finally {
       await t.close();
     }
@@ -662,7 +687,14 @@ Deno.test({
         body: JSON.stringify({ decision: "deny" }),
       });
       assert.equal(res.status, 200);
-      assert.equal((await denied).code, "SX-APPROVAL-DENIED");
+      const waited = await denied;
+      assert.equal(waited.code, "SX-APPROVAL-DENIED");
+      // The same call again: that denial at once, not held, no new approval.
+      const started = performance.now();
+      const retried = await refusal(send(env));
+      assert.ok(performance.now() - started < 5_000, "answered at once, not at the bound");
+      assert.deepEqual(retried, waited);
+      assert.deepEqual(await pendingIds(), []);
       assert.equal(env.fake.state.gmail.sent.length, 1);
     } finally {
       await t.close();

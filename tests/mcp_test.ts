@@ -5,6 +5,10 @@
 import assert from "node:assert/strict";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { decideApproval } from "../src/approvals/approval_decide.ts";
+import { approvalErrors } from "../src/approvals/approval_errors.ts";
+import { findApp } from "../src/apps/app_store.ts";
+import { refusalResult } from "../src/mcp/mcp_tool_result.ts";
+import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
 import { Securix } from "../src/sdk/server_client.ts";
 import { GITHUB_REPOS } from "./helpers/fake_apis/github.ts";
 import { MESSAGE_IDS, PII } from "./helpers/fake_apis/gmail_seed.ts";
@@ -433,6 +437,77 @@ Deno.test("mcp: a tool call under an approve rule goes through once after approv
       assert.equal(passed.length, 2);
       assert.equal((passed[0].data.notes as Record<string, unknown>).approval, held.id);
       assert.equal(passed[0].data.via, "mcp");
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("mcp: a denied tool call called again with the same arguments is denied at once, asking nobody again, until approval_ttl after the decision", async () => {
+  const env = await mcpEnv({
+    rules: [{ name: "send_ok", target: "gmail.users.messages.send", effect: "approve" }],
+  });
+  try {
+    await env.consent("alice", "gmail");
+    const { appliance } = env.temp;
+    const db = appliance.database;
+    const app = (await findApp(db.db, "demo"))!;
+    // The person is told through this webhook: no new request means no new delivery row.
+    await addEndpoint(
+      { db: db.db, vault: appliance.vault, now: Date.now },
+      app.id,
+      "https://hooks.example.com/securix",
+      ["approval.requested"],
+    );
+    const count = async (sql: string) => Number((await db.client.execute(sql)).rows[0].n);
+    const asked = () =>
+      count("SELECT count(*) AS n FROM webhook_deliveries WHERE event_type = 'approval.requested'");
+    const held = () => count("SELECT count(*) AS n FROM approvals");
+    const { url } = await env.getUrl({ entityId: "alice", agentId: "agent-1", ttlSeconds: 86_400 });
+    const client = await mcpClient(url);
+    const args = { to: "bob@example.com", subject: "hi", body: "hello" };
+    const send = async (a: Record<string, unknown> = args) =>
+      textOf(await client.callTool({ name: "gmail_send_message", arguments: a }));
+    try {
+      assert.match(await send(), /SX-APPROVAL-REQUIRED/);
+      const { rows } = await db.client.execute("SELECT id FROM approvals");
+      const id = String(rows[0].id);
+      const denied = await decideApproval({ database: db, now: Date.now, ttlMs: 3600_000 }, {
+        id,
+        decision: "deny",
+        by: { actor: "cli" },
+      });
+      // What a held (`wait`) call gets when the person denies while it waits.
+      const answer = refusalResult(approvalErrors.denied(denied));
+
+      // The model retries, in a loop: the denial each time, and alice is not asked again.
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual(
+          await client.callTool({ name: "gmail_send_message", arguments: args }),
+          answer,
+        );
+      }
+      assert.match(await send(), /SX-APPROVAL-DENIED/);
+      assert.equal(await held(), 1, "no new approval");
+      assert.equal(await asked(), 1, "no new approval.requested webhook");
+      assert.equal((await env.audit("approval.requested")).length, 1);
+      const refused = (await env.audit("proxy.request")).filter((r) =>
+        r.data.error === "SX-APPROVAL-DENIED"
+      );
+      assert.equal(refused.length, 4);
+      assert.equal((refused[0].data.notes as Record<string, unknown>).approval, id);
+
+      // Only this very call: other arguments ask the person.
+      assert.match(await send({ ...args, subject: "other" }), /SX-APPROVAL-REQUIRED/);
+      assert.equal(await held(), 2);
+      // Once approval_ttl has passed since the decision, the same call asks again.
+      env.advance(3600_000 + 1_000);
+      assert.match(await send(), /SX-APPROVAL-REQUIRED/);
+      assert.equal(await held(), 3);
+      assert.equal(await asked(), 3);
+      assert.equal(env.fake.state.gmail.sent.length, 0);
     } finally {
       await client.close();
     }

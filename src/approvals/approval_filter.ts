@@ -19,6 +19,7 @@ import {
   claimUse,
   findApprovalRow,
   findApprovedFor,
+  findDeniedFor,
   findPendingFor,
 } from "./approval_store.ts";
 import { summarizeCall } from "./approval_summary.ts";
@@ -55,7 +56,9 @@ function deny(error: SecurixError, rule: CompiledRule | null): Verdict {
  * `securix-approval-id` — let through once when its approval is approved
  * and names this very call. An MCP tool call cannot send that header: the
  * same call made again (same caller, same request hash) uses an approved
- * approval of it, once. Null when the set has no approve rule.
+ * approval of it, once. Through either door, the same call made again
+ * within approval_ttl of a denial is denied at once, without asking again.
+ * Null when the set has no approve rule.
  */
 export function approvalFilter(deps: ApprovalFilterDeps): ProxyFilter | null {
   const { set } = deps;
@@ -160,6 +163,15 @@ export function approvalFilter(deps: ApprovalFilterDeps): ProxyFilter | null {
         connectionId: caller.connection.id,
         requestHash: hash,
       };
+      // Denied less than approval_ttl ago: the person said no to this very call. The
+      // same answer as a held call denied while waiting, and no new request to them, so
+      // an agent retrying in a loop cannot spam its person. Before the approved lookup:
+      // of two copies of one call, one approved and one denied, the "no" wins.
+      const denied = await findDeniedFor(deps.database.db, call, deps.now(), deps.ttlMs);
+      if (denied !== null) {
+        ex.notes.approval = denied.id;
+        return deny(approvalErrors.denied(denied), rule);
+      }
       if (doorOf(ex) === "tool") {
         // The model retries the tool with the same arguments: that call's approval, used once.
         const approved = await findApprovedFor(deps.database.db, call, deps.now());

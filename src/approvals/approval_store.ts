@@ -99,6 +99,9 @@ export async function listApprovals(
   return rows.map((r) => approvalFromRow(r, now));
 }
 
+/** What makes two calls the same call: the same caller and the same request hash. */
+export type SameCall = Omit<UseClaim, "id">;
+
 /**
  * A pending approval for this very call (same caller, same request hash), so
  * an agent that repeats the call before anyone decided gets the same
@@ -106,10 +109,10 @@ export async function listApprovals(
  */
 export async function findPendingFor(
   db: Db,
-  call: Omit<UseClaim, "id">,
+  call: SameCall,
   now: number,
 ): Promise<Approval | null> {
-  const [row] = await db.select().from(approvals).where(sameCall(call, "pending", now))
+  const [row] = await db.select().from(approvals).where(and(sameCall(call), inTime("pending", now)))
     .orderBy(desc(approvals.createdAt)).limit(1);
   return row ? approvalFromRow(row, now) : null;
 }
@@ -122,25 +125,49 @@ export async function findPendingFor(
  */
 export async function findApprovedFor(
   db: Db,
-  call: Omit<UseClaim, "id">,
+  call: SameCall,
   now: number,
 ): Promise<Approval | null> {
-  const [row] = await db.select().from(approvals).where(sameCall(call, "approved", now))
+  const [row] = await db.select().from(approvals)
+    .where(and(sameCall(call), inTime("approved", now)))
     .orderBy(approvals.createdAt, approvals.id).limit(1);
   return row ? approvalFromRow(row, now) : null;
 }
 
-/** Unexpired approvals in `status` of this very call: same caller, same request hash. */
-function sameCall(call: Omit<UseClaim, "id">, status: "pending" | "approved", now: number) {
+/**
+ * The newest denial of this very call (same caller, same request hash)
+ * decided less than `ttlMs` (`approval_ttl`) ago: a person's "no" holds as
+ * long as a "yes" would, so an agent that retries the call in a loop gets
+ * the denial instead of asking its person again and again.
+ */
+export async function findDeniedFor(
+  db: Db,
+  call: SameCall,
+  now: number,
+  ttlMs: number,
+): Promise<Approval | null> {
+  const [row] = await db.select().from(approvals).where(and(
+    sameCall(call),
+    eq(approvals.status, "denied"),
+    gt(approvals.decidedAt, now - ttlMs),
+  )).orderBy(desc(approvals.decidedAt), desc(approvals.id)).limit(1);
+  return row ? approvalFromRow(row, now) : null;
+}
+
+/** Approvals of this very call: same caller, same request hash. */
+function sameCall(call: SameCall): SQL {
   return and(
     eq(approvals.appId, call.appId),
-    eq(approvals.status, status),
-    gt(approvals.expiresAt, now),
     eq(approvals.agentId, call.agentId),
     eq(approvals.entityId, call.entityId),
     eq(approvals.connectionId, call.connectionId),
     eq(approvals.requestHash, call.requestHash),
-  );
+  )!;
+}
+
+/** Stored in `status` and not expired (a pending or approved row past expiresAt reads expired). */
+function inTime(status: "pending" | "approved", now: number): SQL {
+  return and(eq(approvals.status, status), gt(approvals.expiresAt, now))!;
 }
 
 /** The conditions a retry must meet to use an approval: its own call, approved, in time. */
@@ -161,16 +188,7 @@ export interface UseClaim {
 export async function claimUse(db: Db, claim: UseClaim, now: number): Promise<boolean> {
   const result = await db.update(approvals)
     .set({ status: "used", usedAt: now })
-    .where(and(
-      eq(approvals.id, claim.id),
-      eq(approvals.status, "approved"),
-      gt(approvals.expiresAt, now),
-      eq(approvals.appId, claim.appId),
-      eq(approvals.agentId, claim.agentId),
-      eq(approvals.entityId, claim.entityId),
-      eq(approvals.connectionId, claim.connectionId),
-      eq(approvals.requestHash, claim.requestHash),
-    ));
+    .where(and(eq(approvals.id, claim.id), sameCall(claim), inTime("approved", now)));
   return result.rowsAffected === 1;
 }
 
