@@ -389,3 +389,69 @@ Deno.test("migrations: 0018 revokes the MCP URLs of agents removed earlier, not 
     assert.equal(rows[2].revoked_at, 5, "an earlier revocation is kept");
   });
 });
+
+Deno.test("migrations: 0019 ends the pending and approved approvals of agents removed earlier, as removal does; others stay", async () => {
+  await withDb(async (client) => {
+    const at = MIGRATIONS.findIndex((m) => m.name === "0019_end_orphaned_approvals");
+    assert.ok(at > 0);
+    await migrate(client, MIGRATIONS.slice(0, at), () => 1, "0.1.0");
+    for (const app of ["app_1", "app_2"]) {
+      await client.execute({
+        sql: "INSERT INTO apps (id, name, created_at) VALUES (?, ?, 1)",
+        args: [app, `demo-${app}`],
+      });
+    }
+    // "kept" registered all along; "readded" removed and registered again at 500.
+    for (const [id, agent, createdAt] of [["agt_1", "kept", 1], ["agt_2", "readded", 500]]) {
+      await client.execute({
+        sql: "INSERT INTO agents (id, app_id, agent_id, created_at) VALUES (?, 'app_1', ?, ?)",
+        args: [id, agent, createdAt],
+      });
+    }
+    const later = 9_999_999_999_999;
+    const rows: [string, string, string, string, number, number][] = [
+      // id, app, agent, status, created_at, expires_at
+      ["apr_1", "app_1", "kept", "pending", 10, later],
+      ["apr_2", "app_1", "gone", "pending", 10, later],
+      ["apr_3", "app_1", "gone", "approved", 10, later],
+      ["apr_4", "app_1", "gone", "denied", 10, later],
+      ["apr_5", "app_1", "gone", "used", 10, later],
+      ["apr_6", "app_1", "gone", "approved", 10, 5],
+      ["apr_7", "app_1", "readded", "approved", 100, later],
+      ["apr_8", "app_1", "readded", "pending", 600, later],
+      ["apr_9", "app_2", "kept", "approved", 10, later],
+    ];
+    for (const [id, app, agent, status, createdAt, expiresAt] of rows) {
+      await client.execute({
+        sql: "INSERT INTO approvals (id, app_id, agent_id, entity_id, connection_id, provider, " +
+          "operation, rule, method, path, request_hash, summary, status, created_at, expires_at, " +
+          "approve_digest, deny_digest) VALUES (?, ?, ?, 'alice', 'con_1', 'gmail', " +
+          "'gmail.users.messages.send', 'send_ok', 'POST', '/send', 'h', '{}', ?, ?, ?, 'a', 'd')",
+        args: [id, app, agent, status, createdAt, expiresAt],
+      });
+    }
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    assert.equal((await migrate(client, MIGRATIONS, Date.now, "0.1.0"))[0], MIGRATIONS[at].name);
+    const after = Date.now();
+    const { rows: found } = await client.execute(
+      "SELECT id, status, expires_at FROM approvals ORDER BY id",
+    );
+    const state = Object.fromEntries(
+      found.map((r) => [String(r.id), { status: r.status, expiresAt: Number(r.expires_at) }]),
+    );
+    for (const id of ["apr_2", "apr_3", "apr_7", "apr_9"]) {
+      const ended = state[id].expiresAt;
+      assert.ok(ended >= before && ended <= after, `${id} ended now: ${ended}`);
+    }
+    // Ended the way removal ends them: the status stays, so they read expired.
+    assert.deepEqual(
+      ["apr_2", "apr_3", "apr_7", "apr_9"].map((id) => state[id].status),
+      ["pending", "approved", "approved", "approved"],
+    );
+    assert.equal(state.apr_1.expiresAt, later, "a registered agent's approval stays");
+    assert.equal(state.apr_8.expiresAt, later, "made by the agent registered again: stays");
+    assert.equal(state.apr_4.expiresAt, later, "a decided denial is not touched");
+    assert.equal(state.apr_5.expiresAt, later, "a used approval is not touched");
+    assert.equal(state.apr_6.expiresAt, 5, "an approval already expired keeps its time");
+  });
+});

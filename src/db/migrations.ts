@@ -17,6 +17,7 @@ import m0015 from "../../migrations/0015_approvals_via_api.sql" with { type: "te
 import m0016 from "../../migrations/0016_key_roles.sql" with { type: "text" };
 import m0017 from "../../migrations/0017_activity_hourly.sql" with { type: "text" };
 import m0018 from "../../migrations/0018_revoke_orphaned_mcp_grants.sql" with { type: "text" };
+import m0019 from "../../migrations/0019_end_orphaned_approvals.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0016_key_roles", sql: m0016 },
   { name: "0017_activity_hourly", sql: m0017 },
   { name: "0018_revoke_orphaned_mcp_grants", sql: m0018 },
+  { name: "0019_end_orphaned_approvals", sql: m0019 },
 ];
 
 export interface Migration {
