@@ -9,15 +9,13 @@ import {
   resolveConfig,
 } from "../config/load.ts";
 import { resolvePath } from "../config/secret_ref.ts";
+import { withPlaceholderKey } from "../config/placeholder_key.ts";
 
 /**
  * The config without its master key: doctor and `service` look at paths and
  * ports, and must work where the key is not readable (an env: key not set in
  * this shell, a key file only the service user reads).
  */
-
-/** Stands in for the master key while the rest of the config is validated. */
-const PLACEHOLDER_ENV = "SECURIX_DOCTOR_PLACEHOLDER_KEY";
 
 export interface LoadedFile {
   source: string | null;
@@ -31,14 +29,11 @@ export function resolveWithoutKey(
   /** `<section>.<key>` → the SECURIX_* variable that set it (errors blame the variable). */
   overrides?: ReadonlyMap<string, string>,
 ): Promise<Config> {
-  const vault = loaded.raw.vault;
-  const raw = vault === undefined || (typeof vault === "object" && !Array.isArray(vault))
-    ? { ...loaded.raw, vault: { ...(vault as object), master_key: `env:${PLACEHOLDER_ENV}` } }
-    : loaded.raw;
-  return resolveConfig(raw, {
+  const stand = withPlaceholderKey(loaded.raw, env);
+  return resolveConfig(stand.raw, {
     source: loaded.source,
     baseDir: loaded.baseDir,
-    env: (name) => (name === PLACEHOLDER_ENV ? "0".repeat(64) : env(name)),
+    env: stand.env,
     overrides,
   });
 }

@@ -10,6 +10,7 @@ import { ignoredRulesFiles, ignoredRulesWarning, withRulesFile } from "../rules/
 import { embeddedFilePath } from "../db/database_file.ts";
 import { OWN_ENV_NAMES, referencedEnvNames, unknownEnvWarnings } from "./unknown_env.ts";
 import { SecurixError } from "../errors/securix_error.ts";
+import { withPlaceholderKey } from "./placeholder_key.ts";
 
 export interface ListenAddress {
   hostname: string;
@@ -372,12 +373,25 @@ export async function loadConfig(
   }
   const overrides = new Map<string, string>();
   raw = applyEnvOverrides(raw, env, OVERRIDE_KEYS, overrides);
-  const notes = await prepareMasterKey(raw, {
+  const context = { source: path, baseDir, env, overrides };
+  const keyFile = await missingKeyFile(raw, baseDir);
+  let config: Config | null = null;
+  if (options.create === true) {
+    // Everything but the key that is not there yet is validated before anything is created:
+    // a start that fails on another mistake leaves the directory as it found it, not with a
+    // key file (and a data directory) from a start that never ran.
+    if (keyFile === null) config = await resolveConfig(raw, context);
+    else {
+      const stand = withPlaceholderKey(raw, env);
+      await resolveConfig(stand.raw, { ...context, env: stand.env });
+    }
+  }
+  const notes = await prepareMasterKey(raw, keyFile, {
     source: path,
     baseDir,
     create: options.create === true,
   });
-  const config = await resolveConfig(raw, { source: path, baseDir, env, overrides });
+  config ??= await resolveConfig(raw, context);
   return { config, notes, warnings };
 }
 
@@ -400,6 +414,17 @@ function databaseFile(raw: Record<string, unknown>, baseDir: string): string | n
   return file ? resolvePath(baseDir, file) : null;
 }
 
+/** The master key file `raw` names when it does not exist (yet); null for any other key. */
+async function missingKeyFile(
+  raw: Record<string, unknown>,
+  baseDir: string,
+): Promise<string | null> {
+  const ref = masterKeyRef(raw);
+  if (!ref.startsWith("file:")) return null;
+  const keyPath = resolvePath(baseDir, ref.slice(5));
+  return await exists(keyPath) ? null : keyPath;
+}
+
 /**
  * The master key file before the config is resolved. A key file that does not
  * exist is created only with `create`, and never beside an existing database
@@ -409,6 +434,8 @@ function databaseFile(raw: Record<string, unknown>, baseDir: string): string | n
  */
 async function prepareMasterKey(
   raw: Record<string, unknown>,
+  /** What missingKeyFile found. */
+  keyPath: string | null,
   context: { source: string | null; baseDir: string; create: boolean },
 ): Promise<string[]> {
   const notes: string[] = [];
@@ -420,10 +447,7 @@ async function prepareMasterKey(
       notes.push(`Created data directory ${dir}`);
     }
   }
-  const ref = masterKeyRef(raw);
-  if (!ref.startsWith("file:")) return notes;
-  const keyPath = resolvePath(context.baseDir, ref.slice(5));
-  if (await exists(keyPath)) return notes;
+  if (keyPath === null) return notes;
   const database = databaseFile(raw, context.baseDir);
   // A config file's key is made only for a new embedded database: a server may hold data.
   if (!embedded && (!context.create || database === null)) return notes; // resolveConfig says

@@ -436,6 +436,37 @@ Deno.test("config: a hand-written securix.toml on a fresh install gets its key f
   });
 });
 
+Deno.test("serve: a mistake anywhere in a hand-written securix.toml stops the first start before it creates a key or a data directory", async () => {
+  const toml = '[vault]\nmaster_key = "file:keys/master.key"\n' +
+    '[database]\nurl = "file:data/securix.db"\n' +
+    "[server]\nlisten = 8080\n[providers.gmail]\nclient_id = 5\n";
+  await withDir(toml, async (dir) => {
+    const { io, err } = captureIo();
+    const code = await runCli(["--config", `${dir}/securix.toml`, "serve"], io);
+    assert.equal(code, 2, "a config error");
+    const said = err.join("\n");
+    assert.match(said, /server\.listen: expected "host:port", got 8080/);
+    assert.match(said, /providers\.gmail/);
+    assert.doesNotMatch(said, /master_key/, "the key that is not there yet is not the mistake");
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name),
+      ["securix.toml"],
+      "no keys/ directory, no key file, no data/ directory",
+    );
+  });
+  // The embedded defaults with a bad override: no securix-data/ either.
+  await withDir(null, async (dir) => {
+    const error = await loadConfig({
+      cwd: dir,
+      env: (n) => n === "SECURIX_SERVER_LISTEN" ? "nowhere" : undefined,
+      create: true,
+    }).then(() => null, (e) => e);
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
+    assert.match(error.message, /SECURIX_SERVER_LISTEN/);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  });
+});
+
 Deno.test("config: --config beats $SECURIX_CONFIG beats ./securix.toml", async () => {
   await withDir(
     '[server]\nbase_domain = "local.example"\n[vault]\nmaster_key = "env:MK"\n',
