@@ -4,6 +4,7 @@ import { type Config, loadConfig } from "../config/load.ts";
 import { type Appliance, openAppliance } from "../http/appliance.ts";
 import type { CommandContext } from "../commands/command_context.ts";
 import type { CliIo } from "./io.ts";
+import { serverHoldsVault } from "../vault/vault_presence.ts";
 
 /** What every command gets: IO, and config/appliance loading honouring --config. */
 export class CliContext {
@@ -24,6 +25,8 @@ export class CliContext {
       envNames: this.io.envNames,
       cwd: this.io.cwd(),
       create: options.create === true,
+      // A fresh install on a libSQL server gets its key too, unless the server holds a vault.
+      serverHoldsVault,
     });
     for (const warning of warnings) this.io.err(warning);
     return { config, notes };

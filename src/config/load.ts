@@ -1,6 +1,12 @@
 import { trustedProxyEntries } from "./trusted_proxies.ts";
 import { parse as parseToml, TomlError } from "smol-toml";
-import { exists, refuseNewKeyBesideDatabase, writeNewMasterKey } from "./master_key_file.ts";
+import {
+  exists,
+  newKeyBesideServerVault,
+  refuseNewKeyBesideDatabase,
+  writeNewMasterKey,
+} from "./master_key_file.ts";
+import { type DatabaseFacts, newMasterKeyDecision } from "./new_master_key.ts";
 import type { z } from "zod";
 import { configSchema, type ParsedConfig } from "./schema.ts";
 import { show } from "./show_value.ts";
@@ -68,10 +74,17 @@ export interface LoadOptions {
   /**
    * Create what a first start needs (`serve`): on embedded defaults the data
    * directory, and a master key file the config names that does not exist yet
-   * while its embedded database file does not exist either. Without it nothing is created:
+   * while its database holds no vault (new_master_key.ts). Without it nothing is created:
    * no config and no key here is SX-NO-APPLIANCE, saying what to run.
    */
   create?: boolean;
+  /**
+   * Whether the libSQL server the config names holds a vault (serve's
+   * serverHoldsVault; the config domain opens no databases). Asked only with
+   * `create`, for a missing key file the config names: without it, such a key
+   * is not created for a server database.
+   */
+  serverHoldsVault?: (database: Config["database"]) => Promise<boolean>;
 }
 
 /** Sections whose scalar keys may be overridden by SECURIX_<SECTION>_<KEY>. */
@@ -376,6 +389,7 @@ export async function loadConfig(
   const context = { source: path, baseDir, env, overrides };
   const keyFile = await missingKeyFile(raw, baseDir);
   let config: Config | null = null;
+  let checked: Config | null = null;
   if (options.create === true) {
     // Everything but the key that is not there yet is validated before anything is created:
     // a start that fails on another mistake leaves the directory as it found it, not with a
@@ -383,13 +397,17 @@ export async function loadConfig(
     if (keyFile === null) config = await resolveConfig(raw, context);
     else {
       const stand = withPlaceholderKey(raw, env);
-      await resolveConfig(stand.raw, { ...context, env: stand.env });
+      checked = await resolveConfig(stand.raw, { ...context, env: stand.env });
     }
   }
+  const ask = options.serverHoldsVault;
+  const asked = checked;
   const notes = await prepareMasterKey(raw, keyFile, {
     source: path,
     baseDir,
     create: options.create === true,
+    // The server's URL and token as validated; asked only on a first start.
+    serverHoldsVault: ask && asked ? () => ask(asked.database) : null,
   });
   config ??= await resolveConfig(raw, context);
   return { config, notes, warnings };
@@ -404,13 +422,15 @@ export function loadWarnings(raw: Record<string, unknown>, envNames: string[]): 
   ]);
 }
 
+/** `database.url` as `raw` (env overrides applied) has it; the embedded default when unset. */
+function databaseUrl(raw: Record<string, unknown>): string {
+  const database = raw.database as Record<string, unknown> | undefined;
+  return typeof database?.url === "string" ? database.url : `file:${EMBEDDED_DATA_DIR}/securix.db`;
+}
+
 /** The embedded database file `raw` (env overrides applied) names, or null for a server. */
 function databaseFile(raw: Record<string, unknown>, baseDir: string): string | null {
-  const database = raw.database as Record<string, unknown> | undefined;
-  const url = typeof database?.url === "string"
-    ? database.url
-    : `file:${EMBEDDED_DATA_DIR}/securix.db`;
-  const file = embeddedFilePath(url);
+  const file = embeddedFilePath(databaseUrl(raw));
   return file ? resolvePath(baseDir, file) : null;
 }
 
@@ -427,19 +447,48 @@ async function missingKeyFile(
 
 /**
  * The master key file before the config is resolved. A key file that does not
- * exist is created only with `create`, and never beside an existing database
- * (a lost key is not replaced). Without `create`, no config file and no key
- * means there is no appliance here: nothing is created, and the error says
- * what to run.
+ * exist is created only with `create`, and only where there is no vault yet
+ * (new_master_key.ts): a lost key is not replaced. Without `create`, no config
+ * file and no key means there is no appliance here: nothing is created, and
+ * the error says what to run.
  */
 async function prepareMasterKey(
   raw: Record<string, unknown>,
   /** What missingKeyFile found. */
   keyPath: string | null,
-  context: { source: string | null; baseDir: string; create: boolean },
+  context: {
+    source: string | null;
+    baseDir: string;
+    create: boolean;
+    /** Asks the libSQL server the config names; null when it may not be asked. */
+    serverHoldsVault: (() => Promise<boolean>) | null;
+  },
 ): Promise<string[]> {
   const notes: string[] = [];
   const embedded = context.source === null;
+  const database = databaseFile(raw, context.baseDir);
+  let decision: ReturnType<typeof newMasterKeyDecision> = "leave";
+  if (keyPath !== null) {
+    const facts: DatabaseFacts = database !== null
+      ? { kind: "file", exists: await exists(database) }
+      : {
+        kind: "server",
+        holdsVault: context.create && context.serverHoldsVault
+          ? await context.serverHoldsVault()
+          : null,
+      };
+    decision = newMasterKeyDecision({
+      create: context.create,
+      configFile: !embedded,
+      database: facts,
+    });
+  }
+  // Decided before anything is created: a refused start leaves no data directory behind.
+  if (decision === "refuse") {
+    if (database === null) throw newKeyBesideServerVault(keyPath!, databaseUrl(raw));
+    await refuseNewKeyBesideDatabase(keyPath!, database);
+  }
+  if (decision === "no-appliance") throw noApplianceHere(context.baseDir, keyPath!);
   if (embedded && context.create) {
     const dir = resolvePath(context.baseDir, EMBEDDED_DATA_DIR);
     if (!await exists(dir)) {
@@ -447,18 +496,13 @@ async function prepareMasterKey(
       notes.push(`Created data directory ${dir}`);
     }
   }
-  if (keyPath === null) return notes;
-  const database = databaseFile(raw, context.baseDir);
-  // A config file's key is made only for a new embedded database: a server may hold data.
-  if (!embedded && (!context.create || database === null)) return notes; // resolveConfig says
-  await refuseNewKeyBesideDatabase(keyPath, database);
-  if (!context.create) throw noApplianceHere(context.baseDir, keyPath);
-  const dir = keyPath.slice(0, keyPath.lastIndexOf("/")) || "/";
+  if (decision !== "create") return notes; // "leave": resolveConfig names the missing file
+  const dir = keyPath!.slice(0, keyPath!.lastIndexOf("/")) || "/";
   if (!await exists(dir)) {
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     notes.push(`Created data directory ${dir}`);
   }
-  await writeNewMasterKey(keyPath);
+  await writeNewMasterKey(keyPath!);
   notes.push(
     `Generated master key ${keyPath} (mode 0600); back it up, the vault cannot be opened without it`,
   );

@@ -8,6 +8,11 @@ import { runCli } from "../cli/main.ts";
 import { captureIo } from "../../tests/helpers/capture_io.ts";
 import { DEFAULT_RETRY_DELAYS_MS } from "../webhooks/retry_schedule.ts";
 import { configSchema } from "./schema.ts";
+import { openDatabase } from "../db/client.ts";
+import { migrate } from "../db/migrate.ts";
+import { MIGRATIONS } from "../db/migrations.ts";
+import { Keyring } from "../vault/keyring.ts";
+import { serverHoldsVault } from "../vault/vault_presence.ts";
 
 const KEY = "a".repeat(64);
 
@@ -464,6 +469,49 @@ Deno.test("serve: a mistake anywhere in a hand-written securix.toml stops the fi
     assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
     assert.match(error.message, /SECURIX_SERVER_LISTEN/);
     assert.deepEqual([...Deno.readDirSync(dir)], []);
+  });
+});
+
+Deno.test("serve: a libSQL server database gets its missing key file on a fresh install, never beside a vault", async () => {
+  const url = "libsql://db.example.invalid?authToken=not-shown";
+  const toml = `[vault]\nmaster_key = "file:keys/master.key"\n[database]\nurl = "${url}"\n`;
+  await withDir(toml, async (dir) => {
+    // The server stands in as a real libSQL database in a file; serve's check asks it.
+    const server = await openDatabase({ url: `file:${dir}/server.db`, create: true });
+    try {
+      const asked: string[] = [];
+      const serve = () =>
+        loadConfig({
+          cwd: dir,
+          env: () => undefined,
+          create: true,
+          serverHoldsVault: (database) => {
+            asked.push(database.url);
+            return serverHoldsVault({ url: `file:${dir}/server.db`, authToken: null });
+          },
+        });
+      const first = await serve();
+      assert.deepEqual(asked, [url], "the server as validated, asked once");
+      assert.match(first.notes.join("\n"), /Generated master key .*keys\/master\.key/);
+      assert.equal(first.config.database.url, url);
+      assert.equal((await Deno.stat(`${dir}/keys/master.key`)).mode! & 0o777, 0o600);
+      const again = await serve();
+      assert.deepEqual(again.notes, []);
+      assert.equal(asked.length, 1, "a key in place: the server is not asked");
+
+      // The server holds a vault and the key is lost: refused, nothing written.
+      await migrate(server.client, MIGRATIONS);
+      await Keyring.open(server, first.config.vault.masterKey);
+      await Deno.remove(`${dir}/keys/master.key`);
+      const error = await serve().then(() => null, (e) => e);
+      assert.ok(error instanceof SecurixError, `expected SecurixError, got ${error}`);
+      assert.equal(error.code, "SX-MASTER-KEY-MISSING");
+      assert.match(error.message, /libsql:\/\/db\.example\.invalid already holds a vault/);
+      assert.doesNotMatch(error.message, /not-shown/);
+      assert.equal(await exists(`${dir}/keys/master.key`), false, "no new key written");
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -43,3 +43,21 @@ export async function refuseNewKeyBesideDatabase(
       "and its -wal and -shm files away.",
   );
 }
+
+/**
+ * refuseNewKeyBesideDatabase for a libSQL server that holds a vault: its
+ * vault keys are wrapped with the lost master key, which every appliance node
+ * sharing the server has.
+ */
+export function newKeyBesideServerVault(where: string, url: string): SecurixError {
+  // The query may carry an authToken: never printed.
+  const shown = url.replace(/[?#].*$/, "");
+  return new SecurixError(
+    "SX-MASTER-KEY-MISSING",
+    `The master key (${where}) is missing, but the database at ${shown} already holds a vault, ` +
+      "which can only be opened with the key it was created with. No new key was generated. " +
+      `Restore the key (${where}): copy it from another appliance node that shares this ` +
+      "database, or from wherever you backed it up; or, to start fresh without its data, point " +
+      "database.url at an empty database.",
+  );
+}
