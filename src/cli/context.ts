@@ -18,7 +18,9 @@ export class CliContext {
    * Loads the config; unknown SECURIX_* variables are warned about here, once per command.
    * `create`: only `serve` makes a data directory and master key where there are none.
    */
-  async config(options: { create?: boolean } = {}): Promise<{ config: Config; notes: string[] }> {
+  async config(
+    options: { create?: boolean } = {},
+  ): Promise<{ config: Config; notes: string[]; warnings: string[] }> {
     const { config, notes, warnings } = await loadConfig({
       path: this.configPath(),
       env: this.io.env,
@@ -29,7 +31,8 @@ export class CliContext {
       serverHoldsVault,
     });
     for (const warning of warnings) this.io.err(warning);
-    return { config, notes };
+    // Printed already; serve hands them to its reloads, which repeat none of them.
+    return { config, notes, warnings };
   }
 
   /** Who the audit log names for changes made by this command. */

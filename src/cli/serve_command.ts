@@ -16,7 +16,7 @@ export function registerServe(program: Command, context: CliContext): void {
     .description("run the appliance (on embedded defaults when no config file is found)")
     .action(async () => {
       const { io } = context;
-      const { config, notes } = await context.config({ create: true });
+      const { config, notes, warnings } = await context.config({ create: true });
       // Before anything opens descriptors, and before the connection cap is derived from it.
       const nofile = raiseNofileLimit();
       io.out(`Securix ${VERSION}`);
@@ -40,6 +40,7 @@ export function registerServe(program: Command, context: CliContext): void {
         onCachesChanged: (change) => pool?.forget(change),
         onRulesReloaded: (raw) => pool?.applyRules(raw),
         onKeyLockout: (key, until) => pool?.lockOut(key, until),
+        startWarnings: warnings,
       });
       runtime.start();
       io.out(describeRules(runtime.rules.set));

@@ -2,6 +2,7 @@ import { recordAdminEventNow } from "../audit/admin_event.ts";
 import { AuditThread } from "../audit/audit_thread.ts";
 import { AuthFailureLog } from "../audit/auth_failure_log.ts";
 import { trustedProxies } from "../config/trusted_proxies.ts";
+import { newWarnings } from "../config/new_warnings.ts";
 import { AuditWriter } from "../audit/audit_writer.ts";
 import type { AuditEvent } from "../audit/audit_types.ts";
 import type { Connection } from "../connections/connection_types.ts";
@@ -126,6 +127,11 @@ export interface RuntimeOptions {
   onRulesReloaded?: (raw: Record<string, unknown>) => void;
   /** Between samples of the console's overview charts; default 10 s. */
   consoleSampleMs?: number;
+  /**
+   * The warnings the start's config load printed: a reload names only those
+   * it finds that the load before it did not (new_warnings.ts).
+   */
+  startWarnings?: readonly string[];
 }
 
 /** A change that makes cached callers or credentials stale, as it crosses between isolates. */
@@ -193,6 +199,8 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const { config, database, vault, now } = appliance;
   const log = options.log ?? ((line: string) => console.error(line));
+  /** What the last config load warned about (see RuntimeOptions.startWarnings). */
+  let shownWarnings: readonly string[] = options.startWarnings ?? [];
   const fetchImpl = options.fetch ?? globalThis.fetch;
   let stopped = false;
   let discoveryRetry: ReturnType<typeof setTimeout> | undefined;
@@ -601,11 +609,12 @@ export async function createRuntime(
       const loaded = loadRuleSet(raw);
       if (!loaded.ok) return loaded;
       putInForce(loaded.set, trigger);
-      // A file dropped into rules.d since start is named here too, not only at the next start.
+      // A file dropped into rules.d since start is named here too, not only at the next start;
+      // one named already at start or at the last reload is not named again at every reload.
       if (config.source) {
-        for (const ignored of await ignoredRulesFiles(config.source)) {
-          log(ignoredRulesWarning(ignored));
-        }
+        const warnings = (await ignoredRulesFiles(config.source)).map(ignoredRulesWarning);
+        for (const warning of newWarnings(shownWarnings, warnings)) log(warning);
+        shownWarnings = warnings;
       }
       return { ...loaded, raw: { rules: raw.rules, scopes: raw.scopes } };
     },
