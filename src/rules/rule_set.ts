@@ -5,7 +5,7 @@ import { canonicalJson } from "../audit/canonical_json.ts";
 import type { Effect, LimitPer, RedactKind, RuleConfig, ScopeConfig } from "./rule_schema.ts";
 import { parseRate, type Rate } from "../security/rate.ts";
 import { parseDuration } from "../security/duration.ts";
-import { compileGlob, type Glob, operationTargets } from "./target_glob.ts";
+import { compileGlob, compilePathGlob, type Glob, operationTargets } from "./target_glob.ts";
 
 /**
  * A validated rule file compiled for the hot path: globs turned into string
@@ -228,7 +228,7 @@ function compileRule(config: RuleConfig, index: number): Unranked {
     agents: set(config.agents),
     entities: set(config.entities),
     methods: set(condition?.method_in),
-    path: condition?.path_matches ? compileGlob(condition.path_matches) : null,
+    path: condition?.path_matches ? compilePathGlob(condition.path_matches) : null,
     send,
     llmError: config.llm_error ?? null,
     patterns: config.patterns ?? [],

@@ -58,6 +58,39 @@ function matcher(source: string, parts: string[]): (text: string) => boolean {
 }
 
 /**
+ * A `path_matches` glob. A provider reads `/repos/octo-org/%70ayroll`,
+ * `/repos/Octo-Org/payroll` (GitHub names are case-insensitive) and
+ * `/repos//octo-org/payroll/` as the path the operator wrote, and the proxy
+ * forwards a path as sent: so the glob matches the path as sent, or its
+ * canonical form (each segment percent-decoded once, lower-cased, empty
+ * segments dropped) against the glob's own. Every rule effect restricts,
+ * so matching more forms fails closed.
+ */
+export function compilePathGlob(source: string): Glob {
+  const raw = compileGlob(source);
+  const folded = compileGlob(canonicalPath(source));
+  return { ...raw, match: (text) => raw.match(text) || folded.match(canonicalPath(text)) };
+}
+
+/** `/A//b%43/` → `/a/bc`: segments decoded once (kept as sent when they do not decode), lower-cased, no empty ones. */
+export function canonicalPath(path: string): string {
+  let out = "";
+  for (const segment of path.split("/")) {
+    if (segment === "") continue;
+    let text = segment;
+    if (segment.includes("%")) {
+      try {
+        text = decodeURIComponent(segment);
+      } catch {
+        // Not percent-encoding: the provider refuses it or reads it as sent.
+      }
+    }
+    out += "/" + text.toLowerCase();
+  }
+  return out === "" ? "/" : out;
+}
+
+/**
  * Whether the glob could match some operation of this provider or family:
  * what a multiplexed call (a batch whose contents are not visible) is tested
  * with, so a rule about any operation of Gmail applies to a Gmail batch.

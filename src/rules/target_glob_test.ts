@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import {
+  canonicalPath,
   compileGlob,
+  compilePathGlob,
   globCovers,
   headCompatible,
   operationGlobProblem,
@@ -126,4 +128,19 @@ Deno.test("operationGlobProblem: allowed characters and length", () => {
   assert.match(operationGlobProblem("") ?? "", /expected an operation glob/);
   assert.match(operationGlobProblem("a".repeat(201)) ?? "", /at most 200/);
   assert.match(operationGlobProblem("gmail/(.*)") ?? "", /got "gmail\/\(\.\*\)"/);
+});
+
+Deno.test("compilePathGlob: the path as sent or its canonical form (decoded, lower-cased, no empty segments)", () => {
+  assert.equal(canonicalPath("/Repos//a%62c/%zz/"), "/repos/abc/%zz");
+  assert.equal(canonicalPath("//"), "/");
+  const glob = compilePathGlob("/repos/Octo-Org/payroll*");
+  for (
+    const path of [
+      "/repos/Octo-Org/payroll",
+      "/repos/octo-org/PAYROLL/issues",
+      "/repos/octo-org/%70ayroll",
+      "/repos//octo-org/payroll/",
+    ]
+  ) assert.ok(glob.match(path), path);
+  assert.ok(!glob.match("/repos/octo-org/hello-world"));
 });
