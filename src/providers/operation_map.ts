@@ -38,10 +38,15 @@ export interface PathSegment {
   readonly dot: boolean;
 }
 
-/** Splits and decodes a path as the matcher sees it. */
-export function pathSegments(path: string): PathSegment[] {
+/**
+ * Splits and decodes a path as the matcher sees it. With `matrixParams` (a
+ * JAX-RS or servlet server such as Jira's: it routes `notify;x=1` as
+ * `notify`), each segment's `;` parameters are dropped before decoding.
+ */
+export function pathSegments(path: string, matrixParams = false): PathSegment[] {
   const out: PathSegment[] = [];
-  for (const raw of path.split("/")) {
+  for (let raw of path.split("/")) {
+    if (matrixParams && raw.includes(";")) raw = raw.slice(0, raw.indexOf(";"));
     if (raw === "") continue;
     out.push(decodeSegment(raw));
   }
@@ -270,6 +275,11 @@ export interface OperationMapOptions {
    * understate it (a POST whose path ends in `send` is a send, not a write).
    */
   unknownClass?: (call: CallShape, segments: readonly PathSegment[]) => OperationClass | null;
+  /**
+   * The provider routes on paths without `;` parameters (JAX-RS matrix
+   * parameters, servlet path parameters): the matcher drops them too.
+   */
+  matrixParams?: boolean;
   peekBytes?: number;
   /** Which calls `resolveBody` needs the body of; without it, every call. */
   wantsBody?: (call: CallShape) => boolean;
@@ -285,7 +295,7 @@ export function buildOperationMap(
   const index = indexEntries(entries);
   const unknownId = `${provider}.unknown`;
   const resolve = (call: CallShape): Operation => {
-    const segments = pathSegments(call.path);
+    const segments = pathSegments(call.path, options.matrixParams);
     const hit = matchIndex(index, call.method, segments);
     if (hit) return hit;
     const fallback = options.fallback?.(call, segments);

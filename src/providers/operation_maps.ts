@@ -61,7 +61,8 @@ const BUILDERS: Readonly<Record<string, () => OperationMap>> = {
   dropbox: () =>
     buildOperationMap("dropbox", DROPBOX_OPERATIONS, { unknownClass: dropboxUnknownClass }),
   linear: () => graphqlMap("linear", LINEAR_OPERATIONS, LINEAR_GRAPHQL),
-  atlassian: () => buildOperationMap("atlassian", ATLASSIAN_OPERATIONS),
+  // Jira and Confluence are JAX-RS: `issue;x/PRJ-1` is `issue/PRJ-1` to them.
+  atlassian: () => buildOperationMap("atlassian", ATLASSIAN_OPERATIONS, { matrixParams: true }),
 };
 
 /** Proxy hosts that are not provider names but share a provider's map. */

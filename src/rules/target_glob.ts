@@ -62,8 +62,8 @@ function matcher(source: string, parts: string[]): (text: string) => boolean {
  * `/repos/Octo-Org/payroll` (GitHub names are case-insensitive) and
  * `/repos//octo-org/payroll/` as the path the operator wrote, and the proxy
  * forwards a path as sent: so the glob matches the path as sent, or its
- * canonical form (each segment percent-decoded once, lower-cased, empty
- * segments dropped) against the glob's own. Every rule effect restricts,
+ * canonical form (each segment without `;` parameters, percent-decoded
+ * once, lower-cased; empty segments dropped) against the glob's own. Every rule effect restricts,
  * so matching more forms fails closed.
  */
 export function compilePathGlob(source: string): Glob {
@@ -72,10 +72,12 @@ export function compilePathGlob(source: string): Glob {
   return { ...raw, match: (text) => raw.match(text) || folded.match(canonicalPath(text)) };
 }
 
-/** `/A//b%43/` → `/a/bc`: segments decoded once (kept as sent when they do not decode), lower-cased, no empty ones. */
+/** `/A//b%43;x/` → `/a/bc`: segments without `;` parameters, decoded once (kept as sent when they do not decode), lower-cased, no empty ones. */
 export function canonicalPath(path: string): string {
   let out = "";
-  for (const segment of path.split("/")) {
+  for (let segment of path.split("/")) {
+    // `;` parameters: JAX-RS and servlet servers (Jira, Confluence) route without them.
+    if (segment.includes(";")) segment = segment.slice(0, segment.indexOf(";"));
     if (segment === "") continue;
     let text = segment;
     if (segment.includes("%")) {

@@ -133,6 +133,7 @@ Deno.test("operationGlobProblem: allowed characters and length", () => {
 Deno.test("compilePathGlob: the path as sent or its canonical form (decoded, lower-cased, no empty segments)", () => {
   assert.equal(canonicalPath("/Repos//a%62c/%zz/"), "/repos/abc/%zz");
   assert.equal(canonicalPath("//"), "/");
+  assert.equal(canonicalPath("/issue;x/PRJ-1;/;a"), "/issue/prj-1");
   const glob = compilePathGlob("/repos/Octo-Org/payroll*");
   for (
     const path of [
@@ -140,6 +141,7 @@ Deno.test("compilePathGlob: the path as sent or its canonical form (decoded, low
       "/repos/octo-org/PAYROLL/issues",
       "/repos/octo-org/%70ayroll",
       "/repos//octo-org/payroll/",
+      "/repos/octo-org;x/payroll",
     ]
   ) assert.ok(glob.match(path), path);
   assert.ok(!glob.match("/repos/octo-org/hello-world"));
