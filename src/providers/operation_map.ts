@@ -280,6 +280,12 @@ export interface OperationMapOptions {
    * parameters, servlet path parameters): the matcher drops them too.
    */
   matrixParams?: boolean;
+  /**
+   * Format suffixes the provider routes like the path without them (Grape's
+   * `(.:format)`: GitLab serves `…/fork.json` as `…/fork`), lowercase: a
+   * call no entry matched is matched again with its last segment's removed.
+   */
+  formatSuffixes?: readonly string[];
   peekBytes?: number;
   /** Which calls `resolveBody` needs the body of; without it, every call. */
   wantsBody?: (call: CallShape) => boolean;
@@ -296,7 +302,8 @@ export function buildOperationMap(
   const unknownId = `${provider}.unknown`;
   const resolve = (call: CallShape): Operation => {
     const segments = pathSegments(call.path, options.matrixParams);
-    const hit = matchIndex(index, call.method, segments);
+    const hit = matchIndex(index, call.method, segments) ??
+      withoutFormat(index, call.method, segments, options.formatSuffixes);
     if (hit) return hit;
     const fallback = options.fallback?.(call, segments);
     if (fallback) return fallback;
@@ -313,6 +320,21 @@ export function buildOperationMap(
     ...(options.wantsBody ? { wantsBody: options.wantsBody } : {}),
     ...(options.resolveBody ? { resolveBody: options.resolveBody } : {}),
   };
+}
+
+/** The match of `segments` with the last one's format suffix (`.json`) removed, or null. */
+function withoutFormat(
+  index: OperationIndex,
+  method: string,
+  segments: readonly PathSegment[],
+  suffixes: readonly string[] | undefined,
+): Operation | null {
+  const last = segments.at(-1)?.key;
+  const suffix = last && suffixes?.find((s) => last.length > s.length && last.endsWith(s));
+  if (!suffix) return null;
+  const key = last.slice(0, -suffix.length);
+  const dot = key === "." || key === "..";
+  return matchIndex(index, method, [...segments.slice(0, -1), { key: dot ? null : key, dot }]);
 }
 
 /**

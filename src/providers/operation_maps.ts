@@ -51,7 +51,9 @@ const BUILDERS: Readonly<Record<string, () => OperationMap>> = {
   drive: () => buildOperationMap("drive", DRIVE_OPERATIONS),
   calendar: () => buildOperationMap("calendar", CALENDAR_OPERATIONS),
   github: () => graphqlMap("github", GITHUB_OPERATIONS, GITHUB_GRAPHQL),
-  gitlab: () => buildOperationMap("gitlab", GITLAB_OPERATIONS),
+  // GitLab's API is Grape with JSON and text formats: `…/fork.json` is `…/fork`.
+  gitlab: () =>
+    buildOperationMap("gitlab", GITLAB_OPERATIONS, { formatSuffixes: [".json", ".txt"] }),
   slack: () => buildOperationMap("slack", SLACK_OPERATIONS, { fallback: resolveSlack }),
   microsoft: () =>
     buildOperationMap("microsoft", MICROSOFT_OPERATIONS, {

@@ -23,3 +23,18 @@ Deno.test("gitlab: projects, issues, merge requests, files", () => {
     ["POST", "/api/v4/projects/42/unknown", "gitlab.unknown", "write"],
   ]);
 });
+
+Deno.test("gitlab: a `.json` or `.txt` format suffix (Grape's `(.:format)`) does not hide an operation", () => {
+  assertCases("gitlab", [
+    ["POST", "/api/v4/projects/7/fork.json", "gitlab.projects.fork", "write"],
+    ["POST", "/api/v4/projects/7/hooks.json", "gitlab.project_hooks.create", "write"],
+    [
+      "PUT",
+      "/api/v4/projects/7/merge_requests/3/merge.txt",
+      "gitlab.merge_requests.merge",
+      "write",
+    ],
+    ["DELETE", "/api/v4/projects/7.json", "gitlab.projects.delete", "delete"],
+    ["GET", "/api/v4/version.JSON", "gitlab.version.get", "read"],
+  ]);
+});
