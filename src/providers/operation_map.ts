@@ -286,6 +286,11 @@ export interface OperationMapOptions {
    * call no entry matched is matched again with its last segment's removed.
    */
   formatSuffixes?: readonly string[];
+  /**
+   * Rewrites the decoded segments into the form the entries are written in
+   * (Graph's OData `chats('19:x')` → `chats`, `19:x`), before any matching.
+   */
+  segments?: (segments: PathSegment[]) => PathSegment[];
   peekBytes?: number;
   /** Which calls `resolveBody` needs the body of; without it, every call. */
   wantsBody?: (call: CallShape) => boolean;
@@ -301,7 +306,8 @@ export function buildOperationMap(
   const index = indexEntries(entries);
   const unknownId = `${provider}.unknown`;
   const resolve = (call: CallShape): Operation => {
-    const segments = pathSegments(call.path, options.matrixParams);
+    const split = pathSegments(call.path, options.matrixParams);
+    const segments = options.segments ? options.segments(split) : split;
     const hit = matchIndex(index, call.method, segments) ??
       withoutFormat(index, call.method, segments, options.formatSuffixes);
     if (hit) return hit;

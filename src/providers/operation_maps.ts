@@ -11,7 +11,11 @@ import {
   type GraphqlIds,
 } from "./operations/graphql_operation.ts";
 import { LINEAR_GRAPHQL, LINEAR_OPERATIONS } from "./operations/linear.ts";
-import { MICROSOFT_OPERATIONS, MICROSOFT_SEND_VERBS } from "./operations/microsoft.ts";
+import {
+  MICROSOFT_OPERATIONS,
+  MICROSOFT_SEND_VERBS,
+  odataSegments,
+} from "./operations/microsoft.ts";
 import { NOTION_OPERATIONS } from "./operations/notion.ts";
 import { resolveSlack, SLACK_OPERATIONS } from "./operations/slack.ts";
 
@@ -58,6 +62,7 @@ const BUILDERS: Readonly<Record<string, () => OperationMap>> = {
   microsoft: () =>
     buildOperationMap("microsoft", MICROSOFT_OPERATIONS, {
       unknownClass: sendVerbs(MICROSOFT_SEND_VERBS),
+      segments: odataSegments,
     }),
   notion: () => buildOperationMap("notion", NOTION_OPERATIONS),
   dropbox: () =>

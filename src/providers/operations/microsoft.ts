@@ -1,5 +1,5 @@
 import type { OperationEntry } from "../operation.ts";
-import { entriesUnder, type EntryRow } from "../operation_map.ts";
+import { entriesUnder, type EntryRow, type PathSegment } from "../operation_map.ts";
 
 /**
  * Microsoft Graph, named after the Graph SDK's request builders
@@ -162,3 +162,34 @@ export const MICROSOFT_OPERATIONS: readonly OperationEntry[] = versions();
 
 /** Last segments (lowercase) that make an unmapped Graph POST a send. */
 export const MICROSOFT_SEND_VERBS = ["sendmail", "send", "reply", "replyall", "forward"];
+
+/** `name(key)`, `name('key')` or `name()`: an OData key or a function call in one segment. */
+const ODATA_CALL = /^([a-z_][a-z0-9_.]*)\((.*)\)$/;
+const NAMESPACE = "microsoft.graph.";
+
+/**
+ * Graph is OData: `chats('19:x')/messages` is `chats/19:x/messages`,
+ * `sendMail()` is `sendMail`, `microsoft.graph.send` is `send`. The
+ * segments in the form the entries are written in, so none of these
+ * spellings turns a mapped call into `microsoft.unknown`.
+ */
+export function odataSegments(segments: PathSegment[]): PathSegment[] {
+  const out: PathSegment[] = [];
+  for (const segment of segments) {
+    const key = segment.key;
+    const call = key === null ? null : ODATA_CALL.exec(key);
+    let name = call ? call[1] : key;
+    if (name !== null && name.startsWith(NAMESPACE) && name.length > NAMESPACE.length) {
+      name = name.slice(NAMESPACE.length);
+    }
+    if (name === key) {
+      out.push(segment);
+      continue;
+    }
+    out.push({ key: name, dot: false });
+    const inner = call?.[2].replace(/^'(.*)'$/, "$1") ?? "";
+    if (inner === "." || inner === "..") out.push({ key: null, dot: true });
+    else if (inner !== "") out.push({ key: inner.includes("/") ? null : inner, dot: false });
+  }
+  return out;
+}

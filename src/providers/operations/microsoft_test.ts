@@ -53,9 +53,36 @@ Deno.test("microsoft: $batch is multiplexed; unmapped send actions stay sends", 
   assertCases("microsoft", [
     ["POST", "/v1.0/$batch", "microsoft.batch", "send", true],
     ["POST", "/beta/%24batch", "microsoft.batch", "send", true],
-    ["POST", "/v1.0/me/microsoft.graph.sendMail", "microsoft.unknown", "send"],
-    ["POST", "/v1.0/me/messages/AAMk=/microsoft.graph.replyAll", "microsoft.unknown", "send"],
+    ["POST", "/v1.0/me/contacts/C1/microsoft.graph.forward", "microsoft.unknown", "send"],
+    ["POST", "/v1.0/me/contacts/C1/forward()", "microsoft.unknown", "send"],
     ["POST", "/v1.0/me/todo/lists", "microsoft.unknown", "write"],
     ["GET", "/v2.0/me", "microsoft.unknown", "read"],
+  ]);
+});
+
+Deno.test("microsoft: OData key, function-call and namespace-qualified forms are the same operation", () => {
+  // Graph (OData) reads `chats('19:abc')` as `chats/19:abc`, `sendMail()` as
+  // `sendMail` and `microsoft.graph.send` as `send`: a rule on one must hold on all.
+  assertCases("microsoft", [
+    ["POST", "/v1.0/chats('19:abc')/messages", "microsoft.chats.messages.send", "send"],
+    ["POST", "/v1.0/chats(%2719:abc%27)/messages", "microsoft.chats.messages.send", "send"],
+    ["POST", "/v1.0/users('ann@corp.com')/sendMail", "microsoft.me.sendMail", "send"],
+    ["POST", "/v1.0/me/sendMail()", "microsoft.me.sendMail", "send"],
+    ["POST", "/v1.0/me/microsoft.graph.sendMail", "microsoft.me.sendMail", "send"],
+    ["POST", "/v1.0/me/messages('AAMk=')/send", "microsoft.me.messages.send", "send"],
+    ["POST", "/v1.0/me/messages/AAMk=/microsoft.graph.send", "microsoft.me.messages.send", "send"],
+    [
+      "POST",
+      "/v1.0/me/messages/AAMk=/microsoft.graph.replyAll",
+      "microsoft.me.messages.replyAll",
+      "send",
+    ],
+    ["DELETE", "/v1.0/me/messages('AAMk=')", "microsoft.me.messages.delete", "delete"],
+    [
+      "POST",
+      "/v1.0/teams('t1')/channels('c1')/messages",
+      "microsoft.teams.channels.messages.send",
+      "send",
+    ],
   ]);
 });
