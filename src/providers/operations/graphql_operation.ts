@@ -292,7 +292,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * Reads `{query, operationName?}` from a JSON body (or the document itself
  * for `application/graphql`, or the `query` parameter of a GET). A JSON
  * array (batched operations), a body cut at the peek limit, invalid UTF-8 or
- * invalid JSON is opaque.
+ * invalid JSON is opaque; so is a POST whose URL also names a document or
+ * operation, and a GET naming either twice.
  */
 export function graphqlCallOperation(
   ids: GraphqlIds,
@@ -312,11 +313,16 @@ function readRequest(
   body: Uint8Array | null,
   contentType: string | null,
 ): { query: string; operationName: string | null } | null {
+  const params = queryParams(call.query);
+  const queries = params.get("query") ?? [];
+  const names = params.get("operationName") ?? [];
   if (call.method.toUpperCase() === "GET") {
-    const params = new URLSearchParams(call.query);
-    const query = params.get("query");
-    return query === null ? null : { query, operationName: params.get("operationName") };
+    // Named twice: servers differ on which one counts (Rails the last, URLSearchParams the first).
+    if (queries.length !== 1 || names.length > 1) return null;
+    return { query: queries[0], operationName: names[0] ?? null };
   }
+  // Rails' params (graphql-ruby) and express-graphql prefer the URL's to the body's.
+  if (queries.length > 0 || names.length > 0) return null;
   if (!body) return null;
   let text: string;
   try {
@@ -339,6 +345,36 @@ function readRequest(
     return null;
   }
   return { query, operationName: operationName ?? null };
+}
+
+/**
+ * The query string's parameters, split on `&` and on `;` (Rack before 3
+ * splits on both), names and values decoded; a value that does not decode
+ * is kept as sent.
+ */
+function queryParams(search: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const text = search.startsWith("?") ? search.slice(1) : search;
+  if (text === "") return out;
+  for (const pair of text.split(/[&;]/)) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const name = decodeParam(eq < 0 ? pair : pair.slice(0, eq));
+    const value = decodeParam(eq < 0 ? "" : pair.slice(eq + 1));
+    const list = out.get(name);
+    if (list) list.push(value);
+    else out.set(name, [value]);
+  }
+  return out;
+}
+
+function decodeParam(text: string): string {
+  const plain = text.replace(/\+/g, " ");
+  try {
+    return decodeURIComponent(plain);
+  } catch {
+    return plain;
+  }
 }
 
 /** The peek a GraphQL body gets: larger documents are opaque. */

@@ -172,3 +172,42 @@ Deno.test("a field name past 128 characters makes the document opaque, not a hug
   const fits = `issue${"X".repeat(100)}Create`;
   assert.equal(post({ query: `mutation { ${fits} { success } }` }).id, `linear.mutation.${fits}`);
 });
+
+Deno.test("a document or operation name in the URL as well as the body is opaque; so is one named twice", () => {
+  // Rails' params (GitHub's graphql-ruby) and express-graphql let the query string win over
+  // the body: a read in the body could run a mutation named in the URL.
+  const opaque = { id: "linear.graphql", class: "write", multiplexed: true };
+  const read = JSON.stringify({ query: "query { viewer { id } }" });
+  const postWith = (query: string) =>
+    graphqlCallOperation(
+      IDS,
+      { method: "POST", path: "/graphql", query },
+      enc.encode(read),
+      "application/json",
+    );
+  assert.deepEqual(postWith(""), { id: "linear.query.viewer", class: "read" });
+  assert.deepEqual(postWith("?x=1"), { id: "linear.query.viewer", class: "read" });
+  for (
+    const query of [
+      "?query=mutation%7BissueDelete(id%3A1)%7Bsuccess%7D%7D",
+      "?operationName=Other",
+      "?x=1;query=mutation%7BissueDelete(id%3A1)%7Bsuccess%7D%7D",
+      "?%71uery=x",
+    ]
+  ) assert.deepEqual(postWith(query), opaque, query);
+  const get = (query: string) =>
+    graphqlCallOperation(IDS, { method: "GET", path: "/graphql", query }, null, null);
+  const q = (doc: string) => encodeURIComponent(doc);
+  assert.deepEqual(get(`?query=${q("{ viewer { id } }")}`), {
+    id: "linear.query.viewer",
+    class: "read",
+  });
+  for (
+    const query of [
+      `?query=${q("{ viewer { id } }")}&query=${q("mutation { issueDelete(id: 1) { success } }")}`,
+      `?query=${q("{ viewer { id } }")};query=${q("mutation { issueDelete(id: 1) { success } }")}`,
+      `?query=${q("query A { viewer { id } } mutation B { issueDelete(id: 1) { success } }")}` +
+      "&operationName=A&operationName=B",
+    ]
+  ) assert.deepEqual(get(query), opaque, query);
+});
