@@ -28,7 +28,7 @@ import { buildRedactor, type Redactor } from "./redaction/detectors.ts";
 import { inspectable, redactJsonBody } from "./redaction/redact_json.ts";
 import { ruleErrors } from "./rule_errors.ts";
 import type { CompiledRule, RuleSet } from "./rule_set.ts";
-import { outgoingSend, UNREADABLE_SEND } from "./send/outgoing_send.ts";
+import { opaqueSend, outgoingSend, UNREADABLE_SEND } from "./send/outgoing_send.ts";
 
 export interface RulesFilterDeps {
   set: RuleSet;
@@ -270,12 +270,11 @@ async function checkSend(
 ): Promise<CompiledRule | null> {
   const body = await readBody(maxInspectBytes);
   const contentType = ex.requestHeaders.get("content-type");
-  const send = body === "too_large"
+  // A compressed body (`Content-Encoding: gzip`) is read by the provider, not here.
+  const coding = (ex.requestHeaders.get("content-encoding") ?? "").trim().toLowerCase();
+  const send = body === "too_large" || (coding !== "" && coding !== "identity")
     ? UNREADABLE_SEND
-    : outgoingSend(ex.operation.id, ex.path, contentType, body) ?? {
-      // Not a send this appliance understands: recipients unknown, the body as text.
-      recipients: null,
-      text: body === null ? "" : new TextDecoder().decode(body),
-    };
+    // Not a send this appliance understands: recipients unknown, the body as it is decoded.
+    : outgoingSend(ex.operation.id, ex.path, contentType, body) ?? opaqueSend(contentType, body);
   return rules.find((rule) => applies(rule, send)) ?? null;
 }

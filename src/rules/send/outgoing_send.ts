@@ -37,3 +37,46 @@ export function outgoingSend(
     return UNREADABLE_SEND;
   }
 }
+
+const TEXT = new TextDecoder();
+
+/**
+ * What `body_contains` reads of a send no parser here understands (a Slack
+ * message): the body as sent, and also as its provider will decode it —
+ * every string of a JSON body (`\u0073ecret`), every name and value of a
+ * form (`s%65cret`). Recipients are unknown.
+ */
+export function opaqueSend(contentType: string | null, body: Uint8Array | null): OutgoingSend {
+  if (body === null) return { recipients: null, text: "" };
+  const raw = TEXT.decode(body);
+  const parts = [raw];
+  const media = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  try {
+    if (media === "application/x-www-form-urlencoded") {
+      for (const [name, value] of new URLSearchParams(raw)) parts.push(name, value);
+    } else {
+      parts.push(...jsonStrings(JSON.parse(raw)));
+    }
+  } catch {
+    // Not JSON: the body as sent is what there is to read.
+  }
+  return { recipients: null, text: parts.join("\n") };
+}
+
+/** Every key and string value of a JSON value, without recursion (a body may nest deeply). */
+function jsonStrings(value: unknown): string[] {
+  const out: string[] = [];
+  const stack = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item === "string") out.push(item);
+    else if (Array.isArray(item)) { for (const inner of item) stack.push(inner); }
+    else if (typeof item === "object" && item !== null) {
+      for (const [key, inner] of Object.entries(item)) {
+        out.push(key);
+        stack.push(inner);
+      }
+    }
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { outgoingSend } from "./outgoing_send.ts";
+import { opaqueSend, outgoingSend } from "./outgoing_send.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -63,4 +63,17 @@ Deno.test("outgoingSend: never throws, whatever the bytes", () => {
       assert.ok(out !== null, `${op} ${type} is a send`);
     }
   }
+});
+
+Deno.test("opaqueSend: the body as sent and as decoded (JSON strings, form values), however large", () => {
+  const json = opaqueSend(
+    "application/json; charset=utf-8",
+    enc(`{"a":[{"text":"s\\u0065cret"}],"pad":[${"0,".repeat(300_000)}0]}`),
+  );
+  assert.ok(json.text!.includes("secret"));
+  assert.equal(json.recipients, null);
+  const form = opaqueSend("application/x-www-form-urlencoded", enc("text=s%65cret+plan"));
+  assert.ok(form.text!.includes("secret plan"));
+  assert.deepEqual(opaqueSend(null, null), { recipients: null, text: "" });
+  assert.ok(opaqueSend("text/plain", enc("a secret")).text!.includes("a secret"));
 });
