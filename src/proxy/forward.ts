@@ -54,7 +54,12 @@ export async function send(
   framing(method, sent.contentLength, body !== null, headers);
   // A filter reads the answer: the transport decodes nothing, so ask for it
   // uncompressed, or a gzip answer would pass uninspected.
-  if (inspected) setPair(headers, "accept-encoding", "identity");
+  if (inspected) {
+    setPair(headers, "accept-encoding", "identity");
+    // A slice of the answer is no longer JSON: redaction would skip it and pass it on.
+    removePairs(headers, "range");
+    removePairs(headers, "if-range");
+  }
   const target = route.inject(credential, headers, url, { method, payloadHash });
   const controller = new AbortController();
   let deadline: Deadline | null = null;
