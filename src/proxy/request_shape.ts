@@ -71,10 +71,24 @@ export function checkMethodOverride(route: ProxyRoute, method: string, sent: Sen
       `${route.provider} honours it on a POST only; send the method itself`,
     );
   }
-  if (!OVERRIDABLE.has(sent.methodOverride!.trim().toUpperCase())) {
+  const named = sent.methodOverride!.trim().toUpperCase();
+  if (!OVERRIDABLE.has(named)) {
     throw proxyErrors.invalidHeader(
       honoured,
       "must name one method: GET, HEAD, POST, PUT, PATCH or DELETE",
     );
   }
+  // Google reads a form body under an override to GET as more query parameters (its clients
+  // do so for long URLs): parameters the rules, which see the URL, would never judge.
+  const hasBody = sent.transferEncoding !== null ||
+    (sent.contentLength !== null && sent.contentLength.trim() !== "0");
+  if (PARAMETERS_ONLY.has(named) && hasBody) {
+    throw proxyErrors.invalidHeader(
+      honoured,
+      `a ${named} carries its parameters in the URL; send them there, without a body`,
+    );
+  }
 }
+
+/** Methods whose override a provider may read a body of as query parameters. */
+const PARAMETERS_ONLY = new Set(["GET", "HEAD", "DELETE"]);
