@@ -19,6 +19,8 @@ export const github: ProviderDefinition = {
   name: "github",
   family: "github",
   displayName: "GitHub",
+  // A Rails app: Rack::MethodOverride reads `_method` in a POST's form body.
+  methodOverrideField: "_method",
   strategy: "oauth2",
   oauth: {
     ...OAUTH_DEFAULTS,

@@ -21,6 +21,8 @@ export function gitlabAt(baseUrl: string): ProviderDefinition {
   return {
     name: "gitlab",
     family: "gitlab",
+    // A Rails app: Rack::MethodOverride reads `_method` in a POST's form body.
+    methodOverrideField: "_method",
     displayName: base === GITLAB_COM ? "GitLab" : `GitLab (${new URL(base).host})`,
     strategy: "oauth2",
     oauth: {

@@ -194,6 +194,12 @@ export interface ProviderDefinition {
    * rules judge the method sent.
    */
   methodOverrideHeader?: string;
+  /**
+   * A form field the provider reads as the method of a POST (Rails'
+   * Rack::MethodOverride: `_method`): such a POST is refused, the rules
+   * could not judge it as the provider acts on it.
+   */
+  methodOverrideField?: string;
 }
 
 /** Defaults shared by most OAuth providers; families spread and override. */

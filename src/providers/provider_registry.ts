@@ -224,6 +224,9 @@ export function proxyRoutes(
         operations,
         ...(ready ? { ready } : {}),
         ...(provider.methodOverrideHeader ? { methodOverride: provider.methodOverrideHeader } : {}),
+        ...(provider.methodOverrideField
+          ? { methodOverrideField: provider.methodOverrideField }
+          : {}),
       });
     }
   }

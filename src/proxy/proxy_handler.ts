@@ -173,6 +173,9 @@ export async function handleProxy(
     let upstream = upstreamUrl(route.baseUrl, target.path, url.search);
     const counter = { bytesIn: 0, sent: Promise.withResolvers<void>() };
     requestBody = new PeekableBody(requestStream(deps, req, counter));
+    if (route.methodOverrideField !== undefined && req.method === "POST") {
+      await checkFormOverride(route, sent, requestBody, deps.maxInspectBytes ?? DEFAULT_INSPECT);
+    }
     const made = exchangeFor(
       deps,
       req,
@@ -250,6 +253,53 @@ export async function handleProxy(
 }
 
 const NO_FILTERS: readonly ProxyFilter[] = [];
+const DEFAULT_INSPECT = 8 * 1024 * 1024;
+const LATIN1 = new TextDecoder("latin1");
+
+/**
+ * A POST whose form body names the method override field (Rails' `_method`)
+ * is refused: the provider would act on that method, the rules judged a
+ * POST. Rack reads a form from an urlencoded body, a multipart one, or one
+ * with no Content-Type; an urlencoded form too large to read is refused, a
+ * multipart one is searched as far as it can be read.
+ */
+async function checkFormOverride(
+  route: ProxyRoute,
+  sent: SentHeaders,
+  body: PeekableBody,
+  limit: number,
+): Promise<void> {
+  const field = route.methodOverrideField!;
+  const media = (sent.contentType ?? "").split(";")[0].trim().toLowerCase();
+  const multipart = media.startsWith("multipart/");
+  if (media !== "" && media !== "application/x-www-form-urlencoded" && !multipart) return;
+  const read = await body.read(limit);
+  if (read === null) return;
+  const refuse = () =>
+    proxyErrors.invalidHeader(
+      "content-type",
+      `${route.provider} reads a "${field}" form field as the method; send the method itself`,
+    );
+  if (read === "too_large") {
+    if (multipart) return;
+    throw refuse();
+  }
+  const text = LATIN1.decode(read);
+  if (multipart) {
+    if (text.includes(field)) throw refuse();
+    return;
+  }
+  for (const pair of text.split(/[&;]/)) {
+    const eq = pair.indexOf("=");
+    let name = (eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, " ");
+    try {
+      name = decodeURIComponent(name);
+    } catch {
+      // Rack keeps a name that does not decode as sent.
+    }
+    if (name.trim() === field || name.startsWith(`${field}[`)) throw refuse();
+  }
+}
 
 /** Statuses a Response must have no body with (Fetch: null body status); the client framed 204/304. */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);

@@ -41,6 +41,8 @@ export interface ProxyRoute {
   operations?: OperationMap;
   /** The method override header the provider honours on a POST; absent: none. */
   methodOverride?: string;
+  /** The form field the provider reads as a POST's method (Rails: `_method`); absent: none. */
+  methodOverrideField?: string;
 }
 
 export type RouteTable = ReadonlyMap<string, ProxyRoute>;
