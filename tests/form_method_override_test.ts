@@ -32,6 +32,11 @@ Deno.test({
         ],
         ["no content type", [], "_method=DELETE"],
         ["multipart", [["Content-Type", "multipart/form-data; boundary=b"]], multipart],
+        [
+          "multipart, unquoted name",
+          [["Content-Type", "multipart/form-data; boundary=b"]],
+          "--b\r\ncontent-disposition: form-data; name=_method\r\n\r\nDELETE\r\n--b--\r\n",
+        ],
       ];
       const reached = env.fake.seen.length;
       for (const [what, headers, body] of attacks) {
@@ -60,6 +65,16 @@ Deno.test({
       });
       assert.ok(json);
       assert.notEqual(statusOf(json), 400, json.body);
+      // A multipart upload whose file merely contains the word is no override either.
+      const upload = await rawRequest(env.port, {
+        method: "POST",
+        target: `/proxy/github/repos/${GITHUB_REPOS.HELLO_WORLD}/issues`,
+        headers: [...auth, ["Content-Type", "multipart/form-data; boundary=b"]],
+        body: '--b\r\nContent-Disposition: form-data; name="file"; filename="a.rb"\r\n\r\n' +
+          'define_method(:x) { _method = "DELETE" }\r\n--b--\r\n',
+      });
+      assert.ok(upload);
+      assert.notEqual(statusOf(upload), 400, upload.body);
     } finally {
       await env.close();
     }

@@ -286,7 +286,8 @@ async function checkFormOverride(
   }
   const text = LATIN1.decode(read);
   if (multipart) {
-    if (text.includes(field)) throw refuse();
+    // Only a part named the field counts: an uploaded file may well contain the word.
+    if (multipartFieldNamed(text, field)) throw refuse();
     return;
   }
   for (const pair of text.split(/[&;]/)) {
@@ -299,6 +300,17 @@ async function checkFormOverride(
     }
     if (name.trim() === field || name.startsWith(`${field}[`)) throw refuse();
   }
+}
+
+/** Whether a part's Content-Disposition names `field` (or `field[…]`), as Rack reads it. */
+function multipartFieldNamed(text: string, field: string): boolean {
+  for (const line of text.split("\n")) {
+    if (!/^content-disposition\s*:/i.test(line)) continue;
+    const name = /;\s*name\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(line);
+    const value = name?.[1] ?? name?.[2];
+    if (value !== undefined && (value === field || value.startsWith(`${field}[`))) return true;
+  }
+  return false;
 }
 
 /** Statuses a Response must have no body with (Fetch: null body status); the client framed 204/304. */
