@@ -2,6 +2,7 @@ import { lastRevokedConnection } from "../connections/connection_store.ts";
 import type { Connection } from "../connections/connection_types.ts";
 import type { Db, Tx } from "../db/client.ts";
 import { SecurixError } from "../errors/securix_error.ts";
+import { DEVICE_CODE_ATTEMPTS } from "./device_code.ts";
 import type { Account, SessionProvider } from "./session_types.ts";
 
 /** The session's failure reason (return_url `error=`, webhooks) and its stable code. */
@@ -12,7 +13,8 @@ export const ACCOUNT_MISMATCH = {
 
 /** The code apps get beside a failure reason, where the reason has one. */
 export function reasonCode(reason: string | null): string | null {
-  return reason === ACCOUNT_MISMATCH.reason ? ACCOUNT_MISMATCH.code : null;
+  if (reason === ACCOUNT_MISMATCH.reason) return ACCOUNT_MISMATCH.code;
+  return reason === DEVICE_CODE_ATTEMPTS.reason ? DEVICE_CODE_ATTEMPTS.code : null;
 }
 
 /** What a refused consent would have swapped: the account kept and the one offered. */

@@ -114,6 +114,7 @@ Deno.test("accountMismatch: a stable code, the kept account named, the reason's 
   assert.equal(error.status, 403);
   assert.match(error.message, /only reconnect alice@example\.test/);
   assert.equal(reasonCode("account_mismatch"), "SX-ACCOUNT-MISMATCH");
+  assert.equal(reasonCode("device_code_attempts"), "SX-DEVICE-CODE-ATTEMPTS");
   assert.equal(reasonCode("access_denied"), null);
 });
 

@@ -15,6 +15,7 @@ import { renderPage } from "../../web/web_routes.ts";
 import { attachBindingCookie, ensureBinding, readBinding } from "./binding_cookie.ts";
 import { issueChallenge, verifyChallenge, verifyConsentProof } from "./consent_proof.ts";
 import { csrfToken, verifyCsrf } from "./csrf.ts";
+import { DEVICE_CODE_ATTEMPTS } from "./device_code.ts";
 import { DeviceCodeError, enterDeviceCode } from "./device_entry.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import {
@@ -598,6 +599,8 @@ function failureMessage(reason: string | null): string {
       return "This sign-in link has expired. Ask the app to start again.";
     case "too_many_attempts":
       return "Too many credentials were refused, so nothing was connected. Ask the app to start again.";
+    case DEVICE_CODE_ATTEMPTS.reason:
+      return "Your code was entered in other browsers too many times, so it was ended and nothing was connected. Ask the app for a new code.";
     default:
       return "The connection could not be completed. Ask the app to start again.";
   }

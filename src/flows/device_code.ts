@@ -34,3 +34,13 @@ export function normalizeDeviceCode(input: string): string | null {
 export function hashDeviceCode(normalized: string): string {
   return encodeHexLowerCase(sha256(new TextEncoder().encode(`device-code:${normalized}`)));
 }
+
+/**
+ * The failure reason (poll, webhooks, return_url) of a session whose valid code
+ * was entered in other browsers than the one it is bound to too many times,
+ * and its stable code.
+ */
+export const DEVICE_CODE_ATTEMPTS = {
+  reason: "device_code_attempts",
+  code: "SX-DEVICE-CODE-ATTEMPTS",
+} as const;

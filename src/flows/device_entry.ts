@@ -1,13 +1,28 @@
 import { SecurixError } from "../errors/securix_error.ts";
 import { addAttempt, currentAttempts } from "./attempt_counter.ts";
-import { hashDeviceCode, normalizeDeviceCode } from "./device_code.ts";
+import { DEVICE_CODE_ATTEMPTS, hashDeviceCode, normalizeDeviceCode } from "./device_code.ts";
 import type { FlowDeps } from "./flow_deps.ts";
-import { claimDeviceCode, findSessionByDeviceCode, loadSession } from "./session_store.ts";
+import {
+  claimDeviceCode,
+  endSession,
+  findSessionByDeviceCode,
+  loadSession,
+} from "./session_store.ts";
 import type { AuthSession } from "./session_types.ts";
 
 /** Wrong codes one client address may enter per window before it is locked out. */
 export const DEVICE_FAILURES_PER_CLIENT = 10;
 export const DEVICE_FAILURE_WINDOW_MS = 15 * 60_000;
+
+/**
+ * Entries of one valid, already claimed code from browsers other than the one
+ * it is bound to (or that lose the race to claim it); the fifth ends the code's
+ * session. Whoever shoulder-surfed or intercepted a code may try it from as many
+ * addresses as they like, so the per-address limit alone does not cover it.
+ */
+export const DEVICE_FAILURES_PER_CODE = 5;
+/** One window for a code's whole life: its session ends within minutes anyway. */
+const CODE_WINDOW_MS = Number.MAX_SAFE_INTEGER;
 
 export class DeviceCodeError extends SecurixError {
   readonly attemptsLeft: number | null;
@@ -21,7 +36,8 @@ export class DeviceCodeError extends SecurixError {
  * Checks a typed device code and binds its session to this browser. Codes
  * are single use: once claimed, only the browser that claimed it may go on.
  * Wrong codes count against the client address, so guessing stops after a
- * few tries while other users are unaffected.
+ * few tries while other users are unaffected; a valid code entered by another
+ * browser also counts against the code itself (DEVICE_FAILURES_PER_CODE).
  */
 export async function enterDeviceCode(
   deps: FlowDeps,
@@ -39,8 +55,13 @@ export async function enterDeviceCode(
     (session.deviceCodeUsedAt === null || session.browserBinding === input.bindingHash);
   if (!session || !usable) {
     const count = await addAttempt(db, key, DEVICE_FAILURE_WINDOW_MS, now);
+    // Counted before the address's lockout answers: this entry did check the code.
+    const ended = session?.status === "pending" && await countForeignEntry(deps, session, now);
     if (count >= DEVICE_FAILURES_PER_CLIENT) throw lockedOut();
     const left = DEVICE_FAILURES_PER_CLIENT - count;
+    if (ended || (session && session.reason === DEVICE_CODE_ATTEMPTS.reason)) {
+      throw codeEnded();
+    }
     if (session && session.status === "expired") {
       throw new DeviceCodeError(
         "SX-DEVICE-CODE-EXPIRED",
@@ -66,6 +87,8 @@ export async function enterDeviceCode(
   }
   if (session.deviceCodeUsedAt === null) {
     if (!await claimDeviceCode(db, session.id, input.bindingHash, now)) {
+      // Another browser claimed it in the meantime: this one is foreign to the code.
+      if (await countForeignEntry(deps, session, now)) throw codeEnded();
       throw new DeviceCodeError(
         "SX-DEVICE-CODE-USED",
         "This code was already used; ask the app for a new one",
@@ -79,6 +102,32 @@ export async function enterDeviceCode(
     deviceCodeUsedAt: session.deviceCodeUsedAt ?? now,
     browserBinding: input.bindingHash,
   };
+}
+
+/**
+ * Counts one entry of a pending code by a browser it is not bound to; true when
+ * that was one too many and the code's session is now failed.
+ */
+async function countForeignEntry(
+  deps: FlowDeps,
+  session: AuthSession,
+  now: number,
+): Promise<boolean> {
+  const key = `device-code-entries:${session.id}`;
+  const count = await addAttempt(deps.database.db, key, CODE_WINDOW_MS, now);
+  if (count < DEVICE_FAILURES_PER_CODE) return false;
+  await endSession(deps.database, session, "failed", DEVICE_CODE_ATTEMPTS.reason, now);
+  return true;
+}
+
+/** No attempts are counted down: this code is over whatever the address has left. */
+function codeEnded(): DeviceCodeError {
+  return new DeviceCodeError(
+    DEVICE_CODE_ATTEMPTS.code,
+    "This code was entered in other browsers too many times and has been ended; ask the app for a new one",
+    400,
+    null,
+  );
 }
 
 function lockedOut(): DeviceCodeError {
