@@ -3,7 +3,7 @@
  * listener only, lockout, CSRF, cookies, single-use login links, TOTP replay.
  */
 import assert from "node:assert/strict";
-import { findAdmin } from "../src/admins/admin_store.ts";
+import { findAdmin, matchTotpCode } from "../src/admins/admin_store.ts";
 import { createLoginLink, redeemLoginLink } from "../src/admins/login_link_store.ts";
 import { listRecords } from "../src/audit/read_records.ts";
 import { ConsoleClient, totpAt } from "./helpers/console_client.ts";
@@ -330,9 +330,29 @@ Deno.test("console: right sign-ins give back the attempt they took from the lock
 });
 
 Deno.test("console: concurrent wrong enrolment codes check no more than the lockout allows", async () => {
-  const env = await startConsoleEnv(); // 5 per admin name
+  // Every code check is held until each of the other attempts is either held
+  // there too or answered: all are in flight at once, and only those that took
+  // a lockout count before the check get to it. (Unheld, a TOTP check is over
+  // before the next attempt arrives, and counting after it would pass too.)
+  const n = 30;
+  let held = 0, answered = 0;
+  const checks = Promise.withResolvers<void>();
+  const release = () => {
+    if (held + answered === n) checks.resolve();
+  };
+  // Bounded: an attempt that neither answers nor checks must not hang the test.
+  const timer = setTimeout(() => checks.resolve(), 20_000);
+  const env = await startConsoleEnv({
+    // 5 per admin name
+    checkEnrolmentCode: async (vault, admin, code, now) => {
+      held++;
+      release();
+      await checks.promise;
+      return await matchTotpCode(vault, admin, code, now);
+    },
+  });
   try {
-    const statuses = await atOnce(30, async () => {
+    const statuses = await atOnce(n, async () => {
       const client = new ConsoleClient(env.consoleUrl);
       const { csrf } = await client.page("/console/sign-in");
       const r = await client.post("/console/sign-in", {
@@ -345,10 +365,15 @@ Deno.test("console: concurrent wrong enrolment codes check no more than the lock
       assert.equal(r.headers.get("location"), "/console/enrol");
       const enrol = await client.page("/console/enrol");
       return { client, path: "/console/enrol", form: { _csrf: enrol.csrf, code: "000000" } };
+    }, () => {
+      answered++;
+      release();
     });
+    assert.equal(held, 5, "codes checked");
     assert.equal(count(statuses, 401), 5, JSON.stringify(statuses));
     assert.equal(count(statuses, 429), 25, JSON.stringify(statuses));
   } finally {
+    clearTimeout(timer);
     await env.close();
   }
 });

@@ -7,7 +7,7 @@ import { textProblem } from "../identifiers/identifier.ts";
 import type { VaultStore } from "../vault/store.ts";
 import { adminErrors } from "./admin_errors.ts";
 import { hashPassword, type ScryptParams } from "./password_hash.ts";
-import { newTotpKey } from "./totp.ts";
+import { matchTotp, newTotpKey } from "./totp.ts";
 
 export const TOTP_PURPOSE = "admin-totp";
 export const MIN_PASSWORD_LENGTH = 12;
@@ -84,6 +84,16 @@ export async function readTotpKey(vault: VaultStore, admin: Admin): Promise<Uint
   const stored = await vault.get(admin.totpSecretId, TOTP_PURPOSE);
   if (!stored) throw new Error(`TOTP key of admin ${admin.name} is missing from the vault`);
   return decodeBase32IgnorePadding(stored.value);
+}
+
+/** The TOTP step `code` matches for this admin's key (see matchTotp), or null. */
+export async function matchTotpCode(
+  vault: VaultStore,
+  admin: Admin,
+  code: string,
+  now: number,
+): Promise<number | null> {
+  return matchTotp(await readTotpKey(vault, admin), code, now, admin.totpLastCounter);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { matchTotpCode } from "../admins/admin_store.ts";
 import type { redeemLoginLink } from "../admins/login_link_store.ts";
 import type { CommandsFor } from "../commands/command_context.ts";
 import type { Refresher } from "../connections/credential_source.ts";
@@ -35,6 +36,11 @@ export interface ConsoleDeps {
    * attempts overlap, which a real lookup is too quick to show.
    */
   redeemLoginLink?: typeof redeemLoginLink;
+  /**
+   * Checks an enrolment's TOTP code; default admin_store's matchTotpCode. A
+   * test holds it to have attempts overlap, which a real check is too quick to show.
+   */
+  checkEnrolmentCode?: typeof matchTotpCode;
   /** HMAC key of the console's CSRF tokens (derived from the master key). */
   csrfKey: Uint8Array;
   log: (line: string) => void;

@@ -123,6 +123,8 @@ export interface RuntimeOptions {
   adminLockout?: AdminLockoutLimits;
   /** The console's login-link redemption (ConsoleDeps.redeemLoginLink); for tests. */
   redeemLoginLink?: ConsoleDeps["redeemLoginLink"];
+  /** The console's enrolment code check (ConsoleDeps.checkEnrolmentCode); for tests. */
+  checkEnrolmentCode?: ConsoleDeps["checkEnrolmentCode"];
   /** Rules the console reloaded, to put in force in the other serving isolates too. */
   onRulesReloaded?: (raw: Record<string, unknown>) => void;
   /** Between samples of the console's overview charts; default 10 s. */
@@ -450,6 +452,7 @@ export async function createRuntime(
     webhookQueueDepth: () => worker.queueDepth(),
     lockout: new AdminLockout(options.adminLockout),
     redeemLoginLink: options.redeemLoginLink,
+    checkEnrolmentCode: options.checkEnrolmentCode,
     csrfKey: await deriveSubkey(config.vault.masterKey, LABELS.consoleCsrf),
     log,
   });

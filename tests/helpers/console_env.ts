@@ -44,6 +44,8 @@ export async function startConsoleEnv(
     trustProxy?: boolean;
     /** Stands in for the console's login-link redemption (e.g. held, to race attempts). */
     redeemLoginLink?: RuntimeOptions["redeemLoginLink"];
+    /** Stands in for the console's enrolment code check (e.g. held, to race attempts). */
+    checkEnrolmentCode?: RuntimeOptions["checkEnrolmentCode"];
   } = {},
 ): Promise<ConsoleEnv> {
   const port = freePort();
@@ -97,6 +99,7 @@ export async function startConsoleEnv(
     consoleSampleMs: 250,
     adminLockout: options.lockout,
     redeemLoginLink: options.redeemLoginLink,
+    checkEnrolmentCode: options.checkEnrolmentCode,
   });
   const admin = startServer({
     listen: { hostname: "127.0.0.1", port: adminPort },
