@@ -268,3 +268,38 @@ Deno.test("serve: a listen address in use stops with the address named and what 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("serve: a port another appliance shares (SO_REUSEPORT) is in use too, not split with it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "securix-inuse-" });
+  // What a running `serve` with several serving isolates holds: a port open to sharing.
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: freePort(), reusePort: true });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    // Before the fix the serve started and served on: the timeout ends it then.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", "--config", DENO_JSON, MAIN, "serve"],
+      cwd: dir,
+      env: {
+        NO_COLOR: "1",
+        SECURIX_SERVER_LISTEN: `127.0.0.1:${port}`,
+        SECURIX_SERVER_METRICS_LISTEN: "127.0.0.1:0",
+        SECURIX_SERVER_ADMIN_LISTEN: "off",
+        SECURIX_SERVER_WORKERS: "2",
+      },
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, stderr);
+    assert.match(
+      stderr,
+      new RegExp(
+        `Cannot listen on 127\\.0\\.0\\.1:${port}: address already in use — stop the other process or set server\\.listen`,
+      ),
+    );
+  } finally {
+    taken.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -124,6 +124,7 @@ export function registerServe(program: Command, context: CliContext): void {
         onShed: () => metrics.shedConnections.inc({ listener: "public" }),
         onAccept: () => metrics.acceptedConnections.inc({ isolate: "0" }),
         reusePort: isolates > 1,
+        claimPort: true,
         onListen: (addr) => {
           io.out(
             `Listening on http://${addr.hostname}:${addr.port} (public URL ${config.server.publicUrl})`,

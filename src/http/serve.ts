@@ -70,6 +70,12 @@ export function startServer(options: {
    */
   reusePort?: boolean;
   /**
+   * With `reusePort`: this listener opens the port for the process, so any socket
+   * already on it (another appliance's, which may share it too) is refused with
+   * SX-LISTEN-IN-USE instead of the kernel splitting connections between the two.
+   */
+  claimPort?: boolean;
+  /**
    * The connection cap shared with the process's other serving isolates
    * (its max wins over `limits.maxConnections`); by default one of its own.
    */
@@ -95,6 +101,7 @@ export function startServer(options: {
   }
   let listener: Deno.TcpListener;
   try {
+    claimPort(options);
     listener = Deno.listen({
       hostname: options.listen.hostname,
       port: options.listen.port,
@@ -327,6 +334,18 @@ function shed(conn: Deno.TcpConn): void {
   });
 }
 
+/**
+ * SO_REUSEPORT lets a second process bind a port the first holds with it too (the
+ * kernel then spreads connections over both): a listener that opens the port for
+ * this process first binds it alone, which fails when anything else is on it.
+ */
+function claimPort(
+  options: { listen: ListenAddress; reusePort?: boolean; claimPort?: boolean },
+): void {
+  if (!options.reusePort || !options.claimPort || options.listen.port === 0) return;
+  Deno.listen({ hostname: options.listen.hostname, port: options.listen.port }).close();
+}
+
 export function listenError(
   listen: ListenAddress,
   setting: string,
@@ -367,6 +386,7 @@ function plainServer(
   const controller = new AbortController();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
+    claimPort(options);
     server = Deno.serve({
       hostname: options.listen.hostname,
       port: options.listen.port,

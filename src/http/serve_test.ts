@@ -276,6 +276,27 @@ Deno.test("serve: an address in use is named, with what to do", () => {
   }
 });
 
+Deno.test("serve: claiming a port refuses one another process shares with SO_REUSEPORT", () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0, reusePort: true });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    assert.throws(
+      () =>
+        startServer({
+          listen: { hostname: "127.0.0.1", port },
+          signals: false,
+          shutdownTimeoutMs: 100,
+          reusePort: true,
+          claimPort: true,
+          handler: () => new Response("ok"),
+        }),
+      (error: Error & { code?: string }) => error.code === "SX-LISTEN-IN-USE",
+    );
+  } finally {
+    taken.close();
+  }
+});
+
 Deno.test("serve: a WebSocket outlives its upgrade and the handler sees the client's own address", async () => {
   const seen: string[] = [];
   const server = startServer({
