@@ -331,6 +331,7 @@ export const OVERRIDE_KEYS: Record<string, readonly string[]> = {
     "base_domain",
     "trust_proxy",
     "metrics_listen",
+    "admin_listen",
     "max_body_bytes",
     "shutdown_timeout_ms",
     "header_timeout_ms",

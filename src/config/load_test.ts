@@ -281,6 +281,26 @@ Deno.test("config: unknown SECURIX_* variables are warned about, naming the clos
   });
 });
 
+Deno.test("config: SECURIX_SERVER_ADMIN_LISTEN overrides server.admin_listen like the other listeners", async () => {
+  await withDir('[vault]\nmaster_key = "env:SECURIX_GMAIL_MK"\n', async (dir) => {
+    for (const [value, address] of [["off", null], ["127.0.0.1:18081", "127.0.0.1:18081"]]) {
+      const env: Record<string, string> = {
+        SECURIX_GMAIL_MK: KEY,
+        SECURIX_CONFIG: `${dir}/securix.toml`,
+        SECURIX_SERVER_ADMIN_LISTEN: value!,
+      };
+      const { config, warnings } = await loadConfig({
+        cwd: dir,
+        env: (n) => env[n],
+        envNames: () => Object.keys(env),
+      });
+      assert.deepEqual(warnings, []);
+      const got = config.server.adminAddress;
+      assert.equal(got && `${got.hostname}:${got.port}`, address);
+    }
+  });
+});
+
 Deno.test("cli: unknown SECURIX_* variables are warned about once, on stderr", async () => {
   await withDir(`[vault]\nmaster_key = "env:MK"\n`, async (dir) => {
     const { io, err } = captureIo({ MK: KEY, SECURIX_SERVER_LISTN: "x" });
