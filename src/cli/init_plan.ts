@@ -154,6 +154,13 @@ function renderToml(answers: InitAnswers, trustProxy: { value: boolean; reason: 
     "[vault]",
     ...keyLines,
     "",
+    "# [providers.<name>]: the accounts your users connect; none is enabled yet. One from the",
+    "# catalog (`securix providers list`) needs the OAuth client you registered there, with",
+    `# ${answers.publicUrl}/oauth/callback as its redirect URI, e.g.:`,
+    "# [providers.github]",
+    '# client_id = "…"',
+    '# client_secret = "env:GITHUB_CLIENT_SECRET"',
+    "",
   ].join("\n");
 }
 
@@ -222,6 +229,9 @@ export function nextSteps(
       `securix${config} serve     # start the appliance`,
       `securix${config} doctor    # check config, key, database, migrations and DNS`,
       `OAuth redirect URI to register at providers: ${answers.publicUrl}/oauth/callback`,
+      `Enable a provider: add [providers.<name>] to ${
+        options.configArg ?? "securix.toml"
+      } (securix${config} providers list names them)`,
     ].join("\n"),
   });
   return sections;

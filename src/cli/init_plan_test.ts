@@ -188,6 +188,17 @@ Deno.test("init plan: next steps carry DNS, proxy configs, trust_proxy and the c
   assert.match(sections[5].body, /securix --config \/etc\/securix\/securix\.toml serve/);
   assert.match(sections[5].body, /securix --config \/etc\/securix\/securix\.toml doctor/);
   assert.match(sections[5].body, /https:\/\/securix\.example\.com\/oauth\/callback/);
+  assert.match(
+    sections[5].body,
+    /Enable a provider: add \[providers\.<name>\] to \/etc\/securix\/securix\.toml \(securix --config \/etc\/securix\/securix\.toml providers list names them\)/,
+  );
+  const { toml } = planInit(a);
+  assert.match(
+    toml,
+    /\n# \[providers\.github\]\n# client_id = "…"\n# client_secret = "env:GITHUB_CLIENT_SECRET"\n/,
+  );
+  assert.match(toml, /https:\/\/securix\.example\.com\/oauth\/callback as its redirect URI/);
+  assert.equal(plain(parseToml(toml)).providers, undefined, "commented out: none enabled");
   const local = answers({});
   const localTitles = nextSteps(local, planInit(local), { configArg: null }).map((s) => s.title);
   assert.deepEqual(localTitles, ["DNS records", "Reverse proxy trust", "Then"]);
