@@ -188,8 +188,15 @@ Deno.test("doctor: exit 0 on a fresh init, exit 1 with a fix for a wrong master 
     const good = await runCliProcess(["doctor"], { cwd: dir });
     assert.equal(good.code, 0, good.stdout + good.stderr);
     const statuses = good.stdout.split("\n").filter((l) => /^(ok|warn|fail|skip) /.test(l));
-    assert.equal(statuses.length, 9, good.stdout);
-    assert.ok(statuses.every((l) => l.startsWith("ok ")), good.stdout);
+    assert.equal(statuses.length, 10, good.stdout);
+    // Everything is fine but that no provider is enabled yet: a warning (exit 0) with the fix.
+    assert.deepEqual(statuses.filter((l) => !l.startsWith("ok ")), [
+      "warn  providers       none enabled: every consent and proxied call is refused (SX-PROVIDER-DISABLED)",
+    ]);
+    assert.match(
+      good.stdout,
+      /fix: add \[providers\.<name>\] with your OAuth client to securix\.toml/,
+    );
     assert.match(good.stdout, /^ok\s+config\s+.*securix\.toml$/m);
     assert.match(good.stdout, /OAuth callback\s+register at each provider: http:\/\/localhost:\d+/);
     // workers = "auto": the total across the isolates when the host has more than one core.

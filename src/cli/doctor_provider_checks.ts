@@ -22,6 +22,15 @@ export async function providerEndpointChecks(
 ): Promise<CheckResult[]> {
   // Doctor shows no timings, so the clock is not asked.
   const reached = await reachProviders(configs, { ...options, now: () => 0, probeToken: false });
+  if (reached.length === 0) {
+    return [{
+      name: "providers",
+      status: "warn",
+      detail: "none enabled: every consent and proxied call is refused (SX-PROVIDER-DISABLED)",
+      fix: "add [providers.<name>] with your OAuth client to securix.toml " +
+        "(securix providers list names the catalog); see the README's Providers section",
+    }];
+  }
   return reached.map(checkOf);
 }
 

@@ -91,3 +91,14 @@ Deno.test("doctor: a credential-form provider has no OAuth endpoints to check", 
     "query_param credential form; API https://api.keyed.example/v2, test GET /ping expects 200",
   );
 });
+
+Deno.test("doctor: no provider enabled is a warning that says how to enable one", async () => {
+  for (const configs of [{}, { github: { enabled: false, ...CLIENT } }]) {
+    const checks = await providerEndpointChecks(await parseProviders(configs));
+    assert.equal(checks.length, 1);
+    assert.equal(checks[0].name, "providers");
+    assert.equal(checks[0].status, "warn");
+    assert.match(checks[0].detail, /none enabled/);
+    assert.match(checks[0].fix ?? "", /add \[providers\.<name>\]/);
+  }
+});
