@@ -1,5 +1,6 @@
 import type { Config } from "../config/load.ts";
 import { SecurixError } from "../errors/securix_error.ts";
+import { libc } from "../http/libc.ts";
 
 /**
  * Where `serve` writes its pid for `securix rules reload`: beside the
@@ -36,11 +37,63 @@ export async function readPid(file: string): Promise<number | null> {
  * whose pid the system gave to another program: SIGHUP ends most programs.
  */
 export async function processCommand(pid: number): Promise<string | null> {
+  let raw: string | null;
   try {
-    const raw = await Deno.readTextFile(`/proc/${pid}/cmdline`);
-    return raw.split("\0").filter(Boolean).join(" ") || null;
-  } catch {
-    return null;
+    raw = await Deno.readTextFile(`/proc/${pid}/cmdline`);
+  } catch (error) {
+    // Deno lets only --allow-all read /proc/<pid>/; the task and the binary have less.
+    raw = error instanceof Deno.errors.NotCapable ? readWithLibc(`/proc/${pid}/cmdline`) : null;
+  }
+  return raw?.split("\0").filter(Boolean).join(" ") || null;
+}
+
+/** A small file's text read through libc, or null (no FFI, or it cannot be opened). */
+function readWithLibc(path: string): string | null {
+  const c = libc();
+  if (!c) return null;
+  const fd = c.symbols.open(new TextEncoder().encode(path + "\0"), 0 /* O_RDONLY */);
+  if (fd < 0) return null;
+  try {
+    const chunks: Uint8Array[] = [];
+    for (let total = 0; total < 1 << 16;) {
+      const buffer = new Uint8Array(4096);
+      const n = Number(c.symbols.read(fd, buffer, BigInt(buffer.length)));
+      if (n <= 0) break;
+      chunks.push(buffer.subarray(0, n));
+      total += n;
+    }
+    const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    let at = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, at);
+      at += chunk.length;
+    }
+    return new TextDecoder().decode(bytes);
+  } finally {
+    c.symbols.close(fd);
+  }
+}
+
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGCONT: Deno.build.os === "darwin" ? 19 : 18 } as const;
+
+/**
+ * Deno.kill, or libc's kill where Deno.kill is not allowed: it needs --allow-run, which
+ * `deno task securix` and the binary do not have (serve needs no subprocess). Throws
+ * Deno.errors.NotFound for a process that is gone, PermissionDenied for another user's.
+ */
+export function signalProcess(pid: number, signal: keyof typeof SIGNAL_NUMBERS): void {
+  try {
+    Deno.kill(pid, signal);
+    return;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+    const c = libc();
+    if (!c) throw error;
+    if (c.symbols.kill(pid, SIGNAL_NUMBERS[signal]) === 0) return;
+    const at = (c.symbols.__errno_location ?? c.symbols.__error)?.() ?? null;
+    const errno = at === null ? null : new Deno.UnsafePointerView(at).getInt32();
+    if (errno === 1) throw new Deno.errors.PermissionDenied("Operation not permitted (os error 1)");
+    throw new Deno.errors.NotFound(`No such process (os error ${errno ?? 3})`);
   }
 }
 
@@ -62,10 +115,11 @@ export async function runningServe(file: string | null): Promise<number | null> 
   if (command !== null) return isServeCommand(command) ? pid : null;
   if (await procMounted()) return null; // Linux: no /proc entry (or a zombie's empty one)
   try {
-    Deno.kill(pid, "SIGCONT"); // changes nothing for a running process; fails for a gone one
+    signalProcess(pid, "SIGCONT"); // changes nothing for a running process; fails for a gone one
     return pid;
   } catch (error) {
-    return error instanceof Deno.errors.PermissionDenied ? pid : null;
+    // Not even libc to ask (no FFI): a serve may be running, so it is assumed to be.
+    return error instanceof Deno.errors.NotFound ? null : pid;
   }
 }
 
@@ -73,7 +127,7 @@ async function procMounted(): Promise<boolean> {
   try {
     await Deno.stat("/proc/self/cmdline");
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return error instanceof Deno.errors.NotCapable && readWithLibc("/proc/self/cmdline") !== null;
   }
 }

@@ -11,7 +11,7 @@ import { CliExit } from "./cli_exit.ts";
 import { lintConfigRules } from "./config_rules_lint.ts";
 import type { CliContext } from "./context.ts";
 import { type CliIo, printJson, printTable } from "./io.ts";
-import { isServeCommand, pidFile, processCommand, readPid } from "./pid_file.ts";
+import { isServeCommand, pidFile, processCommand, readPid, signalProcess } from "./pid_file.ts";
 import { type DryRun, dryRun, dryRunExitCode } from "./rules_dry_run.ts";
 
 /**
@@ -364,7 +364,7 @@ async function reloadRules(context: CliContext): Promise<void> {
     throw new CliExit(1);
   }
   try {
-    Deno.kill(pid, "SIGHUP");
+    signalProcess(pid, "SIGHUP");
   } catch (error) {
     io.err(
       `No running securix serve found for this data directory: pid ${pid} from ${file} ` +

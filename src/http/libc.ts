@@ -2,7 +2,8 @@
  * The few libc calls Deno has no API for: the open-file limit (getrlimit /
  * setrlimit) and a non-consuming look at a socket's first bytes (recv with
  * MSG_PEEK, and poll for a hang-up behind unread bytes), and an account's
- * name through the system's user databases (getpwuid_r). Opened once, on
+ * name through the system's user databases (getpwuid_r), and another
+ * process's liveness, command line and signals (kill, open/read/close). Opened once, on
  * demand; null where FFI is not allowed (no --allow-ffi) or the platform is
  * neither Linux nor macOS, and callers then do without.
  */
@@ -16,6 +17,14 @@ const SYMBOLS = {
     parameters: ["u32", "buffer", "buffer", "usize", "buffer"],
     result: "i32",
   },
+  // Another process, without --allow-run or --allow-all (which Deno.kill and a read of
+  // /proc/<pid>/ need): is it there, what does it run, and a signal to it.
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer", optional: true },
+  __error: { parameters: [], result: "pointer", optional: true },
 } as const;
 
 export interface Libc {
