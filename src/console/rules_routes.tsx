@@ -255,7 +255,8 @@ export function rulesRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
               : (
                 <p class="empty">
                   The appliance runs on embedded defaults (no securix.toml): there is no file to
-                  keep edited rules beside.
+                  keep edited rules beside. Write one with <code>securix init</code>{" "}
+                  and restart serve with it to edit rules here.
                 </p>
               )}
           </section>
