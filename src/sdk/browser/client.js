@@ -589,6 +589,31 @@ function openBlankPopup(win, size) {
   return popup;
 }
 
+/** The catalog providers' names as their consent pages show them ("GitHub", not "Github"). */
+export const CATALOG_DISPLAY_NAMES = Object.freeze({
+  gmail: "Gmail",
+  drive: "Google Drive",
+  calendar: "Google Calendar",
+  github: "GitHub",
+  gitlab: "GitLab",
+  slack: "Slack",
+  microsoft: "Microsoft",
+  dropbox: "Dropbox",
+  notion: "Notion",
+  atlassian: "Atlassian",
+  linear: "Linear",
+});
+
+/**
+ * A provider's name for the button: the catalog's, else the name capitalized.
+ * @param {string} name
+ */
+export function providerDisplayName(name) {
+  return Object.hasOwn(CATALOG_DISPLAY_NAMES, name)
+    ? CATALOG_DISPLAY_NAMES[/** @type {keyof typeof CATALOG_DISPLAY_NAMES} */ (name)]
+    : name.charAt(0).toUpperCase() + name.slice(1);
+}
+
 /**
  * @param {string[] | ProviderRequest | string} providers
  * @returns {ProviderRequest}
@@ -767,7 +792,7 @@ export class SecurixButton extends ElementBase {
     const label = this.getAttribute("label");
     if (label) return label;
     const names = (this.getAttribute("providers") ?? "").split(/[\s,]+/).filter(Boolean)
-      .map((n) => n.charAt(0).toUpperCase() + n.slice(1));
+      .map(providerDisplayName);
     return names.length ? `Connect ${names.join(" and ")}` : "Connect account";
   }
 

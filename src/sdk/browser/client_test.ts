@@ -5,9 +5,11 @@
 import assert from "node:assert/strict";
 import { verifyConsentProof } from "../../flows/consent_proof.ts";
 import { sxcHash } from "../../flows/sxc.ts";
+import { catalogNames, catalogProvider } from "../../providers/catalog.ts";
 import {
   AuthFailedError,
   AuthTimeoutError,
+  CATALOG_DISPLAY_NAMES,
   connect,
   EndpointError,
   InsecureContextError,
@@ -15,6 +17,7 @@ import {
   PopupBlockedError,
   PopupClosedError,
   PopupReplacedError,
+  providerDisplayName,
   SecurixClientError,
 } from "./client.js";
 
@@ -588,4 +591,15 @@ Deno.test("popup: on a non-secure page (no crypto.subtle) fails with SX-INSECURE
   }
   assert.equal(win.popups.length, 0);
   assert.equal(calls.length, 0);
+});
+
+Deno.test("client: <securix-button> names catalog providers as the consent page does (GitHub, not Github)", () => {
+  assert.deepEqual(
+    { ...CATALOG_DISPLAY_NAMES },
+    Object.fromEntries(catalogNames().map((n) => [n, catalogProvider(n)!.displayName])),
+  );
+  assert.equal(providerDisplayName("github"), "GitHub");
+  assert.equal(providerDisplayName("drive"), "Google Drive");
+  assert.equal(providerDisplayName("corp"), "Corp");
+  assert.equal(providerDisplayName("toString"), "ToString");
 });
