@@ -104,7 +104,8 @@ export function PortalConnectionPage(props: PortalConnectionProps) {
                     <span class={`pill ${decisionPill(a.decision)}`}>{a.decision}</span>
                   </div>
                   <p>
-                    {a.agentId} · {a.calls === 1 ? "1 call" : `${a.calls} calls`} · last {a.at}
+                    {a.agentId} · {a.calls === 1 ? "1 call" : `${a.calls} calls`} · last{" "}
+                    <span class="nowrap">{a.at}</span>
                   </p>
                 </li>
               ))}

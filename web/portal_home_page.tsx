@@ -104,8 +104,13 @@ export function PortalHomePage(props: PortalHomeProps) {
                     {c.scopes.length > 0 ? c.scopes.join(" · ") : "what you allowed at sign-in"}
                   </p>
                   <p>
-                    Connected {c.connectedSince} ·{" "}
-                    {c.lastUsed ? `last used ${c.lastUsed}` : "not used yet"}
+                    Connected <span class="nowrap">{c.connectedSince}</span> · {c.lastUsed
+                      ? (
+                        <>
+                          last used <span class="nowrap">{c.lastUsed}</span>
+                        </>
+                      )
+                      : "not used yet"}
                   </p>
                 </li>
               ))}

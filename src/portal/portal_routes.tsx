@@ -255,10 +255,13 @@ export function portalRoutes(deps: PortalDeps): Hono {
   const view = (c: Connection, lastUsed: Map<string, number>): PortalConnectionView => {
     const provider = deps.providers.enabled.get(c.provider);
     const used = lastUsed.get(c.provider);
+    const providerName = provider?.displayName ?? c.provider;
     return {
       id: c.id,
-      providerName: provider?.displayName ?? c.provider,
-      account: c.account?.email ?? c.account?.name ?? c.account?.id ?? "Account",
+      providerName,
+      // A provider that names no account (no user-info endpoint): say so, not a bare "Account".
+      account: c.account?.email ?? c.account?.name ?? c.account?.id ??
+        `${providerName} did not say which account`,
       status: c.status,
       scopes: scopePhrases(c.scopes),
       connectedSince: when(c.createdAt),
