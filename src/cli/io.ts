@@ -44,8 +44,13 @@ export function printTable(
   const cells = rows.map((r) => columns.map((c) => formatCell(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
-  io.out(line(columns.map((c) => c.toUpperCase())));
+  io.out(line(columns.map(columnHeader)));
   for (const row of cells) io.out(line(row));
+}
+
+/** A record key as a column header: `createdAt` → `CREATED_AT` (one word, still readable). */
+export function columnHeader(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
 function formatCell(value: unknown): string {

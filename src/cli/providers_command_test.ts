@@ -114,7 +114,7 @@ Deno.test("providers list: a table with the callback URL to register", async () 
     lines[0],
     "OAuth callback URL to register at each provider: https://securix.corp.example/oauth/callback",
   );
-  assert.match(lines[2], /^NAME\s+DISPLAYNAME\s+KIND\s+STATUS\s+PROXYHOSTS\s+SCOPES$/);
+  assert.match(lines[2], /^NAME\s+DISPLAY_NAME\s+KIND\s+STATUS\s+PROXY_HOSTS\s+SCOPES$/);
   assert.match(
     out,
     /^gmail\s+Gmail\s+catalog\s+enabled\s+gmail\.api\.securix\.corp\.example\s+https:\/\/www\.googleapis\.com\/auth\/gmail\.readonly$/m,

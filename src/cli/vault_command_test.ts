@@ -35,7 +35,7 @@ Deno.test("cli vault: rotate-key reports progress and a summary; status lists ke
     );
     const table = captureIo();
     assert.equal(await runCli(["--config", configPath, "vault", "status"], table.io), 0);
-    assert.match(table.out[0], /^ID\s+STATUS\s+RECORDS\s+CREATEDAT\s+RETIREDAT$/);
+    assert.match(table.out[0], /^ID\s+STATUS\s+RECORDS\s+CREATED_AT\s+RETIRED_AT$/);
     assert.match(table.out[2], /^2\s+active\s+5\s/);
   } finally {
     await cleanup();
