@@ -68,7 +68,19 @@ export async function takeSnapshot(options: SnapshotOptions): Promise<SnapshotRe
   const name = options.file.slice(slash + 1);
   const temp = `${dir}/.${name}.${crypto.randomUUID().slice(0, 8)}.snapshot`;
   // VACUUM INTO takes an empty file: made owner-only first, as SQLite would make it 0644.
-  await Deno.writeFile(temp, new Uint8Array(), { mode: 0o600, createNew: true });
+  try {
+    await Deno.writeFile(temp, new Uint8Array(), { mode: 0o600, createNew: true });
+  } catch (error) {
+    // Named for what the operator typed (the directory), never the temporary file's name.
+    const why = error instanceof Deno.errors.NotFound
+      ? `does not exist: create it (mkdir -p ${dir}) or choose another path`
+      : error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable
+      ? "is not writable by this user: choose another path"
+      : `cannot be written (${(error as Error).message})`;
+    throw new SecurixError("SX-BACKUP-DIR", `The directory ${dir} ${why}; nothing was written`, {
+      cause: error,
+    });
+  }
   await Deno.chmod(temp, 0o600);
   const createdAt = now();
   const database = await openDatabase({ url: `file:${options.databasePath}`, encryptionKey });

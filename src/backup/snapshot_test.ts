@@ -61,6 +61,25 @@ Deno.test("snapshot: VACUUM INTO copy, encrypted with the database's own page ke
       }),
       (e: Error & { code?: string }) => e.code === "SX-BACKUP-EXISTS",
     );
+    // A directory that is not there is named, with the command that makes it; never the
+    // snapshot's temporary file (what the operator saw before: an "Unexpected error" about it).
+    await assert.rejects(
+      takeSnapshot({
+        databasePath: appliance.config.database.filePath!,
+        masterKey,
+        file: `${dir}/missing/b.sxbak`,
+        securixVersion: "9.8.7",
+      }),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, "SX-BACKUP-DIR");
+        assert.equal(
+          e.message,
+          `The directory ${dir}/missing does not exist: create it (mkdir -p ${dir}/missing) or ` +
+            "choose another path; nothing was written",
+        );
+        return true;
+      },
+    );
   } finally {
     await temp.cleanup();
   }
