@@ -318,7 +318,10 @@ export function resultLines(result: InitResult, configArg: string | null): strin
   if (result.app && result.apiKey) {
     lines.push(
       `Created app ${result.app.name} (${result.app.id}); origins: ${
-        result.app.origins.join(", ") || "none"
+        result.app.origins.join(", ") ||
+        `none (the popup flow needs one: securix${
+          configArg ? ` --config ${configArg}` : ""
+        } apps update ${result.app.name} --origin https://…)`
       }`,
       `API key ${result.apiKey.id} (shown once, send it as the securix-api-key header):`,
       `  ${result.apiKey.key}`,
