@@ -592,9 +592,9 @@ function resultPage(session: AuthSession): Response {
 function failureMessage(reason: string | null): string {
   switch (reason) {
     case "access_denied":
-      return "You declined access, so nothing was connected.";
+      return "You declined access, so nothing was connected. You can close this page.";
     case "user_cancelled":
-      return "You cancelled, so nothing was connected.";
+      return "You cancelled, so nothing was connected. You can close this page.";
     case "session_expired":
       return "This sign-in link has expired. Ask the app to start again.";
     case "too_many_attempts":
