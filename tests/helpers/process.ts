@@ -63,6 +63,15 @@ export interface ServerProcess {
   stop: (signal?: Deno.Signal) => Promise<number>;
 }
 
+/** Whether the securix.toml in `dir` (if any) sets the console's listener itself. */
+async function choosesAdminListen(dir: string): Promise<boolean> {
+  try {
+    return /^\s*admin_listen\s*=/m.test(await Deno.readTextFile(`${dir}/securix.toml`));
+  } catch {
+    return false;
+  }
+}
+
 /** Starts `serve` as a subprocess and waits (bounded) until /healthz answers. */
 export async function startServeProcess(options: {
   cwd: string;
@@ -76,6 +85,11 @@ export async function startServeProcess(options: {
 }): Promise<ServerProcess> {
   const port = options.port ?? freePort();
   const flags = options.flags ?? ["--allow-all"];
+  // The console's default port (8081) is one for the whole machine: a test that does
+  // not choose one gets an ephemeral port, so parallel runs never take each other's.
+  const adminListen: Record<string, string> = await choosesAdminListen(options.cwd)
+    ? {}
+    : { SECURIX_SERVER_ADMIN_LISTEN: "127.0.0.1:0" };
   const argv = options.command ??
     ["run", ...flags, "--config", DENO_JSON, MAIN, ...(options.args ?? []), "serve"];
   const child = new Deno.Command(options.command ? options.command[0] : Deno.execPath(), {
@@ -85,6 +99,7 @@ export async function startServeProcess(options: {
       NO_COLOR: "1",
       SECURIX_SERVER_LISTEN: `127.0.0.1:${port}`,
       SECURIX_SERVER_METRICS_LISTEN: "127.0.0.1:0",
+      ...adminListen,
       ...options.env,
     },
     stdout: "piped",
