@@ -40,7 +40,7 @@ export function registerProviders(program: Command, context: CliContext): void {
         context.io,
         rows.map((r) => ({
           ...r,
-          status: r.enabled ? "enabled" : r.configured ? "disabled" : "available",
+          status: r.enabled ? "enabled" : r.configured ? "disabled" : "not configured",
           scopes: r.scopes ?? "(any)",
         })),
         ["name", "displayName", "kind", "status", "proxyHosts", "scopes"],

@@ -124,7 +124,7 @@ Deno.test("providers list: a table with the callback URL to register", async () 
     out,
     /^corp\s+Corp SSO\s+oidc\s+enabled\s+corp\.api\.securix\.corp\.example\s+\(any\)$/m,
   );
-  assert.match(out, /^linear\s+Linear\s+catalog\s+available\s+/m);
+  assert.match(out, /^linear\s+Linear\s+catalog\s+not configured\s+/m);
   assert.ok(!out.includes("secret\n") && !out.includes("literal-DROPBOX-secret"));
 });
 
