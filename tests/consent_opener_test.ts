@@ -157,6 +157,7 @@ Deno.test("device consent page names the app, its origin and when the request st
     const { html } = await openDeviceConsent(env, "tv");
     assert.match(html, /Requested by<\/dt><dd>demo<\/dd>/);
     assert.match(html, /App website<\/dt><dd>http:\/\/127\.0\.0\.1:3000<\/dd>/);
+    assert.equal(html.split("http://127.0.0.1:3000").length - 1, 1, "the origin is shown once");
     assert.match(
       html,
       /Started<\/dt><dd><time datetime="\d{4}-\d\d-\d\dT[^"]+">just now \(\d\d:\d\d UTC\)/,

@@ -89,7 +89,10 @@ export function ConsentPage(props: ConsentPageProps) {
         <h1>
           <strong>{props.appName}</strong> wants access to your {providerNoun(props.providers)}
         </h1>
-        {props.appOrigin ? <span class="origin">{hostOf(props.appOrigin)}</span> : null}
+        {/* The device flow lists the origin among its facts: once is enough. */}
+        {props.appOrigin && props.flow !== "device"
+          ? <span class="origin">{hostOf(props.appOrigin)}</span>
+          : null}
       </div>
       {props.flow === "device"
         ? (
