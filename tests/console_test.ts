@@ -94,6 +94,11 @@ Deno.test({
 
       // Overview, with charts once two samples exist.
       await page.waitForSelector(".chart .uplot", { timeout: 10_000 });
+      // No proxied call yet: latency has no value to plot, and says so.
+      assert.match(
+        (await page.textContent("[data-chart=p50]")) ?? "",
+        /No proxied calls in these two hours yet/,
+      );
       await axe(page, "overview");
       await fitsNarrow(page, "overview");
 

@@ -57,6 +57,17 @@
             el.textContent = "Collecting samples (one every 10 s)…";
             return;
           }
+          // Shares and latencies have no value without calls: an empty plot looks broken.
+          if (
+            !ys.some(function (v) {
+              return v !== null;
+            })
+          ) {
+            if (charts[i]) charts[i].destroy();
+            charts[i] = null;
+            el.textContent = "No proxied calls in these two hours yet.";
+            return;
+          }
           if (charts[i]) charts[i].setData([xs, ys]);
           else charts[i] = build(el, spec, xs, ys);
         });
