@@ -23,6 +23,9 @@ export function gitlabAt(baseUrl: string): ProviderDefinition {
     family: "gitlab",
     // A Rails app: Rack::MethodOverride reads `_method` in a POST's form body.
     methodOverrideField: "_method",
+    // Projects by path (`projects/group%2Fproject`) and repository files
+    // (`files/src%2Fa.rb/raw`) exist only with the slash encoded.
+    encodedSlashes: true,
     displayName: base === GITLAB_COM ? "GitLab" : `GitLab (${new URL(base).host})`,
     strategy: "oauth2",
     oauth: {

@@ -200,6 +200,12 @@ export interface ProviderDefinition {
    * could not judge it as the provider acts on it.
    */
   methodOverrideField?: string;
+  /**
+   * The provider's API needs a percent-encoded slash inside a path segment
+   * (GitLab: `projects/group%2Fproject`, `repository/files/src%2Fa.rb`). The
+   * proxy refuses `%2F` for every other provider (a path-confusion guard).
+   */
+  encodedSlashes?: boolean;
 }
 
 /** Defaults shared by most OAuth providers; families spread and override. */

@@ -227,6 +227,7 @@ export function proxyRoutes(
         ...(provider.methodOverrideField
           ? { methodOverrideField: provider.methodOverrideField }
           : {}),
+        ...(provider.encodedSlashes ? { encodedSlashes: true } : {}),
       });
     }
   }

@@ -170,7 +170,8 @@ export async function handleProxy(
     call.caller = caller;
     if (note.problem) throw proxyErrors.invalidHeader("x-securix-audit-note", note.problem);
     // Validates the path before any filter reasons about it.
-    let upstream = upstreamUrl(route.baseUrl, target.path, url.search);
+    const pathOptions = { encodedSlashes: route.encodedSlashes === true };
+    let upstream = upstreamUrl(route.baseUrl, target.path, url.search, pathOptions);
     const counter = { bytesIn: 0, sent: Promise.withResolvers<void>() };
     requestBody = new PeekableBody(requestStream(deps, req, counter));
     if (route.methodOverrideField !== undefined && req.method === "POST") {
@@ -197,7 +198,9 @@ export async function handleProxy(
     const lookup = providerLookup(deps, route, () => credential);
     if (engaged.length > 0) await runAuthorizedFilters(engaged, ex, lookup);
     // A filter may have narrowed the query (hide): the URL is built again only then.
-    if (ex.query !== url.search) upstream = upstreamUrl(route.baseUrl, ex.path, ex.query);
+    if (ex.query !== url.search) {
+      upstream = upstreamUrl(route.baseUrl, ex.path, ex.query, pathOptions);
+    }
     if (sent.upgrade?.toLowerCase() === "websocket") {
       return upgrade(deps, call, req, sent, upstream, credential);
     }

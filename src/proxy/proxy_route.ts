@@ -43,6 +43,8 @@ export interface ProxyRoute {
   methodOverride?: string;
   /** The form field the provider reads as a POST's method (Rails: `_method`); absent: none. */
   methodOverrideField?: string;
+  /** The provider needs `%2F` inside path segments (GitLab); absent: refused. */
+  encodedSlashes?: boolean;
 }
 
 export type RouteTable = ReadonlyMap<string, ProxyRoute>;

@@ -1,13 +1,26 @@
 import { proxyErrors } from "./proxy_errors.ts";
 
+export interface UpstreamPathOptions {
+  /**
+   * The provider needs `%2F` inside a segment (GitLab: `projects/group%2Fproject`,
+   * `repository/files/src%2Fa.rb`): it is forwarded as sent, never decoded.
+   */
+  encodedSlashes?: boolean;
+}
+
 /**
  * Joins the caller's path and query onto the route's base URL and proves the
  * result stays on the upstream origin under its base path. Dot segments (also
- * with `;` parameters), encoded slashes and backslashes are refused outright
- * rather than normalised:
+ * with `;` parameters), encoded slashes (unless the provider needs them) and
+ * backslashes are refused outright rather than normalised:
  * a path that needs normalising is an attack or a bug.
  */
-export function upstreamUrl(base: URL, path: string, search: string): URL {
+export function upstreamUrl(
+  base: URL,
+  path: string,
+  search: string,
+  options: UpstreamPathOptions = {},
+): URL {
   let decoded: string;
   try {
     decoded = decodeURIComponent(path);
@@ -18,9 +31,14 @@ export function upstreamUrl(base: URL, path: string, search: string): URL {
   // after `;` is a path parameter they strip before resolving.
   if (
     /(^|\/)\.\.?(;[^/]*)?(\/|$)/.test(decoded) || decoded.includes("\\") ||
-    /%2f|%5c|%00/i.test(path)
+    (options.encodedSlashes === true ? /%5c|%00/i : /%2f|%5c|%00/i).test(path)
   ) {
     throw proxyErrors.badTarget("the path contains dot segments or encoded separators");
+  }
+  if (options.encodedSlashes === true && !encodedSlashesPlain(path)) {
+    throw proxyErrors.badTarget(
+      "an encoded slash makes an empty segment, or a separator is encoded twice",
+    );
   }
   if (!path.startsWith("/") || path.startsWith("//")) {
     throw proxyErrors.badTarget("the path must start with a single /");
@@ -31,6 +49,23 @@ export function upstreamUrl(base: URL, path: string, search: string): URL {
     throw proxyErrors.badTarget("the path leaves the provider's API");
   }
   return url;
+}
+
+/**
+ * Where encoded slashes are allowed, each one must split its segment into
+ * non-empty parts (`group%2Fproject`, not `%2Fgroup` or `a%2F%2Fb`): the
+ * operation map and `path_matches` read such a segment as its parts, and an
+ * empty part is a form neither has to guess about. A separator encoded
+ * twice (`%252F`, `%252e`) is refused too: a provider that decodes slashes
+ * in a segment may decode once more further in, where no check runs.
+ */
+function encodedSlashesPlain(path: string): boolean {
+  if (/%25(2f|2e|5c|00)/i.test(path)) return false;
+  for (const segment of path.split("/")) {
+    if (!/%2f/i.test(segment)) continue;
+    if (segment.split(/%2f/i).some((part) => part === "")) return false;
+  }
+  return true;
 }
 
 /** A route's base URL never changes: its origin and path are read once, not per call. */

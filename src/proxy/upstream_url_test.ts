@@ -100,3 +100,46 @@ Deno.test("upstream url: parsed from one string, it is the URL the setters build
     }
   }
 });
+
+Deno.test("upstream url: encoded slashes pass as sent only where the provider needs them", () => {
+  const gitlab = new URL("https://gitlab.example");
+  const allowed = { encodedSlashes: true };
+  for (
+    const path of [
+      "/api/v4/projects/group%2Fsub%2Fproject/issues",
+      "/api/v4/projects/7/repository/files/src%2fmain.rb/raw",
+    ]
+  ) {
+    assert.equal(upstreamUrl(gitlab, path, "?ref=main", allowed).pathname, path);
+    assert.throws(
+      () => upstreamUrl(gitlab, path, ""),
+      (e: unknown) => e instanceof SecurixError && e.code === "SX-BAD-REQUEST-TARGET",
+      path,
+    );
+  }
+  // Every other guard holds where slashes may be encoded.
+  for (
+    const path of [
+      "/api/v4/projects/g%2F..%2Fx",
+      "/api/v4/projects/g%2F.%2Fx",
+      "/api/v4/projects/%2e%2e%2Fx",
+      "/api/v4/projects/g/..",
+      "/api/v4/projects/g%5Cx",
+      "/api/v4/projects/g\\x",
+      "/api/v4/projects/g%00",
+      "/api/v4/projects/g%252Fx",
+      "/api/v4/projects/g%252e%252e",
+      "/api/v4/projects/%2Fg",
+      "/api/v4/projects/g%2F",
+      "/api/v4/projects/g%2F%2Fx",
+      "//evil.example/x",
+      "/%2F%2Fevil.example/x",
+    ]
+  ) {
+    assert.throws(
+      () => upstreamUrl(gitlab, path, "", allowed),
+      (e: unknown) => e instanceof SecurixError && e.code === "SX-BAD-REQUEST-TARGET",
+      path,
+    );
+  }
+});

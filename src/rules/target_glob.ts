@@ -72,7 +72,7 @@ export function compilePathGlob(source: string): Glob {
   return { ...raw, match: (text) => raw.match(text) || folded.match(canonicalPath(text)) };
 }
 
-/** `/A//b%43;x/` → `/a/bc`: segments without `;` parameters, decoded once (kept as sent when they do not decode), lower-cased, no empty ones. */
+/** `/A//b%43;x/` → `/a/bc`, `/g%2F%2Fp` → `/g/p`: segments without `;` parameters, decoded once (kept as sent when they do not decode), lower-cased, no empty ones. */
 export function canonicalPath(path: string): string {
   let out = "";
   for (let segment of path.split("/")) {
@@ -87,7 +87,8 @@ export function canonicalPath(path: string): string {
         // Not percent-encoding: the provider refuses it or reads it as sent.
       }
     }
-    out += "/" + text.toLowerCase();
+    // An encoded `/` (GitLab's `group%2Fproject`) splits into parts, also without empty ones.
+    for (const part of text.split("/")) if (part !== "") out += "/" + part.toLowerCase();
   }
   return out === "" ? "/" : out;
 }

@@ -146,3 +146,25 @@ Deno.test("compilePathGlob: the path as sent or its canonical form (decoded, low
   ) assert.ok(glob.match(path), path);
   assert.ok(!glob.match("/repos/octo-org/hello-world"));
 });
+
+Deno.test("compilePathGlob: GitLab's encoded slashes read as the segments GitLab reads, without empty ones", () => {
+  assert.equal(
+    canonicalPath("/projects/G%2F%2Fp%2F/files/%2Fa%2Fb.rb"),
+    "/projects/g/p/files/a/b.rb",
+  );
+  const project = compilePathGlob("/api/v4/projects/group%2Fpayroll/*");
+  const folder = compilePathGlob("/api/v4/projects/*/repository/files/secrets/*");
+  for (
+    const [glob, path] of [
+      [project, "/api/v4/projects/group%2Fpayroll/issues"],
+      [project, "/api/v4/projects/Group%2fPAYROLL/issues"],
+      [project, "/api/v4/projects/group%2F%2Fpayroll/issues"],
+      [project, "/api/v4/projects/group/payroll/issues"],
+      [folder, "/api/v4/projects/7/repository/files/secrets%2Fkey.pem/raw"],
+      [folder, "/api/v4/projects/7/repository/files/%2Fsecrets%2Fkey.pem/raw"],
+      [folder, "/api/v4/projects/g%2Fp/repository/files/secrets%2F%2Fkey.pem"],
+    ] as const
+  ) assert.ok(glob.match(path), path);
+  assert.ok(!project.match("/api/v4/projects/group%2Fother/issues"));
+  assert.ok(!folder.match("/api/v4/projects/7/repository/files/src%2Fa.rb/raw"));
+});

@@ -50,6 +50,12 @@ export interface RulesEnvOptions {
   now?: () => number;
   /** More runtime options (webhook polling, approval polling). */
   runtime?: RuntimeOptions;
+  /**
+   * Catalog providers with no fake (GitLab), by name → `api_base_url` (a
+   * recording upstream): enabled and connected like the others, with token
+   * `tok-<name>-7f3a`.
+   */
+  upstreams?: Record<string, string>;
 }
 
 export interface Caller {
@@ -88,10 +94,11 @@ export async function rulesEnv(options: RulesEnvOptions = {}): Promise<RulesEnv>
   const port = freePort();
   let temp: TempAppliance | null = null;
   try {
+    const upstreams = Object.entries(options.upstreams ?? {});
     const providers = Object.fromEntries(
-      PROVIDERS.map((
-        p,
-      ) => [p, { client_id: `${p}-client`, client_secret: "s", api_base_url: fake.url }]),
+      [...PROVIDERS.map((p): [string, string] => [p, fake.url]), ...upstreams].map((
+        [p, url],
+      ) => [p, { client_id: `${p}-client`, client_secret: "s", api_base_url: url }]),
     );
     temp = await openTempAppliance({
       raw: {
@@ -115,13 +122,13 @@ export async function rulesEnv(options: RulesEnvOptions = {}): Promise<RulesEnv>
         await addAgent(appliance.database.db, app.id, { agentId }, appliance);
       }
       for (const entityId of entities) {
-        for (const provider of PROVIDERS) {
+        for (const provider of [...PROVIDERS, ...upstreams.map(([name]) => name)]) {
           await seedConnection(appliance, {
             id: `conn_${seed.name}_${entityId}_${provider}`,
             appId: app.id,
             entityId,
             provider,
-            accessToken: tokenOf(provider),
+            accessToken: `tok-${provider}-7f3a`,
           });
         }
       }
