@@ -63,6 +63,28 @@ export const GMAIL_REACH: ReadonlyMap<string, HideReach> = new Map([
   ["gmail.users.stop", NONE],
 ]);
 
+/**
+ * Operations on one item named by its id in the path, by the path word the
+ * id follows: their id must be read from the path as sent (see
+ * gmailTargetHidden).
+ */
+const ITEM_KINDS: ReadonlyMap<string, string> = new Map([
+  ...["get", "delete", "trash", "untrash", "modify", "attachments.get"].map((
+    v,
+  ): [string, string] => [`gmail.users.messages.${v}`, "messages"]),
+  ...["get", "delete", "trash", "untrash", "modify"].map((v): [string, string] => [
+    `gmail.users.threads.${v}`,
+    "threads",
+  ]),
+  ...["get", "update", "delete"].map((
+    v,
+  ): [string, string] => [`gmail.users.drafts.${v}`, "drafts"]),
+  ...["get", "update", "patch", "delete"].map((v): [string, string] => [
+    `gmail.users.labels.${v}`,
+    "labels",
+  ]),
+]);
+
 /** Path words after `messages/`, `drafts/` that are actions, not item ids. */
 const NOT_ITEMS = new Set(["send", "import", "batchModify", "batchDelete"]);
 const ITEM_PATH =
@@ -205,10 +227,19 @@ export function balancedGmailQuery(q: string): boolean {
  * thread operation, reads included) when any of its messages does; a draft
  * by its message; a label by itself.
  */
-export async function gmailTargetHidden(path: string, ctx: HideContext): Promise<boolean> {
+export async function gmailTargetHidden(
+  operationId: string,
+  path: string,
+  ctx: HideContext,
+): Promise<boolean> {
   if (ctx.policy.labels.length === 0) return false;
+  const itemKind = ITEM_KINDS.get(operationId);
   const m = ITEM_PATH.exec(path);
-  if (!m || NOT_ITEMS.has(m[3])) return false;
+  // The matcher also calls `users/me//messages/ID` or `users/me/MESSAGES/ID` a
+  // messages.get (Google may read them so): an item whose id cannot be read
+  // from the path as sent cannot be looked up, so it is not shown.
+  if (!m || NOT_ITEMS.has(m[3])) return itemKind !== undefined;
+  if (itemKind !== undefined && m[2] !== itemKind) return true;
   const [, user, kind, id] = m;
   // An id Gmail never issues (encoded, dotted) could reach another resource than the one looked up.
   if (!SAFE_ID.test(id) || !SAFE_USER.test(user) || /^\.+$/.test(user)) return true;

@@ -150,20 +150,47 @@ Deno.test("gmailTargetHidden: messages by their labelIds, via a minimal lookup w
     },
   });
   assert.equal(
-    await gmailTargetHidden("/gmail/v1/users/me/messages/18c1", c),
+    await gmailTargetHidden("gmail.users.messages.get", "/gmail/v1/users/me/messages/18c1", c),
     true,
     "sublabel of HR",
   );
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/messages/18c2", c), false);
   assert.equal(
-    await gmailTargetHidden("/gmail/v1/users/me/messages/18c1/attachments/ANGj", c),
+    await gmailTargetHidden("gmail.users.messages.get", "/gmail/v1/users/me/messages/18c2", c),
+    false,
+  );
+  assert.equal(
+    await gmailTargetHidden(
+      "gmail.users.messages.attachments.get",
+      "/gmail/v1/users/me/messages/18c1/attachments/ANGj",
+      c,
+    ),
     true,
   );
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/messages/18c1/trash", c), true);
+  assert.equal(
+    await gmailTargetHidden(
+      "gmail.users.messages.trash",
+      "/gmail/v1/users/me/messages/18c1/trash",
+      c,
+    ),
+    true,
+  );
   assert.equal(calls.filter((p) => p.endsWith("/labels")).length, 1, "labels cached");
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/messages/send", c), false);
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/messages", c), false);
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/messages/batchModify", c), false);
+  assert.equal(
+    await gmailTargetHidden("gmail.users.messages.send", "/gmail/v1/users/me/messages/send", c),
+    false,
+  );
+  assert.equal(
+    await gmailTargetHidden("gmail.users.messages.list", "/gmail/v1/users/me/messages", c),
+    false,
+  );
+  assert.equal(
+    await gmailTargetHidden(
+      "gmail.users.messages.batchModify",
+      "/gmail/v1/users/me/messages/batchModify",
+      c,
+    ),
+    false,
+  );
 });
 
 Deno.test("gmailTargetHidden: a thread is hidden when any message is; drafts by their message; labels by id", async () => {
@@ -181,34 +208,114 @@ Deno.test("gmailTargetHidden: a thread is hidden when any message is; drafts by 
       message: { id: "d", labelIds: ["DRAFT", "Label_12"] },
     },
   });
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/threads/t1", c), true);
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/threads/t1/modify", c), true);
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/threads/t2", c), false);
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/drafts/r-1", c), true);
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/labels/Label_12", c), true);
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/labels/Label_14", c), false);
+  assert.equal(
+    await gmailTargetHidden("gmail.users.threads.get", "/gmail/v1/users/me/threads/t1", c),
+    true,
+  );
+  assert.equal(
+    await gmailTargetHidden(
+      "gmail.users.threads.modify",
+      "/gmail/v1/users/me/threads/t1/modify",
+      c,
+    ),
+    true,
+  );
+  assert.equal(
+    await gmailTargetHidden("gmail.users.threads.get", "/gmail/v1/users/me/threads/t2", c),
+    false,
+  );
+  assert.equal(
+    await gmailTargetHidden("gmail.users.drafts.get", "/gmail/v1/users/me/drafts/r-1", c),
+    true,
+  );
+  assert.equal(
+    await gmailTargetHidden("gmail.users.labels.get", "/gmail/v1/users/me/labels/Label_12", c),
+    true,
+  );
+  assert.equal(
+    await gmailTargetHidden("gmail.users.labels.get", "/gmail/v1/users/me/labels/Label_14", c),
+    false,
+  );
 });
 
 Deno.test("gmailTargetHidden: failed lookups and odd ids are hidden (deny), no policy asks nothing", async () => {
   const { ctx: c } = ctx({});
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/messages/gone", c), true);
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/messages/..", c), true);
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/messages/a%2Fb", c), true);
+  assert.equal(
+    await gmailTargetHidden("gmail.users.messages.get", "/gmail/v1/users/me/messages/gone", c),
+    true,
+  );
+  assert.equal(
+    await gmailTargetHidden("gmail.users.messages.get", "/gmail/v1/users/me/messages/..", c),
+    true,
+  );
+  assert.equal(
+    await gmailTargetHidden("gmail.users.messages.get", "/gmail/v1/users/me/messages/a%2Fb", c),
+    true,
+  );
   const noLabels = {
     ...c,
     lookup: () => Promise.resolve(null),
     labels: new LabelCache(() => 0),
   };
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/messages/18c1", noLabels), true);
+  assert.equal(
+    await gmailTargetHidden(
+      "gmail.users.messages.get",
+      "/gmail/v1/users/me/messages/18c1",
+      noLabels,
+    ),
+    true,
+  );
   const { ctx: none, calls } = ctx({}, []);
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/messages/18c1", none), false);
+  assert.equal(
+    await gmailTargetHidden("gmail.users.messages.get", "/gmail/v1/users/me/messages/18c1", none),
+    false,
+  );
   assert.equal(calls.length, 0);
   const throwing = {
     ...c,
     lookup: () => Promise.reject(new Error("boom")),
     labels: new LabelCache(() => 0),
   };
-  assert.equal(await gmailTargetHidden("/gmail/v1/users/me/messages/18c1", throwing), true);
+  assert.equal(
+    await gmailTargetHidden(
+      "gmail.users.messages.get",
+      "/gmail/v1/users/me/messages/18c1",
+      throwing,
+    ),
+    true,
+  );
+});
+
+Deno.test("gmailTargetHidden: an item operation whose id cannot be read from the path as sent is hidden, without a lookup", async () => {
+  const { ctx: c, calls } = ctx({
+    "/gmail/v1/users/me/messages/18c2?format=minimal": { id: "18c2", labelIds: ["INBOX"] },
+  });
+  for (
+    const [operation, path] of [
+      ["gmail.users.messages.get", "/gmail/v1/users/me//messages/18c2"],
+      ["gmail.users.messages.get", "/gmail/v1/users/me/MESSAGES/18c2"],
+      ["gmail.users.messages.get", "/gmail/v1/users/me/%6Dessages/18c2"],
+      ["gmail.users.messages.get", "/gmail/v1//users/me/messages/18c2"],
+      ["gmail.users.messages.get", "/gmail/v1/users//me/messages/18c2"],
+      ["gmail.users.messages.get", "/gmail/v1/users/me/messages/send"],
+      ["gmail.users.threads.get", "/gmail/v1/users/me/Threads/t1"],
+      ["gmail.users.messages.attachments.get", "/gmail/v1/users/me//messages/18c2/attachments/a"],
+      ["gmail.users.messages.trash", "/gmail/v1/users/me/messages//18c2/trash"],
+      ["gmail.users.labels.delete", "/GMAIL/v1/users/me/labels/Label_14"],
+      // The id read is of another kind than the operation's.
+      ["gmail.users.threads.get", "/gmail/v1/users/me/messages/18c2"],
+    ]
+  ) assert.equal(await gmailTargetHidden(operation, path, c), true, `${operation} ${path}`);
+  assert.equal(calls.filter((p) => p.includes("18c2")).length, 0);
+  // Not an item operation: nothing to look up, nothing refused.
+  assert.equal(
+    await gmailTargetHidden("gmail.users.messages.list", "/gmail/v1/users/me//messages", c),
+    false,
+  );
+  assert.equal(
+    await gmailTargetHidden("gmail.users.messages.get", "/gmail/v1/users/me/messages/18c2/", c),
+    false,
+  );
 });
 
 Deno.test("gmailFilterAnswer: messages.get, threads.get and drafts.get hidden; labels.list filtered", async () => {

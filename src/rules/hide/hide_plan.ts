@@ -138,7 +138,7 @@ export async function targetHidden(
   query: string,
   ctx: HideContext,
 ): Promise<boolean> {
-  if (operationId.startsWith("gmail.")) return await gmailTargetHidden(path, ctx);
+  if (operationId.startsWith("gmail.")) return await gmailTargetHidden(operationId, path, ctx);
   if (operationId.startsWith("drive.")) return await driveTargetHidden(path, query, ctx);
   return false;
 }
