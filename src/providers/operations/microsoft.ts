@@ -133,12 +133,36 @@ const TOP: EntryRow[] = [
   ["POST", "/drives/{driveId}/items/{itemId}/invite", "drives.items.invite", "send"],
 ];
 
+/**
+ * Graph also reaches a message through its folder, `mailFolders/{id}/messages/{id}/send`
+ * (child folders as deep as they nest: `mailFolders/{id}/childFolders/{id}/…`): the
+ * same operation as by `/messages/{id}`, so a rule naming `microsoft.me.messages.send`
+ * or `.forward` is not dodged by the folder's path. The folder's own reads of a
+ * message keep their `mailFolders.messages.*` names, also in child folders.
+ */
+function inFolders(rows: readonly EntryRow[]): EntryRow[] {
+  const folder = "/mailFolders/{mailFolderPath+}";
+  const out: EntryRow[] = [
+    ["GET", `${folder}/messages`, "mailFolders.messages.list", "read"],
+    ["POST", `${folder}/messages`, "mailFolders.messages.create", "write"],
+    ["GET", `${folder}/messages/{messageId}`, "mailFolders.messages.get", "read"],
+  ];
+  for (const [method, path, id, cls] of rows) {
+    if (!path.startsWith("/messages/{messageId}")) continue;
+    if (method === "GET" && path === "/messages/{messageId}") continue;
+    out.push([method, folder + path, id, cls]);
+  }
+  return out;
+}
+
+const ME_ALL: readonly EntryRow[] = [...ME, ...inFolders(ME)];
+
 function versions(): OperationEntry[] {
   const out: OperationEntry[] = [];
   for (const version of ["/v1.0", "/beta"]) {
-    out.push(...entriesUnder(`${version}/me`, "microsoft.me", ME));
+    out.push(...entriesUnder(`${version}/me`, "microsoft.me", ME_ALL));
     // `users/{id}` without a tail is users.get, not the signed-in user's profile.
-    const named = ME.filter(([, path]) => path !== "");
+    const named = ME_ALL.filter(([, path]) => path !== "");
     out.push(...entriesUnder(`${version}/users/{userId}`, "microsoft.me", named));
     out.push({
       method: "GET",

@@ -86,3 +86,100 @@ Deno.test("microsoft: OData key, function-call and namespace-qualified forms are
     ],
   ]);
 });
+
+Deno.test("microsoft: a message's send, reply and forward through its mail folder are the same operations as by /messages/{id}", () => {
+  assertCases("microsoft", [
+    [
+      "POST",
+      "/v1.0/me/mailFolders/inbox/messages/AAMk=/send",
+      "microsoft.me.messages.send",
+      "send",
+    ],
+    [
+      "POST",
+      "/v1.0/users/ann%40corp.com/mailFolders/AQMk/messages/AAMk=/send",
+      "microsoft.me.messages.send",
+      "send",
+    ],
+    [
+      "POST",
+      "/beta/me/mailFolders/drafts/messages/AAMk=/send",
+      "microsoft.me.messages.send",
+      "send",
+    ],
+    [
+      "POST",
+      "/v1.0/me/mailFolders/inbox/messages/AAMk=/reply",
+      "microsoft.me.messages.reply",
+      "send",
+    ],
+    [
+      "POST",
+      "/v1.0/users/u1/mailFolders/inbox/messages/AAMk=/replyAll",
+      "microsoft.me.messages.replyAll",
+      "send",
+    ],
+    [
+      "POST",
+      "/v1.0/me/mailFolders/inbox/messages/AAMk=/forward",
+      "microsoft.me.messages.forward",
+      "send",
+    ],
+    // Child folders nest; OData spellings and case change nothing.
+    [
+      "POST",
+      "/v1.0/me/mailFolders/inbox/childFolders/AQMx/childFolders/AQMy/messages/AAMk=/forward",
+      "microsoft.me.messages.forward",
+      "send",
+    ],
+    [
+      "POST",
+      "/v1.0/me/mailFolders('inbox')/messages('AAMk')/microsoft.graph.send",
+      "microsoft.me.messages.send",
+      "send",
+    ],
+    [
+      "POST",
+      "/v1.0/ME/MAILFOLDERS/inbox/MESSAGES/AAMk=/SEND/",
+      "microsoft.me.messages.send",
+      "send",
+    ],
+    // The other message actions follow, and the folder's own reads keep their names.
+    [
+      "DELETE",
+      "/v1.0/me/mailFolders/inbox/messages/AAMk=",
+      "microsoft.me.messages.delete",
+      "delete",
+    ],
+    [
+      "POST",
+      "/v1.0/me/mailFolders/inbox/messages/AAMk=/move",
+      "microsoft.me.messages.move",
+      "write",
+    ],
+    [
+      "POST",
+      "/v1.0/me/mailFolders/inbox/messages/AAMk=/createForward",
+      "microsoft.me.messages.createForward",
+      "write",
+    ],
+    [
+      "GET",
+      "/v1.0/me/mailFolders/inbox/messages/AAMk=",
+      "microsoft.me.mailFolders.messages.get",
+      "read",
+    ],
+    [
+      "GET",
+      "/v1.0/me/mailFolders/inbox/childFolders/AQMx/messages/AAMk=",
+      "microsoft.me.mailFolders.messages.get",
+      "read",
+    ],
+    [
+      "POST",
+      "/v1.0/me/mailFolders/inbox/messageRules",
+      "microsoft.me.mailFolders.messageRules.create",
+      "send",
+    ],
+  ]);
+});
