@@ -1,5 +1,4 @@
 import { bridgeBackoffMs } from "./bridge_backoff.ts";
-import { BridgeMetrics } from "./bridge_metrics.ts";
 
 type Payload = string | ArrayBuffer;
 type Send = (data: string | ArrayBufferLike | ArrayBufferView) => void;
@@ -47,7 +46,8 @@ export interface MaintainWebSocketOptions {
    */
   watchIntervalMs?: number;
   refreshSkewMs?: number;
-  metrics?: BridgeMetrics;
+  /** Default none; see `createBridgeMetrics` for Prometheus metrics. */
+  metrics?: BridgeMetricsSink;
   /** For tests and other runtimes; default Deno's WebSocket with its `headers` extension. */
   webSocket?: (
     url: string,
@@ -56,6 +56,22 @@ export interface MaintainWebSocketOptions {
   random?: () => number;
   now?: () => number;
 }
+
+/**
+ * Where the bridge counts what it does. prom-client's Gauge and Counter fit as they are
+ * (`createBridgeMetrics` in bridge_metrics.ts builds them); by default nothing is counted.
+ */
+export interface BridgeMetricsSink {
+  connected: { set(labels: { agent_id: string }, value: number): void };
+  reconnects: { inc(labels: { agent_id: string }): void };
+  messages: { inc(labels: { agent_id: string; direction: "in" | "out" }): void };
+}
+
+const NO_METRICS: BridgeMetricsSink = {
+  connected: { set() {} },
+  reconnects: { inc() {} },
+  messages: { inc() {} },
+};
 
 /** What the bridge needs of the SDK client: where the appliance is, and a connection look-up. */
 export interface BridgeDeps {
@@ -84,7 +100,7 @@ export async function maintainWebSocket(
   options: MaintainWebSocketOptions,
 ): Promise<void> {
   const selector = selectorOf(options);
-  const metrics = options.metrics ?? new BridgeMetrics();
+  const metrics = options.metrics ?? NO_METRICS;
   const labels = { agent_id: options.agentId };
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
@@ -167,7 +183,7 @@ interface SocketRun {
   options: MaintainWebSocketOptions;
   open: NonNullable<MaintainWebSocketOptions["webSocket"]>;
   signal: AbortSignal;
-  metrics: BridgeMetrics;
+  metrics: BridgeMetricsSink;
   labels: { agent_id: string };
   expiresAt: string | null;
   watch: () => Promise<string | null>;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { maintainWebSocket, proxyUrl } from "./bridge.ts";
-import { BridgeMetrics } from "./bridge_metrics.ts";
+import client from "prom-client";
+import { createBridgeMetrics } from "./bridge_metrics.ts";
 
 Deno.test("bridge: the provider URL's path and query go to the appliance's proxy for the provider", () => {
   assert.equal(
@@ -27,7 +28,7 @@ Deno.test("bridge: selector headers, refresh-triggered reconnect at once, jitter
   const disconnects: (number | null)[] = [];
   const stop = new AbortController();
   let greetings = 0;
-  const metrics = new BridgeMetrics();
+  const metrics = createBridgeMetrics(client);
   const done = maintainWebSocket({
     baseUrl: `http://127.0.0.1:${server.addr.port}`,
     apiKey: "sx_key",

@@ -7,10 +7,11 @@
  * deno run -A bridge_agent.ts <baseUrl> <apiKey> <connectionId> <metricsPort>
  */
 import { Securix } from "../../src/sdk/server_client.ts";
-import { BridgeMetrics } from "../../src/sdk/bridge_metrics.ts";
+import client from "prom-client";
+import { createBridgeMetrics } from "../../src/sdk/bridge_metrics.ts";
 
 const [baseUrl, apiKey, connectionId, metricsPort] = Deno.args;
-const metrics = new BridgeMetrics();
+const metrics = createBridgeMetrics(client);
 const metricsServer = Deno.serve(
   { hostname: "127.0.0.1", port: Number(metricsPort), onListen() {} },
   async () =>
