@@ -3,9 +3,8 @@
  *
  * ```ts
  * // app/api/securix/[[...path]]/route.ts
- * // server_client.ts and nextjs_handler.ts as vendored or packaged in your app
- * import { Securix } from "@/lib/securix/server_client";
- * import { toNextJsHandler } from "@/lib/securix/nextjs_handler";
+ * // lib/securix.js: downloaded from the appliance (https://<appliance>/sdk/securix.js)
+ * import { Securix, toNextJsHandler } from "@/lib/securix.js";
  * import { auth } from "@/auth"; // your own session
  *
  * const securix = new Securix({

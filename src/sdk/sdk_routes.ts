@@ -1,34 +1,43 @@
 import { Hono } from "hono";
 import { CLIENT_JS, CLIENT_JS_ETAG } from "./browser/client_asset.ts";
+import { SDK_JS, SDK_JS_ETAG } from "./sdk_asset.ts";
 
 /**
- * `GET /sdk/client.js`: the browser client (`connect()`, `<securix-button>`) as one
- * ES module. Customer pages on any origin load it with
- * `<script type="module" src="https://<appliance>/sdk/client.js">`, so it is served with
- * `access-control-allow-origin: *` (module scripts are fetched with CORS) and
- * `cross-origin-resource-policy: cross-origin`. The URL is stable, so caches revalidate
- * with the ETag after five minutes rather than keeping it forever.
+ * The SDKs as ES modules, served by the appliance so an app needs nothing from outside:
+ *
+ * - `GET /sdk/client.js`: the browser client (`connect()`, `<securix-button>`). Customer pages
+ *   on any origin load it with `<script type="module" src="https://<appliance>/sdk/client.js">`.
+ * - `GET /sdk/securix.js`: the server SDK (`Securix`, `toFetchHandler`, `toNextJsHandler`,
+ *   webhook verification, the WebSocket bridge) as one file for Node 20+, Deno and Bun, to
+ *   download into the app (`curl -o securix.js`) or, in Deno, to import by URL.
+ *
+ * Both are served with `access-control-allow-origin: *` (module scripts are fetched with CORS)
+ * and `cross-origin-resource-policy: cross-origin`. The URLs are stable, so caches revalidate
+ * with the ETag after five minutes rather than keeping them forever.
  *
  * Mount at the root: `app.route("/", sdkRoutes())`.
  */
 export function sdkRoutes(): Hono {
   const app = new Hono();
+  serveModule(app, "/sdk/client.js", CLIENT_JS, CLIENT_JS_ETAG);
+  serveModule(app, "/sdk/securix.js", SDK_JS, SDK_JS_ETAG);
+  return app;
+}
+
+function serveModule(app: Hono, path: string, body: string, etag: string): void {
   const headers = {
     "content-type": "text/javascript; charset=utf-8",
     "cache-control": "public, max-age=300, stale-while-revalidate=86400",
-    etag: CLIENT_JS_ETAG,
+    etag,
     "access-control-allow-origin": "*",
     "cross-origin-resource-policy": "cross-origin",
     "x-content-type-options": "nosniff",
   };
   // Hono answers HEAD through the GET route, without the body.
-  app.get("/sdk/client.js", (c) => {
-    if (etagMatches(c.req.header("if-none-match"), CLIENT_JS_ETAG)) {
-      return c.body(null, 304, headers);
-    }
-    return c.body(CLIENT_JS, 200, headers);
+  app.get(path, (c) => {
+    if (etagMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
+    return c.body(body, 200, headers);
   });
-  return app;
 }
 
 /** True when an If-None-Match header lists `etag` (weak comparison, as RFC 9110 asks). */

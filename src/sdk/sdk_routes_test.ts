@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { CLIENT_JS, CLIENT_JS_ETAG } from "./browser/client_asset.ts";
 import { etagMatches, sdkRoutes } from "./sdk_routes.ts";
+import { SDK_JS, SDK_JS_ETAG } from "./sdk_asset.ts";
+import { SDK_BUNDLE_PATH } from "./sdk_bundle.ts";
 
 Deno.test("GET /sdk/client.js serves the embedded module to any origin", async () => {
   const res = await sdkRoutes().request("/sdk/client.js", {
@@ -34,4 +36,30 @@ Deno.test("client.js revalidates with its ETag and answers HEAD", async () => {
   assert.ok(etagMatches("*", CLIENT_JS_ETAG));
   assert.ok(!etagMatches(undefined, CLIENT_JS_ETAG));
   assert.ok(!etagMatches(`"nope"`, CLIENT_JS_ETAG));
+});
+
+Deno.test("GET /sdk/securix.js serves the embedded server SDK bundle, cached like client.js", async () => {
+  const app = sdkRoutes();
+  const res = await app.request("/sdk/securix.js", {
+    headers: { origin: "https://customer.test" },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/javascript; charset=utf-8");
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  assert.equal(res.headers.get("cross-origin-resource-policy"), "cross-origin");
+  assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+  assert.match(res.headers.get("cache-control") ?? "", /^public, max-age=\d+/);
+  assert.equal(res.headers.get("etag"), SDK_JS_ETAG);
+  assert.notEqual(SDK_JS_ETAG, CLIENT_JS_ETAG);
+  const body = await res.text();
+  assert.equal(body, SDK_JS);
+  assert.equal(body, await Deno.readTextFile(SDK_BUNDLE_PATH));
+  assert.match(body, /^export \{[^}]*\bSecurix,/m);
+  assert.doesNotMatch(body, /^\s*import\s/m, "one self-contained file");
+  assert.doesNotMatch(body, /prom-client/, "the bridge's metrics are injected, not bundled");
+  const cached = await app.request("/sdk/securix.js", {
+    headers: { "if-none-match": `W/${SDK_JS_ETAG}` },
+  });
+  assert.equal(cached.status, 304);
+  assert.equal(cached.headers.get("access-control-allow-origin"), "*");
 });
