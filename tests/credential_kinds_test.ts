@@ -243,6 +243,99 @@ Deno.test("credential form: a query_param key never comes back in a redirect's o
   }
 });
 
+/** Connects `entityId` to a credential-form provider with the right credential. */
+async function connect(
+  env: CredentialEnv,
+  entityId: string,
+  provider: string,
+  fields: Record<string, string>,
+) {
+  const { browser, formUrl, html } = await deviceToCredentialForm(env, entityId, provider);
+  const ok = await browser.form(formUrl, { csrf: csrfOf(html), ...fields });
+  assert.equal(ok.status, 200);
+  await ok.body?.cancel();
+}
+
+Deno.test("credential form: a query_param key the provider echoes in its answer body or fields never reaches the caller", async () => {
+  const env = await setupCredentialEnv();
+  const marker = "[securix:redacted]";
+  try {
+    await connect(env, "user-e", "querykey", { field_api_key: RIGHT.queryKey });
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${env.publicUrl}/proxy/querykey/${path}`, {
+        headers: { ...env.proxyHeaders("user-e"), "accept-encoding": "gzip, br", ...headers },
+      });
+    const keyless = (what: string, text: string) =>
+      assert.equal(text.includes(RIGHT.queryKey), false, `key in the ${what}: ${text}`);
+
+    // A JSON next URL, a percent-encoded self URL, and two custom fields.
+    const page = await get("echo-page?q=1", { range: "bytes=0-20" });
+    assert.equal(page.status, 200);
+    const text = await page.text();
+    keyless("page body", text);
+    keyless("page fields", JSON.stringify([...page.headers]));
+    const json = JSON.parse(text);
+    assert.match(json.next, /\/query\/echo-page\?q=1&key=\[securix:redacted\]&page=2$/);
+    assert.match(json.self, /%3Fq%3D1%26key%3D\[securix:redacted\]$/);
+    assert.match(page.headers.get("x-request-url")!, /\?q=1&key=\[securix:redacted\]$/);
+    assert.equal(page.headers.get("x-debug"), `key=${marker}`);
+    assert.equal(page.headers.get("content-length"), String(new TextEncoder().encode(text).length));
+    const seen = env.upstreamCalls.at(-1)!;
+    assert.match(seen.search, /key=qk-right-value/, "the key went upstream");
+    assert.equal(
+      seen.acceptEncoding,
+      "identity",
+      "asked uncompressed, whatever the caller accepts",
+    );
+    assert.equal(seen.range, null, "no slices: a key could come out a part at a time");
+
+    // Error bodies quoting the request or the key.
+    const limited = await get("echo-error");
+    assert.equal(limited.status, 429);
+    assert.deepEqual(await limited.json(), {
+      error: { message: `quota exceeded for key ${marker}` },
+    });
+    const bad = await get("echo-error?text=1");
+    assert.equal(bad.status, 400);
+    assert.equal(await bad.text(), `bad request: GET /query/echo-error?text=1&key=${marker}`);
+
+    // Streamed, the key split across two chunks sent 50 ms apart.
+    const chunked = await get("echo-chunks");
+    assert.equal(chunked.headers.get("content-length"), null);
+    assert.deepEqual(await chunked.json(), { next: `/query/echo-chunks?page=2&key=${marker}` });
+
+    // Compressed although identity was asked: withheld, not passed on unsearched.
+    const zipped = await get("gzip");
+    assert.equal(zipped.status, 502);
+    const refusal = await zipped.json();
+    assert.equal(refusal.error.code, "SX-UNINSPECTABLE");
+    keyless("refusal", JSON.stringify(refusal));
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("credential form: a header key's provider answers on the unchanged path (its coding, length and Range kept)", async () => {
+  const env = await setupCredentialEnv();
+  try {
+    await connect(env, "user-h", "keyed", { field_user_key: RIGHT.apiKey });
+    const res = await fetch(`${env.publicUrl}/proxy/keyed/gzip`, {
+      headers: { ...env.proxyHeaders("user-h"), "accept-encoding": "gzip", range: "bytes=0-" },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-encoding"), "gzip");
+    assert.match(res.headers.get("content-length") ?? "", /^\d+$/);
+    // The provider's gzip bytes as sent (fetch does not undo a coding the caller asked for).
+    const unzipped = res.body!.pipeThrough(new DecompressionStream("gzip"));
+    assert.deepEqual(await new Response(unzipped).json(), { zipped: RIGHT.queryKey });
+    const seen = env.upstreamCalls.at(-1)!;
+    assert.equal(seen.acceptEncoding, "gzip");
+    assert.equal(seen.range, "bytes=0-");
+  } finally {
+    await env.close();
+  }
+});
+
 Deno.test("credential form: aws_sigv4 signs uploads with the payload hash, streams with UNSIGNED-PAYLOAD", async () => {
   const env = await setupCredentialEnv();
   try {

@@ -52,11 +52,13 @@ export async function send(
   const headers = sent.upstream.slice();
   if (sent.methodOverrideHeaders !== null) keepHonouredOverride(headers, route, method);
   framing(method, sent.contentLength, body !== null, headers);
-  // A filter reads the answer: the transport decodes nothing, so ask for it
-  // uncompressed, or a gzip answer would pass uninspected.
-  if (inspected) {
+  // A filter reads the answer, or the key rides in the query and the answer is
+  // searched for it: the transport decodes nothing, so ask for it uncompressed,
+  // or a gzip answer would pass uninspected.
+  if (inspected || route.credentialParam !== undefined) {
     setPair(headers, "accept-encoding", "identity");
-    // A slice of the answer is no longer JSON: redaction would skip it and pass it on.
+    // A slice of the answer is no longer JSON: redaction would skip it and pass it on;
+    // and slices cut where a caller asks would let a key out a part at a time.
     removePairs(headers, "range");
     removePairs(headers, "if-range");
   }

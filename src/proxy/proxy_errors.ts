@@ -116,6 +116,22 @@ export const proxyErrors = {
       status: 502,
       llmError: `${provider} cannot be reached right now; try again in a little while.`,
     }),
+  /**
+   * A provider whose key rides in the query answered compressed although it
+   * was asked for identity: it cannot be searched for the key it may echo,
+   * so it is withheld (the code strict redaction refuses with).
+   */
+  answerCompressed: (provider: string, coding: string) =>
+    new SecurixError(
+      "SX-UNINSPECTABLE",
+      `The response could not be inspected: compressed (${coding})`,
+      {
+        status: 502,
+        llmError:
+          `${provider} sent a compressed answer that could not be checked for its credential, so it was withheld; try again in a little while.`,
+        details: { reason: `compressed (${coding})` },
+      },
+    ),
   /** Audit records cannot be written: no access goes unrecorded, so none is given. */
   auditBacklog: () =>
     new SecurixError(

@@ -26,12 +26,13 @@ import {
 import { bodyless, type ForwardDeps, providerLookup, send } from "./forward.ts";
 import { headerText } from "./header_text.ts";
 import { downstreamResponsePairs, withoutUrlParam } from "./header_hygiene.ts";
-import { type HeaderPairs, pairValue, removePairs } from "./header_pairs.ts";
+import { type HeaderPairs, pairValue, removePairs, setPair } from "./header_pairs.ts";
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
 import { PeekableBody } from "./peekable_body.ts";
 import { ANSWERED_AS_IS, proxyErrors } from "./proxy_errors.ts";
 import type { Lookup, ProxyFilter } from "./proxy_filter.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
+import { SecretScrubber } from "./secret_scrub.ts";
 import { checkMethodOverride, checkRequestShape, judgedMethod } from "./request_shape.ts";
 import { readSentHeaders, type SentHeaders } from "./sent_headers.ts";
 import { upstreamUrl } from "./upstream_url.ts";
@@ -248,7 +249,8 @@ export async function handleProxy(
       }
     }
     call.upstreamMs = deps.now() - t0;
-    return await respond(deps, call, ex, engaged, response, lookup, counter);
+    const key = route.credentialParam === undefined ? null : queryKey(route, credential);
+    return await respond(deps, call, ex, engaged, response, lookup, counter, key);
   } catch (error) {
     await requestBody?.discard();
     return refuse(deps, call, error, known);
@@ -258,6 +260,14 @@ export async function handleProxy(
 const NO_FILTERS: readonly ProxyFilter[] = [];
 const DEFAULT_INSPECT = 8 * 1024 * 1024;
 const LATIN1 = new TextDecoder("latin1");
+
+/**
+ * The value a `query_param` route's key was sent as (its template is
+ * `{token}`): what a provider may echo back, so what its answer is searched for.
+ */
+function queryKey(route: ProxyRoute, credential: StoredCredential): string | null {
+  return route.inject(credential, [], route.baseUrl).searchParams.get(route.credentialParam!);
+}
 
 /**
  * A POST whose form body names the method override field (Rails' `_method`)
@@ -456,13 +466,19 @@ async function respond(
   response: UpstreamResponse,
   lookup: Lookup,
   counter: { bytesIn: number },
+  key: string | null = null,
 ): Promise<Response> {
   const pairs = downstreamResponsePairs(response.headers, response.decoded);
+  // A key sent in the query: the provider may echo the URL it was sent anywhere in its
+  // answer (a next-page URL, an error quoting the request), so all of it is searched.
+  const scrubber = key === null || key === "" ? null : new SecretScrubber(key);
   if (call.route.credentialParam !== undefined) withoutUrlParam(pairs, call.route.credentialParam);
+  scrubber?.pairs(pairs);
   if (ex.answerHeaders !== undefined) addAnswerHeaders(pairs, ex.answerHeaders);
   // Built only when a response filter looks at them: pairs are cheaper.
   let headers: Headers | null = null;
-  const { status, statusText } = response;
+  const { status } = response;
+  const statusText = scrubber === null ? response.statusText : scrubber.text(response.statusText);
   const done = (bytesOut: number) =>
     complete(deps, call, { status, error: null, bytesIn: counter.bytesIn, bytesOut });
   let body: ReadableStream<Uint8Array> | Uint8Array | null = response.body;
@@ -470,6 +486,14 @@ async function respond(
     // 205 is framed by its headers (Content-Length: 0), but a Response may carry no body.
     if (body instanceof ReadableStream) await body.cancel().catch(() => {});
     body = null;
+  }
+  if (scrubber !== null && body !== null && !response.decoded) {
+    // Asked for identity (forward.ts); a compressed answer cannot be searched for the key.
+    const coding = pairValue(response.headers, "content-encoding")?.trim().toLowerCase() ?? "";
+    if (coding !== "" && coding !== "identity") {
+      if (body instanceof ReadableStream) await body.cancel().catch(() => {});
+      throw proxyErrors.answerCompressed(call.route.provider, coding);
+    }
   }
   let init: HeaderPairs | Headers = pairs;
   if (body !== null && hasResponseFilters(filters)) {
@@ -500,6 +524,8 @@ async function respond(
     }
     if (headers !== null) init = headers;
   }
+  // Last, so a filter's rewritten body is searched too.
+  if (scrubber !== null && body !== null) body = scrubbed(scrubber, body, init);
   if (body === null) {
     const answer = downstreamResponse(null, status, undefined, init, call.route.provider);
     done(0);
@@ -517,6 +543,33 @@ async function respond(
   }
   const counted = body.pipeThrough(countingStream((bytesOut) => done(bytesOut)));
   return downstreamResponse(counted, status, statusText, init, call.route.provider);
+}
+
+/**
+ * The body with every form of the key replaced, and its framing to match: a
+ * small body read whole gets its new length, a stream is scanned as it goes
+ * (no length: it is sent chunked).
+ */
+function scrubbed(
+  scrubber: SecretScrubber,
+  body: ReadableStream<Uint8Array> | Uint8Array,
+  init: HeaderPairs | Headers,
+): ReadableStream<Uint8Array> | Uint8Array {
+  let length: string | null = null;
+  if (body instanceof Uint8Array) {
+    const out = scrubber.bytes(body);
+    if (out === body) return body;
+    body = out;
+    length = String(out.byteLength);
+  } else {
+    body = body.pipeThrough(scrubber.stream());
+  }
+  if (init instanceof Headers) {
+    if (length === null) init.delete("content-length");
+    else init.set("content-length", length);
+  } else if (length === null) removePairs(init, "content-length");
+  else setPair(init, "content-length", length);
+  return body;
 }
 
 /**

@@ -71,6 +71,12 @@ function verifySigV4(req: Request, url: URL, region: string, service: string): b
   return (again.headers as Record<string, string>).Authorization === auth;
 }
 
+async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
+  const zipped = ReadableStream.from([new TextEncoder().encode(text)])
+    .pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(zipped).arrayBuffer());
+}
+
 export interface CredentialEnvOptions {
   origin?: string;
 }
@@ -79,10 +85,20 @@ export async function setupCredentialEnv(options: CredentialEnvOptions = {}) {
   const port = freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const signed: SignedSeen[] = [];
-  const upstreamCalls: { path: string; search: string }[] = [];
+  const upstreamCalls: {
+    path: string;
+    search: string;
+    acceptEncoding: string | null;
+    range: string | null;
+  }[] = [];
   const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const url = new URL(req.url);
-    upstreamCalls.push({ path: url.pathname, search: url.search });
+    upstreamCalls.push({
+      path: url.pathname,
+      search: url.search,
+      acceptEncoding: req.headers.get("accept-encoding"),
+      range: req.headers.get("range"),
+    });
     const leaked = req.headers.has("securix-api-key") || req.headers.has("securix-entity-id");
     const ok = (extra: Record<string, unknown> = {}) =>
       leaked
@@ -90,6 +106,12 @@ export async function setupCredentialEnv(options: CredentialEnvOptions = {}) {
         : Response.json({ ok: true, path: url.pathname, ...extra });
     if (url.pathname === "/keyed/deny") {
       return Response.json({ error: "not allowed for this key" }, { status: 401 });
+    }
+    if (url.pathname === "/keyed/gzip") {
+      // Compressed whatever was asked: the proxy must pass it as it is.
+      return new Response(await gzip(`{"zipped":"${RIGHT.queryKey}"}`), {
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      });
     }
     if (url.pathname.startsWith("/keyed/")) {
       return req.headers.get("x-api-key") === RIGHT.apiKey
@@ -115,6 +137,41 @@ export async function setupCredentialEnv(options: CredentialEnvOptions = {}) {
             `<${self}?page=2&${url.search.slice(1)}>; rel="next", <${self}?page=9>; rel="last"`,
           ],
         ],
+      });
+    }
+    const key = url.searchParams.get("key") ?? "";
+    if (url.pathname === "/query/echo-page") {
+      // A paged list whose next URL is the request's own, key included, and a debug header.
+      const next = new URL(url.href);
+      next.searchParams.set("page", "2");
+      return Response.json({ items: [1, 2], next: next.href, self: encodeURIComponent(url.href) }, {
+        headers: { "x-request-url": url.href, "x-debug": `key=${key}` },
+      });
+    }
+    if (url.pathname === "/query/echo-error") {
+      // An error quoting the request, in JSON and as plain text.
+      return url.searchParams.has("text")
+        ? new Response(`bad request: GET ${url.pathname}${url.search}`, { status: 400 })
+        : Response.json({ error: { message: `quota exceeded for key ${key}` } }, { status: 429 });
+    }
+    if (url.pathname === "/query/echo-chunks") {
+      // The key split across two chunks sent apart, no Content-Length (chunked).
+      const text = `{"next":"/query/echo-chunks?page=2&key=${key}"}`;
+      const cut = text.indexOf(key) + 4;
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(new TextEncoder().encode(text.slice(0, cut)));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          controller.enqueue(new TextEncoder().encode(text.slice(cut)));
+          controller.close();
+        },
+      });
+      return new Response(body, { headers: { "content-type": "application/json" } });
+    }
+    if (url.pathname === "/query/gzip") {
+      // Compressed although identity was asked for.
+      return new Response(await gzip(`{"next":"?key=${key}"}`), {
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
       });
     }
     if (url.pathname.startsWith("/query/")) {
