@@ -1,37 +1,71 @@
-import { sql } from "drizzle-orm";
+import { and, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { rateCounters } from "../db/schema.ts";
 
 /**
  * Fixed-window counters in the database, so every appliance node sharing it
- * sees the same count. `add` returns the count after adding.
+ * sees the same count. A row holds one key's count in its current window;
+ * a count from an earlier window reads as zero and restarts at the next add.
  */
-export async function addAttempt(
-  db: Db,
-  key: string,
-  windowMs: number,
-  now: number,
-): Promise<number> {
-  const windowStart = now - (now % windowMs);
-  const [row] = await db.insert(rateCounters).values({ key, windowStart, count: 1 })
+
+/** Where a counter's window starts and how long it lasts. */
+export interface AttemptWindow {
+  start: number;
+  ms: number;
+}
+
+/** The clock-aligned window of `ms` that `now` falls in. */
+export function clockWindow(ms: number, now: number): AttemptWindow {
+  return { start: now - (now % ms), ms };
+}
+
+/** Adds one attempt and returns the count after adding. */
+export async function addAttempt(db: Db, key: string, window: AttemptWindow): Promise<number> {
+  const [row] = await db.insert(rateCounters).values({ key, windowStart: window.start, count: 1 })
     .onConflictDoUpdate({
       target: rateCounters.key,
       set: {
         count:
-          sql`CASE WHEN ${rateCounters.windowStart} = ${windowStart} THEN ${rateCounters.count} + 1 ELSE 1 END`,
-        windowStart,
+          sql`CASE WHEN ${rateCounters.windowStart} = ${window.start} THEN ${rateCounters.count} + 1 ELSE 1 END`,
+        windowStart: window.start,
       },
     }).returning({ count: rateCounters.count });
   return row.count;
 }
 
-export async function currentAttempts(
+/**
+ * Counts an attempt as failed before it is checked, in one statement with
+ * the limit check: the count after adding, or null (nothing counted) when
+ * `limit` attempts are counted already. Concurrent attempts each take one of
+ * the allowed ones, so no more than `limit` are ever checked; one that turns
+ * out right gives its count back with `giveBackAttempt` (the console
+ * lockout's reserve/succeeded, kept in the database for every node).
+ */
+export async function reserveAttempt(
   db: Db,
   key: string,
-  windowMs: number,
-  now: number,
-): Promise<number> {
-  const windowStart = now - (now % windowMs);
-  const rows = await db.select().from(rateCounters).where(sql`${rateCounters.key} = ${key}`);
-  return rows[0] && rows[0].windowStart === windowStart ? rows[0].count : 0;
+  window: AttemptWindow,
+  limit: number,
+): Promise<number | null> {
+  const [row] = await db.insert(rateCounters).values({ key, windowStart: window.start, count: 1 })
+    .onConflictDoUpdate({
+      target: rateCounters.key,
+      set: {
+        count:
+          sql`CASE WHEN ${rateCounters.windowStart} = ${window.start} THEN ${rateCounters.count} + 1 ELSE 1 END`,
+        windowStart: window.start,
+      },
+      setWhere:
+        sql`${rateCounters.windowStart} <> ${window.start} OR ${rateCounters.count} < ${limit}`,
+    }).returning({ count: rateCounters.count });
+  return row?.count ?? null;
+}
+
+/** Gives back an attempt `reserveAttempt` counted, if its window is still the current one. */
+export async function giveBackAttempt(db: Db, key: string, window: AttemptWindow): Promise<void> {
+  await db.update(rateCounters).set({ count: sql`${rateCounters.count} - 1` }).where(and(
+    eq(rateCounters.key, key),
+    eq(rateCounters.windowStart, window.start),
+    gt(rateCounters.count, 0),
+  ));
 }

@@ -1,5 +1,5 @@
 import type { StoredCredential } from "../connections/connection_types.ts";
-import { addAttempt } from "./attempt_counter.ts";
+import { addAttempt, clockWindow } from "./attempt_counter.ts";
 import { credentialFromForm, readCredentialForm } from "./credential_form_input.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import type { FlowProvider } from "./flow_provider.ts";
@@ -47,8 +47,7 @@ export async function submitCredential(
   const used = await addAttempt(
     deps.database.db,
     `credential-form:${session.id}`,
-    deps.sessionTtlMs,
-    deps.now(),
+    clockWindow(deps.sessionTtlMs, deps.now()),
   );
   if (used > MAX_CREDENTIAL_TESTS) {
     await endSession(deps.database, session, "failed", "too_many_attempts", deps.now());

@@ -1,5 +1,5 @@
 import { SecurixError } from "../errors/securix_error.ts";
-import { addAttempt, currentAttempts } from "./attempt_counter.ts";
+import { addAttempt, clockWindow, giveBackAttempt, reserveAttempt } from "./attempt_counter.ts";
 import { DEVICE_CODE_ATTEMPTS, hashDeviceCode, normalizeDeviceCode } from "./device_code.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import {
@@ -46,15 +46,19 @@ export async function enterDeviceCode(
   const db = deps.database.db;
   const now = deps.now();
   const key = `device-code-failures:${input.clientAddress}`;
-  const failures = await currentAttempts(db, key, DEVICE_FAILURE_WINDOW_MS, now);
-  if (failures >= DEVICE_FAILURES_PER_CLIENT) throw lockedOut();
+  const window = clockWindow(DEVICE_FAILURE_WINDOW_MS, now);
+  // Counted as wrong before the code is looked up, so concurrent guesses from
+  // one address cannot outrun the limit; an entry that turns out not to be a
+  // guess gives its count back.
+  const count = await reserveAttempt(db, key, window, DEVICE_FAILURES_PER_CLIENT);
+  if (count === null) throw lockedOut();
   const normalized = normalizeDeviceCode(input.code);
-  const found = normalized ? await findSessionByDeviceCode(db, hashDeviceCode(normalized)) : null;
+  const findCode = deps.findDeviceCode ?? findSessionByDeviceCode;
+  const found = normalized ? await findCode(db, hashDeviceCode(normalized)) : null;
   const session = found ? await loadSession(deps.database, found.id, now) : null;
   const usable = session && session.status === "pending" &&
     (session.deviceCodeUsedAt === null || session.browserBinding === input.bindingHash);
   if (!session || !usable) {
-    const count = await addAttempt(db, key, DEVICE_FAILURE_WINDOW_MS, now);
     // Counted before the address's lockout answers: this entry did check the code.
     const ended = session?.status === "pending" && await countForeignEntry(deps, session, now);
     if (count >= DEVICE_FAILURES_PER_CLIENT) throw lockedOut();
@@ -85,6 +89,8 @@ export async function enterDeviceCode(
       left,
     );
   }
+  // A valid code, or another browser's claim of one: not a guess, so not the address's failure.
+  await giveBackAttempt(db, key, window);
   if (session.deviceCodeUsedAt === null) {
     if (!await claimDeviceCode(db, session.id, input.bindingHash, now)) {
       // Another browser claimed it in the meantime: this one is foreign to the code.
@@ -114,7 +120,7 @@ async function countForeignEntry(
   now: number,
 ): Promise<boolean> {
   const key = `device-code-entries:${session.id}`;
-  const count = await addAttempt(deps.database.db, key, CODE_WINDOW_MS, now);
+  const count = await addAttempt(deps.database.db, key, clockWindow(CODE_WINDOW_MS, now));
   if (count < DEVICE_FAILURES_PER_CODE) return false;
   await endSession(deps.database, session, "failed", DEVICE_CODE_ATTEMPTS.reason, now);
   return true;

@@ -1,6 +1,7 @@
-import type { Database } from "../db/client.ts";
+import type { Database, Db } from "../db/client.ts";
 import type { VaultStore } from "../vault/store.ts";
 import type { ProviderRegistry } from "./flow_provider.ts";
+import type { AuthSession } from "./session_types.ts";
 
 /** Everything the flows touch, injected by the HTTP wiring. */
 export interface FlowDeps {
@@ -20,6 +21,12 @@ export interface FlowDeps {
    * read them again. Called after the commit.
    */
   connectionActivated?: (connection: ActivatedConnection) => void;
+  /**
+   * Finds the session of a typed device code (session_store's
+   * findSessionByDeviceCode by default). A seam for tests that hold every
+   * lookup until all concurrent entries are in flight.
+   */
+  findDeviceCode?: (db: Db, codeHash: string) => Promise<AuthSession | null>;
 }
 
 export interface ActivatedConnection {
