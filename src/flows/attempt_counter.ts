@@ -19,6 +19,17 @@ export function clockWindow(ms: number, now: number): AttemptWindow {
   return { start: now - (now % ms), ms };
 }
 
+/**
+ * One window for a session's whole life, started when it was. A window
+ * aligned to the clock instead would restart partway through a session that
+ * spans its boundary and hand that session the limit twice.
+ */
+export function sessionWindow(
+  session: { createdAt: number; expiresAt: number },
+): AttemptWindow {
+  return { start: session.createdAt, ms: Math.max(1, session.expiresAt - session.createdAt) };
+}
+
 /** Adds one attempt and returns the count after adding. */
 export async function addAttempt(db: Db, key: string, window: AttemptWindow): Promise<number> {
   const [row] = await db.insert(rateCounters).values({ key, windowStart: window.start, count: 1 })

@@ -1,5 +1,5 @@
 import type { StoredCredential } from "../connections/connection_types.ts";
-import { addAttempt, clockWindow } from "./attempt_counter.ts";
+import { addAttempt, sessionWindow } from "./attempt_counter.ts";
 import { credentialFromForm, readCredentialForm } from "./credential_form_input.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import type { FlowProvider } from "./flow_provider.ts";
@@ -44,10 +44,11 @@ export async function submitCredential(
     // RFC 7617: the user-id ends at the first colon, so the provider would read another user.
     return { kind: "invalid", errors: { username: "The username cannot contain a colon (:)." } };
   }
+  // Counted over the session's whole life: the cap is per consent, whatever the clock says.
   const used = await addAttempt(
     deps.database.db,
     `credential-form:${session.id}`,
-    clockWindow(deps.sessionTtlMs, deps.now()),
+    sessionWindow(session),
   );
   if (used > MAX_CREDENTIAL_TESTS) {
     await endSession(deps.database, session, "failed", "too_many_attempts", deps.now());

@@ -1,5 +1,11 @@
 import { SecurixError } from "../errors/securix_error.ts";
-import { addAttempt, clockWindow, giveBackAttempt, reserveAttempt } from "./attempt_counter.ts";
+import {
+  addAttempt,
+  clockWindow,
+  giveBackAttempt,
+  reserveAttempt,
+  sessionWindow,
+} from "./attempt_counter.ts";
 import { DEVICE_CODE_ATTEMPTS, hashDeviceCode, normalizeDeviceCode } from "./device_code.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import {
@@ -21,8 +27,6 @@ export const DEVICE_FAILURE_WINDOW_MS = 15 * 60_000;
  * addresses as they like, so the per-address limit alone does not cover it.
  */
 export const DEVICE_FAILURES_PER_CODE = 5;
-/** One window for a code's whole life: its session ends within minutes anyway. */
-const CODE_WINDOW_MS = Number.MAX_SAFE_INTEGER;
 
 export class DeviceCodeError extends SecurixError {
   readonly attemptsLeft: number | null;
@@ -120,7 +124,8 @@ async function countForeignEntry(
   now: number,
 ): Promise<boolean> {
   const key = `device-code-entries:${session.id}`;
-  const count = await addAttempt(deps.database.db, key, clockWindow(CODE_WINDOW_MS, now));
+  // One window for the code's whole life, which is its session's.
+  const count = await addAttempt(deps.database.db, key, sessionWindow(session));
   if (count < DEVICE_FAILURES_PER_CODE) return false;
   await endSession(deps.database, session, "failed", DEVICE_CODE_ATTEMPTS.reason, now);
   return true;
