@@ -2,7 +2,8 @@
  * What failed consents leave behind: tokens from a popup session whose sxc
  * reveal fails or that expires unconfirmed are revoked at the provider and
  * deleted, with their pending connection rows; repeated "Continue" posts keep
- * a bounded number of OAuth states and PKCE verifiers.
+ * a bounded number of OAuth states and PKCE verifiers. Attempt counters whose
+ * window has ended are swept by housekeeping too.
  */
 import assert from "node:assert/strict";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
@@ -95,6 +96,29 @@ Deno.test("leftovers: 50 Continue posts keep at most 3 states and verifiers; the
     const done = await browser.go(callback);
     assert.equal(done.status, 200, await done.text());
     assert.equal(await credentials(env), 1);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("leftovers: housekeeping deletes attempt counters whose window has ended, keeps live ones", async () => {
+  const env = await setup({ runtime: { housekeepingMs: 100 } });
+  try {
+    const now = Date.now();
+    const insert = (key: string, windowStart: number) =>
+      env.appliance.database.client.execute({
+        sql: "INSERT INTO rate_counters (key, window_start, count) VALUES (?, ?, 3)",
+        args: [key, windowStart],
+      });
+    await insert("device-code-failures:203.0.113.1", now - 60 * 60_000);
+    await insert("device-code-entries:ses_gone", 0);
+    await insert("device-code-failures:203.0.113.2", now - 60_000);
+    const left = () => count(env, "SELECT count(*) FROM rate_counters");
+    await until("the sweep", async () => await left() === 1, 5_000);
+    const { rows } = await env.appliance.database.client.execute(
+      "SELECT key, count FROM rate_counters",
+    );
+    assert.deepEqual([rows[0].key, rows[0].count], ["device-code-failures:203.0.113.2", 3]);
   } finally {
     await env.close();
   }

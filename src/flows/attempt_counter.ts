@@ -1,4 +1,4 @@
-import { and, eq, gt, sql } from "drizzle-orm";
+import { and, eq, gt, lte, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { rateCounters } from "../db/schema.ts";
 
@@ -79,4 +79,21 @@ export async function giveBackAttempt(db: Db, key: string, window: AttemptWindow
     eq(rateCounters.windowStart, window.start),
     gt(rateCounters.count, 0),
   ));
+}
+
+/**
+ * Housekeeping: deletes counters whose window has ended, which nothing reads
+ * again (a flood from many addresses would otherwise leave a row for each
+ * forever). Rows do not say how long their window is, so `longestWindowMs`
+ * must be at least the longest any counter uses: a row that started longer
+ * ago than that has ended, whatever its window. Returns how many rows went.
+ */
+export async function pruneAttempts(
+  db: Db,
+  now: number,
+  longestWindowMs: number,
+): Promise<number> {
+  const gone = await db.delete(rateCounters)
+    .where(lte(rateCounters.windowStart, now - longestWindowMs));
+  return gone.rowsAffected;
 }

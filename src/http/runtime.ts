@@ -16,6 +16,8 @@ import { logSafeError } from "../errors/log_safe.ts";
 import { observeSessions } from "../flows/session_outcomes.ts";
 import { sweepLeftovers } from "../flows/session_leftovers.ts";
 import { expireSessions } from "../flows/session_store.ts";
+import { pruneAttempts } from "../flows/attempt_counter.ts";
+import { DEVICE_FAILURE_WINDOW_MS } from "../flows/device_entry.ts";
 import { ApplianceMetrics } from "../metrics/appliance_metrics.ts";
 import { wireProviders } from "../providers/provider_registry.ts";
 import { resolveProviders } from "../providers/resolve_providers.ts";
@@ -512,6 +514,12 @@ export async function createRuntime(
       await pruneApprovals(database.db, now());
       await sweepAdminSessions(database.db, now());
       await sweepPortal(database.db, now());
+      // Attempt counters' windows are a device address's 15 minutes or one session's life.
+      await pruneAttempts(
+        database.db,
+        now(),
+        Math.max(DEVICE_FAILURE_WINDOW_MS, flowDeps.sessionTtlMs),
+      );
       // Ended sessions' tokens are revoked and deleted; stale OAuth states go too.
       await sweepLeftovers({ database, vault, providers: wiring.registry, now });
       if (config.audit.retain_days > 0) {
