@@ -32,16 +32,7 @@ export function sessionWindow(
 
 /** Adds one attempt and returns the count after adding. */
 export async function addAttempt(db: Db, key: string, window: AttemptWindow): Promise<number> {
-  const [row] = await db.insert(rateCounters).values({ key, windowStart: window.start, count: 1 })
-    .onConflictDoUpdate({
-      target: rateCounters.key,
-      set: {
-        count:
-          sql`CASE WHEN ${rateCounters.windowStart} = ${window.start} THEN ${rateCounters.count} + 1 ELSE 1 END`,
-        windowStart: window.start,
-      },
-    }).returning({ count: rateCounters.count });
-  return row.count;
+  return (await countAttempt(db, key, window, null))!;
 }
 
 /**
@@ -52,11 +43,21 @@ export async function addAttempt(db: Db, key: string, window: AttemptWindow): Pr
  * out right gives its count back with `giveBackAttempt` (the console
  * lockout's reserve/succeeded, kept in the database for every node).
  */
-export async function reserveAttempt(
+export function reserveAttempt(
   db: Db,
   key: string,
   window: AttemptWindow,
   limit: number,
+): Promise<number | null> {
+  return countAttempt(db, key, window, limit);
+}
+
+/** One more attempt in `window` (a new window starts at 1), unless `limit` are counted already. */
+async function countAttempt(
+  db: Db,
+  key: string,
+  window: AttemptWindow,
+  limit: number | null,
 ): Promise<number | null> {
   const [row] = await db.insert(rateCounters).values({ key, windowStart: window.start, count: 1 })
     .onConflictDoUpdate({
@@ -66,8 +67,9 @@ export async function reserveAttempt(
           sql`CASE WHEN ${rateCounters.windowStart} = ${window.start} THEN ${rateCounters.count} + 1 ELSE 1 END`,
         windowStart: window.start,
       },
-      setWhere:
-        sql`${rateCounters.windowStart} <> ${window.start} OR ${rateCounters.count} < ${limit}`,
+      setWhere: limit === null
+        ? undefined
+        : sql`${rateCounters.windowStart} <> ${window.start} OR ${rateCounters.count} < ${limit}`,
     }).returning({ count: rateCounters.count });
   return row?.count ?? null;
 }
