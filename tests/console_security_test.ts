@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { findAdmin, matchTotpCode } from "../src/admins/admin_store.ts";
 import { createLoginLink, redeemLoginLink } from "../src/admins/login_link_store.ts";
 import { listRecords } from "../src/audit/read_records.ts";
+import { InFlightGate } from "./helpers/in_flight_gate.ts";
 import { ConsoleClient, totpAt } from "./helpers/console_client.ts";
 import { ADMIN, PASSWORD, startConsoleEnv } from "./helpers/console_env.ts";
 
@@ -330,26 +331,11 @@ Deno.test("console: right sign-ins give back the attempt they took from the lock
 });
 
 Deno.test("console: concurrent wrong enrolment codes check no more than the lockout allows", async () => {
-  // Every code check is held until each of the other attempts is either held
-  // there too or answered: all are in flight at once, and only those that took
-  // a lockout count before the check get to it. (Unheld, a TOTP check is over
-  // before the next attempt arrives, and counting after it would pass too.)
   const n = 30;
-  let held = 0, answered = 0;
-  const checks = Promise.withResolvers<void>();
-  const release = () => {
-    if (held + answered === n) checks.resolve();
-  };
-  // Bounded: an attempt that neither answers nor checks must not hang the test.
-  const timer = setTimeout(() => checks.resolve(), 20_000);
+  const gate = new InFlightGate(n);
   const env = await startConsoleEnv({
     // 5 per admin name
-    checkEnrolmentCode: async (vault, admin, code, now) => {
-      held++;
-      release();
-      await checks.promise;
-      return await matchTotpCode(vault, admin, code, now);
-    },
+    checkEnrolmentCode: gate.hold(matchTotpCode),
   });
   try {
     const statuses = await atOnce(n, async () => {
@@ -365,41 +351,23 @@ Deno.test("console: concurrent wrong enrolment codes check no more than the lock
       assert.equal(r.headers.get("location"), "/console/enrol");
       const enrol = await client.page("/console/enrol");
       return { client, path: "/console/enrol", form: { _csrf: enrol.csrf, code: "000000" } };
-    }, () => {
-      answered++;
-      release();
-    });
-    assert.equal(held, 5, "codes checked");
+    }, () => gate.answered());
+    assert.equal(gate.held, 5, "codes checked");
     assert.equal(count(statuses, 401), 5, JSON.stringify(statuses));
     assert.equal(count(statuses, 429), 25, JSON.stringify(statuses));
   } finally {
-    clearTimeout(timer);
+    gate.close();
     await env.close();
   }
 });
 
 Deno.test("console: concurrent unknown login links are refused past the lockout", async () => {
-  // Every link lookup is held until each of the other attempts is either held
-  // there too or answered: all are in flight at once, and only those that took
-  // a lockout count before the lookup get to it. (Unheld, a lookup is over
-  // before the next attempt arrives, and counting after it would pass too.)
   const n = 30;
-  let held = 0, answered = 0;
-  const lookups = Promise.withResolvers<void>();
-  const release = () => {
-    if (held + answered === n) lookups.resolve();
-  };
-  // Bounded: an attempt that neither answers nor looks up must not hang the test.
-  const timer = setTimeout(() => lookups.resolve(), 20_000);
+  const gate = new InFlightGate(n);
   const env = await startConsoleEnv({
     // The per-name limit (3) is not a link's: only the address's 4 apply.
     lockout: { ...LOCKOUT, perAddress: 4 },
-    redeemLoginLink: async (db, token, now) => {
-      held++;
-      release();
-      await lookups.promise;
-      return await redeemLoginLink(db, token, now);
-    },
+    redeemLoginLink: gate.hold(redeemLoginLink),
   });
   try {
     const statuses = await atOnce(n, async (i) => {
@@ -407,15 +375,12 @@ Deno.test("console: concurrent unknown login links are refused past the lockout"
       const path = `/console/link/${"x".repeat(40)}${String(i).padStart(3, "0")}`;
       const { csrf } = await client.page(path);
       return { client, path, form: { _csrf: csrf } };
-    }, () => {
-      answered++;
-      release();
-    });
-    assert.equal(held, 4, "lookups made");
+    }, () => gate.answered());
+    assert.equal(gate.held, 4, "lookups made");
     assert.equal(count(statuses, 401), 4, JSON.stringify(statuses));
     assert.equal(count(statuses, 429), 26, JSON.stringify(statuses));
   } finally {
-    clearTimeout(timer);
+    gate.close();
     await env.close();
   }
 });

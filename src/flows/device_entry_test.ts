@@ -5,6 +5,7 @@ import { hashDeviceCode } from "./device_code.ts";
 import { DEVICE_FAILURES_PER_CLIENT, DeviceCodeError, enterDeviceCode } from "./device_entry.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import { findSessionByDeviceCode, insertSession } from "./session_store.ts";
+import { InFlightGate } from "../../tests/helpers/in_flight_gate.ts";
 
 const ADDRESS = "203.0.113.7";
 
@@ -41,27 +42,12 @@ const tally = (outcomes: string[]) =>
   );
 
 Deno.test("device entry: concurrent wrong codes from one address look up no more than the limit", async () => {
-  // Every code lookup is held until each of the other entries is either held
-  // there too or answered: all are in flight at once, and only those that took
-  // a count before the lookup get to it. (Unheld, a lookup is over before the
-  // next entry arrives, and counting after it would pass too.)
   const n = 30;
-  let held = 0, answered = 0;
-  const lookups = Promise.withResolvers<void>();
-  const release = () => {
-    if (held + answered === n) lookups.resolve();
-  };
-  // Bounded: an entry that neither answers nor looks up must not hang the test.
-  const timer = setTimeout(() => lookups.resolve(), 20_000);
+  const gate = new InFlightGate(n);
   const temp = await openTempAppliance();
   try {
     const deps = flowDeps(temp.appliance, {
-      findDeviceCode: async (db, codeHash) => {
-        held++;
-        release();
-        await lookups.promise;
-        return await findSessionByDeviceCode(db, codeHash);
-      },
+      findDeviceCode: gate.hold(findSessionByDeviceCode),
     });
     const outcomes = await Promise.all(
       Array.from({ length: n }, async (_, i) => {
@@ -69,19 +55,18 @@ Deno.test("device entry: concurrent wrong codes from one address look up no more
         const result = await outcome(
           enterDeviceCode(deps, { code, clientAddress: ADDRESS, bindingHash: "b" }),
         );
-        answered++;
-        release();
+        gate.answered();
         return result;
       }),
     );
-    assert.equal(held, DEVICE_FAILURES_PER_CLIENT, "codes looked up");
+    assert.equal(gate.held, DEVICE_FAILURES_PER_CLIENT, "codes looked up");
     // The tenth wrong code was looked up, and its answer is the lockout.
     assert.deepEqual(tally(outcomes), {
       "400 SX-DEVICE-CODE-INVALID": DEVICE_FAILURES_PER_CLIENT - 1,
       "429 SX-DEVICE-LOCKED": n - DEVICE_FAILURES_PER_CLIENT + 1,
     });
   } finally {
-    clearTimeout(timer);
+    gate.close();
     await temp.cleanup();
   }
 });
