@@ -1,5 +1,5 @@
 import type { App } from "../apps/app_store.ts";
-import { requireOwnSession } from "./confirm_session.ts";
+import { requirePopupSession } from "./confirm_session.ts";
 import { flowErrors } from "./flow_errors.ts";
 import type { FlowDeps } from "./flow_deps.ts";
 import { discardSessionLeftovers } from "./session_leftovers.ts";
@@ -21,10 +21,7 @@ export async function cancelSession(
   sessionId: string,
   sxc: string,
 ): Promise<AuthSession> {
-  const session = await requireOwnSession(deps, app, sessionId);
-  if (session.flow !== "popup" || !session.sxcHash) {
-    throw flowErrors.invalidInput("Only popup sessions are cancelled with an sxc");
-  }
+  const session = await requirePopupSession(deps, app, sessionId, "cancelled");
   if (!verifySxc(sxc, session.sxcHash)) throw flowErrors.sxcMismatch();
   if (session.status === "failed" || session.status === "expired") return session;
   if (session.status === "completed") throw flowErrors.sessionEnded(session.status, null);

@@ -21,6 +21,20 @@ export async function requireOwnSession(
   return session;
 }
 
+/** A popup session of this app, the only kind that holds an sxc; `act` names the step refused. */
+export async function requirePopupSession(
+  deps: FlowDeps,
+  app: App,
+  sessionId: string,
+  act: "confirmed" | "cancelled",
+): Promise<AuthSession & { sxcHash: string }> {
+  const session = await requireOwnSession(deps, app, sessionId);
+  if (session.flow !== "popup" || !session.sxcHash) {
+    throw flowErrors.invalidInput(`Only popup sessions are ${act} with an sxc`);
+  }
+  return session as AuthSession & { sxcHash: string };
+}
+
 /**
  * The popup handshake's last step: only the browser that committed to
  * sha256(sxc) can reveal sxc, and only then do the connections become active.
@@ -31,10 +45,7 @@ export async function confirmSession(
   sessionId: string,
   sxc: string,
 ): Promise<AuthSession> {
-  const session = await requireOwnSession(deps, app, sessionId);
-  if (session.flow !== "popup" || !session.sxcHash) {
-    throw flowErrors.invalidInput("Only popup sessions are confirmed with an sxc");
-  }
+  const session = await requirePopupSession(deps, app, sessionId, "confirmed");
   if (
     session.status === "completed" || session.status === "failed" || session.status === "expired"
   ) {
