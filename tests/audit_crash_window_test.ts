@@ -14,6 +14,8 @@ import { createDatabaseIn } from "./helpers/temp_appliance.ts";
 /** The writer's interval (audit_writer.ts) plus scheduling slack on a busy 2-core machine. */
 const WINDOW_MS = 250;
 const SLACK_MS = 350;
+/** Concurrent callers driving the traffic. */
+const CALLERS = 4;
 
 async function cli(dir: string, ...args: string[]): Promise<string> {
   const result = await runCliProcess(args, { cwd: dir });
@@ -32,7 +34,7 @@ interface Outcome {
 
 /**
  * Runs `serve` on a fresh data dir, drives refused-and-audited proxy requests
- * from 4 callers for 1.6 s, sends `signal`, then reads the audit log back.
+ * from CALLERS callers for 1.6 s, sends `signal`, then reads the audit log back.
  */
 async function trafficUntil(signal: Deno.Signal): Promise<Outcome> {
   const dir = await Deno.makeTempDir({ prefix: "securix-audit-crash-" });
@@ -69,7 +71,7 @@ async function trafficUntil(signal: Deno.Signal): Promise<Outcome> {
         }
       }
     };
-    const workers = Array.from({ length: 4 }, worker);
+    const workers = Array.from({ length: CALLERS }, worker);
     await new Promise((r) => setTimeout(r, 1_600));
     const signalAt = Date.now();
     stopping = true;
@@ -100,7 +102,12 @@ Deno.test("audit: SIGKILL mid-traffic loses at most one batch window, and the ch
       `${lost} lost (the last ${lostWindowMs} ms before the kill)`,
   );
   assert.ok(recordedAt.length > 0, "batches were written before the kill");
-  assert.ok(lost >= 0, "never more records than answers");
+  // A request in flight at the signal may be audited and answered, its answer
+  // reaching its caller just after: at most one such per caller.
+  assert.ok(
+    lost >= -CALLERS,
+    `${-lost} more records than answers, more than the ${CALLERS} callers`,
+  );
   assert.ok(
     lostWindowMs <= WINDOW_MS + SLACK_MS,
     `lost ${lostWindowMs} ms of audit, more than one batch window (${WINDOW_MS} ms)`,
