@@ -200,10 +200,7 @@ async function readJson<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
   if (Number(req.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) {
     throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
   }
-  const text = await req.text();
-  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) {
-    throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
-  }
+  const text = await readLimited(req, MAX_BODY_BYTES);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -217,6 +214,34 @@ async function readJson<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
     throw refused(400, "SX-INVALID-INPUT", `${issue.path.join(".") || "body"}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/**
+ * The body as text, read chunk by chunk and cancelled once past `limit` bytes: a chunked
+ * body has no content-length to refuse it by, and `req.text()` would buffer all of it.
+ */
+async function readLimited(req: Request, limit: number): Promise<string> {
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 function errorToResponse(error: unknown, onError: (error: unknown) => void): Response {

@@ -375,3 +375,31 @@ Deno.test("toNextJsHandler exposes GET and POST that route on the URL", async ()
   );
   assert.equal(created.status, 201);
 });
+
+Deno.test("a body without content-length is read only up to the limit, never buffered whole", async () => {
+  const { handler, calls } = setup();
+  for (const path of ["create-auth-session", "confirm-auth-session", "cancel-auth-session"]) {
+    // A signed-in user streams 8 MiB in chunks, with no content-length to refuse it by.
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    let pulled = 0;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= 8 * 1024 * 1024) return controller.close();
+        pulled += chunk.length;
+        controller.enqueue(chunk);
+      },
+      cancel() {
+        cancelled = true;
+      },
+    }, { highWaterMark: 0 });
+    const req = post(path, null);
+    const res = await handler(new Request(req.url, { method: "POST", headers: req.headers, body }));
+    assert.equal(req.headers.get("content-length"), null);
+    assert.equal(res.status, 413, path);
+    assert.equal((await errorOf(res)).code, "SX-BODY-TOO-LARGE");
+    assert.ok(pulled <= 2 * chunk.length, `${path}: read ${pulled} bytes of an oversized body`);
+    assert.ok(cancelled, `${path}: the rest of the body is cancelled`);
+  }
+  assert.equal(calls.length, 0);
+});

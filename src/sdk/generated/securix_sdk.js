@@ -21335,10 +21335,7 @@ async function readJson(req, schema) {
   if (Number(req.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) {
     throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
   }
-  const text = await req.text();
-  if (new TextEncoder().encode(text).length > MAX_BODY_BYTES) {
-    throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
-  }
+  const text = await readLimited(req, MAX_BODY_BYTES);
   let json2;
   try {
     json2 = JSON.parse(text);
@@ -21351,6 +21348,30 @@ async function readJson(req, schema) {
     throw refused(400, "SX-INVALID-INPUT", `${issue2.path.join(".") || "body"}: ${issue2.message}`);
   }
   return parsed.data;
+}
+async function readLimited(req, limit) {
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (; ; ) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {
+      });
+      throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }
 function errorToResponse(error62, onError) {
   if (error62 instanceof SecurixApiError && !isApplianceFault(error62)) {
