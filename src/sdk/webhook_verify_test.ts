@@ -39,3 +39,24 @@ Deno.test("sdk webhooks.verify: changed body, id, timestamp or secret, and stale
     );
   }
 });
+
+Deno.test("sdk webhooks.verify: an empty or missing secret (an unset env var) verifies nothing", () => {
+  // Signed with an empty HMAC key, as anyone can: a receiver whose secret is "" or "whsec_"
+  // must not accept it.
+  const forged = {
+    ...headers,
+    "webhook-signature": signatureHeader(["whsec_"], "msg_1", at, body),
+  };
+  for (const empty of ["", "whsec_", undefined as unknown as string, "whsec_AAAA"]) {
+    assert.throws(
+      () => Securix.webhooks.verify(body, forged, empty, { now }),
+      (e: unknown) => e instanceof TypeError && /secret/.test(e.message),
+      JSON.stringify(empty),
+    );
+  }
+  // A well-formed secret still refuses the forgery, as a bad signature.
+  assert.throws(
+    () => Securix.webhooks.verify(body, forged, secret, { now }),
+    WebhookVerificationError,
+  );
+});

@@ -47,9 +47,13 @@ export class WebhookVerificationError extends Error {
   }
 }
 
+/** Securix generates 32-byte secrets; fewer than 16 is a misconfiguration, never a key. */
+const MIN_SECRET_BYTES = 16;
+
 /**
  * Verifies a delivery: the timestamp within `toleranceS` of now and one of the
- * `v1,` signatures matching. Throws WebhookVerificationError otherwise.
+ * `v1,` signatures matching. Throws WebhookVerificationError otherwise, and a TypeError
+ * for a secret that is empty or too short to be one.
  */
 export function verifyWebhook(
   body: string,
@@ -57,6 +61,13 @@ export function verifyWebhook(
   secret: string,
   options: { toleranceS?: number; now?: () => number } = {},
 ): void {
+  // An unset secret (an empty env var) would be an empty HMAC key anyone can sign with.
+  if (typeof secret !== "string" || secretBytes(secret).length < MIN_SECRET_BYTES) {
+    throw new TypeError(
+      `Cannot verify a webhook: the secret is empty or shorter than ${MIN_SECRET_BYTES} bytes ` +
+        `(pass the endpoint's whsec_… secret)`,
+    );
+  }
   const get = (name: string) =>
     headers instanceof Headers
       ? headers.get(name)

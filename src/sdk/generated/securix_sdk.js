@@ -22132,7 +22132,11 @@ var WebhookVerificationError = class extends Error {
     this.name = "WebhookVerificationError";
   }
 };
+var MIN_SECRET_BYTES = 16;
 function verifyWebhook(body, headers, secret, options = {}) {
+  if (typeof secret !== "string" || secretBytes(secret).length < MIN_SECRET_BYTES) {
+    throw new TypeError(`Cannot verify a webhook: the secret is empty or shorter than ${MIN_SECRET_BYTES} bytes (pass the endpoint's whsec_\u2026 secret)`);
+  }
   const get = (name) => headers instanceof Headers ? headers.get(name) : headers[name] ?? headers[name.toLowerCase()] ?? null;
   const id = get("webhook-id");
   const timestamp = Number(get("webhook-timestamp"));
