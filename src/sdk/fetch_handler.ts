@@ -165,6 +165,10 @@ function checkBrowserRequest(req: Request, trusted: Set<string>): void {
 }
 
 async function ownSession(securix: Securix, sessionId: string, entityId: string) {
+  // Not ids (the client refuses them as path segments): "not found", not a 500.
+  if (sessionId === "." || sessionId === "..") {
+    throw refused(404, "SX-SESSION-NOT-FOUND", "No such session");
+  }
   const session = await securix.auth.getSession(sessionId);
   // Another entity's session is "not found", so ids cannot be probed.
   if (session.entityId !== entityId) throw refused(404, "SX-SESSION-NOT-FOUND", "No such session");

@@ -403,3 +403,24 @@ Deno.test("a body without content-length is read only up to the limit, never buf
   }
   assert.equal(calls.length, 0);
 });
+
+Deno.test('a sessionId of "." or ".." is not found, never sent to the appliance', async () => {
+  const { handler, calls, errors } = setup();
+  for (const sessionId of [".", ".."]) {
+    for (
+      const req of [
+        post("confirm-auth-session", { sessionId, sxc: "x" }),
+        post("cancel-auth-session", { sessionId, sxc: "x" }),
+        new Request(`${APP}/api/securix/status?sessionId=${sessionId}`, {
+          headers: { cookie: "user=alice" },
+        }),
+      ]
+    ) {
+      const res = await handler(req);
+      assert.equal(res.status, 404);
+      assert.equal((await errorOf(res)).code, "SX-SESSION-NOT-FOUND");
+    }
+  }
+  assert.equal(calls.length, 0);
+  assert.equal(errors.length, 0);
+});

@@ -400,6 +400,10 @@ function segment(value: string): string {
   if (typeof value !== "string" || value.length === 0) {
     throw new TypeError("Cannot call the Securix API: id is empty");
   }
+  // encodeURIComponent keeps dots, and URL parsing would resolve "." or ".." to another route.
+  if (value === "." || value === "..") {
+    throw new TypeError(`Cannot call the Securix API: "${value}" is not an id`);
+  }
   return encodeURIComponent(value);
 }
 const query = (params: Record<string, string>) => new URLSearchParams(params).toString();

@@ -281,3 +281,25 @@ Deno.test("portal.getUrl posts entity and returnUrl; answers url and expiresAt",
   assert.equal(seen[0].url, "https://sx.test/v1/portal/urls");
   assert.deepEqual(seen[0].body, { entityId: "user-1", returnUrl: "https://app.test/settings" });
 });
+
+Deno.test('an id of "." or ".." is refused: as a path segment it would reach another route', async () => {
+  // The fetch handler passes a browser's sessionId straight to getSession; an app may pass a
+  // user's connection id to revoke. URL parsing turns /v1/connections/.. into /v1/.
+  const { seen, fetch } = stub(() => Response.json(sessionJson()));
+  const securix = new Securix({ baseUrl: "https://sx.test", apiKey: KEY, fetch });
+  for (const id of [".", ".."]) {
+    const calls = [
+      () => securix.auth.getSession(id),
+      () => securix.auth.confirmSessionSXC(id, "sxc"),
+      () => securix.auth.cancelSessionSXC(id, "sxc"),
+      () => securix.connections.get(id),
+      () => securix.connections.revoke(id),
+      () => securix.mcp.revokeUrl(id),
+    ];
+    for (const call of calls) await assert.rejects(call, TypeError, `${call} with ${id}`);
+  }
+  assert.equal(seen.length, 0);
+  // Dots inside an id are not dot segments and still go through, encoded.
+  await securix.auth.getSession("ses..1");
+  assert.equal(new URL(seen[0].url).pathname, "/v1/auth/sessions/ses..1");
+});

@@ -21301,6 +21301,9 @@ function checkBrowserRequest(req, trusted) {
   }
 }
 async function ownSession(securix, sessionId, entityId) {
+  if (sessionId === "." || sessionId === "..") {
+    throw refused(404, "SX-SESSION-NOT-FOUND", "No such session");
+  }
   const session = await securix.auth.getSession(sessionId);
   if (session.entityId !== entityId) throw refused(404, "SX-SESSION-NOT-FOUND", "No such session");
   return session;
@@ -22627,6 +22630,9 @@ function parseBaseUrl(value) {
 function segment(value) {
   if (typeof value !== "string" || value.length === 0) {
     throw new TypeError("Cannot call the Securix API: id is empty");
+  }
+  if (value === "." || value === "..") {
+    throw new TypeError(`Cannot call the Securix API: "${value}" is not an id`);
   }
   return encodeURIComponent(value);
 }
