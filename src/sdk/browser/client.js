@@ -462,7 +462,12 @@ function waitForPopup(w) {
 async function connectDevice(options, providers) {
   const created = await post(options, "create-auth-session", { providers, flow: "device" });
   const sessionId = String(created.sessionId);
-  const authUrl = String(created.authUrl);
+  // Shown as a link (the button's, the app's onDeviceCode): http(s) only, as for the popup.
+  const parsed = new URL(String(created.authUrl), (options.window ?? window).location.href);
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw new EndpointError("SX-BAD-RESPONSE", "The endpoint returned an invalid authUrl");
+  }
+  const authUrl = parsed.href;
   const code = String(created.deviceAuthCode);
   options.onDeviceCode?.({
     sessionId,

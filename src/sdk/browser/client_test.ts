@@ -603,3 +603,33 @@ Deno.test("client: <securix-button> names catalog providers as the consent page 
   assert.equal(providerDisplayName("corp"), "Corp");
   assert.equal(providerDisplayName("toString"), "ToString");
 });
+
+Deno.test("device flow: an authUrl that is not http(s) is never shown as a link", async () => {
+  for (
+    const authUrl of ["javascript:alert(document.domain)//", "data:text/html,<script>1</script>"]
+  ) {
+    const win = new FakeWindow();
+    const { calls, fetch } = endpoint({
+      "POST /api/securix/create-auth-session": created({
+        flow: "device",
+        authUrl,
+        deviceAuthCode: "ABCD-1234",
+        interval: 1,
+      }),
+    });
+    const shown: unknown[] = [];
+    const error = await connect({
+      endpoint: "/api/securix",
+      providers: ["gmail"],
+      flow: "device",
+      window: win as never,
+      fetch,
+      onDeviceCode: (info) => shown.push(info),
+      sleep: () => Promise.resolve(),
+    }).catch((e) => e);
+    assert.ok(error instanceof EndpointError, authUrl);
+    assert.equal(error.code, "SX-BAD-RESPONSE");
+    assert.deepEqual(shown, [], "onDeviceCode (the button's link) never gets it");
+    assert.equal(calls.length, 1, "no polling");
+  }
+});
