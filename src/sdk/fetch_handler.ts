@@ -22,9 +22,9 @@
  *   ? handler(req) : app(req));
  * ```
  *
- * POSTs must be `application/json` and not cross-site (`Sec-Fetch-Site`), so another
- * site cannot drive them with the user's cookies; list extra front-end origins in
- * `trustedOrigins`.
+ * POSTs must be `application/json`, and no request may be cross-site (`Sec-Fetch-Site`), so
+ * another site can neither drive the routes with the user's cookies nor read `status`; list
+ * extra front-end origins in `trustedOrigins`.
  */
 import { z } from "zod";
 import type { Flow } from "./api_schemas.ts";
@@ -136,7 +136,7 @@ export function createFetchHandler(
     const route = routes[key];
     if (!route) return errorJson(404, "SX-NOT-FOUND", `No route for ${req.method} ${path}`);
     try {
-      if (req.method === "POST") checkBrowserRequest(req, trusted);
+      checkBrowserRequest(req, trusted);
       const entityId = await options.getEntityId(req);
       if (typeof entityId !== "string" || entityId.length === 0) {
         return errorJson(401, "SX-NOT-SIGNED-IN", "Sign in to the app before connecting accounts");
@@ -152,10 +152,14 @@ export function createFetchHandler(
   };
 }
 
-/** Refuses cross-site POSTs and non-JSON bodies (which a plain HTML form could send). */
+/**
+ * Refuses non-JSON POST bodies (which a plain HTML form could send) and cross-site requests,
+ * GETs too: `status` names the user's accounts, and an app's CORS middleware that reflects
+ * any origin with credentials would otherwise let any site read them.
+ */
 function checkBrowserRequest(req: Request, trusted: Set<string>): void {
   const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
+  if (req.method === "POST" && !/^application\/json\s*(;|$)/i.test(type)) {
     throw refused(415, "SX-UNSUPPORTED-MEDIA-TYPE", "Send the body as application/json");
   }
   const origin = req.headers.get("origin");

@@ -424,3 +424,41 @@ Deno.test('a sessionId of "." or ".." is not found, never sent to the appliance'
   assert.equal(calls.length, 0);
   assert.equal(errors.length, 0);
 });
+
+Deno.test("status: a cross-site GET is refused, so an app's permissive CORS cannot leak accounts", async () => {
+  // status answers the user's connected accounts (emails); an app whose CORS middleware
+  // reflects any origin with credentials would hand them to any site the user visits.
+  const { handler, calls } = setup();
+  for (const path of ["status", "status?sessionId=ses_alice"]) {
+    const res = await handler(
+      new Request(`${APP}/api/securix/${path}`, {
+        headers: {
+          cookie: "user=alice",
+          "sec-fetch-site": "cross-site",
+          origin: "https://evil.test",
+        },
+      }),
+    );
+    assert.equal(res.status, 403, path);
+    assert.equal((await errorOf(res)).code, "SX-CROSS-SITE");
+  }
+  assert.equal(calls.length, 0);
+  // Same-origin, and a trusted front end, still read it.
+  const own = await handler(
+    new Request(`${APP}/api/securix/status`, {
+      headers: { cookie: "user=alice", "sec-fetch-site": "same-origin" },
+    }),
+  );
+  assert.equal(own.status, 200);
+  const trusting = setup({ trustedOrigins: ["https://front.test"] });
+  const trusted = await trusting.handler(
+    new Request(`${APP}/api/securix/status`, {
+      headers: {
+        cookie: "user=alice",
+        "sec-fetch-site": "cross-site",
+        origin: "https://front.test",
+      },
+    }),
+  );
+  assert.equal(trusted.status, 200);
+});

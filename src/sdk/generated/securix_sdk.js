@@ -21273,7 +21273,7 @@ function createFetchHandler(securix, options) {
     const route = routes[key];
     if (!route) return errorJson(404, "SX-NOT-FOUND", `No route for ${req.method} ${path}`);
     try {
-      if (req.method === "POST") checkBrowserRequest(req, trusted);
+      checkBrowserRequest(req, trusted);
       const entityId = await options.getEntityId(req);
       if (typeof entityId !== "string" || entityId.length === 0) {
         return errorJson(401, "SX-NOT-SIGNED-IN", "Sign in to the app before connecting accounts");
@@ -21292,7 +21292,7 @@ function createFetchHandler(securix, options) {
 }
 function checkBrowserRequest(req, trusted) {
   const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
+  if (req.method === "POST" && !/^application\/json\s*(;|$)/i.test(type)) {
     throw refused(415, "SX-UNSUPPORTED-MEDIA-TYPE", "Send the body as application/json");
   }
   const origin = req.headers.get("origin");
