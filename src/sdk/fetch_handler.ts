@@ -44,7 +44,13 @@ export interface FetchHandlerOptions {
    * appliance's own allowlist decides.
    */
   providers?: ProviderAllowlist;
-  /** Flows the browser may start. Default both. */
+  /**
+   * Flows the browser may start. Default `["popup"]`. Add `"device"` only for users who
+   * really connect from another device: a device code works for whoever types it in, so a
+   * signed-in user could send theirs to someone else ("enter ABCD-1234 to verify your
+   * account") and get that person's account connected to their own id. The popup flow's
+   * opener proof refuses exactly such a forwarded consent.
+   */
   flows?: Flow[];
   /** Origins other than the handler's own site allowed to call it. */
   trustedOrigins?: string[];
@@ -78,7 +84,7 @@ export function createFetchHandler(
   options: FetchHandlerOptions,
 ): (req: Request) => Promise<Response> {
   const basePath = normalizeBasePath(options.basePath ?? "/api/securix");
-  const flows = new Set(options.flows ?? ["popup", "device"]);
+  const flows = new Set(options.flows ?? ["popup"]);
   const trusted = new Set((options.trustedOrigins ?? []).map((o) => new URL(o).origin));
   const onError = options.onError ??
     ((error: unknown) => console.error(`Securix handler: ${describe(error)}`));

@@ -306,7 +306,7 @@ Deno.test("flows: only the allowed ones; device answers carry the code", async (
     post("create-auth-session", { providers: ["gmail"], flow: "device" }),
   );
   assert.equal((await errorOf(refused)).code, "SX-FLOW-NOT-ALLOWED");
-  const { handler, calls } = setup();
+  const { handler, calls } = setup({ flows: ["popup", "device"] });
   const res = await handler(post("create-auth-session", { providers: ["gmail"], flow: "device" }));
   const body = await res.json();
   assert.equal(body.deviceAuthCode, "ABCD-1234");
@@ -461,4 +461,22 @@ Deno.test("status: a cross-site GET is refused, so an app's permissive CORS cann
     }),
   );
   assert.equal(trusted.status, 200);
+});
+
+Deno.test("flows: by default only the popup; a signed-in user cannot get a device code to phish with", async () => {
+  // A device code is a link-free consent: whoever the code is sent to ("enter ABCD-1234 at
+  // securix.example.com/device to verify") connects their account to the code's entity. The
+  // popup flow's opener proof stops exactly that forwarding, so the browser routes offer the
+  // device flow only when the app asks for it.
+  const { handler, calls } = setup();
+  const refused = await handler(
+    post("create-auth-session", { providers: ["gmail"], flow: "device" }),
+  );
+  assert.equal(refused.status, 400);
+  assert.equal((await errorOf(refused)).code, "SX-FLOW-NOT-ALLOWED");
+  assert.equal(calls.length, 0);
+  const popup = await handler(
+    post("create-auth-session", { providers: ["gmail"], sxcHash: SXC_HASH }),
+  );
+  assert.equal(popup.status, 201);
 });

@@ -741,7 +741,8 @@ const ElementBase = /** @type {typeof HTMLElement} */ (
  * the error) which bubbles out of shadow DOM. While the popup looks closed and the
  * client keeps confirming, it says "Waiting for the sign-in window…", turns into
  * "Try again" (a click starts over in a new window) and dispatches `securix-waiting`
- * (detail: WaitingInfo).
+ * (detail: WaitingInfo). `flow="device"` works only where the app's handler offers it
+ * (`toFetchHandler({ flows: ["popup", "device"] })`).
  */
 export class SecurixButton extends ElementBase {
   static observedAttributes = ["label", "providers", "disabled"];

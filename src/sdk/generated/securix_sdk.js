@@ -21185,8 +21185,7 @@ var confirmBody = external_exports.strictObject({
 function createFetchHandler(securix, options) {
   const basePath = normalizeBasePath(options.basePath ?? "/api/securix");
   const flows = new Set(options.flows ?? [
-    "popup",
-    "device"
+    "popup"
   ]);
   const trusted = new Set((options.trustedOrigins ?? []).map((o) => new URL(o).origin));
   const onError = options.onError ?? ((error62) => console.error(`Securix handler: ${describe3(error62)}`));
