@@ -3,7 +3,8 @@ import { newId } from "../db/ids.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import type { CallRecord, Outcome } from "../proxy/completion.ts";
 import type { Exchange } from "../proxy/exchange.ts";
-import { DONE, type ProxyFilter, type Verdict } from "../proxy/proxy_filter.ts";
+import { type BodyReader, DONE, type ProxyFilter, type Verdict } from "../proxy/proxy_filter.ts";
+import { exchangeBatch } from "../proxy/exchange_batch.ts";
 import { anomalyErrors } from "./anomaly_errors.ts";
 import type { AnomalyStorage } from "./anomaly_storage.ts";
 import { type Anomaly, BLOCKED_CLASS, type Detector } from "./anomaly_types.ts";
@@ -42,6 +43,8 @@ export interface AnomalyEngineDeps {
    * by another process applies here on time, backlog or not.
    */
   databaseBusy?: () => boolean;
+  /** `[proxy] max_inspect_bytes`: how much of a batch body is read to count its deletes. */
+  maxInspectBytes?: number;
 }
 
 /**
@@ -109,7 +112,7 @@ export class AnomalyEngine {
   constructor(deps: AnomalyEngineDeps) {
     this.#deps = deps;
     this.#security = deps.security;
-    this.filter = { name: "anomalies", request: (ex) => this.check(ex) };
+    this.filter = { name: "anomalies", request: (ex, body) => this.check(ex, body) };
   }
 
   /** The block in force for a call of `cls` on `connectionId`, if any. */
@@ -142,34 +145,52 @@ export class AnomalyEngine {
   }
 
   /** The filter's request hook: refuses a call of a blocked class on a blocked connection. */
-  check(ex: Exchange): Verdict | Promise<Verdict> {
-    const operation = ex.operation;
-    const cls = operation.class;
-    let block: Block | undefined;
-    if (operation.multiplexed === true) {
+  check(ex: Exchange, body?: BodyReader): Verdict | Promise<Verdict> {
+    if (ex.operation.multiplexed === true) {
       // A batch (Google /batch, Graph $batch, GraphQL) may carry the blocked class: refused too.
       const id = ex.caller.connection.id;
-      block = this.#deletes.get(id) ?? this.#reads.get(id);
+      const block = this.#deletes.get(id) ?? this.#reads.get(id);
       if (block !== undefined) return this.#refuse(ex, block);
-    }
-    if (cls !== "delete" && cls !== "read") return DONE;
-    const id = ex.caller.connection.id;
-    block = cls === "delete" ? this.#deletes.get(id) : this.#reads.get(id);
-    if (block === undefined && cls === "delete") {
-      // This call would be one more than the threshold: it is the one refused.
-      const md = this.#security.mass_delete;
-      const tally = md.enabled ? this.#tallies.mass_delete.get(id) : undefined;
-      if (tally !== undefined) {
-        const now = this.#deps.now();
-        const count = tally.window.sum(now) + 1;
-        if (count > md.threshold) {
-          setContext(tally, ex.caller, ex.operation.id);
-          block = this.#trip(tally, count, now);
-        }
+      if (this.#security.mass_delete.enabled && body !== undefined) {
+        const max = this.#deps.maxInspectBytes ?? 8 * 1024 * 1024;
+        return exchangeBatch(ex, body, max).then((batch) => {
+          if (batch === undefined) return this.#checkClass(ex);
+          // Its deletes could not be counted: one batch must not carry them past the detector.
+          if (batch === null) {
+            return { action: "deny", error: anomalyErrors.uncountable(), rule: null };
+          }
+          return batch.deletes > 0 ? this.#checkDeletes(ex, batch.deletes) : DONE;
+        });
       }
     }
-    if (block === undefined) return DONE;
-    return this.#refuse(ex, block);
+    return this.#checkClass(ex);
+  }
+
+  #checkClass(ex: Exchange): Verdict | Promise<Verdict> {
+    const cls = ex.operation.class;
+    if (cls !== "delete" && cls !== "read") return DONE;
+    const id = ex.caller.connection.id;
+    const block = cls === "delete" ? this.#deletes.get(id) : this.#reads.get(id);
+    if (block !== undefined) return this.#refuse(ex, block);
+    return cls === "delete" ? this.#checkDeletes(ex, 1) : DONE;
+  }
+
+  /** `n` more deletes on a connection not blocked yet: past the threshold, this call is refused. */
+  #checkDeletes(ex: Exchange, n: number): Verdict | Promise<Verdict> {
+    const md = this.#security.mass_delete;
+    if (!md.enabled) return DONE;
+    const id = ex.caller.connection.id;
+    const now = this.#deps.now();
+    let tally = this.#tallies.mass_delete.get(id);
+    const count = (tally?.window.sum(now) ?? 0) + n;
+    if (count <= md.threshold) return DONE;
+    if (tally === undefined) {
+      tally = new Tally("mass_delete", id, md.window);
+      this.#tallies.mass_delete.set(id, tally);
+    }
+    setContext(tally, ex.caller, ex.operation.id);
+    const block = this.#trip(tally, count, now);
+    return block === undefined ? DONE : this.#refuse(ex, block);
   }
 
   #refuse(ex: Exchange, block: Block): Verdict | Promise<Verdict> {
@@ -221,14 +242,20 @@ export class AnomalyEngine {
     const operation = call.exchange?.operation ?? call.operation;
     const security = this.#security;
     const connectionId = caller.connection.id;
-    if (security.mass_delete.enabled && operation.class === "delete") {
+    // A batch counts every delete it carries, whatever the batch's own class.
+    const deletes = call.exchange?.batch != null
+      ? call.exchange.batch.deletes
+      : operation.class === "delete"
+      ? 1
+      : 0;
+    if (security.mass_delete.enabled && deletes > 0) {
       const tallies = this.#tallies.mass_delete;
       this.#count(
         tallies,
         security.mass_delete,
         "mass_delete",
         connectionId,
-        1,
+        deletes,
         caller,
         operation.id,
         now,

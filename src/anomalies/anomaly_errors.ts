@@ -27,6 +27,13 @@ export const anomalyErrors = {
         },
       },
     ),
+  /** A batch (Google `/batch`, Graph `$batch`) whose calls cannot be read, so its deletes cannot be counted. */
+  uncountable: () =>
+    new SecurixError(
+      "SX-INVALID-INPUT",
+      "Batch refused: its calls cannot be read (larger than proxy.max_inspect_bytes, or not a batch body), so its deletes cannot be counted",
+      { status: 400 },
+    ),
   notFound: (id: string) =>
     new SecurixError("SX-ANOMALY-NOT-FOUND", `No anomaly "${id}"`, {
       status: 404,

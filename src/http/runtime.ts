@@ -343,6 +343,7 @@ export async function createRuntime(
     onAnomaly: (detector, action) => metrics.anomalies.inc({ detector, action }),
     log,
     databaseBusy: () => audit?.backlogged === true || (serving?.auditBacklogged() ?? false),
+    maxInspectBytes: config.proxy.max_inspect_bytes,
   });
   const approvalSignals = new ApprovalSignals();
   // Each entity's Trust Portal switches, read by the rules filter on every call.
@@ -356,7 +357,11 @@ export async function createRuntime(
     compose: (set, rulesFilter) => {
       const filters: ProxyFilter[] = [anomalies.filter];
       if (rulesFilter) filters.push(rulesFilter);
-      const limits = limitFilter({ set, counters: limitCounters });
+      const limits = limitFilter({
+        set,
+        counters: limitCounters,
+        maxInspectBytes: config.proxy.max_inspect_bytes,
+      });
       if (limits) filters.push(limits);
       const approvals = approvalFilter({
         set,

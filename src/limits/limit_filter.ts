@@ -8,11 +8,15 @@ import type { Admission, LimitCounters } from "./limit_counters.ts";
 import { rateLimited } from "./limit_errors.ts";
 import { policyItem, quotaItem } from "./limit_headers.ts";
 import type { BucketSpec } from "./lease_bucket.ts";
+import { exchangeBatch } from "../proxy/exchange_batch.ts";
+import type { BatchCalls } from "../providers/batch_calls.ts";
 
 export interface LimitFilterDeps {
   set: RuleSet;
   /** Outlives reloads: a rule whose name, rate, burst and per are unchanged keeps its count. */
   counters: LimitCounters;
+  /** `[proxy] max_inspect_bytes`: how much of a batch body is read to count its calls. */
+  maxInspectBytes?: number;
 }
 
 /**
@@ -91,7 +95,8 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
       }
     }
     ex.answerHeaders = [
-      ["ratelimit-policy", rules.map((rule) => policies.get(rule)!).join(", ")],
+      // A batch counts under one rule once per call it carries: each policy is named once.
+      ["ratelimit-policy", [...new Set(rules)].map((rule) => policies.get(rule)!).join(", ")],
       ["ratelimit", quota(rules[tightest], keys[tightest], fewest)],
     ];
     return DONE;
@@ -123,27 +128,64 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
     });
     return refuse(rules[refused], (admissions[refused] as { retryAfterMs: number }).retryAfterMs);
   };
+  /**
+   * A batch (Google `/batch`, Graph `$batch`) takes one token per call it
+   * carries, under every applying rule; one whose calls cannot be counted
+   * takes a whole burst. All or nothing: the tokens taken go back on a refusal.
+   */
+  const takeBatch = (
+    ex: Exchange,
+    limits: readonly CompiledRule[],
+    batch: BatchCalls | null,
+  ): Verdict | Promise<Verdict> => {
+    const rules: CompiledRule[] = [];
+    const keys: string[] = [];
+    for (const rule of limits) {
+      const key = limitKey(rule, ex);
+      const cost = Math.max(1, batch === null ? rule.limit!.burst : batch.calls);
+      // More than the burst can never pass: one over it is enough to be refused.
+      for (let i = 0; i < Math.min(cost, rule.limit!.burst + 1); i++) {
+        rules.push(rule);
+        keys.push(key);
+      }
+    }
+    const taken = rules.map((rule, i) => counters.take(keys[i], spec(rule)));
+    if (taken.some((a) => a instanceof Promise)) {
+      return Promise.all(taken).then((admissions) => decide(ex, rules, keys, admissions));
+    }
+    return decide(ex, rules, keys, taken as Admission[]);
+  };
+  /** A call that is no batch: one token under each applying rule. */
+  const takeOne = (ex: Exchange, limits: readonly CompiledRule[]): Verdict | Promise<Verdict> => {
+    if (limits.length === 1) {
+      // The usual case, without arrays: a map lookup and a decrement.
+      const key = limitKey(limits[0], ex);
+      const admission = counters.take(key, spec(limits[0]));
+      if (admission instanceof Promise) {
+        return admission.then((a) => decide(ex, limits, [key], [a]));
+      }
+      return admission.ok ? admitOne(ex, limits[0], key) : decide(ex, limits, [key], [admission]);
+    }
+    const keys = limits.map((rule) => limitKey(rule, ex));
+    // Every key counts at once, so new keys share one sync.
+    const taken = limits.map((rule, i) => counters.take(keys[i], spec(rule)));
+    if (taken.some((a) => a instanceof Promise)) {
+      return Promise.all(taken).then((admissions) => decide(ex, limits, keys, admissions));
+    }
+    return decide(ex, limits, keys, taken as Admission[]);
+  };
+  const maxInspectBytes = deps.maxInspectBytes ?? 8 * 1024 * 1024;
   return {
     name: "limits",
-    request(ex) {
+    request(ex, readBody) {
       const limits = evaluate(set, callContext(ex)).limit;
       if (limits.length === 0) return DONE;
-      if (limits.length === 1) {
-        // The usual case, without arrays: a map lookup and a decrement.
-        const key = limitKey(limits[0], ex);
-        const admission = counters.take(key, spec(limits[0]));
-        if (admission instanceof Promise) {
-          return admission.then((a) => decide(ex, limits, [key], [a]));
-        }
-        return admission.ok ? admitOne(ex, limits[0], key) : decide(ex, limits, [key], [admission]);
+      if (ex.operation.multiplexed === true) {
+        return exchangeBatch(ex, readBody, maxInspectBytes).then((batch) =>
+          batch === undefined ? takeOne(ex, limits) : takeBatch(ex, limits, batch)
+        );
       }
-      const keys = limits.map((rule) => limitKey(rule, ex));
-      // Every key counts at once, so new keys share one sync.
-      const taken = limits.map((rule, i) => counters.take(keys[i], spec(rule)));
-      if (taken.some((a) => a instanceof Promise)) {
-        return Promise.all(taken).then((admissions) => decide(ex, limits, keys, admissions));
-      }
-      return decide(ex, limits, keys, taken as Admission[]);
+      return takeOne(ex, limits);
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { BatchCalls } from "../providers/batch_calls.ts";
 import type { Operation } from "../providers/operation.ts";
 import type { Caller } from "./caller_identity.ts";
 import type { HeaderPairs } from "./header_pairs.ts";
@@ -49,4 +50,9 @@ export interface Exchange {
    * Undefined on calls no such filter touched, so they pay nothing.
    */
   answerHeaders?: HeaderPairs;
+  /**
+   * A Google `/batch` or Graph `$batch` call: the calls its body carries, once
+   * a filter counted them (exchange_batch.ts); null when they cannot be counted.
+   */
+  batch?: BatchCalls | null;
 }
