@@ -89,6 +89,7 @@ Deno.test("batch counting: mass_delete counts the deletes a batch carries and re
       security: { mass_delete: { threshold: 5, window: "60s" } },
       proxy: { max_inspect_bytes: 4096 },
     },
+    entities: ["alice", "bob"],
   });
   try {
     const seenBefore = env.fake.seenBy("microsoft").length;
@@ -126,6 +127,22 @@ Deno.test("batch counting: mass_delete counts the deletes a batch carries and re
     const refused = await send();
     assert.equal(refused.status, 403);
     assert.equal((await envelope(refused)).details?.count, 6);
+
+    // Gmail messages.batchDelete: one call deleting every id it names.
+    const ids = (n: number) =>
+      JSON.stringify({ ids: Array.from({ length: n }, (_, i) => `b${i}`) });
+    const bulk = (n: number) =>
+      fetch(`${env.proxy("gmail")}/gmail/v1/users/me/messages/batchDelete`, {
+        method: "POST",
+        headers: { ...env.headers({ entity: "bob" }), "content-type": "application/json" },
+        body: ids(n),
+      });
+    const five = await bulk(5);
+    await five.body?.cancel();
+    assert.notEqual(five.status, 403);
+    const sixth = await bulk(1);
+    assert.equal(sixth.status, 403);
+    assert.equal((await envelope(sixth)).details?.count, 6);
 
     // Padded past max_inspect_bytes, a batch's deletes cannot be counted: refused.
     const padded = googleBatch([

@@ -5,6 +5,7 @@ import type { CallRecord, Outcome } from "../proxy/completion.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import { type BodyReader, DONE, type ProxyFilter, type Verdict } from "../proxy/proxy_filter.ts";
 import { exchangeBatch } from "../proxy/exchange_batch.ts";
+import { isCountedBatch } from "../providers/batch_calls.ts";
 import { anomalyErrors } from "./anomaly_errors.ts";
 import type { AnomalyStorage } from "./anomaly_storage.ts";
 import { type Anomaly, BLOCKED_CLASS, type Detector } from "./anomaly_types.ts";
@@ -151,28 +152,30 @@ export class AnomalyEngine {
       const id = ex.caller.connection.id;
       const block = this.#deletes.get(id) ?? this.#reads.get(id);
       if (block !== undefined) return this.#refuse(ex, block);
-      if (this.#security.mass_delete.enabled && body !== undefined) {
-        const max = this.#deps.maxInspectBytes ?? 8 * 1024 * 1024;
-        return exchangeBatch(ex, body, max).then((batch) => {
-          if (batch === undefined) return this.#checkClass(ex);
-          // Its deletes could not be counted: one batch must not carry them past the detector.
-          if (batch === null) {
-            return { action: "deny", error: anomalyErrors.uncountable(), rule: null };
-          }
-          return batch.deletes > 0 ? this.#checkDeletes(ex, batch.deletes) : DONE;
-        });
-      }
     }
-    return this.#checkClass(ex);
+    if (
+      this.#security.mass_delete.enabled && body !== undefined && isCountedBatch(ex.operation.id)
+    ) {
+      // Only batches read their body: every other call stays synchronous and zero-copy.
+      const max = this.#deps.maxInspectBytes ?? 8 * 1024 * 1024;
+      return exchangeBatch(ex, body, max).then((batch): Verdict | Promise<Verdict> => {
+        // Its deletes could not be counted: one batch must not carry them past the detector.
+        if (!batch) return { action: "deny", error: anomalyErrors.uncountable(), rule: null };
+        return this.#checkClass(ex, batch.deletes);
+      });
+    }
+    return this.#checkClass(ex, ex.operation.class === "delete" ? 1 : 0);
   }
 
-  #checkClass(ex: Exchange): Verdict | Promise<Verdict> {
+  /** A block of the call's class refuses it; else its `deletes` count toward mass_delete. */
+  #checkClass(ex: Exchange, deletes: number): Verdict | Promise<Verdict> {
     const cls = ex.operation.class;
-    if (cls !== "delete" && cls !== "read") return DONE;
-    const id = ex.caller.connection.id;
-    const block = cls === "delete" ? this.#deletes.get(id) : this.#reads.get(id);
-    if (block !== undefined) return this.#refuse(ex, block);
-    return cls === "delete" ? this.#checkDeletes(ex, 1) : DONE;
+    if (cls === "delete" || cls === "read") {
+      const id = ex.caller.connection.id;
+      const block = cls === "delete" ? this.#deletes.get(id) : this.#reads.get(id);
+      if (block !== undefined) return this.#refuse(ex, block);
+    }
+    return deletes > 0 ? this.#checkDeletes(ex, deletes) : DONE;
   }
 
   /** `n` more deletes on a connection not blocked yet: past the threshold, this call is refused. */

@@ -15,7 +15,13 @@ export function isCountedBatch(operationId: string): boolean {
   return BATCHES.has(operationId);
 }
 
-const BATCHES = new Set(["gmail.batch", "drive.batch", "calendar.batch", "microsoft.batch"]);
+const BATCHES = new Set([
+  "gmail.batch",
+  "drive.batch",
+  "calendar.batch",
+  "microsoft.batch",
+  "gmail.users.messages.batchDelete",
+]);
 
 const decoder = new TextDecoder();
 
@@ -41,6 +47,16 @@ export function countBatch(
     return operations?.resolve({ method: m, path: p, query }).class ?? classFromMethod(m);
   };
   const text = decoder.decode(body);
+  if (operationId === "gmail.users.messages.batchDelete") {
+    // One call, deleting every message named in `ids` (up to 1000).
+    let ids: unknown;
+    try {
+      ids = (JSON.parse(text) as { ids?: unknown } | null)?.ids;
+    } catch {
+      return null;
+    }
+    return Array.isArray(ids) ? { calls: 1, deletes: Math.max(1, ids.length) } : null;
+  }
   if (operationId === "microsoft.batch") {
     let parsed: unknown;
     try {

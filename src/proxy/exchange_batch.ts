@@ -3,7 +3,8 @@ import type { Exchange } from "./exchange.ts";
 import type { BodyReader } from "./proxy_filter.ts";
 
 /**
- * The calls a batch call (Google `/batch`, Graph `$batch`) carries, read
+ * The calls a batch call (Google `/batch`, Graph `$batch`, Gmail
+ * `messages.batchDelete`) carries, read
  * from its body once per call and kept on the Exchange: undefined for any
  * other call, null for a batch whose calls cannot be counted (a body over
  * `max` bytes, or not a batch the provider would read as one).
@@ -13,7 +14,7 @@ export async function exchangeBatch(
   readBody: BodyReader,
   max: number,
 ): Promise<BatchCalls | null | undefined> {
-  if (ex.operation.multiplexed !== true || !isCountedBatch(ex.operation.id)) return undefined;
+  if (!isCountedBatch(ex.operation.id)) return undefined;
   if (ex.batch !== undefined) return ex.batch;
   const body = await readBody(max);
   ex.batch = body === "too_large" ? null : countBatch(
