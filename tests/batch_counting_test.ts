@@ -144,6 +144,19 @@ Deno.test("batch counting: mass_delete counts the deletes a batch carries and re
     assert.equal(sixth.status, 403);
     assert.equal((await envelope(sixth)).details?.count, 6);
 
+    // GraphQL: one document running deleteIssue six times under aliases makes six deletes.
+    const aliases = Array.from(
+      { length: 6 },
+      (_, i) => `d${i}: deleteIssue(input: {issueId: "I${i}"}) { clientMutationId }`,
+    );
+    const gql = await fetch(`${env.proxy("github")}/graphql`, {
+      method: "POST",
+      headers: { ...env.headers(), "content-type": "application/json" },
+      body: JSON.stringify({ query: `mutation { ${aliases.join(" ")} }` }),
+    });
+    assert.equal(gql.status, 403);
+    assert.equal((await envelope(gql)).details?.count, 6);
+
     // Padded past max_inspect_bytes, a batch's deletes cannot be counted: refused.
     const padded = googleBatch([
       `DELETE /gmail/v1/users/me/messages/x`,

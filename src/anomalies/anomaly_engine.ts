@@ -6,6 +6,7 @@ import type { Exchange } from "../proxy/exchange.ts";
 import { type BodyReader, DONE, type ProxyFilter, type Verdict } from "../proxy/proxy_filter.ts";
 import { exchangeBatch } from "../proxy/exchange_batch.ts";
 import { isCountedBatch } from "../providers/batch_calls.ts";
+import type { Operation } from "../providers/operation.ts";
 import { anomalyErrors } from "./anomaly_errors.ts";
 import type { AnomalyStorage } from "./anomaly_storage.ts";
 import { type Anomaly, BLOCKED_CLASS, type Detector } from "./anomaly_types.ts";
@@ -164,7 +165,7 @@ export class AnomalyEngine {
         return this.#checkClass(ex, batch.deletes);
       });
     }
-    return this.#checkClass(ex, ex.operation.class === "delete" ? 1 : 0);
+    return this.#checkClass(ex, deletesOf(ex.operation));
   }
 
   /** A block of the call's class refuses it; else its `deletes` count toward mass_delete. */
@@ -248,9 +249,7 @@ export class AnomalyEngine {
     // A batch counts every delete it carries, whatever the batch's own class.
     const deletes = call.exchange?.batch != null
       ? call.exchange.batch.deletes
-      : operation.class === "delete"
-      ? 1
-      : 0;
+      : deletesOf(operation);
     if (security.mass_delete.enabled && deletes > 0) {
       const tallies = this.#tallies.mass_delete;
       this.#count(
@@ -611,6 +610,11 @@ export class AnomalyEngine {
     this.#tasks.add(task);
     void task.finally(() => this.#tasks.delete(task));
   }
+}
+
+/** The deletions one call makes: 0 or 1 by its class, or as many as it says (aliased mutations). */
+function deletesOf(operation: Operation): number {
+  return operation.deletes ?? (operation.class === "delete" ? 1 : 0);
 }
 
 function setContext(tally: Tally, caller: NonNullable<CallRecord["caller"]>, action: string) {

@@ -19,6 +19,11 @@ export interface Operation {
    * mutations): rules treat it as possibly any operation of its provider.
    */
   multiplexed?: boolean;
+  /**
+   * Deletions the one call makes, when more than one (a GraphQL document
+   * selecting a delete mutation under several aliases): what mass_delete counts.
+   */
+  deletes?: number;
 }
 
 /** One row of a provider's operation map, as `securix providers operations` lists it. */

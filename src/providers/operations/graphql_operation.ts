@@ -18,6 +18,11 @@ export interface GraphqlSummary {
   type: GraphqlType;
   /** Distinct top-level field names (not aliases), in document order; fragments expanded. */
   fields: string[];
+  /**
+   * How often each field is selected, only when one is selected more than once
+   * (`a: issueDelete(…) b: issueDelete(…)`: aliases make one document run it twice).
+   */
+  counts?: Record<string, number>;
 }
 
 type Token = { kind: "name"; text: string } | { kind: "punct"; text: string };
@@ -228,10 +233,12 @@ export function summarizeGraphql(
       ? (operations.length === 1 ? operations[0] : undefined)
       : operations.find((o) => o.name === operationName);
     if (!chosen) return null;
-    const fields = new Set<string>();
+    const fields = new Map<string, number>();
     expand(chosen.selections, fragments, new Set(), fields);
     if (fields.size > 1) fields.delete("__typename");
-    return { type: chosen.type, fields: [...fields] };
+    const summary: GraphqlSummary = { type: chosen.type, fields: [...fields.keys()] };
+    if ([...fields.values()].some((n) => n > 1)) summary.counts = Object.fromEntries(fields);
+    return summary;
   } catch (error) {
     if (error instanceof Unreadable) return null;
     throw error;
@@ -242,10 +249,10 @@ function expand(
   selections: Selection[],
   fragments: Map<string, Selection[]>,
   seen: Set<string>,
-  out: Set<string>,
+  out: Map<string, number>,
 ): void {
   for (const s of selections) {
-    if (s.kind === "field") out.add(s.name);
+    if (s.kind === "field") out.set(s.name, (out.get(s.name) ?? 0) + 1);
     else if (s.kind === "inline") expand(s.selections, fragments, seen, out);
     else {
       const fragment = fragments.get(s.name);
@@ -280,10 +287,21 @@ export interface GraphqlIds {
 export function graphqlOperation(ids: GraphqlIds, summary: GraphqlSummary | null): Operation {
   if (!summary) return { id: ids.opaqueId, class: "write", multiplexed: true };
   const classes = summary.fields.map((f) => graphqlFieldClass(summary.type, f));
+  // Every selection of a delete field deletes: aliases repeat one field in one call.
+  const deletes = summary.fields.reduce(
+    (n, f, i) => classes[i] === "delete" ? n + (summary.counts?.[f] ?? 1) : n,
+    0,
+  );
+  const many = deletes > 1 ? { deletes } : {};
   if (summary.fields.length === 1) {
-    return { id: `${ids.prefix}.${summary.type}.${summary.fields[0]}`, class: classes[0] };
+    return { id: `${ids.prefix}.${summary.type}.${summary.fields[0]}`, class: classes[0], ...many };
   }
-  return { id: `${ids.prefix}.${summary.type}`, class: mostDangerous(classes), multiplexed: true };
+  return {
+    id: `${ids.prefix}.${summary.type}`,
+    class: mostDangerous(classes),
+    multiplexed: true,
+    ...many,
+  };
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });

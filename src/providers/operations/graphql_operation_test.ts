@@ -23,6 +23,13 @@ Deno.test("one mutation field: its id and class, aliases resolved", () => {
       class: "delete",
     },
   );
+  // Aliases run one delete field several times: every run is a deletion.
+  assert.deepEqual(
+    post({
+      query: "mutation { a: issueDelete(id: 1) { success } b: issueDelete(id: 2) { success } }",
+    }),
+    { id: "linear.mutation.issueDelete", class: "delete", deletes: 2 },
+  );
   assert.equal(post({ query: "mutation { projectArchive(id: 1) { success } }" }).class, "delete");
   assert.equal(post({ query: "mutation { issueUnarchive(id: 1) { success } }" }).class, "write");
 });
