@@ -21,7 +21,14 @@ const BATCHES = new Set([
   "calendar.batch",
   "microsoft.batch",
   "gmail.users.messages.batchDelete",
+  "dropbox.files.delete_batch",
 ]);
+
+/** Single calls that delete every item of one JSON list: that list's key. */
+const LISTS: Record<string, string> = {
+  "gmail.users.messages.batchDelete": "ids",
+  "dropbox.files.delete_batch": "entries",
+};
 
 const decoder = new TextDecoder();
 
@@ -47,15 +54,16 @@ export function countBatch(
     return operations?.resolve({ method: m, path: p, query }).class ?? classFromMethod(m);
   };
   const text = decoder.decode(body);
-  if (operationId === "gmail.users.messages.batchDelete") {
-    // One call, deleting every message named in `ids` (up to 1000).
-    let ids: unknown;
+  const listed = LISTS[operationId];
+  if (listed !== undefined) {
+    // One call, deleting every item its list names (up to 1000).
+    let items: unknown;
     try {
-      ids = (JSON.parse(text) as { ids?: unknown } | null)?.ids;
+      items = (JSON.parse(text) as Record<string, unknown> | null)?.[listed];
     } catch {
       return null;
     }
-    return Array.isArray(ids) ? { calls: 1, deletes: Math.max(1, ids.length) } : null;
+    return Array.isArray(items) ? { calls: 1, deletes: Math.max(1, items.length) } : null;
   }
   if (operationId === "microsoft.batch") {
     let parsed: unknown;
