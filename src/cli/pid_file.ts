@@ -25,7 +25,8 @@ export async function readPid(file: string): Promise<number | null> {
     });
   }
   const pid = Number(text.trim());
-  if (!Number.isSafeInteger(pid) || pid <= 1) {
+  // 1 is a process id too: in a container the entrypoint (serve) is pid 1.
+  if (!Number.isSafeInteger(pid) || pid < 1) {
     throw new SecurixError("SX-PID-FILE", `${file} does not hold a process id`, { status: 500 });
   }
   return pid;
@@ -97,6 +98,17 @@ export function signalProcess(pid: number, signal: keyof typeof SIGNAL_NUMBERS):
   }
 }
 
+/**
+ * Why the pid file's pid cannot be a serve to signal, or null when it may be one. This
+ * process: the file outlived a serve that had its pid (a container's pid 1, run again for a
+ * restore). Pid 1 whose command line cannot be read: the host's init, never signalled blind.
+ */
+export function notServe(pid: number, command: string | null): string | null {
+  if (pid === Deno.pid) return "this command itself";
+  if (command !== null) return isServeCommand(command) ? null : `"${command}"`;
+  return pid === 1 ? "the init process (its command line cannot be read)" : null;
+}
+
 /** A command line that can be `securix serve` (the binary, or `deno run … main.ts serve`). */
 export function isServeCommand(command: string): boolean {
   return /securix|deno|serve/i.test(command);
@@ -111,6 +123,7 @@ export async function runningServe(file: string | null): Promise<number | null> 
   if (file === null) return null;
   const pid = await readPid(file);
   if (pid === null) return null;
+  if (pid === Deno.pid) return null; // the file outlived a serve that had this pid
   const command = await processCommand(pid);
   if (command !== null) return isServeCommand(command) ? pid : null;
   if (await procMounted()) return null; // Linux: no /proc entry (or a zombie's empty one)

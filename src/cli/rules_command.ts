@@ -11,7 +11,7 @@ import { CliExit } from "./cli_exit.ts";
 import { lintConfigRules } from "./config_rules_lint.ts";
 import type { CliContext } from "./context.ts";
 import { type CliIo, printJson, printTable } from "./io.ts";
-import { isServeCommand, pidFile, processCommand, readPid, signalProcess } from "./pid_file.ts";
+import { notServe, pidFile, processCommand, readPid, signalProcess } from "./pid_file.ts";
 import { type DryRun, dryRun, dryRunExitCode } from "./rules_dry_run.ts";
 
 /**
@@ -355,10 +355,10 @@ async function reloadRules(context: CliContext): Promise<void> {
     );
     throw new CliExit(1);
   }
-  const command = await processCommand(pid);
-  if (command !== null && !isServeCommand(command)) {
+  const other = notServe(pid, await processCommand(pid));
+  if (other !== null) {
     io.err(
-      `${file} names pid ${pid}, which is "${command}", not securix serve: the pid file is ` +
+      `${file} names pid ${pid}, which is ${other}, not securix serve: the pid file is ` +
         `stale (serve did not stop cleanly). Nothing was sent; ${yourself}.`,
     );
     throw new CliExit(1);

@@ -11,6 +11,30 @@ export async function startTaskFlags(): Promise<string[]> {
 }
 
 /**
+ * The runtime flags `deno task compile` bakes into the binary (permissions and unstable
+ * features), so a test runs the appliance with exactly what the shipped binary may do. Throws
+ * on a flag of another kind (a new one must be classified here), so the two cannot drift.
+ */
+export async function compileTaskFlags(): Promise<{ runtime: string[]; includes: string[] }> {
+  const tasks = JSON.parse(await Deno.readTextFile(DENO_JSON)).tasks as Record<string, string>;
+  const words = tasks.compile.split(/\s+/);
+  if (words[0] !== "deno" || words[1] !== "compile") throw new Error(`not deno compile: ${words}`);
+  const runtime: string[] = [];
+  const includes: string[] = [];
+  for (let i = 2; i < words.length; i++) {
+    const word = words[i];
+    if (/^--(allow|deny)-[a-z-]+(=.*)?$/.test(word) || /^--unstable-[a-z-]+$/.test(word)) {
+      runtime.push(word);
+    } else if (word === "--include") includes.push(words[++i]);
+    else if (word === "--output") i++;
+    else if (word !== "main.ts" || i !== words.length - 1) {
+      throw new Error(`deno task compile: ${word} is neither a runtime flag nor known here`);
+    }
+  }
+  return { runtime, includes };
+}
+
+/**
  * A port free now, for a server a test starts a moment later. Chosen below
  * Linux's ephemeral range (32768–60999): a port the kernel hands out for
  * port 0 or for an outgoing connection could be taken again by the many
