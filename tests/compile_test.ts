@@ -120,11 +120,12 @@ Deno.test("compile task flags: serve, the SDK and console pages, reload, backup,
     SECURIX_SERVER_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
     SECURIX_SERVER_METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
   };
-  const cli = async (...args: string[]) => {
+  const cli = async (...args: string[]) => await cliWith({}, ...args);
+  const cliWith = async (extra: Record<string, string>, ...args: string[]) => {
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", ...flags, "--config", DENO_JSON, MAIN, ...args],
       cwd: dir,
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...extra },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -190,12 +191,23 @@ Deno.test("compile task flags: serve, the SDK and console pages, reload, backup,
       assert.equal(version.code, 0, version.stderr);
       assert.match(version.stdout, new RegExp(`schema ${MIGRATIONS.at(-1)!.name}`));
 
+      // The image's HEALTHCHECK: an every-interface listen address is asked on loopback.
+      const listen = { SECURIX_SERVER_LISTEN: `0.0.0.0:${server.port}` };
+      const healthy = await cliWith(listen, "healthcheck");
+      assert.equal(healthy.code, 0, healthy.stderr);
+
       assert.doesNotMatch(server.output(), DENIED);
       assert.doesNotMatch(server.output(), /on the serving thread/);
       assert.doesNotMatch(server.output(), /Pid file not written/);
     } finally {
       assert.equal(await server.stop(), 0, server.output());
     }
+    const down = await cliWith(
+      { SECURIX_SERVER_LISTEN: `127.0.0.1:${server.port}` },
+      "healthcheck",
+    );
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /unhealthy: http:\/\/127\.0\.0\.1:\d+\/healthz/);
     // A clean stop takes the pid file away.
     await assert.rejects(Deno.stat(`${dir}/securix-data/securix.pid`), Deno.errors.NotFound);
   } finally {

@@ -18,6 +18,7 @@ import { registerProviders } from "./providers_command.ts";
 import { registerRules } from "./rules_command.ts";
 import { CliExit } from "./cli_exit.ts";
 import { registerVersion } from "./version_command.ts";
+import { registerHealthcheck } from "./healthcheck_command.ts";
 import { registerBackup, registerRestore } from "./backup_command.ts";
 import { registerService } from "./service_command.ts";
 import { registerMcp } from "./mcp_command.ts";
@@ -48,6 +49,7 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerInit,
       registerMigrate,
       registerDoctor,
+      registerHealthcheck,
       registerApps,
       registerKeys,
       registerAgents,
