@@ -175,12 +175,19 @@ Deno.test("cli restore: with a securix.toml and no master key, the passphrase re
 
 Deno.test("cli restore --force: refused while serve runs on the data directory; a stale pid file is ignored", async () => {
   const temp = await openTempAppliance();
+  let serve: Deno.ChildProcess | null = null;
   try {
     await seedApp(temp.appliance, { name: "live" });
     const file = `${temp.dir}/b.sxbak`;
     assert.equal(await runCli(["--config", temp.configPath, "backup", file], captureIo().io), 0);
-    // A live process whose command line is deno's, as `deno task start` runs serve.
-    await Deno.writeTextFile(`${temp.dir}/securix.pid`, `${Deno.pid}\n`);
+    // A live process whose command line is deno's, as `deno task start` runs serve (not this
+    // one: a pid file naming the command's own pid is a stale one, a container's pid 1).
+    serve = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "await new Promise((r) => setTimeout(r, 60_000))"],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await Deno.writeTextFile(`${temp.dir}/securix.pid`, `${serve.pid}\n`);
     const before = [...Deno.readDirSync(temp.dir)].map((e) => e.name).sort();
     const refused = captureIo();
     assert.equal(
@@ -190,7 +197,7 @@ Deno.test("cli restore --force: refused while serve runs on the data directory; 
     assert.match(
       refused.err.join("\n"),
       new RegExp(
-        `SX-BACKUP-SERVE-RUNNING: securix serve is running on this data directory \\(pid ${Deno.pid}, ` +
+        `SX-BACKUP-SERVE-RUNNING: securix serve is running on this data directory \\(pid ${serve.pid}, ` +
           `from ${temp.dir}/securix\\.pid\\).*Stop the service first \\(systemctl stop securix.*` +
           "Nothing was written\\.",
       ),
@@ -209,6 +216,10 @@ Deno.test("cli restore --force: refused while serve runs on the data directory; 
     );
     assert.match(restored.out.join("\n"), /Moved aside: .*securix\.db → /);
   } finally {
+    if (serve) {
+      serve.kill("SIGKILL");
+      await serve.status;
+    }
     await temp.cleanup();
   }
 });
