@@ -112,6 +112,12 @@ export async function readBackupHeader(
     head = buffer.subarray(0, filled);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw corrupt(path, "file not found", error);
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw corrupt(path, "it is a directory: name the .sxbak file itself", error);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw corrupt(path, "it cannot be read (permission denied): run as the service user", error);
+    }
     throw error;
   }
   const end = head.indexOf(0x0a);

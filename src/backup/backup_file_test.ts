@@ -96,3 +96,21 @@ Deno.test("backup file: anything else is not a backup", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("backup file: a directory or a missing file named as the backup is SX-BACKUP-INVALID saying which", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      readBackupHeader(dir),
+      (e: Error) =>
+        /SX-BACKUP-INVALID/.test(String((e as { code?: string }).code)) &&
+        /it is a directory: name the \.sxbak file itself/.test(e.message),
+    );
+    await assert.rejects(
+      readBackupHeader(`${dir}/none.sxbak`),
+      (e: Error) => /file not found/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
