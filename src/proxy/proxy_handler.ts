@@ -171,7 +171,7 @@ export async function handleProxy(
     call.caller = caller;
     if (note.problem) throw proxyErrors.invalidHeader("x-securix-audit-note", note.problem);
     // Validates the path before any filter reasons about it.
-    const pathOptions = { encodedSlashes: route.encodedSlashes === true };
+    const pathOptions = route.encodedSlashes === true ? ENCODED_SLASHES : PLAIN_SLASHES;
     let upstream = upstreamUrl(route.baseUrl, target.path, url.search, pathOptions);
     const counter = { bytesIn: 0, sent: Promise.withResolvers<void>() };
     requestBody = new PeekableBody(requestStream(deps, req, counter));
@@ -258,6 +258,9 @@ export async function handleProxy(
 }
 
 const NO_FILTERS: readonly ProxyFilter[] = [];
+// Shared, so a call allocates no options object for its path check.
+const ENCODED_SLASHES = Object.freeze({ encodedSlashes: true });
+const PLAIN_SLASHES = Object.freeze({ encodedSlashes: false });
 const DEFAULT_INSPECT = 8 * 1024 * 1024;
 const LATIN1 = new TextDecoder("latin1");
 
