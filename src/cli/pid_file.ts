@@ -75,7 +75,7 @@ function readWithLibc(path: string): string | null {
   }
 }
 
-const SIGNAL_NUMBERS = { SIGHUP: 1, SIGCONT: Deno.build.os === "darwin" ? 19 : 18 } as const;
+const SIGNAL_NUMBERS = { SIGHUP: 1 } as const;
 
 /**
  * Deno.kill, or libc's kill where Deno.kill is not allowed: it needs --allow-run, which
@@ -91,11 +91,26 @@ export function signalProcess(pid: number, signal: keyof typeof SIGNAL_NUMBERS):
     const c = libc();
     if (!c) throw error;
     if (c.symbols.kill(pid, SIGNAL_NUMBERS[signal]) === 0) return;
-    const at = (c.symbols.__errno_location ?? c.symbols.__error)?.() ?? null;
-    const errno = at === null ? null : new Deno.UnsafePointerView(at).getInt32();
+    const errno = lastErrno(c);
     if (errno === 1) throw new Deno.errors.PermissionDenied("Operation not permitted (os error 1)");
     throw new Deno.errors.NotFound(`No such process (os error ${errno ?? 3})`);
   }
+}
+
+/**
+ * Whether `pid` exists, asked with signal 0 (checks, sends nothing: a stopped
+ * job that now has a stale file's pid is not woken); null without libc.
+ */
+function processExists(pid: number): boolean | null {
+  const c = libc();
+  if (!c) return null;
+  // EPERM: it exists, as another user's.
+  return c.symbols.kill(pid, 0) === 0 || lastErrno(c) === 1;
+}
+
+function lastErrno(c: NonNullable<ReturnType<typeof libc>>): number | null {
+  const at = (c.symbols.__errno_location ?? c.symbols.__error)?.() ?? null;
+  return at === null ? null : new Deno.UnsafePointerView(at).getInt32();
 }
 
 /**
@@ -110,7 +125,7 @@ export function notServe(pid: number, command: string | null): string | null {
 }
 
 /** A command line that can be `securix serve` (the binary, or `deno run … main.ts serve`). */
-export function isServeCommand(command: string): boolean {
+function isServeCommand(command: string): boolean {
   return /securix|deno|serve/i.test(command);
 }
 
@@ -123,17 +138,11 @@ export async function runningServe(file: string | null): Promise<number | null> 
   if (file === null) return null;
   const pid = await readPid(file);
   if (pid === null) return null;
-  if (pid === Deno.pid) return null; // the file outlived a serve that had this pid
-  const command = await processCommand(pid);
-  if (command !== null) return isServeCommand(command) ? pid : null;
+  const command = pid === Deno.pid ? null : await processCommand(pid);
+  if (command !== null || pid === Deno.pid) return notServe(pid, command) === null ? pid : null;
   if (await procMounted()) return null; // Linux: no /proc entry (or a zombie's empty one)
-  try {
-    signalProcess(pid, "SIGCONT"); // changes nothing for a running process; fails for a gone one
-    return pid;
-  } catch (error) {
-    // Not even libc to ask (no FFI): a serve may be running, so it is assumed to be.
-    return error instanceof Deno.errors.NotFound ? null : pid;
-  }
+  // Not even libc to ask (no FFI): a serve may be running, so it is assumed to be.
+  return processExists(pid) === false ? null : pid;
 }
 
 async function procMounted(): Promise<boolean> {
