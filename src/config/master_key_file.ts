@@ -1,5 +1,6 @@
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import { SecurixError } from "../errors/securix_error.ts";
+import { shownDatabaseUrl } from "../db/shown_url.ts";
 
 /** Writes a fresh 256-bit master key as 64 hex characters, readable by the owner only. */
 export async function writeNewMasterKey(
@@ -50,8 +51,7 @@ export async function refuseNewKeyBesideDatabase(
  * sharing the server has.
  */
 export function newKeyBesideServerVault(where: string, url: string): SecurixError {
-  // The query may carry an authToken: never printed.
-  const shown = url.replace(/[?#].*$/, "");
+  const shown = shownDatabaseUrl(url);
   return new SecurixError(
     "SX-MASTER-KEY-MISSING",
     `The master key (${where}) is missing, but the database at ${shown} already holds a vault, ` +

@@ -9,6 +9,7 @@ import {
   fileIdentity,
   prepareDatabaseFile,
 } from "./database_file.ts";
+import { shownDatabaseUrl } from "./shown_url.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -75,7 +76,8 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return { client, db, transaction, openOptions: options, file, close: () => raw.close() };
 }
 
-function databaseOpenError(url: string, error: unknown): SecurixError {
+function databaseOpenError(raw: string, error: unknown): SecurixError {
+  const url = shownDatabaseUrl(raw);
   const code = error instanceof LibsqlError ? error.code : "";
   if (code === "SQLITE_NOTADB") {
     return new SecurixError(
@@ -87,7 +89,9 @@ function databaseOpenError(url: string, error: unknown): SecurixError {
   }
   return new SecurixError(
     "SX-DB-UNAVAILABLE",
-    `Cannot open database ${url}: ${error instanceof Error ? error.message : String(error)}`,
+    `Cannot open database ${url}: ${
+      (error instanceof Error ? error.message : String(error)).replaceAll(raw, url)
+    }`,
     { status: 503, cause: error },
   );
 }
