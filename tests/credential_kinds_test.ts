@@ -19,6 +19,7 @@ import {
 } from "./helpers/credential_env.ts";
 import { openerAnswer } from "./helpers/flow_env.ts";
 import { vaultRecord } from "./helpers/seed.ts";
+import { rawRequest, statusOf } from "./helpers/raw_http.ts";
 
 async function activeConnection(env: CredentialEnv, entityId: string) {
   const list = await (await env.api(`/v1/connections?entityId=${entityId}`)).json();
@@ -238,6 +239,33 @@ Deno.test("credential form: a query_param key never comes back in a redirect's o
     assert.match(res.headers.get("location")!, /\/query\/moved\/\?q=hello$/);
     assert.equal(res.headers.get("content-location"), "/query/moved?q=hello");
     assert.match(res.headers.get("link")!, /moved\?page=2&q=hello>; rel="next", <[^>]*\?page=9>/);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("credential form: a query_param provider's WebSocket upgrade is refused, never bridged with its key", async () => {
+  const env = await setupCredentialEnv();
+  try {
+    const { browser, formUrl, html } = await deviceToCredentialForm(env, "user-w", "querykey");
+    const ok = await browser.form(formUrl, { csrf: csrfOf(html), field_api_key: RIGHT.queryKey });
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    const before = env.upstreamCalls.length;
+    const res = await rawRequest(Number(new URL(env.publicUrl).port), {
+      target: "/proxy/querykey/stream",
+      headers: [
+        ...Object.entries(env.proxyHeaders("user-w")),
+        ["Connection", "Upgrade"],
+        ["Upgrade", "websocket"],
+        ["Sec-WebSocket-Version", "13"],
+        ["Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="],
+      ],
+    });
+    assert.ok(res);
+    assert.equal(statusOf(res), 400, res.body);
+    assert.match(res.body, /sends its key in the query/);
+    assert.equal(env.upstreamCalls.length, before, "nothing went upstream");
   } finally {
     await env.close();
   }

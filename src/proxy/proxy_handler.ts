@@ -447,6 +447,13 @@ function upgrade(
   if (!route.websocket) {
     throw proxyErrors.badTarget(`${route.provider} does not accept WebSocket upgrades`);
   }
+  if (route.credentialParam !== undefined) {
+    // The key rides in the upgrade's query, and a provider may echo it in a message or a
+    // close reason, which the bridge relays unsearched (answers are searched: respond()).
+    throw proxyErrors.badTarget(
+      `${route.provider} sends its key in the query: WebSocket upgrades are not proxied for it`,
+    );
+  }
   const protocols = (sent.webSocketProtocol ?? "").split(",")
     .map((p) => p.trim()).filter(Boolean);
   complete(deps, call, { status: 101, error: null, bytesIn: 0, bytesOut: 0 });

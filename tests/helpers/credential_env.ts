@@ -241,6 +241,8 @@ export async function setupCredentialEnv(options: CredentialEnvOptions = {}) {
           api_base_url: `${base}/query`,
           param_name: "key",
           test_request: { path: "/ping" },
+          // Asked for, and still refused: the bridge would relay an echoed key unsearched.
+          websocket: true,
         },
         objects: {
           strategy: "aws_sigv4",
