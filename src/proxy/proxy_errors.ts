@@ -121,8 +121,10 @@ export const proxyErrors = {
    * was asked for identity: it cannot be searched for the key it may echo,
    * so it is withheld (the code strict redaction refuses with).
    */
-  answerCompressed: (provider: string, coding: string) =>
-    new SecurixError(
+  answerCompressed: (provider: string, sent: string) => {
+    // The provider's own field: only a token-shaped coding is repeated, never arbitrary text.
+    const coding = /^[a-z0-9._-]{1,32}$/i.test(sent) ? sent : "unknown";
+    return new SecurixError(
       "SX-UNINSPECTABLE",
       `The response could not be inspected: compressed (${coding})`,
       {
@@ -131,7 +133,8 @@ export const proxyErrors = {
           `${provider} sent a compressed answer that could not be checked for its credential, so it was withheld; try again in a little while.`,
         details: { reason: `compressed (${coding})` },
       },
-    ),
+    );
+  },
   /** Audit records cannot be written: no access goes unrecorded, so none is given. */
   auditBacklog: () =>
     new SecurixError(
