@@ -1,6 +1,7 @@
 import type { Config } from "../config/load.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { libc } from "../http/libc.ts";
+import { terminalText } from "./terminal_text.ts";
 
 /**
  * Where `serve` writes its pid for `securix rules reload`: beside the
@@ -120,7 +121,8 @@ function lastErrno(c: NonNullable<ReturnType<typeof libc>>): number | null {
  */
 export function notServe(pid: number, command: string | null): string | null {
   if (pid === Deno.pid) return "this command itself";
-  if (command !== null) return isServeCommand(command) ? null : `"${command}"`;
+  // Any process on the machine chooses its command line: printed escaped.
+  if (command !== null) return isServeCommand(command) ? null : `"${terminalText(command)}"`;
   return pid === 1 ? "the init process (its command line cannot be read)" : null;
 }
 
