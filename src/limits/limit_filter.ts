@@ -9,7 +9,7 @@ import { rateLimited } from "./limit_errors.ts";
 import { policyItem, quotaItem } from "./limit_headers.ts";
 import type { BucketSpec } from "./lease_bucket.ts";
 import { exchangeBatch } from "../proxy/exchange_batch.ts";
-import type { BatchCalls } from "../providers/batch_calls.ts";
+import { type BatchCalls, isCountedBatch } from "../providers/batch_calls.ts";
 
 export interface LimitFilterDeps {
   set: RuleSet;
@@ -180,7 +180,9 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
     request(ex, readBody) {
       const limits = evaluate(set, callContext(ex)).limit;
       if (limits.length === 0) return DONE;
-      if (ex.operation.multiplexed === true) {
+      // Only a batch it can count reads the body: any other call (GraphQL, also multiplexed)
+      // keeps the synchronous path.
+      if (ex.operation.multiplexed === true && isCountedBatch(ex.operation.id)) {
         return exchangeBatch(ex, readBody, maxInspectBytes).then((batch) =>
           batch === undefined ? takeOne(ex, limits) : takeBatch(ex, limits, batch)
         );
