@@ -249,8 +249,8 @@ export async function handleProxy(
       }
     }
     call.upstreamMs = deps.now() - t0;
-    const key = route.credentialParam === undefined ? null : queryKey(route, credential);
-    return await respond(deps, call, ex, engaged, response, lookup, counter, key);
+    const scrubber = route.credentialParam === undefined ? null : scrubberFor(route, credential);
+    return await respond(deps, call, ex, engaged, response, lookup, counter, scrubber);
   } catch (error) {
     await requestBody?.discard();
     return refuse(deps, call, error, known);
@@ -270,6 +270,19 @@ const LATIN1 = new TextDecoder("latin1");
  */
 function queryKey(route: ProxyRoute, credential: StoredCredential): string | null {
   return route.inject(credential, [], route.baseUrl).searchParams.get(route.credentialParam!);
+}
+
+/** Per cached credential (a credential belongs to one route): built once, not per call. */
+const SCRUBBERS = new WeakMap<StoredCredential, SecretScrubber | null>();
+
+function scrubberFor(route: ProxyRoute, credential: StoredCredential): SecretScrubber | null {
+  let scrubber = SCRUBBERS.get(credential);
+  if (scrubber === undefined) {
+    const key = queryKey(route, credential);
+    scrubber = key === null || key === "" ? null : new SecretScrubber(key);
+    SCRUBBERS.set(credential, scrubber);
+  }
+  return scrubber;
 }
 
 /**
@@ -476,12 +489,11 @@ async function respond(
   response: UpstreamResponse,
   lookup: Lookup,
   counter: { bytesIn: number },
-  key: string | null = null,
+  scrubber: SecretScrubber | null = null,
 ): Promise<Response> {
   const pairs = downstreamResponsePairs(response.headers, response.decoded);
   // A key sent in the query: the provider may echo the URL it was sent anywhere in its
   // answer (a next-page URL, an error quoting the request), so all of it is searched.
-  const scrubber = key === null || key === "" ? null : new SecretScrubber(key);
   if (call.route.credentialParam !== undefined) withoutUrlParam(pairs, call.route.credentialParam);
   scrubber?.pairs(pairs);
   if (ex.answerHeaders !== undefined) addAnswerHeaders(pairs, ex.answerHeaders);
