@@ -3,6 +3,8 @@ import type { ListenAddress } from "../config/load.ts";
 import { CliExit } from "./cli_exit.ts";
 import { loadConfigWithoutKey } from "./config_without_key.ts";
 import type { CliContext } from "./context.ts";
+import { SecurixError } from "../errors/securix_error.ts";
+import { terminalText } from "./terminal_text.ts";
 
 /**
  * The URL of this config's `/healthz` as seen from the same host: an address that listens on
@@ -34,11 +36,19 @@ export function registerHealthcheck(program: Command, context: CliContext): void
         env: context.io.env,
         cwd: context.io.cwd(),
       });
-      const url = healthzUrl(config.server.listenAddress);
       const timeout = Number(options.timeout);
+      if (!Number.isInteger(timeout) || timeout <= 0) {
+        throw new SecurixError(
+          "SX-INVALID-INPUT",
+          `--timeout must be a whole number of milliseconds above 0, got "${
+            terminalText(options.timeout)
+          }"`,
+        );
+      }
+      const url = healthzUrl(config.server.listenAddress);
       try {
         const res = await fetch(url, {
-          signal: AbortSignal.timeout(Number.isFinite(timeout) && timeout > 0 ? timeout : 3000),
+          signal: AbortSignal.timeout(timeout),
         });
         await res.body?.cancel();
         if (res.status === 200) {
