@@ -153,7 +153,8 @@ export function registerAudit(program: Command, context: CliContext): void {
             })
             : null;
           // Ids, paths and who did what: readable by the operator only, as the database is.
-          if (options.output) await Deno.chmod(options.output, 0o600);
+          // On the opened file, and only a regular one (never a terminal like /dev/stdout).
+          if (file && (await file.stat()).isFile) await Deno.chmod(options.output!, 0o600);
           const encoder = new TextEncoder();
           let count = 0;
           try {

@@ -1,6 +1,6 @@
 /**
  * The server SDK's public surface: what `deno task sdk:build` bundles into
- * src/sdk/dist/securix_sdk.js, which the appliance serves at `/sdk/securix.js`
+ * src/sdk/generated/securix_sdk.js, which the appliance serves at `/sdk/securix.js`
  * for Node 20+, Deno and Bun. Only what an app or agent calls belongs here; a
  * new import must not pull a dependency the bundle does not need (prom-client
  * comes in through `createBridgeMetrics`'s argument, never an import).
