@@ -3,9 +3,11 @@ import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import consentBindingJs from "./consent_binding.js" with { type: "text" };
 import popupResultJs from "./popup_result.js" with { type: "text" };
 import stylesCss from "./styles.css" with { type: "text" };
+import themeCss from "./theme.css" with { type: "text" };
 
-/** The pages' stylesheet; embedded, so the compiled binary carries it. */
-export const STYLES_CSS: string = stylesCss;
+/** The pages' stylesheet, after the palette it shares with the console; embedded, so the compiled
+ * binary carries it. */
+export const STYLES_CSS: string = `${themeCss}\n${stylesCss}`;
 /** The popup done page's script (posts the result to the opener). */
 export const POPUP_RESULT_JS: string = popupResultJs;
 /** The popup consent page's script (answers nothing itself: asks the opener for its proof). */

@@ -6,6 +6,7 @@ import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import auditTailJs from "./audit_tail.js" with { type: "text" };
 import consoleCss from "./console.css" with { type: "text" };
 import overviewChartsJs from "./overview_charts.js" with { type: "text" };
+import themeCss from "../../web/theme.css" with { type: "text" };
 
 /** A console asset, embedded through the module graph (the compiled binary carries it). */
 interface ConsoleAsset {
@@ -22,7 +23,8 @@ function asset(name: string, ext: string, body: string): ConsoleAsset {
 }
 
 const ASSETS = {
-  consoleCss: asset("console", "css", consoleCss),
+  // The palette and reset the end-user pages use too, in front of the console's own rules.
+  consoleCss: asset("console", "css", `${themeCss}\n${consoleCss}`),
   uplotCss: asset("uplot", "css", uplotCss),
   uplotJs: asset("uplot", "js", uplotJs),
   overviewJs: asset("overview_charts", "js", overviewChartsJs),
