@@ -123,8 +123,8 @@ export function estimateTokens(spec: BucketSpec, seen: Settled, now: number): nu
   return Math.min(cap, seen.tokens + Math.max(0, now - seen.at) * refillRate(spec));
 }
 
-/** Milliseconds until the bucket holds one whole token again. */
-export function msUntilToken(spec: BucketSpec, tokens: number): number {
+/** Milliseconds until the bucket holds `n` whole tokens (default one) again. */
+export function msUntilTokens(spec: BucketSpec, tokens: number, n = 1): number {
   // Less a hair: 1 / (1/3600000) is 3600000.0000000005 in floating point.
-  return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / refillRate(spec) - 1e-6);
+  return tokens >= n ? 0 : Math.ceil((n - tokens) / refillRate(spec) - 1e-6);
 }

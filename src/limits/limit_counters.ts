@@ -3,7 +3,7 @@ import {
   type BucketSpec,
   type Claim,
   estimateTokens,
-  msUntilToken,
+  msUntilTokens,
   type Settled,
 } from "./lease_bucket.ts";
 
@@ -23,8 +23,8 @@ import {
  * sync left the bucket empty and nobody else holds tokens.
  *
  * Memory is bounded: at most `maxKeys` keys (the least recently used goes;
- * its lease is abandoned, which can only under-admit) and at most `burst`
- * (≤ 1000) waiting calls per key.
+ * its lease is abandoned, which can only under-admit) and at most 1000
+ * waiting calls, taking at most `burst` tokens together, per key.
  */
 
 export type Admission =
@@ -51,6 +51,8 @@ export interface LimitCountersDeps {
 
 interface Waiter {
   resolve: (admission: Admission) => void;
+  /** Tokens this call takes. */
+  n: number;
   /** Syncs this call has waited through. */
   syncs: number;
 }
@@ -63,6 +65,8 @@ interface Entry {
   /** Calls since the last sync: sizes the next claim. */
   demand: number;
   waiters: Waiter[];
+  /** The tokens the waiters take together. */
+  waiting: number;
   /** What the last sync saw of the shared bucket; null before the first. */
   seen: Settled | null;
 }
@@ -101,30 +105,37 @@ export class LimitCounters {
     return this.#entries.size;
   }
 
-  /** Counts one call under `key`: admitted at once from the lease, or after the next sync. */
-  take(key: string, spec: BucketSpec): Admission | Promise<Admission> {
+  /**
+   * Takes `n` tokens under `key` (a whole number; a batch takes one per call
+   * it carries), all or none: admitted at once from the lease, or after the
+   * next sync. More than the burst can never be admitted and is refused at
+   * once; 0 is admitted and counts nothing.
+   */
+  take(key: string, spec: BucketSpec, n = 1): Admission | Promise<Admission> {
+    if (n <= 0) return ADMITTED;
     const entry = this.#entry(key, spec);
-    entry.demand++;
+    entry.demand += n;
     const now = this.#deps.now();
-    if (entry.lease > 0) {
-      if (now < entry.leaseUntil) {
-        entry.lease--;
-        return ADMITTED;
-      }
-      entry.lease = 0;
+    if (entry.lease > 0 && now >= entry.leaseUntil) entry.lease = 0;
+    if (entry.lease >= n) {
+      entry.lease -= n;
+      return ADMITTED;
     }
-    if (entry.seen !== null) {
-      const tokens = estimateTokens(spec, entry.seen, now);
-      // Empty, and nobody else holds tokens that could come back: the refusal is exact.
-      if (tokens < 1 && entry.seen.leasedByOthers === 0) {
-        return { ok: false, retryAfterMs: msUntilToken(spec, tokens) };
-      }
+    if (n > spec.burst) return { ok: false, retryAfterMs: this.#retryAfter(entry, now) };
+    if (entry.seen !== null && entry.seen.leasedByOthers === 0) {
+      // The lease goes back at the sync and refill tops it up: if both fall short, and nobody
+      // else holds tokens that could come back, the refusal is exact.
+      const tokens = estimateTokens(spec, entry.seen, now) + entry.lease;
+      if (tokens < n) return { ok: false, retryAfterMs: msUntilTokens(spec, tokens, n) };
     }
-    if (this.#closed || entry.waiters.length >= Math.min(spec.burst, MAX_WAITERS)) {
-      return { ok: false, retryAfterMs: this.#retryAfter(entry, now) };
+    if (
+      this.#closed || entry.waiters.length >= MAX_WAITERS || entry.waiting + n > spec.burst
+    ) {
+      return { ok: false, retryAfterMs: this.#retryAfter(entry, now, n) };
     }
     return new Promise((resolve) => {
-      entry.waiters.push({ resolve, syncs: 0 });
+      entry.waiters.push({ resolve, n, syncs: 0 });
+      entry.waiting += n;
       this.#pending.add(entry);
       this.#schedule();
     });
@@ -160,14 +171,14 @@ export class LimitCounters {
   msUntilToken(key: string): number {
     const entry = this.#entries.get(key);
     if (!entry?.seen) return 0;
-    return msUntilToken(entry.spec, estimateTokens(entry.spec, entry.seen, this.#deps.now()));
+    return msUntilTokens(entry.spec, estimateTokens(entry.spec, entry.seen, this.#deps.now()));
   }
 
-  /** Gives back a token `take` admitted (another limit on the same call refused it). */
-  refund(key: string): void {
+  /** Gives back the `n` tokens `take` admitted (another limit on the same call refused it). */
+  refund(key: string, n = 1): void {
     const entry = this.#entries.get(key);
-    if (entry && this.#deps.now() < entry.leaseUntil) {
-      entry.lease++;
+    if (entry && n > 0 && this.#deps.now() < entry.leaseUntil) {
+      entry.lease += n;
       this.#pending.add(entry);
     }
   }
@@ -185,6 +196,7 @@ export class LimitCounters {
         w.resolve({ ok: false, retryAfterMs: this.#retryAfter(entry, now) });
       }
       entry.waiters = [];
+      entry.waiting = 0;
       if (entry.lease > 0 && now < entry.leaseUntil) {
         claims.push({ key: entry.key, spec: entry.spec, returning: entry.lease, want: 0 });
       }
@@ -220,7 +232,16 @@ export class LimitCounters {
       return entry;
     }
     if (this.#entries.size >= this.#maxKeys) this.#evictOldest();
-    entry = { key, spec, lease: 0, leaseUntil: 0, demand: 0, waiters: [], seen: null };
+    entry = {
+      key,
+      spec,
+      lease: 0,
+      leaseUntil: 0,
+      demand: 0,
+      waiters: [],
+      waiting: 0,
+      seen: null,
+    };
     this.#entries.set(key, entry);
     return entry;
   }
@@ -237,9 +258,11 @@ export class LimitCounters {
     }
   }
 
-  #retryAfter(entry: Entry, now: number): number {
+  /** When `n` tokens (one if the burst cannot hold them) may be back: a share interval at least. */
+  #retryAfter(entry: Entry, now: number, n = 1): number {
     const tokens = entry.seen ? estimateTokens(entry.spec, entry.seen, now) : 0;
-    return Math.max(this.#deps.shareMs, msUntilToken(entry.spec, tokens));
+    const want = n > entry.spec.burst ? 1 : n;
+    return Math.max(this.#deps.shareMs, msUntilTokens(entry.spec, tokens, want));
   }
 
   #schedule(): void {
@@ -282,15 +305,17 @@ export class LimitCounters {
       entries.push(entry);
       const returning = now < entry.leaseUntil ? entry.lease : 0;
       const waiters = entry.waiters;
+      const tokens = entry.waiting;
       entry.waiters = [];
+      entry.waiting = 0;
       waiting.set(entry, waiters);
       const burst = entry.spec.burst;
       // First sight of a key: the whole burst, so a lone process is exact with no waiting.
       // Afterwards what the last interval used, doubled, so a steady caller rarely waits.
       const want = entry.seen === null
         ? burst
-        : entry.demand > 0 || waiters.length > 0
-        ? Math.min(burst, Math.max(waiters.length, 2 * entry.demand, 1))
+        : entry.demand > 0 || tokens > 0
+        ? Math.min(burst, Math.max(tokens, 2 * entry.demand, 1))
         : 0;
       claims.push({ key: entry.key, spec: entry.spec, returning, want });
       entry.lease = 0;
@@ -320,17 +345,19 @@ export class LimitCounters {
       // Calls that arrived during the sync queue behind those it was for.
       const queue = [...waiting.get(entry)!, ...entry.waiters];
       entry.waiters = [];
+      entry.waiting = 0;
       for (const w of queue) {
-        if (entry.lease > 0 && after < entry.leaseUntil) {
-          entry.lease--;
+        if (entry.lease >= w.n && after < entry.leaseUntil) {
+          entry.lease -= w.n;
           w.resolve(ADMITTED);
         } else if (++w.syncs < MAX_SYNCS_WAITED && result.leasedByOthers > 0 && !this.#closed) {
           // Others hold tokens they may hand back at their next sync: wait for it. They sync
           // at the same interval in another phase, and a busy holder's sync runs late, so one
           // more of ours can come just before theirs: a call waits through two.
           entry.waiters.push(w);
+          entry.waiting += w.n;
         } else {
-          w.resolve({ ok: false, retryAfterMs: this.#retryAfter(entry, after) });
+          w.resolve({ ok: false, retryAfterMs: this.#retryAfter(entry, after, w.n) });
         }
       }
       if (entry.lease > 0 || entry.waiters.length > 0) this.#pending.add(entry);

@@ -282,3 +282,74 @@ Deno.test("remaining never exceeds the burst: the lease and the bucket's unclaim
   assert.ok(most <= spec.burst, `r reached ${most} with a burst of ${spec.burst}`);
   assert.ok(most >= 50, `and still counts the bucket (${most})`);
 });
+
+Deno.test("take(n): 0 takes nothing, n = burst takes the whole burst at once, more than the burst is refused at once and takes nothing", async () => {
+  const time = manualTime();
+  const limits = counters(memoryStore(), time);
+  assert.deepEqual(limits.take("k", TEN_PER_MIN, 0), { ok: true });
+  assert.equal(limits.size, 0, "n = 0 counts nothing, not even a key");
+  const over = limits.take("k", TEN_PER_MIN, 11);
+  assert.ok(!(over instanceof Promise), "more than the burst never passes: no sync to wait for");
+  assert.equal(over.ok, false);
+  assert.deepEqual(await limits.take("k", TEN_PER_MIN, 10), { ok: true });
+  assert.equal(limits.remaining("k"), 0);
+  const next = limits.take("k", TEN_PER_MIN, 1);
+  assert.ok(!(next instanceof Promise) && !next.ok, "the burst is spent");
+  assert.equal((next as { retryAfterMs: number }).retryAfterMs, 6000);
+});
+
+Deno.test("take(n): all or nothing; a refusal for want of tokens says when n tokens are back", async () => {
+  const time = manualTime();
+  const limits = counters(memoryStore(), time);
+  assert.deepEqual(await limits.take("k", TEN_PER_MIN, 7), { ok: true });
+  const four = limits.take("k", TEN_PER_MIN, 4);
+  assert.ok(!(four instanceof Promise) && !four.ok, "3 left: 4 is refused whole");
+  assert.equal((four as { retryAfterMs: number }).retryAfterMs, 6000, "one more token: 6 s");
+  assert.equal(limits.remaining("k"), 3, "the refused take spent nothing");
+  assert.deepEqual(limits.take("k", TEN_PER_MIN, 3), { ok: true });
+  const five = limits.take("k", TEN_PER_MIN, 5);
+  assert.equal((five as { retryAfterMs: number }).retryAfterMs, 30_000, "five tokens: 30 s");
+  limits.refund("k", 2);
+  assert.equal(limits.remaining("k"), 2, "refund(n) gives n back");
+});
+
+Deno.test("take(n): concurrent takes of a new key share one claim and together never pass the burst", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const limits = counters(store, time);
+  const sizes = [4, 4, 4, 1, 1];
+  const results = await Promise.all(sizes.map((n) => limits.take("k", TEN_PER_MIN, n)));
+  assert.deepEqual(results.map((r) => r.ok), [true, true, false, true, true]);
+  assert.equal(store.syncs.get("a"), 1);
+  assert.equal(limits.remaining("k"), 0);
+});
+
+Deno.test("take(n): a take larger than this holder's lease is judged on the shared bucket: admitted when it holds n, refused when the burst cannot", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const a = counters(store, time, "a");
+  const b = counters(store, time, "b");
+  assert.deepEqual(await a.take("k", TEN_PER_MIN, 1), { ok: true }, "a claims the whole burst");
+  // a's lease holds 9; b's 5 wait for a's hand-back, however the two syncs fall.
+  const five = b.take("k", TEN_PER_MIN, 5);
+  assert.ok(five instanceof Promise);
+  for (let i = 0; i < 3; i++) {
+    await settle(a, b);
+    time.advance(SHARE_MS);
+  }
+  await settle(a, b);
+  assert.deepEqual(await five, { ok: true });
+  // 6 of 10 spent, 3 s of refill (half a token): 4.5 left, a's lease back in the bucket.
+  const over = b.take("k", TEN_PER_MIN, 5);
+  assert.ok(!(over instanceof Promise) && !over.ok, "5 do not fit: refused at once");
+  assert.equal((over as { retryAfterMs: number }).retryAfterMs, 3000, "half a token to go");
+  assert.deepEqual(await b.take("k", TEN_PER_MIN, 4), { ok: true }, "4 fit");
+});
+
+Deno.test("take(n): a take of more than 1000 tokens (the waiting calls' bound) is admitted when the burst holds it", async () => {
+  const time = manualTime();
+  const limits = counters(memoryStore(), time);
+  const spec = { count: 5000, periodMs: MINUTE, burst: 5000 };
+  assert.deepEqual(await limits.take("k", spec, 1500), { ok: true });
+  assert.equal(limits.remaining("k"), 3500);
+});

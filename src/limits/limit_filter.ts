@@ -95,8 +95,9 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
       }
     }
     ex.answerHeaders = [
-      // A batch counts under one rule once per call it carries: each policy is named once.
-      ["ratelimit-policy", [...new Set(rules)].map((rule) => policies.get(rule)!).join(", ")],
+      // Rules are distinct: a rule set compiles each rule once, and a batch takes its calls' tokens
+      // under a rule in one take.
+      ["ratelimit-policy", rules.map((rule) => policies.get(rule)!).join(", ")],
       ["ratelimit", quota(rules[tightest], keys[tightest], fewest)],
     ];
     return DONE;
@@ -112,48 +113,44 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
     }
     return { action: "deny", error, rule: rule.name };
   };
-  /** Any refusal refuses the call; the limits that admitted it give their token back. */
+  /**
+   * Any refusal refuses the call; the limits that admitted it give their tokens back (`cost`
+   * under each: 1 for a call that is no batch).
+   */
   const decide = (
     ex: Exchange,
     rules: readonly CompiledRule[],
     keys: readonly string[],
     admissions: readonly Admission[],
+    cost: (i: number) => number = () => 1,
   ): Verdict => {
     const refused = admissions.findIndex((a) => !a.ok);
     if (refused < 0) {
       return rules.length === 1 ? admitOne(ex, rules[0], keys[0]) : admitAll(ex, rules, keys);
     }
     admissions.forEach((a, i) => {
-      if (a.ok) counters.refund(keys[i]);
+      if (a.ok) counters.refund(keys[i], cost(i));
     });
     return refuse(rules[refused], (admissions[refused] as { retryAfterMs: number }).retryAfterMs);
   };
   /**
    * A batch (Google `/batch`, Graph `$batch`) takes one token per call it
-   * carries, under every applying rule; one whose calls cannot be counted
-   * takes a whole burst. All or nothing: the tokens taken go back on a refusal.
+   * carries, under every applying rule, in one take each; one whose calls
+   * cannot be counted takes a whole burst. All or nothing: the tokens taken
+   * go back on a refusal.
    */
   const takeBatch = (
     ex: Exchange,
     limits: readonly CompiledRule[],
     batch: BatchCalls | null,
   ): Verdict | Promise<Verdict> => {
-    const rules: CompiledRule[] = [];
-    const keys: string[] = [];
-    for (const rule of limits) {
-      const key = limitKey(rule, ex);
-      const cost = Math.max(1, batch === null ? rule.limit!.burst : batch.calls);
-      // More than the burst can never pass: one over it is enough to be refused.
-      for (let i = 0; i < Math.min(cost, rule.limit!.burst + 1); i++) {
-        rules.push(rule);
-        keys.push(key);
-      }
-    }
-    const taken = rules.map((rule, i) => counters.take(keys[i], spec(rule)));
+    const keys = limits.map((rule) => limitKey(rule, ex));
+    const cost = (i: number) => Math.max(1, batch === null ? limits[i].limit!.burst : batch.calls);
+    const taken = limits.map((rule, i) => counters.take(keys[i], spec(rule), cost(i)));
     if (taken.some((a) => a instanceof Promise)) {
-      return Promise.all(taken).then((admissions) => decide(ex, rules, keys, admissions));
+      return Promise.all(taken).then((admissions) => decide(ex, limits, keys, admissions, cost));
     }
-    return decide(ex, rules, keys, taken as Admission[]);
+    return decide(ex, limits, keys, taken as Admission[], cost);
   };
   /** A call that is no batch: one token under each applying rule. */
   const takeOne = (ex: Exchange, limits: readonly CompiledRule[]): Verdict | Promise<Verdict> => {

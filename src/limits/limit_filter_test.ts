@@ -238,3 +238,28 @@ Deno.test("limit filter: under two limits the answer has both policies and the r
     ["ratelimit", '"narrow";r=0;t=27'],
   ]);
 });
+
+/** A Gmail batchDelete of `calls` messages, its body already counted. */
+function batchExchange(calls: number): Exchange {
+  const ex = exchange({}, "gmail.users.messages.batchDelete");
+  return {
+    ...ex,
+    method: "POST",
+    operation: { id: "gmail.users.messages.batchDelete", class: "delete", multiplexed: true },
+    batch: { calls, deletes: calls },
+  } as unknown as Exchange;
+}
+
+Deno.test("limit filter: a batch takes its calls' tokens in one take: 1500 of a 2000 burst pass at once, then 501 are refused whole and 500 pass", async () => {
+  // Per day, so refill between the calls (a share interval each) stays below a token.
+  const rule = { ...RULE, rate: "2000/day" };
+  const { call, counters } = setup([rule]);
+  const first = await call(batchExchange(1500));
+  assert.equal(first.action, "continue", "more calls than the 1000 a key lets wait");
+  const over = await call(batchExchange(501));
+  assert.ok(over.action === "deny" && over.rule === "reads");
+  const key = limitKey(ruleSet([rule]).rules[0], batchExchange(1));
+  assert.equal(counters.remaining(key), 500, "the refused batch spent nothing");
+  assert.equal((await call(batchExchange(500))).action, "continue");
+  assert.equal((await call(exchange())).action, "deny", "the burst is spent");
+});
