@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_INSPECT_BYTES } from "../config/schema.ts";
 import type { SecurityConfig } from "../config/security_schema.ts";
 import { newId } from "../db/ids.ts";
 import { logSafeError } from "../errors/log_safe.ts";
@@ -158,7 +159,7 @@ export class AnomalyEngine {
       this.#security.mass_delete.enabled && body !== undefined && isCountedBatch(ex.operation.id)
     ) {
       // Only batches read their body: every other call stays synchronous and zero-copy.
-      const max = this.#deps.maxInspectBytes ?? 8 * 1024 * 1024;
+      const max = this.#deps.maxInspectBytes ?? DEFAULT_MAX_INSPECT_BYTES;
       return exchangeBatch(ex, body, max).then((batch): Verdict | Promise<Verdict> => {
         // Its deletes could not be counted: one batch must not carry them past the detector.
         if (!batch) return { action: "deny", error: anomalyErrors.uncountable(), rule: null };

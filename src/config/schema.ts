@@ -13,6 +13,12 @@ import { parseRulesConfig } from "../rules/rule_schema.ts";
  * result with secrets read from their `env:`/`file:` references.
  */
 
+/**
+ * `[proxy] max_inspect_bytes` unset: 8 MiB. Also what a filter built without
+ * the config (tests, benches) reads up to, so both agree.
+ */
+export const DEFAULT_MAX_INSPECT_BYTES = 8 * 1024 * 1024;
+
 const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 
 function hostPort(fallback: string) {
@@ -180,7 +186,9 @@ export function configSchema(sources: SecretSources) {
     /** Largest response a redact or hide rule reads to inspect, in bytes (1024 to 256 MiB);
      * a larger one passes uninspected (`X-SecuriX-Redaction: skipped`) or, strict, is refused
      * with 502 SX-UNINSPECTABLE. Default 8388608 (8 MiB). */
-    max_inspect_bytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(8 * 1024 * 1024),
+    max_inspect_bytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(
+      DEFAULT_MAX_INSPECT_BYTES,
+    ),
   });
 
   const audit = z.strictObject({

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_INSPECT_BYTES } from "../config/schema.ts";
 import type { SecurixError } from "../errors/securix_error.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import { DONE, type ProxyFilter, type Verdict } from "../proxy/proxy_filter.ts";
@@ -171,7 +172,7 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
     }
     return decide(ex, limits, keys, taken as Admission[]);
   };
-  const maxInspectBytes = deps.maxInspectBytes ?? 8 * 1024 * 1024;
+  const maxInspectBytes = deps.maxInspectBytes ?? DEFAULT_MAX_INSPECT_BYTES;
   return {
     name: "limits",
     request(ex, readBody) {

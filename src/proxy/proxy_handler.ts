@@ -2,6 +2,7 @@ import { AUDIT_NOTE, textProblem } from "../identifiers/identifier.ts";
 import type { App } from "../apps/app_store.ts";
 import { oauthTokens, type StoredCredential } from "../connections/connection_types.ts";
 import { signedPayloadHash } from "./signed_payload.ts";
+import { DEFAULT_MAX_INSPECT_BYTES } from "../config/schema.ts";
 import type { CredentialSource } from "../connections/credential_source.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { errorResponse } from "../errors/error_response.ts";
@@ -176,7 +177,12 @@ export async function handleProxy(
     const counter = { bytesIn: 0, sent: Promise.withResolvers<void>() };
     requestBody = new PeekableBody(requestStream(deps, req, counter));
     if (route.methodOverrideField !== undefined && req.method === "POST") {
-      await checkFormOverride(route, sent, requestBody, deps.maxInspectBytes ?? DEFAULT_INSPECT);
+      await checkFormOverride(
+        route,
+        sent,
+        requestBody,
+        deps.maxInspectBytes ?? DEFAULT_MAX_INSPECT_BYTES,
+      );
     }
     const made = exchangeFor(
       deps,
@@ -261,7 +267,6 @@ const NO_FILTERS: readonly ProxyFilter[] = [];
 // Shared, so a call allocates no options object for its path check.
 const ENCODED_SLASHES = Object.freeze({ encodedSlashes: true });
 const PLAIN_SLASHES = Object.freeze({ encodedSlashes: false });
-const DEFAULT_INSPECT = 8 * 1024 * 1024;
 const LATIN1 = new TextDecoder("latin1");
 
 /**

@@ -1,8 +1,7 @@
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import { EMPTY_PAYLOAD_HASH, UNSIGNED_PAYLOAD } from "../providers/credential_injection.ts";
 import type { PeekableBody } from "./peekable_body.ts";
-
-const DEFAULT_LIMIT = 8 * 1024 * 1024;
+import { DEFAULT_MAX_INSPECT_BYTES } from "../config/schema.ts";
 
 /**
  * The payload hash a signed request (SigV4) carries: the body's SHA-256 when
@@ -13,7 +12,7 @@ const DEFAULT_LIMIT = 8 * 1024 * 1024;
 export async function signedPayloadHash(
   body: PeekableBody,
   contentLength: string | null,
-  limit = DEFAULT_LIMIT,
+  limit = DEFAULT_MAX_INSPECT_BYTES,
 ): Promise<string> {
   if (contentLength !== null && /^\d+$/.test(contentLength) && Number(contentLength) > limit) {
     return UNSIGNED_PAYLOAD;
