@@ -4,6 +4,7 @@ import { SecurixError } from "../errors/securix_error.ts";
 import { type Deadline, type DeadlineWheel, upstreamDeadlines } from "./deadline_wheel.ts";
 import { type HeaderPairs, removePairs, setPair } from "./header_pairs.ts";
 import { proxyErrors } from "./proxy_errors.ts";
+import { readLimited } from "./read_limited.ts";
 import type { Lookup } from "./proxy_filter.ts";
 import type { ProxyRoute } from "./proxy_route.ts";
 import { METHOD_OVERRIDES, type SentHeaders } from "./sent_headers.ts";
@@ -162,24 +163,4 @@ export function providerLookup(
       return null;
     }
   };
-}
-
-async function readLimited(
-  stream: ReadableStream<Uint8Array>,
-  limit: number,
-): Promise<Uint8Array | null> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.byteLength;
-    if (size > limit) return null;
-    chunks.push(chunk);
-  }
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return whole;
 }

@@ -28,6 +28,7 @@
  */
 import { z } from "zod";
 import type { Flow } from "./api_schemas.ts";
+import { readLimited } from "../proxy/read_limited.ts";
 import { SecurixApiError } from "./sdk_error.ts";
 import type { Securix } from "./server_client.ts";
 
@@ -214,7 +215,7 @@ async function readJson<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
   if (Number(req.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) {
     throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
   }
-  const text = await readLimited(req, MAX_BODY_BYTES);
+  const text = await readText(req, MAX_BODY_BYTES);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -230,31 +231,11 @@ async function readJson<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
   return parsed.data;
 }
 
-/**
- * The body as text, read chunk by chunk and cancelled once past `limit` bytes: a chunked
- * body has no content-length to refuse it by, and `req.text()` would buffer all of it.
- */
-async function readLimited(req: Request, limit: number): Promise<string> {
+/** The body as text; 413 once past `limit` bytes (readLimited reads no further). */
+async function readText(req: Request, limit: number): Promise<string> {
   if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
+  const bytes = await readLimited(req.body, limit);
+  if (bytes === null) throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
   return new TextDecoder().decode(bytes);
 }
 

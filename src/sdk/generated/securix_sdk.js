@@ -21123,6 +21123,31 @@ function parseDuration(value) {
   return Number(m[1]) * UNIT_MS[m[2]];
 }
 
+// src/proxy/read_limited.ts
+async function readLimited(stream, limit) {
+  const reader = stream.getReader();
+  const chunks = [];
+  let size = 0;
+  for (; ; ) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {
+      });
+      return null;
+    }
+    chunks.push(value);
+  }
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return whole;
+}
+
 // src/sdk/sdk_error.ts
 var SecurixApiError = class extends Error {
   code;
@@ -21337,7 +21362,7 @@ async function readJson(req, schema) {
   if (Number(req.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) {
     throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
   }
-  const text = await readLimited(req, MAX_BODY_BYTES);
+  const text = await readText(req, MAX_BODY_BYTES);
   let json2;
   try {
     json2 = JSON.parse(text);
@@ -21351,28 +21376,10 @@ async function readJson(req, schema) {
   }
   return parsed.data;
 }
-async function readLimited(req, limit) {
+async function readText(req, limit) {
   if (!req.body) return "";
-  const reader = req.body.getReader();
-  const chunks = [];
-  let size = 0;
-  for (; ; ) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {
-      });
-      throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
+  const bytes = await readLimited(req.body, limit);
+  if (bytes === null) throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
   return new TextDecoder().decode(bytes);
 }
 function errorToResponse(error62, onError) {
