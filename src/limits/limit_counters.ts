@@ -330,7 +330,8 @@ export class LimitCounters {
       // Fail closed for the calls that waited: a limit nobody can count is not lifted.
       for (const [entry, waiters] of waiting) {
         for (const w of waiters) w.resolve({ ok: false, retryAfterMs: this.#deps.shareMs });
-        this.#pending.delete(entry);
+        // Calls that arrived during this sync were never asked about: the next sync is theirs.
+        if (entry.waiters.length === 0) this.#pending.delete(entry);
       }
       return;
     }

@@ -230,6 +230,39 @@ Deno.test("when the database cannot be reached the waiting calls are refused, no
   assert.equal(errors.length, 1);
 });
 
+Deno.test("a call that arrives while a failing sync is in flight is judged at the next sync, not left waiting", async () => {
+  const time = manualTime();
+  const memory = memoryStore();
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => open = resolve);
+  let down = true;
+  const store: BucketStore = {
+    async settle(holder, claims, now) {
+      if (!down) return memory.settle(holder, claims, now);
+      await gate;
+      throw new Error("database is locked");
+    },
+  };
+  const limits = new LimitCounters({
+    store,
+    now: time.now,
+    setTimer: time.setTimer,
+    shareMs: SHARE_MS,
+    leaseMs: LEASE_MS,
+    onError: () => {},
+  });
+  const first = limits.take("k", TEN_PER_MIN);
+  await settle(limits); // its sync is now waiting on the database
+  let second: Admission | null = null;
+  void Promise.resolve(limits.take("k", TEN_PER_MIN)).then((r) => second = r);
+  open();
+  assert.equal((await first).ok, false, "fail closed for the call the sync was for");
+  down = false;
+  time.advance(SHARE_MS);
+  await settle(limits);
+  assert.deepEqual(second, { ok: true }, "the later call got the next sync's answer");
+});
+
 Deno.test("close hands unspent leases back", async () => {
   const time = manualTime();
   const store = memoryStore();
