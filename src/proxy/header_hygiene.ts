@@ -1,4 +1,5 @@
 import { type HeaderPairs, setPair } from "./header_pairs.ts";
+import { formPairs } from "./form_pairs.ts";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus the de-facto ones proxies strip. */
 const HOP_BY_HOP = new Set([
@@ -204,15 +205,8 @@ function dropParam(url: string, name: string): string {
   if (q === -1) return url;
   const hash = url.indexOf("#", q);
   const end = hash === -1 ? url.length : hash;
-  const kept = url.slice(q + 1, end).split("&").filter((part) => {
-    const eq = part.indexOf("=");
-    const raw = (eq === -1 ? part : part.slice(0, eq)).replaceAll("+", " ");
-    let decoded = raw;
-    try {
-      decoded = decodeURIComponent(raw);
-    } catch { /* not percent-encoding: compared as sent */ }
-    return decoded !== name;
-  });
-  const query = kept.length > 0 ? `?${kept.join("&")}` : "";
+  // Split on `&` alone: the kept pairs are joined again with it.
+  const kept = formPairs(url.slice(q + 1, end), "&").filter((pair) => pair.name !== name);
+  const query = kept.length > 0 ? `?${kept.map((pair) => pair.raw).join("&")}` : "";
   return `${url.slice(0, q)}${query}${url.slice(end)}`;
 }

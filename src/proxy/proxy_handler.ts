@@ -29,6 +29,7 @@ import { headerText } from "./header_text.ts";
 import { downstreamResponsePairs, withoutUrlParam } from "./header_hygiene.ts";
 import { type HeaderPairs, pairValue, removePairs, setPair } from "./header_pairs.ts";
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
+import { checkFormOverride } from "./form_override.ts";
 import { PeekableBody } from "./peekable_body.ts";
 import { ANSWERED_AS_IS, proxyErrors } from "./proxy_errors.ts";
 import type { Lookup, ProxyFilter } from "./proxy_filter.ts";
@@ -267,7 +268,6 @@ const NO_FILTERS: readonly ProxyFilter[] = [];
 // Shared, so a call allocates no options object for its path check.
 const ENCODED_SLASHES = Object.freeze({ encodedSlashes: true });
 const PLAIN_SLASHES = Object.freeze({ encodedSlashes: false });
-const LATIN1 = new TextDecoder("latin1");
 
 /**
  * The value a `query_param` route's key was sent as (its template is
@@ -288,63 +288,6 @@ function scrubberFor(route: ProxyRoute, credential: StoredCredential): SecretScr
     SCRUBBERS.set(credential, scrubber);
   }
   return scrubber;
-}
-
-/**
- * A POST whose form body names the method override field (Rails' `_method`)
- * is refused: the provider would act on that method, the rules judged a
- * POST. Rack reads a form from an urlencoded body, a multipart one, or one
- * with no Content-Type; an urlencoded form too large to read is refused, a
- * multipart one is searched as far as it can be read.
- */
-async function checkFormOverride(
-  route: ProxyRoute,
-  sent: SentHeaders,
-  body: PeekableBody,
-  limit: number,
-): Promise<void> {
-  const field = route.methodOverrideField!;
-  const media = (sent.contentType ?? "").split(";")[0].trim().toLowerCase();
-  const multipart = media.startsWith("multipart/");
-  if (media !== "" && media !== "application/x-www-form-urlencoded" && !multipart) return;
-  const read = await body.read(limit);
-  if (read === null) return;
-  const refuse = () =>
-    proxyErrors.invalidHeader(
-      "content-type",
-      `${route.provider} reads a "${field}" form field as the method; send the method itself`,
-    );
-  if (read === "too_large") {
-    if (multipart) return;
-    throw refuse();
-  }
-  const text = LATIN1.decode(read);
-  if (multipart) {
-    // Only a part named the field counts: an uploaded file may well contain the word.
-    if (multipartFieldNamed(text, field)) throw refuse();
-    return;
-  }
-  for (const pair of text.split(/[&;]/)) {
-    const eq = pair.indexOf("=");
-    let name = (eq < 0 ? pair : pair.slice(0, eq)).replace(/\+/g, " ");
-    try {
-      name = decodeURIComponent(name);
-    } catch {
-      // Rack keeps a name that does not decode as sent.
-    }
-    if (name.trim() === field || name.startsWith(`${field}[`)) throw refuse();
-  }
-}
-
-/** Whether a part's Content-Disposition names `field` (or `field[…]`), as Rack reads it. */
-function multipartFieldNamed(text: string, field: string): boolean {
-  for (const line of text.split("\n")) {
-    if (!/^content-disposition\s*:/i.test(line)) continue;
-    const name = /;\s*name\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(line);
-    const value = name?.[1] ?? name?.[2];
-    if (value !== undefined && (value === field || value.startsWith(`${field}[`))) return true;
-  }
-  return false;
 }
 
 /** Statuses a Response must have no body with (Fetch: null body status); the client framed 204/304. */

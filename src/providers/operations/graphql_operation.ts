@@ -1,5 +1,6 @@
 import type { CallShape, Operation, OperationClass } from "../operation.ts";
 import { mostDangerous } from "../operation_map.ts";
+import { formPairs } from "../../proxy/form_pairs.ts";
 
 /**
  * The operation of a GraphQL call, from a bounded peek of its body: the
@@ -365,34 +366,15 @@ function readRequest(
   return { query, operationName: operationName ?? null };
 }
 
-/**
- * The query string's parameters, split on `&` and on `;` (Rack before 3
- * splits on both), names and values decoded; a value that does not decode
- * is kept as sent.
- */
+/** The query string's parameters by decoded name, as Rack reads them (see formPairs). */
 function queryParams(search: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  const text = search.startsWith("?") ? search.slice(1) : search;
-  if (text === "") return out;
-  for (const pair of text.split(/[&;]/)) {
-    if (pair === "") continue;
-    const eq = pair.indexOf("=");
-    const name = decodeParam(eq < 0 ? pair : pair.slice(0, eq));
-    const value = decodeParam(eq < 0 ? "" : pair.slice(eq + 1));
+  for (const { name, value } of formPairs(search.startsWith("?") ? search.slice(1) : search)) {
     const list = out.get(name);
     if (list) list.push(value);
     else out.set(name, [value]);
   }
   return out;
-}
-
-function decodeParam(text: string): string {
-  const plain = text.replace(/\+/g, " ");
-  try {
-    return decodeURIComponent(plain);
-  } catch {
-    return plain;
-  }
 }
 
 /** The peek a GraphQL body gets: larger documents are opaque. */
