@@ -58,7 +58,8 @@ function requestFrom(
   for (let i = start; i < filters.length; i++) {
     const filter = filters[i];
     if (filter.request) {
-      reader ??= (limit) => body.read(limit);
+      // inspect, not read: a filter reads the body to decide on it.
+      reader ??= (limit) => body.inspect(limit);
       const answer = filter.request(ex, reader);
       if (pending(answer)) return requestAfter(filters, i, engaged, ex, body, reader, answer);
       if (requestSettled(ex, answer)) continue;

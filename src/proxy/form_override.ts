@@ -23,7 +23,7 @@ export async function checkFormOverride(
   const media = (sent.contentType ?? "").split(";")[0].trim().toLowerCase();
   const multipart = media.startsWith("multipart/");
   if (media !== "" && media !== "application/x-www-form-urlencoded" && !multipart) return;
-  const read = await body.read(limit);
+  const read = await body.inspect(limit);
   if (read === null) return;
   const refuse = () =>
     proxyErrors.invalidHeader(

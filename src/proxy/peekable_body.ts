@@ -1,3 +1,6 @@
+import { proxyErrors } from "./proxy_errors.ts";
+import { identityCoded } from "./request_coding.ts";
+
 /**
  * A body that filters may read the head of, up to a limit, without losing
  * it: what was read is sent on first, then the rest of the stream. A body
@@ -10,8 +13,27 @@ export class PeekableBody {
   #size = 0;
   #done = false;
 
-  constructor(source: ReadableStream<Uint8Array> | Uint8Array | null) {
+  /**
+   * `contentEncoding`: the caller's, for a request body (null for an answer's):
+   * a body a check reads must be the one the provider reads.
+   */
+  constructor(
+    source: ReadableStream<Uint8Array> | Uint8Array | null,
+    readonly contentEncoding: string | null = null,
+  ) {
     this.#source = source;
+  }
+
+  /**
+   * `read` for a check that decides on the body: a compressed body is refused
+   * (415) rather than judged as the bytes it is before the provider inflates it.
+   */
+  inspect(limit: number): Promise<Uint8Array | "too_large" | null> {
+    const coding = this.contentEncoding;
+    if (coding !== null && !identityCoded(coding)) {
+      return Promise.reject(proxyErrors.compressedBody(coding));
+    }
+    return this.read(limit);
   }
 
   /** At most `limit` bytes: the whole body, `"too_large"` when there is more, or null when there is none. */

@@ -68,3 +68,16 @@ Deno.test("peekable body: discard cancels the source", async () => {
   await body.discard();
   assert.ok(cancelled);
 });
+
+Deno.test("peekable body: inspect refuses a compressed body unread; read and forward still pass it", async () => {
+  const stream = chunked("\x1f\x8b", "rest");
+  const body = new PeekableBody(stream, "gzip, identity");
+  await assert.rejects(body.inspect(1024), (error: unknown) => {
+    const sx = error as { code: string; status: number };
+    return sx.code === "SX-UNINSPECTABLE" && sx.status === 415;
+  });
+  assert.equal(body.touched, false, "nothing was read");
+  assert.equal(body.forward(), stream);
+  const plain = new PeekableBody(chunked("a=1"), " Identity");
+  assert.equal(new TextDecoder().decode((await plain.inspect(1024)) as Uint8Array), "a=1");
+});

@@ -106,6 +106,23 @@ export const proxyErrors = {
     new SecurixError("SX-BODY-TOO-LARGE", `Request body is larger than ${limit} bytes`, {
       status: 413,
     }),
+  /**
+   * A check must read the request body (a form's method field, a GraphQL
+   * document, a batch's calls, a send's text, an approval's hash) but it is
+   * compressed: the provider may inflate it into something never checked.
+   * The code the rules give an answer they cannot inspect, as the caller's fault.
+   */
+  compressedBody: (coding: string) =>
+    new SecurixError(
+      "SX-UNINSPECTABLE",
+      `The request body could not be inspected: compressed (${coding.trim()}); send it uncompressed`,
+      {
+        status: 415,
+        llmError:
+          "The request body was compressed, so the security policy could not check it. Send the same request without Content-Encoding.",
+        details: { reason: "compressed request body" },
+      },
+    ),
   upstreamTimeout: (provider: string, ms: number) =>
     new SecurixError("SX-UPSTREAM-TIMEOUT", `${provider} did not answer within ${ms} ms`, {
       status: 504,

@@ -176,7 +176,7 @@ export async function handleProxy(
     const pathOptions = route.encodedSlashes === true ? ENCODED_SLASHES : PLAIN_SLASHES;
     let upstream = upstreamUrl(route.baseUrl, target.path, url.search, pathOptions);
     const counter = { bytesIn: 0, sent: Promise.withResolvers<void>() };
-    requestBody = new PeekableBody(requestStream(deps, req, counter));
+    requestBody = new PeekableBody(requestStream(deps, req, counter), sent.contentEncoding);
     if (route.methodOverrideField !== undefined && req.method === "POST") {
       await checkFormOverride(
         route,
@@ -344,7 +344,7 @@ async function peekOperation(
   body: PeekableBody,
   sent: SentHeaders,
 ): Promise<Operation> {
-  const peeked = await body.read(map.peekBytes!);
+  const peeked = await body.inspect(map.peekBytes!);
   const operation = map.resolveBody!(
     shape,
     peeked === "too_large" ? null : peeked,

@@ -38,6 +38,8 @@ export interface SentHeaders {
   contentLength: string | null;
   transferEncoding: string | null;
   contentType: string | null;
+  /** Decides whether a check may read the body (see request_coding.ts). */
+  contentEncoding: string | null;
   upgrade: string | null;
   webSocketProtocol: string | null;
   /** Name + value + 4 per field, as the header size limit counts them. */
@@ -67,6 +69,7 @@ export function readSentHeaders(headers: Headers): SentHeaders {
     contentLength: null,
     transferEncoding: null,
     contentType: null,
+    contentEncoding: null,
     upgrade: null,
     webSocketProtocol: null,
     bytes: 0,
@@ -115,6 +118,9 @@ export function readSentHeaders(headers: Headers): SentHeaders {
         return;
       case "content-type":
         sent.contentType = value;
+        break;
+      case "content-encoding":
+        sent.contentEncoding = value;
         break;
       case "sec-websocket-protocol":
         sent.webSocketProtocol = value;

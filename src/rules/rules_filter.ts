@@ -268,11 +268,10 @@ async function checkSend(
   readBody: BodyReader,
   maxInspectBytes: number,
 ): Promise<CompiledRule | null> {
+  // A compressed body is refused by the reader itself (PeekableBody.inspect).
   const body = await readBody(maxInspectBytes);
   const contentType = ex.requestHeaders.get("content-type");
-  // A compressed body (`Content-Encoding: gzip`) is read by the provider, not here.
-  const coding = (ex.requestHeaders.get("content-encoding") ?? "").trim().toLowerCase();
-  const send = body === "too_large" || (coding !== "" && coding !== "identity")
+  const send = body === "too_large"
     ? UNREADABLE_SEND
     // Not a send this appliance understands: recipients unknown, the body as it is decoded.
     : outgoingSend(ex.operation.id, ex.path, contentType, body) ?? opaqueSend(contentType, body);
