@@ -30,7 +30,8 @@ export class PeekableBody {
    */
   inspect(limit: number): Promise<Uint8Array | "too_large" | null> {
     const coding = this.contentEncoding;
-    if (coding !== null && !identityCoded(coding)) {
+    // No body (a GET, or a method whose body is not forwarded): nothing to hide.
+    if (coding !== null && this.#source !== null && !identityCoded(coding)) {
       return Promise.reject(proxyErrors.compressedBody(coding));
     }
     return this.read(limit);

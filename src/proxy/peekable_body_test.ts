@@ -78,6 +78,7 @@ Deno.test("peekable body: inspect refuses a compressed body unread; read and for
   });
   assert.equal(body.touched, false, "nothing was read");
   assert.equal(body.forward(), stream);
+  assert.equal(await new PeekableBody(null, "gzip").inspect(1024), null, "no body, nothing hidden");
   const plain = new PeekableBody(chunked("a=1"), " Identity");
   assert.equal(new TextDecoder().decode((await plain.inspect(1024)) as Uint8Array), "a=1");
 });
