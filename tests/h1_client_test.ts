@@ -373,6 +373,45 @@ Deno.test("h1 client: request bodies keep the caller's framing: Content-Length a
   }
 });
 
+Deno.test("h1 client: a small body with a length leaves in the head's write; a large one streams after it", async () => {
+  const upstream = rawUpstream(keepAlive(async (head, wire) => {
+    await wire.bytes(Number(/content-length: (\d+)/.exec(head)![1]));
+    return ok("done");
+  }));
+  const writes: number[] = [];
+  const transport = h1Transport({
+    connect: async (options) => {
+      const conn = await Deno.connect(options);
+      const write = conn.write.bind(conn);
+      conn.write = (bytes) => {
+        writes.push(bytes.byteLength);
+        return write(bytes);
+      };
+      return conn;
+    },
+  });
+  const put = (...parts: Uint8Array[]) => ({
+    method: "PUT",
+    headers: [["content-length", String(parts.reduce((n, p) => n + p.byteLength, 0))]] as [
+      string,
+      string,
+    ][],
+    body: ReadableStream.from(parts),
+  });
+  try {
+    const small = put(new TextEncoder().encode("hello "), new TextEncoder().encode("world"));
+    assert.equal(await text(await transport.forward(get(`${upstream.url}/a`, small))), "done");
+    assert.equal(writes.length, 1, "head and an 11-byte body in one write");
+    writes.length = 0;
+    const large = put(new Uint8Array(40_000), new Uint8Array(40_000));
+    assert.equal(await text(await transport.forward(get(`${upstream.url}/b`, large))), "done");
+    assert.equal(writes.length, 3, "the head, then each piece of an 80 KB body as it comes");
+  } finally {
+    transport.close!();
+    await upstream.close();
+  }
+});
+
 Deno.test("h1 client: a failing request body rejects the forward with the body's own error", async () => {
   const upstream = rawUpstream(keepAlive(() => new Promise<string>(() => {})));
   const transport = h1Transport();

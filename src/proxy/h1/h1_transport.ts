@@ -7,7 +7,14 @@ import { pairValue } from "../header_pairs.ts";
 import { H1Error } from "./byte_reader.ts";
 import { responseBody } from "./body_stream.ts";
 import { ConnectionPool, type PoolLimits } from "./connection_pool.ts";
-import { requestFraming, writeBody } from "./request_body.ts";
+import {
+  concat,
+  readSmallBody,
+  type RequestFraming,
+  requestFraming,
+  SMALL_REQUEST_BODY,
+  writeBody,
+} from "./request_body.ts";
 import { requestHead } from "./request_head.ts";
 import { readResponseHead } from "./response_head.ts";
 import { SocketReader } from "./socket_reader.ts";
@@ -16,6 +23,8 @@ export interface H1Options {
   /** Extra trusted roots (PEM) for TLS upstreams, on top of the system's. */
   caCerts?: string[];
   pool?: Partial<PoolLimits>;
+  /** Opens a plain TCP connection (tests count the writes on it); default Deno.connect. */
+  connect?: (options: Deno.ConnectOptions & { signal: AbortSignal }) => Promise<Deno.Conn>;
 }
 
 /**
@@ -30,12 +39,13 @@ export interface H1Options {
  */
 export function h1Transport(options: H1Options = {}): UpstreamTransport {
   const pool = new ConnectionPool(options.pool);
+  const connect = options.connect ?? Deno.connect;
 
   const open = async (url: URL, signal: AbortSignal): Promise<SocketReader> => {
     const hostname = url.hostname.replace(/^\[|\]$/g, "");
     const secure = url.protocol === "https:";
     const port = Number(url.port) || (secure ? 443 : 80);
-    if (!secure) return new SocketReader(await Deno.connect({ hostname, port, signal }));
+    if (!secure) return new SocketReader(await connect({ hostname, port, signal }));
     // connectTls takes no signal: an abort stops the wait, the late connection is closed.
     const connecting = Deno.connectTls({ hostname, port, caCerts: options.caCerts });
     let onAbort = () => {};
@@ -55,6 +65,12 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
 
   const forward = async (request: UpstreamRequest): Promise<UpstreamResponse> => {
     const { url, signal } = request;
+    const framing = request.body === null ? null : requestFraming(request.headers);
+    // A small body with a length is read first and goes out in the head's write
+    // (one system call, one wake-up of the provider), before a pooled socket is taken.
+    const small = framing?.kind === "length" && framing.length <= SMALL_REQUEST_BODY
+      ? await readSmallBody(request.body!, framing.length)
+      : null;
     if (signal.aborted) throw new H1Error("upstream request aborted");
     const origin = `${url.protocol}//${url.host}`;
     let socket = pool.take(origin);
@@ -63,7 +79,7 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
       socket ??= await open(url, signal);
       const before = socket.received;
       try {
-        return await exchange(socket, origin, request);
+        return await exchange(socket, origin, request, framing, small);
       } catch (error) {
         socket.close();
         if (signal.aborted) throw new H1Error("upstream request aborted", { cause: error });
@@ -86,8 +102,9 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
     socket: SocketReader,
     origin: string,
     { method, url, headers, body, signal }: UpstreamRequest,
+    framing: RequestFraming | null,
+    small: Uint8Array | null,
   ): Promise<UpstreamResponse> => {
-    const framing = body === null ? null : requestFraming(headers);
     const declared = pairValue(headers, "content-length") !== null ||
       pairValue(headers, "transfer-encoding") !== null;
     const head = requestHead(
@@ -99,7 +116,7 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
     const onAbort = () => socket.close();
     signal.addEventListener("abort", onAbort, { once: true });
     let answered = false;
-    let bodySent = body === null;
+    let bodySent = body === null || small !== null;
     let sendError: unknown = null;
     const end = (whole: boolean) => {
       answered = true;
@@ -109,8 +126,10 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
     };
     let keepAlive = false;
     try {
-      await socket.write(head);
-      if (body !== null && framing !== null) {
+      await socket.write(
+        small === null ? head : concat([head, small], head.byteLength + small.byteLength),
+      );
+      if (body !== null && framing !== null && small === null) {
         // Sent alongside reading: a provider may answer (413, 401) before the body is all sent.
         writeBody(body, framing, (bytes) => socket.write(bytes), () => answered || socket.closed)
           .then(
