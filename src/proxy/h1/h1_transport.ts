@@ -23,8 +23,8 @@ export interface H1Options {
   /** Extra trusted roots (PEM) for TLS upstreams, on top of the system's. */
   caCerts?: string[];
   pool?: Partial<PoolLimits>;
-  /** Opens a plain TCP connection (tests count the writes on it); default Deno.connect. */
-  connect?: (options: Deno.ConnectOptions & { signal: AbortSignal }) => Promise<Deno.Conn>;
+  /** Opens the TCP connection (TLS starts on it); default Deno.connect. For tests. */
+  connect?: (options: Deno.ConnectOptions & { signal: AbortSignal }) => Promise<Deno.TcpConn>;
 }
 
 /**
@@ -45,9 +45,14 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
     const hostname = url.hostname.replace(/^\[|\]$/g, "");
     const secure = url.protocol === "https:";
     const port = Number(url.port) || (secure ? 443 : 80);
-    if (!secure) return new SocketReader(await connect({ hostname, port, signal }));
-    // connectTls takes no signal: an abort stops the wait, the late connection is closed.
-    const connecting = Deno.connectTls({ hostname, port, caCerts: options.caCerts });
+    const tcp = await connect({ hostname, port, signal });
+    // Deno leaves Nagle on: a write after a small one (a body after its head, a
+    // chunked body's last chunk) would wait for an ACK the provider delays
+    // (40 ms on Linux) while it waits for that very write.
+    tcp.setNoDelay(true);
+    if (!secure) return new SocketReader(tcp);
+    // startTls takes no signal: an abort stops the wait, the late connection is closed.
+    const connecting = Deno.startTls(tcp, { hostname, caCerts: options.caCerts });
     let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(new H1Error("upstream request aborted"));
