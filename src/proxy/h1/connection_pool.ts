@@ -51,7 +51,9 @@ export class ConnectionPool {
     const list = this.#byOrigin.get(origin);
     const idle = list?.pop();
     if (idle === undefined) return null;
-    this.#forget(idle);
+    // Popped already; its emptied list stays for the release that follows (one
+    // connection at a time would otherwise drop and allocate the list per request).
+    this.#all.delete(idle);
     idle.socket.wake();
     return idle.socket;
   }
