@@ -83,6 +83,16 @@ export async function readWhole(
   reader: ByteReader,
   length: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  if (length === 0) return new Uint8Array(0);
+  const first = await reader.read();
+  if (first === null) throw new H1Error("the provider's connection closed mid-body");
+  // Usually the whole body came in the head's read: a view of that read, not a copy
+  // (every read is the caller's own: a copied slice, or a large read's buffer handed over).
+  if (first.byteLength >= length) {
+    reader.unread(first.subarray(length));
+    return first.subarray(0, length) as Uint8Array<ArrayBuffer>;
+  }
+  reader.unread(first);
   const bytes = new Uint8Array(length);
   let filled = 0;
   while (filled < length) {

@@ -91,3 +91,15 @@ Deno.test("body stream: small known lengths are read whole, larger ones stream, 
   assert.equal(await responseBody(chunkReader([]), { kind: "none" }, () => {}), null);
   await assert.rejects(readWhole(chunkReader([bytes("ab")]), 4), /closed mid-body/);
 });
+
+Deno.test("readWhole: a body that came in one read is that read's bytes, not a copy; the rest goes back", async () => {
+  const read = bytes('{"ok":true}NEXT');
+  const reader = chunkReader([read]);
+  const body = await readWhole(reader, 11);
+  assert.equal(String.fromCharCode(...body), '{"ok":true}');
+  assert.equal(body.buffer, read.buffer, "no copy");
+  assert.equal(String.fromCharCode(...(await reader.read())!), "NEXT");
+  const split = await readWhole(chunkReader([bytes("ab"), bytes("cd")]), 4);
+  assert.equal(String.fromCharCode(...split), "abcd");
+  assert.equal((await readWhole(chunkReader([]), 0)).byteLength, 0);
+});
