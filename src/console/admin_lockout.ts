@@ -1,4 +1,6 @@
-import { FailedKeyLimiter } from "../apps/failed_key_limiter.ts";
+import { lockoutKey } from "../apps/failed_key_limiter.ts";
+import type { Db } from "../db/client.ts";
+import { giveBackAttempt, reserveFailure } from "../flows/attempt_counter.ts";
 
 export interface AdminLockoutLimits {
   /** Failed sign-ins of one admin name within the window before it is locked. Default 5. */
@@ -15,10 +17,18 @@ export const DEFAULT_ADMIN_LOCKOUT: AdminLockoutLimits = {
   windowMs: 15 * 60_000,
 };
 
+/** What `reserve` took: the windows to give back to if the attempt was right. */
+export type AdminReservation = { retryAfterS: number } | {
+  retryAfterS: null;
+  taken: Array<{ key: string; windowStart: number }>;
+};
+
 /**
  * Failed console sign-ins counted per admin name and per client address:
  * guessing one admin's password from many addresses, or many names from one
- * address, both end in SX-AUTH-LOCKOUT until the window is over.
+ * address, both end in SX-AUTH-LOCKOUT until the window is over. Counted in
+ * the database (`rate_counters`), so the limits hold across every node that
+ * shares it; a sign-in is rare enough that each attempt may pay the round trip.
  *
  * A null name (a login link, which names no admin until it is used) counts
  * against the address only: one shared name would let anyone lock every
@@ -26,50 +36,50 @@ export const DEFAULT_ADMIN_LOCKOUT: AdminLockoutLimits = {
  * not guessed, so only a flood needs stopping, and that from its address.
  */
 export class AdminLockout {
-  readonly #accounts: FailedKeyLimiter;
-  readonly #addresses: FailedKeyLimiter;
+  readonly #db: Db;
+  readonly #limits: AdminLockoutLimits;
 
-  constructor(limits: AdminLockoutLimits = DEFAULT_ADMIN_LOCKOUT) {
-    this.#accounts = new FailedKeyLimiter({
-      maxFailures: limits.perAccount,
-      windowMs: limits.windowMs,
-      maxAddresses: 10_000,
-    });
-    this.#addresses = new FailedKeyLimiter({
-      maxFailures: limits.perAddress,
-      windowMs: limits.windowMs,
-      maxAddresses: 10_000,
-    });
-  }
-
-  /** Seconds until either may try again, or null. */
-  retryAfterS(name: string | null, address: string, now: number): number | null {
-    const a = name === null ? null : this.#accounts.retryAfterS(accountKey(name), now);
-    const b = this.#addresses.retryAfterS(address, now);
-    return a === null && b === null ? null : Math.max(a ?? 0, b ?? 0);
+  constructor(deps: { db: Db; limits?: AdminLockoutLimits }) {
+    this.#db = deps.db;
+    this.#limits = deps.limits ?? DEFAULT_ADMIN_LOCKOUT;
   }
 
   /**
-   * Counts an attempt as failed before it is checked, in one step with the
-   * lockout check: answers the seconds to wait (nothing counted) when either
-   * is locked out, else null. Concurrent attempts each take one of the
-   * allowed failures, so no more than the limit are ever checked at once; an
-   * attempt that turns out right gives its failure back with `succeeded`.
+   * Counts an attempt as failed before it is checked, in one statement with
+   * the lockout check per counter: answers the seconds to wait when either
+   * is locked out, else what was taken. Concurrent attempts, on any node,
+   * each take one of the allowed failures, so no more than the limit are ever
+   * checked; an attempt that turns out right gives them back with `succeeded`.
    */
-  reserve(name: string | null, address: string, now: number): number | null {
-    const retry = this.retryAfterS(name, address, now);
-    if (retry !== null) return retry;
-    if (name !== null) this.#accounts.fail(accountKey(name), now);
-    this.#addresses.fail(address, now);
-    return null;
+  async reserve(name: string | null, address: string, now: number): Promise<AdminReservation> {
+    const counters = [{ key: addressKey(address), limit: this.#limits.perAddress }];
+    if (name !== null) counters.unshift({ key: accountKey(name), limit: this.#limits.perAccount });
+    const taken: Array<{ key: string; windowStart: number }> = [];
+    for (const { key, limit } of counters) {
+      const counted = await reserveFailure(this.#db, key, {
+        now,
+        ms: this.#limits.windowMs,
+        limit,
+      });
+      if ("until" in counted) {
+        // The other counter's failure is not this attempt's to keep: it is never checked.
+        await this.succeeded({ retryAfterS: null, taken });
+        return { retryAfterS: Math.ceil((counted.until - now) / 1000) };
+      }
+      taken.push({ key, windowStart: counted.windowStart });
+    }
+    return { retryAfterS: null, taken };
   }
 
-  /** Gives back the failure `reserve` counted for an attempt that was right. */
-  succeeded(name: string | null, address: string, now: number): void {
-    if (name !== null) this.#accounts.forgive(accountKey(name), now);
-    this.#addresses.forgive(address, now);
+  /** Gives back the failures `reserve` counted for an attempt that was right. */
+  async succeeded(reservation: AdminReservation): Promise<void> {
+    if (reservation.retryAfterS !== null) return;
+    for (const { key, windowStart } of reservation.taken) {
+      await giveBackAttempt(this.#db, key, { start: windowStart, ms: this.#limits.windowMs });
+    }
   }
 }
 
-// Not an address, so the limiter keeps it as it is.
-const accountKey = (name: string) => `admin:${name.toLowerCase()}`;
+// Never the password guessed: only who was guessed at, and from where.
+const accountKey = (name: string) => `console-sign-in:admin:${name.toLowerCase()}`;
+const addressKey = (address: string) => `console-sign-in:address:${lockoutKey(address)}`;

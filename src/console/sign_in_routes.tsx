@@ -124,7 +124,8 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
     const address = c.env?.address ?? "unknown";
     const now = deps.now();
     // Counted as failed before the (slow) check, so concurrent guesses cannot outrun the lockout.
-    const retry = deps.lockout.reserve(name, address, now);
+    const reservation = await deps.lockout.reserve(name, address, now);
+    const retry = reservation.retryAfterS;
     if (retry !== null) {
       return withCookies(
         renderPage(
@@ -165,7 +166,7 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
         [pre.cookie],
       );
     }
-    deps.lockout.succeeded(name, address, now);
+    await deps.lockout.succeeded(reservation);
     const { token } = await startAdminSession(
       db,
       admin!.id,
@@ -224,7 +225,8 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
     const code = typeof form.code === "string" ? form.code.trim() : "";
     const now = deps.now();
     const address = c.env?.address ?? "unknown";
-    if (deps.lockout.reserve(admin.name, address, now) !== null) {
+    const reservation = await deps.lockout.reserve(admin.name, address, now);
+    if (reservation.retryAfterS !== null) {
       return await enrolPage(admin, c.get("csrf"), "Too many wrong codes; try again later.", 429);
     }
     const counter = await (deps.checkEnrolmentCode ?? matchTotpCode)(deps.vault, admin, code, now);
@@ -236,7 +238,7 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
         401,
       );
     }
-    deps.lockout.succeeded(admin.name, address, now);
+    await deps.lockout.succeeded(reservation);
     await endAdminSession(db, getCookie(c, SESSION_COOKIE)!);
     const { token } = await startAdminSession(db, admin.id, "password", now);
     await audit("admin.console.signed_in", admin.name, { via: "enrolment", address });
@@ -283,7 +285,8 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
       return refused(403, "The form expired; open the link again.");
     }
     // Per address only (no admin name): bad links lock out their sender, not every admin's links.
-    if (deps.lockout.reserve(null, address, now) !== null) {
+    const reservation = await deps.lockout.reserve(null, address, now);
+    if (reservation.retryAfterS !== null) {
       return refused(429, "Too many failed sign-ins from this address; try again later.");
     }
     const adminId = await (deps.redeemLoginLink ?? redeemLoginLink)(db, c.req.param("token"), now);
@@ -291,7 +294,7 @@ export function signInRoutes(deps: ConsoleDeps): Hono<ConsoleEnv & AddressEnv> {
     if (!admin) {
       return refused(401, "This login link is unknown, used or expired.");
     }
-    deps.lockout.succeeded(null, address, now);
+    await deps.lockout.succeeded(reservation);
     const { token } = await startAdminSession(db, admin.id, "link", now);
     await audit("admin.console.signed_in", admin.name, { via: "login_link", address });
     return redirect("/console", [sessionCookie(c, token), clearedCookie(c, PRE_SESSION_COOKIE)]);

@@ -74,6 +74,39 @@ async function countAttempt(
   return row?.count ?? null;
 }
 
+/** What `reserveFailure` answers: counted in the window starting at `windowStart`, or locked out until `until`. */
+export type FailureCount = { windowStart: number } | { until: number };
+
+/**
+ * `reserveAttempt` for a lockout: the window starts at the first failure
+ * (not on the clock) and lasts `ms`, and a refusal says until when, so every
+ * node tells the client the same Retry-After. One statement counts and
+ * checks; only a refusal reads the row again.
+ */
+export async function reserveFailure(
+  db: Db,
+  key: string,
+  limits: { now: number; ms: number; limit: number },
+): Promise<FailureCount> {
+  const { now, ms, limit } = limits;
+  const live = sql`${rateCounters.windowStart} > ${now - ms}`;
+  const [row] = await db.insert(rateCounters).values({ key, windowStart: now, count: 1 })
+    .onConflictDoUpdate({
+      target: rateCounters.key,
+      set: {
+        // SQLite evaluates every SET expression on the row as it was before the update.
+        count: sql`CASE WHEN ${live} THEN ${rateCounters.count} + 1 ELSE 1 END`,
+        windowStart: sql`CASE WHEN ${live} THEN ${rateCounters.windowStart} ELSE ${now} END`,
+      },
+      setWhere: sql`NOT (${live}) OR ${rateCounters.count} < ${limit}`,
+    }).returning({ windowStart: rateCounters.windowStart });
+  if (row) return { windowStart: row.windowStart };
+  const [held] = await db.select({ windowStart: rateCounters.windowStart }).from(rateCounters)
+    .where(eq(rateCounters.key, key));
+  // Pruned or restarted between the two statements: the refusal still stands, for a moment.
+  return { until: Math.max(held ? held.windowStart + ms : 0, now + 1_000) };
+}
+
 /** Gives back an attempt `reserveAttempt` counted, if its window is still the current one. */
 export async function giveBackAttempt(db: Db, key: string, window: AttemptWindow): Promise<void> {
   await db.update(rateCounters).set({ count: sql`${rateCounters.count} - 1` }).where(and(

@@ -54,7 +54,11 @@ import { approvalFilter } from "../approvals/approval_filter.ts";
 import { ApprovalSignals } from "../approvals/approval_signals.ts";
 import { pruneApprovals } from "../approvals/approval_store.ts";
 import { sweepAdminSessions } from "../admins/admin_session_store.ts";
-import { AdminLockout, type AdminLockoutLimits } from "../console/admin_lockout.ts";
+import {
+  AdminLockout,
+  type AdminLockoutLimits,
+  DEFAULT_ADMIN_LOCKOUT,
+} from "../console/admin_lockout.ts";
 import { type ConsoleHandler, createConsole } from "../console/console_app.tsx";
 import type { ConsoleDeps } from "../console/console_deps.ts";
 import { MetricsHistory } from "../console/metrics_history.ts";
@@ -392,6 +396,7 @@ export async function createRuntime(
   putInForce(compileRules(config.rules, config.scopes), "start");
   // One count for the whole process: kept here, or in the main isolate when this one serves beside it.
   const lockoutLimits = failedKeyLimits(config.auth_lockout);
+  const adminLockoutLimits = options.adminLockout ?? DEFAULT_ADMIN_LOCKOUT;
   // Which side this isolate is, said once: it counts failures, or keeps what the counter announces.
   const keyLockout: KeyLockoutSide = serving?.keyFailed
     ? {
@@ -457,7 +462,7 @@ export async function createRuntime(
     history,
     webhookResolve: options.webhookResolve ?? dnsResolver,
     webhookQueueDepth: () => worker.queueDepth(),
-    lockout: new AdminLockout(options.adminLockout),
+    lockout: new AdminLockout({ db: database.db, limits: adminLockoutLimits }),
     redeemLoginLink: options.redeemLoginLink,
     checkEnrolmentCode: options.checkEnrolmentCode,
     csrfKey: await deriveSubkey(config.vault.masterKey, LABELS.consoleCsrf),
@@ -519,11 +524,11 @@ export async function createRuntime(
       await pruneApprovals(database.db, now());
       await sweepAdminSessions(database.db, now());
       await sweepPortal(database.db, now());
-      // Attempt counters' windows are a device address's 15 minutes or one session's life.
+      // Attempt counters' windows: a device address's 15 minutes, one session's life, the console lockout's.
       await pruneAttempts(
         database.db,
         now(),
-        Math.max(DEVICE_FAILURE_WINDOW_MS, flowDeps.sessionTtlMs),
+        Math.max(DEVICE_FAILURE_WINDOW_MS, flowDeps.sessionTtlMs, adminLockoutLimits.windowMs),
       );
       // Ended sessions' tokens are revoked and deleted; stale OAuth states go too.
       await sweepLeftovers({ database, vault, providers: wiring.registry, now });
