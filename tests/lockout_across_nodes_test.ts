@@ -1,15 +1,18 @@
 /**
  * Two appliance nodes on one database (as behind a load balancer, sharing a
- * libSQL server): the console's sign-in lockout is counted in the database,
- * so wrong guesses spread over both nodes lock the admin out on both after
- * the limit, not after N × the limit.
+ * libSQL server): the failed-key lockout and the console's sign-in lockout
+ * are counted in the database, so wrong guesses spread over both nodes lock
+ * the address (or admin) out on both after the limit, not after N × the limit.
  */
 import assert from "node:assert/strict";
 import { createAdmin } from "../src/admins/admin_store.ts";
+import { rateCounters } from "../src/db/schema.ts";
 import { openAppliance } from "../src/http/appliance.ts";
 import { createRuntime, type Runtime } from "../src/http/runtime.ts";
 import { ConsoleClient } from "./helpers/console_client.ts";
+import { seedApp } from "./helpers/seed.ts";
 import { openTempAppliance, type TempAppliance } from "./helpers/temp_appliance.ts";
+import { LOOPBACK_INFO } from "./helpers/temp_runtime.ts";
 
 const MAX_FAILURES = 4;
 const LOCKOUT = { perAccount: 3, perAddress: 50, windowMs: 60_000 };
@@ -48,6 +51,56 @@ async function twoNodes(run: (nodes: Node[], temp: TempAppliance) => Promise<voi
     await temp.cleanup();
   }
 }
+
+async function agents(n: Node, key: string) {
+  const res = await n.runtime.handler(
+    new Request("http://127.0.0.1/v1/agents", { headers: { "securix-api-key": key } }),
+    LOOPBACK_INFO,
+  );
+  const body = await res.json();
+  return { status: res.status, code: body.error?.code as string | undefined, res };
+}
+
+Deno.test("lockout across nodes: max_failures wrong keys spread over two nodes lock the address out on both", async () => {
+  await twoNodes(async ([a, b], temp) => {
+    const { apiKey } = await seedApp(temp.appliance, { name: "demo" });
+    // Both nodes hold the good key in their caches before anything fails.
+    assert.equal((await agents(a, apiKey)).status, 200);
+    assert.equal((await agents(b, apiKey)).status, 200);
+    for (let i = 0; i < MAX_FAILURES; i++) {
+      const seen = await agents(i % 2 === 0 ? a : b, `sx_bad_${i}`);
+      assert.equal(seen.code, "SX-API-KEY-INVALID", `guess ${i}`);
+    }
+    for (const [name, n] of [["a", a], ["b", b]] as const) {
+      const seen = await agents(n, `sx_bad_next_${name}`);
+      assert.equal(seen.status, 429, `node ${name}`);
+      assert.equal(seen.code, "SX-AUTH-LOCKOUT", `node ${name}`);
+      const retryAfter = Number(seen.res.headers.get("retry-after"));
+      assert.ok(retryAfter >= 59 && retryAfter <= 60, `node ${name}: Retry-After ${retryAfter}`);
+      // Known here now: refused before any key is read, even the good one.
+      assert.equal((await agents(n, apiKey)).code, "SX-AUTH-LOCKOUT", `node ${name}, good key`);
+    }
+  });
+});
+
+Deno.test("lockout across nodes: good keys not yet cached give back the failure they reserved", async () => {
+  await twoNodes(async ([a, b], temp) => {
+    const { app, apiKey } = await seedApp(temp.appliance, { name: "demo" });
+    // Checked (not cached) far more often than the limit, on both nodes: each gives its reservation back.
+    for (let i = 0; i < MAX_FAILURES * 3; i++) {
+      for (const n of [a, b]) n.runtime.forget({ kind: "app", appId: app.id });
+      assert.equal((await agents(i % 2 === 0 ? a : b, apiKey)).status, 200, `check ${i}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100)); // give-backs are off the request path
+    const [row] = await temp.appliance.database.db.select().from(rateCounters);
+    assert.equal(row.count, 0);
+    // The limit is intact: it still takes MAX_FAILURES wrong keys to lock the address out.
+    for (let i = 0; i < MAX_FAILURES; i++) {
+      assert.equal((await agents(b, `sx_bad_${i}`)).code, "SX-API-KEY-INVALID");
+    }
+    assert.equal((await agents(a, "sx_bad_last")).code, "SX-AUTH-LOCKOUT");
+  });
+});
 
 Deno.test("lockout across nodes: wrong console passwords spread over two nodes lock the admin out on both", async () => {
   await twoNodes(async (nodes, temp) => {

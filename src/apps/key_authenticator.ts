@@ -1,7 +1,7 @@
 import { TtlCache } from "../cache/ttl_cache.ts";
 import type { Db } from "../db/client.ts";
 import { type App, findApp } from "./app_store.ts";
-import type { KeyLockout } from "./failed_key_limiter.ts";
+import type { KeyLockout } from "./key_lockout.ts";
 import type { KeyRole } from "./key_role.ts";
 import { findLiveKey, touchApiKey } from "./key_store.ts";
 
@@ -45,7 +45,7 @@ export class KeyAuthenticator {
     db: Db;
     now: () => number;
     ttlMs?: number;
-    /** Failed checks per client address (this isolate's, or shared by all); none = no lockout. */
+    /** Failed checks per client address (counted in the database, or by the main isolate); none = no lockout. */
     limiter?: KeyLockout;
     /** Every refused check (metrics, the `auth.failed` summaries). */
     onFailure?: (address: string, reason: KeyFailure) => void;
@@ -59,20 +59,28 @@ export class KeyAuthenticator {
 
   /**
    * The edge's key check for a request from `address`: a locked-out address
-   * is refused before the key's digest is even looked up; a missing or
-   * unknown key counts as a failure against it.
+   * is refused before the key's digest is even looked up. A key this isolate
+   * holds as good passes without a round trip; anything else (a missing,
+   * unknown or not yet cached key) first reserves a failure in the lockout
+   * count, which a key that then turns out good gives back.
    */
   async check(presented: string | null | undefined, address: string): Promise<KeyCheck> {
     const now = this.#now();
     const retryAfterS = this.#limiter?.retryAfterS(address, now) ?? null;
     if (retryAfterS !== null) return this.#refuse(address, "locked_out", retryAfterS);
+    const known = presented ? this.#cache.get(presented) : undefined;
+    const good = known?.value;
+    if (good) return { ok: true, auth: this.#markUsed(good, now)! };
+    // Reserved before the check: concurrent guesses, on any node, never check more keys than the limit.
+    const reservation = this.#limiter ? await this.#limiter.reserve(address, now) : null;
+    if (reservation && reservation.lockedForS !== null) {
+      return this.#refuse(address, "locked_out", reservation.lockedForS);
+    }
     if (!presented) return this.#refuse(address, "missing_key");
-    const auth = await this.authenticate(presented);
-    if (auth) return { ok: true, auth };
-    // Only a refused key waits for the count (another isolate may keep it): never a good one.
-    const lockedFor = this.#limiter ? await this.#limiter.fail(address, now) : null;
-    if (lockedFor !== null) return this.#refuse(address, "locked_out", lockedFor);
-    return this.#refuse(address, "invalid_key");
+    const auth = known ? null : await this.authenticate(presented);
+    if (!auth) return this.#refuse(address, "invalid_key");
+    reservation?.giveBack();
+    return { ok: true, auth };
   }
 
   #refuse(address: string, reason: KeyFailure, retryAfterS?: number): KeyCheck {

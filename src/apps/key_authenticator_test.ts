@@ -51,3 +51,38 @@ Deno.test("KeyAuthenticator: the key's role comes with its lookup and is cached 
     await temp.cleanup();
   }
 });
+
+Deno.test("KeyAuthenticator.check: a good cached key never waits on the lockout count; anything else reserves first", async () => {
+  const temp = await openTempAppliance();
+  const { appliance } = temp;
+  try {
+    const { apiKey } = await seedApp(appliance, { name: "demo" });
+    const reserved: string[] = [];
+    const given: string[] = [];
+    const auth = new KeyAuthenticator({
+      db: appliance.database.db,
+      now: appliance.now,
+      limiter: {
+        retryAfterS: () => null,
+        reserve: (address) => {
+          reserved.push(address);
+          return Promise.resolve({ lockedForS: null, giveBack: () => given.push(address) });
+        },
+      },
+    });
+    // Not cached yet: reserved before the lookup, given back once the key is good.
+    assert.equal((await auth.check(apiKey, "192.0.2.1")).ok, true);
+    assert.deepEqual([reserved, given], [["192.0.2.1"], ["192.0.2.1"]]);
+    // Cached: the count is never asked (in a multi-node install it is a database round trip).
+    for (let i = 0; i < 100; i++) assert.equal((await auth.check(apiKey, "192.0.2.1")).ok, true);
+    assert.deepEqual([reserved, given], [["192.0.2.1"], ["192.0.2.1"]]);
+    // A wrong key, a cached wrong key and a missing key each reserve a failure and keep it.
+    for (const key of ["sx_bad", "sx_bad", null]) {
+      assert.equal((await auth.check(key, "192.0.2.2")).ok, false);
+    }
+    assert.deepEqual(reserved.slice(1), ["192.0.2.2", "192.0.2.2", "192.0.2.2"]);
+    assert.deepEqual(given, ["192.0.2.1"]);
+  } finally {
+    await temp.cleanup();
+  }
+});

@@ -1,75 +1,63 @@
-import { type KeyLockout, lockoutKey } from "./failed_key_limiter.ts";
+import type { FailureCount } from "../flows/attempt_counter.ts";
+import { type KeyLockout, type KeyReservation, lockoutKey } from "./key_lockout.ts";
+import { LockedAddresses } from "./locked_addresses.ts";
 
 /**
  * A serving isolate's side of the failed-key lockout when another isolate
- * counts (the main one's FailedKeyLimiter, reached by message): failures are
- * reported there, so `max_failures` holds for the process, not per isolate;
- * the lockouts it announces are kept here, so the check before a key is read
- * stays a map lookup and a locked-out address is refused at once.
+ * counts (the main one's SharedKeyLockout, reached by message): failures are
+ * reserved there, so the process makes one count in the database with
+ * every other node; the lockouts it announces are kept here, so the check
+ * before a key is read stays a map lookup and a locked-out address is
+ * refused at once.
  */
 export class ReportedKeyLockout implements KeyLockout {
-  // Lockout key → when its lockout ends; insertion order is arrival order.
-  readonly #locked = new Map<string, number>();
-  /** The latest end of a kept lockout: past it all have ended and the map is cleared. */
-  #latestUntil = 0;
-  readonly #report: (address: string) => Promise<number | null>;
-  readonly #maxAddresses: number;
+  readonly #locked: LockedAddresses;
+  readonly #report: (address: string) => Promise<FailureCount>;
+  readonly #giveBack: (address: string, windowStart: number) => void;
 
   /**
-   * `report` counts a failure where the count is kept and resolves to the
-   * end of the address's lockout when it was locked out already, else null.
+   * `report` reserves a failure where the count is kept: the window it was
+   * counted in, or the end of the address's lockout (nothing counted).
+   * `giveBack` returns one a check that passed had taken.
    */
   constructor(deps: {
-    report: (address: string) => Promise<number | null>;
+    report: (address: string) => Promise<FailureCount>;
+    giveBack: (address: string, windowStart: number) => void;
     /** Lockouts kept at once (oldest forgotten first), as `auth_lockout.max_addresses`. */
     maxAddresses: number;
   }) {
     this.#report = deps.report;
-    this.#maxAddresses = deps.maxAddresses;
+    this.#giveBack = deps.giveBack;
+    this.#locked = new LockedAddresses(deps.maxAddresses);
   }
 
   retryAfterS(address: string, now: number): number | null {
-    // Every request asks, nearly always with nothing locked: no address parsing then.
-    if (this.#locked.size === 0) return null;
-    // Ended lockouts are otherwise only dropped when their address comes back.
-    if (this.#latestUntil <= now) {
-      this.#locked.clear();
-      return null;
-    }
-    const key = lockoutKey(address);
-    const until = this.#locked.get(key);
-    if (until === undefined) return null;
-    if (until <= now) {
-      this.#locked.delete(key);
-      return null;
-    }
-    return Math.ceil((until - now) / 1000);
+    return this.#locked.retryAfterS(address, now);
   }
 
-  async fail(address: string, now: number): Promise<number | null> {
-    let until: number | null;
+  async reserve(address: string, now: number): Promise<KeyReservation> {
+    let counted: FailureCount;
     try {
-      until = await this.#report(address);
+      counted = await this.#report(address);
     } catch {
-      // The count is out of reach (the process is stopping): this key was refused anyway.
-      return null;
+      // The count is out of reach (the process is stopping): nothing to give back.
+      return { lockedForS: null, giveBack: () => {} };
     }
-    if (until === null || until <= now) return null;
-    this.lock(lockoutKey(address), until);
-    return Math.ceil((until - now) / 1000);
+    if ("windowStart" in counted) {
+      const { windowStart } = counted;
+      return { lockedForS: null, giveBack: () => this.#giveBack(address, windowStart) };
+    }
+    if (counted.until <= now) return { lockedForS: null, giveBack: () => {} };
+    this.#locked.lock(lockoutKey(address), counted.until);
+    return { lockedForS: Math.ceil((counted.until - now) / 1000) };
   }
 
   /** An address (its `lockoutKey`) is locked out until `until`, as the counting isolate says. */
   lock(key: string, until: number): void {
-    this.#locked.delete(key);
-    while (this.#locked.size >= this.#maxAddresses) {
-      this.#locked.delete(this.#locked.keys().next().value!);
-    }
-    this.#locked.set(key, until);
-    this.#latestUntil = Math.max(this.#latestUntil, until);
+    this.#locked.lock(key, until);
   }
 
   get tracked(): number {
-    return this.#locked.size;
+    return this.#locked.tracked;
   }
 }

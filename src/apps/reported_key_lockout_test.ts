@@ -1,60 +1,70 @@
 import assert from "node:assert/strict";
-import { FailedKeyLimiter, lockoutKey } from "./failed_key_limiter.ts";
+import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
+import { lockoutKey } from "./key_lockout.ts";
 import { ReportedKeyLockout } from "./reported_key_lockout.ts";
+import { SharedKeyLockout } from "./shared_key_lockout.ts";
 
 /** Two isolates' copies reporting to one count, as serving isolates report to the main one. */
-function isolates(maxFailures: number) {
+async function isolates(maxFailures: number, now: () => number) {
+  const temp = await openTempAppliance();
   const copies: ReportedKeyLockout[] = [];
-  const counter = new FailedKeyLimiter(
-    { maxFailures, windowMs: 60_000, maxAddresses: 100 },
-    (key, until) => copies.forEach((copy) => copy.lock(key, until)),
-  );
-  const now = 1_000;
+  const counter = new SharedKeyLockout({
+    db: temp.appliance.database.db,
+    limits: { maxFailures, windowMs: 60_000, maxAddresses: 100 },
+    onLocked: (key, until) => copies.forEach((copy) => copy.lock(key, until)),
+  });
   for (let i = 0; i < 2; i++) {
     copies.push(
       new ReportedKeyLockout({
-        report: (address) => Promise.resolve(counter.count(address, now)),
+        report: (address) => counter.count(address, now()),
+        giveBack: (address, windowStart) => counter.giveBack(address, windowStart),
         maxAddresses: 100,
       }),
     );
   }
-  return { copies, counter };
+  return { copies, counter, cleanup: temp.cleanup };
 }
 
 Deno.test("reported key lockout: failures in two isolates add up to one lockout", async () => {
-  const { copies: [a, b] } = isolates(4);
-  for (const copy of [a, b, a]) {
-    assert.equal(copy.retryAfterS("192.0.2.1", 1_000), null);
-    assert.equal(await copy.fail("192.0.2.1", 1_000), null);
+  const { copies: [a, b], cleanup } = await isolates(4, () => 1_000);
+  try {
+    for (const copy of [a, b, a, b]) {
+      assert.equal(copy.retryAfterS("192.0.2.1", 1_000), null);
+      assert.equal((await copy.reserve("192.0.2.1", 1_000)).lockedForS, null);
+    }
+    // The fifth is refused where it is asked, and every copy is told.
+    assert.equal((await a.reserve("192.0.2.1", 1_000)).lockedForS, 60);
+    assert.equal(b.retryAfterS("192.0.2.1", 31_000), 30);
+    assert.equal(a.retryAfterS("192.0.2.2", 1_000), null, "other addresses are not affected");
+    assert.equal(a.retryAfterS("192.0.2.1", 61_000), null, "the window ended");
+    assert.equal(a.tracked, 0, "an ended lockout is forgotten");
+  } finally {
+    await cleanup();
   }
-  assert.equal(b.retryAfterS("192.0.2.1", 1_000), null, "three of four");
-  assert.equal(await b.fail("192.0.2.1", 1_000), null, "the fourth is still answered");
-  // Both copies refuse it now, without asking.
-  assert.equal(a.retryAfterS("192.0.2.1", 1_000), 60);
-  assert.equal(b.retryAfterS("192.0.2.1", 31_000), 30);
-  assert.equal(a.retryAfterS("192.0.2.2", 1_000), null, "other addresses are not affected");
-  assert.equal(a.retryAfterS("192.0.2.1", 61_000), null, "the window ended");
-  assert.equal(a.tracked, 0, "an ended lockout is forgotten");
 });
 
-Deno.test("reported key lockout: a copy that missed the announcement learns it from its next report", async () => {
-  const counter = new FailedKeyLimiter({ maxFailures: 1, windowMs: 60_000, maxAddresses: 10 });
-  const copy = new ReportedKeyLockout({
-    report: (address) => Promise.resolve(counter.count(address, 5_000)),
-    maxAddresses: 10,
-  });
-  counter.fail("2001:db8::1", 0); // counted in another isolate; no announcement reached this one
-  assert.equal(copy.retryAfterS("2001:db8::2", 5_000), null);
-  assert.equal(await copy.fail("2001:db8::2", 5_000), 55, "the same /64, locked out already");
-  assert.equal(copy.retryAfterS("2001:db8::3", 5_000), 55);
+Deno.test("reported key lockout: a check that passed gives its failure back through the counter", async () => {
+  const { copies: [a, b], cleanup } = await isolates(2, () => 1_000);
+  try {
+    const first = await a.reserve("192.0.2.1", 1_000);
+    assert.equal(first.lockedForS, null);
+    if (first.lockedForS === null) first.giveBack();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the give-back is off the request path
+    assert.equal((await b.reserve("192.0.2.1", 1_000)).lockedForS, null);
+    assert.equal((await a.reserve("192.0.2.1", 1_000)).lockedForS, null, "two of two");
+    assert.equal((await b.reserve("192.0.2.1", 1_000)).lockedForS, 60);
+  } finally {
+    await cleanup();
+  }
 });
 
 Deno.test("reported key lockout: an unreachable count refuses nothing more; memory is bounded", async () => {
   const copy = new ReportedKeyLockout({
     report: () => Promise.reject(new Error("the main isolate did not answer")),
+    giveBack: () => {},
     maxAddresses: 3,
   });
-  assert.equal(await copy.fail("192.0.2.1", 0), null);
+  assert.equal((await copy.reserve("192.0.2.1", 0)).lockedForS, null);
   for (let i = 0; i < 10; i++) copy.lock(lockoutKey(`192.0.2.${i}`), 60_000);
   assert.equal(copy.tracked, 3);
   assert.equal(copy.retryAfterS("192.0.2.0", 0), null, "the oldest is forgotten");
@@ -62,7 +72,11 @@ Deno.test("reported key lockout: an unreachable count refuses nothing more; memo
 });
 
 Deno.test("reported key lockout: once every lockout has ended the copy is empty again", () => {
-  const copy = new ReportedKeyLockout({ report: () => Promise.resolve(null), maxAddresses: 10 });
+  const copy = new ReportedKeyLockout({
+    report: () => Promise.resolve({ windowStart: 0 }),
+    giveBack: () => {},
+    maxAddresses: 10,
+  });
   copy.lock(lockoutKey("192.0.2.1"), 60_000);
   copy.lock(lockoutKey("192.0.2.2"), 30_000);
   assert.equal(copy.retryAfterS("198.51.100.1", 40_000), null);

@@ -167,6 +167,7 @@ export function registerServe(program: Command, context: CliContext): void {
             },
             forget: (change) => runtime.forget(change),
             keyFailed: (address) => runtime.keyFailed(address),
+            keyForgiven: (address, windowStart) => runtime.keyForgiven(address, windowStart),
             activeLockouts: () => runtime.activeLockouts(),
             log: io.err,
             securityPort: () => runtime.securityPort(),

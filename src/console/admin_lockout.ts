@@ -1,4 +1,4 @@
-import { lockoutKey } from "../apps/failed_key_limiter.ts";
+import { lockoutKey } from "../apps/key_lockout.ts";
 import type { Db } from "../db/client.ts";
 import { giveBackAttempt, reserveFailure } from "../flows/attempt_counter.ts";
 

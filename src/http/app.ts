@@ -7,7 +7,8 @@ import { ApprovalSignals } from "../approvals/approval_signals.ts";
 import { EMPTY_RULE_SET, type RuleSet } from "../rules/rule_set.ts";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { FailedKeyLimiter, failedKeyLimits, type KeyLockout } from "../apps/failed_key_limiter.ts";
+import { failedKeyLimits, type KeyLockout } from "../apps/key_lockout.ts";
+import { SharedKeyLockout } from "../apps/shared_key_lockout.ts";
 import { KeyAuthenticator, type KeyFailure } from "../apps/key_authenticator.ts";
 import { trustedProxies } from "../config/trusted_proxies.ts";
 import { connectionRoutes } from "../api/connection_routes.ts";
@@ -53,8 +54,8 @@ export interface AppOptions {
     connection: Pick<Connection, "id" | "appId" | "entityId" | "provider">,
   ) => void;
   /**
-   * Counts failed key checks per client address; default this isolate's own
-   * FailedKeyLimiter from `[auth_lockout]` (runtime.ts shares one across isolates).
+   * Counts failed key checks per client address; default a SharedKeyLockout
+   * from `[auth_lockout]` on this database (runtime.ts shares one across isolates).
    */
   keyLockout?: KeyLockout;
   /** Called for every request refused before an app was known (bad, missing key; lockout). */
@@ -118,7 +119,8 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
   const authenticator = new KeyAuthenticator({
     db: database.db,
     now,
-    limiter: options.keyLockout ?? new FailedKeyLimiter(failedKeyLimits(config.auth_lockout)),
+    limiter: options.keyLockout ??
+      new SharedKeyLockout({ db: database.db, limits: failedKeyLimits(config.auth_lockout) }),
     onFailure: options.onKeyFailure,
   });
   // Every admin change made through this process drops the caches it makes stale.

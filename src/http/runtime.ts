@@ -16,7 +16,7 @@ import { logSafeError } from "../errors/log_safe.ts";
 import { observeSessions } from "../flows/session_outcomes.ts";
 import { sweepLeftovers } from "../flows/session_leftovers.ts";
 import { expireSessions } from "../flows/session_store.ts";
-import { pruneAttempts } from "../flows/attempt_counter.ts";
+import { type FailureCount, pruneAttempts } from "../flows/attempt_counter.ts";
 import { DEVICE_FAILURE_WINDOW_MS } from "../flows/device_entry.ts";
 import { ApplianceMetrics } from "../metrics/appliance_metrics.ts";
 import { wireProviders } from "../providers/provider_registry.ts";
@@ -39,7 +39,8 @@ import { limitFilter } from "../limits/limit_filter.ts";
 import type { ProxyFilter } from "../proxy/proxy_filter.ts";
 import { compileRules, type RuleSet } from "../rules/rule_set.ts";
 import { createApp } from "./app.ts";
-import { FailedKeyLimiter, failedKeyLimits } from "../apps/failed_key_limiter.ts";
+import { failedKeyLimits } from "../apps/key_lockout.ts";
+import { SharedKeyLockout } from "../apps/shared_key_lockout.ts";
 import { ReportedKeyLockout } from "../apps/reported_key_lockout.ts";
 import { SecurityThread } from "./security_thread.ts";
 import { forwardedClient } from "./client_address.ts";
@@ -105,11 +106,13 @@ export interface RuntimeOptions {
      */
     security?: MessagePort | null;
     /**
-     * Counts a failed key check in the main isolate, where the lockout is kept
-     * for every isolate; resolves to when the address's lockout ends if it was
-     * locked out already, else null. None: this isolate counts on its own.
+     * Reserves a failed key check in the main isolate, which counts for every
+     * isolate (in the database, with every node): the window it was counted
+     * in, or when the address's lockout ends. None: this isolate counts itself.
      */
-    keyFailed?: (address: string) => Promise<number | null>;
+    keyFailed?: (address: string) => Promise<FailureCount>;
+    /** Gives back a failure `keyFailed` counted for a check that passed. */
+    keyForgiven?: (address: string, windowStart: number) => void;
   };
   /**
    * Told of every cache entry this isolate drops for a change made here (a
@@ -118,9 +121,9 @@ export interface RuntimeOptions {
    */
   onCachesChanged?: (change: CacheChange) => void;
   /**
-   * An address (its lockout key) reached `auth_lockout.max_failures` in this
-   * isolate's count, which every serving isolate reports to: they keep the
-   * lockout until `until` and refuse it without asking.
+   * An address (its lockout key) turned out locked out (`auth_lockout`) in
+   * this isolate's count, which every serving isolate reports to: they keep
+   * the lockout until `until` and refuse it without asking.
    */
   onKeyLockout?: (key: string, until: number) => void;
   /** How often a request held by an approval `wait` looks for decisions made elsewhere; default 1 s. */
@@ -176,11 +179,13 @@ export interface Runtime {
   /** Drops what `change` makes stale (a change another isolate made). */
   forget(change: CacheChange): void;
   /**
-   * Counts a failed key check a serving isolate reported (the main isolate
-   * keeps the lockout for all); answers when the address's lockout ends if it
-   * was locked out already, else null.
+   * Reserves a failed key check a serving isolate reported (the main isolate
+   * counts for all, in the database): the window it was counted in, or when
+   * the address's lockout ends (nothing counted).
    */
-  keyFailed(address: string): number | null;
+  keyFailed(address: string): Promise<FailureCount>;
+  /** Gives back what `keyFailed` counted for a check that then passed. */
+  keyForgiven(address: string, windowStart: number): void;
   /** A lockout the main isolate announced (`onKeyLockout`), kept by a serving isolate. */
   lockOut(key: string, until: number): void;
   /** The lockouts in force where they are counted (none in a serving isolate). */
@@ -394,7 +399,7 @@ export async function createRuntime(
     });
   };
   putInForce(compileRules(config.rules, config.scopes), "start");
-  // One count for the whole process: kept here, or in the main isolate when this one serves beside it.
+  // One count for every node, in the database; reached here, or through the main isolate beside this one.
   const lockoutLimits = failedKeyLimits(config.auth_lockout);
   const adminLockoutLimits = options.adminLockout ?? DEFAULT_ADMIN_LOCKOUT;
   // Which side this isolate is, said once: it counts failures, or keeps what the counter announces.
@@ -403,10 +408,18 @@ export async function createRuntime(
       side: "kept",
       kept: new ReportedKeyLockout({
         report: serving.keyFailed,
+        giveBack: serving.keyForgiven ?? (() => {}),
         maxAddresses: lockoutLimits.maxAddresses,
       }),
     }
-    : { side: "counted", counted: new FailedKeyLimiter(lockoutLimits, options.onKeyLockout) };
+    : {
+      side: "counted",
+      counted: new SharedKeyLockout({
+        db: database.db,
+        limits: lockoutLimits,
+        onLocked: options.onKeyLockout,
+      }),
+    };
   const { app, authenticator, flowDeps, commands } = await createApp(appliance, {
     keyLockout: keyLockout.side === "counted" ? keyLockout.counted : keyLockout.kept,
     rules: () => rules.set,
@@ -524,11 +537,16 @@ export async function createRuntime(
       await pruneApprovals(database.db, now());
       await sweepAdminSessions(database.db, now());
       await sweepPortal(database.db, now());
-      // Attempt counters' windows: a device address's 15 minutes, one session's life, the console lockout's.
+      // Attempt counters' windows: a device address's 15 minutes, one session's life, the lockouts'.
       await pruneAttempts(
         database.db,
         now(),
-        Math.max(DEVICE_FAILURE_WINDOW_MS, flowDeps.sessionTtlMs, adminLockoutLimits.windowMs),
+        Math.max(
+          DEVICE_FAILURE_WINDOW_MS,
+          flowDeps.sessionTtlMs,
+          lockoutLimits.windowMs,
+          adminLockoutLimits.windowMs,
+        ),
       );
       // Ended sessions' tokens are revoked and deleted; stale OAuth states go too.
       await sweepLeftovers({ database, vault, providers: wiring.registry, now });
@@ -641,7 +659,12 @@ export async function createRuntime(
     },
     forget,
     keyFailed: (address) =>
-      keyLockout.side === "counted" ? keyLockout.counted.count(address, now()) : null,
+      keyLockout.side === "counted"
+        ? keyLockout.counted.count(address, now())
+        : Promise.reject(new Error("a serving isolate counts no failures")),
+    keyForgiven: (address, windowStart) => {
+      if (keyLockout.side === "counted") keyLockout.counted.giveBack(address, windowStart);
+    },
     lockOut: (key, until) => {
       if (keyLockout.side === "kept") keyLockout.kept.lock(key, until);
     },
@@ -678,13 +701,13 @@ function leaseMs(shareMs: number): number {
 }
 
 /**
- * The failed-key lockout of one isolate: `counted` where failures are counted
- * for the whole process (the main isolate, or the only one), `kept` in a
+ * The failed-key lockout of one isolate: `counted` where the process counts
+ * failures in the database (the main isolate, or the only one), `kept` in a
  * serving isolate beside it, which reports failures there and keeps the
  * lockouts it announces.
  */
 type KeyLockoutSide =
-  | { side: "counted"; counted: FailedKeyLimiter }
+  | { side: "counted"; counted: SharedKeyLockout }
   | { side: "kept"; kept: ReportedKeyLockout };
 
 const SERVING_AUDIT_INTERVAL_MS = 50;

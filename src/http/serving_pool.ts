@@ -1,5 +1,7 @@
 import type { AuditEvent } from "../audit/audit_types.ts";
 import type { Config } from "../config/load.ts";
+import { logSafeError } from "../errors/log_safe.ts";
+import type { FailureCount } from "../flows/attempt_counter.ts";
 import type { MetricsSnapshot } from "../metrics/appliance_metrics.ts";
 import type { CacheChange } from "./runtime.ts";
 import { ConnectionBudget } from "./connection_budget.ts";
@@ -72,11 +74,13 @@ export interface ServingPoolOptions {
   audit: (events: AuditEvent[]) => void;
   forget: (change: CacheChange) => void;
   /**
-   * Counts a serving isolate's failed key check where the lockout is kept
+   * Reserves a serving isolate's key check as failed where the lockout is counted
    * (runtime.keyFailed). Required: without it every report would answer
    * "never locked", and the lockout would fail open.
    */
-  keyFailed: (address: string) => number | null;
+  keyFailed: (address: string) => Promise<FailureCount>;
+  /** Gives back what `keyFailed` counted for a check that passed (runtime.keyForgiven). */
+  keyForgiven: (address: string, windowStart: number) => void;
   /**
    * The lockouts in force (runtime.activeLockouts): told to each isolate as
    * it reports listening, since one told earlier may have found no runtime.
@@ -214,11 +218,19 @@ export class ServingPool {
         this.forget(message.change, member);
         return;
       case "keyFailed":
-        this.#post(member, {
-          type: "keyFailed",
-          id: message.id,
-          until: this.options.keyFailed(message.address),
-        });
+        this.options.keyFailed(message.address).then(
+          (count) => this.#post(member, { type: "keyFailed", id: message.id, count }),
+          (error) =>
+            this.#post(member, {
+              type: "keyFailed",
+              id: message.id,
+              count: null,
+              message: logSafeError(error),
+            }),
+        );
+        return;
+      case "keyForgiven":
+        this.options.keyForgiven(message.address, message.windowStart);
         return;
       case "stopped":
         // A stop while it started (SIGTERM during start-up): `started()` must not wait forever.

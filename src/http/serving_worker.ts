@@ -7,6 +7,7 @@
 import type { AuditEvent } from "../audit/audit_types.ts";
 import { loadConfig } from "../config/load.ts";
 import { ThreadCalls } from "../db/thread_calls.ts";
+import type { FailureCount } from "../flows/attempt_counter.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import type { MetricsSnapshot } from "../metrics/appliance_metrics.ts";
 import { openAppliance } from "./appliance.ts";
@@ -39,8 +40,11 @@ export type ToServingWorker =
   | { type: "metrics"; id: number }
   /** A change made in another isolate: drop the cache entries it makes stale. */
   | { type: "forget"; change: CacheChange }
-  /** The main isolate's count of a failed key check this isolate reported (`keyFailed`). */
-  | { type: "keyFailed"; id: number; until: number | null }
+  /**
+   * The main isolate's count of a failed key check this isolate reserved
+   * (`keyFailed`); null when it could not count (the message says why).
+   */
+  | { type: "keyFailed"; id: number; count: FailureCount | null; message?: string }
   /** An address reached `auth_lockout.max_failures` in the main isolate's count. */
   | { type: "lockOut"; key: string; until: number }
   /** The main isolate's audit writer turned backlogged, or caught up. */
@@ -57,8 +61,10 @@ export type FromServingWorker =
   | { type: "log"; line: string }
   /** A change made through this isolate, for the others to forget. */
   | { type: "forget"; change: CacheChange }
-  /** A failed key check here, for the main isolate to count (it answers "keyFailed"). */
+  /** A key check about to be made here, reserved as failed in the main isolate's count (it answers "keyFailed"). */
   | { type: "keyFailed"; id: number; address: string }
+  /** A reserved check passed: the failure it counted in the window starting at `windowStart` goes back. */
+  | { type: "keyForgiven"; address: string; windowStart: number }
   | { type: "stopped" };
 
 const scope = self as unknown as {
@@ -86,7 +92,7 @@ const keyFailed = (address: string) => {
     id,
     () => post({ type: "keyFailed", id, address }),
     KEY_FAILED_TIMEOUT_MS,
-  ) as Promise<number | null>;
+  ) as Promise<FailureCount>;
 };
 
 async function start(message: Extract<ToServingWorker, { type: "start" }>) {
@@ -108,6 +114,7 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
       auditBacklogged: () => auditBacklogged,
       security: message.security,
       keyFailed,
+      keyForgiven: (address, windowStart) => post({ type: "keyForgiven", address, windowStart }),
     },
     onCachesChanged: (change) => post({ type: "forget", change }),
   });
@@ -186,7 +193,11 @@ scope.onmessage = ({ data }) => {
       live?.forget(data.change);
       return;
     case "keyFailed":
-      keyCounts.settle({ type: "done", id: data.id, result: data.until });
+      keyCounts.settle(
+        data.count
+          ? { type: "done", id: data.id, result: data.count }
+          : { type: "failed", id: data.id, message: data.message ?? "not counted" },
+      );
       return;
     case "lockOut":
       live?.lockOut(data.key, data.until);
