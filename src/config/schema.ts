@@ -205,12 +205,13 @@ export function configSchema(sources: SecretSources) {
 
   const auth_lockout = z.strictObject({
     /** Failed API key checks from one client address within `window_s` before further
-     * requests from it get 429 SX-AUTH-LOCKOUT until the window ends. Default 20. */
+     * requests from it get 429 SX-AUTH-LOCKOUT until the window ends; counted in the
+     * database, so across every node sharing it. Default 20. */
     max_failures: z.number().int().min(1).max(1_000_000).default(20),
-    /** Length of the failure window, in seconds. Default 60. */
+    /** Length of the failure window, in seconds, from its first failure. Default 60. */
     window_s: z.number().int().min(1).max(86_400).default(60),
-    /** Client addresses tracked at once (oldest forgotten first), which bounds the
-     * memory of the lockout and of the per-minute `auth.failed` audit summaries. Default 10000. */
+    /** Client addresses each isolate keeps in memory at once (oldest forgotten first): the
+     * lockouts it knows already and the per-minute `auth.failed` audit summaries. Default 10000. */
     max_addresses: z.number().int().min(1).max(1_000_000).default(10_000),
   });
 
