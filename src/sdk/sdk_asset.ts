@@ -1,5 +1,3 @@
-import { sha256 } from "@oslojs/crypto/sha2";
-import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import sdkJs from "./generated/securix_sdk.js" with { type: "text" };
 
 /**
@@ -9,7 +7,5 @@ import sdkJs from "./generated/securix_sdk.js" with { type: "text" };
  */
 export const SDK_JS: string = sdkJs;
 
-/** Strong validator for caches: base64url(sha256(file)), first 16 characters. */
-export const SDK_JS_ETAG: string = `"${
-  encodeBase64urlNoPadding(sha256(new TextEncoder().encode(sdkJs))).slice(0, 16)
-}"`;
+/** Strong validator for caches, computed when the bundle was built. */
+export { SDK_JS_ETAG } from "./generated/asset_etags.ts";

@@ -3,11 +3,17 @@
  * the appliance serves at `/sdk/securix.js`. `deno task sdk:build` writes it to
  * src/sdk/generated/securix_sdk.js; that file is committed, because the appliance embeds it
  * through the module graph (sdk_asset.ts) and a compiled binary cannot run esbuild.
- * sdk_bundle_test.ts rebuilds it and fails when the committed file is stale.
+ * It also writes generated/asset_etags.ts, the ETags of the served files (asset_etag.ts), so no
+ * isolate hashes them at start. sdk_bundle_test.ts rebuilds both and fails when either is stale.
  */
+import { assetEtag, etagModule } from "./asset_etag.ts";
 
 /** Where the committed bundle lives. */
 export const SDK_BUNDLE_PATH = new URL("./generated/securix_sdk.js", import.meta.url);
+/** Where the committed ETags live. */
+export const SDK_ETAGS_PATH = new URL("./generated/asset_etags.ts", import.meta.url);
+/** The browser client, served as written; its ETag is generated with the bundle's. */
+export const CLIENT_JS_PATH = new URL("./browser/client.js", import.meta.url);
 
 const ENTRY = new URL("./sdk_entry.ts", import.meta.url);
 const ROOT = new URL("../../", import.meta.url);
@@ -58,8 +64,21 @@ const denoDeps: BundleDeps = {
   remove: (path) => Deno.remove(path, { recursive: true }),
 };
 
+/** The generated ETags module for the served files' texts. */
+export function sdkEtagsModule(files: { clientJs: string; sdkJs: string }): string {
+  return etagModule({
+    CLIENT_JS_ETAG: assetEtag(files.clientJs),
+    SDK_JS_ETAG: assetEtag(files.sdkJs),
+  });
+}
+
 if (import.meta.main) {
-  const text = await buildSdkBundle();
-  await Deno.writeTextFile(SDK_BUNDLE_PATH, text);
-  console.log(`wrote ${SDK_BUNDLE_PATH.pathname} (${new TextEncoder().encode(text).length} bytes)`);
+  const sdkJs = await buildSdkBundle();
+  await Deno.writeTextFile(SDK_BUNDLE_PATH, sdkJs);
+  console.log(
+    `wrote ${SDK_BUNDLE_PATH.pathname} (${new TextEncoder().encode(sdkJs).length} bytes)`,
+  );
+  const clientJs = await Deno.readTextFile(CLIENT_JS_PATH);
+  await Deno.writeTextFile(SDK_ETAGS_PATH, sdkEtagsModule({ clientJs, sdkJs }));
+  console.log(`wrote ${SDK_ETAGS_PATH.pathname}`);
 }

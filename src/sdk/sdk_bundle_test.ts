@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { buildSdkBundle, SDK_BUNDLE_HEADER, SDK_BUNDLE_PATH } from "./sdk_bundle.ts";
+import { assetEtag } from "./asset_etag.ts";
+import { CLIENT_JS, CLIENT_JS_ETAG } from "./browser/client_asset.ts";
+import { SDK_JS, SDK_JS_ETAG } from "./sdk_asset.ts";
+import {
+  buildSdkBundle,
+  SDK_BUNDLE_HEADER,
+  SDK_BUNDLE_PATH,
+  SDK_ETAGS_PATH,
+  sdkEtagsModule,
+} from "./sdk_bundle.ts";
 
 Deno.test("sdk bundle: the header goes first and the temporary directory is removed, even on failure", async () => {
   const removed: string[] = [];
@@ -37,5 +46,24 @@ Deno.test("sdk bundle: the committed src/sdk/generated/securix_sdk.js is what `d
   assert.ok(
     committed === fresh,
     "src/sdk/generated/securix_sdk.js is stale: run `deno task sdk:build` and commit it",
+  );
+});
+
+Deno.test("sdk bundle: the committed ETags are the hashes of the files served now", async () => {
+  // sha256("") in base64url starts 47DEQpj8HBSa-_TI: the ETag is that prefix, quoted.
+  assert.equal(assetEtag(""), `"47DEQpj8HBSa-_TI"`);
+  assert.equal(
+    SDK_JS_ETAG,
+    assetEtag(SDK_JS),
+    "securix_sdk.js changed without `deno task sdk:build`",
+  );
+  assert.equal(
+    CLIENT_JS_ETAG,
+    assetEtag(CLIENT_JS),
+    "client.js changed without `deno task sdk:build`",
+  );
+  assert.equal(
+    await Deno.readTextFile(SDK_ETAGS_PATH),
+    sdkEtagsModule({ clientJs: CLIENT_JS, sdkJs: SDK_JS }),
   );
 });
