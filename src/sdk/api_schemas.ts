@@ -1,17 +1,18 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /**
  * The appliance's answers as the server SDK reads them. Objects are loose so
  * an SDK keeps working when the appliance adds fields; what the SDK relies on
- * is checked.
+ * is checked. zod/mini, not zod: the bundle served at /sdk/securix.js carries only the
+ * validators used here, not zod's methods and locales (812 KB with them).
  */
 export const flowSchema = z.enum(["popup", "device"]);
 export type Flow = z.output<typeof flowSchema>;
 
 export const accountSchema = z.looseObject({
   id: z.string(),
-  email: z.string().nullish(),
-  name: z.string().nullish(),
+  email: z.nullish(z.string()),
+  name: z.nullish(z.string()),
 });
 export type Account = z.output<typeof accountSchema>;
 
@@ -29,15 +30,15 @@ export const createdSessionSchema = z.looseObject({
   authUrl: z.string(),
   expiresAt: z.string(),
   flow: flowSchema,
-  deviceAuthCode: z.string().optional(),
-  interval: z.number().optional(),
+  deviceAuthCode: z.optional(z.string()),
+  interval: z.optional(z.number()),
 });
 export type CreatedSession = z.output<typeof createdSessionSchema>;
 
 const sessionProviderSchema = z.looseObject({
   status: z.string(),
   scopes: z.array(z.string()),
-  account: accountSchema.nullish(),
+  account: z.nullish(accountSchema),
 });
 
 export const authSessionSchema = z.looseObject({
@@ -45,13 +46,13 @@ export const authSessionSchema = z.looseObject({
   entityId: z.string(),
   flow: flowSchema,
   status: sessionStatusSchema,
-  reason: z.string().nullish(),
+  reason: z.nullish(z.string()),
   expiresAt: z.string(),
   providers: z.record(z.string(), sessionProviderSchema),
 });
 export type AuthSession = z.output<typeof authSessionSchema>;
 
-export const confirmedSessionSchema = authSessionSchema.extend({
+export const confirmedSessionSchema = z.extend(authSessionSchema, {
   status: z.literal("AUTH_SUCCESS"),
 });
 export type ConfirmedSession = z.output<typeof confirmedSessionSchema>;
@@ -66,7 +67,7 @@ export const entityStatusSchema = z.looseObject({
     z.looseObject({
       status: z.string(),
       scopes: z.array(z.string()),
-      account: accountSchema.nullish(),
+      account: z.nullish(accountSchema),
     }),
   ),
 });
@@ -78,10 +79,10 @@ export const connectionSchema = z.looseObject({
   provider: z.string(),
   status: z.string(),
   scopes: z.array(z.string()),
-  account: accountSchema.nullish(),
+  account: z.nullish(accountSchema),
   /** false: the token expires without a refresh token, and the user must connect again by `expiresAt`. */
-  refreshable: z.boolean().nullish(),
-  expiresAt: z.string().nullish(),
+  refreshable: z.nullish(z.boolean()),
+  expiresAt: z.nullish(z.string()),
   createdAt: z.string(),
 });
 export type Connection = z.output<typeof connectionSchema>;
@@ -89,7 +90,7 @@ export type Connection = z.output<typeof connectionSchema>;
 export const connectionListSchema = z.looseObject({
   connections: z.array(connectionSchema),
   // Older appliances answer without it: one page holds everything.
-  nextCursor: z.string().nullish(),
+  nextCursor: z.nullish(z.string()),
 });
 
 export const mcpUrlSchema = z.looseObject({
@@ -98,7 +99,7 @@ export const mcpUrlSchema = z.looseObject({
   expiresAt: z.string(),
   entityId: z.string(),
   agentId: z.string(),
-  providers: z.array(z.string()).nullable(),
+  providers: z.nullable(z.array(z.string())),
 });
 export type McpUrl = z.output<typeof mcpUrlSchema>;
 

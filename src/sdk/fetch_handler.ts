@@ -26,7 +26,8 @@
  * another site can neither drive the routes with the user's cookies nor read `status`; list
  * extra front-end origins in `trustedOrigins`.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
+import { ENGLISH } from "./english_issues.ts";
 import type { Flow } from "./api_schemas.ts";
 import { readLimited } from "../proxy/read_limited.ts";
 import { SecurixApiError } from "./sdk_error.ts";
@@ -61,21 +62,25 @@ export interface FetchHandlerOptions {
 
 const MAX_BODY_BYTES = 16 * 1024;
 
-const providerNames = z.string().regex(/^[a-z0-9_-]{1,64}$/);
+const providerNames = z.string().check(z.regex(/^[a-z0-9_-]{1,64}$/));
 const createBody = z.strictObject({
-  providers: z.union([
-    z.array(providerNames).max(10),
+  providers: z.optional(z.union([
+    z.array(providerNames).check(z.maxLength(10)),
     z.record(
       providerNames,
-      z.strictObject({ scopes: z.array(z.string().min(1).max(512)).max(50).optional() }),
+      z.strictObject({
+        scopes: z.optional(
+          z.array(z.string().check(z.minLength(1), z.maxLength(512))).check(z.maxLength(50)),
+        ),
+      }),
     ),
-  ]).optional(),
-  sxcHash: z.string().max(100).optional(),
-  flow: z.enum(["popup", "device"]).default("popup"),
+  ])),
+  sxcHash: z.optional(z.string().check(z.maxLength(100))),
+  flow: z._default(z.enum(["popup", "device"]), "popup"),
 });
 const confirmBody = z.strictObject({
-  sessionId: z.string().min(1).max(200),
-  sxc: z.string().min(1).max(256),
+  sessionId: z.string().check(z.minLength(1), z.maxLength(200)),
+  sxc: z.string().check(z.minLength(1), z.maxLength(256)),
 });
 
 type Body = { status?: number; json: unknown };
@@ -211,7 +216,7 @@ function resolveProviders(
   return out;
 }
 
-async function readJson<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
+async function readJson<T>(req: Request, schema: z.ZodMiniType<T>): Promise<T> {
   if (Number(req.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) {
     throw refused(413, "SX-BODY-TOO-LARGE", "Request body is too large");
   }
@@ -223,7 +228,7 @@ async function readJson<T>(req: Request, schema: z.ZodType<T>): Promise<T> {
     // The code the appliance's own /v1 API gives the same body.
     throw refused(400, "SX-INVALID-JSON", "The request body is not valid JSON");
   }
-  const parsed = schema.safeParse(json);
+  const parsed = schema.safeParse(json, ENGLISH);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw refused(400, "SX-INVALID-INPUT", `${issue.path.join(".") || "body"}: ${issue.message}`);

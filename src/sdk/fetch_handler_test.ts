@@ -161,6 +161,42 @@ Deno.test("a body that is not JSON: 400 SX-INVALID-JSON, as the appliance's /v1 
   assert.equal(calls.length, 0);
 });
 
+Deno.test("a field outside its limits: SX-INVALID-INPUT naming it, worded in English", async () => {
+  const { handler, calls } = setup();
+  const cases: [string, Record<string, unknown>, string][] = [
+    [
+      "confirm-auth-session",
+      { sessionId: "", sxc: "x" },
+      "sessionId: Too small: expected string to have >=1 characters",
+    ],
+    [
+      "confirm-auth-session",
+      { sessionId: "ses_1", sxc: "x".repeat(257) },
+      "sxc: Too big: expected string to have <=256 characters",
+    ],
+    [
+      "create-auth-session",
+      { sxcHash: "h".repeat(101) },
+      "sxcHash: Too big: expected string to have <=100 characters",
+    ],
+    [
+      "create-auth-session",
+      { providers: { gmail: { scopes: Array(51).fill("s") } } },
+      "providers: Invalid input",
+    ],
+  ];
+  for (const [path, body, message] of cases) {
+    const res = await handler(post(path, body));
+    assert.equal(res.status, 400, message);
+    const error = await errorOf(res);
+    assert.deepEqual({ code: error.code, message: error.message }, {
+      code: "SX-INVALID-INPUT",
+      message,
+    });
+  }
+  assert.equal(calls.length, 0);
+});
+
 Deno.test("no app session: 401 and the appliance is never called", async () => {
   const { handler, calls } = setup();
   for (

@@ -67,3 +67,13 @@ Deno.test("sdk bundle: the committed ETags are the hashes of the files served no
     sdkEtagsModule({ clientJs: CLIENT_JS, sdkJs: SDK_JS }),
   );
 });
+
+Deno.test("sdk bundle: it stays small, without zod's methods and locales (812 KB with them)", () => {
+  const bytes = new TextEncoder().encode(SDK_JS).length;
+  assert.ok(bytes <= 300 * 1024, `securix_sdk.js is ${bytes} bytes, more than 300 KB`);
+  const locales = [...SDK_JS.matchAll(/^\/\/ \S*\/zod\/v4\/locales\/(\S+)\.js$/gm)].map((m) =>
+    m[1]
+  );
+  assert.deepEqual(locales, ["en"]);
+  assert.doesNotMatch(SDK_JS, /zod\/v4\/classic\//, "zod/mini, not the classic API");
+});

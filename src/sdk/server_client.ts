@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import {
   type AuthSession,
   authSessionSchema,
@@ -18,6 +18,7 @@ import {
   portalUrlSchema,
 } from "./api_schemas.ts";
 import { parseDuration } from "../security/duration.ts";
+import { ENGLISH } from "./english_issues.ts";
 import { createFetchHandler, type FetchHandlerOptions } from "./fetch_handler.ts";
 import { apiErrorFromResponse, SecurixApiError } from "./sdk_error.ts";
 import { verifyWebhook, WebhookVerificationError } from "../webhooks/signature.ts";
@@ -120,7 +121,7 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-type Schema<T> = z.ZodType<T>;
+type Schema<T> = z.ZodMiniType<T>;
 
 /**
  * Server-side client of the appliance's public API. Every failure is a
@@ -372,7 +373,7 @@ async function parseAnswer<T>(res: Response, schema: Schema<T>, what: string): P
       cause,
     });
   }
-  const parsed = schema.safeParse(json);
+  const parsed = schema.safeParse(json, ENGLISH);
   if (!parsed.success) {
     throw new SecurixApiError(
       "SX-BAD-RESPONSE",
