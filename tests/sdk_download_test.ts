@@ -41,6 +41,25 @@ console.log(JSON.stringify({
 }));
 `;
 
+// What a TypeScript app writes against the downloaded file and its downloaded declarations.
+const TYPED = `
+// @deno-types="./securix.d.ts"
+import { Securix, SecurixApiError, type Connection } from "./securix.js";
+const securix = new Securix({ baseUrl: "https://securix.example.com", apiKey: "sx_key" });
+const connections: Connection[] = await securix.connections.list("user-42");
+const ids: string[] = connections.map((c) => c.id);
+const error = new SecurixApiError("SX-NOT-FOUND", "gone", { status: 404 });
+console.log(ids, error.code);
+`;
+
+// Imported by URL: the types come from the X-TypeScript-Types header, and they are enforced.
+const WRONG_BY_URL = (base: string) => `
+import { Securix } from "${base}/sdk/securix.js";
+const securix = new Securix({ baseUrl: "${base}", apiKey: "sx_key" });
+const n: number = (await securix.connections.list(42))[0].id;
+console.log(n);
+`;
+
 async function run(cmd: string, args: string[], cwd: string): Promise<string> {
   const out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" })
     .output();
@@ -50,7 +69,8 @@ async function run(cmd: string, args: string[], cwd: string): Promise<string> {
 }
 
 Deno.test({
-  name: "sdk download: /sdk/securix.js runs under Node and Deno against the appliance",
+  name:
+    "sdk download: /sdk/securix.js runs under Node and Deno against the appliance, typed by /sdk/securix.d.ts",
   async fn() {
     const port = freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -109,6 +129,26 @@ Deno.test({
         dir,
       );
       assert.deepEqual(JSON.parse(deno), expected, "deno");
+
+      const types = await fetch(`${base}/sdk/securix.d.ts`);
+      assert.equal(types.status, 200);
+      assert.equal(types.headers.get("content-type"), "application/typescript; charset=utf-8");
+      await Deno.writeTextFile(`${dir}/securix.d.ts`, await types.text());
+      await Deno.writeTextFile(`${dir}/typed.ts`, TYPED);
+      await run(Deno.execPath(), ["check", "--no-config", "typed.ts"], dir);
+      await Deno.writeTextFile(`${dir}/wrong.ts`, WRONG_BY_URL(base));
+      const wrong = await new Deno.Command(Deno.execPath(), {
+        args: ["check", "--no-config", `--allow-import=127.0.0.1:${port}`, "wrong.ts"],
+        cwd: dir,
+        env: { DENO_DIR: `${dir}/deno_dir`, NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const errors = new TextDecoder().decode(wrong.stderr);
+      assert.notEqual(wrong.code, 0, "a wrong call type-checks");
+      // Both mistakes are found: list() takes a string, and an id is a string.
+      assert.match(errors, /TS2345 \[ERROR\]: Argument of type 'number'/);
+      assert.match(errors, /TS2322 \[ERROR\]: Type 'string' is not assignable to type 'number'/);
     } finally {
       await Deno.remove(dir, { recursive: true });
       await served.stop();

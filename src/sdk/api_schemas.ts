@@ -5,26 +5,48 @@ import * as z from "zod/mini";
  * an SDK keeps working when the appliance adds fields; what the SDK relies on
  * is checked. zod/mini, not zod: the bundle served at /sdk/securix.js carries only the
  * validators used here, not zod's methods and locales (812 KB with them).
+ *
+ * The types are written out rather than inferred (`z.output`), so the declarations served at
+ * /sdk/securix.d.ts need no zod; `satisfies` keeps each schema within its type.
  */
-export const flowSchema = z.enum(["popup", "device"]);
-export type Flow = z.output<typeof flowSchema>;
+export type Flow = "popup" | "device";
+export const flowSchema = z.enum(["popup", "device"]) satisfies z.ZodMiniType<Flow>;
 
+export interface Account {
+  id: string;
+  email?: string | null;
+  name?: string | null;
+  [field: string]: unknown;
+}
 export const accountSchema = z.looseObject({
   id: z.string(),
   email: z.nullish(z.string()),
   name: z.nullish(z.string()),
-});
-export type Account = z.output<typeof accountSchema>;
+}) satisfies z.ZodMiniType<Account>;
 
+export type SessionStatus =
+  | "pending"
+  | "awaiting_confirmation"
+  | "completed"
+  | "failed"
+  | "expired";
 export const sessionStatusSchema = z.enum([
   "pending",
   "awaiting_confirmation",
   "completed",
   "failed",
   "expired",
-]);
-export type SessionStatus = z.output<typeof sessionStatusSchema>;
+]) satisfies z.ZodMiniType<SessionStatus>;
 
+export interface CreatedSession {
+  sessionId: string;
+  authUrl: string;
+  expiresAt: string;
+  flow: Flow;
+  deviceAuthCode?: string;
+  interval?: number;
+  [field: string]: unknown;
+}
 export const createdSessionSchema = z.looseObject({
   sessionId: z.string(),
   authUrl: z.string(),
@@ -32,15 +54,31 @@ export const createdSessionSchema = z.looseObject({
   flow: flowSchema,
   deviceAuthCode: z.optional(z.string()),
   interval: z.optional(z.number()),
-});
-export type CreatedSession = z.output<typeof createdSessionSchema>;
+}) satisfies z.ZodMiniType<CreatedSession>;
 
-const sessionProviderSchema = z.looseObject({
+/** One provider of a session or an entity: its connection's status, scopes and account. */
+export interface ProviderState {
+  status: string;
+  scopes: string[];
+  account?: Account | null;
+  [field: string]: unknown;
+}
+const providerStateSchema = z.looseObject({
   status: z.string(),
   scopes: z.array(z.string()),
   account: z.nullish(accountSchema),
-});
+}) satisfies z.ZodMiniType<ProviderState>;
 
+export interface AuthSession {
+  sessionId: string;
+  entityId: string;
+  flow: Flow;
+  status: SessionStatus;
+  reason?: string | null;
+  expiresAt: string;
+  providers: Record<string, ProviderState>;
+  [field: string]: unknown;
+}
 export const authSessionSchema = z.looseObject({
   sessionId: z.string(),
   entityId: z.string(),
@@ -48,31 +86,46 @@ export const authSessionSchema = z.looseObject({
   status: sessionStatusSchema,
   reason: z.nullish(z.string()),
   expiresAt: z.string(),
-  providers: z.record(z.string(), sessionProviderSchema),
-});
-export type AuthSession = z.output<typeof authSessionSchema>;
+  providers: z.record(z.string(), providerStateSchema),
+}) satisfies z.ZodMiniType<AuthSession>;
 
+export interface ConfirmedSession extends Omit<AuthSession, "status"> {
+  status: "AUTH_SUCCESS";
+}
 export const confirmedSessionSchema = z.extend(authSessionSchema, {
   status: z.literal("AUTH_SUCCESS"),
-});
-export type ConfirmedSession = z.output<typeof confirmedSessionSchema>;
+}) satisfies z.ZodMiniType<ConfirmedSession>;
 
-export const authStatusSchema = z.enum(["AUTH_SUCCESS", "AUTH_FAILURE", "AUTH_PENDING"]);
-export type AuthStatus = z.output<typeof authStatusSchema>;
+export type AuthStatus = "AUTH_SUCCESS" | "AUTH_FAILURE" | "AUTH_PENDING";
+export const authStatusSchema = z.enum([
+  "AUTH_SUCCESS",
+  "AUTH_FAILURE",
+  "AUTH_PENDING",
+]) satisfies z.ZodMiniType<AuthStatus>;
 
+export interface EntityStatus {
+  status: AuthStatus;
+  providers: Record<string, ProviderState>;
+  [field: string]: unknown;
+}
 export const entityStatusSchema = z.looseObject({
   status: authStatusSchema,
-  providers: z.record(
-    z.string(),
-    z.looseObject({
-      status: z.string(),
-      scopes: z.array(z.string()),
-      account: z.nullish(accountSchema),
-    }),
-  ),
-});
-export type EntityStatus = z.output<typeof entityStatusSchema>;
+  providers: z.record(z.string(), providerStateSchema),
+}) satisfies z.ZodMiniType<EntityStatus>;
 
+export interface Connection {
+  id: string;
+  entityId: string;
+  provider: string;
+  status: string;
+  scopes: string[];
+  account?: Account | null;
+  /** false: the token expires without a refresh token, and the user must connect again by `expiresAt`. */
+  refreshable?: boolean | null;
+  expiresAt?: string | null;
+  createdAt: string;
+  [field: string]: unknown;
+}
 export const connectionSchema = z.looseObject({
   id: z.string(),
   entityId: z.string(),
@@ -80,12 +133,10 @@ export const connectionSchema = z.looseObject({
   status: z.string(),
   scopes: z.array(z.string()),
   account: z.nullish(accountSchema),
-  /** false: the token expires without a refresh token, and the user must connect again by `expiresAt`. */
   refreshable: z.nullish(z.boolean()),
   expiresAt: z.nullish(z.string()),
   createdAt: z.string(),
-});
-export type Connection = z.output<typeof connectionSchema>;
+}) satisfies z.ZodMiniType<Connection>;
 
 export const connectionListSchema = z.looseObject({
   connections: z.array(connectionSchema),
@@ -93,6 +144,15 @@ export const connectionListSchema = z.looseObject({
   nextCursor: z.nullish(z.string()),
 });
 
+export interface McpUrl {
+  id: string;
+  url: string;
+  expiresAt: string;
+  entityId: string;
+  agentId: string;
+  providers: string[] | null;
+  [field: string]: unknown;
+}
 export const mcpUrlSchema = z.looseObject({
   id: z.string(),
   url: z.string(),
@@ -100,11 +160,14 @@ export const mcpUrlSchema = z.looseObject({
   entityId: z.string(),
   agentId: z.string(),
   providers: z.nullable(z.array(z.string())),
-});
-export type McpUrl = z.output<typeof mcpUrlSchema>;
+}) satisfies z.ZodMiniType<McpUrl>;
 
+export interface PortalUrl {
+  url: string;
+  expiresAt: string;
+  [field: string]: unknown;
+}
 export const portalUrlSchema = z.looseObject({
   url: z.string(),
   expiresAt: z.string(),
-});
-export type PortalUrl = z.output<typeof portalUrlSchema>;
+}) satisfies z.ZodMiniType<PortalUrl>;

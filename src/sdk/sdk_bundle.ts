@@ -3,13 +3,17 @@
  * the appliance serves at `/sdk/securix.js`. `deno task sdk:build` writes it to
  * src/sdk/generated/securix_sdk.js; that file is committed, because the appliance embeds it
  * through the module graph (sdk_asset.ts) and a compiled binary cannot run esbuild.
- * It also writes generated/asset_etags.ts, the ETags of the served files (asset_etag.ts), so no
- * isolate hashes them at start. sdk_bundle_test.ts rebuilds both and fails when either is stale.
+ * It also writes generated/securix_sdk.d.ts, the bundle's types (sdk_declarations.ts), and
+ * generated/asset_etags.ts, the ETags of the served files (asset_etag.ts), so no isolate hashes
+ * them at start. sdk_bundle_test.ts rebuilds them and fails when one is stale.
  */
 import { assetEtag, etagModule } from "./asset_etag.ts";
+import { buildSdkDeclarations } from "./sdk_declarations.ts";
 
 /** Where the committed bundle lives. */
 export const SDK_BUNDLE_PATH = new URL("./generated/securix_sdk.js", import.meta.url);
+/** Where the committed declarations live. */
+export const SDK_DECLARATIONS_PATH = new URL("./generated/securix_sdk.d.ts", import.meta.url);
 /** Where the committed ETags live. */
 export const SDK_ETAGS_PATH = new URL("./generated/asset_etags.ts", import.meta.url);
 /** The browser client, served as written; its ETag is generated with the bundle's. */
@@ -65,11 +69,17 @@ const denoDeps: BundleDeps = {
 };
 
 /** The generated ETags module for the served files' texts. */
-export function sdkEtagsModule(files: { clientJs: string; sdkJs: string }): string {
+export function sdkEtagsModule(files: { clientJs: string; sdkJs: string; sdkDts: string }): string {
   return etagModule({
     CLIENT_JS_ETAG: assetEtag(files.clientJs),
     SDK_JS_ETAG: assetEtag(files.sdkJs),
+    SDK_DTS_ETAG: assetEtag(files.sdkDts),
   });
+}
+
+/** The declarations of the bundle as sdk:build makes them now. */
+export function buildSdkBundleDeclarations(): Promise<string> {
+  return buildSdkDeclarations(ENTRY.pathname, ROOT.pathname);
 }
 
 if (import.meta.main) {
@@ -78,7 +88,10 @@ if (import.meta.main) {
   console.log(
     `wrote ${SDK_BUNDLE_PATH.pathname} (${new TextEncoder().encode(sdkJs).length} bytes)`,
   );
+  const sdkDts = await buildSdkBundleDeclarations();
+  await Deno.writeTextFile(SDK_DECLARATIONS_PATH, sdkDts);
+  console.log(`wrote ${SDK_DECLARATIONS_PATH.pathname}`);
   const clientJs = await Deno.readTextFile(CLIENT_JS_PATH);
-  await Deno.writeTextFile(SDK_ETAGS_PATH, sdkEtagsModule({ clientJs, sdkJs }));
+  await Deno.writeTextFile(SDK_ETAGS_PATH, sdkEtagsModule({ clientJs, sdkJs, sdkDts }));
   console.log(`wrote ${SDK_ETAGS_PATH.pathname}`);
 }

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { assetEtag } from "./asset_etag.ts";
 import { CLIENT_JS, CLIENT_JS_ETAG } from "./browser/client_asset.ts";
-import { SDK_JS, SDK_JS_ETAG } from "./sdk_asset.ts";
+import { SDK_DTS, SDK_DTS_ETAG, SDK_JS, SDK_JS_ETAG } from "./sdk_asset.ts";
 import {
   buildSdkBundle,
+  buildSdkBundleDeclarations,
   SDK_BUNDLE_HEADER,
   SDK_BUNDLE_PATH,
+  SDK_DECLARATIONS_PATH,
   SDK_ETAGS_PATH,
   sdkEtagsModule,
 } from "./sdk_bundle.ts";
@@ -62,9 +64,10 @@ Deno.test("sdk bundle: the committed ETags are the hashes of the files served no
     assetEtag(CLIENT_JS),
     "client.js changed without `deno task sdk:build`",
   );
+  assert.equal(SDK_DTS_ETAG, assetEtag(SDK_DTS), "securix_sdk.d.ts changed without a rebuild");
   assert.equal(
     await Deno.readTextFile(SDK_ETAGS_PATH),
-    sdkEtagsModule({ clientJs: CLIENT_JS, sdkJs: SDK_JS }),
+    sdkEtagsModule({ clientJs: CLIENT_JS, sdkJs: SDK_JS, sdkDts: SDK_DTS }),
   );
 });
 
@@ -76,4 +79,28 @@ Deno.test("sdk bundle: it stays small, without zod's methods and locales (812 KB
   );
   assert.deepEqual(locales, ["en"]);
   assert.doesNotMatch(SDK_JS, /zod\/v4\/classic\//, "zod/mini, not the classic API");
+});
+
+Deno.test("sdk bundle: the committed src/sdk/generated/securix_sdk.d.ts is what `deno task sdk:build` makes now", async () => {
+  let fresh: string;
+  try {
+    fresh = await buildSdkBundleDeclarations();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // As for esbuild above: offline, without dts-bundle-generator in the cache, say so and skip.
+    if (
+      /dts-bundle-generator|typescript/i.test(message) &&
+      /fetch|download|request|network|dns|connect/i.test(message)
+    ) {
+      console.warn(
+        `sdk_bundle_test: skipped — dts-bundle-generator could not be fetched: ${message}`,
+      );
+      return;
+    }
+    throw error;
+  }
+  assert.ok(
+    await Deno.readTextFile(SDK_DECLARATIONS_PATH) === fresh,
+    "src/sdk/generated/securix_sdk.d.ts is stale: run `deno task sdk:build` and commit it",
+  );
 });

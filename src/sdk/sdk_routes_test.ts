@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { CLIENT_JS, CLIENT_JS_ETAG } from "./browser/client_asset.ts";
 import { etagMatches, sdkRoutes } from "./sdk_routes.ts";
-import { SDK_JS, SDK_JS_ETAG } from "./sdk_asset.ts";
-import { SDK_BUNDLE_PATH } from "./sdk_bundle.ts";
+import { SDK_DTS, SDK_DTS_ETAG, SDK_JS, SDK_JS_ETAG } from "./sdk_asset.ts";
+import { SDK_BUNDLE_PATH, SDK_DECLARATIONS_PATH } from "./sdk_bundle.ts";
 
 Deno.test("GET /sdk/client.js serves the embedded module to any origin", async () => {
   const res = await sdkRoutes().request("/sdk/client.js", {
@@ -62,4 +62,32 @@ Deno.test("GET /sdk/securix.js serves the embedded server SDK bundle, cached lik
   });
   assert.equal(cached.status, 304);
   assert.equal(cached.headers.get("access-control-allow-origin"), "*");
+});
+
+Deno.test("GET /sdk/securix.d.ts serves the bundle's declarations as TypeScript; securix.js names them", async () => {
+  const app = sdkRoutes();
+  const js = await app.request("/sdk/securix.js");
+  assert.equal(js.headers.get("x-typescript-types"), "./securix.d.ts");
+  assert.equal(
+    new URL("./securix.d.ts", "https://sx.test/sdk/securix.js").pathname,
+    "/sdk/securix.d.ts",
+  );
+  const res = await app.request("/sdk/securix.d.ts", {
+    headers: { origin: "https://customer.test" },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "application/typescript; charset=utf-8");
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+  assert.equal(res.headers.get("etag"), SDK_DTS_ETAG);
+  assert.equal(res.headers.get("x-typescript-types"), null);
+  const body = await res.text();
+  assert.equal(body, SDK_DTS);
+  assert.equal(body, await Deno.readTextFile(SDK_DECLARATIONS_PATH));
+  assert.match(body, /^export declare class Securix \{/m);
+  assert.doesNotMatch(body, /^import\s/m, "no dependency, as the bundle has none");
+  const cached = await app.request("/sdk/securix.d.ts", {
+    headers: { "if-none-match": SDK_DTS_ETAG },
+  });
+  assert.equal(cached.status, 304);
 });

@@ -2103,7 +2103,7 @@ var createdSessionSchema = looseObject({
   deviceAuthCode: optional(string2()),
   interval: optional(number2())
 });
-var sessionProviderSchema = looseObject({
+var providerStateSchema = looseObject({
   status: string2(),
   scopes: array(string2()),
   account: nullish2(accountSchema)
@@ -2115,7 +2115,7 @@ var authSessionSchema = looseObject({
   status: sessionStatusSchema,
   reason: nullish2(string2()),
   expiresAt: string2(),
-  providers: record(string2(), sessionProviderSchema)
+  providers: record(string2(), providerStateSchema)
 });
 var confirmedSessionSchema = extend2(authSessionSchema, {
   status: literal("AUTH_SUCCESS")
@@ -2127,11 +2127,7 @@ var authStatusSchema = _enum([
 ]);
 var entityStatusSchema = looseObject({
   status: authStatusSchema,
-  providers: record(string2(), looseObject({
-    status: string2(),
-    scopes: array(string2()),
-    account: nullish2(accountSchema)
-  }))
+  providers: record(string2(), providerStateSchema)
 });
 var connectionSchema = looseObject({
   id: string2(),
@@ -2140,7 +2136,6 @@ var connectionSchema = looseObject({
   status: string2(),
   scopes: array(string2()),
   account: nullish2(accountSchema),
-  /** false: the token expires without a refresh token, and the user must connect again by `expiresAt`. */
   refreshable: nullish2(boolean2()),
   expiresAt: nullish2(string2()),
   createdAt: string2()
