@@ -22,6 +22,7 @@ export type {
   McpUrlInput,
   PortalUrl,
   PortalUrlInput,
+  ProviderState,
   SecurixOptions,
   SessionStatus,
   WaitOptions,

@@ -63,6 +63,7 @@ export type {
   Flow,
   McpUrl,
   PortalUrl,
+  ProviderState,
   SessionStatus,
 } from "./api_schemas.ts";
 

@@ -26,7 +26,8 @@ export interface CreatedSession {
 	interval?: number;
 	[field: string]: unknown;
 }
-interface ProviderState {
+/** One provider of a session or an entity: its connection's status, scopes and account. */
+export interface ProviderState {
 	status: string;
 	scopes: string[];
 	account?: Account | null;
