@@ -9,15 +9,23 @@
  *
  *   deno run -A tests/bench/handler_bench.ts            # µs per call
  *   PROFILE_OUT=/tmp/h.cpuprofile deno run -A tests/bench/handler_bench.ts
+ *   ALLOC_SITES=20 deno run -A tests/bench/handler_bench.ts   # + where the bytes come from
+ *
+ * After the timed rounds, a further ALLOC_CALLS calls run under V8's
+ * sampling heap profiler: the KB allocated per call, which the machine's
+ * load does not move (µs per call swings with it; compare those alternated).
  */
 import process from "node:process";
 import type { UpstreamTransport } from "../../src/proxy/upstream_transport.ts";
 import { benchAppliance, TOKEN } from "./bench_appliance.ts";
 import { createRuntime } from "../../src/http/runtime.ts";
 import { printSelfTime, startProfiler } from "./cpu_profile.ts";
+import { sampleAllocations } from "./heap_sampling.ts";
 import { fiftyRules } from "./rule_sets.ts";
 
 const CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 30_000);
+const ALLOC_CALLS = Number(Deno.env.get("ALLOC_CALLS") ?? 5_000);
+const ALLOC_SITES = Number(Deno.env.get("ALLOC_SITES") ?? 0);
 const ANSWER = new TextEncoder().encode('{"messages":[]}');
 
 /** Answers like the bench's upstream: 200 JSON to the right token, 401 otherwise. */
@@ -103,5 +111,18 @@ console.log(
       wallUs.toFixed(1)
     } µs per call one at a time`,
 );
+const allocated = await sampleAllocations(async () => {
+  for (let i = 0; i < ALLOC_CALLS; i++) await call();
+});
+console.log(
+  `allocated: ${(allocated.bytes / ALLOC_CALLS / 1024).toFixed(1)} KB per call ` +
+    `(V8 sampling heap profiler, ${ALLOC_CALLS} calls, collected objects included)`,
+);
+if (ALLOC_SITES > 0) {
+  console.log(
+    allocated.sites.slice(0, ALLOC_SITES)
+      .map(([site, b]) => `${(b / ALLOC_CALLS).toFixed(0).padStart(7)} B  ${site}`).join("\n"),
+  );
+}
 await runtime.stop();
 await temp.cleanup();
