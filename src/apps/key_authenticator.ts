@@ -64,20 +64,30 @@ export class KeyAuthenticator {
    * unknown or not yet cached key) first reserves a failure in the lockout
    * count, which a key that then turns out good gives back.
    */
-  async check(presented: string | null | undefined, address: string): Promise<KeyCheck> {
+  check(presented: string | null | undefined, address: string): KeyCheck | Promise<KeyCheck> {
     const now = this.#now();
     const retryAfterS = this.#limiter?.retryAfterS(address, now) ?? null;
     if (retryAfterS !== null) return this.#refuse(address, "locked_out", retryAfterS);
     const known = presented ? this.#cache.get(presented) : undefined;
+    // A cached good key answers at once: no promise, no microtask on the proxy's hot path.
     const good = known?.value;
     if (good) return { ok: true, auth: this.#markUsed(good, now)! };
+    return this.#checkUncached(presented, address, now, known !== undefined);
+  }
+
+  async #checkUncached(
+    presented: string | null | undefined,
+    address: string,
+    now: number,
+    knownBad: boolean,
+  ): Promise<KeyCheck> {
     // Reserved before the check: concurrent guesses, on any node, never check more keys than the limit.
     const reservation = this.#limiter ? await this.#limiter.reserve(address, now) : null;
     if (reservation && reservation.lockedForS !== null) {
       return this.#refuse(address, "locked_out", reservation.lockedForS);
     }
     if (!presented) return this.#refuse(address, "missing_key");
-    const auth = known ? null : await this.authenticate(presented);
+    const auth = knownBad ? null : await this.authenticate(presented);
     if (!auth) return this.#refuse(address, "invalid_key");
     reservation?.giveBack();
     return { ok: true, auth };

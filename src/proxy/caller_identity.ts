@@ -2,7 +2,7 @@ import { agentIdSchema, findAgent } from "../agents/agent_store.ts";
 import { ENTITY_ID, textProblem } from "../identifiers/identifier.ts";
 import { headerText } from "./header_text.ts";
 import type { App } from "../apps/app_store.ts";
-import type { KeyAuthenticator } from "../apps/key_authenticator.ts";
+import type { KeyAuthenticator, KeyCheck } from "../apps/key_authenticator.ts";
 import { lockedOut } from "../apps/key_errors.ts";
 import { currentConnection, getConnection } from "../connections/connection_store.ts";
 import type { Connection } from "../connections/connection_types.ts";
@@ -66,24 +66,32 @@ export class CallerResolver {
    * `address` is the client's, as the edge counts it: failed key checks are
    * limited per address. `sent` is the request's headers, or the three values
    * already read from them (the proxy reads its headers in one pass).
+   * Synchronous when the key, agent and connection are all cached (the usual
+   * call: no promise and no microtask per await), so a refusal may be thrown
+   * rather than rejected.
    */
-  async resolve(
+  resolve(
     sent: Headers | CallerKeys,
     provider: string,
     address = "unknown",
-  ): Promise<Caller> {
+  ): Caller | Promise<Caller> {
     const keys = sent instanceof Headers ? callerKeys(sent) : sent;
-    const checked = await this.#authenticator.check(keys.apiKey, address);
+    const checked = this.#authenticator.check(keys.apiKey, address);
+    return checked instanceof Promise
+      ? checked.then((c) => this.#resolveChecked(c, keys, provider))
+      : this.#resolveChecked(checked, keys, provider);
+  }
+
+  #resolveChecked(checked: KeyCheck, keys: CallerKeys, provider: string): Caller | Promise<Caller> {
     if (!checked.ok) {
       if (checked.retryAfterS !== undefined) throw lockedOut(checked.retryAfterS);
       throw checked.reason === "missing_key" ? proxyErrors.missingKey() : proxyErrors.badKey();
     }
-    const auth = checked.auth;
+    const app = checked.auth.app;
     const agentId = keys.agentId;
     if (!agentId) throw proxyErrors.missingAgentId();
     // An agent id the cache knows was valid when it was cached: not parsed again.
-    const agentKey = `${auth.app.id}\u0000${agentId}`;
-    const agentHit = this.#agents.get(agentKey);
+    const agentHit = this.#agents.get(`${app.id}\u0000${agentId}`);
     if (agentHit === undefined) {
       const agentIdCheck = agentIdSchema.safeParse(agentId);
       if (!agentIdCheck.success) {
@@ -106,26 +114,41 @@ export class CallerResolver {
     } else if (!CONNECTION_ID.test(byId)) {
       throw proxyErrors.invalidHeader("securix-connection-id", "not a connection id (con_…)");
     }
-    const known = agentHit?.value ?? await this.#agentKnown(auth.app.id, agentId);
+    if (agentHit === undefined || byId !== null) {
+      return this.#resolveLoaded(app, agentId, agentHit?.value, entityId, byId, provider);
+    }
+    if (!agentHit.value) throw proxyErrors.unknownAgent(agentId);
+    const connection = this.#connections.get(`${app.id}\u0000${entityId}\u0000${provider}`);
+    if (connection === undefined) {
+      return this.#resolveLoaded(app, agentId, true, entityId, null, provider);
+    }
+    return { app, agentId, entityId, connection: usableConnection(connection.value, provider) };
+  }
+
+  /** The rest of `resolve` once something must be read from the database. */
+  async #resolveLoaded(
+    app: App,
+    agentId: string,
+    agentKnown: boolean | undefined,
+    entityId: string,
+    byId: string | null,
+    provider: string,
+  ): Promise<Caller> {
+    const known = agentKnown ?? await this.#agentKnown(app.id, agentId);
     if (!known) throw proxyErrors.unknownAgent(agentId);
     if (byId === null) {
-      return {
-        app: auth.app,
-        agentId,
-        entityId,
-        connection: await this.usable(auth.app, entityId, provider),
-      };
+      return { app, agentId, entityId, connection: await this.usable(app, entityId, provider) };
     }
     const connection = await this.#connectionById(byId);
     // Another app's id answers like an unknown one: ids are not probed across apps.
-    if (!connection || connection.appId !== auth.app.id) {
+    if (!connection || connection.appId !== app.id) {
       throw proxyErrors.unknownConnection();
     }
     if (connection.provider !== provider) {
       throw proxyErrors.connectionProviderMismatch(connection.provider, provider);
     }
     return {
-      app: auth.app,
+      app,
       agentId,
       entityId: connection.entityId,
       connection: usableConnection(connection, provider),

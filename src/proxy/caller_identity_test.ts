@@ -52,7 +52,8 @@ Deno.test("caller identity: only an active connection reaches the credential (ne
         "securix-agent-id": "agent-1",
         "securix-entity-id": status,
       });
-      const outcome = await callers.resolve(headers, "gmail").then(
+      // A cached caller is resolved synchronously, so a refusal may be thrown: both are caught.
+      const outcome = await Promise.resolve().then(() => callers.resolve(headers, "gmail")).then(
         (caller) => caller.connection.status,
         (error) => [error.code, error.status, error.details?.status].filter(Boolean).join(" "),
       );
@@ -77,13 +78,15 @@ Deno.test("caller identity: a malformed agent or entity id is refused with the r
       now: Date.now,
     });
     const refusal = (agentId: string, entityId: string) =>
-      callers.resolve(
-        new Headers({
-          "securix-api-key": secret,
-          "securix-agent-id": agentId,
-          "securix-entity-id": entityId,
-        }),
-        "gmail",
+      Promise.resolve().then(() =>
+        callers.resolve(
+          new Headers({
+            "securix-api-key": secret,
+            "securix-agent-id": agentId,
+            "securix-entity-id": entityId,
+          }),
+          "gmail",
+        )
       ).then(() => null, (error) => ({ code: error.code, message: error.message }));
     assert.deepEqual(await refusal("agent 1", "e"), {
       code: "SX-INVALID-INPUT",
@@ -92,6 +95,56 @@ Deno.test("caller identity: a malformed agent or entity id is refused with the r
     const entity = await refusal("agent-1", "e\u0007");
     assert.equal(entity?.code, "SX-INVALID-INPUT");
     assert.match(entity?.message ?? "", /^securix-entity-id: must not contain control characters/);
+  } finally {
+    await temp.cleanup();
+  }
+});
+
+Deno.test("caller identity: a caller whose key, agent and connection are cached resolves without a promise, and a forgotten connection is read again", async () => {
+  const temp = await openTempAppliance();
+  try {
+    const { appliance } = temp;
+    const db = appliance.database.db;
+    const app = await createApp(db, { name: "t", origins: [] }, appliance);
+    const { secret } = await createApiKey(db, app.id, appliance);
+    await addAgent(db, app.id, { agentId: "agent-1" }, appliance);
+    await insertConnection(db, {
+      id: "con_a",
+      appId: app.id,
+      entityId: "user-1",
+      provider: "gmail",
+      status: "active",
+      scopes: [],
+      account: null,
+      credentialId: null,
+      credentialExpiresAt: null,
+      sessionId: null,
+      version: 1,
+      createdAt: 0,
+      updatedAt: 0,
+    });
+    const callers = new CallerResolver({
+      db,
+      authenticator: new KeyAuthenticator({ db, now: Date.now }),
+      now: Date.now,
+    });
+    const keys = { apiKey: secret, agentId: "agent-1", entityId: "user-1" };
+    const first = callers.resolve(keys, "gmail");
+    assert.ok(first instanceof Promise, "the first call reads the database");
+    assert.equal((await first).connection.id, "con_a");
+    const cached = callers.resolve(keys, "gmail");
+    assert.ok(!(cached instanceof Promise), "a cached caller costs no promise per call");
+    assert.equal(cached.connection.id, "con_a");
+    assert.equal(cached.entityId, "user-1");
+    // Refusals of a cached caller are thrown at once, with the same codes.
+    assert.throws(
+      () => callers.resolve({ ...keys, agentId: "agent 1" }, "gmail"),
+      { code: "SX-INVALID-INPUT" },
+    );
+    callers.forgetConnection({ appId: app.id, entityId: "user-1", provider: "gmail" });
+    const reread = callers.resolve(keys, "gmail");
+    assert.ok(reread instanceof Promise, "a forgotten connection is read again");
+    assert.equal((await reread).connection.id, "con_a");
   } finally {
     await temp.cleanup();
   }

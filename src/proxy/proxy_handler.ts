@@ -162,14 +162,19 @@ export async function handleProxy(
     // Before the caller checks: a provider that cannot be used answers alike for everyone.
     const ready = route.ready?.();
     if (ready) await ready;
-    const caller = known
-      ? {
+    let caller: Caller;
+    if (known) {
+      caller = {
         app: known.app,
         agentId: known.agentId,
         entityId: known.entityId,
         connection: await deps.callers.usable(known.app, known.entityId, route.provider),
-      }
-      : await deps.callers.resolve(sent, route.provider, clientAddress);
+      };
+    } else {
+      // Awaited only when something was not cached: a cached caller costs no microtask.
+      const resolved = deps.callers.resolve(sent, route.provider, clientAddress);
+      caller = resolved instanceof Promise ? await resolved : resolved;
+    }
     call.caller = caller;
     if (note.problem) throw proxyErrors.invalidHeader("x-securix-audit-note", note.problem);
     // Validates the path before any filter reasons about it.
