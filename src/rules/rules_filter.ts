@@ -88,7 +88,8 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
 
   return {
     name: "rules",
-    async request(ex, readBody) {
+    // Not async: a call that needs no body read (the usual one) answers without a promise.
+    request(ex, readBody) {
       const choices = entityChoices?.(ex.caller.app.id, ex.caller.entityId) ?? null;
       // No rules and no choices of this entity: the plain path, nothing allocated.
       if (set.empty && choices === null) return DONE;
@@ -108,13 +109,11 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
         return deny(refusal(denying.name, () => ruleErrors.policyDenied(denying)), denying);
       }
       if (ev.conditional.length > 0) {
-        const refused = await checkSend(ex, ev.conditional, readBody, maxInspectBytes);
-        if (refused) return deny(ruleErrors.policyDenied(refused), refused);
+        return checkSend(ex, ev.conditional, readBody, maxInspectBytes).then((refused) =>
+          refused ? deny(ruleErrors.policyDenied(refused), refused) : afterRequestChecks(ex, ev)
+        );
       }
-      if (ev.hide.length === 0 && ev.redact.length === 0) return DONE;
-      ex.readsAnswer = true;
-      if (ev.hide.length > 0) return hideBeforeCredentials(ex, ev);
-      return CONTINUE;
+      return afterRequestChecks(ex, ev);
     },
     async authorized(ex, lookup) {
       const ev = evaluations.get(ex);
@@ -238,6 +237,14 @@ export function rulesFilter(deps: RulesFilterDeps): ProxyFilter | null {
     ex.notes.redactions = result.counts;
     return { action: "replace", body: result.body };
   }
+}
+
+/** Once nothing refused the request: whether the answer is read, and hide's query narrowing. */
+function afterRequestChecks(ex: Exchange, ev: Evaluation): Verdict {
+  if (ev.hide.length === 0 && ev.redact.length === 0) return DONE;
+  ex.readsAnswer = true;
+  if (ev.hide.length > 0) return hideBeforeCredentials(ex, ev);
+  return CONTINUE;
 }
 
 /** Narrows list queries by rule names alone; operations hide cannot check are refused. */
