@@ -65,14 +65,15 @@ export async function send(
   }
   const target = route.inject(credential, headers, url, { method, payloadHash });
   const controller = new AbortController();
+  const expire = () => controller.abort();
   let deadline: Deadline | null = null;
   let answered = false;
   const wheel = deps.deadlines ?? upstreamDeadlines;
-  const startTimer = () => {
-    if (!answered) deadline = wheel.arm(deps.upstreamTimeoutMs, () => controller.abort());
-  };
-  if (body && bodySent) void bodySent.then(startTimer);
-  else startTimer();
+  if (body && bodySent) {
+    void bodySent.then(() => {
+      if (!answered) deadline = wheel.arm(deps.upstreamTimeoutMs, expire);
+    });
+  } else deadline = wheel.arm(deps.upstreamTimeoutMs, expire);
   try {
     return await deps.upstream.forward({
       method,

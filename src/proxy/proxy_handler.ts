@@ -111,6 +111,7 @@ export function matchProxy(
 
 /** The audit note, if sent: kept only when it passes the identifier rules. */
 function auditNote(sent: string | null): { text: string | null; problem: string | null } {
+  if (sent === null) return NO_NOTE;
   const text = sent === null ? null : headerText(sent);
   const problem = text === null ? null : textProblem(text, AUDIT_NOTE);
   // A refused note is not kept: the record says the request was refused, not what it said.
@@ -180,8 +181,9 @@ export async function handleProxy(
     // Validates the path before any filter reasons about it.
     const pathOptions = route.encodedSlashes === true ? ENCODED_SLASHES : PLAIN_SLASHES;
     let upstream = upstreamUrl(route.baseUrl, target.path, url.search, pathOptions);
-    const counter = { bytesIn: 0, sent: Promise.withResolvers<void>() };
-    requestBody = new PeekableBody(requestStream(deps, req, counter), sent.contentEncoding);
+    const counter: BodyCounter = { bytesIn: 0, sent: null };
+    const stream = requestStream(deps, req, counter);
+    requestBody = stream === null ? NO_BODY : new PeekableBody(stream, sent.contentEncoding);
     if (route.methodOverrideField !== undefined && req.method === "POST") {
       await checkFormOverride(
         route,
@@ -208,7 +210,8 @@ export async function handleProxy(
     const requested = runRequestFilters(filters, ex, requestBody);
     const engaged = requested instanceof Promise ? await requested : requested;
     let credential = await deps.credentials.get(caller.connection);
-    const lookup = providerLookup(deps, route, () => credential);
+    // Only an engaged filter asks the provider (authorized and response hooks alike).
+    const lookup = engaged.length > 0 ? providerLookup(deps, route, () => credential) : NO_LOOKUP;
     if (engaged.length > 0) await runAuthorizedFilters(engaged, ex, lookup);
     // A filter may have narrowed the query (hide): the URL is built again only then.
     if (ex.query !== url.search) {
@@ -233,7 +236,7 @@ export async function handleProxy(
       upstream,
       credential,
       body,
-      counter.sent.promise,
+      counter.sent?.promise,
       inspected,
       payloadHash,
     );
@@ -270,6 +273,17 @@ export async function handleProxy(
 }
 
 const NO_FILTERS: readonly ProxyFilter[] = [];
+const NO_NOTE = Object.freeze({ text: null, problem: null });
+/** A call with no body to forward: nothing to read or replay, so one instance serves all. */
+const NO_BODY = new PeekableBody(null);
+/** For calls no filter is engaged in: nothing can call it. */
+const NO_LOOKUP: Lookup = () => Promise.resolve(null);
+
+/** The caller's body as counted on its way upstream; `sent` only when there is one. */
+interface BodyCounter {
+  bytesIn: number;
+  sent: PromiseWithResolvers<void> | null;
+}
 // Shared, so a call allocates no options object for its path check.
 const ENCODED_SLASHES = Object.freeze({ encodedSlashes: true });
 const PLAIN_SLASHES = Object.freeze({ encodedSlashes: false });
@@ -302,13 +316,14 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 function requestStream(
   deps: ProxyDeps,
   req: Request,
-  counter: { bytesIn: number; sent: PromiseWithResolvers<void> },
+  counter: BodyCounter,
 ): ReadableStream<Uint8Array> | null {
   if (bodyless(req.method) || req.body === null) return null;
+  const sent = counter.sent = Promise.withResolvers<void>();
   return req.body.pipeThrough(countingStream(
     (n) => {
       counter.bytesIn = n;
-      counter.sent.resolve();
+      sent.resolve();
     },
     deps.maxRequestBytes,
     () => proxyErrors.bodyTooLarge(deps.maxRequestBytes),
