@@ -103,11 +103,11 @@ Deno.test("connection audit: refreshed (no webhook), refresh_failed, recovered, 
       sleep: () => Promise.resolve(),
     });
     const refresher = scripted(() => clock.t, ["down", "ok", "invalid"]);
-    await assert.rejects(source.get(connection), /did not answer/);
+    await assert.rejects(async () => await source.get(connection), /did not answer/);
     clock.t += 5_000; // past the backoff
     assert.equal((await source.get(connection)).accessToken, "access-2");
     clock.t += 2 * 3_600_000;
-    await assert.rejects(source.get(connection), /invalid_grant/);
+    await assert.rejects(async () => await source.get(connection), /invalid_grant/);
     const recorded = await kinds();
     assert.deepEqual(recorded.map((r) => r.kind), [
       "connection.refresh_failed",

@@ -86,15 +86,23 @@ export class CredentialSource {
   /**
    * A credential for `connection` that is not about to expire. `rejected` is
    * an access token the provider just answered 401 to: it is refreshed even
-   * if its expiry says it is still good.
+   * if its expiry says it is still good. A cached credential is answered
+   * synchronously (the proxy's usual call: no promise, no microtask).
    */
-  async get(connection: Connection, rejected: string | null = null): Promise<StoredCredential> {
+  get(
+    connection: Connection,
+    rejected: string | null = null,
+  ): StoredCredential | Promise<StoredCredential> {
     const hit = this.#cache.get(connection.id);
     const now = this.#o.now();
     if (
       hit && !rejected && hit.connectionVersion === connection.version &&
       now - hit.loadedAt < this.#o.cacheTtlMs && !this.#expiring(hit.credential, now)
     ) return hit.credential;
+    return this.#getLoaded(connection, rejected);
+  }
+
+  async #getLoaded(connection: Connection, rejected: string | null): Promise<StoredCredential> {
     const running = this.#inflight.get(connection.id);
     if (running) return await running;
     const work = this.#load(connection, rejected).finally(() =>

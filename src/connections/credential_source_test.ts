@@ -138,9 +138,38 @@ Deno.test("credential source: a vault record that does not parse is a typed erro
         refresherFor: () => null,
       });
       await assert.rejects(
-        source.get(connection),
+        async () => await source.get(connection),
         (e: unknown) => (e as { code?: string }).code === "SX-CREDENTIAL-UNREADABLE",
       );
     },
   );
+});
+
+Deno.test("credential source: a cached credential is answered without a promise; a rejected or expiring one is loaded", async () => {
+  let clock = 1_000_000;
+  const now = () => clock;
+  const { refresher, presented } = rotatingRefresher(now, 3_600_000);
+  const initial = { ...base, accessToken: "at-0", expiresAt: clock + 3_600_000, obtainedAt: clock };
+  await withConnection(initial, async ({ appliance }, connection) => {
+    const source = new CredentialSource({
+      database: appliance.database,
+      vault: appliance.vault,
+      now,
+      refresherFor: () => refresher,
+    });
+    const first = source.get(connection);
+    assert.ok(first instanceof Promise, "the first use reads the vault");
+    assert.equal((await first as { accessToken: string }).accessToken, "at-0");
+    const cached = source.get(connection);
+    assert.ok(!(cached instanceof Promise), "a cached credential costs no promise per call");
+    assert.equal((cached as { accessToken: string }).accessToken, "at-0");
+    const replay = source.get(connection, "at-0");
+    assert.ok(replay instanceof Promise, "a token the provider rejected is refreshed");
+    assert.equal((await replay as { accessToken: string }).accessToken, "at-1");
+    clock += 3_600_000;
+    const due = source.get(connection);
+    assert.ok(due instanceof Promise, "an expiring token is refreshed");
+    assert.equal((await due as { accessToken: string }).accessToken, "at-2");
+    assert.deepEqual(presented, ["rt-0", "rt-1"]);
+  });
 });

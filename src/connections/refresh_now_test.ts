@@ -198,7 +198,7 @@ Deno.test("refresh: a user's pause made while a refresh is in flight survives it
     };
     const source = new CredentialSource({ database, vault, now, refresherFor: () => refresher });
     // A proxied call's 401 makes the source refresh; the user pauses meanwhile.
-    const call = source.get(connection, "at-0");
+    const call = Promise.resolve(source.get(connection, "at-0"));
     await asked.promise;
     await setPaused({ database, now }, connection, true);
     answer.reject(new Error("invalid_grant"));

@@ -140,7 +140,7 @@ Deno.test("refresh rules: invalid_grant with nothing newer stored marks the conn
   const expired = { ...base, accessToken: "at-0", refreshToken: "rt-0", expiresAt: clock - 1 };
   await withSource(expired, refresher, () => clock, async ({ source, connection, status }) => {
     await assert.rejects(
-      source.get(connection),
+      async () => await source.get(connection),
       (e: Error & { code?: string }) => e.code === "SX-TOKEN-EXPIRED",
     );
     assert.equal(await status(), "needs_reauth");
@@ -162,10 +162,12 @@ Deno.test("refresh rules: after a failed refresh the provider is left alone for 
       /Wait \d+ seconds and retry/.test(e.llmError ?? "") &&
       !/reconnect \w+ through/.test(e.llmError ?? "") &&
       e.headers?.some(([name, value]) => name === "retry-after" && Number(value) >= 1) === true;
-    await assert.rejects(source.get(connection), retry);
-    for (let i = 0; i < 5; i++) await assert.rejects(source.get(connection), retry);
+    await assert.rejects(async () => await source.get(connection), retry);
+    for (let i = 0; i < 5; i++) {
+      await assert.rejects(async () => await source.get(connection), retry);
+    }
     clock += 500;
-    await assert.rejects(source.get(connection));
+    await assert.rejects(async () => await source.get(connection));
     assert.equal(presented.length, 1, "no refresh while backing off");
     clock += 1_000;
     assert.equal((await source.get(connection)).accessToken, "at-1");

@@ -22,7 +22,12 @@ export interface ReleaseDeps {
   vault: VaultStore;
   now: () => number;
   /** The serving process's credential source: the proxy's cache and single-flight refresh. */
-  credentials: { get(connection: Connection, rejected?: string | null): Promise<StoredCredential> };
+  credentials: {
+    get(
+      connection: Connection,
+      rejected?: string | null,
+    ): StoredCredential | Promise<StoredCredential>;
+  };
   rules: () => RuleSet;
   /** A provider's family, as rule targets may name it (`google` for gmail). */
   familyOf: (provider: string) => string;

@@ -209,7 +209,9 @@ export async function handleProxy(
     // Awaited only when a hook answered a promise: a call no filter concerns stays synchronous.
     const requested = runRequestFilters(filters, ex, requestBody);
     const engaged = requested instanceof Promise ? await requested : requested;
-    let credential = await deps.credentials.get(caller.connection);
+    // Awaited only on a miss: a cached credential costs no microtask.
+    const cached = deps.credentials.get(caller.connection);
+    let credential = cached instanceof Promise ? await cached : cached;
     // Only an engaged filter asks the provider (authorized and response hooks alike).
     const lookup = engaged.length > 0 ? providerLookup(deps, route, () => credential) : NO_LOOKUP;
     if (engaged.length > 0) await runAuthorizedFilters(engaged, ex, lookup);
