@@ -69,7 +69,24 @@ function matcher(source: string, parts: string[]): (text: string) => boolean {
 export function compilePathGlob(source: string): Glob {
   const raw = compileGlob(source);
   const folded = compileGlob(canonicalPath(source));
-  return { ...raw, match: (text) => raw.match(text) || folded.match(canonicalPath(text)) };
+  return { ...raw, match: (text) => raw.match(text) || folded.match(canonicalOnce(text)) };
+}
+
+/**
+ * The last path canonicalised and its form. Every `path_matches` rule of
+ * every filter (rules, limits, approvals) asks about the same call's path in
+ * turn, so the form is computed once per call rather than once per rule and
+ * filter; canonicalPath is pure, so the memo cannot answer a stale form.
+ */
+let lastPath: string | null = null;
+let lastCanonical = "/";
+
+function canonicalOnce(path: string): string {
+  if (path !== lastPath) {
+    lastCanonical = canonicalPath(path);
+    lastPath = path;
+  }
+  return lastCanonical;
 }
 
 /** `/A//b%43;x/` → `/a/bc`, `/g%2F%2Fp` → `/g/p`: segments without `;` parameters, decoded once (kept as sent when they do not decode), lower-cased, no empty ones. */

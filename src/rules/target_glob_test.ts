@@ -168,3 +168,20 @@ Deno.test("compilePathGlob: GitLab's encoded slashes read as the segments GitLab
   assert.ok(!project.match("/api/v4/projects/group%2Fother/issues"));
   assert.ok(!folder.match("/api/v4/projects/7/repository/files/src%2Fa.rb/raw"));
 });
+
+Deno.test("compilePathGlob: the canonical form computed once per path answers each glob and each new path alike", () => {
+  const payroll = compilePathGlob("/repos/octo-org/payroll*");
+  const wiki = compilePathGlob("/repos/octo-org/wiki");
+  const paths: [string, boolean, boolean][] = [
+    ["/repos/Octo-Org/%70ayroll", true, false],
+    ["/repos/Octo-Org/Wiki", false, true],
+    ["/repos/Octo-Org/%70ayroll", true, false],
+    ["/repos//octo-org/wiki/", false, true],
+    ["/repos/other/payroll", false, false],
+  ];
+  // Alternating paths and globs: a form kept from another path would answer wrongly.
+  for (const [path, inPayroll, inWiki] of paths) {
+    assert.equal(payroll.match(path), inPayroll, `payroll ${path}`);
+    assert.equal(wiki.match(path), inWiki, `wiki ${path}`);
+  }
+});
