@@ -10,14 +10,26 @@ export function providerFromHost(
   authority = "",
 ): string | null {
   const forwarded = options.trustProxy ? headers.get("x-forwarded-host") : null;
-  const raw = (forwarded?.split(",")[0] ?? headers.get("host") ?? authority).trim()
-    .toLowerCase();
+  const sent = forwarded?.split(",")[0] ?? headers.get("host") ?? authority;
+  if (sent === last.sent && options.baseDomain === last.baseDomain) return last.name;
+  const raw = sent.trim().toLowerCase();
   const host = raw.startsWith("[") ? raw : raw.replace(/:\d+$/, "");
   const suffix = `.api.${options.baseDomain.toLowerCase()}`;
-  if (!host.endsWith(suffix)) return null;
-  const name = host.slice(0, -suffix.length);
-  return /^[a-z0-9_-]{1,64}$/.test(name) ? name : null;
+  const name = host.endsWith(suffix) ? host.slice(0, -suffix.length) : "";
+  const provider = /^[a-z0-9_-]{1,64}$/.test(name) ? name : null;
+  last = { sent, baseDomain: options.baseDomain, name: provider };
+  return provider;
 }
+
+/**
+ * The last Host routed and its provider: a client's calls repeat one Host,
+ * so most calls skip the parse (a pure function of the two strings).
+ */
+let last: { sent: string; baseDomain: string; name: string | null } = {
+  sent: "",
+  baseDomain: "",
+  name: null,
+};
 
 /** `/proxy/<provider>/<rest>` → provider and upstream path, for hosts without wildcard DNS. */
 export function providerFromPath(pathname: string): { provider: string; path: string } | null {

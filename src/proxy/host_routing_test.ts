@@ -77,3 +77,16 @@ Deno.test("host routing: HTTP/2 requests (no Host header) route on the :authorit
     null,
   );
 });
+
+Deno.test("host routing: the same Host answers alike again, and a new Host or base domain is read anew", () => {
+  const h = (host: string) => new Headers({ host });
+  const local = { ...opts, baseDomain: "localhost" };
+  // Alternating: a provider kept from the previous Host or base domain would answer wrongly.
+  for (let i = 0; i < 2; i++) {
+    assert.equal(providerFromHost(h("gmail.api.localhost"), local), "gmail");
+    assert.equal(providerFromHost(h("gmail.api.localhost"), opts), null);
+    assert.equal(providerFromHost(h("slack.api.localhost"), local), "slack");
+    assert.equal(providerFromHost(h("evil.localhost"), local), null);
+    assert.equal(providerFromHost(new Headers(), local, "notion.api.localhost"), "notion");
+  }
+});
