@@ -192,6 +192,8 @@ export function registerAudit(program: Command, context: CliContext): void {
         for (const record of rows.flatMap(rowRecords).slice(-lines || rows.length)) print(record);
         // With nothing printed (-n 0, or no match), follow from the end, not the start.
         let lastSeq = rows.at(-1)?.seq ?? await newestSeq(database.db);
+        // On stderr, so --json output stays JSON Lines.
+        if (options.follow) context.io.err("Following new records (Ctrl-C to stop)…");
         while (options.follow) {
           await new Promise((r) => setTimeout(r, 1000));
           const page = await database.db.select().from(auditLog)
