@@ -17,9 +17,12 @@ import {
  * keys): when a key's lease ran out (the calls wait for that sync, at most
  * three intervals while another holder's lease may come back), and at the intervals while leases are held, to hand
  * back what was not spent and claim twice what the last interval used (a key
- * whose lease already covers the next interval, and not much more, skips). A key's first claim takes the whole burst, so a lone
- * process (the usual deployment) admits exactly: calls 1..burst pass at once
- * and the next is refused. A call is refused without waiting when the last
+ * whose lease already covers the next interval, and not much more, skips). A key's first claim
+ * takes this holder's share of the burst (`holders`: 1, the whole burst, in a lone process, the
+ * usual deployment, which then admits exactly: calls 1..burst pass at once and the next is
+ * refused). With several serving isolates each first claim leaves the others theirs, so a call
+ * on another isolate is admitted at its first sync instead of waiting for a hand-back; a holder
+ * that needs more claims it at its next sync. A call is refused without waiting when the last
  * sync left the bucket empty and nobody else holds tokens.
  *
  * Memory is bounded: at most `maxKeys` keys (the least recently used goes;
@@ -42,6 +45,11 @@ export interface LimitCountersDeps {
   leaseMs: number;
   /** Default 100 000. */
   maxKeys?: number;
+  /**
+   * How many holders (serving isolates of this process) may share a key: a key's first claim is
+   * `ceil(burst / holders)`, so the first isolate to see it does not lease the whole burst. Default 1.
+   */
+  holders?: number;
   /** This process (or isolate) in the leases table; default random. */
   holder?: string;
   /** Timer for the next sync (tests drive it); returns a cancel function. */
@@ -85,6 +93,7 @@ export class LimitCounters {
   readonly #deps: LimitCountersDeps;
   readonly #holder: string;
   readonly #maxKeys: number;
+  readonly #holders: number;
   readonly #setTimer: (run: () => void, ms: number) => () => void;
   readonly #entries = new Map<string, Entry>();
   /** Entries holding a lease or waiting calls: what the next sync settles. */
@@ -98,6 +107,7 @@ export class LimitCounters {
     this.#deps = deps;
     this.#holder = deps.holder ?? crypto.randomUUID();
     this.#maxKeys = deps.maxKeys ?? 100_000;
+    this.#holders = Math.max(1, Math.floor(deps.holders ?? 1));
     this.#setTimer = deps.setTimer ?? defaultTimer;
   }
 
@@ -310,10 +320,11 @@ export class LimitCounters {
       entry.waiting = 0;
       waiting.set(entry, waiters);
       const burst = entry.spec.burst;
-      // First sight of a key: the whole burst, so a lone process is exact with no waiting.
-      // Afterwards what the last interval used, doubled, so a steady caller rarely waits.
+      // First sight of a key: this holder's share (the whole burst when alone, so a lone process
+      // is exact with no waiting), or what the calls waiting for it take if more. Afterwards what
+      // the last interval used, doubled, so a steady caller rarely waits.
       const want = entry.seen === null
-        ? burst
+        ? Math.min(burst, Math.max(tokens, Math.ceil(burst / this.#holders), 1))
         : entry.demand > 0 || tokens > 0
         ? Math.min(burst, Math.max(tokens, 2 * entry.demand, 1))
         : 0;
@@ -351,10 +362,16 @@ export class LimitCounters {
         if (entry.lease >= w.n && after < entry.leaseUntil) {
           entry.lease -= w.n;
           w.resolve(ADMITTED);
-        } else if (++w.syncs < MAX_SYNCS_WAITED && result.leasedByOthers > 0 && !this.#closed) {
+        } else if (
+          ++w.syncs < MAX_SYNCS_WAITED && !this.#closed &&
+          (result.leasedByOthers > 0 ||
+            estimateTokens(entry.spec, result, after) + entry.lease >= w.n)
+        ) {
           // Others hold tokens they may hand back at their next sync: wait for it. They sync
           // at the same interval in another phase, and a busy holder's sync runs late, so one
-          // more of ours can come just before theirs: a call waits through two.
+          // more of ours can come just before theirs: a call waits through two. Or the bucket
+          // still holds them (a first claim is a share; calls came during the sync): the next
+          // sync claims them.
           entry.waiters.push(w);
           entry.waiting += w.n;
         } else {

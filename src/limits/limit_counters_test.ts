@@ -33,7 +33,12 @@ function manualTime() {
   };
 }
 
-function counters(store: BucketStore, time: ReturnType<typeof manualTime>, holder = "a") {
+function counters(
+  store: BucketStore,
+  time: ReturnType<typeof manualTime>,
+  holder = "a",
+  holders?: number,
+) {
   return new LimitCounters({
     store,
     now: time.now,
@@ -41,6 +46,7 @@ function counters(store: BucketStore, time: ReturnType<typeof manualTime>, holde
     shareMs: SHARE_MS,
     leaseMs: LEASE_MS,
     holder,
+    holders,
   });
 }
 
@@ -103,12 +109,12 @@ Deno.test("keys are separate buckets; a burst below the rate's count is honoured
   assert.equal(b.filter((r) => r.ok).length, 3);
 });
 
-/** Two holders (processes) hammering one key, in lockstep with the clock. */
-async function hammer(ms: number, stepMs: number, callsPerStep: number) {
+/** Two holders (processes, or isolates: `holders`) hammering one key, in lockstep with the clock. */
+async function hammer(ms: number, stepMs: number, callsPerStep: number, holders?: number) {
   const time = manualTime();
   const store = memoryStore();
-  const a = counters(store, time, "a");
-  const b = counters(store, time, "b");
+  const a = counters(store, time, "a", holders);
+  const b = counters(store, time, "b", holders);
   let admitted = 0;
   const count = (r: Admission) => {
     if (r.ok) admitted++;
@@ -147,6 +153,78 @@ Deno.test("two processes over five minutes admit no more than one bucket would (
   const bound = 10 + Math.floor(ms / 6000);
   assert.ok(admitted <= bound, `admitted ${admitted} > ${bound}`);
   assert.ok(admitted >= bound * 0.9, `admitted ${admitted}, expected near ${bound}`);
+});
+
+Deno.test("two isolates (holders = 2) hammering one 10/min key: together at most burst in the first seconds, and over five minutes at most one bucket", async () => {
+  const short = await hammer(5000, 100, 5, 2);
+  assert.equal(short.admitted, 10, `5 s: admitted ${short.admitted}`);
+  const ms = 5 * MINUTE;
+  const { admitted } = await hammer(ms, 1000, 2, 2);
+  const bound = 10 + Math.floor(ms / 6000);
+  assert.ok(admitted <= bound, `admitted ${admitted} > ${bound}`);
+  assert.ok(admitted >= bound * 0.9, `admitted ${admitted}, expected near ${bound}`);
+});
+
+Deno.test("holders = 2: a key's first claim leases half the burst", async () => {
+  const time = manualTime();
+  const a = counters(memoryStore(), time, "a", 2);
+  assert.deepEqual(await a.take("k", TEN_PER_MIN), { ok: true });
+  for (let i = 2; i <= 5; i++) {
+    assert.deepEqual(a.take("k", TEN_PER_MIN), { ok: true }, `call ${i} from the lease of 5`);
+  }
+  assert.ok(a.take("k", TEN_PER_MIN) instanceof Promise, "the 6th needs another claim");
+});
+
+Deno.test("holders = 2: the other isolate's first call is admitted at its first sync, without waiting for a hand-back", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const a = counters(store, time, "a", 2);
+  const b = counters(store, time, "b", 2);
+  assert.deepEqual(await a.take("k", TEN_PER_MIN), { ok: true });
+  let got: Admission | null = null;
+  void Promise.resolve(b.take("k", TEN_PER_MIN)).then((r) => got = r);
+  await settle(a, b); // b's first sync; the clock stands still, so a never hands back
+  assert.deepEqual(got, { ok: true }, "b waited for a's lease of the whole burst");
+  assert.equal(store.syncs.get("a"), 1);
+  assert.equal(store.syncs.get("b"), 1);
+  // Both leases spent: 10 in all, and nothing more until refill, however long they wait.
+  let admitted = 2;
+  const more: Promise<Admission>[] = [];
+  for (const limits of [a, b, a, b]) {
+    for (let i = 0; i < 6; i++) {
+      const r = limits.take("k", TEN_PER_MIN);
+      if (r instanceof Promise) more.push(r);
+      else if (r.ok) admitted++;
+    }
+  }
+  for (let i = 0; i < 4; i++) {
+    await settle(a, b);
+    time.advance(SHARE_MS);
+  }
+  await settle(a, b);
+  admitted += (await Promise.all(more)).filter((r) => r.ok).length;
+  assert.equal(admitted, 10);
+});
+
+Deno.test("holders = 2: one isolate alone still spends the whole burst, after at most one more sync", async () => {
+  const time = manualTime();
+  const store = memoryStore();
+  const a = counters(store, time, "a", 2);
+  const first = a.take("k", TEN_PER_MIN);
+  await Promise.resolve(); // its sync is in flight: the next calls arrive during it
+  const calls = [first, ...Array.from({ length: 9 }, () => a.take("k", TEN_PER_MIN))];
+  await settle(a);
+  time.advance(SHARE_MS);
+  await settle(a);
+  const results = await Promise.all(calls);
+  assert.equal(results.filter((r) => r.ok).length, 10);
+  assert.equal(store.syncs.get("a"), 2, "one sync more than alone with holders = 1");
+  assert.equal((a.take("k", TEN_PER_MIN) as Admission).ok, false, "the burst is spent");
+
+  // Ten at once before the first sync: their claim covers them all.
+  const b = counters(memoryStore(), time, "b", 2);
+  const together = await Promise.all(Array.from({ length: 10 }, () => b.take("k", TEN_PER_MIN)));
+  assert.equal(together.filter((r) => r.ok).length, 10);
 });
 
 Deno.test("a lease one process does not spend goes back at its next sync and the other gets it", async () => {
