@@ -21,7 +21,7 @@ function options(lockouts: Array<{ key: string; until: number }> = []): ServingP
   };
 }
 
-type Seen = Array<{ type: string; listening: boolean }>;
+type Seen = Array<{ type: string; listening: boolean; isolates?: number }>;
 
 Deno.test("serving pool: a reload told while the isolates start reaches them once they listen, and lockouts follow", async () => {
   const pool = ServingPool.spawn(options([{ key: "203.0.113.9", until: 9e12 }]));
@@ -43,4 +43,15 @@ Deno.test("serving pool: a stop while the isolates start ends started() instead 
   const started = pool.started();
   await pool.stop(1_000);
   await assert.rejects(started, /stopped while starting/);
+});
+
+Deno.test("serving pool: each isolate is told how many serve, so its rate-limit first claims are a share of the burst", async () => {
+  const pool = ServingPool.spawn({ ...options(), isolates: 3 });
+  try {
+    await pool.started();
+    const seen = await pool.snapshots() as unknown as Seen[];
+    assert.deepEqual(seen.map((s) => s.find((m) => m.type === "start")?.isolates), [3, 3]);
+  } finally {
+    await pool.stop(1_000);
+  }
 });

@@ -34,23 +34,6 @@ export function registerServe(program: Command, context: CliContext): void {
           config.database.filePath ? " (encrypted)" : ""
         }`,
       );
-      let pool: ServingPool | null = null;
-      const runtime = await createRuntime(appliance, {
-        log: io.err,
-        onCachesChanged: (change) => pool?.forget(change),
-        onRulesReloaded: (raw) => pool?.applyRules(raw),
-        onKeyLockout: (key, until) => pool?.lockOut(key, until),
-        startWarnings: warnings,
-      });
-      runtime.start();
-      io.out(describeRules(runtime.rules.set));
-      const stopReloads = reloadOnHangup(
-        runtime,
-        io,
-        pidFile(config),
-        (raw) => pool?.applyRules(raw),
-      );
-      const { metrics } = runtime;
       const runnable = runnableIsolates(
         config.server.workers,
         navigator.hardwareConcurrency,
@@ -69,6 +52,24 @@ export function registerServe(program: Command, context: CliContext): void {
         readNofileLimit()?.soft ?? null,
       );
       if (note) io.err(note);
+      let pool: ServingPool | null = null;
+      const runtime = await createRuntime(appliance, {
+        log: io.err,
+        onCachesChanged: (change) => pool?.forget(change),
+        onRulesReloaded: (raw) => pool?.applyRules(raw),
+        onKeyLockout: (key, until) => pool?.lockOut(key, until),
+        startWarnings: warnings,
+        limitHolders: isolates,
+      });
+      runtime.start();
+      io.out(describeRules(runtime.rules.set));
+      const stopReloads = reloadOnHangup(
+        runtime,
+        io,
+        pidFile(config),
+        (raw) => pool?.applyRules(raw),
+      );
+      const { metrics } = runtime;
       const budget = ConnectionBudget.create(total, isolates);
       const limits = {
         headerTimeoutMs: config.server.header_timeout_ms,

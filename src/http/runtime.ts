@@ -136,6 +136,11 @@ export interface RuntimeOptions {
   checkEnrolmentCode?: ConsoleDeps["checkEnrolmentCode"];
   /** Rules the console reloaded, to put in force in the other serving isolates too. */
   onRulesReloaded?: (raw: Record<string, unknown>) => void;
+  /**
+   * The serving isolates of this process (`[server] workers`), each with its own rate-limit
+   * lease holder: a limit key's first claim in each is a share of the burst; default 1.
+   */
+  limitHolders?: number;
   /** Between samples of the console's overview charts; default 10 s. */
   consoleSampleMs?: number;
   /**
@@ -343,6 +348,7 @@ export async function createRuntime(
     now,
     shareMs: config.security.share_ms,
     leaseMs: leaseMs(config.security.share_ms),
+    holders: options.limitHolders,
     onError: (error) => log(`rate limits: cannot share counts: ${logSafeError(error)}`),
   });
   const anomalies = new AnomalyEngine({

@@ -154,7 +154,7 @@ export class ServingPool {
   }
 
   #spawn(index: number, security: MessagePort | null): Member {
-    const { config, cwd, port, budget } = this.options;
+    const { config, cwd, port, budget, isolates } = this.options;
     const url = this.options.workerUrl ?? new URL("./serving_worker.ts", import.meta.url);
     const worker = new Worker(url, { type: "module" });
     const member: Member = {
@@ -176,6 +176,7 @@ export class ServingPool {
     this.#post(member, {
       type: "start",
       isolate: index,
+      isolates,
       source: config.source,
       cwd,
       databaseUrl: config.database.url,

@@ -26,6 +26,8 @@ export type ToServingWorker =
   | {
     type: "start";
     isolate: number;
+    /** Serving isolates in all (the main one included): they share each rate limit. */
+    isolates: number;
     source: string | null;
     cwd: string;
     databaseUrl: string;
@@ -117,6 +119,7 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
       keyForgiven: (address, windowStart) => post({ type: "keyForgiven", address, windowStart }),
     },
     onCachesChanged: (change) => post({ type: "forget", change }),
+    limitHolders: message.isolates,
   });
   runtime.start();
   live = runtime;

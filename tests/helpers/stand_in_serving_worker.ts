@@ -11,7 +11,7 @@ const scope = self as unknown as {
     message: FromServingWorker | { type: "metrics"; id: number; snapshot: unknown },
   ): void;
 };
-const received: Array<{ type: string; listening: boolean }> = [];
+const received: Array<{ type: string; listening: boolean; isolates?: number }> = [];
 let listening = false;
 
 scope.onmessage = ({ data }) => {
@@ -19,7 +19,11 @@ scope.onmessage = ({ data }) => {
     scope.postMessage({ type: "metrics", id: data.id, snapshot: received });
     return;
   }
-  received.push({ type: data.type, listening });
+  received.push({
+    type: data.type,
+    listening,
+    ...(data.type === "start" ? { isolates: data.isolates } : {}),
+  });
   if (data.type === "start") {
     setTimeout(() => {
       if (received.some((m) => m.type === "stop")) return;
