@@ -432,6 +432,78 @@ Deno.test("h1 client: a small body with a length leaves in the head's write; a l
   }
 });
 
+/** A transport whose sockets note the size of every write. */
+function countedTransport(): { writes: number[]; transport: ReturnType<typeof h1Transport> } {
+  const writes: number[] = [];
+  const transport = h1Transport({
+    connect: async (options) => {
+      const conn = await Deno.connect(options);
+      const write = conn.write.bind(conn);
+      conn.write = (bytes) => {
+        writes.push(bytes.byteLength);
+        return write(bytes);
+      };
+      return conn;
+    },
+  });
+  return { writes, transport };
+}
+
+Deno.test("h1 client: a chunked body that is already there leaves with the head and the last chunk in one write", async () => {
+  const bodies: string[] = [];
+  const upstream = rawUpstream(keepAlive(async (_head, wire) => {
+    bodies.push(await wire.until("0\r\n\r\n"));
+    return ok("done");
+  }));
+  const { writes, transport } = countedTransport();
+  const pieces = ["a", "bb", "ccc", "dddd", "eeeee", "ffffff", "ggggggg", "hhhhhhhh"];
+  try {
+    for (const headers of [[["transfer-encoding", "chunked"]], []] as [string, string][][]) {
+      writes.length = 0;
+      const body = ReadableStream.from(pieces.map((p) => new TextEncoder().encode(p)));
+      const request = get(`${upstream.url}/up`, { method: "POST", headers, body });
+      assert.equal(await text(await transport.forward(request)), "done");
+      assert.equal(writes.length, 1, "head, 8 chunks and the last chunk in one write");
+    }
+    const chunks = pieces.map((p) => `${p.length}\r\n${p}\r\n`).join("") + "0\r\n\r\n";
+    assert.deepEqual(bodies, [chunks, chunks], "each piece still its own chunk");
+  } finally {
+    transport.close!();
+    await upstream.close();
+  }
+});
+
+Deno.test("h1 client: a chunked piece that is not there yet does not hold back what came before it", async () => {
+  // The caller sends its second piece only once the provider has the first:
+  // gathering must not wait for a read that waits for the network.
+  let firstSeen = () => {};
+  const seen = new Promise<void>((resolve) => firstSeen = resolve);
+  const upstream = rawUpstream(keepAlive(async (_head, wire) => {
+    await wire.until("5\r\nhello\r\n");
+    firstSeen();
+    await wire.until("0\r\n\r\n");
+    return ok("done");
+  }));
+  const { writes, transport } = countedTransport();
+  const body = ReadableStream.from((async function* () {
+    yield new TextEncoder().encode("hello");
+    await seen;
+    yield new TextEncoder().encode("world");
+  })());
+  try {
+    const request = get(`${upstream.url}/up`, {
+      method: "POST",
+      headers: [["transfer-encoding", "chunked"]],
+      body,
+    });
+    assert.equal(await text(await transport.forward(request)), "done");
+    assert.equal(writes.length, 2, "head with the first piece; the second with the last chunk");
+  } finally {
+    transport.close!();
+    await upstream.close();
+  }
+});
+
 Deno.test("h1 client: upstream sockets send without Nagle's delay (TCP_NODELAY)", async () => {
   // With Nagle on, a chunked body's last chunk (a small write after others) waits for an ACK
   // the provider delays while it waits for that chunk: 40 ms per request on Linux.

@@ -6,6 +6,7 @@ import type {
 import { pairValue } from "../header_pairs.ts";
 import { H1Error } from "./byte_reader.ts";
 import { responseBody } from "./body_stream.ts";
+import { writeChunked } from "./chunked_request.ts";
 import { ConnectionPool, type PoolLimits } from "./connection_pool.ts";
 import {
   concat,
@@ -131,19 +132,19 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
     };
     let keepAlive = false;
     try {
-      await socket.write(
-        small === null ? head : concat([head, small], head.byteLength + small.byteLength),
-      );
-      if (body !== null && framing !== null && small === null) {
+      if (body === null || framing === null || small !== null) {
+        await socket.write(
+          small === null ? head : concat([head, small], head.byteLength + small.byteLength),
+        );
+      } else {
         // Sent alongside reading: a provider may answer (413, 401) before the body is all sent.
-        writeBody(body, framing, (bytes) => socket.write(bytes), () => answered || socket.closed)
-          .then(
-            (whole) => bodySent = whole,
-            (error) => {
-              sendError = error;
-              socket.close();
-            },
-          );
+        streamBody(socket, head, body, framing, () => answered || socket.closed).then(
+          (whole) => bodySent = whole,
+          (error) => {
+            sendError = error;
+            socket.close();
+          },
+        );
       }
       const final = await readResponseHead(socket, method);
       keepAlive = final.keepAlive;
@@ -164,6 +165,23 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
     forward,
     close: () => pool.close(),
   };
+}
+
+/**
+ * The head and a streamed body: chunked from the head's write on
+ * (chunked_request.ts), one with a length after the head.
+ */
+async function streamBody(
+  socket: SocketReader,
+  head: Uint8Array,
+  body: ReadableStream<Uint8Array>,
+  framing: RequestFraming,
+  stop: () => boolean,
+): Promise<boolean> {
+  const write = (bytes: Uint8Array) => socket.write(bytes);
+  if (framing.kind === "chunked") return await writeChunked(body, head, write, stop);
+  await write(head);
+  return await writeBody(body, framing.length, write, stop);
 }
 
 /** Methods a client may send again after a connection failed (RFC 9110 §9.2.2). */

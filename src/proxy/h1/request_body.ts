@@ -7,19 +7,15 @@ export type Write = (bytes: Uint8Array) => Promise<void>;
 /** How the caller framed the body; kept as given. */
 export type RequestFraming = { kind: "length"; length: number } | { kind: "chunked" };
 
-const CRLF = new Uint8Array([13, 10]);
-const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
-
 /**
- * Writes the caller's body as it arrives, at the provider's pace (one write
- * finishes before the next read): exactly `length` bytes, more or fewer is
- * an error; or chunked, one chunk per piece, ended by the last chunk.
+ * Writes a body of `length` bytes as it arrives, at the provider's pace
+ * (one write finishes before the next read); more or fewer is an error.
  * Returns true when the body was sent whole; false when `stop()` said the
  * answer is complete and the rest is no longer wanted.
  */
 export async function writeBody(
   body: ReadableStream<Uint8Array>,
-  framing: RequestFraming,
+  length: number,
   write: Write,
   stop: () => boolean = () => false,
 ): Promise<boolean> {
@@ -35,15 +31,10 @@ export async function writeBody(
       if (done) break;
       if (value.byteLength === 0) continue;
       sent += value.byteLength;
-      if (framing.kind === "length") {
-        if (sent > framing.length) throw new H1Error("request body longer than its Content-Length");
-        await write(value);
-      } else await write(chunk(value));
+      if (sent > length) throw new H1Error("request body longer than its Content-Length");
+      await write(value);
     }
-    if (framing.kind === "length" && sent !== framing.length) {
-      throw new H1Error("request body shorter than its Content-Length");
-    }
-    if (framing.kind === "chunked") await write(LAST_CHUNK);
+    if (sent !== length) throw new H1Error("request body shorter than its Content-Length");
     return true;
   } catch (error) {
     await reader.cancel(error).catch(() => {});
@@ -94,16 +85,6 @@ export function concat(pieces: Uint8Array[], size: number): Uint8Array {
     out.set(piece, at);
     at += piece.byteLength;
   }
-  return out;
-}
-
-/** `size CRLF data CRLF` in one buffer: one write per piece. */
-function chunk(data: Uint8Array): Uint8Array {
-  const size = new TextEncoder().encode(data.byteLength.toString(16) + "\r\n");
-  const out = new Uint8Array(size.byteLength + data.byteLength + 2);
-  out.set(size);
-  out.set(data, size.byteLength);
-  out.set(CRLF, size.byteLength + data.byteLength);
   return out;
 }
 
