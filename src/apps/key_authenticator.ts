@@ -35,6 +35,8 @@ export class KeyAuthenticator {
   readonly #db: Db;
   readonly #now: () => number;
   readonly #cache: TtlCache<Authenticated | null>;
+  /** Checks of keys not cached yet, by key, while their lookup runs. */
+  readonly #inflight = new Map<string, Promise<KeyCheck>>();
   readonly #touched = new Map<string, number>();
   readonly #limiter: KeyLockout | null;
   readonly #onFailure: (address: string, reason: KeyFailure) => void;
@@ -72,7 +74,31 @@ export class KeyAuthenticator {
     // A cached good key answers at once: no promise, no microtask on the proxy's hot path.
     const good = known?.value;
     if (good) return { ok: true, auth: this.#markUsed(good, now)! };
-    return this.#checkUncached(presented, address, now, known !== undefined);
+    if (!presented || known !== undefined) {
+      return this.#checkUncached(presented, address, now, true);
+    }
+    return this.#checkShared(presented, address, now);
+  }
+
+  /**
+   * One lookup (and one reservation) per key in flight: a backend's burst on a key not cached
+   * yet must not spend the address's failures, or a valid key locks its own address out.
+   */
+  async #checkShared(presented: string, address: string, now: number): Promise<KeyCheck> {
+    const shared = this.#inflight.get(presented);
+    if (shared) {
+      const check = await shared;
+      // Refused for the leader (a wrong key, or its address locked): this call counts on its own.
+      if (check.ok) return check;
+      return this.#checkUncached(presented, address, now, false);
+    }
+    const run = this.#checkUncached(presented, address, now, false);
+    this.#inflight.set(presented, run);
+    const clear = () => {
+      if (this.#inflight.get(presented) === run) this.#inflight.delete(presented);
+    };
+    run.then(clear, clear);
+    return run;
   }
 
   async #checkUncached(

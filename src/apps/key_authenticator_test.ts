@@ -86,3 +86,44 @@ Deno.test("KeyAuthenticator.check: a good cached key never waits on the lockout 
     await temp.cleanup();
   }
 });
+
+Deno.test("KeyAuthenticator.check: concurrent calls with one good key not yet cached reserve once, so a burst is never locked out", async () => {
+  const temp = await openTempAppliance();
+  const { appliance } = temp;
+  try {
+    const { apiKey } = await seedApp(appliance, { name: "demo" });
+    const MAX_FAILURES = 5;
+    let held = 0;
+    let reservations = 0;
+    const auth = new KeyAuthenticator({
+      db: appliance.database.db,
+      now: appliance.now,
+      limiter: {
+        retryAfterS: () => null,
+        // As the database count does: past max_failures reserved at once, the address is locked.
+        reserve: async () => {
+          reservations++;
+          await new Promise((r) => setTimeout(r, 5));
+          if (held >= MAX_FAILURES) return { lockedForS: 60, giveBack: () => {} };
+          held++;
+          return { lockedForS: null, giveBack: () => held-- };
+        },
+      },
+    });
+    // A backend's first burst after start (or after the 5 s key cache lapses): 200 at once.
+    const checks = await Promise.all(
+      Array.from({ length: 200 }, () => auth.check(apiKey, "192.0.2.1")),
+    );
+    assert.deepEqual(checks.filter((c) => !c.ok), [], "none refused");
+    assert.equal(reservations, 1, "one lookup, one reservation, for the one key");
+    assert.equal(held, 0, "given back");
+    // Different wrong keys at once still reserve one each: guesses are counted.
+    const guesses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => auth.check(`sx_guess_${i}`, "192.0.2.2")),
+    );
+    assert.equal(guesses.filter((c) => c.ok).length, 0);
+    assert.equal(reservations, 1 + 8);
+  } finally {
+    await temp.cleanup();
+  }
+});
