@@ -31,12 +31,22 @@ export type KeyCheck =
  * a key it holds is one a caller sent within the TTL, which the process held
  * in that request anyway. The database only ever sees the digest.
  */
+/** Keys kept as having passed (see #vouched): as many as the key cache holds. */
+const VOUCHED_KEYS = 10_000;
+
 export class KeyAuthenticator {
   readonly #db: Db;
   readonly #now: () => number;
   readonly #cache: TtlCache<Authenticated | null>;
   /** Checks of keys not cached yet, by key, while their lookup runs. */
   readonly #inflight = new Map<string, Promise<KeyCheck>>();
+  /**
+   * Keys this isolate has seen pass, kept past the 5 s cache: their next lookup (after a lapse,
+   * a forget or a revoke) reserves no failure, so a backend's own traffic never spends its
+   * address's failures. It only skips the reservation: the key is still looked up, and a
+   * revoked one is refused and counted.
+   */
+  readonly #vouched = new Set<string>();
   readonly #touched = new Map<string, number>();
   readonly #limiter: KeyLockout | null;
   readonly #onFailure: (address: string, reason: KeyFailure) => void;
@@ -77,6 +87,7 @@ export class KeyAuthenticator {
     if (!presented || known !== undefined) {
       return this.#checkUncached(presented, address, now, true);
     }
+    if (this.#vouched.has(presented)) return this.#checkVouched(presented, address, now);
     return this.#checkShared(presented, address, now);
   }
 
@@ -101,6 +112,18 @@ export class KeyAuthenticator {
     return run;
   }
 
+  /** A key that passed before: looked up first, and only a refusal is counted. */
+  async #checkVouched(presented: string, address: string, now: number): Promise<KeyCheck> {
+    const auth = await this.authenticate(presented);
+    if (auth) return { ok: true, auth };
+    this.#vouched.delete(presented);
+    const reservation = this.#limiter ? await this.#limiter.reserve(address, now) : null;
+    if (reservation && reservation.lockedForS !== null) {
+      return this.#refuse(address, "locked_out", reservation.lockedForS);
+    }
+    return this.#refuse(address, "invalid_key");
+  }
+
   async #checkUncached(
     presented: string | null | undefined,
     address: string,
@@ -113,9 +136,17 @@ export class KeyAuthenticator {
       return this.#refuse(address, "locked_out", reservation.lockedForS);
     }
     if (!presented) return this.#refuse(address, "missing_key");
-    const auth = knownBad ? null : await this.authenticate(presented);
+    let auth: Authenticated | null;
+    try {
+      auth = knownBad ? null : await this.authenticate(presented);
+    } catch (error) {
+      // The lookup failed (the database), not the key: no guess was answered.
+      reservation?.giveBack();
+      throw error;
+    }
     if (!auth) return this.#refuse(address, "invalid_key");
     reservation?.giveBack();
+    this.#vouch(presented);
     return { ok: true, auth };
   }
 
@@ -139,6 +170,8 @@ export class KeyAuthenticator {
   invalidate(): void {
     this.#generation++;
     this.#cache.clear();
+    // A lookup that started before the revoke must not answer calls that arrive after it.
+    this.#inflight.clear();
   }
 
   /**
@@ -148,6 +181,16 @@ export class KeyAuthenticator {
   forgetApp(appId: string): void {
     this.#generation++;
     this.#cache.deleteWhere((value) => value?.app.id === appId);
+    this.#inflight.clear();
+  }
+
+  #vouch(presented: string): void {
+    if (this.#vouched.has(presented)) return;
+    // Bounded like the cache: the oldest key that passed goes first.
+    if (this.#vouched.size >= VOUCHED_KEYS) {
+      this.#vouched.delete(this.#vouched.values().next().value!);
+    }
+    this.#vouched.add(presented);
   }
 
   async #load(presented: string): Promise<Authenticated | null> {

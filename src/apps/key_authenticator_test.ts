@@ -127,3 +127,40 @@ Deno.test("KeyAuthenticator.check: concurrent calls with one good key not yet ca
     await temp.cleanup();
   }
 });
+
+Deno.test("KeyAuthenticator.check: a key that passed once reserves nothing after its cache lapses, so its address's full count cannot lock its own backend out; a revoked one is refused and counted", async () => {
+  const temp = await openTempAppliance();
+  const { appliance } = temp;
+  try {
+    const { app, apiKey } = await seedApp(appliance, { name: "demo" });
+    let full = false;
+    let reservations = 0;
+    const auth = new KeyAuthenticator({
+      db: appliance.database.db,
+      now: appliance.now,
+      limiter: {
+        retryAfterS: () => null,
+        reserve: () => {
+          reservations++;
+          return Promise.resolve(
+            full ? { lockedForS: 60 } : { lockedForS: null, giveBack: () => {} },
+          );
+        },
+      },
+    });
+    assert.equal((await auth.check(apiKey, "192.0.2.1")).ok, true);
+    assert.equal(reservations, 1);
+    // Other isolates' and nodes' lookups fill the address's count at this moment.
+    full = true;
+    auth.invalidate();
+    assert.equal((await auth.check(apiKey, "192.0.2.1")).ok, true, "looked up, not reserved");
+    assert.equal(reservations, 1);
+    await revokeAppKeys(appliance.database.db, app.id, appliance.now());
+    auth.invalidate();
+    const revoked = await auth.check(apiKey, "192.0.2.1");
+    assert.equal(revoked.ok, false);
+    assert.equal(reservations, 2, "the refusal is counted");
+  } finally {
+    await temp.cleanup();
+  }
+});

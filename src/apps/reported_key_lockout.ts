@@ -1,3 +1,4 @@
+import { SecurixError } from "../errors/securix_error.ts";
 import type { FailureCount } from "../flows/attempt_counter.ts";
 import { type KeyLockout, type KeyReservation, lockoutKey } from "./key_lockout.ts";
 import { LockedAddresses } from "./locked_addresses.ts";
@@ -40,8 +41,11 @@ export class ReportedKeyLockout implements KeyLockout {
     try {
       counted = await this.#report(address);
     } catch {
-      // The count is out of reach (the process is stopping): nothing to give back.
-      return { lockedForS: null, giveBack: () => {} };
+      // The count is out of reach (the database, or the counting isolate is behind or stopping):
+      // fail closed, as the counting isolate itself does, rather than check a key uncounted.
+      throw new SecurixError("SX-UNAVAILABLE", "Cannot check the API key now; retry shortly", {
+        status: 503,
+      });
     }
     if ("windowStart" in counted) {
       const { windowStart } = counted;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { SecurixError } from "../errors/securix_error.ts";
 import { openTempAppliance } from "../../tests/helpers/temp_appliance.ts";
 import { lockoutKey } from "./key_lockout.ts";
 import { ReportedKeyLockout } from "./reported_key_lockout.ts";
@@ -58,13 +59,12 @@ Deno.test("reported key lockout: a check that passed gives its failure back thro
   }
 });
 
-Deno.test("reported key lockout: an unreachable count refuses nothing more; memory is bounded", async () => {
+Deno.test("reported key lockout: memory is bounded", () => {
   const copy = new ReportedKeyLockout({
     report: () => Promise.reject(new Error("the main isolate did not answer")),
     giveBack: () => {},
     maxAddresses: 3,
   });
-  assert.equal((await copy.reserve("192.0.2.1", 0)).lockedForS, null);
   for (let i = 0; i < 10; i++) copy.lock(lockoutKey(`192.0.2.${i}`), 60_000);
   assert.equal(copy.tracked, 3);
   assert.equal(copy.retryAfterS("192.0.2.0", 0), null, "the oldest is forgotten");
@@ -85,4 +85,16 @@ Deno.test("reported key lockout: once every lockout has ended the copy is empty 
   assert.equal(copy.tracked, 0, "the shortcut before any parsing holds again");
   copy.lock(lockoutKey("192.0.2.3"), 90_000);
   assert.equal(copy.retryAfterS("192.0.2.3", 61_000), 29);
+});
+
+Deno.test("reported key lockout: a count out of reach refuses the check (503), never lets the key be checked uncounted", async () => {
+  const lockout = new ReportedKeyLockout({
+    report: () => Promise.reject(new Error("timed out")),
+    giveBack: () => {},
+    maxAddresses: 10,
+  });
+  await assert.rejects(
+    () => lockout.reserve("192.0.2.1", Date.now()),
+    (error: SecurixError) => error.code === "SX-UNAVAILABLE" && error.status === 503,
+  );
 });
