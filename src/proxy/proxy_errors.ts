@@ -112,10 +112,12 @@ export const proxyErrors = {
    * compressed: the provider may inflate it into something never checked.
    * The code the rules give an answer they cannot inspect, as the caller's fault.
    */
-  compressedBody: (coding: string) =>
+  compressedBody: (sent: string) =>
     new SecurixError(
       "SX-UNINSPECTABLE",
-      `The request body could not be inspected: compressed (${coding.trim()}); send it uncompressed`,
+      `The request body could not be inspected: compressed (${
+        shownCoding(sent)
+      }); send it uncompressed`,
       {
         status: 415,
         llmError:
@@ -139,8 +141,7 @@ export const proxyErrors = {
    * so it is withheld (the code strict redaction refuses with).
    */
   answerCompressed: (provider: string, sent: string) => {
-    // The provider's own field: only a token-shaped coding is repeated, never arbitrary text.
-    const coding = /^[a-z0-9._-]{1,32}$/i.test(sent) ? sent : "unknown";
+    const coding = shownCoding(sent);
     return new SecurixError(
       "SX-UNINSPECTABLE",
       `The response could not be inspected: compressed (${coding})`,
@@ -169,3 +170,13 @@ export const proxyErrors = {
       llmError: "The access broker is briefly unavailable; try again in a little while.",
     }),
 };
+
+/**
+ * A Content-Encoding as an error may repeat it: a caller's or a provider's own field, so only a
+ * token-shaped coding (or list of them) is shown, never arbitrary text (it reaches logs and the
+ * audit trail).
+ */
+function shownCoding(sent: string): string {
+  const coding = sent.trim();
+  return /^[a-z0-9._-]{1,32}(\s*,\s*[a-z0-9._-]{1,32}){0,3}$/i.test(coding) ? coding : "unknown";
+}
