@@ -117,11 +117,8 @@ export class KeyAuthenticator {
     const auth = await this.authenticate(presented);
     if (auth) return { ok: true, auth };
     this.#vouched.delete(presented);
-    const reservation = this.#limiter ? await this.#limiter.reserve(address, now) : null;
-    if (reservation && reservation.lockedForS !== null) {
-      return this.#refuse(address, "locked_out", reservation.lockedForS);
-    }
-    return this.#refuse(address, "invalid_key");
+    // Counted as any refused key is (now cached as bad: not looked up again).
+    return this.#checkUncached(presented, address, now, true);
   }
 
   async #checkUncached(

@@ -18,7 +18,8 @@ export const UNCOPIED_CHUNK = 64 * 1024;
 const READY_TURNS = 16;
 
 const CRLF = new Uint8Array([13, 10]);
-const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
+const ENCODER = new TextEncoder();
+const LAST_CHUNK = ENCODER.encode("0\r\n\r\n");
 
 /**
  * Writes `head` and the caller's body chunked, one chunk per piece, ended by
@@ -82,7 +83,7 @@ class Gathered {
 
   /** `size CRLF data CRLF`; a large piece's data is written uncopied and its CRLF waits. */
   async chunk(data: Uint8Array): Promise<void> {
-    this.add(new TextEncoder().encode(data.byteLength.toString(16) + "\r\n"));
+    this.add(ENCODER.encode(data.byteLength.toString(16) + "\r\n"));
     if (data.byteLength > UNCOPIED_CHUNK) {
       await this.flush();
       await this.write(data);
