@@ -15,6 +15,7 @@ import {
   loadSession,
 } from "./session_store.ts";
 import type { AuthSession } from "./session_types.ts";
+import { lockoutKey } from "../apps/key_lockout.ts";
 
 /** Wrong codes one client address may enter per window before it is locked out. */
 export const DEVICE_FAILURES_PER_CLIENT = 10;
@@ -49,7 +50,8 @@ export async function enterDeviceCode(
 ): Promise<AuthSession> {
   const db = deps.database.db;
   const now = deps.now();
-  const key = `device-code-failures:${input.clientAddress}`;
+  // Per /64 for IPv6, as the key lockout: one client usually holds a whole /64.
+  const key = `device-code-failures:${lockoutKey(input.clientAddress)}`;
   const window = clockWindow(DEVICE_FAILURE_WINDOW_MS, now);
   // Counted as wrong before the code is looked up, so concurrent guesses from
   // one address cannot outrun the limit; an entry that turns out not to be a

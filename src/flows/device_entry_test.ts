@@ -108,3 +108,23 @@ Deno.test("device entry: a valid code gives back the count it took; wrong ones k
     await temp.cleanup();
   }
 });
+
+Deno.test("device code entry: an IPv6 client's failures count per /64, so walking its addresses does not reset them", async () => {
+  const temp = await openTempAppliance();
+  try {
+    const deps = flowDeps(temp.appliance);
+    const outcomes: string[] = [];
+    for (let i = 1; i <= DEVICE_FAILURES_PER_CLIENT + 1; i++) {
+      outcomes.push(
+        await outcome(enterDeviceCode(deps, {
+          code: "ABCD-EFGH",
+          clientAddress: `2001:db8:1:2::${i.toString(16)}`,
+          bindingHash: "b",
+        })),
+      );
+    }
+    assert.equal(outcomes.at(-1), "429 SX-DEVICE-LOCKED", outcomes.join(", "));
+  } finally {
+    await temp.cleanup();
+  }
+});
