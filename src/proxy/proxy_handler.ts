@@ -40,6 +40,7 @@ import { readSentHeaders, type SentHeaders } from "./sent_headers.ts";
 import { upstreamUrl } from "./upstream_url.ts";
 import type { UpstreamResponse } from "./upstream_transport.ts";
 import { bridgeWebSocket } from "./websocket_proxy.ts";
+import { identityCoded } from "./request_coding.ts";
 
 export interface ProxyDeps extends CompletionDeps, ForwardDeps {
   routes: RouteTable;
@@ -112,7 +113,7 @@ export function matchProxy(
 /** The audit note, if sent: kept only when it passes the identifier rules. */
 function auditNote(sent: string | null): { text: string | null; problem: string | null } {
   if (sent === null) return NO_NOTE;
-  const text = sent === null ? null : headerText(sent);
+  const text = headerText(sent);
   const problem = text === null ? null : textProblem(text, AUDIT_NOTE);
   // A refused note is not kept: the record says the request was refused, not what it said.
   return { text: problem ? null : text, problem };
@@ -481,10 +482,10 @@ async function respond(
   }
   if (scrubber !== null && body !== null && !response.decoded) {
     // Asked for identity (forward.ts); a compressed answer cannot be searched for the key.
-    const coding = pairValue(response.headers, "content-encoding")?.trim().toLowerCase() ?? "";
-    if (coding !== "" && coding !== "identity") {
+    const coding = pairValue(response.headers, "content-encoding");
+    if (!identityCoded(coding)) {
       if (body instanceof ReadableStream) await body.cancel().catch(() => {});
-      throw proxyErrors.answerCompressed(call.route.provider, coding);
+      throw proxyErrors.answerCompressed(call.route.provider, coding ?? "");
     }
   }
   let init: HeaderPairs | Headers = pairs;
