@@ -1,4 +1,5 @@
 import { providerErrors, type ProviderOperation } from "./provider_errors.ts";
+import { readLimited } from "../proxy/read_limited.ts";
 
 /**
  * The one way this folder talks HTTP to a provider: injected `fetch`, a
@@ -129,24 +130,6 @@ function parseJson(text: string): unknown {
 /** The body as text, or null when it exceeds `max` bytes (reading stops there). */
 async function readBounded(response: Response, max: number): Promise<string | null> {
   if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  const bytes = await readLimited(response.body, max);
+  return bytes === null ? null : new TextDecoder().decode(bytes);
 }
