@@ -4,6 +4,7 @@ import { type App, findApp } from "./app_store.ts";
 import type { KeyLockout } from "./key_lockout.ts";
 import type { KeyRole } from "./key_role.ts";
 import { findLiveKey, touchApiKey } from "./key_store.ts";
+import { digestApiKey } from "./api_key.ts";
 
 export interface Authenticated {
   app: App;
@@ -19,6 +20,9 @@ export type KeyCheck =
   | { ok: true; auth: Authenticated }
   | { ok: false; reason: KeyFailure; retryAfterS?: number };
 
+/** Keys kept as having passed (see #vouched): as many as the key cache holds. */
+const VOUCHED_KEYS = 10_000;
+
 /**
  * API key → app, cached for `ttlMs` so the hot path does not hit the
  * database per request; a revoked key stops working within `ttlMs`.
@@ -31,9 +35,6 @@ export type KeyCheck =
  * a key it holds is one a caller sent within the TTL, which the process held
  * in that request anyway. The database only ever sees the digest.
  */
-/** Keys kept as having passed (see #vouched): as many as the key cache holds. */
-const VOUCHED_KEYS = 10_000;
-
 export class KeyAuthenticator {
   readonly #db: Db;
   readonly #now: () => number;
@@ -44,7 +45,7 @@ export class KeyAuthenticator {
    * Keys this isolate has seen pass, kept past the 5 s cache: their next lookup (after a lapse,
    * a forget or a revoke) reserves no failure, so a backend's own traffic never spends its
    * address's failures. It only skips the reservation: the key is still looked up, and a
-   * revoked one is refused and counted.
+   * revoked one is refused and counted. Held by digest: kept past the TTL, never the key itself.
    */
   readonly #vouched = new Set<string>();
   readonly #touched = new Map<string, number>();
@@ -87,7 +88,9 @@ export class KeyAuthenticator {
     if (!presented || known !== undefined) {
       return this.#checkUncached(presented, address, now, true);
     }
-    if (this.#vouched.has(presented)) return this.#checkVouched(presented, address, now);
+    if (this.#vouched.has(digestApiKey(presented))) {
+      return this.#checkVouched(presented, address, now);
+    }
     return this.#checkShared(presented, address, now);
   }
 
@@ -116,7 +119,7 @@ export class KeyAuthenticator {
   async #checkVouched(presented: string, address: string, now: number): Promise<KeyCheck> {
     const auth = await this.authenticate(presented);
     if (auth) return { ok: true, auth };
-    this.#vouched.delete(presented);
+    this.#vouched.delete(digestApiKey(presented));
     // Counted as any refused key is (now cached as bad: not looked up again).
     return this.#checkUncached(presented, address, now, true);
   }
@@ -182,12 +185,13 @@ export class KeyAuthenticator {
   }
 
   #vouch(presented: string): void {
-    if (this.#vouched.has(presented)) return;
+    const digest = digestApiKey(presented);
+    if (this.#vouched.has(digest)) return;
     // Bounded like the cache: the oldest key that passed goes first.
     if (this.#vouched.size >= VOUCHED_KEYS) {
       this.#vouched.delete(this.#vouched.values().next().value!);
     }
-    this.#vouched.add(presented);
+    this.#vouched.add(digest);
   }
 
   async #load(presented: string): Promise<Authenticated | null> {
