@@ -9,7 +9,7 @@ import {
   fileIdentity,
   prepareDatabaseFile,
 } from "./database_file.ts";
-import { shownDatabaseUrl } from "./shown_url.ts";
+import { shownDatabaseUrl, withoutAuthToken } from "./shown_url.ts";
 
 export type Db = LibSQLDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
@@ -90,7 +90,9 @@ function databaseOpenError(raw: string, error: unknown): SecurixError {
   return new SecurixError(
     "SX-DB-UNAVAILABLE",
     `Cannot open database ${url}: ${
-      (error instanceof Error ? error.message : String(error)).replaceAll(raw, url)
+      withoutAuthToken(
+        (error instanceof Error ? error.message : String(error)).replaceAll(raw, url),
+      )
     }`,
     { status: 503, cause: error },
   );
