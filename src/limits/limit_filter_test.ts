@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { errorResponse } from "../errors/error_response.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import type { Verdict } from "../proxy/proxy_filter.ts";
+import { operationMapFor } from "../providers/operation_maps.ts";
 import { ruleSet } from "../rules/test_rules.ts";
 import { memoryBuckets } from "./test_buckets.ts";
 import { LimitCounters } from "./limit_counters.ts";
@@ -239,14 +240,20 @@ Deno.test("limit filter: under two limits the answer has both policies and the r
   ]);
 });
 
-/** A Gmail batchDelete of `calls` messages, its body already counted. */
+/** A Gmail `/batch` of `calls` calls, its body already counted, its operation as the proxy resolves it. */
 function batchExchange(calls: number): Exchange {
-  const ex = exchange({}, "gmail.users.messages.batchDelete");
-  return {
-    ...ex,
+  const operation = operationMapFor("gmail").resolve({
     method: "POST",
-    operation: { id: "gmail.users.messages.batchDelete", class: "delete", multiplexed: true },
-    batch: { calls, deletes: calls },
+    path: "/batch/gmail/v1",
+    query: "",
+  });
+  assert.equal(operation.multiplexed, true, "a Google /batch is multiplexed");
+  return {
+    ...exchange({}, operation.id),
+    method: "POST",
+    path: "/batch/gmail/v1",
+    operation,
+    batch: { calls, deletes: 0 },
   } as unknown as Exchange;
 }
 
@@ -262,4 +269,21 @@ Deno.test("limit filter: a batch takes its calls' tokens in one take: 1500 of a 
   assert.equal(counters.remaining(key), 500, "the refused batch spent nothing");
   assert.equal((await call(batchExchange(500))).action, "continue");
   assert.equal((await call(exchange())).action, "deny", "the burst is spent");
+});
+
+Deno.test("limit filter: a Gmail batchDelete is one call: one token, however many ids it names (the README counts only /batch and $batch by their calls)", async () => {
+  const { filter, counters } = setup([RULE]);
+  const path = "/gmail/v1/users/me/messages/batchDelete";
+  const operation = operationMapFor("gmail").resolve({ method: "POST", path, query: "" });
+  assert.equal(operation.id, "gmail.users.messages.batchDelete");
+  const ex = { ...exchange({}, operation.id), method: "POST", path, operation } as Exchange;
+  const ids = JSON.stringify({ ids: ["m1", "m2", "m3", "m4", "m5"] });
+  let read = false;
+  const verdict = await filter.request!(ex, () => {
+    read = true;
+    return Promise.resolve(new TextEncoder().encode(ids));
+  });
+  assert.equal(verdict.action, "continue");
+  assert.equal(read, false, "its body is not read to count it");
+  assert.equal(counters.remaining(limitKey(ruleSet([RULE]).rules[0], ex)), 2);
 });
