@@ -6,7 +6,6 @@ import type { CallRecord, Outcome } from "../proxy/completion.ts";
 import type { Exchange } from "../proxy/exchange.ts";
 import { type BodyReader, DONE, type ProxyFilter, type Verdict } from "../proxy/proxy_filter.ts";
 import { exchangeBatch } from "../proxy/exchange_batch.ts";
-import { isCountedBatch } from "../providers/batch_calls.ts";
 import type { Operation } from "../providers/operation.ts";
 import { anomalyErrors } from "./anomaly_errors.ts";
 import type { AnomalyStorage } from "./anomaly_storage.ts";
@@ -155,15 +154,15 @@ export class AnomalyEngine {
       const block = this.#deletes.get(id) ?? this.#reads.get(id);
       if (block !== undefined) return this.#refuse(ex, block);
     }
-    if (
-      this.#security.mass_delete.enabled && body !== undefined && isCountedBatch(ex.operation.id)
-    ) {
-      // Only batches read their body: every other call stays synchronous and zero-copy.
-      const max = this.#deps.maxInspectBytes ?? DEFAULT_MAX_INSPECT_BYTES;
-      return exchangeBatch(ex, body, max).then((batch): Verdict | Promise<Verdict> => {
+    // Only batches read their body: every other call stays synchronous and zero-copy.
+    const batch = this.#security.mass_delete.enabled && body !== undefined
+      ? exchangeBatch(ex, body, this.#deps.maxInspectBytes ?? DEFAULT_MAX_INSPECT_BYTES)
+      : undefined;
+    if (batch !== undefined) {
+      return batch.then((calls): Verdict | Promise<Verdict> => {
         // Its deletes could not be counted: one batch must not carry them past the detector.
-        if (!batch) return { action: "deny", error: anomalyErrors.uncountable(), rule: null };
-        return this.#checkClass(ex, batch.deletes);
+        if (!calls) return { action: "deny", error: anomalyErrors.uncountable(), rule: null };
+        return this.#checkClass(ex, calls.deletes);
       });
     }
     return this.#checkClass(ex, deletesOf(ex.operation));

@@ -10,7 +10,7 @@ import { rateLimited } from "./limit_errors.ts";
 import { policyItem, quotaItem } from "./limit_headers.ts";
 import type { BucketSpec } from "./lease_bucket.ts";
 import { exchangeBatch } from "../proxy/exchange_batch.ts";
-import { type BatchCalls, isCountedBatch } from "../providers/batch_calls.ts";
+import type { BatchCalls } from "../providers/batch_calls.ts";
 
 export interface LimitFilterDeps {
   set: RuleSet;
@@ -39,6 +39,8 @@ export function limitKey(rule: CompiledRule, ex: Exchange): string {
   // SQLite's text functions and comparisons would cut the key at.
   return `${rule.name} ${rate.count}/${rate.periodMs}/${burst} ${caller.app.id} ${per} ${id}`;
 }
+
+const ONE = () => 1;
 
 /** Refusals made once per rule and retry time: an error's stack trace costs more than the decision. */
 const REFUSALS_MAX = 4096;
@@ -123,7 +125,7 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
     rules: readonly CompiledRule[],
     keys: readonly string[],
     admissions: readonly Admission[],
-    cost: (i: number) => number = () => 1,
+    cost: (i: number) => number = ONE,
   ): Verdict => {
     const refused = admissions.findIndex((a) => !a.ok);
     if (refused < 0) {
@@ -135,18 +137,15 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
     return refuse(rules[refused], (admissions[refused] as { retryAfterMs: number }).retryAfterMs);
   };
   /**
-   * A batch (Google `/batch`, Graph `$batch`) takes one token per call it
-   * carries, under every applying rule, in one take each; one whose calls
-   * cannot be counted takes a whole burst. All or nothing: the tokens taken
-   * go back on a refusal.
+   * `cost(i)` tokens under the i-th applying rule, in one take each, every key at once so new
+   * keys share one sync. All or nothing: the tokens taken go back on a refusal.
    */
-  const takeBatch = (
+  const takeAll = (
     ex: Exchange,
     limits: readonly CompiledRule[],
-    batch: BatchCalls | null,
+    cost: (i: number) => number,
   ): Verdict | Promise<Verdict> => {
     const keys = limits.map((rule) => limitKey(rule, ex));
-    const cost = (i: number) => Math.max(1, batch === null ? limits[i].limit!.burst : batch.calls);
     const taken = limits.map((rule, i) => counters.take(keys[i], spec(rule), cost(i)));
     if (taken.some((a) => a instanceof Promise)) {
       return Promise.all(taken).then((admissions) => decide(ex, limits, keys, admissions, cost));
@@ -155,37 +154,39 @@ export function limitFilter(deps: LimitFilterDeps): ProxyFilter | null {
   };
   /** A call that is no batch: one token under each applying rule. */
   const takeOne = (ex: Exchange, limits: readonly CompiledRule[]): Verdict | Promise<Verdict> => {
-    if (limits.length === 1) {
-      // The usual case, without arrays: a map lookup and a decrement.
-      const key = limitKey(limits[0], ex);
-      const admission = counters.take(key, spec(limits[0]));
-      if (admission instanceof Promise) {
-        return admission.then((a) => decide(ex, limits, [key], [a]));
-      }
-      return admission.ok ? admitOne(ex, limits[0], key) : decide(ex, limits, [key], [admission]);
+    if (limits.length > 1) return takeAll(ex, limits, ONE);
+    // The usual case, without arrays: a map lookup and a decrement.
+    const key = limitKey(limits[0], ex);
+    const admission = counters.take(key, spec(limits[0]));
+    if (admission instanceof Promise) {
+      return admission.then((a) => decide(ex, limits, [key], [a]));
     }
-    const keys = limits.map((rule) => limitKey(rule, ex));
-    // Every key counts at once, so new keys share one sync.
-    const taken = limits.map((rule, i) => counters.take(keys[i], spec(rule)));
-    if (taken.some((a) => a instanceof Promise)) {
-      return Promise.all(taken).then((admissions) => decide(ex, limits, keys, admissions));
-    }
-    return decide(ex, limits, keys, taken as Admission[]);
+    return admission.ok ? admitOne(ex, limits[0], key) : decide(ex, limits, [key], [admission]);
   };
+  /**
+   * A batch (Google `/batch`, Graph `$batch`) takes one token per call it
+   * carries under every applying rule; one whose calls cannot be counted
+   * takes a whole burst.
+   */
+  const takeBatch = (
+    ex: Exchange,
+    limits: readonly CompiledRule[],
+    batch: BatchCalls | null,
+  ): Verdict | Promise<Verdict> =>
+    takeAll(ex, limits, (i) => Math.max(1, batch === null ? limits[i].limit!.burst : batch.calls));
   const maxInspectBytes = deps.maxInspectBytes ?? DEFAULT_MAX_INSPECT_BYTES;
   return {
     name: "limits",
     request(ex, readBody) {
       const limits = evaluate(set, callContext(ex)).limit;
       if (limits.length === 0) return DONE;
-      // Only a batch it can count reads the body: any other call (GraphQL, also multiplexed)
-      // keeps the synchronous path.
-      if (ex.operation.multiplexed === true && isCountedBatch(ex.operation.id)) {
-        return exchangeBatch(ex, readBody, maxInspectBytes).then((batch) =>
-          batch === undefined ? takeOne(ex, limits) : takeBatch(ex, limits, batch)
-        );
-      }
-      return takeOne(ex, limits);
+      // Only a multiplexed batch it can count reads the body (a batchDelete is one call): any
+      // other call, GraphQL too, keeps the synchronous path.
+      const batch = ex.operation.multiplexed === true
+        ? exchangeBatch(ex, readBody, maxInspectBytes)
+        : undefined;
+      if (batch === undefined) return takeOne(ex, limits);
+      return batch.then((calls) => takeBatch(ex, limits, calls));
     },
   };
 }

@@ -4,25 +4,25 @@ import type { BodyReader } from "./proxy_filter.ts";
 
 /**
  * The calls a batch call (Google `/batch`, Graph `$batch`, Gmail
- * `messages.batchDelete`) carries, read
- * from its body once per call and kept on the Exchange: undefined for any
- * other call, null for a batch whose calls cannot be counted (a body over
- * `max` bytes, or not a batch the provider would read as one).
+ * `messages.batchDelete`) carries, read from its body once per call and kept
+ * on the Exchange: null for a batch whose calls cannot be counted (a body over
+ * `max` bytes, or not a batch the provider would read as one). Undefined, at
+ * once, for any other call, so a filter keeps it synchronous.
  */
-export async function exchangeBatch(
+export function exchangeBatch(
   ex: Exchange,
   readBody: BodyReader,
   max: number,
-): Promise<BatchCalls | null | undefined> {
+): Promise<BatchCalls | null> | undefined {
   if (!isCountedBatch(ex.operation.id)) return undefined;
-  if (ex.batch !== undefined) return ex.batch;
-  const body = await readBody(max);
-  ex.batch = body === "too_large" ? null : countBatch(
-    ex.operation.id,
-    ex.path,
-    body,
-    ex.requestHeaders.get("content-type"),
-    ex.route.operations,
+  if (ex.batch !== undefined) return Promise.resolve(ex.batch);
+  return readBody(max).then((body) =>
+    ex.batch = body === "too_large" ? null : countBatch(
+      ex.operation.id,
+      ex.path,
+      body,
+      ex.requestHeaders.get("content-type"),
+      ex.route.operations,
+    )
   );
-  return ex.batch;
 }
