@@ -1,5 +1,7 @@
 import { gmailSend } from "./gmail_send.ts";
 import { graphSend } from "./graph_send.ts";
+import { parseContentType } from "./rfc822_message.ts";
+import { formPairs } from "../../proxy/form_pairs.ts";
 
 /**
  * What a send would deliver, as `condition` rules see it. `recipients` null:
@@ -50,10 +52,11 @@ export function opaqueSend(contentType: string | null, body: Uint8Array | null):
   if (body === null) return { recipients: null, text: "" };
   const raw = TEXT.decode(body);
   const parts = [raw];
-  const media = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  const media = parseContentType(contentType ?? undefined).mediaType;
   try {
     if (media === "application/x-www-form-urlencoded") {
-      for (const [name, value] of new URLSearchParams(raw)) parts.push(name, value);
+      // Split on `&` alone and decoded as the URL Standard does: as such a provider reads it.
+      for (const { name, value } of formPairs(raw, "&", "url")) parts.push(name, value);
     } else {
       parts.push(...jsonStrings(JSON.parse(raw)));
     }

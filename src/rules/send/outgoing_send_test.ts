@@ -77,3 +77,18 @@ Deno.test("opaqueSend: the body as sent and as decoded (JSON strings, form value
   assert.deepEqual(opaqueSend(null, null), { recipients: null, text: "" });
   assert.ok(opaqueSend("text/plain", enc("a secret")).text!.includes("a secret"));
 });
+
+Deno.test("opaqueSend: a form's values as the provider decodes them, a bad escape or byte beside them", () => {
+  const text = (body: string, type = "application/x-www-form-urlencoded") =>
+    opaqueSend(type, enc(body)).text!;
+  // One bad escape leaves the rest of its value decoded, as URLSearchParams and PHP read it.
+  assert.ok(text("text=s%65cret%zz").includes("secret%zz"));
+  assert.ok(text("text=s%65cret%FF").includes("secret\uFFFD"));
+  assert.ok(text("text=top+s%65cret%2B").includes("top secret+"));
+  // `;` does not split a value: the provider sees "secret;plan" whole.
+  assert.ok(text("text=s%65cret;plan&b=2").includes("secret;plan"));
+  // The media type is read as a media type: case and parameters aside.
+  assert.ok(
+    text("text=s%65cret", "Application/X-WWW-Form-Urlencoded ; charset=utf-8").includes("secret"),
+  );
+});
