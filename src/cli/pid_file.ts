@@ -2,6 +2,7 @@ import type { Config } from "../config/load.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { libc } from "../http/libc.ts";
 import { terminalText } from "./terminal_text.ts";
+import { joinBytes } from "../proxy/join_bytes.ts";
 
 /**
  * Where `serve` writes its pid for `securix rules reload`: beside the
@@ -64,13 +65,7 @@ function readWithLibc(path: string): string | null {
       chunks.push(buffer.subarray(0, n));
       total += n;
     }
-    const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
-    return new TextDecoder().decode(bytes);
+    return new TextDecoder().decode(joinBytes(chunks));
   } finally {
     c.symbols.close(fd);
   }

@@ -3,6 +3,7 @@ import type { SecurixError } from "../errors/securix_error.ts";
 import { handleProxy, type ProxyDeps } from "../proxy/proxy_handler.ts";
 import type { ProxyRoute } from "../proxy/proxy_route.ts";
 import type { CallAnswer, ToolRequest } from "./tools/tool.ts";
+import { joinBytes } from "../proxy/join_bytes.ts";
 
 /** The most of a provider's answer a tool reads; the rest is dropped (the result is capped anyway). */
 export const MAX_ANSWER_BYTES = 1024 * 1024;
@@ -115,13 +116,6 @@ async function readCapped(response: Response): Promise<{ text: string; cut: bool
   } finally {
     reader.releaseLock();
   }
-  const all = new Uint8Array(Math.min(size, MAX_ANSWER_BYTES));
-  let at = 0;
-  for (const chunk of chunks) {
-    const part = chunk.subarray(0, all.byteLength - at);
-    all.set(part, at);
-    at += part.byteLength;
-    if (at >= all.byteLength) break;
-  }
+  const all = joinBytes(chunks).subarray(0, MAX_ANSWER_BYTES);
   return { text: new TextDecoder().decode(all), cut: size > MAX_ANSWER_BYTES };
 }

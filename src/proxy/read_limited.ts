@@ -1,9 +1,11 @@
+import { joinBytes } from "./join_bytes.ts";
+
 /**
  * A body read whole, chunk by chunk, up to `limit` bytes; null once it is
  * larger, and the rest is cancelled unread: a chunked body has no
  * content-length to refuse it by, and `text()` would buffer all of it.
- * It imports nothing, so the server SDK bundle shares it without pulling
- * in server code.
+ * It imports only joinBytes, which imports nothing, so the server SDK bundle
+ * shares it without pulling in server code.
  */
 export async function readLimited(
   stream: ReadableStream<Uint8Array>,
@@ -22,11 +24,5 @@ export async function readLimited(
     }
     chunks.push(value);
   }
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return whole;
+  return joinBytes(chunks);
 }

@@ -1,4 +1,5 @@
 import type { HeaderPairs } from "./header_pairs.ts";
+import { joinBytes } from "./join_bytes.ts";
 
 /** What takes the place of a `query_param` key the provider echoed in its answer. */
 export const REDACTED_MARKER = "[securix:redacted]";
@@ -69,7 +70,7 @@ export class SecretScrubber {
     const out: Uint8Array[] = [];
     const state = { found: 0 };
     this.#scan(body, true, out, state);
-    return state.found === 0 ? body : join(out);
+    return state.found === 0 ? body : joinBytes(out);
   }
 
   /**
@@ -81,7 +82,7 @@ export class SecretScrubber {
     let carry: Uint8Array = new Uint8Array(0);
     return new TransformStream({
       transform: (chunk, controller) => {
-        const buf = carry.length === 0 ? chunk : join([carry, chunk]);
+        const buf = carry.length === 0 ? chunk : joinBytes([carry, chunk]);
         const out: Uint8Array[] = [];
         const state = { found: 0 };
         const next = this.#scan(buf, false, out, state);
@@ -153,18 +154,6 @@ function emit(
   out: Uint8Array[],
   found: number,
 ): void {
-  const chunk = found === 0 && out.length === 1 ? out[0] : join(out);
+  const chunk = found === 0 && out.length === 1 ? out[0] : joinBytes(out);
   if (chunk.length > 0) controller.enqueue(chunk);
-}
-
-function join(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    whole.set(part, at);
-    at += part.length;
-  }
-  return whole;
 }

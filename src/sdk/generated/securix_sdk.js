@@ -2179,6 +2179,19 @@ var ENGLISH = {
   error: en_default().localeError
 };
 
+// src/proxy/join_bytes.ts
+function joinBytes(pieces) {
+  let size = 0;
+  for (const piece of pieces) size += piece.byteLength;
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const piece of pieces) {
+    whole.set(piece, at);
+    at += piece.byteLength;
+  }
+  return whole;
+}
+
 // src/proxy/read_limited.ts
 async function readLimited(stream, limit) {
   const reader = stream.getReader();
@@ -2195,13 +2208,7 @@ async function readLimited(stream, limit) {
     }
     chunks.push(value);
   }
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return whole;
+  return joinBytes(chunks);
 }
 
 // src/sdk/sdk_error.ts
