@@ -28,6 +28,7 @@
  */
 import * as z from "zod/mini";
 import { ENGLISH } from "./english_issues.ts";
+import { idSegmentProblem } from "./id_segment.ts";
 import type { Flow } from "./api_schemas.ts";
 import { readLimited } from "../proxy/read_limited.ts";
 import { SecurixApiError } from "./sdk_error.ts";
@@ -182,7 +183,7 @@ function checkBrowserRequest(req: Request, trusted: Set<string>): void {
 
 async function ownSession(securix: Securix, sessionId: string, entityId: string) {
   // Not ids (the client refuses them as path segments): "not found", not a 500.
-  if (sessionId === "." || sessionId === "..") {
+  if (idSegmentProblem(sessionId) !== null) {
     throw refused(404, "SX-SESSION-NOT-FOUND", "No such session");
   }
   const session = await securix.auth.getSession(sessionId);

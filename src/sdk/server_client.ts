@@ -19,6 +19,7 @@ import {
 } from "./api_schemas.ts";
 import { parseDuration } from "../security/duration.ts";
 import { ENGLISH } from "./english_issues.ts";
+import { idSegment } from "./id_segment.ts";
 import { createFetchHandler, type FetchHandlerOptions } from "./fetch_handler.ts";
 import { apiErrorFromResponse, SecurixApiError } from "./sdk_error.ts";
 import { verifyWebhook, WebhookVerificationError } from "../webhooks/signature.ts";
@@ -176,13 +177,13 @@ export class Securix {
       this.#request("POST", "/v1/auth/sessions", createdSessionSchema, input),
     // async + await: a bad id rejects rather than throwing synchronously.
     getSession: async (sessionId: string): Promise<AuthSession> =>
-      await this.#request("GET", `/v1/auth/sessions/${segment(sessionId)}`, authSessionSchema),
+      await this.#request("GET", `/v1/auth/sessions/${idSegment(sessionId)}`, authSessionSchema),
     getStatus: (entityId: string): Promise<EntityStatus> =>
       this.#request("GET", `/v1/auth/status?${query({ entityId })}`, entityStatusSchema),
     confirmSessionSXC: async (sessionId: string, sxc: string): Promise<ConfirmedSession> =>
       await this.#request(
         "POST",
-        `/v1/auth/sessions/${segment(sessionId)}/confirm`,
+        `/v1/auth/sessions/${idSegment(sessionId)}/confirm`,
         confirmedSessionSchema,
         { sxc },
       ),
@@ -193,7 +194,7 @@ export class Securix {
     cancelSessionSXC: async (sessionId: string, sxc: string): Promise<AuthSession> =>
       await this.#request(
         "POST",
-        `/v1/auth/sessions/${segment(sessionId)}/cancel`,
+        `/v1/auth/sessions/${idSegment(sessionId)}/cancel`,
         authSessionSchema,
         { sxc },
       ),
@@ -237,9 +238,9 @@ export class Securix {
     },
     /** One connection of this app (404 SX-CONNECTION-NOT-FOUND for any other id). */
     get: async (connectionId: string): Promise<Connection> =>
-      await this.#request("GET", `/v1/connections/${segment(connectionId)}`, connectionSchema),
+      await this.#request("GET", `/v1/connections/${idSegment(connectionId)}`, connectionSchema),
     revoke: async (connectionId: string): Promise<void> => {
-      await this.#request("DELETE", `/v1/connections/${segment(connectionId)}`, null);
+      await this.#request("DELETE", `/v1/connections/${idSegment(connectionId)}`, null);
     },
   };
 
@@ -259,7 +260,7 @@ export class Securix {
     },
     /** Ends an MCP URL at once; its next request is refused. */
     revokeUrl: async (id: string): Promise<void> => {
-      await this.#request("DELETE", `/v1/mcp/urls/${segment(id)}`, null);
+      await this.#request("DELETE", `/v1/mcp/urls/${idSegment(id)}`, null);
     },
   };
 
@@ -398,16 +399,6 @@ function parseBaseUrl(value: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 
-function segment(value: string): string {
-  if (typeof value !== "string" || value.length === 0) {
-    throw new TypeError("Cannot call the Securix API: id is empty");
-  }
-  // encodeURIComponent keeps dots, and URL parsing would resolve "." or ".." to another route.
-  if (value === "." || value === "..") {
-    throw new TypeError(`Cannot call the Securix API: "${value}" is not an id`);
-  }
-  return encodeURIComponent(value);
-}
 const query = (params: Record<string, string>) => new URLSearchParams(params).toString();
 const describe = (error: unknown) => error instanceof Error ? error.message : String(error);
 

@@ -2179,6 +2179,18 @@ var ENGLISH = {
   error: en_default().localeError
 };
 
+// src/sdk/id_segment.ts
+function idSegmentProblem(value) {
+  if (typeof value !== "string" || value.length === 0) return "id is empty";
+  if (value === "." || value === "..") return `"${value}" is not an id`;
+  return null;
+}
+function idSegment(value) {
+  const problem = idSegmentProblem(value);
+  if (problem !== null) throw new TypeError(`Cannot call the Securix API: ${problem}`);
+  return encodeURIComponent(value);
+}
+
 // src/proxy/join_bytes.ts
 function joinBytes(pieces) {
   let size = 0;
@@ -2388,7 +2400,7 @@ function checkBrowserRequest(req, trusted) {
   }
 }
 async function ownSession(securix, sessionId, entityId) {
-  if (sessionId === "." || sessionId === "..") {
+  if (idSegmentProblem(sessionId) !== null) {
     throw refused(404, "SX-SESSION-NOT-FOUND", "No such session");
   }
   const session = await securix.auth.getSession(sessionId);
@@ -3499,18 +3511,18 @@ var Securix = class {
   auth = {
     createSession: (input) => this.#request("POST", "/v1/auth/sessions", createdSessionSchema, input),
     // async + await: a bad id rejects rather than throwing synchronously.
-    getSession: async (sessionId) => await this.#request("GET", `/v1/auth/sessions/${segment(sessionId)}`, authSessionSchema),
+    getSession: async (sessionId) => await this.#request("GET", `/v1/auth/sessions/${idSegment(sessionId)}`, authSessionSchema),
     getStatus: (entityId) => this.#request("GET", `/v1/auth/status?${query({
       entityId
     })}`, entityStatusSchema),
-    confirmSessionSXC: async (sessionId, sxc) => await this.#request("POST", `/v1/auth/sessions/${segment(sessionId)}/confirm`, confirmedSessionSchema, {
+    confirmSessionSXC: async (sessionId, sxc) => await this.#request("POST", `/v1/auth/sessions/${idSegment(sessionId)}/confirm`, confirmedSessionSchema, {
       sxc
     }),
     /**
      * Ends a popup session the browser gave up on, so it can never complete; the browser
      * proves itself with the same `sxc` as for the confirm.
      */
-    cancelSessionSXC: async (sessionId, sxc) => await this.#request("POST", `/v1/auth/sessions/${segment(sessionId)}/cancel`, authSessionSchema, {
+    cancelSessionSXC: async (sessionId, sxc) => await this.#request("POST", `/v1/auth/sessions/${idSegment(sessionId)}/cancel`, authSessionSchema, {
       sxc
     }),
     /**
@@ -3552,9 +3564,9 @@ var Securix = class {
       };
     },
     /** One connection of this app (404 SX-CONNECTION-NOT-FOUND for any other id). */
-    get: async (connectionId) => await this.#request("GET", `/v1/connections/${segment(connectionId)}`, connectionSchema),
+    get: async (connectionId) => await this.#request("GET", `/v1/connections/${idSegment(connectionId)}`, connectionSchema),
     revoke: async (connectionId) => {
-      await this.#request("DELETE", `/v1/connections/${segment(connectionId)}`, null);
+      await this.#request("DELETE", `/v1/connections/${idSegment(connectionId)}`, null);
     }
   };
   mcp = {
@@ -3575,7 +3587,7 @@ var Securix = class {
     },
     /** Ends an MCP URL at once; its next request is refused. */
     revokeUrl: async (id) => {
-      await this.#request("DELETE", `/v1/mcp/urls/${segment(id)}`, null);
+      await this.#request("DELETE", `/v1/mcp/urls/${idSegment(id)}`, null);
     }
   };
   portal = {
@@ -3695,15 +3707,6 @@ function parseBaseUrl(value) {
     throw new TypeError(`Cannot create Securix client: baseUrl must be http(s), got ${value}`);
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
-}
-function segment(value) {
-  if (typeof value !== "string" || value.length === 0) {
-    throw new TypeError("Cannot call the Securix API: id is empty");
-  }
-  if (value === "." || value === "..") {
-    throw new TypeError(`Cannot call the Securix API: "${value}" is not an id`);
-  }
-  return encodeURIComponent(value);
 }
 var query = (params) => new URLSearchParams(params).toString();
 var describe4 = (error2) => error2 instanceof Error ? error2.message : String(error2);
