@@ -25,14 +25,12 @@ const Q = (query: boolean, answer: boolean): HideReach => ({ query, answer, cove
 const ITEM = Q(false, false);
 const NONE = Q(false, false);
 
-/** Operations hide understands; any other `gmail.*` id is uncovered. */
-export const GMAIL_REACH: ReadonlyMap<string, HideReach> = new Map([
-  // Lists answer ids only: the narrowed `q` is their defence.
-  ["gmail.users.messages.list", Q(true, false)],
-  // A thread's snippet may come from a hidden message of a mixed thread: snippets are dropped.
-  ["gmail.users.threads.list", { ...Q(true, true), listed: "threads" }],
-  ["gmail.users.drafts.list", Q(true, false)],
-  ["gmail.users.labels.list", { ...Q(false, true), listed: "labels" }],
+/**
+ * Operations on one item named by its id in the path (`messages/{id}`,
+ * `labels/{id}`): their id must be read from the path as sent (see
+ * gmailTargetHidden). Gets also filter their answer.
+ */
+const ITEM_REACH: ReadonlyMap<string, HideReach> = new Map([
   ["gmail.users.messages.get", Q(false, true)],
   ["gmail.users.threads.get", Q(false, true)],
   ["gmail.users.drafts.get", Q(false, true)],
@@ -51,6 +49,17 @@ export const GMAIL_REACH: ReadonlyMap<string, HideReach> = new Map([
   ["gmail.users.threads.delete", ITEM],
   ["gmail.users.drafts.update", ITEM],
   ["gmail.users.drafts.delete", ITEM],
+]);
+
+/** Operations hide understands; any other `gmail.*` id is uncovered. */
+export const GMAIL_REACH: ReadonlyMap<string, HideReach> = new Map([
+  // Lists answer ids only: the narrowed `q` is their defence.
+  ["gmail.users.messages.list", Q(true, false)],
+  // A thread's snippet may come from a hidden message of a mixed thread: snippets are dropped.
+  ["gmail.users.threads.list", { ...Q(true, true), listed: "threads" }],
+  ["gmail.users.drafts.list", Q(true, false)],
+  ["gmail.users.labels.list", { ...Q(false, true), listed: "labels" }],
+  ...ITEM_REACH,
   // New content, nothing read back that was hidden.
   ["gmail.users.messages.send", NONE],
   ["gmail.users.messages.import", NONE],
@@ -63,27 +72,10 @@ export const GMAIL_REACH: ReadonlyMap<string, HideReach> = new Map([
   ["gmail.users.stop", NONE],
 ]);
 
-/**
- * Operations on one item named by its id in the path, by the path word the
- * id follows: their id must be read from the path as sent (see
- * gmailTargetHidden).
- */
-const ITEM_KINDS: ReadonlyMap<string, string> = new Map([
-  ...["get", "delete", "trash", "untrash", "modify", "attachments.get"].map((
-    v,
-  ): [string, string] => [`gmail.users.messages.${v}`, "messages"]),
-  ...["get", "delete", "trash", "untrash", "modify"].map((v): [string, string] => [
-    `gmail.users.threads.${v}`,
-    "threads",
-  ]),
-  ...["get", "update", "delete"].map((
-    v,
-  ): [string, string] => [`gmail.users.drafts.${v}`, "drafts"]),
-  ...["get", "update", "patch", "delete"].map((v): [string, string] => [
-    `gmail.users.labels.${v}`,
-    "labels",
-  ]),
-]);
+/** Each item operation's path word the id follows: `gmail.users.<word>.…`. */
+export const GMAIL_ITEM_KINDS: ReadonlyMap<string, string> = new Map(
+  [...ITEM_REACH.keys()].map((id) => [id, id.split(".")[2]]),
+);
 
 /** Path words after `messages/`, `drafts/` that are actions, not item ids. */
 const NOT_ITEMS = new Set(["send", "import", "batchModify", "batchDelete"]);
@@ -233,7 +225,7 @@ export async function gmailTargetHidden(
   ctx: HideContext,
 ): Promise<boolean> {
   if (ctx.policy.labels.length === 0) return false;
-  const itemKind = ITEM_KINDS.get(operationId);
+  const itemKind = GMAIL_ITEM_KINDS.get(operationId);
   const m = ITEM_PATH.exec(path);
   // The matcher also calls `users/me//messages/ID` or `users/me/MESSAGES/ID` a
   // messages.get (Google may read them so): an item whose id cannot be read

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { SecurixError } from "../../errors/securix_error.ts";
+import { GMAIL_OPERATIONS } from "../../providers/operations/google.ts";
 import {
   balancedGmailQuery,
+  GMAIL_ITEM_KINDS,
+  GMAIL_REACH,
   gmailFilterAnswer,
   gmailNarrowQuery,
   gmailNarrowQueryResolved,
@@ -375,4 +378,26 @@ Deno.test("gmailFilterAnswer: messages.get, threads.get and drafts.get hidden; l
     null,
     "list answers carry ids only",
   );
+});
+
+Deno.test("GMAIL_ITEM_KINDS: exactly the covered operations whose path names an item by id, by the word the id follows", () => {
+  const itemPath =
+    /^(?:\/resumable)?(?:\/upload)?\/gmail\/v1\/users\/\{userId\}\/(messages|threads|drafts|labels)\/\{[^}]+\}/;
+  const seen = new Set<string>();
+  for (const entry of GMAIL_OPERATIONS) {
+    if (!GMAIL_REACH.has(entry.id)) continue;
+    const kind = itemPath.exec(entry.path)?.[1];
+    assert.equal(
+      GMAIL_ITEM_KINDS.get(entry.id),
+      kind,
+      `${entry.method} ${entry.path} (${entry.id})`,
+    );
+    if (kind !== undefined) seen.add(entry.id);
+  }
+  assert.deepEqual(
+    [...GMAIL_ITEM_KINDS.keys()].filter((id) => !seen.has(id)),
+    [],
+    "not in the map",
+  );
+  assert.equal(seen.size, 18);
 });
