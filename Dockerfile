@@ -29,14 +29,15 @@ USER 65532:65532
 # Embedded defaults keep state under /data/securix-data (database, master key, pid file,
 # backups/); mount a securix.toml at /data/securix.toml to configure it instead. The container's
 # loopback is its own: the console (8081) and metrics (9464) listen on every interface here, so
-# publish them on the host's loopback only: -p 127.0.0.1:8081:8081 -p 127.0.0.1:9464:9464.
+# publish them on the host's loopback only: -p 127.0.0.1:8081:8081 -p 127.0.0.1:9464:9464. Only the
+# proxy port is EXPOSEd: `docker run -P` publishes what is exposed on every host interface.
 # Serve drains for 8 s on SIGTERM, inside docker stop's default 10 s before SIGKILL.
 ENV SECURIX_SERVER_LISTEN=0.0.0.0:8080 \
     SECURIX_SERVER_ADMIN_LISTEN=0.0.0.0:8081 \
     SECURIX_SERVER_METRICS_LISTEN=0.0.0.0:9464 \
     SECURIX_SERVER_SHUTDOWN_TIMEOUT_MS=8000
 VOLUME ["/data"]
-EXPOSE 8080 8081 9464
+EXPOSE 8080
 STOPSIGNAL SIGTERM
 # The image has no shell or curl: the binary asks its own listen address for /healthz.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
