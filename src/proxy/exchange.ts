@@ -51,7 +51,8 @@ export interface Exchange {
    */
   answerHeaders?: HeaderPairs;
   /**
-   * A Google `/batch` or Graph `$batch` call: the calls its body carries, once
+   * A counted batch (Google `/batch`, Graph `$batch`, Gmail `batchDelete`,
+   * Dropbox `delete_batch`; batch_calls.ts): the calls its body carries, once
    * a filter counted them (exchange_batch.ts); null when they cannot be counted.
    */
   batch?: BatchCalls | null;

@@ -1,3 +1,4 @@
+import { joinBytes } from "../join_bytes.ts";
 import { type ByteReader, H1Error } from "./byte_reader.ts";
 import { fieldLine, MAX_HEAD, MAX_HEADERS } from "./response_head.ts";
 
@@ -24,23 +25,13 @@ export async function readLine(reader: ByteReader, limit: number): Promise<Uint8
     if (size > limit + 2) throw new H1Error("chunked line too long");
     parts.push(take);
     if (lf === -1) continue;
-    const line = parts.length === 1 ? take : join(parts, size);
+    const line = parts.length === 1 ? take : joinBytes(parts);
     const end = line.byteLength - 1;
     if (end === 0 || line[end - 1] !== CR) throw new H1Error("bare LF in the chunked body");
     const text = line.subarray(0, end - 1);
     if (text.indexOf(CR) !== -1) throw new H1Error("bare CR in the chunked body");
     return text;
   }
-}
-
-function join(parts: Uint8Array[], size: number): Uint8Array {
-  const joined = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.byteLength;
-  }
-  return joined;
 }
 
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

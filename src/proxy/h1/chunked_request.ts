@@ -92,7 +92,7 @@ class Gathered {
   }
 
   async flush(): Promise<void> {
-    const bytes = concat(this.#pieces, this.size);
+    const bytes = concat(this.#pieces);
     this.#pieces = [];
     this.size = 0;
     await this.write(bytes);

@@ -134,7 +134,7 @@ export function h1Transport(options: H1Options = {}): UpstreamTransport {
     try {
       if (body === null || framing === null || small !== null) {
         await socket.write(
-          small === null ? head : concat([head, small], head.byteLength + small.byteLength),
+          small === null ? head : concat([head, small]),
         );
       } else {
         // Sent alongside reading: a provider may answer (413, 401) before the body is all sent.

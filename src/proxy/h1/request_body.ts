@@ -1,4 +1,5 @@
 import { type HeaderPairs, pairValue } from "../header_pairs.ts";
+import { joinBytes } from "../join_bytes.ts";
 import { H1Error } from "./byte_reader.ts";
 
 /** Where a request body goes: the connection's full-write. */
@@ -73,19 +74,12 @@ export async function readSmallBody(
     await reader.cancel(error).catch(() => {});
     throw error;
   }
-  return concat(pieces, size);
+  return concat(pieces);
 }
 
 /** The pieces in one array (the one piece itself when there is only one). */
-export function concat(pieces: Uint8Array[], size: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.byteLength;
-  }
-  return out;
+export function concat(pieces: Uint8Array[]): Uint8Array {
+  return pieces.length === 1 ? pieces[0] : joinBytes(pieces);
 }
 
 /**
