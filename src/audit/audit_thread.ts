@@ -39,11 +39,16 @@ export class AuditThread {
     return thread;
   }
 
-  async write(events: AuditEvent[]): Promise<void> {
-    const id = this.#calls.nextId();
+  write(events: AuditEvent[]): Promise<void> {
     // One JSON string crosses the thread boundary for less than structured
     // clone charges for hundreds of small objects, on both threads.
-    await this.#send({ type: "write", id, events: JSON.stringify(events) }, id);
+    return this.writeJson(JSON.stringify(events));
+  }
+
+  /** A batch already in JSON (an AuditEvent[] array), as AuditWriter's `writeJson` hands it. */
+  async writeJson(events: string): Promise<void> {
+    const id = this.#calls.nextId();
+    await this.#send({ type: "write", id, events }, id);
   }
 
   /** pruneAudit on this thread's connection; resolves with the records pruned. */

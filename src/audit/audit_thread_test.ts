@@ -88,3 +88,26 @@ Deno.test("audit thread: retention runs on the worker's connection and the rest 
     }
   });
 });
+
+Deno.test("audit thread: a batch with a serving isolate's JSON spliced in is written whole and verifies", async () => {
+  await withEncryptedDb(async (database) => {
+    const thread = await AuditThread.start(database.openOptions);
+    try {
+      const writer = new AuditWriter({
+        database,
+        intervalMs: 10_000,
+        writeJson: (json) => thread.writeJson(json),
+      });
+      const isolate = Array.from({ length: 300 }, (_, i) => event("proxy.request", i));
+      writer.recordJson(JSON.stringify(isolate.slice(0, 200)), 200, isolate[0].at);
+      writer.record(event("proxy.request", 500));
+      writer.recordJson(JSON.stringify(isolate.slice(200)), 100, isolate[200].at);
+      await writer.stop();
+      assert.equal((await listRecords(database.db)).length, 301);
+      const verified = await verifyChain(database.db);
+      assert.equal(verified.ok, true, JSON.stringify(verified));
+    } finally {
+      thread.close();
+    }
+  });
+});

@@ -24,6 +24,12 @@ export interface AuditWriterOptions {
    */
   write?: (events: AuditEvent[]) => Promise<void>;
   /**
+   * Where batches go as one JSON array (AuditEvent[]), taking precedence
+   * over `write`: the audit thread parses its batch anyway, so arrays that
+   * serving isolates handed over (`recordJson`) are spliced in unparsed.
+   */
+  writeJson?: (json: string) => Promise<void>;
+  /**
    * Whether the writer the batches are handed to is backlogged: a serving
    * isolate's events are written by the main isolate's writer, whose backlog
    * must stop this isolate's proxy too. Default: never.
@@ -40,10 +46,14 @@ export interface AuditWriterOptions {
  */
 export class AuditWriter {
   readonly #o:
-    & Required<Omit<AuditWriterOptions, "onFlush" | "write" | "downstreamBacklogged">>
+    & Required<Omit<AuditWriterOptions, "onFlush" | "write" | "writeJson" | "downstreamBacklogged">>
     & Pick<AuditWriterOptions, "onFlush" | "downstreamBacklogged">;
-  readonly #write: (events: AuditEvent[]) => Promise<void>;
+  readonly #write: (batch: QueuedBatch) => Promise<void>;
   #buffer: AuditEvent[] = [];
+  /** JSON arrays handed over whole (`recordJson`), with how many events they hold. */
+  #handed: string[] = [];
+  #handedCount = 0;
+  #handedOldestAt = Infinity;
   #timer: ReturnType<typeof setInterval> | null = null;
   #flushing: Promise<void> = Promise.resolve();
   #earlyFlush = false;
@@ -60,7 +70,11 @@ export class AuditWriter {
       now: Date.now,
       ...options,
     };
-    this.#write = options.write ?? ((events) => appendAuditBatch(options.database, events));
+    const write = options.write ?? ((events) => appendAuditBatch(options.database, events));
+    const { writeJson } = options;
+    this.#write = writeJson
+      ? (batch) => writeJson(batchJson(batch))
+      : (batch) => write(batchEvents(batch));
   }
 
   start(): void {
@@ -83,9 +97,29 @@ export class AuditWriter {
   /** Queues an event; never blocks, never throws. */
   record(event: AuditEvent): void {
     this.#buffer.push(event);
-    if (this.#buffer.length >= this.#o.maxBatch) this.#flushEarly();
+    this.#queued(1);
+  }
+
+  /**
+   * Queues a JSON array of `count` events as it came from a serving isolate
+   * (`oldestAt`: its first event's time, for the lag metric). It stays a
+   * string: a writer with `writeJson` never parses it on this thread.
+   */
+  recordJson(json: string, count: number, oldestAt: number): void {
+    if (count === 0) return;
+    this.#handed.push(json);
+    this.#handedCount += count;
+    this.#handedOldestAt = Math.min(this.#handedOldestAt, oldestAt);
+    this.#queued(count);
+  }
+
+  #queued(added: number): void {
+    const queued = this.#buffer.length + this.#handedCount;
+    if (queued >= this.#o.maxBatch) this.#flushEarly();
     // The moment the limit is reached, not at the next poll: other isolates refuse from then on.
-    if (this.#buffer.length + this.#inFlight === this.#o.backlogLimit) this.onBacklogged?.();
+    const limit = this.#o.backlogLimit;
+    const pending = queued + this.#inFlight;
+    if (pending >= limit && pending - added < limit) this.onBacklogged?.();
   }
 
   /** Told once each time the queued events reach the backlog limit (the serving pool's hook). */
@@ -103,17 +137,19 @@ export class AuditWriter {
     this.#flushing = this.#flushing.then(async () => {
       const written = await this.#writeBatch();
       this.#earlyFlush = false;
-      if (written && this.#buffer.length >= this.#o.maxBatch) this.#flushEarly();
+      if (written && this.#buffer.length + this.#handedCount >= this.#o.maxBatch) {
+        this.#flushEarly();
+      }
     });
   }
 
   /** Every event not yet written: buffered, and the batch being written or retried. */
   get pending(): number {
-    return this.#buffer.length + this.#inFlight;
+    return this.#buffer.length + this.#handedCount + this.#inFlight;
   }
 
   get backlogged(): boolean {
-    return this.#buffer.length + this.#inFlight >= this.#o.backlogLimit ||
+    return this.pending >= this.#o.backlogLimit ||
       this.#o.downstreamBacklogged?.() === true;
   }
 
@@ -132,22 +168,59 @@ export class AuditWriter {
 
   /** False when the write failed and the batch went back into the buffer. */
   async #writeBatch(): Promise<boolean> {
-    if (this.#buffer.length === 0) return true;
-    const batch = this.#buffer;
+    const count = this.#buffer.length + this.#handedCount;
+    if (count === 0) return true;
+    const batch: QueuedBatch = {
+      events: this.#buffer,
+      handed: this.#handed,
+      count,
+      oldestAt: Math.min(this.#buffer[0]?.at ?? Infinity, this.#handedOldestAt),
+    };
     this.#buffer = [];
+    this.#handed = [];
+    this.#handedCount = 0;
+    this.#handedOldestAt = Infinity;
     // Still held (and retried if the write fails): the backlog limit counts it.
-    this.#inFlight = batch.length;
+    this.#inFlight = count;
     try {
       await this.#write(batch);
       this.#inFlight = 0;
-      this.#o.onFlush?.(batch.length, this.#o.now() - batch[0].at);
+      this.#o.onFlush?.(count, this.#o.now() - batch.oldestAt);
       return true;
     } catch (error) {
       // Put the batch back in front so a passing failure loses nothing.
       this.#inFlight = 0;
-      this.#buffer = batch.concat(this.#buffer);
+      this.#buffer = batch.events.concat(this.#buffer);
+      this.#handed = batch.handed.concat(this.#handed);
+      this.#handedCount += batch.count - batch.events.length;
+      if (batch.handed.length > 0) {
+        this.#handedOldestAt = Math.min(this.#handedOldestAt, batch.oldestAt);
+      }
       this.#o.onError(error);
       return false;
     }
   }
+}
+
+/** One write's worth: events recorded here and JSON arrays handed over, `count` in all. */
+interface QueuedBatch {
+  events: AuditEvent[];
+  handed: string[];
+  count: number;
+  oldestAt: number;
+}
+
+/** The batch as one JSON array: handed arrays are joined as text, never parsed. */
+function batchJson(batch: QueuedBatch): string {
+  if (batch.handed.length === 0) return JSON.stringify(batch.events);
+  const parts = batch.events.length > 0 ? [JSON.stringify(batch.events)] : [];
+  parts.push(...batch.handed);
+  // Each part is "[…]" with at least one element: their insides joined make one array.
+  return `[${parts.map((part) => part.slice(1, -1)).join(",")}]`;
+}
+
+/** The batch as objects, for a writer that appends on this thread. */
+function batchEvents(batch: QueuedBatch): AuditEvent[] {
+  if (batch.handed.length === 0) return batch.events;
+  return batch.events.concat(...batch.handed.map((json) => JSON.parse(json) as AuditEvent[]));
 }

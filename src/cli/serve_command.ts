@@ -163,9 +163,7 @@ export function registerServe(program: Command, context: CliContext): void {
             port: server.addr.port,
             isolates,
             budget: budget.buffer,
-            audit: (events) => {
-              for (const event of events) runtime.audit?.record(event);
-            },
+            audit: (events, count, oldestAt) => runtime.audit?.recordJson(events, count, oldestAt),
             forget: (change) => runtime.forget(change),
             keyFailed: (address) => runtime.keyFailed(address),
             keyForgiven: (address, windowStart) => runtime.keyForgiven(address, windowStart),

@@ -293,7 +293,7 @@ export async function createRuntime(
         write: (events: AuditEvent[]) => Promise.resolve(serving.auditSink(events)),
         downstreamBacklogged: serving.auditBacklogged,
       }
-      : { write: auditThread ? (events: AuditEvent[]) => auditThread.write(events) : undefined }),
+      : { writeJson: auditThread ? (json: string) => auditThread.writeJson(json) : undefined }),
   });
   const failureLog = audit && new AuthFailureLog({
     emit: (event) => audit.record(event),

@@ -1,4 +1,3 @@
-import type { AuditEvent } from "../audit/audit_types.ts";
 import type { Config } from "../config/load.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import type { FailureCount } from "../flows/attempt_counter.ts";
@@ -71,7 +70,8 @@ export interface ServingPoolOptions {
   isolates: number;
   /** The process's connection cap, counted across every isolate (ConnectionBudget's buffer). */
   budget: SharedArrayBuffer;
-  audit: (events: AuditEvent[]) => void;
+  /** A serving isolate's audit batch: a JSON array of `count` events, the first at `oldestAt`. */
+  audit: (events: string, count: number, oldestAt: number) => void;
   forget: (change: CacheChange) => void;
   /**
    * Reserves a serving isolate's key check as failed where the lockout is counted
@@ -206,7 +206,7 @@ export class ServingPool {
         member.stopped.resolve();
         return;
       case "audit":
-        this.options.audit(JSON.parse(message.events) as AuditEvent[]);
+        this.options.audit(message.events, message.count, message.oldestAt);
         return;
       case "metrics":
         this.#snapshots.get(message.id)?.(message.snapshot);

@@ -57,8 +57,12 @@ export type ToServingWorker =
 export type FromServingWorker =
   | { type: "listening" }
   | { type: "failed"; message: string }
-  /** A batch of AuditEvent[] as JSON (one string clones cheaper than many objects). */
-  | { type: "audit"; events: string }
+  /**
+   * A batch of AuditEvent[] as JSON (one string clones cheaper than many
+   * objects), `count` events, the first at `oldestAt`: the main isolate queues
+   * it as it is, unparsed, and counts its events against the backlog limit.
+   */
+  | { type: "audit"; events: string; count: number; oldestAt: number }
   | { type: "metrics"; id: number; snapshot: MetricsSnapshot }
   | { type: "log"; line: string }
   /** A change made through this isolate, for the others to forget. */
@@ -112,7 +116,13 @@ async function start(message: Extract<ToServingWorker, { type: "start" }>) {
   const runtime = await createRuntime(appliance, {
     log,
     serving: {
-      auditSink: (events: AuditEvent[]) => post({ type: "audit", events: JSON.stringify(events) }),
+      auditSink: (events: AuditEvent[]) =>
+        post({
+          type: "audit",
+          events: JSON.stringify(events),
+          count: events.length,
+          oldestAt: events[0].at,
+        }),
       auditBacklogged: () => auditBacklogged,
       security: message.security,
       keyFailed,
