@@ -4,6 +4,11 @@
  * (32 connections) against nginx with 1 and N worker processes and against
  * `securix serve` (audit on, the realistic 50-rule file loaded) with
  * workers = 1 and N, N = the cores; runs alternate, medians are reported.
+ * Beside them, the same appliance served the way proxy_bench.ts serves it
+ * (serveRuntime, one isolate; served_appliance.ts in a process of its own):
+ * what `serve` adds per request shows as the difference. For each appliance
+ * the CPU µs per request of all its process's threads and of its serving
+ * threads (the main one and the serving isolates') are read from /proc.
  * The upstream is a second nginx answering from memory, so it is never the
  * bottleneck being measured.
  */
@@ -28,22 +33,60 @@ interface Result {
   rps: number;
   p50: number;
   p99: number;
+  requests: number;
+  /** CPU µs per request of the appliance process's threads, and of its serving threads. */
+  processUs: number;
+  servingUs: number;
 }
 
-async function wrk(url: string, headers: Record<string, string>): Promise<Result> {
+/**
+ * CPU µs used so far by a process's threads (Linux; empty elsewhere): all,
+ * and serving (the main thread and the serving isolates: Deno names every
+ * worker thread "worker-<n>" in start order, audit and security threads first).
+ */
+function threadCpu(pid: number, helpers: number): { all: number; serving: number } {
+  const used = { all: 0, serving: 0 };
+  try {
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime + stime, in clock ticks (100 per second on Linux).
+      const us = (Number(fields[11]) + Number(fields[12])) * 10_000;
+      used.all += us;
+      const worker = /^worker-(\d+)$/.exec(name);
+      if (Number(task.name) === pid || (worker && Number(worker[1]) > helpers)) used.serving += us;
+    }
+  } catch {
+    // Not Linux, or the process is gone: no split.
+  }
+  return used;
+}
+
+async function wrk(
+  url: string,
+  headers: Record<string, string>,
+  cpu: () => { all: number; serving: number } = () => ({ all: NaN, serving: NaN }),
+): Promise<Result> {
   const args = [`-t2`, `-c${CONNECTIONS}`, `-d${DURATION}`, "--latency"];
   for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
+  const before = cpu();
   const out = await new Deno.Command("wrk", { args: [...args, url], stdout: "piped" }).output();
+  const after = cpu();
   const text = new TextDecoder().decode(out.stdout);
   if (/Non-2xx/.test(text)) console.error(`${url}: non-2xx answers\n${text}`);
   const ms = (label: string) => {
     const m = new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
     return m ? Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1) : NaN;
   };
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0),
     p50: ms("50"),
     p99: ms("99"),
+    requests,
+    processUs: (after.all - before.all) / requests,
+    servingUs: (after.serving - before.serving) / requests,
   };
 }
 
@@ -85,8 +128,45 @@ async function startAppliance(upstreamPort: number, workers: number) {
   return {
     url: `${server.baseUrl}/repos/o/r`,
     headers: benchHeaders(apiKey),
+    // Audit and security threads start before the serving isolates.
+    cpu: () => threadCpu(server.pid, 2),
     async stop() {
       await server.stop();
+      await temp.cleanup();
+    },
+  };
+}
+
+/** The same appliance served as proxy_bench.ts serves it, in a process of its own. */
+async function startServedAppliance(upstreamPort: number) {
+  const { temp, apiKey } = await benchAppliance(upstreamPort, { rules: fiftyRules() });
+  temp.appliance.close();
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL("./served_appliance.ts", import.meta.url).pathname,
+      temp.dir,
+      String(port),
+    ],
+    stdout: "null",
+  }).spawn();
+  for (let i = 0; i < 300; i++) {
+    try {
+      await (await fetch(`http://127.0.0.1:${port}/healthz`)).body?.cancel();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url: `http://127.0.0.1:${port}/repos/o/r`,
+    headers: benchHeaders(apiKey),
+    cpu: () => threadCpu(child.pid, 2),
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
       await temp.cleanup();
     },
   };
@@ -95,8 +175,13 @@ async function startAppliance(upstreamPort: number, workers: number) {
 const dir = await Deno.makeTempDir({ prefix: "securix-scaling-" });
 const upstreamPort = freePort();
 const upstream = await startNginx(dir, "upstream", CORES, upstreamServer(upstreamPort));
-const targets: { name: string; workers: number; url: string; headers: Record<string, string> }[] =
-  [];
+const targets: {
+  name: string;
+  workers: number;
+  url: string;
+  headers: Record<string, string>;
+  cpu?: () => { all: number; serving: number };
+}[] = [];
 const stops: (() => Promise<void>)[] = [];
 for (const workers of [...new Set([1, CORES])]) {
   const port = freePort();
@@ -109,6 +194,11 @@ for (const workers of [...new Set([1, CORES])]) {
   const appliance = await startAppliance(upstreamPort, workers);
   stops.push(() => appliance.stop());
   targets.push({ name: "appliance (audit on, 50 rules)", workers, ...appliance });
+  if (workers === 1) {
+    const served = await startServedAppliance(upstreamPort);
+    stops.push(() => served.stop());
+    targets.push({ name: "same, served as in proxy_bench", workers, ...served });
+  }
 }
 const runs = new Map<string, Result[]>();
 try {
@@ -116,7 +206,7 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const t of targets) {
       const key = `${t.name}|${t.workers}`;
-      runs.set(key, [...runs.get(key) ?? [], await wrk(t.url, t.headers)]);
+      runs.set(key, [...runs.get(key) ?? [], await wrk(t.url, t.headers, t.cpu)]);
     }
   }
 } finally {
@@ -132,19 +222,25 @@ const median = (results: Result[]): Result => {
     rps: mid(results.map((r) => r.rps)),
     p50: mid(results.map((r) => r.p50)),
     p99: mid(results.map((r) => r.p99)),
+    requests: mid(results.map((r) => r.requests)),
+    processUs: mid(results.map((r) => r.processUs)),
+    servingUs: mid(results.map((r) => r.servingUs)),
   };
 };
 console.log(
   `\n${CONNECTIONS} connections, ${DURATION} per run, median of ${ROUNDS} alternated runs, ${navigator.hardwareConcurrency} cores\n`,
 );
-console.log("| target | workers | req/s | × nginx (same workers) | p50 ms | p99 ms |");
-console.log("|---|---|---|---|---|---|");
+console.log(
+  "| target | workers | req/s | × nginx (same workers) | p50 ms | p99 ms | process µs/request | serving µs/request |",
+);
+console.log("|---|---|---|---|---|---|---|---|");
+const us = (value: number) => Number.isNaN(value) ? "" : value.toFixed(1);
 for (const t of targets) {
   const r = median(runs.get(`${t.name}|${t.workers}`)!);
   const nginx = median(runs.get(`nginx|${t.workers}`)!);
   console.log(
     `| ${t.name} | ${t.workers} | ${Math.round(r.rps)} | ${(r.rps / nginx.rps).toFixed(2)} | ${
       r.p50.toFixed(2)
-    } | ${r.p99.toFixed(2)} |`,
+    } | ${r.p99.toFixed(2)} | ${us(r.processUs)} | ${us(r.servingUs)} |`,
   );
 }
