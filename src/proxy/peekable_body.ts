@@ -1,6 +1,12 @@
 import { proxyErrors } from "./proxy_errors.ts";
 import { identityCoded } from "./request_coding.ts";
 
+/** Judges a body as it is forwarded: what may go on now; throws to refuse the rest. */
+export interface BodyScan {
+  push(chunk: Uint8Array): Uint8Array[];
+  end(): Uint8Array[];
+}
+
 /**
  * A body that filters may read the head of, up to a limit, without losing
  * it: what was read is sent on first, then the rest of the stream. A body
@@ -12,6 +18,10 @@ export class PeekableBody {
   #chunks: Uint8Array[] = [];
   #size = 0;
   #done = false;
+  #scan: BodyScan | null = null;
+  /** What the scan let through of the chunks read so far, in order. */
+  #scanned: Uint8Array[] = [];
+  #refusal: unknown = null;
 
   /**
    * `contentEncoding`: the caller's, for a request body (null for an answer's):
@@ -45,14 +55,36 @@ export class PeekableBody {
     this.#reader ??= source.getReader();
     while (!this.#done && this.#size <= limit) {
       const { done, value } = await this.#reader.read();
-      if (done) this.#done = true;
-      else {
+      if (done) {
+        this.#done = true;
+        if (this.#scan) this.#scan.end();
+      } else {
         this.#chunks.push(value);
         this.#size += value.byteLength;
+        if (this.#scan) this.#scanned.push(...this.#scan.push(value));
       }
     }
     if (this.#size > limit) return "too_large";
     return this.#whole();
+  }
+
+  /**
+   * Passes every byte of a body read past a limit through `scan` on its way
+   * on: what was read so far now (so a refusal there throws here, before
+   * anything is sent), the rest as it is forwarded, where a refusal errors
+   * the forwarded stream. A body read whole needs none: judge the bytes.
+   */
+  scan(scan: BodyScan): void {
+    if (this.#reader === null || this.#done) {
+      throw new Error("Only a body read past a limit is scanned");
+    }
+    this.#scan = scan;
+    for (const chunk of this.#chunks) this.#scanned.push(...scan.push(chunk));
+  }
+
+  /** The scan's refusal, once it ended the forwarded stream. */
+  get refusal(): unknown {
+    return this.#refusal;
   }
 
   /** True once a filter read the body (then `forward()` replays it). */
@@ -64,6 +96,7 @@ export class PeekableBody {
   forward(): ReadableStream<Uint8Array> | Uint8Array | null {
     if (this.#reader === null) return this.#source;
     if (this.#done) return this.#whole();
+    if (this.#scan) return this.#forwardScanned(this.#scan, this.#reader);
     const reader = this.#reader;
     const head = this.#chunks;
     this.#chunks = [];
@@ -74,6 +107,40 @@ export class PeekableBody {
         const { done, value } = await reader.read();
         if (done) controller.close();
         else controller.enqueue(value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  #forwardScanned(
+    scan: BodyScan,
+    reader: ReadableStreamDefaultReader<Uint8Array>,
+  ): ReadableStream<Uint8Array> {
+    const head = this.#scanned;
+    this.#scanned = [];
+    this.#chunks = [];
+    const refused = (error: unknown) => this.#refusal = error;
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = head.shift();
+        if (next) return controller.enqueue(next);
+        for (;;) {
+          const { done, value } = await reader.read();
+          let out: Uint8Array[];
+          try {
+            out = done ? scan.end() : scan.push(value);
+          } catch (error) {
+            // Errors the stream: the provider's request ends unfinished.
+            refused(error);
+            await reader.cancel(error).catch(() => {});
+            throw error;
+          }
+          for (const piece of out) controller.enqueue(piece);
+          if (done) return controller.close();
+          if (out.length > 0) return;
+        }
       },
       cancel(reason) {
         return reader.cancel(reason);

@@ -82,3 +82,51 @@ Deno.test("peekable body: inspect refuses a compressed body unread; read and for
   const plain = new PeekableBody(chunked("a=1"), " Identity");
   assert.equal(new TextDecoder().decode((await plain.inspect(1024)) as Uint8Array), "a=1");
 });
+
+/** Lets bytes by until it sees "X"; holds back a trailing "H" until the next chunk. */
+function scanRefusingX() {
+  let held = "";
+  const enc = new TextEncoder();
+  const pass = (t: string) => {
+    if (t.includes("X")) throw new Error("refused");
+    const all = held + t;
+    held = all.endsWith("H") ? "H" : "";
+    const out = held ? all.slice(0, -1) : all;
+    return out ? [enc.encode(out)] : [];
+  };
+  return {
+    push: (chunk: Uint8Array) => pass(new TextDecoder().decode(chunk)),
+    end: () => held ? [enc.encode(held)] : [],
+  };
+}
+
+Deno.test("peekable body: a scan judges what was read at once, the rest as it is forwarded", async () => {
+  const body = new PeekableBody(chunked("aaaH", "bbbb", "ccH", "d"));
+  assert.equal(await body.read(5), "too_large");
+  body.scan(scanRefusingX());
+  assert.equal(await text(body.forward()), "aaaHbbbbccHd");
+  assert.equal(body.refusal, null);
+
+  const early = new PeekableBody(chunked("aaXa", "bbbb", "cccc"));
+  assert.equal(await early.read(5), "too_large");
+  assert.throws(
+    () => early.scan(scanRefusingX()),
+    /refused/,
+    "a refusal in what was read throws now",
+  );
+
+  const late = new PeekableBody(chunked("aaaa", "bbbb", "ccXc", "dddd"));
+  assert.equal(await late.read(5), "too_large");
+  late.scan(scanRefusingX());
+  const reader = (late.forward() as ReadableStream<Uint8Array>).getReader();
+  let got = "";
+  await assert.rejects(async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      got += new TextDecoder().decode(value);
+    }
+  }, /refused/);
+  assert.equal(got, "aaaabbbb", "nothing of the refused chunk went on");
+  assert.match(String(late.refusal), /refused/);
+});
