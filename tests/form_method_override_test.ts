@@ -37,6 +37,25 @@ Deno.test({
           [["Content-Type", "multipart/form-data; boundary=b"]],
           "--b\r\ncontent-disposition: form-data; name=_method\r\n\r\nDELETE\r\n--b--\r\n",
         ],
+        // Rack's Content-Disposition parser keeps the last `name`.
+        [
+          "multipart, second name",
+          [["Content-Type", "multipart/form-data; boundary=b"]],
+          '--b\r\nContent-Disposition: form-data; name="x"; name="_method"\r\n\r\nDELETE\r\n--b--\r\n',
+        ],
+        // Rack names a part without Content-Disposition by its Content-ID.
+        [
+          "multipart, Content-ID",
+          [["Content-Type", "multipart/form-data; boundary=b"]],
+          "--b\r\nContent-ID: _method\r\n\r\nDELETE\r\n--b--\r\n",
+        ],
+        // Rack finds no boundary, so it reads the body as an urlencoded form.
+        ["multipart, no boundary", [["Content-Type", "multipart/form-data"]], "_method=DELETE"],
+        [
+          "multipart, two boundaries",
+          [["Content-Type", "multipart/form-data; boundary=b; boundary=c"]],
+          "--c\r\nContent-Disposition: form-data; name=_method\r\n\r\nDELETE\r\n--c--\r\n",
+        ],
       ];
       const reached = env.fake.seen.length;
       for (const [what, headers, body] of attacks) {

@@ -271,7 +271,8 @@ export async function handleProxy(
     return await respond(deps, call, ex, engaged, response, lookup, counter, scrubber);
   } catch (error) {
     await requestBody?.discard();
-    return refuse(deps, call, error, known);
+    // A scan that ended the forwarded body is why the upstream call failed, whatever the transport says.
+    return refuse(deps, call, requestBody?.refusal ?? error, known);
   }
 }
 
