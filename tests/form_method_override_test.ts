@@ -31,6 +31,13 @@ Deno.test({
           "a=1&%5Fmethod=delete",
         ],
         ["no content type", [], "_method=DELETE"],
+        // Rack 2 (GitLab's) drops the brackets around a key: both are `_method`.
+        [
+          "bracketed name",
+          [["Content-Type", "application/x-www-form-urlencoded"]],
+          "a=1&%5B_method%5D=DELETE",
+        ],
+        ["trailing bracket", [], "_method]=DELETE"],
         ["multipart", [["Content-Type", "multipart/form-data; boundary=b"]], multipart],
         [
           "multipart, unquoted name",

@@ -54,7 +54,7 @@ export async function checkFormOverride(
   // Only a part named the field counts: an uploaded file may well contain the word.
   const named = scan
     ? multipartFieldNamed(text, field)
-    : formPairs(text).some(({ name }) => name.trim() === field || name.startsWith(`${field}[`));
+    : formPairs(text).some(({ name }) => paramNamed(name, field));
   if (named) throw refuse();
   if (scan) {
     scan.push(read);
@@ -68,7 +68,16 @@ function multipartFieldNamed(text: string, field: string): boolean {
     if (!/^content-disposition\s*:/i.test(line)) continue;
     const name = /;\s*name\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(line);
     const value = name?.[1] ?? name?.[2];
-    if (value !== undefined && (value === field || value.startsWith(`${field}[`))) return true;
+    if (value !== undefined && paramNamed(value, field)) return true;
   }
   return false;
+}
+
+/**
+ * Whether a parameter name is `field` (or `field[…]`) to Rack: Rack 2, which
+ * GitLab runs, drops brackets before the key and after it, so `[_method]`
+ * and `_method]` are `_method` too.
+ */
+function paramNamed(name: string, field: string): boolean {
+  return name.trim() === field || /^[[\]]*([^[\]]*)/.exec(name)![1] === field;
 }
