@@ -472,3 +472,47 @@ Deno.test("pipeline: when a filter will read the answer, the provider is asked f
   await call(make(true), { method: "POST", body: "channel=C1" });
   assert.deepEqual(seen, ["zstd, gzip", "identity", "identity"]);
 });
+
+Deno.test("proxy form override: a scan that ends the forwarded body answers its refusal, whatever the transport makes of it", async () => {
+  const rails: ProxyRoute = { ...route, host: "gitlab", provider: "gitlab" };
+  rails.methodOverrideField = "_method";
+  let delivered = 0;
+  const d = deps({
+    routes: new Map([["gitlab", rails]]),
+    maxInspectBytes: 1024,
+    maxRequestBytes: 1 << 20,
+    credentials: {
+      get: () => Promise.resolve({ accessToken: "t", refreshToken: null, expiresAt: null }),
+    } as unknown as CredentialSource,
+    // As Deno's fetch does: a request body that errors rejects with a TypeError of its own.
+    fetch: async (_url, init) => {
+      try {
+        for await (const chunk of init!.body as ReadableStream<Uint8Array>) {
+          delivered += chunk.byteLength;
+        }
+      } catch {
+        throw new TypeError("error sending request");
+      }
+      return new Response("{}");
+    },
+  });
+  const padding = "x".repeat(4096);
+  const body =
+    `--b\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n\r\n${padding}\r\n` +
+    `--b\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--b--\r\n`;
+  const req = new Request("http://127.0.0.1:8080/proxy/gitlab/api/v4/projects/1", {
+    method: "POST",
+    headers: { "content-type": "multipart/form-data; boundary=b" },
+    // In small chunks: the `_method` part comes well after the 1 KiB read before forwarding.
+    body: ReadableStream.from(
+      body.match(/[^]{1,512}/g)!.map((piece) => new TextEncoder().encode(piece)),
+    ),
+  });
+  const target = matchProxy(d, req);
+  assert.ok(target && target !== "unknown");
+  const res = await handleProxy(d, req, target);
+  const answer = await res.json();
+  assert.equal(res.status, 400, JSON.stringify(answer));
+  assert.equal(answer.error.code, "SX-INVALID-INPUT");
+  assert.ok(delivered < body.indexOf('--b\r\nContent-Disposition: form-data; name="_method"'));
+});
