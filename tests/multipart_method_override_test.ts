@@ -107,6 +107,7 @@ Deno.test({
             assert.match(body.error.message, /_method/);
             // The upstream may still be noticing the abort.
             await new Promise((r) => setTimeout(r, 200));
+            assert.equal(gitlab.received.length, before + 1, "the upload had started");
             for (const got of gitlab.received.slice(before)) {
               assert.equal(got.complete, false, "no whole request reached GitLab");
               assert.equal(got.sawMark, false, "not one byte of the _method part did");
