@@ -3,7 +3,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Database, Tx } from "../db/client.ts";
 import { rollupUpsert } from "./activity_rollup.ts";
 import { auditIds } from "./audit_id.ts";
-import { buildPack } from "./audit_pack.ts";
+import { buildPack, type Pack } from "./audit_pack.ts";
 import { type AuditEvent, GENESIS_HASH } from "./audit_types.ts";
 import { chainedFields, chainHash } from "./chain.ts";
 import { type ChainHead, type Checkpoint, CHECKPOINT_KEY, HEAD_KEY } from "./chain_meta.ts";
@@ -76,12 +76,18 @@ async function insertPack(
   prevHash: string,
 ): Promise<string> {
   const p = buildPack(events, ids, prevHash);
-  await exec(
-    `INSERT INTO audit_log (${COLUMNS}, records, last_at) ` +
-      "VALUES (?, ?, ?, NULL, NULL, NULL, NULL, ?, ?, ?, ?, ?)",
-    [p.id, p.at, p.kind, p.data, p.prevHash, p.hash, p.records, p.lastAt],
-  );
+  const insert = packInsert(p);
+  await exec(insert.sql, insert.args);
   return p.hash;
+}
+
+/** The statement that stores a pack (exported for the append bench's breakdown). */
+export function packInsert(p: Pack): { sql: string; args: InValue[] } {
+  return {
+    sql: `INSERT INTO audit_log (${COLUMNS}, records, last_at) ` +
+      "VALUES (?, ?, ?, NULL, NULL, NULL, NULL, ?, ?, ?, ?, ?)",
+    args: [p.id, p.at, p.kind, p.data, p.prevHash, p.hash, p.records, p.lastAt],
+  };
 }
 
 /** [from, to) runs of one kind and at most PACK_LIMIT events, in order. */
