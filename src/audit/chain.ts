@@ -63,3 +63,20 @@ export function chainContent(
     q(fields.kind)
   },"provider":${q(fields.provider)}}`;
 }
+
+/**
+ * chainContent(chainedFields(event, id)) for a pack, without the fields
+ * object: `quoted` gives a text field as stored and quoted (storableOrNull,
+ * then JSON.stringify), which a pack caches across its records.
+ */
+export function eventContent(
+  event: AuditEvent,
+  id: string,
+  quoted: (value: string | null | undefined) => string,
+): string {
+  return `{"agentId":${quoted(event.agentId)},"appId":${quoted(event.appId)},"at":${
+    JSON.stringify(event.at)
+  },"data":${canonicalJson(event.data)},"entityId":${quoted(event.entityId)},"id":${
+    JSON.stringify(id)
+  },"kind":${quoted(event.kind)},"provider":${quoted(event.provider)}}`;
+}

@@ -15,7 +15,8 @@
  * thread's own CPU time per record (Linux, /proc/thread-self: 10 ms ticks,
  * so a round needs tens of thousands of records), then the same by stage:
  * each stage run alone over a round's batches (the database stages in their
- * own transaction, with the packs and rollups prepared beforehand).
+ * own transaction, with the packs and rollups prepared beforehand);
+ * BENCH_STAGES=0 leaves the breakdown out (shorter runs to alternate).
  */
 import type { InValue } from "@libsql/client";
 import { openDatabase } from "../../src/db/client.ts";
@@ -33,6 +34,7 @@ const BATCHES = Number(Deno.env.get("BENCH_BATCHES") ?? 40);
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const ENTITIES = Number(Deno.env.get("BENCH_ENTITIES") ?? 200);
 const ENCRYPTED = Deno.env.get("BENCH_ENCRYPTED") !== "0";
+const STAGES = Deno.env.get("BENCH_STAGES") !== "0";
 const OPERATIONS = [
   ["gmail.users.messages.list", "read"],
   ["gmail.users.messages.get", "read"],
@@ -179,6 +181,7 @@ try {
       }),
     );
     wall.push((performance.now() - t0) * 1000 / (BATCHES * BATCH));
+    if (!STAGES) continue;
     const stageTexts = Array.from({ length: BATCHES }, () => JSON.stringify(events(BATCH)));
     for (const [stage, us] of Object.entries(await stages(stageTexts))) {
       (byStage[stage] ??= []).push(us);
@@ -192,7 +195,7 @@ try {
       wall.map((v) => v.toFixed(2)).join(", ")
     } wall), batches of ${BATCH}, ${ENTITIES} entities, ${ENCRYPTED ? "encrypted" : "plain"} file`,
   );
-  console.log(`By stage, each alone (µs ${clock} per record, median of ${ROUNDS}):`);
+  if (STAGES) console.log(`By stage, each alone (µs ${clock} per record, median of ${ROUNDS}):`);
   for (const [stage, values] of Object.entries(byStage)) {
     console.log(`  ${stage.padEnd(42)} ${mid(values).toFixed(2)}`);
   }
