@@ -137,7 +137,7 @@ async function stages(texts: string[]): Promise<Record<string, number>> {
     ids = batches.map((b) => auditIds(b.map((e) => e.at)));
   });
   let contents: string[][] = [];
-  out["chained fields + record text"] = await perRecord(n, () => {
+  out["record text (as a single row builds it)"] = await perRecord(n, () => {
     contents = batches.map((b, k) => b.map((e, i) => chainContent(chainedFields(e, ids[k][i]))));
   });
   out["SHA-256 per record"] = await perRecord(n, () => {
