@@ -56,6 +56,24 @@ Deno.test({
           [["Content-Type", "multipart/form-data; boundary=b"]],
           "--b\r\nContent-ID: _method\r\n\r\nDELETE\r\n--b--\r\n",
         ],
+        // Rack skips a line that only starts like the delimiter; the next one starts a part
+        // whose header block (`\r\nContent-ID: _method\r\n`) names the field.
+        [
+          "multipart, fake delimiter line",
+          [["Content-Type", "multipart/form-data; boundary=b"]],
+          "--bx\r\n--b\r\n\r\nContent-ID: _method\r\n\r\nDELETE\r\n--b--\r\n",
+        ],
+        [
+          "multipart, fake delimiter line, X-Content-Disposition",
+          [["Content-Type", "multipart/form-data; boundary=b"]],
+          '--bx\r\n--b\r\nX-Content-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--b--\r\n',
+        ],
+        [
+          "multipart, delimiter mid-line in a file",
+          [["Content-Type", "multipart/form-data; boundary=b"]],
+          '--b\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\nabc --b\r\n' +
+          "--b\r\n\r\nContent-ID: _method\r\n\r\nDELETE\r\n--b--\r\n",
+        ],
         // Rack finds no boundary, so it reads the body as an urlencoded form.
         ["multipart, no boundary", [["Content-Type", "multipart/form-data"]], "_method=DELETE"],
         [

@@ -134,6 +134,24 @@ Deno.test({
         },
       );
       await t.step(
+        "9 MiB, then a `_method` part behind a fake delimiter line never whole at GitLab",
+        async () => {
+          // Rack 2.2 skips `--<boundary>x` and takes the next delimiter: an override.
+          for (const extra of [`--${BOUNDARY}x\r\n${methodPart("DELETE")}`]) {
+            const before = gitlab.received.length;
+            const res = await post(multipart(9 * MiB, extra), true);
+            const body = await res.json();
+            assert.equal(res.status, 400, JSON.stringify(body));
+            assert.equal(body.error.code, "SX-INVALID-INPUT");
+            await new Promise((r) => setTimeout(r, 200));
+            for (const got of gitlab.received.slice(before)) {
+              assert.equal(got.complete, false, "no whole request reached GitLab");
+              assert.equal(got.sawMark, false, "not one byte of the _method part did");
+            }
+          }
+        },
+      );
+      await t.step(
         "9 MiB without `_method` (and `_method=post`) passes byte for byte",
         async () => {
           for (const extra of ["", methodPart("post")]) {

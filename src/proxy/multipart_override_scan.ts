@@ -1,5 +1,6 @@
 import type { SecurixError } from "../errors/securix_error.ts";
 import { Needle } from "./byte_needle.ts";
+import { readPartHead } from "./multipart_part_head.ts";
 
 /** Rack::MethodOverride::HTTP_METHODS: a `_method` naming anything else leaves the POST a POST. */
 const RACK_METHODS = new Set([
@@ -26,7 +27,6 @@ const VALUE_LIMIT = 64;
 const EMPTY = new Uint8Array(0);
 const LINE_END = new Needle(new Uint8Array([0x0a]));
 const BLANK_LINE = new Needle(new Uint8Array([0x0d, 0x0a, 0x0d, 0x0a]));
-const LATIN1 = new TextDecoder("latin1");
 /** Rack tags a value UTF-8 unless its part names a charset: every reading that could spell a method. */
 const VALUE_READINGS = ["utf-8", "latin1", "utf-16le", "utf-16be"].map((label) =>
   new TextDecoder(label)
@@ -41,6 +41,14 @@ export interface OverrideRefusals {
 
 type State = "search" | "line" | "head" | "value";
 
+export interface ScanOptions {
+  /**
+   * Refuse a part whose `name` or Content-ID names the field whatever its
+   * value: for a body read whole, where nothing is held back for it.
+   */
+  refuseNamed?: boolean;
+}
+
 /**
  * Reads a multipart body as it goes by for a part naming the method
  * override field, holding back only what is not yet judged: a delimiter's
@@ -49,16 +57,20 @@ type State = "search" | "line" | "head" | "value";
  * bounded by PART_HEAD_LIMIT whatever the body's size.
  *
  * Judged as widely as any Rack reads it: every `--boundary` starts a part
- * (Rack 2 ends a value at one even mid-line), a part names the field when
- * its header block mentions it anywhere (Content-Disposition's last `name`,
- * Content-ID, a filename, quoted or percent-encoded), and its value counts
- * when, upcased as Rack::MethodOverride does, it is a method other than
- * POST. `push` and `end` throw the refusal instead of letting that part by.
+ * (Rack 2 ends a value at one even mid-line) whose header block runs to the
+ * first blank line after its line, so a line that only starts like one
+ * (`--boundaryx`, which Rack skips) cannot hide the next; a part names the
+ * field when its header block mentions it anywhere (Content-Disposition's
+ * last `name`, Content-ID, a filename, quoted or percent-encoded), and its
+ * value counts when, upcased as Rack::MethodOverride does, it is a method
+ * other than POST. `push` and `end` throw the refusal instead of letting
+ * that part by.
  */
 export class MultipartOverrideScan {
   readonly #delimiter: Needle;
   readonly #field: string;
   readonly #refusals: OverrideRefusals;
+  readonly #refuseNamed: boolean;
   #state: State = "search";
   /** Held back: a delimiter's start, or the part being judged from its delimiter on. */
   #held: Uint8Array = EMPTY;
@@ -66,10 +78,16 @@ export class MultipartOverrideScan {
   #headStart = 0;
   #valueStart = 0;
 
-  constructor(boundary: string, field: string, refusals: OverrideRefusals) {
+  constructor(
+    boundary: string,
+    field: string,
+    refusals: OverrideRefusals,
+    options: ScanOptions = {},
+  ) {
     this.#delimiter = new Needle(Uint8Array.from(`--${boundary}`, (c) => c.charCodeAt(0) & 0xff));
     this.#field = field.toLowerCase();
     this.#refusals = refusals;
+    this.#refuseNamed = options.refuseNamed ?? false;
   }
 
   /** Bytes held back right now. */
@@ -130,7 +148,12 @@ export class MultipartOverrideScan {
     const state = this.#state;
     const needle = state === "line" ? LINE_END : state === "head" ? BLANK_LINE : this.#delimiter;
     const since = state === "head" ? this.#headStart : state === "value" ? this.#valueStart : 0;
-    const end = endAcross(this.#held, since, chunk, pos, needle);
+    let end = endAcross(this.#held, since, chunk, pos, needle);
+    // Rack skips a line that only starts with the delimiter (`--Bx`) and takes the next `--B`
+    // as the one: another delimiter before the blank line starts a header block of its own.
+    const next = state === "head" ? endAcross(this.#held, since, chunk, pos, this.#delimiter) : -1;
+    const another = next >= 0 && (end < 0 || next - this.#delimiter.length < end - needle.length);
+    if (another) end = next;
     const limit = state === "value"
       ? this.#valueStart + VALUE_LIMIT + 2 + this.#delimiter.length
       : this.#delimiter.length + PART_HEAD_LIMIT;
@@ -140,7 +163,9 @@ export class MultipartOverrideScan {
       return this.#releaseLongValue(chunk, pos, limit, out);
     }
     this.#held = concat(this.#held, chunk.subarray(pos, stop));
-    if (end >= 0) this.#reached(out);
+    // All since the first delimiter stays held: its header block runs to the same blank line.
+    if (another) this.#state = "line";
+    else if (end >= 0) this.#reached(out);
     return stop;
   }
 
@@ -151,7 +176,9 @@ export class MultipartOverrideScan {
       this.#state = "head";
       this.#headStart = held.byteLength;
     } else if (this.#state === "head") {
-      if (namesField(held.subarray(this.#delimiter.length), this.#field)) {
+      const head = readPartHead(held.subarray(this.#delimiter.length), this.#field);
+      if (head.mentions) {
+        if (this.#refuseNamed && head.names) throw this.#refusals.override();
         this.#state = "value";
         this.#valueStart = held.byteLength;
       } else this.#release(held, out);
@@ -201,21 +228,6 @@ export function rackBoundary(contentType: string): string | "ambiguous" | null {
   const named = contentType.match(/boundary=/gi)?.length ?? 0;
   if (named > 1) return "ambiguous";
   return /boundary="?([^";,]+)/i.exec(contentType)?.[1] ?? null;
-}
-
-/** Whether a part's header block mentions the field in any spelling Rack might decode. */
-function namesField(head: Uint8Array, field: string): boolean {
-  const text = LATIN1.decode(head).toLowerCase();
-  const unquoted = text.replace(/\\(.)/gs, "$1");
-  return [text, unquoted, percentDecoded(text), percentDecoded(unquoted)]
-    .some((spelling) => spelling.includes(field));
-}
-
-function percentDecoded(text: string): string {
-  return text.replace(
-    /%([0-9a-f]{2})/g,
-    (_, hex: string) => String.fromCharCode(parseInt(hex, 16)),
-  );
 }
 
 /** The value as sent and without the line end before the delimiter, in each encoding. */

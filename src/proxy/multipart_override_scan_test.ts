@@ -15,8 +15,9 @@ function scanned(
   body: Uint8Array,
   cuts: number[],
   boundary = "b0und",
+  refuseNamed = false,
 ): { out: string; refused: string | null; maxHeld: number } {
-  const scan = new MultipartOverrideScan(boundary, "_method", REFUSALS);
+  const scan = new MultipartOverrideScan(boundary, "_method", REFUSALS, { refuseNamed });
   const out: Uint8Array[] = [];
   let maxHeld = 0;
   let at = 0;
@@ -111,6 +112,56 @@ Deno.test("multipart override scan: every spelling Rack reads as the field, and 
   ];
   for (const body of tails) {
     assert.equal(scanned(bytes(body), []).refused, "override", JSON.stringify(body));
+  }
+});
+
+/** Bodies Rack 2.2 (MethodOverride on a MockRequest) reads as DELETE: a line only starting like a delimiter shifts nothing. */
+const FAKE_LINE_ATTACKS = [
+  // Rack skips `--b0undx`, takes the next line as the delimiter, and its header block is
+  // `\r\nContent-ID: _method\r\n`.
+  "--b0undx\r\n--b0und\r\n\r\nContent-ID: _method\r\n\r\nDELETE\r\n--b0und--\r\n",
+  // Rack 2's Content-Disposition pattern is unanchored: it reads a name mid-line.
+  '--b0undx\r\n--b0und\r\nX-Content-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--b0und--\r\n',
+  // A delimiter mid-line in a file ends it, then Rack skips to the next delimiter line.
+  '--b0und\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\nabc --b0und\r\n' +
+  "--b0und\r\n\r\nContent-ID: _method\r\n\r\nDELETE\r\n--b0und--\r\n",
+];
+
+Deno.test("multipart override scan: a line that only starts like a delimiter hides no part, at every split point", () => {
+  for (const body of FAKE_LINE_ATTACKS) {
+    for (const refuseNamed of [false, true]) {
+      for (const cuts of everySplit(body)) {
+        const { out, refused } = scanned(bytes(body), cuts, "b0und", refuseNamed);
+        assert.equal(refused, "override", `${JSON.stringify(body)} cut at ${cuts}`);
+        assert.ok(!out.includes("DELETE"), `${JSON.stringify(body)} cut at ${cuts}: ${out}`);
+      }
+    }
+  }
+  // The same lines around fields that name nothing go by byte for byte.
+  const benign = `--b0undx\r\n${FIELD}${FILE.replace("m.rb", "m.rb\r\n--b0und x")}${END}`;
+  for (const cuts of everySplit(benign)) {
+    assert.deepEqual(scanned(bytes(benign), cuts).out, benign, `cut at ${cuts}`);
+  }
+});
+
+Deno.test("multipart override scan: refuseNamed refuses a named part whatever its value, not a mention", () => {
+  const named = [
+    'Content-Disposition: form-data; name="_method"',
+    "Content-ID: _method",
+    'X-Content-Disposition: form-data; name="[_method]"',
+    "Content-Disposition: form-data; name*=utf-8''%5Fmethod",
+  ];
+  for (const head of named) {
+    const body = bytes(part(head, "patch-not") + END);
+    assert.equal(scanned(body, [], "b0und", true).refused, "override", head);
+    assert.equal(scanned(body, [], "b0und", false).refused, null, head);
+  }
+  const mentions = [
+    'Content-Disposition: form-data; name="merge_method"',
+    'Content-Disposition: form-data; name="f"; filename="_method.rb"',
+  ];
+  for (const head of mentions) {
+    assert.equal(scanned(bytes(part(head, "x") + END), [], "b0und", true).refused, null, head);
   }
 });
 
