@@ -63,8 +63,9 @@ export interface ScanOptions {
  * field when its header block mentions it anywhere (Content-Disposition's
  * last `name`, Content-ID, a filename, quoted or percent-encoded), and its
  * value counts when, upcased as Rack::MethodOverride does, it is a method
- * other than POST. `push` and `end` throw the refusal instead of letting
- * that part by.
+ * other than POST, or when it is short enough to be one (64 bytes) in a
+ * charset the part declares other than UTF-8 or US-ASCII. `push` and `end`
+ * throw the refusal instead of letting that part by.
  */
 export class MultipartOverrideScan {
   readonly #delimiter: Needle;
@@ -77,6 +78,8 @@ export class MultipartOverrideScan {
   /** Where in #held the part's header block starts, and where its value does. */
   #headStart = 0;
   #valueStart = 0;
+  /** The part being judged declares a charset the value's readings do not cover. */
+  #foreignCharset = false;
 
   constructor(
     boundary: string,
@@ -179,6 +182,7 @@ export class MultipartOverrideScan {
       const head = readPartHead(held.subarray(this.#delimiter.length), this.#field);
       if (head.mentions) {
         if (this.#refuseNamed && head.names) throw this.#refusals.override();
+        this.#foreignCharset = head.foreignCharset;
         this.#state = "value";
         this.#valueStart = held.byteLength;
       } else this.#release(held, out);
@@ -210,7 +214,11 @@ export class MultipartOverrideScan {
   }
 
   #judgeValue(value: Uint8Array): void {
-    for (const candidate of valueReadings(value)) {
+    const readings = valueReadings(value);
+    // Rack upcases the value in the part's charset (`opt\xFDons` in iso-8859-9 is OPTIONS):
+    // a value short enough to be a method, in a charset not read here, is refused.
+    if (this.#foreignCharset && readings.length > 0) throw this.#refusals.override();
+    for (const candidate of readings) {
       const method = candidate.toUpperCase();
       // Rack overrides only a POST, which is what the rules judged.
       if (method !== "POST" && RACK_METHODS.has(method)) throw this.#refusals.override();

@@ -144,6 +144,24 @@ Deno.test("multipart override scan: a line that only starts like a delimiter hid
   }
 });
 
+Deno.test("multipart override scan: a part naming the field in a charset other than UTF-8 is refused; a long one goes by", () => {
+  const latin = (head: string, value: string) => bytes(part(head, value) + END);
+  // Rack upcases `opt\xFDons` in iso-8859-9 (ı) to OPTIONS.
+  const turkish = 'Content-Disposition: form-data; name="_method"\r\n' +
+    "Content-Type: text/plain; charset=iso-8859-9";
+  assert.equal(scanned(latin(turkish, "opt\xFDons"), []).refused, "override");
+  assert.equal(
+    scanned(latin(turkish.replace("iso-8859-9", '"koi8-r"'), "x"), []).refused,
+    "override",
+  );
+  const own = turkish.replace("iso-8859-9", "UTF-8");
+  assert.equal(scanned(latin(own, "opt\xFDons"), []).refused, null);
+  // An upload mentioning the field in another charset is no method when it is long.
+  const upload = 'Content-Disposition: form-data; name="f"; filename="define_method.rb"\r\n' +
+    "Content-Type: text/plain; charset=iso-8859-1";
+  assert.equal(scanned(latin(upload, "x".repeat(200)), []).refused, null);
+});
+
 Deno.test("multipart override scan: refuseNamed refuses a named part whatever its value, not a mention", () => {
   const named = [
     'Content-Disposition: form-data; name="_method"',

@@ -2,12 +2,17 @@ import { rackParamNamed } from "./rack_param_name.ts";
 
 const LATIN1 = new TextDecoder("latin1");
 
+/** Charsets in which a value reads as the scan reads it (UTF-8; ASCII is a subset). */
+const OWN_CHARSETS = new Set(["utf-8", "us-ascii"]);
+
 /** What a multipart part's header block (every line of it, as latin1) says about the field. */
 export interface PartHead {
   /** The field is mentioned anywhere, in any spelling Rack might decode. */
   mentions: boolean;
   /** A `name` parameter (on any line: Rack 2's pattern is unanchored) or Content-ID names it. */
   names: boolean;
+  /** A charset other than UTF-8 or US-ASCII is declared: Rack tags the value with it. */
+  foreignCharset: boolean;
 }
 
 export function readPartHead(head: Uint8Array, field: string): PartHead {
@@ -15,7 +20,8 @@ export function readPartHead(head: Uint8Array, field: string): PartHead {
   const unquoted = text.replace(/\\(.)/gs, "$1");
   const mentions = [text, unquoted, percentDecoded(text), percentDecoded(unquoted)]
     .some((spelling) => spelling.includes(field));
-  return { mentions, names: mentions && namesField(text, field) };
+  if (!mentions) return { mentions, names: false, foreignCharset: false };
+  return { mentions, names: namesField(text, field), foreignCharset: foreignCharset(text) };
 }
 
 /** Every value a `name`/`name*` parameter or a Content-ID gives, as sent, unquoted and decoded. */
@@ -31,6 +37,11 @@ function namesField(text: string, field: string): boolean {
     return [value, unquoted, percentDecoded(unquoted), extended]
       .some((name) => rackParamNamed(name, field));
   });
+}
+
+function foreignCharset(text: string): boolean {
+  return [...text.matchAll(/charset\s*=\s*"?([^"\s;,]*)/g)]
+    .some((match) => !OWN_CHARSETS.has(match[1]));
 }
 
 function percentDecoded(text: string): string {
