@@ -31,6 +31,14 @@ Deno.test({
           "a=1&%5Fmethod=delete",
         ],
         ["no content type", [], "_method=DELETE"],
+        // Rack's media type ends at `;` or `,`: each of these is an urlencoded form to it.
+        ...["urlencoded, text/plain", "urlencoded,", "urlencoded ,x"].map((
+          type,
+        ): [string, [string, string][], string] => [
+          `Content-Type: application/x-www-form-${type}`,
+          [["Content-Type", `application/x-www-form-${type}`]],
+          "_method=DELETE",
+        ]),
         // Rack 2 (GitLab's) drops the brackets around a key: both are `_method`.
         [
           "bracketed name",

@@ -25,7 +25,7 @@ export async function checkFormOverride(
   limit: number,
 ): Promise<void> {
   const field = route.methodOverrideField!;
-  const media = (sent.contentType ?? "").split(";")[0].trim().toLowerCase();
+  const media = rackMediaType(sent.contentType);
   const multipart = media.startsWith("multipart/");
   if (media !== "" && media !== "application/x-www-form-urlencoded" && !multipart) return;
   const refuse = () =>
@@ -59,4 +59,12 @@ export async function checkFormOverride(
   if (read === "too_large") return body.scan(scan);
   scan.push(read);
   scan.end();
+}
+
+/**
+ * The media type as Rack reads it (Rack::MediaType.type splits on `;` or
+ * `,`): `application/x-www-form-urlencoded, text/plain` is a form to it.
+ */
+function rackMediaType(contentType: string | null): string {
+  return (contentType ?? "").split(/[;,]/)[0].trim().toLowerCase();
 }
