@@ -161,3 +161,47 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "proxy attack: a header named with underscores (X_HTTP_METHOD_OVERRIDE, Securix_Api_Key) never reaches the provider",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const env = await rulesEnv({
+      rules: [{ name: "no_deletes", target: "github.*", classes: ["delete"], effect: "deny" }],
+    });
+    try {
+      const auth = Object.entries(env.headers());
+      // Puma maps X_HTTP_METHOD_OVERRIDE to HTTP_X_HTTP_METHOD_OVERRIDE, which Rack honours
+      // (its CVE-2024-45614 fix drops it only beside the dashed one, which the appliance strips).
+      const underscored: [string, string][] = [
+        ["X_HTTP_METHOD_OVERRIDE", "DELETE"],
+        ["x_http_method", "DELETE"],
+        ["X-Method_Override", "DELETE"],
+        ["Securix_Api_Key", auth.find(([name]) => name === "securix-api-key")![1]],
+        ["X_Custom", "1"],
+      ];
+      const res = await rawRequest(env.port, {
+        method: "POST",
+        target: `/proxy/github/repos/${GITHUB_REPOS.HELLO_WORLD}/issues`,
+        headers: [
+          ...auth,
+          ["Content-Type", "application/json"],
+          ["X-Custom", "kept"],
+          ...underscored,
+        ],
+        body: JSON.stringify({ title: "x" }),
+      });
+      assert.ok(res);
+      const upstream = env.fake.seenBy("github").at(-1)!;
+      assert.equal(upstream.method, "POST", res.body);
+      const names = [...upstream.headers.keys()];
+      assert.deepEqual(names.filter((name) => name.includes("_")), [], names.join(", "));
+      assert.equal(upstream.headers.get("x-custom"), "kept");
+      assert.deepEqual(env.fake.state.github.deletedRepos, []);
+    } finally {
+      await env.close();
+    }
+  },
+});

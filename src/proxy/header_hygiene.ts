@@ -41,17 +41,20 @@ export function connectionListed(connection: string | null): Set<string> {
 /**
  * A caller header (lower-case name) that may go upstream, apart from those
  * named in Connection: not securix-*, x-securix-*, credentials, cookies or
- * hop-by-hop headers.
+ * hop-by-hop headers, and none whose name has an underscore. CGI-style
+ * servers (Rack under Puma, PHP, WSGI) map `-` and `_` alike to `HTTP_…`,
+ * so `X_HTTP_METHOD_OVERRIDE` or `Securix_Api_Key` would be the header every
+ * check here reads by its dashed name; nginx drops them by default too.
  */
 export function forwardable(name: string): boolean {
   return !(HOP_BY_HOP.has(name) || CALLER_ONLY.has(name) || name.startsWith("securix-") ||
-    name.startsWith("x-securix-"));
+    name.startsWith("x-securix-") || name.includes("_"));
 }
 
 /**
  * The headers sent upstream: everything the caller sent except securix-*,
- * x-securix-*, credentials, cookies, hop-by-hop headers and any header the
- * caller named in Connection. (The proxy gets the same pairs from
+ * x-securix-*, credentials, cookies, hop-by-hop headers, names with an
+ * underscore and any header the caller named in Connection. (The proxy gets the same pairs from
  * `readSentHeaders`, in its one pass over the caller's headers.)
  */
 export function upstreamRequestHeaders(incoming: Headers): Headers {

@@ -38,6 +38,18 @@ Deno.test("proxy headers: caller secrets, securix headers and hop-by-hop never g
   ]);
 });
 
+Deno.test("proxy headers: no name with an underscore goes upstream (CGI servers read it as the dashed one)", () => {
+  const out = upstreamRequestHeaders(
+    new Headers([
+      ["X_HTTP_METHOD_OVERRIDE", "DELETE"],
+      ["x-method_override", "DELETE"],
+      ["securix_api_key", "sx_live_x"],
+      ["x-request-id", "kept"],
+    ]),
+  );
+  assert.deepEqual([...out], [["x-request-id", "kept"]]);
+});
+
 Deno.test("proxy headers: responses keep caching and rate-limit headers, lose cookies, hops and origin-wide policy", () => {
   const upstream = new Headers({
     "content-type": "application/json",
