@@ -75,6 +75,8 @@ export class MultipartOverrideScan {
   #state: State = "search";
   /** Held back: a delimiter's start, or the part being judged from its delimiter on. */
   #held: Uint8Array = EMPTY;
+  /** Where #held grows (see #append). */
+  #store: Uint8Array = EMPTY;
   /** Where in #held the part's header block starts, and where its value does. */
   #headStart = 0;
   #valueStart = 0;
@@ -151,11 +153,13 @@ export class MultipartOverrideScan {
     const state = this.#state;
     const needle = state === "line" ? LINE_END : state === "head" ? BLANK_LINE : this.#delimiter;
     const since = state === "head" ? this.#headStart : state === "value" ? this.#valueStart : 0;
-    let end = endAcross(this.#held, since, chunk, pos, needle);
     // Rack skips a line that only starts with the delimiter (`--Bx`) and takes the next `--B`
     // as the one: another delimiter before the blank line starts a header block of its own.
     const next = state === "head" ? endAcross(this.#held, since, chunk, pos, this.#delimiter) : -1;
-    const another = next >= 0 && (end < 0 || next - this.#delimiter.length < end - needle.length);
+    // The blank line is looked for only up to that delimiter: each byte is searched once.
+    const upTo = next >= 0 ? chunk.subarray(0, next) : chunk;
+    let end = endAcross(this.#held, since, upTo, pos, needle);
+    const another = next >= 0 && end < 0;
     if (another) end = next;
     const limit = state === "value"
       ? this.#valueStart + VALUE_LIMIT + 2 + this.#delimiter.length
@@ -165,11 +169,29 @@ export class MultipartOverrideScan {
       if (state !== "value") throw this.#refusals.headTooLong();
       return this.#releaseLongValue(chunk, pos, limit, out);
     }
-    this.#held = concat(this.#held, chunk.subarray(pos, stop));
+    this.#append(chunk.subarray(pos, stop));
     // All since the first delimiter stays held: its header block runs to the same blank line.
     if (another) this.#state = "line";
     else if (end >= 0) this.#reached(out);
     return stop;
+  }
+
+  /**
+   * Adds to the held bytes in place, doubling the room: a header block with
+   * a delimiter on every line grows by one line at a time. Held bytes handed
+   * on are never written again (held is then replaced, not appended to).
+   */
+  #append(bytes: Uint8Array): void {
+    const held = this.#held;
+    const size = held.byteLength + bytes.byteLength;
+    let store = this.#store;
+    if (held.buffer !== store.buffer || size > store.byteLength) {
+      store = new Uint8Array(Math.max(size, 2 * held.byteLength, 256));
+      store.set(held);
+      this.#store = store;
+    }
+    store.set(bytes, held.byteLength);
+    this.#held = store.subarray(0, size);
   }
 
   #reached(out: Uint8Array[]): void {
