@@ -142,6 +142,17 @@ Deno.test("unreadable bodies are opaque multiplexed writes", () => {
   );
 });
 
+Deno.test("a media type Rack ends at `,` is never read as another document than the server's", () => {
+  // Rack (GitHub) takes `application/graphql, x` for application/graphql; read as JSON here
+  // it is no document, so opaque: the rules treat it as any operation, never a narrower one.
+  const opaque = { id: "linear.graphql", class: "write", multiplexed: true };
+  const mutation = "mutation { issueDelete(id: 1) { success } }";
+  assert.deepEqual(post(mutation, "application/graphql, text/plain"), opaque);
+  // And a form (Rack reads `query=` from it) is no JSON either: opaque.
+  const form = `query=${encodeURIComponent(mutation)}`;
+  assert.deepEqual(post(form, "application/x-www-form-urlencoded, text/plain"), opaque);
+});
+
 Deno.test("application/graphql bodies and GET query strings are read too", () => {
   assert.equal(
     post("mutation { issueDelete(id: 1) { success } }", "application/graphql; charset=utf-8").id,
