@@ -11,6 +11,8 @@ export interface Authenticated {
   keyId: string;
   /** Read with the key's row and cached with it: checking it costs no database round trip. */
   role: KeyRole;
+  /** The agent the key is bound to (null: any agent), cached with it as the role is. */
+  agentId: string | null;
 }
 
 /** Why a request was refused before any app was known: the `reason` label of its metric. */
@@ -198,7 +200,7 @@ export class KeyAuthenticator {
     const key = await findLiveKey(this.#db, presented);
     if (!key) return null;
     const app = await findApp(this.#db, key.appId);
-    return app ? { app, keyId: key.id, role: key.role } : null;
+    return app ? { app, keyId: key.id, role: key.role, agentId: key.agentId } : null;
   }
 
   // last_used_at is advisory: written at most once a minute per key, off the request path.

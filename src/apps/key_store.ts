@@ -11,6 +11,8 @@ export interface ApiKeyRecord {
   appId: string;
   hint: string;
   role: KeyRole;
+  /** The agent an agent key is bound to (see apps/key_agent.ts); null: any agent. */
+  agentId: string | null;
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
@@ -22,6 +24,7 @@ function toRecord(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
     appId: row.appId,
     hint: row.hint,
     role: row.role,
+    agentId: row.agentId,
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     revokedAt: row.revokedAt,
@@ -29,14 +32,16 @@ function toRecord(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
 }
 
 /**
- * Creates a key (a backend key unless told); the secret is returned this once
- * and only its digest is stored.
+ * Creates a key (a backend key unless told; an agent key bound to `agentId`
+ * when given, which the caller checked is a registered agent); the secret is
+ * returned this once and only its digest is stored.
  */
 export async function createApiKey(
   db: Db | Tx,
   appId: string,
   deps: { now: () => number; random?: (bytes: Uint8Array) => Uint8Array },
   role: KeyRole = "backend",
+  agentId: string | null = null,
 ): Promise<{ record: ApiKeyRecord; secret: string }> {
   const secret = generateApiKey(deps.random);
   const row = {
@@ -45,6 +50,7 @@ export async function createApiKey(
     digest: digestApiKey(secret),
     hint: keyHint(secret),
     role,
+    agentId,
     createdAt: deps.now(),
     lastUsedAt: null,
     revokedAt: null,
@@ -104,4 +110,20 @@ export async function revokeAppKeys(db: Db | Tx, appId: string, at: number): Pro
     and(eq(apiKeys.appId, appId), isNull(apiKeys.revokedAt)),
   );
   return result.rowsAffected;
+}
+
+/**
+ * Revokes the live keys bound to an agent (the agent is being removed), so
+ * an agent added again under the same id does not get its old keys back.
+ */
+export async function revokeAgentKeys(
+  db: Db | Tx,
+  appId: string,
+  agentId: string,
+  at: number,
+): Promise<ApiKeyRecord[]> {
+  const rows = await db.update(apiKeys).set({ revokedAt: at }).where(
+    and(eq(apiKeys.appId, appId), eq(apiKeys.agentId, agentId), isNull(apiKeys.revokedAt)),
+  ).returning();
+  return rows.map(toRecord);
 }

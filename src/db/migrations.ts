@@ -18,6 +18,7 @@ import m0016 from "../../migrations/0016_key_roles.sql" with { type: "text" };
 import m0017 from "../../migrations/0017_activity_hourly.sql" with { type: "text" };
 import m0018 from "../../migrations/0018_revoke_orphaned_mcp_grants.sql" with { type: "text" };
 import m0019 from "../../migrations/0019_end_orphaned_approvals.sql" with { type: "text" };
+import m0020 from "../../migrations/0020_key_agents.sql" with { type: "text" };
 
 /**
  * Every migration, in order, embedded through the module graph so the
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0017_activity_hourly", sql: m0017 },
   { name: "0018_revoke_orphaned_mcp_grants", sql: m0018 },
   { name: "0019_end_orphaned_approvals", sql: m0019 },
+  { name: "0020_key_agents", sql: m0020 },
 ];
 
 export interface Migration {

@@ -48,11 +48,18 @@ export const apiKeys = sqliteTable("api_keys", {
   revokedAt: integer("revoked_at"),
   /** `backend` (everything) or `agent` (the proxy only); see apps/key_role.ts. */
   role: text("role", { enum: ["backend", "agent"] }).notNull().default("backend"),
+  /**
+   * The one agent an agent key acts for (`securix-agent-id` may only name it);
+   * null for backend keys and for agent keys made before binding (any agent).
+   */
+  agentId: text("agent_id"),
 }, (t) => [
   index("api_keys_app_idx").on(t.appId),
   // 0016 wrote it inline on the column; declared here so a table drizzle-kit
   // rebuilds keeps it.
   check("api_keys_role_check", sql`${t.role} IN ('backend', 'agent')`),
+  // 0020 wrote it inline on the column, as 0016 did: only an agent key is bound to an agent.
+  check("api_keys_agent_check", sql`${t.agentId} IS NULL OR ${t.role} = 'agent'`),
 ]);
 
 export const vaultKeys = sqliteTable("vault_keys", {
