@@ -148,6 +148,24 @@ Deno.test({
       });
       assert.equal(portalByAgent.status, 403);
       assert.equal((await portalByAgent.json()).error.code, "SX-KEY-ROLE");
+      // Bound to agent-1 with the Agent select: another agent id is a mismatch.
+      await page.selectOption("#key-role", "agent");
+      await page.selectOption("#key-agent", "agent-1");
+      await page.click("text=Create a key");
+      assert.match(
+        (await page.textContent("section[aria-label='New API key'] h2"))!,
+        /\(agent for agent-1\)/,
+      );
+      const boundKey = (await page.textContent("[data-api-key]"))!.trim();
+      assert.equal(await page.locator("[data-key-agent='agent-1']").count(), 1);
+      const asOther = await fetch(gmail, {
+        headers: { ...headers, "securix-api-key": boundKey, "securix-agent-id": "agent-2" },
+      });
+      assert.equal((await asOther.json()).error.code, "SX-AGENT-MISMATCH");
+      const asItself = await fetch(gmail, {
+        headers: { "securix-api-key": boundKey, "securix-entity-id": "alice" },
+      });
+      assert.equal(asItself.status, 200, await asItself.text());
 
       // Rules: a broken edit is refused naming the rule and the field; nothing changes.
       await page.goto(`${base}/console/rules`);

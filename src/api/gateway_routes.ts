@@ -11,13 +11,15 @@ import { type ProviderDirectory, providersByAuthType } from "../gateway/provider
 import {
   ownConnection,
   refreshOnly,
+  refuseAgentMismatch,
   releaseCredential,
   type ReleaseDeps,
   type Releaser,
 } from "../gateway/release_credential.ts";
 import { requestConnection, requestConnectionInput } from "../gateway/request_connection.ts";
 import { agentIdSchema, findAgent } from "../agents/agent_store.ts";
-import { proxyErrors } from "../proxy/proxy_errors.ts";
+import { AgentMismatch, proxyErrors } from "../proxy/proxy_errors.ts";
+import { actingAgent } from "../proxy/acting_agent.ts";
 import { requireApp } from "../apps/app_store.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { parseJsonBody } from "./parse_body.ts";
@@ -77,28 +79,40 @@ export function gatewayRoutes(deps: GatewayRouteDeps): Hono<ApiEnv> {
     throw gatewayErrors.connectionNotFound();
   });
   // The app as stored now, not as the key cache saw it: switching release off takes effect at once.
-  const releaser = async (c: Context<ApiEnv>): Promise<Releaser> => {
-    const agent = c.req.header("securix-agent-id");
-    if (agent !== undefined && !agentIdSchema.safeParse(agent).success) {
+  const releaser = async (c: Context<ApiEnv>, id: string) => {
+    const sent = c.req.header("securix-agent-id");
+    if (sent !== undefined && !agentIdSchema.safeParse(sent).success) {
       throw new SecurixError("SX-INVALID-INPUT", "securix-agent-id: not a valid agent id", {
         status: 400,
       });
     }
     const app = await requireApp(db, c.get("app").id);
+    const by = apiActor(c.get("keyId"));
+    // A bound key naming another agent is refused once the connection is known, to audit it there.
+    let agent: string | null;
+    let mismatch: AgentMismatch | null = null;
+    try {
+      agent = actingAgent({ app, agentId: c.get("keyAgentId") }, sent);
+    } catch (error) {
+      if (!(error instanceof AgentMismatch)) throw error;
+      mismatch = error;
+      agent = error.boundAgentId;
+    }
     // As the proxy: an agent id the app never registered names nobody a rule could concern.
-    if (agent !== undefined && await findAgent(db, app.id, agent) === null) {
+    if (!mismatch && agent !== null && await findAgent(db, app.id, agent) === null) {
       throw proxyErrors.unknownAgent(agent);
     }
-    return { app, by: apiActor(c.get("keyId")), agentId: agent ?? null };
+    const who: Releaser = { app, by, agentId: agent };
+    const connection = await ownConnection(db, app, id);
+    if (mismatch) await refuseAgentMismatch(deps.release, who, connection, mismatch);
+    return { who, connection };
   };
   app.get("/token/:id", async (c) => {
-    const who = await releaser(c);
-    const connection = await ownConnection(db, who.app, c.req.param("id"));
+    const { who, connection } = await releaser(c, c.req.param("id"));
     return c.json(await releaseCredential(deps.release, who, connection, { force: false }));
   });
   const refresh = async (c: Context<ApiEnv>) => {
-    const who = await releaser(c);
-    const connection = await ownConnection(db, who.app, c.req.param("id")!);
+    const { who, connection } = await releaser(c, c.req.param("id")!);
     if (!who.app.credentialRelease) return c.json(await refreshOnly(deps.release, connection));
     return c.json(await releaseCredential(deps.release, who, connection, { force: true }));
   };

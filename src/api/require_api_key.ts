@@ -6,10 +6,13 @@ import { lockedOut } from "../apps/key_errors.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 
 /**
- * The calling app, the id of the key it presented (the actor of its changes)
- * and that key's role (what key_role_guard.ts lets it call).
+ * The calling app, the id of the key it presented (the actor of its changes),
+ * that key's role (what key_role_guard.ts lets it call) and the agent it is
+ * bound to (null: any agent; see proxy/acting_agent.ts).
  */
-export type ApiEnv = { Variables: { app: App; keyId: string; role: KeyRole } };
+export type ApiEnv = {
+  Variables: { app: App; keyId: string; role: KeyRole; keyAgentId: string | null };
+};
 
 /**
  * Resolves the `securix-api-key` header to an app and key, or answers 401
@@ -39,6 +42,7 @@ export function requireApiKey(
     c.set("app", checked.auth.app);
     c.set("keyId", checked.auth.keyId);
     c.set("role", checked.auth.role);
+    c.set("keyAgentId", checked.auth.agentId);
     await next();
   };
 }

@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { requireApp } from "../apps/app_store.ts";
 import { AGENT_KEY_REACH, KEY_ROLES, type KeyRole } from "../apps/key_role.ts";
-import { listApiKeys } from "../apps/key_store.ts";
+import { type ApiKeyRecord, listApiKeys } from "../apps/key_store.ts";
 import { createKeyCommand } from "../commands/create_key.ts";
 import { revokeKeyCommand } from "../commands/revoke_key.ts";
 import type { CliContext } from "./context.ts";
@@ -15,41 +15,50 @@ export function registerKeys(program: Command, context: CliContext): void {
     .addOption(
       new Option(
         "--role <role>",
-        "backend: every /v1 call and the proxy (your server); agent: the proxy only (hand this one to agents)",
-      ).choices(KEY_ROLES).default("backend"),
+        "backend: every /v1 call and the proxy (your server); agent: the proxy only (hand this one to agents); default backend, agent with --agent",
+      ).choices(KEY_ROLES),
+    )
+    .option(
+      "--agent <agent-id>",
+      "bind the agent key to this registered agent: securix-agent-id may then only name it (or be left out)",
     )
     .option("--json", "print JSON")
-    .action(async (appRef: string, options: { role: KeyRole; json?: boolean }) => {
-      await context.withAppliance(async (appliance) => {
-        const app = await requireApp(appliance.database.db, appRef);
-        const { record, secret } = await createKeyCommand(
-          context.commands(appliance),
-          app.id,
-          options.role,
-        );
-        if (options.json) {
-          return printJson(context.io, {
-            id: record.id,
-            appId: app.id,
-            role: record.role,
-            key: secret,
+    .action(
+      async (appRef: string, options: { role?: KeyRole; agent?: string; json?: boolean }) => {
+        await context.withAppliance(async (appliance) => {
+          const app = await requireApp(appliance.database.db, appRef);
+          const { record, secret } = await createKeyCommand(context.commands(appliance), app.id, {
+            role: options.role ?? (options.agent === undefined ? "backend" : "agent"),
+            agentId: options.agent ?? null,
           });
-        }
-        context.io.out(`API key ${record.id} for ${app.name} (role ${record.role}):`);
-        context.io.out(`  ${secret}`);
-        context.io.out("Store it now: it is shown only once.");
-        if (record.role === "agent") {
-          context.io.out(`This is an agent key: ${AGENT_KEY_REACH}.`);
-        }
-      });
-    });
+          if (options.json) {
+            return printJson(context.io, {
+              id: record.id,
+              appId: app.id,
+              role: record.role,
+              agentId: record.agentId,
+              key: secret,
+            });
+          }
+          const bound = record.agentId === null ? "" : ` for ${record.agentId}`;
+          context.io.out(`API key ${record.id} for ${app.name} (role ${record.role}${bound}):`);
+          context.io.out(`  ${secret}`);
+          context.io.out("Store it now: it is shown only once.");
+          if (record.role === "agent") {
+            context.io.out(`This is an agent key: ${AGENT_KEY_REACH}.`);
+            context.io.out(agentBindingLine(record.agentId));
+          }
+        });
+      },
+    );
   keys.command("list <app>")
     .description("list the API keys of APP (never the keys themselves)")
     .option("--json", "print JSON")
     .action(async (appRef: string, options: { json?: boolean }) => {
       await context.withAppliance(async ({ database }) => {
         const app = await requireApp(database.db, appRef);
-        const rows = (await listApiKeys(database.db, app.id)).map((k) => ({
+        const keys = await listApiKeys(database.db, app.id);
+        const rows = keys.map((k) => ({
           ...k,
           createdAt: isoTime(k.createdAt),
           lastUsedAt: isoTime(k.lastUsedAt),
@@ -57,9 +66,14 @@ export function registerKeys(program: Command, context: CliContext): void {
         }));
         printList(context.io, options.json, {
           rows,
-          columns: ["id", "hint", "role", "createdAt", "lastUsedAt", "revokedAt"],
+          columns: ["id", "hint", "role", "agentId", "createdAt", "lastUsedAt", "revokedAt"],
           empty: `No keys for ${app.name}`,
         });
+        if (!options.json && keys.some(unboundAgentKey)) {
+          context.io.err(
+            `Hint: an agent key with no agentId can name any agent of ${app.name}; give each agent a key of its own (securix keys create ${app.name} --agent AGENT_ID) and revoke the unbound ones`,
+          );
+        }
       });
     });
   keys.command("revoke <keyId>")
@@ -70,4 +84,16 @@ export function registerKeys(program: Command, context: CliContext): void {
         context.io.out(changed ? `Revoked ${keyId}` : `${keyId} was already revoked`);
       });
     });
+}
+
+/** What the agent key's binding means for the agent id it sends. */
+function agentBindingLine(agentId: string | null): string {
+  return agentId === null
+    ? "It is bound to no agent: it can name any of the app's agents in securix-agent-id (bind one with --agent AGENT_ID)."
+    : `It acts for agent ${agentId} only: securix-agent-id may name that agent or be left out; any other id answers SX-AGENT-MISMATCH.`;
+}
+
+/** A live agent key bound to no agent: what `keys list` hints about. */
+function unboundAgentKey(key: ApiKeyRecord): boolean {
+  return key.role === "agent" && key.agentId === null && key.revokedAt === null;
 }

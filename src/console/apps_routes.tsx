@@ -141,7 +141,11 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
           {shown
             ? (
               <section class="card" aria-label="New API key">
-                <h2>{`API key ${shown.record.id} (${shown.record.role})`}</h2>
+                <h2>
+                  {`API key ${shown.record.id} (${shown.record.role}${
+                    shown.record.agentId === null ? "" : ` for ${shown.record.agentId}`
+                  })`}
+                </h2>
                 <code class="secret" data-api-key>{shown.secret}</code>
               </section>
             )
@@ -206,6 +210,7 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
                       ? <span class="badge" data-key-role="agent">agent</span>
                       : <span class="badge" data-key-role="backend">backend</span>,
                 },
+                { label: "Agent", cell: keyAgentCell },
                 { label: "Last used", hideNarrow: true, cell: (k) => when(k.lastUsedAt) },
                 {
                   label: "State",
@@ -234,7 +239,10 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
               <strong>agent</strong>{" "}
               key: it calls provider APIs through the proxy and reads held approvals, and every
               other /v1 call answers SX-KEY-ROLE, so an agent cannot open the Trust Portal, mint MCP
-              URLs, clear anomaly blocks or decide its own held calls.
+              URLs, clear anomaly blocks or decide its own held calls. Bind each agent key to its
+              agent: its calls may then only name that agent in securix-agent-id (or leave it out),
+              and another agent's id answers SX-AGENT-MISMATCH. An agent key bound to no agent can
+              name any of the app's agents.
             </p>
             <PostForm action={`${base}/keys`} csrf={csrf}>
               <div class="form-row">
@@ -242,6 +250,15 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
                   <label for="key-role">Role</label>
                   <select id="key-role" name="role">
                     {KEY_ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+                  </select>
+                </div>
+                <div class="field">
+                  <label for="key-agent">Agent (agent keys)</label>
+                  <select id="key-agent" name="agentId">
+                    <option value="">any agent</option>
+                    {agents.map((g) => (
+                      <option key={g.agentId} value={g.agentId}>{g.agentId}</option>
+                    ))}
                   </select>
                 </div>
                 <button type="submit" class="secondary">Create a key</button>
@@ -427,12 +444,16 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.post("/console/apps/:id/keys", async (c) => {
     const a = await requireApp(db, c.req.param("id"));
     const form = await c.req.parseBody();
-    // A form without a role (an older page) makes a backend key, as before roles.
-    const role = keyRoleSchema.safeParse(formField(form, "role") || "backend");
+    const agentId = formField(form, "agentId") || null;
+    // A form without a role (an older page) makes a backend key, as before roles; one that
+    // names an agent, an agent key bound to it.
+    const role = keyRoleSchema.safeParse(
+      formField(form, "role") || (agentId ? "agent" : "backend"),
+    );
     if (!role.success) {
       throw new SecurixError("SX-INVALID-INPUT", role.error.issues[0].message, { status: 400 });
     }
-    const created = await createKeyCommand(ctx(c), a.id, role.data);
+    const created = await createKeyCommand(ctx(c), a.id, { role: role.data, agentId });
     return await detail(c, a.id, created, 201);
   });
   app.post("/console/apps/:id/keys/:keyId/revoke", async (c) => {
@@ -494,4 +515,11 @@ export function appsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     return seeOther("/console/apps?done=app_deleted");
   });
   return app;
+}
+
+/** Whom a key acts for: a backend key any agent; an agent key its agent, or any (a hint to bind it). */
+function keyAgentCell(k: ApiKeyRecord) {
+  if (k.agentId !== null) return <code data-key-agent={k.agentId}>{k.agentId}</code>;
+  if (k.role === "backend") return <span class="badge">any</span>;
+  return <span class="badge warn" data-key-agent="" title="Bind agent keys to one agent">any</span>;
 }

@@ -16,6 +16,7 @@ import type { VaultStore } from "../vault/store.ts";
 import { GATEWAY_REFUSALS, gatewayErrors } from "./gateway_errors.ts";
 import { releaseDecision } from "./release_rules.ts";
 import { type ReleasePayload, releasePayload } from "./release_payload.ts";
+import type { AgentMismatch } from "../proxy/proxy_errors.ts";
 
 export interface ReleaseDeps {
   database: Database;
@@ -167,6 +168,20 @@ async function checkRules(
   // Which rule or scope refused, and whose (the operator's file or the user's portal).
   await auditRefusal(deps, who, connection, refusal, matched, refusal.details);
   throw refusal;
+}
+
+/**
+ * A bound key named another agent: audited as a refused release (by the
+ * key's own agent, with the id it claimed), then refused.
+ */
+export async function refuseAgentMismatch(
+  deps: ReleaseDeps,
+  who: Releaser,
+  connection: Connection,
+  mismatch: AgentMismatch,
+): Promise<never> {
+  await auditRefusal(deps, who, connection, mismatch, [], { sentAgentId: mismatch.sentAgentId });
+  throw mismatch;
 }
 
 /** One `connection.credential_release_denied` record: who asked, the code, what refused. */

@@ -10,6 +10,7 @@ import type { Db } from "../db/client.ts";
 import { connectionRefusal } from "../connections/connection_refusal.ts";
 import { TtlCache } from "../cache/ttl_cache.ts";
 import { PROXY_REFUSALS, proxyErrors } from "./proxy_errors.ts";
+import { actingAgent } from "./acting_agent.ts";
 
 export interface Caller {
   app: App;
@@ -88,16 +89,16 @@ export class CallerResolver {
       throw checked.reason === "missing_key" ? proxyErrors.missingKey() : proxyErrors.badKey();
     }
     const app = checked.auth.app;
-    const agentId = keys.agentId;
+    const sent = keys.agentId;
+    // Another agent's id in a bad shape is refused as a bad header, before it is compared.
+    if (checked.auth.agentId !== null && sent && sent !== checked.auth.agentId) {
+      checkAgentIdHeader(sent);
+    }
+    const agentId = actingAgent(checked.auth, sent);
     if (!agentId) throw proxyErrors.missingAgentId();
     // An agent id the cache knows was valid when it was cached: not parsed again.
     const agentHit = this.#agents.get(`${app.id}\u0000${agentId}`);
-    if (agentHit === undefined) {
-      const agentIdCheck = agentIdSchema.safeParse(agentId);
-      if (!agentIdCheck.success) {
-        throw proxyErrors.invalidHeader("securix-agent-id", agentIdCheck.error.issues[0].message);
-      }
-    }
+    if (agentHit === undefined) checkAgentIdHeader(agentId);
     const byId = keys.connectionId ?? null;
     const rawEntityId = keys.entityId;
     if (byId !== null && rawEntityId) {
@@ -214,6 +215,13 @@ export class CallerResolver {
     this.#agents.clear();
     this.#connections.clear();
     this.#authenticator.invalidate();
+  }
+}
+
+function checkAgentIdHeader(agentId: string): void {
+  const agentIdCheck = agentIdSchema.safeParse(agentId);
+  if (!agentIdCheck.success) {
+    throw proxyErrors.invalidHeader("securix-agent-id", agentIdCheck.error.issues[0].message);
   }
 }
 

@@ -149,3 +149,51 @@ Deno.test("caller identity: a caller whose key, agent and connection are cached 
     await temp.cleanup();
   }
 });
+
+Deno.test("caller identity: a bound key's agent comes with the cached key; warm calls stay synchronous", async () => {
+  const temp = await openTempAppliance();
+  try {
+    const { appliance } = temp;
+    const db = appliance.database.db;
+    const app = await createApp(db, { name: "t", origins: [] }, appliance);
+    for (const agentId of ["agent-1", "agent-2"]) {
+      await addAgent(db, app.id, { agentId }, appliance);
+    }
+    const { secret } = await createApiKey(db, app.id, appliance, "agent", "agent-1");
+    await insertConnection(db, {
+      id: "con_alice",
+      appId: app.id,
+      entityId: "alice",
+      provider: "gmail",
+      status: "active",
+      scopes: [],
+      account: null,
+      credentialId: null,
+      credentialExpiresAt: null,
+      sessionId: null,
+      version: 1,
+      createdAt: 0,
+      updatedAt: 0,
+    });
+    const callers = new CallerResolver({
+      db,
+      authenticator: new KeyAuthenticator({ db, now: Date.now }),
+      now: Date.now,
+    });
+    const sent = (agentId: string | null) => ({ apiKey: secret, agentId, entityId: "alice" });
+    const first = await callers.resolve(sent(null), "gmail");
+    assert.equal(first.agentId, "agent-1", "no header: the bound agent");
+    for (const agentId of [null, "agent-1"]) {
+      const warm = callers.resolve(sent(agentId), "gmail");
+      assert.ok(!(warm instanceof Promise), "a cache hit: no database round trip");
+      assert.equal(warm.agentId, "agent-1");
+    }
+    assert.throws(
+      () => callers.resolve(sent("agent-2"), "gmail"),
+      (e: Error & { code?: string; status?: number }) =>
+        e.code === "SX-AGENT-MISMATCH" && e.status === 403,
+    );
+  } finally {
+    await temp.cleanup();
+  }
+});

@@ -50,6 +50,11 @@ export interface CallRecord {
   caller: Caller | null;
   exchange: Exchange | null;
   upstreamMs: number | null;
+  /**
+   * A bound key that named another agent (SX-AGENT-MISMATCH): no caller was
+   * resolved, yet the record names the key's app and agent, and the id claimed.
+   */
+  mismatch?: { appId: string; agentId: string; sentAgentId: string };
   /** The front door when not the proxy's own (`mcp`), and the tool called there. */
   via?: string;
   tool?: string;
@@ -87,8 +92,8 @@ export function complete(deps: CompletionDeps, call: CallRecord, outcome: Outcom
   deps.audit?.record({
     kind: "proxy.request",
     at: call.started,
-    appId: call.caller?.app.id ?? null,
-    agentId: call.caller?.agentId ?? null,
+    appId: call.caller?.app.id ?? call.mismatch?.appId ?? null,
+    agentId: call.caller?.agentId ?? call.mismatch?.agentId ?? null,
     entityId: call.caller?.entityId ?? null,
     provider: call.route.provider,
     data: recordData(deps, call, outcome),
@@ -120,6 +125,7 @@ function recordData(deps: CompletionDeps, call: CallRecord, outcome: Outcome) {
   data.operation = operation.id;
   data.path = call.path;
   if (ex && ex.rules.length > 0) data.rules = [...ex.rules];
+  if (call.mismatch !== undefined) data.sentAgentId = call.mismatch.sentAgentId;
   data.status = outcome.status;
   if (call.tool !== undefined) data.tool = call.tool;
   if (call.via !== undefined) data.via = call.via;

@@ -180,3 +180,31 @@ function shownCoding(sent: string): string {
   const coding = sent.trim();
   return /^[a-z0-9._-]{1,32}(\s*,\s*[a-z0-9._-]{1,32}){0,3}$/i.test(coding) ? coding : "unknown";
 }
+
+/**
+ * A key bound to one agent sent another agent's id: 403 SX-AGENT-MISMATCH.
+ * It carries the key's app and agent so the refusal's audit record names the
+ * agent that holds the key, and the id it claimed; neither is a secret to the
+ * key's holder.
+ */
+export class AgentMismatch extends SecurixError {
+  readonly appId: string;
+  readonly boundAgentId: string;
+  readonly sentAgentId: string;
+
+  constructor(appId: string, boundAgentId: string, sentAgentId: string) {
+    super(
+      "SX-AGENT-MISMATCH",
+      `This API key is bound to agent "${boundAgentId}": securix-agent-id may only name that agent or be left out, not "${sentAgentId}"`,
+      {
+        status: 403,
+        llmError:
+          `The API key you hold acts for agent ${boundAgentId} only. Send that id in securix-agent-id, or leave the header out; you cannot act as another agent.`,
+        details: { agentId: boundAgentId, sentAgentId },
+      },
+    );
+    this.appId = appId;
+    this.boundAgentId = boundAgentId;
+    this.sentAgentId = sentAgentId;
+  }
+}

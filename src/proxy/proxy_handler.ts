@@ -31,7 +31,7 @@ import { type HeaderPairs, pairValue, removePairs, setPair } from "./header_pair
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
 import { checkFormOverride } from "./form_override.ts";
 import { PeekableBody } from "./peekable_body.ts";
-import { ANSWERED_AS_IS, proxyErrors } from "./proxy_errors.ts";
+import { AgentMismatch, ANSWERED_AS_IS, proxyErrors } from "./proxy_errors.ts";
 import type { Lookup, ProxyFilter } from "./proxy_filter.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
 import { SecretScrubber } from "./secret_scrub.ts";
@@ -621,6 +621,9 @@ function refuse(
 ): Response {
   const denied = error instanceof Denied ? error : null;
   const sx = denied ? denied.error : clientError(deps, error);
+  if (sx instanceof AgentMismatch) {
+    call.mismatch = { appId: sx.appId, agentId: sx.boundAgentId, sentAgentId: sx.sentAgentId };
+  }
   known?.onRefused?.(sx);
   if (sx.code === "SX-TOKEN-EXPIRED" && call.caller) {
     deps.callers.forgetConnection(call.caller.connection);
