@@ -281,6 +281,6 @@ async function checkSend(
   const send = body === "too_large"
     ? UNREADABLE_SEND
     // Not a send this appliance understands: recipients unknown, the body as it is decoded.
-    : outgoingSend(ex.operation.id, ex.path, contentType, body) ?? opaqueSend(contentType, body);
+    : outgoingSend(ex.operation.id, ex.path, contentType, body) ?? opaqueSend(body);
   return rules.find((rule) => applies(rule, send)) ?? null;
 }

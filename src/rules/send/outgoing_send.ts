@@ -44,24 +44,23 @@ const TEXT = new TextDecoder();
 
 /**
  * What `body_contains` reads of a send no parser here understands (a Slack
- * message): the body as sent, and also as its provider will decode it —
+ * message): the body as sent, and also as its provider may decode it —
  * every string of a JSON body (`\u0073ecret`), every name and value of a
- * form (`s%65cret`). Recipients are unknown.
+ * form (`s%65cret`). Both decodings whatever the Content-Type says: servers
+ * disagree on where a media type ends (`application/x-www-form-urlencoded,
+ * text/plain` is a form to Rack and PHP), and reading more can only deny
+ * more. Recipients are unknown.
  */
-export function opaqueSend(contentType: string | null, body: Uint8Array | null): OutgoingSend {
+export function opaqueSend(body: Uint8Array | null): OutgoingSend {
   if (body === null) return { recipients: null, text: "" };
   const raw = TEXT.decode(body);
   const parts = [raw];
-  const media = parseContentType(contentType ?? undefined).mediaType;
+  // Split on `&` alone and decoded as the URL Standard does.
+  for (const { name, value } of formPairs(raw, "&", "url")) parts.push(name, value);
   try {
-    if (media === "application/x-www-form-urlencoded") {
-      // Split on `&` alone and decoded as the URL Standard does: as such a provider reads it.
-      for (const { name, value } of formPairs(raw, "&", "url")) parts.push(name, value);
-    } else {
-      parts.push(...jsonStrings(JSON.parse(raw)));
-    }
+    parts.push(...jsonStrings(JSON.parse(raw)));
   } catch {
-    // Not JSON: the body as sent is what there is to read.
+    // Not JSON: the body as sent and as a form is what there is to read.
   }
   return { recipients: null, text: parts.join("\n") };
 }
