@@ -204,10 +204,34 @@ Deno.test({
       }, "the delivery to show as delivered");
       await axe(page, "webhooks");
 
+      // Rotating the secret: shown once, and deliveries are signed by the old and new secrets.
+      assert.equal(
+        await page.locator("code.secret").count(),
+        0,
+        "no secret shown on a plain visit",
+      );
+      await page.click("tr:has-text('hooks.example.com') button:has-text('Rotate secret')");
+      await page.waitForSelector("text=The old one signs beside it until");
+      const rotated = (await page.textContent("code.secret"))!.trim();
+      assert.match(rotated, /^whsec_/);
+      const delivered = env.webhooks.length;
+      await page.click("text=Send a test event");
+      await until(() => env.webhooks.length > delivered, "a delivery after the rotation");
+      const signatures = env.webhooks.at(-1)!.headers["webhook-signature"].split(" ");
+      assert.equal(signatures.length, 2, "signed with the new and the old secret during the grace");
+      await axe(page, "webhooks (rotated)");
+
       // The audit trail names the admin for every change.
       await page.goto(`${base}/console/audit?kind=admin,connection.paused`);
       const audit = (await page.textContent("table"))!;
-      for (const kind of ["admin.app.created", "admin.agent.added", "admin.webhook.redelivered"]) {
+      for (
+        const kind of [
+          "admin.app.created",
+          "admin.agent.added",
+          "admin.webhook.redelivered",
+          "admin.webhook.secret_rotated",
+        ]
+      ) {
         assert.match(audit, new RegExp(kind.replaceAll(".", "\\.")));
       }
       assert.match(audit, /connection\.paused/);

@@ -4,6 +4,7 @@ import { adminActor } from "../audit/actor.ts";
 import { addWebhookCommand } from "../commands/add_webhook.ts";
 import { redeliverWebhookCommand } from "../commands/redeliver_webhook.ts";
 import { removeWebhookCommand } from "../commands/remove_webhook.ts";
+import { rotateWebhookSecretCommand } from "../commands/rotate_webhook_secret.ts";
 import { sendTestWebhookCommand } from "../commands/send_test_webhook.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { listDeliveries } from "../webhooks/delivery_store.ts";
@@ -20,7 +21,9 @@ function DeliveryBadge(props: { status: string }) {
   return <span class={`badge ${kind}`}>{props.status}</span>;
 }
 
-/** `/console/webhooks?app=`: an app's endpoints and deliveries; redeliver, send a test. */
+const ROTATE_GRACE_MS = 24 * 3_600_000;
+
+/** `/console/webhooks?app=`: an app's endpoints and deliveries; rotate a secret, redeliver, send a test. */
 export function webhooksRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
   const db = deps.database.db;
@@ -29,7 +32,7 @@ export function webhooksRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
   const page = async (
     c: Context<ConsoleEnv>,
     appRef: string,
-    shown: { id: string; secret: string } | null = null,
+    shown: { id: string; secret: string; oldValidUntil?: number } | null = null,
     error: string | null = null,
   ) => {
     const apps = await listApps(db);
@@ -44,10 +47,15 @@ export function webhooksRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
         title: "Webhooks",
         active: "webhooks",
         status: error ? 400 : 200,
-        notice: error
-          ? { kind: "bad", text: error }
-          : shown
-          ? { kind: "warn", text: "Copy the signing secret now: it is shown only once." }
+        notice: error ? { kind: "bad", text: error } : shown
+          ? {
+            kind: "warn",
+            text: shown.oldValidUntil === undefined
+              ? "Copy the signing secret now: it is shown only once."
+              : `Copy the new signing secret now: it is shown only once. The old one signs beside it until ${
+                new Date(shown.oldValidUntil).toISOString()
+              }; put the new one in your receiver before then.`,
+          }
           : null,
       },
       (
@@ -86,9 +94,14 @@ export function webhooksRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
                       label: "Actions",
                       hiddenLabel: true,
                       cell: (e) => (
-                        <PostForm action={`${base}/endpoints/${e.id}/remove`} csrf={csrf}>
-                          <button type="submit" class="danger small">Remove</button>
-                        </PostForm>
+                        <>
+                          <PostForm action={`${base}/endpoints/${e.id}/rotate`} csrf={csrf}>
+                            <button type="submit" class="secondary small">Rotate secret</button>
+                          </PostForm>
+                          <PostForm action={`${base}/endpoints/${e.id}/remove`} csrf={csrf}>
+                            <button type="submit" class="danger small">Remove</button>
+                          </PostForm>
+                        </>
                       ),
                     },
                   ]}
@@ -193,6 +206,22 @@ export function webhooksRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const a = await requireApp(db, c.req.param("app"));
     await removeWebhookCommand(ctx(c), c.req.param("id"), a.id);
     return seeOther(`/console/webhooks?app=${a.id}&done=webhook_removed`);
+  });
+  // The old secret keeps signing for 24 h (the API's default), so receivers can switch over.
+  app.post("/console/webhooks/:app/endpoints/:id/rotate", async (c) => {
+    const a = await requireApp(db, c.req.param("app"));
+    const id = c.req.param("id");
+    try {
+      const rotated = await rotateWebhookSecretCommand(ctx(c), id, ROTATE_GRACE_MS, a.id);
+      return await page(c, a.id, {
+        id,
+        secret: rotated.secret,
+        oldValidUntil: rotated.oldValidUntil,
+      });
+    } catch (error) {
+      if (error instanceof SecurixError) return await page(c, a.id, null, error.message);
+      throw error;
+    }
   });
   app.post("/console/webhooks/:app/deliveries/:id/redeliver", async (c) => {
     const a = await requireApp(db, c.req.param("app"));
