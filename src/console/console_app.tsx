@@ -19,6 +19,8 @@ import { providersRoutes } from "./providers_routes.tsx";
 import { rulesRoutes } from "./rules_routes.tsx";
 import { type AddressEnv, signInRoutes } from "./sign_in_routes.tsx";
 import { webhooksRoutes } from "./webhooks_routes.tsx";
+import { requestIdHeader, requestIdOf } from "../http/request_id_header.ts";
+import { isolateRequestIds } from "../identifiers/request_id.ts";
 
 export type ConsoleHandler = (req: Request, address: string) => Promise<Response>;
 
@@ -33,6 +35,7 @@ const MAX_FORM_BYTES = 256 * 1024;
 
 export function createConsole(deps: ConsoleDeps): ConsoleHandler {
   const app = new Hono<ConsoleEnv & AddressEnv>();
+  app.use(requestIdHeader(deps.requestIds ?? isolateRequestIds()));
   app.use(async (c, next) => {
     await next();
     const h = c.res.headers;
@@ -83,13 +86,14 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
   app.route("/", pages);
 
   app.onError((error, c) => {
+    const requestId = requestIdOf(c);
     if (!(error instanceof SecurixError) || error.status >= 500) {
-      deps.log(`console: ${logSafeError(error)}`);
+      deps.log(`console: ${requestId}: ${logSafeError(error)}`);
     }
     const status = error instanceof SecurixError ? error.status : 500;
     const text = error instanceof SecurixError
       ? `${error.code}: ${error.message}`
-      : "Something went wrong; the appliance log says what.";
+      : `Something went wrong; the appliance log says what under ${requestId}.`;
     if (c.get("admin")) {
       return consolePage(
         c as never,

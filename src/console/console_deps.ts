@@ -1,3 +1,4 @@
+import type { RequestIds } from "../identifiers/request_id.ts";
 import type { matchTotpCode } from "../admins/admin_store.ts";
 import type { redeemLoginLink } from "../admins/login_link_store.ts";
 import type { CommandsFor } from "../commands/command_context.ts";
@@ -15,6 +16,8 @@ import type { MetricsHistory } from "./metrics_history.ts";
 
 /** What the console's pages reach: the serving process's own stores, commands and state. */
 export interface ConsoleDeps {
+  /** Where request ids come from; default this isolate's source. */
+  requestIds?: RequestIds;
   config: Config;
   database: Database;
   vault: VaultStore;

@@ -45,6 +45,8 @@ import { errorResponse, notFound, onError } from "./error_envelope.ts";
 import { healthRoutes } from "./health.ts";
 import { homePage, notFoundPage } from "./browser_pages.tsx";
 import { securityHeaders } from "./security_headers.ts";
+import { requestIdHeader, requestIdOf } from "./request_id_header.ts";
+import { isolateRequestIds, type RequestIds } from "../identifiers/request_id.ts";
 import { tlsAskRoutes } from "./tls_ask.ts";
 
 export interface AppOptions {
@@ -65,6 +67,8 @@ export interface AppOptions {
   /** Called when agents change, to drop the proxy's agent cache. */
   onAgentsChanged?: () => void;
   log?: (line: string) => void;
+  /** Where request ids come from; default this isolate's source. */
+  requestIds?: RequestIds;
   /** Session lifetime; default 10 minutes. */
   sessionTtlMs?: number;
   deviceIntervalS?: number;
@@ -147,16 +151,19 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
   // URL schemes are case-insensitive: "HTTPS://…" is https too, so ask the parsed URL.
   const publicHttps = new URL(config.server.publicUrl).protocol === "https:";
   const app = new Hono();
+  app.use(requestIdHeader(options.requestIds ?? isolateRequestIds()));
   app.use(securityHeaders({ https: publicHttps }));
   app.use(bodyLimit({
     maxSize: config.server.max_body_bytes,
-    onError: () =>
+    onError: (c) =>
       errorResponse(
         new SecurixError(
           "SX-BODY-TOO-LARGE",
           `Request body is larger than ${config.server.max_body_bytes} bytes`,
           { status: 413 },
         ),
+        undefined,
+        requestIdOf(c),
       ),
   }));
   app.route(

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { SecurixError } from "../errors/securix_error.ts";
 import { errorResponse } from "../errors/error_response.ts";
 import { logSafeError } from "../errors/log_safe.ts";
+import { requestIdOf } from "./request_id_header.ts";
 
 export { errorResponse };
 
@@ -35,10 +36,13 @@ export function toSecurixError(error: unknown): SecurixError {
 export function onError(log: (line: string) => void) {
   return function handleError(error: Error, c: Context): Response {
     const sx = toSecurixError(error);
+    const requestId = requestIdOf(c);
     if (sx.status >= 500) {
-      log(`error ${c.req.method} ${new URL(c.req.url).pathname}: ${logSafeError(error)}`);
+      // The id the client was given, so the operator can find this line from it.
+      const id = requestId === undefined ? "" : ` ${requestId}`;
+      log(`error${id} ${c.req.method} ${new URL(c.req.url).pathname}: ${logSafeError(error)}`);
     }
-    return errorResponse(sx);
+    return errorResponse(sx, undefined, requestId);
   };
 }
 
@@ -51,5 +55,7 @@ export function notFound(c: Context): Response {
         status: 404,
       },
     ),
+    undefined,
+    requestIdOf(c),
   );
 }

@@ -60,6 +60,7 @@ import {
   type AdminLockoutLimits,
   DEFAULT_ADMIN_LOCKOUT,
 } from "../console/admin_lockout.ts";
+import { isolateRequestIds, type RequestIds } from "../identifiers/request_id.ts";
 import { type ConsoleHandler, createConsole } from "../console/console_app.tsx";
 import type { ConsoleDeps } from "../console/console_deps.ts";
 import { MetricsHistory } from "../console/metrics_history.ts";
@@ -148,6 +149,8 @@ export interface RuntimeOptions {
    * it finds that the load before it did not (new_warnings.ts).
    */
   startWarnings?: readonly string[];
+  /** Where request ids come from; default this isolate's source. */
+  requestIds?: RequestIds;
 }
 
 /** A change that makes cached callers or credentials stale, as it crosses between isolates. */
@@ -217,6 +220,7 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const { config, database, vault, now } = appliance;
   const log = options.log ?? ((line: string) => console.error(line));
+  const requestIds = options.requestIds ?? isolateRequestIds();
   /** What the last config load warned about (see RuntimeOptions.startWarnings). */
   let shownWarnings: readonly string[] = options.startWarnings ?? [];
   const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -436,6 +440,7 @@ export async function createRuntime(
     },
     providers: wiring.registry,
     log,
+    requestIds,
     sessionTtlMs: options.sessionTtlMs,
     deviceIntervalS: options.deviceIntervalS,
     onConnectionChanged: (c) => {
@@ -464,6 +469,7 @@ export async function createRuntime(
   const trusted = trustedProxies(config.server.trustedProxies);
   const history = new MetricsHistory({ read: () => readTotals(metrics), now });
   const adminConsole: ConsoleHandler | null = serving ? null : createConsole({
+    requestIds,
     config,
     database,
     vault,
@@ -506,7 +512,8 @@ export async function createRuntime(
     maxRequestBytes: options.maxProxyBodyBytes ?? 1024 ** 3,
     maxHeaderBytes: 32 * 1024,
     maxInspectBytes: config.proxy.max_inspect_bytes,
-    onInternalError: (error) => log(`proxy: ${logSafeError(error)}`),
+    onInternalError: (error, requestId) => log(`proxy: ${requestId}: ${logSafeError(error)}`),
+    requestIds,
     filters: () => rules.filters,
     onRefusedUnauthenticated: (address, reason) => {
       metrics.authFailures.inc({ reason });
@@ -531,6 +538,7 @@ export async function createRuntime(
     rules: () => rules.set,
     flows: flowDeps,
     log,
+    requestIds,
   });
   const timers: ReturnType<typeof setInterval>[] = [];
   let housekeepingRuns = false;
@@ -586,13 +594,19 @@ export async function createRuntime(
     }),
     handler: (req, info) => {
       const url = requestUrl(req.url, req.headers.get("host"));
-      if (!url) return Promise.resolve(errorResponse(proxyErrors.badHost()));
+      if (!url) {
+        return Promise.resolve(errorResponse(proxyErrors.badHost(), undefined, requestIds()));
+      }
       const peer = info.remoteAddr.hostname;
       const peerTrusted = trusted(peer);
       const target = matchProxy(proxy, req, url, peerTrusted);
       if (target === "unknown") {
         return Promise.resolve(
-          errorResponse(proxyErrors.unknownHost(req.headers.get("host") ?? url.host)),
+          errorResponse(
+            proxyErrors.unknownHost(req.headers.get("host") ?? url.host),
+            undefined,
+            requestIds(),
+          ),
         );
       }
       if (target) {

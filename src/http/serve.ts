@@ -1,6 +1,7 @@
 import type { ListenAddress } from "../config/load.ts";
 import { SecurixError } from "../errors/securix_error.ts";
 import { errorResponse } from "../errors/error_response.ts";
+import { isolateRequestIds } from "../identifiers/request_id.ts";
 import { logSafeError } from "../errors/log_safe.ts";
 import { type ConnLimits, defaultMaxConnections } from "./conn_limits.ts";
 import { ConnectionBudget } from "./connection_budget.ts";
@@ -117,9 +118,15 @@ export function startServer(options: {
   const bridge = new UpgradeBridge(options.handler);
   let stopping = false;
   const changed = () => options.onConnections?.(open.size);
+  const requestIds = isolateRequestIds();
   const onError = (error: unknown) => {
-    log(`serve: ${logSafeError(error)}`);
-    return errorResponse(new SecurixError("SX-INTERNAL", "Internal error", { status: 500 }));
+    const requestId = requestIds();
+    log(`serve: ${requestId}: ${logSafeError(error)}`);
+    return errorResponse(
+      new SecurixError("SX-INTERNAL", "Internal error", { status: 500 }),
+      undefined,
+      requestId,
+    );
   };
 
   // Idle connections are found by a sweep, not a timer per request: a request only

@@ -8,6 +8,11 @@ import { createSession, createSessionInput } from "../flows/create_session.ts";
 import type { FlowDeps } from "../flows/flow_deps.ts";
 import type { ProxyDeps } from "../proxy/proxy_handler.ts";
 import type { RuleSet } from "../rules/rule_set.ts";
+import {
+  isolateRequestIds,
+  REQUEST_ID_HEADER,
+  type RequestIds,
+} from "../identifiers/request_id.ts";
 import { mcpErrors } from "./mcp_errors.ts";
 import { type GrantedCaller, resolveGrant } from "./mcp_grant_store.ts";
 import { callProvider, Refused } from "./mcp_provider_call.ts";
@@ -26,6 +31,8 @@ export interface McpEndpointDeps {
   rules: () => RuleSet;
   flows: FlowDeps;
   log: (line: string) => void;
+  /** Where request ids come from; default this isolate's source. */
+  requestIds?: RequestIds;
 }
 
 /** `/mcp` and `/mcp/<grant>`: the paths this endpoint answers. */
@@ -61,15 +68,23 @@ const INSTRUCTIONS =
  */
 export function mcpEndpoint(deps: McpEndpointDeps) {
   const publicOrigin = new URL(deps.publicUrl).origin;
+  const requestIds = deps.requestIds ?? isolateRequestIds();
   return async (req: Request, path: string, clientAddress: string): Promise<Response> => {
-    const response = await answer(req, path, clientAddress);
+    const requestId = requestIds();
+    const response = await answer(req, path, clientAddress, requestId);
     // The URL is a credential: nothing it answers may be kept by a cache on the way.
     response.headers.set("cache-control", "no-store");
     response.headers.set("x-content-type-options", "nosniff");
+    response.headers.set(REQUEST_ID_HEADER, requestId);
     return response;
   };
 
-  async function answer(req: Request, path: string, clientAddress: string): Promise<Response> {
+  async function answer(
+    req: Request,
+    path: string,
+    clientAddress: string,
+    requestId: string,
+  ): Promise<Response> {
     try {
       // DNS rebinding: a page in a browser may not drive this endpoint from another origin.
       const origin = req.headers.get("origin");
@@ -84,18 +99,21 @@ export function mcpEndpoint(deps: McpEndpointDeps) {
         await req.body?.cancel();
         return new Response(null, { status: 405, headers: { allow: "POST" } });
       }
-      return await serve(deps, caller, req, clientAddress);
+      return await serve(deps, caller, req, { clientAddress, requestId });
     } catch (error) {
       await req.body?.cancel().catch(() => {});
       if (!(error instanceof SecurixError)) {
-        deps.log(`mcp: ${logSafeError(error)}`);
+        deps.log(`mcp: ${requestId}: ${logSafeError(error)}`);
         return errorResponse(
           new SecurixError("SX-UNAVAILABLE", "Try again later", { status: 503 }),
+          undefined,
+          requestId,
         );
       }
       return errorResponse(
         error,
         error.status === 401 ? { "www-authenticate": 'Bearer error="invalid_token"' } : undefined,
+        requestId,
       );
     }
   }
@@ -112,7 +130,7 @@ async function serve(
   deps: McpEndpointDeps,
   granted: GrantedCaller,
   req: Request,
-  clientAddress: string,
+  { clientAddress, requestId }: { clientAddress: string; requestId: string },
 ): Promise<Response> {
   const { grant, app } = granted;
   const caller = {
@@ -156,13 +174,16 @@ async function serve(
             tool: name,
             clientAddress,
             signal,
+            requestId,
           }, call));
         return resultOf(outcome);
       } catch (error) {
         if (error instanceof Refused) return refusalResult(error.error);
         if (error instanceof SecurixError && error.status < 500) return refusalResult(error);
         // The name is the client's text: quoted, so it cannot forge log lines.
-        deps.log(`mcp: tool ${JSON.stringify(name.slice(0, 128))}: ${logSafeError(error)}`);
+        deps.log(
+          `mcp: ${requestId}: tool ${JSON.stringify(name.slice(0, 128))}: ${logSafeError(error)}`,
+        );
         return refusalResult(
           new SecurixError("SX-UNAVAILABLE", "The tool failed", {
             status: 503,

@@ -23,6 +23,8 @@ export interface ToolCaller {
   /** The MCP request's client address, as the edge counts it. */
   clientAddress: string;
   signal: AbortSignal;
+  /** The MCP request's id: each provider call's audit record names it. */
+  requestId?: string;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function callProvider(
       via: "mcp",
       tool: caller.tool,
       onRefused: (error) => refusal = error,
+      requestId: caller.requestId,
     },
   );
   if (refusal) {

@@ -40,6 +40,8 @@ export interface CompletionDeps {
 /** What the pipeline knew of the call when it ended. */
 export interface CallRecord {
   started: number;
+  /** The `securix-request-id` the caller got; the audit record's `requestId`. */
+  requestId: string;
   route: ProxyRoute;
   method: string;
   /** As `auditPath` writes it: query parameter names, never values. */
@@ -124,6 +126,7 @@ function recordData(deps: CompletionDeps, call: CallRecord, outcome: Outcome) {
   if (ex && hasKeys(ex.notes)) data.notes = sorted(ex.notes);
   data.operation = operation.id;
   data.path = call.path;
+  data.requestId = call.requestId;
   if (ex && ex.rules.length > 0) data.rules = [...ex.rules];
   if (call.mismatch !== undefined) data.sentAgentId = call.mismatch.sentAgentId;
   data.status = outcome.status;

@@ -41,6 +41,11 @@ import { upstreamUrl } from "./upstream_url.ts";
 import type { UpstreamResponse } from "./upstream_transport.ts";
 import { bridgeWebSocket } from "./websocket_proxy.ts";
 import { identityCoded } from "./request_coding.ts";
+import {
+  isolateRequestIds,
+  REQUEST_ID_HEADER,
+  type RequestIds,
+} from "../identifiers/request_id.ts";
 
 export interface ProxyDeps extends CompletionDeps, ForwardDeps {
   routes: RouteTable;
@@ -51,8 +56,13 @@ export interface ProxyDeps extends CompletionDeps, ForwardDeps {
   maxHeaderBytes: number;
   /** Largest body hashed into a request signature (`[proxy] max_inspect_bytes`); default 8 MiB. */
   maxInspectBytes?: number;
-  /** An internal failure on the request path (the caller only sees SX-UNAVAILABLE). */
-  onInternalError?: (error: unknown) => void;
+  /**
+   * An internal failure on the request path (the caller only sees
+   * SX-UNAVAILABLE and the request id, which the log line should name).
+   */
+  onInternalError?: (error: unknown, requestId: string) => void;
+  /** Where request ids come from; default this isolate's source. */
+  requestIds?: RequestIds;
   /**
    * The filters in force, read once per call: a reload swaps the list and
    * calls already running keep the one they started with.
@@ -74,6 +84,8 @@ export interface KnownCaller {
   tool: string;
   /** Told the typed refusal when the pipeline refused the call (its llmError is the tool's answer). */
   onRefused?: (error: SecurixError) => void;
+  /** The id the front door's own answer carries, so its audit record names the same one. */
+  requestId?: string;
 }
 
 export interface ProxyTarget {
@@ -142,6 +154,7 @@ export async function handleProxy(
   const method = judgedMethod(route, req.method, sent);
   const call: CallRecord = {
     started: deps.now(),
+    requestId: known?.requestId ?? (deps.requestIds ?? isolateRequestIds())(),
     route,
     method: req.method,
     path: auditPath(target.path, url.search),
@@ -441,8 +454,7 @@ function upgrade(
   }
   const protocols = (sent.webSocketProtocol ?? "").split(",")
     .map((p) => p.trim()).filter(Boolean);
-  complete(deps, call, { status: 101, error: null, bytesIn: 0, bytesOut: 0 });
-  return bridgeWebSocket({
+  const response = bridgeWebSocket({
     req,
     route,
     upstreamUrl: upstream,
@@ -450,6 +462,9 @@ function upgrade(
     protocols,
     upstreamTimeoutMs: deps.upstreamTimeoutMs,
   });
+  response.headers.set(REQUEST_ID_HEADER, call.requestId);
+  complete(deps, call, { status: 101, error: null, bytesIn: 0, bytesOut: 0 });
+  return response;
 }
 
 /** The provider's answer, through the response filters, to the caller; completion once. */
@@ -469,6 +484,8 @@ async function respond(
   if (call.route.credentialParam !== undefined) withoutUrlParam(pairs, call.route.credentialParam);
   scrubber?.pairs(pairs);
   if (ex.answerHeaders !== undefined) addAnswerHeaders(pairs, ex.answerHeaders);
+  // Ours, not the provider's: a provider's field of that name is replaced.
+  setPair(pairs, REQUEST_ID_HEADER, call.requestId);
   // Built only when a response filter looks at them: pairs are cheaper.
   let headers: Headers | null = null;
   const { status } = response;
@@ -620,7 +637,7 @@ function refuse(
   known?: KnownCaller,
 ): Response {
   const denied = error instanceof Denied ? error : null;
-  const sx = denied ? denied.error : clientError(deps, error);
+  const sx = denied ? denied.error : clientError(deps, error, call.requestId);
   if (sx instanceof AgentMismatch) {
     call.mismatch = { appId: sx.appId, agentId: sx.boundAgentId, sentAgentId: sx.sentAgentId };
   }
@@ -631,7 +648,7 @@ function refuse(
   complete(deps, call, { status: sx.status, error: sx.code, bytesIn: 0, bytesOut: 0 });
   // A limit admitted the call before a later stage refused it: the token is spent, so the
   // quota goes out on the refusal too (a 429's own fields take precedence).
-  return errorResponse(sx, call.exchange?.answerHeaders);
+  return errorResponse(sx, call.exchange?.answerHeaders, call.requestId);
 }
 
 /**
@@ -640,10 +657,10 @@ function refuse(
  * vault that cannot decrypt) is reported to the operator and answered with
  * SX-UNAVAILABLE, so no internal detail reaches an app.
  */
-function clientError(deps: ProxyDeps, error: unknown): SecurixError {
+function clientError(deps: ProxyDeps, error: unknown, requestId: string): SecurixError {
   const ours = error instanceof SecurixError && error.status >= 500 &&
     !ANSWERED_AS_IS.has(error.code);
   if (error instanceof SecurixError && !ours) return error;
-  deps.onInternalError?.(error);
+  deps.onInternalError?.(error, requestId);
   return proxyErrors.unavailable();
 }

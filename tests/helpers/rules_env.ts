@@ -190,7 +190,13 @@ export async function rulesEnv(options: RulesEnvOptions = {}): Promise<RulesEnv>
 export async function envelope(
   res: Response,
 ): Promise<
-  { code: string; message: string; llmError?: string; details?: Record<string, unknown> }
+  {
+    code: string;
+    message: string;
+    llmError?: string;
+    details?: Record<string, unknown>;
+    requestId?: string;
+  }
 > {
   const body = await res.json();
   return body.error;
