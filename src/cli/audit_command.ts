@@ -10,6 +10,7 @@ import { type ReadFilter, readRecords } from "../audit/read_records.ts";
 import { recordJson, recordText } from "./audit_record_line.ts";
 import { type AuditRow, rowRecords, type StoredRecord } from "../audit/stored_records.ts";
 import { SecurixError } from "../errors/securix_error.ts";
+import { REQUEST_ID_PATTERN } from "../identifiers/request_id.ts";
 import type { CliContext } from "./context.ts";
 
 function parseTime(value: string | undefined, flag: string): number | null {
@@ -31,6 +32,7 @@ interface ExportOptions {
   app?: string;
   entity?: string;
   kind?: string;
+  request?: string;
   output?: string;
 }
 
@@ -133,9 +135,11 @@ export function registerAudit(program: Command, context: CliContext): void {
     .option("--app <appId>", "only this app")
     .option("--entity <entityId>", "only this entity")
     .option("--kind <kinds>", KIND_HELP)
+    .option("--request <id>", "only the records of this request (its securix-request-id)")
     .option("--output <file>", "write to a file instead of stdout")
     .action(
       async (options: ExportOptions) => {
+        const request = requestFilter(options.request);
         await context.withAppliance(async ({ database }) => {
           const filter: ReadFilter = {
             since: parseTime(options.since, "--since"),
@@ -159,7 +163,7 @@ export function registerAudit(program: Command, context: CliContext): void {
           let count = 0;
           try {
             for await (const records of readRecords(database.db, filter)) {
-              const lines = records.map(recordJson);
+              const lines = (request ? records.filter(request) : records).map(recordJson);
               if (file) await file.write(encoder.encode(lines.join("\n") + "\n"));
               else lines.forEach((l) => context.io.out(l));
               count += lines.length;
@@ -218,4 +222,20 @@ export function registerAudit(program: Command, context: CliContext): void {
         context.io.out(`Pruned ${removed} records older than ${config.audit.retain_days} days`);
       });
     });
+}
+
+/**
+ * `--request`: records that name the id (proxied calls, in their data). Read
+ * and matched here, not in SQL: a proxied call's data sits inside its pack.
+ */
+function requestFilter(id: string | undefined): ((record: StoredRecord) => boolean) | null {
+  if (id === undefined) return null;
+  if (!REQUEST_ID_PATTERN.test(id)) {
+    throw new SecurixError(
+      "SX-INVALID-INPUT",
+      "--request: expected a request id as answers carry it in securix-request-id (req_…)",
+      { status: 400 },
+    );
+  }
+  return (record) => record.data.requestId === id;
 }

@@ -6,6 +6,8 @@ import { runCli } from "./main.ts";
 import { captureIo } from "../../tests/helpers/capture_io.ts";
 import { DENO_JSON, MAIN } from "../../tests/helpers/process.ts";
 
+const requestId = (i: number) => `req_${"a".repeat(14)}${String(i).padStart(7, "0")}`;
+
 /** A log of 2 rows, a pack of 30 proxied requests, and one more row. */
 async function auditLog() {
   const temp = await openTempAppliance();
@@ -36,6 +38,7 @@ async function auditLog() {
         note: i === 28 ? "weekly digest" : null,
         operation: i === 29 ? "gmail.users.messages.send" : undefined,
         path: `/gmail/v1/users/me/messages/${i}`,
+        requestId: requestId(i),
         ...(i === 29 ? { rules: ["draft_only"] } : {}),
         status: i === 29 ? 403 : 200,
       },
@@ -60,11 +63,11 @@ Deno.test("cli audit tail: the newest records, readable, from inside packs too",
     assert.equal(tail.out.length, 3, tail.out.join("\n"));
     assert.match(
       tail.out[0],
-      /^2026-11-23T10:00:01\.028Z {2}proxy\.request +gmail app_1 agent=a1 entity=u1 {2}GET \/gmail\/v1\/users\/me\/messages\/28 → 200 3 ms note="weekly digest"$/,
+      /^2026-11-23T10:00:01\.028Z {2}proxy\.request +gmail app_1 agent=a1 entity=u1 {2}GET \/gmail\/v1\/users\/me\/messages\/28 → 200 3 ms note="weekly digest" req_a{14}0000028$/,
     );
     assert.match(
       tail.out[1],
-      /messages\/29 → 403 3 ms gmail\.users\.messages\.send denied:SX-POLICY-DENIED rules=draft_only$/,
+      /messages\/29 → 403 3 ms gmail\.users\.messages\.send denied:SX-POLICY-DENIED rules=draft_only req_a{14}0000029$/,
     );
     assert.match(tail.out[2], /^2026-11-23T10:00:05\.000Z {2}connection\.paused +app_1$/);
 
@@ -107,6 +110,16 @@ Deno.test("cli audit export: JSON Lines of every record, filtered inside packs",
       since.out.map((l) => JSON.parse(l).data.path.split("/").at(-1)),
       ["25", "26", "27", "28", "29"],
     );
+    const one = captureIo();
+    const byId = ["audit", "export", "--request", requestId(17)];
+    assert.equal(await runCli(["--config", temp.configPath, ...byId], one.io), 0);
+    assert.deepEqual(one.out.map((l) => JSON.parse(l).data.path), [
+      "/gmail/v1/users/me/messages/17",
+    ]);
+    const notAnId = captureIo();
+    const badId = ["audit", "export", "--request", "17"];
+    assert.equal(await runCli(["--config", temp.configPath, ...badId], notAnId.io), 1);
+    assert.match(notAnId.err.join("\n"), /--request: expected a request id/);
     const verify = captureIo();
     assert.equal(await runCli(["--config", temp.configPath, "audit", "verify"], verify.io), 0);
     assert.deepEqual(verify.out, ["Audit chain intact: 33 records verified"]);

@@ -42,7 +42,9 @@ function proxySummary(data: Record<string, unknown>): string {
   const rules = Array.isArray(data.rules) ? ` rules=${data.rules.join(",")}` : "";
   const op = data.operation ? ` ${data.operation}` : "";
   const note = data.note ? ` note=${JSON.stringify(data.note)}` : "";
-  return `${data.method} ${data.path} → ${data.status} ${data.durationMs} ms${op}${decision}${rules}${note}`;
+  // Last: the id an app developer quotes from an answer, to search the screen for.
+  const id = typeof data.requestId === "string" ? ` ${data.requestId}` : "";
+  return `${data.method} ${data.path} → ${data.status} ${data.durationMs} ms${op}${decision}${rules}${note}${id}`;
 }
 
 function pairs(data: Record<string, unknown>): string {
