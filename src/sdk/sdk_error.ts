@@ -3,13 +3,17 @@
  * envelope (`{"error":{"code":"SX-…","message":"…","llmError"?:"…"}}`) or
  * cannot be reached. `code` is the appliance's stable code; network failures
  * and unreadable answers get `SX-APPLIANCE-UNREACHABLE` / `SX-BAD-RESPONSE`
- * with `status` 0 / the HTTP status.
+ * with `status` 0 / the HTTP status. `requestId` is the appliance's id of
+ * the failed call (`securix-request-id`): quote it to the operator, who finds
+ * the log line and audit record by it.
  */
 export class SecurixApiError extends Error {
   readonly code: string;
   readonly status: number;
   readonly llmError: string | null;
   readonly details: Record<string, unknown> | null;
+  /** Null when no answer came, or one without an id (not from the appliance itself). */
+  readonly requestId: string | null;
 
   constructor(
     code: string,
@@ -18,6 +22,7 @@ export class SecurixApiError extends Error {
       status: number;
       llmError?: string | null;
       details?: Record<string, unknown> | null;
+      requestId?: string | null;
       cause?: unknown;
     },
   ) {
@@ -27,6 +32,7 @@ export class SecurixApiError extends Error {
     this.status = options.status;
     this.llmError = options.llmError ?? null;
     this.details = options.details ?? null;
+    this.requestId = options.requestId ?? null;
   }
 }
 
@@ -44,13 +50,19 @@ export async function apiErrorFromResponse(res: Response): Promise<SecurixApiErr
       status: res.status,
       llmError: typeof error.llmError === "string" ? error.llmError : null,
       details: isRecord(error.details) ? error.details : null,
+      requestId: typeof error.requestId === "string" ? error.requestId : answerRequestId(res),
     });
   }
   return new SecurixApiError(
     "SX-BAD-RESPONSE",
     `Appliance answered ${res.status} without an error envelope`,
-    { status: res.status },
+    { status: res.status, requestId: answerRequestId(res) },
   );
+}
+
+/** The id the appliance gave this answer; null from anything else on the way (a proxy's 502). */
+export function answerRequestId(res: Response): string | null {
+  return res.headers.get("securix-request-id");
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -21,7 +21,7 @@ import { parseDuration } from "../security/duration.ts";
 import { ENGLISH } from "./english_issues.ts";
 import { idSegment } from "./id_segment.ts";
 import { createFetchHandler, type FetchHandlerOptions } from "./fetch_handler.ts";
-import { apiErrorFromResponse, SecurixApiError } from "./sdk_error.ts";
+import { answerRequestId, apiErrorFromResponse, SecurixApiError } from "./sdk_error.ts";
 import { verifyWebhook, WebhookVerificationError } from "../webhooks/signature.ts";
 import { maintainWebSocket, type MaintainWebSocketOptions } from "./bridge.ts";
 
@@ -353,7 +353,7 @@ export class Securix {
       throw new SecurixApiError(
         "SX-BAD-RESPONSE",
         `Appliance answered ${method} ${path.split("?")[0]} with a redirect; check baseUrl`,
-        { status: res.status },
+        { status: res.status, requestId: answerRequestId(res) },
       );
     }
     if (!res.ok) throw await apiErrorFromResponse(res);
@@ -372,6 +372,7 @@ async function parseAnswer<T>(res: Response, schema: Schema<T>, what: string): P
   } catch (cause) {
     throw new SecurixApiError("SX-BAD-RESPONSE", `Appliance answered ${what} with invalid JSON`, {
       status: res.status,
+      requestId: answerRequestId(res),
       cause,
     });
   }
@@ -380,7 +381,7 @@ async function parseAnswer<T>(res: Response, schema: Schema<T>, what: string): P
     throw new SecurixApiError(
       "SX-BAD-RESPONSE",
       `Appliance answered ${what} with an unexpected shape: ${parsed.error.issues[0]?.message}`,
-      { status: res.status },
+      { status: res.status, requestId: answerRequestId(res) },
     );
   }
   return parsed.data;

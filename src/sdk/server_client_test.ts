@@ -121,8 +121,9 @@ Deno.test("the error envelope becomes SecurixApiError with code, status and llmE
         code: "SX-SXC-MISMATCH",
         message: "The sxc does not match",
         llmError: "Ask the user to start again",
+        requestId: "req_0123456789abcd0000001",
       },
-    }, { status: 403 })
+    }, { status: 403, headers: { "securix-request-id": "req_0123456789abcd0000001" } })
   );
   const securix = new Securix({ baseUrl: "https://sx.test", apiKey: KEY, fetch });
   const error = await securix.auth.confirmSessionSXC("ses_1", "x").catch((e) => e);
@@ -131,6 +132,29 @@ Deno.test("the error envelope becomes SecurixApiError with code, status and llmE
   assert.equal(error.status, 403);
   assert.equal(error.message, "The sxc does not match");
   assert.equal(error.llmError, "Ask the user to start again");
+  assert.equal(error.requestId, "req_0123456789abcd0000001");
+});
+
+Deno.test("SecurixApiError.requestId: from the answer's header when the body has none; null without an answer", async () => {
+  const cases: [() => Response | Promise<Response>, string | null][] = [
+    [
+      () =>
+        new Response("<html>Bad gateway</html>", {
+          status: 502,
+          headers: { "securix-request-id": "req_0123456789abcd0000002" },
+        }),
+      "req_0123456789abcd0000002",
+    ],
+    [() => new Response("<html>Bad gateway</html>", { status: 502 }), null],
+    [() => Promise.reject(new TypeError("connection refused")), null],
+  ];
+  for (const [answer, requestId] of cases) {
+    const { fetch } = stub(answer);
+    const securix = new Securix({ baseUrl: "https://sx.test", apiKey: KEY, fetch });
+    const error = await securix.auth.getSession("ses_1").catch((e) => e);
+    assert.ok(error instanceof SecurixApiError, String(error));
+    assert.equal(error.requestId, requestId);
+  }
 });
 
 Deno.test("unreachable, redirecting, non-envelope and malformed answers are SX- errors without the key", async () => {

@@ -370,17 +370,22 @@ export declare class Securix {
  * envelope (`{"error":{"code":"SX-…","message":"…","llmError"?:"…"}}`) or
  * cannot be reached. `code` is the appliance's stable code; network failures
  * and unreadable answers get `SX-APPLIANCE-UNREACHABLE` / `SX-BAD-RESPONSE`
- * with `status` 0 / the HTTP status.
+ * with `status` 0 / the HTTP status. `requestId` is the appliance's id of
+ * the failed call (`securix-request-id`): quote it to the operator, who finds
+ * the log line and audit record by it.
  */
 export declare class SecurixApiError extends Error {
 	readonly code: string;
 	readonly status: number;
 	readonly llmError: string | null;
 	readonly details: Record<string, unknown> | null;
+	/** Null when no answer came, or one without an id (not from the appliance itself). */
+	readonly requestId: string | null;
 	constructor(code: string, message: string, options: {
 		status: number;
 		llmError?: string | null;
 		details?: Record<string, unknown> | null;
+		requestId?: string | null;
 		cause?: unknown;
 	});
 }

@@ -2229,6 +2229,8 @@ var SecurixApiError = class extends Error {
   status;
   llmError;
   details;
+  /** Null when no answer came, or one without an id (not from the appliance itself). */
+  requestId;
   constructor(code, message, options) {
     super(message, {
       cause: options.cause
@@ -2238,6 +2240,7 @@ var SecurixApiError = class extends Error {
     this.status = options.status;
     this.llmError = options.llmError ?? null;
     this.details = options.details ?? null;
+    this.requestId = options.requestId ?? null;
   }
 };
 async function apiErrorFromResponse(res) {
@@ -2251,12 +2254,17 @@ async function apiErrorFromResponse(res) {
     return new SecurixApiError(error2.code, error2.message, {
       status: res.status,
       llmError: typeof error2.llmError === "string" ? error2.llmError : null,
-      details: isRecord(error2.details) ? error2.details : null
+      details: isRecord(error2.details) ? error2.details : null,
+      requestId: typeof error2.requestId === "string" ? error2.requestId : answerRequestId(res)
     });
   }
   return new SecurixApiError("SX-BAD-RESPONSE", `Appliance answered ${res.status} without an error envelope`, {
-    status: res.status
+    status: res.status,
+    requestId: answerRequestId(res)
   });
+}
+function answerRequestId(res) {
+  return res.headers.get("securix-request-id");
 }
 function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -3667,7 +3675,8 @@ var Securix = class {
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel();
       throw new SecurixApiError("SX-BAD-RESPONSE", `Appliance answered ${method} ${path.split("?")[0]} with a redirect; check baseUrl`, {
-        status: res.status
+        status: res.status,
+        requestId: answerRequestId(res)
       });
     }
     if (!res.ok) throw await apiErrorFromResponse(res);
@@ -3685,13 +3694,15 @@ async function parseAnswer(res, schema, what) {
   } catch (cause) {
     throw new SecurixApiError("SX-BAD-RESPONSE", `Appliance answered ${what} with invalid JSON`, {
       status: res.status,
+      requestId: answerRequestId(res),
       cause
     });
   }
   const parsed = schema.safeParse(json, ENGLISH);
   if (!parsed.success) {
     throw new SecurixApiError("SX-BAD-RESPONSE", `Appliance answered ${what} with an unexpected shape: ${parsed.error.issues[0]?.message}`, {
-      status: res.status
+      status: res.status,
+      requestId: answerRequestId(res)
     });
   }
   return parsed.data;
