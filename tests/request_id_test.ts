@@ -33,7 +33,11 @@ Deno.test("request ids: proxy refusals, provider 5xx, /v1 errors, internal error
     // A rule's refusal: the same error object for every caller, a fresh id each time.
     const refused = await fetch(`${gmail}/send`, {
       method: "POST",
-      headers: { ...env.headers(), "content-type": "application/json" },
+      headers: {
+        ...env.headers(),
+        "content-type": "application/json",
+        "x-request-id": "not kept: it has spaces",
+      },
       body: JSON.stringify({ raw: "eA" }),
     });
     assert.equal(refused.status, 403);
@@ -46,11 +50,19 @@ Deno.test("request ids: proxy refusals, provider 5xx, /v1 errors, internal error
         status: 503,
         headers: { "content-type": "application/json", "securix-request-id": "req_forged" },
       });
-    const failed = await fetch(gmail, { headers: env.headers() });
+    // A caller's own ids: its trace id is kept beside ours, its "securix-request-id" is not ours.
+    const forged = "req_0000000000000000000001";
+    const failed = await fetch(gmail, {
+      headers: { ...env.headers(), "x-request-id": "trace-abc", "securix-request-id": forged },
+    });
     env.fake.intercept = undefined;
     assert.equal(failed.status, 503);
+    const upstream = env.fake.seenBy("gmail").at(-1)!.headers;
+    assert.equal(upstream.get("x-request-id"), "trace-abc", "the caller's trace id goes on");
+    assert.equal(upstream.get("securix-request-id"), null, "no securix-* header goes upstream");
     assert.deepEqual(await failed.clone().json(), { error: "backend" });
     const failedId = await idOf(failed, false);
+    assert.notEqual(failedId, forged);
     ids.add(failedId);
 
     // A credential the vault cannot decrypt: SX-UNAVAILABLE, and the log line names the id.
@@ -95,8 +107,15 @@ Deno.test("request ids: proxy refusals, provider 5xx, /v1 errors, internal error
     const byId = (id: string) => records.filter((r) => r.data.requestId === id);
     assert.equal(byId(refusedId).length, 1, "the refusal's record names its id");
     assert.equal(byId(refusedId)[0].data.error, "SX-POLICY-DENIED");
+    assert.equal(
+      "clientRequestId" in byId(refusedId)[0].data,
+      false,
+      "an invalid trace id is dropped",
+    );
     assert.equal(byId(failedId).length, 1, "the 5xx call's record names its id");
     assert.equal(byId(failedId)[0].data.status, 503);
+    assert.equal(byId(failedId)[0].data.clientRequestId, "trace-abc");
+    assert.equal(records.some((r) => r.data.requestId === forged), false);
     assert.equal(byId(brokenId).length, 1);
     assert.equal(byId(brokenId)[0].data.error, "SX-UNAVAILABLE");
   } finally {

@@ -56,3 +56,18 @@ export function isolateRequestIds(): RequestIds {
 
 /** What a request id looks like, for the CLI's filter and the tests. */
 export const REQUEST_ID_PATTERN = /^req_[0-9a-v]{21,}$/;
+
+/** Longest caller trace id kept (`x-request-id`). */
+export const CLIENT_REQUEST_ID_MAX = 128;
+const CLIENT_REQUEST_ID = /^[\x21-\x7e]+$/;
+
+/**
+ * A caller's own trace id (`x-request-id`) when it is worth keeping beside
+ * ours: 1–128 visible ASCII characters. Anything else is dropped, not
+ * refused: tracing is the caller's business, and no call should fail over it.
+ * Never taken as our id: anyone can send any value.
+ */
+export function clientRequestId(sent: string | null): string | null {
+  if (sent === null || sent.length > CLIENT_REQUEST_ID_MAX) return null;
+  return CLIENT_REQUEST_ID.test(sent) ? sent : null;
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { REQUEST_ID_PATTERN, requestIdSource } from "./request_id.ts";
+import { clientRequestId, REQUEST_ID_PATTERN, requestIdSource } from "./request_id.ts";
 
 Deno.test("request ids: one source never repeats and every id has the documented shape", () => {
   const next = requestIdSource();
@@ -33,4 +33,13 @@ Deno.test("request ids: the counter carries past its table", () => {
   assert.equal(ids[1023], `req_${"0".repeat(19)}vv`);
   assert.equal(ids[1024], `req_${"0".repeat(18)}100`);
   assert.equal(new Set(ids).size, 1026);
+});
+
+Deno.test("caller trace ids: kept when 1-128 visible ASCII characters, dropped otherwise", () => {
+  for (const kept of ["abc", "4bf92f3577b34da6a3ce929d0e0e4736", "x".repeat(128), "a/b:c=d+e"]) {
+    assert.equal(clientRequestId(kept), kept);
+  }
+  for (const dropped of [null, "", "x".repeat(129), "a b", "tab\tid", "caf\u00e9", "\u001b[31m"]) {
+    assert.equal(clientRequestId(dropped), null, JSON.stringify(dropped));
+  }
 });

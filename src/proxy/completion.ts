@@ -42,6 +42,8 @@ export interface CallRecord {
   started: number;
   /** The `securix-request-id` the caller got; the audit record's `requestId`. */
   requestId: string;
+  /** The caller's own `x-request-id`, when valid (clientRequestId): kept beside ours, never as it. */
+  clientRequestId: string | null;
   route: ProxyRoute;
   method: string;
   /** As `auditPath` writes it: query parameter names, never values. */
@@ -114,11 +116,12 @@ function recordData(deps: CompletionDeps, call: CallRecord, outcome: Outcome) {
     bytesIn: outcome.bytesIn,
     bytesOut: outcome.bytesOut,
     class: operation.class,
-    decision: outcome.error !== null && ex?.decision !== "hidden"
-      ? "denied"
-      : (ex?.decision ?? "allowed"),
-    durationMs: deps.now() - call.started,
   };
+  if (call.clientRequestId !== null) data.clientRequestId = call.clientRequestId;
+  data.decision = outcome.error !== null && ex?.decision !== "hidden"
+    ? "denied"
+    : (ex?.decision ?? "allowed");
+  data.durationMs = deps.now() - call.started;
   if (outcome.error !== null) data.error = outcome.error;
   data.host = call.route.host;
   data.method = call.method;

@@ -42,6 +42,7 @@ import type { UpstreamResponse } from "./upstream_transport.ts";
 import { bridgeWebSocket } from "./websocket_proxy.ts";
 import { identityCoded } from "./request_coding.ts";
 import {
+  clientRequestId,
   isolateRequestIds,
   REQUEST_ID_HEADER,
   type RequestIds,
@@ -155,6 +156,7 @@ export async function handleProxy(
   const call: CallRecord = {
     started: deps.now(),
     requestId: known?.requestId ?? (deps.requestIds ?? isolateRequestIds())(),
+    clientRequestId: clientRequestId(sent.clientRequestId),
     route,
     method: req.method,
     path: auditPath(target.path, url.search),

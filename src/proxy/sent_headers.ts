@@ -19,6 +19,8 @@ export interface SentHeaders {
   note: string | null;
   /** `x-securix-strict-mode: true`. */
   strict: boolean;
+  /** `x-request-id`, as sent: the caller's own trace id (still forwarded, like any header). */
+  clientRequestId: string | null;
   /** The first method override sent (see METHOD_OVERRIDES), as sent. */
   methodOverride: string | null;
   /**
@@ -61,6 +63,7 @@ export function readSentHeaders(headers: Headers): SentHeaders {
     connectionId: null,
     note: null,
     strict: false,
+    clientRequestId: null,
     methodOverride: null,
     methodOverrideConflict: false,
     methodOverrideHeaders: null,
@@ -116,6 +119,9 @@ export function readSentHeaders(headers: Headers): SentHeaders {
       case "connection":
         connection = value;
         return;
+      case "x-request-id":
+        sent.clientRequestId = value;
+        break;
       case "content-type":
         sent.contentType = value;
         break;

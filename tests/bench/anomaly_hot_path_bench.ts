@@ -93,6 +93,8 @@ async function observe(): Promise<{ ns: number; bytes: number }> {
   const e = engine();
   const call = {
     started: 0,
+    requestId: "req_0123456789abcd0000001",
+    clientRequestId: null,
     route: exchange.route,
     method: "GET",
     path: "/repos/o/r",
