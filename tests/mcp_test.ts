@@ -7,6 +7,7 @@ import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { decideApproval } from "../src/approvals/approval_decide.ts";
 import { approvalErrors } from "../src/approvals/approval_errors.ts";
 import { findApp } from "../src/apps/app_store.ts";
+import { REQUEST_ID_PATTERN } from "../src/identifiers/request_id.ts";
 import { refusalResult } from "../src/mcp/mcp_tool_result.ts";
 import { addEndpoint } from "../src/webhooks/endpoint_store.ts";
 import { Securix } from "../src/sdk/server_client.ts";
@@ -85,6 +86,14 @@ Deno.test("mcp: the SDK client lists tools and calls gmail and github after a re
       ],
     );
     assert.ok(mcpCalls.every((r) => r.agentId === "agent-1" && r.entityId === "alice"));
+    // Each tool call is one MCP request: its provider calls are audited under that request's id.
+    const idsOf = (tool: string) =>
+      new Set(mcpCalls.filter((r) => r.data.tool === tool).map((r) => r.data.requestId));
+    const [listId, ...others] = idsOf("gmail_list_messages");
+    assert.deepEqual(others, [], "the list and its gets share the MCP request's id");
+    assert.match(String(listId), REQUEST_ID_PATTERN);
+    assert.equal(idsOf("github_get_repo").size, 1);
+    assert.equal(idsOf("github_get_repo").has(listId), false);
   } finally {
     await env.close();
   }
