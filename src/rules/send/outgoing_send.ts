@@ -1,6 +1,5 @@
 import { gmailSend } from "./gmail_send.ts";
 import { graphSend } from "./graph_send.ts";
-import { parseContentType } from "./rfc822_message.ts";
 import { formPairs } from "../../proxy/form_pairs.ts";
 
 /**
