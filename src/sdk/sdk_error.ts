@@ -9,6 +9,8 @@
  */
 export class SecurixApiError extends Error {
   readonly code: string;
+  /** A finer kind within the code, when the appliance names one (`SX-403`: `anomaly_detected`). */
+  readonly type: string | null;
   readonly status: number;
   readonly llmError: string | null;
   readonly details: Record<string, unknown> | null;
@@ -20,6 +22,7 @@ export class SecurixApiError extends Error {
     message: string,
     options: {
       status: number;
+      type?: string | null;
       llmError?: string | null;
       details?: Record<string, unknown> | null;
       requestId?: string | null;
@@ -29,6 +32,7 @@ export class SecurixApiError extends Error {
     super(message, { cause: options.cause });
     this.name = "SecurixApiError";
     this.code = code;
+    this.type = options.type ?? null;
     this.status = options.status;
     this.llmError = options.llmError ?? null;
     this.details = options.details ?? null;
@@ -48,6 +52,7 @@ export async function apiErrorFromResponse(res: Response): Promise<SecurixApiErr
   if (error && typeof error.code === "string" && typeof error.message === "string") {
     return new SecurixApiError(error.code, error.message, {
       status: res.status,
+      type: typeof error.type === "string" ? error.type : null,
       llmError: typeof error.llmError === "string" ? error.llmError : null,
       details: isRecord(error.details) ? error.details : null,
       requestId: typeof error.requestId === "string" ? error.requestId : answerRequestId(res),

@@ -133,6 +133,26 @@ Deno.test("the error envelope becomes SecurixApiError with code, status and llmE
   assert.equal(error.message, "The sxc does not match");
   assert.equal(error.llmError, "Ask the user to start again");
   assert.equal(error.requestId, "req_0123456789abcd0000001");
+  assert.equal(error.type, null, "no type in that envelope");
+});
+
+Deno.test("SecurixApiError.type: an anomaly block's SX-403 says anomaly_detected", async () => {
+  const { fetch } = stub(() =>
+    Response.json({
+      error: {
+        code: "SX-403",
+        type: "anomaly_detected",
+        message: "Request blocked: mass delete pattern detected",
+        details: { anomalyId: "ano_1" },
+      },
+    }, { status: 403 })
+  );
+  const securix = new Securix({ baseUrl: "https://sx.test", apiKey: KEY, fetch });
+  const error = await securix.auth.getSession("ses_1").catch((e) => e);
+  assert.ok(error instanceof SecurixApiError);
+  assert.equal(error.code, "SX-403");
+  assert.equal(error.type, "anomaly_detected");
+  assert.deepEqual(error.details, { anomalyId: "ano_1" });
 });
 
 Deno.test("SecurixApiError.requestId: from the answer's header when the body has none; null without an answer", async () => {

@@ -376,6 +376,8 @@ export declare class Securix {
  */
 export declare class SecurixApiError extends Error {
 	readonly code: string;
+	/** A finer kind within the code, when the appliance names one (`SX-403`: `anomaly_detected`). */
+	readonly type: string | null;
 	readonly status: number;
 	readonly llmError: string | null;
 	readonly details: Record<string, unknown> | null;
@@ -383,6 +385,7 @@ export declare class SecurixApiError extends Error {
 	readonly requestId: string | null;
 	constructor(code: string, message: string, options: {
 		status: number;
+		type?: string | null;
 		llmError?: string | null;
 		details?: Record<string, unknown> | null;
 		requestId?: string | null;

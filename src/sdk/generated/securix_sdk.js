@@ -2226,6 +2226,8 @@ async function readLimited(stream, limit) {
 // src/sdk/sdk_error.ts
 var SecurixApiError = class extends Error {
   code;
+  /** A finer kind within the code, when the appliance names one (`SX-403`: `anomaly_detected`). */
+  type;
   status;
   llmError;
   details;
@@ -2237,6 +2239,7 @@ var SecurixApiError = class extends Error {
     });
     this.name = "SecurixApiError";
     this.code = code;
+    this.type = options.type ?? null;
     this.status = options.status;
     this.llmError = options.llmError ?? null;
     this.details = options.details ?? null;
@@ -2253,6 +2256,7 @@ async function apiErrorFromResponse(res) {
   if (error2 && typeof error2.code === "string" && typeof error2.message === "string") {
     return new SecurixApiError(error2.code, error2.message, {
       status: res.status,
+      type: typeof error2.type === "string" ? error2.type : null,
       llmError: typeof error2.llmError === "string" ? error2.llmError : null,
       details: isRecord(error2.details) ? error2.details : null,
       requestId: typeof error2.requestId === "string" ? error2.requestId : answerRequestId(res)
