@@ -5,10 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { findAdmin } from "../src/admins/admin_store.ts";
+import { resumeAdminSession, startAdminSession } from "../src/admins/admin_session_store.ts";
+import { redeemLoginLink } from "../src/admins/login_link_store.ts";
 import { verifyPassword } from "../src/admins/password_hash.ts";
 import { listRecords } from "../src/audit/read_records.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
 
+const PASSWORD = "a passphrase for the console";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DENO_JSON = new URL("../deno.json", import.meta.url).pathname;
 
@@ -84,6 +87,60 @@ Deno.test("cli: admins add (password from stdin, QR and key shown), list, login-
       ]);
     } finally {
       reopened.appliance.close();
+    }
+  } finally {
+    await Deno.remove(temp.dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: admins sign-out ends every console session of one admin and voids their unused links", async () => {
+  const temp = await openTempAppliance({
+    raw: { server: { admin_listen: "127.0.0.1:18081" } },
+  });
+  temp.appliance.close();
+  try {
+    for (const name of ["ops", "other"]) {
+      const added = await securix(temp.dir, ["admins", "add", name, "--password-stdin"], PASSWORD);
+      assert.equal(added.code, 0, added.stderr);
+    }
+    const link = (await securix(temp.dir, ["admin", "login-link", "ops"])).stdout.trim();
+    const linkToken = link.slice(link.lastIndexOf("/") + 1);
+    const tokens: Record<string, string[]> = { ops: [], other: [] };
+    let opened = await openTempAppliance({ dir: temp.dir, masterKeyHex: temp.masterKeyHex });
+    try {
+      const db = opened.appliance.database.db;
+      for (const name of ["ops", "ops", "other"]) {
+        const admin = (await findAdmin(db, name))!;
+        tokens[name].push((await startAdminSession(db, admin.id, "password", Date.now())).token);
+      }
+    } finally {
+      opened.appliance.close();
+    }
+
+    const out = await securix(temp.dir, ["admins", "sign-out", "ops"]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(
+      out.stdout,
+      /Signed ops out: 2 session\(s\) ended, 1 unused login link\(s\) voided/,
+    );
+    const missing = await securix(temp.dir, ["admins", "sign-out", "nobody"]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /No admin named "nobody"/);
+
+    opened = await openTempAppliance({ dir: temp.dir, masterKeyHex: temp.masterKeyHex });
+    try {
+      const db = opened.appliance.database.db;
+      const now = Date.now();
+      for (const token of tokens.ops) assert.equal(await resumeAdminSession(db, token, now), null);
+      assert.notEqual(await resumeAdminSession(db, tokens.other[0], now), null, "others stay");
+      assert.equal(await redeemLoginLink(db, linkToken, now), null, "the link no longer signs in");
+      const [record] = await listRecords(db, { kinds: "admin.admins.signed_out" });
+      assert.deepEqual(
+        [record.data.admin, record.data.sessions, record.data.links, record.data.actor],
+        ["ops", 2, 1, "cli"],
+      );
+    } finally {
+      opened.appliance.close();
     }
   } finally {
     await Deno.remove(temp.dir, { recursive: true });

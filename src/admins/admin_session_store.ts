@@ -1,9 +1,9 @@
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { and, eq, gt, lt } from "drizzle-orm";
+import { and, eq, gt, isNull, lt } from "drizzle-orm";
 import { digestApiKey } from "../apps/api_key.ts";
-import type { Db } from "../db/client.ts";
+import type { Db, Tx } from "../db/client.ts";
 import { newId } from "../db/ids.ts";
-import { adminSessions } from "../db/schema.ts";
+import { adminLoginLinks, adminSessions } from "../db/schema.ts";
 
 /** A console session lasts 12 hours from sign-in, and ends after 30 minutes unused. */
 export const SESSION_TTL_MS = 12 * 3_600_000;
@@ -61,6 +61,23 @@ export async function resumeAdminSession(
 
 export async function endAdminSession(db: Db, token: string): Promise<void> {
   await db.delete(adminSessions).where(eq(adminSessions.digest, digestApiKey(token)));
+}
+
+/**
+ * Signs an admin out everywhere (a lost laptop, a shared browser): every
+ * session ends and every login link not yet used stops working. Returns how
+ * many of each went.
+ */
+export async function endEveryAdminSession(
+  tx: Tx,
+  adminId: string,
+): Promise<{ sessions: number; links: number }> {
+  const sessions = await tx.delete(adminSessions).where(eq(adminSessions.adminId, adminId))
+    .returning({ id: adminSessions.id });
+  const links = await tx.delete(adminLoginLinks).where(
+    and(eq(adminLoginLinks.adminId, adminId), isNull(adminLoginLinks.usedAt)),
+  ).returning({ id: adminLoginLinks.id });
+  return { sessions: sessions.length, links: links.length };
 }
 
 /** Drops ended sessions (housekeeping). */

@@ -27,6 +27,7 @@ export type AdminEventKind =
   | "admin.mcp_url.revoked"
   | "admin.admins.added"
   | "admin.admins.removed"
+  | "admin.admins.signed_out"
   | "admin.console.login_link_created"
   | "admin.console.signed_in"
   | "admin.console.sign_in_failed"

@@ -10,6 +10,7 @@ import {
   removeAdmin,
 } from "../admins/admin_store.ts";
 import { createLoginLink, LOGIN_LINK_TTL_MS } from "../admins/login_link_store.ts";
+import { endEveryAdminSession } from "../admins/admin_session_store.ts";
 import { qrForTerminal } from "../admins/qr_code.ts";
 import { totpUri } from "../admins/totp.ts";
 import { adminErrors } from "../admins/admin_errors.ts";
@@ -143,6 +144,27 @@ export function registerAdmins(program: Command, context: CliContext): void {
           }, appliance.now())
         );
         context.io.out(`Removed admin ${admin.name}`);
+      });
+    });
+  admins.command("sign-out <name>")
+    .description("end every console session of NAME and void their unused login links")
+    .action(async (name: string) => {
+      await context.withAppliance(async (appliance) => {
+        const admin = await findAdmin(appliance.database.db, name);
+        if (!admin) throw adminErrors.notFound(name);
+        const ended = await appliance.database.transaction(async (tx) => {
+          const ended = await endEveryAdminSession(tx, admin.id);
+          await recordAdminEvent(tx, {
+            kind: "admin.admins.signed_out",
+            by: context.actor(),
+            data: { admin: admin.name, ...ended },
+          }, appliance.now());
+          return ended;
+        });
+        context.io.out(
+          `Signed ${admin.name} out: ${ended.sessions} session(s) ended, ` +
+            `${ended.links} unused login link(s) voided`,
+        );
       });
     });
   admins.command("login-link <name>")
