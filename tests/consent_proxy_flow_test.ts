@@ -102,8 +102,31 @@ Deno.test("consent + proxy: device flow, then an agent calls the API through the
     assert.equal(traversal.status, 400);
     await traversal.body?.cancel();
 
-    // Revoke: the proxy refuses at once.
+    // Pause and resume through the app API: the proxy refuses while paused, at once.
     const conn = (await (await env.api("/v1/connections?entityId=user-1")).json()).connections[0];
+    const paused = await env.api(`/v1/connections/${conn.id}/pause`, { method: "POST" });
+    assert.equal(paused.status, 200);
+    assert.equal((await paused.json()).status, "paused");
+    const whilePaused = await fetch(`${env.publicUrl}/proxy/gmail/gmail/v1/users/me/messages`, {
+      headers,
+    });
+    assert.equal(whilePaused.status, 403);
+    assert.equal((await whilePaused.json()).error.code, "SX-PAUSED");
+    const twice = await env.api(`/v1/connections/${conn.id}/pause`, { method: "POST" });
+    assert.equal(twice.status, 409);
+    assert.equal((await twice.json()).error.code, "SX-CONNECTION-STATE");
+    const resumed = await env.api(`/v1/connections/${conn.id}/resume`, { method: "POST" });
+    assert.equal((await resumed.json()).status, "active");
+    const again = await fetch(`${env.publicUrl}/proxy/gmail/gmail/v1/users/me/messages`, {
+      headers,
+    });
+    assert.equal(again.status, 200);
+    await again.body?.cancel();
+    const foreign = await env.api("/v1/connections/con_nope/pause", { method: "POST" });
+    assert.equal(foreign.status, 404);
+    await foreign.body?.cancel();
+
+    // Revoke: the proxy refuses at once.
     assert.equal((await env.api(`/v1/connections/${conn.id}`, { method: "DELETE" })).status, 204);
     const after = await fetch(`${env.publicUrl}/proxy/gmail/x`, { headers });
     assert.equal(after.status, 401);

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from "../connections/page_cursor.ts";
 import { type Connection, CONNECTION_STATUSES } from "../connections/connection_types.ts";
 import type { CommandsFor } from "../commands/command_context.ts";
 import { revokeConnectionCommand } from "../commands/revoke_connection.ts";
+import { setConnectionPausedCommand } from "../commands/set_connection_paused.ts";
 import type { Database } from "../db/client.ts";
 import type { ProviderRegistry } from "../flows/flow_provider.ts";
 import { SecurixError } from "../errors/securix_error.ts";
@@ -44,7 +45,9 @@ const listQuery = z.object({
 
 /**
  * GET /v1/connections?entityId&provider&status&limit&cursor (pages of up to
- * 500, `nextCursor` until the last), GET/DELETE /v1/connections/{id}
+ * 500, `nextCursor` until the last), GET/DELETE /v1/connections/{id},
+ * POST /v1/connections/{id}/pause and /resume (the proxy answers SX-PAUSED
+ * meanwhile; the same command as the CLI, console and portal)
  */
 export function connectionRoutes(
   deps: { database: Database; providers: ProviderRegistry; commands: CommandsFor },
@@ -80,5 +83,13 @@ export function connectionRoutes(
     await revokeConnectionCommand(ctx, deps.providers, connection);
     return c.body(null, 204);
   });
+  for (const [action, paused] of [["pause", true], ["resume", false]] as const) {
+    app.post(`/:id/${action}`, async (c) => {
+      const connection = await own(c.get("app").id, c.req.param("id"));
+      const ctx = deps.commands(apiActor(c.get("keyId")));
+      await setConnectionPausedCommand(ctx, connection, paused);
+      return c.json(connectionView(await own(c.get("app").id, connection.id)));
+    });
+  }
   return app;
 }

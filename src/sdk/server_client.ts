@@ -239,6 +239,20 @@ export class Securix {
     /** One connection of this app (404 SX-CONNECTION-NOT-FOUND for any other id). */
     get: async (connectionId: string): Promise<Connection> =>
       await this.#request("GET", `/v1/connections/${idSegment(connectionId)}`, connectionSchema),
+    /** The proxy refuses it (403 SX-PAUSED) until `resume`; 409 SX-CONNECTION-STATE unless active. */
+    pause: async (connectionId: string): Promise<Connection> =>
+      await this.#request(
+        "POST",
+        `/v1/connections/${idSegment(connectionId)}/pause`,
+        connectionSchema,
+      ),
+    /** Undoes `pause` (409 SX-CONNECTION-STATE unless paused). */
+    resume: async (connectionId: string): Promise<Connection> =>
+      await this.#request(
+        "POST",
+        `/v1/connections/${idSegment(connectionId)}/resume`,
+        connectionSchema,
+      ),
     revoke: async (connectionId: string): Promise<void> => {
       await this.#request("DELETE", `/v1/connections/${idSegment(connectionId)}`, null);
     },

@@ -78,6 +78,17 @@ Deno.test("session, status, confirm and connection calls hit the documented rout
       return Response.json({ ...sessionJson({ status: "AUTH_SUCCESS" }) });
     }
     if (path.startsWith("/v1/auth/sessions/")) return Response.json(sessionJson());
+    if (path.endsWith("/pause") || path.endsWith("/resume")) {
+      return Response.json({
+        id: "con_1",
+        entityId: "user 1",
+        provider: "gmail",
+        status: path.endsWith("/pause") ? "paused" : "active",
+        scopes: [],
+        account: null,
+        createdAt: "2030-01-01T00:00:00.000Z",
+      });
+    }
     if (path === "/v1/auth/status") {
       return Response.json({
         status: "AUTH_SUCCESS",
@@ -102,12 +113,16 @@ Deno.test("session, status, confirm and connection calls hit the documented rout
   assert.equal((await securix.auth.confirmSessionSXC("ses_1", "the-sxc")).status, "AUTH_SUCCESS");
   const list = await securix.connections.list("user 1");
   assert.equal(list[0].account?.email, "a@b.test");
+  assert.equal((await securix.connections.pause("con_1")).status, "paused");
+  assert.equal((await securix.connections.resume("con_1")).status, "active");
   assert.equal(await securix.connections.revoke("con_1"), undefined);
   assert.deepEqual(seen.map((s) => `${s.method} ${s.url.replace("https://sx.test", "")}`), [
     "GET /v1/auth/sessions/ses%2F1",
     "GET /v1/auth/status?entityId=user+1%26x%3D1",
     "POST /v1/auth/sessions/ses_1/confirm",
     "GET /v1/connections?entityId=user+1&limit=500",
+    "POST /v1/connections/con_1/pause",
+    "POST /v1/connections/con_1/resume",
     "DELETE /v1/connections/con_1",
   ]);
   assert.deepEqual(seen[2].body, { sxc: "the-sxc" });

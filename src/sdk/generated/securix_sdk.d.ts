@@ -332,6 +332,10 @@ export declare class Securix {
 		page: (options?: ConnectionPageOptions) => Promise<ConnectionPage>;
 		/** One connection of this app (404 SX-CONNECTION-NOT-FOUND for any other id). */
 		get: (connectionId: string) => Promise<Connection>;
+		/** The proxy refuses it (403 SX-PAUSED) until `resume`; 409 SX-CONNECTION-STATE unless active. */
+		pause: (connectionId: string) => Promise<Connection>;
+		/** Undoes `pause` (409 SX-CONNECTION-STATE unless paused). */
+		resume: (connectionId: string) => Promise<Connection>;
 		revoke: (connectionId: string) => Promise<void>;
 	};
 	readonly mcp: {

@@ -3577,6 +3577,10 @@ var Securix = class {
     },
     /** One connection of this app (404 SX-CONNECTION-NOT-FOUND for any other id). */
     get: async (connectionId) => await this.#request("GET", `/v1/connections/${idSegment(connectionId)}`, connectionSchema),
+    /** The proxy refuses it (403 SX-PAUSED) until `resume`; 409 SX-CONNECTION-STATE unless active. */
+    pause: async (connectionId) => await this.#request("POST", `/v1/connections/${idSegment(connectionId)}/pause`, connectionSchema),
+    /** Undoes `pause` (409 SX-CONNECTION-STATE unless paused). */
+    resume: async (connectionId) => await this.#request("POST", `/v1/connections/${idSegment(connectionId)}/resume`, connectionSchema),
     revoke: async (connectionId) => {
       await this.#request("DELETE", `/v1/connections/${idSegment(connectionId)}`, null);
     }
