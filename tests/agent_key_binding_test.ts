@@ -53,15 +53,24 @@ async function outcome(res: Response): Promise<string> {
   return res.ok ? String(res.status) : `${res.status} ${body.error.code}`;
 }
 
-function test(name: string, fn: (env: RulesEnv) => Promise<void>) {
+const AGENT1_NO_MAIL = {
+  name: "agent1_no_mail",
+  target: "gmail.*",
+  agents: ["agent-1"],
+  effect: "deny",
+};
+
+function test(
+  name: string,
+  fn: (env: RulesEnv) => Promise<void>,
+  rules: Record<string, unknown>[] = [AGENT1_NO_MAIL],
+) {
   Deno.test({
     name,
     sanitizeResources: false,
     sanitizeOps: false,
     async fn() {
-      const env = await rulesEnv({
-        rules: [{ name: "agent1_no_mail", target: "gmail.*", agents: ["agent-1"], effect: "deny" }],
-      });
+      const env = await rulesEnv({ rules });
       try {
         await fn(env);
       } finally {
@@ -227,3 +236,44 @@ test("binding: only agent keys, only registered agents; removing the agent revok
   const revoked = (await env.audit(0, "admin.key.revoked")).map((r) => r.data);
   assert.deepEqual(revoked.map((r) => [r.keyId, r.reason]), [[bound.id, "agent_removed"]]);
 });
+
+test(
+  "bound agent key: reads its own agent's held calls only; another agent's answers as an unknown id",
+  async (env) => {
+    const mailKey = await agentKey(env, "--agent", "mail-agent");
+    const agent1Key = await agentKey(env, "--agent", "agent-1");
+    const unbound = await agentKey(env, "--role", "agent");
+    const held = await fetch(`${env.base}${MESSAGES}/send`, {
+      method: "POST",
+      headers: {
+        "securix-api-key": mailKey.key,
+        "securix-entity-id": "alice",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ raw: "VG86IGJvYkBhY21lLmNvbQ0KDQpIaQ0K" }),
+    });
+    const heldBody = await held.json();
+    assert.equal(heldBody.error?.code, "SX-APPROVAL-REQUIRED", JSON.stringify(heldBody));
+    const id: string = heldBody.error.details.approvalId;
+    const read = async (key: string, approvalId = id) => {
+      const res = await fetch(`${env.base}/v1/approvals/${approvalId}`, {
+        headers: { "securix-api-key": key },
+      });
+      const body = await res.json();
+      // Each answer has its own request id; everything else must be the same.
+      if (body.error) delete body.error.requestId;
+      return { status: res.status, body };
+    };
+    const own = await read(mailKey.key);
+    assert.deepEqual([own.status, own.body.agentId], [200, "mail-agent"]);
+    const foreign = await read(agent1Key.key);
+    const unknown = await read(agent1Key.key, "apr_aaaaaaaaaaaaaaaa");
+    assert.equal(foreign.status, 404, "agent-1's key must not read mail-agent's held call");
+    assert.deepEqual(foreign, unknown, "the same answer as an unknown id: no existence oracle");
+    assert.equal(foreign.body.error.code, "SX-APPROVAL-NOT-FOUND");
+    // Keys not bound to an agent read every held call of the app, as before.
+    assert.equal((await read(unbound.key)).status, 200);
+    assert.equal((await read(env.apiKey())).status, 200);
+  },
+  [{ name: "send_needs_ok", target: "gmail.users.messages.send", effect: "approve" }],
+);

@@ -55,7 +55,8 @@ export interface ApprovalRouteDeps {
 
 /**
  * /v1/approvals: the calling app's approvals, and deciding them from the
- * app's own UI. Another app's approval is not found (404). Deciding needs a
+ * app's own UI. Another app's approval is not found (404), nor is another
+ * agent's for a key bound to one agent. Deciding needs a
  * backend key (an agent key only reads its approval: key_role_guard.ts), the
  * app's `approvalsViaApi` switch (off by default: an agent may still have
  * been handed a backend key); a decision that names the held call's own
@@ -86,7 +87,9 @@ export function approvalRoutes(deps: ApprovalRouteDeps): Hono<ApiEnv> {
       deps.now(),
       c.get("app").id,
     );
-    if (!found) throw approvalErrors.notFound();
+    // A bound key reads its own agent's held calls; another agent's answers as an unknown id.
+    const bound = c.get("keyAgentId");
+    if (!found || (bound !== null && found.agentId !== bound)) throw approvalErrors.notFound();
     return c.json(approvalView(found));
   });
   app.post("/:id", async (c) => {
