@@ -177,6 +177,37 @@ test("bound agent key: the gateway's token release holds the binding and audits 
   assert.deepEqual(released.map((r) => r.data.agentId), ["agent-1", "agent-1"]);
 });
 
+test("bound agent key: on the gateway the mismatch is refused and audited before the connection id is looked at", async (env) => {
+  const bound = await agentKey(env, "--agent", "agent-1");
+  const app = await requireApp(env.temp.appliance.database.db, "demo");
+  const mark = await env.mark();
+  const ask = async (method: string, path: string) =>
+    await outcome(
+      await fetch(`${env.base}${path}`, {
+        method,
+        headers: { "securix-api-key": bound.key, "securix-agent-id": "mail-agent" },
+      }),
+    );
+  // Release is off for demo: the mismatch still comes first, for a known id and an unknown one.
+  assert.equal(await ask("GET", "/v1/token/con_doesnotexist"), "403 SX-AGENT-MISMATCH");
+  assert.equal(await ask("POST", "/v1/refresh/con_doesnotexist"), "403 SX-AGENT-MISMATCH");
+  assert.equal(await ask("GET", `/v1/token/${GMAIL}`), "403 SX-AGENT-MISMATCH");
+  const denied = await env.audit(mark, "connection.credential_release_denied");
+  assert.deepEqual(
+    denied.map((r) => [r.appId, r.entityId, r.provider, r.data.connectionId, r.data.code]),
+    [
+      [app.id, null, null, null, "SX-AGENT-MISMATCH"],
+      [app.id, null, null, null, "SX-AGENT-MISMATCH"],
+      [app.id, "alice", "gmail", GMAIL, "SX-AGENT-MISMATCH"],
+    ],
+  );
+  assert.deepEqual(denied.map((r) => r.data.refusedBy), [
+    { sentAgentId: "mail-agent" },
+    { sentAgentId: "mail-agent" },
+    { sentAgentId: "mail-agent" },
+  ]);
+});
+
 test("unbound agent keys and backend keys still name any registered agent; keys list hints at unbound agent keys", async (env) => {
   const unbound = await agentKey(env, "--role", "agent");
   assert.equal(unbound.agentId, null);

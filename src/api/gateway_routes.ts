@@ -88,23 +88,21 @@ export function gatewayRoutes(deps: GatewayRouteDeps): Hono<ApiEnv> {
     }
     const app = await requireApp(db, c.get("app").id);
     const by = apiActor(c.get("keyId"));
-    // A bound key naming another agent is refused once the connection is known, to audit it there.
+    // A bound key naming another agent is refused before the id is looked at: no 404 first.
     let agent: string | null;
-    let mismatch: AgentMismatch | null = null;
     try {
       agent = actingAgent({ app, agentId: c.get("keyAgentId") }, sent);
     } catch (error) {
       if (!(error instanceof AgentMismatch)) throw error;
-      mismatch = error;
-      agent = error.boundAgentId;
+      const who: Releaser = { app, by, agentId: error.boundAgentId };
+      return await refuseAgentMismatch(deps.release, who, id, error);
     }
     // As the proxy: an agent id the app never registered names nobody a rule could concern.
-    if (!mismatch && agent !== null && await findAgent(db, app.id, agent) === null) {
+    if (agent !== null && await findAgent(db, app.id, agent) === null) {
       throw proxyErrors.unknownAgent(agent);
     }
     const who: Releaser = { app, by, agentId: agent };
     const connection = await ownConnection(db, app, id);
-    if (mismatch) await refuseAgentMismatch(deps.release, who, connection, mismatch);
     return { who, connection };
   };
   app.get("/token/:id", async (c) => {

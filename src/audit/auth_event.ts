@@ -23,7 +23,8 @@ export type AuthEventKind =
 export interface AuthEvent {
   kind: AuthEventKind;
   appId: string;
-  entityId: string;
+  /** Null only for a refused release whose id named none of the app's connections. */
+  entityId: string | null;
   provider?: string | null;
   /** Ids, flow and reason for the operator: never a token, secret, code, sxc or query value. */
   data: Record<string, unknown>;

@@ -172,23 +172,36 @@ async function checkRules(
 
 /**
  * A bound key named another agent: audited as a refused release (by the
- * key's own agent, with the id it claimed), then refused.
+ * key's own agent, with the id it claimed), then refused, whatever `id`
+ * names: an unknown or another app's id gets the same 403, so the refusal
+ * comes before anything else. The connection is read only so the record
+ * says whose credential was asked for.
  */
 export async function refuseAgentMismatch(
   deps: ReleaseDeps,
   who: Releaser,
-  connection: Connection,
+  id: string,
   mismatch: AgentMismatch,
 ): Promise<never> {
-  await auditRefusal(deps, who, connection, mismatch, [], { sentAgentId: mismatch.sentAgentId });
+  const found = await getConnection(deps.database.db, id);
+  const own = found?.appId === who.app.id ? found : null;
+  const asked = own ?? { id: null, appId: who.app.id, entityId: null, provider: null };
+  await auditRefusal(deps, who, asked, mismatch, [], { sentAgentId: mismatch.sentAgentId });
   throw mismatch;
 }
+
+/** What a refused release asked for: a connection, or only the app when the id named none of its own. */
+type Asked = Pick<Connection, "appId"> & {
+  id: string | null;
+  entityId: string | null;
+  provider: string | null;
+};
 
 /** One `connection.credential_release_denied` record: who asked, the code, what refused. */
 async function auditRefusal(
   deps: ReleaseDeps,
   who: Releaser,
-  connection: Connection,
+  connection: Asked,
   refusal: SecurixError,
   rules: readonly string[],
   refusedBy: unknown,
