@@ -169,12 +169,16 @@ test("bound agent key: the gateway's token release holds the binding and audits 
   assert.equal(await release(null), "200");
   assert.equal(await release("agent-1"), "200");
   const denied = await env.audit(mark, "connection.credential_release_denied");
+  // The record's own agentId column too, so filtering the trail by agent finds them.
   assert.deepEqual(
-    denied.map((r) => [r.data.agentId, r.data.code, r.data.refusedBy]),
-    [["agent-1", "SX-AGENT-MISMATCH", { sentAgentId: "mail-agent" }]],
+    denied.map((r) => [r.agentId, r.data.agentId, r.data.code, r.data.refusedBy]),
+    [["agent-1", "agent-1", "SX-AGENT-MISMATCH", { sentAgentId: "mail-agent" }]],
   );
   const released = await env.audit(mark, "connection.credential_released");
-  assert.deepEqual(released.map((r) => r.data.agentId), ["agent-1", "agent-1"]);
+  assert.deepEqual(released.map((r) => [r.agentId, r.data.agentId]), [
+    ["agent-1", "agent-1"],
+    ["agent-1", "agent-1"],
+  ]);
 });
 
 test("bound agent key: on the gateway the mismatch is refused and audited before the connection id is looked at", async (env) => {
@@ -194,11 +198,13 @@ test("bound agent key: on the gateway the mismatch is refused and audited before
   assert.equal(await ask("GET", `/v1/token/${GMAIL}`), "403 SX-AGENT-MISMATCH");
   const denied = await env.audit(mark, "connection.credential_release_denied");
   assert.deepEqual(
-    denied.map((r) => [r.appId, r.entityId, r.provider, r.data.connectionId, r.data.code]),
+    denied.map((
+      r,
+    ) => [r.appId, r.agentId, r.entityId, r.provider, r.data.connectionId, r.data.code]),
     [
-      [app.id, null, null, null, "SX-AGENT-MISMATCH"],
-      [app.id, null, null, null, "SX-AGENT-MISMATCH"],
-      [app.id, "alice", "gmail", GMAIL, "SX-AGENT-MISMATCH"],
+      [app.id, "agent-1", null, null, null, "SX-AGENT-MISMATCH"],
+      [app.id, "agent-1", null, null, null, "SX-AGENT-MISMATCH"],
+      [app.id, "agent-1", "alice", "gmail", GMAIL, "SX-AGENT-MISMATCH"],
     ],
   );
   assert.deepEqual(denied.map((r) => r.data.refusedBy), [

@@ -26,6 +26,8 @@ export interface AuthEvent {
   /** Null only for a refused release whose id named none of the app's connections. */
   entityId: string | null;
   provider?: string | null;
+  /** The agent that acted, when one did (a credential release by an agent): the record's own column. */
+  agentId?: string | null;
   /** Ids, flow and reason for the operator: never a token, secret, code, sxc or query value. */
   data: Record<string, unknown>;
   /**
@@ -45,6 +47,7 @@ export async function recordAuthEvent(tx: Tx, event: AuthEvent, now: number): Pr
     kind: event.kind,
     at: now,
     appId: event.appId,
+    agentId: event.agentId ?? null,
     entityId: event.entityId,
     provider: event.provider ?? null,
     data: event.data,

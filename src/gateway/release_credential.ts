@@ -87,6 +87,7 @@ export async function releaseCredential(
     recordAuthEvent(tx, {
       kind: "connection.credential_released",
       appId: connection.appId,
+      agentId: who.agentId,
       entityId: connection.entityId,
       provider: connection.provider,
       data: {
@@ -210,6 +211,7 @@ async function auditRefusal(
     recordAuthEvent(tx, {
       kind: "connection.credential_release_denied",
       appId: connection.appId,
+      agentId: who.agentId,
       entityId: connection.entityId,
       provider: connection.provider,
       data: {
