@@ -109,11 +109,13 @@ test("bound agent key: another agent's id is 403 SX-AGENT-MISMATCH, audited unde
       [app.id, "agent-1", "SX-AGENT-MISMATCH", "mail-agent"],
       [app.id, "agent-1", "SX-POLICY-DENIED", null],
       [app.id, "agent-1", "SX-POLICY-DENIED", null],
-      [null, null, "SX-INVALID-INPUT", null],
+      // The key is known: its app and bound agent, never the malformed id.
+      [app.id, "agent-1", "SX-INVALID-INPUT", null],
       [app.id, "agent-1", "SX-AGENT-MISMATCH", "ghost"],
     ],
   );
   assert.equal(records[0].data.decision, "denied");
+  assert.equal("sentAgentId" in records[3].data, false, "a malformed id is not copied");
 });
 
 test("bound agent key: its own id or none passes as the bound agent, by entity id and by connection id", async (env) => {

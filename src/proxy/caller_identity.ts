@@ -9,7 +9,7 @@ import type { Connection } from "../connections/connection_types.ts";
 import type { Db } from "../db/client.ts";
 import { connectionRefusal } from "../connections/connection_refusal.ts";
 import { TtlCache } from "../cache/ttl_cache.ts";
-import { PROXY_REFUSALS, proxyErrors } from "./proxy_errors.ts";
+import { MalformedForeignAgentId, PROXY_REFUSALS, proxyErrors } from "./proxy_errors.ts";
 import { actingAgent } from "./acting_agent.ts";
 
 export interface Caller {
@@ -90,9 +90,12 @@ export class CallerResolver {
     }
     const app = checked.auth.app;
     const sent = keys.agentId;
-    // Another agent's id in a bad shape is refused as a bad header, before it is compared.
-    if (checked.auth.agentId !== null && sent && sent !== checked.auth.agentId) {
-      checkAgentIdHeader(sent);
+    // Another agent's id in a bad shape is refused as a bad header, before it is compared;
+    // the key is known, so the refusal names its app and agent.
+    const bound = checked.auth.agentId;
+    if (bound !== null && sent && sent !== bound) {
+      const problem = agentIdProblem(sent);
+      if (problem !== null) throw new MalformedForeignAgentId(app.id, bound, problem);
     }
     const agentId = actingAgent(checked.auth, sent);
     if (!agentId) throw proxyErrors.missingAgentId();
@@ -219,10 +222,13 @@ export class CallerResolver {
 }
 
 function checkAgentIdHeader(agentId: string): void {
+  const problem = agentIdProblem(agentId);
+  if (problem !== null) throw proxyErrors.invalidHeader("securix-agent-id", problem);
+}
+
+function agentIdProblem(agentId: string): string | null {
   const agentIdCheck = agentIdSchema.safeParse(agentId);
-  if (!agentIdCheck.success) {
-    throw proxyErrors.invalidHeader("securix-agent-id", agentIdCheck.error.issues[0].message);
-  }
+  return agentIdCheck.success ? null : agentIdCheck.error.issues[0].message;
 }
 
 /** A connection the proxy may use now, or the refusal that says why not. */

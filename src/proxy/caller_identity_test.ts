@@ -7,6 +7,7 @@ import { createApiKey } from "../apps/key_store.ts";
 import { insertConnection } from "../connections/connection_store.ts";
 import type { ConnectionStatus } from "../connections/connection_types.ts";
 import { CallerResolver } from "./caller_identity.ts";
+import { MalformedForeignAgentId } from "./proxy_errors.ts";
 
 Deno.test("caller identity: only an active connection reaches the credential (needs_reauth is refused up front)", async () => {
   const temp = await openTempAppliance();
@@ -193,6 +194,17 @@ Deno.test("caller identity: a bound key's agent comes with the cached key; warm 
       (e: Error & { code?: string; status?: number }) =>
         e.code === "SX-AGENT-MISMATCH" && e.status === 403,
     );
+    // A malformed foreign id is a bad header, still naming the key's app and agent for the audit.
+    assert.throws(() => callers.resolve(sent("mail agent"), "gmail"), (e) => {
+      assert.ok(e instanceof MalformedForeignAgentId);
+      assert.deepEqual([e.code, e.status, e.appId, e.boundAgentId], [
+        "SX-INVALID-INPUT",
+        400,
+        app.id,
+        "agent-1",
+      ]);
+      return true;
+    });
   } finally {
     await temp.cleanup();
   }

@@ -55,10 +55,11 @@ export interface CallRecord {
   exchange: Exchange | null;
   upstreamMs: number | null;
   /**
-   * A bound key that named another agent (SX-AGENT-MISMATCH): no caller was
-   * resolved, yet the record names the key's app and agent, and the id claimed.
+   * A bound key that named another agent (SX-AGENT-MISMATCH, or SX-INVALID-INPUT
+   * for an id in a bad shape): no caller was resolved, yet the record names the
+   * key's app and agent, and the id claimed (null: malformed, so not copied).
    */
-  mismatch?: { appId: string; agentId: string; sentAgentId: string };
+  mismatch?: { appId: string; agentId: string; sentAgentId: string | null };
   /** The front door when not the proxy's own (`mcp`), and the tool called there. */
   via?: string;
   tool?: string;
@@ -131,7 +132,7 @@ function recordData(deps: CompletionDeps, call: CallRecord, outcome: Outcome) {
   data.path = call.path;
   data.requestId = call.requestId;
   if (ex && ex.rules.length > 0) data.rules = [...ex.rules];
-  if (call.mismatch !== undefined) data.sentAgentId = call.mismatch.sentAgentId;
+  if (call.mismatch?.sentAgentId) data.sentAgentId = call.mismatch.sentAgentId;
   data.status = outcome.status;
   if (call.tool !== undefined) data.tool = call.tool;
   if (call.via !== undefined) data.via = call.via;

@@ -208,3 +208,19 @@ export class AgentMismatch extends SecurixError {
     this.sentAgentId = sentAgentId;
   }
 }
+
+/**
+ * A bound key sent another agent's id in a bad shape: 400 SX-INVALID-INPUT, as
+ * any malformed header, yet the key is known, so the refusal's audit record
+ * names the key's app and agent (never the malformed id).
+ */
+export class MalformedForeignAgentId extends SecurixError {
+  readonly appId: string;
+  readonly boundAgentId: string;
+
+  constructor(appId: string, boundAgentId: string, problem: string) {
+    super("SX-INVALID-INPUT", `securix-agent-id: ${problem}`, { status: 400 });
+    this.appId = appId;
+    this.boundAgentId = boundAgentId;
+  }
+}

@@ -31,7 +31,12 @@ import { type HeaderPairs, pairValue, removePairs, setPair } from "./header_pair
 import { providerFromHost, providerFromPath, requestTarget } from "./host_routing.ts";
 import { checkFormOverride } from "./form_override.ts";
 import { PeekableBody } from "./peekable_body.ts";
-import { AgentMismatch, ANSWERED_AS_IS, proxyErrors } from "./proxy_errors.ts";
+import {
+  AgentMismatch,
+  ANSWERED_AS_IS,
+  MalformedForeignAgentId,
+  proxyErrors,
+} from "./proxy_errors.ts";
 import type { Lookup, ProxyFilter } from "./proxy_filter.ts";
 import type { ProxyRoute, RouteTable } from "./proxy_route.ts";
 import { SecretScrubber } from "./secret_scrub.ts";
@@ -642,6 +647,8 @@ function refuse(
   const sx = denied ? denied.error : clientError(deps, error, call.requestId);
   if (sx instanceof AgentMismatch) {
     call.mismatch = { appId: sx.appId, agentId: sx.boundAgentId, sentAgentId: sx.sentAgentId };
+  } else if (sx instanceof MalformedForeignAgentId) {
+    call.mismatch = { appId: sx.appId, agentId: sx.boundAgentId, sentAgentId: null };
   }
   known?.onRefused?.(sx);
   if (sx.code === "SX-TOKEN-EXPIRED" && call.caller) {
