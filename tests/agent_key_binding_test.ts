@@ -170,6 +170,11 @@ test("bound agent key: the gateway's token release holds the binding and audits 
   assert.equal(await release("mail-agent"), "403 SX-AGENT-MISMATCH");
   assert.equal(await release(null), "200");
   assert.equal(await release("agent-1"), "200");
+  assert.equal(await release(""), "200", "an empty header is left out, as on the proxy");
+  const backend = await fetch(`${env.base}/v1/token/${GMAIL}`, {
+    headers: { "securix-api-key": env.apiKey(), "securix-agent-id": "" },
+  });
+  assert.equal(await outcome(backend), "200", "a backend key's empty header: no agent");
   const denied = await env.audit(mark, "connection.credential_release_denied");
   // The record's own agentId column too, so filtering the trail by agent finds them.
   assert.deepEqual(
@@ -180,6 +185,8 @@ test("bound agent key: the gateway's token release holds the binding and audits 
   assert.deepEqual(released.map((r) => [r.agentId, r.data.agentId]), [
     ["agent-1", "agent-1"],
     ["agent-1", "agent-1"],
+    ["agent-1", "agent-1"],
+    [null, null],
   ]);
 });
 

@@ -80,7 +80,8 @@ export function gatewayRoutes(deps: GatewayRouteDeps): Hono<ApiEnv> {
   });
   // The app as stored now, not as the key cache saw it: switching release off takes effect at once.
   const releaser = async (c: Context<ApiEnv>, id: string) => {
-    const sent = c.req.header("securix-agent-id");
+    // Empty counts as left out, as on the proxy (acting_agent.ts).
+    const sent = c.req.header("securix-agent-id") || undefined;
     if (sent !== undefined && !agentIdSchema.safeParse(sent).success) {
       throw new SecurixError("SX-INVALID-INPUT", "securix-agent-id: not a valid agent id", {
         status: 400,
