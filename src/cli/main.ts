@@ -25,6 +25,7 @@ import { registerMcp } from "./mcp_command.ts";
 import { registerAnomalies } from "./anomalies_command.ts";
 import { registerApprovals } from "./approvals_command.ts";
 import { registerAdmins } from "./admins_command.ts";
+import { registerSessions } from "./sessions_command.ts";
 
 /** Builds the `securix` program; every command registers itself from its own file. */
 export function buildProgram(raw: CliIo): { program: Command; context: CliContext } {
@@ -54,6 +55,7 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerKeys,
       registerAgents,
       registerConnections,
+      registerSessions,
       registerWebhooks,
       registerAudit,
       registerProviders,
