@@ -6,83 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { runCli } from "../src/cli/main.ts";
-import { endSession, insertSession, updateSession } from "../src/flows/session_store.ts";
 import { captureIo } from "./helpers/capture_io.ts";
-import { seedApp } from "./helpers/seed.ts";
+import { SECRETS, seedSessions } from "./helpers/seed_sessions.ts";
 import { openTempAppliance } from "./helpers/temp_appliance.ts";
-
-const SECRETS = {
-  sxcHash: "SXCHASHsxchashSXCHASHsxchashSXCHASHsxchash0",
-  deviceCodeHash: "devicecodehash".padEnd(64, "d"),
-  binding: "browserbinding".padEnd(64, "b"),
-  stateHash: "statehash".padEnd(64, "5"),
-  verifierId: "vault_verifier_secret_1",
-  credentialId: "cred_completed_secret_1",
-};
 
 async function setup() {
   const temp = await openTempAppliance();
-  const { appliance } = temp;
-  const { app } = await seedApp(appliance, { name: "shop", origins: ["https://shop.test"] });
-  const now = Date.now();
-  const base = {
-    appId: app.id,
-    targetOrigin: "https://shop.test",
-    returnUrl: null,
-    pollIntervalS: null,
-    expiresAt: now + 600_000,
-  };
-  const step = { scopes: ["openid"], status: "pending" as const };
-  const pending = await insertSession(appliance.database.db, {
-    ...base,
-    id: "ses_pending1",
-    entityId: "alice",
-    flow: "popup",
-    providers: { gmail: step },
-    sxcHash: SECRETS.sxcHash,
-    deviceCodeHash: null,
-    createdAt: now - 3_000,
-  });
-  await updateSession(appliance.database.db, pending.id, { browserBinding: SECRETS.binding });
-  await appliance.database.client.execute({
-    sql: "INSERT INTO oauth_states (state_hash, session_id, provider, browser_binding, " +
-      "verifier_id, created_at, expires_at) VALUES (?, ?, 'gmail', ?, ?, ?, ?)",
-    args: [SECRETS.stateHash, pending.id, SECRETS.binding, SECRETS.verifierId, now, now + 600_000],
-  });
-  const failed = await insertSession(appliance.database.db, {
-    ...base,
-    id: "ses_failed1",
-    entityId: "bob",
-    flow: "device",
-    providers: { github: step },
-    sxcHash: null,
-    deviceCodeHash: SECRETS.deviceCodeHash,
-    pollIntervalS: 5,
-    createdAt: now - 2_000,
-  });
-  await endSession(appliance.database, failed, "failed", "access_denied", now - 1_000);
-  await insertSession(appliance.database.db, {
-    ...base,
-    id: "ses_done1",
-    entityId: "alice",
-    flow: "popup",
-    providers: { gmail: step },
-    sxcHash: SECRETS.sxcHash.replace("0", "1"),
-    deviceCodeHash: null,
-    createdAt: now - 1_000,
-  });
-  await updateSession(appliance.database.db, "ses_done1", {
-    status: "completed",
-    endedAt: now,
-    providers: {
-      gmail: {
-        ...step,
-        status: "connected",
-        credentialId: SECRETS.credentialId,
-        account: { id: "42", email: "alice@example.com" },
-      },
-    },
-  });
+  await seedSessions(temp.appliance);
   return temp;
 }
 

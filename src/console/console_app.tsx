@@ -17,6 +17,7 @@ import { type ConsoleEnv, requireAdmin } from "./console_session.ts";
 import { overviewRoutes } from "./overview_routes.tsx";
 import { providersRoutes } from "./providers_routes.tsx";
 import { rulesRoutes } from "./rules_routes.tsx";
+import { sessionsRoutes } from "./sessions_routes.tsx";
 import { type AddressEnv, signInRoutes } from "./sign_in_routes.tsx";
 import { webhooksRoutes } from "./webhooks_routes.tsx";
 import { requestIdHeader, requestIdOf } from "../http/request_id_header.ts";
@@ -73,6 +74,7 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
       overviewRoutes,
       appsRoutes,
       connectionsRoutes,
+      sessionsRoutes,
       rulesRoutes,
       anomaliesRoutes,
       approvalsRoutes,

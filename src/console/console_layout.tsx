@@ -11,6 +11,7 @@ export const NAV = [
   ["overview", "/console", "Overview"],
   ["apps", "/console/apps", "Apps"],
   ["connections", "/console/connections", "Connections"],
+  ["sessions", "/console/sessions", "Sessions"],
   ["rules", "/console/rules", "Rules"],
   ["anomalies", "/console/anomalies", "Anomalies"],
   ["approvals", "/console/approvals", "Approvals"],
