@@ -23,6 +23,8 @@ export interface SessionFilter {
 
 type Row = typeof authSessions.$inferSelect;
 const OPEN = ["pending", "awaiting_confirmation"];
+/** As createSessionInput accepts provider names. */
+const PROVIDER_NAME = /^[a-z0-9_-]{1,64}$/;
 
 /**
  * A session as an operator reads it. An open session past its expiry is
@@ -57,8 +59,11 @@ function filterConditions(filter: SessionFilter, now: number): SQL[] {
   if (filter.appId) conditions.push(eq(authSessions.appId, filter.appId));
   if (filter.entityId) conditions.push(eq(authSessions.entityId, filter.entityId));
   if (filter.provider) {
-    const step = `$."${filter.provider.replaceAll('"', "")}"`;
-    conditions.push(sql`json_type(${authSessions.providers}, ${step}) IS NOT NULL`);
+    // Only a name a session can hold goes into the JSON path; anything else matches nothing.
+    const step = PROVIDER_NAME.test(filter.provider) ? `$."${filter.provider}"` : null;
+    conditions.push(
+      step ? sql`json_type(${authSessions.providers}, ${step}) IS NOT NULL` : sql`0`,
+    );
   }
   if (filter.status) conditions.push(statusCondition(filter.status, now));
   if (filter.since !== undefined) {

@@ -40,3 +40,32 @@ Deno.test("session listing: a lapsed open session reads as expired without being
     await temp.cleanup();
   }
 });
+
+Deno.test("session listing: a provider filter that is no provider name matches nothing, without an SQL error", async () => {
+  const temp = await openTempAppliance();
+  try {
+    const db = temp.appliance.database.db;
+    const { app } = await seedApp(temp.appliance, { name: "shop" });
+    await insertSession(db, {
+      id: "ses_gmail1",
+      appId: app.id,
+      entityId: "alice",
+      flow: "popup",
+      providers: { gmail: { scopes: [], status: "pending" } },
+      sxcHash: null,
+      targetOrigin: null,
+      returnUrl: null,
+      deviceCodeHash: null,
+      pollIntervalS: null,
+      createdAt: 1_000,
+      expiresAt: 9_000,
+    });
+    const page = { limit: 10, now: 2_000 };
+    assert.equal((await listSessionsPage(db, { provider: "gmail" }, page)).sessions.length, 1);
+    for (const provider of ['gmail"', "gm\\ail", "$.x", "GMAIL"]) {
+      assert.equal((await listSessionsPage(db, { provider }, page)).sessions.length, 0, provider);
+    }
+  } finally {
+    await temp.cleanup();
+  }
+});
