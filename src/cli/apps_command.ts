@@ -157,7 +157,7 @@ function registerUpdate(apps: Command, context: CliContext): void {
  * cannot be reached is left out (its connections are still revoked here,
  * only not at the provider) rather than stopping the deletion.
  */
-async function revocationProviders(
+export async function revocationProviders(
   appliance: Appliance,
   names: Set<string>,
   warn: (text: string) => void,

@@ -12,6 +12,7 @@ import { registerInit } from "./init_command.ts";
 import { registerDoctor } from "./doctor_command.ts";
 import { registerAgents } from "./agents_command.ts";
 import { registerConnections } from "./connections_command.ts";
+import { registerEntities } from "./entities_command.ts";
 import { registerWebhooks } from "./webhooks_command.ts";
 import { registerAudit } from "./audit_command.ts";
 import { registerProviders } from "./providers_command.ts";
@@ -56,6 +57,7 @@ export function buildProgram(raw: CliIo): { program: Command; context: CliContex
       registerAgents,
       registerConnections,
       registerSessions,
+      registerEntities,
       registerWebhooks,
       registerAudit,
       registerProviders,

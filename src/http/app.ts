@@ -12,6 +12,7 @@ import { SharedKeyLockout } from "../apps/shared_key_lockout.ts";
 import { KeyAuthenticator, type KeyFailure } from "../apps/key_authenticator.ts";
 import { trustedProxies } from "../config/trusted_proxies.ts";
 import { connectionRoutes } from "../api/connection_routes.ts";
+import { entityRoutes } from "../api/entity_routes.ts";
 import { type ApiEnv, requireApiKey } from "../api/require_api_key.ts";
 import { keyRoleGuard } from "../api/key_role_guard.ts";
 import { sessionRoutes } from "../api/session_routes.ts";
@@ -233,6 +234,7 @@ export async function createApp(appliance: Appliance, options: AppOptions): Prom
     "/connections",
     connectionRoutes({ database, providers: options.providers, commands }),
   );
+  v1.route("/entities", entityRoutes({ providers: options.providers, commands }));
   v1.route("/rules", ruleRoutes({ rules: options.rules ?? (() => EMPTY_RULE_SET) }));
   v1.route("/anomalies", anomalyRoutes({ database, commands }));
   v1.route("/approvals", approvalRoutes({ ...approvalDeps, commands }));
