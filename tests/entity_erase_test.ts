@@ -11,6 +11,8 @@ import { listRecords } from "../src/audit/read_records.ts";
 import { runCli } from "../src/cli/main.ts";
 import { getConnection } from "../src/connections/connection_store.ts";
 import { approvals } from "../src/db/schema.ts";
+import { Securix } from "../src/sdk/server_client.ts";
+import { SecurixApiError } from "../src/sdk/sdk_error.ts";
 import { createPortalLink } from "../src/portal/portal_link_store.ts";
 import { listChoices, setChoice } from "../src/portal/portal_choice_store.ts";
 import { startPortalSession } from "../src/portal/portal_session_store.ts";
@@ -120,10 +122,16 @@ async function scene() {
     });
     return Number(rows[0].n);
   };
+  const sdk = new Securix({
+    baseUrl: "http://127.0.0.1",
+    apiKey,
+    fetch: (input, init) => runtime.handler(new Request(input, init), LOOPBACK_INFO),
+  });
   return {
     oidc,
     temp,
     app,
+    sdk,
     agentKey,
     call,
     proxied,
@@ -238,6 +246,22 @@ Deno.test("securix entities erase: refuses without a terminal unless --yes, then
     const again = await cli("entities", "erase", "demo", "user-2", "--yes");
     assert.equal(again.code, 1);
     assert.match(again.err, /SX-ENTITY-NOT-FOUND/);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+Deno.test("SDK entities.erase: the counts, then SX-ENTITY-NOT-FOUND", async () => {
+  const s = await scene();
+  try {
+    const erased = await s.sdk.entities.erase("user-2");
+    assert.equal(erased.connectionsRevoked, 1);
+    assert.equal(erased.portalChoices, 1);
+    assert.equal((await s.proxied("user-2")).body.error.code, "SX-NOT-CONNECTED");
+    await assert.rejects(
+      () => s.sdk.entities.erase("user-2"),
+      (e) => e instanceof SecurixApiError && e.code === "SX-ENTITY-NOT-FOUND" && e.status === 404,
+    );
   } finally {
     await s.cleanup();
   }

@@ -171,3 +171,34 @@ export const portalUrlSchema = z.looseObject({
   url: z.string(),
   expiresAt: z.string(),
 }) satisfies z.ZodMiniType<PortalUrl>;
+
+/** What `DELETE /v1/entities/{entityId}` removed, by kind (rows deleted). */
+export interface ErasedEntity {
+  entityId: string;
+  erased: true;
+  /** Connections that were live and are revoked now (as `connections.revoke` does). */
+  connectionsRevoked: number;
+  /** Of those, how many the provider confirmed. */
+  providerConfirmed: number;
+  connections: number;
+  authSessions: number;
+  portalChoices: number;
+  portalSessions: number;
+  portalLinks: number;
+  mcpUrls: number;
+  approvals: number;
+  [field: string]: unknown;
+}
+export const erasedEntitySchema = z.looseObject({
+  entityId: z.string(),
+  erased: z.literal(true),
+  connectionsRevoked: z.number(),
+  providerConfirmed: z.number(),
+  connections: z.number(),
+  authSessions: z.number(),
+  portalChoices: z.number(),
+  portalSessions: z.number(),
+  portalLinks: z.number(),
+  mcpUrls: z.number(),
+  approvals: z.number(),
+}) satisfies z.ZodMiniType<ErasedEntity>;

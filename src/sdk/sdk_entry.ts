@@ -17,6 +17,7 @@ export type {
   CreatedSession,
   CreateSessionInput,
   EntityStatus,
+  ErasedEntity,
   Flow,
   McpUrl,
   McpUrlInput,

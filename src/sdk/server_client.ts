@@ -11,6 +11,8 @@ import {
   createdSessionSchema,
   type EntityStatus,
   entityStatusSchema,
+  type ErasedEntity,
+  erasedEntitySchema,
   type Flow,
   type McpUrl,
   mcpUrlSchema,
@@ -61,6 +63,7 @@ export type {
   Connection,
   CreatedSession,
   EntityStatus,
+  ErasedEntity,
   Flow,
   McpUrl,
   PortalUrl,
@@ -256,6 +259,17 @@ export class Securix {
     revoke: async (connectionId: string): Promise<void> => {
       await this.#request("DELETE", `/v1/connections/${idSegment(connectionId)}`, null);
     },
+  };
+
+  readonly entities = {
+    /**
+     * A data-protection erasure of one of the app's users: their connections
+     * revoked, portal choices, sessions, MCP URLs and held approvals deleted;
+     * the audit trail keeps the entity id. 404 SX-ENTITY-NOT-FOUND when
+     * nothing is held (a second call included). Backend keys only.
+     */
+    erase: async (entityId: string): Promise<ErasedEntity> =>
+      await this.#request("DELETE", `/v1/entities/${idSegment(entityId)}`, erasedEntitySchema),
   };
 
   readonly mcp = {

@@ -79,6 +79,23 @@ export interface PortalUrl {
 	expiresAt: string;
 	[field: string]: unknown;
 }
+/** What `DELETE /v1/entities/{entityId}` removed, by kind (rows deleted). */
+export interface ErasedEntity {
+	entityId: string;
+	erased: true;
+	/** Connections that were live and are revoked now (as `connections.revoke` does). */
+	connectionsRevoked: number;
+	/** Of those, how many the provider confirmed. */
+	providerConfirmed: number;
+	connections: number;
+	authSessions: number;
+	portalChoices: number;
+	portalSessions: number;
+	portalLinks: number;
+	mcpUrls: number;
+	approvals: number;
+	[field: string]: unknown;
+}
 export type ProviderAllowlist = Record<string, {
 	scopes?: string[];
 }>;
@@ -337,6 +354,15 @@ export declare class Securix {
 		/** Undoes `pause` (409 SX-CONNECTION-STATE unless paused). */
 		resume: (connectionId: string) => Promise<Connection>;
 		revoke: (connectionId: string) => Promise<void>;
+	};
+	readonly entities: {
+		/**
+		 * A data-protection erasure of one of the app's users: their connections
+		 * revoked, portal choices, sessions, MCP URLs and held approvals deleted;
+		 * the audit trail keeps the entity id. 404 SX-ENTITY-NOT-FOUND when
+		 * nothing is held (a second call included). Backend keys only.
+		 */
+		erase: (entityId: string) => Promise<ErasedEntity>;
 	};
 	readonly mcp: {
 		/**

@@ -2157,6 +2157,19 @@ var portalUrlSchema = looseObject({
   url: string2(),
   expiresAt: string2()
 });
+var erasedEntitySchema = looseObject({
+  entityId: string2(),
+  erased: literal(true),
+  connectionsRevoked: number2(),
+  providerConfirmed: number2(),
+  connections: number2(),
+  authSessions: number2(),
+  portalChoices: number2(),
+  portalSessions: number2(),
+  portalLinks: number2(),
+  mcpUrls: number2(),
+  approvals: number2()
+});
 
 // src/security/duration.ts
 var UNIT_MS = {
@@ -3584,6 +3597,15 @@ var Securix = class {
     revoke: async (connectionId) => {
       await this.#request("DELETE", `/v1/connections/${idSegment(connectionId)}`, null);
     }
+  };
+  entities = {
+    /**
+     * A data-protection erasure of one of the app's users: their connections
+     * revoked, portal choices, sessions, MCP URLs and held approvals deleted;
+     * the audit trail keeps the entity id. 404 SX-ENTITY-NOT-FOUND when
+     * nothing is held (a second call included). Backend keys only.
+     */
+    erase: async (entityId) => await this.#request("DELETE", `/v1/entities/${idSegment(entityId)}`, erasedEntitySchema)
   };
   mcp = {
     /**
