@@ -101,6 +101,12 @@ async function scene() {
   for (const entityId of ENTITIES) {
     const made = await call("POST", "/v1/mcp/urls", apiKey, { entityId, agentId: "agent-1" });
     assert.equal(made.status, 201, JSON.stringify(made.body));
+    const device = await call("POST", "/v1/auth/sessions", apiKey, {
+      entityId,
+      flow: "device",
+      providers: { gmail: {} },
+    });
+    assert.equal(device.status, 201, JSON.stringify(device.body));
   }
   const proxied = async (entityId: string) => {
     const res = await runtime.handler(
@@ -167,7 +173,7 @@ Deno.test("DELETE /v1/entities/{id}: revokes, deletes what names the entity, aud
       connectionsRevoked: 1,
       providerConfirmed: 1,
       connections: 1,
-      authSessions: 0,
+      authSessions: 1,
       portalChoices: 1,
       portalSessions: 1,
       portalLinks: 1,
@@ -186,7 +192,7 @@ Deno.test("DELETE /v1/entities/{id}: revokes, deletes what names the entity, aud
     for (const table of ["connections", "portal_settings", "portal_sessions", "portal_links"]) {
       assert.equal(await s.count(table, "user-1"), 0, `${table} of user-1`);
     }
-    for (const table of ["mcp_grants", "approvals"]) {
+    for (const table of ["mcp_grants", "approvals", "auth_sessions"]) {
       assert.equal(await s.count(table, "user-1"), 0, `${table} of user-1`);
     }
     const held = await s.call("GET", `/v1/approvals/apr_a${"a".repeat(15)}`);
@@ -194,7 +200,9 @@ Deno.test("DELETE /v1/entities/{id}: revokes, deletes what names the entity, aud
 
     assert.equal((await s.proxied("user-2")).status, 200, "user-2 still connected");
     assert.equal((await listChoices(db, { appId: s.app.id, entityId: "user-2" })).length, 1);
-    for (const table of ["portal_sessions", "portal_links", "mcp_grants", "approvals"]) {
+    for (
+      const table of ["portal_sessions", "portal_links", "mcp_grants", "approvals", "auth_sessions"]
+    ) {
       assert.equal(await s.count(table, "user-2"), 1, `${table} of user-2`);
     }
     assert.ok(await vaultCredential(s.temp.appliance, "cred_con_user-2"));
