@@ -217,6 +217,14 @@ Deno.test("DELETE /v1/entities/{id}: revokes, deletes what names the entity, aud
     );
     assert.equal(rows.length, 1, "one connection.revoked webhook");
     assert.match(String(rows[0].payload), /con_user-1/);
+    const notice = await s.temp.appliance.database.client.execute(
+      "SELECT payload FROM webhook_deliveries WHERE event_type = 'entity.erased'",
+    );
+    assert.equal(notice.rows.length, 1, "one entity.erased webhook");
+    const payload = JSON.parse(String(notice.rows[0].payload));
+    assert.equal(payload.data.entityId, "user-1");
+    assert.equal(payload.data.portalChoices, 1);
+    assert.match(payload.data.by, /^api:/);
 
     const again = await s.call("DELETE", "/v1/entities/user-1");
     assert.equal(again.status, 404);

@@ -10,6 +10,7 @@ import { readStoredCredential } from "../connections/stored_credential.ts";
 import type { Database } from "../db/client.ts";
 import type { ProviderRegistry } from "../flows/flow_provider.ts";
 import type { VaultStore } from "../vault/store.ts";
+import { enqueueEvent } from "../webhooks/outbox.ts";
 import { entityErrors } from "./entity_errors.ts";
 import {
   deleteEntityRows,
@@ -72,6 +73,19 @@ export async function eraseEntity(deps: EraseDeps, ref: EntityRef): Promise<Eras
       entityId: ref.entityId,
       data: { ...counts, connectionsRevoked: live.length, providerConfirmed, ...deps.by },
     }]);
+    // The app learns of an erasure the operator made (CLI, console) as of one it asked for.
+    await enqueueEvent(tx, {
+      appId: ref.appId,
+      type: "entity.erased",
+      // `by` without the OS user: the operator's login is not the app's business.
+      data: {
+        entityId: ref.entityId,
+        ...counts,
+        connectionsRevoked: live.length,
+        by: deps.by.actor,
+      },
+      orderingKey: `entity:${ref.entityId}`,
+    }, now);
     return counts;
   });
   // Secrets go after the rows: a failure here leaves an unreachable vault record, nothing usable.

@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   "approval.requested",
   "approval.decided",
   "portal.settings.changed",
+  "entity.erased",
   "webhook.test",
   "audit.head",
 ] as const;
