@@ -15,7 +15,7 @@ import type { ConsoleDeps } from "./console_deps.ts";
 import { PostForm, when } from "./console_layout.tsx";
 import { consolePage, seeOther } from "./console_page.tsx";
 import type { ConsoleEnv } from "./console_session.ts";
-import { FilterForm, InputField, ListPage, SelectField } from "./list_page.tsx";
+import { AppEntityProviderFields, FilterForm, ListPage, SelectField } from "./list_page.tsx";
 import { nextPageHref, readCursor } from "./list_query.ts";
 
 const PAGE_SIZE = 50;
@@ -63,22 +63,10 @@ export function connectionsRoutes(deps: ConsoleDeps): Hono<ConsoleEnv> {
       <ListPage
         filter={
           <FilterForm action="/console/connections" submit="Search">
-            <SelectField
-              id="f-app"
-              name="app"
-              label="App"
-              value={q.app}
-              first="All apps"
-              options={apps.map((a) => ({ value: a.id, text: a.name }))}
-            />
-            <InputField id="f-entity" name="entity" label="Entity" value={q.entity} />
-            <SelectField
-              id="f-provider"
-              name="provider"
-              label="Provider"
-              value={q.provider}
-              first="All providers"
-              options={[...deps.providers.enabled.keys()]}
+            <AppEntityProviderFields
+              apps={apps}
+              providers={[...deps.providers.enabled.keys()]}
+              value={q}
             />
             <SelectField
               id="f-status"

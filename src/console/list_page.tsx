@@ -153,6 +153,37 @@ export function InputField(
   );
 }
 
+/** The app, entity and provider filters the connection-shaped lists share. */
+export function AppEntityProviderFields(
+  props: {
+    apps: readonly { id: string; name: string }[];
+    providers: readonly string[];
+    value: { app: string; entity: string; provider: string };
+  },
+) {
+  return (
+    <>
+      <SelectField
+        id="f-app"
+        name="app"
+        label="App"
+        value={props.value.app}
+        first="All apps"
+        options={props.apps.map((a) => ({ value: a.id, text: a.name }))}
+      />
+      <InputField id="f-entity" name="entity" label="Entity" value={props.value.entity} />
+      <SelectField
+        id="f-provider"
+        name="provider"
+        label="Provider"
+        value={props.value.provider}
+        first="All providers"
+        options={props.providers}
+      />
+    </>
+  );
+}
+
 /** A filtered, paged list: the filter form's card, then the table's card with its pager. */
 export function ListPage<T>(
   props: { filter: Child; table: DataTableProps<T>; next: string | null },
