@@ -52,6 +52,9 @@ if (import.meta.main) {
     url: Deno.env.get("LOCK_DB_URL")!,
     encryptionKey: Deno.env.get("LOCK_DB_KEY")!,
   });
+  // The appliance's own writers (the audit thread) may hold the lock for a moment: wait for it,
+  // rather than exit at the first SQLITE_BUSY.
+  await client.execute("PRAGMA busy_timeout = 10000");
   // BEGIN IMMEDIATE, held on its own connection until rolled back.
   const tx = await client.transaction("write");
   console.log("locked");
